@@ -1,0 +1,202 @@
+"""The ``codesearch`` command line: the only module that knows about click."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codesearch import __version__
+from codesearch.errors import CodeSearchError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+FORMATS = ("text", "json", "grep")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn library errors into one-line messages and a non-zero exit code."""
+    try:
+        yield
+    except CodeSearchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the previous index is unchanged.", err=True)
+        sys.exit(130)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version")
+def cli() -> None:
+    """Semantic code search for local repositories, offline.
+
+    \b
+    Example:
+        codesearch index .
+        codesearch search "retry failed http requests"
+    """
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
+              help="Where to keep the index (default: PATH/.codesearch).")
+@click.option("--rebuild", is_flag=True, help="Discard the existing index and index everything again.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait if another run is updating the same index.")
+@click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Skip files larger than this.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_file_bytes: int,
+          as_json: bool, quiet: bool) -> None:
+    """Index the functions, methods and classes under PATH (default: current directory).
+
+    A second run only re-reads changed files and re-embeds changed symbols.
+
+    \b
+    Example:
+        codesearch index ~/src/myproject
+        codesearch index --rebuild        # after upgrading the model
+    """
+    from codesearch.pipeline import build_index
+    from indexer.discover import Limits
+
+    with _errors(), _progress(quiet or as_json) as progress:
+        report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
+                             limits=Limits(max_bytes=max_file_bytes), progress=progress)
+    if as_json:
+        payload = {k: v for k, v in vars(report).items() if k != "skipped"}
+        payload["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    seconds = sum(report.seconds.values())
+    click.echo(f"Indexed {report.files} files, {report.chunks_total} symbols in {seconds:.2f}s "
+               f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} symbols"
+               f"{'' if report.changed else ', no changes'})")
+    for language, count in report.chunks_by_language.items():
+        click.echo(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} symbols")
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)}:")
+        for item in report.skipped[:20]:
+            click.echo(f"  {item.path}: {item.reason}")
+        if len(report.skipped) > 20:
+            click.echo(f"  ... and {len(report.skipped) - 20} more (see `codesearch stats --json`)")
+    click.echo(f"Index: {report.index_dir}")
+
+
+@cli.command()
+@click.argument("query")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Number of results.")
+@click.option("-l", "--language", help="Only results in this language (python, javascript, java, php, ruby, go).")
+@click.option("-p", "--path", "path_glob", metavar="GLOB",
+              help="Only results whose repo-relative path matches GLOB, e.g. 'src/*' or '*.py'.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
+              help="Index to search (default: the .codesearch of PATH or its nearest parent).")
+@click.option("--color/--no-color", default=None, help="Syntax highlighting (default: when printing to a terminal).")
+def search(query: str, path: Path, k: int, language: str | None, path_glob: str | None, fmt: str,
+           as_json: bool, index_dir: Path | None, color: bool | None) -> None:
+    """Search the index of PATH (default: current directory) for QUERY, in plain English.
+
+    \b
+    Example:
+        codesearch search "where do we retry failed HTTP requests?"
+        codesearch search "parse a config file" -l python -k 5
+        codesearch search "open a database connection" --path 'src/*' --format grep
+    """
+    from codesearch import render
+    from codesearch.search import Searcher, find_index
+
+    fmt = "json" if as_json else fmt
+    with _errors():
+        started = time.perf_counter()
+        with Searcher(index_dir or find_index(path)) as searcher:
+            results = searcher.search(query, k, language=language, path_glob=path_glob)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    if fmt == "json":
+        click.echo(render.to_json(query, results, elapsed_ms=round(elapsed_ms, 2)))
+    elif fmt == "grep":
+        if results:
+            click.echo(render.to_grep(results))
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(render.to_text(results, color=use_color))
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
+              help="Index to describe (default: the .codesearch of PATH or its nearest parent).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
+    """Describe the index of PATH: model, counts per language and kind, skipped files.
+
+    \b
+    Example:
+        codesearch stats
+        codesearch stats --json | jq .chunks_by_language
+    """
+    from codesearch.search import find_index
+    from codesearch.store.reader import IndexReader
+
+    with _errors():
+        directory = index_dir or find_index(path)
+        with IndexReader(directory) as reader:
+            info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), **reader.stats()}
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"Index:   {info['index_dir']}\nRoot:    {info['root']}\nModel:   {info['model_fingerprint']} "
+               f"(dim {info['dim']})\nUpdated: {info['updated_at']}\nFiles:   {info['files']}\nSymbols: {info['chunks']}")
+    for language, count in info["chunks_by_language"].items():
+        click.echo(f"  {language:<11} {info['files_by_language'].get(language, 0):>6} files {count:>8} symbols")
+    click.echo("Kinds:   " + ", ".join(f"{k} {v}" for k, v in info["chunks_by_kind"].items()))
+    if info["skipped"]:
+        click.echo(f"Skipped: {len(info['skipped'])} (see --json)")
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback drawing one click bar per stage on stderr."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda stage, done, total: None
+        return
+    bars: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.render_finish()
+            bar = bars[stage] = click.progressbar(length=total, label=f"{stage:<8}", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="codesearch")
+
+
+if __name__ == "__main__":
+    main()

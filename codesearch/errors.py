@@ -1,0 +1,35 @@
+"""Typed errors raised by the library. The CLI turns each into a one-line message."""
+
+from __future__ import annotations
+
+
+class CodeSearchError(Exception):
+    """Base class of every error codesearch raises on purpose."""
+
+
+class IndexNotFound(CodeSearchError):
+    """No index exists where one was looked for."""
+
+
+class IndexOutOfDate(CodeSearchError):
+    """The index was built by another model or schema and must be rebuilt."""
+
+
+class IndexCorrupt(CodeSearchError):
+    """An index file is unreadable, truncated, or disagrees with the metadata."""
+
+
+class IndexLocked(CodeSearchError):
+    """Another process is updating the index."""
+
+
+class ModelNotFound(CodeSearchError):
+    """A model directory is missing or incomplete."""
+
+
+class MissingExtra(CodeSearchError):
+    """An optional dependency is needed; the message names the pip extra."""
+
+
+class BadQuery(CodeSearchError):
+    """A query or filter that cannot be searched (empty, unknown language, ...)."""

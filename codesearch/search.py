@@ -1,0 +1,176 @@
+"""Query an index: validate -> embed -> exact FAISS search (filtered) -> hydrate -> results."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesearch.embed.static import StaticEmbedder
+from codesearch.errors import BadQuery, IndexNotFound, IndexOutOfDate
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
+from codesearch.store.reader import IndexReader
+from indexer.languages import UnknownLanguage, spec_for
+
+MAX_K = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root``."""
+
+    rank: int
+    score: float
+    path: str
+    root: str
+    language: str
+    kind: str
+    name: str
+    qualname: str
+    signature: str
+    doc: str
+    code: str
+    start_line: int
+    end_line: int
+    stale: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+def find_index(start: Path) -> Path:
+    """The index directory for ``start``: ``.codesearch`` in it or its nearest parent.
+
+    :raises IndexNotFound: if there is none.
+    """
+    start = Path(start).resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / INDEX_DIR_NAME
+        if (candidate / DB_NAME).is_file():
+            return candidate
+    raise IndexNotFound(f"no index found in {start} or its parents; run `codesearch index {start}` first")
+
+
+class Searcher:
+    """Searches one index with the model it was built with.
+
+    :raises IndexNotFound: if ``index_dir`` holds no index.
+    :raises IndexOutOfDate: if the index was built by another model or schema.
+    :raises IndexCorrupt: if the index files are damaged.
+    """
+
+    def __init__(self, index_dir: Path, embedder: StaticEmbedder | None = None) -> None:
+        self.reader = IndexReader(index_dir)
+        meta = self.reader.meta
+        if meta.schema_version != SCHEMA_VERSION:
+            raise IndexOutOfDate(
+                f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; "
+                "run `codesearch index --rebuild`"
+            )
+        self.embedder = embedder or StaticEmbedder.default()
+        if meta.model_fingerprint != self.embedder.fingerprint:
+            raise IndexOutOfDate(
+                f"the index was built with model {meta.model_fingerprint}, the current model is "
+                f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
+            )
+        self.vectors = self.reader.vectors()
+        self.root = Path(meta.root)
+
+    def close(self) -> None:
+        """Release the index snapshot."""
+        self.reader.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def search(
+        self, query: str, k: int = 10, *, language: str | None = None, path_glob: str | None = None
+    ) -> list[SearchResult]:
+        """The ``k`` chunks closest to ``query``, best first.
+
+        :param language: only chunks in this language.
+        :param path_glob: only chunks whose repo-relative path matches (``fnmatch``; ``*`` crosses ``/``).
+        :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
+        """
+        query = _validate(query, k)
+        if language is not None:
+            try:
+                language = spec_for(language).name
+            except UnknownLanguage as exc:
+                raise BadQuery(str(exc)) from None
+        vector = self.embedder.encode_queries([query])
+        if not np.any(vector):
+            raise BadQuery("the query has no words the model knows; try other words")
+        allowed = None
+        if language is not None or path_glob is not None:
+            paths = None
+            if path_glob is not None:
+                paths = [p for p in self.reader.file_paths() if fnmatch.fnmatchcase(p, path_glob)]
+            allowed = self.reader.ids_where(language=language, paths=paths)
+            if allowed.size == 0:
+                return []
+        scores, ids = self.vectors.search(vector, k, allowed)
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+        rows = self.reader.chunks([i for i, _ in hits])
+        stale = self._stale_paths({rows[i]["path"] for i, _ in hits if i in rows})
+        results = []
+        for rank, (chunk_id, score) in enumerate(((i, s) for i, s in hits if i in rows), 1):
+            row = rows[chunk_id]
+            results.append(
+                SearchResult(
+                    rank=rank,
+                    score=score,
+                    path=row["path"],
+                    root=str(self.root),
+                    language=row["language"],
+                    kind=row["kind"],
+                    name=row["name"],
+                    qualname=row["qualname"],
+                    signature=row["signature"],
+                    doc=row["doc"],
+                    code=row["code"],
+                    start_line=row["start_line"],
+                    end_line=row["end_line"],
+                    stale=row["path"] in stale,
+                    scores={"static": score},
+                )
+            )
+        return results
+
+    def _stale_paths(self, paths: set[str]) -> set[str]:
+        """Which of these files changed or vanished since they were indexed."""
+        states = self.reader.file_states()
+        stale = set()
+        for path in paths:
+            size, mtime_ns, sha1 = states.get(path, (-1, -1, ""))
+            try:
+                st = os.stat(self.root / path)
+            except OSError:
+                stale.add(path)
+                continue
+            if st.st_size == size and st.st_mtime_ns == mtime_ns:
+                continue
+            try:
+                if hashlib.sha1((self.root / path).read_bytes()).hexdigest() != sha1:
+                    stale.add(path)
+            except OSError:
+                stale.add(path)
+        return stale
+
+
+def _validate(query: str, k: int) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise BadQuery("the query is empty; say what the code does, e.g. \"retry failed http requests\"")
+    if not 1 <= k <= MAX_K:
+        raise BadQuery(f"k must be between 1 and {MAX_K}, got {k}")
+    return query.strip()

@@ -1,0 +1,7 @@
+"""Names and versions of the on-disk index layout (no heavy imports here)."""
+
+from __future__ import annotations
+
+INDEX_DIR_NAME = ".codesearch"  # default location: <repo>/.codesearch
+DB_NAME = "index.db"  # SQLite metadata
+SCHEMA_VERSION = 1  # bump with a new migration that changes what readers expect

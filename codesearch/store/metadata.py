@@ -1,0 +1,154 @@
+"""SQLite metadata: schema, migrations and the write side (through sqlite-utils).
+
+Tables:
+
+- ``meta(key, value)``: schema version, model name and fingerprint, dimension,
+  vector generation, chunk count, repository root, timestamps;
+- ``files(path, language, size, mtime_ns, sha1, symbols)``: what was indexed;
+- ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code,
+  start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id;
+- ``skipped(path, reason)``: what the last run left out, and why.
+
+The read side (``codesearch.store.reader``) uses the stdlib ``sqlite3`` module only,
+so that a search does not pay for importing sqlite-utils.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from codesearch.store.layout import SCHEMA_VERSION
+from indexer.types import Chunk, SkippedFile
+
+__all__ = ["SCHEMA_VERSION", "migrations", "open_for_write"]
+
+STORED_CODE_CHARS = 8000
+
+migrations = Migrations("codesearch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Create meta, files, chunks and skipped."""
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("files").create(
+        {"path": str, "language": str, "size": int, "mtime_ns": int, "sha1": str, "symbols": int}, pk="path"
+    )
+    db.table("chunks").create(
+        {
+            "id": int,
+            "key": str,
+            "path": str,
+            "language": str,
+            "kind": str,
+            "name": str,
+            "qualname": str,
+            "signature": str,
+            "doc": str,
+            "code": str,
+            "start_line": int,
+            "end_line": int,
+            "content_hash": str,
+        },
+        pk="id",
+    )
+    db.table("chunks").create_index(["key"], unique=True)
+    db.table("chunks").create_index(["path"])
+    db.table("chunks").create_index(["language"])
+    db.table("skipped").create({"path": str, "reason": str}, pk="path")
+
+
+def open_for_write(db_path: Path) -> Database:
+    """Open (creating if needed) the metadata database and apply pending migrations."""
+    conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
+    db = Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    migrations.apply(db)
+    return db
+
+
+def get_meta(db: Database) -> dict[str, str]:
+    """Every meta key and value."""
+    return {row[0]: row[1] for row in db.execute("SELECT key, value FROM meta").fetchall()}
+
+
+def set_meta(db: Database, values: dict[str, object]) -> None:
+    """Insert or replace meta values (stringified)."""
+    db.table("meta").upsert_all([{"key": k, "value": str(v)} for k, v in values.items()], pk="key")
+
+
+def file_rows(db: Database) -> dict[str, tuple[int, int, str]]:
+    """path -> (size, mtime_ns, sha1) for every indexed file."""
+    return {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT path, size, mtime_ns, sha1 FROM files").fetchall()}
+
+
+def chunk_hashes(db: Database, path: str) -> dict[str, tuple[int, str]]:
+    """key -> (id, content_hash) for the chunks of one file."""
+    rows = db.execute("SELECT key, id, content_hash FROM chunks WHERE path = ?", [path]).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def chunk_ids_for_paths(db: Database, paths: Iterable[str]) -> list[int]:
+    """Ids of every chunk in the given files."""
+    ids: list[int] = []
+    for path in paths:
+        ids.extend(r[0] for r in db.execute("SELECT id FROM chunks WHERE path = ?", [path]).fetchall())
+    return ids
+
+
+def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
+    """Insert new chunks and return their ids, in order."""
+    first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0]
+    ids = list(range(first, first + len(chunks)))
+    db.conn.executemany(
+        "INSERT INTO chunks (id, key, path, language, kind, name, qualname, signature, doc, code,"
+        " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (i, c.key, c.path, c.language, c.kind.value, c.name, c.qualname, c.signature, c.doc,
+             c.code[:STORED_CODE_CHARS], c.start_line, c.end_line, c.content_hash)
+            for i, c in zip(ids, chunks)
+        ],
+    )
+    return ids
+
+
+def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
+    """Refresh line numbers (and stored code) of chunks whose content did not change."""
+    db.conn.executemany(
+        "UPDATE chunks SET start_line = ?, end_line = ?, code = ? WHERE id = ?",
+        [(c.start_line, c.end_line, c.code[:STORED_CODE_CHARS], i) for i, c in moved],
+    )
+
+
+def delete_chunks(db: Database, ids: Iterable[int]) -> None:
+    """Delete chunks by id."""
+    db.conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+
+
+def upsert_files(db: Database, rows: Sequence[dict[str, object]]) -> None:
+    """Insert or replace rows of the files table."""
+    if rows:
+        db.table("files").upsert_all(rows, pk="path")
+
+
+def delete_files(db: Database, paths: Iterable[str]) -> None:
+    """Forget files (their chunks are deleted separately)."""
+    db.conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+
+
+def replace_skipped(db: Database, skipped: Sequence[SkippedFile]) -> None:
+    """Record what the latest run skipped, replacing the previous list."""
+    db.execute("DELETE FROM skipped")
+    if skipped:
+        db.table("skipped").insert_all([{"path": s.path, "reason": s.reason} for s in skipped], pk="path", replace=True)
+
+
+def clear(db: Database) -> None:
+    """Delete every file, chunk and skipped row (for a rebuild, inside its transaction)."""
+    for table in ("chunks", "files", "skipped"):
+        db.execute(f"DELETE FROM {table}")

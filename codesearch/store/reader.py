@@ -1,0 +1,142 @@
+"""The read side of an index: one consistent snapshot of metadata and vectors.
+
+Uses the stdlib ``sqlite3`` only (no sqlite-utils import on the search path). A
+snapshot reads ``meta`` inside one read transaction; in WAL mode a concurrent writer
+cannot change what it sees, and the FAISS file of the generation it read is never
+replaced, only deleted after a newer generation commits, so loading it is retried
+once if the file disappears in between.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from codesearch.errors import IndexCorrupt, IndexNotFound
+from codesearch.store.layout import DB_NAME
+from codesearch.store.vectors import VectorStore, vectors_path
+
+CHUNK_COLUMNS = (
+    "id", "key", "path", "language", "kind", "name", "qualname", "signature", "doc", "code",
+    "start_line", "end_line", "content_hash",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexMeta:
+    """What the index says about itself."""
+
+    schema_version: int
+    model_name: str
+    model_fingerprint: str
+    dim: int
+    generation: int
+    count: int
+    root: str
+    updated_at: str
+
+    @classmethod
+    def from_rows(cls, meta: dict[str, str]) -> IndexMeta:
+        """Parse the ``meta`` table; :raises IndexCorrupt: if a key is missing or malformed."""
+        try:
+            return cls(
+                schema_version=int(meta["schema_version"]),
+                model_name=meta["model_name"],
+                model_fingerprint=meta["model_fingerprint"],
+                dim=int(meta["dim"]),
+                generation=int(meta["generation"]),
+                count=int(meta["count"]),
+                root=meta["root"],
+                updated_at=meta.get("updated_at", ""),
+            )
+        except (KeyError, ValueError) as exc:
+            raise IndexCorrupt(f"index metadata is incomplete ({exc})") from exc
+
+
+class IndexReader:
+    """A read-only connection to an index directory.
+
+    :raises IndexNotFound: if there is no index database in ``index_dir``.
+    :raises IndexCorrupt: if the database cannot be read.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        db_path = self.index_dir / DB_NAME
+        if not db_path.is_file():
+            raise IndexNotFound(f"no index in {self.index_dir}")
+        try:
+            self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            self.conn.execute("BEGIN")
+            rows = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
+        if not rows:
+            raise IndexNotFound(f"the index in {self.index_dir} has never been completed")
+        self.meta = IndexMeta.from_rows(rows)
+
+    def close(self) -> None:
+        """End the snapshot and close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def vectors(self) -> VectorStore:
+        """Load the FAISS index of this snapshot's generation."""
+        return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count)
+
+    def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Rows of the given chunk ids, keyed by id."""
+        out: dict[int, dict[str, Any]] = {}
+        cols = ", ".join(CHUNK_COLUMNS)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", part):
+                out[row[0]] = dict(zip(CHUNK_COLUMNS, row))
+        return out
+
+    def ids_where(self, language: str | None = None, paths: list[str] | None = None) -> npt.NDArray[np.int64]:
+        """Ids of chunks in a language and/or in a list of files."""
+        clauses, params = [], []
+        if language is not None:
+            clauses.append("language = ?")
+            params.append(language)
+        sql = "SELECT id, path FROM chunks" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        rows = self.conn.execute(sql, params).fetchall()
+        if paths is not None:
+            wanted = set(paths)
+            rows = [r for r in rows if r[1] in wanted]
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def file_paths(self) -> list[str]:
+        """Every indexed file path."""
+        return [r[0] for r in self.conn.execute("SELECT path FROM files")]
+
+    def file_states(self) -> dict[str, tuple[int, int, str]]:
+        """path -> (size, mtime_ns, sha1) as indexed."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute("SELECT path, size, mtime_ns, sha1 FROM files")}
+
+    def stats(self) -> dict[str, Any]:
+        """Counts per language and kind, and the skipped files."""
+        by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM chunks GROUP BY language ORDER BY 1"))
+        files_by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM files GROUP BY language ORDER BY 1"))
+        by_kind = dict(self.conn.execute("SELECT kind, COUNT(*) FROM chunks GROUP BY kind ORDER BY 1"))
+        skipped = [{"path": p, "reason": r} for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY 1")]
+        return {
+            "files": sum(files_by_language.values()),
+            "chunks": self.meta.count,
+            "files_by_language": files_by_language,
+            "chunks_by_language": by_language,
+            "chunks_by_kind": by_kind,
+            "skipped": skipped,
+        }

@@ -1,0 +1,174 @@
+"""Walk a repository and decide which files to index.
+
+Discovery is two-step so that incremental indexing can skip unchanged files from a
+``stat`` alone: ``walk`` yields ``Candidate``s (path, language, size, mtime) and
+``SkippedFile``s; ``read_source`` reads one candidate and applies the content checks
+(binary, minified). It never follows a symlink: a link that resolves inside the
+repository is skipped because its target is indexed under its own path, and a link
+that resolves outside is skipped as an escape.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.gitignore import Pattern, is_ignored, parse_lines
+from indexer.languages import language_for_path
+from indexer.types import SkippedFile, SourceFile
+
+# Directories never worth indexing: version control, dependencies, caches.
+EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".codesearch", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox"})
+VENDORED_DIRS = frozenset({"node_modules", "vendor", "bower_components", ".venv", "venv", "site-packages"})
+IGNORE_FILES = (".gitignore", ".codesearchignore")
+MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Content limits for discovery.
+
+    :param max_bytes: larger files are skipped as too large.
+    :param max_line_chars: a file with a longer line is treated as minified or generated.
+    :param max_mean_line_chars: so is a file whose mean line length is above this.
+    """
+
+    max_bytes: int = 1_000_000
+    max_line_chars: int = 5_000
+    max_mean_line_chars: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file that passed the path-level checks and may be read."""
+
+    path: str
+    abs_path: Path
+    language: str
+    size: int
+    mtime_ns: int
+
+
+def walk(root: Path, limits: Limits = Limits()) -> Iterator[Candidate | SkippedFile]:
+    """Yield every indexable file under ``root`` as a Candidate, and what was skipped.
+
+    Files in languages we do not support, and files ignored by ``.gitignore`` or
+    ``.codesearchignore``, are left out silently; everything else that is not indexed
+    comes out as a ``SkippedFile`` with its reason.
+    """
+    root = root.resolve()
+    patterns: list[Pattern] = _ignore_patterns(root, "")
+    stack: list[tuple[Path, str, list[Pattern]]] = [(root, "", patterns)]
+    while stack:
+        directory, rel_dir, patterns = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            yield SkippedFile(rel_dir or ".", f"directory not readable: {exc.strerror or exc}")
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if not _printable_name(entry.name):
+                yield SkippedFile(rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                                  "file name is not valid UTF-8")
+                continue
+            if entry.is_symlink():
+                yield SkippedFile(rel, _symlink_reason(root, Path(entry.path)))
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if is_dir and entry.name in EXCLUDED_DIRS:
+                continue
+            if is_ignored(patterns, rel, is_dir):
+                continue
+            if is_dir:
+                if entry.name in VENDORED_DIRS:
+                    yield SkippedFile(rel, "vendored dependencies")
+                else:
+                    subdirs.append((Path(entry.path), rel, patterns + _ignore_patterns(Path(entry.path), rel)))
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            spec = language_for_path(entry.name)
+            if spec is None:
+                continue
+            yield from _candidate(entry, rel, spec.name, limits)
+        stack.extend(reversed(subdirs))
+
+
+def _candidate(entry: os.DirEntry[str], rel: str, language: str, limits: Limits) -> Iterator[Candidate | SkippedFile]:
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError as exc:
+        yield SkippedFile(rel, f"not readable: {exc.strerror or exc}")
+        return
+    if entry.name.endswith(MINIFIED_SUFFIXES):
+        yield SkippedFile(rel, "minified (by name)")
+    elif st.st_size > limits.max_bytes:
+        yield SkippedFile(rel, f"too large ({st.st_size:,} bytes; limit {limits.max_bytes:,})")
+    else:
+        yield Candidate(rel, Path(entry.path), language, st.st_size, st.st_mtime_ns)
+
+
+def read_source(candidate: Candidate, limits: Limits = Limits()) -> SourceFile | SkippedFile:
+    """Read a candidate and check its content; a SkippedFile says why it cannot be indexed."""
+    try:
+        with open(candidate.abs_path, "rb") as fh:
+            data = fh.read(limits.max_bytes + 1)
+    except OSError as exc:
+        return SkippedFile(candidate.path, f"not readable: {exc.strerror or exc}")
+    if len(data) > limits.max_bytes:
+        return SkippedFile(candidate.path, f"too large (over {limits.max_bytes:,} bytes)")
+    reason = content_problem(data, limits)
+    if reason:
+        return SkippedFile(candidate.path, reason)
+    return SourceFile(candidate.path, candidate.language, data, candidate.mtime_ns)
+
+
+def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
+    """Why these bytes should not be indexed (binary, minified), or None if they are fine."""
+    if b"\0" in data[:8192]:
+        return "binary (contains NUL bytes)"
+    if not data:
+        return None
+    lines = data.count(b"\n") + 1
+    if len(data) / lines > limits.max_mean_line_chars:
+        return f"minified or generated (mean line length {len(data) // lines:,} characters)"
+    longest = max(len(line) for line in data.split(b"\n"))
+    if longest > limits.max_line_chars:
+        return f"minified or generated (a line of {longest:,} characters)"
+    return None
+
+
+def _ignore_patterns(directory: Path, rel_dir: str) -> list[Pattern]:
+    patterns: list[Pattern] = []
+    for name in IGNORE_FILES:
+        path = directory / name
+        if path.is_symlink() or not path.is_file():
+            continue  # an ignore file that is a link could point anywhere: never read it
+        try:
+            text = path.read_text("utf-8", errors="replace")
+        except OSError:
+            continue
+        patterns.extend(parse_lines(text.splitlines(), rel_dir))
+    return patterns
+
+
+def _symlink_reason(root: Path, link: Path) -> str:
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "symlink is broken or loops"
+    if target == root or root in target.parents:
+        return "symlink inside the repository (its target is indexed under its own path)"
+    return "symlink points outside the repository"
+
+
+def _printable_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,49 @@
+"""Language-agnostic cleaning of doc comments and docstrings.
+
+py-tree-sitter ignores the ``#strip!`` and ``#select-adjacent!`` directives of upstream
+tags queries, so the markers are removed here, in one place, for every language.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+# A string literal's prefix and quotes: r"""...""", b'...', u"...", and so on.
+_STRING_QUOTES = re.compile(r"""^[rRbBuUfF]{0,2}("{3}|'{3}|"|')(?P<body>.*)\1$""", re.DOTALL)
+# Comment openers at the start of a line: /** /* // /// # //! and a lone leading '*'.
+_LINE_MARKER = re.compile(r"^\s*(/\*+!?|//+!?|#+!?|\*+(?!/))\s?")
+_BLOCK_END = re.compile(r"\s*\*+/\s*$")
+_RUBY_BLOCK = re.compile(r"^=(begin|end)\b.*$", re.MULTILINE)
+
+
+def clean_docstring(text: str) -> str:
+    """Strip the quotes and common indentation from a docstring literal."""
+    match = _STRING_QUOTES.match(text.strip())
+    body = match.group("body") if match else text
+    return inspect.cleandoc(body).strip()
+
+
+def clean_comment(text: str) -> str:
+    """Strip comment markers (``/** */``, ``//``, ``#``, leading ``*``) from a comment block."""
+    text = _RUBY_BLOCK.sub("", text)
+    lines = []
+    for line in text.splitlines():
+        line = _BLOCK_END.sub("", line)
+        line = _LINE_MARKER.sub("", line, count=1)
+        lines.append(line.rstrip())
+    return inspect.cleandoc("\n".join(lines)).strip()
+
+
+def clean_doc(text: str) -> str:
+    """Clean either kind of documentation: a string literal or a comment block."""
+    stripped = text.lstrip()
+    if _STRING_QUOTES.match(stripped.rstrip()) and not _LINE_MARKER.match(stripped):
+        return clean_docstring(stripped)
+    return clean_comment(text)
+
+
+def first_paragraph(doc: str) -> str:
+    """The first paragraph of a cleaned doc, on one line (the CodeSearchNet query)."""
+    paragraph = re.split(r"\n\s*\n", doc.strip(), maxsplit=1)[0]
+    return " ".join(paragraph.split())

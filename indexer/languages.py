@@ -1,0 +1,102 @@
+"""The language registry: one row per language, nothing language-specific elsewhere.
+
+Each row names the file extensions, the grammar wheel and the function in it that
+returns the grammar, and the query file in ``indexer/queries/``. Adding a language
+means adding a row here and one ``.scm`` file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from tree_sitter import Language, Parser, Query
+
+
+class UnknownLanguage(ValueError):
+    """Raised for a language name that is not in the registry."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """How to parse one language.
+
+    :param name: registry name, used in the index and on the command line.
+    :param extensions: file suffixes (with the dot) that belong to the language.
+    :param grammar_module: the official tree-sitter grammar wheel's module.
+    :param grammar_function: the function in that module that returns the grammar.
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    grammar_module: str
+    grammar_function: str = "language"
+
+    @property
+    def query_file(self) -> str:
+        """The query file name inside ``indexer/queries``."""
+        return f"{self.name}.scm"
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python"),
+    LanguageSpec("javascript", (".js", ".jsx", ".mjs", ".cjs"), "tree_sitter_javascript"),
+    LanguageSpec("java", (".java",), "tree_sitter_java"),
+    LanguageSpec("php", (".php",), "tree_sitter_php", "language_php"),
+    LanguageSpec("ruby", (".rb", ".rake"), "tree_sitter_ruby"),
+    LanguageSpec("go", (".go",), "tree_sitter_go"),
+)
+
+_BY_NAME = {spec.name: spec for spec in LANGUAGES}
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+
+
+def language_names() -> list[str]:
+    """Names of every supported language, in registry order."""
+    return [spec.name for spec in LANGUAGES]
+
+
+def spec_for(name: str) -> LanguageSpec:
+    """Look up a language by name.
+
+    :raises UnknownLanguage: if ``name`` is not supported.
+    """
+    try:
+        return _BY_NAME[name.lower()]
+    except KeyError:
+        raise UnknownLanguage(
+            f"unknown language {name!r}; supported: {', '.join(language_names())}"
+        ) from None
+
+
+def language_for_path(path: str) -> LanguageSpec | None:
+    """The language of a file, from its extension, or None if it is not supported."""
+    dot = path.rfind(".")
+    return _BY_EXTENSION.get(path[dot:].lower()) if dot >= 0 else None
+
+
+@cache
+def grammar(name: str) -> Language:
+    """The tree-sitter grammar for a language, loaded once."""
+    spec = spec_for(name)
+    module = importlib.import_module(spec.grammar_module)
+    return Language(getattr(module, spec.grammar_function)())
+
+
+@cache
+def query_source(name: str) -> str:
+    """The text of a language's query file."""
+    return resources.files("indexer").joinpath("queries", spec_for(name).query_file).read_text("utf-8")
+
+
+@cache
+def query(name: str) -> Query:
+    """The compiled query for a language, compiled once per process."""
+    return Query(grammar(name), query_source(name))
+
+
+def parser(name: str) -> Parser:
+    """A new parser for a language (parsers are cheap and not thread-safe, so not cached)."""
+    return Parser(grammar(name))

@@ -1,0 +1,181 @@
+"""Extract symbols from source with each language's tree-sitter query.
+
+The Python side reads capture names only, never node types:
+
+- ``@definition.<kind>`` marks a definition node, ``<kind>`` being a ``SymbolKind`` value;
+- ``@name`` is its name, ``@body`` its body (the signature is what precedes it);
+- ``@doc`` is a docstring inside the definition, ``@comment`` any comment in the file;
+  a block of whole-line comments ending right above a definition is its doc comment;
+- ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``);
+- ``@scope`` marks a node that is not a symbol but names the symbols nested in it.
+
+Several patterns may describe one definition (one gives its name, another its
+docstring); their captures are merged by node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, QueryCursor
+
+from indexer.docs import clean_doc
+from indexer.languages import parser, query
+from indexer.types import SourceFile, Symbol, SymbolKind
+
+_MAX_SIGNATURE = 240
+_DEFINITION = "definition."
+_SCOPE = "scope"
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A definition or scope gathered from one or more query matches."""
+
+    node: Node
+    kind: SymbolKind | None  # None for a scope
+    captures: dict[str, Node] = field(default_factory=dict)
+    docs: list[Node] = field(default_factory=list)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.node.start_byte, self.node.end_byte
+
+
+def extract_symbols(file: SourceFile) -> list[Symbol]:
+    """All functions, methods, classes (and similar) defined in ``file``, in source order."""
+    tree = parser(file.language).parse(file.source)
+    entries, comments = _collect(QueryCursor(query(file.language)).matches(tree.root_node))
+    doc_blocks = _comment_blocks(comments, file.source)
+    return _build_symbols(entries, doc_blocks, file.source)
+
+
+def _collect(matches: list[tuple[int, dict[str, list[Node]]]]) -> tuple[list[_Entry], list[Node]]:
+    """Merge the matches that describe the same node; gather comment nodes apart."""
+    entries: dict[tuple[int, int, str], _Entry] = {}
+    comments: list[Node] = []
+    for _, caps in matches:
+        if "comment" in caps:
+            comments.extend(caps["comment"])
+            continue
+        role = next((c for c in caps if c.startswith(_DEFINITION) or c == _SCOPE), None)
+        if role is None:
+            continue
+        node = caps[role][0]
+        kind = SymbolKind(role[len(_DEFINITION):]) if role != _SCOPE else None
+        entry = entries.setdefault((node.start_byte, node.end_byte, role), _Entry(node, kind))
+        for name, nodes in caps.items():
+            if name == "doc":
+                entry.docs.extend(n for n in nodes if n not in entry.docs)
+            elif name != role:
+                entry.captures.setdefault(name, nodes[0])
+    merged = [e for e in entries.values() if "name" in e.captures]
+    merged.sort(key=lambda e: (e.node.start_byte, -e.node.end_byte))
+    return merged, comments
+
+
+def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]]:
+    """Blocks of consecutive whole-line comments, keyed by the 0-based row they end on."""
+    blocks: dict[int, list[Node]] = {}
+    current: list[Node] = []
+    for node in sorted(comments, key=lambda n: n.start_byte):
+        line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+        if source[line_start:node.start_byte].strip():
+            current = []  # a trailing comment after code is nobody's doc
+            continue
+        if current and node.start_point.row > current[-1].end_point.row + 1:
+            current = []
+        current.append(node)
+        blocks[node.end_point.row] = list(current)
+    return blocks
+
+
+def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], source: bytes) -> list[Symbol]:
+    symbols: list[Symbol] = []
+    stack: list[tuple[_Entry, str]] = []  # enclosing entries with their qualified names
+    for entry in entries:
+        start, end = entry.span
+        while stack and not (stack[-1][0].span[0] <= start and end <= stack[-1][0].span[1]):
+            stack.pop()
+        name = _text(source, entry.captures["name"]).strip("'\"`")
+        receiver = entry.captures.get("receiver")
+        prefix = _text(source, receiver) if receiver is not None else (stack[-1][1] if stack else "")
+        qualname = f"{prefix}.{name}" if prefix else name
+        stack.append((entry, qualname))
+        if entry.kind is None:
+            continue
+        kind = entry.kind
+        parent = next((e for e, _ in reversed(stack[:-1]) if e.kind is not None), None)
+        if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container:
+            kind = SymbolKind.METHOD
+        symbols.append(_symbol(entry, kind, name, qualname, doc_blocks, source))
+    return symbols
+
+
+def _symbol(
+    entry: _Entry, kind: SymbolKind, name: str, qualname: str, doc_blocks: dict[int, list[Node]], source: bytes
+) -> Symbol:
+    node = entry.node
+    start, end = entry.span
+    inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
+    doc_nodes = inner_docs or doc_blocks.get(node.start_point.row - 1, [])
+    doc = clean_doc("\n".join(_text(source, d) for d in doc_nodes)) if doc_nodes else ""
+    code = source[start:end]
+    code_without_doc = code
+    for d in sorted(inner_docs, key=lambda n: n.start_byte, reverse=True):
+        cut_start, cut_end = _whole_lines(source, d.start_byte, d.end_byte)
+        cut_start, cut_end = max(cut_start, start), min(cut_end, end)
+        code_without_doc = code_without_doc[: cut_start - start] + code_without_doc[cut_end - start :]
+    end_line = node.end_point.row + (0 if node.end_point.column == 0 and node.end_point.row > node.start_point.row else 1)
+    return Symbol(
+        kind=kind,
+        name=name,
+        qualname=qualname,
+        signature=_signature(entry, source),
+        doc=doc,
+        code=_decode(code),
+        code_without_doc=_decode(code_without_doc),
+        start_line=node.start_point.row + 1,
+        end_line=end_line,
+        start_byte=start,
+        end_byte=end,
+    )
+
+
+def _signature(entry: _Entry, source: bytes) -> str:
+    """The header of a definition, up to its body.
+
+    It starts at the beginning of the definition's line (to keep ``export``, ``const``
+    or ``type``) unless other code precedes the definition on that line.
+    """
+    line_start = source.rfind(b"\n", 0, entry.node.start_byte) + 1
+    if any(c in source[line_start : entry.node.start_byte] for c in b"{};"):
+        line_start = entry.node.start_byte
+    body = entry.captures.get("body")
+    if body is not None and body.start_byte > entry.node.start_byte:
+        stop = body.start_byte
+    else:
+        newline = source.find(b"\n", entry.node.start_byte, entry.node.end_byte)
+        stop = newline if newline >= 0 else entry.node.end_byte
+    header = " ".join(_decode(source[line_start:stop]).split()).rstrip("{:;= ").rstrip()
+    return header[:_MAX_SIGNATURE]
+
+
+def _whole_lines(source: bytes, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) to whole lines when only whitespace surrounds it on them."""
+    line_start = source.rfind(b"\n", 0, start) + 1
+    if not source[line_start:start].strip():
+        start = line_start
+    newline = source.find(b"\n", end)
+    line_end = len(source) if newline < 0 else newline + 1
+    if not source[end:line_end].strip():
+        end = line_end
+    return start, end
+
+
+def _text(source: bytes, node: Node) -> str:
+    return _decode(source[node.start_byte : node.end_byte])
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")

@@ -1,0 +1,30 @@
+; Java: classes, records, interfaces, enums, methods and constructors.
+; Javadoc is the comment block right above a declaration.
+
+(class_declaration
+  name: (identifier) @name
+  body: (class_body) @body) @definition.class
+
+(record_declaration
+  name: (identifier) @name
+  body: (class_body) @body) @definition.class
+
+(interface_declaration
+  name: (identifier) @name
+  body: (interface_body) @body) @definition.interface
+
+(enum_declaration
+  name: (identifier) @name
+  body: (enum_body) @body) @definition.enum
+
+(method_declaration
+  name: (identifier) @name) @definition.method
+
+(method_declaration
+  body: (block) @body) @definition.method
+
+(constructor_declaration
+  name: (identifier) @name
+  body: (constructor_body) @body) @definition.method
+
+[(line_comment) (block_comment)] @comment

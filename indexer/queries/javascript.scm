@@ -1,0 +1,53 @@
+; JavaScript: function declarations, classes and their methods, functions and arrow
+; functions bound to variables or properties, and methods in object literals.
+; A variable holding an object literal is a naming scope: `api.get` for `const api = { get() {} }`.
+
+(function_declaration
+  name: (identifier) @name
+  body: (statement_block) @body) @definition.function
+
+(generator_function_declaration
+  name: (identifier) @name
+  body: (statement_block) @body) @definition.function
+
+(class_declaration
+  name: (identifier) @name
+  body: (class_body) @body) @definition.class
+
+(method_definition
+  name: (_) @name
+  body: (statement_block) @body) @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
+    (generator_function body: (statement_block) @body)
+  ]) @definition.function
+
+(variable_declarator
+  name: (identifier) @name
+  value: (class body: (class_body) @body)) @definition.class
+
+(assignment_expression
+  left: (member_expression
+    object: (_) @receiver
+    property: (property_identifier) @name)
+  right: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
+  ]) @definition.function
+
+(pair
+  key: [(property_identifier) (string) (number)] @name
+  value: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
+  ]) @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: (object)) @scope
+
+(comment) @comment

@@ -1,0 +1,101 @@
+"""Data that crosses module boundaries: frozen dataclasses only."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import PurePosixPath
+
+
+class SymbolKind(str, Enum):
+    """What a definition is. Query files name these in ``@definition.<kind>`` captures."""
+
+    FUNCTION = "function"
+    METHOD = "method"
+    CLASS = "class"
+    INTERFACE = "interface"
+    MODULE = "module"
+    TRAIT = "trait"
+    ENUM = "enum"
+    TYPE = "type"
+
+    @property
+    def is_container(self) -> bool:
+        """True for kinds whose nested functions are methods (class, module, trait, ...)."""
+        return self not in (SymbolKind.FUNCTION, SymbolKind.METHOD)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One file that discovery decided to index.
+
+    :param path: path relative to the repository root, always with forward slashes.
+    :param language: registry name of the language (``python``, ``go``, ...).
+    :param source: the raw bytes of the file.
+    :param mtime_ns: modification time, used to skip unchanged files cheaply.
+    """
+
+    path: str
+    language: str
+    source: bytes
+    mtime_ns: int = 0
+
+    @property
+    def sha1(self) -> str:
+        """Hex SHA-1 of the file's bytes."""
+        return hashlib.sha1(self.source).hexdigest()
+
+    @property
+    def suffix(self) -> str:
+        """The file extension, with its dot."""
+        return PurePosixPath(self.path).suffix
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file or directory that discovery did not index, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """A definition found by a language query. Lines are 1-based and inclusive."""
+
+    kind: SymbolKind
+    name: str
+    qualname: str
+    signature: str
+    doc: str
+    code: str
+    code_without_doc: str
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The unit that gets embedded and returned by search: one symbol of one file.
+
+    ``key`` is ``path::qualname`` (with ``#2``, ``#3``... for repeated names such as
+    overloads), stable across edits that do not rename the symbol. ``content_hash``
+    covers everything that is embedded, so an unchanged hash means an unchanged vector.
+    """
+
+    path: str
+    language: str
+    kind: SymbolKind
+    name: str
+    qualname: str
+    signature: str
+    doc: str
+    code: str
+    code_without_doc: str
+    start_line: int
+    end_line: int
+    key: str
+    content_hash: str
