@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from sqlite_utils import Database
 
+from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import CodeSearchError, IndexCorrupt, IndexOutOfDate
 from codesearch.store import metadata as md
@@ -26,6 +27,7 @@ from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 from codesearch.store.reader import IndexMeta
 from codesearch.store.vectors import VectorStore, vectors_path
 from indexer.chunk import chunks_for_file, embedding_text
+from indexer.languages import parser_fingerprint
 from indexer.discover import Candidate, Limits, read_source, walk
 from indexer.types import Chunk, SkippedFile, SourceFile
 
@@ -75,7 +77,7 @@ def default_index_dir(root: Path) -> Path:
 def build_index(
     root: Path,
     index_dir: Path | None = None,
-    embedder: StaticEmbedder | None = None,
+    embedder: Embedder | None = None,
     *,
     rebuild: bool = False,
     limits: Limits = Limits(),
@@ -115,7 +117,7 @@ def _run(
     db: Database,
     root: Path,
     index_dir: Path,
-    embedder: StaticEmbedder,
+    embedder: Embedder,
     rebuild: bool,
     limits: Limits,
     progress: ProgressFn,
@@ -125,6 +127,9 @@ def _run(
     meta = md.get_meta(db)
     generation, store = _open_vectors(db, index_dir, meta, embedder, rebuild)
     old_files = {} if rebuild else md.file_rows(db)
+    if meta.get("parser_fingerprint") != parser_fingerprint():
+        # The queries changed: parse every file again (unchanged chunks keep their vectors).
+        old_files = {path: (-1, -1, "") for path in old_files}
 
     candidates: list[Candidate] = []
     for item in walk(root, limits):
@@ -146,7 +151,12 @@ def _run(
     report.seconds["embed"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    vectors_change = bool(plan.new_chunks or plan.deleted_ids) or rebuild or not meta
+    vectors_change = (
+        bool(plan.new_chunks or plan.deleted_ids)
+        or rebuild
+        or not meta
+        or meta.get("parser_fingerprint") != parser_fingerprint()
+    )
     report.changed = vectors_change or bool(plan.moved or plan.file_rows or plan.removed_paths)
     with db.atomic():
         if rebuild:
@@ -170,6 +180,7 @@ def _run(
                 "schema_version": md.SCHEMA_VERSION,
                 "model_name": embedder.name,
                 "model_fingerprint": embedder.fingerprint,
+                "parser_fingerprint": parser_fingerprint(),
                 "dim": embedder.dim,
                 "generation": generation,
                 "count": store.count,
@@ -190,7 +201,7 @@ def _run(
 
 
 def _open_vectors(
-    db: Database, index_dir: Path, meta: dict[str, str], embedder: StaticEmbedder, rebuild: bool
+    db: Database, index_dir: Path, meta: dict[str, str], embedder: Embedder, rebuild: bool
 ) -> tuple[int, VectorStore]:
     """The current generation and its vectors, or a fresh store for a new or rebuilt index."""
     if not meta:
@@ -279,7 +290,7 @@ def _diff(plan: _Plan, chunks: list[Chunk], existing: dict[str, tuple[int, str]]
     plan.deleted_ids.extend(chunk_id for key, (chunk_id, _) in existing.items() if key not in keep)
 
 
-def _embed(embedder: StaticEmbedder, chunks: list[Chunk], progress: ProgressFn) -> np.ndarray:
+def _embed(embedder: Embedder, chunks: list[Chunk], progress: ProgressFn) -> np.ndarray:
     out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start : start + EMBED_BATCH]

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexNotFound, IndexOutOfDate
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
@@ -66,7 +67,7 @@ class Searcher:
     :raises IndexCorrupt: if the index files are damaged.
     """
 
-    def __init__(self, index_dir: Path, embedder: StaticEmbedder | None = None) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder | None = None) -> None:
         self.reader = IndexReader(index_dir)
         meta = self.reader.meta
         if meta.schema_version != SCHEMA_VERSION:

@@ -100,3 +100,15 @@ def query(name: str) -> Query:
 def parser(name: str) -> Parser:
     """A new parser for a language (parsers are cheap and not thread-safe, so not cached)."""
     return Parser(grammar(name))
+
+
+@cache
+def parser_fingerprint() -> str:
+    """A hash of every query file: when it changes, indexed files must be parsed again."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for spec in LANGUAGES:
+        h.update(spec.name.encode())
+        h.update(query_source(spec.name).encode())
+    return h.hexdigest()[:16]

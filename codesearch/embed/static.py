@@ -15,12 +15,11 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from codesearch.embed.text import TEXT_PIPELINE_VERSION, split_identifiers
 from codesearch.errors import ModelNotFound
 
-Vectors = npt.NDArray[np.float32]  # shape (n, dim), rows L2-normalised
+from codesearch.embed import Vectors
 
 DEFAULT_MODEL = "minilm-l6-m2v256"
 MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")

@@ -18,9 +18,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from codesearch.embed import Vectors
 from codesearch.errors import IndexCorrupt
-
-Vectors = npt.NDArray[np.float32]
 
 
 def vectors_path(index_dir: Path, generation: int) -> Path:

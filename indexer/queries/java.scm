@@ -27,4 +27,8 @@
   name: (identifier) @name
   body: (constructor_body) @body) @definition.method
 
+(compact_constructor_declaration
+  name: (identifier) @name
+  body: (block) @body) @definition.method
+
 [(line_comment) (block_comment)] @comment

@@ -1,0 +1,1 @@
+"""Retrieval benchmarks: datasets, metrics and runners."""

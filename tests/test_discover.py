@@ -1,0 +1,163 @@
+"""Repository discovery: ignore files, limits, binary and minified files, symlinks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from indexer.discover import Candidate, Limits, content_problem, read_source, walk
+from indexer.gitignore import is_ignored, parse_lines
+from indexer.types import SkippedFile, SourceFile
+from tests.conftest import write
+
+
+def _walk(root: Path, limits: Limits = Limits()) -> tuple[set[str], dict[str, str]]:
+    indexed, skipped = set(), {}
+    for item in walk(root, limits):
+        if isinstance(item, SkippedFile):
+            skipped[item.path] = item.reason
+        else:
+            result = read_source(item, limits)
+            if isinstance(result, SkippedFile):
+                skipped[result.path] = result.reason
+            else:
+                indexed.add(result.path)
+    return indexed, skipped
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "is_dir", "ignored"),
+    [
+        ("*.log", "a/b/x.log", False, True),  # unanchored glob matches at any depth
+        ("build/", "build", True, True),  # directory-only pattern
+        ("build/", "build", False, False),  # ...does not match a file
+        ("/top.py", "top.py", False, True),  # anchored to the root
+        ("/top.py", "sub/top.py", False, False),
+        ("docs/*.py", "docs/a.py", False, True),  # a slash anchors the pattern
+        ("docs/*.py", "x/docs/a.py", False, False),
+        ("**/gen", "a/b/gen", True, True),  # leading **/
+        ("a/**/z.py", "a/z.py", False, True),  # /**/ matches zero directories
+        ("a/**/z.py", "a/b/c/z.py", False, True),
+        ("out/**", "out/x/y.py", False, True),  # trailing /**
+        ("file?.py", "file1.py", False, True),
+        ("file[0-3].py", "file4.py", False, False),
+        ("\\#hash.py", "#hash.py", False, True),  # escaped comment character
+    ],
+)
+def test_gitignore_patterns(pattern: str, path: str, is_dir: bool, ignored: bool) -> None:
+    """gitignore globbing rules, one case per row."""
+    assert is_ignored(parse_lines([pattern]), path, is_dir) is ignored
+
+
+def test_gitignore_negation_and_order() -> None:
+    """The last matching pattern wins, and ! re-includes."""
+    patterns = parse_lines(["*.py", "!keep.py", "# comment", ""])
+    assert is_ignored(patterns, "drop.py", False)
+    assert not is_ignored(patterns, "keep.py", False)
+
+
+def test_walk_respects_nested_gitignore_and_vendored_dirs(tmp_path: Path) -> None:
+    """Root and nested .gitignore files apply; node_modules is reported as vendored."""
+    write(tmp_path, ".gitignore", "generated/\n*.tmp.py\n")
+    write(tmp_path, "src/app.py", "def a(): pass\n")
+    write(tmp_path, "src/x.tmp.py", "def b(): pass\n")
+    write(tmp_path, "generated/g.py", "def c(): pass\n")
+    write(tmp_path, "src/.gitignore", "local.py\n")
+    write(tmp_path, "src/local.py", "def d(): pass\n")
+    write(tmp_path, "node_modules/lib/index.js", "function e() {}\n")
+    write(tmp_path, "README.md", "# readme\n")
+    indexed, skipped = _walk(tmp_path)
+    assert indexed == {"src/app.py"}
+    assert skipped == {"node_modules": "vendored dependencies"}
+
+
+def test_binary_minified_and_large_files_are_skipped_with_reasons(tmp_path: Path) -> None:
+    """Each kind of bad file is skipped, and the reason says which."""
+    write(tmp_path, "ok.js", "function ok() { return 1; }\n")
+    write(tmp_path, "bin.py", b"\x00\x01\x02binary")
+    write(tmp_path, "bundle.min.js", "function a(){}\n")
+    write(tmp_path, "dense.js", "var a=1;" * 2000)
+    write(tmp_path, "big.py", "x = 1\n" * 50_000)
+    indexed, skipped = _walk(tmp_path, Limits(max_bytes=100_000))
+    assert indexed == {"ok.js"}
+    assert skipped["bin.py"].startswith("binary")
+    assert skipped["bundle.min.js"].startswith("minified")
+    assert skipped["dense.js"].startswith("minified")
+    assert skipped["big.py"].startswith("too large")
+
+
+def test_empty_and_non_utf8_files_are_indexed(tmp_path: Path) -> None:
+    """An empty file and a Latin-1 file are read, not skipped."""
+    write(tmp_path, "empty.py", "")
+    write(tmp_path, "latin.py", b"# caf\xe9\ndef f(): pass\n")
+    indexed, skipped = _walk(tmp_path)
+    assert indexed == {"empty.py", "latin.py"} and not skipped
+
+
+def test_symlinks_are_never_followed(tmp_path: Path) -> None:
+    """Links out of the repo, links inside it and link loops are all skipped, with reasons."""
+    outside = tmp_path / "outside"
+    write(outside, "secret.py", "def secret(): pass\n")
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def a(): pass\n")
+    os.symlink(outside / "secret.py", repo / "escape.py")
+    os.symlink(outside, repo / "escape_dir")
+    os.symlink(repo / "a.py", repo / "alias.py")
+    os.symlink(repo / "loop", repo / "loop")
+    indexed, skipped = _walk(repo)
+    assert indexed == {"a.py"}
+    assert skipped["escape.py"] == "symlink points outside the repository"
+    assert skipped["escape_dir"] == "symlink points outside the repository"
+    assert skipped["alias.py"].startswith("symlink inside the repository")
+    assert skipped["loop"] == "symlink is broken or loops"
+
+
+def test_symlinked_gitignore_is_not_read(tmp_path: Path) -> None:
+    """An ignore file that is a link could point anywhere; it is ignored."""
+    outside = write(tmp_path / "outside", "ignore", "*.py\n")
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def a(): pass\n")
+    os.symlink(outside, repo / ".gitignore")
+    indexed, _ = _walk(repo)
+    assert indexed == {"a.py"}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission")
+def test_unreadable_files_and_directories_are_reported(tmp_path: Path) -> None:
+    """Permission errors skip the file or directory with a reason instead of crashing."""
+    write(tmp_path, "ok.py", "def ok(): pass\n")
+    locked = write(tmp_path, "locked.py", "def x(): pass\n")
+    locked.chmod(0)
+    (tmp_path / "closed").mkdir()
+    write(tmp_path, "closed/in.py", "def y(): pass\n")
+    (tmp_path / "closed").chmod(0)
+    try:
+        indexed, skipped = _walk(tmp_path)
+    finally:
+        (tmp_path / "closed").chmod(0o755)
+        locked.chmod(0o644)
+    assert indexed == {"ok.py"}
+    assert "not readable" in skipped["locked.py"] and "not readable" in skipped["closed"]
+
+
+def test_names_with_spaces_and_unicode(tmp_path: Path) -> None:
+    """Paths with spaces and non-ASCII characters are indexed as they are."""
+    write(tmp_path, "my dir/naïve café.py", "def f(): pass\n")
+    indexed, _ = _walk(tmp_path)
+    assert indexed == {"my dir/naïve café.py"}
+
+
+def test_content_problem_accepts_normal_code() -> None:
+    """Ordinary code has no content problem."""
+    assert content_problem(b"def f():\n    return 1\n") is None
+
+
+def test_candidate_and_source_carry_language_and_mtime(tmp_path: Path) -> None:
+    """A candidate knows its language and mtime; reading keeps them."""
+    write(tmp_path, "m.go", "package m\nfunc F() {}\n")
+    (cand,) = [c for c in walk(tmp_path) if isinstance(c, Candidate)]
+    source = read_source(cand)
+    assert isinstance(source, SourceFile)
+    assert (cand.language, source.language, source.mtime_ns) == ("go", "go", cand.mtime_ns)

@@ -1,0 +1,204 @@
+"""The tree-sitter front end: queries, EXPECTED.json of every sample repo, language forms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tree_sitter import Query, QueryError
+
+from indexer.chunk import chunks_for_file
+from indexer.discover import Candidate, read_source, walk
+from indexer.languages import LANGUAGES, grammar, language_for_path, query, spec_for
+from indexer.parse import extract_symbols
+from indexer.types import SourceFile, SymbolKind
+from tests.conftest import LANGUAGES as NAMES
+from tests.conftest import SAMPLE_REPOS
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_compiles_and_uses_known_captures(name: str) -> None:
+    """Every query compiles, and its capture names are ones parse.py understands."""
+    compiled = query(name)
+    kinds = {k.value for k in SymbolKind}
+    for i in range(compiled.capture_count):
+        capture = compiled.capture_name(i)
+        if capture.startswith("definition."):
+            assert capture.removeprefix("definition.") in kinds
+        else:
+            assert capture in {"name", "doc", "body", "receiver", "scope", "comment"}, capture
+
+
+def test_registry_has_the_six_languages() -> None:
+    """One registry row per language, each with its own extensions."""
+    assert [s.name for s in LANGUAGES] == NAMES
+    assert language_for_path("a/b.py").name == "python"
+    assert language_for_path("x.RB").name == "ruby"
+    assert language_for_path("README.md") is None
+    assert language_for_path("Makefile") is None
+
+
+def test_a_typo_in_a_query_fails_at_compile_time() -> None:
+    """A bad field name is a QueryError, which is why compiling every query is a test."""
+    with pytest.raises(QueryError):
+        Query(grammar("python"), "(function_definition nme: (identifier) @name)")
+
+
+def _sample_symbols(name: str) -> dict[str, object]:
+    found = {}
+    for item in walk(SAMPLE_REPOS / name):
+        if isinstance(item, Candidate):
+            for chunk in chunks_for_file(read_source(item)):
+                found[f"{chunk.path}::{chunk.qualname}"] = chunk
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_expected_symbols_are_found(name: str) -> None:
+    """Every symbol in EXPECTED.json is found, with its kind, lines and doc."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())
+    assert expected["language"] == name
+    assert len(expected["symbols"]) >= 20
+    found = _sample_symbols(name)
+    for sym in expected["symbols"]:
+        key = f"{sym['path']}::{sym['qualname']}"
+        assert key in found, f"missing {key}"
+        chunk = found[key]
+        assert chunk.kind.value == sym["kind"], key
+        assert (chunk.start_line, chunk.end_line) == (sym["start_line"], sym["end_line"]), key
+        assert chunk.doc.split("\n")[0] == sym["doc"], key
+        assert chunk.language == name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_expected_lines_point_at_the_definition(name: str) -> None:
+    """The name of every expected symbol is on its first lines (after any annotations)."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())
+    for sym in expected["symbols"]:
+        lines = (SAMPLE_REPOS / name / sym["path"]).read_text().splitlines()
+        short = sym["qualname"].rsplit(".", 1)[-1]
+        head = lines[sym["start_line"] - 1 : sym["start_line"] + 1]
+        assert any(short in line for line in head), sym
+        assert lines[sym["end_line"] - 1].strip(), sym
+
+
+def _symbols(language: str, code: str) -> dict[str, object]:
+    return {s.qualname: s for s in extract_symbols(SourceFile("x" + spec_for(language).extensions[0], language, code.encode()))}
+
+
+def test_python_methods_nested_functions_and_docstrings() -> None:
+    """Methods get the class in their qualname; docstrings are cleaned and cut from the code."""
+    syms = _symbols("python", 'class A:\n    """Doc of A."""\n\n    def m(self):\n        r"""Doc of m.\n\n        More."""\n        def inner():\n            pass\n        return 1\n')
+    assert syms["A"].kind is SymbolKind.CLASS and syms["A"].doc == "Doc of A."
+    assert syms["A.m"].kind is SymbolKind.METHOD
+    assert syms["A.m"].doc == "Doc of m.\n\nMore."
+    assert '"""' not in syms["A.m"].code_without_doc and "return 1" in syms["A.m"].code_without_doc
+    assert syms["A.m.inner"].kind is SymbolKind.FUNCTION
+    assert syms["A.m"].signature == "def m(self)"
+
+
+def test_javascript_arrow_functions_object_literals_and_prototypes() -> None:
+    """Arrow functions, object-literal methods (qualified by the variable) and prototype assignments."""
+    code = (
+        "/** Adds. */\nexport const add = (a, b) => a + b;\n"
+        "const api = {\n  // Gets.\n  get(url) { return 1; },\n  post: function (u) {},\n  del: async (u) => {},\n};\n"
+        "Client.prototype.retry = function (n) {};\nclass C { static make() {} }\n"
+    )
+    syms = _symbols("javascript", code)
+    assert syms["add"].kind is SymbolKind.FUNCTION and syms["add"].doc == "Adds."
+    assert syms["add"].signature == "export const add = (a, b) =>"
+    for name in ("api.get", "api.post", "api.del", "C.make"):
+        assert syms[name].kind is SymbolKind.METHOD, name
+    assert syms["api.get"].doc == "Gets."
+    assert "Client.prototype.retry" in syms
+
+
+def test_go_receivers_qualify_methods() -> None:
+    """A method's receiver type, pointer or generic, becomes its qualifier."""
+    code = "package p\n\n// S holds.\ntype S struct {\n\ta int\n}\n\n// Run runs.\nfunc (s *S) Run() error { return nil }\nfunc (b Box[T]) Get() T { return b.v }\nfunc F() {}\n"
+    syms = _symbols("go", code)
+    assert syms["S.Run"].kind is SymbolKind.METHOD and syms["S.Run"].doc == "Run runs."
+    assert syms["Box.Get"].kind is SymbolKind.METHOD
+    assert syms["S"].kind is SymbolKind.TYPE and syms["S"].signature == "type S struct"
+    assert syms["F"].kind is SymbolKind.FUNCTION and syms["F"].doc == ""
+
+
+def test_php_traits_interfaces_and_methods() -> None:
+    """Traits, interfaces, enums and functions, with their doc comments."""
+    code = "<?php\n/** T. */\ntrait T {\n  /** Now. */\n  public function now(): string { return ''; }\n}\ninterface I { public function x(); }\nenum E { case A; }\nfunction f() {}\n"
+    syms = _symbols("php", code)
+    assert syms["T"].kind is SymbolKind.TRAIT and syms["T"].doc == "T."
+    assert syms["T.now"].kind is SymbolKind.METHOD and syms["T.now"].doc == "Now."
+    assert syms["I"].kind is SymbolKind.INTERFACE and syms["I.x"].kind is SymbolKind.METHOD
+    assert syms["E"].kind is SymbolKind.ENUM
+    assert syms["f"].kind is SymbolKind.FUNCTION
+
+
+def test_ruby_modules_and_singleton_methods() -> None:
+    """`def self.x` and plain defs inside a class inside a module are methods with full qualnames."""
+    code = "# M.\nmodule M\n  class C\n    # Builds.\n    def self.build\n    end\n\n    def run(x)\n    end\n  end\nend\ndef top; end\n"
+    syms = _symbols("ruby", code)
+    assert syms["M"].kind is SymbolKind.MODULE and syms["M"].doc == "M."
+    assert syms["M.C.build"].kind is SymbolKind.METHOD and syms["M.C.build"].doc == "Builds."
+    assert syms["M.C.run"].kind is SymbolKind.METHOD
+    assert syms["top"].kind is SymbolKind.FUNCTION
+
+
+def test_detached_comments_are_not_docs() -> None:
+    """A comment separated by a blank line, or trailing code, is not a doc comment."""
+    code = "package p\n\n// License header.\n\nfunc A() {}\nvar x = 1 // trailing\nfunc B() {}\n"
+    syms = _symbols("go", code)
+    assert syms["A"].doc == ""
+    assert syms["B"].doc == ""
+
+
+def test_java_overloads_get_distinct_keys() -> None:
+    """Two overloads share a qualname but get distinct chunk keys."""
+    code = "class A {\n  void f(int a) {}\n  void f(String s) {}\n}\n"
+    chunks = chunks_for_file(SourceFile("A.java", "java", code.encode()))
+    keys = [c.key for c in chunks]
+    assert keys == ["A.java::A", "A.java::A.f", "A.java::A.f#2"]
+
+
+def test_syntax_errors_still_yield_the_valid_symbols() -> None:
+    """tree-sitter recovers from errors: the intact function is still found."""
+    code = "def ok():\n    return 1\n\ndef broken(:\n    pass\n"
+    assert "ok" in _symbols("python", code)
+
+
+def test_invalid_utf8_is_parsed_with_replacement() -> None:
+    """Non-UTF-8 bytes do not stop parsing; they are replaced in the stored text."""
+    code = b"# caf\xe9\ndef f():\n    '''Caf\xe9.'''\n    return 1\n"
+    (sym,) = extract_symbols(SourceFile("a.py", "python", code))
+    assert sym.name == "f" and sym.doc == "Caf\ufffd."
+
+
+def test_content_hash_ignores_position_but_not_content() -> None:
+    """Moving a function does not change its hash; editing it does."""
+    a = chunks_for_file(SourceFile("a.py", "python", b"def f():\n    return 1\n"))[0]
+    moved = chunks_for_file(SourceFile("a.py", "python", b"\n\n\ndef f():\n    return 1\n"))[0]
+    edited = chunks_for_file(SourceFile("a.py", "python", b"def f():\n    return 2\n"))[0]
+    assert a.content_hash == moved.content_hash and a.start_line != moved.start_line
+    assert a.content_hash != edited.content_hash
+
+
+def test_sample_repos_have_enough_files() -> None:
+    """Each sample repo is a small project of 5 to 15 source files."""
+    for name in NAMES:
+        sources = [p for p in (SAMPLE_REPOS / name).rglob("*") if language_for_path(p.name)]
+        assert 5 <= len(sources) <= 15, (name, len(sources))
+
+
+def test_queries_file_covers_every_language_with_real_symbols() -> None:
+    """queries.jsonl has at least 10 queries per language, each naming symbols that exist."""
+    keys = set()
+    for name in NAMES:
+        for sym in json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())["symbols"]:
+            keys.add(f"{name}/{sym['path']}::{sym['qualname']}")
+    counts: dict[str, int] = {}
+    for line in (SAMPLE_REPOS / "queries.jsonl").read_text().splitlines():
+        q = json.loads(line)
+        counts[q["language"]] = counts.get(q["language"], 0) + 1
+        assert q["query"].strip() and q["relevant"]
+        assert set(q["relevant"]) <= keys, q
+    assert all(counts.get(name, 0) >= 10 for name in NAMES), counts
