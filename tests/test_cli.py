@@ -1,0 +1,116 @@
+"""The command line: exit codes, one-line errors, JSON output, help text."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from tests.conftest import write
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, "net.py", 'def retry_request(url, attempts=3):\n    """Retry a failed HTTP request."""\n    return url\n')
+    write(root, "db.go", "package db\n\n// Connect opens a database connection.\nfunc Connect(dsn string) error { return nil }\n")
+    return root
+
+
+def run(*args: str) -> click.testing.Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_index_then_search_json(repo: Path) -> None:
+    """index prints a summary; search --json returns structured results."""
+    result = run("index", str(repo))
+    assert result.exit_code == 0, result.output
+    assert "Indexed 2 files, 2 symbols" in result.output
+    result = run("search", "retry http request", str(repo), "--json", "-k", "2")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["query"] == "retry http request"
+    first = payload["results"][0]
+    assert (first["qualname"], first["path"], first["start_line"], first["end_line"]) == ("retry_request", "net.py", 1, 3)
+    assert first["language"] == "python" and 0 < first["score"] <= 1 and first["rank"] == 1
+
+
+def test_index_json_summary(repo: Path) -> None:
+    """index --json reports counts per language and the time split."""
+    payload = json.loads(run("index", str(repo), "--json").output)
+    assert payload["chunks_by_language"] == {"go": 1, "python": 1}
+    assert set(payload["seconds"]) == {"discover", "parse", "embed", "store"}
+
+
+def test_grep_and_text_formats(repo: Path) -> None:
+    """grep format is path:line: qualname; text shows location, name and code."""
+    run("index", str(repo))
+    grep = run("search", "open a database connection", str(repo), "--format", "grep", "-k", "1")
+    assert grep.exit_code == 0 and grep.output.strip().split(": ")[0].endswith("db.go:4")
+    text = run("search", "open a database connection", str(repo), "-k", "1", "--no-color")
+    assert "db.go:4-4" in text.output and "Connect" in text.output and "func Connect" in text.output
+
+
+def test_filters(repo: Path) -> None:
+    """--language and --path restrict results."""
+    run("index", str(repo))
+    out = json.loads(run("search", "retry", str(repo), "--json", "-l", "go").output)
+    assert [r["language"] for r in out["results"]] == ["go"]
+    out = json.loads(run("search", "retry", str(repo), "--json", "--path", "*.py").output)
+    assert [r["path"] for r in out["results"]] == ["net.py"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "   "], "query is empty"),
+        (["search", "retry", "-l", "cobol"], "unknown language 'cobol'"),
+        (["search", "retry", "-k", "0"], "Invalid value"),
+    ],
+)
+def test_bad_search_input(repo: Path, args: list[str], message: str) -> None:
+    """Bad input gives a non-zero exit and a one-line message, no traceback."""
+    run("index", str(repo))
+    result = CliRunner().invoke(cli, args[:2] + [str(repo)] + args[2:])
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    """Searching where nothing was indexed says to run `codesearch index`."""
+    result = run("search", "anything", str(tmp_path))
+    assert result.exit_code == 1
+    assert "no index found" in result.output and "codesearch index" in result.output
+
+
+def test_index_from_another_model(repo: Path) -> None:
+    """An index stamped with another model fingerprint asks for --rebuild; --rebuild fixes it."""
+    run("index", str(repo))
+    with sqlite3.connect(repo / ".codesearch" / "index.db") as conn:
+        conn.execute("UPDATE meta SET value='other-model:123' WHERE key='model_fingerprint'")
+    for args in (["search", "retry", str(repo)], ["index", str(repo)]):
+        result = run(*args)
+        assert result.exit_code == 1 and "--rebuild" in result.output and "other-model:123" in result.output
+    assert run("index", str(repo), "--rebuild").exit_code == 0
+    assert run("search", "retry", str(repo)).exit_code == 0
+
+
+def test_stats(repo: Path) -> None:
+    """stats --json describes the model and counts."""
+    run("index", str(repo))
+    info = json.loads(run("stats", str(repo), "--json").output)
+    assert info["chunks"] == 2 and info["files"] == 2 and info["dim"] == 256
+    assert info["model_fingerprint"].startswith("minilm-l6-m2v256:")
+    assert "Symbols: 2" in run("stats", str(repo)).output
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(name: str) -> None:
+    """-h works for every command, and its help carries an example."""
+    result = run(name, "-h")
+    assert result.exit_code == 0 and "Example:" in result.output and "codesearch" in result.output

@@ -1,0 +1,104 @@
+"""The static embedder (against model2vec as an oracle) and the FAISS store (against NumPy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesearch.embed.static import StaticEmbedder, default_model_path
+from codesearch.embed.text import split_identifiers
+from codesearch.errors import IndexCorrupt, ModelNotFound
+from codesearch.store.vectors import VectorStore
+
+
+@pytest.fixture(scope="session")
+def embedder() -> StaticEmbedder:
+    return StaticEmbedder.default()
+
+
+def test_shipped_model_matches_model2vec(embedder: StaticEmbedder) -> None:
+    """Our loader gives the vectors model2vec's own StaticModel gives for the same text."""
+    model2vec = pytest.importorskip("model2vec")
+    reference = model2vec.StaticModel.from_pretrained(str(default_model_path()))
+    texts = ["def retry_request(url, attempts): pass", "parseJsonString(raw)", "where do we open files"]
+    ours = embedder.encode_documents(texts)
+    theirs = reference.encode([split_identifiers(t) for t in texts])
+    theirs = theirs / np.linalg.norm(theirs, axis=1, keepdims=True)
+    np.testing.assert_allclose(ours, theirs, atol=2e-3)
+
+
+def test_vectors_are_unit_length_and_empty_text_is_zero(embedder: StaticEmbedder) -> None:
+    """Rows are L2-normalised; text with no tokens gives a zero row, not NaN."""
+    vectors = embedder.encode_documents(["open a file", "", "read the config file " * 2_000])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, embedder.dim)
+    np.testing.assert_allclose(np.linalg.norm(vectors[[0, 2]], axis=1), 1.0, rtol=1e-5)
+    assert not vectors[1].any()
+
+
+def test_fingerprint_is_stable_and_names_the_model(embedder: StaticEmbedder) -> None:
+    """Loading the same files twice gives the same fingerprint."""
+    assert StaticEmbedder.default().fingerprint == embedder.fingerprint
+    assert embedder.fingerprint.startswith(embedder.name + ":")
+
+
+def test_missing_or_broken_model_directory(tmp_path: Path) -> None:
+    """A missing file or unreadable weights raise ModelNotFound, naming the problem."""
+    with pytest.raises(ModelNotFound, match="missing"):
+        StaticEmbedder(tmp_path)
+    for name in ("model.safetensors", "tokenizer.json", "config.json"):
+        (tmp_path / name).write_bytes(b"garbage")
+    with pytest.raises(ModelNotFound, match="cannot load"):
+        StaticEmbedder(tmp_path)
+
+
+def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_faiss_search_matches_numpy_brute_force() -> None:
+    """Top-k ids and scores equal an exact NumPy inner-product search."""
+    rng = np.random.default_rng(1338)
+    base, queries = _unit(rng, 500, 32), _unit(rng, 20, 32)
+    ids = rng.choice(10_000, size=500, replace=False).astype(np.int64) + 1
+    store = VectorStore.empty(32)
+    store.add(ids, base)
+    scores, found = store.search(queries, 10)
+    exact = queries @ base.T
+    order = np.argsort(-exact, axis=1)[:, :10]
+    np.testing.assert_array_equal(found, ids[order])
+    np.testing.assert_allclose(scores, np.take_along_axis(exact, order, axis=1), rtol=1e-5, atol=1e-6)
+
+
+def test_padding_removal_filtering_and_roundtrip(tmp_path: Path) -> None:
+    """k > n pads with -1; removed ids vanish; an allow-list filters exactly; save/load round-trips."""
+    rng = np.random.default_rng(7)
+    base = _unit(rng, 3, 8)
+    store = VectorStore.empty(8)
+    store.add(np.array([101, 205, 309]), base)
+    assert store.search(base[:1], 5)[1].shape == (1, 3)
+    store.remove([205])
+    assert sorted(store.ids().tolist()) == [101, 309]
+    _, ids = store.search(base[1:2], 3, allowed=np.array([309]))
+    assert ids[0].tolist()[0] == 309 and set(ids[0].tolist()) <= {309, -1}
+    path = tmp_path / "v.faiss"
+    store.save(path)
+    loaded = VectorStore.load(path, dim=8, count=2)
+    np.testing.assert_array_equal(np.sort(loaded.ids()), [101, 309])
+
+
+def test_truncated_or_mismatched_vector_file_is_corrupt(tmp_path: Path) -> None:
+    """A truncated file, or one that disagrees with the metadata, raises IndexCorrupt."""
+    store = VectorStore.empty(8)
+    store.add(np.arange(1, 11), _unit(np.random.default_rng(0), 10, 8))
+    path = tmp_path / "v.faiss"
+    store.save(path)
+    with pytest.raises(IndexCorrupt, match="expects"):
+        VectorStore.load(path, dim=8, count=11)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="unreadable"):
+        VectorStore.load(path, dim=8, count=10)
+    with pytest.raises(IndexCorrupt, match="missing"):
+        VectorStore.load(tmp_path / "nope.faiss", dim=8, count=10)

@@ -1,0 +1,193 @@
+"""Building and incrementally updating an index; SQLite and FAISS always agree."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesearch.errors import IndexCorrupt, IndexOutOfDate
+from codesearch.pipeline import build_index
+from codesearch.search import Searcher
+from codesearch.store.reader import IndexReader
+from tests.conftest import FakeEmbedder, write
+
+RETRY = '''def retry(fn, attempts):
+    """Call fn again until it works."""
+    for _ in range(attempts):
+        try:
+            return fn()
+        except OSError:
+            pass
+
+
+def parse_config(path):
+    """Read settings from a file."""
+    return open(path).read()
+'''
+
+
+def _consistent(index_dir: Path) -> dict[str, int]:
+    """SQLite ids equal FAISS ids; returns key -> id."""
+    with IndexReader(index_dir) as reader:
+        rows = dict(reader.conn.execute("SELECT key, id FROM chunks").fetchall())
+        vector_ids = sorted(reader.vectors().ids().tolist())
+        assert vector_ids == sorted(rows.values())
+        assert reader.meta.count == len(rows)
+    return rows
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, "util.py", RETRY)
+    write(root, "web/app.js", "/** Start the server. */\nfunction start(port) { return listen(port); }\n")
+    return root
+
+
+def test_first_run_indexes_everything(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Every symbol is embedded once and stored in both stores."""
+    report = build_index(repo, embedder=fake_embedder)
+    assert report.chunks_total == 3 and fake_embedder.documents_embedded == 3
+    assert report.chunks_by_language == {"javascript": 1, "python": 2}
+    keys = _consistent(repo / ".codesearch")
+    assert set(keys) == {"util.py::retry", "util.py::parse_config", "web/app.js::start"}
+    assert (repo / ".codesearch" / ".gitignore").read_text() == "*\n"
+
+
+def test_unchanged_repo_embeds_nothing(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """A second run over the same files reads no file and embeds nothing."""
+    build_index(repo, embedder=fake_embedder)
+    fake_embedder.documents_embedded = 0
+    report = build_index(repo, embedder=fake_embedder)
+    assert fake_embedder.documents_embedded == 0
+    assert report.files_parsed == 0 and not report.changed
+
+
+def test_touched_file_is_not_reparsed_into_new_vectors(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """A new mtime with the same bytes re-reads the file but embeds nothing."""
+    first = build_index(repo, embedder=fake_embedder)
+    fake_embedder.documents_embedded = 0
+    (repo / "util.py").touch()
+    report = build_index(repo, embedder=fake_embedder)
+    assert fake_embedder.documents_embedded == 0 and report.generation == first.generation
+
+
+def test_edited_function_is_reembedded_alone(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Editing one function re-embeds that function only; the other keeps its id."""
+    build_index(repo, embedder=fake_embedder)
+    before = _consistent(repo / ".codesearch")
+    fake_embedder.documents_embedded, fake_embedder.seen = 0, []
+    (repo / "util.py").write_text(RETRY.replace("return open(path).read()", "return open(path, encoding='utf-8').read()"))
+    report = build_index(repo, embedder=fake_embedder)
+    assert fake_embedder.documents_embedded == 1 and "parse_config" in fake_embedder.seen[0]
+    after = _consistent(repo / ".codesearch")
+    assert after["util.py::retry"] == before["util.py::retry"]
+    assert after["util.py::parse_config"] != before["util.py::parse_config"]
+    assert report.chunks_added == 1 and report.chunks_removed == 1
+
+
+def test_moved_function_updates_lines_without_embedding(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Inserting lines above a function shifts its stored lines; nothing is embedded."""
+    build_index(repo, embedder=fake_embedder)
+    fake_embedder.documents_embedded = 0
+    (repo / "util.py").write_text("import os\n\n\n" + RETRY)
+    report = build_index(repo, embedder=fake_embedder)
+    assert fake_embedder.documents_embedded == 0 and report.chunks_moved == 2
+    with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+        hit = next(r for r in searcher.search("parse config", k=3) if r.name == "parse_config")
+    assert hit.start_line == 13 and not hit.stale
+
+
+def test_deleted_file_disappears_from_both_stores(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Removing a file removes its chunks from SQLite and FAISS."""
+    build_index(repo, embedder=fake_embedder)
+    (repo / "web/app.js").unlink()
+    report = build_index(repo, embedder=fake_embedder)
+    assert report.files_removed == 1 and report.chunks_total == 2
+    keys = _consistent(repo / ".codesearch")
+    assert "web/app.js::start" not in keys
+    with IndexReader(repo / ".codesearch") as reader:
+        assert reader.file_paths() == ["util.py"]
+
+
+def test_file_that_becomes_unindexable_is_removed(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """A file that turns binary is dropped from the index and reported as skipped."""
+    build_index(repo, embedder=fake_embedder)
+    (repo / "web/app.js").write_bytes(b"\x00\x00binary now")
+    report = build_index(repo, embedder=fake_embedder)
+    assert "web/app.js::start" not in _consistent(repo / ".codesearch")
+    assert any(s.path == "web/app.js" and s.reason.startswith("binary") for s in report.skipped)
+
+
+def test_other_model_needs_rebuild_and_rebuild_works(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """An index built with one fingerprint refuses another until --rebuild."""
+    build_index(repo, embedder=fake_embedder)
+    other = FakeEmbedder()
+    other.fingerprint = "fake:2"
+    with pytest.raises(IndexOutOfDate, match="--rebuild"):
+        build_index(repo, embedder=other)
+    with pytest.raises(IndexOutOfDate, match="--rebuild"):
+        Searcher(repo / ".codesearch", embedder=other)
+    report = build_index(repo, embedder=other, rebuild=True)
+    assert other.documents_embedded == 3 and report.chunks_total == 3
+    _consistent(repo / ".codesearch")
+    assert Searcher(repo / ".codesearch", embedder=other).search("retry", k=1)[0].name == "retry"
+
+
+def test_damaged_vector_file_is_detected(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """A truncated vector file is reported as corrupt, and --rebuild repairs it."""
+    report = build_index(repo, embedder=fake_embedder)
+    vectors = repo / ".codesearch" / f"vectors-{report.generation}.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:64])
+    with pytest.raises(IndexCorrupt):
+        Searcher(repo / ".codesearch", embedder=fake_embedder)
+    with pytest.raises(IndexCorrupt):
+        build_index(repo, embedder=fake_embedder)
+    build_index(repo, embedder=fake_embedder, rebuild=True)
+    assert len(_consistent(repo / ".codesearch")) == 3
+
+
+def test_old_generations_are_cleaned_up(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Only the current generation's vector file remains after an update."""
+    build_index(repo, embedder=fake_embedder)
+    write(repo, "more.py", "def extra():\n    return 2\n")
+    report = build_index(repo, embedder=fake_embedder)
+    files = sorted(p.name for p in (repo / ".codesearch").glob("vectors-*.faiss"))
+    assert files == [f"vectors-{report.generation}.faiss"]
+
+
+def test_search_filters_and_stale_marking(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Language and path filters are exact; a file edited after indexing is marked stale."""
+    build_index(repo, embedder=fake_embedder)
+    with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+        assert {r.language for r in searcher.search("start server", k=10, language="python")} == {"python"}
+        assert [r.path for r in searcher.search("retry", k=10, path_glob="web/*")] == ["web/app.js"]
+        assert searcher.search("retry", k=10, path_glob="nothing/*") == []
+    (repo / "util.py").write_text("# changed\n" + RETRY)
+    with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+        hits = {r.name: r for r in searcher.search("retry config", k=3)}
+    assert hits["retry"].stale and not hits["start"].stale
+
+
+def test_index_dir_can_live_elsewhere(repo: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """--index-dir puts the index outside the repository."""
+    elsewhere = tmp_path / "idx"
+    build_index(repo, elsewhere, embedder=fake_embedder)
+    assert (elsewhere / "index.db").is_file() and not (repo / ".codesearch").exists()
+    with sqlite3.connect(elsewhere / "index.db") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key='model_fingerprint'").fetchone()[0] == "fake:1"
+
+
+def test_vectors_in_index_equal_fresh_embeddings(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """What FAISS holds for a chunk is the embedder's vector of that chunk's text."""
+    build_index(repo, embedder=fake_embedder)
+    index_dir = repo / ".codesearch"
+    with IndexReader(index_dir) as reader:
+        store = reader.vectors()
+        ids = store.ids()
+        stored = np.vstack([store.index.reconstruct(int(i)) for i in ids])
+    fresh = fake_embedder.encode_documents(fake_embedder.seen[:3])
+    assert {tuple(np.round(v, 5)) for v in stored} == {tuple(np.round(v, 5)) for v in fresh}
