@@ -10,7 +10,7 @@ written before that transaction commits, so an interrupted run changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,10 +26,11 @@ from codesearch.store.lock import writer_lock
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 from codesearch.store.reader import IndexMeta
 from codesearch.store.vectors import VectorStore, vectors_path
-from indexer.chunk import chunks_for_file, embedding_text
+from indexer.chunk import embedding_text
 from indexer.languages import parser_fingerprint
-from indexer.discover import Candidate, Limits, read_source, walk
-from indexer.types import Chunk, SkippedFile, SourceFile
+from indexer.discover import Candidate, Limits, walk
+from indexer.types import Chunk, SkippedFile
+from indexer.work import ParsedFile, Task, process_all
 
 EMBED_BATCH = 4096
 
@@ -140,15 +141,11 @@ def _run(
             progress("discover", len(candidates), 0)
     report.seconds["discover"] = time.perf_counter() - clock
 
-    plan = _scan(db, candidates, old_files, rebuild, limits, progress, report)
+    plan, vectors = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report)
     present = {c.path for c in candidates}
     gone = [p for p in old_files if p not in present]
     plan.removed_paths.extend(gone)
     plan.deleted_ids.extend(md.chunk_ids_for_paths(db, gone))
-
-    clock = time.perf_counter()
-    vectors = _embed(embedder, plan.new_chunks, progress)
-    report.seconds["embed"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     vectors_change = (
@@ -234,50 +231,61 @@ def _scan(
     old_files: dict[str, tuple[int, int, str]],
     rebuild: bool,
     limits: Limits,
+    embedder: Embedder,
     progress: ProgressFn,
     report: IndexReport,
-) -> _Plan:
-    """Read, parse and diff every file that may have changed."""
+) -> tuple[_Plan, np.ndarray]:
+    """Read, parse, diff and embed every file that may have changed.
+
+    Parsing runs in worker processes on big inputs while this process embeds the
+    chunks already parsed, so the two stages overlap.
+    """
     plan = _Plan()
-    parse_seconds = 0.0
-    for done, cand in enumerate(candidates, 1):
+    tasks = []
+    for cand in candidates:
         old = old_files.get(cand.path)
         if old is not None and old[0] == cand.size and old[1] == cand.mtime_ns:
             continue
-        progress("parse", done, len(candidates))
-        source = read_source(cand, limits)
-        if isinstance(source, SkippedFile):
-            report.skipped.append(source)
-            if old is not None:
-                plan.removed_paths.append(cand.path)
+        tasks.append(Task(cand, None if (old is None or rebuild) else old[2]))
+    parse_seconds = embed_seconds = 0.0
+    vectors: list[np.ndarray] = []
+    pending = 0  # chunks of plan.new_chunks not yet embedded
+    for done, result in enumerate(process_all(tasks, limits), 1):
+        progress("index", done, len(tasks))
+        if isinstance(result, SkippedFile):
+            report.skipped.append(result)
+            if result.path in old_files:
+                plan.removed_paths.append(result.path)
             continue
-        if old is not None and old[2] == source.sha1:
-            plan.file_rows.append(_file_row(source, int(db.execute(
-                "SELECT COUNT(*) FROM chunks WHERE path = ?", [cand.path]).fetchone()[0])))
+        parse_seconds += result.seconds
+        if result.chunks is None:  # same bytes, new mtime: refresh the file row only
+            symbols = db.execute("SELECT COUNT(*) FROM chunks WHERE path = ?", [result.path]).fetchone()[0]
+            plan.file_rows.append(_file_row(result, int(symbols)))
             continue
-        clock = time.perf_counter()
-        try:
-            chunks = chunks_for_file(source)
-        except Exception as exc:  # a parser bug must cost one file, not the run
-            report.skipped.append(SkippedFile(cand.path, f"parser failed: {type(exc).__name__}: {exc}"))
-            continue
-        finally:
-            parse_seconds += time.perf_counter() - clock
         report.files_parsed += 1
-        existing = {} if (old is None or rebuild) else md.chunk_hashes(db, cand.path)
-        _diff(plan, chunks, existing)
-        plan.file_rows.append(_file_row(source, len(chunks)))
-    progress("parse", len(candidates), len(candidates))
+        existing = {} if (result.path not in old_files or rebuild) else md.chunk_hashes(db, result.path)
+        _diff(plan, result.chunks, existing)
+        plan.file_rows.append(_file_row(result, len(result.chunks)))
+        if len(plan.new_chunks) - pending >= EMBED_BATCH:
+            clock = time.perf_counter()
+            vectors.append(_embed(embedder, plan.new_chunks[pending:]))
+            embed_seconds += time.perf_counter() - clock
+            pending = len(plan.new_chunks)
+    clock = time.perf_counter()
+    vectors.append(_embed(embedder, plan.new_chunks[pending:]))
+    embed_seconds += time.perf_counter() - clock
+    progress("index", len(tasks), len(tasks))
     report.seconds["parse"] = parse_seconds
+    report.seconds["embed"] = embed_seconds
     # A previously indexed file that is now skipped is treated as removed.
     if plan.removed_paths:
         plan.deleted_ids.extend(md.chunk_ids_for_paths(db, plan.removed_paths))
         gone = set(plan.removed_paths)
         plan.file_rows = [r for r in plan.file_rows if r["path"] not in gone]
-    return plan
+    return plan, np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
-def _diff(plan: _Plan, chunks: list[Chunk], existing: dict[str, tuple[int, str]]) -> None:
+def _diff(plan: _Plan, chunks: Sequence[Chunk], existing: dict[str, tuple[int, str]]) -> None:
     """Sort one file's chunks into new, moved (same content) and deleted."""
     keep: set[str] = set()
     for chunk in chunks:
@@ -290,22 +298,19 @@ def _diff(plan: _Plan, chunks: list[Chunk], existing: dict[str, tuple[int, str]]
     plan.deleted_ids.extend(chunk_id for key, (chunk_id, _) in existing.items() if key not in keep)
 
 
-def _embed(embedder: Embedder, chunks: list[Chunk], progress: ProgressFn) -> np.ndarray:
-    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start : start + EMBED_BATCH]
-        out[start : start + len(batch)] = embedder.encode_documents([embedding_text(c) for c in batch])
-        progress("embed", start + len(batch), len(chunks))
-    return out
+def _embed(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+    if not chunks:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return embedder.encode_documents([embedding_text(c) for c in chunks])
 
 
-def _file_row(source: SourceFile, symbols: int) -> dict[str, object]:
+def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
     return {
-        "path": source.path,
-        "language": source.language,
-        "size": len(source.source),
-        "mtime_ns": source.mtime_ns,
-        "sha1": source.sha1,
+        "path": parsed.path,
+        "language": parsed.language,
+        "size": parsed.size,
+        "mtime_ns": parsed.mtime_ns,
+        "sha1": parsed.sha1,
         "symbols": symbols,
     }
 

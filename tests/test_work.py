@@ -1,0 +1,35 @@
+"""Parallel file processing gives the same results, in the same order, as serial."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import indexer.work as work
+from indexer.discover import Candidate, Limits, walk
+from indexer.types import SkippedFile
+from tests.conftest import write
+
+
+def test_pool_matches_serial_and_keeps_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two worker processes return exactly what one process returns, task for task."""
+    for i in range(40):
+        write(tmp_path, f"m{i:02d}.py", f"def f{i}(x):\n    '''Doc {i}.'''\n    return x + {i}\n")
+    write(tmp_path, "bad.py", b"\x00binary")
+    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, Candidate)]
+    serial = list(work.process_all(tasks, Limits(), workers=1))
+    monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
+    parallel = list(work.process_all(tasks, Limits(), workers=2))
+    strip = lambda r: r if isinstance(r, SkippedFile) else (r.path, r.sha1, r.chunks)  # noqa: E731
+    assert [strip(r) for r in parallel] == [strip(r) for r in serial]
+    assert sum(isinstance(r, SkippedFile) for r in serial) == 1
+
+
+def test_known_sha1_skips_parsing(tmp_path: Path) -> None:
+    """A file whose bytes match the index's sha1 is read but not parsed."""
+    write(tmp_path, "a.py", "def a(): pass\n")
+    (cand,) = [c for c in walk(tmp_path) if isinstance(c, Candidate)]
+    first = work.process(work.Task(cand, None), Limits())
+    again = work.process(work.Task(cand, first.sha1), Limits())
+    assert first.chunks and again.chunks is None and again.sha1 == first.sha1
