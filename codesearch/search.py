@@ -150,7 +150,7 @@ class Searcher:
 
     def _stale_paths(self, paths: set[str]) -> set[str]:
         """Which of these files changed or vanished since they were indexed."""
-        states = self.reader.file_states()
+        states = self.reader.file_states(sorted(paths))
         stale = set()
         for path in paths:
             size, mtime_ns, sha1 = states.get(path, (-1, -1, ""))

@@ -190,4 +190,8 @@ def test_vectors_in_index_equal_fresh_embeddings(repo: Path, fake_embedder: Fake
         ids = store.ids()
         stored = np.vstack([store.index.reconstruct(int(i)) for i in ids])
     fresh = fake_embedder.encode_documents(fake_embedder.seen[:3])
-    assert {tuple(np.round(v, 5)) for v in stored} == {tuple(np.round(v, 5)) for v in fresh}
+    # Stored as float16: match each stored vector to a fresh one within rounding.
+    assert stored.shape == fresh.shape
+    distances = np.abs(stored[:, None, :] - fresh[None, :, :]).max(axis=2)
+    assert sorted(distances.argmin(axis=1).tolist()) == [0, 1, 2]
+    assert distances.min(axis=1).max() < 1e-3

@@ -26,7 +26,7 @@ from indexer.types import Chunk, SkippedFile
 
 __all__ = ["SCHEMA_VERSION", "migrations", "open_for_write"]
 
-STORED_CODE_CHARS = 8000
+STORED_CODE_CHARS = 4000  # enough to show and rerank a symbol; whole classes are cut
 
 migrations = Migrations("codesearch")
 

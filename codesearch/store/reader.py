@@ -122,9 +122,11 @@ class IndexReader:
         """Every indexed file path."""
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]
 
-    def file_states(self) -> dict[str, tuple[int, int, str]]:
-        """path -> (size, mtime_ns, sha1) as indexed."""
-        return {r[0]: (r[1], r[2], r[3]) for r in self.conn.execute("SELECT path, size, mtime_ns, sha1 FROM files")}
+    def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, str]]:
+        """path -> (size, mtime_ns, sha1) as indexed, for the given paths."""
+        marks = ",".join("?" * len(paths))
+        rows = self.conn.execute(f"SELECT path, size, mtime_ns, sha1 FROM files WHERE path IN ({marks})", paths)
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
     def stats(self) -> dict[str, Any]:
         """Counts per language and kind, and the skipped files."""

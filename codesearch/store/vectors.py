@@ -1,4 +1,4 @@
-"""FAISS vector storage: an exact inner-product index whose ids are SQLite chunk ids.
+"""FAISS vector storage: an exhaustive inner-product index whose ids are SQLite chunk ids.
 
 Each committed index state has a generation number; its vectors live in
 ``vectors-<generation>.faiss``, written to a temporary file, fsynced and renamed into
@@ -28,7 +28,13 @@ def vectors_path(index_dir: Path, generation: int) -> Path:
 
 
 class VectorStore:
-    """An ``IndexIDMap2(IndexFlatIP(dim))``: exact cosine search on unit vectors."""
+    """An ``IndexIDMap2`` over a float16 ``IndexScalarQuantizer`` with inner-product metric.
+
+    Exhaustive search on unit vectors (cosine). A single query is bound by memory
+    bandwidth, so storing float16 halves both the file (faster ``codesearch search``
+    start-up) and the scan time; the rounding error (about 5e-4 relative per component)
+    does not change rankings at the precision scores are shown.
+    """
 
     def __init__(self, index: faiss.IndexIDMap2) -> None:
         self.index = index
@@ -36,7 +42,8 @@ class VectorStore:
     @classmethod
     def empty(cls, dim: int) -> VectorStore:
         """A new store with no vectors."""
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+        quantizer = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        return cls(faiss.IndexIDMap2(quantizer))
 
     @classmethod
     def load(cls, path: Path, dim: int, count: int) -> VectorStore:
