@@ -32,7 +32,6 @@ from indexer.discover import Candidate, Limits, walk
 from indexer.types import Chunk, SkippedFile
 from indexer.work import ParsedFile, Task, process_all
 
-EMBED_BATCH = 4096
 
 # progress(stage, done, total): called as work advances; total is 0 when unknown.
 ProgressFn = Callable[[str, int, int], None]
@@ -60,14 +59,27 @@ class IndexReport:
 
 
 @dataclass
-class _Plan:
-    """Changes gathered while scanning, applied in one transaction."""
+class _Changes:
+    """What one run changed, gathered while scanning."""
 
-    new_chunks: list[Chunk] = field(default_factory=list)
-    moved: list[tuple[int, Chunk]] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    new_vectors: list[np.ndarray] = field(default_factory=list)
     deleted_ids: list[int] = field(default_factory=list)
-    file_rows: list[dict[str, object]] = field(default_factory=list)
+    moved: int = 0
+    file_rows: int = 0
     removed_paths: list[str] = field(default_factory=list)
+
+
+class ChunkEmbedder:
+    """Embeds a file's chunks; picklable by model path so worker processes load it once."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def __call__(self, chunks: Sequence[Chunk]) -> np.ndarray:
+        if not chunks:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return self.embedder.encode_documents([embedding_text(c) for c in chunks])
 
 
 def default_index_dir(root: Path) -> Path:
@@ -128,7 +140,8 @@ def _run(
     meta = md.get_meta(db)
     generation, store = _open_vectors(db, index_dir, meta, embedder, rebuild)
     old_files = {} if rebuild else md.file_rows(db)
-    if meta.get("parser_fingerprint") != parser_fingerprint():
+    reparse = meta.get("parser_fingerprint") != parser_fingerprint()
+    if reparse:
         # The queries changed: parse every file again (unchanged chunks keep their vectors).
         old_files = {path: (-1, -1, "") for path in old_files}
 
@@ -141,32 +154,27 @@ def _run(
             progress("discover", len(candidates), 0)
     report.seconds["discover"] = time.perf_counter() - clock
 
-    plan, vectors = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report)
-    present = {c.path for c in candidates}
-    gone = [p for p in old_files if p not in present]
-    plan.removed_paths.extend(gone)
-    plan.deleted_ids.extend(md.chunk_ids_for_paths(db, gone))
-
-    clock = time.perf_counter()
-    vectors_change = (
-        bool(plan.new_chunks or plan.deleted_ids)
-        or rebuild
-        or not meta
-        or meta.get("parser_fingerprint") != parser_fingerprint()
-    )
-    report.changed = vectors_change or bool(plan.moved or plan.file_rows or plan.removed_paths)
+    # One transaction for the whole run: readers keep seeing the previous index until
+    # the commit, and a run that dies before it changes nothing.
     with db.atomic():
         if rebuild:
             md.clear(db)
-        md.delete_chunks(db, plan.deleted_ids)
-        md.delete_files(db, plan.removed_paths)
-        ids = md.insert_chunks(db, plan.new_chunks)
-        md.update_positions(db, plan.moved)
-        md.upsert_files(db, plan.file_rows)
+        changes = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report)
+        present = {c.path for c in candidates}
+        gone = [p for p in old_files if p not in present]
+        changes.removed_paths.extend(gone)
+        changes.deleted_ids.extend(md.chunk_ids_for_paths(db, gone))
+
+        clock = time.perf_counter()
+        md.delete_chunks(db, changes.deleted_ids)
+        md.delete_files(db, changes.removed_paths)
         md.replace_skipped(db, report.skipped)
+        vectors_change = bool(changes.new_ids or changes.deleted_ids) or rebuild or reparse or not meta
+        report.changed = vectors_change or bool(changes.moved or changes.file_rows or changes.removed_paths)
         if vectors_change:
-            store.remove(plan.deleted_ids)
-            store.add(np.asarray(ids, dtype=np.int64), vectors)
+            store.remove(changes.deleted_ids)
+            for ids, vectors in zip(_batches(changes.new_ids, changes.new_vectors), changes.new_vectors):
+                store.add(ids, vectors)
             count = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             if count != store.count:
                 raise IndexCorrupt(f"internal error: {count} chunks but {store.count} vectors; nothing was written")
@@ -185,16 +193,25 @@ def _run(
                 "updated_at": now,
                 **({} if meta.get("created_at") and not rebuild else {"created_at": now}),
             })
-    report.seconds["store"] = time.perf_counter() - clock
+        report.seconds["store"] += time.perf_counter() - clock
     report.generation = generation
-    report.chunks_added = len(plan.new_chunks)
-    report.chunks_removed = len(plan.deleted_ids)
-    report.chunks_moved = len(plan.moved)
-    report.files_removed = len(plan.removed_paths)
+    report.chunks_added = len(changes.new_ids)
+    report.chunks_removed = len(changes.deleted_ids)
+    report.chunks_moved = changes.moved
+    report.files_removed = len(changes.removed_paths)
     report.chunks_total = store.count
     report.files_by_language = dict(db.execute("SELECT language, COUNT(*) FROM files GROUP BY 1 ORDER BY 1").fetchall())
     report.chunks_by_language = dict(db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY 1 ORDER BY 1").fetchall())
     report.files = sum(report.files_by_language.values())
+
+
+def _batches(ids: list[int], vectors: list[np.ndarray]) -> list[np.ndarray]:
+    """Split the flat id list into arrays matching the row counts of ``vectors``."""
+    out, start = [], 0
+    for block in vectors:
+        out.append(np.asarray(ids[start : start + len(block)], dtype=np.int64))
+        start += len(block)
+    return out
 
 
 def _open_vectors(
@@ -234,77 +251,76 @@ def _scan(
     embedder: Embedder,
     progress: ProgressFn,
     report: IndexReport,
-) -> tuple[_Plan, np.ndarray]:
-    """Read, parse, diff and embed every file that may have changed.
+) -> _Changes:
+    """Read, parse, embed and store every file that may have changed (inside the run's transaction).
 
-    Parsing runs in worker processes on big inputs while this process embeds the
-    chunks already parsed, so the two stages overlap.
+    On big inputs worker processes parse and embed while this process writes rows.
     """
-    plan = _Plan()
+    changes = _Changes()
     tasks = []
     for cand in candidates:
         old = old_files.get(cand.path)
         if old is not None and old[0] == cand.size and old[1] == cand.mtime_ns:
             continue
-        tasks.append(Task(cand, None if (old is None or rebuild) else old[2]))
-    parse_seconds = embed_seconds = 0.0
-    vectors: list[np.ndarray] = []
-    pending = 0  # chunks of plan.new_chunks not yet embedded
-    for done, result in enumerate(process_all(tasks, limits), 1):
+        if old is None or rebuild:
+            tasks.append(Task(cand))
+        else:
+            known = frozenset((key, digest) for key, (_, digest) in md.chunk_hashes(db, cand.path).items())
+            tasks.append(Task(cand, old[2], known))
+    report.seconds.update(parse=0.0, embed=0.0, store=0.0)
+    for done, result in enumerate(process_all(tasks, limits, postprocess=ChunkEmbedder(embedder)), 1):
         progress("index", done, len(tasks))
         if isinstance(result, SkippedFile):
             report.skipped.append(result)
             if result.path in old_files:
-                plan.removed_paths.append(result.path)
+                changes.removed_paths.append(result.path)
             continue
-        parse_seconds += result.seconds
+        report.seconds["parse"] += result.seconds
+        report.seconds["embed"] += result.post_seconds
+        clock = time.perf_counter()
         if result.chunks is None:  # same bytes, new mtime: refresh the file row only
             symbols = db.execute("SELECT COUNT(*) FROM chunks WHERE path = ?", [result.path]).fetchone()[0]
-            plan.file_rows.append(_file_row(result, int(symbols)))
-            continue
-        report.files_parsed += 1
-        existing = {} if (result.path not in old_files or rebuild) else md.chunk_hashes(db, result.path)
-        _diff(plan, result.chunks, existing)
-        plan.file_rows.append(_file_row(result, len(result.chunks)))
-        if len(plan.new_chunks) - pending >= EMBED_BATCH:
-            clock = time.perf_counter()
-            vectors.append(_embed(embedder, plan.new_chunks[pending:]))
-            embed_seconds += time.perf_counter() - clock
-            pending = len(plan.new_chunks)
-    clock = time.perf_counter()
-    vectors.append(_embed(embedder, plan.new_chunks[pending:]))
-    embed_seconds += time.perf_counter() - clock
+        else:
+            report.files_parsed += 1
+            existing = {} if (result.path not in old_files or rebuild) else md.chunk_hashes(db, result.path)
+            _apply(db, changes, result, existing)
+            symbols = len(result.chunks)
+        md.upsert_files(db, [_file_row(result, int(symbols))])
+        changes.file_rows += 1
+        report.seconds["store"] += time.perf_counter() - clock
     progress("index", len(tasks), len(tasks))
-    report.seconds["parse"] = parse_seconds
-    report.seconds["embed"] = embed_seconds
     # A previously indexed file that is now skipped is treated as removed.
-    if plan.removed_paths:
-        plan.deleted_ids.extend(md.chunk_ids_for_paths(db, plan.removed_paths))
-        gone = set(plan.removed_paths)
-        plan.file_rows = [r for r in plan.file_rows if r["path"] not in gone]
-    return plan, np.concatenate(vectors) if vectors else np.zeros((0, embedder.dim), dtype=np.float32)
+    if changes.removed_paths:
+        changes.deleted_ids.extend(md.chunk_ids_for_paths(db, changes.removed_paths))
+    return changes
 
 
-def _diff(plan: _Plan, chunks: Sequence[Chunk], existing: dict[str, tuple[int, str]]) -> None:
-    """Sort one file's chunks into new, moved (same content) and deleted."""
+def _apply(db: Database, changes: _Changes, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> None:
+    """Diff one parsed file against its stored chunks and write the difference."""
     keep: set[str] = set()
-    for chunk in chunks:
+    new_rows: list[int] = []
+    moved = []
+    for row, chunk in enumerate(result.chunks or ()):
         old = existing.get(chunk.key)
         if old is not None and old[1] == chunk.content_hash:
-            plan.moved.append((old[0], chunk))
+            moved.append((old[0], chunk))
             keep.add(chunk.key)
         else:
-            plan.new_chunks.append(chunk)
-    plan.deleted_ids.extend(chunk_id for key, (chunk_id, _) in existing.items() if key not in keep)
+            new_rows.append(row)
+    changes.deleted_ids.extend(chunk_id for key, (chunk_id, _) in existing.items() if key not in keep)
+    md.delete_chunks(db, [chunk_id for key, (chunk_id, _) in existing.items() if key not in keep])
+    md.update_positions(db, moved)
+    changes.moved += len(moved)
+    if new_rows:
+        chunks = result.chunks or ()
+        changes.new_ids.extend(md.insert_chunks(db, [chunks[r] for r in new_rows]))
+        # The worker embedded exactly the chunks whose (key, hash) the index lacked: new_rows.
+        if result.post is None or len(result.post) != len(new_rows):
+            raise IndexCorrupt(f"internal error: {len(new_rows)} new chunks in {result.path} but no matching vectors")
+        changes.new_vectors.append(result.post)
 
 
-def _embed(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
-    if not chunks:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return embedder.encode_documents([embedding_text(c) for c in chunks])
-
-
-def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
+def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:  # noqa: D103
     return {
         "path": parsed.path,
         "language": parsed.language,

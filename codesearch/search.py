@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,13 +76,17 @@ class Searcher:
                 f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; "
                 "run `codesearch index --rebuild`"
             )
-        self.embedder = embedder or StaticEmbedder.default()
-        if meta.model_fingerprint != self.embedder.fingerprint:
-            raise IndexOutOfDate(
-                f"the index was built with model {meta.model_fingerprint}, the current model is "
-                f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
-            )
-        self.vectors = self.reader.vectors()
+        # Read the vector file in a thread (FAISS releases the GIL) while the model loads.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            vectors = pool.submit(self.reader.vectors)
+            self.embedder = embedder or StaticEmbedder.default()
+            if meta.model_fingerprint != self.embedder.fingerprint:
+                vectors.cancel()
+                raise IndexOutOfDate(
+                    f"the index was built with model {meta.model_fingerprint}, the current model is "
+                    f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
+                )
+            self.vectors = vectors.result()
         self.root = Path(meta.root)
 
     def close(self) -> None:

@@ -136,7 +136,7 @@ def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
     lines = data.count(b"\n") + 1
     if len(data) / lines > limits.max_mean_line_chars:
         return f"minified or generated (mean line length {len(data) // lines:,} characters)"
-    longest = max(len(line) for line in data.split(b"\n"))
+    longest = max(map(len, data.split(b"\n")))
     if longest > limits.max_line_chars:
         return f"minified or generated (a line of {longest:,} characters)"
     return None

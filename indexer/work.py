@@ -1,8 +1,10 @@
 """Read and chunk many files, in worker processes when there are enough of them.
 
 tree-sitter parsing holds the GIL, so on a large repository the files are spread over
-a process pool while the caller embeds the chunks that are already back. Results come
-back in the order of the tasks.
+a process pool. An optional ``postprocess`` callable (the caller's embedder, which
+this package knows nothing about) runs on each file's chunks in the same worker, so
+parsing and embedding both use every core while the caller writes results. Results
+come back in the order of the tasks.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from indexer.chunk import chunks_for_file
 from indexer.discover import Candidate, Limits, read_source
@@ -21,18 +25,30 @@ from indexer.types import Chunk, SkippedFile
 # Below this many files a pool costs more to start than it saves.
 MIN_FILES_FOR_POOL = 200
 
+# Runs on a file's chunks after parsing (e.g. to embed them); its result is ParsedFile.post.
+PostProcess = Callable[[Sequence[Chunk]], Any]
+_worker_postprocess: PostProcess | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One file to process; ``known_sha1`` is what the index holds for it, if anything."""
+    """One file to process, with what the index already holds for it.
+
+    :param known_sha1: the file's hash in the index; equal bytes are not parsed again.
+    :param known_chunks: ``(key, content_hash)`` of its indexed chunks; those are not post-processed.
+    """
 
     candidate: Candidate
-    known_sha1: str | None
+    known_sha1: str | None = None
+    known_chunks: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
-    """A file that was read. ``chunks`` is None when its bytes match ``known_sha1``."""
+    """A file that was read. ``chunks`` is None when its bytes match ``known_sha1``.
+
+    ``post`` is the post-processing result for the chunks not in ``known_chunks``, in order.
+    """
 
     path: str
     language: str
@@ -41,10 +57,15 @@ class ParsedFile:
     sha1: str
     chunks: tuple[Chunk, ...] | None
     seconds: float
+    post: Any = None
+    post_seconds: float = 0.0
 
 
-def process(task: Task, limits: Limits) -> ParsedFile | SkippedFile:
-    """Read, check and (if its content changed) chunk one file. Never raises for bad input."""
+def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) -> ParsedFile | SkippedFile:
+    """Read, check and (if its content changed) chunk and post-process one file.
+
+    Never raises for bad input: an unreadable or unparsable file comes back as a SkippedFile.
+    """
     started = time.perf_counter()
     source = read_source(task.candidate, limits)
     if isinstance(source, SkippedFile):
@@ -56,6 +77,10 @@ def process(task: Task, limits: Limits) -> ParsedFile | SkippedFile:
             chunks = tuple(chunks_for_file(source))
         except Exception as exc:  # a parser bug must cost one file, not the run
             return SkippedFile(source.path, f"parser failed: {type(exc).__name__}: {exc}")
+    parsed = time.perf_counter()
+    post = None
+    if postprocess is not None and chunks is not None:
+        post = postprocess([c for c in chunks if (c.key, c.content_hash) not in task.known_chunks])
     return ParsedFile(
         path=source.path,
         language=source.language,
@@ -63,26 +88,38 @@ def process(task: Task, limits: Limits) -> ParsedFile | SkippedFile:
         mtime_ns=source.mtime_ns,
         sha1=sha1,
         chunks=chunks,
-        seconds=time.perf_counter() - started,
+        seconds=parsed - started,
+        post=post,
+        post_seconds=time.perf_counter() - parsed,
     )
 
 
+def _init_worker(postprocess: PostProcess | None) -> None:
+    global _worker_postprocess
+    _worker_postprocess = postprocess
+
+
 def _process_batch(tasks: Sequence[Task], limits: Limits) -> list[ParsedFile | SkippedFile]:
-    return [process(task, limits) for task in tasks]
+    return [process(task, limits, _worker_postprocess) for task in tasks]
 
 
-def process_all(tasks: Sequence[Task], limits: Limits, workers: int | None = None) -> Iterator[ParsedFile | SkippedFile]:
-    """Process every task, in order; uses ``workers`` processes (default: CPU count) for big inputs."""
+def process_all(
+    tasks: Sequence[Task], limits: Limits, workers: int | None = None, postprocess: PostProcess | None = None
+) -> Iterator[ParsedFile | SkippedFile]:
+    """Process every task, in order; uses ``workers`` processes (default: CPU count) for big inputs.
+
+    ``postprocess`` is pickled once per worker process.
+    """
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
         for task in tasks:
-            yield process(task, limits)
+            yield process(task, limits, postprocess)
         return
     batch = 32
     batches = [tasks[i : i + batch] for i in range(0, len(tasks), batch)]
     # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles.
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(postprocess,))
     try:
         for results in pool.map(_process_batch, batches, [limits] * len(batches)):
             yield from results

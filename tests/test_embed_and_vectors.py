@@ -109,12 +109,12 @@ def test_truncated_or_mismatched_vector_file_is_corrupt(tmp_path: Path) -> None:
 
 
 def test_piece_cache_overflow_gives_the_same_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the token cache fills up mid-batch it is cleared, and results do not change."""
+    """When the token caches fill up they are cleared, and results do not change."""
     import codesearch.embed.static as static
 
     texts = ["def parse_config(path): return load(path)", "class HttpClient: retry = 3", "parse the config"]
     expected = StaticEmbedder.default().encode_documents(texts)
-    monkeypatch.setattr(static, "_PIECE_CACHE_SIZE", 4)
+    monkeypatch.setattr(static, "_CACHE_SIZE", 4)
     small = StaticEmbedder.default()
     np.testing.assert_array_equal(small.encode_documents(texts), expected)
     np.testing.assert_array_equal(small.encode_documents(texts[::-1]), expected[::-1])

@@ -30,8 +30,8 @@ MAX_QUERY_TOKENS = 256
 _BATCH = 2048
 # Words and single punctuation characters: the units the tokenizer's pre-tokenizer
 # produces, so tokenizing them one by one gives the same ids as tokenizing the text.
-_PIECES = re.compile(r"\w+|[^\w\s]")
-_PIECE_CACHE_SIZE = 500_000  # whitespace-separated pieces whose token ids are remembered
+_WORDS = re.compile(r"\w+|[^\w\s]")
+_CACHE_SIZE = 300_000  # pieces and words whose token ids are remembered (each cache)
 
 
 def default_model_path() -> Path:
@@ -68,8 +68,13 @@ class StaticEmbedder:
         self.tokenizer.no_truncation()
         self._unk_id = self._special_id("unk_token")
         self._piece_cache: dict[str, list[int]] = {}
+        self._word_cache: dict[str, list[int]] = {}
         self.name = self.config.get("name", self.path.name)
         self.fingerprint = self._fingerprint()
+
+    def __reduce__(self) -> tuple[type[StaticEmbedder], tuple[Path]]:
+        """Pickle as the model path: a worker process loads the files itself."""
+        return (StaticEmbedder, (self.path,))
 
     @classmethod
     def default(cls) -> StaticEmbedder:
@@ -106,27 +111,34 @@ class StaticEmbedder:
         """The token ids the model averages for each text (identifiers split, unknowns dropped).
 
         The tokenizer's pre-tokenizer splits on whitespace and punctuation, and nothing in
-        our normalisation crosses those boundaries, so each word or punctuation mark is
-        tokenized once and cached: code repeats the same words endlessly, and this is
-        several times faster than tokenizing every text, with the same ids.
+        our normalisation crosses those boundaries, so tokenizing word by word gives the
+        same ids as tokenizing the text. Two caches exploit how repetitive code is: one
+        maps whitespace-separated pieces (``self.items()``) to ids, the other maps words
+        (``items``) to ids; only words never seen before reach the tokenizer.
         """
-        cache = self._piece_cache
-        split = [_PIECES.findall(text) for text in texts]
-        missing = {piece for pieces in split for piece in pieces if piece not in cache}
-        if len(cache) + len(missing) > _PIECE_CACHE_SIZE:
-            cache.clear()
-            missing = {piece for pieces in split for piece in pieces}
-        if missing:
-            ordered = list(missing)
-            encodings = self.tokenizer.encode_batch_fast([split_identifiers(p) for p in ordered], add_special_tokens=False)
+        pieces_cache, words_cache = self._piece_cache, self._word_cache
+        if len(pieces_cache) > _CACHE_SIZE:
+            pieces_cache.clear()
+        if len(words_cache) > _CACHE_SIZE:
+            words_cache.clear()
+        split = [text.split() for text in texts]
+        new_pieces = {piece: _WORDS.findall(piece) for pieces in split for piece in pieces if piece not in pieces_cache}
+        new_words = list({w for words in new_pieces.values() for w in words if w not in words_cache})
+        if new_words:
+            encodings = self.tokenizer.encode_batch_fast([split_identifiers(w) for w in new_words], add_special_tokens=False)
             unk = self._unk_id
-            for piece, encoding in zip(ordered, encodings):
-                cache[piece] = [i for i in encoding.ids if i != unk]
+            for word, encoding in zip(new_words, encodings):
+                words_cache[word] = [i for i in encoding.ids if i != unk]
+        for piece, words in new_pieces.items():
+            ids: list[int] = []
+            for word in words:
+                ids += words_cache[word]
+            pieces_cache[piece] = ids
         result = []
         for pieces in split:
-            ids: list[int] = []
+            ids = []
             for piece in pieces:
-                ids += cache[piece]
+                ids += pieces_cache[piece]
             result.append(ids)
         return result
 
@@ -135,7 +147,7 @@ class StaticEmbedder:
         return self.tokenizer.token_to_id(token) if token else None
 
     def _fingerprint(self) -> str:
-        h = hashlib.sha256(TEXT_PIPELINE_VERSION.encode())
+        h = hashlib.sha1(TEXT_PIPELINE_VERSION.encode())  # identity, not security: the fastest hash
         h.update(f"doc{MAX_DOC_TOKENS}q{MAX_QUERY_TOKENS}".encode())
         for name in MODEL_FILES:
             h.update((self.path / name).read_bytes())

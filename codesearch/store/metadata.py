@@ -130,10 +130,15 @@ def delete_chunks(db: Database, ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
 
 
+_FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "sha1", "symbols")
+
+
 def upsert_files(db: Database, rows: Sequence[dict[str, object]]) -> None:
-    """Insert or replace rows of the files table."""
-    if rows:
-        db.table("files").upsert_all(rows, pk="path")
+    """Insert or replace rows of the files table (plain SQL: this runs once per file)."""
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO files ({', '.join(_FILE_COLUMNS)}) VALUES ({', '.join('?' * len(_FILE_COLUMNS))})",
+        [tuple(row[c] for c in _FILE_COLUMNS) for row in rows],
+    )
 
 
 def delete_files(db: Database, paths: Iterable[str]) -> None:
