@@ -117,10 +117,11 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
         codesearch search "open a database connection" --path 'src/*' --format grep
     """
     from codesearch import render
-    from codesearch.search import Searcher, find_index
+    from codesearch.search import Searcher, find_index, validate_query
 
     fmt = "json" if as_json else fmt
     with _errors():
+        validate_query(query, k)
         started = time.perf_counter()
         with Searcher(index_dir or find_index(path)) as searcher:
             results = searcher.search(query, k, language=language, path_glob=path_glob)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,10 +44,8 @@ def to_text(results: Sequence[SearchResult], color: bool = False, snippet_lines:
         head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(r.qualname, 'bold', color)}"
         head += f"  {_style(f'{r.kind}, {r.language}, score {r.score:.3f}', 'dim', color)}"
         head += _style(stale, "yellow", color)
-        lines = r.code.splitlines()[:snippet_lines]
-        snippet = "\n".join(lines)
-        if len(r.code.splitlines()) > snippet_lines:
-            snippet += "\n..."
+        lines = textwrap.dedent(r.code).splitlines()
+        snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
         snippet = _highlight(snippet, r.language) if color else snippet
         body = "\n".join("      " + line for line in snippet.splitlines())
         blocks.append(f"{head}\n{body}")

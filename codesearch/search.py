@@ -108,7 +108,7 @@ class Searcher:
         :param path_glob: only chunks whose repo-relative path matches (``fnmatch``; ``*`` crosses ``/``).
         :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
         """
-        query = _validate(query, k)
+        query = validate_query(query, k)
         if language is not None:
             try:
                 language = spec_for(language).name
@@ -174,7 +174,11 @@ class Searcher:
         return stale
 
 
-def _validate(query: str, k: int) -> str:
+def validate_query(query: str, k: int = 10) -> str:
+    """The stripped query, or BadQuery if it is empty or ``k`` is out of range.
+
+    :raises BadQuery: for an empty or whitespace-only query, or ``k`` outside 1..MAX_K.
+    """
     if not isinstance(query, str) or not query.strip():
         raise BadQuery("the query is empty; say what the code does, e.g. \"retry failed http requests\"")
     if not 1 <= k <= MAX_K:

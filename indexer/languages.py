@@ -104,10 +104,12 @@ def parser(name: str) -> Parser:
 
 @cache
 def parser_fingerprint() -> str:
-    """A hash of every query file: when it changes, indexed files must be parsed again."""
+    """A hash of every query file and the extractor's version: when it changes, files are parsed again."""
     import hashlib
 
-    h = hashlib.sha1()
+    from indexer.parse import PARSER_VERSION
+
+    h = hashlib.sha1(PARSER_VERSION.encode())
     for spec in LANGUAGES:
         h.update(spec.name.encode())
         h.update(query_source(spec.name).encode())

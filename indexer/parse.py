@@ -23,6 +23,8 @@ from indexer.docs import clean_doc
 from indexer.languages import parser, query
 from indexer.types import SourceFile, Symbol, SymbolKind
 
+# Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
+PARSER_VERSION = "1"
 _MAX_SIGNATURE = 240
 _DEFINITION = "definition."
 _SCOPE = "scope"
@@ -120,12 +122,15 @@ def _symbol(
     inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
     doc_nodes = inner_docs or doc_blocks.get(node.start_point.row - 1, [])
     doc = clean_doc("\n".join(_text(source, d) for d in doc_nodes)) if doc_nodes else ""
-    code = source[start:end]
+    # Keep the first line's indentation so the code can be dedented as a whole.
+    line_start = source.rfind(b"\n", 0, start) + 1
+    code_start = line_start if not source[line_start:start].strip() else start
+    code = source[code_start:end]
     code_without_doc = code
     for d in sorted(inner_docs, key=lambda n: n.start_byte, reverse=True):
         cut_start, cut_end = _whole_lines(source, d.start_byte, d.end_byte)
         cut_start, cut_end = max(cut_start, start), min(cut_end, end)
-        code_without_doc = code_without_doc[: cut_start - start] + code_without_doc[cut_end - start :]
+        code_without_doc = code_without_doc[: cut_start - code_start] + code_without_doc[cut_end - code_start :]
     end_line = node.end_point.row + (0 if node.end_point.column == 0 and node.end_point.row > node.start_point.row else 1)
     return Symbol(
         kind=kind,

@@ -81,6 +81,12 @@ def test_bad_search_input(repo: Path, args: list[str], message: str) -> None:
     assert message in result.output and "Traceback" not in result.output
 
 
+def test_empty_query_is_reported_before_looking_for_an_index(tmp_path: Path) -> None:
+    """An empty query is the error to report, even where no index exists."""
+    result = run("search", "", str(tmp_path))
+    assert result.exit_code == 1 and "query is empty" in result.output
+
+
 def test_missing_index(tmp_path: Path) -> None:
     """Searching where nothing was indexed says to run `codesearch index`."""
     result = run("search", "anything", str(tmp_path))
