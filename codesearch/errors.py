@@ -16,7 +16,15 @@ class IndexOutOfDate(CodeSearchError):
 
 
 class IndexCorrupt(CodeSearchError):
-    """An index file is unreadable, truncated, or disagrees with the metadata."""
+    """An index file is unreadable, truncated, or disagrees with the metadata.
+
+    The message always ends with how to repair the index.
+    """
+
+    HINT = "run `codesearch index --rebuild` to rebuild the index"
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}; {self.HINT}"
 
 
 class IndexLocked(CodeSearchError):

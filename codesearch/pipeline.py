@@ -9,6 +9,7 @@ written before that transaction commits, so an interrupted run changes nothing.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -108,7 +109,14 @@ def build_index(
     root = Path(root).resolve()
     if not root.is_dir():
         raise CodeSearchError(f"{root} is not a directory")
-    index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(root)
+    if index_dir is None:
+        index_dir = default_index_dir(root)
+        if index_dir.is_symlink():
+            raise CodeSearchError(
+                f"{index_dir} is a symlink; refusing to write an index outside the repository "
+                "(remove it, or pass --index-dir)"
+            )
+    index_dir = Path(index_dir).resolve()
     index_dir.mkdir(parents=True, exist_ok=True)
     ignore_file = index_dir / ".gitignore"
     if not ignore_file.exists():
@@ -117,13 +125,30 @@ def build_index(
     progress = progress or (lambda stage, done, total: None)
     report = IndexReport(root=str(root), index_dir=str(index_dir))
     with writer_lock(index_dir, wait=wait):
-        db = md.open_for_write(index_dir / DB_NAME)
+        db = _open_db(index_dir / DB_NAME, rebuild)
         try:
             _run(db, root, index_dir, embedder, rebuild, limits, progress, report)
         finally:
             db.close()
         _remove_stale_vector_files(index_dir, report.generation)
     return report
+
+
+def _open_db(db_path: Path, rebuild: bool) -> Database:
+    """Open the metadata database; with ``rebuild``, start afresh if it is damaged.
+
+    :raises IndexCorrupt: if the database is not a readable SQLite file and ``rebuild`` is off.
+    """
+    try:
+        db = md.open_for_write(db_path)
+        db.execute("SELECT COUNT(*) FROM meta").fetchone()
+        return db
+    except sqlite3.DatabaseError as exc:
+        if not rebuild:
+            raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
+    for suffix in ("", "-wal", "-shm"):  # we hold the writer lock: nobody else writes here
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return md.open_for_write(db_path)
 
 
 def _run(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,19 +13,26 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexNotFound, IndexOutOfDate
+from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
 from codesearch.store.reader import IndexReader
 from indexer.languages import UnknownLanguage, spec_for
 
 MAX_K = 1000
+_SLACK = 10
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root``."""
+    """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root``.
+
+    ``stale`` means the file changed after indexing: lines and code are re-read from
+    the current file, while the score still comes from the indexed version.
+    """
 
     rank: int
     score: float
+    key: str
     path: str
     root: str
     language: str
@@ -125,53 +130,57 @@ class Searcher:
             allowed = self.reader.ids_where(language=language, paths=paths)
             if allowed.size == 0:
                 return []
-        scores, ids = self.vectors.search(vector, k, allowed)
+        # Ask for a few more than k: hits in files deleted since indexing are dropped.
+        scores, ids = self.vectors.search(vector, k + _SLACK, allowed)
         hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
         rows = self.reader.chunks([i for i, _ in hits])
-        stale = self._stale_paths({rows[i]["path"] for i, _ in hits if i in rows})
-        results = []
-        for rank, (chunk_id, score) in enumerate(((i, s) for i, s in hits if i in rows), 1):
-            row = rows[chunk_id]
-            results.append(
-                SearchResult(
-                    rank=rank,
-                    score=score,
-                    path=row["path"],
-                    root=str(self.root),
-                    language=row["language"],
-                    kind=row["kind"],
-                    name=row["name"],
-                    qualname=row["qualname"],
-                    signature=row["signature"],
-                    doc=row["doc"],
-                    code=row["code"],
-                    start_line=row["start_line"],
-                    end_line=row["end_line"],
-                    stale=row["path"] in stale,
-                    scores={"static": score},
-                )
-            )
+        hits = [(i, s) for i, s in hits if i in rows]
+        checks = self._check_files({rows[i]["path"]: rows[i]["language"] for i, _ in hits})
+        results: list[SearchResult] = []
+        for chunk_id, score in hits:
+            row = dict(rows[chunk_id])
+            check = checks[row["path"]]
+            if check.status == GONE:
+                continue
+            if check.status == CHANGED:
+                current = check.chunks.get(row["key"])
+                if current is None:
+                    continue  # the symbol is no longer in the file
+                row.update(start_line=current.start_line, end_line=current.end_line, code=current.code,
+                           signature=current.signature, doc=current.doc)
+            results.append(_result(row, len(results) + 1, score, str(self.root), stale=check.status == CHANGED))
+            if len(results) == k:
+                break
         return results
 
-    def _stale_paths(self, paths: set[str]) -> set[str]:
-        """Which of these files changed or vanished since they were indexed."""
-        states = self.reader.file_states(sorted(paths))
-        stale = set()
-        for path in paths:
-            size, mtime_ns, sha1 = states.get(path, (-1, -1, ""))
-            try:
-                st = os.stat(self.root / path)
-            except OSError:
-                stale.add(path)
-                continue
-            if st.st_size == size and st.st_mtime_ns == mtime_ns:
-                continue
-            try:
-                if hashlib.sha1((self.root / path).read_bytes()).hexdigest() != sha1:
-                    stale.add(path)
-            except OSError:
-                stale.add(path)
-        return stale
+    def _check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
+        """Fresh / changed / gone for each file behind a hit."""
+        states = self.reader.file_states(sorted(languages))
+        return {
+            path: check_file(self.root, path, language, states.get(path, (-1, -1, "")))
+            for path, language in languages.items()
+        }
+
+
+def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool) -> SearchResult:
+    return SearchResult(
+        rank=rank,
+        score=score,
+        key=row["key"],
+        path=row["path"],
+        root=root,
+        language=row["language"],
+        kind=row["kind"],
+        name=row["name"],
+        qualname=row["qualname"],
+        signature=row["signature"],
+        doc=row["doc"],
+        code=row["code"],
+        start_line=row["start_line"],
+        end_line=row["end_line"],
+        stale=stale,
+        scores={"static": score},
+    )
 
 
 def validate_query(query: str, k: int = 10) -> str:

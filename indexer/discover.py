@@ -32,7 +32,7 @@ class Limits:
 
     :param max_bytes: larger files are skipped as too large.
     :param max_line_chars: a file with a longer line is treated as minified or generated.
-    :param max_mean_line_chars: so is a file whose mean line length is above this.
+    :param max_mean_line_chars: so is a file whose mean count of non-blank characters per line is above this.
     """
 
     max_bytes: int = 1_000_000
@@ -134,8 +134,10 @@ def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
     if not data:
         return None
     lines = data.count(b"\n") + 1
-    if len(data) / lines > limits.max_mean_line_chars:
-        return f"minified or generated (mean line length {len(data) // lines:,} characters)"
+    # Indentation does not make code minified: count the characters that are not blanks.
+    dense = len(data) - data.count(b" ") - data.count(b"\t")
+    if dense / lines > limits.max_mean_line_chars:
+        return f"minified or generated (mean line length {dense // lines:,} non-blank characters)"
     longest = max(map(len, data.split(b"\n")))
     if longest > limits.max_line_chars:
         return f"minified or generated (a line of {longest:,} characters)"

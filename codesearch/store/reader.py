@@ -21,6 +21,7 @@ from codesearch.errors import IndexCorrupt, IndexNotFound
 from codesearch.store.layout import DB_NAME
 from codesearch.store.vectors import VectorStore, vectors_path
 
+_SNAPSHOT_RETRIES = 5
 CHUNK_COLUMNS = (
     "id", "key", "path", "language", "kind", "name", "qualname", "signature", "doc", "code",
     "start_line", "end_line", "content_hash",
@@ -72,13 +73,22 @@ class IndexReader:
             raise IndexNotFound(f"no index in {self.index_dir}")
         try:
             self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
+        self.meta = self._snapshot()
+
+    def _snapshot(self) -> IndexMeta:
+        """Start a new read transaction and read ``meta`` in it."""
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
             self.conn.execute("BEGIN")
             rows = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
+            raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is unreadable ({exc})") from exc
         if not rows:
             raise IndexNotFound(f"the index in {self.index_dir} has never been completed")
-        self.meta = IndexMeta.from_rows(rows)
+        return IndexMeta.from_rows(rows)
 
     def close(self) -> None:
         """End the snapshot and close the connection."""
@@ -91,8 +101,20 @@ class IndexReader:
         self.close()
 
     def vectors(self) -> VectorStore:
-        """Load the FAISS index of this snapshot's generation."""
-        return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count)
+        """Load the FAISS index of this snapshot's generation.
+
+        A writer deletes the previous generation's file right after committing a new one;
+        if that happened between our snapshot and this load, take a fresh snapshot.
+        """
+        for attempt in range(_SNAPSHOT_RETRIES):
+            path = vectors_path(self.index_dir, self.meta.generation)
+            try:
+                return VectorStore.load(path, self.meta.dim, self.meta.count)
+            except IndexCorrupt:
+                if path.exists() or attempt == _SNAPSHOT_RETRIES - 1:
+                    raise
+                self.meta = self._snapshot()
+        raise AssertionError("unreachable")
 
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Rows of the given chunk ids, keyed by id."""

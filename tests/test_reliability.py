@@ -1,0 +1,232 @@
+"""Hostile input, staleness, safety and concurrency: nothing crashes, nothing is lost."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import indexer.discover as discover
+from codesearch.errors import BadQuery, CodeSearchError, IndexCorrupt
+from codesearch.pipeline import build_index
+from codesearch.search import Searcher
+from codesearch.store.reader import IndexReader
+from tests.conftest import FakeEmbedder, write
+
+
+def hostile_repo(root: Path) -> Path:
+    """A repository with every kind of bad input the indexer must survive."""
+    write(root, "good.py", "def fine():\n    '''Works.'''\n    return 1\n")
+    write(root, "binary.py", b"\x7fELF\x00\x00\x01" + bytes(range(256)))
+    write(root, "latin1.py", b"# -*- coding: latin-1 -*-\ndef caf\xe9():\n    '''Caf\xe9 cr\xe8me.'''\n")
+    write(root, "mixed.js", "/** ok \u00e9 */\nfunction mixed() {}\n".encode() + b"// \xff\xfe broken\nfunction after() {}\n")
+    write(root, "dist/bundle.js", "var a=function(){return 1};" * 400_000)  # 10.8 MB on one line
+    write(root, "dense.js", "var x=[" + "1," * 150_000 + "];\n")  # 300 kB, minified-looking
+    write(root, "broken.go", "package p\nfunc ok() {}\nfunc broken( {\n")
+    write(root, "broken.php", "<?php\nfunction ok() {}\nclass { function x( }\n")
+    write(root, "deep.py", "".join("    " * i + f"def f{i}():\n" for i in range(200)) + "    " * 200 + "pass\n")
+    write(root, "deep.js", "const v = " + "[\n" * 5000 + "]\n" * 5000 + ";\nfunction deepAfter() {}\n")
+    write(root, "empty.rb", "")
+    write(root, "dir with spaces/naïve café.rb", "# Greets.\ndef bonjour\nend\n")
+    outside = write(root.parent / "outside", "secret.py", "def secret():\n    pass\n")
+    os.symlink(outside, root / "escape.py")
+    os.symlink(root / "loop", root / "loop")
+    return root
+
+
+def test_hostile_repository_is_indexed_without_crashing(tmp_path: Path) -> None:
+    """Bad files are indexed where sensible and otherwise skipped with a reason; search works."""
+    root = hostile_repo(tmp_path / "repo")
+    report = build_index(root, embedder=FakeEmbedder())
+    skipped = {s.path: s.reason for s in report.skipped}
+    assert skipped["binary.py"].startswith("binary")
+    assert skipped["dist/bundle.js"].startswith("too large")
+    assert skipped["dense.js"].startswith("minified")
+    assert skipped["escape.py"] == "symlink points outside the repository"
+    assert skipped["loop"] == "symlink is broken or loops"
+    with IndexReader(root / ".codesearch") as reader:
+        names = {row[0] for row in reader.conn.execute("SELECT name FROM chunks")}
+        indexed = set(reader.file_paths())
+    # tree-sitter ends the Latin-1 identifier at the invalid byte: `caf` is still found.
+    assert {"fine", "caf", "mixed", "after", "ok", "bonjour", "f0", "f199", "deepAfter"} <= names
+    assert "secret" not in names
+    assert {"empty.rb", "broken.go", "deep.js", "dir with spaces/naïve café.rb"} <= indexed
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert searcher.search("fine works", k=3)
+
+
+def test_permission_denied_is_skipped_with_a_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unreadable files and directories become skip reasons (simulated: tests may run as root)."""
+    write(tmp_path, "ok.py", "def ok(): pass\n")
+    write(tmp_path, "locked.py", "def x(): pass\n")
+    write(tmp_path, "closed/in.py", "def y(): pass\n")
+    real_open, real_scandir = open, os.scandir
+
+    def fake_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if str(path).endswith("locked.py"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    def fake_scandir(path):  # noqa: ANN001, ANN202
+        if str(path).endswith("closed"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(discover, "open", fake_open, raising=False)
+    monkeypatch.setattr(discover.os, "scandir", fake_scandir)
+    report = build_index(tmp_path, embedder=FakeEmbedder())
+    skipped = {s.path: s.reason for s in report.skipped}
+    assert skipped["locked.py"] == "not readable: Permission denied"
+    assert skipped["closed"] == "directory not readable: Permission denied"
+    assert report.files == 1
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, "a.py", "def alpha():\n    '''Alpha helper.'''\n    return 1\n\n\ndef beta():\n    return 2\n")
+    write(root, "b.py", "def gamma():\n    '''Gamma helper.'''\n    return 3\n")
+    build_index(root, embedder=FakeEmbedder())
+    return root
+
+
+def _search(root: Path, query: str) -> dict[str, object]:
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        return {r.qualname: r for r in searcher.search(query, k=10)}
+
+
+def test_changed_file_shows_current_lines(indexed: Path) -> None:
+    """A hit in a file edited after indexing carries the symbol's current lines and code."""
+    (indexed / "a.py").write_text("import os\n\n\ndef alpha():\n    '''Alpha helper.'''\n    return 10\n")
+    hits = _search(indexed, "alpha helper")
+    assert hits["alpha"].stale and (hits["alpha"].start_line, hits["alpha"].end_line) == (4, 6)
+    assert "return 10" in hits["alpha"].code
+    assert "beta" not in hits  # removed from the file: never shown at a stale position
+    assert not hits["gamma"].stale
+
+
+def test_deleted_file_hits_are_dropped(indexed: Path) -> None:
+    """Hits in deleted files are not shown."""
+    (indexed / "b.py").unlink()
+    assert "gamma" not in _search(indexed, "gamma helper")
+
+
+def test_file_replaced_by_outside_symlink_is_never_read(indexed: Path, tmp_path: Path) -> None:
+    """A file swapped for a link to a secret after indexing is treated as gone, not read."""
+    secret = write(tmp_path, "secret.py", "def gamma():\n    '''TOP SECRET.'''\n")
+    (indexed / "b.py").unlink()
+    os.symlink(secret, indexed / "b.py")
+    hits = _search(indexed, "gamma helper")
+    assert "gamma" not in hits
+    assert all("SECRET" not in r.code for r in hits.values())
+
+
+def test_symlinked_index_dir_is_refused(tmp_path: Path) -> None:
+    """A repo that ships .codesearch as a link cannot make us write elsewhere."""
+    root = tmp_path / "repo"
+    write(root, "a.py", "def a(): pass\n")
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", root / ".codesearch")
+    with pytest.raises(CodeSearchError, match="symlink"):
+        build_index(root, embedder=FakeEmbedder())
+    assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def _tree_state(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest() if p.is_file() and not p.is_symlink() else "dir"
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_indexing_writes_nothing_outside_the_index_dir(tmp_path: Path) -> None:
+    """The repository and everything around it are byte-for-byte unchanged; only the index dir is new."""
+    root = hostile_repo(tmp_path / "repo")
+    write(root, ".gitignore", "!../outside/*\n!/../../*\n/../outside/secret.py\n!**\n")
+    before = _tree_state(tmp_path)
+    report = build_index(root, tmp_path / "idx", embedder=FakeEmbedder())
+    after = _tree_state(tmp_path)
+    added = set(after) - set(before)
+    assert all(p.startswith("idx") for p in added), added
+    assert {p: v for p, v in after.items() if not p.startswith("idx")} == before
+    with IndexReader(tmp_path / "idx") as reader:
+        assert all(not p.startswith("..") and not p.startswith("/") for p in reader.file_paths())
+    assert "secret" not in str(report.chunks_by_language) and report.files > 0
+
+
+def test_garbage_database_is_detected_and_rebuild_repairs_it(indexed: Path) -> None:
+    """A corrupt index.db gives IndexCorrupt naming --rebuild; --rebuild starts afresh."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{indexed / '.codesearch' / 'index.db'}{suffix}").unlink(missing_ok=True)
+    (indexed / ".codesearch" / "index.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(IndexCorrupt, match="--rebuild"):
+        Searcher(indexed / ".codesearch", embedder=FakeEmbedder())
+    with pytest.raises(IndexCorrupt, match="--rebuild"):
+        build_index(indexed, embedder=FakeEmbedder())
+    report = build_index(indexed, embedder=FakeEmbedder(), rebuild=True)
+    assert report.chunks_total == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["x" * 100_000, "\x00\x01\x02 null bytes", "emoji 🚀 and 中文 and العربية", "\u202e reversed \u200b zero width", "(" * 5000],
+    ids=["100kB", "control", "unicode", "bidi", "parens"],
+)
+def test_odd_queries_get_results_or_a_clear_error(indexed: Path, query: str) -> None:
+    """Long, binary-ish and exotic queries never crash the search path."""
+    with Searcher(indexed / ".codesearch", embedder=FakeEmbedder()) as s:
+        try:
+            results = s.search(query, k=5)
+        except BadQuery as exc:
+            assert str(exc)
+        else:
+            assert len(results) <= 5
+
+
+def _cli(*args: str, **kwargs: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "codesearch.cli", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _many_files(root: Path, n: int, variant: int = 0) -> None:
+    for i in range(n):
+        body = "\n".join(
+            f"def handler_{i}_{j}_{variant}(request, retries={j}):\n    '''Handle request {j} of module {i}.'''\n"
+            f"    return request.get('key_{j}') or retries + {variant}\n"
+            for j in range(12)
+        )
+        write(root, f"pkg{i % 10}/mod{i}.py", body)
+
+
+def _wait_for_lock_holder(index_dir: Path, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        lock = index_dir / "lock"
+        if lock.exists() and lock.read_text().strip() == str(proc.pid):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the indexing process never took the lock")
+
+
+@pytest.mark.slow
+def test_second_concurrent_index_run_fails_clearly_or_waits(tmp_path: Path) -> None:
+    """While one `codesearch index` runs, another fails with a clear message; with --wait it succeeds."""
+    root = tmp_path / "repo"
+    _many_files(root, 400)
+    first = _cli("index", str(root), "-q")
+    _wait_for_lock_holder(root / ".codesearch", first)
+    second = subprocess.run([sys.executable, "-m", "codesearch.cli", "index", str(root), "-q"], capture_output=True, text=True)
+    assert second.returncode == 1
+    assert "another `codesearch index` is updating" in second.stderr and "Traceback" not in second.stderr
+    waiting = subprocess.run([sys.executable, "-m", "codesearch.cli", "index", str(root), "-q", "--wait", "120"],
+                             capture_output=True, text=True)
+    assert first.wait(120) == 0 and waiting.returncode == 0, waiting.stderr
+    with IndexReader(root / ".codesearch") as reader:
+        assert reader.meta.count == 400 * 12 == reader.vectors().count
