@@ -168,6 +168,74 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"Skipped: {len(info['skipped'])} (see --json)")
 
 
+@cli.command()
+@click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="CodeSearchNet .jsonl/.jsonl.gz file or folder (repeatable).")
+@click.option("-r", "--from-repo", "repos", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Build pairs from a local repository's documented functions (repeatable).")
+@click.option("-s", "--systems", default="bm25,static,m2v-plain,teacher", show_default=True,
+              help="Comma-separated: bm25, static, m2v-plain, teacher. Missing packages are skipped.")
+@click.option("--protocol", type=click.Choice(["full", "distractor", "both"]), default="both", show_default=True,
+              help="full: search each language's whole corpus; distractor: 1 true vs 999 others.")
+@click.option("--max-queries", type=click.IntRange(min=1), help="Queries per language.")
+@click.option("--corpus-size", type=click.IntRange(min=2), help="Documents per language.")
+@click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Static model directory for the 'static' system (default: the shipped model).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Write report.md, results.json and PNG plots here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, protocol: str, max_queries: int | None,
+          corpus_size: int | None, model: Path | None, seed: int, output: Path | None, as_json: bool) -> None:
+    """Measure retrieval quality (MRR, NDCG@10, Recall@k) and cost, system against system.
+
+    Queries go through the same index and search path as `codesearch search`.
+    Without --dataset or --from-repo it benchmarks the bundled sample_repos.
+
+    \b
+    Example:
+        codesearch bench --from-repo sample_repos --systems bm25,static
+        codesearch bench -d ~/.cache/codesearch/datasets --max-queries 1000 -o bench-out
+    """
+    from codesearch.bench import report, runner
+    from codesearch.bench.datasets import build_from_repo, read_jsonl
+
+    with _errors():
+        examples = list(read_jsonl(datasets)) if datasets else []
+        sources = [str(p) for p in datasets]
+        for repo in repos or (() if datasets else (_sample_repos(),)):
+            examples.extend(build_from_repo(repo))
+            sources.append(str(repo))
+        result = runner.run(
+            examples,
+            [s.strip() for s in systems.split(",") if s.strip()],
+            runner.PROTOCOLS if protocol == "both" else (protocol,),
+            max_queries=max_queries,
+            corpus_size=corpus_size,
+            seed=seed,
+            model=model,
+            dataset_name=", ".join(sources),
+            log=lambda message: click.echo(message, err=True),
+        )
+    if output:
+        for path in report.write(result, output):
+            click.echo(f"wrote {path}", err=True)
+    if as_json:
+        from dataclasses import asdict as _asdict
+
+        click.echo(json.dumps(_asdict(result), indent=2))
+    else:
+        click.echo(report.to_markdown(result))
+
+
+def _sample_repos() -> Path:
+    """The bundled sample repositories (in a source checkout)."""
+    path = Path(__file__).resolve().parents[1] / "sample_repos"
+    if not path.is_dir():
+        raise click.UsageError("no sample_repos here; pass --dataset or --from-repo")
+    return path
+
+
 @contextmanager
 def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback drawing one click bar per stage on stderr."""

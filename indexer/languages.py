@@ -27,12 +27,18 @@ class LanguageSpec:
     :param extensions: file suffixes (with the dot) that belong to the language.
     :param grammar_module: the official tree-sitter grammar wheel's module.
     :param grammar_function: the function in that module that returns the grammar.
+    :param snippet_wrappers: (prefix, suffix) pairs that make a lone function or method a
+        parseable file (``<?php``, a class around a method), tried in order.
+    :param boilerplate_names: constructors and standard overrides (``toString``, ``__repr__``),
+        which retrieval benchmarks drop as CodeSearchNet did.
     """
 
     name: str
     extensions: tuple[str, ...]
     grammar_module: str
     grammar_function: str = "language"
+    snippet_wrappers: tuple[tuple[str, str], ...] = (("", ""),)
+    boilerplate_names: frozenset[str] = frozenset()
 
     @property
     def query_file(self) -> str:
@@ -41,12 +47,38 @@ class LanguageSpec:
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
-    LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python"),
-    LanguageSpec("javascript", (".js", ".jsx", ".mjs", ".cjs"), "tree_sitter_javascript"),
-    LanguageSpec("java", (".java",), "tree_sitter_java"),
-    LanguageSpec("php", (".php",), "tree_sitter_php", "language_php"),
-    LanguageSpec("ruby", (".rb", ".rake"), "tree_sitter_ruby"),
-    LanguageSpec("go", (".go",), "tree_sitter_go"),
+    LanguageSpec(
+        "python", (".py", ".pyi"), "tree_sitter_python",
+        boilerplate_names=frozenset({"__init__", "__new__", "__del__", "__repr__", "__str__", "__eq__", "__ne__",
+                                     "__hash__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__",
+                                     "__next__", "__contains__", "__getitem__", "__setitem__", "__delitem__",
+                                     "__enter__", "__exit__", "__bool__", "__call__", "__getattr__", "__setattr__"}),
+    ),
+    LanguageSpec(
+        "javascript", (".js", ".jsx", ".mjs", ".cjs"), "tree_sitter_javascript",
+        snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n"), ("const snippet = {\n", "\n};\n")),
+        boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
+    ),
+    LanguageSpec(
+        "java", (".java",), "tree_sitter_java",
+        snippet_wrappers=(("class Snippet {\n", "\n}\n"),),
+        boilerplate_names=frozenset({"toString", "equals", "hashCode", "clone", "finalize"}),
+    ),
+    LanguageSpec(
+        "php", (".php",), "tree_sitter_php", "language_php",
+        snippet_wrappers=(("<?php\n", ""), ("<?php\nclass Snippet {\n", "\n}\n")),
+        boilerplate_names=frozenset({"__construct", "__destruct", "__toString", "__get", "__set", "__isset",
+                                     "__unset", "__call", "__callStatic", "__clone", "__invoke"}),
+    ),
+    LanguageSpec(
+        "ruby", (".rb", ".rake"), "tree_sitter_ruby",
+        boilerplate_names=frozenset({"initialize", "to_s", "inspect", "==", "eql?", "hash", "<=>", "to_h", "to_a"}),
+    ),
+    LanguageSpec(
+        "go", (".go",), "tree_sitter_go",
+        snippet_wrappers=(("package snippet\n\n", ""),),
+        boilerplate_names=frozenset({"String", "Error"}),
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}

@@ -24,7 +24,7 @@ from indexer.languages import parser, query
 from indexer.types import SourceFile, Symbol, SymbolKind
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 _MAX_SIGNATURE = 240
 _DEFINITION = "definition."
 _SCOPE = "scope"
@@ -122,9 +122,9 @@ def _symbol(
     inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
     doc_nodes = inner_docs or doc_blocks.get(node.start_point.row - 1, [])
     doc = clean_doc("\n".join(_text(source, d) for d in doc_nodes)) if doc_nodes else ""
-    # Keep the first line's indentation so the code can be dedented as a whole.
-    line_start = source.rfind(b"\n", 0, start) + 1
-    code_start = line_start if not source[line_start:start].strip() else start
+    # Start at the beginning of the line (indentation, `const`, `export`, `type`) so the
+    # code reads as written and dedents as a whole, unless other code precedes it there.
+    code_start = _line_start(source, start)
     code = source[code_start:end]
     code_without_doc = code
     for d in sorted(inner_docs, key=lambda n: n.start_byte, reverse=True):
@@ -153,9 +153,7 @@ def _signature(entry: _Entry, source: bytes) -> str:
     It starts at the beginning of the definition's line (to keep ``export``, ``const``
     or ``type``) unless other code precedes the definition on that line.
     """
-    line_start = source.rfind(b"\n", 0, entry.node.start_byte) + 1
-    if any(c in source[line_start : entry.node.start_byte] for c in b"{};"):
-        line_start = entry.node.start_byte
+    line_start = _line_start(source, entry.node.start_byte)
     body = entry.captures.get("body")
     if body is not None and body.start_byte > entry.node.start_byte:
         stop = body.start_byte
@@ -164,6 +162,13 @@ def _signature(entry: _Entry, source: bytes) -> str:
         stop = newline if newline >= 0 else entry.node.end_byte
     header = " ".join(_decode(source[line_start:stop]).split()).rstrip("{:;= ").rstrip()
     return header[:_MAX_SIGNATURE]
+
+
+def _line_start(source: bytes, start: int) -> int:
+    """Where the line holding ``start`` begins, unless code that closes or ends something
+    (``{``, ``}``, ``;``) precedes ``start`` on that line; then ``start`` itself."""
+    line_start = source.rfind(b"\n", 0, start) + 1
+    return start if any(c in source[line_start:start] for c in b"{};") else line_start
 
 
 def _whole_lines(source: bytes, start: int, end: int) -> tuple[int, int]:

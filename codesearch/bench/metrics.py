@@ -40,3 +40,10 @@ def ndcg_at(ranked: Sequence[str], relevant: Set[str], k: int) -> float:
     dcg = sum(1.0 / math.log2(rank + 1) for rank, key in enumerate(ranked[:k], 1) if key in relevant)
     ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(relevant), k) + 1))
     return dcg / ideal if ideal else 0.0
+
+
+def rank_metrics(rank: int | None) -> dict[str, float]:
+    """MRR and NDCG@10 contributions of one query whose single relevant item is at ``rank``."""
+    if rank is None:
+        return {"mrr": 0.0, "ndcg@10": 0.0}
+    return {"mrr": 1.0 / rank, "ndcg@10": 1.0 / math.log2(rank + 1) if rank <= 10 else 0.0}

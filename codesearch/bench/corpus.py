@@ -1,0 +1,86 @@
+"""Turn dataset examples into a corpus on disk that the real indexer can read.
+
+Each document becomes one file, ``<language>/<n>.<ext>``, holding the function without
+its docstring or doc comment, wrapped where a lone function or method is not a valid
+file (the registry's ``snippet_wrappers``: ``<?php``, a class around a Java or JS
+method). The benchmark then indexes that folder exactly as a user would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codesearch.bench.datasets import Example
+from indexer.chunk import chunks_for_file, embedding_text
+from indexer.languages import spec_for
+from indexer.types import Chunk, SourceFile
+
+# A wrapper fits when the snippet's main symbol spans at least this share of its lines.
+_COVERAGE = 0.8
+
+
+@dataclass
+class Corpus:
+    """A materialised corpus: one file per document, and the text each one embeds."""
+
+    root: Path
+    paths: list[str] = field(default_factory=list)
+    by_language: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # paths, texts
+
+
+def document(example: Example) -> tuple[str, Chunk | None]:
+    """The example as a parseable file without its doc, and the chunk of its function.
+
+    :return: (file text, main chunk or None when no wrapper lets the parser find it).
+    """
+    lines = max(1, len(example.code.strip().splitlines()))
+    first: tuple[str, Chunk | None] | None = None
+    for prefix, suffix in spec_for(example.language).snippet_wrappers:
+        chunks = chunks_for_file(SourceFile("x", example.language, (prefix + example.code + suffix).encode()))
+        main = _main_symbol(chunks, prefix.count("\n"))
+        if main is None:
+            continue
+        text = prefix + main.code_without_doc + suffix
+        if main.end_line - main.start_line + 1 >= _COVERAGE * lines:
+            return text, _reparsed(example.language, text, prefix.count("\n"))
+        first = first or (text, main)
+    return first or (example.code, None)
+
+
+def _reparsed(language: str, text: str, prefix_lines: int) -> Chunk | None:
+    """The main chunk of the doc-free file, as the indexer will see it."""
+    return _main_symbol(chunks_for_file(SourceFile("x", language, text.encode())), prefix_lines)
+
+
+def _main_symbol(chunks: Sequence[Chunk], prefix_lines: int) -> Chunk | None:
+    """The largest symbol that starts after the wrapper's prefix lines (not the wrapper itself)."""
+    candidates = [c for c in chunks if c.start_line > prefix_lines]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (c.end_line - c.start_line, -c.start_line))
+
+
+def materialise(examples: Sequence[Example], root: Path) -> tuple[Corpus, list[Example]]:
+    """Write one file per example and collect the texts they embed.
+
+    :return: the corpus and the examples it holds, in order: an example whose code the
+        parser cannot turn into a symbol is left out (it could never be a search hit).
+    """
+    corpus = Corpus(root)
+    kept = []
+    for example in examples:
+        text, chunk = document(example)
+        if chunk is None:
+            continue
+        path = f"{example.language}/{len(kept):06d}{spec_for(example.language).extensions[0]}"
+        kept.append(example)
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        corpus.paths.append(path)
+        paths, texts = corpus.by_language.setdefault(example.language, ([], []))
+        paths.append(path)
+        texts.append(embedding_text(chunk, with_doc=False))
+    return corpus, kept

