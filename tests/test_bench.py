@@ -1,0 +1,158 @@
+"""Benchmarks: metrics by hand, datasets, corpus materialisation, and a quick real run."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch.bench import report, runner
+from codesearch.bench.corpus import document, materialise
+from codesearch.bench.datasets import DatasetError, Example, build_from_repo, read_jsonl, tokens, write_jsonl
+from codesearch.bench.metrics import hit_at, ndcg_at, rank_metrics, recall_at, reciprocal_rank
+from codesearch.cli import cli
+from tests.conftest import SAMPLE_REPOS
+
+
+def test_metrics_against_hand_computed_values() -> None:
+    """Each metric on a small ranking, computed by hand."""
+    ranked = ["a", "b", "c", "d", "e"]
+    assert reciprocal_rank(ranked, {"c"}) == pytest.approx(1 / 3)
+    assert reciprocal_rank(ranked, {"z"}) == 0.0
+    assert recall_at(ranked, {"b", "e", "z"}, 2) == pytest.approx(1 / 3)
+    assert hit_at(ranked, {"d"}, 3) == 0.0 and hit_at(ranked, {"d"}, 4) == 1.0
+    # Relevant at ranks 1 and 3: DCG = 1 + 1/log2(4) = 1.5; ideal = 1 + 1/log2(3).
+    assert ndcg_at(ranked, {"a", "c"}, 10) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    assert rank_metrics(2) == {"mrr": 0.5, "ndcg@10": pytest.approx(1 / math.log2(3))}
+    assert rank_metrics(11)["ndcg@10"] == 0.0 and rank_metrics(None) == {"mrr": 0.0, "ndcg@10": 0.0}
+
+
+def test_runner_metrics_from_positions() -> None:
+    """Recall@k, MRR and mean rank over ranks 1, 3 and not-found."""
+    m = runner._metrics([1, 3, None])
+    assert m["mrr"] == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert (m["recall@1"], m["recall@5"], m["recall@10"]) == (pytest.approx(1 / 3), pytest.approx(2 / 3), pytest.approx(2 / 3))
+    assert m["mean_rank"] == pytest.approx((1 + 3 + runner.FULL_K + 1) / 3)
+
+
+@pytest.fixture(scope="module")
+def sample_examples() -> list[Example]:
+    return build_from_repo(SAMPLE_REPOS)
+
+
+def test_builder_removes_docs_and_applies_filters(sample_examples: list[Example]) -> None:
+    """Documents carry no docstring or doc comment; trivial pairs are dropped."""
+    assert {e.language for e in sample_examples} == {"python", "javascript", "java", "php", "ruby", "go"}
+    for e in sample_examples:
+        first_doc_line = e.docstring.splitlines()[0]
+        assert first_doc_line not in e.code, e.func_name
+        assert '"""' not in e.code and "/**" not in e.code
+        assert len(tokens(e.query)) >= 3 and len(e.code.strip().splitlines()) >= 3
+        assert "test" not in e.func_name.lower()
+        assert e.func_name.rsplit(".", 1)[-1] not in {"__init__", "constructor", "__construct", "initialize"}
+        assert e.original_string.count("\n") >= e.code.count("\n")
+    names = {e.func_name for e in sample_examples}
+    assert "retry_call" in names and "Product.Product" not in names and "Stats.initialize" not in names
+
+
+def test_jsonl_roundtrip_gzip_and_folders(tmp_path: Path, sample_examples: list[Example]) -> None:
+    """Examples written as jsonl.gz read back identical, from a file or a folder."""
+    assert write_jsonl(sample_examples[:5], tmp_path / "d" / "a.jsonl.gz") == 5
+    write_jsonl(sample_examples[5:7], tmp_path / "d" / "b.jsonl")
+    assert list(read_jsonl([tmp_path / "d" / "a.jsonl.gz"])) == sample_examples[:5]
+    assert len(list(read_jsonl([tmp_path / "d"]))) == 7
+
+
+def test_official_schema_with_minimal_fields(tmp_path: Path) -> None:
+    """A record with only language, code and docstring is accepted; the rest is derived."""
+    path = tmp_path / "min.jsonl.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write(json.dumps({"language": "go", "code": "func F() {\n\treturn\n}", "docstring": "F does it."}) + "\n")
+    (example,) = read_jsonl([path])
+    assert example.code_tokens[:2] == ["func", "F"] and example.partition == "test"
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [({"language": "go", "code": "x"}, "lacks docstring"), ({"language": "cobol", "code": "x", "docstring": "d"}, "unknown language")],
+)
+def test_bad_records_are_reported_with_their_line(tmp_path: Path, record: dict[str, str], message: str) -> None:
+    """A malformed record names the file, the line and the problem."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n" + json.dumps(record) + "\n")
+    with pytest.raises(DatasetError, match=rf"bad.jsonl:2: .*{message}"):
+        list(read_jsonl([path]))
+    with pytest.raises(DatasetError, match="does not exist"):
+        list(read_jsonl([tmp_path / "missing.jsonl"]))
+
+
+def _example(language: str, code: str, doc: str = "Does a thing well.") -> Example:
+    return Example(language, "f", code, doc, code, tokens(code), tokens(doc), "r", "p", "u", "test")
+
+
+def test_documents_are_wrapped_and_stripped_of_docstrings() -> None:
+    """CodeSearchNet code keeps its docstring (Python); a Java or PHP method needs a class around it."""
+    text, chunk = document(_example("python", 'def f(x):\n    """Secret doc."""\n    return x + 1\n'))
+    assert "Secret" not in text and chunk is not None and chunk.name == "f" and chunk.doc == ""
+    text, chunk = document(_example("java", "public int size() {\n    return n;\n}"))
+    assert text.startswith("class Snippet {") and chunk is not None and chunk.qualname == "Snippet.size"
+    text, chunk = document(_example("php", "public function get($k)\n{\n    return 1;\n}"))
+    assert chunk is not None and chunk.name == "get"
+
+
+def test_materialise_skips_code_that_is_not_a_function(tmp_path: Path) -> None:
+    """An example whose code parses to no symbol is left out (it could never be a hit)."""
+    examples = [_example("go", "func A() {\n\treturn\n}"), _example("go", "x := 1 +")]
+    corpus, kept = materialise(examples, tmp_path)
+    assert kept == examples[:1] and corpus.paths == ["go/000000.go"]
+    assert (tmp_path / "go/000000.go").read_text().startswith("package snippet")
+
+
+def test_quick_bench_on_sample_repos(tmp_path: Path, sample_examples: list[Example]) -> None:
+    """bm25 and the shipped model through the real index; report files are written."""
+    result = runner.run(sample_examples, ["bm25", "static"], seed=1)
+    by = {(r.system, r.protocol): r for r in result.results}
+    assert set(by) == {("bm25", "full"), ("bm25", "distractor"), ("static", "full"), ("static", "distractor")}
+    static = by[("static", "full")]
+    assert set(static.per_language) == {"python", "javascript", "java", "php", "ruby", "go"}
+    # Measured 0.835 with seed 0 on 2026-11-22 (91 pairs); the floor allows for seed noise only.
+    assert static.overall["mrr"] >= 0.75
+    assert static.cost["index_seconds"] > 0 and static.cost["query_p50_ms"] > 0
+    written = report.write(result, tmp_path)
+    assert {p.name for p in written} >= {"report.md", "results.json"}
+    assert json.loads((tmp_path / "results.json").read_text())["seed"] == 1
+    assert "| static |" in (tmp_path / "report.md").read_text()
+    assert asdict(result)["corpus_per_language"]["python"] >= 10
+
+
+def test_bench_cli_json_and_unknown_system(tmp_path: Path) -> None:
+    """`codesearch bench` prints JSON; an unknown system is a one-line error."""
+    out = CliRunner().invoke(cli, ["bench", "--from-repo", str(SAMPLE_REPOS / "go"), "--systems", "static",
+                                   "--protocol", "full", "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.output[out.output.index("{"):])
+    assert payload["results"][0]["system"] == "static" and payload["queries_per_language"] == {"go": 18}
+    bad = CliRunner().invoke(cli, ["bench", "--from-repo", str(SAMPLE_REPOS / "go"), "--systems", "nope"])
+    assert bad.exit_code == 1 and "unknown system 'nope'" in bad.output
+
+
+def test_system_with_missing_packages_is_skipped_with_the_reason(
+    sample_examples: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A system whose extra is not installed is skipped, and the report says why."""
+    from codesearch.bench import systems
+    from codesearch.errors import MissingExtra
+
+    def missing(model: object) -> systems.System:
+        raise MissingExtra("the teacher needs torch: pip install 'codesearch[distill]'")
+
+    monkeypatch.setitem(systems.FACTORIES, "teacher", missing)
+    result = runner.run(sample_examples[:20], ["teacher", "bm25"], protocols=("full",))
+    assert [r.system for r in result.results] == ["bm25"]
+    assert "pip install" in result.skipped["teacher"]
+    assert "Skipped teacher" in report.to_markdown(result)
