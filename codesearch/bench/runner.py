@@ -166,14 +166,14 @@ def _distractor(system: System, queries: dict[str, list[tuple[str, str]]], corpu
     result = SystemResult(system.name, "distractor")
     rng = random.Random(seed)
     for language, pairs in sorted(queries.items()):
-        paths, docs = corpus.by_language[language]
+        paths, _ = corpus.by_language[language]
         index = {p: i for i, p in enumerate(paths)}
         positions: list[int | None] = []
         for query, target in pairs:
             true = index[target]
             others = [i for i in range(len(paths)) if i != true]
             picked = [true] + rng.sample(others, min(DISTRACTORS, len(others)))
-            scores = system.scores(query, [docs[i] for i in picked])
+            scores = system.scores(query, language, picked)
             positions.append(int(np.sum(scores[1:] >= scores[0])) + 1)  # ties count against it
         result.per_language[language] = _metrics(positions)
     result.overall = _macro(result.per_language)

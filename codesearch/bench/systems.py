@@ -35,8 +35,8 @@ class System(Protocol):
         """Repo-relative paths of the best ``k`` documents of ``language``, best first."""
         ...
 
-    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        """Scores of the query against documents given as embedding texts (for 1-vs-N)."""
+    def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
+        """Scores of the query against documents of ``language`` (indices into the corpus), for 1-vs-N."""
         ...
 
     def close(self) -> None:
@@ -51,12 +51,15 @@ class IndexSystem:
         self.name = name
         self.embedder = embedder
         self.searcher = None
+        self.corpus: Corpus | None = None
+        self._vectors: dict[str, np.ndarray] = {}
 
     def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
         from codesearch.pipeline import build_index
         from codesearch.search import Searcher
 
         started = time.perf_counter()
+        self.corpus = corpus
         report = build_index(corpus.root, work_dir / f"index-{self.name}", embedder=self.embedder)
         seconds = time.perf_counter() - started
         self.searcher = Searcher(work_dir / f"index-{self.name}", embedder=self.embedder)
@@ -71,9 +74,11 @@ class IndexSystem:
                 ranked.append(hit.path)
         return ranked
 
-    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        docs = self.embedder.encode_documents(list(texts))
-        return docs @ self.embedder.encode_queries([query])[0]
+    def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
+        assert self.corpus is not None, "build() first"
+        if language not in self._vectors:  # each document is embedded once per run
+            self._vectors[language] = self.embedder.encode_documents(self.corpus.by_language[language][1])
+        return self._vectors[language][list(documents)] @ self.embedder.encode_queries([query])[0]
 
     def close(self) -> None:
         if self.searcher is not None:
@@ -120,13 +125,13 @@ class BM25System:
         docs, _ = retriever.retrieve(self._words([query]), k=k, show_progress=False)  # type: ignore[attr-defined]
         return [paths[int(i)] for i in docs[0]]
 
-    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        import bm25s
-
-        retriever = bm25s.BM25()
-        retriever.index(self._words(texts), show_progress=False)
-        query_tokens = [w for w in self._tokens([query])[0]]
-        return np.asarray(retriever.get_scores(query_tokens), dtype=np.float32)
+    def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
+        """BM25 scores with statistics (IDF, lengths) of the language's whole corpus."""
+        retriever, _ = self.retrievers[language]
+        tokenized = self._words([query])
+        words = {i: w for w, i in tokenized.vocab.items()}  # type: ignore[attr-defined]
+        query_words = [words[i] for i in tokenized.ids[0]]  # type: ignore[attr-defined]
+        return np.asarray(retriever.get_scores(query_words), dtype=np.float32)[list(documents)]  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self.retrievers.clear()
