@@ -47,7 +47,7 @@ DEBIAN = {
     "ruby": ["libruby3.1", "ruby-activesupport", "ruby-rack", "ruby-thor", "ruby-i18n", "ruby-addressable",
              "ruby-concurrent", "ruby-tzinfo", "ruby-faraday"],
     "php": ["php-symfony-console", "php-symfony-http-foundation", "php-symfony-string", "php-guzzlehttp-psr7",
-            "php-monolog", "php-twig", "php-league-commonmark", "php-nikic-php-parser", "php-doctrine-inflector",
+            "php-monolog", "php-twig", "php-league-commonmark", "php-parser", "php-doctrine-inflector",
             "php-symfony-yaml", "php-symfony-finder"],
 }
 JDK_SRC_GLOBS = ("/usr/lib/jvm/*/lib/src.zip", "/usr/lib/jvm/*/src.zip")
@@ -140,7 +140,11 @@ def debian_packages(language: str, cache: Path) -> list[tuple[str, str, str, Pat
         if not dest.exists():
             tmp = cache / "downloads"
             tmp.mkdir(parents=True, exist_ok=True)
-            run("apt-get", "download", "-q", package, cwd=tmp)
+            try:
+                run("apt-get", "download", "-q", package, cwd=tmp)
+            except subprocess.CalledProcessError as exc:
+                log(f"  skipping {package}: apt-get download failed ({exc.stderr.strip()[:120]})")
+                continue
             deb = max(tmp.glob(f"{package}_*.deb"), key=os.path.getmtime)
             dest.mkdir(parents=True)
             run("dpkg-deb", "-x", str(deb), str(dest))
@@ -189,8 +193,7 @@ def main() -> None:
         count = write_jsonl(examples, out_dir / f"{language}.jsonl.gz")
         manifest[language] = {"pairs": count, "packages": rows}
         log(f"{language}: {count} pairs -> {out_dir / f'{language}.jsonl.gz'}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.rmtree(args.cache / "downloads", ignore_errors=True)
 
 

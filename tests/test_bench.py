@@ -156,3 +156,20 @@ def test_system_with_missing_packages_is_skipped_with_the_reason(
     assert [r.system for r in result.results] == ["bm25"]
     assert "pip install" in result.skipped["teacher"]
     assert "Skipped teacher" in report.to_markdown(result)
+
+
+def test_brute_force_system_ranks_like_numpy(tmp_path: Path, sample_examples: list[Example]) -> None:
+    """The brute-force system (used for the teacher) embeds each document once and ranks exactly."""
+    from codesearch.bench.systems import BruteForceSystem
+    from tests.conftest import FakeEmbedder
+
+    corpus, kept = materialise(sample_examples, tmp_path)
+    embedder = FakeEmbedder()
+    system = BruteForceSystem("fake", embedder)
+    system.build(corpus, tmp_path)
+    assert embedder.documents_embedded == len(kept)
+    paths, texts = corpus.by_language["go"]
+    query = kept[[e.language for e in kept].index("go")].query
+    scores = embedder.encode_documents(texts) @ embedder.encode_queries([query])[0]
+    assert system.rank(query, "go", 3)[0] == paths[int(scores.argmax())]
+    assert system.scores(query, "go", [0, 1]).tolist() == pytest.approx(scores[:2].tolist())

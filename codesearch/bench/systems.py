@@ -85,6 +85,40 @@ class IndexSystem:
             self.searcher.close()
 
 
+class BruteForceSystem:
+    """Any embedder, by exact brute force in NumPy: each document is embedded once.
+
+    Used for the teacher transformer, whose encoding cost dominates: the full and the
+    distractor protocols share one set of document vectors.
+    """
+
+    def __init__(self, name: str, embedder: Embedder) -> None:
+        self.name = name
+        self.embedder = embedder
+        self.docs: dict[str, tuple[list[str], np.ndarray]] = {}
+
+    def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
+        started = time.perf_counter()
+        count = 0
+        for language, (paths, texts) in corpus.by_language.items():
+            self.docs[language] = (paths, self.embedder.encode_documents(texts))
+            count += len(texts)
+        seconds = time.perf_counter() - started
+        return {"index_seconds": seconds, "encode_per_second": count / max(seconds, 1e-9)}
+
+    def rank(self, query: str, language: str, k: int) -> list[str]:
+        paths, vectors = self.docs[language]
+        scores = vectors @ self.embedder.encode_queries([query])[0]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [paths[i] for i in order]
+
+    def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
+        return self.docs[language][1][list(documents)] @ self.embedder.encode_queries([query])[0]
+
+    def close(self) -> None:
+        self.docs.clear()
+
+
 class BM25System:
     """BM25 (bm25s) over identifier-split, lower-cased tokens of the same texts."""
 
@@ -191,7 +225,7 @@ FACTORIES: dict[str, Callable[[Path | None], System]] = {
     "bm25": lambda model: BM25System(),
     "static": lambda model: IndexSystem("static", StaticEmbedder(model) if model else StaticEmbedder.default()),
     "m2v-plain": lambda model: IndexSystem("m2v-plain", Model2VecEmbedder(default_model_path())),
-    "teacher": lambda model: IndexSystem("teacher", TeacherEmbedder()),
+    "teacher": lambda model: BruteForceSystem("teacher", TeacherEmbedder()),
 }
 DEFAULT_SYSTEMS = ("bm25", "static", "m2v-plain", "teacher")
 
