@@ -149,7 +149,11 @@ def debian_packages(language: str, cache: Path) -> list[tuple[str, str, str, Pat
             dest.mkdir(parents=True)
             run("dpkg-deb", "-x", str(deb), str(dest))
             (dest / ".version").write_text(run("dpkg-deb", "-f", str(deb), "Version").strip())
-        version = (dest / ".version").read_text().strip() if (dest / ".version").exists() else "unknown"
+        if not (dest / ".version").exists():  # unpacked by an older run: ask apt what it serves
+            policy = run("apt-cache", "policy", package)
+            match = re.search(r"Candidate: (\S+)", policy)
+            (dest / ".version").write_text(match.group(1) if match else "unknown")
+        version = (dest / ".version").read_text().strip()
         out.append((package, version, _debian_licence(dest, package), dest))
     return out
 

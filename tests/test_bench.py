@@ -173,3 +173,15 @@ def test_brute_force_system_ranks_like_numpy(tmp_path: Path, sample_examples: li
     scores = embedder.encode_documents(texts) @ embedder.encode_queries([query])[0]
     assert system.rank(query, "go", 3)[0] == paths[int(scores.argmax())]
     assert system.scores(query, "go", [0, 1]).tolist() == pytest.approx(scores[:2].tolist())
+
+
+def test_bm25_query_of_stopwords_scores_zero(tmp_path: Path, sample_examples: list[Example]) -> None:
+    """A query with no indexable word ranks nothing and scores zero, instead of crashing."""
+    from codesearch.bench.systems import BM25System
+
+    corpus, _ = materialise(sample_examples, tmp_path)
+    system = BM25System()
+    system.build(corpus, tmp_path)
+    assert system.rank("it is a", "go", 5) == []
+    assert system.scores("it is a", "go", [0, 1, 2]).tolist() == [0.0, 0.0, 0.0]
+    assert system.rank("write ahead log", "go", 5)

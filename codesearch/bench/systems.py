@@ -156,7 +156,10 @@ class BM25System:
     def rank(self, query: str, language: str, k: int) -> list[str]:
         retriever, paths = self.retrievers[language]
         k = min(k, len(paths))
-        docs, _ = retriever.retrieve(self._words([query]), k=k, show_progress=False)  # type: ignore[attr-defined]
+        tokenized = self._words([query])
+        if not tokenized.ids[0]:  # type: ignore[attr-defined]
+            return []
+        docs, _ = retriever.retrieve(tokenized, k=k, show_progress=False)  # type: ignore[attr-defined]
         return [paths[int(i)] for i in docs[0]]
 
     def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
@@ -165,6 +168,8 @@ class BM25System:
         tokenized = self._words([query])
         words = {i: w for w, i in tokenized.vocab.items()}  # type: ignore[attr-defined]
         query_words = [words[i] for i in tokenized.ids[0]]  # type: ignore[attr-defined]
+        if not query_words:  # only stopwords or one-letter words: nothing to match
+            return np.zeros(len(documents), dtype=np.float32)
         return np.asarray(retriever.get_scores(query_words), dtype=np.float32)[list(documents)]  # type: ignore[attr-defined]
 
     def close(self) -> None:
