@@ -31,7 +31,7 @@ from codesearch.errors import CodeSearchError, MissingExtra
 
 PROTOCOLS = ("full", "distractor")
 DISTRACTORS = 999
-FULL_K = 1000  # ranks beyond this count as FULL_K + 1 in the mean rank
+FULL_K = 100  # full-corpus depth: ranks beyond it count as FULL_K + 1 in the mean rank
 
 
 @dataclass
