@@ -105,9 +105,18 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Index to search (default: the .codesearch of PATH or its nearest parent).")
+@click.option("--hybrid/--no-hybrid", default=None,
+              help="Fuse the semantic ranking with a lexical (FTS5) one; on by default.")
+@click.option("--rerank", is_flag=True, help="Rescore the top candidates with a transformer (needs the rerank extra).")
+@click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A local sentence-transformers model or cross-encoder for --rerank (default: all-MiniLM-L6-v2).")
+@click.option("--candidates", type=click.IntRange(1, 1000), default=50, show_default=True,
+              help="How many first-stage hits --rerank rescores.")
+@click.option("--explain", is_flag=True, help="Show each stage's score (static, lexical, fused, rerank).")
 @click.option("--color/--no-color", default=None, help="Syntax highlighting (default: when printing to a terminal).")
 def search(query: str, path: Path, k: int, language: str | None, path_glob: str | None, fmt: str,
-           as_json: bool, index_dir: Path | None, color: bool | None) -> None:
+           as_json: bool, index_dir: Path | None, hybrid: bool | None, rerank: bool, rerank_model: Path | None,
+           candidates: int, explain: bool, color: bool | None) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     \b
@@ -115,16 +124,25 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
         codesearch search "where do we retry failed HTTP requests?"
         codesearch search "parse a config file" -l python -k 5
         codesearch search "open a database connection" --path 'src/*' --format grep
+        codesearch search "retry with backoff" --rerank --explain
     """
     from codesearch import render
-    from codesearch.search import Searcher, find_index, validate_query
+    from codesearch.search import DEFAULT_HYBRID, Searcher, find_index, validate_query
 
     fmt = "json" if as_json else fmt
     with _errors():
         validate_query(query, k)
+        directory = index_dir or find_index(path)
+        reranker = None
+        if rerank or rerank_model:
+            from codesearch.rerank import load_reranker
+
+            reranker = load_reranker(rerank_model, directory)
         started = time.perf_counter()
-        with Searcher(index_dir or find_index(path)) as searcher:
-            results = searcher.search(query, k, language=language, path_glob=path_glob)
+        with Searcher(directory) as searcher:
+            results = searcher.search(query, k, language=language, path_glob=path_glob,
+                                      hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
+                                      rerank=reranker, candidates=candidates)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt == "json":
         click.echo(render.to_json(query, results, elapsed_ms=round(elapsed_ms, 2)))
@@ -133,7 +151,7 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
             click.echo(render.to_grep(results))
     else:
         use_color = sys.stdout.isatty() if color is None else color
-        click.echo(render.to_text(results, color=use_color))
+        click.echo(render.to_text(results, color=use_color, explain=explain))
 
 
 @cli.command()
@@ -173,8 +191,8 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
               help="CodeSearchNet .jsonl/.jsonl.gz file or folder (repeatable).")
 @click.option("-r", "--from-repo", "repos", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Build pairs from a local repository's documented functions (repeatable).")
-@click.option("-s", "--systems", default="bm25,static,m2v-plain,teacher", show_default=True,
-              help="Comma-separated: bm25, static, m2v-plain, teacher. Missing packages are skipped.")
+@click.option("-s", "--systems", default="bm25,static,m2v-plain,teacher,hybrid,two-stage", show_default=True,
+              help="Comma-separated: bm25, static, m2v-plain, teacher, hybrid, two-stage. Missing packages are skipped.")
 @click.option("--protocol", type=click.Choice(["full", "distractor", "both"]), default="both", show_default=True,
               help="full: search each language's whole corpus; distractor: 1 true vs 999 others.")
 @click.option("--max-queries", type=click.IntRange(min=1), help="Queries per language.")

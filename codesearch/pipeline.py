@@ -65,7 +65,8 @@ class _Changes:
 
     new_ids: list[int] = field(default_factory=list)
     new_vectors: list[np.ndarray] = field(default_factory=list)
-    deleted_ids: list[int] = field(default_factory=list)
+    deleted_ids: list[int] = field(default_factory=list)  # every chunk id leaving FAISS
+    removed_ids: list[int] = field(default_factory=list)  # ids of removed files, still in SQLite
     moved: int = 0
     file_rows: int = 0
     removed_paths: list[str] = field(default_factory=list)
@@ -188,13 +189,22 @@ def _run(
         present = {c.path for c in candidates}
         gone = [p for p in old_files if p not in present]
         changes.removed_paths.extend(gone)
-        changes.deleted_ids.extend(md.chunk_ids_for_paths(db, gone))
+        changes.removed_ids.extend(md.chunk_ids_for_paths(db, gone))
+        changes.deleted_ids.extend(changes.removed_ids)
 
         clock = time.perf_counter()
-        md.delete_chunks(db, changes.deleted_ids)
+        # Only removed files' chunks are still in SQLite: edited files' old chunks were
+        # deleted while scanning, and their ids may already belong to new chunks.
+        md.delete_chunks(db, changes.removed_ids)
         md.delete_files(db, changes.removed_paths)
         md.replace_skipped(db, report.skipped)
-        vectors_change = bool(changes.new_ids or changes.deleted_ids) or rebuild or reparse or not meta
+        vectors_change = (
+            bool(changes.new_ids or changes.deleted_ids)
+            or rebuild
+            or reparse
+            or not meta
+            or meta.get("schema_version") != str(md.SCHEMA_VERSION)
+        )
         report.changed = vectors_change or bool(changes.moved or changes.file_rows or changes.removed_paths)
         if vectors_change:
             store.remove(changes.deleted_ids)
@@ -250,10 +260,10 @@ def _open_vectors(
         return 0, VectorStore.empty(embedder.dim)
     if rebuild:
         return parsed.generation, VectorStore.empty(embedder.dim)
-    if parsed.schema_version != md.SCHEMA_VERSION:
+    if parsed.schema_version > md.SCHEMA_VERSION:  # older schemas were just migrated
         raise IndexOutOfDate(
-            f"the index uses schema {parsed.schema_version}, this codesearch uses {md.SCHEMA_VERSION}; "
-            "run `codesearch index --rebuild`"
+            f"the index uses schema {parsed.schema_version}, newer than this codesearch's "
+            f"{md.SCHEMA_VERSION}; upgrade codesearch or run `codesearch index --rebuild`"
         )
     if parsed.model_fingerprint != embedder.fingerprint:
         raise IndexOutOfDate(
@@ -316,7 +326,7 @@ def _scan(
     progress("index", len(tasks), len(tasks))
     # A previously indexed file that is now skipped is treated as removed.
     if changes.removed_paths:
-        changes.deleted_ids.extend(md.chunk_ids_for_paths(db, changes.removed_paths))
+        changes.removed_ids.extend(md.chunk_ids_for_paths(db, changes.removed_paths))
     return changes
 
 

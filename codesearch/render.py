@@ -33,8 +33,10 @@ def to_json(query: str, results: Sequence[SearchResult], **extra: Any) -> str:
     return json.dumps({"query": query, **extra, "results": [r.to_dict() for r in results]}, indent=2)
 
 
-def to_text(results: Sequence[SearchResult], color: bool = False, snippet_lines: int = SNIPPET_LINES) -> str:
-    """Human-readable results: location, name, score, doc line and a code snippet."""
+def to_text(
+    results: Sequence[SearchResult], color: bool = False, snippet_lines: int = SNIPPET_LINES, explain: bool = False
+) -> str:
+    """Human-readable results: location, name, score and a code snippet; ``explain`` adds stage scores."""
     if not results:
         return "No results."
     blocks = []
@@ -44,6 +46,9 @@ def to_text(results: Sequence[SearchResult], color: bool = False, snippet_lines:
         head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(r.qualname, 'bold', color)}"
         head += f"  {_style(f'{r.kind}, {r.language}, score {r.score:.3f}', 'dim', color)}"
         head += _style(stale, "yellow", color)
+        if explain:
+            stages = ", ".join(f"{name} {value:.3f}" for name, value in r.scores.items())
+            head += "\n      " + _style(f"stages: {stages}", "dim", color)
         lines = textwrap.dedent(r.code).splitlines()
         snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
         snippet = _highlight(snippet, r.language) if color else snippet

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,26 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexNotFound, IndexOutOfDate
+from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
+from codesearch.fusion import reciprocal_rank_fusion
+from codesearch.rerank import Reranker
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
 from codesearch.store.reader import IndexReader
 from indexer.languages import UnknownLanguage, spec_for
 
 MAX_K = 1000
 _SLACK = 10
+DEFAULT_HYBRID = True
+HYBRID_DEPTH = 50  # candidates taken from each ranking before fusion
+RERANK_CANDIDATES = 50  # first-stage hits the reranker rescores
+RERANK_CODE_CHARS = 1000
+_WORD = re.compile(r"\w+")
+_STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from get gets given how i if in into is it its me my of on or our "
+    "should so that the their then there these this to use used uses using was we what when where which while "
+    "who why will with you your".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,7 @@ class SearchResult:
     end_line: int
     stale: bool = False
     scores: dict[str, float] = field(default_factory=dict)
+    content_hash: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -77,9 +92,9 @@ class Searcher:
         self.reader = IndexReader(index_dir)
         meta = self.reader.meta
         if meta.schema_version != SCHEMA_VERSION:
+            fix = "`codesearch index` to upgrade it" if meta.schema_version < SCHEMA_VERSION else "`codesearch index --rebuild`"
             raise IndexOutOfDate(
-                f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; "
-                "run `codesearch index --rebuild`"
+                f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; run {fix}"
             )
         # Read the vector file in a thread (FAISS releases the GIL) while the model loads.
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -105,12 +120,22 @@ class Searcher:
         self.close()
 
     def search(
-        self, query: str, k: int = 10, *, language: str | None = None, path_glob: str | None = None
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        language: str | None = None,
+        path_glob: str | None = None,
+        hybrid: bool = DEFAULT_HYBRID,
+        rerank: Reranker | None = None,
+        candidates: int = RERANK_CANDIDATES,
     ) -> list[SearchResult]:
         """The ``k`` chunks closest to ``query``, best first.
 
         :param language: only chunks in this language.
         :param path_glob: only chunks whose repo-relative path matches (``fnmatch``; ``*`` crosses ``/``).
+        :param hybrid: fuse the vector ranking with the lexical (FTS5) ranking by reciprocal rank.
+        :param rerank: rescore the first ``candidates`` hits with this (transformer) reranker.
         :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
         """
         query = validate_query(query, k)
@@ -120,7 +145,8 @@ class Searcher:
             except UnknownLanguage as exc:
                 raise BadQuery(str(exc)) from None
         vector = self.embedder.encode_queries([query])
-        if not np.any(vector):
+        words = lexical_words(query) if hybrid else []
+        if not np.any(vector) and not words:
             raise BadQuery("the query has no words the model knows; try other words")
         allowed = None
         if language is not None or path_glob is not None:
@@ -131,8 +157,23 @@ class Searcher:
             if allowed.size == 0:
                 return []
         # Ask for a few more than k: hits in files deleted since indexing are dropped.
-        scores, ids = self.vectors.search(vector, k + _SLACK, allowed)
-        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+        depth = max(k + _SLACK, HYBRID_DEPTH if hybrid else 0, candidates + _SLACK if rerank else 0)
+        scores, ids = self.vectors.search(vector, depth, allowed)
+        static = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i != -1}
+        stage: dict[int, dict[str, float]] = {i: {"static": s} for i, s in static.items()}
+        if hybrid:
+            lexical = self.reader.lexical(words, depth, language)
+            if allowed is not None and path_glob is not None:
+                allowed_set = set(allowed.tolist())
+                lexical = [(i, s) for i, s in lexical if i in allowed_set]
+            for i, s in lexical:
+                stage.setdefault(i, {})["lexical"] = s
+            fused = reciprocal_rank_fusion([list(static), [i for i, _ in lexical]])
+            for i, s in fused:
+                stage[i]["fused"] = s
+            hits = fused
+        else:
+            hits = list(static.items())
         rows = self.reader.chunks([i for i, _ in hits])
         hits = [(i, s) for i, s in hits if i in rows]
         checks = self._check_files({rows[i]["path"]: rows[i]["language"] for i, _ in hits})
@@ -147,11 +188,14 @@ class Searcher:
                 if current is None:
                     continue  # the symbol is no longer in the file
                 row.update(start_line=current.start_line, end_line=current.end_line, code=current.code,
-                           signature=current.signature, doc=current.doc)
-            results.append(_result(row, len(results) + 1, score, str(self.root), stale=check.status == CHANGED))
-            if len(results) == k:
+                           signature=current.signature, doc=current.doc, content_hash=current.content_hash)
+            results.append(_result(row, len(results) + 1, score, str(self.root), stale=check.status == CHANGED,
+                                   scores=stage[chunk_id]))
+            if len(results) == (max(k, candidates) if rerank else k):
                 break
-        return results
+        if rerank is not None:
+            results = _reranked(results, query, rerank)
+        return results[:k]
 
     def _check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
         """Fresh / changed / gone for each file behind a hit."""
@@ -162,7 +206,8 @@ class Searcher:
         }
 
 
-def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool) -> SearchResult:
+def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool,
+            scores: dict[str, float]) -> SearchResult:
     return SearchResult(
         rank=rank,
         score=score,
@@ -179,8 +224,32 @@ def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool
         start_line=row["start_line"],
         end_line=row["end_line"],
         stale=stale,
-        scores={"static": score},
+        scores=scores,
+        content_hash=row["content_hash"],
     )
+
+
+def _reranked(results: list[SearchResult], query: str, reranker: Reranker) -> list[SearchResult]:
+    """Results reordered by the reranker's scores, with ranks renumbered."""
+    texts = [rerank_text(r) for r in results]
+    scores = reranker.score(query, texts, [r.content_hash for r in results])
+    order = sorted(range(len(results)), key=lambda i: -float(scores[i]))
+    return [
+        replace(results[i], rank=rank, score=float(scores[i]), scores={**results[i].scores, "rerank": float(scores[i])})
+        for rank, i in enumerate(order, 1)
+    ]
+
+
+def rerank_text(result: SearchResult) -> str:
+    """What the reranker reads for a hit: kind, name, signature, doc and the start of the code."""
+    return "\n".join(p for p in (f"{result.kind} {result.qualname}", result.signature, result.doc,
+                                 result.code[:RERANK_CODE_CHARS]) if p)
+
+
+def lexical_words(query: str) -> list[str]:
+    """The words of a query that the lexical index should match: identifiers split, no stopwords."""
+    words = _WORD.findall(split_identifiers(query).lower())
+    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in _STOPWORDS))
 
 
 def validate_query(query: str, k: int = 10) -> str:

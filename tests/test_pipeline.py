@@ -195,3 +195,13 @@ def test_vectors_in_index_equal_fresh_embeddings(repo: Path, fake_embedder: Fake
     distances = np.abs(stored[:, None, :] - fresh[None, :, :]).max(axis=2)
     assert sorted(distances.argmin(axis=1).tolist()) == [0, 1, 2]
     assert distances.min(axis=1).max() < 1e-3
+
+
+def test_editing_the_newest_chunk_reuses_no_id_wrongly(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Regression: the edited chunk with the highest id is replaced, not lost (ids may be reused)."""
+    build_index(repo, embedder=fake_embedder)
+    for version in range(3):
+        (repo / "web/app.js").write_text(f"/** Start the server. */\nfunction start(port) {{ return listen(port + {version}); }}\n")
+        build_index(repo, embedder=fake_embedder)
+        keys = _consistent(repo / ".codesearch")
+        assert set(keys) == {"util.py::retry", "util.py::parse_config", "web/app.js::start"}

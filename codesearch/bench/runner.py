@@ -128,7 +128,10 @@ def run(
                     result.results.append(_full(system, queries, cost))
                 if "distractor" in protocols:
                     log(f"{name}: 1-vs-{DISTRACTORS} distractors ...")
-                    result.results.append(_distractor(system, queries, docs, seed))
+                    try:
+                        result.results.append(_distractor(system, queries, docs, seed))
+                    except NotImplementedError as exc:
+                        log(f"{name}: no distractor protocol ({exc})")
             finally:
                 system.close()
         return result

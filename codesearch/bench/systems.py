@@ -36,7 +36,10 @@ class System(Protocol):
         ...
 
     def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
-        """Scores of the query against documents of ``language`` (indices into the corpus), for 1-vs-N."""
+        """Scores of the query against documents of ``language`` (indices into the corpus), for 1-vs-N.
+
+        :raises NotImplementedError: for systems that only rank a whole corpus (fused, reranked).
+        """
         ...
 
     def close(self) -> None:
@@ -47,12 +50,19 @@ class System(Protocol):
 class IndexSystem:
     """Any embedder, through the real index and search path."""
 
-    def __init__(self, name: str, embedder: Embedder) -> None:
+    def __init__(self, name: str, embedder: Embedder, hybrid: bool = False, rerank: bool = False) -> None:
         self.name = name
         self.embedder = embedder
+        self.hybrid = hybrid
+        self.rerank = rerank
+        self.reranker = None
         self.searcher = None
         self.corpus: Corpus | None = None
         self._vectors: dict[str, np.ndarray] = {}
+        if rerank:
+            from codesearch.rerank import teacher_path
+
+            teacher_path()  # fail early (MissingExtra) when the reranker cannot load
 
     def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
         from codesearch.pipeline import build_index
@@ -63,18 +73,24 @@ class IndexSystem:
         report = build_index(corpus.root, work_dir / f"index-{self.name}", embedder=self.embedder)
         seconds = time.perf_counter() - started
         self.searcher = Searcher(work_dir / f"index-{self.name}", embedder=self.embedder)
+        if self.rerank:
+            from codesearch.rerank import load_reranker
+
+            self.reranker = load_reranker(None, work_dir / f"index-{self.name}")
         embed_seconds = report.seconds.get("embed", 0.0) or seconds
         return {"index_seconds": seconds, "encode_per_second": report.chunks_total / max(embed_seconds, 1e-9)}
 
     def rank(self, query: str, language: str, k: int) -> list[str]:
         assert self.searcher is not None, "build() first"
         ranked: list[str] = []
-        for hit in self.searcher.search(query, k=k, language=language):
+        for hit in self.searcher.search(query, k=k, language=language, hybrid=self.hybrid, rerank=self.reranker):
             if hit.path not in ranked:  # one document per file: its best chunk
                 ranked.append(hit.path)
         return ranked
 
     def scores(self, query: str, language: str, documents: Sequence[int]) -> np.ndarray:
+        if self.hybrid or self.rerank:
+            raise NotImplementedError("fused and reranked systems rank the full corpus only")
         assert self.corpus is not None, "build() first"
         if language not in self._vectors:  # each document is embedded once per run
             self._vectors[language] = self.embedder.encode_documents(self.corpus.by_language[language][1])
@@ -211,7 +227,8 @@ class TeacherEmbedder:
                 "the teacher needs torch and sentence-transformers: pip install 'codesearch[distill]'"
             ) from exc
         self.model = SentenceTransformer(str(get_model_path()), device="cpu")
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
 
     def encode_documents(self, texts: Sequence[str]) -> Vectors:
         return _normalise(self.model.encode(list(texts), batch_size=64, show_progress_bar=False))
@@ -228,11 +245,17 @@ def _normalise(vectors: np.ndarray) -> Vectors:
 
 FACTORIES: dict[str, Callable[[Path | None], System]] = {
     "bm25": lambda model: BM25System(),
-    "static": lambda model: IndexSystem("static", StaticEmbedder(model) if model else StaticEmbedder.default()),
+    "static": lambda model: IndexSystem("static", _static(model)),
     "m2v-plain": lambda model: IndexSystem("m2v-plain", Model2VecEmbedder(default_model_path())),
     "teacher": lambda model: BruteForceSystem("teacher", TeacherEmbedder()),
+    "hybrid": lambda model: IndexSystem("hybrid", _static(model), hybrid=True),
+    "two-stage": lambda model: IndexSystem("two-stage", _static(model), hybrid=True, rerank=True),
 }
-DEFAULT_SYSTEMS = ("bm25", "static", "m2v-plain", "teacher")
+DEFAULT_SYSTEMS = ("bm25", "static", "m2v-plain", "teacher", "hybrid", "two-stage")
+
+
+def _static(model: Path | None) -> StaticEmbedder:
+    return StaticEmbedder(model) if model else StaticEmbedder.default()
 
 
 def make_system(name: str, model: Path | None = None) -> System:

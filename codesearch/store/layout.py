@@ -4,4 +4,4 @@ from __future__ import annotations
 
 INDEX_DIR_NAME = ".codesearch"  # default location: <repo>/.codesearch
 DB_NAME = "index.db"  # SQLite metadata
-SCHEMA_VERSION = 1  # bump with a new migration that changes what readers expect
+SCHEMA_VERSION = 2  # bump with a new migration that changes what readers expect (2: chunks_fts)

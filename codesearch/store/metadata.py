@@ -7,7 +7,8 @@ Tables:
 - ``files(path, language, size, mtime_ns, sha1, symbols)``: what was indexed;
 - ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code,
   start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id;
-- ``skipped(path, reason)``: what the last run left out, and why.
+- ``skipped(path, reason)``: what the last run left out, and why;
+- ``chunks_fts``: FTS5 over split identifiers, signature, doc and code (rowid = chunk id).
 
 The read side (``codesearch.store.reader``) uses the stdlib ``sqlite3`` module only,
 so that a search does not pay for importing sqlite-utils.
@@ -21,12 +22,14 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from codesearch.embed.text import split_identifiers
 from codesearch.store.layout import SCHEMA_VERSION
 from indexer.types import Chunk, SkippedFile
 
 __all__ = ["SCHEMA_VERSION", "migrations", "open_for_write"]
 
-STORED_CODE_CHARS = 4000  # enough to show and rerank a symbol; whole classes are cut
+STORED_CODE_CHARS = 4000
+LEXICAL_CODE_CHARS = 2000  # code words per chunk in the lexical index  # enough to show and rerank a symbol; whole classes are cut
 
 migrations = Migrations("codesearch")
 
@@ -60,6 +63,23 @@ def m001_initial(db: Database) -> None:
     db.table("chunks").create_index(["path"])
     db.table("chunks").create_index(["language"])
     db.table("skipped").create({"path": str, "reason": str}, pk="path")
+
+
+@migrations()
+def m002_lexical_index(db: Database) -> None:
+    """FTS5 over split identifiers, signatures, docs and code, rowid = chunk id (for hybrid search)."""
+    db.execute(
+        "CREATE VIRTUAL TABLE chunks_fts USING fts5(name, signature, doc, code, tokenize = 'unicode61')"
+    )
+    rows = db.execute("SELECT id, qualname, signature, doc, code FROM chunks").fetchall()
+    db.conn.executemany("INSERT INTO chunks_fts (rowid, name, signature, doc, code) VALUES (?,?,?,?,?)",
+                        [(row[0], *lexical_fields(*row[1:])) for row in rows])
+
+
+def lexical_fields(qualname: str, signature: str, doc: str, code: str) -> tuple[str, str, str, str]:
+    """The text the lexical index holds for a chunk: identifiers split into words."""
+    return (split_identifiers(qualname), split_identifiers(signature), split_identifiers(doc),
+            split_identifiers(code[:LEXICAL_CODE_CHARS]))
 
 
 def open_for_write(db_path: Path) -> Database:
@@ -114,6 +134,10 @@ def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
             for i, c in zip(ids, chunks)
         ],
     )
+    db.conn.executemany(
+        "INSERT INTO chunks_fts (rowid, name, signature, doc, code) VALUES (?,?,?,?,?)",
+        [(i, *lexical_fields(c.qualname, c.signature, c.doc, c.code_without_doc)) for i, c in zip(ids, chunks)],
+    )
     return ids
 
 
@@ -127,7 +151,9 @@ def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
 
 def delete_chunks(db: Database, ids: Iterable[int]) -> None:
     """Delete chunks by id."""
-    db.conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+    pairs = [(i,) for i in ids]
+    db.conn.executemany("DELETE FROM chunks WHERE id = ?", pairs)
+    db.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", pairs)
 
 
 _FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "sha1", "symbols")
@@ -155,5 +181,5 @@ def replace_skipped(db: Database, skipped: Sequence[SkippedFile]) -> None:
 
 def clear(db: Database) -> None:
     """Delete every file, chunk and skipped row (for a rebuild, inside its transaction)."""
-    for table in ("chunks", "files", "skipped"):
+    for table in ("chunks", "chunks_fts", "files", "skipped"):
         db.execute(f"DELETE FROM {table}")

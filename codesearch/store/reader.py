@@ -140,6 +140,27 @@ class IndexReader:
             rows = [r for r in rows if r[1] in wanted]
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    def lexical(self, words: list[str], limit: int, language: str | None = None) -> list[tuple[int, float]]:
+        """Chunk ids matching any of ``words`` in the FTS5 index, best BM25 first: (id, score).
+
+        Scores are FTS5's ``bm25()`` negated (higher is better), with the name weighted
+        above the signature, the doc and the code.
+        """
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        sql = (
+            "SELECT f.rowid, -bm25(chunks_fts, 4.0, 2.0, 1.0, 1.0) AS s FROM chunks_fts f"
+            + (" JOIN chunks c ON c.id = f.rowid WHERE chunks_fts MATCH ? AND c.language = ?" if language else
+               " WHERE chunks_fts MATCH ?")
+            + " ORDER BY bm25(chunks_fts, 4.0, 2.0, 1.0, 1.0) LIMIT ?"
+        )
+        params: list[object] = [match, language, limit] if language else [match, limit]
+        try:
+            return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            raise IndexCorrupt(f"the lexical index cannot be searched ({exc})") from exc
+
     def file_paths(self) -> list[str]:
         """Every indexed file path."""
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]

