@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpora  # noqa: E402
 
+from codesearch.bench.metrics import percentile  # noqa: E402
 from codesearch.embed.static import StaticEmbedder, default_model_path  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.search import Searcher  # noqa: E402
@@ -51,11 +52,6 @@ def prepare(names: list[str]) -> Path:
     if present != sorted(names):
         raise SystemExit(f"{root} holds {present}; remove the extra folders or pass --corpus for each")
     return root
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def sample_texts(index_dir: Path, n: int, seed: int) -> tuple[list[str], list[str]]:

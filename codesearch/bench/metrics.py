@@ -47,3 +47,9 @@ def rank_metrics(rank: int | None) -> dict[str, float]:
     if rank is None:
         return {"mrr": 0.0, "ndcg@10": 0.0}
     return {"mrr": 1.0 / rank, "ndcg@10": 1.0 / math.log2(rank + 1) if rank <= 10 else 0.0}
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The ``pct``-th percentile by nearest rank (0 for no values)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else 0.0

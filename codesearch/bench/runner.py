@@ -25,7 +25,7 @@ import numpy as np
 
 from codesearch.bench.corpus import Corpus, materialise
 from codesearch.bench.datasets import Example
-from codesearch.bench.metrics import first_relevant_rank, rank_metrics
+from codesearch.bench.metrics import first_relevant_rank, percentile, rank_metrics
 from codesearch.bench.systems import System, make_system
 from codesearch.errors import CodeSearchError, MissingExtra
 
@@ -160,8 +160,8 @@ def _full(system: System, queries: dict[str, list[tuple[str, str]]], cost: dict[
             positions.append(first_relevant_rank(ranked, {target}))
         result.per_language[language] = _metrics(positions)
     result.overall = _macro(result.per_language)
-    result.cost["query_p50_ms"] = _percentile(latencies, 50)
-    result.cost["query_p95_ms"] = _percentile(latencies, 95)
+    result.cost["query_p50_ms"] = percentile(latencies, 50)
+    result.cost["query_p95_ms"] = percentile(latencies, 95)
     return result
 
 
@@ -204,8 +204,3 @@ def _macro(per_language: dict[str, dict[str, float]]) -> dict[str, float]:
     overall: dict[str, Any] = {k: statistics.fmean(m[k] for m in per_language.values()) for k in keys}
     overall["queries"] = sum(m["queries"] for m in per_language.values())
     return overall
-
-
-def _percentile(values: Sequence[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else 0.0
