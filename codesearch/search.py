@@ -26,6 +26,11 @@ MAX_K = 1000
 _SLACK = 10
 DEFAULT_HYBRID = True
 HYBRID_DEPTH = 50  # candidates taken from each ranking before fusion
+# Weight of the lexical ranking in the fusion, chosen on a dev split disjoint from the
+# benchmark's test sample (macro MRR over six languages, shipped model): 1 -> 0.513,
+# 3 -> 0.543, 10 -> 0.557, 1000 -> 0.563. 1000 would leave the semantic ranking only to
+# break ties; 10 keeps it a real signal. Re-tune when the model changes.
+LEXICAL_WEIGHT = 10.0
 RERANK_CANDIDATES = 50  # first-stage hits the reranker rescores
 RERANK_CODE_CHARS = 1000
 _WORD = re.compile(r"\w+")
@@ -168,7 +173,7 @@ class Searcher:
                 lexical = [(i, s) for i, s in lexical if i in allowed_set]
             for i, s in lexical:
                 stage.setdefault(i, {})["lexical"] = s
-            fused = reciprocal_rank_fusion([list(static), [i for i, _ in lexical]])
+            fused = reciprocal_rank_fusion([list(static), [i for i, _ in lexical]], weights=[1.0, LEXICAL_WEIGHT])
             for i, s in fused:
                 stage[i]["fused"] = s
             hits = fused

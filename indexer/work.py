@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -120,8 +121,16 @@ def process_all(
     # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles.
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(postprocess,))
+    done = 0
     try:
         for results in pool.map(_process_batch, batches, [limits] * len(batches)):
+            done += 1
             yield from results
+    except BrokenProcessPool:
+        # Workers could not start or died (e.g. a script without an `if __name__ ==
+        # "__main__":` guard under spawn): finish the remaining files in this process.
+        for batch in batches[done:]:
+            for task in batch:
+                yield process(task, limits, postprocess)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

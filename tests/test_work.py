@@ -33,3 +33,21 @@ def test_known_sha1_skips_parsing(tmp_path: Path) -> None:
     first = work.process(work.Task(cand, None), Limits())
     again = work.process(work.Task(cand, first.sha1), Limits())
     assert first.chunks and again.chunks is None and again.sha1 == first.sha1
+
+
+def test_script_without_main_guard_still_indexes(tmp_path: Path) -> None:
+    """Under spawn, workers of an unguarded script cannot start; the files are processed in-process."""
+    import subprocess
+    import sys
+
+    for i in range(work.MIN_FILES_FOR_POOL + 10):
+        write(tmp_path / "repo", f"m{i}.py", f"def f{i}():\n    return {i}\n")
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from codesearch.pipeline import build_index\n"
+        f"report = build_index(Path({str(tmp_path / 'repo')!r}))\n"
+        "print('CHUNKS', report.chunks_total)\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert f"CHUNKS {work.MIN_FILES_FOR_POOL + 10}" in out.stdout, out.stderr[-2000:]
