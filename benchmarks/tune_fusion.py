@@ -1,50 +1,80 @@
-# Reproduce: python benchmarks/tune_fusion.py (after scripts/build_datasets.py)
-"""Dev-split experiment: lexical weight in reciprocal rank fusion (documents disjoint from the test sample)."""
-import random, tempfile, statistics
+"""Choose the lexical weight of hybrid search on a dev split (never on the test sample).
+
+The test sample is what ``codesearch bench --max-queries 1000 --corpus-size 1000 --seed 0``
+draws from ``~/.cache/codesearch/datasets``. This script removes those documents, draws a
+dev sample of the same size from what is left (seed 1), indexes it with the shipped model,
+and reports full-corpus MRR per language for several lexical weights of the reciprocal
+rank fusion. ``codesearch.search.LEXICAL_WEIGHT`` records the choice.
+
+    python scripts/build_datasets.py
+    python benchmarks/tune_fusion.py [--weights 1 3 10 1000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
 from pathlib import Path
+
+from codesearch.bench.corpus import materialise
 from codesearch.bench.datasets import read_jsonl
 from codesearch.bench.runner import select
-from codesearch.bench.corpus import materialise
+from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher, lexical_words
-from codesearch.fusion import reciprocal_rank_fusion
-def main():
-    ex = list(read_jsonl([Path.home()/".cache/codesearch/datasets"]))
-    test = select(ex, 1000, 1000, 0)
-    test_codes = {(e.language, e.code) for e in test}
-    rest = [e for e in ex if (e.language, e.code) not in test_codes]
-    dev = select(rest, 300, 1000, 1)
-    work = Path(tempfile.mkdtemp())
-    corpus, kept = materialise(dev, work/"c")
-    build_index(work/"c", work/"i")
-    queries = {}
-    for e, p in zip(kept, corpus.paths):
-        queries.setdefault(e.language, [])
-        if len(queries[e.language]) < 300: queries[e.language].append((e.query, p))
-    res = {w: [] for w in (3, 5, 10, 1000)}
-    with Searcher(work/"i") as s:
-        rows_cache = {}
-        for lang, qs in queries.items():
-            per = {w: [] for w in res}
-            for q, target in qs:
-                vec = s.embedder.encode_queries([q])
-                allowed = s.reader.ids_where(language=lang)
-                sc, ids = s.vectors.search(vec, 100, allowed)
-                static = [int(i) for i in ids[0] if i != -1]
-                lex = [i for i, _ in s.reader.lexical(lexical_words(q), 100, lang)]
-                need = set(static) | set(lex)
-                missing = [i for i in need if i not in rows_cache]
-                for i, row in s.reader.chunks(missing).items(): rows_cache[i] = row["path"]
-                for w in res:
-                    fused = [rows_cache[i] for i, _ in reciprocal_rank_fusion([static, lex], weights=[1.0, w])]
-                    seen = []
-                    for p in fused:
-                        if p not in seen: seen.append(p)
-                    per[w].append(1 / (seen.index(target) + 1) if target in seen[:100] else 0.0)
-            for w in res: res[w].append(statistics.fmean(per[w]))
-            print(lang, {w: round(statistics.fmean(per[w]), 3) for w in res}, flush=True)
-    print("macro", {w: round(statistics.fmean(v), 3) for w, v in res.items()})
-    
 
-if __name__ == '__main__':
-    main()
+DATASETS = Path.home() / ".cache" / "codesearch" / "datasets"
+DEPTH = 100
+
+
+def main() -> None:
+    """Report dev MRR for each weight."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.5, 1, 1.5, 2, 3, 5, 10, 1000])
+    parser.add_argument("--queries", type=int, default=300, help="dev queries per language")
+    args = parser.parse_args()
+    examples = list(read_jsonl([DATASETS]))
+    test = {(e.language, e.code) for e in select(examples, 1000, 1000, 0)}
+    dev = select([e for e in examples if (e.language, e.code) not in test], args.queries, 1000, 1)
+    work = Path(tempfile.mkdtemp(prefix="codesearch-tune-"))
+    try:
+        corpus, kept = materialise(dev, work / "corpus")
+        build_index(work / "corpus", work / "index")
+        queries: dict[str, list[tuple[str, str]]] = {}
+        for example, path in zip(kept, corpus.paths):
+            bucket = queries.setdefault(example.language, [])
+            if len(bucket) < args.queries:
+                bucket.append((example.query, path))
+        macro: dict[float, list[float]] = {w: [] for w in args.weights}
+        with Searcher(work / "index") as searcher:
+            for language, pairs in sorted(queries.items()):
+                rr: dict[float, list[float]] = {w: [] for w in args.weights}
+                for query, target in pairs:
+                    static, lexical = _rankings(searcher, query, language)
+                    paths = {i: row["path"] for i, row in searcher.reader.chunks(sorted(set(static) | set(lexical))).items()}
+                    for weight in args.weights:
+                        fused = reciprocal_rank_fusion([static, lexical], weights=[1.0, weight])
+                        ranked = list(dict.fromkeys(paths[i] for i, _ in fused))
+                        rr[weight].append(1 / (ranked.index(target) + 1) if target in ranked else 0.0)
+                for weight in args.weights:
+                    macro[weight].append(statistics.fmean(rr[weight]))
+                print(language, {w: round(statistics.fmean(v), 3) for w, v in rr.items()}, flush=True)  # noqa: T201
+        print("macro MRR", {w: round(statistics.fmean(v), 3) for w, v in macro.items()})  # noqa: T201
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _rankings(searcher: Searcher, query: str, language: str) -> tuple[list[int], list[int]]:
+    """The semantic and the lexical rankings (chunk ids) of one query within a language."""
+    vector = searcher.embedder.encode_queries([query])
+    _, ids = searcher.vectors.search(vector, DEPTH, searcher.reader.ids_where(language=language))
+    static = [int(i) for i in ids[0] if i != -1]
+    lexical = [i for i, _ in searcher.reader.lexical(lexical_words(query), DEPTH, language)]
+    return static, lexical
+
+
+if __name__ == "__main__":
+    sys.exit(main())
