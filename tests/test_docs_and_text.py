@@ -47,3 +47,15 @@ def test_first_paragraph_joins_lines() -> None:
 def test_split_identifiers(text: str, words: str) -> None:
     """camelCase, PascalCase, acronyms and snake_case become words."""
     assert split_identifiers(text) == words
+
+
+def test_split_identifiers_matches_the_lookaround_definition() -> None:
+    """The two-pass implementation equals the one-pattern definition on random identifiers."""
+    import random
+    import re
+
+    definition = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+    rng = random.Random(5)
+    for _ in range(20_000):
+        text = "".join(rng.choice("aAbBzZ09_ .") for _ in range(rng.randint(0, 24)))
+        assert split_identifiers(text) == definition.sub(" ", re.sub(r"_+", " ", text)), text
