@@ -355,7 +355,8 @@ def _apply(db: Database, changes: _Changes, result: ParsedFile, existing: dict[s
         changes.new_vectors.append(result.post)
 
 
-def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:  # noqa: D103
+def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
+    """The ``files`` row of a file that was read."""
     return {
         "path": parsed.path,
         "language": parsed.language,

@@ -251,7 +251,6 @@ FACTORIES: dict[str, Callable[[Path | None], System]] = {
     "hybrid": lambda model: IndexSystem("hybrid", _static(model), hybrid=True),
     "two-stage": lambda model: IndexSystem("two-stage", _static(model), hybrid=True, rerank=True),
 }
-DEFAULT_SYSTEMS = ("bm25", "static", "m2v-plain", "teacher", "hybrid", "two-stage")
 
 
 def _static(model: Path | None) -> StaticEmbedder:
