@@ -246,6 +246,71 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
         click.echo(report.to_markdown(result))
 
 
+@cli.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Training corpus: CodeSearchNet-style .jsonl[.gz] files or folders "
+                   "(default: ~/.cache/codesearch/train, built by scripts/build_datasets.py --split train).")
+@click.option("--teacher", default="minilm", show_default=True,
+              help="Teacher transformer: minilm, mpnet, or a sentence-transformers model directory.")
+@click.option("--vocab-size", type=click.IntRange(min=0), default=20_000, show_default=True,
+              help="Code words added to the teacher's vocabulary (0: keep the teacher's).")
+@click.option("--pca-dims", type=click.IntRange(min=2), default=256, show_default=True, help="Vector dimensions.")
+@click.option("--epochs", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Fine-tuning epochs (0: the Model2Vec base only).")
+@click.option("--batch-size", type=click.IntRange(min=2), default=1024, show_default=True,
+              help="Pairs per step (in-batch negatives).")
+@click.option("--lr", "learning_rate", type=float, default=3e-3, show_default=True, help="Adam learning rate.")
+@click.option("--temperature", type=float, default=0.05, show_default=True, help="InfoNCE temperature.")
+@click.option("--contrastive/--no-contrastive", default=True, show_default=True,
+              help="Fine-tune on docstring-to-code pairs with in-batch negatives.")
+@click.option("--teacher-targets", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Texts the teacher embeds for the tokenlearn-style regression loss (cached, resumable).")
+@click.option("--max-pairs", type=click.IntRange(min=1), help="Training pairs per language (default: all).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Caches: pairs, base models, teacher outputs (default: ~/.cache/codesearch/distill).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size: int, pca_dims: int, epochs: int,
+            batch_size: int, learning_rate: float, temperature: float, contrastive: bool, teacher_targets: int,
+            max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
+    """Train a static embedding model from a transformer teacher (needs the distill extra).
+
+    Steps: documentation-to-code pairs from the training corpus (split by package into
+    train and dev), a code vocabulary, a Model2Vec distillation of the teacher with that
+    vocabulary (PCA, SIF weighting), then fine-tuning of the embedding table with a
+    contrastive loss (and, with --teacher-targets, a regression onto the teacher's own
+    embeddings). The dev split picks the best epoch. Teacher outputs and intermediate
+    models are cached in --work-dir, so an interrupted run resumes.
+
+    \b
+    Example:
+        python scripts/build_datasets.py --split train
+        codesearch distill my-model --teacher minilm --epochs 3
+        codesearch bench -d ~/.cache/codesearch/datasets --systems bm25,static --model my-model
+    """
+    from codesearch.distill.recipe import Recipe, distill_model
+    from codesearch.distill.teacher import cache_root
+    from codesearch.distill.train import TrainConfig
+
+    recipe = Recipe(teacher=teacher, vocab_size=vocab_size, pca_dims=pca_dims, teacher_targets=teacher_targets,
+                    max_pairs_per_language=max_pairs,
+                    train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                                      temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))
+    sources = list(datasets) or [cache_root() / "train"]
+    with _errors(), _progress(quiet or as_json) as progress:
+        report = distill_model(recipe, sources, out_dir, work_dir or cache_root() / "distill", progress,
+                               log=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)))
+    if as_json:
+        from dataclasses import asdict as _asdict
+
+        click.echo(json.dumps(_asdict(report), indent=2))
+    else:
+        click.echo(f"wrote {report.out_dir} ({report.size_bytes / 1e6:.1f} MB) in "
+                   f"{sum(report.seconds.values()):.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
+
+
 def _sample_repos() -> Path:
     """The bundled sample repositories (in a source checkout)."""
     path = Path(__file__).resolve().parents[1] / "sample_repos"

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from itertools import chain
 from importlib import resources
 from pathlib import Path
 
@@ -95,17 +96,16 @@ class StaticEmbedder:
         return self._encode(texts, MAX_QUERY_TOKENS)
 
     def _encode(self, texts: Sequence[str], max_tokens: int) -> Vectors:
+        # One small gather-and-sum per text: faster in numpy than one batched gather with
+        # ``np.add.reduceat`` (measured: 2-4x), and no large scratch arrays.
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        table = self.embeddings
+        take = self.embeddings.take
         for start in range(0, len(texts), _BATCH):
-            for offset, ids in enumerate(self.token_ids(texts[start : start + _BATCH])):
-                ids = ids[:max_tokens]
+            for offset, ids in enumerate(self.token_ids(texts[start : start + _BATCH]), start):
                 if ids:
-                    vector = table.take(ids, axis=0).sum(axis=0)
-                    norm = float(np.sqrt(vector @ vector))
-                    if norm > 0:
-                        out[start + offset] = vector / norm
-        return out
+                    out[offset] = take(ids[:max_tokens], axis=0).sum(axis=0)
+        norms = np.sqrt(np.einsum("ij,ij->i", out, out))[:, None]
+        return np.divide(out, norms, out=out, where=norms > 0)
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids the model averages for each text (identifiers split, unknowns dropped).
@@ -122,7 +122,7 @@ class StaticEmbedder:
         if len(words_cache) > _CACHE_SIZE:
             words_cache.clear()
         split = [text.split() for text in texts]
-        new_pieces = {piece: _WORDS.findall(piece) for pieces in split for piece in pieces if piece not in pieces_cache}
+        new_pieces = {piece: _WORDS.findall(piece) for piece in set().union(*split).difference(pieces_cache)}
         new_words = list({w for words in new_pieces.values() for w in words if w not in words_cache})
         if new_words:
             encodings = self.tokenizer.encode_batch_fast([split_identifiers(w) for w in new_words], add_special_tokens=False)
@@ -134,13 +134,8 @@ class StaticEmbedder:
             for word in words:
                 ids += words_cache[word]
             pieces_cache[piece] = ids
-        result = []
-        for pieces in split:
-            ids = []
-            for piece in pieces:
-                ids += pieces_cache[piece]
-            result.append(ids)
-        return result
+        lookup = pieces_cache.__getitem__
+        return [list(chain.from_iterable(map(lookup, pieces))) for pieces in split]
 
     def _special_id(self, key: str) -> int | None:
         token = self.config.get(key, "[UNK]")
