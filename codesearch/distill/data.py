@@ -47,7 +47,7 @@ def load_pairs(sources: Sequence[Path], cache_dir: Path | None = None, progress:
     """
     files = sorted(_files(sources))
     key = hashlib.sha1(json.dumps([(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode())
-    cached = cache_dir / f"pairs-{key.hexdigest()[:16]}.jsonl.gz" if cache_dir else None
+    cached = cache_dir / f"pairs-{key.hexdigest()[:16]}.gz" if cache_dir else None  # not *.jsonl*: never read as a dataset
     if cached and cached.exists():
         with gzip.open(cached, "rt", encoding="utf-8") as fh:
             return [Pair(**json.loads(line)) for line in fh]
