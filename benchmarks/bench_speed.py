@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
 
 from codesearch.bench.metrics import percentile  # noqa: E402
-from codesearch.embed.static import StaticEmbedder, default_model_path  # noqa: E402
+from codesearch.bench.systems import plain_model_path  # noqa: E402
+from codesearch.embed.static import StaticEmbedder  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.search import Searcher  # noqa: E402
 from indexer.docs import first_paragraph  # noqa: E402
@@ -144,7 +145,7 @@ def main() -> None:
         try:
             from model2vec import StaticModel
 
-            plain = StaticModel.from_pretrained(str(default_model_path()))
+            plain = StaticModel.from_pretrained(str(plain_model_path()))
             encode["plain model2vec encode"] = round(throughput(lambda t: plain.encode(t, show_progress_bar=False), texts))
         except ImportError:
             log("skipping plain model2vec: pip install model2vec")

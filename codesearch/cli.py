@@ -255,6 +255,8 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
               help="Teacher transformer: minilm, mpnet, or a sentence-transformers model directory.")
 @click.option("--vocab-size", type=click.IntRange(min=0), default=20_000, show_default=True,
               help="Code words added to the teacher's vocabulary (0: keep the teacher's).")
+@click.option("--vocab-init", type=click.Choice(["pieces", "teacher"]), default="pieces", show_default=True,
+              help="New words start as the sum of their word pieces' rows, or from a teacher pass per word.")
 @click.option("--pca-dims", type=click.IntRange(min=2), default=256, show_default=True, help="Vector dimensions.")
 @click.option("--epochs", type=click.IntRange(min=0), default=3, show_default=True,
               help="Fine-tuning epochs (0: the Model2Vec base only).")
@@ -272,7 +274,8 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
               help="Caches: pairs, base models, teacher outputs (default: ~/.cache/codesearch/distill).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size: int, pca_dims: int, epochs: int,
+def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size: int, vocab_init: str, pca_dims: int,
+            epochs: int,
             batch_size: int, learning_rate: float, temperature: float, contrastive: bool, teacher_targets: int,
             max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
     """Train a static embedding model from a transformer teacher (needs the distill extra).
@@ -291,10 +294,10 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
         codesearch bench -d ~/.cache/codesearch/datasets --systems bm25,static --model my-model
     """
     from codesearch.distill.recipe import Recipe, distill_model
-    from codesearch.distill.teacher import cache_root
+    from codesearch.cache import cache_root
     from codesearch.distill.train import TrainConfig
 
-    recipe = Recipe(teacher=teacher, vocab_size=vocab_size, pca_dims=pca_dims, teacher_targets=teacher_targets,
+    recipe = Recipe(teacher=teacher, vocab_size=vocab_size, vocab_init=vocab_init, pca_dims=pca_dims, teacher_targets=teacher_targets,
                     max_pairs_per_language=max_pairs,
                     train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                                       temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))

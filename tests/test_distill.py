@@ -177,3 +177,17 @@ def test_shipped_model_loads_and_encodes_without_torch() -> None:
             "print(v.shape[1], round(float((v ** 2).sum()), 3))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) >= 64 and out[1] == "1.0"
+
+
+def test_extended_vocabulary_starts_as_the_sum_of_word_pieces(tmp_path: Path) -> None:
+    """A new whole-word token's row is the sum of its old pieces, so texts embed the same."""
+    from codesearch.distill.base import extend_vocabulary
+    from codesearch.embed.static import default_model_path
+
+    base = StaticEmbedder(default_model_path())
+    words = ["kwargs", "getattr", "mutex", "the"]  # "the" is already one token: not added again
+    extended = StaticEmbedder(extend_vocabulary(default_model_path(), tmp_path / "ext", words))
+    assert len(extended.embeddings) == len(base.embeddings) + 3
+    assert extended.tokenizer.encode("kwargs mutex", add_special_tokens=False).tokens == ["kwargs", "mutex"]
+    texts = ["def wrap(kwargs): return getattr(mutex, 'the')", "lock the mutex before reading kwargs"]
+    assert np.allclose(extended.encode_documents(texts), base.encode_documents(texts), atol=2e-3)

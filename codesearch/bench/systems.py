@@ -17,7 +17,7 @@ import numpy as np
 
 from codesearch.bench.corpus import Corpus
 from codesearch.embed import Embedder, Vectors
-from codesearch.embed.static import StaticEmbedder, default_model_path
+from codesearch.embed.static import StaticEmbedder
 from codesearch.embed.text import split_identifiers
 from codesearch.errors import CodeSearchError, MissingExtra
 
@@ -192,6 +192,29 @@ class BM25System:
         self.retrievers.clear()
 
 
+PLAIN_MODEL = "m2v-plain-minilm-l6-pca256"
+
+
+def plain_model_path() -> Path:
+    """model2vec's own distillation of all-MiniLM-L6-v2 with default settings (PCA 256).
+
+    The baseline every trained model is compared with. Built on first use (about a
+    minute on a CPU; needs the distill extra) and cached under ``~/.cache/codesearch/models``.
+
+    :raises MissingExtra: if it must be built and model2vec's distillation is missing.
+    """
+    from codesearch.cache import cache_root
+
+    path = cache_root() / "models" / PLAIN_MODEL
+    if not (path / "model.safetensors").is_file():
+        from codesearch.distill.base import distill_base
+        from codesearch.distill.teacher import resolve_teacher
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        distill_base(resolve_teacher("minilm"), path)
+    return path
+
+
 class Model2VecEmbedder:
     """Plain model2vec: its own ``StaticModel.encode`` on raw text (no identifier splitting)."""
 
@@ -246,7 +269,7 @@ def _normalise(vectors: np.ndarray) -> Vectors:
 FACTORIES: dict[str, Callable[[Path | None], System]] = {
     "bm25": lambda model: BM25System(),
     "static": lambda model: IndexSystem("static", _static(model)),
-    "m2v-plain": lambda model: IndexSystem("m2v-plain", Model2VecEmbedder(default_model_path())),
+    "m2v-plain": lambda model: IndexSystem("m2v-plain", Model2VecEmbedder(plain_model_path())),
     "teacher": lambda model: BruteForceSystem("teacher", TeacherEmbedder()),
     "hybrid": lambda model: IndexSystem("hybrid", _static(model), hybrid=True),
     "two-stage": lambda model: IndexSystem("two-stage", _static(model), hybrid=True, rerank=True),

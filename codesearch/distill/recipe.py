@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesearch.distill.base import distill_base, teacher_vocabulary
+from codesearch.distill.base import distill_base, extend_vocabulary, teacher_vocabulary
 from codesearch.distill.data import Pair, load_pairs, split_by_package
 from codesearch.distill.teacher import KNOWN, Teacher, TeacherCache, featurize, resolve_teacher
 from codesearch.distill.train import DevSet, TrainConfig, train_table
@@ -34,6 +34,7 @@ class Recipe:
     teacher: str = "minilm"
     vocab_size: int = 20_000  # code words added to the teacher's vocabulary (0: none)
     vocab_min_count: int = 5
+    vocab_init: str = "pieces"  # "pieces": sum of the word's teacher-token rows; "teacher": a teacher pass per word
     pca_dims: int = 256
     sif_coefficient: float | None = 1e-4
     teacher_targets: int = 0  # texts featurised by the teacher for the tokenlearn-style loss (0: off)
@@ -81,11 +82,18 @@ def distill_model(recipe: Recipe, sources: Sequence[Path], out_dir: Path, work_d
         vocabulary = code_vocabulary((t for p in train for t in (p.query, p.document)), known.__contains__,
                                      recipe.vocab_size, recipe.vocab_min_count)
         log(f"vocabulary: {len(vocabulary)} code words added to the teacher's {len(known)}")
-    key = hashlib.sha1(json.dumps([str(teacher_path), vocabulary, recipe.pca_dims, recipe.sif_coefficient]).encode())
+    by_teacher = vocabulary if recipe.vocab_init == "teacher" else []
+    key = hashlib.sha1(json.dumps([str(teacher_path), by_teacher, recipe.pca_dims, recipe.sif_coefficient]).encode())
     base_dir = work_dir / f"base-{Path(recipe.teacher).name}-{key.hexdigest()[:12]}"
     if not base_dir.exists():
         log(f"base distillation ({teacher_path.name}) -> {base_dir}")
-        distill_base(teacher_path, base_dir, vocabulary, recipe.pca_dims, recipe.sif_coefficient)
+        distill_base(teacher_path, base_dir, by_teacher, recipe.pca_dims, recipe.sif_coefficient)
+    if vocabulary and recipe.vocab_init == "pieces":
+        key = hashlib.sha1(json.dumps([base_dir.name, vocabulary]).encode())
+        extended = work_dir / f"{base_dir.name}-vocab-{key.hexdigest()[:12]}"
+        if not extended.exists():
+            extend_vocabulary(base_dir, extended, vocabulary)
+        base_dir = extended
     seconds["base"] = time.perf_counter() - clock
 
     base = StaticEmbedder(base_dir)

