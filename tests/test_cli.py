@@ -111,7 +111,7 @@ def test_stats(repo: Path) -> None:
     run("index", str(repo))
     info = json.loads(run("stats", str(repo), "--json").output)
     assert info["chunks"] == 2 and info["files"] == 2 and info["dim"] == 256
-    assert info["model_fingerprint"].startswith("minilm-l6-m2v256:")
+    assert info["model_fingerprint"].startswith("minilm-l6-code256:")
     assert "Symbols: 2" in run("stats", str(repo)).output
 
 

@@ -148,6 +148,8 @@ def save_model(base_dir: Path, out_dir: Path, table: np.ndarray, recipe: Recipe,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}",
     }
     (tmp / "training.json").write_text(json.dumps(training, indent=2) + "\n")
+    for path in tmp.iterdir():
+        path.chmod(0o644)  # safetensors writes 0600; a model is meant to be shared
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.replace(out_dir)
@@ -185,7 +187,7 @@ def _clip(ids: list[list[int]], limit: int) -> list[list[int]]:
 
 
 def _target_texts(train: Sequence[Pair], count: int, seed: int) -> list[str]:
-    """Half documents, half queries, sampled evenly across languages."""
+    """Half documents, half queries, of pairs sampled at random."""
     chosen = random.Random(seed).sample(list(train), min(len(train), max(1, count // 2)))
     return [p.document for p in chosen] + [p.query for p in chosen]
 

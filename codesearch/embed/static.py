@@ -23,7 +23,7 @@ from codesearch.errors import ModelNotFound
 
 from codesearch.embed import Vectors
 
-DEFAULT_MODEL = "minilm-l6-m2v256"
+DEFAULT_MODEL = "minilm-l6-code256"
 MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
 # Tokens per document and per query; the mean over more adds little and costs time.
 MAX_DOC_TOKENS = 512
