@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPE = ["--teacher", "minilm", "--vocab-size", "0", "--pca-dims", "256", "--epochs", "6", "--lr", "1e-2",
-          "--temperature", "0.05", "--batch-size", "1024", "--seed", "0"]
+RECIPE = ["--teacher", "minilm", "--vocab-size", "0", "--pca-dims", "256", "--epochs", "8", "--lr", "2e-2",
+          "--temperature", "0.05", "--batch-size", "4096", "--seed", "0"]
 
 
 def main() -> None:
