@@ -180,7 +180,7 @@ def _sdist_version(root: Path, name: str) -> str:
 
 
 def _pkg_info_licence(root: Path) -> str:
-    for info in root.rglob("PKG-INFO"):
+    for info in [*root.rglob("PKG-INFO"), *root.rglob("*.dist-info/METADATA")]:  # sdist, wheel
         text = info.read_text(errors="replace")
         for key in ("License-Expression", "License"):
             match = re.search(rf"^{key}: (.+)$", text, re.M)
