@@ -13,13 +13,13 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexNotFound, IndexOutOfDate
+from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate
 from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.rerank import Reranker
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
-from codesearch.store.reader import IndexReader
+from codesearch.store.reader import IndexMeta, IndexReader
 from indexer.languages import UnknownLanguage, spec_for
 
 MAX_K = 1000
@@ -103,17 +103,25 @@ class Searcher:
                 f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; run {fix}"
             )
         # Read the vector file in a thread (FAISS releases the GIL) while the model loads.
+        # The thread only reads the file; if a writer replaced it meanwhile, the retry with
+        # a fresh snapshot happens here, in the thread that owns the SQLite connection.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            vectors = pool.submit(self.reader.vectors)
+            vectors = pool.submit(self.reader.snapshot_vectors)
             self.embedder = embedder or StaticEmbedder.default()
-            if meta.model_fingerprint != self.embedder.fingerprint:
-                vectors.cancel()
-                raise IndexOutOfDate(
-                    f"the index was built with model {meta.model_fingerprint}, the current model is "
-                    f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
-                )
-            self.vectors = vectors.result()
-        self.root = Path(meta.root)
+            self._check_model(meta)
+            try:
+                self.vectors = vectors.result()
+            except IndexCorrupt:
+                self.vectors = self.reader.vectors()
+                self._check_model(self.reader.meta)
+        self.root = Path(self.reader.meta.root)
+
+    def _check_model(self, meta: IndexMeta) -> None:
+        if meta.model_fingerprint != self.embedder.fingerprint:
+            raise IndexOutOfDate(
+                f"the index was built with model {meta.model_fingerprint}, the current model is "
+                f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
+            )
 
     def close(self) -> None:
         """Release the index snapshot."""

@@ -205,3 +205,34 @@ def test_editing_the_newest_chunk_reuses_no_id_wrongly(repo: Path, fake_embedder
         build_index(repo, embedder=fake_embedder)
         keys = _consistent(repo / ".codesearch")
         assert set(keys) == {"util.py::retry", "util.py::parse_config", "web/app.js::start"}
+
+
+def test_searcher_retries_when_a_commit_replaces_the_vector_file_it_is_loading(
+    repo: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of a search opening during an update, made deterministic.
+
+    The Searcher loads the vector file in a helper thread; here a real update commits a new
+    generation (deleting the old file) just before that load. The retry with a fresh
+    snapshot must run in the thread that owns the SQLite connection and find the new file.
+    """
+    import threading
+
+    from codesearch.store.vectors import VectorStore
+
+    build_index(repo, embedder=fake_embedder)
+    original = VectorStore.load.__func__
+    calls = []
+
+    def commit_first(cls, path, dim, count):  # noqa: ANN001, ANN202
+        if not calls and threading.current_thread() is not threading.main_thread():  # the Searcher's loader
+            calls.append(None)  # build_index below loads vectors too
+            write(repo, "more.py", "def extra():\n    return 2\n")
+            calls[0] = build_index(repo, embedder=fake_embedder)
+        return original(cls, path, dim, count)
+
+    monkeypatch.setattr(VectorStore, "load", classmethod(commit_first))
+    with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+        assert searcher.reader.meta.generation == calls[0].generation
+        assert searcher.vectors.count == searcher.reader.meta.count == calls[0].chunks_total
+        assert any(hit.name == "extra" for hit in searcher.search("extra", k=20))

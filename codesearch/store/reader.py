@@ -100,6 +100,15 @@ class IndexReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def snapshot_vectors(self) -> VectorStore:
+        """Load the FAISS file of the current snapshot's generation, once, without touching SQLite.
+
+        Safe to call from another thread (the SQLite connection belongs to its creator).
+
+        :raises IndexCorrupt: if the file is missing (a writer may just have replaced it) or unreadable.
+        """
+        return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count)
+
     def vectors(self) -> VectorStore:
         """Load the FAISS index of this snapshot's generation.
 
