@@ -29,10 +29,10 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from codesearch.bench.corpus import document  # noqa: E402
+from codesearch.bench.metrics import throughput  # noqa: E402
 from codesearch.bench.datasets import read_jsonl  # noqa: E402
 from codesearch.cache import cache_root  # noqa: E402
 from codesearch.embed.static import StaticEmbedder  # noqa: E402
@@ -59,12 +59,6 @@ def texts_from(datasets: Path, count: int, seed: int) -> list[str]:
     return out[:count]
 
 
-def rate(fn, texts: list[str]) -> float:  # noqa: ANN001
-    started = time.perf_counter()
-    fn(texts)
-    return len(texts) / (time.perf_counter() - started)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="static model directory (default: the shipped model)")
@@ -80,15 +74,15 @@ def main() -> None:
     log(f"{len(texts)} functions, mean {sum(map(len, texts)) / len(texts):.0f} characters")
     rates: dict[str, float] = {}
     model = StaticEmbedder(args.model) if args.model else StaticEmbedder.default()
-    rates["static, cold token cache"] = rate(model.encode_documents, texts)
-    rates["static, warm token cache"] = rate(model.encode_documents, texts)
+    rates["static, cold token cache"] = throughput(model.encode_documents, texts)
+    rates["static, warm token cache"] = throughput(model.encode_documents, texts)
     try:
         from model2vec import StaticModel
 
         from codesearch.bench.systems import plain_model_path
 
         plain = StaticModel.from_pretrained(str(plain_model_path()))
-        rates["plain model2vec encode"] = rate(lambda t: plain.encode(t, show_progress_bar=False, use_multiprocessing=False), texts)
+        rates["plain model2vec encode"] = throughput(lambda t: plain.encode(t, show_progress_bar=False, use_multiprocessing=False), texts)
     except ImportError:
         log("skipping plain model2vec: pip install 'codesearch[distill]'")
     try:
@@ -97,7 +91,7 @@ def main() -> None:
         def bm25_build(batch: list[str]) -> None:
             bm25s.BM25().index(bm25s.tokenize(batch, stopwords="en", show_progress=False), show_progress=False)
 
-        rates["BM25 index build (bm25s)"] = rate(bm25_build, texts)
+        rates["BM25 index build (bm25s)"] = throughput(bm25_build, texts)
     except ImportError:
         log("skipping BM25: pip install bm25s")
     try:
@@ -110,7 +104,7 @@ def main() -> None:
         teacher = SentenceTransformer(str(resolve_teacher("minilm")), device="cpu")
         teacher.encode(texts[:16])
         sample = texts[: args.teacher_sample]
-        rates["teacher all-MiniLM-L6-v2 (256 tokens)"] = rate(lambda t: teacher.encode(t, batch_size=32), sample)
+        rates["teacher all-MiniLM-L6-v2 (256 tokens)"] = throughput(lambda t: teacher.encode(t, batch_size=32), sample)
     except ImportError:
         log("skipping the teacher: pip install 'codesearch[distill]'")
     ours = rates["static, warm token cache"]

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpora  # noqa: E402
 
-from codesearch.bench.metrics import percentile  # noqa: E402
+from codesearch.bench.metrics import percentile, throughput  # noqa: E402
 from codesearch.bench.systems import plain_model_path  # noqa: E402
 from codesearch.embed.static import StaticEmbedder  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
@@ -64,12 +64,6 @@ def sample_texts(index_dir: Path, n: int, seed: int) -> tuple[list[str], list[st
     texts = ["\n".join([f"{k} {q}", s, d, c[:1200]]) for k, q, s, d, c in picked]
     queries = [first_paragraph(d) for _, _, _, d, _ in rows if len(d.split()) >= 4]
     return texts, rng.sample(queries, min(len(queries), 1000))
-
-
-def throughput(fn, texts: list[str]) -> float:  # noqa: ANN001
-    started = time.perf_counter()
-    fn(texts)
-    return len(texts) / (time.perf_counter() - started)
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ Each function takes the ranked list of returned keys and the set of relevant key
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence, Set
+import time
+from collections.abc import Callable, Sequence, Set
 
 
 def first_relevant_rank(ranked: Sequence[str], relevant: Set[str]) -> int | None:
@@ -53,3 +54,10 @@ def percentile(values: Sequence[float], pct: float) -> float:
     """The ``pct``-th percentile by nearest rank (0 for no values)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def throughput(fn: Callable[[list[str]], object], texts: list[str]) -> float:
+    """Texts per second of one call ``fn(texts)`` (for the speed benchmarks)."""
+    started = time.perf_counter()
+    fn(texts)
+    return len(texts) / (time.perf_counter() - started)

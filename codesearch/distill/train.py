@@ -97,8 +97,8 @@ def train_table(table: np.ndarray, pairs: Sequence[tuple[Ids, Ids]], config: Tra
         params += list(head.parameters())
         target_vectors = torch.tensor(targets[1])
     optimizer = torch.optim.Adam(params, lr=config.learning_rate)
-    steps_per_epoch = max(1, math.ceil(len(pairs) / config.batch_size)) if config.contrastive else \
-        max(1, math.ceil(len(targets[0]) / config.batch_size)) if targets else 1
+    examples = len(pairs) if config.contrastive else len(targets[0]) if targets else 0
+    steps_per_epoch = max(1, math.ceil(examples / config.batch_size))
     total = steps_per_epoch * config.epochs
     warmup = max(1, total // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(

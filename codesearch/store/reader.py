@@ -116,11 +116,10 @@ class IndexReader:
         if that happened between our snapshot and this load, take a fresh snapshot.
         """
         for attempt in range(_SNAPSHOT_RETRIES):
-            path = vectors_path(self.index_dir, self.meta.generation)
             try:
-                return VectorStore.load(path, self.meta.dim, self.meta.count)
+                return self.snapshot_vectors()
             except IndexCorrupt:
-                if path.exists() or attempt == _SNAPSHOT_RETRIES - 1:
+                if vectors_path(self.index_dir, self.meta.generation).exists() or attempt == _SNAPSHOT_RETRIES - 1:
                     raise
                 self.meta = self._snapshot()
         raise AssertionError("unreachable")
