@@ -303,6 +303,11 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
                                       temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))
     sources = list(datasets) or [cache_root() / "train"]
     with _errors(), _progress(quiet or as_json) as progress:
+        if not datasets and not sources[0].exists():
+            from codesearch.bench.datasets import DatasetError
+
+            raise DatasetError(f"no training corpus in {sources[0]}; build it with "
+                               "`python scripts/build_datasets.py --split train`, or pass --dataset")
         report = distill_model(recipe, sources, out_dir, work_dir or cache_root() / "distill", progress,
                                log=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)))
     if as_json:

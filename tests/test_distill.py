@@ -191,3 +191,21 @@ def test_extended_vocabulary_starts_as_the_sum_of_word_pieces(tmp_path: Path) ->
     assert extended.tokenizer.encode("kwargs mutex", add_special_tokens=False).tokens == ["kwargs", "mutex"]
     texts = ["def wrap(kwargs): return getattr(mutex, 'the')", "lock the mutex before reading kwargs"]
     assert np.allclose(extended.encode_documents(texts), base.encode_documents(texts), atol=2e-3)
+
+
+def test_missing_or_empty_training_corpus_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from codesearch.bench.datasets import DatasetError
+    from codesearch.cli import cli
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no .jsonl or .jsonl.gz files"):
+        load_pairs([tmp_path / "empty"])
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_pairs([tmp_path / "nowhere.jsonl.gz"])
+    monkeypatch.setenv("CODESEARCH_CACHE", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["distill", str(tmp_path / "model")])
+    assert result.exit_code == 1
+    assert "no training corpus in" in result.output and "--split train" in result.output
+    assert not (tmp_path / "model").exists()

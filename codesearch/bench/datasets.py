@@ -63,21 +63,31 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def dataset_files(paths: Iterable[Path]) -> list[Path]:
+    """The .jsonl / .jsonl.gz files named by ``paths``: files as given, folders searched recursively.
+
+    :raises DatasetError: for a missing path or a folder without dataset files.
+    """
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.name.endswith((".jsonl", ".jsonl.gz")))
+            if not found:
+                raise DatasetError(f"no .jsonl or .jsonl.gz files in {path}")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DatasetError(f"dataset file {path} does not exist")
+    return files
+
+
 def read_jsonl(paths: Iterable[Path]) -> Iterator[Example]:
     """Examples from .jsonl / .jsonl.gz files, or folders of them (searched recursively).
 
     :raises DatasetError: for a missing path or a record without the required fields.
     """
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.name.endswith((".jsonl", ".jsonl.gz")))
-            if not files:
-                raise DatasetError(f"no .jsonl or .jsonl.gz files in {path}")
-            yield from read_jsonl(files)
-            continue
-        if not path.is_file():
-            raise DatasetError(f"dataset file {path} does not exist")
+    for path in dataset_files(paths):
         opener = gzip.open if path.name.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):

@@ -7,12 +7,12 @@ import hashlib
 import json
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codesearch.bench.corpus import document
-from codesearch.bench.datasets import Example, read_jsonl
+from codesearch.bench.datasets import Example, dataset_files, read_jsonl
 from indexer.chunk import embedding_text
 
 Progress = Callable[[str, int, int], None]
@@ -44,8 +44,10 @@ def load_pairs(sources: Sequence[Path], cache_dir: Path | None = None, progress:
 
     Building a document re-parses its code, so the result is cached in ``cache_dir``
     under a key made of the source files' names, sizes and modification times.
+
+    :raises DatasetError: for a missing source or a folder without dataset files.
     """
-    files = sorted(_files(sources))
+    files = sorted(dataset_files(sources))
     key = hashlib.sha1(json.dumps([(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode())
     cached = cache_dir / f"pairs-{key.hexdigest()[:16]}.gz" if cache_dir else None  # not *.jsonl*: never read as a dataset
     if cached and cached.exists():
@@ -67,15 +69,6 @@ def load_pairs(sources: Sequence[Path], cache_dir: Path | None = None, progress:
                 fh.write(json.dumps(asdict(pair), ensure_ascii=False) + "\n")
         tmp.replace(cached)
     return pairs
-
-
-def _files(sources: Iterable[Path]) -> Iterable[Path]:
-    for source in sources:
-        source = Path(source)
-        if source.is_dir():
-            yield from (p for p in source.rglob("*") if p.name.endswith((".jsonl", ".jsonl.gz")))
-        else:
-            yield source
 
 
 def split_by_package(pairs: Sequence[Pair], dev_share: float = 0.1, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
