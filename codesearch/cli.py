@@ -53,10 +53,12 @@ def cli() -> None:
               help="Seconds to wait if another run is updating the same index.")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Skip files larger than this.")
+@click.option("--workers", type=click.IntRange(min=1), envvar="CODESEARCH_WORKERS",
+              help="Most worker processes for parsing and embedding (default: the CPU count).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_file_bytes: int,
-          as_json: bool, quiet: bool) -> None:
+          workers: int | None, as_json: bool, quiet: bool) -> None:
     """Index the functions, methods and classes under PATH (default: current directory).
 
     A second run only re-reads changed files and re-embeds changed symbols.
@@ -71,7 +73,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 
     with _errors(), _progress(quiet or as_json) as progress:
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
-                             limits=Limits(max_bytes=max_file_bytes), progress=progress)
+                             limits=Limits(max_bytes=max_file_bytes), progress=progress, workers=workers)
     if as_json:
         payload = {k: v for k, v in vars(report).items() if k != "skipped"}
         payload["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]

@@ -31,7 +31,7 @@ from indexer.chunk import embedding_text
 from indexer.languages import parser_fingerprint
 from indexer.discover import Candidate, Limits, walk
 from indexer.types import Chunk, SkippedFile
-from indexer.work import ParsedFile, Task, process_all
+from indexer.work import ParsedFile, Task, pool_size, process_all
 
 
 # progress(stage, done, total): called as work advances; total is 0 when unknown.
@@ -53,6 +53,7 @@ class IndexReport:
     chunks_total: int = 0
     generation: int = 0
     changed: bool = False
+    workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
@@ -98,11 +99,13 @@ def build_index(
     limits: Limits = Limits(),
     progress: ProgressFn | None = None,
     wait: float = 0.0,
+    workers: int | None = None,
 ) -> IndexReport:
     """Create or incrementally update the index of ``root``.
 
     :param rebuild: discard the existing index content (needed after a model change).
     :param wait: seconds to wait for another indexing run to release the lock.
+    :param workers: the most worker processes to parse and embed with (default: the CPU count).
     :raises IndexOutOfDate: if the index was built by another model and ``rebuild`` is off.
     :raises IndexCorrupt: if the existing index is damaged and ``rebuild`` is off.
     :raises IndexLocked: if another run holds the lock for longer than ``wait``.
@@ -128,7 +131,7 @@ def build_index(
     with writer_lock(index_dir, wait=wait):
         db = _open_db(index_dir / DB_NAME, rebuild)
         try:
-            _run(db, root, index_dir, embedder, rebuild, limits, progress, report)
+            _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers)
         finally:
             db.close()
         _remove_stale_vector_files(index_dir, report.generation)
@@ -161,6 +164,7 @@ def _run(
     limits: Limits,
     progress: ProgressFn,
     report: IndexReport,
+    workers: int | None,
 ) -> None:
     clock = time.perf_counter()
     meta = md.get_meta(db)
@@ -185,7 +189,7 @@ def _run(
     with db.atomic():
         if rebuild:
             md.clear(db)
-        changes = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report)
+        changes = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report, workers)
         present = {c.path for c in candidates}
         gone = [p for p in old_files if p not in present]
         changes.removed_paths.extend(gone)
@@ -286,6 +290,7 @@ def _scan(
     embedder: Embedder,
     progress: ProgressFn,
     report: IndexReport,
+    workers: int | None,
 ) -> _Changes:
     """Read, parse, embed and store every file that may have changed (inside the run's transaction).
 
@@ -303,7 +308,9 @@ def _scan(
             known = frozenset((key, digest) for key, (_, digest) in md.chunk_hashes(db, cand.path).items())
             tasks.append(Task(cand, old[2], known))
     report.seconds.update(parse=0.0, embed=0.0, store=0.0)
-    for done, result in enumerate(process_all(tasks, limits, postprocess=ChunkEmbedder(embedder)), 1):
+    report.workers = pool_size(len(tasks), workers)
+    results = process_all(tasks, limits, workers, postprocess=ChunkEmbedder(embedder))
+    for done, result in enumerate(results, 1):
         progress("index", done, len(tasks))
         if isinstance(result, SkippedFile):
             report.skipped.append(result)

@@ -5,17 +5,27 @@ a process pool. An optional ``postprocess`` callable (the caller's embedder, whi
 this package knows nothing about) runs on each file's chunks in the same worker, so
 parsing and embedding both use every core while the caller writes results. Results
 come back in the order of the tasks.
+
+The repository being indexed is untrusted, and it is usually the current directory.
+A spawned Python child (worker or multiprocessing's resource tracker) starts as
+``python -c ...``, which puts the current directory first on ``sys.path``, so a
+repository shipping ``multiprocessing/__init__.py`` would run in it. Children are
+therefore started with ``PYTHONSAFEPATH=1`` (Python 3.11+; older Pythons process
+in-process), and each worker dies with the process that started it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,8 +105,46 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
     )
 
 
-def _init_worker(postprocess: PostProcess | None) -> None:
+# `python -P` / PYTHONSAFEPATH: never prepend the script's directory or the current one to sys.path.
+CAN_ISOLATE_CHILDREN = sys.version_info >= (3, 11)
+
+
+@contextmanager
+def _safe_path_for_children() -> Iterator[None]:
+    """Python children started inside this block do not put the current directory on ``sys.path``."""
+    previous = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = previous
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker exit when ``parent_pid`` does (``kill -9`` included)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    else:  # no parent-death signal: watch the parent id instead
+
+        def watch() -> None:
+            while os.getppid() == parent_pid:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _init_worker(postprocess: PostProcess | None, parent_pid: int) -> None:
     global _worker_postprocess
+    _die_with_parent(parent_pid)
     _worker_postprocess = postprocess
 
 
@@ -104,15 +152,26 @@ def _process_batch(tasks: Sequence[Task], limits: Limits) -> list[ParsedFile | S
     return [process(task, limits, _worker_postprocess) for task in tasks]
 
 
+def pool_size(tasks: int, workers: int | None = None) -> int:
+    """How many worker processes ``process_all`` starts for this many tasks (0: it works in-process).
+
+    :param workers: the most to start (default: the CPU count).
+    """
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or tasks < MIN_FILES_FOR_POOL or not CAN_ISOLATE_CHILDREN:
+        return 0
+    return workers
+
+
 def process_all(
     tasks: Sequence[Task], limits: Limits, workers: int | None = None, postprocess: PostProcess | None = None
 ) -> Iterator[ParsedFile | SkippedFile]:
-    """Process every task, in order; uses ``workers`` processes (default: CPU count) for big inputs.
+    """Process every task, in order; uses up to ``workers`` processes (default: CPU count) for big inputs.
 
     ``postprocess`` is pickled once per worker process.
     """
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
+    workers = pool_size(len(tasks), workers)
+    if not workers:
         for task in tasks:
             yield process(task, limits, postprocess)
         return
@@ -120,10 +179,15 @@ def process_all(
     batches = [tasks[i : i + batch] for i in range(0, len(tasks), batch)]
     # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles.
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(postprocess,))
     done = 0
+    # The resource tracker starts with the pool's queues and the workers start when
+    # map() submits the batches: both inside the safe-path block.
+    with _safe_path_for_children():
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                   initargs=(postprocess, os.getpid()))
+        mapped = pool.map(_process_batch, batches, [limits] * len(batches))
     try:
-        for results in pool.map(_process_batch, batches, [limits] * len(batches)):
+        for results in mapped:
             done += 1
             yield from results
     except BrokenProcessPool:
