@@ -26,7 +26,9 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except CodeSearchError as exc:
-        raise click.ClickException(str(exc)) from exc
+        from codesearch.render import one_line
+
+        raise click.ClickException(one_line(str(exc))) from exc
     except KeyboardInterrupt:
         click.echo("Interrupted; the previous index is unchanged.", err=True)
         sys.exit(130)
@@ -79,19 +81,9 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
         payload["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
         click.echo(json.dumps(payload, indent=2))
         return
-    seconds = sum(report.seconds.values())
-    click.echo(f"Indexed {report.files} files, {report.chunks_total} symbols in {seconds:.2f}s "
-               f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} symbols"
-               f"{'' if report.changed else ', no changes'})")
-    for language, count in report.chunks_by_language.items():
-        click.echo(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} symbols")
-    if report.skipped:
-        click.echo(f"Skipped {len(report.skipped)}:")
-        for item in report.skipped[:20]:
-            click.echo(f"  {item.path}: {item.reason}")
-        if len(report.skipped) > 20:
-            click.echo(f"  ... and {len(report.skipped) - 20} more (see `codesearch stats --json`)")
-    click.echo(f"Index: {report.index_dir}")
+    from codesearch.render import index_report
+
+    click.echo(index_report(report))
 
 
 @cli.command()
@@ -175,17 +167,14 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
     with _errors():
         directory = index_dir or find_index(path)
         with IndexReader(directory) as reader:
-            info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), **reader.stats()}
+            info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), "root": str(reader.root),
+                                    **reader.stats()}
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    click.echo(f"Index:   {info['index_dir']}\nRoot:    {info['root']}\nModel:   {info['model_fingerprint']} "
-               f"(dim {info['dim']})\nUpdated: {info['updated_at']}\nFiles:   {info['files']}\nSymbols: {info['chunks']}")
-    for language, count in info["chunks_by_language"].items():
-        click.echo(f"  {language:<11} {info['files_by_language'].get(language, 0):>6} files {count:>8} symbols")
-    click.echo("Kinds:   " + ", ".join(f"{k} {v}" for k, v in info["chunks_by_kind"].items()))
-    if info["skipped"]:
-        click.echo(f"Skipped: {len(info['skipped'])} (see --json)")
+    from codesearch.render import stats_text
+
+    click.echo(stats_text(info))
 
 
 @cli.command()

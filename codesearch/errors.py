@@ -31,6 +31,22 @@ class IndexLocked(CodeSearchError):
     """Another process is updating the index."""
 
 
+class UnsafeIndexDir(CodeSearchError):
+    """The index directory, or an entry in it, is a symlink, belongs to another user, or is not ours."""
+
+
+class IndexConflict(CodeSearchError):
+    """The index directory holds the index of another repository."""
+
+
+class IndexUnavailable(CodeSearchError):
+    """The index directory cannot be read or written (permissions, read-only, disk full)."""
+
+
+class RepositoryMoved(IndexNotFound):
+    """The repository an index was built for is no longer where the index says."""
+
+
 class ModelNotFound(CodeSearchError):
     """A model directory is missing or incomplete."""
 

@@ -1,22 +1,26 @@
 """Is an indexed file still what the index says? Re-locate symbols in files that changed.
 
 A search hit must never be shown with wrong line numbers. For each file behind a hit:
-unchanged size and mtime (or bytes) → fresh; missing, unreadable or now a symlink →
-gone (its hits are dropped); changed → the current file is parsed again and hits are
-matched by chunk key, so they carry today's lines and code (or are dropped if the
-symbol no longer exists). Reads never follow a symlink out of the repository.
+unchanged size, mtime and ctime → fresh (restoring an old size and mtime with
+``touch -r`` still changes the ctime); otherwise the file is read again and its hash
+compared: same bytes → fresh; missing, unreadable, now a symlink or special file, or
+larger than the indexing limit → gone (its hits are dropped, and a huge file is never
+read); changed → the current file is parsed again and hits are matched by chunk key,
+so they carry today's lines and code (or are dropped if the symbol no longer exists).
+Reads never follow a symlink (``indexer.discover.read_inside``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.chunk import chunks_for_file
-from indexer.discover import content_problem
-from indexer.types import Chunk, SourceFile
+from indexer.discover import Limits, content_problem, read_inside
+from indexer.types import Chunk, SourceFile, Unindexable
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
 
@@ -29,32 +33,34 @@ class FileCheck:
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
 
-def check_file(root: Path, path: str, language: str, indexed: tuple[int, int, str]) -> FileCheck:
-    """Compare a file on disk with its indexed (size, mtime_ns, sha1)."""
-    size, mtime_ns, sha1 = indexed
-    absolute = root / path
+def check_file(
+    root: Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes
+) -> FileCheck:
+    """Compare a file on disk with its indexed (size, mtime_ns, ctime_ns, sha1).
+
+    :param max_bytes: the indexing limit: a changed file larger than this is gone, and not read.
+    """
+    size, mtime_ns, ctime_ns, sha1 = indexed
     try:
-        st = os.lstat(absolute)
+        st = os.lstat(root / path)
     except OSError:
         return FileCheck(GONE)
-    if st.st_size == size and st.st_mtime_ns == mtime_ns:
+    if not stat.S_ISREG(st.st_mode):
+        return FileCheck(GONE)
+    if (st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (size, mtime_ns, ctime_ns):
         return FileCheck(FRESH)
-    data = read_inside(root, path)
-    if data is None or content_problem(data) is not None:
+    if st.st_size > max_bytes:
+        return FileCheck(GONE)
+    read = read_inside(root, path, max_bytes)
+    if isinstance(read, str):
+        return FileCheck(GONE)
+    current, data = read
+    if len(data) > max_bytes or content_problem(data) is not None:
         return FileCheck(GONE)
     if hashlib.sha1(data).hexdigest() == sha1:
         return FileCheck(FRESH)
-    chunks = chunks_for_file(SourceFile(path, language, data, st.st_mtime_ns))
-    return FileCheck(CHANGED, {c.key: c for c in chunks})
-
-
-def read_inside(root: Path, path: str) -> bytes | None:
-    """The bytes of ``root/path`` if it is a regular file reached without any symlink."""
-    absolute = root / path
     try:
-        if absolute.resolve(strict=True) != absolute or not absolute.is_file():
-            return None
-        with open(absolute, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)) as fh:
-            return fh.read()
-    except (OSError, RuntimeError):
-        return None
+        chunks = chunks_for_file(SourceFile(path, language, data, current.st_mtime_ns, current.st_ctime_ns))
+    except Unindexable:
+        return FileCheck(GONE)
+    return FileCheck(CHANGED, {c.key: c for c in chunks})

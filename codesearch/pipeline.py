@@ -9,9 +9,11 @@ written before that transaction commits, so an interrupted run changes nothing.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,12 +23,27 @@ from sqlite_utils import Database
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import CodeSearchError, IndexCorrupt, IndexOutOfDate
+from codesearch.errors import (
+    CodeSearchError,
+    IndexConflict,
+    IndexCorrupt,
+    IndexLocked,
+    IndexOutOfDate,
+    IndexUnavailable,
+    UnsafeIndexDir,
+)
 from codesearch.store import metadata as md
-from codesearch.store.lock import writer_lock
-from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
+from codesearch.store.indexdir import (
+    check_index_dir,
+    default_index_dir,
+    prepare_index_dir,
+    recorded_root,
+    root_from_index,
+)
+from codesearch.store.layout import DB_NAME
+from codesearch.store.lock import WriterLock, writer_lock
 from codesearch.store.reader import IndexMeta
-from codesearch.store.vectors import VectorStore, vectors_path
+from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.chunk import embedding_text
 from indexer.languages import parser_fingerprint
 from indexer.discover import Candidate, Limits, walk
@@ -54,6 +71,7 @@ class IndexReport:
     generation: int = 0
     changed: bool = False
     workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
+    moved_from: str = ""  # the repository's previous place, when it moved since the last run
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
@@ -85,11 +103,6 @@ class ChunkEmbedder:
         return self.embedder.encode_documents([embedding_text(c) for c in chunks])
 
 
-def default_index_dir(root: Path) -> Path:
-    """Where an index of ``root`` lives unless told otherwise."""
-    return root / INDEX_DIR_NAME
-
-
 def build_index(
     root: Path,
     index_dir: Path | None = None,
@@ -103,56 +116,120 @@ def build_index(
 ) -> IndexReport:
     """Create or incrementally update the index of ``root``.
 
-    :param rebuild: discard the existing index content (needed after a model change).
+    :param rebuild: discard the existing index content (needed after a model change), or
+        replace a damaged database, a database that is not ours, or another repository's index.
     :param wait: seconds to wait for another indexing run to release the lock.
     :param workers: the most worker processes to parse and embed with (default: the CPU count).
     :raises IndexOutOfDate: if the index was built by another model and ``rebuild`` is off.
     :raises IndexCorrupt: if the existing index is damaged and ``rebuild`` is off.
     :raises IndexLocked: if another run holds the lock for longer than ``wait``.
+    :raises UnsafeIndexDir: if the index directory or an entry in it is a symlink or someone else's,
+        or ``index.db`` is not a codesearch index and ``rebuild`` is off.
+    :raises IndexConflict: if the index directory holds the index of another repository and ``rebuild`` is off.
+    :raises IndexUnavailable: if the index directory cannot be written (permissions, read-only, disk full).
     """
     root = Path(root).resolve()
     if not root.is_dir():
         raise CodeSearchError(f"{root} is not a directory")
     if index_dir is None:
+        # Never resolved: a .codesearch the repository ships as a link is refused, not followed.
         index_dir = default_index_dir(root)
-        if index_dir.is_symlink():
-            raise CodeSearchError(
-                f"{index_dir} is a symlink; refusing to write an index outside the repository "
-                "(remove it, or pass --index-dir)"
-            )
-    index_dir = Path(index_dir).resolve()
-    index_dir.mkdir(parents=True, exist_ok=True)
-    ignore_file = index_dir / ".gitignore"
-    if not ignore_file.exists():
-        ignore_file.write_text("*\n")
+    else:
+        index_dir = Path(index_dir).resolve()
     embedder = embedder or StaticEmbedder.default()
     progress = progress or (lambda stage, done, total: None)
     report = IndexReport(root=str(root), index_dir=str(index_dir))
-    with writer_lock(index_dir, wait=wait):
-        db = _open_db(index_dir / DB_NAME, rebuild)
-        try:
-            _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers)
-        finally:
-            db.close()
-        _remove_stale_vector_files(index_dir, report.generation)
+    with _storage_errors(index_dir):
+        prepare_index_dir(index_dir)
+        with writer_lock(index_dir, wait=wait) as lock:
+            check_index_dir(index_dir)  # again, now that no other writer can change it
+            db = _open_db(index_dir / DB_NAME, rebuild)
+            try:
+                _check_owner(db, root, index_dir, rebuild, report)
+                _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers, lock)
+            finally:
+                db.close()
+            _remove_stale_vector_files(index_dir, report.generation)
     return report
 
 
-def _open_db(db_path: Path, rebuild: bool) -> Database:
-    """Open the metadata database; with ``rebuild``, start afresh if it is damaged.
-
-    :raises IndexCorrupt: if the database is not a readable SQLite file and ``rebuild`` is off.
-    """
+@contextmanager
+def _storage_errors(index_dir: Path) -> Iterator[None]:
+    """Turn OS and SQLite failures of the index's own files into one-line errors (nothing is committed)."""
     try:
-        db = md.open_for_write(db_path)
-        db.execute("SELECT COUNT(*) FROM meta").fetchone()
-        return db
+        yield
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if "locked" in message:
+            raise IndexLocked(f"the index database in {index_dir} is locked by another process ({message}); "
+                              "try again, or pass --wait SECONDS") from exc
+        if "full" in message or "readonly" in message or "unable to open" in message or "disk I/O" in message:
+            raise IndexUnavailable(f"cannot write the index in {index_dir} ({message}); "
+                                   "the previous index is unchanged") from exc
+        raise IndexCorrupt(f"the index database in {index_dir} failed ({message})") from exc
     except sqlite3.DatabaseError as exc:
-        if not rebuild:
-            raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
+        raise IndexCorrupt(f"the index database in {index_dir} is damaged ({exc})") from exc
+    except OSError as exc:
+        what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+        raise IndexUnavailable(f"cannot write the index in {index_dir} ({what}); "
+                               "the previous index is unchanged") from exc
+
+
+def _open_db(db_path: Path, rebuild: bool) -> Database:
+    """Open the metadata database after checking that it is ours and sound.
+
+    With ``rebuild``, a damaged file or a database that is not ours is replaced.
+
+    :raises IndexCorrupt: if the database is damaged and ``rebuild`` is off.
+    :raises UnsafeIndexDir: if it is another program's database and ``rebuild`` is off.
+    """
+    problem = None
+    try:
+        conn = md.connect(db_path)
+        owner = md.ownership(conn)
+        if owner == "foreign":
+            problem = UnsafeIndexDir(
+                f"{db_path} is not a codesearch index (another program's SQLite database?); "
+                "pass --rebuild to replace it, or choose another --index-dir")
+        elif owner == "ours":
+            damage = md.quick_check(conn)
+            if damage:
+                problem = IndexCorrupt(f"index database {db_path} is damaged ({damage})")
+    except sqlite3.DatabaseError as exc:
+        conn = None
+        problem = IndexCorrupt(f"index database {db_path} is unreadable ({exc})")
+    if problem is None and conn is not None:
+        return md.open_for_write(conn)
+    if conn is not None:
+        conn.close()
+    if not rebuild:
+        raise problem
     for suffix in ("", "-wal", "-shm"):  # we hold the writer lock: nobody else writes here
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    return md.open_for_write(db_path)
+    return md.open_for_write(md.connect(db_path))
+
+
+def _check_owner(db: Database, root: Path, index_dir: Path, rebuild: bool, report: IndexReport) -> None:
+    """Refuse another repository's index; note a repository that moved.
+
+    An index inside the repository (``ROOT/.codesearch``) always belongs to that root,
+    wherever the pair was moved or copied. An index kept elsewhere belongs to the root
+    it records; if that directory is gone, the repository moved and the index follows it.
+
+    :raises IndexConflict: if the recorded repository still exists and ``rebuild`` is off.
+    """
+    stored = md.get_meta(db).get("root")
+    if not stored:
+        return
+    recorded = recorded_root(index_dir, stored)
+    if recorded == root or rebuild:
+        return
+    if index_dir != default_index_dir(root) and recorded.is_dir():
+        raise IndexConflict(
+            f"{index_dir} holds the index of {recorded}, not of {root}; pass --rebuild to replace it, "
+            "or choose another --index-dir"
+        )
+    report.moved_from = str(recorded)
 
 
 def _run(
@@ -165,6 +242,7 @@ def _run(
     progress: ProgressFn,
     report: IndexReport,
     workers: int | None,
+    lock: WriterLock,
 ) -> None:
     clock = time.perf_counter()
     meta = md.get_meta(db)
@@ -173,7 +251,7 @@ def _run(
     reparse = meta.get("parser_fingerprint") != parser_fingerprint()
     if reparse:
         # The queries changed: parse every file again (unchanged chunks keep their vectors).
-        old_files = {path: (-1, -1, "") for path in old_files}
+        old_files = {path: (-1, -1, -1, "") for path in old_files}
 
     candidates: list[Candidate] = []
     for item in walk(root, limits):
@@ -217,21 +295,25 @@ def _run(
             count = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             if count != store.count:
                 raise IndexCorrupt(f"internal error: {count} chunks but {store.count} vectors; nothing was written")
+            lock.verify()  # a second writer may have started if our lock file vanished
             generation += 1
             store.save(vectors_path(index_dir, generation))
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             md.set_meta(db, {
-                "schema_version": md.SCHEMA_VERSION,
                 "model_name": embedder.name,
                 "model_fingerprint": embedder.fingerprint,
                 "parser_fingerprint": parser_fingerprint(),
                 "dim": embedder.dim,
                 "generation": generation,
                 "count": store.count,
-                "root": str(root),
+                "id_checksum": store.id_checksum(),
                 "updated_at": now,
                 **({} if meta.get("created_at") and not rebuild else {"created_at": now}),
             })
+        # Written by every run: the repository may have moved, and an older schema was just migrated.
+        md.set_meta(db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(index_dir, root),
+                         "max_file_bytes": limits.max_bytes})
+        lock.verify()
         report.seconds["store"] += time.perf_counter() - clock
     report.generation = generation
     report.chunks_added = len(changes.new_ids)
@@ -274,7 +356,10 @@ def _open_vectors(
             f"the index was built with model {parsed.model_fingerprint}, the current model is "
             f"{embedder.fingerprint}; run `codesearch index --rebuild`"
         )
-    store = VectorStore.load(vectors_path(index_dir, parsed.generation), parsed.dim, parsed.count)
+    checksum = parsed.id_checksum
+    if checksum is None:  # written before schema 3: check against SQLite's ids themselves
+        checksum = id_checksum([r[0] for r in db.execute("SELECT id FROM chunks")])
+    store = VectorStore.load(vectors_path(index_dir, parsed.generation), parsed.dim, parsed.count, checksum)
     rows = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     if rows != store.count:
         raise IndexCorrupt(f"metadata lists {rows} chunks but the vector file has {store.count}")
@@ -284,7 +369,7 @@ def _open_vectors(
 def _scan(
     db: Database,
     candidates: list[Candidate],
-    old_files: dict[str, tuple[int, int, str]],
+    old_files: dict[str, tuple[int, int, int, str]],
     rebuild: bool,
     limits: Limits,
     embedder: Embedder,
@@ -300,13 +385,13 @@ def _scan(
     tasks = []
     for cand in candidates:
         old = old_files.get(cand.path)
-        if old is not None and old[0] == cand.size and old[1] == cand.mtime_ns:
-            continue
+        if old is not None and old[:3] == (cand.size, cand.mtime_ns, cand.ctime_ns):
+            continue  # unchanged: a rewrite that restores size and mtime still changes the ctime
         if old is None or rebuild:
             tasks.append(Task(cand))
         else:
             known = frozenset((key, digest) for key, (_, digest) in md.chunk_hashes(db, cand.path).items())
-            tasks.append(Task(cand, old[2], known))
+            tasks.append(Task(cand, old[3], known))
     report.seconds.update(parse=0.0, embed=0.0, store=0.0)
     report.workers = pool_size(len(tasks), workers)
     results = process_all(tasks, limits, workers, postprocess=ChunkEmbedder(embedder))
@@ -369,6 +454,7 @@ def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
         "language": parsed.language,
         "size": parsed.size,
         "mtime_ns": parsed.mtime_ns,
+        "ctime_ns": parsed.ctime_ns,
         "sha1": parsed.sha1,
         "symbols": symbols,
     }

@@ -1,4 +1,12 @@
-"""Formatters for search results and index reports: text, json and grep-style."""
+"""Formatters for search results and index reports: text, json and grep-style.
+
+Paths, names and code come from the repository, which is untrusted: an escape sequence
+in a file name or a string literal must not reach the terminal, and a newline in a
+directory name must not forge a second line of grep output. Every human-readable
+output therefore goes through ``clean`` (code: control characters shown as ``\\xNN``,
+newlines and tabs kept) or ``quote_path`` (git-style quoting of odd paths). JSON needs
+neither: ``json.dumps`` escapes control characters itself.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +14,39 @@ import json
 import os
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
 
+if TYPE_CHECKING:
+    from codesearch.pipeline import IndexReport
+
 SNIPPET_LINES = 8
+SKIPPED_SHOWN = 20
+
+# C0 controls, DEL and the C1 controls (0x9b is a one-byte CSI on some terminals).
+_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+_ESCAPES = {c: f"\\x{c:02x}" for c in _CONTROLS}
+_ESCAPE_TEXT = str.maketrans({**_ESCAPES, ord("\n"): "\n", ord("\t"): "\t"})  # code: keep lines and tabs
+_ESCAPE_LINE = str.maketrans({**_ESCAPES, ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
+_QUOTE_PATH = str.maketrans({**_ESCAPES, ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r",
+                             ord('"'): '\\"', ord("\\"): "\\\\"})
+
+
+def clean(text: str) -> str:
+    """Text with terminal control characters made visible (``\\x1b``); newlines and tabs kept."""
+    return text.translate(_ESCAPE_TEXT)
+
+
+def one_line(text: str) -> str:
+    """Text on one line with every control character, newline included, made visible."""
+    return text.translate(_ESCAPE_LINE)
+
+
+def quote_path(path: str) -> str:
+    """A path as git prints it: unchanged if plain, else in double quotes with C-style escapes."""
+    quoted = path.translate(_QUOTE_PATH)
+    return quoted if quoted == path else f'"{quoted}"'
 
 
 def display_path(result: SearchResult) -> str:
@@ -25,7 +61,8 @@ def display_path(result: SearchResult) -> str:
 
 def to_grep(results: Sequence[SearchResult]) -> str:
     """``path:line: qualname`` lines, the format editors and agents jump to."""
-    return "\n".join(f"{display_path(r)}:{r.start_line}: {r.qualname}  [{r.score:.3f}]" for r in results)
+    return "\n".join(f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}  [{r.score:.3f}]"
+                     for r in results)
 
 
 def to_json(query: str, results: Sequence[SearchResult], **extra: Any) -> str:
@@ -41,20 +78,53 @@ def to_text(
         return "No results."
     blocks = []
     for r in results:
-        location = f"{display_path(r)}:{r.start_line}-{r.end_line}"
+        location = f"{quote_path(display_path(r))}:{r.start_line}-{r.end_line}"
         stale = "  (file changed since indexing; run `codesearch index`)" if r.stale else ""
-        head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(r.qualname, 'bold', color)}"
-        head += f"  {_style(f'{r.kind}, {r.language}, score {r.score:.3f}', 'dim', color)}"
+        head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(one_line(r.qualname), 'bold', color)}"
+        head += f"  {_style(one_line(f'{r.kind}, {r.language}, score {r.score:.3f}'), 'dim', color)}"
         head += _style(stale, "yellow", color)
         if explain:
             stages = ", ".join(f"{name} {value:.3f}" for name, value in r.scores.items())
             head += "\n      " + _style(f"stages: {stages}", "dim", color)
-        lines = textwrap.dedent(r.code).splitlines()
+        lines = textwrap.dedent(clean(r.code)).split("\n")
         snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
         snippet = _highlight(snippet, r.language) if color else snippet
         body = "\n".join("      " + line for line in snippet.splitlines())
         blocks.append(f"{head}\n{body}")
     return "\n\n".join(blocks)
+
+
+def index_report(report: IndexReport) -> str:
+    """The summary of an indexing run, for people."""
+    seconds = sum(report.seconds.values())
+    lines = [f"Indexed {report.files} files, {report.chunks_total} symbols in {seconds:.2f}s "
+             f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} symbols"
+             f"{'' if report.changed else ', no changes'})"]
+    if report.moved_from:
+        lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")
+    for language, count in report.chunks_by_language.items():
+        lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} symbols")
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)}:")
+        lines.extend(f"  {quote_path(item.path)}: {one_line(item.reason)}" for item in report.skipped[:SKIPPED_SHOWN])
+        if len(report.skipped) > SKIPPED_SHOWN:
+            lines.append(f"  ... and {len(report.skipped) - SKIPPED_SHOWN} more (see `codesearch stats --json`)")
+    lines.append(f"Index: {quote_path(report.index_dir)}")
+    return "\n".join(lines)
+
+
+def stats_text(info: dict[str, Any]) -> str:
+    """``codesearch stats`` for people (``info`` is what ``--json`` prints)."""
+    lines = [f"Index:   {quote_path(info['index_dir'])}", f"Root:    {quote_path(info['root'])}",
+             f"Model:   {one_line(info['model_fingerprint'])} (dim {info['dim']})",
+             f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Symbols: {info['chunks']}"]
+    for language, count in info["chunks_by_language"].items():
+        lines.append(f"  {one_line(str(language)):<11} {info['files_by_language'].get(language, 0):>6} files "
+                     f"{count:>8} symbols")
+    lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
+    if info["skipped"]:
+        lines.append(f"Skipped: {len(info['skipped'])} (see --json)")
+    return "\n".join(lines)
 
 
 def _style(text: str, style: str, color: bool) -> str:

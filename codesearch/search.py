@@ -13,7 +13,7 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate
+from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate, UnsafeIndexDir
 from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import reciprocal_rank_fusion
@@ -77,10 +77,13 @@ def find_index(start: Path) -> Path:
     """The index directory for ``start``: ``.codesearch`` in it or its nearest parent.
 
     :raises IndexNotFound: if there is none.
+    :raises UnsafeIndexDir: if the nearest ``.codesearch`` is a symlink.
     """
     start = Path(start).resolve()
     for directory in (start, *start.parents):
         candidate = directory / INDEX_DIR_NAME
+        if candidate.is_symlink():
+            raise UnsafeIndexDir(f"{candidate} is a symlink; refusing to follow it (remove it, or pass --index-dir)")
         if (candidate / DB_NAME).is_file():
             return candidate
     raise IndexNotFound(f"no index found in {start} or its parents; run `codesearch index {start}` first")
@@ -89,13 +92,22 @@ def find_index(start: Path) -> Path:
 class Searcher:
     """Searches one index with the model it was built with.
 
-    :raises IndexNotFound: if ``index_dir`` holds no index.
+    :raises IndexNotFound: if ``index_dir`` holds no index (``RepositoryMoved``: its repository is gone).
     :raises IndexOutOfDate: if the index was built by another model or schema.
     :raises IndexCorrupt: if the index files are damaged.
+    :raises UnsafeIndexDir: if the index directory holds symlinks or someone else's files.
     """
 
     def __init__(self, index_dir: Path, embedder: Embedder | None = None) -> None:
         self.reader = IndexReader(index_dir)
+        try:
+            self._open(embedder)
+        except BaseException:
+            self.reader.close()
+            raise
+
+    def _open(self, embedder: Embedder | None) -> None:
+        self.root = self.reader.root  # first: a repository that moved away is the clearest error
         meta = self.reader.meta
         if meta.schema_version != SCHEMA_VERSION:
             fix = "`codesearch index` to upgrade it" if meta.schema_version < SCHEMA_VERSION else "`codesearch index --rebuild`"
@@ -114,7 +126,6 @@ class Searcher:
             except IndexCorrupt:
                 self.vectors = self.reader.vectors()
                 self._check_model(self.reader.meta)
-        self.root = Path(self.reader.meta.root)
 
     def _check_model(self, meta: IndexMeta) -> None:
         if meta.model_fingerprint != self.embedder.fingerprint:
@@ -214,8 +225,9 @@ class Searcher:
     def _check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
         """Fresh / changed / gone for each file behind a hit."""
         states = self.reader.file_states(sorted(languages))
+        limit = self.reader.max_file_bytes
         return {
-            path: check_file(self.root, path, language, states.get(path, (-1, -1, "")))
+            path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
             for path, language in languages.items()
         }
 

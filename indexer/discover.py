@@ -6,11 +6,19 @@ Discovery is two-step so that incremental indexing can skip unchanged files from
 (binary, minified). It never follows a symlink: a link that resolves inside the
 repository is skipped because its target is indexed under its own path, and a link
 that resolves outside is skipped as an escape.
+
+The repository may change between discovery and reading (a file swapped for a link to
+a secret, or for a FIFO that would block the read). ``open_inside`` therefore opens
+every path from the root down, one component at a time relative to its parent's
+descriptor, never following a link, and ``read_source`` reads only what the opened
+descriptor says is a regular file.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,15 +48,30 @@ class Limits:
     max_mean_line_chars: int = 300
 
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A file that passed the path-level checks and may be read."""
+    """A file that passed the path-level checks and may be read.
+
+    :param path: relative to ``root``, with forward slashes.
+    :param root: the repository root, absolute.
+    """
 
     path: str
-    abs_path: Path
+    root: str
     language: str
     size: int
     mtime_ns: int
+    ctime_ns: int = 0
+
+    @property
+    def abs_path(self) -> Path:
+        """The file's absolute path."""
+        return Path(self.root) / self.path
 
 
 def walk(root: Path, limits: Limits = Limits()) -> Iterator[Candidate | SkippedFile]:
@@ -90,15 +113,35 @@ def walk(root: Path, limits: Limits = Limits()) -> Iterator[Candidate | SkippedF
                     subdirs.append((Path(entry.path), rel, patterns + _ignore_patterns(Path(entry.path), rel)))
                 continue
             if not entry.is_file(follow_symlinks=False):
+                yield SkippedFile(rel, _special_file_reason(entry))
                 continue
             spec = language_for_path(entry.name)
             if spec is None:
                 continue
-            yield from _candidate(entry, rel, spec.name, limits)
+            yield from _candidate(entry, str(root), rel, spec.name, limits)
         stack.extend(reversed(subdirs))
 
 
-def _candidate(entry: os.DirEntry[str], rel: str, language: str, limits: Limits) -> Iterator[Candidate | SkippedFile]:
+def _special_file_reason(entry: os.DirEntry[str]) -> str:
+    try:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    except OSError as exc:
+        return f"not readable: {exc.strerror or exc}"
+    return f"not a regular file ({file_type(mode)})"
+
+
+def file_type(mode: int) -> str:
+    """A file type in words, from ``st_mode``."""
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "directory"), (stat.S_ISLNK, "symlink")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def _candidate(
+    entry: os.DirEntry[str], root: str, rel: str, language: str, limits: Limits
+) -> Iterator[Candidate | SkippedFile]:
     try:
         st = entry.stat(follow_symlinks=False)
     except OSError as exc:
@@ -109,22 +152,70 @@ def _candidate(entry: os.DirEntry[str], rel: str, language: str, limits: Limits)
     elif st.st_size > limits.max_bytes:
         yield SkippedFile(rel, f"too large ({st.st_size:,} bytes; limit {limits.max_bytes:,})")
     else:
-        yield Candidate(rel, Path(entry.path), language, st.st_size, st.st_mtime_ns)
+        yield Candidate(rel, root, language, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def open_inside(root: str | Path, path: str) -> int:
+    """A read-only descriptor of ``root/path``, reached without following any symlink.
+
+    Each directory below ``root`` is opened relative to its parent's descriptor with
+    ``O_NOFOLLOW``, so a component swapped for a link at any moment fails with ELOOP or
+    ENOTDIR instead of leading outside the root. The file itself is opened with
+    ``O_NONBLOCK`` too, so a FIFO cannot block; check ``fstat`` before reading.
+
+    :raises OSError: if a component is a symlink, missing or unreadable, or ``path`` is not
+        a plain relative path (EINVAL).
+    """
+    parts = path.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise OSError(errno.EINVAL, f"not a plain relative path: {path!r}")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            parent, fd = fd, -1
+            try:
+                fd = os.open(part, _DIR_FLAGS, dir_fd=parent)
+            finally:
+                os.close(parent)
+        return os.open(parts[-1], _FILE_FLAGS, dir_fd=fd)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def read_inside(root: str | Path, path: str, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
+    """The stat and the first ``max_bytes + 1`` bytes of the regular file ``root/path``, or why not.
+
+    Never follows a symlink (see ``open_inside``) and never reads a FIFO, socket or device.
+    """
+    try:
+        fd = open_inside(root, path)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return "not readable: it or a directory above it became a symlink (links are not followed)"
+        return f"not readable: {exc.strerror or exc}"
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return f"not a regular file ({file_type(st.st_mode)})"
+        try:
+            return st, fh.read(max_bytes + 1)
+        except OSError as exc:
+            return f"not readable: {exc.strerror or exc}"
 
 
 def read_source(candidate: Candidate, limits: Limits = Limits()) -> SourceFile | SkippedFile:
     """Read a candidate and check its content; a SkippedFile says why it cannot be indexed."""
-    try:
-        with open(candidate.abs_path, "rb") as fh:
-            data = fh.read(limits.max_bytes + 1)
-    except OSError as exc:
-        return SkippedFile(candidate.path, f"not readable: {exc.strerror or exc}")
+    read = read_inside(candidate.root, candidate.path, limits.max_bytes)
+    if isinstance(read, str):
+        return SkippedFile(candidate.path, read)
+    st, data = read
     if len(data) > limits.max_bytes:
         return SkippedFile(candidate.path, f"too large (over {limits.max_bytes:,} bytes)")
     reason = content_problem(data, limits)
     if reason:
         return SkippedFile(candidate.path, reason)
-    return SourceFile(candidate.path, candidate.language, data, candidate.mtime_ns)
+    return SourceFile(candidate.path, candidate.language, data, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:

@@ -1,9 +1,17 @@
 """A small, complete implementation of ``.gitignore`` pattern matching (stdlib only).
 
 Supports comments, escapes, negation (``!``), directory-only patterns (``dir/``),
-anchored patterns (with a ``/`` before the end), ``*``, ``?``, ``[...]`` and ``**``.
-Patterns are matched against paths relative to the directory of the file they come from;
-the last matching pattern wins, and deeper files are consulted after shallower ones.
+anchored patterns (with a ``/`` before the end), ``*``, ``?``, ``[...]`` (ranges,
+``!``/``^`` negation, ``[:alpha:]``-style classes) and ``**``. Patterns are matched
+against paths relative to the directory of the file they come from; the last matching
+pattern wins, and deeper files are consulted after shallower ones.
+
+Ignore files come with the repository, so they are hostile input. Every line git
+accepts compiles (a reversed range such as ``[z-a]`` matches only ``z``, as in git), and
+matching takes time linear in the path for each pattern: patterns with at most two
+unbounded wildcards run as a regular expression (no catastrophic backtracking is
+possible with two), others on a small NFA simulation that never backtracks, so
+``*a*a*a*a*a*a*a*a*b`` costs no more than any other pattern.
 """
 
 from __future__ import annotations
@@ -11,13 +19,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Token kinds of a compiled glob. CHAR/ANY/CLASS consume one character other than "/".
+_CHAR, _ANY, _CLASS, _STAR, _DIRS, _ALL = range(6)
+# Patterns with more unbounded wildcards than this are matched by the NFA, not by `re`.
+_MAX_REGEX_WILDCARDS = 2
+_POSIX_CLASSES = {
+    "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \t", "digit": "0-9", "lower": "a-z",
+    "upper": "A-Z", "space": " \t\n\r\f\v", "xdigit": "0-9a-fA-F",
+    "punct": "!-/:-@[-`{-~", "graph": "!-~", "print": " -~", "cntrl": "\x00-\x1f\x7f",
+}
+
+Token = tuple  # (_CHAR, c) | (_ANY,) | (_CLASS, ranges, negate) | (_STAR,) | (_DIRS,) | (_ALL,)
+
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
     """One compiled line of an ignore file."""
 
     base: str  # directory of the ignore file, relative to the root ("" for the root)
-    regex: re.Pattern[str]
+    matcher: _Matcher
     negate: bool
     dir_only: bool
 
@@ -40,9 +60,8 @@ def parse_lines(lines: list[str], base: str = "") -> list[Pattern]:
         if not line:
             continue
         anchored = "/" in line
-        body = _translate(line.lstrip("/"))
-        regex = re.compile(("^" if anchored else "^(?:.*/)?") + body + "$", re.DOTALL)
-        patterns.append(Pattern(base, regex, negate, dir_only))
+        tokens = ([] if anchored else [(_DIRS,)]) + _tokenize(line.lstrip("/"))
+        patterns.append(Pattern(base, _Matcher.compile(tokens), negate, dir_only))
     return patterns
 
 
@@ -58,7 +77,7 @@ def is_ignored(patterns: list[Pattern], path: str, is_dir: bool) -> bool:
             relative = path[len(pattern.base) + 1 :]
         else:
             relative = path
-        if pattern.regex.match(relative):
+        if pattern.matcher.matches(relative):
             ignored = not pattern.negate
     return ignored
 
@@ -70,43 +89,197 @@ def _strip_trailing_spaces(line: str) -> str:
     return stripped
 
 
-def _translate(pattern: str) -> str:
-    """Translate one gitignore glob (no leading '!' or trailing '/') to a regex body."""
-    out: list[str] = []
+def _tokenize(pattern: str) -> list[Token]:
+    """One gitignore glob (no leading '!' or trailing '/') as tokens."""
+    out: list[Token] = []
     i, n = 0, len(pattern)
     while i < n:
         c = pattern[i]
         if c == "*":
-            if pattern.startswith("**", i):
-                at_start = i == 0 or pattern[i - 1] == "/"
-                if at_start and pattern.startswith("**/", i):
-                    out.append("(?:.*/)?")
-                    i += 3
-                    continue
-                if at_start and i + 2 == n:
-                    out.append(".*")
-                    i += 2
-                    continue
-                out.append("[^/]*")
-                i += 2
+            stars = len(pattern[i:]) - len(pattern[i:].lstrip("*"))
+            at_start = i == 0 or pattern[i - 1] == "/"
+            if stars >= 2 and at_start and pattern.startswith("/", i + stars):
+                out.append((_DIRS,))  # "**/": zero or more directories
+                i += stars + 1
                 continue
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
+            if stars >= 2 and at_start and i + stars == n:
+                out.append((_ALL,))  # trailing "**": everything inside
+                i += stars
+                continue
+            if not out or out[-1] != (_STAR,):
+                out.append((_STAR,))
+            i += stars
+            continue
+        if c == "?":
+            out.append((_ANY,))
         elif c == "[":
-            end = pattern.find("]", i + 2 if pattern.startswith("[!", i) or pattern.startswith("[^", i) else i + 1)
-            if end < 0:
-                out.append(re.escape(c))
+            parsed = _bracket(pattern, i)
+            if parsed is None:
+                out.append((_CHAR, c))
             else:
-                inner = pattern[i + 1 : end]
-                if inner[:1] in ("!", "^"):
-                    inner = "^" + inner[1:]
-                out.append("[" + inner.replace("\\", "\\\\") + "]")
-                i = end
+                token, i = parsed
+                out.append(token)
         elif c == "\\" and i + 1 < n:
             i += 1
-            out.append(re.escape(pattern[i]))
+            out.append((_CHAR, pattern[i]))
         else:
-            out.append(re.escape(c))
+            out.append((_CHAR, c))
         i += 1
-    return "".join(out)
+    return out
+
+
+def _bracket(pattern: str, start: int) -> tuple[Token, int] | None:
+    """A ``[...]`` class starting at ``start``: (token, index of its ``]``), or None if unterminated."""
+    i = start + 1
+    negate = i < len(pattern) and pattern[i] in "!^"
+    i += negate
+    ranges: list[tuple[str, str]] = []
+    first = True
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "]" and not first:
+            return (_CLASS, tuple(ranges), negate), i
+        first = False
+        if c == "[" and pattern.startswith("[:", i):
+            end = pattern.find(":]", i + 2)
+            if end > 0:
+                spec = _POSIX_CLASSES.get(pattern[i + 2 : end], "")  # unknown class: matches nothing
+                ranges.extend(_ranges_of(spec))
+                i = end + 2
+                continue
+        if c == "\\" and i + 1 < len(pattern):
+            i += 1
+            c = pattern[i]
+        lo = c
+        if pattern.startswith("-", i + 1) and i + 2 < len(pattern) and pattern[i + 2] != "]":
+            hi = pattern[i + 2]
+            if hi == "\\" and i + 3 < len(pattern):
+                i += 1
+                hi = pattern[i + 2]
+            # git's wildmatch compares the first character on its own, then the range:
+            # a reversed range such as z-a matches just its first character.
+            ranges.append((lo, hi) if lo <= hi else (lo, lo))
+            i += 3
+            continue
+        ranges.append((lo, lo))
+        i += 1
+    return None
+
+
+def _ranges_of(spec: str) -> list[tuple[str, str]]:
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out.append((spec[i], spec[i + 2]))
+            i += 3
+        else:
+            out.append((spec[i], spec[i]))
+            i += 1
+    return out
+
+
+def _in_class(token: Token, c: str) -> bool:
+    if c == "/":
+        return False
+    inside = any(lo <= c <= hi for lo, hi in token[1])
+    return inside != token[2]
+
+
+class _Matcher:
+    """Matches whole paths against one tokenized glob, in time linear in the path."""
+
+    __slots__ = ("_regex", "_tokens")
+
+    def __init__(self, tokens: list[Token], regex: re.Pattern[str] | None) -> None:
+        self._tokens = tokens
+        self._regex = regex
+
+    @classmethod
+    def compile(cls, tokens: list[Token]) -> _Matcher:
+        wildcards = sum(t[0] in (_STAR, _DIRS, _ALL) for t in tokens)
+        regex = re.compile(_regex(tokens), re.DOTALL) if wildcards <= _MAX_REGEX_WILDCARDS else None
+        return cls(tokens, regex)
+
+    def matches(self, path: str) -> bool:
+        if self._regex is not None:
+            return self._regex.match(path) is not None
+        return self._simulate(path)
+
+    def _simulate(self, path: str) -> bool:
+        """Thompson-style simulation: the set of token positions reachable after each character.
+
+        A position ``(i, inside)`` means "before token i"; ``inside`` marks being within the
+        directories a ``_DIRS`` token is consuming (it may only stop right after a "/").
+        """
+        tokens = self._tokens
+        end = len(tokens)
+        states = self._closure({(0, False)})
+        for c in path:
+            step: set[tuple[int, bool]] = set()
+            for i, inside in states:
+                if i == end:
+                    continue
+                kind = tokens[i][0]
+                if inside:  # only _DIRS states are "inside"
+                    step.add((i, True))
+                    if c == "/":
+                        step.add((i + 1, False))
+                elif kind == _CHAR:
+                    if tokens[i][1] == c:
+                        step.add((i + 1, False))
+                elif kind == _ANY:
+                    if c != "/":
+                        step.add((i + 1, False))
+                elif kind == _CLASS:
+                    if _in_class(tokens[i], c):
+                        step.add((i + 1, False))
+                elif kind == _STAR:
+                    if c != "/":
+                        step.add((i, False))
+                elif kind == _DIRS:
+                    step.add((i, True))
+                    if c == "/":
+                        step.add((i + 1, False))
+                elif kind == _ALL:
+                    step.add((i, False))
+            if not step:
+                return False
+            states = self._closure(step)
+        return (end, False) in states
+
+    def _closure(self, states: set[tuple[int, bool]]) -> set[tuple[int, bool]]:
+        """Add the positions reachable without consuming: past any zero-width-capable wildcard."""
+        out = set(states)
+        todo = [s for s in states if not s[1]]
+        while todo:
+            i, _ = todo.pop()
+            if i < len(self._tokens) and self._tokens[i][0] in (_STAR, _DIRS, _ALL) and (i + 1, False) not in out:
+                out.add((i + 1, False))
+                todo.append((i + 1, False))
+        return out
+
+
+def _regex(tokens: list[Token]) -> str:
+    parts = ["^"]
+    for token in tokens:
+        kind = token[0]
+        if kind == _CHAR:
+            parts.append(re.escape(token[1]))
+        elif kind == _ANY:
+            parts.append("[^/]")
+        elif kind == _CLASS:
+            parts.append(_class_regex(token))
+        elif kind == _STAR:
+            parts.append("[^/]*")
+        elif kind == _DIRS:
+            parts.append("(?:.*/)?")
+        else:
+            parts.append(".*")
+    return "".join(parts) + "$"
+
+
+def _class_regex(token: Token) -> str:
+    body = "".join(re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}" for lo, hi in token[1])
+    if token[2]:
+        return f"[^/{body}]"
+    return f"(?!/)[{body}]" if body else "(?!)"

@@ -21,10 +21,15 @@ from tree_sitter import Node, QueryCursor
 
 from indexer.docs import clean_doc
 from indexer.languages import parser, query
-from indexer.types import SourceFile, Symbol, SymbolKind
+from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
 PARSER_VERSION = "2"
+# Each symbol holds its whole text, so nested definitions cost the square of their depth:
+# 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
+# levels; a file beyond either limit is skipped with the reason.
+MAX_NESTING = 64  # definitions (and scopes) inside one another
+MAX_SYMBOL_BYTES = 32 << 20  # the text of all symbols of one file together
 _MAX_SIGNATURE = 240
 _DEFINITION = "definition."
 _SCOPE = "scope"
@@ -93,12 +98,22 @@ def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]
 
 
 def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], source: bytes) -> list[Symbol]:
+    """Symbols with qualified names from their enclosing entries.
+
+    :raises Unindexable: beyond ``MAX_NESTING`` or ``MAX_SYMBOL_BYTES``, before the text is built.
+    """
     symbols: list[Symbol] = []
     stack: list[tuple[_Entry, str]] = []  # enclosing entries with their qualified names
+    text_bytes = 0
     for entry in entries:
         start, end = entry.span
         while stack and not (stack[-1][0].span[0] <= start and end <= stack[-1][0].span[1]):
             stack.pop()
+        if len(stack) >= MAX_NESTING:
+            raise Unindexable(f"too deeply nested (over {MAX_NESTING} definitions inside one another)")
+        text_bytes += end - start
+        if text_bytes > MAX_SYMBOL_BYTES:
+            raise Unindexable(f"too much nested symbol text (over {MAX_SYMBOL_BYTES >> 20} MB)")
         name = _text(source, entry.captures["name"]).strip("'\"`")
         receiver = entry.captures.get("receiver")
         prefix = _text(source, receiver) if receiver is not None else (stack[-1][1] if stack else "")

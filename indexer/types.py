@@ -8,6 +8,10 @@ from enum import Enum
 from pathlib import PurePosixPath
 
 
+class Unindexable(Exception):
+    """A file that parses but cannot be indexed within the limits; the message says why (a skip reason)."""
+
+
 class SymbolKind(str, Enum):
     """What a definition is. Query files name these in ``@definition.<kind>`` captures."""
 
@@ -34,12 +38,14 @@ class SourceFile:
     :param language: registry name of the language (``python``, ``go``, ...).
     :param source: the raw bytes of the file.
     :param mtime_ns: modification time, used to skip unchanged files cheaply.
+    :param ctime_ns: status change time: restoring an old mtime (``touch -r``) still changes it.
     """
 
     path: str
     language: str
     source: bytes
     mtime_ns: int = 0
+    ctime_ns: int = 0
 
     @property
     def sha1(self) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 
 from indexer.chunk import chunks_for_file
 from indexer.discover import Candidate, Limits, read_source
-from indexer.types import Chunk, SkippedFile
+from indexer.types import Chunk, SkippedFile, Unindexable
 
 # Below this many files a pool costs more to start than it saves.
 MIN_FILES_FOR_POOL = 200
@@ -70,6 +70,7 @@ class ParsedFile:
     seconds: float
     post: Any = None
     post_seconds: float = 0.0
+    ctime_ns: int = 0
 
 
 def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) -> ParsedFile | SkippedFile:
@@ -86,6 +87,8 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
     if sha1 != task.known_sha1:
         try:
             chunks = tuple(chunks_for_file(source))
+        except Unindexable as exc:
+            return SkippedFile(source.path, str(exc))
         except Exception as exc:  # a parser bug must cost one file, not the run
             return SkippedFile(source.path, f"parser failed: {type(exc).__name__}: {exc}")
     parsed = time.perf_counter()
@@ -97,6 +100,7 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
         language=source.language,
         size=len(source.source),
         mtime_ns=source.mtime_ns,
+        ctime_ns=source.ctime_ns,
         sha1=sha1,
         chunks=chunks,
         seconds=parsed - started,

@@ -161,3 +161,60 @@ def test_candidate_and_source_carry_language_and_mtime(tmp_path: Path) -> None:
     source = read_source(cand)
     assert isinstance(source, SourceFile)
     assert (cand.language, source.language, source.mtime_ns) == ("go", "go", cand.mtime_ns)
+
+
+# -- hostile ignore files: every line compiles, matching is linear ---------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from indexer.gitignore import _Matcher, _regex, _tokenize  # noqa: E402
+
+_GLOB = st.text(alphabet="ab/*?[]!-z\\", min_size=1, max_size=12)
+_PATH = st.text(alphabet="ab/z-", min_size=1, max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_GLOB, _PATH)
+def test_linear_matcher_agrees_with_the_regex(glob: str, path: str) -> None:
+    """The NFA used for many-wildcard patterns matches exactly what the regular expression matches."""
+    import re
+
+    for tokens in (_tokenize(glob), [(4,), *_tokenize(glob)]):  # anchored, and unanchored (**/ prefix)
+        expected = re.match(_regex(tokens), path, re.DOTALL) is not None
+        assert _Matcher(tokens, None).matches(path) is expected, (glob, path, tokens)
+
+
+def test_pathological_glob_is_matched_in_linear_time() -> None:
+    """`*a*a*a*a*a*a*a*a*b` against a long run of a's: answered without backtracking."""
+    import time
+
+    patterns = parse_lines(["*a*a*a*a*a*a*a*a*b"])
+    started = time.process_time()
+    for n in (100, 1000, 4000):
+        assert not is_ignored(patterns, "a" * n, False)
+        assert is_ignored(patterns, "a" * n + "b", False)
+    # The old regex needed seconds for 30 characters (it grows like n**8); this is milliseconds.
+    assert time.process_time() - started < 2.0
+
+
+def _git_check_ignore(tmp_path: Path, lines: list[str], paths: list[str]) -> set[str]:
+    import subprocess
+
+    repo = tmp_path / "gitrepo"
+    repo.mkdir(exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_text("\n".join(lines) + "\n")
+    out = subprocess.run(["git", "-C", str(repo), "check-ignore", "--no-index", "--stdin"],
+                         input="\n".join(paths) + "\n", capture_output=True, text=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.skipif(__import__("shutil").which("git") is None, reason="git is the oracle")
+def test_odd_gitignore_lines_match_like_git(tmp_path: Path) -> None:
+    """Lines git accepts but Python's re rejects, classes and escapes: same answers as git check-ignore."""
+    lines = ["[z-a]*.log", "*a*a*a*a*a*a*a*a*b", "x[[:digit:]]y", "q[!0-3]", "br[a-]c", "[]]r", "esc\\*", "m*/n"]
+    paths = ["a.log", "z.log", "aaaaab", "aaaa", "x5y", "xay", "q4", "q1", "bra", "br-c", "brac", "]r",
+             "esc*", "escx", "m1/n", "mm/n", "m/x/n"]
+    ours = {p for p in paths if is_ignored(parse_lines(lines), p, False)}
+    assert ours == _git_check_ignore(tmp_path, lines, paths)

@@ -99,10 +99,14 @@ def test_truncated_or_mismatched_vector_file_is_corrupt(tmp_path: Path) -> None:
     store.add(np.arange(1, 11), _unit(np.random.default_rng(0), 10, 8))
     path = tmp_path / "v.faiss"
     store.save(path)
-    with pytest.raises(IndexCorrupt, match="expects"):
+    with pytest.raises(IndexCorrupt, match="10 vectors|take"):  # checked by size before FAISS parses it
         VectorStore.load(path, dim=8, count=11)
-    path.write_bytes(path.read_bytes()[:100])
+    data = path.read_bytes()
+    path.write_bytes(b"JUNK" + data[4:])  # right size, wrong header
     with pytest.raises(IndexCorrupt, match="unreadable"):
+        VectorStore.load(path, dim=8, count=10)
+    path.write_bytes(data[:100])
+    with pytest.raises(IndexCorrupt, match="truncated"):
         VectorStore.load(path, dim=8, count=10)
     with pytest.raises(IndexCorrupt, match="missing"):
         VectorStore.load(tmp_path / "nope.faiss", dim=8, count=10)

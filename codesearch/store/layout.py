@@ -4,4 +4,7 @@ from __future__ import annotations
 
 INDEX_DIR_NAME = ".codesearch"  # default location: <repo>/.codesearch
 DB_NAME = "index.db"  # SQLite metadata
-SCHEMA_VERSION = 2  # bump with a new migration that changes what readers expect (2: chunks_fts)
+# Bump with a new migration that changes what readers expect. 2: chunks_fts. 3: the root
+# relative to the index directory, files.ctime_ns, meta.id_checksum of the vector ids.
+SCHEMA_VERSION = 3
+APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"

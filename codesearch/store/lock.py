@@ -1,7 +1,10 @@
 """An exclusive writer lock on an index directory (``fcntl.flock`` on ``lock``).
 
 The kernel releases a flock when its process dies, so a killed ``codesearch index``
-never leaves a stale lock behind.
+never leaves a stale lock behind. The lock file is opened without following links,
+and the holder checks that the file at the lock's path is still the one it locked: a
+lock file deleted or replaced during a run would let a second writer in, so the run
+stops before it commits anything.
 """
 
 from __future__ import annotations
@@ -13,43 +16,92 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from codesearch.errors import IndexLocked
+from codesearch.errors import IndexLocked, IndexUnavailable, UnsafeIndexDir
+from codesearch.store.indexdir import open_nofollow
 
 LOCK_NAME = "lock"
 
 
+class WriterLock:
+    """A held lock; ``verify()`` before committing."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self.fd = fd
+
+    def is_current(self) -> bool:
+        """True while the file at the lock's path is the one this process locked."""
+        try:
+            on_disk = os.lstat(self.path)
+        except OSError:
+            return False
+        held = os.fstat(self.fd)
+        return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+    def verify(self) -> None:
+        """:raises IndexLocked: if the lock file was deleted or replaced since it was taken."""
+        if not self.is_current():
+            raise IndexLocked(
+                f"the lock file {self.path} was deleted or replaced while indexing, so another run could "
+                "have started; nothing was written. Run `codesearch index` again"
+            )
+
+
 @contextmanager
-def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[WriterLock]:
     """Hold the index's writer lock; wait up to ``wait`` seconds for it.
 
     :raises IndexLocked: if another process still holds it after ``wait`` seconds.
+    :raises UnsafeIndexDir: if the lock file is a symlink.
+    :raises IndexUnavailable: if the lock file cannot be created (permissions, read-only disk).
     """
     path = index_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        fd = _open(path)
+        try:
+            _acquire(fd, path, index_dir, deadline)
+        except BaseException:
+            os.close(fd)
+            raise
+        lock = WriterLock(path, fd)
+        if lock.is_current():
+            break
+        os.close(fd)  # a previous holder's file was removed under us: lock the new one
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = _read_holder(fd)
-                    raise IndexLocked(
-                        f"another `codesearch index` is updating {index_dir}{holder}; "
-                        "wait for it to finish, or pass --wait SECONDS"
-                    ) from None
-                time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-        yield
+        yield lock
     finally:
         os.close(fd)
+
+
+def _open(path: Path) -> int:
+    try:
+        return open_nofollow(path, os.O_RDWR | os.O_CREAT)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise UnsafeIndexDir(f"the lock file {path} is a symlink; refusing to follow it") from exc
+        raise IndexUnavailable(f"cannot create the lock file {path} ({exc.strerror or exc})") from exc
+
+
+def _acquire(fd: int, path: Path, index_dir: Path, deadline: float) -> None:
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise IndexLocked(
+                    f"another `codesearch index` is updating {index_dir}{_read_holder(fd)}; "
+                    "wait for it to finish, or pass --wait SECONDS"
+                ) from None
+            time.sleep(0.1)
 
 
 def _read_holder(fd: int) -> str:
     try:
         pid = os.pread(fd, 32, 0).decode().strip()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return ""
-    return f" (pid {pid})" if pid else ""
+    return f" (pid {pid})" if pid.isdigit() else ""

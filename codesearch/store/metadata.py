@@ -4,7 +4,7 @@ Tables:
 
 - ``meta(key, value)``: schema version, model name and fingerprint, dimension,
   vector generation, chunk count, repository root, timestamps;
-- ``files(path, language, size, mtime_ns, sha1, symbols)``: what was indexed;
+- ``files(path, language, size, mtime_ns, sha1, symbols, ctime_ns)``: what was indexed;
 - ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code,
   start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id;
 - ``skipped(path, reason)``: what the last run left out, and why;
@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from codesearch.embed.text import split_identifiers
-from codesearch.store.layout import SCHEMA_VERSION
+from codesearch.store.layout import APPLICATION_ID, SCHEMA_VERSION
 from indexer.types import Chunk, SkippedFile
 
-__all__ = ["SCHEMA_VERSION", "migrations", "open_for_write"]
+__all__ = ["SCHEMA_VERSION", "connect", "migrations", "open_for_write", "ownership", "quick_check"]
 
 STORED_CODE_CHARS = 4000
 LEXICAL_CODE_CHARS = 2000  # code words per chunk in the lexical index  # enough to show and rerank a symbol; whole classes are cut
@@ -76,18 +76,56 @@ def m002_lexical_index(db: Database) -> None:
                         [(row[0], *lexical_fields(*row[1:])) for row in rows])
 
 
+@migrations()
+def m003_file_ctime(db: Database) -> None:
+    """``files.ctime_ns``: a file rewritten with its old size and mtime restored still differs in ctime."""
+    db.table("files").add_column("ctime_ns", int, not_null_default=-1)
+
+
 def lexical_fields(qualname: str, signature: str, doc: str, code: str) -> tuple[str, str, str, str]:
     """The text the lexical index holds for a chunk: identifiers split into words."""
     return (split_identifiers(qualname), split_identifiers(signature), split_identifiers(doc),
             split_identifiers(code[:LEXICAL_CODE_CHARS]))
 
 
-def open_for_write(db_path: Path) -> Database:
-    """Open (creating if needed) the metadata database and apply pending migrations."""
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A read-write connection (created if missing) that trusts nothing in the file's schema."""
     conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
+    # Views and triggers of a planted database must not call functions with side effects.
+    conn.execute("PRAGMA trusted_schema = OFF")
+    return conn
+
+
+def ownership(conn: sqlite3.Connection) -> str:
+    """``empty`` (a new file), ``ours`` (a codesearch index) or ``foreign`` (any other SQLite database).
+
+    Ours: our application id, or (indexes from before it was set) a ``meta`` table with
+    the keys codesearch writes.
+    """
+    if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+        return "ours"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return "empty"
+    if "meta" in tables and "chunks" in tables:
+        keys = {r[0] for r in conn.execute("SELECT key FROM meta WHERE key IN ('schema_version', 'model_fingerprint')")}
+        if keys == {"schema_version", "model_fingerprint"}:
+            return "ours"
+    return "foreign"
+
+
+def quick_check(conn: sqlite3.Connection) -> str | None:
+    """None if SQLite's ``quick_check`` finds the file sound, else its first complaint."""
+    rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    return None if rows == ["ok"] else "; ".join(rows)
+
+
+def open_for_write(conn: sqlite3.Connection) -> Database:
+    """The metadata database on ``conn`` (see ``connect``), marked as ours, with pending migrations applied."""
     db = Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     migrations.apply(db)
     return db
 
@@ -102,9 +140,10 @@ def set_meta(db: Database, values: dict[str, object]) -> None:
     db.table("meta").upsert_all([{"key": k, "value": str(v)} for k, v in values.items()], pk="key")
 
 
-def file_rows(db: Database) -> dict[str, tuple[int, int, str]]:
-    """path -> (size, mtime_ns, sha1) for every indexed file."""
-    return {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT path, size, mtime_ns, sha1 FROM files").fetchall()}
+def file_rows(db: Database) -> dict[str, tuple[int, int, int, str]]:
+    """path -> (size, mtime_ns, ctime_ns, sha1) for every indexed file."""
+    rows = db.execute("SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files").fetchall()
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
 
 def chunk_hashes(db: Database, path: str) -> dict[str, tuple[int, str]]:
@@ -156,7 +195,7 @@ def delete_chunks(db: Database, ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", pairs)
 
 
-_FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "sha1", "symbols")
+_FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "ctime_ns", "sha1", "symbols")
 
 
 def upsert_files(db: Database, rows: Sequence[dict[str, object]]) -> None:

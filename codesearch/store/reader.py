@@ -5,21 +5,30 @@ snapshot reads ``meta`` inside one read transaction; in WAL mode a concurrent wr
 cannot change what it sees, and the FAISS file of the generation it read is never
 replaced, only deleted after a newer generation commits, so loading it is retried
 once if the file disappears in between.
+
+The index directory is checked like the writer checks it (no symlinks, nothing owned
+by someone else), and every SQLite failure after opening becomes ``IndexCorrupt``.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from codesearch.errors import IndexCorrupt, IndexNotFound
+from codesearch.errors import IndexCorrupt, IndexNotFound, UnsafeIndexDir
+from codesearch.store.indexdir import check_index_dir, repository_root
 from codesearch.store.layout import DB_NAME
 from codesearch.store.vectors import VectorStore, vectors_path
+from indexer.discover import Limits
+
+T = TypeVar("T")
 
 _SNAPSHOT_RETRIES = 5
 CHUNK_COLUMNS = (
@@ -38,8 +47,9 @@ class IndexMeta:
     dim: int
     generation: int
     count: int
-    root: str
+    root: str  # as stored: relative to the index directory (absolute in indexes before schema 3)
     updated_at: str
+    id_checksum: str | None = None  # of the vector ids (indexes before schema 3 have none)
 
     @classmethod
     def from_rows(cls, meta: dict[str, str]) -> IndexMeta:
@@ -54,9 +64,23 @@ class IndexMeta:
                 count=int(meta["count"]),
                 root=meta["root"],
                 updated_at=meta.get("updated_at", ""),
+                id_checksum=meta.get("id_checksum"),
             )
         except (KeyError, ValueError) as exc:
             raise IndexCorrupt(f"index metadata is incomplete ({exc})") from exc
+
+
+def _sql(method: Callable[..., T]) -> Callable[..., T]:
+    """Report any SQLite failure of a reader method as a damaged index."""
+
+    @functools.wraps(method)
+    def wrapper(self: IndexReader, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is unreadable ({exc})") from exc
+
+    return wrapper
 
 
 class IndexReader:
@@ -64,18 +88,37 @@ class IndexReader:
 
     :raises IndexNotFound: if there is no index database in ``index_dir``.
     :raises IndexCorrupt: if the database cannot be read.
+    :raises UnsafeIndexDir: if the directory or an entry in it is a symlink or someone else's.
     """
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
+        if self.index_dir.is_symlink():
+            raise UnsafeIndexDir(f"the index directory {self.index_dir} is a symlink; refusing to follow it")
         db_path = self.index_dir / DB_NAME
+        check_index_dir(self.index_dir)
         if not db_path.is_file():
             raise IndexNotFound(f"no index in {self.index_dir}")
         try:
             self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA trusted_schema = OFF")
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
         self.meta = self._snapshot()
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The file size limit the index was built with (larger files are never read back)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_file_bytes'").fetchone()
+        return int(row[0]) if row and str(row[0]).isdigit() else Limits.max_bytes
+
+    @property
+    def root(self) -> Path:
+        """The repository's root, found from the index directory.
+
+        :raises RepositoryMoved: if the repository is no longer there.
+        """
+        return repository_root(self.index_dir, self.meta.root)
 
     def _snapshot(self) -> IndexMeta:
         """Start a new read transaction and read ``meta`` in it."""
@@ -107,7 +150,8 @@ class IndexReader:
 
         :raises IndexCorrupt: if the file is missing (a writer may just have replaced it) or unreadable.
         """
-        return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count)
+        return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count,
+                                self.meta.id_checksum)
 
     def vectors(self) -> VectorStore:
         """Load the FAISS index of this snapshot's generation.
@@ -124,6 +168,7 @@ class IndexReader:
                 self.meta = self._snapshot()
         raise AssertionError("unreachable")
 
+    @_sql
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Rows of the given chunk ids, keyed by id."""
         out: dict[int, dict[str, Any]] = {}
@@ -135,6 +180,7 @@ class IndexReader:
                 out[row[0]] = dict(zip(CHUNK_COLUMNS, row))
         return out
 
+    @_sql
     def ids_where(self, language: str | None = None, paths: list[str] | None = None) -> npt.NDArray[np.int64]:
         """Ids of chunks in a language and/or in a list of files."""
         clauses, params = [], []
@@ -148,6 +194,7 @@ class IndexReader:
             rows = [r for r in rows if r[1] in wanted]
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    @_sql
     def lexical(self, words: list[str], limit: int, language: str | None = None) -> list[tuple[int, float]]:
         """Chunk ids matching any of ``words`` in the FTS5 index, best BM25 first: (id, score).
 
@@ -169,16 +216,20 @@ class IndexReader:
         except sqlite3.OperationalError as exc:
             raise IndexCorrupt(f"the lexical index cannot be searched ({exc})") from exc
 
+    @_sql
     def file_paths(self) -> list[str]:
         """Every indexed file path."""
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]
 
-    def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, str]]:
-        """path -> (size, mtime_ns, sha1) as indexed, for the given paths."""
+    @_sql
+    def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
+        """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for the given paths."""
         marks = ",".join("?" * len(paths))
-        rows = self.conn.execute(f"SELECT path, size, mtime_ns, sha1 FROM files WHERE path IN ({marks})", paths)
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+        rows = self.conn.execute(f"SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files WHERE path IN ({marks})",
+                                 paths)
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
+    @_sql
     def stats(self) -> dict[str, Any]:
         """Counts per language and kind, and the skipped files."""
         by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM chunks GROUP BY language ORDER BY 1"))

@@ -5,11 +5,20 @@ Each committed index state has a generation number; its vectors live in
 place *before* the SQLite transaction that points ``meta.generation`` at it commits.
 A reader therefore always finds the file of the generation it read, and a run killed
 halfway leaves the previous generation untouched.
+
+Files are read and written through Python file objects (FAISS's callback I/O), never
+by path: a read does not follow a symlink, and a write error such as a full disk raises
+instead of being printed and ignored by FAISS's own ``fclose``. Before FAISS parses a
+file its size must be exactly what the metadata's count and dimension imply, and after
+loading, the ids must match the metadata's checksum of the SQLite ids.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,7 +28,19 @@ import numpy as np
 import numpy.typing as npt
 
 from codesearch.embed import Vectors
-from codesearch.errors import IndexCorrupt
+from codesearch.errors import IndexCorrupt, UnsafeIndexDir
+from codesearch.store.indexdir import open_nofollow
+
+_IO_BLOCK = 1 << 22
+
+
+def id_checksum(ids: npt.ArrayLike) -> str:
+    """An order-independent checksum of a set of ids: ``count:hex`` (a sum of SplitMix64 mixes)."""
+    x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return f"{x.size}:{int(x.sum(dtype=np.uint64)):016x}"
 
 
 def vectors_path(index_dir: Path, generation: int) -> Path:
@@ -46,25 +67,43 @@ class VectorStore:
         return cls(faiss.IndexIDMap2(quantizer))
 
     @classmethod
-    def load(cls, path: Path, dim: int, count: int) -> VectorStore:
-        """Read a FAISS file and check it against the metadata's dimension and count.
+    def load(cls, path: Path, dim: int, count: int, checksum: str | None = None) -> VectorStore:
+        """Read a FAISS file and check it against the metadata's dimension, count and id checksum.
 
+        :param checksum: ``id_checksum`` of the ids SQLite holds (None: not checked).
         :raises IndexCorrupt: if the file is missing, unreadable or disagrees with SQLite.
+        :raises UnsafeIndexDir: if the file is a symlink.
         """
-        if not path.is_file():
-            raise IndexCorrupt(f"vector file {path.name} is missing")
         try:
-            index = faiss.read_index(str(path))
-        except RuntimeError as exc:
-            raise IndexCorrupt(f"vector file {path.name} is unreadable ({str(exc).splitlines()[0][:120]})") from exc
+            fd = open_nofollow(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise IndexCorrupt(f"vector file {path.name} is missing") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafeIndexDir(f"vector file {path} is a symlink; refusing to follow it") from exc
+            raise IndexCorrupt(f"vector file {path.name} is unreadable ({exc.strerror or exc})") from exc
+        with os.fdopen(fd, "rb", buffering=0) as fh:
+            st = os.fstat(fd)
+            expected = _file_size(dim, count)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
+                raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
+                                   f"dimension {dim} take {expected:,} (truncated or damaged)")
+            try:
+                index = faiss.read_index(faiss.PyCallbackIOReader(fh.read, _IO_BLOCK))
+            except (RuntimeError, OSError) as exc:
+                message = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+                raise IndexCorrupt(f"vector file {path.name} is unreadable ({message})") from exc
         if not isinstance(index, faiss.IndexIDMap2):
             index = faiss.downcast_index(index)
-        if index.d != dim or index.ntotal != count:
+        if not isinstance(index, faiss.IndexIDMap2) or index.d != dim or index.ntotal != count:
             raise IndexCorrupt(
                 f"vector file {path.name} holds {index.ntotal} vectors of dimension {index.d}; "
                 f"the metadata expects {count} of dimension {dim}"
             )
-        return cls(index)
+        store = cls(index)
+        if checksum is not None and store.id_checksum() != checksum:
+            raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's (damaged id map)")
+        return store
 
     @property
     def count(self) -> int:
@@ -79,6 +118,10 @@ class VectorStore:
     def ids(self) -> npt.NDArray[np.int64]:
         """Every stored id."""
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+
+    def id_checksum(self) -> str:
+        """``id_checksum`` of the stored ids (the metadata keeps the same of the SQLite ids)."""
+        return id_checksum(self.ids())
 
     def add(self, ids: npt.NDArray[np.int64], vectors: Vectors) -> None:
         """Add unit vectors (n, dim) under int64 ids."""
@@ -105,14 +148,35 @@ class VectorStore:
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
 
     def save(self, path: Path) -> None:
-        """Write atomically: temp file in the same directory, fsync, rename."""
+        """Write atomically: new temp file (``O_EXCL``) in the same directory, fsync, rename.
+
+        :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
+        """
         fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=path.parent)
-        os.close(fd)
         try:
-            faiss.write_index(self.index, tmp)
-            with open(tmp, "rb+") as fh:
+            with os.fdopen(fd, "wb") as fh:
+                faiss.write_index(self.index, faiss.PyCallbackIOWriter(fh.write, _IO_BLOCK))
+                fh.flush()
                 os.fsync(fh.fileno())
+            size = os.stat(tmp).st_size
+            if size != _file_size(self.dim, self.count):
+                raise OSError(errno.EIO, f"vector file written incompletely ({size:,} bytes)")
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+@functools.lru_cache(maxsize=8)
+def _sizes(dim: int) -> tuple[int, int]:
+    """(bytes of an empty file, bytes per vector) of our FAISS layout at this dimension."""
+    store = VectorStore.empty(dim)
+    empty = len(faiss.serialize_index(store.index))
+    store.add(np.zeros(1, dtype=np.int64), np.zeros((1, dim), dtype=np.float32))
+    return empty, len(faiss.serialize_index(store.index)) - empty
+
+
+def _file_size(dim: int, count: int) -> int:
+    """The exact size of a vector file holding ``count`` vectors of dimension ``dim``."""
+    empty, per_vector = _sizes(dim)
+    return empty + count * per_vector
