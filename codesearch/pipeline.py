@@ -195,6 +195,8 @@ def _open_db(db_path: Path, rebuild: bool) -> Database:
             damage = md.quick_check(conn)
             if damage:
                 problem = IndexCorrupt(f"index database {db_path} is damaged ({damage})")
+    except sqlite3.OperationalError:
+        raise  # cannot open or lock it (permissions, read-only, full): not damage; see _storage_errors
     except sqlite3.DatabaseError as exc:
         conn = None
         problem = IndexCorrupt(f"index database {db_path} is unreadable ({exc})")

@@ -329,3 +329,299 @@ def test_shared_index_dir_is_refused_for_a_second_repository(tmp_path: Path) -> 
     assert report.chunks_total == 1
     with IndexReader(shared) as reader:
         assert reader.root == second
+
+
+# -- 5. tracebacks become one-line errors, and nothing is lost --------------------------------
+
+
+def test_unreadable_subdirectory_is_skipped_with_a_reason_by_the_cli(tmp_path: Path) -> None:
+    """A directory we may not list is a skip reason, not a traceback (real chmod when not root)."""
+    root = _repo(tmp_path / "repo")
+    closed = root / "closed"
+    write(closed, "x.py", "def hidden(): pass\n")
+    closed.chmod(0)
+    try:
+        if os.geteuid() == 0:
+            pytest.skip("root can list any directory (the simulated case is in test_reliability)")
+        out = _run_cli("index", str(root))
+    finally:
+        closed.chmod(0o755)
+    assert out.returncode == 0, out.stderr
+    assert "closed: directory not readable: Permission denied" in out.stdout
+
+
+def test_unreadable_index_directory_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index directory that cannot be listed: IndexUnavailable for index and search (simulated for root)."""
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    index_dir = root / ".codesearch"
+    real_scandir = os.scandir
+
+    def denied(path):  # noqa: ANN001, ANN202
+        if Path(path) == index_dir:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    with pytest.raises(IndexUnavailable, match="Permission denied"):
+        build_index(root, embedder=FakeEmbedder())
+    with pytest.raises(IndexUnavailable, match="Permission denied"):
+        Searcher(index_dir, embedder=FakeEmbedder())
+
+
+def test_gitignore_line_python_rejects_does_not_break_indexing(tmp_path: Path) -> None:
+    """`[z-a]*.log` (valid for git, a bad range for Python's re) compiles and matches as git does."""
+    root = _repo(tmp_path / "repo")
+    write(root, ".gitignore", "[z-a]*.py\n")
+    write(root, "zed.py", "def zed(): pass\n")
+    report = build_index(root, embedder=FakeEmbedder())
+    assert report.files == 2  # a.py and b.py; zed.py is ignored like git ignores it
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True).returncode == 0
+
+
+def test_read_only_index_directory(tmp_path: Path) -> None:
+    """A read-only index directory: index fails with one line and loses nothing; search still works."""
+    import shutil
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    index_dir = root / ".codesearch"
+    write(root, "c.py", "def delta():\n    '''Delta helper.'''\n")
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None or not _immutable(index_dir, True):
+            pytest.skip("root ignores permissions and chattr +i is not available here")
+    else:
+        index_dir.chmod(0o555)
+    try:
+        with pytest.raises(IndexUnavailable, match="cannot write the index"):
+            build_index(root, embedder=FakeEmbedder())
+        with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
+            assert searcher.search("alpha helper", k=1)[0].qualname == "alpha"
+    finally:
+        if os.geteuid() == 0:
+            _immutable(index_dir, False)
+        else:
+            index_dir.chmod(0o755)
+    assert build_index(root, embedder=FakeEmbedder()).chunks_total == 3
+
+
+def test_lock_file_deleted_mid_run_stops_before_committing(tmp_path: Path) -> None:
+    """Deleting .codesearch/lock during a run (a second writer could start) aborts it cleanly."""
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    write(root, "c.py", "def delta():\n    '''Delta helper.'''\n")
+
+    def delete_lock(stage: str, done: int, total: int) -> None:
+        (root / ".codesearch" / "lock").unlink(missing_ok=True)
+
+    with pytest.raises(IndexLocked, match="deleted or replaced"):
+        build_index(root, embedder=FakeEmbedder(), progress=delete_lock)
+    with IndexReader(root / ".codesearch") as reader:
+        assert reader.meta.count == 2 and reader.vectors().count == 2  # the previous index, intact
+    assert build_index(root, embedder=FakeEmbedder()).chunks_total == 3
+
+
+def test_sqlite_disk_full_at_commit_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLITE_FULL (a real one, from max_page_count) becomes IndexUnavailable; the old index answers."""
+    import codesearch.store.metadata as md
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    for i in range(40):
+        filler = "Filler text for a long docstring.\n    " * 100
+        write(root, f"more{i}.py", f"def more_{i}():\n    '''{filler}'''\n    return {i}\n")
+    real_open = md.open_for_write
+
+    def small_disk(conn):  # noqa: ANN001, ANN202
+        db = real_open(conn)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        return db
+
+    monkeypatch.setattr(md, "open_for_write", small_disk)
+    with pytest.raises(IndexUnavailable, match="full"):
+        build_index(root, embedder=FakeEmbedder())
+    monkeypatch.undo()
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert searcher.reader.meta.count == 2
+        assert searcher.search("gamma helper", k=1)[0].qualname == "gamma"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs")
+def test_full_disk_while_writing_vectors(tmp_path: Path) -> None:
+    """A real full filesystem under the index: the FAISS write fails loudly, the old index stays usable."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        root = _repo(tmp_path / "repo")
+        index_dir = mount / "index"
+        build_index(root, index_dir, embedder=FakeEmbedder())
+        # 4,000 tiny functions: about 1.2 MB of vectors (64 float16 + an id each) in a 1 MB filesystem.
+        for i in range(200):
+            write(root, f"gen/m{i}.py", "".join(f"def f{i}_{j}(): pass\n" for j in range(20)))
+        with pytest.raises(IndexUnavailable, match="full"):
+            build_index(root, index_dir, embedder=FakeEmbedder())
+        with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
+            assert searcher.reader.meta.count == 2
+            assert searcher.search("alpha helper", k=1)[0].qualname == "alpha"
+        assert not [p for p in index_dir.iterdir() if p.name.startswith(".vectors-")]  # no partial file left
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+# -- 6. damaged SQLite pages ------------------------------------------------------------------
+
+
+def test_damaged_database_pages_are_detected_and_rebuild_repairs(tmp_path: Path) -> None:
+    """Garbage over pages in the middle of index.db: index, stats and filtered search fail in one
+    line (index does not say "no changes"); `index --rebuild` replaces the file."""
+    import random
+
+    root = tmp_path / "repo"
+    _python_files(root, 60, functions=4)
+    assert _run_cli("index", str(root), "-q").returncode == 0
+    db = root / ".codesearch" / "index.db"
+    data = bytearray(db.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    pages = len(data) // page
+    assert pages > 8
+    rng = random.Random(6)
+    for number in rng.sample(range(2, pages), 3):
+        data[number * page : (number + 1) * page] = rng.randbytes(page)
+    db.write_bytes(bytes(data))
+    for args in (["index", str(root)], ["stats", str(root)], ["search", "handle request", str(root), "-l", "python"]):
+        out = _run_cli(*args)
+        assert out.returncode == 1, (args, out.stdout, out.stderr)
+        assert "Traceback" not in out.stderr and "rebuild" in out.stderr, (args, out.stderr)
+        assert "no changes" not in out.stdout
+    out = _run_cli("index", str(root), "--rebuild")
+    assert out.returncode == 0, out.stderr
+    out = _run_cli("search", "handle request", str(root), "-l", "python", "-k", "3")
+    assert out.returncode == 0 and "handler_" in out.stdout
+
+
+# -- 7. a damaged FAISS id map is caught -------------------------------------------------------
+
+
+def test_corrupted_id_map_is_always_detected(tmp_path: Path) -> None:
+    """60 seeded corruptions of the id map: every one is IndexCorrupt for search (and for index)."""
+    import random
+
+    root = tmp_path / "repo"
+    _python_files(root, 20, functions=3)
+    build_index(root, embedder=FakeEmbedder())
+    index_dir = root / ".codesearch"
+    with IndexReader(index_dir) as reader:
+        count, path = reader.meta.count, index_dir / f"vectors-{reader.meta.generation}.faiss"
+    pristine = path.read_bytes()
+    id_map = len(pristine) - 8 * count  # IndexIDMap2 ends with its ids, int64 each
+    rng = random.Random(7)
+    missed = []
+    for trial in range(60):
+        data = bytearray(pristine)
+        offset = rng.randrange(id_map, len(data))
+        data[offset] ^= rng.randrange(1, 256)
+        path.write_bytes(bytes(data))
+        try:
+            Searcher(index_dir, embedder=FakeEmbedder()).close()
+            missed.append(offset)
+        except IndexCorrupt:
+            pass
+        if trial % 10 == 0:
+            with pytest.raises(IndexCorrupt):
+                build_index(root, embedder=FakeEmbedder())
+    path.write_bytes(pristine)
+    assert not missed, f"{len(missed)} of 60 corruptions went unnoticed"
+    with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
+        assert searcher.search("handle request", k=3)
+
+
+# -- 8. deeply nested code costs bounded memory ------------------------------------------------
+
+
+def test_deeply_nested_file_is_skipped_with_bounded_memory(tmp_path: Path) -> None:
+    """256 KB of nested `function a(){` (once a MemoryError; 128 KB took 2.4 GB): skipped, small peak."""
+    root = tmp_path / "repo"
+    n = 256 * 1024 // 16
+    write(root, "deep.js", "function a(){\n" * n + "}\n" * n)
+    write(root, "ok.js", "function fine() { return 1; }\n")
+    script = ("import resource, sys\nfrom pathlib import Path\nfrom codesearch.pipeline import build_index\n"
+              f"r = build_index(Path({str(root)!r}))\n"
+              "print(r.chunks_total, dict((s.path, s.reason) for s in r.skipped))\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    summary, peak_mb = out.stdout.strip().splitlines()
+    assert summary.startswith("1 ") and "'deep.js': 'too deeply nested" in summary
+    assert int(peak_mb) < 600, f"peak {peak_mb} MB"
+
+
+# -- 10. a hit is never shown at old lines --------------------------------------------------
+
+
+def test_content_changed_with_size_and_mtime_restored_is_noticed(tmp_path: Path) -> None:
+    """Edit keeping the size, then `touch -r` the old mtime back: search shows the new lines, and
+    `index` re-reads the file instead of saying "no changes"."""
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    path = root / "a.py"
+    before = path.stat()
+    old = path.read_text()
+    new = "\ndef alpha():\n    '''Alpha helper.'''\n    return 1"  # same length, one line lower
+    assert len(new) == len(old)
+    path.write_text(new)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        hit = next(h for h in searcher.search("alpha helper", k=5) if h.qualname == "alpha")
+    assert (hit.start_line, hit.stale) == (2, True)
+    report = build_index(root, embedder=FakeEmbedder())
+    assert report.changed and report.files_parsed == 1
+
+
+def test_changed_file_beyond_the_size_limit_is_dropped_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file grown to 1.5 GB (sparse) after indexing: its hits are dropped without reading it."""
+    import codesearch.freshness as freshness
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    os.truncate(root / "a.py", 1_500_000_000)
+    reads: list[str] = []
+    real = freshness.read_inside
+    monkeypatch.setattr(freshness, "read_inside", lambda r, p, m: reads.append(p) or real(r, p, m))
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        names = [h.qualname for h in searcher.search("alpha helper", k=5)]
+    assert "alpha" not in names and "gamma" in names
+    assert "a.py" not in reads
+
+
+# -- 11. nothing from the repository reaches the terminal raw -------------------------------
+
+
+def test_escape_sequences_and_newlines_are_escaped_in_human_output(tmp_path: Path) -> None:
+    """ESC]0;...BEL and ESC[2J in code and names, a newline in a directory name: text, grep, index
+    and stats print them escaped; JSON keeps the data exact."""
+    import json
+
+    root = tmp_path / "repo"
+    evil_dir = "forged\n/tmp/x.py:1: fake"
+    write(root, f"{evil_dir}/m.py", "def pwn():\n    '''Title \x1b]0;owned\x07 clear \x1b[2J.'''\n"
+          "    return '\x1b[31mred\x9b1m'\n")
+    out = _run_cli("index", str(root))
+    assert out.returncode == 0, out.stderr
+    for fmt in ("text", "grep"):
+        result = _run_cli("search", "pwn title clear", str(root), "-f", fmt, "--color")
+        assert result.returncode == 0, result.stderr
+        printed = result.stdout.replace("\x1b[0m", "")
+        for sequence in ("\x1b]", "\x1b[2J", "\x1b[31m", "\x07", "\x9b"):
+            assert sequence not in printed, (fmt, sequence)
+        assert "\\x1b" in printed or fmt == "grep"
+        assert 'forged\\n/tmp/x.py:1: fake/m.py"' in printed  # the path is quoted, as git does
+        assert "\n/tmp/x.py:1: fake" not in printed  # no forged grep line
+    as_json = json.loads(_run_cli("search", "pwn title clear", str(root), "--json").stdout)
+    assert as_json["results"][0]["path"] == f"{evil_dir}/m.py" and "\x1b[2J" in as_json["results"][0]["doc"]

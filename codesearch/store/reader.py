@@ -13,11 +13,13 @@ by someone else), and every SQLite failure after opening becomes ``IndexCorrupt`
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import numpy as np
 import numpy.typing as npt
@@ -99,12 +101,27 @@ class IndexReader:
         check_index_dir(self.index_dir)
         if not db_path.is_file():
             raise IndexNotFound(f"no index in {self.index_dir}")
+        self.conn = self._connect(db_path, immutable=False)
         try:
-            self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None, timeout=30)
-            self.conn.execute("PRAGMA trusted_schema = OFF")
+            self.meta = self._snapshot()
+        except IndexCorrupt:
+            if os.access(self.index_dir, os.W_OK):
+                raise
+            # A read-only index directory: SQLite cannot create the WAL's shared-memory file,
+            # and nobody can write the index either, so read it as an immutable file.
+            self.conn.close()
+            self.conn = self._connect(db_path, immutable=True)
+            self.meta = self._snapshot()
+
+    @staticmethod
+    def _connect(db_path: Path, immutable: bool) -> sqlite3.Connection:
+        uri = f"file:{quote(str(db_path))}?mode=ro" + ("&immutable=1" if immutable else "")
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA trusted_schema = OFF")
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
-        self.meta = self._snapshot()
+        return conn
 
     @property
     def max_file_bytes(self) -> int:
