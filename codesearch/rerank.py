@@ -39,7 +39,12 @@ class VectorCache:
     """Candidate vectors by (model, content hash) in a small SQLite file; best effort."""
 
     def __init__(self, path: Path) -> None:
+        """:raises UnsafeIndexDir: if the index directory holds symlinks or someone else's files."""
+        from codesearch.store.indexdir import check_index_dir
+
+        check_index_dir(path.parent)  # the cache lives in the index directory: same rules
         self.conn = sqlite3.connect(str(path), timeout=2, isolation_level=None)
+        self.conn.execute("PRAGMA trusted_schema = OFF")
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))"
