@@ -193,22 +193,35 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, results.json and PNG plots here.")
+@click.option("--semble", "semble_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Run a semble-format benchmark folder (repos.json, annotations/) instead; systems: hybrid, static.")
+@click.option("--checkouts", type=click.Path(file_okay=False, path_type=Path),
+              help="With --semble: the repositories' checkouts (default: ~/.cache/codesearch/semble-repos).")
+@click.option("--repo", "only_repos", multiple=True, help="With --semble: only this repository (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, protocol: str, max_queries: int | None,
-          corpus_size: int | None, model: Path | None, seed: int, output: Path | None, as_json: bool) -> None:
+          corpus_size: int | None, model: Path | None, seed: int, output: Path | None, semble_dir: Path | None,
+          checkouts: Path | None, only_repos: tuple[str, ...], as_json: bool) -> None:
     """Measure retrieval quality (MRR, NDCG@10, Recall@k) and cost, system against system.
 
     Queries go through the same index and search path as `codesearch search`.
-    Without --dataset or --from-repo it benchmarks the bundled sample_repos.
+    Without --dataset or --from-repo it benchmarks the bundled sample_repos. With
+    --semble it runs semble's real-query benchmark format (NDCG@10 with file-level
+    labels, per language and query category) on checked-out repositories.
 
     \b
     Example:
         codesearch bench --from-repo sample_repos --systems bm25,static
         codesearch bench -d ~/.cache/codesearch/datasets --max-queries 1000 -o bench-out
+        python scripts/checkout_semble_repos.py ../shared/bench/semble-dev --mirror /work/.mirror
+        codesearch bench --semble ../shared/bench/semble-dev -s hybrid,static
     """
     from codesearch.bench import report, runner
     from codesearch.bench.datasets import build_from_repo, read_jsonl
 
+    if semble_dir is not None:
+        _bench_semble(semble_dir, checkouts, systems, only_repos, model, output, as_json)
+        return
     with _errors():
         examples = list(read_jsonl(datasets)) if datasets else []
         sources = [str(p) for p in datasets]
@@ -308,6 +321,28 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
     else:
         click.echo(f"wrote {report.out_dir} ({report.size_bytes / 1e6:.1f} MB) in "
                    f"{sum(report.seconds.values()):.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
+
+
+def _bench_semble(bench_dir: Path, checkouts: Path | None, systems: str, only_repos: tuple[str, ...],
+                  model: Path | None, output: Path | None, as_json: bool) -> None:
+    """``codesearch bench --semble``: semble's benchmark format on checked-out repositories."""
+    from codesearch.bench import semble
+    from codesearch.cache import cache_root
+
+    names = [s.strip() for s in systems.split(",") if s.strip()]
+    if not set(names) <= set(semble.SYSTEMS):  # the CodeSearchNet default list: use this format's systems
+        names = [n for n in names if n in semble.SYSTEMS] or list(semble.SYSTEMS)
+    with _errors():
+        factories = semble.make_systems(names, cache_root() / "semble-index", model)
+        result = semble.run(bench_dir, checkouts or cache_root() / "semble-repos", factories,
+                            repos=list(only_repos) or None, log=lambda message: click.echo(message, err=True))
+    text = semble.to_markdown(result)
+    if output:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "report.md").write_text(text + "\n")
+        (output / "results.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
+        click.echo(f"wrote {output / 'report.md'} and results.json", err=True)
+    click.echo(json.dumps(asdict(result), indent=2) if as_json else text)
 
 
 def _sample_repos() -> Path:

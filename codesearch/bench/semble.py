@@ -1,0 +1,266 @@
+"""semble's code-search benchmark format: real short queries, file-level labels, NDCG@10.
+
+A benchmark folder holds ``repos.json`` (each repository's ``name``, ``language``, git
+``url``, pinned ``revision`` and optional ``benchmark_root``, the folder that is indexed)
+and ``annotations/<name>.json`` (queries with ``relevant`` and ``secondary`` targets and a
+``category``: semantic, architecture or symbol). A target is a path relative to the
+repository root, or ``{path, start_line, end_line}``.
+
+Scoring follows semble: relevant and secondary targets all have gain 1; a target is hit
+by the first of the top 10 results whose path matches it (and whose lines overlap its
+span, if it has one), and counts once; NDCG@10 is averaged over the queries of each
+repository, then over repositories. Every query goes through the real index and the
+real search path (``Searcher.search``) of the checked-out repository.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codesearch.bench.datasets import DatasetError
+from codesearch.bench.metrics import percentile
+
+K = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    """One benchmark repository; ``root`` is the indexed folder, relative to the checkout ('' = all)."""
+
+    name: str
+    language: str
+    url: str
+    revision: str
+    root: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A relevant file (path relative to the repository root), optionally a line span in it."""
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One query with its targets (relevant and secondary together: both have gain 1)."""
+
+    repo: str
+    text: str
+    category: str
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What scoring needs of a result: its path relative to the repository root, and its lines."""
+
+    path: str
+    start_line: int
+    end_line: int
+
+
+@dataclass
+class SembleResult:
+    """NDCG@10 of each system: mean over repositories, per repository, language and category."""
+
+    bench: str
+    checkouts: dict[str, Any]
+    queries: int
+    systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_repos(bench: Path) -> list[Repo]:
+    """The repositories of a benchmark folder.
+
+    :raises DatasetError: if ``repos.json`` is missing or malformed.
+    """
+    path = Path(bench) / "repos.json"
+    try:
+        rows = json.loads(path.read_text())
+        return [Repo(r["name"], r["language"], r["url"], r["revision"], (r.get("benchmark_root") or "").strip("/"))
+                for r in rows]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path} is not a semble repos.json ({exc})") from exc
+
+
+def load_queries(bench: Path, repos: Iterable[Repo]) -> list[Query]:
+    """Every annotated query of the given repositories.
+
+    :raises DatasetError: if an annotation file is missing or malformed.
+    """
+    queries = []
+    for repo in repos:
+        path = Path(bench) / "annotations" / f"{repo.name}.json"
+        try:
+            for row in json.loads(path.read_text()):
+                targets = tuple(_target(t) for t in [*row.get("relevant", []), *row.get("secondary", [])])
+                queries.append(Query(repo.name, row["query"], row.get("category", "uncategorised"), targets))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DatasetError(f"{path} is not a semble annotation file ({exc})") from exc
+    return queries
+
+
+def _target(raw: str | dict[str, Any]) -> Target:
+    if isinstance(raw, str):
+        return Target(raw)
+    return Target(raw["path"], raw.get("start_line"), raw.get("end_line"))
+
+
+def _hits_target(hit: Hit, target: Target) -> bool:
+    if hit.path != target.path:
+        return False
+    if target.start_line is None or target.end_line is None:
+        return True
+    return hit.start_line <= target.end_line and target.start_line <= hit.end_line
+
+
+def ndcg_at_10(hits: Sequence[Hit], targets: Sequence[Target]) -> float:
+    """semble's NDCG@10: each target is found at the rank of the first result that hits it."""
+    if not targets:
+        return 0.0
+    dcg = 0.0
+    for target in set(targets):
+        rank = next((i for i, hit in enumerate(hits[:K], 1) if _hits_target(hit, target)), None)
+        if rank is not None:
+            dcg += 1.0 / math.log2(rank + 1)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(set(targets)), K) + 1))
+    return dcg / ideal
+
+
+# A system answers (repository, query text) with hits; it is built per repository.
+SearchFn = Callable[[str], Sequence[Hit]]
+SystemFactory = Callable[[Repo, Path], SearchFn]  # (repo, its indexed root) -> search function
+
+
+def run(
+    bench: Path,
+    checkouts: Path,
+    systems: dict[str, SystemFactory],
+    *,
+    repos: Sequence[str] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> SembleResult:
+    """Score every system on every query of the benchmark.
+
+    :param checkouts: folder with one checkout per repository (``checkouts/<name>``), as made
+        by ``scripts/checkout_semble_repos.py``.
+    :param repos: only these repositories (default: all).
+    :raises DatasetError: if the benchmark or a checkout is missing.
+    """
+    chosen = [r for r in load_repos(bench) if repos is None or r.name in repos]
+    queries = load_queries(bench, chosen)
+    record = Path(checkouts) / "checkouts.json"
+    result = SembleResult(str(bench), json.loads(record.read_text()) if record.is_file() else {}, len(queries))
+    by_repo: dict[str, list[Query]] = defaultdict(list)
+    for query in queries:
+        by_repo[query.repo].append(query)
+    for name, factory in systems.items():
+        scores: dict[str, list[tuple[Query, float]]] = defaultdict(list)
+        latencies: list[float] = []
+        for repo in chosen:
+            root = Path(checkouts) / repo.name / repo.root
+            if not root.is_dir():
+                raise DatasetError(f"no checkout of {repo.name} at {root}; run scripts/checkout_semble_repos.py")
+            log(f"{name}: {repo.name} ({len(by_repo[repo.name])} queries)")
+            search = factory(repo, root)
+            for query in by_repo[repo.name]:
+                started = time.perf_counter()
+                hits = search(query.text)
+                latencies.append(time.perf_counter() - started)
+                scores[repo.name].append((query, ndcg_at_10(hits, query.targets)))
+        result.systems[name] = _summary(chosen, scores, latencies)
+    return result
+
+
+def _summary(repos: Sequence[Repo], scores: dict[str, list[tuple[Query, float]]],
+             latencies: list[float]) -> dict[str, Any]:
+    per_repo = {r.name: statistics.mean(s for _, s in scores[r.name]) for r in repos if scores[r.name]}
+    language_of = {r.name: r.language for r in repos}
+    per_language: dict[str, list[float]] = defaultdict(list)
+    for repo, value in per_repo.items():
+        per_language[language_of[repo]].append(value)
+    # Categories: mean over the repositories' per-category means, as for the overall score.
+    per_category: dict[str, list[float]] = defaultdict(list)
+    for repo in per_repo:
+        by_category: dict[str, list[float]] = defaultdict(list)
+        for query, value in scores[repo]:
+            by_category[query.category].append(value)
+        for category, values in by_category.items():
+            per_category[category].append(statistics.mean(values))
+    return {
+        "ndcg@10": statistics.mean(per_repo.values()) if per_repo else 0.0,
+        "per_repo": per_repo,
+        "per_language": {k: statistics.mean(v) for k, v in sorted(per_language.items())},
+        "per_category": {k: statistics.mean(v) for k, v in sorted(per_category.items())},
+        "query_ms_p50": percentile(latencies, 50) * 1000,
+        "query_ms_p95": percentile(latencies, 95) * 1000,
+    }
+
+
+def to_markdown(result: SembleResult) -> str:
+    """The result as markdown tables (overall, per language, per category, per repository)."""
+    names = list(result.systems)
+    lines = [f"semble-format benchmark: {result.bench} ({result.queries} queries)", ""]
+    sections = [("overall", lambda s: {"NDCG@10": s["ndcg@10"], "p50 ms": s["query_ms_p50"],
+                                       "p95 ms": s["query_ms_p95"]}),
+                ("per language", lambda s: s["per_language"]), ("per category", lambda s: s["per_category"]),
+                ("per repository", lambda s: s["per_repo"])]
+    for title, pick in sections:
+        columns = list(pick(result.systems[names[0]])) if names else []
+        lines += [f"**{title}**", "", "| system | " + " | ".join(columns) + " |",
+                  "|---" * (len(columns) + 1) + "|"]
+        for name in names:
+            values = pick(result.systems[name])
+            lines.append(f"| {name} | " + " | ".join(f"{values.get(c, 0.0):.3f}" if "ms" not in c
+                                                     else f"{values.get(c, 0.0):.1f}" for c in columns) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+SYSTEMS = ("hybrid", "static")  # the default search, and the vector ranking alone
+
+
+def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = None) -> dict[str, SystemFactory]:
+    """Factories for codesearch configurations: each indexes a repository once (cached, incremental).
+
+    :raises DatasetError: for an unknown system name.
+    """
+    from codesearch.embed.static import StaticEmbedder
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+
+    embedder = StaticEmbedder(model) if model else StaticEmbedder.default()
+    unknown = sorted(set(names) - set(SYSTEMS))
+    if unknown:
+        raise DatasetError(f"unknown semble-benchmark systems {unknown}; choose from {', '.join(SYSTEMS)}")
+    searchers: dict[str, Searcher] = {}
+
+    def factory(name: str) -> SystemFactory:
+        def build(repo: Repo, root: Path) -> SearchFn:
+            if repo.name not in searchers:
+                index_dir = Path(index_cache) / repo.name
+                build_index(root, index_dir, embedder)
+                searchers[repo.name] = Searcher(index_dir, embedder=embedder)
+            searcher = searchers[repo.name]
+            prefix = f"{repo.root}/" if repo.root else ""
+
+            def search(text: str) -> list[Hit]:
+                results = searcher.search(text, K, hybrid=name == "hybrid")
+                return [Hit(prefix + r.path, r.start_line, r.end_line) for r in results]
+
+            return search
+
+        return build
+
+    return {name: factory(name) for name in names}
