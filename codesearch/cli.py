@@ -194,20 +194,30 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, results.json and PNG plots here.")
 @click.option("--semble", "semble_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Run a semble-format benchmark folder (repos.json, annotations/) instead; systems: hybrid, static.")
+              help="Run a semble-format benchmark folder (repos.json, annotations/) instead.")
 @click.option("--checkouts", type=click.Path(file_okay=False, path_type=Path),
               help="With --semble: the repositories' checkouts (default: ~/.cache/codesearch/semble-repos).")
 @click.option("--repo", "only_repos", multiple=True, help="With --semble: only this repository (repeatable).")
+@click.option("--queries", "query_set", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Run a hand-written query set with function-level targets instead "
+                   "(e.g. benchmarks/queries/plain-english.json).")
+@click.option("--sources", type=click.Path(file_okay=False, path_type=Path),
+              help="With --queries: where its repositories are (default: ~/.cache/codesearch/src).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, protocol: str, max_queries: int | None,
           corpus_size: int | None, model: Path | None, seed: int, output: Path | None, semble_dir: Path | None,
-          checkouts: Path | None, only_repos: tuple[str, ...], as_json: bool) -> None:
+          checkouts: Path | None, only_repos: tuple[str, ...], query_set: Path | None, sources: Path | None,
+          as_json: bool) -> None:
     """Measure retrieval quality (MRR, NDCG@10, Recall@k) and cost, system against system.
 
     Queries go through the same index and search path as `codesearch search`.
     Without --dataset or --from-repo it benchmarks the bundled sample_repos. With
     --semble it runs semble's real-query benchmark format (NDCG@10 with file-level
-    labels, per language and query category) on checked-out repositories.
+    labels, per language and query category) on checked-out repositories; with
+    --queries a hand-written query set with function-level targets (Recall@5, MRR,
+    NDCG@10). Both take the systems hybrid, static, fusion and hybrid-<signal>
+    (the default with one ranking signal off: definition, path, noise, kind; or
+    diversity: at most two hits per file first).
 
     \b
     Example:
@@ -215,12 +225,13 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
         codesearch bench -d ~/.cache/codesearch/datasets --max-queries 1000 -o bench-out
         python scripts/checkout_semble_repos.py ../shared/bench/semble-dev --mirror /work/.mirror
         codesearch bench --semble ../shared/bench/semble-dev -s hybrid,static
+        codesearch bench --queries benchmarks/queries/plain-english.json -s hybrid,fusion
     """
     from codesearch.bench import report, runner
     from codesearch.bench.datasets import build_from_repo, read_jsonl
 
-    if semble_dir is not None:
-        _bench_semble(semble_dir, checkouts, systems, only_repos, model, output, as_json)
+    if semble_dir is not None or query_set is not None:
+        _bench_real_queries(semble_dir, checkouts, only_repos, query_set, sources, systems, model, output, as_json)
         return
     with _errors():
         examples = list(read_jsonl(datasets)) if datasets else []
@@ -323,26 +334,35 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
                    f"{sum(report.seconds.values()):.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
 
 
-def _bench_semble(bench_dir: Path, checkouts: Path | None, systems: str, only_repos: tuple[str, ...],
-                  model: Path | None, output: Path | None, as_json: bool) -> None:
-    """``codesearch bench --semble``: semble's benchmark format on checked-out repositories."""
-    from codesearch.bench import semble
+def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_repos: tuple[str, ...],
+                        query_set: Path | None, sources: Path | None, systems: str, model: Path | None,
+                        output: Path | None, as_json: bool) -> None:
+    """``codesearch bench --semble`` / ``--queries``: real queries on real repositories."""
+    from codesearch.bench import configs, queryset, semble
     from codesearch.cache import cache_root
 
     names = [s.strip() for s in systems.split(",") if s.strip()]
-    if not set(names) <= set(semble.SYSTEMS):  # the CodeSearchNet default list: use this format's systems
-        names = [n for n in names if n in semble.SYSTEMS] or list(semble.SYSTEMS)
+    if not set(names) <= set(configs.NAMES):  # the CodeSearchNet default list: use these formats' systems
+        names = [n for n in names if n in configs.NAMES] or ["hybrid", "static", "fusion"]
+    log = lambda message: click.echo(message, err=True)  # noqa: E731
+    results: list[Any] = []
     with _errors():
-        factories = semble.make_systems(names, cache_root() / "semble-index", model)
-        result = semble.run(bench_dir, checkouts or cache_root() / "semble-repos", factories,
-                            repos=list(only_repos) or None, log=lambda message: click.echo(message, err=True))
-    text = semble.to_markdown(result)
+        if semble_dir is not None:
+            factories = semble.make_systems(names, cache_root() / "semble-index", model)
+            results.append(semble.run(semble_dir, checkouts or cache_root() / "semble-repos", factories,
+                                      repos=list(only_repos) or None, log=log))
+        if query_set is not None:
+            factories = configs.searchers(names, cache_root() / "queryset-index", model)
+            results.append(queryset.run(query_set, sources or cache_root() / "src", factories, log=log))
+    text = "\n\n".join(semble.to_markdown(r) if isinstance(r, semble.SembleResult) else queryset.to_markdown(r)
+                        for r in results)
+    payload = [asdict(r) for r in results]
     if output:
         output.mkdir(parents=True, exist_ok=True)
         (output / "report.md").write_text(text + "\n")
-        (output / "results.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
+        (output / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
         click.echo(f"wrote {output / 'report.md'} and results.json", err=True)
-    click.echo(json.dumps(asdict(result), indent=2) if as_json else text)
+    click.echo(json.dumps(payload, indent=2) if as_json else text)
 
 
 def _sample_repos() -> Path:

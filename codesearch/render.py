@@ -97,13 +97,13 @@ def to_text(
 def index_report(report: IndexReport) -> str:
     """The summary of an indexing run, for people."""
     seconds = sum(report.seconds.values())
-    lines = [f"Indexed {report.files} files, {report.chunks_total} symbols in {seconds:.2f}s "
-             f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} symbols"
+    lines = [f"Indexed {report.files} files, {report.chunks_total} chunks in {seconds:.2f}s "
+             f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} chunks"
              f"{'' if report.changed else ', no changes'})"]
     if report.moved_from:
         lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")
     for language, count in report.chunks_by_language.items():
-        lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} symbols")
+        lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} chunks")
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)}:")
         lines.extend(f"  {quote_path(item.path)}: {one_line(item.reason)}" for item in report.skipped[:SKIPPED_SHOWN])
@@ -117,10 +117,10 @@ def stats_text(info: dict[str, Any]) -> str:
     """``codesearch stats`` for people (``info`` is what ``--json`` prints)."""
     lines = [f"Index:   {quote_path(info['index_dir'])}", f"Root:    {quote_path(info['root'])}",
              f"Model:   {one_line(info['model_fingerprint'])} (dim {info['dim']})",
-             f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Symbols: {info['chunks']}"]
+             f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Chunks:  {info['chunks']}"]
     for language, count in info["chunks_by_language"].items():
         lines.append(f"  {one_line(str(language)):<11} {info['files_by_language'].get(language, 0):>6} files "
-                     f"{count:>8} symbols")
+                     f"{count:>8} chunks")
     lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
     if info["skipped"]:
         lines.append(f"Skipped: {len(info['skipped'])} (see --json)")

@@ -17,6 +17,8 @@ from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfD
 from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import reciprocal_rank_fusion
+from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, analyse, words_of
+from codesearch.ranking import Candidate, Signals, diversified, rank
 from codesearch.rerank import Reranker
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
 from codesearch.store.reader import IndexMeta, IndexReader
@@ -25,21 +27,17 @@ from indexer.languages import UnknownLanguage, spec_for
 MAX_K = 1000
 _SLACK = 10
 DEFAULT_HYBRID = True
-HYBRID_DEPTH = 50  # candidates taken from each ranking before fusion
-# Weight of the lexical ranking in the fusion, chosen on a dev split disjoint from the
-# benchmark's test sample (benchmarks/tune_fusion.py, macro MRR over six languages, shipped
-# model minilm-l6-code256): 0 (vectors only) -> 0.592, 0.25 -> 0.596, 0.5 -> 0.598,
-# 1 -> 0.596, 3 -> 0.592, 10 -> 0.579. The trained model needs far less lexical help than
-# the plain distillation did (which wanted 10). Re-tune when the model changes.
+CANDIDATES = 50  # taken from each first-stage ranking before fusion
+PER_FILE = 0  # hits of one file before every other file had its turn (0: no limit; see the README)
+# Weight of the lexical ranking in the fusion, by kind of query. For plain English it was
+# chosen on a dev split disjoint from the CodeSearchNet-style test sample
+# (benchmarks/tune_fusion.py, macro MRR over six languages, shipped model
+# minilm-l6-code256): 0 (vectors only) -> 0.592, 0.25 -> 0.596, 0.5 -> 0.598, 1 -> 0.596,
+# 3 -> 0.592, 10 -> 0.579. Re-tune when the model changes.
 LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHTS = {NATURAL: LEXICAL_WEIGHT, IDENTIFIER: 2.0, PATH: 2.0}
 RERANK_CANDIDATES = 50  # first-stage hits the reranker rescores
 RERANK_CODE_CHARS = 1000
-_WORD = re.compile(r"\w+")
-_STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from get gets given how i if in into is it its me my of on or our "
-    "should so that the their then there these this to use used uses using was we what when where which while "
-    "who why will with you your".split()
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +65,7 @@ class SearchResult:
     stale: bool = False
     scores: dict[str, float] = field(default_factory=dict)
     content_hash: str = ""
+    chunk_id: int = -1  # the chunk's id in this index (its FAISS id)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -154,13 +153,23 @@ class Searcher:
         hybrid: bool = DEFAULT_HYBRID,
         rerank: Reranker | None = None,
         candidates: int = RERANK_CANDIDATES,
+        signals: Signals = Signals(),
+        per_file: int = PER_FILE,
     ) -> list[SearchResult]:
-        """The ``k`` chunks closest to ``query``, best first.
+        """The ``k`` chunks that best answer ``query``, best first.
+
+        Stages: the vector ranking and (``hybrid``) the lexical ranking, each ``CANDIDATES``
+        deep, fused by reciprocal rank with weights chosen by the kind of query; the
+        definitions of names the query mentions join the pool; the code-aware ``signals``
+        (``codesearch.ranking``) score the pool; at most ``per_file`` hits of one file come
+        before every other file's; an optional transformer ``rerank`` reorders the top.
 
         :param language: only chunks in this language.
         :param path_glob: only chunks whose repo-relative path matches (``fnmatch``; ``*`` crosses ``/``).
-        :param hybrid: fuse the vector ranking with the lexical (FTS5) ranking by reciprocal rank.
+        :param hybrid: fuse the vector ranking with the lexical ranking.
         :param rerank: rescore the first ``candidates`` hits with this (transformer) reranker.
+        :param signals: which ranking signals are on.
+        :param per_file: hits of one file before other files get their turn (0: no limit).
         :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
         """
         query = validate_query(query, k)
@@ -169,8 +178,9 @@ class Searcher:
                 language = spec_for(language).name
             except UnknownLanguage as exc:
                 raise BadQuery(str(exc)) from None
+        info = analyse(query)
         vector = self.embedder.encode_queries([query])
-        words = lexical_words(query) if hybrid else []
+        words = list(info.words) if hybrid else []
         if not np.any(vector) and not words:
             raise BadQuery("the query has no words the model knows; try other words")
         allowed = None
@@ -181,30 +191,37 @@ class Searcher:
             allowed = self.reader.ids_where(language=language, paths=paths)
             if allowed.size == 0:
                 return []
+        allowed_set = set(allowed.tolist()) if allowed is not None else None
         # Ask for a few more than k: hits in files deleted since indexing are dropped.
-        depth = max(k + _SLACK, HYBRID_DEPTH if hybrid else 0, candidates + _SLACK if rerank else 0)
+        depth = max(k + _SLACK, CANDIDATES, candidates + _SLACK if rerank else 0)
         scores, ids = self.vectors.search(vector, depth, allowed)
         static = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i != -1}
         stage: dict[int, dict[str, float]] = {i: {"static": s} for i, s in static.items()}
+        rankings, weights = [list(static)], [1.0]
         if hybrid:
             lexical = self.reader.lexical(words, depth, language)
-            if allowed is not None and path_glob is not None:
-                allowed_set = set(allowed.tolist())
+            if allowed_set is not None:
                 lexical = [(i, s) for i, s in lexical if i in allowed_set]
             for i, s in lexical:
                 stage.setdefault(i, {})["lexical"] = s
-            fused = reciprocal_rank_fusion([list(static), [i for i, _ in lexical]], weights=[1.0, LEXICAL_WEIGHT])
-            for i, s in fused:
-                stage[i]["fused"] = s
-            hits = fused
-        else:
-            hits = list(static.items())
-        rows = self.reader.chunks([i for i, _ in hits])
-        hits = [(i, s) for i, s in hits if i in rows]
-        checks = self._check_files({rows[i]["path"]: rows[i]["language"] for i, _ in hits})
+            rankings.append([i for i, _ in lexical])
+            weights.append(LEXICAL_WEIGHTS[info.kind])
+        fused = dict(reciprocal_rank_fusion(rankings, weights=weights))
+        if signals.definition and info.identifiers:
+            for i in self.reader.ids_named(list(info.identifiers), language):
+                if allowed_set is None or i in allowed_set:
+                    fused.setdefault(i, 0.0)
+                    stage.setdefault(i, {})
+        rows = self.reader.chunks(list(fused))
+        pool = [Candidate(i, rows[i], s, dict(stage[i], fused=s)) for i, s in fused.items() if i in rows]
+        ranked = diversified(rank(info, pool, signals), per_file)
+        wanted = max(k, candidates) if rerank else k
+        checks: dict[str, FileCheck] = {}
         results: list[SearchResult] = []
-        for chunk_id, score in hits:
-            row = dict(rows[chunk_id])
+        for c in ranked:
+            row = dict(c.row)
+            if row["path"] not in checks:
+                checks.update(self._check_files({row["path"]: row["language"]}))
             check = checks[row["path"]]
             if check.status == GONE:
                 continue
@@ -214,13 +231,28 @@ class Searcher:
                     continue  # the symbol is no longer in the file
                 row.update(start_line=current.start_line, end_line=current.end_line, code=current.code,
                            signature=current.signature, doc=current.doc, content_hash=current.content_hash)
-            results.append(_result(row, len(results) + 1, score, str(self.root), stale=check.status == CHANGED,
-                                   scores=stage[chunk_id]))
-            if len(results) == (max(k, candidates) if rerank else k):
+            c.scores["rank"] = c.score
+            results.append(_result(row, len(results) + 1, c.scores.get("static", 0.0), str(self.root),
+                                   stale=check.status == CHANGED, scores=c.scores))
+            if len(results) == wanted:
                 break
+        results = self._with_similarity(results, vector)
         if rerank is not None:
             results = _reranked(results, query, rerank)
         return results[:k]
+
+    def _with_similarity(self, results: list[SearchResult], vector: np.ndarray) -> list[SearchResult]:
+        """Each result's ``score``: the cosine similarity of query and chunk, clipped to [0, 1].
+
+        Hits that came from the lexical stage or the definition lookup have no vector score
+        yet; their vectors are read back from the index.
+        """
+        missing = [i for i, r in enumerate(results) if "static" not in r.scores]
+        if missing:
+            sims = self.vectors.similarity([results[i].chunk_id for i in missing], vector[0])
+            for i, sim in zip(missing, sims):
+                results[i] = replace(results[i], score=float(sim))
+        return [replace(r, score=min(1.0, max(0.0, r.score))) for r in results]
 
     def _check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
         """Fresh / changed / gone for each file behind a hit."""
@@ -252,6 +284,7 @@ def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool
         stale=stale,
         scores=scores,
         content_hash=row["content_hash"],
+        chunk_id=int(row["id"]),
     )
 
 
@@ -274,8 +307,7 @@ def rerank_text(result: SearchResult) -> str:
 
 def lexical_words(query: str) -> list[str]:
     """The words of a query that the lexical index should match: identifiers split, no stopwords."""
-    words = _WORD.findall(split_identifiers(query).lower())
-    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in _STOPWORDS))
+    return list(dict.fromkeys(w for w in words_of(query) if len(w) > 1 and w not in STOPWORDS))
 
 
 def validate_query(query: str, k: int = 10) -> str:

@@ -1,4 +1,10 @@
-"""Turn symbols into chunks: stable keys, content hashes and the text to embed."""
+"""Turn symbols into chunks: stable keys, content hashes and the text to embed.
+
+Every line of a file belongs to some chunk. Definitions are chunks with their qualified
+names; the code between top-level definitions (imports, constants, routing tables,
+registrations, scripts) becomes ``code`` chunks named ``<file name>``, cut into pieces
+of at most ``MAX_GAP_LINES`` lines at blank lines where possible.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from collections import Counter
 from collections.abc import Iterable
 
 from indexer.parse import extract_symbols
-from indexer.types import Chunk, SourceFile, Symbol
+from indexer.types import Chunk, SourceFile, Symbol, SymbolKind
+
+MAX_GAP_LINES = 60
 
 # Characters of code that go into the text to embed. A static model averages token
 # vectors, so the name, signature and doc must not drown in a long body.
@@ -15,8 +23,54 @@ MAX_CODE_CHARS = 1200
 
 
 def chunks_for_file(file: SourceFile) -> list[Chunk]:
-    """Parse ``file`` and return one chunk per symbol, in source order."""
-    return chunks_from_symbols(file, extract_symbols(file))
+    """Parse ``file`` and return its chunks: one per symbol and the code between them, in source order."""
+    symbols = extract_symbols(file)
+    return chunks_from_symbols(file, sorted([*symbols, *gap_symbols(file, symbols)], key=lambda s: s.start_byte))
+
+
+def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:
+    """The code outside every definition, as ``code`` pseudo-symbols (blank-only stretches dropped)."""
+    raw_lines = file.source.split(b"\n")
+    lines = [line.decode("utf-8", errors="replace") for line in raw_lines]
+    offsets = [0]
+    for line in raw_lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    covered = bytearray(len(lines) + 2)
+    for symbol in symbols:  # a definition covers its lines and the doc comment above it
+        for line in range(symbol.doc_line or symbol.start_line, symbol.end_line + 1):
+            covered[line] = 1
+    name = f"<{file.path.rsplit('/', 1)[-1]}>"
+    out: list[Symbol] = []
+    run: list[int] = []
+    for number in range(1, len(lines) + 1):
+        if covered[number]:
+            out.extend(_gap(name, lines, offsets, run))
+            run = []
+            continue
+        run.append(number)
+        if len(run) >= MAX_GAP_LINES and not lines[number - 1].strip():
+            out.extend(_gap(name, lines, offsets, run))
+            run = []
+        elif len(run) >= 2 * MAX_GAP_LINES:  # no blank line for a long stretch: cut anyway
+            out.extend(_gap(name, lines, offsets, run))
+            run = []
+    out.extend(_gap(name, lines, offsets, run))
+    return out
+
+
+def _gap(name: str, lines: list[str], offsets: list[int], numbers: list[int]) -> list[Symbol]:
+    while numbers and not lines[numbers[0] - 1].strip():
+        numbers = numbers[1:]
+    while numbers and not lines[numbers[-1] - 1].strip():
+        numbers = numbers[:-1]
+    if not numbers:
+        return []
+    code = "\n".join(lines[numbers[0] - 1 : numbers[-1]])
+    if not any(c.isalnum() for c in code):
+        return []  # closing brackets and the like say nothing
+    return [Symbol(kind=SymbolKind.CODE, name=name, qualname=name, signature="", doc="", code=code,
+                   code_without_doc=code, start_line=numbers[0], end_line=numbers[-1],
+                   start_byte=offsets[numbers[0] - 1], end_byte=offsets[numbers[-1]] - 1)]
 
 
 def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chunk]:
@@ -50,7 +104,8 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
 def content_hash(language: str, symbol: Symbol) -> str:
     """Hash of everything that shapes the chunk's vector (not its position in the file)."""
     h = hashlib.sha1()
-    for part in (language, symbol.kind.value, symbol.qualname, symbol.signature, symbol.doc, symbol.code):
+    for part in (language, symbol.kind.value, symbol.qualname, symbol.signature, symbol.doc, symbol.code,
+                 symbol.code_without_doc):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()

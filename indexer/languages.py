@@ -7,7 +7,9 @@ means adding a row here and one ``.scm`` file.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -31,6 +33,8 @@ class LanguageSpec:
         parseable file (``<?php``, a class around a method), tried in order.
     :param boilerplate_names: constructors and standard overrides (``toString``, ``__repr__``),
         which retrieval benchmarks drop as CodeSearchNet did.
+    :param test_files: file-name globs of the language's test files (search demotes them
+        unless the query asks for tests; test directories count for every language).
     """
 
     name: str
@@ -39,6 +43,7 @@ class LanguageSpec:
     grammar_function: str = "language"
     snippet_wrappers: tuple[tuple[str, str], ...] = (("", ""),)
     boilerplate_names: frozenset[str] = frozenset()
+    test_files: tuple[str, ...] = ()
 
     @property
     def query_file(self) -> str:
@@ -53,31 +58,37 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                                      "__hash__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__",
                                      "__next__", "__contains__", "__getitem__", "__setitem__", "__delitem__",
                                      "__enter__", "__exit__", "__bool__", "__call__", "__getattr__", "__setattr__"}),
+        test_files=("test_*.py", "*_test.py", "conftest.py"),
     ),
     LanguageSpec(
         "javascript", (".js", ".jsx", ".mjs", ".cjs"), "tree_sitter_javascript",
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n"), ("const snippet = {\n", "\n};\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
+        test_files=("*.test.*", "*.spec.*", "*_test.js", "*-test.js"),
     ),
     LanguageSpec(
         "java", (".java",), "tree_sitter_java",
         snippet_wrappers=(("class Snippet {\n", "\n}\n"),),
         boilerplate_names=frozenset({"toString", "equals", "hashCode", "clone", "finalize"}),
+        test_files=("*Test.java", "*Tests.java", "*IT.java", "Test*.java", "*TestCase.java"),
     ),
     LanguageSpec(
         "php", (".php",), "tree_sitter_php", "language_php",
         snippet_wrappers=(("<?php\n", ""), ("<?php\nclass Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"__construct", "__destruct", "__toString", "__get", "__set", "__isset",
                                      "__unset", "__call", "__callStatic", "__clone", "__invoke"}),
+        test_files=("*Test.php", "*TestCase.php"),
     ),
     LanguageSpec(
         "ruby", (".rb", ".rake"), "tree_sitter_ruby",
         boilerplate_names=frozenset({"initialize", "to_s", "inspect", "==", "eql?", "hash", "<=>", "to_h", "to_a"}),
+        test_files=("*_spec.rb", "*_test.rb", "test_*.rb", "spec_helper.rb", "test_helper.rb"),
     ),
     LanguageSpec(
         "go", (".go",), "tree_sitter_go",
         snippet_wrappers=(("package snippet\n\n", ""),),
         boilerplate_names=frozenset({"String", "Error"}),
+        test_files=("*_test.go",),
     ),
 )
 
@@ -146,3 +157,21 @@ def parser_fingerprint() -> str:
         h.update(spec.name.encode())
         h.update(query_source(spec.name).encode())
     return h.hexdigest()[:16]
+
+
+# Directories that hold tests in every language.
+_TEST_DIRS = re.compile(r"(?:^|/)(?:tests?|__tests__|specs?|testing|testdata|fixtures)/")
+
+
+@cache
+def _test_file_pattern(name: str) -> re.Pattern[str] | None:
+    globs = spec_for(name).test_files
+    return re.compile("|".join(fnmatch.translate(g) for g in globs)) if globs else None
+
+
+def is_test_path(path: str, language: str) -> bool:
+    """Whether a repo-relative path is a test file: in a test directory, or named like the language's tests."""
+    if _TEST_DIRS.search(path):
+        return True
+    pattern = _test_file_pattern(language) if language in _BY_NAME else None
+    return bool(pattern and pattern.match(path.rsplit("/", 1)[-1]))

@@ -24,7 +24,7 @@ from indexer.languages import parser, query
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: containers are embedded as outlines (member bodies elided)
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -125,12 +125,35 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
         parent = next((e for e, _ in reversed(stack[:-1]) if e.kind is not None), None)
         if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container:
             kind = SymbolKind.METHOD
-        symbols.append(_symbol(entry, kind, name, qualname, doc_blocks, source))
+        elide = _member_bodies(entry, entries) if kind.is_container else []
+        symbols.append(_symbol(entry, kind, name, qualname, doc_blocks, source, elide))
     return symbols
 
 
+def _member_bodies(container: _Entry, entries: list[_Entry]) -> list[tuple[int, int]]:
+    """Byte spans of the bodies of the functions and methods inside a container (outermost only).
+
+    A class or module is embedded as its outline: its own code with these bodies elided,
+    so it says what the container holds (fields, constants, member signatures) instead of
+    repeating the first methods, which are chunks of their own.
+    """
+    start, end = container.span
+    spans: list[tuple[int, int]] = []
+    for entry in entries:
+        if entry is container or entry.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
+            continue
+        body = entry.captures.get("body")
+        if body is None or not (start <= body.start_byte and body.end_byte <= end):
+            continue
+        if spans and body.start_byte < spans[-1][1]:
+            continue  # inside a body already elided
+        spans.append((body.start_byte, body.end_byte))
+    return spans
+
+
 def _symbol(
-    entry: _Entry, kind: SymbolKind, name: str, qualname: str, doc_blocks: dict[int, list[Node]], source: bytes
+    entry: _Entry, kind: SymbolKind, name: str, qualname: str, doc_blocks: dict[int, list[Node]], source: bytes,
+    elide: list[tuple[int, int]],
 ) -> Symbol:
     node = entry.node
     start, end = entry.span
@@ -141,11 +164,9 @@ def _symbol(
     # code reads as written and dedents as a whole, unless other code precedes it there.
     code_start = _line_start(source, start)
     code = source[code_start:end]
-    code_without_doc = code
-    for d in sorted(inner_docs, key=lambda n: n.start_byte, reverse=True):
-        cut_start, cut_end = _whole_lines(source, d.start_byte, d.end_byte)
-        cut_start, cut_end = max(cut_start, start), min(cut_end, end)
-        code_without_doc = code_without_doc[: cut_start - code_start] + code_without_doc[cut_end - code_start :]
+    cuts = [(*_whole_lines(source, d.start_byte, d.end_byte), b"") for d in inner_docs]
+    cuts += [(body_start, body_end, b" ...") for body_start, body_end in elide]
+    code_without_doc = _splice(source, code_start, end, cuts)
     end_line = node.end_point.row + (0 if node.end_point.column == 0 and node.end_point.row > node.start_point.row else 1)
     return Symbol(
         kind=kind,
@@ -159,7 +180,21 @@ def _symbol(
         end_line=end_line,
         start_byte=start,
         end_byte=end,
+        doc_line=doc_nodes[0].start_point.row + 1 if doc_nodes and not inner_docs else 0,
     )
+
+
+def _splice(source: bytes, start: int, end: int, cuts: list[tuple[int, int, bytes]]) -> bytes:
+    """``source[start:end]`` with each (cut_start, cut_end) span replaced; nested or overlapping cuts merge."""
+    out, pos = [], start
+    for cut_start, cut_end, replacement in sorted(cuts):
+        cut_start, cut_end = max(cut_start, start), min(cut_end, end)
+        if cut_start < pos:
+            continue
+        out += [source[pos:cut_start], replacement]
+        pos = max(pos, cut_end)
+    out.append(source[pos:end])
+    return b"".join(out)
 
 
 def _signature(entry: _Entry, source: bytes) -> str:

@@ -23,11 +23,12 @@ class SymbolKind(str, Enum):
     TRAIT = "trait"
     ENUM = "enum"
     TYPE = "type"
+    CODE = "code"  # not a definition: the code between definitions (imports, constants, scripts)
 
     @property
     def is_container(self) -> bool:
         """True for kinds whose nested functions are methods (class, module, trait, ...)."""
-        return self not in (SymbolKind.FUNCTION, SymbolKind.METHOD)
+        return self not in (SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class Symbol:
     end_line: int
     start_byte: int
     end_byte: int
+    doc_line: int = 0  # first line of a doc comment right above the definition (0: none)
 
 
 @dataclass(frozen=True, slots=True)

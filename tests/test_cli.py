@@ -30,7 +30,7 @@ def test_index_then_search_json(repo: Path) -> None:
     """index prints a summary; search --json returns structured results."""
     result = run("index", str(repo))
     assert result.exit_code == 0, result.output
-    assert "Indexed 2 files, 2 symbols" in result.output
+    assert "Indexed 2 files, 3 chunks" in result.output  # two functions and Go's `package db` line
     result = run("search", "retry http request", str(repo), "--json", "-k", "2")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
@@ -43,7 +43,7 @@ def test_index_then_search_json(repo: Path) -> None:
 def test_index_json_summary(repo: Path) -> None:
     """index --json reports counts per language and the time split."""
     payload = json.loads(run("index", str(repo), "--json").output)
-    assert payload["chunks_by_language"] == {"go": 1, "python": 1}
+    assert payload["chunks_by_language"] == {"go": 2, "python": 1}
     assert set(payload["seconds"]) == {"discover", "parse", "embed", "store"}
 
 
@@ -60,7 +60,7 @@ def test_filters(repo: Path) -> None:
     """--language and --path restrict results."""
     run("index", str(repo))
     out = json.loads(run("search", "retry", str(repo), "--json", "-l", "go").output)
-    assert [r["language"] for r in out["results"]] == ["go"]
+    assert {r["language"] for r in out["results"]} == {"go"} and len(out["results"]) == 2
     out = json.loads(run("search", "retry", str(repo), "--json", "--path", "*.py").output)
     assert [r["path"] for r in out["results"]] == ["net.py"]
 
@@ -110,9 +110,10 @@ def test_stats(repo: Path) -> None:
     """stats --json describes the model and counts."""
     run("index", str(repo))
     info = json.loads(run("stats", str(repo), "--json").output)
-    assert info["chunks"] == 2 and info["files"] == 2 and info["dim"] == 256
+    assert info["chunks"] == 3 and info["files"] == 2 and info["dim"] == 256
+    assert info["chunks_by_kind"] == {"code": 1, "function": 2}
     assert info["model_fingerprint"].startswith("minilm-l6-code256:")
-    assert "Symbols: 2" in run("stats", str(repo)).output
+    assert "Chunks:  3" in run("stats", str(repo)).output
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))

@@ -76,8 +76,9 @@ def test_hybrid_finds_identifier_matches_and_reports_stage_scores(repo: Path) ->
         hybrid = searcher.search("sleepThenGet", k=2, hybrid=True)
         plain = searcher.search("sleepThenGet", k=2, hybrid=False)
     assert hybrid[0].name == "fetch_with_backoff"
-    assert set(hybrid[0].scores) >= {"lexical", "fused"} and hybrid[0].score == hybrid[0].scores["fused"]
-    assert set(plain[0].scores) == {"static"}
+    assert set(hybrid[0].scores) >= {"lexical", "fused", "rank"} and 0 <= hybrid[0].score <= 1
+    assert hybrid[0].score == pytest.approx(max(0.0, hybrid[0].scores["static"]))  # shown: the similarity
+    assert "lexical" not in plain[0].scores and "static" in plain[0].scores
 
 
 class ReverseAlphabetReranker:

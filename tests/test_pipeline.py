@@ -90,12 +90,14 @@ def test_edited_function_is_reembedded_alone(repo: Path, fake_embedder: FakeEmbe
 
 
 def test_moved_function_updates_lines_without_embedding(repo: Path, fake_embedder: FakeEmbedder) -> None:
-    """Inserting lines above a function shifts its stored lines; nothing is embedded."""
+    """Inserting lines above functions shifts their stored lines without embedding them again;
+    only the new module-level line is embedded (as a code chunk)."""
     build_index(repo, embedder=fake_embedder)
-    fake_embedder.documents_embedded = 0
+    fake_embedder.documents_embedded, fake_embedder.seen = 0, []
     (repo / "util.py").write_text("import os\n\n\n" + RETRY)
     report = build_index(repo, embedder=fake_embedder)
-    assert fake_embedder.documents_embedded == 0 and report.chunks_moved == 2
+    assert report.chunks_moved == 2 and fake_embedder.documents_embedded == 1
+    assert fake_embedder.seen == ["code <util.py>\n\nimport os"]
     with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
         hit = next(r for r in searcher.search("parse config", k=3) if r.name == "parse_config")
     assert hit.start_line == 13 and not hit.stale

@@ -326,7 +326,7 @@ def test_shared_index_dir_is_refused_for_a_second_repository(tmp_path: Path) -> 
     with IndexReader(shared) as reader:
         assert reader.root == first and reader.meta.count == 2
     report = build_index(second, shared, embedder=FakeEmbedder(), rebuild=True)
-    assert report.chunks_total == 1
+    assert report.chunks_total == 2  # Other() and the `package c` line
     with IndexReader(shared) as reader:
         assert reader.root == second
 
@@ -478,7 +478,7 @@ def test_full_disk_while_writing_vectors(tmp_path: Path) -> None:
 
 
 def test_damaged_database_pages_are_detected_and_rebuild_repairs(tmp_path: Path) -> None:
-    """Garbage over pages in the middle of index.db: index, stats and filtered search fail in one
+    """Garbage over a third of index.db's pages: index, stats and filtered search fail in one
     line (index does not say "no changes"); `index --rebuild` replaces the file."""
     import random
 
@@ -491,7 +491,7 @@ def test_damaged_database_pages_are_detected_and_rebuild_repairs(tmp_path: Path)
     pages = len(data) // page
     assert pages > 8
     rng = random.Random(6)
-    for number in rng.sample(range(2, pages), 3):
+    for number in range(2, pages, 3):  # every third page: tables and indexes all take damage
         data[number * page : (number + 1) * page] = rng.randbytes(page)
     db.write_bytes(bytes(data))
     for args in (["index", str(root)], ["stats", str(root)], ["search", "handle request", str(root), "-l", "python"]):

@@ -228,38 +228,17 @@ def to_markdown(result: SembleResult) -> str:
     return "\n".join(lines)
 
 
-SYSTEMS = ("hybrid", "static")  # the default search, and the vector ranking alone
-
-
 def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = None) -> dict[str, SystemFactory]:
-    """Factories for codesearch configurations: each indexes a repository once (cached, incremental).
+    """Factories for codesearch configurations (see ``codesearch.bench.configs``), scored by path and lines."""
+    from codesearch.bench.configs import searchers
 
-    :raises DatasetError: for an unknown system name.
-    """
-    from codesearch.embed.static import StaticEmbedder
-    from codesearch.pipeline import build_index
-    from codesearch.search import Searcher
-
-    embedder = StaticEmbedder(model) if model else StaticEmbedder.default()
-    unknown = sorted(set(names) - set(SYSTEMS))
-    if unknown:
-        raise DatasetError(f"unknown semble-benchmark systems {unknown}; choose from {', '.join(SYSTEMS)}")
-    searchers: dict[str, Searcher] = {}
+    configs = searchers(names, index_cache, model)
 
     def factory(name: str) -> SystemFactory:
         def build(repo: Repo, root: Path) -> SearchFn:
-            if repo.name not in searchers:
-                index_dir = Path(index_cache) / repo.name
-                build_index(root, index_dir, embedder)
-                searchers[repo.name] = Searcher(index_dir, embedder=embedder)
-            searcher = searchers[repo.name]
+            search = configs[name](repo.name, root)
             prefix = f"{repo.root}/" if repo.root else ""
-
-            def search(text: str) -> list[Hit]:
-                results = searcher.search(text, K, hybrid=name == "hybrid")
-                return [Hit(prefix + r.path, r.start_line, r.end_line) for r in results]
-
-            return search
+            return lambda text: [Hit(prefix + r.path, r.start_line, r.end_line) for r in search(text, K)]
 
         return build
 

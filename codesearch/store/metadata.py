@@ -78,8 +78,10 @@ def m002_lexical_index(db: Database) -> None:
 
 @migrations()
 def m003_file_ctime(db: Database) -> None:
-    """``files.ctime_ns``: a file rewritten with its old size and mtime restored still differs in ctime."""
+    """``files.ctime_ns`` (a file rewritten with its old size and mtime restored still differs in
+    ctime) and an index on chunk names in any case (definitions of the names a query mentions)."""
     db.table("files").add_column("ctime_ns", int, not_null_default=-1)
+    db.execute("CREATE INDEX chunks_name_nocase ON chunks(name COLLATE NOCASE)")
 
 
 def lexical_fields(qualname: str, signature: str, doc: str, code: str) -> tuple[str, str, str, str]:

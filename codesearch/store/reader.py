@@ -212,6 +212,17 @@ class IndexReader:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     @_sql
+    def ids_named(self, names: list[str], language: str | None = None, limit: int = 50) -> list[int]:
+        """Ids of chunks whose name is one of ``names`` (any case), definitions before code."""
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        sql = (f"SELECT id FROM chunks WHERE name COLLATE NOCASE IN ({marks})"
+               + (" AND language = ?" if language else "") + " LIMIT ?")
+        params: list[object] = [*names, *([language] if language else []), limit]
+        return [int(r[0]) for r in self.conn.execute(sql, params)]
+
+    @_sql
     def lexical(self, words: list[str], limit: int, language: str | None = None) -> list[tuple[int, float]]:
         """Chunk ids matching any of ``words`` in the FTS5 index, best BM25 first: (id, score).
 

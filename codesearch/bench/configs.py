@@ -1,0 +1,76 @@
+"""Named search configurations for the real-query benchmarks, ablations included.
+
+- ``hybrid``: the default search (vectors + lexical, code-aware ranking, diversity);
+- ``static``: the same without the lexical stage;
+- ``fusion``: vectors + lexical fused, no ranking signal and no per-file limit;
+- ``hybrid-<signal>``: the default with one signal of ``codesearch.ranking.Signals`` off
+  (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``);
+- ``hybrid-diversity``: the default with at most two hits per file before other files.
+
+Each repository is indexed once into ``index_cache/<name>`` (incrementally on later runs)
+and searched through ``Searcher.search``, exactly as ``codesearch search`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from codesearch.bench.datasets import DatasetError
+from codesearch.ranking import Signals
+
+SIGNAL_NAMES = tuple(f.name for f in fields(Signals))
+NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity")
+
+# (repository name, its root) -> search(text, k) -> results
+SearchFactory = Callable[[str, Path], Callable[[str, int], list[Any]]]
+
+
+def options(name: str) -> dict[str, Any]:
+    """``Searcher.search`` keyword arguments of a named configuration.
+
+    :raises DatasetError: for an unknown name.
+    """
+    if name == "hybrid":
+        return {"hybrid": True}
+    if name == "static":
+        return {"hybrid": False}
+    if name == "fusion":
+        return {"hybrid": True, "signals": Signals.none(), "per_file": 0}
+    if name == "hybrid-diversity":
+        return {"hybrid": True, "per_file": 2}
+    if name.startswith("hybrid-") and name[len("hybrid-"):] in SIGNAL_NAMES:
+        return {"hybrid": True, "signals": Signals.without(name[len("hybrid-"):])}
+    raise DatasetError(f"unknown system {name!r}; choose from {', '.join(NAMES)}")
+
+
+def searchers(names: Sequence[str], index_cache: Path, model: Path | None = None) -> dict[str, SearchFactory]:
+    """A search factory per configuration name; indexes and searchers are shared between them.
+
+    :raises DatasetError: for an unknown name.
+    """
+    from codesearch.embed.static import StaticEmbedder
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+
+    chosen = {name: options(name) for name in names}
+    embedder = StaticEmbedder(model) if model else StaticEmbedder.default()
+    open_searchers: dict[str, Searcher] = {}
+
+    def searcher_for(repo: str, root: Path) -> Searcher:
+        if repo not in open_searchers:
+            index_dir = Path(index_cache) / repo
+            build_index(root, index_dir, embedder)
+            open_searchers[repo] = Searcher(index_dir, embedder=embedder)
+        return open_searchers[repo]
+
+    def factory(kwargs: dict[str, Any]) -> SearchFactory:
+        def build(repo: str, root: Path) -> Callable[[str, int], list[Any]]:
+            searcher = searcher_for(repo, root)
+            return lambda text, k: searcher.search(text, k, **kwargs)
+
+        return build
+
+    return {name: factory(kwargs) for name, kwargs in chosen.items()}

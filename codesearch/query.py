@@ -1,0 +1,116 @@
+"""What a query asks for: its kind, the identifiers it names and its words.
+
+People and agents type three kinds of queries: an identifier (``HTTPAdapter``,
+``Sinatra::Base``, ``parse_config``), a path (``middleware/compress.go``), or plain
+English (``how are routes registered``), often with an identifier inside
+(``how does Flask select an error handler``). Retrieval weights its stages by kind,
+and the ranking signals read the identifiers, the words and their stems.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from codesearch.embed.text import split_identifiers
+
+IDENTIFIER, PATH, NATURAL = "identifier", "path", "natural"
+
+STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from get gets given how i if in into is it its me my of on or our "
+    "should so that the their then there these this to use used uses using was we what when where which while "
+    "who why will with you your".split()
+)
+# Words that say the person is looking for tests or examples (which are otherwise demoted).
+TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures"})
+EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "tutorial"})
+
+_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*")
+_WORD = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2,}[a-z]")
+_PATHLIKE = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.(?:py|js|jsx|mjs|cjs|ts|tsx|java|php|rb|go)\b")
+STEM_LENGTH = 6
+
+
+@dataclass(frozen=True, slots=True)
+class QueryInfo:
+    """A parsed query.
+
+    :param kind: ``identifier`` (the whole query names a symbol), ``path`` or ``natural``.
+    :param identifiers: tokens written like code (CamelCase, snake_case, dotted, or the lone
+        word of a one-word query), with their last component for qualified names.
+    :param words: lowercase words, identifiers split, stopwords dropped, in order.
+    :param stems: light stems of ``words`` (see ``stem``).
+    """
+
+    text: str
+    kind: str
+    identifiers: tuple[str, ...]
+    words: tuple[str, ...]
+    stems: frozenset[str]
+    wants_tests: bool
+    wants_examples: bool
+
+
+def stem(word: str) -> str:
+    """A light stem: plural and -ing/-ed endings dropped, then cut to ``STEM_LENGTH`` characters.
+
+    ``registered``, ``registration`` and ``register`` share ``regist``; ``sessions`` and
+    ``session`` share ``sessio``. Crude, but robust for the short words of code and queries.
+    """
+    w = word.lower()
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            w = w[: len(w) - len(suffix)] + replacement
+            break
+    return w[:STEM_LENGTH]
+
+
+def words_of(text: str) -> list[str]:
+    """Lowercase words of any text, identifiers split (``parseJSON`` → ``parse``, ``json``)."""
+    return _WORD.findall(split_identifiers(text).lower())
+
+
+def _looks_like_code(token: str, first: bool, alone: bool) -> bool:
+    if any(sep in token for sep in (".", "::", "->", "\\")) or "_" in token.strip("_$") or "$" in token:
+        return True
+    if _CAMEL.search(token):
+        return True
+    # A capitalised word names a class unless it merely starts the sentence.
+    return token[:1].isupper() and any(c.islower() for c in token) and (alone or not first)
+
+
+def analyse(text: str) -> QueryInfo:
+    """Parse a (validated, non-empty) query."""
+    stripped = text.strip()
+    tokens = _TOKEN.findall(stripped)
+    alone = len(stripped.split()) == 1
+    identifiers: list[str] = []
+    for i, token in enumerate(tokens):
+        if _looks_like_code(token, i == 0, alone):
+            identifiers.append(token)
+            last = re.split(r"\.|::|->|\\", token)[-1]
+            if last and last != token:
+                identifiers.append(last)
+    if alone and not identifiers and tokens:
+        identifiers.append(tokens[0])  # a one-word query may name a symbol in any case ("session")
+    if _PATHLIKE.search(stripped) and alone:
+        kind = PATH
+    elif alone and tokens and len(tokens) == 1 and tokens[0] == stripped and _looks_like_code(tokens[0], True, True):
+        kind = IDENTIFIER
+    else:
+        kind = NATURAL
+    all_words = words_of(stripped)
+    words = list(dict.fromkeys(w for w in all_words if len(w) > 1 and w not in STOPWORDS))
+    if not words:
+        words = list(dict.fromkeys(all_words))
+    lowered = set(all_words)
+    return QueryInfo(
+        text=stripped,
+        kind=kind,
+        identifiers=tuple(dict.fromkeys(identifiers)),
+        words=tuple(words),
+        stems=frozenset(stem(w) for w in words),
+        wants_tests=bool(lowered & TEST_WORDS),
+        wants_examples=bool(lowered & EXAMPLE_WORDS),
+    )
