@@ -23,8 +23,10 @@ from codesearch.bench.corpus import materialise
 from codesearch.bench.datasets import read_jsonl
 from codesearch.bench.runner import select
 from codesearch.fusion import reciprocal_rank_fusion
+from codesearch.lexical import query_terms
 from codesearch.pipeline import build_index
-from codesearch.search import Searcher, lexical_words
+from codesearch.query import analyse
+from codesearch.search import Searcher
 
 DATASETS = Path.home() / ".cache" / "codesearch" / "datasets"
 DEPTH = 100
@@ -70,9 +72,11 @@ def main() -> None:
 def _rankings(searcher: Searcher, query: str, language: str) -> tuple[list[int], list[int]]:
     """The semantic and the lexical rankings (chunk ids) of one query within a language."""
     vector = searcher.embedder.encode_queries([query])
-    _, ids = searcher.vectors.search(vector, DEPTH, searcher.reader.ids_where(language=language))
+    allowed = searcher.reader.ids_where(language=language)
+    _, ids = searcher.vectors.search(vector, DEPTH, allowed)
     static = [int(i) for i in ids[0] if i != -1]
-    lexical = [i for i, _ in searcher.reader.lexical(lexical_words(query), DEPTH, language)]
+    info = analyse(query)
+    lexical = [i for i, _ in searcher.lexical.search(query_terms(info.words, info.compounds), DEPTH, allowed)]
     return static, lexical
 
 

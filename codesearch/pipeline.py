@@ -23,6 +23,7 @@ from sqlite_utils import Database
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
+from codesearch.lexical import LexicalIndex, chunk_terms, lexical_path
 from codesearch.errors import (
     CodeSearchError,
     IndexConflict,
@@ -92,15 +93,20 @@ class _Changes:
 
 
 class ChunkEmbedder:
-    """Embeds a file's chunks; picklable by model path so worker processes load it once."""
+    """Embeds a file's chunks and computes their lexical terms, in the worker that parsed them.
+
+    Picklable by model path so worker processes load the model once. Returns
+    ``(vectors, lexical rows)`` for the chunks, in order.
+    """
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
-    def __call__(self, chunks: Sequence[Chunk]) -> np.ndarray:
+    def __call__(self, chunks: Sequence[Chunk]) -> tuple[np.ndarray, list[tuple[bytes, bytes, float]]]:
         if not chunks:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return self.embedder.encode_documents([embedding_text(c) for c in chunks])
+            return np.zeros((0, self.embedder.dim), dtype=np.float32), []
+        lexical = [chunk_terms(c.qualname, c.signature, c.doc, c.code_without_doc) for c in chunks]
+        return self.embedder.encode_documents([embedding_text(c) for c in chunks]), lexical
 
 
 def build_index(
@@ -300,6 +306,7 @@ def _run(
             lock.verify()  # a second writer may have started if our lock file vanished
             generation += 1
             store.save(vectors_path(index_dir, generation))
+            LexicalIndex.build(md.lexical_rows(db)).save(lexical_path(index_dir, generation))
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")
             md.set_meta(db, {
                 "model_name": embedder.name,
@@ -442,11 +449,12 @@ def _apply(db: Database, changes: _Changes, result: ParsedFile, existing: dict[s
     changes.moved += len(moved)
     if new_rows:
         chunks = result.chunks or ()
-        changes.new_ids.extend(md.insert_chunks(db, [chunks[r] for r in new_rows]))
         # The worker embedded exactly the chunks whose (key, hash) the index lacked: new_rows.
-        if result.post is None or len(result.post) != len(new_rows):
+        vectors, lexical = result.post if result.post is not None else (None, None)
+        if vectors is None or len(vectors) != len(new_rows) or len(lexical) != len(new_rows):
             raise IndexCorrupt(f"internal error: {len(new_rows)} new chunks in {result.path} but no matching vectors")
-        changes.new_vectors.append(result.post)
+        changes.new_ids.extend(md.insert_chunks(db, [chunks[r] for r in new_rows], lexical))
+        changes.new_vectors.append(vectors)
 
 
 def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
@@ -463,10 +471,12 @@ def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
 
 
 def _remove_stale_vector_files(index_dir: Path, generation: int) -> None:
-    """Delete vector files of older generations and temp files of interrupted runs."""
-    keep = vectors_path(index_dir, generation).name
-    for path in index_dir.glob("vectors-*.faiss"):
-        if path.name != keep:
+    """Delete vector and lexical files of older generations and temp files of interrupted runs."""
+    keep = {vectors_path(index_dir, generation).name, lexical_path(index_dir, generation).name}
+    for pattern in ("vectors-*.faiss", "lexical-*.bin"):
+        for path in index_dir.glob(pattern):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+    for pattern in (".vectors-*.tmp", ".lexical-*.tmp"):
+        for path in index_dir.glob(pattern):
             path.unlink(missing_ok=True)
-    for path in index_dir.glob(".vectors-*.tmp"):
-        path.unlink(missing_ok=True)

@@ -30,6 +30,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2,}[a-z]")
 _PATHLIKE = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.(?:py|js|jsx|mjs|cjs|ts|tsx|java|php|rb|go)\b")
 STEM_LENGTH = 6
+_VOWEL = re.compile(r"[aeiouy]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ class QueryInfo:
         word of a one-word query), with their last component for qualified names.
     :param words: lowercase words, identifiers split, stopwords dropped, in order.
     :param stems: light stems of ``words`` (see ``stem``).
+    :param compounds: identifiers of the query written as the lexical index keeps them whole
+        (``set_cookie`` -> ``setcookie``, ``HTTPAdapter`` -> ``httpadapter``).
     """
 
     text: str
@@ -50,6 +53,7 @@ class QueryInfo:
     stems: frozenset[str]
     wants_tests: bool
     wants_examples: bool
+    compounds: tuple[str, ...] = ()
 
 
 def stem(word: str) -> str:
@@ -60,8 +64,11 @@ def stem(word: str) -> str:
     """
     w = word.lower()
     for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
-            w = w[: len(w) - len(suffix)] + replacement
+        rest = w[: len(w) - len(suffix)]
+        if w.endswith(suffix) and len(rest) >= 3 and not w.endswith("ss"):
+            if suffix in ("ing", "ed") and not _VOWEL.search(rest):
+                break  # "string", "shed": the ending is part of the word
+            w = rest + replacement
             break
     return w[:STEM_LENGTH]
 
@@ -113,4 +120,7 @@ def analyse(text: str) -> QueryInfo:
         stems=frozenset(stem(w) for w in words),
         wants_tests=bool(lowered & TEST_WORDS),
         wants_examples=bool(lowered & EXAMPLE_WORDS),
+        compounds=tuple(dict.fromkeys(
+            joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier)
+            if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),
     )

@@ -17,11 +17,13 @@ from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfD
 from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import reciprocal_rank_fusion
+from codesearch.lexical import query_terms
 from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, analyse, words_of
 from codesearch.ranking import Candidate, Signals, diversified, rank
 from codesearch.rerank import Reranker
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
 from codesearch.store.reader import IndexMeta, IndexReader
+from indexer.chunk import display_code
 from indexer.languages import UnknownLanguage, spec_for
 
 MAX_K = 1000
@@ -117,13 +119,13 @@ class Searcher:
         # The thread only reads the file; if a writer replaced it meanwhile, the retry with
         # a fresh snapshot happens here, in the thread that owns the SQLite connection.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            vectors = pool.submit(self.reader.snapshot_vectors)
+            files = pool.submit(self.reader.snapshot_files)
             self.embedder = embedder or StaticEmbedder.default()
             self._check_model(meta)
             try:
-                self.vectors = vectors.result()
+                self.vectors, self.lexical = files.result()
             except IndexCorrupt:
-                self.vectors = self.reader.vectors()
+                self.vectors, self.lexical = self.reader.files()
                 self._check_model(self.reader.meta)
 
     def _check_model(self, meta: IndexMeta) -> None:
@@ -180,8 +182,8 @@ class Searcher:
                 raise BadQuery(str(exc)) from None
         info = analyse(query)
         vector = self.embedder.encode_queries([query])
-        words = list(info.words) if hybrid else []
-        if not np.any(vector) and not words:
+        terms = query_terms(info.words, info.compounds) if hybrid else np.zeros(0, dtype=np.uint32)
+        if not np.any(vector) and not len(terms):
             raise BadQuery("the query has no words the model knows; try other words")
         allowed = None
         if language is not None or path_glob is not None:
@@ -199,9 +201,7 @@ class Searcher:
         stage: dict[int, dict[str, float]] = {i: {"static": s} for i, s in static.items()}
         rankings, weights = [list(static)], [1.0]
         if hybrid:
-            lexical = self.reader.lexical(words, depth, language)
-            if allowed_set is not None:
-                lexical = [(i, s) for i, s in lexical if i in allowed_set]
+            lexical = self.lexical.search(terms, depth, allowed)
             for i, s in lexical:
                 stage.setdefault(i, {})["lexical"] = s
             rankings.append([i for i, _ in lexical])
@@ -229,7 +229,7 @@ class Searcher:
                 current = check.chunks.get(row["key"])
                 if current is None:
                     continue  # the symbol is no longer in the file
-                row.update(start_line=current.start_line, end_line=current.end_line, code=current.code,
+                row.update(start_line=current.start_line, end_line=current.end_line, code=display_code(current),
                            signature=current.signature, doc=current.doc, content_hash=current.content_hash)
             c.scores["rank"] = c.score
             results.append(_result(row, len(results) + 1, c.scores.get("static", 0.0), str(self.root),

@@ -122,3 +122,9 @@ def embedding_text(chunk: Chunk, *, with_doc: bool = True, max_code_chars: int =
         parts.append(chunk.doc)
     parts.append(chunk.code_without_doc[:max_code_chars])
     return "\n".join(parts)
+
+
+def display_code(chunk: Chunk) -> str:
+    """The code stored and shown for a chunk: a class or module as its outline (member bodies
+    elided; the members are chunks of their own), anything else as written."""
+    return chunk.code_without_doc if chunk.kind.is_container else chunk.code

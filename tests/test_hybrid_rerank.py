@@ -14,7 +14,9 @@ from codesearch.cli import cli
 from codesearch.errors import IndexOutOfDate
 from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.pipeline import build_index
+from codesearch.lexical import term_ids
 from codesearch.search import Searcher, lexical_words
+from codesearch.store.reader import IndexReader
 from tests.conftest import FakeEmbedder, write
 
 
@@ -35,9 +37,18 @@ def test_lexical_words_split_identifiers_and_drop_stopwords() -> None:
     assert lexical_words("the a of") == []
 
 
-def _fts(index_dir: Path) -> dict[int, str]:
+def _lexical(index_dir: Path) -> dict[int, set[int]]:
+    """chunk id -> its term ids, from the lexical table; checks the generation's file holds the same ids."""
     with sqlite3.connect(index_dir / "index.db") as conn:
-        return dict(conn.execute("SELECT rowid, name || ' ' || code FROM chunks_fts"))
+        rows = {r[0]: set(np.frombuffer(r[1], dtype=np.uint32).tolist())
+                for r in conn.execute("SELECT id, terms FROM lexical")}
+    with IndexReader(index_dir) as reader:
+        assert sorted(reader.files()[1].ids.tolist()) == sorted(rows)
+    return rows
+
+
+def _has(terms: set[int], word: str) -> bool:
+    return int(term_ids([word])[0]) in terms
 
 
 def _ids(index_dir: Path) -> set[int]:
@@ -54,20 +65,21 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def test_fts_stays_in_sync_with_edits_and_deletions(repo: Path) -> None:
-    """FTS5 rows follow chunk inserts, edits and file deletions, id for id."""
+def test_lexical_terms_stay_in_sync_with_edits_and_deletions(repo: Path) -> None:
+    """Lexical rows (and each generation's lexical file) follow chunk inserts, edits and deletions, id for id."""
     index_dir = repo / ".codesearch"
-    assert set(_fts(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 2
-    (repo / "net.py").write_text("def fetch_with_backoff(url):\n    '''Get a page.'''\n    return jittered_get(url)\n")
+    assert set(_lexical(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 2
+    (repo / "net.py").write_text("def fetch_with_backoff(url):\n    'Get a page.'\n    return jittered_get(url)\n")
     build_index(repo, embedder=FakeEmbedder())
-    assert set(_fts(index_dir)) == _ids(index_dir)
-    assert any("jittered get" in text for text in _fts(index_dir).values())
-    assert not any("sleep then get" in text for text in _fts(index_dir).values())
+    terms = _lexical(index_dir)
+    assert set(terms) == _ids(index_dir)
+    assert any(_has(t, "jitter") and _has(t, "jitteredget") for t in terms.values())
+    assert not any(_has(t, "sleepthenget") for t in terms.values())
     (repo / "db.py").unlink()
     build_index(repo, embedder=FakeEmbedder())
-    assert set(_fts(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 1
+    assert set(_lexical(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 1
     build_index(repo, embedder=FakeEmbedder(), rebuild=True)
-    assert set(_fts(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 1
+    assert set(_lexical(index_dir)) == _ids(index_dir) and len(_ids(index_dir)) == 1
 
 
 def test_hybrid_finds_identifier_matches_and_reports_stage_scores(repo: Path) -> None:
@@ -116,16 +128,19 @@ def test_explain_shows_stage_scores(repo: Path) -> None:
 
 
 def test_old_schema_asks_for_an_index_run_which_migrates_it(repo: Path) -> None:
-    """An index from before the lexical index says to run `codesearch index`, which upgrades it."""
+    """An index of schema 1 (no lexical index, no ctime) says to run `codesearch index`, which upgrades it."""
     db = repo / ".codesearch" / "index.db"
     with sqlite3.connect(db) as conn:
-        conn.execute("DROP TABLE chunks_fts")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_lexical_index'")
+        conn.execute("DROP TABLE lexical")
+        conn.execute("DROP INDEX chunks_name_nocase")
+        conn.execute("ALTER TABLE files DROP COLUMN ctime_ns")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m002_lexical_index', 'm003_file_ctime',"
+                     " 'm004_lexical_terms')")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with pytest.raises(IndexOutOfDate, match="run `codesearch index` to upgrade"):
         Searcher(repo / ".codesearch", embedder=FakeEmbedder())
     build_index(repo, embedder=FakeEmbedder())
-    assert set(_fts(repo / ".codesearch")) == _ids(repo / ".codesearch")
+    assert set(_lexical(repo / ".codesearch")) == _ids(repo / ".codesearch")
     with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
         assert searcher.search("database", k=1, hybrid=True)
 

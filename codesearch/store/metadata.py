@@ -8,7 +8,8 @@ Tables:
 - ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code,
   start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id;
 - ``skipped(path, reason)``: what the last run left out, and why;
-- ``chunks_fts``: FTS5 over split identifiers, signature, doc and code (rowid = chunk id).
+- ``lexical(id, terms, weights, length)``: each chunk's weighted code-aware terms
+  (``codesearch.lexical``), from which every generation's lexical file is built.
 
 The read side (``codesearch.store.reader``) uses the stdlib ``sqlite3`` module only,
 so that a search does not pay for importing sqlite-utils.
@@ -22,14 +23,14 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from codesearch.embed.text import split_identifiers
+from codesearch.lexical import chunk_terms
 from codesearch.store.layout import APPLICATION_ID, SCHEMA_VERSION
+from indexer.chunk import display_code
 from indexer.types import Chunk, SkippedFile
 
 __all__ = ["SCHEMA_VERSION", "connect", "migrations", "open_for_write", "ownership", "quick_check"]
 
-STORED_CODE_CHARS = 4000
-LEXICAL_CODE_CHARS = 2000  # code words per chunk in the lexical index  # enough to show and rerank a symbol; whole classes are cut
+STORED_CODE_CHARS = 4000  # enough to show and rerank a symbol; whole classes are cut
 
 migrations = Migrations("codesearch")
 
@@ -67,27 +68,28 @@ def m001_initial(db: Database) -> None:
 
 @migrations()
 def m002_lexical_index(db: Database) -> None:
-    """FTS5 over split identifiers, signatures, docs and code, rowid = chunk id (for hybrid search)."""
-    db.execute(
-        "CREATE VIRTUAL TABLE chunks_fts USING fts5(name, signature, doc, code, tokenize = 'unicode61')"
-    )
-    rows = db.execute("SELECT id, qualname, signature, doc, code FROM chunks").fetchall()
-    db.conn.executemany("INSERT INTO chunks_fts (rowid, name, signature, doc, code) VALUES (?,?,?,?,?)",
-                        [(row[0], *lexical_fields(*row[1:])) for row in rows])
+    """FTS5 over split identifiers (schema 2; replaced by the ``lexical`` table in m004)."""
+    db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(name, signature, doc, code, tokenize = 'unicode61')")
 
 
 @migrations()
 def m003_file_ctime(db: Database) -> None:
-    """``files.ctime_ns`` (a file rewritten with its old size and mtime restored still differs in
-    ctime) and an index on chunk names in any case (definitions of the names a query mentions)."""
+    """``files.ctime_ns``: a file rewritten with its old size and mtime restored still differs in ctime."""
     db.table("files").add_column("ctime_ns", int, not_null_default=-1)
-    db.execute("CREATE INDEX chunks_name_nocase ON chunks(name COLLATE NOCASE)")
 
 
-def lexical_fields(qualname: str, signature: str, doc: str, code: str) -> tuple[str, str, str, str]:
-    """The text the lexical index holds for a chunk: identifiers split into words."""
-    return (split_identifiers(qualname), split_identifiers(signature), split_identifiers(doc),
-            split_identifiers(code[:LEXICAL_CODE_CHARS]))
+@migrations()
+def m004_lexical_terms(db: Database) -> None:
+    """The lexical stage moves from FTS5 to code-aware BM25 (``codesearch.lexical``): each chunk's
+    weighted terms in ``lexical``; an index on chunk names in any case (the definitions of the
+    names a query mentions)."""
+    db.execute("DROP TABLE IF EXISTS chunks_fts")
+    db.execute("CREATE TABLE lexical (id INTEGER PRIMARY KEY, terms BLOB NOT NULL, weights BLOB NOT NULL,"
+               " length REAL NOT NULL)")
+    db.execute("CREATE INDEX IF NOT EXISTS chunks_name_nocase ON chunks(name COLLATE NOCASE)")
+    rows = db.execute("SELECT id, qualname, signature, doc, code FROM chunks").fetchall()
+    db.conn.executemany("INSERT INTO lexical (id, terms, weights, length) VALUES (?,?,?,?)",
+                        [(row[0], *chunk_terms(*row[1:])) for row in rows])
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
@@ -162,8 +164,8 @@ def chunk_ids_for_paths(db: Database, paths: Iterable[str]) -> list[int]:
     return ids
 
 
-def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
-    """Insert new chunks and return their ids, in order."""
+def insert_chunks(db: Database, chunks: Sequence[Chunk], lexical: Sequence[tuple[bytes, bytes, float]]) -> list[int]:
+    """Insert new chunks with their lexical terms (``codesearch.lexical.chunk_terms``); return their ids, in order."""
     first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0]
     ids = list(range(first, first + len(chunks)))
     db.conn.executemany(
@@ -171,22 +173,25 @@ def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
         " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (i, c.key, c.path, c.language, c.kind.value, c.name, c.qualname, c.signature, c.doc,
-             c.code[:STORED_CODE_CHARS], c.start_line, c.end_line, c.content_hash)
+             display_code(c)[:STORED_CODE_CHARS], c.start_line, c.end_line, c.content_hash)
             for i, c in zip(ids, chunks)
         ],
     )
-    db.conn.executemany(
-        "INSERT INTO chunks_fts (rowid, name, signature, doc, code) VALUES (?,?,?,?,?)",
-        [(i, *lexical_fields(c.qualname, c.signature, c.doc, c.code_without_doc)) for i, c in zip(ids, chunks)],
-    )
+    db.conn.executemany("INSERT INTO lexical (id, terms, weights, length) VALUES (?,?,?,?)",
+                        [(i, *row) for i, row in zip(ids, lexical)])
     return ids
+
+
+def lexical_rows(db: Database) -> list[tuple[int, bytes, bytes, float]]:
+    """Every chunk's lexical terms (to build a generation's lexical file)."""
+    return db.execute("SELECT id, terms, weights, length FROM lexical").fetchall()
 
 
 def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
     """Refresh line numbers (and stored code) of chunks whose content did not change."""
     db.conn.executemany(
         "UPDATE chunks SET start_line = ?, end_line = ?, code = ? WHERE id = ?",
-        [(c.start_line, c.end_line, c.code[:STORED_CODE_CHARS], i) for i, c in moved],
+        [(c.start_line, c.end_line, display_code(c)[:STORED_CODE_CHARS], i) for i, c in moved],
     )
 
 
@@ -194,7 +199,7 @@ def delete_chunks(db: Database, ids: Iterable[int]) -> None:
     """Delete chunks by id."""
     pairs = [(i,) for i in ids]
     db.conn.executemany("DELETE FROM chunks WHERE id = ?", pairs)
-    db.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", pairs)
+    db.conn.executemany("DELETE FROM lexical WHERE id = ?", pairs)
 
 
 _FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "ctime_ns", "sha1", "symbols")
@@ -222,5 +227,5 @@ def replace_skipped(db: Database, skipped: Sequence[SkippedFile]) -> None:
 
 def clear(db: Database) -> None:
     """Delete every file, chunk and skipped row (for a rebuild, inside its transaction)."""
-    for table in ("chunks", "chunks_fts", "files", "skipped"):
+    for table in ("chunks", "lexical", "files", "skipped"):
         db.execute(f"DELETE FROM {table}")

@@ -27,7 +27,8 @@ import numpy.typing as npt
 from codesearch.errors import IndexCorrupt, IndexNotFound, UnsafeIndexDir
 from codesearch.store.indexdir import check_index_dir, repository_root
 from codesearch.store.layout import DB_NAME
-from codesearch.store.vectors import VectorStore, vectors_path
+from codesearch.lexical import LexicalIndex, lexical_path
+from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
 
 T = TypeVar("T")
@@ -170,15 +171,27 @@ class IndexReader:
         return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count,
                                 self.meta.id_checksum)
 
-    def vectors(self) -> VectorStore:
-        """Load the FAISS index of this snapshot's generation.
+    def snapshot_files(self) -> tuple[VectorStore, LexicalIndex]:
+        """The vector and lexical files of the current snapshot's generation (see ``snapshot_vectors``)."""
+        vectors = self.snapshot_vectors()
+        lexical = LexicalIndex.load(lexical_path(self.index_dir, self.meta.generation), self.meta.count)
+        if self.meta.id_checksum is not None and id_checksum(lexical.ids) != self.meta.id_checksum:
+            raise IndexCorrupt(f"the ids in lexical-{self.meta.generation}.bin do not match the metadata's")
+        return vectors, lexical
 
-        A writer deletes the previous generation's file right after committing a new one;
+    def vectors(self) -> VectorStore:
+        """Load the FAISS index of this snapshot's generation (see ``files``)."""
+        return self.files()[0]
+
+    def files(self) -> tuple[VectorStore, LexicalIndex]:
+        """Load the vector and lexical files of this snapshot's generation.
+
+        A writer deletes the previous generation's files right after committing a new one;
         if that happened between our snapshot and this load, take a fresh snapshot.
         """
         for attempt in range(_SNAPSHOT_RETRIES):
             try:
-                return self.snapshot_vectors()
+                return self.snapshot_files()
             except IndexCorrupt:
                 if vectors_path(self.index_dir, self.meta.generation).exists() or attempt == _SNAPSHOT_RETRIES - 1:
                     raise
@@ -221,28 +234,6 @@ class IndexReader:
                + (" AND language = ?" if language else "") + " LIMIT ?")
         params: list[object] = [*names, *([language] if language else []), limit]
         return [int(r[0]) for r in self.conn.execute(sql, params)]
-
-    @_sql
-    def lexical(self, words: list[str], limit: int, language: str | None = None) -> list[tuple[int, float]]:
-        """Chunk ids matching any of ``words`` in the FTS5 index, best BM25 first: (id, score).
-
-        Scores are FTS5's ``bm25()`` negated (higher is better), with the name weighted
-        above the signature, the doc and the code.
-        """
-        if not words:
-            return []
-        match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-        sql = (
-            "SELECT f.rowid, -bm25(chunks_fts, 4.0, 2.0, 1.0, 1.0) AS s FROM chunks_fts f"
-            + (" JOIN chunks c ON c.id = f.rowid WHERE chunks_fts MATCH ? AND c.language = ?" if language else
-               " WHERE chunks_fts MATCH ?")
-            + " ORDER BY bm25(chunks_fts, 4.0, 2.0, 1.0, 1.0) LIMIT ?"
-        )
-        params: list[object] = [match, language, limit] if language else [match, limit]
-        try:
-            return [(int(r[0]), float(r[1])) for r in self.conn.execute(sql, params)]
-        except sqlite3.OperationalError as exc:
-            raise IndexCorrupt(f"the lexical index cannot be searched ({exc})") from exc
 
     @_sql
     def file_paths(self) -> list[str]:

@@ -1,0 +1,199 @@
+"""The lexical stage: BM25 over code-aware terms, scored with numpy in a few milliseconds.
+
+Terms: identifiers are split into words (``parseJsonString`` -> ``parse``, ``json``,
+``string``) and compound identifiers are also kept whole (``parsejsonstring``); words
+are lowercased and lightly stemmed (``codesearch.query.stem``), exactly as a query is,
+and stopwords are dropped. A chunk's terms come from its name, signature, doc and code,
+the name counting ``FIELD_WEIGHTS`` times more (a BM25F-style weighted term frequency).
+Terms are stored as 32-bit hashes (CRC-32), so no vocabulary has to be kept in sync.
+
+Each chunk's weighted terms are stored in SQLite (``lexical`` table, written with the
+chunk in the same transaction). When a run changes the index, the writer builds one
+immutable file per generation, ``lexical-<generation>.bin``: for every term, its
+postings (chunk position, precomputed BM25 impact) sorted by term. A query then adds up
+the impacts of its few terms' postings with ``numpy.bincount``: no SQL, no per-row
+Python, and the cost is that of reading a handful of contiguous arrays.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from codesearch.embed.text import split_identifiers
+from codesearch.errors import IndexCorrupt, UnsafeIndexDir
+from codesearch.query import STOPWORDS, stem
+from codesearch.store.indexdir import open_nofollow
+
+K1 = 1.2
+B = 0.75
+FIELD_WEIGHTS = (3.0, 1.5, 1.0, 1.0)  # name, signature, doc, code
+CODE_CHARS = 4000  # code characters of a chunk that the lexical index reads
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_WORD = re.compile(r"[a-z0-9]+")
+_MAGIC = b"CSLEX001"
+
+
+def terms(text: str) -> list[str]:
+    """The code-aware terms of any text (documents and queries alike)."""
+    out = [stem(w) for w in _WORD.findall(split_identifiers(text).lower()) if len(w) > 1 and w not in STOPWORDS]
+    for identifier in _IDENTIFIER.findall(text):
+        core = identifier.strip("_$")
+        if "_" in core or (not core.islower() and not core.isupper() and not core[1:].islower()):
+            out.append(identifier.lower().replace("_", "").replace("$", ""))
+    return out
+
+
+def term_ids(words: Iterable[str]) -> npt.NDArray[np.uint32]:
+    """32-bit hashes of terms."""
+    return np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint32)
+
+
+def chunk_terms(name: str, signature: str, doc: str, code: str) -> tuple[bytes, bytes, float]:
+    """(term ids, weighted term frequencies, weighted length) of one chunk, as stored in SQLite
+    (uint32 hashes and float16 frequencies, little-endian bytes)."""
+    counts: Counter[str] = Counter()
+    for weight, text in zip(FIELD_WEIGHTS, (name, signature, doc, code[:CODE_CHARS])):
+        for term in terms(text):
+            counts[term] += weight
+    ids = term_ids(counts)
+    weights = np.fromiter(counts.values(), dtype=np.float16, count=len(counts))
+    return ids.tobytes(), weights.tobytes(), float(weights.astype(np.float32).sum())
+
+
+def query_terms(words: Sequence[str], compounds: Sequence[str] = ()) -> npt.NDArray[np.uint32]:
+    """Distinct term ids of a query: its split words (stemmed here) and its compound identifiers."""
+    return term_ids(dict.fromkeys([*(stem(w) for w in words), *compounds]))
+
+
+class LexicalIndex:
+    """Postings of every term, BM25 impacts precomputed; immutable once built.
+
+    :param ids: chunk id of each position (int64, sorted).
+    :param terms: the distinct term hashes (uint32, sorted); ``starts[i]:starts[i+1]`` are
+        the postings of ``terms[i]`` in ``positions`` (int32) and ``impacts`` (float32).
+    """
+
+    def __init__(self, ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positions: np.ndarray,
+                 impacts: np.ndarray) -> None:
+        self.ids, self.terms, self.starts, self.positions, self.impacts = ids, terms, starts, positions, impacts
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
+        """From stored rows ``(chunk id, term ids, weighted tfs, length)``."""
+        rows = sorted(rows)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            empty = np.zeros(0, dtype=np.uint32)
+            return cls(ids, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                       np.zeros(0, dtype=np.float32))
+        term_parts = [np.frombuffer(r[1], dtype=np.uint32) for r in rows]
+        tf = np.concatenate([np.frombuffer(r[2], dtype=np.float16) for r in rows]).astype(np.float32)
+        all_terms = np.concatenate(term_parts)
+        lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+        doc = np.repeat(np.arange(len(rows), dtype=np.int32), [len(p) for p in term_parts])
+        order = np.argsort(all_terms, kind="stable")
+        all_terms, tf, doc = all_terms[order], tf[order], doc[order]
+        unique, starts, df = np.unique(all_terms, return_index=True, return_counts=True)
+        n = len(rows)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1e-6))
+        impacts = np.repeat(idf, df) * tf * (K1 + 1) / (tf + norm[doc])
+        return cls(ids, unique, np.append(starts, len(all_terms)).astype(np.int64), doc, impacts.astype(np.float32))
+
+    def search(self, query: npt.NDArray[np.uint32], k: int,
+               allowed: npt.NDArray[np.int64] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best chunks for the query's term ids: ``(chunk id, BM25 score)``, best first.
+
+        :param allowed: if given, only these chunk ids can be returned.
+        """
+        where = np.searchsorted(self.terms, query)
+        found = [(int(self.starts[w]), int(self.starts[w + 1])) for w, t in zip(where, query)
+                 if w < len(self.terms) and self.terms[w] == t]
+        if not found or not len(self.ids):
+            return []
+        positions = np.concatenate([self.positions[a:b] for a, b in found])
+        impacts = np.concatenate([self.impacts[a:b] for a, b in found])
+        scores = np.bincount(positions, weights=impacts, minlength=len(self.ids))
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
+            scores[~mask] = 0.0
+        hit = np.flatnonzero(scores)
+        if len(hit) > k:
+            hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+        hit = hit[np.lexsort((self.ids[hit], -scores[hit]))]
+        return [(int(self.ids[p]), float(scores[p])) for p in hit]
+
+    def save(self, path: Path) -> None:
+        """Write atomically (new temp file, fsync, rename), like the vector file.
+
+        :raises OSError: if it cannot be written completely (e.g. ENOSPC).
+        """
+        arrays = {"ids": self.ids, "terms": self.terms, "starts": self.starts, "positions": self.positions,
+                  "impacts": self.impacts}
+        header = json.dumps({name: [str(a.dtype), int(a.size)] for name, a in arrays.items()}).encode()
+        fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + len(header).to_bytes(8, "little") + header)
+                for array in arrays.values():
+                    fh.write(np.ascontiguousarray(array).tobytes())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, count: int) -> LexicalIndex:
+        """Read a lexical file and check it holds ``count`` chunks.
+
+        :raises IndexCorrupt: if it is missing, truncated or disagrees with the metadata.
+        :raises UnsafeIndexDir: if it is a symlink.
+        """
+        try:
+            fd = open_nofollow(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise IndexCorrupt(f"lexical file {path.name} is missing") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafeIndexDir(f"lexical file {path} is a symlink; refusing to follow it") from exc
+            raise IndexCorrupt(f"lexical file {path.name} is unreadable ({exc.strerror or exc})") from exc
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read()
+        try:
+            if not data.startswith(_MAGIC):
+                raise ValueError("not a lexical index file")
+            size = int.from_bytes(data[8:16], "little")
+            header = json.loads(data[16 : 16 + size])
+            offset, arrays = 16 + size, {}
+            for name in ("ids", "terms", "starts", "positions", "impacts"):
+                dtype, n = np.dtype(header[name][0]), int(header[name][1])
+                if offset + n * dtype.itemsize > len(data):
+                    raise ValueError("truncated")
+                arrays[name] = np.frombuffer(data, dtype=dtype, count=n, offset=offset)
+                offset += n * dtype.itemsize
+            if offset != len(data) or len(arrays["starts"]) != len(arrays["terms"]) + 1:
+                raise ValueError("inconsistent sizes")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(f"lexical file {path.name} is damaged ({exc})") from exc
+        if len(arrays["ids"]) != count:
+            raise IndexCorrupt(f"lexical file {path.name} holds {len(arrays['ids'])} chunks; the metadata expects {count}")
+        return cls(**arrays)
+
+
+def lexical_path(index_dir: Path, generation: int) -> Path:
+    """The lexical file of one generation."""
+    return Path(index_dir) / f"lexical-{generation}.bin"

@@ -1,0 +1,86 @@
+"""The lexical stage: code-aware terms, BM25 against a hand computation, the generation file."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesearch.errors import IndexCorrupt, UnsafeIndexDir
+from codesearch.lexical import B, K1, LexicalIndex, chunk_terms, query_terms, term_ids, terms
+
+
+def test_terms_split_identifiers_keep_compounds_and_stem() -> None:
+    """parseJsonString -> parse, json, string and parsejsonstring; plurals and -ed stemmed; stopwords gone."""
+    got = terms("def parseJsonString(max_retries): the registered handlers")
+    assert {"parse", "json", "string", "parsejsonstring", "max", "retry", "maxretries", "regist", "handle"} <= set(got)
+    assert "the" not in got and "def" in got
+    assert terms("HTTP") == ["http"]  # an acronym is a word, not a compound
+
+
+def _index(docs: dict[int, tuple[str, str, str, str]]) -> LexicalIndex:
+    return LexicalIndex.build([(i, *chunk_terms(*fields)) for i, fields in docs.items()])
+
+
+def test_bm25_matches_a_hand_computation() -> None:
+    """Scores are BM25 (k1, b) over weighted term frequencies, summed over the query's terms."""
+    docs = {10: ("", "", "", "alpha beta"), 20: ("", "", "", "alpha alpha gamma delta"), 30: ("", "", "", "gamma")}
+    index = _index(docs)
+    lengths = {10: 2.0, 20: 4.0, 30: 1.0}
+    avg = sum(lengths.values()) / 3
+
+    def bm25(tf: float, df: int, length: float) -> float:
+        idf = math.log1p((3 - df + 0.5) / (df + 0.5))
+        return idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / avg))
+
+    got = dict(index.search(query_terms(["alpha", "gamma"]), k=10))
+    assert got[10] == pytest.approx(bm25(1, 2, 2.0), rel=1e-5)
+    assert got[20] == pytest.approx(bm25(2, 2, 4.0) + bm25(1, 2, 4.0), rel=1e-5)
+    assert got[30] == pytest.approx(bm25(1, 2, 1.0), rel=1e-5)
+    assert [i for i, _ in index.search(query_terms(["alpha", "gamma"]), k=10)] == sorted(got, key=lambda i: -got[i])
+    assert index.search(query_terms(["missing"]), k=10) == []
+
+
+def test_name_weighs_more_than_code_and_allowed_filters() -> None:
+    """A word in the name outranks the same word in the code; ``allowed`` restricts the ids."""
+    index = _index({1: ("cookie", "", "", "return x"), 2: ("other", "", "", "cookie here")})
+    assert [i for i, _ in index.search(query_terms(["cookie"]), k=2)] == [1, 2]
+    assert [i for i, _ in index.search(query_terms(["cookie"]), k=2, allowed=np.array([2]))] == [2]
+    assert len(index.search(query_terms(["cookie"]), k=1)) == 1
+
+
+def test_compound_identifier_query_term_matches_the_whole_identifier() -> None:
+    """A query naming set_cookie finds setCookie through the compound term."""
+    index = _index({1: ("setCookie", "", "", ""), 2: ("set", "", "", "cookie")})
+    hits = index.search(query_terms(["set", "cookie"], ["setcookie"]), k=2)
+    assert hits[0][0] == 1 and hits[0][1] > hits[1][1]
+
+
+def test_save_load_round_trip_and_damage(tmp_path: Path) -> None:
+    """The file round-trips; a truncated file, a wrong count or a symlink is refused."""
+    index = _index({5: ("a", "", "", "alpha beta"), 7: ("b", "", "", "beta gamma")})
+    path = tmp_path / "lexical-1.bin"
+    index.save(path)
+    loaded = LexicalIndex.load(path, count=2)
+    q = query_terms(["beta"])
+    assert loaded.search(q, 2) == index.search(q, 2)
+    with pytest.raises(IndexCorrupt, match="expects 3"):
+        LexicalIndex.load(path, count=3)
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        LexicalIndex.load(path, count=2)
+    with pytest.raises(IndexCorrupt, match="missing"):
+        LexicalIndex.load(tmp_path / "nope.bin", count=2)
+    os.symlink(tmp_path / "elsewhere", tmp_path / "lexical-2.bin")
+    with pytest.raises(UnsafeIndexDir):
+        LexicalIndex.load(tmp_path / "lexical-2.bin", count=2)
+
+
+def test_empty_index_searches_to_nothing(tmp_path: Path) -> None:
+    """An index of no chunks builds, saves, loads and answers nothing."""
+    index = LexicalIndex.build([])
+    index.save(tmp_path / "l.bin")
+    assert LexicalIndex.load(tmp_path / "l.bin", count=0).search(term_ids(["x"]), 5) == []
