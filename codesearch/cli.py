@@ -106,11 +106,14 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
               help="A local sentence-transformers model or cross-encoder for --rerank (default: all-MiniLM-L6-v2).")
 @click.option("--candidates", type=click.IntRange(1, 1000), default=50, show_default=True,
               help="How many first-stage hits --rerank rescores.")
-@click.option("--explain", is_flag=True, help="Show each stage's score (static, lexical, fused, rerank).")
+@click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
+              help="At most N hits of one file before every other file's (0: no limit).")
+@click.option("--explain", is_flag=True,
+              help="Show each stage's score (static, lexical, fused, ranking signals, rank, rerank).")
 @click.option("--color/--no-color", default=None, help="Syntax highlighting (default: when printing to a terminal).")
 def search(query: str, path: Path, k: int, language: str | None, path_glob: str | None, fmt: str,
            as_json: bool, index_dir: Path | None, hybrid: bool | None, rerank: bool, rerank_model: Path | None,
-           candidates: int, explain: bool, color: bool | None) -> None:
+           candidates: int, per_file: int, explain: bool, color: bool | None) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     \b
@@ -119,6 +122,7 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
         codesearch search "parse a config file" -l python -k 5
         codesearch search "open a database connection" --path 'src/*' --format grep
         codesearch search "retry with backoff" --rerank --explain
+        codesearch search "session handling" --per-file 1    # one hit per file first
     """
     from codesearch import render
     from codesearch.search import DEFAULT_HYBRID, Searcher, find_index, validate_query
@@ -136,7 +140,7 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
         with Searcher(directory) as searcher:
             results = searcher.search(query, k, language=language, path_glob=path_glob,
                                       hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
-                                      rerank=reranker, candidates=candidates)
+                                      rerank=reranker, candidates=candidates, per_file=per_file)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt == "json":
         click.echo(render.to_json(query, results, elapsed_ms=round(elapsed_ms, 2)))
