@@ -179,14 +179,14 @@ def report(r: dict) -> str:  # noqa: ANN001
     ix, se = r["index"], r["search"]
     lines = [
         f"Machine: {r['machine']}",
-        f"Corpus: {r['corpus']} ({ix['files']} files, {ix['functions']} functions: {ix['by_language']})",
+        f"Corpus: {r['corpus']} ({ix['files']} files, {ix['functions']} chunks: {ix['by_language']})",
         "",
         "| measure | value |",
         "|---|---|",
-        f"| cold index | {ix['cold_seconds']} s, {ix['functions_per_second']} functions/s |",
+        f"| cold index | {ix['cold_seconds']} s, {ix['functions_per_second']} chunks/s |",
         f"| cold split (s) | {', '.join(f'{k} {v}' for k, v in ix['split_seconds'].items())} |",
         f"| warm re-index | {ix['warm_seconds']} s ({ix['warm_speedup']}x faster than cold) |",
-        f"| search in-process, {se['indexed_functions']} functions, vectors only | p50 {se['p50_ms']} ms, p95 {se['p95_ms']} ms |",
+        f"| search in-process, {se['indexed_functions']} chunks, vectors only | p50 {se['p50_ms']} ms, p95 {se['p95_ms']} ms |",
         f"| search in-process, hybrid (default) | p50 {se['hybrid_p50_ms']} ms, p95 {se['hybrid_p95_ms']} ms |",
         f"| `codesearch search` CLI wall time (hybrid) | {se['cli_wall_seconds_median']} s (median of 5) |",
         "",
