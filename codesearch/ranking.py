@@ -188,3 +188,17 @@ def diversified(ranked: list[Any], per_file: int, path_of: Any = lambda item: it
         seen[path] = seen.get(path, 0) + 1
         (first if seen[path] <= per_file else later).append(item)
     return first + later
+
+
+RERANK_SIGNAL_WEIGHT = 0.1  # the first stage's additive signals, in cosine units, after a rerank
+_ADDITIVE = ("definition", "path")
+_FACTORS = ("noise", "kind")
+
+
+def rerank_score(cosine: float, scores: dict[str, float]) -> float:
+    """A reranked candidate's score: 1 + the transformer's cosine, plus its first-stage signals
+    (additive ones scaled by ``RERANK_SIGNAL_WEIGHT``, factors as they were)."""
+    value = 1.0 + cosine + RERANK_SIGNAL_WEIGHT * sum(scores.get(name, 0.0) for name in _ADDITIVE)
+    for name in _FACTORS:  # on a positive scale, so that a factor below 1 always demotes
+        value *= scores.get(name, 1.0)
+    return value

@@ -19,7 +19,7 @@ from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.lexical import query_terms
 from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, analyse, words_of
-from codesearch.ranking import Candidate, Signals, diversified, rank
+from codesearch.ranking import Candidate, Signals, diversified, rank, rerank_score
 from codesearch.rerank import Reranker
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
 from codesearch.store.reader import IndexMeta, IndexReader
@@ -29,6 +29,7 @@ from indexer.languages import UnknownLanguage, spec_for
 MAX_K = 1000
 _SLACK = 10
 DEFAULT_HYBRID = True
+DEFAULT_RERANK = False  # the CLI reranks with the shipped second stage by default when True (--fast skips)
 CANDIDATES = 50  # taken from each first-stage ranking before fusion
 PER_FILE = 0  # hits of one file before every other file had its turn (0: no limit; see the README)
 # Weight of the lexical ranking in the fusion, by kind of query. For plain English it was
@@ -289,20 +290,26 @@ def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool
 
 
 def _reranked(results: list[SearchResult], query: str, reranker: Reranker) -> list[SearchResult]:
-    """Results reordered by the reranker's scores, with ranks renumbered."""
-    texts = [rerank_text(r) for r in results]
+    """Results reordered by the reranker's cosine plus the first stage's ranking signals, ranks renumbered.
+
+    The transformer judges what the code does; the code-aware signals (the chunk defines a
+    name the query mentions, the path matches, tests and code between definitions) still
+    apply on top, as in the first stage.
+    """
+    texts = [rerank_text(r.kind, r.qualname, r.signature, r.doc, r.code) for r in results]
     scores = reranker.score(query, texts, [r.content_hash for r in results])
-    order = sorted(range(len(results)), key=lambda i: -float(scores[i]))
+    final = [rerank_score(float(scores[i]), r.scores) for i, r in enumerate(results)]
+    order = sorted(range(len(results)), key=lambda i: -final[i])
     return [
-        replace(results[i], rank=rank, score=float(scores[i]), scores={**results[i].scores, "rerank": float(scores[i])})
+        replace(results[i], rank=rank, score=min(1.0, max(0.0, float(scores[i]))),
+                scores={**results[i].scores, "rerank": float(scores[i]), "rank": final[i]})
         for rank, i in enumerate(order, 1)
     ]
 
 
-def rerank_text(result: SearchResult) -> str:
-    """What the reranker reads for a hit: kind, name, signature, doc and the start of the code."""
-    return "\n".join(p for p in (f"{result.kind} {result.qualname}", result.signature, result.doc,
-                                 result.code[:RERANK_CODE_CHARS]) if p)
+def rerank_text(kind: str, qualname: str, signature: str, doc: str, code: str) -> str:
+    """What the reranker reads for a chunk: kind, name, signature, doc and the start of the code."""
+    return "\n".join(p for p in (f"{kind} {qualname}", signature, doc, code[:RERANK_CODE_CHARS]) if p)
 
 
 def lexical_words(query: str) -> list[str]:

@@ -69,3 +69,45 @@ def write(root: Path, rel: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised one-layer BERT with a 300-token WordPiece vocabulary."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("model2vec.distill")
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    words = sorted({w.lower() for p in (SAMPLE_REPOS / "python").rglob("*.py")
+                    for w in __import__("re").findall(r"[A-Za-z]{2,}", p.read_text())})[:220]
+    letters = [chr(c) for c in range(97, 123)]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *letters, *[f"##{c}" for c in letters], *words]
+    vocab = list(dict.fromkeys(vocab))
+    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    path = tmp_path_factory.mktemp("tiny-teacher")
+    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                         sep_token="[SEP]", mask_token="[MASK]").save_pretrained(str(path))
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=64, max_position_embeddings=256)
+    transformers.BertModel(config).save_pretrained(str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real pairs from the sample repositories: each source file is one "package"."""
+    from dataclasses import replace
+
+    from codesearch.bench.datasets import build_from_repo, write_jsonl
+
+    root = tmp_path_factory.mktemp("corpus")
+    for language in LANGUAGES:
+        examples = [replace(e, repo=f"sample-{language}-{e.path}") for e in build_from_repo(SAMPLE_REPOS / language)]
+        write_jsonl(examples, root / f"{language}.jsonl.gz")
+    return root

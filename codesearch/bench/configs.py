@@ -5,7 +5,9 @@
 - ``fusion``: vectors + lexical fused, no ranking signal and no per-file limit;
 - ``hybrid-<signal>``: the default with one signal of ``codesearch.ranking.Signals`` off
   (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``);
-- ``hybrid-diversity``: the default with at most two hits per file before other files.
+- ``hybrid-diversity``: the default with at most two hits per file before other files;
+- ``two-stage``: the default followed by the transformer rerank of the top 50 (the shipped
+  reranker, or ``rerank_model``).
 
 Each repository is indexed once into ``index_cache/<name>`` (incrementally on later runs)
 and searched through ``Searcher.search``, exactly as ``codesearch search`` does.
@@ -22,7 +24,7 @@ from codesearch.bench.datasets import DatasetError
 from codesearch.ranking import Signals
 
 SIGNAL_NAMES = tuple(f.name for f in fields(Signals))
-NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity")
+NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "two-stage")
 
 # (repository name, its root) -> search(text, k) -> results
 SearchFactory = Callable[[str, Path], Callable[[str, int], list[Any]]]
@@ -39,6 +41,8 @@ def options(name: str) -> dict[str, Any]:
         return {"hybrid": False}
     if name == "fusion":
         return {"hybrid": True, "signals": Signals.none(), "per_file": 0}
+    if name == "two-stage":
+        return {"hybrid": True, "rerank": True}
     if name == "hybrid-diversity":
         return {"hybrid": True, "per_file": 2}
     if name.startswith("hybrid-") and name[len("hybrid-"):] in SIGNAL_NAMES:
@@ -46,10 +50,12 @@ def options(name: str) -> dict[str, Any]:
     raise DatasetError(f"unknown system {name!r}; choose from {', '.join(NAMES)}")
 
 
-def searchers(names: Sequence[str], index_cache: Path, model: Path | None = None) -> dict[str, SearchFactory]:
+def searchers(names: Sequence[str], index_cache: Path, model: Path | None = None,
+              rerank_model: Path | None = None) -> dict[str, SearchFactory]:
     """A search factory per configuration name; indexes and searchers are shared between them.
 
     :raises DatasetError: for an unknown name.
+    :raises ModelNotFound, MissingExtra: if ``two-stage`` is asked for and the reranker cannot load.
     """
     from codesearch.embed.static import StaticEmbedder
     from codesearch.pipeline import build_index
@@ -69,7 +75,12 @@ def searchers(names: Sequence[str], index_cache: Path, model: Path | None = None
     def factory(kwargs: dict[str, Any]) -> SearchFactory:
         def build(repo: str, root: Path) -> Callable[[str, int], list[Any]]:
             searcher = searcher_for(repo, root)
-            return lambda text, k: searcher.search(text, k, **kwargs)
+            options = dict(kwargs)
+            if options.pop("rerank", False):
+                from codesearch.rerank import load_reranker
+
+                options["rerank"] = load_reranker(rerank_model, Path(index_cache) / repo)
+            return lambda text, k: searcher.search(text, k, **options)
 
         return build
 

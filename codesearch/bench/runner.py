@@ -27,7 +27,7 @@ from codesearch.bench.corpus import Corpus, materialise
 from codesearch.bench.datasets import Example
 from codesearch.bench.metrics import first_relevant_rank, percentile, rank_metrics
 from codesearch.bench.systems import System, make_system
-from codesearch.errors import CodeSearchError, MissingExtra
+from codesearch.errors import CodeSearchError, MissingExtra, ModelNotFound
 
 PROTOCOLS = ("full", "distractor")
 DISTRACTORS = 999
@@ -87,6 +87,7 @@ def run(
     model: Path | None = None,
     dataset_name: str = "",
     log: Callable[[str], None] = lambda message: None,
+    rerank_model: Path | None = None,
 ) -> BenchResult:
     """Benchmark ``systems`` on ``examples``.
 
@@ -115,8 +116,8 @@ def run(
         )
         for name in systems:
             try:
-                system = make_system(name, model)
-            except MissingExtra as exc:
+                system = make_system(name, model, rerank_model)
+            except (MissingExtra, ModelNotFound) as exc:
                 result.skipped[name] = str(exc)
                 log(f"skipping {name}: {exc}")
                 continue

