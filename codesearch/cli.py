@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +19,24 @@ from codesearch.errors import CodeSearchError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("text", "json", "grep")
+# Exit codes, as ripgrep's: 0 results (or success), 1 no results, 2 an error.
+EXIT_NO_RESULTS = 1
+EXIT_ERROR = 2
+
+
+class _Failure(click.ClickException):
+    exit_code = EXIT_ERROR
 
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn library errors into one-line messages and a non-zero exit code."""
+    """Turn library errors into one-line messages and exit code 2."""
     try:
         yield
     except CodeSearchError as exc:
         from codesearch.render import one_line
 
-        raise click.ClickException(one_line(str(exc))) from exc
+        raise _Failure(one_line(str(exc))) from exc
     except KeyboardInterrupt:
         click.echo("Interrupted; the previous index is unchanged.", err=True)
         sys.exit(130)
@@ -61,10 +69,13 @@ def cli() -> None:
               help="Also embed every new chunk with the reranker, so reranked searches pay only for the query.")
 @click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="With --deep: the reranker to embed with (default: the shipped one).")
+@click.option("--no-ignore", is_flag=True,
+              help="For this run, ignore .gitignore/.codesearchignore and the vendored-directory rules.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_file_bytes: int,
-          workers: int | None, deep: bool, rerank_model: Path | None, as_json: bool, quiet: bool) -> None:
+          workers: int | None, deep: bool, rerank_model: Path | None, no_ignore: bool, as_json: bool,
+          quiet: bool) -> None:
     """Index the functions, methods, classes and the code between them under PATH (default: current directory).
 
     A second run only re-reads changed files and re-embeds changed chunks.
@@ -79,25 +90,32 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
     from indexer.discover import Limits
 
     deep_report = None
+    started = time.perf_counter()
     with _errors(), _progress(quiet or as_json) as progress:
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
-                             limits=Limits(max_bytes=max_file_bytes), progress=progress, workers=workers)
+                             limits=Limits(max_bytes=max_file_bytes), progress=progress, workers=workers,
+                             use_ignore_files=not no_ignore)
         if deep:
             from codesearch.deep import deep_index
             from codesearch.rerank import load_reranker
 
             reranker = load_reranker(rerank_model, Path(report.index_dir))
             deep_report = deep_index(Path(report.index_dir), reranker, progress)
+    wall = time.perf_counter() - started
     if as_json:
-        payload = {k: v for k, v in vars(report).items() if k != "skipped"}
+        payload = {k: v for k, v in vars(report).items() if k not in ("skipped", "seconds")}
+        payload["wall_seconds"] = round(wall, 3)
+        payload["stage_seconds_summed_over_workers"] = report.seconds
         payload["skipped"] = [{"path": s.path, "reason": s.reason} for s in report.skipped]
         if deep_report is not None:
             payload["deep"] = {**asdict(deep_report), "per_second": round(deep_report.per_second, 1)}
         click.echo(json.dumps(payload, indent=2))
         return
+    if quiet:
+        return
     from codesearch.render import index_report
 
-    click.echo(index_report(report))
+    click.echo(index_report(report, wall))
     if deep_report is not None:
         click.echo(f"Deep: {deep_report.embedded} chunks embedded by the reranker in {deep_report.seconds:.1f}s "
                    f"({deep_report.per_second:.0f}/s), {deep_report.chunks - deep_report.embedded} already cached, "
@@ -110,8 +128,13 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
 @click.option("-l", "--language", help="Only results in this language (python, javascript, java, php, ruby, go).")
-@click.option("-p", "--path", "path_glob", metavar="GLOB",
-              help="Only results whose repo-relative path matches GLOB, e.g. 'src/*' or '*.py'.")
+@click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
+              help="Only results whose path matches GLOB (as printed, or relative to the repository), "
+                   "e.g. 'src/*' or '*.py'; repeatable.")
+@click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
+              help="Leave out results whose path matches GLOB, e.g. '*_test.go'; repeatable.")
+@click.option("--all", "whole_index", is_flag=True,
+              help="Search the whole index even when PATH is a subdirectory of the indexed repository.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Output format.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
@@ -129,13 +152,23 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
               help="How many first-stage hits --rerank rescores.")
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
               help="At most N hits of one file before every other file's (0: no limit).")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Leave out hits whose similarity is below this.")
 @click.option("--explain", is_flag=True,
               help="Show each stage's score (static, lexical, fused, ranking signals, rank, rerank).")
-@click.option("--color/--no-color", default=None, help="Syntax highlighting (default: when printing to a terminal).")
-def search(query: str, path: Path, k: int, language: str | None, path_glob: str | None, fmt: str,
-           as_json: bool, index_dir: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None,
-           candidates: int, per_file: int, explain: bool, color: bool | None) -> None:
+@click.option("--color/--no-color", default=None,
+              help="Syntax highlighting (default: on a terminal, unless NO_COLOR is set).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether anything was found.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the progress bars of the libraries that load a reranker.")
+def search(query: str, path: Path, k: int, language: str | None, path_globs: tuple[str, ...],
+           exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
+           hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
+           min_score: float, explain: bool, color: bool | None, quiet: bool, verbose: bool) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
+
+    PATH may be a subdirectory of an indexed repository: then only files below it are
+    searched (--all searches everything). Exit code 0 when something was found, 1 when
+    nothing was, 2 on an error.
 
     \b
     Example:
@@ -146,9 +179,13 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
         codesearch search "session handling" --per-file 1    # one hit per file first
     """
     from codesearch import render
-    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, Searcher, find_index, validate_query
+    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, find_index, validate_query
 
     fmt = "json" if as_json else fmt
+    if not verbose:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TQDM_DISABLE", "1")
     with _errors():
         validate_query(query, k)
         directory = index_dir or find_index(path)
@@ -168,18 +205,33 @@ def search(query: str, path: Path, k: int, language: str | None, path_glob: str 
                 click.echo(f"warning: {one_line(str(exc))}; showing first-stage results", err=True)
         started = time.perf_counter()
         with Searcher(directory) as searcher:
-            results = searcher.search(query, k, language=language, path_glob=path_glob,
+            under = "" if whole_index else _subdirectory(searcher.root, path)
+            paths = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
+            results = searcher.search(query, k, language=language, paths=paths,
                                       hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
-                                      rerank=reranker, candidates=candidates, per_file=per_file)
+                                      rerank=reranker, candidates=candidates, per_file=per_file, min_score=min_score)
         elapsed_ms = (time.perf_counter() - started) * 1000
-    if fmt == "json":
+    if quiet:
+        pass
+    elif fmt == "json":
         click.echo(render.to_json(query, results, elapsed_ms=round(elapsed_ms, 2)))
     elif fmt == "grep":
         if results:
-            click.echo(render.to_grep(results))
+            click.echo(render.to_grep(results, explain=explain))
     else:
-        use_color = sys.stdout.isatty() if color is None else color
+        use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
         click.echo(render.to_text(results, color=use_color, explain=explain))
+    if not results:
+        sys.exit(EXIT_NO_RESULTS)
+
+
+def _subdirectory(root: Path, path: Path) -> str:
+    """PATH relative to the repository root when it is a directory below it, else ``""``."""
+    try:
+        relative = Path(path).resolve().relative_to(root)
+    except ValueError:
+        return ""
+    return "" if str(relative) == "." else relative.as_posix()
 
 
 @cli.command()
@@ -489,8 +541,14 @@ def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="codesearch")
+    """Console-script entry point; output piped into `head` and closed early ends quietly."""
+    try:
+        cli(prog_name="codesearch")
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(0)
 
 
 if __name__ == "__main__":

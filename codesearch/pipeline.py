@@ -10,6 +10,7 @@ written before that transaction commits, so an interrupted run changes nothing.
 from __future__ import annotations
 
 import errno
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -48,7 +49,7 @@ from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.chunk import embedding_text
 from indexer.languages import parser_fingerprint
 from indexer.discover import Candidate, Limits, walk
-from indexer.types import Chunk, SkippedFile
+from indexer.types import Chunk, SkippedFile, UnsupportedFile
 from indexer.work import ParsedFile, Task, pool_size, process_all
 
 
@@ -72,6 +73,7 @@ class IndexReport:
     generation: int = 0
     changed: bool = False
     workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
+    unsupported: dict[str, int] = field(default_factory=dict)  # extension -> files in languages we do not parse
     moved_from: str = ""  # the repository's previous place, when it moved since the last run
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
@@ -119,6 +121,7 @@ def build_index(
     progress: ProgressFn | None = None,
     wait: float = 0.0,
     workers: int | None = None,
+    use_ignore_files: bool = True,
 ) -> IndexReport:
     """Create or incrementally update the index of ``root``.
 
@@ -126,6 +129,7 @@ def build_index(
         replace a damaged database, a database that is not ours, or another repository's index.
     :param wait: seconds to wait for another indexing run to release the lock.
     :param workers: the most worker processes to parse and embed with (default: the CPU count).
+    :param use_ignore_files: False ignores .gitignore/.codesearchignore and the vendored rules (one run).
     :raises IndexOutOfDate: if the index was built by another model and ``rebuild`` is off.
     :raises IndexCorrupt: if the existing index is damaged and ``rebuild`` is off.
     :raises IndexLocked: if another run holds the lock for longer than ``wait``.
@@ -152,7 +156,7 @@ def build_index(
             db = _open_db(index_dir / DB_NAME, rebuild)
             try:
                 _check_owner(db, root, index_dir, rebuild, report)
-                _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers, lock)
+                _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers, lock, use_ignore_files)
             finally:
                 db.close()
             _remove_stale_vector_files(index_dir, report.generation)
@@ -251,6 +255,7 @@ def _run(
     report: IndexReport,
     workers: int | None,
     lock: WriterLock,
+    use_ignore_files: bool = True,
 ) -> None:
     clock = time.perf_counter()
     meta = md.get_meta(db)
@@ -262,9 +267,11 @@ def _run(
         old_files = {path: (-1, -1, -1, "") for path in old_files}
 
     candidates: list[Candidate] = []
-    for item in walk(root, limits):
+    for item in walk(root, limits, use_ignore_files):
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
+        elif isinstance(item, UnsupportedFile):
+            report.unsupported[item.extension] = report.unsupported.get(item.extension, 0) + 1
         else:
             candidates.append(item)
             progress("discover", len(candidates), 0)
@@ -321,7 +328,8 @@ def _run(
             })
         # Written by every run: the repository may have moved, and an older schema was just migrated.
         md.set_meta(db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(index_dir, root),
-                         "max_file_bytes": limits.max_bytes})
+                         "max_file_bytes": limits.max_bytes,
+                         "unsupported": json.dumps(dict(sorted(report.unsupported.items())))})
         lock.verify()
         report.seconds["store"] += time.perf_counter() - clock
     report.generation = generation

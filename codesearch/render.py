@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 SNIPPET_LINES = 8
 SKIPPED_SHOWN = 20
+DUPLICATES_SHOWN = 3
+# Below this similarity every hit is a weak match: said once, instead of presenting noise
+# as answers. Chosen by reading score distributions of sample queries, not tuned on a benchmark.
+WEAK_SIMILARITY = 0.3
 
 # C0 controls, DEL and the C1 controls (0x9b is a one-byte CSI on some terminals).
 _CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
@@ -59,10 +63,24 @@ def display_path(result: SearchResult) -> str:
     return relative if len(relative) < len(absolute) else absolute
 
 
-def to_grep(results: Sequence[SearchResult]) -> str:
-    """``path:line: qualname`` lines, the format editors and agents jump to."""
-    return "\n".join(f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}  [{r.score:.3f}]"
-                     for r in results)
+def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
+    """``path:line: qualname  [score]`` lines, the format editors and agents jump to (stale hits
+    and folded duplicates marked; ``explain`` appends each stage's score)."""
+    lines = []
+    for r in results:
+        line = f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}  [{r.score:.3f}]"
+        if r.stale:
+            line += "  (stale)"
+        if r.duplicates:
+            line += f"  (+{len(r.duplicates)} identical)"
+        if explain:
+            line += "  " + _stages(r)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _stages(result: SearchResult) -> str:
+    return "stages: " + ", ".join(f"{one_line(name)} {value:.3f}" for name, value in result.scores.items())
 
 
 def to_json(query: str, results: Sequence[SearchResult], **extra: Any) -> str:
@@ -77,15 +95,21 @@ def to_text(
     if not results:
         return "No results."
     blocks = []
+    if max(r.score for r in results) < WEAK_SIMILARITY:
+        blocks.append(_style(f"Weak matches only (best similarity {max(r.score for r in results):.2f}); "
+                             "try other words.", "yellow", color))
     for r in results:
         location = f"{quote_path(display_path(r))}:{r.start_line}-{r.end_line}"
         stale = "  (file changed since indexing; run `codesearch index`)" if r.stale else ""
         head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(one_line(r.qualname), 'bold', color)}"
         head += f"  {_style(one_line(f'{r.kind}, {r.language}, score {r.score:.3f}'), 'dim', color)}"
         head += _style(stale, "yellow", color)
+        if r.duplicates:
+            shown = ", ".join(quote_path(d) for d in r.duplicates[:DUPLICATES_SHOWN])
+            more = f" and {len(r.duplicates) - DUPLICATES_SHOWN} more" if len(r.duplicates) > DUPLICATES_SHOWN else ""
+            head += "\n      " + _style(f"+{len(r.duplicates)} identical at {shown}{more}", "dim", color)
         if explain:
-            stages = ", ".join(f"{name} {value:.3f}" for name, value in r.scores.items())
-            head += "\n      " + _style(f"stages: {stages}", "dim", color)
+            head += "\n      " + _style(_stages(r), "dim", color)
         lines = textwrap.dedent(clean(r.code)).split("\n")
         snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
         snippet = _highlight(snippet, r.language) if color else snippet
@@ -94,16 +118,18 @@ def to_text(
     return "\n\n".join(blocks)
 
 
-def index_report(report: IndexReport) -> str:
-    """The summary of an indexing run, for people."""
-    seconds = sum(report.seconds.values())
-    lines = [f"Indexed {report.files} files, {report.chunks_total} chunks in {seconds:.2f}s "
+def index_report(report: IndexReport, wall_seconds: float) -> str:
+    """The summary of an indexing run, for people (the wall time; the per-stage split is in --json)."""
+    lines = [f"Indexed {report.files} files, {report.chunks_total} chunks in {wall_seconds:.2f}s "
              f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} chunks"
              f"{'' if report.changed else ', no changes'})"]
     if report.moved_from:
         lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")
     for language, count in report.chunks_by_language.items():
         lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} chunks")
+    if report.unsupported:
+        lines.append("Unsupported languages (not indexed): " + ", ".join(
+            f"{one_line(ext)} {n} file{'s' if n != 1 else ''}" for ext, n in sorted(report.unsupported.items())))
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)}:")
         lines.extend(f"  {quote_path(item.path)}: {one_line(item.reason)}" for item in report.skipped[:SKIPPED_SHOWN])
@@ -122,6 +148,8 @@ def stats_text(info: dict[str, Any]) -> str:
         lines.append(f"  {one_line(str(language)):<11} {info['files_by_language'].get(language, 0):>6} files "
                      f"{count:>8} chunks")
     lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
+    if info.get("unsupported"):
+        lines.append("Unsupported: " + ", ".join(f"{one_line(ext)} {n}" for ext, n in sorted(info["unsupported"].items())))
     if info["skipped"]:
         lines.append(f"Skipped: {len(info['skipped'])} (see --json)")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,38 @@ RERANK_CODE_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class PathFilter:
+    """Which files a search looks at.
+
+    :param include: globs (``fnmatch``, ``*`` crosses ``/``); a file must match one, if any are given.
+    :param exclude: globs; a file matching one is left out.
+    :param under: a repo-relative directory; only files below it (``""``: everywhere).
+    :param cwd: globs also match the path as printed, relative to this directory.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    under: str = ""
+    cwd: Path | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether it filters anything."""
+        return bool(self.include or self.exclude or self.under)
+
+    def matches(self, root: Path, path: str) -> bool:
+        """Whether the repo-relative ``path`` passes."""
+        if self.under and not path.startswith(self.under.rstrip("/") + "/"):
+            return False
+        names = [path]
+        if self.cwd is not None:
+            names.append(os.path.relpath(root / path, self.cwd))
+        if self.include and not any(fnmatch.fnmatchcase(n, g) for n in names for g in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(n, g) for n in names for g in self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResult:
     """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root``.
 
@@ -69,6 +102,7 @@ class SearchResult:
     scores: dict[str, float] = field(default_factory=dict)
     content_hash: str = ""
     chunk_id: int = -1  # the chunk's id in this index (its FAISS id)
+    duplicates: tuple[str, ...] = ()  # "path:line" of identical chunks elsewhere (folded into this one)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -153,11 +187,13 @@ class Searcher:
         *,
         language: str | None = None,
         path_glob: str | None = None,
+        paths: PathFilter | None = None,
         hybrid: bool = DEFAULT_HYBRID,
         rerank: Reranker | None = None,
         candidates: int = RERANK_CANDIDATES,
         signals: Signals = Signals(),
         per_file: int = PER_FILE,
+        min_score: float = 0.0,
     ) -> list[SearchResult]:
         """The ``k`` chunks that best answer ``query``, best first.
 
@@ -169,11 +205,16 @@ class Searcher:
 
         :param language: only chunks in this language.
         :param path_glob: only chunks whose repo-relative path matches (``fnmatch``; ``*`` crosses ``/``).
+        :param paths: include/exclude globs and a directory to search under (see ``PathFilter``).
         :param hybrid: fuse the vector ranking with the lexical ranking.
         :param rerank: rescore the first ``candidates`` hits with this (transformer) reranker.
         :param signals: which ranking signals are on.
         :param per_file: hits of one file before other files get their turn (0: no limit).
+        :param min_score: drop hits whose similarity (``score``) is below this.
         :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
+
+        Chunks with the same content hash (identical code at several paths) come back once,
+        the others listed in ``duplicates``.
         """
         query = validate_query(query, k)
         if language is not None:
@@ -186,12 +227,14 @@ class Searcher:
         terms = query_terms(info.words, info.compounds) if hybrid else np.zeros(0, dtype=np.uint32)
         if not np.any(vector) and not len(terms):
             raise BadQuery("the query has no words the model knows; try other words")
+        if path_glob is not None:
+            paths = replace(paths or PathFilter(), include=(*(paths.include if paths else ()), path_glob))
         allowed = None
-        if language is not None or path_glob is not None:
-            paths = None
-            if path_glob is not None:
-                paths = [p for p in self.reader.file_paths() if fnmatch.fnmatchcase(p, path_glob)]
-            allowed = self.reader.ids_where(language=language, paths=paths)
+        if language is not None or (paths is not None and paths.active):
+            files = None
+            if paths is not None and paths.active:
+                files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
+            allowed = self.reader.ids_where(language=language, paths=files)
             if allowed.size == 0:
                 return []
         allowed_set = set(allowed.tolist()) if allowed is not None else None
@@ -219,6 +262,7 @@ class Searcher:
         wanted = max(k, candidates) if rerank else k
         checks: dict[str, FileCheck] = {}
         results: list[SearchResult] = []
+        first_of: dict[str, int] = {}  # content hash -> index of its first result
         for c in ranked:
             row = dict(c.row)
             if row["path"] not in checks:
@@ -232,15 +276,33 @@ class Searcher:
                     continue  # the symbol is no longer in the file
                 row.update(start_line=current.start_line, end_line=current.end_line, code=display_code(current),
                            signature=current.signature, doc=current.doc, content_hash=current.content_hash)
+            same = first_of.get(row["content_hash"])
+            if same is not None:  # identical code elsewhere: fold it into the first one
+                results[same] = replace(results[same], duplicates=(*results[same].duplicates,
+                                                                    f"{row['path']}:{row['start_line']}"))
+                continue
             c.scores["rank"] = c.score
+            first_of[row["content_hash"]] = len(results)
             results.append(_result(row, len(results) + 1, c.scores.get("static", 0.0), str(self.root),
                                    stale=check.status == CHANGED, scores=c.scores))
             if len(results) == wanted:
                 break
         results = self._with_similarity(results, vector)
+        results = self._with_duplicates(results)
         if rerank is not None:
             results = _reranked(results, query, rerank)
+        results = [r for r in results if r.score >= min_score] if min_score > 0 else results
         return results[:k]
+
+    def _with_duplicates(self, results: list[SearchResult]) -> list[SearchResult]:
+        """Each result with every other indexed chunk of identical content listed in ``duplicates``."""
+        others = self.reader.same_content([r.content_hash for r in results])
+        out = []
+        for r in results:
+            listed = set(r.duplicates) | {f"{r.path}:{r.start_line}"}
+            extra = [place for place in others.get(r.content_hash, []) if place not in listed]
+            out.append(replace(r, duplicates=(*r.duplicates, *extra)) if extra else r)
+        return out
 
     def _with_similarity(self, results: list[SearchResult], vector: np.ndarray) -> list[SearchResult]:
         """Each result's ``score``: the cosine similarity of query and chunk, clipped to [0, 1].

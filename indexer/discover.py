@@ -23,14 +23,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.gitignore import Pattern, is_ignored, parse_lines
-from indexer.languages import language_for_path
-from indexer.types import SkippedFile, SourceFile
+from indexer.gitignore import Pattern, decision, is_ignored, parse_lines
+from indexer.languages import language_for_path, unsupported_extension
+from indexer.types import SkippedFile, SourceFile, UnsupportedFile
 
-# Directories never worth indexing: version control, dependencies, caches.
-EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".codesearch", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox"})
-VENDORED_DIRS = frozenset({"node_modules", "vendor", "bower_components", ".venv", "venv", "site-packages"})
+# Never indexed: version control and our own index directory.
+EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".codesearch"})
+# Skipped by default (caches, dependencies); a `!` pattern in .codesearchignore brings one back.
+CACHE_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".tox"})
+VENDORED_DIRS = frozenset({"node_modules", "vendor", "bower_components", "site-packages"})
+VIRTUALENV_MARKER = "pyvenv.cfg"  # a virtualenv is recognised by this file, not by its name
 IGNORE_FILES = (".gitignore", ".codesearchignore")
+OWN_IGNORE_FILE = ".codesearchignore"
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js")
 
 
@@ -74,15 +78,19 @@ class Candidate:
         return Path(self.root) / self.path
 
 
-def walk(root: Path, limits: Limits = Limits()) -> Iterator[Candidate | SkippedFile]:
-    """Yield every indexable file under ``root`` as a Candidate, and what was skipped.
+def walk(root: Path, limits: Limits = Limits(),
+         use_ignore_files: bool = True) -> Iterator[Candidate | SkippedFile | UnsupportedFile]:
+    """Yield every indexable file under ``root`` as a Candidate, and what was not indexed.
 
-    Files in languages we do not support, and files ignored by ``.gitignore`` or
-    ``.codesearchignore``, are left out silently; everything else that is not indexed
-    comes out as a ``SkippedFile`` with its reason.
+    Files ignored by ``.gitignore`` or ``.codesearchignore`` are left out silently; source
+    files of languages we do not support come out as ``UnsupportedFile`` (for counting);
+    everything else that is not indexed comes out as a ``SkippedFile`` with its reason.
+
+    :param use_ignore_files: False reads no ignore file and indexes vendored directories too
+        (``--no-ignore``).
     """
     root = root.resolve()
-    patterns: list[Pattern] = _ignore_patterns(root, "")
+    patterns: list[Pattern] = _ignore_patterns(root, "") if use_ignore_files else []
     stack: list[tuple[Path, str, list[Pattern]]] = [(root, "", patterns)]
     while stack:
         directory, rel_dir, patterns = stack.pop()
@@ -107,19 +115,36 @@ def walk(root: Path, limits: Limits = Limits()) -> Iterator[Candidate | SkippedF
             if is_ignored(patterns, rel, is_dir):
                 continue
             if is_dir:
-                if entry.name in VENDORED_DIRS:
-                    yield SkippedFile(rel, "vendored dependencies")
+                default_skip = _default_skip(entry) if use_ignore_files else None
+                if default_skip and decision(patterns, rel, True, source=OWN_IGNORE_FILE) is not False:
+                    if default_skip != "cache":
+                        yield SkippedFile(rel, default_skip)
                 else:
-                    subdirs.append((Path(entry.path), rel, patterns + _ignore_patterns(Path(entry.path), rel)))
+                    nested = _ignore_patterns(Path(entry.path), rel) if use_ignore_files else []
+                    subdirs.append((Path(entry.path), rel, patterns + nested))
                 continue
             if not entry.is_file(follow_symlinks=False):
                 yield SkippedFile(rel, _special_file_reason(entry))
                 continue
             spec = language_for_path(entry.name)
             if spec is None:
+                extension = unsupported_extension(entry.name)
+                if extension:
+                    yield UnsupportedFile(rel, extension)
                 continue
             yield from _candidate(entry, str(root), rel, spec.name, limits)
         stack.extend(reversed(subdirs))
+
+
+def _default_skip(entry: os.DirEntry[str]) -> str | None:
+    """Why a directory is skipped by default: vendored dependencies, a virtualenv, a cache; or None."""
+    if entry.name in CACHE_DIRS:
+        return "cache"
+    if entry.name in VENDORED_DIRS:
+        return "vendored dependencies"
+    if os.path.lexists(os.path.join(entry.path, VIRTUALENV_MARKER)):
+        return "virtualenv (has pyvenv.cfg)"
+    return None
 
 
 def _special_file_reason(entry: os.DirEntry[str]) -> str:
@@ -245,7 +270,7 @@ def _ignore_patterns(directory: Path, rel_dir: str) -> list[Pattern]:
             text = path.read_text("utf-8", errors="replace")
         except OSError:
             continue
-        patterns.extend(parse_lines(text.splitlines(), rel_dir))
+        patterns.extend(parse_lines(text.splitlines(), rel_dir, source=name))
     return patterns
 
 

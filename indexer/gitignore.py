@@ -40,10 +40,11 @@ class Pattern:
     matcher: _Matcher
     negate: bool
     dir_only: bool
+    source: str = ".gitignore"  # the ignore file's name
 
 
-def parse_lines(lines: list[str], base: str = "") -> list[Pattern]:
-    """Compile the lines of an ignore file that lives in directory ``base``."""
+def parse_lines(lines: list[str], base: str = "", source: str = ".gitignore") -> list[Pattern]:
+    """Compile the lines of an ignore file (named ``source``) that lives in directory ``base``."""
     patterns = []
     for raw in lines:
         line = raw.rstrip("\n\r")
@@ -61,14 +62,24 @@ def parse_lines(lines: list[str], base: str = "") -> list[Pattern]:
             continue
         anchored = "/" in line
         tokens = ([] if anchored else [(_DIRS,)]) + _tokenize(line.lstrip("/"))
-        patterns.append(Pattern(base, _Matcher.compile(tokens), negate, dir_only))
+        patterns.append(Pattern(base, _Matcher.compile(tokens), negate, dir_only, source))
     return patterns
 
 
 def is_ignored(patterns: list[Pattern], path: str, is_dir: bool) -> bool:
     """Whether ``path`` (relative to the root, forward slashes) is ignored."""
-    ignored = False
+    return decision(patterns, path, is_dir) is True
+
+
+def decision(patterns: list[Pattern], path: str, is_dir: bool, source: str | None = None) -> bool | None:
+    """What the last pattern matching ``path`` says: True (ignore), False (a ``!`` negation) or None.
+
+    :param source: only consult the patterns of ignore files with this name.
+    """
+    ignored: bool | None = None
     for pattern in patterns:
+        if source is not None and pattern.source != source:
+            continue
         if pattern.dir_only and not is_dir:
             continue
         if pattern.base:

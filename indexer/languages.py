@@ -175,3 +175,19 @@ def is_test_path(path: str, language: str) -> bool:
         return True
     pattern = _test_file_pattern(language) if language in _BY_NAME else None
     return bool(pattern and pattern.match(path.rsplit("/", 1)[-1]))
+
+
+# Source files of languages not in the registry: counted and reported, not indexed.
+OTHER_CODE_EXTENSIONS = frozenset({
+    ".ts", ".tsx", ".mts", ".cts", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".rs", ".cs", ".kt", ".kts",
+    ".swift", ".scala", ".m", ".mm", ".lua", ".pl", ".pm", ".r", ".jl", ".dart", ".ex", ".exs", ".erl", ".hs",
+    ".ml", ".mli", ".clj", ".cljs", ".groovy", ".vue", ".svelte", ".sh", ".bash", ".zsh", ".zig", ".nim", ".fs",
+    ".fsx", ".vb", ".f90", ".sol", ".elm", ".ps1",
+})
+
+
+def unsupported_extension(name: str) -> str | None:
+    """The extension of a source file in a language codesearch does not parse, else None."""
+    dot = name.rfind(".")
+    extension = name[dot:].lower() if dot > 0 else ""
+    return extension if extension in OTHER_CODE_EXTENSIONS and extension not in _BY_EXTENSION else None

@@ -68,6 +68,14 @@ class SkippedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class UnsupportedFile:
+    """A source file in a language we do not parse (counted per extension, not listed one by one)."""
+
+    path: str
+    extension: str
+
+
+@dataclass(frozen=True, slots=True)
 class Symbol:
     """A definition found by a language query. Lines are 1-based and inclusive."""
 

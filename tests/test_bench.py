@@ -138,7 +138,7 @@ def test_bench_cli_json_and_unknown_system(tmp_path: Path) -> None:
     payload = json.loads(out.output[out.output.index("{"):])
     assert payload["results"][0]["system"] == "static" and payload["queries_per_language"] == {"go": 18}
     bad = CliRunner().invoke(cli, ["bench", "--from-repo", str(SAMPLE_REPOS / "go"), "--systems", "nope"])
-    assert bad.exit_code == 1 and "unknown system 'nope'" in bad.output
+    assert bad.exit_code == 2 and "unknown system 'nope'" in bad.output
 
 
 def test_system_with_missing_packages_is_skipped_with_the_reason(
@@ -148,7 +148,7 @@ def test_system_with_missing_packages_is_skipped_with_the_reason(
     from codesearch.bench import systems
     from codesearch.errors import MissingExtra
 
-    def missing(model: object) -> systems.System:
+    def missing(model: object, rerank_model: object) -> systems.System:
         raise MissingExtra("the teacher needs torch: pip install 'codesearch[distill]'")
 
     monkeypatch.setitem(systems.FACTORIES, "teacher", missing)

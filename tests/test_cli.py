@@ -44,7 +44,8 @@ def test_index_json_summary(repo: Path) -> None:
     """index --json reports counts per language and the time split."""
     payload = json.loads(run("index", str(repo), "--json").output)
     assert payload["chunks_by_language"] == {"go": 2, "python": 1}
-    assert set(payload["seconds"]) == {"discover", "parse", "embed", "store"}
+    assert set(payload["stage_seconds_summed_over_workers"]) == {"discover", "parse", "embed", "store"}
+    assert payload["wall_seconds"] > 0
 
 
 def test_grep_and_text_formats(repo: Path) -> None:
@@ -84,13 +85,13 @@ def test_bad_search_input(repo: Path, args: list[str], message: str) -> None:
 def test_empty_query_is_reported_before_looking_for_an_index(tmp_path: Path) -> None:
     """An empty query is the error to report, even where no index exists."""
     result = run("search", "", str(tmp_path))
-    assert result.exit_code == 1 and "query is empty" in result.output
+    assert result.exit_code == 2 and "query is empty" in result.output
 
 
 def test_missing_index(tmp_path: Path) -> None:
     """Searching where nothing was indexed says to run `codesearch index`."""
     result = run("search", "anything", str(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no index found" in result.output and "codesearch index" in result.output
 
 
@@ -101,7 +102,7 @@ def test_index_from_another_model(repo: Path) -> None:
         conn.execute("UPDATE meta SET value='other-model:123' WHERE key='model_fingerprint'")
     for args in (["search", "retry", str(repo)], ["index", str(repo)]):
         result = run(*args)
-        assert result.exit_code == 1 and "--rebuild" in result.output and "other-model:123" in result.output
+        assert result.exit_code == 2 and "--rebuild" in result.output and "other-model:123" in result.output
     assert run("index", str(repo), "--rebuild").exit_code == 0
     assert run("search", "retry", str(repo)).exit_code == 0
 

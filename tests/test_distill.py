@@ -166,6 +166,6 @@ def test_missing_or_empty_training_corpus_is_a_clear_error(tmp_path: Path, monke
         load_pairs([tmp_path / "nowhere.jsonl.gz"])
     monkeypatch.setenv("CODESEARCH_CACHE", str(tmp_path / "cache"))
     result = CliRunner().invoke(cli, ["distill", str(tmp_path / "model")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no training corpus in" in result.output and "--split train" in result.output
     assert not (tmp_path / "model").exists()

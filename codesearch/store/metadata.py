@@ -81,8 +81,9 @@ def m003_file_ctime(db: Database) -> None:
 @migrations()
 def m004_lexical_terms(db: Database) -> None:
     """The lexical stage moves from FTS5 to code-aware BM25 (``codesearch.lexical``): each chunk's
-    weighted terms in ``lexical``; an index on chunk names in any case (the definitions of the
-    names a query mentions)."""
+    weighted terms in ``lexical``; indexes on chunk names in any case (the definitions of the
+    names a query mentions) and on content hashes (identical code at several paths is shown once)."""
+    db.execute("CREATE INDEX IF NOT EXISTS chunks_content_hash ON chunks(content_hash)")
     db.execute("DROP TABLE IF EXISTS chunks_fts")
     db.execute("CREATE TABLE lexical (id INTEGER PRIMARY KEY, terms BLOB NOT NULL, weights BLOB NOT NULL,"
                " length REAL NOT NULL)")

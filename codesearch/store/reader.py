@@ -13,6 +13,7 @@ by someone else), and every SQLite failure after opening becomes ``IndexCorrupt`
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sqlite3
 from collections.abc import Callable
@@ -148,7 +149,8 @@ class IndexReader:
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is unreadable ({exc})") from exc
         if not rows:
-            raise IndexNotFound(f"the index in {self.index_dir} has never been completed")
+            raise IndexNotFound(f"the index in {self.index_dir} has never been completed (its first run was "
+                                "interrupted); run `codesearch index` on the repository to build it")
         return IndexMeta.from_rows(rows)
 
     def close(self) -> None:
@@ -225,6 +227,22 @@ class IndexReader:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     @_sql
+    def same_content(self, hashes: list[str], limit: int = 20) -> dict[str, list[str]]:
+        """content hash -> ``path:line`` of every chunk with that hash (identical code), at most ``limit`` each."""
+        out: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(hashes))
+        if not unique:
+            return out
+        marks = ",".join("?" * len(unique))
+        rows = self.conn.execute(f"SELECT content_hash, path, start_line FROM chunks WHERE content_hash IN ({marks})"
+                                 " ORDER BY path, start_line", unique)
+        for digest, path, line in rows:
+            places = out.setdefault(digest, [])
+            if len(places) < limit:
+                places.append(f"{path}:{line}")
+        return {digest: places for digest, places in out.items() if len(places) > 1}
+
+    @_sql
     def ids_named(self, names: list[str], language: str | None = None, limit: int = 50) -> list[int]:
         """Ids of chunks whose name is one of ``names`` (any case), definitions before code."""
         if not names:
@@ -255,11 +273,17 @@ class IndexReader:
         files_by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM files GROUP BY language ORDER BY 1"))
         by_kind = dict(self.conn.execute("SELECT kind, COUNT(*) FROM chunks GROUP BY kind ORDER BY 1"))
         skipped = [{"path": p, "reason": r} for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY 1")]
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'unsupported'").fetchone()
+        try:
+            unsupported = {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
+        except (ValueError, AttributeError, TypeError):
+            unsupported = {}
         return {
             "files": sum(files_by_language.values()),
             "chunks": self.meta.count,
             "files_by_language": files_by_language,
             "chunks_by_language": by_language,
             "chunks_by_kind": by_kind,
+            "unsupported": unsupported,
             "skipped": skipped,
         }
