@@ -220,7 +220,8 @@ def search(query: str, path: Path, k: int, language: str | None, path_globs: tup
             click.echo(render.to_grep(results, explain=explain))
     else:
         use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
-        click.echo(render.to_text(results, color=use_color, explain=explain))
+        # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
+        click.echo(render.to_text(results, color=use_color, explain=explain), color=use_color)
     if not results:
         sys.exit(EXIT_NO_RESULTS)
 
