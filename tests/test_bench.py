@@ -185,3 +185,12 @@ def test_bm25_query_of_stopwords_scores_zero(tmp_path: Path, sample_examples: li
     assert system.rank("it is a", "go", 5) == []
     assert system.scores("it is a", "go", [0, 1, 2]).tolist() == [0.0, 0.0, 0.0]
     assert system.rank("write ahead log", "go", 5)
+
+
+def test_report_headings_say_what_really_ran(sample_examples: list[Example]) -> None:
+    """Over a small corpus the distractor heading gives the real count, and counts are not raw dicts."""
+    result = runner.run(sample_examples[:40], ["bm25"], protocols=("distractor",))
+    text = report.to_markdown(result)
+    smallest = min(result.corpus_per_language.values()) - 1
+    assert f"1 true vs {smallest:,}" in text and "1 true vs 999 distractors" not in text
+    assert "{" not in text.split("\n")[1] and "Queries per language: " in text

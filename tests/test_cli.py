@@ -122,3 +122,13 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
     """-h works for every command, and its help carries an example."""
     result = run(name, "-h")
     assert result.exit_code == 0 and "Example:" in result.output and "codesearch" in result.output
+
+
+def test_readme_next_step_activates_the_virtualenv_before_using_the_command() -> None:
+    """The 'on your own code' commands come after activating .venv (the command is not on PATH otherwise)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme[readme.index("Then, on your own code"):]
+    block = block[block.index("```bash"):block.index("```", block.index("```bash") + 7)]
+    assert block.index("source .venv/bin/activate") < block.index("codesearch index")
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    assert "source .venv/bin/activate" in ci and "codesearch search" in ci

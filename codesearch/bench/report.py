@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from codesearch.bench.runner import BenchResult
+from codesearch.bench.runner import DISTRACTORS, BenchResult
 
 METRICS = ("mrr", "ndcg@10", "recall@1", "recall@5", "recall@10", "mean_rank")
 
@@ -14,12 +14,13 @@ METRICS = ("mrr", "ndcg@10", "recall@1", "recall@5", "recall@10", "mean_rank")
 def to_markdown(result: BenchResult) -> str:
     """Overall table per protocol, then MRR per language."""
     lines = [
-        f"Dataset: {result.dataset} — queries per language {result.queries_per_language}, "
-        f"documents per language {result.corpus_per_language}, seed {result.seed}",
+        f"Dataset: {result.dataset}",
+        f"Queries per language: {_counts(result.queries_per_language)}; documents per language: "
+        f"{_counts(result.corpus_per_language)}; seed {result.seed}",
     ]
     for protocol in sorted({r.protocol for r in result.results}):
         rows = [r for r in result.results if r.protocol == protocol]
-        title = "full-corpus retrieval" if protocol == "full" else "1 true vs 999 distractors"
+        title = "full-corpus retrieval" if protocol == "full" else _distractor_title(result)
         lines += ["", f"**{title}** (mean over languages)", ""]
         head = ["system", *METRICS]
         if protocol == "full":
@@ -39,6 +40,19 @@ def to_markdown(result: BenchResult) -> str:
     for name, why in result.skipped.items():
         lines.append(f"\nSkipped {name}: {why}")
     return "\n".join(lines)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{language} {n:,}" for language, n in sorted(counts.items()))
+
+
+def _distractor_title(result: BenchResult) -> str:
+    """The distractor protocol as it really ran: 1 true document vs up to 999 others of its language."""
+    others = sorted({min(DISTRACTORS, n - 1) for n in result.corpus_per_language.values()})
+    if others == [DISTRACTORS]:
+        return f"1 true vs {DISTRACTORS} distractors"
+    span = f"{others[0]:,}" if len(others) == 1 else f"{others[0]:,} to {others[-1]:,}"
+    return f"1 true vs {span} distractors (every other document of its language; the protocol takes up to {DISTRACTORS})"
 
 
 def _fmt(value: float) -> str:
