@@ -3,8 +3,8 @@
 The test sample is what ``codesearch bench --max-queries 1000 --corpus-size 1000 --seed 0``
 draws from ``~/.cache/codesearch/datasets``. This script removes those documents, draws a
 dev sample of the same size from what is left (seed 1), indexes it with the shipped model,
-and reports full-corpus MRR per language for several lexical weights of the reciprocal
-rank fusion. ``codesearch.search.LEXICAL_WEIGHT`` records the choice.
+and reports full-corpus MRR per language for several lexical weights of the score
+fusion (``codesearch.search.fuse``). ``codesearch.search.LEXICAL_WEIGHT`` records the choice.
 
     python scripts/build_datasets.py
     python benchmarks/tune_fusion.py [--weights 1 3 10 1000] [--queries 300]
@@ -22,11 +22,10 @@ from pathlib import Path
 from codesearch.bench.corpus import materialise
 from codesearch.bench.datasets import read_jsonl
 from codesearch.bench.runner import select
-from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.lexical import query_terms
 from codesearch.pipeline import build_index
 from codesearch.query import analyse
-from codesearch.search import Searcher
+from codesearch.search import Searcher, fuse
 
 DATASETS = Path.home() / ".cache" / "codesearch" / "datasets"
 DEPTH = 100
@@ -56,9 +55,10 @@ def main() -> None:
                 rr: dict[float, list[float]] = {w: [] for w in args.weights}
                 for query, target in pairs:
                     static, lexical = _rankings(searcher, query, language)
-                    paths = {i: row["path"] for i, row in searcher.reader.chunks(sorted(set(static) | set(lexical))).items()}
+                    ids = sorted({i for i, _ in static} | {i for i, _ in lexical})
+                    paths = {i: row["path"] for i, row in searcher.reader.chunks(ids).items()}
                     for weight in args.weights:
-                        fused = reciprocal_rank_fusion([static, lexical], weights=[1.0, weight])
+                        fused = fuse([static, lexical], [1.0, weight])
                         ranked = list(dict.fromkeys(paths[i] for i, _ in fused))
                         rr[weight].append(1 / (ranked.index(target) + 1) if target in ranked else 0.0)
                 for weight in args.weights:
@@ -69,14 +69,14 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _rankings(searcher: Searcher, query: str, language: str) -> tuple[list[int], list[int]]:
-    """The semantic and the lexical rankings (chunk ids) of one query within a language."""
+def _rankings(searcher: Searcher, query: str, language: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The semantic and the lexical rankings (chunk id, score) of one query within a language."""
     vector = searcher.embedder.encode_queries([query])
     allowed = searcher.reader.ids_where(language=language)
-    _, ids = searcher.vectors.search(vector, DEPTH, allowed)
-    static = [int(i) for i in ids[0] if i != -1]
+    scores, ids = searcher.vectors.search(vector, DEPTH, allowed)
+    static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
     info = analyse(query)
-    lexical = [i for i, _ in searcher.lexical.search(query_terms(info.words, info.compounds), DEPTH, allowed)]
+    lexical = searcher.lexical.search(query_terms(info.words, info.compounds), DEPTH, allowed)
     return static, lexical
 
 

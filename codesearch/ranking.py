@@ -34,7 +34,7 @@ from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
-PATH_WEIGHT = 0.5  # times the share of query stems found in the file's path
+PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
 
@@ -103,6 +103,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
                 _add(c, "path", PATH_WEIGHT * share)
     if signals.noise and not (query.wants_tests or query.wants_examples):
         for c in pool:
+            if "definition" in c.scores and query.kind == IDENTIFIER:
+                continue  # the query names this very symbol: where it lives does not matter
             if is_noise(c.path, c.row["language"]):
                 c.scores["noise"] = NOISE_FACTOR
                 c.score *= NOISE_FACTOR

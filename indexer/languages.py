@@ -35,6 +35,7 @@ class LanguageSpec:
         which retrieval benchmarks drop as CodeSearchNet did.
     :param test_files: file-name globs of the language's test files (search demotes them
         unless the query asks for tests; test directories count for every language).
+    :param query_name: the query file's name when languages share one (``tsx`` uses ``typescript``).
     """
 
     name: str
@@ -44,11 +45,12 @@ class LanguageSpec:
     snippet_wrappers: tuple[tuple[str, str], ...] = (("", ""),)
     boilerplate_names: frozenset[str] = frozenset()
     test_files: tuple[str, ...] = ()
+    query_name: str = ""
 
     @property
     def query_file(self) -> str:
         """The query file name inside ``indexer/queries``."""
-        return f"{self.name}.scm"
+        return f"{self.query_name or self.name}.scm"
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -65,6 +67,19 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n"), ("const snippet = {\n", "\n};\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*", "*_test.js", "*-test.js"),
+    ),
+    LanguageSpec(
+        "typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
+        snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
+        boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
+        test_files=("*.test.*", "*.spec.*"),
+    ),
+    LanguageSpec(
+        "tsx", (".tsx",), "tree_sitter_typescript", "language_tsx",
+        snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
+        boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
+        test_files=("*.test.*", "*.spec.*"),
+        query_name="typescript",
     ),
     LanguageSpec(
         "java", (".java",), "tree_sitter_java",
@@ -179,7 +194,7 @@ def is_test_path(path: str, language: str) -> bool:
 
 # Source files of languages not in the registry: counted and reported, not indexed.
 OTHER_CODE_EXTENSIONS = frozenset({
-    ".ts", ".tsx", ".mts", ".cts", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".rs", ".cs", ".kt", ".kts",
+    ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".rs", ".cs", ".kt", ".kts",
     ".swift", ".scala", ".m", ".mm", ".lua", ".pl", ".pm", ".r", ".jl", ".dart", ".ex", ".exs", ".erl", ".hs",
     ".ml", ".mli", ".clj", ".cljs", ".groovy", ".vue", ".svelte", ".sh", ".bash", ".zsh", ".zig", ".nim", ".fs",
     ".fsx", ".vb", ".f90", ".sol", ".elm", ".ps1",

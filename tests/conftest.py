@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_REPOS = ROOT / "sample_repos"
-LANGUAGES = ["python", "javascript", "java", "php", "ruby", "go"]
+LANGUAGES = ["python", "javascript", "typescript", "java", "php", "ruby", "go"]  # one sample repo each
 
 
 class FakeEmbedder:

@@ -47,7 +47,7 @@ def sample_examples() -> list[Example]:
 
 def test_builder_removes_docs_and_applies_filters(sample_examples: list[Example]) -> None:
     """Documents carry no docstring or doc comment; trivial pairs are dropped."""
-    assert {e.language for e in sample_examples} == {"python", "javascript", "java", "php", "ruby", "go"}
+    assert {e.language for e in sample_examples} == {"python", "javascript", "typescript", "tsx", "java", "php", "ruby", "go"}
     for e in sample_examples:
         first_doc_line = e.docstring.splitlines()[0]
         assert first_doc_line not in e.code, e.func_name
@@ -119,7 +119,7 @@ def test_quick_bench_on_sample_repos(tmp_path: Path, sample_examples: list[Examp
     by = {(r.system, r.protocol): r for r in result.results}
     assert set(by) == {("bm25", "full"), ("bm25", "distractor"), ("static", "full"), ("static", "distractor")}
     static = by[("static", "full")]
-    assert set(static.per_language) == {"python", "javascript", "java", "php", "ruby", "go"}
+    assert set(static.per_language) == {"python", "javascript", "typescript", "tsx", "java", "php", "ruby", "go"}
     # Measured 0.835 with seed 0 on 2026-11-22 (91 pairs); the floor allows for seed noise only.
     assert static.overall["mrr"] >= 0.75
     assert static.cost["index_seconds"] > 0 and static.cost["query_p50_ms"] > 0

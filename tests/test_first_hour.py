@@ -52,15 +52,17 @@ def test_min_score_and_weak_matches(tmp_path: Path) -> None:
 
 
 def test_unsupported_languages_are_reported_per_extension(tmp_path: Path) -> None:
-    """A folder of TypeScript, C and Rust files says which languages were not indexed."""
-    for name in ("app.ts", "view.tsx", "main.c", "lib.rs", "notes.md"):
+    """A folder of C, C#, Rust and Kotlin files says which languages were not indexed."""
+    for name in ("main.c", "util.c", "lib.rs", "App.cs", "Main.kt", "notes.md"):
         write(tmp_path, name, "// code\n")
     write(tmp_path, "ok.py", "def ok():\n    return 1\n")
+    write(tmp_path, "app.ts", "export function ok(): number { return 1; }\n")  # TypeScript is supported now
     out = run("index", str(tmp_path))
     assert out.exit_code == 0, out.output
-    assert "Unsupported languages (not indexed): .c 1 file, .rs 1 file, .ts 1 file, .tsx 1 file" in out.output
+    assert "Unsupported languages (not indexed): .c 2 files, .cs 1 file, .kt 1 file, .rs 1 file" in out.output
     stats = json.loads(run("stats", str(tmp_path), "--json").output)
-    assert stats["unsupported"] == {".c": 1, ".rs": 1, ".ts": 1, ".tsx": 1}  # .md is not code
+    assert stats["unsupported"] == {".c": 2, ".cs": 1, ".kt": 1, ".rs": 1}  # .md is not code
+    assert stats["files_by_language"] == {"python": 1, "typescript": 1}
 
 
 def test_virtualenv_is_recognised_by_pyvenv_cfg_not_by_name(tmp_path: Path) -> None:

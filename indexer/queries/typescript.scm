@@ -1,0 +1,81 @@
+; TypeScript (and TSX): what JavaScript has, plus interfaces, type aliases, enums,
+; abstract classes, namespaces, method signatures of interfaces and abstract classes, and
+; ambient function declarations. Classes are named by a type_identifier here.
+
+(function_declaration
+  name: (identifier) @name
+  body: (statement_block) @body) @definition.function
+
+(generator_function_declaration
+  name: (identifier) @name
+  body: (statement_block) @body) @definition.function
+
+(class_declaration
+  name: (type_identifier) @name
+  body: (class_body) @body) @definition.class
+
+(abstract_class_declaration
+  name: (type_identifier) @name
+  body: (class_body) @body) @definition.class
+
+(interface_declaration
+  name: (type_identifier) @name
+  body: (interface_body) @body) @definition.interface
+
+(type_alias_declaration
+  name: (type_identifier) @name) @definition.type
+
+(enum_declaration
+  name: (identifier) @name
+  body: (enum_body) @body) @definition.enum
+
+(internal_module
+  name: [(identifier) (nested_identifier)] @name
+  body: (statement_block) @body) @definition.module
+
+(method_signature
+  name: (_) @name) @definition.method
+
+(abstract_method_signature
+  name: (_) @name) @definition.method
+
+(function_signature
+  name: (identifier) @name) @definition.function
+
+(method_definition
+  name: (_) @name
+  body: (statement_block) @body) @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
+    (generator_function body: (statement_block) @body)
+  ]) @definition.function
+
+(variable_declarator
+  name: (identifier) @name
+  value: (class body: (class_body) @body)) @definition.class
+
+(assignment_expression
+  left: (member_expression
+    object: (_) @receiver
+    property: (property_identifier) @name)
+  right: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
+  ]) @definition.function
+
+(pair
+  key: [(property_identifier) (string) (number)] @name
+  value: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
+  ]) @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: (object)) @scope
+
+(comment) @comment
