@@ -47,6 +47,8 @@ PYPI = ["requests==2.32.3", "click==8.1.7", "flask==3.0.3", "jinja2==3.1.4", "we
         "sqlparse==0.5.1"]
 NPM = ["lodash@4.17.21", "async@3.2.6", "moment@2.30.1", "underscore@1.13.7", "express@4.21.0", "commander@12.1.0",
        "yargs@17.7.2", "bluebird@3.7.2", "ramda@0.30.1", "validator@13.12.0", "date-fns@2.30.0"]
+# npm packages that ship their TypeScript sources (not only compiled .js and .d.ts).
+NPM_TS = ["immer@11.2.10", "zod@4.6.7", "mobx@7.1.3", "@tanstack/query-core@5.108.0"]
 JDK_MODULES = ["java.base", "java.sql", "java.net.http", "java.logging", "java.prefs", "java.xml"]
 DEBIAN = {
     "go": ["golang-1.19-src", "golang-github-spf13-cobra-dev", "golang-github-sirupsen-logrus-dev",
@@ -269,14 +271,14 @@ def _debian_licence(root: Path, package: str) -> str:
 
 
 SPLITS = {
-    "eval": {"python": (PYPI, []), "javascript": (NPM, []), "java": (JDK_MODULES, []),
+    "eval": {"python": (PYPI, []), "javascript": (NPM, []), "typescript": (NPM_TS, []), "java": (JDK_MODULES, []),
              "go": ([], DEBIAN["go"]), "ruby": ([], DEBIAN["ruby"]), "php": ([], DEBIAN["php"])},
     "train": {"python": (TRAIN_PYPI, TRAIN_DEBIAN["python"]), "javascript": (TRAIN_NPM, []),
               "java": (TRAIN_JDK_MODULES, []), "go": ([], TRAIN_DEBIAN["go"]), "ruby": ([], TRAIN_DEBIAN["ruby"]),
               "php": ([], TRAIN_DEBIAN["php"])},
 }
 FOLDERS = {"eval": "datasets", "train": "train"}
-FETCHERS = {"python": python_packages, "javascript": npm_packages, "java": jdk_modules}
+FETCHERS = {"python": python_packages, "javascript": npm_packages, "typescript": npm_packages, "java": jdk_modules}
 TRAIN_FETCHERS = {**FETCHERS, "python": lambda specs, cache: python_packages(specs, cache, wheels=True)}
 
 
@@ -287,6 +289,8 @@ def _name(spec: str) -> str:
 def check_disjoint() -> None:
     """No package may be both evaluated and trained on."""
     for language, (registry, debian) in SPLITS["train"].items():
+        if language not in SPLITS["eval"]:
+            continue
         evaluated = {_name(s) for s in SPLITS["eval"][language][0] + SPLITS["eval"][language][1]}
         both = evaluated & {_name(s) for s in registry + debian}
         if both:
@@ -322,7 +326,7 @@ def main() -> None:
     """Fetch, unpack and convert every source package; write datasets and a manifest."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--language", action="append", choices=sorted(FETCHERS) + ["go", "ruby", "php"],
-                        help="default: all six")
+                        help="default: every language of the split")
     parser.add_argument("--split", choices=sorted(SPLITS), default="eval")
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("CODESEARCH_CACHE", Path.home() / ".cache" / "codesearch")))
     args = parser.parse_args()
