@@ -178,3 +178,21 @@ def test_library_progress_bars_are_silenced_unless_verbose(nested: Path, monkeyp
     assert "TQDM_DISABLE" not in os.environ
     run("search", "user account", str(nested), "--fast", "-q")
     assert os.environ["TQDM_DISABLE"] == "1" and os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+
+
+@pytest.mark.slow
+def test_names_are_found_in_the_real_standard_library(tmp_path: Path) -> None:
+    """`codesearch search DictReader` over this interpreter's standard library puts csv.DictReader
+    first, and `csv dict reader` shows the ten identical encodings StreamReaders once at most."""
+    import shutil
+    import sysconfig
+
+    root = tmp_path / "stdlib"
+    shutil.copytree(sysconfig.get_paths()["stdlib"], root,
+                    ignore=shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc", "test", "tests", "idlelib"))
+    assert run("index", str(root), "-q").exit_code == 0
+    first = json.loads(run("search", "DictReader", str(root), "--fast", "--json", "-k", "3").output)["results"][0]
+    assert (first["path"], first["qualname"]) == ("csv.py", "DictReader")
+    hits = json.loads(run("search", "csv dict reader", str(root), "--fast", "--json").output)["results"]
+    readers = [h for h in hits if h["qualname"].endswith("StreamReader") and h["path"].startswith("encodings/")]
+    assert len(readers) <= 1
