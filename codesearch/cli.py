@@ -18,7 +18,8 @@ from codesearch import __version__
 from codesearch.errors import CodeSearchError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-FORMATS = ("text", "json", "grep")
+FORMATS = ("text", "json", "jsonl", "grep")
+KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 # Exit codes, as ripgrep's: 0 results (or success), 1 no results, 2 an error.
 EXIT_NO_RESULTS = 1
 EXIT_ERROR = 2
@@ -154,6 +155,10 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
               help="At most N hits of one file before every other file's (0: no limit).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave out hits whose similarity is below this.")
+@click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True,
+              help="Only chunks of this kind (repeatable), e.g. --kind function --kind method.")
+@click.option("--max-lines", type=click.IntRange(min=1),
+              help="Cut each snippet (and the code field of JSON) to N lines.")
 @click.option("--explain", is_flag=True,
               help="Show each stage's score (static, lexical, fused, ranking signals, rank, rerank).")
 @click.option("--color/--no-color", default=None,
@@ -163,7 +168,8 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 def search(query: str, path: Path, k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
            hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
-           min_score: float, explain: bool, color: bool | None, quiet: bool, verbose: bool) -> None:
+           min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
+           quiet: bool, verbose: bool) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
@@ -209,19 +215,25 @@ def search(query: str, path: Path, k: int, language: str | None, path_globs: tup
             paths = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
             results = searcher.search(query, k, language=language, paths=paths,
                                       hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
-                                      rerank=reranker, candidates=candidates, per_file=per_file, min_score=min_score)
+                                      rerank=reranker, candidates=candidates, per_file=per_file, min_score=min_score,
+                                      kinds=kinds)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if quiet:
         pass
     elif fmt == "json":
-        click.echo(render.to_json(query, results, elapsed_ms=round(elapsed_ms, 2)))
+        click.echo(render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2)))
+    elif fmt == "jsonl":
+        for line in render.to_jsonl(results, max_lines):
+            click.echo(line)
+            sys.stdout.flush()
     elif fmt == "grep":
         if results:
             click.echo(render.to_grep(results, explain=explain))
     else:
         use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
-        click.echo(render.to_text(results, color=use_color, explain=explain), color=use_color)
+        click.echo(render.to_text(results, color=use_color, explain=explain,
+                                  snippet_lines=max_lines or render.SNIPPET_LINES), color=use_color)
     if not results:
         sys.exit(EXIT_NO_RESULTS)
 

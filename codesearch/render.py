@@ -83,9 +83,29 @@ def _stages(result: SearchResult) -> str:
     return "stages: " + ", ".join(f"{one_line(name)} {value:.3f}" for name, value in result.scores.items())
 
 
-def to_json(query: str, results: Sequence[SearchResult], **extra: Any) -> str:
-    """One JSON document: the query, any extra fields, and the results."""
-    return json.dumps({"query": query, **extra, "results": [r.to_dict() for r in results]}, indent=2)
+# Version of the JSON that `search --json` and `--format jsonl` print (codesearch/schema/search.schema.json).
+# Bump on any change that removes or renames a field or changes its meaning; adding a field does not.
+JSON_SCHEMA_VERSION = 1
+
+
+def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str, Any]:
+    """A result as JSON data, its code cut to ``max_lines`` lines when given."""
+    data = result.to_dict()
+    data["duplicates"] = list(data["duplicates"])
+    if max_lines is not None:
+        data["code"] = "\n".join(result.code.split("\n")[:max_lines])
+    return data
+
+
+def to_json(query: str, results: Sequence[SearchResult], max_lines: int | None = None, **extra: Any) -> str:
+    """One JSON document: the schema version, the query, any extra fields, and the results."""
+    return json.dumps({"schema_version": JSON_SCHEMA_VERSION, "query": query, **extra,
+                       "results": [result_dict(r, max_lines) for r in results]}, indent=2)
+
+
+def to_jsonl(results: Sequence[SearchResult], max_lines: int | None = None) -> list[str]:
+    """One JSON line per result (each with the schema version)."""
+    return [json.dumps({"schema_version": JSON_SCHEMA_VERSION, **result_dict(r, max_lines)}) for r in results]
 
 
 def to_text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -200,6 +201,7 @@ class Searcher:
         signals: Signals = Signals(),
         per_file: int = PER_FILE,
         min_score: float = 0.0,
+        kinds: Sequence[str] = (),
     ) -> list[SearchResult]:
         """The ``k`` chunks that best answer ``query``, best first.
 
@@ -217,6 +219,7 @@ class Searcher:
         :param signals: which ranking signals are on.
         :param per_file: hits of one file before other files get their turn (0: no limit).
         :param min_score: drop hits whose similarity (``score``) is below this.
+        :param kinds: only chunks of these kinds (``function``, ``method``, ``class``, ``code``, ...).
         :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
 
         Chunks with the same content hash (identical code at several paths) come back once,
@@ -236,11 +239,11 @@ class Searcher:
         if path_glob is not None:
             paths = replace(paths or PathFilter(), include=(*(paths.include if paths else ()), path_glob))
         allowed = None
-        if language is not None or (paths is not None and paths.active):
+        if language is not None or kinds or (paths is not None and paths.active):
             files = None
             if paths is not None and paths.active:
                 files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
-            allowed = self.reader.ids_where(language=language, paths=files)
+            allowed = self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
             if allowed.size == 0:
                 return []
         allowed_set = set(allowed.tolist()) if allowed is not None else None

@@ -132,3 +132,35 @@ def test_readme_next_step_activates_the_virtualenv_before_using_the_command() ->
     assert block.index("source .venv/bin/activate") < block.index("codesearch index")
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "source .venv/bin/activate" in ci and "codesearch search" in ci
+
+
+def _schema() -> dict:
+    from importlib import resources
+
+    return json.loads(resources.files("codesearch").joinpath("schema", "search.schema.json").read_text())
+
+
+def test_json_and_jsonl_follow_the_versioned_schema(repo: Path) -> None:
+    """--json and --format jsonl validate against codesearch/schema/search.schema.json (schema_version 1)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    run("index", str(repo))
+    payload = json.loads(run("search", "retry http request", str(repo), "--fast", "--json").output)
+    jsonschema.validate(payload, _schema())
+    assert payload["schema_version"] == 1
+    lines = run("search", "retry http request", str(repo), "--fast", "--format", "jsonl").output.splitlines()
+    assert len(lines) == len(payload["results"]) >= 2
+    for line in lines:
+        jsonschema.validate(json.loads(line), _schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**payload, "schema_version": 2}, _schema())
+
+
+def test_max_lines_and_kind(repo: Path) -> None:
+    """--max-lines cuts the code field and the snippet; --kind keeps only chunks of that kind."""
+    run("index", str(repo))
+    cut = json.loads(run("search", "retry http request", str(repo), "--fast", "--json", "--max-lines", "1").output)
+    assert all(len(r["code"].split("\n")) == 1 for r in cut["results"])
+    only = json.loads(run("search", "database", str(repo), "--fast", "--json", "--kind", "code").output)
+    assert only["results"] and {r["kind"] for r in only["results"]} == {"code"}
+    text = run("search", "retry http request", str(repo), "--fast", "--max-lines", "1", "-k", "1", "--no-color").output
+    assert text.count("\n") <= 3

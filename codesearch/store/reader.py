@@ -213,12 +213,17 @@ class IndexReader:
         return out
 
     @_sql
-    def ids_where(self, language: str | None = None, paths: list[str] | None = None) -> npt.NDArray[np.int64]:
-        """Ids of chunks in a language and/or in a list of files."""
-        clauses, params = [], []
+    def ids_where(self, language: str | None = None, paths: list[str] | None = None,
+                  kinds: list[str] | None = None) -> npt.NDArray[np.int64]:
+        """Ids of chunks in a language, in a list of files and/or of some kinds."""
+        clauses: list[str] = []
+        params: list[object] = []
         if language is not None:
             clauses.append("language = ?")
             params.append(language)
+        if kinds:
+            clauses.append(f"kind IN ({','.join('?' * len(kinds))})")
+            params.extend(kinds)
         sql = "SELECT id, path FROM chunks" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         rows = self.conn.execute(sql, params).fetchall()
         if paths is not None:
