@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +20,7 @@ from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import score_fusion
 from codesearch.lexical import query_terms
-from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, analyse, words_of
+from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, QueryInfo, analyse, words_of
 from codesearch.ranking import Candidate, Signals, diversified, rank, rerank_score
 from codesearch.rerank import Reranker
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
@@ -45,10 +45,28 @@ LEXICAL_WEIGHTS = {NATURAL: LEXICAL_WEIGHT, IDENTIFIER: 1.0, PATH: 1.0}
 RERANK_CANDIDATES = 50  # first-stage hits the reranker rescores
 
 
-def fuse(rankings: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+RERANK_CODE_CHARS = 1000
+
+
+def fuse(rankings: Sequence[Sequence[tuple[Any, float]]], weights: Sequence[float]) -> list[tuple[Any, float]]:
     """The fusion of the first-stage rankings (best first, with their scores): by score (see above)."""
     return score_fusion(rankings, weights)
-RERANK_CODE_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated, analysed and embedded query, and the chunk ids the filters allow (None: all)."""
+
+    query: str
+    info: QueryInfo
+    vector: np.ndarray
+    terms: np.ndarray
+    language: str | None
+    allowed: np.ndarray | None
+
+    @property
+    def allowed_set(self) -> set[int] | None:
+        return None if self.allowed is None else set(self.allowed.tolist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +243,29 @@ class Searcher:
         Chunks with the same content hash (identical code at several paths) come back once,
         the others listed in ``duplicates``.
         """
+        plan = self.plan(query, k, language=language, path_glob=path_glob, paths=paths, kinds=kinds)
+        if plan is None:
+            return []
+        depth = _depth(k, candidates if rerank else 0)
+        rankings, stage = self.first_stage(plan, depth, hybrid)
+        fused = dict(fuse(rankings, [1.0, LEXICAL_WEIGHTS[plan.info.kind]][: len(rankings)]))
+        if signals.definition:
+            for i in self.definitions(plan):
+                fused.setdefault(i, 0.0)
+                stage.setdefault(i, {})
+        rows = self.reader.chunks(list(fused))
+        pool = [Candidate(i, rows[i], s, dict(stage[i], fused=s)) for i, s in fused.items() if i in rows]
+        ranked = diversified(rank(plan.info, pool, signals), per_file)
+        picked = pick(((self, c) for c in ranked), max(k, candidates) if rerank else k)
+        results = self.finish([r for _, r in picked], plan.vector)
+        return _finished(results, plan.query, k, rerank, min_score)
+
+    def plan(self, query: str, k: int = 10, *, language: str | None = None, path_glob: str | None = None,
+             paths: PathFilter | None = None, kinds: Sequence[str] = ()) -> Plan | None:
+        """The query analysed and embedded, and the chunks the filters allow (None: no chunk passes).
+
+        :raises BadQuery: for an empty query, a bad ``k``, an unknown language, or a query with no known word.
+        """
         query = validate_query(query, k)
         if language is not None:
             try:
@@ -233,7 +274,7 @@ class Searcher:
                 raise BadQuery(str(exc)) from None
         info = analyse(query)
         vector = self.embedder.encode_queries([query])
-        terms = query_terms(info.words, info.compounds) if hybrid else np.zeros(0, dtype=np.uint32)
+        terms = query_terms(info.words, info.compounds)
         if not np.any(vector) and not len(terms):
             raise BadQuery("the query has no words the model knows; try other words")
         if path_glob is not None:
@@ -245,64 +286,50 @@ class Searcher:
                 files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
             allowed = self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
             if allowed.size == 0:
-                return []
-        allowed_set = set(allowed.tolist()) if allowed is not None else None
-        # Ask for a few more than k: hits in files deleted since indexing are dropped.
-        depth = max(k + _SLACK, CANDIDATES, candidates + _SLACK if rerank else 0)
-        scores, ids = self.vectors.search(vector, depth, allowed)
-        static = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i != -1}
-        stage: dict[int, dict[str, float]] = {i: {"static": s} for i, s in static.items()}
-        rankings: list[list[tuple[int, float]]] = [list(static.items())]
-        weights = [1.0]
+                return None
+        return Plan(query, info, vector, terms, language, allowed)
+
+    def first_stage(self, plan: Plan, depth: int, hybrid: bool = DEFAULT_HYBRID
+                    ) -> tuple[list[list[tuple[int, float]]], dict[int, dict[str, float]]]:
+        """The vector ranking and (``hybrid``) the lexical one, ``depth`` deep, with raw scores;
+        and each hit's stage scores by chunk id."""
+        scores, ids = self.vectors.search(plan.vector, depth, plan.allowed)
+        static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+        stage: dict[int, dict[str, float]] = {i: {"static": s} for i, s in static}
+        rankings = [static]
         if hybrid:
-            lexical = self.lexical.search(terms, depth, allowed)
+            lexical = self.lexical.search(plan.terms, depth, plan.allowed)
             for i, s in lexical:
                 stage.setdefault(i, {})["lexical"] = s
             rankings.append(lexical)
-            weights.append(LEXICAL_WEIGHTS[info.kind])
-        fused = dict(fuse(rankings, weights))
-        if signals.definition and info.identifiers:
-            for i in self.reader.ids_named(list(info.identifiers), language):
-                if allowed_set is None or i in allowed_set:
-                    fused.setdefault(i, 0.0)
-                    stage.setdefault(i, {})
-        rows = self.reader.chunks(list(fused))
-        pool = [Candidate(i, rows[i], s, dict(stage[i], fused=s)) for i, s in fused.items() if i in rows]
-        ranked = diversified(rank(info, pool, signals), per_file)
-        wanted = max(k, candidates) if rerank else k
-        checks: dict[str, FileCheck] = {}
-        results: list[SearchResult] = []
-        first_of: dict[str, int] = {}  # content hash -> index of its first result
-        for c in ranked:
-            row = dict(c.row)
-            if row["path"] not in checks:
-                checks.update(self._check_files({row["path"]: row["language"]}))
-            check = checks[row["path"]]
-            if check.status == GONE:
-                continue
-            if check.status == CHANGED:
-                current = check.chunks.get(row["key"])
-                if current is None:
-                    continue  # the symbol is no longer in the file
-                row.update(start_line=current.start_line, end_line=current.end_line, code=display_code(current),
-                           signature=current.signature, doc=current.doc, content_hash=current.content_hash)
-            same = first_of.get(row["content_hash"])
-            if same is not None:  # identical code elsewhere: fold it into the first one
-                results[same] = replace(results[same], duplicates=(*results[same].duplicates,
-                                                                    f"{row['path']}:{row['start_line']}"))
-                continue
-            c.scores["rank"] = c.score
-            first_of[row["content_hash"]] = len(results)
-            results.append(_result(row, len(results) + 1, c.scores.get("static", 0.0), str(self.root),
-                                   stale=check.status == CHANGED, scores=c.scores))
-            if len(results) == wanted:
-                break
-        results = self._with_similarity(results, vector)
-        results = self._with_duplicates(results)
-        if rerank is not None:
-            results = _reranked(results, query, rerank)
-        results = [r for r in results if r.score >= min_score] if min_score > 0 else results
-        return results[:k]
+        return rankings, stage
+
+    def definitions(self, plan: Plan) -> list[int]:
+        """Chunks that define a name the query mentions (within the filters)."""
+        if not plan.info.identifiers:
+            return []
+        found = self.reader.ids_named(list(plan.info.identifiers), plan.language)
+        return [i for i in found if plan.allowed_set is None or i in plan.allowed_set]
+
+    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+        """A chunk's row as its file is now (``None``: the file or the symbol is gone) and whether it changed."""
+        if row["path"] not in checks:
+            checks.update(self._check_files({row["path"]: row["language"]}))
+        check = checks[row["path"]]
+        if check.status == GONE:
+            return None, False
+        if check.status != CHANGED:
+            return row, False
+        current = check.chunks.get(row["key"])
+        if current is None:
+            return None, True  # the symbol is no longer in the file
+        row = dict(row, start_line=current.start_line, end_line=current.end_line, code=display_code(current),
+                   signature=current.signature, doc=current.doc, content_hash=current.content_hash)
+        return row, True
+
+    def finish(self, results: list[SearchResult], vector: np.ndarray) -> list[SearchResult]:
+        """Similarity scores and duplicates filled in (results of this index only)."""
+        return self._with_duplicates(self._with_similarity(results, vector))
 
     def _with_duplicates(self, results: list[SearchResult]) -> list[SearchResult]:
         """Each result with every other indexed chunk of identical content listed in ``duplicates``."""
@@ -335,6 +362,46 @@ class Searcher:
             path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
             for path, language in languages.items()
         }
+
+
+def _depth(k: int, rerank_candidates: int) -> int:
+    """How deep each first-stage ranking goes: a few more than asked, as hits in deleted files are dropped."""
+    return max(k + _SLACK, CANDIDATES, rerank_candidates + _SLACK if rerank_candidates else 0)
+
+
+def pick(ranked: Iterable[tuple[Searcher, Candidate]], wanted: int) -> list[tuple[Searcher, SearchResult]]:
+    """The first ``wanted`` ranked candidates that still exist, as their files are now.
+
+    Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``).
+    """
+    checks: dict[int, dict[str, FileCheck]] = {}
+    picked: list[tuple[Searcher, SearchResult]] = []
+    first_of: dict[str, int] = {}  # content hash -> index of its first result
+    for searcher, c in ranked:
+        row, stale = searcher.current_row(c.row, checks.setdefault(id(searcher), {}))
+        if row is None:
+            continue
+        same = first_of.get(row["content_hash"])
+        if same is not None:  # identical code elsewhere: fold it into the first one
+            owner, first = picked[same]
+            picked[same] = (owner, replace(first, duplicates=(*first.duplicates, f"{row['path']}:{row['start_line']}")))
+            continue
+        c.scores["rank"] = c.score
+        first_of[row["content_hash"]] = len(picked)
+        picked.append((searcher, _result(row, len(picked) + 1, c.scores.get("static", 0.0), str(searcher.root),
+                                         stale=stale, scores=c.scores)))
+        if len(picked) == wanted:
+            break
+    return picked
+
+
+def _finished(results: list[SearchResult], query: str, k: int, rerank: Reranker | None,
+              min_score: float) -> list[SearchResult]:
+    """The last steps: the optional rerank, the similarity floor, the first ``k``."""
+    if rerank is not None:
+        results = _reranked(results, query, rerank)
+    results = [r for r in results if r.score >= min_score] if min_score > 0 else results
+    return results[:k]
 
 
 def _result(row: dict[str, Any], rank: int, score: float, root: str, stale: bool,
