@@ -125,7 +125,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 
 @cli.command()
 @click.argument("query")
-@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
 @click.option("-l", "--language", help="Only results in this language (python, javascript, java, php, ruby, go).")
@@ -165,7 +165,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
               help="Syntax highlighting (default: on a terminal, unless NO_COLOR is set).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether anything was found.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the progress bars of the libraries that load a reranker.")
-def search(query: str, path: Path, k: int, language: str | None, path_globs: tuple[str, ...],
+def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
            hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
            min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
@@ -173,8 +173,9 @@ def search(query: str, path: Path, k: int, language: str | None, path_globs: tup
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
-    searched (--all searches everything). Exit code 0 when something was found, 1 when
-    nothing was, 2 on an error.
+    searched (--all searches everything). Several PATHs search their repositories as one
+    corpus; each result's path then starts with its repository's name. Exit code 0 when
+    something was found, 1 when nothing was, 2 on an error.
 
     \b
     Example:
@@ -183,6 +184,7 @@ def search(query: str, path: Path, k: int, language: str | None, path_globs: tup
         codesearch search "open a database connection" --path 'src/*' --format grep
         codesearch search "retry with backoff" --rerank --explain
         codesearch search "session handling" --per-file 1    # one hit per file first
+        codesearch search "parse a url" ~/src/app ~/src/lib     # two repositories as one
     """
     from codesearch import render
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, find_index, validate_query
@@ -192,8 +194,11 @@ def search(query: str, path: Path, k: int, language: str | None, path_globs: tup
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("TQDM_DISABLE", "1")
+    path = paths[0] if paths else Path(".")
     with _errors():
         validate_query(query, k)
+        if len(paths) > 1 and index_dir is not None:
+            raise click.UsageError("--index-dir names one index; give one PATH with it")
         directory = index_dir or find_index(path)
         reranker = None
         asked = bool(rerank) or rerank_model is not None
@@ -210,18 +215,26 @@ def search(query: str, path: Path, k: int, language: str | None, path_globs: tup
 
                 click.echo(f"warning: {one_line(str(exc))}; showing first-stage results", err=True)
         started = time.perf_counter()
-        with Searcher(directory) as searcher:
-            under = "" if whole_index else _subdirectory(searcher.root, path)
-            paths = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
-            results = searcher.search(query, k, language=language, paths=paths,
-                                      hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
-                                      rerank=reranker, candidates=candidates, per_file=per_file, min_score=min_score,
-                                      kinds=kinds)
+        extra: dict[str, Any] = {}
+        options = dict(language=language, hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
+                       candidates=candidates, per_file=per_file, min_score=min_score, kinds=kinds)
+        if len(paths) > 1:
+            from codesearch.multi import MultiSearcher
+
+            with MultiSearcher([find_index(p) for p in paths]) as multi:
+                filters = PathFilter(include=path_globs, exclude=exclude_globs)
+                results = multi.search(query, k, paths=filters, **options)
+                extra["repos"] = multi.roots
+        else:
+            with Searcher(directory) as searcher:
+                under = "" if whole_index else _subdirectory(searcher.root, path)
+                filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
+                results = searcher.search(query, k, paths=filters, **options)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if quiet:
         pass
     elif fmt == "json":
-        click.echo(render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2)))
+        click.echo(render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra))
     elif fmt == "jsonl":
         for line in render.to_jsonl(results, max_lines):
             click.echo(line)

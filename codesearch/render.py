@@ -55,7 +55,7 @@ def quote_path(path: str) -> str:
 
 def display_path(result: SearchResult) -> str:
     """The result's file relative to the working directory when that is shorter."""
-    absolute = os.path.join(result.root, result.path)
+    absolute = os.path.join(result.root, result.local_path)
     try:
         relative = os.path.relpath(absolute)
     except ValueError:

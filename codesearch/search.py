@@ -103,7 +103,8 @@ class PathFilter:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root``.
+    """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root`` (when several
+    repositories are searched as one, it starts with ``repo/``; ``local_path`` drops that).
 
     ``stale`` means the file changed after indexing: lines and code are re-read from
     the current file, while the score still comes from the indexed version.
@@ -128,6 +129,12 @@ class SearchResult:
     content_hash: str = ""
     chunk_id: int = -1  # the chunk's id in this index (its FAISS id)
     duplicates: tuple[str, ...] = ()  # "path:line" of identical chunks elsewhere (folded into this one)
+    repo: str = ""  # when several repositories are searched: the name ``path`` starts with
+
+    @property
+    def local_path(self) -> str:
+        """The path relative to ``root`` (``path`` without the repository's name)."""
+        return self.path[len(self.repo) + 1:] if self.repo else self.path
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -160,6 +167,7 @@ class Searcher:
     """
 
     def __init__(self, index_dir: Path, embedder: Embedder | None = None) -> None:
+        self.repo = ""  # a name put before every result path (set when several indexes are searched as one)
         self.reader = IndexReader(index_dir)
         try:
             self._open(embedder)
@@ -327,6 +335,10 @@ class Searcher:
                    signature=current.signature, doc=current.doc, content_hash=current.content_hash)
         return row, True
 
+    def place(self, path: str) -> str:
+        """A repo-relative path as results show it (under the repository's name when several are searched)."""
+        return f"{self.repo}/{path}" if self.repo else path
+
     def finish(self, results: list[SearchResult], vector: np.ndarray) -> list[SearchResult]:
         """Similarity scores and duplicates filled in (results of this index only)."""
         return self._with_duplicates(self._with_similarity(results, vector))
@@ -337,7 +349,8 @@ class Searcher:
         out = []
         for r in results:
             listed = set(r.duplicates) | {f"{r.path}:{r.start_line}"}
-            extra = [place for place in others.get(r.content_hash, []) if place not in listed]
+            extra = [self.place(place) for place in others.get(r.content_hash, [])]
+            extra = [place for place in extra if place not in listed]
             out.append(replace(r, duplicates=(*r.duplicates, *extra)) if extra else r)
         return out
 
@@ -384,12 +397,16 @@ def pick(ranked: Iterable[tuple[Searcher, Candidate]], wanted: int) -> list[tupl
         same = first_of.get(row["content_hash"])
         if same is not None:  # identical code elsewhere: fold it into the first one
             owner, first = picked[same]
-            picked[same] = (owner, replace(first, duplicates=(*first.duplicates, f"{row['path']}:{row['start_line']}")))
+            place = f"{searcher.place(row['path'])}:{row['start_line']}"
+            picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
             continue
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
-        picked.append((searcher, _result(row, len(picked) + 1, c.scores.get("static", 0.0), str(searcher.root),
-                                         stale=stale, scores=c.scores)))
+        result = _result(row, len(picked) + 1, c.scores.get("static", 0.0), str(searcher.root),
+                         stale=stale, scores=c.scores)
+        if searcher.repo:
+            result = replace(result, path=searcher.place(result.path), repo=searcher.repo)
+        picked.append((searcher, result))
         if len(picked) == wanted:
             break
     return picked
