@@ -231,6 +231,15 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
                 results = searcher.search(query, k, paths=filters, **options)
         elapsed_ms = (time.perf_counter() - started) * 1000
+    _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=color, quiet=quiet,
+                   elapsed_ms=elapsed_ms, extra=extra)
+
+
+def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int | None, explain: bool,
+                   color: bool | None, quiet: bool, elapsed_ms: float, extra: dict[str, Any]) -> None:
+    """Print results in the chosen format; exit 1 when there are none."""
+    from codesearch import render
+
     if quiet:
         pass
     elif fmt == "json":
@@ -249,6 +258,78 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
                                   snippet_lines=max_lines or render.SNIPPET_LINES), color=use_color)
     if not results:
         sys.exit(EXIT_NO_RESULTS)
+
+
+@cli.command()
+@click.argument("location", required=False)
+@click.option("-s", "--symbol", help="Start from the definition with this (qualified) name instead of FILE:LINE.")
+@click.option("-C", "--repo", "repo", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Repository whose index --symbol looks in.")
+@click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Number of results.")
+@click.option("-l", "--language", help="Only results in this language.")
+@click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
+              help="Only results whose path matches GLOB (relative to the repository); repeatable.")
+@click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
+              help="Leave out results whose path matches GLOB; repeatable.")
+@click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Only chunks of this kind (repeatable).")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
+              help="Index to search (default: the .codesearch above the file, or above --repo).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--max-lines", type=click.IntRange(min=1), help="Cut each snippet to N lines.")
+@click.option("--explain", is_flag=True, help="Show each stage's score.")
+@click.option("--color/--no-color", default=None, help="Syntax highlighting (default: on a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether anything was found.")
+def related(location: str | None, symbol: str | None, repo: Path, k: int, language: str | None,
+            path_globs: tuple[str, ...], exclude_globs: tuple[str, ...], kinds: tuple[str, ...],
+            index_dir: Path | None, fmt: str, as_json: bool, max_lines: int | None, explain: bool,
+            color: bool | None, quiet: bool) -> None:
+    """Code like the definition at FILE:LINE (or --symbol NAME): overloads, implementations,
+    tests, the same helper elsewhere.
+
+    The definition itself, its class and its methods are left out. Exit code 0 when
+    something was found, 1 when nothing was, 2 on an error.
+
+    \b
+    Example:
+        codesearch related src/http/client.py:120
+        codesearch related --symbol HttpClient.send -k 5
+        codesearch related mux.go:305 --path '*_test.go'     # its tests
+    """
+    from codesearch.related import at_line, named
+    from codesearch.related import related as find_related
+    from codesearch.search import PathFilter, Searcher, find_index
+
+    fmt = "json" if as_json else fmt
+    if (location is None) == (symbol is None):
+        raise click.UsageError("give FILE:LINE or --symbol NAME (one of them)")
+    with _errors():
+        if location is not None:
+            file, line = _location(location)
+            directory = index_dir or find_index(Path(file).parent if Path(file).parent.is_dir() else Path("."))
+        else:
+            directory = index_dir or find_index(repo)
+        started = time.perf_counter()
+        with Searcher(directory) as searcher:
+            source = at_line(searcher, file, line) if location is not None else named(searcher, symbol or "")[0]
+            filters = PathFilter(include=path_globs, exclude=exclude_globs)
+            results = find_related(searcher, source, k, language=language, paths=filters, kinds=kinds)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    if fmt == "text" and not quiet:
+        click.echo(f"Related to {source.kind} {source.qualname} ({source.path}:{source.start_line}-"
+                   f"{source.end_line}):\n")
+    _print_results(f"{source.path}:{source.start_line}", results, fmt, max_lines=max_lines, explain=explain,
+                   color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra={"source": source.to_dict()})
+
+
+def _location(text: str) -> tuple[str, int]:
+    """``FILE:LINE`` split (a path may contain colons; the line is after the last one)."""
+    file, sep, line = text.rpartition(":")
+    if not sep or not file or not line.isdigit():
+        raise click.UsageError(f"expected FILE:LINE, e.g. src/app.py:42, got {text!r}")
+    return file, int(line)
 
 
 def _subdirectory(root: Path, path: Path) -> str:
@@ -314,8 +395,11 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
 @click.option("--queries", "query_set", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Run a hand-written query set with function-level targets instead "
                    "(e.g. benchmarks/queries/plain-english.json).")
+@click.option("--related", "related_set", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Run a code-to-code pair set for `codesearch related` instead "
+                   "(benchmarks/queries/related.json; systems related, related-hybrid, related-no-name, bm25).")
 @click.option("--sources", type=click.Path(file_okay=False, path_type=Path),
-              help="With --queries: where its repositories are (default: ~/.cache/codesearch/src).")
+              help="With --queries or --related: where the repositories are (default: ~/.cache/codesearch/src).")
 @click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Model of the teacher system and reranker of two-stage (default: all-MiniLM-L6-v2 and the "
                    "shipped reranker).")
@@ -323,7 +407,7 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
 def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, protocol: str, max_queries: int | None,
           corpus_size: int | None, model: Path | None, seed: int, output: Path | None, semble_dir: Path | None,
           checkouts: Path | None, only_repos: tuple[str, ...], query_set: Path | None, sources: Path | None,
-          rerank_model: Path | None, as_json: bool) -> None:
+          related_set: Path | None, rerank_model: Path | None, as_json: bool) -> None:
     """Measure retrieval quality (MRR, NDCG@10, Recall@k) and cost, system against system.
 
     Queries go through the same index and search path as `codesearch search`.
@@ -342,13 +426,16 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
         python scripts/checkout_semble_repos.py ../shared/bench/semble-dev --mirror /work/.mirror
         codesearch bench --semble ../shared/bench/semble-dev -s hybrid,static
         codesearch bench --queries benchmarks/queries/plain-english.json -s hybrid,fusion
+        codesearch bench --related benchmarks/queries/related.json
     """
     from codesearch.bench import report, runner
     from codesearch.bench.datasets import build_from_repo, read_jsonl
 
-    if semble_dir is not None or query_set is not None:
-        _bench_real_queries(semble_dir, checkouts, only_repos, query_set, sources, systems, model, rerank_model,
-                            output, as_json)
+    if semble_dir is not None or query_set is not None or related_set is not None:
+        if click.get_current_context().get_parameter_source("systems") == click.core.ParameterSource.DEFAULT:
+            systems = ""  # the CodeSearchNet list does not apply: each format's own defaults
+        _bench_real_queries(semble_dir, checkouts, only_repos, query_set, related_set, sources, systems, model,
+                            rerank_model, output, as_json)
         return
     with _errors():
         examples = list(read_jsonl(datasets)) if datasets else []
@@ -502,15 +589,19 @@ def train_reranker(out_dir: Path, datasets: tuple[Path, ...], recipe: str, base_
 
 
 def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_repos: tuple[str, ...],
-                        query_set: Path | None, sources: Path | None, systems: str, model: Path | None,
-                        rerank_model: Path | None, output: Path | None, as_json: bool) -> None:
-    """``codesearch bench --semble`` / ``--queries``: real queries on real repositories."""
-    from codesearch.bench import configs, queryset, semble
+                        query_set: Path | None, related_set: Path | None, sources: Path | None, systems: str,
+                        model: Path | None, rerank_model: Path | None, output: Path | None, as_json: bool) -> None:
+    """``codesearch bench --semble`` / ``--queries`` / ``--related``: real queries on real repositories."""
+    from codesearch.bench import configs, queryset, related, semble
     from codesearch.cache import cache_root
 
-    names = [s.strip() for s in systems.split(",") if s.strip()]
-    if not set(names) <= set(configs.NAMES):  # the CodeSearchNet default list: use these formats' systems
-        names = [n for n in names if n in configs.NAMES] or ["hybrid", "static", "fusion"]
+    given = [s.strip() for s in systems.split(",") if s.strip()]
+    unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS]
+    if unknown:
+        raise click.UsageError(f"unknown system(s) {', '.join(unknown)} for --semble/--queries/--related; choose "
+                               f"from {', '.join(configs.NAMES)} (or {', '.join(related.SYSTEMS)} with --related)")
+    related_names = [n for n in given if n in related.SYSTEMS] or list(related.SYSTEMS)
+    names = [n for n in given if n in configs.NAMES] or ["hybrid", "static", "fusion"]
     log = lambda message: click.echo(message, err=True)  # noqa: E731
     results: list[Any] = []
     with _errors():
@@ -521,8 +612,12 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
         if query_set is not None:
             factories = configs.searchers(names, cache_root() / "queryset-index", model, rerank_model)
             results.append(queryset.run(query_set, sources or cache_root() / "src", factories, log=log))
-    text = "\n\n".join(semble.to_markdown(r) if isinstance(r, semble.SembleResult) else queryset.to_markdown(r)
-                        for r in results)
+        if related_set is not None:
+            results.append(related.run(related_set, sources or cache_root() / "src", cache_root() / "queryset-index",
+                                       related_names, log=log, model=model))
+    text = "\n\n".join(semble.to_markdown(r) if isinstance(r, semble.SembleResult)
+                        else related.to_markdown(r) if isinstance(r, related.RelatedResult)
+                        else queryset.to_markdown(r) for r in results)
     payload = [asdict(r) for r in results]
     if output:
         output.mkdir(parents=True, exist_ok=True)

@@ -275,11 +275,7 @@ class Searcher:
         :raises BadQuery: for an empty query, a bad ``k``, an unknown language, or a query with no known word.
         """
         query = validate_query(query, k)
-        if language is not None:
-            try:
-                language = spec_for(language).name
-            except UnknownLanguage as exc:
-                raise BadQuery(str(exc)) from None
+        language = _language(language)
         info = analyse(query)
         vector = self.embedder.encode_queries([query])
         terms = query_terms(info.words, info.compounds)
@@ -287,15 +283,24 @@ class Searcher:
             raise BadQuery("the query has no words the model knows; try other words")
         if path_glob is not None:
             paths = replace(paths or PathFilter(), include=(*(paths.include if paths else ()), path_glob))
-        allowed = None
-        if language is not None or kinds or (paths is not None and paths.active):
-            files = None
-            if paths is not None and paths.active:
-                files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
-            allowed = self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
-            if allowed.size == 0:
-                return None
+        allowed = self.allowed(language=language, paths=paths, kinds=kinds)
+        if allowed is not None and allowed.size == 0:
+            return None
         return Plan(query, info, vector, terms, language, allowed)
+
+    def allowed(self, *, language: str | None = None, paths: PathFilter | None = None,
+                kinds: Sequence[str] = ()) -> np.ndarray | None:
+        """Ids of the chunks the filters let through (``None``: no filter, all of them).
+
+        :raises BadQuery: for an unknown language.
+        """
+        language = _language(language)
+        if language is None and not kinds and not (paths is not None and paths.active):
+            return None
+        files = None
+        if paths is not None and paths.active:
+            files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
+        return self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
 
     def first_stage(self, plan: Plan, depth: int, hybrid: bool = DEFAULT_HYBRID
                     ) -> tuple[list[list[tuple[int, float]]], dict[int, dict[str, float]]]:
@@ -375,6 +380,16 @@ class Searcher:
             path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
             for path, language in languages.items()
         }
+
+
+def _language(language: str | None) -> str | None:
+    """The registry's name of a language (``py`` -> ``python``). :raises BadQuery: if unknown."""
+    if language is None:
+        return None
+    try:
+        return spec_for(language).name
+    except UnknownLanguage as exc:
+        raise BadQuery(str(exc)) from None
 
 
 def _depth(k: int, rerank_candidates: int) -> int:

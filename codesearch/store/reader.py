@@ -259,6 +259,45 @@ class IndexReader:
         return [int(r[0]) for r in self.conn.execute(sql, params)]
 
     @_sql
+    def chunks_at(self, path: str, line: int) -> list[dict[str, Any]]:
+        """Rows of the chunks of ``path`` whose lines include ``line``, innermost first
+        (a definition before the code between definitions of the same size)."""
+        cols = ", ".join(CHUNK_COLUMNS)
+        rows = self.conn.execute(f"SELECT {cols} FROM chunks WHERE path = ? AND start_line <= ? AND end_line >= ?"
+                                 " ORDER BY end_line - start_line, kind = 'code', id", [path, line, line])
+        return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
+
+    @_sql
+    def chunks_with_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Rows of the chunks with these keys (``path::qualname``), keyed by key."""
+        cols = ", ".join(CHUNK_COLUMNS)
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE key IN ({','.join('?' * len(part))})",
+                                         part):
+                record = dict(zip(CHUNK_COLUMNS, row))
+                out[record["key"]] = record
+        return out
+
+    @_sql
+    def chunks_named(self, symbol: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Rows of definitions whose qualified name is ``symbol``, else whose name is (case first, then any case)."""
+        cols = ", ".join(CHUNK_COLUMNS)
+        for clause in ("qualname = ?", "name = ?", "qualname = ? COLLATE NOCASE", "name = ? COLLATE NOCASE"):
+            rows = self.conn.execute(f"SELECT {cols} FROM chunks WHERE {clause} AND kind != 'code'"
+                                     " ORDER BY path, start_line LIMIT ?", [symbol, limit]).fetchall()
+            if rows:
+                return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
+        return []
+
+    @_sql
+    def file_language(self, path: str) -> str:
+        """The language of an indexed file (``""`` if it is not indexed)."""
+        row = self.conn.execute("SELECT language FROM files WHERE path = ?", [path]).fetchone()
+        return row[0] if row else ""
+
+    @_sql
     def file_paths(self) -> list[str]:
         """Every indexed file path."""
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]

@@ -147,12 +147,20 @@ class VectorStore:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
         return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
 
+    def vectors(self, ids: list[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of ``ids``, one row each. :raises KeyError: for an unknown id."""
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        try:
+            return np.vstack([self.index.reconstruct(int(i)) for i in ids]).astype(np.float32)
+        except RuntimeError as exc:  # FAISS: "key not found"
+            raise KeyError(str(exc)) from None
+
     def similarity(self, ids: list[int], query: Vectors) -> npt.NDArray[np.float32]:
         """Inner products of one query vector (dim,) with the stored vectors of ``ids``."""
         if not ids:
             return np.zeros(0, dtype=np.float32)
-        stored = np.vstack([self.index.reconstruct(int(i)) for i in ids])
-        return stored @ np.asarray(query, dtype=np.float32)
+        return self.vectors(ids) @ np.asarray(query, dtype=np.float32)
 
     def save(self, path: Path) -> None:
         """Write atomically: new temp file (``O_EXCL``) in the same directory, fsync, rename.

@@ -1,0 +1,157 @@
+"""``codesearch related``: code-to-code search from a place in a file or a symbol name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch.bench.related import Place, score
+from codesearch.cli import cli
+from codesearch.errors import BadQuery
+from codesearch.pipeline import build_index
+from codesearch.related import at_line, name_parts, named, names_related, related
+from codesearch.search import Searcher
+from tests.conftest import FakeEmbedder, write
+
+FORMATTERS = '''class Formatter:
+    """Base of every log formatter."""
+
+    def format(self, record):
+        """Turn a log record into a line of text."""
+        raise NotImplementedError
+
+    def format_batch(self, records):
+        return "".join(self.format(r) for r in records)
+'''
+
+LINE = '''from base import Formatter
+
+
+class LineFormatter(Formatter):
+    def format(self, record):
+        """Turn a log record into one line: time, level and message."""
+        return f"{record.time} {record.level} {record.message}"
+'''
+
+UNRELATED = '''def open_socket(host, port):
+    """Open a tcp socket to a host and port."""
+    return None
+
+
+def test_open_socket():
+    assert open_socket("localhost", 80) is None
+'''
+
+
+@pytest.fixture
+def repo(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
+    root = tmp_path / "repo"
+    write(root, "base.py", FORMATTERS)
+    write(root, "line.py", LINE)
+    write(root, "net.py", UNRELATED)
+    build_index(root, embedder=fake_embedder, workers=1)
+    return root
+
+
+def test_the_line_picks_the_innermost_definition(repo: Path, fake_embedder) -> None:
+    with Searcher(repo / ".codesearch", fake_embedder) as searcher:
+        assert at_line(searcher, repo / "base.py", 6).qualname == "Formatter.format"
+        assert at_line(searcher, repo / "base.py", 1).qualname == "Formatter"
+        assert at_line(searcher, "line.py", 7).qualname == "LineFormatter.format"  # relative to the root
+
+
+def test_an_override_comes_first_and_the_source_and_its_class_are_left_out(repo: Path, fake_embedder) -> None:
+    with Searcher(repo / ".codesearch", fake_embedder) as searcher:
+        source = at_line(searcher, repo / "base.py", 4)
+        results = related(searcher, source, k=5)
+    assert results[0].qualname == "LineFormatter.format"
+    assert "name" in results[0].scores  # the name signal lifted it
+    assert not any(r.path == "base.py" and r.start_line <= 4 <= r.end_line for r in results)
+    assert all(0.0 <= r.score <= 1.0 for r in results)
+
+
+def test_the_name_signal_can_be_switched_off(repo: Path, fake_embedder) -> None:
+    with Searcher(repo / ".codesearch", fake_embedder) as searcher:
+        source = at_line(searcher, repo / "net.py", 1)
+        on = related(searcher, source, k=5)
+        off = related(searcher, source, k=5, names=False)
+    assert on[0].qualname == "test_open_socket" and "name" in on[0].scores
+    assert all("name" not in r.scores for r in off)
+
+
+def test_symbol_lookup_by_qualified_then_plain_name(repo: Path, fake_embedder) -> None:
+    with Searcher(repo / ".codesearch", fake_embedder) as searcher:
+        assert [s.path for s in named(searcher, "LineFormatter.format")] == ["line.py"]
+        assert sorted(s.qualname for s in named(searcher, "format")) == ["Formatter.format", "LineFormatter.format"]
+        with pytest.raises(BadQuery, match="no definition named"):
+            named(searcher, "nothing_like_this")
+
+
+def test_bad_places_are_clear_errors(repo: Path, tmp_path: Path, fake_embedder) -> None:
+    write(tmp_path, "elsewhere.py", "def f():\n    pass\n")
+    write(repo, "notes.txt", "not code\n")
+    with Searcher(repo / ".codesearch", fake_embedder) as searcher:
+        with pytest.raises(BadQuery, match="outside the repository"):
+            at_line(searcher, tmp_path / "elsewhere.py", 1)
+        with pytest.raises(BadQuery, match="not in the index"):
+            at_line(searcher, repo / "notes.txt", 1)
+        with pytest.raises(BadQuery, match="no code at"):
+            at_line(searcher, repo / "base.py", 500)
+        with pytest.raises(BadQuery, match="start at 1"):
+            at_line(searcher, repo / "base.py", 0)
+
+
+def test_an_edited_file_is_read_as_it_is_now(repo: Path, fake_embedder) -> None:
+    """Lines refer to today's file; a definition the index does not know yet is embedded on the fly."""
+    (repo / "net.py").write_text("\n\n\n" + UNRELATED + '''
+
+def close_socket(sock):
+    """Close a tcp socket."""
+    return None
+''')
+    with Searcher(repo / ".codesearch", fake_embedder) as searcher:
+        moved = at_line(searcher, repo / "net.py", 4)
+        assert moved.qualname == "open_socket" and moved.start_line == 4 and moved.chunk_id >= 0
+        new = at_line(searcher, repo / "net.py", 13)
+        assert new.qualname == "close_socket" and new.chunk_id == -1
+        results = related(searcher, new, k=3)
+    assert results[0].qualname == "open_socket" and results[0].start_line == 4 and results[0].stale
+
+
+def test_name_parts_and_relations() -> None:
+    assert name_parts("TestHeaders") == ["test", "headers"]
+    assert name_parts("parse_HTTPResponse2") == ["parse", "http", "response", "2"]
+    assert names_related("Headers", "TestHeaders")
+    assert names_related("format", "formatBatch") and names_related("format", "FORMAT")
+    assert not names_related("format", "reformatted") and not names_related("TestHeaders", "Headers")
+    assert not names_related("", "x")
+
+
+def test_bench_scoring_counts_spans_and_caps_recall_at_five() -> None:
+    hit = SimpleNamespace(local_path="a.py", start_line=10, end_line=20, kind="method")
+    outline = SimpleNamespace(local_path="a.py", start_line=1, end_line=90, kind="class")
+    miss = SimpleNamespace(local_path="b.py", start_line=10, end_line=20, kind="function")
+    targets = [Place("a.py", 12), *(Place(f"t{i}.py", 1) for i in range(7))]
+    assert score([outline, miss, hit], targets) == {"recall@5": 1 / 5, "mrr": 1 / 3}
+    assert score([miss], [Place("a.py", 12)]) == {"recall@5": 0.0, "mrr": 0.0}
+
+
+def test_cli_related_prints_the_source_and_json(repo: Path, monkeypatch) -> None:
+    import codesearch.embed.static as static
+
+    monkeypatch.setattr(static.StaticEmbedder, "default", classmethod(lambda cls: FakeEmbedder()))
+    out = CliRunner().invoke(cli, ["related", f"{repo / 'base.py'}:4", "--json", "-k", "2"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert doc["source"]["qualname"] == "Formatter.format"
+    assert doc["results"][0]["qualname"] == "LineFormatter.format"
+    text = CliRunner().invoke(cli, ["related", "--symbol", "open_socket", "-C", str(repo), "-k", "1"])
+    assert text.exit_code == 0 and "Related to function open_socket" in text.output
+    bad = CliRunner().invoke(cli, ["related", "base.py"])
+    assert bad.exit_code == 2 and "FILE:LINE" in bad.output
+    both = CliRunner().invoke(cli, ["related", "base.py:1", "--symbol", "x"])
+    assert both.exit_code == 2
