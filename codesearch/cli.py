@@ -324,6 +324,36 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
                    color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra={"source": source.to_dict()})
 
 
+@cli.command()
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
+              help="Index directory (default: PATH/.codesearch).")
+@click.option("--read-only", is_flag=True,
+              help="Never index: serve an existing index as it is (results in changed files are re-located).")
+@click.option("--rerank", is_flag=True, help="Load the transformer reranker once and rerank every search.")
+@click.option("--workers", type=click.IntRange(min=1), envvar="CODESEARCH_WORKERS",
+              help="Worker processes for indexing (default: the CPU count).")
+def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, workers: int | None) -> None:
+    """Serve PATH's code to coding agents over MCP (stdio); needs the mcp extra.
+
+    Tools: search, related, index_status. The repository is indexed on first use, and
+    changed files are re-indexed before each answer.
+
+    \b
+    Example (Claude Code):
+        claude mcp add codesearch -- codesearch mcp /path/to/repo
+    """
+    from codesearch.mcp_server import serve
+
+    with _errors():
+        reranker = None
+        if rerank:
+            from codesearch.rerank import load_reranker
+
+            reranker = load_reranker(None, index_dir or path / ".codesearch")
+        serve(path, index_dir=index_dir, auto_index=not read_only, reranker=reranker, workers=workers)
+
+
 def _location(text: str) -> tuple[str, int]:
     """``FILE:LINE`` split (a path may contain colons; the line is after the last one)."""
     file, sep, line = text.rpartition(":")

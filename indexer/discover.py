@@ -78,8 +78,8 @@ class Candidate:
         return Path(self.root) / self.path
 
 
-def walk(root: Path, limits: Limits = Limits(),
-         use_ignore_files: bool = True) -> Iterator[Candidate | SkippedFile | UnsupportedFile]:
+def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
+         directories: list[str] | None = None) -> Iterator[Candidate | SkippedFile | UnsupportedFile]:
     """Yield every indexable file under ``root`` as a Candidate, and what was not indexed.
 
     Files ignored by ``.gitignore`` or ``.codesearchignore`` are left out silently; source
@@ -88,12 +88,16 @@ def walk(root: Path, limits: Limits = Limits(),
 
     :param use_ignore_files: False reads no ignore file and indexes vendored directories too
         (``--no-ignore``).
+    :param directories: if given, the repo-relative path of every directory read is appended
+        (``""`` for the root), so a watcher can tell when one gains or loses an entry.
     """
     root = root.resolve()
     patterns: list[Pattern] = _ignore_patterns(root, "") if use_ignore_files else []
     stack: list[tuple[Path, str, list[Pattern]]] = [(root, "", patterns)]
     while stack:
         directory, rel_dir, patterns = stack.pop()
+        if directories is not None:
+            directories.append(rel_dir)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:

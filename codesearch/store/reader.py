@@ -298,6 +298,12 @@ class IndexReader:
         return row[0] if row else ""
 
     @_sql
+    def all_file_states(self) -> dict[str, tuple[int, int, int, str]]:
+        """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for every file."""
+        rows = self.conn.execute("SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files")
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+    @_sql
     def file_paths(self) -> list[str]:
         """Every indexed file path."""
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]

@@ -1,0 +1,240 @@
+"""One repository kept open for many requests: what a long-running server (``codesearch mcp``) needs.
+
+The model, the index snapshot and the optional reranker are loaded once. Before each
+answer the workspace checks, from ``stat`` alone (``codesearch.watch``), whether any file
+changed since it last looked; if one did, it runs the incremental index (only changed
+files are parsed and embedded) and opens the new index generation, so a result never
+points at old lines. The first request on a repository without an index builds it.
+
+Every call runs on one private thread: SQLite connections belong to the thread that
+opened them, and one writer at a time is all an index allows anyway. Another process
+indexing the same repository holds the writer lock; the workspace then answers from
+the index it has, and says so in ``status``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from codesearch.embed import Embedder
+from codesearch.embed.static import StaticEmbedder
+from codesearch.errors import BadQuery, IndexLocked, IndexNotFound
+from codesearch.pipeline import IndexReport, build_index
+from codesearch.related import Source, at_line, named, related
+from codesearch.rerank import Reranker
+from codesearch.search import PathFilter, Searcher, SearchResult
+from codesearch.store.indexdir import default_index_dir, prepare_index_dir
+from codesearch.store.layout import DB_NAME
+from codesearch.watch import Snapshot
+from indexer.discover import Limits
+
+T = TypeVar("T")
+MAX_QUERY_CHARS = 2_000  # longer queries are refused (an agent pasting a file is a mistake, not a query)
+LOCK_WAIT = 2.0  # seconds to wait for another process's index run before answering from the current index
+
+
+@dataclass
+class Refresh:
+    """What the last freshness check did."""
+
+    checked_at: float = 0.0
+    indexed: bool = False  # an index run happened
+    changed: list[str] = field(default_factory=list)  # first changed paths seen
+    seconds: float = 0.0
+    skipped: str = ""  # why no index run happened although something changed
+    report: IndexReport | None = None
+
+
+class Workspace:
+    """A repository, its index and its model, kept open.
+
+    :param root: the repository.
+    :param index_dir: default ``root/.codesearch``.
+    :param auto_index: index on first use and refresh before each answer (False: read-only).
+    :raises IndexNotFound: (when used) if there is no index and ``auto_index`` is off.
+    """
+
+    def __init__(self, root: Path, *, index_dir: Path | None = None, embedder: Embedder | None = None,
+                 reranker: Reranker | None = None, limits: Limits = Limits(), use_ignore_files: bool = True,
+                 workers: int | None = None, auto_index: bool = True) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise IndexNotFound(f"{root} is not a directory")
+        self.index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(self.root)
+        self.limits, self.use_ignore_files, self.workers, self.auto_index = limits, use_ignore_files, workers, auto_index
+        self.reranker = reranker
+        self._embedder = embedder
+        self._searcher: Searcher | None = None
+        self._snapshot: Snapshot | None = None
+        self.last = Refresh()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-workspace")
+        self._closed = threading.Event()
+
+    # -- running on the private thread -------------------------------------------------
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the workspace's thread and wait for it."""
+        return self._thread.submit(fn, *args, **kwargs).result()
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any):  # -> Future[T]
+        """Schedule ``fn`` on the workspace's thread (for async callers)."""
+        return self._thread.submit(fn, *args, **kwargs)
+
+    def close(self) -> None:
+        """Release the index and stop the thread."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._thread.submit(self._close_searcher).result()
+        self._thread.shutdown(wait=True)
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    # -- the work (call these through ``call``) ---------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = StaticEmbedder.default()
+        return self._embedder
+
+    def refresh(self) -> Refresh:
+        """Index what changed since the last look (everything, the first time)."""
+        started = time.perf_counter()
+        has_index = (self.index_dir / DB_NAME).is_file()
+        if not self.auto_index:
+            if not has_index:
+                raise IndexNotFound(f"no index at {self.index_dir}; run `codesearch index {self.root}`")
+            self._open()
+            return self.last
+        if self._snapshot is not None and has_index:
+            changed = self._snapshot.changes()
+            if not changed:
+                self.last = Refresh(time.time(), seconds=time.perf_counter() - started)
+                self._open()
+                return self.last
+        else:
+            changed = ["(first use)"]
+        prepare_index_dir(self.index_dir)  # first: creating it changes the root's mtime
+        snapshot = Snapshot.take(self.root, self.limits, self.use_ignore_files)  # before indexing: see watch.py
+        refresh = Refresh(time.time(), changed=changed)
+        try:
+            refresh.report = build_index(self.root, self.index_dir, self.embedder, limits=self.limits,
+                                         wait=LOCK_WAIT if has_index else 600.0, workers=self.workers,
+                                         use_ignore_files=self.use_ignore_files)
+            refresh.indexed = True
+            self._snapshot = snapshot
+        except IndexLocked:
+            if not has_index:
+                raise
+            refresh.skipped = "another process is indexing this repository; answered from the current index"
+        if refresh.report is not None and refresh.report.changed:
+            self._close_searcher()
+        self._open()
+        refresh.seconds = time.perf_counter() - started
+        self.last = refresh
+        return refresh
+
+    def _open(self) -> Searcher:
+        if self._searcher is None:
+            self._searcher = Searcher(self.index_dir, self.embedder)
+        return self._searcher
+
+    @property
+    def searcher(self) -> Searcher:
+        """The open index, refreshed first."""
+        self.refresh()
+        return self._open()
+
+    def search(self, query: str, k: int = 10, *, language: str | None = None, include: Sequence[str] = (),
+               exclude: Sequence[str] = (), kinds: Sequence[str] = (), rerank: bool | None = None
+               ) -> list[SearchResult]:
+        """``Searcher.search`` on today's files; ``rerank`` (default: when a reranker was given) uses it.
+
+        :raises BadQuery: for a bad query or filter.
+        """
+        check_query(query)
+        searcher = self.searcher
+        paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
+        return searcher.search(query, k, language=language, paths=paths, kinds=kinds,
+                               rerank=self.reranker if rerank is not False else None)
+
+    def related(self, *, path: str | None = None, line: int | None = None, symbol: str | None = None,
+                k: int = 10, language: str | None = None, include: Sequence[str] = (),
+                exclude: Sequence[str] = (), kinds: Sequence[str] = ()) -> tuple[Source, list[SearchResult]]:
+        """Code like the definition at ``path``:``line`` or named ``symbol``.
+
+        :raises BadQuery: for a bad place or name (outside the repository, missing, not indexed).
+        """
+        searcher = self.searcher
+        if symbol:
+            source = named(searcher, symbol)[0]
+        elif path and line is not None:
+            source = at_line(searcher, self._inside(path), line)
+        else:
+            raise BadQuery("give a file and a line, or a symbol name")
+        paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
+        return source, related(searcher, source, k, language=language, paths=paths, kinds=kinds)
+
+    def _inside(self, path: str) -> Path:
+        """A path relative to the root (or absolute inside it). :raises BadQuery: if it leads outside."""
+        candidate = Path(path)
+        full = candidate if candidate.is_absolute() else self.root / candidate
+        try:
+            Path(full).resolve().relative_to(self.root)
+        except (ValueError, OSError):
+            raise BadQuery(f"{path} is outside the repository {self.root}") from None
+        return Path(full)
+
+    def status(self) -> dict[str, Any]:
+        """Files, chunks, languages, last update and what the last freshness check saw."""
+        searcher = self.searcher
+        stats = searcher.reader.stats()
+        meta = searcher.reader.meta
+        return {
+            "root": str(self.root),
+            "index_dir": str(self.index_dir),
+            "files": stats["files"],
+            "functions": stats["chunks"],
+            "files_by_language": stats["files_by_language"],
+            "chunks_by_kind": stats["chunks_by_kind"],
+            "updated_at": meta.updated_at,
+            "model": meta.model_name,
+            "stale_files": stale_files(searcher),
+            "last_refresh": {"indexed": self.last.indexed, "changed": self.last.changed,
+                             "seconds": round(self.last.seconds, 4), "note": self.last.skipped},
+            "skipped_files": len(stats["skipped"]),
+        }
+
+
+def stale_files(searcher: Searcher, limit: int = 20) -> list[str]:
+    """Indexed files whose size, mtime or ctime on disk differ from the index's (at most ``limit``)."""
+    stale = []
+    for path, (size, mtime_ns, ctime_ns, _) in searcher.reader.all_file_states().items():
+        try:
+            st = os.lstat(searcher.root / path)
+            state = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        except OSError:
+            state = None
+        if state != (size, mtime_ns, ctime_ns):
+            stale.append(path)
+            if len(stale) >= limit:
+                break
+    return stale
+
+
+def check_query(query: str) -> None:
+    """:raises BadQuery: for a query longer than ``MAX_QUERY_CHARS``."""
+    if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
+        raise BadQuery(f"the query is {len(query):,} characters; at most {MAX_QUERY_CHARS:,} "
+                       "(describe the code in a sentence, or use `related` to start from code)")

@@ -1,0 +1,145 @@
+"""A repository kept open for many requests: change detection and refresh before each answer."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from codesearch.errors import BadQuery, IndexNotFound
+from codesearch.store.lock import writer_lock
+from codesearch.watch import Snapshot
+from codesearch.workspace import Workspace
+from tests.conftest import FakeEmbedder, write
+
+RETRY = '''def retry_request(url, attempts):
+    """Retry a failed http request with exponential backoff."""
+    return None
+'''
+
+
+def _bump(path: Path) -> None:
+    """Make sure the next write gets a new mtime even on coarse clocks."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    root = tmp_path / "repo"
+    write(root, "net/client.py", RETRY)
+    workspace = Workspace(root, embedder=FakeEmbedder(), workers=1)
+    yield workspace
+    workspace.close()
+
+
+def test_snapshot_sees_edits_new_files_in_nested_directories_and_new_ignore_files(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    write(root, "a/b/c.py", "x = 1\n")
+    write(root, "docs/readme.md", "hello\n")
+    snap = Snapshot.take(root)
+    assert snap.changes() == []
+    write(root, "docs/new.py", "y = 2\n")  # a directory without any source file so far
+    assert snap.changes() == ["docs/"]
+    snap = Snapshot.take(root)
+    (root / "a/b/c.py").write_text("x = 22\n")
+    assert snap.changes() == ["a/b/c.py"]
+    snap = Snapshot.take(root)
+    write(root, "a/.gitignore", "b/\n")
+    assert snap.changes() == ["a/"]
+    snap = Snapshot.take(root)
+    (root / "a/.gitignore").write_text("b/\nc/\n")
+    assert snap.changes() == ["a/.gitignore"]
+
+
+def test_first_use_indexes_and_later_calls_do_not_reindex(ws: Workspace) -> None:
+    assert not (ws.index_dir / "index.db").exists()
+    results = ws.call(ws.search, "retry a failed http request", 3)
+    assert results[0].qualname == "retry_request"
+    assert ws.last.indexed and ws.last.changed == ["(first use)"]
+    ws.call(ws.search, "retry a failed http request", 3)
+    assert not ws.last.indexed and ws.last.changed == []
+
+
+def test_an_edit_is_seen_by_the_very_next_call_at_its_new_lines(ws: Workspace) -> None:
+    ws.call(ws.search, "retry", 3)
+    path = ws.root / "net/client.py"
+    path.write_text("\n\n\n" + RETRY + '''
+
+def open_socket(host, port):
+    """Open a tcp socket to a host."""
+    return None
+''')
+    _bump(path)
+    results = ws.call(ws.search, "open a tcp socket to a host", 3)
+    assert ws.last.indexed and ws.last.changed == ["net/client.py"]
+    assert results[0].qualname == "open_socket" and results[0].start_line == 9 and not results[0].stale
+    retry = ws.call(ws.search, "retry a failed http request", 1)[0]
+    assert retry.start_line == 4
+
+
+def test_new_and_deleted_files_are_seen(ws: Workspace) -> None:
+    ws.call(ws.search, "retry", 3)
+    write(ws.root, "pkg/deep/parse.py", 'def parse_ini(text):\n    """Parse an ini config file."""\n')
+    assert ws.call(ws.search, "parse an ini config file", 1)[0].path == "pkg/deep/parse.py"
+    (ws.root / "pkg/deep/parse.py").unlink()
+    assert all(r.path != "pkg/deep/parse.py" for r in ws.call(ws.search, "parse an ini config file", 5))
+
+
+def test_another_writer_does_not_block_answers(ws: Workspace) -> None:
+    ws.call(ws.search, "retry", 3)
+    path = ws.root / "net/client.py"
+    path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
+    _bump(path)
+    with writer_lock(ws.index_dir):  # another process is indexing
+        started = time.perf_counter()
+        results = ws.call(ws.search, "retry a failed http request", 1)
+        assert time.perf_counter() - started < 10
+    assert results[0].qualname == "retry_request"
+    assert "another process" in ws.last.skipped
+    status = ws.call(ws.status)  # lock released: this call refreshes
+    assert status["stale_files"] == [] and status["last_refresh"]["indexed"]
+
+
+def test_status_lists_stale_files_of_a_read_only_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    write(root, "a.py", RETRY)
+    with pytest.raises(IndexNotFound):
+        ro = Workspace(root, embedder=FakeEmbedder(), auto_index=False)
+        try:
+            ro.call(ro.status)
+        finally:
+            ro.close()
+    from codesearch.pipeline import build_index
+
+    embedder = FakeEmbedder()
+    build_index(root, embedder=embedder, workers=1)
+    (root / "a.py").write_text(RETRY + "\n# edited\n")
+    _bump(root / "a.py")
+    ro = Workspace(root, embedder=embedder, auto_index=False)
+    try:
+        status = ro.call(ro.status)
+        assert status["stale_files"] == ["a.py"] and status["files"] == 1 and status["functions"] >= 1
+        hit = ro.call(ro.search, "retry a failed http request", 1)[0]
+        assert hit.stale  # re-located in today's file, not re-indexed
+        assert ro.call(ro.status)["stale_files"] == ["a.py"]  # still: a read-only workspace writes nothing
+    finally:
+        ro.close()
+
+
+def test_bad_input_is_a_clear_error_and_the_workspace_keeps_working(ws: Workspace) -> None:
+    with pytest.raises(BadQuery, match="at most"):
+        ws.call(ws.search, "x" * 1_000_000)
+    with pytest.raises(BadQuery, match="empty"):
+        ws.call(ws.search, "   ")
+    with pytest.raises(BadQuery, match="outside the repository"):
+        ws.call(ws.related, path="../../etc/passwd", line=1)
+    with pytest.raises(BadQuery, match="no code at"):
+        ws.call(ws.related, path="net/client.py", line=999)
+    with pytest.raises(BadQuery, match="a file and a line, or a symbol"):
+        ws.call(ws.related)
+    source, results = ws.call(ws.related, symbol="retry_request")
+    assert source.qualname == "retry_request"
+    assert ws.call(ws.search, "retry", 1)
