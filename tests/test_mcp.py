@@ -1,0 +1,179 @@
+"""``codesearch mcp`` end to end: the SDK's own client talking to a real server subprocess over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codesearch.search import Searcher
+from tests.conftest import SAMPLE_REPOS, write
+
+mcp = pytest.importorskip("mcp")
+from mcp import ClientSession, StdioServerParameters  # noqa: E402
+from mcp.client.stdio import stdio_client  # noqa: E402
+
+CODESEARCH = str(Path(sys.executable).with_name("codesearch"))
+
+
+def _server(root: Path, *extra: str) -> StdioServerParameters:
+    return StdioServerParameters(command=CODESEARCH, args=["mcp", str(root), "--workers", "1", *extra],
+                                 env={"HF_HUB_OFFLINE": "1"})
+
+
+async def _call(session: ClientSession, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
+    result = await session.call_tool(tool, arguments)
+    text = result.content[0].text if result.content else ""
+    return result.is_error, (text if result.is_error else json.loads(text))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPOS / "python", root, ignore=shutil.ignore_patterns(".codesearch"))
+    write(root, "data/blob.py", b"\x00\x01\x02 binary \xff" * 100)
+    return root
+
+
+def test_search_related_status_edits_and_bad_input_over_stdio(repo: Path) -> None:
+    async def scenario() -> None:
+        async with stdio_client(_server(repo)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            tools = {t.name: t for t in (await session.list_tools()).tools}
+            assert set(tools) == {"search", "related", "index_status"}
+
+            error, found = await _call(session, "search", {"query": "retry a failed request with backoff", "k": 3,
+                                                           "max_lines": 2})
+            assert not error and found["results"], found
+            top = found["results"][0]
+            assert top["path"].startswith("httpkit/") and len(top["snippet"].splitlines()) <= 2
+
+            # An edit is seen by the very next call, at its new lines, with no manual index run.
+            retry = repo / "httpkit" / "retry.py"
+            retry.write_text("\n" * 40 + retry.read_text() + '''
+
+def jittered_pause(seconds, spread):
+    """Sleep for a randomised number of seconds so that clients do not retry in lockstep."""
+    return seconds * spread
+''')
+            error, found = await _call(session, "search", {"query": "sleep a randomised time so clients do not "
+                                                                    "retry in lockstep", "k": 3})
+            assert not error
+            hit = next(r for r in found["results"] if r["qualname"] == "jittered_pause")
+            lines = retry.read_text().splitlines()
+            assert lines[hit["start_line"] - 1].startswith("def jittered_pause") and "stale" not in hit
+
+            error, rel = await _call(session, "related", {"symbol": "jittered_pause", "k": 3})
+            assert not error and rel["source"]["qualname"] == "jittered_pause" and rel["results"]
+            error, status = await _call(session, "index_status", {})
+            assert not error and status["stale_files"] == [] and status["files_by_language"]["python"] >= 1
+
+            bad = [
+                ("search", {"query": "retry", "top": 3}, "takes no argument 'top'"),
+                ("search", {"query": "x" * 1_000_000}, "at most"),
+                ("search", {"query": "   "}, "empty"),
+                ("search", {"query": "retry", "k": 0}, "k must be"),
+                ("search", {"query": "retry", "language": "cobol"}, "cobol"),
+                ("related", {"path": "../../../etc/passwd", "line": 1}, "outside the repository"),
+                ("related", {"path": "httpkit/missing.py", "line": 1}, "not in the index"),
+                ("related", {"path": "data/blob.py", "line": 1}, "not in the index"),
+                ("related", {"path": "httpkit/retry.py", "line": 100_000}, "no code at"),
+                ("related", {"symbol": "no_such_function_anywhere"}, "no definition named"),
+            ]
+            for tool, arguments, message in bad:
+                error, text = await _call(session, tool, arguments)
+                assert error and message in text, (tool, arguments, text)
+            error, found = await _call(session, "search", {"query": "retry", "k": 1})
+            assert not error and found["results"]  # still alive
+
+    asyncio.run(scenario())
+
+
+def test_two_servers_on_one_repository_do_not_corrupt_the_index(repo: Path) -> None:
+    async def client(tag: str) -> list[str]:
+        seen = []
+        async with stdio_client(_server(repo)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            for n in range(3):
+                write(repo, f"gen/{tag}_{n}.py", f'def handler_{tag}_{n}(request):\n    """Handle request {n}."""\n')
+                error, found = await _call(session, "search", {"query": f"handler {tag} {n}", "k": 5})
+                assert not error, found
+                seen.extend(r["qualname"] for r in found["results"])
+        return seen
+
+    async def both() -> list[list[str]]:
+        return await asyncio.gather(client("a"), client("b"))
+
+    a, b = asyncio.run(both())
+    assert "handler_a_0" in a and "handler_b_0" in b
+    check = subprocess.run([CODESEARCH, "index", str(repo), "--json", "--workers", "1"], capture_output=True,
+                           text=True, timeout=120)
+    assert check.returncode == 0, check.stderr
+    with Searcher(repo / ".codesearch") as searcher:
+        assert searcher.reader.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert searcher.vectors.count == searcher.reader.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        names = {r[0] for r in searcher.reader.conn.execute("SELECT name FROM chunks")}
+    assert {f"handler_{t}_{n}" for t in "ab" for n in range(3)} <= names
+
+
+def _rpc(proc: subprocess.Popen, message: dict[str, Any]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write((json.dumps(message) + "\n").encode())
+    proc.stdin.flush()
+
+
+def _reply(proc: subprocess.Popen, wanted: int, timeout: float = 120) -> dict[str, Any]:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        message = json.loads(line)
+        if message.get("id") == wanted:
+            return message
+    raise AssertionError("no reply from the server")
+
+
+def test_a_server_killed_mid_refresh_leaves_the_index_usable(repo: Path) -> None:
+    """Raw JSON-RPC, so that the test knows the server's pid and can SIGKILL it 0.3 s into a refresh of 150 changed files (whether it dies mid-run or just after, the index must open)."""
+    for n in range(150):
+        write(repo, f"bulk/mod_{n}.py", "".join(f'def f_{n}_{m}(x):\n    """Step {m} of {n}."""\n    return x\n\n'
+                                               for m in range(10)))
+    proc = subprocess.Popen([CODESEARCH, "mcp", str(repo), "--workers", "1"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        _rpc(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                               "clientInfo": {"name": "test", "version": "0"}}})
+        _reply(proc, 1)
+        _rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _rpc(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                    "params": {"name": "search", "arguments": {"query": "step of", "k": 1}}})
+        assert not _reply(proc, 2)["result"].get("isError")
+        for n in range(150):  # every file changes: the next call starts a long refresh
+            write(repo, f"bulk/mod_{n}.py", f'def g_{n}(y):\n    """Changed {n}."""\n    return y\n')
+        _rpc(proc, {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                    "params": {"name": "search", "arguments": {"query": "changed", "k": 1}}})
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with Searcher(repo / ".codesearch") as searcher:  # the previous (or the new) generation, whole
+        assert searcher.vectors.count == searcher.reader.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        assert searcher.search("retry a failed request", 1)
+    done = subprocess.run([CODESEARCH, "index", str(repo), "--json", "--workers", "1"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["chunks_total"] > 0
