@@ -340,8 +340,9 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
     changed files are re-indexed before each answer.
 
     \b
-    Example (Claude Code):
-        claude mcp add codesearch -- codesearch mcp /path/to/repo
+    Example:
+        codesearch mcp /path/to/repo                              # speaks MCP on stdin/stdout
+        claude mcp add codesearch -- codesearch mcp /path/to/repo   # register it with Claude Code
     """
     from codesearch.mcp_server import serve
 
