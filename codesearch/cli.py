@@ -149,7 +149,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Reranker directory: an exported one (reranker.json) or a sentence-transformers model "
                    "(default: the shipped reranker).")
-@click.option("--candidates", type=click.IntRange(1, 1000), default=50, show_default=True,
+@click.option("--candidates", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="How many first-stage hits --rerank rescores.")
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
               help="At most N hits of one file before every other file's (0: no limit).")

@@ -134,11 +134,11 @@ def test_default_rerank_falls_back_to_the_first_stage_with_a_warning(tmp_path: P
     assert asked.exit_code == 2 and "missing model.onnx" in asked.output  # asked for explicitly: an error
 
 
-def test_rerank_score_keeps_the_first_stage_signals() -> None:
-    """Definition/path signals add (scaled) to the cosine; noise and kind factors scale it down."""
-    assert rerank_score(0.5, {}) == pytest.approx(1.5)
-    assert rerank_score(0.5, {"definition": 1.0}) > rerank_score(0.5, {})
-    assert rerank_score(-0.2, {"noise": 0.3}) < rerank_score(-0.2, {})
+def test_rerank_score_blends_the_cosine_with_the_first_stage() -> None:
+    """Equal weights: a first-stage lead can outweigh a small cosine lead, and the other way round."""
+    assert rerank_score(0.6, 1.0) == pytest.approx(0.8)
+    assert rerank_score(0.5, 1.0) > rerank_score(0.6, 0.8)  # first stage: +0.2, cosine: -0.1
+    assert rerank_score(0.8, 0.6) > rerank_score(0.5, 0.8)  # cosine: +0.3, first stage: -0.2
 
 
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "codesearch/models/rerank-minilm-code/model.onnx")

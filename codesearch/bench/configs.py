@@ -6,7 +6,7 @@
 - ``hybrid-<signal>``: the default with one signal of ``codesearch.ranking.Signals`` off
   (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``);
 - ``hybrid-diversity``: the default with at most two hits per file before other files;
-- ``two-stage``: the default followed by the transformer rerank of the top 50 (the shipped
+- ``two-stage``: the default followed by the transformer rerank of the top ``RERANK_CANDIDATES`` (the shipped
   reranker, or ``rerank_model``).
 
 Each repository is indexed once into ``index_cache/<name>`` (incrementally on later runs)
