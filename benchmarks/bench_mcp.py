@@ -82,7 +82,8 @@ async def warm(large: Path, index_dir: Path, queries: list[str], rounds: int) ->
                 started = time.perf_counter()
                 await call(session, "related", {"path": hit["path"], "line": hit["start_line"], "k": 10})
                 related_times.append(time.perf_counter() - started)
-    return {"repository": str(large), "files": status["files"], "functions": status["functions"],
+    return {"repository": str(large), "files": status["files"], "chunks": status["chunks"],
+            "functions": status["functions"],
             "first_call_s": round(first, 2), "searches": len(times),
             "search_ms_p50": round(percentile(times, 50) * 1000, 1),
             "search_ms_p95": round(percentile(times, 95) * 1000, 1),
@@ -132,7 +133,7 @@ def drain_with_deadline(queue, seconds):
                     and r["path"] == "asyncio/queues.py"), None)
         moved_ok = old is not None and "def get_nowait" in lines[old["start_line"] - 1]
     return {"repository": " + ".join(SMALL_PARTS) + " (copy)", "files": status["files"],
-            "functions": status["functions"], "first_call_s": round(first_call, 2),
+            "chunks": status["chunks"], "functions": status["functions"], "first_call_s": round(first_call, 2),
             "first_call_from_spawn_s": round(from_spawn, 2), "edit_next_call_s": round(refresh_call, 2),
             "edited_function_found_at_new_lines": fresh, "moved_function_at_new_lines": moved_ok}
 

@@ -197,7 +197,7 @@ class Workspace:
         return Path(full)
 
     def status(self) -> dict[str, Any]:
-        """Files, chunks, languages, last update and what the last freshness check saw."""
+        """Files, chunks, functions (and methods), languages, last update, stale files, the last refresh."""
         searcher = self.searcher
         stats = searcher.reader.stats()
         meta = searcher.reader.meta
@@ -205,7 +205,8 @@ class Workspace:
             "root": str(self.root),
             "index_dir": str(self.index_dir),
             "files": stats["files"],
-            "functions": stats["chunks"],
+            "chunks": stats["chunks"],
+            "functions": sum(n for kind, n in stats["chunks_by_kind"].items() if kind in ("function", "method")),
             "files_by_language": stats["files_by_language"],
             "chunks_by_kind": stats["chunks_by_kind"],
             "updated_at": meta.updated_at,
