@@ -347,12 +347,11 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
     from codesearch.mcp_server import serve
 
     with _errors():
-        reranker = None
         if rerank:
             from codesearch.rerank import load_reranker
 
-            reranker = load_reranker(None, index_dir or path / ".codesearch")
-        serve(path, index_dir=index_dir, auto_index=not read_only, reranker=reranker, workers=workers)
+            load_reranker(None, None)  # fail now, in one line, if it cannot load; the server loads its own
+        serve(path, index_dir=index_dir, auto_index=not read_only, rerank=rerank, workers=workers)
 
 
 def _location(text: str) -> tuple[str, int]:

@@ -58,18 +58,21 @@ class Workspace:
     :param root: the repository.
     :param index_dir: default ``root/.codesearch``.
     :param auto_index: index on first use and refresh before each answer (False: read-only).
+    :param rerank: rerank every search with ``rerank_model`` (default: the shipped reranker), loaded
+        once, on the workspace's thread, next to the index (its vector cache lives there).
     :raises IndexNotFound: (when used) if there is no index and ``auto_index`` is off.
     """
 
     def __init__(self, root: Path, *, index_dir: Path | None = None, embedder: Embedder | None = None,
-                 reranker: Reranker | None = None, limits: Limits = Limits(), use_ignore_files: bool = True,
-                 workers: int | None = None, auto_index: bool = True) -> None:
+                 rerank: bool = False, rerank_model: Path | None = None, limits: Limits = Limits(),
+                 use_ignore_files: bool = True, workers: int | None = None, auto_index: bool = True) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise IndexNotFound(f"{root} is not a directory")
         self.index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(self.root)
         self.limits, self.use_ignore_files, self.workers, self.auto_index = limits, use_ignore_files, workers, auto_index
-        self.reranker = reranker
+        self.rerank, self.rerank_model = rerank, rerank_model
+        self._reranker: Reranker | None = None
         self._embedder = embedder
         self._searcher: Searcher | None = None
         self._snapshot: Snapshot | None = None
@@ -92,8 +95,15 @@ class Workspace:
         if self._closed.is_set():
             return
         self._closed.set()
-        self._thread.submit(self._close_searcher).result()
+        self._thread.submit(self._close_all).result()
         self._thread.shutdown(wait=True)
+
+    def _close_all(self) -> None:
+        cache = getattr(self._reranker, "cache", None)
+        if cache is not None:
+            cache.conn.close()
+        self._reranker = None
+        self._close_searcher()
 
     def _close_searcher(self) -> None:
         if self._searcher is not None:
@@ -156,18 +166,25 @@ class Workspace:
         self.refresh()
         return self._open()
 
+    @property
+    def reranker(self) -> Reranker | None:
+        """The reranker, when asked for (loaded on first use). :raises ModelNotFound, MissingExtra."""
+        if self.rerank and self._reranker is None:
+            from codesearch.rerank import load_reranker
+
+            self._reranker = load_reranker(self.rerank_model, self.index_dir)
+        return self._reranker
+
     def search(self, query: str, k: int = 10, *, language: str | None = None, include: Sequence[str] = (),
-               exclude: Sequence[str] = (), kinds: Sequence[str] = (), rerank: bool | None = None
-               ) -> list[SearchResult]:
-        """``Searcher.search`` on today's files; ``rerank`` (default: when a reranker was given) uses it.
+               exclude: Sequence[str] = (), kinds: Sequence[str] = ()) -> list[SearchResult]:
+        """``Searcher.search`` on today's files (reranked when the workspace was asked to).
 
         :raises BadQuery: for a bad query or filter.
         """
         check_query(query)
         searcher = self.searcher
         paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
-        return searcher.search(query, k, language=language, paths=paths, kinds=kinds,
-                               rerank=self.reranker if rerank is not False else None)
+        return searcher.search(query, k, language=language, paths=paths, kinds=kinds, rerank=self.reranker)
 
     def related(self, *, path: str | None = None, line: int | None = None, symbol: str | None = None,
                 k: int = 10, language: str | None = None, include: Sequence[str] = (),

@@ -143,3 +143,20 @@ def test_bad_input_is_a_clear_error_and_the_workspace_keeps_working(ws: Workspac
     source, results = ws.call(ws.related, symbol="retry_request")
     assert source.qualname == "retry_request"
     assert ws.call(ws.search, "retry", 1)
+
+
+def test_the_reranker_is_loaded_once_on_the_workspace_thread(tmp_path: Path) -> None:
+    """The shipped reranker, loaded after the first index exists (its cache lives there), survives refreshes."""
+    root = tmp_path / "repo"
+    write(root, "net/client.py", RETRY)
+    ws = Workspace(root, embedder=FakeEmbedder(), workers=1, rerank=True)
+    try:
+        first = ws.call(ws.search, "retry a failed http request", 1)[0]
+        assert "rerank" in first.scores
+        loaded = ws._reranker
+        write(root, "net/socket.py", 'def open_socket(host):\n    """Open a tcp socket."""\n')
+        again = ws.call(ws.search, "open a tcp socket", 2)
+        assert ws.last.indexed and "rerank" in again[0].scores and ws._reranker is loaded
+        assert (ws.index_dir / "rerank-cache.db").is_file()
+    finally:
+        ws.close()
