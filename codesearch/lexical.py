@@ -25,6 +25,7 @@ import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +42,32 @@ FIELD_WEIGHTS = (3.0, 1.5, 1.0, 1.0)  # name, signature, doc, code
 CODE_CHARS = 4000  # code characters of a chunk that the lexical index reads
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD = re.compile(r"[a-z0-9]+")
+_RUN = re.compile(r"[\w$]+")
 _MAGIC = b"CSLEX001"
 
 
 def terms(text: str) -> list[str]:
-    """The code-aware terms of any text (documents and queries alike)."""
+    """The code-aware terms of any text (documents and queries alike), as a multiset.
+
+    Computed per run of word characters (every boundary the splitting rules look at lies
+    inside one), each run's terms cached: code repeats its words, so most runs are seen
+    before. The same terms as ``_terms_of_run`` over the whole text, in another order.
+    """
+    out: list[str] = []
+    for run in _RUN.findall(text):
+        out.extend(_terms_of_run(run))
+    return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _terms_of_run(text: str) -> tuple[str, ...]:
+    """Split words (stemmed, no stopwords) and whole compound identifiers of ``text``."""
     out = [stem(w) for w in _WORD.findall(split_identifiers(text).lower()) if len(w) > 1 and w not in STOPWORDS]
     for identifier in _IDENTIFIER.findall(text):
         core = identifier.strip("_$")
         if "_" in core or (not core.islower() and not core.isupper() and not core[1:].islower()):
             out.append(identifier.lower().replace("_", "").replace("$", ""))
-    return out
+    return tuple(out)
 
 
 def term_ids(words: Iterable[str]) -> npt.NDArray[np.uint32]:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codesearch.errors import IndexCorrupt, UnsafeIndexDir
 from codesearch.lexical import B, K1, LexicalIndex, chunk_terms, query_terms, term_ids, terms
@@ -84,3 +86,15 @@ def test_empty_index_searches_to_nothing(tmp_path: Path) -> None:
     index = LexicalIndex.build([])
     index.save(tmp_path / "l.bin")
     assert LexicalIndex.load(tmp_path / "l.bin", count=0).search(term_ids(["x"]), 5) == []
+
+
+@given(st.lists(st.sampled_from([*"aZbY_$09 .(\n-éΣ", "HTTP", "Server", "parse", "json", "getURL"]), max_size=30)
+       .map("".join))
+@settings(max_examples=300, deadline=None)
+def test_terms_per_run_equal_the_terms_of_the_whole_text(text: str) -> None:
+    """The cached per-run split gives the same multiset as splitting the whole text at once."""
+    from collections import Counter
+
+    from codesearch.lexical import _terms_of_run, terms
+
+    assert Counter(terms(text)) == Counter(_terms_of_run.__wrapped__(text))
