@@ -105,7 +105,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
     symbols: list[Symbol] = []
     stack: list[tuple[_Entry, str]] = []  # enclosing entries with their qualified names
     text_bytes = 0
-    for entry in entries:
+    for index, entry in enumerate(entries):
         start, end = entry.span
         while stack and not (stack[-1][0].span[0] <= start and end <= stack[-1][0].span[1]):
             stack.pop()
@@ -125,22 +125,25 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
         parent = next((e for e, _ in reversed(stack[:-1]) if e.kind is not None), None)
         if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container:
             kind = SymbolKind.METHOD
-        elide = _member_bodies(entry, entries) if kind.is_container else []
+        elide = _member_bodies(entry, entries, index) if kind.is_container else []
         symbols.append(_symbol(entry, kind, name, qualname, doc_blocks, source, elide))
     return symbols
 
 
-def _member_bodies(container: _Entry, entries: list[_Entry]) -> list[tuple[int, int]]:
+def _member_bodies(container: _Entry, entries: list[_Entry], index: int) -> list[tuple[int, int]]:
     """Byte spans of the bodies of the functions and methods inside a container (outermost only).
 
     A class or module is embedded as its outline: its own code with these bodies elided,
     so it says what the container holds (fields, constants, member signatures) instead of
-    repeating the first methods, which are chunks of their own.
+    repeating the first methods, which are chunks of their own. ``entries`` are in source
+    order and ``index`` is the container's, so only the entries inside it are looked at.
     """
     start, end = container.span
     spans: list[tuple[int, int]] = []
-    for entry in entries:
-        if entry is container or entry.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
+    for entry in entries[index + 1:]:
+        if entry.span[0] >= end:
+            break
+        if entry.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD):
             continue
         body = entry.captures.get("body")
         if body is None or not (start <= body.start_byte and body.end_byte <= end):
