@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import json
+import mmap
 import os
 import re
 import struct
@@ -196,9 +197,11 @@ class LexicalIndex:
                 raise UnsafeIndexDir(f"lexical file {path} is a symlink; refusing to follow it") from exc
             raise IndexCorrupt(f"lexical file {path.name} is unreadable ({exc.strerror or exc})") from exc
         with os.fdopen(fd, "rb") as fh:
-            data = fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            # Mapped, not read: the arrays are views of the page cache (the file is never written again).
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         try:
-            if not data.startswith(_MAGIC):
+            if data[: len(_MAGIC)] != _MAGIC:
                 raise ValueError("not a lexical index file")
             size = int.from_bytes(data[8:16], "little")
             header = json.loads(data[16 : 16 + size])

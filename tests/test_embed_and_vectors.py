@@ -122,3 +122,21 @@ def test_piece_cache_overflow_gives_the_same_vectors(monkeypatch: pytest.MonkeyP
     small = StaticEmbedder.default()
     np.testing.assert_array_equal(small.encode_documents(texts), expected)
     np.testing.assert_array_equal(small.encode_documents(texts[::-1]), expected[::-1])
+
+
+def test_a_mapped_vector_file_searches_like_a_read_one_and_survives_its_unlinking(tmp_path: Path) -> None:
+    """Readers map the file (no load cost); a writer's later rename/unlink of it does not disturb them."""
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((300, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = VectorStore.empty(32)
+    store.add(np.arange(10, 310, dtype=np.int64), vectors)
+    path = tmp_path / "vectors-1.faiss"
+    store.save(path)
+    read = VectorStore.load(path, 32, 300, store.id_checksum())
+    mapped = VectorStore.load(path, 32, 300, store.id_checksum(), mmap=True)
+    path.unlink()
+    queries = rng.standard_normal((4, 32)).astype(np.float32)
+    (s1, i1), (s2, i2) = read.search(queries, 10), mapped.search(queries, 10)
+    assert (i1 == i2).all() and np.allclose(s1, s2)
+    assert mapped.similarity([10, 11], queries[0]) == pytest.approx(read.similarity([10, 11], queries[0]))

@@ -226,12 +226,12 @@ def test_searcher_retries_when_a_commit_replaces_the_vector_file_it_is_loading(
     original = VectorStore.load.__func__
     calls = []
 
-    def commit_first(cls, path, dim, count, checksum=None):  # noqa: ANN001, ANN202
+    def commit_first(cls, path, dim, count, checksum=None, **options):  # noqa: ANN001, ANN202
         if not calls and threading.current_thread() is not threading.main_thread():  # the Searcher's loader
             calls.append(None)  # build_index below loads vectors too
             write(repo, "more.py", "def extra():\n    return 2\n")
             calls[0] = build_index(repo, embedder=fake_embedder)
-        return original(cls, path, dim, count, checksum)
+        return original(cls, path, dim, count, checksum, **options)
 
     monkeypatch.setattr(VectorStore, "load", classmethod(commit_first))
     with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:

@@ -171,7 +171,7 @@ class IndexReader:
         :raises IndexCorrupt: if the file is missing (a writer may just have replaced it) or unreadable.
         """
         return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count,
-                                self.meta.id_checksum)
+                                self.meta.id_checksum, mmap=True)
 
     def snapshot_files(self) -> tuple[VectorStore, LexicalIndex]:
         """The vector and lexical files of the current snapshot's generation (see ``snapshot_vectors``)."""

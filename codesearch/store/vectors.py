@@ -67,10 +67,15 @@ class VectorStore:
         return cls(faiss.IndexIDMap2(quantizer))
 
     @classmethod
-    def load(cls, path: Path, dim: int, count: int, checksum: str | None = None) -> VectorStore:
+    def load(cls, path: Path, dim: int, count: int, checksum: str | None = None, *,
+             mmap: bool = False) -> VectorStore:
         """Read a FAISS file and check it against the metadata's dimension, count and id checksum.
 
         :param checksum: ``id_checksum`` of the ids SQLite holds (None: not checked).
+        :param mmap: map the vectors instead of reading them (read-only: for searching, not
+            for a writer that adds and removes). A search then costs no load of the file; the
+            page cache serves it. The file is still opened without following links, and
+            mapped through that descriptor (``/proc/self/fd``; read as usual where there is none).
         :raises IndexCorrupt: if the file is missing, unreadable or disagrees with SQLite.
         :raises UnsafeIndexDir: if the file is a symlink.
         """
@@ -89,7 +94,11 @@ class VectorStore:
                 raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
                                    f"dimension {dim} take {expected:,} (truncated or damaged)")
             try:
-                index = faiss.read_index(faiss.PyCallbackIOReader(fh.read, _IO_BLOCK))
+                via_fd = f"/proc/self/fd/{fd}"
+                if mmap and os.path.exists(via_fd):
+                    index = faiss.read_index(via_fd, faiss.IO_FLAG_MMAP_IFC)
+                else:
+                    index = faiss.read_index(faiss.PyCallbackIOReader(fh.read, _IO_BLOCK))
             except (RuntimeError, OSError) as exc:
                 message = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
                 raise IndexCorrupt(f"vector file {path.name} is unreadable ({message})") from exc
