@@ -259,7 +259,9 @@ def _run(
 ) -> None:
     clock = time.perf_counter()
     meta = md.get_meta(db)
-    generation, store = _open_vectors(db, index_dir, meta, embedder, rebuild)
+    # Checked now (model, schema, damage), read only if this run changes vectors: an
+    # unchanged repository costs a walk and a few queries, not a read of every vector.
+    generation, open_store = _open_vectors(db, index_dir, meta, embedder, rebuild)
     old_files = {} if rebuild else md.file_rows(db)
     reparse = meta.get("parser_fingerprint") != parser_fingerprint()
     if reparse:
@@ -303,13 +305,16 @@ def _run(
             or meta.get("schema_version") != str(md.SCHEMA_VERSION)
         )
         report.changed = vectors_change or bool(changes.moved or changes.file_rows or changes.removed_paths)
+        count = int(meta.get("count", 0)) if meta and not rebuild else 0
         if vectors_change:
+            store = open_store()
             store.remove(changes.deleted_ids)
             for ids, vectors in zip(_batches(changes.new_ids, changes.new_vectors), changes.new_vectors):
                 store.add(ids, vectors)
-            count = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            if count != store.count:
-                raise IndexCorrupt(f"internal error: {count} chunks but {store.count} vectors; nothing was written")
+            rows = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            if rows != store.count:
+                raise IndexCorrupt(f"internal error: {rows} chunks but {store.count} vectors; nothing was written")
+            count = store.count
             lock.verify()  # a second writer may have started if our lock file vanished
             generation += 1
             store.save(vectors_path(index_dir, generation))
@@ -337,7 +342,7 @@ def _run(
     report.chunks_removed = len(changes.deleted_ids)
     report.chunks_moved = changes.moved
     report.files_removed = len(changes.removed_paths)
-    report.chunks_total = store.count
+    report.chunks_total = count
     report.files_by_language = dict(db.execute("SELECT language, COUNT(*) FROM files GROUP BY 1 ORDER BY 1").fetchall())
     report.chunks_by_language = dict(db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY 1 ORDER BY 1").fetchall())
     report.files = sum(report.files_by_language.values())
@@ -354,15 +359,21 @@ def _batches(ids: list[int], vectors: list[np.ndarray]) -> list[np.ndarray]:
 
 def _open_vectors(
     db: Database, index_dir: Path, meta: dict[str, str], embedder: Embedder, rebuild: bool
-) -> tuple[int, VectorStore]:
-    """The current generation and its vectors, or a fresh store for a new or rebuilt index."""
+) -> tuple[int, Callable[[], VectorStore]]:
+    """The current generation and a loader of its vectors (a fresh store for a new or rebuilt index).
+
+    The vector file is checked here (size, which catches truncation) and read by the loader.
+    """
+    def empty() -> VectorStore:
+        return VectorStore.empty(embedder.dim)
+
     if not meta:
-        return 0, VectorStore.empty(embedder.dim)
+        return 0, empty
     parsed = IndexMeta.from_rows(meta) if "generation" in meta else None
     if parsed is None:
-        return 0, VectorStore.empty(embedder.dim)
+        return 0, empty
     if rebuild:
-        return parsed.generation, VectorStore.empty(embedder.dim)
+        return parsed.generation, empty
     if parsed.schema_version > md.SCHEMA_VERSION:  # older schemas were just migrated
         raise IndexOutOfDate(
             f"the index uses schema {parsed.schema_version}, newer than this codesearch's "
@@ -376,11 +387,16 @@ def _open_vectors(
     checksum = parsed.id_checksum
     if checksum is None:  # written before schema 3: check against SQLite's ids themselves
         checksum = id_checksum([r[0] for r in db.execute("SELECT id FROM chunks")])
-    store = VectorStore.load(vectors_path(index_dir, parsed.generation), parsed.dim, parsed.count, checksum)
     rows = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-    if rows != store.count:
-        raise IndexCorrupt(f"metadata lists {rows} chunks but the vector file has {store.count}")
-    return parsed.generation, store
+    if rows != parsed.count:
+        raise IndexCorrupt(f"metadata lists {parsed.count} vectors but the index has {rows} chunks")
+    path = vectors_path(index_dir, parsed.generation)
+    VectorStore.load(path, parsed.dim, parsed.count, checksum, mmap=True)  # checked now, cheaply (mapped)
+
+    def load() -> VectorStore:
+        return VectorStore.load(path, parsed.dim, parsed.count, checksum)
+
+    return parsed.generation, load
 
 
 def _scan(
