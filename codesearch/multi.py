@@ -1,20 +1,34 @@
-"""Several repositories searched as one corpus.
+"""Several indexes searched as one corpus, in one process or spread over machines.
 
-Each index runs its own first stage; the rankings are then fused across all indexes at
-once, each score divided by the best of that ranking over every repository (not per
-repository), so a repository with only weak matches does not get a hit at the top. The
-code-aware ranking, the pick and the optional rerank then see one pool. Every index
-must be built by the same model, so that the vector scores are comparable.
+A search over several indexes has two halves:
+
+1. ``gather``: each index runs its first stage (vector and lexical rankings, definitions
+   of the names the query mentions) and packs what the rest needs into a ``Part`` of
+   plain data: the candidates' rows and raw scores, their cosine with the query, the
+   indexed state of their files and the places of identical chunks. This half needs the
+   index in memory; it is what a shard replica of ``codesearch serve`` runs.
+2. ``merge``: the rankings of every part are fused at once, each score divided by the best
+   of that ranking over *all* parts (not per part), so an index with only weak matches
+   does not get a hit at the top; then the code-aware ranking, the per-file limit, the
+   freshness check against the files on disk and the optional rerank, over one pool.
+   This half needs only the parts and the files.
+
+``MultiSearcher`` runs both in one process; every index must be built by the same model
+so that vector scores are comparable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexOutOfDate
+from codesearch.freshness import FileCheck, check_file
+from codesearch.query import analyse
 from codesearch.ranking import Candidate, Signals, diversified, rank
 from codesearch.rerank import Reranker
 from codesearch.search import (
@@ -27,8 +41,10 @@ from codesearch.search import (
     SearchResult,
     _depth,
     _finished,
+    as_checked,
     fuse,
     pick,
+    validate_query,
 )
 
 
@@ -50,14 +66,113 @@ def prefixes(roots: Sequence[Path]) -> list[str]:
             raise BadQuery(f"{clashes.pop()} is given twice")
 
 
+@dataclass
+class Part:
+    """One index's share of a query, as plain (picklable) data."""
+
+    repo: str
+    root: str
+    max_file_bytes: int
+    static: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+    defined: list[int]
+    rows: dict[int, dict[str, Any]]
+    similarity: dict[int, float]  # cosine of the query with every candidate
+    files: dict[str, tuple[int, int, int, str]]  # path -> (size, mtime_ns, ctime_ns, sha1) as indexed
+    same_content: dict[str, list[str]]  # content hash -> "path:line" of identical chunks in this index
+
+    # What ``search.pick`` asks of the owner of a candidate.
+    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+        path = row["path"]
+        if path not in checks:
+            checks[path] = check_file(Path(self.root), path, row["language"], self.files.get(path, (-1, -1, -1, "")),
+                                      self.max_file_bytes)
+        return as_checked(row, checks[path])
+
+    def place(self, path: str) -> str:
+        return f"{self.repo}/{path}" if self.repo else path
+
+    def finish(self, results: list[SearchResult]) -> list[SearchResult]:
+        """Similarity for hits without a vector score, clipped to [0, 1]; identical chunks listed."""
+        out = []
+        for r in results:
+            score = r.score if "static" in r.scores else self.similarity.get(r.chunk_id, 0.0)
+            listed = set(r.duplicates) | {f"{r.path}:{r.start_line}"}
+            extra = [self.place(p) for p in self.same_content.get(r.content_hash, [])]
+            extra = [p for p in extra if p not in listed]
+            out.append(replace(r, score=min(1.0, max(0.0, score)), duplicates=(*r.duplicates, *extra)))
+        return out
+
+
+def gather(searcher: Searcher, query: str, k: int = 10, *, repo: str = "", language: str | None = None,
+           paths: PathFilter | None = None, kinds: Sequence[str] = (), hybrid: bool = DEFAULT_HYBRID,
+           signals: Signals = Signals(), candidates: int = 0) -> Part | None:
+    """One index's first stage for ``query``, packed for ``merge`` (None: the filters leave nothing).
+
+    :param candidates: rerank depth (0: no rerank); deepens the first stage like ``Searcher.search``.
+    :raises BadQuery: for a bad query or filter.
+    """
+    plan = searcher.plan(query, k, language=language, paths=paths, kinds=kinds)
+    if plan is None:
+        return None
+    rankings, _ = searcher.first_stage(plan, _depth(k, candidates), hybrid)
+    static, lexical = rankings[0], rankings[1] if hybrid else []
+    defined = searcher.definitions(plan) if signals.definition else []
+    ids = list(dict.fromkeys([*(i for i, _ in static), *(i for i, _ in lexical), *defined]))
+    rows = searcher.reader.chunks(ids)
+    similarity = dict(static)
+    missing = [i for i in ids if i not in similarity and i in rows]
+    if missing:
+        similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, plan.vector[0]))))
+    files = searcher.reader.file_states(sorted({r["path"] for r in rows.values()})) if rows else {}
+    same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
+    return Part(repo, str(searcher.root), searcher.reader.max_file_bytes, static, lexical, defined, rows,
+                similarity, files, same)
+
+
+def merge(query: str, parts: Sequence[Part | None], k: int = 10, *, hybrid: bool = DEFAULT_HYBRID,
+          signals: Signals = Signals(), per_file: int = PER_FILE, min_score: float = 0.0,
+          rerank: Reranker | None = None, candidates: int = RERANK_CANDIDATES) -> list[SearchResult]:
+    """The ``k`` best results over every part, ranked as one corpus (see the module doc)."""
+    query = validate_query(query, k)
+    present = [(n, p) for n, p in enumerate(parts) if p is not None]
+    if not present:
+        return []
+    info = analyse(query)
+    rankings: list[list[tuple[tuple[int, int], float]]] = [[], []]
+    stage: dict[tuple[int, int], dict[str, float]] = {}
+    for n, part in present:
+        for name, ranking, scored in (("static", rankings[0], part.static), ("lexical", rankings[1], part.lexical)):
+            for i, s in scored:
+                ranking.append(((n, i), s))
+                stage.setdefault((n, i), {})[name] = s
+    for ranking in rankings:
+        ranking.sort(key=lambda pair: -pair[1])
+    used = rankings if hybrid else rankings[:1]
+    fused = dict(fuse(used, [1.0, LEXICAL_WEIGHTS[info.kind]][: len(used)]))
+    if signals.definition:
+        for n, part in present:
+            for i in part.defined:
+                fused.setdefault((n, i), 0.0)
+                stage.setdefault((n, i), {})
+    pool = [Candidate(key, parts[key[0]].rows[key[1]], s, dict(stage[key], fused=s))  # type: ignore[union-attr]
+            for key, s in fused.items() if key[1] in parts[key[0]].rows]  # type: ignore[union-attr]
+    ranked = diversified(rank(info, pool, signals), per_file, path_of=lambda c: (c.id[0], c.path))
+    picked = pick(((parts[c.id[0]], c) for c in ranked), max(k, candidates) if rerank else k)  # type: ignore[misc]
+    results = [owner.finish([result])[0] for owner, result in picked]  # type: ignore[union-attr]
+    return _finished(results, query, k, rerank, min_score)
+
+
 class MultiSearcher:
     """Searches several indexes as one; results carry ``repo`` (a prefix of ``path``).
 
+    :param names: the repositories' names (default: their directory names, made unique).
     :raises IndexOutOfDate: if the indexes were built by different models.
     (and everything ``Searcher`` raises, for each index)
     """
 
-    def __init__(self, index_dirs: Sequence[Path], embedder: Embedder | None = None) -> None:
+    def __init__(self, index_dirs: Sequence[Path], embedder: Embedder | None = None,
+                 names: Sequence[str] | None = None) -> None:
         embedder = embedder or StaticEmbedder.default()
         self.searchers: list[Searcher] = []
         try:
@@ -66,9 +181,7 @@ class MultiSearcher:
         except BaseException:
             self.close()
             raise
-        self.names = prefixes([s.root for s in self.searchers])
-        for name, searcher in zip(self.names, self.searchers):
-            searcher.repo = name  # results' paths start with it
+        self.names = list(names) if names is not None else prefixes([s.root for s in self.searchers])
         self.roots = {name: str(s.root) for name, s in zip(self.names, self.searchers)}
         fingerprints = {s.reader.meta.model_fingerprint for s in self.searchers}
         if len(fingerprints) > 1:  # Searcher already checked each against the model; kept as a guard
@@ -84,6 +197,10 @@ class MultiSearcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def gather(self, query: str, k: int = 10, **options: Any) -> list[Part | None]:
+        """Every index's part for ``query`` (``gather``'s options)."""
+        return [gather(s, query, k, repo=name, **options) for name, s in zip(self.names, self.searchers)]
 
     def search(
         self,
@@ -101,45 +218,7 @@ class MultiSearcher:
         kinds: Sequence[str] = (),
     ) -> list[SearchResult]:
         """As ``Searcher.search``, over every index. Path globs match paths within each repository."""
-        depth = _depth(k, candidates if rerank else 0)
-        rankings: list[list[tuple[tuple[int, int], float]]] = [[], []]
-        stage: dict[tuple[int, int], dict[str, float]] = {}
-        defined: list[tuple[int, int]] = []
-        plans = {}
-        for n, searcher in enumerate(self.searchers):
-            plan = searcher.plan(query, k, language=language, paths=paths, kinds=kinds)
-            if plan is None:
-                continue
-            plans[n] = plan
-            own, own_stage = searcher.first_stage(plan, depth, hybrid)
-            for ranking, scored in zip(rankings, own):
-                ranking.extend(((n, i), s) for i, s in scored)
-            stage.update({(n, i): scores for i, scores in own_stage.items()})
-            if signals.definition:
-                defined.extend((n, i) for i in searcher.definitions(plan))
-        if not plans:
-            return []
-        info = next(iter(plans.values())).info
-        for ranking in rankings:
-            ranking.sort(key=lambda pair: -pair[1])
-        used = rankings if hybrid else rankings[:1]
-        fused = dict(fuse(used, [1.0, LEXICAL_WEIGHTS[info.kind]][: len(used)]))
-        for key in defined:
-            fused.setdefault(key, 0.0)
-            stage.setdefault(key, {})
-        pool = []
-        for n, searcher in enumerate(self.searchers):
-            ids = [i for (m, i) in fused if m == n]
-            rows = searcher.reader.chunks(ids) if ids else {}
-            pool.extend(Candidate((n, i), rows[i], fused[(n, i)], dict(stage[(n, i)], fused=fused[(n, i)]))
-                        for i in ids if i in rows)
-        ranked = diversified(rank(info, pool, signals), per_file, path_of=lambda c: (c.id[0], c.path))
-        picked = pick(((self.searchers[c.id[0]], c) for c in ranked), max(k, candidates) if rerank else k)
-        finished: dict[int, SearchResult] = {}
-        for n, searcher in enumerate(self.searchers):
-            mine = [(i, r) for i, (s, r) in enumerate(picked) if s is searcher]
-            if mine:
-                done = searcher.finish([r for _, r in mine], plans[n].vector)
-                finished.update({i: r for (i, _), r in zip(mine, done)})
-        results = [finished[i] for i in range(len(picked))]
-        return _finished(results, plans[min(plans)].query, k, rerank, min_score)
+        parts = self.gather(query, k, language=language, paths=paths, kinds=kinds, hybrid=hybrid, signals=signals,
+                            candidates=candidates if rerank else 0)
+        return merge(query, parts, k, hybrid=hybrid, signals=signals, per_file=per_file, min_score=min_score,
+                     rerank=rerank, candidates=candidates)

@@ -204,8 +204,10 @@ class Searcher:
             )
 
     def close(self) -> None:
-        """Release the index snapshot."""
+        """Release the index snapshot: the database connection and the mapped vector and lexical files."""
         self.reader.close()
+        self.__dict__.pop("vectors", None)
+        self.__dict__.pop("lexical", None)
 
     def __enter__(self) -> Searcher:
         return self
@@ -328,17 +330,7 @@ class Searcher:
         """A chunk's row as its file is now (``None``: the file or the symbol is gone) and whether it changed."""
         if row["path"] not in checks:
             checks.update(self._check_files({row["path"]: row["language"]}))
-        check = checks[row["path"]]
-        if check.status == GONE:
-            return None, False
-        if check.status != CHANGED:
-            return row, False
-        current = check.chunks.get(row["key"])
-        if current is None:
-            return None, True  # the symbol is no longer in the file
-        row = dict(row, start_line=current.start_line, end_line=current.end_line, code=display_code(current),
-                   signature=current.signature, doc=current.doc, content_hash=current.content_hash)
-        return row, True
+        return as_checked(row, checks[row["path"]])
 
     def place(self, path: str) -> str:
         """A repo-relative path as results show it (under the repository's name when several are searched)."""
@@ -380,6 +372,20 @@ class Searcher:
             path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
             for path, language in languages.items()
         }
+
+
+def as_checked(row: dict[str, Any], check: FileCheck) -> tuple[dict[str, Any] | None, bool]:
+    """A chunk's row as its file is now, given the file's check (``None``: gone), and whether it changed."""
+    if check.status == GONE:
+        return None, False
+    if check.status != CHANGED:
+        return row, False
+    current = check.chunks.get(row["key"])
+    if current is None:
+        return None, True  # the symbol is no longer in the file
+    row = dict(row, start_line=current.start_line, end_line=current.end_line, code=display_code(current),
+               signature=current.signature, doc=current.doc, content_hash=current.content_hash)
+    return row, True
 
 
 def _language(language: str | None) -> str | None:
