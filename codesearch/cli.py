@@ -123,6 +123,58 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
                    f"{deep_report.removed} dropped")
 
 
+@cli.command("index-many")
+@click.argument("sources", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Workspace directory: the manifest and one index per repository (shared storage on a cluster).")
+@click.option("--cluster", "address", default="local", show_default=True,
+              help="Ray cluster address (e.g. 10.0.0.5:6379 or auto), or 'local' to start one on this machine.")
+@click.option("--cpus", type=click.IntRange(min=1), help="With --cluster local: CPUs to use (default: all).")
+@click.option("--shard-files", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Split a repository with more changed files than this into shards of this many.")
+@click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Skip files larger than this.")
+@click.option("--rebuild", is_flag=True, help="Discard every existing index and index everything again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def index_many_command(sources: Path, out: Path, address: str, cpus: int | None, shard_files: int,
+                       max_file_bytes: int, rebuild: bool, as_json: bool, quiet: bool) -> None:
+    """Index many repositories on a Ray cluster into one workspace (needs the `cluster` extra).
+
+    SOURCES is a directory whose subdirectories are repositories, or a file with one
+    repository path per line. Each repository gets an ordinary index in OUT/indexes/;
+    OUT/workspace.json lists them. Failed repositories are reported and the others go
+    on (exit code 1 if any failed); running it again updates only what changed.
+
+    \b
+    Example:
+        pip install 'codesearch[cluster]'
+        codesearch index-many ~/src --out ~/workspace                 # a local Ray cluster
+        codesearch index-many repos.txt --out /shared/ws --cluster 10.0.0.5:6379
+        codesearch search "retry failed requests" --workspace ~/workspace
+    """
+    from codesearch.cluster import connected
+    from codesearch.cluster.index_many import index_many
+    from indexer.discover import Limits
+
+    started = time.perf_counter()
+    sources, out = sources.resolve(), out.resolve()
+    with _errors(), _progress(quiet or as_json) as progress:
+        with connected(address, cpus):
+            connect = time.perf_counter() - started
+            report = index_many(sources, out, rebuild=rebuild, limits=Limits(max_bytes=max_file_bytes),
+                                shard_files=shard_files, progress=progress)
+    report.seconds.update(connect=connect, total=time.perf_counter() - started)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif not quiet:
+        from codesearch.render import index_many_report
+
+        click.echo(index_many_report(report))
+    if report.failed:
+        sys.exit(EXIT_NO_RESULTS)
+
+
 @cli.command()
 @click.argument("query")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -141,6 +193,8 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Index to search (default: the .codesearch of PATH or its nearest parent).")
+@click.option("--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Search every repository of this workspace (made by index-many) as one corpus.")
 @click.option("--hybrid/--no-hybrid", default=None,
               help="Fuse the semantic ranking with a lexical (BM25) one; on by default.")
 @click.option("--rerank/--fast", default=None,
@@ -167,7 +221,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("-v", "--verbose", is_flag=True, help="Show the progress bars of the libraries that load a reranker.")
 def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
-           hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
+           workspace: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
            min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
            quiet: bool, verbose: bool) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
@@ -185,6 +239,7 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         codesearch search "retry with backoff" --rerank --explain
         codesearch search "session handling" --per-file 1    # one hit per file first
         codesearch search "parse a url" ~/src/app ~/src/lib     # two repositories as one
+        codesearch search "parse a url" --workspace ~/workspace  # every repository of index-many
     """
     from codesearch import render
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, find_index, validate_query
@@ -199,7 +254,15 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         validate_query(query, k)
         if len(paths) > 1 and index_dir is not None:
             raise click.UsageError("--index-dir names one index; give one PATH with it")
-        directory = index_dir or find_index(path)
+        if workspace is not None and (paths or index_dir is not None):
+            raise click.UsageError("--workspace searches its own repositories; give no PATH or --index-dir with it")
+        if workspace is not None:
+            from codesearch.manifest import Manifest
+
+            listed = Manifest.load(workspace).searchable()
+            directory = listed[0][1]
+        else:
+            directory = index_dir or find_index(path)
         reranker = None
         asked = bool(rerank) or rerank_model is not None
         if asked or (rerank is None and DEFAULT_RERANK):
@@ -218,10 +281,12 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         extra: dict[str, Any] = {}
         options = dict(language=language, hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
                        candidates=candidates, per_file=per_file, min_score=min_score, kinds=kinds)
-        if len(paths) > 1:
+        if len(paths) > 1 or workspace is not None:
             from codesearch.multi import MultiSearcher
 
-            with MultiSearcher([find_index(p) for p in paths]) as multi:
+            indexes, names = ([d for _, d in listed], [n for n, _ in listed]) if workspace is not None else \
+                ([find_index(p) for p in paths], None)
+            with MultiSearcher(indexes, names=names) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
                 results = multi.search(query, k, paths=filters, **options)
                 extra["repos"] = multi.roots

@@ -13,7 +13,7 @@ import errno
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -50,11 +50,14 @@ from indexer.chunk import embedding_text
 from indexer.languages import parser_fingerprint
 from indexer.discover import Candidate, Limits, walk
 from indexer.types import Chunk, SkippedFile, UnsupportedFile
-from indexer.work import ParsedFile, Task, pool_size, process_all
+from indexer.work import ParsedFile, PostProcess, Task, pool_size, process_all
 
 
 # progress(stage, done, total): called as work advances; total is 0 when unknown.
 ProgressFn = Callable[[str, int, int], None]
+# runner(tasks, limits, postprocess): processes the tasks and yields their results in order;
+# replaces the local process pool (``codesearch.cluster`` runs file shards on Ray with it).
+Runner = Callable[[Sequence[Task], Limits, PostProcess], Iterable[ParsedFile | SkippedFile]]
 
 
 @dataclass
@@ -122,6 +125,7 @@ def build_index(
     wait: float = 0.0,
     workers: int | None = None,
     use_ignore_files: bool = True,
+    runner: Runner | None = None,
 ) -> IndexReport:
     """Create or incrementally update the index of ``root``.
 
@@ -130,6 +134,8 @@ def build_index(
     :param wait: seconds to wait for another indexing run to release the lock.
     :param workers: the most worker processes to parse and embed with (default: the CPU count).
     :param use_ignore_files: False ignores .gitignore/.codesearchignore and the vendored rules (one run).
+    :param runner: parses and embeds the changed files instead of the local pool (``workers`` is then
+        unused); whatever it does, the results are written by this process in the run's one commit.
     :raises IndexOutOfDate: if the index was built by another model and ``rebuild`` is off.
     :raises IndexCorrupt: if the existing index is damaged and ``rebuild`` is off.
     :raises IndexLocked: if another run holds the lock for longer than ``wait``.
@@ -156,7 +162,8 @@ def build_index(
             db = _open_db(index_dir / DB_NAME, rebuild)
             try:
                 _check_owner(db, root, index_dir, rebuild, report)
-                _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers, lock, use_ignore_files)
+                _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers, lock, use_ignore_files,
+                     runner)
             finally:
                 db.close()
             _remove_stale_vector_files(index_dir, report.generation)
@@ -256,6 +263,7 @@ def _run(
     workers: int | None,
     lock: WriterLock,
     use_ignore_files: bool = True,
+    runner: Runner | None = None,
 ) -> None:
     clock = time.perf_counter()
     meta = md.get_meta(db)
@@ -284,7 +292,7 @@ def _run(
     with db.atomic():
         if rebuild:
             md.clear(db)
-        changes = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report, workers)
+        changes = _scan(db, candidates, old_files, rebuild, limits, embedder, progress, report, workers, runner)
         present = {c.path for c in candidates}
         gone = [p for p in old_files if p not in present]
         changes.removed_paths.extend(gone)
@@ -409,6 +417,7 @@ def _scan(
     progress: ProgressFn,
     report: IndexReport,
     workers: int | None,
+    runner: Runner | None = None,
 ) -> _Changes:
     """Read, parse, embed and store every file that may have changed (inside the run's transaction).
 
@@ -426,8 +435,11 @@ def _scan(
             known = frozenset((key, digest) for key, (_, digest) in md.chunk_hashes(db, cand.path).items())
             tasks.append(Task(cand, old[3], known))
     report.seconds.update(parse=0.0, embed=0.0, store=0.0)
-    report.workers = pool_size(len(tasks), workers)
-    results = process_all(tasks, limits, workers, postprocess=ChunkEmbedder(embedder))
+    if runner is None:
+        report.workers = pool_size(len(tasks), workers)
+        results = process_all(tasks, limits, workers, postprocess=ChunkEmbedder(embedder))
+    else:
+        results = runner(tasks, limits, ChunkEmbedder(embedder))
     for done, result in enumerate(results, 1):
         progress("index", done, len(tasks))
         if isinstance(result, SkippedFile):

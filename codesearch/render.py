@@ -192,3 +192,19 @@ def _highlight(code: str, language: str) -> str:
     # startinline lets the PHP lexer read a snippet without "<?php"; other lexers ignore it.
     lexer = get_lexer_by_name(language, startinline=True)
     return highlight(code, lexer, TerminalFormatter()).rstrip("\n")
+
+
+def index_many_report(report: Any) -> str:
+    """The summary of an ``index-many`` run (an ``IndexManyReport``), for people."""
+    done = [r for r in report.repos if r.status == "indexed"]
+    seconds = report.seconds
+    lines = [f"Indexed {len(done)} of {len(report.repos)} repositories: {sum(r.files for r in done)} files, "
+             f"{sum(r.chunks for r in done)} chunks in {seconds.get('total', seconds.get('index', 0.0)):.1f}s "
+             f"(Ray start-up {seconds.get('connect', 0.0):.1f}s, indexing {seconds.get('index', 0.0):.1f}s; "
+             f"{sum(r.changed for r in done)} changed)"]
+    for r in report.repos:
+        if r.status != "indexed":
+            lines.append(f"  FAILED {quote_path(r.name)} ({quote_path(r.root)}): {one_line(r.error)}")
+    lines.append(f"Workspace: {quote_path(report.workspace)}  "
+                 f"(search it: codesearch search QUERY --workspace {quote_path(report.workspace)})")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Many repositories on a Ray cluster: ``index-many``, workspace serving.
+
+The only package that imports ``ray`` (the ``cluster`` extra). A laptop needs none of
+it: every index it builds is an ordinary ``codesearch index`` directory, and a
+workspace is searched without Ray by ``codesearch search --workspace``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from codesearch.errors import CodeSearchError, MissingExtra
+
+
+def require_ray() -> Any:
+    """The ``ray`` module.
+
+    :raises MissingExtra: if Ray is not installed.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingExtra("the cluster commands need Ray: pip install 'codesearch[cluster]'") from exc
+    return ray
+
+
+@contextmanager
+def connected(address: str, cpus: int | None = None) -> Iterator[Any]:
+    """Connect to the Ray cluster at ``address`` (``local``: start one on this machine) for the block.
+
+    A local cluster's workers start in a fresh private directory, not in the current one:
+    Ray puts the driver's working directory on its workers' ``sys.path``, and the current
+    directory may be a repository being indexed, whose Python files must never be imported.
+
+    :param cpus: CPUs of a local cluster (default: all).
+    :raises MissingExtra: if Ray is not installed.
+    :raises CodeSearchError: if the cluster cannot be reached.
+    """
+    ray = require_ray()
+    if ray.is_initialized():  # a caller (a test, a notebook) already connected
+        yield ray
+        return
+    options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    if address == "local":
+        options["num_cpus"] = cpus
+    else:
+        options["address"] = address
+    previous = os.getcwd()
+    private = tempfile.mkdtemp(prefix="codesearch-ray-")
+    os.chdir(private)
+    try:
+        try:
+            ray.init(**options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise CodeSearchError(f"cannot reach the Ray cluster at {address} ({exc})") from exc
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
+    finally:
+        os.chdir(previous)
+        try:
+            os.rmdir(private)
+        except OSError:
+            pass

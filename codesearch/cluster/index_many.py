@@ -1,0 +1,168 @@
+"""``index-many``: index many repositories on a Ray cluster into one workspace.
+
+Each repository is indexed by one Ray task into its own ordinary index
+(``OUT/indexes/NAME``), with ``build_index``: the same incremental, locked,
+one-commit run as ``codesearch index``. A repository with more changed files than
+``shard_files`` has its files parsed and embedded by further Ray tasks, one per shard
+of files; the repository's task writes all their results in its single commit, so an
+index is never half-written whichever worker dies. Ray re-runs a task whose worker died
+(and one that failed on a transient error: a lock held, the disk momentarily full); a
+repository that still fails is reported and the others go on. Re-running updates only
+what changed: every index is incremental.
+
+The output directory must be shared by the cluster's machines (NFS or the like) when it
+has more than one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from codesearch.cluster import require_ray
+from codesearch.errors import CodeSearchError, IndexLocked, IndexUnavailable
+from codesearch.manifest import Manifest, RepoEntry, read_sources
+from codesearch.multi import prefixes
+from indexer.discover import Limits
+from indexer.types import SkippedFile
+from indexer.work import ParsedFile, PostProcess, Task, process
+
+# A repository with more changed files than this is parsed and embedded in shards of this many.
+SHARD_FILES = 1000
+# Ray re-runs a task this many times after its worker died or it raised a transient error.
+MAX_RETRIES = 3
+TRANSIENT = (IndexLocked, IndexUnavailable)
+
+# progress(stage, done, total), as for build_index.
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexManyReport:
+    """What one ``index-many`` run did."""
+
+    workspace: str
+    repos: list[RepoEntry] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # connect (Ray start-up), index, total
+
+    @property
+    def failed(self) -> list[RepoEntry]:
+        return [r for r in self.repos if r.status != "indexed"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"workspace": self.workspace,
+                "indexed": sum(r.status == "indexed" for r in self.repos), "failed": len(self.failed),
+                "files": sum(r.files for r in self.repos), "chunks": sum(r.chunks for r in self.repos),
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+                "repos": [asdict(r) for r in self.repos]}
+
+
+def _process_shard(tasks: Sequence[Task], limits: Limits, postprocess: PostProcess) -> list[ParsedFile | SkippedFile]:
+    return [process(task, limits, postprocess) for task in tasks]
+
+
+class ShardRunner:
+    """A ``build_index`` runner: in this process for a few files, else shards as Ray tasks.
+
+    At most ``in_flight`` shards are queued at once; results come back in task order.
+    """
+
+    def __init__(self, shard_files: int = SHARD_FILES, in_flight: int = 4) -> None:
+        self.shard_files = shard_files
+        self.in_flight = in_flight
+        self.shards = 0
+
+    def __call__(self, tasks: Sequence[Task], limits: Limits,
+                 postprocess: PostProcess) -> Iterator[ParsedFile | SkippedFile]:
+        if len(tasks) <= self.shard_files:
+            for task in tasks:
+                yield process(task, limits, postprocess)
+            return
+        ray = require_ray()
+        remote = ray.remote(max_retries=MAX_RETRIES)(_process_shard)
+        shards = [list(tasks[i : i + self.shard_files]) for i in range(0, len(tasks), self.shard_files)]
+        self.shards = len(shards)
+        limits_ref, post_ref = ray.put(limits), ray.put(postprocess)
+        queued = [remote.remote(shard, limits_ref, post_ref) for shard in shards[: self.in_flight]]
+        for n in range(len(shards)):
+            if n + self.in_flight < len(shards):
+                queued.append(remote.remote(shards[n + self.in_flight], limits_ref, post_ref))
+            yield from ray.get(queued[n])
+            queued[n] = None  # let the object store drop it
+
+
+def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int, rebuild: bool) -> dict[str, Any]:
+    """Index one repository (the body of a Ray task); a permanent failure comes back as ``error``.
+
+    :raises IndexLocked, IndexUnavailable: transient failures, which Ray retries.
+    """
+    from codesearch.pipeline import build_index
+
+    started = time.perf_counter()
+    runner = ShardRunner(shard_files)
+    try:
+        report = build_index(Path(root), Path(index_dir), limits=limits, rebuild=rebuild, runner=runner, wait=5.0)
+    except TRANSIENT:
+        raise
+    except CodeSearchError as exc:
+        return {"error": str(exc)}
+    return {"files": report.files, "chunks": report.chunks_total, "generation": report.generation,
+            "changed": report.changed, "shards": runner.shards, "seconds": time.perf_counter() - started}
+
+
+def index_many(
+    sources: Path | Sequence[Path],
+    out: Path,
+    *,
+    rebuild: bool = False,
+    limits: Limits = Limits(),
+    shard_files: int = SHARD_FILES,
+    progress: ProgressFn | None = None,
+) -> IndexManyReport:
+    """Index every repository of ``sources`` into the workspace ``out`` on the connected Ray cluster.
+
+    :param sources: a file listing repositories or a directory of them (see ``read_sources``), or the roots.
+    :raises CodeSearchError: if ``sources`` names nothing or the workspace manifest is damaged;
+        a repository's own failure is reported in its entry instead.
+    """
+    ray = require_ray()
+    progress = progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    roots = read_sources(sources) if isinstance(sources, (str, Path)) else [Path(p).resolve() for p in sources]
+    out = Path(out).resolve()
+    manifest = Manifest.load(out, missing_ok=True)
+    entries = [manifest.entry_for(root, name) for root, name in zip(roots, prefixes(roots))]
+    for entry in entries:
+        manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
+    task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
+    pending = {task.remote(e.root, str(manifest.index_dir(e)), limits, shard_files, rebuild): e for e in entries}
+    done = 0
+    progress("repos", 0, len(entries))
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        entry = pending.pop(ready[0])
+        try:
+            outcome = ray.get(ready[0])
+        except Exception as exc:  # retries spent: the worker kept dying, or a transient error persisted
+            cause = getattr(exc, "cause", None) or exc
+            outcome = {"error": f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}"}
+        _record(entry, outcome)
+        done += 1
+        progress("repos", done, len(entries))
+    manifest.save()
+    return IndexManyReport(str(out), entries, {"index": time.perf_counter() - started})
+
+
+def _record(entry: RepoEntry, outcome: dict[str, Any]) -> None:
+    entry.updated_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if "error" in outcome:
+        entry.status, entry.error = "failed", outcome["error"]
+        return
+    entry.status, entry.error = "indexed", ""
+    entry.files, entry.chunks, entry.generation = outcome["files"], outcome["chunks"], outcome["generation"]
+    entry.changed = outcome["changed"]
+    entry.shards, entry.seconds = outcome["shards"], round(outcome["seconds"], 3)
