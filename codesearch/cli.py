@@ -176,6 +176,44 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
 
 
 @cli.command()
+@click.option("--workspace", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The workspace to serve (made by index-many).")
+@click.option("--cluster", "address", default="local", show_default=True,
+              help="Ray cluster address, or 'local' to start one on this machine.")
+@click.option("--cpus", type=click.IntRange(min=1), help="With --cluster local: CPUs to use (default: all).")
+@click.option("--groups", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Split the repositories into this many shard groups, one deployment each.")
+@click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Replicas per shard group.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
+def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas: int, host: str, port: int) -> None:
+    """Serve a workspace over HTTP with Ray Serve (needs the `cluster` extra); Ctrl-C stops it.
+
+    Shard-group replicas hold the indexes; a router fans each query out and merges the
+    top k. GET /search?q=QUERY&k=10 answers the JSON of `codesearch search --json`
+    (also: language, kind, path, exclude, per_file, min_score, max_lines, hybrid=0).
+
+    \b
+    Example:
+        codesearch serve --workspace ~/workspace --groups 4
+        curl 'http://127.0.0.1:8765/search?q=retry+failed+requests&k=5'
+    """
+    from codesearch.cluster import connected
+    from codesearch.cluster import serve as serving
+
+    workspace = workspace.resolve()
+    with _errors(), connected(address, cpus):
+        url = serving.start(workspace, groups=groups, host=host, port=port, replicas=replicas)
+        click.echo(f"Serving {workspace} at {url}?q=QUERY (Ctrl-C stops)", err=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            serving.stop()
+
+
+@cli.command()
 @click.argument("query")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,

@@ -65,3 +65,11 @@ def test_search_path_stays_light() -> None:
     code = "import sys, codesearch.search, codesearch.render, codesearch.cli; print(sorted(m for m in ('sqlite_utils', 'torch', 'model2vec', 'sentence_transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+@pytest.mark.parametrize("path", _sources("indexer") + _sources("codesearch"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_cluster_package_imports_ray(path: Path) -> None:
+    """Ray (the `cluster` extra) is imported by codesearch/cluster only, so the base install never needs it."""
+    if (ROOT / "codesearch" / "cluster") in path.parents:
+        return
+    assert not _imports(path) & {"ray", "starlette"}

@@ -1,0 +1,222 @@
+"""index-many, workspace search and serving on a real local Ray cluster (2 CPUs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+from codesearch.cli import cli  # noqa: E402
+from codesearch.cluster import connected  # noqa: E402
+from codesearch.cluster.index_many import index_many  # noqa: E402
+from codesearch.manifest import Manifest  # noqa: E402
+from codesearch.multi import MultiSearcher  # noqa: E402
+from codesearch.pipeline import build_index  # noqa: E402
+from codesearch.store.reader import IndexReader  # noqa: E402
+from tests.conftest import ROOT, write  # noqa: E402
+
+QUERIES = ["retry a failed http request", "parse a url", "connect to the database", "ParseError"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with connected("local", cpus=2) as ray:
+        yield ray
+
+
+@pytest.fixture
+def repos(tmp_path: Path) -> Path:
+    """The seven sample repositories, copied (one per language)."""
+    sources = tmp_path / "repos"
+    for language in sorted(p for p in (ROOT / "sample_repos").iterdir() if p.is_dir()):
+        shutil.copytree(language, sources / language.name, ignore=shutil.ignore_patterns(".codesearch"))
+    return sources
+
+
+def _results(results) -> list[tuple[str, int, str, float]]:
+    return [(r.path, r.start_line, r.qualname, round(r.score, 5)) for r in results]
+
+
+def _chunks(index_dir: Path) -> set[tuple[str, str]]:
+    with sqlite3.connect(index_dir / "index.db") as conn:
+        return set(conn.execute("SELECT key, content_hash FROM chunks"))
+
+
+def _check_sound(index_dir: Path) -> int:
+    """The single-machine agreement check: SQLite rows, FAISS vectors and the id checksum agree."""
+    with IndexReader(index_dir) as reader:
+        vectors, lexical = reader.files()  # verifies both files' id checksums and sizes
+        rows = reader.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        assert vectors.count == rows == reader.meta.count == len(lexical.ids)
+        assert reader.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        return rows
+
+
+def test_index_many_equals_each_repository_indexed_alone_and_merged(cluster, repos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ws"
+    # shard_files=2: every repository is split into Ray shard tasks, merged by one commit.
+    report = index_many(repos, out, shard_files=2)
+    assert not report.failed and len(report.repos) == 7
+    assert all(r.shards >= 2 for r in report.repos)
+    manifest = Manifest.load(out)
+    alone = {}
+    for name, directory in manifest.searchable():
+        alone[name] = build_index(repos / name, tmp_path / "alone" / name, workers=1).index_dir
+        assert _chunks(directory) == _chunks(Path(alone[name]))
+        _check_sound(directory)
+    names = sorted(alone)
+    with MultiSearcher([Path(alone[n]) for n in names], names=names) as merged:
+        expected = {q: _results(merged.search(q, 10)) for q in QUERIES}
+    for query in QUERIES:
+        out_json = CliRunner().invoke(cli, ["search", query, "--workspace", str(out), "--json", "-k", "10"])
+        assert out_json.exit_code == 0, out_json.output
+        data = json.loads(out_json.output)
+        got = [(r["path"], r["start_line"], r["qualname"], round(r["score"], 5)) for r in data["results"]]
+        assert got == expected[query]
+        assert data["repos"]["python"] == str((repos / "python").resolve())
+    assert expected["retry a failed http request"][0][0].startswith("python/")
+
+
+def test_failed_repository_is_reported_and_a_rerun_updates_only_what_changed(cluster, repos: Path,
+                                                                               tmp_path: Path) -> None:
+    listing = tmp_path / "repos.txt"
+    listing.write_text("# our repositories\nrepos/python\nrepos/go\nrepos/missing\n")
+    out = tmp_path / "ws"
+    first = index_many(listing, out)
+    status = {r.name: r.status for r in first.repos}
+    assert status == {"python": "indexed", "go": "indexed", "missing": "failed"}
+    assert "not a directory" in [r for r in first.repos if r.name == "missing"][0].error
+    assert [n for n, _ in Manifest.load(out).searchable()] == ["go", "python"]
+
+    write(repos / "go", "extra.go", "package mux\n\n// Reverse a string.\nfunc Reverse(s string) string { return s }\n")
+    second = index_many(listing, out)
+    changed = {r.name: r.changed for r in second.repos if r.status == "indexed"}
+    assert changed == {"python": False, "go": True}
+    go = [r for r in second.repos if r.name == "go"][0]
+    before = [r for r in first.repos if r.name == "go"][0]
+    assert go.generation == 2 and go.files == before.files + 1 and go.chunks > before.chunks
+
+
+def test_cli_index_many_exit_code_and_json(cluster, repos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ws"
+    result = CliRunner().invoke(cli, ["index-many", str(repos), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["indexed"] == 7 and data["failed"] == 0 and data["chunks"] > 200
+    assert "connect" in data["seconds"] and "index" in data["seconds"]
+    bad = tmp_path / "list.txt"
+    bad.write_text(f"{repos / 'ruby'}\n{tmp_path / 'nowhere'}\n")
+    result = CliRunner().invoke(cli, ["index-many", str(bad), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "Indexed 1 of 2 repositories" in result.output and "FAILED nowhere" in result.output
+
+
+def _task_workers() -> list[int]:
+    """Ray worker processes running one of our tasks (Ray names them after the task)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if title.startswith((b"ray::index_repository", b"ray::_process_shard")):
+                pids.append(int(entry.name))
+    return pids
+
+
+def _make_repo(root: Path, files: int, seed: int) -> None:
+    rng = random.Random(seed)
+    words = ["parse", "retry", "open", "close", "read", "write", "send", "cache", "load", "merge", "split"]
+    for n in range(files):
+        body = "\n\n".join(
+            f'def {rng.choice(words)}_{rng.choice(words)}_{n}_{m}(value):\n'
+            f'    """{rng.choice(words).title()} the {rng.choice(words)} of a value."""\n'
+            f'    return value * {m}\n' for m in range(6))
+        write(root, f"pkg{n % 7}/mod{n}.py", body)
+
+
+def test_killed_workers_lose_no_repository_and_leave_no_half_index(cluster, tmp_path: Path) -> None:
+    sources = tmp_path / "many"
+    for n in range(6):
+        _make_repo(sources / f"repo{n}", files=240, seed=n)
+    out = tmp_path / "ws"
+    rng = random.Random(14)
+    killed: list[int] = []
+    finished = threading.Event()
+
+    def killer() -> None:
+        # Three kills at random points of the run, each of a random worker busy with one of our tasks.
+        for _ in range(3):
+            deadline = time.monotonic() + rng.uniform(0.2, 2.5)
+            while time.monotonic() < deadline and not finished.is_set():
+                time.sleep(0.05)
+            busy = _task_workers()
+            if busy and not finished.is_set():
+                victim = rng.choice(busy)
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                    killed.append(victim)
+                except ProcessLookupError:
+                    pass
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    try:
+        first = index_many(sources, out, shard_files=60)
+    finally:
+        finished.set()
+        thread.join()
+    assert killed, "no worker was killed: the run ended before the first kill"
+    # Whatever the first run managed, no index it left is half-written.
+    for entry in first.repos:
+        directory = Manifest.load(out).index_dir(entry)
+        if (directory / "index.db").exists() and entry.status == "indexed":
+            _check_sound(directory)
+    second = index_many(sources, out, shard_files=60)
+    assert [r.status for r in second.repos] == ["indexed"] * 6
+    for entry in second.repos:
+        directory = Manifest.load(out).index_dir(entry)
+        assert _check_sound(directory) >= 240 * 6
+        assert _chunks(directory) == _chunks(Path(build_index(sources / entry.name, tmp_path / "alone" / entry.name,
+                                                             workers=1).index_dir))
+
+
+def test_serve_answers_the_json_of_the_cli(cluster, repos: Path, tmp_path: Path) -> None:
+    from codesearch.cluster import serve
+
+    out = tmp_path / "ws"
+    index_many(repos, out)
+    url = serve.start(out, groups=2, port=8791)
+    try:
+        for query in QUERIES[:3]:
+            served = json.loads(urllib.request.urlopen(f"{url}?{urllib.parse.urlencode({'q': query, 'k': 5})}",
+                                                       timeout=60).read())
+            cli_out = CliRunner().invoke(cli, ["search", query, "--workspace", str(out), "--json", "-k", "5"])
+            expected = json.loads(cli_out.output)
+            served.pop("elapsed_ms"), expected.pop("elapsed_ms")
+            for r in served["results"] + expected["results"]:
+                r["score"] = round(r["score"], 5)
+            assert served == expected
+        only_go = json.loads(urllib.request.urlopen(f"{url}?q=parse+a+url&k=3&language=go", timeout=60).read())
+        assert only_go["results"] and {r["language"] for r in only_go["results"]} == {"go"}
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(f"{url}?q=", timeout=60)
+        assert error.value.code == 400 and "empty" in json.loads(error.value.read())["error"]
+    finally:
+        serve.stop()
