@@ -135,10 +135,15 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Skip files larger than this.")
 @click.option("--rebuild", is_flag=True, help="Discard every existing index and index everything again.")
+@click.option("--deep", is_flag=True,
+              help="Also embed every new chunk with the reranker (Ray Data; on GPU workers when the cluster has GPUs).")
+@click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="With --deep: the reranker to embed with (default: the shipped one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def index_many_command(sources: Path, out: Path, address: str, cpus: int | None, shard_files: int,
-                       max_file_bytes: int, rebuild: bool, as_json: bool, quiet: bool) -> None:
+                       max_file_bytes: int, rebuild: bool, deep: bool, rerank_model: Path | None, as_json: bool,
+                       quiet: bool) -> None:
     """Index many repositories on a Ray cluster into one workspace (needs the `cluster` extra).
 
     SOURCES is a directory whose subdirectories are repositories, or a file with one
@@ -150,7 +155,7 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
     Example:
         pip install 'codesearch[cluster]'
         codesearch index-many ~/src --out ~/workspace                 # a local Ray cluster
-        codesearch index-many repos.txt --out /shared/ws --cluster 10.0.0.5:6379
+        codesearch index-many repos.txt --out /shared/ws --cluster 10.0.0.5:6379 --deep
         codesearch search "retry failed requests" --workspace ~/workspace
     """
     from codesearch.cluster import connected
@@ -164,13 +169,28 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
             connect = time.perf_counter() - started
             report = index_many(sources, out, rebuild=rebuild, limits=Limits(max_bytes=max_file_bytes),
                                 shard_files=shard_files, progress=progress)
+            deep_report = None
+            if deep:
+                from codesearch.cluster.deep import deep_many
+                from codesearch.manifest import Manifest
+
+                done = {r.name for r in report.repos if r.status == "indexed"}
+                listed = {name: d for name, d in Manifest.load(out).searchable() if name in done}
+                deep_report = deep_many(listed, rerank_model, progress)
     report.seconds.update(connect=connect, total=time.perf_counter() - started)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        payload = report.as_dict()
+        if deep_report is not None:
+            payload["deep"] = asdict(deep_report)
+        click.echo(json.dumps(payload, indent=2))
     elif not quiet:
         from codesearch.render import index_many_report
 
         click.echo(index_many_report(report))
+        if deep_report is not None:
+            click.echo(f"Deep: {deep_report.embedded} chunks embedded by the reranker on {deep_report.actors} "
+                       f"{'GPU' if deep_report.gpus_per_actor else 'CPU'} actor(s) in {deep_report.seconds:.1f}s, "
+                       f"{deep_report.chunks - deep_report.embedded} already cached, {deep_report.removed} dropped")
     if report.failed:
         sys.exit(EXIT_NO_RESULTS)
 

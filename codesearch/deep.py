@@ -35,6 +35,27 @@ class DeepReport:
         return self.embedded / self.seconds if self.seconds > 0 else 0.0
 
 
+@dataclass
+class DeepPlan:
+    """What a deep pass over one index has to do: ``missing`` keys to embed, ``stale`` ones to drop."""
+
+    texts: dict[str, str]  # content hash -> reranker text, for every chunk of the index
+    missing: list[str]
+    stale: set[str]
+
+
+def plan_deep(index_dir: Path, reranker: CachingBiEncoder) -> DeepPlan:
+    """The chunks of the index the reranker's cache lacks, and the cached ones no longer indexed.
+
+    :raises IndexNotFound, IndexCorrupt: as ``IndexReader``.
+    """
+    with IndexReader(index_dir) as reader:
+        rows = reader.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
+    texts = {row[0]: rerank_text(*row[1:]) for row in rows}
+    known = reranker.cache.keys(reranker.name) if reranker.cache else set()
+    return DeepPlan(texts, [key for key in texts if key not in known], known - set(texts))
+
+
 def deep_index(index_dir: Path, reranker: CachingBiEncoder,
                progress: Callable[[str, int, int], None] | None = None) -> DeepReport:
     """Embed every chunk the reranker's cache lacks; forget vectors of chunks gone from the index.
@@ -43,15 +64,11 @@ def deep_index(index_dir: Path, reranker: CachingBiEncoder,
     """
     progress = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
-    with IndexReader(index_dir) as reader:
-        rows = reader.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
-    texts = {row[0]: rerank_text(*row[1:]) for row in rows}
-    cache = reranker.cache
-    known = cache.keys(reranker.name) if cache else set()
-    missing = [key for key in texts if key not in known]
+    plan = plan_deep(index_dir, reranker)
+    missing = plan.missing
     for done in range(0, len(missing), BATCH):
         keys = missing[done : done + BATCH]
-        reranker.vectors([texts[k] for k in keys], keys)
+        reranker.vectors([plan.texts[k] for k in keys], keys)
         progress("deep", min(done + BATCH, len(missing)), len(missing))
-    removed = cache.forget(reranker.name, known - set(texts)) if cache else 0
-    return DeepReport(len(texts), len(missing), removed, time.perf_counter() - started)
+    removed = reranker.cache.forget(reranker.name, plan.stale) if reranker.cache else 0
+    return DeepReport(len(plan.texts), len(missing), removed, time.perf_counter() - started)

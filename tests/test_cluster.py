@@ -220,3 +220,28 @@ def test_serve_answers_the_json_of_the_cli(cluster, repos: Path, tmp_path: Path)
         assert error.value.code == 400 and "empty" in json.loads(error.value.read())["error"]
     finally:
         serve.stop()
+
+
+def test_deep_pass_on_ray_data_fills_each_cache_as_the_single_machine_pass(cluster, repos: Path,
+                                                                           tmp_path: Path) -> None:
+    from codesearch.cluster.deep import deep_many
+    from codesearch.deep import deep_index
+    from codesearch.rerank import load_reranker
+
+    out = tmp_path / "ws"
+    index_many(repos, out)
+    listed = dict(Manifest.load(out).searchable())
+    report = deep_many(listed)
+    assert report.embedded == report.chunks > 200 and report.actors >= 1
+    assert deep_many(listed).embedded == 0  # incremental, as `index --deep`
+    for name in ("python", "go"):
+        alone = build_index(repos / name, tmp_path / "alone" / name, workers=1).index_dir
+        deep_index(Path(alone), load_reranker(None, Path(alone)))
+        ours, theirs = load_reranker(None, listed[name]), load_reranker(None, Path(alone))
+        keys = sorted(theirs.cache.keys(theirs.name))
+        assert sorted(ours.cache.keys(ours.name)) == keys
+        mine, reference = ours.cache.get(ours.name, keys), theirs.cache.get(theirs.name, keys)
+        # The int8 model quantizes activations per batch, so the same text in another batch
+        # gives a vector a little apart (cosine 0.997 here): the same vectors, not the same bits.
+        for key in keys:
+            assert float(mine[key] @ reference[key]) > 0.99

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain
 from importlib import resources
 from pathlib import Path
@@ -73,9 +73,9 @@ class StaticEmbedder:
         self.name = self.config.get("name", self.path.name)
         self.fingerprint = self._fingerprint()
 
-    def __reduce__(self) -> tuple[type[StaticEmbedder], tuple[Path]]:
-        """Pickle as the model path: a worker process loads the files itself."""
-        return (StaticEmbedder, (self.path,))
+    def __reduce__(self) -> tuple[Callable[[Path], StaticEmbedder], tuple[Path]]:
+        """Pickle as the model path: a worker process loads the files itself, once (see ``_unpickled``)."""
+        return (_unpickled, (self.path,))
 
     @classmethod
     def default(cls) -> StaticEmbedder:
@@ -147,3 +147,19 @@ class StaticEmbedder:
         for name in MODEL_FILES:
             h.update((self.path / name).read_bytes())
         return f"{self.name}:{h.hexdigest()[:16]}"
+
+
+# Models unpickled in this process, by path and file version: a long-lived worker (a pool
+# process, a Ray worker running task after task) loads each model once and keeps its caches.
+_UNPICKLED: dict[tuple[str, int], StaticEmbedder] = {}
+
+
+def _unpickled(path: Path) -> StaticEmbedder:
+    try:
+        version = (Path(path) / "model.safetensors").stat().st_mtime_ns
+    except OSError:
+        return StaticEmbedder(path)  # raises ModelNotFound with the reason
+    key = (str(path), version)
+    if key not in _UNPICKLED:
+        _UNPICKLED[key] = StaticEmbedder(path)
+    return _UNPICKLED[key]
