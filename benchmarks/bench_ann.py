@@ -25,7 +25,6 @@ import argparse
 import json
 import platform
 import resource
-import sqlite3
 import sys
 import time
 from pathlib import Path

@@ -6,7 +6,9 @@ tarballs, the JDK's src.zip, Debian's Go, Ruby and PHP packages): the
 first ``--per-language`` repositories of each language whose folder is between
 ``--min-mb`` and ``--max-mb``. Every configuration indexes them cold into a fresh
 directory, with the same embedder, after one pass that reads every file (so the page
-cache favours none). Ray's start-up is timed apart from the indexing.
+cache favours none). Ray's start-up is timed apart from the indexing. The machine's speed
+drifts by up to a quarter from minute to minute here, so the three configurations run
+in turn for ``--rounds`` rounds; the report gives each round and the median.
 
     python benchmarks/bench_cluster.py                     # 60 repositories, ~10 min on 2 cores
     python benchmarks/bench_cluster.py --per-language 2    # a quick look
@@ -25,6 +27,8 @@ import shutil
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -92,6 +96,7 @@ def main() -> None:
     parser.add_argument("--per-language", type=int, default=10)
     parser.add_argument("--min-mb", type=float, default=1.5)
     parser.add_argument("--max-mb", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "codesearch" / "cluster-bench")
     parser.add_argument("-o", "--output", type=Path, default=HERE / "results-cluster.json")
     args = parser.parse_args()
@@ -103,18 +108,33 @@ def main() -> None:
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                "repositories": [str(r.relative_to(args.src)) for r in roots],
                "source_mb": round(sum(folder_mb(r) for r in roots), 1)}
-    results["single_process"] = single = single_process(roots, args.work / "single")
-    print("single process", single, flush=True)
-    for cpus in (1, 2):
-        results[f"ray_{cpus}_workers"] = run = on_ray(roots, args.work / f"ray{cpus}", cpus)
-        print(f"ray {cpus} workers", run, flush=True)
-    two = results["ray_2_workers"]
-    results["speedup_2_workers_vs_single_process"] = round(two["chunks_per_second"] / single["chunks_per_second"], 2)
-    results["speedup_2_workers_with_start_vs_single_process"] = round(
-        two["chunks_per_second_with_start"] / single["chunks_per_second"], 2)
+    rounds = []
+    for n in range(args.rounds):
+        one = {"single_process": single_process(roots, args.work / f"single{n}")}
+        print(f"round {n + 1}: single process", one["single_process"], flush=True)
+        for cpus in (1, 2):
+            one[f"ray_{cpus}_workers"] = on_ray(roots, args.work / f"ray{cpus}-{n}", cpus)
+            print(f"round {n + 1}: ray {cpus} workers", one[f"ray_{cpus}_workers"], flush=True)
+        one["speedup_2_workers_vs_single_process"] = round(
+            one["ray_2_workers"]["chunks_per_second"] / one["single_process"]["chunks_per_second"], 2)
+        one["speedup_2_workers_with_start_vs_single_process"] = round(
+            one["ray_2_workers"]["chunks_per_second_with_start"] / one["single_process"]["chunks_per_second"], 2)
+        rounds.append(one)
+        shutil.rmtree(args.work, ignore_errors=True)
+    results["rounds"] = rounds
+    median = lambda values: float(np.median(values))  # noqa: E731
+    results["median"] = {
+        "single_process_chunks_per_second": median([r["single_process"]["chunks_per_second"] for r in rounds]),
+        **{f"ray_{c}_workers_chunks_per_second": median([r[f"ray_{c}_workers"]["chunks_per_second"] for r in rounds])
+           for c in (1, 2)},
+        "ray_start_seconds": median([r[f"ray_{c}_workers"]["ray_start_seconds"] for r in rounds for c in (1, 2)]),
+        "speedup_2_workers_vs_single_process": median([r["speedup_2_workers_vs_single_process"] for r in rounds]),
+        "speedup_2_workers_with_start_vs_single_process":
+            median([r["speedup_2_workers_with_start_vs_single_process"] for r in rounds]),
+    }
     results["peak_rss_mb_driver"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in results.items() if k != "repositories"}, indent=2))
+    print(json.dumps(results["median"], indent=2))
     shutil.rmtree(args.work, ignore_errors=True)
 
 

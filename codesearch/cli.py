@@ -299,7 +299,6 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         codesearch search "parse a url" ~/src/app ~/src/lib     # two repositories as one
         codesearch search "parse a url" --workspace ~/workspace  # every repository of index-many
     """
-    from codesearch import render
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, find_index, validate_query
 
     fmt = "json" if as_json else fmt

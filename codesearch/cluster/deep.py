@@ -55,7 +55,8 @@ def deep_many(index_dirs: dict[str, Path], model: Path | None = None,
 
     :raises ModelNotFound, MissingExtra: as ``load_reranker``.
     """
-    ray = require_ray()
+    require_ray()  # a clear error when the extra is missing
+    import ray
     import ray.data
 
     from codesearch.deep import plan_deep

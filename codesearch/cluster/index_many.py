@@ -148,13 +148,19 @@ def index_many(
         try:
             outcome = ray.get(ready[0])
         except Exception as exc:  # retries spent: the worker kept dying, or a transient error persisted
-            cause = getattr(exc, "cause", None) or exc
-            outcome = {"error": f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}"}
+            outcome = {"error": _failure(exc)}
         _record(entry, outcome)
         done += 1
         progress("repos", done, len(entries))
     manifest.save()
     return IndexManyReport(str(out), entries, {"index": time.perf_counter() - started})
+
+
+def _failure(exc: Exception) -> str:
+    """One line for a task that failed for good (Ray wraps the task's own exception as ``cause``)."""
+    cause = getattr(exc, "cause", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[-1] if lines else 'no message'}"
 
 
 def _record(entry: RepoEntry, outcome: dict[str, Any]) -> None:
