@@ -1,0 +1,76 @@
+"""The workspace manifest and `search --workspace`, without Ray."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound
+from codesearch.manifest import Manifest, read_sources
+from codesearch.pipeline import build_index
+from tests.conftest import write
+
+
+def test_sources_from_a_listing_file_and_from_a_directory(tmp_path: Path) -> None:
+    for name in ("a", "b", ".hidden"):
+        (tmp_path / "repos" / name).mkdir(parents=True)
+    (tmp_path / "repos" / "file.txt").write_text("x")
+    assert read_sources(tmp_path / "repos") == [tmp_path / "repos" / "a", tmp_path / "repos" / "b"]
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# comment\n\nrepos/b\n{tmp_path / 'repos' / 'a'}\nrepos/b\n")
+    assert read_sources(listing) == [tmp_path / "repos" / "b", tmp_path / "repos" / "a"]
+    listing.write_text("# nothing\n")
+    with pytest.raises(CodeSearchError, match="names no repository"):
+        read_sources(listing)
+
+
+def test_a_repository_keeps_its_name_and_new_names_are_unique(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "ws")
+    first = manifest.entry_for(tmp_path / "x" / "lib", "lib")
+    second = manifest.entry_for(tmp_path / "y" / "lib", "lib")
+    assert (first.name, second.name) == ("lib", "lib-2") and second.index == "indexes/lib-2"
+    assert manifest.entry_for(tmp_path / "x" / "lib", "other") is first
+    first.generation = 1
+    manifest.save()
+    again = Manifest.load(tmp_path / "ws")
+    assert again.repos["lib"].root == str((tmp_path / "x" / "lib").resolve()) and again.repos["lib"].generation == 1
+    assert not list((tmp_path / "ws").glob("*.tmp"))
+
+
+def test_missing_damaged_and_empty_workspaces_fail_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="index-many"):
+        Manifest.load(tmp_path)
+    (tmp_path / "workspace.json").write_text("{not json")
+    with pytest.raises(IndexCorrupt):
+        Manifest.load(tmp_path)
+    (tmp_path / "workspace.json").write_text(json.dumps({"version": 99, "repos": {}}))
+    with pytest.raises(IndexCorrupt, match="version-1"):
+        Manifest.load(tmp_path)
+    (tmp_path / "workspace.json").write_text(json.dumps({"version": 1, "repos": {}}))
+    with pytest.raises(IndexNotFound, match="no indexed repository"):
+        Manifest.load(tmp_path).searchable()
+    result = CliRunner().invoke(cli, ["search", "parse", "--workspace", str(tmp_path)])
+    assert result.exit_code == 2 and "no indexed repository" in result.output
+
+
+def test_search_workspace_made_by_hand(tmp_path: Path) -> None:
+    """A manifest over ordinary indexes is searched as one corpus with the manifest's names."""
+    write(tmp_path / "src" / "one", "net.py", 'def retry_request(url):\n    """Retry a failed http request."""\n')
+    write(tmp_path / "src" / "two", "cfg.py", 'def parse_config(path):\n    """Parse a config file."""\n')
+    manifest = Manifest(tmp_path / "ws")
+    for name in ("one", "two"):
+        entry = manifest.entry_for(tmp_path / "src" / name, f"team-{name}")
+        entry.generation = build_index(tmp_path / "src" / name, manifest.index_dir(entry)).generation
+    manifest.save()
+    result = CliRunner().invoke(cli, ["search", "retry a failed http request", "--workspace", str(manifest.directory),
+                                      "--json", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["results"][0]["path"] == "team-one/net.py" and data["results"][0]["repo"] == "team-one"
+    assert set(data["repos"]) == {"team-one", "team-two"}
+    both = CliRunner().invoke(cli, ["search", "x", str(tmp_path), "--workspace", str(manifest.directory)])
+    assert both.exit_code == 2 and "--workspace" in both.output
