@@ -163,7 +163,7 @@ def main() -> None:
     hnsw.add(corpus)
     build = time.perf_counter() - clock
     faiss.omp_set_num_threads(1)
-    for ef in (16, 32, 64, 128, 256):
+    for ef in (16, 32, 64, 128, 256, 512):
         hnsw.hnsw.efSearch = ef
         record("HNSW32,Flat", hnsw, build, {"efSearch": ef}, exact)
     del hnsw
@@ -181,8 +181,9 @@ def main() -> None:
     for nprobe in (8, 16, 32, 64, 128):
         ivfpq.nprobe = nprobe
         record("IVF4096,PQ32", ivfpq, build, {"nprobe": nprobe}, exact)
-        refined.k_factor = 4
-        record("IVF4096,PQ32 + refine x4", refined, build, {"nprobe": nprobe}, exact)
+        for factor in (4, 16):
+            refined.k_factor = factor
+            record(f"IVF4096,PQ32 + refine x{factor}", refined, build, {"nprobe": nprobe}, exact)
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
 

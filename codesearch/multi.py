@@ -1,24 +1,27 @@
 """Several indexes searched as one corpus, in one process or spread over machines.
 
-A search over several indexes has two halves:
+A search over several indexes runs in three steps:
 
-1. ``gather``: each index runs its first stage (vector and lexical rankings, definitions
-   of the names the query mentions) and packs what the rest needs into a ``Part`` of
-   plain data: the candidates' rows and raw scores, their cosine with the query, the
-   indexed state of their files and the places of identical chunks. This half needs the
-   index in memory; it is what a shard replica of ``codesearch serve`` runs.
-2. ``merge``: the rankings of every part are fused at once, each score divided by the best
-   of that ranking over *all* parts (not per part), so an index with only weak matches
-   does not get a hit at the top; then the code-aware ranking, the per-file limit, the
-   freshness check against the files on disk and the optional rerank, over one pool.
-   This half needs only the parts and the files.
+1. ``gather``: each index runs its first stage (vector and lexical rankings with raw
+   scores, definitions of the names the query mentions) and returns it as a ``Part`` of
+   plain data. This needs the index in memory; a shard replica of ``codesearch serve`` runs it.
+2. ``shortlist`` + ``fill``: the rankings of every part are cut to the depth one index over
+   all of them would have searched, and each index fetches the rows, file states,
+   similarities and identical chunks of its survivors only (a few dozen over all parts,
+   however many parts there are).
+3. ``merge``: the rankings are fused at once, each score divided by the best of that
+   ranking over *all* parts (not per part), so an index with only weak matches does not
+   get a hit at the top; then the code-aware ranking, the per-file limit, the freshness
+   check against the files on disk and the optional rerank, over one pool. This needs only
+   the parts and the files.
 
-``MultiSearcher`` runs both in one process; every index must be built by the same model
+``MultiSearcher`` runs them in one process; every index must be built by the same model
 so that vector scores are comparable.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +36,7 @@ from codesearch.ranking import Candidate, Signals, diversified, rank
 from codesearch.rerank import Reranker
 from codesearch.search import (
     DEFAULT_HYBRID,
+    DEFINITIONS,
     LEXICAL_WEIGHTS,
     PER_FILE,
     RERANK_CANDIDATES,
@@ -80,6 +84,7 @@ class Part:
     similarity: dict[int, float]  # cosine of the query with every candidate
     files: dict[str, tuple[int, int, int, str]]  # path -> (size, mtime_ns, ctime_ns, sha1) as indexed
     same_content: dict[str, list[str]]  # content hash -> "path:line" of identical chunks in this index
+    vector: Any = None  # the query's vector (numpy), for similarities ``fill`` computes
 
     # What ``search.pick`` asks of the owner of a candidate.
     def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
@@ -107,7 +112,8 @@ class Part:
 def gather(searcher: Searcher, query: str, k: int = 10, *, repo: str = "", language: str | None = None,
            paths: PathFilter | None = None, kinds: Sequence[str] = (), hybrid: bool = DEFAULT_HYBRID,
            signals: Signals = Signals(), candidates: int = 0) -> Part | None:
-    """One index's first stage for ``query``, packed for ``merge`` (None: the filters leave nothing).
+    """One index's first stage for ``query`` (None: the filters leave nothing): its rankings, the
+    definitions of the names the query mentions and their similarities, but no rows yet (see ``fill``).
 
     :param candidates: rerank depth (0: no rerank); deepens the first stage like ``Searcher.search``.
     :raises BadQuery: for a bad query or filter.
@@ -118,46 +124,83 @@ def gather(searcher: Searcher, query: str, k: int = 10, *, repo: str = "", langu
     rankings, _ = searcher.first_stage(plan, _depth(k, candidates), hybrid)
     static, lexical = rankings[0], rankings[1] if hybrid else []
     defined = searcher.definitions(plan) if signals.definition else []
-    ids = list(dict.fromkeys([*(i for i, _ in static), *(i for i, _ in lexical), *defined]))
-    rows = searcher.reader.chunks(ids)
     similarity = dict(static)
-    missing = [i for i in ids if i not in similarity and i in rows]
+    lacking = [i for i in dict.fromkeys(defined) if i not in similarity]
+    if lacking:
+        similarity.update(zip(lacking, map(float, searcher.vectors.similarity(lacking, plan.vector[0]))))
+    return Part(repo, str(searcher.root), searcher.reader.max_file_bytes, static, lexical, defined, {},
+                similarity, {}, {}, plan.vector[0])
+
+
+def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | None:
+    """``part`` with the rows, similarities, file states and identical chunks of ``ids`` (its shortlist)."""
+    if part is None:
+        return None
+    rows = searcher.reader.chunks(list(ids)) if ids else {}
+    similarity = dict(part.similarity)
+    missing = [i for i in rows if i not in similarity]
     if missing:
-        similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, plan.vector[0]))))
+        similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, part.vector))))
     files = searcher.reader.file_states(sorted({r["path"] for r in rows.values()})) if rows else {}
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
-    return Part(repo, str(searcher.root), searcher.reader.max_file_bytes, static, lexical, defined, rows,
-                similarity, files, same)
+    return replace(part, rows=rows, similarity=similarity, files=files, same_content=same)
+
+
+def _pool(query: str, parts: Sequence[Part | None], k: int, hybrid: bool, signals: Signals, rerank_depth: int
+          ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], dict[str, float]]]:
+    """Fused scores and stage scores of the candidates, keyed by (part number, chunk id).
+
+    Each ranking is cut to the depth one index over every part would have searched, so the
+    pool (and the cost of ranking it) stays that of one corpus, however many parts.
+    """
+    info = analyse(query)
+    rankings: list[list[tuple[tuple[int, int], float]]] = [[], []]
+    for n, part in enumerate(parts):
+        if part is not None:
+            rankings[0].extend(((n, i), s) for i, s in part.static)
+            rankings[1].extend(((n, i), s) for i, s in part.lexical)
+    depth = _depth(k, rerank_depth)
+    stage: dict[tuple[int, int], dict[str, float]] = {}
+    for n, name in enumerate(("static", "lexical")):
+        rankings[n] = heapq.nlargest(depth, rankings[n], key=lambda pair: pair[1])  # stable, as a sort
+        for key, score in rankings[n]:
+            stage.setdefault(key, {})[name] = score
+    used = rankings if hybrid else rankings[:1]
+    fused = dict(fuse(used, [1.0, LEXICAL_WEIGHTS[info.kind]][: len(used)]))
+    if signals.definition:
+        # Definitions of the names the query mentions, the most similar first, as many as one index gives.
+        defined = sorted(((n, i) for n, part in enumerate(parts) if part is not None for i in part.defined),
+                         key=lambda key: -parts[key[0]].similarity.get(key[1], 0.0))  # type: ignore[union-attr]
+        for key in defined[:DEFINITIONS]:
+            fused.setdefault(key, 0.0)
+            stage.setdefault(key, {})
+    return fused, stage
+
+
+def shortlist(query: str, parts: Sequence[Part | None], k: int = 10, *, hybrid: bool = DEFAULT_HYBRID,
+              signals: Signals = Signals(), candidates: int = 0) -> list[list[int]]:
+    """The chunk ids of each part that can make the merged pool (``fill`` fetches only those).
+
+    :param candidates: rerank depth (0: no rerank), as given to ``gather``.
+    """
+    fused, _ = _pool(validate_query(query, k), parts, k, hybrid, signals, candidates)
+    keep: list[list[int]] = [[] for _ in parts]
+    for n, i in fused:
+        keep[n].append(i)
+    return keep
 
 
 def merge(query: str, parts: Sequence[Part | None], k: int = 10, *, hybrid: bool = DEFAULT_HYBRID,
           signals: Signals = Signals(), per_file: int = PER_FILE, min_score: float = 0.0,
           rerank: Reranker | None = None, candidates: int = RERANK_CANDIDATES) -> list[SearchResult]:
-    """The ``k`` best results over every part, ranked as one corpus (see the module doc)."""
+    """The ``k`` best results over every (filled) part, ranked as one corpus (see the module doc)."""
     query = validate_query(query, k)
-    present = [(n, p) for n, p in enumerate(parts) if p is not None]
-    if not present:
+    if all(p is None for p in parts):
         return []
-    info = analyse(query)
-    rankings: list[list[tuple[tuple[int, int], float]]] = [[], []]
-    stage: dict[tuple[int, int], dict[str, float]] = {}
-    for n, part in present:
-        for name, ranking, scored in (("static", rankings[0], part.static), ("lexical", rankings[1], part.lexical)):
-            for i, s in scored:
-                ranking.append(((n, i), s))
-                stage.setdefault((n, i), {})[name] = s
-    for ranking in rankings:
-        ranking.sort(key=lambda pair: -pair[1])
-    used = rankings if hybrid else rankings[:1]
-    fused = dict(fuse(used, [1.0, LEXICAL_WEIGHTS[info.kind]][: len(used)]))
-    if signals.definition:
-        for n, part in present:
-            for i in part.defined:
-                fused.setdefault((n, i), 0.0)
-                stage.setdefault((n, i), {})
+    fused, stage = _pool(query, parts, k, hybrid, signals, candidates if rerank else 0)
     pool = [Candidate(key, parts[key[0]].rows[key[1]], s, dict(stage[key], fused=s))  # type: ignore[union-attr]
             for key, s in fused.items() if key[1] in parts[key[0]].rows]  # type: ignore[union-attr]
-    ranked = diversified(rank(info, pool, signals), per_file, path_of=lambda c: (c.id[0], c.path))
+    ranked = diversified(rank(analyse(query), pool, signals), per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(((parts[c.id[0]], c) for c in ranked), max(k, candidates) if rerank else k)  # type: ignore[misc]
     results = [owner.finish([result])[0] for owner, result in picked]  # type: ignore[union-attr]
     return _finished(results, query, k, rerank, min_score)
@@ -199,8 +242,12 @@ class MultiSearcher:
         self.close()
 
     def gather(self, query: str, k: int = 10, **options: Any) -> list[Part | None]:
-        """Every index's part for ``query`` (``gather``'s options)."""
+        """Every index's part for ``query`` (``gather``'s options), in the order of the indexes."""
         return [gather(s, query, k, repo=name, **options) for name, s in zip(self.names, self.searchers)]
+
+    def fill(self, parts: Sequence[Part | None], keep: Sequence[Sequence[int]]) -> list[Part | None]:
+        """``fill`` each part (as ``gather`` returned them) with the rows of its shortlist."""
+        return [fill(s, part, ids) for s, part, ids in zip(self.searchers, parts, keep)]
 
     def search(
         self,
@@ -218,7 +265,9 @@ class MultiSearcher:
         kinds: Sequence[str] = (),
     ) -> list[SearchResult]:
         """As ``Searcher.search``, over every index. Path globs match paths within each repository."""
+        depth = candidates if rerank else 0
         parts = self.gather(query, k, language=language, paths=paths, kinds=kinds, hybrid=hybrid, signals=signals,
-                            candidates=candidates if rerank else 0)
+                            candidates=depth)
+        parts = self.fill(parts, shortlist(query, parts, k, hybrid=hybrid, signals=signals, candidates=depth))
         return merge(query, parts, k, hybrid=hybrid, signals=signals, per_file=per_file, min_score=min_score,
                      rerank=rerank, candidates=candidates)

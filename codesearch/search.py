@@ -33,6 +33,7 @@ _SLACK = 10
 DEFAULT_HYBRID = True
 DEFAULT_RERANK = False  # the CLI reranks with the shipped second stage by default when True (--fast skips)
 CANDIDATES = 50  # taken from each first-stage ranking before fusion
+DEFINITIONS = 50  # chunks defining a name the query mentions, added to the pool
 PER_FILE = 0  # hits of one file before every other file had its turn (0: no limit; see the README)
 # Weight of the lexical ranking in the fusion, by kind of query. The first stage fuses the
 # two rankings by score (each divided by its ranking's best), so that a clear lead in either
@@ -323,7 +324,7 @@ class Searcher:
         """Chunks that define a name the query mentions (within the filters)."""
         if not plan.info.identifiers:
             return []
-        found = self.reader.ids_named(list(plan.info.identifiers), plan.language)
+        found = self.reader.ids_named(list(plan.info.identifiers), plan.language, limit=DEFINITIONS)
         return [i for i in found if plan.allowed_set is None or i in plan.allowed_set]
 
     def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:

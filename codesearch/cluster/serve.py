@@ -2,9 +2,10 @@
 
 The workspace's repositories are split into groups of about equal chunk counts. Each
 group is one deployment whose replicas hold its indexes in memory and run the first
-half of a search (``multi.gather``); a router deployment fans a query out to every
-group, merges the parts into one ranking (``multi.merge``) and answers the JSON of
-``codesearch search --json``:
+stage of a search (``multi.gather``); a router deployment fans a query out to every
+group, picks the shortlist over all of them (``multi.shortlist``), has each group fetch
+its share (``multi.fill``), merges the parts into one ranking (``multi.merge``) and
+answers the JSON of ``codesearch search --json``:
 
     GET /search?q=parse+a+url&k=10[&language=go][&kind=function][&path=GLOB][&exclude=GLOB]
               [&per_file=N][&min_score=X][&max_lines=N][&hybrid=0]
@@ -70,6 +71,9 @@ class ShardGroup:
     async def gather(self, query: str, k: int, options: dict[str, Any]) -> list[Any]:
         return await asyncio.wrap_future(self.thread.submit(self._gather, query, k, options))
 
+    async def fill(self, parts: list[Any], keep: list[list[int]]) -> list[Any]:
+        return await asyncio.wrap_future(self.thread.submit(self.multi.fill, parts, keep))
+
 
 class Router:
     """The HTTP ingress: fans a query out to every group and merges their parts."""
@@ -83,7 +87,7 @@ class Router:
 
         from codesearch import render
         from codesearch.errors import BadQuery
-        from codesearch.multi import merge
+        from codesearch.multi import merge, shortlist
         from codesearch.search import PathFilter
 
         started = time.perf_counter()
@@ -93,11 +97,19 @@ class Router:
                                 media_type="application/json")
             query, k, gather_options, merge_options, max_lines = _parameters(request.query_params, PathFilter)
             answers = await asyncio.gather(*(g.gather.remote(query, k, gather_options) for g in self.groups))
-            parts = [p for answer in answers for p in answer]
-            for part in parts:
+            for part in (p for answer in answers for p in answer):
                 if isinstance(part, BadQuery):
                     raise part
-            results = merge(query, parts, k, **merge_options)
+            # Second round: each group fetches the rows of its parts' share of the merged shortlist.
+            keep = shortlist(query, [p for answer in answers for p in answer], k,
+                             hybrid=gather_options["hybrid"])
+            shares, start = [], 0
+            for answer in answers:
+                shares.append(keep[start : start + len(answer)])
+                start += len(answer)
+            filled = await asyncio.gather(*(g.fill.remote(answer, share)
+                                            for g, answer, share in zip(self.groups, answers, shares)))
+            results = merge(query, [p for answer in filled for p in answer], k, **merge_options)
         except (BadQuery, ValueError) as exc:
             return Response(json.dumps({"error": str(exc)}), status_code=400, media_type="application/json")
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
