@@ -123,13 +123,20 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
                    f"{deep_report.removed} dropped")
 
 
+def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--cluster and --cpus, for the commands that run on Ray."""
+    command = click.option("--cpus", type=click.IntRange(min=1),
+                           help="With --cluster local: CPUs to use (default: all).")(command)
+    return click.option("--cluster", "address", default="local", show_default=True,
+                        help="Ray cluster address (e.g. 10.0.0.5:6379 or auto), "
+                             "or 'local' to start one on this machine.")(command)
+
+
 @cli.command("index-many")
 @click.argument("sources", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Workspace directory: the manifest and one index per repository (shared storage on a cluster).")
-@click.option("--cluster", "address", default="local", show_default=True,
-              help="Ray cluster address (e.g. 10.0.0.5:6379 or auto), or 'local' to start one on this machine.")
-@click.option("--cpus", type=click.IntRange(min=1), help="With --cluster local: CPUs to use (default: all).")
+@_cluster_options
 @click.option("--shard-files", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Split a repository with more changed files than this into shards of this many.")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
@@ -198,9 +205,7 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
 @cli.command()
 @click.option("--workspace", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The workspace to serve (made by index-many).")
-@click.option("--cluster", "address", default="local", show_default=True,
-              help="Ray cluster address, or 'local' to start one on this machine.")
-@click.option("--cpus", type=click.IntRange(min=1), help="With --cluster local: CPUs to use (default: all).")
+@_cluster_options
 @click.option("--groups", type=click.IntRange(min=1), default=2, show_default=True,
               help="Split the repositories into this many shard groups, one deployment each.")
 @click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,

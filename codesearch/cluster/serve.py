@@ -107,8 +107,11 @@ class Router:
             for answer in answers:
                 shares.append(keep[start : start + len(answer)])
                 start += len(answer)
-            filled = await asyncio.gather(*(g.fill.remote(answer, share)
-                                            for g, answer, share in zip(self.groups, answers, shares)))
+            # A part with nothing on the shortlist is not sent back: none of its hits made the cut,
+            # so leaving it out of the merge changes no score.
+            sent = [[p if ids else None for p, ids in zip(answer, share)] for answer, share in zip(answers, shares)]
+            filled = await asyncio.gather(*(g.fill.remote(parts, share)
+                                            for g, parts, share in zip(self.groups, sent, shares)))
             results = merge(query, [p for answer in filled for p in answer], k, **merge_options)
         except (BadQuery, ValueError) as exc:
             return Response(json.dumps({"error": str(exc)}), status_code=400, media_type="application/json")
