@@ -59,3 +59,20 @@ def test_index_many_on_a_head_started_with_ray_start(tmp_path: Path) -> None:
         assert results[0]["path"].startswith("python/") and results[0]["repo"] == "python"
     finally:
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120, env=env)
+
+
+def test_index_many_from_inside_a_hostile_repository_imports_none_of_its_code(tmp_path: Path) -> None:
+    """Ray puts the driver's working directory on its workers' sys.path; ours start elsewhere."""
+    hostile = tmp_path / "repos" / "hostile"
+    marker = tmp_path / "payload-ran"
+    for module in ("numpy", "faiss", "tree_sitter", "sqlite_utils", "tokenizers"):
+        (hostile / module).mkdir(parents=True)
+        (hostile / module / "__init__.py").write_text(f"open({str(marker)!r}, 'a').write('{module}\\n')\n")
+    (hostile / "app.py").write_text("def retry_request(url):\n    return url\n")
+    shutil.copytree(ROOT / "sample_repos" / "go", tmp_path / "repos" / "go", ignore=shutil.ignore_patterns(".codesearch"))
+    run = subprocess.run([str(BIN / "codesearch"), "index-many", str(tmp_path / "repos"), "--out", str(tmp_path / "ws"),
+                          "--cpus", "2", "--shard-files", "1", "--json"],
+                         cwd=hostile, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["indexed"] == 2
+    assert not marker.exists(), marker.read_text()
