@@ -142,6 +142,12 @@ class BiEncoderReranker(CachingBiEncoder):
         super().__init__(f"bi-encoder:{Path(model_path).name}", encode, lambda q: encode([q])[0], cache)
 
 
+def _providers(available: Sequence[str]) -> list[str]:
+    """CUDA when this onnxruntime has it and a GPU is assigned (a Ray GPU actor), else the CPU."""
+    gpu = "CUDAExecutionProvider" in available and os.environ.get("CUDA_VISIBLE_DEVICES", "") not in ("", "-1")
+    return ["CUDAExecutionProvider", "CPUExecutionProvider"] if gpu else ["CPUExecutionProvider"]
+
+
 class OnnxEncoder:
     """An exported reranker (``reranker.json``, ``tokenizer.json``, ``model.onnx``) on onnxruntime.
 
@@ -171,7 +177,7 @@ class OnnxEncoder:
             options.intra_op_num_threads = os.cpu_count() or 1
             options.log_severity_level = 3
             self.session = ort.InferenceSession(str(self.path / "model.onnx"), options,
-                                                providers=["CPUExecutionProvider"])
+                                                providers=_providers(ort.get_available_providers()))
         except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
             raise ModelNotFound(f"reranker {self.path} is damaged ({str(exc).splitlines()[0][:120]}); "
                                 "reinstall codesearch or pass --rerank-model DIR (--fast searches without it)") from exc

@@ -152,3 +152,14 @@ def test_shipped_reranker_reranks_sample_queries() -> None:
              "class Cart\\nclass Cart\\nA shopping cart of items."]
     scores = reranker.score("retry a failed call with backoff", texts, ["x", "y"])
     assert scores[0] > scores[1] and np.isfinite(scores).all()
+
+
+def test_onnx_reranker_uses_cuda_only_on_an_assigned_gpu(monkeypatch) -> None:
+    from codesearch.rerank import _providers
+
+    both = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert _providers(both) == ["CPUExecutionProvider"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # what Ray sets for an actor with num_gpus=1
+    assert _providers(both) == both
+    assert _providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
