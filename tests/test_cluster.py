@@ -245,3 +245,30 @@ def test_deep_pass_on_ray_data_fills_each_cache_as_the_single_machine_pass(clust
         # gives a vector a little apart (cosine 0.997 here): the same vectors, not the same bits.
         for key in keys:
             assert float(mine[key] @ reference[key]) > 0.99
+
+
+def test_router_answers_503_when_a_group_fails_and_400_for_a_bad_number() -> None:
+    import asyncio
+
+    from starlette.requests import Request
+
+    from codesearch.cluster.serve import Router
+    from codesearch.errors import IndexCorrupt
+
+    class Broken:
+        class gather:  # noqa: N801 - mimics a deployment handle's method
+            @staticmethod
+            async def remote(*args):
+                raise IndexCorrupt("the index database in /ws/indexes/go is damaged")
+
+    def ask(query_string: bytes):
+        scope = {"type": "http", "method": "GET", "path": "/search", "query_string": query_string, "headers": []}
+        return asyncio.run(Router([Broken()], {})(Request(scope)))
+
+    failed = ask(b"q=parse+a+url")
+    assert failed.status_code == 503 and "damaged" in json.loads(failed.body)["error"]
+    bad = ask(b"q=parse&k=ten")
+    assert bad.status_code == 400
+    missing = asyncio.run(Router([Broken()], {})(Request({"type": "http", "method": "GET", "path": "/x",
+                                                            "query_string": b"", "headers": []})))
+    assert missing.status_code == 404

@@ -10,7 +10,7 @@ answers the JSON of ``codesearch search --json``:
     GET /search?q=parse+a+url&k=10[&language=go][&kind=function][&path=GLOB][&exclude=GLOB]
               [&per_file=N][&min_score=X][&max_lines=N][&hybrid=0]
 
-A bad query answers 400 with ``{"error": ...}``. The router reads the files of its
+A bad query answers 400 with ``{"error": ...}``, an index that fails in a group 503. The router reads the files of its
 results to check them against the index (stale marks), so on a cluster of several
 machines the repositories and the workspace must be on shared storage.
 """
@@ -86,7 +86,7 @@ class Router:
         from starlette.responses import Response
 
         from codesearch import render
-        from codesearch.errors import BadQuery
+        from codesearch.errors import BadQuery, CodeSearchError
         from codesearch.multi import merge, shortlist
         from codesearch.search import PathFilter
 
@@ -115,6 +115,10 @@ class Router:
             results = merge(query, [p for answer in filled for p in answer], k, **merge_options)
         except (BadQuery, ValueError) as exc:
             return Response(json.dumps({"error": str(exc)}), status_code=400, media_type="application/json")
+        except CodeSearchError as exc:  # an index a group holds failed (Ray re-raises it as its own type)
+            message = getattr(exc, "cause", None) or exc
+            return Response(json.dumps({"error": str(message).strip().splitlines()[-1]}), status_code=503,
+                            media_type="application/json")
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return Response(render.to_json(query, results, max_lines, elapsed_ms=elapsed_ms, repos=self.roots),
                         media_type="application/json")
@@ -140,7 +144,7 @@ def start(workspace: Path, groups: int = 2, host: str = "127.0.0.1", port: int =
 
     :raises IndexNotFound: if the workspace has no indexed repository.
     """
-    ray = require_ray()
+    require_ray()  # a clear error when the extra is missing
     from ray import serve
 
     manifest = Manifest.load(workspace)
@@ -154,11 +158,10 @@ def start(workspace: Path, groups: int = 2, host: str = "127.0.0.1", port: int =
             [name for name, _ in group], [str(d) for _, d in group])
         for n, group in enumerate(split)
     ]
-    roots = {name: entry.root for name, entry in sorted(manifest.repos.items())
-             if any(name == n for group in split for n, _ in group)}
+    served = {name for group in split for name, _ in group}
+    roots = {name: entry.root for name, entry in sorted(manifest.repos.items()) if name in served}
     app = router_deployment.options(name="router", ray_actor_options={"num_cpus": 0.1}).bind(handles, roots)
     serve.run(app, name=APP_NAME, route_prefix="/", blocking=False)
-    del ray
     return f"http://{host}:{port}/search"
 
 
