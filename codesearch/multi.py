@@ -22,8 +22,9 @@ so that vector scores are comparable.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -154,17 +155,17 @@ def _pool(query: str, parts: Sequence[Part | None], k: int, hybrid: bool, signal
     pool (and the cost of ranking it) stays that of one corpus, however many parts.
     """
     info = analyse(query)
-    rankings: list[list[tuple[tuple[int, int], float]]] = [[], []]
-    for n, part in enumerate(parts):
-        if part is not None:
-            rankings[0].extend(((n, i), s) for i, s in part.static)
-            rankings[1].extend(((n, i), s) for i, s in part.lexical)
     depth = _depth(k, rerank_depth)
     stage: dict[tuple[int, int], dict[str, float]] = {}
-    for n, name in enumerate(("static", "lexical")):
-        rankings[n] = heapq.nlargest(depth, rankings[n], key=lambda pair: pair[1])  # stable, as a sort
-        for key, score in rankings[n]:
+    rankings: list[list[tuple[tuple[int, int], float]]] = []
+    for name in ("static", "lexical"):
+        # Each part's ranking is best first: a lazy k-way merge reads about ``depth`` hits in
+        # all, not every part's whole list (ties keep the parts' order, as a stable sort would).
+        streams = [_keyed(n, getattr(part, name)) for n, part in enumerate(parts) if part is not None]
+        ranking = list(islice(heapq.merge(*streams, key=lambda pair: -pair[1]), depth))
+        for key, score in ranking:
             stage.setdefault(key, {})[name] = score
+        rankings.append(ranking)
     used = rankings if hybrid else rankings[:1]
     fused = dict(fuse(used, [1.0, LEXICAL_WEIGHTS[info.kind]][: len(used)]))
     if signals.definition:
@@ -175,6 +176,10 @@ def _pool(query: str, parts: Sequence[Part | None], k: int, hybrid: bool, signal
             fused.setdefault(key, 0.0)
             stage.setdefault(key, {})
     return fused, stage
+
+
+def _keyed(n: int, ranking: list[tuple[int, float]]) -> Iterator[tuple[tuple[int, int], float]]:
+    return (((n, i), score) for i, score in ranking)
 
 
 def shortlist(query: str, parts: Sequence[Part | None], k: int = 10, *, hybrid: bool = DEFAULT_HYBRID,
