@@ -25,13 +25,14 @@ class RepoEntry:
     """One repository of a workspace.
 
     :param index: its index directory, relative to the workspace directory.
-    :param status: ``indexed`` or ``failed`` (its last run; a failed repository keeps any earlier index).
+    :param status: ``indexed`` or ``failed`` (its last run; a failed repository keeps any earlier
+        index), ``pending`` before its first run ends.
     """
 
     name: str
     root: str
     index: str
-    status: str = "indexed"
+    status: str = "pending"
     error: str = ""
     files: int = 0
     chunks: int = 0

@@ -140,7 +140,7 @@ def index_many(
         manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
     task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
     pending = {task.remote(e.root, str(manifest.index_dir(e)), limits, shard_files, rebuild): e for e in entries}
-    done = 0
+    done, saved = 0, time.monotonic()
     progress("repos", 0, len(entries))
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
@@ -152,6 +152,9 @@ def index_many(
         _record(entry, outcome)
         done += 1
         progress("repos", done, len(entries))
+        if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list
+            manifest.save()
+            saved = time.monotonic()
     manifest.save()
     return IndexManyReport(str(out), entries, {"index": time.perf_counter() - started})
 
