@@ -272,3 +272,15 @@ def test_router_answers_503_when_a_group_fails_and_400_for_a_bad_number() -> Non
     missing = asyncio.run(Router([Broken()], {})(Request({"type": "http", "method": "GET", "path": "/x",
                                                             "query_string": b"", "headers": []})))
     assert missing.status_code == 404
+
+
+def test_cli_index_many_deep_reports_the_ray_data_pass(cluster, repos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ws"
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{repos / 'python'}\n{repos / 'php'}\n")
+    first = CliRunner().invoke(cli, ["index-many", str(listing), "--out", str(out), "--deep", "--json"])
+    assert first.exit_code == 0, first.output
+    deep = json.loads(first.output)["deep"]
+    assert deep["embedded"] == deep["chunks"] > 50 and deep["gpus_per_actor"] == 0.0
+    again = CliRunner().invoke(cli, ["index-many", str(listing), "--out", str(out), "--deep"])
+    assert again.exit_code == 0 and "Deep: 0 chunks embedded" in again.output
