@@ -97,15 +97,8 @@ def _crc(term: str) -> int:
 
 
 def query_terms(words: Sequence[str], compounds: Sequence[str] = ()) -> npt.NDArray[np.uint32]:
-    """Distinct term ids of a query: its split words (stemmed here) and its compound identifiers (read-only)."""
-    return _query_terms(tuple(words), tuple(compounds))
-
-
-@lru_cache(maxsize=1024)  # a workspace search asks once per index
-def _query_terms(words: tuple[str, ...], compounds: tuple[str, ...]) -> npt.NDArray[np.uint32]:
-    ids = term_ids(dict.fromkeys([*(stem(w) for w in words), *compounds]))
-    ids.flags.writeable = False
-    return ids
+    """Distinct term ids of a query: its split words (stemmed here) and its compound identifiers."""
+    return term_ids(dict.fromkeys([*(stem(w) for w in words), *compounds]))
 
 
 class LexicalIndex:

@@ -41,6 +41,7 @@ from codesearch.search import (
     LEXICAL_WEIGHTS,
     PER_FILE,
     RERANK_CANDIDATES,
+    ParsedQuery,
     PathFilter,
     Searcher,
     SearchResult,
@@ -112,14 +113,15 @@ class Part:
 
 def gather(searcher: Searcher, query: str, k: int = 10, *, repo: str = "", language: str | None = None,
            paths: PathFilter | None = None, kinds: Sequence[str] = (), hybrid: bool = DEFAULT_HYBRID,
-           signals: Signals = Signals(), candidates: int = 0) -> Part | None:
+           signals: Signals = Signals(), candidates: int = 0, parsed: ParsedQuery | None = None) -> Part | None:
     """One index's first stage for ``query`` (None: the filters leave nothing): its rankings, the
     definitions of the names the query mentions and their similarities, but no rows yet (see ``fill``).
 
     :param candidates: rerank depth (0: no rerank); deepens the first stage like ``Searcher.search``.
+    :param parsed: the query parsed once for every index (``Searcher.parse``).
     :raises BadQuery: for a bad query or filter.
     """
-    plan = searcher.plan(query, k, language=language, paths=paths, kinds=kinds)
+    plan = searcher.plan(query, k, language=language, paths=paths, kinds=kinds, parsed=parsed)
     if plan is None:
         return None
     rankings, _ = searcher.first_stage(plan, _depth(k, candidates), hybrid)
@@ -248,7 +250,9 @@ class MultiSearcher:
 
     def gather(self, query: str, k: int = 10, **options: Any) -> list[Part | None]:
         """Every index's part for ``query`` (``gather``'s options), in the order of the indexes."""
-        return [gather(s, query, k, repo=name, **options) for name, s in zip(self.names, self.searchers)]
+        parsed = self.searchers[0].parse(query, k) if self.searchers else None  # one embedder for all
+        return [gather(s, query, k, repo=name, parsed=parsed, **options)
+                for name, s in zip(self.names, self.searchers)]
 
     def fill(self, parts: Sequence[Part | None], keep: Sequence[Sequence[int]]) -> list[Part | None]:
         """``fill`` each part (as ``gather`` returned them) with the rows of its shortlist."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from codesearch.embed.text import split_identifiers
 
@@ -88,7 +87,6 @@ def _looks_like_code(token: str, first: bool, alone: bool) -> bool:
     return token[:1].isupper() and any(c.islower() for c in token) and (alone or not first)
 
 
-@lru_cache(maxsize=1024)  # pure, and a workspace search analyses one query once per index
 def analyse(text: str) -> QueryInfo:
     """Parse a (validated, non-empty) query."""
     stripped = text.strip()

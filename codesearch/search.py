@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,6 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate, UnsafeIndexDir
-from codesearch.embed.text import split_identifiers
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import score_fusion
 from codesearch.lexical import query_terms
@@ -52,6 +50,16 @@ RERANK_CODE_CHARS = 1000
 def fuse(rankings: Sequence[Sequence[tuple[Any, float]]], weights: Sequence[float]) -> list[tuple[Any, float]]:
     """The fusion of the first-stage rankings (best first, with their scores): by score (see above)."""
     return score_fusion(rankings, weights)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A validated query, analysed and embedded: what searches of one query share across indexes."""
+
+    text: str
+    info: QueryInfo
+    vector: np.ndarray
+    terms: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -271,25 +279,35 @@ class Searcher:
         results = self.finish([r for _, r in picked], plan.vector)
         return _finished(results, plan.query, k, rerank, min_score)
 
-    def plan(self, query: str, k: int = 10, *, language: str | None = None, path_glob: str | None = None,
-             paths: PathFilter | None = None, kinds: Sequence[str] = ()) -> Plan | None:
-        """The query analysed and embedded, and the chunks the filters allow (None: no chunk passes).
+    def parse(self, query: str, k: int = 10) -> ParsedQuery:
+        """The query validated, analysed and embedded (the same for every index of this model).
 
-        :raises BadQuery: for an empty query, a bad ``k``, an unknown language, or a query with no known word.
+        :raises BadQuery: for an empty query, a bad ``k``, or a query with no known word.
         """
         query = validate_query(query, k)
-        language = _language(language)
         info = analyse(query)
         vector = self.embedder.encode_queries([query])
         terms = query_terms(info.words, info.compounds)
         if not np.any(vector) and not len(terms):
             raise BadQuery("the query has no words the model knows; try other words")
+        return ParsedQuery(query, info, vector, terms)
+
+    def plan(self, query: str, k: int = 10, *, language: str | None = None, path_glob: str | None = None,
+             paths: PathFilter | None = None, kinds: Sequence[str] = (), parsed: ParsedQuery | None = None
+             ) -> Plan | None:
+        """The query analysed and embedded, and the chunks the filters allow (None: no chunk passes).
+
+        :param parsed: ``parse(query, k)`` already done (by any searcher with the same embedder).
+        :raises BadQuery: for an empty query, a bad ``k``, an unknown language, or a query with no known word.
+        """
+        parsed = parsed or self.parse(query, k)
+        language = _language(language)
         if path_glob is not None:
             paths = replace(paths or PathFilter(), include=(*(paths.include if paths else ()), path_glob))
         allowed = self.allowed(language=language, paths=paths, kinds=kinds)
         if allowed is not None and allowed.size == 0:
             return None
-        return Plan(query, info, vector, terms, language, allowed)
+        return Plan(parsed.text, parsed.info, parsed.vector, parsed.terms, language, allowed)
 
     def allowed(self, *, language: str | None = None, paths: PathFilter | None = None,
                 kinds: Sequence[str] = ()) -> np.ndarray | None:

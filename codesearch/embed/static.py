@@ -70,7 +70,6 @@ class StaticEmbedder:
         self._unk_id = self._special_id("unk_token")
         self._piece_cache: dict[str, list[int]] = {}
         self._word_cache: dict[str, list[int]] = {}
-        self._last_query: tuple[str, Vectors] | None = None
         self.name = self.config.get("name", self.path.name)
         self.fingerprint = self._fingerprint()
 
@@ -93,17 +92,7 @@ class StaticEmbedder:
         return self._encode(texts, MAX_DOC_TOKENS)
 
     def encode_queries(self, texts: Sequence[str]) -> Vectors:
-        """Embed natural-language queries: an (n, dim) float32 array with unit-length rows.
-
-        The last single query is remembered: a workspace search embeds it once per index.
-        """
-        if len(texts) == 1:
-            last = self._last_query
-            if last is not None and last[0] == texts[0]:
-                return last[1].copy()
-            vector = self._encode(texts, MAX_QUERY_TOKENS)
-            self._last_query = (texts[0], vector.copy())
-            return vector
+        """Embed natural-language queries: an (n, dim) float32 array with unit-length rows."""
         return self._encode(texts, MAX_QUERY_TOKENS)
 
     def _encode(self, texts: Sequence[str], max_tokens: int) -> Vectors:
