@@ -17,7 +17,6 @@ Python, and the cost is that of reading a handful of contiguous arrays.
 
 from __future__ import annotations
 
-import errno
 import json
 import mmap
 import os
@@ -33,9 +32,9 @@ import numpy as np
 import numpy.typing as npt
 
 from codesearch.embed.text import split_identifiers
-from codesearch.errors import IndexCorrupt, UnsafeIndexDir
+from codesearch.errors import IndexCorrupt
 from codesearch.query import STOPWORDS, stem
-from codesearch.store.indexdir import open_nofollow
+from codesearch.store.indexdir import open_index_file
 
 K1 = 1.2
 B = 0.75
@@ -188,14 +187,7 @@ class LexicalIndex:
         :raises IndexCorrupt: if it is missing, truncated or disagrees with the metadata.
         :raises UnsafeIndexDir: if it is a symlink.
         """
-        try:
-            fd = open_nofollow(path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise IndexCorrupt(f"lexical file {path.name} is missing") from None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafeIndexDir(f"lexical file {path} is a symlink; refusing to follow it") from exc
-            raise IndexCorrupt(f"lexical file {path.name} is unreadable ({exc.strerror or exc})") from exc
+        fd = open_index_file(path, "lexical file")
         with os.fdopen(fd, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             # Mapped, not read: the arrays are views of the page cache (the file is never written again).

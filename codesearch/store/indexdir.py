@@ -14,11 +14,12 @@ elsewhere notices when its repository is gone.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
 
-from codesearch.errors import IndexUnavailable, RepositoryMoved, UnsafeIndexDir
+from codesearch.errors import IndexCorrupt, IndexUnavailable, RepositoryMoved, UnsafeIndexDir
 from codesearch.store.layout import INDEX_DIR_NAME
 
 GITIGNORE = ".gitignore"
@@ -87,6 +88,22 @@ def prepare_index_dir(index_dir: Path) -> None:
 def open_nofollow(path: Path, flags: int, mode: int = 0o644) -> int:
     """``os.open`` that never follows a symlink in the last component (ELOOP instead)."""
     return os.open(path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+
+
+def open_index_file(path: Path, what: str) -> int:
+    """A read-only descriptor of one of the index's own files (``what``: "vector file", ...).
+
+    :raises IndexCorrupt: if it is missing or unreadable.
+    :raises UnsafeIndexDir: if it is a symlink.
+    """
+    try:
+        return open_nofollow(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{what} {path.name} is missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeIndexDir(f"{what} {path} is a symlink; refusing to follow it") from exc
+        raise IndexCorrupt(f"{what} {path.name} is unreadable ({exc.strerror or exc})") from exc
 
 
 def default_index_dir(root: Path) -> Path:

@@ -28,8 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from codesearch.embed import Vectors
-from codesearch.errors import IndexCorrupt, UnsafeIndexDir
-from codesearch.store.indexdir import open_nofollow
+from codesearch.errors import IndexCorrupt
+from codesearch.store.indexdir import open_index_file
 
 _IO_BLOCK = 1 << 22
 
@@ -79,14 +79,7 @@ class VectorStore:
         :raises IndexCorrupt: if the file is missing, unreadable or disagrees with SQLite.
         :raises UnsafeIndexDir: if the file is a symlink.
         """
-        try:
-            fd = open_nofollow(path, os.O_RDONLY)
-        except FileNotFoundError:
-            raise IndexCorrupt(f"vector file {path.name} is missing") from None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafeIndexDir(f"vector file {path} is a symlink; refusing to follow it") from exc
-            raise IndexCorrupt(f"vector file {path.name} is unreadable ({exc.strerror or exc})") from exc
+        fd = open_index_file(path, "vector file")
         with os.fdopen(fd, "rb", buffering=0) as fh:
             st = os.fstat(fd)
             expected = _file_size(dim, count)
