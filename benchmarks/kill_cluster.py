@@ -30,32 +30,18 @@ sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.bench_cluster import SRC, pick  # noqa: E402
 from codesearch.cluster import connected  # noqa: E402
-from codesearch.cluster.index_many import index_many  # noqa: E402
+from codesearch.cluster.index_many import index_many, task_pids  # noqa: E402
+from codesearch.errors import CodeSearchError  # noqa: E402
 from codesearch.manifest import Manifest  # noqa: E402
 from codesearch.store.reader import IndexReader  # noqa: E402
-
-
-def busy_workers() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
-            except OSError:
-                continue
-            if title.startswith((b"ray::index_repository", b"ray::_process_shard")):
-                pids.append(int(entry.name))
-    return pids
 
 
 def sound(index_dir: Path) -> bool:
     try:
         with IndexReader(index_dir) as reader:
-            vectors, lexical = reader.files()
-            rows = reader.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-            ok = reader.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-            return ok and vectors.count == rows == reader.meta.count == len(lexical.ids)
-    except Exception:
+            reader.verify()
+        return True
+    except CodeSearchError:
         return False
 
 
@@ -83,7 +69,7 @@ def main() -> None:
                 for _ in range(args.kills):
                     if done.wait(rng.uniform(1.0, 8.0)):
                         return
-                    busy = busy_workers()
+                    busy = task_pids()
                     if busy:
                         try:
                             os.kill(rng.choice(busy), signal.SIGKILL)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 from codesearch.cli import cli  # noqa: E402
 from codesearch.cluster import connected  # noqa: E402
-from codesearch.cluster.index_many import index_many  # noqa: E402
+from codesearch.cluster.index_many import index_many, task_pids  # noqa: E402
 from codesearch.manifest import Manifest  # noqa: E402
 from codesearch.multi import MultiSearcher  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
@@ -58,13 +58,9 @@ def _chunks(index_dir: Path) -> set[tuple[str, str]]:
 
 
 def _check_sound(index_dir: Path) -> int:
-    """The single-machine agreement check: SQLite rows, FAISS vectors and the id checksum agree."""
+    """The single-machine agreement check (raises IndexCorrupt); the number of chunks."""
     with IndexReader(index_dir) as reader:
-        vectors, lexical = reader.files()  # verifies both files' id checksums and sizes
-        rows = reader.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        assert vectors.count == rows == reader.meta.count == len(lexical.ids)
-        assert reader.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-        return rows
+        return reader.verify()
 
 
 def test_index_many_equals_each_repository_indexed_alone_and_merged(cluster, repos: Path, tmp_path: Path) -> None:
@@ -126,20 +122,6 @@ def test_cli_index_many_exit_code_and_json(cluster, repos: Path, tmp_path: Path)
     assert "Indexed 1 of 2 repositories" in result.output and "FAILED nowhere" in result.output
 
 
-def _task_workers() -> list[int]:
-    """Ray worker processes running one of our tasks (Ray names them after the task)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
-            except OSError:
-                continue
-            if title.startswith((b"ray::index_repository", b"ray::_process_shard")):
-                pids.append(int(entry.name))
-    return pids
-
-
 def _make_repo(root: Path, files: int, seed: int) -> None:
     rng = random.Random(seed)
     words = ["parse", "retry", "open", "close", "read", "write", "send", "cache", "load", "merge", "split"]
@@ -166,7 +148,7 @@ def test_killed_workers_lose_no_repository_and_leave_no_half_index(cluster, tmp_
             deadline = time.monotonic() + rng.uniform(0.2, 2.5)
             while time.monotonic() < deadline and not finished.is_set():
                 time.sleep(0.05)
-            busy = _task_workers()
+            busy = task_pids()
             if busy and not finished.is_set():
                 victim = rng.choice(busy)
                 try:

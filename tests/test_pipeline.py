@@ -238,3 +238,15 @@ def test_searcher_retries_when_a_commit_replaces_the_vector_file_it_is_loading(
         assert searcher.reader.meta.generation == calls[0].generation
         assert searcher.vectors.count == searcher.reader.meta.count == calls[0].chunks_total
         assert any(hit.name == "extra" for hit in searcher.search("extra", k=20))
+
+
+def test_verify_catches_sqlite_and_vector_files_disagreeing(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    build_index(repo, embedder=fake_embedder)
+    index_dir = repo / ".codesearch"
+    with IndexReader(index_dir) as reader:
+        count = reader.verify()
+    assert count == len(_consistent(index_dir)) > 0
+    with sqlite3.connect(index_dir / "index.db") as conn:  # a row gone behind the index's back
+        conn.execute("DELETE FROM chunks WHERE id = (SELECT MIN(id) FROM chunks)")
+    with IndexReader(index_dir) as reader, pytest.raises(IndexCorrupt, match="disagree"):
+        reader.verify()

@@ -114,6 +114,22 @@ def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int
             "changed": report.changed, "shards": runner.shards, "seconds": time.perf_counter() - started}
 
 
+def task_pids() -> list[int]:
+    """Processes on this machine running one of ``index-many``'s tasks (Ray titles a busy worker
+    ``ray::<task name>``): what the kill tests and benchmarks pick their victims from."""
+    titles = tuple(f"ray::{task.__name__}".encode() for task in (index_repository, _process_shard))
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if title.startswith(titles):
+                pids.append(int(entry.name))
+    return pids
+
+
 def index_many(
     sources: Path | Sequence[Path],
     out: Path,

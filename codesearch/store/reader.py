@@ -298,6 +298,27 @@ class IndexReader:
         return row[0] if row else ""
 
     @_sql
+    def verify(self) -> int:
+        """Check the whole snapshot: SQLite sound, and its chunk ids, the vector file's, the lexical
+        file's and the metadata's count all agree (what a killed run must never break).
+
+        :returns: the number of chunks.
+        :raises IndexCorrupt: on any damage or disagreement.
+        """
+        from codesearch.store.metadata import quick_check  # sqlite-utils stays off the search path
+
+        damage = quick_check(self.conn)
+        if damage:
+            raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is damaged ({damage})")
+        vectors, lexical = self.files()  # each file's ids against the metadata's checksum
+        ids = sorted(r[0] for r in self.conn.execute("SELECT id FROM chunks"))
+        agree = ids == sorted(vectors.ids().tolist()) == sorted(lexical.ids.tolist())
+        if not agree or len(ids) != self.meta.count:
+            raise IndexCorrupt(f"the chunks of {self.index_dir} in SQLite, the vector file and the lexical file "
+                               "disagree; run `codesearch index --rebuild`")
+        return len(ids)
+
+    @_sql
     def all_file_states(self) -> dict[str, tuple[int, int, int, str]]:
         """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for every file."""
         rows = self.conn.execute("SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files")
