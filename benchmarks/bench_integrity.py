@@ -20,7 +20,6 @@ import argparse
 import json
 import platform
 import random
-import sqlite3
 import statistics
 import sys
 import time

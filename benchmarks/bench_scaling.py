@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess

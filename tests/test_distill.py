@@ -16,7 +16,7 @@ from codesearch.distill.teacher import TeacherCache, featurize
 from codesearch.distill.train import DevSet, TrainConfig, train_table
 from codesearch.distill.vocab import code_vocabulary
 from codesearch.embed.static import StaticEmbedder
-from tests.conftest import LANGUAGES, SAMPLE_REPOS
+from tests.conftest import SAMPLE_REPOS
 
 
 def test_code_vocabulary_takes_frequent_split_words_the_teacher_lacks() -> None:

@@ -106,7 +106,6 @@ def test_workers_die_when_the_indexer_is_killed(tmp_path: Path) -> None:
 # -- 2. nothing is written outside the index directory through planted links ---------------
 
 from codesearch.errors import (  # noqa: E402
-    CodeSearchError,
     IndexConflict,
     IndexCorrupt,
     IndexLocked,

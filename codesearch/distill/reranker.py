@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from codesearch.distill.data import Pair, load_pairs, split_by_package
+from codesearch.distill.data import load_pairs, split_by_package
 from codesearch.errors import CodeSearchError, MissingExtra
 
 Progress = Callable[[str, int, int], None]
