@@ -48,9 +48,11 @@ from codesearch.search import (
     _depth,
     _finished,
     as_checked,
+    clipped,
     fuse,
     pick,
     validate_query,
+    with_duplicates,
 )
 
 
@@ -104,10 +106,8 @@ class Part:
         out = []
         for r in results:
             score = r.score if "static" in r.scores else self.similarity.get(r.chunk_id, 0.0)
-            listed = set(r.duplicates) | {f"{r.path}:{r.start_line}"}
-            extra = [self.place(p) for p in self.same_content.get(r.content_hash, [])]
-            extra = [p for p in extra if p not in listed]
-            out.append(replace(r, score=min(1.0, max(0.0, score)), duplicates=(*r.duplicates, *extra)))
+            r = replace(r, score=clipped(score))
+            out.append(with_duplicates(r, map(self.place, self.same_content.get(r.content_hash, []))))
         return out
 
 

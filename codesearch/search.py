@@ -362,13 +362,7 @@ class Searcher:
     def _with_duplicates(self, results: list[SearchResult]) -> list[SearchResult]:
         """Each result with every other indexed chunk of identical content listed in ``duplicates``."""
         others = self.reader.same_content([r.content_hash for r in results])
-        out = []
-        for r in results:
-            listed = set(r.duplicates) | {f"{r.path}:{r.start_line}"}
-            extra = [self.place(place) for place in others.get(r.content_hash, [])]
-            extra = [place for place in extra if place not in listed]
-            out.append(replace(r, duplicates=(*r.duplicates, *extra)) if extra else r)
-        return out
+        return [with_duplicates(r, map(self.place, others.get(r.content_hash, []))) for r in results]
 
     def _with_similarity(self, results: list[SearchResult], vector: np.ndarray) -> list[SearchResult]:
         """Each result's ``score``: the cosine similarity of query and chunk, clipped to [0, 1].
@@ -381,7 +375,7 @@ class Searcher:
             sims = self.vectors.similarity([results[i].chunk_id for i in missing], vector[0])
             for i, sim in zip(missing, sims):
                 results[i] = replace(results[i], score=float(sim))
-        return [replace(r, score=min(1.0, max(0.0, r.score))) for r in results]
+        return [replace(r, score=clipped(r.score)) for r in results]
 
     def _check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
         """Fresh / changed / gone for each file behind a hit."""
@@ -391,6 +385,19 @@ class Searcher:
             path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
             for path, language in languages.items()
         }
+
+
+def with_duplicates(result: SearchResult, places: Iterable[str]) -> SearchResult:
+    """``result`` with the places (``path:line``) of identical chunks added to its ``duplicates``,
+    leaving out its own place and those already listed."""
+    listed = set(result.duplicates) | {f"{result.path}:{result.start_line}"}
+    extra = [place for place in places if place not in listed]
+    return replace(result, duplicates=(*result.duplicates, *extra)) if extra else result
+
+
+def clipped(score: float) -> float:
+    """A cosine similarity as results show it: clipped to [0, 1]."""
+    return min(1.0, max(0.0, score))
 
 
 def as_checked(row: dict[str, Any], check: FileCheck) -> tuple[dict[str, Any] | None, bool]:
