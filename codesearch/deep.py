@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesearch.rerank import CachingBiEncoder
+from codesearch.rerank import CachingBiEncoder, VectorCache
 from codesearch.search import rerank_text
 from codesearch.store.reader import IndexReader
 
@@ -44,15 +44,16 @@ class DeepPlan:
     stale: set[str]
 
 
-def plan_deep(index_dir: Path, reranker: CachingBiEncoder) -> DeepPlan:
-    """The chunks of the index the reranker's cache lacks, and the cached ones no longer indexed.
+def plan_deep(index_dir: Path, cache: VectorCache | None, model: str) -> DeepPlan:
+    """The chunks of the index that ``cache`` lacks vectors of by ``model`` (a reranker's name),
+    and the cached ones no longer indexed.
 
     :raises IndexNotFound, IndexCorrupt: as ``IndexReader``.
     """
     with IndexReader(index_dir) as reader:
         rows = reader.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
     texts = {row[0]: rerank_text(*row[1:]) for row in rows}
-    known = reranker.cache.keys(reranker.name) if reranker.cache else set()
+    known = cache.keys(model) if cache else set()
     return DeepPlan(texts, [key for key in texts if key not in known], known - set(texts))
 
 
@@ -64,7 +65,7 @@ def deep_index(index_dir: Path, reranker: CachingBiEncoder,
     """
     progress = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
-    plan = plan_deep(index_dir, reranker)
+    plan = plan_deep(index_dir, reranker.cache, reranker.name)
     missing = plan.missing
     for done in range(0, len(missing), BATCH):
         keys = missing[done : done + BATCH]

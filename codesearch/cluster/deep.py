@@ -60,19 +60,20 @@ def deep_many(index_dirs: dict[str, Path], model: Path | None = None,
     import ray.data
 
     from codesearch.deep import plan_deep
-    from codesearch.rerank import load_reranker
+    from codesearch.rerank import CACHE_NAME, VectorCache, load_reranker
 
     progress = progress or (lambda stage, done, total: None)
     started = time.perf_counter()
-    rerankers: dict[str, Any] = {name: load_reranker(model, directory) for name, directory in index_dirs.items()}
+    model_name = load_reranker(model).name  # what the caches key vectors by; each actor loads its own copy
+    caches = {name: VectorCache(directory / CACHE_NAME) for name, directory in index_dirs.items()}
     rows: list[dict[str, str]] = []
     removed = chunks = 0
     for name, directory in index_dirs.items():
-        plan = plan_deep(directory, rerankers[name])
+        plan = plan_deep(directory, caches[name], model_name)
         chunks += len(plan.texts)
         rows.extend({"repo": name, "key": key, "text": plan.texts[key]} for key in plan.missing)
-        if plan.stale and rerankers[name].cache:
-            removed += rerankers[name].cache.forget(rerankers[name].name, plan.stale)
+        if plan.stale:
+            removed += caches[name].forget(model_name, plan.stale)
     gpus = int(ray.cluster_resources().get("GPU", 0))
     actors = gpus or max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
     if rows:
@@ -81,18 +82,17 @@ def deep_many(index_dirs: dict[str, Path], model: Path | None = None,
             compute=ray.data.ActorPoolStrategy(size=actors), num_gpus=1 if gpus else 0, batch_format="numpy")
         done = 0
         for batch in dataset.iter_batches(batch_size=1024, batch_format="numpy"):
-            _store(rerankers, batch["repo"], batch["key"], batch["vector"])
+            _store(caches, model_name, batch["repo"], batch["key"], batch["vector"])
             done += len(batch["key"])
             progress("deep", done, len(rows))
     return DeepManyReport(chunks, len(rows), removed, actors if rows else 0, 1.0 if gpus else 0.0,
                           time.perf_counter() - started)
 
 
-def _store(rerankers: dict[str, Any], repos: Sequence[str], keys: Sequence[str], vectors: np.ndarray) -> None:
+def _store(caches: dict[str, Any], model: str, repos: Sequence[str], keys: Sequence[str],
+           vectors: np.ndarray) -> None:
     by_repo: dict[str, dict[str, np.ndarray]] = {}
     for repo, key, vector in zip(repos, keys, vectors):
         by_repo.setdefault(str(repo), {})[str(key)] = vector
     for repo, items in by_repo.items():
-        reranker = rerankers[repo]
-        if reranker.cache:
-            reranker.cache.put(reranker.name, items)
+        caches[repo].put(model, items)

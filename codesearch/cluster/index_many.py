@@ -29,7 +29,7 @@ from codesearch.manifest import Manifest, RepoEntry, read_sources
 from codesearch.multi import prefixes
 from indexer.discover import Limits
 from indexer.types import SkippedFile
-from indexer.work import ParsedFile, PostProcess, Task, process
+from indexer.work import ParsedFile, PostProcess, Task, process, process_all
 
 # A repository with more changed files than this is parsed and embedded in shards of this many.
 SHARD_FILES = 1000
@@ -79,8 +79,7 @@ class ShardRunner:
     def __call__(self, tasks: Sequence[Task], limits: Limits,
                  postprocess: PostProcess) -> Iterator[ParsedFile | SkippedFile]:
         if len(tasks) <= self.shard_files:
-            for task in tasks:
-                yield process(task, limits, postprocess)
+            yield from process_all(tasks, limits, 1, postprocess)  # workers=1: in this process
             return
         ray = require_ray()
         remote = ray.remote(max_retries=MAX_RETRIES)(_process_shard)
@@ -156,7 +155,7 @@ def index_many(
         manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
     task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
     pending = {task.remote(e.root, str(manifest.index_dir(e)), limits, shard_files, rebuild): e for e in entries}
-    done, saved = 0, time.monotonic()
+    saved = time.monotonic()
     progress("repos", 0, len(entries))
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
@@ -166,8 +165,7 @@ def index_many(
         except Exception as exc:  # retries spent: the worker kept dying, or a transient error persisted
             outcome = {"error": _failure(exc)}
         _record(entry, outcome)
-        done += 1
-        progress("repos", done, len(entries))
+        progress("repos", len(entries) - len(pending), len(entries))
         if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list
             manifest.save()
             saved = time.monotonic()
