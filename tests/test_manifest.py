@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,18 @@ def test_search_workspace_made_by_hand(tmp_path: Path) -> None:
     assert set(data["repos"]) == {"team-one", "team-two"}
     both = CliRunner().invoke(cli, ["search", "x", str(tmp_path), "--workspace", str(manifest.directory)])
     assert both.exit_code == 2 and "--workspace" in both.output
+
+
+def test_unreadable_listing_and_unreachable_cluster_fail_in_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"\xff\xfe not utf-8\n")
+    with pytest.raises(CodeSearchError, match="cannot read the list"):
+        read_sources(listing)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "repos" / "a").mkdir(parents=True)
+    result = CliRunner().invoke(cli, ["index-many", str(tmp_path / "repos"), "--out", str(tmp_path / "ws"),
+                                      "--cluster", f"127.0.0.1:{port}"])
+    assert result.exit_code == 2 and "cannot reach the Ray cluster" in result.output

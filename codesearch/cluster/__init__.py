@@ -8,6 +8,7 @@ workspace is searched without Ray by ``codesearch search --workspace``.
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ def connected(address: str, cpus: int | None = None) -> Iterator[Any]:
     if address == "local":
         options["num_cpus"] = cpus
     else:
+        _check_reachable(address)
         options["address"] = address
     previous = os.getcwd()
     private = tempfile.mkdtemp(prefix="codesearch-ray-")
@@ -67,3 +69,19 @@ def connected(address: str, cpus: int | None = None) -> Iterator[Any]:
             os.rmdir(private)
         except OSError:
             pass
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, not minutes, when nothing listens at a ``HOST:PORT`` address (Ray itself
+    retries for minutes). Other forms (``auto``, ``ray://...``) are left to Ray.
+
+    :raises CodeSearchError: if the port does not accept a connection.
+    """
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise CodeSearchError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); "
+                              "is `ray start --head` running there?") from exc
