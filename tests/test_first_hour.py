@@ -196,3 +196,29 @@ def test_names_are_found_in_the_real_standard_library(tmp_path: Path) -> None:
     hits = json.loads(run("search", "csv dict reader", str(root), "--fast", "--json").output)["results"]
     readers = [h for h in hits if h["qualname"].endswith("StreamReader") and h["path"].startswith("encodings/")]
     assert len(readers) <= 1
+
+
+def _readme_commands() -> list[str]:
+    """The README's two set-up commands: the first bash block of the Quickstart and the test command."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    quickstart = readme[readme.index("## Quickstart"):]
+    blocks = quickstart.split("```bash\n")[1:3]
+    return [block[:block.index("```")].strip() for block in blocks]
+
+
+def test_readme_installs_what_searching_needs_and_the_test_command_what_testing_needs() -> None:
+    """The first command installs no extra (no pytest, no dev tools); the test command adds the test extra.
+
+    .ci/run runs both commands exactly as the README writes them.
+    """
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    first, tests = _readme_commands()
+    assert "pip install -e . &&" in first and "[" not in first.split("&&")[1]
+    assert "codesearch index sample_repos" in first and "codesearch search" in first
+    assert "pip install -e '.[test]'" in tests and tests.endswith("python -m pytest")
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    assert first in ci.splitlines() and tests in ci.splitlines()
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    test_extra = " ".join(extras["project"]["optional-dependencies"]["test"])
+    assert "pytest" in test_extra and "pytest" not in " ".join(extras["project"]["dependencies"])
