@@ -79,7 +79,9 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
           quiet: bool) -> None:
     """Index the functions, methods, classes and the code between them under PATH (default: current directory).
 
-    A second run only re-reads changed files and re-embeds changed chunks.
+    A second run only re-reads changed files and re-embeds changed chunks. Inside a
+    subdirectory of an indexed repository it updates that repository's index (as git finds
+    its repository); --index-dir keeps a separate one.
 
     \b
     Example:
@@ -93,6 +95,8 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
     deep_report = None
     started = time.perf_counter()
     with _errors(), _progress(quiet or as_json) as progress:
+        if index_dir is None:
+            path = _enclosing_repository(path, quiet or as_json)
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
                              limits=Limits(max_bytes=max_file_bytes), progress=progress, workers=workers,
                              use_ignore_files=not no_ignore)
@@ -121,6 +125,22 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
         click.echo(f"Deep: {deep_report.embedded} chunks embedded by the reranker in {deep_report.seconds:.1f}s "
                    f"({deep_report.per_second:.0f}/s), {deep_report.chunks - deep_report.embedded} already cached, "
                    f"{deep_report.removed} dropped")
+
+
+def _enclosing_repository(path: Path, quiet: bool) -> Path:
+    """The indexed repository that PATH lies in (its nearest parent with an index, as git finds
+    its repository), or PATH itself when none does: a subdirectory never gets an index of its own."""
+    from codesearch.errors import IndexNotFound
+    from codesearch.search import find_index
+
+    try:
+        root = find_index(path).parent
+    except IndexNotFound:
+        return path
+    if root != path.resolve() and not quiet:
+        click.echo(f"Updating the index of the enclosing repository {root} "
+                   f"(pass --index-dir to keep a separate index for {path})", err=True)
+    return root
 
 
 def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -222,3 +222,19 @@ def test_readme_installs_what_searching_needs_and_the_test_command_what_testing_
     extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     test_extra = " ".join(extras["project"]["optional-dependencies"]["test"])
     assert "pytest" in test_extra and "pytest" not in " ".join(extras["project"]["dependencies"])
+
+
+def test_index_inside_an_indexed_repository_updates_that_index(tmp_path: Path) -> None:
+    """`codesearch index` in a subdirectory finds the enclosing index (as git does) instead of nesting one."""
+    write(tmp_path, "app.py", "def main():\n    return 1\n")
+    write(tmp_path, "pkg/sub/util.py", "def helper():\n    return 2\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    write(tmp_path, "pkg/sub/extra.py", "def parse_config_file(path):\n    return path\n")
+    result = run("index", str(tmp_path / "pkg" / "sub"), "--json")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "pkg" / "sub" / ".codesearch").exists()
+    assert json.loads(result.stdout)["root"] == str(tmp_path.resolve())
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        assert {r.path for r in searcher.search("parse_config_file", k=3)} >= {"pkg/sub/extra.py"}
+    separate = run("index", str(tmp_path / "pkg"), "--index-dir", str(tmp_path / "pkg" / ".codesearch"), "-q")
+    assert separate.exit_code == 0 and (tmp_path / "pkg" / ".codesearch" / "index.db").is_file()
