@@ -182,9 +182,14 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path, count: int) -> LexicalIndex:
-        """Read a lexical file and check it holds ``count`` chunks.
+        """Read a lexical file, check every structure in it, and check it holds ``count`` chunks.
 
-        :raises IndexCorrupt: if it is missing, truncated or disagrees with the metadata.
+        The file is data, not trust (a repository can ship its own): the header must name
+        exactly our arrays and dtypes with sizes that fit in the file, and the arrays must be
+        what ``build`` writes (``_check_arrays``), so a search can neither fail nor allocate
+        more than the file's size.
+
+        :raises IndexCorrupt: if it is missing, truncated, malformed or disagrees with the metadata.
         :raises UnsafeIndexDir: if it is a symlink.
         """
         fd = open_index_file(path, "lexical file")
@@ -193,24 +198,75 @@ class LexicalIndex:
             # Mapped, not read: the arrays are views of the page cache (the file is never written again).
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         try:
-            if data[: len(_MAGIC)] != _MAGIC:
-                raise ValueError("not a lexical index file")
-            size = int.from_bytes(data[8:16], "little")
-            header = json.loads(data[16 : 16 + size])
-            offset, arrays = 16 + size, {}
-            for name in ("ids", "terms", "starts", "positions", "impacts"):
-                dtype, n = np.dtype(header[name][0]), int(header[name][1])
-                if offset + n * dtype.itemsize > len(data):
-                    raise ValueError("truncated")
-                arrays[name] = np.frombuffer(data, dtype=dtype, count=n, offset=offset)
-                offset += n * dtype.itemsize
-            if offset != len(data) or len(arrays["starts"]) != len(arrays["terms"]) + 1:
-                raise ValueError("inconsistent sizes")
-        except (ValueError, KeyError, TypeError) as exc:
+            arrays = _parse(data)
+            _check_arrays(**arrays)
+        except ValueError as exc:
             raise IndexCorrupt(f"lexical file {path.name} is damaged ({exc})") from exc
         if len(arrays["ids"]) != count:
             raise IndexCorrupt(f"lexical file {path.name} holds {len(arrays['ids'])} chunks; the metadata expects {count}")
         return cls(**arrays)
+
+
+_LAYOUT = {"ids": np.dtype(np.int64), "terms": np.dtype(np.uint32), "starts": np.dtype(np.int64),
+           "positions": np.dtype(np.int32), "impacts": np.dtype(np.float32)}
+
+
+def _parse(data: bytes | mmap.mmap) -> dict[str, np.ndarray]:
+    """The five arrays of a lexical file, as views of ``data``.
+
+    :raises ValueError: unless the magic, the header and the array sizes are exactly ours and
+        the arrays fill the file (so no size in the header can exceed the file's).
+    """
+    if data[: len(_MAGIC)] != _MAGIC or len(data) < 16:
+        raise ValueError("not a lexical index file")
+    header_size = int.from_bytes(data[8:16], "little")
+    if header_size > len(data) - 16:
+        raise ValueError("truncated header")
+    try:
+        header = json.loads(bytes(data[16 : 16 + header_size]))
+    except (ValueError, RecursionError) as exc:
+        raise ValueError("unreadable header") from exc
+    if not isinstance(header, dict) or set(header) != set(_LAYOUT):
+        raise ValueError("unexpected header")
+    offset, arrays = 16 + header_size, {}
+    for name, dtype in _LAYOUT.items():
+        entry = header[name]
+        if (not isinstance(entry, list) or len(entry) != 2 or entry[0] != dtype.name
+                or type(entry[1]) is not int or entry[1] < 0):
+            raise ValueError(f"unexpected header entry for {name}")
+        n = entry[1]
+        if n > (len(data) - offset) // dtype.itemsize:
+            raise ValueError("truncated")
+        arrays[name] = np.frombuffer(data, dtype=dtype, count=n, offset=offset)
+        offset += n * dtype.itemsize
+    if offset != len(data):
+        raise ValueError("inconsistent sizes")
+    return arrays
+
+
+def _check_arrays(ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positions: np.ndarray,
+                  impacts: np.ndarray) -> None:
+    """Check the arrays are what ``LexicalIndex.build`` makes: ids and terms strictly increasing,
+    ``starts`` running monotonically from 0 to the number of postings, every position a valid
+    chunk position, every impact finite and not negative. Linear in the file's size; no copy
+    of the postings is made.
+
+    :raises ValueError: naming the first structure that is wrong.
+    """
+    if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+        raise ValueError("chunk ids out of order")
+    if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
+        raise ValueError("terms out of order")
+    if len(starts) != len(terms) + 1 or starts[0] != 0 or starts[-1] != len(positions):
+        raise ValueError("postings offsets do not span the postings")
+    if len(starts) > 1 and not bool((starts[1:] >= starts[:-1]).all()):
+        raise ValueError("postings offsets out of order")
+    if len(positions) != len(impacts):
+        raise ValueError("postings and impacts differ in length")
+    if len(positions) and (int(positions.min()) < 0 or int(positions.max()) >= len(ids)):
+        raise ValueError("a posting points outside the chunks")
+    if len(impacts) and not (float(impacts.min()) >= 0.0 and float(impacts.max()) < np.inf):
+        raise ValueError("an impact is negative or not finite")  # NaN fails both comparisons
 
 
 def lexical_path(index_dir: Path, generation: int) -> Path:
