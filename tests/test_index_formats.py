@@ -109,3 +109,104 @@ def test_huge_lexical_array_size_is_bounded_by_the_file(tmp_path: Path) -> None:
     path.write_bytes(b"CSLEX001" + struct.pack("<Q", len(header)) + header + bytes(8))
     with pytest.raises(IndexCorrupt, match="truncated"):
         LexicalIndex.load(path, 2**40)
+
+
+# -- 2. the FAISS header, and 3. the order of the id map ------------------------------------
+
+
+def _vector_file(index_dir: Path) -> Path:
+    from codesearch.store.vectors import vectors_path
+
+    return vectors_path(index_dir, _generation(index_dir))
+
+
+def _patch(path: Path, at: int, value: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    data[at : at + len(value)] = value
+    path.write_bytes(bytes(data))
+
+
+def _no_faiss_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make FAISS's reader fail the test: a bad header must be refused before FAISS allocates from it."""
+    import faiss
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("FAISS was handed a bad header")
+
+    monkeypatch.setattr(faiss, "read_index", refuse)
+
+
+# Offsets in our layout (IndexIDMap2 header, then IndexScalarQuantizer's, then its quantizer).
+@pytest.mark.parametrize(("at", "value"), [
+    pytest.param(102, struct.pack("<Q", 2**39), id="trained-size-huge"),
+    pytest.param(102, struct.pack("<Q", 1), id="trained-size-one"),
+    pytest.param(70, struct.pack("<i", 1), id="metric-flipped-to-l2"),
+    pytest.param(33, struct.pack("<i", 1), id="outer-metric-flipped"),
+    pytest.param(74, struct.pack("<i", 0), id="quantizer-type"),
+    pytest.param(0, b"IxMp", id="index-type"),
+    pytest.param(41, struct.pack("<i", 16), id="inner-dimension"),
+    pytest.param(45, struct.pack("<q", 2**40), id="inner-count"),
+])
+def test_crafted_faiss_header_is_refused_before_faiss_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                at: int, value: bytes) -> None:
+    """Every header field FAISS would trust (a trained-vector size that makes it allocate
+    gigabytes, a metric byte that silently changes rankings, ...) is compared with ours."""
+    from codesearch.store.vectors import VectorStore
+
+    _, index_dir = _indexed(tmp_path)
+    path = _vector_file(index_dir)
+    count = len(VectorStore.load(path, FakeEmbedder.dim, _count(index_dir)).ids())
+    _patch(path, at, value)
+    _no_faiss_read(monkeypatch)
+    for mmap in (False, True):
+        with pytest.raises(IndexCorrupt, match=r"vector file .* unreadable .*header.*--rebuild"):
+            VectorStore.load(path, FakeEmbedder.dim, count, mmap=mmap)
+
+
+def _count(index_dir: Path) -> int:
+    from codesearch.store.reader import IndexReader
+
+    with IndexReader(index_dir) as reader:
+        return reader.meta.count
+
+
+def test_flipped_metric_byte_is_index_corrupt_when_searching(tmp_path: Path) -> None:
+    """Before: a vector file whose metric says L2 loaded and gave other rankings without an error."""
+    from codesearch.search import Searcher
+
+    _, index_dir = _indexed(tmp_path)
+    _patch(_vector_file(index_dir), 70, struct.pack("<i", 1))
+    with pytest.raises(IndexCorrupt, match="vector file"):
+        with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
+            searcher.search("read settings", k=3)
+
+
+def test_swapped_ids_in_the_id_map_are_index_corrupt(tmp_path: Path) -> None:
+    """Two ids swapped keep the set of ids (and its order-free checksum) but point each vector at
+    the other's chunk; the id map must be in the order the writer keeps."""
+    from codesearch.search import Searcher
+    from codesearch.store.vectors import VectorStore
+
+    _, index_dir = _indexed(tmp_path)
+    path, count = _vector_file(index_dir), _count(index_dir)
+    ids = VectorStore.load(path, FakeEmbedder.dim, count).ids()
+    data = path.read_bytes()
+    _patch(path, len(data) - 8 * count, struct.pack("<2q", ids[1], ids[0]))
+    with pytest.raises(IndexCorrupt, match="out of order.*--rebuild"):
+        with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
+            searcher.search("read settings", k=3)
+
+
+def test_vectors_added_out_of_id_order_are_saved_in_order(tmp_path: Path) -> None:
+    """The writer keeps the id map sorted (moving the stored codes with it), so load can demand it."""
+    from codesearch.store.vectors import VectorStore
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((5, 8)).astype(np.float32)
+    store = VectorStore.empty(8)
+    store.add(np.array([9, 3, 7, 1, 5]), vectors)
+    store.save(tmp_path / "v.faiss")
+    loaded = VectorStore.load(tmp_path / "v.faiss", 8, 5, store.id_checksum())
+    assert loaded.ids().tolist() == [1, 3, 5, 7, 9]
+    np.testing.assert_allclose(loaded.vectors([9, 3, 7, 1, 5]), vectors, atol=1e-2)
+    assert loaded.search(vectors[3:4], 1)[1][0, 0] == 1

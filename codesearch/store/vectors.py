@@ -8,9 +8,13 @@ halfway leaves the previous generation untouched.
 
 Files are read and written through Python file objects (FAISS's callback I/O), never
 by path: a read does not follow a symlink, and a write error such as a full disk raises
-instead of being printed and ignored by FAISS's own ``fclose``. Before FAISS parses a
-file its size must be exactly what the metadata's count and dimension imply, and after
-loading, the ids must match the metadata's checksum of the SQLite ids.
+instead of being printed and ignored by FAISS's own ``fclose``. A vector file is data, not
+trust (a repository can ship its own ``.codesearch/``): before FAISS parses a file, its size
+must be exactly what the metadata's count and dimension imply and its header must be byte
+for byte the one we write for that count and dimension (index types, metric, quantizer,
+trained-vector size), so FAISS never allocates from a crafted field. After loading, the ids
+must be in increasing order (the writer keeps them sorted, so the position of every id is
+fixed and a swap in the id map is caught) and match the metadata's checksum of the SQLite ids.
 """
 
 from __future__ import annotations
@@ -32,10 +36,17 @@ from codesearch.errors import IndexCorrupt
 from codesearch.store.indexdir import open_index_file
 
 _IO_BLOCK = 1 << 22
+MAX_DIM = 1 << 16  # far above any embedding model's; a larger dimension in the metadata is damage
 
 
 def id_checksum(ids: npt.ArrayLike) -> str:
-    """An order-independent checksum of a set of ids: ``count:hex`` (a sum of SplitMix64 mixes)."""
+    """A checksum of a set of ids: ``count:hex`` (a sum of SplitMix64 mixes).
+
+    Independent of order, so SQLite's ids, the lexical file's and the vector file's can be
+    compared; their order is checked separately, since both files keep ids strictly increasing
+    (``VectorStore.load``, ``LexicalIndex.load``): with the order fixed, equal checksums mean
+    every position of a file holds the same id, and two swapped ids fail the order check.
+    """
     x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -79,6 +90,8 @@ class VectorStore:
         :raises IndexCorrupt: if the file is missing, unreadable or disagrees with SQLite.
         :raises UnsafeIndexDir: if the file is a symlink.
         """
+        if not 0 < dim <= MAX_DIM or count < 0:
+            raise IndexCorrupt(f"the metadata gives vector file {path.name} dimension {dim} and count {count}")
         fd = open_index_file(path, "vector file")
         with os.fdopen(fd, "rb", buffering=0) as fh:
             st = os.fstat(fd)
@@ -86,13 +99,14 @@ class VectorStore:
             if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
                 raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
                                    f"dimension {dim} take {expected:,} (truncated or damaged)")
+            _check_header(fd, path.name, dim, count)
             try:
                 via_fd = f"/proc/self/fd/{fd}"
                 if mmap and os.path.exists(via_fd):
                     index = faiss.read_index(via_fd, faiss.IO_FLAG_MMAP_IFC)
                 else:
                     index = faiss.read_index(faiss.PyCallbackIOReader(fh.read, _IO_BLOCK))
-            except (RuntimeError, OSError) as exc:
+            except (RuntimeError, OSError, MemoryError) as exc:
                 message = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
                 raise IndexCorrupt(f"vector file {path.name} is unreadable ({message})") from exc
         if not isinstance(index, faiss.IndexIDMap2):
@@ -103,7 +117,10 @@ class VectorStore:
                 f"the metadata expects {count} of dimension {dim}"
             )
         store = cls(index)
-        if checksum is not None and store.id_checksum() != checksum:
+        ids = store.ids()
+        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+            raise IndexCorrupt(f"the ids in vector file {path.name} are out of order (damaged id map)")
+        if checksum is not None and id_checksum(ids) != checksum:
             raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's (damaged id map)")
         return store
 
@@ -169,6 +186,7 @@ class VectorStore:
 
         :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
         """
+        self._sort()
         fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -182,6 +200,59 @@ class VectorStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _sort(self) -> None:
+        """Order the vectors by id (a no-op when they already are, as appends of new ids keep them),
+        so that ``load`` can require increasing ids. Moves the float16 codes, not decoded vectors."""
+        ids = self.ids()
+        if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+            return
+        order = np.argsort(ids, kind="stable")
+        quantizer = faiss.downcast_index(self.index.index)
+        codes = faiss.vector_to_array(quantizer.codes).reshape(len(ids), -1)
+        faiss.copy_array_to_vector(np.ascontiguousarray(codes[order]).ravel(), quantizer.codes)
+        self.index.id_map.clear()
+        faiss.copy_array_to_vector(ids[order], self.index.id_map)
+        self.index.construct_rev_map()
+
+
+def _check_header(fd: int, name: str, dim: int, count: int) -> None:
+    """Check the file's header is exactly ours for ``count`` vectors of dimension ``dim``.
+
+    Everything FAISS reads before the vectors (index types, dimensions, counts, metric,
+    quantizer type, code size, the trained-vector size) and the two array lengths are
+    compared with what ``save`` writes; the file's size was checked before.
+
+    :raises IndexCorrupt: naming the first byte that differs.
+    """
+    prefix, counts_at, code_size = _header(dim)
+    expected = bytearray(prefix)
+    for at in counts_at:
+        expected[at : at + 8] = count.to_bytes(8, "little")
+    expected += (count * code_size).to_bytes(8, "little")
+    found = os.pread(fd, len(expected), 0)
+    ids_length = os.pread(fd, 8, len(expected) + count * code_size)
+    if found != expected or ids_length != count.to_bytes(8, "little"):
+        at = next((i for i, (a, b) in enumerate(zip(found, expected)) if a != b), len(expected))
+        raise IndexCorrupt(f"vector file {name} is unreadable (not ours: its header differs at byte {at} from "
+                           f"that of {count:,} float16 inner-product vectors of dimension {dim})")
+
+
+@functools.lru_cache(maxsize=8)
+def _header(dim: int) -> tuple[bytes, tuple[int, ...], int]:
+    """Our header at this dimension: (the bytes before the vectors with every count zeroed, the
+    offsets of those int64 counts, bytes per stored vector), learnt from FAISS's own output.
+
+    An empty file ends with the lengths of the two arrays (codes, ids), 8 bytes each; the
+    counts are the fields that differ between an empty file and a file of one vector.
+    """
+    store = VectorStore.empty(dim)
+    empty = bytes(faiss.serialize_index(store.index))
+    store.add(np.zeros(1, dtype=np.int64), np.zeros((1, dim), dtype=np.float32))
+    one = bytes(faiss.serialize_index(store.index))
+    prefix = empty[:-16]
+    counts_at = tuple(i for i in range(len(prefix)) if prefix[i] != one[i])
+    return prefix, counts_at, len(one) - len(empty) - 8
 
 
 @functools.lru_cache(maxsize=8)
