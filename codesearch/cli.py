@@ -43,6 +43,40 @@ def _errors() -> Iterator[None]:
         sys.exit(130)
 
 
+class _HelpOption(click.Option):
+    """An option whose help text is computed when help is shown (``help_text``), from a setting
+    or the language registry, so that it never disagrees with them and costs nothing at start-up."""
+
+    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_text = help_text
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self.help_text()
+        return super().get_help_record(ctx)
+
+
+def _languages() -> str:
+    """The names ``--language`` accepts, from the registry."""
+    from indexer.languages import language_names
+
+    return ", ".join(language_names())
+
+
+def _rerank_default() -> str:
+    """What a search does without --rerank or --fast (``codesearch.search.DEFAULT_RERANK``)."""
+    from codesearch.search import DEFAULT_RERANK
+
+    return "--rerank" if DEFAULT_RERANK else "--fast"
+
+
+def _hybrid_default() -> str:
+    """Whether a search fuses the lexical ranking without --hybrid or --no-hybrid (``DEFAULT_HYBRID``)."""
+    from codesearch.search import DEFAULT_HYBRID
+
+    return "--hybrid" if DEFAULT_HYBRID else "--no-hybrid"
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version")
 def cli() -> None:
@@ -263,7 +297,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", help="Only results in this language (python, javascript, java, php, ruby, go).")
+@click.option("-l", "--language", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (as printed, or relative to the repository), "
                    "e.g. 'src/*' or '*.py'; repeatable.")
@@ -278,11 +312,12 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help="Index to search (default: the .codesearch of PATH or its nearest parent).")
 @click.option("--workspace", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Search every repository of this workspace (made by index-many) as one corpus.")
-@click.option("--hybrid/--no-hybrid", default=None,
-              help="Fuse the semantic ranking with a lexical (BM25) one; on by default.")
-@click.option("--rerank/--fast", default=None,
-              help="Rescore the top candidates with the transformer second stage, or skip it "
-                   "(default: DEFAULT_RERANK in codesearch.search).")
+@click.option("--hybrid/--no-hybrid", default=None, cls=_HelpOption,
+              help_text=lambda: "Fuse the semantic ranking with a lexical (BM25) one "
+                                f"(default: {_hybrid_default()}).")
+@click.option("--rerank/--fast", default=None, cls=_HelpOption,
+              help_text=lambda: "Rescore the top candidates with the transformer second stage, or skip it "
+                                f"(default: {_rerank_default()}).")
 @click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Reranker directory: an exported one (reranker.json) or a sentence-transformers model "
                    "(default: the shipped reranker).")
@@ -414,7 +449,7 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
               help="Repository whose index --symbol looks in.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", help="Only results in this language.")
+@click.option("-l", "--language", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (relative to the repository); repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
@@ -445,7 +480,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
         codesearch related --symbol HttpClient.send -k 5
         codesearch related mux.go:305 --path '*_test.go'     # its tests
     """
-    from codesearch.related import at_line, named
+    from codesearch.related import at_line, one_named
     from codesearch.related import related as find_related
     from codesearch.search import PathFilter, Searcher, find_index
 
@@ -460,13 +495,14 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
             directory = index_dir or find_index(repo)
         started = time.perf_counter()
         with Searcher(directory) as searcher:
-            source = at_line(searcher, file, line) if location is not None else named(searcher, symbol or "")[0]
+            source = at_line(searcher, file, line) if location is not None else one_named(searcher, symbol or "")
             filters = PathFilter(include=path_globs, exclude=exclude_globs)
             results = find_related(searcher, source, k, language=language, paths=filters, kinds=kinds)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt == "text" and not quiet:
-        click.echo(f"Related to {source.kind} {source.qualname} ({source.path}:{source.start_line}-"
-                   f"{source.end_line}):\n")
+        from codesearch.render import related_header
+
+        click.echo(related_header(source) + "\n")
     _print_results(f"{source.path}:{source.start_line}", results, fmt, max_lines=max_lines, explain=explain,
                    color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra={"source": source.to_dict()})
 
@@ -504,7 +540,7 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
 def _location(text: str) -> tuple[str, int]:
     """``FILE:LINE`` split (a path may contain colons; the line is after the last one)."""
     file, sep, line = text.rpartition(":")
-    if not sep or not file or not line.isdigit():
+    if not sep or not file or not (line.isascii() and line.isdigit()):  # not "²", which int() refuses
         raise click.UsageError(f"expected FILE:LINE, e.g. src/app.py:42, got {text!r}")
     return file, int(line)
 

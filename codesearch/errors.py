@@ -57,3 +57,7 @@ class MissingExtra(CodeSearchError):
 
 class BadQuery(CodeSearchError):
     """A query or filter that cannot be searched (empty, unknown language, ...)."""
+
+
+class AmbiguousSymbol(BadQuery):
+    """A symbol name that names several definitions; the message lists them (``path:line qualname``)."""

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from codesearch.errors import BadQuery
+from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE
 from codesearch.lexical import CODE_CHARS, term_ids, terms
 from codesearch.query import analyse
@@ -35,6 +35,11 @@ from codesearch.ranking import Candidate, Signals, diversified, rank
 from codesearch.search import CANDIDATES, PathFilter, Searcher, SearchResult, fuse, pick
 from indexer.chunk import display_code, embedding_text
 
+MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
+MAX_NAMED = 5000  # definitions of one name looked at by ``named``
+CHOICES_SHOWN = 10  # definitions an ambiguous symbol's error lists
+_SEPARATORS = re.compile(r"::|[.\\#]")
+_BLANKS = " \t\r\n"  # stripped off a typed symbol (not str.strip's all: a name may end in \x1d)
 RELATED_LEXICAL_WEIGHT = 1.0  # the lexical ranking's weight in the fusion (the vector ranking's is 1)
 NAME_WEIGHT = 0.3  # in units of the pool's best fused score
 CONTAINERS = frozenset({"class", "interface", "module", "trait", "enum", "type"})
@@ -102,6 +107,8 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
     rel = relative_path(searcher, path)
     if line < 1:
         raise BadQuery(f"line numbers start at 1, got {line}")
+    if line > MAX_LINE:
+        raise BadQuery(f"line {line} is past the end of any file (at most {MAX_LINE})")
     language = searcher.reader.file_language(rel)
     check = searcher._check_files({rel: language})[rel]
     if check.status == GONE:
@@ -124,18 +131,72 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
     return _stored(searcher, rows[0])
 
 
+def symbol_parts(symbol: str) -> list[str]:
+    """The parts of a (qualified) name in any language's notation: ``Jekyll::Utils.slugify``,
+    ``App\\Utils::slugify``, ``Utils#slugify`` and ``Utils.slugify`` all end in ``Utils``, ``slugify``."""
+    return [part for part in _SEPARATORS.split(symbol.strip(_BLANKS)) if part]
+
+
 def named(searcher: Searcher, symbol: str) -> list[Source]:
-    """The definitions whose qualified name is ``symbol`` (else whose name is), best match first.
+    """The definitions ``symbol`` names, in order of path and line.
+
+    ``symbol`` is a qualified name, or any trailing part of one, in dots or in the
+    language's own separators (``::``, ``\\``, ``#``; see ``symbol_parts``). A definition
+    whose whole qualified name is ``symbol`` wins over those it is only the end of; an
+    exact-case match wins over one in another case. A PHP namespace (``App\\Support\\``)
+    may lead the name: qualified names leave it out.
 
     :raises BadQuery: if nothing is named so.
     """
-    symbol = symbol.strip()
-    if not symbol:
+    symbol = symbol.strip(_BLANKS)
+    if not symbol_parts(symbol):
         raise BadQuery("the symbol name is empty")
-    rows = searcher.reader.chunks_named(symbol)
-    if not rows:
-        raise BadQuery(f"no definition named {symbol!r} in the index")
-    return [_stored(searcher, row) for row in rows]
+    # PHP namespaces are not part of qualified names: App\\Support\\Str::slug is Str.slug.
+    unspaced = symbol.rsplit("\\", 1)[-1]
+    for typed in dict.fromkeys([symbol, unspaced] if symbol_parts(unspaced) else [symbol]):
+        rows = _matching(searcher, typed)
+        if rows:
+            return [_stored(searcher, row) for row in sorted(rows, key=lambda r: (r["path"], r["start_line"]))]
+    raise BadQuery(f"no definition named {symbol!r} in the index")
+
+
+def one_named(searcher: Searcher, symbol: str) -> Source:
+    """The one definition ``symbol`` names (see ``named``).
+
+    :raises AmbiguousSymbol: if it names several, listing them (``path:line qualname``).
+    :raises BadQuery: if it names none.
+    """
+    sources = named(searcher, symbol)
+    if len(sources) > 1:
+        shown = "; ".join(f"{s.path}:{s.start_line} {s.qualname}" for s in sources[:CHOICES_SHOWN])
+        more = f"; and {len(sources) - CHOICES_SHOWN} more" if len(sources) > CHOICES_SHOWN else ""
+        raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {len(sources)} definitions: {shown}{more}; "
+                              "pick one by passing its FILE:LINE, or a longer qualified name")
+    return sources[0]
+
+
+def _matching(searcher: Searcher, symbol: str) -> list[dict[str, Any]]:
+    """The rows of the definitions ``symbol`` names (see ``named``), in the strictest way that matches any."""
+    parts = symbol_parts(symbol)
+    ids = searcher.reader.ids_named([parts[-1]], limit=MAX_NAMED)
+    rows = {row["id"]: row for row in searcher.reader.chunks(ids).values() if row["kind"] != "code"}
+    rows.update((row["id"], row) for row in searcher.reader.chunks_named(symbol))  # a name with a "." in it
+    return next((matches for matches in _name_matches(symbol, list(rows.values()), parts) if matches), [])
+
+
+def _name_matches(symbol: str, rows: list[dict[str, Any]], parts: list[str]) -> Iterator[list[dict[str, Any]]]:
+    """The rows matching ``symbol`` (split into ``parts``), from the strictest way to match to the
+    loosest: the stored qualified name or name as typed, then the whole qualified name part by
+    part, then its end; each in exact case, then in any case."""
+    wanted = len(parts)
+    folded = [p.casefold() for p in parts]
+    split = [(row, row["qualname"].split(".")) for row in rows]
+    yield [row for row, _ in split if row["qualname"] == symbol]
+    yield [row for row, _ in split if row["name"] == symbol]
+    yield [row for row, qual in split if qual == parts]
+    yield [row for row, qual in split if qual[-wanted:] == parts]
+    yield [row for row, qual in split if [q.casefold() for q in qual] == folded]
+    yield [row for row, qual in split if [q.casefold() for q in qual[-wanted:]] == folded]
 
 
 def _stored(searcher: Searcher, row: dict[str, Any]) -> Source:

@@ -1,17 +1,26 @@
 """Formatters for search results and index reports: text, json and grep-style.
 
 Paths, names and code come from the repository, which is untrusted: an escape sequence
-in a file name or a string literal must not reach the terminal, and a newline in a
-directory name must not forge a second line of grep output. Every human-readable
-output therefore goes through ``clean`` (code: control characters shown as ``\\xNN``,
-newlines and tabs kept) or ``quote_path`` (git-style quoting of odd paths). JSON needs
-neither: ``json.dumps`` escapes control characters itself.
+in a file name or a string literal must not reach the terminal, a line separator
+(a newline, or one of those ``str.splitlines`` and many editors also honour: U+2028,
+U+0085, \\x0b ...) in a name must not forge a second line of grep output, and a bidi
+override must not make code display differently from what it is. Every human-readable
+output therefore goes through ``clean`` (code: newlines and tabs kept), ``one_line``
+(names, messages) or ``quote_path`` (git-style quoting of odd paths), which show every
+such character escaped (``\\x1b``, ``\\u202e``). JSON needs none of them: ``json.dumps``
+escapes control characters itself, and a JSON reader gets the text as it is.
+
+The results are printed in rank order; the number shown with each is its rank, as the
+ranking (fusion, code-aware signals, per-file diversity, rerank) decided it. The cosine
+similarity of query and chunk does not order them and is shown by ``--explain`` (and is
+``score`` in JSON).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,6 +29,7 @@ from codesearch.search import SearchResult
 
 if TYPE_CHECKING:
     from codesearch.pipeline import IndexReport
+    from codesearch.related import Source
 
 SNIPPET_LINES = 8
 SKIPPED_SHOWN = 20
@@ -28,28 +38,45 @@ DUPLICATES_SHOWN = 3
 # as answers. Chosen by reading score distributions of sample queries, not tuned on a benchmark.
 WEAK_SIMILARITY = 0.3
 
-# C0 controls, DEL and the C1 controls (0x9b is a one-byte CSI on some terminals).
-_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
-_ESCAPES = {c: f"\\x{c:02x}" for c in _CONTROLS}
-_ESCAPE_TEXT = str.maketrans({**_ESCAPES, ord("\n"): "\n", ord("\t"): "\t"})  # code: keep lines and tabs
-_ESCAPE_LINE = str.maketrans({**_ESCAPES, ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
-_QUOTE_PATH = str.maketrans({**_ESCAPES, ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r",
-                             ord('"'): '\\"', ord("\\"): "\\\\"})
+# What no human-readable output shows raw: the C0 controls, DEL and the C1 controls (0x9b is a
+# one-byte CSI on some terminals; 0x0b, 0x0c, 0x1c-0x1e and 0x85 also end a line for
+# ``str.splitlines``), the line and paragraph separators U+2028/U+2029, the invisible format
+# characters of Unicode category Cf (bidi embeddings, overrides and isolates U+202A-U+202E and
+# U+2066-U+2069, zero-width characters, the byte order mark, tag characters), and lone
+# surrogates (an undecodable file name), which a terminal cannot print at all.
+# tests/test_output.py checks this list against ``unicodedata``.
+_INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+              "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+              "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+              "\U000e0020-\U000e007f\ud800-\udfff")
+_UNSAFE_CODE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")  # code: keep lines and tabs
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+_UNSAFE_PATH = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\"\\\\]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """A character as a visible escape: ``\\n``, ``\\x1b``, ``\\u202e`` or ``\\U000e0041``."""
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def clean(text: str) -> str:
-    """Text with terminal control characters made visible (``\\x1b``); newlines and tabs kept."""
-    return text.translate(_ESCAPE_TEXT)
+    """Code with every unsafe character (see ``_INVISIBLE``) made visible (``\\x1b``); newlines and tabs kept."""
+    return _UNSAFE_CODE.sub(_escaped, text)
 
 
 def one_line(text: str) -> str:
-    """Text on one line with every control character, newline included, made visible."""
-    return text.translate(_ESCAPE_LINE)
+    """Text on one line with every unsafe character, newline included, made visible."""
+    return _UNSAFE_LINE.sub(_escaped, text)
 
 
 def quote_path(path: str) -> str:
     """A path as git prints it: unchanged if plain, else in double quotes with C-style escapes."""
-    quoted = path.translate(_QUOTE_PATH)
+    quoted = _UNSAFE_PATH.sub(_escaped, path)
     return quoted if quoted == path else f'"{quoted}"'
 
 
@@ -64,11 +91,11 @@ def display_path(result: SearchResult) -> str:
 
 
 def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
-    """``path:line: qualname  [score]`` lines, the format editors and agents jump to (stale hits
-    and folded duplicates marked; ``explain`` appends each stage's score)."""
+    """``path:line: qualname  [#rank]`` lines, one per result, the format editors and agents jump to
+    (stale hits and folded duplicates marked; ``explain`` appends the similarity and each stage's score)."""
     lines = []
     for r in results:
-        line = f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}  [{r.score:.3f}]"
+        line = f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}  [#{r.rank}]"
         if r.stale:
             line += "  (stale)"
         if r.duplicates:
@@ -80,7 +107,9 @@ def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
 
 
 def _stages(result: SearchResult) -> str:
-    return "stages: " + ", ".join(f"{one_line(name)} {value:.3f}" for name, value in result.scores.items())
+    """The similarity (``score``), then each stage's score; ``rank`` is the score that ordered the results."""
+    stages = ", ".join(f"{one_line(name)} {value:.3f}" for name, value in result.scores.items())
+    return f"similarity {result.score:.3f}; stages: {stages}"
 
 
 # Version of the JSON that `search --json` and `--format jsonl` print (codesearch/schema/search.schema.json).
@@ -111,7 +140,8 @@ def to_jsonl(results: Sequence[SearchResult], max_lines: int | None = None) -> l
 def to_text(
     results: Sequence[SearchResult], color: bool = False, snippet_lines: int = SNIPPET_LINES, explain: bool = False
 ) -> str:
-    """Human-readable results: location, name, score and a code snippet; ``explain`` adds stage scores."""
+    """Human-readable results: rank, location, name and a code snippet; ``explain`` adds the similarity
+    and the stage scores."""
     if not results:
         return "No results."
     blocks = []
@@ -122,7 +152,7 @@ def to_text(
         location = f"{quote_path(display_path(r))}:{r.start_line}-{r.end_line}"
         stale = "  (file changed since indexing; run `codesearch index`)" if r.stale else ""
         head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(one_line(r.qualname), 'bold', color)}"
-        head += f"  {_style(one_line(f'{r.kind}, {r.language}, score {r.score:.3f}'), 'dim', color)}"
+        head += f"  {_style(one_line(f'{r.kind}, {r.language}'), 'dim', color)}"
         head += _style(stale, "yellow", color)
         if r.duplicates:
             shown = ", ".join(quote_path(d) for d in r.duplicates[:DUPLICATES_SHOWN])
@@ -136,6 +166,12 @@ def to_text(
         body = "\n".join("      " + line for line in snippet.splitlines())
         blocks.append(f"{head}\n{body}")
     return "\n\n".join(blocks)
+
+
+def related_header(source: Source) -> str:
+    """The line ``related`` prints above its results: the definition it started from."""
+    return (f"Related to {one_line(source.kind)} {one_line(source.qualname)} "
+            f"({quote_path(source.path)}:{source.start_line}-{source.end_line}):")
 
 
 def index_report(report: IndexReport, wall_seconds: float) -> str:
