@@ -238,3 +238,23 @@ def test_index_inside_an_indexed_repository_updates_that_index(tmp_path: Path) -
         assert {r.path for r in searcher.search("parse_config_file", k=3)} >= {"pkg/sub/extra.py"}
     separate = run("index", str(tmp_path / "pkg"), "--index-dir", str(tmp_path / "pkg" / ".codesearch"), "-q")
     assert separate.exit_code == 0 and (tmp_path / "pkg" / ".codesearch" / "index.db").is_file()
+
+
+def test_weak_match_note_uses_the_measured_threshold() -> None:
+    """A best similarity of 0.33 (an unrelated top hit, like open_with_lockfile for 'open a database
+    connection') is flagged; the threshold is the one benchmarks/calibrate_weak.py chose on the dev sets."""
+    from codesearch.render import WEAK_SIMILARITY, to_text
+    from codesearch.search import SearchResult
+
+    measured = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results-weak.json").read_text())
+    assert WEAK_SIMILARITY == measured["chosen"]
+    assert measured["rates"][f"{WEAK_SIMILARITY:.2f}"]["answered_flagged"] <= measured["max_false_alarms"]
+
+    def hit(score: float) -> SearchResult:
+        return SearchResult(rank=1, score=score, key="k", path="locks.py", root="/r", language="python",
+                            kind="function", name="open_with_lockfile", qualname="open_with_lockfile",
+                            signature="", doc="", code="def open_with_lockfile(path):\n    pass\n",
+                            start_line=1, end_line=2)
+
+    assert to_text([hit(0.33)]).startswith("Weak matches only (best similarity 0.33)")
+    assert not to_text([hit(0.45)]).startswith("Weak matches only")
