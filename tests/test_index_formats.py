@@ -210,3 +210,219 @@ def test_vectors_added_out_of_id_order_are_saved_in_order(tmp_path: Path) -> Non
     assert loaded.ids().tolist() == [1, 3, 5, 7, 9]
     np.testing.assert_allclose(loaded.vectors([9, 3, 7, 1, 5]), vectors, atol=1e-2)
     assert loaded.search(vectors[3:4], 1)[1][0, 0] == 1
+
+
+# -- 4. the reranker's vector cache, and 6. a read-only index directory --------------------
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This user's cache directory (where the key that tags our rerank caches is kept)."""
+    home = tmp_path / "user-cache"
+    monkeypatch.setenv("CODESEARCH_CACHE", str(home))
+    return home
+
+
+def _fake_reranker(index_dir: Path | None):  # noqa: ANN202
+    """A cheap bi-encoder reranker (the fake embedder's vectors) caching in ``index_dir``."""
+    from codesearch.rerank import CACHE_NAME, CachingBiEncoder, VectorCache
+
+    fake = FakeEmbedder()
+    cache = VectorCache(index_dir / CACHE_NAME) if index_dir else None
+    return CachingBiEncoder("fake-reranker", fake._encode, lambda q: fake._encode([q])[0], cache)
+
+
+def _reranked(index_dir: Path, reranker, query: str = "read settings") -> list:  # noqa: ANN001
+    from codesearch.search import Searcher
+
+    with Searcher(index_dir, embedder=FakeEmbedder()) as searcher:
+        return searcher.search(query, k=5, rerank=reranker)
+
+
+def _hash_of(index_dir: Path, name: str) -> str:
+    import sqlite3
+
+    from codesearch.store.layout import DB_NAME
+
+    with sqlite3.connect(index_dir / DB_NAME) as conn:
+        return conn.execute("SELECT content_hash FROM chunks WHERE name = ?", [name]).fetchone()[0]
+
+
+def _old_format_cache(path: Path, rows: list[tuple[str, str, bytes]]) -> None:
+    """A cache as a repository would ship it (the original layout, which had no owner tag)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE vectors (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key))")
+        conn.executemany("INSERT INTO vectors VALUES (?, ?, ?)", rows)
+    conn.close()
+
+
+@pytest.mark.parametrize("content", [b"not a database at all" * 100, b"SQLite format 3\x00" + bytes(200)])
+def test_damaged_rerank_cache_is_recreated_for_search_and_deep(tmp_path: Path, cache_home: Path,
+                                                               content: bytes) -> None:
+    """A shipped rerank-cache.db that is not SQLite: search --rerank and index --deep work and
+    the cache is replaced by a sound one."""
+    from codesearch.deep import deep_index
+    from codesearch.rerank import CACHE_NAME
+
+    _, index_dir = _indexed(tmp_path)
+    (index_dir / CACHE_NAME).write_bytes(content)
+    hits = _reranked(index_dir, _fake_reranker(index_dir))
+    assert hits and hits[0].name == "read_config" and "rerank" in hits[0].scores
+    (index_dir / CACHE_NAME).write_bytes(content)
+    reranker = _fake_reranker(index_dir)
+    report = deep_index(index_dir, reranker)
+    assert report.embedded == report.chunks > 0
+    assert deep_index(index_dir, _fake_reranker(index_dir)).embedded == 0  # the new cache is kept and used
+
+
+def test_poisoned_rerank_cache_cannot_lift_an_unrelated_chunk(tmp_path: Path, cache_home: Path) -> None:
+    """Before: a shipped cache holding the query's own vector under the hash of an unrelated chunk
+    (and its opposite under the right one's) put that chunk first. A cache without this user's
+    tag is dropped whole: the ranking is the one computed without any cache."""
+    from codesearch.rerank import CACHE_NAME
+
+    _, index_dir = _indexed(tmp_path)
+    clean = [h.name for h in _reranked(index_dir, _fake_reranker(None))]
+    query = FakeEmbedder()._encode(["read settings"])[0].astype("<f4")
+    _old_format_cache(index_dir / CACHE_NAME, [("fake-reranker", _hash_of(index_dir, "Cart"), query.tobytes()),
+                                               ("fake-reranker", _hash_of(index_dir, "read_config"),
+                                                (-query).tobytes())])
+    assert clean[0] == "read_config"
+    assert [h.name for h in _reranked(index_dir, _fake_reranker(index_dir))] == clean
+
+
+def test_rerank_cache_of_another_user_key_is_not_used(tmp_path: Path, cache_home: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache in our exact format, tagged with another key (what an attacker can write), is dropped."""
+    from codesearch.rerank import CACHE_NAME
+
+    _, index_dir = _indexed(tmp_path)
+    monkeypatch.setenv("CODESEARCH_CACHE", str(tmp_path / "attacker-cache"))
+    attacker = _fake_reranker(index_dir)
+    poison = FakeEmbedder()._encode(["read settings"])[0]
+    attacker.cache.put("fake-reranker", {_hash_of(index_dir, "Cart"): poison})
+    attacker.cache.conn.close()
+    monkeypatch.setenv("CODESEARCH_CACHE", str(cache_home))
+    ours = _fake_reranker(index_dir)
+    assert ours.cache.keys("fake-reranker") == set() and ours.cache.problem is None
+    assert _reranked(index_dir, ours)[0].name == "read_config"
+    assert (index_dir / CACHE_NAME).is_file()
+
+
+@pytest.mark.parametrize("blob", [
+    pytest.param(np.ones(3, dtype="<f4").tobytes(), id="wrong-length"),
+    pytest.param(np.full(64, np.nan, dtype="<f4").tobytes(), id="nan"),
+    pytest.param(np.full(64, np.inf, dtype="<f4").tobytes(), id="inf"),
+    pytest.param((np.ones(64, dtype="<f4") * 5).tobytes(), id="norm-5"),
+    pytest.param(np.ones(64, dtype="<f8").tobytes()[:256], id="float64-bytes"),
+    pytest.param("text, not bytes", id="text"),
+])
+def test_unsound_cached_vectors_are_ignored(tmp_path: Path, cache_home: Path, blob: object) -> None:
+    """A damaged row of our own cache (bit rot, a crash) is treated as missing and encoded again."""
+    _, index_dir = _indexed(tmp_path)
+    reranker = _fake_reranker(index_dir)
+    key = _hash_of(index_dir, "Cart")
+    reranker.cache.conn.execute("INSERT INTO vectors VALUES (?, ?, ?)", ["fake-reranker", key, blob])
+    hits = _reranked(index_dir, reranker)
+    assert hits[0].name == "read_config" and all(np.isfinite(h.scores["rerank"]) for h in hits)
+    cart = next(h for h in hits if h.name == "Cart")
+    assert cart.scores["rerank"] < 0.9
+    assert len(reranker.cache.get("fake-reranker", [key], 64)[key]) == 64  # replaced by a sound vector
+
+
+def test_hard_linked_rerank_cache_is_refused(tmp_path: Path, cache_home: Path) -> None:
+    """SQLite would write through a hard link into whatever file it shares its inode with."""
+    from codesearch.errors import UnsafeIndexDir
+    from codesearch.rerank import CACHE_NAME
+
+    _, index_dir = _indexed(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (index_dir / f"{CACHE_NAME}-wal").hardlink_to(victim)
+    with pytest.raises(UnsafeIndexDir, match="link"):
+        _fake_reranker(index_dir)
+    assert victim.read_text() == "precious\n"
+    (index_dir / f"{CACHE_NAME}-wal").unlink()
+    (index_dir / CACHE_NAME).mkdir()  # SQLite would fail on it; a FIFO would block the open
+    with pytest.raises(UnsafeIndexDir, match="not a plain file"):
+        _fake_reranker(index_dir)
+
+
+def test_read_only_index_directory_still_reranks(tmp_path: Path, cache_home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache cannot be created: reranking works, vectors kept in memory for the process."""
+    import os
+    import sqlite3
+
+    import codesearch.rerank as rerank
+
+    _, index_dir = _indexed(tmp_path)
+    connect = sqlite3.connect
+
+    def read_only(database: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if str(database).endswith(rerank.CACHE_NAME):  # root ignores the mode bits; refuse as the FS would
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    os.chmod(index_dir, 0o555)
+    try:
+        reranker = _fake_reranker(index_dir)
+        hits = _reranked(index_dir, reranker)
+        assert hits[0].name == "read_config" and "rerank" in hits[0].scores
+        assert reranker.cache.problem and "cannot be written" in reranker.cache.problem
+        calls: list[int] = []
+        original = reranker.encode_documents
+        reranker.encode_documents = lambda texts: calls.append(len(texts)) or original(texts)
+        _reranked(index_dir, reranker)
+        assert calls == []  # the second query found every vector in memory
+    finally:
+        os.chmod(index_dir, 0o755)
+
+
+# -- 5. reranker.json ----------------------------------------------------------------------
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "codesearch" / "models" / "rerank-minilm-code"
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.onnx").is_file(), reason="no shipped reranker in this checkout")
+@pytest.mark.parametrize("config", [
+    pytest.param("not json {", id="not-json"),
+    pytest.param("[1, 2]", id="a-list"),
+    pytest.param('"text"', id="a-string"),
+    pytest.param('{"format": "codesearch-reranker-1"}', id="missing-keys"),
+    pytest.param('{"format": "codesearch-reranker-1", "query_tokens": "32", "doc_tokens": 64, "name": "x", "id": "y"}',
+                 id="tokens-a-string"),
+    pytest.param('{"format": "codesearch-reranker-1", "query_tokens": 32, "doc_tokens": -1, "name": "x", "id": "y"}',
+                 id="tokens-negative"),
+    pytest.param('{"format": "codesearch-reranker-1", "query_tokens": 32, "doc_tokens": 64, "name": ["x"], '
+                 '"id": "y"}', id="name-a-list"),
+    pytest.param("[" * 100_000, id="deeply-nested"),
+])
+def test_malformed_reranker_json_is_model_not_found(tmp_path: Path, config: str) -> None:
+    """The model and tokenizer are the shipped ones; only reranker.json is bad: one typed error."""
+    from codesearch.errors import ModelNotFound
+    from codesearch.rerank import load_reranker
+
+    model = tmp_path / "reranker"
+    model.mkdir()
+    for name in ("model.onnx", "tokenizer.json"):
+        (model / name).symlink_to(SHIPPED / name)
+    (model / "reranker.json").write_text(config)
+    with pytest.raises(ModelNotFound, match=r"reranker file .*reranker.json is damaged.*--rerank-model") as caught:
+        load_reranker(model)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("config", ["not json {", "[1]", '{"architectures": "BertModel"}'])
+def test_malformed_model_config_json_is_model_not_found(tmp_path: Path, config: str) -> None:
+    """A sentence-transformers directory whose config.json is not what it should be."""
+    from codesearch.errors import ModelNotFound
+    from codesearch.rerank import load_reranker
+
+    (tmp_path / "config.json").write_text(config)
+    with pytest.raises(ModelNotFound, match="model config .*config.json is damaged"):
+        load_reranker(tmp_path)
