@@ -234,6 +234,8 @@ def _open_cache(path: Path, tag: bytes) -> sqlite3.Connection:
             conn.close()
             raise
         conn.close()
+    except sqlite3.OperationalError:
+        raise  # busy or cannot be opened: no cache this time, but a sound one is not dropped
     except sqlite3.DatabaseError:
         pass  # not a database, or a damaged one
     for suffix in ("", "-wal", "-shm", "-journal"):
