@@ -87,7 +87,9 @@ class VectorStore:
             for a writer that adds and removes). A search then costs no load of the file; the
             page cache serves it. The file is still opened without following links, and
             mapped through that descriptor (``/proc/self/fd``; read as usual where there is none).
-        :raises IndexCorrupt: if the file is missing, unreadable or disagrees with SQLite.
+        :raises IndexCorrupt: if the file is missing or unreadable, its header is not the one we
+            write for ``count`` vectors of dimension ``dim``, its ids are out of order, or it
+            disagrees with SQLite.
         :raises UnsafeIndexDir: if the file is a symlink.
         """
         if not 0 < dim <= MAX_DIM or count < 0:
