@@ -10,21 +10,39 @@ The repository's ``Workspace`` keeps the model and the index loaded between call
 refreshes changed files before each answer (``codesearch.workspace``). Results are
 compact: path, lines, qualified name, kind, similarity and a snippet of at most
 ``max_lines`` lines, so an agent spends few tokens per hit. Every failure (bad
-arguments, a path outside the repository, an empty or oversized query) is an error
-result with one clear sentence; the server keeps running.
+arguments, a path outside the repository, an empty or oversized query, a repository
+moved away) is an error result with one clear sentence; the server keeps running.
+
+Start-up answers ``initialize`` at once: the model, the index and the heavy modules
+behind them load on the workspace's thread after that first reply, and a tool call
+that comes sooner waits for them (``Workspace.start_loading``).
+
+The stdio transport is ours, not the SDK's, because the SDK drops a line it cannot
+parse without answering, so a client would wait forever. Every line is parsed here
+(``parse_line``); a request that is not JSON, not a valid request, has params of the
+wrong type or text that is not Unicode (a lone surrogate) gets a JSON-RPC error reply
+with its id whenever the id can be recovered; only valid messages reach the SDK.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
+import re
 import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError, MissingExtra
-from codesearch.search import SearchResult
 from codesearch.workspace import Workspace
+
+if TYPE_CHECKING:
+    from codesearch.search import SearchResult
 
 DEFAULT_K = 10
 MAX_K = 100
@@ -36,6 +54,10 @@ failed HTTP requests") or with a name; use `related` from a definition you are l
 (file and line, or a symbol name) to find its overloads, implementations, tests and
 look-alikes; `index_status` says what is indexed. Results are always for the files as they
 are now: changed files are re-indexed before each answer. Paths are relative to the root."""
+MAX_LINE_BYTES = 8 * 1024 * 1024  # one JSON-RPC message; a longer line is refused, not buffered whole
+PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32602, -32603
+_ID = re.compile(r'"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")')
+log = logging.getLogger("codesearch.mcp")
 
 
 def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
@@ -81,7 +103,25 @@ def build_server(workspace: Workspace) -> Any:
     except ImportError as exc:
         raise MissingExtra("the MCP server needs the mcp extra: pip install 'codesearch[mcp]'") from exc
 
+    from mcp import MCPError
     from mcp.types import CallToolResult, TextContent
+    from pydantic import ValidationError
+
+    async def clean_errors(ctx: Any, call_next: Any) -> Any:
+        """A request a handler fails on is a one-line JSON-RPC error, never a traceback on stderr.
+
+        The SDK raises ``ValueError`` for a name it does not know (``prompts/get`` of an unknown
+        prompt, ``resources/read`` of an unknown resource): that is invalid params.
+        """
+        try:
+            return await call_next(ctx)
+        except (MCPError, ValidationError):
+            raise  # the SDK answers these itself, without a traceback
+        except ValueError as exc:
+            raise MCPError(INVALID_PARAMS, one_line(exc)) from None
+        except Exception as exc:
+            log.warning("%s failed: %s", ctx.method, one_line(exc))
+            raise MCPError(INTERNAL_ERROR, f"{ctx.method} failed: {one_line(exc)}") from None
 
     async def strict_arguments(ctx: Any, call_next: Any) -> Any:
         """An argument a tool does not take is an error, not silently dropped (the SDK drops it)."""
@@ -98,7 +138,7 @@ def build_server(workspace: Workspace) -> Any:
         return await call_next(ctx)
 
     server = MCPServer("codesearch", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING",
-                       middleware=[strict_arguments])
+                       middleware=[clean_errors, strict_arguments])
 
     async def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run on the workspace's thread; library errors become one-sentence tool errors."""
@@ -154,15 +194,243 @@ def build_server(workspace: Workspace) -> Any:
     return server
 
 
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its class name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_text(value: Any) -> bool:
+    """No string in ``value`` (keys included) holds a lone UTF-16 surrogate, so it encodes as UTF-8."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _valid_id(value: Any) -> bool:
+    """A JSON-RPC id MCP accepts: an integer or a string (never null, a float or a bool)."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and _is_text(value))
+
+
+def recover_id(text: str) -> int | str | None:
+    """The id of a line that is not valid JSON, when it names exactly one (else None)."""
+    found = _ID.findall(text)
+    if len(found) != 1:
+        return None
+    try:
+        value = json.loads(found[0])
+    except ValueError:
+        return None
+    return value if _valid_id(value) else None
+
+
+def _request_problem(message: dict[str, Any]) -> tuple[int, str]:
+    """What is wrong with a request (a message with a method and an id): (code, sentence), or (0, "")."""
+    if message.get("jsonrpc") != "2.0":
+        return INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"'
+    if not isinstance(message["method"], str):
+        return INVALID_REQUEST, 'invalid request: "method" must be a string'
+    if message.get("params") is not None and not isinstance(message["params"], dict):
+        return INVALID_PARAMS, 'invalid params: "params" must be a JSON object'
+    if not _is_text(message):
+        return INVALID_PARAMS, ("invalid params: a string holds a lone UTF-16 surrogate (such as \\ud800); "
+                                "send Unicode text")
+    return 0, ""
+
+
+def parse_line(line: bytes) -> tuple[Any, list[Any]]:
+    """One line of input: (the message for the SDK, or None; the error replies it calls for).
+
+    Every request with an id gets an answer: a line that is not JSON is a parse error
+    (-32700), a message that is not a valid request is an invalid request (-32600), params
+    that are not an object or text that is not Unicode are invalid params (-32602). A bad
+    notification or response is dropped: nobody waits for its answer.
+    """
+    from mcp.types import ErrorData, JSONRPCError, JSONRPCRequest, jsonrpc_message_adapter
+    from pydantic import ValidationError
+
+    def error(request_id: int | str | None, code: int, message: str) -> JSONRPCError:
+        return JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message))
+
+    text = line.decode("utf-8", errors="replace")
+    if not text.strip():
+        return None, []
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None, [error(recover_id(text), PARSE_ERROR, "parse error: the line is not JSON; "
+                                                          "send one JSON-RPC message per line")]
+    except RecursionError:
+        return None, [error(recover_id(text), PARSE_ERROR, "parse error: the JSON is nested too deeply")]
+    if isinstance(message, list):  # JSON-RPC batches: MCP has none
+        ids = [m["id"] for m in message if isinstance(m, dict) and _valid_id(m.get("id"))] or [None]
+        return None, [error(i, INVALID_REQUEST, "invalid request: batches are not supported; "
+                                                "send one JSON-RPC message per line") for i in ids]
+    if not isinstance(message, dict):
+        return None, [error(None, INVALID_REQUEST, "invalid request: a JSON-RPC message is a JSON object")]
+    request_id = message.get("id")
+    if "id" in message and "result" not in message and "error" not in message:  # a request: it is answered
+        if not _valid_id(request_id):
+            return None, [error(None, INVALID_REQUEST, 'invalid request: "id" must be a string or an integer')]
+        if "method" not in message:
+            return None, [error(request_id, INVALID_REQUEST, 'invalid request: "method" is missing')]
+        code, problem = _request_problem(message)
+        if code:
+            return None, [error(request_id, code, problem)]
+        try:
+            return JSONRPCRequest.model_validate(message, by_name=False), []
+        except ValidationError:
+            return None, [error(request_id, INVALID_REQUEST, "invalid request: not a JSON-RPC request")]
+    if not _is_text(message):
+        return None, []
+    try:
+        return jsonrpc_message_adapter.validate_python(message, by_name=False), []
+    except ValidationError:
+        return None, []
+
+
+def _read_line(stream: BinaryIO) -> tuple[bytes, bool]:
+    """The next line (b"" at the end) and False; for a line over ``MAX_LINE_BYTES``, its head and True.
+
+    The rest of a line that is too long is read and thrown away, never held whole.
+    """
+    line = stream.readline(MAX_LINE_BYTES + 1)
+    if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+        return line, False
+    head, rest = line[:4096], line
+    while rest and not rest.endswith(b"\n"):
+        rest = stream.readline(MAX_LINE_BYTES)
+    return head, True
+
+
+def _claim_stdio() -> tuple[BinaryIO, BinaryIO, Callable[[], None]]:
+    """The wire's stdin and stdout on private descriptors, and how to put them back.
+
+    While serving, fd 0 reads the null device and fd 1 writes to stderr, so a library
+    that prints (or a child process) cannot corrupt the protocol.
+    """
+    try:
+        sys.stdout.flush()
+        wire_in, wire_out = os.dup(0), os.dup(1)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(2, 1)
+    except (OSError, ValueError):
+        return sys.stdin.buffer, sys.stdout.buffer, lambda: None
+
+    def restore() -> None:
+        os.dup2(wire_in, 0)
+        os.dup2(wire_out, 1)
+
+    # closefd=False: a reader thread may still block on the descriptor after the server stops
+    return os.fdopen(wire_in, "rb", closefd=False), os.fdopen(wire_out, "wb", closefd=False), restore
+
+
+@asynccontextmanager
+async def stdio_transport(on_first_reply: Callable[[], Any] = lambda: None) -> AsyncIterator[tuple[Any, Any]]:
+    """The SDK's (read stream, write stream) over stdin/stdout, answering bad lines itself.
+
+    ``on_first_reply`` runs once, after the first message (the reply to ``initialize``)
+    has been written: the moment to start loading what tools need.
+    """
+    import anyio
+    from mcp.shared.message import SessionMessage
+    from mcp.types import ErrorData, JSONRPCError, JSONRPCResponse
+
+    wire_in, wire_out, restore = _claim_stdio()
+    read_send, read_stream = anyio.create_memory_object_stream[Any](0)
+    write_stream, write_receive = anyio.create_memory_object_stream[Any](0)
+    replied = False
+    written = anyio.Event()  # the writer has sent everything and stopped
+
+    def encode(message: Any) -> bytes:
+        try:
+            return message.model_dump_json(by_alias=True, exclude_unset=True).encode("utf-8")
+        except (ValueError, UnicodeError) as exc:  # e.g. a lone surrogate in an answer: the client still gets one
+            if not isinstance(message, JSONRPCResponse):
+                raise
+            problem = ErrorData(code=INTERNAL_ERROR, message=f"the answer is not JSON: {one_line(exc)}")
+            failed = JSONRPCError(jsonrpc="2.0", id=message.id, error=problem)
+            return failed.model_dump_json(by_alias=True, exclude_unset=True).encode("utf-8")
+
+    def write(data: bytes) -> None:
+        wire_out.write(data + b"\n")
+        wire_out.flush()
+
+    async def reader() -> None:
+        async with read_send:
+            while True:
+                line, too_long = await anyio.to_thread.run_sync(_read_line, wire_in, abandon_on_cancel=True)
+                if line == b"":
+                    return
+                if too_long:
+                    request_id = recover_id(line.decode("utf-8", errors="replace"))
+                    message, errors = None, [JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(
+                        code=INVALID_REQUEST, message=f"invalid request: longer than {MAX_LINE_BYTES:,} bytes"))]
+                else:
+                    message, errors = parse_line(line)
+                try:
+                    for reply in errors:
+                        await write_stream.send(SessionMessage(reply))
+                    if message is not None:
+                        await read_send.send(SessionMessage(message))
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    return  # the server has stopped
+
+    async def writer() -> None:
+        nonlocal replied
+        try:
+            async with write_receive:
+                async for session_message in write_receive:
+                    try:
+                        data = encode(session_message.message)
+                    except (ValueError, UnicodeError) as exc:
+                        log.warning("dropped an outgoing message: %s", one_line(exc))
+                        continue
+                    await anyio.to_thread.run_sync(write, data)
+                    if not replied:
+                        replied = True
+                        on_first_reply()
+        finally:
+            written.set()
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(reader)
+            tasks.start_soon(writer)
+            try:
+                yield read_stream, write_stream
+            finally:
+                await write_stream.aclose()  # the writer sends what is queued, then ends
+                with anyio.move_on_after(10):
+                    await written.wait()
+                tasks.cancel_scope.cancel()  # the reader may still wait for a line
+    finally:
+        restore()
+
+
+async def _serve_stdio(server: Any, on_first_reply: Callable[[], Any]) -> None:
+    lowlevel = server._lowlevel_server  # what the SDK's own run_stdio_async drives
+    async with stdio_transport(on_first_reply) as (read_stream, write_stream):
+        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
+
 def serve(root: Path, **workspace_options: Any) -> None:
     """Serve MCP over stdin/stdout until the client closes the connection.
+
+    ``initialize`` is answered before anything heavy loads; the workspace loads right after.
 
     :raises MissingExtra: if the ``mcp`` SDK is not installed.
     """
     workspace = Workspace(root, **workspace_options)
     try:
         server = build_server(workspace)
-        server.run("stdio")
+        import anyio
+
+        anyio.run(_serve_stdio, server, workspace.start_loading)
     finally:
         workspace.close()
 

@@ -10,30 +10,42 @@ Every call runs on one private thread: SQLite connections belong to the thread t
 opened them, and one writer at a time is all an index allows anyway. Another process
 indexing the same repository holds the writer lock; the workspace then answers from
 the index it has, and says so in ``status``.
+
+The repository is the directory that was at ``root`` when the workspace opened (same
+device and inode, held open so that no new directory can take that inode number). If it
+is moved, deleted or replaced later, every call fails with ``RepositoryMoved`` and nothing
+is written: the workspace never creates the root, nor an index directory inside a root
+that is gone. When the same directory comes back, the next call re-opens the index and
+checks for changes as usual.
+
+Constructing a workspace is cheap (no model, no index, no numpy); ``start_loading``
+loads them on the workspace's thread in the background, and calls queue behind it.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from codesearch.embed import Embedder
-from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexLocked, IndexNotFound
-from codesearch.pipeline import IndexReport, build_index
-from codesearch.related import Source, at_line, named, related
-from codesearch.rerank import Reranker
-from codesearch.search import PathFilter, Searcher, SearchResult
+from codesearch.errors import BadQuery, CodeSearchError, IndexLocked, IndexNotFound, RepositoryMoved
 from codesearch.store.indexdir import default_index_dir, prepare_index_dir
 from codesearch.store.layout import DB_NAME
 from codesearch.watch import Snapshot
 from indexer.discover import Limits
+
+if TYPE_CHECKING:  # the heavy modules (numpy, SQLite helpers, the model) load on the workspace's thread
+    from codesearch.embed import Embedder
+    from codesearch.pipeline import IndexReport
+    from codesearch.related import Source
+    from codesearch.rerank import Reranker
+    from codesearch.search import Searcher, SearchResult
 
 T = TypeVar("T")
 MAX_QUERY_CHARS = 2_000  # longer queries are refused (an agent pasting a file is a mistake, not a query)
@@ -67,8 +79,17 @@ class Workspace:
                  rerank: bool = False, rerank_model: Path | None = None, limits: Limits = Limits(),
                  use_ignore_files: bool = True, workers: int | None = None, auto_index: bool = True) -> None:
         self.root = Path(root).resolve()
-        if not self.root.is_dir():
+        try:  # held open while the workspace lives, so that no new directory can take the root's inode number
+            flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+            self._root_fd = os.open(self.root, flags)
+        except OSError:
+            raise IndexNotFound(f"{root} is not a directory") from None
+        st = os.fstat(self._root_fd)
+        if not stat.S_ISDIR(st.st_mode):
+            os.close(self._root_fd)
             raise IndexNotFound(f"{root} is not a directory")
+        self._root_id = (st.st_dev, st.st_ino)
+        self._gone = False  # the last check found the root moved or deleted
         self.index_dir = Path(index_dir).resolve() if index_dir else default_index_dir(self.root)
         self.limits, self.use_ignore_files, self.workers, self.auto_index = limits, use_ignore_files, workers, auto_index
         self.rerank, self.rerank_model = rerank, rerank_model
@@ -90,6 +111,21 @@ class Workspace:
         """Schedule ``fn`` on the workspace's thread (for async callers)."""
         return self._thread.submit(fn, *args, **kwargs)
 
+    def start_loading(self) -> Future[None]:
+        """Load the model, the index (indexing first when needed) and the reranker in the background.
+
+        Calls submitted meanwhile run after it. A failure is not raised here: the first call
+        meets it again and answers with it.
+        """
+        return self._thread.submit(self._load)
+
+    def _load(self) -> None:
+        try:
+            self.refresh()
+            _ = self.reranker
+        except CodeSearchError:
+            pass  # the first call refreshes again and reports it
+
     def close(self) -> None:
         """Release the index and stop the thread."""
         if self._closed.is_set():
@@ -97,6 +133,7 @@ class Workspace:
         self._closed.set()
         self._thread.submit(self._close_all).result()
         self._thread.shutdown(wait=True)
+        os.close(self._root_fd)
 
     def _close_all(self) -> None:
         cache = getattr(self._reranker, "cache", None)
@@ -115,12 +152,54 @@ class Workspace:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            from codesearch.embed.static import StaticEmbedder
+
             self._embedder = StaticEmbedder.default()
         return self._embedder
 
+    def check_root(self) -> None:
+        """The root is still the directory it was at start; after it came back, the index is re-opened.
+
+        :raises RepositoryMoved: if it was moved, deleted or replaced (nothing is written then).
+        """
+        try:
+            st = os.lstat(self.root)
+            same = stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) == self._root_id
+        except OSError:
+            same = False
+        if not same:
+            if not self._gone:
+                self._gone = True
+                self._close_all()  # its files moved with it (or are gone); re-open if it comes back
+            raise self._gone_error()
+        self._gone = False
+
+    def _gone_error(self) -> RepositoryMoved:
+        return RepositoryMoved(f"repository gone: {self.root} was moved or deleted after the server started "
+                               "(nothing was written); move it back, or restart the server on its new path")
+
+    def _make_index_dir(self) -> None:
+        """Create the index directory, never the root: inside the root, only while the root exists."""
+        if self.index_dir.parent == self.root:
+            try:
+                os.mkdir(self.index_dir)
+            except FileExistsError:
+                pass  # prepare_index_dir checks what it is
+            except FileNotFoundError:
+                raise self._gone_error() from None
+            except OSError:
+                pass  # prepare_index_dir reports it in one line
+        prepare_index_dir(self.index_dir)
+
     def refresh(self) -> Refresh:
-        """Index what changed since the last look (everything, the first time)."""
+        """Index what changed since the last look (everything, the first time).
+
+        :raises RepositoryMoved: if the repository is no longer where it was at start.
+        """
+        from codesearch.pipeline import build_index
+
         started = time.perf_counter()
+        self.check_root()
         has_index = (self.index_dir / DB_NAME).is_file()
         if not self.auto_index:
             if not has_index:
@@ -135,7 +214,7 @@ class Workspace:
                 return self.last
         else:
             changed = ["(first use)"]
-        prepare_index_dir(self.index_dir)  # first: creating it changes the root's mtime
+        self._make_index_dir()  # first: creating it changes the root's mtime
         snapshot = Snapshot.take(self.root, self.limits, self.use_ignore_files)  # before indexing: see watch.py
         refresh = Refresh(time.time(), changed=changed)
         try:
@@ -157,7 +236,9 @@ class Workspace:
 
     def _open(self) -> Searcher:
         if self._searcher is None:
-            self._searcher = Searcher(self.index_dir, self.embedder)
+            from codesearch.search import Searcher
+
+            self._searcher = Searcher(self.index_dir, self.embedder, root=self.root)  # files read under root only
         return self._searcher
 
     @property
@@ -181,6 +262,8 @@ class Workspace:
 
         :raises BadQuery: for a bad query or filter.
         """
+        from codesearch.search import PathFilter
+
         check_query(query)
         searcher = self.searcher
         paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
@@ -193,6 +276,9 @@ class Workspace:
 
         :raises BadQuery: for a bad place or name (outside the repository, missing, not indexed).
         """
+        from codesearch.related import at_line, named, related
+        from codesearch.search import PathFilter
+
         searcher = self.searcher
         if symbol:
             source = named(searcher, symbol)[0]
