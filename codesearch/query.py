@@ -27,9 +27,16 @@ EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "
 
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*")
 _WORD = re.compile(r"[a-z0-9]+")
-_CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2,}[a-z]")
-_PATHLIKE = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.(?:py|js|jsx|mjs|cjs|ts|tsx|java|php|rb|go)\b")
+# Every pattern here runs in linear time on any text: no repeated group that can fail after a
+# long run and be retried from the next position (``[A-Z]{2,}[a-z]`` on "AAAA..." was quadratic,
+# and so was ``[\w.-]*/`` on a long word without a slash).
+_CAMEL = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}[a-z]")  # {2}, not {2,}: the same texts match
+# A file name with a source extension; the look-behind starts a try only where a word starts.
+_FILENAME = re.compile(r"(?<![\w-])[\w-]+\.(?:py|js|jsx|mjs|cjs|ts|tsx|java|php|rb|go)\b")
 STEM_LENGTH = 6
+# Longer queries are refused (``codesearch.search.validate_query``): a query is a sentence or a
+# name, and an agent pasting a file is a mistake, not a query.
+MAX_QUERY_CHARS = 2_000
 _VOWEL = re.compile(r"[aeiouy]")
 
 
@@ -78,6 +85,11 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(split_identifiers(text).lower())
 
 
+def _looks_like_path(text: str) -> bool:
+    """Whether ``text`` names a path: it has a slash, or a file name with a source extension."""
+    return "/" in text or _FILENAME.search(text) is not None
+
+
 def _looks_like_code(token: str, first: bool, alone: bool) -> bool:
     if any(sep in token for sep in (".", "::", "->", "\\")) or "_" in token.strip("_$") or "$" in token:
         return True
@@ -101,7 +113,7 @@ def analyse(text: str) -> QueryInfo:
                 identifiers.append(last)
     if alone and not identifiers and tokens:
         identifiers.append(tokens[0])  # a one-word query may name a symbol in any case ("session")
-    if _PATHLIKE.search(stripped) and alone:
+    if alone and _looks_like_path(stripped):
         kind = PATH
     elif alone and tokens and len(tokens) == 1 and tokens[0] == stripped and _looks_like_code(tokens[0], True, True):
         kind = IDENTIFIER

@@ -523,12 +523,22 @@ def lexical_words(query: str) -> list[str]:
 
 
 def validate_query(query: str, k: int = 10) -> str:
-    """The stripped query, or BadQuery if it is empty or ``k`` is out of range.
+    """The stripped query, or BadQuery if it is empty, too long or ``k`` is out of range.
 
-    :raises BadQuery: for an empty or whitespace-only query, or ``k`` outside 1..MAX_K.
+    Every entry point (CLI, MCP, ``serve``, the library's searchers) calls this before any
+    work, so the length cap bounds what one query can cost.
+
+    :raises BadQuery: for an empty or whitespace-only query, one longer than
+        ``codesearch.query.MAX_QUERY_CHARS`` once stripped, or ``k`` outside 1..MAX_K.
     """
+    from codesearch.query import MAX_QUERY_CHARS
+
     if not isinstance(query, str) or not query.strip():
         raise BadQuery("the query is empty; say what the code does, e.g. \"retry failed http requests\"")
+    stripped = query.strip()
+    if len(stripped) > MAX_QUERY_CHARS:
+        raise BadQuery(f"query too long ({len(stripped):,} characters; the limit is {MAX_QUERY_CHARS:,}); "
+                       "describe the code in a sentence, or search for one name")
     if not 1 <= k <= MAX_K:
         raise BadQuery(f"k must be between 1 and {MAX_K}, got {k}")
-    return query.strip()
+    return stripped
