@@ -1,0 +1,412 @@
+"""The ranking pinned before the search pipeline is refactored into one retrieval path.
+
+One test per signal of ``codesearch.ranking`` on a tiny handmade pool (direction and exact
+weights), the order the signals apply in, diversity, the rerank blend, the fusion of the
+first-stage rankings (``codesearch.fusion`` / ``search.fuse``: weights, ties, missing
+entries), one library search whose scores are recomputed independently, and the CLI's
+``--per-file``, ``--min-score`` and ``-k`` end to end on a tiny repository.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch import ranking, search
+from codesearch.cli import cli
+from codesearch.fusion import RRF_K, reciprocal_rank_fusion, score_fusion
+from codesearch.query import analyse
+from codesearch.ranking import Candidate, Signals, defines, diversified, is_noise, path_matches_name, path_share, rank
+from tests.conftest import FakeEmbedder, write
+
+
+def cand(i: int, path: str, fused: float, name: str = "", qualname: str | None = None, kind: str = "function",
+         language: str = "python") -> Candidate:
+    """A pool candidate with the row fields the signals read."""
+    row = {"path": path, "name": name, "qualname": name if qualname is None else qualname, "kind": kind,
+           "language": language}
+    return Candidate(i, row, fused)
+
+
+def only(signal: str) -> Signals:
+    """Just one signal on."""
+    return replace(Signals.none(), **{signal: True})
+
+
+def ranked(query: str, pool: list[Candidate], signals: Signals) -> list[tuple[int, float]]:
+    return [(c.id, round(c.score, 6)) for c in rank(analyse(query), pool, signals)]
+
+
+# --- constants and switches --------------------------------------------------------------------
+
+
+def test_weights_and_switches() -> None:
+    """The weights the signals use, and the switches the benchmark flips."""
+    assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
+            ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
+    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind"]
+    assert Signals() == Signals(True, True, True, True)
+    assert Signals.none() == Signals(False, False, False, False)
+    assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True)
+    with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
+        Signals.without("bogus")
+
+
+def test_search_constants() -> None:
+    """Depths, lexical weights by kind of query and the default per-file limit of the first stage."""
+    assert (search.CANDIDATES, search.DEFINITIONS, search.PER_FILE, search.RERANK_CANDIDATES) == (50, 50, 0, 20)
+    assert search.LEXICAL_WEIGHTS == {"natural": 1.0, "identifier": 1.0, "path": 1.0}
+    assert search.DEFAULT_HYBRID is True and search.DEFAULT_RERANK is False
+    # Each first-stage ranking: k + 10, at least CANDIDATES, and rerank candidates + 10 when reranking.
+    assert [search._depth(k, r) for k, r in [(10, 0), (45, 0), (10, 20), (10, 50), (100, 50)]] == [50, 55, 50, 60, 110]
+
+
+# --- the fused score, normalised ---------------------------------------------------------------
+
+
+def test_fused_scores_are_normalised_and_ties_go_by_id() -> None:
+    """With no signal, the score is the fused score over the pool's best; ties are broken by chunk id."""
+    pool = [cand(3, "c.py", 1.0), cand(1, "a.py", 2.0), cand(2, "b.py", 1.0), cand(0, "d.py", 0.5)]
+    assert ranked("zebra crossing", pool, Signals.none()) == [(1, 1.0), (2, 0.5), (3, 0.5), (0, 0.25)]
+    zeros = [cand(2, "b.py", 0.0), cand(1, "a.py", 0.0)]
+    assert ranked("zebra", zeros, Signals.none()) == [(1, 0.0), (2, 0.0)]  # a best of 0 divides by 1
+    assert rank(analyse("zebra"), [], Signals()) == []
+
+
+# --- definition --------------------------------------------------------------------------------
+
+
+def test_definition_signal_for_an_identifier_query() -> None:
+    """The whole query names the symbol: +1.0, x1.5 when the file is named after it; exact case; never `code`."""
+    pool = [
+        cand(1, "lib/adapters.py", 0.2, "HTTPAdapter", kind="class"),  # file named after it: +1.5
+        cand(2, "lib/models.py", 0.2, "HTTPAdapter", "requests.HTTPAdapter", kind="class"),  # +1.0
+        cand(3, "lib/other.py", 1.0, "Other"),
+        cand(4, "lib/code.py", 0.5, "HTTPAdapter", kind="code"),  # code between definitions defines nothing
+        cand(5, "x.py", 0.1, "httpadapter"),  # another case
+    ]
+    assert ranked("HTTPAdapter", pool, only("definition")) == [(1, 1.7), (2, 1.2), (3, 1.0), (4, 0.5), (5, 0.1)]
+    assert pool[0].scores == {"definition": 1.5} and pool[1].scores == {"definition": 1.0}
+
+
+def test_definition_signal_inside_a_longer_query() -> None:
+    """A name inside a sentence: +0.5 (x1.5 when the file is named after it)."""
+    pool = [cand(1, "lib/adapters.py", 0.2, "HTTPAdapter", kind="class"),
+            cand(2, "lib/models.py", 0.2, "HTTPAdapter", kind="class"),
+            cand(3, "lib/other.py", 1.0, "Other")]
+    assert ranked("how does HTTPAdapter send", pool, only("definition")) == [(3, 1.0), (1, 0.95), (2, 0.7)]
+
+
+def test_defines() -> None:
+    """Which rows define a name of the query: exact names, qualname suffixes, any case for one lowercase word."""
+    row = {"name": "Session", "qualname": "app.Session", "kind": "class"}
+    assert defines(row, analyse("session"))  # the lone lowercase word matches any case
+    assert not defines(row, analyse("how is a session stored"))  # several words: no loose match
+    assert defines(row, analyse("Session"))
+    assert not defines({**row, "name": "session", "qualname": "session"}, analyse("Session"))  # exact for code
+    assert defines({"name": "send", "qualname": "HTTPAdapter.send", "kind": "method"}, analyse("HTTPAdapter.send"))
+    assert defines({"name": "x", "qualname": "pkg.HTTPAdapter", "kind": "class"}, analyse("HTTPAdapter"))
+    # The last part of a qualified name is an identifier of its own, so the qualifier does not have to match.
+    assert defines({"name": "Base", "qualname": "Rack.Base", "kind": "class"}, analyse("Sinatra::Base"))
+    for kind in (None, "", "code"):
+        assert not defines({"name": "Session", "qualname": "Session", "kind": kind}, analyse("Session"))
+
+
+def test_path_matches_name() -> None:
+    """The file (or its directory) is named after the last part of an identifier, compared by stems."""
+    assert path_matches_name("lib/adapters.py", analyse("HTTPAdapter"))
+    assert path_matches_name("sessions/core.py", analyse("Session"))
+    assert path_matches_name("app/base.rb", analyse("Sinatra::Base"))
+    assert not path_matches_name("lib/models.py", analyse("HTTPAdapter"))
+
+
+# --- path --------------------------------------------------------------------------------------
+
+
+def test_path_signal() -> None:
+    """+0.3 times the share of the query's stems in the file's name or its directory's name."""
+    pool = [cand(1, "app/sessions.py", 0.5),  # sessio: 1 of 2
+            cand(2, "session_manager/core.py", 0.5),  # sessio and manage: 2 of 2
+            cand(3, "lib/other.py", 0.6),
+            cand(4, "session/lib/core.py", 0.5)]  # only the file's name and its own directory count
+    assert ranked("session management", pool, only("path")) == [(2, 1.133333), (3, 1.0), (1, 0.983333), (4, 0.833333)]
+    shares = {c.id: c.scores.get("path") for c in pool}
+    assert shares == {1: pytest.approx(0.15), 2: pytest.approx(0.3), 3: None, 4: None}
+
+
+def test_path_share() -> None:
+    """Stems match exactly or as prefixes of 4+ characters, either way round."""
+    assert path_share("app/sessions.py", analyse("session management")) == 0.5
+    assert path_share("auth/authentication.py", analyse("auth")) == 1.0
+    assert path_share("lib/sess.py", analyse("session")) == 1.0  # the path's stem is a prefix of the query's
+    assert path_share("lib/au.py", analyse("auth")) == 0.0  # prefixes shorter than 4 do not count
+    assert path_share("lib/other.py", analyse("session")) == 0.0
+    assert path_share("Makefile", analyse("make file")) == 0.5  # one word, "makefi": "make" is its prefix, "file" not
+
+
+# --- noise -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "language", "noise"), [
+    ("tests/test_app.py", "python", True), ("app/test_app.py", "python", True), ("app/app_test.py", "python", True),
+    ("spec/app_spec.rb", "ruby", True), ("examples/demo.py", "python", True), ("src/samples/a.py", "python", True),
+    ("example/app.py", "python", True), ("src/example/app.py", "python", False),
+    ("com/example/App.java", "java", False), ("src/compat/x.py", "python", True), ("legacy/x.py", "python", True),
+    ("docs_src/x.py", "python", True), ("api_pb2.py", "python", True), ("x.pb.go", "go", True),
+    ("gen/types.gen.ts", "typescript", True), ("app/core.py", "python", False), ("app/testing.py", "python", False),
+])
+def test_is_noise(path: str, language: str, noise: bool) -> None:
+    """Tests, examples, compatibility shims and generated files, by path."""
+    assert is_noise(path, language) is noise
+
+
+def test_noise_signal() -> None:
+    """Noise is scaled by 0.3 unless the query asks for tests or examples."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "tests/test_store.py", 1.0), cand(2, "examples/store.py", 0.9), cand(3, "app/store.py", 0.5)]
+
+    assert ranked("session store", pool(), only("noise")) == [(3, 0.5), (1, 0.3), (2, 0.27)]
+    assert ranked("tests for session store", pool(), only("noise")) == [(1, 1.0), (2, 0.9), (3, 0.5)]
+    assert ranked("example session store", pool(), only("noise")) == [(1, 1.0), (2, 0.9), (3, 0.5)]
+    scored = {c.id: c.scores for c in rank(analyse("session store"), pool(), only("noise"))}
+    assert scored == {1: {"noise": 0.3}, 2: {"noise": 0.3}, 3: {}}
+
+
+def test_noise_spares_the_definition_an_identifier_query_names() -> None:
+    """A test file that defines the very symbol the query is keeps its score; in a sentence it is scaled."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "tests/helpers.py", 0.5, "SessionStore", kind="class"), cand(2, "app/db.py", 1.0, "Db")]
+
+    assert ranked("SessionStore", pool(), Signals(path=False, kind=False)) == [(1, 1.5), (2, 1.0)]
+    assert ranked("where is SessionStore", pool(), Signals(path=False, kind=False)) == [(2, 1.0), (1, 0.3)]
+
+
+# --- kind --------------------------------------------------------------------------------------
+
+
+def test_kind_signal() -> None:
+    """`code` chunks (between definitions) are scaled by 0.7; every other kind is left alone."""
+    pool = [cand(1, "a.py", 1.0, kind="code"), cand(2, "b.py", 0.8, kind="method"), cand(3, "c.py", 0.6, kind="class"),
+            cand(4, "d.py", 0.9, kind="code")]
+    assert ranked("zebra", pool, only("kind")) == [(2, 0.8), (1, 0.7), (4, 0.63), (3, 0.6)]
+    assert pool[1].scores == {"kind": 0.7}
+
+
+# --- all signals together ----------------------------------------------------------------------
+
+
+def test_signals_together_add_then_scale() -> None:
+    """Definition and path add to the normalised fused score; then noise and kind scale the sum."""
+    pool = [
+        cand(1, "tests/test_adapters.py", 1.0, "HTTPAdapter", kind="class"),  # (1 + 0.75 + 0.1) * 0.3
+        cand(2, "requests/adapters.py", 0.5, "send", "HTTPAdapter.send", kind="method"),  # 0.5 + 0.1
+        cand(3, "requests/adapters.py", 0.8, kind="code"),  # (0.8 + 0.1) * 0.7
+        cand(4, "requests/models.py", 0.9, "Response", kind="class"),  # 0.9
+    ]
+    assert ranked("how does HTTPAdapter send", pool, Signals()) == [(4, 0.9), (3, 0.63), (2, 0.6), (1, 0.555)]
+    scores = {c.id: c.scores for c in pool}
+    assert scores[1] == pytest.approx({"definition": 0.75, "path": 0.1, "noise": 0.3})
+    assert scores[3] == pytest.approx({"path": 0.1, "kind": 0.7})
+    assert scores[4] == {}
+
+
+# --- diversity and rerank ----------------------------------------------------------------------
+
+
+class Hit:
+    def __init__(self, i: int, path: str) -> None:
+        self.i, self.path = i, path
+
+
+def test_diversified() -> None:
+    """At most ``per_file`` items of a file before every other file's; the rest follow in their order."""
+    hits = [Hit(i, p) for i, p in enumerate(["a", "a", "b", "a", "c", "b"])]
+    assert [h.i for h in diversified(hits, 1)] == [0, 2, 4, 1, 3, 5]
+    assert [h.i for h in diversified(hits, 2)] == [0, 1, 2, 4, 5, 3]
+    assert [h.i for h in diversified(hits, 3)] == [0, 1, 2, 3, 4, 5]
+    same = diversified(hits, 0)
+    assert same == hits and same is not hits
+    # Several repositories: a path is only the same file within one index.
+    keyed = [((0, "a"), 0), ((0, "a"), 1), ((1, "a"), 2)]
+    assert diversified(keyed, 1, path_of=lambda item: item[0]) == [keyed[0], keyed[2], keyed[1]]
+    assert diversified(keyed, 1, path_of=lambda item: item[0][1]) == keyed
+
+
+def test_rerank_score() -> None:
+    """After a rerank: half the reranker's cosine, half the first-stage share."""
+    assert ranking.rerank_score(0.8, 0.4) == pytest.approx(0.6)
+    assert ranking.rerank_score(0.0, 1.0) == 0.5 and ranking.rerank_score(1.0, 0.0) == 0.5
+
+
+# --- fusion ------------------------------------------------------------------------------------
+
+
+def test_score_fusion() -> None:
+    """Each ranking's scores over its best, weighted and summed; missing entries get nothing; ties keep first-seen order."""
+    fused = score_fusion([[("a", 2.0), ("b", 1.0)], [("b", 4.0), ("c", 2.0)]], [1.0, 0.5])
+    assert fused == [("a", 1.0), ("b", 1.0), ("c", 0.25)]
+    assert score_fusion([[("a", 2.0), ("b", 1.0)], [("b", 4.0), ("c", 2.0)]]) == [("b", 1.5), ("a", 1.0), ("c", 0.5)]
+    assert score_fusion([[("a", -0.5), ("b", 0.5)]]) == [("b", 1.0), ("a", 0.0)]  # below zero counts as zero
+    assert score_fusion([[("a", 0.0), ("b", -1.0)]]) == [("a", 0.0), ("b", 0.0)]  # no positive best: all zero
+    assert score_fusion([[], [("x", 3.0)]], [1.0, 2.0]) == [("x", 2.0)]
+    assert score_fusion([]) == []
+    # zip: a ranking without a weight is left out (search slices the weights to the rankings it has).
+    assert score_fusion([[("a", 1.0)], [("b", 1.0)]], [1.0]) == [("a", 1.0)]
+
+
+def test_search_fuse_is_score_fusion() -> None:
+    """The first stage fuses by score, not by rank: a clear lead stays a clear lead."""
+    rankings = [[(1, 0.9), (2, 0.3), (3, 0.2)], [(3, 12.0), (1, 3.0)]]
+    assert search.fuse(rankings, [1.0, 1.0]) == score_fusion(rankings, [1.0, 1.0])
+    assert [(i, round(s, 6)) for i, s in search.fuse(rankings, [1.0, 1.0])] == [(1, 1.25), (3, 1.222222), (2, 0.333333)]
+    assert [i for i, _ in search.fuse(rankings, [1.0, 0.5])] == [1, 3, 2]  # the lexical weight scales its shares
+
+
+def test_reciprocal_rank_fusion() -> None:
+    """score = sum of w / (60 + rank); missing entries get nothing; ties keep first-seen order."""
+    assert RRF_K == 60
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]])
+    assert [k for k, _ in fused] == ["a", "c", "b"]
+    assert dict(fused) == pytest.approx({"a": 1 / 61 + 1 / 62, "b": 1 / 62, "c": 1 / 63 + 1 / 61})
+    assert reciprocal_rank_fusion([["a"], ["b"]]) == [("a", 1 / 61), ("b", 1 / 61)]
+    weighted = reciprocal_rank_fusion([["a", "b"], ["b"]], k=1, weights=[1.0, 3.0])
+    assert weighted == [("b", pytest.approx(1 / 3 + 3 / 2)), ("a", 0.5)]
+
+
+# --- the library's search: every score recomputed ----------------------------------------------
+
+
+def test_search_scores_compose_as_documented(tmp_path: Path) -> None:
+    """A whole search: fused = static/best + lexical/best; rank = (fused/best fused + definition + path) x noise x kind;
+    results sorted by rank; the similarity ``score`` is the clipped cosine."""
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+
+    root = tmp_path / "repo"
+    write(root, "app/sessions.py", "class SessionStore:\n    def save(self, session):\n        return session\n\n\n"
+                                   "def load_session(key):\n    return SessionStore().save(key)\n")
+    write(root, "tests/test_sessions.py", "def test_session_store():\n    assert SessionStore().save(1) == 1\n")
+    write(root, "app/cache.py", "def store_value(key, value):\n    cache = {}\n    cache[key] = value\n    return cache\n")
+    write(root, "app/util.py", "x = 1\ny = 2\n\ndef helper():\n    return x\n")
+    report = build_index(root, embedder=FakeEmbedder(), workers=1)
+    with Searcher(Path(report.index_dir), embedder=FakeEmbedder()) as searcher:
+        results = searcher.search("where is the SessionStore saved", k=50)
+        chunks = searcher.reader.meta.count
+    assert len(results) == chunks  # every chunk is in the pool (the rankings are 50 deep)
+    assert [r.rank for r in results] == list(range(1, len(results) + 1))
+    best_static = max(r.scores["static"] for r in results)
+    best_lexical = max((r.scores.get("lexical", 0.0) for r in results), default=0.0)
+    for r in results:
+        expected = max(r.scores["static"], 0.0) / best_static + (r.scores.get("lexical", 0.0) / best_lexical)
+        assert r.scores["fused"] == pytest.approx(expected)
+        assert r.score == pytest.approx(min(1.0, max(0.0, r.scores["static"])))
+    best_fused = max(r.scores["fused"] for r in results)
+    for r in results:
+        s = r.scores
+        expected = (s["fused"] / best_fused + s.get("definition", 0.0) + s.get("path", 0.0)) \
+            * s.get("noise", 1.0) * s.get("kind", 1.0)
+        assert s["rank"] == pytest.approx(expected)
+    assert [r.scores["rank"] for r in results] == sorted((r.scores["rank"] for r in results), reverse=True)
+    top = results[0]
+    assert (top.qualname, top.scores["definition"]) == ("SessionStore", 0.75)  # in a sentence, file named after it
+    assert any("noise" in r.scores for r in results if r.path.startswith("tests/"))
+    assert any("kind" in r.scores for r in results if r.kind == "code")
+
+
+# --- the CLI: --per-file, --min-score, -k ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def session_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three files about sessions (3, 2 and 2 functions) and one that is not, indexed with the shipped model."""
+    root = tmp_path_factory.mktemp("ranking") / "repo"
+    write(root, "sessions.py",
+          'def open_session(user):\n    """Open a new session for the user."""\n    return {"user": user}\n\n\n'
+          'def close_session(session):\n    """Close the session and forget it."""\n    session.clear()\n\n\n'
+          'def refresh_session(session):\n    """Refresh the session expiry."""\n    session["fresh"] = True\n')
+    write(root, "cookies.py",
+          'def set_session_cookie(response, session):\n    """Write the session cookie on the response."""\n'
+          '    response.cookies["session"] = session\n\n\n'
+          'def read_session_cookie(request):\n    """Read the session cookie from the request."""\n'
+          '    return request.cookies.get("session")\n')
+    write(root, "store.py",
+          'def save_session(db, session):\n    """Save the session in the database."""\n    db.put(session)\n\n\n'
+          'def load_session(db, key):\n    """Load a session from the database."""\n    return db.get(key)\n')
+    write(root, "maths.py", 'def add(a, b):\n    """Add two numbers."""\n    return a + b\n')
+    result = CliRunner().invoke(cli, ["index", str(root)])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def hits(repo: Path, *args: str) -> list[dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["search", "session", str(repo), "--json", *args])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.output)["results"] if result.exit_code == 0 else []
+
+
+def where(results: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["path"], r["qualname"]) for r in results]
+
+
+def test_cli_ranking_without_limits(session_repo: Path) -> None:
+    """The plain ranking: every chunk, ranks 1..n, sessions.py first (its path matches the query)."""
+    full = hits(session_repo, "-k", "20")
+    assert where(full) == [("sessions.py", "close_session"), ("sessions.py", "refresh_session"),
+                           ("sessions.py", "open_session"), ("store.py", "save_session"),
+                           ("cookies.py", "set_session_cookie"), ("store.py", "load_session"),
+                           ("cookies.py", "read_session_cookie"), ("maths.py", "add")]
+    assert [r["rank"] for r in full] == list(range(1, 9))
+    assert all(r["scores"]["path"] == pytest.approx(0.3) for r in full[:3])
+    assert not any("definition" in r["scores"] for r in full)  # no function is named "session"
+    assert [r["scores"]["rank"] for r in full] == sorted((r["scores"]["rank"] for r in full), reverse=True)
+
+
+def test_cli_per_file(session_repo: Path) -> None:
+    """--per-file N: at most N hits of a file before every other file's, the rest in their order, ranks renumbered."""
+    full = hits(session_repo, "-k", "20")
+    for n in (1, 2):
+        limited = hits(session_repo, "-k", "20", "--per-file", str(n))
+        assert where(limited) == where(diversified(full, n, path_of=lambda r: r["path"]))
+        assert [r["rank"] for r in limited] == list(range(1, 9))
+        paths = [r["path"] for r in full]
+        turns = sum(min(paths.count(p), n) for p in set(paths))  # hits before any file's (n+1)th
+        head = [r["path"] for r in limited[:turns]]
+        assert all(head.count(p) == min(paths.count(p), n) for p in set(paths))
+    one = hits(session_repo, "-k", "20", "--per-file", "1")
+    # Every file gets its turn, even one that hardly matches: maths.py comes before the second session hit.
+    assert where(one) == [("sessions.py", "close_session"), ("store.py", "save_session"),
+                          ("cookies.py", "set_session_cookie"), ("maths.py", "add"),
+                          ("sessions.py", "refresh_session"), ("sessions.py", "open_session"),
+                          ("store.py", "load_session"), ("cookies.py", "read_session_cookie")]
+    # -k cuts after the diversity.
+    assert where(hits(session_repo, "-k", "3", "--per-file", "1")) == where(one)[:3]
+
+
+def test_cli_k(session_repo: Path) -> None:
+    """-k N is the first N of the whole ranking."""
+    full = hits(session_repo, "-k", "20")
+    for k in (1, 3, 8):
+        assert where(hits(session_repo, "-k", str(k))) == where(full)[:k]
+    assert len(hits(session_repo)) == 8  # the default k (10) is more than there is
+
+
+def test_cli_min_score(session_repo: Path) -> None:
+    """--min-score drops hits whose similarity is below it after the top k are picked: no refill from lower
+    ranks, and the kept hits keep their rank numbers (gaps where hits were dropped)."""
+    full = hits(session_repo, "-k", "20")
+    top3, rest = full[:3], full[3:]
+    threshold = max(r["score"] for r in rest)
+    assert any(r["score"] < threshold for r in top3), "the fixture should let a lower rank beat a top-3 similarity"
+    kept = hits(session_repo, "-k", "20", "--min-score", str(threshold))
+    assert where(kept) == where([r for r in full if r["score"] >= threshold])
+    assert [r["rank"] for r in kept] == [r["rank"] for r in full if r["score"] >= threshold]
+    assert [r["rank"] for r in kept] != list(range(1, len(kept) + 1))  # gaps
+    cut = hits(session_repo, "-k", "3", "--min-score", str(threshold))
+    assert where(cut) == where([r for r in top3 if r["score"] >= threshold])
+    assert len(cut) < 3
+    assert hits(session_repo, "--min-score", "1") == []  # nothing reaches 1: exit code 1, no results
