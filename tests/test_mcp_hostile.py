@@ -148,6 +148,8 @@ def test_initialize_is_answered_before_the_load_which_starts_by_itself_and_a_too
         assert not (repo / ".codesearch").exists()
         server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                      "params": {"name": "search", "arguments": {"query": "retry a failed request", "k": 1}}})
+        server.send({"jsonrpc": "2.0", "id": 3, "method": "ping"})
+        assert server.reply() == {"jsonrpc": "2.0", "id": 3, "result": {}}  # answered while the search waits
         gate.touch()  # the call waited for the load; now both finish
         answer = server.reply()
         assert answer["id"] == 2 and not answer["result"].get("isError"), answer
