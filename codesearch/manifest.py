@@ -2,18 +2,21 @@
 
 ``DIR/workspace.json`` (written by ``codesearch index-many``) names every repository, its
 root, its index (an ordinary ``codesearch index`` directory under ``DIR/indexes/``) and
-how its last run went. A repository keeps its name across runs, so re-running only
-updates indexes. The manifest is replaced atomically (temporary file, then rename).
+how its last run went. A repository keeps its name and its index directory across runs,
+so re-running only updates indexes. No two repositories share an index directory
+(``index_name``). The manifest is replaced atomically (temporary file, then rename).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound
+from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound, IndexUnavailable
 
 MANIFEST_NAME = "workspace.json"
 MANIFEST_VERSION = 1
@@ -59,7 +62,8 @@ class Manifest:
         """The manifest in ``directory``.
 
         :raises IndexNotFound: if there is none (unless ``missing_ok``: then an empty one).
-        :raises IndexCorrupt: if it cannot be parsed or is of an unknown version.
+        :raises IndexCorrupt: if it cannot be parsed, is of an unknown version, or puts an index
+            anywhere but in a directory of ``indexes/``.
         """
         directory = Path(directory).resolve()
         path = directory / MANIFEST_NAME
@@ -78,22 +82,42 @@ class Manifest:
             repos = {name: RepoEntry(**{"name": name, **entry}) for name, entry in data["repos"].items()}
         except (KeyError, TypeError, AttributeError) as exc:
             raise IndexCorrupt(f"{path} is damaged ({exc})") from exc
-        return cls(directory, repos)
+        for entry in repos.values():
+            parts = Path(str(entry.index)).parts
+            if len(parts) != 2 or parts[0] != INDEXES or parts[1] in (".", ".."):
+                raise IndexCorrupt(f"{path} is damaged (the index of {entry.name!r} is {entry.index!r}, "
+                                   f"not a directory of {INDEXES}/)")
+        manifest = cls(directory, repos)
+        manifest._separate_shared()
+        return manifest
 
     def save(self) -> None:
-        """Write the manifest atomically."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Write the manifest atomically: the previous one stays whole if writing fails.
+
+        :raises IndexUnavailable: if it cannot be written (disk full, permissions, read-only).
+        """
         data = {"version": MANIFEST_VERSION,
                 "repos": {name: {k: v for k, v in asdict(e).items() if k != "name"}
                           for name, e in sorted(self.repos.items())}}
         temporary = self.directory / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, indent=2)
+                out.write("\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
+            fix = "free some disk space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "check its permissions"
+            raise IndexUnavailable(f"cannot write the workspace manifest {self.path} "
+                                   f"({exc.strerror or exc}); {fix} and run index-many again "
+                                   "(the indexes already built are kept)") from exc
 
     def entry_for(self, root: Path, name: str) -> RepoEntry:
         """The entry of ``root``: its existing one, or a new one named ``name`` (made unique)."""
@@ -105,9 +129,28 @@ class Manifest:
         while unique in self.repos:
             n += 1
             unique = f"{name}-{n}"
-        entry = RepoEntry(unique, root_text, f"{INDEXES}/{unique.replace('/', '__')}")
+        taken = {_folded(e.index) for e in self.repos.values()}
+        entry = RepoEntry(unique, root_text, f"{INDEXES}/{index_name(unique, taken)}")
         self.repos[unique] = entry
         return entry
+
+    def _separate_shared(self) -> None:
+        """Give a fresh index directory to every entry that shares one with another (a manifest
+        written before ``index_name``: ``a/app`` and ``a__app`` both had ``indexes/a__app``).
+
+        The directory stays with the entry that most likely wrote the index in it (indexed, most
+        recently); the others start over in a directory of their own at the next run.
+        """
+        sharing: dict[str, list[RepoEntry]] = {}
+        for entry in self.repos.values():
+            sharing.setdefault(_folded(entry.index), []).append(entry)
+        taken = set(sharing)
+        for group in sharing.values():
+            group.sort(key=lambda e: (e.status == "indexed", e.updated_at), reverse=True)
+            for entry in group[1:]:
+                directory = index_name(entry.name, taken)
+                taken.add(_folded(f"{INDEXES}/{directory}"))
+                entry.index, entry.generation, entry.status = f"{INDEXES}/{directory}", 0, "pending"
 
     def index_dir(self, entry: RepoEntry) -> Path:
         return self.directory / entry.index
@@ -124,6 +167,31 @@ class Manifest:
         if not out:
             raise IndexNotFound(f"the workspace {self.directory} has no indexed repository yet")
         return out
+
+
+def index_name(name: str, taken: set[str]) -> str:
+    """The directory under ``indexes/`` of the repository ``name``: readable, and none of ``taken``.
+
+    ``/`` becomes ``__``; a name that had one, or whose directory would be taken (``a/app``
+    and ``a__app``, or ``App`` and ``app`` on a case-insensitive disk), gets a short hash of
+    the full name, then a counter if even that is taken.
+
+    :param taken: the index paths already used (``indexes/NAME``), as ``_folded`` gives them.
+    """
+    base = name.replace("/", "__")
+    candidate = base
+    if base != name or _folded(f"{INDEXES}/{base}") in taken:
+        candidate = f"{base}-{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+    unique, n = candidate, 1
+    while _folded(f"{INDEXES}/{unique}") in taken:
+        n += 1
+        unique = f"{candidate}-{n}"
+    return unique
+
+
+def _folded(index: str) -> str:
+    """An index path as compared for clashes: case-folded, for case-insensitive disks."""
+    return os.path.normpath(index).casefold()
 
 
 def read_sources(sources: Path) -> list[Path]:

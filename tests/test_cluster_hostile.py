@@ -65,3 +65,87 @@ def test_the_cli_refuses_a_long_query_before_opening_an_index(tmp_path: Path) ->
 
     result = CliRunner().invoke(cli, ["search", "a" * 5000, str(tmp_path)])
     assert result.exit_code == 2 and "query too long" in result.output
+
+
+# --- 2. index-many: one index directory per repository -------------------------------------------------------------
+
+
+def _recorded_root(index_dir: Path) -> Path:
+    """The repository an index says it belongs to."""
+    from codesearch.store.reader import IndexReader
+
+    with IndexReader(index_dir) as reader:
+        return (index_dir / reader.meta.root).resolve()  # kept relative to the index
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_repositories_named_a_slash_app_and_a__app_get_their_own_index(tmp_path: Path, rebuild: bool) -> None:
+    """Both used to get indexes/a__app: without --rebuild one failed on every run, with it one
+    silently overwrote the other's index."""
+    manifest = Manifest(tmp_path / "ws")
+    roots = [tmp_path / "src" / "a" / "app", tmp_path / "src" / "a__app"]
+    for n, root in enumerate(roots):
+        write(root, "m.py", f"def handler_{n}():\n    return {n}\n")
+    entries = [manifest.entry_for(roots[0], "a/app"), manifest.entry_for(roots[1], "a__app")]
+    assert len({manifest.index_dir(e) for e in entries}) == 2
+    for entry in entries:  # what each index-many task does
+        build_index(Path(entry.root), manifest.index_dir(entry), rebuild=rebuild)
+    for entry in entries:
+        assert _recorded_root(manifest.index_dir(entry)) == Path(entry.root)
+
+
+def test_index_directories_differ_even_in_case_and_keep_a_readable_name(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "ws")
+    upper = manifest.entry_for(tmp_path / "x" / "App", "App")
+    lower = manifest.entry_for(tmp_path / "y" / "app", "app")  # one directory on a case-insensitive disk
+    slashed = manifest.entry_for(tmp_path / "z" / "team" / "app", "team/app")
+    assert upper.index == "indexes/App" and lower.index.lower() != upper.index.lower()
+    assert slashed.index.startswith("indexes/team__app-") and "/" not in slashed.index[len("indexes/"):]
+
+
+def test_an_existing_manifest_keeps_its_directories_and_a_shared_one_is_separated(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    repos = {
+        "lib": {"root": "/src/lib", "index": "indexes/lib", "status": "indexed", "generation": 3},
+        "a/app": {"root": "/src/a/app", "index": "indexes/a__app", "status": "failed", "generation": 2,
+                  "updated_at": "2025-01-02T00:00:00+00:00"},
+        "a__app": {"root": "/src/a__app", "index": "indexes/a__app", "status": "indexed", "generation": 2,
+                   "updated_at": "2025-01-01T00:00:00+00:00"},
+    }
+    (workspace / "workspace.json").write_text(json.dumps({"version": 1, "repos": repos}))
+    manifest = Manifest.load(workspace)
+    assert manifest.repos["lib"].index == "indexes/lib" and manifest.repos["lib"].generation == 3
+    assert manifest.repos["a__app"].index == "indexes/a__app"  # the one that wrote the index keeps it
+    moved = manifest.repos["a/app"]
+    assert moved.index != "indexes/a__app" and moved.generation == 0 and moved.status == "pending"
+
+
+@pytest.mark.parametrize("index", ["../../home", "/etc", "indexes/..", "indexes/a/../../b", "other/x"])
+def test_a_manifest_pointing_an_index_outside_the_workspace_is_refused(tmp_path: Path, index: str) -> None:
+    entry = {"root": "/src/lib", "index": index}
+    (tmp_path / "workspace.json").write_text(json.dumps({"version": 1, "repos": {"lib": entry}}))
+    with pytest.raises(IndexCorrupt, match="not a directory of indexes/"):
+        Manifest.load(tmp_path)
+
+
+# --- 3. a full disk while saving the manifest ----------------------------------------------------------------------
+
+
+def test_a_full_disk_while_saving_the_manifest_fails_in_one_line_and_keeps_the_previous_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = Manifest(tmp_path / "ws")
+    manifest.entry_for(tmp_path / "src" / "lib", "lib")
+    manifest.save()
+    before = manifest.path.read_bytes()
+    manifest.entry_for(tmp_path / "src" / "other", "other")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(IndexUnavailable, match="No space left on device.*free some disk space") as error:
+        manifest.save()
+    assert "\n" not in str(error.value)
+    assert manifest.path.read_bytes() == before
+    assert [p.name for p in manifest.directory.iterdir()] == ["workspace.json"]
