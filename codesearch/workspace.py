@@ -274,14 +274,15 @@ class Workspace:
                 exclude: Sequence[str] = (), kinds: Sequence[str] = ()) -> tuple[Source, list[SearchResult]]:
         """Code like the definition at ``path``:``line`` or named ``symbol``.
 
-        :raises BadQuery: for a bad place or name (outside the repository, missing, not indexed).
+        :raises BadQuery: for a bad place or name (outside the repository, missing, not indexed),
+            and AmbiguousSymbol (a BadQuery) for a name of several definitions, listing them.
         """
-        from codesearch.related import at_line, named, related
+        from codesearch.related import at_line, one_named, related
         from codesearch.search import PathFilter
 
         searcher = self.searcher
         if symbol:
-            source = named(searcher, symbol)[0]
+            source = one_named(searcher, symbol)
         elif path and line is not None:
             source = at_line(searcher, self._inside(path), line)
         else:

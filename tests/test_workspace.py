@@ -160,3 +160,20 @@ def test_the_reranker_is_loaded_once_on_the_workspace_thread(tmp_path: Path) -> 
         assert (ws.index_dir / "rerank-cache.db").is_file()
     finally:
         ws.close()
+
+
+def test_related_symbol_of_several_definitions_lists_them(tmp_path: Path) -> None:
+    """The MCP related tool, like the CLI, names every definition of an ambiguous symbol instead of picking one."""
+    from codesearch.errors import AmbiguousSymbol
+
+    root = tmp_path / "repo"
+    write(root, "a/util.py", "def slugify(text):\n    return text.lower()\n")
+    write(root, "b/util.py", "def slugify(text):\n    return text.replace(' ', '-')\n")
+    workspace = Workspace(root, embedder=FakeEmbedder(), workers=1)
+    try:
+        with pytest.raises(AmbiguousSymbol, match=r"a/util\.py:1 slugify.*b/util\.py:1 slugify"):
+            workspace.call(workspace.related, symbol="slugify")
+        source, _ = workspace.call(workspace.related, path="b/util.py", line=1)
+        assert source.path == "b/util.py"
+    finally:
+        workspace.close()
