@@ -266,7 +266,10 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
               help="Replicas per shard group.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
-def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas: int, host: str, port: int) -> None:
+@click.option("--token", envvar="CODESEARCH_SERVE_TOKEN", metavar="TOKEN",
+              help="Ask every request for 'Authorization: Bearer TOKEN' (or set CODESEARCH_SERVE_TOKEN).")
+def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas: int, host: str, port: int,
+          token: str | None) -> None:
     """Serve a workspace over HTTP with Ray Serve (needs the `cluster` extra); Ctrl-C stops it.
 
     Shard-group replicas hold the indexes; a router fans each query out and merges the
@@ -283,7 +286,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 
     workspace = workspace.resolve()
     with _errors(), connected(address, cpus):
-        url = serving.start(workspace, groups=groups, host=host, port=port, replicas=replicas)
+        url = serving.start(workspace, groups=groups, host=host, port=port, replicas=replicas, token=token)
         click.echo(f"Serving {workspace} at {url}?q=QUERY (Ctrl-C stops)", err=True)
         try:
             while True:
@@ -408,7 +411,8 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
                 results = multi.search(query, k, paths=filters, **options)
                 extra["repos"] = multi.roots
         else:
-            with Searcher(directory) as searcher:
+            # An index named by --index-dir must belong to the PATH given with it (one line if not).
+            with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
                 under = "" if whole_index else _subdirectory(searcher.root, path)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
                 results = searcher.search(query, k, paths=filters, **options)

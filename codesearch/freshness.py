@@ -7,7 +7,9 @@ compared: same bytes → fresh; missing, unreadable, now a symlink or special fi
 larger than the indexing limit → gone (its hits are dropped, and a huge file is never
 read); changed → the current file is parsed again and hits are matched by chunk key,
 so they carry today's lines and code (or are dropped if the symbol no longer exists).
-Reads never follow a symlink (``indexer.discover.read_inside``).
+Every file is looked at and read from ``root`` down without following a symlink and without
+blocking (``indexer.discover.open_inside/read_inside``); ``root`` is the repository the user gave, never a
+directory an index names, so a forged index cannot point reads outside it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.chunk import chunks_for_file
-from indexer.discover import Limits, content_problem, read_inside
+from indexer.discover import Limits, content_problem, open_inside, read_inside
 from indexer.types import Chunk, SourceFile, Unindexable
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
@@ -36,16 +38,14 @@ class FileCheck:
 def check_file(
     root: Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes
 ) -> FileCheck:
-    """Compare a file on disk with its indexed (size, mtime_ns, ctime_ns, sha1).
+    """Compare the file ``root/path`` with its indexed (size, mtime_ns, ctime_ns, sha1).
 
+    :param root: the repository root as the user gave it (``path`` must resolve inside it).
     :param max_bytes: the indexing limit: a changed file larger than this is gone, and not read.
     """
     size, mtime_ns, ctime_ns, sha1 = indexed
-    try:
-        st = os.lstat(root / path)
-    except OSError:
-        return FileCheck(GONE)
-    if not stat.S_ISREG(st.st_mode):
+    st = _stat_inside(root, path)
+    if st is None or not stat.S_ISREG(st.st_mode):
         return FileCheck(GONE)
     if (st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (size, mtime_ns, ctime_ns):
         return FileCheck(FRESH)
@@ -64,3 +64,16 @@ def check_file(
     except Unindexable:
         return FileCheck(GONE)
     return FileCheck(CHANGED, {c.key: c for c in chunks})
+
+
+def _stat_inside(root: Path, path: str) -> os.stat_result | None:
+    """``fstat`` of ``root/path`` opened from ``root`` down without following a link or blocking
+    (None if it cannot be opened: missing, a link, outside, unreadable)."""
+    try:
+        fd = open_inside(root, path)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)

@@ -5,12 +5,17 @@ a file whose bytes are unchanged is not parsed; a chunk whose content hash is
 unchanged is not embedded (only its line numbers are refreshed). Every change of one
 run lands in one SQLite transaction, and the FAISS file of the new generation is
 written before that transaction commits, so an interrupted run changes nothing.
+
+Only an index this user built is updated (``codesearch.store.trust``): any other one (shipped
+with a repository, or older than index ids) is deleted and built again from scratch, and
+every successful run registers the index's id in the user's registry.
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,11 +40,15 @@ from codesearch.errors import (
     UnsafeIndexDir,
 )
 from codesearch.store import metadata as md
+from codesearch.store import trust
 from codesearch.store.indexdir import (
+    DB_FILES,
     check_index_dir,
     default_index_dir,
+    odd_database_files,
     prepare_index_dir,
     recorded_root,
+    remove_entry,
     root_from_index,
 )
 from codesearch.store.layout import DB_NAME
@@ -78,6 +87,7 @@ class IndexReport:
     workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
     unsupported: dict[str, int] = field(default_factory=dict)  # extension -> files in languages we do not parse
     moved_from: str = ""  # the repository's previous place, when it moved since the last run
+    replaced_untrusted: bool = False  # an index this user did not build was deleted and built afresh
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
@@ -159,11 +169,12 @@ def build_index(
         prepare_index_dir(index_dir)
         with writer_lock(index_dir, wait=wait) as lock:
             check_index_dir(index_dir)  # again, now that no other writer can change it
-            db = _open_db(index_dir / DB_NAME, rebuild)
+            db, index_id = _open_db(index_dir, rebuild, report)
+            rebuild = rebuild or report.replaced_untrusted
             try:
                 _check_owner(db, root, index_dir, rebuild, report)
                 _run(db, root, index_dir, embedder, rebuild, limits, progress, report, workers, lock, use_ignore_files,
-                     runner)
+                     runner, index_id)
             finally:
                 db.close()
             _remove_stale_vector_files(index_dir, report.generation)
@@ -192,14 +203,67 @@ def _storage_errors(index_dir: Path) -> Iterator[None]:
                                "the previous index is unchanged") from exc
 
 
-def _open_db(db_path: Path, rebuild: bool) -> Database:
-    """Open the metadata database after checking that it is ours and sound.
+def _open_db(index_dir: Path, rebuild: bool, report: IndexReport) -> tuple[Database, str]:
+    """Open the metadata database after checking that it is ours, sound and built by this user;
+    and the index's id (a new one for a new index).
 
-    With ``rebuild``, a damaged file or a database that is not ours is replaced.
+    With ``rebuild``, a damaged file, a database that is not ours, or an ``index.db``,
+    ``-wal`` or ``-shm`` that is not a file is replaced. An index this user did not build
+    is always deleted, files included, and started afresh (``report.replaced_untrusted``).
 
     :raises IndexCorrupt: if the database is damaged and ``rebuild`` is off.
     :raises UnsafeIndexDir: if it is another program's database and ``rebuild`` is off.
     """
+    db_path = index_dir / DB_NAME
+    odd = odd_database_files(index_dir)
+    if odd and not rebuild:
+        raise IndexCorrupt(f"{index_dir / odd[0]} is not a regular file")
+    if odd:
+        _remove_index_files(index_dir)
+    conn = _open_checked_db(db_path, rebuild)
+    stored_id = _stored_id(conn)
+    if stored_id is not None and trust.lookup(stored_id) is not None:
+        return md.open_for_write(conn), stored_id
+    if _has_meta(conn):  # built elsewhere, by someone else, or before index ids: never reused, never migrated
+        conn.close()
+        _remove_index_files(index_dir)
+        report.replaced_untrusted = True
+        conn = md.connect(db_path)
+    return md.open_for_write(conn), trust.new_index_id()
+
+
+_GENERATION_FILE = re.compile(r"(?:vectors|lexical)-(\d+)\.(?:faiss|bin)")
+
+
+def _remove_index_files(index_dir: Path) -> None:
+    """Delete the database and every generation's files, whatever they are (we hold the writer lock)."""
+    for name in DB_FILES:
+        remove_entry(index_dir / name)
+    for pattern in ("vectors-*.faiss", "lexical-*.bin", ".vectors-*.tmp", ".lexical-*.tmp"):
+        for path in index_dir.glob(pattern):
+            remove_entry(path)
+
+
+def _stored_id(conn: sqlite3.Connection) -> str | None:
+    """The id the index records (None if none, or if its meta cannot be read)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", [trust.ID_KEY]).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row and trust.valid_id(row[0]) else None
+
+
+def _has_meta(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds an index's metadata (or cannot even say)."""
+    try:
+        return conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone() is not None
+    except sqlite3.DatabaseError:
+        return True  # unreadable: not to be trusted either
+
+
+def _open_checked_db(db_path: Path, rebuild: bool) -> sqlite3.Connection:
+    """A connection to the metadata database, checked to be ours and sound (see ``_open_db``);
+    damage in an index this user did not build is left to ``_open_db``, which deletes it."""
     problem = None
     try:
         conn = md.connect(db_path)
@@ -210,7 +274,7 @@ def _open_db(db_path: Path, rebuild: bool) -> Database:
                 "pass --rebuild to replace it, or choose another --index-dir")
         elif owner == "ours":
             damage = md.quick_check(conn)
-            if damage:
+            if damage and trust.lookup(_stored_id(conn)) is not None:
                 problem = IndexCorrupt(f"index database {db_path} is damaged ({damage})")
     except sqlite3.OperationalError:
         raise  # cannot open or lock it (permissions, read-only, full): not damage; see _storage_errors
@@ -218,14 +282,14 @@ def _open_db(db_path: Path, rebuild: bool) -> Database:
         conn = None
         problem = IndexCorrupt(f"index database {db_path} is unreadable ({exc})")
     if problem is None and conn is not None:
-        return md.open_for_write(conn)
+        return conn
     if conn is not None:
         conn.close()
     if not rebuild:
         raise problem
-    for suffix in ("", "-wal", "-shm"):  # we hold the writer lock: nobody else writes here
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    return md.open_for_write(md.connect(db_path))
+    for name in DB_FILES:  # we hold the writer lock: nobody else writes here
+        remove_entry(db_path.parent / name)
+    return md.connect(db_path)
 
 
 def _check_owner(db: Database, root: Path, index_dir: Path, rebuild: bool, report: IndexReport) -> None:
@@ -238,10 +302,10 @@ def _check_owner(db: Database, root: Path, index_dir: Path, rebuild: bool, repor
     :raises IndexConflict: if the recorded repository still exists and ``rebuild`` is off.
     """
     stored = md.get_meta(db).get("root")
-    if not stored:
+    if not stored or rebuild:
         return
     recorded = recorded_root(index_dir, stored)
-    if recorded == root or rebuild:
+    if recorded == root:
         return
     if index_dir != default_index_dir(root) and recorded.is_dir():
         raise IndexConflict(
@@ -264,8 +328,10 @@ def _run(
     lock: WriterLock,
     use_ignore_files: bool = True,
     runner: Runner | None = None,
+    index_id: str = "",
 ) -> None:
     clock = time.perf_counter()
+    index_id = index_id or trust.new_index_id()
     meta = md.get_meta(db)
     # Checked now (model, schema, damage), read only if this run changes vectors: an
     # unchanged repository costs a walk and a few queries, not a read of every vector.
@@ -341,9 +407,10 @@ def _run(
             })
         # Written by every run: the repository may have moved, and an older schema was just migrated.
         md.set_meta(db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(index_dir, root),
-                         "max_file_bytes": limits.max_bytes,
+                         "max_file_bytes": limits.max_bytes, trust.ID_KEY: index_id,
                          "unsupported": json.dumps(dict(sorted(report.unsupported.items())))})
         lock.verify()
+        trust.register(index_id, index_dir, root)  # before the commit: an index is never left unregistered
         report.seconds["store"] += time.perf_counter() - clock
     report.generation = generation
     report.chunks_added = len(changes.new_ids)
@@ -377,11 +444,11 @@ def _open_vectors(
 
     if not meta:
         return 0, empty
+    if rebuild:  # whatever the meta says (a damaged value must not stop the repair)
+        return _highest_generation(index_dir, meta), empty
     parsed = IndexMeta.from_rows(meta) if "generation" in meta else None
     if parsed is None:
         return 0, empty
-    if rebuild:
-        return parsed.generation, empty
     if parsed.schema_version > md.SCHEMA_VERSION:  # older schemas were just migrated
         raise IndexOutOfDate(
             f"the index uses schema {parsed.schema_version}, newer than this codesearch's "
@@ -405,6 +472,16 @@ def _open_vectors(
         return VectorStore.load(path, parsed.dim, parsed.count, checksum)
 
     return parsed.generation, load
+
+
+def _highest_generation(index_dir: Path, meta: dict[str, str]) -> int:
+    """The newest generation the meta or any vector or lexical file names (a rebuild writes the next one)."""
+    found = [int(meta["generation"])] if str(meta.get("generation", "")).isdigit() else []
+    for path in index_dir.iterdir():
+        match = _GENERATION_FILE.fullmatch(path.name)
+        if match:
+            found.append(int(match.group(1)))
+    return max(found, default=0)
 
 
 def _scan(
@@ -512,7 +589,7 @@ def _remove_stale_vector_files(index_dir: Path, generation: int) -> None:
     for pattern in ("vectors-*.faiss", "lexical-*.bin"):
         for path in index_dir.glob(pattern):
             if path.name not in keep:
-                path.unlink(missing_ok=True)
+                remove_entry(path)
     for pattern in (".vectors-*.tmp", ".lexical-*.tmp"):
         for path in index_dir.glob(pattern):
-            path.unlink(missing_ok=True)
+            remove_entry(path)

@@ -183,6 +183,9 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
              f"{'' if report.changed else ', no changes'})"]
     if report.moved_from:
         lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")
+    if report.replaced_untrusted:
+        lines.append("The index there was not built by you (shipped with the repository, or older than index ids); "
+                     "it was deleted and rebuilt from scratch.")
     for language, count in report.chunks_by_language.items():
         lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} chunks")
     if report.unsupported:

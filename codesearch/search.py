@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -14,13 +15,14 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate, UnsafeIndexDir
+from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable, UnsafeIndexDir
 from codesearch.freshness import CHANGED, GONE, FileCheck, check_file
 from codesearch.fusion import score_fusion
 from codesearch.lexical import query_terms
 from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, QueryInfo, analyse, words_of
 from codesearch.ranking import Candidate, Signals, diversified, rank, rerank_score
 from codesearch.rerank import Reranker
+from codesearch.store.indexdir import unreadable
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
 from codesearch.store.reader import IndexMeta, IndexReader
 from indexer.chunk import display_code
@@ -155,29 +157,41 @@ def find_index(start: Path) -> Path:
 
     :raises IndexNotFound: if there is none.
     :raises UnsafeIndexDir: if the nearest ``.codesearch`` is a symlink.
+    :raises IndexUnavailable: if the nearest ``.codesearch`` cannot be read (permissions).
     """
     start = Path(start).resolve()
     for directory in (start, *start.parents):
         candidate = directory / INDEX_DIR_NAME
-        if candidate.is_symlink():
-            raise UnsafeIndexDir(f"{candidate} is a symlink; refusing to follow it (remove it, or pass --index-dir)")
-        if (candidate / DB_NAME).is_file():
-            return candidate
+        try:
+            if stat.S_ISLNK(os.lstat(candidate).st_mode):
+                raise UnsafeIndexDir(f"{candidate} is a symlink; refusing to follow it (remove it, or pass --index-dir)")
+            os.lstat(candidate / DB_NAME)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise IndexUnavailable(unreadable(candidate, exc)) from exc
+        return candidate
     raise IndexNotFound(f"no index found in {start} or its parents; run `codesearch index {start}` first")
 
 
 class Searcher:
     """Searches one index with the model it was built with.
 
+    Only an index this user built is opened, and files are re-read only under ``root``
+    (the repository the user pointed at; by default the directory above a ``.codesearch``
+    index, or the root this user indexed there), never under a root the index names.
+
+    :raises trust.ForeignIndex: (an ``UnsafeIndexDir``) if this user did not build the index.
+    :raises IndexConflict: if ``root`` is not the repository the index was built for.
     :raises IndexNotFound: if ``index_dir`` holds no index (``RepositoryMoved``: its repository is gone).
     :raises IndexOutOfDate: if the index was built by another model or schema.
     :raises IndexCorrupt: if the index files are damaged.
     :raises UnsafeIndexDir: if the index directory holds symlinks or someone else's files.
     """
 
-    def __init__(self, index_dir: Path, embedder: Embedder | None = None) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder | None = None, root: Path | None = None) -> None:
         self.repo = ""  # a name put before every result path (set when several indexes are searched as one)
-        self.reader = IndexReader(index_dir)
+        self.reader = IndexReader(index_dir, root)
         try:
             self._open(embedder)
         except BaseException:

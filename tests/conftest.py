@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,21 @@ class FakeEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_trust_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The indexes tests build are registered in a registry of the test run's own, never in the
+    user's (``codesearch.store.trust``); CLI subprocesses inherit it. Session-wide, so that
+    module-scoped fixtures that build an index use it too."""
+    state = tmp_path_factory.mktemp("state") / "codesearch"
+    previous = os.environ.get("CODESEARCH_STATE")
+    os.environ["CODESEARCH_STATE"] = str(state)
+    yield state
+    if previous is None:
+        os.environ.pop("CODESEARCH_STATE", None)
+    else:
+        os.environ["CODESEARCH_STATE"] = previous
 
 
 @pytest.fixture

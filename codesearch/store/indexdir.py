@@ -3,8 +3,10 @@
 A repository is untrusted and can ship its own ``.codesearch/``: ``lock``, ``.gitignore``
 or ``index.db`` as symlinks to files elsewhere, or files owned by someone else. Before an
 index directory is read or written, the directory and every entry in it must be a real
-file or directory (no symlink) owned by the current user; files the writer creates are
-opened with ``O_NOFOLLOW`` (and ``O_EXCL`` when they are new).
+file or directory (no symlink, and no second hard link to a file elsewhere) owned by the
+current user; files the writer creates are opened with ``O_NOFOLLOW`` (and ``O_EXCL`` when
+they are new), and index files are opened with ``O_NONBLOCK`` and checked to be plain files
+before anything reads them (a FIFO would block forever).
 
 Where the index lives and which repository it belongs to are also decided here: the
 index records its repository's root *relative to the index directory*, so a repository
@@ -15,19 +17,22 @@ elsewhere notices when its repository is gone.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import shutil
 import stat
 from pathlib import Path
 
-from codesearch.errors import IndexCorrupt, IndexUnavailable, RepositoryMoved, UnsafeIndexDir
-from codesearch.store.layout import INDEX_DIR_NAME
+from codesearch.errors import IndexConflict, IndexCorrupt, IndexUnavailable, RepositoryMoved, UnsafeIndexDir
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 
 GITIGNORE = ".gitignore"
+DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")  # SQLite's files: opened by SQLite, checked first
 _OWNER_HINT = "remove it, or pass --index-dir to keep the index elsewhere"
 
 
 def check_index_dir(index_dir: Path) -> None:
-    """Refuse an index directory that is a symlink, not ours, or holds symlinks or others' files.
+    """Refuse an index directory that is a symlink, not ours, or holds symlinks, hard links or others' files.
 
     :raises UnsafeIndexDir: naming the offending entry.
     :raises IndexUnavailable: if the directory cannot be listed.
@@ -37,18 +42,24 @@ def check_index_dir(index_dir: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise IndexUnavailable(f"cannot read the index directory {index_dir} ({exc.strerror or exc})") from exc
+        raise IndexUnavailable(unreadable(index_dir, exc)) from exc
     _check_entry(index_dir, st, "the index directory", directory=True)
     try:
         entries = list(os.scandir(index_dir))
     except OSError as exc:
-        raise IndexUnavailable(f"cannot read the index directory {index_dir} ({exc.strerror or exc})") from exc
+        raise IndexUnavailable(unreadable(index_dir, exc)) from exc
     for entry in entries:
         try:
             entry_stat = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue  # removed meanwhile (a finished writer cleaning up)
         _check_entry(Path(entry.path), entry_stat, f"{entry.name} in the index directory")
+
+
+def unreadable(index_dir: Path, exc: OSError) -> str:
+    """The one-line message for an index directory that cannot be read, naming the fix."""
+    return (f"cannot read the index directory {index_dir} ({exc.strerror or exc}); "
+            f"make it readable (chmod u+rwx {index_dir}) or pass --index-dir")
 
 
 def _check_entry(path: Path, st: os.stat_result, what: str, directory: bool = False) -> None:
@@ -58,6 +69,9 @@ def _check_entry(path: Path, st: os.stat_result, what: str, directory: bool = Fa
         raise UnsafeIndexDir(f"{what} ({path}) is not a directory")
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
         raise UnsafeIndexDir(f"{what} ({path}) belongs to user id {st.st_uid}, not to you ({_OWNER_HINT})")
+    if not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1:
+        raise UnsafeIndexDir(f"{what} ({path}) is a hard link to a file elsewhere ({st.st_nlink} links); "
+                             f"refusing to write through it ({_OWNER_HINT})")
 
 
 def prepare_index_dir(index_dir: Path) -> None:
@@ -91,19 +105,78 @@ def open_nofollow(path: Path, flags: int, mode: int = 0o644) -> int:
 
 
 def open_index_file(path: Path, what: str) -> int:
-    """A read-only descriptor of one of the index's own files (``what``: "vector file", ...).
+    """A read-only, blocking descriptor of one of the index's own files (``what``: "vector file", ...).
 
-    :raises IndexCorrupt: if it is missing or unreadable.
-    :raises UnsafeIndexDir: if it is a symlink.
+    Opened with ``O_NONBLOCK`` (a FIFO in its place cannot block the open) and checked with
+    ``fstat`` to be a plain file with one link before anyone reads it.
+
+    :raises IndexCorrupt: if it is missing, unreadable or not a plain file.
+    :raises UnsafeIndexDir: if it is a symlink or a hard link.
     """
     try:
-        return open_nofollow(path, os.O_RDONLY)
+        fd = open_nofollow(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise IndexCorrupt(f"{what} {path.name} is missing") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeIndexDir(f"{what} {path} is a symlink; refusing to follow it") from exc
         raise IndexCorrupt(f"{what} {path.name} is unreadable ({exc.strerror or exc})") from exc
+    try:
+        check_plain_file(fd, path, what)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def check_plain_file(fd: int, path: Path, what: str) -> os.stat_result:
+    """``fstat`` of an index file's descriptor, required to be a plain file with one link.
+
+    :raises IndexCorrupt: if it is not a plain file (a FIFO, a device, a directory).
+    :raises UnsafeIndexDir: if it has other hard links.
+    """
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise IndexCorrupt(f"{what} {path.name} is not a regular file")
+    if st.st_nlink != 1:
+        raise UnsafeIndexDir(f"{what} {path} is a hard link to a file elsewhere ({st.st_nlink} links); "
+                             f"refusing to use it ({_OWNER_HINT})")
+    return st
+
+
+def odd_database_files(index_dir: Path) -> list[str]:
+    """The database files (``index.db``, ``-wal``, ``-shm``) that exist as something else than a
+    plain file: SQLite would fail on a directory, or block reading a FIFO.
+
+    :raises IndexUnavailable: if they cannot be looked at (permissions).
+    """
+    odd = []
+    for name in DB_FILES:
+        try:
+            if not stat.S_ISREG(os.lstat(index_dir / name).st_mode):
+                odd.append(name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise IndexUnavailable(unreadable(index_dir, exc)) from exc
+    return odd
+
+
+def remove_entry(path: Path) -> None:
+    """Delete one entry of our index directory, whatever it is, without following a link.
+
+    A directory (an ``index.db`` replaced by one) is removed with its contents; a link or a
+    hard link is removed itself, never its target.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(path)  # never follows links inside (fd-based where the platform allows)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def default_index_dir(root: Path) -> Path:
@@ -117,17 +190,49 @@ def root_from_index(index_dir: Path, root: Path) -> str:
 
 
 def recorded_root(index_dir: Path, stored: str) -> Path:
-    """The repository root an index records (relative to the index, or absolute in older indexes)."""
-    path = Path(stored)
-    return path if path.is_absolute() else (index_dir / path).resolve()
+    """The repository root an index records (relative to the index, or absolute in older indexes).
 
-
-def repository_root(index_dir: Path, stored: str) -> Path:
-    """The root of the repository an index belongs to, checked to exist.
-
-    :raises RepositoryMoved: if that directory is gone (the repository moved without its index).
+    :raises IndexCorrupt: if the recorded value is not a usable path (a NUL byte, ...).
     """
-    root = recorded_root(Path(index_dir).resolve(), stored)
+    try:
+        path = Path(stored)
+        return path if path.is_absolute() else (index_dir / path).resolve()
+    except (ValueError, OSError) as exc:
+        raise IndexCorrupt(f"the index in {index_dir} records an unusable root ({exc})") from exc
+
+
+def search_root(index_dir: Path, stored: str, given: Path | None, registered: str) -> Path:
+    """The directory every file read at search time must stay inside: never one read from the index.
+
+    - ``given`` (the path the user pointed the CLI or the MCP server at) wins; if the index
+      records another repository, and is not ``given``'s own ``.codesearch``, that is an error
+      (unless ``given`` lies inside the registered repository: then that one);
+    - else an index in the default layout (``ROOT/.codesearch`` recording ``..``) belongs to
+      the directory above it, wherever the pair was moved or copied;
+    - else (an index kept elsewhere) the root this user indexed last, from the registry
+      (``registered``, outside every repository).
+
+    :raises IndexConflict: if ``given`` is not the repository the index was built for.
+    :raises RepositoryMoved: if the registered root is gone.
+    """
+    index_dir = Path(index_dir).resolve()
+    if given is not None:
+        root = Path(given).resolve()
+        recorded = recorded_root(index_dir, stored)
+        if recorded == root or index_dir == default_index_dir(root):
+            return root
+        if registered and recorded == Path(registered) and root.is_relative_to(recorded):
+            return recorded  # a directory inside the repository this user indexed there
+        raise IndexConflict(
+            f"the index in {index_dir} belongs to {recorded}, not to {root}; run "
+            f"`codesearch index {root} --index-dir DIR` to index {root} in a directory of its own, or drop --index-dir"
+        )
+    if index_dir.name == INDEX_DIR_NAME and stored == "..":
+        return index_dir.parent
+    return _existing_root(index_dir, Path(registered))
+
+
+def _existing_root(index_dir: Path, root: Path) -> Path:
     if not root.is_dir():
         raise RepositoryMoved(
             f"the index in {index_dir} belongs to {root}, which no longer exists (moved or deleted?); "

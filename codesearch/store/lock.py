@@ -1,8 +1,9 @@
 """An exclusive writer lock on an index directory (``fcntl.flock`` on ``lock``).
 
 The kernel releases a flock when its process dies, so a killed ``codesearch index``
-never leaves a stale lock behind. The lock file is opened without following links,
-and the holder checks that the file at the lock's path is still the one it locked: a
+never leaves a stale lock behind. The lock file is opened without following links or
+blocking, and must be a plain file of ours with one link before anything is written to
+it (a hard link planted by a repository would have its target overwritten); the holder checks that the file at the lock's path is still the one it locked: a
 lock file deleted or replaced during a run would let a second writer in, so the run
 stops before it commits anything.
 """
@@ -16,8 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from codesearch.errors import IndexLocked, IndexUnavailable, UnsafeIndexDir
-from codesearch.store.indexdir import open_nofollow
+from codesearch.errors import IndexCorrupt, IndexLocked, IndexUnavailable, UnsafeIndexDir
+from codesearch.store.indexdir import check_plain_file, open_nofollow
 
 LOCK_NAME = "lock"
 
@@ -77,12 +78,29 @@ def writer_lock(index_dir: Path, wait: float = 0.0) -> Iterator[WriterLock]:
 
 
 def _open(path: Path) -> int:
+    """The lock file, opened (created if missing) without truncating, following or blocking.
+
+    :raises UnsafeIndexDir: if it is a symlink, a hard link or not a plain file of ours.
+    """
     try:
-        return open_nofollow(path, os.O_RDWR | os.O_CREAT)
+        fd = open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o600)
     except OSError as exc:
         if os.path.islink(path):
             raise UnsafeIndexDir(f"the lock file {path} is a symlink; refusing to follow it") from exc
+        if os.path.isdir(path):
+            raise UnsafeIndexDir(f"the lock file {path} is a directory; remove it") from exc
         raise IndexUnavailable(f"cannot create the lock file {path} ({exc.strerror or exc})") from exc
+    try:
+        st = check_plain_file(fd, path, "the lock file")
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            raise UnsafeIndexDir(f"the lock file {path} belongs to user id {st.st_uid}, not to you; remove it")
+    except IndexCorrupt as exc:
+        os.close(fd)
+        raise UnsafeIndexDir(f"the lock file {path} is not a regular file; remove it") from exc
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _acquire(fd: int, path: Path, index_dir: Path, deadline: float) -> None:

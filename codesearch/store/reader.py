@@ -7,7 +7,9 @@ replaced, only deleted after a newer generation commits, so loading it is retrie
 once if the file disappears in between.
 
 The index directory is checked like the writer checks it (no symlinks, nothing owned
-by someone else), and every SQLite failure after opening becomes ``IndexCorrupt``.
+by someone else), and every SQLite failure after opening becomes ``IndexCorrupt``. Only
+an index this user built is read (``codesearch.store.trust``), and the repository root
+files are read under is never one the index names (``indexdir.search_root``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import functools
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +28,9 @@ from urllib.parse import quote
 import numpy as np
 import numpy.typing as npt
 
-from codesearch.errors import IndexCorrupt, IndexNotFound, UnsafeIndexDir
-from codesearch.store.indexdir import check_index_dir, repository_root
+from codesearch.errors import IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
+from codesearch.store import trust
+from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
 from codesearch.store.layout import DB_NAME
 from codesearch.lexical import LexicalIndex, lexical_path
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
@@ -54,6 +58,7 @@ class IndexMeta:
     root: str  # as stored: relative to the index directory (absolute in indexes before schema 3)
     updated_at: str
     id_checksum: str | None = None  # of the vector ids (indexes before schema 3 have none)
+    index_id: str | None = None  # the random id this user's registry knows it by (older indexes have none)
 
     @classmethod
     def from_rows(cls, meta: dict[str, str]) -> IndexMeta:
@@ -69,9 +74,29 @@ class IndexMeta:
                 root=meta["root"],
                 updated_at=meta.get("updated_at", ""),
                 id_checksum=meta.get("id_checksum"),
+                index_id=meta.get(trust.ID_KEY),
             )
         except (KeyError, ValueError) as exc:
             raise IndexCorrupt(f"index metadata is incomplete ({exc})") from exc
+
+
+def _check_database_file(db_path: Path, index_dir: Path) -> None:
+    """Require ``index.db`` to exist as a plain file, and its ``-wal`` and ``-shm`` to be plain files
+    if they exist (a directory or FIFO there is damage).
+
+    :raises IndexNotFound: if it is missing.
+    :raises IndexCorrupt: if it is something else than a plain file.
+    :raises IndexUnavailable: if it cannot be looked at (permissions).
+    """
+    try:
+        st = os.lstat(db_path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise IndexNotFound(f"no index in {index_dir}") from None
+    except OSError as exc:
+        raise IndexUnavailable(unreadable(index_dir, exc)) from exc
+    odd = odd_database_files(index_dir) if stat.S_ISREG(st.st_mode) else [DB_NAME]
+    if odd:
+        raise IndexCorrupt(f"{index_dir / odd[0]} is not a regular file")
 
 
 def _sql(method: Callable[..., T]) -> Callable[..., T]:
@@ -88,21 +113,26 @@ def _sql(method: Callable[..., T]) -> Callable[..., T]:
 
 
 class IndexReader:
-    """A read-only connection to an index directory.
+    """A read-only connection to an index directory this user built.
 
+    :param root: the repository the user pointed at, if any (see ``indexdir.search_root``).
     :raises IndexNotFound: if there is no index database in ``index_dir``.
     :raises IndexCorrupt: if the database cannot be read.
-    :raises UnsafeIndexDir: if the directory or an entry in it is a symlink or someone else's.
+    :raises IndexUnavailable: if the directory cannot be read (permissions).
+    :raises UnsafeIndexDir: if the directory or an entry in it is a symlink or someone else's;
+        ``trust.ForeignIndex`` if this user did not build the index.
     """
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, root: Path | None = None) -> None:
         self.index_dir = Path(index_dir)
-        if self.index_dir.is_symlink():
+        self._given_root = root
+        self._root: Path | None = None
+        self.registration: trust.Registration | None = None
+        if os.path.islink(self.index_dir):
             raise UnsafeIndexDir(f"the index directory {self.index_dir} is a symlink; refusing to follow it")
         db_path = self.index_dir / DB_NAME
         check_index_dir(self.index_dir)
-        if not db_path.is_file():
-            raise IndexNotFound(f"no index in {self.index_dir}")
+        _check_database_file(db_path, self.index_dir)
         self.conn = self._connect(db_path, immutable=False)
         try:
             self.meta = self._snapshot()
@@ -133,11 +163,16 @@ class IndexReader:
 
     @property
     def root(self) -> Path:
-        """The repository's root, found from the index directory.
+        """The repository's root: the one the user gave, else found from the index directory
+        or this user's registry (never a directory the index names).
 
         :raises RepositoryMoved: if the repository is no longer there.
+        :raises IndexConflict: if the given root is not the index's repository.
         """
-        return repository_root(self.index_dir, self.meta.root)
+        if self._root is None:
+            registered = self.registration.root if self.registration is not None else ""
+            self._root = search_root(self.index_dir, self.meta.root, self._given_root, registered)
+        return self._root
 
     def _snapshot(self) -> IndexMeta:
         """Start a new read transaction and read ``meta`` in it."""
@@ -151,6 +186,7 @@ class IndexReader:
         if not rows:
             raise IndexNotFound(f"the index in {self.index_dir} has never been completed (its first run was "
                                 "interrupted); run `codesearch index` on the repository to build it")
+        self.registration = trust.require_trusted(rows.get(trust.ID_KEY), self.index_dir)
         return IndexMeta.from_rows(rows)
 
     def close(self) -> None:

@@ -1,0 +1,175 @@
+"""Which indexes this user built: an owner-only registry outside every repository.
+
+A cloned repository can ship a complete ``.codesearch/`` whose metadata lies (a
+``root`` pointing at the user's home, chunk rows naming ``.ssh/id_rsa``). Only an
+index this user built is trusted: every build stores a random ``index_id`` in the
+index's meta and registers it here, one file per id, written atomically (a temporary
+file renamed into place), so concurrent builds of different indexes need no lock.
+
+The registry lives in the user's state directory (``$CODESEARCH_STATE``, else
+``$XDG_STATE_HOME/codesearch``, else ``~/.local/state/codesearch``), in an
+``indexes`` directory of mode 0700 holding files of mode 0600. A registry directory
+that is a symlink, not a directory, or someone else's is refused; a registry file that
+is not a plain file of ours with one link counts as absent (the index is then foreign
+and rebuilt by the next ``codesearch index``).
+
+A copied or moved repository keeps its ``.codesearch`` and so its id: it stays trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from codesearch.errors import IndexUnavailable, UnsafeIndexDir
+
+ID_KEY = "index_id"  # the meta key holding an index's id
+REGISTRY_DIR = "indexes"
+_ID = re.compile(r"[0-9a-f]{32}")
+_MAX_ENTRY_BYTES = 64 * 1024
+_REBUILD = "run `codesearch index --rebuild` on the repository to build your own index"
+
+
+class ForeignIndex(UnsafeIndexDir):
+    """The index was not built by this user (shipped with a repository, or older than index ids)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What the registry knows of one index this user built."""
+
+    index_id: str
+    index_dir: str
+    root: str
+
+
+def state_dir() -> Path:
+    """The user's codesearch state directory (not created)."""
+    explicit = os.environ.get("CODESEARCH_STATE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_STATE_HOME")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "codesearch"
+    return Path.home() / ".local" / "state" / "codesearch"
+
+
+def registry_dir() -> Path:
+    """Where the registrations live."""
+    return state_dir() / REGISTRY_DIR
+
+
+def new_index_id() -> str:
+    """A fresh random id for an index (128 bits)."""
+    return secrets.token_hex(16)
+
+
+def valid_id(index_id: object) -> bool:
+    """Whether ``index_id`` has the form of an id (so it can name a registry file safely)."""
+    return isinstance(index_id, str) and _ID.fullmatch(index_id) is not None
+
+
+def register(index_id: str, index_dir: Path, root: Path) -> None:
+    """Record that this user built the index ``index_id`` in ``index_dir`` for ``root``.
+
+    :raises UnsafeIndexDir: if the registry directory is a symlink or someone else's.
+    :raises IndexUnavailable: if it cannot be written.
+    """
+    if not valid_id(index_id):
+        raise ValueError(f"not an index id: {index_id!r}")
+    directory = _ensure_registry()
+    data = json.dumps({"index_dir": str(index_dir), "root": str(root)}).encode()
+    tmp = directory / f".{index_id}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, directory / index_id)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise IndexUnavailable(f"cannot record the index in {directory} ({exc.strerror or exc}); "
+                               "make it writable or set CODESEARCH_STATE to a directory of yours") from exc
+
+
+def lookup(index_id: object) -> Registration | None:
+    """The registration of ``index_id``, or None if this user never built it.
+
+    :raises UnsafeIndexDir: if the registry directory is a symlink or someone else's.
+    """
+    if not valid_id(index_id):
+        return None
+    directory = registry_dir()
+    try:
+        _check_dir(directory)
+    except FileNotFoundError:
+        return None
+    assert isinstance(index_id, str)
+    try:
+        fd = os.open(directory / index_id, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
+            return None
+        entry = json.loads(os.read(fd, _MAX_ENTRY_BYTES))
+        return Registration(index_id, str(entry["index_dir"]), str(entry["root"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def require_trusted(index_id: object, index_dir: Path) -> Registration:
+    """The registration of an index about to be read.
+
+    :raises ForeignIndex: if this user did not build it (one line naming the rebuild).
+    """
+    found = lookup(index_id)
+    if found is None:
+        why = "has no index id (built by an older codesearch)" if index_id is None else "was not built by you"
+        raise ForeignIndex(f"the index in {index_dir} {why}, so it is not trusted "
+                           f"(a repository can ship a forged one); {_REBUILD}")
+    return found
+
+
+def _ensure_registry() -> Path:
+    """The registry directory, created 0700 if missing, and checked."""
+    directory = registry_dir()
+    for path in (directory.parent, directory):
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            raise UnsafeIndexDir(f"the codesearch state directory {path} is not a directory; "
+                                 "remove it or set CODESEARCH_STATE") from exc
+        except OSError as exc:
+            raise IndexUnavailable(f"cannot create the codesearch state directory {path} ({exc.strerror or exc}); "
+                                   "set CODESEARCH_STATE to a directory of yours") from exc
+    _check_dir(directory)
+    return directory
+
+
+def _check_dir(directory: Path) -> None:
+    """Refuse a state or registry directory that is a symlink, not a directory, or not ours; make the registry 0700.
+
+    :raises FileNotFoundError: if either does not exist.
+    :raises UnsafeIndexDir: otherwise when refused.
+    """
+    for path in (directory.parent, directory):
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+            raise UnsafeIndexDir(f"the codesearch state directory {path} is a symlink, not a directory, or not "
+                                 "yours; remove it or set CODESEARCH_STATE to a directory of yours")
+    if os.lstat(directory).st_mode & 0o077:
+        os.chmod(directory, 0o700)  # checked just above: ours and not a link
