@@ -149,3 +149,131 @@ def test_a_full_disk_while_saving_the_manifest_fails_in_one_line_and_keeps_the_p
     assert "\n" not in str(error.value)
     assert manifest.path.read_bytes() == before
     assert [p.name for p in manifest.directory.iterdir()] == ["workspace.json"]
+
+
+# --- 5. serve: who may ask, and one damaged index ------------------------------------------------------------------
+
+
+class _Handle:
+    """A deployment handle's stand-in: ``handle.gather.remote(...)`` awaits the group's method."""
+
+    class _Method:
+        def __init__(self, fn: Any) -> None:
+            self.remote = fn
+
+    def __init__(self, group: Any) -> None:
+        self.gather, self.fill = self._Method(group.gather), self._Method(group.fill)
+
+
+def _ask(router: Any, query_string: bytes = b"q=parse+a+url", method: str = "GET",
+         headers: dict[str, str] | None = None) -> Any:
+    from starlette.requests import Request
+
+    raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {"host": "127.0.0.1:8765"}).items()]
+    scope = {"type": "http", "method": method, "path": "/search", "query_string": query_string, "headers": raw}
+    return asyncio.run(router(Request(scope)))
+
+
+def test_the_router_answers_only_get_from_its_own_host_and_origin() -> None:
+    pytest.importorskip("starlette")
+    from codesearch.cluster.serve import Router
+
+    router = Router([], {})
+    assert _ask(router, method="POST").status_code == 405
+    assert _ask(router, method="DELETE").headers["allow"] == "GET, HEAD"
+    rebinding = _ask(router, headers={"host": "evil.example:8765"})
+    assert rebinding.status_code == 403 and "Host" in json.loads(rebinding.body)["error"]
+    assert _ask(router, headers={"host": "localhost:9999"}).status_code == 403  # another port
+    for origin in ("http://evil.example", "null", "http://127.0.0.1:8766"):
+        assert _ask(router, headers={"host": "127.0.0.1:8765", "origin": origin}).status_code == 403
+    assert _ask(router, headers={"host": "localhost:8765", "sec-fetch-site": "cross-site"}).status_code == 403
+    for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"):
+        # allowed through the checks: no group, so "no repository answered"-free empty search
+        assert _ask(router, headers={"host": host, "origin": f"http://{host}"}).status_code == 200, host
+
+
+def test_the_guard_allows_the_bound_host_and_any_ip_when_listening_on_all() -> None:
+    from codesearch.cluster.serve import Guard
+
+    assert Guard("10.0.0.5", 80).refusal("GET", {"host": "10.0.0.5"}) is None
+    assert Guard("10.0.0.5", 80).refusal("GET", {"host": "10.0.0.6"}) is not None
+    assert Guard("0.0.0.0", 8765).refusal("GET", {"host": "192.168.1.4:8765"}) is None
+    assert Guard("0.0.0.0", 8765).refusal("GET", {"host": "rebind.example:8765"})[0] == 403
+    assert Guard("search.internal", 8765).refusal("HEAD", {"host": "SEARCH.internal:8765"}) is None
+
+
+def test_a_token_is_asked_of_every_request_when_set() -> None:
+    pytest.importorskip("starlette")
+    from codesearch.cluster.serve import Guard, Router
+
+    router = Router([], {}, guard=Guard(token="s3cret"))
+    missing = _ask(router)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert _ask(router, headers={"host": "127.0.0.1:8765", "authorization": "Bearer wrong"}).status_code == 401
+    assert _ask(router, headers={"host": "127.0.0.1:8765", "authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_the_serve_command_takes_a_token_from_the_environment() -> None:
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert "--token" in result.output and "CODESEARCH_SERVE_TOKEN" in result.output
+
+
+def _two_repositories(tmp_path: Path) -> list[tuple[str, Path]]:
+    out = []
+    for name, body in (("web", 'def parse_url(text):\n    """Parse a url into its parts."""\n    return text\n'),
+                       ("db", 'def parse_dsn(text):\n    """Parse a database url."""\n    return text\n')):
+        write(tmp_path / "src" / name, "m.py", body)
+        out.append((name, Path(build_index(tmp_path / "src" / name, tmp_path / "ws" / name).index_dir)))
+    return out
+
+
+def test_one_damaged_index_is_one_repositorys_error_and_the_others_answer(tmp_path: Path) -> None:
+    pytest.importorskip("starlette")
+    from codesearch.cluster.serve import Router, ShardGroup
+
+    (web, web_dir), (db, db_dir) = _two_repositories(tmp_path)
+    (db_dir / "index.db").write_bytes(b"this is not a database" * 100)  # damaged before the replica starts
+    group = ShardGroup([db, web], [str(db_dir), str(web_dir)])
+    router = Router([_Handle(group)], {}, [[db, web]])
+    for query in (b"q=parse+a+url", b"q=parse+a+url&language=python&path=*.py"):
+        answer = _ask(router, query)
+        assert answer.status_code == 200, answer.body
+        data = json.loads(answer.body)
+        assert data["results"] and {r["repo"] for r in data["results"]} == {"web"}
+        assert [e["repo"] for e in data["errors"]] == ["db"]
+    assert _ask(router, b"q=parse&language=klingon").status_code == 400  # a bad filter is still the query's
+
+
+def test_an_index_failing_during_a_search_or_a_whole_group_failing_is_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("starlette")
+    from codesearch.cluster.serve import Router, ShardGroup
+
+    (web, web_dir), (db, db_dir) = _two_repositories(tmp_path)
+    healthy = ShardGroup([web], [str(web_dir)])
+    failing = ShardGroup([db], [str(db_dir)])
+
+    def damaged(*args: Any, **kwargs: Any) -> Any:
+        raise IndexCorrupt(f"the index database in {db_dir} is damaged")
+
+    monkeypatch.setattr(failing.searchers[db], "first_stage", damaged)
+    router = Router([_Handle(healthy), _Handle(failing)], {}, [[web], [db]])
+    data = json.loads(_ask(router).body)
+    assert {r["repo"] for r in data["results"]} == {"web"} and data["errors"][0]["repo"] == "db"
+    assert "damaged" in data["errors"][0]["error"]
+
+    class Dead:  # a group whose replica died: Ray raises for the call
+        class gather:  # noqa: N801 - mimics a deployment handle's method
+            @staticmethod
+            async def remote(*args: Any) -> Any:
+                raise RuntimeError("The actor died unexpectedly before finishing this task.")
+
+    data = json.loads(_ask(Router([_Handle(healthy), Dead()], {}, [[web], [db]])).body)
+    assert {r["repo"] for r in data["results"]} == {"web"} and data["errors"] == [
+        {"repo": "db", "error": "The actor died unexpectedly before finishing this task."}]
+    everything = _ask(Router([Dead()], {}, [[db]]))
+    assert everything.status_code == 503 and "db: The actor died" in json.loads(everything.body)["error"]
