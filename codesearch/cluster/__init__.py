@@ -37,6 +37,18 @@ def connected(address: str, cpus: int | None = None) -> Iterator[Any]:
     Ray puts the driver's working directory on its workers' ``sys.path``, and the current
     directory may be a repository being indexed, whose Python files must never be imported.
 
+    Known limits of a local cluster, both Ray's own (checked with Ray 2.60):
+
+    - Killed with SIGKILL, the driver takes Ray's GCS, raylet and workers with it (Ray starts
+      them with PR_SET_PDEATHSIG), but its dashboard and runtime-env agents linger about 60 s:
+      they notice the raylet's death at once, then try to report it to the dead GCS with a
+      60-second timeout fixed in Ray (``ray._private.process_watcher.report_raylet_error_logs``).
+      No ``ray.init`` option or setting shortens it; they exit on their own.
+    - Ray's gRPC servers (GCS, raylet, workers) listen on every interface whatever
+      ``_node_ip_address`` says; Ray's token authentication (on by default in 2.60; do not
+      set ``RAY_AUTH_MODE=disabled``) is what guards them. ``codesearch serve``'s own HTTP
+      port listens only on ``--host`` (127.0.0.1 by default).
+
     :param cpus: CPUs of a local cluster (default: all).
     :raises MissingExtra: if Ray is not installed.
     :raises CodeSearchError: if the cluster cannot be reached.
