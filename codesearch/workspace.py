@@ -48,7 +48,6 @@ if TYPE_CHECKING:  # the heavy modules (numpy, SQLite helpers, the model) load o
     from codesearch.search import Searcher, SearchResult
 
 T = TypeVar("T")
-MAX_QUERY_CHARS = 2_000  # longer queries are refused (an agent pasting a file is a mistake, not a query)
 LOCK_WAIT = 2.0  # seconds to wait for another process's index run before answering from the current index
 
 
@@ -262,9 +261,9 @@ class Workspace:
 
         :raises BadQuery: for a bad query or filter.
         """
-        from codesearch.search import PathFilter
+        from codesearch.search import PathFilter, validate_query
 
-        check_query(query)
+        validate_query(query, k)  # before any refresh: a pasted file is refused at once
         searcher = self.searcher
         paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
         return searcher.search(query, k, language=language, paths=paths, kinds=kinds, rerank=self.reranker)
@@ -336,10 +335,3 @@ def stale_files(searcher: Searcher, limit: int = 20) -> list[str]:
             if len(stale) >= limit:
                 break
     return stale
-
-
-def check_query(query: str) -> None:
-    """:raises BadQuery: for a query longer than ``MAX_QUERY_CHARS``."""
-    if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
-        raise BadQuery(f"the query is {len(query):,} characters; at most {MAX_QUERY_CHARS:,} "
-                       "(describe the code in a sentence, or use `related` to start from code)")

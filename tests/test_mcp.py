@@ -79,7 +79,7 @@ def jittered_pause(seconds, spread):
 
             bad = [
                 ("search", {"query": "retry", "top": 3}, "takes no argument 'top'"),
-                ("search", {"query": "x" * 1_000_000}, "at most"),
+                ("search", {"query": "x" * 1_000_000}, "too long"),
                 ("search", {"query": "   "}, "empty"),
                 ("search", {"query": "retry", "k": 0}, "k must be"),
                 ("search", {"query": "retry", "language": "cobol"}, "cobol"),
