@@ -8,6 +8,9 @@ import json
 import os
 import random
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -277,3 +280,41 @@ def test_an_index_failing_during_a_search_or_a_whole_group_failing_is_named(
         {"repo": "db", "error": "The actor died unexpectedly before finishing this task."}]
     everything = _ask(Router([Dead()], {}, [[db]]))
     assert everything.status_code == 503 and "db: The actor died" in json.loads(everything.body)["error"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="the watchdog reads /proc (Linux)")
+def test_a_killed_driver_leaves_no_ray_process_behind(tmp_path: Path) -> None:
+    """kill -9 of a driver holding a local cluster: its watchdog kills the leftovers (Ray's two agents
+    lingered 60 s before) within seconds."""
+    pytest.importorskip("ray")
+    from codesearch.cluster.reaper import descendants
+
+    ready = tmp_path / "ready"
+    code = ("import pathlib, sys, time\n"
+            "from codesearch.cluster import connected\n"
+            "with connected('local', cpus=1):\n"
+            "    time.sleep(3)  # the raylet starts its agents\n"
+            f"    pathlib.Path({str(ready)!r}).write_text('x')\n"
+            "    time.sleep(120)\n")
+    driver = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while not ready.exists():
+            assert driver.poll() is None and time.monotonic() < deadline, "the driver did not start Ray"
+            time.sleep(0.2)
+        time.sleep(1.5)  # one more refresh of the watchdog's list
+        family = set(descendants(driver.pid))
+        assert len(family) >= 4  # gcs, raylet, agents, the watchdog ...
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+        deadline = time.monotonic() + 15
+        alive = family
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.5)
+            alive = {pid for pid in family if Path(f"/proc/{pid}").exists()
+                     and Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"}
+        assert not alive, f"still running after the driver died: {sorted(alive)}"
+    finally:
+        if driver.poll() is None:
+            driver.kill()

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from codesearch.cluster import reaper
 from codesearch.errors import CodeSearchError, MissingExtra
 
 
@@ -40,10 +41,11 @@ def connected(address: str, cpus: int | None = None) -> Iterator[Any]:
     Known limits of a local cluster, both Ray's own (checked with Ray 2.60):
 
     - Killed with SIGKILL, the driver takes Ray's GCS, raylet and workers with it (Ray starts
-      them with PR_SET_PDEATHSIG), but its dashboard and runtime-env agents linger about 60 s:
-      they notice the raylet's death at once, then try to report it to the dead GCS with a
-      60-second timeout fixed in Ray (``ray._private.process_watcher.report_raylet_error_logs``).
-      No ``ray.init`` option or setting shortens it; they exit on their own.
+      them with PR_SET_PDEATHSIG), but its dashboard and runtime-env agents would linger about
+      60 s: they notice the raylet's death at once, then try to report it to the dead GCS with
+      a 60-second timeout fixed in Ray (``ray._private.process_watcher.report_raylet_error_logs``)
+      that no option shortens. A local cluster therefore runs with a watchdog
+      (``codesearch.cluster.reaper``) that kills the driver's leftover descendants when it dies.
     - Ray's gRPC servers (GCS, raylet, workers) listen on every interface whatever
       ``_node_ip_address`` says; Ray's token authentication (on by default in 2.60; do not
       set ``RAY_AUTH_MODE=disabled``) is what guards them. ``codesearch serve``'s own HTTP
@@ -71,10 +73,12 @@ def connected(address: str, cpus: int | None = None) -> Iterator[Any]:
             ray.init(**options)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise CodeSearchError(f"cannot reach the Ray cluster at {address} ({exc})") from exc
+        watchdog = reaper.start(os.getpid()) if address == "local" else None
         try:
             yield ray
         finally:
             ray.shutdown()
+            reaper.stop(watchdog)
     finally:
         os.chdir(previous)
         try:
