@@ -27,7 +27,8 @@ CODESEARCH = str(Path(sys.executable).with_name("codesearch"))
 
 def _server(root: Path, *extra: str) -> StdioServerParameters:
     return StdioServerParameters(command=CODESEARCH, args=["mcp", str(root), "--workers", "1", *extra],
-                                 env={"HF_HUB_OFFLINE": "1"})
+                                 # the stdio client passes only a few variables: keep the test's trust registry
+                                 env={"HF_HUB_OFFLINE": "1", "CODESEARCH_STATE": os.environ["CODESEARCH_STATE"]})
 
 
 async def _call(session: ClientSession, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
