@@ -88,6 +88,7 @@ class IndexReport:
     unsupported: dict[str, int] = field(default_factory=dict)  # extension -> files in languages we do not parse
     moved_from: str = ""  # the repository's previous place, when it moved since the last run
     replaced_untrusted: bool = False  # an index this user did not build was deleted and built afresh
+    index_id: str = ""  # the index's random id, as registered in this user's trust registry
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
@@ -411,6 +412,7 @@ def _run(
                          "unsupported": json.dumps(dict(sorted(report.unsupported.items())))})
         lock.verify()
         trust.register(index_id, index_dir, root)  # before the commit: an index is never left unregistered
+        report.index_id = index_id
         report.seconds["store"] += time.perf_counter() - clock
     report.generation = generation
     report.chunks_added = len(changes.new_ids)

@@ -318,3 +318,36 @@ def test_a_killed_driver_leaves_no_ray_process_behind(tmp_path: Path) -> None:
     finally:
         if driver.poll() is None:
             driver.kill()
+
+
+def test_index_many_registers_each_index_in_the_drivers_registry(tmp_path: Path) -> None:
+    """Workers on another machine have their own trust registry: the driver registers every index its
+    tasks built, so the workspace is searched without a 'not built by you' refusal."""
+    pytest.importorskip("ray")
+    for name in ("alpha", "beta"):
+        write(tmp_path / "repos" / name, "net.py", "def retry_request(url):\n    return url\n")
+    code = ("import json, os, sys\n"
+            "import ray\n"
+            "from codesearch.cluster import connected\n"
+            "from codesearch.cluster.index_many import index_many\n"
+            "from codesearch.store import trust\n"
+            "from codesearch.manifest import Manifest\n"
+            f"ray.init(num_cpus=1, include_dashboard=False, runtime_env={{'env_vars': {{'CODESEARCH_STATE': "
+            f"{str(tmp_path / 'worker-state')!r}}}}})\n"
+            "with connected('local'):\n"
+            f"    report = index_many({str(tmp_path / 'repos')!r}, {str(tmp_path / 'ws')!r})\n"
+            f"manifest = Manifest.load({str(tmp_path / 'ws')!r})\n"
+            "ids = []\n"
+            "for entry in manifest.repos.values():\n"
+            "    import sqlite3\n"
+            "    db = sqlite3.connect(manifest.index_dir(entry) / 'index.db')\n"
+            "    ids.append(db.execute(\"select value from meta where key = ?\", (trust.ID_KEY,)).fetchone()[0])\n"
+            "print(json.dumps({'statuses': [e.status for e in report.repos],\n"
+            "                  'registered': [trust.lookup(i) is not None for i in ids]}))\n")
+    env = {**os.environ, "CODESEARCH_STATE": str(tmp_path / "driver-state")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"statuses": ["indexed", "indexed"], "registered": [True, True]}
+    assert (tmp_path / "worker-state").is_dir()  # the tasks really registered elsewhere too

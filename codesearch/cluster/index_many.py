@@ -27,6 +27,7 @@ from codesearch.cluster import require_ray
 from codesearch.errors import CodeSearchError, IndexLocked, IndexUnavailable
 from codesearch.manifest import Manifest, RepoEntry, read_sources
 from codesearch.multi import prefixes
+from codesearch.store import trust
 from indexer.discover import Limits
 from indexer.types import SkippedFile
 from indexer.work import ParsedFile, PostProcess, Task, process, process_all
@@ -110,7 +111,8 @@ def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int
     except CodeSearchError as exc:
         return {"error": str(exc)}
     return {"files": report.files, "chunks": report.chunks_total, "generation": report.generation,
-            "changed": report.changed, "shards": runner.shards, "seconds": time.perf_counter() - started}
+            "changed": report.changed, "shards": runner.shards, "seconds": time.perf_counter() - started,
+            "index_id": report.index_id}
 
 
 def task_pids() -> list[int]:
@@ -165,6 +167,8 @@ def index_many(
         except Exception as exc:  # retries spent: the worker kept dying, or a transient error persisted
             outcome = {"error": _failure(exc)}
         _record(entry, outcome)
+        if "index_id" in outcome:  # built by our own task, maybe on another machine with its own registry
+            trust.register(outcome["index_id"], manifest.index_dir(entry), Path(entry.root))
         progress("repos", len(entries) - len(pending), len(entries))
         if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list
             manifest.save()
