@@ -15,9 +15,11 @@ docstring); their captures are merged by node.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass, field
 
-from tree_sitter import Node, QueryCursor
+from tree_sitter import Node, QueryCursor, Tree
 
 from indexer.docs import clean_doc
 from indexer.languages import parser, query
@@ -30,6 +32,23 @@ PARSER_VERSION = "3"  # 3: containers are embedded as outlines (member bodies el
 # levels; a file beyond either limit is skipped with the reason.
 MAX_NESTING = 64  # definitions (and scopes) inside one another
 MAX_SYMBOL_BYTES = 32 << 20  # the text of all symbols of one file together
+# Hostile shapes cost tree-sitter far more than their size (a file is at most 1 MB):
+# - its query keeps work in progress for every bracket left open: 600 KB of "[" took
+#   over two minutes, and about 100,000 nested `{a: ` overflow the parser's C stack (a
+#   crash, not an exception), so brackets are counted before parsing;
+# - the query slows down without bound past 65,535 levels of nesting (`a=a=a=...b`,
+#   250,000 levels in 500 KB), so the tree's depth is checked before querying;
+# - a run of k unnamed siblings (`new new new ...`, `++++...`) can cost it k*k/2 steps
+#   (1 MB of `new ` took over 40 s), so runs costing more than MAX_QUERY_STEPS in all
+#   (about half a second) are refused too.
+# Real code nests a few dozen levels, generated code a few hundred, and has runs of a
+# few unnamed tokens: a 376 KB Python file's runs cost 43,000 steps.
+MAX_QUERY_STEPS = 200_000_000
+MAX_TREE_DEPTH = 10_000  # syntax tree levels
+MAX_BRACKET_DEPTH = 5_000  # ( [ { not yet closed, anywhere in the file (strings and comments too)
+_OPENERS, _CLOSERS = b"([{", b")]}"
+_BRACKETS = bytes.maketrans(_OPENERS + _CLOSERS, b"\x02\x02\x02\x00\x00\x00")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in _OPENERS + _CLOSERS)
 _MAX_SIGNATURE = 240
 _DEFINITION = "definition."
 _SCOPE = "scope"
@@ -51,10 +70,68 @@ class _Entry:
 
 def extract_symbols(file: SourceFile) -> list[Symbol]:
     """All functions, methods, classes (and similar) defined in ``file``, in source order."""
+    check_brackets(file.source)
     tree = parser(file.language).parse(file.source)
+    check_query_cost(tree)
     entries, comments = _collect(QueryCursor(query(file.language)).matches(tree.root_node))
     doc_blocks = _comment_blocks(comments, file.source)
     return _build_symbols(entries, doc_blocks, file.source)
+
+
+def check_brackets(source: bytes, max_depth: int = MAX_BRACKET_DEPTH) -> None:
+    """Refuse source whose brackets nest deeper than ``max_depth`` (the parser could crash on it).
+
+    Brackets in strings and comments count too. It runs at C speed on the brackets
+    alone: an opener counts 2 and a closer 0, so ``depth`` after each is the running sum
+    minus how many have come; a closer with nothing open is dropped (the parser skips it),
+    so the nesting is ``depth`` above the lowest point reached before it.
+
+    :raises Unindexable: beyond the limit, with the reason.
+    """
+    brackets = source.translate(_BRACKETS, _NOT_BRACKETS)
+    if len(brackets) <= max_depth:
+        return
+    depth = list(map(operator.sub, itertools.accumulate(brackets), range(1, len(brackets) + 1)))
+    lowest = itertools.islice(itertools.accumulate(depth, min, initial=0), 1, None)
+    if max(map(operator.sub, depth, lowest)) > max_depth:
+        raise Unindexable(f"too deeply nested (over {max_depth:,} brackets inside one another)")
+
+
+def check_query_cost(tree: Tree, max_depth: int = MAX_TREE_DEPTH, max_steps: int = MAX_QUERY_STEPS) -> None:
+    """Refuse a tree deeper than ``max_depth`` levels, or with too long runs of unnamed
+    siblings (see ``MAX_QUERY_STEPS``), before querying it.
+
+    Walks the tree once with a cursor (iteratively: depth costs no stack); a tree too
+    small to reach either limit is not walked. The binding's query ``progress_callback``
+    cannot bound the query's time instead: in tree-sitter 0.26 it crashes the process
+    once a pattern matches.
+
+    :raises Unindexable: beyond either limit, with the reason.
+    """
+    nodes = tree.root_node.descendant_count
+    if nodes <= max_depth and nodes * (nodes + 1) // 2 <= max_steps:
+        return
+    cursor = tree.walk()
+    runs = [0]  # unnamed siblings in a row so far, one count per level from the root
+    steps = 0
+    while True:
+        if cursor.node.is_named:
+            runs[-1] = 0
+        else:
+            runs[-1] += 1
+            steps += runs[-1]
+            if steps > max_steps:
+                raise Unindexable(f"took too long to parse ({runs[-1]:,} punctuation tokens or keywords "
+                                  "in a row, or many such runs)")
+        if cursor.goto_first_child():
+            runs.append(0)
+            if len(runs) > max_depth:
+                raise Unindexable(f"too deeply nested (syntax tree over {max_depth:,} levels deep)")
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+            runs.pop()
 
 
 def _collect(matches: list[tuple[int, dict[str, list[Node]]]]) -> tuple[list[_Entry], list[Node]]:
