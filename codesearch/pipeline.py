@@ -29,7 +29,8 @@ from sqlite_utils import Database
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.lexical import LexicalIndex, chunk_terms, lexical_path
+from codesearch.store.postings import LexicalIndex, lexical_path
+from codesearch.terms import chunk_terms
 from codesearch.errors import (
     CodeSearchError,
     IndexConflict,

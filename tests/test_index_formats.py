@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from codesearch.errors import IndexCorrupt
-from codesearch.lexical import LexicalIndex, lexical_path
+from codesearch.store.postings import LexicalIndex, lexical_path
 from tests.conftest import FakeEmbedder, write
 
 

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codesearch.errors import IndexCorrupt, UnsafeIndexDir
-from codesearch.lexical import B, K1, LexicalIndex, chunk_terms, query_terms, term_ids, terms
+from codesearch.store.postings import B, K1, LexicalIndex
+from codesearch.terms import chunk_terms, query_terms, term_ids, terms
 
 
 def test_terms_split_identifiers_keep_compounds_and_stem() -> None:
@@ -95,6 +96,6 @@ def test_terms_per_run_equal_the_terms_of_the_whole_text(text: str) -> None:
     """The cached per-run split gives the same multiset as splitting the whole text at once."""
     from collections import Counter
 
-    from codesearch.lexical import _terms_of_run, terms
+    from codesearch.terms import _terms_of_run, terms
 
     assert Counter(terms(text)) == Counter(_terms_of_run.__wrapped__(text))

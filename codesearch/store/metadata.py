@@ -9,7 +9,7 @@ Tables:
   start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id;
 - ``skipped(path, reason)``: what the last run left out, and why;
 - ``lexical(id, terms, weights, length)``: each chunk's weighted code-aware terms
-  (``codesearch.lexical``), from which every generation's lexical file is built.
+  (``codesearch.terms``), from which every generation's lexical file is built.
 
 The read side (``codesearch.store.reader``) uses the stdlib ``sqlite3`` module only,
 so that a search does not pay for importing sqlite-utils.
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
-from codesearch.lexical import chunk_terms
 from codesearch.store.layout import APPLICATION_ID, SCHEMA_VERSION
+from codesearch.terms import chunk_terms
 from indexer.chunk import display_code
 from indexer.types import Chunk, SkippedFile
 
@@ -80,7 +80,7 @@ def m003_file_ctime(db: Database) -> None:
 
 @migrations()
 def m004_lexical_terms(db: Database) -> None:
-    """The lexical stage moves from FTS5 to code-aware BM25 (``codesearch.lexical``): each chunk's
+    """The lexical stage moves from FTS5 to code-aware BM25 (``codesearch.terms``): each chunk's
     weighted terms in ``lexical``; indexes on chunk names in any case (the definitions of the
     names a query mentions) and on content hashes (identical code at several paths is shown once)."""
     db.execute("CREATE INDEX IF NOT EXISTS chunks_content_hash ON chunks(content_hash)")
@@ -166,7 +166,7 @@ def chunk_ids_for_paths(db: Database, paths: Iterable[str]) -> list[int]:
 
 
 def insert_chunks(db: Database, chunks: Sequence[Chunk], lexical: Sequence[tuple[bytes, bytes, float]]) -> list[int]:
-    """Insert new chunks with their lexical terms (``codesearch.lexical.chunk_terms``); return their ids, in order."""
+    """Insert new chunks with their lexical terms (``codesearch.terms.chunk_terms``); return their ids, in order."""
     first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0]
     ids = list(range(first, first + len(chunks)))
     db.conn.executemany(

@@ -32,7 +32,7 @@ from codesearch.errors import IndexCorrupt, IndexNotFound, IndexUnavailable, Uns
 from codesearch.store import trust
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
 from codesearch.store.layout import DB_NAME
-from codesearch.lexical import LexicalIndex, lexical_path
+from codesearch.store.postings import LexicalIndex, lexical_path
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
 

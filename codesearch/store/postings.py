@@ -1,0 +1,206 @@
+"""The postings file of the lexical stage: BM25 over code-aware terms, scored with numpy.
+
+Each chunk's weighted terms (``codesearch.terms.chunk_terms``) are stored in SQLite
+(``lexical`` table, written with the chunk in the same transaction). When a run changes the
+index, the writer builds one immutable file per generation, ``lexical-<generation>.bin``,
+beside the vector file: for every term, its postings (chunk position, precomputed BM25
+impact) sorted by term. A query then adds up the impacts of its few terms' postings
+(``codesearch.terms.query_terms``) with ``numpy.bincount``: no SQL, no per-row Python, and
+the cost is that of reading a handful of contiguous arrays.
+
+The file is data, not trust (a repository can ship its own ``.codesearch/``): ``load``
+checks every structure in it before a search uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from codesearch.errors import IndexCorrupt
+from codesearch.store.indexdir import open_index_file
+
+K1 = 1.2
+B = 0.75
+_MAGIC = b"CSLEX001"
+
+
+class LexicalIndex:
+    """Postings of every term, BM25 impacts precomputed; immutable once built.
+
+    :param ids: chunk id of each position (int64, sorted).
+    :param terms: the distinct term hashes (uint32, sorted); ``starts[i]:starts[i+1]`` are
+        the postings of ``terms[i]`` in ``positions`` (int32) and ``impacts`` (float32).
+    """
+
+    def __init__(self, ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positions: np.ndarray,
+                 impacts: np.ndarray) -> None:
+        self.ids, self.terms, self.starts, self.positions, self.impacts = ids, terms, starts, positions, impacts
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
+        """From stored rows ``(chunk id, term ids, weighted tfs, length)``."""
+        rows = sorted(rows)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            empty = np.zeros(0, dtype=np.uint32)
+            return cls(ids, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                       np.zeros(0, dtype=np.float32))
+        term_parts = [np.frombuffer(r[1], dtype=np.uint32) for r in rows]
+        tf = np.concatenate([np.frombuffer(r[2], dtype=np.float16) for r in rows]).astype(np.float32)
+        all_terms = np.concatenate(term_parts)
+        lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+        doc = np.repeat(np.arange(len(rows), dtype=np.int32), [len(p) for p in term_parts])
+        order = np.argsort(all_terms, kind="stable")
+        all_terms, tf, doc = all_terms[order], tf[order], doc[order]
+        unique, starts, df = np.unique(all_terms, return_index=True, return_counts=True)
+        n = len(rows)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1e-6))
+        impacts = np.repeat(idf, df) * tf * (K1 + 1) / (tf + norm[doc])
+        return cls(ids, unique, np.append(starts, len(all_terms)).astype(np.int64), doc, impacts.astype(np.float32))
+
+    def search(self, query: npt.NDArray[np.uint32], k: int,
+               allowed: npt.NDArray[np.int64] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best chunks for the query's term ids: ``(chunk id, BM25 score)``, best first.
+
+        :param allowed: if given, only these chunk ids can be returned.
+        """
+        where = np.searchsorted(self.terms, query)
+        found = [(int(self.starts[w]), int(self.starts[w + 1])) for w, t in zip(where, query)
+                 if w < len(self.terms) and self.terms[w] == t]
+        if not found or not len(self.ids):
+            return []
+        positions = np.concatenate([self.positions[a:b] for a, b in found])
+        impacts = np.concatenate([self.impacts[a:b] for a, b in found])
+        scores = np.bincount(positions, weights=impacts, minlength=len(self.ids))
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
+            scores[~mask] = 0.0
+        hit = np.flatnonzero(scores)
+        if len(hit) > k:
+            hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+        hit = hit[np.lexsort((self.ids[hit], -scores[hit]))]
+        return [(int(self.ids[p]), float(scores[p])) for p in hit]
+
+    def save(self, path: Path) -> None:
+        """Write atomically (new temp file, fsync, rename), like the vector file.
+
+        :raises OSError: if it cannot be written completely (e.g. ENOSPC).
+        """
+        arrays = {"ids": self.ids, "terms": self.terms, "starts": self.starts, "positions": self.positions,
+                  "impacts": self.impacts}
+        header = json.dumps({name: [str(a.dtype), int(a.size)] for name, a in arrays.items()}).encode()
+        fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_MAGIC + len(header).to_bytes(8, "little") + header)
+                for array in arrays.values():
+                    fh.write(np.ascontiguousarray(array).tobytes())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path, count: int) -> LexicalIndex:
+        """Read a lexical file, check every structure in it, and check it holds ``count`` chunks.
+
+        The file is data, not trust (a repository can ship its own): the header must name
+        exactly our arrays and dtypes with sizes that fit in the file, and the arrays must be
+        what ``build`` writes (``_check_arrays``), so a search can neither fail nor allocate
+        more than the file's size.
+
+        :raises IndexCorrupt: if it is missing, truncated, malformed or disagrees with the metadata.
+        :raises UnsafeIndexDir: if it is a symlink.
+        """
+        fd = open_index_file(path, "lexical file")
+        with os.fdopen(fd, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            # Mapped, not read: the arrays are views of the page cache (the file is never written again).
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            arrays = _parse(data)
+            _check_arrays(**arrays)
+        except ValueError as exc:
+            raise IndexCorrupt(f"lexical file {path.name} is damaged ({exc})") from exc
+        if len(arrays["ids"]) != count:
+            raise IndexCorrupt(f"lexical file {path.name} holds {len(arrays['ids'])} chunks; the metadata expects {count}")
+        return cls(**arrays)
+
+
+_LAYOUT = {"ids": np.dtype(np.int64), "terms": np.dtype(np.uint32), "starts": np.dtype(np.int64),
+           "positions": np.dtype(np.int32), "impacts": np.dtype(np.float32)}
+
+
+def _parse(data: bytes | mmap.mmap) -> dict[str, np.ndarray]:
+    """The five arrays of a lexical file, as views of ``data``.
+
+    :raises ValueError: unless the magic, the header and the array sizes are exactly ours and
+        the arrays fill the file (so no size in the header can exceed the file's).
+    """
+    if data[: len(_MAGIC)] != _MAGIC or len(data) < 16:
+        raise ValueError("not a lexical index file")
+    header_size = int.from_bytes(data[8:16], "little")
+    if header_size > len(data) - 16:
+        raise ValueError("truncated header")
+    try:
+        header = json.loads(bytes(data[16 : 16 + header_size]))
+    except (ValueError, RecursionError) as exc:
+        raise ValueError("unreadable header") from exc
+    if not isinstance(header, dict) or set(header) != set(_LAYOUT):
+        raise ValueError("unexpected header")
+    offset, arrays = 16 + header_size, {}
+    for name, dtype in _LAYOUT.items():
+        entry = header[name]
+        if (not isinstance(entry, list) or len(entry) != 2 or entry[0] != dtype.name
+                or type(entry[1]) is not int or entry[1] < 0):
+            raise ValueError(f"unexpected header entry for {name}")
+        n = entry[1]
+        if n > (len(data) - offset) // dtype.itemsize:
+            raise ValueError("truncated")
+        arrays[name] = np.frombuffer(data, dtype=dtype, count=n, offset=offset)
+        offset += n * dtype.itemsize
+    if offset != len(data):
+        raise ValueError("inconsistent sizes")
+    return arrays
+
+
+def _check_arrays(ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positions: np.ndarray,
+                  impacts: np.ndarray) -> None:
+    """Check the arrays are what ``LexicalIndex.build`` makes: ids and terms strictly increasing,
+    ``starts`` running monotonically from 0 to the number of postings, every position a valid
+    chunk position, every impact finite and not negative. Linear in the file's size; no copy
+    of the postings is made.
+
+    :raises ValueError: naming the first structure that is wrong.
+    """
+    if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+        raise ValueError("chunk ids out of order")
+    if len(terms) > 1 and not bool((terms[1:] > terms[:-1]).all()):
+        raise ValueError("terms out of order")
+    if len(starts) != len(terms) + 1 or starts[0] != 0 or starts[-1] != len(positions):
+        raise ValueError("postings offsets do not span the postings")
+    if len(starts) > 1 and not bool((starts[1:] >= starts[:-1]).all()):
+        raise ValueError("postings offsets out of order")
+    if len(positions) != len(impacts):
+        raise ValueError("postings and impacts differ in length")
+    if len(positions) and (int(positions.min()) < 0 or int(positions.max()) >= len(ids)):
+        raise ValueError("a posting points outside the chunks")
+    if len(impacts) and not (float(impacts.min()) >= 0.0 and float(impacts.max()) < np.inf):
+        raise ValueError("an impact is negative or not finite")  # NaN fails both comparisons
+
+
+def lexical_path(index_dir: Path, generation: int) -> Path:
+    """The lexical file of one generation."""
+    return Path(index_dir) / f"lexical-{generation}.bin"
