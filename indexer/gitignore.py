@@ -10,8 +10,10 @@ Ignore files come with the repository, so they are hostile input. Every line git
 accepts compiles (a reversed range such as ``[z-a]`` matches only ``z``, as in git), and
 matching takes time linear in the path for each pattern: patterns with at most two
 unbounded wildcards run as a regular expression (no catastrophic backtracking is
-possible with two), others on a small NFA simulation that never backtracks, so
-``*a*a*a*a*a*a*a*a*b`` costs no more than any other pattern.
+possible with two), others on an NFA simulation that never backtracks and keeps its
+states as the bits of an integer, so ``*a*a*a*a*a*a*a*a*b`` costs a few integer
+operations per character of the path however many stars it has. A line longer than
+``MAX_LINE_CHARS`` is dropped: no path is that long.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 _CHAR, _ANY, _CLASS, _STAR, _DIRS, _ALL = range(6)
 # Patterns with more unbounded wildcards than this are matched by the NFA, not by `re`.
 _MAX_REGEX_WILDCARDS = 2
+MAX_LINE_CHARS = 4096  # PATH_MAX: a longer line could only match through stars matching nothing
 _POSIX_CLASSES = {
     "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \t", "digit": "0-9", "lower": "a-z",
     "upper": "A-Z", "space": " \t\n\r\f\v", "xdigit": "0-9a-fA-F",
@@ -48,7 +51,7 @@ def parse_lines(lines: list[str], base: str = "", source: str = ".gitignore") ->
     patterns = []
     for raw in lines:
         line = raw.rstrip("\n\r")
-        if not line.strip() or line.startswith("#"):
+        if not line.strip() or line.startswith("#") or len(line) > MAX_LINE_CHARS:
             continue
         line = _strip_trailing_spaces(line)
         negate = line.startswith("!")
@@ -110,7 +113,8 @@ def _tokenize(pattern: str) -> list[Token]:
             stars = len(pattern[i:]) - len(pattern[i:].lstrip("*"))
             at_start = i == 0 or pattern[i - 1] == "/"
             if stars >= 2 and at_start and pattern.startswith("/", i + stars):
-                out.append((_DIRS,))  # "**/": zero or more directories
+                if not out or out[-1] != (_DIRS,):
+                    out.append((_DIRS,))  # "**/": zero or more directories ("**/**/" is the same)
                 i += stars + 1
                 continue
             if stars >= 2 and at_start and i + stars == n:
@@ -199,11 +203,12 @@ def _in_class(token: Token, c: str) -> bool:
 class _Matcher:
     """Matches whole paths against one tokenized glob, in time linear in the path."""
 
-    __slots__ = ("_regex", "_tokens")
+    __slots__ = ("_compiled", "_regex", "_tokens")
 
     def __init__(self, tokens: list[Token], regex: re.Pattern[str] | None) -> None:
         self._tokens = tokens
         self._regex = regex
+        self._compiled: _Program | None = None
 
     @classmethod
     def compile(cls, tokens: list[Token]) -> _Matcher:
@@ -217,57 +222,84 @@ class _Matcher:
         return self._simulate(path)
 
     def _simulate(self, path: str) -> bool:
-        """Thompson-style simulation: the set of token positions reachable after each character.
+        """Thompson-style simulation with the set of states as bits of two integers.
 
-        A position ``(i, inside)`` means "before token i"; ``inside`` marks being within the
-        directories a ``_DIRS`` token is consuming (it may only stop right after a "/").
+        Bit ``i`` of ``here`` means "before token i" (bit ``len(tokens)``: matched); bit ``i``
+        of ``inside`` means "within the directories the ``_DIRS`` token i is consuming" (it
+        may only stop right after a "/"). Each character costs a few operations on integers
+        as wide as the pattern, whatever the number of wildcards.
         """
-        tokens = self._tokens
-        end = len(tokens)
-        states = self._closure({(0, False)})
+        program = self._program()
+        here, inside = program.closure(1), 0
         for c in path:
-            step: set[tuple[int, bool]] = set()
-            for i, inside in states:
-                if i == end:
-                    continue
-                kind = tokens[i][0]
-                if inside:  # only _DIRS states are "inside"
-                    step.add((i, True))
-                    if c == "/":
-                        step.add((i + 1, False))
-                elif kind == _CHAR:
-                    if tokens[i][1] == c:
-                        step.add((i + 1, False))
-                elif kind == _ANY:
-                    if c != "/":
-                        step.add((i + 1, False))
-                elif kind == _CLASS:
-                    if _in_class(tokens[i], c):
-                        step.add((i + 1, False))
-                elif kind == _STAR:
-                    if c != "/":
-                        step.add((i, False))
-                elif kind == _DIRS:
-                    step.add((i, True))
-                    if c == "/":
-                        step.add((i + 1, False))
-                elif kind == _ALL:
-                    step.add((i, False))
-            if not step:
+            consumed = (here & program.consumes(c)) << 1
+            if c != "/":
+                consumed |= here & program.stars
+            consumed |= here & program.everything
+            inside |= here & program.dirs
+            if c == "/":
+                consumed |= inside << 1
+            if not consumed and not inside:
                 return False
-            states = self._closure(step)
-        return (end, False) in states
+            here = program.closure(consumed)
+        return bool(here >> program.end & 1)
 
-    def _closure(self, states: set[tuple[int, bool]]) -> set[tuple[int, bool]]:
-        """Add the positions reachable without consuming: past any zero-width-capable wildcard."""
-        out = set(states)
-        todo = [s for s in states if not s[1]]
-        while todo:
-            i, _ = todo.pop()
-            if i < len(self._tokens) and self._tokens[i][0] in (_STAR, _DIRS, _ALL) and (i + 1, False) not in out:
-                out.add((i + 1, False))
-                todo.append((i + 1, False))
-        return out
+    def _program(self) -> _Program:
+        program = self._compiled
+        if program is None:
+            program = self._compiled = _Program(self._tokens)
+        return program
+
+
+class _Program:
+    """The bit masks of a tokenized glob for ``_Matcher._simulate``."""
+
+    __slots__ = ("end", "stars", "everything", "dirs", "wildcards", "_chars", "_any", "_classes", "_cache")
+    _CACHE_SIZE = 512  # characters whose mask is kept
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.end = len(tokens)
+        self.stars = self.everything = self.dirs = self._any = 0
+        self._chars: dict[str, int] = {}
+        self._classes: list[tuple[int, Token]] = []
+        self._cache: dict[str, int] = {}
+        for i, token in enumerate(tokens):
+            bit, kind = 1 << i, token[0]
+            if kind == _CHAR:
+                self._chars[token[1]] = self._chars.get(token[1], 0) | bit
+            elif kind == _ANY:
+                self._any |= bit
+            elif kind == _CLASS:
+                self._classes.append((bit, token))
+            elif kind == _STAR:
+                self.stars |= bit
+            elif kind == _DIRS:
+                self.dirs |= bit
+            else:
+                self.everything |= bit
+        self.wildcards = self.stars | self.dirs | self.everything
+
+    def consumes(self, c: str) -> int:
+        """The tokens that consume ``c`` as their one character (CHAR, ANY, CLASS)."""
+        mask = self._cache.get(c)
+        if mask is None:
+            mask = self._chars.get(c, 0)
+            if c != "/":
+                mask |= self._any
+                for bit, token in self._classes:
+                    if _in_class(token, c):
+                        mask |= bit
+            if len(self._cache) < self._CACHE_SIZE:
+                self._cache[c] = mask
+        return mask
+
+    def closure(self, here: int) -> int:
+        """Add the positions reachable without consuming: past any wildcard, which may match nothing."""
+        while True:
+            more = here | (here & self.wildcards) << 1
+            if more == here:
+                return here
+            here = more
 
 
 def _regex(tokens: list[Token]) -> str:
