@@ -11,7 +11,10 @@ The repository may change between discovery and reading (a file swapped for a li
 a secret, or for a FIFO that would block the read). ``open_inside`` therefore opens
 every path from the root down, one component at a time relative to its parent's
 descriptor, never following a link, and ``read_source`` reads only what the opened
-descriptor says is a regular file.
+descriptor says is a regular file. ``walk`` reads directories and ignore files the same
+way, so a directory swapped for a link mid-walk is skipped and an ignore file swapped
+for a FIFO is not read; an unreadable directory, or one past ``MAX_PATH_BYTES``, is a
+skip reason.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,10 @@ VIRTUALENV_MARKER = "pyvenv.cfg"  # a virtualenv is recognised by this file, not
 IGNORE_FILES = (".gitignore", ".codesearchignore")
 OWN_IGNORE_FILE = ".codesearchignore"
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js")
+MAX_IGNORE_BYTES = 1_000_000  # of one ignore file; the rest is not read
+# A longer absolute path cannot be opened by name (PATH_MAX, with its NUL); git checks such
+# paths out, but a file there is skipped, and nothing below a directory there is read.
+MAX_PATH_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +60,7 @@ class Limits:
 
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
 
 
@@ -86,46 +93,124 @@ def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
     files of languages we do not support come out as ``UnsupportedFile`` (for counting);
     everything else that is not indexed comes out as a ``SkippedFile`` with its reason.
 
+    Directories are opened from the root down, each relative to its parent's descriptor
+    and never through a link, and listed and stat-ed through their own descriptor: a
+    directory swapped for a link while the walk runs is skipped, never followed.
+
     :param use_ignore_files: False reads no ignore file and indexes vendored directories too
         (``--no-ignore``).
     :param directories: if given, the repo-relative path of every directory read is appended
         (``""`` for the root), so a watcher can tell when one gains or loses an entry.
     """
     root = root.resolve()
-    patterns: list[Pattern] = _ignore_patterns(root, "") if use_ignore_files else []
-    stack: list[tuple[Path, str, list[Pattern]]] = [(root, "", patterns)]
-    while stack:
-        directory, rel_dir, patterns = stack.pop()
-        if directories is not None:
-            directories.append(rel_dir)
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError as exc:
-            yield SkippedFile(rel_dir or ".", f"directory not readable: {exc.strerror or exc}")
-            continue
-        subdirs = []
+    root_bytes = len(os.fsencode(root))
+    # Directories still to read: (the parent's descriptor, name, path, patterns that apply).
+    stack: list[tuple[_OpenDir | None, str, str, list[Pattern]]] = [(None, str(root), "", [])]
+    try:
+        while stack:
+            parent, name, rel_dir, patterns = stack.pop()
+            opened = _open_dir(name, parent)
+            if isinstance(opened, str):
+                if directories is not None:
+                    directories.append(rel_dir)
+                yield SkippedFile(rel_dir or ".", opened)
+                continue
+            here = _OpenDir(opened)
+            try:
+                if parent is not None and use_ignore_files and _has_virtualenv_marker(here.fd) \
+                        and decision(patterns, rel_dir, True, source=OWN_IGNORE_FILE) is not False:
+                    yield SkippedFile(rel_dir, "virtualenv (has pyvenv.cfg)")
+                    continue
+                if directories is not None:
+                    directories.append(rel_dir)
+                if use_ignore_files:
+                    patterns = patterns + _ignore_patterns(here.fd, rel_dir)
+                subdirs = yield from _list_dir(here, root, root_bytes, rel_dir, patterns, limits, use_ignore_files)
+            finally:
+                here.release()
+            stack.extend(reversed(subdirs))
+    finally:
+        for parent, *_ in stack:  # a walk abandoned half-way closes what it holds
+            if parent is not None:
+                parent.release()
+
+
+class _OpenDir:
+    """A directory's descriptor, closed once it is listed and every subdirectory is opened from it."""
+
+    __slots__ = ("fd", "holders")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.holders = 1  # the listing itself, then one per subdirectory still to open
+
+    def release(self) -> None:
+        self.holders -= 1
+        if self.holders == 0:
+            os.close(self.fd)
+
+
+def _open_dir(name: str, parent: _OpenDir | None) -> int | str:
+    """A descriptor of directory ``name`` inside ``parent`` (the root if None), or why not.
+
+    ``O_NOFOLLOW`` makes a directory swapped for a link fail (ELOOP or ENOTDIR) instead
+    of leading elsewhere. The parent is released whatever happens.
+    """
+    try:
+        if parent is None:
+            return os.open(name, _DIR_FLAGS & ~os.O_NOFOLLOW)  # the root may be reached through links
+        return os.open(name, _DIR_FLAGS, dir_fd=parent.fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return "directory not readable: it became a symlink or a file (links are not followed)"
+        return f"directory not readable: {exc.strerror or exc}"
+    finally:
+        if parent is not None:
+            parent.release()
+
+
+def _list_dir(
+    here: _OpenDir, root: Path, root_bytes: int, rel_dir: str, patterns: list[Pattern], limits: Limits,
+    use_ignore_files: bool,
+) -> Generator[Candidate | SkippedFile | UnsupportedFile, None, list[tuple[_OpenDir, str, str, list[Pattern]]]]:
+    """Yield what one directory holds; return its subdirectories to read, in order, each holding ``here``."""
+    try:
+        with os.scandir(here.fd) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield SkippedFile(rel_dir or ".", f"directory not readable: {exc.strerror or exc}")
+        return []
+    subdirs: list[tuple[_OpenDir, str, str, list[Pattern]]] = []
+    try:
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if not _printable_name(entry.name):
                 yield SkippedFile(rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
                                   "file name is not valid UTF-8")
                 continue
-            if entry.is_symlink():
-                yield SkippedFile(rel, _symlink_reason(root, Path(entry.path)))
+            if root_bytes + 1 + len(rel.encode()) >= MAX_PATH_BYTES:
+                yield SkippedFile(rel, f"path too long (over {MAX_PATH_BYTES:,} bytes with the root)")
                 continue
-            is_dir = entry.is_dir(follow_symlinks=False)
+            try:
+                if entry.is_symlink():
+                    yield SkippedFile(rel, _symlink_reason(root, root / rel))
+                    continue
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError as exc:
+                yield SkippedFile(rel, f"not readable: {exc.strerror or exc}")
+                continue
             if is_dir and entry.name in EXCLUDED_DIRS:
                 continue
             if is_ignored(patterns, rel, is_dir):
                 continue
             if is_dir:
-                default_skip = _default_skip(entry) if use_ignore_files else None
+                default_skip = _default_skip(entry.name) if use_ignore_files else None
                 if default_skip and decision(patterns, rel, True, source=OWN_IGNORE_FILE) is not False:
                     if default_skip != "cache":
                         yield SkippedFile(rel, default_skip)
                 else:
-                    nested = _ignore_patterns(Path(entry.path), rel) if use_ignore_files else []
-                    subdirs.append((Path(entry.path), rel, patterns + nested))
+                    here.holders += 1
+                    subdirs.append((here, entry.name, rel, patterns))
                 continue
             if not entry.is_file(follow_symlinks=False):
                 yield SkippedFile(rel, _special_file_reason(entry))
@@ -137,18 +222,29 @@ def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
                     yield UnsupportedFile(rel, extension)
                 continue
             yield from _candidate(entry, str(root), rel, spec.name, limits)
-        stack.extend(reversed(subdirs))
+    except BaseException:  # the consumer stopped the walk: the subdirectories will not be opened
+        for _ in subdirs:
+            here.release()
+        raise
+    return subdirs
 
 
-def _default_skip(entry: os.DirEntry[str]) -> str | None:
-    """Why a directory is skipped by default: vendored dependencies, a virtualenv, a cache; or None."""
-    if entry.name in CACHE_DIRS:
+def _default_skip(name: str) -> str | None:
+    """Why a directory is skipped by its name: vendored dependencies, a cache; or None."""
+    if name in CACHE_DIRS:
         return "cache"
-    if entry.name in VENDORED_DIRS:
+    if name in VENDORED_DIRS:
         return "vendored dependencies"
-    if os.path.lexists(os.path.join(entry.path, VIRTUALENV_MARKER)):
-        return "virtualenv (has pyvenv.cfg)"
     return None
+
+
+def _has_virtualenv_marker(dir_fd: int) -> bool:
+    """Whether the open directory holds ``pyvenv.cfg`` (of any type: a virtualenv is skipped, never read)."""
+    try:
+        os.stat(VIRTUALENV_MARKER, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def _special_file_reason(entry: os.DirEntry[str]) -> str:
@@ -223,6 +319,22 @@ def read_inside(root: str | Path, path: str, max_bytes: int) -> tuple[os.stat_re
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             return "not readable: it or a directory above it became a symlink (links are not followed)"
         return f"not readable: {exc.strerror or exc}"
+    return _read_fd(fd, max_bytes)
+
+
+def _read_regular(name: str, dir_fd: int, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
+    """Like ``read_inside``, for the entry ``name`` of the open directory ``dir_fd``."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "not readable: it is a symlink (links are not followed)"
+        return f"not readable: {exc.strerror or exc}"
+    return _read_fd(fd, max_bytes)
+
+
+def _read_fd(fd: int, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
+    """The stat and first ``max_bytes + 1`` bytes of ``fd`` if it is a regular file (closes ``fd``)."""
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -264,16 +376,19 @@ def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
     return None
 
 
-def _ignore_patterns(directory: Path, rel_dir: str) -> list[Pattern]:
+def _ignore_patterns(dir_fd: int, rel_dir: str) -> list[Pattern]:
+    """The patterns of the ignore files in the open directory ``dir_fd`` (``rel_dir`` from the root).
+
+    An ignore file that is a link, a FIFO or anything but a regular file is never read
+    (opening it cannot block, see ``_open_regular``); one larger than ``MAX_IGNORE_BYTES``
+    is read up to that size.
+    """
     patterns: list[Pattern] = []
     for name in IGNORE_FILES:
-        path = directory / name
-        if path.is_symlink() or not path.is_file():
-            continue  # an ignore file that is a link could point anywhere: never read it
-        try:
-            text = path.read_text("utf-8", errors="replace")
-        except OSError:
+        read = _read_regular(name, dir_fd, MAX_IGNORE_BYTES)
+        if isinstance(read, str):
             continue
+        text = read[1][:MAX_IGNORE_BYTES].decode("utf-8", errors="replace")
         patterns.extend(parse_lines(text.splitlines(), rel_dir, source=name))
     return patterns
 

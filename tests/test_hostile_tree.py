@@ -54,3 +54,172 @@ def test_query_cost_check_leaves_real_code_alone() -> None:
     body = "".join(f"def f{i}(x):\n    return [x, ({i}, {{'k': x}})]\n\n" for i in range(3000))
     symbols = extract_symbols(SourceFile("big.py", "python", body.encode()))
     assert len(symbols) == 3000 and symbols[-1].name == "f2999"
+
+
+# -- ignore files: never block, never cost more than a few operations per character ----------
+
+import os  # noqa: E402
+
+import indexer.discover as discover  # noqa: E402
+from indexer.discover import Candidate, walk  # noqa: E402
+from indexer.gitignore import is_ignored, parse_lines  # noqa: E402
+from indexer.types import SkippedFile  # noqa: E402
+
+
+def _walk(root: Path) -> tuple[set[str], dict[str, str]]:
+    items = list(walk(root))
+    return ({i.path for i in items if isinstance(i, Candidate)},
+            {i.path: i.reason for i in items if isinstance(i, SkippedFile)})
+
+
+def test_fifo_ignore_file_is_never_read(tmp_path: Path) -> None:
+    """A .gitignore (or .codesearchignore) that is a FIFO, even one `is_file()` said was a file
+    a moment before (simulated), is not opened for a blocking read: the walk ends at once."""
+    root = tmp_path / "repo"
+    write(root, "a.py", "def a(): pass\n")
+    write(root, "sub/b.py", "def b(): pass\n")
+    os.mkfifo(root / ".gitignore")
+    os.mkfifo(root / "sub" / ".codesearchignore")
+    script = ("import sys\nfrom pathlib import Path\n"
+              "real = Path.is_file\n"  # the race: the FIFO replaced a regular file right after the check
+              "Path.is_file = lambda self, *a, **k: self.name.endswith('ignore') or real(self, *a, **k)\n"
+              "from tests.test_hostile_tree import _walk\n"
+              f"indexed, skipped = _walk(Path({str(root)!r}))\n"
+              "print(sorted(indexed), skipped)\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20,
+                             cwd=Path(__file__).resolve().parents[1])
+    except subprocess.TimeoutExpired:
+        pytest.fail("the walk blocked reading a FIFO ignore file")
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.startswith("['a.py', 'sub/b.py'] "), out.stdout
+    assert "'.gitignore': 'not a regular file (FIFO)'" in out.stdout
+
+
+def test_many_star_patterns_against_long_names_cost_milliseconds() -> None:
+    """`*a*a*a...*b` lines of 2,000 characters against 250-character names: once about 0.2 s for each
+    name and pattern, now a few integer operations per character; answers unchanged."""
+    import time
+
+    patterns = parse_lines(["*a" * 1000 + "*b", "*a" * 999 + "*c", "x" + "*a" * 1000 + "*b"])
+    names = [f"dir/{'a' * (240 + i)}" for i in range(10)] + [f"{'a' * 1000}b", f"src/{'a' * 1200}c"]
+    started = time.process_time()
+    answers = [is_ignored(patterns, name, False) for name in names]
+    assert time.process_time() - started < 1.0
+    assert answers == [False] * 10 + [True, True]
+
+
+# -- unreadable and too deep directories are skip reasons, never a failed run ---------------
+
+
+def test_unreadable_directory_is_skipped_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory that cannot be listed or searched (simulated: tests run as root) is skipped with
+    a reason; looking for its ignore files once failed the whole run with Permission denied."""
+    from codesearch.pipeline import build_index
+    from tests.conftest import FakeEmbedder
+
+    root = tmp_path / "repo"
+    write(root, "ok.py", "def ok(): pass\n")
+    write(root, "closed/in.py", "def hidden(): pass\n")
+    real_open, real_stat, real_scandir = os.open, os.stat, os.scandir
+
+    def denied(path: object) -> bool:
+        text = str(path)
+        return text == "closed" or text.endswith("/closed") or "/closed/" in text
+
+    def fake_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if denied(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    def fake_stat(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if denied(path):
+            raise PermissionError(13, "Permission denied")
+        return real_stat(path, *args, **kwargs)
+
+    def fake_scandir(path=None):  # noqa: ANN001, ANN202
+        if denied(path):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "stat", fake_stat)
+    monkeypatch.setattr(os, "scandir", fake_scandir)
+    report = build_index(root, embedder=FakeEmbedder())
+    skipped = {s.path: s.reason for s in report.skipped}
+    assert skipped["closed"] == "directory not readable: Permission denied"
+    assert report.files == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can list any directory (simulated in the test above)")
+def test_unreadable_directory_is_skipped_for_real(tmp_path: Path) -> None:
+    """chmod 000 on a subdirectory: skipped with a reason, the rest indexed."""
+    root = tmp_path / "repo"
+    write(root, "ok.py", "def ok(): pass\n")
+    write(root, "closed/in.py", "def hidden(): pass\n")
+    (root / "closed").chmod(0)
+    try:
+        indexed, skipped = _walk(root)
+    finally:
+        (root / "closed").chmod(0o755)
+    assert indexed == {"ok.py"}
+    assert skipped["closed"] == "directory not readable: Permission denied"
+
+
+def test_path_longer_than_path_max_is_skipped(tmp_path: Path) -> None:
+    """Directories nested past PATH_MAX (made relative to a descriptor, as git checks them out):
+    the part within the limit is indexed, the rest skipped with a reason; the run does not fail."""
+    from codesearch.pipeline import build_index
+    from tests.conftest import FakeEmbedder
+
+    root = tmp_path / "repo"
+    write(root, "top.py", "def top(): pass\n")
+    name = "d" * 200
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for level in range(25):  # 25 * 201 bytes: past 4,096
+            os.mkdir(name, dir_fd=fd)
+            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+            if level in (2, 24):
+                file_fd = os.open(f"f{level}.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+                os.write(file_fd, f"def level{level}(): pass\n".encode())
+                os.close(file_fd)
+    finally:
+        os.close(fd)
+    report = build_index(root, embedder=FakeEmbedder())
+    assert report.files == 2  # top.py and the shallow f2.py
+    reasons = [s.reason for s in report.skipped]
+    assert len(reasons) == 1 and reasons[0].startswith("path too long"), reasons
+
+
+# -- a directory swapped for a link while the walk runs is never followed -------------------
+
+
+def test_directory_swapped_for_a_link_during_the_walk_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pkg/ is replaced by a link to an outside directory after its parent was listed and before
+    the walk descends into it: nothing of the outside (not even a name) comes out, pkg is skipped."""
+    root = tmp_path / "repo"
+    write(root, "a.py", "def a(): pass\n")
+    write(root, "pkg/inner.py", "def inner(): pass\n")
+    outside = tmp_path / "outside"
+    write(outside, "stolen_name.py", "def stolen(): pass\n")
+    write(outside, ".gitignore", "a.py\n")
+    real_is_ignored = discover.is_ignored
+
+    def swap_then_decide(patterns, rel, is_dir):  # noqa: ANN001, ANN202
+        if rel == "pkg":  # the parent is listed: swap before the walk goes in
+            (root / "pkg").rename(tmp_path / "pkg_moved")
+            os.symlink(outside, root / "pkg")
+        return real_is_ignored(patterns, rel, is_dir)
+
+    monkeypatch.setattr(discover, "is_ignored", swap_then_decide)
+    items = list(walk(root))
+    paths = {i.path for i in items}
+    assert not any("stolen" in p for p in paths), paths
+    assert "a.py" in paths
+    reasons = {i.path: i.reason for i in items if isinstance(i, SkippedFile)}
+    assert "symlink" in reasons["pkg"], reasons

@@ -69,7 +69,7 @@ def test_permission_denied_is_skipped_with_a_reason(tmp_path: Path, monkeypatch:
     real_open, real_scandir = os.open, os.scandir
 
     def fake_open(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if str(path).endswith("locked.py"):
+        if str(path).endswith(("locked.py", "closed")):  # walk opens directories before listing them
             raise PermissionError(13, "Permission denied")
         return real_open(path, *args, **kwargs)
 
