@@ -121,10 +121,10 @@ def cli() -> None:
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Where to keep the index (default: PATH/.codesearch).")
 @click.option("--rebuild", is_flag=True, help="Discard the existing index and index everything again.")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
               help="Seconds to wait if another run is updating the same index.")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="Skip files larger than this.")
+              help="Skip files larger than this many bytes.")
 @click.option("--workers", type=click.IntRange(min=1), envvar="CODESEARCH_WORKERS",
               help="Most worker processes for parsing and embedding (default: the CPU count).")
 @click.option("--deep", is_flag=True,
@@ -208,7 +208,7 @@ def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--cluster and --cpus, for the commands that run on Ray."""
     command = click.option("--cpus", type=click.IntRange(min=1),
                            help="With --cluster local: CPUs to use (default: all).")(command)
-    return click.option("--cluster", "address", default="local", show_default=True,
+    return click.option("--cluster", "address", default="local", show_default=True, metavar="ADDRESS",
                         help="Ray cluster address (e.g. 10.0.0.5:6379 or auto), "
                              "or 'local' to start one on this machine.")(command)
 
@@ -221,7 +221,7 @@ def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--shard-files", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Split a repository with more changed files than this into shards of this many.")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="Skip files larger than this.")
+              help="Skip files larger than this many bytes.")
 @click.option("--rebuild", is_flag=True, help="Discard every existing index and index everything again.")
 @click.option("--deep", is_flag=True,
               help="Also embed every new chunk with the reranker (Ray Data; on GPU workers when the cluster has GPUs).")
@@ -291,7 +291,8 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
               help="Split the repositories into this many shard groups, one deployment each.")
 @click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True,
               help="Replicas per shard group.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST",
+              help="IP address or host name to listen on (0.0.0.0: every interface; then set --token).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
 @click.option("--token", envvar="CODESEARCH_SERVE_TOKEN", metavar="TOKEN",
               help="Ask every request for 'Authorization: Bearer TOKEN' (or set CODESEARCH_SERVE_TOKEN).")
@@ -327,7 +328,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (as printed, or relative to the repository), "
                    "e.g. 'src/*' or '*.py'; repeatable.")
@@ -474,13 +475,14 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
 
 
 @cli.command()
-@click.argument("location", required=False)
-@click.option("-s", "--symbol", help="Start from the definition with this (qualified) name instead of FILE:LINE.")
+@click.argument("location", required=False, metavar="[FILE:LINE]")
+@click.option("-s", "--symbol", metavar="NAME",
+              help="Start from the definition with this (qualified) name instead of FILE:LINE, e.g. HttpClient.send.")
 @click.option("-C", "--repo", "repo", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Repository whose index --symbol looks in.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (relative to the repository); repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,

