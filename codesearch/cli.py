@@ -390,7 +390,8 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         codesearch search "parse a url" ~/src/app ~/src/lib     # two repositories as one
         codesearch search "parse a url" --workspace ~/workspace  # every repository of index-many
     """
-    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, find_index, validate_query
+    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
+    from codesearch.search import validate_query
 
     fmt = "json" if as_json else fmt
     if not verbose:
@@ -427,8 +428,8 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
                 click.echo(f"warning: {one_line(str(exc))}; showing first-stage results", err=True)
         started = time.perf_counter()
         extra: dict[str, Any] = {}
-        options = dict(language=language, hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
-                       candidates=candidates, per_file=per_file, min_score=min_score, kinds=kinds)
+        options = SearchOptions(k=k, language=language, kinds=kinds, hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
+                                rerank=reranker, candidates=candidates, per_file=per_file, min_score=min_score)
         if len(paths) > 1 or workspace is not None:
             from codesearch.multi import MultiSearcher
 
@@ -436,14 +437,14 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
                 ([find_index(p) for p in paths], None)
             with MultiSearcher(indexes, names=names) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
-                results = multi.search(query, k, paths=filters, **options)
+                results = multi.search(query, k, options, paths=filters)
                 extra["repos"] = multi.roots
         else:
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
                 under = "" if whole_index else _subdirectory(searcher.root, path)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
-                results = searcher.search(query, k, paths=filters, **options)
+                results = searcher.search(query, k, options, paths=filters)
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra)

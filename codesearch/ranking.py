@@ -15,7 +15,7 @@ of the pool, so a signal's weight means the same for every query:
   definition comes first when both match about as well.
 
 Diversity (at most ``per_file`` hits from one file before every other file had its
-turn) is applied when results are picked, in ``search``, when asked for.
+turn) is applied when results are picked, in ``codesearch.search.pool``, when asked for.
 
 Measured and removed (``codesearch bench --semble`` and ``--queries``, see the README):
 file coherence (the best chunk of a file with several candidates lifted) gained 0.015
@@ -71,9 +71,12 @@ class Signals:
 
 @dataclass
 class Candidate:
-    """A chunk in the pool: its stored row and what each stage and signal gave it."""
+    """A chunk in the pool: its stored row and what each stage and signal gave it.
 
-    id: int
+    ``id`` orders ties: in a search it is (shard number, chunk id).
+    """
+
+    id: int | tuple[int, int]
     row: dict[str, Any]
     fused: float
     scores: dict[str, float] = field(default_factory=dict)

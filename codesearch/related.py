@@ -31,8 +31,8 @@ from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE
 from codesearch.lexical import CODE_CHARS, term_ids, terms
 from codesearch.query import analyse
-from codesearch.ranking import Candidate, Signals, diversified, rank
-from codesearch.search import CANDIDATES, PathFilter, Searcher, SearchResult, fuse, pick
+from codesearch.ranking import Signals
+from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from indexer.chunk import display_code, embedding_text
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
@@ -110,7 +110,7 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
     if line > MAX_LINE:
         raise BadQuery(f"line {line} is past the end of any file (at most {MAX_LINE})")
     language = searcher.reader.file_language(rel)
-    check = searcher._check_files({rel: language})[rel]
+    check = searcher.check_files({rel: language})[rel]
     if check.status == GONE:
         raise BadQuery(f"{rel} is gone or unreadable since it was indexed")
     if check.status == CHANGED:
@@ -246,38 +246,18 @@ def related(
     :param names: lift chunks whose name contains the source's name (see the module doc).
     :param lexical_only: rank by the lexical stage alone (a BM25 baseline).
     """
-    allowed = searcher.allowed(language=language, paths=paths, kinds=kinds)
-    if allowed is not None and allowed.size == 0:
+    options = SearchOptions(k=k, language=language, paths=paths or PathFilter(), kinds=tuple(kinds),
+                            hybrid=hybrid or lexical_only, per_file=per_file,
+                            signals=Signals(definition=False, path=False, noise=False, kind=not lexical_only))
+    query = ParsedQuery(source.name or "code", analyse(source.name or "code"), source.vector, source.terms)
+    plan = searcher.plan(query, options)
+    if plan is None:
         return []
-    depth = max(k + 20, CANDIDATES)
-    rankings: list[list[tuple[int, float]]] = []
-    stage: dict[int, dict[str, float]] = {}
-    if not lexical_only:
-        scores, ids = searcher.vectors.search(source.vector, depth + 1, allowed)
-        static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
-        rankings.append(static)
-        stage.update({i: {"static": s} for i, s in static})
-    if hybrid or lexical_only:
-        lexical = searcher.lexical.search(source.terms, depth + 1, allowed)
-        rankings.append(lexical)
-        for i, s in lexical:
-            stage.setdefault(i, {})["lexical"] = s
-    weights = [1.0, RELATED_LEXICAL_WEIGHT][: len(rankings)] if not lexical_only else [1.0]
-    fused = dict(fuse(rankings, weights))
-    rows = searcher.reader.chunks(list(fused))
-    pool = [Candidate(i, rows[i], s, dict(stage[i], fused=s)) for i, s in fused.items()
-            if i in rows and not _overlaps(rows[i], source)]
-    ranked = rank(analyse(source.name or "code"), pool, Signals(definition=False, path=False, noise=False,
-                                                                  kind=not lexical_only))
-    if names and not lexical_only:
-        for c in ranked:  # scores are in units of the pool's best fused score (``rank``)
-            if names_related(source.name, c.row["name"]) and c.row.get("kind") not in CONTAINERS:
-                c.scores["name"] = NAME_WEIGHT
-                c.score += NAME_WEIGHT
-        ranked.sort(key=lambda c: (-c.score, c.id))
-    ranked = diversified(ranked, per_file)
-    picked = [r for _, r in pick(((searcher, c) for c in ranked), k)]
-    return searcher.finish(picked, source.vector)
+    hits = searcher.first_stage(plan, options, vector=not lexical_only)
+    lift = Lift("name", NAME_WEIGHT, lambda row: names_related(source.name, row["name"])
+                and row.get("kind") not in CONTAINERS) if names and not lexical_only else None
+    return ranked(query.info, [hits], options, lexical_weight=RELATED_LEXICAL_WEIGHT,
+                  leave_out=lambda row: _overlaps(row, source), lift=lift)
 
 
 def _overlaps(row: dict[str, Any], source: Source) -> bool:

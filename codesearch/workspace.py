@@ -261,12 +261,13 @@ class Workspace:
 
         :raises BadQuery: for a bad query or filter.
         """
-        from codesearch.search import PathFilter, validate_query
+        from codesearch.search import PathFilter, SearchOptions, validate_query
 
         validate_query(query, k)  # before any refresh: a pasted file is refused at once
         searcher = self.searcher
-        paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
-        return searcher.search(query, k, language=language, paths=paths, kinds=kinds, rerank=self.reranker)
+        options = SearchOptions(k=k, language=language, paths=PathFilter(include=tuple(include),
+                                exclude=tuple(exclude)), kinds=tuple(kinds), rerank=self.reranker)
+        return searcher.run(searcher.parse(query, k), options)
 
     def related(self, *, path: str | None = None, line: int | None = None, symbol: str | None = None,
                 k: int = 10, language: str | None = None, include: Sequence[str] = (),

@@ -1,4 +1,4 @@
-"""Hybrid (FTS5 + vectors, fused by reciprocal rank) and second-stage reranking."""
+"""Hybrid search (lexical postings + vectors, fused by score) and second-stage reranking."""
 
 from __future__ import annotations
 
@@ -12,29 +12,11 @@ from click.testing import CliRunner
 
 from codesearch.cli import cli
 from codesearch.errors import IndexOutOfDate
-from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.pipeline import build_index
 from codesearch.lexical import term_ids
-from codesearch.search import Searcher, lexical_words
+from codesearch.search import Searcher
 from codesearch.store.reader import IndexReader
 from tests.conftest import FakeEmbedder, write
-
-
-def test_rrf_against_hand_computed_scores() -> None:
-    """score(d) = sum 1/(k + rank): b is 2nd and 1st, a is 1st only, c is 3rd only."""
-    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=60))
-    assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
-    assert fused["a"] == pytest.approx(1 / 61)
-    assert fused["d"] == pytest.approx(1 / 62)
-    assert fused["c"] == pytest.approx(1 / 63)
-    assert [item for item, _ in reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]])] == ["b", "a", "d", "c"]
-    assert reciprocal_rank_fusion([["x"], ["y"]], weights=[1.0, 2.0])[0][0] == "y"
-
-
-def test_lexical_words_split_identifiers_and_drop_stopwords() -> None:
-    """The lexical query is the query's identifiers split into words, minus stopwords."""
-    assert lexical_words("Where do we parseJsonString in max_retry?") == ["parse", "json", "string", "max", "retry"]
-    assert lexical_words("the a of") == []
 
 
 def _lexical(index_dir: Path) -> dict[int, set[int]]:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from codesearch import ranking, search
 from codesearch.cli import cli
-from codesearch.fusion import RRF_K, reciprocal_rank_fusion, score_fusion
+from codesearch.fusion import score_fusion
 from codesearch.query import analyse
 from codesearch.ranking import Candidate, Signals, defines, diversified, is_noise, path_matches_name, path_share, rank
 from tests.conftest import FakeEmbedder, write
@@ -63,7 +63,8 @@ def test_search_constants() -> None:
     assert search.LEXICAL_WEIGHTS == {"natural": 1.0, "identifier": 1.0, "path": 1.0}
     assert search.DEFAULT_HYBRID is True and search.DEFAULT_RERANK is False
     # Each first-stage ranking: k + 10, at least CANDIDATES, and rerank candidates + 10 when reranking.
-    assert [search._depth(k, r) for k, r in [(10, 0), (45, 0), (10, 20), (10, 50), (100, 50)]] == [50, 55, 50, 60, 110]
+    depths = [search.first_stage_depth(k, r) for k, r in [(10, 0), (45, 0), (10, 20), (10, 50), (100, 50)]]
+    assert depths == [50, 55, 50, 60, 110]
 
 
 # --- the fused score, normalised ---------------------------------------------------------------
@@ -265,17 +266,6 @@ def test_search_fuse_is_score_fusion() -> None:
     assert search.fuse(rankings, [1.0, 1.0]) == score_fusion(rankings, [1.0, 1.0])
     assert [(i, round(s, 6)) for i, s in search.fuse(rankings, [1.0, 1.0])] == [(1, 1.25), (3, 1.222222), (2, 0.333333)]
     assert [i for i, _ in search.fuse(rankings, [1.0, 0.5])] == [1, 3, 2]  # the lexical weight scales its shares
-
-
-def test_reciprocal_rank_fusion() -> None:
-    """score = sum of w / (60 + rank); missing entries get nothing; ties keep first-seen order."""
-    assert RRF_K == 60
-    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]])
-    assert [k for k, _ in fused] == ["a", "c", "b"]
-    assert dict(fused) == pytest.approx({"a": 1 / 61 + 1 / 62, "b": 1 / 62, "c": 1 / 63 + 1 / 61})
-    assert reciprocal_rank_fusion([["a"], ["b"]]) == [("a", 1 / 61), ("b", 1 / 61)]
-    weighted = reciprocal_rank_fusion([["a", "b"], ["b"]], k=1, weights=[1.0, 3.0])
-    assert weighted == [("b", pytest.approx(1 / 3 + 3 / 2)), ("a", 0.5)]
 
 
 # --- the library's search: every score recomputed ----------------------------------------------

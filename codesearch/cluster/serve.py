@@ -170,18 +170,18 @@ class ShardGroup:
                 broken[name] = _one_line(exc)
         return searchers, broken
 
-    def _gather(self, query: str, k: int, options: dict[str, Any]) -> dict[str, Any]:
+    def _gather(self, query: str, options: Any) -> dict[str, Any]:
         from codesearch.multi import gather
 
         errors = dict(self.broken)
         parts: list[Any] = []
         try:
-            parsed = next(iter(self.searchers.values())).parse(query, k) if self.searchers else None
+            parsed = next(iter(self.searchers.values())).parse(query, options.k) if self.searchers else None
             for name in self.names:
                 part = None
                 if name in self.searchers:
                     try:
-                        part = gather(self.searchers[name], query, k, repo=name, parsed=parsed, **options)
+                        part = gather(self.searchers[name], parsed, options, repo=name)
                     except BadQuery:
                         raise
                     except INDEX_FAILURES as exc:
@@ -204,8 +204,9 @@ class ShardGroup:
                 filled.append(None)
         return {"parts": filled, "errors": errors}
 
-    async def gather(self, query: str, k: int, options: dict[str, Any]) -> dict[str, Any]:
-        return await asyncio.wrap_future(self.thread.submit(self._gather, query, k, options))
+    async def gather(self, query: str, options: Any) -> dict[str, Any]:
+        """Every repository's ``multi.gather`` of ``query`` (parsed here, once) with ``options`` (``SearchOptions``)."""
+        return await asyncio.wrap_future(self.thread.submit(self._gather, query, options))
 
     async def fill(self, parts: list[Any], keep: list[list[int]]) -> dict[str, Any]:
         return await asyncio.wrap_future(self.thread.submit(self._fill, parts, keep))
@@ -235,7 +236,8 @@ class Router:
     async def __call__(self, request: Any) -> Any:
         from codesearch import render
         from codesearch.multi import merge, shortlist
-        from codesearch.search import PathFilter, validate_query
+        from codesearch.query import analyse
+        from codesearch.search import validate_query
 
         started = time.perf_counter()
         refused = self.guard.refusal(request.method, request.headers)
@@ -248,16 +250,17 @@ class Router:
             return _answer({"error": "not found; use /search?q=QUERY"}, 404)
         errors: dict[str, str] = {}
         try:
-            query, k, gather_options, merge_options, max_lines = _parameters(request.query_params, PathFilter)
-            query = validate_query(query, k)  # before any group works on it
-            answers = await self._each("gather", [(query, k, gather_options)] * len(self.groups), errors)
+            query, options, max_lines = _parameters(request.query_params)
+            query = validate_query(query, options.k)  # before any group works on it
+            info = analyse(query)  # once; each group embeds it once
+            answers = await self._each("gather", [(query, options)] * len(self.groups), errors)
             bad = next((a["bad"] for a in answers if "bad" in a), None)
             if bad:
                 raise BadQuery(bad)
             if not any(p is not None for a in answers for p in a["parts"]) and errors:
                 return _answer({"error": "; ".join(f"{n}: {e}" for n, e in sorted(errors.items()))}, 503)
             # Second round: each group fetches the rows of its parts' share of the merged shortlist.
-            keep = shortlist(query, [p for a in answers for p in a["parts"]], k, hybrid=gather_options["hybrid"])
+            keep = shortlist(info, [p for a in answers for p in a["parts"]], options)
             shares, start = [], 0
             for answer in answers:
                 shares.append(keep[start : start + len(answer["parts"])])
@@ -268,7 +271,7 @@ class Router:
             # A group with nothing on the shortlist (or that failed) is not asked at all.
             filled = await self._each("fill", [(parts, share) if any(p is not None for p in parts) else None
                                                for parts, share in zip(sent, shares)], errors)
-            results = merge(query, [p for a in filled for p in a["parts"]], k, **merge_options)
+            results = merge(info, [p for a in filled for p in a["parts"]], options)
         except (BadQuery, ValueError) as exc:
             return _answer({"error": str(exc)}, 400)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -313,18 +316,20 @@ def _respond(body: str, status: int, headers: dict[str, str] | None = None) -> A
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-def _parameters(params: Any, path_filter: Any) -> tuple[str, int, dict[str, Any], dict[str, Any], int | None]:
-    """The search of a request's query string. :raises ValueError: for a malformed number."""
-    query = params.get("q", "")
-    k = int(params.get("k", 10))
-    hybrid = params.get("hybrid", "1") not in ("0", "false", "no")
-    filters = path_filter(include=tuple(params.getlist("path")), exclude=tuple(params.getlist("exclude")))
-    gather_options = dict(language=params.get("language") or None, paths=filters,
-                          kinds=tuple(params.getlist("kind")), hybrid=hybrid)
-    merge_options = dict(hybrid=hybrid, per_file=int(params.get("per_file", 0)),
-                         min_score=float(params.get("min_score", 0.0)))
+def _parameters(params: Any) -> tuple[str, Any, int | None]:
+    """The query, the ``SearchOptions`` and the snippet length of a request's query string.
+
+    :raises ValueError: for a malformed number.
+    """
+    from codesearch.search import PathFilter, SearchOptions
+
+    filters = PathFilter(include=tuple(params.getlist("path")), exclude=tuple(params.getlist("exclude")))
+    options = SearchOptions(k=int(params.get("k", 10)), language=params.get("language") or None, paths=filters,
+                            kinds=tuple(params.getlist("kind")),
+                            hybrid=params.get("hybrid", "1") not in ("0", "false", "no"),
+                            per_file=int(params.get("per_file", 0)), min_score=float(params.get("min_score", 0.0)))
     max_lines = int(params["max_lines"]) if params.get("max_lines") else None
-    return query, k, gather_options, merge_options, max_lines
+    return params.get("q", ""), options, max_lines
 
 
 def start(workspace: Path, groups: int = 2, host: str = "127.0.0.1", port: int = 8765, replicas: int = 1,

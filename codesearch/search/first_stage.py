@@ -1,0 +1,100 @@
+"""The first stage on one open index: the vector ranking, the lexical ranking and the definitions
+of the names the query mentions, within the filters; the hits stay a ``Shard`` for the pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from codesearch.freshness import FileCheck
+from codesearch.query import QueryInfo
+from codesearch.search.options import DEFINITIONS, SearchOptions
+from codesearch.search.parse import ParsedQuery
+
+if TYPE_CHECKING:
+    from codesearch.search.searcher import Searcher
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A parsed query on one index: the chunk ids the filters allow (None: all) and the language."""
+
+    parsed: ParsedQuery
+    language: str | None
+    allowed: np.ndarray | None
+
+    @property
+    def query(self) -> str:
+        return self.parsed.text
+
+    @property
+    def info(self) -> QueryInfo:
+        return self.parsed.info
+
+    @property
+    def vector(self) -> np.ndarray:
+        return self.parsed.vector
+
+    @property
+    def terms(self) -> np.ndarray:
+        return self.parsed.terms
+
+    @property
+    def allowed_set(self) -> set[int] | None:
+        return None if self.allowed is None else set(self.allowed.tolist())
+
+
+@dataclass
+class IndexHits:
+    """One open index's first-stage hits for a query; reads rows, files and vectors as the pool asks
+    (a ``codesearch.search.pool.Shard``)."""
+
+    searcher: Searcher
+    vector: np.ndarray  # the query's vector, (dim,)
+    static: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+    defined: list[int]
+    repo: str = ""
+    _checked: dict[str, FileCheck] = field(default_factory=dict, repr=False)
+
+    @property
+    def root(self) -> str:
+        return str(self.searcher.root)
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        return self.searcher.reader.chunks(list(ids)) if ids else {}
+
+    def similarities(self, ids: Sequence[int]) -> list[float]:
+        return [float(s) for s in self.searcher.vectors.similarity(list(ids), self.vector)] if ids else []
+
+    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+        return self.searcher.current_row(row, checks)
+
+    def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
+        return self.searcher.reader.same_content(list(hashes))
+
+
+def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vector: bool = True) -> IndexHits:
+    """The vector ranking (``vector``) and, when ``options.hybrid``, the lexical one, ``options.depth``
+    deep with raw scores; and (when the definition signal is on) the chunks defining a name the query mentions.
+    """
+    depth = options.depth
+    static: list[tuple[int, float]] = []
+    if vector:
+        scores, ids = searcher.vectors.search(plan.vector, depth, plan.allowed)
+        static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+    lexical = searcher.lexical.search(plan.terms, depth, plan.allowed) if options.hybrid else []
+    defined = definitions(searcher, plan) if options.signals.definition else []
+    return IndexHits(searcher, plan.vector[0], static, list(lexical), defined)
+
+
+def definitions(searcher: Searcher, plan: Plan) -> list[int]:
+    """Chunks that define a name the query mentions (within the filters), at most ``DEFINITIONS``."""
+    if not plan.info.identifiers:
+        return []
+    found = searcher.reader.ids_named(list(plan.info.identifiers), plan.language, limit=DEFINITIONS)
+    allowed = plan.allowed_set
+    return [i for i in found if allowed is None or i in allowed]

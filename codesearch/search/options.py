@@ -1,0 +1,120 @@
+"""What a search is asked to do: the filters and settings that travel, as one value, through every stage."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codesearch.ranking import Signals
+
+if TYPE_CHECKING:
+    from codesearch.rerank import Reranker
+
+MAX_K = 1000
+_SLACK = 10  # first-stage hits beyond k, as hits in deleted files are dropped
+DEFAULT_HYBRID = True
+DEFAULT_RERANK = False  # the CLI reranks with the shipped second stage by default when True (--fast skips)
+CANDIDATES = 50  # taken from each first-stage ranking before fusion
+DEFINITIONS = 50  # chunks defining a name the query mentions, added to the pool
+PER_FILE = 0  # hits of one file before every other file had its turn (0: no limit; see the README)
+RERANK_CANDIDATES = 20  # first-stage hits the reranker rescores (20 and 50 measured the same; see the README)
+
+
+@dataclass(frozen=True, slots=True)
+class PathFilter:
+    """Which files a search looks at.
+
+    :param include: globs (``fnmatch``, ``*`` crosses ``/``); a file must match one, if any are given.
+    :param exclude: globs; a file matching one is left out.
+    :param under: a repo-relative directory; only files below it (``""``: everywhere).
+    :param cwd: globs also match the path as printed, relative to this directory.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    under: str = ""
+    cwd: Path | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether it filters anything."""
+        return bool(self.include or self.exclude or self.under)
+
+    def matches(self, root: Path, path: str) -> bool:
+        """Whether the repo-relative ``path`` passes."""
+        if self.under and not path.startswith(self.under.rstrip("/") + "/"):
+            return False
+        names = [path]
+        if self.cwd is not None:
+            names.append(os.path.relpath(root / path, self.cwd))
+        if self.include and not any(fnmatch.fnmatchcase(n, g) for n in names for g in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(n, g) for n in names for g in self.exclude)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Everything a search is asked besides the query; one value for one index, several, a workspace or ``serve``.
+
+    :param k: how many results.
+    :param language: only chunks in this language (any name the registry knows).
+    :param paths: include/exclude globs and a directory to search under (see ``PathFilter``).
+    :param kinds: only chunks of these kinds (``function``, ``method``, ``class``, ``code``, ...).
+    :param hybrid: fuse the vector ranking with the lexical ranking.
+    :param signals: which code-aware ranking signals are on (``codesearch.ranking``).
+    :param per_file: hits of one file before other files get their turn (0: no limit).
+    :param min_score: drop hits whose similarity (``score``) is below this.
+    :param rerank: rescore the first ``candidates`` hits with this (transformer) reranker.
+    :param candidates: how many hits ``rerank`` rescores.
+    """
+
+    k: int = 10
+    language: str | None = None
+    paths: PathFilter = PathFilter()
+    kinds: tuple[str, ...] = ()
+    hybrid: bool = DEFAULT_HYBRID
+    signals: Signals = Signals()
+    per_file: int = PER_FILE
+    min_score: float = 0.0
+    rerank: Reranker | None = None
+    candidates: int = RERANK_CANDIDATES
+
+    @classmethod
+    def of(cls, k: int = 10, base: SearchOptions | None = None, *, path_glob: str | None = None,
+           **settings: Any) -> SearchOptions:
+        """``base`` (default: the defaults) with ``k`` and the given settings (``SearchOptions``' fields).
+
+        :param path_glob: one more include glob (``fnmatch``; ``*`` crosses ``/``).
+        :raises TypeError: for a setting that is not a field.
+        """
+        options = replace(base or cls(), k=k, **settings)
+        if options.paths is None:  # callers that pass paths=None mean no filter
+            options = replace(options, paths=PathFilter())
+        if options.kinds and not isinstance(options.kinds, tuple):
+            options = replace(options, kinds=tuple(options.kinds))
+        if path_glob is not None:
+            options = replace(options, paths=replace(options.paths, include=(*options.paths.include, path_glob)))
+        return options
+
+    @property
+    def rerank_depth(self) -> int:
+        """How many hits the reranker rescores (0: no rerank)."""
+        return self.candidates if self.rerank is not None else 0
+
+    @property
+    def depth(self) -> int:
+        """How deep each first-stage ranking goes (``first_stage_depth``)."""
+        return first_stage_depth(self.k, self.rerank_depth)
+
+    @property
+    def wanted(self) -> int:
+        """How many hits are picked before the last steps (the rerank reads more than ``k``)."""
+        return max(self.k, self.candidates) if self.rerank is not None else self.k
+
+
+def first_stage_depth(k: int, rerank_candidates: int) -> int:
+    """How deep each first-stage ranking goes: a few more than asked, as hits in deleted files are dropped."""
+    return max(k + _SLACK, CANDIDATES, rerank_candidates + _SLACK if rerank_candidates else 0)

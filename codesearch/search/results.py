@@ -1,0 +1,108 @@
+"""The results stage: a picked chunk as the user sees it, checked against its file as it is now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from codesearch.freshness import CHANGED, GONE, FileCheck
+from indexer.chunk import display_code
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root`` (when several
+    repositories are searched as one, it starts with ``repo/``; ``local_path`` drops that).
+
+    ``stale`` means the file changed after indexing: lines and code are re-read from
+    the current file, while the score still comes from the indexed version.
+    """
+
+    rank: int
+    score: float
+    key: str
+    path: str
+    root: str
+    language: str
+    kind: str
+    name: str
+    qualname: str
+    signature: str
+    doc: str
+    code: str
+    start_line: int
+    end_line: int
+    stale: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+    content_hash: str = ""
+    chunk_id: int = -1  # the chunk's id in this index (its FAISS id)
+    duplicates: tuple[str, ...] = ()  # "path:line" of identical chunks elsewhere (folded into this one)
+    repo: str = ""  # when several repositories are searched: the name ``path`` starts with
+
+    @property
+    def local_path(self) -> str:
+        """The path relative to ``root`` (``path`` without the repository's name)."""
+        return self.path[len(self.repo) + 1:] if self.repo else self.path
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+def placed(repo: str, path: str) -> str:
+    """A repo-relative path as results show it: under the repository's name when several are searched."""
+    return f"{repo}/{path}" if repo else path
+
+
+def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
+              scores: dict[str, float]) -> SearchResult:
+    """The result for a chunk's (current) row; ``score`` is its vector score until ``finish`` fills it in."""
+    return SearchResult(
+        rank=rank,
+        score=scores.get("static", 0.0),
+        key=row["key"],
+        path=placed(repo, row["path"]),
+        root=root,
+        language=row["language"],
+        kind=row["kind"],
+        name=row["name"],
+        qualname=row["qualname"],
+        signature=row["signature"],
+        doc=row["doc"],
+        code=row["code"],
+        start_line=row["start_line"],
+        end_line=row["end_line"],
+        stale=stale,
+        scores=scores,
+        content_hash=row["content_hash"],
+        chunk_id=int(row["id"]),
+        repo=repo,
+    )
+
+
+def with_duplicates(result: SearchResult, places: Iterable[str]) -> SearchResult:
+    """``result`` with the places (``path:line``) of identical chunks added to its ``duplicates``,
+    leaving out its own place and those already listed."""
+    listed = set(result.duplicates) | {f"{result.path}:{result.start_line}"}
+    extra = [place for place in places if place not in listed]
+    return replace(result, duplicates=(*result.duplicates, *extra)) if extra else result
+
+
+def clipped(score: float) -> float:
+    """A cosine similarity as results show it: clipped to [0, 1]."""
+    return min(1.0, max(0.0, score))
+
+
+def as_checked(row: dict[str, Any], check: FileCheck) -> tuple[dict[str, Any] | None, bool]:
+    """A chunk's row as its file is now, given the file's check (``None``: gone), and whether it changed."""
+    if check.status == GONE:
+        return None, False
+    if check.status != CHANGED:
+        return row, False
+    current = check.chunks.get(row["key"])
+    if current is None:
+        return None, True  # the symbol is no longer in the file
+    row = dict(row, start_line=current.start_line, end_line=current.end_line, code=display_code(current),
+               signature=current.signature, doc=current.doc, content_hash=current.content_hash)
+    return row, True

@@ -1,0 +1,201 @@
+"""The open index: a ``Searcher`` holds one index snapshot and its model, and runs a search's stages on it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesearch.embed import Embedder
+from codesearch.embed.static import StaticEmbedder
+from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable, UnsafeIndexDir
+from codesearch.freshness import FileCheck, check_file
+from codesearch.search.first_stage import IndexHits, Plan, first_stage
+from codesearch.search.options import PathFilter, SearchOptions
+from codesearch.search.parse import ParsedQuery, parse_query
+from codesearch.search.pool import ranked
+from codesearch.search.results import SearchResult, as_checked
+from codesearch.store.indexdir import unreadable
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
+from codesearch.store.reader import IndexMeta, IndexReader
+from indexer.languages import UnknownLanguage, spec_for
+
+
+def find_index(start: Path) -> Path:
+    """The index directory for ``start``: ``.codesearch`` in it or its nearest parent.
+
+    :raises IndexNotFound: if there is none.
+    :raises UnsafeIndexDir: if the nearest ``.codesearch`` is a symlink.
+    :raises IndexUnavailable: if the nearest ``.codesearch`` cannot be read (permissions).
+    """
+    start = Path(start).resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / INDEX_DIR_NAME
+        try:
+            if stat.S_ISLNK(os.lstat(candidate).st_mode):
+                raise UnsafeIndexDir(f"{candidate} is a symlink; refusing to follow it (remove it, or pass --index-dir)")
+            os.lstat(candidate / DB_NAME)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise IndexUnavailable(unreadable(candidate, exc)) from exc
+        return candidate
+    raise IndexNotFound(f"no index found in {start} or its parents; run `codesearch index {start}` first")
+
+
+class Searcher:
+    """Searches one index with the model it was built with.
+
+    Only an index this user built is opened, and files are re-read only under ``root``
+    (the repository the user pointed at; by default the directory above a ``.codesearch``
+    index, or the root this user indexed there), never under a root the index names.
+
+    :raises trust.ForeignIndex: (an ``UnsafeIndexDir``) if this user did not build the index.
+    :raises IndexConflict: if ``root`` is not the repository the index was built for.
+    :raises IndexNotFound: if ``index_dir`` holds no index (``RepositoryMoved``: its repository is gone).
+    :raises IndexOutOfDate: if the index was built by another model or schema.
+    :raises IndexCorrupt: if the index files are damaged.
+    :raises UnsafeIndexDir: if the index directory holds symlinks or someone else's files.
+    """
+
+    def __init__(self, index_dir: Path, embedder: Embedder | None = None, root: Path | None = None) -> None:
+        self.reader = IndexReader(index_dir, root)
+        try:
+            self._open(embedder)
+        except BaseException:
+            self.reader.close()
+            raise
+
+    def _open(self, embedder: Embedder | None) -> None:
+        self.root = self.reader.root  # first: a repository that moved away is the clearest error
+        meta = self.reader.meta
+        if meta.schema_version != SCHEMA_VERSION:
+            fix = "`codesearch index` to upgrade it" if meta.schema_version < SCHEMA_VERSION else "`codesearch index --rebuild`"
+            raise IndexOutOfDate(
+                f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; run {fix}"
+            )
+        # Read the vector file in a thread (FAISS releases the GIL) while the model loads.
+        # The thread only reads the file; if a writer replaced it meanwhile, the retry with
+        # a fresh snapshot happens here, in the thread that owns the SQLite connection.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            files = pool.submit(self.reader.snapshot_files)
+            self.embedder = embedder or StaticEmbedder.default()
+            self._check_model(meta)
+            try:
+                self.vectors, self.lexical = files.result()
+            except IndexCorrupt:
+                self.vectors, self.lexical = self.reader.files()
+                self._check_model(self.reader.meta)
+
+    def _check_model(self, meta: IndexMeta) -> None:
+        if meta.model_fingerprint != self.embedder.fingerprint:
+            raise IndexOutOfDate(
+                f"the index was built with model {meta.model_fingerprint}, the current model is "
+                f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
+            )
+
+    def close(self) -> None:
+        """Release the index snapshot: the database connection and the mapped vector and lexical files."""
+        self.reader.close()
+        self.__dict__.pop("vectors", None)
+        self.__dict__.pop("lexical", None)
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def search(self, query: str, k: int = 10, options: SearchOptions | None = None, **settings: Any
+               ) -> list[SearchResult]:
+        """The ``k`` chunks that best answer ``query``, best first.
+
+        Stages: the vector ranking and (``hybrid``) the lexical ranking, each ``CANDIDATES``
+        deep, fused by score with weights chosen by the kind of query; the
+        definitions of names the query mentions join the pool; the code-aware ``signals``
+        (``codesearch.ranking``) score the pool; at most ``per_file`` hits of one file come
+        before every other file's; an optional transformer ``rerank`` reorders the top
+        (``codesearch.search.pool.ranked``).
+
+        :param options: what to search for besides the query (``SearchOptions``; its ``k`` is replaced by ``k``).
+        :param settings: ``SearchOptions`` fields overriding ``options`` (and ``path_glob``: one include glob).
+        :raises BadQuery: for an empty query, a bad ``k`` or an unknown language.
+
+        Chunks with the same content hash (identical code at several paths) come back once,
+        the others listed in ``duplicates``.
+        """
+        options = SearchOptions.of(k, options, **settings)
+        return self.run(self.parse(query, k), options)
+
+    def run(self, parsed: ParsedQuery, options: SearchOptions) -> list[SearchResult]:
+        """``search`` for a query already parsed (``parse``)."""
+        plan = self.plan(parsed, options)
+        if plan is None:
+            return []
+        return ranked(parsed.info, [self.first_stage(plan, options)], options)
+
+    def parse(self, query: str, k: int = 10) -> ParsedQuery:
+        """The query validated, analysed and embedded (the same for every index of this model).
+
+        :raises BadQuery: for an empty query, a bad ``k``, or a query with no known word.
+        """
+        return parse_query(query, k, self.embedder)
+
+    def plan(self, parsed: ParsedQuery, options: SearchOptions) -> Plan | None:
+        """The parsed query and the chunks the filters allow (None: no chunk passes).
+
+        :raises BadQuery: for an unknown language.
+        """
+        language = _language(options.language)
+        allowed = self.allowed(language=language, paths=options.paths, kinds=options.kinds)
+        if allowed is not None and allowed.size == 0:
+            return None
+        return Plan(parsed, language, allowed)
+
+    def allowed(self, *, language: str | None = None, paths: PathFilter | None = None,
+                kinds: Sequence[str] = ()) -> np.ndarray | None:
+        """Ids of the chunks the filters let through (``None``: no filter, all of them).
+
+        :raises BadQuery: for an unknown language.
+        """
+        language = _language(language)
+        if language is None and not kinds and not (paths is not None and paths.active):
+            return None
+        files = None
+        if paths is not None and paths.active:
+            files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
+        return self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
+
+    def first_stage(self, plan: Plan, options: SearchOptions, *, vector: bool = True) -> IndexHits:
+        """This index's first-stage hits for ``plan`` (``codesearch.search.first_stage``)."""
+        return first_stage(self, plan, options, vector=vector)
+
+    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+        """A chunk's row as its file is now (``None``: the file or the symbol is gone) and whether it changed."""
+        if row["path"] not in checks:
+            checks.update(self.check_files({row["path"]: row["language"]}))
+        return as_checked(row, checks[row["path"]])
+
+    def check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
+        """Fresh / changed / gone for each file (path -> its language), read under ``root``."""
+        states = self.reader.file_states(sorted(languages))
+        limit = self.reader.max_file_bytes
+        return {
+            path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
+            for path, language in languages.items()
+        }
+
+
+def _language(language: str | None) -> str | None:
+    """The registry's name of a language (``py`` -> ``python``). :raises BadQuery: if unknown."""
+    if language is None:
+        return None
+    try:
+        return spec_for(language).name
+    except UnknownLanguage as exc:
+        raise BadQuery(str(exc)) from None

@@ -1,0 +1,139 @@
+"""One retrieval path: one options value, a query parsed once, one pool -> rank -> pick -> finish for
+one index, several, ``serve`` and ``related``; no module borrows another's private names."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+from pathlib import Path
+
+import pytest
+
+from codesearch.pipeline import build_index
+from tests.conftest import ROOT, write
+
+PARSERS = '''
+def parse_config_file(path):
+    """Parse an ini config file into a dict of sections."""
+    return {}
+
+
+def parse_command_line(argv):
+    """Parse the command line flags."""
+    return argv
+'''
+
+NETWORK = '''
+def retry_request(url, attempts):
+    """Retry a failed http request with exponential backoff."""
+    return None
+
+
+def open_socket(host, port):
+    """Open a tcp socket to a host."""
+    return None
+
+
+class RetryPolicy:
+    def retry_request(self, url):
+        """Retry a request once more."""
+        return url
+'''
+
+
+@pytest.fixture
+def two_repos(tmp_path: Path, fake_embedder) -> tuple[Path, Path]:
+    first, second = tmp_path / "work" / "config", tmp_path / "work" / "net"
+    write(first, "cfg/parse.py", PARSERS)
+    write(second, "http/client.py", NETWORK)
+    for root in (first, second):
+        build_index(root, embedder=fake_embedder, workers=1)
+    return first, second
+
+
+def _private_imports(path: Path) -> list[str]:
+    """``module._name`` for each private name ``path`` imports from another codesearch module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("codesearch", "indexer"):
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+    return found
+
+
+RETRIEVAL = ["search/*.py", "multi.py", "related.py", "ranking.py", "fusion.py", "query.py", "rerank.py",
+             "workspace.py", "cluster/serve.py", "bench/*.py", "render.py", "mcp_server.py"]
+
+
+def test_no_module_of_the_retrieval_path_imports_another_modules_private_names() -> None:
+    paths = sorted(p for pattern in RETRIEVAL for p in (ROOT / "codesearch").glob(pattern))
+    borrowed = {str(p.relative_to(ROOT)): _private_imports(p) for p in paths}
+    assert {path: names for path, names in borrowed.items() if names} == {}
+
+
+def test_search_options_travel_as_one_value(two_repos, fake_embedder) -> None:
+    from codesearch.ranking import Signals
+    from codesearch.search import PathFilter, Searcher, SearchOptions
+
+    options = SearchOptions(k=3, language="python", kinds=("function",), per_file=1, signals=Signals.without("path"))
+    assert pickle.loads(pickle.dumps(options)) == options  # what serve sends to its shard replicas
+    assert SearchOptions.of(5, options, path_glob="http/*").paths == PathFilter(include=("http/*",))
+    assert SearchOptions.of(5, options).k == 5 and SearchOptions.of(5, options).per_file == 1
+    with Searcher(two_repos[1] / ".codesearch", fake_embedder) as searcher:
+        given = searcher.search("retry a failed request", 3, options)
+        spelled = searcher.search("retry a failed request", 3, language="python", kinds=("function",), per_file=1,
+                                  signals=Signals.without("path"))
+    assert [r.to_dict() for r in given] == [r.to_dict() for r in spelled]
+    assert given and all(r.kind == "function" for r in given)
+
+
+def test_a_query_over_several_indexes_is_validated_and_analysed_once(two_repos, fake_embedder,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import codesearch.search.parse as parse
+    from codesearch.multi import MultiSearcher
+
+    calls = {"validate": 0, "analyse": 0}
+
+    def counted(name: str, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(parse, "validate_query", counted("validate", parse.validate_query))
+    monkeypatch.setattr(parse, "analyse", counted("analyse", parse.analyse))
+    with MultiSearcher([r / ".codesearch" for r in two_repos], fake_embedder) as multi:
+        results = multi.search("retry a failed http request", k=3)
+    assert results and calls == {"validate": 1, "analyse": 1}
+
+
+def test_one_index_alone_or_as_a_corpus_of_one_ranks_the_same(two_repos, fake_embedder) -> None:
+    """Searcher (rows read as needed) and MultiSearcher (gather, shortlist, fill, merge) share one path."""
+    from codesearch.multi import MultiSearcher
+    from codesearch.search import Searcher
+
+    for query in ("retry_request", "parse the config file", "open a socket"):
+        with Searcher(two_repos[1] / ".codesearch", fake_embedder) as searcher:
+            alone = searcher.search(query, 5, per_file=1)
+        with MultiSearcher([two_repos[1] / ".codesearch"], fake_embedder, names=[""]) as multi:
+            merged = multi.search(query, 5, per_file=1)
+        assert [r.to_dict() for r in merged] == [r.to_dict() for r in alone]
+
+
+def test_related_takes_the_search_path(two_repos, fake_embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import codesearch.related as related_module
+    from codesearch.related import at_line, related
+    from codesearch.search import Searcher, ranked
+
+    seen = []
+
+    def spy(query, shards, options, **hooks):
+        seen.append((options.k, options.hybrid, sorted(hooks)))
+        return ranked(query, shards, options, **hooks)
+
+    monkeypatch.setattr(related_module, "ranked", spy)
+    with Searcher(two_repos[1] / ".codesearch", fake_embedder) as searcher:
+        source = at_line(searcher, two_repos[1] / "http/client.py", 3)
+        found = related(searcher, source, 2)
+    assert seen == [(2, False, ["leave_out", "lexical_weight", "lift"])]
+    assert found[0].qualname == "RetryPolicy.retry_request" and found[0].scores["name"] == pytest.approx(0.3)
+    assert all(r.qualname != "retry_request" for r in found)  # the source itself is left out
