@@ -51,7 +51,7 @@ def plan_deep(index_dir: Path, cache: VectorCache | None, model: str) -> DeepPla
     :raises IndexNotFound, IndexCorrupt: as ``IndexReader``.
     """
     with IndexReader(index_dir) as reader:
-        rows = reader.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
+        rows = reader.chunk_contents()
     texts = {row[0]: rerank_text(*row[1:]) for row in rows}
     known = cache.keys(model) if cache else set()
     return DeepPlan(texts, [key for key in texts if key not in known], known - set(texts))

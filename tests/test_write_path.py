@@ -4,11 +4,13 @@ the lexical code split into term analysis (query side) and the postings file (st
 from __future__ import annotations
 
 import ast
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, FakeEmbedder, write
 
 
 def _codesearch_imports(path: Path) -> set[str]:
@@ -41,3 +43,109 @@ def test_the_postings_file_lives_beside_the_vector_file() -> None:
     assert lexical.LexicalIndex is postings.LexicalIndex and lexical.lexical_path is postings.lexical_path
     assert lexical.chunk_terms is terms.chunk_terms and lexical.query_terms is terms.query_terms
     assert "codesearch.query" not in _codesearch_imports(ROOT / "codesearch" / "store" / "postings.py")
+
+
+def _source(module: str) -> str:
+    return (ROOT / module).read_text()
+
+
+def test_the_pipeline_holds_no_sql_and_no_store_file_names() -> None:
+    """Every write of an index run goes through ``IndexWriter``: the pipeline neither talks SQL
+    nor knows the metadata module or the names of a generation's files."""
+    source = _source("codesearch/pipeline.py")
+    assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE FROM|COUNT\(\*\))\b", source)
+    assert not re.search(r"vectors-|lexical-|\.faiss|\.bin\b", source)
+    imports = _codesearch_imports(ROOT / "codesearch" / "pipeline.py")
+    assert "codesearch.store.metadata" not in imports and "codesearch.store.writer" in imports
+
+
+def test_deep_indexing_reads_chunks_through_the_reader() -> None:
+    """``deep.py`` runs no SQL of its own on the reader's connection."""
+    source = _source("codesearch/deep.py")
+    assert ".conn" not in source and "SELECT" not in source
+
+
+def _repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write(root, "a.py", "def alpha():\n    '''First.'''\n    return 1\n")
+    write(root, "b.py", "def beta():\n    '''Second.'''\n    return 2\n")
+    return root
+
+
+def test_a_run_that_fails_inside_the_writers_transaction_changes_nothing(tmp_path: Path) -> None:
+    """The writer is a unit of work: files written and removed, then an error before the
+    transaction ends: the index, its generation and its files are as before."""
+    from codesearch.pipeline import build_index
+    from codesearch.store.reader import IndexReader
+    from codesearch.store.writer import IndexWriter
+    from indexer.languages import parser_fingerprint
+
+    root = _repo(tmp_path)
+    report = build_index(root, embedder=FakeEmbedder())
+    index_dir = root / ".codesearch"
+    before = sorted(p.name for p in index_dir.iterdir() if not p.name.startswith("index.db"))
+    before = [name for name in before if name != "lock"]
+    with pytest.raises(RuntimeError, match="stop"):
+        with IndexWriter.open(index_dir, root, FakeEmbedder(), parser=parser_fingerprint()) as writer:
+            assert writer.generation == report.generation and not writer.reparse
+            assert set(writer.known_files()) == {"a.py", "b.py"}
+            with writer.transaction():
+                writer.remove_files(["a.py"])
+                writer.finish(skipped=[], unsupported={}, max_file_bytes=1000)
+                assert writer.generation == report.generation + 1
+                raise RuntimeError("stop")
+    assert set(before) <= {p.name for p in index_dir.iterdir()}  # the files of the next generation are orphans
+    with IndexReader(index_dir) as reader:
+        assert reader.meta.generation == report.generation and sorted(reader.file_paths()) == ["a.py", "b.py"]
+        assert reader.verify() == report.chunks_total
+    again = build_index(root, embedder=FakeEmbedder())  # the next run removes the orphans
+    assert not again.changed and sorted(p.name for p in index_dir.glob("*-*.*")) == [
+        f"lexical-{report.generation}.bin", f"vectors-{report.generation}.faiss"]
+
+
+def test_the_writer_commits_removals_as_a_new_generation(tmp_path: Path) -> None:
+    """``finish`` inside ``transaction`` writes the next generation; closing the writer drops the old files."""
+    from codesearch.pipeline import build_index
+    from codesearch.store.reader import IndexReader
+    from codesearch.store.writer import IndexWriter
+    from indexer.languages import parser_fingerprint
+
+    root = _repo(tmp_path)
+    report = build_index(root, embedder=FakeEmbedder())
+    index_dir = root / ".codesearch"
+    with IndexWriter.open(index_dir, root, FakeEmbedder(), parser=parser_fingerprint()) as writer:
+        with writer.transaction():
+            writer.remove_files(["a.py"])
+            done = writer.finish(skipped=[], unsupported={}, max_file_bytes=1000)
+    assert done.generation == report.generation + 1 and done.files_removed == 1 and done.changed
+    assert sorted(p.name for p in index_dir.glob("*-*.*")) == [f"lexical-{done.generation}.bin",
+                                                               f"vectors-{done.generation}.faiss"]
+    with IndexReader(index_dir) as reader:
+        assert reader.file_paths() == ["b.py"] and reader.verify() == done.chunks_total
+
+
+def test_one_model_check_for_reader_and_writer(tmp_path: Path) -> None:
+    """``check_model`` is the check both sides use: the writer refuses another model with its message."""
+    from codesearch.errors import IndexOutOfDate
+    from codesearch.pipeline import build_index
+    from codesearch.store.reader import IndexReader, check_model, check_schema
+
+    root = _repo(tmp_path)
+    build_index(root, embedder=FakeEmbedder())
+    with IndexReader(root / ".codesearch") as reader:
+        meta = reader.meta
+    check_model(meta, FakeEmbedder().fingerprint)
+    check_schema(meta)
+    with pytest.raises(IndexOutOfDate, match="built with model .* the current model is other; run `codesearch index"):
+        check_model(meta, "other")
+    with pytest.raises(IndexOutOfDate, match="newer than this codesearch's"):
+        check_schema(dataclasses.replace(meta, schema_version=meta.schema_version + 1), writing=True)
+    check_schema(dataclasses.replace(meta, schema_version=meta.schema_version - 1), writing=True)
+    with pytest.raises(IndexOutOfDate, match="run `codesearch index` to upgrade it"):
+        check_schema(dataclasses.replace(meta, schema_version=meta.schema_version - 1))
+
+    class Other(FakeEmbedder):
+        fingerprint = "other"
+
+    with pytest.raises(IndexOutOfDate, match="the current model is other; run `codesearch index --rebuild`"):
+        build_index(root, embedder=Other())

@@ -145,6 +145,36 @@ def set_meta(db: Database, values: dict[str, object]) -> None:
     db.table("meta").upsert_all([{"key": k, "value": str(v)} for k, v in values.items()], pk="key")
 
 
+def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
+    """One meta value (None if the key is absent). :raises sqlite3.DatabaseError: if it cannot be read."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def has_meta(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds any meta value. :raises sqlite3.DatabaseError: if it cannot say."""
+    return conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone() is not None
+
+
+def chunk_count(db: Database, path: str | None = None) -> int:
+    """The number of chunks, of one file or (``path`` None) of the whole index."""
+    if path is None:
+        return int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    return int(db.execute("SELECT COUNT(*) FROM chunks WHERE path = ?", [path]).fetchone()[0])
+
+
+def chunk_ids(db: Database) -> list[int]:
+    """Every chunk id."""
+    return [r[0] for r in db.execute("SELECT id FROM chunks")]
+
+
+def counts_by_language(db: Database) -> tuple[dict[str, int], dict[str, int]]:
+    """(files, chunks) per language, languages in order."""
+    files = dict(db.execute("SELECT language, COUNT(*) FROM files GROUP BY 1 ORDER BY 1").fetchall())
+    chunks = dict(db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY 1 ORDER BY 1").fetchall())
+    return files, chunks
+
+
 def file_rows(db: Database) -> dict[str, tuple[int, int, int, str]]:
     """path -> (size, mtime_ns, ctime_ns, sha1) for every indexed file."""
     rows = db.execute("SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files").fetchall()

@@ -28,10 +28,10 @@ from urllib.parse import quote
 import numpy as np
 import numpy.typing as npt
 
-from codesearch.errors import IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
+from codesearch.errors import IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable, UnsafeIndexDir
 from codesearch.store import trust
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
-from codesearch.store.layout import DB_NAME
+from codesearch.store.layout import DB_NAME, SCHEMA_VERSION
 from codesearch.store.postings import LexicalIndex, lexical_path
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
@@ -78,6 +78,39 @@ class IndexMeta:
             )
         except (KeyError, ValueError) as exc:
             raise IndexCorrupt(f"index metadata is incomplete ({exc})") from exc
+
+
+def check_model(meta: IndexMeta, fingerprint: str) -> None:
+    """Refuse an index whose vectors another model made (a query's vector would not compare with them).
+
+    The one model check of reader and writer: ``Searcher`` calls it with its embedder's fingerprint,
+    ``IndexWriter`` with the run's.
+
+    :raises IndexOutOfDate: naming both models and the fix.
+    """
+    if meta.model_fingerprint != fingerprint:
+        raise IndexOutOfDate(
+            f"the index was built with model {meta.model_fingerprint}, the current model is "
+            f"{fingerprint}; run `codesearch index --rebuild`"
+        )
+
+
+def check_schema(meta: IndexMeta, *, writing: bool = False) -> None:
+    """Refuse an index of a schema this codesearch does not read.
+
+    :param writing: the writer's check, made after it migrated an older schema: only a newer
+        schema is refused. A reader needs exactly this codesearch's schema.
+    :raises IndexOutOfDate: naming the fix.
+    """
+    version = meta.schema_version
+    if writing and version > SCHEMA_VERSION:
+        raise IndexOutOfDate(
+            f"the index uses schema {version}, newer than this codesearch's "
+            f"{SCHEMA_VERSION}; upgrade codesearch or run `codesearch index --rebuild`"
+        )
+    if not writing and version != SCHEMA_VERSION:
+        fix = "`codesearch index` to upgrade it" if version < SCHEMA_VERSION else "`codesearch index --rebuild`"
+        raise IndexOutOfDate(f"the index uses schema {version}, this codesearch uses {SCHEMA_VERSION}; run {fix}")
 
 
 def _check_database_file(db_path: Path, index_dir: Path) -> None:
@@ -326,6 +359,11 @@ class IndexReader:
             if rows:
                 return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
         return []
+
+    @_sql
+    def chunk_contents(self) -> list[tuple[str, str, str, str, str, str]]:
+        """``(content_hash, kind, qualname, signature, doc, code)`` of every chunk (what a reranker reads)."""
+        return self.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
 
     @_sql
     def file_language(self, path: str) -> str:

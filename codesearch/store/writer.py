@@ -1,0 +1,495 @@
+"""The write side of an index: one indexing run as one unit of work.
+
+``IndexWriter.open`` takes an index directory for a run: it prepares the directory, holds
+the writer lock, opens the metadata database after checking that it is ours, sound and
+built by this user (any other index is deleted and built afresh), refuses another
+repository's index, and checks the model and schema the index was built with. The
+pipeline then tells the writer what changed, inside ``transaction``: each file it read
+(``write_file``), each file that left the index (``remove_files``); ``finish`` writes the new
+generation's vector and lexical files, the metadata and the trust registration, and the
+transaction commits when its block ends. After the commit, older generations' files are
+deleted when the writer closes.
+
+Every change of one run lands in that one SQLite transaction, and the files of the new
+generation are written before it commits, so an interrupted run changes nothing. The
+file names of a generation (``vectors-<n>.faiss``, ``lexical-<n>.bin``) and every SQL
+statement stay under ``codesearch.store``.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlite_utils import Database
+
+from codesearch.embed import Embedder
+from codesearch.errors import IndexConflict, IndexCorrupt, IndexLocked, IndexUnavailable, UnsafeIndexDir
+from codesearch.store import metadata as md
+from codesearch.store import trust
+from codesearch.store.indexdir import (
+    DB_FILES,
+    check_index_dir,
+    default_index_dir,
+    odd_database_files,
+    prepare_index_dir,
+    recorded_root,
+    remove_entry,
+    root_from_index,
+)
+from codesearch.store.layout import DB_NAME
+from codesearch.store.lock import WriterLock, writer_lock
+from codesearch.store.postings import LexicalIndex, lexical_path
+from codesearch.store.reader import IndexMeta, check_model, check_schema
+from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
+from indexer.types import SkippedFile
+from indexer.work import ParsedFile
+
+# path -> (size, mtime_ns, ctime_ns, sha1) of an indexed file.
+FileState = tuple[int, int, int, str]
+
+_GENERATION_FILES = ("vectors-*.faiss", "lexical-*.bin")
+_TEMP_FILES = (".vectors-*.tmp", ".lexical-*.tmp")  # of a save that was interrupted
+_GENERATION_FILE = re.compile(r"(?:vectors|lexical)-(\d+)\.(?:faiss|bin)")
+
+
+@dataclass
+class RunChanges:
+    """What one run changed, gathered while it writes."""
+
+    new_ids: list[int] = field(default_factory=list)
+    new_vectors: list[np.ndarray] = field(default_factory=list)
+    deleted_ids: list[int] = field(default_factory=list)  # every chunk id leaving FAISS
+    moved: int = 0
+    file_rows: int = 0
+    removed_paths: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What ``IndexWriter.finish`` wrote."""
+
+    generation: int
+    changed: bool  # anything at all (vectors, file rows, removed files)
+    chunks_added: int
+    chunks_removed: int
+    chunks_moved: int
+    files_removed: int
+    chunks_total: int
+
+
+class IndexWriter:
+    """One run's writes to an index directory this process holds the writer lock of (see the module).
+
+    Made by ``open``; ``rebuild`` is true when the run starts from an empty index (asked for,
+    or because the index found was not this user's).
+    """
+
+    def __init__(self, index_dir: Path, root: Path, db: Database, lock: WriterLock, index_id: str, *,
+                 model: Embedder, parser: str, rebuild: bool, replaced_untrusted: bool) -> None:
+        self.index_dir = index_dir
+        self.root = root
+        self.db = db
+        self.index_id = index_id
+        self.rebuild = rebuild
+        self.replaced_untrusted = replaced_untrusted  # an index this user did not build was deleted
+        self._lock = lock
+        self._model = model
+        self._parser = parser
+        self._changes = RunChanges()
+        self.meta = md.get_meta(db)
+        self.moved_from = _check_owner(self.meta, root, index_dir, rebuild)
+        # Checked now (model, schema, damage), read only if this run changes vectors: an
+        # unchanged repository costs a walk and a few queries, not a read of every vector.
+        self.generation, self._open_store = _open_vectors(db, index_dir, self.meta, model, rebuild)
+
+    @classmethod
+    @contextmanager
+    def open(cls, index_dir: Path, root: Path, model: Embedder, *, parser: str, rebuild: bool = False,
+             wait: float = 0.0) -> Iterator[IndexWriter]:
+        """Take ``index_dir`` for one run over the repository at ``root`` (see the module).
+
+        :param model: the embedder of this run; an index built by another is refused.
+        :param parser: the parser's fingerprint; an index parsed by another is parsed again.
+        :param rebuild: discard the existing index content (needed after a model change), or
+            replace a damaged database, a database that is not ours, or another repository's index.
+        :param wait: seconds to wait for another indexing run to release the lock.
+        :raises IndexOutOfDate, IndexCorrupt, IndexLocked, UnsafeIndexDir, IndexConflict,
+            IndexUnavailable: as ``codesearch.pipeline.build_index``.
+        """
+        with storage_errors(index_dir):
+            prepare_index_dir(index_dir)
+            with writer_lock(index_dir, wait=wait) as lock:
+                check_index_dir(index_dir)  # again, now that no other writer can change it
+                db, index_id, replaced = _open_db(index_dir, rebuild)
+                try:
+                    writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
+                                 rebuild=rebuild or replaced, replaced_untrusted=replaced)
+                    yield writer
+                finally:
+                    db.close()
+                _remove_stale_files(index_dir, writer.generation)
+
+    @property
+    def reparse(self) -> bool:
+        """Whether the index was parsed by other parser queries (every file is then parsed again)."""
+        return self.meta.get("parser_fingerprint") != self._parser
+
+    def known_files(self) -> dict[str, FileState]:
+        """What this run may rely on of each indexed file's state: nothing on a rebuild, and no
+        state on a reparse (the files stay known: their unchanged chunks keep their vectors)."""
+        known = {} if self.rebuild else md.file_rows(self.db)
+        if self.reparse:
+            known = {path: (-1, -1, -1, "") for path in known}
+        return known
+
+    def stored_chunks(self, path: str) -> dict[str, tuple[int, str]]:
+        """key -> (chunk id, content hash) of the indexed chunks of ``path``."""
+        return md.chunk_hashes(self.db, path)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The run's one transaction: readers see the previous index until it commits, and a run
+        that dies before then changes nothing. A rebuild starts it by emptying the index."""
+        with self.db.atomic():
+            if self.rebuild:
+                md.clear(self.db)
+            yield
+
+    def write_file(self, result: ParsedFile, indexed: bool) -> None:
+        """Store a file that was read: its chunks' difference from the index and its file row.
+
+        :param indexed: whether the file was in the index before this run.
+        """
+        if result.chunks is None:  # same bytes, new mtime: refresh the file row only
+            symbols = md.chunk_count(self.db, result.path)
+        else:
+            existing = self.stored_chunks(result.path) if indexed and not self.rebuild else {}
+            self._apply(result, existing)
+            symbols = len(result.chunks)
+        md.upsert_files(self.db, [_file_row(result, symbols)])
+        self._changes.file_rows += 1
+
+    def remove_files(self, paths: Sequence[str]) -> None:
+        """Take files out of the index (deleted, or skipped this time); done by ``finish``."""
+        self._changes.removed_paths.extend(paths)
+
+    def finish(self, *, skipped: Sequence[SkippedFile], unsupported: dict[str, int],
+               max_file_bytes: int) -> Committed:
+        """The last step of ``transaction``: remove the files that left, record what was skipped,
+        write the new generation's vector and lexical files if the chunks changed (or the index
+        is new, rebuilt, reparsed or of an older schema), the metadata, and register the index.
+
+        :raises IndexCorrupt: if SQLite's chunks and the vectors disagree (nothing is written).
+        :raises IndexLocked: if another writer took over the index directory meanwhile.
+        """
+        db, meta, changes = self.db, self.meta, self._changes
+        # Only removed files' chunks are still in SQLite: edited files' old chunks were
+        # deleted when they were written, and their ids may already belong to new chunks.
+        removed_ids = md.chunk_ids_for_paths(db, changes.removed_paths)
+        changes.deleted_ids.extend(removed_ids)
+        md.delete_chunks(db, removed_ids)
+        md.delete_files(db, changes.removed_paths)
+        md.replace_skipped(db, skipped)
+        vectors_change = (
+            bool(changes.new_ids or changes.deleted_ids)
+            or self.rebuild
+            or self.reparse
+            or not meta
+            or meta.get("schema_version") != str(md.SCHEMA_VERSION)
+        )
+        count = int(meta.get("count", 0)) if meta and not self.rebuild else 0
+        if vectors_change:
+            count = self._write_generation()
+        # Written by every run: the repository may have moved, and an older schema was just migrated.
+        md.set_meta(db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(self.index_dir, self.root),
+                         "max_file_bytes": max_file_bytes, trust.ID_KEY: self.index_id,
+                         "unsupported": json.dumps(dict(sorted(unsupported.items())))})
+        self._lock.verify()
+        trust.register(self.index_id, self.index_dir, self.root)  # before the commit: never left unregistered
+        return Committed(
+            generation=self.generation,
+            changed=vectors_change or bool(changes.moved or changes.file_rows or changes.removed_paths),
+            chunks_added=len(changes.new_ids),
+            chunks_removed=len(changes.deleted_ids),
+            chunks_moved=changes.moved,
+            files_removed=len(changes.removed_paths),
+            chunks_total=count,
+        )
+
+    def counts_by_language(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(files, chunks) per language, as the index holds them now."""
+        return md.counts_by_language(self.db)
+
+    def _write_generation(self) -> int:
+        """Apply the run's vector changes, write the next generation's files and its metadata;
+        return the number of chunks."""
+        changes, model = self._changes, self._model
+        store = self._open_store()
+        store.remove(changes.deleted_ids)
+        for ids, vectors in zip(_batches(changes.new_ids, changes.new_vectors), changes.new_vectors):
+            store.add(ids, vectors)
+        rows = md.chunk_count(self.db)
+        if rows != store.count:
+            raise IndexCorrupt(f"internal error: {rows} chunks but {store.count} vectors; nothing was written")
+        self._lock.verify()  # a second writer may have started if our lock file vanished
+        self.generation += 1
+        store.save(vectors_path(self.index_dir, self.generation))
+        LexicalIndex.build(md.lexical_rows(self.db)).save(lexical_path(self.index_dir, self.generation))
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        md.set_meta(self.db, {
+            "model_name": model.name,
+            "model_fingerprint": model.fingerprint,
+            "parser_fingerprint": self._parser,
+            "dim": model.dim,
+            "generation": self.generation,
+            "count": store.count,
+            "id_checksum": store.id_checksum(),
+            "updated_at": now,
+            **({} if self.meta.get("created_at") and not self.rebuild else {"created_at": now}),
+        })
+        return store.count
+
+    def _apply(self, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> None:
+        """Diff one parsed file against its stored chunks and write the difference."""
+        changes = self._changes
+        keep: set[str] = set()
+        new_rows: list[int] = []
+        moved = []
+        for row, chunk in enumerate(result.chunks or ()):
+            old = existing.get(chunk.key)
+            if old is not None and old[1] == chunk.content_hash:
+                moved.append((old[0], chunk))
+                keep.add(chunk.key)
+            else:
+                new_rows.append(row)
+        gone = [chunk_id for key, (chunk_id, _) in existing.items() if key not in keep]
+        changes.deleted_ids.extend(gone)
+        md.delete_chunks(self.db, gone)
+        md.update_positions(self.db, moved)
+        changes.moved += len(moved)
+        if new_rows:
+            chunks = result.chunks or ()
+            # The worker embedded exactly the chunks whose (key, hash) the index lacked: new_rows.
+            vectors, lexical = result.post if result.post is not None else (None, None)
+            if vectors is None or len(vectors) != len(new_rows) or len(lexical) != len(new_rows):
+                raise IndexCorrupt(f"internal error: {len(new_rows)} new chunks in {result.path} but no matching vectors")
+            changes.new_ids.extend(md.insert_chunks(self.db, [chunks[r] for r in new_rows], lexical))
+            changes.new_vectors.append(vectors)
+
+
+@contextmanager
+def storage_errors(index_dir: Path) -> Iterator[None]:
+    """Turn OS and SQLite failures of the index's own files into one-line errors (nothing is committed)."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if "locked" in message:
+            raise IndexLocked(f"the index database in {index_dir} is locked by another process ({message}); "
+                              "try again, or pass --wait SECONDS") from exc
+        if "full" in message or "readonly" in message or "unable to open" in message or "disk I/O" in message:
+            raise IndexUnavailable(f"cannot write the index in {index_dir} ({message}); "
+                                   "the previous index is unchanged") from exc
+        raise IndexCorrupt(f"the index database in {index_dir} failed ({message})") from exc
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorrupt(f"the index database in {index_dir} is damaged ({exc})") from exc
+    except OSError as exc:
+        what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+        raise IndexUnavailable(f"cannot write the index in {index_dir} ({what}); "
+                               "the previous index is unchanged") from exc
+
+
+def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool]:
+    """The metadata database, checked to be ours, sound and built by this user; the index's id
+    (a new one for a new index); and whether an index this user did not build was replaced.
+
+    With ``rebuild``, a damaged file, a database that is not ours, or an ``index.db``,
+    ``-wal`` or ``-shm`` that is not a file is replaced. An index this user did not build
+    is always deleted, files included, and started afresh.
+
+    :raises IndexCorrupt: if the database is damaged and ``rebuild`` is off.
+    :raises UnsafeIndexDir: if it is another program's database and ``rebuild`` is off.
+    """
+    db_path = index_dir / DB_NAME
+    odd = odd_database_files(index_dir)
+    if odd and not rebuild:
+        raise IndexCorrupt(f"{index_dir / odd[0]} is not a regular file")
+    if odd:
+        _remove_index_files(index_dir)
+    conn = _open_checked_db(db_path, rebuild)
+    stored_id = _stored_id(conn)
+    if stored_id is not None and trust.lookup(stored_id) is not None:
+        return md.open_for_write(conn), stored_id, False
+    replaced = _has_meta(conn)
+    if replaced:  # built elsewhere, by someone else, or before index ids: never reused, never migrated
+        conn.close()
+        _remove_index_files(index_dir)
+        conn = md.connect(db_path)
+    return md.open_for_write(conn), trust.new_index_id(), replaced
+
+
+def _remove_index_files(index_dir: Path) -> None:
+    """Delete the database and every generation's files, whatever they are (we hold the writer lock)."""
+    for name in DB_FILES:
+        remove_entry(index_dir / name)
+    for pattern in (*_GENERATION_FILES, *_TEMP_FILES):
+        for path in index_dir.glob(pattern):
+            remove_entry(path)
+
+
+def _stored_id(conn: sqlite3.Connection) -> str | None:
+    """The id the index records (None if none, or if its meta cannot be read)."""
+    try:
+        value = md.meta_value(conn, trust.ID_KEY)
+    except sqlite3.DatabaseError:
+        return None
+    return value if trust.valid_id(value) else None
+
+
+def _has_meta(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds an index's metadata (or cannot even say)."""
+    try:
+        return md.has_meta(conn)
+    except sqlite3.DatabaseError:
+        return True  # unreadable: not to be trusted either
+
+
+def _open_checked_db(db_path: Path, rebuild: bool) -> sqlite3.Connection:
+    """A connection to the metadata database, checked to be ours and sound (see ``_open_db``);
+    damage in an index this user did not build is left to ``_open_db``, which deletes it."""
+    problem = None
+    try:
+        conn = md.connect(db_path)
+        owner = md.ownership(conn)
+        if owner == "foreign":
+            problem = UnsafeIndexDir(
+                f"{db_path} is not a codesearch index (another program's SQLite database?); "
+                "pass --rebuild to replace it, or choose another --index-dir")
+        elif owner == "ours":
+            damage = md.quick_check(conn)
+            if damage and trust.lookup(_stored_id(conn)) is not None:
+                problem = IndexCorrupt(f"index database {db_path} is damaged ({damage})")
+    except sqlite3.OperationalError:
+        raise  # cannot open or lock it (permissions, read-only, full): not damage; see storage_errors
+    except sqlite3.DatabaseError as exc:
+        conn = None
+        problem = IndexCorrupt(f"index database {db_path} is unreadable ({exc})")
+    if problem is None and conn is not None:
+        return conn
+    if conn is not None:
+        conn.close()
+    if not rebuild:
+        raise problem
+    for name in DB_FILES:  # we hold the writer lock: nobody else writes here
+        remove_entry(db_path.parent / name)
+    return md.connect(db_path)
+
+
+def _check_owner(meta: dict[str, str], root: Path, index_dir: Path, rebuild: bool) -> str:
+    """Refuse another repository's index; return the repository's previous place if it moved, else ``""``.
+
+    An index inside the repository (``ROOT/.codesearch``) always belongs to that root,
+    wherever the pair was moved or copied. An index kept elsewhere belongs to the root
+    it records; if that directory is gone, the repository moved and the index follows it.
+
+    :raises IndexConflict: if the recorded repository still exists and ``rebuild`` is off.
+    """
+    stored = meta.get("root")
+    if not stored or rebuild:
+        return ""
+    recorded = recorded_root(index_dir, stored)
+    if recorded == root:
+        return ""
+    if index_dir != default_index_dir(root) and recorded.is_dir():
+        raise IndexConflict(
+            f"{index_dir} holds the index of {recorded}, not of {root}; pass --rebuild to replace it, "
+            "or choose another --index-dir"
+        )
+    return str(recorded)
+
+
+def _open_vectors(
+    db: Database, index_dir: Path, meta: dict[str, str], model: Embedder, rebuild: bool
+) -> tuple[int, Callable[[], VectorStore]]:
+    """The current generation and a loader of its vectors (a fresh store for a new or rebuilt index).
+
+    The vector file is checked here (size, which catches truncation) and read by the loader.
+    """
+    def empty() -> VectorStore:
+        return VectorStore.empty(model.dim)
+
+    if not meta:
+        return 0, empty
+    if rebuild:  # whatever the meta says (a damaged value must not stop the repair)
+        return _highest_generation(index_dir, meta), empty
+    parsed = IndexMeta.from_rows(meta) if "generation" in meta else None
+    if parsed is None:
+        return 0, empty
+    check_schema(parsed, writing=True)  # older schemas were just migrated
+    check_model(parsed, model.fingerprint)
+    checksum = parsed.id_checksum
+    if checksum is None:  # written before schema 3: check against SQLite's ids themselves
+        checksum = id_checksum(md.chunk_ids(db))
+    rows = md.chunk_count(db)
+    if rows != parsed.count:
+        raise IndexCorrupt(f"metadata lists {parsed.count} vectors but the index has {rows} chunks")
+    path = vectors_path(index_dir, parsed.generation)
+    VectorStore.load(path, parsed.dim, parsed.count, checksum, mmap=True)  # checked now, cheaply (mapped)
+
+    def load() -> VectorStore:
+        return VectorStore.load(path, parsed.dim, parsed.count, checksum)
+
+    return parsed.generation, load
+
+
+def _highest_generation(index_dir: Path, meta: dict[str, str]) -> int:
+    """The newest generation the meta or any vector or lexical file names (a rebuild writes the next one)."""
+    found = [int(meta["generation"])] if str(meta.get("generation", "")).isdigit() else []
+    for path in index_dir.iterdir():
+        match = _GENERATION_FILE.fullmatch(path.name)
+        if match:
+            found.append(int(match.group(1)))
+    return max(found, default=0)
+
+
+def _batches(ids: list[int], vectors: list[np.ndarray]) -> list[np.ndarray]:
+    """Split the flat id list into arrays matching the row counts of ``vectors``."""
+    out, start = [], 0
+    for block in vectors:
+        out.append(np.asarray(ids[start : start + len(block)], dtype=np.int64))
+        start += len(block)
+    return out
+
+
+def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
+    """The ``files`` row of a file that was read."""
+    return {
+        "path": parsed.path,
+        "language": parsed.language,
+        "size": parsed.size,
+        "mtime_ns": parsed.mtime_ns,
+        "ctime_ns": parsed.ctime_ns,
+        "sha1": parsed.sha1,
+        "symbols": symbols,
+    }
+
+
+def _remove_stale_files(index_dir: Path, generation: int) -> None:
+    """Delete vector and lexical files of older generations and temp files of interrupted runs."""
+    keep = {vectors_path(index_dir, generation).name, lexical_path(index_dir, generation).name}
+    for pattern in _GENERATION_FILES:
+        for path in index_dir.glob(pattern):
+            if path.name not in keep:
+                remove_entry(path)
+    for pattern in _TEMP_FILES:
+        for path in index_dir.glob(pattern):
+            remove_entry(path)
