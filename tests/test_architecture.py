@@ -1,4 +1,6 @@
-"""The dependency rules of DESIGN.md, checked on the source itself."""
+"""The code base's dependency rules, checked on the source itself: indexer/ stands alone, only the
+CLI modules know click, no language branches outside the registry, the search path stays light,
+and only codesearch/cluster imports Ray (the store's own rules: tests/test_write_path.py)."""
 
 from __future__ import annotations
 

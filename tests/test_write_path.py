@@ -149,3 +149,12 @@ def test_one_model_check_for_reader_and_writer(tmp_path: Path) -> None:
 
     with pytest.raises(IndexOutOfDate, match="the current model is other; run `codesearch index --rebuild`"):
         build_index(root, embedder=Other())
+
+
+def test_headers_describe_what_exists() -> None:
+    """The schema notes say schema 4 left FTS5; test_architecture cites no document that does not exist."""
+    layout = _source("codesearch/store/layout.py")
+    note = layout[layout.index("# 4:"):layout.index("SCHEMA_VERSION =")]
+    assert "no more FTS5" in note and "lexical" in note
+    header = ast.get_docstring(ast.parse(_source("tests/test_architecture.py"))) or ""
+    assert header and all((ROOT / name).exists() for name in re.findall(r"[\w/]+\.md\b", header))

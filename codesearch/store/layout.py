@@ -4,8 +4,9 @@ from __future__ import annotations
 
 INDEX_DIR_NAME = ".codesearch"  # default location: <repo>/.codesearch
 DB_NAME = "index.db"  # SQLite metadata
-# Bump with a new migration that changes what readers expect. 2: chunks_fts. 3: the root
+# Bump with a new migration that changes what readers expect. 2: chunks_fts (FTS5). 3: the root
 # relative to the index directory, files.ctime_ns, meta.id_checksum of the vector ids.
-# 4: chunks_fts with whole compound identifiers and the Porter stemmer.
+# 4: no more FTS5: each chunk's weighted code-aware terms in the ``lexical`` table (the source
+# of every generation's lexical-<n>.bin postings file), indexes on chunk names and content hashes.
 SCHEMA_VERSION = 4
 APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"
