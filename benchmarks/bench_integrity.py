@@ -34,7 +34,7 @@ from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.store import metadata as md  # noqa: E402
 from codesearch.store.reader import IndexReader  # noqa: E402
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path  # noqa: E402
-from indexer.discover import Candidate, read_source, walk  # noqa: E402
+from indexer.discover import FileEntry, read_source, walk  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -77,7 +77,7 @@ def main() -> None:
     unchecked = best(lambda: VectorStore.load(path, meta.dim, meta.count))
     checked = best(lambda: VectorStore.load(path, meta.dim, meta.count, meta.id_checksum))
 
-    candidates = [c for c in walk(root) if isinstance(c, Candidate)]
+    candidates = [c for c in walk(root) if isinstance(c, FileEntry)]
     sample = random.Random(0).sample(candidates, min(args.files, len(candidates)))
 
     def plain() -> None:

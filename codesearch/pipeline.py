@@ -28,7 +28,7 @@ from codesearch.store.indexdir import default_index_dir
 from codesearch.store.writer import FileState, IndexWriter
 from codesearch.terms import chunk_terms
 from indexer.chunk import embedding_text
-from indexer.discover import Candidate, Limits, walk
+from indexer.discover import FileEntry, Limits, walk
 from indexer.languages import parser_fingerprint
 from indexer.types import Chunk, SkippedFile, UnsupportedFile
 from indexer.work import ParsedFile, PostProcess, Task, pool_size, process_all
@@ -172,9 +172,9 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     report.files = sum(report.files_by_language.values())
 
 
-def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[Candidate]:
+def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[FileEntry]:
     """Every indexable file under ``root``; what is skipped or unsupported goes to the report."""
-    files: list[Candidate] = []
+    files: list[FileEntry] = []
     for item in walk(root, settings.limits, settings.use_ignore_files):
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
@@ -186,7 +186,7 @@ def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[Cand
     return files
 
 
-def _scan(writer: IndexWriter, files: list[Candidate], old_files: dict[str, FileState], settings: _Settings,
+def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, FileState], settings: _Settings,
           report: IndexReport) -> None:
     """Read, parse, embed and write every file that may have changed (inside the run's transaction).
 

@@ -1,8 +1,8 @@
 """Walk a repository and decide which files to index.
 
 Discovery is two-step so that incremental indexing can skip unchanged files from a
-``stat`` alone: ``walk`` yields ``Candidate``s (path, language, size, mtime) and
-``SkippedFile``s; ``read_source`` reads one candidate and applies the content checks
+``stat`` alone: ``walk`` yields ``FileEntry``s (path, language, size, mtime) and
+``SkippedFile``s; ``read_source`` reads one entry and applies the content checks
 (binary, minified). It never follows a symlink: a link that resolves inside the
 repository is skipped because its target is indexed under its own path, and a link
 that resolves outside is skipped as an escape.
@@ -65,7 +65,7 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class FileEntry:
     """A file that passed the path-level checks and may be read.
 
     :param path: relative to ``root``, with forward slashes.
@@ -86,8 +86,8 @@ class Candidate:
 
 
 def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
-         directories: list[str] | None = None) -> Iterator[Candidate | SkippedFile | UnsupportedFile]:
-    """Yield every indexable file under ``root`` as a Candidate, and what was not indexed.
+         directories: list[str] | None = None) -> Iterator[FileEntry | SkippedFile | UnsupportedFile]:
+    """Yield every indexable file under ``root`` as a FileEntry, and what was not indexed.
 
     Files ignored by ``.gitignore`` or ``.codesearchignore`` are left out silently; source
     files of languages we do not support come out as ``UnsupportedFile`` (for counting);
@@ -172,7 +172,7 @@ def _open_dir(name: str, parent: _OpenDir | None) -> int | str:
 def _list_dir(
     here: _OpenDir, root: Path, root_bytes: int, rel_dir: str, patterns: list[Pattern], limits: Limits,
     use_ignore_files: bool,
-) -> Generator[Candidate | SkippedFile | UnsupportedFile, None, list[tuple[_OpenDir, str, str, list[Pattern]]]]:
+) -> Generator[FileEntry | SkippedFile | UnsupportedFile, None, list[tuple[_OpenDir, str, str, list[Pattern]]]]:
     """Yield what one directory holds; return its subdirectories to read, in order, each holding ``here``."""
     try:
         with os.scandir(here.fd) as listing:
@@ -221,7 +221,7 @@ def _list_dir(
                 if extension:
                     yield UnsupportedFile(rel, extension)
                 continue
-            yield from _candidate(entry, str(root), rel, spec.name, limits)
+            yield from _file_entry(entry, str(root), rel, spec.name, limits)
     except BaseException:  # the consumer stopped the walk: the subdirectories will not be opened
         for _ in subdirs:
             here.release()
@@ -264,9 +264,9 @@ def file_type(mode: int) -> str:
     return "special file"
 
 
-def _candidate(
+def _file_entry(
     entry: os.DirEntry[str], root: str, rel: str, language: str, limits: Limits
-) -> Iterator[Candidate | SkippedFile]:
+) -> Iterator[FileEntry | SkippedFile]:
     try:
         st = entry.stat(follow_symlinks=False)
     except OSError as exc:
@@ -277,7 +277,7 @@ def _candidate(
     elif st.st_size > limits.max_bytes:
         yield SkippedFile(rel, f"too large ({st.st_size:,} bytes; limit {limits.max_bytes:,})")
     else:
-        yield Candidate(rel, root, language, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        yield FileEntry(rel, root, language, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def open_inside(root: str | Path, path: str) -> int:
@@ -345,18 +345,18 @@ def _read_fd(fd: int, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
             return f"not readable: {exc.strerror or exc}"
 
 
-def read_source(candidate: Candidate, limits: Limits = Limits()) -> SourceFile | SkippedFile:
-    """Read a candidate and check its content; a SkippedFile says why it cannot be indexed."""
-    read = read_inside(candidate.root, candidate.path, limits.max_bytes)
+def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | SkippedFile:
+    """Read a found file and check its content; a SkippedFile says why it cannot be indexed."""
+    read = read_inside(found.root, found.path, limits.max_bytes)
     if isinstance(read, str):
-        return SkippedFile(candidate.path, read)
+        return SkippedFile(found.path, read)
     st, data = read
     if len(data) > limits.max_bytes:
-        return SkippedFile(candidate.path, f"too large (over {limits.max_bytes:,} bytes)")
+        return SkippedFile(found.path, f"too large (over {limits.max_bytes:,} bytes)")
     reason = content_problem(data, limits)
     if reason:
-        return SkippedFile(candidate.path, reason)
-    return SourceFile(candidate.path, candidate.language, data, st.st_mtime_ns, st.st_ctime_ns)
+        return SkippedFile(found.path, reason)
+    return SourceFile(found.path, found.language, data, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:

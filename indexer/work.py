@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.chunk import chunks_for_file
-from indexer.discover import Candidate, Limits, read_source
+from indexer.discover import FileEntry, Limits, read_source
 from indexer.types import Chunk, SkippedFile, Unindexable
 
 # Below this many files a pool costs more to start than it saves.
@@ -49,7 +49,7 @@ class Task:
     :param known_chunks: ``(key, content_hash)`` of its indexed chunks; those are not post-processed.
     """
 
-    candidate: Candidate
+    entry: FileEntry
     known_sha1: str | None = None
     known_chunks: frozenset[tuple[str, str]] = frozenset()
 
@@ -79,7 +79,7 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
     Never raises for bad input: an unreadable or unparsable file comes back as a SkippedFile.
     """
     started = time.perf_counter()
-    source = read_source(task.candidate, limits)
+    source = read_source(task.entry, limits)
     if isinstance(source, SkippedFile):
         return source
     sha1 = source.sha1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.discover import Candidate, Limits, content_problem, read_source, walk
+from indexer.discover import FileEntry, Limits, content_problem, read_source, walk
 from indexer.gitignore import is_ignored, parse_lines
 from indexer.types import SkippedFile, SourceFile
 from tests.conftest import write
@@ -154,10 +154,10 @@ def test_content_problem_accepts_normal_code() -> None:
     assert content_problem(b"def f():\n    return 1\n") is None
 
 
-def test_candidate_and_source_carry_language_and_mtime(tmp_path: Path) -> None:
-    """A candidate knows its language and mtime; reading keeps them."""
+def test_file_entry_and_source_carry_language_and_mtime(tmp_path: Path) -> None:
+    """A found file knows its language and mtime; reading keeps them."""
     write(tmp_path, "m.go", "package m\nfunc F() {}\n")
-    (cand,) = [c for c in walk(tmp_path) if isinstance(c, Candidate)]
+    (cand,) = [c for c in walk(tmp_path) if isinstance(c, FileEntry)]
     source = read_source(cand)
     assert isinstance(source, SourceFile)
     assert (cand.language, source.language, source.mtime_ns) == ("go", "go", cand.mtime_ns)

@@ -61,14 +61,14 @@ def test_query_cost_check_leaves_real_code_alone() -> None:
 import os  # noqa: E402
 
 import indexer.discover as discover  # noqa: E402
-from indexer.discover import Candidate, walk  # noqa: E402
+from indexer.discover import FileEntry, walk  # noqa: E402
 from indexer.gitignore import is_ignored, parse_lines  # noqa: E402
 from indexer.types import SkippedFile  # noqa: E402
 
 
 def _walk(root: Path) -> tuple[set[str], dict[str, str]]:
     items = list(walk(root))
-    return ({i.path for i in items if isinstance(i, Candidate)},
+    return ({i.path for i in items if isinstance(i, FileEntry)},
             {i.path: i.reason for i in items if isinstance(i, SkippedFile)})
 
 

@@ -8,7 +8,7 @@ import pytest
 from tree_sitter import Query, QueryError
 
 from indexer.chunk import chunks_for_file
-from indexer.discover import Candidate, read_source, walk
+from indexer.discover import FileEntry, read_source, walk
 from indexer.languages import LANGUAGES, grammar, language_for_path, query, spec_for
 from indexer.parse import extract_symbols
 from indexer.types import SourceFile, SymbolKind
@@ -49,7 +49,7 @@ def test_a_typo_in_a_query_fails_at_compile_time() -> None:
 def _sample_symbols(name: str) -> dict[str, object]:
     found = {}
     for item in walk(SAMPLE_REPOS / name):
-        if isinstance(item, Candidate):
+        if isinstance(item, FileEntry):
             for chunk in chunks_for_file(read_source(item)):
                 found[f"{chunk.path}::{chunk.qualname}"] = chunk
     return found

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import indexer.work as work
-from indexer.discover import Candidate, Limits, walk
+from indexer.discover import FileEntry, Limits, walk
 from indexer.types import SkippedFile
 from tests.conftest import write
 
@@ -17,7 +17,7 @@ def test_pool_matches_serial_and_keeps_order(tmp_path: Path, monkeypatch: pytest
     for i in range(40):
         write(tmp_path, f"m{i:02d}.py", f"def f{i}(x):\n    '''Doc {i}.'''\n    return x + {i}\n")
     write(tmp_path, "bad.py", b"\x00binary")
-    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, Candidate)]
+    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, FileEntry)]
     serial = list(work.process_all(tasks, Limits(), workers=1))
     monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
     parallel = list(work.process_all(tasks, Limits(), workers=2))
@@ -29,7 +29,7 @@ def test_pool_matches_serial_and_keeps_order(tmp_path: Path, monkeypatch: pytest
 def test_known_sha1_skips_parsing(tmp_path: Path) -> None:
     """A file whose bytes match the index's sha1 is read but not parsed."""
     write(tmp_path, "a.py", "def a(): pass\n")
-    (cand,) = [c for c in walk(tmp_path) if isinstance(c, Candidate)]
+    (cand,) = [c for c in walk(tmp_path) if isinstance(c, FileEntry)]
     first = work.process(work.Task(cand, None), Limits())
     again = work.process(work.Task(cand, first.sha1), Limits())
     assert first.chunks and again.chunks is None and again.sha1 == first.sha1

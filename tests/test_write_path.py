@@ -158,3 +158,12 @@ def test_headers_describe_what_exists() -> None:
     assert "no more FTS5" in note and "lexical" in note
     header = ast.get_docstring(ast.parse(_source("tests/test_architecture.py"))) or ""
     assert header and all((ROOT / name).exists() for name in re.findall(r"[\w/]+\.md\b", header))
+
+
+def test_a_found_file_is_a_file_entry_not_a_candidate() -> None:
+    """"Candidate" means a chunk in the ranking only; discovery yields ``FileEntry``s, a ``Task`` holds one."""
+    import indexer.discover as discover
+    import indexer.work as work
+
+    assert not hasattr(discover, "Candidate") and hasattr(discover, "FileEntry")
+    assert [f.name for f in dataclasses.fields(work.Task)][0] == "entry"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from codesearch.errors import CodeSearchError
 from indexer.chunk import chunks_for_file
-from indexer.discover import Candidate, read_source, walk
+from indexer.discover import FileEntry, read_source, walk
 from indexer.docs import first_paragraph
 from indexer.languages import UnknownLanguage, spec_for
 from indexer.types import SourceFile, SymbolKind
@@ -137,7 +137,7 @@ def build_from_repo(root: Path, repo: str | None = None, partition: str = "test"
     repo = repo or root.name
     examples = []
     for item in walk(root):
-        if not isinstance(item, Candidate):
+        if not isinstance(item, FileEntry):
             continue
         source = read_source(item)
         if not isinstance(source, SourceFile):
