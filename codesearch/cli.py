@@ -428,8 +428,9 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
                 click.echo(f"warning: {one_line(str(exc))}; showing first-stage results", err=True)
         started = time.perf_counter()
         extra: dict[str, Any] = {}
-        options = SearchOptions(k=k, language=language, kinds=kinds, hybrid=DEFAULT_HYBRID if hybrid is None else hybrid,
-                                rerank=reranker, candidates=candidates, per_file=per_file, min_score=min_score)
+        options = SearchOptions(k=k, language=language, kinds=kinds,
+                                hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
+                                candidates=candidates, per_file=per_file, min_score=min_score)
         if len(paths) > 1 or workspace is not None:
             from codesearch.multi import MultiSearcher
 

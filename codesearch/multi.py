@@ -9,7 +9,8 @@ A search over several indexes runs in three steps:
    all of them would have searched, and each index fetches the rows, file states,
    similarities and identical chunks of its survivors only (a few dozen over all parts,
    however many parts there are).
-3. ``merge`` (``codesearch.search.pool.ranked``, the path every search takes): the rankings are fused at once, each score divided by the best of that
+3. ``merge`` (``codesearch.search.pool.ranked``, the path every search takes): the rankings
+   are fused at once, each score divided by the best of that
    ranking over *all* parts (not per part), so an index with only weak matches does not
    get a hit at the top; then the code-aware ranking, the per-file limit, the freshness
    check against the files on disk and the optional rerank, over one pool. This needs only

@@ -245,6 +245,9 @@ def related(
     :param hybrid: fuse the vector ranking with the lexical one (the source's own terms).
     :param names: lift chunks whose name contains the source's name (see the module doc).
     :param lexical_only: rank by the lexical stage alone (a BM25 baseline).
+
+    It takes the path of every search (``codesearch.search.pool.ranked``): the source's vector
+    and terms are the query, the kind signal and the name ``Lift`` the only signals.
     """
     options = SearchOptions(k=k, language=language, paths=paths or PathFilter(), kinds=tuple(kinds),
                             hybrid=hybrid or lexical_only, per_file=per_file,

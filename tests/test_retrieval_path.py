@@ -56,7 +56,8 @@ def _private_imports(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("codesearch", "indexer"):
-            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_") and a.name != "__version__"]
+            found += [f"{node.module}.{a.name}" for a in node.names
+                      if a.name.startswith("_") and a.name != "__version__"]
     return found
 
 
