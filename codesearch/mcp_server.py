@@ -6,16 +6,16 @@ Tools:
 - ``related``: code like the definition at a file and line, or with a name;
 - ``index_status``: files, functions, languages, last update, stale files.
 
-The repository's ``Workspace`` keeps the model and the index loaded between calls and
-refreshes changed files before each answer (``codesearch.workspace``). Results are
+The repository's ``RepositorySession`` keeps the model and the index loaded between calls and
+refreshes changed files before each answer (``codesearch.session``). Results are
 compact: path, lines, qualified name, kind, similarity and a snippet of at most
 ``max_lines`` lines, so an agent spends few tokens per hit. Every failure (bad
 arguments, a path outside the repository, an empty or oversized query, a repository
 moved away) is an error result with one clear sentence; the server keeps running.
 
 Start-up answers ``initialize`` at once: the model, the index and the heavy modules
-behind them load on the workspace's thread after that first reply, and a tool call
-that comes sooner waits for them (``Workspace.start_loading``).
+behind them load on the session's thread after that first reply, and a tool call
+that comes sooner waits for them (``RepositorySession.start_loading``).
 
 The stdio transport is ours, not the SDK's, because the SDK drops a line it cannot
 parse without answering, so a client would wait forever. Every line is parsed here
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError, MissingExtra
-from codesearch.workspace import Workspace
+from codesearch.session import RepositorySession
 
 if TYPE_CHECKING:
     from codesearch.search import SearchResult
@@ -92,8 +92,8 @@ def bounds_problem(k: int, max_lines: int) -> str:
     return ""
 
 
-def build_server(workspace: Workspace) -> Any:
-    """The MCP server with its three tools, bound to ``workspace``.
+def build_server(session: RepositorySession) -> Any:
+    """The MCP server with its three tools, bound to ``session``.
 
     :raises MissingExtra: if the ``mcp`` SDK is not installed.
     """
@@ -141,9 +141,9 @@ def build_server(workspace: Workspace) -> Any:
                        middleware=[clean_errors, strict_arguments])
 
     async def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run on the workspace's thread; library errors become one-sentence tool errors."""
+        """Run on the session's thread; library errors become one-sentence tool errors."""
         try:
-            return await asyncio.wrap_future(workspace.submit(fn, *args, **kwargs))
+            return await asyncio.wrap_future(session.submit(fn, *args, **kwargs))
         except CodeSearchError as exc:
             raise ToolError(str(exc)) from None
 
@@ -166,9 +166,9 @@ def build_server(workspace: Workspace) -> Any:
         check(k, max_lines)
         if kind is not None and kind not in KINDS:
             raise ToolError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-        results = await run(workspace.search, query, k, language=language, include=[path] if path else [],
+        results = await run(session.search, query, k, language=language, include=[path] if path else [],
                             exclude=[exclude] if exclude else [], kinds=[kind] if kind else [])
-        return {"root": str(workspace.root), "results": [compact(r, max_lines) for r in results]}
+        return {"root": str(session.root), "results": [compact(r, max_lines) for r in results]}
 
     @server.tool()
     async def related(path: str | None = None, line: int | None = None, symbol: str | None = None,
@@ -181,15 +181,15 @@ def build_server(workspace: Workspace) -> Any:
         are left out. exclude: leave out paths matching this glob.
         """
         check(k, max_lines)
-        source, results = await run(workspace.related, path=path, line=line, symbol=symbol, k=k,
+        source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
                                     exclude=[exclude] if exclude else [])
-        return {"root": str(workspace.root), "source": source.to_dict(),
+        return {"root": str(session.root), "source": source.to_dict(),
                 "results": [compact(r, max_lines) for r in results]}
 
     @server.tool()
     async def index_status() -> dict[str, Any]:
         """What is indexed: files, functions, languages, last update, and files changed since then."""
-        return await run(workspace.status)
+        return await run(session.status)
 
     return server
 
@@ -418,21 +418,21 @@ async def _serve_stdio(server: Any, on_first_reply: Callable[[], Any]) -> None:
         await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
 
-def serve(root: Path, **workspace_options: Any) -> None:
+def serve(root: Path, **session_options: Any) -> None:
     """Serve MCP over stdin/stdout until the client closes the connection.
 
-    ``initialize`` is answered before anything heavy loads; the workspace loads right after.
+    ``initialize`` is answered before anything heavy loads; the session loads right after.
 
     :raises MissingExtra: if the ``mcp`` SDK is not installed.
     """
-    workspace = Workspace(root, **workspace_options)
+    session = RepositorySession(root, **session_options)
     try:
-        server = build_server(workspace)
+        server = build_server(session)
         import anyio
 
-        anyio.run(_serve_stdio, server, workspace.start_loading)
+        anyio.run(_serve_stdio, server, session.start_loading)
     finally:
-        workspace.close()
+        session.close()
 
 
 if __name__ == "__main__":  # python -m codesearch.mcp_server [ROOT]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from codesearch.errors import CodeSearchError, RepositoryMoved
-from codesearch.workspace import Workspace
+from codesearch.session import RepositorySession
 from tests.conftest import SAMPLE_REPOS, FakeEmbedder, write
 
 pytest.importorskip("mcp")
@@ -37,15 +37,15 @@ HEAVY = ("codesearch.search", "codesearch.pipeline", "codesearch.related", "sqli
 SLOW_LOAD = f'''
 import json, sys, time
 from pathlib import Path
-import codesearch.workspace as workspace
+import codesearch.session as session
 root, gate, record = (Path(a) for a in sys.argv[1:4])
-original = workspace.Workspace._load
+original = session.RepositorySession._load
 def slow_load(self):
     record.write_text(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
     while not gate.exists():
         time.sleep(0.02)
     original(self)
-workspace.Workspace._load = slow_load
+session.RepositorySession._load = slow_load
 from codesearch.mcp_server import serve
 serve(root, workers=1)
 '''
@@ -143,7 +143,7 @@ def test_initialize_is_answered_before_the_load_which_starts_by_itself_and_a_too
             if record.exists() and record.read_text():
                 break
             threading.Event().wait(0.02)
-        assert record.exists(), "the workspace did not start loading after initialize"
+        assert record.exists(), "the session did not start loading after initialize"
         assert json.loads(record.read_text()) == []  # initialize paid for none of the heavy modules
         assert not (repo / ".codesearch").exists()
         server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
@@ -164,12 +164,12 @@ def test_initialize_is_answered_before_the_load_which_starts_by_itself_and_a_too
 def ws(tmp_path: Path):
     root = tmp_path / "repo"
     write(root, "net/client.py", RETRY)
-    workspace = Workspace(root, embedder=FakeEmbedder(), workers=1)
-    yield workspace
-    workspace.close()
+    session = RepositorySession(root, embedder=FakeEmbedder(), workers=1)
+    yield session
+    session.close()
 
 
-def test_a_moved_deleted_or_replaced_repository_is_gone_and_nothing_is_recreated(ws: Workspace,
+def test_a_moved_deleted_or_replaced_repository_is_gone_and_nothing_is_recreated(ws: RepositorySession,
                                                                                 tmp_path: Path) -> None:
     root = ws.root
     assert ws.call(ws.search, "retry a failed http request", 1)[0].qualname == "retry_request"
@@ -188,7 +188,7 @@ def test_a_moved_deleted_or_replaced_repository_is_gone_and_nothing_is_recreated
     assert sorted(p.name for p in root.iterdir()) == ["other.py"]
 
 
-def test_a_repository_moved_away_and_back_is_searched_again(ws: Workspace, tmp_path: Path) -> None:
+def test_a_repository_moved_away_and_back_is_searched_again(ws: RepositorySession, tmp_path: Path) -> None:
     root = ws.root
     assert ws.call(ws.search, "retry a failed http request", 1)
     root.rename(tmp_path / "moved")

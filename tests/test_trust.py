@@ -94,15 +94,15 @@ def test_shipped_index_is_refused_by_every_read_path(tmp_path: Path, monkeypatch
 
 def test_shipped_index_is_refused_by_the_read_only_mcp_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                  ) -> None:
-    from codesearch.workspace import Workspace
+    from codesearch.session import RepositorySession
 
     clone, _ = _shipped_index(tmp_path, monkeypatch, embedder=FakeEmbedder())
-    workspace = Workspace(clone, embedder=FakeEmbedder(), auto_index=False)
+    session = RepositorySession(clone, embedder=FakeEmbedder(), auto_index=False)
     try:
         with pytest.raises(UnsafeIndexDir, match="not built by you"):
-            workspace.call(workspace.search, "read the notes", k=5)
+            session.call(session.search, "read the notes", k=5)
     finally:
-        workspace.close()
+        session.close()
 
 
 def test_index_rebuilds_a_shipped_index_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -167,3 +167,12 @@ def test_a_found_file_is_a_file_entry_not_a_candidate() -> None:
 
     assert not hasattr(discover, "Candidate") and hasattr(discover, "FileEntry")
     assert [f.name for f in dataclasses.fields(work.Task)][0] == "entry"
+
+
+def test_workspace_means_many_repositories_and_the_mcp_one_is_a_session() -> None:
+    """``--workspace`` and workspace.json keep the word; one repository kept open is a ``RepositorySession``."""
+    from codesearch.session import RepositorySession
+
+    assert not (ROOT / "codesearch" / "workspace.py").exists()
+    assert "codesearch.session" in _codesearch_imports(ROOT / "codesearch" / "mcp_server.py")
+    assert callable(RepositorySession.start_loading)

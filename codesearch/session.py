@@ -1,25 +1,25 @@
 """One repository kept open for many requests: what a long-running server (``codesearch mcp``) needs.
 
 The model, the index snapshot and the optional reranker are loaded once. Before each
-answer the workspace checks, from ``stat`` alone (``codesearch.watch``), whether any file
+answer the session checks, from ``stat`` alone (``codesearch.watch``), whether any file
 changed since it last looked; if one did, it runs the incremental index (only changed
 files are parsed and embedded) and opens the new index generation, so a result never
 points at old lines. The first request on a repository without an index builds it.
 
 Every call runs on one private thread: SQLite connections belong to the thread that
 opened them, and one writer at a time is all an index allows anyway. Another process
-indexing the same repository holds the writer lock; the workspace then answers from
+indexing the same repository holds the writer lock; the session then answers from
 the index it has, and says so in ``status``.
 
-The repository is the directory that was at ``root`` when the workspace opened (same
+The repository is the directory that was at ``root`` when the session opened (same
 device and inode, held open so that no new directory can take that inode number). If it
 is moved, deleted or replaced later, every call fails with ``RepositoryMoved`` and nothing
-is written: the workspace never creates the root, nor an index directory inside a root
+is written: the session never creates the root, nor an index directory inside a root
 that is gone. When the same directory comes back, the next call re-opens the index and
 checks for changes as usual.
 
-Constructing a workspace is cheap (no model, no index, no numpy); ``start_loading``
-loads them on the workspace's thread in the background, and calls queue behind it.
+Constructing a session is cheap (no model, no index, no numpy); ``start_loading``
+loads them on the session's thread in the background, and calls queue behind it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from codesearch.store.layout import DB_NAME
 from codesearch.watch import Snapshot
 from indexer.discover import Limits
 
-if TYPE_CHECKING:  # the heavy modules (numpy, SQLite helpers, the model) load on the workspace's thread
+if TYPE_CHECKING:  # the heavy modules (numpy, SQLite helpers, the model) load on the session's thread
     from codesearch.embed import Embedder
     from codesearch.pipeline import IndexReport
     from codesearch.related import Source
@@ -63,14 +63,14 @@ class Refresh:
     report: IndexReport | None = None
 
 
-class Workspace:
+class RepositorySession:
     """A repository, its index and its model, kept open.
 
     :param root: the repository.
     :param index_dir: default ``root/.codesearch``.
     :param auto_index: index on first use and refresh before each answer (False: read-only).
     :param rerank: rerank every search with ``rerank_model`` (default: the shipped reranker), loaded
-        once, on the workspace's thread, next to the index (its vector cache lives there).
+        once, on the session's thread, next to the index (its vector cache lives there).
     :raises IndexNotFound: (when used) if there is no index and ``auto_index`` is off.
     """
 
@@ -78,7 +78,7 @@ class Workspace:
                  rerank: bool = False, rerank_model: Path | None = None, limits: Limits = Limits(),
                  use_ignore_files: bool = True, workers: int | None = None, auto_index: bool = True) -> None:
         self.root = Path(root).resolve()
-        try:  # held open while the workspace lives, so that no new directory can take the root's inode number
+        try:  # held open while the session lives, so that no new directory can take the root's inode number
             flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
             self._root_fd = os.open(self.root, flags)
         except OSError:
@@ -97,17 +97,17 @@ class Workspace:
         self._searcher: Searcher | None = None
         self._snapshot: Snapshot | None = None
         self.last = Refresh()
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-workspace")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-session")
         self._closed = threading.Event()
 
     # -- running on the private thread -------------------------------------------------
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(*args, **kwargs)`` on the workspace's thread and wait for it."""
+        """Run ``fn(*args, **kwargs)`` on the session's thread and wait for it."""
         return self._thread.submit(fn, *args, **kwargs).result()
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any):  # -> Future[T]
-        """Schedule ``fn`` on the workspace's thread (for async callers)."""
+        """Schedule ``fn`` on the session's thread (for async callers)."""
         return self._thread.submit(fn, *args, **kwargs)
 
     def start_loading(self) -> Future[None]:
@@ -257,7 +257,7 @@ class Workspace:
 
     def search(self, query: str, k: int = 10, *, language: str | None = None, include: Sequence[str] = (),
                exclude: Sequence[str] = (), kinds: Sequence[str] = ()) -> list[SearchResult]:
-        """``Searcher.search`` on today's files (reranked when the workspace was asked to).
+        """``Searcher.search`` on today's files (reranked when the session was asked to).
 
         :raises BadQuery: for a bad query or filter.
         """

@@ -11,7 +11,7 @@ import pytest
 from codesearch.errors import BadQuery, IndexNotFound
 from codesearch.store.lock import writer_lock
 from codesearch.watch import Snapshot
-from codesearch.workspace import Workspace
+from codesearch.session import RepositorySession
 from tests.conftest import FakeEmbedder, write
 
 RETRY = '''def retry_request(url, attempts):
@@ -30,9 +30,9 @@ def _bump(path: Path) -> None:
 def ws(tmp_path: Path):
     root = tmp_path / "repo"
     write(root, "net/client.py", RETRY)
-    workspace = Workspace(root, embedder=FakeEmbedder(), workers=1)
-    yield workspace
-    workspace.close()
+    session = RepositorySession(root, embedder=FakeEmbedder(), workers=1)
+    yield session
+    session.close()
 
 
 def test_snapshot_sees_edits_new_files_in_nested_directories_and_new_ignore_files(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_snapshot_sees_edits_new_files_in_nested_directories_and_new_ignore_file
     assert snap.changes() == ["a/.gitignore"]
 
 
-def test_first_use_indexes_and_later_calls_do_not_reindex(ws: Workspace) -> None:
+def test_first_use_indexes_and_later_calls_do_not_reindex(ws: RepositorySession) -> None:
     assert not (ws.index_dir / "index.db").exists()
     results = ws.call(ws.search, "retry a failed http request", 3)
     assert results[0].qualname == "retry_request"
@@ -63,7 +63,7 @@ def test_first_use_indexes_and_later_calls_do_not_reindex(ws: Workspace) -> None
     assert not ws.last.indexed and ws.last.changed == []
 
 
-def test_an_edit_is_seen_by_the_very_next_call_at_its_new_lines(ws: Workspace) -> None:
+def test_an_edit_is_seen_by_the_very_next_call_at_its_new_lines(ws: RepositorySession) -> None:
     ws.call(ws.search, "retry", 3)
     path = ws.root / "net/client.py"
     path.write_text("\n\n\n" + RETRY + '''
@@ -80,7 +80,7 @@ def open_socket(host, port):
     assert retry.start_line == 4
 
 
-def test_new_and_deleted_files_are_seen(ws: Workspace) -> None:
+def test_new_and_deleted_files_are_seen(ws: RepositorySession) -> None:
     ws.call(ws.search, "retry", 3)
     write(ws.root, "pkg/deep/parse.py", 'def parse_ini(text):\n    """Parse an ini config file."""\n')
     assert ws.call(ws.search, "parse an ini config file", 1)[0].path == "pkg/deep/parse.py"
@@ -88,7 +88,7 @@ def test_new_and_deleted_files_are_seen(ws: Workspace) -> None:
     assert all(r.path != "pkg/deep/parse.py" for r in ws.call(ws.search, "parse an ini config file", 5))
 
 
-def test_another_writer_does_not_block_answers(ws: Workspace) -> None:
+def test_another_writer_does_not_block_answers(ws: RepositorySession) -> None:
     ws.call(ws.search, "retry", 3)
     path = ws.root / "net/client.py"
     path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
@@ -107,7 +107,7 @@ def test_status_lists_stale_files_of_a_read_only_workspace(tmp_path: Path) -> No
     root = tmp_path / "repo"
     write(root, "a.py", RETRY)
     with pytest.raises(IndexNotFound):
-        ro = Workspace(root, embedder=FakeEmbedder(), auto_index=False)
+        ro = RepositorySession(root, embedder=FakeEmbedder(), auto_index=False)
         try:
             ro.call(ro.status)
         finally:
@@ -118,18 +118,18 @@ def test_status_lists_stale_files_of_a_read_only_workspace(tmp_path: Path) -> No
     build_index(root, embedder=embedder, workers=1)
     (root / "a.py").write_text(RETRY + "\n# edited\n")
     _bump(root / "a.py")
-    ro = Workspace(root, embedder=embedder, auto_index=False)
+    ro = RepositorySession(root, embedder=embedder, auto_index=False)
     try:
         status = ro.call(ro.status)
         assert status["stale_files"] == ["a.py"] and status["files"] == 1 and status["functions"] >= 1
         hit = ro.call(ro.search, "retry a failed http request", 1)[0]
         assert hit.stale  # re-located in today's file, not re-indexed
-        assert ro.call(ro.status)["stale_files"] == ["a.py"]  # still: a read-only workspace writes nothing
+        assert ro.call(ro.status)["stale_files"] == ["a.py"]  # still: a read-only session writes nothing
     finally:
         ro.close()
 
 
-def test_bad_input_is_a_clear_error_and_the_workspace_keeps_working(ws: Workspace) -> None:
+def test_bad_input_is_a_clear_error_and_the_workspace_keeps_working(ws: RepositorySession) -> None:
     with pytest.raises(BadQuery, match="too long"):
         ws.call(ws.search, "x" * 1_000_000)
     with pytest.raises(BadQuery, match="empty"):
@@ -149,7 +149,7 @@ def test_the_reranker_is_loaded_once_on_the_workspace_thread(tmp_path: Path) -> 
     """The shipped reranker, loaded after the first index exists (its cache lives there), survives refreshes."""
     root = tmp_path / "repo"
     write(root, "net/client.py", RETRY)
-    ws = Workspace(root, embedder=FakeEmbedder(), workers=1, rerank=True)
+    ws = RepositorySession(root, embedder=FakeEmbedder(), workers=1, rerank=True)
     try:
         first = ws.call(ws.search, "retry a failed http request", 1)[0]
         assert "rerank" in first.scores
@@ -169,11 +169,11 @@ def test_related_symbol_of_several_definitions_lists_them(tmp_path: Path) -> Non
     root = tmp_path / "repo"
     write(root, "a/util.py", "def slugify(text):\n    return text.lower()\n")
     write(root, "b/util.py", "def slugify(text):\n    return text.replace(' ', '-')\n")
-    workspace = Workspace(root, embedder=FakeEmbedder(), workers=1)
+    session = RepositorySession(root, embedder=FakeEmbedder(), workers=1)
     try:
         with pytest.raises(AmbiguousSymbol, match=r"a/util\.py:1 slugify.*b/util\.py:1 slugify"):
-            workspace.call(workspace.related, symbol="slugify")
-        source, _ = workspace.call(workspace.related, path="b/util.py", line=1)
+            session.call(session.related, symbol="slugify")
+        source, _ = session.call(session.related, path="b/util.py", line=1)
         assert source.path == "b/util.py"
     finally:
-        workspace.close()
+        session.close()
