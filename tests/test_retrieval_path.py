@@ -62,7 +62,7 @@ def _private_imports(path: Path) -> list[str]:
 
 
 RETRIEVAL = ["search/*.py", "multi.py", "related.py", "ranking.py", "fusion.py", "query.py", "rerank.py",
-             "workspace.py", "cluster/serve.py", "bench/*.py", "render.py", "mcp_server.py"]
+             "session.py", "cluster/serve.py", "bench/*.py", "render.py", "mcp_server.py"]
 
 
 def test_no_module_of_the_retrieval_path_imports_another_modules_private_names() -> None:
