@@ -4,7 +4,7 @@ of the names the query mentions, within the filters; the hits stay a ``Shard`` f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,7 +58,6 @@ class IndexHits:
     lexical: list[tuple[int, float]]
     defined: list[int]
     repo: str = ""
-    _checked: dict[str, FileCheck] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> str:
