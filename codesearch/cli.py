@@ -324,8 +324,10 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 
 
 @cli.command()
-@click.argument("query")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("words", nargs=-1, metavar="QUERY [PATHS]...")
+@click.option("-e", "--query", "query_option", metavar="QUERY",
+              help="The query, as rg's -e PATTERN: for a query that starts with a dash, e.g. -e '--offline'; "
+                   "every argument is then a PATH.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
 @click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
@@ -368,7 +370,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help="Syntax highlighting (default: on a terminal, unless NO_COLOR is set).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether anything was found.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the progress bars of the libraries that load a reranker.")
-def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, path_globs: tuple[str, ...],
+def search(words: tuple[str, ...], query_option: str | None, k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
            workspace: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
            min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
@@ -377,7 +379,8 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
     searched (--all searches everything). Several PATHs search their repositories as one
-    corpus; each result's path then starts with its repository's name. Exit code 0 when
+    corpus; each result's path then starts with its repository's name. A QUERY that starts
+    with a dash goes after -e (or after --, which ends the options). Exit code 0 when
     something was found, 1 when nothing was, 2 on an error.
 
     \b
@@ -389,10 +392,12 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         codesearch search "session handling" --per-file 1    # one hit per file first
         codesearch search "parse a url" ~/src/app ~/src/lib     # two repositories as one
         codesearch search "parse a url" --workspace ~/workspace  # every repository of index-many
+        codesearch search -e --offline src/       # a query that starts with a dash (or: -- --offline src/)
     """
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import validate_query
 
+    query, paths = _query_and_paths(words, query_option)
     fmt = "json" if as_json else fmt
     if not verbose:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -449,6 +454,22 @@ def search(query: str, paths: tuple[Path, ...], k: int, language: str | None, pa
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra)
+
+
+_DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def _query_and_paths(words: tuple[str, ...], query_option: str | None) -> tuple[str, tuple[Path, ...]]:
+    """The query and the PATHs of ``search``'s arguments: with ``-e QUERY`` every argument is a
+    PATH (as rg's ``-e PATTERN``), without it the first argument is the query."""
+    if query_option is None and not words:
+        raise click.UsageError("give a QUERY, or -e QUERY for one that starts with a dash")
+    query, given = (query_option, words) if query_option is not None else (words[0], words[1:])
+    try:
+        return query, tuple(_DIRECTORY.convert(word, None, click.get_current_context()) for word in given)
+    except click.BadParameter as exc:
+        exc.param_hint = "'[PATHS]...'"
+        raise
 
 
 def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int | None, explain: bool,
