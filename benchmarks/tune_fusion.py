@@ -22,10 +22,10 @@ from pathlib import Path
 from codesearch.bench.corpus import materialise
 from codesearch.bench.datasets import read_jsonl
 from codesearch.bench.runner import select
-from codesearch.lexical import query_terms
 from codesearch.pipeline import build_index
 from codesearch.query import analyse
 from codesearch.search import Searcher, fuse
+from codesearch.terms import query_terms
 
 DATASETS = Path.home() / ".cache" / "codesearch" / "datasets"
 DEPTH = 100

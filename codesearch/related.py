@@ -29,10 +29,10 @@ import numpy as np
 
 from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE
-from codesearch.lexical import CODE_CHARS, term_ids, terms
 from codesearch.query import analyse
 from codesearch.ranking import Signals
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
+from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import display_code, embedding_text
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)

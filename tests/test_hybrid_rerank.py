@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from codesearch.cli import cli
 from codesearch.errors import IndexOutOfDate
 from codesearch.pipeline import build_index
-from codesearch.lexical import term_ids
 from codesearch.search import Searcher
 from codesearch.store.reader import IndexReader
+from codesearch.terms import term_ids
 from tests.conftest import FakeEmbedder, write
 
 

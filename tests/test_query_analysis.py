@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from codesearch.errors import BadQuery
-from codesearch.lexical import chunk_terms, query_terms, term_ids, terms
 from codesearch.query import IDENTIFIER, NATURAL, PATH, STOPWORDS, analyse, stem, words_of
 from codesearch.search import MAX_K, Searcher, validate_query
+from codesearch.terms import chunk_terms, query_terms, term_ids, terms
 from tests.conftest import FakeEmbedder, write
 
 

@@ -26,7 +26,7 @@ def _codesearch_imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted((ROOT / "codesearch" / "store").glob("*.py")), ids=lambda p: p.name)
 def test_the_store_imports_only_itself_and_the_term_functions(path: Path) -> None:
-    """The store never imports the query side (no cycle through ``codesearch.lexical``): only the
+    """The store never imports the query side: only the
     term analysis it stores (``codesearch.terms``), the errors and the vector type."""
     allowed = {"codesearch.errors", "codesearch.terms", "codesearch.embed", "codesearch.store"}
     outside = {n for n in _codesearch_imports(path) if not n.startswith("codesearch.store.")} - allowed
@@ -34,14 +34,12 @@ def test_the_store_imports_only_itself_and_the_term_functions(path: Path) -> Non
 
 
 def test_the_postings_file_lives_beside_the_vector_file() -> None:
-    """``codesearch.store.postings`` owns the lexical file; ``codesearch.terms`` the term analysis;
-    ``codesearch.lexical`` only re-exports both (same objects)."""
-    import codesearch.lexical as lexical
-    from codesearch.store import postings
-    from codesearch import terms
-
-    assert lexical.LexicalIndex is postings.LexicalIndex and lexical.lexical_path is postings.lexical_path
-    assert lexical.chunk_terms is terms.chunk_terms and lexical.query_terms is terms.query_terms
+    """``codesearch.store.postings`` owns the lexical file and ``codesearch.terms`` the term analysis;
+    the old two-in-one ``codesearch.lexical`` is gone and nothing imports it."""
+    assert not (ROOT / "codesearch" / "lexical.py").exists()
+    importers = [p for p in [*ROOT.glob("codesearch/**/*.py"), *ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/*.py")]
+                 if "codesearch.lexical" in _codesearch_imports(p)]
+    assert not importers, importers
     assert "codesearch.query" not in _codesearch_imports(ROOT / "codesearch" / "store" / "postings.py")
 
 

@@ -8,9 +8,9 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.errors import BadQuery
-from codesearch.lexical import query_terms
 from codesearch.query import MAX_QUERY_CHARS, QueryInfo, analyse
 from codesearch.search.options import MAX_K
+from codesearch.terms import query_terms
 
 
 @dataclass(frozen=True)

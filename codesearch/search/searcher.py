@@ -13,7 +13,7 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable, UnsafeIndexDir
+from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
 from codesearch.freshness import FileCheck, check_file
 from codesearch.search.first_stage import IndexHits, Plan, first_stage
 from codesearch.search.options import PathFilter, SearchOptions
@@ -21,8 +21,8 @@ from codesearch.search.parse import ParsedQuery, parse_query
 from codesearch.search.pool import ranked
 from codesearch.search.results import SearchResult, as_checked
 from codesearch.store.indexdir import unreadable
-from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME, SCHEMA_VERSION
-from codesearch.store.reader import IndexMeta, IndexReader
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
+from codesearch.store.reader import IndexReader, check_model, check_schema
 from indexer.languages import UnknownLanguage, spec_for
 
 
@@ -74,30 +74,19 @@ class Searcher:
     def _open(self, embedder: Embedder | None) -> None:
         self.root = self.reader.root  # first: a repository that moved away is the clearest error
         meta = self.reader.meta
-        if meta.schema_version != SCHEMA_VERSION:
-            fix = "`codesearch index` to upgrade it" if meta.schema_version < SCHEMA_VERSION else "`codesearch index --rebuild`"
-            raise IndexOutOfDate(
-                f"the index uses schema {meta.schema_version}, this codesearch uses {SCHEMA_VERSION}; run {fix}"
-            )
+        check_schema(meta)
         # Read the vector file in a thread (FAISS releases the GIL) while the model loads.
         # The thread only reads the file; if a writer replaced it meanwhile, the retry with
         # a fresh snapshot happens here, in the thread that owns the SQLite connection.
         with ThreadPoolExecutor(max_workers=1) as pool:
             files = pool.submit(self.reader.snapshot_files)
             self.embedder = embedder or StaticEmbedder.default()
-            self._check_model(meta)
+            check_model(meta, self.embedder.fingerprint)
             try:
                 self.vectors, self.lexical = files.result()
             except IndexCorrupt:
                 self.vectors, self.lexical = self.reader.files()
-                self._check_model(self.reader.meta)
-
-    def _check_model(self, meta: IndexMeta) -> None:
-        if meta.model_fingerprint != self.embedder.fingerprint:
-            raise IndexOutOfDate(
-                f"the index was built with model {meta.model_fingerprint}, the current model is "
-                f"{self.embedder.fingerprint}; run `codesearch index --rebuild`"
-            )
+                check_model(self.reader.meta, self.embedder.fingerprint)
 
     def close(self) -> None:
         """Release the index snapshot: the database connection and the mapped vector and lexical files."""
