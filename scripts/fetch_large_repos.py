@@ -28,8 +28,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from build_datasets import (  # noqa: E402
-    DEBIAN, JDK_MODULES, NPM, NPM_TS, PYPI, TRAIN_DEBIAN, TRAIN_JDK_MODULES, TRAIN_NPM, TRAIN_PYPI, _name,
-    debian_packages, log, npm_packages, python_packages,
+    DEBIAN,
+    JDK_MODULES,
+    NPM,
+    NPM_TS,
+    PYPI,
+    TRAIN_DEBIAN,
+    TRAIN_JDK_MODULES,
+    TRAIN_NPM,
+    TRAIN_PYPI,
+    _name,
+    debian_packages,
+    log,
+    npm_packages,
+    python_packages,
 )
 
 from codesearch.bench.semble import load_repos  # noqa: E402
