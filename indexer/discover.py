@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,18 @@ VIRTUALENV_MARKER = "pyvenv.cfg"  # a virtualenv is recognised by this file, not
 IGNORE_FILES = (".gitignore", ".codesearchignore")
 OWN_IGNORE_FILE = ".codesearchignore"
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js")
+# Build output, skipped by default like minified files (a `!` pattern in .codesearchignore keeps it):
+# these directories when a sibling `src/` holds the sources they are built from, ...
+BUILD_DIRS = frozenset({"dist", "build", "out"})
+SOURCES_DIR = "src"
+# ... type declarations and compiled JavaScript next to the TypeScript they come from (a `.d.ts`
+# with no source beside it is a hand-written declaration and stays), files beside their source
+# map, and files that end with a sourceMappingURL comment (a bundler's trailer).
+DECLARATION_SUFFIXES = (".d.ts", ".d.cts", ".d.mts")
+COMPILED_SUFFIXES = (".js", ".cjs", ".mjs", ".jsx")
+TYPESCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
+SOURCE_MAP_TRAILER = re.compile(rb"^\s*//[#@] sourceMappingURL=\S+\s*\Z", re.MULTILINE)
+TRAILER_BYTES = 4096  # the end of a file that is searched for the trailer
 MAX_IGNORE_BYTES = 1_000_000  # of one ignore file; the rest is not read
 # A longer absolute path cannot be opened by name (PATH_MAX, with its NUL); git checks such
 # paths out, but a file there is skipped, and nothing below a directory there is read.
@@ -78,6 +91,7 @@ class FileEntry:
     size: int
     mtime_ns: int
     ctime_ns: int = 0
+    keep_build_output: bool = False  # a `!` pattern of .codesearchignore keeps it: no build-output check
 
     @property
     def abs_path(self) -> Path:
@@ -181,6 +195,8 @@ def _list_dir(
         yield SkippedFile(rel_dir or ".", f"directory not readable: {exc.strerror or exc}")
         return []
     subdirs: list[tuple[_OpenDir, str, str, list[Pattern]]] = []
+    names = frozenset(entry.name for entry in entries)
+    has_sources = any(entry.name == SOURCES_DIR and _is_plain_dir(entry) for entry in entries)
     try:
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -204,7 +220,7 @@ def _list_dir(
             if is_ignored(patterns, rel, is_dir):
                 continue
             if is_dir:
-                default_skip = _default_skip(entry.name) if use_ignore_files else None
+                default_skip = _default_skip(entry.name, has_sources) if use_ignore_files else None
                 if default_skip and decision(patterns, rel, True, source=OWN_IGNORE_FILE) is not False:
                     if default_skip != "cache":
                         yield SkippedFile(rel, default_skip)
@@ -221,7 +237,12 @@ def _list_dir(
                 if extension:
                     yield UnsupportedFile(rel, extension)
                 continue
-            yield from _file_entry(entry, str(root), rel, spec.name, limits)
+            keep = not use_ignore_files or _kept(patterns, rel)
+            built_from = None if keep else build_output_reason(entry.name, names)
+            if built_from:
+                yield SkippedFile(rel, built_from)
+                continue
+            yield from _file_entry(entry, str(root), rel, spec.name, limits, keep)
     except BaseException:  # the consumer stopped the walk: the subdirectories will not be opened
         for _ in subdirs:
             here.release()
@@ -229,13 +250,47 @@ def _list_dir(
     return subdirs
 
 
-def _default_skip(name: str) -> str | None:
-    """Why a directory is skipped by its name: vendored dependencies, a cache; or None."""
+def _default_skip(name: str, has_sources: bool = False) -> str | None:
+    """Why a directory is skipped by its name: vendored dependencies, a cache, build output
+    (``dist/`` and the like when ``has_sources``: a sibling ``src/``); or None."""
     if name in CACHE_DIRS:
         return "cache"
     if name in VENDORED_DIRS:
         return "vendored dependencies"
+    if has_sources and name in BUILD_DIRS:
+        return f"build output ({name}/ beside {SOURCES_DIR}/; `!{name}/` in {OWN_IGNORE_FILE} indexes it)"
     return None
+
+
+def build_output_reason(name: str, siblings: frozenset[str]) -> str | None:
+    """Why the file ``name`` is build output, judged from the names in its directory, or None:
+    declarations or JavaScript compiled from a TypeScript file beside it, or a file beside its
+    source map. A ``.d.ts`` without such a source is a hand-written declaration: None."""
+    if name + ".map" in siblings:
+        return f"build output (beside its source map {name}.map)"
+    stem = next((name[:-len(s)] for s in DECLARATION_SUFFIXES if name.endswith(s)), None)
+    made = "declarations"
+    if stem is None:
+        stem, made = next((name[:-len(s)] for s in COMPILED_SUFFIXES if name.endswith(s)), None), "compiled"
+    if not stem:
+        return None
+    source = next((stem + s for s in TYPESCRIPT_SUFFIXES if stem + s in siblings), None)
+    return f"build output ({made} from {source})" if source else None
+
+
+def _kept(patterns: list[Pattern], rel: str) -> bool:
+    """Whether a ``!`` pattern of .codesearchignore names the file ``rel`` or a directory above it."""
+    parts = rel.split("/")
+    return decision(patterns, rel, False, source=OWN_IGNORE_FILE) is False or any(
+        decision(patterns, "/".join(parts[:i]), True, source=OWN_IGNORE_FILE) is False for i in range(1, len(parts)))
+
+
+def _is_plain_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether the entry is a directory (a link to one is not)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _has_virtualenv_marker(dir_fd: int) -> bool:
@@ -265,7 +320,7 @@ def file_type(mode: int) -> str:
 
 
 def _file_entry(
-    entry: os.DirEntry[str], root: str, rel: str, language: str, limits: Limits
+    entry: os.DirEntry[str], root: str, rel: str, language: str, limits: Limits, keep_build_output: bool = False
 ) -> Iterator[FileEntry | SkippedFile]:
     try:
         st = entry.stat(follow_symlinks=False)
@@ -277,7 +332,7 @@ def _file_entry(
     elif st.st_size > limits.max_bytes:
         yield SkippedFile(rel, f"too large ({st.st_size:,} bytes; limit {limits.max_bytes:,})")
     else:
-        yield FileEntry(rel, root, language, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        yield FileEntry(rel, root, language, st.st_size, st.st_mtime_ns, st.st_ctime_ns, keep_build_output)
 
 
 def open_inside(root: str | Path, path: str) -> int:
@@ -356,6 +411,8 @@ def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | Ski
     reason = content_problem(data, limits)
     if reason:
         return SkippedFile(found.path, reason)
+    if not found.keep_build_output and SOURCE_MAP_TRAILER.search(data[-TRAILER_BYTES:]):
+        return SkippedFile(found.path, "build output (ends with a sourceMappingURL comment)")
     return SourceFile(found.path, found.language, data, st.st_mtime_ns, st.st_ctime_ns)
 
 
