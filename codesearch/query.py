@@ -25,7 +25,9 @@ STOPWORDS = frozenset(
 TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures"})
 EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "tutorial"})
 
-_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*")
+# A name may end with Ruby's `?` or `!` (``regenerate?``, ``cleanup!``), not with ``!=`` or ``?.``.
+_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*(?:[?!](?![\w=?!.]))?")
+RUBY_MARKS = "?!"
 _WORD = re.compile(r"[a-z0-9]+")
 # Every pattern here runs in linear time on any text: no repeated group that can fail after a
 # long run and be retried from the next position (``[A-Z]{2,}[a-z]`` on "AAAA..." was quadratic,
@@ -91,6 +93,10 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _looks_like_code(token: str, first: bool, alone: bool) -> bool:
+    if len(token) > 1 and token[-1] in RUBY_MARKS:
+        # ``regenerate?`` alone names a Ruby method; in a sentence the mark is punctuation
+        # unless the rest is written like code (``valid_path?``).
+        return alone or _looks_like_code(token[:-1], first, alone)
     if any(sep in token for sep in (".", "::", "->", "\\")) or "_" in token.strip("_$") or "$" in token:
         return True
     if _CAMEL.search(token):
@@ -106,6 +112,8 @@ def analyse(text: str) -> QueryInfo:
     alone = len(stripped.split()) == 1
     identifiers: list[str] = []
     for i, token in enumerate(tokens):
+        if token[-1] in RUBY_MARKS and not _looks_like_code(token, i == 0, alone):
+            token = tokens[i] = token[:-1]  # punctuation: "how are errors handled?"
         if _looks_like_code(token, i == 0, alone):
             identifiers.append(token)
             last = re.split(r"\.|::|->|\\", token)[-1]
@@ -133,6 +141,6 @@ def analyse(text: str) -> QueryInfo:
         wants_tests=bool(lowered & TEST_WORDS),
         wants_examples=bool(lowered & EXAMPLE_WORDS),
         compounds=tuple(dict.fromkeys(
-            joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier)
+            joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier.rstrip(RUBY_MARKS))
             if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),
     )

@@ -94,3 +94,51 @@ def test_build_output_is_skipped_at_discovery_with_the_reason_and_comes_back_wit
     again = build_index(tmp_path, embedder=FakeEmbedder(), rebuild=True)
     assert "dist" not in {s.path for s in again.skipped}
     assert again.files == 3 + 4  # the bundles and their declarations, trailer or not
+
+
+SITE_RB = """class Site
+  # Whether the site must be rebuilt.
+  def regenerate?
+    @dirty
+  end
+
+  def regenerate_all_pages_and_assets_after_change
+    @pages.each(&:render)
+  end
+
+  def cleanup!
+    @files.clear
+  end
+
+  def cleanup_stale_files_after_build
+    @stale.each { |f| File.delete(f) }
+  end
+
+  def regenerate
+    process
+  end
+end
+"""
+CLEANER_RB = "class Cleaner\n  def cleanup\n    @site.files.clear\n  end\nend\n"
+
+
+def test_ruby_names_keep_their_question_and_bang_marks_and_a_query_names_them_exactly(tmp_path: Path) -> None:
+    """`regenerate?` and `cleanup!` are stored with their marks, a query of one such name is that
+    identifier, and the exact method comes first: before `regenerate`, `cleanup` and longer names."""
+    from codesearch.query import IDENTIFIER, analyse
+
+    write(tmp_path, "lib/site.rb", SITE_RB)
+    write(tmp_path, "lib/cleaner.rb", CLEANER_RB)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    for query, qualname in (("regenerate?", "Site.regenerate?"), ("cleanup!", "Site.cleanup!")):
+        info = analyse(query)
+        assert (info.kind, info.identifiers) == (IDENTIFIER, (query,)), info
+        for stage in ("--fast", "--rerank"):  # the first stage, and the default with the shipped reranker
+            out = run("search", query, str(tmp_path), "--json", "-k", "3", stage)
+            assert out.exit_code == 0, out.output
+            hits = [r["qualname"] for r in json.loads(out.output)["results"]]
+            assert hits[0] == qualname, (query, stage, hits)
+    # In a sentence the mark is punctuation, unless the name is written like code.
+    assert analyse("how are errors handled?").identifiers == ()
+    assert analyse("where is valid_path? called").identifiers == ("valid_path?",)
+    assert analyse("a != b").identifiers == () and analyse("user?.name").words == ("user", "name")
