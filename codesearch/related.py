@@ -33,7 +33,7 @@ from codesearch.query import analyse
 from codesearch.ranking import Signals
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.terms import CODE_CHARS, term_ids, terms
-from indexer.chunk import display_code, embedding_text
+from indexer.chunk import display_code, embedding_text, is_window
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
 MAX_NAMED = 5000  # definitions of one name looked at by ``named``
@@ -114,7 +114,7 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
     if check.status == GONE:
         raise BadQuery(f"{rel} is gone or unreadable since it was indexed")
     if check.status == CHANGED:
-        chunks = [c for c in check.chunks.values() if c.start_line <= line <= c.end_line]
+        chunks = [c for c in check.chunks.values() if c.start_line <= line <= c.end_line and not c.window]
         if not chunks:
             raise BadQuery(f"no code at {rel}:{line}")
         chunk = min(chunks, key=lambda c: (c.end_line - c.start_line, c.kind == "code"))
@@ -125,7 +125,7 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
         vector = searcher.embedder.encode_documents([embedding_text(chunk)])
         return Source(rel, chunk.name, chunk.qualname, chunk.kind, chunk.start_line, chunk.end_line, vector,
                       _terms(chunk.qualname, chunk.signature, chunk.doc, display_code(chunk)))
-    rows = searcher.reader.chunks_at(rel, line)
+    rows = [row for row in searcher.reader.chunks_at(rel, line) if not is_window(row["key"])]
     if not rows:
         raise BadQuery(f"no code at {rel}:{line}")
     return _stored(searcher, rows[0])

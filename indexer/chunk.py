@@ -9,6 +9,7 @@ of at most ``MAX_GAP_LINES`` lines at blank lines where possible.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -20,6 +21,11 @@ MAX_GAP_LINES = 60
 # Characters of code that go into the text to embed. A static model averages token
 # vectors, so the name, signature and doc must not drown in a long body.
 MAX_CODE_CHARS = 1200
+# Windows are cut at line ends once they hold this many characters; a shorter rest joins the last one.
+WINDOW_CHARS = MAX_CODE_CHARS
+MIN_WINDOW_CHARS = 200
+_WINDOWED = (SymbolKind.FUNCTION, SymbolKind.METHOD)
+_WINDOW_MARK = re.compile(r"@w[0-9]+$")
 
 
 def chunks_for_file(file: SourceFile) -> list[Chunk]:
@@ -98,29 +104,99 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
                 content_hash=content_hash(file.language, symbol),
             )
         )
+        chunks.extend(window_chunks(chunks[-1]))
     return chunks
+
+
+def window_chunks(chunk: Chunk) -> list[Chunk]:
+    """Chunks over the part of a long function's or method's body that ``embedding_text``
+    leaves out (after its first ``MAX_CODE_CHARS`` characters), at most about ``WINDOW_CHARS`` each.
+
+    Each is cut at line ends and keeps the definition's kind and signature; its key, name and
+    qualified name are the definition's with ``@w<n>`` appended (``window`` = n, from 1).
+    """
+    if chunk.kind not in _WINDOWED or len(chunk.code_without_doc) <= MAX_CODE_CHARS or chunk.window:
+        return []
+    lines = chunk.code.split("\n")
+    # The lines the definition's own chunk embeds: those of its first MAX_CODE_CHARS characters
+    # without doc, plus the doc lines inside it (a docstring sits near the top).
+    doc_lines = chunk.code.count("\n") - chunk.code_without_doc.count("\n")
+    first = chunk.code_without_doc[:MAX_CODE_CHARS].count("\n") + max(doc_lines, 0)
+    spans: list[tuple[int, int]] = []  # [start, end) indexes into lines
+    start, size = first, 0
+    for i in range(first, len(lines)):
+        size += len(lines[i]) + 1
+        if size >= WINDOW_CHARS:
+            spans.append((start, i + 1))
+            start, size = i + 1, 0
+    if start < len(lines):  # the rest: a window of its own, or (short) part of the last one, or none
+        if size >= MIN_WINDOW_CHARS:
+            spans.append((start, len(lines)))
+        elif spans:
+            spans[-1] = (spans[-1][0], len(lines))
+    out = []
+    for begin, end in spans:
+        while begin < end and not lines[begin].strip():
+            begin += 1
+        while end > begin and not lines[end - 1].strip():
+            end -= 1
+        code = "\n".join(lines[begin:end])
+        if not any(c.isalnum() for c in code):
+            continue
+        n = len(out) + 1
+        mark = f"@w{n}"
+        out.append(Chunk(
+            path=chunk.path, language=chunk.language, kind=chunk.kind, name=chunk.name + mark,
+            qualname=chunk.qualname + mark, signature=chunk.signature, doc="", code=code, code_without_doc=code,
+            start_line=chunk.start_line + begin, end_line=chunk.start_line + end - 1, key=chunk.key + mark,
+            content_hash=_hash(chunk.language, chunk.kind.value, chunk.qualname + mark, chunk.signature, code),
+            window=n,
+        ))
+    return out
+
+
+def definition_key(key: str) -> str:
+    """The key of the definition a chunk belongs to: a window's key without its ``@w<n>``, any other key as is."""
+    return _WINDOW_MARK.sub("", key)
+
+
+def definition_name(name: str) -> str:
+    """A window's (qualified) name as its definition's: without the ``@w<n>`` mark."""
+    return _WINDOW_MARK.sub("", name)
+
+
+def is_window(key: str) -> bool:
+    """Whether a chunk key is a window's (see ``window_chunks``)."""
+    return _WINDOW_MARK.search(key) is not None
 
 
 def content_hash(language: str, symbol: Symbol) -> str:
     """Hash of everything that shapes the chunk's vector (not its position in the file)."""
+    return _hash(language, symbol.kind.value, symbol.qualname, symbol.signature, symbol.doc, symbol.code,
+                 symbol.code_without_doc)
+
+
+def _hash(*parts: str) -> str:
     h = hashlib.sha1()
-    for part in (language, symbol.kind.value, symbol.qualname, symbol.signature, symbol.doc, symbol.code,
-                 symbol.code_without_doc):
+    for part in parts:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
 
 
 def embedding_text(chunk: Chunk, *, with_doc: bool = True, max_code_chars: int = MAX_CODE_CHARS) -> str:
-    """The text a model embeds for a chunk: kind, qualified name, signature, doc and code.
+    """The text a model embeds for a chunk: kind, qualified name, signature, doc and code
+    (a window's: the definition's kind, qualified name and signature, and the window's code).
 
     :param with_doc: False embeds the code without its doc comment or docstring, as the
         CodeSearchNet protocol requires when the doc is the query.
     """
-    parts = [f"{chunk.kind.value} {chunk.qualname}", chunk.signature]
+    parts = [f"{chunk.kind.value} {definition_name(chunk.qualname) if chunk.window else chunk.qualname}",
+             chunk.signature]
     if with_doc and chunk.doc:
         parts.append(chunk.doc)
-    parts.append(chunk.code_without_doc[:max_code_chars])
+    # A window's last piece may run up to MIN_WINDOW_CHARS over (a short rest joins it).
+    parts.append(chunk.code_without_doc[:max_code_chars + (MIN_WINDOW_CHARS if chunk.window else 0)])
     return "\n".join(parts)
 
 

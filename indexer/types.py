@@ -100,6 +100,12 @@ class Chunk:
     ``key`` is ``path::qualname`` (with ``#2``, ``#3``... for repeated names such as
     overloads), stable across edits that do not rename the symbol. ``content_hash``
     covers everything that is embedded, so an unchanged hash means an unchanged vector.
+
+    A long function or method also gets ``window`` chunks over the part of its body its
+    own chunk does not embed (``indexer.chunk.window_chunks``): ``window`` is their number
+    (1, 2, ...; 0 for every other chunk), and their key, name and qualified name are the
+    definition's with ``@w<number>`` appended, so that a name lookup never finds them and a
+    search result folds them back into the definition (``indexer.chunk.definition_key``).
     """
 
     path: str
@@ -115,3 +121,4 @@ class Chunk:
     end_line: int
     key: str
     content_hash: str
+    window: int = 0

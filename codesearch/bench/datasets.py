@@ -143,7 +143,7 @@ def build_from_repo(root: Path, repo: str | None = None, partition: str = "test"
         if not isinstance(source, SourceFile):
             continue
         for chunk in chunks_for_file(source):
-            if chunk.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD) or not keep_pair(
+            if chunk.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD) or chunk.window or not keep_pair(
                 chunk.language, chunk.name, chunk.qualname, chunk.doc, chunk.code_without_doc
             ):
                 continue

@@ -30,10 +30,12 @@ from typing import Any, Protocol
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import Candidate, diversified, rank
+from codesearch import ranking
+from codesearch.ranking import Candidate, diversified, rank, saturated
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
+from indexer.chunk import definition_key
 
 # Weight of the lexical ranking in the fusion, by kind of query. The first stage fuses the
 # two rankings by score (each divided by its ranking's best), so that a clear lead in either
@@ -169,6 +171,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
                 c.scores[lift.name] = lift.weight
                 c.score += lift.weight
         candidates.sort(key=lambda c: (-c.score, c.id))
+    if options.signals.saturation and ranking.SATURATION_DECAY < 1 and query.kind in ranking.SATURATION_KINDS:
+        candidates = saturated(candidates, ranking.SATURATION_DECAY, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted)  # type: ignore[arg-type]
     return finished(finish(picked, shards), query.text, options)  # type: ignore[arg-type]
@@ -177,17 +181,20 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
 def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int) -> list[tuple[int, SearchResult]]:
     """The first ``wanted`` ranked candidates that still exist, as their files are now, with their shard's number.
 
-    Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``).
+    Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``); a
+    definition takes one place, whether its own chunk or one of its windows is found first.
     """
     checks: dict[int, dict[str, FileCheck]] = {}
     picked: list[tuple[int, SearchResult]] = []
     first_of: dict[str, int] = {}  # content hash -> index of its first result
+    shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
     for c in ranked:
         n = c.id[0]
         shard = shards[n]
         row, stale = shard.current_row(c.row, checks.setdefault(n, {}))
-        if row is None:
+        if row is None or (n, definition_key(row["key"])) in shown:
             continue
+        shown.add((n, definition_key(row["key"])))
         same = first_of.get(row["content_hash"])
         if same is not None:  # identical code elsewhere: fold it into the first one
             owner, first = picked[same]

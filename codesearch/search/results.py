@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from codesearch.freshness import CHANGED, GONE, FileCheck
-from indexer.chunk import display_code
+from indexer.chunk import definition_key, definition_name, display_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +57,21 @@ def placed(repo: str, path: str) -> str:
 
 def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
               scores: dict[str, float]) -> SearchResult:
-    """The result for a chunk's (current) row; ``score`` is its vector score until ``finish`` fills it in."""
+    """The result for a chunk's (current) row; ``score`` is its vector score until ``finish`` fills it in.
+
+    A window of a long definition (``indexer.chunk.window_chunks``) reads as that definition
+    (its key, name and qualified name) with the window's lines and code.
+    """
     return SearchResult(
         rank=rank,
         score=scores.get("static", 0.0),
-        key=row["key"],
+        key=definition_key(row["key"]),
         path=placed(repo, row["path"]),
         root=root,
         language=row["language"],
         kind=row["kind"],
-        name=row["name"],
-        qualname=row["qualname"],
+        name=definition_name(row["name"]),
+        qualname=definition_name(row["qualname"]),
         signature=row["signature"],
         doc=row["doc"],
         code=row["code"],
