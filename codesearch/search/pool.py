@@ -30,8 +30,7 @@ from typing import Any, Protocol
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch import ranking
-from codesearch.ranking import Candidate, diversified, rank, saturated
+from codesearch.ranking import Candidate, diversified, rank
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -171,8 +170,6 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
                 c.scores[lift.name] = lift.weight
                 c.score += lift.weight
         candidates.sort(key=lambda c: (-c.score, c.id))
-    if options.signals.saturation and ranking.SATURATION_DECAY < 1 and query.kind in ranking.SATURATION_KINDS:
-        candidates = saturated(candidates, ranking.SATURATION_DECAY, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted)  # type: ignore[arg-type]
     return finished(finish(picked, shards), query.text, options)  # type: ignore[arg-type]
