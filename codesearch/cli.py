@@ -30,7 +30,7 @@ class _Failure(click.ClickException):
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
+def cli_errors() -> Iterator[None]:
     """Turn library errors into one-line messages and exit code 2."""
     try:
         yield
@@ -155,7 +155,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 
     deep_report = None
     started = time.perf_counter()
-    with _errors(), _progress(quiet or as_json) as progress:
+    with cli_errors(), progress_bars(quiet or as_json) as progress:
         if index_dir is None:
             path = _enclosing_repository(path, quiet or as_json)
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
@@ -252,7 +252,7 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
 
     started = time.perf_counter()
     sources, out = sources.resolve(), out.resolve()
-    with _errors(), _progress(quiet or as_json) as progress:
+    with cli_errors(), progress_bars(quiet or as_json) as progress:
         with connected(address, cpus):
             connect = time.perf_counter() - started
             report = index_many(sources, out, rebuild=rebuild, limits=Limits(max_bytes=max_file_bytes),
@@ -313,7 +313,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
     from codesearch.cluster import serve as serving
 
     workspace = workspace.resolve()
-    with _errors(), connected(address, cpus):
+    with cli_errors(), connected(address, cpus):
         url = serving.start(workspace, groups=groups, host=host, port=port, replicas=replicas, token=token)
         click.echo(f"Serving {workspace} at {url}?q=QUERY (Ctrl-C stops)", err=True)
         try:
@@ -404,7 +404,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("TQDM_DISABLE", "1")
     path = paths[0] if paths else Path(".")
-    with _errors():
+    with cli_errors():
         validate_query(query, k)
         if len(paths) > 1 and index_dir is not None:
             raise click.UsageError("--index-dir names one index; give one PATH with it")
@@ -543,7 +543,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     fmt = "json" if as_json else fmt
     if (location is None) == (symbol is None):
         raise click.UsageError("give FILE:LINE or --symbol NAME (one of them)")
-    with _errors():
+    with cli_errors():
         if location is not None:
             file, line = _location(location)
             directory = index_dir or find_index(Path(file).parent if Path(file).parent.is_dir() else Path("."))
@@ -585,7 +585,7 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
     """
     from codesearch.mcp_server import serve
 
-    with _errors():
+    with cli_errors():
         if rerank:
             from codesearch.rerank import load_reranker
 
@@ -626,7 +626,7 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
     from codesearch.search import find_index
     from codesearch.store.reader import IndexReader
 
-    with _errors():
+    with cli_errors():
         directory = index_dir or find_index(path)
         with IndexReader(directory) as reader:
             info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), "root": str(reader.root),
@@ -640,7 +640,7 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
 
 
 @contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+def progress_bars(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback drawing one click bar per stage on stderr."""
     if quiet or not sys.stderr.isatty():
         yield lambda stage, done, total: None
@@ -667,7 +667,7 @@ def _progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 def _register_developer_commands() -> None:
     """bench, distill and train-reranker live in ``codesearch.devcli`` (imported here, at the end:
-    that module takes ``_errors`` and ``_progress`` from this one when a command runs)."""
+    that module takes ``cli_errors`` and ``progress_bars`` from this one when a command runs)."""
     from codesearch.devcli import COMMANDS
 
     for command in COMMANDS:

@@ -77,7 +77,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
     """
     from codesearch.bench import report, runner
     from codesearch.bench.datasets import build_from_repo, read_jsonl
-    from codesearch.cli import _errors
+    from codesearch.cli import cli_errors
 
     if semble_dir is not None or query_set is not None or related_set is not None:
         if click.get_current_context().get_parameter_source("systems") == click.core.ParameterSource.DEFAULT:
@@ -85,7 +85,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
         _bench_real_queries(semble_dir, checkouts, only_repos, query_set, related_set, sources, systems, model,
                             rerank_model, output, as_json)
         return
-    with _errors():
+    with cli_errors():
         examples = list(read_jsonl(datasets)) if datasets else []
         sources = [str(p) for p in datasets]
         for repo in repos or (() if datasets else (_sample_repos(),)):
@@ -160,7 +160,7 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
         codesearch bench -d ~/.cache/codesearch/datasets --systems bm25,static --model my-model
     """
     from codesearch.cache import cache_root
-    from codesearch.cli import _errors, _progress
+    from codesearch.cli import cli_errors, progress_bars
     from codesearch.distill.recipe import Recipe, distill_model
     from codesearch.distill.train import TrainConfig
 
@@ -169,7 +169,7 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
                     train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                                       temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))
     sources = list(datasets) or [cache_root() / "train"]
-    with _errors(), _progress(quiet or as_json) as progress:
+    with cli_errors(), progress_bars(quiet or as_json) as progress:
         if not datasets and not sources[0].exists():
             from codesearch.bench.datasets import DatasetError
 
@@ -216,12 +216,12 @@ def train_reranker(out_dir: Path, datasets: tuple[Path, ...], recipe: str, base_
     from dataclasses import replace
 
     from codesearch.cache import cache_root
-    from codesearch.cli import _errors, _progress
+    from codesearch.cli import cli_errors, progress_bars
     from codesearch.distill.reranker import RECIPES, default_base_model, ensure_corpus, train_reranker as train
 
     chosen = replace(RECIPES[recipe], seed=seed, **({"max_pairs": max_pairs} if max_pairs else {}))
     sources = list(datasets) or [cache_root() / "train"]
-    with _errors(), _progress(quiet or as_json) as progress:
+    with cli_errors(), progress_bars(quiet or as_json) as progress:
         ensure_corpus(sources)
         report = train(sources, out_dir, work_dir or cache_root() / "distill", chosen,
                        base_model or default_base_model(), progress,
@@ -240,7 +240,7 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
     """``codesearch bench --semble`` / ``--queries`` / ``--related``: real queries on real repositories."""
     from codesearch.bench import configs, queryset, related, semble
     from codesearch.cache import cache_root
-    from codesearch.cli import _errors
+    from codesearch.cli import cli_errors
 
     given = [s.strip() for s in systems.split(",") if s.strip()]
     unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS]
@@ -251,7 +251,7 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
     names = [n for n in given if n in configs.NAMES] or ["hybrid", "static", "fusion"]
     log = lambda message: click.echo(message, err=True)  # noqa: E731
     results: list[Any] = []
-    with _errors():
+    with cli_errors():
         if semble_dir is not None:
             factories = semble.make_systems(names, cache_root() / "semble-index", model, rerank_model)
             results.append(semble.run(semble_dir, checkouts or cache_root() / "semble-repos", factories,
