@@ -23,7 +23,7 @@ import click
               help="Build pairs from a local repository's documented functions (repeatable).")
 @click.option("-s", "--systems", metavar="LIST", default="bm25,static,m2v-plain,teacher,hybrid,two-stage", show_default=True,
               help="Comma-separated: bm25, static, m2v-plain, teacher, reranker, hybrid, two-stage. "
-                   "Missing packages are skipped.")
+                   "Missing packages are skipped. With --semble also semble (semble itself on our model).")
 @click.option("--protocol", type=click.Choice(["full", "distractor", "both"]), default="both", show_default=True,
               help="full: search each language's whole corpus; distractor: 1 true vs 999 others.")
 @click.option("--max-queries", type=click.IntRange(min=1), help="Queries per language.")
@@ -243,17 +243,20 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
     from codesearch.cli import cli_errors
 
     given = [s.strip() for s in systems.split(",") if s.strip()]
-    unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS]
+    unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS and n != semble.PEER]
     if unknown:
         raise click.UsageError(f"unknown system(s) {', '.join(unknown)} for --semble/--queries/--related; choose "
-                               f"from {', '.join(configs.NAMES)} (or {', '.join(related.SYSTEMS)} with --related)")
+                               f"from {', '.join(configs.NAMES)} ({semble.PEER} with --semble: semble itself on our "
+                               f"model; {', '.join(related.SYSTEMS)} with --related)")
     related_names = [n for n in given if n in related.SYSTEMS] or list(related.SYSTEMS)
-    names = [n for n in given if n in configs.NAMES] or ["hybrid", "static", "fusion"]
+    names = [n for n in given if n in configs.NAMES] or ([] if semble.PEER in given else ["hybrid", "static", "fusion"])
     log = lambda message: click.echo(message, err=True)  # noqa: E731
     results: list[Any] = []
     with cli_errors():
         if semble_dir is not None:
             factories = semble.make_systems(names, cache_root() / "semble-index", model, rerank_model)
+            if semble.PEER in given:
+                factories[semble.PEER] = semble.peer_system(model)
             results.append(semble.run(semble_dir, checkouts or cache_root() / "semble-repos", factories,
                                       repos=list(only_repos) or None, log=log))
         if query_set is not None:

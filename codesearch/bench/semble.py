@@ -244,3 +244,30 @@ def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = N
         return build
 
     return {name: factory(name) for name in names}
+
+
+PEER = "semble"  # the system name of semble itself in ``codesearch bench --semble -s hybrid,semble``
+
+
+def peer_system(model: Path | None = None) -> SystemFactory:
+    """semble 0.7 itself (the ``bench`` extra), running *our* static model, scored the same way.
+
+    Its index cache goes where ``SEMBLE_CACHE_LOCATION`` says (semble's own default otherwise).
+
+    :raises DatasetError: if semble is not installed.
+    """
+    try:
+        from semble import SembleIndex
+    except ImportError as exc:
+        raise DatasetError("the semble system needs semble: pip install -e '.[bench]'") from exc
+    from codesearch.embed.static import default_model_path
+
+    model_path = str(model or default_model_path())
+
+    def build(repo: Repo, root: Path) -> SearchFn:
+        index = SembleIndex.from_path(root, model_path=model_path)
+        prefix = f"{repo.root}/" if repo.root else ""
+        return lambda text: [Hit(prefix + r.chunk.file_path, r.chunk.start_line, r.chunk.end_line)
+                             for r in index.search(text, top_k=K)]
+
+    return build

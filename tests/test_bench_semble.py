@@ -1,0 +1,70 @@
+"""semble's benchmark format: scoring, and `codesearch bench --semble` end to end (ours, and semble itself)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch.bench.semble import Hit, Target, ndcg_at_10
+from codesearch.cli import cli
+from tests.conftest import write
+
+
+def test_ndcg_counts_each_target_once_at_its_first_hit_and_respects_spans() -> None:
+    hits = [Hit("a.py", 1, 10), Hit("b.py", 5, 9), Hit("a.py", 20, 30)]
+    assert ndcg_at_10(hits, [Target("a.py")]) == 1.0
+    assert ndcg_at_10(hits, [Target("b.py")]) == pytest.approx(1 / math.log2(3))
+    # a span target is hit only by a result whose lines overlap it: the third hit, not the first
+    assert ndcg_at_10(hits, [Target("a.py", 25, 26)]) == pytest.approx(1 / math.log2(4))
+    two = ndcg_at_10(hits, [Target("a.py"), Target("c.py")])
+    assert two == pytest.approx(1 / (1 + 1 / math.log2(3)))
+    assert ndcg_at_10(hits, []) == 0.0
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> tuple[Path, Path]:
+    folder, checkouts = tmp_path / "bench", tmp_path / "checkouts"
+    write(folder, "repos.json", json.dumps([{"name": "tiny", "language": "python", "url": "local",
+                                             "revision": "0", "benchmark_root": "src"}]))
+    write(folder, "annotations/tiny.json", json.dumps([
+        {"query": "retry a failed http request with backoff", "category": "semantic",
+         "relevant": ["src/net/retry.py"]},
+        {"query": "parse_config", "category": "symbol", "relevant": [{"path": "src/cfg.py", "start_line": 1,
+                                                                      "end_line": 2}]},
+    ]))
+    write(checkouts, "tiny/src/net/retry.py",
+          "def retry_request(url, attempts=3):\n    '''Retry a failed HTTP request with exponential backoff.'''\n"
+          "    return url\n")
+    write(checkouts, "tiny/src/cfg.py", "def parse_config(path):\n    return open(path).read()\n")
+    write(checkouts, "tiny/src/util.py", "def slugify(text):\n    return text.lower()\n")
+    return folder, checkouts
+
+
+def test_bench_semble_scores_our_search_and_semble_itself_on_the_same_set(bench: tuple[Path, Path],
+                                                                           tmp_path: Path) -> None:
+    """-s hybrid,semble: both systems answer the same queries and get a row each (semble only if installed)."""
+    folder, checkouts = bench
+    systems = "hybrid,semble"
+    try:
+        import semble  # noqa: F401
+    except ImportError:
+        systems = "hybrid"
+    result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts),
+                                      "-s", systems, "--json"], env={"SEMBLE_CACHE_LOCATION": str(tmp_path / "sc")})
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout[result.stdout.index("["):])
+    rows = payload[0]["systems"]
+    assert set(rows) == set(systems.split(","))
+    assert rows["hybrid"]["ndcg@10"] == 1.0  # both targets first on a three-file repository
+    for row in rows.values():
+        assert 0.0 <= row["ndcg@10"] <= 1.0 and set(row["per_category"]) == {"semantic", "symbol"}
+
+
+def test_an_unknown_system_names_the_choices(bench: tuple[Path, Path]) -> None:
+    folder, checkouts = bench
+    result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts), "-s", "nope"])
+    assert result.exit_code == 2 and "semble" in result.output and "hybrid" in result.output
