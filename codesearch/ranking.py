@@ -11,6 +11,8 @@ of the pool, so a signal's weight means the same for every query:
   (``session management`` → ``sessions.py``);
 - ``noise``: tests, examples, compatibility shims and generated code are scaled down
   unless the query asks for them;
+- ``stubs``: re-export files (``__init__.py``, ``package-info.java``) and type declarations
+  (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down less: they restate what the code defines;
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
   definition comes first when both match about as well.
 
@@ -37,6 +39,8 @@ EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
+REEXPORT_FACTOR = 0.5  # __init__.py, package-info.java
+DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
 
 # Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package).
 _NOISE_DIRS = re.compile(
@@ -44,6 +48,8 @@ _NOISE_DIRS = re.compile(
     r"|^(?:_?example|sample|demo)/"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
+_REEXPORT_NAMES = frozenset({"__init__.py", "package-info.java"})
+_DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
 
 
@@ -55,6 +61,7 @@ class Signals:
     path: bool = True
     noise: bool = True
     kind: bool = True
+    stubs: bool = True
 
     @classmethod
     def without(cls, name: str) -> Signals:
@@ -111,6 +118,12 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             if is_noise(c.path, c.row["language"]):
                 c.scores["noise"] = NOISE_FACTOR
                 c.score *= NOISE_FACTOR
+    if signals.stubs:
+        for c in pool:
+            factor = stub_factor(c.path)
+            if factor < 1.0:
+                c.scores["stubs"] = factor
+                c.score *= factor
     if signals.kind:
         for c in pool:
             if c.row.get("kind") == "code":
@@ -177,6 +190,14 @@ def path_matches_name(path: str, query: QueryInfo) -> bool:
 def is_noise(path: str, language: str) -> bool:
     """Tests, examples, compatibility shims and generated files (by path)."""
     return is_test_path(path, language) or bool(_NOISE_DIRS.search(path)) or bool(_GENERATED_NAMES.search(path))
+
+
+def stub_factor(path: str) -> float:
+    """The scale of a re-export file's or a type declaration file's chunks (1: neither)."""
+    name = path.rsplit("/", 1)[-1]
+    if name in _REEXPORT_NAMES:
+        return REEXPORT_FACTOR
+    return DECLARATION_FACTOR if _DECLARATION_NAMES.search(name) else 1.0
 
 
 def diversified(ranked: list[Any], per_file: int, path_of: Any = lambda item: item.path) -> list[Any]:

@@ -49,22 +49,23 @@ def test_weights_and_switches() -> None:
     """The weights the signals use, and the switches the benchmark flips."""
     assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
-    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind"]
-    assert Signals() == Signals(True, True, True, True)
-    assert Signals.none() == Signals(False, False, False, False)
-    assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True)
+    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs"]
+    assert Signals() == Signals(True, True, True, True, True)
+    assert Signals.none() == Signals(False, False, False, False, False)
+    assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
         Signals.without("bogus")
 
 
 def test_search_constants() -> None:
     """Depths, lexical weights by kind of query and the default per-file limit of the first stage."""
-    assert (search.CANDIDATES, search.DEFINITIONS, search.PER_FILE, search.RERANK_CANDIDATES) == (50, 50, 0, 20)
+    assert (search.CANDIDATES, search.DEFINITIONS, search.PER_FILE, search.RERANK_CANDIDATES) == (100, 50, 0, 20)
     assert search.LEXICAL_WEIGHTS == {"natural": 1.0, "identifier": 1.0, "path": 1.0}
     assert search.DEFAULT_HYBRID is True and search.DEFAULT_RERANK is False
     # Each first-stage ranking: k + 10, at least CANDIDATES, and rerank candidates + 10 when reranking.
-    depths = [search.first_stage_depth(k, r) for k, r in [(10, 0), (45, 0), (10, 20), (10, 50), (100, 50)]]
-    assert depths == [50, 55, 50, 60, 110]
+    depths = [search.first_stage_depth(k, r) for k, r in [(10, 0), (95, 0), (10, 20), (10, 100), (100, 50)]]
+    assert depths == [100, 105, 100, 110, 110]
+    assert search.first_stage_depth(10, 0, pool_depth=50) == 50
 
 
 # --- the fused score, normalised ---------------------------------------------------------------

@@ -6,6 +6,7 @@
 - ``hybrid-<signal>``: the default with one signal of ``codesearch.ranking.Signals`` off
   (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``);
 - ``hybrid-diversity``: the default with at most two hits per file before other files;
+- ``hybrid-shallow``: the default with 50 hits from each first-stage ranking (the depth before 100);
 - ``two-stage``: the default followed by the transformer rerank of the top ``RERANK_CANDIDATES`` (the shipped
   reranker, or ``rerank_model``).
 
@@ -23,8 +24,9 @@ from typing import Any
 from codesearch.bench.datasets import DatasetError
 from codesearch.ranking import Signals
 
+SHALLOW_DEPTH = 50  # the first-stage depth before it was raised to 100 (``hybrid-shallow``)
 SIGNAL_NAMES = tuple(f.name for f in fields(Signals))
-NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "two-stage")
+NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "hybrid-shallow", "two-stage")
 
 # (repository name, its root) -> search(text, k) -> results
 SearchFactory = Callable[[str, Path], Callable[[str, int], list[Any]]]
@@ -45,6 +47,8 @@ def options(name: str) -> dict[str, Any]:
         return {"hybrid": True, "rerank": True}
     if name == "hybrid-diversity":
         return {"hybrid": True, "per_file": 2}
+    if name == "hybrid-shallow":
+        return {"hybrid": True, "pool_depth": SHALLOW_DEPTH}
     if name.startswith("hybrid-") and name[len("hybrid-"):] in SIGNAL_NAMES:
         return {"hybrid": True, "signals": Signals.without(name[len("hybrid-"):])}
     raise DatasetError(f"unknown system {name!r}; choose from {', '.join(NAMES)}")
