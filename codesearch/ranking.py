@@ -9,6 +9,9 @@ of the pool, so a signal's weight means the same for every query:
   ``Sinatra::Base``), strongest when the whole query is that name;
 - ``path``: query words (stemmed) appear in the file's name or its directory's
   (``session management`` → ``sessions.py``);
+- ``word``: for a one-word query (``offline``, ``slugify``), the chunk's code has that very
+  word, not merely a longer name containing it (``args.offline``, ``"--offline"``; not
+  ``test_offline``);
 - ``noise``: tests, examples, compatibility shims and generated code are scaled down
   unless the query asks for them;
 - ``stubs``: re-export files (``__init__.py``, ``package-info.java``) and type declarations
@@ -37,6 +40,7 @@ from indexer.languages import is_test_path
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
+WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as a whole word
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
 REEXPORT_FACTOR = 0.5  # __init__.py, package-info.java
@@ -50,6 +54,7 @@ _NOISE_DIRS = re.compile(
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
 _REEXPORT_NAMES = frozenset({"__init__.py", "package-info.java"})
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
+_PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
 
 
@@ -62,6 +67,7 @@ class Signals:
     noise: bool = True
     kind: bool = True
     stubs: bool = True
+    word: bool = True
 
     @classmethod
     def without(cls, name: str) -> Signals:
@@ -111,6 +117,10 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             share = path_share(c.path, query)
             if share:
                 _add(c, "path", PATH_WEIGHT * share)
+    if signals.word and (exact := whole_word(query)) is not None:
+        for c in pool:
+            if exact.search(str(c.row.get("code") or "")):
+                _add(c, "word", WORD_WEIGHT)
     if signals.noise and not (query.wants_tests or query.wants_examples):
         for c in pool:
             if "definition" in c.scores and query.kind == IDENTIFIER:
@@ -136,6 +146,21 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
 def _add(candidate: Candidate, signal: str, value: float) -> None:
     candidate.scores[signal] = candidate.scores.get(signal, 0.0) + value
     candidate.score += value
+
+
+@lru_cache(maxsize=256)
+def _word_pattern(word: str, fold: bool) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w$]){re.escape(word)}(?![\w$])", re.IGNORECASE if fold else 0)
+
+
+def whole_word(query: QueryInfo) -> re.Pattern[str] | None:
+    """For a query of one plain word (``offline``), the pattern of that word standing alone in code
+    (any case for a lowercase word); None for any other query, and for one written like code
+    (``HTTPAdapter``, ``Session``, ``parse_config``: the definition signal finds those)."""
+    text = query.text
+    if query.kind == IDENTIFIER or not _PLAIN_WORD.fullmatch(text):  # a name: the definition signal's
+        return None
+    return _word_pattern(text, text.islower())
 
 
 def defines(row: dict[str, Any], query: QueryInfo) -> bool:

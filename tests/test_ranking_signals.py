@@ -49,10 +49,11 @@ def test_weights_and_switches() -> None:
     """The weights the signals use, and the switches the benchmark flips."""
     assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
-    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs"]
-    assert Signals() == Signals(True, True, True, True, True)
-    assert Signals.none() == Signals(False, False, False, False, False)
-    assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True)
+    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word"]
+    assert Signals() == Signals(True, True, True, True, True, True)
+    assert Signals.none() == Signals(False, False, False, False, False, False)
+    assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
+                                              word=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
         Signals.without("bogus")
 
