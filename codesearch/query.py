@@ -23,6 +23,8 @@ STOPWORDS = frozenset(
 )
 # Words that say the person is looking for tests or examples (which are otherwise demoted).
 TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures"})
+# A query that starts with one of these (or ends with ``?``) is a question about how the code works.
+QUESTION_WORDS = frozenset({"how", "what", "where", "why", "which", "when", "who"})
 EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "tutorial"})
 
 # A name may end with Ruby's `?` or `!` (``regenerate?``, ``cleanup!``), not with ``!=`` or ``?.``.
@@ -51,6 +53,8 @@ class QueryInfo:
         word of a one-word query), with their last component for qualified names.
     :param words: lowercase words, identifiers split, stopwords dropped, in order.
     :param stems: light stems of ``words`` (see ``stem``).
+    :param question: the query asks how something works (``how are routes registered``, ``where is
+        the session saved?``), rather than naming a thing or a task (``send a request with a timeout``).
     :param compounds: identifiers of the query written as the lexical index keeps them whole
         (``set_cookie`` -> ``setcookie``, ``HTTPAdapter`` -> ``httpadapter``).
     """
@@ -63,6 +67,7 @@ class QueryInfo:
     wants_tests: bool
     wants_examples: bool
     compounds: tuple[str, ...] = ()
+    question: bool = False
 
 
 def stem(word: str) -> str:
@@ -140,6 +145,7 @@ def analyse(text: str) -> QueryInfo:
         stems=frozenset(stem(w) for w in words),
         wants_tests=bool(lowered & TEST_WORDS),
         wants_examples=bool(lowered & EXAMPLE_WORDS),
+        question=kind == NATURAL and len(all_words) > 1 and (stripped.endswith("?") or all_words[0] in QUESTION_WORDS),
         compounds=tuple(dict.fromkeys(
             joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier.rstrip(RUBY_MARKS))
             if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),

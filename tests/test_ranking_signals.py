@@ -49,11 +49,12 @@ def test_weights_and_switches() -> None:
     """The weights the signals use, and the switches the benchmark flips."""
     assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
-    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word"]
-    assert Signals() == Signals(True, True, True, True, True, True)
-    assert Signals.none() == Signals(False, False, False, False, False, False)
+    assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
+                                                        "file_path", "coherence", "saturation"]
+    assert Signals() == Signals(*[True] * 9)
+    assert Signals.none() == Signals(*[False] * 9)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
-                                              word=True)
+                                              word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
         Signals.without("bogus")
 
@@ -186,7 +187,7 @@ def test_noise_spares_the_definition_an_identifier_query_names() -> None:
         return [cand(1, "tests/helpers.py", 0.5, "SessionStore", kind="class"), cand(2, "app/db.py", 1.0, "Db")]
 
     assert ranked("SessionStore", pool(), Signals(path=False, kind=False)) == [(1, 1.5), (2, 1.0)]
-    assert ranked("where is SessionStore", pool(), Signals(path=False, kind=False)) == [(2, 1.0), (1, 0.3)]
+    assert ranked("where is SessionStore", pool(), Signals(path=False, kind=False, coherence=False)) == [(2, 1.0), (1, 0.3)]
 
 
 # --- kind --------------------------------------------------------------------------------------
@@ -211,7 +212,8 @@ def test_signals_together_add_then_scale() -> None:
         cand(3, "requests/adapters.py", 0.8, kind="code"),  # (0.8 + 0.1) * 0.7
         cand(4, "requests/models.py", 0.9, "Response", kind="class"),  # 0.9
     ]
-    assert ranked("how does HTTPAdapter send", pool, Signals()) == [(4, 0.9), (3, 0.63), (2, 0.6), (1, 0.555)]
+    signals = Signals(file_path=False, coherence=False, saturation=False)  # those: tests/test_real_queries.py
+    assert ranked("how does HTTPAdapter send", pool, signals) == [(4, 0.9), (3, 0.63), (2, 0.6), (1, 0.555)]
     scores = {c.id: c.scores for c in pool}
     assert scores[1] == pytest.approx({"definition": 0.75, "path": 0.1, "noise": 0.3})
     assert scores[3] == pytest.approx({"path": 0.1, "kind": 0.7})
@@ -300,8 +302,9 @@ def test_search_scores_compose_as_documented(tmp_path: Path) -> None:
     best_fused = max(r.scores["fused"] for r in results)
     for r in results:
         s = r.scores
-        expected = (s["fused"] / best_fused + s.get("definition", 0.0) + s.get("path", 0.0)) \
-            * s.get("noise", 1.0) * s.get("kind", 1.0)
+        lifts = sum(s.get(name, 0.0) for name in ("definition", "path", "file_path", "coherence", "word"))
+        expected = (s["fused"] / best_fused + lifts) * s.get("noise", 1.0) * s.get("stubs", 1.0) \
+            * s.get("kind", 1.0) * s.get("saturation", 1.0)
         assert s["rank"] == pytest.approx(expected)
     assert [r.scores["rank"] for r in results] == sorted((r.scores["rank"] for r in results), reverse=True)
     top = results[0]

@@ -6,6 +6,7 @@ tiny repository searched end to end for the first-hour cases.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,82 @@ def test_one_word_query_finds_the_flag_definition_and_its_use(tmp_path: Path) ->
         without = [(r.path, r.qualname) for r in searcher.search("offline", 10, signals=Signals.without("word"))]
     assert sorted(top) == [("httpx/cli/definition.py", "build_parser"), ("httpx/core.py", "program")]
     assert ("httpx/core.py", "program") not in without  # the use is found by the word signal
+
+
+# --- questions: file coherence and saturation ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("how are routes registered", True), ("Where is the session saved?", True), ("blueprint registration?", True),
+    ("what happens when a request times out", True), ("send a request with a timeout", False),
+    ("blueprint registration", False), ("HTTPAdapter", False), ("how", False), ("src/how.py", False),
+])
+def test_a_question_is_told_from_a_task_or_a_name(text: str, question: bool) -> None:
+    assert analyse(text).question is question
+
+
+def test_saturation_counts_each_further_chunk_of_a_file_half() -> None:
+    """The second chunk of a file counts 0.5, the third 0.25: another file's weaker hit comes between."""
+    pool = [cand(1, "a.py", 1.0), cand(2, "a.py", 0.9), cand(3, "a.py", 0.8), cand(4, "b.py", 0.5)]
+    for c in pool:
+        c.score = c.fused
+    out = ranking.saturated(pool)
+    assert [c.id for c in out] == [1, 4, 2, 3]
+    assert [round(c.score, 6) for c in out] == [1.0, 0.5, 0.45, 0.2]
+    assert [c.scores.get("saturation") for c in out] == [None, None, 0.5, 0.25]
+
+
+def test_saturation_keeps_files_of_several_indexes_apart() -> None:
+    """In a search of several indexes the same path in two of them is two files."""
+    pool = [Candidate((0, 1), {"path": "app.py"}, 1.0), Candidate((1, 1), {"path": "app.py"}, 0.9)]
+    for c in pool:
+        c.score = c.fused
+    assert [c.id for c in ranking.saturated(pool)] == [(0, 1), (1, 1)]
+    assert all("saturation" not in c.scores for c in pool)
+
+
+def test_coherence_lifts_the_best_chunk_of_a_file_with_several_matches_for_a_question() -> None:
+    def pool() -> list[Candidate]:
+        return [cand(1, "b.py", 1.0), cand(2, "a.py", 0.6), cand(3, "a.py", 0.6), cand(4, "a.py", 0.6)]
+
+    signals = Signals.none()
+    question = {c.id: c.scores.get("coherence") for c in rank(analyse("how do zebras cross"), pool(),
+                                                               replace(signals, coherence=True))}
+    assert question == {1: pytest.approx(0.2 * 1.0 / 1.8), 2: pytest.approx(0.2), 3: None, 4: None}
+    task = rank(analyse("let zebras cross"), pool(), replace(signals, coherence=True))
+    assert all("coherence" not in c.scores for c in task)
+
+
+def test_file_path_lifts_only_the_best_chunk_of_a_file_named_by_the_query() -> None:
+    pool = [cand(1, "pkg/router.py", 0.9), cand(2, "pkg/router.py", 0.8), cand(3, "pkg/other.py", 1.0)]
+    ranked = rank(analyse("router zebras"), pool, replace(Signals.none(), path=True, file_path=True))
+    scores = {c.id: c.scores for c in ranked}
+    assert scores[1] == pytest.approx({"path": 0.15, "file_path": 0.15})
+    assert scores[2] == pytest.approx({"path": 0.15})
+    assert scores[3] == {}
+    assert [c.id for c in ranked] == [1, 3, 2]
+    plain = rank(analyse("router zebras"), [cand(1, "pkg/router.py", 0.9)], replace(Signals.none(), file_path=True))
+    assert plain[0].scores == {}  # a part of the path signal: off with it
+
+
+BIG = "\n\n".join(f"def expire_entries_{n}(cache):\n    \"\"\"Expire the cache entries that are too old.\"\"\"\n"
+                  f"    return [e for e in cache.entries if e.age < {n}]" for n in range(4)) + "\n"
+OTHER = "def sweep(cache):\n    \"\"\"Expire the cache entries of a store.\"\"\"\n    return cache.entries\n"
+
+
+def test_a_question_sees_several_files_a_task_sees_the_best_file_first(tmp_path: Path) -> None:
+    """Saturation and coherence are for questions: ``how do cache entries expire`` shows the second
+    file in the top two; ``expire old cache entries`` keeps the best file's functions first."""
+    repo = tmp_path / "repo"
+    write(repo, "pkg/big.py", BIG)
+    write(repo, "pkg/sweeper.py", OTHER)
+    embedder = FakeEmbedder()
+    build_index(repo, tmp_path / "index", embedder)
+    with Searcher(tmp_path / "index", embedder=embedder) as searcher:
+        question = [r.path for r in searcher.search("how do cache entries expire", 5)]
+        task = [r.path for r in searcher.search("expire old cache entries", 5)]
+        flat = [r.path for r in searcher.search("how do cache entries expire", 5, signals=replace(
+            Signals(), coherence=False, saturation=False))]
+    assert question[:2] == ["pkg/big.py", "pkg/sweeper.py"]
+    assert task[:4] == ["pkg/big.py"] * 4
+    assert flat[:4] == ["pkg/big.py"] * 4
