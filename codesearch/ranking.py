@@ -21,8 +21,8 @@ of the pool, so a signal's weight means the same for every query:
   ``test_offline``);
 - ``noise``: tests, examples, compatibility shims and generated code are scaled down
   unless the query asks for them;
-- ``stubs``: re-export files (``__init__.py``, ``package-info.java``) and type declarations
-  (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down less: they restate what the code defines;
+- ``stubs``: type declarations (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down: they restate
+  what the code defines (``__init__.py`` is not: much Python code lives there);
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
   definition comes first when both match about as well.
 
@@ -55,7 +55,6 @@ SATURATION_DECAY = 0.5  # a question's further chunks of one file: each counts t
 WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as a whole word
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
-REEXPORT_FACTOR = 0.5  # __init__.py, package-info.java
 DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
 
 # Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package).
@@ -64,7 +63,6 @@ _NOISE_DIRS = re.compile(
     r"|^(?:_?example|sample|demo)/"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
-_REEXPORT_NAMES = frozenset({"__init__.py", "package-info.java"})
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
@@ -293,11 +291,8 @@ def is_noise(path: str, language: str) -> bool:
 
 
 def stub_factor(path: str) -> float:
-    """The scale of a re-export file's or a type declaration file's chunks (1: neither)."""
-    name = path.rsplit("/", 1)[-1]
-    if name in _REEXPORT_NAMES:
-        return REEXPORT_FACTOR
-    return DECLARATION_FACTOR if _DECLARATION_NAMES.search(name) else 1.0
+    """The scale of a type declaration file's chunks (1: not one)."""
+    return DECLARATION_FACTOR if _DECLARATION_NAMES.search(path.rsplit("/", 1)[-1]) else 1.0
 
 
 def diversified(ranked: list[Any], per_file: int, path_of: Any = lambda item: item.path) -> list[Any]:

@@ -32,26 +32,26 @@ def order(query: str, pool: list[Candidate], signals: Signals = Signals()) -> li
     return [c.id for c in rank(analyse(query), pool, signals)]
 
 
-# --- stubs: re-export files and type declarations --------------------------------------------------
+# --- stubs: type declarations ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["typings/index.d.ts", "dist/index.d.cts", "types/api.d.mts", "pkg/__init__.py",
-                                  "src/main/java/org/x/package-info.java"])
+@pytest.mark.parametrize("path", ["typings/index.d.ts", "dist/index.d.cts", "types/api.d.mts"])
 def test_stub_files_rank_below_the_code_they_restate(path: str) -> None:
-    """A declaration or re-export chunk that matches as well as the implementation comes after it."""
+    """A declaration chunk that matches as well as the implementation comes after it."""
     pool = [cand(1, path, 1.0, "attributeName", language="typescript"),
             cand(2, "lib/option.js", 0.95, "attributeName", language="javascript")]
     assert order("zebra crossing", pool) == [2, 1]
     scores = {c.id: c.scores for c in pool}
-    assert scores[1]["stubs"] == (ranking.REEXPORT_FACTOR if "__init__" in path or "package-info" in path
-                                  else ranking.DECLARATION_FACTOR)
+    assert scores[1]["stubs"] == ranking.DECLARATION_FACTOR == 0.7
     assert "stubs" not in scores[2]
     pool = [cand(1, path, 1.0, language="typescript"), cand(2, "lib/option.js", 0.95, language="javascript")]
     assert order("zebra crossing", pool, Signals.without("stubs")) == [1, 2]  # the ablation switch
 
 
 def test_stub_factor_leaves_ordinary_files_alone() -> None:
-    assert [ranking.stub_factor(p) for p in ("src/index.ts", "lib/d.ts.js", "init.py", "src/types.ts")] == [1.0] * 4
+    """Python puts real code in ``__init__.py`` (ansible's plugin bases): it is not a stub."""
+    paths = ("src/index.ts", "lib/d.ts.js", "pkg/__init__.py", "src/types.ts", "org/x/package-info.java")
+    assert [ranking.stub_factor(p) for p in paths] == [1.0] * 5
 
 
 # --- pool depth ------------------------------------------------------------------------------------
