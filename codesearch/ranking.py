@@ -126,13 +126,16 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             if defines(c.row, query):
                 _add(c, "definition", weight * (1.5 if path_matches_name(c.path, query) else 1.0))
     if signals.path and query.stems:
+        shares: dict[str, float] = {}  # a pool holds several chunks of most files
         for c in pool:
-            share = path_share(c.path, query)
+            share = shares.get(c.path)
+            if share is None:
+                share = shares[c.path] = path_share(c.path, query)
             if share:
                 _add(c, "path", PATH_WEIGHT * share)
         if signals.file_path:
             for c in best_of_files(pool):
-                share = path_share(c.path, query)
+                share = shares[c.path]
                 if share:
                     _add(c, "file_path", FILE_PATH_WEIGHT * share)
     if signals.coherence and query.question:
@@ -285,6 +288,7 @@ def path_matches_name(path: str, query: QueryInfo) -> bool:
                for w in words_of(_NAME_SEPARATORS.split(identifier)[-1]))
 
 
+@lru_cache(maxsize=65536)
 def is_noise(path: str, language: str) -> bool:
     """Tests, examples, compatibility shims and generated files (by path)."""
     return is_test_path(path, language) or bool(_NOISE_DIRS.search(path)) or bool(_GENERATED_NAMES.search(path))
