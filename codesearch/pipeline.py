@@ -92,7 +92,7 @@ class ChunkEmbedder:
     def __call__(self, chunks: Sequence[Chunk]) -> tuple[np.ndarray, list[tuple[bytes, bytes, float]]]:
         if not chunks:
             return np.zeros((0, self.embedder.dim), dtype=np.float32), []
-        lexical = [chunk_terms(c.qualname, c.signature, c.doc, c.code_without_doc) for c in chunks]
+        lexical = [chunk_terms(c.qualname, c.signature, c.doc, c.code_without_doc, c.path) for c in chunks]
         return self.embedder.encode_documents([embedding_text(c) for c in chunks]), lexical
 
 

@@ -27,6 +27,9 @@ from codesearch.embed.text import split_identifiers
 from codesearch.query import STOPWORDS, stem
 
 FIELD_WEIGHTS = (3.0, 1.5, 1.0, 1.0)  # name, signature, doc, code
+# The file's name (without its extension) and its directory's name: every chunk of ``JsonElement.java``
+# is about a JSON element, though its code may never spell the class's name out.
+PATH_WEIGHTS = (2.0, 1.0)  # file name, directory name
 CODE_CHARS = 4000  # code characters of a chunk that the lexical index reads
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -62,12 +65,21 @@ def term_ids(words: Iterable[str]) -> npt.NDArray[np.uint32]:
     return np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint32)
 
 
-def chunk_terms(name: str, signature: str, doc: str, code: str) -> tuple[bytes, bytes, float]:
+def path_fields(path: str) -> tuple[str, str]:
+    """The file's name without its extension and its directory's name (``gson/JsonElement.java`` ->
+    ``JsonElement``, ``gson``)."""
+    parts = path.rsplit("/", 2)
+    return parts[-1].split(".", 1)[0], parts[-2] if len(parts) > 1 else ""
+
+
+def chunk_terms(name: str, signature: str, doc: str, code: str, path: str = "") -> tuple[bytes, bytes, float]:
     """(term ids, weighted term frequencies, weighted length) of one chunk, as stored in SQLite
-    (uint32 hashes and float16 frequencies, little-endian bytes)."""
+    (uint32 hashes and float16 frequencies, little-endian bytes). ``path``: the chunk's file, whose
+    name and directory are fields too (``PATH_WEIGHTS``)."""
     counts: dict[str, float] = {}
     get = counts.get
-    for weight, text in zip(FIELD_WEIGHTS, (name, signature, doc, code[:CODE_CHARS])):
+    fields = (*FIELD_WEIGHTS, *PATH_WEIGHTS), (name, signature, doc, code[:CODE_CHARS], *path_fields(path))
+    for weight, text in zip(*fields, strict=True):
         for term in terms(text):
             counts[term] = get(term, 0.0) + weight
     # struct, not numpy: two small arrays per chunk, where numpy's per-call cost dominated.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from codesearch import ranking
@@ -239,3 +240,34 @@ def test_a_question_sees_several_files_a_task_sees_the_best_file_first(tmp_path:
     assert question[:2] == ["pkg/big.py", "pkg/sweeper.py"]
     assert task[:4] == ["pkg/big.py"] * 4
     assert flat[:4] == ["pkg/big.py"] * 4
+
+
+# --- path words in the lexical index ---------------------------------------------------------------
+
+
+def test_chunk_terms_count_the_file_name_and_its_directory() -> None:
+    """Every chunk of ``gson/JsonElement.java`` has the terms ``json``, ``element`` and ``jsonelement``
+    (the file name, weight 2) and ``gson`` (its directory, weight 1), though its code has none of them."""
+    from codesearch.terms import PATH_WEIGHTS, chunk_terms, term_ids
+
+    ids, _, length = chunk_terms("isArray", "", "", "return this instanceof Array;", "src/gson/JsonElement.java")
+    plain_ids, _, plain_length = chunk_terms("isArray", "", "", "return this instanceof Array;")
+    stored = set(np.frombuffer(ids, dtype="<u4").tolist())
+    plain = set(np.frombuffer(plain_ids, dtype="<u4").tolist())
+    assert set(term_ids(["json", "elemen", "jsonelement", "gson"]).tolist()) <= stored - plain
+    assert length - plain_length == 3 * PATH_WEIGHTS[0] + PATH_WEIGHTS[1] == 7.0
+
+
+def test_the_lexical_stage_finds_a_chunk_by_its_file_name(tmp_path: Path) -> None:
+    """``backoff`` reaches the lexical stage's ranking for the function of ``pkg/backoff.py`` whose code
+    never says the word."""
+    repo = tmp_path / "repo"
+    write(repo, "pkg/backoff.py", 'def delays(attempts):\n    """Seconds to wait before each try."""\n'
+                                  "    return [2 ** n for n in range(attempts)]\n")
+    write(repo, "pkg/misc.py", 'def note():\n    """The backoff is the caller\'s."""\n    return None\n')
+    embedder = FakeEmbedder()
+    build_index(repo, tmp_path / "index", embedder)
+    with Searcher(tmp_path / "index", embedder=embedder) as searcher:
+        found = {r.path: r.scores for r in searcher.search("backoff", 5, signals=Signals.none())}
+    assert "lexical" in found["pkg/backoff.py"]
+    assert found["pkg/backoff.py"]["lexical"] > found["pkg/misc.py"]["lexical"]

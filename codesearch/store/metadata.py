@@ -88,7 +88,7 @@ def m004_lexical_terms(db: Database) -> None:
     db.execute("CREATE TABLE lexical (id INTEGER PRIMARY KEY, terms BLOB NOT NULL, weights BLOB NOT NULL,"
                " length REAL NOT NULL)")
     db.execute("CREATE INDEX IF NOT EXISTS chunks_name_nocase ON chunks(name COLLATE NOCASE)")
-    rows = db.execute("SELECT id, qualname, signature, doc, code FROM chunks").fetchall()
+    rows = db.execute("SELECT id, qualname, signature, doc, code, path FROM chunks").fetchall()
     db.conn.executemany("INSERT INTO lexical (id, terms, weights, length) VALUES (?,?,?,?)",
                         [(row[0], *chunk_terms(*row[1:])) for row in rows])
 
