@@ -62,7 +62,7 @@ def test_weights_and_switches() -> None:
 def test_search_constants() -> None:
     """Depths, lexical weights by kind of query and the default per-file limit of the first stage."""
     assert (search.CANDIDATES, search.DEFINITIONS, search.PER_FILE, search.RERANK_CANDIDATES) == (100, 50, 0, 20)
-    assert search.LEXICAL_WEIGHTS == {"natural": 1.0, "identifier": 1.0, "path": 1.0}
+    assert search.LEXICAL_WEIGHTS == {"natural": 0.8, "identifier": 1.0, "path": 1.0}
     assert search.DEFAULT_HYBRID is True and search.DEFAULT_RERANK is False
     # Each first-stage ranking: k + 10, at least CANDIDATES, and rerank candidates + 10 when reranking.
     depths = [search.first_stage_depth(k, r) for k, r in [(10, 0), (95, 0), (10, 20), (10, 100), (100, 50)]]
@@ -296,7 +296,8 @@ def test_search_scores_compose_as_documented(tmp_path: Path) -> None:
     best_static = max(r.scores["static"] for r in results)
     best_lexical = max((r.scores.get("lexical", 0.0) for r in results), default=0.0)
     for r in results:
-        expected = max(r.scores["static"], 0.0) / best_static + (r.scores.get("lexical", 0.0) / best_lexical)
+        expected = max(r.scores["static"], 0.0) / best_static + (r.scores.get("lexical", 0.0) / best_lexical) \
+            * search.LEXICAL_WEIGHTS["natural"]
         assert r.scores["fused"] == pytest.approx(expected)
         assert r.score == pytest.approx(min(1.0, max(0.0, r.scores["static"])))
     best_fused = max(r.scores["fused"] for r in results)

@@ -271,3 +271,19 @@ def test_the_lexical_stage_finds_a_chunk_by_its_file_name(tmp_path: Path) -> Non
         found = {r.path: r.scores for r in searcher.search("backoff", 5, signals=Signals.none())}
     assert "lexical" in found["pkg/backoff.py"]
     assert found["pkg/backoff.py"]["lexical"] > found["pkg/misc.py"]["lexical"]
+
+
+# --- fusion: natural language weighs the words 0.8 ---------------------------------------------------
+
+
+def test_natural_language_weighs_the_lexical_ranking_less_than_the_vectors() -> None:
+    """A sentence's best lexical hit fuses to 0.8 (the vectors' best to 1); a name's to 1 as before;
+    ``lexical_weight`` is the knob and ``hybrid-equal-fusion`` its ablation."""
+    sentence, name = analyse("refresh the token"), analyse("refresh_token")
+    fused, _ = pooled(sentence, [FakeShard()], SearchOptions())
+    assert fused[(0, 0)] == 1.0 and fused[(0, 1000)] == pytest.approx(0.8)
+    fused, _ = pooled(name, [FakeShard()], SearchOptions())
+    assert fused[(0, 1000)] == pytest.approx(1.0)
+    fused, _ = pooled(sentence, [FakeShard()], SearchOptions(lexical_weight=1.0))
+    assert fused[(0, 1000)] == pytest.approx(1.0)
+    assert config_options("hybrid-equal-fusion") == {"hybrid": True, "lexical_weight": 1.0}

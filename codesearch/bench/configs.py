@@ -7,6 +7,8 @@
   (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``);
 - ``hybrid-diversity``: the default with at most two hits per file before other files;
 - ``hybrid-shallow``: the default with 50 hits from each first-stage ranking (the depth before 100);
+- ``hybrid-equal-fusion``: the default with the lexical ranking weighted 1 for every kind of query (natural
+  language's was 0.8 since path terms came into the lexical index);
 - ``two-stage``: the default followed by the transformer rerank of the top ``RERANK_CANDIDATES`` (the shipped
   reranker, or ``rerank_model``).
 
@@ -26,7 +28,8 @@ from codesearch.ranking import Signals
 
 SHALLOW_DEPTH = 50  # the first-stage depth before it was raised to 100 (``hybrid-shallow``)
 SIGNAL_NAMES = tuple(f.name for f in fields(Signals))
-NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "hybrid-shallow", "two-stage")
+NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "hybrid-shallow",
+         "hybrid-equal-fusion", "two-stage")
 
 # (repository name, its root) -> search(text, k) -> results
 SearchFactory = Callable[[str, Path], Callable[[str, int], list[Any]]]
@@ -49,6 +52,8 @@ def options(name: str) -> dict[str, Any]:
         return {"hybrid": True, "per_file": 2}
     if name == "hybrid-shallow":
         return {"hybrid": True, "pool_depth": SHALLOW_DEPTH}
+    if name == "hybrid-equal-fusion":
+        return {"hybrid": True, "lexical_weight": 1.0}
     if name.startswith("hybrid-") and name[len("hybrid-"):] in SIGNAL_NAMES:
         return {"hybrid": True, "signals": Signals.without(name[len("hybrid-"):])}
     raise DatasetError(f"unknown system {name!r}; choose from {', '.join(NAMES)}")

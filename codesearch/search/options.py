@@ -72,6 +72,8 @@ class SearchOptions:
     :param rerank: rescore the first ``candidates`` hits with this (transformer) reranker.
     :param candidates: how many hits ``rerank`` rescores.
     :param pool_depth: hits taken from each first-stage ranking (at least ``k`` + 10).
+    :param lexical_weight: the lexical ranking's weight in the fusion, the vector ranking's being 1
+        (None: by the kind of query, ``codesearch.search.pool.LEXICAL_WEIGHTS``).
     """
 
     k: int = 10
@@ -85,6 +87,7 @@ class SearchOptions:
     rerank: Reranker | None = None
     candidates: int = RERANK_CANDIDATES
     pool_depth: int = CANDIDATES
+    lexical_weight: float | None = None
 
     @classmethod
     def of(cls, k: int = 10, base: SearchOptions | None = None, *, path_glob: str | None = None,
