@@ -177,7 +177,6 @@ def _offline_tests() -> str:
         f"    assert 'offline' in r\n    assert 'POST /' in r\n" for n in names)
 
 
-@pytest.mark.xfail(strict=True, reason="ranking: issue 21 H12")
 def test_one_word_query_finds_the_flag_definition_and_its_use_before_the_tests(tmp_path: Path) -> None:
     """`offline` finds where the --offline flag is defined (add_network_options) and used (program) in
     the first five, not ten chunks of tests/test_offline.py first. At 372d95f they are 13th and 11th:
