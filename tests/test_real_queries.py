@@ -287,3 +287,27 @@ def test_natural_language_weighs_the_lexical_ranking_less_than_the_vectors() -> 
     fused, _ = pooled(sentence, [FakeShard()], SearchOptions(lexical_weight=1.0))
     assert fused[(0, 1000)] == pytest.approx(1.0)
     assert config_options("hybrid-equal-fusion") == {"hybrid": True, "lexical_weight": 1.0}
+
+
+# --- BM25 length normalisation: long chunks ---------------------------------------------------------
+
+
+def test_a_long_chunk_that_says_the_term_often_is_not_buried_below_short_ones() -> None:
+    """A class outline of 2,000 weighted terms saying ``element`` 4 times outranks short chunks saying
+    it once: its length counts only up to ``LENGTH_CAP`` (uncapped, BM25 scored it 0.6x a short one's)."""
+    from codesearch.store.postings import LENGTH_CAP, LexicalIndex
+    from codesearch.terms import term_ids
+
+    element, other = (int(t) for t in term_ids(["element", "other"]))
+
+    def row(i: int, tfs: dict[int, float], length: float) -> tuple[int, bytes, bytes, float]:
+        ids = np.array(list(tfs), dtype="<u4").tobytes()
+        return i, ids, np.array(list(tfs.values()), dtype="<f2").tobytes(), length
+
+    rows = [row(1, {element: 4.0}, 2000.0)]
+    rows += [row(i, {element: 1.0}, 100.0) for i in range(2, 6)]
+    rows += [row(i, {other: 1.0}, 100.0) for i in range(6, 11)]
+    hits = LexicalIndex.build(rows).search(term_ids(["element"]), 10)
+    assert LENGTH_CAP < 2000.0
+    assert [i for i, _ in hits][0] == 1
+    assert len(hits) == 5
