@@ -80,6 +80,8 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         out["stale"] = True
     if result.duplicates:
         out["duplicates"] = list(result.duplicates)
+    if result.similar:
+        out["similar"] = list(result.similar)
     return out
 
 

@@ -23,7 +23,7 @@ so that vector scores are comparable.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class Part:
     files: dict[str, tuple[int, int, int, str]]  # path -> (size, mtime_ns, ctime_ns, sha1) as indexed
     same_content: dict[str, list[str]]  # content hash -> "path:line" of identical chunks in this index
     vector: Any = None  # the query's vector (numpy), for similarities ``fill`` computes
+    stored: dict[int, Any] = field(default_factory=dict)  # chunk id -> its vector, for near-copy folding
 
     # What the pool asks of a shard (``codesearch.search.pool.Shard``).
     def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -84,6 +85,9 @@ class Part:
 
     def similarities(self, ids: Sequence[int]) -> list[float]:
         return [self.similarity.get(i, 0.0) for i in ids]
+
+    def vectors(self, ids: Sequence[int]) -> Any:
+        return [self.stored[i] for i in ids]
 
     def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
         path = row["path"]
@@ -125,7 +129,9 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
         similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, part.vector))))
     files = searcher.reader.file_states(sorted({r["path"] for r in rows.values()})) if rows else {}
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
-    return replace(part, rows=rows, similarity=similarity, files=files, same_content=same)
+    definitions = [i for i, r in rows.items() if r["kind"] != "code"]  # the only chunks near-copy folding reads
+    stored = dict(zip(definitions, searcher.vectors.vectors(definitions))) if definitions else {}
+    return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored)
 
 
 def shortlist(query: QueryInfo, parts: Sequence[Part | None], options: SearchOptions) -> list[list[int]]:

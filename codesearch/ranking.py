@@ -81,6 +81,7 @@ class Signals:
     file_path: bool = True
     coherence: bool = True
     saturation: bool = True
+    similar: bool = True  # fold near-copies of a result in other files into it (see search.pool.pick)
 
     @classmethod
     def without(cls, name: str) -> Signals:

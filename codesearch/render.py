@@ -102,6 +102,8 @@ def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
             line += "  (stale)"
         if r.duplicates:
             line += f"  (+{len(r.duplicates)} identical)"
+        if r.similar:
+            line += f"  (+{len(r.similar)} near-copies)"
         if explain:
             line += "  " + _stages(r)
         lines.append(line)
@@ -123,6 +125,7 @@ def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str,
     """A result as JSON data, its code cut to ``max_lines`` lines when given."""
     data = result.to_dict()
     data["duplicates"] = list(data["duplicates"])
+    data["similar"] = list(data["similar"])
     if max_lines is not None:
         data["code"] = "\n".join(result.code.split("\n")[:max_lines])
     return data
@@ -160,6 +163,10 @@ def to_text(
             shown = ", ".join(quote_path(d) for d in r.duplicates[:DUPLICATES_SHOWN])
             more = f" and {len(r.duplicates) - DUPLICATES_SHOWN} more" if len(r.duplicates) > DUPLICATES_SHOWN else ""
             head += "\n      " + _style(f"+{len(r.duplicates)} identical at {shown}{more}", "dim", color)
+        if r.similar:
+            shown = ", ".join(quote_path(d) for d in r.similar[:DUPLICATES_SHOWN])
+            more = f" and {len(r.similar) - DUPLICATES_SHOWN} more" if len(r.similar) > DUPLICATES_SHOWN else ""
+            head += "\n      " + _style(f"+{len(r.similar)} near-copies at {shown}{more}", "dim", color)
         if explain:
             head += "\n      " + _style(_stages(r), "dim", color)
         lines = textwrap.dedent(clean(r.code)).split("\n")

@@ -311,3 +311,48 @@ def test_a_long_chunk_that_says_the_term_often_is_not_buried_below_short_ones() 
     assert LENGTH_CAP < 2000.0
     assert [i for i, _ in hits][0] == 1
     assert len(hits) == 5
+
+
+# --- near-copies: one name cannot fill the first screen --------------------------------------------------------
+
+
+def _codecs(root: Path) -> None:
+    """Twelve codec modules whose StreamReader classes differ by a line (as in the standard library's
+    encodings), and the csv module the query is about."""
+    for i in range(12):
+        extra = f"\n    errors = 'strict{i}'" if i % 3 else ""
+        write(root, f"encodings/cp{i:03}.py",
+              f"import codecs\n\n\nclass StreamReader(codecs.StreamReader):\n    '''Read a stream of encoded bytes.'''"
+              f"{extra}\n    def decode(self, data, errors='strict'):\n        return codecs.charmap_decode(data, errors)\n")
+    write(root, "csv.py", "class DictReader:\n    '''Read csv rows as dicts keyed by the header.'''\n"
+                          "    def __init__(self, f, fieldnames=None):\n        self.reader = f\n"
+                          "        self.fieldnames = fieldnames\n\n    def __next__(self):\n"
+                          "        return dict(zip(self.fieldnames, next(self.reader)))\n")
+
+
+def test_near_copies_in_other_files_fold_into_the_first_with_their_places(tmp_path: Path) -> None:
+    """Same kind, same qualified name, cosine >= NEAR_COPY, another file: one result that lists the others
+    in ``similar``; ``hybrid-similar`` (the signal off) shows them one by one."""
+    _codecs(tmp_path)
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        folded = searcher.search("csv dict reader stream", 10)
+        apart = searcher.search("csv dict reader stream", 10, signals=Signals.without("similar"))
+    readers = [r for r in folded if r.qualname == "StreamReader"]
+    assert len(readers) == 1 and len(readers[0].duplicates) + len(readers[0].similar) == 11
+    assert readers[0].similar and all(p.startswith("encodings/cp") for p in readers[0].similar)
+    assert any(r.qualname == "DictReader" for r in folded)
+    assert len([r for r in apart if r.qualname == "StreamReader"]) > 1
+
+
+def test_near_copy_folding_keeps_different_definitions_of_one_name_apart(tmp_path: Path) -> None:
+    """Two unrelated functions that share a name (``parse`` of json and of a date) stay two results."""
+    write(tmp_path, "jsonfmt.py", "def parse(text):\n    '''Decode a JSON document into dicts and lists.'''\n"
+                                  "    import json\n    return json.loads(text)\n")
+    write(tmp_path, "dates.py", "def parse(text):\n    '''Read an ISO 8601 date such as 2024-01-31.'''\n"
+                                "    year, month, day = map(int, text.split('-'))\n    return year, month, day\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("parse", 10)
+    assert sorted(r.path for r in hits if r.qualname == "parse") == ["dates.py", "jsonfmt.py"]
+    assert all(not r.similar for r in hits)

@@ -75,6 +75,9 @@ class IndexHits:
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
         return self.searcher.reader.same_content(list(hashes))
 
+    def vectors(self, ids: Sequence[int]) -> Any:
+        return self.searcher.vectors.vectors(list(ids))
+
 
 def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vector: bool = True) -> IndexHits:
     """The vector ranking (``vector``) and, when ``options.hybrid``, the lexical one, ``options.depth``

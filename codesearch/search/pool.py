@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Protocol
 
+import numpy as np
+
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
@@ -35,7 +37,7 @@ from codesearch.ranking import Candidate, diversified, rank, saturated
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
-from indexer.chunk import definition_key
+from indexer.chunk import definition_key, definition_name
 
 # Weight of the lexical ranking in the fusion, by kind of query. The first stage fuses the
 # two rankings by score (each divided by its ranking's best), so that a clear lead in either
@@ -48,6 +50,9 @@ from indexer.chunk import definition_key
 # (semble-dev 0.886 -> 0.889, plain-English R@5 0.705 -> 0.715; with the old terms 0.8 lost).
 # ``SearchOptions.lexical_weight`` overrides it (``hybrid-equal-fusion``: 1 for every kind).
 LEXICAL_WEIGHT = 0.8
+# A chunk of another file with the same kind and qualified name and at least this cosine with a
+# result is a near-copy (bundles, vendored copies, forty codec classes): folded into it (``similar``).
+NEAR_COPY = 0.9
 LEXICAL_WEIGHTS = {NATURAL: LEXICAL_WEIGHT, IDENTIFIER: 1.0, PATH: 1.0}
 
 Key = tuple[int, int]  # (shard number, chunk id)
@@ -77,6 +82,10 @@ class Shard(Protocol):
 
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
         """Content hash -> ``path:line`` of each indexed chunk with that content."""
+        ...
+
+    def vectors(self, ids: Sequence[int]) -> Any:
+        """The stored vectors of ``ids`` (numpy, one row each), for near-copy folding."""
         ...
 
 
@@ -181,20 +190,34 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     if options.signals.saturation and query.question:
         candidates = saturated(candidates)
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
-    picked = pick(candidates, shards, options.wanted)  # type: ignore[arg-type]
+    picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
     return finished(finish(picked, shards), query.text, options)  # type: ignore[arg-type]
 
 
-def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int) -> list[tuple[int, SearchResult]]:
+def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
+         fold_similar: bool = True) -> list[tuple[int, SearchResult]]:
     """The first ``wanted`` ranked candidates that still exist, as their files are now, with their shard's number.
 
     Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``); a
     definition takes one place, whether its own chunk or one of its windows is found first.
+    With ``fold_similar``, a near-copy of an earlier pick (another file's chunk of the same kind
+    and qualified name whose vector has a cosine of at least ``NEAR_COPY`` with the pick's: a
+    vendored or bundled copy, the same codec class in forty files) is folded into it too
+    (``similar``), so one name cannot fill the first screen.
     """
     checks: dict[int, dict[str, FileCheck]] = {}
     picked: list[tuple[int, SearchResult]] = []
     first_of: dict[str, int] = {}  # content hash -> index of its first result
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
+    named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
+    unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
+
+    def vector(n: int, chunk_id: int) -> Any:
+        if (n, chunk_id) not in unit:
+            v = np.asarray(shards[n].vectors([chunk_id]), dtype=np.float32)[0]
+            unit[(n, chunk_id)] = v / max(float(np.linalg.norm(v)), 1e-12)
+        return unit[(n, chunk_id)]
+
     for c in ranked:
         n = c.id[0]
         shard = shards[n]
@@ -202,14 +225,24 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int) -> l
         if row is None or (n, definition_key(row["key"])) in shown:
             continue
         shown.add((n, definition_key(row["key"])))
+        place = f"{placed(shard.repo, row['path'])}:{row['start_line']}"
         same = first_of.get(row["content_hash"])
         if same is not None:  # identical code elsewhere: fold it into the first one
             owner, first = picked[same]
-            place = f"{placed(shard.repo, row['path'])}:{row['start_line']}"
             picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
             continue
+        name = (row["kind"], definition_name(row["qualname"]))
+        if fold_similar and row["kind"] != "code":
+            near = next((j for j in named.get(name, ()) if picked[j][1].path != placed(shard.repo, row["path"])
+                         and float(vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY),
+                        None)
+            if near is not None:
+                owner, first = picked[near]
+                picked[near] = (owner, replace(first, similar=(*first.similar, place)))
+                continue
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
+        named.setdefault(name, []).append(len(picked))
         picked.append((n, result_of(row, len(picked) + 1, str(shard.root), shard.repo, stale, c.scores)))
         if len(picked) == wanted:
             break

@@ -38,6 +38,7 @@ class SearchResult:
     content_hash: str = ""
     chunk_id: int = -1  # the chunk's id in this index (its FAISS id)
     duplicates: tuple[str, ...] = ()  # "path:line" of identical chunks elsewhere (folded into this one)
+    similar: tuple[str, ...] = ()  # "path:line" of near-copies elsewhere: same name, nearly the same vector
     repo: str = ""  # when several repositories are searched: the name ``path`` starts with
 
     @property
