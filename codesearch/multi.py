@@ -34,8 +34,8 @@ from codesearch.freshness import FileCheck, check_file
 from codesearch.query import QueryInfo
 from codesearch.search import (
     ParsedQuery,
-    SearchOptions,
     Searcher,
+    SearchOptions,
     SearchResult,
     as_checked,
     ranked,
