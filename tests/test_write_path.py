@@ -174,3 +174,25 @@ def test_workspace_means_many_repositories_and_the_mcp_one_is_a_session() -> Non
     assert not (ROOT / "codesearch" / "workspace.py").exists()
     assert "codesearch.session" in _codesearch_imports(ROOT / "codesearch" / "mcp_server.py")
     assert callable(RepositorySession.start_loading)
+
+
+def test_postings_scored_another_way_are_rewritten_by_the_next_run(tmp_path: Path) -> None:
+    """An index whose postings were scored by an older rule (no ``postings_scoring`` in its meta, or
+    another version) gets a new generation from the next run even with no file changed: the
+    length cap reaches existing indexes without a re-parse."""
+    import sqlite3
+
+    from codesearch.pipeline import build_index
+    from codesearch.store.postings import SCORING_VERSION
+    from tests.conftest import FakeEmbedder, write
+
+    write(tmp_path, "a.py", "def retry(url):\n    return url\n")
+    first = build_index(tmp_path, embedder=FakeEmbedder(), workers=1)
+    assert not build_index(tmp_path, embedder=FakeEmbedder(), workers=1).changed  # nothing to do
+    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as db:
+        assert db.execute("select value from meta where key = 'postings_scoring'").fetchone()[0] == SCORING_VERSION
+        db.execute("delete from meta where key = 'postings_scoring'")
+    again = build_index(tmp_path, embedder=FakeEmbedder(), workers=1)
+    assert again.changed and again.generation == first.generation + 1 and again.chunks_added == 0
+    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as db:
+        assert db.execute("select value from meta where key = 'postings_scoring'").fetchone()[0] == SCORING_VERSION

@@ -36,6 +36,10 @@ B = 0.75
 # 0.889 -> 0.893, plain-English R@5 0.715 =, MRR 0.619 -> 0.622, large 0.750 -> 0.754;
 # 300 / 500: 0.894 / 0.891 with R@5 0.709 / 0.715; capping at 3.5x or 4x the mean lost on R@5.
 LENGTH_CAP = 400.0
+# How the scores in a postings file are computed (BM25's K1, B, LENGTH_CAP): an index whose meta
+# names another version gets its postings file rewritten by the next `codesearch index` run,
+# even when no file changed (the stored terms are the same; only the scores change).
+SCORING_VERSION = "2"  # 2: lengths capped at LENGTH_CAP
 _MAGIC = b"CSLEX001"
 
 

@@ -47,7 +47,7 @@ from codesearch.store.indexdir import (
 )
 from codesearch.store.layout import DB_NAME
 from codesearch.store.lock import WriterLock, writer_lock
-from codesearch.store.postings import LexicalIndex, lexical_path
+from codesearch.store.postings import SCORING_VERSION, LexicalIndex, lexical_path
 from codesearch.store.reader import IndexMeta, check_model, check_schema
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.types import SkippedFile
@@ -205,6 +205,7 @@ class IndexWriter:
             or self.reparse
             or not meta
             or meta.get("schema_version") != str(md.SCHEMA_VERSION)
+            or meta.get("postings_scoring") != SCORING_VERSION
         )
         count = int(meta.get("count", 0)) if meta and not self.rebuild else 0
         if vectors_change:
@@ -253,6 +254,7 @@ class IndexWriter:
             "generation": self.generation,
             "count": store.count,
             "id_checksum": store.id_checksum(),
+            "postings_scoring": SCORING_VERSION,
             "updated_at": now,
             **({} if self.meta.get("created_at") and not self.rebuild else {"created_at": now}),
         })
