@@ -42,6 +42,7 @@ from codesearch.search import (
     validate_query,
 )
 from codesearch.search import shortlist as pool_shortlist
+from codesearch.search.pool import NEAR_COPY_KINDS
 
 
 def prefixes(roots: Sequence[Path]) -> list[str]:
@@ -129,7 +130,7 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
         similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, part.vector))))
     files = searcher.reader.file_states(sorted({r["path"] for r in rows.values()})) if rows else {}
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
-    definitions = [i for i, r in rows.items() if r["kind"] != "code"]  # the only chunks near-copy folding reads
+    definitions = [i for i, r in rows.items() if r["kind"] in NEAR_COPY_KINDS]  # what near-copy folding reads
     stored = dict(zip(definitions, searcher.vectors.vectors(definitions))) if definitions else {}
     return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored)
 
