@@ -392,17 +392,17 @@ def test_cli_k(session_repo: Path) -> None:
 
 
 def test_cli_min_score(session_repo: Path) -> None:
-    """--min-score drops hits whose similarity is below it after the top k are picked: no refill from lower
-    ranks, and the kept hits keep their rank numbers (gaps where hits were dropped)."""
+    """--min-score drops hits whose similarity is below it, refills the top k from lower ranks, and
+    numbers the kept hits 1, 2, 3, ... (it once cut after the top k: -k 3 gave 2 hits ranked 1 and 3)."""
     full = hits(session_repo, "-k", "20")
     top3, rest = full[:3], full[3:]
     threshold = max(r["score"] for r in rest)
     assert any(r["score"] < threshold for r in top3), "the fixture should let a lower rank beat a top-3 similarity"
+    above = [r for r in full if r["score"] >= threshold]
     kept = hits(session_repo, "-k", "20", "--min-score", str(threshold))
-    assert where(kept) == where([r for r in full if r["score"] >= threshold])
-    assert [r["rank"] for r in kept] == [r["rank"] for r in full if r["score"] >= threshold]
-    assert [r["rank"] for r in kept] != list(range(1, len(kept) + 1))  # gaps
+    assert where(kept) == where(above)
+    assert [r["rank"] for r in kept] == list(range(1, len(kept) + 1))
     cut = hits(session_repo, "-k", "3", "--min-score", str(threshold))
-    assert where(cut) == where([r for r in top3 if r["score"] >= threshold])
-    assert len(cut) < 3
+    assert where(cut) == where(above[:3]) and len(cut) == min(3, len(above))
+    assert [r["rank"] for r in cut] == list(range(1, len(cut) + 1))
     assert hits(session_repo, "--min-score", "1") == []  # nothing reaches 1: exit code 1, no results

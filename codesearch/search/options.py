@@ -118,8 +118,10 @@ class SearchOptions:
 
     @property
     def wanted(self) -> int:
-        """How many hits are picked before the last steps (the rerank reads more than ``k``)."""
-        return max(self.k, self.candidates) if self.rerank is not None else self.k
+        """How many hits are picked before the last steps: the rerank reads more than ``k``, and
+        with a ``min_score`` the hits it drops are refilled from lower ranks of the pool."""
+        wanted = max(self.k, self.candidates) if self.rerank is not None else self.k
+        return max(wanted, self.depth) if self.min_score > 0 else wanted
 
 
 def first_stage_depth(k: int, rerank_candidates: int, pool_depth: int = CANDIDATES) -> int:

@@ -19,8 +19,9 @@ def finished(results: list[SearchResult], query: str, options: SearchOptions) ->
     """The last steps: the optional rerank, the similarity floor (``min_score``), the first ``k``."""
     if options.rerank is not None:
         results = reranked(results, query, options.rerank)
-    if options.min_score > 0:
-        results = [r for r in results if r.score >= options.min_score]
+    if options.min_score > 0:  # then renumbered: the ranks shown stay 1, 2, 3, ...
+        kept = [r for r in results if r.score >= options.min_score][:options.k]
+        return [r if r.rank == rank else replace(r, rank=rank) for rank, r in enumerate(kept, 1)]
     return results[:options.k]
 
 
