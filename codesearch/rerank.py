@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import sqlite3
-import stat
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -172,6 +171,7 @@ def _check_cache_files(path: Path) -> None:
     :raises UnsafeIndexDir: naming the file.
     """
     from codesearch.errors import UnsafeIndexDir
+    from codesearch.store.indexdir import private_file
 
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         try:
@@ -180,7 +180,7 @@ def _check_cache_files(path: Path) -> None:
             continue
         except OSError:
             continue  # unreadable directory: opening the cache fails and vectors stay in memory
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
+        if not private_file(st):
             raise UnsafeIndexDir(f"{name} is not a plain file of yours with one link; refusing to use it "
                                  "(remove it; it is only a cache)")
 
@@ -274,7 +274,7 @@ def _cache_secret() -> bytes | None:
     0600 under a temporary name and linked into place, so concurrent first uses agree; a
     key that is not a plain file of ours with one link and 32 bytes is not used.
     """
-    from codesearch.store.indexdir import open_nofollow
+    from codesearch.store.indexdir import open_nofollow, read_private_file
 
     directory = cache_root()
     path = directory / _SECRET_NAME
@@ -294,17 +294,10 @@ def _cache_secret() -> bytes | None:
                 pass  # another process won
             finally:
                 tmp.unlink(missing_ok=True)
-        fd = open_nofollow(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
-                return None
-            secret = os.read(fd, 64)
-        finally:
-            os.close(fd)
     except OSError:
         return None
-    return secret if len(secret) == 32 else None
+    secret = read_private_file(path, 64)
+    return secret if secret is not None and len(secret) == 32 else None
 
 
 def _sentence_transformers():  # noqa: ANN202

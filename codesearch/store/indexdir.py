@@ -130,6 +130,27 @@ def open_index_file(path: Path, what: str) -> int:
     return fd
 
 
+def private_file(st: os.stat_result) -> bool:
+    """Whether ``st`` is a plain file of this user's with one link (not a hard link into a file elsewhere)."""
+    mine = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and mine
+
+
+def read_private_file(path: Path, limit: int) -> bytes | None:
+    """At most ``limit`` bytes of ``path``, opened without following a link or blocking, if it is a
+    ``private_file``; None if it is missing, unreadable or anything else."""
+    try:
+        fd = open_nofollow(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, limit) if private_file(os.fstat(fd)) else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def check_plain_file(fd: int, path: Path, what: str) -> os.stat_result:
     """``fstat`` of an index file's descriptor, required to be a plain file with one link.
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesearch.errors import IndexUnavailable, UnsafeIndexDir
+from codesearch.store.indexdir import read_private_file
 
 ID_KEY = "index_id"  # the meta key holding an index's id
 REGISTRY_DIR = "indexes"
@@ -115,20 +116,14 @@ def lookup(index_id: object) -> Registration | None:
     except FileNotFoundError:
         return None
     assert isinstance(index_id, str)
-    try:
-        fd = os.open(directory / index_id, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+    raw = read_private_file(directory / index_id, _MAX_ENTRY_BYTES)
+    if raw is None:
         return None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.geteuid():
-            return None
-        entry = json.loads(os.read(fd, _MAX_ENTRY_BYTES))
+        entry = json.loads(raw)
         return Registration(index_id, str(entry["index_dir"]), str(entry["root"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
-    finally:
-        os.close(fd)
 
 
 def require_trusted(index_id: object, index_dir: Path) -> Registration:
