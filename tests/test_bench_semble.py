@@ -68,3 +68,16 @@ def test_an_unknown_system_names_the_choices(bench: tuple[Path, Path]) -> None:
     folder, checkouts = bench
     result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts), "-s", "nope"])
     assert result.exit_code == 2 and "semble" in result.output and "hybrid" in result.output
+
+
+def test_a_label_relative_to_the_benchmark_root_matches_by_suffix() -> None:
+    """semble's suffix rule: xmonad labels `Core.hs` for `src/XMonad/Core.hs`; no partial names."""
+    from codesearch.bench.semble import infer_category, path_matches
+
+    hits = [Hit("src/XMonad/Core.hs", 1, 40), Hit("src/XMonad/Operations.hs", 1, 9)]
+    assert ndcg_at_10(hits, [Target("Core.hs")]) == 1.0
+    assert ndcg_at_10(hits, [Target("XMonad/Operations.hs", 5, 6)]) == pytest.approx(1 / math.log2(3))
+    assert not path_matches("src/XMonad/MyCore.hs", "Core.hs")
+    assert path_matches("Core.hs", "src/XMonad/Core.hs")
+    assert [infer_category(q) for q in ("spawn", "how does layout work", "find the window")] == [
+        "symbol", "architecture", "semantic"]

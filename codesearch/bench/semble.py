@@ -4,7 +4,9 @@ A benchmark folder holds ``repos.json`` (each repository's ``name``, ``language`
 ``url``, pinned ``revision`` and optional ``benchmark_root``, the folder that is indexed)
 and ``annotations/<name>.json`` (queries with ``relevant`` and ``secondary`` targets and a
 ``category``: semantic, architecture or symbol). A target is a path relative to the
-repository root, or ``{path, start_line, end_line}``.
+repository root (or to ``benchmark_root``: a path matches when either ends with the other at
+a ``/``, semble's suffix rule), or ``{path, start_line, end_line}``; an annotation without a
+category gets semble's inferred one.
 
 Scoring follows semble: relevant and secondary targets all have gain 1; a target is hit
 by the first of the top 10 results whose path matches it (and whose lines overlap its
@@ -105,10 +107,19 @@ def load_queries(bench: Path, repos: Iterable[Repo]) -> list[Query]:
         try:
             for row in json.loads(path.read_text()):
                 targets = tuple(_target(t) for t in [*row.get("relevant", []), *row.get("secondary", [])])
-                queries.append(Query(repo.name, row["query"], row.get("category", "uncategorised"), targets))
+                queries.append(Query(repo.name, row["query"], row.get("category") or infer_category(row["query"]), targets))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DatasetError(f"{path} is not a semble annotation file ({exc})") from exc
     return queries
+
+
+def infer_category(query: str) -> str:
+    """semble's category for an annotation without one: one word is a symbol query, a
+    question starting with "how" an architecture one, anything else semantic."""
+    text = query.strip()
+    if " " not in text:
+        return "symbol"
+    return "architecture" if text.lower().startswith("how ") else "semantic"
 
 
 def _target(raw: str | dict[str, Any]) -> Target:
@@ -117,8 +128,15 @@ def _target(raw: str | dict[str, Any]) -> Target:
     return Target(raw["path"], raw.get("start_line"), raw.get("end_line"))
 
 
+def path_matches(path: str, target: str) -> bool:
+    """semble's suffix rule: equal, or one path ends with the other at a ``/`` (some labels are
+    relative to ``benchmark_root``, e.g. xmonad's ``Core.hs`` for ``src/XMonad/Core.hs``)."""
+    path, target = path.replace("\\", "/"), target.replace("\\", "/")
+    return path == target or path.endswith(f"/{target}") or target.endswith(f"/{path}")
+
+
 def _hits_target(hit: Hit, target: Target) -> bool:
-    if hit.path != target.path:
+    if not path_matches(hit.path, target.path):
         return False
     if target.start_line is None or target.end_line is None:
         return True
