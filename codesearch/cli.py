@@ -58,9 +58,9 @@ class _HelpOption(click.Option):
 
 def _languages() -> str:
     """The names ``--language`` accepts, from the registry."""
-    from indexer.languages import language_names
+    from indexer.languages import searchable_languages
 
-    return ", ".join(language_names())
+    return ", ".join(searchable_languages())
 
 
 def _rerank_default() -> str:

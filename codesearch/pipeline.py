@@ -29,7 +29,7 @@ from codesearch.store.writer import FileState, IndexWriter
 from codesearch.terms import chunk_terms
 from indexer.chunk import embedding_text
 from indexer.discover import FileEntry, Limits, walk
-from indexer.languages import parser_fingerprint
+from indexer.languages import TEXT_LANGUAGE, parser_fingerprint
 from indexer.types import Chunk, SkippedFile, UnsupportedFile
 from indexer.work import ParsedFile, PostProcess, Task, pool_size, process_all
 
@@ -57,7 +57,8 @@ class IndexReport:
     generation: int = 0
     changed: bool = False
     workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
-    unsupported: dict[str, int] = field(default_factory=dict)  # extension -> files in languages we do not parse
+    unsupported: dict[str, int] = field(default_factory=dict)  # extension -> source files not indexed
+    files_without_grammar: int = 0  # files indexed as line windows (language ``text``), among ``files``
     moved_from: str = ""  # the repository's previous place, when it moved since the last run
     replaced_untrusted: bool = False  # an index this user did not build was deleted and built afresh
     index_id: str = ""  # the index's random id, as registered in this user's trust registry
@@ -170,6 +171,7 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     report.chunks_total = done.chunks_total
     report.files_by_language, report.chunks_by_language = writer.counts_by_language()
     report.files = sum(report.files_by_language.values())
+    report.files_without_grammar = report.files_by_language.get(TEXT_LANGUAGE, 0)
 
 
 def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[FileEntry]:

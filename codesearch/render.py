@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
+from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
     from codesearch.pipeline import IndexReport
@@ -195,8 +196,10 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
                      "it was deleted and rebuilt from scratch.")
     for language, count in report.chunks_by_language.items():
         lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} chunks")
+    if report.files_without_grammar:
+        lines.append(without_grammar(report.files_without_grammar))
     if report.unsupported:
-        lines.append("Unsupported languages (not indexed): " + ", ".join(
+        lines.append("Unsupported (not indexed): " + ", ".join(
             f"{one_line(ext)} {n} file{'s' if n != 1 else ''}" for ext, n in sorted(report.unsupported.items())))
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)}:")
@@ -205,6 +208,12 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
             lines.append(f"  ... and {len(report.skipped) - SKIPPED_SHOWN} more (see `codesearch stats --json`)")
     lines.append(f"Index: {quote_path(report.index_dir)}")
     return "\n".join(lines)
+
+
+def without_grammar(files: int) -> str:
+    """The report line on files indexed as line windows (language ``text``)."""
+    return (f"{files} file{'s' if files != 1 else ''} indexed without a grammar "
+            f"(as line windows; `--language {TEXT_LANGUAGE}` finds them)")
 
 
 def stats_text(info: dict[str, Any]) -> str:
@@ -216,6 +225,8 @@ def stats_text(info: dict[str, Any]) -> str:
         lines.append(f"  {one_line(str(language)):<11} {info['files_by_language'].get(language, 0):>6} files "
                      f"{count:>8} chunks")
     lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
+    if info.get("files_without_grammar"):
+        lines.append(without_grammar(info["files_without_grammar"]))
     if info.get("unsupported"):
         lines.append("Unsupported: " + ", ".join(f"{one_line(ext)} {n}" for ext, n in sorted(info["unsupported"].items())))
     if info["skipped"]:

@@ -4,6 +4,9 @@ Every line of a file belongs to some chunk. Definitions are chunks with their qu
 names; the code between top-level definitions (imports, constants, routing tables,
 registrations, scripts) becomes ``code`` chunks named ``<file name>``, cut into pieces
 of at most ``MAX_GAP_LINES`` lines at blank lines where possible.
+
+A file without a grammar (``TEXT_LANGUAGE``: a Dockerfile, a Makefile, a SQL migration) is
+``code`` chunks of the same name only: line windows cut where a block starts (``text_symbols``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from indexer.languages import TEXT_LANGUAGE
 from indexer.parse import extract_symbols
 from indexer.types import Chunk, SourceFile, Symbol, SymbolKind
 
@@ -29,23 +33,22 @@ _WINDOW_MARK = re.compile(r"@w[0-9]+$")
 
 
 def chunks_for_file(file: SourceFile) -> list[Chunk]:
-    """Parse ``file`` and return its chunks: one per symbol and the code between them, in source order."""
+    """Parse ``file`` and return its chunks: one per symbol and the code between them, in source order
+    (a file without a grammar: its line windows)."""
+    if file.language == TEXT_LANGUAGE:
+        return chunks_from_symbols(file, text_symbols(file))
     symbols = extract_symbols(file)
     return chunks_from_symbols(file, sorted([*symbols, *gap_symbols(file, symbols)], key=lambda s: s.start_byte))
 
 
 def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:
     """The code outside every definition, as ``code`` pseudo-symbols (blank-only stretches dropped)."""
-    raw_lines = file.source.split(b"\n")
-    lines = [line.decode("utf-8", errors="replace") for line in raw_lines]
-    offsets = [0]
-    for line in raw_lines:
-        offsets.append(offsets[-1] + len(line) + 1)
+    lines, offsets = _lines(file.source)
     covered = bytearray(len(lines) + 2)
     for symbol in symbols:  # a definition covers its lines and the doc comment above it
         for line in range(symbol.doc_line or symbol.start_line, symbol.end_line + 1):
             covered[line] = 1
-    name = f"<{file.path.rsplit('/', 1)[-1]}>"
+    name = _file_symbol_name(file.path)
     out: list[Symbol] = []
     run: list[int] = []
     for number in range(1, len(lines) + 1):
@@ -62,6 +65,77 @@ def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:
             run = []
     out.extend(_gap(name, lines, offsets, run))
     return out
+
+
+def text_symbols(file: SourceFile) -> list[Symbol]:
+    """A file without a grammar as ``code`` pseudo-symbols named ``<file name>``: line windows of at
+    most ``MAX_GAP_LINES`` lines, each ending where a block starts (see ``_starts_block``).
+
+    A window takes as many whole blocks as fit in ``MAX_GAP_LINES`` lines and ``MAX_CODE_CHARS``
+    characters (bytes, to be exact: about what is embedded), at least one; a block longer than
+    ``MAX_GAP_LINES`` lines is cut before its least indented line in the window's second half
+    that closes nothing.
+    """
+    lines, offsets = _lines(file.source)
+    name = _file_symbol_name(file.path)
+    starts = [n for n in range(2, len(lines) + 1) if _starts_block(lines, n)] + [len(lines) + 1]
+    out: list[Symbol] = []
+    begin, next_start = 1, 0  # the window's first line; the index in ``starts`` of the first one after it
+    while begin <= len(lines):
+        while starts[next_start] <= begin:
+            next_start += 1
+        limit = begin + MAX_GAP_LINES  # the next window starts at this line at the latest
+        reachable = [b for b in starts[next_start:next_start + MAX_GAP_LINES] if b <= limit]
+        fitting = [b for b in reachable if offsets[b - 1] - offsets[begin - 1] <= MAX_CODE_CHARS]
+        if fitting:
+            stop = fitting[-1]
+        elif reachable:  # the first block alone is over MAX_CODE_CHARS
+            stop = reachable[0]
+        else:  # one long block: cut before its least indented line (the last of them)
+            stop = max(range(begin + MAX_GAP_LINES // 2, limit + 1),
+                       key=lambda n: (not _CLOSING.match(lines[n - 1]), -_indent(lines[n - 1]), n))
+        out.extend(_gap(name, lines, offsets, list(range(begin, stop))))
+        begin = stop
+    return out
+
+
+# How a line that closes a block (`);`, `}`, `end`) begins: it never starts one.
+_CLOSING = re.compile(r"[)\]}]|end\b")
+
+
+def _starts_block(lines: list[str], number: int) -> bool:
+    """Whether line ``number`` (1-based, not the first) starts a block of text: it follows a blank
+    line, or it is back at column 0 after an indented line or a line that closes a block (a Makefile
+    target after a recipe, a YAML key after a nested mapping, a statement after ``);``), and does
+    not close one itself (``);``, ``}``, ``end``)."""
+    line, previous = lines[number - 1], lines[number - 2]
+    if not line.strip():
+        return False
+    if not previous.strip():
+        return True
+    if _indent(line) > 0 or _CLOSING.match(line):
+        return False
+    return _indent(previous) > 0 or bool(_CLOSING.match(previous))
+
+
+def _indent(line: str) -> int:
+    """Leading blanks of a line (a blank line counts as deeply indented)."""
+    stripped = line.lstrip()
+    return len(line) - len(stripped) if stripped else len(line) + 1_000
+
+
+def _lines(source: bytes) -> tuple[list[str], list[int]]:
+    """The lines of ``source`` (decoded) and the byte offset where each starts, plus the end's."""
+    raw_lines = source.split(b"\n")
+    offsets = [0]
+    for line in raw_lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    return [line.decode("utf-8", errors="replace") for line in raw_lines], offsets
+
+
+def _file_symbol_name(path: str) -> str:
+    """The name of a file's ``code`` chunks: ``<file name>``."""
+    return f"<{path.rsplit('/', 1)[-1]}>"
 
 
 def _gap(name: str, lines: list[str], offsets: list[int], numbers: list[int]) -> list[Symbol]:

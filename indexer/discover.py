@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.gitignore import Pattern, decision, is_ignored, parse_lines
-from indexer.languages import language_for_path, unsupported_extension
+from indexer.languages import SHEBANG_BYTES, file_language, may_be_script, shebang_language, unsupported_extension
 from indexer.types import SkippedFile, SourceFile, UnsupportedFile
 
 # Never indexed: version control and our own index directory.
@@ -52,6 +52,8 @@ COMPILED_SUFFIXES = (".js", ".cjs", ".mjs", ".jsx")
 TYPESCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 SOURCE_MAP_TRAILER = re.compile(rb"^\s*//[#@] sourceMappingURL=\S+\s*\Z", re.MULTILINE)
 TRAILER_BYTES = 4096  # the end of a file that is searched for the trailer
+# Files generated from a source beside them (autoconf's `configure`, a long shell script): build output too.
+GENERATED_FROM = {"configure": ("configure.ac", "configure.in")}
 MAX_IGNORE_BYTES = 1_000_000  # of one ignore file; the rest is not read
 # A longer absolute path cannot be opened by name (PATH_MAX, with its NUL); git checks such
 # paths out, but a file there is skipped, and nothing below a directory there is read.
@@ -103,9 +105,11 @@ def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
          directories: list[str] | None = None) -> Iterator[FileEntry | SkippedFile | UnsupportedFile]:
     """Yield every indexable file under ``root`` as a FileEntry, and what was not indexed.
 
-    Files ignored by ``.gitignore`` or ``.codesearchignore`` are left out silently; source
-    files of languages we do not support come out as ``UnsupportedFile`` (for counting);
-    everything else that is not indexed comes out as a ``SkippedFile`` with its reason.
+    Files ignored by ``.gitignore`` or ``.codesearchignore`` are left out silently, and so are
+    files that are no source (``indexer.languages.file_language``; a file without an extension is
+    a source if its ``#!`` line says so); source files that codesearch cannot read come out as
+    ``UnsupportedFile`` (for counting); everything else that is not indexed comes out as a
+    ``SkippedFile`` with its reason.
 
     Directories are opened from the root down, each relative to its parent's descriptor
     and never through a link, and listed and stat-ed through their own descriptor: a
@@ -231,8 +235,8 @@ def _list_dir(
             if not entry.is_file(follow_symlinks=False):
                 yield SkippedFile(rel, _special_file_reason(entry))
                 continue
-            spec = language_for_path(entry.name)
-            if spec is None:
+            language = file_language(entry.name) or _script_language(entry.name, here.fd)
+            if language is None:
                 extension = unsupported_extension(entry.name)
                 if extension:
                     yield UnsupportedFile(rel, extension)
@@ -242,12 +246,21 @@ def _list_dir(
             if built_from:
                 yield SkippedFile(rel, built_from)
                 continue
-            yield from _file_entry(entry, str(root), rel, spec.name, limits, keep)
+            yield from _file_entry(entry, str(root), rel, language, limits, keep)
     except BaseException:  # the consumer stopped the walk: the subdirectories will not be opened
         for _ in subdirs:
             here.release()
         raise
     return subdirs
+
+
+def _script_language(name: str, dir_fd: int) -> str | None:
+    """The language of a file without an extension in the open directory ``dir_fd``, from its
+    ``#!`` line; None if it has none, or is not a readable regular file (it is never followed)."""
+    if not may_be_script(name):
+        return None
+    read = _read_regular(name, dir_fd, SHEBANG_BYTES)
+    return None if isinstance(read, str) else shebang_language(read[1])
 
 
 def _default_skip(name: str, has_sources: bool = False) -> str | None:
@@ -264,10 +277,14 @@ def _default_skip(name: str, has_sources: bool = False) -> str | None:
 
 def build_output_reason(name: str, siblings: frozenset[str]) -> str | None:
     """Why the file ``name`` is build output, judged from the names in its directory, or None:
-    declarations or JavaScript compiled from a TypeScript file beside it, or a file beside its
-    source map. A ``.d.ts`` without such a source is a hand-written declaration: None."""
+    declarations or JavaScript compiled from a TypeScript file beside it, a file beside its
+    source map, or one generated from a file beside it (``GENERATED_FROM``). A ``.d.ts``
+    without such a source is a hand-written declaration: None."""
     if name + ".map" in siblings:
         return f"build output (beside its source map {name}.map)"
+    generator = next((g for g in GENERATED_FROM.get(name, ()) if g in siblings), None)
+    if generator:
+        return f"build output (generated from {generator})"
     stem = next((name[:-len(s)] for s in DECLARATION_SUFFIXES if name.endswith(s)), None)
     made = "declarations"
     if stem is None:

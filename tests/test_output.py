@@ -16,7 +16,7 @@ from codesearch import render
 from codesearch.cli import cli
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
-from indexer.languages import language_names
+from indexer.languages import searchable_languages
 from tests.conftest import FakeEmbedder, write
 
 # Characters that must never reach a terminal raw: escape sequences and bells, what
@@ -134,7 +134,7 @@ def _help(*command: str) -> str:
 def test_help_lists_every_language_and_the_real_rerank_default(monkeypatch: pytest.MonkeyPatch) -> None:
     import codesearch.search as search
 
-    languages = f"Only results in this language ({', '.join(language_names())})"
+    languages = f"Only results in this language ({', '.join(searchable_languages())})"
     assert languages in _help("search") and languages in _help("related")
     assert "DEFAULT_RERANK" not in _help("search")
     for value, shown in ((False, "--fast"), (True, "--rerank")):

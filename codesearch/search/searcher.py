@@ -23,7 +23,7 @@ from codesearch.search.results import SearchResult, as_checked
 from codesearch.store.indexdir import unreadable
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 from codesearch.store.reader import IndexReader, check_model, check_schema
-from indexer.languages import UnknownLanguage, spec_for
+from indexer.languages import UnknownLanguage, canonical_language
 
 
 def find_index(start: Path) -> Path:
@@ -185,6 +185,6 @@ def _language(language: str | None) -> str | None:
     if language is None:
         return None
     try:
-        return spec_for(language).name
+        return canonical_language(language)
     except UnknownLanguage as exc:
         raise BadQuery(str(exc)) from None

@@ -35,6 +35,7 @@ from codesearch.store.layout import DB_NAME, SCHEMA_VERSION
 from codesearch.store.postings import LexicalIndex, lexical_path
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
+from indexer.languages import TEXT_LANGUAGE
 
 T = TypeVar("T")
 
@@ -429,6 +430,7 @@ class IndexReader:
             "files_by_language": files_by_language,
             "chunks_by_language": by_language,
             "chunks_by_kind": by_kind,
+            "files_without_grammar": files_by_language.get(TEXT_LANGUAGE, 0),
             "unsupported": unsupported,
             "skipped": skipped,
         }
