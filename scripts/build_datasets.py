@@ -1,4 +1,4 @@
-"""Build CodeSearchNet-style sets for all six languages from registry packages.
+"""Build CodeSearchNet-style sets for every language from registry packages.
 
 Everything is fetched with the ordinary package clients and unpacked into a cache
 (default ``~/.cache/codesearch``; ``$CODESEARCH_CACHE`` overrides it); nothing is
@@ -6,23 +6,32 @@ committed. Each package becomes one ``repo`` in the records. Two disjoint packag
 
 - ``--split eval`` (default): the benchmark sets, ``datasets/<language>.jsonl.gz``.
 - ``--split train``: the corpus ``codesearch distill`` trains on, ``train/<language>.jsonl.gz``.
-  No package appears in both lists (checked), and a training pair whose code or whose
-  docstring also occurs in the evaluation set of its language is dropped (vendored
+  No package appears in both lists of a language (checked), and a training pair whose code
+  or whose docstring also occurs in the evaluation set of its language is dropped (vendored
   copies), so nothing evaluated is trained on.
 
-Each folder gets a ``MANIFEST.json`` (package, version, licence, pairs).
+Each folder gets a ``MANIFEST.json`` (package, version, licence, pairs); a run merges its
+languages into it.
 
     python scripts/build_datasets.py                          # evaluation sets, all languages
     python scripts/build_datasets.py --split train            # training corpus (run eval first)
     python scripts/build_datasets.py --language go            # one language
 
-Sources (licences as declared by each package; see MANIFEST.json):
-- Python: PyPI sdists (``pip download --no-binary :all:``).
-- JavaScript: npm tarballs (``npm pack``).
-- Java: the JDK's ``lib/src.zip`` (GPL-2.0 with Classpath Exception).
-- Go, Ruby, PHP: Debian packages (``apt-get download`` + ``dpkg-deb -x``): Go's
-  standard library sources and golang-* modules, Ruby's standard library and ruby-*
-  gems, php-* libraries.
+Sources (licences as declared by each package; see MANIFEST.json), one fetcher per kind
+(``SOURCES``); a spec ``package:sub/dir`` keeps only that folder of the unpacked package:
+- ``pypi``: PyPI sdists (``pip download --no-binary :all:``); ``wheel``: PyPI wheels
+  (training: no build step; the ``ziglang`` wheel carries Zig's standard library).
+- ``npm``: npm tarballs (``npm pack``): JavaScript, TypeScript sources, and the Kotlin
+  (``android/``) and Swift (``ios/``) sources of React Native / Expo modules.
+- ``jdk``: the JDK's ``lib/src.zip`` (GPL-2.0 with Classpath Exception).
+- ``debian``: Debian binary packages (``apt-get download`` + ``dpkg-deb -x``): Go's
+  standard library and golang-* modules, Ruby's standard library and ruby-* gems, php-*
+  libraries, librust-*-dev crates, C++ header-only -dev packages, lua-* modules and
+  Neovim's runtime.
+- ``debsrc``: Debian source packages (``apt-get source --download-only`` + ``dpkg-source
+  -x``) for C, C++, C#, Scala, Kotlin, Elixir, Haskell, Lua and shell. The ``deb-src``
+  index is kept in a private apt state under ``<cache>/apt`` (its own sources file, lists
+  and package cache), so the system's apt configuration is neither read for it nor changed.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -125,6 +135,94 @@ TRAIN_DEBIAN = {
             "php-horde-date", "php-horde-icalendar", "php-laminas-code", "php-laminas-validator", "php-amqplib",
             "php-predis", "php-pear", "php-markdown", "php-htmlpurifier", "php-phpmailer", "php-swiftmailer",
             "php-fig-link-util", "php-zeta-console-tools", "composer"],
+}
+# The languages added in issue 22 (and TypeScript's training side), as {source kind: specs}.
+# Kept out of both splits: every package of semble's benchmark dev repositories (serde, Dapper,
+# Exposed, circe, SnapKit, fmt, libuv, plug, bats-core, lazy.nvim, xmonad, zig-clap, trpc).
+# One source package split by folder (elixir-lang, ziglang) counts as disjoint when no folder
+# of one split holds a folder of the other (check_disjoint).
+EXPO = ["expo-modules-core", "expo-updates", "expo-contacts", "expo-dev-launcher", "expo-dev-menu", "expo-calendar",
+        "expo-media-library", "expo-image", "expo-notifications", "expo-file-system", "expo-audio", "expo-camera",
+        "expo-image-picker", "expo-location", "expo-sqlite", "expo-sensors", "expo-image-manipulator", "expo-crypto",
+        "expo-print", "expo-sharing", "expo-font", "expo-clipboard", "expo-secure-store", "expo-web-browser",
+        "expo-screen-orientation", "expo-av", "expo-barcode-scanner", "expo-haptics", "expo-battery",
+        "expo-background-fetch", "expo-network", "expo-localization", "expo-document-picker", "expo-router"]
+EVAL_NEW = {
+    "c": {"debsrc": ["libxslt", "json-glib", "libyaml"]},
+    "cpp": {"debian": ["nlohmann-json3-dev", "libcli11-dev", "libwebsocketpp-dev"]},
+    "csharp": {"debsrc": ["taglib-sharp", "mono-addins", "dbus-sharp"]},
+    "rust": {"debian": ["librust-regex-dev", "librust-itertools-dev", "librust-rand-dev", "librust-chrono-dev"]},
+    "kotlin": {"debsrc": ["kotlinx-coroutines"]},
+    "scala": {"debsrc": ["scala-xml", "scala-parser-combinators", "scala-pickling"]},
+    "swift": {"npm": ["react-native-vision-camera", "expo-video", "@stripe/stripe-react-native"]},
+    "elixir": {"debsrc": ["elixir-lang:lib/mix", "elixir-lang:lib/ex_unit", "elixir-lang:lib/logger"]},
+    "haskell": {"debsrc": ["haskell-megaparsec", "haskell-attoparsec", "haskell-conduit", "haskell-async",
+                           "haskell-split", "haskell-http-client"]},
+    "lua": {"debian": ["lua-penlight", "lua-argparse", "lua-moses"]},
+    "zig": {"wheel": ["ziglang:ziglang/lib/compiler"]},
+    "bash": {"debsrc": ["dracut", "sharness"]},
+}
+TRAIN_NEW = {
+    "typescript": {"npm": ["effect", "@effect/platform", "@effect/cli", "@effect/sql", "@effect/rpc", "rxjs",
+                           "@tiptap/core", "@tiptap/extension-table", "@reduxjs/toolkit", "redux",
+                           "@tanstack/router-core", "@tanstack/router-plugin", "@tanstack/db", "@tanstack/form-core",
+                           "@tanstack/store", "prosemirror-model", "prosemirror-state", "prosemirror-view",
+                           "prosemirror-transform", "ai", "@ai-sdk/provider-utils", "@anthropic-ai/sdk", "openai",
+                           "lexical", "@lexical/utils", "@supabase/postgrest-js", "@supabase/supabase-js"]},
+    "c": {"debsrc": ["glib2.0", "libxml2", "curl", "redis", "sqlite3", "git", "vim", "lua5.4", "libarchive", "expat",
+                     "pcre2", "jq", "tmux", "libevent", "nginx", "htop", "bash"]},
+    "cpp": {"debian": ["libboost1.81-dev:usr/include/boost/asio", "libboost1.81-dev:usr/include/boost/beast",
+                       "libboost1.81-dev:usr/include/boost/json", "libboost1.81-dev:usr/include/boost/filesystem",
+                       "libboost1.81-dev:usr/include/boost/algorithm", "libboost1.81-dev:usr/include/boost/container",
+                       "libboost1.81-dev:usr/include/boost/intrusive", "libboost1.81-dev:usr/include/boost/graph",
+                       "libboost1.81-dev:usr/include/boost/geometry", "libboost1.81-dev:usr/include/boost/url",
+                       "libboost1.81-dev:usr/include/boost/process", "libboost1.81-dev:usr/include/boost/program_options",
+                       "libasio-dev", "libglm-dev", "libcereal-dev", "librange-v3-dev", "libxtensor-dev",
+                       "libmsgpack-cxx-dev"]},
+    "csharp": {"debsrc": ["newtonsoft-json", "nunit", "gtk-sharp3", "notify-sharp-3.0", "gio-sharp", "mono-upnp",
+                          "mono-zeroconf", "gdata-sharp", "leveldb-sharp", "gkeyfile-sharp", "mono-tools",
+                          "mono-debugger-libs", "mono.reflection", "gtk-sharp-beans", "messagingmenu-sharp"]},
+    "rust": {"debian": [f"librust-{crate}-dev" for crate in (
+        "tokio", "hyper", "clap", "anyhow", "thiserror", "log", "futures-util", "bytes", "time", "url", "base64",
+        "crossbeam-channel", "crossbeam-utils", "rayon", "rayon-core", "syn", "quote", "proc-macro2", "nom", "indexmap",
+        "hashbrown", "smallvec", "parking-lot", "once-cell", "memchr", "aho-corasick", "regex-syntax", "toml",
+        "num-traits", "num-bigint", "bitflags", "byteorder", "nix", "tempfile", "walkdir", "glob", "ignore", "globset",
+        "env-logger", "tracing", "tracing-core", "http", "h2", "mio", "socket2", "textwrap", "encoding-rs", "flate2",
+        "zip", "tar", "git2", "openssl", "rustls", "sha2", "digest", "hex", "uuid", "semver", "petgraph", "dashmap",
+        "csv", "bstr", "tokio-util", "async-trait", "pin-project", "slab", "either", "strsim", "termcolor", "indicatif",
+        "console", "rand-core", "unicode-segmentation", "unicode-width", "lru", "rusqlite", "reqwest", "image", "png",
+        "gimli", "object", "goblin")]},
+    "kotlin": {"debsrc": ["kotlin", "kotlinx-atomicfu"],
+               "npm": [*EXPO, "react-native-screens", "react-native-iap", "react-native-gesture-handler",
+                       "react-native-reanimated", "react-native-safe-area-context", "react-native-webview",
+                       "react-native-nitro-modules", "lottie-react-native", "@react-native-async-storage/async-storage",
+                       "react-native-vision-camera", "@stripe/stripe-react-native", "expo-video"]},
+    "scala": {"debsrc": ["scala", "sbt-serialization", "scala-asm"]},
+    "swift": {"npm": [*EXPO, "react-native-iap", "react-native-nitro-modules", "lottie-react-native",
+                      "react-native-mmkv", "@sentry/react-native"]},
+    "elixir": {"debsrc": ["elixir-lang:lib/elixir", "elixir-lang:lib/eex", "elixir-lang:lib/iex",
+                          "rabbitmq-server:deps/rabbitmq_cli"]},
+    "haskell": {"debsrc": ["ghc:libraries/base", "ghc:libraries/containers", "ghc:libraries/bytestring",
+                           "ghc:libraries/text", "ghc:libraries/transformers", "ghc:libraries/mtl", "ghc:libraries/stm",
+                           "ghc:libraries/parsec", "ghc:libraries/directory", "ghc:libraries/process"] + [
+        f"haskell-{name}" for name in (
+            "aeson", "lens", "vector", "servant", "yesod-core", "warp", "unordered-containers", "hashable",
+            "optparse-applicative", "quickcheck", "hspec", "free", "comonad", "profunctors", "semigroupoids", "dlist",
+            "extra", "safe", "case-insensitive", "http-types", "wai", "scotty", "persistent", "esqueleto", "cryptonite",
+            "memory", "network", "tls", "zlib", "yaml", "xml-conduit", "tagsoup", "pandoc-types", "criterion",
+            "primitive", "random", "resourcet", "unliftio", "rio", "foldl", "text-show", "prettyprinter", "microlens",
+            "vector-algorithms", "scientific", "uuid", "shakespeare", "blaze-html", "monad-logger", "http-conduit",
+            "servant-server", "aeson-pretty", "cassava", "parser-combinators", "mono-traversable", "semialign",
+            "these", "witherable", "kan-extensions", "adjunctions", "bifunctors", "tagged", "reflection",
+            "lifted-base", "monad-control", "safe-exceptions", "typed-process", "shelly", "fsnotify", "brick", "vty",
+            "diagrams-lib", "commonmark", "citeproc", "texmath", "skylighting-core", "doclayout")]},
+    "lua": {"debian": ["neovim-runtime", "lua-ldoc", "luarocks", "lua-busted", "lua-luassert", "lua-say", "lua-cliargs",
+                       "lua-inspect", "lua-dkjson", "lua-json", "lua-logging", "lua-copas", "lua-http", "lua-mediator",
+                       "lua-cosmo", "lua-lgi", "lua-system", "lua-term", "lua-coxpcall", "lua-basexx", "lua-binaryheap",
+                       "lua-compat53", "lua-nvim"]},
+    "zig": {"wheel": ["ziglang:ziglang/lib/std", "ziglang:ziglang/lib/compiler_rt", "ziglang:ziglang/lib/docs",
+                      "ziglang:ziglang/lib/init"]},
+    "bash": {"debsrc": ["devscripts", "xdg-utils", "git:contrib", "bash-completion", "shunit2", "neofetch", "bash:examples"]},
 }
 JDK_SRC_GLOBS = ("/usr/lib/jvm/*/lib/src.zip", "/usr/lib/jvm/*/src.zip")
 
@@ -270,38 +368,113 @@ def _debian_licence(root: Path, package: str) -> str:
     return "see /usr/share/doc/<package>/copyright"
 
 
-SPLITS = {
-    "eval": {"python": (PYPI, []), "javascript": (NPM, []), "typescript": (NPM_TS, []), "java": (JDK_MODULES, []),
-             "go": ([], DEBIAN["go"]), "ruby": ([], DEBIAN["ruby"]), "php": ([], DEBIAN["php"])},
-    "train": {"python": (TRAIN_PYPI, TRAIN_DEBIAN["python"]), "javascript": (TRAIN_NPM, []),
-              "java": (TRAIN_JDK_MODULES, []), "go": ([], TRAIN_DEBIAN["go"]), "ruby": ([], TRAIN_DEBIAN["ruby"]),
-              "php": ([], TRAIN_DEBIAN["php"])},
+DEB_SRC = "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\n" \
+          "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+
+
+def _apt_source_options(cache: Path) -> list[str]:
+    """apt options for a private state that knows only the ``deb-src`` index (updated once per run)."""
+    state = cache / "apt"
+    options = ["-o", f"Dir::Etc::SourceList={state / 'none.list'}", "-o", f"Dir::Etc::SourceParts={state / 'sources'}",
+               "-o", f"Dir::State::Lists={state / 'lists'}", "-o", f"Dir::Cache={state / 'cache'}"]
+    if not (state / ".updated").exists() or (state / ".updated").read_text() != str(os.getpid()):
+        for folder in ("sources", "lists/partial", "cache/archives/partial"):
+            (state / folder).mkdir(parents=True, exist_ok=True)
+        (state / "none.list").write_text("")
+        (state / "sources" / "debsrc.sources").write_text(DEB_SRC)
+        run("apt-get", *options, "update", "-q")
+        (state / ".updated").write_text(str(os.getpid()))
+    return options
+
+
+def debian_sources(language: str, packages: list[str], cache: Path) -> list[tuple[str, str, str, Path]]:
+    """Debian source packages, unpacked with their Debian patches applied."""
+    out = []
+    for package in packages:
+        dest = cache / "src" / "debsrc" / package
+        if not dest.exists():
+            tmp = cache / "downloads" / "debsrc" / package
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            try:
+                run("apt-get", *_apt_source_options(cache), "source", "--download-only", "-q", package, cwd=tmp)
+                dsc = next(tmp.glob("*.dsc"))
+                run("dpkg-source", "--no-check", "-x", str(dsc), str(dest))
+            except (subprocess.CalledProcessError, StopIteration) as exc:
+                log(f"  skipping {package}: apt-get source failed ({getattr(exc, 'stderr', '').strip()[-120:]})")
+                shutil.rmtree(dest, ignore_errors=True)
+                continue
+            (dest / ".version").write_text(dsc.stem.split("_", 1)[1])
+        version = (dest / ".version").read_text().strip()
+        out.append((package, version, _debian_licence_of_source(dest), dest))
+    return out
+
+
+def _debian_licence_of_source(root: Path) -> str:
+    copyright_file = root / "debian" / "copyright"
+    if copyright_file.exists():
+        match = re.search(r"^License: (.+)$", copyright_file.read_text(errors="replace"), re.M)
+        if match:
+            return match.group(1).strip()[:60]
+    return "see debian/copyright"
+
+
+Package = tuple[str, str, str, Path]  # name, version, licence, unpacked root
+Fetcher = Callable[[list[str], Path, str], list[Package]]  # specs, cache, language
+SOURCES: dict[str, Fetcher] = {
+    "pypi": lambda specs, cache, _: python_packages(specs, cache),
+    "wheel": lambda specs, cache, _: python_packages(specs, cache, wheels=True),
+    "npm": lambda specs, cache, _: npm_packages(specs, cache),
+    "jdk": lambda specs, cache, _: jdk_modules(specs, cache),
+    "debian": lambda specs, cache, language: debian_packages(language, specs, cache),
+    "debsrc": lambda specs, cache, language: debian_sources(language, specs, cache),
+}
+SPLITS: dict[str, dict[str, dict[str, list[str]]]] = {
+    "eval": {"python": {"pypi": PYPI}, "javascript": {"npm": NPM}, "typescript": {"npm": NPM_TS},
+             "java": {"jdk": JDK_MODULES}, "go": {"debian": DEBIAN["go"]}, "ruby": {"debian": DEBIAN["ruby"]},
+             "php": {"debian": DEBIAN["php"]}, **EVAL_NEW},
+    "train": {"python": {"wheel": TRAIN_PYPI, "debian": TRAIN_DEBIAN["python"]}, "javascript": {"npm": TRAIN_NPM},
+              "java": {"jdk": TRAIN_JDK_MODULES}, "go": {"debian": TRAIN_DEBIAN["go"]},
+              "ruby": {"debian": TRAIN_DEBIAN["ruby"]}, "php": {"debian": TRAIN_DEBIAN["php"]}, **TRAIN_NEW},
 }
 FOLDERS = {"eval": "datasets", "train": "train"}
-FETCHERS = {"python": python_packages, "javascript": npm_packages, "typescript": npm_packages, "java": jdk_modules}
-TRAIN_FETCHERS = {**FETCHERS, "python": lambda specs, cache: python_packages(specs, cache, wheels=True)}
 
 
 def _name(spec: str) -> str:
+    """The package a spec names, without version pin, scope marker or sub-folder."""
+    spec = spec.split(":", 1)[0]
     return re.split(r"==|@(?=[^@]*$)", spec[1:] if spec.startswith("@") else spec)[0].lower()
 
 
+def overlaps(first: str, second: str) -> bool:
+    """Whether two specs can share a file: the same package, and one's folder holds the other's (or none is given)."""
+    if _name(first) != _name(second):
+        return False
+    folders = [spec.partition(":")[2].strip("/") for spec in (first, second)]
+    return not all(folders) or any((b + "/").startswith(a + "/") for a, b in (folders, folders[::-1]))
+
+
 def check_disjoint() -> None:
-    """No package may be both evaluated and trained on."""
-    for language, (registry, debian) in SPLITS["train"].items():
-        if language not in SPLITS["eval"]:
-            continue
-        evaluated = {_name(s) for s in SPLITS["eval"][language][0] + SPLITS["eval"][language][1]}
-        both = evaluated & {_name(s) for s in registry + debian}
+    """No package (or folder of one) may be both evaluated and trained on, per language."""
+    for language, sources in SPLITS["train"].items():
+        evaluated = [s for specs in SPLITS["eval"].get(language, {}).values() for s in specs]
+        both = {t for specs in sources.values() for t in specs if any(overlaps(e, t) for e in evaluated)}
         if both:
             raise SystemExit(f"{language}: packages in both splits: {sorted(both)}")
 
 
-def packages(split: str, language: str, cache: Path) -> list[tuple[str, str, str, Path]]:
-    registry, debian = SPLITS[split][language]
-    fetchers = TRAIN_FETCHERS if split == "train" else FETCHERS
-    out = fetchers[language](registry, cache) if registry else []
-    return out + (debian_packages(language, debian, cache) if debian else [])
+def packages(split: str, language: str, cache: Path) -> list[Package]:
+    """Fetch and unpack a language's packages; a ``package:sub/dir`` spec keeps that folder only."""
+    out = []
+    for kind, specs in SPLITS[split][language].items():
+        for spec in specs:
+            base, _, folder = spec.partition(":")
+            for name, version, licence, root in SOURCES[kind]([base], cache, language):
+                if folder and not (root / folder).is_dir():
+                    log(f"  skipping {spec}: no folder {folder}")
+                    continue
+                out.append((f"{name}:{folder}" if folder else name, version, licence, root / folder))
+    return out
 
 
 def _fingerprint(text: str) -> str:
@@ -325,7 +498,7 @@ def evaluation_texts(out_root: Path, language: str) -> tuple[set[str], set[str]]
 def main() -> None:
     """Fetch, unpack and convert every source package; write datasets and a manifest."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--language", action="append", choices=sorted(FETCHERS) + ["go", "ruby", "php"],
+    parser.add_argument("--language", action="append", choices=sorted({*SPLITS["eval"], *SPLITS["train"]}),
                         help="default: every language of the split")
     parser.add_argument("--split", choices=sorted(SPLITS), default="eval")
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("CODESEARCH_CACHE", Path.home() / ".cache" / "codesearch")))
@@ -333,8 +506,9 @@ def main() -> None:
     check_disjoint()
     out_dir = args.cache / FOLDERS[args.split]
     manifest_path = out_dir / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     for language in args.language or list(SPLITS[args.split]):
+        if language not in SPLITS[args.split]:
+            raise SystemExit(f"{language} has no {args.split} packages")
         log(f"{language} ({args.split}): fetching ...")
         held_out = evaluation_texts(args.cache, language) if args.split == "train" else (set(), set())
         examples, rows, seen, dropped = [], [], set(), 0
@@ -353,6 +527,7 @@ def main() -> None:
             rows.append({"package": name, "version": version, "licence": licence, "pairs": len(pairs)})
             log(f"  {name} {version} ({licence}): {len(pairs)} pairs")
         count = write_jsonl(examples, out_dir / f"{language}.jsonl.gz")
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}  # merge: runs may overlap
         manifest[language] = {"pairs": count, "packages": rows, "dropped_as_in_eval": dropped}
         log(f"{language}: {count} pairs -> {out_dir / f'{language}.jsonl.gz'} ({dropped} dropped: also in eval)")
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
