@@ -1,0 +1,96 @@
+; Elixir: modules (`defmodule A.B` is named A.B, a nested one is qualified by its parent),
+; protocols (interfaces), implementations (`defimpl P, for: T` is the module P.T), functions
+; and macros (`def`, `defp`, `defmacro`, `defguard`, `defdelegate`, ...; inside a module
+; they are methods by nesting) and types (`@type`, `@opaque`).
+; Everything is a macro call, so the keyword is matched by its text (`_`-captures are only
+; for the predicates). The adjacent clauses of one function become one symbol (@clause).
+; Docs are attributes, not comments: `@moduledoc` inside the module, and `@doc` (or
+; `@typedoc`) before the definition, with other attributes (`@spec`, `@impl`) between.
+
+(call
+  target: (identifier) @_keyword
+  (arguments . (alias) @name)
+  (#eq? @_keyword "defmodule")) @definition.module
+
+(call
+  target: (identifier) @_keyword
+  (arguments . (alias) @name)
+  (#eq? @_keyword "defprotocol")) @definition.interface
+
+(call
+  target: (identifier) @_keyword
+  (arguments
+    . (alias) @receiver
+    (keywords (pair key: (keyword) @_for value: (alias) @name)))
+  (#eq? @_keyword "defimpl")
+  (#eq? @_for "for: ")) @definition.module
+
+; `defimpl P do` inside the module it implements P for: named P, qualified by nesting.
+(call
+  target: (identifier) @_keyword
+  (arguments . (alias) @name .)
+  (#eq? @_keyword "defimpl")) @definition.module
+
+; @moduledoc: a string (heredoc) or the text of a sigil (~S""" ... """).
+(call
+  target: (identifier) @_keyword
+  (do_block
+    (unary_operator
+      operand: (call
+        target: (identifier) @_attribute
+        (arguments [(string) @doc (sigil (quoted_content) @doc)]))))
+  (#any-of? @_keyword "defmodule" "defprotocol" "defimpl")
+  (#eq? @_attribute "moduledoc")) @definition.module
+
+; Functions: `def f(x)`, `def f(x) when guard`, `def f` (no arguments), `def a + b` is skipped.
+(call
+  target: (identifier) @_keyword
+  (arguments
+    . [
+      (identifier) @name
+      (call target: (identifier) @name)
+      (binary_operator left: (call target: (identifier) @name) operator: "when")
+      (binary_operator left: (identifier) @name operator: "when")
+    ])
+  (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop" "defguard" "defguardp" "defdelegate")) @definition.function @clause
+
+(call
+  target: (identifier) @_keyword
+  (do_block) @body
+  (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop")) @definition.function
+
+; @doc "..." (or a heredoc, or a sigil) before a function, maybe with @spec and @impl between.
+(_
+  (unary_operator
+    operand: (call
+      target: (identifier) @_attribute
+      (arguments [(string) @doc (sigil (quoted_content) @doc)])))
+  .
+  (unary_operator)*
+  .
+  (call target: (identifier) @_keyword) @definition.function
+  (#eq? @_attribute "doc")
+  (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop" "defguard" "defguardp" "defdelegate"))
+
+; Types: @type t :: ..., @type t(a) :: ..., @opaque t :: ...
+(unary_operator
+  operand: (call
+    target: (identifier) @_keyword
+    (arguments
+      (binary_operator
+        left: [(identifier) @name (call target: (identifier) @name)]
+        operator: "::")))
+  (#any-of? @_keyword "type" "typep" "opaque")) @definition.type
+
+(_
+  (unary_operator
+    operand: (call
+      target: (identifier) @_attribute
+      (arguments [(string) @doc (sigil (quoted_content) @doc)])))
+  .
+  (unary_operator
+    operand: (call target: (identifier) @_keyword)) @definition.type
+  (#eq? @_attribute "typedoc")
+  (#any-of? @_keyword "type" "typep" "opaque"))
+
+(comment) @comment

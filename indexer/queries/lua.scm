@@ -1,0 +1,36 @@
+; Lua: function declarations (`function f`, `local function f`, `function M.f` qualified by
+; the table, `function M:m` a method of it) and functions assigned to one name at the top
+; level (`M.f = function`, `local f = function`). Functions in table constructors and those
+; passed as arguments are not definitions. A block of `---` (LuaLS/EmmyLua) or `--`
+; comments above a definition is its doc.
+
+(function_declaration
+  name: (identifier) @name
+  body: (block)? @body) @definition.function
+
+(function_declaration
+  name: (dot_index_expression table: (_) @receiver field: (identifier) @name)
+  body: (block)? @body) @definition.function
+
+(function_declaration
+  name: (method_index_expression table: (_) @receiver method: (identifier) @name)
+  body: (block)? @body) @definition.method
+
+; `M.f = function` and `local f = function` at the top of the file only: inside a function
+; such a value is a local lambda. The definition of `local f = function` is the assignment
+; inside the declaration (its line keeps `local`).
+(chunk
+  (assignment_statement
+    (variable_list . name: [
+      (identifier) @name
+      (dot_index_expression table: (_) @receiver field: (identifier) @name)
+    ] .)
+    (expression_list . value: (function_definition body: (block)? @body) .)) @definition.function)
+
+(chunk
+  (variable_declaration
+    (assignment_statement
+      (variable_list . name: (identifier) @name .)
+      (expression_list . value: (function_definition body: (block)? @body) .)) @definition.function))
+
+(comment) @comment

@@ -1,0 +1,15 @@
+local Note = require("notes.note")
+
+describe("Note", function()
+  it("takes the first heading as its title", function()
+    local note = Note.new("/tmp/x.md", { "intro", "# Plans", "more" })
+    assert.equals("Plans", note:title())
+  end)
+
+  it("marks itself modified when text is set", function()
+    local note = Note.new("/tmp/x.md")
+    note:set_text("a\nb")
+    assert.is_true(note.modified)
+    assert.same({ "a", "b" }, note.lines)
+  end)
+end)

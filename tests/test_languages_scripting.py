@@ -1,0 +1,162 @@
+"""Elixir, Haskell, Lua and Bash: their queries, sample repositories and doc comments."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.docs import clean_doc
+from indexer.languages import language_for_path, query, spec_for
+from indexer.parse import extract_symbols
+from indexer.types import SourceFile, Symbol, SymbolKind
+from tests.conftest import SAMPLE_REPOS
+from tests.test_parse import _sample_symbols
+
+NAMES = ["elixir", "haskell", "lua", "bash"]
+_CAPTURES = {"name", "doc", "body", "receiver", "scope", "comment", "clause"}
+
+
+def _symbols(language: str, code: str) -> dict[str, Symbol]:
+    file = SourceFile("x" + spec_for(language).extensions[0], language, code.encode())
+    return {s.qualname: s for s in extract_symbols(file)}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_compiles_and_uses_known_captures(name: str) -> None:
+    """Each query compiles; besides the captures parse.py reads, only `_` ones (for predicates)."""
+    compiled = query(name)
+    kinds = {k.value for k in SymbolKind}
+    for i in range(compiled.capture_count):
+        capture = compiled.capture_name(i)
+        if capture.startswith("definition."):
+            assert capture.removeprefix("definition.") in kinds
+        else:
+            assert capture in _CAPTURES or capture.startswith("_"), capture
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_expected_symbols_are_found(name: str) -> None:
+    """Every symbol in the sample repo's EXPECTED.json is found with its kind, lines and doc."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())
+    assert expected["language"] == name and len(expected["symbols"]) >= 20
+    found = _sample_symbols(name)
+    for sym in expected["symbols"]:
+        key = f"{sym['path']}::{sym['qualname']}"
+        assert key in found, f"missing {key}"
+        chunk = found[key]
+        assert chunk.kind.value == sym["kind"], key
+        assert (chunk.start_line, chunk.end_line) == (sym["start_line"], sym["end_line"]), key
+        assert chunk.doc.split("\n")[0] == sym["doc"], key
+        lines = (SAMPLE_REPOS / name / sym["path"]).read_text().splitlines()
+        head = lines[sym["start_line"] - 1 : sym["start_line"] + 1]
+        assert any(sym["qualname"].rsplit(".", 1)[-1] in line for line in head), key
+        assert lines[sym["end_line"] - 1].strip(), key
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_repo_size_and_queries(name: str) -> None:
+    """5 to 15 source files, and at least 10 queries naming symbols of EXPECTED.json."""
+    sources = [p for p in (SAMPLE_REPOS / name).rglob("*") if (spec := language_for_path(p.name)) and spec.name == name]
+    assert 5 <= len(sources) <= 15, len(sources)
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())["symbols"]
+    keys = {f"{name}/{s['path']}::{s['qualname']}" for s in expected}
+    queries = [json.loads(line) for line in (SAMPLE_REPOS / name / "QUERIES.jsonl").read_text().splitlines()]
+    assert len(queries) >= 10
+    for q in queries:
+        assert q["language"] == name and q["query"].strip() and q["relevant"]
+        assert set(q["relevant"]) <= keys, q
+
+
+def test_elixir_modules_functions_and_doc_attributes() -> None:
+    """Nested modules qualify; @doc before a def (past @spec) and @moduledoc are docs; clauses join."""
+    code = (
+        'defmodule A.B do\n  @moduledoc """\n  Module doc.\n  """\n\n'
+        '  @doc """\n  Counts.\n  """\n  @spec count(list) :: integer\n  def count([]), do: 0\n'
+        '  def count([_ | t]), do: 1 + count(t)\n\n'
+        '  @doc false\n  defp hidden(x) do\n    x\n  end\n\n'
+        '  @typedoc "A thing."\n  @type t :: map\n\n'
+        '  defmodule Inner do\n    # Built.\n    defmacro build(a), do: a\n  end\nend\n'
+    )
+    syms = _symbols("elixir", code)
+    assert list(syms) == ["A.B", "A.B.count", "A.B.hidden", "A.B.t", "A.B.Inner", "A.B.Inner.build"]
+    assert syms["A.B"].kind is SymbolKind.MODULE and syms["A.B"].doc == "Module doc."
+    count = syms["A.B.count"]
+    assert count.kind is SymbolKind.METHOD and count.doc == "Counts."
+    assert (count.start_line, count.end_line, count.doc_line) == (10, 11, 6)
+    assert syms["A.B.hidden"].doc == "" and syms["A.B.hidden"].signature == "defp hidden(x)"
+    assert syms["A.B.t"].kind is SymbolKind.TYPE and syms["A.B.t"].doc == "A thing."
+    assert syms["A.B.Inner.build"].doc == "Built."
+
+
+def test_elixir_protocols_and_implementations() -> None:
+    """A protocol is an interface; `defimpl P, for: T` is the module P.T wherever it is written."""
+    code = ('defprotocol Size do\n  @doc "The size."\n  def size(data)\nend\n\n'
+            'defmodule Shapes do\n  defimpl Size, for: Map do\n    def size(m), do: map_size(m)\n  end\nend\n')
+    syms = _symbols("elixir", code)
+    assert syms["Size"].kind is SymbolKind.INTERFACE and syms["Size.size"].doc == "The size."
+    assert syms["Size.Map"].kind is SymbolKind.MODULE
+    assert syms["Size.Map.size"].kind is SymbolKind.METHOD
+
+
+def test_haskell_signature_and_equations_are_one_function() -> None:
+    """The signature starts the symbol, its equations join it; Haddock above is the doc."""
+    code = ("module M where\n\n-- | Factorial.\n--   Slow.\nfact :: Int -> Int\nfact 0 = 1\nfact n = n * fact (n - 1)\n\n"
+            "helper x = x\n  where inner = 2\nother = 3\n\n(<+>) :: Int -> Int -> Int\na <+> b = a + b\n")
+    syms = _symbols("haskell", code)
+    assert list(syms) == ["fact", "helper", "other", "<+>"]
+    fact = syms["fact"]
+    assert fact.kind is SymbolKind.FUNCTION and fact.doc == "Factorial.\nSlow."
+    assert (fact.start_line, fact.end_line) == (5, 7) and fact.signature == "fact :: Int -> Int"
+    assert (syms["helper"].start_line, syms["helper"].end_line) == (9, 10)
+    assert (syms["<+>"].start_line, syms["<+>"].end_line) == (13, 14)
+
+
+def test_haskell_classes_instances_and_types() -> None:
+    """Classes hold methods; an instance qualifies its methods by its type; data, newtype, type are types."""
+    code = ("{- | Shapes. -}\nclass Shape a where\n  -- | Area.\n  area :: a -> Double\n  area _ = 0\n\n"
+            "data Sq = Sq Double\nnewtype Name = Name String\ntype Names = [Name]\n\n"
+            "instance Shape Sq where\n  area (Sq s) = s * s\n\ninstance Show a => Show (Box a) where\n  show _ = \"box\"\n")
+    syms = _symbols("haskell", code)
+    assert syms["Shape"].kind is SymbolKind.INTERFACE and syms["Shape"].doc == "Shapes."
+    assert syms["Shape.area"].kind is SymbolKind.METHOD and syms["Shape.area"].doc == "Area."
+    assert (syms["Shape.area"].start_line, syms["Shape.area"].end_line) == (4, 5)
+    assert {syms[n].kind for n in ("Sq", "Name", "Names")} == {SymbolKind.TYPE}
+    assert syms["Sq.area"].kind is SymbolKind.METHOD and syms["Box.show"].kind is SymbolKind.METHOD
+
+
+def test_lua_tables_methods_and_assigned_functions() -> None:
+    """`M.f` and `M:m` are qualified by the table; top-level assigned functions count, local lambdas not."""
+    code = ("local M = {}\n\n--- Does foo.\n---@param x number\nfunction M.foo(x)\n  local cb = function() end\n"
+            "  return x\nend\n\n-- Bar.\nfunction M:bar() end\n\nlocal function helper() end\n\n"
+            "M.qux = function(a) return a end\nlocal anon = function() end\n\n--[[ Old style. ]]\n"
+            "function M.sub.baz() end\nlocal t = { run = function() end }\n")
+    syms = _symbols("lua", code)
+    assert list(syms) == ["M.foo", "M.bar", "helper", "M.qux", "anon", "M.sub.baz"]
+    assert syms["M.foo"].kind is SymbolKind.FUNCTION and syms["M.foo"].doc == "Does foo.\n@param x number"
+    assert syms["M.bar"].kind is SymbolKind.METHOD and syms["M.bar"].doc == "Bar."
+    assert syms["M.sub.baz"].doc == "Old style."
+    assert syms["anon"].signature == "local anon = function() end"
+
+
+def test_bash_function_forms_and_comment_docs() -> None:
+    """Both function syntaxes; the `#` block above is the doc, the shebang line is not."""
+    code = ("#!/usr/bin/env bash\n# Does foo.\nfoo() {\n  inner() { :; }\n}\n\n# Bar.\n# More.\n"
+            "function bar {\n  echo\n}\n\nfunction baz() ( echo )\n")
+    syms = _symbols("bash", code)
+    assert list(syms) == ["foo", "foo.inner", "bar", "baz"]
+    assert all(s.kind is SymbolKind.FUNCTION for s in syms.values())
+    assert syms["foo"].doc == "Does foo." and syms["bar"].doc == "Bar.\nMore."
+    assert syms["bar"].signature == "function bar"
+
+
+def test_haskell_and_lua_comment_markers_are_stripped() -> None:
+    """`-- |`, `-- ^`, `---`, `{- | -}` and `--[[ ]]` go; `--flag` at the start of a line stays."""
+    assert clean_doc("-- | Doc of f.\n--   More.") == "Doc of f.\nMore."
+    assert clean_doc("-- ^ The field.") == "The field."
+    assert clean_doc("{- | Block doc. -}") == "Block doc."
+    assert clean_doc("{-|\n  Multi\n  line\n-}") == "Multi\nline"
+    assert clean_doc("--- Doc.\n---@return string") == "Doc.\n@return string"
+    assert clean_doc("--[==[\n  Long\n  doc\n--]==]") == "Long\ndoc"
+    assert clean_doc("/*\n  --verbose prints more\n*/") == "--verbose prints more"
+    assert clean_doc("# x = a[b[i]]") == "x = a[b[i]]"
