@@ -12,8 +12,12 @@ import re
 # A string literal's prefix and quotes: r"""...""", b'...', u"...", and so on.
 _STRING_QUOTES = re.compile(r"""^[rRbBuUfF]{0,2}("{3}|'{3}|"|')(?P<body>.*)\1$""", re.DOTALL)
 # Comment openers at the start of a line: /** /* // /// # //! and a lone leading '*'.
-_LINE_MARKER = re.compile(r"^\s*(/\*+!?|//+!?|#+!?|\*+(?!/))\s?")
-_BLOCK_END = re.compile(r"\s*\*+/\s*$")
+# Haskell and Lua too: -- | and -- ^ (Haddock), --- (LuaLS), {- | (Haddock block); a bare
+# `--` only before a space, so `--verbose` in a C block comment stays.
+_LINE_MARKER = re.compile(r"^\s*(/\*+!?|//+!?|#+!?|\*+(?!/)|(?:-{3,}|--(?=[\s|^]|$)|\{-+)(?:\s?[|^](?=\s|$))?)\s?")
+_BLOCK_END = re.compile(r"\s*(\*+/|-+\})\s*$")
+# Lua's long comment --[[ ... ]] (or --[==[ ... ]==]): both brackets go, the text stays.
+_LUA_BLOCK = re.compile(r"^(\s*)--\[(=*)\[(.*?)(?:--)?\]\2\]", re.DOTALL | re.MULTILINE)
 _RUBY_BLOCK = re.compile(r"^=(begin|end)\b.*$", re.MULTILINE)
 
 
@@ -25,8 +29,9 @@ def clean_docstring(text: str) -> str:
 
 
 def clean_comment(text: str) -> str:
-    """Strip comment markers (``/** */``, ``//``, ``#``, leading ``*``) from a comment block."""
+    """Strip comment markers (``/** */``, ``//``, ``#``, ``--``, leading ``*``) from a comment block."""
     text = _RUBY_BLOCK.sub("", text)
+    text = _LUA_BLOCK.sub(r"\1\3", text)
     lines = []
     for line in text.splitlines():
         line = _BLOCK_END.sub("", line)

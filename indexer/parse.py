@@ -4,10 +4,14 @@ The Python side reads capture names only, never node types:
 
 - ``@definition.<kind>`` marks a definition node, ``<kind>`` being a ``SymbolKind`` value;
 - ``@name`` is its name, ``@body`` its body (the signature is what precedes it);
-- ``@doc`` is a docstring inside the definition, ``@comment`` any comment in the file;
-  a block of whole-line comments ending right above a definition is its doc comment;
+- ``@doc`` is a docstring inside the definition (or an attribute before it: Elixir's
+  ``@doc``), ``@comment`` any comment in the file; a block of whole-line comments ending
+  right above a definition is its doc comment;
 - ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``);
-- ``@scope`` marks a node that is not a symbol but names the symbols nested in it.
+- ``@scope`` marks a node that is not a symbol but names the symbols nested in it;
+- ``@clause`` on a definition joins it to the definition right before it when that is its
+  previous sibling, of the same kind and name (Haskell's type signature and equations,
+  Elixir's function clauses): one symbol spans them.
 
 Several patterns may describe one definition (one gives its name, another its
 docstring); their captures are merged by node.
@@ -62,10 +66,15 @@ class _Entry:
     kind: SymbolKind | None  # None for a scope
     captures: dict[str, Node] = field(default_factory=dict)
     docs: list[Node] = field(default_factory=list)
+    last: Node | None = None  # the last clause joined to it (``@clause``), if any
+
+    @property
+    def end_node(self) -> Node:
+        return self.last or self.node
 
     @property
     def span(self) -> tuple[int, int]:
-        return self.node.start_byte, self.node.end_byte
+        return self.node.start_byte, self.end_node.end_byte
 
 
 def extract_symbols(file: SourceFile) -> list[Symbol]:
@@ -155,7 +164,22 @@ def _collect(matches: list[tuple[int, dict[str, list[Node]]]]) -> tuple[list[_En
                 entry.captures.setdefault(name, nodes[0])
     merged = [e for e in entries.values() if "name" in e.captures]
     merged.sort(key=lambda e: (e.node.start_byte, -e.node.end_byte))
-    return merged, comments
+    return _join_clauses(merged), comments
+
+
+def _join_clauses(entries: list[_Entry]) -> list[_Entry]:
+    """Fold each ``@clause`` entry into the one before it in source order when that is its
+    previous sibling (or ends with it), of the same kind and name; others stay as they are."""
+    out: list[_Entry] = []
+    for entry in entries:
+        before = out[-1] if out else None
+        if ("clause" in entry.captures and before is not None and before.kind == entry.kind
+                and entry.node.prev_named_sibling == before.end_node
+                and entry.captures["name"].text == before.captures["name"].text):
+            before.last = entry.node
+        else:
+            out.append(entry)
+    return out
 
 
 def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]]:
@@ -238,7 +262,8 @@ def _symbol(
     node = entry.node
     start, end = entry.span
     inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
-    doc_nodes = inner_docs or doc_blocks.get(node.start_point.row - 1, [])
+    outer_docs = [d for d in entry.docs if d.end_byte <= start]
+    doc_nodes = inner_docs or outer_docs or doc_blocks.get(node.start_point.row - 1, [])
     doc = clean_doc("\n".join(_text(source, d) for d in doc_nodes)) if doc_nodes else ""
     # Start at the beginning of the line (indentation, `const`, `export`, `type`) so the
     # code reads as written and dedents as a whole, unless other code precedes it there.
@@ -247,7 +272,8 @@ def _symbol(
     cuts = [(*_whole_lines(source, d.start_byte, d.end_byte), b"") for d in inner_docs]
     cuts += [(body_start, body_end, b" ...") for body_start, body_end in elide]
     code_without_doc = _splice(source, code_start, end, cuts)
-    end_line = node.end_point.row + (0 if node.end_point.column == 0 and node.end_point.row > node.start_point.row else 1)
+    last = entry.end_node
+    end_line = last.end_point.row + (0 if last.end_point.column == 0 and last.end_point.row > node.start_point.row else 1)
     return Symbol(
         kind=kind,
         name=name,
