@@ -1,0 +1,160 @@
+"""C#, Kotlin, Scala and Swift: their query files' forms, their sample repos, and C#'s XML doc tags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.chunk import chunks_for_file
+from indexer.discover import FileEntry, read_source, walk
+from indexer.docs import clean_doc
+from indexer.languages import spec_for
+from indexer.parse import extract_symbols
+from indexer.types import SourceFile, Symbol, SymbolKind
+from tests.conftest import SAMPLE_REPOS
+
+GROUP = ["csharp", "kotlin", "scala", "swift"]
+
+
+def _symbols(language: str, code: str) -> dict[str, Symbol]:
+    path = "x" + spec_for(language).extensions[0]
+    return {s.qualname: s for s in extract_symbols(SourceFile(path, language, code.encode()))}
+
+
+@pytest.mark.parametrize("name", GROUP)
+def test_sample_repo_expected_symbols(name: str) -> None:
+    """Every symbol in the sample repo's EXPECTED.json is found with its kind, lines and doc's first line."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())
+    assert expected["language"] == name and len(expected["symbols"]) >= 20
+    found = {}
+    for item in walk(SAMPLE_REPOS / name):
+        if isinstance(item, FileEntry):
+            found.update({f"{c.path}::{c.qualname}": c for c in chunks_for_file(read_source(item))})
+    for sym in expected["symbols"]:
+        key = f"{sym['path']}::{sym['qualname']}"
+        assert key in found, f"missing {key}"
+        chunk = found[key]
+        assert (chunk.kind.value, chunk.start_line, chunk.end_line) == (sym["kind"], sym["start_line"], sym["end_line"]), key
+        assert chunk.doc.split("\n")[0] == sym["doc"], key
+        lines = (SAMPLE_REPOS / name / sym["path"]).read_text().splitlines()
+        assert any(sym["qualname"].rsplit(".", 1)[-1] in line for line in lines[sym["start_line"] - 1 : sym["start_line"] + 1])
+        assert lines[sym["end_line"] - 1].strip(), key
+
+
+@pytest.mark.parametrize("name", GROUP)
+def test_sample_repo_queries_name_expected_symbols(name: str) -> None:
+    """QUERIES.jsonl has at least 10 questions, each naming symbols listed in EXPECTED.json."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())["symbols"]
+    keys = {f"{name}/{s['path']}::{s['qualname']}" for s in expected}
+    queries = [json.loads(line) for line in (SAMPLE_REPOS / name / "QUERIES.jsonl").read_text().splitlines()]
+    assert len(queries) >= 10
+    for q in queries:
+        assert q["language"] == name and q["query"].strip() and q["relevant"]
+        assert set(q["relevant"]) <= keys, q
+
+
+def test_csharp_namespaces_qualify_and_xml_docs_are_cleaned() -> None:
+    """Block and file-scoped namespaces prefix types; `///` docs lose their XML tags; auto-properties are not symbols."""
+    block = (
+        "namespace A.B {\n  /// <summary>\n  /// Holds <see cref=\"X\"/>.\n  /// </summary>\n"
+        "  public class C {\n    public int Auto { get; set; }\n    public int Size { get { return 1; } }\n"
+        "    /// <summary>Runs.</summary>\n    /// <param name=\"n\">How many.</param>\n"
+        "    public void Run(int n) { int Twice() => 2 * n; }\n    public C() {}\n  }\n"
+        "  interface I { void X(); }\n  record R(int A);\n  enum E { A }\n  struct S { }\n  public delegate void D();\n}\n"
+    )
+    syms = _symbols("csharp", block)
+    assert syms["A.B.C"].kind is SymbolKind.CLASS and syms["A.B.C"].doc == "Holds X."
+    assert syms["A.B.C.Run"].kind is SymbolKind.METHOD and syms["A.B.C.Run"].doc == "Runs.\nHow many."
+    assert syms["A.B.C.Run.Twice"].kind is SymbolKind.FUNCTION
+    assert syms["A.B.C.Size"].kind is SymbolKind.METHOD and syms["A.B.C.Size"].signature == "public int Size"
+    assert "A.B.C.Auto" not in syms and syms["A.B.C.C"].kind is SymbolKind.METHOD
+    assert {q: syms[q].kind for q in ("A.B.I", "A.B.I.X", "A.B.R", "A.B.E", "A.B.S", "A.B.D")} == {
+        "A.B.I": SymbolKind.INTERFACE, "A.B.I.X": SymbolKind.METHOD, "A.B.R": SymbolKind.CLASS,
+        "A.B.E": SymbolKind.ENUM, "A.B.S": SymbolKind.CLASS, "A.B.D": SymbolKind.TYPE,
+    }
+    scoped = _symbols("csharp", "using System;\n\nnamespace Shop.Orders;\n\npublic class Order { public void Pay() {} }\n")
+    assert set(scoped) == {"Shop.Orders.Order", "Shop.Orders.Order.Pay"}
+
+
+def test_clean_doc_strips_xml_doc_tags_only() -> None:
+    """XML doc tags go, references keep their target; other angle brackets stay."""
+    raw = '/// <summary>\n/// Maps <paramref name="row"/> to <c>T</c>.\n/// </summary>\n/// <returns>The <see langword="null"/> or a T.</returns>'
+    assert clean_doc(raw) == "Maps row to T.\n\nThe null or a T."
+    assert clean_doc("// Returns List<string> when a < b.") == "Returns List<string> when a < b."
+
+
+def test_kotlin_classes_objects_extensions_and_companions() -> None:
+    """Extension functions are named by their receiver type; companion members by their class; kinds by keyword."""
+    code = (
+        "package p\n\n/**\n * A box.\n */\ndata class Box<T>(val v: T) {\n    /** Other ctor. */\n"
+        "    constructor() : this(TODO())\n\n    fun get(): T = v\n\n    companion object {\n"
+        "        fun empty(): Box<Int> = Box(0)\n    }\n}\n\ninterface Shape {\n    fun area(): Double\n}\n\n"
+        "enum class Color { RED, GREEN }\n\nobject Registry {\n    fun add() {}\n}\n\n"
+        "// Doubles.\nfun Int.twice(): Int = this * 2\n\nfun <K, V> Map.Entry<K, V>.pair() = key to value\n\n"
+        "val String.initial: Char\n    get() = this[0]\n\ntypealias Id = String\n\nfun top() {\n    fun local() {}\n}\n"
+    )
+    syms = _symbols("kotlin", code)
+    assert syms["Box"].kind is SymbolKind.CLASS and syms["Box"].doc == "A box."
+    assert syms["Box.constructor"].kind is SymbolKind.METHOD and syms["Box.constructor"].doc == "Other ctor."
+    assert syms["Box.get"].kind is SymbolKind.METHOD and syms["Box.empty"].kind is SymbolKind.METHOD
+    assert syms["Shape"].kind is SymbolKind.INTERFACE and syms["Shape.area"].kind is SymbolKind.METHOD
+    assert syms["Color"].kind is SymbolKind.ENUM and "Color" in syms and syms["Registry"].kind is SymbolKind.CLASS
+    assert syms["Int.twice"].kind is SymbolKind.FUNCTION and syms["Int.twice"].doc == "Doubles."
+    assert syms["Entry.pair"].kind is SymbolKind.FUNCTION and syms["String.initial"].kind is SymbolKind.FUNCTION
+    assert syms["Id"].kind is SymbolKind.TYPE and syms["top.local"].kind is SymbolKind.FUNCTION
+    assert sum(1 for s in syms.values() if s.name == "Color") == 1  # an enum class is not a class too
+
+
+def test_scala_objects_traits_givens_extensions_and_anonymous_instances() -> None:
+    """Objects and case classes are classes; a val holding `new T { ... }` and an extension qualify their defs."""
+    code = (
+        "package p\n\n/** Codec.\n  * More.\n  */\ntrait Codec[A] {\n  def encode(a: A): String\n}\n\n"
+        "object Codec {\n  implicit val int: Codec[Int] = new Codec[Int] {\n    def encode(a: Int): String = a.toString\n  }\n\n"
+        "  final case class Named(name: String)\n\n  given str: Codec[String] with {\n    def encode(a: String) = a\n  }\n\n"
+        "  given fallback: Codec[Unit] = new Codec[Unit] { def encode(a: Unit) = \"\" }\n}\n\n"
+        "extension (s: String) {\n  def shout: String = s.toUpperCase\n}\n\n"
+        "enum Level { case Low, High }\n\ntype Id = Long\n\npackage object util { def p = 1 }\n"
+    )
+    syms = _symbols("scala", code)
+    assert syms["Codec"].kind in (SymbolKind.TRAIT, SymbolKind.CLASS)
+    assert [s.kind for s in extract_symbols(SourceFile("x.scala", "scala", code.encode())) if s.qualname == "Codec"] == [
+        SymbolKind.TRAIT, SymbolKind.CLASS]
+    assert syms["Codec.encode"].kind is SymbolKind.METHOD
+    assert syms["Codec.int.encode"].kind is SymbolKind.METHOD and "Codec.int" not in syms
+    assert syms["Codec.Named"].kind is SymbolKind.CLASS
+    assert syms["Codec.str"].kind is SymbolKind.CLASS and syms["Codec.str.encode"].kind is SymbolKind.METHOD
+    assert syms["Codec.fallback"].kind is SymbolKind.METHOD
+    assert syms["String.shout"].kind is SymbolKind.FUNCTION
+    assert syms["Level"].kind is SymbolKind.ENUM and syms["Id"].kind is SymbolKind.TYPE
+    assert syms["util"].kind is SymbolKind.MODULE and syms["util.p"].kind is SymbolKind.METHOD
+
+
+def test_scaladoc_is_cleaned() -> None:
+    """A Scaladoc block with its leading-star margin becomes plain text."""
+    syms = _symbols("scala", "/** Codec.\n  *\n  * More.\n  */\ntrait Codec[A]\n")
+    assert syms["Codec"].doc == "Codec.\n\nMore."
+
+
+def test_swift_types_extensions_and_computed_properties() -> None:
+    """Extensions qualify their members, which are methods; structs are classes; stored properties are not symbols."""
+    code = (
+        "import Foundation\n\n/// A point.\n/// In 2D.\npublic struct Point {\n    var x: Double\n"
+        "    /// Length.\n    var length: Double { x }\n    init(x: Double) { self.x = x }\n"
+        "    func moved() -> Point { func helper() {}; return self }\n}\n\n"
+        "extension Point: Equatable {\n    static func == (a: Point, b: Point) -> Bool { a.x == b.x }\n"
+        "    func scaled(by f: Double) -> Point { Point(x: x * f) }\n}\n\n"
+        "protocol Shape {\n    func area() -> Double\n}\n\nenum Axis { case x, y\n    func flip() -> Axis { self }\n}\n\n"
+        "actor Counter {\n    func bump() {}\n}\n\ntypealias Meters = Double\n\nfunc distance() -> Double { 0 }\n"
+    )
+    syms = _symbols("swift", code)
+    assert syms["Point"].kind is SymbolKind.CLASS and syms["Point"].doc == "A point.\nIn 2D."
+    assert "Point.x" not in syms and syms["Point.length"].kind is SymbolKind.METHOD
+    assert syms["Point.length"].doc == "Length."
+    assert syms["Point.init"].kind is SymbolKind.METHOD and syms["Point.moved.helper"].kind is SymbolKind.FUNCTION
+    assert syms["Point.scaled"].kind is SymbolKind.METHOD
+    assert syms["Shape"].kind is SymbolKind.INTERFACE and syms["Shape.area"].kind is SymbolKind.METHOD
+    assert syms["Axis"].kind is SymbolKind.ENUM and syms["Axis.flip"].kind is SymbolKind.METHOD
+    assert syms["Counter"].kind is SymbolKind.CLASS and syms["Counter.bump"].kind is SymbolKind.METHOD
+    assert syms["Meters"].kind is SymbolKind.TYPE and syms["distance"].kind is SymbolKind.FUNCTION
+    assert sum(1 for s in syms.values() if s.name == "Point") == 1  # the extension is a scope, not a second Point
