@@ -28,6 +28,7 @@
   declarator: [
     (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name)
     (_ (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name))
+    (_ (_ (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name)))
   ]
   body: (compound_statement) @body) @definition.function
 
@@ -36,6 +37,7 @@
     declarator: [
       (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name)
       (_ (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name))
+      (_ (_ (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name)))
     ]
     body: (compound_statement) @body)) @definition.function
 

@@ -1,0 +1,183 @@
+"""C, C++, Rust and Zig: their query files' forms, their sample repos, and `.h` read as C++."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.chunk import chunks_for_file
+from indexer.discover import FileEntry, read_source, walk
+from indexer.docs import clean_doc
+from indexer.languages import language_for_path, spec_for
+from indexer.parse import extract_symbols
+from indexer.types import SourceFile, Symbol, SymbolKind
+from tests.conftest import SAMPLE_REPOS
+
+GROUP = ["c", "cpp", "rust", "zig"]
+
+
+def _symbols(language: str, code: str) -> dict[str, Symbol]:
+    path = "x" + spec_for(language).extensions[0]
+    return {s.qualname: s for s in extract_symbols(SourceFile(path, language, code.encode()))}
+
+
+@pytest.mark.parametrize("name", GROUP)
+def test_sample_repo_expected_symbols(name: str) -> None:
+    """Every symbol in the sample repo's EXPECTED.json is found with its kind, lines, doc's first line and language."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())
+    assert expected["language"] == name and len(expected["symbols"]) >= 20
+    found = {}
+    for item in walk(SAMPLE_REPOS / name):
+        if isinstance(item, FileEntry):
+            found.update({f"{c.path}::{c.qualname}": c for c in chunks_for_file(read_source(item))})
+    for sym in expected["symbols"]:
+        key = f"{sym['path']}::{sym['qualname']}"
+        assert key in found, f"missing {key}"
+        chunk = found[key]
+        assert (chunk.kind.value, chunk.start_line, chunk.end_line) == (sym["kind"], sym["start_line"], sym["end_line"]), key
+        assert chunk.doc.split("\n")[0] == sym["doc"], key
+        assert chunk.language == sym.get("language", name), key
+        lines = (SAMPLE_REPOS / name / sym["path"]).read_text().splitlines()
+        assert any(sym["qualname"].rsplit(".", 1)[-1] in line for line in lines[sym["start_line"] - 1 : sym["start_line"] + 1])
+        assert lines[sym["end_line"] - 1].strip(), key
+
+
+@pytest.mark.parametrize("name", GROUP)
+def test_sample_repo_queries_name_expected_symbols(name: str) -> None:
+    """QUERIES.jsonl has at least 10 questions, each naming symbols listed in EXPECTED.json."""
+    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())["symbols"]
+    keys = {f"{name}/{s['path']}::{s['qualname']}" for s in expected}
+    queries = [json.loads(line) for line in (SAMPLE_REPOS / name / "QUERIES.jsonl").read_text().splitlines()]
+    assert len(queries) >= 10
+    for q in queries:
+        assert q["language"] == name and q["query"].strip() and q["relevant"]
+        assert set(q["relevant"]) <= keys, q
+
+
+def test_rust_impl_blocks_qualify_methods_and_trait_methods_are_methods() -> None:
+    """`impl Foo`, `impl<T> Trait for &Foo<T>` and `impl X for bool` name their methods; a nested fn is a function."""
+    code = (
+        "/// A point.\npub struct Foo<T> { a: T }\n"
+        "impl<T> Foo<T> {\n    /// Makes one.\n    pub fn new() -> Self { fn helper() {} todo!() }\n}\n"
+        "impl<T> fmt::Display for &Foo<T> {\n    fn fmt(&self) {}\n}\n"
+        "impl Serialize for bool {\n    fn serialize(&self) {}\n}\n"
+        "/// Shapes.\npub trait Shape {\n    /// Area.\n    fn area(&self) -> f64;\n    fn name(&self) -> &str { \"s\" }\n}\n"
+        "fn free() {}\n"
+    )
+    syms = _symbols("rust", code)
+    assert syms["Foo"].kind is SymbolKind.TYPE and syms["Foo"].doc == "A point."
+    assert syms["Foo.new"].kind is SymbolKind.METHOD and syms["Foo.new"].doc == "Makes one."
+    assert syms["Foo.new.helper"].kind is SymbolKind.FUNCTION
+    assert syms["Foo.fmt"].kind is SymbolKind.METHOD and syms["bool.serialize"].kind is SymbolKind.METHOD
+    assert syms["Shape"].kind is SymbolKind.TRAIT and syms["Shape"].doc == "Shapes."
+    assert syms["Shape.area"].kind is SymbolKind.METHOD and syms["Shape.area"].doc == "Area."
+    assert syms["Shape.name"].kind is SymbolKind.METHOD
+    assert syms["free"].kind is SymbolKind.FUNCTION
+    assert "Foo.new" not in {s.qualname for s in syms.values() if s.kind is SymbolKind.FUNCTION}
+
+
+def test_rust_docs_reach_items_through_attributes_and_inner_docs_document_modules() -> None:
+    """`///` lines above `#[derive(...)]` (even one spanning lines) are the doc; `//!` is its module's doc only."""
+    code = (
+        "/// Why it failed.\n///\n/// More.\n#[derive(Debug,\n    Clone)]\n#[non_exhaustive]\npub enum E { A }\n\n"
+        "#[inline]\nfn bare() {}\n\n"
+        "/// Builds.\n#[macro_export]\nmacro_rules! build { () => {} }\n\n"
+        "#[cfg(test)]\nmod tests {\n    //! Unit tests.\n    fn t() {}\n}\n"
+        "type Id = u64;\nimpl E {\n    type Out = u8;\n}\n"
+    )
+    syms = _symbols("rust", code)
+    assert syms["E"].kind is SymbolKind.ENUM and syms["E"].doc == "Why it failed.\n\nMore."
+    assert syms["bare"].doc == ""
+    assert syms["build"].kind is SymbolKind.FUNCTION and syms["build"].doc == "Builds."
+    assert syms["tests"].kind is SymbolKind.MODULE and syms["tests"].doc == "Unit tests."
+    assert syms["tests.t"].doc == "" and "Unit tests" not in syms["tests"].code_without_doc
+    assert syms["Id"].kind is SymbolKind.TYPE and "E.Out" not in syms  # an associated type is not a definition
+
+
+def test_rust_attribute_lines_belong_to_their_item_not_to_code_chunks() -> None:
+    """The lines of `#[derive]` above an undocumented struct are covered by it, not a `code` chunk of their own."""
+    chunks = chunks_for_file(SourceFile("a.rs", "rust", b"use std::fmt;\n\n#[derive(Debug)]\nstruct S;\n"))
+    assert [(c.kind.value, c.start_line, c.end_line) for c in chunks] == [("code", 1, 1), ("type", 4, 4)]
+
+
+def test_clean_doc_drops_rust_attribute_lines_only() -> None:
+    """Attribute lines, one-line or not, leave a doc block; other `#` comments keep their text."""
+    assert clean_doc("/// Doc.\n#[cfg_attr(\n    docsrs,\n    doc(cfg(x))\n)]\n#[inline]") == "Doc."
+    assert clean_doc("#[inline]") == ""
+    assert clean_doc("# [1] is a footnote\n# see [1]") == "[1] is a footnote\nsee [1]"
+
+
+def test_cpp_namespaces_classes_and_out_of_line_definitions() -> None:
+    """Namespaces and classes qualify; `void ns::Foo::bar()` and `Foo<T>::baz` are `Foo.bar` and `Foo.baz` methods."""
+    code = (
+        "namespace net {\n/// A socket.\nclass Socket : public Base {\n public:\n  Socket();\n"
+        "  /// Reads.\n  int read() const { return 0; }\n  virtual void close() = 0;\n  struct Options { int n; };\n};\n}\n"
+        "/// Connects.\nvoid net::Socket::connect(int port) {}\nSocket::~Socket() {}\n"
+        "template <typename T>\nT Box<T>::get() { return v; }\n"
+        "bool operator==(const A& a, const A& b) { return true; }\nstatic const char **names(void) { return 0; }\n"
+    )
+    syms = _symbols("cpp", code)
+    assert syms["net.Socket"].kind is SymbolKind.CLASS and syms["net.Socket"].doc == "A socket."
+    assert syms["net.Socket.read"].kind is SymbolKind.METHOD and syms["net.Socket.read"].doc == "Reads."
+    assert "net.Socket.close" not in syms and "net.Socket.Socket" not in syms  # declarations only
+    assert syms["net.Socket.Options"].kind is SymbolKind.CLASS
+    assert syms["Socket.connect"].kind is SymbolKind.METHOD and syms["Socket.connect"].doc == "Connects."
+    assert syms["Socket.~Socket"].kind is SymbolKind.METHOD
+    assert syms["Box.get"].kind is SymbolKind.METHOD and syms["Box.get"].signature == "template <typename T> T Box<T>::get()"
+    assert syms["operator=="].kind is SymbolKind.FUNCTION and syms["names"].kind is SymbolKind.FUNCTION
+
+
+def test_cpp_templates_are_one_symbol_from_the_template_line() -> None:
+    """A template function or class starts at `template <...>`, takes the doc above it, and is found once."""
+    code = (
+        "/// Clamps.\ntemplate <typename T>\nT clamp(T v) { return v; }\n\n"
+        "/// Formats ints.\ntemplate <>\nstruct formatter<int> {\n  auto format(int v) -> int { return v; }\n};\n"
+    )
+    symbols = extract_symbols(SourceFile("x.hpp", "cpp", code.encode()))
+    assert [(s.qualname, s.kind, s.start_line, s.end_line, s.doc) for s in symbols] == [
+        ("clamp", SymbolKind.FUNCTION, 2, 3, "Clamps."),
+        ("formatter", SymbolKind.CLASS, 6, 9, "Formats ints."),
+        ("formatter.format", SymbolKind.METHOD, 8, 8, ""),
+    ]
+
+
+def test_c_functions_macros_and_typedef_structs() -> None:
+    """Functions (pointer returns too), function-like macros and structs; prototypes and plain macros are not symbols."""
+    code = (
+        "/* Max. */\n#define MAX(a, b) ((a) > (b) ? (a) : (b))\n#define LIMIT 10\n"
+        "int proto(int);\n/**\n * Names.\n */\nstatic const char **names(void) { return 0; }\n"
+        "struct node { struct node *next; };\ntypedef struct { int x; } point_t;\ntypedef enum { RED, GREEN } color_t;\n"
+        "typedef struct list_s { int n; } list_t;\n"
+    )
+    syms = _symbols("c", code)
+    assert syms["MAX"].kind is SymbolKind.FUNCTION and syms["MAX"].doc == "Max."
+    assert "LIMIT" not in syms and "proto" not in syms
+    assert syms["names"].kind is SymbolKind.FUNCTION and syms["names"].doc == "Names."
+    assert syms["node"].kind is SymbolKind.TYPE and syms["point_t"].kind is SymbolKind.TYPE
+    assert syms["color_t"].kind is SymbolKind.ENUM
+    assert "list_s" in syms and "list_t" not in syms  # a named struct in a typedef is the struct
+
+
+def test_header_files_are_cpp_and_macro_wrapped_definitions_are_named() -> None:
+    """`.h` is parsed as C++ (C headers read alike); `EXPORT(int f(int x)) {...}` is `f`, not `EXPORT`."""
+    assert language_for_path("include/fmt/format.h").name == "cpp" and language_for_path("src/uv.c").name == "c"
+    code = "HEAP_EXPORT(void heap_init(struct heap* heap)) {\n  heap->n = 0;\n}\nint g(int (*cb)(int)) { return 0; }\n"
+    assert set(_symbols("cpp", code)) == {"heap_init", "g"}
+
+
+def test_zig_containers_methods_and_tests() -> None:
+    """`const X = struct {...}` is a type whose functions are methods; enums, error sets and test blocks too."""
+    code = (
+        "//! File doc.\nconst std = @import(\"std\");\n\n/// A point.\npub const Point = struct {\n    x: i32,\n"
+        "    /// Adds.\n    pub fn add(self: Point, o: Point) Point {\n        return o;\n    }\n"
+        "    const Axis = enum { x, y };\n};\n/// Fails.\nconst Err = error{Oops};\nextern fn ext() void;\n"
+        "pub fn main() !void {}\ntest \"adds points\" {}\n"
+    )
+    syms = _symbols("zig", code)
+    assert syms["Point"].kind is SymbolKind.TYPE and syms["Point"].doc == "A point."
+    assert syms["Point.add"].kind is SymbolKind.METHOD and syms["Point.add"].doc == "Adds."
+    assert syms["Point.Axis"].kind is SymbolKind.ENUM and syms["Err"].kind is SymbolKind.ENUM
+    assert syms["Err"].doc == "Fails." and "ext" not in syms and "std" not in syms
+    assert syms["main"].kind is SymbolKind.FUNCTION and syms["main"].doc == ""
+    assert syms["adds points"].kind is SymbolKind.FUNCTION and syms["adds points"].signature == 'test "adds points"'
