@@ -9,8 +9,9 @@ The Python side reads capture names only, never node types:
   right above a definition is its doc comment;
 - ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``);
 - ``@scope`` marks a node that is not a symbol but names the symbols nested in it;
-- ``@clause`` on a definition joins it to the definition right before it when that is its
-  previous sibling, of the same kind and name (Haskell's type signature and equations,
+- ``@clause`` captures the node that holds a definition (a list of declarations): a
+  definition joins the one right before it when both have the same kind, name and
+  ``@clause`` node, with only comments between (Haskell's type signature and equations,
   Elixir's function clauses): one symbol spans them.
 
 Several patterns may describe one definition (one gives its name, another its
@@ -19,6 +20,7 @@ docstring); their captures are merged by node.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import operator
 from dataclasses import dataclass, field
@@ -83,6 +85,7 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
     tree = parser(file.language).parse(file.source)
     check_query_cost(tree)
     entries, comments = _collect(QueryCursor(query(file.language)).matches(tree.root_node))
+    entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)
     return _build_symbols(entries, doc_blocks, file.source)
 
@@ -164,22 +167,40 @@ def _collect(matches: list[tuple[int, dict[str, list[Node]]]]) -> tuple[list[_En
                 entry.captures.setdefault(name, nodes[0])
     merged = [e for e in entries.values() if "name" in e.captures]
     merged.sort(key=lambda e: (e.node.start_byte, -e.node.end_byte))
-    return _join_clauses(merged), comments
+    return merged, comments
 
 
-def _join_clauses(entries: list[_Entry]) -> list[_Entry]:
-    """Fold each ``@clause`` entry into the one before it in source order when that is its
-    previous sibling (or ends with it), of the same kind and name; others stay as they are."""
+def _join_clauses(entries: list[_Entry], comments: list[Node], source: bytes) -> list[_Entry]:
+    """Fold each entry into the one before it in source order when both have the same kind,
+    name and ``@clause`` node, and only comments and whitespace lie between them.
+
+    Byte spans only: a node's siblings and parent cost tree-sitter a walk over the
+    parent's children, too slow for a flat list of thousands of declarations.
+    """
+    spans = sorted((c.start_byte, c.end_byte) for c in comments)
     out: list[_Entry] = []
     for entry in entries:
         before = out[-1] if out else None
-        if ("clause" in entry.captures and before is not None and before.kind == entry.kind
-                and entry.node.prev_named_sibling == before.end_node
-                and entry.captures["name"].text == before.captures["name"].text):
+        holder = entry.captures.get("clause")
+        if (holder is not None and before is not None and before.kind == entry.kind
+                and before.captures.get("clause") == holder
+                and _text(source, before.captures["name"]) == _text(source, entry.captures["name"])
+                and _only_comments(source, before.end_node.end_byte, entry.node.start_byte, spans)):
             before.last = entry.node
         else:
             out.append(entry)
     return out
+
+
+def _only_comments(source: bytes, start: int, end: int, comments: list[tuple[int, int]]) -> bool:
+    """Whether ``source[start:end]`` is whitespace and the (sorted) comment spans only."""
+    index = bisect.bisect_left(comments, (start, 0))
+    while index < len(comments) and comments[index][0] < end:
+        if source[start:comments[index][0]].strip():
+            return False
+        start = max(start, comments[index][1])
+        index += 1
+    return not source[start:end].strip()
 
 
 def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]]:
@@ -215,7 +236,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
         text_bytes += end - start
         if text_bytes > MAX_SYMBOL_BYTES:
             raise Unindexable(f"too much nested symbol text (over {MAX_SYMBOL_BYTES >> 20} MB)")
-        name = _text(source, entry.captures["name"]).strip("'\"`")
+        name = _unquote(_text(source, entry.captures["name"]))
         receiver = entry.captures.get("receiver")
         prefix = _text(source, receiver) if receiver is not None else (stack[-1][1] if stack else "")
         qualname = f"{prefix}.{name}" if prefix else name
@@ -337,6 +358,11 @@ def _whole_lines(source: bytes, start: int, end: int) -> tuple[int, int]:
     if not source[end:line_end].strip():
         end = line_end
     return start, end
+
+
+def _unquote(name: str) -> str:
+    """A name without the quotes around it (``'key': function``); Haskell's ``go'`` keeps its prime."""
+    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"`" else name
 
 
 def _text(source: bytes, node: Node) -> str:

@@ -3,7 +3,7 @@
 ; and macros (`def`, `defp`, `defmacro`, `defguard`, `defdelegate`, ...; inside a module
 ; they are methods by nesting) and types (`@type`, `@opaque`).
 ; Everything is a macro call, so the keyword is matched by its text (`_`-captures are only
-; for the predicates). The adjacent clauses of one function become one symbol (@clause).
+; for the predicates).
 ; Docs are attributes, not comments: `@moduledoc` inside the module, and `@doc` (or
 ; `@typedoc`) before the definition, with other attributes (`@spec`, `@impl`) between.
 
@@ -43,16 +43,18 @@
   (#eq? @_attribute "moduledoc")) @definition.module
 
 ; Functions: `def f(x)`, `def f(x) when guard`, `def f` (no arguments), `def a + b` is skipped.
-(call
-  target: (identifier) @_keyword
-  (arguments
-    . [
-      (identifier) @name
-      (call target: (identifier) @name)
-      (binary_operator left: (call target: (identifier) @name) operator: "when")
-      (binary_operator left: (identifier) @name operator: "when")
-    ])
-  (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop" "defguard" "defguardp" "defdelegate")) @definition.function @clause
+; The block holding them is the @clause node: adjacent clauses of one name are one symbol.
+(_
+  (call
+    target: (identifier) @_keyword
+    (arguments
+      . [
+        (identifier) @name
+        (call target: (identifier) @name)
+        (binary_operator left: (call target: (identifier) @name) operator: "when")
+        (binary_operator left: (identifier) @name operator: "when")
+      ])
+    (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop" "defguard" "defguardp" "defdelegate")) @definition.function) @clause
 
 (call
   target: (identifier) @_keyword

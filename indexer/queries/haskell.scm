@@ -2,37 +2,38 @@
 ; signatures and default equations are methods by nesting), instances (scopes named by the
 ; instance's type: `instance Show T` qualifies its methods as T.show), and types (`data`,
 ; `newtype`, `type` synonyms and families).
-; A function's type signature and its equations are one symbol: each equation is a @clause
-; that joins the signature (or equation) right before it when the name is the same.
+; A function's type signature and its equations are one symbol: the declarations holding
+; them are the @clause node, so an equation joins the signature or equation right before it
+; with the same name (comments between them too).
 ; Equations in `where` and `let` are not definitions. Haddock (`-- |`, `{- | -}`) and
 ; plain comments above a definition are its doc.
 
 (declarations
-  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function)
+  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function) @clause
 
 (declarations
   [
     (function name: (variable) @name)
     (function (infix operator: [(operator) (constructor_operator)] @name))
     (bind name: (variable) @name)
-  ] @definition.function @clause)
+  ] @definition.function) @clause
 
 (class_declarations
-  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function)
+  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function) @clause
 
 (class_declarations
   [
     (function name: (variable) @name)
     (function (infix operator: [(operator) (constructor_operator)] @name))
     (bind name: (variable) @name)
-  ] @definition.function @clause)
+  ] @definition.function) @clause
 
 (instance_declarations
   [
     (function name: (variable) @name)
     (function (infix operator: [(operator) (constructor_operator)] @name))
     (bind name: (variable) @name)
-  ] @definition.method @clause)
+  ] @definition.method) @clause
 
 (class name: (name) @name) @definition.interface
 
