@@ -112,6 +112,15 @@ def test_haskell_signature_and_equations_are_one_function() -> None:
     assert (syms["<+>"].start_line, syms["<+>"].end_line) == (13, 14)
 
 
+def test_haskell_clauses_join_across_comments_but_not_across_names() -> None:
+    """Equations with comments between stay one function; `go` and `go'` are two, primes kept."""
+    code = ("go :: Int -> Int\n-- zero\ngo 0 = 0\n-- | others\ngo n = n\ngo' :: Int\ngo' = 1\n"
+            "go = 2\n\nclass C a where\n  m :: a\nm = 3\n")
+    syms = extract_symbols(SourceFile("x.hs", "haskell", code.encode()))
+    assert [(s.qualname, s.start_line, s.end_line) for s in syms] == [
+        ("go", 1, 5), ("go'", 6, 7), ("go", 8, 8), ("C", 10, 11), ("C.m", 11, 11), ("m", 12, 12)]
+
+
 def test_haskell_classes_instances_and_types() -> None:
     """Classes hold methods; an instance qualifies its methods by its type; data, newtype, type are types."""
     code = ("{- | Shapes. -}\nclass Shape a where\n  -- | Area.\n  area :: a -> Double\n  area _ = 0\n\n"
