@@ -2,6 +2,7 @@
 ; (`const Point = struct { ... }`, unions, opaque types, enums and error sets), and test
 ; blocks (named by their string). Extern prototypes have no body and are not definitions.
 ; The doc is the `///` block right above; `//!` documents the file.
+; (The anchors between name and value keep the query cheap: unanchored, it tried every child.)
 
 (function_declaration
   name: (identifier) @name
@@ -9,10 +10,12 @@
 
 (variable_declaration
   (identifier) @name
+  .
   [(struct_declaration) (union_declaration) (opaque_declaration)]) @definition.type
 
 (variable_declaration
   (identifier) @name
+  .
   [(enum_declaration) (error_set_declaration)]) @definition.enum
 
 (test_declaration
