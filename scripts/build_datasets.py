@@ -148,19 +148,19 @@ EXPO = ["expo-modules-core", "expo-updates", "expo-contacts", "expo-dev-launcher
         "expo-screen-orientation", "expo-av", "expo-barcode-scanner", "expo-haptics", "expo-battery",
         "expo-background-fetch", "expo-network", "expo-localization", "expo-document-picker", "expo-router"]
 EVAL_NEW = {
-    "c": {"debsrc": ["libxslt", "json-glib", "libyaml"]},
+    "c": {"debsrc": ["libxslt", "libyaml", "expat"]},
     "cpp": {"debian": ["nlohmann-json3-dev", "libcli11-dev", "libwebsocketpp-dev"]},
-    "csharp": {"debsrc": ["taglib-sharp", "mono-addins", "dbus-sharp"]},
+    "csharp": {"debsrc": ["mono:external/Newtonsoft.Json", "mono:external/rx", "dbus-sharp"]},
     "rust": {"debian": ["librust-regex-dev", "librust-itertools-dev", "librust-rand-dev", "librust-chrono-dev"]},
-    "kotlin": {"debsrc": ["kotlinx-coroutines"]},
-    "scala": {"debsrc": ["scala-xml", "scala-parser-combinators", "scala-pickling"]},
+    "kotlin": {"npm": ["react-native-screens", "react-native-vision-camera", "@stripe/stripe-react-native"]},
+    "scala": {"debsrc": ["scala:src/reflect", "scala:src/actors", "scala:src/scaladoc"]},
     "swift": {"npm": ["react-native-vision-camera", "expo-video", "@stripe/stripe-react-native"]},
     "elixir": {"debsrc": ["elixir-lang:lib/mix", "elixir-lang:lib/ex_unit", "elixir-lang:lib/logger"]},
     "haskell": {"debsrc": ["haskell-megaparsec", "haskell-attoparsec", "haskell-conduit", "haskell-async",
                            "haskell-split", "haskell-http-client"]},
     "lua": {"debian": ["lua-penlight", "lua-argparse", "lua-moses"]},
     "zig": {"wheel": ["ziglang:ziglang/lib/compiler"]},
-    "bash": {"debsrc": ["dracut", "sharness"]},
+    "bash": {"debsrc": ["dracut"]},
 }
 TRAIN_NEW = {
     "typescript": {"npm": ["effect", "@effect/platform", "@effect/cli", "@effect/sql", "@effect/rpc", "rxjs",
@@ -169,7 +169,7 @@ TRAIN_NEW = {
                            "@tanstack/store", "prosemirror-model", "prosemirror-state", "prosemirror-view",
                            "prosemirror-transform", "ai", "@ai-sdk/provider-utils", "@anthropic-ai/sdk", "openai",
                            "lexical", "@lexical/utils", "@supabase/postgrest-js", "@supabase/supabase-js"]},
-    "c": {"debsrc": ["glib2.0", "libxml2", "curl", "redis", "sqlite3", "git", "vim", "lua5.4", "libarchive", "expat",
+    "c": {"debsrc": ["glib2.0", "libxml2", "curl", "redis", "sqlite3", "git", "vim", "lua5.4", "libarchive",
                      "pcre2", "jq", "tmux", "libevent", "nginx", "htop", "bash"]},
     "cpp": {"debian": ["libboost1.81-dev:usr/include/boost/asio", "libboost1.81-dev:usr/include/boost/beast",
                        "libboost1.81-dev:usr/include/boost/json", "libboost1.81-dev:usr/include/boost/filesystem",
@@ -179,9 +179,10 @@ TRAIN_NEW = {
                        "libboost1.81-dev:usr/include/boost/process", "libboost1.81-dev:usr/include/boost/program_options",
                        "libasio-dev", "libglm-dev", "libcereal-dev", "librange-v3-dev", "libxtensor-dev",
                        "libmsgpack-cxx-dev"]},
-    "csharp": {"debsrc": ["newtonsoft-json", "nunit", "gtk-sharp3", "notify-sharp-3.0", "gio-sharp", "mono-upnp",
-                          "mono-zeroconf", "gdata-sharp", "leveldb-sharp", "gkeyfile-sharp", "mono-tools",
-                          "mono-debugger-libs", "mono.reflection", "gtk-sharp-beans", "messagingmenu-sharp"]},
+    "csharp": {"debsrc": ["mono:mcs/class", "mono:external/corefx", "mono:external/aspnetwebstack",
+                          "mono:external/corert", "mono:external/nunit-lite", "mono:external/api-doc-tools",
+                          "notify-sharp-3.0"],
+               "pypi": ["pythonnet"], "npm": ["edge-js"]},
     "rust": {"debian": [f"librust-{crate}-dev" for crate in (
         "tokio", "hyper", "clap", "anyhow", "thiserror", "log", "futures-util", "bytes", "time", "url", "base64",
         "crossbeam-channel", "crossbeam-utils", "rayon", "rayon-core", "syn", "quote", "proc-macro2", "nom", "indexmap",
@@ -192,12 +193,12 @@ TRAIN_NEW = {
         "csv", "bstr", "tokio-util", "async-trait", "pin-project", "slab", "either", "strsim", "termcolor", "indicatif",
         "console", "rand-core", "unicode-segmentation", "unicode-width", "lru", "rusqlite", "reqwest", "image", "png",
         "gimli", "object", "goblin")]},
-    "kotlin": {"debsrc": ["kotlin", "kotlinx-atomicfu"],
-               "npm": [*EXPO, "react-native-screens", "react-native-iap", "react-native-gesture-handler",
-                       "react-native-reanimated", "react-native-safe-area-context", "react-native-webview",
-                       "react-native-nitro-modules", "lottie-react-native", "@react-native-async-storage/async-storage",
-                       "react-native-vision-camera", "@stripe/stripe-react-native", "expo-video"]},
-    "scala": {"debsrc": ["scala", "sbt-serialization", "scala-asm"]},
+    "kotlin": {"debsrc": ["kotlin"],
+               "npm": [*EXPO, "react-native-iap", "react-native-gesture-handler", "react-native-reanimated",
+                       "react-native-safe-area-context", "react-native-webview", "react-native-nitro-modules",
+                       "lottie-react-native", "@react-native-async-storage/async-storage", "expo-video"]},
+    "scala": {"debsrc": ["scala:src/library", "scala:src/compiler", "scala:src/interactive", "scala:src/repl",
+                         "scala:src/scalap"]},
     "swift": {"npm": [*EXPO, "react-native-iap", "react-native-nitro-modules", "lottie-react-native",
                       "react-native-mmkv", "@sentry/react-native"]},
     "elixir": {"debsrc": ["elixir-lang:lib/elixir", "elixir-lang:lib/eex", "elixir-lang:lib/iex",
@@ -222,13 +223,18 @@ TRAIN_NEW = {
                        "lua-compat53", "lua-nvim"]},
     "zig": {"wheel": ["ziglang:ziglang/lib/std", "ziglang:ziglang/lib/compiler_rt", "ziglang:ziglang/lib/docs",
                       "ziglang:ziglang/lib/init"]},
-    "bash": {"debsrc": ["devscripts", "xdg-utils", "git:contrib", "bash-completion", "shunit2", "neofetch", "bash:examples"]},
+    "bash": {"debsrc": ["devscripts", "git:contrib", "bash:examples"]},
 }
 JDK_SRC_GLOBS = ("/usr/lib/jvm/*/lib/src.zip", "/usr/lib/jvm/*/src.zip")
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)  # noqa: T201
+
+
+def downloads(cache: Path) -> Path:
+    """This run's download folder (runs may overlap; each removes only its own at the end)."""
+    return cache / "downloads" / str(os.getpid())
 
 
 def run(*command: str, cwd: Path | None = None) -> str:
@@ -253,7 +259,7 @@ def python_packages(specs: list[str], cache: Path, wheels: bool = False) -> list
         name, _, pinned = spec.partition("==")
         dest = cache / "src" / "python" / name
         if not dest.exists():
-            tmp = cache / "downloads" / "pypi" / name
+            tmp = downloads(cache) / "pypi" / name
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             try:
@@ -298,7 +304,7 @@ def npm_packages(specs: list[str], cache: Path) -> list[tuple[str, str, str, Pat
         name = spec.rsplit("@", 1)[0] if "@" in spec[1:] else spec
         dest = cache / "src" / "javascript" / name
         if not dest.exists():
-            tmp = cache / "downloads"
+            tmp = downloads(cache)
             tmp.mkdir(parents=True, exist_ok=True)
             try:
                 tarball = run("npm", "pack", spec, "--silent", cwd=tmp).strip().splitlines()[-1]
@@ -339,7 +345,7 @@ def debian_packages(language: str, packages: list[str], cache: Path) -> list[tup
     for package in packages:
         dest = cache / "src" / language / package
         if not dest.exists():
-            tmp = cache / "downloads"
+            tmp = downloads(cache)
             tmp.mkdir(parents=True, exist_ok=True)
             try:
                 run("apt-get", "download", "-q", package, cwd=tmp)
@@ -393,17 +399,18 @@ def debian_sources(language: str, packages: list[str], cache: Path) -> list[tupl
     for package in packages:
         dest = cache / "src" / "debsrc" / package
         if not dest.exists():
-            tmp = cache / "downloads" / "debsrc" / package
+            tmp = downloads(cache) / "debsrc" / package
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             try:
                 run("apt-get", *_apt_source_options(cache), "source", "--download-only", "-q", package, cwd=tmp)
                 dsc = next(tmp.glob("*.dsc"))
-                run("dpkg-source", "--no-check", "-x", str(dsc), str(dest))
-            except (subprocess.CalledProcessError, StopIteration) as exc:
+                run("dpkg-source", "--no-check", "-x", dsc.name, "tree", cwd=tmp)
+            except (subprocess.CalledProcessError, StopIteration) as exc:  # the mirror may lack a file (404)
                 log(f"  skipping {package}: apt-get source failed ({getattr(exc, 'stderr', '').strip()[-120:]})")
-                shutil.rmtree(dest, ignore_errors=True)
                 continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(tmp / "tree", dest)
             (dest / ".version").write_text(dsc.stem.split("_", 1)[1])
         version = (dest / ".version").read_text().strip()
         out.append((package, version, _debian_licence_of_source(dest), dest))
@@ -531,7 +538,7 @@ def main() -> None:
         manifest[language] = {"pairs": count, "packages": rows, "dropped_as_in_eval": dropped}
         log(f"{language}: {count} pairs -> {out_dir / f'{language}.jsonl.gz'} ({dropped} dropped: also in eval)")
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    shutil.rmtree(args.cache / "downloads", ignore_errors=True)
+    shutil.rmtree(args.downloads(cache), ignore_errors=True)
 
 
 if __name__ == "__main__":
