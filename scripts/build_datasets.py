@@ -147,12 +147,14 @@ EXPO = ["expo-modules-core", "expo-updates", "expo-contacts", "expo-dev-launcher
         "expo-print", "expo-sharing", "expo-font", "expo-clipboard", "expo-secure-store", "expo-web-browser",
         "expo-screen-orientation", "expo-av", "expo-barcode-scanner", "expo-haptics", "expo-battery",
         "expo-background-fetch", "expo-network", "expo-localization", "expo-document-picker", "expo-router"]
+KOTLIN_EVAL_NPM = ["react-native-screens", "react-native-vision-camera", "@stripe/stripe-react-native",
+                   "expo-contacts", "expo-calendar"]
 EVAL_NEW = {
     "c": {"debsrc": ["libxslt", "libyaml", "expat"]},
     "cpp": {"debian": ["nlohmann-json3-dev", "libcli11-dev", "libwebsocketpp-dev"]},
     "csharp": {"debsrc": ["mono:external/Newtonsoft.Json", "mono:external/rx", "dbus-sharp"]},
     "rust": {"debian": ["librust-regex-dev", "librust-itertools-dev", "librust-rand-dev", "librust-chrono-dev"]},
-    "kotlin": {"npm": ["react-native-screens", "react-native-vision-camera", "@stripe/stripe-react-native"]},
+    "kotlin": {"npm": KOTLIN_EVAL_NPM},
     "scala": {"debsrc": ["scala:src/reflect", "scala:src/actors", "scala:src/scaladoc"]},
     "swift": {"npm": ["react-native-vision-camera", "expo-video", "@stripe/stripe-react-native"]},
     "elixir": {"debsrc": ["elixir-lang:lib/mix", "elixir-lang:lib/ex_unit", "elixir-lang:lib/logger"]},
@@ -194,7 +196,7 @@ TRAIN_NEW = {
         "console", "rand-core", "unicode-segmentation", "unicode-width", "lru", "rusqlite", "reqwest", "image", "png",
         "gimli", "object", "goblin")]},
     "kotlin": {"debsrc": ["kotlin"],
-               "npm": [*EXPO, "react-native-iap", "react-native-gesture-handler", "react-native-reanimated",
+               "npm": [*(p for p in EXPO if p not in KOTLIN_EVAL_NPM), "react-native-iap", "react-native-gesture-handler", "react-native-reanimated",
                        "react-native-safe-area-context", "react-native-webview", "react-native-nitro-modules",
                        "lottie-react-native", "@react-native-async-storage/async-storage", "expo-video"]},
     "scala": {"debsrc": ["scala:src/library", "scala:src/compiler", "scala:src/interactive", "scala:src/repl",
@@ -538,7 +540,7 @@ def main() -> None:
         manifest[language] = {"pairs": count, "packages": rows, "dropped_as_in_eval": dropped}
         log(f"{language}: {count} pairs -> {out_dir / f'{language}.jsonl.gz'} ({dropped} dropped: also in eval)")
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    shutil.rmtree(args.downloads(cache), ignore_errors=True)
+    shutil.rmtree(downloads(args.cache), ignore_errors=True)
 
 
 if __name__ == "__main__":
