@@ -10,6 +10,12 @@ committed. Each package becomes one ``repo`` in the records. Two disjoint packag
   or whose docstring also occurs in the evaluation set of its language is dropped (vendored
   copies), so nothing evaluated is trained on.
 
+In an evaluation set each query is asked once: a pair whose query (normalised docstring
+summary) an earlier pair of the language already has is dropped, since a query with several
+right answers is no test of ranking (``dropped_as_repeated_query`` in the manifest; the
+python, javascript, typescript, java, go, ruby and php sets in the cache predate this rule
+and keep their few repeats, so that today's benchmark stays comparable).
+
 Each folder gets a ``MANIFEST.json`` (package, version, licence, pairs); a run merges its
 languages into it.
 
@@ -520,17 +526,21 @@ def main() -> None:
             raise SystemExit(f"{language} has no {args.split} packages")
         log(f"{language} ({args.split}): fetching ...")
         held_out = evaluation_texts(args.cache, language) if args.split == "train" else (set(), set())
-        examples, rows, seen, dropped = [], [], set(), 0
+        examples, rows, seen, asked, dropped, repeated = [], [], set(), set(), 0, 0
         for name, version, licence, root in packages(args.split, language, args.cache):
             pairs = []
             for example in build_from_repo(root, repo=name, partition=args.split):
-                code = _fingerprint(example.code)
+                code, query = _fingerprint(example.code), _fingerprint(example.query)
                 if example.language != language or (args.split == "train" and code in seen):
                     continue
                 seen.add(code)
-                if code in held_out[0] or _fingerprint(example.query) in held_out[1]:
+                if code in held_out[0] or query in held_out[1]:
                     dropped += 1
                     continue
+                if args.split == "eval" and query in asked:  # one right answer per query ("called by dracut" x 297)
+                    repeated += 1
+                    continue
+                asked.add(query)
                 pairs.append(example)
             examples.extend(pairs)
             rows.append({"package": name, "version": version, "licence": licence, "pairs": len(pairs)})
@@ -538,7 +548,10 @@ def main() -> None:
         count = write_jsonl(examples, out_dir / f"{language}.jsonl.gz")
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}  # merge: runs may overlap
         manifest[language] = {"pairs": count, "packages": rows, "dropped_as_in_eval": dropped}
-        log(f"{language}: {count} pairs -> {out_dir / f'{language}.jsonl.gz'} ({dropped} dropped: also in eval)")
+        if args.split == "eval":
+            manifest[language]["dropped_as_repeated_query"] = repeated
+        log(f"{language}: {count} pairs -> {out_dir / f'{language}.jsonl.gz'} "
+            f"({dropped} dropped: also in eval; {repeated} dropped: query asked already)")
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.rmtree(downloads(args.cache), ignore_errors=True)
 

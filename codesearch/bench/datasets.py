@@ -142,7 +142,11 @@ def build_from_repo(root: Path, repo: str | None = None, partition: str = "test"
         source = read_source(item)
         if not isinstance(source, SourceFile):
             continue
-        for chunk in chunks_for_file(source):
+        try:
+            chunks = chunks_for_file(source)
+        except Exception:  # noqa: BLE001 - as the index does (indexer/work.py): a parser failure costs one file
+            continue
+        for chunk in chunks:
             if chunk.kind not in (SymbolKind.FUNCTION, SymbolKind.METHOD) or chunk.window or not keep_pair(
                 chunk.language, chunk.name, chunk.qualname, chunk.doc, chunk.code_without_doc
             ):
