@@ -156,7 +156,7 @@ EXPO = ["expo-modules-core", "expo-updates", "expo-contacts", "expo-dev-launcher
 KOTLIN_EVAL_NPM = ["react-native-screens", "react-native-vision-camera", "@stripe/stripe-react-native",
                    "expo-contacts", "expo-calendar"]
 EVAL_NEW = {
-    "c": {"debsrc": ["libxslt", "libyaml", "expat"]},
+    "c": {"debsrc": ["tmux", "lua5.4", "libevent"]},  # plain-prose comments (gtk-doc's start with 'name: @arg:')
     "cpp": {"debian": ["nlohmann-json3-dev", "libcli11-dev", "libwebsocketpp-dev"]},
     "csharp": {"debsrc": ["mono:external/Newtonsoft.Json", "mono:external/rx", "dbus-sharp"]},
     "rust": {"debian": ["librust-regex-dev", "librust-itertools-dev", "librust-rand-dev", "librust-chrono-dev"]},
@@ -177,8 +177,8 @@ TRAIN_NEW = {
                            "@tanstack/store", "prosemirror-model", "prosemirror-state", "prosemirror-view",
                            "prosemirror-transform", "ai", "@ai-sdk/provider-utils", "@anthropic-ai/sdk", "openai",
                            "lexical", "@lexical/utils", "@supabase/postgrest-js", "@supabase/supabase-js"]},
-    "c": {"debsrc": ["glib2.0", "libxml2", "curl", "redis", "sqlite3", "git", "vim", "lua5.4", "libarchive",
-                     "pcre2", "jq", "tmux", "libevent", "nginx", "htop", "bash"]},
+    "c": {"debsrc": ["glib2.0", "libxml2", "libxslt", "libyaml", "expat", "curl", "redis", "sqlite3", "git", "vim",
+                     "libarchive", "pcre2", "jq", "htop", "bash"]},
     "cpp": {"debian": ["libboost1.81-dev:usr/include/boost/asio", "libboost1.81-dev:usr/include/boost/beast",
                        "libboost1.81-dev:usr/include/boost/json", "libboost1.81-dev:usr/include/boost/filesystem",
                        "libboost1.81-dev:usr/include/boost/algorithm", "libboost1.81-dev:usr/include/boost/container",
