@@ -19,6 +19,13 @@ _BLOCK_END = re.compile(r"\s*(\*+/|-+\})\s*$")
 # Lua's long comment --[[ ... ]] (or --[==[ ... ]==]): both brackets go, the text stays.
 _LUA_BLOCK = re.compile(r"^(\s*)--\[(=*)\[(.*?)(?:--)?\]\2\]", re.DOTALL | re.MULTILINE)
 _RUBY_BLOCK = re.compile(r"^=(begin|end)\b.*$", re.MULTILINE)
+# Rust attributes (#[derive(...)], #[cfg_attr(\n...\n)]), which the Rust query takes as comments so
+# that the doc block above them reaches the item: their lines go.
+_ATTRIBUTE = re.compile(r"^[ \t]*#!?\[.*?\][ \t]*$", re.MULTILINE | re.DOTALL)
+# C#'s XML doc comments: <see cref="X"/> and the like read as X; <summary>, <param ...> and
+# the other structural tags are dropped (a tag alone on its line leaves a paragraph break).
+_XML_DOC_REF = re.compile(r"""<(?:see|seealso|paramref|typeparamref)\s+\w+="([^"]*)"\s*/>""")
+_XML_DOC_TAG = re.compile(r"</?(?:summary|remarks|returns|value|para|example|exception|param|typeparam|inheritdoc|c)\b[^>]*>")
 
 
 def clean_docstring(text: str) -> str:
@@ -31,7 +38,10 @@ def clean_docstring(text: str) -> str:
 def clean_comment(text: str) -> str:
     """Strip comment markers (``/** */``, ``//``, ``#``, ``--``, leading ``*``) from a comment block."""
     text = _RUBY_BLOCK.sub("", text)
+    text = _ATTRIBUTE.sub("", text)
     text = _LUA_BLOCK.sub(r"\1\3", text)
+    if "<" in text:
+        text = _XML_DOC_TAG.sub("", _XML_DOC_REF.sub(r"\1", text))
     lines = []
     for line in text.splitlines():
         line = _BLOCK_END.sub("", line)

@@ -105,6 +105,72 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"String", "Error"}),
         test_files=("*_test.go",),
     ),
+    # The languages below were added together; each row's fields are its query file's owner's.
+    LanguageSpec(
+        "c", (".c",), "tree_sitter_c",
+        test_files=("test_*.c", "*_test.c"),
+    ),
+    # `.h` is C++'s: its grammar reads C headers alike (libuv's give the same symbols), C's cannot read C++ ones.
+    LanguageSpec(
+        "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
+        boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
+        test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
+    ),
+    LanguageSpec(
+        "csharp", (".cs",), "tree_sitter_c_sharp",
+        snippet_wrappers=(("class Snippet {\n", "\n}\n"), ("", "")),
+        boilerplate_names=frozenset({"ToString", "Equals", "GetHashCode", "Dispose"}),
+        test_files=("*Test.cs", "*Tests.cs"),
+    ),
+    LanguageSpec(
+        "rust", (".rs",), "tree_sitter_rust",
+        boilerplate_names=frozenset({"new", "default", "fmt", "clone", "eq", "hash", "cmp", "partial_cmp", "drop",
+                                     "deref", "deref_mut"}),
+        test_files=("tests.rs",),
+    ),
+    LanguageSpec(
+        "kotlin", (".kt", ".kts"), "tree_sitter_kotlin",
+        snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
+        boilerplate_names=frozenset({"toString", "equals", "hashCode", "constructor"}),
+        test_files=("*Test.kt", "*Tests.kt", "*Spec.kt"),
+    ),
+    LanguageSpec(
+        "scala", (".scala", ".sc"), "tree_sitter_scala",
+        snippet_wrappers=(("", ""), ("object Snippet {\n", "\n}\n")),
+        boilerplate_names=frozenset({"toString", "equals", "hashCode", "this"}),
+        test_files=("*Test.scala", "*Spec.scala", "*Suite.scala"),
+    ),
+    LanguageSpec(
+        "swift", (".swift",), "tree_sitter_swift",
+        snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
+        boilerplate_names=frozenset({"init", "description", "debugDescription", "hash"}),
+        test_files=("*Tests.swift", "*Test.swift"),
+    ),
+    LanguageSpec(
+        "elixir", (".ex", ".exs"), "tree_sitter_elixir",
+        test_files=("*_test.exs",),
+    ),
+    LanguageSpec(
+        "haskell", (".hs",), "tree_sitter_haskell",
+        boilerplate_names=frozenset({"show", "showsPrec", "showList", "==", "/=", "compare", "<=", "<>",
+                                     "mempty", "mappend", "fmap", "pure", "<*>", ">>=", "return"}),
+        test_files=("*Spec.hs", "*Test.hs", "*Tests.hs"),
+    ),
+    LanguageSpec(
+        "lua", (".lua",), "tree_sitter_lua",
+        boilerplate_names=frozenset({"__index", "__newindex", "__call", "__tostring", "__eq", "__lt", "__le",
+                                     "__len", "__concat", "__gc", "__close"}),
+        test_files=("*_spec.lua", "*_test.lua", "test_*.lua"),
+    ),
+    LanguageSpec(
+        "zig", (".zig",), "tree_sitter_zig",
+        boilerplate_names=frozenset({"init", "deinit", "format"}),
+        test_files=("*_test.zig",),
+    ),
+    LanguageSpec(
+        "bash", (".sh", ".bash", ".bats"), "tree_sitter_bash",
+        test_files=("*.bats", "test_*.sh", "*_test.sh"),
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
@@ -192,17 +258,115 @@ def is_test_path(path: str, language: str) -> bool:
     return bool(pattern and pattern.match(path.rsplit("/", 1)[-1]))
 
 
-# Source files of languages not in the registry: counted and reported, not indexed.
-OTHER_CODE_EXTENSIONS = frozenset({
-    ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".rs", ".cs", ".kt", ".kts",
-    ".swift", ".scala", ".m", ".mm", ".lua", ".pl", ".pm", ".r", ".jl", ".dart", ".ex", ".exs", ".erl", ".hs",
-    ".ml", ".mli", ".clj", ".cljs", ".groovy", ".vue", ".svelte", ".sh", ".bash", ".zsh", ".zig", ".nim", ".fs",
-    ".fsx", ".vb", ".f90", ".sol", ".elm", ".ps1",
+# Every file name falls in one of three groups: a registry language (above, by extension; or,
+# below, by file name or the interpreter its `#!` line names), a source without a grammar
+# (``TEXT_LANGUAGE``: indexed as line windows, see ``indexer.chunk.text_symbols``), or nothing
+# (neither indexed nor counted; ``UNSUPPORTED_EXTENSIONS`` are counted as not indexed).
+TEXT_LANGUAGE = "text"
+# Source and configuration people search, in languages without a grammar here. Left out on
+# purpose: prose (.md, .rst, .txt), data (.json, .csv, .xml), lock files, source maps, images
+# (.svg), stylesheets and HTML (mostly built or boilerplate: they would crowd out the code).
+TEXT_EXTENSIONS = frozenset({
+    # building, containers, infrastructure
+    ".mk", ".cmake", ".gradle", ".bzl", ".bazel", ".nix", ".dockerfile", ".tf", ".tfvars", ".hcl",
+    # configuration
+    ".toml", ".yaml", ".yml", ".ini", ".cfg",
+    # schemas and queries
+    ".sql", ".proto", ".thrift", ".graphql", ".gql",
+    # programming languages without a grammar here
+    ".pl", ".pm", ".r", ".jl", ".dart", ".erl", ".hrl", ".ml", ".mli", ".clj", ".cljs", ".cljc", ".groovy",
+    ".vue", ".svelte", ".nim", ".fs", ".fsi", ".fsx", ".vb", ".f90", ".f95", ".sol", ".elm", ".ps1", ".psm1",
+    ".m", ".mm", ".zsh", ".fish", ".tcl", ".awk",
 })
+# Files known by their whole name (build files, CI pipelines, process lists) ...
+TEXT_FILE_NAMES = frozenset({
+    "Dockerfile", "Containerfile", "Makefile", "makefile", "GNUmakefile", "CMakeLists.txt", "Jenkinsfile",
+    "Justfile", "justfile", "Procfile", "Tiltfile", "BUILD", "WORKSPACE", "meson.build",
+})
+# ... or by these globs (``Dockerfile.dev``); ``*.dockerfile`` is an extension above.
+TEXT_FILE_GLOBS = ("Dockerfile.*", "Dockerfile-*", "Containerfile.*")
+# Lock files are generated: `pnpm-lock.yaml`, `.terraform.lock.hcl`, `conda-lock.yml` (`*.lock` is no source).
+_LOCK_FILE = re.compile(r"(?:^|[._-])lock\.[^.]+$", re.IGNORECASE)
+# Files of a registry language known by their whole name: Ruby's build and dependency DSLs.
+FILE_NAME_LANGUAGES = {
+    "Gemfile": "ruby", "Rakefile": "ruby", "Vagrantfile": "ruby", "Podfile": "ruby", "Guardfile": "ruby",
+    "Brewfile": "ruby", "Capfile": "ruby",
+}
+# Interpreters of `#!` lines (without a version: `python3.12` is `python`) whose language has a
+# grammar here; a script for any other interpreter is text.
+SHEBANG_LANGUAGES = {
+    "python": "python", "node": "javascript", "nodejs": "javascript", "ruby": "ruby", "php": "php",
+    "sh": "bash", "bash": "bash", "dash": "bash", "lua": "lua", "elixir": "elixir",
+}
+SHEBANG_BYTES = 128  # of a file without an extension, read to find its `#!` line
+_INTERPRETER = re.compile(r"([A-Za-z_+-]*[A-Za-z_+])[0-9.]*")
+# Source that neither a grammar nor line windows read well (code inside JSON): counted, not indexed.
+UNSUPPORTED_EXTENSIONS = frozenset({".ipynb"})
+
+
+def _extension(name: str) -> str:
+    """The lower-case extension of a file name, with its dot (``""`` for none, or a dotfile's name)."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def file_language(name: str) -> str | None:
+    """The language a file is indexed as, judged from its name: a registry language's name,
+    ``TEXT_LANGUAGE``, or None (see ``may_be_script`` for a file without an extension)."""
+    spec = language_for_path(name)
+    if spec is not None:
+        return spec.name
+    if name in FILE_NAME_LANGUAGES:
+        return FILE_NAME_LANGUAGES[name]
+    if _LOCK_FILE.search(name):
+        return None
+    if (_extension(name) in TEXT_EXTENSIONS or name in TEXT_FILE_NAMES
+            or any(fnmatch.fnmatchcase(name, glob) for glob in TEXT_FILE_GLOBS)):
+        return TEXT_LANGUAGE
+    return None
+
+
+def may_be_script(name: str) -> bool:
+    """Whether a file that ``file_language`` does not know may be a script: it has no extension
+    (its first ``SHEBANG_BYTES`` bytes are read, and ``shebang_language`` decides)."""
+    return "." not in name.lstrip(".")
+
+
+def shebang_language(head: bytes) -> str | None:
+    """The language of a script from its first bytes: the registry language of the interpreter its
+    ``#!`` line names (``#!/usr/bin/env python3``), ``TEXT_LANGUAGE`` for another interpreter,
+    or None without a ``#!`` line."""
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    if words and words[0].rsplit("/", 1)[-1] == "env":  # `env python3`, `env -S node --flag`
+        words = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+    match = _INTERPRETER.fullmatch(words[0].rsplit("/", 1)[-1]) if words else None
+    language = SHEBANG_LANGUAGES.get(match.group(1).lower()) if match else None
+    return language if language in _BY_NAME else TEXT_LANGUAGE
 
 
 def unsupported_extension(name: str) -> str | None:
-    """The extension of a source file in a language codesearch does not parse, else None."""
-    dot = name.rfind(".")
-    extension = name[dot:].lower() if dot > 0 else ""
-    return extension if extension in OTHER_CODE_EXTENSIONS and extension not in _BY_EXTENSION else None
+    """The extension of a source file that codesearch neither parses nor reads as text, else None."""
+    extension = _extension(name)
+    return extension if extension in UNSUPPORTED_EXTENSIONS else None
+
+
+def searchable_languages() -> list[str]:
+    """What the index records and ``--language`` accepts: the registry's languages, then ``TEXT_LANGUAGE``."""
+    return [*language_names(), TEXT_LANGUAGE]
+
+
+def canonical_language(name: str) -> str:
+    """A language name as the index records it (any case): a registry language or ``TEXT_LANGUAGE``.
+
+    :raises UnknownLanguage: for any other name.
+    """
+    if name.lower() == TEXT_LANGUAGE:
+        return TEXT_LANGUAGE
+    try:
+        return spec_for(name).name
+    except UnknownLanguage:
+        raise UnknownLanguage(
+            f"unknown language {name!r}; supported: {', '.join(searchable_languages())}"
+        ) from None

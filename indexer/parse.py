@@ -15,7 +15,9 @@ The Python side reads capture names only, never node types:
   Elixir's function clauses): one symbol spans them.
 
 Several patterns may describe one definition (one gives its name, another its
-docstring); their captures are merged by node.
+docstring); their captures are merged by node, and by name: definitions of one kind
+captured on nested nodes with the same ``@name`` node are one, the outermost (C++'s
+``template <...>`` around a function or class).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, QueryCursor, Tree
@@ -32,7 +35,7 @@ from indexer.languages import parser, query
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
-PARSER_VERSION = "5"  # 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms)
+PARSER_VERSION = "6"  # 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms); 6: clauses, one symbol per name node, docs before a definition
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -56,6 +59,7 @@ _OPENERS, _CLOSERS = b"([{", b")]}"
 _BRACKETS = bytes.maketrans(_OPENERS + _CLOSERS, b"\x02\x02\x02\x00\x00\x00")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in _OPENERS + _CLOSERS)
 _MAX_SIGNATURE = 240
+_UNDECODABLE = {0xDC80 + b: "?" for b in range(128)}  # surrogateescape's stand-ins for bytes 0x80-0xff
 _DEFINITION = "definition."
 _SCOPE = "scope"
 
@@ -82,12 +86,25 @@ class _Entry:
 def extract_symbols(file: SourceFile) -> list[Symbol]:
     """All functions, methods, classes (and similar) defined in ``file``, in source order."""
     check_brackets(file.source)
-    tree = parser(file.language).parse(file.source)
+    tree = parser(file.language).parse(parseable(file.source))
     check_query_cost(tree)
     entries, comments = _collect(QueryCursor(query(file.language)).matches(tree.root_node))
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)
     return _build_symbols(entries, doc_blocks, file.source)
+
+
+def parseable(source: bytes) -> bytes:
+    """``source`` with every byte that is not UTF-8 replaced by ``?``: the same offsets and lines.
+
+    The queries' text predicates (``#eq?``, ``#match?``) decode node text strictly, so one
+    stray Latin-1 byte in a comment would fail the whole file.
+    """
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError:
+        return source.decode("utf-8", "surrogateescape").translate(_UNDECODABLE).encode("utf-8")
+    return source
 
 
 def check_brackets(source: bytes, max_depth: int = MAX_BRACKET_DEPTH) -> None:
@@ -165,9 +182,27 @@ def _collect(matches: list[tuple[int, dict[str, list[Node]]]]) -> tuple[list[_En
                 entry.docs.extend(n for n in nodes if n not in entry.docs)
             elif name != role:
                 entry.captures.setdefault(name, nodes[0])
-    merged = [e for e in entries.values() if "name" in e.captures]
+    # A name node can be empty where the grammar recovered from an error (seen once in exposed's
+    # H2.kt, after `where?.let {`, as `appendMergeIntoUsingJoinClause.`): no symbol then.
+    merged = _outermost_per_name(e for e in entries.values()
+                                 if "name" in e.captures and e.captures["name"].end_byte > e.captures["name"].start_byte)
     merged.sort(key=lambda e: (e.node.start_byte, -e.node.end_byte))
     return merged, comments
+
+
+def _outermost_per_name(entries: Iterable[_Entry]) -> list[_Entry]:
+    """One entry per ``@name`` node and kind: the outermost node, with the captures of all."""
+    outermost: dict[tuple[int, int, SymbolKind | None], _Entry] = {}
+    for entry in entries:
+        name = entry.captures["name"]
+        key = (name.start_byte, name.end_byte, entry.kind)
+        other = outermost.setdefault(key, entry)
+        if other is not entry:
+            outer, inner = sorted((other, entry), key=lambda e: e.node.end_byte - e.node.start_byte, reverse=True)
+            outer.captures = {**inner.captures, **outer.captures}
+            outer.docs.extend(d for d in inner.docs if d not in outer.docs)
+            outermost[key] = outer
+    return list(outermost.values())
 
 
 def _join_clauses(entries: list[_Entry], comments: list[Node], source: bytes) -> list[_Entry]:
@@ -212,11 +247,18 @@ def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]
         if source[line_start:node.start_byte].strip():
             current = []  # a trailing comment after code is nobody's doc
             continue
-        if current and node.start_point.row > current[-1].end_point.row + 1:
+        if current and node.start_point.row > _last_row(current[-1]) + 1:
             current = []
         current.append(node)
-        blocks[node.end_point.row] = list(current)
+        blocks[_last_row(node)] = list(current)
     return blocks
+
+
+def _last_row(node: Node) -> int:
+    """The row of a node's last character: a comment that ends with its newline (Rust's
+    ``///``) ends at column 0 of the next row."""
+    end = node.end_point
+    return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
 
 
 def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], source: bytes) -> list[Symbol]:
@@ -285,7 +327,7 @@ def _symbol(
     inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
     outer_docs = [d for d in entry.docs if d.end_byte <= start]
     doc_nodes = inner_docs or outer_docs or doc_blocks.get(node.start_point.row - 1, [])
-    doc = clean_doc("\n".join(_text(source, d) for d in doc_nodes)) if doc_nodes else ""
+    doc = clean_doc("\n".join(_text(source, d).removesuffix("\n") for d in doc_nodes)) if doc_nodes else ""
     # Start at the beginning of the line (indentation, `const`, `export`, `type`) so the
     # code reads as written and dedents as a whole, unless other code precedes it there.
     code_start = _line_start(source, start)

@@ -28,7 +28,7 @@ from codesearch.manifest import Manifest  # noqa: E402
 from codesearch.multi import MultiSearcher  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.store.reader import IndexReader  # noqa: E402
-from tests.conftest import ROOT, write  # noqa: E402
+from tests.conftest import LANGUAGES, ROOT, write  # noqa: E402
 
 QUERIES = ["retry a failed http request", "parse a url", "connect to the database", "ParseError"]
 
@@ -67,7 +67,7 @@ def test_index_many_equals_each_repository_indexed_alone_and_merged(cluster, rep
     out = tmp_path / "ws"
     # shard_files=2: every repository is split into Ray shard tasks, merged by one commit.
     report = index_many(repos, out, shard_files=2)
-    assert not report.failed and len(report.repos) == 7
+    assert not report.failed and len(report.repos) == len(LANGUAGES)
     assert all(r.shards >= 2 for r in report.repos)
     manifest = Manifest.load(out)
     alone = {}
@@ -113,7 +113,7 @@ def test_cli_index_many_exit_code_and_json(cluster, repos: Path, tmp_path: Path)
     result = CliRunner().invoke(cli, ["index-many", str(repos), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["indexed"] == 7 and data["failed"] == 0 and data["chunks"] > 200
+    assert data["indexed"] == len(LANGUAGES) and data["failed"] == 0 and data["chunks"] > 200
     assert "connect" in data["seconds"] and "index" in data["seconds"]
     bad = tmp_path / "list.txt"
     bad.write_text(f"{repos / 'ruby'}\n{tmp_path / 'nowhere'}\n")

@@ -52,17 +52,20 @@ def test_min_score_and_weak_matches(tmp_path: Path) -> None:
 
 
 def test_unsupported_languages_are_reported_per_extension(tmp_path: Path) -> None:
-    """A folder of C, C#, Rust and Kotlin files says which languages were not indexed."""
-    for name in ("main.c", "util.c", "lib.rs", "App.cs", "Main.kt", "notes.md"):
+    """C, C#, Rust and Kotlin are indexed now; a notebook is still reported as not indexed."""
+    for name in ("main.c", "util.c", "lib.rs", "App.cs", "Main.kt"):
         write(tmp_path, name, "// code\n")
+    for name in ("a.ipynb", "b.ipynb"):
+        write(tmp_path, name, "{}\n")
+    write(tmp_path, "notes.md", "# notes\n")
     write(tmp_path, "ok.py", "def ok():\n    return 1\n")
-    write(tmp_path, "app.ts", "export function ok(): number { return 1; }\n")  # TypeScript is supported now
+    write(tmp_path, "app.ts", "export function ok(): number { return 1; }\n")
     out = run("index", str(tmp_path))
     assert out.exit_code == 0, out.output
-    assert "Unsupported languages (not indexed): .c 2 files, .cs 1 file, .kt 1 file, .rs 1 file" in out.output
+    assert "Unsupported (not indexed): .ipynb 2 files" in out.output
     stats = json.loads(run("stats", str(tmp_path), "--json").output)
-    assert stats["unsupported"] == {".c": 2, ".cs": 1, ".kt": 1, ".rs": 1}  # .md is not code
-    assert stats["files_by_language"] == {"python": 1, "typescript": 1}
+    assert stats["unsupported"] == {".ipynb": 2}  # .md is not code
+    assert stats["files_by_language"] == {"c": 2, "csharp": 1, "kotlin": 1, "python": 1, "rust": 1, "typescript": 1}
 
 
 def test_virtualenv_is_recognised_by_pyvenv_cfg_not_by_name(tmp_path: Path) -> None:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-import pytest
-
 from indexer.chunk import chunks_for_file
-from indexer.discover import FileEntry, read_source, walk
 from indexer.docs import clean_doc
 from indexer.languages import language_for_path, spec_for
 from indexer.parse import extract_symbols
 from indexer.types import SourceFile, Symbol, SymbolKind
-from tests.conftest import SAMPLE_REPOS
 
 GROUP = ["c", "cpp", "rust", "zig"]
 
@@ -20,39 +14,6 @@ GROUP = ["c", "cpp", "rust", "zig"]
 def _symbols(language: str, code: str) -> dict[str, Symbol]:
     path = "x" + spec_for(language).extensions[0]
     return {s.qualname: s for s in extract_symbols(SourceFile(path, language, code.encode()))}
-
-
-@pytest.mark.parametrize("name", GROUP)
-def test_sample_repo_expected_symbols(name: str) -> None:
-    """Every symbol in the sample repo's EXPECTED.json is found with its kind, lines, doc's first line and language."""
-    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())
-    assert expected["language"] == name and len(expected["symbols"]) >= 20
-    found = {}
-    for item in walk(SAMPLE_REPOS / name):
-        if isinstance(item, FileEntry):
-            found.update({f"{c.path}::{c.qualname}": c for c in chunks_for_file(read_source(item))})
-    for sym in expected["symbols"]:
-        key = f"{sym['path']}::{sym['qualname']}"
-        assert key in found, f"missing {key}"
-        chunk = found[key]
-        assert (chunk.kind.value, chunk.start_line, chunk.end_line) == (sym["kind"], sym["start_line"], sym["end_line"]), key
-        assert chunk.doc.split("\n")[0] == sym["doc"], key
-        assert chunk.language == sym.get("language", name), key
-        lines = (SAMPLE_REPOS / name / sym["path"]).read_text().splitlines()
-        assert any(sym["qualname"].rsplit(".", 1)[-1] in line for line in lines[sym["start_line"] - 1 : sym["start_line"] + 1])
-        assert lines[sym["end_line"] - 1].strip(), key
-
-
-@pytest.mark.parametrize("name", GROUP)
-def test_sample_repo_queries_name_expected_symbols(name: str) -> None:
-    """QUERIES.jsonl has at least 10 questions, each naming symbols listed in EXPECTED.json."""
-    expected = json.loads((SAMPLE_REPOS / name / "EXPECTED.json").read_text())["symbols"]
-    keys = {f"{name}/{s['path']}::{s['qualname']}" for s in expected}
-    queries = [json.loads(line) for line in (SAMPLE_REPOS / name / "QUERIES.jsonl").read_text().splitlines()]
-    assert len(queries) >= 10
-    for q in queries:
-        assert q["language"] == name and q["query"].strip() and q["relevant"]
-        assert set(q["relevant"]) <= keys, q
 
 
 def test_rust_impl_blocks_qualify_methods_and_trait_methods_are_methods() -> None:

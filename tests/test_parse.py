@@ -26,10 +26,12 @@ def test_query_compiles_and_uses_known_captures(name: str) -> None:
         if capture.startswith("definition."):
             assert capture.removeprefix("definition.") in kinds
         else:
-            assert capture in {"name", "doc", "body", "receiver", "scope", "comment"}, capture
+            # `_`-names feed predicates (#eq?, #any-of?) and are not read by parse.py
+            assert capture in {"name", "doc", "body", "receiver", "scope", "comment", "clause"} or \
+                capture.startswith("_"), capture
 
 
-def test_registry_has_the_seven_languages() -> None:
+def test_registry_has_every_language() -> None:
     """One registry row per language, each with its own extensions (TSX: a row sharing TypeScript's query)."""
     assert [s.name for s in LANGUAGES if s.name != "tsx"] == NAMES
     assert spec_for("tsx").query_file == spec_for("typescript").query_file == "typescript.scm"
