@@ -161,7 +161,8 @@ def build_server(session: RepositorySession) -> Any:
         """Find code by what it does, in plain English, or by name.
 
         query: e.g. "retry failed http requests", "where is the session cookie parsed", "HttpClient".
-        k: number of results (1-100). language: python, javascript, typescript, java, php, ruby or go.
+        k: number of results (1-100). language: e.g. python, typescript, go, rust, cpp, csharp, kotlin, swift,
+        or text (files without a grammar); a wrong name's error lists them all.
         path: only paths matching this glob (e.g. "src/*", "*.py"). exclude: leave out paths matching this glob
         (e.g. "*_test.go"). kind: function, method, class, ... max_lines: snippet lines per result.
         """
