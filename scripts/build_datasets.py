@@ -233,10 +233,11 @@ TRAIN_NEW = {
     "lua": {"debian": ["neovim-runtime", "lua-ldoc", "luarocks", "lua-busted", "lua-luassert", "lua-say", "lua-cliargs",
                        "lua-inspect", "lua-dkjson", "lua-json", "lua-logging", "lua-copas", "lua-http", "lua-mediator",
                        "lua-cosmo", "lua-lgi", "lua-system", "lua-term", "lua-coxpcall", "lua-basexx", "lua-binaryheap",
-                       "lua-compat53", "lua-nvim"]},
+                       "lua-compat53", "lua-nvim", "awesome", "prosody", "luakit"]},
     "zig": {"wheel": ["ziglang:ziglang/lib/std", "ziglang:ziglang/lib/compiler_rt", "ziglang:ziglang/lib/docs",
                       "ziglang:ziglang/lib/init"]},
-    "bash": {"debsrc": ["devscripts", "git:contrib", "bash:examples"]},
+    "bash": {"debsrc": ["devscripts", "git:contrib", "bash:examples"],
+             "debian": ["ltsp", "dkms", "live-build", "live-boot", "initramfs-tools-core", "rbenv", "byobu"]},
 }
 JDK_SRC_GLOBS = ("/usr/lib/jvm/*/lib/src.zip", "/usr/lib/jvm/*/src.zip")
 
