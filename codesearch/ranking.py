@@ -6,7 +6,11 @@ one off in ``Signals`` gives an ablation. Scores are in units of the best fused 
 of the pool, so a signal's weight means the same for every query:
 
 - ``definition``: the chunk defines a name the query mentions (``HTTPAdapter``,
-  ``Sinatra::Base``), strongest when the whole query is that name;
+  ``Sinatra::Base``), strongest when the whole query is that name, more when its file is named
+  after the name; when one qualified name is defined in several files (C# partial classes,
+  reopened Ruby classes, extensions) and one of them is called exactly that name
+  (``SqlMapper.cs``), that is its *primary* definition and the others (``SqlMapper.Async.cs``)
+  count half;
 - ``path``: query words (stemmed) appear in the file's name or its directory's
   (``session management`` → ``sessions.py``);
 - ``file_path``: the best chunk of each file whose path has query words gets ``FILE_PATH_WEIGHT``
@@ -48,6 +52,8 @@ from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
+NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after the name (`Session` in sessions.py)
+PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 FILE_PATH_WEIGHT = 0.3  # more, on the best chunk of each such file (file_path)
 COHERENCE_WEIGHT = 0.2  # times the file's summed fused score over the best file's, on its best chunk
@@ -123,9 +129,10 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         c.score = c.fused / top
     if signals.definition and query.identifiers:
         weight = DEFINITION_WEIGHT if query.kind == IDENTIFIER else EMBEDDED_DEFINITION_WEIGHT
-        for c in pool:
-            if defines(c.row, query):
-                _add(c, "definition", weight * (1.5 if path_matches_name(c.path, query) else 1.0))
+        defining = [c for c in pool if defines(c.row, query)]
+        primary = {str(c.row["qualname"]) for c in defining if named_after(c.path, query)}
+        for c in defining:
+            _add(c, "definition", weight * definition_factor(c, query, primary))
     if signals.path and query.stems:
         shares: dict[str, float] = {}  # a pool holds several chunks of most files
         for c in pool:
@@ -287,6 +294,34 @@ def path_matches_name(path: str, query: QueryInfo) -> bool:
     stems = _path_stems(path)
     return any(stem(w) in stems for identifier in query.identifiers
                for w in words_of(_NAME_SEPARATORS.split(identifier)[-1]))
+
+
+@lru_cache(maxsize=65536)
+def _file_name_stems(path: str) -> tuple[str, ...]:
+    """Stems of the words of a file's name without its extension, in order."""
+    return tuple(stem(w) for w in words_of(path.rsplit("/", 1)[-1].rsplit(".", 1)[0]))
+
+
+def named_after(path: str, query: QueryInfo) -> bool:
+    """Whether the file is called exactly the last part of an identifier of the query, compared by word stems
+    (``SqlMapper.cs`` or ``sql_mapper.py`` for ``SqlMapper``, ``sessions.py`` for ``Session``; not
+    ``SqlMapper.Async.cs``, ``adapters.py`` for ``HTTPAdapter``)."""
+    stems = _file_name_stems(path)
+    return bool(stems) and any(stems == tuple(stem(w) for w in words_of(_NAME_SEPARATORS.split(identifier)[-1]))
+                               for identifier in query.identifiers)
+
+
+def definition_factor(candidate: Candidate, query: QueryInfo, primary: set[str]) -> float:
+    """How much of the definition weight a defining chunk gets, by where it lives.
+
+    ``PARTIAL_FACTOR`` for another file's definition of a qualified name in ``primary`` (defined in a
+    file called exactly the name too: a partial class, reopened class or extension is part of the
+    definition, whatever its file's name says); else ``NAMED_FILE_FACTOR`` in a file or folder named
+    after the name, 1 elsewhere.
+    """
+    if str(candidate.row["qualname"]) in primary and not named_after(candidate.path, query):
+        return PARTIAL_FACTOR
+    return NAMED_FILE_FACTOR if path_matches_name(candidate.path, query) else 1.0
 
 
 @lru_cache(maxsize=65536)

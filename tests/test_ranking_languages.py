@@ -1,0 +1,46 @@
+"""Ranking shapes the new languages brought out: a name defined in several files (C# partial classes,
+reopened classes, extensions) and overloads of one name in one file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from codesearch.query import analyse
+from codesearch.ranking import Candidate, Signals, named_after, rank
+
+
+def cand(i: int, path: str, fused: float, qualname: str, kind: str = "class", language: str = "csharp") -> Candidate:
+    """A pool candidate with the row fields the signals read."""
+    row = {"path": path, "name": qualname.rsplit(".", 1)[-1], "qualname": qualname, "kind": kind, "language": language}
+    return Candidate(i, row, fused)
+
+
+def only(signal: str) -> Signals:
+    return replace(Signals.none(), **{signal: True})
+
+
+def test_named_after_is_the_whole_file_name() -> None:
+    """The file's name without its extension is the name, word stem by word stem."""
+    assert named_after("Dapper/SqlMapper.cs", analyse("SqlMapper"))
+    assert named_after("lib/sql_mapper.py", analyse("SqlMapper"))
+    assert named_after("app/sessions.py", analyse("Session"))
+    assert named_after("src/ser/mod.rs", analyse("ser::Mod"))  # the last part of a qualified name
+    assert not named_after("Dapper/SqlMapper.Async.cs", analyse("SqlMapper"))
+    assert not named_after("lib/adapters.py", analyse("HTTPAdapter"))
+    assert not named_after("SqlMapper/Helpers.cs", analyse("SqlMapper"))  # a folder is not the file
+
+
+def test_primary_definition_of_a_partial_class() -> None:
+    """Dapper's `SqlMapper` is a partial class over many files: the one in SqlMapper.cs is the answer,
+    though a part in another file scores higher in the first stage; the parts count half."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "Dapper/SqlMapper.DontMap.cs", 1.0, "Dapper.SqlMapper"),
+                cand(2, "Dapper/SqlMapper.Async.cs", 0.9, "Dapper.SqlMapper"),
+                cand(3, "Dapper/SqlMapper.cs", 0.2, "Dapper.SqlMapper"),
+                cand(4, "Dapper/DapperRow.cs", 0.5, "Dapper.DapperRow")]
+
+    ranked = rank(analyse("SqlMapper"), pool(), only("definition"))
+    assert [(c.id, round(c.score, 6)) for c in ranked] == [(3, 1.7), (1, 1.5), (2, 1.4), (4, 0.5)]
+    # Without a file called the name, each part keeps the usual lift (x1.5 in a file named after it).
+    ranked = rank(analyse("SqlMapper"), [c for c in pool() if c.id != 3], only("definition"))
+    assert [(c.id, round(c.score, 6)) for c in ranked] == [(1, 2.5), (2, 2.4), (4, 0.5)]
