@@ -210,3 +210,13 @@ def test_each_skipped_system_names_its_own_missing_extra(sample_examples: list[E
     result = runner.run(sample_examples[:20], ["m2v-plain", "teacher", "bm25"], protocols=("full",))
     assert result.skipped["m2v-plain"].startswith("the m2v-plain system")
     assert result.skipped["teacher"].startswith("the teacher system")
+
+
+def test_a_dataset_query_longer_than_search_accepts_is_cut_at_a_word() -> None:
+    """Search refuses a query over MAX_QUERY_CHARS; the benchmark asks its first words instead."""
+    from codesearch.query import MAX_QUERY_CHARS
+
+    long = "word " * (MAX_QUERY_CHARS // 2)
+    cut = runner.within_query_limit(long)
+    assert len(cut) <= MAX_QUERY_CHARS and cut.endswith("word") and long.startswith(cut)
+    assert runner.within_query_limit("short query") == "short query"

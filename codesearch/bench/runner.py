@@ -141,12 +141,24 @@ def run(
 
 
 def _queries(corpus: Sequence[Example], paths: Sequence[str], max_queries: int | None) -> dict[str, list[tuple[str, str]]]:
-    """language -> [(query, path of its document)]."""
+    """language -> [(query, path of its document)]; every system gets the same queries."""
     out: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for example, path in zip(corpus, paths):
         if max_queries is None or len(out[example.language]) < max_queries:
-            out[example.language].append((example.query, path))
+            out[example.language].append((within_query_limit(example.query), path))
     return dict(out)
+
+
+def within_query_limit(query: str) -> str:
+    """A query cut at the last word that fits ``MAX_QUERY_CHARS``, which search refuses beyond
+    (89 of the Java set's first paragraphs are longer: up to 15,915 characters)."""
+    from codesearch.query import MAX_QUERY_CHARS
+
+    if len(query) <= MAX_QUERY_CHARS:
+        return query
+    cut = query[:MAX_QUERY_CHARS]
+    space = cut.rfind(" ")
+    return cut[:space] if space > 0 else cut
 
 
 def _full(system: System, queries: dict[str, list[tuple[str, str]]], cost: dict[str, float]) -> SystemResult:
