@@ -20,6 +20,9 @@ of the pool, so a signal's weight means the same for every query:
 - ``saturation``: for a question, each further chunk of a file counts half as much as the one
   before, so the first screen spans the files that answer it (``saturated``, applied after any
   ``Lift`` in ``codesearch.search.pool``);
+- ``overloads``: each further chunk of one name in one file (C++ and C# overloads, a Python
+  property's getter and setter) counts half as much as the one before, so one overloaded name
+  cannot fill the first screen (``saturated`` keyed by file and qualified name, at the end of ``rank``);
 - ``word``: for a one-word query (``offline``, ``slugify``), the chunk's code has that very
   word, not merely a longer name containing it (``args.offline``, ``"--offline"``; not
   ``test_offline``);
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -58,6 +62,7 @@ PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 FILE_PATH_WEIGHT = 0.3  # more, on the best chunk of each such file (file_path)
 COHERENCE_WEIGHT = 0.2  # times the file's summed fused score over the best file's, on its best chunk
 SATURATION_DECAY = 0.5  # a question's further chunks of one file: each counts this much less than the last
+OVERLOAD_DECAY = 0.5  # further chunks of one name (kind and qualname) in one file: each counts this much less
 WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as a whole word
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
@@ -87,6 +92,7 @@ class Signals:
     file_path: bool = True
     coherence: bool = True
     saturation: bool = True
+    overloads: bool = True  # further chunks of one name in one file count less (see overload_of)
     similar: bool = True  # fold near-copies of a result in other files into it (see search.pool.pick)
 
     @classmethod
@@ -171,7 +177,17 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
                 c.scores["kind"] = CODE_FACTOR
                 c.score *= CODE_FACTOR
     pool.sort(key=lambda c: (-c.score, c.id))
+    if signals.overloads:
+        pool = saturated(pool, OVERLOAD_DECAY, key=overload_of, signal="overloads")
     return pool
+
+
+def overload_of(candidate: Candidate) -> Any:
+    """What a candidate's overloads share: its file, kind and qualified name (a ``code`` chunk has none:
+    the code between definitions is named after its file)."""
+    if candidate.row.get("kind") in (None, "", "code"):
+        return candidate.id
+    return file_of(candidate), candidate.row["kind"], candidate.row["qualname"]
 
 
 def file_of(candidate: Candidate) -> Any:
@@ -201,16 +217,18 @@ def _coherence(pool: list[Candidate]) -> None:
             _add(c, "coherence", COHERENCE_WEIGHT * totals[file_of(c)] / most)
 
 
-def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY) -> list[Candidate]:
+def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Callable[[Candidate], Any] = file_of,
+              signal: str = "saturation") -> list[Candidate]:
     """``ranked`` (best first) reordered so that each further chunk of a file counts ``decay`` times less.
 
     Greedy: the next result is the candidate whose score, times ``decay`` to the number of chunks of
-    its file already placed, is highest; that product becomes its score (``scores["saturation"]``: the
-    factor). A file's chunks keep their order.
+    its file already placed, is highest; that product becomes its score (``scores[signal]``: the
+    factor). A file's chunks keep their order. ``key`` says what counts as one file
+    (``overload_of``: one name in one file).
     """
     queues: dict[Any, list[Candidate]] = {}
     for c in ranked:
-        queues.setdefault(file_of(c), []).append(c)
+        queues.setdefault(key(c), []).append(c)
     heap = [(-queue[0].score, n, 0) for n, queue in enumerate(queues.values())]
     files = list(queues.values())
     heapq.heapify(heap)
@@ -219,7 +237,7 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY) -> list[
         score, n, placed = heapq.heappop(heap)
         c = files[n][placed]
         if placed:
-            c.scores["saturation"] = decay ** placed
+            c.scores[signal] = decay ** placed
             c.score = -score
         out.append(c)
         if placed + 1 < len(files[n]):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from codesearch.query import analyse
-from codesearch.ranking import Candidate, Signals, named_after, rank
+from codesearch.ranking import Candidate, Signals, named_after, overload_of, rank
 
 
 def cand(i: int, path: str, fused: float, qualname: str, kind: str = "class", language: str = "csharp") -> Candidate:
@@ -44,3 +44,24 @@ def test_primary_definition_of_a_partial_class() -> None:
     # Without a file called the name, each part keeps the usual lift (x1.5 in a file named after it).
     ranked = rank(analyse("SqlMapper"), [c for c in pool() if c.id != 3], only("definition"))
     assert [(c.id, round(c.score, 6)) for c in ranked] == [(1, 2.5), (2, 2.4), (4, 0.5)]
+
+
+def test_overloads_of_one_name_in_one_file_count_less_each() -> None:
+    """fmtlib's `ostream_params` has five constructors in os.h: each further one counts half the one before,
+    so another file's answer gets onto the first screen; other names and files are untouched."""
+    pool = [cand(i, "include/fmt/os.h", 1.01 - i / 100, "detail.ostream_params.ostream_params", "method", "cpp")
+            for i in range(1, 4)]
+    pool += [cand(4, "include/fmt/ostream.h", 0.6, "println", "function", "cpp"),
+             cand(5, "include/fmt/os.h", 0.9, "detail.ostream_params", "class", "cpp"),
+             cand(6, "include/fmt/std.h", 0.5, "detail.ostream_params.ostream_params", "method", "cpp")]
+    ranked = rank(analyse("ostream integration"), pool, only("overloads"))
+    assert [(c.id, round(c.score, 6)) for c in ranked] == [(1, 1.0), (5, 0.9), (4, 0.6), (6, 0.5), (2, 0.495),
+                                                           (3, 0.245)]
+    assert ranked[4].scores == {"overloads": 0.5} and ranked[5].scores == {"overloads": 0.25}
+
+
+def test_code_chunks_are_no_overloads() -> None:
+    """The code between definitions is named after its file: each such chunk stands alone."""
+    code = [cand(1, "a.lua", 1.0, "<a.lua>", "code", "lua"), cand(2, "a.lua", 0.9, "<a.lua>", "code", "lua")]
+    assert overload_of(code[0]) != overload_of(code[1])
+    assert [round(c.score, 6) for c in rank(analyse("setup"), code, only("overloads"))] == [1.0, 0.9]

@@ -50,9 +50,10 @@ def test_weights_and_switches() -> None:
     assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
-                                                        "file_path", "coherence", "saturation", "similar"]
-    assert Signals() == Signals(*[True] * 10)
-    assert Signals.none() == Signals(*[False] * 10)
+                                                        "file_path", "coherence", "saturation", "overloads",
+                                                        "similar"]
+    assert Signals() == Signals(*[True] * 11)
+    assert Signals.none() == Signals(*[False] * 11)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):

@@ -4,7 +4,7 @@
 - ``static``: the same without the lexical stage;
 - ``fusion``: vectors + lexical fused, no ranking signal and no per-file limit;
 - ``hybrid-<signal>``: the default with one signal of ``codesearch.ranking.Signals`` off
-  (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``);
+  (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``, ``hybrid-overloads``, ...);
 - ``hybrid-diversity``: the default with at most two hits per file before other files;
 - ``hybrid-shallow``: the default with 50 hits from each first-stage ranking (the depth before 100);
 - ``hybrid-equal-fusion``: the default with the lexical ranking weighted 1 for every kind of query (natural
