@@ -27,7 +27,7 @@ of the pool, so a signal's weight means the same for every query:
   word, not merely a longer name containing it (``args.offline``, ``"--offline"``; not
   ``test_offline``);
 - ``noise``: tests, examples, compatibility shims and generated code are scaled down
-  unless the query asks for them;
+  unless the query asks for them (or names a symbol defined only there);
 - ``stubs``: type declarations (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down: they restate
   what the code defines (``__init__.py`` is not: much Python code lives there);
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
@@ -159,9 +159,13 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             if exact.search(str(c.row.get("code") or "")):
                 _add(c, "word", WORD_WEIGHT)
     if signals.noise and not (query.wants_tests or query.wants_examples):
+        # The query names this very symbol: where it lives does not matter, unless it is also defined
+        # outside tests and examples (a test's stand-in for `Serialize` is not the answer then).
+        spared = query.kind == IDENTIFIER and not any(
+            "definition" in c.scores and not is_noise(c.path, c.row["language"]) for c in pool)
         for c in pool:
-            if "definition" in c.scores and query.kind == IDENTIFIER:
-                continue  # the query names this very symbol: where it lives does not matter
+            if spared and "definition" in c.scores:
+                continue
             if is_noise(c.path, c.row["language"]):
                 c.scores["noise"] = NOISE_FACTOR
                 c.score *= NOISE_FACTOR

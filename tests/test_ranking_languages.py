@@ -65,3 +65,16 @@ def test_code_chunks_are_no_overloads() -> None:
     code = [cand(1, "a.lua", 1.0, "<a.lua>", "code", "lua"), cand(2, "a.lua", 0.9, "<a.lua>", "code", "lua")]
     assert overload_of(code[0]) != overload_of(code[1])
     assert [round(c.score, 6) for c in rank(analyse("setup"), code, only("overloads"))] == [1.0, 0.9]
+
+
+def test_a_test_stand_in_yields_to_the_real_definition() -> None:
+    """serde's test suite defines a fake `Serialize`: for the query `Serialize` the test's copy is noise when the
+    name is also defined outside tests, and keeps its place when it is defined only there."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "test_suite/tests/test_serde_path.rs", 1.0, "fake_serde.Serialize", "trait", "rust"),
+                cand(2, "serde_core/src/ser/mod.rs", 0.8, "Serialize", "trait", "rust")]
+
+    ranked = rank(analyse("Serialize"), pool(), replace(only("definition"), noise=True))
+    assert [(c.id, round(c.score, 6)) for c in ranked] == [(2, 1.8), (1, 0.6)]
+    alone = rank(analyse("Serialize"), pool()[:1], replace(only("definition"), noise=True))
+    assert [(c.id, round(c.score, 6)) for c in alone] == [(1, 2.0)]
