@@ -101,7 +101,7 @@ def run(
             search = factory(repo.name, root)
             for query in mine:
                 started = time.perf_counter()
-                ranked = [f"{r.path}::{r.qualname}" for r in search(query.text, K)]
+                ranked = list(dict.fromkeys(f"{r.path}::{r.qualname}" for r in search(query.text, K)))  # overloads: one key
                 latencies.append(time.perf_counter() - started)
                 per_query[repo.name].append({
                     "recall@5": recall_at(ranked, query.relevant, 5),
