@@ -17,7 +17,8 @@ of the pool, so a signal's weight means the same for every query:
   more (path evidence is about the file: the file's other chunks get the plain ``path`` lift only);
 - ``coherence``: for a question (``how are routes registered``), the best chunk of each file gets a
   lift by how much of the pool's evidence the file holds (several matching chunks);
-- ``saturation``: for a question, each further chunk of a file counts half as much as the one
+- ``saturation``: for a question, or a query of one plain word (``offline``: where it occurs,
+  as rg lists it file by file), each further chunk of a file counts half as much as the one
   before, so the first screen spans the files that answer it (``saturated``, applied after any
   ``Lift`` in ``codesearch.search.pool``);
 - ``overloads``: each further chunk of one name in one file (C++ and C# overloads, a Python

@@ -351,14 +351,16 @@ def where(results: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def test_cli_ranking_without_limits(session_repo: Path) -> None:
-    """The plain ranking: every chunk, ranks 1..n, sessions.py first (its path matches the query)."""
+    """The plain ranking: every chunk, ranks 1..n, sessions.py first (its path matches the query);
+    one plain word saturates by file, so each file's best chunk comes before any file's second."""
     full = hits(session_repo, "-k", "20")
-    assert where(full) == [("sessions.py", "close_session"), ("sessions.py", "refresh_session"),
-                           ("sessions.py", "open_session"), ("store.py", "save_session"),
-                           ("cookies.py", "set_session_cookie"), ("store.py", "load_session"),
-                           ("cookies.py", "read_session_cookie"), ("maths.py", "add")]
+    assert where(full) == [("sessions.py", "close_session"), ("cookies.py", "set_session_cookie"),
+                           ("store.py", "save_session"), ("sessions.py", "refresh_session"),
+                           ("cookies.py", "read_session_cookie"), ("store.py", "load_session"),
+                           ("sessions.py", "open_session"), ("maths.py", "add")]
     assert [r["rank"] for r in full] == list(range(1, 9))
-    assert all(r["scores"]["path"] == pytest.approx(0.3) for r in full[:3])
+    assert all(r["scores"]["path"] == pytest.approx(0.3) for r in full if r["path"] == "sessions.py")
+    assert [r["scores"].get("saturation") for r in full[3:7]] == [0.5, 0.5, 0.5, 0.25]
     assert not any("definition" in r["scores"] for r in full)  # no function is named "session"
     assert [r["scores"]["rank"] for r in full] == sorted((r["scores"]["rank"] for r in full), reverse=True)
 
@@ -376,10 +378,10 @@ def test_cli_per_file(session_repo: Path) -> None:
         assert all(head.count(p) == min(paths.count(p), n) for p in set(paths))
     one = hits(session_repo, "-k", "20", "--per-file", "1")
     # Every file gets its turn, even one that hardly matches: maths.py comes before the second session hit.
-    assert where(one) == [("sessions.py", "close_session"), ("store.py", "save_session"),
-                          ("cookies.py", "set_session_cookie"), ("maths.py", "add"),
-                          ("sessions.py", "refresh_session"), ("sessions.py", "open_session"),
-                          ("store.py", "load_session"), ("cookies.py", "read_session_cookie")]
+    assert where(one) == [("sessions.py", "close_session"), ("cookies.py", "set_session_cookie"),
+                          ("store.py", "save_session"), ("maths.py", "add"),
+                          ("sessions.py", "refresh_session"), ("cookies.py", "read_session_cookie"),
+                          ("store.py", "load_session"), ("sessions.py", "open_session")]
     # -k cuts after the diversity.
     assert where(hits(session_repo, "-k", "3", "--per-file", "1")) == where(one)[:3]
 

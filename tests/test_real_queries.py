@@ -158,9 +158,11 @@ def test_one_word_query_finds_the_flag_definition_and_its_use(tmp_path: Path) ->
     build_index(repo, tmp_path / "index", embedder)
     with Searcher(tmp_path / "index", embedder=embedder) as searcher:
         top = [(r.path, r.qualname) for r in searcher.search("offline", 2)]
-        without = [(r.path, r.qualname) for r in searcher.search("offline", 10, signals=Signals.without("word"))]
+        without = [(r.path, r.qualname) for r in searcher.search("offline", 10, signals=Signals(word=False, saturation=False))]
+        unsaturated = [(r.path, r.qualname) for r in searcher.search("offline", 2, signals=Signals.without("saturation"))]
     assert sorted(top) == [("httpx/cli/definition.py", "build_parser"), ("httpx/core.py", "program")]
-    assert ("httpx/core.py", "program") not in without  # the use is found by the word signal
+    assert ("httpx/core.py", "program") not in without  # found by the word signal and by saturation
+    assert sorted(unsaturated) == sorted(top)  # the word signal alone brings both up here
 
 
 # --- questions: file coherence and saturation ------------------------------------------------------

@@ -8,7 +8,7 @@ one corpus, a workspace, ``codesearch serve``, ``related``):
    the best of that ranking over *all* shards), and the definitions of the names the query
    mentions added (the most similar first, as many as one index gives);
 2. the code-aware ranking signals (``codesearch.ranking.rank``), an optional extra ``Lift``;
-3. ``saturated`` (for a question): each further chunk of a file counts half as much; then
+3. ``saturated`` (for a question or one plain word): each further chunk of a file counts half as much; then
    ``diversified``: at most ``per_file`` hits of one file before every other file's;
 4. ``pick``: the first hits that still exist, as their files are now, identical code folded;
 5. ``finish``: similarity scores and identical chunks filled in;
@@ -33,7 +33,7 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import Candidate, diversified, rank, saturated
+from codesearch.ranking import Candidate, diversified, rank, saturated, whole_word
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -190,8 +190,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
                 c.scores[lift.name] = lift.weight
                 c.score += lift.weight
         candidates.sort(key=lambda c: (-c.score, c.id))
-    if options.signals.saturation and query.question:
-        candidates = saturated(candidates)
+    if options.signals.saturation and (query.question or whole_word(query) is not None):
+        candidates = saturated(candidates)  # a question, or one plain word: where it occurs, file by file
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
     return finished(finish(picked, shards), query.text, options)  # type: ignore[arg-type]
