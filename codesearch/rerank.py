@@ -407,6 +407,10 @@ class OnnxEncoder:
             self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
             options = ort.SessionOptions()
             options.intra_op_num_threads = os.cpu_count() or 1
+            # Threads that spin while waiting for work lose to any other busy process: on 2 cores
+            # with one busy, `index --deep` encoded 122-126 chunks/s spinning, 156-185 not (idle:
+            # 272 either way; benchmarks/bench_onnx_spinning.py).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             self.session = ort.InferenceSession(str(self.path / "model.onnx"), options,
                                                 providers=_providers(ort.get_available_providers()))
