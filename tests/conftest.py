@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -114,6 +115,16 @@ def tiny_teacher(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                      intermediate_size=64, max_position_embeddings=256)
     transformers.BertModel(config).save_pretrained(str(path))
     return path
+
+
+def symbols_of(language: str, code: str) -> dict[str, Any]:
+    """The symbols ``extract_symbols`` finds in ``code`` of ``language``, by qualified name."""
+    from indexer.languages import spec_for
+    from indexer.parse import extract_symbols
+    from indexer.types import SourceFile
+
+    file = SourceFile("x" + spec_for(language).extensions[0], language, code.encode())
+    return {s.qualname: s for s in extract_symbols(file)}
 
 
 @pytest.fixture(scope="session")

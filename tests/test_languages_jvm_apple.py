@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from indexer.docs import clean_doc
-from indexer.languages import spec_for
 from indexer.parse import extract_symbols
-from indexer.types import SourceFile, Symbol, SymbolKind
+from indexer.types import SourceFile, SymbolKind
+from tests.conftest import symbols_of
 
 GROUP = ["csharp", "kotlin", "scala", "swift"]
 
 
-def _symbols(language: str, code: str) -> dict[str, Symbol]:
-    path = "x" + spec_for(language).extensions[0]
-    return {s.qualname: s for s in extract_symbols(SourceFile(path, language, code.encode()))}
 
 
 def test_csharp_namespaces_qualify_and_xml_docs_are_cleaned() -> None:
@@ -24,7 +21,7 @@ def test_csharp_namespaces_qualify_and_xml_docs_are_cleaned() -> None:
         "    public void Run(int n) { int Twice() => 2 * n; }\n    public C() {}\n  }\n"
         "  interface I { void X(); }\n  record R(int A);\n  enum E { A }\n  struct S { }\n  public delegate void D();\n}\n"
     )
-    syms = _symbols("csharp", block)
+    syms = symbols_of("csharp", block)
     assert syms["A.B.C"].kind is SymbolKind.CLASS and syms["A.B.C"].doc == "Holds X."
     assert syms["A.B.C.Run"].kind is SymbolKind.METHOD and syms["A.B.C.Run"].doc == "Runs.\nHow many."
     assert syms["A.B.C.Run.Twice"].kind is SymbolKind.FUNCTION
@@ -34,7 +31,7 @@ def test_csharp_namespaces_qualify_and_xml_docs_are_cleaned() -> None:
         "A.B.I": SymbolKind.INTERFACE, "A.B.I.X": SymbolKind.METHOD, "A.B.R": SymbolKind.CLASS,
         "A.B.E": SymbolKind.ENUM, "A.B.S": SymbolKind.CLASS, "A.B.D": SymbolKind.TYPE,
     }
-    scoped = _symbols("csharp", "using System;\n\nnamespace Shop.Orders;\n\npublic class Order { public void Pay() {} }\n")
+    scoped = symbols_of("csharp", "using System;\n\nnamespace Shop.Orders;\n\npublic class Order { public void Pay() {} }\n")
     assert set(scoped) == {"Shop.Orders.Order", "Shop.Orders.Order.Pay"}
 
 
@@ -55,7 +52,7 @@ def test_kotlin_classes_objects_extensions_and_companions() -> None:
         "// Doubles.\nfun Int.twice(): Int = this * 2\n\nfun <K, V> Map.Entry<K, V>.pair() = key to value\n\n"
         "val String.initial: Char\n    get() = this[0]\n\ntypealias Id = String\n\nfun top() {\n    fun local() {}\n}\n"
     )
-    syms = _symbols("kotlin", code)
+    syms = symbols_of("kotlin", code)
     assert syms["Box"].kind is SymbolKind.CLASS and syms["Box"].doc == "A box."
     assert syms["Box.constructor"].kind is SymbolKind.METHOD and syms["Box.constructor"].doc == "Other ctor."
     assert syms["Box.get"].kind is SymbolKind.METHOD and syms["Box.empty"].kind is SymbolKind.METHOD
@@ -77,7 +74,7 @@ def test_scala_objects_traits_givens_extensions_and_anonymous_instances() -> Non
         "extension (s: String) {\n  def shout: String = s.toUpperCase\n}\n\n"
         "enum Level { case Low, High }\n\ntype Id = Long\n\npackage object util { def p = 1 }\n"
     )
-    syms = _symbols("scala", code)
+    syms = symbols_of("scala", code)
     assert syms["Codec"].kind in (SymbolKind.TRAIT, SymbolKind.CLASS)
     assert [s.kind for s in extract_symbols(SourceFile("x.scala", "scala", code.encode())) if s.qualname == "Codec"] == [
         SymbolKind.TRAIT, SymbolKind.CLASS]
@@ -93,7 +90,7 @@ def test_scala_objects_traits_givens_extensions_and_anonymous_instances() -> Non
 
 def test_scaladoc_is_cleaned() -> None:
     """A Scaladoc block with its leading-star margin becomes plain text."""
-    syms = _symbols("scala", "/** Codec.\n  *\n  * More.\n  */\ntrait Codec[A]\n")
+    syms = symbols_of("scala", "/** Codec.\n  *\n  * More.\n  */\ntrait Codec[A]\n")
     assert syms["Codec"].doc == "Codec.\n\nMore."
 
 
@@ -108,7 +105,7 @@ def test_swift_types_extensions_and_computed_properties() -> None:
         "protocol Shape {\n    func area() -> Double\n}\n\nenum Axis { case x, y\n    func flip() -> Axis { self }\n}\n\n"
         "actor Counter {\n    func bump() {}\n}\n\ntypealias Meters = Double\n\nfunc distance() -> Double { 0 }\n"
     )
-    syms = _symbols("swift", code)
+    syms = symbols_of("swift", code)
     assert syms["Point"].kind is SymbolKind.CLASS and syms["Point"].doc == "A point.\nIn 2D."
     assert "Point.x" not in syms and syms["Point.length"].kind is SymbolKind.METHOD
     assert syms["Point.length"].doc == "Length."

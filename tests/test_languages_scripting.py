@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from indexer.docs import clean_doc
-from indexer.languages import spec_for
 from indexer.parse import extract_symbols
-from indexer.types import SourceFile, Symbol, SymbolKind
+from indexer.types import SourceFile, SymbolKind
+from tests.conftest import symbols_of
 
 NAMES = ["elixir", "haskell", "lua", "bash"]
 _CAPTURES = {"name", "doc", "body", "receiver", "scope", "comment", "clause"}
 
 
-def _symbols(language: str, code: str) -> dict[str, Symbol]:
-    file = SourceFile("x" + spec_for(language).extensions[0], language, code.encode())
-    return {s.qualname: s for s in extract_symbols(file)}
 
 
 def test_elixir_modules_functions_and_doc_attributes() -> None:
@@ -26,7 +23,7 @@ def test_elixir_modules_functions_and_doc_attributes() -> None:
         '  @typedoc "A thing."\n  @type t :: map\n\n'
         '  defmodule Inner do\n    # Built.\n    defmacro build(a), do: a\n  end\nend\n'
     )
-    syms = _symbols("elixir", code)
+    syms = symbols_of("elixir", code)
     assert list(syms) == ["A.B", "A.B.count", "A.B.hidden", "A.B.t", "A.B.Inner", "A.B.Inner.build"]
     assert syms["A.B"].kind is SymbolKind.MODULE and syms["A.B"].doc == "Module doc."
     count = syms["A.B.count"]
@@ -41,7 +38,7 @@ def test_elixir_protocols_and_implementations() -> None:
     """A protocol is an interface; `defimpl P, for: T` is the module P.T wherever it is written."""
     code = ('defprotocol Size do\n  @doc "The size."\n  def size(data)\nend\n\n'
             'defmodule Shapes do\n  defimpl Size, for: Map do\n    def size(m), do: map_size(m)\n  end\nend\n')
-    syms = _symbols("elixir", code)
+    syms = symbols_of("elixir", code)
     assert syms["Size"].kind is SymbolKind.INTERFACE and syms["Size.size"].doc == "The size."
     assert syms["Size.Map"].kind is SymbolKind.MODULE
     assert syms["Size.Map.size"].kind is SymbolKind.METHOD
@@ -51,7 +48,7 @@ def test_haskell_signature_and_equations_are_one_function() -> None:
     """The signature starts the symbol, its equations join it; Haddock above is the doc."""
     code = ("module M where\n\n-- | Factorial.\n--   Slow.\nfact :: Int -> Int\nfact 0 = 1\nfact n = n * fact (n - 1)\n\n"
             "helper x = x\n  where inner = 2\nother = 3\n\n(<+>) :: Int -> Int -> Int\na <+> b = a + b\n")
-    syms = _symbols("haskell", code)
+    syms = symbols_of("haskell", code)
     assert list(syms) == ["fact", "helper", "other", "<+>"]
     fact = syms["fact"]
     assert fact.kind is SymbolKind.FUNCTION and fact.doc == "Factorial.\nSlow."
@@ -74,7 +71,7 @@ def test_haskell_classes_instances_and_types() -> None:
     code = ("{- | Shapes. -}\nclass Shape a where\n  -- | Area.\n  area :: a -> Double\n  area _ = 0\n\n"
             "data Sq = Sq Double\nnewtype Name = Name String\ntype Names = [Name]\n\n"
             "instance Shape Sq where\n  area (Sq s) = s * s\n\ninstance Show a => Show (Box a) where\n  show _ = \"box\"\n")
-    syms = _symbols("haskell", code)
+    syms = symbols_of("haskell", code)
     assert syms["Shape"].kind is SymbolKind.INTERFACE and syms["Shape"].doc == "Shapes."
     assert syms["Shape.area"].kind is SymbolKind.METHOD and syms["Shape.area"].doc == "Area."
     assert (syms["Shape.area"].start_line, syms["Shape.area"].end_line) == (4, 5)
@@ -88,7 +85,7 @@ def test_lua_tables_methods_and_assigned_functions() -> None:
             "  return x\nend\n\n-- Bar.\nfunction M:bar() end\n\nlocal function helper() end\n\n"
             "M.qux = function(a) return a end\nlocal anon = function() end\n\n--[[ Old style. ]]\n"
             "function M.sub.baz() end\nlocal t = { run = function() end }\n")
-    syms = _symbols("lua", code)
+    syms = symbols_of("lua", code)
     assert list(syms) == ["M.foo", "M.bar", "helper", "M.qux", "anon", "M.sub.baz"]
     assert syms["M.foo"].kind is SymbolKind.FUNCTION and syms["M.foo"].doc == "Does foo.\n@param x number"
     assert syms["M.bar"].kind is SymbolKind.METHOD and syms["M.bar"].doc == "Bar."
@@ -100,7 +97,7 @@ def test_bash_function_forms_and_comment_docs() -> None:
     """Both function syntaxes; the `#` block above is the doc, the shebang line is not."""
     code = ("#!/usr/bin/env bash\n# Does foo.\nfoo() {\n  inner() { :; }\n}\n\n# Bar.\n# More.\n"
             "function bar {\n  echo\n}\n\nfunction baz() ( echo )\n")
-    syms = _symbols("bash", code)
+    syms = symbols_of("bash", code)
     assert list(syms) == ["foo", "foo.inner", "bar", "baz"]
     assert all(s.kind is SymbolKind.FUNCTION for s in syms.values())
     assert syms["foo"].doc == "Does foo." and syms["bar"].doc == "Bar.\nMore."

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from indexer.chunk import chunks_for_file
 from indexer.docs import clean_doc
-from indexer.languages import language_for_path, spec_for
+from indexer.languages import language_for_path
 from indexer.parse import extract_symbols
-from indexer.types import SourceFile, Symbol, SymbolKind
+from indexer.types import SourceFile, SymbolKind
+from tests.conftest import symbols_of
 
 GROUP = ["c", "cpp", "rust", "zig"]
 
 
-def _symbols(language: str, code: str) -> dict[str, Symbol]:
-    path = "x" + spec_for(language).extensions[0]
-    return {s.qualname: s for s in extract_symbols(SourceFile(path, language, code.encode()))}
 
 
 def test_rust_impl_blocks_qualify_methods_and_trait_methods_are_methods() -> None:
@@ -26,7 +24,7 @@ def test_rust_impl_blocks_qualify_methods_and_trait_methods_are_methods() -> Non
         "/// Shapes.\npub trait Shape {\n    /// Area.\n    fn area(&self) -> f64;\n    fn name(&self) -> &str { \"s\" }\n}\n"
         "fn free() {}\n"
     )
-    syms = _symbols("rust", code)
+    syms = symbols_of("rust", code)
     assert syms["Foo"].kind is SymbolKind.TYPE and syms["Foo"].doc == "A point."
     assert syms["Foo.new"].kind is SymbolKind.METHOD and syms["Foo.new"].doc == "Makes one."
     assert syms["Foo.new.helper"].kind is SymbolKind.FUNCTION
@@ -47,7 +45,7 @@ def test_rust_docs_reach_items_through_attributes_and_inner_docs_document_module
         "#[cfg(test)]\nmod tests {\n    //! Unit tests.\n    fn t() {}\n}\n"
         "type Id = u64;\nimpl E {\n    type Out = u8;\n}\n"
     )
-    syms = _symbols("rust", code)
+    syms = symbols_of("rust", code)
     assert syms["E"].kind is SymbolKind.ENUM and syms["E"].doc == "Why it failed.\n\nMore."
     assert syms["bare"].doc == ""
     assert syms["build"].kind is SymbolKind.FUNCTION and syms["build"].doc == "Builds."
@@ -78,7 +76,7 @@ def test_cpp_namespaces_classes_and_out_of_line_definitions() -> None:
         "template <typename T>\nT Box<T>::get() { return v; }\n"
         "bool operator==(const A& a, const A& b) { return true; }\nstatic const char **names(void) { return 0; }\n"
     )
-    syms = _symbols("cpp", code)
+    syms = symbols_of("cpp", code)
     assert syms["net.Socket"].kind is SymbolKind.CLASS and syms["net.Socket"].doc == "A socket."
     assert syms["net.Socket.read"].kind is SymbolKind.METHOD and syms["net.Socket.read"].doc == "Reads."
     assert "net.Socket.close" not in syms and "net.Socket.Socket" not in syms  # declarations only
@@ -111,7 +109,7 @@ def test_c_functions_macros_and_typedef_structs() -> None:
         "struct node { struct node *next; };\ntypedef struct { int x; } point_t;\ntypedef enum { RED, GREEN } color_t;\n"
         "typedef struct list_s { int n; } list_t;\n"
     )
-    syms = _symbols("c", code)
+    syms = symbols_of("c", code)
     assert syms["MAX"].kind is SymbolKind.FUNCTION and syms["MAX"].doc == "Max."
     assert "LIMIT" not in syms and "proto" not in syms
     assert syms["names"].kind is SymbolKind.FUNCTION and syms["names"].doc == "Names."
@@ -124,7 +122,7 @@ def test_header_files_are_cpp_and_macro_wrapped_definitions_are_named() -> None:
     """`.h` is parsed as C++ (C headers read alike); `EXPORT(int f(int x)) {...}` is `f`, not `EXPORT`."""
     assert language_for_path("include/fmt/format.h").name == "cpp" and language_for_path("src/uv.c").name == "c"
     code = "HEAP_EXPORT(void heap_init(struct heap* heap)) {\n  heap->n = 0;\n}\nint g(int (*cb)(int)) { return 0; }\n"
-    assert set(_symbols("cpp", code)) == {"heap_init", "g"}
+    assert set(symbols_of("cpp", code)) == {"heap_init", "g"}
 
 
 def test_zig_containers_methods_and_tests() -> None:
@@ -135,7 +133,7 @@ def test_zig_containers_methods_and_tests() -> None:
         "    const Axis = enum { x, y };\n};\n/// Fails.\nconst Err = error{Oops};\nextern fn ext() void;\n"
         "pub fn main() !void {}\ntest \"adds points\" {}\n"
     )
-    syms = _symbols("zig", code)
+    syms = symbols_of("zig", code)
     assert syms["Point"].kind is SymbolKind.TYPE and syms["Point"].doc == "A point."
     assert syms["Point.add"].kind is SymbolKind.METHOD and syms["Point.add"].doc == "Adds."
     assert syms["Point.Axis"].kind is SymbolKind.ENUM and syms["Err"].kind is SymbolKind.ENUM

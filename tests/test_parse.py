@@ -13,7 +13,7 @@ from indexer.languages import LANGUAGES, grammar, language_for_path, query, spec
 from indexer.parse import extract_symbols
 from indexer.types import SourceFile, SymbolKind
 from tests.conftest import LANGUAGES as NAMES
-from tests.conftest import SAMPLE_REPOS
+from tests.conftest import SAMPLE_REPOS, symbols_of
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -86,13 +86,11 @@ def test_expected_lines_point_at_the_definition(name: str) -> None:
         assert lines[sym["end_line"] - 1].strip(), sym
 
 
-def _symbols(language: str, code: str) -> dict[str, object]:
-    return {s.qualname: s for s in extract_symbols(SourceFile("x" + spec_for(language).extensions[0], language, code.encode()))}
 
 
 def test_python_methods_nested_functions_and_docstrings() -> None:
     """Methods get the class in their qualname; docstrings are cleaned and cut from the code."""
-    syms = _symbols("python", 'class A:\n    """Doc of A."""\n\n    def m(self):\n        r"""Doc of m.\n\n        More."""\n        def inner():\n            pass\n        return 1\n')
+    syms = symbols_of("python", 'class A:\n    """Doc of A."""\n\n    def m(self):\n        r"""Doc of m.\n\n        More."""\n        def inner():\n            pass\n        return 1\n')
     assert syms["A"].kind is SymbolKind.CLASS and syms["A"].doc == "Doc of A."
     assert syms["A.m"].kind is SymbolKind.METHOD
     assert syms["A.m"].doc == "Doc of m.\n\nMore."
@@ -108,7 +106,7 @@ def test_javascript_arrow_functions_object_literals_and_prototypes() -> None:
         "const api = {\n  // Gets.\n  get(url) { return 1; },\n  post: function (u) {},\n  del: async (u) => {},\n};\n"
         "Client.prototype.retry = function (n) {};\nclass C { static make() {} }\n"
     )
-    syms = _symbols("javascript", code)
+    syms = symbols_of("javascript", code)
     assert syms["add"].kind is SymbolKind.FUNCTION and syms["add"].doc == "Adds."
     assert syms["add"].signature == "export const add = (a, b) =>"
     for name in ("api.get", "api.post", "api.del", "C.make"):
@@ -120,7 +118,7 @@ def test_javascript_arrow_functions_object_literals_and_prototypes() -> None:
 def test_go_receivers_qualify_methods() -> None:
     """A method's receiver type, pointer or generic, becomes its qualifier."""
     code = "package p\n\n// S holds.\ntype S struct {\n\ta int\n}\n\n// Run runs.\nfunc (s *S) Run() error { return nil }\nfunc (b Box[T]) Get() T { return b.v }\nfunc F() {}\n"
-    syms = _symbols("go", code)
+    syms = symbols_of("go", code)
     assert syms["S.Run"].kind is SymbolKind.METHOD and syms["S.Run"].doc == "Run runs."
     assert syms["Box.Get"].kind is SymbolKind.METHOD
     assert syms["S"].kind is SymbolKind.TYPE and syms["S"].signature == "type S struct"
@@ -130,7 +128,7 @@ def test_go_receivers_qualify_methods() -> None:
 def test_php_traits_interfaces_and_methods() -> None:
     """Traits, interfaces, enums and functions, with their doc comments."""
     code = "<?php\n/** T. */\ntrait T {\n  /** Now. */\n  public function now(): string { return ''; }\n}\ninterface I { public function x(); }\nenum E { case A; }\nfunction f() {}\n"
-    syms = _symbols("php", code)
+    syms = symbols_of("php", code)
     assert syms["T"].kind is SymbolKind.TRAIT and syms["T"].doc == "T."
     assert syms["T.now"].kind is SymbolKind.METHOD and syms["T.now"].doc == "Now."
     assert syms["I"].kind is SymbolKind.INTERFACE and syms["I.x"].kind is SymbolKind.METHOD
@@ -141,7 +139,7 @@ def test_php_traits_interfaces_and_methods() -> None:
 def test_ruby_modules_and_singleton_methods() -> None:
     """`def self.x` and plain defs inside a class inside a module are methods with full qualnames."""
     code = "# M.\nmodule M\n  class C\n    # Builds.\n    def self.build\n    end\n\n    def run(x)\n    end\n  end\nend\ndef top; end\n"
-    syms = _symbols("ruby", code)
+    syms = symbols_of("ruby", code)
     assert syms["M"].kind is SymbolKind.MODULE and syms["M"].doc == "M."
     assert syms["M.C.build"].kind is SymbolKind.METHOD and syms["M.C.build"].doc == "Builds."
     assert syms["M.C.run"].kind is SymbolKind.METHOD
@@ -151,7 +149,7 @@ def test_ruby_modules_and_singleton_methods() -> None:
 def test_detached_comments_are_not_docs() -> None:
     """A comment separated by a blank line, or trailing code, is not a doc comment."""
     code = "package p\n\n// License header.\n\nfunc A() {}\nvar x = 1 // trailing\nfunc B() {}\n"
-    syms = _symbols("go", code)
+    syms = symbols_of("go", code)
     assert syms["A"].doc == ""
     assert syms["B"].doc == ""
 
@@ -167,7 +165,7 @@ def test_java_overloads_get_distinct_keys() -> None:
 def test_syntax_errors_still_yield_the_valid_symbols() -> None:
     """tree-sitter recovers from errors: the intact function is still found."""
     code = "def ok():\n    return 1\n\ndef broken(:\n    pass\n"
-    assert "ok" in _symbols("python", code)
+    assert "ok" in symbols_of("python", code)
 
 
 def test_invalid_utf8_is_parsed_with_replacement() -> None:
