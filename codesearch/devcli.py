@@ -163,6 +163,7 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
     """
     from codesearch.cache import cache_root
     from codesearch.cli import cli_errors, progress_bars
+    from codesearch.distill.data import ensure_corpus
     from codesearch.distill.recipe import Recipe, distill_model
     from codesearch.distill.train import TrainConfig
 
@@ -172,11 +173,7 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
                                       temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))
     sources = list(datasets) or [cache_root() / "train"]
     with cli_errors(), progress_bars(quiet or as_json) as progress:
-        if not datasets and not sources[0].exists():
-            from codesearch.bench.datasets import DatasetError
-
-            raise DatasetError(f"no training corpus in {sources[0]}; build it with "
-                               "`python scripts/build_datasets.py --split train`, or pass --dataset")
+        ensure_corpus(sources)
         report = distill_model(recipe, sources, out_dir, work_dir or cache_root() / "distill", progress,
                                log=(lambda m: None) if as_json else (lambda m: click.echo(m, err=True)))
     if as_json:
@@ -219,7 +216,8 @@ def train_reranker(out_dir: Path, datasets: tuple[Path, ...], recipe: str, base_
 
     from codesearch.cache import cache_root
     from codesearch.cli import cli_errors, progress_bars
-    from codesearch.distill.reranker import RECIPES, default_base_model, ensure_corpus, train_reranker as train
+    from codesearch.distill.data import ensure_corpus
+    from codesearch.distill.reranker import RECIPES, default_base_model, train_reranker as train
 
     chosen = replace(RECIPES[recipe], seed=seed, **({"max_pairs": max_pairs} if max_pairs else {}))
     sources = list(datasets) or [cache_root() / "train"]

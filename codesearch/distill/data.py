@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codesearch.bench.corpus import document
-from codesearch.bench.datasets import Example, dataset_files, read_jsonl
+from codesearch.bench.datasets import DatasetError, Example, dataset_files, read_jsonl
 from indexer.chunk import embedding_text
 
 Progress = Callable[[str, int, int], None]
@@ -96,3 +96,11 @@ def split_by_package(pairs: Sequence[Pair], dev_share: float = 0.1, seed: int = 
         else:
             train.extend(group)
     return train, dev
+
+
+def ensure_corpus(sources: Sequence[Path]) -> None:
+    """:raises DatasetError: naming the build command when a training corpus is missing."""
+    for source in sources:
+        if not Path(source).exists():
+            raise DatasetError(f"no training corpus in {source}; build it with "
+                               "`python scripts/build_datasets.py --split train`, or pass --dataset")

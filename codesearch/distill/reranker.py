@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from codesearch.distill.data import load_pairs, split_by_package
-from codesearch.errors import CodeSearchError, MissingExtra
+from codesearch.errors import MissingExtra
 
 Progress = Callable[[str, int, int], None]
 
@@ -284,12 +284,3 @@ def default_base_model() -> Path:
     from codesearch.rerank import teacher_path
 
     return teacher_path()
-
-
-def ensure_corpus(sources: Sequence[Path]) -> None:
-    """:raises CodeSearchError: naming the build command when the default corpus is missing."""
-    for source in sources:
-        if not Path(source).exists():
-            raise CodeSearchError(f"no training corpus in {source}; build it with "
-                                  "`python scripts/build_datasets.py --split train`, or pass --dataset")
-
