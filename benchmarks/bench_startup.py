@@ -11,7 +11,7 @@ all alike:
 - ``python -c pass``: the interpreter's floor;
 - ``python -c "import numpy, faiss"``: the floor of any search in a fresh process;
 - ``codesearch search QUERY REPO --index-dir IDX --format grep -k 5``: the one-shot search;
-- the same search answered by a resident process (``codesearch resident start``), when
+- the same search answered by a resident process (``codesearch resident``), when
   ``--resident`` is given: the client, its connect and the server's answer.
 
 Medians, and their ratios to the two floors, are printed and written with ``--out``. Then:
@@ -165,11 +165,11 @@ def main() -> None:
 
 
 def start_resident(repo: Path, index_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A resident process for ``index_dir``, once it answers (``codesearch resident start``)."""
-    process = subprocess.Popen([CODESEARCH, "resident", "start", str(repo), "--index-dir", str(index_dir)],
+    """A resident process for ``index_dir``, once it answers (``codesearch resident``)."""
+    process = subprocess.Popen([CODESEARCH, "resident", str(repo), "--index-dir", str(index_dir)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     for _ in range(300):
-        probe = subprocess.run([CODESEARCH, "resident", "status", str(repo), "--index-dir", str(index_dir)],
+        probe = subprocess.run([CODESEARCH, "resident", str(repo), "--index-dir", str(index_dir), "--status"],
                                capture_output=True, env=env, check=False)
         if probe.returncode == 0:
             return process

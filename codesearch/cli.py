@@ -16,6 +16,7 @@ import click
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError
+from codesearch.resident import subdirectory
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("text", "json", "jsonl", "grep")
@@ -370,11 +371,13 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help="Syntax highlighting (default: on a terminal, unless NO_COLOR is set).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether anything was found.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the progress bars of the libraries that load a reranker.")
+@click.option("--no-resident", "no_resident", is_flag=True,
+              help="Search in this process even when a resident process (`codesearch resident`) serves the index.")
 def search(words: tuple[str, ...], query_option: str | None, k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
            workspace: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
            min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
-           quiet: bool, verbose: bool) -> None:
+           quiet: bool, verbose: bool, no_resident: bool) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
@@ -394,11 +397,30 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         codesearch search "parse a url" --workspace ~/workspace  # every repository of index-many
         codesearch search -e --offline src/       # a query that starts with a dash (or: -- --offline src/)
     """
+    query, paths = _query_and_paths(words, query_option)
+    fmt = "json" if as_json else fmt
+    use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
+    if not no_resident and workspace is None and len(paths) <= 1 and rerank_model is None:
+        from codesearch import resident  # stdlib only: the answer of a resident process costs no numpy
+
+        path = paths[0] if paths else Path(".")
+        directory = index_dir or resident.nearest_index(path)
+        answer = None if directory is None else resident.search_answer(directory, {
+            "query": query, "k": k, "language": language, "kinds": kinds, "include": path_globs,
+            "exclude": exclude_globs, "whole_index": whole_index, "path": str(Path(path).resolve()),
+            "root": str(Path(path).resolve()) if index_dir is not None and paths else None, "cwd": os.getcwd(),
+            "hybrid": hybrid, "rerank": rerank, "candidates": candidates, "per_file": per_file,
+            "min_score": min_score, "format": fmt, "max_lines": max_lines, "explain": explain, "color": use_color,
+            "quiet": quiet})
+        if answer is not None:
+            if answer.text is not None:
+                click.echo(answer.text, color=use_color if fmt == "text" else None)
+            if not answer.found:
+                sys.exit(EXIT_NO_RESULTS)
+            return
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import validate_query
 
-    query, paths = _query_and_paths(words, query_option)
-    fmt = "json" if as_json else fmt
     if not verbose:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -448,11 +470,11 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         else:
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
-                under = "" if whole_index else _subdirectory(searcher.root, path)
+                under = "" if whole_index else subdirectory(searcher.root, path)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
                 results = searcher.search(query, k, options, paths=filters)
         elapsed_ms = (time.perf_counter() - started) * 1000
-    _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=color, quiet=quiet,
+    _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra)
 
 
@@ -474,25 +496,15 @@ def _query_and_paths(words: tuple[str, ...], query_option: str | None) -> tuple[
 
 def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int | None, explain: bool,
                    color: bool | None, quiet: bool, elapsed_ms: float, extra: dict[str, Any]) -> None:
-    """Print results in the chosen format; exit 1 when there are none."""
-    from codesearch import render
+    """Print results in the chosen format (``resident.search_output``); exit 1 when there are none."""
+    from codesearch.resident import search_output
 
-    if quiet:
-        pass
-    elif fmt == "json":
-        click.echo(render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra))
-    elif fmt == "jsonl":
-        for line in render.to_jsonl(results, max_lines):
-            click.echo(line)
-            sys.stdout.flush()
-    elif fmt == "grep":
-        if results:
-            click.echo(render.to_grep(results, explain=explain))
-    else:
-        use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
+    use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
+    text = None if quiet else search_output(query, results, fmt, max_lines=max_lines, explain=explain,
+                                            color=use_color, elapsed_ms=elapsed_ms, extra=extra)
+    if text is not None:
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
-        click.echo(render.to_text(results, color=use_color, explain=explain,
-                                  snippet_lines=max_lines or render.SNIPPET_LINES), color=use_color)
+        click.echo(text, color=use_color if fmt == "text" else None)
     if not results:
         sys.exit(EXIT_NO_RESULTS)
 
@@ -593,21 +605,63 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
         serve(path, index_dir=index_dir, auto_index=not read_only, rerank=rerank, workers=workers)
 
 
+@cli.command("resident")
+@click.argument("path", default=".", type=_DIRECTORY)
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
+              help="Index to serve (default: the .codesearch of PATH or its nearest parent).")
+@click.option("--status", "action", flag_value="status",
+              help="Only say whether a resident process answers for the index (exit code 1 if none does).")
+@click.option("--stop", "action", flag_value="stop", help="Stop the resident process of the index (exit code 1 if none).")
+def resident_command(path: Path, index_dir: Path | None, action: str | None) -> None:
+    """Keep the index of PATH open in a resident process that `codesearch search` asks first.
+
+    A one-shot search spends most of its time starting; a resident process pays that once
+    and answers searches of one index until stopped (Ctrl-C, SIGTERM or --stop). It listens
+    on a socket only you can open (in your runtime directory, else ~/.cache/codesearch/run)
+    and is only ever started by you. A search falls back to its own process, silently, when
+    none answers (or with --no-resident).
+
+    \b
+    Example:
+        codesearch resident ~/src/app &               # serve until stopped
+        codesearch search "parse a url" ~/src/app     # answered by it
+        codesearch resident ~/src/app --status
+        codesearch resident ~/src/app --stop
+    """
+    from codesearch import resident
+    from codesearch.search import find_index
+
+    with cli_errors():
+        directory = index_dir or find_index(path)
+        if action is None:
+            server = resident.Resident(directory)
+    if action is not None:
+        reply = resident.ask(directory, {"op": action}, timeout=2.0)
+        if reply is None or not reply.get("ok"):
+            click.echo("No resident process answers for this index.", err=True)
+            sys.exit(EXIT_NO_RESULTS)
+        if action == "status":
+            click.echo(f"pid {reply.get('pid')}: {reply.get('index_dir')} ({reply.get('chunks')} chunks, "
+                       f"generation {reply.get('generation')}, {reply.get('searches')} searches answered)")
+        return
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the finally below removes the socket
+    click.echo(f"Serving {server.index_dir} on {server.path} (pid {os.getpid()})", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
 def _location(text: str) -> tuple[str, int]:
     """``FILE:LINE`` split (a path may contain colons; the line is after the last one)."""
     file, sep, line = text.rpartition(":")
     if not sep or not file or not (line.isascii() and line.isdigit()):  # not "²", which int() refuses
         raise click.UsageError(f"expected FILE:LINE, e.g. src/app.py:42, got {text!r}")
     return file, int(line)
-
-
-def _subdirectory(root: Path, path: Path) -> str:
-    """PATH relative to the repository root when it is a directory below it, else ``""``."""
-    try:
-        relative = Path(path).resolve().relative_to(root)
-    except ValueError:
-        return ""
-    return "" if str(relative) == "." else relative.as_posix()
 
 
 @cli.command()

@@ -1,0 +1,371 @@
+"""A resident search process: one index kept open, asked by ``codesearch search`` over a local socket.
+
+A one-shot search spends most of its time starting (numpy, FAISS, the model, the index);
+``codesearch resident`` pays that once and answers searches for one index until it is
+stopped, as ``dmypy`` does for mypy. ``codesearch search`` tries it first (``ask``) and falls
+back to searching in its own process, silently, whenever it gets no answer.
+
+Safety:
+
+- a Unix domain socket only, in a per-user directory (``$XDG_RUNTIME_DIR/codesearch``, else
+  ``~/.cache/codesearch/run``; ``runtime_dir``), never inside a repository; the directory is
+  mode 0700 and the socket 0600, and both must be this user's before a client connects or a
+  server binds (``UnsafeRuntimeDir``); on Linux each side also checks the other's uid (``SO_PEERCRED``);
+- the socket's name is derived from the index directory's resolved path, and the server answers
+  only for the index it opened: nothing in a repository (no file in ``.codesearch/``) names,
+  starts or points to a process; only the user starts one;
+- the protocol is one JSON request line and one JSON reply line per connection, at most
+  ``MAX_REQUEST_BYTES``; a request only searches (or asks ``status``, or ``stop``).
+
+This module imports nothing heavy at the top: the client path of ``codesearch search`` must stay
+cheap; the server imports the search stack when it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codesearch.cache import cache_root
+from codesearch.errors import CodeSearchError
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from codesearch.search import Searcher, SearchResult
+
+PROTOCOL = 1
+MAX_REQUEST_BYTES = 1 << 20
+MAX_REPLY_BYTES = 256 << 20
+CLIENT_TIMEOUT_S = 10.0  # the client's wait for an answer before it searches by itself
+SERVER_READ_TIMEOUT_S = 2.0  # a connection that sends no full request by then is dropped
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+class ResidentError(CodeSearchError):
+    """A resident process cannot start."""
+
+
+class UnsafeRuntimeDir(ResidentError):
+    """The resident process's directory or socket is not this user's alone."""
+
+
+class ResidentRunning(ResidentError):
+    """A resident process already answers for this index."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a resident process printed for a search: ``text`` (None: print nothing) and whether it found anything."""
+
+    text: str | None
+    found: bool
+
+
+def runtime_dir() -> Path:
+    """The per-user directory of the sockets: ``$XDG_RUNTIME_DIR/codesearch``, else ``cache_root()/run``."""
+    base = os.environ.get("XDG_RUNTIME_DIR", "")
+    if base and os.path.isabs(base):
+        return Path(base) / "codesearch"
+    return cache_root() / "run"
+
+
+def socket_path(index_dir: Path) -> Path:
+    """The socket of the resident process for ``index_dir`` (named after its resolved path)."""
+    key = os.path.realpath(index_dir).encode("utf-8", "surrogateescape")
+    return runtime_dir() / f"{zlib.crc32(key):08x}-{len(key)}.sock"
+
+
+def _private(st: os.stat_result, kind: int) -> bool:
+    """True if ``st`` is of ``kind`` (``stat.S_IFDIR``, ``stat.S_IFSOCK``), this user's, and closed to others."""
+    return stat.S_IFMT(st.st_mode) == kind and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def private_socket(path: Path) -> bool:
+    """True if ``path`` is a socket in a private directory, both this user's and closed to others."""
+    try:
+        return _private(os.lstat(path.parent), stat.S_IFDIR) and _private(os.lstat(path), stat.S_IFSOCK)
+    except OSError:
+        return False
+
+
+def ensure_runtime_dir() -> Path:
+    """``runtime_dir()``, created with mode 0700 if missing.
+
+    :raises UnsafeRuntimeDir: if it is a symlink, someone else's, or open to others.
+    """
+    directory = runtime_dir()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(directory)
+    except OSError as exc:
+        raise UnsafeRuntimeDir(f"cannot create {directory}: {exc.strerror}") from exc
+    if not _private(st, stat.S_IFDIR):
+        raise UnsafeRuntimeDir(f"{directory} must be a directory of yours that only you can open "
+                               f"(chmod 700 {directory}); refusing to put a socket there")
+    return directory
+
+
+def nearest_index(start: Path) -> Path | None:
+    """The ``.codesearch`` in ``start`` or its nearest parent, as ``find_index`` finds it, without
+    importing the search stack; None when there is none or anything is unusual (a symlink, an
+    unreadable directory): the search in this process then says why."""
+    start = Path(os.path.realpath(start))
+    for directory in (start, *start.parents):
+        candidate = directory / INDEX_DIR_NAME
+        try:
+            if stat.S_ISLNK(os.lstat(candidate).st_mode):
+                return None
+            os.lstat(candidate / DB_NAME)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError:
+            return None
+        return candidate
+    return None
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    """The uid of the process at the other end (Linux), or None where the platform cannot say."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    return _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))[1]
+
+
+def _read_line(conn: socket.socket, limit: int) -> bytes | None:
+    """One newline-terminated message of at most ``limit`` bytes (None: too long or cut short)."""
+    chunks, size = [], 0
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size += len(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(chunks)
+        if size > limit:
+            return None
+
+
+def ask(index_dir: Path, request: dict[str, Any], timeout: float = CLIENT_TIMEOUT_S) -> dict[str, Any] | None:
+    """The reply of the resident process for ``index_dir`` to ``request``, or None: no process, a
+    socket or directory that is not this user's alone, a server of another uid, no answer in
+    ``timeout`` seconds, or a reply that is not a JSON object."""
+    path = socket_path(index_dir)
+    if not private_socket(path):
+        return None
+    message = json.dumps({"protocol": PROTOCOL, "index_dir": os.path.realpath(index_dir), **request}) + "\n"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(path))
+            uid = _peer_uid(conn)
+            if uid is not None and uid != os.getuid():
+                return None
+            conn.sendall(message.encode("utf-8", "surrogatepass"))
+            line = _read_line(conn, MAX_REPLY_BYTES)
+    except (OSError, UnicodeError):
+        return None
+    try:
+        reply = json.loads(line) if line is not None else None
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None
+
+
+def search_answer(index_dir: Path, request: dict[str, Any]) -> Answer | None:
+    """A search answered by the resident process for ``index_dir`` (fields: ``search_request``), or None."""
+    reply = ask(index_dir, {"op": "search", **request})
+    if reply is None or reply.get("ok") is not True:
+        return None
+    text = reply.get("text")
+    return Answer(text if isinstance(text, str) else None, bool(reply.get("found")))
+
+
+def subdirectory(root: Path, path: Path) -> str:
+    """PATH relative to the repository root when it is a directory below it, else ``""``."""
+    try:
+        relative = Path(path).resolve().relative_to(root)
+    except ValueError:
+        return ""
+    return "" if str(relative) == "." else relative.as_posix()
+
+
+def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
+                  color: bool, elapsed_ms: float, extra: dict[str, Any]) -> str | None:
+    """What ``codesearch search`` prints for ``results`` in ``fmt`` (None: nothing), paths relative to the
+    working directory."""
+    from codesearch import render
+
+    if fmt == "json":
+        return render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)
+    if fmt == "jsonl":
+        return "\n".join(render.to_jsonl(results, max_lines)) or None
+    if fmt == "grep":
+        return render.to_grep(results, explain=explain) if results else None
+    return render.to_text(results, color=color, explain=explain, snippet_lines=max_lines or render.SNIPPET_LINES)
+
+
+class Resident:
+    """The server: ``index_dir`` open in one ``Searcher``, re-opened when a new index generation commits.
+
+    :raises UnsafeRuntimeDir: if the socket directory is not this user's alone.
+    :raises ResidentRunning: if a resident process already answers for this index.
+    :raises CodeSearchError: anything opening the index raises (``Searcher``).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        import sqlite3
+        from urllib.parse import quote
+
+        from codesearch.search import Searcher
+
+        self.index_dir = Path(os.path.realpath(index_dir))
+        self.path = socket_path(self.index_dir)
+        self.searches = 0  # answered so far
+        self.searcher: Searcher = Searcher(self.index_dir)
+        try:
+            # A connection of its own, outside the searcher's snapshot: each query sees the latest commit.
+            self._generation = sqlite3.connect(f"file:{quote(str(self.index_dir / DB_NAME))}?mode=ro", uri=True,
+                                               isolation_level=None)
+            self.listener = self._bind()
+        except BaseException:
+            self.searcher.close()
+            raise
+
+    def _bind(self) -> socket.socket:
+        ensure_runtime_dir()
+        if ask(self.index_dir, {"op": "status"}, timeout=1.0) is not None:
+            raise ResidentRunning(f"a resident process already answers for {self.index_dir}")
+        try:
+            if stat.S_ISSOCK(os.lstat(self.path).st_mode):
+                os.unlink(self.path)  # a stale socket of ours (the directory is private)
+        except FileNotFoundError:
+            pass
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        mask = os.umask(0o177)  # the socket is born 0600: no moment when another user could connect
+        try:
+            listener.bind(str(self.path))
+            os.chmod(self.path, 0o600)
+            listener.listen(16)
+        except OSError as exc:
+            listener.close()
+            raise ResidentError(f"cannot listen on {self.path}: {exc.strerror or exc}") from exc
+        finally:
+            os.umask(mask)
+        return listener
+
+    def close(self) -> None:
+        """Stop listening, remove the socket and close the index."""
+        self.listener.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        self._generation.close()
+        self.searcher.close()
+
+    def serve_forever(self) -> None:
+        """Answer one connection at a time until a ``stop`` request (or an interrupt)."""
+        while True:
+            conn, _ = self.listener.accept()
+            with conn:
+                if not self._answer(conn):
+                    return
+
+    def _answer(self, conn: socket.socket) -> bool:
+        """Read one request from ``conn`` and reply; False after a ``stop``."""
+        conn.settimeout(SERVER_READ_TIMEOUT_S)
+        try:
+            uid = _peer_uid(conn)
+            if uid is not None and uid != os.getuid():
+                return True
+            line = _read_line(conn, MAX_REQUEST_BYTES)
+            request = json.loads(line) if line is not None else None
+        except (OSError, ValueError):
+            return True
+        reply = self.handle(request) if isinstance(request, dict) else {"ok": False, "error": "not a JSON object"}
+        try:
+            conn.sendall((json.dumps(reply) + "\n").encode("utf-8", "surrogatepass"))
+        except (OSError, UnicodeError):
+            pass
+        return not (reply.get("ok") and request.get("op") == "stop")
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The reply to one request: ``status``, ``stop`` or ``search`` (``{"ok": False, ...}`` when refused)."""
+        if request.get("protocol") != PROTOCOL or request.get("index_dir") != str(self.index_dir):
+            return {"ok": False, "error": "not this resident's protocol or index"}
+        op = request.get("op")
+        if op == "status":
+            return {"ok": True, "pid": os.getpid(), "index_dir": str(self.index_dir), "root": str(self.searcher.root),
+                    "chunks": self.searcher.reader.meta.count, "generation": self.searcher.reader.meta.generation,
+                    "searches": self.searches}
+        if op == "stop":
+            return {"ok": True}
+        if op != "search":
+            return {"ok": False, "error": f"unknown op {op!r}"}
+        try:
+            return self._search(request)
+        except (CodeSearchError, KeyError, TypeError, ValueError, OSError) as exc:
+            return {"ok": False, "error": str(exc)}  # the client searches by itself and says why
+
+    def _fresh_searcher(self) -> Searcher:
+        """The searcher of the latest committed generation (re-opened, same model, when it changed)."""
+        from codesearch.search import Searcher
+
+        row = self._generation.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        if row is not None and int(row[0]) != self.searcher.reader.meta.generation:
+            fresh = Searcher(self.index_dir, embedder=self.searcher.embedder)
+            self.searcher.close()
+            self.searcher = fresh
+        return self.searcher
+
+    def _search(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A search as ``codesearch search`` runs it on one index, rendered for the client's working directory."""
+        import time
+
+        from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, SearchOptions, validate_query
+
+        query, k = str(request["query"]), int(request["k"])
+        rerank = request.get("rerank")
+        if bool(rerank) or (rerank is None and DEFAULT_RERANK):
+            return {"ok": False, "error": "this resident process does not rerank"}
+        validate_query(query, k)
+        searcher = self._fresh_searcher()
+        root = request.get("root")
+        if root is not None and Path(root).resolve() != searcher.root:
+            return {"ok": False, "error": f"{root} is not the repository of this index"}
+        cwd = Path(request["cwd"])
+        if not cwd.is_absolute():
+            return {"ok": False, "error": "cwd must be absolute"}
+        started = time.perf_counter()
+        hybrid = request.get("hybrid")
+        options = SearchOptions(k=k, language=request.get("language"), kinds=tuple(request.get("kinds", ())),
+                                hybrid=DEFAULT_HYBRID if hybrid is None else bool(hybrid), rerank=None,
+                                candidates=int(request.get("candidates", 20)), per_file=int(request.get("per_file", 0)),
+                                min_score=float(request.get("min_score", 0.0)))
+        under = "" if request.get("whole_index") else subdirectory(searcher.root, Path(request["path"]))
+        filters = PathFilter(include=tuple(request.get("include", ())), exclude=tuple(request.get("exclude", ())),
+                             under=under, cwd=cwd)
+        here = os.getcwd()
+        os.chdir(cwd)  # paths print relative to the client's working directory
+        try:
+            results = searcher.search(query, k, options, paths=filters)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            text = None if request.get("quiet") else search_output(
+                query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
+                explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
+                extra={})
+        finally:
+            os.chdir(here)
+        self.searches += 1
+        return {"ok": True, "text": text, "found": bool(results)}
