@@ -79,6 +79,7 @@ class Part:
     same_content: dict[str, list[str]]  # content hash -> "path:line" of identical chunks in this index
     vector: Any = None  # the query's vector (numpy), for similarities ``fill`` computes
     stored: dict[int, Any] = field(default_factory=dict)  # chunk id -> its vector, for near-copy folding
+    completed: dict[str, dict[int, float]] = field(default_factory=dict)  # scores the rankings left out
 
     # What the pool asks of a shard (``codesearch.search.pool.Shard``).
     def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -116,7 +117,7 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
     lacking = [i for i in dict.fromkeys(hits.defined) if i not in similarity]
     similarity.update(zip(lacking, hits.similarities(lacking)))
     return Part(repo, hits.root, searcher.reader.max_file_bytes, hits.static, hits.lexical, hits.defined, {},
-                similarity, {}, {}, hits.vector)
+                similarity, {}, {}, hits.vector, completed=hits.completed)
 
 
 def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | None:

@@ -26,6 +26,41 @@ TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mo
 # A query that starts with one of these (or ends with ``?``) is a question about how the code works.
 QUESTION_WORDS = frozenset({"how", "what", "where", "why", "which", "when", "who"})
 EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "tutorial"})
+# A query that starts with a verb asks for a task to be done ("send a request with a timeout",
+# "parse a date in several formats"): one function answers it. A query that names a thing or a
+# topic ("cookie jar implementation", "streaming JSON reader and token parsing") is answered by
+# files, as a question is. These verbs start a task...
+TASK_VERBS = frozenset("""
+    accept add allow answer apply ask assign attach avoid build calculate call cancel change check choose clean clear
+    close collect combine compare compile compress compute configure connect convert copy count create decide
+    declare decode decompress decrypt define delete deny describe detect determine disable dispatch display
+    download drop dump emit enable encode encrypt ensure escape evaluate execute expand expire export expose
+    extract fail fetch figure fill filter find finish fix flatten flush follow force format generate get give guess
+    handle hash hide highlight ignore import include increment initialize inject insert inspect install
+    invoke join keep kill launch let limit list load lock log look make map mark match measure merge migrate
+    mount move normalize notify open order pad page parse pass pause pick pipe poll post prefer prepare prevent
+    print process produce prompt protect provide publish pull push put quote raise read rebuild receive
+    reconnect record redirect reduce refresh register reject release reload remember remove rename render
+    repeat replace reply report request require reset resize resolve restart restore restrict resume retry
+    return reuse rewrite roll rotate round run sanitize save scan schedule search select send serialize
+    serve set shorten show shrink shut sign skip sleep sort split start stop store stream strip submit
+    subscribe suggest support suppress switch sync take tell test throw time toggle track transform
+    translate trim truncate try turn unlock unpack unwrap update upgrade upload use validate verify visit
+    wait walk warn watch work wrap write yield
+""".split())
+# ...except these, which name things as often ("request body parsing", "retry logic", "update and delete
+# statement builders"): they start a task only before a word that begins its object or its manner
+# ("match against the path", "log every request", "redirect the client").
+NOUN_VERBS = frozenset("""
+    answer call cache change check count display dump error export filter format hash import insert limit list
+    lock log map order page pipe post process record redirect report request reset retry return route search
+    stream support switch test time update use work
+""".split())
+OBJECT_WORDS = frozenset("""
+    a an the this that these those every each all any some several one two its their our my your it them me us
+    whether if how what when where which who why up out down off back over into onto to from for with without
+    against on in by at as only just also always never
+""".split())
 
 # A name may end with Ruby's `?` or `!` (``regenerate?``, ``cleanup!``), not with ``!=`` or ``?.``.
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*(?:[?!](?![\w=?!.]))?")
@@ -55,6 +90,8 @@ class QueryInfo:
     :param stems: light stems of ``words`` (see ``stem``).
     :param question: the query asks how something works (``how are routes registered``, ``where is
         the session saved?``), rather than naming a thing or a task (``send a request with a timeout``).
+    :param task: the query asks for something to be done, starting with a verb (``send a request with a
+        timeout``), rather than naming a thing or a topic (``cookie jar implementation``).
     :param compounds: identifiers of the query written as the lexical index keeps them whole
         (``set_cookie`` -> ``setcookie``, ``HTTPAdapter`` -> ``httpadapter``).
     """
@@ -68,6 +105,7 @@ class QueryInfo:
     wants_examples: bool
     compounds: tuple[str, ...] = ()
     question: bool = False
+    task: bool = False
 
 
 def stem(word: str) -> str:
@@ -110,6 +148,15 @@ def _looks_like_code(token: str, first: bool, alone: bool) -> bool:
     return token[:1].isupper() and any(c.islower() for c in token) and (alone or not first)
 
 
+def _starts_with_verb(text: str) -> bool:
+    """Whether a query of several words starts with a verb (see ``TASK_VERBS`` and ``NOUN_VERBS``)."""
+    first, _, rest = text.lower().partition(" ")
+    second = rest.split(maxsplit=1)[0] if rest.strip() else ""
+    if not second or first not in TASK_VERBS:
+        return False
+    return first not in NOUN_VERBS or second.strip(",.:;") in OBJECT_WORDS
+
+
 def analyse(text: str) -> QueryInfo:
     """Parse a (validated, non-empty) query."""
     stripped = text.strip()
@@ -146,6 +193,7 @@ def analyse(text: str) -> QueryInfo:
         wants_tests=bool(lowered & TEST_WORDS),
         wants_examples=bool(lowered & EXAMPLE_WORDS),
         question=kind == NATURAL and len(all_words) > 1 and (stripped.endswith("?") or all_words[0] in QUESTION_WORDS),
+        task=kind == NATURAL and _starts_with_verb(stripped),
         compounds=tuple(dict.fromkeys(
             joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier.rstrip(RUBY_MARKS))
             if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),

@@ -17,8 +17,9 @@ of the pool, so a signal's weight means the same for every query:
   more (path evidence is about the file: the file's other chunks get the plain ``path`` lift only);
 - ``coherence``: for a question (``how are routes registered``), the best chunk of each file gets a
   lift by how much of the pool's evidence the file holds (several matching chunks);
-- ``saturation``: for a question, or a query of one plain word (``offline``: where it occurs,
-  as rg lists it file by file), each further chunk of a file counts half as much as the one
+- ``saturation``: for a question, a topic (``streaming JSON reader and token parsing``: words that
+  name a thing rather than start with a verb) or a query of one plain word (``offline``: where it
+  occurs, as rg lists it file by file), each further chunk of a file counts half as much as the one
   before, so the first screen spans the files that answer it (``saturated``, applied after any
   ``Lift`` in ``codesearch.search.pool``);
 - ``overloads``: each further chunk of one name in one file (C++ and C# overloads, a Python
@@ -37,10 +38,11 @@ of the pool, so a signal's weight means the same for every query:
 Diversity (at most ``per_file`` hits from one file before every other file had its
 turn) is applied when results are picked, in ``codesearch.search.pool``, when asked for.
 
-Coherence and saturation apply to questions only: for every natural-language query they gained
-semble's file-level labels (NDCG@10 0.853 -> 0.883) and cost our function-level plain-English set
-(R@5 0.702 -> 0.520), where a task ("send a request with a timeout") is answered by one function,
-often next to others of its file; a question about how something works is answered by files.
+Coherence applies to questions, saturation to questions and topics, neither to tasks: for every
+natural-language query they gained semble's file-level labels (NDCG@10 0.853 -> 0.883) and cost our
+function-level plain-English set (R@5 0.702 -> 0.520), where a task ("send a request with a
+timeout") is answered by one function, often next to others of its file; a question about how
+something works, or a topic, is answered by files (``QueryInfo.task`` tells a task by its first word).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
-from codesearch.query import IDENTIFIER, QueryInfo, stem, words_of
+from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
@@ -248,6 +250,14 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Cal
         if placed + 1 < len(files[n]):
             heapq.heappush(heap, (-files[n][placed + 1].score * decay ** (placed + 1), n, placed + 1))
     return out
+
+
+def saturates(query: QueryInfo) -> bool:
+    """Whether each further chunk of one file counts less for ``query`` (``saturated``): a question, a
+    topic (several words that do not start with a verb: ``cookie jar implementation``) or one plain word;
+    not a task (``send a request with a timeout``) or a name."""
+    topic = query.kind == NATURAL and len(query.words) > 1 and not query.task
+    return query.question or topic or whole_word(query) is not None
 
 
 def _add(candidate: Candidate, signal: str, value: float) -> None:

@@ -70,6 +70,7 @@ class FakeShard:
     """A shard with 150 vector hits and 150 lexical hits (descending scores) and nothing else."""
 
     repo, root, defined = "", "", []
+    completed: dict[str, dict[int, float]] = {}
 
     def __init__(self) -> None:
         self.static = [(i, 1.0 - i / 1000) for i in range(150)]
@@ -177,6 +178,27 @@ def test_a_question_is_told_from_a_task_or_a_name(text: str, question: bool) -> 
     assert analyse(text).question is question
 
 
+@pytest.mark.parametrize(("text", "task"), [
+    ("send a request with a timeout", True), ("parse a date in several formats", True),
+    ("match against the encoded path", True), ("log every request", True), ("set cookies on the response", True),
+    ("request body parsing", False), ("retry logic for failed requests", False),
+    ("update and delete statement builders", False), ("cookie jar implementation", False),
+    ("streaming JSON reader and token parsing", False), ("configuring options before building", False),
+    ("how are routes registered", False), ("parse", False), ("send_request", False),
+])
+def test_a_task_starts_with_a_verb_and_a_topic_names_a_thing(text: str, task: bool) -> None:
+    """A verb that is as often a noun (``request``, ``log``, ``match``) starts a task only before its object."""
+    assert analyse(text).task is task
+
+
+@pytest.mark.parametrize(("text", "saturates"), [
+    ("how are routes registered", True), ("cookie jar implementation", True), ("offline", True),
+    ("send a request with a timeout", False), ("HTTPAdapter", False), ("src/app.py", False),
+])
+def test_questions_topics_and_plain_words_saturate_tasks_and_names_do_not(text: str, saturates: bool) -> None:
+    assert ranking.saturates(analyse(text)) is saturates
+
+
 def test_saturation_counts_each_further_chunk_of_a_file_half() -> None:
     """The second chunk of a file counts 0.5, the third 0.25: another file's weaker hit comes between."""
     pool = [cand(1, "a.py", 1.0), cand(2, "a.py", 0.9), cand(3, "a.py", 0.8), cand(4, "b.py", 0.5)]
@@ -227,8 +249,9 @@ OTHER = "def sweep(cache):\n    \"\"\"Expire the cache entries of a store.\"\"\"
 
 
 def test_a_question_sees_several_files_a_task_sees_the_best_file_first(tmp_path: Path) -> None:
-    """Saturation and coherence are for questions: ``how do cache entries expire`` shows the second
-    file in the top two; ``expire old cache entries`` keeps the best file's functions first."""
+    """Saturation is for questions and topics: ``how do cache entries expire`` and ``cache entry expiry``
+    show the second file in the top two; the task ``expire old cache entries`` keeps the best file's
+    functions first."""
     repo = tmp_path / "repo"
     write(repo, "pkg/big.py", BIG)
     write(repo, "pkg/sweeper.py", OTHER)
@@ -236,10 +259,12 @@ def test_a_question_sees_several_files_a_task_sees_the_best_file_first(tmp_path:
     build_index(repo, tmp_path / "index", embedder)
     with Searcher(tmp_path / "index", embedder=embedder) as searcher:
         question = [r.path for r in searcher.search("how do cache entries expire", 5)]
+        topic = [r.path for r in searcher.search("cache entry expiry", 5)]
         task = [r.path for r in searcher.search("expire old cache entries", 5)]
         flat = [r.path for r in searcher.search("how do cache entries expire", 5, signals=replace(
             Signals(), coherence=False, saturation=False))]
     assert question[:2] == ["pkg/big.py", "pkg/sweeper.py"]
+    assert sorted(topic[:2]) == ["pkg/big.py", "pkg/sweeper.py"]
     assert task[:4] == ["pkg/big.py"] * 4
     assert flat[:4] == ["pkg/big.py"] * 4
 

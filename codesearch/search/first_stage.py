@@ -4,7 +4,7 @@ of the names the query mentions, within the filters; the hits stay a ``Shard`` f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,6 +58,7 @@ class IndexHits:
     lexical: list[tuple[int, float]]
     defined: list[int]
     repo: str = ""
+    completed: dict[str, dict[int, float]] = field(default_factory=dict)  # see ``completed``
 
     @property
     def root(self) -> str:
@@ -90,7 +91,31 @@ def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vecto
         static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
     lexical = searcher.lexical.search(plan.terms, depth, plan.allowed) if options.hybrid else []
     defined = definitions(searcher, plan) if options.signals.definition else []
-    return IndexHits(searcher, plan.vector[0], static, list(lexical), defined)
+    hits = IndexHits(searcher, plan.vector[0], static, list(lexical), defined)
+    hits.completed = completed(hits, plan) if options.complete else {}
+    return hits
+
+
+def completed(hits: IndexHits, plan: Plan) -> dict[str, dict[int, float]]:
+    """The stage scores the rankings leave out: for each candidate (either ranking's, or a definition)
+    that one ranking did not reach, that ranking's raw score of it (``static``: its cosine with the
+    query; ``lexical``: its BM25 score), so that the fusion weighs every candidate on both.
+
+    A class whose doc says what the query says can be the lexical ranking's best and miss the
+    vector ranking's first hundred (its vector also holds its fields): counted as 0 there, it fell
+    below every method that both rankings found.
+    """
+    out: dict[str, dict[int, float]] = {"static": {}, "lexical": {}}
+    candidates = list(dict.fromkeys([i for i, _ in hits.static] + [i for i, _ in hits.lexical] + hits.defined))
+    if hits.static:
+        reached = {i for i, _ in hits.static}
+        missing = [i for i in candidates if i not in reached]
+        out["static"] = dict(zip(missing, hits.similarities(missing)))
+    if hits.lexical:
+        reached = {i for i, _ in hits.lexical}
+        missing = [i for i in candidates if i not in reached]
+        out["lexical"] = dict(zip(missing, hits.searcher.lexical.scores(plan.terms, missing)))
+    return out
 
 
 def definitions(searcher: Searcher, plan: Plan) -> list[int]:

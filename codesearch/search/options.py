@@ -74,6 +74,8 @@ class SearchOptions:
     :param pool_depth: hits taken from each first-stage ranking (at least ``k`` + 10).
     :param lexical_weight: the lexical ranking's weight in the fusion, the vector ranking's being 1
         (None: by the kind of query, ``codesearch.search.pool.LEXICAL_WEIGHTS``).
+    :param complete: score every candidate on both rankings, also where one of them did not reach it
+        (``codesearch.search.first_stage.completed``); off, such a stage counts 0.
     """
 
     k: int = 10
@@ -88,6 +90,7 @@ class SearchOptions:
     candidates: int = RERANK_CANDIDATES
     pool_depth: int = CANDIDATES
     lexical_weight: float | None = None
+    complete: bool = True
 
     @classmethod
     def of(cls, k: int = 10, base: SearchOptions | None = None, *, path_glob: str | None = None,

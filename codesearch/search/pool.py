@@ -8,7 +8,7 @@ one corpus, a workspace, ``codesearch serve``, ``related``):
    the best of that ranking over *all* shards), and the definitions of the names the query
    mentions added (the most similar first, as many as one index gives);
 2. the code-aware ranking signals (``codesearch.ranking.rank``), an optional extra ``Lift``;
-3. ``saturated`` (for a question or one plain word): each further chunk of a file counts half as much; then
+3. ``saturated`` (for a question, a topic or one plain word): each further chunk of a file counts half as much; then
    ``diversified``: at most ``per_file`` hits of one file before every other file's;
 4. ``pick``: the first hits that still exist, as their files are now, identical code folded;
 5. ``finish``: similarity scores and identical chunks filled in;
@@ -33,7 +33,7 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import Candidate, diversified, rank, saturated, whole_word
+from codesearch.ranking import Candidate, diversified, rank, saturated, saturates
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -70,6 +70,8 @@ class Shard(Protocol):
     static: list[tuple[int, float]]  # the vector ranking, best first, with raw scores
     lexical: list[tuple[int, float]]  # the lexical ranking (empty when not hybrid)
     defined: list[int]  # chunks defining a name the query mentions
+    # ranking name -> chunk id -> score, for the candidates that ranking did not reach (may be empty)
+    completed: dict[str, dict[int, float]]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Row]:
         """The stored rows of ``ids`` (those it knows)."""
@@ -128,15 +130,29 @@ def pooled(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
         for key, score in ranking:
             stage.setdefault(key, {})[name] = score
         rankings.append(ranking)
+    defined = _definitions(shards) if options.signals.definition else []
+    for key in defined:
+        stage.setdefault(key, {})
+    for name, ranking in zip(("static", "lexical"), rankings):
+        # What a ranking did not reach, scored by it all the same (``first_stage.completed``); its
+        # best, which the fusion divides by, stays its best.
+        if ranking:
+            for key, scores in stage.items():
+                if name not in scores and (score := _completed(shards[key[0]], name, key[1])) is not None:
+                    scores[name] = score
+                    ranking.append((key, score))
     if lexical_weight is None:
         lexical_weight = options.lexical_weight
     weight = LEXICAL_WEIGHTS[query.kind] if lexical_weight is None else lexical_weight
     fused = dict(fuse(rankings, [1.0, weight]))  # an empty lexical ranking (not hybrid) adds nothing
-    if options.signals.definition:
-        for key in _definitions(shards):
-            fused.setdefault(key, 0.0)
-            stage.setdefault(key, {})
+    for key in defined:
+        fused.setdefault(key, 0.0)
     return fused, stage
+
+
+def _completed(shard: Shard | None, name: str, chunk: int) -> float | None:
+    """A shard's score of a chunk in a ranking that did not reach it (None: not known)."""
+    return None if shard is None else shard.completed.get(name, {}).get(chunk)
 
 
 def _keyed(n: int, ranking: list[tuple[int, float]]) -> Iterator[tuple[Key, float]]:
@@ -190,8 +206,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
                 c.scores[lift.name] = lift.weight
                 c.score += lift.weight
         candidates.sort(key=lambda c: (-c.score, c.id))
-    if options.signals.saturation and (query.question or whole_word(query) is not None):
-        candidates = saturated(candidates)  # a question, or one plain word: where it occurs, file by file
+    if options.signals.saturation and saturates(query):
+        candidates = saturated(candidates)  # a question, a topic or one plain word: the files that answer it
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
     return finished(finish(picked, shards), query.text, options)  # type: ignore[arg-type]

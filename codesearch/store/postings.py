@@ -18,7 +18,7 @@ import json
 import mmap
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -84,14 +84,9 @@ class LexicalIndex:
 
         :param allowed: if given, only these chunk ids can be returned.
         """
-        where = np.searchsorted(self.terms, query)
-        found = [(int(self.starts[w]), int(self.starts[w + 1])) for w, t in zip(where, query)
-                 if w < len(self.terms) and self.terms[w] == t]
-        if not found or not len(self.ids):
+        scores = self._scores(query)
+        if scores is None:
             return []
-        positions = np.concatenate([self.positions[a:b] for a, b in found])
-        impacts = np.concatenate([self.impacts[a:b] for a, b in found])
-        scores = np.bincount(positions, weights=impacts, minlength=len(self.ids))
         if allowed is not None:
             mask = np.zeros(len(self.ids), dtype=bool)
             mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
@@ -101,6 +96,27 @@ class LexicalIndex:
             hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
         hit = hit[np.lexsort((self.ids[hit], -scores[hit]))]
         return [(int(self.ids[p]), float(scores[p])) for p in hit]
+
+    def scores(self, query: npt.NDArray[np.uint32], ids: Sequence[int]) -> list[float]:
+        """The BM25 score of each chunk of ``ids`` for the query's term ids (0.0 for an unknown id)."""
+        scores = self._scores(query)
+        if scores is None or not len(ids):
+            return [0.0] * len(ids)
+        wanted = np.asarray(ids, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        known = self.ids[where] == wanted
+        return [float(scores[w]) if ok else 0.0 for w, ok in zip(where.tolist(), known.tolist())]
+
+    def _scores(self, query: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64] | None:
+        """Every chunk's BM25 score for the query's term ids, by position (None: no term is indexed)."""
+        where = np.searchsorted(self.terms, query)
+        found = [(int(self.starts[w]), int(self.starts[w + 1])) for w, t in zip(where, query)
+                 if w < len(self.terms) and self.terms[w] == t]
+        if not found or not len(self.ids):
+            return None
+        positions = np.concatenate([self.positions[a:b] for a, b in found])
+        impacts = np.concatenate([self.impacts[a:b] for a, b in found])
+        return np.bincount(positions, weights=impacts, minlength=len(self.ids))
 
     def save(self, path: Path) -> None:
         """Write atomically (new temp file, fsync, rename), like the vector file.
