@@ -128,7 +128,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.repo.is_dir():
         sys.exit(f"{args.repo} is missing; fetch it (python benchmarks/large/...) or pass --repo")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # As an installed package runs: with compiled .pyc files (the warm-up run writes any that are missing).
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["HF_HUB_OFFLINE"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = args.index_dir or Path(tmp) / "index"
         print(f"indexing {args.repo} into {index_dir}...", file=sys.stderr)

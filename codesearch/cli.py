@@ -16,7 +16,6 @@ import click
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError
-from codesearch.resident import subdirectory
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("text", "json", "jsonl", "grep")
@@ -418,6 +417,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             if not answer.found:
                 sys.exit(EXIT_NO_RESULTS)
             return
+    from codesearch.resident import subdirectory
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import validate_query
 

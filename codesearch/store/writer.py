@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from sqlite_utils import Database
 
 from codesearch.embed import Embedder
 from codesearch.errors import IndexConflict, IndexCorrupt, IndexLocked, IndexUnavailable, UnsafeIndexDir
@@ -47,6 +46,7 @@ from codesearch.store.indexdir import (
 )
 from codesearch.store.layout import DB_NAME
 from codesearch.store.lock import WriterLock, writer_lock
+from codesearch.store.metadata import Database  # sqlite-utils' (imported there without pandas)
 from codesearch.store.postings import SCORING_VERSION, LexicalIndex, lexical_path
 from codesearch.store.reader import IndexMeta, check_model, check_schema
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
