@@ -1,6 +1,7 @@
 """How fast a one-shot ``codesearch search`` starts and answers, against Python's own start-up.
 
-    python benchmarks/bench_startup.py [--repo DIR] [--index-dir DIR] [--runs 15] [--out benchmarks/results-startup.json]
+    python benchmarks/bench_startup.py [--repo DIR] [--index-dir DIR] [--runs 15] [--resident]
+                                       [--out benchmarks/results-startup.json]
 
 On one indexed repository (default: ansible-core as ``benchmarks/large`` fetches it into
 ``~/.cache/codesearch/large/``, about 21k chunks; indexed into a temporary directory
@@ -57,7 +58,7 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 def interleaved(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, list[float]]:
     """Each command's wall times over ``runs`` rounds, one run of every command per round (after one warm-up)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for name, command in commands.items():
+    for command in commands.values():
         timed(command, env)  # warm the page cache and the .pyc files
     for _ in range(runs):
         for name, command in commands.items():
@@ -176,7 +177,8 @@ def start_resident(repo: Path, index_dir: Path, env: dict[str, str]) -> subproce
         if probe.returncode == 0:
             return process
         if process.poll() is not None:
-            raise RuntimeError(f"the resident process ended: {process.stderr.read().decode() if process.stderr else ''}")
+            why = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"the resident process ended: {why}")
         time.sleep(0.1)
     process.terminate()
     raise RuntimeError("the resident process did not answer within 30 s")

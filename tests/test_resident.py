@@ -173,5 +173,8 @@ def test_it_answers_only_for_its_own_index_and_refuses_a_second_process(repo: Pa
         assert resident.ask(index_dir, {**base, "rerank": True})["ok"] is False
         assert resident.ask(index_dir, {**base, "protocol": 99})["ok"] is False
         assert resident.ask(index_dir, {**base, "root": str(tmp_path / "elsewhere")})["ok"] is False
+        for bad in ({"k": "many"}, {"max_lines": "all"}, {"cwd": "relative"}, {"query": ""}, {"op": "exec"}):
+            assert resident.ask(index_dir, {**base, **bad})["ok"] is False, bad
+        assert searches(index_dir) == 1  # and it still answers
         with pytest.raises(ResidentRunning):
             Resident(index_dir)
