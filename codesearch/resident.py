@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codesearch import __version__
 from codesearch.cache import cache_root
 from codesearch.errors import CodeSearchError
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
@@ -163,7 +164,8 @@ def ask(index_dir: Path, request: dict[str, Any], timeout: float = CLIENT_TIMEOU
     path = socket_path(index_dir)
     if not private_socket(path):
         return None
-    message = json.dumps({"protocol": PROTOCOL, "index_dir": os.path.realpath(index_dir), **request}) + "\n"
+    message = json.dumps({"protocol": PROTOCOL, "version": __version__, "index_dir": os.path.realpath(index_dir),
+                          **request}) + "\n"
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
@@ -302,8 +304,9 @@ class Resident:
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """The reply to one request: ``status``, ``stop`` or ``search`` (``{"ok": False, ...}`` when refused)."""
-        if request.get("protocol") != PROTOCOL or request.get("index_dir") != str(self.index_dir):
-            return {"ok": False, "error": "not this resident's protocol or index"}
+        if (request.get("protocol"), request.get("version"), request.get("index_dir")) != \
+                (PROTOCOL, __version__, str(self.index_dir)):
+            return {"ok": False, "error": "not this resident's protocol, version or index"}
         op = request.get("op")
         if op == "status":
             return {"ok": True, "pid": os.getpid(), "index_dir": str(self.index_dir), "root": str(self.searcher.root),

@@ -164,8 +164,8 @@ def test_without_a_process_the_cli_searches_by_itself(repo: Path, runtime: Path)
 
 def test_it_answers_only_for_its_own_index_and_refuses_a_second_process(repo: Path, runtime: Path,
                                                                         tmp_path: Path) -> None:
-    """A request naming another index, another protocol or a rerank is refused (the client then searches
-    by itself); a second process for the same index does not start."""
+    """A request naming another index, protocol or version, a rerank, or a bad value is refused (the
+    client then searches by itself) and the server goes on; a second process for the same index does not start."""
     index_dir = repo / ".codesearch"
     with serving(index_dir):
         base = {"op": "search", "query": "user account", "k": 3, "path": str(repo), "cwd": str(repo)}
@@ -173,7 +173,8 @@ def test_it_answers_only_for_its_own_index_and_refuses_a_second_process(repo: Pa
         assert resident.ask(index_dir, {**base, "rerank": True})["ok"] is False
         assert resident.ask(index_dir, {**base, "protocol": 99})["ok"] is False
         assert resident.ask(index_dir, {**base, "root": str(tmp_path / "elsewhere")})["ok"] is False
-        for bad in ({"k": "many"}, {"max_lines": "all"}, {"cwd": "relative"}, {"query": ""}, {"op": "exec"}):
+        for bad in ({"version": "0.0.0"}, {"k": "many"}, {"max_lines": "all"}, {"cwd": "relative"}, {"query": ""},
+                    {"op": "exec"}):
             assert resident.ask(index_dir, {**base, **bad})["ok"] is False, bad
         assert searches(index_dir) == 1  # and it still answers
         with pytest.raises(ResidentRunning):
