@@ -23,6 +23,8 @@ KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", 
 # Exit codes, as ripgrep's: 0 results (or success), 1 no results, 2 an error.
 EXIT_NO_RESULTS = 1
 EXIT_ERROR = 2
+# True when the console script (``codesearch.entry``) already asked a resident process for this search.
+_ASKED_RESIDENT = False
 
 
 class _Failure(click.ClickException):
@@ -399,22 +401,17 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     query, paths = _query_and_paths(words, query_option)
     fmt = "json" if as_json else fmt
     use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
-    if not no_resident and workspace is None and len(paths) <= 1 and rerank_model is None:
-        from codesearch import resident  # stdlib only: the answer of a resident process costs no numpy
+    if not _ASKED_RESIDENT:
+        from codesearch import resident_client  # stdlib only: the answer of a resident process costs no numpy
 
-        path = paths[0] if paths else Path(".")
-        directory = index_dir or resident.nearest_index(path)
-        answer = None if directory is None else resident.search_answer(directory, {
-            "query": query, "k": k, "language": language, "kinds": kinds, "include": path_globs,
-            "exclude": exclude_globs, "whole_index": whole_index, "path": str(Path(path).resolve()),
-            "root": str(Path(path).resolve()) if index_dir is not None and paths else None, "cwd": os.getcwd(),
-            "hybrid": hybrid, "rerank": rerank, "candidates": candidates, "per_file": per_file,
-            "min_score": min_score, "format": fmt, "max_lines": max_lines, "explain": explain, "color": use_color,
-            "quiet": quiet})
+        params = click.get_current_context().params
+        asked = resident_client.search_request(params, tuple(map(str, paths)), query, use_color)
+        answer = None if asked is None else resident_client.search_reply(*asked)
         if answer is not None:
-            if answer.text is not None:
-                click.echo(answer.text, color=use_color if fmt == "text" else None)
-            if not answer.found:
+            text, found = answer
+            if text is not None:
+                click.echo(text, color=use_color if fmt == "text" else None)
+            if not found:
                 sys.exit(EXIT_NO_RESULTS)
             return
     from codesearch.resident import subdirectory
@@ -731,8 +728,11 @@ def _register_developer_commands() -> None:
 _register_developer_commands()
 
 
-def main() -> None:
-    """Console-script entry point; output piped into `head` and closed early ends quietly."""
+def main(asked_resident: bool = False) -> None:
+    """Console-script entry point; output piped into `head` and closed early ends quietly.
+    ``asked_resident``: the console script asked a resident process for this search and got no answer."""
+    global _ASKED_RESIDENT
+    _ASKED_RESIDENT = asked_resident
     try:
         cli(prog_name="codesearch")
     except BrokenPipeError:

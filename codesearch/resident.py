@@ -17,8 +17,9 @@ Safety:
 - the protocol is one JSON request line and one JSON reply line per connection, at most
   ``MAX_REQUEST_BYTES``; a request only searches (or asks ``status``, or ``stop``).
 
-This module imports nothing heavy at the top: the client path of ``codesearch search`` must stay
-cheap; the server imports the search stack when it starts.
+The client side lives in ``codesearch.resident_client`` (standard library only: the console script
+asks before importing click); this module imports nothing heavy at the top either, and the server
+imports the search stack when it starts.
 """
 
 from __future__ import annotations
@@ -27,28 +28,26 @@ import json
 import os
 import socket
 import stat
-import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codesearch import __version__
-from codesearch.cache import cache_root
+from codesearch import resident_client as client
 from codesearch.errors import CodeSearchError
-from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
+from codesearch.resident_client import CLIENT_TIMEOUT_S, MAX_REPLY_BYTES, PROTOCOL, ask, private_socket
+from codesearch.store.layout import DB_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from codesearch.search import Searcher, SearchResult
 
-PROTOCOL = 1
 MAX_REQUEST_BYTES = 1 << 20
-MAX_REPLY_BYTES = 256 << 20
-CLIENT_TIMEOUT_S = 10.0  # the client's wait for an answer before it searches by itself
 SERVER_READ_TIMEOUT_S = 2.0  # a connection that sends no full request by then is dropped
-_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+__all__ = ["CLIENT_TIMEOUT_S", "MAX_REPLY_BYTES", "PROTOCOL", "Answer", "Resident", "ResidentError",
+           "ResidentRunning", "UnsafeRuntimeDir", "ask", "nearest_index", "private_socket", "runtime_dir",
+           "search_answer", "socket_path"]
 
 
 class ResidentError(CodeSearchError):
@@ -73,29 +72,12 @@ class Answer:
 
 def runtime_dir() -> Path:
     """The per-user directory of the sockets: ``$XDG_RUNTIME_DIR/codesearch``, else ``cache_root()/run``."""
-    base = os.environ.get("XDG_RUNTIME_DIR", "")
-    if base and os.path.isabs(base):
-        return Path(base) / "codesearch"
-    return cache_root() / "run"
+    return Path(client.runtime_dir())
 
 
 def socket_path(index_dir: Path) -> Path:
     """The socket of the resident process for ``index_dir`` (named after its resolved path)."""
-    key = os.path.realpath(index_dir).encode("utf-8", "surrogateescape")
-    return runtime_dir() / f"{zlib.crc32(key):08x}-{len(key)}.sock"
-
-
-def _private(st: os.stat_result, kind: int) -> bool:
-    """True if ``st`` is of ``kind`` (``stat.S_IFDIR``, ``stat.S_IFSOCK``), this user's, and closed to others."""
-    return stat.S_IFMT(st.st_mode) == kind and st.st_uid == os.getuid() and not st.st_mode & 0o077
-
-
-def private_socket(path: Path) -> bool:
-    """True if ``path`` is a socket in a private directory, both this user's and closed to others."""
-    try:
-        return _private(os.lstat(path.parent), stat.S_IFDIR) and _private(os.lstat(path), stat.S_IFSOCK)
-    except OSError:
-        return False
+    return Path(client.socket_path(index_dir))
 
 
 def ensure_runtime_dir() -> Path:
@@ -109,88 +91,22 @@ def ensure_runtime_dir() -> Path:
         st = os.lstat(directory)
     except OSError as exc:
         raise UnsafeRuntimeDir(f"cannot create {directory}: {exc.strerror}") from exc
-    if not _private(st, stat.S_IFDIR):
+    if not client.is_private(st, stat.S_IFDIR):
         raise UnsafeRuntimeDir(f"{directory} must be a directory of yours that only you can open "
                                f"(chmod 700 {directory}); refusing to put a socket there")
     return directory
 
 
 def nearest_index(start: Path) -> Path | None:
-    """The ``.codesearch`` in ``start`` or its nearest parent, as ``find_index`` finds it, without
-    importing the search stack; None when there is none or anything is unusual (a symlink, an
-    unreadable directory): the search in this process then says why."""
-    start = Path(os.path.realpath(start))
-    for directory in (start, *start.parents):
-        candidate = directory / INDEX_DIR_NAME
-        try:
-            if stat.S_ISLNK(os.lstat(candidate).st_mode):
-                return None
-            os.lstat(candidate / DB_NAME)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        except OSError:
-            return None
-        return candidate
-    return None
-
-
-def _peer_uid(conn: socket.socket) -> int | None:
-    """The uid of the process at the other end (Linux), or None where the platform cannot say."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:
-        return None
-    return _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))[1]
-
-
-def _read_line(conn: socket.socket, limit: int) -> bytes | None:
-    """One newline-terminated message of at most ``limit`` bytes (None: too long or cut short)."""
-    chunks, size = [], 0
-    while True:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size += len(chunk)
-        if chunk.endswith(b"\n"):
-            return b"".join(chunks)
-        if size > limit:
-            return None
-
-
-def ask(index_dir: Path, request: dict[str, Any], timeout: float = CLIENT_TIMEOUT_S) -> dict[str, Any] | None:
-    """The reply of the resident process for ``index_dir`` to ``request``, or None: no process, a
-    socket or directory that is not this user's alone, a server of another uid, no answer in
-    ``timeout`` seconds, or a reply that is not a JSON object."""
-    path = socket_path(index_dir)
-    if not private_socket(path):
-        return None
-    message = json.dumps({"protocol": PROTOCOL, "version": __version__, "index_dir": os.path.realpath(index_dir),
-                          **request}) + "\n"
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(timeout)
-            conn.connect(str(path))
-            uid = _peer_uid(conn)
-            if uid is not None and uid != os.getuid():
-                return None
-            conn.sendall(message.encode("utf-8", "surrogatepass"))
-            line = _read_line(conn, MAX_REPLY_BYTES)
-    except (OSError, UnicodeError):
-        return None
-    try:
-        reply = json.loads(line) if line is not None else None
-    except ValueError:
-        return None
-    return reply if isinstance(reply, dict) else None
+    """The ``.codesearch`` in ``start`` or its nearest parent, as ``find_index`` finds it (``client.nearest_index``)."""
+    found = client.nearest_index(start)
+    return None if found is None else Path(found)
 
 
 def search_answer(index_dir: Path, request: dict[str, Any]) -> Answer | None:
     """A search answered by the resident process for ``index_dir`` (fields: ``search_request``), or None."""
-    reply = ask(index_dir, {"op": "search", **request})
-    if reply is None or reply.get("ok") is not True:
-        return None
-    text = reply.get("text")
-    return Answer(text if isinstance(text, str) else None, bool(reply.get("found")))
+    reply = client.search_reply(os.fspath(index_dir), request)
+    return None if reply is None else Answer(*reply)
 
 
 def subdirectory(root: Path, path: Path) -> str:
@@ -288,10 +204,10 @@ class Resident:
         """Read one request from ``conn`` and reply; False after a ``stop``."""
         conn.settimeout(SERVER_READ_TIMEOUT_S)
         try:
-            uid = _peer_uid(conn)
+            uid = client.peer_uid(conn)
             if uid is not None and uid != os.getuid():
                 return True
-            line = _read_line(conn, MAX_REQUEST_BYTES)
+            line = client.read_line(conn, MAX_REQUEST_BYTES)
             request = json.loads(line) if line is not None else None
         except (OSError, ValueError):
             return True

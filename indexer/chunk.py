@@ -16,8 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from indexer.languages import TEXT_LANGUAGE
-from indexer.parse import extract_symbols
 from indexer.types import Chunk, SourceFile, Symbol, SymbolKind
 
 MAX_GAP_LINES = 60
@@ -35,6 +33,10 @@ _WINDOW_MARK = re.compile(r"@w[0-9]+$")
 def chunks_for_file(file: SourceFile) -> list[Chunk]:
     """Parse ``file`` and return its chunks: one per symbol and the code between them, in source order
     (a file without a grammar: its line windows)."""
+    # Imported here: tree-sitter is for indexing; a search imports this module for its names only.
+    from indexer.languages import TEXT_LANGUAGE
+    from indexer.parse import extract_symbols
+
     if file.language == TEXT_LANGUAGE:
         return chunks_from_symbols(file, text_symbols(file))
     symbols = extract_symbols(file)

@@ -48,3 +48,94 @@ def test_a_search_answered_by_a_resident_process_loads_no_numpy(repo: Path, runt
         done = subprocess.run([sys.executable, "-c", probe(code)], capture_output=True, text=True, check=True)
     printed, loaded = done.stdout.strip().rsplit("\n", 1)
     assert "create_user" in printed and loaded == "[]"
+
+
+def test_a_query_embeds_from_the_stored_rows_as_from_the_whole_converted_table() -> None:
+    """A fresh model converts only a query's rows (fp16 -> fp32): the vectors are bit-identical to
+    those of the table converted whole, as documents and later queries use it."""
+    import numpy as np
+
+    from codesearch.embed.static import StaticEmbedder
+
+    texts = ["retry a failed connection with a timeout", "HTTPClient.sendRequest(url)", "", "parse_config"]
+    fresh = StaticEmbedder.default()
+    lazy = fresh.encode_queries(texts)
+    assert fresh._fp32 is None  # nothing converted the whole table
+    fresh.encode_documents(texts[:1])  # converts it
+    assert np.array_equal(lazy, fresh.encode_queries(texts)) and lazy.dtype == np.float32
+
+
+def test_the_model_fingerprint_is_remembered_until_a_model_file_changes(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fingerprint is computed from the files' bytes once, remembered in the user's cache for those
+    exact files (size, inode, times), and computed again when one is rewritten."""
+    import shutil
+
+    from codesearch.embed.static import MODEL_FILES, StaticEmbedder, default_model_path, fingerprint_cache
+
+    monkeypatch.setenv("CODESEARCH_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in MODEL_FILES:
+        shutil.copy(default_model_path() / name, model / name)
+    first = StaticEmbedder(model).fingerprint
+    assert json.loads(fingerprint_cache(model).read_text())["fingerprint"] == first
+    assert first == StaticEmbedder.default().fingerprint  # the same bytes, the same fingerprint
+    remembered = json.loads(fingerprint_cache(model).read_text())
+    fingerprint_cache(model).write_text(json.dumps({**remembered, "fingerprint": "remembered:0"}))
+    assert StaticEmbedder(model).fingerprint == "remembered:0"  # not hashed again
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, "note": "retrained"}))
+    changed = StaticEmbedder(model).fingerprint
+    assert changed not in (first, "remembered:0") and changed.startswith(f"{config.get('name', 'model')}:")
+    fingerprint_cache(model).write_text("not json")
+    assert StaticEmbedder(model).fingerprint == changed
+
+
+def test_the_console_script_reads_search_arguments_as_click_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``codesearch.entry`` reads the arguments it understands into the parameters click's parser gives
+    the search command (PATHs as strings), and declines the rest, which the CLI then parses."""
+    from codesearch.cli import cli
+    from codesearch.entry import fast_search_params
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "file.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CODESEARCH_INDEX_DIR", raising=False)
+    understood = [["parse a url"], ["parse a url", "src", "-k", "5", "--format", "grep"],
+                  ["-e", "--offline", "src", "."], ["q", "--top-k=3", "-l", "python", "-p", "a/*", "--path", "b/*",
+                                                    "-x", "*_test.go", "--kind", "function", "--kind", "method"],
+                  ["q", "--json", "--all", "--no-hybrid", "--fast", "--explain", "--no-color", "-q", "-v"],
+                  ["q", "--hybrid", "--rerank", "--color", "--candidates", "50", "--per-file", "1",
+                   "--min-score", "0.25", "--max-lines", "3", "--index-dir", "idx", "-k", "2", "-k", "7"],
+                  ["q", "--", "--not-an-option"], ["--query", "q", "--", "src"]]
+    for args in understood:
+        if args[-1] == "--not-an-option":
+            (tmp_path / "--not-an-option").mkdir()
+        ours = fast_search_params(args)
+        clicks = cli.commands["search"].make_context("search", list(args)).params
+        assert ours == {key: str(value) if isinstance(value, Path) else value for key, value in clicks.items()}, args
+    monkeypatch.setenv("CODESEARCH_INDEX_DIR", "elsewhere")
+    assert fast_search_params(["q"])["index_dir"] == "elsewhere" == str(
+        cli.commands["search"].make_context("search", ["q"]).params["index_dir"])
+    declined = [[], ["-h"], ["q", "--help"], ["q", "-k5"], ["q", "-qv"], ["q", "--top", "5"], ["q", "-k", "0"],
+                ["q", "-k", "many"], ["q", "--min-score", "2"], ["q", "--format", "xml"], ["q", "--kind", "file"],
+                ["q", "missing"], ["q", "file.txt"], ["q", "--all=yes"], ["q", "-k"], ["q", "--workspace", "src"],
+                ["q", "--rerank-model", "src"], ["q", "--no-resident"], ["q", "--index-dir", "file.txt"], ["q", "-"]]
+    for args in declined:
+        assert fast_search_params(args) is None, args
+
+
+def test_the_console_script_prints_the_resident_answer_without_click(repo: Path, runtime: Path) -> None:  # noqa: F811
+    """A search a resident process answers is printed by ``codesearch.entry`` as the CLI prints it, with
+    neither click nor the CLI imported; one it cannot answer goes to the CLI."""
+    code = ("import sys\nfrom codesearch import entry\n"
+            f"sys.argv = ['codesearch', 'search', 'user account', {str(repo)!r}, '--format', 'grep']\n"
+            "try:\n    entry.main()\nexcept SystemExit as exit:\n    print('exit', exit.code)\n"
+            "print([m for m in ('click', 'codesearch.cli') if m in sys.modules])")
+    with serving(repo / ".codesearch"):
+        answered = subprocess.run([sys.executable, "-c", probe(code)], capture_output=True, text=True, check=True)
+    printed = answered.stdout.strip().split("\n")
+    assert "src/users.py:1: create_user" in printed[0] and printed[-3:] == ["exit 0", "[]", "[]"]
+    alone = subprocess.run([sys.executable, "-c", probe(code)], capture_output=True, text=True, check=True)
+    assert alone.stdout.split("\n")[0] == printed[0] and "'click', 'codesearch.cli'" in alone.stdout

@@ -1,0 +1,162 @@
+"""The client side of ``codesearch resident``: find its socket, check it is private, ask, read the reply.
+
+Standard library only, and none of its slower modules (no ``pathlib``, ``dataclasses`` or
+``typing`` at run time): the console script (``codesearch.entry``) imports this module to
+print a resident process's answer before click, the CLI or the search stack is imported.
+``codesearch.resident`` (the server) re-exports these functions with ``Path`` results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import struct
+import zlib
+
+from codesearch import __version__
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
+
+PROTOCOL = 1
+MAX_REPLY_BYTES = 256 << 20
+CLIENT_TIMEOUT_S = 10.0  # the client's wait for an answer before it searches by itself
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+def runtime_dir() -> str:
+    """The per-user directory of the sockets: ``$XDG_RUNTIME_DIR/codesearch``, else ``cache_root()/run``."""
+    base = os.environ.get("XDG_RUNTIME_DIR", "")
+    if base and os.path.isabs(base):
+        return os.path.join(base, "codesearch")
+    cache = os.environ.get("CODESEARCH_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "codesearch"))
+    return os.path.join(cache, "run")  # as codesearch.cache.cache_root() / "run"
+
+
+def socket_path(index_dir: str | os.PathLike[str]) -> str:
+    """The socket of the resident process for ``index_dir`` (named after its resolved path)."""
+    key = os.path.realpath(index_dir).encode("utf-8", "surrogateescape")
+    return os.path.join(runtime_dir(), f"{zlib.crc32(key):08x}-{len(key)}.sock")
+
+
+def is_private(st: os.stat_result, kind: int) -> bool:
+    """True if ``st`` is of ``kind`` (``stat.S_IFDIR``, ``stat.S_IFSOCK``), this user's, and closed to others."""
+    return stat.S_IFMT(st.st_mode) == kind and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def private_socket(path: str | os.PathLike[str]) -> bool:
+    """True if ``path`` is a socket in a private directory, both this user's and closed to others."""
+    try:
+        return (is_private(os.lstat(os.path.dirname(os.fspath(path))), stat.S_IFDIR)
+                and is_private(os.lstat(path), stat.S_IFSOCK))
+    except OSError:
+        return False
+
+
+def nearest_index(start: str | os.PathLike[str]) -> str | None:
+    """The ``.codesearch`` in ``start`` or its nearest parent, as ``find_index`` finds it, without
+    importing the search stack; None when there is none or anything is unusual (a symlink, an
+    unreadable directory): the search in the CLI's own process then says why."""
+    directory = os.path.realpath(start)
+    while True:
+        candidate = os.path.join(directory, INDEX_DIR_NAME)
+        try:
+            if stat.S_ISLNK(os.lstat(candidate).st_mode):
+                return None
+            os.lstat(os.path.join(candidate, DB_NAME))
+        except (FileNotFoundError, NotADirectoryError):
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return None
+            directory = parent
+            continue
+        except OSError:
+            return None
+        return candidate
+
+
+def peer_uid(conn: socket.socket) -> int | None:
+    """The uid of the process at the other end (Linux), or None where the platform cannot say."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    return int(_PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))[1])
+
+
+def read_line(conn: socket.socket, limit: int) -> bytes | None:
+    """One newline-terminated message of at most ``limit`` bytes (None: too long or cut short)."""
+    chunks, size = [], 0
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size += len(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(chunks)
+        if size > limit:
+            return None
+
+
+def ask(index_dir: str | os.PathLike[str], request: dict[str, object],
+        timeout: float = CLIENT_TIMEOUT_S) -> dict[str, object] | None:
+    """The reply of the resident process for ``index_dir`` to ``request``, or None: no process, a
+    socket or directory that is not this user's alone, a server of another uid, no answer in
+    ``timeout`` seconds, or a reply that is not a JSON object."""
+    path = socket_path(index_dir)
+    if not private_socket(path):
+        return None
+    message = json.dumps({"protocol": PROTOCOL, "version": __version__, "index_dir": os.path.realpath(index_dir),
+                          **request}) + "\n"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(path)
+            uid = peer_uid(conn)
+            if uid is not None and uid != os.getuid():
+                return None
+            conn.sendall(message.encode("utf-8", "surrogatepass"))
+            line = read_line(conn, MAX_REPLY_BYTES)
+    except (OSError, UnicodeError):
+        return None
+    try:
+        reply = json.loads(line) if line is not None else None
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None
+
+
+def search_request(params: dict[str, object], paths: tuple[str, ...], query: str,
+                   use_color: bool) -> tuple[str, dict[str, object]] | None:
+    """The index directory and the request that ``codesearch search`` sends a resident process, from
+    the search command's parameters (click's names) and its checked PATHs; None when no resident
+    process may answer it (--no-resident, --workspace, several PATHs, --rerank-model, no index found).
+    The CLI and the console script's fast path (``codesearch.entry``) both build it here."""
+    if params["no_resident"] or params["workspace"] is not None or len(paths) > 1 \
+            or params["rerank_model"] is not None:
+        return None
+    path = paths[0] if paths else "."
+    index_dir = params["index_dir"]
+    directory = os.fspath(index_dir) if index_dir is not None else nearest_index(path)  # type: ignore[arg-type]
+    if directory is None:
+        return None
+    resolved = os.path.realpath(path)
+    fmt = "json" if params["as_json"] else params["fmt"]
+    return directory, {
+        "query": query, "k": params["k"], "language": params["language"], "kinds": params["kinds"],
+        "include": params["path_globs"], "exclude": params["exclude_globs"], "whole_index": params["whole_index"],
+        "path": resolved, "root": resolved if index_dir is not None and paths else None, "cwd": os.getcwd(),
+        "hybrid": params["hybrid"], "rerank": params["rerank"], "candidates": params["candidates"],
+        "per_file": params["per_file"], "min_score": params["min_score"], "format": fmt,
+        "max_lines": params["max_lines"], "explain": params["explain"], "color": use_color,
+        "quiet": params["quiet"]}
+
+
+def search_reply(directory: str, request: dict[str, object]) -> tuple[str | None, bool] | None:
+    """What the resident process printed for a search (None: nothing) and whether it found anything;
+    None when no resident process answered it."""
+    reply = ask(directory, {"op": "search", **request})
+    if reply is None or reply.get("ok") is not True:
+        return None
+    text = reply.get("text")
+    return (text if isinstance(text, str) else None), bool(reply.get("found"))
