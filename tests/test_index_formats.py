@@ -70,8 +70,11 @@ def _damaged(tmp_path: Path, change) -> tuple[Path, Path, int]:  # noqa: ANN001
     pytest.param(lambda a: a["starts"].__setitem__(0, 1), id="starts-not-from-zero"),
     pytest.param(lambda a: a["ids"].__setitem__(slice(0, 2), a["ids"][1::-1]), id="ids-swapped"),
     pytest.param(lambda a: a["terms"].__setitem__(slice(0, 2), a["terms"][1::-1]), id="terms-unsorted"),
-    pytest.param(lambda a: a["impacts"].__setitem__(0, np.nan), id="impact-nan"),
-    pytest.param(lambda a: a.__setitem__("impacts", a["impacts"][:-1]), id="fewer-impacts"),
+    pytest.param(lambda a: a["tfs"].__setitem__(0, np.nan), id="frequency-nan"),
+    pytest.param(lambda a: a["tfs"].__setitem__(0, -1.0), id="frequency-negative"),
+    pytest.param(lambda a: a["lengths"].__setitem__(0, np.inf), id="length-infinite"),
+    pytest.param(lambda a: a.__setitem__("tfs", a["tfs"][:-1]), id="fewer-frequencies"),
+    pytest.param(lambda a: a.__setitem__("lengths", a["lengths"][:-1]), id="fewer-lengths"),
 ])
 def test_damaged_lexical_structures_are_index_corrupt_at_load(tmp_path: Path, change) -> None:  # noqa: ANN001
     """Every structure is checked when the file is opened: the search never sees a bad posting
@@ -92,21 +95,21 @@ def test_damaged_lexical_structures_are_index_corrupt_at_load(tmp_path: Path, ch
 def test_crafted_lexical_header_is_index_corrupt(tmp_path: Path, header: bytes) -> None:
     """A header that is not ours (a list, an object dtype, deep nesting, a huge size, not UTF-8)."""
     path = tmp_path / "lexical-1.bin"
-    path.write_bytes(b"CSLEX001" + len(header).to_bytes(8, "little") + header)
+    path.write_bytes(b"CSLEX002" + len(header).to_bytes(8, "little") + header)
     with pytest.raises(IndexCorrupt, match="damaged"):
         LexicalIndex.load(path, 1)
-    path.write_bytes(b"CSLEX001" + (2**62).to_bytes(8, "little") + header)
+    path.write_bytes(b"CSLEX002" + (2**62).to_bytes(8, "little") + header)
     with pytest.raises(IndexCorrupt, match="damaged"):
         LexicalIndex.load(path, 1)
 
 
 def test_huge_lexical_array_size_is_bounded_by_the_file(tmp_path: Path) -> None:
     """An array size far beyond the file is refused before anything is allocated."""
-    arrays = {"ids": ["int64", 2**40], "terms": ["uint32", 0], "starts": ["int64", 1], "positions": ["int32", 0],
-              "impacts": ["float32", 0]}
+    arrays = {"ids": ["int64", 2**40], "lengths": ["float32", 0], "terms": ["uint32", 0], "starts": ["int64", 1],
+              "positions": ["int32", 0], "tfs": ["float16", 0]}
     header = json.dumps(arrays).encode()
     path = tmp_path / "lexical-1.bin"
-    path.write_bytes(b"CSLEX001" + struct.pack("<Q", len(header)) + header + bytes(8))
+    path.write_bytes(b"CSLEX002" + struct.pack("<Q", len(header)) + header + bytes(8))
     with pytest.raises(IndexCorrupt, match="truncated"):
         LexicalIndex.load(path, 2**40)
 

@@ -8,5 +8,7 @@ DB_NAME = "index.db"  # SQLite metadata
 # relative to the index directory, files.ctime_ns, meta.id_checksum of the vector ids.
 # 4: no more FTS5: each chunk's weighted code-aware terms in the ``lexical`` table (the source
 # of every generation's lexical-<n>.bin postings file), indexes on chunk names and content hashes.
-SCHEMA_VERSION = 4
+# 5: the stored code compressed (``chunks.code_z``), the terms in the lexical file only (no ``lexical``
+# table; the file holds term frequencies and chunk lengths, the impacts are computed per query).
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"

@@ -5,11 +5,14 @@ Tables:
 - ``meta(key, value)``: schema version, model name and fingerprint, dimension,
   vector generation, chunk count, repository root, timestamps;
 - ``files(path, language, size, mtime_ns, sha1, symbols, ctime_ns)``: what was indexed;
-- ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code,
-  start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id;
-- ``skipped(path, reason)``: what the last run left out, and why;
-- ``lexical(id, terms, weights, length)``: each chunk's weighted code-aware terms
-  (``codesearch.terms``), from which every generation's lexical file is built.
+- ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code_z,
+  start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id; ``code_z`` is the
+  code shown, compressed (``codesearch.store.codec``);
+- ``skipped(path, reason)``: what the last run left out, and why.
+
+Each chunk's weighted code-aware terms (``codesearch.terms``) live in the generation's
+lexical file only (``codesearch.store.postings``); schema 4's ``lexical`` table, their second
+copy, is read once more by the first run of this schema and dropped (``IndexWriter``).
 
 The read side (``codesearch.store.reader``) uses the stdlib ``sqlite3`` module only,
 so that a search does not pay for importing sqlite-utils.
@@ -23,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from codesearch.store.codec import pack_code
 from codesearch.store.layout import APPLICATION_ID, SCHEMA_VERSION
 from codesearch.terms import chunk_terms
 from indexer.chunk import display_code
@@ -50,8 +54,6 @@ with _without_pandas():
     from sqlite_utils import Database, Migrations
 
 __all__ = ["SCHEMA_VERSION", "connect", "migrations", "open_for_write", "ownership", "quick_check"]
-
-STORED_CODE_CHARS = 4000  # enough to show and rerank a symbol; whole classes are cut
 
 migrations = Migrations("codesearch")
 
@@ -112,6 +114,16 @@ def m004_lexical_terms(db: Database) -> None:
     rows = db.execute("SELECT id, qualname, signature, doc, code, path FROM chunks").fetchall()
     db.conn.executemany("INSERT INTO lexical (id, terms, weights, length) VALUES (?,?,?,?)",
                         [(row[0], *chunk_terms(*row[1:])) for row in rows])
+
+
+@migrations()
+def m005_compact(db: Database) -> None:
+    """Schema 5: the stored code compressed (``code`` -> ``code_z``). The ``lexical`` table stays
+    until the writer has built the first lexical file of this schema from it (then it is dropped)."""
+    db.execute("ALTER TABLE chunks ADD COLUMN code_z BLOB")
+    rows = db.execute("SELECT id, code FROM chunks").fetchall()
+    db.conn.executemany("UPDATE chunks SET code_z = ? WHERE id = ?", [(pack_code(code or ""), i) for i, code in rows])
+    db.execute("ALTER TABLE chunks DROP COLUMN code")
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
@@ -216,34 +228,42 @@ def chunk_ids_for_paths(db: Database, paths: Iterable[str]) -> list[int]:
     return ids
 
 
-def insert_chunks(db: Database, chunks: Sequence[Chunk], lexical: Sequence[tuple[bytes, bytes, float]]) -> list[int]:
-    """Insert new chunks with their lexical terms (``codesearch.terms.chunk_terms``); return their ids, in order."""
+def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
+    """Insert new chunks; return their ids, in order."""
     first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0]
     ids = list(range(first, first + len(chunks)))
     db.conn.executemany(
-        "INSERT INTO chunks (id, key, path, language, kind, name, qualname, signature, doc, code,"
+        "INSERT INTO chunks (id, key, path, language, kind, name, qualname, signature, doc, code_z,"
         " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (i, c.key, c.path, c.language, c.kind.value, c.name, c.qualname, c.signature, c.doc,
-             display_code(c)[:STORED_CODE_CHARS], c.start_line, c.end_line, c.content_hash)
+             pack_code(display_code(c)), c.start_line, c.end_line, c.content_hash)
             for i, c in zip(ids, chunks)
         ],
     )
-    db.conn.executemany("INSERT INTO lexical (id, terms, weights, length) VALUES (?,?,?,?)",
-                        [(i, *row) for i, row in zip(ids, lexical)])
     return ids
 
 
+def has_lexical_table(db: Database) -> bool:
+    """Whether schema 4's ``lexical`` table is still there (the first run of schema 5 reads it)."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lexical'").fetchone() is not None
+
+
 def lexical_rows(db: Database) -> list[tuple[int, bytes, bytes, float]]:
-    """Every chunk's lexical terms (to build a generation's lexical file)."""
+    """Every row of schema 4's ``lexical`` table: the previous generation's terms of each chunk."""
     return db.execute("SELECT id, terms, weights, length FROM lexical").fetchall()
+
+
+def drop_lexical_table(db: Database) -> None:
+    """Drop schema 4's ``lexical`` table (its terms now live in the lexical file only)."""
+    db.execute("DROP TABLE IF EXISTS lexical")
 
 
 def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
     """Refresh line numbers (and stored code) of chunks whose content did not change."""
     db.conn.executemany(
-        "UPDATE chunks SET start_line = ?, end_line = ?, code = ? WHERE id = ?",
-        [(c.start_line, c.end_line, display_code(c)[:STORED_CODE_CHARS], i) for i, c in moved],
+        "UPDATE chunks SET start_line = ?, end_line = ?, code_z = ? WHERE id = ?",
+        [(c.start_line, c.end_line, pack_code(display_code(c)), i) for i, c in moved],
     )
 
 
@@ -251,7 +271,6 @@ def delete_chunks(db: Database, ids: Iterable[int]) -> None:
     """Delete chunks by id."""
     pairs = [(i,) for i in ids]
     db.conn.executemany("DELETE FROM chunks WHERE id = ?", pairs)
-    db.conn.executemany("DELETE FROM lexical WHERE id = ?", pairs)
 
 
 _FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "ctime_ns", "sha1", "symbols")
@@ -279,5 +298,5 @@ def replace_skipped(db: Database, skipped: Sequence[SkippedFile]) -> None:
 
 def clear(db: Database) -> None:
     """Delete every file, chunk and skipped row (for a rebuild, inside its transaction)."""
-    for table in ("chunks", "lexical", "files", "skipped"):
+    for table in ("chunks", "files", "skipped"):
         db.execute(f"DELETE FROM {table}")

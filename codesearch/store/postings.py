@@ -1,12 +1,17 @@
 """The postings file of the lexical stage: BM25 over code-aware terms, scored with numpy.
 
-Each chunk's weighted terms (``codesearch.terms.chunk_terms``) are stored in SQLite
-(``lexical`` table, written with the chunk in the same transaction). When a run changes the
-index, the writer builds one immutable file per generation, ``lexical-<generation>.bin``,
-beside the vector file: for every term, its postings (chunk position, precomputed BM25
-impact) sorted by term. A query then adds up the impacts of its few terms' postings
-(``codesearch.terms.query_terms``) with ``numpy.bincount``: no SQL, no per-row Python, and
-the cost is that of reading a handful of contiguous arrays.
+The file is the one store of each chunk's weighted terms (``codesearch.terms.chunk_terms``):
+the writer builds one immutable file per generation, ``lexical-<generation>.bin``, beside the
+vector file, holding for every term its postings (chunk position, weighted term frequency as
+float16) sorted by term, and each chunk's weighted length. A query adds up the BM25 impacts of
+its few terms' postings (``codesearch.terms.query_terms``), computed from those arrays, with
+``numpy.bincount``: no SQL, no per-row Python, and the cost is that of reading a handful of
+contiguous arrays.
+
+A run that changes some files builds the next generation from the previous file
+(``LexicalIndex.merged``): the postings of its deleted chunks are dropped and the new chunks'
+terms (tokenised by the workers) added, so unchanged chunks are never tokenised again.
+(Schema 4 kept a second copy of every chunk's terms in SQLite; schema 5 stores them once.)
 
 The file is data, not trust (a repository can ship its own ``.codesearch/``): ``load``
 checks every structure in it before a search uses it.
@@ -39,44 +44,71 @@ LENGTH_CAP = 400.0
 # How the scores in a postings file are computed (BM25's K1, B, LENGTH_CAP): an index whose meta
 # names another version gets its postings file rewritten by the next `codesearch index` run,
 # even when no file changed (the stored terms are the same; only the scores change).
-SCORING_VERSION = "2"  # 2: lengths capped at LENGTH_CAP
-_MAGIC = b"CSLEX001"
+SCORING_VERSION = "3"  # 2: lengths capped at LENGTH_CAP; 3: impacts computed at query time (same values)
+_MAGIC = b"CSLEX002"  # 001 (schema 4): precomputed impacts; 002: term frequencies and chunk lengths
 
 
 class LexicalIndex:
-    """Postings of every term, BM25 impacts precomputed; immutable once built.
+    """Postings of every term with its weighted frequency in each chunk; immutable once built.
 
-    :param ids: chunk id of each position (int64, sorted).
+    :param ids: chunk id of each position (int64, strictly increasing).
+    :param lengths: each chunk's weighted length (float32, by position).
     :param terms: the distinct term hashes (uint32, sorted); ``starts[i]:starts[i+1]`` are
-        the postings of ``terms[i]`` in ``positions`` (int32) and ``impacts`` (float32).
+        the postings of ``terms[i]`` in ``positions`` (int32) and ``tfs`` (float16).
     """
 
-    def __init__(self, ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positions: np.ndarray,
-                 impacts: np.ndarray) -> None:
-        self.ids, self.terms, self.starts, self.positions, self.impacts = ids, terms, starts, positions, impacts
+    def __init__(self, ids: np.ndarray, lengths: np.ndarray, terms: np.ndarray, starts: np.ndarray,
+                 positions: np.ndarray, tfs: np.ndarray) -> None:
+        self.ids, self.lengths, self.terms, self.starts = ids, lengths, terms, starts
+        self.positions, self.tfs = positions, tfs
+        self._norm: npt.NDArray[np.float32] | None = None
 
     @classmethod
     def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
-        """From stored rows ``(chunk id, term ids, weighted tfs, length)``."""
-        rows = sorted(rows)
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        if not rows:
-            empty = np.zeros(0, dtype=np.uint32)
-            return cls(ids, empty, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-                       np.zeros(0, dtype=np.float32))
-        term_parts = [np.frombuffer(r[1], dtype=np.uint32) for r in rows]
-        tf = np.concatenate([np.frombuffer(r[2], dtype=np.float16) for r in rows]).astype(np.float32)
-        all_terms = np.concatenate(term_parts)
-        lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-        doc = np.repeat(np.arange(len(rows), dtype=np.int32), [len(p) for p in term_parts])
-        order = np.argsort(all_terms, kind="stable")
-        all_terms, tf, doc = all_terms[order], tf[order], doc[order]
-        unique, starts, df = np.unique(all_terms, return_index=True, return_counts=True)
-        n = len(rows)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = _length_norm(lengths)
-        impacts = np.repeat(idf, df) * tf * (K1 + 1) / (tf + norm[doc])
-        return cls(ids, unique, np.append(starts, len(all_terms)).astype(np.int64), doc, impacts.astype(np.float32))
+        """From rows ``(chunk id, term ids as uint32 bytes, weighted tfs as float16 bytes, length)``."""
+        return cls._from_postings(*_unpack_rows(rows))
+
+    def merged(self, dropped: Iterable[int], rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
+        """A new index: this one without the chunks ``dropped`` and without any chunk of ``rows``,
+        plus the chunks of ``rows`` (as ``build`` takes them). Nothing is tokenised again.
+
+        :raises ValueError: if ``rows`` name a chunk id twice.
+        """
+        new = _unpack_rows(rows)
+        gone = np.union1d(np.fromiter(dropped, dtype=np.int64), new[0])
+        keep_chunk = ~np.isin(self.ids, gone)
+        old_terms = np.repeat(self.terms, np.diff(self.starts))
+        keep = keep_chunk[self.positions]
+        old = (self.ids[keep_chunk], self.lengths[keep_chunk], self.ids[self.positions[keep]], old_terms[keep],
+               self.tfs[keep])
+        return LexicalIndex._from_postings(*(np.concatenate([a, b]) for a, b in zip(old, new)))
+
+    @classmethod
+    def _from_postings(cls, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.float32],
+                       posting_ids: npt.NDArray[np.int64], posting_terms: npt.NDArray[np.uint32],
+                       posting_tfs: npt.NDArray[np.float16]) -> LexicalIndex:
+        """Sort chunks by id and postings by (term, chunk) into the file's arrays.
+
+        :raises ValueError: if a chunk id is given twice, or a posting names an unknown chunk.
+        """
+        order = np.argsort(ids, kind="stable")
+        ids, lengths = ids[order], lengths[order].astype(np.float32)
+        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+            raise ValueError("a chunk id is given twice")
+        doc = np.searchsorted(ids, posting_ids).astype(np.int32)
+        if len(doc) and (int(doc.max()) >= len(ids) or not bool((ids[doc] == posting_ids).all())):
+            raise ValueError("a posting names an unknown chunk")
+        by_term = np.lexsort((doc, posting_terms))
+        terms, doc, tfs = posting_terms[by_term], doc[by_term], posting_tfs[by_term].astype(np.float16)
+        unique, starts = np.unique(terms, return_index=True)
+        return cls(ids, lengths, unique.astype(np.uint32), np.append(starts, len(terms)).astype(np.int64), doc, tfs)
+
+    def chunk_terms(self) -> dict[int, set[int]]:
+        """chunk id -> the term ids of its postings (what the file holds of each chunk)."""
+        out: dict[int, set[int]] = {int(i): set() for i in self.ids}
+        for term, position in zip(np.repeat(self.terms, np.diff(self.starts)).tolist(), self.positions.tolist()):
+            out[int(self.ids[position])].add(term)
+        return out
 
     def search(self, query: npt.NDArray[np.uint32], k: int,
                allowed: npt.NDArray[np.int64] | None = None) -> list[tuple[int, float]]:
@@ -108,23 +140,32 @@ class LexicalIndex:
         return [float(scores[w]) if ok else 0.0 for w, ok in zip(where.tolist(), known.tolist())]
 
     def _scores(self, query: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64] | None:
-        """Every chunk's BM25 score for the query's term ids, by position (None: no term is indexed)."""
+        """Every chunk's BM25 score for the query's term ids, by position (None: no term is indexed).
+
+        The impacts are those schema 4 stored, computed the same way in the same precision
+        (float32): ``idf * tf * (K1 + 1) / (tf + norm)``.
+        """
         where = np.searchsorted(self.terms, query)
         found = [(int(self.starts[w]), int(self.starts[w + 1])) for w, t in zip(where, query)
                  if w < len(self.terms) and self.terms[w] == t]
         if not found or not len(self.ids):
             return None
+        if self._norm is None:
+            self._norm = _length_norm(self.lengths)
+        df = np.array([b - a for a, b in found], dtype=np.int64)
+        n = len(self.ids)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
         positions = np.concatenate([self.positions[a:b] for a, b in found])
-        impacts = np.concatenate([self.impacts[a:b] for a, b in found])
-        return np.bincount(positions, weights=impacts, minlength=len(self.ids))
+        tf = np.concatenate([self.tfs[a:b] for a, b in found]).astype(np.float32)
+        impacts = (np.repeat(idf, df) * tf * (K1 + 1) / (tf + self._norm[positions])).astype(np.float32)
+        return np.bincount(positions, weights=impacts, minlength=n)
 
     def save(self, path: Path) -> None:
         """Write atomically (new temp file, fsync, rename), like the vector file.
 
         :raises OSError: if it cannot be written completely (e.g. ENOSPC).
         """
-        arrays = {"ids": self.ids, "terms": self.terms, "starts": self.starts, "positions": self.positions,
-                  "impacts": self.impacts}
+        arrays = {name: getattr(self, name) for name in _LAYOUT}
         header = json.dumps({name: [str(a.dtype), int(a.size)] for name, a in arrays.items()}).encode()
         fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".tmp", dir=path.parent)
         try:
@@ -166,8 +207,24 @@ class LexicalIndex:
         return cls(**arrays)
 
 
-_LAYOUT = {"ids": np.dtype(np.int64), "terms": np.dtype(np.uint32), "starts": np.dtype(np.int64),
-           "positions": np.dtype(np.int32), "impacts": np.dtype(np.float32)}
+_LAYOUT = {"ids": np.dtype(np.int64), "lengths": np.dtype(np.float32), "terms": np.dtype(np.uint32),
+           "starts": np.dtype(np.int64), "positions": np.dtype(np.int32), "tfs": np.dtype(np.float16)}
+
+
+def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]]) -> tuple[np.ndarray, ...]:
+    """Rows ``(chunk id, term ids, weighted tfs, length)`` as arrays: chunk ids and lengths by chunk;
+    chunk id, term and tf by posting."""
+    rows = list(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
+    term_parts = [np.frombuffer(r[1], dtype=np.uint32) for r in rows]
+    tf_parts = [np.frombuffer(r[2], dtype=np.float16) for r in rows]
+    if any(len(t) != len(w) for t, w in zip(term_parts, tf_parts)):
+        raise ValueError("a chunk's terms and weights differ in length")
+    posting_ids = np.repeat(ids, [len(p) for p in term_parts])
+    terms = np.concatenate(term_parts) if rows else np.zeros(0, dtype=np.uint32)
+    tfs = np.concatenate(tf_parts) if rows else np.zeros(0, dtype=np.float16)
+    return ids, lengths, posting_ids, terms, tfs
 
 
 def _length_norm(lengths: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -178,7 +235,7 @@ def _length_norm(lengths: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 def _parse(data: bytes | mmap.mmap) -> dict[str, np.ndarray]:
-    """The five arrays of a lexical file, as views of ``data``.
+    """The six arrays of a lexical file, as views of ``data``.
 
     :raises ValueError: unless the magic, the header and the array sizes are exactly ours and
         the arrays fill the file (so no size in the header can exceed the file's).
@@ -210,11 +267,11 @@ def _parse(data: bytes | mmap.mmap) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _check_arrays(ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positions: np.ndarray,
-                  impacts: np.ndarray) -> None:
+def _check_arrays(ids: np.ndarray, lengths: np.ndarray, terms: np.ndarray, starts: np.ndarray,
+                  positions: np.ndarray, tfs: np.ndarray) -> None:
     """Check the arrays are what ``LexicalIndex.build`` makes: ids and terms strictly increasing,
     ``starts`` running monotonically from 0 to the number of postings, every position a valid
-    chunk position, every impact finite and not negative. Linear in the file's size; no copy
+    chunk position, every length and frequency finite and not negative. Linear in the file's size; no copy
     of the postings is made.
 
     :raises ValueError: naming the first structure that is wrong.
@@ -227,12 +284,16 @@ def _check_arrays(ids: np.ndarray, terms: np.ndarray, starts: np.ndarray, positi
         raise ValueError("postings offsets do not span the postings")
     if len(starts) > 1 and not bool((starts[1:] >= starts[:-1]).all()):
         raise ValueError("postings offsets out of order")
-    if len(positions) != len(impacts):
-        raise ValueError("postings and impacts differ in length")
+    if len(positions) != len(tfs):
+        raise ValueError("postings and frequencies differ in length")
+    if len(lengths) != len(ids):
+        raise ValueError("chunk lengths and ids differ in length")
     if len(positions) and (int(positions.min()) < 0 or int(positions.max()) >= len(ids)):
         raise ValueError("a posting points outside the chunks")
-    if len(impacts) and not (float(impacts.min()) >= 0.0 and float(impacts.max()) < np.inf):
-        raise ValueError("an impact is negative or not finite")  # NaN fails both comparisons
+    for name, values in (("frequency", tfs), ("length", lengths)):
+        # NaN fails both comparisons
+        if len(values) and not (float(values.min()) >= 0.0 and float(values.max()) < np.inf):
+            raise ValueError(f"a {name} is negative or not finite")
 
 
 def lexical_path(index_dir: Path, generation: int) -> Path:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from codesearch.errors import IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable, UnsafeIndexDir
 from codesearch.store import trust
+from codesearch.store.codec import unpack_code
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
 from codesearch.store.layout import DB_NAME, SCHEMA_VERSION
 from codesearch.store.postings import LexicalIndex, lexical_path
@@ -44,6 +45,19 @@ CHUNK_COLUMNS = (
     "id", "key", "path", "language", "kind", "name", "qualname", "signature", "doc", "code",
     "start_line", "end_line", "content_hash",
 )
+_CODE = CHUNK_COLUMNS.index("code")
+# The columns of CHUNK_COLUMNS in SQL: the code is stored compressed (``codesearch.store.codec``).
+_CHUNK_SQL = ", ".join("code_z" if c == "code" else c for c in CHUNK_COLUMNS)
+
+
+def _chunk_row(values: tuple[Any, ...]) -> dict[str, Any]:
+    """A chunk row as a dict of ``CHUNK_COLUMNS``, its code decompressed.
+
+    :raises IndexCorrupt: if the stored code is damaged.
+    """
+    row = dict(zip(CHUNK_COLUMNS, values))
+    row["code"] = unpack_code(values[_CODE])
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,12 +288,12 @@ class IndexReader:
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Rows of the given chunk ids, keyed by id."""
         out: dict[int, dict[str, Any]] = {}
-        cols = ", ".join(CHUNK_COLUMNS)
+        cols = _CHUNK_SQL
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
             for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", part):
-                out[row[0]] = dict(zip(CHUNK_COLUMNS, row))
+                out[row[0]] = _chunk_row(row)
         return out
 
     @_sql
@@ -332,39 +346,40 @@ class IndexReader:
     def chunks_at(self, path: str, line: int) -> list[dict[str, Any]]:
         """Rows of the chunks of ``path`` whose lines include ``line``, innermost first
         (a definition before the code between definitions of the same size)."""
-        cols = ", ".join(CHUNK_COLUMNS)
+        cols = _CHUNK_SQL
         rows = self.conn.execute(f"SELECT {cols} FROM chunks WHERE path = ? AND start_line <= ? AND end_line >= ?"
                                  " ORDER BY end_line - start_line, kind = 'code', id", [path, line, line])
-        return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
+        return [_chunk_row(row) for row in rows]
 
     @_sql
     def chunks_with_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Rows of the chunks with these keys (``path::qualname``), keyed by key."""
-        cols = ", ".join(CHUNK_COLUMNS)
+        cols = _CHUNK_SQL
         out: dict[str, dict[str, Any]] = {}
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
             for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE key IN ({','.join('?' * len(part))})",
                                          part):
-                record = dict(zip(CHUNK_COLUMNS, row))
+                record = _chunk_row(row)
                 out[record["key"]] = record
         return out
 
     @_sql
     def chunks_named(self, symbol: str, limit: int = 20) -> list[dict[str, Any]]:
         """Rows of definitions whose qualified name is ``symbol``, else whose name is (case first, then any case)."""
-        cols = ", ".join(CHUNK_COLUMNS)
+        cols = _CHUNK_SQL
         for clause in ("qualname = ?", "name = ?", "qualname = ? COLLATE NOCASE", "name = ? COLLATE NOCASE"):
             rows = self.conn.execute(f"SELECT {cols} FROM chunks WHERE {clause} AND kind != 'code'"
                                      " ORDER BY path, start_line LIMIT ?", [symbol, limit]).fetchall()
             if rows:
-                return [dict(zip(CHUNK_COLUMNS, row)) for row in rows]
+                return [_chunk_row(row) for row in rows]
         return []
 
     @_sql
     def chunk_contents(self) -> list[tuple[str, str, str, str, str, str]]:
         """``(content_hash, kind, qualname, signature, doc, code)`` of every chunk (what a reranker reads)."""
-        return self.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
+        rows = self.conn.execute("SELECT content_hash, kind, qualname, signature, doc, code_z FROM chunks")
+        return [(*row[:5], unpack_code(row[5])) for row in rows]
 
     @_sql
     def file_language(self, path: str) -> str:

@@ -67,6 +67,7 @@ class RunChanges:
 
     new_ids: list[int] = field(default_factory=list)
     new_vectors: list[np.ndarray] = field(default_factory=list)
+    new_lexical: list[tuple[int, bytes, bytes, float]] = field(default_factory=list)  # (id, terms, tfs, length)
     deleted_ids: list[int] = field(default_factory=list)  # every chunk id leaving FAISS
     moved: int = 0
     file_rows: int = 0
@@ -106,6 +107,8 @@ class IndexWriter:
         self._parser = parser
         self._changes = RunChanges()
         self.meta = md.get_meta(db)
+        # An index of an older schema (just migrated): its file is compacted after the run commits.
+        self.migrated = self.meta.get("schema_version", str(md.SCHEMA_VERSION)) != str(md.SCHEMA_VERSION)
         self.moved_from = _check_owner(self.meta, root, index_dir, rebuild)
         # Checked now (model, schema, damage), read only if this run changes vectors: an
         # unchanged repository costs a walk and a few queries, not a read of every vector.
@@ -134,6 +137,8 @@ class IndexWriter:
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     yield writer
+                    if writer.migrated and not db.conn.in_transaction:
+                        db.execute("VACUUM")  # give back the space an older schema's columns and tables took
                 finally:
                     db.close()
                 _remove_stale_files(index_dir, writer.generation)
@@ -244,7 +249,11 @@ class IndexWriter:
         self._lock.verify()  # a second writer may have started if our lock file vanished
         self.generation += 1
         store.save(vectors_path(self.index_dir, self.generation))
-        LexicalIndex.build(md.lexical_rows(self.db)).save(lexical_path(self.index_dir, self.generation))
+        lexical = self._next_lexical()
+        if id_checksum(lexical.ids) != store.id_checksum():
+            raise IndexCorrupt("internal error: the lexical file's chunks are not the vector file's; nothing was written")
+        lexical.save(lexical_path(self.index_dir, self.generation))
+        md.drop_lexical_table(self.db)  # schema 4's copy of the terms, if any: now in the file only
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         md.set_meta(self.db, {
             "model_name": model.name,
@@ -259,6 +268,26 @@ class IndexWriter:
             **({} if self.meta.get("created_at") and not self.rebuild else {"created_at": now}),
         })
         return store.count
+
+    def _next_lexical(self) -> LexicalIndex:
+        """The lexical file of the next generation: the previous generation's (its file, or schema 4's
+        ``lexical`` table) without the chunks this run deleted, plus the chunks it added.
+
+        :raises IndexCorrupt: if the previous generation's lexical file is missing or damaged
+            (the terms of unchanged chunks are nowhere else: ``--rebuild`` makes them again).
+        """
+        changes = self._changes
+        if self.rebuild or not self.meta.get("generation"):
+            return LexicalIndex.build(changes.new_lexical)
+        if md.has_lexical_table(self.db):
+            previous = LexicalIndex.build(md.lexical_rows(self.db))
+        else:
+            path = lexical_path(self.index_dir, int(self.meta["generation"]))
+            try:
+                previous = LexicalIndex.load(path, int(self.meta.get("count", -1)))
+            except IndexCorrupt as exc:
+                raise IndexCorrupt(f"{exc}; run `codesearch index --rebuild`") from exc
+        return previous.merged(changes.deleted_ids, changes.new_lexical)
 
     def _apply(self, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> None:
         """Diff one parsed file against its stored chunks and write the difference."""
@@ -284,7 +313,9 @@ class IndexWriter:
             vectors, lexical = result.post if result.post is not None else (None, None)
             if vectors is None or len(vectors) != len(new_rows) or len(lexical) != len(new_rows):
                 raise IndexCorrupt(f"internal error: {len(new_rows)} new chunks in {result.path} but no matching vectors")
-            changes.new_ids.extend(md.insert_chunks(self.db, [chunks[r] for r in new_rows], lexical))
+            ids = md.insert_chunks(self.db, [chunks[r] for r in new_rows])
+            changes.new_ids.extend(ids)
+            changes.new_lexical.extend((i, *row) for i, row in zip(ids, lexical))
             changes.new_vectors.append(vectors)
 
 
