@@ -15,7 +15,7 @@ from codesearch.errors import IndexCorrupt
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
 from codesearch.store.codec import MAX_CODE_BYTES, pack_code, unpack_code
-from codesearch.store.postings import LexicalIndex, lexical_path
+from codesearch.store.postings import lexical_path
 from codesearch.store.reader import IndexReader
 from tests.conftest import FakeEmbedder, write
 
@@ -23,7 +23,8 @@ QUERIES = ["fetch a page with backoff", "open a database pool", "parse settings"
 
 
 def _repo(root: Path) -> Path:
-    write(root, "net.py", "def fetch_with_backoff(url):\n    '''Get a page, retrying.'''\n    return sleep_then_get(url)\n\n"
+    write(root, "net.py", "def fetch_with_backoff(url):\n    '''Get a page, retrying.'''\n"
+                          "    return sleep_then_get(url)\n\n"
                           "def parse_settings(text):\n    return dict(line.split('=') for line in text.splitlines())\n")
     write(root, "db.py", "class Pool:\n    '''A pool of connections.'''\n\n    def open_pool(self, dsn):\n"
                          "        '''Connect to the database.'''\n        return connect(dsn)\n")

@@ -428,6 +428,26 @@ class IndexReader:
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
     @_sql
+    def disk_usage(self) -> dict[str, Any]:
+        """Bytes on disk of the database (with its WAL), this generation's vector and lexical files and
+        their sum, the bytes of the source files indexed, and the ratio of the two."""
+        def size(path: Path) -> int:
+            try:
+                return os.lstat(path).st_size
+            except OSError:
+                return 0
+
+        parts = {
+            "database_bytes": sum(size(self.index_dir / name) for name in (DB_NAME, f"{DB_NAME}-wal")),
+            "vector_bytes": size(vectors_path(self.index_dir, self.meta.generation)),
+            "lexical_bytes": size(lexical_path(self.index_dir, self.meta.generation)),
+        }
+        total = sum(parts.values())
+        source = int(self.conn.execute("SELECT COALESCE(SUM(size), 0) FROM files").fetchone()[0])
+        return {**parts, "index_bytes": total, "source_bytes": source,
+                "ratio_to_source": round(total / source, 3) if source else None}
+
+    @_sql
     def stats(self) -> dict[str, Any]:
         """Counts per language and kind, and the skipped files."""
         by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM chunks GROUP BY language ORDER BY 1"))
@@ -442,6 +462,7 @@ class IndexReader:
         return {
             "files": sum(files_by_language.values()),
             "chunks": self.meta.count,
+            "disk": self.disk_usage(),
             "files_by_language": files_by_language,
             "chunks_by_language": by_language,
             "chunks_by_kind": by_kind,

@@ -251,7 +251,8 @@ class IndexWriter:
         store.save(vectors_path(self.index_dir, self.generation))
         lexical = self._next_lexical()
         if id_checksum(lexical.ids) != store.id_checksum():
-            raise IndexCorrupt("internal error: the lexical file's chunks are not the vector file's; nothing was written")
+            raise IndexCorrupt("internal error: the lexical file's chunks are not the vector file's; "
+                               "nothing was written")
         lexical.save(lexical_path(self.index_dir, self.generation))
         md.drop_lexical_table(self.db)  # schema 4's copy of the terms, if any: now in the file only
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
