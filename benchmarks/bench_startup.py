@@ -1,7 +1,7 @@
 """How fast a one-shot ``codesearch search`` starts and answers, against Python's own start-up.
 
     python benchmarks/bench_startup.py [--repo DIR] [--index-dir DIR] [--runs 15] [--resident]
-                                       [--out benchmarks/results-startup.json]
+                                       [--baseline TREE] [--mcp-runs 5] [--out benchmarks/results-startup.json]
 
 On one indexed repository (default: ansible-core as ``benchmarks/large`` fetches it into
 ``~/.cache/codesearch/large/``, about 21k chunks; indexed into a temporary directory
@@ -13,12 +13,16 @@ all alike:
 - ``python -c "import numpy, faiss"``: the floor of any search in a fresh process;
 - ``codesearch search QUERY REPO --index-dir IDX --format grep -k 5``: the one-shot search;
 - the same search answered by a resident process (``codesearch resident``), when
-  ``--resident`` is given: the client, its connect and the server's answer.
+  ``--resident`` is given: the client, its connect and the server's answer;
+- with ``--baseline TREE`` (a copy of the package from another commit, e.g. a ``git worktree``),
+  each search once more as that code runs it (``python -m codesearch.cli`` with
+  ``PYTHONPATH=TREE``): before/after in one run.
 
 Medians, and their ratios to the two floors, are printed and written with ``--out``. Then:
 the modules a one-shot search imports (``python -X importtime``), summed by top-level package,
 and the MCP server's first answer on the indexed repository (spawn to the first ``search``
-result, through the SDK's client as ``benchmarks/bench_mcp.py`` drives it).
+result, through the SDK's client as ``benchmarks/bench_mcp.py`` drives it), ``--mcp-runs`` times
+(alternating with the baseline's, if any): medians.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ DEFAULT_REPO = CACHE / "large" / "ansible-core"
 QUERY = "retry a failed connection with a timeout"
 
 
+Command = tuple[list[str], dict[str, str]]  # a command line and its environment
+
+
 def timed(command: list[str], env: dict[str, str]) -> float:
     """Wall seconds of one run of ``command`` (its output discarded).
 
@@ -55,13 +62,13 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def interleaved(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, list[float]]:
+def interleaved(commands: dict[str, Command], runs: int) -> dict[str, list[float]]:
     """Each command's wall times over ``runs`` rounds, one run of every command per round (after one warm-up)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for command in commands.values():
+    for command, env in commands.values():
         timed(command, env)  # warm the page cache and the .pyc files
     for _ in range(runs):
-        for name, command in commands.items():
+        for name, (command, env) in commands.items():
             times[name].append(timed(command, env))
     return times
 
@@ -82,15 +89,20 @@ def import_profile(command: list[str], env: dict[str, str], top: int = 15) -> di
             "by_package_ms": {name: round(us / 1000, 1) for name, us in by_package.most_common(top)}}
 
 
-async def mcp_first_answer(repo: Path, index_dir: Path) -> dict[str, float]:
+async def mcp_first_answer(repo: Path, index_dir: Path, baseline: Path | None = None) -> dict[str, float]:
     """Seconds from spawning ``codesearch mcp`` on the indexed repository to its first ``search``
-    answer, and from the ``initialize`` reply to it (the freshness check of the tree included)."""
+    answer, and from the ``initialize`` reply to it (the freshness check of the tree included);
+    ``baseline``: the server of that tree (``python -m codesearch.cli mcp``, ``PYTHONPATH``)."""
     from bench_mcp import call, server  # the same client and server parameters as the MCP benchmark
-    from mcp import ClientSession
+    from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
+    parameters = server(repo, index_dir)
+    if baseline is not None:
+        parameters = StdioServerParameters(command=sys.executable, args=["-m", "codesearch.cli", *parameters.args],
+                                           env={**(parameters.env or {}), "PYTHONPATH": str(baseline)})
     spawned = time.perf_counter()
-    async with stdio_client(server(repo, index_dir)) as (read, write), ClientSession(read, write) as session:
+    async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         initialized = time.perf_counter()
         await call(session, "search", {"query": QUERY, "k": 5})
@@ -124,7 +136,10 @@ def main() -> None:
     parser.add_argument("--query", default=QUERY)
     parser.add_argument("--resident", action="store_true",
                         help="Also time the search answered by a resident process started for the run.")
+    parser.add_argument("--baseline", type=Path, metavar="TREE",
+                        help="Also time each search (and the MCP server) as the package in TREE runs it.")
     parser.add_argument("--no-mcp", action="store_true", help="Skip the MCP server's first answer.")
+    parser.add_argument("--mcp-runs", type=int, default=5)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if not args.repo.is_dir():
@@ -138,33 +153,56 @@ def main() -> None:
         chunks = ensure_index(args.repo, index_dir, env)
         search = [CODESEARCH, "search", args.query, str(args.repo), "--index-dir", str(index_dir),
                   "--format", "grep", "-k", "5"]
-        commands = {"python -c pass": [sys.executable, "-c", "pass"],
-                    "import numpy, faiss": [sys.executable, "-c", "import numpy, faiss"],
-                    "codesearch search": search}
+        old = {**env, "PYTHONPATH": str(args.baseline)}
+        before = [sys.executable, "-m", "codesearch.cli", *search[1:]]  # as its console script ran it
+        commands: dict[str, Command] = {"python -c pass": ([sys.executable, "-c", "pass"], env),
+                                        "import numpy, faiss": ([sys.executable, "-c", "import numpy, faiss"], env),
+                                        "codesearch search": (search, env)}
+        if args.baseline:
+            commands["baseline: codesearch search"] = (before, old)
         resident = None
         if args.resident:
             resident = start_resident(args.repo, index_dir, env)
-            commands["codesearch search (resident)"] = search
-            commands["codesearch search --no-resident"] = [*search, "--no-resident"]
+            commands["codesearch search (resident)"] = (search, env)
+            commands["codesearch search --no-resident"] = ([*search, "--no-resident"], env)
+            if args.baseline:
+                commands["baseline: codesearch search (resident)"] = (before, old)
+                commands["baseline: codesearch search --no-resident"] = ([*before, "--no-resident"], old)
         try:
             print(f"{chunks} chunks; timing {len(commands)} commands x {args.runs}...", file=sys.stderr)
-            times = interleaved(commands, args.runs, env)
+            times = interleaved(commands, args.runs)
         finally:
             if resident is not None:
                 resident.terminate()
                 resident.wait(10)
         if resident is not None:  # one command line, two states: the resident column ran with it up
             times.pop("codesearch search")
+            times.pop("baseline: codesearch search", None)
         result: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "repo": str(args.repo),
                                   "chunks": chunks, "query": args.query, "runs": args.runs, **summary(times)}
         result["imports_of_one_search"] = import_profile(["-m", "codesearch.cli", *search[1:]], env)
         if not args.no_mcp:
             print("MCP server: first answer...", file=sys.stderr)
-            result["mcp"] = asyncio.run(mcp_first_answer(args.repo, index_dir))
+            result["mcp"] = mcp_medians(args.repo, index_dir, args.mcp_runs, args.baseline)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+
+
+def mcp_medians(repo: Path, index_dir: Path, runs: int, baseline: Path | None) -> dict[str, Any]:
+    """The MCP server's first answer, ``runs`` times (alternating with the baseline's): medians and all runs."""
+    trees: dict[str, Path | None] = {"": None, **({"baseline: ": baseline} if baseline else {})}
+    measured: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+    for _ in range(runs):
+        for label, tree in trees.items():
+            measured[label].append(asyncio.run(mcp_first_answer(repo, index_dir, tree)))
+    out: dict[str, Any] = {}
+    for label, runs_of in measured.items():
+        for key in runs_of[0]:
+            out[f"{label}{key}"] = round(statistics.median(r[key] for r in runs_of), 3)
+        out[f"{label}spawn_to_first_answer_s (runs)"] = [r["spawn_to_first_answer_s"] for r in runs_of]
+    return out
 
 
 def start_resident(repo: Path, index_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
