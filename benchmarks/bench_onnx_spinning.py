@@ -21,6 +21,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from codesearch.rerank import load_reranker
+from codesearch.store.codec import unpack_code
 
 
 def encoder_with(spin: bool, threads: int):  # noqa: ANN201 - the reranker's ONNX encoder
@@ -43,7 +44,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     with sqlite3.connect(args.index_dir / "index.db") as conn:
-        texts = [row[0] for row in conn.execute("SELECT code FROM chunks LIMIT ?", (args.chunks,))]
+        texts = [unpack_code(row[0]) for row in conn.execute("SELECT code_z FROM chunks LIMIT ?", (args.chunks,))]
     print("| machine | spinning | chunks/s |\n|---|---|---|")  # noqa: T201
     for machine in ("idle", "one busy process"):
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if machine != "idle" else None

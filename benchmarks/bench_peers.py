@@ -48,6 +48,7 @@ from codesearch.cache import cache_root  # noqa: E402
 from codesearch.embed.static import StaticEmbedder, default_model_path  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.search import Searcher  # noqa: E402
+from codesearch.store.codec import unpack_code  # noqa: E402
 from indexer.docs import first_paragraph  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -159,8 +160,8 @@ def main() -> None:
             work = Path(tmp)
             probe = work / "probe"
             build_index(root, probe, embedder)
-            rows = sqlite3.connect(probe / "index.db").execute(
-                "SELECT qualname, signature, doc, code FROM chunks ORDER BY id").fetchall()
+            rows = [(*r[:3], unpack_code(r[3])) for r in sqlite3.connect(probe / "index.db").execute(
+                "SELECT qualname, signature, doc, code_z FROM chunks ORDER BY id")]
             docs = sorted({first_paragraph(r[2]) for r in rows if len(r[2].split()) >= 4})
             queries = random.Random(3).sample(docs, min(args.queries, len(docs)))
             texts = ["\n".join(r) for r in rows]

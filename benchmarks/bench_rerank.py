@@ -36,6 +36,7 @@ from codesearch.bench.metrics import percentile  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.rerank import CACHE_NAME, load_reranker  # noqa: E402
 from codesearch.search import RERANK_CANDIDATES, Searcher, rerank_text  # noqa: E402
+from codesearch.store.codec import unpack_code
 from indexer.docs import first_paragraph  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "codesearch")
@@ -77,7 +78,8 @@ def main() -> None:
                 Path(f"{index_dir / CACHE_NAME}{suffix}").unlink(missing_ok=True)
             cli_cold.append(_cli(query, index_dir))
             cli_deep.append(_cli(query, index_dir))  # the cold call left exactly its candidates cached
-        rows = conn.execute("SELECT content_hash, kind, qualname, signature, doc, code FROM chunks").fetchall()
+        rows = [(*r[:5], unpack_code(r[5]))
+                for r in conn.execute("SELECT content_hash, kind, qualname, signature, doc, code_z FROM chunks")]
         sample = random.Random(1).sample(rows, min(args.deep_sample, len(rows)))
         started = time.perf_counter()
         reranker.encode_documents([rerank_text(*row[1:]) for row in sample])

@@ -36,6 +36,7 @@ from codesearch.bench.systems import plain_model_path  # noqa: E402
 from codesearch.embed.static import StaticEmbedder  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
 from codesearch.search import Searcher  # noqa: E402
+from codesearch.store.codec import unpack_code
 from indexer.docs import first_paragraph  # noqa: E402
 
 
@@ -58,7 +59,8 @@ def prepare(names: list[str]) -> Path:
 def sample_texts(index_dir: Path, n: int, seed: int) -> tuple[list[str], list[str]]:
     """Chunk texts (as embedded) and doc-derived queries, sampled from the built index."""
     conn = sqlite3.connect(index_dir / "index.db")
-    rows = conn.execute("SELECT kind, qualname, signature, doc, code FROM chunks").fetchall()
+    rows = [(*r[:4], unpack_code(r[4]))
+            for r in conn.execute("SELECT kind, qualname, signature, doc, code_z FROM chunks")]
     rng = random.Random(seed)
     picked = rng.sample(rows, min(n, len(rows)))
     texts = ["\n".join([f"{k} {q}", s, d, c[:1200]]) for k, q, s, d, c in picked]
