@@ -89,15 +89,19 @@ def import_profile(command: list[str], env: dict[str, str], top: int = 15) -> di
             "by_package_ms": {name: round(us / 1000, 1) for name, us in by_package.most_common(top)}}
 
 
-async def mcp_first_answer(repo: Path, index_dir: Path, baseline: Path | None = None) -> dict[str, float]:
+async def mcp_first_answer(repo: Path, index_dir: Path, baseline: Path | None = None,
+                           extra: tuple[str, ...] = ()) -> dict[str, float]:
     """Seconds from spawning ``codesearch mcp`` on the indexed repository to its first ``search``
     answer, and from the ``initialize`` reply to it (the freshness check of the tree included);
-    ``baseline``: the server of that tree (``python -m codesearch.cli mcp``, ``PYTHONPATH``)."""
+    ``baseline``: the server of that tree (``python -m codesearch.cli mcp``, ``PYTHONPATH``);
+    ``extra``: more arguments of ``codesearch mcp`` (``--read-only``: no freshness check)."""
     from bench_mcp import call, server  # the same client and server parameters as the MCP benchmark
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
     parameters = server(repo, index_dir)
+    parameters = StdioServerParameters(command=parameters.command, args=[*parameters.args, *extra],
+                                       env=parameters.env)
     if baseline is not None:
         parameters = StdioServerParameters(command=sys.executable, args=["-m", "codesearch.cli", *parameters.args],
                                            env={**(parameters.env or {}), "PYTHONPATH": str(baseline)})
@@ -140,6 +144,8 @@ def main() -> None:
                         help="Also time each search (and the MCP server) as the package in TREE runs it.")
     parser.add_argument("--no-mcp", action="store_true", help="Skip the MCP server's first answer.")
     parser.add_argument("--mcp-runs", type=int, default=5)
+    parser.add_argument("--mcp-read-only", action="store_true",
+                        help="Also time the MCP server with --read-only (a first answer without the freshness check).")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if not args.repo.is_dir():
@@ -183,20 +189,25 @@ def main() -> None:
         result["imports_of_one_search"] = import_profile(["-m", "codesearch.cli", *search[1:]], env)
         if not args.no_mcp:
             print("MCP server: first answer...", file=sys.stderr)
-            result["mcp"] = mcp_medians(args.repo, index_dir, args.mcp_runs, args.baseline)
+            result["mcp"] = mcp_medians(args.repo, index_dir, args.mcp_runs, args.baseline, args.mcp_read_only)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
 
 
-def mcp_medians(repo: Path, index_dir: Path, runs: int, baseline: Path | None) -> dict[str, Any]:
-    """The MCP server's first answer, ``runs`` times (alternating with the baseline's): medians and all runs."""
-    trees: dict[str, Path | None] = {"": None, **({"baseline: ": baseline} if baseline else {})}
-    measured: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
+def mcp_medians(repo: Path, index_dir: Path, runs: int, baseline: Path | None, read_only: bool) -> dict[str, Any]:
+    """The MCP server's first answer, ``runs`` times (alternating with the baseline's and the
+    ``--read-only`` server's, if asked): medians and all runs."""
+    servers: dict[str, tuple[Path | None, tuple[str, ...]]] = {"": (None, ())}
+    if baseline:
+        servers["baseline: "] = (baseline, ())
+    if read_only:
+        servers["--read-only: "] = (None, ("--read-only",))
+    measured: dict[str, list[dict[str, float]]] = {label: [] for label in servers}
     for _ in range(runs):
-        for label, tree in trees.items():
-            measured[label].append(asyncio.run(mcp_first_answer(repo, index_dir, tree)))
+        for label, (tree, extra) in servers.items():
+            measured[label].append(asyncio.run(mcp_first_answer(repo, index_dir, tree, extra)))
     out: dict[str, Any] = {}
     for label, runs_of in measured.items():
         for key in runs_of[0]:
