@@ -92,7 +92,8 @@ def test_the_model_fingerprint_is_remembered_until_a_model_file_changes(tmp_path
     assert StaticEmbedder(model).fingerprint == changed
 
 
-def test_the_console_script_reads_search_arguments_as_click_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_console_script_reads_search_arguments_as_click_does(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """``codesearch.entry`` reads the arguments it understands into the parameters click's parser gives
     the search command (PATHs as strings), and declines the rest, which the CLI then parses."""
     from codesearch.cli import cli
@@ -139,3 +140,19 @@ def test_the_console_script_prints_the_resident_answer_without_click(repo: Path,
     assert "src/users.py:1: create_user" in printed[0] and printed[-3:] == ["exit 0", "[]", "[]"]
     alone = subprocess.run([sys.executable, "-c", probe(code)], capture_output=True, text=True, check=True)
     assert alone.stdout.split("\n")[0] == printed[0] and "'click', 'codesearch.cli'" in alone.stdout
+
+
+def test_a_one_query_process_asks_for_one_numeric_thread_unless_told_otherwise() -> None:
+    """Before numpy loads, ``one_query_threads`` sets OpenMP and OpenBLAS to one thread, keeping a value the
+    user set; once numpy is loaded it changes nothing."""
+    import os
+
+    code = ("import os\nfrom codesearch.cli import one_query_threads\none_query_threads()\n"
+            "print(os.environ.get('OMP_NUM_THREADS'), os.environ.get('OPENBLAS_NUM_THREADS'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    run_with = lambda extra, prefix="": subprocess.run(  # noqa: E731
+        [sys.executable, "-c", prefix + code], capture_output=True, text=True, check=True, env={**env, **extra}
+    ).stdout.split()
+    assert run_with({}) == ["1", "1"]
+    assert run_with({"OMP_NUM_THREADS": "4"}) == ["4", "1"]
+    assert run_with({}, "import numpy\n") == ["None", "None"]
