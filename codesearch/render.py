@@ -217,6 +217,14 @@ def without_grammar(files: int) -> str:
             f"(as line windows; `--language {TEXT_LANGUAGE}` finds them)")
 
 
+def byte_size(n: int) -> str:
+    """A size for people: ``812 B``, ``9.5 kB``, ``14.2 MB``, ``3.1 GB`` (powers of 1000)."""
+    for unit, factor in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= factor:
+            return f"{n / factor:.1f} {unit}"
+    return f"{n} B"
+
+
 def stats_text(info: dict[str, Any]) -> str:
     """``codesearch stats`` for people (``info`` is what ``--json`` prints)."""
     lines = [f"Index:   {quote_path(info['index_dir'])}", f"Root:    {quote_path(info['root'])}",
@@ -232,6 +240,11 @@ def stats_text(info: dict[str, Any]) -> str:
         lines.append("Unsupported: " + ", ".join(f"{one_line(ext)} {n}" for ext, n in sorted(info["unsupported"].items())))
     if info["skipped"]:
         lines.append(f"Skipped: {len(info['skipped'])} (see --json)")
+    if disk := info.get("disk"):
+        lines.append(f"Disk:    {byte_size(disk['index_bytes'])}, {disk['ratio_to_source']:.2f}x the "
+                     f"{byte_size(disk['source_bytes'])} of source indexed (database "
+                     f"{byte_size(disk['database_bytes'])}, vectors {byte_size(disk['vector_bytes'])}, "
+                     f"lexical {byte_size(disk['lexical_bytes'])})")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from codesearch import render
 from codesearch.cli import cli
 from tests.conftest import write
 
@@ -114,7 +115,16 @@ def test_stats(repo: Path) -> None:
     assert info["chunks"] == 3 and info["files"] == 2 and info["dim"] == 256
     assert info["chunks_by_kind"] == {"code": 1, "function": 2}
     assert info["model_fingerprint"].startswith("minilm-l6-code256:")
-    assert "Chunks:  3" in run("stats", str(repo)).output
+    text = run("stats", str(repo)).output
+    assert "Chunks:  3" in text
+    disk = info["disk"]
+    assert disk["index_bytes"] == disk["database_bytes"] + disk["vector_bytes"] + disk["lexical_bytes"] > 0
+    assert f"x the {render.byte_size(disk['source_bytes'])} of source indexed" in text
+
+
+def test_byte_size_reads_as_people_write_sizes() -> None:
+    assert [render.byte_size(n) for n in (0, 812, 9_500, 14_200_000, 3_100_000_000)] == [
+        "0 B", "812 B", "9.5 kB", "14.2 MB", "3.1 GB"]
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
