@@ -414,8 +414,6 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             if not found:
                 sys.exit(EXIT_NO_RESULTS)
             return
-    if rerank_model is None:  # a sentence-transformers reranker (torch) would read OMP_NUM_THREADS too
-        one_query_threads()
     from codesearch.resident import subdirectory
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import validate_query
@@ -481,12 +479,13 @@ _DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 def one_query_threads() -> None:
-    """One thread for OpenBLAS and OpenMP (FAISS) in a process that searches one query at a time,
-    unless the environment says otherwise; set before numpy and FAISS load (they read it then).
+    """One thread for OpenBLAS and OpenMP (FAISS) in a process that answers one query at a time
+    (``codesearch resident``), unless the environment says otherwise; set before numpy and FAISS
+    load (they read it then).
 
     A single query gains nothing from a thread pool, and a pool's threads spin while they wait:
-    on a busy machine a one-shot search took 0.56 s with the default pools and 0.47 s with one
-    thread, and a resident process answered in 9-13 ms instead of 35-39 ms (2 cores, load ~6)."""
+    a resident process answered in 9-13 ms with one thread against 35-39 ms with FAISS's default
+    two (2 cores, load ~6). A one-shot search measured no clear difference, and keeps the defaults."""
     if "numpy" in sys.modules:  # too late to matter, and the caller's process keeps its settings
         return
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

@@ -142,7 +142,7 @@ def test_the_console_script_prints_the_resident_answer_without_click(repo: Path,
     assert alone.stdout.split("\n")[0] == printed[0] and "'click', 'codesearch.cli'" in alone.stdout
 
 
-def test_a_one_query_process_asks_for_one_numeric_thread_unless_told_otherwise() -> None:
+def test_a_resident_process_asks_for_one_numeric_thread_unless_told_otherwise() -> None:
     """Before numpy loads, ``one_query_threads`` sets OpenMP and OpenBLAS to one thread, keeping a value the
     user set; once numpy is loaded it changes nothing."""
     import os
