@@ -16,7 +16,7 @@ all alike:
   ``--resident`` is given: the client, its connect and the server's answer;
 - with ``--baseline TREE`` (a copy of the package from another commit, e.g. a ``git worktree``),
   each search once more as that code runs it (``python -m codesearch.cli`` with
-  ``PYTHONPATH=TREE``): before/after in one run.
+  ``PYTHONPATH=TREE``; its resident process too, on a copy of the index): before/after in one run.
 
 Medians, and their ratios to the two floors, are printed and written with ``--out``. Then:
 the modules a one-shot search imports (``python -X importtime``), summed by top-level package,
@@ -32,6 +32,7 @@ import asyncio
 import collections
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -166,22 +167,26 @@ def main() -> None:
                                         "codesearch search": (search, env)}
         if args.baseline:
             commands["baseline: codesearch search"] = (before, old)
-        resident = None
+        residents: list[subprocess.Popen[bytes]] = []
         if args.resident:
-            resident = start_resident(args.repo, index_dir, env)
+            residents.append(start_resident([CODESEARCH], args.repo, index_dir, env))
             commands["codesearch search (resident)"] = (search, env)
             commands["codesearch search --no-resident"] = ([*search, "--no-resident"], env)
-            if args.baseline:
-                commands["baseline: codesearch search (resident)"] = (before, old)
+            if args.baseline:  # its own resident process (the baseline's code), on a copy of the index
+                copy = Path(tmp) / "baseline-index"
+                shutil.copytree(index_dir, copy)
+                residents.append(start_resident([sys.executable, "-m", "codesearch.cli"], args.repo, copy, old))
+                at_copy = [*before[:-6], "--index-dir", str(copy), *before[-4:]]
+                commands["baseline: codesearch search (resident)"] = (at_copy, old)
                 commands["baseline: codesearch search --no-resident"] = ([*before, "--no-resident"], old)
         try:
             print(f"{chunks} chunks; timing {len(commands)} commands x {args.runs}...", file=sys.stderr)
             times = interleaved(commands, args.runs)
         finally:
-            if resident is not None:
+            for resident in residents:
                 resident.terminate()
                 resident.wait(10)
-        if resident is not None:  # one command line, two states: the resident column ran with it up
+        if residents:  # one command line, two states: the resident column ran with it up
             times.pop("codesearch search")
             times.pop("baseline: codesearch search", None)
         result: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "repo": str(args.repo),
@@ -216,12 +221,12 @@ def mcp_medians(repo: Path, index_dir: Path, runs: int, baseline: Path | None, r
     return out
 
 
-def start_resident(repo: Path, index_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A resident process for ``index_dir``, once it answers (``codesearch resident``)."""
-    process = subprocess.Popen([CODESEARCH, "resident", str(repo), "--index-dir", str(index_dir)],
+def start_resident(program: list[str], repo: Path, index_dir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A resident process for ``index_dir`` (``PROGRAM resident``), once it answers."""
+    process = subprocess.Popen([*program, "resident", str(repo), "--index-dir", str(index_dir)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     for _ in range(300):
-        probe = subprocess.run([CODESEARCH, "resident", str(repo), "--index-dir", str(index_dir), "--status"],
+        probe = subprocess.run([*program, "resident", str(repo), "--index-dir", str(index_dir), "--status"],
                                capture_output=True, env=env, check=False)
         if probe.returncode == 0:
             return process
