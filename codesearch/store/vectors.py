@@ -15,6 +15,10 @@ for byte the one we write for that count and dimension (index types, metric, qua
 trained-vector size), so FAISS never allocates from a crafted field. After loading, the ids
 must be in increasing order (the writer keeps them sorted, so the position of every id is
 fixed and a swap in the id map is caught) and match the metadata's checksum of the SQLite ids.
+
+From ``codesearch.store.ivf.ANN_THRESHOLD`` vectors on, the file holds an approximate (IVF) index in
+a layout of our own instead (``codesearch.store.ivf``); ``VectorStore.load`` tells the two apart by
+the magic, and returns an ``IvfVectorStore`` (a ``VectorStore`` with the same API) for it.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ class VectorStore:
     does not change rankings at the precision scores are shown.
     """
 
-    def __init__(self, index: faiss.IndexIDMap2) -> None:
+    def __init__(self, index: faiss.Index) -> None:
         self.index = index
 
     @classmethod
@@ -82,11 +86,15 @@ class VectorStore:
              mmap: bool = False) -> VectorStore:
         """Read a FAISS file and check it against the metadata's dimension, count and id checksum.
 
+        An IVF file (``codesearch.store.ivf``, which the writer keeps above ``ivf.ANN_THRESHOLD`` vectors)
+        is told by its magic and read as an ``IvfVectorStore``, checked the same way.
+
         :param checksum: ``id_checksum`` of the ids SQLite holds (None: not checked).
         :param mmap: map the vectors instead of reading them (read-only: for searching, not
             for a writer that adds and removes). A search then costs no load of the file; the
             page cache serves it. The file is still opened without following links, and
             mapped through that descriptor (``/proc/self/fd``; read as usual where there is none).
+            An IVF file is always read (copied into FAISS's lists).
         :raises IndexCorrupt: if the file is missing or unreadable, its header is not the one we
             write for ``count`` vectors of dimension ``dim``, its ids are out of order, or it
             disagrees with SQLite.
@@ -98,6 +106,14 @@ class VectorStore:
         with os.fdopen(fd, "rb", buffering=0) as fh:
             st = os.fstat(fd)
             expected = _file_size(dim, count)
+            if stat.S_ISREG(st.st_mode) and _is_ivf_file(fd):
+                from codesearch.store.ivf import IvfVectorStore  # which imports this module
+
+                store: VectorStore = IvfVectorStore.read(fd, path.name, dim, count)
+                if checksum is not None and store.id_checksum() != checksum:
+                    raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's "
+                                       "(damaged id map)")
+                return store
             if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
                 raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
                                    f"dimension {dim} take {expected:,} (truncated or damaged)")
@@ -216,6 +232,11 @@ class VectorStore:
         self.index.id_map.clear()
         faiss.copy_array_to_vector(ids[order], self.index.id_map)
         self.index.construct_rev_map()
+
+
+def _is_ivf_file(fd: int) -> bool:
+    """Whether the open file starts with the magic of ``codesearch.store.ivf``'s layout."""
+    return os.pread(fd, 8, 0) == b"CSIVF001"
 
 
 def _check_header(fd: int, name: str, dim: int, count: int) -> None:

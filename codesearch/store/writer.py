@@ -32,8 +32,8 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.errors import IndexConflict, IndexCorrupt, IndexLocked, IndexUnavailable, UnsafeIndexDir
+from codesearch.store import ivf, trust
 from codesearch.store import metadata as md
-from codesearch.store import trust
 from codesearch.store.indexdir import (
     DB_FILES,
     check_index_dir,
@@ -243,6 +243,7 @@ class IndexWriter:
         store.remove(changes.deleted_ids)
         for ids, vectors in zip(_batches(changes.new_ids, changes.new_vectors), changes.new_vectors):
             store.add(ids, vectors)
+        store = ivf.fitted(store)  # exhaustive below ivf.ANN_THRESHOLD vectors, an IVF index above
         rows = md.chunk_count(self.db)
         if rows != store.count:
             raise IndexCorrupt(f"internal error: {rows} chunks but {store.count} vectors; nothing was written")

@@ -1,0 +1,376 @@
+"""An approximate vector index for large indexes: an inverted file (IVF) of float16 vectors.
+
+``VectorStore`` scans every vector, which costs time linear in the index (17 ms a query at 1M
+chunks). From ``ANN_THRESHOLD`` vectors on, the writer keeps them in an
+``IvfVectorStore`` instead: k-means centroids (trained once, on a sample) split the vectors into
+``nlist`` lists; a query scans the ``nprobe`` lists whose centroids are nearest (a few percent of
+the vectors), comparing the same float16 vectors exactly. Unlike a graph index (HNSW), an inverted
+file removes entries natively: an incremental run adds new vectors to their nearest list and
+removes deleted ids, keeping the centroids, until the index has grown or shrunk ``RETRAIN_FACTOR``
+times since training (``codesearch.store.vectors.fitted`` then trains again).
+
+The file (``vectors-<generation>.faiss``, told from the flat layout by its magic) is our own, so
+that FAISS never parses an untrusted byte::
+
+    header   magic "CSIVF001", dim u32, nlist u32, count u64, trained_for u64, nprobe u32, 0 u32
+    float32  centroids (nlist, dim)
+    uint64   list sizes (nlist)
+    int64    ids, list by list, strictly increasing within each list
+    float16  vectors, in the order of the ids
+
+Its size must be exactly what the header's counts imply, and the counts must be the metadata's,
+before anything is allocated; the list sizes must add up to the count; the ids are checked as the
+flat file's are (against the metadata's checksum). Loading copies the lists into FAISS.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import mmap
+import os
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from codesearch.embed import Vectors
+from codesearch.errors import IndexCorrupt
+from codesearch.store.vectors import VectorStore, id_checksum
+
+ANN_THRESHOLD = 200_000  # from this many vectors the writer keeps an IVF index (below half as many: flat)
+MAGIC = b"CSIVF001"  # also in codesearch.store.vectors._is_ivf_file
+HEADER = struct.Struct("<8sIIQQII")
+MAX_NLIST = 1 << 18
+RETRAIN_FACTOR = 4  # train again once the count is this many times (or this fraction of) the trained count
+NPROBE_FRACTION = 1 / 32  # lists scanned per query: measured in benchmarks/bench_ann.py (recall >= 0.98)
+MIN_NPROBE = 16
+EXACT_FILTER_LIMIT = 20_000  # a filter allowing at most this many ids is searched exactly
+TRAIN_POINTS_PER_LIST = 50  # k-means sample: this many vectors per list (FAISS asks for at least 39)
+_ROWS = 1 << 16  # vectors per block when converting
+
+
+def choose_nlist(count: int) -> int:
+    """Lists for ``count`` vectors: about 4 * sqrt(count), a power of two, with enough vectors
+    per list to train on (4,096 at 1M vectors)."""
+    wanted = 2 ** round(math.log2(max(1.0, 4 * math.sqrt(count))))
+    return max(1, min(wanted, count // 39, MAX_NLIST))
+
+
+def choose_nprobe(nlist: int) -> int:
+    """Lists a query scans: ``NPROBE_FRACTION`` of them, at least ``MIN_NPROBE`` (all, if fewer)."""
+    return min(nlist, max(MIN_NPROBE, round(nlist * NPROBE_FRACTION)))
+
+
+def file_size(dim: int, nlist: int, count: int) -> int:
+    """The exact size of an IVF vector file."""
+    return HEADER.size + nlist * dim * 4 + nlist * 8 + count * 8 + count * dim * 2
+
+
+class IvfVectorStore(VectorStore):
+    """A FAISS ``IndexIVFScalarQuantizer`` (float16, inner product, no residual) whose ids are chunk ids,
+    with the ``VectorStore`` API (``search``, ``vectors``, ``similarity``, ``add``, ``remove``, ``save``);
+    ``VectorStore.load`` returns one for an IVF file."""
+
+    def __init__(self, index: faiss.IndexIVFScalarQuantizer, quantizer: faiss.IndexFlatIP, trained_for: int) -> None:
+        super().__init__(index)
+        self._quantizer = quantizer  # FAISS does not own it: keep it alive
+        self.trained_for = trained_for
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # vectors by id, and removal by id
+
+    @classmethod
+    def untrained(cls, centroids: npt.NDArray[np.float32], nprobe: int, trained_for: int) -> IvfVectorStore:
+        """An empty store over given centroids (nlist, dim)."""
+        nlist, dim = centroids.shape
+        quantizer = faiss.IndexFlatIP(dim)
+        quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
+                                              faiss.METRIC_INNER_PRODUCT, False)
+        index.is_trained = True  # float16 codes need no training; the centroids are given
+        index.nprobe = nprobe
+        return cls(index, quantizer, trained_for)
+
+    @classmethod
+    def build(cls, ids: npt.NDArray[np.int64], batches: Iterable[npt.NDArray[np.float16]],
+              sample: npt.NDArray[np.float32], count: int) -> IvfVectorStore:
+        """Train centroids on ``sample`` (unit vectors) and add ``count`` vectors, given in ``batches``
+        (float16 rows, in the order of ``ids``)."""
+        dim = sample.shape[1]
+        nlist = choose_nlist(count)
+        kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=1234)
+        if nlist > 1:
+            kmeans.train(np.ascontiguousarray(sample, dtype=np.float32))
+            centroids = kmeans.centroids
+        else:
+            centroids = np.zeros((1, dim), dtype=np.float32)
+        store = cls.untrained(centroids, choose_nprobe(nlist), count)
+        start = 0
+        for block in batches:
+            store.add(ids[start : start + len(block)], block)
+            start += len(block)
+        return store
+
+    @classmethod
+    def read(cls, fd: int, name: str, dim: int, count: int) -> IvfVectorStore:
+        """Read an IVF file from an open descriptor, checked as the module's doc says (not the id checksum).
+
+        :raises IndexCorrupt: on any disagreement with ``dim`` and ``count`` or inside the file.
+        """
+        size = os.fstat(fd).st_size
+        header = os.pread(fd, HEADER.size, 0)
+        if len(header) != HEADER.size:
+            raise IndexCorrupt(f"vector file {name} is truncated ({size:,} bytes)")
+        magic, file_dim, nlist, file_count, trained_for, nprobe, zero = HEADER.unpack(header)
+        if magic != MAGIC or zero != 0 or not 0 < nlist <= MAX_NLIST or not 0 < nprobe <= nlist or trained_for < 1:
+            raise IndexCorrupt(f"vector file {name} is unreadable (its IVF header is not one we write)")
+        if file_dim != dim or file_count != count:
+            raise IndexCorrupt(f"vector file {name} holds {file_count:,} vectors of dimension {file_dim}; "
+                               f"the metadata expects {count:,} of dimension {dim}")
+        expected = file_size(dim, nlist, count)
+        if size != expected:
+            raise IndexCorrupt(f"vector file {name} has {size:,} bytes; {count:,} vectors of dimension {dim} in "
+                               f"{nlist:,} lists take {expected:,} (truncated or damaged)")
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            return cls._from_buffer(mapped, name, dim, nlist, count, trained_for, nprobe)
+
+    @classmethod
+    def _from_buffer(cls, buffer: mmap.mmap, name: str, dim: int, nlist: int, count: int, trained_for: int,
+                     nprobe: int) -> IvfVectorStore:
+        """Check and copy the arrays of a file whose size was checked."""
+        at = HEADER.size
+        centroids = np.frombuffer(buffer, np.float32, nlist * dim, at).reshape(nlist, dim)
+        at += centroids.nbytes
+        sizes = np.frombuffer(buffer, np.uint64, nlist, at)
+        at += sizes.nbytes
+        ids = np.frombuffer(buffer, np.int64, count, at)
+        codes = np.frombuffer(buffer, np.uint8, count * dim * 2, at + ids.nbytes).reshape(count, dim * 2)
+        try:
+            if not np.isfinite(centroids).all():
+                raise IndexCorrupt(f"vector file {name} is unreadable (a centroid is not finite)")
+            if bool((sizes > np.uint64(count)).any()) or int(sizes.sum(dtype=np.uint64)) != count:
+                raise IndexCorrupt(f"vector file {name} is unreadable (its list sizes do not add up to {count:,})")
+            bounds = np.concatenate([[0], np.cumsum(sizes.astype(np.int64))])
+            if count and (int(ids.min()) < 0 or not _increasing_within(ids, bounds)):
+                raise IndexCorrupt(f"the ids in vector file {name} are out of order (damaged id map)")
+            store = cls.untrained(centroids, nprobe, trained_for)
+            invlists = store.index.invlists
+            for number in np.flatnonzero(sizes):
+                a, b = int(bounds[number]), int(bounds[number + 1])
+                invlists.add_entries(int(number), b - a, faiss.swig_ptr(np.ascontiguousarray(ids[a:b])),
+                                     faiss.swig_ptr(np.ascontiguousarray(codes[a:b])))
+            store.index.ntotal = count
+            store.index.set_direct_map_type(faiss.DirectMap.NoMap)
+            store.index.set_direct_map_type(faiss.DirectMap.Hashtable)
+            return store
+        finally:
+            del centroids, sizes, ids, codes  # release the views before the map closes (also on an error:
+            # the traceback keeps this frame)
+
+    @property
+    def count(self) -> int:
+        """Number of stored vectors."""
+        return int(self.index.ntotal)
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return int(self.index.d)
+
+    @property
+    def nlist(self) -> int:
+        """Number of lists."""
+        return int(self.index.nlist)
+
+    @property
+    def nprobe(self) -> int:
+        """Lists scanned by an unfiltered query."""
+        return int(self.index.nprobe)
+
+    def ids(self) -> npt.NDArray[np.int64]:
+        """Every stored id, in increasing order."""
+        parts = [ids for ids, _ in self._lists(codes=False)]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def id_checksum(self) -> str:
+        """``id_checksum`` of the stored ids."""
+        return id_checksum(self.ids())
+
+    def add(self, ids: npt.NDArray[np.int64], vectors: Vectors) -> None:
+        """Add unit vectors (n, dim) under int64 ids, each to the list of its nearest centroid."""
+        if len(ids):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Remove vectors by id; unknown ids are ignored."""
+        array = np.fromiter(ids, dtype=np.int64)
+        if array.size:
+            self.index.remove_ids(faiss.IDSelectorArray(array))
+
+    def search(
+        self, queries: Vectors, k: int, allowed: npt.NDArray[np.int64] | None = None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Approximate top-k by inner product: (scores, ids), each (nq, k), padded with id -1.
+
+        :param allowed: if given, only these ids can be returned. At most ``EXACT_FILTER_LIMIT`` of
+            them are compared exactly; more are searched in the lists, scanning as many more lists as
+            the filter is narrow (``nprobe / fraction allowed``), so about as many allowed vectors are
+            compared as an unfiltered query compares.
+        """
+        k = max(1, min(k, self.count)) if self.count else 1
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if allowed is None:
+            return self.index.search(queries, k)
+        allowed = np.asarray(allowed, dtype=np.int64)
+        if len(allowed) <= EXACT_FILTER_LIMIT:
+            exact = self._exact(queries, k, allowed)
+            if exact is not None:
+                return exact
+        fraction = max(len(allowed), 1) / max(self.count, 1)
+        nprobe = min(self.nlist, math.ceil(self.nprobe / min(fraction, 1.0)))
+        params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed), nprobe=nprobe)
+        return self.index.search(queries, k, params=params)
+
+    def _exact(self, queries: npt.NDArray[np.float32], k: int, allowed: npt.NDArray[np.int64]
+               ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]] | None:
+        """Exhaustive search over the allowed ids (None if one of them is not stored)."""
+        try:
+            stored = self.vectors(allowed.tolist())
+        except KeyError:
+            return None
+        scores = queries @ stored.T
+        top = min(k, len(allowed))
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :top]
+        out_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        out_ids = np.full((len(queries), k), -1, dtype=np.int64)
+        out_scores[:, :top] = np.take_along_axis(scores, order, axis=1)
+        out_ids[:, :top] = allowed[order]
+        return out_scores, out_ids
+
+    def vectors(self, ids: list[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of ``ids``, one row each. :raises KeyError: for an unknown id."""
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        try:
+            return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64)).astype(np.float32)
+        except RuntimeError as exc:  # FAISS: "key not found"
+            raise KeyError(str(exc)) from None
+
+    def similarity(self, ids: list[int], query: Vectors) -> npt.NDArray[np.float32]:
+        """Inner products of one query vector (dim,) with the stored vectors of ``ids``."""
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        return self.vectors(ids) @ np.asarray(query, dtype=np.float32)
+
+    def float16_batches(self) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float16]]]:
+        """(ids, float16 vectors) of every stored vector, list by list."""
+        for ids, codes in self._lists(codes=True):
+            yield ids, codes.view(np.float16).reshape(len(ids), self.dim)
+
+    def centroids(self) -> npt.NDArray[np.float32]:
+        """The trained centroids (nlist, dim)."""
+        return faiss.vector_to_array(self._quantizer.codes).view(np.float32).reshape(self.nlist, self.dim)
+
+    def save(self, path: Path) -> None:
+        """Write atomically: new temp file (``O_EXCL``) in the same directory, fsync, rename.
+
+        :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
+        """
+        fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                self._write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            size = os.stat(tmp).st_size
+            if size != file_size(self.dim, self.nlist, self.count):
+                raise OSError(errno.EIO, f"vector file written incompletely ({size:,} bytes)")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _write(self, fh: BinaryIO) -> None:
+        """The file's bytes: header, centroids, sizes, then each list's ids and vectors, sorted by id."""
+        sizes = np.array([self.index.invlists.list_size(n) for n in range(self.nlist)], dtype=np.uint64)
+        fh.write(HEADER.pack(MAGIC, self.dim, self.nlist, self.count, self.trained_for, self.nprobe, 0))
+        fh.write(np.ascontiguousarray(self.centroids(), dtype="<f4").tobytes())
+        fh.write(sizes.astype("<u8").tobytes())
+        for ids, _ in self._lists(codes=False):
+            fh.write(np.sort(ids).astype("<i8").tobytes())
+        for ids, codes in self._lists(codes=True):
+            fh.write(codes[np.argsort(ids, kind="stable")].tobytes())
+
+    def _lists(self, *, codes: bool) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]]:
+        """(ids, codes (n, code size)) of every non-empty list, copied out of FAISS; codes empty unless asked."""
+        invlists = self.index.invlists
+        code_size = invlists.code_size
+        for number in range(self.nlist):
+            n = invlists.list_size(number)
+            if not n:
+                continue
+            ids = faiss.rev_swig_ptr(invlists.get_ids(number), n).copy()
+            data = (faiss.rev_swig_ptr(invlists.get_codes(number), n * code_size).copy().reshape(n, code_size)
+                    if codes else np.zeros((0, code_size), dtype=np.uint8))
+            yield ids, data
+
+
+def fitted(store: VectorStore) -> VectorStore:
+    """The store the writer saves for this size: an IVF index from ``ANN_THRESHOLD`` vectors, trained again
+    once it has grown or shrunk ``RETRAIN_FACTOR`` times since training; a flat one below half the
+    threshold (between the two, whichever it is: an index near the threshold does not flip each run).
+    """
+    count = store.count
+    if isinstance(store, IvfVectorStore):
+        if count < ANN_THRESHOLD // 2:
+            ids, blocks = _float16_rows(store)
+            flat = VectorStore.empty(store.dim)
+            if len(ids):
+                order = np.argsort(ids)
+                flat.add(ids[order], np.vstack(blocks)[order].astype(np.float32))
+            return flat
+        if store.trained_for / RETRAIN_FACTOR <= count <= store.trained_for * RETRAIN_FACTOR:
+            return store
+    elif count < ANN_THRESHOLD:
+        return store
+    return _trained(store)
+
+
+def _trained(store: VectorStore) -> IvfVectorStore:
+    """An IVF index of the store's vectors, with centroids trained on a sample of them."""
+    ids, batches = _float16_rows(store)
+    count = len(ids)
+    wanted = min(count, TRAIN_POINTS_PER_LIST * choose_nlist(count))
+    chosen = np.sort(np.random.default_rng(0).choice(count, size=wanted, replace=False))
+    sample, start = [], 0
+    for block in batches:
+        inside = chosen[(chosen >= start) & (chosen < start + len(block))] - start
+        sample.append(block[inside].astype(np.float32))
+        start += len(block)
+    return IvfVectorStore.build(ids, batches, np.vstack(sample), count)
+
+
+def _float16_rows(store: VectorStore) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.float16]]]:
+    """Every stored id and its float16 vector, in blocks (views of the store where it can)."""
+    if isinstance(store, IvfVectorStore):
+        parts = list(store.float16_batches())
+        ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+        return ids, [rows for _, rows in parts]
+    codes = faiss.vector_to_array(faiss.downcast_index(store.index.index).codes)
+    rows = codes.view(np.float16).reshape(store.count, store.dim)
+    return store.ids(), [rows[start : start + _ROWS] for start in range(0, len(rows), _ROWS)]
+
+
+def _increasing_within(ids: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]) -> bool:
+    """Whether ids are strictly increasing inside each list (list n holds ``ids[bounds[n]:bounds[n+1]]``)."""
+    if len(ids) < 2:
+        return True
+    rising = ids[1:] > ids[:-1]
+    starts = bounds[1:-1]
+    starts = starts[(starts > 0) & (starts < len(ids))]
+    rising[starts - 1] = True  # a new list may start lower
+    return bool(rising.all())

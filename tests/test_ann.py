@@ -1,0 +1,223 @@
+"""The approximate (IVF) vector index: the size threshold, updates, filters and its file, against the flat store."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesearch.errors import IndexCorrupt
+from codesearch.store import ivf
+from codesearch.store.vectors import VectorStore
+from tests.conftest import FakeEmbedder, write
+
+DIM = 16
+
+
+def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.standard_normal((n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _stores(monkeypatch: pytest.MonkeyPatch, n: int = 800) -> tuple[VectorStore, ivf.IvfVectorStore]:
+    """(flat, IVF scanning every list) over the same n vectors with ids 5, 8, 11, ..."""
+    monkeypatch.setattr(ivf, "ANN_THRESHOLD", 100)
+    flat = VectorStore.empty(DIM)
+    flat.add(np.arange(n, dtype=np.int64) * 3 + 5, _unit(np.random.default_rng(0), n))
+    approximate = ivf.fitted(flat)
+    assert isinstance(approximate, ivf.IvfVectorStore) and approximate.nlist > 1
+    approximate.index.nprobe = approximate.nlist  # exact: results must equal the flat store's
+    return flat, approximate
+
+
+def _same(a: VectorStore, b: VectorStore, queries: np.ndarray, k: int = 10,
+          allowed: np.ndarray | None = None) -> None:
+    (sa, ia), (sb, ib) = a.search(queries, k, allowed), b.search(queries, k, allowed)
+    np.testing.assert_array_equal(ia, ib)
+    np.testing.assert_allclose(sa, sb, atol=1e-6)
+
+
+def test_the_writer_switches_to_ivf_at_the_threshold_and_back_below_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ivf, "ANN_THRESHOLD", 100)
+    flat = VectorStore.empty(DIM)
+    flat.add(np.arange(99, dtype=np.int64), _unit(np.random.default_rng(1), 99))
+    assert ivf.fitted(flat) is flat
+    flat.add(np.array([99], dtype=np.int64), _unit(np.random.default_rng(2), 1))
+    approximate = ivf.fitted(flat)
+    assert isinstance(approximate, ivf.IvfVectorStore) and approximate.trained_for == 100
+    approximate.remove(range(40))  # 60 left: above half the threshold, kept as it is
+    assert ivf.fitted(approximate) is approximate
+    approximate.remove(range(40, 55))
+    back = ivf.fitted(approximate)
+    assert type(back) is VectorStore and back.count == 45
+    np.testing.assert_array_equal(back.ids(), np.arange(55, 100))
+    np.testing.assert_allclose(back.vectors([70]), flat.vectors([70]))
+
+
+def test_an_index_grown_past_the_retrain_factor_is_trained_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    flat, approximate = _stores(monkeypatch, 400)
+    approximate.add(np.arange(10_000, 10_000 + 1300, dtype=np.int64), _unit(np.random.default_rng(3), 1300))
+    retrained = ivf.fitted(approximate)
+    assert retrained is not approximate and retrained.trained_for == 1700  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(retrained.ids(), approximate.ids())
+
+
+def test_add_remove_and_update_keep_results_equal_to_flat(monkeypatch: pytest.MonkeyPatch) -> None:
+    flat, approximate = _stores(monkeypatch)
+    queries = _unit(np.random.default_rng(4), 6)
+    _same(flat, approximate, queries)
+    gone = [5, 8, 11, 302, 605]
+    new_ids = np.array([5000, 5003], dtype=np.int64)
+    new = _unit(np.random.default_rng(5), 2)
+    for store in (flat, approximate):
+        store.remove(gone + [999_999])  # an unknown id is ignored
+        store.add(new_ids, new)
+        store.remove([14])  # an update: removed, added again with another vector
+        store.add(np.array([14], dtype=np.int64), queries[:1])
+    assert approximate.count == flat.count == 800 - 5 + 2
+    _same(flat, approximate, queries)
+    assert approximate.search(queries[:1], 1)[1][0, 0] == 14
+    np.testing.assert_array_equal(approximate.ids(), np.sort(flat.ids()))
+    np.testing.assert_allclose(approximate.similarity([5000, 17], queries[0]), flat.similarity([5000, 17], queries[0]),
+                               atol=1e-6)
+    with pytest.raises(KeyError):
+        approximate.vectors([5])
+
+
+def test_the_default_nprobe_finds_most_neighbours_on_clustered_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Vectors near 40 topics (as code is): the lists nearest a query hold its neighbours."""
+    monkeypatch.setattr(ivf, "ANN_THRESHOLD", 100)
+    rng = np.random.default_rng(6)
+    topics = _unit(rng, 40)
+    x = topics[rng.integers(0, 40, 4000)] + 0.15 * rng.standard_normal((4000, DIM)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    flat = VectorStore.empty(DIM)
+    flat.add(np.arange(4000, dtype=np.int64), x)
+    approximate = ivf.fitted(flat)
+    assert isinstance(approximate, ivf.IvfVectorStore) and approximate.nprobe < approximate.nlist
+    queries = x[:50] + 0.05 * rng.standard_normal((50, DIM)).astype(np.float32)
+    exact, found = flat.search(queries, 10)[1], approximate.search(queries, 10)[1]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact.tolist(), found.tolist(), strict=True)])
+    assert recall >= 0.9
+
+
+@pytest.mark.parametrize("exact_limit", [ivf.EXACT_FILTER_LIMIT, 0], ids=["compared-exactly", "searched-in-lists"])
+def test_allowed_ids_filter_like_flat(monkeypatch: pytest.MonkeyPatch, exact_limit: int) -> None:
+    flat, approximate = _stores(monkeypatch)
+    monkeypatch.setattr(ivf, "EXACT_FILTER_LIMIT", exact_limit)
+    queries = _unit(np.random.default_rng(7), 4)
+    allowed = np.arange(800, dtype=np.int64)[::9] * 3 + 5
+    _same(flat, approximate, queries, 10, allowed)
+    scores, ids = approximate.search(queries, 10, allowed[:3])  # fewer allowed than asked: padded with -1
+    assert set(ids[0, :3].tolist()) == set(allowed[:3].tolist()) and (ids[:, 3:] == -1).all()
+
+
+def test_a_narrow_filter_scans_more_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the default nprobe, a filter allowing 1/10 of the ids scans 10x the lists (here: all)."""
+    flat, approximate = _stores(monkeypatch)
+    approximate.index.nprobe = max(1, approximate.nlist // 10)
+    monkeypatch.setattr(ivf, "EXACT_FILTER_LIMIT", 0)
+    allowed = np.arange(800, dtype=np.int64)[::10] * 3 + 5
+    _same(flat, approximate, _unit(np.random.default_rng(8), 4), 10, allowed)
+
+
+def test_save_and_load_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flat, approximate = _stores(monkeypatch)
+    approximate.remove([8, 20])
+    approximate.add(np.array([1], dtype=np.int64), _unit(np.random.default_rng(9), 1))  # lower than its list's ids
+    path = tmp_path / "vectors-1.faiss"
+    approximate.save(path)
+    assert path.read_bytes()[:8] == ivf.MAGIC
+    assert path.stat().st_size == ivf.file_size(DIM, approximate.nlist, approximate.count)
+    for mmap in (False, True):
+        loaded = VectorStore.load(path, DIM, approximate.count, approximate.id_checksum(), mmap=mmap)
+        assert isinstance(loaded, ivf.IvfVectorStore)
+        assert (loaded.nlist, loaded.nprobe, loaded.trained_for) == (approximate.nlist, approximate.nprobe, 800)
+        np.testing.assert_array_equal(loaded.ids(), approximate.ids())
+        _same(loaded, approximate, _unit(np.random.default_rng(10), 5))
+        np.testing.assert_array_equal(loaded.vectors([1, 11]), approximate.vectors([1, 11]))
+    with pytest.raises(IndexCorrupt, match="do not match the metadata"):
+        VectorStore.load(path, DIM, approximate.count, flat.id_checksum())
+
+
+def _saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ivf.IvfVectorStore]:
+    _, approximate = _stores(monkeypatch, 400)
+    path = tmp_path / "vectors-1.faiss"
+    approximate.save(path)
+    return path, approximate
+
+
+def _patch(path: Path, at: int, value: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    data[at : at + len(value)] = value
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("magic", b"CSIVF999", "flat"),  # not our IVF magic: read as a flat file, whose size check refuses it
+    ("dim", struct.pack("<I", 1 << 30), "dimension"),
+    ("nlist", struct.pack("<I", 1 << 30), "header"),
+    ("count", struct.pack("<Q", 1 << 60), "holds"),
+    ("nprobe", struct.pack("<I", 0), "header"),
+])
+def test_a_crafted_header_is_refused_before_anything_is_allocated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: bytes, message: str) -> None:
+    path, store = _saved(tmp_path, monkeypatch)
+    at = {"magic": 0, "dim": 8, "nlist": 12, "count": 16, "nprobe": 32}[field]
+    _patch(path, at, value)
+    with pytest.raises(IndexCorrupt, match=message if message != "flat" else "bytes"):
+        VectorStore.load(path, DIM, store.count)
+
+
+def test_damaged_lists_are_index_corrupt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, store = _saved(tmp_path, monkeypatch)
+    data = path.read_bytes()
+    sizes_at = ivf.HEADER.size + store.nlist * DIM * 4
+    ids_at = sizes_at + store.nlist * 8
+    first = int(np.frombuffer(data, np.uint64, 1, sizes_at)[0])
+    assert first >= 2
+    cases = {
+        "do not add up": (sizes_at, struct.pack("<Q", first + 1)),
+        "out of order": (ids_at, struct.pack("<2q", *np.frombuffer(data, np.int64, 2, ids_at)[::-1])),
+        "not finite": (ivf.HEADER.size, struct.pack("<f", float("nan"))),
+    }
+    for message, (at, value) in cases.items():
+        path.write_bytes(data)
+        _patch(path, at, value)
+        with pytest.raises(IndexCorrupt, match=message):
+            VectorStore.load(path, DIM, store.count)
+    path.write_bytes(data[:-1])
+    with pytest.raises(IndexCorrupt, match="truncated"):
+        VectorStore.load(path, DIM, store.count)
+    path.write_bytes(data[:20])
+    with pytest.raises(IndexCorrupt, match="truncated"):
+        VectorStore.load(path, DIM, store.count)
+
+
+def test_an_index_above_the_threshold_searches_and_updates_like_a_flat_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer keeps an IVF file for a tiny threshold; searches and an incremental run give the flat results."""
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+
+    roots = {}
+    for name, threshold in (("flat", ivf.ANN_THRESHOLD), ("ivf", 1)):
+        monkeypatch.setattr(ivf, "ANN_THRESHOLD", threshold)
+        root = roots[name] = tmp_path / name
+        write(root, "a.py", "def read_config(path):\n    '''Read settings.'''\n    return open(path).read()\n")
+        write(root, "b.py", "def retry(fn):\n    '''Call again.'''\n    return fn()\n")
+        build_index(root, embedder=FakeEmbedder())
+        write(root, "b.py", "def retry(fn, times):\n    '''Call again and again.'''\n    return fn()\n")
+        write(root, "c.py", "class Cart:\n    '''A shopping cart.'''\n    def total(self):\n        return 0\n")
+        build_index(root, embedder=FakeEmbedder())
+    assert (tmp_path / "ivf" / ".codesearch").is_dir()
+    found = {}
+    for name, root in roots.items():
+        with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+            assert isinstance(searcher.vectors, ivf.IvfVectorStore) == (name == "ivf")
+            found[name] = [(h.path, h.name) for h in searcher.search("shopping cart total", k=5)]
+            found[name + " python"] = [(h.path, h.name) for h in searcher.search("retry lang:python", k=5)]
+    assert found["ivf"] == found["flat"] and found["ivf"]
+    assert found["ivf python"] == found["flat python"]
