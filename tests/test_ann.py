@@ -86,7 +86,8 @@ def test_add_remove_and_update_keep_results_equal_to_flat(monkeypatch: pytest.Mo
         approximate.vectors([5])
 
 
-def test_the_default_nprobe_finds_most_neighbours_on_clustered_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scanning_an_eighth_of_the_lists_finds_most_neighbours_on_clustered_vectors(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Vectors near 40 topics (as code is): the lists nearest a query hold its neighbours."""
     monkeypatch.setattr(ivf, "ANN_THRESHOLD", 100)
     rng = np.random.default_rng(6)
@@ -96,17 +97,16 @@ def test_the_default_nprobe_finds_most_neighbours_on_clustered_vectors(monkeypat
     flat = VectorStore.empty(DIM)
     flat.add(np.arange(4000, dtype=np.int64), x)
     approximate = ivf.fitted(flat)
-    assert isinstance(approximate, ivf.IvfVectorStore) and approximate.nprobe < approximate.nlist
+    assert isinstance(approximate, ivf.IvfVectorStore)
+    approximate.index.nprobe = round(approximate.nlist * ivf.NPROBE_FRACTION)
     queries = x[:50] + 0.05 * rng.standard_normal((50, DIM)).astype(np.float32)
     exact, found = flat.search(queries, 10)[1], approximate.search(queries, 10)[1]
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact.tolist(), found.tolist(), strict=True)])
     assert recall >= 0.9
 
 
-@pytest.mark.parametrize("exact_limit", [ivf.EXACT_FILTER_LIMIT, 0], ids=["compared-exactly", "searched-in-lists"])
-def test_allowed_ids_filter_like_flat(monkeypatch: pytest.MonkeyPatch, exact_limit: int) -> None:
+def test_allowed_ids_filter_like_flat(monkeypatch: pytest.MonkeyPatch) -> None:
     flat, approximate = _stores(monkeypatch)
-    monkeypatch.setattr(ivf, "EXACT_FILTER_LIMIT", exact_limit)
     queries = _unit(np.random.default_rng(7), 4)
     allowed = np.arange(800, dtype=np.int64)[::9] * 3 + 5
     _same(flat, approximate, queries, 10, allowed)
@@ -118,7 +118,6 @@ def test_a_narrow_filter_scans_more_lists(monkeypatch: pytest.MonkeyPatch) -> No
     """With the default nprobe, a filter allowing 1/10 of the ids scans 10x the lists (here: all)."""
     flat, approximate = _stores(monkeypatch)
     approximate.index.nprobe = max(1, approximate.nlist // 10)
-    monkeypatch.setattr(ivf, "EXACT_FILTER_LIMIT", 0)
     allowed = np.arange(800, dtype=np.int64)[::10] * 3 + 5
     _same(flat, approximate, _unit(np.random.default_rng(8), 4), 10, allowed)
 

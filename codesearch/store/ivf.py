@@ -1,13 +1,13 @@
 """An approximate vector index for large indexes: an inverted file (IVF) of float16 vectors.
 
-``VectorStore`` scans every vector, which costs time linear in the index (17 ms a query at 1M
-chunks). From ``ANN_THRESHOLD`` vectors on, the writer keeps them in an
-``IvfVectorStore`` instead: k-means centroids (trained once, on a sample) split the vectors into
-``nlist`` lists; a query scans the ``nprobe`` lists whose centroids are nearest (a few percent of
-the vectors), comparing the same float16 vectors exactly. Unlike a graph index (HNSW), an inverted
+``VectorStore`` scans every vector, which costs time linear in the index (17-38 ms a query at 1M
+chunks). From ``ANN_THRESHOLD`` vectors on, the writer keeps them in an ``IvfVectorStore``
+instead: k-means centroids (trained once, on a sample) split the vectors into ``nlist`` lists; a
+query scans the ``nprobe`` lists whose centroids are nearest (1/8 of them at 1M vectors: 1/10 of
+flat search's time, 0.989 of its top 10), comparing the same float16 vectors exactly. Unlike a graph index (HNSW), an inverted
 file removes entries natively: an incremental run adds new vectors to their nearest list and
 removes deleted ids, keeping the centroids, until the index has grown or shrunk ``RETRAIN_FACTOR``
-times since training (``codesearch.store.vectors.fitted`` then trains again).
+times since training (``fitted`` then trains again). Choice and measurements: docs/SCALE.md.
 
 The file (``vectors-<generation>.faiss``, told from the flat layout by its magic) is our own, so
 that FAISS never parses an untrusted byte::
@@ -48,9 +48,10 @@ MAGIC = b"CSIVF001"  # also in codesearch.store.vectors._is_ivf_file
 HEADER = struct.Struct("<8sIIQQII")
 MAX_NLIST = 1 << 18
 RETRAIN_FACTOR = 4  # train again once the count is this many times (or this fraction of) the trained count
-NPROBE_FRACTION = 1 / 32  # lists scanned per query: measured in benchmarks/bench_ann.py (recall >= 0.98)
-MIN_NPROBE = 16
-EXACT_FILTER_LIMIT = 20_000  # a filter allowing at most this many ids is searched exactly
+# Lists a query scans: 1/8 of them, at least 512 (benchmarks/bench_ann.py: exact neighbour recall@10 0.989 at 1M
+# vectors, 4,096 lists; at 200k, 2,048 lists, 1/8 finds 0.976 and 512 0.988).
+NPROBE_FRACTION = 1 / 8
+MIN_NPROBE = 512
 TRAIN_POINTS_PER_LIST = 50  # k-means sample: this many vectors per list (FAISS asks for at least 39)
 _ROWS = 1 << 16  # vectors per block when converting
 
@@ -216,40 +217,21 @@ class IvfVectorStore(VectorStore):
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         """Approximate top-k by inner product: (scores, ids), each (nq, k), padded with id -1.
 
-        :param allowed: if given, only these ids can be returned. At most ``EXACT_FILTER_LIMIT`` of
-            them are compared exactly; more are searched in the lists, scanning as many more lists as
-            the filter is narrow (``nprobe / fraction allowed``), so about as many allowed vectors are
-            compared as an unfiltered query compares.
+        :param allowed: if given, only these ids can be returned. The search scans as many more lists
+            as the filter is narrow (``nprobe / fraction allowed``, at most all of them), so that about
+            as many allowed vectors are compared as an unfiltered query compares. (Comparing a narrow
+            filter's vectors one by one instead costs more: FAISS finds a vector by id at ~3 us, and
+            skips a vector the filter excludes at ~5 ns.)
         """
         k = max(1, min(k, self.count)) if self.count else 1
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if allowed is None:
             return self.index.search(queries, k)
-        allowed = np.asarray(allowed, dtype=np.int64)
-        if len(allowed) <= EXACT_FILTER_LIMIT:
-            exact = self._exact(queries, k, allowed)
-            if exact is not None:
-                return exact
-        fraction = max(len(allowed), 1) / max(self.count, 1)
-        nprobe = min(self.nlist, math.ceil(self.nprobe / min(fraction, 1.0)))
-        params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed), nprobe=nprobe)
+        fraction = min(1.0, max(len(allowed), 1) / max(self.count, 1))
+        nprobe = min(self.nlist, math.ceil(self.nprobe / fraction))
+        params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)),
+                                           nprobe=nprobe)
         return self.index.search(queries, k, params=params)
-
-    def _exact(self, queries: npt.NDArray[np.float32], k: int, allowed: npt.NDArray[np.int64]
-               ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]] | None:
-        """Exhaustive search over the allowed ids (None if one of them is not stored)."""
-        try:
-            stored = self.vectors(allowed.tolist())
-        except KeyError:
-            return None
-        scores = queries @ stored.T
-        top = min(k, len(allowed))
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :top]
-        out_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        out_ids = np.full((len(queries), k), -1, dtype=np.int64)
-        out_scores[:, :top] = np.take_along_axis(scores, order, axis=1)
-        out_ids[:, :top] = allowed[order]
-        return out_scores, out_ids
 
     def vectors(self, ids: list[int]) -> npt.NDArray[np.float32]:
         """The stored vectors of ``ids``, one row each. :raises KeyError: for an unknown id."""
