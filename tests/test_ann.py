@@ -54,6 +54,8 @@ def test_the_writer_switches_to_ivf_at_the_threshold_and_back_below_half(monkeyp
     assert type(back) is VectorStore and back.count == 45
     np.testing.assert_array_equal(back.ids(), np.arange(55, 100))
     np.testing.assert_allclose(back.vectors([70]), flat.vectors([70]))
+    monkeypatch.setattr(ivf, "ANN_THRESHOLD", 0)  # even then, an empty index is flat
+    assert type(ivf.fitted(VectorStore.empty(DIM))) is VectorStore
 
 
 def test_an_index_grown_past_the_retrain_factor_is_trained_again(monkeypatch: pytest.MonkeyPatch) -> None:

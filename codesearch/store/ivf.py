@@ -4,10 +4,11 @@
 chunks). From ``ANN_THRESHOLD`` vectors on, the writer keeps them in an ``IvfVectorStore``
 instead: k-means centroids (trained once, on a sample) split the vectors into ``nlist`` lists; a
 query scans the ``nprobe`` lists whose centroids are nearest (1/8 of them at 1M vectors: 1/10 of
-flat search's time, 0.989 of its top 10), comparing the same float16 vectors exactly. Unlike a graph index (HNSW), an inverted
-file removes entries natively: an incremental run adds new vectors to their nearest list and
-removes deleted ids, keeping the centroids, until the index has grown or shrunk ``RETRAIN_FACTOR``
-times since training (``fitted`` then trains again). Choice and measurements: docs/SCALE.md.
+flat search's time, 0.989 of its top 10), comparing the same float16 vectors exactly. Unlike a
+graph index (HNSW), an inverted file removes entries natively: an incremental run adds new vectors
+to their nearest list and removes deleted ids, keeping the centroids, until the index has grown
+or shrunk ``RETRAIN_FACTOR`` times since training (``fitted`` then trains again). Choice and
+measurements: docs/SCALE.md.
 
 The file (``vectors-<generation>.faiss``, told from the flat layout by its magic) is our own, so
 that FAISS never parses an untrusted byte::
@@ -33,7 +34,7 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import faiss
 import numpy as np
@@ -53,7 +54,7 @@ RETRAIN_FACTOR = 4  # train again once the count is this many times (or this fra
 NPROBE_FRACTION = 1 / 8
 MIN_NPROBE = 512
 TRAIN_POINTS_PER_LIST = 50  # k-means sample: this many vectors per list (FAISS asks for at least 39)
-_ROWS = 1 << 16  # vectors per block when converting
+_ROWS = 1 << 16  # vectors per block when assigning them to lists
 
 
 def choose_nlist(count: int) -> int:
@@ -97,24 +98,46 @@ class IvfVectorStore(VectorStore):
         return cls(index, quantizer, trained_for)
 
     @classmethod
-    def build(cls, ids: npt.NDArray[np.int64], batches: Iterable[npt.NDArray[np.float16]],
-              sample: npt.NDArray[np.float32], count: int) -> IvfVectorStore:
-        """Train centroids on ``sample`` (unit vectors) and add ``count`` vectors, given in ``batches``
-        (float16 rows, in the order of ``ids``)."""
-        dim = sample.shape[1]
+    def build(cls, ids: npt.NDArray[np.int64], rows: npt.NDArray[np.float16]) -> IvfVectorStore:
+        """Train centroids on a sample of ``rows`` (unit vectors, float16, one per id) and file every row
+        in the list of its nearest centroid.
+
+        Each list is allocated once at its final size (adding batch by batch grows FAISS's lists by
+        doubling: up to twice the memory), and the float16 rows are copied as they are.
+        """
+        count, dim = rows.shape
         nlist = choose_nlist(count)
-        kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=1234)
+        centroids = np.zeros((1, dim), dtype=np.float32)
         if nlist > 1:
-            kmeans.train(np.ascontiguousarray(sample, dtype=np.float32))
+            chosen = np.sort(np.random.default_rng(0).choice(count, size=min(count, TRAIN_POINTS_PER_LIST * nlist),
+                                                             replace=False))
+            kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=1234)
+            kmeans.train(rows[chosen].astype(np.float32))
             centroids = kmeans.centroids
-        else:
-            centroids = np.zeros((1, dim), dtype=np.float32)
         store = cls.untrained(centroids, choose_nprobe(nlist), count)
-        start = 0
-        for block in batches:
-            store.add(ids[start : start + len(block)], block)
-            start += len(block)
+        lists = np.zeros(count, dtype=np.int64)
+        for start in range(0, count, _ROWS):
+            block = rows[start : start + _ROWS].astype(np.float32)
+            lists[start : start + len(block)] = store._quantizer.search(block, 1)[1][:, 0]
+        order = np.argsort(lists, kind="stable")
+        bounds = np.searchsorted(lists[order], np.arange(nlist + 1))
+        for number in range(nlist):
+            members = order[bounds[number] : bounds[number + 1]]
+            store._add_list(number, ids[members], rows[members])
+        store._finish(count)
         return store
+
+    def _add_list(self, number: int, ids: npt.NDArray[np.int64], rows: npt.NDArray[Any]) -> None:
+        """Append vectors (float16 rows, or their bytes) to one list as they are, without the direct map."""
+        if len(ids):
+            self.index.invlists.add_entries(number, len(ids), faiss.swig_ptr(np.ascontiguousarray(ids)),
+                                            faiss.swig_ptr(np.ascontiguousarray(rows).view(np.uint8)))
+
+    def _finish(self, count: int) -> None:
+        """Set the count and build the id -> vector map after ``_add_list``."""
+        self.index.ntotal = count
+        self.index.set_direct_map_type(faiss.DirectMap.NoMap)
+        self.index.set_direct_map_type(faiss.DirectMap.Hashtable)
 
     @classmethod
     def read(cls, fd: int, name: str, dim: int, count: int) -> IvfVectorStore:
@@ -159,14 +182,10 @@ class IvfVectorStore(VectorStore):
             if count and (int(ids.min()) < 0 or not _increasing_within(ids, bounds)):
                 raise IndexCorrupt(f"the ids in vector file {name} are out of order (damaged id map)")
             store = cls.untrained(centroids, nprobe, trained_for)
-            invlists = store.index.invlists
             for number in np.flatnonzero(sizes):
                 a, b = int(bounds[number]), int(bounds[number + 1])
-                invlists.add_entries(int(number), b - a, faiss.swig_ptr(np.ascontiguousarray(ids[a:b])),
-                                     faiss.swig_ptr(np.ascontiguousarray(codes[a:b])))
-            store.index.ntotal = count
-            store.index.set_direct_map_type(faiss.DirectMap.NoMap)
-            store.index.set_direct_map_type(faiss.DirectMap.Hashtable)
+                store._add_list(int(number), ids[a:b], codes[a:b])
+            store._finish(count)
             return store
         finally:
             del centroids, sizes, ids, codes  # release the views before the map closes (also on an error:
@@ -220,8 +239,7 @@ class IvfVectorStore(VectorStore):
         :param allowed: if given, only these ids can be returned. The search scans as many more lists
             as the filter is narrow (``nprobe / fraction allowed``, at most all of them), so that about
             as many allowed vectors are compared as an unfiltered query compares. (Comparing a narrow
-            filter's vectors one by one instead costs more: FAISS finds a vector by id at ~3 us, and
-            skips a vector the filter excludes at ~5 ns.)
+            filter's vectors one by one was slower: a lookup by id costs ~3 us, 24 ms for 9,206 ids.)
         """
         k = max(1, min(k, self.count)) if self.count else 1
         queries = np.ascontiguousarray(queries, dtype=np.float32)
@@ -308,43 +326,43 @@ def fitted(store: VectorStore) -> VectorStore:
     """
     count = store.count
     if isinstance(store, IvfVectorStore):
-        if count < ANN_THRESHOLD // 2:
-            ids, blocks = _float16_rows(store)
+        if count < max(ANN_THRESHOLD // 2, 1):
+            ids, rows = _float16_rows(store)
             flat = VectorStore.empty(store.dim)
             if len(ids):
                 order = np.argsort(ids)
-                flat.add(ids[order], np.vstack(blocks)[order].astype(np.float32))
+                flat.add(ids[order], rows[order].astype(np.float32))
             return flat
         if store.trained_for / RETRAIN_FACTOR <= count <= store.trained_for * RETRAIN_FACTOR:
             return store
-    elif count < ANN_THRESHOLD:
+    elif count < max(ANN_THRESHOLD, 1):
         return store
     return _trained(store)
 
 
 def _trained(store: VectorStore) -> IvfVectorStore:
     """An IVF index of the store's vectors, with centroids trained on a sample of them."""
-    ids, batches = _float16_rows(store)
-    count = len(ids)
-    wanted = min(count, TRAIN_POINTS_PER_LIST * choose_nlist(count))
-    chosen = np.sort(np.random.default_rng(0).choice(count, size=wanted, replace=False))
-    sample, start = [], 0
-    for block in batches:
-        inside = chosen[(chosen >= start) & (chosen < start + len(block))] - start
-        sample.append(block[inside].astype(np.float32))
-        start += len(block)
-    return IvfVectorStore.build(ids, batches, np.vstack(sample), count)
+    ids, rows = _float16_rows(store)
+    return IvfVectorStore.build(ids, rows)
 
 
-def _float16_rows(store: VectorStore) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.float16]]]:
-    """Every stored id and its float16 vector, in blocks (views of the store where it can)."""
+def _float16_rows(store: VectorStore) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float16]]:
+    """Every stored id and its float16 vector (for a flat store, a view of its codes, not a copy:
+    converting 1M vectors holds the flat and the IVF index, 0.5 GB each, not a third copy)."""
     if isinstance(store, IvfVectorStore):
-        parts = list(store.float16_batches())
-        ids = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
-        return ids, [rows for _, rows in parts]
-    codes = faiss.vector_to_array(faiss.downcast_index(store.index.index).codes)
-    rows = codes.view(np.float16).reshape(store.count, store.dim)
-    return store.ids(), [rows[start : start + _ROWS] for start in range(0, len(rows), _ROWS)]
+        ids = np.zeros(store.count, dtype=np.int64)
+        rows = np.zeros((store.count, store.dim), dtype=np.float16)
+        start = 0
+        for part_ids, part_rows in store.float16_batches():
+            ids[start : start + len(part_ids)] = part_ids
+            rows[start : start + len(part_ids)] = part_rows
+            start += len(part_ids)
+        return ids, rows
+    if not store.count:
+        return store.ids(), np.zeros((0, store.dim), dtype=np.float16)
+    quantizer = faiss.downcast_index(store.index.index)
+    codes = faiss.rev_swig_ptr(quantizer.codes.data(), store.count * quantizer.code_size)
+    return store.ids(), codes.view(np.float16).reshape(store.count, store.dim)
 
 
 def _increasing_within(ids: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]) -> bool:
