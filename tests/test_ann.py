@@ -139,8 +139,10 @@ def test_save_and_load_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         np.testing.assert_array_equal(loaded.ids(), approximate.ids())
         _same(loaded, approximate, _unit(np.random.default_rng(10), 5))
         np.testing.assert_array_equal(loaded.vectors([1, 11]), approximate.vectors([1, 11]))
-    with pytest.raises(IndexCorrupt, match="do not match the metadata"):
-        VectorStore.load(path, DIM, approximate.count, flat.id_checksum())
+    VectorStore.check(path, DIM, approximate.count, approximate.id_checksum())
+    for read in (VectorStore.load, VectorStore.check):
+        with pytest.raises(IndexCorrupt, match="do not match the metadata"):
+            read(path, DIM, approximate.count, flat.id_checksum())
 
 
 def _saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ivf.IvfVectorStore]:
@@ -189,6 +191,8 @@ def test_damaged_lists_are_index_corrupt(tmp_path: Path, monkeypatch: pytest.Mon
         _patch(path, at, value)
         with pytest.raises(IndexCorrupt, match=message):
             VectorStore.load(path, DIM, store.count)
+        with pytest.raises(IndexCorrupt, match=message):  # the writer's cheap check, without building
+            VectorStore.check(path, DIM, store.count)
     path.write_bytes(data[:-1])
     with pytest.raises(IndexCorrupt, match="truncated"):
         VectorStore.load(path, DIM, store.count)

@@ -145,51 +145,23 @@ class IvfVectorStore(VectorStore):
 
         :raises IndexCorrupt: on any disagreement with ``dim`` and ``count`` or inside the file.
         """
-        size = os.fstat(fd).st_size
-        header = os.pread(fd, HEADER.size, 0)
-        if len(header) != HEADER.size:
-            raise IndexCorrupt(f"vector file {name} is truncated ({size:,} bytes)")
-        magic, file_dim, nlist, file_count, trained_for, nprobe, zero = HEADER.unpack(header)
-        if magic != MAGIC or zero != 0 or not 0 < nlist <= MAX_NLIST or not 0 < nprobe <= nlist or trained_for < 1:
-            raise IndexCorrupt(f"vector file {name} is unreadable (its IVF header is not one we write)")
-        if file_dim != dim or file_count != count:
-            raise IndexCorrupt(f"vector file {name} holds {file_count:,} vectors of dimension {file_dim}; "
-                               f"the metadata expects {count:,} of dimension {dim}")
-        expected = file_size(dim, nlist, count)
-        if size != expected:
-            raise IndexCorrupt(f"vector file {name} has {size:,} bytes; {count:,} vectors of dimension {dim} in "
-                               f"{nlist:,} lists take {expected:,} (truncated or damaged)")
-        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-            return cls._from_buffer(mapped, name, dim, nlist, count, trained_for, nprobe)
+        nlist, trained_for, nprobe = _checked_header(fd, name, dim, count)
+        # Not closed explicitly: the map goes with the last view of it (on an error, a traceback keeps some).
+        return cls._from_buffer(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), name, dim, nlist, count, trained_for,
+                                nprobe)
 
     @classmethod
     def _from_buffer(cls, buffer: mmap.mmap, name: str, dim: int, nlist: int, count: int, trained_for: int,
                      nprobe: int) -> IvfVectorStore:
-        """Check and copy the arrays of a file whose size was checked."""
-        at = HEADER.size
-        centroids = np.frombuffer(buffer, np.float32, nlist * dim, at).reshape(nlist, dim)
-        at += centroids.nbytes
-        sizes = np.frombuffer(buffer, np.uint64, nlist, at)
-        at += sizes.nbytes
-        ids = np.frombuffer(buffer, np.int64, count, at)
-        codes = np.frombuffer(buffer, np.uint8, count * dim * 2, at + ids.nbytes).reshape(count, dim * 2)
-        try:
-            if not np.isfinite(centroids).all():
-                raise IndexCorrupt(f"vector file {name} is unreadable (a centroid is not finite)")
-            if bool((sizes > np.uint64(count)).any()) or int(sizes.sum(dtype=np.uint64)) != count:
-                raise IndexCorrupt(f"vector file {name} is unreadable (its list sizes do not add up to {count:,})")
-            bounds = np.concatenate([[0], np.cumsum(sizes.astype(np.int64))])
-            if count and (int(ids.min()) < 0 or not _increasing_within(ids, bounds)):
-                raise IndexCorrupt(f"the ids in vector file {name} are out of order (damaged id map)")
-            store = cls.untrained(centroids, nprobe, trained_for)
-            for number in np.flatnonzero(sizes):
-                a, b = int(bounds[number]), int(bounds[number + 1])
-                store._add_list(int(number), ids[a:b], codes[a:b])
-            store._finish(count)
-            return store
-        finally:
-            del centroids, sizes, ids, codes  # release the views before the map closes (also on an error:
-            # the traceback keeps this frame)
+        """Check and copy the arrays of a file whose header and size were checked."""
+        centroids, sizes, ids, codes = _arrays(buffer, dim, nlist, count)
+        bounds = _checked_arrays(name, count, centroids, sizes, ids)
+        store = cls.untrained(centroids, nprobe, trained_for)
+        for number in np.flatnonzero(sizes):
+            a, b = int(bounds[number]), int(bounds[number + 1])
+            store._add_list(int(number), ids[a:b], codes[a:b])
+        store._finish(count)
+        return store
 
     @property
     def count(self) -> int:
@@ -363,6 +335,67 @@ def _float16_rows(store: VectorStore) -> tuple[npt.NDArray[np.int64], npt.NDArra
     quantizer = faiss.downcast_index(store.index.index)
     codes = faiss.rev_swig_ptr(quantizer.codes.data(), store.count * quantizer.code_size)
     return store.ids(), codes.view(np.float16).reshape(store.count, store.dim)
+
+
+def check_file(fd: int, name: str, dim: int, count: int, checksum: str | None) -> None:
+    """Check an IVF file as ``IvfVectorStore.read`` and ``VectorStore.load`` do, without building the index.
+
+    :raises IndexCorrupt: as they do.
+    """
+    nlist, _, _ = _checked_header(fd, name, dim, count)
+    centroids, sizes, ids, _ = _arrays(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), dim, nlist, count)
+    _checked_arrays(name, count, centroids, sizes, ids)
+    if checksum is not None and id_checksum(ids) != checksum:
+        raise IndexCorrupt(f"the ids in vector file {name} do not match the metadata's (damaged id map)")
+
+
+def _checked_header(fd: int, name: str, dim: int, count: int) -> tuple[int, int, int]:
+    """(nlist, trained_for, nprobe) of a file whose header agrees with ``dim`` and ``count`` and whose
+    size is exactly what the header implies. :raises IndexCorrupt: otherwise."""
+    size = os.fstat(fd).st_size
+    header = os.pread(fd, HEADER.size, 0)
+    if len(header) != HEADER.size:
+        raise IndexCorrupt(f"vector file {name} is truncated ({size:,} bytes)")
+    magic, file_dim, nlist, file_count, trained_for, nprobe, zero = HEADER.unpack(header)
+    if magic != MAGIC or zero != 0 or not 0 < nlist <= MAX_NLIST or not 0 < nprobe <= nlist or trained_for < 1:
+        raise IndexCorrupt(f"vector file {name} is unreadable (its IVF header is not one we write)")
+    if file_dim != dim or file_count != count:
+        raise IndexCorrupt(f"vector file {name} holds {file_count:,} vectors of dimension {file_dim}; "
+                           f"the metadata expects {count:,} of dimension {dim}")
+    expected = file_size(dim, nlist, count)
+    if size != expected:
+        raise IndexCorrupt(f"vector file {name} has {size:,} bytes; {count:,} vectors of dimension {dim} in "
+                           f"{nlist:,} lists take {expected:,} (truncated or damaged)")
+    return nlist, trained_for, nprobe
+
+
+_Arrays = tuple[npt.NDArray[np.float32], npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]
+
+
+def _arrays(buffer: mmap.mmap, dim: int, nlist: int, count: int) -> _Arrays:
+    """Views of a checked file's centroids, list sizes, ids and vectors (bytes)."""
+    at = HEADER.size
+    centroids = np.frombuffer(buffer, np.float32, nlist * dim, at).reshape(nlist, dim)
+    at += centroids.nbytes
+    sizes = np.frombuffer(buffer, np.uint64, nlist, at)
+    at += sizes.nbytes
+    ids = np.frombuffer(buffer, np.int64, count, at)
+    codes = np.frombuffer(buffer, np.uint8, count * dim * 2, at + ids.nbytes).reshape(count, dim * 2)
+    return centroids, sizes, ids, codes
+
+
+def _checked_arrays(name: str, count: int, centroids: npt.NDArray[np.float32], sizes: npt.NDArray[np.uint64],
+                    ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The lists' bounds (list n holds ``ids[bounds[n]:bounds[n+1]]``), once the centroids are finite, the
+    sizes add up to ``count`` and the ids increase within each list. :raises IndexCorrupt: otherwise."""
+    if not np.isfinite(centroids).all():
+        raise IndexCorrupt(f"vector file {name} is unreadable (a centroid is not finite)")
+    if bool((sizes > np.uint64(count)).any()) or int(sizes.sum(dtype=np.uint64)) != count:
+        raise IndexCorrupt(f"vector file {name} is unreadable (its list sizes do not add up to {count:,})")
+    bounds = np.concatenate([[0], np.cumsum(sizes.astype(np.int64))])
+    if count and (int(ids.min()) < 0 or not _increasing_within(ids, bounds)):
+        raise IndexCorrupt(f"the ids in vector file {name} are out of order (damaged id map)")
+    return bounds
 
 
 def _increasing_within(ids: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]) -> bool:

@@ -142,6 +142,22 @@ class VectorStore:
             raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's (damaged id map)")
         return store
 
+    @classmethod
+    def check(cls, path: Path, dim: int, count: int, checksum: str | None = None) -> None:
+        """Check a vector file as ``load`` does, cheaply: a flat file is mapped, an IVF file is checked
+        without building its index (0.5 s and 0.5 GB at 1M vectors).
+
+        :raises IndexCorrupt, UnsafeIndexDir: as ``load`` does.
+        """
+        fd = open_index_file(path, "vector file")
+        with os.fdopen(fd, "rb", buffering=0):
+            if stat.S_ISREG(os.fstat(fd).st_mode) and _is_ivf_file(fd):
+                from codesearch.store.ivf import check_file  # which imports this module
+
+                check_file(fd, path.name, dim, count, checksum)
+                return
+        cls.load(path, dim, count, checksum, mmap=True)
+
     @property
     def count(self) -> int:
         """Number of stored vectors."""

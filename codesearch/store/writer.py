@@ -478,7 +478,7 @@ def _open_vectors(
     if rows != parsed.count:
         raise IndexCorrupt(f"metadata lists {parsed.count} vectors but the index has {rows} chunks")
     path = vectors_path(index_dir, parsed.generation)
-    VectorStore.load(path, parsed.dim, parsed.count, checksum, mmap=True)  # checked now, cheaply (mapped)
+    VectorStore.check(path, parsed.dim, parsed.count, checksum)  # checked now, cheaply
 
     def load() -> VectorStore:
         return VectorStore.load(path, parsed.dim, parsed.count, checksum)
