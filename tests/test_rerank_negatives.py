@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def _pair(query: str, document: str, language: str = "python") -> Pair:
 POOL = [
     _pair("Parse a config file into a dict.", "function parse_config\ndef parse_config(path)\n  return load(path)"),
     _pair("Write a config file from a dict.", "function write_config\ndef write_config(path, data)\n dump(data, path)"),
-    _pair("Parse a config file into a dict.", "function parse_config_v2\ndef parse_config_v2(path)\n return read(path)"),
+    _pair("Parse a config file into a dict.", "function parse_config_v2\ndef parse_config_v2(p)\n return read(p)"),
     _pair("Send an email to a user.", "function send_mail\ndef send_mail(user, body)\n  smtp.send(user, body)"),
     _pair("Parse a config file.", "func parseConfig\nfunc parseConfig(path string) Config", language="go"),
 ]
@@ -66,3 +67,18 @@ def test_fusion_ranks_a_chunk_both_rankings_like_first() -> None:
     cosines = np.array([0.9, 0.8, 0.1, 0.85])
     bm25 = np.array([0.0, 5.0, 1.0, 4.0])
     assert fused_order(cosines, bm25, depth=3)[:2] == [1, 3]  # in both top threes beats first in one only
+
+
+def test_training_with_hard_negatives_mines_them_once_and_trains(tiny_teacher: Path, tiny_corpus: Path,
+                                                                 tmp_path: Path) -> None:
+    """The cpu-hard recipe on the tiny BERT: negatives mined and cached in the work directory, every step run."""
+    from dataclasses import replace
+
+    from codesearch.distill.reranker import RECIPES, train_reranker
+
+    recipe = replace(RECIPES["cpu-hard"], max_pairs=32, batch_size=8, checkpoint_every=4, dev_pairs=40)
+    report = train_reranker([tiny_corpus], tmp_path / "out", tmp_path / "work", recipe, tiny_teacher)
+    assert report.steps == 4 and set(report.dev_mrr) == {0, 4}
+    assert "negatives" in report.seconds
+    assert len(list((tmp_path / "work").glob("negatives-*.json.gz"))) == 1
+    assert (tmp_path / "out" / "model.onnx").is_file()
