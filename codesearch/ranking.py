@@ -55,6 +55,7 @@ from functools import lru_cache
 from typing import Any
 
 from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
+from codesearch.store.codec import code_of
 from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
@@ -159,7 +160,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         _coherence(pool)
     if signals.word and (exact := whole_word(query)) is not None:
         for c in pool:
-            if exact.search(str(c.row.get("code") or "")):
+            if exact.search(code_of(c.row)):
                 _add(c, "word", WORD_WEIGHT)
     if signals.noise and not (query.wants_tests or query.wants_examples):
         # The query names this very symbol: where it lives does not matter, unless it is also defined

@@ -32,6 +32,7 @@ from codesearch.freshness import CHANGED, GONE
 from codesearch.query import analyse
 from codesearch.ranking import Signals
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
+from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import display_code, embedding_text, is_window
 
@@ -202,7 +203,7 @@ def _name_matches(symbol: str, rows: list[dict[str, Any]], parts: list[str]) -> 
 def _stored(searcher: Searcher, row: dict[str, Any]) -> Source:
     vector = searcher.vectors.vectors([int(row["id"])])
     return Source(row["path"], row["name"], row["qualname"], row["kind"], row["start_line"], row["end_line"],
-                  vector, _terms(row["qualname"], row["signature"], row["doc"], row["code"]), int(row["id"]))
+                  vector, _terms(row["qualname"], row["signature"], row["doc"], code_of(row)), int(row["id"]))
 
 
 def _terms(qualname: str, signature: str, doc: str, code: str) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from codesearch.freshness import CHANGED, GONE, FileCheck
+from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, display_code
 
 
@@ -75,7 +76,7 @@ def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
         qualname=definition_name(row["qualname"]),
         signature=row["signature"],
         doc=row["doc"],
-        code=row["code"],
+        code=code_of(row),
         start_line=row["start_line"],
         end_line=row["end_line"],
         stale=stale,

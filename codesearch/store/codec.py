@@ -9,6 +9,7 @@ a crafted row (a decompression bomb) is damage, not a allocation of gigabytes.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from codesearch.errors import IndexCorrupt
 
@@ -42,3 +43,15 @@ def unpack_code(blob: bytes | None) -> str:
         return data.decode("utf-8", "surrogatepass")
     except (zlib.error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise IndexCorrupt(f"a stored chunk's code is damaged ({exc}); run `codesearch index --rebuild`") from exc
+
+
+def code_of(row: dict[str, Any]) -> str:
+    """A chunk row's code: decompressed (and kept in the row) on the first read of a row that
+    ``IndexReader.chunks`` gave with its code still packed (``code_z``).
+
+    :raises IndexCorrupt: if the stored code is damaged.
+    """
+    code = row.get("code")
+    if code is None:
+        code = row["code"] = unpack_code(row.pop("code_z", None))
+    return str(code)

@@ -60,6 +60,14 @@ def _chunk_row(values: tuple[Any, ...]) -> dict[str, Any]:
     return row
 
 
+def _packed_row(values: tuple[Any, ...]) -> dict[str, Any]:
+    """A chunk row whose code stays compressed (``code_z``) until ``code_of`` reads it: a search reads
+    the rows of its whole pool (a hundred or more) and shows ten."""
+    row = dict(zip(CHUNK_COLUMNS, values))
+    row["code_z"] = row.pop("code")
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class IndexMeta:
     """What the index says about itself."""
@@ -286,14 +294,14 @@ class IndexReader:
 
     @_sql
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Rows of the given chunk ids, keyed by id."""
+        """Rows of the given chunk ids, keyed by id; their code is read with ``code_of``."""
         out: dict[int, dict[str, Any]] = {}
         cols = _CHUNK_SQL
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
             for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", part):
-                out[row[0]] = _chunk_row(row)
+                out[row[0]] = _packed_row(row)
         return out
 
     @_sql
