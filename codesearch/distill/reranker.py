@@ -294,7 +294,9 @@ def export_onnx(model_dir: Path, out_dir: Path, recipe: RerankRecipe, quantize: 
                       dynamic_shapes={"input_ids": {0: batch, 1: tokens}, "attention_mask": {0: batch, 1: tokens}},
                       dynamo=True, external_data=False)
     if quantize:
-        quantize_dynamic(str(fp32), str(out_dir / "model.onnx"), weight_type=QuantType.QInt8)
+        # One scale per output channel: per-tensor int8 cost the cpu-hard step-100 checkpoint
+        # 0.017 dev MRR (0.688 -> 0.671), per-channel 0.005 (0.683), at the same size.
+        quantize_dynamic(str(fp32), str(out_dir / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
         fp32.unlink()
     else:
         fp32.replace(out_dir / "model.onnx")
