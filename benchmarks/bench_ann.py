@@ -17,7 +17,8 @@ writer builds (``ivf.fitted``; then at other ``nprobe``), one query at a time on
 - p50 / p95 milliseconds per query;
 - filtered search (``allowed``): one language's chunks, and a random 0.5% of the ids;
 - build (training and adding), an incremental update (1% removed, 1% added), save and load
-  times (also in a new process, as a one-shot search pays it), file size and peak RSS.
+  times (also in a new process, as a one-shot search pays it), file size and peak RSS;
+- the memory of converting a flat store to IVF in a process of its own (the padding vectors alone).
 
     python benchmarks/bench_ann.py --prepare           # the padding vectors, once
     python benchmarks/bench_ann.py --sources           # only: index-many over the source cache, for bench_serve
@@ -206,17 +207,45 @@ def fresh_load_seconds(path: Path, dim: int, count: int, checksum: str, *, mmap:
     return round(float(np.median(runs)), 3)
 
 
+def conversion_memory(size: int) -> None:
+    """Print, as JSON, the resident memory of a process that holds a flat store of ``size`` padding
+    vectors and converts it (``ivf.fitted``, what the writer does at the threshold): before, peak, after."""
+    def status_mb(field: str) -> float:  # VmRSS, VmHWM (ru_maxrss would include the parent's, from fork)
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(field + ":"))
+        return int(line.split()[1]) / 1024
+
+    padding = np.load(OUT / "padding-vectors.npy", mmap_mode="r")
+    flat = VectorStore.empty(padding.shape[1])
+    for start in range(0, size, 1 << 14):
+        block = np.asarray(padding[start : min(size, start + (1 << 14))], dtype=np.float32)
+        flat.add(np.arange(start, start + len(block), dtype=np.int64), block)
+    del padding
+    before, peak_before = status_mb("VmRSS"), status_mb("VmHWM")
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM starts again from here (Linux)
+    ivf.ANN_THRESHOLD = 0
+    started = time.perf_counter()
+    store = ivf.fitted(flat)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"vectors": store.count, "seconds": round(seconds, 1), "rss_before_mb": round(before),
+                      "peak_rss_before_mb": round(peak_before), "rss_after_mb": round(status_mb("VmRSS")),
+                      "peak_rss_mb": round(status_mb("VmHWM"))}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prepare", action="store_true", help="Embed the padding vectors first.")
     parser.add_argument("--sources", action="store_true",
                         help="Only build the workspace of every package of the source cache (for bench_serve.py).")
     parser.add_argument("--workspace", type=Path, default=CACHE / "ann-workspace")
+    parser.add_argument("--conversion-memory", type=int, metavar="N", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("-o", "--output", type=Path, default=HERE / "results-ann.json")
     args = parser.parse_args()
     if args.sources:
         make_workspace(args.workspace)
+        return
+    if args.conversion_memory:
+        conversion_memory(args.conversion_memory)
         return
     if args.prepare:
         prepare(args.size)
@@ -326,6 +355,12 @@ def main() -> None:
         }
     print(results["update"], flush=True)
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    del flat, store, loaded
+    size = min(len(padding), args.size)
+    results["conversion_memory"] = json.loads(subprocess.run(
+        [sys.executable, __file__, "--conversion-memory", str(size)], capture_output=True, text=True, check=True
+    ).stdout)
+    print(results["conversion_memory"], flush=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
 
 

@@ -3,8 +3,8 @@
 ``VectorStore`` scans every vector, which costs time linear in the index (17-38 ms a query at 1M
 chunks). From ``ANN_THRESHOLD`` vectors on, the writer keeps them in an ``IvfVectorStore``
 instead: k-means centroids (trained once, on a sample) split the vectors into ``nlist`` lists; a
-query scans the ``nprobe`` lists whose centroids are nearest (1/8 of them at 1M vectors: 1/10 of
-flat search's time, 0.989 of its top 10), comparing the same float16 vectors exactly. Unlike a
+query scans the ``nprobe`` lists whose centroids are nearest (1/8 of them at 1M vectors: 0.10-0.17
+of flat search's time, 0.989 of its top 10), comparing the same float16 vectors exactly. Unlike a
 graph index (HNSW), an inverted file removes entries natively: an incremental run adds new vectors
 to their nearest list and removes deleted ids, keeping the centroids, until the index has grown
 or shrunk ``RETRAIN_FACTOR`` times since training (``fitted`` then trains again). Choice and
