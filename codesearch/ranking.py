@@ -261,6 +261,16 @@ def saturates(query: QueryInfo) -> bool:
     return query.question or topic or whole_word(query) is not None
 
 
+def names_a_definition(query: QueryInfo, ranked: list[Candidate], top: int = 3) -> bool:
+    """Whether two or three adjacent words of the query, written together, are the name of one of the
+    ``top`` best candidates' definitions (``csv dict reader`` names ``DictReader``): the query names a
+    symbol in plain words, and the file that defines it is the answer."""
+    words = [w for w in query.text.lower().replace("_", " ").split() if w.isalnum()]
+    joined = {"".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+    return any(str(c.row.get("name", "")).lower().replace("_", "") in joined for c in ranked[:top]
+               if c.row.get("kind") not in (None, "", "code"))
+
+
 def _add(candidate: Candidate, signal: str, value: float) -> None:
     candidate.scores[signal] = candidate.scores.get(signal, 0.0) + value
     candidate.score += value

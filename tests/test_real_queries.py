@@ -199,6 +199,23 @@ def test_questions_topics_and_plain_words_saturate_tasks_and_names_do_not(text: 
     assert ranking.saturates(analyse(text)) is saturates
 
 
+def test_words_that_spell_a_top_definition_name_it_and_do_not_saturate() -> None:
+    """``csv dict reader`` names ``DictReader`` (one of the best three): its file is the answer, so the
+    topic keeps that file's chunks together; a name further down, or a ``code`` chunk, does not count."""
+    def pool(name: str, kind: str = "class") -> list[Candidate]:
+        return [Candidate(1, {"path": "csv.py", "name": name, "kind": kind}, 1.0),
+                Candidate(2, {"path": "x.py", "name": "other", "kind": "function"}, 0.9)]
+
+    topic = analyse("csv dict reader")
+    assert ranking.names_a_definition(topic, pool("DictReader"))
+    assert ranking.names_a_definition(analyse("the dict reader class"), pool("dict_reader", "function"))
+    assert not ranking.names_a_definition(topic, pool("DictReader", "code"))
+    assert not ranking.names_a_definition(topic, pool("Reader"))
+    far = pool("other") + [Candidate(3, {"path": "y.py", "name": "z", "kind": "class"}, 0.5),
+                           Candidate(4, {"path": "csv.py", "name": "DictReader", "kind": "class"}, 0.4)]
+    assert not ranking.names_a_definition(topic, far)
+
+
 def test_saturation_counts_each_further_chunk_of_a_file_half() -> None:
     """The second chunk of a file counts 0.5, the third 0.25: another file's weaker hit comes between."""
     pool = [cand(1, "a.py", 1.0), cand(2, "a.py", 0.9), cand(3, "a.py", 0.8), cand(4, "b.py", 0.5)]
