@@ -113,7 +113,7 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
     if plan is None:
         return None
     hits = searcher.first_stage(plan, options)
-    similarity = dict(hits.static)
+    similarity = {**hits.completed.get("static", {}), **dict(hits.static)}  # the cosines the first stage has
     lacking = [i for i in dict.fromkeys(hits.defined) if i not in similarity]
     similarity.update(zip(lacking, hits.similarities(lacking)))
     return Part(repo, hits.root, searcher.reader.max_file_bytes, hits.static, hits.lexical, hits.defined, {},

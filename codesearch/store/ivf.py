@@ -164,16 +164,6 @@ class IvfVectorStore(VectorStore):
         return store
 
     @property
-    def count(self) -> int:
-        """Number of stored vectors."""
-        return int(self.index.ntotal)
-
-    @property
-    def dim(self) -> int:
-        """Vector dimension."""
-        return int(self.index.d)
-
-    @property
     def nlist(self) -> int:
         """Number of lists."""
         return int(self.index.nlist)
@@ -187,15 +177,6 @@ class IvfVectorStore(VectorStore):
         """Every stored id, in increasing order."""
         parts = [ids for ids, _ in self._lists(codes=False)]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-
-    def id_checksum(self) -> str:
-        """``id_checksum`` of the stored ids."""
-        return id_checksum(self.ids())
-
-    def add(self, ids: npt.NDArray[np.int64], vectors: Vectors) -> None:
-        """Add unit vectors (n, dim) under int64 ids, each to the list of its nearest centroid."""
-        if len(ids):
-            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove vectors by id; unknown ids are ignored."""
@@ -231,12 +212,6 @@ class IvfVectorStore(VectorStore):
             return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64)).astype(np.float32)
         except RuntimeError as exc:  # FAISS: "key not found"
             raise KeyError(str(exc)) from None
-
-    def similarity(self, ids: list[int], query: Vectors) -> npt.NDArray[np.float32]:
-        """Inner products of one query vector (dim,) with the stored vectors of ``ids``."""
-        if not ids:
-            return np.zeros(0, dtype=np.float32)
-        return self.vectors(ids) @ np.asarray(query, dtype=np.float32)
 
     def float16_batches(self) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float16]]]:
         """(ids, float16 vectors) of every stored vector, list by list."""
