@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from codesearch.pipeline import build_index
@@ -39,8 +40,12 @@ def test_scores_match_search_and_unknown_ids_score_zero() -> None:
     index = LexicalIndex.build([(i, *chunk_terms(*fields)) for i, fields in docs.items()])
     query = query_terms(["alpha", "gamma"])
     found = dict(index.search(query, k=10))
-    assert index.scores(query, [30, 10, 20, 99]) == pytest.approx([found[30], found[10], found[20], 0.0])
-    assert index.scores(query_terms(["missing"]), [10]) == [0.0]
+    scored = index.score(query)
+    assert scored.of([30, 10, 20, 99]) == pytest.approx([found[30], found[10], found[20], 0.0])
+    assert dict(scored.top(10)) == found
+    assert dict(scored.top(10, allowed=np.array([20]))) == {20: found[20]}
+    assert scored.of([10, 30]) == pytest.approx([found[10], found[30]])  # a filtered top leaves the scores as they were
+    assert index.score(query_terms(["missing"])).of([10]) == [0.0]
 
 
 def test_every_candidate_has_both_stage_scores_only_when_completed(searcher: Searcher) -> None:

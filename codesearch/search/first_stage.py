@@ -13,6 +13,7 @@ from codesearch.freshness import FileCheck
 from codesearch.query import QueryInfo
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.parse import ParsedQuery
+from codesearch.store.postings import QueryScores
 
 if TYPE_CHECKING:
     from codesearch.search.searcher import Searcher
@@ -89,14 +90,15 @@ def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vecto
     if vector:
         scores, ids = searcher.vectors.search(plan.vector, depth, plan.allowed)
         static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
-    lexical = searcher.lexical.search(plan.terms, depth, plan.allowed) if options.hybrid else []
+    scored = searcher.lexical.score(plan.terms) if options.hybrid else None
+    lexical = scored.top(depth, plan.allowed) if scored is not None else []
     defined = definitions(searcher, plan) if options.signals.definition else []
-    hits = IndexHits(searcher, plan.vector[0], static, list(lexical), defined)
-    hits.completed = completed(hits, plan) if options.complete else {}
+    hits = IndexHits(searcher, plan.vector[0], static, lexical, defined)
+    hits.completed = completed(hits, scored) if options.complete else {}
     return hits
 
 
-def completed(hits: IndexHits, plan: Plan) -> dict[str, dict[int, float]]:
+def completed(hits: IndexHits, scored: QueryScores | None) -> dict[str, dict[int, float]]:
     """The stage scores the rankings leave out: for each candidate (either ranking's, or a definition)
     that one ranking did not reach, that ranking's raw score of it (``static``: its cosine with the
     query; ``lexical``: its BM25 score), so that the fusion weighs every candidate on both.
@@ -111,10 +113,10 @@ def completed(hits: IndexHits, plan: Plan) -> dict[str, dict[int, float]]:
         reached = {i for i, _ in hits.static}
         missing = [i for i in candidates if i not in reached]
         out["static"] = dict(zip(missing, hits.similarities(missing)))
-    if hits.lexical:
+    if hits.lexical and scored is not None:
         reached = {i for i, _ in hits.lexical}
         missing = [i for i in candidates if i not in reached]
-        out["lexical"] = dict(zip(missing, hits.searcher.lexical.scores(plan.terms, missing)))
+        out["lexical"] = dict(zip(missing, scored.of(missing)))
     return out
 
 

@@ -24,6 +24,7 @@ import mmap
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -116,28 +117,12 @@ class LexicalIndex:
 
         :param allowed: if given, only these chunk ids can be returned.
         """
-        scores = self._scores(query)
-        if scores is None:
-            return []
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
-            scores[~mask] = 0.0
-        hit = np.flatnonzero(scores)
-        if len(hit) > k:
-            hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
-        hit = hit[np.lexsort((self.ids[hit], -scores[hit]))]
-        return [(int(self.ids[p]), float(scores[p])) for p in hit]
+        return self.score(query).top(k, allowed)
 
-    def scores(self, query: npt.NDArray[np.uint32], ids: Sequence[int]) -> list[float]:
-        """The BM25 score of each chunk of ``ids`` for the query's term ids (0.0 for an unknown id)."""
-        scores = self._scores(query)
-        if scores is None or not len(ids):
-            return [0.0] * len(ids)
-        wanted = np.asarray(ids, dtype=np.int64)
-        where = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
-        known = self.ids[where] == wanted
-        return [float(scores[w]) if ok else 0.0 for w, ok in zip(where.tolist(), known.tolist())]
+    def score(self, query: npt.NDArray[np.uint32]) -> QueryScores:
+        """Every chunk's BM25 score for the query's term ids, computed once: its best (``top``) and the
+        scores of given chunks (``of``) read the same array."""
+        return QueryScores(self.ids, self._scores(query))
 
     def _scores(self, query: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64] | None:
         """Every chunk's BM25 score for the query's term ids, by position (None: no term is indexed).
@@ -205,6 +190,45 @@ class LexicalIndex:
         if len(arrays["ids"]) != count:
             raise IndexCorrupt(f"lexical file {path.name} holds {len(arrays['ids'])} chunks; the metadata expects {count}")
         return cls(**arrays)
+
+
+@dataclass(frozen=True)
+class QueryScores:
+    """One query's BM25 score of every chunk of a lexical index (``LexicalIndex.score``).
+
+    :param ids: the index's chunk ids, increasing.
+    :param scores: the score of each, by position (None: no term of the query is indexed).
+    """
+
+    ids: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64] | None
+
+    def top(self, k: int, allowed: npt.NDArray[np.int64] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` best chunks with a score: ``(chunk id, score)``, best first (ties: the lower id).
+
+        :param allowed: if given, only these chunk ids can be returned.
+        """
+        if self.scores is None:
+            return []
+        scores = self.scores
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
+            scores = np.where(mask, scores, 0.0)
+        hit = np.flatnonzero(scores)
+        if len(hit) > k:
+            hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+        hit = hit[np.lexsort((self.ids[hit], -scores[hit]))]
+        return [(int(self.ids[p]), float(scores[p])) for p in hit]
+
+    def of(self, ids: Sequence[int]) -> list[float]:
+        """The score of each chunk of ``ids`` (0.0 for an unknown id)."""
+        if self.scores is None or not len(ids):
+            return [0.0] * len(ids)
+        wanted = np.asarray(ids, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        known = self.ids[where] == wanted
+        return [float(self.scores[w]) if ok else 0.0 for w, ok in zip(where.tolist(), known.tolist())]
 
 
 _LAYOUT = {"ids": np.dtype(np.int64), "lengths": np.dtype(np.float32), "terms": np.dtype(np.uint32),
