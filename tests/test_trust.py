@@ -223,6 +223,21 @@ def test_writer_lock_never_truncates_a_hardlinked_lock_file(tmp_path: Path) -> N
     assert precious.read_text() == "do not overwrite\n"
 
 
+def test_index_file_removed_after_opening_still_reads(tmp_path: Path) -> None:
+    """An update that finishes between a search's open and its checks removes the old generation's
+    files; the open descriptor has no link left and still reads a complete snapshot."""
+    from codesearch.store.indexdir import check_plain_file, open_index_file
+
+    path = write(tmp_path, "vectors-1.faiss", "snapshot")
+    fd = open_index_file(path, "vector file")
+    try:
+        path.unlink()
+        assert check_plain_file(fd, path, "vector file").st_nlink == 0
+        assert os.read(fd, 8) == b"snapshot"
+    finally:
+        os.close(fd)
+
+
 # -- 4. an index named by --index-dir must belong to the PATH given with it ----------------
 
 

@@ -152,7 +152,10 @@ def read_private_file(path: Path, limit: int) -> bytes | None:
 
 
 def check_plain_file(fd: int, path: Path, what: str) -> os.stat_result:
-    """``fstat`` of an index file's descriptor, required to be a plain file with one link.
+    """``fstat`` of an index file's descriptor, required to be a plain file with at most one link.
+
+    No link at all is fine: an update that finished since the open removed the old generation's
+    file, and the descriptor still reads the complete snapshot it was opened on.
 
     :raises IndexCorrupt: if it is not a plain file (a FIFO, a device, a directory).
     :raises UnsafeIndexDir: if it has other hard links.
@@ -160,7 +163,7 @@ def check_plain_file(fd: int, path: Path, what: str) -> os.stat_result:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         raise IndexCorrupt(f"{what} {path.name} is not a regular file")
-    if st.st_nlink != 1:
+    if st.st_nlink > 1:
         raise UnsafeIndexDir(f"{what} {path} is a hard link to a file elsewhere ({st.st_nlink} links); "
                              f"refusing to use it ({_OWNER_HINT})")
     return st
