@@ -25,6 +25,21 @@ def test_ndcg_counts_each_target_once_at_its_first_hit_and_respects_spans() -> N
     assert ndcg_at_10(hits, []) == 0.0
 
 
+def test_ndcg_of_a_file_and_a_function_in_it_is_at_most_one() -> None:
+    """A file label and a function label inside it are both hit by the function's chunk: the
+    ideal ranking hits both at rank 1, so finding them there scores 1 (it scored 1.23)."""
+    nested = [Target("a.py"), Target("a.py", 20, 30)]
+    assert ndcg_at_10([Hit("a.py", 22, 28)], nested) == pytest.approx(1.0)
+    # the file first and the function second: the function's label is found at rank 2
+    assert ndcg_at_10([Hit("a.py", 1, 5), Hit("a.py", 22, 28)], nested) == pytest.approx(
+        (1 + 1 / math.log2(3)) / 2)
+    # two functions of one file: no result hits both, so the ideal needs two ranks
+    apart = [Target("a.py", 1, 5), Target("a.py", 20, 30)]
+    assert ndcg_at_10([Hit("a.py", 1, 5), Hit("a.py", 20, 30)], apart) == pytest.approx(1.0)
+    # one result spanning both (a class) finds both at rank 1: capped at 1
+    assert ndcg_at_10([Hit("a.py", 1, 30)], apart) == 1.0
+
+
 @pytest.fixture
 def bench(tmp_path: Path) -> tuple[Path, Path]:
     folder, checkouts = tmp_path / "bench", tmp_path / "checkouts"
