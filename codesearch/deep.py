@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesearch.rerank import CachingBiEncoder, VectorCache
-from codesearch.search import rerank_text
+from codesearch.search import rerank_key, rerank_text
 from codesearch.store.reader import IndexReader
 
 BATCH = 256
@@ -39,7 +39,7 @@ class DeepReport:
 class DeepPlan:
     """What a deep pass over one index has to do: ``missing`` keys to embed, ``stale`` ones to drop."""
 
-    texts: dict[str, str]  # content hash -> reranker text, for every chunk of the index
+    texts: dict[str, str]  # rerank_key -> reranker text, for every chunk of the index
     missing: list[str]
     stale: set[str]
 
@@ -52,7 +52,7 @@ def plan_deep(index_dir: Path, cache: VectorCache | None, model: str) -> DeepPla
     """
     with IndexReader(index_dir) as reader:
         rows = reader.chunk_contents()
-    texts = {row[0]: rerank_text(*row[1:]) for row in rows}
+    texts = {rerank_key(row[0]): rerank_text(*row[1:]) for row in rows}
     known = cache.keys(model) if cache else set()
     return DeepPlan(texts, [key for key in texts if key not in known], known - set(texts))
 

@@ -103,6 +103,48 @@ def test_deep_index_embeds_each_chunk_once_and_forgets_removed_ones(tiny_reranke
     assert deep_index(root / ".codesearch", reranker).removed == 2
 
 
+def test_reranker_reads_a_docstring_once() -> None:
+    """The doc comes once, after the signature, as in training (documents there are the code
+    without its doc): a docstring inside the code is cut with its quote lines; a doc comment
+    above the definition is not in the code; a comment on the signature's line is kept."""
+    from codesearch.search import rerank_text
+    from codesearch.search.rerank_step import without_doc
+
+    code = ('def load(path):\n    """\n    Read the settings.\n\n    Missing keys default.\n    """\n'
+            "    return parse(path)\n")
+    text = rerank_text("function", "load", "def load(path):", "Read the settings.\n\nMissing keys default.", code)
+    assert text.count("Read the settings.") == 1 and text.count("Missing keys default.") == 1
+    assert text.endswith("def load(path):\n    return parse(path)\n") and '"""' not in text
+    assert without_doc("public int size() {\n  return n;\n}", "The number of items.") == \
+        "public int size() {\n  return n;\n}"
+    assert without_doc("def f(): # the doc\n    pass", "the doc") == "def f(): # the doc\n    pass"
+    assert without_doc("def g():\n    'One line.'\n    x = 1\n", "One line.") == "def g():\n    x = 1\n"
+
+
+def test_vectors_cached_for_an_older_reranker_text_are_replaced(tiny_reranker: tuple[Path, Path],
+                                                              tmp_path: Path) -> None:
+    """Cached vectors are keyed by content hash and text format: after a change of what the
+    reranker reads, the next deep pass embeds every chunk again and drops the old vectors."""
+    from codesearch.deep import deep_index
+    from codesearch.pipeline import build_index
+    from codesearch.rerank import load_reranker
+    from codesearch.store.reader import IndexReader
+
+    out, _ = tiny_reranker
+    root = tmp_path / "repo"
+    write(root, "a.py", "def read_config(path):\n    '''Read settings.'''\n    return open(path).read()\n")
+    build_index(root, embedder=FakeEmbedder())
+    reranker = load_reranker(out, root / ".codesearch")
+    with IndexReader(root / ".codesearch") as reader:
+        hashes = [row[0] for row in reader.chunk_contents()]
+    assert reranker.cache is not None
+    dim = len(reranker.encode_query(""))
+    reranker.cache.put(reranker.name, {h: np.ones(dim, dtype=np.float32) / dim ** 0.5 for h in hashes})
+    report = deep_index(root / ".codesearch", reranker)
+    assert report.embedded == len(hashes) and report.removed == len(hashes)
+    assert all("/" in key for key in reranker.cache.keys(reranker.name))
+
+
 def test_missing_or_damaged_reranker_is_a_clear_error(tmp_path: Path) -> None:
     """A directory without the files, or with a damaged model, raises ModelNotFound naming the fix."""
     from codesearch.rerank import OnnxReranker

@@ -29,7 +29,7 @@ from codesearch.search.options import (
 )
 from codesearch.search.parse import ParsedQuery, parse_query, validate_query
 from codesearch.search.pool import LEXICAL_WEIGHT, LEXICAL_WEIGHTS, Lift, Shard, fuse, ranked, shortlist
-from codesearch.search.rerank_step import RERANK_CODE_CHARS, rerank_text
+from codesearch.search.rerank_step import RERANK_CODE_CHARS, rerank_key, rerank_text
 from codesearch.search.results import SearchResult, as_checked, clipped, with_duplicates
 from codesearch.search.searcher import Searcher, find_index
 
@@ -37,5 +37,5 @@ __all__ = [
     "CANDIDATES", "DEFAULT_HYBRID", "DEFAULT_RERANK", "DEFINITIONS", "LEXICAL_WEIGHT", "LEXICAL_WEIGHTS", "MAX_K",
     "PER_FILE", "RERANK_CANDIDATES", "RERANK_CODE_CHARS", "IndexHits", "Lift", "ParsedQuery", "PathFilter", "Plan",
     "SearchOptions", "SearchResult", "Searcher", "Shard", "as_checked", "clipped", "find_index", "first_stage_depth",
-    "fuse", "parse_query", "ranked", "rerank_text", "shortlist", "validate_query", "with_duplicates",
+    "fuse", "parse_query", "ranked", "rerank_key", "rerank_text", "shortlist", "validate_query", "with_duplicates",
 ]

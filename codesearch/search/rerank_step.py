@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from codesearch.rerank import Reranker
 
 RERANK_CODE_CHARS = 1000
+# The version of what ``rerank_text`` gives; part of every cached vector's key, so a change
+# of the text never reuses vectors of the old one (the next ``index --deep`` drops those).
+RERANK_TEXT_FORMAT = 2
 
 
 def finished(results: list[SearchResult], query: str, options: SearchOptions) -> list[SearchResult]:
@@ -34,7 +37,7 @@ def reranked(results: list[SearchResult], query: str, reranker: Reranker) -> lis
     (``codesearch.ranking.rerank_score``).
     """
     texts = [rerank_text(r.kind, r.qualname, r.signature, r.doc, r.code) for r in results]
-    scores = reranker.score(query, texts, [r.content_hash for r in results])
+    scores = reranker.score(query, texts, [rerank_key(r.content_hash) for r in results])
     top = max((r.scores.get("rank", 0.0) for r in results), default=0.0) or 1.0
     final = [rerank_score(float(scores[i]), r.scores.get("rank", 0.0) / top) for i, r in enumerate(results)]
     order = sorted(range(len(results)), key=lambda i: -final[i])
@@ -45,6 +48,44 @@ def reranked(results: list[SearchResult], query: str, reranker: Reranker) -> lis
     ]
 
 
+def rerank_key(content_hash: str) -> str:
+    """The key of a chunk's reranker vector: its content hash and the text format."""
+    return f"{content_hash}/{RERANK_TEXT_FORMAT}"
+
+
 def rerank_text(kind: str, qualname: str, signature: str, doc: str, code: str) -> str:
-    """What the reranker reads for a chunk: kind, name, signature, doc and the start of the code."""
-    return "\n".join(p for p in (f"{kind} {qualname}", signature, doc, code[:RERANK_CODE_CHARS]) if p)
+    """What the reranker reads for a chunk: kind, name, signature, doc and the start of the code
+    without the doc (a docstring or a comment inside the code is read once, as the doc)."""
+    code = without_doc(code, doc)[:RERANK_CODE_CHARS]
+    return "\n".join(p for p in (f"{kind} {qualname}", signature, doc, code) if p)
+
+
+def without_doc(code: str, doc: str) -> str:
+    """``code`` less the whole lines that hold ``doc`` inside it (a Python docstring, a comment
+    block in the body), found by the doc's first and last lines, with the lines of quotes or
+    comment marks alone around them; ``code`` itself where the doc is not inside it after its
+    first line (a doc comment above the definition is not part of its code)."""
+    lines = [line.strip() for line in doc.strip().splitlines() if line.strip()]
+    if not lines:
+        return code
+    first = code.find(lines[0])
+    last = code.find(lines[-1], first) if first >= 0 else -1
+    start = code.rfind("\n", 0, first) + 1
+    if last < 0 or start == 0:
+        return code
+    end = code.find("\n", last + len(lines[-1]))
+    head, tail = code[:start].splitlines(keepends=True), code[end + 1:].splitlines(keepends=True) if end >= 0 else []
+    while len(head) > 1 and _marks_only(head[-1]):
+        head.pop()
+    while tail and _marks_only(tail[0]):
+        tail.pop(0)
+    return "".join(head + tail)
+
+
+def _marks_only(line: str) -> bool:
+    """A line of quotes or comment marks alone (a docstring's opening or closing, ``*/``)."""
+    text = line.strip().lstrip("rRuUbB")
+    return bool(text) and all(c in _MARKS for c in text)
+
+
+_MARKS = frozenset("\"'`*/#-[]=!;")
