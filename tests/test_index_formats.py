@@ -243,12 +243,14 @@ def _reranked(index_dir: Path, reranker, query: str = "read settings") -> list: 
 
 
 def _hash_of(index_dir: Path, name: str) -> str:
+    """The key of the chunk named ``name`` in the rerank cache (its content hash and text format)."""
     import sqlite3
 
+    from codesearch.search import rerank_key
     from codesearch.store.layout import DB_NAME
 
     with sqlite3.connect(index_dir / DB_NAME) as conn:
-        return conn.execute("SELECT content_hash FROM chunks WHERE name = ?", [name]).fetchone()[0]
+        return rerank_key(conn.execute("SELECT content_hash FROM chunks WHERE name = ?", [name]).fetchone()[0])
 
 
 def _old_format_cache(path: Path, rows: list[tuple[str, str, bytes]]) -> None:
