@@ -406,13 +406,23 @@ def diversified(ranked: list[Any], per_file: int, path_of: Any = lambda item: it
     return first + later
 
 
-# After a rerank: final = RERANK_WEIGHT * cosine + (1 - RERANK_WEIGHT) * first-stage share, where
-# the share is the candidate's first-stage score (fusion plus every ranking signal) divided by
-# the best among the reranked candidates. Equal weights, chosen before measuring; the reranker
-# alone (weight 1) lost to the first stage on both real-query benchmarks (see the README).
+# After a rerank: final = weight * cosine + (1 - weight) * first-stage share, where the share is
+# the candidate's first-stage score (fusion plus every ranking signal) divided by the best among
+# the reranked candidates. A task or a name: equal weights, chosen before measuring (the reranker
+# alone, weight 1, lost to the first stage on both real-query benchmarks). A question, a topic or
+# one word (``saturates``) is answered by files, which the reranker, reading one chunk's first
+# tokens, cannot judge: a quarter (semble-dev NDCG@10 0.868 -> 0.874 with the shipped reranker;
+# Rust, Kotlin and TypeScript lost 0.04-0.05 to the first stage at a half and 0.00-0.02 at a
+# quarter; 0.15 and 0.35 measured the same; docs/TRAINING.md).
 RERANK_WEIGHT = 0.5
+RERANK_FILE_WEIGHT = 0.25
 
 
-def rerank_score(cosine: float, first_stage_share: float) -> float:
-    """A reranked candidate's score: the transformer's cosine and its first-stage share, equally weighted."""
-    return RERANK_WEIGHT * cosine + (1.0 - RERANK_WEIGHT) * first_stage_share
+def rerank_weight(query: QueryInfo) -> float:
+    """The reranker's share of a reranked candidate's score for ``query`` (see ``RERANK_FILE_WEIGHT``)."""
+    return RERANK_FILE_WEIGHT if saturates(query) else RERANK_WEIGHT
+
+
+def rerank_score(cosine: float, first_stage_share: float, weight: float = RERANK_WEIGHT) -> float:
+    """A reranked candidate's score: the transformer's cosine and its first-stage share, ``weight`` the cosine's."""
+    return weight * cosine + (1.0 - weight) * first_stage_share

@@ -247,6 +247,16 @@ def test_rerank_score() -> None:
     """After a rerank: half the reranker's cosine, half the first-stage share."""
     assert ranking.rerank_score(0.8, 0.4) == pytest.approx(0.6)
     assert ranking.rerank_score(0.0, 1.0) == 0.5 and ranking.rerank_score(1.0, 0.0) == 0.5
+    assert ranking.rerank_score(1.0, 0.0, 0.25) == 0.25
+
+
+def test_rerank_weight_is_smaller_for_questions_about_files() -> None:
+    """A task or a name gives the reranker half the score; a question, a topic or one word, answered
+    by files that the reranker (one chunk's first tokens) cannot judge, a quarter."""
+    for text in ("send a request with a timeout", "HTTPAdapter", "parse_config"):
+        assert ranking.rerank_weight(analyse(text)) == 0.5, text
+    for text in ("how are routes registered", "cookie jar implementation", "offline"):
+        assert ranking.rerank_weight(analyse(text)) == 0.25, text
 
 
 # --- fusion ------------------------------------------------------------------------------------

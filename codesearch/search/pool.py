@@ -210,7 +210,7 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
         candidates = saturated(candidates)  # a question, a topic or one plain word: the files that answer it
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
-    return finished(finish(picked, shards), query.text, options)  # type: ignore[arg-type]
+    return finished(finish(picked, shards), query, options)  # type: ignore[arg-type]
 
 
 def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from codesearch.ranking import rerank_score
+from codesearch.query import QueryInfo
+from codesearch.ranking import rerank_score, rerank_weight
 from codesearch.search.options import SearchOptions
 from codesearch.search.results import SearchResult
 
@@ -18,7 +19,7 @@ RERANK_CODE_CHARS = 1000
 RERANK_TEXT_FORMAT = 2
 
 
-def finished(results: list[SearchResult], query: str, options: SearchOptions) -> list[SearchResult]:
+def finished(results: list[SearchResult], query: QueryInfo, options: SearchOptions) -> list[SearchResult]:
     """The last steps: the optional rerank, the similarity floor (``min_score``), the first ``k``."""
     if options.rerank is not None:
         results = reranked(results, query, options.rerank)
@@ -28,18 +29,20 @@ def finished(results: list[SearchResult], query: str, options: SearchOptions) ->
     return results[:options.k]
 
 
-def reranked(results: list[SearchResult], query: str, reranker: Reranker) -> list[SearchResult]:
+def reranked(results: list[SearchResult], query: QueryInfo, reranker: Reranker) -> list[SearchResult]:
     """Results reordered by the reranker's cosine blended with their first-stage score, ranks renumbered.
 
     The transformer judges what the code does; the first stage's score carries the lexical
     evidence and the code-aware signals (the chunk defines a name the query mentions, the
     path matches, tests and code between definitions), so both count
-    (``codesearch.ranking.rerank_score``).
+    (``codesearch.ranking.rerank_score``), the reranker's share decided by the kind of query
+    (``codesearch.ranking.rerank_weight``).
     """
     texts = [rerank_text(r.kind, r.qualname, r.signature, r.doc, r.code) for r in results]
-    scores = reranker.score(query, texts, [rerank_key(r.content_hash) for r in results])
+    scores = reranker.score(query.text, texts, [rerank_key(r.content_hash) for r in results])
     top = max((r.scores.get("rank", 0.0) for r in results), default=0.0) or 1.0
-    final = [rerank_score(float(scores[i]), r.scores.get("rank", 0.0) / top) for i, r in enumerate(results)]
+    weight = rerank_weight(query)
+    final = [rerank_score(float(scores[i]), r.scores.get("rank", 0.0) / top, weight) for i, r in enumerate(results)]
     order = sorted(range(len(results)), key=lambda i: -final[i])
     return [
         replace(results[i], rank=rank, score=min(1.0, max(0.0, float(scores[i]))),
