@@ -7,10 +7,11 @@ process:
 - in-process search with the rerank of the top ``RERANK_CANDIDATES`` (20), with a cold
   vector cache (every candidate embedded) and a warm one (every candidate cached, as after
   ``index --deep``); and, for reference, a cold rerank of the top 50;
-- ``codesearch search`` CLI calls with an empty rerank cache and with a deep index;
+- ``codesearch search`` CLI calls without the rerank, with it on an empty rerank cache, and
+  with it on a deep index (every candidate cached);
 - deep-index throughput (``codesearch.deep.deep_index``) on a sample of chunks.
 
-    python benchmarks/bench_rerank.py [--root DIR] [--queries 50] [--output results.json]
+    python benchmarks/bench_rerank.py [--root DIR] [--queries 50] [--rerank-model DIR] [--output results.json]
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--candidates", type=int, default=RERANK_CANDIDATES)
     parser.add_argument("--deep-sample", type=int, default=2000, help="chunks embedded to time deep indexing")
+    parser.add_argument("--rerank-model", type=Path, help="an exported reranker (default: the shipped one)")
     parser.add_argument("--output", type=Path, help="write the numbers as JSON here")
     args = parser.parse_args()
+    model = ["--rerank-model", str(args.rerank_model)] if args.rerank_model else []
     root = args.root or corpora.python_stdlib()
     work = Path(tempfile.mkdtemp(prefix="codesearch-rerank-"))
     try:
@@ -60,7 +63,7 @@ def main() -> None:
         docs = [r[0] for r in conn.execute("SELECT doc FROM chunks WHERE doc != ''")]
         queries = random.Random(7).sample([first_paragraph(d) for d in docs if len(d.split()) >= 4], args.queries)
         started = time.perf_counter()
-        reranker = load_reranker(None, index_dir)
+        reranker = load_reranker(args.rerank_model, index_dir)
         load_s = time.perf_counter() - started
         with Searcher(index_dir) as searcher:
             first_stage = [_time(lambda q=q: searcher.search(q, 10)) for q in queries]
@@ -70,14 +73,15 @@ def main() -> None:
                     for q in queries]
             reranker.cache = None  # every candidate embedded again
             cold50 = [_time(lambda q=q: searcher.search(q, 10, rerank=reranker, candidates=50)) for q in queries]
-            reranker = load_reranker(None, index_dir)
-        cli_cold, cli_deep = [], []
+            reranker = load_reranker(args.rerank_model, index_dir)
+        cli_plain, cli_cold, cli_deep = [], [], []
         for query in queries[:5]:
             (index_dir / CACHE_NAME).unlink(missing_ok=True)
             for suffix in ("-wal", "-shm"):
                 Path(f"{index_dir / CACHE_NAME}{suffix}").unlink(missing_ok=True)
-            cli_cold.append(_cli(query, index_dir))
-            cli_deep.append(_cli(query, index_dir))  # the cold call left exactly its candidates cached
+            cli_plain.append(_cli(query, index_dir, []))
+            cli_cold.append(_cli(query, index_dir, ["--rerank", *model]))
+            cli_deep.append(_cli(query, index_dir, ["--rerank", *model]))  # the cold call left its candidates cached
         rows = [(*r[:5], unpack_code(r[5]))
                 for r in conn.execute("SELECT content_hash, kind, qualname, signature, doc, code_z FROM chunks")]
         sample = random.Random(1).sample(rows, min(args.deep_sample, len(rows)))
@@ -92,6 +96,7 @@ def main() -> None:
         "first_stage_ms": _summary(first_stage), "rerank_cold_ms": _summary(cold), "rerank_warm_ms": _summary(warm),
         "rerank_cold_50_candidates_ms": _summary(cold50),
         "rerank_cold_share_p50_ms": round(percentile([c - f for c, f in zip(cold, first_stage)], 50), 1),
+        "cli_first_stage_s": round(statistics.median(cli_plain), 3),
         "cli_empty_cache_s": round(statistics.median(cli_cold), 3), "cli_deep_index_s": round(statistics.median(cli_deep), 3),
         "deep_index_chunks_per_s": round(deep_per_s, 1),
     }
@@ -100,9 +105,9 @@ def main() -> None:
         args.output.write_text(json.dumps(results, indent=2) + "\n")
 
 
-def _cli(query: str, index_dir: Path) -> float:
+def _cli(query: str, index_dir: Path, extra: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run([CLI, "search", query, "--index-dir", str(index_dir), "--rerank", "--format", "grep"],
+    subprocess.run([CLI, "search", query, "--index-dir", str(index_dir), "--no-resident", "--format", "grep", *extra],
                    check=True, capture_output=True)
     return time.perf_counter() - started
 
