@@ -69,6 +69,7 @@ RECIPES = {
     # Hard negatives from our first stage, 128 document tokens (the shipped model's dev MRR is
     # 0.757 at 64 tokens and 0.785 at 128, 0.779 at 256: the body past the signature counts);
     # fewer pairs to stay near an hour on 2 cores, since each step encodes twice the documents.
+    # The shipped reranker since 2026-12-05 (dev MRR 0.712 at step 300; docs/TRAINING.md, Round III).
     "cpu-hard": RerankRecipe("cpu-hard", max_pairs=9_600, epochs=1, batch_size=32, learning_rate=1e-4,
                              query_tokens=32, doc_tokens=128, hard_negatives=True, checkpoint_every=100),
 }
