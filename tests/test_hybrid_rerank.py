@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from codesearch.cli import cli
 from codesearch.errors import IndexOutOfDate
 from codesearch.pipeline import build_index
-from codesearch.search import Searcher
+from codesearch.search import Searcher, rerank_key
 from codesearch.store.reader import IndexReader
 from codesearch.terms import term_ids
 from tests.conftest import FakeEmbedder, write
@@ -94,7 +94,7 @@ def test_rerank_reorders_the_candidates(repo: Path) -> None:
     assert [r.rank for r in reranked] == [1, 2]
     assert reranked[0].score == min(1.0, max(0.0, reranked[0].scores["rerank"])) and "static" in reranked[0].scores
     assert reranker.calls[0][0] == "get a page" and len(reranker.calls[0][1]) == 2
-    assert {r.content_hash for r in first} == set(reranker.calls[0][1])
+    assert {rerank_key(r.content_hash) for r in first} == set(reranker.calls[0][1])
 
 
 def test_explain_shows_stage_scores(repo: Path) -> None:
@@ -136,5 +136,5 @@ def test_real_rerank_with_the_packaged_teacher(repo: Path) -> None:
     with Searcher(repo / ".codesearch", embedder=FakeEmbedder()) as searcher:
         hits = searcher.search("connect to a database", k=2, rerank=reranker, hybrid=False)
         assert hits[0].name == "open_pool" and "rerank" in hits[0].scores
-        cached = reranker.cache.get(reranker.name, [h.content_hash for h in hits])
+        cached = reranker.cache.get(reranker.name, [rerank_key(h.content_hash) for h in hits])
         assert len(cached) == 2
