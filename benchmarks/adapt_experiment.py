@@ -18,6 +18,7 @@ The shipped model is never changed. Needs torch (the ``distill`` extra).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -25,6 +26,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -81,32 +83,49 @@ def doc_overlaps(bench: Path, index_cache: Path, repos: list[str], n: int = 5) -
 
 
 def adapt(model: Path, index_dir: Path, out: Path, *, steps: int, anchor: float, lr: float = 0.01,
-          batch: int = 128, seed: int = 0) -> dict[str, float]:
-    """Write an adapted copy of ``model`` to ``out``; return what it used and cost."""
+          batch: int = 128, seed: int = 0, new_tokens: int = 0) -> dict[str, float]:
+    """Write an adapted copy of ``model`` to ``out``; return what it used and cost.
+
+    With ``new_tokens`` the repository's most used compound identifiers become rows of their own
+    (``adapt_vocab``) and only those rows are trained; without, the rows the pairs use are."""
     import torch
     from safetensors.numpy import save_file
 
     started = time.perf_counter()
     embedder = StaticEmbedder(model)
+    vocab: dict[str, list[int]] = {}
+    if new_tokens:
+        from adapt_vocab import VOCAB_FILE, VocabEmbedder, choose_vocabulary, grown_table
+
+        table, vocab = grown_table(embedder.embeddings, choose_vocabulary(index_dir, embedder, new_tokens))
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("tokenizer.json", "config.json"):
+            shutil.copy(model / name, out / name)
+        save_file({"embeddings": table.astype(np.float16)}, str(out / "model.safetensors"))
+        (out / VOCAB_FILE).write_text(json.dumps(vocab))
+        embedder = VocabEmbedder(out)
+    first_new = len(embedder.embeddings) - len(vocab)
     pairs = pairs_of(index_dir)
     random.Random(seed).shuffle(pairs)
     queries = [ids[:MAX_QUERY_TOKENS] for ids in embedder.token_ids([q for q, _ in pairs])]
     docs = [ids[:MAX_DOC_TOKENS] for ids in embedder.token_ids([d for _, d in pairs])]
     keep = [i for i in range(len(pairs)) if queries[i] and docs[i]]
     touched = sorted({t for i in keep for t in queries[i] + docs[i]})
-    if not keep:
+    if not keep or (vocab and not any(t >= first_new for t in touched)):
         shutil.copytree(model, out, dirs_exist_ok=True)
         return {"pairs": 0, "rows": 0, "seconds": 0.0}
     where = {t: j for j, t in enumerate(touched)}
     base = torch.tensor(embedder.embeddings[touched])
     delta = torch.zeros_like(base, requires_grad=True)
+    # with new tokens only their rows move; the shipped rows are frozen
+    movable = torch.tensor([[1.0] if (t >= first_new or not vocab) else [0.0] for t in touched])
     optimiser = torch.optim.Adam([delta], lr=lr)
     scale_norm = (base ** 2).sum(dim=1).mean()
 
     def embed(id_lists: list[list[int]]) -> torch.Tensor:
         flat = torch.tensor([where[t] for ids in id_lists for t in ids])
         offsets = torch.tensor([0, *np.cumsum([len(ids) for ids in id_lists])[:-1].tolist()])
-        bags = torch.nn.functional.embedding_bag(flat, base + delta, offsets, mode="sum")
+        bags = torch.nn.functional.embedding_bag(flat, base + movable * delta, offsets, mode="sum")
         return torch.nn.functional.normalize(bags, dim=1)
 
     rng = random.Random(seed)
@@ -116,19 +135,37 @@ def adapt(model: Path, index_dir: Path, out: Path, *, steps: int, anchor: float,
         target = torch.arange(len(chosen))
         loss = (torch.nn.functional.cross_entropy(logits, target)
                 + torch.nn.functional.cross_entropy(logits.T, target)) / 2
-        loss = loss + anchor * (delta ** 2).sum(dim=1).mean() / scale_norm
+        loss = loss + anchor * ((movable * delta) ** 2).sum(dim=1).mean() / scale_norm
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
     table = embedder.embeddings.copy()
-    table[touched] = (base + delta).detach().numpy()
+    table[touched] = (base + movable * delta).detach().numpy()
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(model / "tokenizer.json", out / "tokenizer.json")
     config = json.loads((model / "config.json").read_text())
-    config["name"] = f"{config.get('name', model.name)}-adapted"
+    config["name"] = f"{config.get('name', model.name)}-adapted" + ("-vocab" if vocab else "")
     (out / "config.json").write_text(json.dumps(config))
     save_file({"embeddings": table.astype(np.float16)}, str(out / "model.safetensors"))
-    return {"pairs": len(keep), "rows": len(touched), "seconds": round(time.perf_counter() - started, 1)}
+    moved = len(touched) if not vocab else sum(t >= first_new for t in touched)
+    return {"pairs": len(keep), "rows": moved, "new_tokens": len(vocab),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+@contextlib.contextmanager
+def _embedder_class(new_tokens: int) -> Iterator[None]:
+    """With new tokens, the benchmark's searchers load the adapted model as a ``VocabEmbedder``."""
+    import codesearch.embed.static as static
+
+    original = static.StaticEmbedder
+    if new_tokens:
+        from adapt_vocab import VocabEmbedder
+
+        static.StaticEmbedder = VocabEmbedder  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        static.StaticEmbedder = original  # type: ignore[misc]
 
 
 def main() -> None:
@@ -139,6 +176,8 @@ def main() -> None:
     parser.add_argument("--repo", action="append", required=True)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--anchor", type=float, default=5.0)
+    parser.add_argument("--new-tokens", type=int, default=0,
+                        help="the repository's N most used compound identifiers as new tokens; train only those")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     scores: dict[str, dict[str, float]] = {}
@@ -148,15 +187,17 @@ def main() -> None:
                                 repos=[name]).systems["hybrid"]["ndcg@10"]
             model_dir = Path(tmp) / "models" / name
             info = adapt(default_model_path(), args.index_cache / name, model_dir, steps=args.steps,
-                         anchor=args.anchor)
-            after = semble.run(args.bench, args.checkouts,
-                               semble.make_systems(["hybrid"], Path(tmp) / "indexes" / name, model=model_dir),
-                               repos=[name]).systems["hybrid"]["ndcg@10"]
+                         anchor=args.anchor, new_tokens=args.new_tokens)
+            with _embedder_class(args.new_tokens):
+                after = semble.run(args.bench, args.checkouts,
+                                   semble.make_systems(["hybrid"], Path(tmp) / "indexes" / name, model=model_dir),
+                                   repos=[name]).systems["hybrid"]["ndcg@10"]
             scores[name] = {"before": before, "after": after, **info}
             print(f"{name}: NDCG@10 {before:.3f} -> {after:.3f} ({info})", flush=True)  # noqa: T201
     overlaps = doc_overlaps(args.bench, args.index_cache, args.repo)
     print(f"{len(overlaps)} queries share 5 consecutive words with a doc comment of a target file")  # noqa: T201
-    summary = {"steps": args.steps, "anchor": args.anchor, "repos": scores, "doc_overlaps": overlaps,
+    summary = {"steps": args.steps, "anchor": args.anchor, "new_tokens": args.new_tokens, "repos": scores,
+               "doc_overlaps": overlaps,
                "mean_before": statistics.mean(s["before"] for s in scores.values()),
                "mean_after": statistics.mean(s["after"] for s in scores.values())}
     print(f"mean {summary['mean_before']:.4f} -> {summary['mean_after']:.4f}")  # noqa: T201
