@@ -94,6 +94,9 @@ class QueryInfo:
         timeout``), rather than naming a thing or a topic (``cookie jar implementation``).
     :param compounds: identifiers of the query written as the lexical index keeps them whole
         (``set_cookie`` -> ``setcookie``, ``HTTPAdapter`` -> ``httpadapter``).
+    :param spelled: for a topic or a question (``json array operations``), two or three adjacent words written
+        together as a name would be, lower case (``jsonarray``, ``arrayoperations``, ...): the names
+        of definitions the topic may spell in words (``JsonArray``).
     """
 
     text: str
@@ -106,6 +109,7 @@ class QueryInfo:
     compounds: tuple[str, ...] = ()
     question: bool = False
     task: bool = False
+    spelled: tuple[str, ...] = ()
 
 
 def stem(word: str) -> str:
@@ -184,6 +188,9 @@ def analyse(text: str) -> QueryInfo:
     if not words:
         words = list(dict.fromkeys(all_words))
     lowered = set(all_words)
+    question = kind == NATURAL and len(all_words) > 1 and (stripped.endswith("?") or all_words[0] in QUESTION_WORDS)
+    task = kind == NATURAL and _starts_with_verb(stripped)
+    spells = kind == NATURAL and len(words) > 1 and not task  # a topic or a question
     return QueryInfo(
         text=stripped,
         kind=kind,
@@ -192,9 +199,19 @@ def analyse(text: str) -> QueryInfo:
         stems=frozenset(stem(w) for w in words),
         wants_tests=bool(lowered & TEST_WORDS),
         wants_examples=bool(lowered & EXAMPLE_WORDS),
-        question=kind == NATURAL and len(all_words) > 1 and (stripped.endswith("?") or all_words[0] in QUESTION_WORDS),
-        task=kind == NATURAL and _starts_with_verb(stripped),
+        question=question,
+        task=task,
+        spelled=tuple(dict.fromkeys(spelled_names(stripped))) if spells else (),
         compounds=tuple(dict.fromkeys(
             joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier.rstrip(RUBY_MARKS))
             if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),
     )
+
+
+def spelled_names(text: str) -> list[str]:
+    """Two or three adjacent plain words of a sentence written together, lower case, none a stopword:
+    the names a topic may spell in words (``json array operations`` -> ``jsonarray``,
+    ``arrayoperations``, ``jsonarrayoperations``)."""
+    plain = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    return ["".join(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1)
+            if not any(w in STOPWORDS or len(w) < 2 for w in plain[i:i + n])]

@@ -60,6 +60,7 @@ from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
+SPELLED_DEFINITION_WEIGHT = 0.25  # a name a topic or a question spells in words (``QueryInfo.spelled``)
 NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after the name (`Session` in sessions.py)
 PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
@@ -143,6 +144,11 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         primary = {str(c.row["qualname"]) for c in defining if named_after(c.path, query)}
         for c in defining:
             _add(c, "definition", weight * definition_factor(c, query, primary))
+    if signals.definition and query.spelled:
+        spelled = set(query.spelled)
+        for c in pool:
+            if "definition" not in c.scores and spells(c.row, spelled):
+                _add(c, "definition", SPELLED_DEFINITION_WEIGHT)
     if signals.path and query.stems:
         shares: dict[str, float] = {}  # a pool holds several chunks of most files
         for c in pool:
@@ -310,6 +316,12 @@ def defines(row: dict[str, Any], query: QueryInfo) -> bool:
         if len(parts) > 1 and qualname.split(".")[-len(parts):] == parts:
             return True
     return False
+
+
+def spells(row: dict[str, Any], spelled: set[str]) -> bool:
+    """Whether the chunk defines a name that the query spells in words (``JsonArray`` for ``json
+    array operations``)."""
+    return row.get("kind") not in (None, "", "code") and str(row["name"]).lower().replace("_", "") in spelled
 
 
 @lru_cache(maxsize=65536)

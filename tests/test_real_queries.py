@@ -400,3 +400,25 @@ def test_near_copy_folding_keeps_different_definitions_of_one_name_apart(tmp_pat
         hits = searcher.search("parse", 10)
     assert sorted(r.path for r in hits if r.qualname == "parse") == ["dates.py", "jsonfmt.py"]
     assert all(not r.similar for r in hits)
+
+
+@pytest.mark.parametrize(("text", "spelled"), [
+    ("JSON array operations", ("jsonarray", "arrayoperations", "jsonarrayoperations")),
+    ("how is the handler stack built?", ("handlerstack", "stackbuilt", "handlerstackbuilt")),
+    ("send a request with a timeout", ()),  # a task: answered by a function, not a file's type
+    ("JsonArray", ()), ("offline", ()),
+])
+def test_topics_and_questions_spell_names_in_words(text: str, spelled: tuple[str, ...]) -> None:
+    assert analyse(text).spelled == spelled
+
+
+def test_a_definition_the_topic_spells_in_words_comes_first() -> None:
+    """``JSON object with named fields`` spells ``JsonObject``: its class comes before a better cosine
+    match for "named fields" (gson: ``FieldNamingStrategy`` had been first, ``JsonObject`` third)."""
+    pool = [cand(1, "FieldNamingStrategy.java", 1.0, "FieldNamingStrategy", "interface", "java"),
+            cand(2, "JsonObject.java", 0.85, "JsonObject", "class", "java"),
+            cand(3, "JsonObject.java", 0.84, "JSON_OBJECT", "code", "java")]
+    ranked = rank(analyse("JSON object with named fields"), pool)
+    assert [c.id for c in ranked][:2] == [2, 1] and ranked[0].scores["definition"] == ranking.SPELLED_DEFINITION_WEIGHT
+    assert "definition" not in next(c for c in ranked if c.id == 3).scores  # code between definitions names nothing
+    assert order("JSON object with named fields", pool, Signals.without("definition"))[0] == 1
