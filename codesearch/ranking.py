@@ -13,6 +13,8 @@ of the pool, so a signal's weight means the same for every query:
   count half;
 - ``path``: query words (stemmed) appear in the file's name or its directory's
   (``session management`` → ``sessions.py``);
+- ``file_named``: for a question, a topic or one word, the best chunk of each file whose name is
+  all query words (``cookies.py`` for "cookie storage and persistence") gets ``FILE_NAMED_WEIGHT``;
 - ``file_path``: the best chunk of each file whose path has query words gets ``FILE_PATH_WEIGHT``
   more (path evidence is about the file: the file's other chunks get the plain ``path`` lift only);
 - ``coherence``: for a question (``how are routes registered``), the best chunk of each file gets a
@@ -60,6 +62,7 @@ from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
+FILE_NAMED_WEIGHT = 0.1  # a question's or topic's best chunk of a file named by its words (file_named)
 SPELLED_DEFINITION_WEIGHT = 0.25  # a name a topic or a question spells in words (``QueryInfo.spelled``)
 NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after the name (`Session` in sessions.py)
 PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
@@ -95,6 +98,7 @@ class Signals:
     stubs: bool = True
     word: bool = True
     file_path: bool = True
+    file_named: bool = True  # a question's or topic's words name the whole file (``cookies.py``)
     coherence: bool = True
     saturation: bool = True
     overloads: bool = True  # further chunks of one name in one file count less (see overload_of)
@@ -162,6 +166,11 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
                 share = shares[c.path]
                 if share:
                     _add(c, "file_path", FILE_PATH_WEIGHT * share)
+        if signals.file_named and saturates(query):
+            for c in best_of_files(pool):
+                named = _file_name_stems(c.path)
+                if named and query.stems.issuperset(named):
+                    _add(c, "file_named", FILE_NAMED_WEIGHT)
     if signals.coherence and query.question:
         _coherence(pool)
     if signals.word and (exact := whole_word(query)) is not None:

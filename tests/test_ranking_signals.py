@@ -50,10 +50,10 @@ def test_weights_and_switches() -> None:
     assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
-                                                        "file_path", "coherence", "saturation", "overloads",
-                                                        "similar"]
-    assert Signals() == Signals(*[True] * 11)
-    assert Signals.none() == Signals(*[False] * 11)
+                                                        "file_path", "file_named", "coherence", "saturation",
+                                                        "overloads", "similar"]
+    assert Signals() == Signals(*[True] * 12)
+    assert Signals.none() == Signals(*[False] * 12)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
@@ -213,7 +213,7 @@ def test_signals_together_add_then_scale() -> None:
         cand(3, "requests/adapters.py", 0.8, kind="code"),  # (0.8 + 0.1) * 0.7
         cand(4, "requests/models.py", 0.9, "Response", kind="class"),  # 0.9
     ]
-    signals = Signals(file_path=False, coherence=False, saturation=False)  # those: tests/test_real_queries.py
+    signals = Signals(file_path=False, file_named=False, coherence=False, saturation=False)  # tests/test_real_queries.py
     assert ranked("how does HTTPAdapter send", pool, signals) == [(4, 0.9), (3, 0.63), (2, 0.6), (1, 0.555)]
     scores = {c.id: c.scores for c in pool}
     assert scores[1] == pytest.approx({"definition": 0.75, "path": 0.1, "noise": 0.3})
@@ -314,7 +314,7 @@ def test_search_scores_compose_as_documented(tmp_path: Path) -> None:
     best_fused = max(r.scores["fused"] for r in results)
     for r in results:
         s = r.scores
-        lifts = sum(s.get(name, 0.0) for name in ("definition", "path", "file_path", "coherence", "word"))
+        lifts = sum(s.get(name, 0.0) for name in ("definition", "path", "file_path", "file_named", "coherence", "word"))
         expected = (s["fused"] / best_fused + lifts) * s.get("noise", 1.0) * s.get("stubs", 1.0) \
             * s.get("kind", 1.0) * s.get("saturation", 1.0)
         assert s["rank"] == pytest.approx(expected)

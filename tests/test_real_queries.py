@@ -422,3 +422,20 @@ def test_a_definition_the_topic_spells_in_words_comes_first() -> None:
     assert [c.id for c in ranked][:2] == [2, 1] and ranked[0].scores["definition"] == ranking.SPELLED_DEFINITION_WEIGHT
     assert "definition" not in next(c for c in ranked if c.id == 3).scores  # code between definitions names nothing
     assert order("JSON object with named fields", pool, Signals.without("definition"))[0] == 1
+
+
+def test_a_file_named_by_a_topics_words_gets_its_best_chunk_lifted() -> None:
+    """"session storage and persistence": ``sessions.py`` is named by a query word (its name's every
+    word is in the query): its best chunk gets the lift and comes first; a file whose name has a word
+    the query lacks (``session_jar.py``) gets the path lift only; nothing for a task."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "requests/models.py", 1.0), cand(2, "requests/sessions.py", 0.95),
+                cand(3, "requests/sessions.py", 0.9), cand(4, "requests/session_jar.py", 0.94)]
+
+    only = replace(Signals.none(), path=True, file_named=True)
+    ranked = rank(analyse("session storage and persistence"), pool(), only)
+    assert [c.id for c in ranked][:2] == [2, 4]  # session_jar.py: the path lift only
+    scores = {c.id: c.scores for c in ranked}
+    assert scores[2]["file_named"] == ranking.FILE_NAMED_WEIGHT and "file_named" not in scores[3]
+    assert "file_named" not in scores[4]
+    assert all("file_named" not in c.scores for c in rank(analyse("store the session"), pool(), only))
