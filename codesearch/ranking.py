@@ -35,7 +35,9 @@ of the pool, so a signal's weight means the same for every query:
 - ``stubs``: type declarations (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down: they restate
   what the code defines (``__init__.py`` is not: much Python code lives there);
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
-  definition comes first when both match about as well.
+  definition comes first when both match about as well; for a task (``format a record as a
+  single line``) so is a class, interface, module or trait, whose outline names every member
+  while one of its functions is the answer (``LineFormatter.format``, not ``LineFormatter``).
 
 Diversity (at most ``per_file`` hits from one file before every other file had its
 turn) is applied when results are picked, in ``codesearch.search.pool``, when asked for.
@@ -63,6 +65,7 @@ from indexer.languages import is_test_path
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
 FILE_NAMED_WEIGHT = 0.1  # a question's or topic's best chunk of a file named by its words (file_named)
+TASK_CONTAINER_FACTOR = 0.6  # a task's class, interface, module or trait outline (kind): a function answers it
 SPELLED_DEFINITION_WEIGHT = 0.25  # a name a topic or a question spells in words (``QueryInfo.spelled``)
 NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after the name (`Session` in sessions.py)
 PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
@@ -85,6 +88,7 @@ _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
+_CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait"})  # outlines of their members
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,9 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             if c.row.get("kind") == "code":
                 c.scores["kind"] = CODE_FACTOR
                 c.score *= CODE_FACTOR
+            elif query.task and c.row.get("kind") in _CONTAINER_KINDS:
+                c.scores["kind"] = TASK_CONTAINER_FACTOR
+                c.score *= TASK_CONTAINER_FACTOR
     pool.sort(key=lambda c: (-c.score, c.id))
     if signals.overloads:
         pool = saturated(pool, OVERLOAD_DECAY, key=overload_of, signal="overloads")

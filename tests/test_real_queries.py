@@ -439,3 +439,16 @@ def test_a_file_named_by_a_topics_words_gets_its_best_chunk_lifted() -> None:
     assert scores[2]["file_named"] == ranking.FILE_NAMED_WEIGHT and "file_named" not in scores[3]
     assert "file_named" not in scores[4]
     assert all("file_named" not in c.scores for c in rank(analyse("store the session"), pool(), only))
+
+
+def test_a_task_is_answered_by_a_function_before_its_class_outline() -> None:
+    """``format a record as a single line``: the class outline names every member and matches best,
+    but a function does the task; a topic about the class keeps the class first."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "Formatter/LineFormatter.php", 1.0, "LineFormatter", "class", "php"),
+                cand(2, "Formatter/LineFormatter.php", 0.8, "format", "method", "php")]
+
+    only = replace(Signals.none(), kind=True)
+    task = rank(analyse("format a record as a single line"), pool(), only)
+    assert [c.id for c in task] == [2, 1] and task[1].scores["kind"] == ranking.TASK_CONTAINER_FACTOR
+    assert [c.id for c in rank(analyse("line formatter for records"), pool(), only)] == [1, 2]
