@@ -165,15 +165,15 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
                 share = shares[c.path] = path_share(c.path, query)
             if share:
                 _add(c, "path", PATH_WEIGHT * share)
-        if signals.file_path:
+        file_named = signals.file_named and saturates(query)
+        if signals.file_path or file_named:
             for c in best_of_files(pool):
                 share = shares[c.path]
-                if share:
+                if not share:
+                    continue  # a file named by query words has some of them in its path
+                if signals.file_path:
                     _add(c, "file_path", FILE_PATH_WEIGHT * share)
-        if signals.file_named and saturates(query):
-            for c in best_of_files(pool):
-                named = _file_name_stems(c.path)
-                if named and query.stems.issuperset(named):
+                if file_named and (named := _file_name_stems(c.path)) and query.stems.issuperset(named):
                     _add(c, "file_named", FILE_NAMED_WEIGHT)
     if signals.coherence and query.question:
         _coherence(pool)
