@@ -289,8 +289,7 @@ def names_a_definition(query: QueryInfo, ranked: list[Candidate], top: int = 3) 
     symbol in plain words, and the file that defines it is the answer."""
     words = [w for w in query.text.lower().replace("_", " ").split() if w.isalnum()]
     joined = {"".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
-    return any(str(c.row.get("name", "")).lower().replace("_", "") in joined for c in ranked[:top]
-               if c.row.get("kind") not in (None, "", "code"))
+    return any(spells(c.row, joined) for c in ranked[:top])
 
 
 def _add(candidate: Candidate, signal: str, value: float) -> None:
