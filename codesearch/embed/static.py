@@ -8,11 +8,12 @@ model2vec itself, which keeps ``codesearch search`` free of torch and quick to s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
+import zlib
 from collections.abc import Callable, Sequence
+from typing import Any
 from itertools import chain
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from codesearch.embed import Vectors
 from codesearch.embed.text import TEXT_PIPELINE_VERSION, split_identifiers
+from codesearch.embed.wordpiece import WordPiece
 from codesearch.errors import ModelNotFound
 
 DEFAULT_MODEL = "minilm-l6-code256"
@@ -32,6 +34,8 @@ _BATCH = 2048
 # produces, so tokenizing them one by one gives the same ids as tokenizing the text.
 _WORDS = re.compile(r"\w+|[^\w\s]")
 _CACHE_SIZE = 300_000  # pieces and words whose token ids are remembered (each cache)
+_PYTHON_WORDS = 64  # at most this many new words are tokenized in Python (``WordPiece``), more by the library
+_DTYPES = {"F16": "<f2", "F32": "<f4"}  # safetensors dtypes of an embedding table, little-endian
 
 
 def default_model_path() -> Path:
@@ -48,31 +52,45 @@ class StaticEmbedder:
     """
 
     def __init__(self, path: Path) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
         self.path = Path(path)
         missing = [f for f in MODEL_FILES if not (self.path / f).is_file()]
         if missing:
             raise ModelNotFound(f"model directory {self.path} is missing {', '.join(missing)}")
         try:
-            tensors = load_file(str(self.path / "model.safetensors"))
-            self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            table = mapped_table(self.path / "model.safetensors", "embeddings")
             self.config = json.loads((self.path / "config.json").read_text("utf-8"))
-        except Exception as exc:  # safetensors/tokenizers raise their own exception types
+            settings, vocab = tokenizer_vocab(self.path / "tokenizer.json")
+        except (OSError, ValueError) as exc:
             raise ModelNotFound(f"cannot load the model in {self.path}: {exc}") from exc
-        table = tensors.get("embeddings")
-        if table is None or table.ndim != 2:
-            raise ModelNotFound(f"{self.path / 'model.safetensors'} has no 2-d 'embeddings' tensor")
-        self._table = table  # as stored (fp16): a query converts only the rows it uses
+        self._table = table  # as stored (fp16, mapped): a query reads and converts only the rows it uses
         self._fp32: np.ndarray | None = None
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()
-        self._unk_id = self._special_id("unk_token")
+        self._tokenizer: Any = None  # the tokenizers library's, loaded when a text needs it (``tokenizer``)
+        self._vocab = vocab
+        unk = self.config.get("unk_token", "[UNK]")
+        self._unk_id = None if not unk else vocab[unk] if unk in vocab else self.tokenizer.token_to_id(unk)
+        self._pieces = WordPiece.from_config(settings, vocab)  # a few ASCII words without the library
         self._piece_cache: dict[str, list[int]] = {}
         self._word_cache: dict[str, list[int]] = {}
         self.name = self.config.get("name", self.path.name)
         self.fingerprint = self._fingerprint()
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (``tokenizers.Tokenizer``), loaded on first use.
+
+        :raises ModelNotFound: if ``tokenizer.json`` cannot be loaded.
+        """
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            try:
+                tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+            except Exception as exc:  # tokenizers raises its own exception types
+                raise ModelNotFound(f"cannot load the model in {self.path}: {exc}") from exc
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+            self._tokenizer = tokenizer
+        return self._tokenizer
 
     def __reduce__(self) -> tuple[Callable[[Path], StaticEmbedder], tuple[Path]]:
         """Pickle as the model path: a worker process loads the files itself, once (see ``_unpickled``)."""
@@ -139,10 +157,9 @@ class StaticEmbedder:
         new_pieces = {piece: _WORDS.findall(piece) for piece in set().union(*split).difference(pieces_cache)}
         new_words = list({w for words in new_pieces.values() for w in words if w not in words_cache})
         if new_words:
-            encodings = self.tokenizer.encode_batch_fast([split_identifiers(w) for w in new_words], add_special_tokens=False)
             unk = self._unk_id
-            for word, encoding in zip(new_words, encodings):
-                words_cache[word] = [i for i in encoding.ids if i != unk]
+            for word, ids in zip(new_words, self._word_ids([split_identifiers(w) for w in new_words])):
+                words_cache[word] = [i for i in ids if i != unk]
         for piece, words in new_pieces.items():
             ids: list[int] = []
             for word in words:
@@ -151,9 +168,14 @@ class StaticEmbedder:
         lookup = pieces_cache.__getitem__
         return [list(chain.from_iterable(map(lookup, pieces))) for pieces in split]
 
-    def _special_id(self, key: str) -> int | None:
-        token = self.config.get(key, "[UNK]")
-        return self.tokenizer.token_to_id(token) if token else None
+    def _word_ids(self, words: list[str]) -> list[list[int]]:
+        """The tokenizer's ids of each word: a few ASCII words (a query's) in Python (``WordPiece``, the
+        same ids), everything else by the tokenizers library."""
+        if self._tokenizer is None and self._pieces is not None and len(words) <= _PYTHON_WORDS:
+            ids = [self._pieces.ids(word) for word in words]
+            if all(i is not None for i in ids):
+                return ids  # type: ignore[return-value]
+        return [e.ids for e in self.tokenizer.encode_batch_fast(words, add_special_tokens=False)]
 
     def _fingerprint(self) -> str:
         """The model's fingerprint: remembered in the user's cache for these exact files
@@ -166,6 +188,8 @@ class StaticEmbedder:
                 return str(remembered["fingerprint"])
         except (OSError, ValueError, AttributeError):
             pass
+        import hashlib  # only when the fingerprint is not remembered: a search imports no hashlib
+
         h = hashlib.sha1(TEXT_PIPELINE_VERSION.encode())  # identity, not security: the fastest hash
         h.update(f"doc{MAX_DOC_TOKENS}q{MAX_QUERY_TOKENS}".encode())
         for name in MODEL_FILES:
@@ -190,8 +214,69 @@ def fingerprint_cache(path: Path) -> Path:
     directory in the user's cache (``cache_root()/fingerprints``), never in the model's directory."""
     from codesearch.cache import cache_root
 
-    key = hashlib.sha1(os.path.realpath(path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    key = f"{zlib.crc32(os.path.realpath(path).encode('utf-8', 'surrogateescape')):08x}"  # the stamp checks the rest
     return cache_root() / "fingerprints" / f"{key}.json"
+
+
+def mapped_table(path: Path, name: str) -> np.ndarray:
+    """The 2-d tensor ``name`` of a safetensors file, mapped read-only (nothing is read until a row is
+    used; loading the shipped model's 15 MB took a search ~10 ms).
+
+    :raises ValueError: if the file is not a safetensors file holding a 2-d F16/F32 tensor ``name``
+        inside its bounds.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 2 <= length <= min(size - 8, 100_000_000):
+            raise ValueError(f"{path} is not a safetensors file")
+        header = json.loads(handle.read(length))
+    entry = header.get(name) if isinstance(header, dict) else None
+    if not isinstance(entry, dict) or entry.get("dtype") not in _DTYPES:
+        raise ValueError(f"{path} has no F16/F32 tensor {name!r}")
+    shape, offsets = entry.get("shape"), entry.get("data_offsets")
+    dtype = np.dtype(_DTYPES[entry["dtype"]])
+    if (not isinstance(shape, list) or len(shape) != 2 or not all(isinstance(n, int) and n > 0 for n in shape)
+            or not isinstance(offsets, list) or len(offsets) != 2 or not all(isinstance(n, int) for n in offsets)
+            or offsets[1] - offsets[0] != shape[0] * shape[1] * dtype.itemsize
+            or not 0 <= offsets[0] <= offsets[1] <= size - 8 - length):
+        raise ValueError(f"{path}: tensor {name!r} is not a 2-d table inside the file")
+    return np.memmap(path, dtype=dtype, mode="r", offset=8 + length + offsets[0], shape=(shape[0], shape[1]))
+
+
+def tokenizer_vocab(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """(a tokenizer.json's settings, its WordPiece vocabulary; empty for another kind of model). The
+    vocabulary is remembered in the user's cache for this very file (its identity, as the fingerprint's
+    stamp) one token per line, read in about half the time of the JSON; a cache that is not for this
+    file, or is damaged, is read from the JSON again.
+
+    :raises OSError, ValueError: if the file cannot be read or parsed.
+    """
+    st = os.stat(path)
+    stamp = json.dumps([TEXT_PIPELINE_VERSION, os.path.realpath(path), st.st_size, st.st_ino, st.st_mtime_ns,
+                        st.st_ctime_ns])
+    cache = fingerprint_cache(path.parent).with_suffix(".vocab")
+    try:
+        head, settings_line, *tokens = cache.read_text("utf-8").split("\n")
+        settings = json.loads(settings_line)
+        if head == stamp and isinstance(settings, dict) and settings.pop("vocab_size", None) == len(tokens):
+            vocab = {token: i for i, token in enumerate(tokens)}
+            if len(vocab) == len(tokens):
+                return settings, vocab
+    except (OSError, ValueError):
+        pass
+    config = json.loads(path.read_text("utf-8"))
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is not a tokenizer")
+    model = config.get("model") if isinstance(config.get("model"), dict) else {}
+    vocab = model.get("vocab") if isinstance(model.get("vocab"), dict) else {}
+    settings = {**config, "model": {k: v for k, v in model.items() if k != "vocab"}}
+    ordered = sorted(vocab, key=vocab.__getitem__)
+    if not vocab or [vocab[t] for t in ordered] != list(range(len(ordered))) or any("\n" in t for t in ordered):
+        return settings, {}  # not a plain WordPiece vocabulary: the tokenizers library does every text
+    _write_quietly(cache, "\n".join([stamp, json.dumps({**settings, "vocab_size": len(ordered)}), *ordered]))
+    return settings, vocab
 
 
 def _write_quietly(path: Path, text: str) -> None:
