@@ -191,7 +191,7 @@ def main() -> None:
             times.pop("baseline: codesearch search", None)
         result: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "repo": str(args.repo),
                                   "chunks": chunks, "query": args.query, "runs": args.runs, **summary(times)}
-        result["imports_of_one_search"] = import_profile(["-m", "codesearch.cli", *search[1:]], env)
+        result["imports_of_one_search"] = import_profile(["-m", "codesearch.entry", *search[1:]], env)  # as the console script
         if not args.no_mcp:
             print("MCP server: first answer...", file=sys.stderr)
             result["mcp"] = mcp_medians(args.repo, index_dir, args.mcp_runs, args.baseline, args.mcp_read_only)

@@ -1,6 +1,7 @@
-"""The ``codesearch`` console script: a search that a resident process answers is printed before
-click and the CLI are imported (about 30 ms of a ~60 ms answer); everything else goes to
-``codesearch.cli``.
+"""The ``codesearch`` console script: a plain search of one index is answered without importing click
+and the CLI (about 30 ms of a resident process's ~60 ms answer, 10-20 ms of a one-shot search's
+~200 ms): by the resident process when one serves the index, else in this process
+(``resident.answer_here``, the resident's own code); everything else goes to ``codesearch.cli``.
 
 ``fast_search_params`` reads ``codesearch search`` arguments only when they are plainly valid and
 plainly understood (every option spelled out as the CLI defines it, values in range, PATHs that
@@ -25,7 +26,8 @@ _MULTIPLE = {"-p": "path_globs", "--path": "path_globs", "-x": "exclude_globs", 
 _FLAGS = {"--all": ("whole_index", True), "--json": ("as_json", True), "--hybrid": ("hybrid", True),
           "--no-hybrid": ("hybrid", False), "--rerank": ("rerank", True), "--fast": ("rerank", False),
           "--explain": ("explain", True), "--color": ("color", True), "--no-color": ("color", False),
-          "-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbose", True), "--verbose": ("verbose", True)}
+          "-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbose", True), "--verbose": ("verbose", True),
+          "--no-resident": ("no_resident", True)}
 _FORMATS = ("text", "json", "jsonl", "grep")
 _KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 
@@ -112,9 +114,9 @@ def _converted(params: dict[str, object]) -> bool:
 
 
 def fast_search(args: list[str]) -> tuple[int | None, bool]:
-    """Print the answer of a resident process to ``codesearch search ARGS``: the exit code (None when
-    the CLI must run the search: no resident process answered, or arguments it must parse) and
-    whether a resident process was asked (the CLI then does not ask again)."""
+    """Print the answer to ``codesearch search ARGS`` of a resident process, else of this process: the exit
+    code (None when the CLI must run the search: arguments it must parse, several indexes, reranking, an
+    error to report) and whether a resident process was asked (the CLI then does not ask again)."""
     if sys.platform == "win32" or "_CODESEARCH_COMPLETE" in os.environ:
         return None, False
     params = fast_search_params(args)
@@ -128,10 +130,15 @@ def fast_search(args: list[str]) -> tuple[int | None, bool]:
     fmt = "json" if params["as_json"] else params["fmt"]
     color = params["color"]
     use_color = (_isatty(sys.stdout) and not os.environ.get("NO_COLOR")) if color is None else bool(color)
-    asked = resident_client.search_request(params, tuple(paths), str(query), use_color)
+    here = bool(params["no_resident"])  # --no-resident: this process answers, without asking
+    asked = resident_client.search_request({**params, "no_resident": False}, tuple(paths), str(query), use_color)
     if asked is None:
         return None, True  # the CLI would find no resident process to ask either
-    answer = resident_client.search_reply(*asked)
+    answer = None if here else resident_client.search_reply(*asked)
+    if answer is None:
+        from codesearch.resident import answer_here  # no resident process: search here, still without click
+
+        answer = answer_here(*asked)
     if answer is None:
         return None, True
     text, found = answer

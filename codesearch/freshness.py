@@ -14,13 +14,11 @@ directory an index names, so a forged index cannot point reads outside it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.chunk import chunks_for_file
 from indexer.discover import Limits, content_problem, open_inside, read_inside
 from indexer.types import Chunk, SourceFile, Unindexable
 
@@ -57,6 +55,10 @@ def check_file(
     current, data = read
     if len(data) > max_bytes or content_problem(data) is not None:
         return FileCheck(GONE)
+    import hashlib  # here, as the parser below: a search whose files are unchanged needs neither
+
+    from indexer.chunk import chunks_for_file
+
     if hashlib.sha1(data).hexdigest() == sha1:
         return FileCheck(FRESH)
     try:

@@ -250,41 +250,68 @@ class Resident:
 
     def _search(self, request: dict[str, Any]) -> dict[str, Any]:
         """A search as ``codesearch search`` runs it on one index, rendered for the client's working directory."""
-        import time
-
-        from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, SearchOptions, validate_query
-
-        query, k = str(request["query"]), int(request["k"])
-        rerank = request.get("rerank")
-        if bool(rerank) or (rerank is None and DEFAULT_RERANK):
-            return {"ok": False, "error": "this resident process does not rerank"}
-        validate_query(query, k)
         searcher = self._fresh_searcher()
         root = request.get("root")
         if root is not None and Path(root).resolve() != searcher.root:
             return {"ok": False, "error": f"{root} is not the repository of this index"}
-        cwd = Path(request["cwd"])
-        if not cwd.is_absolute():
-            return {"ok": False, "error": "cwd must be absolute"}
-        started = time.perf_counter()
-        hybrid = request.get("hybrid")
-        options = SearchOptions(k=k, language=request.get("language"), kinds=tuple(request.get("kinds", ())),
-                                hybrid=DEFAULT_HYBRID if hybrid is None else bool(hybrid), rerank=None,
-                                candidates=int(request.get("candidates", 20)), per_file=int(request.get("per_file", 0)),
-                                min_score=float(request.get("min_score", 0.0)))
-        under = "" if request.get("whole_index") else subdirectory(searcher.root, Path(request["path"]))
-        filters = PathFilter(include=tuple(request.get("include", ())), exclude=tuple(request.get("exclude", ())),
-                             under=under, cwd=cwd)
-        here = os.getcwd()
-        os.chdir(cwd)  # paths print relative to the client's working directory
-        try:
-            results = searcher.search(query, k, options, paths=filters)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            text = None if request.get("quiet") else search_output(
-                query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
-                explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-                extra={})
-        finally:
-            os.chdir(here)
-        self.searches += 1
-        return {"ok": True, "text": text, "found": bool(results)}
+        reply = answer(searcher, request)
+        self.searches += reply.get("ok") is True
+        return reply
+
+
+def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
+    """The reply to a search request (``search_request``'s fields) on an open index: what ``codesearch
+    search`` prints, with paths relative to the request's working directory, and whether it found anything.
+
+    :raises CodeSearchError: as ``Searcher.search`` (an empty query, a bad filter, ...).
+    """
+    import time
+
+    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, SearchOptions, validate_query
+
+    query, k = str(request["query"]), int(request["k"])
+    rerank = request.get("rerank")
+    if bool(rerank) or (rerank is None and DEFAULT_RERANK):
+        return {"ok": False, "error": "reranking is not done here"}
+    validate_query(query, k)
+    cwd = Path(request["cwd"])
+    if not cwd.is_absolute():
+        return {"ok": False, "error": "cwd must be absolute"}
+    started = time.perf_counter()
+    hybrid = request.get("hybrid")
+    options = SearchOptions(k=k, language=request.get("language"), kinds=tuple(request.get("kinds", ())),
+                            hybrid=DEFAULT_HYBRID if hybrid is None else bool(hybrid), rerank=None,
+                            candidates=int(request.get("candidates", 20)), per_file=int(request.get("per_file", 0)),
+                            min_score=float(request.get("min_score", 0.0)))
+    under = "" if request.get("whole_index") else subdirectory(searcher.root, Path(request["path"]))
+    filters = PathFilter(include=tuple(request.get("include", ())), exclude=tuple(request.get("exclude", ())),
+                         under=under, cwd=cwd)
+    here = os.getcwd()
+    os.chdir(cwd)  # paths print relative to the client's working directory
+    try:
+        results = searcher.search(query, k, options, paths=filters)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        text = None if request.get("quiet") else search_output(
+            query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
+            explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
+            extra={})
+    finally:
+        os.chdir(here)
+    return {"ok": True, "text": text, "found": bool(results)}
+
+
+def answer_here(index_dir: str, request: dict[str, Any]) -> tuple[str | None, bool] | None:
+    """``codesearch search`` on one index in this process, without click (the console script's path when no
+    resident process answered): what it prints and whether it found anything; None when the CLI must
+    run it (reranking, or any error, which the CLI reports as always)."""
+    from codesearch.search import Searcher
+
+    root = request.get("root")
+    try:
+        with Searcher(Path(index_dir), root=Path(str(root)) if root is not None else None) as searcher:
+            reply = answer(searcher, request)
+    except CodeSearchError:
+        return None
+    if reply.get("ok") is not True:
+        return None
+    return reply["text"], bool(reply["found"])

@@ -99,6 +99,11 @@ def test_the_console_script_reads_search_arguments_as_click_does(tmp_path: Path,
     from codesearch.cli import cli
     from codesearch.entry import fast_search_params
 
+    def search_context(args: list[str]) -> object:
+        # Under the group's context, as the CLI makes it: a command's context made alone caches a help
+        # option without the group's `-h` on the command, which later tests in this process would see.
+        return cli.commands["search"].make_context("search", args, parent=cli.make_context("codesearch", ["search"]))
+
     (tmp_path / "src").mkdir()
     (tmp_path / "file.txt").write_text("x")
     monkeypatch.chdir(tmp_path)
@@ -109,20 +114,20 @@ def test_the_console_script_reads_search_arguments_as_click_does(tmp_path: Path,
                   ["q", "--json", "--all", "--no-hybrid", "--fast", "--explain", "--no-color", "-q", "-v"],
                   ["q", "--hybrid", "--rerank", "--color", "--candidates", "50", "--per-file", "1",
                    "--min-score", "0.25", "--max-lines", "3", "--index-dir", "idx", "-k", "2", "-k", "7"],
-                  ["q", "--", "--not-an-option"], ["--query", "q", "--", "src"]]
+                  ["q", "--", "--not-an-option"], ["--query", "q", "--", "src"], ["q", "src", "--no-resident"]]
     for args in understood:
         if args[-1] == "--not-an-option":
             (tmp_path / "--not-an-option").mkdir()
         ours = fast_search_params(args)
-        clicks = cli.commands["search"].make_context("search", list(args)).params
+        clicks = search_context(list(args)).params
         assert ours == {key: str(value) if isinstance(value, Path) else value for key, value in clicks.items()}, args
     monkeypatch.setenv("CODESEARCH_INDEX_DIR", "elsewhere")
     assert fast_search_params(["q"])["index_dir"] == "elsewhere" == str(
-        cli.commands["search"].make_context("search", ["q"]).params["index_dir"])
+        search_context(["q"]).params["index_dir"])
     declined = [[], ["-h"], ["q", "--help"], ["q", "-k5"], ["q", "-qv"], ["q", "--top", "5"], ["q", "-k", "0"],
                 ["q", "-k", "many"], ["q", "--min-score", "2"], ["q", "--format", "xml"], ["q", "--kind", "file"],
                 ["q", "missing"], ["q", "file.txt"], ["q", "--all=yes"], ["q", "-k"], ["q", "--workspace", "src"],
-                ["q", "--rerank-model", "src"], ["q", "--no-resident"], ["q", "--index-dir", "file.txt"], ["q", "-"]]
+                ["q", "--rerank-model", "src"], ["q", "--index-dir", "file.txt"], ["q", "-"]]
     for args in declined:
         assert fast_search_params(args) is None, args
 
@@ -139,7 +144,25 @@ def test_the_console_script_prints_the_resident_answer_without_click(repo: Path,
     printed = answered.stdout.strip().split("\n")
     assert "src/users.py:1: create_user" in printed[0] and printed[-3:] == ["exit 0", "[]", "[]"]
     alone = subprocess.run([sys.executable, "-c", probe(code)], capture_output=True, text=True, check=True)
-    assert alone.stdout.split("\n")[0] == printed[0] and "'click', 'codesearch.cli'" in alone.stdout
+    # No resident process: searched in this process (the search stack loaded), still without click.
+    assert alone.stdout.strip().split("\n")[:-1] == printed[:-1]
+
+
+def test_a_search_the_console_script_cannot_answer_goes_to_the_cli(repo: Path,
+                                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    """An error (an index of another repository, an empty query): the CLI runs the search again and
+    reports it as always (one line, exit code 2)."""
+    code = ("import sys\nfrom codesearch import entry\n"
+            "sys.argv = ['codesearch', 'search', *sys.argv[1:]]\n"
+            "try:\n    entry.main()\nexcept SystemExit as exit:\n    print('exit', exit.code)\n"
+            "print('click' in sys.modules)")
+    other = tmp_path_factory.mktemp("other")  # outside the repository
+    wrong = subprocess.run([sys.executable, "-c", code, "user account", str(other), "--index-dir",
+                            str(repo / ".codesearch")], capture_output=True, text=True, check=True)
+    assert wrong.stdout.split() == ["exit", "2", "True"] and "belongs to" in wrong.stderr
+    empty = subprocess.run([sys.executable, "-c", code, "  ", str(repo)], capture_output=True, text=True,
+                           check=True)
+    assert empty.stdout.split() == ["exit", "2", "True"] and "the query is empty" in empty.stderr
 
 
 def test_a_resident_process_asks_for_one_numeric_thread_unless_told_otherwise() -> None:
