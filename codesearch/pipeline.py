@@ -39,6 +39,8 @@ ProgressFn = Callable[[str, int, int], None]
 # runner(tasks, limits, postprocess): processes the tasks and yields their results in order;
 # replaces the local process pool (``codesearch.cluster`` runs file shards on Ray with it).
 Runner = Callable[[Sequence[Task], Limits, PostProcess], Iterable[ParsedFile | SkippedFile]]
+# What a run's walk found (every item, and every directory read), before any file is read.
+WalkedFn = Callable[[Sequence[FileEntry | SkippedFile | UnsupportedFile], Sequence[str]], None]
 
 
 @dataclass
@@ -78,6 +80,7 @@ class _Settings:
     workers: int | None
     use_ignore_files: bool
     runner: Runner | None
+    walked: WalkedFn | None = None
 
 
 class ChunkEmbedder:
@@ -109,6 +112,7 @@ def build_index(
     workers: int | None = None,
     use_ignore_files: bool = True,
     runner: Runner | None = None,
+    walked: WalkedFn | None = None,
 ) -> IndexReport:
     """Create or incrementally update the index of ``root``.
 
@@ -119,6 +123,8 @@ def build_index(
     :param use_ignore_files: False ignores .gitignore/.codesearchignore and the vendored rules (one run).
     :param runner: parses and embeds the changed files instead of the local pool (``workers`` is then
         unused); whatever it does, the results are written by this process in the run's one commit.
+    :param walked: called with what the run's walk found (every item, every directory read) before any
+        file is read: a watcher's snapshot of the same walk (``codesearch.watch.Snapshot.of_walk``).
     :raises IndexOutOfDate: if the index was built by another model and ``rebuild`` is off.
     :raises IndexCorrupt: if the existing index is damaged and ``rebuild`` is off.
     :raises IndexLocked: if another run holds the lock for longer than ``wait``.
@@ -138,7 +144,7 @@ def build_index(
     embedder = embedder or StaticEmbedder.default()
     progress = progress or (lambda stage, done, total: None)
     report = IndexReport(root=str(root), index_dir=str(index_dir))
-    settings = _Settings(embedder, limits, progress, workers, use_ignore_files, runner)
+    settings = _Settings(embedder, limits, progress, workers, use_ignore_files, runner, walked)
     with IndexWriter.open(index_dir, root, embedder, parser=parser_fingerprint(), rebuild=rebuild,
                           wait=wait) as writer:
         report.replaced_untrusted = writer.replaced_untrusted
@@ -177,7 +183,11 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
 def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[FileEntry]:
     """Every indexable file under ``root``; what is skipped or unsupported goes to the report."""
     files: list[FileEntry] = []
-    for item in walk(root, settings.limits, settings.use_ignore_files):
+    items: list[FileEntry | SkippedFile | UnsupportedFile] = []
+    directories: list[str] | None = [] if settings.walked is not None else None
+    for item in walk(root, settings.limits, settings.use_ignore_files, directories=directories):
+        if directories is not None:
+            items.append(item)
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
         elif isinstance(item, UnsupportedFile):
@@ -185,6 +195,8 @@ def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[File
         else:
             files.append(item)
             settings.progress("discover", len(files), 0)
+    if settings.walked is not None and directories is not None:
+        settings.walked(items, directories)
     return files
 
 

@@ -214,14 +214,15 @@ class RepositorySession:
         else:
             changed = ["(first use)"]
         self._make_index_dir()  # first: creating it changes the root's mtime
-        snapshot = Snapshot.take(self.root, self.limits, self.use_ignore_files)  # before indexing: see watch.py
         refresh = Refresh(time.time(), changed=changed)
+        snapshots: list[Snapshot] = []  # of the index run's own walk, before it reads a file: see watch.py
         try:
             refresh.report = build_index(self.root, self.index_dir, self.embedder, limits=self.limits,
                                          wait=LOCK_WAIT if has_index else 600.0, workers=self.workers,
-                                         use_ignore_files=self.use_ignore_files)
+                                         use_ignore_files=self.use_ignore_files,
+                                         walked=lambda items, dirs: snapshots.append(Snapshot.of_walk(self.root, items, dirs)))
             refresh.indexed = True
-            self._snapshot = snapshot
+            self._snapshot = snapshots[0] if snapshots else Snapshot.take(self.root, self.limits, self.use_ignore_files)
         except IndexLocked:
             if not has_index:
                 raise

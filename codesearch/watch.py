@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.discover import IGNORE_FILES, Limits, walk
+from indexer.discover import IGNORE_FILES, FileEntry, Limits, walk
 from indexer.types import SkippedFile, UnsupportedFile
 
 FileState = tuple[int, int, int]  # size, mtime_ns, ctime_ns
@@ -38,11 +39,20 @@ class Snapshot:
     @classmethod
     def take(cls, root: Path, limits: Limits = Limits(), use_ignore_files: bool = True) -> Snapshot:
         """Walk ``root`` as the indexer does and record every directory and file it saw."""
+        directories: list[str] = []
+        items = list(walk(Path(root).resolve(), limits, use_ignore_files, directories=directories))
+        return cls.of_walk(root, items, directories)
+
+    @classmethod
+    def of_walk(cls, root: Path, items: Sequence[FileEntry | SkippedFile | UnsupportedFile],
+                directories: Sequence[str]) -> Snapshot:
+        """The snapshot of a walk already made (``walk`` with ``directories``), such as the index run's own
+        (``codesearch.pipeline.build_index``'s ``walked``): made before the files are read, it records
+        them as the run found them."""
         root = Path(root).resolve()
         snapshot = cls(root)
-        directories: list[str] = []
         seen: list[str] = []
-        for item in walk(root, limits, use_ignore_files, directories=directories):
+        for item in items:
             if isinstance(item, (SkippedFile, UnsupportedFile)):
                 seen.append(item.path)
             else:

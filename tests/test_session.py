@@ -80,6 +80,38 @@ def open_socket(host, port):
     assert retry.start_line == 4
 
 
+def test_a_refresh_walks_the_tree_once_and_sees_what_changed_while_it_indexed(
+        ws: RepositorySession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change snapshot is the index run's own walk (one walk, not two), taken before the run reads a
+    file: a file edited and another added while the run indexes are seen by the next call."""
+    import codesearch.pipeline as pipeline
+    import codesearch.watch as watch
+
+    walks = []
+    real_walk, real_scan = pipeline.walk, pipeline._scan
+
+    def counted(*args, **kwargs):
+        walks.append(args[0])
+        return real_walk(*args, **kwargs)
+
+    def edit_while_indexing(*args, **kwargs):
+        if not (ws.root / "net/late.py").exists():  # the first run only: after its walk, before its reads
+            path = ws.root / "net/client.py"
+            path.write_text(RETRY + '\ndef close_socket(sock):\n    """Close the tcp socket."""\n')
+            _bump(path)
+            write(ws.root, "net/late.py", 'def late_arrival():\n    """A file added while indexing."""\n')
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "walk", counted)
+    monkeypatch.setattr(watch, "walk", counted)
+    monkeypatch.setattr(pipeline, "_scan", edit_while_indexing)
+    ws.call(ws.search, "retry a failed http request", 3)
+    assert ws.last.indexed and len(walks) == 1
+    assert ws.call(ws.search, "close the tcp socket", 1)[0].qualname == "close_socket"
+    assert sorted(ws.last.changed) == ["net/", "net/client.py"] and ws.last.indexed
+    assert ws.call(ws.search, "a file added while indexing", 1)[0].path == "net/late.py"
+
+
 def test_new_and_deleted_files_are_seen(ws: RepositorySession) -> None:
     ws.call(ws.search, "retry", 3)
     write(ws.root, "pkg/deep/parse.py", 'def parse_ini(text):\n    """Parse an ini config file."""\n')
