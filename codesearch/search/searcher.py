@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -78,15 +78,23 @@ class Searcher:
         # Read the vector file in a thread (FAISS releases the GIL) while the model loads.
         # The thread only reads the file; if a writer replaced it meanwhile, the retry with
         # a fresh snapshot happens here, in the thread that owns the SQLite connection.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            files = pool.submit(self.reader.snapshot_files)
+        # (A plain thread: concurrent.futures and the logging it imports cost a one-shot search ~5 ms.)
+        read: dict[str, Any] = {}
+        thread = threading.Thread(target=_run_into, args=(read, self.reader.snapshot_files), daemon=True)
+        thread.start()
+        try:
             self.embedder = embedder or StaticEmbedder.default()
             check_model(meta, self.embedder.fingerprint)
-            try:
-                self.vectors, self.lexical = files.result()
-            except IndexCorrupt:
-                self.vectors, self.lexical = self.reader.files()
-                check_model(self.reader.meta, self.embedder.fingerprint)
+        finally:
+            thread.join()
+        error = read.get("error")
+        if isinstance(error, IndexCorrupt):
+            self.vectors, self.lexical = self.reader.files()
+            check_model(self.reader.meta, self.embedder.fingerprint)
+        elif error is not None:
+            raise error
+        else:
+            self.vectors, self.lexical = read["value"]
 
     def close(self) -> None:
         """Release the index snapshot: the database connection and the mapped vector and lexical files."""
@@ -188,3 +196,11 @@ def _language(language: str | None) -> str | None:
         return canonical_language(language)
     except UnknownLanguage as exc:
         raise BadQuery(str(exc)) from None
+
+
+def _run_into(box: dict[str, Any], fn: Any) -> None:
+    """``box["value"] = fn()``, or ``box["error"]`` the exception it raised (a thread's result)."""
+    try:
+        box["value"] = fn()
+    except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for it
+        box["error"] = exc

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +66,8 @@ def registry_dir() -> Path:
 
 def new_index_id() -> str:
     """A fresh random id for an index (128 bits)."""
+    import secrets  # here: a search never makes one, and secrets imports hashlib and hmac (~4 ms)
+
     return secrets.token_hex(16)
 
 
@@ -85,7 +86,7 @@ def register(index_id: str, index_dir: Path, root: Path) -> None:
         raise ValueError(f"not an index id: {index_id!r}")
     directory = _ensure_registry()
     data = json.dumps({"index_dir": str(index_dir), "root": str(root)}).encode()
-    tmp = directory / f".{index_id}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = directory / f".{index_id}.{os.getpid()}.{new_index_id()[:8]}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
