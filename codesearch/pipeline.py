@@ -34,6 +34,10 @@ from indexer.types import Chunk, SkippedFile, UnsupportedFile
 from indexer.work import ParsedFile, PostProcess, Task, pool_size, process_all
 
 
+# A run commits a generation after every this many new chunks (``IndexWriter.checkpoint``): an
+# interrupted run keeps the files it finished, and what it holds in memory stays bounded.
+CHECKPOINT_CHUNKS = 100_000
+
 # progress(stage, done, total): called as work advances; total is 0 when unknown.
 ProgressFn = Callable[[str, int, int], None]
 # runner(tasks, limits, postprocess): processes the tasks and yields their results in order;
@@ -59,6 +63,7 @@ class IndexReport:
     generation: int = 0
     changed: bool = False
     workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
+    checkpoints: int = 0  # generations committed before the run's end (a long run: CHECKPOINT_CHUNKS)
     unsupported: dict[str, int] = field(default_factory=dict)  # extension -> source files not indexed
     files_without_grammar: int = 0  # files indexed as line windows (language ``text``), among ``files``
     moved_from: str = ""  # the repository's previous place, when it moved since the last run
@@ -236,6 +241,9 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
         if result.chunks is not None:
             report.files_parsed += 1
         writer.write_file(result, indexed=result.path in old_files)
+        if writer.pending_chunks >= CHECKPOINT_CHUNKS:  # a long run keeps its finished files
+            writer.checkpoint(max_file_bytes=settings.limits.max_bytes)
+            report.checkpoints += 1
         report.seconds["store"] += time.perf_counter() - clock
     settings.progress("index", len(tasks), len(tasks))
 

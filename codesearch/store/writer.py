@@ -106,7 +106,13 @@ class IndexWriter:
         self._model = model
         self._parser = parser
         self._changes = RunChanges()
+        self._done = RunChanges()  # what the run's checkpoints committed (counts only)
+        self._lexical: LexicalIndex | None = None  # the last checkpoint's, kept for the next
         self.meta = md.get_meta(db)
+        # A checkpoint may record this parser's fingerprint only when no file can be left with chunks
+        # of another parser: a new or rebuilt index, or a run that does not parse everything again.
+        self._parser_at_checkpoints = rebuild or not self.meta or self.meta.get("parser_fingerprint") == parser
+        self.checkpoints = 0
         # An index of an older schema (just migrated): its file is compacted after the run commits.
         self.migrated = self.meta.get("schema_version", str(md.SCHEMA_VERSION)) != str(md.SCHEMA_VERSION)
         self.moved_from = _check_owner(self.meta, root, index_dir, rebuild)
@@ -187,6 +193,48 @@ class IndexWriter:
         """Take files out of the index (deleted, or skipped this time); done by ``finish``."""
         self._changes.removed_paths.extend(paths)
 
+    @property
+    def pending_chunks(self) -> int:
+        """Chunks written since the run started or since its last checkpoint."""
+        return len(self._changes.new_ids)
+
+    def checkpoint(self, *, max_file_bytes: int) -> bool:
+        """Commit what the run wrote so far as a complete generation and go on in a new transaction
+        (a long run calls it every so many new chunks: ``codesearch.pipeline.CHECKPOINT_CHUNKS``).
+
+        An interrupted run then keeps its finished files: the next run finds them unchanged and goes
+        on from there, while readers see the files done so far. Files the run has not reached keep
+        their previous chunks; files that left the repository are removed by ``finish`` only. This
+        run's parser fingerprint is recorded only if no unreached file can hold another parser's
+        chunks (otherwise an interrupted run that parses everything again does so again, embedding
+        only what changed).
+
+        :returns: whether a generation was committed (not when no vector changed since the last one).
+        :raises IndexCorrupt, IndexLocked: as ``finish`` (nothing of this part is committed).
+        """
+        changes = self._changes
+        if not (changes.new_ids or changes.deleted_ids):
+            return False
+        self._write_generation(parser=self._parser if self._parser_at_checkpoints else
+                               self.meta.get("parser_fingerprint", ""))
+        md.set_meta(self.db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(self.index_dir, self.root),
+                              "max_file_bytes": max_file_bytes, trust.ID_KEY: self.index_id})
+        self._lock.verify()
+        trust.register(self.index_id, self.index_dir, self.root)  # before the commit, as finish
+        self.db.conn.commit()
+        self.db.conn.execute("BEGIN")
+        _remove_stale_files(self.index_dir, self.generation)  # readers keep what they opened
+        done = self._done
+        done.new_ids += changes.new_ids
+        done.deleted_ids += changes.deleted_ids
+        done.moved += changes.moved
+        done.file_rows += changes.file_rows
+        self._changes = RunChanges(removed_paths=changes.removed_paths)  # removed by finish
+        self.meta = md.get_meta(self.db)
+        self.rebuild = False  # the index now holds this run's first part: what follows merges with it
+        self.checkpoints += 1
+        return True
+
     def finish(self, *, skipped: Sequence[SkippedFile], unsupported: dict[str, int],
                max_file_bytes: int) -> Committed:
         """The last step of ``transaction``: remove the files that left, record what was skipped,
@@ -221,12 +269,14 @@ class IndexWriter:
                          "unsupported": json.dumps(dict(sorted(unsupported.items())))})
         self._lock.verify()
         trust.register(self.index_id, self.index_dir, self.root)  # before the commit: never left unregistered
+        done = self._done
         return Committed(
             generation=self.generation,
-            changed=vectors_change or bool(changes.moved or changes.file_rows or changes.removed_paths),
-            chunks_added=len(changes.new_ids),
-            chunks_removed=len(changes.deleted_ids),
-            chunks_moved=changes.moved,
+            changed=vectors_change or bool(self.checkpoints or changes.moved or changes.file_rows
+                                           or changes.removed_paths),
+            chunks_added=len(done.new_ids) + len(changes.new_ids),
+            chunks_removed=len(done.deleted_ids) + len(changes.deleted_ids),
+            chunks_moved=done.moved + changes.moved,
             files_removed=len(changes.removed_paths),
             chunks_total=count,
         )
@@ -235,7 +285,7 @@ class IndexWriter:
         """(files, chunks) per language, as the index holds them now."""
         return md.counts_by_language(self.db)
 
-    def _write_generation(self) -> int:
+    def _write_generation(self, parser: str | None = None) -> int:
         """Apply the run's vector changes, write the next generation's files and its metadata;
         return the number of chunks."""
         changes, model = self._changes, self._model
@@ -244,6 +294,7 @@ class IndexWriter:
         for ids, vectors in zip(_batches(changes.new_ids, changes.new_vectors), changes.new_vectors):
             store.add(ids, vectors)
         store = ivf.fitted(store)  # exhaustive below ivf.ANN_THRESHOLD vectors, an IVF index above
+        self._open_store = lambda: store  # a later checkpoint or the finish goes on from this one
         rows = md.chunk_count(self.db)
         if rows != store.count:
             raise IndexCorrupt(f"internal error: {rows} chunks but {store.count} vectors; nothing was written")
@@ -255,12 +306,13 @@ class IndexWriter:
             raise IndexCorrupt("internal error: the lexical file's chunks are not the vector file's; "
                                "nothing was written")
         lexical.save(lexical_path(self.index_dir, self.generation))
+        self._lexical = lexical
         md.drop_lexical_table(self.db)  # schema 4's copy of the terms, if any: now in the file only
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         md.set_meta(self.db, {
             "model_name": model.name,
             "model_fingerprint": model.fingerprint,
-            "parser_fingerprint": self._parser,
+            "parser_fingerprint": self._parser if parser is None else parser,
             "dim": model.dim,
             "generation": self.generation,
             "count": store.count,
@@ -279,6 +331,8 @@ class IndexWriter:
             (the terms of unchanged chunks are nowhere else: ``--rebuild`` makes them again).
         """
         changes = self._changes
+        if self._lexical is not None:  # this run's last checkpoint
+            return self._lexical.merged(changes.deleted_ids, changes.new_lexical)
         if self.rebuild or not self.meta.get("generation"):
             return LexicalIndex.build(changes.new_lexical)
         if md.has_lexical_table(self.db):
