@@ -94,35 +94,44 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000,100000,300000")
     parser.add_argument("-o", "--output", type=Path)
     parser.add_argument("--plot", type=Path, default=Path(__file__).resolve().parent / "scaling.png")
+    parser.add_argument("--monorepo", action="store_true",
+                        help="Index the whole monorepo corpus (corpora.monorepo: about 1M chunks) once, cold, "
+                             "instead of subsets of the speed corpus (--sizes is then unused).")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    corpus = corpora.cache_dir() / "speed"
-    corpora.jdk()
-    corpora.python_stdlib()
-    full_index = cache_root() / "scaling" / "full-index"
-    print(f"indexing the whole corpus once ({corpus}) ...", file=sys.stderr)
-    build_index(corpus, full_index)
-    conn = sqlite3.connect(full_index / "index.db")
-    per_file = dict(conn.execute("SELECT path, COUNT(*) FROM chunks GROUP BY path"))
-    paths = sorted(per_file)
-    random.Random(5).shuffle(paths)
+    if args.monorepo:
+        corpus, sizes = corpora.monorepo(), [0]
+    else:
+        corpus = corpora.cache_dir() / "speed"
+        corpora.jdk()
+        corpora.python_stdlib()
+        full_index = cache_root() / "scaling" / "full-index"
+        print(f"indexing the whole corpus once ({corpus}) ...", file=sys.stderr)
+        build_index(corpus, full_index)
+        conn = sqlite3.connect(full_index / "index.db")
+        per_file = dict(conn.execute("SELECT path, COUNT(*) FROM chunks GROUP BY path"))
+        paths = sorted(per_file)
+        random.Random(5).shuffle(paths)
     points = []
     for size in sizes:
-        chosen, total = [], 0
-        for path in paths:
+        chosen: list[str] = []
+        total = 0
+        for path in paths if not args.monorepo else []:
             if total >= size:
                 break
             chosen.append(path)
             total += per_file[path]
         with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp) / "repo"
+            root = corpus if args.monorepo else Path(tmp) / "repo"
             for rel in chosen:
                 (root / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.link(corpus / rel, root / rel)
             index_dir = Path(tmp) / "index"
-            print(f"{size}: {len(chosen)} files ...", file=sys.stderr)
+            print(f"{size or 'whole corpus'}: {len(chosen) or 'all'} files ...", file=sys.stderr)
             wall, peak, report = index_subprocess(root, index_dir)
             index_bytes = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
+            if args.monorepo:  # every indexed file, as the index records it
+                chosen = [r[0] for r in sqlite3.connect(index_dir / "index.db").execute("SELECT path FROM files")]
             source_bytes = sum((root / rel).stat().st_size for rel in chosen)
             rows = sqlite3.connect(index_dir / "index.db").execute("SELECT doc FROM chunks WHERE doc != ''").fetchall()
             docs = sorted({first_paragraph(r[0]) for r in rows if len(r[0].split()) >= 4})

@@ -6,6 +6,10 @@ Nothing here is committed: the code lands in ``~/.cache/codesearch/corpora/speed
 - ``jdk``: the JDK's ``lib/src.zip`` (GPLv2 with Classpath Exception). Debian's
   ``openjdk-17-source`` package provides it; any installed JDK's src.zip is used.
 - ``python-stdlib``: the running interpreter's standard library (PSF licence).
+- ``monorepo``: one folder of about a million chunks for issue 24's monorepo measurements: every
+  JDK ``src.zip`` on the machine (each under its JDK's name), the Python standard library, and
+  the Go standard library from Debian's ``golang-1.19-src`` (BSD-3-Clause; ``apt-get download``,
+  unpacked with ``dpkg-deb``, nothing installed).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import subprocess
 import sysconfig
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -66,4 +72,27 @@ def python_stdlib() -> Path:
     return dest
 
 
-CORPORA = {"jdk": jdk, "python-stdlib": python_stdlib}
+def monorepo(go_package: str = "golang-1.19-src") -> Path:
+    """One folder holding every JDK's sources, the Python standard library and the Go standard library."""
+    dest = cache_dir() / "monorepo"
+    if (dest / ".complete").exists():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    zips = sorted({Path(p).resolve() for pattern in JDK_SRC_GLOBS for p in glob.glob(pattern) if zipfile.is_zipfile(p)})
+    for archive in zips:  # /usr/lib/jvm/NAME/lib/src.zip -> jdk/NAME
+        name = archive.parent.parent.name if archive.parent.name == "lib" else archive.parent.name
+        with zipfile.ZipFile(archive) as opened:
+            opened.extractall(dest / "jdk" / name)
+    shutil.copytree(python_stdlib(), dest / "python-stdlib", symlinks=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["apt-get", "download", go_package], cwd=tmp, check=True, capture_output=True)
+        deb = next(Path(tmp).glob(f"{go_package}_*.deb"))
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
+        source = next(p for p in (Path(tmp) / "x").rglob("src") if p.is_dir() and (p / "net" / "http").is_dir())
+        shutil.copytree(source, dest / "go", symlinks=True)
+    (dest / ".complete").write_text("\n".join([*map(str, zips), go_package]))
+    return dest
+
+
+CORPORA = {"jdk": jdk, "python-stdlib": python_stdlib, "monorepo": monorepo}

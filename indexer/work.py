@@ -23,7 +23,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from indexer.types import Chunk, SkippedFile, Unindexable
 
 # Below this many files a pool costs more to start than it saves.
 MIN_FILES_FOR_POOL = 200
+# Batches (of 32 files) per worker submitted ahead of the caller: enough to keep every worker busy.
+IN_FLIGHT = 4
 
 # Runs on a file's chunks after parsing (e.g. to embed them); its result is ParsedFile.post.
 PostProcess = Callable[[Sequence[Chunk]], Any]
@@ -184,14 +187,29 @@ def process_all(
     # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles.
     context = multiprocessing.get_context("spawn")
     done = 0
-    # The resource tracker starts with the pool's queues and the workers start when
-    # map() submits the batches: both inside the safe-path block.
+    # At most IN_FLIGHT batches per worker are submitted and not yet taken: results wait in this
+    # process's memory until the caller takes them, and a caller slower than the workers (writing
+    # rows, committing a checkpoint) would otherwise hold the whole repository's vectors at once.
+    window: deque[Future[list[ParsedFile | SkippedFile]]] = deque()
+    submitted = 0
+
+    def submit() -> None:
+        nonlocal submitted
+        window.append(pool.submit(_process_batch, batches[submitted], limits))
+        submitted += 1
+
+    # The resource tracker starts with the pool's queues and the workers start when the
+    # first batches are submitted: both inside the safe-path block.
     with _safe_path_for_children():
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                    initargs=(postprocess, os.getpid()))
-        mapped = pool.map(_process_batch, batches, [limits] * len(batches))
+        while submitted < min(len(batches), workers * IN_FLIGHT):
+            submit()
     try:
-        for results in mapped:
+        while window:
+            results = window.popleft().result()
+            if submitted < len(batches):
+                submit()
             done += 1
             yield from results
     except BrokenProcessPool:

@@ -67,42 +67,65 @@ class LexicalIndex:
     @classmethod
     def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
         """From rows ``(chunk id, term ids as uint32 bytes, weighted tfs as float16 bytes, length)``."""
-        return cls._from_postings(*_unpack_rows(rows))
+        ids, lengths, counts, terms, tfs = _unpack_rows(rows)
+        return cls._from_postings(ids, lengths, np.repeat(np.arange(len(ids), dtype=np.int32), counts), terms, tfs)
 
     def merged(self, dropped: Iterable[int], rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
         """A new index: this one without the chunks ``dropped`` and without any chunk of ``rows``,
         plus the chunks of ``rows`` (as ``build`` takes them). Nothing is tokenised again.
 
+        Postings are handled as int32 chunk numbers, never as chunk ids, and freed as soon as they
+        are copied: a checkpoint of a large index merges tens of millions of them.
+
         :raises ValueError: if ``rows`` name a chunk id twice.
         """
-        new = _unpack_rows(rows)
-        gone = np.union1d(np.fromiter(dropped, dtype=np.int64), new[0])
+        new_ids, new_lengths, new_counts, new_terms, new_tfs = _unpack_rows(rows)
+        gone = np.union1d(np.fromiter(dropped, dtype=np.int64), new_ids)
         keep_chunk = ~np.isin(self.ids, gone)
-        old_terms = np.repeat(self.terms, np.diff(self.starts))
-        keep = keep_chunk[self.positions]
-        old = (self.ids[keep_chunk], self.lengths[keep_chunk], self.ids[self.positions[keep]], old_terms[keep],
-               self.tfs[keep])
-        return LexicalIndex._from_postings(*(np.concatenate([a, b]) for a, b in zip(old, new)))
+        kept = int(keep_chunk.sum())
+        number = np.full(len(self.ids), -1, dtype=np.int32)  # a kept chunk's number in the new list
+        number[keep_chunk] = np.arange(kept, dtype=np.int32)
+        keep = keep_chunk[self.positions]  # by posting
+        total = int(keep.sum()) + len(new_terms)
+        chunk = np.empty(total, dtype=np.int32)
+        terms = np.empty(total, dtype=np.uint32)
+        tfs = np.empty(total, dtype=np.float16)
+        old = total - len(new_terms)
+        chunk[:old] = number[self.positions[keep]]
+        # Each term's kept postings, counted per term (terms never repeat one posting per chunk).
+        terms[:old] = np.repeat(self.terms, np.add.reduceat(keep, self.starts[:-1]) if len(keep) else 0)
+        tfs[:old] = self.tfs[keep]
+        del keep, number
+        chunk[old:] = kept + np.repeat(np.arange(len(new_ids), dtype=np.int32), new_counts)
+        terms[old:], tfs[old:] = new_terms, new_tfs
+        return LexicalIndex._from_postings(np.concatenate([self.ids[keep_chunk], new_ids]),
+                                           np.concatenate([self.lengths[keep_chunk], new_lengths]),
+                                           chunk, terms, tfs)
 
     @classmethod
     def _from_postings(cls, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.float32],
-                       posting_ids: npt.NDArray[np.int64], posting_terms: npt.NDArray[np.uint32],
-                       posting_tfs: npt.NDArray[np.float16]) -> LexicalIndex:
-        """Sort chunks by id and postings by (term, chunk) into the file's arrays.
+                       chunk: npt.NDArray[np.int32], terms: npt.NDArray[np.uint32],
+                       tfs: npt.NDArray[np.float16]) -> LexicalIndex:
+        """Sort chunks by id and postings by (term, chunk) into the file's arrays; ``chunk`` is each
+        posting's index into ``ids`` (as given, before sorting).
 
-        :raises ValueError: if a chunk id is given twice, or a posting names an unknown chunk.
+        :raises ValueError: if a chunk id is given twice.
         """
         order = np.argsort(ids, kind="stable")
         ids, lengths = ids[order], lengths[order].astype(np.float32)
         if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
             raise ValueError("a chunk id is given twice")
-        doc = np.searchsorted(ids, posting_ids).astype(np.int32)
-        if len(doc) and (int(doc.max()) >= len(ids) or not bool((ids[doc] == posting_ids).all())):
-            raise ValueError("a posting names an unknown chunk")
-        by_term = np.lexsort((doc, posting_terms))
-        terms, doc, tfs = posting_terms[by_term], doc[by_term], posting_tfs[by_term].astype(np.float16)
-        unique, starts = np.unique(terms, return_index=True)
-        return cls(ids, lengths, unique.astype(np.uint32), np.append(starts, len(terms)).astype(np.int64), doc, tfs)
+        position = np.empty(len(order), dtype=np.int32)  # a chunk's place once sorted by id
+        position[order] = np.arange(len(order), dtype=np.int32)
+        doc = position[chunk]
+        by_term = np.lexsort((doc, terms))
+        terms, doc, tfs = terms[by_term], doc[by_term], tfs[by_term]
+        del by_term
+        first = np.ones(len(terms), dtype=bool)  # where each term's postings start (terms are sorted)
+        np.not_equal(terms[1:], terms[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        return cls(ids, lengths, terms[starts].astype(np.uint32), np.append(starts, len(terms)).astype(np.int64),
+                   doc.astype(np.int32, copy=False), tfs.astype(np.float16, copy=False))
 
     def chunk_terms(self) -> dict[int, set[int]]:
         """chunk id -> the term ids of its postings (what the file holds of each chunk)."""
@@ -236,8 +259,8 @@ _LAYOUT = {"ids": np.dtype(np.int64), "lengths": np.dtype(np.float32), "terms": 
 
 
 def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]]) -> tuple[np.ndarray, ...]:
-    """Rows ``(chunk id, term ids, weighted tfs, length)`` as arrays: chunk ids and lengths by chunk;
-    chunk id, term and tf by posting."""
+    """Rows ``(chunk id, term ids, weighted tfs, length)`` as arrays: chunk ids, lengths and posting
+    counts by chunk; term and tf by posting (chunk after chunk, in the rows' order)."""
     rows = list(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
@@ -245,10 +268,10 @@ def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]]) -> tuple[np.nd
     tf_parts = [np.frombuffer(r[2], dtype=np.float16) for r in rows]
     if any(len(t) != len(w) for t, w in zip(term_parts, tf_parts)):
         raise ValueError("a chunk's terms and weights differ in length")
-    posting_ids = np.repeat(ids, [len(p) for p in term_parts])
+    counts = np.fromiter((len(p) for p in term_parts), dtype=np.int64, count=len(rows))
     terms = np.concatenate(term_parts) if rows else np.zeros(0, dtype=np.uint32)
     tfs = np.concatenate(tf_parts) if rows else np.zeros(0, dtype=np.float16)
-    return ids, lengths, posting_ids, terms, tfs
+    return ids, lengths, counts, terms, tfs
 
 
 def _length_norm(lengths: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
