@@ -51,3 +51,32 @@ def test_script_without_main_guard_still_indexes(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert f"CHUNKS {work.MIN_FILES_FOR_POOL + 10}" in out.stdout, out.stderr[-2000:]
+
+
+def test_a_slow_caller_holds_a_bounded_number_of_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool is given at most IN_FLIGHT batches per worker ahead of the caller, not every batch at
+    once: results wait in the caller's memory until taken (an indexer committing a checkpoint is slow)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    for i in range(400):
+        write(tmp_path, f"m{i:03d}.py", f"def f{i}(x):\n    return x + {i}\n")
+    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, FileEntry)]
+    monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
+    monkeypatch.setattr(work, "IN_FLIGHT", 2)
+    submitted = []
+    real_submit = ProcessPoolExecutor.submit
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        submitted.append(taken)
+        return real_submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", counted)
+    taken = 0
+    results = []
+    for result in work.process_all(tasks, Limits(), workers=2):
+        results.append(result)
+        taken += 1
+    batches = -(-len(tasks) // 32)
+    assert len(results) == len(tasks) == 400 and len(submitted) == batches == 13
+    # When each batch was submitted, the caller had taken all but the last 2 workers x 2 batches.
+    assert all(len(submitted[:n + 1]) - (taken_then // 32) <= 2 * 2 + 1 for n, taken_then in enumerate(submitted))
