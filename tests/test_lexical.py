@@ -99,3 +99,28 @@ def test_terms_per_run_equal_the_terms_of_the_whole_text(text: str) -> None:
     from codesearch.terms import _terms_of_run, terms
 
     assert Counter(terms(text)) == Counter(_terms_of_run.__wrapped__(text))
+
+
+def _row(chunk_id: int, term_list: list[int], weights: list[float]) -> tuple[int, bytes, bytes, float]:
+    return (chunk_id, np.array(term_list, dtype=np.uint32).tobytes(), np.array(weights, dtype=np.float16).tobytes(),
+            float(len(term_list)))
+
+
+_chunk = st.tuples(st.lists(st.integers(0, 40) | st.integers(0, 2**32 - 1), max_size=8),
+                   st.floats(0.5, 8.0, width=16))
+
+
+@settings(max_examples=150, deadline=None)
+@given(old=st.dictionaries(st.integers(1, 300), _chunk, max_size=25),
+       new=st.dictionaries(st.integers(1, 400), _chunk, max_size=15),
+       dropped=st.sets(st.integers(1, 300), max_size=8))
+def test_a_merge_equals_a_build_of_what_is_left(old: dict, new: dict, dropped: set) -> None:
+    """``merged`` (what a checkpoint or an incremental run does) gives the arrays a build from scratch of
+    the remaining and new chunks gives: same chunks, terms, postings in (term, chunk) order, weights."""
+    rows = lambda chunks: [_row(i, terms_, [w] * len(terms_)) for i, (terms_, w) in chunks.items()]  # noqa: E731
+    merged = LexicalIndex.build(rows(old)).merged(dropped, rows(new))
+    left = {i: c for i, c in old.items() if i not in dropped and i not in new}
+    built = LexicalIndex.build(rows({**left, **new}))
+    for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
+        a, b = getattr(merged, name), getattr(built, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
