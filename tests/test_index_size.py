@@ -153,3 +153,33 @@ def test_stored_code_is_cut_like_before() -> None:
     """What is stored is at most 4,000 characters, as schema 4 stored."""
     assert unpack_code(pack_code("é" * 5000)) == "é" * 4000
     assert unpack_code(None) == ""
+
+
+def _indexes(index_dir: Path) -> set[str]:
+    with sqlite3.connect(index_dir / "index.db") as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_no_key_index_new_or_migrated_and_the_writer_checks_keys(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``chunks.key`` has no unique index (0.2x of the source; nothing looks a chunk up by key): a new index
+    has none, an index that had one loses it on its next run, and a file whose chunks share a key (what the
+    index refused) is refused by the writer, leaving the index as it was."""
+    import indexer.work as work
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    index_dir = root / ".codesearch"
+    assert "idx_chunks_key" not in _indexes(index_dir)
+    with sqlite3.connect(index_dir / "index.db") as conn:  # as an index made before m006
+        conn.execute("CREATE UNIQUE INDEX idx_chunks_key ON chunks (key)")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_no_key_index'")
+    before = _results(index_dir)
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    assert "idx_chunks_key" not in _indexes(index_dir) and _results(index_dir) == before
+    real = work.chunks_for_file
+    monkeypatch.setattr(work, "chunks_for_file", lambda source: [*real(source), *real(source)][:4])
+    write(root, "added.py", "def one():\n    return 1\n\n\ndef two():\n    return 2\n")
+    with pytest.raises(IndexCorrupt, match="same key"):
+        build_index(root, embedder=FakeEmbedder(), workers=1)
+    assert _results(index_dir) == before

@@ -183,6 +183,8 @@ class IndexWriter:
         if result.chunks is None:  # same bytes, new mtime: refresh the file row only
             symbols = md.chunk_count(self.db, result.path)
         else:
+            if len({c.key for c in result.chunks}) != len(result.chunks):  # what a unique index once checked
+                raise IndexCorrupt(f"internal error: {result.path} gave two chunks the same key; nothing was written")
             existing = self.stored_chunks(result.path) if indexed and not self.rebuild else {}
             self._apply(result, existing)
             symbols = len(result.chunks)
