@@ -31,6 +31,7 @@ FIELD_WEIGHTS = (3.0, 1.5, 1.0, 1.0)  # name, signature, doc, code
 # is about a JSON element, though its code may never spell the class's name out.
 PATH_WEIGHTS = (2.0, 1.0)  # file name, directory name
 CODE_CHARS = 4000  # code characters of a chunk that the lexical index reads
+CACHED_RUNS = 50_000  # runs of word characters (and terms) whose terms (ids) are remembered, per process
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD = re.compile(r"[a-z0-9]+")
 _RUN = re.compile(r"[\w$]+")
@@ -49,7 +50,7 @@ def terms(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=CACHED_RUNS)
 def _terms_of_run(text: str) -> tuple[str, ...]:
     """Split words (stemmed, no stopwords) and whole compound identifiers of ``text``."""
     out = [stem(w) for w in _WORD.findall(split_identifiers(text).lower()) if len(w) > 1 and w not in STOPWORDS]
@@ -89,7 +90,7 @@ def chunk_terms(name: str, signature: str, doc: str, code: str, path: str = "") 
     return ids, weights, float(sum(struct.unpack(f"<{n}e", weights)))
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=CACHED_RUNS)
 def _crc(term: str) -> int:
     return zlib.crc32(term.encode())
 

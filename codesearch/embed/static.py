@@ -33,7 +33,9 @@ _BATCH = 2048
 # Words and single punctuation characters: the units the tokenizer's pre-tokenizer
 # produces, so tokenizing them one by one gives the same ids as tokenizing the text.
 _WORDS = re.compile(r"\w+|[^\w\s]")
-_CACHE_SIZE = 300_000  # pieces and words whose token ids are remembered (each cache)
+# Pieces and words whose token ids are remembered (each cache). 50,000 indexes as fast as 300,000 did
+# (92,315 chunks of the monorepo corpus in one process: 33 s either way) and holds ~140 MB less per worker.
+_CACHE_SIZE = 50_000
 _PYTHON_WORDS = 64  # at most this many new words are tokenized in Python (``WordPiece``), more by the library
 _DTYPES = {"F16": "<f2", "F32": "<f4"}  # safetensors dtypes of an embedding table, little-endian
 
