@@ -13,9 +13,9 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +67,6 @@ class StaticEmbedder:
         self._table = table  # as stored (fp16, mapped): a query reads and converts only the rows it uses
         self._fp32: np.ndarray | None = None
         self._tokenizer: Any = None  # the tokenizers library's, loaded when a text needs it (``tokenizer``)
-        self._vocab = vocab
         unk = self.config.get("unk_token", "[UNK]")
         self._unk_id = None if not unk else vocab[unk] if unk in vocab else self.tokenizer.token_to_id(unk)
         self._pieces = WordPiece.from_config(settings, vocab)  # a few ASCII words without the library

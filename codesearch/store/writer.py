@@ -106,7 +106,7 @@ class IndexWriter:
         self._model = model
         self._parser = parser
         self._changes = RunChanges()
-        self._done = RunChanges()  # what the run's checkpoints committed (counts only)
+        self._committed = (0, 0, 0)  # chunks added, removed and moved by the run's checkpoints
         self._lexical: LexicalIndex | None = None  # the last checkpoint's, kept for the next
         self.meta = md.get_meta(db)
         # A checkpoint may record this parser's fingerprint only when no file can be left with chunks
@@ -226,11 +226,8 @@ class IndexWriter:
         self.db.conn.commit()
         self.db.conn.execute("BEGIN")
         _remove_stale_files(self.index_dir, self.generation)  # readers keep what they opened
-        done = self._done
-        done.new_ids += changes.new_ids
-        done.deleted_ids += changes.deleted_ids
-        done.moved += changes.moved
-        done.file_rows += changes.file_rows
+        added, removed, moved = self._committed
+        self._committed = (added + len(changes.new_ids), removed + len(changes.deleted_ids), moved + changes.moved)
         self._changes = RunChanges(removed_paths=changes.removed_paths)  # removed by finish
         self.meta = md.get_meta(self.db)
         self.rebuild = False  # the index now holds this run's first part: what follows merges with it
@@ -271,14 +268,14 @@ class IndexWriter:
                          "unsupported": json.dumps(dict(sorted(unsupported.items())))})
         self._lock.verify()
         trust.register(self.index_id, self.index_dir, self.root)  # before the commit: never left unregistered
-        done = self._done
+        added, removed, moved = self._committed
         return Committed(
             generation=self.generation,
             changed=vectors_change or bool(self.checkpoints or changes.moved or changes.file_rows
                                            or changes.removed_paths),
-            chunks_added=len(done.new_ids) + len(changes.new_ids),
-            chunks_removed=len(done.deleted_ids) + len(changes.deleted_ids),
-            chunks_moved=done.moved + changes.moved,
+            chunks_added=added + len(changes.new_ids),
+            chunks_removed=removed + len(changes.deleted_ids),
+            chunks_moved=moved + changes.moved,
             files_removed=len(changes.removed_paths),
             chunks_total=count,
         )
