@@ -188,9 +188,9 @@ def main() -> None:
         except BrokenPipeError:  # as the CLI: output piped into `head` and closed early ends quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
-        except KeyboardInterrupt:
-            sys.stderr.write("\nAborted!\n")
-            sys.exit(1)
+        except KeyboardInterrupt:  # as the CLI's search reports it (``cli_errors``)
+            sys.stderr.write("Interrupted; the previous index is unchanged.\n")
+            sys.exit(130)
         if code is not None:
             sys.exit(code)
     from codesearch.cli import main as cli_main

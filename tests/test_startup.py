@@ -179,3 +179,18 @@ def test_a_resident_process_asks_for_one_numeric_thread_unless_told_otherwise() 
     assert run_with({}) == ["1", "1"]
     assert run_with({"OMP_NUM_THREADS": "4"}) == ["4", "1"]
     assert run_with({}, "import numpy\n") == ["None", "None"]
+
+
+def test_an_interrupted_search_in_the_console_script_exits_as_the_cli(monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C during a search the console script runs itself: the CLI's message and exit code 130."""
+    from codesearch import entry
+
+    def interrupted(args: list[str]) -> tuple[int | None, bool]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry, "fast_search", interrupted)
+    monkeypatch.setattr(sys, "argv", ["codesearch", "search", "parse a url"])
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 130 and "Interrupted" in capsys.readouterr().err
