@@ -7,9 +7,10 @@ Nothing here is committed: the code lands in ``~/.cache/codesearch/corpora/speed
   ``openjdk-17-source`` package provides it; any installed JDK's src.zip is used.
 - ``python-stdlib``: the running interpreter's standard library (PSF licence).
 - ``monorepo``: one folder of about a million chunks for issue 24's monorepo measurements: every
-  JDK ``src.zip`` on the machine (each under its JDK's name), the Python standard library, and
-  the Go standard library from Debian's ``golang-1.19-src`` (BSD-3-Clause; ``apt-get download``,
-  unpacked with ``dpkg-deb``, nothing installed).
+  JDK ``src.zip`` on the machine (each under its JDK's name), the Python standard library, the Go
+  standard library from Debian's ``golang-1.19-src`` (BSD-3-Clause), and ``KERNEL_DIRS`` of the
+  Linux kernel from Debian's ``linux-source-6.1`` (GPL-2.0); Debian packages are fetched with
+  ``apt-get download`` and unpacked with ``dpkg-deb``, nothing installed.
 """
 
 from __future__ import annotations
@@ -72,8 +73,19 @@ def python_stdlib() -> Path:
     return dest
 
 
-def monorepo(go_package: str = "golang-1.19-src") -> Path:
-    """One folder holding every JDK's sources, the Python standard library and the Go standard library."""
+KERNEL_DIRS = ("drivers/net", "sound", "fs", "net", "drivers/scsi", "drivers/usb", "kernel", "lib", "mm")
+
+
+def _debian_package(name: str, into: Path) -> Path:
+    """Download a Debian package (nothing installed) and unpack it under ``into``; the unpacked root."""
+    subprocess.run(["apt-get", "download", name], cwd=into, check=True, capture_output=True)
+    deb = next(into.glob(f"{name}_*.deb"))
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(into / "x")], check=True)
+    return into / "x"
+
+
+def monorepo(go_package: str = "golang-1.19-src", kernel_package: str = "linux-source-6.1") -> Path:
+    """One folder holding every JDK's sources, the Python and Go standard libraries and part of Linux."""
     dest = cache_dir() / "monorepo"
     if (dest / ".complete").exists():
         return dest
@@ -86,12 +98,16 @@ def monorepo(go_package: str = "golang-1.19-src") -> Path:
             opened.extractall(dest / "jdk" / name)
     shutil.copytree(python_stdlib(), dest / "python-stdlib", symlinks=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["apt-get", "download", go_package], cwd=tmp, check=True, capture_output=True)
-        deb = next(Path(tmp).glob(f"{go_package}_*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(Path(tmp) / "x")], check=True)
-        source = next(p for p in (Path(tmp) / "x").rglob("src") if p.is_dir() and (p / "net" / "http").is_dir())
+        unpacked = _debian_package(go_package, Path(tmp))
+        source = next(p for p in unpacked.rglob("src") if p.is_dir() and (p / "net" / "http").is_dir())
         shutil.copytree(source, dest / "go", symlinks=True)
-    (dest / ".complete").write_text("\n".join([*map(str, zips), go_package]))
+    with tempfile.TemporaryDirectory() as tmp:
+        tarball = next(_debian_package(kernel_package, Path(tmp)).rglob("linux-source-*.tar.xz"))
+        top = tarball.name.removesuffix(".tar.xz")
+        subprocess.run(["tar", "-xJf", str(tarball), "-C", str(dest), *(f"{top}/{d}" for d in KERNEL_DIRS)],
+                       check=True)
+        (dest / top).rename(dest / "linux")
+    (dest / ".complete").write_text("\n".join([*map(str, zips), go_package, kernel_package, *KERNEL_DIRS]))
     return dest
 
 
