@@ -34,8 +34,9 @@ from indexer.types import Chunk, SkippedFile, UnsupportedFile
 from indexer.work import ParsedFile, PostProcess, Task, pool_size, process_all
 
 
-# A run commits a generation after every this many new chunks (``IndexWriter.checkpoint``): an
-# interrupted run keeps the files it finished, and what it holds in memory stays bounded.
+# A run commits a generation after this many new chunks (``IndexWriter.checkpoint``), then after as
+# many again as it has committed (100k, 200k, 400k, ...): an interrupted run keeps the files it
+# finished, and at most half its work is redone.
 CHECKPOINT_CHUNKS = 100_000
 
 # progress(stage, done, total): called as work advances; total is 0 when unknown.
@@ -241,7 +242,9 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
         if result.chunks is not None:
             report.files_parsed += 1
         writer.write_file(result, indexed=result.path in old_files)
-        if writer.pending_chunks >= CHECKPOINT_CHUNKS:  # a long run keeps its finished files
+        # A long run keeps its finished files; each part at least as large as all before it, so that
+        # rewriting the index's files at each checkpoint costs a run a bounded share of its time.
+        if writer.pending_chunks >= max(CHECKPOINT_CHUNKS, writer.committed_chunks):
             writer.checkpoint(max_file_bytes=settings.limits.max_bytes)
             report.checkpoints += 1
         report.seconds["store"] += time.perf_counter() - clock

@@ -200,6 +200,11 @@ class IndexWriter:
         """Chunks written since the run started or since its last checkpoint."""
         return len(self._changes.new_ids)
 
+    @property
+    def committed_chunks(self) -> int:
+        """Chunks this run's checkpoints have committed so far."""
+        return self._committed[0]
+
     def checkpoint(self, *, max_file_bytes: int) -> bool:
         """Commit what the run wrote so far as a complete generation and go on in a new transaction
         (a long run calls it every so many new chunks: ``codesearch.pipeline.CHECKPOINT_CHUNKS``).
