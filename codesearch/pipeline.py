@@ -201,8 +201,8 @@ def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[File
         else:
             files.append(item)
             settings.progress("discover", len(files), 0)
-    if settings.walked is not None and directories is not None:
-        settings.walked(items, directories)
+    if settings.walked is not None:
+        settings.walked(items, directories or [])
     return files
 
 

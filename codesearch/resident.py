@@ -267,11 +267,10 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     """
     import time
 
-    from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, SearchOptions, validate_query
+    from codesearch.search import DEFAULT_HYBRID, PathFilter, SearchOptions, validate_query
 
     query, k = str(request["query"]), int(request["k"])
-    rerank = request.get("rerank")
-    if bool(rerank) or (rerank is None and DEFAULT_RERANK):
+    if reranks(request):
         return {"ok": False, "error": "reranking is not done here"}
     validate_query(query, k)
     cwd = Path(request["cwd"])
@@ -300,12 +299,22 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "text": text, "found": bool(results)}
 
 
+def reranks(request: dict[str, Any]) -> bool:
+    """Whether a search request asks for the transformer second stage (``--rerank``, or the default)."""
+    from codesearch.search import DEFAULT_RERANK
+
+    rerank = request.get("rerank")
+    return bool(rerank) or (rerank is None and DEFAULT_RERANK)
+
+
 def answer_here(index_dir: str, request: dict[str, Any]) -> tuple[str | None, bool] | None:
     """``codesearch search`` on one index in this process, without click (the console script's path when no
     resident process answered): what it prints and whether it found anything; None when the CLI must
     run it (reranking, or any error, which the CLI reports as always)."""
     from codesearch.search import Searcher
 
+    if reranks(request):  # before the index and the model are opened for nothing
+        return None
     root = request.get("root")
     try:
         with Searcher(Path(index_dir), root=Path(str(root)) if root is not None else None) as searcher:

@@ -222,7 +222,7 @@ class RepositorySession:
                                          use_ignore_files=self.use_ignore_files,
                                          walked=lambda items, dirs: snapshots.append(Snapshot.of_walk(self.root, items, dirs)))
             refresh.indexed = True
-            self._snapshot = snapshots[0] if snapshots else Snapshot.take(self.root, self.limits, self.use_ignore_files)
+            self._snapshot = snapshots[0]  # build_index reports its walk before it returns
         except IndexLocked:
             if not has_index:
                 raise

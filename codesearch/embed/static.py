@@ -204,9 +204,7 @@ class StaticEmbedder:
         """What the fingerprint depends on besides the files' bytes, and each file's identity
         (resolved path, size, inode, modification and change times in ns): any rewrite changes it."""
         stamp: list[object] = [TEXT_PIPELINE_VERSION, MAX_DOC_TOKENS, MAX_QUERY_TOKENS, self.name]
-        for name in MODEL_FILES:
-            st = os.stat(self.path / name)
-            stamp.append([os.path.realpath(self.path / name), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns])
+        stamp.extend(file_identity(self.path / name) for name in MODEL_FILES)
         return stamp
 
 
@@ -217,6 +215,16 @@ def fingerprint_cache(path: Path) -> Path:
 
     key = f"{zlib.crc32(os.path.realpath(path).encode('utf-8', 'surrogateescape')):08x}"  # the stamp checks the rest
     return cache_root() / "fingerprints" / f"{key}.json"
+
+
+def file_identity(path: Path) -> list[object]:
+    """A file's resolved path, size, inode, modification and change times in ns: any rewrite changes it
+    (what the user-cache copies of a model's fingerprint and vocabulary are checked against).
+
+    :raises OSError: if the file cannot be stat-ed.
+    """
+    st = os.stat(path)
+    return [os.path.realpath(path), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def mapped_table(path: Path, name: str) -> np.ndarray:
@@ -254,9 +262,7 @@ def tokenizer_vocab(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
 
     :raises OSError, ValueError: if the file cannot be read or parsed.
     """
-    st = os.stat(path)
-    stamp = json.dumps([TEXT_PIPELINE_VERSION, os.path.realpath(path), st.st_size, st.st_ino, st.st_mtime_ns,
-                        st.st_ctime_ns])
+    stamp = json.dumps([TEXT_PIPELINE_VERSION, *file_identity(path)])
     cache = fingerprint_cache(path.parent).with_suffix(".vocab")
     try:
         head, settings_line, *tokens = cache.read_text("utf-8").split("\n")
