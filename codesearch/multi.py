@@ -42,6 +42,7 @@ from codesearch.search import (
     validate_query,
 )
 from codesearch.search import shortlist as pool_shortlist
+from codesearch.search.first_stage import file_similarities
 from codesearch.search.pool import NEAR_COPY_KINDS
 
 
@@ -80,6 +81,7 @@ class Part:
     vector: Any = None  # the query's vector (numpy), for similarities ``fill`` computes
     stored: dict[int, Any] = field(default_factory=dict)  # chunk id -> its vector, for near-copy folding
     completed: dict[str, dict[int, float]] = field(default_factory=dict)  # scores the rankings left out
+    file_similarity: dict[str, float] = field(default_factory=dict)  # path -> cosine with the file's topic
 
     # What the pool asks of a shard (``codesearch.search.pool.Shard``).
     def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -100,6 +102,9 @@ class Part:
 
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
         return {h: self.same_content[h] for h in hashes if h in self.same_content}
+
+    def file_similarities(self, paths: Sequence[str]) -> dict[str, float]:
+        return {p: self.file_similarity[p] for p in paths if p in self.file_similarity}
 
 
 def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo: str = "") -> Part | None:
@@ -133,7 +138,9 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
     definitions = [i for i, r in rows.items() if r["kind"] in NEAR_COPY_KINDS]  # what near-copy folding reads
     stored = dict(zip(definitions, searcher.vectors.vectors(definitions))) if definitions else {}
-    return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored)
+    topics = file_similarities(searcher, list(files), part.vector) if part.vector is not None else {}
+    return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored,
+                   file_similarity=topics)
 
 
 def shortlist(query: QueryInfo, parts: Sequence[Part | None], options: SearchOptions) -> list[list[int]]:

@@ -17,6 +17,10 @@ of the pool, so a signal's weight means the same for every query:
   all query words (``cookies.py`` for "cookie storage and persistence") gets ``FILE_NAMED_WEIGHT``;
 - ``file_path``: the best chunk of each file whose path has query words gets ``FILE_PATH_WEIGHT``
   more (path evidence is about the file: the file's other chunks get the plain ``path`` lift only);
+- ``file_topic``: for a natural-language query, every chunk of a file gets ``FILE_TOPIC_WEIGHT`` times
+  the cosine of the query with the file's topic (the mean of its chunks' vectors: ``file`` in its
+  scores) over the best such cosine in the pool, so the files about the query rise as wholes and each
+  keeps its chunks' order: the function that answers a task stays first within its file;
 - ``coherence``: for a question (``how are routes registered``), the best chunk of each file gets a
   lift by how much of the pool's evidence the file holds (several matching chunks);
 - ``saturation``: for a question, a topic (``streaming JSON reader and token parsing``: words that
@@ -71,6 +75,7 @@ NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after t
 PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 FILE_PATH_WEIGHT = 0.3  # more, on the best chunk of each such file (file_path)
+FILE_TOPIC_WEIGHT = 0.1  # times the file's topic cosine over the pool's best, on every chunk of the file
 COHERENCE_WEIGHT = 0.2  # times the file's summed fused score over the best file's, on its best chunk
 SATURATION_DECAY = 0.5  # a question's further chunks of one file: each counts this much less than the last
 OVERLOAD_DECAY = 0.5  # further chunks of one name (kind and qualname) in one file: each counts this much less
@@ -107,6 +112,7 @@ class Signals:
     saturation: bool = True
     overloads: bool = True  # further chunks of one name in one file count less (see overload_of)
     similar: bool = True  # fold near-copies of a result in other files into it (see search.pool.pick)
+    file_topic: bool = True  # a natural-language query's cosine with each file's topic (see file_topic)
 
     @classmethod
     def without(cls, name: str) -> Signals:
@@ -206,6 +212,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             elif query.task and c.row.get("kind") in _CONTAINER_KINDS:
                 c.scores["kind"] = TASK_CONTAINER_FACTOR
                 c.score *= TASK_CONTAINER_FACTOR
+    if signals.file_topic:
+        _file_topic(pool)
     pool.sort(key=lambda c: (-c.score, c.id))
     if signals.overloads:
         pool = saturated(pool, OVERLOAD_DECAY, key=overload_of, signal="overloads")
@@ -245,6 +253,19 @@ def _coherence(pool: list[Candidate]) -> None:
     if most > 0:
         for c in best_of_files(pool):
             _add(c, "coherence", COHERENCE_WEIGHT * totals[file_of(c)] / most)
+
+
+def _file_topic(pool: list[Candidate]) -> None:
+    """Lift every chunk by ``FILE_TOPIC_WEIGHT`` times its file's topic cosine (its ``file`` score, when the
+    search measured it) over the best in the pool, scaled as the file is (``noise``, ``stubs``): the same
+    lift for all of a file's chunks, added after the kind factors, so their order within the file stays
+    and a file about the query as a whole rises with all its chunks."""
+    most = max((c.scores.get("file", 0.0) for c in pool), default=0.0)
+    if most > 0:
+        for c in pool:
+            if (similarity := c.scores.get("file", 0.0)) > 0:
+                scale = c.scores.get("noise", 1.0) * c.scores.get("stubs", 1.0)
+                _add(c, "file_topic", FILE_TOPIC_WEIGHT * scale * similarity / most)
 
 
 def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Callable[[Candidate], Any] = file_of,

@@ -253,7 +253,7 @@ def related(
     options = SearchOptions(k=k, language=language, paths=paths or PathFilter(), kinds=tuple(kinds),
                             hybrid=hybrid or lexical_only, per_file=per_file,
                             signals=Signals(definition=False, path=False, noise=False, kind=not lexical_only,
-                                            similar=False))  # near-copies are what related looks for
+                                            similar=False, file_topic=False))  # near-copies are what related looks for
     query = ParsedQuery(source.name or "code", analyse(source.name or "code"), source.vector, source.terms)
     plan = searcher.plan(query, options)
     if plan is None:

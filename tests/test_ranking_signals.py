@@ -51,9 +51,9 @@ def test_weights_and_switches() -> None:
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
                                                         "file_path", "file_named", "coherence", "saturation",
-                                                        "overloads", "similar"]
-    assert Signals() == Signals(*[True] * 12)
-    assert Signals.none() == Signals(*[False] * 12)
+                                                        "overloads", "similar", "file_topic"]
+    assert Signals() == Signals(*[True] * 13)
+    assert Signals.none() == Signals(*[False] * 13)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
@@ -312,17 +312,22 @@ def test_search_scores_compose_as_documented(tmp_path: Path) -> None:
         assert r.scores["fused"] == pytest.approx(expected)
         assert r.score == pytest.approx(min(1.0, max(0.0, r.scores["static"])))
     best_fused = max(r.scores["fused"] for r in results)
+    best_file = max(r.scores["file"] for r in results)
     for r in results:
         s = r.scores
         lifts = sum(s.get(name, 0.0) for name in ("definition", "path", "file_path", "file_named", "coherence", "word"))
-        expected = (s["fused"] / best_fused + lifts) * s.get("noise", 1.0) * s.get("stubs", 1.0) \
-            * s.get("kind", 1.0) * s.get("saturation", 1.0)
+        # the file's topic: added after the kind factor, scaled as the file is (noise, stubs)
+        assert s.get("file_topic", 0.0) == pytest.approx(ranking.FILE_TOPIC_WEIGHT * max(s["file"], 0.0) / best_file
+                                                         * s.get("noise", 1.0) * s.get("stubs", 1.0))
+        expected = ((s["fused"] / best_fused + lifts) * s.get("noise", 1.0) * s.get("stubs", 1.0)
+                    * s.get("kind", 1.0) + s.get("file_topic", 0.0)) * s.get("saturation", 1.0)
         assert s["rank"] == pytest.approx(expected)
     assert [r.scores["rank"] for r in results] == sorted((r.scores["rank"] for r in results), reverse=True)
     top = results[0]
     assert (top.qualname, top.scores["definition"]) == ("SessionStore", 0.75)  # in a sentence, file named after it
     assert any("noise" in r.scores for r in results if r.path.startswith("tests/"))
     assert any("kind" in r.scores for r in results if r.kind == "code")
+    assert sum("file_topic" in r.scores for r in results) >= 2  # the signal was on (a question of several words)
 
 
 # --- the CLI: --per-file, --min-score, -k ------------------------------------------------------

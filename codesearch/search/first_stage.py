@@ -80,6 +80,9 @@ class IndexHits:
     def vectors(self, ids: Sequence[int]) -> Any:
         return self.searcher.vectors.vectors(list(ids))
 
+    def file_similarities(self, paths: Sequence[str]) -> dict[str, float]:
+        return file_similarities(self.searcher, paths, self.vector)
+
 
 def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vector: bool = True) -> IndexHits:
     """The vector ranking (``vector``) and, when ``options.hybrid``, the lexical one, ``options.depth``
@@ -127,3 +130,13 @@ def definitions(searcher: Searcher, plan: Plan) -> list[int]:
     found = searcher.reader.ids_named(list(plan.info.identifiers), plan.language, limit=DEFINITIONS)
     allowed = plan.allowed_set
     return [i for i in found if allowed is None or i in allowed]
+
+
+def file_similarities(searcher: Searcher, paths: Sequence[str], vector: np.ndarray) -> dict[str, float]:
+    """The cosine of the query's ``vector`` with the topic of each file of ``paths`` that has one (the
+    normalised mean of its chunks' vectors, stored by the writer: ``files.topic``), in [-1, 1]."""
+    topics = searcher.reader.file_topics(list(dict.fromkeys(paths))) if paths else {}
+    if not topics:
+        return {}
+    cosines = np.vstack(list(topics.values())).astype(np.float32) @ np.asarray(vector, dtype=np.float32).reshape(-1)
+    return {path: float(c) for path, c in zip(topics, np.clip(np.nan_to_num(cosines), -1.0, 1.0))}

@@ -10,5 +10,6 @@ DB_NAME = "index.db"  # SQLite metadata
 # of every generation's lexical-<n>.bin postings file), indexes on chunk names and content hashes.
 # 5: the stored code compressed (``chunks.code_z``), the terms in the lexical file only (no ``lexical``
 # table; the file holds term frequencies and chunk lengths, the impacts are computed per query).
-SCHEMA_VERSION = 5
+# 6: each file's topic (``files.topic``: the normalised mean of its chunks' vectors, float16).
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"

@@ -4,7 +4,9 @@ Tables:
 
 - ``meta(key, value)``: schema version, model name and fingerprint, dimension,
   vector generation, chunk count, repository root, timestamps;
-- ``files(path, language, size, mtime_ns, sha1, symbols, ctime_ns)``: what was indexed;
+- ``files(path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic)``: what was indexed; ``topic``
+  is the file's topic vector (the normalised mean of its chunks' vectors, float16), NULL until the
+  writer's next generation when the file's chunks changed (``IndexWriter``);
 - ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code_z,
   start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id; ``code_z`` is the
   code shown, compressed (``codesearch.store.codec``);
@@ -133,6 +135,13 @@ def m006_no_key_index(db: Database) -> None:
     writer checks each file's keys before writing them (``IndexWriter.write_file``). Readers are
     unaffected, so the schema version stays."""
     db.execute("DROP INDEX IF EXISTS idx_chunks_key")
+
+
+@migrations()
+def m007_file_topics(db: Database) -> None:
+    """Schema 6: ``files.topic``, each file's topic vector; NULL here, filled by the writer's next
+    generation (which an older schema version always writes)."""
+    db.table("files").add_column("topic", bytes)
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
@@ -288,11 +297,29 @@ _FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "ctime_ns", "sha1", "sy
 
 
 def upsert_files(db: Database, rows: Sequence[dict[str, object]]) -> None:
-    """Insert or replace rows of the files table (plain SQL: this runs once per file)."""
+    """Insert or update rows of the files table (plain SQL: this runs once per file); a file's
+    ``topic`` is kept (``clear_topics`` says when its chunks changed)."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _FILE_COLUMNS[1:])
     db.conn.executemany(
-        f"INSERT OR REPLACE INTO files ({', '.join(_FILE_COLUMNS)}) VALUES ({', '.join('?' * len(_FILE_COLUMNS))})",
+        f"INSERT INTO files ({', '.join(_FILE_COLUMNS)}) VALUES ({', '.join('?' * len(_FILE_COLUMNS))}) "
+        f"ON CONFLICT(path) DO UPDATE SET {updates}",
         [tuple(row[c] for c in _FILE_COLUMNS) for row in rows],
     )
+
+
+def clear_topics(db: Database, paths: Iterable[str]) -> None:
+    """Mark files whose chunks changed: their topic is computed again by the next generation."""
+    db.conn.executemany("UPDATE files SET topic = NULL WHERE path = ?", [(p,) for p in paths])
+
+
+def files_without_topic(db: Database) -> list[str]:
+    """The files whose topic the next generation computes."""
+    return [r[0] for r in db.execute("SELECT path FROM files WHERE topic IS NULL")]
+
+
+def set_topics(db: Database, topics: Iterable[tuple[str, bytes]]) -> None:
+    """Store files' topic vectors (``path``, float16 bytes)."""
+    db.conn.executemany("UPDATE files SET topic = ? WHERE path = ?", [(t, p) for p, t in topics])
 
 
 def delete_files(db: Database, paths: Iterable[str]) -> None:

@@ -324,6 +324,25 @@ class IndexReader:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     @_sql
+    def file_topics(self, paths: list[str]) -> dict[str, npt.NDArray[np.float16]]:
+        """The topic vector of each file of ``paths`` that has one (``files.topic``).
+
+        :raises IndexCorrupt: for a topic that is not one float16 vector of the index's dimension.
+        """
+        dim = self.meta.dim
+        out: dict[str, npt.NDArray[np.float16]] = {}
+        for start in range(0, len(paths), 500):
+            part = paths[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for path, topic in self.conn.execute(
+                    f"SELECT path, topic FROM files WHERE path IN ({marks}) AND length(topic) > 0", part):
+                if not isinstance(topic, bytes) or len(topic) != 2 * dim:
+                    raise IndexCorrupt(f"the index's topic of {path} is not a vector of dimension {dim} "
+                                       "(damaged); run `codesearch index --rebuild`")
+                out[path] = np.frombuffer(topic, dtype=np.float16)
+        return out
+
+    @_sql
     def same_content(self, hashes: list[str], limit: int = 20) -> dict[str, list[str]]:
         """content hash -> ``path:line`` of every chunk with that hash (identical code), at most ``limit`` each."""
         out: dict[str, list[str]] = {}

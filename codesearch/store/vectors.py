@@ -205,7 +205,7 @@ class VectorStore:
         if not ids:
             return np.zeros((0, self.dim), dtype=np.float32)
         try:
-            return np.vstack([self.index.reconstruct(int(i)) for i in ids]).astype(np.float32)
+            return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64)).astype(np.float32)
         except RuntimeError as exc:  # FAISS: "key not found"
             raise KeyError(str(exc)) from None
 

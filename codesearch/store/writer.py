@@ -186,9 +186,11 @@ class IndexWriter:
             if len({c.key for c in result.chunks}) != len(result.chunks):  # what a unique index once checked
                 raise IndexCorrupt(f"internal error: {result.path} gave two chunks the same key; nothing was written")
             existing = self.stored_chunks(result.path) if indexed and not self.rebuild else {}
-            self._apply(result, existing)
+            changed = self._apply(result, existing)
             symbols = len(result.chunks)
         md.upsert_files(self.db, [_file_row(result, symbols)])
+        if result.chunks is not None and changed:
+            md.clear_topics(self.db, [result.path])  # the next generation computes it again
         self._changes.file_rows += 1
 
     def remove_files(self, paths: Sequence[str]) -> None:
@@ -302,6 +304,7 @@ class IndexWriter:
         rows = md.chunk_count(self.db)
         if rows != store.count:
             raise IndexCorrupt(f"internal error: {rows} chunks but {store.count} vectors; nothing was written")
+        md.set_topics(self.db, file_topics(self.db, store, md.files_without_topic(self.db)))
         self._lock.verify()  # a second writer may have started if our lock file vanished
         self.generation += 1
         store.save(vectors_path(self.index_dir, self.generation))
@@ -349,8 +352,9 @@ class IndexWriter:
                 raise IndexCorrupt(f"{exc}; run `codesearch index --rebuild`") from exc
         return previous.merged(changes.deleted_ids, changes.new_lexical)
 
-    def _apply(self, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> None:
-        """Diff one parsed file against its stored chunks and write the difference."""
+    def _apply(self, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> bool:
+        """Diff one parsed file against its stored chunks and write the difference; return whether
+        any chunk was added or deleted."""
         changes = self._changes
         keep: set[str] = set()
         new_rows: list[int] = []
@@ -377,6 +381,7 @@ class IndexWriter:
             changes.new_ids.extend(ids)
             changes.new_lexical.extend((i, *row) for i, row in zip(ids, lexical))
             changes.new_vectors.append(vectors)
+        return bool(new_rows or gone)
 
 
 @contextmanager
@@ -561,6 +566,30 @@ def _batches(ids: list[int], vectors: list[np.ndarray]) -> list[np.ndarray]:
         out.append(np.asarray(ids[start : start + len(block)], dtype=np.int64))
         start += len(block)
     return out
+
+
+def file_topics(db: Database, store: VectorStore, paths: Sequence[str], batch: int = 500
+                ) -> Iterator[tuple[str, bytes]]:
+    """(path, topic) of each file of ``paths``: the normalised mean of its chunks' vectors, as float16
+    bytes (empty for a file without chunks). Mean pooling is what the static model does to a text, so
+    this is near the vector of the whole file: what it is about (the ``file_topic`` ranking signal)."""
+    for start in range(0, len(paths), batch):
+        part = list(paths[start:start + batch])
+        marks = ",".join("?" * len(part))
+        ids: dict[str, list[int]] = {p: [] for p in part}
+        for chunk_id, path in db.execute(f"SELECT id, path FROM chunks WHERE path IN ({marks})", part):
+            ids[path].append(chunk_id)
+        stored = store.vectors([i for p in part for i in ids[p]])
+        at = 0
+        for path in part:
+            n = len(ids[path])
+            if not n:
+                yield path, b""
+                continue
+            mean = stored[at:at + n].mean(axis=0)
+            at += n
+            norm = float(np.linalg.norm(mean))
+            yield path, (mean / norm if norm > 0 else mean).astype(np.float16).tobytes()
 
 
 def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
