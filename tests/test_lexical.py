@@ -124,3 +124,22 @@ def test_a_merge_equals_a_build_of_what_is_left(old: dict, new: dict, dropped: s
     for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
         a, b = getattr(merged, name), getattr(built, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+@pytest.mark.parametrize("share", [0.0005, 0.05, 0.6, 1.0])
+@pytest.mark.parametrize("k", [1, 10, 100, 5000])
+def test_the_best_scores_of_a_large_index_are_picked_exactly(share: float, k: int) -> None:
+    """Above ``SAMPLE_FROM`` chunks ``top`` sorts only the scores a sampled threshold lets through: the same
+    chunks, scores and order (best first, ties by the lower id) as sorting every score, however many chunks
+    a query scores and however many tie (scores rounded to a few values)."""
+    from codesearch.store.postings import SAMPLE_FROM, QueryScores
+
+    rng = np.random.default_rng(int(share * 1e4) + k)
+    n = SAMPLE_FROM * 2 + 7
+    ids = np.sort(rng.choice(10 * n, n, replace=False)).astype(np.int64)
+    scores = np.where(rng.random(n) < share, np.round(rng.gamma(2.0, 2.0, n), 1) + 0.1, 0.0)
+    allowed = ids[rng.random(n) < 0.5]
+    for mask in (None, allowed):
+        kept = scores if mask is None else np.where(np.isin(ids, mask), scores, 0.0)
+        order = sorted(np.flatnonzero(kept), key=lambda p: (-kept[p], ids[p]))[:k]
+        assert QueryScores(ids, scores).top(k, mask) == [(int(ids[p]), float(kept[p])) for p in order]

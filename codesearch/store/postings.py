@@ -215,6 +215,33 @@ class LexicalIndex:
         return cls(**arrays)
 
 
+# Picking a query's best chunks from the score of every chunk (``QueryScores.top``): from this many
+# chunks on, a strided sample's scores give a threshold that at least ``k`` scores reach, so only those
+# are sorted, not every chunk a common term scored (at 969,633 chunks, ~7 ms -> ~1 ms).
+SAMPLE_FROM = 1 << 16
+SAMPLE_STRIDE = 16
+SORT_ALL = 8  # up to this many times ``k`` candidates are sorted whole (ties exactly by id)
+
+
+def _holding_top(scores: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
+    """Positions of nonzero scores that include the ``k`` best and every score tied with the ``k``-th.
+
+    Exact: a threshold that at least ``k`` scores reach is at most the ``k``-th best score. On a large
+    array the threshold is the ``2k / SAMPLE_STRIDE``-th best of every ``SAMPLE_STRIDE``-th score (so
+    about ``2k`` reach it); when fewer than ``k`` do, every nonzero score is returned.
+    """
+    if len(scores) >= SAMPLE_FROM and k > 0:
+        sample = scores[::SAMPLE_STRIDE]
+        sample = sample[sample > 0]  # partitioning many equal zeros is slow
+        rank = 2 * k // SAMPLE_STRIDE + 1
+        if len(sample) > rank:
+            threshold = np.partition(sample, len(sample) - 1 - rank)[len(sample) - 1 - rank]
+            hit = np.flatnonzero(scores >= threshold)
+            if len(hit) >= k:
+                return hit
+    return np.flatnonzero(scores)
+
+
 @dataclass(frozen=True)
 class QueryScores:
     """One query's BM25 score of every chunk of a lexical index (``LexicalIndex.score``).
@@ -238,10 +265,10 @@ class QueryScores:
             mask = np.zeros(len(self.ids), dtype=bool)
             mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
             scores = np.where(mask, scores, 0.0)
-        hit = np.flatnonzero(scores)
-        if len(hit) > k:
+        hit = _holding_top(scores, k)
+        if len(hit) > SORT_ALL * k:
             hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
-        hit = hit[np.lexsort((self.ids[hit], -scores[hit]))]
+        hit = hit[np.lexsort((self.ids[hit], -scores[hit]))][:k]
         return [(int(self.ids[p]), float(scores[p])) for p in hit]
 
     def of(self, ids: Sequence[int]) -> list[float]:
