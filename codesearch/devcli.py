@@ -64,7 +64,8 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
     --queries a hand-written query set with function-level targets (Recall@5, MRR,
     NDCG@10). Both take the systems hybrid, static, fusion and hybrid-<signal>
     (the default with one ranking signal off: definition, path, noise, kind, stubs,
-    word, file_path, coherence, saturation, overloads, similar; or diversity: at most two hits
+    word, file_path, file_named, coherence, saturation, overloads, similar, file_topic; or
+    diversity: at most two hits
     per file first; shallow: a pool of 50; equal-fusion: lexical weight 1), and with
     --semble also semble (semble itself, running our model).
 
