@@ -140,3 +140,25 @@ def test_a_mapped_vector_file_searches_like_a_read_one_and_survives_its_unlinkin
     (s1, i1), (s2, i2) = read.search(queries, 10), mapped.search(queries, 10)
     assert (i1 == i2).all() and np.allclose(s1, s2)
     assert mapped.similarity([10, 11], queries[0]) == pytest.approx(read.similarity([10, 11], queries[0]))
+
+
+def test_vectors_held_as_stored_add_the_same_codes() -> None:
+    """An index run holds its new vectors as float16 (``as_stored``, half of float32's memory); the store
+    then holds bit for bit what adding the float32 vectors gives."""
+    import faiss
+
+    from codesearch.store.vectors import as_stored
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((500, 64)).astype(np.float32)
+    x[0, :3] = [6.1035e-05, 2.98e-08, 0.333333343]  # a subnormal and values between two float16s
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    held = as_stored(x)
+    assert held.dtype == np.float16 and held.shape == x.shape
+    ids = np.arange(500, dtype=np.int64) * 2
+    direct, via = VectorStore.empty(64), VectorStore.empty(64)
+    direct.add(ids, x)
+    via.add(ids, held)
+    codes = [faiss.vector_to_array(faiss.downcast_index(s.index.index).codes) for s in (direct, via)]
+    assert np.array_equal(codes[0], codes[1])
+    assert as_stored(np.zeros((0, 64), dtype=np.float32)).shape == (0, 64)

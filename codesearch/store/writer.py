@@ -49,7 +49,7 @@ from codesearch.store.lock import WriterLock, writer_lock
 from codesearch.store.metadata import Database  # sqlite-utils' (imported there without pandas)
 from codesearch.store.postings import SCORING_VERSION, LexicalIndex, lexical_path
 from codesearch.store.reader import IndexMeta, check_model, check_schema
-from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
+from codesearch.store.vectors import VectorStore, as_stored, id_checksum, vectors_path
 from indexer.types import SkippedFile
 from indexer.work import ParsedFile
 
@@ -380,7 +380,7 @@ class IndexWriter:
             ids = md.insert_chunks(self.db, [chunks[r] for r in new_rows])
             changes.new_ids.extend(ids)
             changes.new_lexical.extend((i, *row) for i, row in zip(ids, lexical))
-            changes.new_vectors.append(vectors)
+            changes.new_vectors.append(as_stored(vectors))  # float16 until the generation is written
         return bool(new_rows or gone)
 
 
