@@ -25,6 +25,9 @@ MAX_CODE_CHARS = 1200
 # Windows are cut at line ends once they hold this many characters; a shorter rest joins the last one.
 WINDOW_CHARS = MAX_CODE_CHARS
 MIN_WINDOW_CHARS = 200
+# Characters of the enclosing container's doc embedded with each of its members (``contexts``): 100
+# measured best of 100, 200 and 400 (more of the class's doc makes its methods alike).
+CONTEXT_CHARS = 100
 _WINDOWED = (SymbolKind.FUNCTION, SymbolKind.METHOD)
 _WINDOW_MARK = re.compile(r"@w[0-9]+$")
 
@@ -158,7 +161,8 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
     """Wrap already extracted symbols of ``file`` as chunks with unique keys."""
     seen: Counter[str] = Counter()
     chunks = []
-    for symbol in symbols:
+    symbols = list(symbols)
+    for symbol, context in zip(symbols, contexts(symbols)):
         seen[symbol.qualname] += 1
         n = seen[symbol.qualname]
         key = f"{file.path}::{symbol.qualname}" + (f"#{n}" if n > 1 else "")
@@ -176,11 +180,37 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
                 start_line=symbol.start_line,
                 end_line=symbol.end_line,
                 key=key,
-                content_hash=content_hash(file.language, symbol),
+                content_hash=content_hash(file.language, symbol, context),
+                context=context,
             )
         )
         chunks.extend(window_chunks(chunks[-1]))
     return chunks
+
+
+def contexts(symbols: list[Symbol]) -> list[str]:
+    """For each symbol, the first ``CONTEXT_CHARS`` characters of the first paragraph of the doc of the
+    innermost container (class, interface, module, trait) around it that has a doc; "" for containers
+    themselves and for what no documented container encloses.
+
+    A method is often named for its class's purpose rather than its own (monolog's
+    ``SlackHandler.write``, ``LineFormatter.format``): the class's doc says what "write" and "format"
+    do there. Measured in docs/BENCHMARKS.md ("Members carry their class's doc").
+    """
+    out = [""] * len(symbols)
+    order = sorted(range(len(symbols)), key=lambda i: (symbols[i].start_byte, -symbols[i].end_byte))
+    open_: list[Symbol] = []  # the containers around the current symbol, outermost first
+    for i in order:
+        symbol = symbols[i]
+        while open_ and open_[-1].end_byte <= symbol.start_byte:
+            open_.pop()
+        if symbol.kind.is_container:
+            open_.append(symbol)
+            continue
+        documented = next((c for c in reversed(open_) if c.doc and c.end_byte >= symbol.end_byte), None)
+        if documented is not None:
+            out[i] = documented.doc.strip().split("\n\n")[0][:CONTEXT_CHARS]
+    return out
 
 
 def window_chunks(chunk: Chunk) -> list[Chunk]:
@@ -245,10 +275,12 @@ def is_window(key: str) -> bool:
     return _WINDOW_MARK.search(key) is not None
 
 
-def content_hash(language: str, symbol: Symbol) -> str:
-    """Hash of everything that shapes the chunk's vector (not its position in the file)."""
-    return _hash(language, symbol.kind.value, symbol.qualname, symbol.signature, symbol.doc, symbol.code,
-                 symbol.code_without_doc)
+def content_hash(language: str, symbol: Symbol, context: str = "") -> str:
+    """Hash of everything that shapes the chunk's vector (not its position in the file): the symbol and
+    its ``context`` (an edit of a class's doc embeds its methods again)."""
+    parts = (language, symbol.kind.value, symbol.qualname, symbol.signature, symbol.doc, symbol.code,
+             symbol.code_without_doc)
+    return _hash(*parts, context) if context else _hash(*parts)
 
 
 def _hash(*parts: str) -> str:
@@ -262,14 +294,17 @@ def _hash(*parts: str) -> str:
 
 
 def embedding_text(chunk: Chunk, *, with_doc: bool = True, max_code_chars: int = MAX_CODE_CHARS) -> str:
-    """The text a model embeds for a chunk: kind, qualified name, signature, doc and code
-    (a window's: the definition's kind, qualified name and signature, and the window's code).
+    """The text a model embeds for a chunk: kind, qualified name, signature, the enclosing definition's
+    doc (``context``), doc and code (a window's: the definition's kind, qualified name and signature,
+    and the window's code).
 
     :param with_doc: False embeds the code without its doc comment or docstring, as the
         CodeSearchNet protocol requires when the doc is the query.
     """
     parts = [f"{chunk.kind.value} {definition_name(chunk.qualname) if chunk.window else chunk.qualname}",
              chunk.signature]
+    if chunk.context:
+        parts.append(chunk.context)
     if with_doc and chunk.doc:
         parts.append(chunk.doc)
     # A window's last piece may run up to MIN_WINDOW_CHARS over (a short rest joins it).

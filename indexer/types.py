@@ -123,3 +123,4 @@ class Chunk:
     key: str
     content_hash: str
     window: int = 0
+    context: str = ""

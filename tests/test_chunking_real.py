@@ -70,3 +70,50 @@ def test_related_at_a_line_inside_a_window_starts_from_the_definition(tmp_path: 
     with Searcher(tmp_path / ".codesearch", embedder=FakeEmbedder()) as searcher:
         source = at_line(searcher, "http/messages.py", LONG.count("\n") - 1)
     assert (source.qualname, source.start_line) == ("collect_messages", 1)
+
+
+HANDLERS = '''
+class SlackHandler:
+    """Sends log records to a Slack channel through its web API.
+
+    Needs a token."""
+
+    def write(self, record):
+        return self.post(record)
+
+    class Attachment:
+        def render(self):
+            return {}
+
+    class Field:
+        """One field of an attachment."""
+
+        def render(self):
+            return {}
+
+
+def helper():
+    return 1
+'''
+
+
+def test_members_embed_the_doc_of_the_innermost_documented_definition_around_them() -> None:
+    """``SlackHandler.write`` is embedded with "Sends log records to a Slack channel...": the first paragraph of
+    its class's doc (at most ``CONTEXT_CHARS``); a nested class's member gets the nearest documented one; a
+    container itself and a top-level function get none; the context is part of the content hash, so editing
+    the class's doc embeds its members again."""
+    from indexer.chunk import CONTEXT_CHARS
+
+    chunks = {c.qualname: c for c in _chunks(HANDLERS, "log/slack.py")}
+    summary = "Sends log records to a Slack channel through its web API."
+    assert chunks["SlackHandler.write"].context == summary[:CONTEXT_CHARS]
+    assert summary in embedding_text(chunks["SlackHandler.write"])
+    assert chunks["SlackHandler.Attachment.render"].context == summary  # Attachment has no doc
+    assert chunks["SlackHandler.Field.render"].context == "One field of an attachment."
+    assert chunks["SlackHandler"].context == "" and chunks["helper"].context == ""
+    edited = {c.qualname: c for c in _chunks(HANDLERS.replace("Sends log records", "Posts log records"),
+                                             "log/slack.py")}
+    assert edited["SlackHandler.write"].content_hash != chunks["SlackHandler.write"].content_hash
+    assert edited["helper"].content_hash == chunks["helper"].content_hash
+    long_doc = {c.qualname: c for c in _chunks(HANDLERS.replace("Sends", "Sends " + "very " * 40), "log/slack.py")}
+    assert len(long_doc["SlackHandler.write"].context) == CONTEXT_CHARS

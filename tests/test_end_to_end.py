@@ -21,8 +21,12 @@ from tests.conftest import SAMPLE_REPOS
 # measured with the shipped model (minilm-l6-code256, retrained with the later languages) and
 # the default search on 2026-12-04: first 0.966 / 0.866, later 0.870 / 0.766 (Recall@5 / MRR;
 # the previous model, which had not seen the later languages: 0.981 / 0.869 and 0.860 / 0.749,
-# before the overloads and primary-definition signals). The floors leave room for model noise only.
-FLOORS = {"first": (0.93, 0.82), "later": (0.80, 0.70)}  # (Recall@5, MRR)
+# before the overloads and primary-definition signals); on 2026-12-05 (92783b8): 0.933 / 0.884
+# and 0.866 / 0.762; with file topics: 0.933 / 0.878 and 0.863 / 0.763; and with the enclosing
+# definition's doc embedded with its members: 0.927 / 0.901 and 0.863 / 0.763 (one TypeScript
+# query finds one of its two labels in the top five instead of both). The floors leave room for
+# model noise only.
+FLOORS = {"first": (0.91, 0.87), "later": (0.84, 0.74)}  # (Recall@5, MRR)
 FIRST = ("python", "javascript", "typescript", "java", "php", "ruby", "go")
 
 
