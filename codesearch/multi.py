@@ -43,7 +43,7 @@ from codesearch.search import (
 )
 from codesearch.search import shortlist as pool_shortlist
 from codesearch.search.first_stage import file_similarities
-from codesearch.search.pool import NEAR_COPY_KINDS
+from codesearch.search.pool import NEAR_COPY_KINDS, wants_file_topics
 
 
 def prefixes(roots: Sequence[Path]) -> list[str]:
@@ -82,6 +82,7 @@ class Part:
     stored: dict[int, Any] = field(default_factory=dict)  # chunk id -> its vector, for near-copy folding
     completed: dict[str, dict[int, float]] = field(default_factory=dict)  # scores the rankings left out
     file_similarity: dict[str, float] = field(default_factory=dict)  # path -> cosine with the file's topic
+    topics: bool = False  # whether ``fill`` measures ``file_similarity`` (``pool.wants_file_topics``)
 
     # What the pool asks of a shard (``codesearch.search.pool.Shard``).
     def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -122,7 +123,8 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
     lacking = [i for i in dict.fromkeys(hits.defined) if i not in similarity]
     similarity.update(zip(lacking, hits.similarities(lacking)))
     return Part(repo, hits.root, searcher.reader.max_file_bytes, hits.static, hits.lexical, hits.defined, {},
-                similarity, {}, {}, hits.vector, completed=hits.completed)
+                similarity, {}, {}, hits.vector, completed=hits.completed,
+                topics=wants_file_topics(parsed.info, options))
 
 
 def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | None:
@@ -138,7 +140,7 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
     definitions = [i for i, r in rows.items() if r["kind"] in NEAR_COPY_KINDS]  # what near-copy folding reads
     stored = dict(zip(definitions, searcher.vectors.vectors(definitions))) if definitions else {}
-    topics = file_similarities(searcher, list(files), part.vector) if part.vector is not None else {}
+    topics = file_similarities(searcher, list(files), part.vector) if part.topics and part.vector is not None else {}
     return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored,
                    file_similarity=topics)
 

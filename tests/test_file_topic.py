@@ -117,3 +117,19 @@ def test_one_index_and_several_give_the_same_file_scores(tmp_path: Path) -> None
                 if r.repo == "repo"}
     assert alone and all(v is not None for v in alone.values())
     assert both == pytest.approx(alone)
+
+
+def test_a_part_measures_file_topics_only_for_a_query_that_uses_them(tmp_path: Path) -> None:
+    """A name or one word does not use the files' topics: a search of several indexes does not read them."""
+    from codesearch.multi import fill, gather
+    from codesearch.search import SearchOptions
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        for query, measured in (("fetch a page again", True), ("fetch_page", False), ("fetch", False)):
+            options = SearchOptions(k=5)
+            part = gather(searcher, searcher.parse(query, 5), options)
+            assert part is not None and part.topics is measured
+            filled = fill(searcher, part, [i for i, _ in part.static])
+            assert bool(filled.file_similarity) is measured, query

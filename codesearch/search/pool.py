@@ -206,7 +206,7 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     rows = {n: shards[n].chunks(ids) for n, ids in wanted.items()}  # type: ignore[union-attr]
     pool = [Candidate(key, rows[key[0]][key[1]], s, dict(stage[key], fused=s)) for key, s in fused.items()
             if key[1] in rows[key[0]] and not (leave_out and leave_out(rows[key[0]][key[1]]))]
-    if options.signals.file_topic and query.kind == NATURAL and len(query.words) > 1:  # one word: ``word``
+    if wants_file_topics(query, options):
         _file_topics(pool, shards)  # type: ignore[arg-type]
     candidates = rank(query, pool, options.signals)
     if lift is not None:
@@ -220,6 +220,12 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
     return finished(finish(picked, shards), query, options)  # type: ignore[arg-type]
+
+
+def wants_file_topics(query: QueryInfo, options: SearchOptions) -> bool:
+    """Whether the ``file_topic`` signal compares the query with the pool's files: a natural-language
+    query of two or more words (one word is the ``word`` signal's)."""
+    return options.signals.file_topic and query.kind == NATURAL and len(query.words) > 1
 
 
 def _file_topics(pool: list[Candidate], shards: Sequence[Shard]) -> None:
