@@ -139,10 +139,12 @@ class Candidate:
     fused: float
     scores: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    path: str = field(init=False)  # the row's path (read by every signal: set once)
+    file: Any = field(init=False)  # the file it is in (``file_of``)
 
-    @property
-    def path(self) -> str:
-        return str(self.row["path"])
+    def __post_init__(self) -> None:
+        self.path = str(self.row["path"])
+        self.file = (self.id[0], self.path) if isinstance(self.id, tuple) else self.path
 
 
 def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) -> list[Candidate]:
@@ -230,7 +232,7 @@ def overload_of(candidate: Candidate) -> Any:
 
 def file_of(candidate: Candidate) -> Any:
     """The file a candidate is in: its path, with its shard's number in a search of several indexes."""
-    return (candidate.id[0], candidate.path) if isinstance(candidate.id, tuple) else candidate.path
+    return candidate.file
 
 
 def best_of_files(pool: list[Candidate]) -> list[Candidate]:
