@@ -17,10 +17,11 @@ of the pool, so a signal's weight means the same for every query:
   all query words (``cookies.py`` for "cookie storage and persistence") gets ``FILE_NAMED_WEIGHT``;
 - ``file_path``: the best chunk of each file whose path has query words gets ``FILE_PATH_WEIGHT``
   more (path evidence is about the file: the file's other chunks get the plain ``path`` lift only);
-- ``file_topic``: for a natural-language query, every chunk of a file gets ``FILE_TOPIC_WEIGHT`` times
-  the cosine of the query with the file's topic (the mean of its chunks' vectors: ``file`` in its
-  scores) over the best such cosine in the pool, so the files about the query rise as wholes and each
-  keeps its chunks' order: the function that answers a task stays first within its file;
+- ``file_topic``: for a natural-language query of two or more words, every chunk of a file gets
+  ``FILE_TOPIC_WEIGHT`` times the cosine of the query with the file's topic (the mean of its chunks'
+  vectors: ``file`` in its scores) over the best such cosine in the pool, so the files about the
+  query rise as wholes and each keeps its chunks' order: the function that answers a task stays
+  first within its file;
 - ``coherence``: for a question (``how are routes registered``), the best chunk of each file gets a
   lift by how much of the pool's evidence the file holds (several matching chunks);
 - ``saturation``: for a question, a topic (``streaming JSON reader and token parsing``: words that

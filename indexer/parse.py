@@ -35,7 +35,10 @@ from indexer.languages import parser, query
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
-PARSER_VERSION = "7"  # 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms); 6: clauses, one symbol per name node, docs before a definition; 7: the enclosing definition's doc embedded with its members (indexer.chunk.contexts)
+# 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms); 6: clauses, one
+# symbol per name node, docs before a definition; 7: the enclosing definition's doc embedded with its members
+# (indexer.chunk.contexts).
+PARSER_VERSION = "7"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
