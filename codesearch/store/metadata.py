@@ -242,10 +242,18 @@ def chunk_hashes(db: Database, path: str) -> dict[str, tuple[int, str]]:
 
 def chunk_ids_for_paths(db: Database, paths: Iterable[str]) -> list[int]:
     """Ids of every chunk in the given files."""
-    ids: list[int] = []
-    for path in paths:
-        ids.extend(r[0] for r in db.execute("SELECT id FROM chunks WHERE path = ?", [path]).fetchall())
-    return ids
+    return [i for ids in chunk_ids_by_file(db, list(paths)).values() for i in ids]
+
+
+def chunk_ids_by_file(db: Database, paths: Sequence[str], batch: int = 500) -> dict[str, list[int]]:
+    """path -> the ids of its chunks, for each of ``paths`` in order (an empty list for a file without)."""
+    out: dict[str, list[int]] = {p: [] for p in paths}
+    for start in range(0, len(paths), batch):
+        part = list(paths[start:start + batch])
+        marks = ",".join("?" * len(part))
+        for chunk_id, path in db.execute(f"SELECT id, path FROM chunks WHERE path IN ({marks})", part):
+            out[path].append(chunk_id)
+    return out
 
 
 def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:

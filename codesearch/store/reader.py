@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -168,6 +168,13 @@ def _sql(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _in_batches(values: Sequence[T], size: int = 500) -> Iterator[tuple[Sequence[T], str]]:
+    """``values`` in parts of at most ``size``, each with its ``?`` placeholders for an SQL ``IN (...)``."""
+    for start in range(0, len(values), size):
+        part = values[start : start + size]
+        yield part, ",".join("?" * len(part))
+
+
 class IndexReader:
     """A read-only connection to an index directory this user built.
 
@@ -296,11 +303,8 @@ class IndexReader:
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Rows of the given chunk ids, keyed by id; their code is read with ``code_of``."""
         out: dict[int, dict[str, Any]] = {}
-        cols = _CHUNK_SQL
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", part):
+        for part, marks in _in_batches(ids):
+            for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE id IN ({marks})", part):
                 out[row[0]] = _packed_row(row)
         return out
 
@@ -331,9 +335,7 @@ class IndexReader:
         """
         dim = self.meta.dim
         out: dict[str, npt.NDArray[np.float16]] = {}
-        for start in range(0, len(paths), 500):
-            part = paths[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in _in_batches(paths):
             for path, topic in self.conn.execute(
                     f"SELECT path, topic FROM files WHERE path IN ({marks}) AND length(topic) > 0", part):
                 if not isinstance(topic, bytes) or len(topic) != 2 * dim:
@@ -381,12 +383,9 @@ class IndexReader:
     @_sql
     def chunks_with_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Rows of the chunks with these keys (``path::qualname``), keyed by key."""
-        cols = _CHUNK_SQL
         out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            for row in self.conn.execute(f"SELECT {cols} FROM chunks WHERE key IN ({','.join('?' * len(part))})",
-                                         part):
+        for part, marks in _in_batches(keys):
+            for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE key IN ({marks})", part):
                 record = _chunk_row(row)
                 out[record["key"]] = record
         return out

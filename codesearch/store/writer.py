@@ -180,6 +180,7 @@ class IndexWriter:
 
         :param indexed: whether the file was in the index before this run.
         """
+        changed = False  # whether the file's chunks changed (then its topic is computed again)
         if result.chunks is None:  # same bytes, new mtime: refresh the file row only
             symbols = md.chunk_count(self.db, result.path)
         else:
@@ -189,8 +190,8 @@ class IndexWriter:
             changed = self._apply(result, existing)
             symbols = len(result.chunks)
         md.upsert_files(self.db, [_file_row(result, symbols)])
-        if result.chunks is not None and changed:
-            md.clear_topics(self.db, [result.path])  # the next generation computes it again
+        if changed:
+            md.clear_topics(self.db, [result.path])  # the next generation computes it
         self._changes.file_rows += 1
 
     def remove_files(self, paths: Sequence[str]) -> None:
@@ -574,20 +575,15 @@ def file_topics(db: Database, store: VectorStore, paths: Sequence[str], batch: i
     bytes (empty for a file without chunks). Mean pooling is what the static model does to a text, so
     this is near the vector of the whole file: what it is about (the ``file_topic`` ranking signal)."""
     for start in range(0, len(paths), batch):
-        part = list(paths[start:start + batch])
-        marks = ",".join("?" * len(part))
-        ids: dict[str, list[int]] = {p: [] for p in part}
-        for chunk_id, path in db.execute(f"SELECT id, path FROM chunks WHERE path IN ({marks})", part):
-            ids[path].append(chunk_id)
-        stored = store.vectors([i for p in part for i in ids[p]])
+        ids = md.chunk_ids_by_file(db, paths[start:start + batch])
+        stored = store.vectors([i for chunk_ids in ids.values() for i in chunk_ids])
         at = 0
-        for path in part:
-            n = len(ids[path])
-            if not n:
+        for path, chunk_ids in ids.items():
+            if not chunk_ids:
                 yield path, b""
                 continue
-            mean = stored[at:at + n].mean(axis=0)
-            at += n
+            mean = stored[at:at + len(chunk_ids)].mean(axis=0)
+            at += len(chunk_ids)
             norm = float(np.linalg.norm(mean))
             yield path, (mean / norm if norm > 0 else mean).astype(np.float16).tobytes()
 
