@@ -133,6 +133,9 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
               help="Pairs per step (in-batch negatives).")
 @click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=3e-3, show_default=True, help="Adam learning rate.")
 @click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True, help="InfoNCE temperature.")
+@click.option("--package-run", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Batches made of runs of this many pairs of one package, so negatives include the package's "
+                   "other functions (0: pairs drawn at random).")
 @click.option("--contrastive/--no-contrastive", default=True, show_default=True,
               help="Fine-tune on docstring-to-code pairs with in-batch negatives.")
 @click.option("--teacher-targets", type=click.IntRange(min=0), default=0, show_default=True,
@@ -145,8 +148,8 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size: int, vocab_init: str, pca_dims: int,
             epochs: int,
-            batch_size: int, learning_rate: float, temperature: float, contrastive: bool, teacher_targets: int,
-            max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
+            batch_size: int, learning_rate: float, temperature: float, package_run: int, contrastive: bool,
+            teacher_targets: int, max_pairs: int | None, seed: int, work_dir: Path | None, as_json: bool, quiet: bool) -> None:
     """Train a static embedding model from a transformer teacher (needs the distill extra).
 
     Steps: documentation-to-code pairs from the training corpus (split by package into
@@ -171,7 +174,8 @@ def distill(out_dir: Path, datasets: tuple[Path, ...], teacher: str, vocab_size:
     recipe = Recipe(teacher=teacher, vocab_size=vocab_size, vocab_init=vocab_init, pca_dims=pca_dims, teacher_targets=teacher_targets,
                     max_pairs_per_language=max_pairs,
                     train=TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                                      temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed))
+                                      temperature=temperature, contrastive=contrastive and epochs > 0, seed=seed,
+                                      package_run=package_run))
     sources = list(datasets) or [cache_root() / "train"]
     with cli_errors(), progress_bars(quiet or as_json) as progress:
         ensure_corpus(sources)

@@ -13,7 +13,7 @@ import pytest
 from codesearch.bench.datasets import build_from_repo, write_jsonl
 from codesearch.distill.data import Pair, load_pairs, split_by_package
 from codesearch.distill.teacher import TeacherCache, featurize
-from codesearch.distill.train import DevSet, TrainConfig, train_table
+from codesearch.distill.train import DevSet, TrainConfig, _same_text, package_order, train_table
 from codesearch.distill.vocab import code_vocabulary
 from codesearch.embed.static import StaticEmbedder
 from tests.conftest import SAMPLE_REPOS
@@ -89,6 +89,48 @@ def test_contrastive_training_learns_a_synthetic_pairing() -> None:
     assert before < 0.2 and after > 0.9
     assert history[0]["epoch"] == 0 and history[-1]["epoch"] == 30 and "loss" in history[-1]
     assert trained.shape == table.shape and not np.allclose(trained, table)
+
+
+def test_package_order_makes_runs_of_one_package_and_covers_every_pair() -> None:
+    import random
+
+    groups = ["a"] * 10 + ["b"] * 3 + ["c"] * 7
+    order = package_order(groups, 4, random.Random(0))
+    assert sorted(order) == list(range(20))
+    runs, current = [], [order[0]]
+    for previous, position in zip(order, order[1:]):
+        if groups[position] == groups[previous] and len(current) < 4:
+            current.append(position)
+        else:
+            runs.append(current)
+            current = [position]
+    runs.append(current)
+    assert all(len({groups[i] for i in r}) == 1 for r in runs)
+    assert sorted(len(r) for r in runs) == [2, 3, 3, 4, 4, 4]  # a: 4+4+2, b: 3, c: 4+3
+    assert package_order(groups, 4, random.Random(0)) == order  # seeded
+
+
+def test_pairs_sharing_a_query_or_a_document_are_not_each_others_negatives() -> None:
+    queries = np.array([1, 2, 1, 3])
+    documents = np.array([10, 20, 30, 20])
+    same = _same_text(queries, documents)
+    assert same is not None
+    assert same.tolist() == [[False, False, True, False], [False, False, False, True],
+                             [True, False, False, False], [False, True, False, False]]
+    assert _same_text(np.array([1, 2]), np.array([3, 4])) is None
+
+
+def test_package_runs_train_as_well_on_a_synthetic_pairing() -> None:
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((200, 16)).astype(np.float32)
+    pairs = [([i, 50 + i % 7], [100 + i, 150 + i % 5]) for i in range(100)] + [([7, 57], [107, 152])]  # a repeat
+    dev = DevSet({"toy": ([p[0] for p in pairs[:50]], [p[1] for p in pairs[:50]])})
+    config = TrainConfig(epochs=30, batch_size=50, learning_rate=0.05, seed=0, package_run=10)
+    with pytest.raises(ValueError, match="package"):
+        train_table(table, pairs, config, dev)
+    trained, _ = train_table(table, pairs, config, dev, groups=[i % 4 for i in range(len(pairs))])
+    assert dev.mrr(trained)["toy"] > 0.9
 
 
 def test_tiny_distillation_end_to_end(tiny_teacher: Path, tiny_corpus: Path, tmp_path: Path) -> None:

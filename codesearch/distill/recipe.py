@@ -116,7 +116,7 @@ def distill_model(recipe: Recipe, sources: Sequence[Path], out_dir: Path, work_d
         pair_ids = list(zip(_clip(base.token_ids([p.query for p in train]), MAX_QUERY_TOKENS),
                             _clip(base.token_ids([p.document for p in train]), MAX_DOC_TOKENS)))
         table, history = train_table(table, pair_ids, recipe.train, _dev_set(base, dev, recipe.train.seed),
-                                     targets, progress, log)
+                                     targets, progress, log, groups=[(p.language, p.package) for p in train])
         seconds["train"] = time.perf_counter() - clock
     size = save_model(base_dir, out_dir, table, recipe, train, dev, vocabulary, history, seconds)
     return DistillReport(str(out_dir), dict(Counter(p.language for p in train)), dict(Counter(p.language for p in dev)),

@@ -3,7 +3,11 @@
 The student is exactly the model the index uses: a text's vector is the sum of its
 tokens' rows, L2-normalised (``StaticEmbedder``), so the trained table is saved as is.
 
-- Contrastive: symmetric InfoNCE over docstring-to-code pairs with in-batch negatives.
+- Contrastive: symmetric InfoNCE over docstring-to-code pairs with in-batch negatives. With
+  ``package_run``, a batch is made of runs of pairs of one package each, so most of a query's
+  negatives include its own package's other functions: the neighbours a search within one
+  repository has to tell apart; a pair whose query or document is the same text as another's in
+  the batch (an overload, a copy: far likelier within one package) is then not the other's negative.
 - Regression (tokenlearn-style): a linear head maps the student's vector into the
   teacher's space, and 1 - cosine to the teacher's own embedding of the same text is
   minimised.
@@ -40,6 +44,7 @@ class TrainConfig:
     regression_weight: float = 1.0  # weight of the tokenlearn-style loss when targets are given
     seed: int = 0
     threads: int = 0  # 0: torch's default
+    package_run: int = 0  # batches made of runs of this many pairs of one package (0: pairs drawn at random)
 
 
 @dataclass
@@ -60,6 +65,13 @@ class DevSet:
         return out
 
 
+def _same_text(query_keys: np.ndarray, document_keys: np.ndarray) -> np.ndarray | None:
+    """Where pair j of a batch has pair i's query or document text (j != i), or None when nowhere."""
+    same = (query_keys[:, None] == query_keys[None, :]) | (document_keys[:, None] == document_keys[None, :])
+    np.fill_diagonal(same, False)
+    return same if same.any() else None
+
+
 def _pool(table: np.ndarray, texts: Sequence[Ids]) -> np.ndarray:
     out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
     for i, ids in enumerate(texts):
@@ -71,13 +83,27 @@ def _pool(table: np.ndarray, texts: Sequence[Ids]) -> np.ndarray:
     return out
 
 
+def package_order(groups: Sequence[object], run: int, rng: random.Random) -> list[int]:
+    """Pair positions in runs of at most ``run`` pairs of one group (package), the runs shuffled."""
+    members: dict[object, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    runs = []
+    for group in members.values():
+        rng.shuffle(group)
+        runs.extend(group[start:start + run] for start in range(0, len(group), run))
+    rng.shuffle(runs)
+    return [i for r in runs for i in r]
+
+
 def train_table(table: np.ndarray, pairs: Sequence[tuple[Ids, Ids]], config: TrainConfig,
                 dev: DevSet | None = None, targets: tuple[Sequence[Ids], np.ndarray] | None = None,
-                progress: Progress | None = None, log: Callable[[str], None] = lambda m: None
-                ) -> tuple[np.ndarray, list[dict[str, object]]]:
+                progress: Progress | None = None, log: Callable[[str], None] = lambda m: None,
+                groups: Sequence[object] | None = None) -> tuple[np.ndarray, list[dict[str, object]]]:
     """Train the rows of ``table`` (vocabulary x dims) and return the best table and the history.
 
     :param pairs: (query ids, document ids) for the contrastive loss.
+    :param groups: each pair's package, for ``config.package_run`` (required then).
     :param targets: (text ids, teacher vectors) for the regression loss, or None.
     """
     try:
@@ -121,20 +147,31 @@ def train_table(table: np.ndarray, pairs: Sequence[tuple[Ids, Ids]], config: Tra
         log(f"epoch 0: dev MRR {best_score:.4f}")
     step = 0
     order = list(range(len(pairs)))
+    if config.package_run and (groups is None or len(groups) != len(pairs)):
+        raise ValueError("package_run needs each pair's package")
+    query_keys = np.array([hash(tuple(q)) for q, _ in pairs], dtype=np.int64)
+    document_keys = np.array([hash(tuple(d)) for _, d in pairs], dtype=np.int64)
     target_order = list(range(len(targets[0]))) if targets else []
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        rng.shuffle(order)
+        if config.package_run:
+            order = package_order(groups, config.package_run, rng)  # type: ignore[arg-type]
+        else:
+            rng.shuffle(order)
         rng.shuffle(target_order)
         losses = []
         for s in range(steps_per_epoch):
             loss = torch.zeros(())
             if config.contrastive:
-                batch = [pairs[i] for i in order[s * config.batch_size : (s + 1) * config.batch_size]]
+                chosen = order[s * config.batch_size : (s + 1) * config.batch_size]
+                batch = [pairs[i] for i in chosen]
                 if len(batch) < 2:
                     continue
                 q, d = encode([b[0] for b in batch]), encode([b[1] for b in batch])
                 logits = q @ d.T / config.temperature
+                same = _same_text(query_keys[chosen], document_keys[chosen]) if config.package_run else None
+                if same is not None:  # another pair with this query or this document is no negative
+                    logits = logits.masked_fill(torch.from_numpy(same), float("-inf"))
                 labels = torch.arange(len(batch))
                 loss = loss + (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
             if targets is not None and head is not None:
