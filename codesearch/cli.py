@@ -222,6 +222,11 @@ def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @_cluster_options
 @click.option("--shard-files", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Split a repository with more changed files than this into shards of this many.")
+@click.option("--pack-files", type=click.IntRange(min=0), default=500, show_default=True,
+              help="Put a new repository with at most this many files into a pack shared with other small "
+                   "ones (0: one index per repository).")
+@click.option("--pack-capacity", type=click.IntRange(min=1), default=20_000, show_default=True,
+              help="The most files a pack takes.")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Skip files larger than this many bytes.")
 @click.option("--rebuild", is_flag=True, help="Discard every existing index and index everything again.")
@@ -232,12 +237,13 @@ def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def index_many_command(sources: Path, out: Path, address: str, cpus: int | None, shard_files: int,
-                       max_file_bytes: int, rebuild: bool, deep: bool, rerank_model: Path | None, as_json: bool,
-                       quiet: bool) -> None:
+                       pack_files: int, pack_capacity: int, max_file_bytes: int, rebuild: bool, deep: bool,
+                       rerank_model: Path | None, as_json: bool, quiet: bool) -> None:
     """Index many repositories on a Ray cluster into one workspace (needs the `cluster` extra).
 
     SOURCES is a directory whose subdirectories are repositories, or a file with one
-    repository path per line. Each repository gets an ordinary index in OUT/indexes/;
+    repository path per line. Each repository gets an ordinary index in OUT/indexes/, but
+    small ones share packs in OUT/packs/ (a query then costs per pack, not per repository);
     OUT/workspace.json lists them. Failed repositories are reported and the others go
     on (exit code 1 if any failed); running it again updates only what changed.
 
@@ -258,14 +264,16 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
         with connected(address, cpus):
             connect = time.perf_counter() - started
             report = index_many(sources, out, rebuild=rebuild, limits=Limits(max_bytes=max_file_bytes),
-                                shard_files=shard_files, progress=progress)
+                                shard_files=shard_files, pack_files=pack_files, pack_capacity=pack_capacity,
+                                progress=progress)
             deep_report = None
             if deep:
                 from codesearch.cluster.deep import deep_many
                 from codesearch.manifest import Manifest
 
                 done = {r.name for r in report.repos if r.status == "indexed"}
-                listed = {name: d for name, d in Manifest.load(out).searchable() if name in done}
+                listed = {name: d for name, d, mounts in Manifest.load(out).searchable()
+                          if name in done or done.intersection(mounts.roots)}
                 deep_report = deep_many(listed, rerank_model, progress)
     report.seconds.update(connect=connect, total=time.perf_counter() - started)
     if as_json:
@@ -458,9 +466,10 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         if len(paths) > 1 or workspace is not None:
             from codesearch.multi import MultiSearcher
 
-            indexes, names = ([d for _, d in listed], [n for n, _ in listed]) if workspace is not None else \
-                ([find_index(p) for p in paths], None)
-            with MultiSearcher(indexes, names=names) as multi:
+            indexes, names, mounts = ([d for _, d, _ in listed], [n for n, _, _ in listed],
+                                      [m for _, _, m in listed]) if workspace is not None else \
+                ([find_index(p) for p in paths], None, None)
+            with MultiSearcher(indexes, names=names, mounts=mounts) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
                 results = multi.search(query, k, options, paths=filters)
                 extra["repos"] = multi.roots

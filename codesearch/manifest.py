@@ -1,10 +1,12 @@
 """A workspace: many repositories' indexes, listed in one manifest and searched as one corpus.
 
 ``DIR/workspace.json`` (written by ``codesearch index-many``) names every repository, its
-root, its index (an ordinary ``codesearch index`` directory under ``DIR/indexes/``) and
+root, its index (an ordinary ``codesearch index`` directory under ``DIR/indexes/``, or a pack
+``DIR/packs/NAME`` that it shares with other small repositories: ``codesearch.pack``) and
 how its last run went. A repository keeps its name and its index directory across runs,
 so re-running only updates indexes. No two repositories share an index directory
-(``index_name``). The manifest is replaced atomically (temporary file, then rename).
+(``index_name``) but the repositories of a pack, whose names are kept apart (``pack.clashes``).
+The manifest is replaced atomically (temporary file, then rename).
 """
 
 from __future__ import annotations
@@ -15,19 +17,24 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound, IndexUnavailable
+from codesearch.pack import Mounts, clashes
 
 MANIFEST_NAME = "workspace.json"
 MANIFEST_VERSION = 1
 INDEXES = "indexes"
+PACKS = "packs"
+PACK_INDEX = ".codesearch"  # a pack's index, in the pack's own directory (its root, which holds nothing else)
 
 
 @dataclass
 class RepoEntry:
     """One repository of a workspace.
 
-    :param index: its index directory, relative to the workspace directory.
+    :param index: its index directory, relative to the workspace directory: ``indexes/NAME``, or
+        ``packs/NAME`` for a repository in a pack.
     :param status: ``indexed`` or ``failed`` (its last run; a failed repository keeps any earlier
         index), ``pending`` before its first run ends.
     """
@@ -44,6 +51,19 @@ class RepoEntry:
     shards: int = 0
     seconds: float = 0.0
     updated_at: str = ""
+
+    @property
+    def packed(self) -> bool:
+        """Whether it is indexed in a pack with other repositories."""
+        return Path(self.index).parts[0] == PACKS
+
+
+class Listed(NamedTuple):
+    """One index of a workspace to search: a repository's, or a pack of several (``mounts``)."""
+
+    name: str  # the repository's name; for a pack, its directory (``packs/NAME``), never shown
+    directory: Path
+    mounts: Mounts
 
 
 @dataclass
@@ -84,11 +104,13 @@ class Manifest:
             raise IndexCorrupt(f"{path} is damaged ({exc})") from exc
         for entry in repos.values():
             parts = Path(str(entry.index)).parts
-            if len(parts) != 2 or parts[0] != INDEXES or parts[1] in (".", ".."):
+            if len(parts) != 2 or parts[0] not in (INDEXES, PACKS) or parts[1] in (".", ".."):
                 raise IndexCorrupt(f"{path} is damaged (the index of {entry.name!r} is {entry.index!r}, "
-                                   f"not a directory of {INDEXES}/)")
+                                   f"not a directory of {INDEXES}/ or {PACKS}/)")
         manifest = cls(directory, repos)
         manifest._separate_shared()
+        for pack in manifest.packs():
+            manifest.mounts(pack)  # :raises IndexCorrupt: if two of its names clash
         return manifest
 
     def save(self) -> None:
@@ -143,7 +165,8 @@ class Manifest:
         """
         sharing: dict[str, list[RepoEntry]] = {}
         for entry in self.repos.values():
-            sharing.setdefault(_folded(entry.index), []).append(entry)
+            if not entry.packed:  # a pack's repositories share its index on purpose
+                sharing.setdefault(_folded(entry.index), []).append(entry)
         taken = set(sharing)
         for group in sharing.values():
             group.sort(key=lambda e: (e.status == "indexed", e.updated_at), reverse=True)
@@ -153,17 +176,54 @@ class Manifest:
                 entry.index, entry.generation, entry.status = f"{INDEXES}/{directory}", 0, "pending"
 
     def index_dir(self, entry: RepoEntry) -> Path:
-        return self.directory / entry.index
+        """The directory of the repository's index (a pack's: the index in the pack's directory)."""
+        return self.directory / entry.index / PACK_INDEX if entry.packed else self.directory / entry.index
 
-    def searchable(self) -> list[tuple[str, Path]]:
-        """``(name, index directory)`` of every repository that has an index.
+    def pack_root(self, pack: str) -> Path:
+        """The directory of the pack ``packs/NAME``: the root its index is registered with."""
+        return self.directory / pack
+
+    def packs(self) -> list[str]:
+        """Every pack (``packs/NAME``) that holds a repository, in order."""
+        return sorted({e.index for e in self.repos.values() if e.packed})
+
+    def members(self, pack: str) -> list[RepoEntry]:
+        """The repositories of a pack, by name."""
+        return sorted((e for e in self.repos.values() if e.index == pack), key=lambda e: e.name)
+
+    def mounts(self, pack: str) -> Mounts:
+        """The repositories of a pack as its index reads them.
+
+        :raises IndexCorrupt: if two of its names clash (the manifest was edited).
+        """
+        return Mounts({e.name: e.root for e in self.members(pack)})
+
+    def pack(self, entry: RepoEntry, files: int, capacity: int) -> None:
+        """Put a repository that has no index yet into a pack: the last one, if it has room for its
+        ``files`` (of ``capacity``) and no name of it clashes with ``entry``'s, else a new one."""
+        packs = self.packs()
+        if packs:
+            last = self.members(packs[-1])
+            if sum(e.files for e in last) + files <= capacity and not clashes([entry.name], [e.name for e in last]):
+                entry.index, entry.files = packs[-1], files
+                return
+        taken = {int(p.split("-")[-1]) for p in packs if p.split("-")[-1].isdigit()}
+        number = max(taken, default=0) + 1
+        entry.index, entry.files = f"{PACKS}/pack-{number:05d}", files
+
+    def searchable(self) -> list[Listed]:
+        """Every index to search: each indexed repository's own, and each pack with its repositories.
 
         A repository whose latest run failed is still searched if an earlier run left an index.
 
         :raises IndexNotFound: if no repository has one.
         """
-        out = [(name, self.index_dir(e)) for name, e in sorted(self.repos.items())
-               if e.generation > 0 and (self.index_dir(e) / "index.db").is_file()]
+        out = [Listed(name, self.index_dir(e), Mounts()) for name, e in sorted(self.repos.items())
+               if not e.packed and e.generation > 0 and (self.index_dir(e) / "index.db").is_file()]
+        for pack in self.packs():
+            members = self.members(pack)
+            if any(e.generation > 0 for e in members) and (self.index_dir(members[0]) / "index.db").is_file():
+                out.append(Listed(pack, self.index_dir(members[0]), self.mounts(pack)))
         if not out:
             raise IndexNotFound(f"the workspace {self.directory} has no indexed repository yet")
         return out

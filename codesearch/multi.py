@@ -30,7 +30,8 @@ from typing import Any
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexOutOfDate
-from codesearch.freshness import FileCheck, check_file
+from codesearch.freshness import GONE, FileCheck, check_file
+from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search import (
     ParsedQuery,
@@ -42,7 +43,7 @@ from codesearch.search import (
     validate_query,
 )
 from codesearch.search import shortlist as pool_shortlist
-from codesearch.search.first_stage import file_similarities
+from codesearch.search.first_stage import file_similarities, origin
 from codesearch.search.pool import NEAR_COPY_KINDS, wants_file_topics
 
 
@@ -83,6 +84,7 @@ class Part:
     completed: dict[str, dict[int, float]] = field(default_factory=dict)  # scores the rankings left out
     file_similarity: dict[str, float] = field(default_factory=dict)  # path -> cosine with the file's topic
     topics: bool = False  # whether ``fill`` measures ``file_similarity`` (``pool.wants_file_topics``)
+    mounts: Mounts = field(default_factory=Mounts)  # a pack's repositories (``codesearch.pack``)
 
     # What the pool asks of a shard (``codesearch.search.pool.Shard``).
     def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -97,9 +99,13 @@ class Part:
     def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
         path = row["path"]
         if path not in checks:
-            checks[path] = check_file(Path(self.root), path, row["language"], self.files.get(path, (-1, -1, -1, "")),
-                                      self.max_file_bytes)
+            place = self.mounts.locate(self.root, path)
+            checks[path] = FileCheck(GONE) if place is None else check_file(
+                Path(place[0]), place[1], row["language"], self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes)
         return as_checked(row, checks[path])
+
+    def origin(self, path: str) -> tuple[str, str, str]:
+        return origin(self.mounts, self.repo, self.root, path)
 
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
         return {h: self.same_content[h] for h in hashes if h in self.same_content}
@@ -113,6 +119,7 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
     definitions of the names the query mentions and their similarities, but no rows yet (see ``fill``).
 
     :param parsed: the query parsed once for every index (``Searcher.parse``).
+    :param repo: the name results of this index are shown under (a pack's paths name their repositories).
     :raises BadQuery: for a bad filter.
     """
     plan = searcher.plan(parsed, options)
@@ -122,9 +129,9 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
     similarity = {**hits.completed.get("static", {}), **dict(hits.static)}  # the cosines the first stage has
     lacking = [i for i in dict.fromkeys(hits.defined) if i not in similarity]
     similarity.update(zip(lacking, hits.similarities(lacking)))
-    return Part(repo, hits.root, searcher.reader.max_file_bytes, hits.static, hits.lexical, hits.defined, {},
-                similarity, {}, {}, hits.vector, completed=hits.completed,
-                topics=wants_file_topics(parsed.info, options))
+    return Part("" if searcher.mounts else repo, hits.root, searcher.reader.max_file_bytes, hits.static,
+                hits.lexical, hits.defined, {}, similarity, {}, {}, hits.vector, completed=hits.completed,
+                topics=wants_file_topics(parsed.info, options), mounts=searcher.mounts)
 
 
 def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | None:
@@ -159,22 +166,26 @@ class MultiSearcher:
     """Searches several indexes as one; results carry ``repo`` (a prefix of ``path``).
 
     :param names: the repositories' names (default: their directory names, made unique).
+    :param mounts: per index, the repositories of a pack (``codesearch.pack``; empty for an ordinary index).
     :raises IndexOutOfDate: if the indexes were built by different models.
     (and everything ``Searcher`` raises, for each index)
     """
 
     def __init__(self, index_dirs: Sequence[Path], embedder: Embedder | None = None,
-                 names: Sequence[str] | None = None) -> None:
+                 names: Sequence[str] | None = None, mounts: Sequence[Mounts] | None = None) -> None:
         embedder = embedder or StaticEmbedder.default()
         self.searchers: list[Searcher] = []
+        packs = list(mounts) if mounts is not None else [Mounts()] * len(index_dirs)
         try:
-            for directory in index_dirs:
-                self.searchers.append(Searcher(directory, embedder))
+            for directory, mounted in zip(index_dirs, packs, strict=True):
+                self.searchers.append(Searcher(directory, embedder, mounts=mounted))
         except BaseException:
             self.close()
             raise
         self.names = list(names) if names is not None else prefixes([s.root for s in self.searchers])
-        self.roots = {name: str(s.root) for name, s in zip(self.names, self.searchers)}
+        self.roots: dict[str, str] = {}  # every repository's name -> its root
+        for name, searcher in zip(self.names, self.searchers):
+            self.roots.update(searcher.mounts.roots if searcher.mounts else {name: str(searcher.root)})
         fingerprints = {s.reader.meta.model_fingerprint for s in self.searchers}
         if len(fingerprints) > 1:  # Searcher already checked each against the model; kept as a guard
             self.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import CodeSearchError
+from codesearch.pack import Mounts
 from codesearch.store.indexdir import default_index_dir
 from codesearch.store.writer import FileState, IndexWriter
 from codesearch.terms import chunk_terms
@@ -72,6 +73,7 @@ class IndexReport:
     index_id: str = ""  # the index's random id, as registered in this user's trust registry
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
+    by_mount: dict[str, tuple[int, int]] = field(default_factory=dict)  # a pack: repository -> (files, chunks)
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -87,6 +89,7 @@ class _Settings:
     use_ignore_files: bool
     runner: Runner | None
     walked: WalkedFn | None = None
+    mounts: Mounts = field(default_factory=Mounts)
 
 
 class ChunkEmbedder:
@@ -119,6 +122,7 @@ def build_index(
     use_ignore_files: bool = True,
     runner: Runner | None = None,
     walked: WalkedFn | None = None,
+    mounts: Mounts | None = None,
 ) -> IndexReport:
     """Create or incrementally update the index of ``root``.
 
@@ -131,6 +135,8 @@ def build_index(
         unused); whatever it does, the results are written by this process in the run's one commit.
     :param walked: called with what the run's walk found (every item, every directory read) before any
         file is read: a watcher's snapshot of the same walk (``codesearch.watch.Snapshot.of_walk``).
+    :param mounts: build a pack (``codesearch.pack``): index these repositories, each file as ``NAME/PATH``,
+        instead of the files under ``root`` (then a directory of the workspace's own, holding nothing else).
     :raises IndexOutOfDate: if the index was built by another model and ``rebuild`` is off.
     :raises IndexCorrupt: if the existing index is damaged and ``rebuild`` is off.
     :raises IndexLocked: if another run holds the lock for longer than ``wait``.
@@ -150,7 +156,7 @@ def build_index(
     embedder = embedder or StaticEmbedder.default()
     progress = progress or (lambda stage, done, total: None)
     report = IndexReport(root=str(root), index_dir=str(index_dir))
-    settings = _Settings(embedder, limits, progress, workers, use_ignore_files, runner, walked)
+    settings = _Settings(embedder, limits, progress, workers, use_ignore_files, runner, walked, mounts or Mounts())
     with IndexWriter.open(index_dir, root, embedder, parser=parser_fingerprint(), rebuild=rebuild,
                           wait=wait) as writer:
         report.replaced_untrusted = writer.replaced_untrusted
@@ -184,6 +190,37 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     report.files_by_language, report.chunks_by_language = writer.counts_by_language()
     report.files = sum(report.files_by_language.values())
     report.files_without_grammar = report.files_by_language.get(TEXT_LANGUAGE, 0)
+    if settings.mounts:
+        report.by_mount = _by_mount(settings.mounts, writer.chunks_by_file())
+
+
+def _by_mount(mounts: Mounts, chunks_by_file: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """(files, chunks) of each repository of a pack (every mount, with nothing: (0, 0))."""
+    counts = {name: [0, 0] for name in mounts.roots}
+    for path, chunks in chunks_by_file.items():
+        name = mounts.name_of(path)
+        if name is not None:
+            counts[name][0] += 1
+            counts[name][1] += chunks
+    return {name: (files, chunks) for name, (files, chunks) in counts.items()}
+
+
+def _walk(root: Path, settings: _Settings, directories: list[str] | None
+          ) -> Iterable[FileEntry | SkippedFile | UnsupportedFile]:
+    """What the walk of ``root`` finds or, for a pack, of each of its repositories, as ``NAME/PATH``."""
+    if not settings.mounts:
+        yield from walk(root, settings.limits, settings.use_ignore_files, directories=directories)
+        return
+    for name, mounted in sorted(settings.mounts.roots.items()):
+        prefix = settings.mounts.prefix(name)
+        seen: list[str] | None = [] if directories is not None else None
+        for item in walk(Path(mounted), settings.limits, settings.use_ignore_files, directories=seen):
+            if isinstance(item, FileEntry):
+                yield replace(item, path=prefix + item.path, prefix=prefix)
+            else:
+                yield replace(item, path=prefix + item.path)
+        if directories is not None and seen is not None:
+            directories.extend(prefix + d if d else name for d in seen)
 
 
 def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[FileEntry]:
@@ -191,7 +228,7 @@ def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[File
     files: list[FileEntry] = []
     items: list[FileEntry | SkippedFile | UnsupportedFile] = []
     directories: list[str] | None = [] if settings.walked is not None else None
-    for item in walk(root, settings.limits, settings.use_ignore_files, directories=directories):
+    for item in _walk(root, settings, directories):
         if directories is not None:
             items.append(item)
         if isinstance(item, SkippedFile):

@@ -83,7 +83,8 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
 class FileEntry:
     """A file that passed the path-level checks and may be read.
 
-    :param path: relative to ``root``, with forward slashes.
+    :param path: relative to ``root``, with forward slashes; in a pack of several repositories
+        (``codesearch.pack``) it starts with ``prefix``, the repository's name and a slash.
     :param root: the repository root, absolute.
     """
 
@@ -94,11 +95,17 @@ class FileEntry:
     mtime_ns: int
     ctime_ns: int = 0
     keep_build_output: bool = False  # a `!` pattern of .codesearchignore keeps it: no build-output check
+    prefix: str = ""
+
+    @property
+    def local_path(self) -> str:
+        """The path relative to ``root`` (``path`` without the pack's ``prefix``)."""
+        return self.path[len(self.prefix):]
 
     @property
     def abs_path(self) -> Path:
         """The file's absolute path."""
-        return Path(self.root) / self.path
+        return Path(self.root) / self.local_path
 
 
 def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
@@ -419,7 +426,7 @@ def _read_fd(fd: int, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
 
 def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | SkippedFile:
     """Read a found file and check its content; a SkippedFile says why it cannot be indexed."""
-    read = read_inside(found.root, found.path, limits.max_bytes)
+    read = read_inside(found.root, found.local_path, limits.max_bytes)
     if isinstance(read, str):
         return SkippedFile(found.path, read)
     st, data = read

@@ -2,7 +2,10 @@
 
 Each repository is indexed by one Ray task into its own ordinary index
 (``OUT/indexes/NAME``), with ``build_index``: the same incremental, locked,
-one-commit run as ``codesearch index``. A repository with more changed files than
+one-commit run as ``codesearch index``. Small repositories (at most ``pack_files`` files when
+first seen) share packs instead (``OUT/packs/pack-N``, ``codesearch.pack``) of up to
+``pack_capacity`` files, each built by one task like a repository: a workspace query then
+costs per pack, not per repository. A repository stays in its pack as it grows. A repository with more changed files than
 ``shard_files`` has its files parsed and embedded by further Ray tasks, one per shard
 of files; the repository's task writes all their results in its single commit, so an
 index is never half-written whichever worker dies. Ray re-runs a task whose worker died
@@ -27,13 +30,18 @@ from codesearch.cluster import require_ray
 from codesearch.errors import CodeSearchError, IndexLocked, IndexUnavailable
 from codesearch.manifest import Manifest, RepoEntry, read_sources
 from codesearch.multi import prefixes
+from codesearch.pack import Mounts
 from codesearch.store import trust
-from indexer.discover import Limits
+from indexer.discover import FileEntry, Limits, walk
 from indexer.types import SkippedFile
 from indexer.work import ParsedFile, PostProcess, Task, process, process_all
 
 # A repository with more changed files than this is parsed and embedded in shards of this many.
 SHARD_FILES = 1000
+# A repository with at most this many files when first indexed goes into a pack (0: none does) ...
+PACK_FILES = 500
+# ... of up to this many files (the median repository of the registries has about 100 files and 800 chunks).
+PACK_CAPACITY = 20_000
 # Ray re-runs a task this many times after its worker died or it raised a transient error.
 MAX_RETRIES = 3
 TRANSIENT = (IndexLocked, IndexUnavailable)
@@ -95,8 +103,11 @@ class ShardRunner:
             queued[n] = None  # let the object store drop it
 
 
-def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int, rebuild: bool) -> dict[str, Any]:
-    """Index one repository (the body of a Ray task); a permanent failure comes back as ``error``.
+def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int, rebuild: bool,
+                     mounts: dict[str, str] | None = None) -> dict[str, Any]:
+    """Index one repository, or the repositories ``mounts`` into the pack in ``root`` (the body of a
+    Ray task); a permanent failure comes back as ``error``. A pack's outcome has ``by_mount``:
+    repository -> (files, chunks).
 
     :raises IndexLocked, IndexUnavailable: transient failures, which Ray retries.
     """
@@ -105,14 +116,29 @@ def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int
     started = time.perf_counter()
     runner = ShardRunner(shard_files)
     try:
-        report = build_index(Path(root), Path(index_dir), limits=limits, rebuild=rebuild, runner=runner, wait=5.0)
+        if mounts is not None:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        report = build_index(Path(root), Path(index_dir), limits=limits, rebuild=rebuild, runner=runner, wait=5.0,
+                             mounts=Mounts(mounts) if mounts is not None else None)
     except TRANSIENT:
         raise
-    except CodeSearchError as exc:
+    except (CodeSearchError, OSError) as exc:
         return {"error": str(exc)}
     return {"files": report.files, "chunks": report.chunks_total, "generation": report.generation,
             "changed": report.changed, "shards": runner.shards, "seconds": time.perf_counter() - started,
-            "index_id": report.index_id}
+            "index_id": report.index_id, "by_mount": report.by_mount,
+            "missing": sorted(name for name, path in (mounts or {}).items() if not Path(path).is_dir())}
+
+
+def count_files(root: Path, limits: Limits, stop: int) -> int:
+    """How many files of ``root`` would be indexed, counting no further than ``stop``."""
+    found = 0
+    for item in walk(root, limits):
+        if isinstance(item, FileEntry):
+            found += 1
+            if found >= stop:
+                break
+    return found
 
 
 def task_pids() -> list[int]:
@@ -138,11 +164,15 @@ def index_many(
     rebuild: bool = False,
     limits: Limits = Limits(),
     shard_files: int = SHARD_FILES,
+    pack_files: int = PACK_FILES,
+    pack_capacity: int = PACK_CAPACITY,
     progress: ProgressFn | None = None,
 ) -> IndexManyReport:
     """Index every repository of ``sources`` into the workspace ``out`` on the connected Ray cluster.
 
     :param sources: a file listing repositories or a directory of them (see ``read_sources``), or the roots.
+    :param pack_files: a repository seen for the first time with at most this many files goes into a
+        pack of up to ``pack_capacity`` files (0: every repository gets its own index).
     :raises CodeSearchError: if ``sources`` names nothing or the workspace manifest is damaged;
         a repository's own failure is reported in its entry instead.
     """
@@ -153,28 +183,57 @@ def index_many(
     out = Path(out).resolve()
     manifest = Manifest.load(out, missing_ok=True)
     entries = [manifest.entry_for(root, name) for root, name in zip(roots, prefixes(roots))]
-    for entry in entries:
-        manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
+    if pack_files > 0:
+        _assign_packs(manifest, entries, limits, pack_files, pack_capacity, progress)
     task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
-    pending = {task.remote(e.root, str(manifest.index_dir(e)), limits, shard_files, rebuild): e for e in entries}
+    pending: dict[Any, list[RepoEntry]] = {}
+    for entry in entries:
+        if not entry.packed:
+            manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
+            pending[task.remote(entry.root, str(manifest.index_dir(entry)), limits, shard_files, rebuild)] = [entry]
+    for pack in sorted({e.index for e in entries if e.packed}):
+        members = manifest.members(pack)  # also those not named this time: a pack is indexed whole
+        mounts = {e.name: e.root for e in members}
+        pending[task.remote(str(manifest.pack_root(pack)), str(manifest.index_dir(members[0])), limits, shard_files,
+                            rebuild, mounts)] = members
     saved = time.monotonic()
-    progress("repos", 0, len(entries))
+    total, done = sum(map(len, pending.values())), 0
+    progress("repos", 0, total)
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
-        entry = pending.pop(ready[0])
+        group = pending.pop(ready[0])
         try:
             outcome = ray.get(ready[0])
         except Exception as exc:  # retries spent: the worker kept dying, or a transient error persisted
             outcome = {"error": _failure(exc)}
-        _record(entry, outcome)
+        for entry in group:
+            _record(entry, outcome)
         if "index_id" in outcome:  # built by our own task, maybe on another machine with its own registry
-            trust.register(outcome["index_id"], manifest.index_dir(entry), Path(entry.root))
-        progress("repos", len(entries) - len(pending), len(entries))
+            root = manifest.pack_root(group[0].index) if group[0].packed else Path(group[0].root)
+            trust.register(outcome["index_id"], manifest.index_dir(group[0]), root)
+        done += len(group)
+        progress("repos", done, total)
         if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list
             manifest.save()
             saved = time.monotonic()
     manifest.save()
-    return IndexManyReport(str(out), entries, {"index": time.perf_counter() - started})
+    listed = {e.name for e in entries}
+    reported = entries + [e for pack in {e.index for e in entries if e.packed}
+                          for e in manifest.members(pack) if e.name not in listed]
+    return IndexManyReport(str(out), reported, {"index": time.perf_counter() - started})
+
+
+def _assign_packs(manifest: Manifest, entries: Sequence[RepoEntry], limits: Limits, pack_files: int,
+                  capacity: int, progress: ProgressFn) -> None:
+    """Put each small repository that has no index yet into a pack (its own index stays its own)."""
+    new = [e for e in entries if not e.packed and e.generation == 0 and not manifest.index_dir(e).exists()]
+    for n, entry in enumerate(new, 1):
+        if not Path(entry.root).is_dir():
+            continue  # fails in its own task, as it always did
+        files = count_files(Path(entry.root), limits, pack_files + 1)
+        if files <= pack_files:
+            manifest.pack(entry, files, capacity)
+        progress("sizing", n, len(new))
 
 
 def _failure(exc: Exception) -> str:
@@ -191,5 +250,9 @@ def _record(entry: RepoEntry, outcome: dict[str, Any]) -> None:
         return
     entry.status, entry.error = "indexed", ""
     entry.files, entry.chunks, entry.generation = outcome["files"], outcome["chunks"], outcome["generation"]
+    if entry.packed:  # the pack's counts are all its repositories'; this one's are its own
+        entry.files, entry.chunks = outcome["by_mount"].get(entry.name, (0, 0))
+        if entry.name in outcome["missing"]:
+            entry.status, entry.error = "failed", f"{entry.root} is not a directory"
     entry.changed = outcome["changed"]
     entry.shards, entry.seconds = outcome["shards"], round(outcome["seconds"], 3)

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 from codesearch.cluster import require_ray
 from codesearch.errors import BadQuery, CodeSearchError
-from codesearch.manifest import Manifest
+from codesearch.manifest import Listed, Manifest
 
 APP_NAME = "codesearch"
 TOKEN_ENV = "CODESEARCH_SERVE_TOKEN"
@@ -122,19 +122,25 @@ def _netloc(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
-def groups_of(manifest: Manifest, groups: int) -> list[list[tuple[str, Path]]]:
-    """The searchable repositories split into at most ``groups`` groups of about equal chunk counts.
+def groups_of(manifest: Manifest, groups: int) -> list[list[Listed]]:
+    """The searchable indexes (repositories' and packs') split into at most ``groups`` groups of about
+    equal chunk counts.
 
     :raises IndexNotFound: if no repository of the workspace is indexed.
     """
     listed = manifest.searchable()
-    buckets: list[list[tuple[str, Path]]] = [[] for _ in range(max(1, min(groups, len(listed))))]
+
+    def chunks(item: Listed) -> int:
+        return sum(manifest.repos[n].chunks for n in item.mounts.roots) if item.mounts else \
+            manifest.repos[item.name].chunks
+
+    buckets: list[list[Listed]] = [[] for _ in range(max(1, min(groups, len(listed))))]
     load = [0] * len(buckets)
-    for name, directory in sorted(listed, key=lambda item: -manifest.repos[item[0]].chunks):
+    for item in sorted(listed, key=lambda item: -chunks(item)):
         smallest = load.index(min(load))
-        buckets[smallest].append((name, directory))
-        load[smallest] += manifest.repos[name].chunks
-    return [sorted(b) for b in buckets]
+        buckets[smallest].append(item)
+        load[smallest] += chunks(item)
+    return [sorted(b, key=lambda item: item.name) for b in buckets]
 
 
 class ShardGroup:
@@ -149,23 +155,27 @@ class ShardGroup:
     thread opens and searches them (Serve calls methods from a pool of threads).
     """
 
-    def __init__(self, names: Sequence[str], index_dirs: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], index_dirs: Sequence[str],
+                 mounts: Sequence[dict[str, str]] | None = None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.names = list(names)
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-shard")
-        self.searchers, self.broken = self.thread.submit(self._open, [Path(d) for d in index_dirs]).result()
+        packs = list(mounts) if mounts is not None else [{} for _ in self.names]
+        self.searchers, self.broken = self.thread.submit(self._open, [Path(d) for d in index_dirs], packs).result()
 
-    def _open(self, index_dirs: Sequence[Path]) -> tuple[dict[str, Any], dict[str, str]]:
+    def _open(self, index_dirs: Sequence[Path], packs: Sequence[dict[str, str]]
+              ) -> tuple[dict[str, Any], dict[str, str]]:
         from codesearch.embed.static import StaticEmbedder
+        from codesearch.pack import Mounts
         from codesearch.search import Searcher
 
         embedder = StaticEmbedder.default()
         searchers: dict[str, Any] = {}
         broken: dict[str, str] = {}
-        for name, directory in zip(self.names, index_dirs):
+        for name, directory, mounted in zip(self.names, index_dirs, packs):
             try:
-                searchers[name] = Searcher(directory, embedder)
+                searchers[name] = Searcher(directory, embedder, mounts=Mounts(mounted))
             except INDEX_FAILURES as exc:
                 broken[name] = _one_line(exc)
         return searchers, broken
@@ -350,12 +360,13 @@ def start(workspace: Path, groups: int = 2, host: str = "127.0.0.1", port: int =
     handles = [
         group_deployment.options(name=f"group-{n}", num_replicas=replicas,
                                  ray_actor_options={"num_cpus": cpus_per_replica}).bind(
-            [name for name, _ in group], [str(d) for _, d in group])
+            [item.name for item in group], [str(item.directory) for item in group],
+            [dict(item.mounts.roots) for item in group])
         for n, group in enumerate(split)
     ]
-    served = {name for group in split for name, _ in group}
+    served = {name for group in split for item in group for name in (item.mounts.roots or [item.name])}
     roots = {name: entry.root for name, entry in sorted(manifest.repos.items()) if name in served}
-    names = [[name for name, _ in group] for group in split]
+    names = [[item.name for item in group] for group in split]
     app = router_deployment.options(name="router", ray_actor_options={"num_cpus": 0.1}).bind(
         handles, roots, names, Guard(host, port, token or None))
     serve.run(app, name=APP_NAME, route_prefix="/", blocking=False)

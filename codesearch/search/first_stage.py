@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from codesearch.freshness import FileCheck
+from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.parse import ParsedQuery
@@ -74,6 +75,9 @@ class IndexHits:
     def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
         return self.searcher.current_row(row, checks)
 
+    def origin(self, path: str) -> tuple[str, str, str]:
+        return origin(self.searcher.mounts, self.repo, self.root, path)
+
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
         return self.searcher.reader.same_content(list(hashes))
 
@@ -82,6 +86,12 @@ class IndexHits:
 
     def file_similarities(self, paths: Sequence[str]) -> dict[str, float]:
         return file_similarities(self.searcher, paths, self.vector)
+
+
+def origin(mounts: Mounts, repo: str, root: str, path: str) -> tuple[str, str, str]:
+    """``(repository name, root, path in it)`` of a stored path: in a pack (``mounts``), its repository's."""
+    found = mounts.split(path) if mounts else None
+    return (repo, root, path) if found is None else found
 
 
 def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vector: bool = True) -> IndexHits:

@@ -88,6 +88,11 @@ class Shard(Protocol):
         """A chunk's row as its file is now (``None``: gone) and whether it changed; ``checks`` caches files."""
         ...
 
+    def origin(self, path: str) -> tuple[str, str, str]:
+        """``(repository name, root, path in it)`` of a stored path: ``repo``, ``root`` and the path itself,
+        but in a pack of several repositories (``codesearch.pack``) the repository the path names."""
+        ...
+
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
         """Content hash -> ``path:line`` of each indexed chunk with that content."""
         ...
@@ -295,7 +300,8 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
-        picked.append((n, result_of(row, len(picked) + 1, str(shard.root), shard.repo, stale, c.scores)))
+        repo, root, local = shard.origin(row["path"])
+        picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
         if len(picked) == wanted:
             break
     return picked

@@ -58,8 +58,10 @@ def placed(repo: str, path: str) -> str:
 
 
 def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
-              scores: dict[str, float]) -> SearchResult:
+              scores: dict[str, float], path: str | None = None) -> SearchResult:
     """The result for a chunk's (current) row; ``score`` is its vector score until ``finish`` fills it in.
+
+    ``path``: the file's path under ``root`` when it is not the row's (a pack's ``NAME/PATH``: ``PATH``).
 
     A window of a long definition (``indexer.chunk.window_chunks``) reads as that definition
     (its key, name and qualified name) with the window's lines and code.
@@ -68,7 +70,7 @@ def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
         rank=rank,
         score=scores.get("static", 0.0),
         key=definition_key(row["key"]),
-        path=placed(repo, row["path"]),
+        path=placed(repo, row["path"] if path is None else path),
         root=root,
         language=row["language"],
         kind=row["kind"],

@@ -14,7 +14,8 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
-from codesearch.freshness import FileCheck, check_file
+from codesearch.freshness import GONE, FileCheck, check_file
+from codesearch.pack import Mounts
 from codesearch.search.first_stage import IndexHits, Plan, first_stage
 from codesearch.search.options import PathFilter, SearchOptions
 from codesearch.search.parse import ParsedQuery, parse_query
@@ -61,9 +62,14 @@ class Searcher:
     :raises IndexOutOfDate: if the index was built by another model or schema.
     :raises IndexCorrupt: if the index files are damaged.
     :raises UnsafeIndexDir: if the index directory holds symlinks or someone else's files.
+
+    :param mounts: the index is a pack of these repositories (``codesearch.pack``): a stored path
+        ``NAME/PATH`` is the file ``PATH`` under the root of ``NAME``, and path filters match ``PATH``.
     """
 
-    def __init__(self, index_dir: Path, embedder: Embedder | None = None, root: Path | None = None) -> None:
+    def __init__(self, index_dir: Path, embedder: Embedder | None = None, root: Path | None = None,
+                 mounts: Mounts | None = None) -> None:
+        self.mounts = mounts or Mounts()
         self.reader = IndexReader(index_dir, root)
         try:
             self._open(embedder)
@@ -165,8 +171,14 @@ class Searcher:
             return None
         files = None
         if paths is not None and paths.active:
-            files = [p for p in self.reader.file_paths() if paths.matches(self.root, p)]
+            files = [p for p in self.reader.file_paths() if self._matches(paths, p)]
         return self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
+
+    def _matches(self, paths: PathFilter, path: str) -> bool:
+        if not self.mounts:
+            return paths.matches(self.root, path)
+        place = self.mounts.split(path)
+        return place is not None and paths.matches(Path(place[1]), place[2])
 
     def first_stage(self, plan: Plan, options: SearchOptions, *, vector: bool = True) -> IndexHits:
         """This index's first-stage hits for ``plan`` (``codesearch.search.first_stage``)."""
@@ -182,10 +194,13 @@ class Searcher:
         """Fresh / changed / gone for each file (path -> its language), read under ``root``."""
         states = self.reader.file_states(sorted(languages))
         limit = self.reader.max_file_bytes
-        return {
-            path: check_file(self.root, path, language, states.get(path, (-1, -1, -1, "")), limit)
-            for path, language in languages.items()
-        }
+        checks = {}
+        for path, language in languages.items():
+            # In a pack, the file of its repository: never one under the pack's own directory.
+            place = self.mounts.locate(str(self.root), path)
+            checks[path] = FileCheck(GONE) if place is None else \
+                check_file(Path(place[0]), place[1], language, states.get(path, (-1, -1, -1, "")), limit)
+        return checks
 
 
 def _language(language: str | None) -> str | None:

@@ -228,6 +228,13 @@ def counts_by_language(db: Database) -> tuple[dict[str, int], dict[str, int]]:
     return files, chunks
 
 
+def chunks_by_file(db: Database) -> dict[str, int]:
+    """path -> its number of chunks, for every indexed file (0 for a file without chunks)."""
+    counts = dict.fromkeys((r[0] for r in db.execute("SELECT path FROM files").fetchall()), 0)
+    counts.update(db.execute("SELECT path, COUNT(*) FROM chunks GROUP BY 1").fetchall())
+    return counts
+
+
 def file_rows(db: Database) -> dict[str, tuple[int, int, int, str]]:
     """path -> (size, mtime_ns, ctime_ns, sha1) for every indexed file."""
     rows = db.execute("SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files").fetchall()

@@ -292,6 +292,10 @@ class IndexWriter:
         """(files, chunks) per language, as the index holds them now."""
         return md.counts_by_language(self.db)
 
+    def chunks_by_file(self) -> dict[str, int]:
+        """path -> its number of chunks, for every indexed file, as the index holds them now."""
+        return md.chunks_by_file(self.db)
+
     def _write_generation(self, parser: str | None = None) -> int:
         """Apply the run's vector changes, write the next generation's files and its metadata;
         return the number of chunks."""
