@@ -61,11 +61,12 @@ def main() -> None:
     queries = [q["query"] for q in json.loads(args.queries.read_text())["queries"]]
     manifest = Manifest.load(args.workspace)
     listed = manifest.searchable()
-    results: dict = {"workspace_repositories": len(listed),
-                     "workspace_chunks": sum(manifest.repos[n].chunks for n, _ in listed), "queries": len(queries)}
+    results: dict = {"workspace_repositories": len(manifest.repos), "workspace_indexes": len(listed),
+                     "workspace_chunks": sum(e.chunks for e in manifest.repos.values()), "queries": len(queries)}
 
     clock = time.perf_counter()
-    with MultiSearcher([d for _, d in listed], names=[n for n, _ in listed]) as multi:
+    with MultiSearcher([d for _, d, _ in listed], names=[n for n, _, _ in listed],
+                       mounts=[m for _, _, m in listed]) as multi:
         opened = time.perf_counter() - clock
         multi.search(queries[0], 10)
         ms = []

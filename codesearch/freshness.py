@@ -34,12 +34,15 @@ class FileCheck:
 
 
 def check_file(
-    root: Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes
+    root: Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes,
+    stored: str | None = None,
 ) -> FileCheck:
     """Compare the file ``root/path`` with its indexed (size, mtime_ns, ctime_ns, sha1).
 
     :param root: the repository root as the user gave it (``path`` must resolve inside it).
     :param max_bytes: the indexing limit: a changed file larger than this is gone, and not read.
+    :param stored: the path the index stores the file as, when not ``path`` (a pack's ``NAME/PATH``):
+        what a changed file's chunk keys are made of.
     """
     size, mtime_ns, ctime_ns, sha1 = indexed
     st = _stat_inside(root, path)
@@ -62,7 +65,7 @@ def check_file(
     if hashlib.sha1(data).hexdigest() == sha1:
         return FileCheck(FRESH)
     try:
-        chunks = chunks_for_file(SourceFile(path, language, data, current.st_mtime_ns, current.st_ctime_ns))
+        chunks = chunks_for_file(SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns))
     except Unindexable:
         return FileCheck(GONE)
     return FileCheck(CHANGED, {c.key: c for c in chunks})

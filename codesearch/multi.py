@@ -101,7 +101,8 @@ class Part:
         if path not in checks:
             place = self.mounts.locate(self.root, path)
             checks[path] = FileCheck(GONE) if place is None else check_file(
-                Path(place[0]), place[1], row["language"], self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes)
+                Path(place[0]), place[1], row["language"], self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes,
+                stored=path)
         return as_checked(row, checks[path])
 
     def origin(self, path: str) -> tuple[str, str, str]:

@@ -65,13 +65,14 @@ def _check_sound(index_dir: Path) -> int:
 
 def test_index_many_equals_each_repository_indexed_alone_and_merged(cluster, repos: Path, tmp_path: Path) -> None:
     out = tmp_path / "ws"
-    # shard_files=2: every repository is split into Ray shard tasks, merged by one commit.
-    report = index_many(repos, out, shard_files=2)
+    # shard_files=2: every repository is split into Ray shard tasks, merged by one commit;
+    # pack_files=0: each its own index (packs: test_index_many_packs_small_repositories).
+    report = index_many(repos, out, shard_files=2, pack_files=0)
     assert not report.failed and len(report.repos) == len(LANGUAGES)
     assert all(r.shards >= 2 for r in report.repos)
     manifest = Manifest.load(out)
     alone = {}
-    for name, directory in manifest.searchable():
+    for name, directory, _ in manifest.searchable():
         alone[name] = build_index(repos / name, tmp_path / "alone" / name, workers=1).index_dir
         assert _chunks(directory) == _chunks(Path(alone[name]))
         _check_sound(directory)
@@ -88,19 +89,49 @@ def test_index_many_equals_each_repository_indexed_alone_and_merged(cluster, rep
     assert expected["retry a failed http request"][0][0].startswith("python/")
 
 
+def test_index_many_packs_small_repositories(cluster, repos: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ws"
+    report = index_many(repos, out, pack_capacity=10_000)  # every sample repository is small: one pack
+    assert not report.failed and len(report.repos) == len(LANGUAGES)
+    manifest = Manifest.load(out)
+    assert manifest.packs() == ["packs/pack-00001"] and not (out / "indexes").exists()
+    [(name, directory, mounts)] = manifest.searchable()
+    assert name == "packs/pack-00001" and sorted(mounts.roots) == sorted(LANGUAGES)
+    _check_sound(directory)
+    for entry in report.repos[:3]:
+        alone = build_index(repos / entry.name, tmp_path / "alone" / entry.name, workers=1)
+        assert (entry.files, entry.chunks) == (alone.files, alone.chunks_total) and entry.status == "indexed"
+    result = CliRunner().invoke(cli, ["search", "retry a failed http request", "--workspace", str(out), "--json"])
+    data = json.loads(result.output)
+    top = data["results"][0]
+    assert top["path"].startswith("python/") and top["repo"] == "python"
+    assert top["root"] == data["repos"]["python"] == str((repos / "python").resolve())
+    assert (Path(top["root"]) / top["path"][len("python/"):]).is_file()
+
+    write(repos / "go", "extra.go", "package mux\n\n// Reverse a string.\nfunc Reverse(s string) string { return s }\n")
+    write(repos / "later" / "lib", "later.py", "def later():\n    return 1\n")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{repos / 'go'}\n{repos / 'later'}\n")
+    second = index_many(listing, out, pack_capacity=1)  # the pack is full: the new repository starts another
+    assert {r.name: (r.status, r.generation) for r in second.repos} == {"go": ("indexed", 2), "later": ("indexed", 1)}
+    go = [r for r in second.repos if r.name == "go"][0]
+    assert go.files == [r for r in report.repos if r.name == "go"][0].files + 1
+    assert Manifest.load(out).packs() == ["packs/pack-00001", "packs/pack-00002"]
+
+
 def test_failed_repository_is_reported_and_a_rerun_updates_only_what_changed(cluster, repos: Path,
                                                                                tmp_path: Path) -> None:
     listing = tmp_path / "repos.txt"
     listing.write_text("# our repositories\nrepos/python\nrepos/go\nrepos/missing\n")
     out = tmp_path / "ws"
-    first = index_many(listing, out)
+    first = index_many(listing, out, pack_files=0)
     status = {r.name: r.status for r in first.repos}
     assert status == {"python": "indexed", "go": "indexed", "missing": "failed"}
     assert "not a directory" in [r for r in first.repos if r.name == "missing"][0].error
-    assert [n for n, _ in Manifest.load(out).searchable()] == ["go", "python"]
+    assert [n for n, _, _ in Manifest.load(out).searchable()] == ["go", "python"]
 
     write(repos / "go", "extra.go", "package mux\n\n// Reverse a string.\nfunc Reverse(s string) string { return s }\n")
-    second = index_many(listing, out)
+    second = index_many(listing, out, pack_files=0)
     changed = {r.name: r.changed for r in second.repos if r.status == "indexed"}
     assert changed == {"python": False, "go": True}
     go = [r for r in second.repos if r.name == "go"][0]
@@ -172,11 +203,15 @@ def test_killed_workers_lose_no_repository_and_leave_no_half_index(cluster, tmp_
             _check_sound(directory)
     second = index_many(sources, out, shard_files=60)
     assert [r.status for r in second.repos] == ["indexed"] * 6
+    manifest = Manifest.load(out)
+    assert manifest.packs() == ["packs/pack-00001"]  # six small repositories: one pack, killed and re-run
     for entry in second.repos:
-        directory = Manifest.load(out).index_dir(entry)
+        directory = manifest.index_dir(entry)
         assert _check_sound(directory) >= 240 * 6
-        assert _chunks(directory) == _chunks(Path(build_index(sources / entry.name, tmp_path / "alone" / entry.name,
-                                                             workers=1).index_dir))
+        prefix = f"{entry.name}/"  # a pack's chunk keys start with the repository's name
+        ours = {(key.removeprefix(prefix), digest) for key, digest in _chunks(directory) if key.startswith(prefix)}
+        assert ours == _chunks(Path(build_index(sources / entry.name, tmp_path / "alone" / entry.name,
+                                                workers=1).index_dir))
 
 
 def test_serve_answers_the_json_of_the_cli(cluster, repos: Path, tmp_path: Path) -> None:
@@ -211,8 +246,8 @@ def test_deep_pass_on_ray_data_fills_each_cache_as_the_single_machine_pass(clust
     from codesearch.rerank import load_reranker
 
     out = tmp_path / "ws"
-    index_many(repos, out)
-    listed = dict(Manifest.load(out).searchable())
+    index_many(repos, out, pack_files=0)
+    listed = {name: directory for name, directory, _ in Manifest.load(out).searchable()}
     report = deep_many(listed)
     assert report.embedded == report.chunks > 200 and report.actors >= 1
     assert deep_many(listed).embedded == 0  # incremental, as `index --deep`

@@ -187,6 +187,7 @@ def index_many(
         _assign_packs(manifest, entries, limits, pack_files, pack_capacity, progress)
     task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
     pending: dict[Any, list[RepoEntry]] = {}
+    named = {id(e) for e in entries}
     for entry in entries:
         if not entry.packed:
             manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +198,7 @@ def index_many(
         pending[task.remote(str(manifest.pack_root(pack)), str(manifest.index_dir(members[0])), limits, shard_files,
                             rebuild, mounts)] = members
     saved = time.monotonic()
-    total, done = sum(map(len, pending.values())), 0
+    total, done = len(entries), 0
     progress("repos", 0, total)
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
@@ -211,16 +212,13 @@ def index_many(
         if "index_id" in outcome:  # built by our own task, maybe on another machine with its own registry
             root = manifest.pack_root(group[0].index) if group[0].packed else Path(group[0].root)
             trust.register(outcome["index_id"], manifest.index_dir(group[0]), root)
-        done += len(group)
+        done += sum(id(e) in named for e in group)
         progress("repos", done, total)
         if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list
             manifest.save()
             saved = time.monotonic()
     manifest.save()
-    listed = {e.name for e in entries}
-    reported = entries + [e for pack in {e.index for e in entries if e.packed}
-                          for e in manifest.members(pack) if e.name not in listed]
-    return IndexManyReport(str(out), reported, {"index": time.perf_counter() - started})
+    return IndexManyReport(str(out), entries, {"index": time.perf_counter() - started})
 
 
 def _assign_packs(manifest: Manifest, entries: Sequence[RepoEntry], limits: Limits, pack_files: int,

@@ -199,7 +199,7 @@ class Searcher:
             # In a pack, the file of its repository: never one under the pack's own directory.
             place = self.mounts.locate(str(self.root), path)
             checks[path] = FileCheck(GONE) if place is None else \
-                check_file(Path(place[0]), place[1], language, states.get(path, (-1, -1, -1, "")), limit)
+                check_file(Path(place[0]), place[1], language, states.get(path, (-1, -1, -1, "")), limit, stored=path)
         return checks
 
 

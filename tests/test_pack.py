@@ -1,0 +1,172 @@
+"""Packs: several small repositories in one index (``codesearch.pack``), searched as a workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from codesearch.errors import IndexCorrupt
+from codesearch.manifest import Manifest
+from codesearch.multi import MultiSearcher
+from codesearch.pack import Mounts, clashes
+from codesearch.pipeline import build_index
+from codesearch.search import PathFilter, Searcher
+from tests.conftest import write
+
+PARSERS = '''
+def parse_config_file(path):
+    """Parse an ini config file into a dict of sections."""
+    return {}
+
+
+def parse_command_line(argv):
+    """Parse the command line flags."""
+    return argv
+'''
+
+NETWORK = '''
+def retry_request(url, attempts):
+    """Retry a failed http request with exponential backoff."""
+    return None
+
+
+def open_socket(host, port):
+    """Open a tcp socket to a host."""
+    return None
+'''
+
+STORAGE = '''
+def connect_database(dsn):
+    """Open a connection to the sql database."""
+    return None
+'''
+
+
+@pytest.fixture
+def repos(tmp_path: Path) -> dict[str, Path]:
+    roots = {"cfg": tmp_path / "src" / "cfg", "net": tmp_path / "src" / "net", "db": tmp_path / "src" / "db"}
+    write(roots["cfg"], "cfg/parsers.py", PARSERS)
+    write(roots["net"], "net/client.py", NETWORK)
+    write(roots["net"], "tests/test_client.py", "def test_retry():\n    assert True\n")
+    write(roots["db"], "db.py", STORAGE)
+    return roots
+
+
+def _pack(tmp_path: Path, repos: dict[str, Path]) -> tuple[Path, Mounts]:
+    root = tmp_path / "ws" / "packs" / "pack-00001"
+    root.mkdir(parents=True)
+    mounts = Mounts({name: str(path) for name, path in repos.items()})
+    build_index(root, root / ".codesearch", mounts=mounts, workers=1)
+    return root / ".codesearch", mounts
+
+
+def test_mounts_split_paths_and_refuse_names_that_clash() -> None:
+    mounts = Mounts({"a": "/r/a", "x/b": "/r/b"})
+    assert mounts.split("a/src/m.py") == ("a", "/r/a", "src/m.py")
+    assert mounts.split("x/b/m.py") == ("x/b", "/r/b", "m.py")
+    assert mounts.split("x/m.py") is None and mounts.split("zz/m.py") is None and mounts.split("a") is None
+    assert mounts.locate("/pack", "a/m.py") == ("/r/a", "m.py") and Mounts().locate("/repo", "m.py") == ("/repo", "m.py")
+    for bad in ({"a": "/r", "a/b": "/s"}, {"": "/r"}, {"../up": "/r"}, {"a//b": "/r"}, {"/abs": "/r"}):
+        with pytest.raises(IndexCorrupt):
+            Mounts(bad)
+    assert clashes(["a/b"], ["a"]) == ("a", "a/b") and clashes(["a"], ["a/b"]) == ("a", "a/b")
+    assert clashes(["ab"], ["a"]) is None and clashes(["a", "b"]) is None
+
+
+def test_a_pack_holds_each_repository_as_indexed_alone(tmp_path: Path, repos: dict[str, Path]) -> None:
+    root = tmp_path / "pack"
+    root.mkdir()
+    report = build_index(root, root / ".codesearch", mounts=Mounts({n: str(p) for n, p in repos.items()}), workers=1)
+    for name, path in repos.items():
+        alone = build_index(path, tmp_path / "alone" / name, workers=1)
+        assert report.by_mount[name] == (alone.files, alone.chunks_total)
+        with sqlite3.connect(tmp_path / "alone" / name / "index.db") as db:
+            theirs = set(db.execute("SELECT key, content_hash FROM chunks"))
+        with sqlite3.connect(root / ".codesearch" / "index.db") as db:
+            ours = {(k, h) for p, k, h in db.execute("SELECT path, key, content_hash FROM chunks")
+                    if p.startswith(f"{name}/")}
+        assert ours == {(f"{name}/{key}", digest) for key, digest in theirs}  # a key starts with its file's path
+    with sqlite3.connect(root / ".codesearch" / "index.db") as db:
+        paths = sorted(p for (p,) in db.execute("SELECT path FROM files"))
+    assert paths == ["cfg/cfg/parsers.py", "db/db.py", "net/net/client.py", "net/tests/test_client.py"]
+    # Nothing changed: nothing is written; a repository leaves the pack: its files leave the index.
+    again = build_index(root, root / ".codesearch", mounts=Mounts({n: str(p) for n, p in repos.items()}), workers=1)
+    assert not again.changed
+    fewer = build_index(root, root / ".codesearch", mounts=Mounts({"cfg": str(repos["cfg"])}), workers=1)
+    assert fewer.changed and fewer.files == 1 and fewer.by_mount == {"cfg": report.by_mount["cfg"]}
+
+
+def test_pack_results_name_their_repository_root_and_path(tmp_path: Path, repos: dict[str, Path]) -> None:
+    index_dir, mounts = _pack(tmp_path, repos)
+    with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
+        top = multi.search("retry a failed http request with backoff", 3)[0]
+        assert (top.repo, top.root, top.path, top.local_path) == ("net", str(repos["net"]), "net/net/client.py",
+                                                                  "net/client.py")
+        assert top.qualname == "retry_request" and not top.stale
+        assert (Path(top.root) / top.local_path).read_text().splitlines()[top.start_line - 1].startswith("def retry")
+        assert multi.roots == {name: str(path) for name, path in repos.items()}
+        # Path globs match the path in the repository, as for a workspace of separate indexes.
+        only = multi.search("open", 10, paths=PathFilter(include=("net/*",)))
+        assert only and {r.repo for r in only} == {"net"} and all(r.local_path.startswith("net/") for r in only)
+        assert not multi.search("open", 10, paths=PathFilter(include=("net/net/*",)))
+
+
+def test_pack_results_are_checked_against_their_repository_never_the_pack_directory(
+        tmp_path: Path, repos: dict[str, Path]) -> None:
+    index_dir, mounts = _pack(tmp_path, repos)
+    # A file under the pack's own directory with a stored path's name is never read.
+    write(index_dir.parent, "net/net/client.py", "def retry_request():\n    return 'SECRET'\n")
+    with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
+        top = multi.search("retry a failed http request", 1)[0]
+        assert top.qualname == "retry_request" and "SECRET" not in top.code and not top.stale
+        # The repository's file changed: the hit is re-read from it, and marked stale.
+        client = repos["net"] / "net" / "client.py"
+        client.write_text("\n\n" + NETWORK, encoding="utf-8")
+        os.utime(client, ns=(1, 1))
+        moved = multi.search("retry a failed http request", 1)[0]
+        assert moved.stale and moved.start_line == top.start_line + 2
+        client.unlink()
+        assert all(r.repo != "net" or r.local_path != "net/client.py"
+                   for r in multi.search("retry a failed http request", 5))
+    # A Searcher of the pack alone resolves its hits the same way.
+    with Searcher(index_dir, mounts=mounts) as searcher:
+        hit = searcher.search("connect to the sql database", 1)[0]
+        assert (hit.repo, hit.root, hit.local_path) == ("db", str(repos["db"]), "db.py")
+
+
+def test_manifest_packs_small_repositories_and_lists_each_pack_once(tmp_path: Path) -> None:
+    manifest = Manifest.load(tmp_path / "ws", missing_ok=True)
+    entries = [manifest.entry_for(tmp_path / name, name) for name in ("a", "b", "c", "a/x")]
+    manifest.pack(entries[0], 6, capacity=10)
+    manifest.pack(entries[1], 4, capacity=10)
+    manifest.pack(entries[2], 1, capacity=10)  # full: a new pack
+    manifest.pack(entries[3], 1, capacity=10)  # "a/x" would clash with "a": not in the first pack
+    assert [e.index for e in entries] == ["packs/pack-00001", "packs/pack-00001", "packs/pack-00002",
+                                          "packs/pack-00002"]
+    assert manifest.index_dir(entries[0]) == tmp_path / "ws" / "packs" / "pack-00001" / ".codesearch"
+    assert manifest.mounts("packs/pack-00001").roots == {"a": str(tmp_path / "a"), "b": str(tmp_path / "b")}
+    for entry in entries:
+        entry.generation = 1
+    for pack in manifest.packs():
+        index = manifest.index_dir(manifest.members(pack)[0])
+        index.mkdir(parents=True)
+        (index / "index.db").write_bytes(b"")
+    listed = manifest.searchable()
+    assert [(item.name, sorted(item.mounts.roots)) for item in listed] == [
+        ("packs/pack-00001", ["a", "b"]), ("packs/pack-00002", ["a/x", "c"])]
+    manifest.save()
+    assert [i.name for i in Manifest.load(tmp_path / "ws").searchable()] == ["packs/pack-00001", "packs/pack-00002"]
+    # A manifest edited so that one pack holds clashing names is refused, not half-read.
+    data = json.loads((tmp_path / "ws" / "workspace.json").read_text())
+    data["repos"]["a/x"]["index"] = "packs/pack-00001"
+    (tmp_path / "ws" / "workspace.json").write_text(json.dumps(data))
+    with pytest.raises(IndexCorrupt, match="cannot share a pack"):
+        Manifest.load(tmp_path / "ws")
+    data["repos"]["a/x"]["index"] = "elsewhere/pack-00001"
+    (tmp_path / "ws" / "workspace.json").write_text(json.dumps(data))
+    with pytest.raises(IndexCorrupt, match="packs/"):
+        Manifest.load(tmp_path / "ws")
