@@ -15,12 +15,13 @@ import errno
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound, IndexUnavailable
-from codesearch.pack import Mounts, clashes
+from codesearch.pack import Mounts
 
 MANIFEST_NAME = "workspace.json"
 MANIFEST_VERSION = 1
@@ -143,18 +144,27 @@ class Manifest:
 
     def entry_for(self, root: Path, name: str) -> RepoEntry:
         """The entry of ``root``: its existing one, or a new one named ``name`` (made unique)."""
-        root_text = str(Path(root).resolve())
-        for entry in self.repos.values():
-            if entry.root == root_text:
-                return entry
-        unique, n = name, 1
-        while unique in self.repos:
-            n += 1
-            unique = f"{name}-{n}"
+        return self.entries_for([root], [name])[0]
+
+    def entries_for(self, roots: Sequence[Path], names: Sequence[str]) -> list[RepoEntry]:
+        """``entry_for`` of each root with its name (in one pass over the manifest: ten thousand
+        repositories cost no more than one list)."""
+        by_root = {e.root: e for e in self.repos.values()}
         taken = {_folded(e.index) for e in self.repos.values()}
-        entry = RepoEntry(unique, root_text, f"{INDEXES}/{index_name(unique, taken)}")
-        self.repos[unique] = entry
-        return entry
+        out = []
+        for root, name in zip(roots, names, strict=True):
+            root_text = str(Path(root).resolve())
+            entry = by_root.get(root_text)
+            if entry is None:
+                unique, n = name, 1
+                while unique in self.repos:
+                    n += 1
+                    unique = f"{name}-{n}"
+                index = f"{INDEXES}/{index_name(unique, taken)}"
+                taken.add(_folded(index))
+                entry = by_root[root_text] = self.repos[unique] = RepoEntry(unique, root_text, index)
+            out.append(entry)
+        return out
 
     def _separate_shared(self) -> None:
         """Give a fresh index directory to every entry that shares one with another (a manifest
@@ -198,18 +208,25 @@ class Manifest:
         """
         return Mounts({e.name: e.root for e in self.members(pack)})
 
-    def pack(self, entry: RepoEntry, files: int, capacity: int) -> None:
-        """Put a repository that has no index yet into a pack: the last one, if it has room for its
-        ``files`` (of ``capacity``) and no name of it clashes with ``entry``'s, else a new one."""
+    def pack(self, sized: Sequence[tuple[RepoEntry, int]], capacity: int) -> None:
+        """Put repositories that have no index yet, each with its number of files, into packs: the
+        last pack while it has room for them (``capacity`` files) and none of its names clashes with
+        theirs (``pack.clashes``), then new ones."""
         packs = self.packs()
-        if packs:
-            last = self.members(packs[-1])
-            if sum(e.files for e in last) + files <= capacity and not clashes([entry.name], [e.name for e in last]):
-                entry.index, entry.files = packs[-1], files
-                return
-        taken = {int(p.split("-")[-1]) for p in packs if p.split("-")[-1].isdigit()}
-        number = max(taken, default=0) + 1
-        entry.index, entry.files = f"{PACKS}/pack-{number:05d}", files
+        numbers = [int(p.rsplit("-", 1)[-1]) for p in packs if p.rsplit("-", 1)[-1].isdigit()]
+        number = max(numbers, default=0)
+        pack = packs[-1] if packs else ""
+        members = self.members(pack) if pack else []
+        names, heads = {e.name for e in members}, {h for e in members for h in _heads(e.name)}
+        fill = sum(e.files for e in members)
+        for entry, files in sized:
+            if not pack or fill + files > capacity or entry.name in heads or names.intersection(_heads(entry.name)):
+                number += 1
+                pack, names, heads, fill = f"{PACKS}/pack-{number:05d}", set(), set(), 0
+            entry.index, entry.files = pack, files
+            names.add(entry.name)
+            heads.update(_heads(entry.name))
+            fill += files
 
     def searchable(self) -> list[Listed]:
         """Every index to search: each indexed repository's own, and each pack with its repositories.
@@ -227,6 +244,12 @@ class Manifest:
         if not out:
             raise IndexNotFound(f"the workspace {self.directory} has no indexed repository yet")
         return out
+
+
+def _heads(name: str) -> list[str]:
+    """The names ``name`` starts with at a ``/`` (``a/b/c``: ``a`` and ``a/b``)."""
+    parts = name.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def index_name(name: str, taken: set[str]) -> str:

@@ -22,6 +22,7 @@ so that vector scores are comparable.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,7 +54,8 @@ def prefixes(roots: Sequence[Path]) -> list[str]:
     depth = {i: 1 for i in range(len(roots))}
     while True:
         names = ["/".join(r.parts[-depth[i]:]) if r.parts[1:] else "root" for i, r in enumerate(roots)]
-        clashes = {n for n in names if names.count(n) > 1}
+        counts = Counter(names)
+        clashes = {n for n, c in counts.items() if c > 1}
         if not clashes:
             return names
         grew = False

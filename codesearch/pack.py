@@ -9,13 +9,16 @@ costs.
 A pack is an ordinary index whose files come from several repositories (``Mounts``): each file is
 stored as ``NAME/PATH``, where ``NAME`` is the repository's name in the workspace and ``PATH`` its
 path in the repository, which is how a workspace search shows it anyway. The pack's mounts (names
-and roots) are kept in the workspace manifest, not in the index; a search reads a hit's file under
-its repository's root (``split``), never under a root the index names. No mount name is another's
+and roots) are kept in the workspace manifest, not in the index, and bound to the index by this
+user's registry (``digest``: a manifest that names other roots for a pack is refused); a search
+reads a hit's file under its repository's root (``split``), never under a root the index names. No mount name is another's
 prefix at a ``/`` (``clashes``), so every stored path belongs to exactly one repository.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +47,13 @@ class Mounts:
     def __bool__(self) -> bool:
         return bool(self.roots)
 
+    def digest(self) -> str:
+        """What this user's registry binds a pack's index to (``codesearch.store.trust``): a search with
+        other mounts (a workspace manifest edited, or a repository moved) is refused, never read."""
+        if not self.roots:
+            return ""
+        return hashlib.sha256(json.dumps(sorted(self.roots.items())).encode("utf-8", "surrogateescape")).hexdigest()
+
     def prefix(self, name: str) -> str:
         """What the stored paths of repository ``name`` start with."""
         return f"{name}/"
@@ -71,25 +81,14 @@ class Mounts:
         return None if found is None else found[0]
 
 
-def clashes(names: Iterable[str], others: Iterable[str] = ()) -> tuple[str, str] | None:
-    """Two names of which one is the other's prefix at a ``/`` (``a`` and ``a/b``), or None.
-
-    With ``others``: such a pair with one name from each (may ``names`` join a pack holding ``others``?).
-    """
+def clashes(names: Iterable[str]) -> tuple[str, str] | None:
+    """Two names of which one is the other's prefix at a ``/`` (``a`` and ``a/b``), or None."""
     names = list(names)
-    pool = set(others) if others else set(names)
+    pool = set(names)
     for name in names:
         parts = name.split("/")
         for n in range(1, len(parts)):
             head = "/".join(parts[:n])
             if head in pool:
                 return head, name
-    if others:  # the other direction: a name of ``others`` that starts with one of ``names``
-        mine = set(names)
-        for other in pool:
-            parts = other.split("/")
-            for n in range(1, len(parts)):
-                head = "/".join(parts[:n])
-                if head in mine:
-                    return head, other
     return None

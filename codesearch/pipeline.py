@@ -158,7 +158,7 @@ def build_index(
     report = IndexReport(root=str(root), index_dir=str(index_dir))
     settings = _Settings(embedder, limits, progress, workers, use_ignore_files, runner, walked, mounts or Mounts())
     with IndexWriter.open(index_dir, root, embedder, parser=parser_fingerprint(), rebuild=rebuild,
-                          wait=wait) as writer:
+                          wait=wait, mounts=settings.mounts.digest()) as writer:
         report.replaced_untrusted = writer.replaced_untrusted
         report.moved_from = writer.moved_from
         _run(writer, settings, report)

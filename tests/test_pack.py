@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codesearch.errors import IndexCorrupt
+from codesearch.errors import IndexConflict, IndexCorrupt
 from codesearch.manifest import Manifest
 from codesearch.multi import MultiSearcher
 from codesearch.pack import Mounts, clashes
@@ -73,8 +73,8 @@ def test_mounts_split_paths_and_refuse_names_that_clash() -> None:
     for bad in ({"a": "/r", "a/b": "/s"}, {"": "/r"}, {"../up": "/r"}, {"a//b": "/r"}, {"/abs": "/r"}):
         with pytest.raises(IndexCorrupt):
             Mounts(bad)
-    assert clashes(["a/b"], ["a"]) == ("a", "a/b") and clashes(["a"], ["a/b"]) == ("a", "a/b")
-    assert clashes(["ab"], ["a"]) is None and clashes(["a", "b"]) is None
+    assert clashes(["a/b", "a"]) == ("a", "a/b") and clashes(["a", "x/a/b"]) is None
+    assert clashes(["ab", "a"]) is None and clashes(["a", "b"]) is None
 
 
 def test_a_pack_holds_each_repository_as_indexed_alone(tmp_path: Path, repos: dict[str, Path]) -> None:
@@ -141,12 +141,17 @@ def test_pack_results_are_checked_against_their_repository_never_the_pack_direct
 def test_manifest_packs_small_repositories_and_lists_each_pack_once(tmp_path: Path) -> None:
     manifest = Manifest.load(tmp_path / "ws", missing_ok=True)
     entries = [manifest.entry_for(tmp_path / name, name) for name in ("a", "b", "c", "a/x")]
-    manifest.pack(entries[0], 6, capacity=10)
-    manifest.pack(entries[1], 4, capacity=10)
-    manifest.pack(entries[2], 1, capacity=10)  # full: a new pack
-    manifest.pack(entries[3], 1, capacity=10)  # "a/x" would clash with "a": not in the first pack
+    manifest.pack([(entries[0], 6), (entries[1], 4)], capacity=10)
+    manifest.pack([(entries[2], 1)], capacity=10)  # full: a new pack
+    manifest.pack([(entries[3], 1)], capacity=10)  # "a/x" would clash with "a" (not in pack 1); fits pack 2
     assert [e.index for e in entries] == ["packs/pack-00001", "packs/pack-00001", "packs/pack-00002",
                                           "packs/pack-00002"]
+    other = Manifest.load(tmp_path / "other", missing_ok=True)
+    names = ["a/x", "a", "b", "a/x/y", "c"]
+    sized = [(e, 1) for e in other.entries_for([tmp_path / "o" / str(n) for n in range(5)], names)]
+    other.pack(sized, capacity=100)  # "a" clashes with "a/x" and "a/x/y" with "a": each starts a pack
+    assert [e.index.rsplit("-", 1)[1] for e, _ in sized] == ["00001", "00002", "00002", "00003", "00003"]
+    assert all(len(other.mounts(p).roots) >= 1 for p in other.packs())
     assert manifest.index_dir(entries[0]) == tmp_path / "ws" / "packs" / "pack-00001" / ".codesearch"
     assert manifest.mounts("packs/pack-00001").roots == {"a": str(tmp_path / "a"), "b": str(tmp_path / "b")}
     for entry in entries:
@@ -170,3 +175,20 @@ def test_manifest_packs_small_repositories_and_lists_each_pack_once(tmp_path: Pa
     (tmp_path / "ws" / "workspace.json").write_text(json.dumps(data))
     with pytest.raises(IndexCorrupt, match="packs/"):
         Manifest.load(tmp_path / "ws")
+
+
+def test_a_pack_opens_only_with_the_repositories_it_was_built_with(tmp_path: Path, repos: dict[str, Path]) -> None:
+    index_dir, mounts = _pack(tmp_path, repos)
+    with pytest.raises(IndexConflict, match="--workspace"):  # alone, its paths would be read under the pack
+        Searcher(index_dir)
+    # A manifest edited to send a repository's name to another directory (a home, a key folder) is refused.
+    elsewhere = tmp_path / "home"
+    write(elsewhere, "net/client.py", "def retry_request():\n    return 'SECRET'\n")
+    for edited in ({**mounts.roots, "net": str(elsewhere)}, {"net": mounts.roots["net"]}):
+        with pytest.raises(IndexConflict, match="index-many"):
+            Searcher(index_dir, mounts=Mounts(edited))
+        with pytest.raises(IndexConflict):
+            MultiSearcher([index_dir], names=["p"], mounts=[Mounts(edited)])
+    single = build_index(repos["db"], tmp_path / "db-index", workers=1).index_dir
+    with pytest.raises(IndexConflict, match="not a pack"):
+        Searcher(Path(single), mounts=mounts)

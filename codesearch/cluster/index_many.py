@@ -182,7 +182,7 @@ def index_many(
     roots = read_sources(sources) if isinstance(sources, (str, Path)) else [Path(p).resolve() for p in sources]
     out = Path(out).resolve()
     manifest = Manifest.load(out, missing_ok=True)
-    entries = [manifest.entry_for(root, name) for root, name in zip(roots, prefixes(roots))]
+    entries = manifest.entries_for(roots, prefixes(roots))
     if pack_files > 0:
         _assign_packs(manifest, entries, limits, pack_files, pack_capacity, progress)
     task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
@@ -210,8 +210,11 @@ def index_many(
         for entry in group:
             _record(entry, outcome)
         if "index_id" in outcome:  # built by our own task, maybe on another machine with its own registry
-            root = manifest.pack_root(group[0].index) if group[0].packed else Path(group[0].root)
-            trust.register(outcome["index_id"], manifest.index_dir(group[0]), root)
+            if group[0].packed:
+                trust.register(outcome["index_id"], manifest.index_dir(group[0]), manifest.pack_root(group[0].index),
+                               Mounts({e.name: e.root for e in group}).digest())
+            else:
+                trust.register(outcome["index_id"], manifest.index_dir(group[0]), Path(group[0].root))
         done += sum(id(e) in named for e in group)
         progress("repos", done, total)
         if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list
@@ -225,13 +228,14 @@ def _assign_packs(manifest: Manifest, entries: Sequence[RepoEntry], limits: Limi
                   capacity: int, progress: ProgressFn) -> None:
     """Put each small repository that has no index yet into a pack (its own index stays its own)."""
     new = [e for e in entries if not e.packed and e.generation == 0 and not manifest.index_dir(e).exists()]
+    small = []
     for n, entry in enumerate(new, 1):
-        if not Path(entry.root).is_dir():
-            continue  # fails in its own task, as it always did
-        files = count_files(Path(entry.root), limits, pack_files + 1)
-        if files <= pack_files:
-            manifest.pack(entry, files, capacity)
+        if Path(entry.root).is_dir():  # a missing one fails in its own task, as it always did
+            files = count_files(Path(entry.root), limits, pack_files + 1)
+            if files <= pack_files:
+                small.append((entry, files))
         progress("sizing", n, len(new))
+    manifest.pack(small, capacity)
 
 
 def _failure(exc: Exception) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
+from codesearch.errors import BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
 from codesearch.freshness import GONE, FileCheck, check_file
 from codesearch.pack import Mounts
 from codesearch.search.first_stage import IndexHits, Plan, first_stage
@@ -79,6 +79,17 @@ class Searcher:
 
     def _open(self, embedder: Embedder | None) -> None:
         self.root = self.reader.root  # first: a repository that moved away is the clearest error
+        registered = self.reader.registration.mounts if self.reader.registration is not None else ""
+        if registered != self.mounts.digest():  # this user's registry binds a pack to its repositories
+            where = self.reader.index_dir
+            if not self.mounts:
+                why = f"the index in {where} is a pack of several repositories; search it with --workspace"
+            elif not registered:
+                why = f"the index in {where} is one repository's, not a pack"
+            else:
+                why = (f"the repositories of the pack in {where} are not those it was built with (the workspace "
+                       "manifest changed, or a repository moved); run `codesearch index-many` again")
+            raise IndexConflict(why)
         meta = self.reader.meta
         check_schema(meta)
         # Read the vector file in a thread (FAISS releases the GIL) while the model loads.

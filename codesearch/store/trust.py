@@ -46,6 +46,7 @@ class Registration:
     index_id: str
     index_dir: str
     root: str
+    mounts: str = ""  # a pack's: the digest of its repositories' names and roots (``codesearch.pack.Mounts``)
 
 
 def state_dir() -> Path:
@@ -76,8 +77,9 @@ def valid_id(index_id: object) -> bool:
     return isinstance(index_id, str) and _ID.fullmatch(index_id) is not None
 
 
-def register(index_id: str, index_dir: Path, root: Path) -> None:
-    """Record that this user built the index ``index_id`` in ``index_dir`` for ``root``.
+def register(index_id: str, index_dir: Path, root: Path, mounts: str = "") -> None:
+    """Record that this user built the index ``index_id`` in ``index_dir`` for ``root`` (a pack: of the
+    repositories whose ``Mounts.digest`` is ``mounts``).
 
     :raises UnsafeIndexDir: if the registry directory is a symlink or someone else's.
     :raises IndexUnavailable: if it cannot be written.
@@ -85,7 +87,8 @@ def register(index_id: str, index_dir: Path, root: Path) -> None:
     if not valid_id(index_id):
         raise ValueError(f"not an index id: {index_id!r}")
     directory = _ensure_registry()
-    data = json.dumps({"index_dir": str(index_dir), "root": str(root)}).encode()
+    data = json.dumps({"index_dir": str(index_dir), "root": str(root), **({"mounts": mounts} if mounts else {})}
+                      ).encode()
     tmp = directory / f".{index_id}.{os.getpid()}.{new_index_id()[:8]}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -122,7 +125,7 @@ def lookup(index_id: object) -> Registration | None:
         return None
     try:
         entry = json.loads(raw)
-        return Registration(index_id, str(entry["index_dir"]), str(entry["root"]))
+        return Registration(index_id, str(entry["index_dir"]), str(entry["root"]), str(entry.get("mounts", "")))
     except (ValueError, KeyError, TypeError):
         return None
 

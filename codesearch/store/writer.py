@@ -98,6 +98,7 @@ class IndexWriter:
                  model: Embedder, parser: str, rebuild: bool, replaced_untrusted: bool) -> None:
         self.index_dir = index_dir
         self.root = root
+        self.mounts = ""  # a pack's ``Mounts.digest`` (``open``)
         self.db = db
         self.index_id = index_id
         self.rebuild = rebuild
@@ -123,7 +124,7 @@ class IndexWriter:
     @classmethod
     @contextmanager
     def open(cls, index_dir: Path, root: Path, model: Embedder, *, parser: str, rebuild: bool = False,
-             wait: float = 0.0) -> Iterator[IndexWriter]:
+             wait: float = 0.0, mounts: str = "") -> Iterator[IndexWriter]:
         """Take ``index_dir`` for one run over the repository at ``root`` (see the module).
 
         :param model: the embedder of this run; an index built by another is refused.
@@ -131,6 +132,7 @@ class IndexWriter:
         :param rebuild: discard the existing index content (needed after a model change), or
             replace a damaged database, a database that is not ours, or another repository's index.
         :param wait: seconds to wait for another indexing run to release the lock.
+        :param mounts: a pack's ``Mounts.digest``, registered with the index (``codesearch.store.trust``).
         :raises IndexOutOfDate, IndexCorrupt, IndexLocked, UnsafeIndexDir, IndexConflict,
             IndexUnavailable: as ``codesearch.pipeline.build_index``.
         """
@@ -142,6 +144,7 @@ class IndexWriter:
                 try:
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
+                    writer.mounts = mounts
                     yield writer
                     if writer.migrated and not db.conn.in_transaction:
                         db.execute("VACUUM")  # give back the space an older schema's columns and tables took
@@ -230,7 +233,7 @@ class IndexWriter:
         md.set_meta(self.db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(self.index_dir, self.root),
                               "max_file_bytes": max_file_bytes, trust.ID_KEY: self.index_id})
         self._lock.verify()
-        trust.register(self.index_id, self.index_dir, self.root)  # before the commit, as finish
+        trust.register(self.index_id, self.index_dir, self.root, self.mounts)  # before the commit, as finish
         self.db.conn.commit()
         self.db.conn.execute("BEGIN")
         _remove_stale_files(self.index_dir, self.generation)  # readers keep what they opened
@@ -275,7 +278,7 @@ class IndexWriter:
                          "max_file_bytes": max_file_bytes, trust.ID_KEY: self.index_id,
                          "unsupported": json.dumps(dict(sorted(unsupported.items())))})
         self._lock.verify()
-        trust.register(self.index_id, self.index_dir, self.root)  # before the commit: never left unregistered
+        trust.register(self.index_id, self.index_dir, self.root, self.mounts)  # before the commit: never unregistered
         added, removed, moved = self._committed
         return Committed(
             generation=self.generation,
