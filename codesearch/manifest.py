@@ -238,9 +238,10 @@ class Manifest:
         out = [Listed(name, self.index_dir(e), Mounts()) for name, e in sorted(self.repos.items())
                if not e.packed and e.generation > 0 and (self.index_dir(e) / "index.db").is_file()]
         for pack in self.packs():
-            members = self.members(pack)
-            if any(e.generation > 0 for e in members) and (self.index_dir(members[0]) / "index.db").is_file():
-                out.append(Listed(pack, self.index_dir(members[0]), self.mounts(pack)))
+            # The repositories its index was last built with: one added by a run that failed is not in it yet.
+            members = [e for e in self.members(pack) if e.generation > 0]
+            if members and (self.index_dir(members[0]) / "index.db").is_file():
+                out.append(Listed(pack, self.index_dir(members[0]), Mounts({e.name: e.root for e in members})))
         if not out:
             raise IndexNotFound(f"the workspace {self.directory} has no indexed repository yet")
         return out

@@ -106,7 +106,7 @@ def test_pack_results_name_their_repository_root_and_path(tmp_path: Path, repos:
         top = multi.search("retry a failed http request with backoff", 3)[0]
         assert (top.repo, top.root, top.path, top.local_path) == ("net", str(repos["net"]), "net/net/client.py",
                                                                   "net/client.py")
-        assert top.qualname == "retry_request" and not top.stale
+        assert top.qualname == "retry_request" and top.key == "net/client.py::retry_request" and not top.stale
         assert (Path(top.root) / top.local_path).read_text().splitlines()[top.start_line - 1].startswith("def retry")
         assert multi.roots == {name: str(path) for name, path in repos.items()}
         # Path globs match the path in the repository, as for a workspace of separate indexes.
@@ -163,6 +163,12 @@ def test_manifest_packs_small_repositories_and_lists_each_pack_once(tmp_path: Pa
     listed = manifest.searchable()
     assert [(item.name, sorted(item.mounts.roots)) for item in listed] == [
         ("packs/pack-00001", ["a", "b"]), ("packs/pack-00002", ["a/x", "c"])]
+    # A repository added to a pack by a run that failed is not searched until the pack is built with it
+    # (the pack's registration names the repositories it was last built with).
+    late = manifest.entry_for(tmp_path / "late", "late")
+    manifest.pack([(late, 1)], capacity=100)
+    assert late.index == "packs/pack-00002" and late.generation == 0
+    assert sorted(manifest.searchable()[1].mounts.roots) == ["a/x", "c"]
     manifest.save()
     assert [i.name for i in Manifest.load(tmp_path / "ws").searchable()] == ["packs/pack-00001", "packs/pack-00002"]
     # A manifest edited so that one pack holds clashing names is refused, not half-read.

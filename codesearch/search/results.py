@@ -66,10 +66,13 @@ def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
     A window of a long definition (``indexer.chunk.window_chunks``) reads as that definition
     (its key, name and qualified name) with the window's lines and code.
     """
+    key = definition_key(row["key"])
+    if path is not None and key.startswith(row["path"]):  # a pack's key starts with its NAME/PATH too
+        key = path + key[len(row["path"]):]
     return SearchResult(
         rank=rank,
         score=scores.get("static", 0.0),
-        key=definition_key(row["key"]),
+        key=key,
         path=placed(repo, row["path"] if path is None else path),
         root=root,
         language=row["language"],
