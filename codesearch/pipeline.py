@@ -73,7 +73,9 @@ class IndexReport:
     index_id: str = ""  # the index's random id, as registered in this user's trust registry
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
-    by_mount: dict[str, tuple[int, int]] = field(default_factory=dict)  # a pack: repository -> (files, chunks)
+    # A pack: repository -> (files, chunks, whether any of its files was added, changed or removed).
+    by_mount: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)  # the paths this run parsed anew or removed
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -174,7 +176,9 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     with writer.transaction():
         _scan(writer, files, old_files, settings, report)
         present = {f.path for f in files}
-        writer.remove_files([p for p in old_files if p not in present])
+        gone = [p for p in old_files if p not in present]
+        writer.remove_files(gone)
+        report.touched.update(gone)
         clock = time.perf_counter()
         done = writer.finish(skipped=report.skipped, unsupported=report.unsupported,
                              max_file_bytes=settings.limits.max_bytes)
@@ -191,18 +195,19 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     report.files = sum(report.files_by_language.values())
     report.files_without_grammar = report.files_by_language.get(TEXT_LANGUAGE, 0)
     if settings.mounts:
-        report.by_mount = _by_mount(settings.mounts, writer.chunks_by_file())
+        report.by_mount = _by_mount(settings.mounts, writer.chunks_by_file(), report.touched)
 
 
-def _by_mount(mounts: Mounts, chunks_by_file: dict[str, int]) -> dict[str, tuple[int, int]]:
-    """(files, chunks) of each repository of a pack (every mount, with nothing: (0, 0))."""
+def _by_mount(mounts: Mounts, chunks_by_file: dict[str, int], touched: set[str]) -> dict[str, tuple[int, int, bool]]:
+    """(files, chunks, changed) of each repository of a pack (every mount; with nothing: (0, 0, ...))."""
     counts = {name: [0, 0] for name in mounts.roots}
     for path, chunks in chunks_by_file.items():
         name = mounts.name_of(path)
         if name is not None:
             counts[name][0] += 1
             counts[name][1] += chunks
-    return {name: (files, chunks) for name, (files, chunks) in counts.items()}
+    changed = {mounts.name_of(path) for path in touched}
+    return {name: (files, chunks, name in changed) for name, (files, chunks) in counts.items()}
 
 
 def _walk(root: Path, settings: _Settings, directories: list[str] | None
@@ -272,12 +277,14 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
             report.skipped.append(result)
             if result.path in old_files:  # a previously indexed file that is now skipped is removed
                 writer.remove_files([result.path])
+                report.touched.add(result.path)
             continue
         report.seconds["parse"] += result.seconds
         report.seconds["embed"] += result.post_seconds
         clock = time.perf_counter()
         if result.chunks is not None:
             report.files_parsed += 1
+            report.touched.add(result.path)
         writer.write_file(result, indexed=result.path in old_files)
         # A long run keeps its finished files; each part at least as large as all before it, so that
         # rewriting the index's files at each checkpoint costs a run a bounded share of its time.

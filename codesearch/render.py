@@ -275,6 +275,9 @@ def index_many_report(report: Any) -> str:
              f"{sum(r.chunks for r in done)} chunks in {seconds.get('total', seconds.get('index', 0.0)):.1f}s "
              f"(Ray start-up {seconds.get('connect', 0.0):.1f}s, indexing {seconds.get('index', 0.0):.1f}s; "
              f"{sum(r.changed for r in done)} changed)"]
+    packed = [r for r in report.repos if r.packed]
+    if packed:
+        lines.append(f"  {len(packed)} small repositories share {len({r.index for r in packed})} pack(s)")
     for r in report.repos:
         if r.status != "indexed":
             lines.append(f"  FAILED {quote_path(r.name)} ({quote_path(r.root)}): {one_line(r.error)}")

@@ -93,6 +93,7 @@ def test_index_many_packs_small_repositories(cluster, repos: Path, tmp_path: Pat
     out = tmp_path / "ws"
     report = index_many(repos, out, pack_capacity=10_000)  # every sample repository is small: one pack
     assert not report.failed and len(report.repos) == len(LANGUAGES)
+    assert report.as_dict()["packs"] == 1 and report.as_dict()["packed"] == len(LANGUAGES)
     manifest = Manifest.load(out)
     assert manifest.packs() == ["packs/pack-00001"] and not (out / "indexes").exists()
     [(name, directory, mounts)] = manifest.searchable()
@@ -113,7 +114,10 @@ def test_index_many_packs_small_repositories(cluster, repos: Path, tmp_path: Pat
     listing = tmp_path / "list.txt"
     listing.write_text(f"{repos / 'go'}\n{repos / 'later'}\n")
     second = index_many(listing, out, pack_capacity=1)  # the pack is full: the new repository starts another
-    assert {r.name: (r.status, r.generation) for r in second.repos} == {"go": ("indexed", 2), "later": ("indexed", 1)}
+    assert {r.name: (r.status, r.generation, r.changed) for r in second.repos} == {
+        "go": ("indexed", 2, True), "later": ("indexed", 1, True)}
+    after = Manifest.load(out).repos
+    assert not after["python"].changed  # in go's pack, but none of its files changed
     go = [r for r in second.repos if r.name == "go"][0]
     assert go.files == [r for r in report.repos if r.name == "go"][0].files + 1
     assert Manifest.load(out).packs() == ["packs/pack-00001", "packs/pack-00002"]

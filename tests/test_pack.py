@@ -83,7 +83,7 @@ def test_a_pack_holds_each_repository_as_indexed_alone(tmp_path: Path, repos: di
     report = build_index(root, root / ".codesearch", mounts=Mounts({n: str(p) for n, p in repos.items()}), workers=1)
     for name, path in repos.items():
         alone = build_index(path, tmp_path / "alone" / name, workers=1)
-        assert report.by_mount[name] == (alone.files, alone.chunks_total)
+        assert report.by_mount[name] == (alone.files, alone.chunks_total, True)
         with sqlite3.connect(tmp_path / "alone" / name / "index.db") as db:
             theirs = set(db.execute("SELECT key, content_hash FROM chunks"))
         with sqlite3.connect(root / ".codesearch" / "index.db") as db:
@@ -95,9 +95,12 @@ def test_a_pack_holds_each_repository_as_indexed_alone(tmp_path: Path, repos: di
     assert paths == ["cfg/cfg/parsers.py", "db/db.py", "net/net/client.py", "net/tests/test_client.py"]
     # Nothing changed: nothing is written; a repository leaves the pack: its files leave the index.
     again = build_index(root, root / ".codesearch", mounts=Mounts({n: str(p) for n, p in repos.items()}), workers=1)
-    assert not again.changed
+    assert not again.changed and not any(changed for _, _, changed in again.by_mount.values())
+    write(repos["db"], "db.py", STORAGE + "\n\ndef close_database(conn):\n    return None\n")
+    edited = build_index(root, root / ".codesearch", mounts=Mounts({n: str(p) for n, p in repos.items()}), workers=1)
+    assert {name for name, (_, _, changed) in edited.by_mount.items() if changed} == {"db"}
     fewer = build_index(root, root / ".codesearch", mounts=Mounts({"cfg": str(repos["cfg"])}), workers=1)
-    assert fewer.changed and fewer.files == 1 and fewer.by_mount == {"cfg": report.by_mount["cfg"]}
+    assert fewer.changed and fewer.files == 1 and fewer.by_mount == {"cfg": report.by_mount["cfg"][:2] + (False,)}
 
 
 def test_pack_results_name_their_repository_root_and_path(tmp_path: Path, repos: dict[str, Path]) -> None:

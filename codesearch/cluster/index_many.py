@@ -65,6 +65,7 @@ class IndexManyReport:
     def as_dict(self) -> dict[str, Any]:
         return {"workspace": self.workspace,
                 "indexed": sum(r.status == "indexed" for r in self.repos), "failed": len(self.failed),
+                "packed": sum(r.packed for r in self.repos), "packs": len({r.index for r in self.repos if r.packed}),
                 "files": sum(r.files for r in self.repos), "chunks": sum(r.chunks for r in self.repos),
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
                 "repos": [asdict(r) for r in self.repos]}
@@ -252,9 +253,9 @@ def _record(entry: RepoEntry, outcome: dict[str, Any]) -> None:
         return
     entry.status, entry.error = "indexed", ""
     entry.files, entry.chunks, entry.generation = outcome["files"], outcome["chunks"], outcome["generation"]
+    entry.changed = outcome["changed"]
     if entry.packed:  # the pack's counts are all its repositories'; this one's are its own
-        entry.files, entry.chunks = outcome["by_mount"].get(entry.name, (0, 0))
+        entry.files, entry.chunks, entry.changed = outcome["by_mount"].get(entry.name, (0, 0, False))
         if entry.name in outcome["missing"]:
             entry.status, entry.error = "failed", f"{entry.root} is not a directory"
-    entry.changed = outcome["changed"]
     entry.shards, entry.seconds = outcome["shards"], round(outcome["seconds"], 3)
