@@ -16,28 +16,7 @@ from codesearch.pack import Mounts, clashes
 from codesearch.pipeline import build_index
 from codesearch.search import PathFilter, Searcher
 from tests.conftest import write
-
-PARSERS = '''
-def parse_config_file(path):
-    """Parse an ini config file into a dict of sections."""
-    return {}
-
-
-def parse_command_line(argv):
-    """Parse the command line flags."""
-    return argv
-'''
-
-NETWORK = '''
-def retry_request(url, attempts):
-    """Retry a failed http request with exponential backoff."""
-    return None
-
-
-def open_socket(host, port):
-    """Open a tcp socket to a host."""
-    return None
-'''
+from tests.test_multi import NETWORK, PARSERS
 
 STORAGE = '''
 def connect_database(dsn):
