@@ -252,6 +252,7 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
         pip install 'codesearch[cluster]'
         codesearch index-many ~/src --out ~/workspace                 # a local Ray cluster
         codesearch index-many repos.txt --out /shared/ws --cluster 10.0.0.5:6379 --deep
+        codesearch index-many ~/src --out ~/ws --pack-files 0             # one index per repository
         codesearch search "retry failed requests" --workspace ~/workspace
     """
     from codesearch.cluster import connected
