@@ -75,7 +75,6 @@ class IndexReport:
     chunks_by_language: dict[str, int] = field(default_factory=dict)
     # A pack: repository -> (files, chunks, whether any of its files was added, changed or removed).
     by_mount: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
-    touched: set[str] = field(default_factory=set)  # the paths this run parsed anew or removed
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -173,12 +172,13 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     old_files = writer.known_files()
     files = _discover(writer.root, settings, report)
     report.seconds["discover"] = time.perf_counter() - clock
+    touched: set[str] = set()  # the paths this run parsed anew or removed
     with writer.transaction():
-        _scan(writer, files, old_files, settings, report)
+        _scan(writer, files, old_files, settings, report, touched)
         present = {f.path for f in files}
         gone = [p for p in old_files if p not in present]
         writer.remove_files(gone)
-        report.touched.update(gone)
+        touched.update(gone)
         clock = time.perf_counter()
         done = writer.finish(skipped=report.skipped, unsupported=report.unsupported,
                              max_file_bytes=settings.limits.max_bytes)
@@ -195,7 +195,7 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     report.files = sum(report.files_by_language.values())
     report.files_without_grammar = report.files_by_language.get(TEXT_LANGUAGE, 0)
     if settings.mounts:
-        report.by_mount = _by_mount(settings.mounts, writer.chunks_by_file(), report.touched)
+        report.by_mount = _by_mount(settings.mounts, writer.chunks_by_file(), touched)
 
 
 def _by_mount(mounts: Mounts, chunks_by_file: dict[str, int], touched: set[str]) -> dict[str, tuple[int, int, bool]]:
@@ -249,8 +249,9 @@ def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[File
 
 
 def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, FileState], settings: _Settings,
-          report: IndexReport) -> None:
-    """Read, parse, embed and write every file that may have changed (inside the run's transaction).
+          report: IndexReport, touched: set[str]) -> None:
+    """Read, parse, embed and write every file that may have changed (inside the run's transaction);
+    the paths parsed anew or removed go to ``touched``.
 
     On big inputs worker processes parse and embed while this process writes rows.
     """
@@ -277,14 +278,14 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
             report.skipped.append(result)
             if result.path in old_files:  # a previously indexed file that is now skipped is removed
                 writer.remove_files([result.path])
-                report.touched.add(result.path)
+                touched.add(result.path)
             continue
         report.seconds["parse"] += result.seconds
         report.seconds["embed"] += result.post_seconds
         clock = time.perf_counter()
         if result.chunks is not None:
             report.files_parsed += 1
-            report.touched.add(result.path)
+            touched.add(result.path)
         writer.write_file(result, indexed=result.path in old_files)
         # A long run keeps its finished files; each part at least as large as all before it, so that
         # rewriting the index's files at each checkpoint costs a run a bounded share of its time.
