@@ -180,3 +180,17 @@ def test_a_pack_opens_only_with_the_repositories_it_was_built_with(tmp_path: Pat
     single = build_index(repos["db"], tmp_path / "db-index", workers=1).index_dir
     with pytest.raises(IndexConflict, match="not a pack"):
         Searcher(Path(single), mounts=mounts)
+
+
+def test_a_stored_path_that_climbs_out_of_its_repository_is_never_read(tmp_path: Path, repos: dict[str, Path]) -> None:
+    index_dir, mounts = _pack(tmp_path, repos)
+    write(tmp_path / "src", "secret.py", "def retry_request():\n    return 'SECRET'\n")
+    forged = "net/../secret.py"  # as if the index had been edited: under net's root, one level up
+    with sqlite3.connect(index_dir / "index.db") as db:
+        db.execute("UPDATE chunks SET path = ?, key = replace(key, 'net/net/client.py', ?) "
+                   "WHERE path = 'net/net/client.py'", [forged, forged])
+        db.execute("UPDATE files SET path = ?, size = -1 WHERE path = 'net/net/client.py'", [forged])
+    with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
+        results = multi.search("retry a failed http request", 10)
+    assert all("SECRET" not in r.code and ".." not in r.path for r in results)
+    assert not any(r.qualname == "retry_request" for r in results)  # its file cannot be read: gone
