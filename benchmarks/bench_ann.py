@@ -50,6 +50,7 @@ sys.path.insert(0, str(HERE.parent))
 from codesearch.bench import semble  # noqa: E402
 from codesearch.embed.static import StaticEmbedder  # noqa: E402
 from codesearch.store import ivf  # noqa: E402
+from codesearch.store.layout import KEY_SQL  # noqa: E402
 from codesearch.store.vectors import VectorStore  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "codesearch"
@@ -126,7 +127,7 @@ def real_chunks() -> tuple[np.ndarray, list[str], list[tuple[str, str, str]]]:
             continue
         conn = sqlite3.connect(f"file:{directory / 'index.db'}?mode=ro", uri=True)
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        rows = {i: (k, p, lang) for i, k, p, lang in conn.execute("SELECT id, key, path, language FROM chunks")}
+        rows = {i: (k, p, lang) for i, k, p, lang in conn.execute(f"SELECT id, {KEY_SQL}, path, language FROM chunks")}
         conn.close()
         path = directory / f"vectors-{meta['generation']}.faiss"
         store = VectorStore.load(path, int(meta["dim"]), int(meta["count"]))

@@ -67,8 +67,10 @@ def chunk_count(index_dir: Path) -> int:
 
 
 def chunks_of(index_dir: Path) -> list[tuple[object, ...]]:
+    from codesearch.store.layout import KEY_SQL
+
     with sqlite3.connect(index_dir / "index.db") as conn:
-        return conn.execute("SELECT key, content_hash FROM chunks ORDER BY key").fetchall()
+        return conn.execute(f"SELECT {KEY_SQL} AS k, content_hash FROM chunks ORDER BY k").fetchall()
 
 
 def main() -> None:

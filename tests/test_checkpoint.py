@@ -12,6 +12,7 @@ import pytest
 import codesearch.pipeline as pipeline
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
+from codesearch.store.layout import KEY_SQL
 from tests.conftest import FakeEmbedder
 
 QUERIES = ("retry a failed http request", "parse the configuration file", "user account", "json")
@@ -19,7 +20,8 @@ QUERIES = ("retry a failed http request", "parse the configuration file", "user 
 
 def rows(index_dir: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(index_dir / "index.db") as conn:
-        return conn.execute("SELECT key, path, content_hash, start_line, end_line FROM chunks ORDER BY key").fetchall()
+        return conn.execute(f"SELECT {KEY_SQL} AS k, path, content_hash, start_line, end_line FROM chunks ORDER BY k"
+                            ).fetchall()
 
 
 def files(index_dir: Path) -> set[str]:

@@ -27,6 +27,7 @@ from codesearch.cluster.index_many import index_many, task_pids  # noqa: E402
 from codesearch.manifest import Manifest  # noqa: E402
 from codesearch.multi import MultiSearcher  # noqa: E402
 from codesearch.pipeline import build_index  # noqa: E402
+from codesearch.store.layout import KEY_SQL  # noqa: E402
 from codesearch.store.reader import IndexReader  # noqa: E402
 from tests.conftest import LANGUAGES, ROOT, write  # noqa: E402
 
@@ -54,7 +55,7 @@ def _results(results) -> list[tuple[str, int, str, float]]:
 
 def _chunks(index_dir: Path) -> set[tuple[str, str]]:
     with sqlite3.connect(index_dir / "index.db") as conn:
-        return set(conn.execute("SELECT key, content_hash FROM chunks"))
+        return set(conn.execute(f"SELECT {KEY_SQL}, content_hash FROM chunks"))
 
 
 def _check_sound(index_dir: Path) -> int:

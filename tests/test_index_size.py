@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codesearch.errors import IndexCorrupt
+from codesearch.errors import IndexCorrupt, IndexOutOfDate
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
 from codesearch.store.codec import MAX_CODE_BYTES, pack_code, unpack_code
+from codesearch.store.layout import KEY_SQL
 from codesearch.store.postings import lexical_path
 from codesearch.store.reader import IndexReader
 from tests.conftest import FakeEmbedder, write
@@ -41,7 +42,7 @@ def _results(index_dir: Path) -> list[list[tuple[str, int, str, float, str]]]:
 def _terms_by_key(index_dir: Path) -> dict[str, set[int]]:
     with IndexReader(index_dir) as reader:
         terms = reader.files()[1].chunk_terms()
-        keys = dict(reader.conn.execute("SELECT id, key FROM chunks").fetchall())
+        keys = dict(reader.conn.execute(f"SELECT id, {KEY_SQL} FROM chunks").fetchall())
     return {keys[i]: t for i, t in terms.items()}
 
 
@@ -183,3 +184,37 @@ def test_no_key_index_new_or_migrated_and_the_writer_checks_keys(tmp_path: Path,
     with pytest.raises(IndexCorrupt, match="same key"):
         build_index(root, embedder=FakeEmbedder(), workers=1)
     assert _results(index_dir) == before
+
+
+def _keys(index_dir: Path) -> tuple[list[tuple[str | None, str, str]], list[str]]:
+    with sqlite3.connect(index_dir / "index.db") as conn:
+        stored = conn.execute("SELECT key, path, qualname FROM chunks ORDER BY id").fetchall()
+        whole = [r[0] for r in conn.execute(f"SELECT {KEY_SQL} FROM chunks ORDER BY id")]
+    return stored, whole
+
+
+def test_keys_are_stored_without_their_path_new_or_migrated(tmp_path: Path) -> None:
+    """Schema 7: ``chunks.key`` holds NULL for the usual ``PATH::QUALNAME`` and ``::QUALNAME#2`` for an
+    overload (0.15x of the source); readers see whole keys (``KEY_SQL``), and a schema 6 index that stored
+    whole keys is refused by searches until its next run, which migrates it to the same rows and results."""
+    root = _repo(tmp_path / "repo")
+    write(root, "twice.py", "def handler(event):\n    return 1\n\n\ndef handler(event):\n    return 2\n")
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    index_dir = root / ".codesearch"
+    stored, whole = _keys(index_dir)
+    assert {k for k, _, _ in stored} == {None, "::handler#2"}
+    assert whole == [f"{p}::{q}" if k is None else p + k for k, p, q in stored]
+    assert "twice.py::handler#2" in whole and "db.py::Pool.open_pool" in whole
+    with IndexReader(index_dir) as reader:
+        found = reader.chunks_with_keys(["twice.py::handler#2", "db.py::Pool.open_pool", "db.py::Pool.nope", "x::y"])
+    assert sorted(found) == ["db.py::Pool.open_pool", "twice.py::handler#2"]
+    assert found["twice.py::handler#2"]["start_line"] == 5
+    before = _results(index_dir)
+    with sqlite3.connect(index_dir / "index.db") as conn:  # as an index of schema 6, before m008
+        conn.execute(f"UPDATE chunks SET key = {KEY_SQL}")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_key_tails'")
+        conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    with pytest.raises(IndexOutOfDate, match="codesearch index"):
+        Searcher(index_dir, embedder=FakeEmbedder())
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    assert _keys(index_dir) == (stored, whole) and _results(index_dir) == before

@@ -15,6 +15,7 @@ from codesearch.multi import MultiSearcher
 from codesearch.pack import Mounts, clashes
 from codesearch.pipeline import build_index
 from codesearch.search import PathFilter, Searcher
+from codesearch.store.layout import KEY_SQL
 from tests.conftest import write
 from tests.test_multi import NETWORK, PARSERS
 
@@ -64,9 +65,9 @@ def test_a_pack_holds_each_repository_as_indexed_alone(tmp_path: Path, repos: di
         alone = build_index(path, tmp_path / "alone" / name, workers=1)
         assert report.by_mount[name] == (alone.files, alone.chunks_total, True)
         with sqlite3.connect(tmp_path / "alone" / name / "index.db") as db:
-            theirs = set(db.execute("SELECT key, content_hash FROM chunks"))
+            theirs = set(db.execute(f"SELECT {KEY_SQL}, content_hash FROM chunks"))
         with sqlite3.connect(root / ".codesearch" / "index.db") as db:
-            ours = {(k, h) for p, k, h in db.execute("SELECT path, key, content_hash FROM chunks")
+            ours = {(k, h) for p, k, h in db.execute(f"SELECT path, {KEY_SQL}, content_hash FROM chunks")
                     if p.startswith(f"{name}/")}
         assert ours == {(f"{name}/{key}", digest) for key, digest in theirs}  # a key starts with its file's path
     with sqlite3.connect(root / ".codesearch" / "index.db") as db:
@@ -187,8 +188,7 @@ def test_a_stored_path_that_climbs_out_of_its_repository_is_never_read(tmp_path:
     write(tmp_path / "src", "secret.py", "def retry_request():\n    return 'SECRET'\n")
     forged = "net/../secret.py"  # as if the index had been edited: under net's root, one level up
     with sqlite3.connect(index_dir / "index.db") as db:
-        db.execute("UPDATE chunks SET path = ?, key = replace(key, 'net/net/client.py', ?) "
-                   "WHERE path = 'net/net/client.py'", [forged, forged])
+        db.execute("UPDATE chunks SET path = ? WHERE path = 'net/net/client.py'", [forged])  # keys follow paths
         db.execute("UPDATE files SET path = ?, size = -1 WHERE path = 'net/net/client.py'", [forged])
     with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
         results = multi.search("retry a failed http request", 10)

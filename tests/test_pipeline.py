@@ -11,6 +11,7 @@ import pytest
 from codesearch.errors import IndexCorrupt, IndexOutOfDate
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
+from codesearch.store.layout import KEY_SQL
 from codesearch.store.reader import IndexReader
 from tests.conftest import FakeEmbedder, write
 
@@ -32,7 +33,7 @@ def parse_config(path):
 def _consistent(index_dir: Path) -> dict[str, int]:
     """SQLite ids equal FAISS ids; returns key -> id."""
     with IndexReader(index_dir) as reader:
-        rows = dict(reader.conn.execute("SELECT key, id FROM chunks").fetchall())
+        rows = dict(reader.conn.execute(f"SELECT {KEY_SQL}, id FROM chunks").fetchall())
         vector_ids = sorted(reader.vectors().ids().tolist())
         assert vector_ids == sorted(rows.values())
         assert reader.meta.count == len(rows)

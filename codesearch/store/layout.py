@@ -11,5 +11,19 @@ DB_NAME = "index.db"  # SQLite metadata
 # 5: the stored code compressed (``chunks.code_z``), the terms in the lexical file only (no ``lexical``
 # table; the file holds term frequencies and chunk lengths, the impacts are computed per query).
 # 6: each file's topic (``files.topic``: the normalised mean of its chunks' vectors, float16).
-SCHEMA_VERSION = 6
+# 7: ``chunks.key`` without the path it starts with (``KEY_SQL`` puts it back): NULL for the usual
+# ``PATH::QUALNAME``, ``::QUALNAME#2`` or ``::QUALNAME@w2`` for overloads and windows (0.15x of the source).
+SCHEMA_VERSION = 7
+# A chunk's key as readers see it, from the stored column (``stored_key`` writes it).
+KEY_SQL = ("CASE WHEN key IS NULL THEN path || '::' || qualname WHEN substr(key, 1, 2) = '::' THEN path || key "
+           "ELSE key END")
+
+
+def stored_key(key: str, path: str, qualname: str) -> str | None:
+    """What ``chunks.key`` stores for a chunk's key (see ``KEY_SQL``)."""
+    if key == f"{path}::{qualname}":
+        return None
+    if key.startswith(f"{path}::"):
+        return key[len(path):]
+    return key
 APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"

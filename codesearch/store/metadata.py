@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from codesearch.store.codec import pack_code
-from codesearch.store.layout import APPLICATION_ID, SCHEMA_VERSION
+from codesearch.store.layout import APPLICATION_ID, KEY_SQL, SCHEMA_VERSION, stored_key
 from codesearch.terms import chunk_terms
 from indexer.chunk import display_code
 from indexer.types import Chunk, SkippedFile
@@ -144,6 +144,14 @@ def m007_file_topics(db: Database) -> None:
     db.table("files").add_column("topic", bytes)
 
 
+@migrations()
+def m008_key_tails(db: Database) -> None:
+    """Schema 7: ``chunks.key`` stores only what its path and qualified name do not say (``KEY_SQL``)."""
+    db.execute("UPDATE chunks SET key = CASE WHEN key = path || '::' || qualname THEN NULL "
+               "WHEN substr(key, 1, length(path) + 2) = path || '::' THEN substr(key, length(path) + 1) "
+               "ELSE key END")
+
+
 def connect(db_path: Path) -> sqlite3.Connection:
     """A read-write connection (created if missing) that trusts nothing in the file's schema."""
     conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
@@ -243,7 +251,7 @@ def file_rows(db: Database) -> dict[str, tuple[int, int, int, str]]:
 
 def chunk_hashes(db: Database, path: str) -> dict[str, tuple[int, str]]:
     """key -> (id, content_hash) for the chunks of one file."""
-    rows = db.execute("SELECT key, id, content_hash FROM chunks WHERE path = ?", [path]).fetchall()
+    rows = db.execute(f"SELECT {KEY_SQL}, id, content_hash FROM chunks WHERE path = ?", [path]).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
@@ -271,7 +279,8 @@ def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
         "INSERT INTO chunks (id, key, path, language, kind, name, qualname, signature, doc, code_z,"
         " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
-            (i, c.key, c.path, c.language, c.kind.value, c.name, c.qualname, c.signature, c.doc,
+            (i, stored_key(c.key, c.path, c.qualname), c.path, c.language, c.kind.value, c.name, c.qualname,
+             c.signature, c.doc,
              pack_code(display_code(c)), c.start_line, c.end_line, c.content_hash)
             for i, c in zip(ids, chunks)
         ],

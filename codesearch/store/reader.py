@@ -32,7 +32,7 @@ from codesearch.errors import IndexCorrupt, IndexNotFound, IndexOutOfDate, Index
 from codesearch.store import trust
 from codesearch.store.codec import unpack_code
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
-from codesearch.store.layout import DB_NAME, SCHEMA_VERSION
+from codesearch.store.layout import DB_NAME, KEY_SQL, SCHEMA_VERSION
 from codesearch.store.postings import LexicalIndex, lexical_path
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
@@ -46,8 +46,9 @@ CHUNK_COLUMNS = (
     "start_line", "end_line", "content_hash",
 )
 _CODE = CHUNK_COLUMNS.index("code")
-# The columns of CHUNK_COLUMNS in SQL: the code is stored compressed (``codesearch.store.codec``).
-_CHUNK_SQL = ", ".join("code_z" if c == "code" else c for c in CHUNK_COLUMNS)
+# The columns of CHUNK_COLUMNS in SQL: the code is stored compressed (``codesearch.store.codec``), the key
+# without its path (``KEY_SQL``).
+_CHUNK_SQL = ", ".join({"code": "code_z", "key": KEY_SQL}.get(c, c) for c in CHUNK_COLUMNS)
 
 
 def _chunk_row(values: tuple[Any, ...]) -> dict[str, Any]:
@@ -173,6 +174,14 @@ def _in_batches(values: Sequence[T], size: int = 500) -> Iterator[tuple[Sequence
     for start in range(0, len(values), size):
         part = values[start : start + size]
         yield part, ",".join("?" * len(part))
+
+
+def _separators(key: str) -> Iterator[int]:
+    """Where a key's path can end: before each ``::``."""
+    start = key.find("::")
+    while start > 0:
+        yield start
+        start = key.find("::", start + 1)
 
 
 class IndexReader:
@@ -383,11 +392,15 @@ class IndexReader:
     @_sql
     def chunks_with_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Rows of the chunks with these keys (``path::qualname``), keyed by key."""
+        wanted = set(keys)
+        # A key starts with its file's path and "::": look in the files it can name (the path index).
+        paths = sorted({key[:n] for key in wanted for n in _separators(key)})
         out: dict[str, dict[str, Any]] = {}
-        for part, marks in _in_batches(keys):
-            for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE key IN ({marks})", part):
-                record = _chunk_row(row)
-                out[record["key"]] = record
+        for part, marks in _in_batches(paths):
+            for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE path IN ({marks})", part):
+                if row[1] in wanted:  # the key, CHUNK_COLUMNS' second
+                    record = _chunk_row(row)
+                    out[record["key"]] = record
         return out
 
     @_sql
