@@ -44,6 +44,11 @@ def _pack(tmp_path: Path, repos: dict[str, Path]) -> tuple[Path, Mounts]:
     return root / ".codesearch", mounts
 
 
+def _chunk_count(index_dir: Path) -> int:
+    with sqlite3.connect(index_dir / "index.db") as db:
+        return db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+
 def test_mounts_split_paths_and_refuse_names_that_clash() -> None:
     mounts = Mounts({"a": "/r/a", "x/b": "/r/b"})
     assert mounts.split("a/src/m.py") == ("a", "/r/a", "src/m.py")
@@ -178,6 +183,11 @@ def test_a_pack_opens_only_with_the_repositories_it_was_built_with(tmp_path: Pat
             Searcher(index_dir, mounts=Mounts(edited))
         with pytest.raises(IndexConflict):
             MultiSearcher([index_dir], names=["p"], mounts=[Mounts(edited)])
+    # `codesearch index` on the pack's directory would find no file there and empty it: refused.
+    before = _chunk_count(index_dir)
+    with pytest.raises(IndexConflict, match="index-many"):
+        build_index(index_dir.parent, index_dir, workers=1)
+    assert _chunk_count(index_dir) == before > 0
     single = build_index(repos["db"], tmp_path / "db-index", workers=1).index_dir
     with pytest.raises(IndexConflict, match="not a pack"):
         Searcher(Path(single), mounts=mounts)

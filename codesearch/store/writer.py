@@ -142,6 +142,10 @@ class IndexWriter:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
                 db, index_id, replaced = _open_db(index_dir, rebuild)
                 try:
+                    registered = trust.lookup(index_id) if not (replaced or rebuild) else None
+                    if registered is not None and registered.mounts and not mounts:
+                        raise IndexConflict(f"the index in {index_dir} is a pack of several repositories of a "
+                                            "workspace; update it with `codesearch index-many`")
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
