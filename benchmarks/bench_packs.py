@@ -82,7 +82,8 @@ def build(roots: list[Path], workspace: Path, **settings: int) -> dict[str, floa
     report = index_many(listing, workspace, **settings)
     seconds = time.perf_counter() - clock
     chunks = sum(r.chunks for r in report.repos)
-    return {"repositories": len(report.repos), "failed": len(report.failed), "files": sum(r.files for r in report.repos),
+    return {"repositories": len(report.repos), "failed": len(report.failed),
+            "files": sum(r.files for r in report.repos),
             "chunks": chunks, "index_s": round(seconds, 1), "chunks_per_s": round(chunks / seconds),
             "packs": len(Manifest.load(workspace).packs())}
 

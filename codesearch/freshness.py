@@ -19,6 +19,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codesearch.pack import Mounts
 from indexer.discover import Limits, content_problem, open_inside, read_inside
 from indexer.types import Chunk, SourceFile, Unindexable
 
@@ -69,6 +70,16 @@ def check_file(
     except Unindexable:
         return FileCheck(GONE)
     return FileCheck(CHANGED, {c.key: c for c in chunks})
+
+
+def check_stored(mounts: Mounts, root: str, path: str, language: str, indexed: tuple[int, int, int, str],
+                 max_bytes: int) -> FileCheck:
+    """``check_file`` of a path as the index stores it: under ``root``, or, in a pack (``mounts``), the
+    file of its repository, never one under the pack's own directory (gone if no repository holds it)."""
+    place = mounts.locate(root, path)
+    if place is None:
+        return FileCheck(GONE)
+    return check_file(Path(place[0]), place[1], language, indexed, max_bytes, stored=path)
 
 
 def _stat_inside(root: Path, path: str) -> os.stat_result | None:

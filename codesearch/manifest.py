@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound, IndexUnavailable
-from codesearch.pack import Mounts
+from codesearch.pack import Mounts, heads
 
 MANIFEST_NAME = "workspace.json"
 MANIFEST_VERSION = 1
@@ -187,7 +187,11 @@ class Manifest:
 
     def index_dir(self, entry: RepoEntry) -> Path:
         """The directory of the repository's index (a pack's: the index in the pack's directory)."""
-        return self.directory / entry.index / PACK_INDEX if entry.packed else self.directory / entry.index
+        return self.pack_index(entry.index) if entry.packed else self.directory / entry.index
+
+    def pack_index(self, pack: str) -> Path:
+        """The index of the pack ``packs/NAME``: in the pack's directory, its root."""
+        return self.pack_root(pack) / PACK_INDEX
 
     def pack_root(self, pack: str) -> Path:
         """The directory of the pack ``packs/NAME``: the root its index is registered with."""
@@ -201,12 +205,13 @@ class Manifest:
         """The repositories of a pack, by name."""
         return sorted((e for e in self.repos.values() if e.index == pack), key=lambda e: e.name)
 
-    def mounts(self, pack: str) -> Mounts:
-        """The repositories of a pack as its index reads them.
+    def mounts(self, pack: str, built: bool = False) -> Mounts:
+        """The repositories of a pack as its index reads them (``built``: only those its index was last
+        built with; one added by a run that failed is not in it yet).
 
         :raises IndexCorrupt: if two of its names clash (the manifest was edited).
         """
-        return Mounts({e.name: e.root for e in self.members(pack)})
+        return Mounts({e.name: e.root for e in self.members(pack) if e.generation > 0 or not built})
 
     def pack(self, sized: Sequence[tuple[RepoEntry, int]], capacity: int) -> None:
         """Put repositories that have no index yet, each with its number of files, into packs: the
@@ -217,15 +222,16 @@ class Manifest:
         number = max(numbers, default=0)
         pack = packs[-1] if packs else ""
         members = self.members(pack) if pack else []
-        names, heads = {e.name for e in members}, {h for e in members for h in _heads(e.name)}
+        names, taken_heads = {e.name for e in members}, {h for e in members for h in heads(e.name)}
         fill = sum(e.files for e in members)
         for entry, files in sized:
-            if not pack or fill + files > capacity or entry.name in heads or names.intersection(_heads(entry.name)):
+            clash = entry.name in taken_heads or names.intersection(heads(entry.name))
+            if not pack or fill + files > capacity or clash:
                 number += 1
-                pack, names, heads, fill = f"{PACKS}/pack-{number:05d}", set(), set(), 0
+                pack, names, taken_heads, fill = f"{PACKS}/pack-{number:05d}", set(), set(), 0
             entry.index, entry.files = pack, files
             names.add(entry.name)
-            heads.update(_heads(entry.name))
+            taken_heads.update(heads(entry.name))
             fill += files
 
     def searchable(self) -> list[Listed]:
@@ -238,19 +244,12 @@ class Manifest:
         out = [Listed(name, self.index_dir(e), Mounts()) for name, e in sorted(self.repos.items())
                if not e.packed and e.generation > 0 and (self.index_dir(e) / "index.db").is_file()]
         for pack in self.packs():
-            # The repositories its index was last built with: one added by a run that failed is not in it yet.
-            members = [e for e in self.members(pack) if e.generation > 0]
-            if members and (self.index_dir(members[0]) / "index.db").is_file():
-                out.append(Listed(pack, self.index_dir(members[0]), Mounts({e.name: e.root for e in members})))
+            mounts, directory = self.mounts(pack, built=True), self.pack_index(pack)
+            if mounts and (directory / "index.db").is_file():
+                out.append(Listed(pack, directory, mounts))
         if not out:
             raise IndexNotFound(f"the workspace {self.directory} has no indexed repository yet")
         return out
-
-
-def _heads(name: str) -> list[str]:
-    """The names ``name`` starts with at a ``/`` (``a/b/c``: ``a`` and ``a/b``)."""
-    parts = name.split("/")
-    return ["/".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def index_name(name: str, taken: set[str]) -> str:

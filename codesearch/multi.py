@@ -31,7 +31,7 @@ from typing import Any
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexOutOfDate
-from codesearch.freshness import GONE, FileCheck, check_file
+from codesearch.freshness import FileCheck, check_stored
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search import (
@@ -101,10 +101,8 @@ class Part:
     def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
         path = row["path"]
         if path not in checks:
-            place = self.mounts.locate(self.root, path)
-            checks[path] = FileCheck(GONE) if place is None else check_file(
-                Path(place[0]), place[1], row["language"], self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes,
-                stored=path)
+            checks[path] = check_stored(self.mounts, self.root, path, row["language"],
+                                        self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes)
         return as_checked(row, checks[path])
 
     def origin(self, path: str) -> tuple[str, str, str]:

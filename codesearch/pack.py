@@ -11,8 +11,9 @@ stored as ``NAME/PATH``, where ``NAME`` is the repository's name in the workspac
 path in the repository, which is how a workspace search shows it anyway. The pack's mounts (names
 and roots) are kept in the workspace manifest, not in the index, and bound to the index by this
 user's registry (``digest``: a manifest that names other roots for a pack is refused); a search
-reads a hit's file under its repository's root (``split``), never under a root the index names. No mount name is another's
-prefix at a ``/`` (``clashes``), so every stored path belongs to exactly one repository.
+reads a hit's file under its repository's root (``split``), never under a root the index names.
+No mount name is another's prefix at a ``/`` (``clashes``), so every stored path belongs to exactly
+one repository.
 """
 
 from __future__ import annotations
@@ -81,14 +82,18 @@ class Mounts:
         return None if found is None else found[0]
 
 
+def heads(name: str) -> list[str]:
+    """The names ``name`` starts with at a ``/`` (``a/b/c``: ``a`` and ``a/b``)."""
+    parts = name.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts))]
+
+
 def clashes(names: Iterable[str]) -> tuple[str, str] | None:
     """Two names of which one is the other's prefix at a ``/`` (``a`` and ``a/b``), or None."""
     names = list(names)
     pool = set(names)
     for name in names:
-        parts = name.split("/")
-        for n in range(1, len(parts)):
-            head = "/".join(parts[:n])
+        for head in heads(name):
             if head in pool:
                 return head, name
     return None

@@ -54,7 +54,8 @@ def test_mounts_split_paths_and_refuse_names_that_clash() -> None:
     assert mounts.split("a/src/m.py") == ("a", "/r/a", "src/m.py")
     assert mounts.split("x/b/m.py") == ("x/b", "/r/b", "m.py")
     assert mounts.split("x/m.py") is None and mounts.split("zz/m.py") is None and mounts.split("a") is None
-    assert mounts.locate("/pack", "a/m.py") == ("/r/a", "m.py") and Mounts().locate("/repo", "m.py") == ("/repo", "m.py")
+    assert mounts.locate("/pack", "a/m.py") == ("/r/a", "m.py")
+    assert Mounts().locate("/repo", "m.py") == ("/repo", "m.py")
     for bad in ({"a": "/r", "a/b": "/s"}, {"": "/r"}, {"../up": "/r"}, {"a//b": "/r"}, {"/abs": "/r"}):
         with pytest.raises(IndexCorrupt):
             Mounts(bad)

@@ -5,8 +5,8 @@ Each repository is indexed by one Ray task into its own ordinary index
 one-commit run as ``codesearch index``. Small repositories (at most ``pack_files`` files when
 first seen) share packs instead (``OUT/packs/pack-N``, ``codesearch.pack``) of up to
 ``pack_capacity`` files, each built by one task like a repository: a workspace query then
-costs per pack, not per repository. A repository stays in its pack as it grows. A repository with more changed files than
-``shard_files`` has its files parsed and embedded by further Ray tasks, one per shard
+costs per pack, not per repository. A repository stays in its pack as it grows. A repository
+with more changed files than ``shard_files`` has its files parsed and embedded by further Ray tasks, one per shard
 of files; the repository's task writes all their results in its single commit, so an
 index is never half-written whichever worker dies. Ray re-runs a task whose worker died
 (and one that failed on a transient error: a lock held, the disk momentarily full); a
@@ -108,7 +108,7 @@ def index_repository(root: str, index_dir: str, limits: Limits, shard_files: int
                      mounts: dict[str, str] | None = None) -> dict[str, Any]:
     """Index one repository, or the repositories ``mounts`` into the pack in ``root`` (the body of a
     Ray task); a permanent failure comes back as ``error``. A pack's outcome has ``by_mount``:
-    repository -> (files, chunks).
+    repository -> (files, chunks, changed), and ``missing``: its repositories that are no directory.
 
     :raises IndexLocked, IndexUnavailable: transient failures, which Ray retries.
     """
@@ -187,23 +187,23 @@ def index_many(
     if pack_files > 0:
         _assign_packs(manifest, entries, limits, pack_files, pack_capacity, progress)
     task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=list(TRANSIENT))(index_repository)
-    pending: dict[Any, list[RepoEntry]] = {}
+    pending: dict[Any, tuple[list[RepoEntry], Mounts]] = {}
     named = {id(e) for e in entries}
     for entry in entries:
         if not entry.packed:
             manifest.index_dir(entry).parent.mkdir(parents=True, exist_ok=True)
-            pending[task.remote(entry.root, str(manifest.index_dir(entry)), limits, shard_files, rebuild)] = [entry]
+            pending[task.remote(entry.root, str(manifest.index_dir(entry)), limits, shard_files, rebuild)] = \
+                ([entry], Mounts())
     for pack in sorted({e.index for e in entries if e.packed}):
-        members = manifest.members(pack)  # also those not named this time: a pack is indexed whole
-        mounts = {e.name: e.root for e in members}
-        pending[task.remote(str(manifest.pack_root(pack)), str(manifest.index_dir(members[0])), limits, shard_files,
-                            rebuild, mounts)] = members
+        mounts = manifest.mounts(pack)  # also those not named this time: a pack is indexed whole
+        pending[task.remote(str(manifest.pack_root(pack)), str(manifest.pack_index(pack)), limits,
+                            shard_files, rebuild, dict(mounts.roots))] = (manifest.members(pack), mounts)
     saved = time.monotonic()
     total, done = len(entries), 0
     progress("repos", 0, total)
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
-        group = pending.pop(ready[0])
+        group, mounts = pending.pop(ready[0])
         try:
             outcome = ray.get(ready[0])
         except Exception as exc:  # retries spent: the worker kept dying, or a transient error persisted
@@ -211,11 +211,8 @@ def index_many(
         for entry in group:
             _record(entry, outcome)
         if "index_id" in outcome:  # built by our own task, maybe on another machine with its own registry
-            if group[0].packed:
-                trust.register(outcome["index_id"], manifest.index_dir(group[0]), manifest.pack_root(group[0].index),
-                               Mounts({e.name: e.root for e in group}).digest())
-            else:
-                trust.register(outcome["index_id"], manifest.index_dir(group[0]), Path(group[0].root))
+            root = manifest.pack_root(group[0].index) if mounts else Path(group[0].root)
+            trust.register(outcome["index_id"], manifest.index_dir(group[0]), root, mounts.digest())
         done += sum(id(e) in named for e in group)
         progress("repos", done, total)
         if time.monotonic() - saved > 2.0:  # a killed driver loses at most the last seconds of the list

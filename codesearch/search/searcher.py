@@ -14,7 +14,7 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
-from codesearch.freshness import GONE, FileCheck, check_file
+from codesearch.freshness import FileCheck, check_stored
 from codesearch.pack import Mounts
 from codesearch.search.first_stage import IndexHits, Plan, first_stage
 from codesearch.search.options import PathFilter, SearchOptions
@@ -205,13 +205,9 @@ class Searcher:
         """Fresh / changed / gone for each file (path -> its language), read under ``root``."""
         states = self.reader.file_states(sorted(languages))
         limit = self.reader.max_file_bytes
-        checks = {}
-        for path, language in languages.items():
-            # In a pack, the file of its repository: never one under the pack's own directory.
-            place = self.mounts.locate(str(self.root), path)
-            checks[path] = FileCheck(GONE) if place is None else \
-                check_file(Path(place[0]), place[1], language, states.get(path, (-1, -1, -1, "")), limit, stored=path)
-        return checks
+        return {path: check_stored(self.mounts, str(self.root), path, language, states.get(path, (-1, -1, -1, "")),
+                                   limit)
+                for path, language in languages.items()}
 
 
 def _language(language: str | None) -> str | None:

@@ -140,10 +140,9 @@ class IndexWriter:
             prepare_index_dir(index_dir)
             with writer_lock(index_dir, wait=wait) as lock:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
-                db, index_id, replaced = _open_db(index_dir, rebuild)
+                db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
-                    registered = trust.lookup(index_id) if not (replaced or rebuild) else None
-                    if registered is not None and registered.mounts and not mounts:
+                    if registered is not None and registered.mounts and not mounts and not rebuild:
                         raise IndexConflict(f"the index in {index_dir} is a pack of several repositories of a "
                                             "workspace; update it with `codesearch index-many`")
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
@@ -418,9 +417,10 @@ def storage_errors(index_dir: Path) -> Iterator[None]:
                                "the previous index is unchanged") from exc
 
 
-def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool]:
+def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool, trust.Registration | None]:
     """The metadata database, checked to be ours, sound and built by this user; the index's id
-    (a new one for a new index); and whether an index this user did not build was replaced.
+    (a new one for a new index); whether an index this user did not build was replaced; and the
+    index's registration (None for a new or replaced one).
 
     With ``rebuild``, a damaged file, a database that is not ours, or an ``index.db``,
     ``-wal`` or ``-shm`` that is not a file is replaced. An index this user did not build
@@ -437,14 +437,15 @@ def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool]:
         _remove_index_files(index_dir)
     conn = _open_checked_db(db_path, rebuild)
     stored_id = _stored_id(conn)
-    if stored_id is not None and trust.lookup(stored_id) is not None:
-        return md.open_for_write(conn), stored_id, False
+    registered = trust.lookup(stored_id) if stored_id is not None else None
+    if registered is not None:
+        return md.open_for_write(conn), stored_id, False, registered
     replaced = _has_meta(conn)
     if replaced:  # built elsewhere, by someone else, or before index ids: never reused, never migrated
         conn.close()
         _remove_index_files(index_dir)
         conn = md.connect(db_path)
-    return md.open_for_write(conn), trust.new_index_id(), replaced
+    return md.open_for_write(conn), trust.new_index_id(), replaced, None
 
 
 def _remove_index_files(index_dir: Path) -> None:
