@@ -1,10 +1,12 @@
-"""An approximate vector index for large indexes: an inverted file (IVF) of float16 vectors.
+"""An approximate vector index for large indexes: an inverted file (IVF) of 8-bit vectors.
 
 ``VectorStore`` scans every vector, which costs time linear in the index (17-38 ms a query at 1M
 chunks). From ``ANN_THRESHOLD`` vectors on, the writer keeps them in an ``IvfVectorStore``
 instead: k-means centroids (trained once, on a sample) split the vectors into ``nlist`` lists; a
 query scans the ``nprobe`` lists whose centroids are nearest (1/8 of them at 1M vectors: 0.10-0.17
-of flat search's time, 0.989 of its top 10), comparing the same float16 vectors exactly. Unlike a
+of flat search's time), comparing 8-bit codes: each component is stored in 256 steps between the
+least and the greatest value that component takes in the vectors trained on (FAISS ``QT_8bit``,
+a quarter of float32, half of the flat store's float16). Unlike a
 graph index (HNSW), an inverted file removes entries natively: an incremental run adds new vectors
 to their nearest list and removes deleted ids, keeping the centroids, until the index has grown
 or shrunk ``RETRAIN_FACTOR`` times since training (``fitted`` then trains again). Choice and
@@ -13,15 +15,19 @@ measurements: docs/SCALE.md.
 The file (``vectors-<generation>.faiss``, told from the flat layout by its magic) is our own, so
 that FAISS never parses an untrusted byte::
 
-    header   magic "CSIVF001", dim u32, nlist u32, count u64, trained_for u64, nprobe u32, 0 u32
+    header   magic "CSIVF002", dim u32, nlist u32, count u64, trained_for u64, nprobe u32, 0 u32
+    float32  ranges (2, dim): each component's least value, then its step range (FAISS's trained array)
     float32  centroids (nlist, dim)
     uint64   list sizes (nlist)
     int64    ids, list by list, strictly increasing within each list
-    float16  vectors, in the order of the ids
+    uint8    codes (dim bytes a vector), in the order of the ids
 
+The previous layout, magic "CSIVF001", has no ranges and float16 vectors (2 * dim bytes); it is
+still read, and the writer's next generation stores it as 8-bit codes over the same centroids.
 Its size must be exactly what the header's counts imply, and the counts must be the metadata's,
-before anything is allocated; the list sizes must add up to the count; the ids are checked as the
-flat file's are (against the metadata's checksum). Loading copies the lists into FAISS.
+before anything is allocated; the ranges and centroids must be finite and the steps not negative;
+the list sizes must add up to the count; the ids are checked as the flat file's are (against the
+metadata's checksum). Loading copies the lists into FAISS.
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ from codesearch.errors import IndexCorrupt
 from codesearch.store.vectors import VectorStore, id_checksum
 
 ANN_THRESHOLD = 200_000  # from this many vectors the writer keeps an IVF index (below half as many: flat)
-MAGIC = b"CSIVF001"  # also in codesearch.store.vectors._is_ivf_file
+MAGIC = b"CSIVF002"  # 8-bit codes (what the writer writes); also in codesearch.store.vectors._is_ivf_file
+MAGIC_FLOAT16 = b"CSIVF001"  # the previous layout: float16 vectors, no ranges (read, converted when written)
+MAGICS = (MAGIC, MAGIC_FLOAT16)
 HEADER = struct.Struct("<8sIIQQII")
 MAX_NLIST = 1 << 18
 RETRAIN_FACTOR = 4  # train again once the count is this many times (or this fraction of) the trained count
@@ -69,13 +77,28 @@ def choose_nprobe(nlist: int) -> int:
     return min(nlist, max(MIN_NPROBE, round(nlist * NPROBE_FRACTION)))
 
 
-def file_size(dim: int, nlist: int, count: int) -> int:
-    """The exact size of an IVF vector file."""
-    return HEADER.size + nlist * dim * 4 + nlist * 8 + count * 8 + count * dim * 2
+def file_size(dim: int, nlist: int, count: int, magic: bytes = MAGIC) -> int:
+    """The exact size of an IVF vector file of this layout."""
+    ranges, code_size = _layout(magic, dim)
+    return HEADER.size + ranges * 4 + nlist * dim * 4 + nlist * 8 + count * 8 + count * code_size
+
+
+def _layout(magic: bytes, dim: int) -> tuple[int, int]:
+    """(float32 range values, bytes per vector) of a layout."""
+    return (2 * dim, dim) if magic == MAGIC else (0, 2 * dim)
+
+
+def ranges_of(rows: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """The 8-bit codec's trained array for these vectors: each component's least value, then the span
+    up to its greatest (at least 1e-6, so that a constant component still encodes)."""
+    low = rows.min(axis=0).astype(np.float32)
+    span = np.maximum(rows.max(axis=0).astype(np.float32) - low, np.float32(1e-6))
+    return np.concatenate([low, span]).astype(np.float32)
 
 
 class IvfVectorStore(VectorStore):
-    """A FAISS ``IndexIVFScalarQuantizer`` (float16, inner product, no residual) whose ids are chunk ids,
+    """A FAISS ``IndexIVFScalarQuantizer`` (8-bit, or float16 as read from the previous layout; inner
+    product, no residual) whose ids are chunk ids,
     with the ``VectorStore`` API (``search``, ``vectors``, ``similarity``, ``add``, ``remove``, ``save``);
     ``VectorStore.load`` returns one for an IVF file."""
 
@@ -86,52 +109,71 @@ class IvfVectorStore(VectorStore):
         index.set_direct_map_type(faiss.DirectMap.Hashtable)  # vectors by id, and removal by id
 
     @classmethod
-    def untrained(cls, centroids: npt.NDArray[np.float32], nprobe: int, trained_for: int) -> IvfVectorStore:
-        """An empty store over given centroids (nlist, dim)."""
+    def untrained(cls, centroids: npt.NDArray[np.float32], nprobe: int, trained_for: int,
+                  ranges: npt.NDArray[np.float32] | None = None) -> IvfVectorStore:
+        """An empty store over given centroids (nlist, dim): 8-bit codes over ``ranges`` (``ranges_of``),
+        or float16 codes (the previous layout) without them."""
         nlist, dim = centroids.shape
         quantizer = faiss.IndexFlatIP(dim)
         quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
-                                              faiss.METRIC_INNER_PRODUCT, False)
-        index.is_trained = True  # float16 codes need no training; the centroids are given
+        kind = faiss.ScalarQuantizer.QT_fp16 if ranges is None else faiss.ScalarQuantizer.QT_8bit
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, kind, faiss.METRIC_INNER_PRODUCT, False)
+        if ranges is not None:
+            faiss.copy_array_to_vector(np.ascontiguousarray(ranges, dtype=np.float32), index.sq.trained)
+        index.is_trained = True  # the centroids and the ranges are given
         index.nprobe = nprobe
         return cls(index, quantizer, trained_for)
 
     @classmethod
-    def build(cls, ids: npt.NDArray[np.int64], rows: npt.NDArray[np.float16]) -> IvfVectorStore:
-        """Train centroids on a sample of ``rows`` (unit vectors, float16, one per id) and file every row
-        in the list of its nearest centroid.
+    def build(cls, ids: npt.NDArray[np.int64], rows: npt.NDArray[np.float16],
+              centroids: npt.NDArray[np.float32] | None = None) -> IvfVectorStore:
+        """Train centroids on a sample of ``rows`` (unit vectors, float16, one per id) unless given, take
+        the 8-bit ranges from every row, and file each row's code in the list of its nearest centroid.
 
         Each list is allocated once at its final size (adding batch by batch grows FAISS's lists by
-        doubling: up to twice the memory), and the float16 rows are copied as they are.
+        doubling: up to twice the memory).
         """
         count, dim = rows.shape
-        nlist = choose_nlist(count)
-        centroids = np.zeros((1, dim), dtype=np.float32)
-        if nlist > 1:
-            chosen = np.sort(np.random.default_rng(0).choice(count, size=min(count, TRAIN_POINTS_PER_LIST * nlist),
-                                                             replace=False))
-            kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=1234)
-            kmeans.train(rows[chosen].astype(np.float32))
-            centroids = kmeans.centroids
-        store = cls.untrained(centroids, choose_nprobe(nlist), count)
+        nlist = choose_nlist(count) if centroids is None else len(centroids)
+        if centroids is None:
+            centroids = np.zeros((1, dim), dtype=np.float32)
+            if nlist > 1:
+                chosen = np.sort(np.random.default_rng(0).choice(
+                    count, size=min(count, TRAIN_POINTS_PER_LIST * nlist), replace=False))
+                kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=1234)
+                kmeans.train(rows[chosen].astype(np.float32))
+                centroids = kmeans.centroids
+        store = cls.untrained(centroids, choose_nprobe(nlist), count, ranges_of(rows) if count else
+                              np.concatenate([np.zeros(dim), np.ones(dim)]).astype(np.float32))
         lists = np.zeros(count, dtype=np.int64)
+        codes = np.zeros((count, store.code_size), dtype=np.uint8)
         for start in range(0, count, _ROWS):
             block = rows[start : start + _ROWS].astype(np.float32)
             lists[start : start + len(block)] = store._quantizer.search(block, 1)[1][:, 0]
+            codes[start : start + len(block)] = store.index.sq.compute_codes(block)
         order = np.argsort(lists, kind="stable")
         bounds = np.searchsorted(lists[order], np.arange(nlist + 1))
         for number in range(nlist):
             members = order[bounds[number] : bounds[number + 1]]
-            store._add_list(number, ids[members], rows[members])
+            store._add_list(number, ids[members], codes[members])
         store._finish(count)
         return store
 
-    def _add_list(self, number: int, ids: npt.NDArray[np.int64], rows: npt.NDArray[Any]) -> None:
-        """Append vectors (float16 rows, or their bytes) to one list as they are, without the direct map."""
+    @property
+    def code_size(self) -> int:
+        """Bytes a stored vector takes."""
+        return int(self.index.code_size)
+
+    @property
+    def magic(self) -> bytes:
+        """The file layout of this store's codes."""
+        return MAGIC_FLOAT16 if self.index.sq.qtype == faiss.ScalarQuantizer.QT_fp16 else MAGIC
+
+    def _add_list(self, number: int, ids: npt.NDArray[np.int64], codes: npt.NDArray[Any]) -> None:
+        """Append codes (rows of ``code_size`` bytes) to one list as they are, without the direct map."""
         if len(ids):
             self.index.invlists.add_entries(number, len(ids), faiss.swig_ptr(np.ascontiguousarray(ids)),
-                                            faiss.swig_ptr(np.ascontiguousarray(rows).view(np.uint8)))
+                                            faiss.swig_ptr(np.ascontiguousarray(codes).view(np.uint8)))
 
     def _finish(self, count: int) -> None:
         """Set the count and build the id -> vector map after ``_add_list``."""
@@ -145,18 +187,18 @@ class IvfVectorStore(VectorStore):
 
         :raises IndexCorrupt: on any disagreement with ``dim`` and ``count`` or inside the file.
         """
-        nlist, trained_for, nprobe = _checked_header(fd, name, dim, count)
+        magic, nlist, trained_for, nprobe = _checked_header(fd, name, dim, count)
         # Not closed explicitly: the map goes with the last view of it (on an error, a traceback keeps some).
-        return cls._from_buffer(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), name, dim, nlist, count, trained_for,
-                                nprobe)
+        return cls._from_buffer(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), name, magic, dim, nlist, count,
+                                trained_for, nprobe)
 
     @classmethod
-    def _from_buffer(cls, buffer: mmap.mmap, name: str, dim: int, nlist: int, count: int, trained_for: int,
-                     nprobe: int) -> IvfVectorStore:
+    def _from_buffer(cls, buffer: mmap.mmap, name: str, magic: bytes, dim: int, nlist: int, count: int,
+                     trained_for: int, nprobe: int) -> IvfVectorStore:
         """Check and copy the arrays of a file whose header and size were checked."""
-        centroids, sizes, ids, codes = _arrays(buffer, dim, nlist, count)
-        bounds = _checked_arrays(name, count, centroids, sizes, ids)
-        store = cls.untrained(centroids, nprobe, trained_for)
+        ranges, centroids, sizes, ids, codes = _arrays(buffer, magic, dim, nlist, count)
+        bounds = _checked_arrays(name, count, ranges, centroids, sizes, ids)
+        store = cls.untrained(centroids, nprobe, trained_for, ranges if magic == MAGIC else None)
         for number in np.flatnonzero(sizes):
             a, b = int(bounds[number]), int(bounds[number + 1])
             store._add_list(int(number), ids[a:b], codes[a:b])
@@ -214,9 +256,16 @@ class IvfVectorStore(VectorStore):
             raise KeyError(str(exc)) from None
 
     def float16_batches(self) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float16]]]:
-        """(ids, float16 vectors) of every stored vector, list by list."""
+        """(ids, float16 vectors) of every stored vector (8-bit codes decoded), list by list."""
         for ids, codes in self._lists(codes=True):
-            yield ids, codes.view(np.float16).reshape(len(ids), self.dim)
+            if self.magic == MAGIC_FLOAT16:
+                yield ids, codes.view(np.float16).reshape(len(ids), self.dim)
+            else:
+                yield ids, self.index.sq.decode(codes).astype(np.float16)
+
+    def ranges(self) -> npt.NDArray[np.float32]:
+        """The 8-bit codec's trained array (2 * dim: least values, then spans); empty for float16 codes."""
+        return faiss.vector_to_array(self.index.sq.trained).astype(np.float32)
 
     def centroids(self) -> npt.NDArray[np.float32]:
         """The trained centroids (nlist, dim)."""
@@ -234,7 +283,7 @@ class IvfVectorStore(VectorStore):
                 fh.flush()
                 os.fsync(fh.fileno())
             size = os.stat(tmp).st_size
-            if size != file_size(self.dim, self.nlist, self.count):
+            if size != file_size(self.dim, self.nlist, self.count, self.magic):
                 raise OSError(errno.EIO, f"vector file written incompletely ({size:,} bytes)")
             os.replace(tmp, path)
         except BaseException:
@@ -242,9 +291,11 @@ class IvfVectorStore(VectorStore):
             raise
 
     def _write(self, fh: BinaryIO) -> None:
-        """The file's bytes: header, centroids, sizes, then each list's ids and vectors, sorted by id."""
+        """The file's bytes: header, ranges, centroids, sizes, then each list's ids and codes, sorted by id."""
         sizes = np.array([self.index.invlists.list_size(n) for n in range(self.nlist)], dtype=np.uint64)
-        fh.write(HEADER.pack(MAGIC, self.dim, self.nlist, self.count, self.trained_for, self.nprobe, 0))
+        fh.write(HEADER.pack(self.magic, self.dim, self.nlist, self.count, self.trained_for, self.nprobe, 0))
+        if self.magic == MAGIC:
+            fh.write(np.ascontiguousarray(self.ranges(), dtype="<f4").tobytes())
         fh.write(np.ascontiguousarray(self.centroids(), dtype="<f4").tobytes())
         fh.write(sizes.astype("<u8").tobytes())
         for ids, _ in self._lists(codes=False):
@@ -273,6 +324,9 @@ def fitted(store: VectorStore) -> VectorStore:
     """
     count = store.count
     if isinstance(store, IvfVectorStore):
+        if store.magic == MAGIC_FLOAT16 and count >= max(ANN_THRESHOLD // 2, 1):
+            ids, rows = _float16_rows(store)  # the previous layout: the same lists, as 8-bit codes
+            return IvfVectorStore.build(ids, rows, store.centroids())
         if count < max(ANN_THRESHOLD // 2, 1):
             ids, rows = _float16_rows(store)
             flat = VectorStore.empty(store.dim)
@@ -317,52 +371,59 @@ def check_file(fd: int, name: str, dim: int, count: int, checksum: str | None) -
 
     :raises IndexCorrupt: as they do.
     """
-    nlist, _, _ = _checked_header(fd, name, dim, count)
-    centroids, sizes, ids, _ = _arrays(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), dim, nlist, count)
-    _checked_arrays(name, count, centroids, sizes, ids)
+    magic, nlist, _, _ = _checked_header(fd, name, dim, count)
+    ranges, centroids, sizes, ids, _ = _arrays(mmap.mmap(fd, 0, access=mmap.ACCESS_READ), magic, dim, nlist, count)
+    _checked_arrays(name, count, ranges, centroids, sizes, ids)
     if checksum is not None and id_checksum(ids) != checksum:
         raise IndexCorrupt(f"the ids in vector file {name} do not match the metadata's (damaged id map)")
 
 
-def _checked_header(fd: int, name: str, dim: int, count: int) -> tuple[int, int, int]:
-    """(nlist, trained_for, nprobe) of a file whose header agrees with ``dim`` and ``count`` and whose
-    size is exactly what the header implies. :raises IndexCorrupt: otherwise."""
+def _checked_header(fd: int, name: str, dim: int, count: int) -> tuple[bytes, int, int, int]:
+    """(magic, nlist, trained_for, nprobe) of a file whose header agrees with ``dim`` and ``count`` and
+    whose size is exactly what the header implies. :raises IndexCorrupt: otherwise."""
     size = os.fstat(fd).st_size
     header = os.pread(fd, HEADER.size, 0)
     if len(header) != HEADER.size:
         raise IndexCorrupt(f"vector file {name} is truncated ({size:,} bytes)")
     magic, file_dim, nlist, file_count, trained_for, nprobe, zero = HEADER.unpack(header)
-    if magic != MAGIC or zero != 0 or not 0 < nlist <= MAX_NLIST or not 0 < nprobe <= nlist or trained_for < 1:
+    if magic not in MAGICS or zero != 0 or not 0 < nlist <= MAX_NLIST or not 0 < nprobe <= nlist or trained_for < 1:
         raise IndexCorrupt(f"vector file {name} is unreadable (its IVF header is not one we write)")
     if file_dim != dim or file_count != count:
         raise IndexCorrupt(f"vector file {name} holds {file_count:,} vectors of dimension {file_dim}; "
                            f"the metadata expects {count:,} of dimension {dim}")
-    expected = file_size(dim, nlist, count)
+    expected = file_size(dim, nlist, count, magic)
     if size != expected:
         raise IndexCorrupt(f"vector file {name} has {size:,} bytes; {count:,} vectors of dimension {dim} in "
                            f"{nlist:,} lists take {expected:,} (truncated or damaged)")
-    return nlist, trained_for, nprobe
+    return magic, nlist, trained_for, nprobe
 
 
-_Arrays = tuple[npt.NDArray[np.float32], npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]
+_Arrays = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.uint64], npt.NDArray[np.int64],
+                npt.NDArray[np.uint8]]
 
 
-def _arrays(buffer: mmap.mmap, dim: int, nlist: int, count: int) -> _Arrays:
-    """Views of a checked file's centroids, list sizes, ids and vectors (bytes)."""
+def _arrays(buffer: mmap.mmap, magic: bytes, dim: int, nlist: int, count: int) -> _Arrays:
+    """Views of a checked file's ranges (empty in the previous layout), centroids, list sizes, ids and codes."""
+    range_values, code_size = _layout(magic, dim)
     at = HEADER.size
+    ranges = np.frombuffer(buffer, np.float32, range_values, at)
+    at += ranges.nbytes
     centroids = np.frombuffer(buffer, np.float32, nlist * dim, at).reshape(nlist, dim)
     at += centroids.nbytes
     sizes = np.frombuffer(buffer, np.uint64, nlist, at)
     at += sizes.nbytes
     ids = np.frombuffer(buffer, np.int64, count, at)
-    codes = np.frombuffer(buffer, np.uint8, count * dim * 2, at + ids.nbytes).reshape(count, dim * 2)
-    return centroids, sizes, ids, codes
+    codes = np.frombuffer(buffer, np.uint8, count * code_size, at + ids.nbytes).reshape(count, code_size)
+    return ranges, centroids, sizes, ids, codes
 
 
-def _checked_arrays(name: str, count: int, centroids: npt.NDArray[np.float32], sizes: npt.NDArray[np.uint64],
-                    ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The lists' bounds (list n holds ``ids[bounds[n]:bounds[n+1]]``), once the centroids are finite, the
-    sizes add up to ``count`` and the ids increase within each list. :raises IndexCorrupt: otherwise."""
+def _checked_arrays(name: str, count: int, ranges: npt.NDArray[np.float32], centroids: npt.NDArray[np.float32],
+                    sizes: npt.NDArray[np.uint64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The lists' bounds (list n holds ``ids[bounds[n]:bounds[n+1]]``), once the ranges and centroids are
+    finite, no span is negative, the sizes add up to ``count`` and the ids increase within each list.
+    :raises IndexCorrupt: otherwise."""
+    if not np.isfinite(ranges).all() or bool((ranges[len(ranges) // 2 :] < 0).any()):
+        raise IndexCorrupt(f"vector file {name} is unreadable (its 8-bit ranges are not finite and positive)")
     if not np.isfinite(centroids).all():
         raise IndexCorrupt(f"vector file {name} is unreadable (a centroid is not finite)")
     if bool((sizes > np.uint64(count)).any()) or int(sizes.sum(dtype=np.uint64)) != count:

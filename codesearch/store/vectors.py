@@ -262,7 +262,7 @@ class VectorStore:
 
 def _is_ivf_file(fd: int) -> bool:
     """Whether the open file starts with the magic of ``codesearch.store.ivf``'s layout."""
-    return os.pread(fd, 8, 0) == b"CSIVF001"
+    return os.pread(fd, 8, 0) in (b"CSIVF001", b"CSIVF002")
 
 
 def _check_header(fd: int, name: str, dim: int, count: int) -> None:
