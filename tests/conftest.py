@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Sequence
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,30 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
         examples = [replace(e, repo=f"sample-{language}-{e.path}") for e in build_from_repo(SAMPLE_REPOS / language)]
         write_jsonl(examples, root / f"{language}.jsonl.gz")
     return root
+
+
+def as_schema_7(index_dir: Path) -> None:
+    """Turn a schema 8 index into the schema 7 one it was: ``chunks`` a table with each chunk's path (and
+    that table's indexes), ``files`` keyed by path without ids."""
+    with sqlite3.connect(index_dir / "index.db") as conn:
+        conn.executescript("""
+            CREATE TABLE chunks_old (id INTEGER PRIMARY KEY, key TEXT, path TEXT, language TEXT, kind TEXT,
+                name TEXT, qualname TEXT, signature TEXT, doc TEXT, start_line INTEGER, end_line INTEGER,
+                content_hash TEXT, code_z BLOB);
+            INSERT INTO chunks_old SELECT id, key, path, language, kind, name, qualname, signature, doc, start_line,
+                end_line, content_hash, code_z FROM chunks;
+            DROP VIEW chunks;
+            DROP TABLE chunk_rows;
+            ALTER TABLE chunks_old RENAME TO chunks;
+            CREATE INDEX idx_chunks_path ON chunks(path);
+            CREATE INDEX idx_chunks_language ON chunks(language);
+            CREATE INDEX chunks_content_hash ON chunks(content_hash);
+            CREATE INDEX chunks_name_nocase ON chunks(name COLLATE NOCASE);
+            CREATE TABLE files_old (path TEXT PRIMARY KEY, language TEXT, size INTEGER, mtime_ns INTEGER, sha1 TEXT,
+                symbols INTEGER, ctime_ns INTEGER NOT NULL DEFAULT -1, topic BLOB);
+            INSERT INTO files_old SELECT path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic FROM files;
+            DROP TABLE files;
+            ALTER TABLE files_old RENAME TO files;
+            DELETE FROM _sqlite_migrations WHERE name = 'm009_file_ids';
+            UPDATE meta SET value = '7' WHERE key = 'schema_version';
+        """)

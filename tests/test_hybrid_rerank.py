@@ -16,7 +16,7 @@ from codesearch.pipeline import build_index
 from codesearch.search import Searcher, rerank_key
 from codesearch.store.reader import IndexReader
 from codesearch.terms import term_ids
-from tests.conftest import FakeEmbedder, write
+from tests.conftest import FakeEmbedder, as_schema_7, write
 
 
 def _lexical(index_dir: Path) -> dict[int, set[int]]:
@@ -108,6 +108,7 @@ def test_explain_shows_stage_scores(repo: Path) -> None:
 def test_old_schema_asks_for_an_index_run_which_migrates_it(repo: Path) -> None:
     """An index of schema 1 (no lexical index, no ctime) says to run `codesearch index`, which upgrades it."""
     db = repo / ".codesearch" / "index.db"
+    as_schema_7(repo / ".codesearch")
     with sqlite3.connect(db) as conn:
         conn.execute("DROP INDEX chunks_name_nocase")
         conn.execute("ALTER TABLE files DROP COLUMN ctime_ns")

@@ -18,7 +18,7 @@ from codesearch.store.codec import MAX_CODE_BYTES, pack_code, unpack_code
 from codesearch.store.layout import KEY_SQL
 from codesearch.store.postings import lexical_path
 from codesearch.store.reader import IndexReader
-from tests.conftest import FakeEmbedder, write
+from tests.conftest import FakeEmbedder, as_schema_7, write
 
 QUERIES = ["fetch a page with backoff", "open a database pool", "parse settings", "connect"]
 
@@ -83,12 +83,49 @@ def test_edits_give_the_same_index_as_a_fresh_build(tmp_path: Path) -> None:
     assert _results(root / ".codesearch") == _results(fresh / ".codesearch")
 
 
+def test_chunks_name_their_file_by_id_new_or_migrated(tmp_path: Path) -> None:
+    """Schema 8: ``chunk_rows.file`` is the file's ``files.id`` (no path per chunk, no path index); readers
+    read the ``chunks`` view with the path. A schema 7 index is refused by searches until its next run,
+    which migrates it to the same results; edits, removals and a rebuild keep every chunk's file."""
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    index_dir = root / ".codesearch"
+
+    def layout() -> tuple[set[str], set[str], list[tuple[str, int]]]:
+        with sqlite3.connect(index_dir / "index.db") as conn:
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(chunk_rows)")}
+            views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+            counts = conn.execute("SELECT f.path, COUNT(*) FROM chunk_rows c JOIN files f ON f.id = c.file "
+                                  "GROUP BY 1 ORDER BY 1").fetchall()
+            orphans = conn.execute("SELECT COUNT(*) FROM chunk_rows WHERE file NOT IN (SELECT id FROM files)")
+            assert orphans.fetchone() == (0,)
+        return columns, views, counts
+
+    columns, views, counts = layout()
+    assert "file" in columns and "path" not in columns and views == {"chunks"}
+    assert "idx_chunks_path" not in _indexes(index_dir) and "chunk_rows_file" in _indexes(index_dir)
+    before = _results(index_dir)
+    as_schema_7(index_dir)
+    with pytest.raises(IndexOutOfDate, match="codesearch index"):
+        Searcher(index_dir, embedder=FakeEmbedder())
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    assert layout() == (columns, views, counts) and _results(index_dir) == before
+    write(root, "net.py", "def fetch_with_backoff(url):\n    '''Get a page, slowly.'''\n    return jittered_get(url)\n")
+    (root / "util.py").unlink()
+    build_index(root, embedder=FakeEmbedder(), workers=1)
+    edited = layout()[2]
+    assert "util.py" not in dict(edited) and dict(edited)["net.py"] == 1
+    build_index(root, embedder=FakeEmbedder(), workers=1, rebuild=True)
+    assert layout()[2] == edited
+
+
 def _as_schema_4(index_dir: Path) -> None:
     """Turn a schema 5 index into the schema 4 one it was: code as text, terms in a ``lexical`` table,
     and a lexical file in the old format (which the next run must not read)."""
     with IndexReader(index_dir) as reader:
         generation, lexical = reader.meta.generation, reader.files()[1]
         code = [(unpack_code(blob), i) for i, blob in reader.conn.execute("SELECT id, code_z FROM chunks")]
+    as_schema_7(index_dir)
     term_of = np.repeat(lexical.terms, np.diff(lexical.starts))
     rows = []
     for position, chunk_id in enumerate(lexical.ids.tolist()):
@@ -145,7 +182,7 @@ def test_damaged_stored_code_is_index_corrupt(tmp_path: Path, blob: object) -> N
     root = _repo(tmp_path / "repo")
     build_index(root, embedder=FakeEmbedder())
     with sqlite3.connect(root / ".codesearch" / "index.db") as conn:
-        conn.execute("UPDATE chunks SET code_z = ?", [blob])
+        conn.execute("UPDATE chunk_rows SET code_z = ?", [blob])
     with pytest.raises(IndexCorrupt, match="code is"):
         _results(root / ".codesearch")
 
@@ -172,10 +209,11 @@ def test_no_key_index_new_or_migrated_and_the_writer_checks_keys(tmp_path: Path,
     build_index(root, embedder=FakeEmbedder(), workers=1)
     index_dir = root / ".codesearch"
     assert "idx_chunks_key" not in _indexes(index_dir)
+    before = _results(index_dir)
+    as_schema_7(index_dir)
     with sqlite3.connect(index_dir / "index.db") as conn:  # as an index made before m006
         conn.execute("CREATE UNIQUE INDEX idx_chunks_key ON chunks (key)")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_no_key_index'")
-    before = _results(index_dir)
     build_index(root, embedder=FakeEmbedder(), workers=1)
     assert "idx_chunks_key" not in _indexes(index_dir) and _results(index_dir) == before
     real = work.chunks_for_file
@@ -210,6 +248,7 @@ def test_keys_are_stored_without_their_path_new_or_migrated(tmp_path: Path) -> N
     assert sorted(found) == ["db.py::Pool.open_pool", "twice.py::handler#2"]
     assert found["twice.py::handler#2"]["start_line"] == 5
     before = _results(index_dir)
+    as_schema_7(index_dir)
     with sqlite3.connect(index_dir / "index.db") as conn:  # as an index of schema 6, before m008
         conn.execute(f"UPDATE chunks SET key = {KEY_SQL}")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_key_tails'")

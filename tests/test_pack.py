@@ -199,7 +199,7 @@ def test_a_stored_path_that_climbs_out_of_its_repository_is_never_read(tmp_path:
     write(tmp_path / "src", "secret.py", "def retry_request():\n    return 'SECRET'\n")
     forged = "net/../secret.py"  # as if the index had been edited: under net's root, one level up
     with sqlite3.connect(index_dir / "index.db") as db:
-        db.execute("UPDATE chunks SET path = ? WHERE path = 'net/net/client.py'", [forged])  # keys follow paths
+        # chunks name their file's row, and keys follow paths: the file's path is the one to forge
         db.execute("UPDATE files SET path = ?, size = -1 WHERE path = 'net/net/client.py'", [forged])
     with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
         results = multi.search("retry a failed http request", 10)

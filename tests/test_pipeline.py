@@ -248,6 +248,6 @@ def test_verify_catches_sqlite_and_vector_files_disagreeing(repo: Path, fake_emb
         count = reader.verify()
     assert count == len(_consistent(index_dir)) > 0
     with sqlite3.connect(index_dir / "index.db") as conn:  # a row gone behind the index's back
-        conn.execute("DELETE FROM chunks WHERE id = (SELECT MIN(id) FROM chunks)")
+        conn.execute("DELETE FROM chunk_rows WHERE id = (SELECT MIN(id) FROM chunk_rows)")
     with IndexReader(index_dir) as reader, pytest.raises(IndexCorrupt, match="disagree"):
         reader.verify()

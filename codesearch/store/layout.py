@@ -13,7 +13,9 @@ DB_NAME = "index.db"  # SQLite metadata
 # 6: each file's topic (``files.topic``: the normalised mean of its chunks' vectors, float16).
 # 7: ``chunks.key`` without the path it starts with (``KEY_SQL`` puts it back): NULL for the usual
 # ``PATH::QUALNAME``, ``::QUALNAME#2`` or ``::QUALNAME@w2`` for overloads and windows (0.15x of the source).
-SCHEMA_VERSION = 7
+# 8: chunks name their file by ``files.id`` (``chunk_rows.file``), not by path; ``chunks`` is a view with the
+# path, which readers read (0.25x of the source on disk, the path column and its index).
+SCHEMA_VERSION = 8
 # A chunk's key as readers see it, from the stored column (``stored_key`` writes it).
 KEY_SQL = ("CASE WHEN key IS NULL THEN path || '::' || qualname WHEN substr(key, 1, 2) = '::' THEN path || key "
            "ELSE key END")

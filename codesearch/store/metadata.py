@@ -4,12 +4,14 @@ Tables:
 
 - ``meta(key, value)``: schema version, model name and fingerprint, dimension,
   vector generation, chunk count, repository root, timestamps;
-- ``files(path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic)``: what was indexed; ``topic``
+- ``files(id, path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic)``: what was indexed; ``topic``
   is the file's topic vector (the normalised mean of its chunks' vectors, float16), NULL until the
   writer's next generation when the file's chunks changed (``IndexWriter``);
-- ``chunks(id, key, path, language, kind, name, qualname, signature, doc, code_z,
-  start_line, end_line, content_hash)``: ``chunks.id`` is the FAISS id; ``code_z`` is the
-  code shown, compressed (``codesearch.store.codec``);
+- ``chunk_rows(id, key, file, language, kind, name, qualname, signature, doc, start_line, end_line,
+  content_hash, code_z)``: ``id`` is the FAISS id, ``file`` the ``files.id`` of its file (schema 8:
+  not its path, which took 0.25x of the source with its index); ``code_z`` is the code shown,
+  compressed (``codesearch.store.codec``). Readers read the view ``chunks``, the same columns with
+  ``path`` in place of ``file``; the writer writes ``chunk_rows``;
 - ``skipped(path, reason)``: what the last run left out, and why.
 
 Each chunk's weighted code-aware terms (``codesearch.terms``) live in the generation's
@@ -152,6 +154,36 @@ def m008_key_tails(db: Database) -> None:
                "ELSE key END")
 
 
+@migrations()
+def m009_file_ids(db: Database) -> None:
+    """Schema 8: each chunk names its file by ``files.id`` (an integer primary key, so that VACUUM keeps
+    it), not by its path; ``chunks`` becomes a view with the path (what every reader reads)."""
+    db.execute("CREATE TABLE files_new (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, language TEXT, "
+               "size INTEGER, mtime_ns INTEGER, sha1 TEXT, symbols INTEGER, ctime_ns INTEGER NOT NULL DEFAULT -1, "
+               "topic BLOB)")
+    db.execute("INSERT INTO files_new (path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic) "
+               "SELECT path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic FROM files ORDER BY path")
+    # A chunk whose file has no row (never written so) would be lost here; the writer's count check then
+    # refuses the index, as for any other disagreement.
+    db.execute("CREATE TABLE chunk_rows (id INTEGER PRIMARY KEY, key TEXT, file INTEGER NOT NULL, language TEXT, "
+               "kind TEXT, name TEXT, qualname TEXT, signature TEXT, doc TEXT, start_line INTEGER, "
+               "end_line INTEGER, content_hash TEXT, code_z BLOB)")
+    db.execute("INSERT INTO chunk_rows SELECT c.id, c.key, f.id, c.language, c.kind, c.name, c.qualname, "
+               "c.signature, c.doc, c.start_line, c.end_line, c.content_hash, c.code_z "
+               "FROM chunks c JOIN files_new f ON f.path = c.path ORDER BY c.id")
+    db.execute("DROP TABLE chunks")  # and its indexes
+    db.execute("DROP TABLE files")
+    db.execute("ALTER TABLE files_new RENAME TO files")
+    db.execute("CREATE INDEX chunk_rows_file ON chunk_rows(file)")
+    db.execute("CREATE INDEX chunk_rows_language ON chunk_rows(language)")
+    db.execute("CREATE INDEX chunk_rows_content_hash ON chunk_rows(content_hash)")
+    db.execute("CREATE INDEX chunk_rows_name_nocase ON chunk_rows(name COLLATE NOCASE)")
+    db.execute("CREATE VIEW chunks AS SELECT c.id AS id, c.key AS key, f.path AS path, c.language AS language, "
+               "c.kind AS kind, c.name AS name, c.qualname AS qualname, c.signature AS signature, c.doc AS doc, "
+               "c.start_line AS start_line, c.end_line AS end_line, c.content_hash AS content_hash, "
+               "c.code_z AS code_z FROM chunk_rows c JOIN files f ON f.id = c.file")
+
+
 def connect(db_path: Path) -> sqlite3.Connection:
     """A read-write connection (created if missing) that trusts nothing in the file's schema."""
     conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
@@ -168,7 +200,7 @@ def ownership(conn: sqlite3.Connection) -> str:
     """
     if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
         return "ours"
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     if not tables:
         return "empty"
     if "meta" in tables and "chunks" in tables:
@@ -272,20 +304,33 @@ def chunk_ids_by_file(db: Database, paths: Sequence[str], batch: int = 500) -> d
 
 
 def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
-    """Insert new chunks; return their ids, in order."""
-    first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0]
+    """Insert new chunks, whose files' rows are written (``upsert_files``); return their ids, in order.
+
+    :raises KeyError: for a chunk whose file has no row.
+    """
+    first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunk_rows").fetchone()[0]
     ids = list(range(first, first + len(chunks)))
+    files = file_ids(db, sorted({c.path for c in chunks}))
     db.conn.executemany(
-        "INSERT INTO chunks (id, key, path, language, kind, name, qualname, signature, doc, code_z,"
+        "INSERT INTO chunk_rows (id, key, file, language, kind, name, qualname, signature, doc, code_z,"
         " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
-            (i, stored_key(c.key, c.path, c.qualname), c.path, c.language, c.kind.value, c.name, c.qualname,
-             c.signature, c.doc,
-             pack_code(display_code(c)), c.start_line, c.end_line, c.content_hash)
+            (i, stored_key(c.key, c.path, c.qualname), files[c.path], c.language, c.kind.value, c.name,
+             c.qualname, c.signature, c.doc, pack_code(display_code(c)), c.start_line, c.end_line, c.content_hash)
             for i, c in zip(ids, chunks)
         ],
     )
     return ids
+
+
+def file_ids(db: Database, paths: Sequence[str]) -> dict[str, int]:
+    """path -> ``files.id`` of each of ``paths`` that has a row."""
+    out: dict[str, int] = {}
+    for start in range(0, len(paths), 500):
+        part = list(paths[start:start + 500])
+        marks = ",".join("?" * len(part))
+        out.update(db.execute(f"SELECT path, id FROM files WHERE path IN ({marks})", part).fetchall())
+    return out
 
 
 def has_lexical_table(db: Database) -> bool:
@@ -306,7 +351,7 @@ def drop_lexical_table(db: Database) -> None:
 def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
     """Refresh line numbers (and stored code) of chunks whose content did not change."""
     db.conn.executemany(
-        "UPDATE chunks SET start_line = ?, end_line = ?, code_z = ? WHERE id = ?",
+        "UPDATE chunk_rows SET start_line = ?, end_line = ?, code_z = ? WHERE id = ?",
         [(c.start_line, c.end_line, pack_code(display_code(c)), i) for i, c in moved],
     )
 
@@ -314,7 +359,7 @@ def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
 def delete_chunks(db: Database, ids: Iterable[int]) -> None:
     """Delete chunks by id."""
     pairs = [(i,) for i in ids]
-    db.conn.executemany("DELETE FROM chunks WHERE id = ?", pairs)
+    db.conn.executemany("DELETE FROM chunk_rows WHERE id = ?", pairs)
 
 
 _FILE_COLUMNS = ("path", "language", "size", "mtime_ns", "ctime_ns", "sha1", "symbols")
@@ -360,5 +405,5 @@ def replace_skipped(db: Database, skipped: Sequence[SkippedFile]) -> None:
 
 def clear(db: Database) -> None:
     """Delete every file, chunk and skipped row (for a rebuild, inside its transaction)."""
-    for table in ("chunks", "files", "skipped"):
+    for table in ("chunk_rows", "files", "skipped"):
         db.execute(f"DELETE FROM {table}")

@@ -188,14 +188,13 @@ class IndexWriter:
         """
         changed = False  # whether the file's chunks changed (then its topic is computed again)
         if result.chunks is None:  # same bytes, new mtime: refresh the file row only
-            symbols = md.chunk_count(self.db, result.path)
+            md.upsert_files(self.db, [_file_row(result, md.chunk_count(self.db, result.path))])
         else:
             if len({c.key for c in result.chunks}) != len(result.chunks):  # what a unique index once checked
                 raise IndexCorrupt(f"internal error: {result.path} gave two chunks the same key; nothing was written")
             existing = self.stored_chunks(result.path) if indexed and not self.rebuild else {}
+            md.upsert_files(self.db, [_file_row(result, len(result.chunks))])  # first: its chunks name its id
             changed = self._apply(result, existing)
-            symbols = len(result.chunks)
-        md.upsert_files(self.db, [_file_row(result, symbols)])
         if changed:
             md.clear_topics(self.db, [result.path])  # the next generation computes it
         self._changes.file_rows += 1
