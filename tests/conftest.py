@@ -146,7 +146,7 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def as_schema_7(index_dir: Path) -> None:
     """Turn a schema 8 index into the schema 7 one it was: ``chunks`` a table with each chunk's path (and
-    that table's indexes), ``files`` keyed by path without ids."""
+    that table's indexes, the language of each), ``files`` keyed by path without ids."""
     with sqlite3.connect(index_dir / "index.db") as conn:
         conn.executescript("""
             CREATE TABLE chunks_old (id INTEGER PRIMARY KEY, key TEXT, path TEXT, language TEXT, kind TEXT,

@@ -7,11 +7,12 @@ Tables:
 - ``files(id, path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic)``: what was indexed; ``topic``
   is the file's topic vector (the normalised mean of its chunks' vectors, float16), NULL until the
   writer's next generation when the file's chunks changed (``IndexWriter``);
-- ``chunk_rows(id, key, file, language, kind, name, qualname, signature, doc, start_line, end_line,
+- ``chunk_rows(id, key, file, kind, name, qualname, signature, doc, start_line, end_line,
   content_hash, code_z)``: ``id`` is the FAISS id, ``file`` the ``files.id`` of its file (schema 8:
-  not its path, which took 0.25x of the source with its index); ``code_z`` is the code shown,
-  compressed (``codesearch.store.codec``). Readers read the view ``chunks``, the same columns with
-  ``path`` in place of ``file``; the writer writes ``chunk_rows``;
+  not its path, which took 0.25x of the source with its index, nor its language, which is always the
+  file's); ``code_z`` is the code shown, compressed (``codesearch.store.codec``). Readers read the view
+  ``chunks``, the same columns with the file's ``path`` and ``language`` in place of ``file``; the
+  writer writes ``chunk_rows``;
 - ``skipped(path, reason)``: what the last run left out, and why.
 
 Each chunk's weighted code-aware terms (``codesearch.terms``) live in the generation's
@@ -157,7 +158,8 @@ def m008_key_tails(db: Database) -> None:
 @migrations()
 def m009_file_ids(db: Database) -> None:
     """Schema 8: each chunk names its file by ``files.id`` (an integer primary key, so that VACUUM keeps
-    it), not by its path; ``chunks`` becomes a view with the path (what every reader reads)."""
+    it), not by its path, and has no language of its own (a chunk's language is its file's); ``chunks``
+    becomes a view with the file's path and language (what every reader reads)."""
     db.execute("CREATE TABLE files_new (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, language TEXT, "
                "size INTEGER, mtime_ns INTEGER, sha1 TEXT, symbols INTEGER, ctime_ns INTEGER NOT NULL DEFAULT -1, "
                "topic BLOB)")
@@ -165,20 +167,20 @@ def m009_file_ids(db: Database) -> None:
                "SELECT path, language, size, mtime_ns, sha1, symbols, ctime_ns, topic FROM files ORDER BY path")
     # A chunk whose file has no row (never written so) would be lost here; the writer's count check then
     # refuses the index, as for any other disagreement.
-    db.execute("CREATE TABLE chunk_rows (id INTEGER PRIMARY KEY, key TEXT, file INTEGER NOT NULL, language TEXT, "
+    db.execute("CREATE TABLE chunk_rows (id INTEGER PRIMARY KEY, key TEXT, file INTEGER NOT NULL, "
                "kind TEXT, name TEXT, qualname TEXT, signature TEXT, doc TEXT, start_line INTEGER, "
                "end_line INTEGER, content_hash TEXT, code_z BLOB)")
-    db.execute("INSERT INTO chunk_rows SELECT c.id, c.key, f.id, c.language, c.kind, c.name, c.qualname, "
+    db.execute("INSERT INTO chunk_rows SELECT c.id, c.key, f.id, c.kind, c.name, c.qualname, "
                "c.signature, c.doc, c.start_line, c.end_line, c.content_hash, c.code_z "
                "FROM chunks c JOIN files_new f ON f.path = c.path ORDER BY c.id")
     db.execute("DROP TABLE chunks")  # and its indexes
     db.execute("DROP TABLE files")
     db.execute("ALTER TABLE files_new RENAME TO files")
     db.execute("CREATE INDEX chunk_rows_file ON chunk_rows(file)")
-    db.execute("CREATE INDEX chunk_rows_language ON chunk_rows(language)")
+    db.execute("CREATE INDEX files_language ON files(language)")  # a language filter starts from the files
     db.execute("CREATE INDEX chunk_rows_content_hash ON chunk_rows(content_hash)")
     db.execute("CREATE INDEX chunk_rows_name_nocase ON chunk_rows(name COLLATE NOCASE)")
-    db.execute("CREATE VIEW chunks AS SELECT c.id AS id, c.key AS key, f.path AS path, c.language AS language, "
+    db.execute("CREATE VIEW chunks AS SELECT c.id AS id, c.key AS key, f.path AS path, f.language AS language, "
                "c.kind AS kind, c.name AS name, c.qualname AS qualname, c.signature AS signature, c.doc AS doc, "
                "c.start_line AS start_line, c.end_line AS end_line, c.content_hash AS content_hash, "
                "c.code_z AS code_z FROM chunk_rows c JOIN files f ON f.id = c.file")
@@ -312,10 +314,10 @@ def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
     ids = list(range(first, first + len(chunks)))
     files = file_ids(db, sorted({c.path for c in chunks}))
     db.conn.executemany(
-        "INSERT INTO chunk_rows (id, key, file, language, kind, name, qualname, signature, doc, code_z,"
-        " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO chunk_rows (id, key, file, kind, name, qualname, signature, doc, code_z,"
+        " start_line, end_line, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [
-            (i, stored_key(c.key, c.path, c.qualname), files[c.path], c.language, c.kind.value, c.name,
+            (i, stored_key(c.key, c.path, c.qualname), files[c.path], c.kind.value, c.name,
              c.qualname, c.signature, c.doc, pack_code(display_code(c)), c.start_line, c.end_line, c.content_hash)
             for i, c in zip(ids, chunks)
         ],
