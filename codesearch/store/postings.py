@@ -83,6 +83,9 @@ class LexicalIndex:
         gone = np.union1d(np.fromiter(dropped, dtype=np.int64), new_ids)
         keep_chunk = ~np.isin(self.ids, gone)
         kept = int(keep_chunk.sum())
+        kept_ids = self.ids[keep_chunk]
+        if _appended(kept_ids, new_ids):
+            return self._merged_appended(keep_chunk, kept_ids, new_ids, new_lengths, new_counts, new_terms, new_tfs)
         number = np.full(len(self.ids), -1, dtype=np.int32)  # a kept chunk's number in the new list
         number[keep_chunk] = np.arange(kept, dtype=np.int32)
         keep = keep_chunk[self.positions]  # by posting
@@ -101,6 +104,55 @@ class LexicalIndex:
         return LexicalIndex._from_postings(np.concatenate([self.ids[keep_chunk], new_ids]),
                                            np.concatenate([self.lengths[keep_chunk], new_lengths]),
                                            chunk, terms, tfs)
+
+    def _merged_appended(self, keep_chunk: npt.NDArray[np.bool_], kept_ids: npt.NDArray[np.int64],
+                         new_ids: npt.NDArray[np.int64], new_lengths: npt.NDArray[np.float32],
+                         new_counts: npt.NDArray[np.int64], new_terms: npt.NDArray[np.uint32],
+                         new_tfs: npt.NDArray[np.float16]) -> LexicalIndex:
+        """``merged`` when every new chunk id is above every kept one (what the writer's ids always are),
+        without sorting every posting again: the kept postings are already in (term, chunk) order and
+        keep it when renumbered; within each term the new chunks' postings come after them. Each
+        posting is written once into its place, the kept ones a block of terms at a time, so a
+        checkpoint of a large index holds the new file's arrays and a block, not a sort of all of them.
+        The result is the one ``_from_postings`` sorts into (tests)."""
+        kept = len(kept_ids)
+        number = np.full(len(self.ids), -1, dtype=np.int32)  # a kept chunk's number in the new list
+        number[keep_chunk] = np.arange(kept, dtype=np.int32)
+        old_counts = (np.add.reduceat(keep_chunk[self.positions], self.starts[:-1]) if len(self.positions)
+                      else np.zeros(len(self.terms), dtype=np.int64))
+        new_doc = kept + np.repeat(np.arange(len(new_ids), dtype=np.int32), new_counts)
+        order = np.lexsort((new_doc, new_terms))  # only the new postings are sorted
+        new_terms, new_doc, new_tfs = new_terms[order], new_doc[order], new_tfs[order]
+        del order
+        # The new file's terms and where each one's postings start: its kept postings, then its new ones.
+        present = self.terms[old_counts > 0]
+        terms = np.union1d(present, new_terms).astype(np.uint32)
+        counts = np.zeros(len(terms), dtype=np.int64)
+        counts[np.searchsorted(terms, present)] += old_counts[old_counts > 0]
+        unique_new, new_per_term = np.unique(new_terms, return_counts=True)
+        counts[np.searchsorted(terms, unique_new)] += new_per_term
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        total = int(starts[-1])
+        positions = np.empty(total, dtype=np.int32)
+        tfs = np.empty(total, dtype=np.float16)
+        # A kept posting moves up by the new postings of smaller terms; a new one by the kept postings
+        # of terms up to its own.
+        shift = np.searchsorted(new_terms, self.terms, side="left")  # by old term
+        kept_before = np.concatenate([[0], np.cumsum(old_counts)])  # kept postings before each old term
+        for a in range(0, len(self.terms), _MERGE_TERMS):
+            b = min(a + _MERGE_TERMS, len(self.terms))
+            s0, s1 = int(self.starts[a]), int(self.starts[b])
+            keep = keep_chunk[self.positions[s0:s1]]
+            place = (np.arange(int(kept_before[a]), int(kept_before[b]), dtype=np.int64)
+                     + np.repeat(shift[a:b], old_counts[a:b]))
+            positions[place] = number[self.positions[s0:s1][keep]]
+            tfs[place] = self.tfs[s0:s1][keep]
+        place = np.arange(len(new_terms), dtype=np.int64) + kept_before[np.searchsorted(self.terms, new_terms,
+                                                                                            side="right")]
+        positions[place], tfs[place] = new_doc, new_tfs
+        return LexicalIndex(np.concatenate([kept_ids, new_ids]),
+                            np.concatenate([self.lengths[keep_chunk], new_lengths]).astype(np.float32),
+                            terms, starts, positions, tfs)
 
     @classmethod
     def _from_postings(cls, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.float32],
@@ -283,6 +335,16 @@ class QueryScores:
 
 _LAYOUT = {"ids": np.dtype(np.int64), "lengths": np.dtype(np.float32), "terms": np.dtype(np.uint32),
            "starts": np.dtype(np.int64), "positions": np.dtype(np.int32), "tfs": np.dtype(np.float16)}
+
+
+_MERGE_TERMS = 1 << 16  # old terms a block of ``_merged_appended`` moves at once
+
+
+def _appended(kept_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64]) -> bool:
+    """Whether new chunk ids increase and all come after the kept ones (``merged`` then needs no sort)."""
+    if len(new_ids) > 1 and not bool((new_ids[1:] > new_ids[:-1]).all()):
+        return False
+    return not len(new_ids) or not len(kept_ids) or int(new_ids[0]) > int(kept_ids[-1])
 
 
 def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]]) -> tuple[np.ndarray, ...]:
