@@ -45,6 +45,11 @@ CLI = str(Path(sys.executable).parent / "codesearch")
 
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (Linux /proc)."""
+    return sum(tree_rss_parts(pid))
+
+
+def tree_rss_parts(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process itself and of all its descendants together (Linux /proc)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -57,26 +62,32 @@ def tree_rss(pid: int) -> int:
             rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [pid]
+    total, stack = 0, list(children.get(pid, []))
     while stack:
         p = stack.pop()
         total += rss.get(p, 0)
         stack.extend(children.get(p, []))
-    return total
+    return rss.get(pid, 0), total
 
 
 def index_subprocess(root: Path, index_dir: Path) -> tuple[float, int, dict[str, Any]]:
-    """Wall seconds, peak tree RSS and the JSON report of a cold ``codesearch index``."""
+    """Wall seconds, peak tree RSS and the JSON report of a cold ``codesearch index``; the report gains
+    ``rss_trace``: each second's largest (seconds, MB of the main process, MB of its workers together)."""
     started = time.perf_counter()
     proc = subprocess.Popen([CLI, "index", str(root), "--index-dir", str(index_dir), "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak = 0
+    trace: dict[int, tuple[int, int]] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(proc.pid))
+            main, workers = tree_rss_parts(proc.pid)
+            peak = max(peak, main + workers)
+            second = int(time.perf_counter() - started)
+            if sum(trace.get(second, (0, 0))) < main + workers:
+                trace[second] = (main, workers)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
@@ -86,7 +97,9 @@ def index_subprocess(root: Path, index_dir: Path) -> tuple[float, int, dict[str,
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"codesearch index failed on {root}")
-    return time.perf_counter() - started, peak, json.loads(out)
+    report = json.loads(out)
+    report["rss_trace"] = [(t, m >> 20, w >> 20) for t, (m, w) in sorted(trace.items())]
+    return time.perf_counter() - started, peak, report
 
 
 def main() -> None:
@@ -154,8 +167,9 @@ def main() -> None:
                 "hybrid_ms": {"p50": round(percentile(hybrid, 50), 2), "p95": round(percentile(hybrid, 95), 2)},
                 "vectors_ms": {"p50": round(percentile(vectors, 50), 2), "p95": round(percentile(vectors, 95), 2)},
                 "cli_s": round(statistics.median(cli) / 1000, 3),
+                "checkpoints": report.get("checkpoints"), "rss_trace": report["rss_trace"],
             })
-            print(json.dumps(points[-1]), file=sys.stderr)
+            print(json.dumps({k: v for k, v in points[-1].items() if k != "rss_trace"}), file=sys.stderr)
     result = {"cpus": os.cpu_count(), "corpus": str(corpus), "points": points}
     print(json.dumps(result, indent=2))
     if args.output:
