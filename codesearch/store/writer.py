@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -307,8 +308,13 @@ class IndexWriter:
         changes, model = self._changes, self._model
         store = self._open_store()
         store.remove(changes.deleted_ids)
-        for ids, vectors in zip(_batches(changes.new_ids, changes.new_vectors), changes.new_vectors):
-            store.add(ids, vectors)
+        # Each pending block is let go once it is in the store (the store grows as they shrink): a large
+        # run's last part no longer holds its vectors twice through the topics and the lexical merge.
+        pending: list[Any] = changes.new_vectors
+        blocks, changes.new_vectors = _batches(changes.new_ids, pending), []
+        for n, ids in enumerate(blocks):
+            store.add(ids, pending[n])
+            pending[n] = None
         store = ivf.fitted(store)  # exhaustive below ivf.ANN_THRESHOLD vectors, an IVF index above
         self._open_store = lambda: store  # a later checkpoint or the finish goes on from this one
         rows = md.chunk_count(self.db)
