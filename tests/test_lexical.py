@@ -167,3 +167,35 @@ def test_a_merge_of_chunks_appended_after_the_kept_ones_moves_postings_without_a
     for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
         a, b = getattr(merged, name), getattr(built, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+def test_a_saved_file_maps_every_array_aligned_and_the_previous_layout_still_loads(tmp_path: Path) -> None:
+    """Layout 003 puts each array at a multiple of its item size, so a search maps them as they are (an
+    unaligned array is copied by numpy on each search of it); a file of layout 002 (arrays wherever the
+    header's length put them) loads to the same arrays, each unaligned one copied once."""
+    import json
+
+    from codesearch.store import postings
+
+    index = LexicalIndex.build([_row(i, [i % 7, 100 + i, 2**31 + i], [1.0, 2.0, 0.5]) for i in range(1, 40, 3)])
+    path = tmp_path / "lexical-1.bin"
+    index.save(path)
+    assert path.read_bytes()[:8] == b"CSLEX003"
+    loaded = LexicalIndex.load(path, len(index.ids))
+    names = ("ids", "lengths", "terms", "starts", "positions", "tfs")
+    for name in names:
+        array = getattr(loaded, name)
+        assert array.flags.aligned and not array.flags.owndata, name  # a view of the mapped file
+        assert np.array_equal(array, getattr(index, name)), name
+    arrays = {name: getattr(index, name) for name in postings._LAYOUT_UNALIGNED}
+    header = json.dumps({name: [str(a.dtype), int(a.size)] for name, a in arrays.items()}).encode() + b" "
+    assert (16 + len(header)) % 8  # the old writer's offsets: not aligned here
+    previous = tmp_path / "lexical-2.bin"  # not over the mapped file
+    previous.write_bytes(b"CSLEX002" + len(header).to_bytes(8, "little") + header
+                         + b"".join(np.ascontiguousarray(a).tobytes() for a in arrays.values()))
+    old = LexicalIndex.load(previous, len(index.ids))
+    for name in names:
+        assert getattr(old, name).flags.aligned and np.array_equal(getattr(old, name), getattr(index, name)), name
+    assert old.search(term_ids(["x"]), 3) == index.search(term_ids(["x"]), 3)
+    query = np.array([3, 105], dtype=np.uint32)
+    assert old.search(query, 5) == index.search(query, 5) == loaded.search(query, 5) and index.search(query, 5)
