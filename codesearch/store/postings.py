@@ -219,9 +219,22 @@ class LexicalIndex:
         df = np.array([b - a for a, b in found], dtype=np.int64)
         n = len(self.ids)
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        positions = np.concatenate([self.positions[a:b] for a, b in found])
-        tf = np.concatenate([self.tfs[a:b] for a, b in found]).astype(np.float32)
-        impacts = (np.repeat(idf, df) * tf * (K1 + 1) / (tf + self._norm[positions])).astype(np.float32)
+        # Term by term into two arrays, the same float32 operations in the same order as
+        # ``idf * tf * (K1 + 1) / (tf + norm)`` (so the same values), without a temporary of every posting
+        # for each step: a common term has hundreds of thousands of postings at 1M chunks.
+        positions = np.empty(int(df.sum()), dtype=np.int32)
+        impacts = np.empty(len(positions), dtype=np.float32)
+        at = 0
+        for (a, b), weight in zip(found, idf):
+            where, impact = positions[at : at + b - a], impacts[at : at + b - a]
+            where[:] = self.positions[a:b]
+            tf = self.tfs[a:b].astype(np.float32)
+            np.multiply(weight, tf, out=impact)
+            impact *= np.float32(K1 + 1)
+            norm = self._norm[where]
+            norm += tf
+            impact /= norm
+            at += b - a
         return np.bincount(positions, weights=impacts, minlength=n)
 
     def save(self, path: Path) -> None:
