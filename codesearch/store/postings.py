@@ -125,7 +125,9 @@ class LexicalIndex:
         old_counts = (np.add.reduceat(keep_chunk[self.positions], self.starts[:-1]) if len(self.positions)
                       else np.zeros(len(self.terms), dtype=np.int64))
         new_doc = kept + np.repeat(np.arange(len(new_ids), dtype=np.int32), new_counts)
-        order = np.lexsort((new_doc, new_terms))  # only the new postings are sorted
+        # Only the new postings are sorted, by term: they come chunk after chunk, so a stable sort leaves
+        # each term's in chunk order (what a sort by (term, chunk) gives).
+        order = np.argsort(new_terms, kind="stable")
         new_terms, new_doc, new_tfs = new_terms[order], new_doc[order], new_tfs[order]
         del order
         # The new file's terms and where each one's postings start: its kept postings, then its new ones.
@@ -133,7 +135,9 @@ class LexicalIndex:
         terms = np.union1d(present, new_terms).astype(np.uint32)
         counts = np.zeros(len(terms), dtype=np.int64)
         counts[np.searchsorted(terms, present)] += old_counts[old_counts > 0]
-        unique_new, new_per_term = np.unique(new_terms, return_counts=True)
+        first = np.flatnonzero(np.concatenate([[True], new_terms[1:] != new_terms[:-1]])) if len(new_terms) else \
+            np.zeros(0, dtype=np.int64)
+        unique_new, new_per_term = new_terms[first], np.diff(np.append(first, len(new_terms)))
         counts[np.searchsorted(terms, unique_new)] += new_per_term
         starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         total = int(starts[-1])
