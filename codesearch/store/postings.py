@@ -377,14 +377,16 @@ def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]]) -> tuple[np.nd
     rows = list(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-    term_parts = [np.frombuffer(r[1], dtype=np.uint32) for r in rows]
-    tf_parts = [np.frombuffer(r[2], dtype=np.float16) for r in rows]
-    if any(len(t) != len(w) for t, w in zip(term_parts, tf_parts)):
+    # The bytes joined, then read as one array each: no array object per row (a checkpoint's part can
+    # hold hundreds of thousands of rows).
+    term_bytes = np.fromiter((len(r[1]) for r in rows), dtype=np.int64, count=len(rows))
+    tf_bytes = np.fromiter((len(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+    if bool((term_bytes % 4).any()) or bool((tf_bytes % 2).any()) or not np.array_equal(term_bytes // 4,
+                                                                                        tf_bytes // 2):
         raise ValueError("a chunk's terms and weights differ in length")
-    counts = np.fromiter((len(p) for p in term_parts), dtype=np.int64, count=len(rows))
-    terms = np.concatenate(term_parts) if rows else np.zeros(0, dtype=np.uint32)
-    tfs = np.concatenate(tf_parts) if rows else np.zeros(0, dtype=np.float16)
-    return ids, lengths, counts, terms, tfs
+    terms = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint32)
+    tfs = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float16)
+    return ids, lengths, term_bytes // 4, terms, tfs
 
 
 def _length_norm(lengths: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
