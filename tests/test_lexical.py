@@ -199,3 +199,23 @@ def test_a_saved_file_maps_every_array_aligned_and_the_previous_layout_still_loa
     assert old.search(term_ids(["x"]), 3) == index.search(term_ids(["x"]), 3)
     query = np.array([3, 105], dtype=np.uint32)
     assert old.search(query, 5) == index.search(query, 5) == loaded.search(query, 5) and index.search(query, 5)
+
+
+def test_pending_rows_build_and_merge_as_the_rows_do() -> None:
+    """What an index run gathers between checkpoints, kept in buffers, gives the arrays its rows give."""
+    from codesearch.store.postings import PendingRows
+
+    rows = [_row(i, [i % 5, 50 + i, 2**32 - 1 - i], [1.0, 0.5, 2.0]) for i in range(10, 30, 2)]
+    pending = PendingRows()
+    pending.extend(rows[:4])
+    pending.extend(rows[4:])
+    assert len(pending) == len(rows)
+    before = LexicalIndex.build([_row(i, [i % 3, 7], [1.0, 1.0]) for i in range(1, 9)])
+    for a, b in ((LexicalIndex.build(pending), LexicalIndex.build(rows)),
+                 (before.merged([2, 3], pending), before.merged([2, 3], rows))):
+        for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
+            assert getattr(a, name).dtype == getattr(b, name).dtype and np.array_equal(getattr(a, name),
+                                                                                      getattr(b, name)), name
+    with pytest.raises(ValueError, match="differ in length"):
+        pending.extend([(99, np.array([1, 2], dtype=np.uint32).tobytes(), np.array([1.0], dtype=np.float16).tobytes(),
+                         2.0)])

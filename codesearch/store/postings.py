@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import mmap
+from array import array
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -69,12 +70,13 @@ class LexicalIndex:
         self._norm: npt.NDArray[np.float32] | None = None
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
+    def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> LexicalIndex:
         """From rows ``(chunk id, term ids as uint32 bytes, weighted tfs as float16 bytes, length)``."""
         ids, lengths, counts, terms, tfs = _unpack_rows(rows)
         return cls._from_postings(ids, lengths, np.repeat(np.arange(len(ids), dtype=np.int32), counts), terms, tfs)
 
-    def merged(self, dropped: Iterable[int], rows: Iterable[tuple[int, bytes, bytes, float]]) -> LexicalIndex:
+    def merged(self, dropped: Iterable[int],
+               rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> LexicalIndex:
         """A new index: this one without the chunks ``dropped`` and without any chunk of ``rows``,
         plus the chunks of ``rows`` (as ``build`` takes them). Nothing is tokenised again.
 
@@ -371,9 +373,45 @@ def _appended(kept_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64]) -
     return not len(new_ids) or not len(kept_ids) or int(new_ids[0]) > int(kept_ids[-1])
 
 
-def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]]) -> tuple[np.ndarray, ...]:
+class PendingRows:
+    """Lexical rows ``(chunk id, term ids, weighted tfs, length)`` waiting for the next generation (what an
+    index run gathers between checkpoints), kept in five growing buffers instead of an object per row:
+    a checkpoint's part can hold hundreds of thousands of rows. ``LexicalIndex.build`` and ``merged`` take
+    it as they take rows, reading the buffers as arrays without a copy."""
+
+    def __init__(self) -> None:
+        self._ids = array("q")
+        self._lengths = array("f")
+        self._counts = array("q")
+        self._terms = bytearray()
+        self._tfs = bytearray()
+
+    def extend(self, rows: Iterable[tuple[int, bytes, bytes, float]]) -> None:
+        """Append rows. :raises ValueError: if a row's terms and weights differ in length."""
+        for chunk_id, terms, tfs, length in rows:
+            if len(terms) % 4 or len(tfs) % 2 or len(terms) // 4 != len(tfs) // 2:
+                raise ValueError("a chunk's terms and weights differ in length")
+            self._ids.append(chunk_id)
+            self._lengths.append(length)
+            self._counts.append(len(terms) // 4)
+            self._terms += terms
+            self._tfs += tfs
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(chunk ids, lengths, posting counts, terms, tfs), as ``_unpack_rows`` gives them."""
+        return (np.frombuffer(self._ids, dtype=np.int64), np.frombuffer(self._lengths, dtype=np.float32),
+                np.frombuffer(self._counts, dtype=np.int64), np.frombuffer(self._terms, dtype=np.uint32),
+                np.frombuffer(self._tfs, dtype=np.float16))
+
+
+def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> tuple[np.ndarray, ...]:
     """Rows ``(chunk id, term ids, weighted tfs, length)`` as arrays: chunk ids, lengths and posting
     counts by chunk; term and tf by posting (chunk after chunk, in the rows' order)."""
+    if isinstance(rows, PendingRows):
+        return rows.arrays()
     rows = list(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))

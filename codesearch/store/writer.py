@@ -48,7 +48,7 @@ from codesearch.store.indexdir import (
 from codesearch.store.layout import DB_NAME
 from codesearch.store.lock import WriterLock, writer_lock
 from codesearch.store.metadata import Database  # sqlite-utils' (imported there without pandas)
-from codesearch.store.postings import SCORING_VERSION, LexicalIndex, lexical_path
+from codesearch.store.postings import SCORING_VERSION, LexicalIndex, PendingRows, lexical_path
 from codesearch.store.reader import IndexMeta, check_model, check_schema
 from codesearch.store.vectors import VectorStore, as_stored, id_checksum, vectors_path
 from indexer.types import SkippedFile
@@ -68,7 +68,7 @@ class RunChanges:
 
     new_ids: list[int] = field(default_factory=list)
     new_vectors: list[np.ndarray] = field(default_factory=list)
-    new_lexical: list[tuple[int, bytes, bytes, float]] = field(default_factory=list)  # (id, terms, tfs, length)
+    new_lexical: PendingRows = field(default_factory=PendingRows)  # (id, terms, tfs, length) rows
     deleted_ids: list[int] = field(default_factory=list)  # every chunk id leaving FAISS
     moved: int = 0
     file_rows: int = 0
