@@ -90,7 +90,9 @@ def _layout(magic: bytes, dim: int) -> tuple[int, int]:
 
 def ranges_of(rows: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     """The 8-bit codec's trained array for these vectors: each component's least value, then the span
-    up to its greatest (at least 1e-6, so that a constant component still encodes)."""
+    up to its greatest (at least 1e-6, so that a constant component still encodes; [0, 1] without vectors)."""
+    if not len(rows):
+        return np.concatenate([np.zeros(rows.shape[1]), np.ones(rows.shape[1])]).astype(np.float32)
     low = rows.min(axis=0).astype(np.float32)
     span = np.maximum(rows.max(axis=0).astype(np.float32) - low, np.float32(1e-6))
     return np.concatenate([low, span]).astype(np.float32)
@@ -134,17 +136,16 @@ class IvfVectorStore(VectorStore):
         doubling: up to twice the memory).
         """
         count, dim = rows.shape
-        nlist = choose_nlist(count) if centroids is None else len(centroids)
         if centroids is None:
             centroids = np.zeros((1, dim), dtype=np.float32)
-            if nlist > 1:
+            if (wanted := choose_nlist(count)) > 1:
                 chosen = np.sort(np.random.default_rng(0).choice(
-                    count, size=min(count, TRAIN_POINTS_PER_LIST * nlist), replace=False))
-                kmeans = faiss.Kmeans(dim, nlist, niter=10, spherical=True, seed=1234)
+                    count, size=min(count, TRAIN_POINTS_PER_LIST * wanted), replace=False))
+                kmeans = faiss.Kmeans(dim, wanted, niter=10, spherical=True, seed=1234)
                 kmeans.train(rows[chosen].astype(np.float32))
                 centroids = kmeans.centroids
-        store = cls.untrained(centroids, choose_nprobe(nlist), count, ranges_of(rows) if count else
-                              np.concatenate([np.zeros(dim), np.ones(dim)]).astype(np.float32))
+        nlist = len(centroids)
+        store = cls.untrained(centroids, choose_nprobe(nlist), count, ranges_of(rows))
         lists = np.zeros(count, dtype=np.int64)
         codes = np.zeros((count, store.code_size), dtype=np.uint8)
         for start in range(0, count, _ROWS):

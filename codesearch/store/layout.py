@@ -28,4 +28,6 @@ def stored_key(key: str, path: str, qualname: str) -> str | None:
     if key.startswith(f"{path}::"):
         return key[len(path):]
     return key
+
+
 APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import mmap
-from array import array
 import os
 import tempfile
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,10 +90,11 @@ class LexicalIndex:
         keep_chunk = ~np.isin(self.ids, gone)
         kept = int(keep_chunk.sum())
         kept_ids = self.ids[keep_chunk]
-        if _appended(kept_ids, new_ids):
-            return self._merged_appended(keep_chunk, kept_ids, new_ids, new_lengths, new_counts, new_terms, new_tfs)
         number = np.full(len(self.ids), -1, dtype=np.int32)  # a kept chunk's number in the new list
         number[keep_chunk] = np.arange(kept, dtype=np.int32)
+        if _appended(kept_ids, new_ids):
+            return self._merged_appended(keep_chunk, number, kept_ids, new_ids, new_lengths, new_counts,
+                                         new_terms, new_tfs)
         keep = keep_chunk[self.positions]  # by posting
         total = int(keep.sum()) + len(new_terms)
         chunk = np.empty(total, dtype=np.int32)
@@ -111,8 +112,9 @@ class LexicalIndex:
                                            np.concatenate([self.lengths[keep_chunk], new_lengths]),
                                            chunk, terms, tfs)
 
-    def _merged_appended(self, keep_chunk: npt.NDArray[np.bool_], kept_ids: npt.NDArray[np.int64],
-                         new_ids: npt.NDArray[np.int64], new_lengths: npt.NDArray[np.float32],
+    def _merged_appended(self, keep_chunk: npt.NDArray[np.bool_], number: npt.NDArray[np.int32],
+                         kept_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64],
+                         new_lengths: npt.NDArray[np.float32],
                          new_counts: npt.NDArray[np.int64], new_terms: npt.NDArray[np.uint32],
                          new_tfs: npt.NDArray[np.float16]) -> LexicalIndex:
         """``merged`` when every new chunk id is above every kept one (what the writer's ids always are),
@@ -122,8 +124,6 @@ class LexicalIndex:
         checkpoint of a large index holds the new file's arrays and a block, not a sort of all of them.
         The result is the one ``_from_postings`` sorts into (tests)."""
         kept = len(kept_ids)
-        number = np.full(len(self.ids), -1, dtype=np.int32)  # a kept chunk's number in the new list
-        number[keep_chunk] = np.arange(kept, dtype=np.int32)
         old_counts = (np.add.reduceat(keep_chunk[self.positions], self.starts[:-1]) if len(self.positions)
                       else np.zeros(len(self.terms), dtype=np.int64))
         new_doc = kept + np.repeat(np.arange(len(new_ids), dtype=np.int32), new_counts)
@@ -410,21 +410,11 @@ class PendingRows:
 def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> tuple[np.ndarray, ...]:
     """Rows ``(chunk id, term ids, weighted tfs, length)`` as arrays: chunk ids, lengths and posting
     counts by chunk; term and tf by posting (chunk after chunk, in the rows' order)."""
-    if isinstance(rows, PendingRows):
-        return rows.arrays()
-    rows = list(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    lengths = np.fromiter((r[3] for r in rows), dtype=np.float32, count=len(rows))
-    # The bytes joined, then read as one array each: no array object per row (a checkpoint's part can
-    # hold hundreds of thousands of rows).
-    term_bytes = np.fromiter((len(r[1]) for r in rows), dtype=np.int64, count=len(rows))
-    tf_bytes = np.fromiter((len(r[2]) for r in rows), dtype=np.int64, count=len(rows))
-    if bool((term_bytes % 4).any()) or bool((tf_bytes % 2).any()) or not np.array_equal(term_bytes // 4,
-                                                                                        tf_bytes // 2):
-        raise ValueError("a chunk's terms and weights differ in length")
-    terms = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint32)
-    tfs = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float16)
-    return ids, lengths, term_bytes // 4, terms, tfs
+    if not isinstance(rows, PendingRows):
+        pending = PendingRows()
+        pending.extend(rows)
+        rows = pending
+    return rows.arrays()
 
 
 def _length_norm(lengths: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
