@@ -307,13 +307,32 @@ def saturates(query: QueryInfo) -> bool:
     return query.question or topic or whole_word(query) is not None
 
 
-def names_a_definition(query: QueryInfo, ranked: list[Candidate], top: int = 3) -> bool:
-    """Whether two or three adjacent words of the query, written together, are the name of one of the
-    ``top`` best candidates' definitions (``csv dict reader`` names ``DictReader``): the query names a
-    symbol in plain words, and the file that defines it is the answer."""
+def names_a_definition(query: QueryInfo, ranked: list[Candidate], top: int = 3) -> Candidate | None:
+    """The first of the ``top`` best candidates whose definition's name is two or three adjacent words of
+    the query written together (``csv dict reader`` names ``DictReader``): the query names a symbol in
+    plain words, and the file that defines it is the answer. None when there is none."""
+    return next((c for c in ranked[:top] if spells(c.row, set(_adjacent_words(query)))), None)
+
+
+def keeps_named_file(query: QueryInfo, ranked: list[Candidate]) -> bool:
+    """Whether a topic that names a definition (``names_a_definition``) keeps that file's chunks together
+    instead of saturating: unless another file of the pool is named by a query word the name does not
+    spell. ``csv dict reader`` is all ``csv.py`` (no other file is about csv: without this its
+    ``DictReader.__next__`` fell below three encodings' ``StreamReader``s); ``middleware handler stack
+    composition`` names ``HandlerStack`` but also ``Middleware.php``, which must not wait for every chunk
+    of ``HandlerStack.php``."""
+    named = names_a_definition(query, ranked)
+    if named is None:
+        return False
+    spelled = _adjacent_words(query)[str(named.row["name"]).lower().replace("_", "")]
+    rest = query.stems - {stem(w) for w in spelled}
+    return not (rest and any(c.file != named.file and rest & _path_stems(c.path) for c in ranked))
+
+
+def _adjacent_words(query: QueryInfo) -> dict[str, list[str]]:
+    """Two or three adjacent words of the query written together (lower case), each with its words."""
     words = [w for w in query.text.lower().replace("_", " ").split() if w.isalnum()]
-    joined = {"".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
-    return any(spells(c.row, joined) for c in ranked[:top])
+    return {"".join(words[i:i + n]): words[i:i + n] for n in (2, 3) for i in range(len(words) - n + 1)}
 
 
 def _add(candidate: Candidate, signal: str, value: float) -> None:

@@ -199,21 +199,38 @@ def test_questions_topics_and_plain_words_saturate_tasks_and_names_do_not(text: 
     assert ranking.saturates(analyse(text)) is saturates
 
 
-def test_words_that_spell_a_top_definition_name_it_and_do_not_saturate() -> None:
-    """``csv dict reader`` names ``DictReader`` (one of the best three): its file is the answer, so the
-    topic keeps that file's chunks together; a name further down, or a ``code`` chunk, does not count."""
+def test_words_that_spell_a_top_definition_name_it() -> None:
+    """``csv dict reader`` names ``DictReader`` (one of the best three); a name further down, or a ``code``
+    chunk, does not count."""
     def pool(name: str, kind: str = "class") -> list[Candidate]:
         return [Candidate(1, {"path": "csv.py", "name": name, "kind": kind}, 1.0),
                 Candidate(2, {"path": "x.py", "name": "other", "kind": "function"}, 0.9)]
 
     topic = analyse("csv dict reader")
-    assert ranking.names_a_definition(topic, pool("DictReader"))
-    assert ranking.names_a_definition(analyse("the dict reader class"), pool("dict_reader", "function"))
-    assert not ranking.names_a_definition(topic, pool("DictReader", "code"))
-    assert not ranking.names_a_definition(topic, pool("Reader"))
+    assert ranking.names_a_definition(topic, pool("DictReader")).id == 1
+    assert ranking.names_a_definition(analyse("the dict reader class"), pool("dict_reader", "function")).id == 1
+    assert ranking.names_a_definition(topic, pool("DictReader", "code")) is None
+    assert ranking.names_a_definition(topic, pool("Reader")) is None
     far = pool("other") + [Candidate(3, {"path": "y.py", "name": "z", "kind": "class"}, 0.5),
                            Candidate(4, {"path": "csv.py", "name": "DictReader", "kind": "class"}, 0.4)]
-    assert not ranking.names_a_definition(topic, far)
+    assert ranking.names_a_definition(topic, far) is None
+
+
+def test_a_named_definition_keeps_its_file_together_unless_another_file_is_named_by_the_other_words() -> None:
+    """``csv dict reader`` keeps ``csv.py``'s chunks together (no other file is about csv);
+    ``middleware handler stack composition`` names ``HandlerStack`` but also ``Middleware.php``, so it
+    saturates like any topic."""
+    csv = [Candidate(1, {"path": "csv.py", "name": "DictReader", "kind": "class"}, 1.0),
+           Candidate(2, {"path": "csv.py", "name": "__next__", "kind": "method"}, 0.9),
+           Candidate(3, {"path": "encodings/utf_8.py", "name": "StreamReader", "kind": "class"}, 0.8)]
+    assert ranking.keeps_named_file(analyse("csv dict reader"), csv)
+    stack = [Candidate(1, {"path": "src/HandlerStack.php", "name": "HandlerStack", "kind": "class"}, 1.0),
+             Candidate(2, {"path": "src/HandlerStack.php", "name": "push", "kind": "method"}, 0.9),
+             Candidate(3, {"path": "src/Middleware.php", "name": "Middleware", "kind": "class"}, 0.5)]
+    query = analyse("middleware handler stack composition")
+    assert not ranking.keeps_named_file(query, stack)
+    assert ranking.keeps_named_file(query, stack[:2])  # no file named by the other words
+    assert not ranking.keeps_named_file(query, stack[1:])  # no definition named by the query among the best
 
 
 def test_saturation_counts_each_further_chunk_of_a_file_half() -> None:

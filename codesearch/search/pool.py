@@ -33,7 +33,7 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import Candidate, diversified, rank, names_a_definition, saturated, saturates
+from codesearch.ranking import Candidate, diversified, rank, keeps_named_file, saturated, saturates
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -220,7 +220,7 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
                 c.scores[lift.name] = lift.weight
                 c.score += lift.weight
         candidates.sort(key=lambda c: (-c.score, c.id))
-    if options.signals.saturation and saturates(query) and (query.question or not names_a_definition(query, candidates)):
+    if options.signals.saturation and saturates(query) and (query.question or not keeps_named_file(query, candidates)):
         candidates = saturated(candidates)  # a question, a topic or one plain word: the files that answer it
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
