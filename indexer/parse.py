@@ -25,13 +25,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, QueryCursor, Tree
 
 from indexer.docs import clean_doc
-from indexer.languages import parser, query
+from indexer.languages import parser, query, rewrites
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
@@ -89,7 +90,7 @@ class _Entry:
 def extract_symbols(file: SourceFile) -> list[Symbol]:
     """All functions, methods, classes (and similar) defined in ``file``, in source order."""
     check_brackets(file.source)
-    tree = parser(file.language).parse(parseable(file.source))
+    tree = parser(file.language).parse(rewritten(parseable(file.source), file.language))
     check_query_cost(tree)
     entries, comments = _collect(QueryCursor(query(file.language)).matches(tree.root_node))
     entries = _join_clauses(entries, comments, file.source)
@@ -107,6 +108,21 @@ def parseable(source: bytes) -> bytes:
         source.decode("utf-8")
     except UnicodeDecodeError:
         return source.decode("utf-8", "surrogateescape").translate(_UNDECODABLE).encode("utf-8")
+    return source
+
+
+def rewritten(source: bytes, language: str) -> bytes:
+    """``source`` with the language's rewrites applied (``LanguageSpec.rewrites``): each match's ``span``
+    replaced by text of the same length, so every offset and line stays where it was."""
+    for regex, replacement in rewrites(language):
+        def same_length(match: re.Match[bytes]) -> bytes:
+            start, end = match.span("span")
+            text = replacement or b" " * (end - start)
+            if len(text) != end - start:
+                return match.group(0)  # a rewrite that would move the offsets is not made
+            return match.group(0)[:start - match.start()] + text + match.group(0)[end - match.start():]
+
+        source = regex.sub(same_length, source)
     return source
 
 

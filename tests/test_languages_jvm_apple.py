@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indexer.docs import clean_doc
-from indexer.parse import extract_symbols
+from indexer.parse import extract_symbols, rewritten
 from indexer.types import SourceFile, SymbolKind
 from tests.conftest import symbols_of
 
@@ -62,6 +62,27 @@ def test_kotlin_classes_objects_extensions_and_companions() -> None:
     assert syms["Entry.pair"].kind is SymbolKind.FUNCTION and syms["String.initial"].kind is SymbolKind.FUNCTION
     assert syms["Id"].kind is SymbolKind.TYPE and syms["top.local"].kind is SymbolKind.FUNCTION
     assert sum(1 for s in syms.values() if s.name == "Color") == 1  # an enum class is not a class too
+
+
+def test_kotlin_2_guards_annotated_accessors_and_where_as_a_name_keep_their_file_parsed() -> None:
+    """tree-sitter-kotlin 1.1 predates Kotlin 2.1: a guard in a `when` branch, an annotation on a getter
+    and a variable called `where` each made it fail the whole file (Exposed's `UpdateStatement` was not
+    found as a class). The registry's rewrites keep offsets, and the code is still the original."""
+    code = (
+        "class UpdateStatement(val where: Op?) : Builder() {\n"
+        "    val identifier\n        @OptIn(InternalApi::class)\n        get() = name\n\n"
+        "    fun arguments(): Int {\n        where?.let { register(it) }\n        return when (targets) {\n"
+        "            is Join if dialect is OracleDialect -> 1\n            is Join if (\n                ok\n"
+        "            ) -> 2\n            is Table -> if (x) 3 else 4\n            else -> 0\n        }\n    }\n}\n\n"
+        "fun <T> pick(a: T): T where T : Comparable<T> = a\n"
+    )
+    syms = symbols_of("kotlin", code)
+    assert syms["UpdateStatement"].kind is SymbolKind.CLASS
+    arguments = syms["UpdateStatement.arguments"]
+    assert arguments.kind is SymbolKind.METHOD and (arguments.start_line, arguments.end_line) == (6, 16)
+    assert "is Join if dialect is OracleDialect -> 1" in arguments.code and "where?.let" in arguments.code
+    assert syms["UpdateStatement.identifier"].kind is SymbolKind.METHOD and syms["pick"].kind is SymbolKind.FUNCTION
+    assert rewritten(code.encode(), "kotlin") != code.encode() and len(rewritten(code.encode(), "kotlin")) == len(code)
 
 
 def test_scala_objects_traits_givens_extensions_and_anonymous_instances() -> None:
