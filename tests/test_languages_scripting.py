@@ -80,13 +80,18 @@ def test_haskell_classes_instances_and_types() -> None:
 
 
 def test_lua_tables_methods_and_assigned_functions() -> None:
-    """`M.f` and `M:m` are qualified by the table; top-level assigned functions count, local lambdas not."""
+    """`M.f` and `M:m` are qualified by the table; top-level assigned functions count, and so do the
+    named functions of a table built at the top level (`t.run`, a returned module's `setup`); local
+    lambdas, and a table's functions inside a function, do not."""
     code = ("local M = {}\n\n--- Does foo.\n---@param x number\nfunction M.foo(x)\n  local cb = function() end\n"
             "  return x\nend\n\n-- Bar.\nfunction M:bar() end\n\nlocal function helper() end\n\n"
             "M.qux = function(a) return a end\nlocal anon = function() end\n\n--[[ Old style. ]]\n"
-            "function M.sub.baz() end\nlocal t = { run = function() end }\n")
+            "function M.sub.baz() end\nlocal t = { run = function() end }\n"
+            "M.log = {\n  -- Whether to skip.\n  skip = function(p) return false end,\n  name = 'log',\n}\n"
+            "return { setup = function(opts)\n  local inner = { go = function() end }\nend }\n")
     syms = symbols_of("lua", code)
-    assert list(syms) == ["M.foo", "M.bar", "helper", "M.qux", "anon", "M.sub.baz"]
+    assert list(syms) == ["M.foo", "M.bar", "helper", "M.qux", "anon", "M.sub.baz", "t.run", "M.log.skip", "setup"]
+    assert syms["M.log.skip"].doc == "Whether to skip." and (syms["M.log.skip"].start_line, syms["M.log.skip"].end_line) == (23, 23)
     assert syms["M.foo"].kind is SymbolKind.FUNCTION and syms["M.foo"].doc == "Does foo.\n@param x number"
     assert syms["M.bar"].kind is SymbolKind.METHOD and syms["M.bar"].doc == "Bar."
     assert syms["M.sub.baz"].doc == "Old style."

@@ -162,6 +162,16 @@ def test_java_overloads_get_distinct_keys() -> None:
     assert keys == ["A.java::A", "A.java::A.f", "A.java::A.f#2"]
 
 
+def test_java_annotation_types_are_interfaces_with_their_elements() -> None:
+    """`@interface SerializedName` is a definition (it was code between definitions), its elements methods."""
+    code = ("package p;\n/** Marks a field. */\n@Retention(RUNTIME)\npublic @interface SerializedName {\n"
+            "  /** The name. */\n  String value();\n  String[] alternate() default {};\n}\n")
+    syms = symbols_of("java", code)
+    assert syms["SerializedName"].kind is SymbolKind.INTERFACE and syms["SerializedName"].doc == "Marks a field."
+    assert syms["SerializedName.value"].kind is SymbolKind.METHOD and syms["SerializedName.value"].doc == "The name."
+    assert "SerializedName.alternate" in syms
+
+
 def test_syntax_errors_still_yield_the_valid_symbols() -> None:
     """tree-sitter recovers from errors: the intact function is still found."""
     code = "def ok():\n    return 1\n\ndef broken(:\n    pass\n"

@@ -1,4 +1,4 @@
-; Java: classes, records, interfaces, enums, methods and constructors.
+; Java: classes, records, interfaces, annotation types, enums, methods and constructors.
 ; Javadoc is the comment block right above a declaration.
 
 (class_declaration
@@ -12,6 +12,13 @@
 (interface_declaration
   name: (identifier) @name
   body: (interface_body) @body) @definition.interface
+
+(annotation_type_declaration
+  name: (identifier) @name
+  body: (annotation_type_body) @body) @definition.interface
+
+(annotation_type_element_declaration
+  name: (identifier) @name) @definition.method
 
 (enum_declaration
   name: (identifier) @name

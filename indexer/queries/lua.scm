@@ -1,8 +1,9 @@
 ; Lua: function declarations (`function f`, `local function f`, `function M.f` qualified by
-; the table, `function M:m` a method of it) and functions assigned to one name at the top
-; level (`M.f = function`, `local f = function`). Functions in table constructors and those
-; passed as arguments are not definitions. A block of `---` (LuaLS/EmmyLua) or `--`
-; comments above a definition is its doc.
+; the table, `function M:m` a method of it), functions assigned to one name at the top
+; level (`M.f = function`, `local f = function`), and the named functions of a table built at
+; the top level (`M.log = { run = function(self) ... end }`, `return { setup = function ... }`:
+; `M.log.run`, `setup`). Functions in other table constructors and those passed as arguments are
+; not definitions. A block of `---` (LuaLS/EmmyLua) or `--` comments above a definition is its doc.
 
 (function_declaration
   name: (identifier) @name
@@ -32,5 +33,24 @@
     (assignment_statement
       (variable_list . name: (identifier) @name .)
       (expression_list . value: (function_definition body: (block)? @body) .)) @definition.function))
+
+; A table of functions at the top level: its fields are qualified by the name it is assigned to.
+(chunk
+  (assignment_statement
+    (variable_list . name: [(identifier) (dot_index_expression)] @receiver .)
+    (expression_list . value: (table_constructor
+      (field name: (identifier) @name value: (function_definition body: (block)? @body)) @definition.function) .)))
+
+(chunk
+  (variable_declaration
+    (assignment_statement
+      (variable_list . name: (identifier) @receiver .)
+      (expression_list . value: (table_constructor
+        (field name: (identifier) @name value: (function_definition body: (block)? @body)) @definition.function) .))))
+
+(chunk
+  (return_statement
+    (expression_list . (table_constructor
+      (field name: (identifier) @name value: (function_definition body: (block)? @body)) @definition.function) .)))
 
 (comment) @comment
