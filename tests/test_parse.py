@@ -115,6 +115,16 @@ def test_javascript_arrow_functions_object_literals_and_prototypes() -> None:
     assert "Client.prototype.retry" in syms
 
 
+def test_javascript_properties_defined_by_a_helper_call() -> None:
+    """Express defines `req.hostname` as `defineGetter(req, 'hostname', function hostname(){...})`: a
+    definition of `req.hostname` with its doc; a route's handler (`app.get('/users', fn)`) is not one."""
+    code = ("/**\n * The host name.\n */\ndefineGetter(req, 'hostname', function hostname(){\n  return this.host;\n});\n"
+            "app.get('/users', function (req, res) { res.send(1) });\nroute(app, '/x', function () {});\n")
+    syms = symbols_of("javascript", code)
+    assert list(syms) == ["req.hostname"] and syms["req.hostname"].doc == "The host name."
+    assert (syms["req.hostname"].start_line, syms["req.hostname"].end_line) == (4, 6)
+
+
 def test_go_receivers_qualify_methods() -> None:
     """A method's receiver type, pointer or generic, becomes its qualifier."""
     code = "package p\n\n// S holds.\ntype S struct {\n\ta int\n}\n\n// Run runs.\nfunc (s *S) Run() error { return nil }\nfunc (b Box[T]) Get() T { return b.v }\nfunc F() {}\n"

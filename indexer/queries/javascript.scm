@@ -1,5 +1,6 @@
 ; JavaScript: function declarations, classes and their methods, functions and arrow
-; functions bound to variables or properties, and methods in object literals.
+; functions bound to variables or properties (also by a helper call: `defineGetter(obj, 'name',
+; function)`), and methods in object literals.
 ; A variable holding an object literal is a naming scope: `api.get` for `const api = { get() {} }`.
 
 (function_declaration
@@ -38,6 +39,22 @@
     (arrow_function body: (_) @body)
     (function_expression body: (statement_block) @body)
   ]) @definition.function
+
+; A property defined by a helper call with its object, its name and its function:
+; `defineGetter(req, 'hostname', function hostname() {...})` is `req.hostname`.
+(call_expression
+  arguments: (arguments
+    .
+    (identifier) @receiver
+    .
+    (string (string_fragment) @name)
+    .
+    [
+      (arrow_function body: (_) @body)
+      (function_expression body: (statement_block) @body)
+    ]
+    .)
+  (#match? @name "^[A-Za-z_$][A-Za-z0-9_$]*$")) @definition.function
 
 (pair
   key: [(property_identifier) (string) (number)] @name
