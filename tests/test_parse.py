@@ -125,6 +125,19 @@ def test_javascript_properties_defined_by_a_helper_call() -> None:
     assert (syms["req.hostname"].start_line, syms["req.hostname"].end_line) == (4, 6)
 
 
+def test_typescript_constants_typed_as_functions_are_definitions() -> None:
+    """effect's documented API is `export const insert: { <V>(...): Trie<V> } = TR.insert`: a function
+    (its doc attached); a constant of an object type without call signatures is not one."""
+    code = ("/** Makes an empty trie. */\nexport const empty: <V = never>() => Trie<V> = TR.empty\n"
+            "/**\n * Inserts an entry.\n */\nexport const insert: {\n  <V1>(key: string, value: V1): Trie<V1>;\n"
+            "  <V1, V>(self: Trie<V>, key: string, value: V1): Trie<V | V1>;\n} = TR.insert\n"
+            "const cfg: { a: number } = { a: 1 }\n")
+    syms = symbols_of("typescript", code)
+    assert list(syms) == ["empty", "insert"]
+    assert syms["empty"].kind is SymbolKind.FUNCTION and syms["empty"].doc == "Makes an empty trie."
+    assert syms["insert"].doc == "Inserts an entry." and (syms["insert"].start_line, syms["insert"].end_line) == (6, 9)
+
+
 def test_go_receivers_qualify_methods() -> None:
     """A method's receiver type, pointer or generic, becomes its qualifier."""
     code = "package p\n\n// S holds.\ntype S struct {\n\ta int\n}\n\n// Run runs.\nfunc (s *S) Run() error { return nil }\nfunc (b Box[T]) Get() T { return b.v }\nfunc F() {}\n"

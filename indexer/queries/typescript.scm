@@ -1,6 +1,7 @@
 ; TypeScript (and TSX): what JavaScript has, plus interfaces, type aliases, enums,
 ; abstract classes, namespaces, method signatures of interfaces and abstract classes, and
-; ambient function declarations. Classes are named by a type_identifier here.
+; ambient function declarations, and constants typed as functions. Classes are named by a
+; type_identifier here.
 
 (function_declaration
   name: (identifier) @name
@@ -53,6 +54,13 @@
     (function_expression body: (statement_block) @body)
     (generator_function body: (statement_block) @body)
   ]) @definition.function
+
+; A constant typed as a function, its implementation elsewhere (`export const insert: { <V>(...):
+; Trie<V> } = internal.insert`, `export const empty: <V>() => Trie<V> = internal.empty`): the
+; documented API of a module.
+(variable_declarator
+  name: (identifier) @name
+  type: (type_annotation [(function_type) (object_type (call_signature))])) @definition.function
 
 (variable_declarator
   name: (identifier) @name
