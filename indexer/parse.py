@@ -8,6 +8,9 @@ The Python side reads capture names only, never node types:
   ``@doc``), ``@comment`` any comment in the file; a block of whole-line comments ending
   right above a definition is its doc comment;
 - ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``);
+- ``@documented`` on a definition keeps it only when it has a doc and is not inside a function
+  (C and C++ prototypes: a header documents its library's API there; an undocumented one, or
+  one in a function body, is not a definition);
 - ``@scope`` marks a node that is not a symbol but names the symbols nested in it;
 - ``@clause`` captures the node that holds a definition (a list of declarations): a
   definition joins the one right before it when both have the same kind, name and
@@ -309,7 +312,9 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
         if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container:
             kind = SymbolKind.METHOD
         elide = _member_bodies(entry, entries, index) if kind.is_container else []
-        symbols.append(_symbol(entry, kind, name, qualname, doc_blocks, source, elide))
+        symbol = _symbol(entry, kind, name, qualname, doc_blocks, source, elide)
+        if "documented" not in entry.captures or (symbol.doc and (parent is None or parent.kind.is_container)):
+            symbols.append(symbol)
     return symbols
 
 

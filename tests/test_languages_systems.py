@@ -140,3 +140,21 @@ def test_zig_containers_methods_and_tests() -> None:
     assert syms["Err"].doc == "Fails." and "ext" not in syms and "std" not in syms
     assert syms["main"].kind is SymbolKind.FUNCTION and syms["main"].doc == ""
     assert syms["adds points"].kind is SymbolKind.FUNCTION and syms["adds points"].signature == 'test "adds points"'
+
+
+def test_documented_prototypes_are_definitions_undocumented_ones_are_not() -> None:
+    """A C or C++ header documents its API on prototypes (export macros around them included); a
+    prototype without a doc comment right above it, or one inside a function, is not a definition."""
+    c = ("/* Constructs a new parser. */\nXMLPARSEAPI(XML_Parser)\nXML_ParserCreate(const XML_Char *encoding);\n\n"
+         "#ifdef __cplusplus\nextern \"C\" {\n#endif\n/* Runs the loop. */\nUV_EXTERN int uv_loop(uv_loop_t*, int mode);\n"
+         "int undocumented(void);\nstruct s; /* fwd */\nint later(void);\n"
+         "void f(void) {\n  /* local */\n  int g(int);\n}\n")
+    syms = symbols_of("c", c)
+    assert list(syms) == ["XML_ParserCreate", "uv_loop", "f"]
+    assert syms["XML_ParserCreate"].doc == "Constructs a new parser." and syms["uv_loop"].doc == "Runs the loop."
+    cpp = ("namespace beast {\n/** Read part of a message.\n\n    @param s The stream.\n*/\ntemplate<class S>\n"
+           "std::size_t\nread_some(S& s);\n\nint plain(int);\nclass A {\n  /** Member. */\n  void m();\n};\n}\n")
+    syms = symbols_of("cpp", cpp)
+    assert list(syms) == ["beast.read_some", "beast.A"]
+    assert syms["beast.read_some"].doc == "Read part of a message.\n\n@param s The stream."
+    assert (syms["beast.read_some"].start_line, syms["beast.read_some"].end_line) == (6, 8)

@@ -1,6 +1,8 @@
 ; C: function definitions, function-like macros, and structs, unions and enums with a
-; body (named, or named by the typedef around an anonymous one). Prototypes and
-; forward declarations are not definitions. The doc is the comment block right above.
+; body (named, or named by the typedef around an anonymous one). A prototype is a
+; definition when a doc comment is right above it: a header documents its library's API
+; there (`/* Constructs a new parser ... */ XML_ParserCreate(...)`); other prototypes and
+; forward declarations are not. The doc is the comment block right above.
 
 ; The name sits in a function declarator, under any pointer declarators of the return type.
 (function_definition
@@ -10,6 +12,15 @@
     (pointer_declarator declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name)))
   ]
   body: (compound_statement) @body) @definition.function
+
+; A documented prototype (export macros such as `UV_EXTERN int uv_run(...)` parse around it):
+; `@documented` keeps it only when a doc comment is right above it.
+(declaration
+  declarator: [
+    (function_declarator declarator: (identifier) @name)
+    (pointer_declarator declarator: (function_declarator declarator: (identifier) @name))
+    (pointer_declarator declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name)))
+  ]) @definition.function @documented
 
 (preproc_function_def
   name: (identifier) @name

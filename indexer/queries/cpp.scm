@@ -1,7 +1,9 @@
 ; C++: functions, methods (defined in a class, or out of line as `Foo::bar`, which is
 ; `Foo.bar`), classes and structs, unions, enums, C-style typedef'd structs and
 ; function-like macros. A named namespace is a scope: `ns.Foo.bar`. Declarations without
-; a body are not definitions (a class's outline shows its member declarations).
+; a body are not definitions (a class's outline shows its member declarations), except a
+; function's or a function template's outside a class with a doc comment right above it: a
+; header documents its library's API there.
 ; A template is its `template_declaration`, so the symbol starts at `template <...>` and
 ; the doc block above that line is its doc: the same @name captured on the template and
 ; on the definition inside it is one symbol, the outer one (see indexer.parse).
@@ -40,6 +42,29 @@
       (_ (_ (function_declarator declarator: [(identifier) (field_identifier) (operator_name) (destructor_name)] @name)))
     ]
     body: (compound_statement) @body)) @definition.function
+
+; A documented declaration outside a class (boost's `/** Read part of a message ... */
+; template<...> std::size_t read_some(...);`): `@documented` keeps it only with its doc.
+(translation_unit
+  (declaration
+    declarator: [
+      (function_declarator declarator: [(identifier) (operator_name)] @name)
+      (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
+    ]) @definition.function @documented)
+
+(declaration_list
+  (declaration
+    declarator: [
+      (function_declarator declarator: [(identifier) (operator_name)] @name)
+      (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
+    ]) @definition.function @documented)
+
+(template_declaration
+  (declaration
+    declarator: [
+      (function_declarator declarator: [(identifier) (operator_name)] @name)
+      (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
+    ])) @definition.function @documented
 
 ; Out-of-line definitions: `void Foo::bar()`, `ns::Foo::bar`, `Foo<T>::bar` are `Foo.bar`.
 (function_definition
