@@ -211,7 +211,14 @@ def analyse(text: str) -> QueryInfo:
 def spelled_names(text: str) -> list[str]:
     """Two or three adjacent plain words of a sentence written together, lower case, none a stopword:
     the names a topic may spell in words (``json array operations`` -> ``jsonarray``,
-    ``arrayoperations``, ``jsonarrayoperations``)."""
+    ``arrayoperations``, ``jsonarrayoperations``); and a word joined by ``and`` or ``or`` to another
+    before a noun, with that noun (``update and delete statement builders`` also spells
+    ``updatestatement``, as it spells ``deletestatement``)."""
     plain = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
-    return ["".join(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1)
-            if not any(w in STOPWORDS or len(w) < 2 for w in plain[i:i + n])]
+    names = ["".join(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1)
+             if not any(w in STOPWORDS or len(w) < 2 for w in plain[i:i + n])]
+    for i in range(len(plain) - 3):
+        first, joint, other, noun = plain[i:i + 4]
+        if joint in ("and", "or") and not any(w in STOPWORDS or len(w) < 2 for w in (first, other, noun)):
+            names.append(first + noun)
+    return names

@@ -422,6 +422,8 @@ def test_near_copy_folding_keeps_different_definitions_of_one_name_apart(tmp_pat
 @pytest.mark.parametrize(("text", "spelled"), [
     ("JSON array operations", ("jsonarray", "arrayoperations", "jsonarrayoperations")),
     ("how is the handler stack built?", ("handlerstack", "stackbuilt", "handlerstackbuilt")),
+    ("update and delete statement builders",
+     ("deletestatement", "statementbuilders", "deletestatementbuilders", "updatestatement")),
     ("send a request with a timeout", ()),  # a task: answered by a function, not a file's type
     ("JsonArray", ()), ("offline", ()),
 ])
