@@ -8,6 +8,9 @@ The Python side reads capture names only, never node types:
   ``@doc``), ``@comment`` any comment in the file; a block of whole-line comments ending
   right above a definition is its doc comment;
 - ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``);
+- ``@items`` marks a block (a macro's braces) whose contents are items of the enclosing scope:
+  when they parse on their own without an error, the wrapper is blanked and the file parsed
+  again (Rust's ``cfg_io_util! { pub trait AsyncWriteExt ... }``);
 - ``@documented`` on a definition keeps it only when it has a doc and is not inside a function
   (C and C++ prototypes: a header documents its library's API there; an undocumented one, or
   one in a function body, is not a definition);
@@ -93,9 +96,15 @@ class _Entry:
 def extract_symbols(file: SourceFile) -> list[Symbol]:
     """All functions, methods, classes (and similar) defined in ``file``, in source order."""
     check_brackets(file.source)
-    tree = parser(file.language).parse(rewritten(parseable(file.source), file.language))
+    source = rewritten(parseable(file.source), file.language)
+    tree = parser(file.language).parse(source)
     check_query_cost(tree)
-    entries, comments = _collect(QueryCursor(query(file.language)).matches(tree.root_node))
+    matches = QueryCursor(query(file.language)).matches(tree.root_node)
+    if (unwrapped := _unwrapped(source, file.language, matches)) is not None:
+        tree = parser(file.language).parse(unwrapped)
+        check_query_cost(tree)
+        matches = QueryCursor(query(file.language)).matches(tree.root_node)
+    entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)
     return _build_symbols(entries, doc_blocks, file.source)
@@ -112,6 +121,28 @@ def parseable(source: bytes) -> bytes:
     except UnicodeDecodeError:
         return source.decode("utf-8", "surrogateescape").translate(_UNDECODABLE).encode("utf-8")
     return source
+
+
+def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, list[Node]]]]) -> bytes | None:
+    """``source`` with the wrapper around each ``@items`` block blanked (everything of the node holding
+    the block but the block's contents: Rust's ``cfg_io_util! {`` and its ``}``), where the contents
+    parse on their own without an error; None when there is none. Offsets and lines stay."""
+    blanks: list[tuple[int, int]] = []
+    for _, caps in matches:
+        for block in caps.get("items", ()):
+            holder = block.parent
+            if holder is None or block.end_byte - block.start_byte < 2:
+                continue
+            inner = source[block.start_byte + 1 : block.end_byte - 1]
+            if parser(language).parse(inner).root_node.has_error:
+                continue
+            blanks += [(holder.start_byte, block.start_byte + 1), (block.end_byte - 1, holder.end_byte)]
+    if not blanks:
+        return None
+    out = bytearray(source)
+    for start, end in blanks:
+        out[start:end] = bytes(b if b == 0x0A else 0x20 for b in source[start:end])
+    return bytes(out)
 
 
 def rewritten(source: bytes, language: str) -> bytes:

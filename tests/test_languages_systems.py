@@ -158,3 +158,17 @@ def test_documented_prototypes_are_definitions_undocumented_ones_are_not() -> No
     assert list(syms) == ["beast.read_some", "beast.A"]
     assert syms["beast.read_some"].doc == "Read part of a message.\n\n@param s The stream."
     assert (syms["beast.read_some"].start_line, syms["beast.read_some"].end_line) == (6, 8)
+
+
+def test_rust_items_wrapped_by_a_macro_are_definitions_where_they_parse_as_items() -> None:
+    """tokio wraps its API in `cfg_io_util! { ... }`: the trait and its methods inside are definitions
+    (in an impl too); a macro whose braces are not items (`bitflags!`) stays as it is."""
+    code = ("cfg_io_util! {\n    /// Writes bytes.\n    pub trait AsyncWriteExt: AsyncWrite {\n"
+            "        /// Writes a buffer.\n        fn write(&mut self, src: &[u8]) -> Write<Self> { write(self, src) }\n"
+            "    }\n}\nimpl Foo {\n    cfg_rt! {\n        pub fn spawn(&self) {}\n    }\n}\n"
+            "bitflags! {\n    struct Flags: u32 { const A = 1; }\n}\n")
+    syms = symbols_of("rust", code)
+    assert list(syms) == ["AsyncWriteExt", "AsyncWriteExt.write", "Foo.spawn"]
+    assert syms["AsyncWriteExt"].kind is SymbolKind.TRAIT and syms["AsyncWriteExt"].doc == "Writes bytes."
+    assert (syms["AsyncWriteExt.write"].start_line, syms["AsyncWriteExt.write"].doc) == (5, "Writes a buffer.")
+    assert syms["Foo.spawn"].kind is SymbolKind.METHOD and syms["Foo.spawn"].code.strip() == "pub fn spawn(&self) {}"

@@ -104,3 +104,9 @@
 (line_comment !inner) @comment
 (block_comment !inner) @comment
 (attribute_item) @comment
+
+; Items wrapped by a macro (tokio's `cfg_io_util! { pub trait AsyncWriteExt ... }`, `pin_project!
+; { struct ... }`, `thread_local! { static ... }`): the braces are read as items where their
+; contents parse as items on their own (indexer.parse).
+(source_file (macro_invocation (token_tree) @items))
+(declaration_list (macro_invocation (token_tree) @items))
