@@ -149,15 +149,18 @@ def rewritten(source: bytes, language: str) -> bytes:
     """``source`` with the language's rewrites applied (``LanguageSpec.rewrites``): each match's ``span``
     replaced by text of the same length, so every offset and line stays where it was."""
     for regex, replacement in rewrites(language):
-        def same_length(match: re.Match[bytes]) -> bytes:
-            start, end = match.span("span")
-            text = replacement or b" " * (end - start)
-            if len(text) != end - start:
-                return match.group(0)  # a rewrite that would move the offsets is not made
-            return match.group(0)[:start - match.start()] + text + match.group(0)[end - match.start():]
-
-        source = regex.sub(same_length, source)
+        source = regex.sub(lambda match, text=replacement: _same_length(match, text), source)
     return source
+
+
+def _same_length(match: re.Match[bytes], replacement: bytes) -> bytes:
+    """The match with its ``span`` group replaced (``b""``: blanked with spaces), unless that would move
+    the offsets after it (a replacement of another length is not made)."""
+    start, end = match.span("span")
+    text = replacement or b" " * (end - start)
+    if len(text) != end - start:
+        return match.group(0)
+    return match.group(0)[:start - match.start()] + text + match.group(0)[end - match.start():]
 
 
 def check_brackets(source: bytes, max_depth: int = MAX_BRACKET_DEPTH) -> None:

@@ -195,6 +195,20 @@ def test_java_annotation_types_are_interfaces_with_their_elements() -> None:
     assert "SerializedName.alternate" in syms
 
 
+def test_rewrites_keep_every_offset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rewrite replaces its span with text of the same length (or blanks it); one that would move the
+    offsets after it is not made."""
+    import re
+
+    import indexer.parse as parse
+
+    rules = ((re.compile(rb"(?P<span>where)\?"), b"wher_"), (re.compile(rb"@(?P<span>Ann)\n"), b""),
+             (re.compile(rb"(?P<span>if)"), b"iff"))
+    monkeypatch.setattr(parse, "rewrites", lambda language: rules)
+    source = b"where?.let\n@Ann\nget() if\n"
+    assert parse.rewritten(source, "kotlin") == b"wher_?.let\n@   \nget() if\n"
+
+
 def test_syntax_errors_still_yield_the_valid_symbols() -> None:
     """tree-sitter recovers from errors: the intact function is still found."""
     code = "def ok():\n    return 1\n\ndef broken(:\n    pass\n"
