@@ -44,13 +44,20 @@
     body: (compound_statement) @body)) @definition.function
 
 ; A documented declaration outside a class (boost's `/** Read part of a message ... */
-; template<...> std::size_t read_some(...);`): `@documented` keeps it only with its doc and
-; outside a function (a member's is a field declaration, in its class's outline).
-(declaration
-  declarator: [
-    (function_declarator declarator: [(identifier) (operator_name)] @name)
-    (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
-  ]) @definition.function @documented
+; template<...> std::size_t read_some(...);`): `@documented` keeps it only with its doc.
+(translation_unit
+  (declaration
+    declarator: [
+      (function_declarator declarator: [(identifier) (operator_name)] @name)
+      (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
+    ]) @definition.function @documented)
+
+(declaration_list
+  (declaration
+    declarator: [
+      (function_declarator declarator: [(identifier) (operator_name)] @name)
+      (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
+    ]) @definition.function @documented)
 
 (template_declaration
   (declaration
