@@ -44,7 +44,9 @@
     body: (compound_statement) @body)) @definition.function
 
 ; A documented declaration outside a class (boost's `/** Read part of a message ... */
-; template<...> std::size_t read_some(...);`): `@documented` keeps it only with its doc.
+; template<...> std::size_t read_some(...);`): `@documented` keeps it only with its doc. At the
+; top of the file or of a namespace or `extern "C"` block only: in a preprocessor conditional,
+; internal headers' section comments read as docs (libuv's search fell, measured).
 (translation_unit
   (declaration
     declarator: [
