@@ -169,6 +169,18 @@ def test_ruby_modules_and_singleton_methods() -> None:
     assert syms["top"].kind is SymbolKind.FUNCTION
 
 
+def test_ruby_top_level_dsl_blocks_named_by_a_symbol_are_definitions() -> None:
+    """Puppet defines a function as `Puppet::Functions.create_function(:epp) do ... end`: `epp`, with its
+    methods inside; a DSL call in a block (`dispatch :epp do`) or without a receiver is not one."""
+    code = ("# Evaluates an EPP template.\nPuppet::Functions.create_function(:epp, Puppet::Functions::InternalFunction) do\n"
+            "  dispatch :epp do\n    param 'String', :path\n  end\n\n  def epp(scope, path)\n    1\n  end\nend\n"
+            "task :build do\n  sh 'make'\nend\n")
+    syms = symbols_of("ruby", code)
+    assert list(syms) == ["epp", "epp.epp"]
+    assert syms["epp"].kind is SymbolKind.MODULE and syms["epp"].doc == "Evaluates an EPP template."
+    assert (syms["epp"].start_line, syms["epp"].end_line) == (2, 10) and syms["epp.epp"].kind is SymbolKind.METHOD
+
+
 def test_detached_comments_are_not_docs() -> None:
     """A comment separated by a blank line, or trailing code, is not a doc comment."""
     code = "package p\n\n// License header.\n\nfunc A() {}\nvar x = 1 // trailing\nfunc B() {}\n"

@@ -1,4 +1,5 @@
-; Ruby: classes, modules, methods and singleton methods (`def self.name`).
+; Ruby: classes, modules, methods and singleton methods (`def self.name`), and top-level DSL
+; blocks named by a symbol.
 ; A `def` inside a class or module becomes a method through nesting.
 
 (class
@@ -20,3 +21,12 @@
   body: (_) @body) @definition.method
 
 (comment) @comment
+
+; A top-level DSL call on a receiver, named by a symbol, with a block: Puppet's
+; `Puppet::Functions.create_function(:epp) do ... end` and `Puppet::Type.newtype(:exec) do`
+; define `epp` and `exec`, and the methods inside are theirs (`epp.epp`).
+(program
+  (call
+    receiver: (_)
+    arguments: (argument_list . (simple_symbol) @name)
+    block: (do_block) @body) @definition.module)
