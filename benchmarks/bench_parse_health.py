@@ -30,7 +30,7 @@ from typing import Any
 
 from codesearch.cache import cache_root
 from indexer.chunk import chunks_for_file
-from indexer.languages import LANGUAGES, parser
+from indexer.languages import language_for_path, parser
 from indexer.parse import parseable, rewritten
 from indexer.types import SourceFile, SymbolKind, Unindexable
 
@@ -39,13 +39,11 @@ MAX_BYTES = 300_000
 
 def sources(root: Path) -> dict[str, list[Path]]:
     """Registry language -> the files of that language under ``root`` (by extension)."""
-    by_extension = {e: spec.name for spec in LANGUAGES for e in spec.extensions}
     found: dict[str, list[Path]] = defaultdict(list)
     for folder, _, names in os.walk(root):
         for name in names:
-            language = by_extension.get(os.path.splitext(name)[1].lower())
-            if language:
-                found[language].append(Path(folder) / name)
+            if (spec := language_for_path(name)) is not None:
+                found[spec.name].append(Path(folder) / name)
     return found
 
 

@@ -128,13 +128,14 @@ def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, 
     the block but the block's contents: Rust's ``cfg_io_util! {`` and its ``}``), where the contents
     parse on their own without an error; None when there is none. Offsets and lines stay."""
     blanks: list[tuple[int, int]] = []
+    alone = parser(language)
     for _, caps in matches:
         for block in caps.get("items", ()):
             holder = block.parent
             if holder is None or block.end_byte - block.start_byte < 2:
                 continue
             inner = source[block.start_byte + 1 : block.end_byte - 1]
-            if parser(language).parse(inner).root_node.has_error:
+            if alone.parse(inner).root_node.has_error:
                 continue
             blanks += [(holder.start_byte, block.start_byte + 1), (block.end_byte - 1, holder.end_byte)]
     if not blanks:

@@ -221,6 +221,22 @@ def test_rewrites_keep_every_offset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse.rewritten(source, "kotlin") == b"wher_?.let\n@   \nget() if\n"
 
 
+def test_a_rewrite_without_a_span_group_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry rewrite must say which part it replaces (its ``span`` group)."""
+    import dataclasses
+
+    import indexer.languages as languages
+
+    broken = dataclasses.replace(spec_for("kotlin"), rewrites=((r"where", "wher_"),))
+    monkeypatch.setitem(languages._BY_NAME, "kotlin", broken)
+    languages.rewrites.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="no 'span' group"):
+            languages.rewrites("kotlin")
+    finally:
+        languages.rewrites.cache_clear()
+
+
 def test_syntax_errors_still_yield_the_valid_symbols() -> None:
     """tree-sitter recovers from errors: the intact function is still found."""
     code = "def ok():\n    return 1\n\ndef broken(:\n    pass\n"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
 INDEX_DIR_NAME = ".codesearch"  # default location: <repo>/.codesearch
 DB_NAME = "index.db"  # SQLite metadata
 # Bump with a new migration that changes what readers expect. 2: chunks_fts (FTS5). 3: the root
@@ -31,3 +36,10 @@ def stored_key(key: str, path: str, qualname: str) -> str | None:
 
 
 APPLICATION_ID = 0x43534958  # SQLite's `PRAGMA application_id` of an index.db: "CSIX"
+
+
+def in_batches(values: Sequence[T], size: int = 500) -> Iterator[tuple[Sequence[T], str]]:
+    """``values`` in parts of at most ``size``, each with its ``?`` placeholders for an SQL ``IN (...)``."""
+    for start in range(0, len(values), size):
+        part = values[start : start + size]
+        yield part, ",".join("?" * len(part))

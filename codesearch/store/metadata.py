@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from codesearch.store.codec import pack_code
-from codesearch.store.layout import APPLICATION_ID, KEY_SQL, SCHEMA_VERSION, stored_key
+from codesearch.store.layout import APPLICATION_ID, KEY_SQL, SCHEMA_VERSION, in_batches, stored_key
 from codesearch.terms import chunk_terms
 from indexer.chunk import display_code
 from indexer.types import Chunk, SkippedFile
@@ -297,10 +297,8 @@ def chunk_ids_for_paths(db: Database, paths: Iterable[str]) -> list[int]:
 def chunk_ids_by_file(db: Database, paths: Sequence[str], batch: int = 500) -> dict[str, list[int]]:
     """path -> the ids of its chunks, for each of ``paths`` in order (an empty list for a file without)."""
     out: dict[str, list[int]] = {p: [] for p in paths}
-    for start in range(0, len(paths), batch):
-        part = list(paths[start:start + batch])
-        marks = ",".join("?" * len(part))
-        for chunk_id, path in db.execute(f"SELECT id, path FROM chunks WHERE path IN ({marks})", part):
+    for part, marks in in_batches(paths, batch):
+        for chunk_id, path in db.execute(f"SELECT id, path FROM chunks WHERE path IN ({marks})", list(part)):
             out[path].append(chunk_id)
     return out
 
@@ -328,10 +326,8 @@ def insert_chunks(db: Database, chunks: Sequence[Chunk]) -> list[int]:
 def file_ids(db: Database, paths: Sequence[str]) -> dict[str, int]:
     """path -> ``files.id`` of each of ``paths`` that has a row."""
     out: dict[str, int] = {}
-    for start in range(0, len(paths), 500):
-        part = list(paths[start:start + 500])
-        marks = ",".join("?" * len(part))
-        out.update(db.execute(f"SELECT path, id FROM files WHERE path IN ({marks})", part).fetchall())
+    for part, marks in in_batches(paths):
+        out.update(db.execute(f"SELECT path, id FROM files WHERE path IN ({marks})", list(part)).fetchall())
     return out
 
 

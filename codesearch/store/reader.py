@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +32,7 @@ from codesearch.errors import IndexCorrupt, IndexNotFound, IndexOutOfDate, Index
 from codesearch.store import trust
 from codesearch.store.codec import unpack_code
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
-from codesearch.store.layout import DB_NAME, KEY_SQL, SCHEMA_VERSION
+from codesearch.store.layout import DB_NAME, KEY_SQL, SCHEMA_VERSION, in_batches
 from codesearch.store.postings import LexicalIndex, lexical_path
 from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
@@ -167,13 +167,6 @@ def _sql(method: Callable[..., T]) -> Callable[..., T]:
             raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is unreadable ({exc})") from exc
 
     return wrapper
-
-
-def _in_batches(values: Sequence[T], size: int = 500) -> Iterator[tuple[Sequence[T], str]]:
-    """``values`` in parts of at most ``size``, each with its ``?`` placeholders for an SQL ``IN (...)``."""
-    for start in range(0, len(values), size):
-        part = values[start : start + size]
-        yield part, ",".join("?" * len(part))
 
 
 def _separators(key: str) -> Iterator[int]:
@@ -312,7 +305,7 @@ class IndexReader:
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Rows of the given chunk ids, keyed by id; their code is read with ``code_of``."""
         out: dict[int, dict[str, Any]] = {}
-        for part, marks in _in_batches(ids):
+        for part, marks in in_batches(ids):
             for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE id IN ({marks})", part):
                 out[row[0]] = _packed_row(row)
         return out
@@ -344,7 +337,7 @@ class IndexReader:
         """
         dim = self.meta.dim
         out: dict[str, npt.NDArray[np.float16]] = {}
-        for part, marks in _in_batches(paths):
+        for part, marks in in_batches(paths):
             for path, topic in self.conn.execute(
                     f"SELECT path, topic FROM files WHERE path IN ({marks}) AND length(topic) > 0", part):
                 if not isinstance(topic, bytes) or len(topic) != 2 * dim:
@@ -396,7 +389,7 @@ class IndexReader:
         # A key starts with its file's path and "::": look in the files it can name (the path index).
         paths = sorted({key[:n] for key in wanted for n in _separators(key)})
         out: dict[str, dict[str, Any]] = {}
-        for part, marks in _in_batches(paths):
+        for part, marks in in_batches(paths):
             for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE path IN ({marks})", part):
                 if row[1] in wanted:  # the key, CHUNK_COLUMNS' second
                     record = _chunk_row(row)
