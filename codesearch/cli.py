@@ -367,8 +367,12 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
                    "(default: the shipped reranker).")
 @click.option("--candidates", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="How many first-stage hits --rerank rescores.")
+@click.option("--by-file", is_flag=True,
+              help="Group the results by file, as rg does: -k files, in the order of their best hit, each "
+                   "with its best hits (--per-file of them, default 3).")
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
-              help="At most N hits of one file before every other file's (0: no limit).")
+              help="At most N hits of one file before every other file's (0: no limit); with --by-file, "
+                   "the hits shown under each file.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave out hits whose similarity is below this.")
 @click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True,
@@ -385,8 +389,8 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help="Search in this process even when a resident process (`codesearch resident`) serves the index.")
 def search(words: tuple[str, ...], query_option: str | None, k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
-           workspace: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None, candidates: int, per_file: int,
-           min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
+           workspace: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None,
+           candidates: int, by_file: bool, per_file: int, min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
            quiet: bool, verbose: bool, no_resident: bool) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
@@ -403,6 +407,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         codesearch search "open a database connection" --path 'src/*' --format grep
         codesearch search "retry with backoff" --rerank --explain
         codesearch search "session handling" --per-file 1    # one hit per file first
+        codesearch search "how are templates rendered" --by-file  # files, each with its best hits
         codesearch search "parse a url" ~/src/app ~/src/lib     # two repositories as one
         codesearch search "parse a url" --workspace ~/workspace  # every repository of index-many
         codesearch search -e --offline src/       # a query that starts with a dash (or: -- --offline src/)
@@ -425,7 +430,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             return
     from codesearch.resident import subdirectory
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
-    from codesearch.search import validate_query
+    from codesearch.search import files, validate_query
 
     if not verbose:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -463,7 +468,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         extra: dict[str, Any] = {}
         options = SearchOptions(k=k, language=language, kinds=kinds,
                                 hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
-                                candidates=candidates, per_file=per_file, min_score=min_score)
+                                candidates=candidates, per_file=0 if by_file else per_file, min_score=min_score)
+        chunks = files.depth(k, per_file or files.SHOWN) if by_file else k
         if len(paths) > 1 or workspace is not None:
             from codesearch.multi import MultiSearcher
 
@@ -472,17 +478,20 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 ([find_index(p) for p in paths], None, None)
             with MultiSearcher(indexes, names=names, mounts=mounts) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
-                results = multi.search(query, k, options, paths=filters)
+                results = multi.search(query, chunks, options, paths=filters)
                 extra["repos"] = multi.roots
         else:
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
                 under = "" if whole_index else subdirectory(searcher.root, path)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
-                results = searcher.search(query, k, options, paths=filters)
+                results = searcher.search(query, chunks, options, paths=filters)
+        groups = files.by_file(results, k, per_file or files.SHOWN) if by_file else None
+        if groups is not None:
+            results = [hit for group in groups for hit in group.hits]
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
-                   elapsed_ms=elapsed_ms, extra=extra)
+                   elapsed_ms=elapsed_ms, extra=extra, files=groups)
 
 
 _DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -516,13 +525,14 @@ def _query_and_paths(words: tuple[str, ...], query_option: str | None) -> tuple[
 
 
 def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int | None, explain: bool,
-                   color: bool | None, quiet: bool, elapsed_ms: float, extra: dict[str, Any]) -> None:
+                   color: bool | None, quiet: bool, elapsed_ms: float, extra: dict[str, Any],
+                   files: list[Any] | None = None) -> None:
     """Print results in the chosen format (``resident.search_output``); exit 1 when there are none."""
     from codesearch.resident import search_output
 
     use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
     text = None if quiet else search_output(query, results, fmt, max_lines=max_lines, explain=explain,
-                                            color=use_color, elapsed_ms=elapsed_ms, extra=extra)
+                                            color=use_color, elapsed_ms=elapsed_ms, extra=extra, files=files)
     if text is not None:
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
         click.echo(text, color=use_color if fmt == "text" else None)

@@ -249,20 +249,23 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
     from codesearch.cli import cli_errors
 
     given = [s.strip() for s in systems.split(",") if s.strip()]
-    unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS and n != semble.PEER]
+    peers = (semble.PEER, semble.PEER_FILES)
+    unknown = [n for n in given if n not in configs.NAMES and n not in related.SYSTEMS and n not in peers]
     if unknown:
         raise click.UsageError(f"unknown system(s) {', '.join(unknown)} for --semble/--queries/--related; choose "
                                f"from {', '.join(configs.NAMES)} ({semble.PEER} with --semble: semble itself on our "
-                               f"model; {', '.join(related.SYSTEMS)} with --related)")
+                               f"model, {semble.PEER_FILES} the same grouped by file; "
+                               f"{', '.join(related.SYSTEMS)} with --related)")
     related_names = [n for n in given if n in related.SYSTEMS] or list(related.SYSTEMS)
-    names = [n for n in given if n in configs.NAMES] or ([] if semble.PEER in given else ["hybrid", "static", "fusion"])
+    names = [n for n in given if n in configs.NAMES] or ([] if set(peers) & set(given)
+                                                         else ["hybrid", "static", "fusion"])
     log = lambda message: click.echo(message, err=True)  # noqa: E731
     results: list[Any] = []
     with cli_errors():
         if semble_dir is not None:
             factories = semble.make_systems(names, cache_root() / "semble-index", model, rerank_model)
-            if semble.PEER in given:
-                factories[semble.PEER] = semble.peer_system(model)
+            for peer in (p for p in peers if p in given):
+                factories[peer] = semble.peer_system(model, by_file=peer == semble.PEER_FILES)
             results.append(semble.run(semble_dir, checkouts or cache_root() / "semble-repos", factories,
                                       repos=list(only_repos) or None, log=log))
         if query_set is not None:

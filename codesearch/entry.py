@@ -27,7 +27,7 @@ _FLAGS = {"--all": ("whole_index", True), "--json": ("as_json", True), "--hybrid
           "--no-hybrid": ("hybrid", False), "--rerank": ("rerank", True), "--fast": ("rerank", False),
           "--explain": ("explain", True), "--color": ("color", True), "--no-color": ("color", False),
           "-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbose", True), "--verbose": ("verbose", True),
-          "--no-resident": ("no_resident", True)}
+          "--no-resident": ("no_resident", True), "--by-file": ("by_file", True)}
 _FORMATS = ("text", "json", "jsonl", "grep")
 _KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 
@@ -36,7 +36,7 @@ def defaults() -> dict[str, object]:
     """The search command's parameters when no option is given (click's defaults)."""
     return {"words": (), "query_option": None, "k": 10, "language": None, "path_globs": (), "exclude_globs": (),
             "whole_index": False, "fmt": "text", "as_json": False, "index_dir": None, "workspace": None,
-            "hybrid": None, "rerank": None, "rerank_model": None, "candidates": 20, "per_file": 0,
+            "hybrid": None, "rerank": None, "rerank_model": None, "candidates": 20, "by_file": False, "per_file": 0,
             "min_score": 0.0, "kinds": (), "max_lines": None, "explain": False, "color": None, "quiet": False,
             "verbose": False, "no_resident": False}
 

@@ -157,7 +157,7 @@ def build_server(session: RepositorySession) -> Any:
     @server.tool()
     async def search(query: str, k: int = DEFAULT_K, language: str | None = None, path: str | None = None,
                      exclude: str | None = None, kind: str | None = None,
-                     max_lines: int = DEFAULT_MAX_LINES) -> dict[str, Any]:
+                     max_lines: int = DEFAULT_MAX_LINES, by_file: bool = False) -> dict[str, Any]:
         """Find code by what it does, in plain English, or by name.
 
         query: e.g. "retry failed http requests", "where is the session cookie parsed", "HttpClient".
@@ -165,12 +165,21 @@ def build_server(session: RepositorySession) -> Any:
         or text (files without a grammar); a wrong name's error lists them all.
         path: only paths matching this glob (e.g. "src/*", "*.py"). exclude: leave out paths matching this glob
         (e.g. "*_test.go"). kind: function, method, class, ... max_lines: snippet lines per result.
+        by_file: k files instead of k chunks, each with its best 3 hits (for "how does X work" questions).
         """
+        from codesearch.search import files
+
         check(k, max_lines)
         if kind is not None and kind not in KINDS:
             raise ToolError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-        results = await run(session.search, query, k, language=language, include=[path] if path else [],
-                            exclude=[exclude] if exclude else [], kinds=[kind] if kind else [])
+        results = await run(session.search, query, files.depth(k) if by_file else k, language=language,
+                            include=[path] if path else [], exclude=[exclude] if exclude else [],
+                            kinds=[kind] if kind else [])
+        if by_file:
+            return {"root": str(session.root), "files": [
+                {"rank": group.rank, "path": group.path,
+                 "hits": [{n: v for n, v in compact(r, max_lines).items() if n != "path"} for r in group.hits]}
+                for group in files.by_file(results, k)]}
         return {"root": str(session.root), "results": [compact(r, max_lines) for r in results]}
 
     @server.tool()

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
+from codesearch.search.files import FileHits
 from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
@@ -139,9 +140,22 @@ def to_json(query: str, results: Sequence[SearchResult], max_lines: int | None =
                        "results": [result_dict(r, max_lines) for r in results]}, indent=2)
 
 
+def files_to_json(query: str, groups: Sequence[FileHits], max_lines: int | None = None, **extra: Any) -> str:
+    """One JSON document of results grouped by file: the schema version, the query, any extra fields, and
+    ``files``, each with its rank, path, root, score (its best hit's) and ``hits`` (results, as ``results``)."""
+    return json.dumps({"schema_version": JSON_SCHEMA_VERSION, "query": query, **extra,
+                       "files": [g.to_dict(lambda r: result_dict(r, max_lines)) for g in groups]}, indent=2)
+
+
 def to_jsonl(results: Sequence[SearchResult], max_lines: int | None = None) -> list[str]:
     """One JSON line per result (each with the schema version)."""
     return [json.dumps({"schema_version": JSON_SCHEMA_VERSION, **result_dict(r, max_lines)}) for r in results]
+
+
+def files_to_jsonl(groups: Sequence[FileHits], max_lines: int | None = None) -> list[str]:
+    """One JSON line per file of results grouped by file (each with the schema version)."""
+    return [json.dumps({"schema_version": JSON_SCHEMA_VERSION, **g.to_dict(lambda r: result_dict(r, max_lines))})
+            for g in groups]
 
 
 def to_text(
@@ -151,32 +165,60 @@ def to_text(
     and the stage scores."""
     if not results:
         return "No results."
-    blocks = []
-    if max(r.score for r in results) < WEAK_SIMILARITY:
-        blocks.append(_style(f"Weak matches only (best similarity {max(r.score for r in results):.2f}); "
-                             "try other words.", "yellow", color))
+    blocks = _weak(results, color)
     for r in results:
         location = f"{quote_path(display_path(r))}:{r.start_line}-{r.end_line}"
-        stale = "  (file changed since indexing; run `codesearch index`)" if r.stale else ""
-        head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  {_style(one_line(r.qualname), 'bold', color)}"
-        head += f"  {_style(one_line(f'{r.kind}, {r.language}'), 'dim', color)}"
-        head += _style(stale, "yellow", color)
-        if r.duplicates:
-            shown = ", ".join(quote_path(d) for d in r.duplicates[:DUPLICATES_SHOWN])
-            more = f" and {len(r.duplicates) - DUPLICATES_SHOWN} more" if len(r.duplicates) > DUPLICATES_SHOWN else ""
-            head += "\n      " + _style(f"+{len(r.duplicates)} identical at {shown}{more}", "dim", color)
-        if r.similar:
-            shown = ", ".join(quote_path(d) for d in r.similar[:DUPLICATES_SHOWN])
-            more = f" and {len(r.similar) - DUPLICATES_SHOWN} more" if len(r.similar) > DUPLICATES_SHOWN else ""
-            head += "\n      " + _style(f"+{len(r.similar)} near-copies at {shown}{more}", "dim", color)
-        if explain:
-            head += "\n      " + _style(_stages(r), "dim", color)
-        lines = textwrap.dedent(clean(r.code)).split("\n")
-        snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
-        snippet = _highlight(snippet, r.language) if color else snippet
-        body = "\n".join("      " + line for line in snippet.splitlines())
-        blocks.append(f"{head}\n{body}")
+        head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  " + _described(r, color, explain, "      ")
+        blocks.append(f"{head}\n{_snippet(r, color, snippet_lines, '      ')}")
     return "\n\n".join(blocks)
+
+
+def files_to_text(groups: Sequence[FileHits], color: bool = False, snippet_lines: int = SNIPPET_LINES,
+                  explain: bool = False) -> str:
+    """Results grouped by file, as rg prints them: each file's rank and path once, then its chunks
+    (lines, name and snippet)."""
+    if not groups:
+        return "No results."
+    blocks = _weak([hit for group in groups for hit in group.hits], color)
+    for group in groups:
+        parts = [f"{group.rank:>2}. {_style(quote_path(display_path(group.hits[0])), 'cyan', color)}"]
+        for r in group.hits:
+            lines = _style(f"{r.start_line}-{r.end_line}", "cyan", color)
+            parts.append(f"    {lines}  " + _described(r, color, explain, "        ") + "\n"
+                         + _snippet(r, color, snippet_lines, "        "))
+        blocks.append("\n".join(parts))
+    return "\n\n".join(blocks)
+
+
+def _weak(results: Sequence[SearchResult], color: bool) -> list[str]:
+    """The one-line warning when every hit is a weak match (else nothing)."""
+    best = max(r.score for r in results)
+    if best >= WEAK_SIMILARITY:
+        return []
+    return [_style(f"Weak matches only (best similarity {best:.2f}); try other words.", "yellow", color)]
+
+
+def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
+    """A hit's name, kind and language, then its notes (stale, identical and near copies, stage scores)."""
+    head = f"{_style(one_line(r.qualname), 'bold', color)}  {_style(one_line(f'{r.kind}, {r.language}'), 'dim', color)}"
+    if r.stale:
+        head += _style("  (file changed since indexing; run `codesearch index`)", "yellow", color)
+    for places, what in ((r.duplicates, "identical"), (r.similar, "near-copies")):
+        if places:
+            shown = ", ".join(quote_path(d) for d in places[:DUPLICATES_SHOWN])
+            more = f" and {len(places) - DUPLICATES_SHOWN} more" if len(places) > DUPLICATES_SHOWN else ""
+            head += f"\n{indent}" + _style(f"+{len(places)} {what} at {shown}{more}", "dim", color)
+    if explain:
+        head += f"\n{indent}" + _style(_stages(r), "dim", color)
+    return head
+
+
+def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> str:
+    """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted)."""
+    lines = textwrap.dedent(clean(r.code)).split("\n")
+    snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
+    snippet = _highlight(snippet, r.language) if color else snippet
+    return "\n".join(indent + line for line in snippet.splitlines())
 
 
 def related_header(source: Source) -> str:

@@ -39,6 +39,7 @@ from codesearch.resident_client import CLIENT_TIMEOUT_S, MAX_REPLY_BYTES, PROTOC
 from codesearch.store.layout import DB_NAME
 
 if TYPE_CHECKING:
+    from codesearch.search.files import FileHits
     from collections.abc import Sequence
 
     from codesearch.search import Searcher, SearchResult
@@ -119,18 +120,27 @@ def subdirectory(root: Path, path: Path) -> str:
 
 
 def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
-                  color: bool, elapsed_ms: float, extra: dict[str, Any]) -> str | None:
+                  color: bool, elapsed_ms: float, extra: dict[str, Any], files: Sequence[FileHits] | None = None
+                  ) -> str | None:
     """What ``codesearch search`` prints for ``results`` in ``fmt`` (None: nothing), paths relative to the
-    working directory."""
+    working directory; grouped by file when ``files`` is given (``--by-file``: ``results`` are then its hits)."""
     from codesearch import render
 
+    lines = max_lines or render.SNIPPET_LINES
+    if files is not None:
+        if fmt == "json":
+            return render.files_to_json(query, files, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)
+        if fmt == "jsonl":
+            return "\n".join(render.files_to_jsonl(files, max_lines)) or None
+        if fmt == "text":
+            return render.files_to_text(files, color=color, explain=explain, snippet_lines=lines)
     if fmt == "json":
         return render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)
     if fmt == "jsonl":
         return "\n".join(render.to_jsonl(results, max_lines)) or None
     if fmt == "grep":
         return render.to_grep(results, explain=explain) if results else None
-    return render.to_text(results, color=color, explain=explain, snippet_lines=max_lines or render.SNIPPET_LINES)
+    return render.to_text(results, color=color, explain=explain, snippet_lines=lines)
 
 
 class Resident:
@@ -267,7 +277,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     """
     import time
 
-    from codesearch.search import DEFAULT_HYBRID, PathFilter, SearchOptions, validate_query
+    from codesearch.search import DEFAULT_HYBRID, PathFilter, SearchOptions, files, validate_query
 
     query, k = str(request["query"]), int(request["k"])
     if reranks(request):
@@ -278,9 +288,10 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": "cwd must be absolute"}
     started = time.perf_counter()
     hybrid = request.get("hybrid")
+    by_file, per_file = bool(request.get("by_file")), int(request.get("per_file", 0))
     options = SearchOptions(k=k, language=request.get("language"), kinds=tuple(request.get("kinds", ())),
                             hybrid=DEFAULT_HYBRID if hybrid is None else bool(hybrid), rerank=None,
-                            candidates=int(request.get("candidates", 20)), per_file=int(request.get("per_file", 0)),
+                            candidates=int(request.get("candidates", 20)), per_file=0 if by_file else per_file,
                             min_score=float(request.get("min_score", 0.0)))
     under = "" if request.get("whole_index") else subdirectory(searcher.root, Path(request["path"]))
     filters = PathFilter(include=tuple(request.get("include", ())), exclude=tuple(request.get("exclude", ())),
@@ -288,12 +299,16 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     here = os.getcwd()
     os.chdir(cwd)  # paths print relative to the client's working directory
     try:
-        results = searcher.search(query, k, options, paths=filters)
+        shown = per_file or files.SHOWN
+        results = searcher.search(query, files.depth(k, shown) if by_file else k, options, paths=filters)
+        groups = files.by_file(results, k, shown) if by_file else None
+        if groups is not None:
+            results = [hit for group in groups for hit in group.hits]
         elapsed_ms = (time.perf_counter() - started) * 1000
         text = None if request.get("quiet") else search_output(
             query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra={})
+            extra={}, files=groups)
     finally:
         os.chdir(here)
     return {"ok": True, "text": text, "found": bool(results)}

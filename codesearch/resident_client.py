@@ -147,7 +147,7 @@ def search_request(params: dict[str, object], paths: tuple[str, ...], query: str
         "include": params["path_globs"], "exclude": params["exclude_globs"], "whole_index": params["whole_index"],
         "path": resolved, "root": resolved if index_dir is not None and paths else None, "cwd": os.getcwd(),
         "hybrid": params["hybrid"], "rerank": params["rerank"], "candidates": params["candidates"],
-        "per_file": params["per_file"], "min_score": params["min_score"], "format": fmt,
+        "by_file": params["by_file"], "per_file": params["per_file"], "min_score": params["min_score"], "format": fmt,
         "max_lines": params["max_lines"], "explain": params["explain"], "color": use_color,
         "quiet": params["quiet"]}
 

@@ -57,6 +57,11 @@ def test_search_related_status_edits_and_bad_input_over_stdio(repo: Path) -> Non
             assert not error and found["results"], found
             top = found["results"][0]
             assert top["path"].startswith("httpkit/") and len(top["snippet"].splitlines()) <= 2
+            error, grouped = await _call(session, "search", {"query": "retry a failed request with backoff", "k": 2,
+                                                             "by_file": True})
+            assert not error and [f["rank"] for f in grouped["files"]] == [1, 2], grouped
+            assert grouped["files"][0]["path"] == top["path"] and 1 <= len(grouped["files"][0]["hits"]) <= 3
+            assert len({f["path"] for f in grouped["files"]}) == 2 and "path" not in grouped["files"][0]["hits"][0]
 
             # An edit is seen by the very next call, at its new lines, with no manual index run.
             retry = repo / "httpkit" / "retry.py"

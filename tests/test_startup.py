@@ -114,7 +114,8 @@ def test_the_console_script_reads_search_arguments_as_click_does(tmp_path: Path,
                   ["q", "--json", "--all", "--no-hybrid", "--fast", "--explain", "--no-color", "-q", "-v"],
                   ["q", "--hybrid", "--rerank", "--color", "--candidates", "50", "--per-file", "1",
                    "--min-score", "0.25", "--max-lines", "3", "--index-dir", "idx", "-k", "2", "-k", "7"],
-                  ["q", "--", "--not-an-option"], ["--query", "q", "--", "src"], ["q", "src", "--no-resident"]]
+                  ["q", "--", "--not-an-option"], ["--query", "q", "--", "src"], ["q", "src", "--no-resident"],
+                  ["q", "--by-file", "--per-file", "2", "-k", "4"]]
     for args in understood:
         if args[-1] == "--not-an-option":
             (tmp_path / "--not-an-option").mkdir()

@@ -9,6 +9,8 @@
 - ``hybrid-shallow``: the default with 50 hits from each first-stage ranking (the depth before 100);
 - ``hybrid-equal-fusion``: the default with the lexical ranking weighted 1 for every kind of query (natural
   language's was 0.8 since path terms came into the lexical index);
+- ``hybrid-files``: the default grouped by file (``codesearch search --by-file``): each result is a file
+  with its best ``SHOWN`` chunks (``codesearch.search.files``), scored as one result at its file's rank;
 - ``two-stage``: the default followed by the transformer rerank of the top ``RERANK_CANDIDATES`` (the shipped
   reranker, or ``rerank_model``).
 
@@ -29,7 +31,7 @@ from codesearch.ranking import Signals
 SHALLOW_DEPTH = 50  # the first-stage depth before it was raised to 100 (``hybrid-shallow``)
 SIGNAL_NAMES = tuple(f.name for f in fields(Signals))
 NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "hybrid-shallow",
-         "hybrid-equal-fusion", "two-stage")
+         "hybrid-equal-fusion", "hybrid-files", "two-stage")
 
 # (repository name, its root) -> search(text, k) -> results
 SearchFactory = Callable[[str, Path], Callable[[str, int], list[Any]]]
@@ -48,6 +50,8 @@ def options(name: str) -> dict[str, Any]:
         return {"hybrid": True, "signals": Signals.none(), "per_file": 0}
     if name == "two-stage":
         return {"hybrid": True, "rerank": True}
+    if name == "hybrid-files":
+        return {"hybrid": True, "by_file": True}
     if name == "hybrid-diversity":
         return {"hybrid": True, "per_file": 2}
     if name == "hybrid-shallow":
@@ -89,6 +93,10 @@ def searchers(names: Sequence[str], index_cache: Path, model: Path | None = None
                 from codesearch.rerank import load_reranker
 
                 options["rerank"] = load_reranker(rerank_model, Path(index_cache) / repo)
+            if options.pop("by_file", False):
+                from codesearch.search import files
+
+                return lambda text, k: files.by_file(searcher.search(text, files.depth(k), **options), k)
             return lambda text, k: searcher.search(text, k, **options)
 
         return build

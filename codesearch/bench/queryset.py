@@ -17,16 +17,17 @@ repositories.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codesearch.bench.datasets import DatasetError
-from codesearch.bench.metrics import ndcg_at, percentile, recall_at, reciprocal_rank
+from codesearch.bench.metrics import percentile
 
 K = 10
 
@@ -101,15 +102,35 @@ def run(
             search = factory(repo.name, root)
             for query in mine:
                 started = time.perf_counter()
-                ranked = list(dict.fromkeys(f"{r.path}::{r.qualname}" for r in search(query.text, K)))  # overloads: one key
+                ranked = ranked_keys(search(query.text, K))
                 latencies.append(time.perf_counter() - started)
-                per_query[repo.name].append({
-                    "recall@5": recall_at(ranked, query.relevant, 5),
-                    "mrr": reciprocal_rank(ranked, query.relevant),
-                    "ndcg@10": ndcg_at(ranked, query.relevant, K),
-                })
+                per_query[repo.name].append(scores(ranked, query.relevant))
         result.systems[name] = _summary(repos, per_query, latencies)
     return result
+
+
+def ranked_keys(results: Sequence[Any]) -> list[frozenset[str]]:
+    """The ``path::qualname`` keys at each rank: one per chunk (overloads: the first), or each file's
+    hits' keys for results grouped by file (``hybrid-files``)."""
+    if results and hasattr(results[0], "hits"):
+        return [frozenset(f"{r.path}::{r.qualname}" for r in group.hits) for group in results]
+    return [frozenset({key}) for key in dict.fromkeys(f"{r.path}::{r.qualname}" for r in results)]
+
+
+def scores(ranked: Sequence[Set[str]], relevant: Set[str]) -> dict[str, float]:
+    """Recall@5, reciprocal rank and NDCG@10 of ranked key sets; with one key per rank these are
+    ``metrics.recall_at``, ``reciprocal_rank`` and ``ndcg_at``. A rank holding several relevant keys (a
+    file's hits) counts each at that rank; NDCG is then capped at 1."""
+    first: dict[str, int] = {}
+    for rank, keys in enumerate(ranked, 1):
+        for key in keys & relevant:
+            first.setdefault(key, rank)
+    if not relevant:
+        return {"recall@5": 0.0, "mrr": 0.0, "ndcg@10": 0.0}
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(len(relevant), K) + 1))
+    return {"recall@5": sum(rank <= 5 for rank in first.values()) / len(relevant),
+            "mrr": 1.0 / min(first.values()) if first else 0.0,
+            "ndcg@10": min(1.0, sum(1.0 / math.log2(rank + 1) for rank in first.values() if rank <= K) / ideal)}
 
 
 def _summary(repos: Sequence[QueryRepo], per_query: dict[str, list[dict[str, float]]],

@@ -135,7 +135,10 @@ def path_matches(path: str, target: str) -> bool:
     return path == target or path.endswith(f"/{target}") or target.endswith(f"/{path}")
 
 
-def _hits_target(hit: Hit, target: Target) -> bool:
+def _hits_target(hit: Hit | tuple[Hit, ...], target: Target) -> bool:
+    """Whether a result hits a target; a result grouped by file (a tuple of its hits) hits what any of them does."""
+    if isinstance(hit, tuple):
+        return any(_hits_target(one, target) for one in hit)
     if not path_matches(hit.path, target.path):
         return False
     if target.start_line is None or target.end_line is None:
@@ -143,8 +146,11 @@ def _hits_target(hit: Hit, target: Target) -> bool:
     return hit.start_line <= target.end_line and target.start_line <= hit.end_line
 
 
-def ndcg_at_10(hits: Sequence[Hit], targets: Sequence[Target]) -> float:
+def ndcg_at_10(hits: Sequence[Hit | tuple[Hit, ...]], targets: Sequence[Target]) -> float:
     """semble's NDCG@10: each target is found at the rank of the first result that hits it.
+
+    A result grouped by file (``hybrid-files``, ``semble-files``: a tuple of one file's hits) is one
+    result: it hits a target when one of its hits does.
 
     The ideal ranking puts first the results that hit the most targets at once: a label of a
     file and another of a function in it are both hit by that function's chunk, so the best
@@ -189,8 +195,8 @@ def _one_hit_can_hit(targets: Sequence[Target]) -> bool:
     return not spans or max(s for s, _ in spans) <= min(e for _, e in spans)
 
 
-# A system answers (repository, query text) with hits; it is built per repository.
-SearchFn = Callable[[str], Sequence[Hit]]
+# A system answers (repository, query text) with hits, or with files each holding its hits; built per repository.
+SearchFn = Callable[[str], Sequence[Hit | tuple[Hit, ...]]]
 SystemFactory = Callable[[Repo, Path], SearchFn]  # (repo, its indexed root) -> search function
 
 
@@ -290,7 +296,11 @@ def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = N
         def build(repo: Repo, root: Path) -> SearchFn:
             search = configs[name](repo.name, root)
             prefix = f"{repo.root}/" if repo.root else ""
-            return lambda text: [Hit(prefix + r.path, r.start_line, r.end_line) for r in search(text, K)]
+
+            def hit(r: Any) -> Hit:
+                return Hit(prefix + r.path, r.start_line, r.end_line)
+
+            return lambda text: [tuple(map(hit, r.hits)) if hasattr(r, "hits") else hit(r) for r in search(text, K)]
 
         return build
 
@@ -298,10 +308,15 @@ def make_systems(names: Sequence[str], index_cache: Path, model: Path | None = N
 
 
 PEER = "semble"  # the system name of semble itself in ``codesearch bench --semble -s hybrid,semble``
+PEER_FILES = "semble-files"  # semble's ranking grouped by file as ``hybrid-files`` groups ours
 
 
-def peer_system(model: Path | None = None) -> SystemFactory:
+def peer_system(model: Path | None = None, by_file: bool = False) -> SystemFactory:
     """semble 0.7 itself (the ``bench`` extra), running *our* static model, scored the same way.
+
+    ``by_file``: its chunk ranking grouped by file exactly as ``codesearch.search.files`` groups
+    ours (files in the order of their best chunk, each with its first ``SHOWN`` chunks among the
+    first ``depth(K)``), so that ``hybrid-files`` is compared with the same shape.
 
     Its index cache goes where ``SEMBLE_CACHE_LOCATION`` says (semble's own default otherwise).
 
@@ -312,13 +327,19 @@ def peer_system(model: Path | None = None) -> SystemFactory:
     except ImportError as exc:
         raise DatasetError("the semble system needs semble: pip install -e '.[bench]'") from exc
     from codesearch.embed.static import default_model_path
+    from codesearch.search.files import depth, grouped
 
     model_path = str(model or default_model_path())
 
     def build(repo: Repo, root: Path) -> SearchFn:
         index = SembleIndex.from_path(root, model_path=model_path)
         prefix = f"{repo.root}/" if repo.root else ""
-        return lambda text: [Hit(prefix + r.chunk.file_path, r.chunk.start_line, r.chunk.end_line)
-                             for r in index.search(text, top_k=K)]
+
+        def search(text: str) -> list[Hit | tuple[Hit, ...]]:
+            hits = [Hit(prefix + r.chunk.file_path, r.chunk.start_line, r.chunk.end_line)
+                    for r in index.search(text, top_k=depth(K) if by_file else K)]
+            return [tuple(group) for group in grouped(hits, K, lambda hit: hit.path)] if by_file else list(hits)
+
+        return search
 
     return build

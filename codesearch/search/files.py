@@ -1,0 +1,73 @@
+"""Results grouped by file, as rg prints them: files ranked, each with its best chunks.
+
+A chunk ranking serves a question that one function answers; a question about how something
+works is answered by files, and a ranking of chunks spends its first places on one file's
+chunks. Grouping serves both: the files come in the order of their best chunk, and each shows
+the best ``shown`` of its chunks among the first ``depth(files, shown)`` of the chunk ranking, in
+their order. Ranking the files by more than their best chunk (a bonus for each further chunk)
+measured worse on every set (docs/BENCHMARKS.md, "Results grouped by file").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from codesearch.search.options import MAX_K
+from codesearch.search.results import SearchResult
+
+SHOWN = 3  # chunks shown under each file by default
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class FileHits:
+    """One file of a grouped answer: its rank among the files and its best chunks, best first."""
+
+    rank: int
+    hits: tuple[SearchResult, ...]
+
+    @property
+    def path(self) -> str:
+        """The file's path as its hits show it."""
+        return self.hits[0].path
+
+    @property
+    def score(self) -> float:
+        """The similarity of the file's best chunk."""
+        return self.hits[0].score
+
+    def to_dict(self, hit: Any = None) -> dict[str, Any]:
+        """A JSON-ready dict: rank, path, score and the hits (each made by ``hit``, default ``to_dict``)."""
+        make = hit or (lambda result: result.to_dict())
+        return {"rank": self.rank, "path": self.path, "root": self.hits[0].root, "score": self.score,
+                "hits": [make(result) for result in self.hits]}
+
+
+def depth(files: int, shown: int = SHOWN) -> int:
+    """How many chunks of the ranking a grouped answer of ``files`` files reads (one more than it
+    shows per file, so that files beyond the first ones' chunks are reached), at most ``MAX_K``."""
+    return min(MAX_K, max(files, files * (shown + 1)))
+
+
+def by_file(results: Sequence[SearchResult], files: int, shown: int = SHOWN) -> list[FileHits]:
+    """The first ``files`` files of a chunk ranking, in the order of their best chunk, each with its
+    first ``shown`` chunks (``shown`` < 1: all of them)."""
+    return [FileHits(rank, tuple(chunks))
+            for rank, chunks in enumerate(grouped(results, files, lambda r: r.path, shown), 1)]
+
+
+def grouped(items: Iterable[T], files: int, path_of: Callable[[T], str], shown: int = SHOWN) -> list[list[T]]:
+    """``by_file`` for any ranked items with a path (``path_of``): the benchmarks group a peer's ranking so."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        path = path_of(item)
+        chunks = groups.get(path)
+        if chunks is None:
+            if len(groups) == files:
+                continue
+            chunks = groups[path] = []
+        if shown < 1 or len(chunks) < shown:
+            chunks.append(item)
+    return list(groups.values())
