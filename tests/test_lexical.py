@@ -148,21 +148,24 @@ def test_the_best_scores_of_a_large_index_are_picked_exactly(share: float, k: in
 @settings(max_examples=150, deadline=None)
 @given(old=st.dictionaries(st.integers(1, 300), _chunk, max_size=25),
        new=st.dictionaries(st.integers(301, 400), _chunk, max_size=15),
-       dropped=st.sets(st.integers(1, 300), max_size=8), block=st.sampled_from([1, 2, 3, 1 << 16]))
+       dropped=st.sets(st.integers(1, 300), max_size=8), block=st.sampled_from([1, 2, 3, 1 << 16]),
+       slab=st.sampled_from([1, 2, 5, 1 << 19]))
 def test_a_merge_of_chunks_appended_after_the_kept_ones_moves_postings_without_a_sort(
-        old: dict, new: dict, dropped: set, block: int) -> None:
+        old: dict, new: dict, dropped: set, block: int, slab: int) -> None:
     """New ids above every kept id (what the writer gives): ``merged`` writes each posting into its place, a
-    block of terms at a time, and gives the arrays of a build from scratch, whatever the block size."""
+    block of old terms and a slab of new postings at a time, and gives the arrays of a build from scratch,
+    whatever the block and slab sizes."""
     import codesearch.store.postings as postings
 
     rows = lambda chunks: [_row(i, terms_, [w] * len(terms_)) for i, (terms_, w) in chunks.items()]  # noqa: E731
     previous, postings._MERGE_TERMS = postings._MERGE_TERMS, block
+    previous_slab, postings._MERGE_POSTINGS = postings._MERGE_POSTINGS, slab
     try:
         before = LexicalIndex.build(rows(old))
         assert postings._appended(before.ids[~np.isin(before.ids, list(dropped))], np.array(sorted(new)))
         merged = before.merged(dropped, rows(dict(sorted(new.items()))))
     finally:
-        postings._MERGE_TERMS = previous
+        postings._MERGE_TERMS, postings._MERGE_POSTINGS = previous, previous_slab
     built = LexicalIndex.build(rows({**{i: c for i, c in old.items() if i not in dropped}, **new}))
     for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
         a, b = getattr(merged, name), getattr(built, name)
