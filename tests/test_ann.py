@@ -288,3 +288,26 @@ def test_a_float16_file_of_the_previous_layout_is_read_and_written_again_as_eigh
     converted.save(path)
     assert path.read_bytes()[:8] == ivf.MAGIC
     assert path.stat().st_size < ivf.file_size(DIM, old.nlist, len(ids), ivf.MAGIC_FLOAT16)
+
+
+@pytest.mark.parametrize("rows_per_block", [7, 64, 1 << 16])
+def test_an_index_built_from_uneven_batches_is_the_one_built_from_every_row_at_once(
+        monkeypatch: pytest.MonkeyPatch, rows_per_block: int) -> None:
+    """``build_from`` reads the vectors twice in whatever batches they come (an IVF index's lists, when it
+    is trained again) and gives the index ``build`` gives for all of them in one array: the same
+    centroids, ranges, lists and codes (the k-means sample and the search blocks are the same rows)."""
+    monkeypatch.setattr(ivf, "_ROWS", rows_per_block)
+    monkeypatch.setattr(ivf, "TRAIN_POINTS_PER_LIST", 5)
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, 600).astype(np.float16)
+    ids = rng.choice(10_000, 600, replace=False).astype(np.int64)
+    whole = ivf.IvfVectorStore.build(ids, vectors)
+    cuts = [0, 1, 2, 50, 51, 333, 599, 600]
+    parts = lambda: ((ids[a:b], vectors[a:b]) for a, b in zip(cuts, cuts[1:]))  # noqa: E731
+    streamed = ivf.IvfVectorStore.build_from(parts, len(ids), vectors.shape[1])
+    assert whole.nlist == streamed.nlist > 1
+    assert np.array_equal(whole.centroids(), streamed.centroids()) and np.array_equal(whole.ranges(), streamed.ranges())
+    for (a_ids, a_codes), (b_ids, b_codes) in zip(whole._lists(codes=True), streamed._lists(codes=True), strict=True):
+        assert np.array_equal(a_ids, b_ids) and np.array_equal(a_codes, b_codes)
+    with pytest.raises(ValueError):
+        ivf.IvfVectorStore.build_from(parts, len(ids) + 1, vectors.shape[1])
