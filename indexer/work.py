@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from indexer import memory
 from indexer.chunk import chunks_for_file
 from indexer.discover import FileEntry, Limits, read_source
 from indexer.types import Chunk, SkippedFile, Unindexable
@@ -156,7 +157,9 @@ def _init_worker(postprocess: PostProcess | None, parent_pid: int) -> None:
 
 
 def _process_batch(tasks: Sequence[Task], limits: Limits) -> list[ParsedFile | SkippedFile]:
-    return [process(task, limits, _worker_postprocess) for task in tasks]
+    done = [process(task, limits, _worker_postprocess) for task in tasks]
+    memory.trim()  # a batch's trees, texts and vectors are freed: a worker's heap does not keep its largest
+    return done
 
 
 def pool_size(tasks: int, workers: int | None = None) -> int:

@@ -222,3 +222,28 @@ def test_pending_rows_build_and_merge_as_the_rows_do() -> None:
     with pytest.raises(ValueError, match="differ in length"):
         pending.extend([(99, np.array([1, 2], dtype=np.uint32).tobytes(), np.array([1.0], dtype=np.float16).tobytes(),
                          2.0)])
+
+
+def test_a_mapped_index_lets_its_pages_go_and_still_merges_to_the_same_arrays(tmp_path: Path) -> None:
+    """The writer keeps the last checkpoint's file mapped with its pages let go, and the merge lets each block
+    go once copied: the pages are read again when touched, so nothing changes but what stays resident."""
+    import codesearch.store.postings as postings
+
+    old = {i: ([i % 5, 100 + i % 11, 7], [1.0, 2.0, 0.5]) for i in range(1, 200)}
+    new = {i: ([i % 3, 100 + i % 7, 9], [0.5, 1.0, 2.0]) for i in range(300, 360)}
+    rows = lambda chunks: [_row(i, t, w) for i, (t, w) in chunks.items()]  # noqa: E731
+    path = tmp_path / "lexical-1.bin"
+    LexicalIndex.build(rows(old)).save(path)
+    mapped = LexicalIndex.load(path, len(old))
+    mapped.let_go()
+    mapped.let_go(mapped.positions, 3, 50)
+    LexicalIndex.build(rows(old)).let_go()  # in memory: nothing to let go
+    previous, postings._MERGE_POSTINGS = postings._MERGE_POSTINGS, 16  # many blocks, each let go
+    try:
+        merged = mapped.merged({5, 17}, rows(new))
+    finally:
+        postings._MERGE_POSTINGS = previous
+    built = LexicalIndex.build(rows({**{i: c for i, c in old.items() if i not in (5, 17)}, **new}))
+    for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
+        assert np.array_equal(getattr(merged, name), getattr(built, name)), name
+    assert np.array_equal(mapped.positions, LexicalIndex.build(rows(old)).positions)  # still readable

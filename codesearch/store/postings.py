@@ -24,7 +24,7 @@ import mmap
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +64,31 @@ class LexicalIndex:
     """
 
     def __init__(self, ids: np.ndarray, lengths: np.ndarray, terms: np.ndarray, starts: np.ndarray,
-                 positions: np.ndarray, tfs: np.ndarray) -> None:
+                 positions: np.ndarray, tfs: np.ndarray, mapped: mmap.mmap | None = None) -> None:
         self.ids, self.lengths, self.terms, self.starts = ids, lengths, terms, starts
         self.positions, self.tfs = positions, tfs
         self._norm: npt.NDArray[np.float32] | None = None
+        self._mapped = mapped  # the file the arrays are views of (``load``), if any
+
+    def let_go(self, array: np.ndarray | None = None, start: int = 0, stop: int | None = None) -> None:
+        """Drop the pages of the mapped file (all of them, or those of ``array[start:stop]``) from this
+        process's memory: they stay in the page cache and are read again when touched. The writer keeps
+        the last checkpoint's file so, and the merge lets each block go once it is copied, so that the
+        previous postings are never resident whole. Nothing for arrays in memory."""
+        mapped = self._mapped
+        if mapped is None or not hasattr(mapped, "madvise") or not len(mapped):
+            return
+        if array is None:
+            low, high = 0, len(mapped)
+        else:
+            base = np.frombuffer(mapped, dtype=np.uint8).ctypes.data
+            offset = array.ctypes.data - base
+            low = offset + start * array.itemsize
+            high = offset + (len(array) if stop is None else stop) * array.itemsize
+        low -= low % mmap.PAGESIZE
+        high = min(len(mapped), high)
+        if high > low:
+            mapped.madvise(mmap.MADV_DONTNEED, low, high - low)
 
     @classmethod
     def build(cls, rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> LexicalIndex:
@@ -126,8 +147,11 @@ class LexicalIndex:
         never an int64 array over every posting (at 32M + 32M postings: +1.46 GB -> +0.5 GB).
         The result is the one ``_from_postings`` sorts into (tests)."""
         kept = len(kept_ids)
-        old_counts = (np.add.reduceat(keep_chunk[self.positions], self.starts[:-1]) if len(self.positions)
-                      else np.zeros(len(self.terms), dtype=np.int64))
+        old_counts = np.zeros(len(self.terms), dtype=np.int64)
+        for a, b, s0, s1 in self._blocks():  # each term's kept postings
+            running = np.concatenate([[0], np.cumsum(keep_chunk[self.positions[s0:s1]])])
+            old_counts[a:b] = running[self.starts[a + 1 : b + 1] - s0] - running[self.starts[a:b] - s0]
+            self.let_go(self.positions, s0, s1)
         # The new file's terms and where each one's postings start: its kept postings, then its new ones.
         ordered = np.sort(new_terms)
         first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if len(ordered) else \
@@ -146,18 +170,15 @@ class LexicalIndex:
         positions = np.empty(int(starts[-1]), dtype=np.int32)
         tfs = np.empty(int(starts[-1]), dtype=np.float16)
         where = np.searchsorted(terms, self.terms)  # each old term's place in the new terms (kept ones: exact)
-        a = 0
-        while a < len(self.terms):  # blocks of at most _MERGE_TERMS terms and _MERGE_POSTINGS postings (or one term)
-            b = int(np.searchsorted(self.starts, self.starts[a] + _MERGE_POSTINGS, side="right")) - 1
-            b = min(max(b, a + 1), a + _MERGE_TERMS, len(self.terms))
-            s0, s1 = int(self.starts[a]), int(self.starts[b])
+        for a, b, s0, s1 in self._blocks():
             keep = keep_chunk[self.positions[s0:s1]]
             block = old_counts[a:b]
             before = np.cumsum(block) - block  # kept postings of the block's earlier terms
             place = np.repeat(starts[where[a:b]] - before, block) + np.arange(int(block.sum()), dtype=np.int64)
             positions[place] = number[self.positions[s0:s1][keep]]
             tfs[place] = self.tfs[s0:s1][keep]
-            a = b
+            self.let_go(self.positions, s0, s1)
+            self.let_go(self.tfs, s0, s1)
         del where
         # The new postings, chunk after chunk: each goes after its term's kept postings and the ones of
         # its term already placed (``placed``).
@@ -179,6 +200,16 @@ class LexicalIndex:
         return LexicalIndex(np.concatenate([kept_ids, new_ids]),
                             np.concatenate([self.lengths[keep_chunk], new_lengths]).astype(np.float32),
                             terms, starts, positions, tfs)
+
+    def _blocks(self) -> Iterator[tuple[int, int, int, int]]:
+        """(first term, end term, first posting, end posting) of blocks of at most ``_MERGE_TERMS`` terms
+        and ``_MERGE_POSTINGS`` postings (or one term), in order."""
+        a = 0
+        while a < len(self.terms):
+            b = int(np.searchsorted(self.starts, self.starts[a] + _MERGE_POSTINGS, side="right")) - 1
+            b = min(max(b, a + 1), a + _MERGE_TERMS, len(self.terms))
+            yield a, b, int(self.starts[a]), int(self.starts[b])
+            a = b
 
     @classmethod
     def _from_postings(cls, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.float32],
@@ -305,7 +336,7 @@ class LexicalIndex:
             raise IndexCorrupt(f"lexical file {path.name} is damaged ({exc})") from exc
         if len(arrays["ids"]) != count:
             raise IndexCorrupt(f"lexical file {path.name} holds {len(arrays['ids'])} chunks; the metadata expects {count}")
-        return cls(**arrays)
+        return cls(**arrays, mapped=data if isinstance(data, mmap.mmap) else None)
 
 
 # Picking a query's best chunks from the score of every chunk (``QueryScores.top``): from this many
