@@ -149,27 +149,45 @@ def test_the_best_scores_of_a_large_index_are_picked_exactly(share: float, k: in
 @given(old=st.dictionaries(st.integers(1, 300), _chunk, max_size=25),
        new=st.dictionaries(st.integers(301, 400), _chunk, max_size=15),
        dropped=st.sets(st.integers(1, 300), max_size=8), block=st.sampled_from([1, 2, 3, 1 << 16]),
-       slab=st.sampled_from([1, 2, 5, 1 << 19]))
+       slab=st.sampled_from([1, 2, 5, 1 << 19]), written=st.sampled_from([1, 3, 8, 1 << 23]))
 def test_a_merge_of_chunks_appended_after_the_kept_ones_moves_postings_without_a_sort(
-        old: dict, new: dict, dropped: set, block: int, slab: int) -> None:
+        old: dict, new: dict, dropped: set, block: int, slab: int, written: int) -> None:
     """New ids above every kept id (what the writer gives): ``merged`` writes each posting into its place, a
     block of old terms and a slab of new postings at a time, and gives the arrays of a build from scratch,
-    whatever the block and slab sizes."""
+    whatever the block and slab sizes; ``merge_into`` writes the same file a range of terms at a time."""
+    import tempfile
+
     import codesearch.store.postings as postings
 
     rows = lambda chunks: [_row(i, terms_, [w] * len(terms_)) for i, (terms_, w) in chunks.items()]  # noqa: E731
-    previous, postings._MERGE_TERMS = postings._MERGE_TERMS, block
-    previous_slab, postings._MERGE_POSTINGS = postings._MERGE_POSTINGS, slab
+    previous = postings._MERGE_TERMS, postings._MERGE_POSTINGS, postings._WRITE_POSTINGS
+    postings._MERGE_TERMS, postings._MERGE_POSTINGS, postings._WRITE_POSTINGS = block, slab, written
     try:
         before = LexicalIndex.build(rows(old))
         assert postings._appended(before.ids[~np.isin(before.ids, list(dropped))], np.array(sorted(new)))
         merged = before.merged(dropped, rows(dict(sorted(new.items()))))
+        with tempfile.TemporaryDirectory() as folder:
+            merged.save(Path(folder) / "saved.bin")
+            before.merge_into(Path(folder) / "written.bin", dropped, iter(rows(dict(sorted(new.items())))))
+            assert (Path(folder) / "written.bin").read_bytes() == (Path(folder) / "saved.bin").read_bytes()
+            assert sorted(p.name for p in Path(folder).iterdir()) == ["saved.bin", "written.bin"]  # no temp left
     finally:
-        postings._MERGE_TERMS, postings._MERGE_POSTINGS = previous, previous_slab
+        postings._MERGE_TERMS, postings._MERGE_POSTINGS, postings._WRITE_POSTINGS = previous
     built = LexicalIndex.build(rows({**{i: c for i, c in old.items() if i not in dropped}, **new}))
     for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
         a, b = getattr(merged, name), getattr(built, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+def test_merge_into_writes_the_merged_file_also_when_new_ids_come_between_kept_ones(tmp_path: Path) -> None:
+    """Rows whose ids are not all above the kept ones (an index merged by another path) take the sorting
+    merge and are written as ``merged(...).save`` writes them."""
+    old = [_row(i, [i % 4, 50 + i], [1.0, 0.5]) for i in range(10, 40, 2)]
+    new = [_row(i, [i % 3, 7], [2.0, 1.0]) for i in (11, 21, 41)]
+    before = LexicalIndex.build(old)
+    before.merged({12}, new).save(tmp_path / "saved.bin")
+    before.merge_into(tmp_path / "written.bin", {12}, iter(new))
+    assert (tmp_path / "written.bin").read_bytes() == (tmp_path / "saved.bin").read_bytes()
 
 
 def test_a_saved_file_maps_every_array_aligned_and_the_previous_layout_still_loads(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ import mmap
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -114,8 +115,12 @@ class LexicalIndex:
         number = np.full(len(self.ids), -1, dtype=np.int32)  # a kept chunk's number in the new list
         number[keep_chunk] = np.arange(kept, dtype=np.int32)
         if _appended(kept_ids, new_ids):
-            return self._merged_appended(keep_chunk, number, kept_ids, new_ids, new_lengths, new_counts,
-                                         new_terms, new_tfs)
+            plan = _AppendedMerge(self, keep_chunk, number, kept_ids, new_ids, new_lengths, new_counts, new_terms,
+                                  new_tfs)
+            positions = np.empty(plan.total, dtype=np.int32)
+            tfs = np.empty(plan.total, dtype=np.float16)
+            plan.fill(0, len(plan.terms), positions, tfs)
+            return LexicalIndex(plan.ids, plan.lengths, plan.terms, plan.starts, positions, tfs)
         keep = keep_chunk[self.positions]  # by posting
         total = int(keep.sum()) + len(new_terms)
         chunk = np.empty(total, dtype=np.int32)
@@ -133,81 +138,54 @@ class LexicalIndex:
                                            np.concatenate([self.lengths[keep_chunk], new_lengths]),
                                            chunk, terms, tfs)
 
-    def _merged_appended(self, keep_chunk: npt.NDArray[np.bool_], number: npt.NDArray[np.int32],
-                         kept_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64],
-                         new_lengths: npt.NDArray[np.float32],
-                         new_counts: npt.NDArray[np.int64], new_terms: npt.NDArray[np.uint32],
-                         new_tfs: npt.NDArray[np.float16]) -> LexicalIndex:
-        """``merged`` when every new chunk id is above every kept one (what the writer's ids always are),
-        without sorting every posting again: the kept postings are already in (term, chunk) order and
-        keep it when renumbered; within each term the new chunks' postings come after them, in chunk
-        order. Each posting is written once into its place: the kept ones a block of terms at a time
-        (at most ``_MERGE_TERMS`` terms and ``_MERGE_POSTINGS`` postings, or one term), the new ones a slab of
-        ``_MERGE_POSTINGS`` at a time (in chunk order, so each term's come in order), so a checkpoint of a large index holds the new file's arrays and a block,
-        never an int64 array over every posting (at 32M + 32M postings: +1.46 GB -> +0.5 GB).
-        The result is the one ``_from_postings`` sorts into (tests)."""
-        kept = len(kept_ids)
-        old_counts = np.zeros(len(self.terms), dtype=np.int64)
-        for a, b, s0, s1 in self._blocks():  # each term's kept postings
-            running = np.concatenate([[0], np.cumsum(keep_chunk[self.positions[s0:s1]])])
-            old_counts[a:b] = running[self.starts[a + 1 : b + 1] - s0] - running[self.starts[a:b] - s0]
-            self.let_go(self.positions, s0, s1)
-        # The new file's terms and where each one's postings start: its kept postings, then its new ones.
-        ordered = np.sort(new_terms)
-        first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if len(ordered) else \
-            np.zeros(0, dtype=np.int64)
-        unique_new, new_per_term = ordered[first], np.diff(np.append(first, len(ordered)))
-        del ordered, first
-        present = old_counts > 0
-        terms = np.union1d(self.terms[present], unique_new).astype(np.uint32)
-        kept_counts = np.zeros(len(terms), dtype=np.int64)
-        kept_counts[np.searchsorted(terms, self.terms[present])] = old_counts[present]
-        counts = kept_counts.copy()
-        counts[np.searchsorted(terms, unique_new)] += new_per_term
-        del unique_new, new_per_term, present
-        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        del counts
-        positions = np.empty(int(starts[-1]), dtype=np.int32)
-        tfs = np.empty(int(starts[-1]), dtype=np.float16)
-        where = np.searchsorted(terms, self.terms)  # each old term's place in the new terms (kept ones: exact)
-        for a, b, s0, s1 in self._blocks():
-            keep = keep_chunk[self.positions[s0:s1]]
-            block = old_counts[a:b]
-            before = np.cumsum(block) - block  # kept postings of the block's earlier terms
-            place = np.repeat(starts[where[a:b]] - before, block) + np.arange(int(block.sum()), dtype=np.int64)
-            positions[place] = number[self.positions[s0:s1][keep]]
-            tfs[place] = self.tfs[s0:s1][keep]
-            self.let_go(self.positions, s0, s1)
-            self.let_go(self.tfs, s0, s1)
-        del where
-        # The new postings, chunk after chunk: each goes after its term's kept postings and the ones of
-        # its term already placed (``placed``).
-        placed = starts[:-1] + kept_counts
-        del kept_counts
-        ends = np.cumsum(new_counts)  # where each new chunk's postings end
-        for a in range(0, len(new_terms), _MERGE_POSTINGS):
-            b = min(a + _MERGE_POSTINGS, len(new_terms))
-            term = np.searchsorted(terms, new_terms[a:b])
-            order = np.argsort(term, kind="stable")
-            term = term[order]
-            run = np.flatnonzero(np.concatenate([[True], term[1:] != term[:-1]]))
-            length = np.diff(np.append(run, len(term)))
-            place = placed[term] + np.arange(len(term), dtype=np.int64) - np.repeat(run, length)
-            chunk = np.searchsorted(ends, np.arange(a, b, dtype=np.int64), side="right")
-            positions[place] = (kept + chunk[order]).astype(np.int32)
-            tfs[place] = new_tfs[a:b][order]
-            placed[term[run]] += length
-        return LexicalIndex(np.concatenate([kept_ids, new_ids]),
-                            np.concatenate([self.lengths[keep_chunk], new_lengths]).astype(np.float32),
-                            terms, starts, positions, tfs)
+    def merge_into(self, path: Path, dropped: Iterable[int],
+                   rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> None:
+        """Write ``merged(dropped, rows)`` to ``path`` (atomically, as ``save``) without holding its postings:
+        when the new chunk ids come after the kept ones (the writer's), the file's postings are filled and
+        written a range of terms at a time (``_WRITE_POSTINGS`` postings each), so a checkpoint of a large
+        index holds its pending rows and one range, not the new file's arrays (384 MB at 64M postings).
 
-    def _blocks(self) -> Iterator[tuple[int, int, int, int]]:
+        :raises ValueError: if ``rows`` name a chunk id twice.
+        :raises OSError: if the file cannot be written completely.
+        """
+        if not isinstance(rows, PendingRows):  # read twice where the ids are not appended
+            rows = _pending(rows)
+        new_ids, new_lengths, new_counts, new_terms, new_tfs = _unpack_rows(rows)
+        gone = np.union1d(np.fromiter(dropped, dtype=np.int64), new_ids)
+        keep_chunk = ~np.isin(self.ids, gone)
+        kept_ids = self.ids[keep_chunk]
+        if not _appended(kept_ids, new_ids):
+            self.merged(gone, rows).save(path)
+            return
+        number = np.full(len(self.ids), -1, dtype=np.int32)
+        number[keep_chunk] = np.arange(len(kept_ids), dtype=np.int32)
+        plan = _AppendedMerge(self, keep_chunk, number, kept_ids, new_ids, new_lengths, new_counts, new_terms,
+                              new_tfs)
+        small = {"ids": plan.ids, "starts": plan.starts, "lengths": plan.lengths, "terms": plan.terms}
+        sizes = {name: (_LAYOUT[name], len(small[name]) if name in small else plan.total) for name in _LAYOUT}
+
+        def write(fh: BinaryIO, offsets: dict[str, int]) -> None:
+            for name, array in small.items():
+                fh.seek(offsets[name])
+                fh.write(np.ascontiguousarray(array, dtype=_LAYOUT[name]).tobytes())
+            for lo, hi in plan.ranges(_WRITE_POSTINGS):
+                n = int(plan.starts[hi] - plan.starts[lo])
+                positions, tfs = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.float16)
+                plan.fill(lo, hi, positions, tfs)
+                fh.seek(offsets["positions"] + int(plan.starts[lo]) * 4)
+                fh.write(positions.tobytes())
+                fh.seek(offsets["tfs"] + int(plan.starts[lo]) * 2)
+                fh.write(tfs.tobytes())
+
+        _write_file(path, sizes, write)
+
+    def _blocks(self, first: int = 0, end: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         """(first term, end term, first posting, end posting) of blocks of at most ``_MERGE_TERMS`` terms
-        and ``_MERGE_POSTINGS`` postings (or one term), in order."""
-        a = 0
-        while a < len(self.terms):
+        and ``_MERGE_POSTINGS`` postings (or one term), in order, over the terms ``first:end``."""
+        a, end = first, len(self.terms) if end is None else end
+        while a < end:
             b = int(np.searchsorted(self.starts, self.starts[a] + _MERGE_POSTINGS, side="right")) - 1
-            b = min(max(b, a + 1), a + _MERGE_TERMS, len(self.terms))
+            b = min(max(b, a + 1), a + _MERGE_TERMS, end)
             yield a, b, int(self.starts[a]), int(self.starts[b])
             a = b
 
@@ -296,21 +274,12 @@ class LexicalIndex:
         :raises OSError: if it cannot be written completely (e.g. ENOSPC).
         """
         arrays = {name: getattr(self, name) for name in _LAYOUT}
-        header = json.dumps({name: [str(a.dtype), int(a.size)] for name, a in arrays.items()}).encode()
-        header += b" " * (-(16 + len(header)) % 8)  # the first array starts at a multiple of 8, and so each one
-        # is aligned: the 8-byte arrays come first (``_LAYOUT``)
-        fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC + len(header).to_bytes(8, "little") + header)
-                for array in arrays.values():
-                    fh.write(np.ascontiguousarray(array).tobytes())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+
+        def write(fh: BinaryIO, offsets: dict[str, int]) -> None:
+            for array in arrays.values():
+                fh.write(np.ascontiguousarray(array).tobytes())
+
+        _write_file(path, {name: (a.dtype, int(a.size)) for name, a in arrays.items()}, write)
 
     @classmethod
     def load(cls, path: Path, count: int) -> LexicalIndex:
@@ -410,8 +379,128 @@ _LAYOUT = {"ids": np.dtype(np.int64), "starts": np.dtype(np.int64), "lengths": n
 _LAYOUT_UNALIGNED = {name: _LAYOUT[name] for name in ("ids", "lengths", "terms", "starts", "positions", "tfs")}
 
 
-_MERGE_TERMS = 1 << 16  # old terms a block of ``_merged_appended`` moves at once
-_MERGE_POSTINGS = 1 << 19  # postings a block or slab of ``_merged_appended`` places at once
+_MERGE_TERMS = 1 << 16  # old terms a block of ``_AppendedMerge.fill`` moves at once
+_MERGE_POSTINGS = 1 << 19  # postings a block or slab of ``_AppendedMerge.fill`` places at once
+_WRITE_POSTINGS = 1 << 23  # postings ``merge_into`` fills and writes at once (48 MB of output)
+
+
+class _AppendedMerge:
+    """``merged`` when every new chunk id is above every kept one (what the writer's ids always are),
+    without sorting every posting again: the kept postings are already in (term, chunk) order and keep
+    it when renumbered; within each term the new chunks' postings come after them, in chunk order. The
+    new file's terms, starts, ids and lengths are made at once; its postings by ``fill``, a range of
+    terms at a time, each posting written once into its place: the kept ones a block of terms at a time
+    (at most ``_MERGE_TERMS`` terms and ``_MERGE_POSTINGS`` postings, or one term), the new ones a slab
+    of ``_MERGE_POSTINGS`` at a time (in chunk order, so each term's come in order), never an int64
+    array over every posting (at 32M + 32M postings: +1.46 GB -> +0.4 GB in memory; by ranges into a
+    file, ``merge_into``, the output is not held either). The result is the one ``_from_postings`` sorts
+    into (tests)."""
+
+    def __init__(self, old: LexicalIndex, keep_chunk: npt.NDArray[np.bool_], number: npt.NDArray[np.int32],
+                 kept_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64],
+                 new_lengths: npt.NDArray[np.float32], new_counts: npt.NDArray[np.int64],
+                 new_terms: npt.NDArray[np.uint32], new_tfs: npt.NDArray[np.float16]) -> None:
+        self.old, self.keep_chunk, self.number, self.kept = old, keep_chunk, number, len(kept_ids)
+        self.new_terms, self.new_tfs = new_terms, new_tfs
+        self.old_counts = old_counts = np.zeros(len(old.terms), dtype=np.int64)
+        for a, b, s0, s1 in old._blocks():  # each term's kept postings
+            running = np.concatenate([[0], np.cumsum(keep_chunk[old.positions[s0:s1]])])
+            old_counts[a:b] = running[old.starts[a + 1 : b + 1] - s0] - running[old.starts[a:b] - s0]
+            old.let_go(old.positions, s0, s1)
+        # The new file's terms and where each one's postings start: its kept postings, then its new ones.
+        ordered = np.sort(new_terms)
+        first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if len(ordered) else \
+            np.zeros(0, dtype=np.int64)
+        unique_new, new_per_term = ordered[first], np.diff(np.append(first, len(ordered)))
+        del ordered, first
+        present = old_counts > 0
+        self.terms = terms = np.union1d(old.terms[present], unique_new).astype(np.uint32)
+        kept_counts = np.zeros(len(terms), dtype=np.int64)
+        kept_counts[np.searchsorted(terms, old.terms[present])] = old_counts[present]
+        counts = kept_counts.copy()
+        counts[np.searchsorted(terms, unique_new)] += new_per_term
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.total = int(self.starts[-1])
+        self.where = np.searchsorted(terms, old.terms)  # each old term's place in the new terms (kept: exact)
+        self.placed = self.starts[:-1] + kept_counts  # where each term's next new posting goes
+        self.ends = np.cumsum(new_counts)  # where each new chunk's postings end
+        self.ids = np.concatenate([kept_ids, new_ids])
+        self.lengths = np.concatenate([old.lengths[keep_chunk], new_lengths]).astype(np.float32)
+
+    def ranges(self, postings: int) -> Iterator[tuple[int, int]]:
+        """Ranges of the new terms ``lo:hi`` holding at most ``postings`` postings (or one term), in order."""
+        lo = 0
+        while lo < len(self.terms):
+            hi = int(np.searchsorted(self.starts, self.starts[lo] + postings, side="right")) - 1
+            hi = min(max(hi, lo + 1), len(self.terms))
+            yield lo, hi
+            lo = hi
+
+    def fill(self, lo: int, hi: int, positions: npt.NDArray[np.int32], tfs: npt.NDArray[np.float16]) -> None:
+        """The postings of the new terms ``lo:hi`` into ``positions`` and ``tfs`` (their length); ranges are
+        filled in order."""
+        old, starts, base = self.old, self.starts, int(self.starts[lo])
+        first, end = np.searchsorted(self.where, [lo, hi])
+        for a, b, s0, s1 in old._blocks(int(first), int(end)):
+            keep = self.keep_chunk[old.positions[s0:s1]]
+            block = self.old_counts[a:b]
+            before = np.cumsum(block) - block  # kept postings of the block's earlier terms
+            place = (np.repeat(starts[self.where[a:b]] - base - before, block)
+                     + np.arange(int(block.sum()), dtype=np.int64))
+            positions[place] = self.number[old.positions[s0:s1][keep]]
+            tfs[place] = old.tfs[s0:s1][keep]
+            old.let_go(old.positions, s0, s1)
+            old.let_go(old.tfs, s0, s1)
+        new_terms = self.new_terms
+        if lo == 0 and hi == len(self.terms):
+            chosen = None  # every new posting
+            count = len(new_terms)
+        else:
+            low, high = self.terms[lo], self.terms[hi - 1]
+            chosen = np.flatnonzero((new_terms >= low) & (new_terms <= high))
+            count = len(chosen)
+        for a in range(0, count, _MERGE_POSTINGS):
+            b = min(a + _MERGE_POSTINGS, count)
+            index = np.arange(a, b, dtype=np.int64) if chosen is None else chosen[a:b]
+            term = np.searchsorted(self.terms, new_terms[index])
+            order = np.argsort(term, kind="stable")
+            term = term[order]
+            run = np.flatnonzero(np.concatenate([[True], term[1:] != term[:-1]]))
+            length = np.diff(np.append(run, len(term)))
+            place = self.placed[term] - base + np.arange(len(term), dtype=np.int64) - np.repeat(run, length)
+            chunk = np.searchsorted(self.ends, index, side="right")
+            positions[place] = (self.kept + chunk[order]).astype(np.int32)
+            tfs[place] = self.new_tfs[index[order]]
+            self.placed[term[run]] += length
+
+
+def _write_file(path: Path, sizes: dict[str, tuple[np.dtype[Any], int]],
+                write: Callable[[BinaryIO, dict[str, int]], None]) -> None:
+    """Write a lexical file atomically (new temp file, fsync, rename): the header of the arrays' dtypes and
+    sizes (in ``_LAYOUT``'s order), then ``write(fh, offsets)`` writes the arrays (at ``offsets``; the file
+    is at the first when it is called).
+
+    :raises OSError: if it cannot be written completely (e.g. ENOSPC).
+    """
+    header = json.dumps({name: [str(dtype), size] for name, (dtype, size) in sizes.items()}).encode()
+    header += b" " * (-(16 + len(header)) % 8)  # the first array starts at a multiple of 8, and so each one
+    # is aligned: the 8-byte arrays come first (``_LAYOUT``)
+    offsets, at = {}, 16 + len(header)
+    for name, (dtype, size) in sizes.items():
+        offsets[name], at = at, at + size * np.dtype(dtype).itemsize
+    fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_MAGIC + len(header).to_bytes(8, "little") + header)
+            write(fh, offsets)
+            fh.flush()
+            if fh.seek(0, os.SEEK_END) != at:
+                raise OSError(f"internal error: {path.name} came out {fh.tell()} bytes, not {at}")
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _appended(kept_ids: npt.NDArray[np.int64], new_ids: npt.NDArray[np.int64]) -> bool:
@@ -458,11 +547,13 @@ class PendingRows:
 def _unpack_rows(rows: Iterable[tuple[int, bytes, bytes, float]] | PendingRows) -> tuple[np.ndarray, ...]:
     """Rows ``(chunk id, term ids, weighted tfs, length)`` as arrays: chunk ids, lengths and posting
     counts by chunk; term and tf by posting (chunk after chunk, in the rows' order)."""
-    if not isinstance(rows, PendingRows):
-        pending = PendingRows()
-        pending.extend(rows)
-        rows = pending
-    return rows.arrays()
+    return (rows if isinstance(rows, PendingRows) else _pending(rows)).arrays()
+
+
+def _pending(rows: Iterable[tuple[int, bytes, bytes, float]]) -> PendingRows:
+    pending = PendingRows()
+    pending.extend(rows)
+    return pending
 
 
 def _length_norm(lengths: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

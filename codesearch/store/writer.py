@@ -326,16 +326,16 @@ class IndexWriter:
         self._lock.verify()  # a second writer may have started if our lock file vanished
         self.generation += 1
         store.save(vectors_path(self.index_dir, self.generation))
-        lexical = self._next_lexical()
+        path = lexical_path(self.index_dir, self.generation)
+        self._write_lexical(path)
+        # What the next checkpoint merges into: the file just written, mapped and checked, its pages let go
+        # (not its arrays held while the next part is read: about 400 MB at 800,000 chunks).
+        lexical = LexicalIndex.load(path, store.count)
         if id_checksum(lexical.ids) != store.id_checksum():
             raise IndexCorrupt("internal error: the lexical file's chunks are not the vector file's; "
-                               "nothing was written")
-        lexical.save(lexical_path(self.index_dir, self.generation))
-        # What the next checkpoint merges into: the file just written, mapped and checked, its pages let go
-        # (the arrays built here, about 400 MB at 800,000 chunks, are not held while the next part is read).
-        self._lexical = LexicalIndex.load(lexical_path(self.index_dir, self.generation), store.count)
-        self._lexical.let_go()
-        del lexical
+                               "nothing was committed")
+        lexical.let_go()
+        self._lexical = lexical
         memory.trim()
         md.drop_lexical_table(self.db)  # schema 4's copy of the terms, if any: now in the file only
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -353,27 +353,30 @@ class IndexWriter:
         })
         return store.count
 
-    def _next_lexical(self) -> LexicalIndex:
-        """The lexical file of the next generation: the previous generation's (its file, or schema 4's
-        ``lexical`` table) without the chunks this run deleted, plus the chunks it added.
+    def _write_lexical(self, path: Path) -> None:
+        """Write the lexical file of the next generation: the previous generation's (its file, or schema 4's
+        ``lexical`` table) without the chunks this run deleted, plus the chunks it added (merged into the
+        file a range of terms at a time: ``LexicalIndex.merge_into``).
 
         :raises IndexCorrupt: if the previous generation's lexical file is missing or damaged
             (the terms of unchanged chunks are nowhere else: ``--rebuild`` makes them again).
         """
         changes = self._changes
         if self._lexical is not None:  # this run's last checkpoint
-            return self._lexical.merged(changes.deleted_ids, changes.new_lexical)
+            self._lexical.merge_into(path, changes.deleted_ids, changes.new_lexical)
+            return
         if self.rebuild or not self.meta.get("generation"):
-            return LexicalIndex.build(changes.new_lexical)
+            LexicalIndex.build(changes.new_lexical).save(path)
+            return
         if md.has_lexical_table(self.db):
             previous = LexicalIndex.build(md.lexical_rows(self.db))
         else:
-            path = lexical_path(self.index_dir, int(self.meta["generation"]))
             try:
-                previous = LexicalIndex.load(path, int(self.meta.get("count", -1)))
+                previous = LexicalIndex.load(lexical_path(self.index_dir, int(self.meta["generation"])),
+                                             int(self.meta.get("count", -1)))
             except IndexCorrupt as exc:
                 raise IndexCorrupt(f"{exc}; run `codesearch index --rebuild`") from exc
-        return previous.merged(changes.deleted_ids, changes.new_lexical)
+        previous.merge_into(path, changes.deleted_ids, changes.new_lexical)
 
     def _apply(self, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> bool:
         """Diff one parsed file against its stored chunks and write the difference; return whether
