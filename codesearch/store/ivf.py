@@ -194,17 +194,23 @@ class IvfVectorStore(VectorStore):
         del sample
         nlist = len(centroids)
         store = cls.untrained(centroids, choose_nprobe(nlist), count, ranges)
-        lists = np.zeros(count, dtype=np.int64)
-        codes = np.zeros((count, store.code_size), dtype=np.uint8)
-        for start, block in _blocks(batches(), dim):  # second pass: each vector's list and code
-            lists[start : start + len(block)] = store._quantizer.search(block, 1)[1][:, 0]
-            codes[start : start + len(block)] = store.index.sq.compute_codes(block)
-        order = np.argsort(lists, kind="stable")
-        bounds = np.searchsorted(lists[order], np.arange(nlist + 1))
-        del lists
+        # Second pass: each vector's list and code, kept as pieces by list (in the vectors' order), and each
+        # list made of its pieces and let go at once: the codes are never held twice (an array of them all
+        # beside the lists they were copied into: +205 MB at 800,000 vectors).
+        pieces: list[list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]]] = [[] for _ in range(nlist)]
+        for start, block in _blocks(batches(), dim):
+            assigned = store._quantizer.search(block, 1)[1][:, 0]
+            codes = store.index.sq.compute_codes(block)
+            order = np.argsort(assigned, kind="stable")
+            bounds = np.searchsorted(assigned[order], np.arange(nlist + 1))
+            for number in np.flatnonzero(np.diff(bounds)).tolist():
+                members = order[bounds[number] : bounds[number + 1]]
+                pieces[number].append((start + members, codes[members]))
         for number in range(nlist):
-            members = order[bounds[number] : bounds[number + 1]]
-            store._add_list(number, ids[members], codes[members])
+            if pieces[number]:
+                where = np.concatenate([p for p, _ in pieces[number]])
+                store._add_list(number, ids[where], np.concatenate([c for _, c in pieces[number]]))
+                pieces[number] = []
         store._finish(count)
         return store
 
