@@ -390,8 +390,9 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 def search(words: tuple[str, ...], query_option: str | None, k: int, language: str | None, path_globs: tuple[str, ...],
            exclude_globs: tuple[str, ...], whole_index: bool, fmt: str, as_json: bool, index_dir: Path | None,
            workspace: Path | None, hybrid: bool | None, rerank: bool | None, rerank_model: Path | None,
-           candidates: int, by_file: bool, per_file: int, min_score: float, kinds: tuple[str, ...], max_lines: int | None, explain: bool, color: bool | None,
-           quiet: bool, verbose: bool, no_resident: bool) -> None:
+           candidates: int, by_file: bool, per_file: int, min_score: float, kinds: tuple[str, ...],
+           max_lines: int | None, explain: bool, color: bool | None, quiet: bool, verbose: bool,
+           no_resident: bool) -> None:
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
@@ -469,7 +470,6 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         options = SearchOptions(k=k, language=language, kinds=kinds,
                                 hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
                                 candidates=candidates, per_file=0 if by_file else per_file, min_score=min_score)
-        chunks = files.depth(k, per_file or files.SHOWN) if by_file else k
         if len(paths) > 1 or workspace is not None:
             from codesearch.multi import MultiSearcher
 
@@ -478,17 +478,18 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 ([find_index(p) for p in paths], None, None)
             with MultiSearcher(indexes, names=names, mounts=mounts) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
-                results = multi.search(query, chunks, options, paths=filters)
+                run = lambda n: multi.search(query, n, options, paths=filters)  # noqa: E731
+                groups = files.search_by_file(run, k, per_file) if by_file else None
+                results = files.hits_of(groups) if groups is not None else run(k)
                 extra["repos"] = multi.roots
         else:
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
                 under = "" if whole_index else subdirectory(searcher.root, path)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
-                results = searcher.search(query, chunks, options, paths=filters)
-        groups = files.by_file(results, k, per_file or files.SHOWN) if by_file else None
-        if groups is not None:
-            results = [hit for group in groups for hit in group.hits]
+                run = lambda n: searcher.search(query, n, options, paths=filters)  # noqa: E731
+                groups = files.search_by_file(run, k, per_file) if by_file else None
+                results = files.hits_of(groups) if groups is not None else run(k)
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra, files=groups)

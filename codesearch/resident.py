@@ -39,10 +39,10 @@ from codesearch.resident_client import CLIENT_TIMEOUT_S, MAX_REPLY_BYTES, PROTOC
 from codesearch.store.layout import DB_NAME
 
 if TYPE_CHECKING:
-    from codesearch.search.files import FileHits
     from collections.abc import Sequence
 
     from codesearch.search import Searcher, SearchResult
+    from codesearch.search.files import FileHits
 
 MAX_REQUEST_BYTES = 1 << 20
 SERVER_READ_TIMEOUT_S = 2.0  # a connection that sends no full request by then is dropped
@@ -299,11 +299,9 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     here = os.getcwd()
     os.chdir(cwd)  # paths print relative to the client's working directory
     try:
-        shown = per_file or files.SHOWN
-        results = searcher.search(query, files.depth(k, shown) if by_file else k, options, paths=filters)
-        groups = files.by_file(results, k, shown) if by_file else None
-        if groups is not None:
-            results = [hit for group in groups for hit in group.hits]
+        run = lambda n: searcher.search(query, n, options, paths=filters)  # noqa: E731
+        groups = files.search_by_file(run, k, per_file) if by_file else None
+        results = files.hits_of(groups) if groups is not None else run(k)
         elapsed_ms = (time.perf_counter() - started) * 1000
         text = None if request.get("quiet") else search_output(
             query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),

@@ -96,7 +96,7 @@ def searchers(names: Sequence[str], index_cache: Path, model: Path | None = None
             if options.pop("by_file", False):
                 from codesearch.search import files
 
-                return lambda text, k: files.by_file(searcher.search(text, files.depth(k), **options), k)
+                return lambda text, k: files.search_by_file(lambda n: searcher.search(text, n, **options), k)
             return lambda text, k: searcher.search(text, k, **options)
 
         return build

@@ -51,6 +51,19 @@ def depth(files: int, shown: int = SHOWN) -> int:
     return min(MAX_K, max(files, files * (shown + 1)))
 
 
+def search_by_file(search: Callable[[int], Sequence[SearchResult]], files: int, shown: int = 0) -> list[FileHits]:
+    """The grouped answer of ``search(k)`` (a chunk search for ``k`` hits, run for ``depth(files, shown)``):
+    ``files`` files, each with up to ``shown`` hits (0: ``SHOWN``). The CLI, the resident process, MCP
+    and the benchmarks' ``hybrid-files`` all group so."""
+    shown = shown or SHOWN
+    return by_file(search(depth(files, shown)), files, shown)
+
+
+def hits_of(groups: Sequence[FileHits]) -> list[SearchResult]:
+    """Every hit of a grouped answer, file by file (what ``--format grep`` prints)."""
+    return [hit for group in groups for hit in group.hits]
+
+
 def by_file(results: Sequence[SearchResult], files: int, shown: int = SHOWN) -> list[FileHits]:
     """The first ``files`` files of a chunk ranking, in the order of their best chunk, each with its
     first ``shown`` chunks (``shown`` < 1: all of them)."""
