@@ -50,10 +50,12 @@ DEFAULT_MAX_LINES = 12
 KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
-failed HTTP requests") or with a name; use `related` from a definition you are looking at
-(file and line, or a symbol name) to find its overloads, implementations, tests and
-look-alikes; `index_status` says what is indexed. Results are always for the files as they
-are now: changed files are re-indexed before each answer. Paths are relative to the root."""
+failed HTTP requests") or with a name; for a question that files answer ("how does caching
+work"), `search` with `by_file` gives k files, each with its best hits. Use `related` from a
+definition you are looking at (file and line, or a symbol name) to find its overloads,
+implementations, tests and look-alikes; `index_status` says what is indexed. Results are
+always for the files as they are now: changed files are re-indexed before each answer. Paths
+are relative to the root."""
 MAX_LINE_BYTES = 8 * 1024 * 1024  # one JSON-RPC message; a longer line is refused, not buffered whole
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32602, -32603
 _ID = re.compile(r'"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")')
