@@ -181,7 +181,7 @@ def build_server(session: RepositorySession) -> Any:
             return {"root": str(session.root), "files": [
                 {"rank": group.rank, "path": group.path,
                  "hits": [{n: v for n, v in compact(r, max_lines).items() if n != "path"} for r in group.hits]}
-                for group in files.search_by_file(lambda n: results[:n], k)]}
+                for group in files.by_file(results, k)]}
         return {"root": str(session.root), "results": [compact(r, max_lines) for r in results]}
 
     @server.tool()

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
-from codesearch.search.files import FileHits
+from codesearch.search.files import FileHits, hits_of
 from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def files_to_text(groups: Sequence[FileHits], color: bool = False, snippet_lines
     (lines, name and snippet)."""
     if not groups:
         return "No results."
-    blocks = _weak([hit for group in groups for hit in group.hits], color)
+    blocks = _weak(hits_of(groups), color)
     for group in groups:
         parts = [f"{group.rank:>2}. {_style(quote_path(display_path(group.hits[0])), 'cyan', color)}"]
         for r in group.hits:

@@ -112,9 +112,12 @@ def ranges_of(rows: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     up to its greatest (at least 1e-6, so that a constant component still encodes; [0, 1] without vectors)."""
     if not len(rows):
         return np.concatenate([np.zeros(rows.shape[1]), np.ones(rows.shape[1])]).astype(np.float32)
-    low = rows.min(axis=0).astype(np.float32)
-    span = np.maximum(rows.max(axis=0).astype(np.float32) - low, np.float32(1e-6))
-    return np.concatenate([low, span]).astype(np.float32)
+    return _ranges(rows.min(axis=0).astype(np.float32), rows.max(axis=0).astype(np.float32))
+
+
+def _ranges(low: npt.NDArray[np.float32], high: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``ranges_of`` from each component's least and greatest value."""
+    return np.concatenate([low, np.maximum(high - low, np.float32(1e-6))]).astype(np.float32)
 
 
 class IvfVectorStore(VectorStore):
@@ -183,8 +186,7 @@ class IvfVectorStore(VectorStore):
             start, taken = start + n, upto
         if start != count:
             raise ValueError(f"{start} vectors given for {count}")
-        ranges = (np.concatenate([low, np.maximum(high - low, np.float32(1e-6))]).astype(np.float32) if count
-                  else ranges_of(np.zeros((0, dim), dtype=np.float16)))
+        ranges = _ranges(low, high) if count else ranges_of(np.zeros((0, dim), dtype=np.float16))
         if centroids is None:
             centroids = np.zeros((1, dim), dtype=np.float32)
             if wanted > 1:
