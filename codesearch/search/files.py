@@ -53,8 +53,8 @@ def depth(files: int, shown: int = SHOWN) -> int:
 
 def search_by_file(search: Callable[[int], Sequence[SearchResult]], files: int, shown: int = 0) -> list[FileHits]:
     """The grouped answer of ``search(k)`` (a chunk search for ``k`` hits, run for ``depth(files, shown)``):
-    ``files`` files, each with up to ``shown`` hits (0: ``SHOWN``). The CLI, the resident process, MCP
-    and the benchmarks' ``hybrid-files`` all group so."""
+    ``files`` files, each with up to ``shown`` hits (0: ``SHOWN``). The CLI, the resident process and the
+    benchmarks' ``hybrid-files`` group so; MCP groups the session's ``depth(k)`` hits with ``by_file``."""
     shown = shown or SHOWN
     return by_file(search(depth(files, shown)), files, shown)
 
