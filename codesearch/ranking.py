@@ -73,6 +73,7 @@ FILE_NAMED_WEIGHT = 0.1  # a question's or topic's best chunk of a file named by
 TASK_CONTAINER_FACTOR = 0.6  # a task's class, interface, module or trait outline (kind): a function answers it
 SPELLED_DEFINITION_WEIGHT = 0.25  # a name a topic or a question spells in words (``QueryInfo.spelled``)
 NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after the name (`Session` in sessions.py)
+NAMESPACE_FILES = 3  # a module defined in this many files of the pool (none named after it) is a namespace
 PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 FILE_PATH_WEIGHT = 0.3  # more, on the best chunk of each such file (file_path)
@@ -159,8 +160,15 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         weight = DEFINITION_WEIGHT if query.kind == IDENTIFIER else EMBEDDED_DEFINITION_WEIGHT
         defining = [c for c in pool if defines(c.row, query)]
         primary = {str(c.row["qualname"]) for c in defining if named_after(c.path, query)}
+        files: dict[str, set[Any]] = {}  # qualified name -> the files of the pool that define it
         for c in defining:
-            _add(c, "definition", weight * definition_factor(c, query, primary))
+            files.setdefault(str(c.row["qualname"]), set()).add(c.file)
+        for c in defining:
+            factor = definition_factor(c, query, primary)
+            spread = len(files[str(c.row["qualname"])])
+            if c.row.get("kind") == "module" and spread >= NAMESPACE_FILES and str(c.row["qualname"]) not in primary:
+                factor /= spread  # a namespace reopened in every file (Ruby's ``module Sinatra``) names none of them
+            _add(c, "definition", weight * factor)
     if signals.definition and query.spelled:
         spelled = set(query.spelled)
         for c in pool:
@@ -363,15 +371,17 @@ def defines(row: dict[str, Any], query: QueryInfo) -> bool:
     """
     if row.get("kind") in (None, "", "code"):
         return False
-    name, qualname = str(row["name"]), str(row["qualname"])
+    qualname = str(row["qualname"])
+    scopes = _NAME_SEPARATORS.split(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
+    name = _NAME_SEPARATORS.split(str(row["name"]))[-1]  # an index of before PARSER_VERSION 8 kept the scope
     loose = query.kind != IDENTIFIER and len(query.identifiers) == 1 and query.identifiers[0].islower()
     for identifier in query.identifiers:
-        if name == identifier or qualname == identifier or qualname.endswith("." + identifier):
+        if name == identifier or qualname == identifier or scopes[-1] == identifier:
             return True
         if loose and name.lower() == identifier.lower():
             return True
         parts = _NAME_SEPARATORS.split(identifier)
-        if len(parts) > 1 and qualname.split(".")[-len(parts):] == parts:
+        if len(parts) > 1 and scopes[-len(parts):] == parts:
             return True
     return False
 

@@ -44,8 +44,10 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
 # 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms); 6: clauses, one
 # symbol per name node, docs before a definition; 7: the enclosing definition's doc embedded with its members
-# (indexer.chunk.contexts).
-PARSER_VERSION = "7"
+# (indexer.chunk.contexts); 8: a scoped name's symbol is named by its last part (``Puppet::Indirector``, ``Plug.Conn``).
+PARSER_VERSION = "8"
+# What separates the parts of a name written with its scope: Ruby's ``A::B``, Elixir's ``A.B``, PHP's ``A\B``.
+_SCOPES = re.compile(r"::|\.|\\")
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -340,6 +342,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
         prefix = _text(source, receiver) if receiver is not None else (stack[-1][1] if stack else "")
         qualname = f"{prefix}.{name}" if prefix else name
         stack.append((entry, qualname))
+        name = _SCOPES.split(name)[-1] or name  # `module Puppet::Indirector` defines Indirector: found by that name
         if entry.kind is None:
             continue
         kind = entry.kind

@@ -169,6 +169,15 @@ def test_ruby_modules_and_singleton_methods() -> None:
     assert syms["top"].kind is SymbolKind.FUNCTION
 
 
+def test_a_scoped_name_is_named_by_its_last_part() -> None:
+    """`module Puppet::Indirector` (Ruby) and `defmodule Plug.Conn` (Elixir) define `Indirector` and `Conn`, as the
+    definition lookup finds them by name; the qualified name keeps the scope as written."""
+    ruby = symbols_of("ruby", "module Puppet::Indirector\n  class Face\n  end\nend\n")
+    assert ruby["Puppet::Indirector"].name == "Indirector" and ruby["Puppet::Indirector.Face"].name == "Face"
+    elixir = symbols_of("elixir", "defmodule Plug.Conn do\n  def halt(c), do: c\nend\n")
+    assert elixir["Plug.Conn"].name == "Conn" and elixir["Plug.Conn.halt"].name == "halt"
+
+
 def test_ruby_top_level_dsl_blocks_named_by_a_symbol_are_definitions() -> None:
     """Puppet defines a function as `Puppet::Functions.create_function(:epp) do ... end`: `epp`, with its
     methods inside; a DSL call in a block (`dispatch :epp do`) or without a receiver is not one."""

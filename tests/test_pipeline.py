@@ -90,6 +90,26 @@ def test_edited_function_is_reembedded_alone(repo: Path, fake_embedder: FakeEmbe
     assert report.chunks_added == 1 and report.chunks_removed == 1
 
 
+def test_a_new_parser_renames_unchanged_chunks_without_embedding(tmp_path: Path, fake_embedder: FakeEmbedder,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser that names a symbol otherwise (PARSER_VERSION 8: ``module Puppet::Indirector`` is named
+    ``Indirector``) renames its stored chunk on the next run, though its content hash, and so its vector, is kept."""
+    from codesearch import pipeline
+
+    repo = tmp_path / "repo"
+    write(repo, "indirector.rb", "# Routes requests.\nmodule Puppet::Indirector\n  X = 1\nend\n")
+    build_index(repo, embedder=fake_embedder)
+    db = repo / ".codesearch" / "index.db"
+    with sqlite3.connect(db) as conn:  # as an index of PARSER_VERSION 7 stored it
+        conn.execute("UPDATE chunk_rows SET name = 'Puppet::Indirector' WHERE qualname = 'Puppet::Indirector'")
+    monkeypatch.setattr(pipeline, "parser_fingerprint", lambda: "the next parser")
+    fake_embedder.documents_embedded = 0
+    build_index(repo, embedder=fake_embedder)
+    with sqlite3.connect(db) as conn:
+        names = conn.execute("SELECT name FROM chunk_rows WHERE qualname = 'Puppet::Indirector'").fetchall()
+    assert names == [("Indirector",)] and fake_embedder.documents_embedded == 0
+
+
 def test_moved_function_updates_lines_without_embedding(repo: Path, fake_embedder: FakeEmbedder) -> None:
     """Inserting lines above functions shifts their stored lines without embedding them again;
     only the new module-level line is embedded (as a code chunk)."""

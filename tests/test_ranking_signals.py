@@ -120,6 +120,30 @@ def test_defines() -> None:
     assert defines({"name": "Base", "qualname": "Rack.Base", "kind": "class"}, analyse("Sinatra::Base"))
     for kind in (None, "", "code"):
         assert not defines({"name": "Session", "qualname": "Session", "kind": kind}, analyse("Session"))
+    # Ruby writes the scope with `::`, in the qualified name and (in an index of before PARSER_VERSION 8) the name.
+    assert defines({"name": "Indirector", "qualname": "Puppet::Indirector", "kind": "module"}, analyse("Indirector"))
+    assert defines({"name": "Puppet::Indirector", "qualname": "Puppet::Indirector", "kind": "module"},
+                   analyse("Indirector"))
+    assert defines({"name": "Settings", "qualname": "Puppet::Settings", "kind": "class"}, analyse("Puppet::Settings"))
+    assert not defines({"name": "Indirection", "qualname": "Puppet::Indirector.Indirection", "kind": "class"},
+                       analyse("Indirector"))
+
+
+def test_a_namespace_reopened_in_many_files_names_none_of_them() -> None:
+    """`module Sinatra` opens every file of sinatra: defined in three or more files of the pool, none called after
+    it, each gets the definition weight divided by their number; a class of one name in many files (plugins) and a
+    module in two files keep it."""
+    spread = [cand(i, f"lib/sinatra/{name}.rb", 0.5, "Sinatra", kind="module")
+              for i, name in enumerate(["base", "main", "version"], 1)]
+    pool = [*spread, cand(4, "lib/sinatra/base.rb", 0.6, "route", "Sinatra.Base.route", kind="method")]
+    rank(analyse("core Sinatra DSL and routing"), pool, only("definition"))
+    assert [round(c.scores["definition"], 3) for c in spread] == [0.25] * 3  # 0.5 x 1.5 (directory named) / 3
+    two = [cand(i, f"lib/sinatra/{name}.rb", 0.5, "Sinatra", kind="module") for i, name in enumerate(["a", "b"], 1)]
+    rank(analyse("core Sinatra DSL"), two, only("definition"))
+    assert [c.scores["definition"] for c in two] == [0.75, 0.75]
+    plugins = [cand(i, f"plugins/{name}.py", 0.5, "ActionModule", kind="class") for i, name in enumerate("abc", 1)]
+    rank(analyse("ActionModule"), plugins, only("definition"))
+    assert [c.scores["definition"] for c in plugins] == [1.0] * 3
 
 
 def test_path_matches_name() -> None:

@@ -347,10 +347,11 @@ def drop_lexical_table(db: Database) -> None:
 
 
 def update_positions(db: Database, moved: Sequence[tuple[int, Chunk]]) -> None:
-    """Refresh line numbers (and stored code) of chunks whose content did not change."""
+    """Refresh what the content hash leaves out of chunks whose content did not change: their line numbers,
+    stored code and name (a new parser can name a symbol otherwise: ``indexer.parse.PARSER_VERSION`` 8)."""
     db.conn.executemany(
-        "UPDATE chunk_rows SET start_line = ?, end_line = ?, code_z = ? WHERE id = ?",
-        [(c.start_line, c.end_line, pack_code(display_code(c)), i) for i, c in moved],
+        "UPDATE chunk_rows SET start_line = ?, end_line = ?, code_z = ?, name = ? WHERE id = ?",
+        [(c.start_line, c.end_line, pack_code(display_code(c)), c.name, i) for i, c in moved],
     )
 
 
