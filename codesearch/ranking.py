@@ -291,6 +291,8 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Cal
     queues: dict[Any, list[Candidate]] = {}
     for c in ranked:
         queues.setdefault(key(c), []).append(c)
+    if len(queues) == len(ranked):
+        return list(ranked)  # no file (or name) twice: the order stays
     heap = [(-queue[0].score, n, 0) for n, queue in enumerate(queues.values())]
     files = list(queues.values())
     heapq.heapify(heap)
@@ -465,6 +467,7 @@ def is_noise(path: str, language: str) -> bool:
     return is_test_path(path, language) or bool(_NOISE_DIRS.search(path)) or bool(_GENERATED_NAMES.search(path))
 
 
+@lru_cache(maxsize=65536)
 def stub_factor(path: str) -> float:
     """The scale of a type declaration file's chunks (1: not one)."""
     return DECLARATION_FACTOR if _DECLARATION_NAMES.search(path.rsplit("/", 1)[-1]) else 1.0

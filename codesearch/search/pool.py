@@ -138,7 +138,8 @@ def pooled(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
         # Each shard's ranking is best first: a lazy k-way merge reads about ``depth`` hits in
         # all, not every shard's whole list (ties keep the shards' order, as a stable sort would).
         streams = [_keyed(n, getattr(shard, name)) for n, shard in enumerate(shards) if shard is not None]
-        ranking = list(islice(heapq.merge(*streams, key=lambda pair: -pair[1]), depth))
+        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda pair: -pair[1])
+        ranking = list(islice(merged, depth))
         for key, score in ranking:
             stage.setdefault(key, {})[name] = score
         rankings.append(ranking)

@@ -47,11 +47,12 @@ def unpack_code(blob: bytes | None) -> str:
 
 def code_of(row: dict[str, Any]) -> str:
     """A chunk row's code: decompressed (and kept in the row) on the first read of a row that
-    ``IndexReader.chunks`` gave with its code still packed (``code_z``).
+    ``IndexReader.chunks`` gave with its code still packed (``code_z``, left in place: a reader keeps its
+    rows for the next search, so two reads of one row must both find it).
 
     :raises IndexCorrupt: if the stored code is damaged.
     """
     code = row.get("code")
     if code is None:
-        code = row["code"] = unpack_code(row.pop("code_z", None))
+        code = row["code"] = unpack_code(row.get("code_z"))
     return str(code)

@@ -1,0 +1,113 @@
+"""An open reader keeps what searches read of its snapshot (rows, file topics and states, identical chunks)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from codesearch.pipeline import build_index
+from codesearch.search import Searcher
+from codesearch.store import reader as reader_module
+from codesearch.store.codec import code_of
+from codesearch.store.reader import IndexReader
+from tests.conftest import FakeEmbedder, write
+
+SOURCE = '''"""Utilities."""
+
+
+def retry(call, attempts=3):
+    """Call again when it fails."""
+    for _ in range(attempts):
+        try:
+            return call()
+        except OSError:
+            pass
+
+
+def parse_config(path):
+    """Read a config file."""
+    return open(path).read()
+'''
+
+
+@pytest.fixture
+def index(tmp_path: Path, fake_embedder: FakeEmbedder) -> Path:
+    repo = tmp_path / "repo"
+    write(repo, "util.py", SOURCE)
+    write(repo, "copy/util.py", SOURCE)  # identical chunks at another path
+    build_index(repo, embedder=fake_embedder)
+    return repo
+
+
+def _statements(reader: IndexReader) -> list[str]:
+    """The SQL the reader's connection runs from now on."""
+    seen: list[str] = []
+    reader.conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_rows_states_topics_and_copies_are_read_once(index: Path) -> None:
+    """A second read of the same chunks, files and hashes runs no SQL and gives the same values."""
+    with IndexReader(index / ".codesearch") as reader:
+        ids = [int(r[0]) for r in reader.conn.execute("SELECT id FROM chunk_rows")]
+        paths = ["util.py", "copy/util.py"]
+        first = (reader.chunks(ids), reader.file_states(paths), reader.file_topics(paths), reader.max_file_bytes)
+        hashes = [row["content_hash"] for row in first[0].values()]
+        same = reader.same_content(hashes)
+        seen = _statements(reader)
+        again = (reader.chunks(ids), reader.file_states(paths), reader.file_topics(paths), reader.max_file_bytes)
+        assert reader.same_content(hashes) == same and any(len(places) == 2 for places in same.values())
+        assert seen == []
+        assert again[0] == first[0] and again[1] == first[1] and again[3] == first[3]
+        assert {p: v.tolist() for p, v in again[2].items()} == {p: v.tolist() for p, v in first[2].items()}
+        copied = next(digest for digest, places in same.items() if len(places) == 2)
+        same[copied].append("changed by a caller")
+        assert len(reader.same_content(hashes)[copied]) == 2  # callers get copies of what is kept
+
+
+def test_only_what_was_not_read_is_read(index: Path) -> None:
+    """Rows read before are not asked for again: the next query names only the new ids."""
+    with IndexReader(index / ".codesearch") as reader:
+        ids = sorted(int(r[0]) for r in reader.conn.execute("SELECT id FROM chunk_rows"))
+        reader.chunks(ids[:2])
+        seen = _statements(reader)
+        assert set(reader.chunks(ids)) == set(ids)
+        assert len(seen) == 1 and seen[0].count(",") - seen[0].split("WHERE")[0].count(",") == len(ids) - 3
+
+
+def test_what_is_kept_is_bounded(index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``KEPT_ROWS`` rows what is kept is let go and kept anew; the answers stay the same."""
+    monkeypatch.setattr(reader_module, "KEPT_ROWS", 3)
+    with IndexReader(index / ".codesearch") as reader:
+        ids = sorted(int(r[0]) for r in reader.conn.execute("SELECT id FROM chunk_rows"))
+        assert len(ids) > 3
+        whole = reader.chunks(ids)
+        assert len(reader._kept.rows) <= 3 or len(ids) <= 3
+        assert reader.chunks(ids[:2]) == {i: whole[i] for i in ids[:2]}
+
+
+def test_a_row_read_twice_gives_its_code_twice(index: Path) -> None:
+    """``code_of`` keeps the packed code in the row: a kept row's code reads again (two searches, two threads)."""
+    with IndexReader(index / ".codesearch") as reader:
+        row = next(iter(reader.chunks([int(r[0]) for r in reader.conn.execute("SELECT id FROM chunk_rows")]).values()))
+        fresh = dict(row)
+        assert code_of(row) == code_of(fresh) == code_of(row)
+        assert "code_z" in row
+
+
+def test_an_open_searcher_keeps_its_snapshot_while_the_index_changes(index: Path, fake_embedder: FakeEmbedder) -> None:
+    """Kept rows are the snapshot's: a run that rewrites the file does not change what an open searcher returns,
+    except that a hit in a changed file is found where it is now (the freshness check reads the file)."""
+    with Searcher(index / ".codesearch", embedder=fake_embedder) as searcher:
+        before = searcher.search("retry when it fails", 3)
+        (index / "util.py").write_text("\n\n" + SOURCE)
+        build_index(index, embedder=fake_embedder)
+        after = searcher.search("retry when it fails", 3)
+        moved = {r.key: r.start_line for r in after}
+        assert [r.key for r in before] == [r.key for r in after]
+        for r in before:
+            assert moved[r.key] == r.start_line + (2 if r.path == "util.py" else 0)
+    with sqlite3.connect(index / ".codesearch" / "index.db") as conn:
+        assert conn.execute("SELECT count(*) FROM chunk_rows").fetchone()[0] > 0
