@@ -374,18 +374,24 @@ def defines(row: dict[str, Any], query: QueryInfo) -> bool:
     if row.get("kind") in (None, "", "code"):
         return False
     qualname = str(row["qualname"])
-    scopes = _NAME_SEPARATORS.split(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
-    name = _NAME_SEPARATORS.split(str(row["name"]))[-1]  # an index of before PARSER_VERSION 8 kept the scope
+    scopes = _scopes(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
+    name = _scopes(str(row["name"]))[-1]  # an index of before PARSER_VERSION 8 kept the scope in the name
     loose = query.kind != IDENTIFIER and len(query.identifiers) == 1 and query.identifiers[0].islower()
     for identifier in query.identifiers:
         if name == identifier or qualname == identifier or scopes[-1] == identifier:
             return True
         if loose and name.lower() == identifier.lower():
             return True
-        parts = _NAME_SEPARATORS.split(identifier)
+        parts = _scopes(identifier)
         if len(parts) > 1 and scopes[-len(parts):] == parts:
             return True
     return False
+
+
+@lru_cache(maxsize=65536)
+def _scopes(name: str) -> tuple[str, ...]:
+    """The parts of a (qualified) name: ``Puppet::Indirector.Face`` -> Puppet, Indirector, Face."""
+    return tuple(_NAME_SEPARATORS.split(name))
 
 
 def spells(row: dict[str, Any], spelled: set[str]) -> bool:
