@@ -111,3 +111,13 @@ def test_an_open_searcher_keeps_its_snapshot_while_the_index_changes(index: Path
             assert moved[r.key] == r.start_line + (2 if r.path == "util.py" else 0)
     with sqlite3.connect(index / ".codesearch" / "index.db") as conn:
         assert conn.execute("SELECT count(*) FROM chunk_rows").fetchone()[0] > 0
+
+
+def test_the_database_is_read_through_a_memory_map(index: Path) -> None:
+    """A reader maps the database (read-only) instead of a read call per page: at 970k chunks with the page cache
+    cold, a search's rows took 8-9.5 ms read and 1.5 ms mapped."""
+    with IndexReader(index / ".codesearch") as reader:
+        assert reader.conn.execute("PRAGMA mmap_size").fetchone()[0] == reader_module.MAPPED_BYTES > 0
+        assert reader.conn.execute("PRAGMA query_only").fetchone()[0] == 0  # read-only by its URI (mode=ro)
+        with pytest.raises(sqlite3.OperationalError):
+            reader.conn.execute("DELETE FROM chunk_rows")

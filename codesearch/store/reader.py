@@ -169,6 +169,13 @@ def _sql(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+# The database is read through a read-only memory map of up to this many bytes (SQLite's own limit): a
+# search reads ~150 rows scattered over the file, and at 970k chunks (a 640 MB database whose pages the
+# page cache had let go) that took 8-9.5 ms with a read call per page and 1.5 ms mapped (whole search p50
+# 30-33 -> 20 ms, four alternating runs). The reader holds its snapshot's read transaction, so no writer
+# checkpoints over, or truncates, the pages it maps; the lexical and vector files are mapped already.
+MAPPED_BYTES = 2147418112
+
 # What an open reader keeps of its snapshot for the next search (a snapshot never changes): the rows of
 # the chunks searches pooled and the topics and states of their files. A search pools ~150 chunks of ~20
 # files: reading them again took 0.7 ms of a 2.8 ms search on a 1,800-chunk repository and 2-8 ms at 970k
@@ -244,6 +251,7 @@ class IndexReader:
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             conn.execute("PRAGMA trusted_schema = OFF")
+            conn.execute(f"PRAGMA mmap_size = {MAPPED_BYTES}")
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"index database {db_path} is unreadable ({exc})") from exc
         return conn
