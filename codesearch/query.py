@@ -10,6 +10,7 @@ and the ranking signals read the identifiers, the words and their stems.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from codesearch.embed.text import split_identifiers
@@ -112,6 +113,7 @@ class QueryInfo:
     spelled: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light stem: plural and -ing/-ed endings dropped, then cut to ``STEM_LENGTH`` characters.
 
