@@ -10,8 +10,8 @@ and the ranking signals read the identifiers, the words and their stems.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from codesearch.embed.text import split_identifiers
 

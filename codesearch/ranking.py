@@ -65,6 +65,7 @@ from typing import Any
 
 from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import code_of
+from indexer.chunk import unscoped
 from indexer.languages import is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
@@ -375,7 +376,7 @@ def defines(row: dict[str, Any], query: QueryInfo) -> bool:
         return False
     qualname = str(row["qualname"])
     scopes = _scopes(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
-    name = _scopes(str(row["name"]))[-1]  # an index of before PARSER_VERSION 8 kept the scope in the name
+    name = unscoped(str(row["name"]))  # an index of before PARSER_VERSION 8 kept the scope in the name
     loose = query.kind != IDENTIFIER and len(query.identifiers) == 1 and query.identifiers[0].islower()
     for identifier in query.identifiers:
         if name == identifier or qualname == identifier or scopes[-1] == identifier:

@@ -265,6 +265,17 @@ def definition_key(key: str) -> str:
     return _WINDOW_MARK.sub("", key)
 
 
+# A name written with its scope: identifiers joined by Ruby's ``::``, a dot (Elixir's ``Plug.Conn``) or PHP's ``\``.
+_SCOPED = re.compile(r"[A-Za-z_$][\w$]*(?:(?:::|\.|\\)[A-Za-z_$][\w$]*)+[?!=]?")
+_SCOPE = re.compile(r"::|\.|\\")
+
+
+def unscoped(name: str) -> str:
+    """A name written with its scope without it (``Puppet::Indirector`` -> ``Indirector``, ``Plug.Conn`` -> ``Conn``);
+    any other name as it is (an operator such as Haskell's ``<.>``, a window's ``report@w1``)."""
+    return _SCOPE.split(name)[-1] if _SCOPED.fullmatch(name) else name
+
+
 def definition_name(name: str) -> str:
     """A window's (qualified) name as its definition's: without the ``@w<n>`` mark."""
     return _WINDOW_MARK.sub("", name)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, QueryCursor, Tree
 
+from indexer.chunk import unscoped
 from indexer.docs import clean_doc
 from indexer.languages import parser, query, rewrites
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
@@ -46,8 +47,6 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # symbol per name node, docs before a definition; 7: the enclosing definition's doc embedded with its members
 # (indexer.chunk.contexts); 8: a scoped name's symbol is named by its last part (``Puppet::Indirector``, ``Plug.Conn``).
 PARSER_VERSION = "8"
-# What separates the parts of a name written with its scope: Ruby's ``A::B``, Elixir's ``A.B``, PHP's ``A\B``.
-_SCOPES = re.compile(r"::|\.|\\")
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -342,7 +341,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], sou
         prefix = _text(source, receiver) if receiver is not None else (stack[-1][1] if stack else "")
         qualname = f"{prefix}.{name}" if prefix else name
         stack.append((entry, qualname))
-        name = _SCOPES.split(name)[-1] or name  # `module Puppet::Indirector` defines Indirector: found by that name
+        name = unscoped(name)  # `module Puppet::Indirector` defines Indirector: the lookup by name finds it
         if entry.kind is None:
             continue
         kind = entry.kind

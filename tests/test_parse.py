@@ -176,6 +176,11 @@ def test_a_scoped_name_is_named_by_its_last_part() -> None:
     assert ruby["Puppet::Indirector"].name == "Indirector" and ruby["Puppet::Indirector.Face"].name == "Face"
     elixir = symbols_of("elixir", "defmodule Plug.Conn do\n  def halt(c), do: c\nend\n")
     assert elixir["Plug.Conn"].name == "Conn" and elixir["Plug.Conn.halt"].name == "halt"
+    # Only identifiers joined by a scope separator: an operator keeps its name.
+    from indexer.chunk import unscoped
+
+    assert [unscoped(n) for n in ("Sinatra::Base", "A\\B", "<.>", ".", "report@w1", "regenerate?")] == [
+        "Base", "B", "<.>", ".", "report@w1", "regenerate?"]
 
 
 def test_ruby_top_level_dsl_blocks_named_by_a_symbol_are_definitions() -> None:

@@ -404,8 +404,8 @@ class IndexReader:
         unique = [h for h in dict.fromkeys(hashes) if (h, limit) not in kept]
         if unique:
             marks = ",".join("?" * len(unique))
-            rows = self.conn.execute(f"SELECT content_hash, path, start_line FROM chunks WHERE content_hash IN ({marks})"
-                                     " ORDER BY path, start_line", unique)
+            rows = self.conn.execute("SELECT content_hash, path, start_line FROM chunks WHERE content_hash IN "
+                                     f"({marks}) ORDER BY path, start_line", unique)
             for digest, path, line in rows:
                 places = out.setdefault(digest, [])
                 if len(places) < limit:
