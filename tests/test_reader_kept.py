@@ -77,15 +77,26 @@ def test_only_what_was_not_read_is_read(index: Path) -> None:
         assert len(seen) == 1 and seen[0].count(",") - seen[0].split("WHERE")[0].count(",") == len(ids) - 3
 
 
-def test_what_is_kept_is_bounded(index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past ``KEPT_ROWS`` rows what is kept is let go and kept anew; the answers stay the same."""
-    monkeypatch.setattr(reader_module, "KEPT_ROWS", 3)
-    with IndexReader(index / ".codesearch") as reader:
-        ids = sorted(int(r[0]) for r in reader.conn.execute("SELECT id FROM chunk_rows"))
-        assert len(ids) > 3
-        whole = reader.chunks(ids)
-        assert len(reader._kept.rows) <= 3 or len(ids) <= 3
-        assert reader.chunks(ids[:2]) == {i: whole[i] for i in ids[:2]}
+def test_what_is_kept_is_bounded_for_the_whole_process(index: Path, tmp_path: Path, fake_embedder: FakeEmbedder,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every open reader shares one bound (a workspace opens many indexes): past it the oldest rows are let go;
+    the answers stay the same, and two indexes whose chunks have the same ids never get each other's rows."""
+    monkeypatch.setattr(reader_module, "_ROWS", reader_module._Shelf(4))
+    other = tmp_path / "other"
+    write(other, "lib.py", "def unrelated():\n    return 1\n")
+    build_index(other, embedder=fake_embedder)
+    with IndexReader(index / ".codesearch") as first, IndexReader(other / ".codesearch") as second:
+        ids = sorted(int(r[0]) for r in first.conn.execute("SELECT id FROM chunk_rows"))
+        assert len(ids) > 4
+        whole = first.chunks(ids)  # more than the bound at once: nothing of it is kept
+        assert len(reader_module._ROWS.items) == 0
+        assert first.chunks(ids[:2]) == {i: whole[i] for i in ids[:2]} and len(reader_module._ROWS.items) == 2
+        theirs = second.chunks(ids[:2])  # the same ids in another index: its own rows
+        assert theirs and all(row["path"] == "lib.py" for row in theirs.values())
+        assert len(reader_module._ROWS.items) == 2 + len(theirs)
+        first.chunks(ids[2:4])  # past the bound: the oldest go first
+        assert len(reader_module._ROWS.items) <= 4
+        assert first.chunks(ids[:4]) == {i: whole[i] for i in ids[:4]}
 
 
 def test_a_row_read_twice_gives_its_code_twice(index: Path) -> None:

@@ -15,12 +15,14 @@ files are read under is never one the index names (``indexdir.search_root``).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -176,32 +178,47 @@ def _sql(method: Callable[..., T]) -> Callable[..., T]:
 # checkpoints over, or truncates, the pages it maps; the lexical and vector files are mapped already.
 MAPPED_BYTES = 2147418112
 
-# What an open reader keeps of its snapshot for the next search (a snapshot never changes): the rows of
-# the chunks searches pooled and the topics and states of their files. A search pools ~150 chunks of ~20
-# files: reading them again took 0.7 ms of a 2.8 ms search on a 1,800-chunk repository and 2-8 ms at 970k
-# chunks. Past these counts what is kept is let go and kept anew (rows ~1 KB each: at most ~30 MB).
+# What open readers keep of their snapshots for the next search (a snapshot never changes): the rows of
+# the chunks searches pooled, the topics and states of their files, their identical chunks. A search pools
+# ~150 chunks of ~20 files: reading them again took 0.7 ms of a 2.8 ms search on a 1,800-chunk repository.
+# One bound for the whole process, however many indexes are open (a workspace, `codesearch serve`): past it
+# the oldest entries are let go (rows ~1 KB each: ~32 MB at most).
 KEPT_ROWS = 1 << 15
-KEPT_FILES = 1 << 14
+KEPT_FILES = 1 << 15
 
 
-@dataclass
-class _Kept:
-    """What one snapshot's reader kept (``IndexReader.chunks``, ``file_topics``, ``file_states``, ``same_content``)."""
+class _Shelf:
+    """What readers kept, keyed by (snapshot, item), the oldest let go first past ``most`` entries."""
 
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
-    topics: dict[str, Any] = field(default_factory=dict)  # path -> its topic, or None: it has none
-    states: dict[str, tuple[int, int, int, str]] = field(default_factory=dict)
-    same: dict[tuple[str, int], list[str]] = field(default_factory=dict)  # (content hash, limit) -> its places
-    max_file_bytes: int | None = None
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.items: dict[Any, Any] = {}
+        self._lock = threading.Lock()
 
-    @staticmethod
-    def keep(into: dict[Any, Any], new: dict[Any, Any], most: int) -> None:
-        """Add ``new`` to ``into``, emptying it first when it would hold more than ``most`` (and keeping
-        nothing of a ``new`` that alone holds more)."""
-        if len(into) + len(new) > most:
-            into.clear()
-        if len(new) <= most:
-            into.update(new)
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.items.get(key, default)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.items
+
+    def put(self, new: dict[Any, Any]) -> None:
+        """Keep ``new``, letting the oldest go first when the shelf would hold more than ``most`` (nothing of
+        a ``new`` that alone holds more)."""
+        if len(new) > self.most:
+            return
+        with self._lock:
+            items = self.items
+            over = len(items) + len(new) - self.most
+            if over > 0:
+                for key in list(itertools.islice(items, over + self.most // 16)):
+                    del items[key]
+            items.update(new)
+
+
+_ROWS = _Shelf(KEPT_ROWS)  # (snapshot, chunk id) -> its row
+_FILES = _Shelf(KEPT_FILES)  # (snapshot, "topic" or "state", path) -> its topic (None: none) or state
+_SAME = _Shelf(KEPT_ROWS)  # (snapshot, content hash, limit) -> the places of that code
+_SNAPSHOTS = itertools.count(1)  # each reader's snapshot is numbered, so that keys of two never meet
 
 
 def _separators(key: str) -> Iterator[int]:
@@ -259,10 +276,10 @@ class IndexReader:
     @property
     def max_file_bytes(self) -> int:
         """The file size limit the index was built with (larger files are never read back)."""
-        if self._kept.max_file_bytes is None:
+        if self._max_file_bytes is None:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_file_bytes'").fetchone()
-            self._kept.max_file_bytes = int(row[0]) if row and str(row[0]).isdigit() else Limits.max_bytes
-        return self._kept.max_file_bytes
+            self._max_file_bytes = int(row[0]) if row and str(row[0]).isdigit() else Limits.max_bytes
+        return self._max_file_bytes
 
     @property
     def root(self) -> Path:
@@ -279,7 +296,7 @@ class IndexReader:
 
     def _snapshot(self) -> IndexMeta:
         """Start a new read transaction and read ``meta`` in it (what was kept of the last one is let go)."""
-        self._kept = _Kept()
+        self._snapshot_number, self._max_file_bytes = next(_SNAPSHOTS), None
         try:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
@@ -344,16 +361,16 @@ class IndexReader:
     def chunks(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Rows of the given chunk ids, keyed by id; their code is read with ``code_of``.
 
-        The rows are the snapshot's, kept (``_Kept``) for the next search: read them, never change them.
+        The rows are the snapshot's, kept (``KEPT_ROWS``) for the next search: read them, never change them.
         """
-        kept = self._kept.rows
-        out = {i: kept[i] for i in ids if i in kept}
+        n = self._snapshot_number
+        out = {i: row for i in ids if (row := _ROWS.get((n, i))) is not None}
         missing = [i for i in ids if i not in out]
         for part, marks in in_batches(missing):
             for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE id IN ({marks})", part):
                 out[row[0]] = _packed_row(row)
         if missing:
-            self._kept.keep(kept, {i: out[i] for i in missing if i in out}, KEPT_ROWS)
+            _ROWS.put({(n, i): out[i] for i in missing if i in out})
         return out
 
     @_sql
@@ -382,9 +399,10 @@ class IndexReader:
         :raises IndexCorrupt: for a topic that is not one float16 vector of the index's dimension.
         """
         dim = self.meta.dim
-        kept = self._kept.topics
-        out = {path: kept[path] for path in paths if kept.get(path) is not None}
-        missing = [path for path in paths if path not in kept]
+        n, unknown = self._snapshot_number, object()
+        kept = {path: _FILES.get((n, "topic", path), unknown) for path in paths}
+        out = {path: topic for path, topic in kept.items() if topic is not unknown and topic is not None}
+        missing = [path for path, topic in kept.items() if topic is unknown]
         for part, marks in in_batches(missing):
             for path, topic in self.conn.execute(
                     f"SELECT path, topic FROM files WHERE path IN ({marks}) AND length(topic) > 0", part):
@@ -393,15 +411,15 @@ class IndexReader:
                                        "(damaged); run `codesearch index --rebuild`")
                 out[path] = np.frombuffer(topic, dtype=np.float16)
         if missing:
-            self._kept.keep(kept, {path: out.get(path) for path in missing}, KEPT_FILES)  # None: it has none
+            _FILES.put({(n, "topic", path): out.get(path) for path in missing})  # None: it has none
         return out
 
     @_sql
     def same_content(self, hashes: list[str], limit: int = 20) -> dict[str, list[str]]:
         """content hash -> ``path:line`` of every chunk with that hash (identical code), at most ``limit`` each."""
         out: dict[str, list[str]] = {}
-        kept = self._kept.same
-        unique = [h for h in dict.fromkeys(hashes) if (h, limit) not in kept]
+        n = self._snapshot_number
+        unique = [h for h in dict.fromkeys(hashes) if (n, h, limit) not in _SAME]
         if unique:
             marks = ",".join("?" * len(unique))
             rows = self.conn.execute("SELECT content_hash, path, start_line FROM chunks WHERE content_hash IN "
@@ -410,8 +428,8 @@ class IndexReader:
                 places = out.setdefault(digest, [])
                 if len(places) < limit:
                     places.append(f"{path}:{line}")
-            self._kept.keep(kept, {(h, limit): out.get(h, []) for h in unique}, KEPT_ROWS)
-        found = {h: kept[(h, limit)] for h in dict.fromkeys(hashes)}
+            _SAME.put({(n, h, limit): out.get(h, []) for h in unique})
+        found = {h: out.get(h, []) if h in unique else _SAME.get((n, h, limit), []) for h in dict.fromkeys(hashes)}
         return {digest: list(places) for digest, places in found.items() if len(places) > 1}
 
     @_sql
@@ -506,14 +524,15 @@ class IndexReader:
     @_sql
     def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
         """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for the given paths."""
-        kept = self._kept.states
-        out = {path: kept[path] for path in paths if path in kept}
+        n = self._snapshot_number
+        out = {path: state for path in paths if (state := _FILES.get((n, "state", path))) is not None}
         missing = [path for path in paths if path not in out]
         for part, marks in in_batches(missing):
             rows = self.conn.execute(
                 f"SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files WHERE path IN ({marks})", part)
             out.update((r[0], (r[1], r[2], r[3], r[4])) for r in rows)
-        self._kept.keep(kept, {path: out[path] for path in missing if path in out}, KEPT_FILES)
+        if missing:
+            _FILES.put({(n, "state", path): out[path] for path in missing if path in out})
         return out
 
     @_sql
