@@ -265,3 +265,36 @@ def test_a_mapped_index_lets_its_pages_go_and_still_merges_to_the_same_arrays(tm
     for name in ("ids", "lengths", "terms", "starts", "positions", "tfs"):
         assert np.array_equal(getattr(merged, name), getattr(built, name)), name
     assert np.array_equal(mapped.positions, LexicalIndex.build(rows(old)).positions)  # still readable
+
+
+@settings(max_examples=120, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.sampled_from([1, 3, 10, 40]), common=st.floats(0.0, 0.6),
+       filtered=st.booleans())
+def test_common_terms_read_only_for_the_chunks_that_can_win_change_nothing(seed: int, k: int, common: float,
+                                                                          filtered: bool) -> None:
+    """On a large index the postings of a query's commonest terms are read only for the chunks that can be among
+    its best (``COMMON_SHARE``, ``QueryScores._checked_top``): ``top`` and ``of`` give exactly what scoring every
+    posting gives (same chunks, scores, ties by the lower id), whether the bound proves the best or not (then
+    every chunk is scored), with or without a filter."""
+    from unittest import mock
+
+    from codesearch.store import postings
+    from codesearch.store.postings import QueryScores
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    rows = []
+    for i in range(1, n + 1):  # terms 0-2 in most chunks, 3-29 rare; weights rounded so that scores tie
+        term_list = [t for t in range(3) if rng.random() < common] + [int(t) for t in rng.choice(np.arange(3, 30), 2)]
+        term_list = sorted(set(term_list))
+        rows.append(_row(i * 3, term_list, [float(rng.integers(1, 4)) for _ in term_list]))
+    index = LexicalIndex.build(rows)
+    query = np.array(sorted({0, 1, 2, *rng.choice(np.arange(3, 30), 3).tolist()}), dtype=np.uint32)
+    allowed = index.ids[rng.random(n) < 0.5] if filtered else None
+    with mock.patch.object(postings, "SKIP_FROM", 0), mock.patch.object(postings, "COMMON_SHARE", 0.3):
+        scored = index.score(query)
+        full = index._postings(query)
+        every = QueryScores(index.ids, index._scores(full))
+        assert scored.top(k, allowed) == every.top(k, allowed)
+        probe = [int(i) for i in index.ids[::7]] + [1, 10**6]  # and two ids the index does not hold
+        assert scored.of(probe) == every.of(probe)

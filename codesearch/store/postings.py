@@ -230,43 +230,83 @@ class LexicalIndex:
         return self.score(query).top(k, allowed)
 
     def score(self, query: npt.NDArray[np.uint32]) -> QueryScores:
-        """Every chunk's BM25 score for the query's term ids, computed once: its best (``top``) and the
-        scores of given chunks (``of``) read the same array."""
-        return QueryScores(self.ids, self._scores(query))
+        """The query's BM25 scores: its best chunks (``top``) and the scores of given chunks (``of``), each
+        the value scoring every posting of every term gives.
 
-    def _scores(self, query: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64] | None:
-        """Every chunk's BM25 score for the query's term ids, by position (None: no term is indexed).
-
-        The impacts are those schema 4 stored, computed the same way in the same precision
-        (float32): ``idf * tf * (K1 + 1) / (tf + norm)``.
+        On an index of ``SKIP_FROM`` chunks or more, the postings of terms in more than ``COMMON_SHARE``
+        of the chunks (``return``: 45% of 970k) are read only for the chunks that can be among the best
+        (``QueryScores``: they are the costliest to read and add the least).
         """
+        postings = self._postings(query)
+        if not postings:
+            return QueryScores(self.ids, None)
+        n = len(self.ids)
+        common = [(a, b, w) for a, b, w in postings if b - a > COMMON_SHARE * n] if n >= SKIP_FROM else []
+        if not common or len(common) == len(postings):
+            return QueryScores(self.ids, self._scores(postings))
+        rare = [p for p in postings if p not in common]
+        return QueryScores(self.ids, self._scores(rare), skipped=sum(float(w) * (K1 + 1) for _, _, w in common),
+                           exact=lambda where: self._scores_at(postings, where),
+                           every=lambda: self._scores(postings))
+
+    def _postings(self, query: npt.NDArray[np.uint32]) -> list[tuple[int, int, np.float32]]:
+        """``(first posting, end posting, idf)`` of each indexed term of the query, in the query's order."""
         where = np.searchsorted(self.terms, query)
         found = [(int(self.starts[w]), int(self.starts[w + 1])) for w, t in zip(where, query)
                  if w < len(self.terms) and self.terms[w] == t]
         if not found or not len(self.ids):
-            return None
+            return []
         if self._norm is None:
             self._norm = _length_norm(self.lengths)
         df = np.array([b - a for a, b in found], dtype=np.int64)
         n = len(self.ids)
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        # Term by term into two arrays, the same float32 operations in the same order as
-        # ``idf * tf * (K1 + 1) / (tf + norm)`` (so the same values), without a temporary of every posting
-        # for each step: a common term has hundreds of thousands of postings at 1M chunks.
-        positions = np.empty(int(df.sum()), dtype=np.int32)
-        impacts = np.empty(len(positions), dtype=np.float32)
+        return list(zip([a for a, _ in found], [b for _, b in found], idf))
+
+    def _impacts(self, a: int, b: int, weight: np.float32, where: npt.NDArray[np.int32],
+                 postings: slice | npt.NDArray[np.intp], out: npt.NDArray[np.float32] | None = None
+                 ) -> npt.NDArray[np.float32]:
+        """The BM25 impacts of some of one term's postings (``postings`` of ``a:b``, in the chunks at
+        ``where``): the float32 operations of ``idf * tf * (K1 + 1) / (tf + norm)`` in one order (the
+        impacts schema 4 stored), so that every way of adding them up starts from the same values."""
+        tf = self.tfs[a:b][postings].astype(np.float32)
+        impact = np.multiply(weight, tf, out=out)
+        impact *= np.float32(K1 + 1)
+        norm = self._norm[where]  # type: ignore[index]
+        norm += tf
+        impact /= norm
+        return impact
+
+    def _scores(self, postings: list[tuple[int, int, np.float32]]) -> npt.NDArray[np.float64]:
+        """Every chunk's BM25 score for some of the query's postings (``_postings``), by position.
+
+        Term by term into two arrays, without a temporary of every posting for each step (a common term
+        has hundreds of thousands of postings at 1M chunks), then added up by ``numpy.bincount``.
+        """
+        total = sum(b - a for a, b, _ in postings)
+        positions = np.empty(total, dtype=np.int32)
+        impacts = np.empty(total, dtype=np.float32)
         at = 0
-        for (a, b), weight in zip(found, idf):
-            where, impact = positions[at : at + b - a], impacts[at : at + b - a]
+        for a, b, weight in postings:
+            where = positions[at : at + b - a]
             where[:] = self.positions[a:b]
-            tf = self.tfs[a:b].astype(np.float32)
-            np.multiply(weight, tf, out=impact)
-            impact *= np.float32(K1 + 1)
-            norm = self._norm[where]
-            norm += tf
-            impact /= norm
+            self._impacts(a, b, weight, where, slice(None), out=impacts[at : at + b - a])
             at += b - a
-        return np.bincount(positions, weights=impacts, minlength=n)
+        return np.bincount(positions, weights=impacts, minlength=len(self.ids))
+
+    def _scores_at(self, postings: list[tuple[int, int, np.float32]], where: npt.NDArray[np.intp]
+                   ) -> npt.NDArray[np.float64]:
+        """The BM25 scores of the chunks at positions ``where``, each the value ``_scores`` gives it: its
+        terms' impacts added in the query's order, in float64, as ``bincount`` adds them."""
+        where = np.asarray(where, dtype=self.positions.dtype)
+        scores = np.zeros(len(where), dtype=np.float64)
+        for a, b, weight in postings:
+            positions = self.positions[a:b]  # a term's postings are in chunk order
+            at = np.minimum(np.searchsorted(positions, where), b - a - 1)
+            hit = np.flatnonzero(positions[at] == where)
+            if len(hit):
+                scores[hit] += self._impacts(a, b, weight, where[hit], at[hit])
+        return scores
 
     def save(self, path: Path) -> None:
         """Write atomically (new temp file, fsync, rename), like the vector file.
@@ -335,24 +375,48 @@ def _holding_top(scores: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp
     return np.flatnonzero(scores)
 
 
+# Terms in more than this share of an index's chunks are read only for the chunks that can be among a
+# query's best, on an index of ``SKIP_FROM`` chunks or more (``LexicalIndex.score``); ``CHECKED`` times
+# ``k`` chunks are scored exactly (every term) before the bound is checked.
+COMMON_SHARE = 0.1
+SKIP_FROM = 1 << 17
+CHECKED = 8
+
+
 @dataclass(frozen=True)
 class QueryScores:
     """One query's BM25 score of every chunk of a lexical index (``LexicalIndex.score``).
 
     :param ids: the index's chunk ids, increasing.
-    :param scores: the score of each, by position (None: no term of the query is indexed).
+    :param scores: the score of each, by position (None: no term of the query is indexed); with
+        ``exact``, leaving out the query's commonest terms, which add at most ``skipped`` to any chunk.
+    :param exact: the exact scores (every term) of the chunks at some positions.
+    :param every: the exact scores of every chunk (the fallback, computed when needed).
+
+    With the commonest terms left out, ``top(k)`` scores exactly the ``CHECKED * k`` best chunks by the
+    other terms: if the ``k``-th best of those exact scores is above the best any other chunk can reach
+    (the last of them by the other terms plus ``skipped``), those are the ``k`` best, ties included;
+    otherwise, and with a filter, every chunk is scored.
     """
 
     ids: npt.NDArray[np.int64]
     scores: npt.NDArray[np.float64] | None
+    skipped: float = 0.0
+    exact: Callable[[npt.NDArray[np.intp]], npt.NDArray[np.float64]] | None = None
+    every: Callable[[], npt.NDArray[np.float64]] | None = None
 
     def top(self, k: int, allowed: npt.NDArray[np.int64] | None = None) -> list[tuple[int, float]]:
         """The ``k`` best chunks with a score: ``(chunk id, score)``, best first (ties: the lower id).
 
         :param allowed: if given, only these chunk ids can be returned.
         """
-        if self.scores is None:
+        if self.scores is None or k <= 0:
             return []
+        if self.exact is not None:
+            found = self._checked_top(k) if allowed is None else None
+            if found is not None:
+                return found
+            return QueryScores(self.ids, self.every()).top(k, allowed)  # type: ignore[misc]
         scores = self.scores
         if allowed is not None:
             mask = np.zeros(len(self.ids), dtype=bool)
@@ -364,6 +428,25 @@ class QueryScores:
         hit = hit[np.lexsort((self.ids[hit], -scores[hit]))][:k]
         return [(int(self.ids[p]), float(scores[p])) for p in hit]
 
+    def _checked_top(self, k: int) -> list[tuple[int, float]] | None:
+        """The ``k`` best from the ``CHECKED * k`` best by the terms kept, when the bound proves it (the class)."""
+        assert self.scores is not None and self.exact is not None
+        wanted = CHECKED * k
+        hit = _holding_top(self.scores, wanted)
+        if len(hit) > wanted:
+            hit = hit[np.argpartition(-self.scores[hit], wanted - 1)[:wanted]]
+        if len(hit) < k:
+            return None
+        # A chunk outside ``hit`` scores at most the lowest kept-terms score in it (every chunk scoring more
+        # is in it) plus what the terms left out can add; a chunk no kept term has, at most ``skipped``.
+        outside = (float(self.scores[hit].min()) if len(hit) == wanted else 0.0) + self.skipped
+        exact = self.exact(hit)
+        kth = float(np.partition(exact, len(exact) - k)[len(exact) - k])
+        if not kth > outside * (1 + 1e-6):
+            return None
+        best = np.lexsort((self.ids[hit], -exact))[:k]
+        return [(int(self.ids[hit[p]]), float(exact[p])) for p in best]
+
     def of(self, ids: Sequence[int]) -> list[float]:
         """The score of each chunk of ``ids`` (0.0 for an unknown id)."""
         if self.scores is None or not len(ids):
@@ -371,6 +454,10 @@ class QueryScores:
         wanted = np.asarray(ids, dtype=np.int64)
         where = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
         known = self.ids[where] == wanted
+        if self.exact is not None:
+            out = np.zeros(len(wanted), dtype=np.float64)
+            out[known] = self.exact(where[known])
+            return [float(s) for s in out]
         return [float(self.scores[w]) if ok else 0.0 for w, ok in zip(where.tolist(), known.tolist())]
 
 
