@@ -427,10 +427,17 @@ def path_share(path: str, query: QueryInfo) -> float:
         return 0.0
     prefixes = _path_prefixes(path)
     hits = 0
-    for s in query.stems:
-        if s in stems or (len(s) >= 4 and (s in prefixes or any(s[:k] in stems for k in range(4, len(s))))):
+    for s, heads in _stem_heads(query.stems):
+        if s in stems or (heads is not None and (s in prefixes or not heads.isdisjoint(stems))):
             hits += 1
     return hits / len(query.stems)
+
+
+@lru_cache(maxsize=1024)
+def _stem_heads(stems: frozenset[str]) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """Each query stem with its prefixes of 4 characters or more short of itself (None: a stem under 4
+    characters, matched whole only), computed once per query for ``path_share``."""
+    return tuple((s, frozenset(s[:k] for k in range(4, len(s))) if len(s) >= 4 else None) for s in stems)
 
 
 def path_matches_name(path: str, query: QueryInfo) -> bool:
