@@ -56,7 +56,6 @@ something works, or a topic, is answered by files (``QueryInfo.task`` tells a ta
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -288,26 +287,24 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Cal
     its file already placed, is highest; that product becomes its score (``scores[signal]``: the
     factor). A file's chunks keep their order. ``key`` says what counts as one file
     (``overload_of``: one name in one file).
+
+    As a file's chunks come best first and ``decay`` is below 1, each one's product is at most the one
+    before's, so the greedy order is one sort by the products (ties: the file met first, then the
+    earlier chunk), the merge a heap of the files' heads would make.
     """
     queues: dict[Any, list[Candidate]] = {}
     for c in ranked:
         queues.setdefault(key(c), []).append(c)
     if len(queues) == len(ranked):
         return list(ranked)  # no file (or name) twice: the order stays
-    heap = [(-queue[0].score, n, 0) for n, queue in enumerate(queues.values())]
-    files = list(queues.values())
-    heapq.heapify(heap)
-    out: list[Candidate] = []
-    while heap:
-        score, n, placed = heapq.heappop(heap)
-        c = files[n][placed]
+    order = [(-(c.score * decay ** placed if placed else c.score), n, placed, c)
+             for n, queue in enumerate(queues.values()) for placed, c in enumerate(queue)]
+    order.sort(key=lambda entry: entry[:3])
+    for score, _, placed, c in order:
         if placed:
             c.scores[signal] = decay ** placed
             c.score = -score
-        out.append(c)
-        if placed + 1 < len(files[n]):
-            heapq.heappush(heap, (-files[n][placed + 1].score * decay ** (placed + 1), n, placed + 1))
-    return out
+    return [entry[3] for entry in order]
 
 
 def saturates(query: QueryInfo) -> bool:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from codesearch import ranking, search
@@ -448,3 +450,34 @@ def test_cli_min_score(session_repo: Path) -> None:
     assert where(cut) == where(above[:3]) and len(cut) == min(3, len(above))
     assert [r["rank"] for r in cut] == list(range(1, len(cut) + 1))
     assert hits(session_repo, "--min-score", "1") == []  # nothing reaches 1: exit code 1, no results
+
+
+def _greedy(ranked: list[Candidate], decay: float, key: Any) -> list[tuple[Any, float]]:
+    """The saturation's definition, step by step: the next result is the head of a file whose score times
+    ``decay`` to the number of its chunks already placed is highest (ties: the file met first)."""
+    files: dict[Any, list[Candidate]] = {}
+    for c in ranked:
+        files.setdefault(key(c), []).append(c)
+    queues = [[(c.id, c.score) for c in queue] for queue in files.values()]
+    placed = [0] * len(queues)
+    out: list[tuple[Any, float]] = []
+    while any(p < len(q) for p, q in zip(placed, queues)):
+        n = min((n for n in range(len(queues)) if placed[n] < len(queues[n])),
+                key=lambda n: (-queues[n][placed[n]][1] * decay ** placed[n], n))
+        chunk_id, score = queues[n][placed[n]]
+        out.append((chunk_id, score * decay ** placed[n] if placed[n] else score))
+        placed[n] += 1
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(scores=st.lists(st.sampled_from([0.1, 0.25, 0.5, 0.7, 1.0, 1.3]), min_size=1, max_size=30),
+       files=st.lists(st.integers(0, 5), min_size=30, max_size=30))
+def test_saturation_is_the_greedy_order(scores: list[float], files: list[int]) -> None:
+    """``saturated`` sorts once by each chunk's score times the decay to its place in its file: the order and
+    scores the step-by-step greedy gives, ties included (scores from a few values, so that many tie)."""
+    ranked = sorted((cand(i, f"f{files[i]}.py", s) for i, s in enumerate(scores)), key=lambda c: (-c.fused, c.id))
+    for c in ranked:
+        c.score = c.fused
+    expected = _greedy(ranked, 0.5, ranking.file_of)
+    assert [(c.id, c.score) for c in ranking.saturated(ranked, 0.5)] == expected
