@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from indexer.types import Chunk, SourceFile, Symbol, SymbolKind
 
@@ -270,6 +271,7 @@ _SCOPED = re.compile(r"[A-Za-z_$][\w$]*(?:(?:::|\.|\\)[A-Za-z_$][\w$]*)+[?!=]?")
 _SCOPE = re.compile(r"::|\.|\\")
 
 
+@lru_cache(maxsize=65536)
 def unscoped(name: str) -> str:
     """A name written with its scope without it (``Puppet::Indirector`` -> ``Indirector``, ``Plug.Conn`` -> ``Conn``);
     any other name as it is (an operator such as Haskell's ``<.>``, a window's ``report@w1``)."""
