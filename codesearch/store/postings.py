@@ -379,7 +379,7 @@ def _holding_top(scores: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp
 # query's best, on an index of ``SKIP_FROM`` chunks or more (``LexicalIndex.score``); ``CHECKED`` times
 # ``k`` chunks are scored exactly (every term) before the bound is checked.
 COMMON_SHARE = 0.1
-SKIP_FROM = 1 << 17
+SKIP_FROM = 1 << 19  # at 300k chunks it measured no faster than scoring every posting (2.8 / 2.6 ms p50)
 CHECKED = 8
 
 
