@@ -165,9 +165,9 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
             files.setdefault(str(c.row["qualname"]), set()).add(c.file)
         for c in defining:
             factor = definition_factor(c, query, primary)
-            spread = len(files[str(c.row["qualname"])])
-            if c.row.get("kind") == "module" and spread >= NAMESPACE_FILES and str(c.row["qualname"]) not in primary:
-                factor /= spread  # a namespace reopened in every file (Ruby's ``module Sinatra``) names none of them
+            qualname = str(c.row["qualname"])
+            if c.row.get("kind") == "module" and len(files[qualname]) >= NAMESPACE_FILES and qualname not in primary:
+                factor /= len(files[qualname])  # a namespace reopened in every file (``module Sinatra``) names none
             _add(c, "definition", weight * factor)
     if signals.definition and query.spelled:
         spelled = set(query.spelled)

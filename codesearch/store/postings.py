@@ -182,12 +182,9 @@ class LexicalIndex:
     def _blocks(self, first: int = 0, end: int | None = None) -> Iterator[tuple[int, int, int, int]]:
         """(first term, end term, first posting, end posting) of blocks of at most ``_MERGE_TERMS`` terms
         and ``_MERGE_POSTINGS`` postings (or one term), in order, over the terms ``first:end``."""
-        a, end = first, len(self.terms) if end is None else end
-        while a < end:
-            b = int(np.searchsorted(self.starts, self.starts[a] + _MERGE_POSTINGS, side="right")) - 1
-            b = min(max(b, a + 1), a + _MERGE_TERMS, end)
+        end = len(self.terms) if end is None else end
+        for a, b in _spans(self.starts, _MERGE_POSTINGS, _MERGE_TERMS, first, end):
             yield a, b, int(self.starts[a]), int(self.starts[b])
-            a = b
 
     @classmethod
     def _from_postings(cls, ids: npt.NDArray[np.int64], lengths: npt.NDArray[np.float32],
@@ -244,7 +241,7 @@ class LexicalIndex:
         common = [(a, b, w) for a, b, w in postings if b - a > COMMON_SHARE * n] if n >= SKIP_FROM else []
         if not common or len(common) == len(postings):
             return QueryScores(self.ids, self._scores(postings))
-        rare = [p for p in postings if p not in common]
+        rare = [(a, b, w) for a, b, w in postings if b - a <= COMMON_SHARE * n]
         return QueryScores(self.ids, self._scores(rare), skipped=sum(float(w) * (K1 + 1) for _, _, w in common),
                            exact=lambda where: self._scores_at(postings, where),
                            every=lambda: self._scores(postings))
@@ -261,7 +258,7 @@ class LexicalIndex:
         df = np.array([b - a for a, b in found], dtype=np.int64)
         n = len(self.ids)
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        return list(zip([a for a, _ in found], [b for _, b in found], idf))
+        return [(a, b, weight) for (a, b), weight in zip(found, idf)]
 
     def _impacts(self, a: int, b: int, weight: np.float32, where: npt.NDArray[np.int32],
                  postings: slice | npt.NDArray[np.intp], out: npt.NDArray[np.float32] | None = None
@@ -512,12 +509,7 @@ class _AppendedMerge:
 
     def ranges(self, postings: int) -> Iterator[tuple[int, int]]:
         """Ranges of the new terms ``lo:hi`` holding at most ``postings`` postings (or one term), in order."""
-        lo = 0
-        while lo < len(self.terms):
-            hi = int(np.searchsorted(self.starts, self.starts[lo] + postings, side="right")) - 1
-            hi = min(max(hi, lo + 1), len(self.terms))
-            yield lo, hi
-            lo = hi
+        return _spans(self.starts, postings, len(self.terms), 0, len(self.terms))
 
     def fill(self, lo: int, hi: int, positions: npt.NDArray[np.int32], tfs: npt.NDArray[np.float16]) -> None:
         """The postings of the new terms ``lo:hi`` into ``positions`` and ``tfs`` (their length); ranges are
@@ -552,6 +544,18 @@ class _AppendedMerge:
             positions[place] = (self.kept + chunk[order]).astype(np.int32)
             tfs[place] = self.new_tfs[index[order]]
             self.placed[term[run]] += length
+
+
+def _spans(starts: npt.NDArray[np.int64], postings: int, terms: int, first: int, end: int
+           ) -> Iterator[tuple[int, int]]:
+    """Ranges ``a:b`` of the terms ``first:end`` (whose postings begin at ``starts``), in order, each of at most
+    ``terms`` terms and ``postings`` postings, or of one term."""
+    a = first
+    while a < end:
+        b = int(np.searchsorted(starts, starts[a] + postings, side="right")) - 1
+        b = min(max(b, a + 1), a + terms, end)
+        yield a, b
+        a = b
 
 
 def _term_counts(terms: npt.NDArray[np.uint32], known: npt.NDArray[np.uint32]

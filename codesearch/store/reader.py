@@ -21,7 +21,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -215,10 +215,12 @@ class _Shelf:
             items.update(new)
 
 
-_ROWS = _Shelf(KEPT_ROWS)  # (snapshot, chunk id) -> its row
-_FILES = _Shelf(KEPT_FILES)  # (snapshot, "topic" or "state", path) -> its topic (None: none) or state
-_SAME = _Shelf(KEPT_ROWS)  # (snapshot, content hash, limit) -> the places of that code
+# Keys: (snapshot, what, item) -> its value, or None where the snapshot has none (``IndexReader._kept``).
+_ROWS = _Shelf(KEPT_ROWS)  # ("row", chunk id) -> its row
+_FILES = _Shelf(KEPT_FILES)  # ("topic", path) -> its topic; ("state", path) -> its state
+_SAME = _Shelf(KEPT_ROWS)  # (("same", limit), content hash) -> the places of that code
 _SNAPSHOTS = itertools.count(1)  # each reader's snapshot is numbered, so that keys of two never meet
+_UNKNOWN = object()  # not on the shelf (None on it: known to have no value)
 
 
 def _separators(key: str) -> Iterator[int]:
@@ -363,15 +365,29 @@ class IndexReader:
 
         The rows are the snapshot's, kept (``KEPT_ROWS``) for the next search: read them, never change them.
         """
+        def read(missing: list[int]) -> dict[int, dict[str, Any]]:
+            out: dict[int, dict[str, Any]] = {}
+            for part, marks in in_batches(missing):
+                for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE id IN ({marks})", part):
+                    out[row[0]] = _packed_row(row)
+            return out
+
+        return self._kept(_ROWS, "row", ids, read)
+
+    def _kept(self, shelf: _Shelf, what: Any, items: Iterable[Any], read: Callable[[list[Any]], dict[Any, Any]],
+              absent: bool = False) -> dict[Any, Any]:
+        """item -> its value for ``items``: what ``shelf`` kept of this snapshot, and ``read(missing)`` (item ->
+        value, leaving out those with none) for the rest, which the shelf then keeps too (with ``absent``,
+        also that an item has none: a file without a topic is not asked for again). Items without a value
+        are left out."""
         n = self._snapshot_number
-        out = {i: row for i in ids if (row := _ROWS.get((n, i))) is not None}
-        missing = [i for i in ids if i not in out]
-        for part, marks in in_batches(missing):
-            for row in self.conn.execute(f"SELECT {_CHUNK_SQL} FROM chunks WHERE id IN ({marks})", part):
-                out[row[0]] = _packed_row(row)
+        found = {item: shelf.get((n, what, item), _UNKNOWN) for item in items}
+        missing = [item for item, value in found.items() if value is _UNKNOWN]
         if missing:
-            _ROWS.put({(n, i): out[i] for i in missing if i in out})
-        return out
+            values = read(missing)
+            shelf.put({(n, what, item): values.get(item) for item in missing if absent or item in values})
+            found.update((item, values.get(item)) for item in missing)
+        return {item: value for item, value in found.items() if value is not None}
 
     @_sql
     def ids_where(self, language: str | None = None, paths: list[str] | None = None,
@@ -399,28 +415,25 @@ class IndexReader:
         :raises IndexCorrupt: for a topic that is not one float16 vector of the index's dimension.
         """
         dim = self.meta.dim
-        n, unknown = self._snapshot_number, object()
-        kept = {path: _FILES.get((n, "topic", path), unknown) for path in paths}
-        out = {path: topic for path, topic in kept.items() if topic is not unknown and topic is not None}
-        missing = [path for path, topic in kept.items() if topic is unknown]
-        for part, marks in in_batches(missing):
-            for path, topic in self.conn.execute(
-                    f"SELECT path, topic FROM files WHERE path IN ({marks}) AND length(topic) > 0", part):
-                if not isinstance(topic, bytes) or len(topic) != 2 * dim:
-                    raise IndexCorrupt(f"the index's topic of {path} is not a vector of dimension {dim} "
-                                       "(damaged); run `codesearch index --rebuild`")
-                out[path] = np.frombuffer(topic, dtype=np.float16)
-        if missing:
-            _FILES.put({(n, "topic", path): out.get(path) for path in missing})  # None: it has none
-        return out
+
+        def read(missing: list[str]) -> dict[str, npt.NDArray[np.float16]]:
+            out: dict[str, npt.NDArray[np.float16]] = {}
+            for part, marks in in_batches(missing):
+                for path, topic in self.conn.execute(
+                        f"SELECT path, topic FROM files WHERE path IN ({marks}) AND length(topic) > 0", part):
+                    if not isinstance(topic, bytes) or len(topic) != 2 * dim:
+                        raise IndexCorrupt(f"the index's topic of {path} is not a vector of dimension {dim} "
+                                           "(damaged); run `codesearch index --rebuild`")
+                    out[path] = np.frombuffer(topic, dtype=np.float16)
+            return out
+
+        return self._kept(_FILES, "topic", paths, read, absent=True)
 
     @_sql
     def same_content(self, hashes: list[str], limit: int = 20) -> dict[str, list[str]]:
         """content hash -> ``path:line`` of every chunk with that hash (identical code), at most ``limit`` each."""
-        out: dict[str, list[str]] = {}
-        n = self._snapshot_number
-        unique = [h for h in dict.fromkeys(hashes) if (n, h, limit) not in _SAME]
-        if unique:
+        def read(unique: list[str]) -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
             marks = ",".join("?" * len(unique))
             rows = self.conn.execute("SELECT content_hash, path, start_line FROM chunks WHERE content_hash IN "
                                      f"({marks}) ORDER BY path, start_line", unique)
@@ -428,8 +441,9 @@ class IndexReader:
                 places = out.setdefault(digest, [])
                 if len(places) < limit:
                     places.append(f"{path}:{line}")
-            _SAME.put({(n, h, limit): out.get(h, []) for h in unique})
-        found = {h: out.get(h, []) if h in unique else _SAME.get((n, h, limit), []) for h in dict.fromkeys(hashes)}
+            return out
+
+        found = self._kept(_SAME, ("same", limit), dict.fromkeys(hashes), read, absent=True)
         return {digest: list(places) for digest, places in found.items() if len(places) > 1}
 
     @_sql
@@ -524,16 +538,15 @@ class IndexReader:
     @_sql
     def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
         """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for the given paths."""
-        n = self._snapshot_number
-        out = {path: state for path in paths if (state := _FILES.get((n, "state", path))) is not None}
-        missing = [path for path in paths if path not in out]
-        for part, marks in in_batches(missing):
-            rows = self.conn.execute(
-                f"SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files WHERE path IN ({marks})", part)
-            out.update((r[0], (r[1], r[2], r[3], r[4])) for r in rows)
-        if missing:
-            _FILES.put({(n, "state", path): out[path] for path in missing if path in out})
-        return out
+        def read(missing: list[str]) -> dict[str, tuple[int, int, int, str]]:
+            out: dict[str, tuple[int, int, int, str]] = {}
+            for part, marks in in_batches(missing):
+                rows = self.conn.execute(
+                    f"SELECT path, size, mtime_ns, ctime_ns, sha1 FROM files WHERE path IN ({marks})", part)
+                out.update((r[0], (r[1], r[2], r[3], r[4])) for r in rows)
+            return out
+
+        return self._kept(_FILES, "state", paths, read)
 
     @_sql
     def disk_usage(self) -> dict[str, Any]:
