@@ -298,3 +298,26 @@ def test_common_terms_read_only_for_the_chunks_that_can_win_change_nothing(seed:
         assert scored.top(k, allowed) == every.top(k, allowed)
         probe = [int(i) for i in index.ids[::7]] + [1, 10**6]  # and two ids the index does not hold
         assert scored.of(probe) == every.of(probe)
+
+
+def test_a_crafted_file_with_postings_out_of_order_cannot_break_the_common_terms_reading() -> None:
+    """A lexical file is data (a repository can ship one): postings out of chunk order within a term (``load``
+    does not check that order) make its own scores wrong at worst; the binary searches of the exact scoring stay
+    inside each term's postings, and ``top`` and ``of`` answer with chunks the index holds."""
+    from unittest import mock
+
+    from codesearch.store import postings
+
+    rows = [_row(i, [0, 1, 2 + i % 5], [1.0, 2.0, 1.0]) for i in range(1, 200)]
+    built = LexicalIndex.build(rows)
+    shuffled = built.positions.copy()
+    np.random.default_rng(1).shuffle(shuffled)  # every term's postings in no order
+    crafted = LexicalIndex(built.ids, built.lengths, built.terms, built.starts, shuffled, built.tfs)
+    with mock.patch.object(postings, "SKIP_FROM", 0), mock.patch.object(postings, "COMMON_SHARE", 0.5):
+        scored = crafted.score(np.array([0, 1, 3], dtype=np.uint32))
+        assert scored.exact is not None  # the common terms' reading is the one tried
+        top = scored.top(10)
+        scores = scored.of([int(i) for i in crafted.ids] + [10**6])
+    held = set(crafted.ids.tolist())
+    assert all(i in held and math.isfinite(s) for i, s in top)
+    assert len(scores) == len(crafted.ids) + 1 and all(math.isfinite(s) and s >= 0 for s in scores)
