@@ -420,8 +420,9 @@ class QueryScores:
             mask[np.searchsorted(self.ids, allowed[np.isin(allowed, self.ids)])] = True
             scores = np.where(mask, scores, 0.0)
         hit = _holding_top(scores, k)
-        if len(hit) > SORT_ALL * k:
-            hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+        if len(hit) > SORT_ALL * k:  # only the k best and every chunk tied with the k-th are sorted
+            kth = np.partition(scores[hit], len(hit) - k)[len(hit) - k]
+            hit = hit[scores[hit] >= kth]
         hit = hit[np.lexsort((self.ids[hit], -scores[hit]))][:k]
         return [(int(self.ids[p]), float(scores[p])) for p in hit]
 
