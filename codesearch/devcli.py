@@ -66,7 +66,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
     (the default with one ranking signal off: definition, path, noise, kind, stubs,
     word, file_path, file_named, coherence, saturation, overloads, similar, file_topic; or
     diversity: at most two hits
-    per file first; shallow: a pool of 50; equal-fusion: lexical weight 1), and with
+    per file first; deep: a pool of 100; equal-fusion: lexical weight 1), and with
     --semble also semble (semble itself, running our model).
 
     \b

@@ -64,12 +64,12 @@ def test_weights_and_switches() -> None:
 
 def test_search_constants() -> None:
     """Depths, lexical weights by kind of query and the default per-file limit of the first stage."""
-    assert (search.CANDIDATES, search.DEFINITIONS, search.PER_FILE, search.RERANK_CANDIDATES) == (100, 50, 0, 20)
+    assert (search.CANDIDATES, search.DEFINITIONS, search.PER_FILE, search.RERANK_CANDIDATES) == (60, 50, 0, 20)
     assert search.LEXICAL_WEIGHTS == {"natural": 0.8, "identifier": 1.0, "path": 1.0}
     assert search.DEFAULT_HYBRID is True and search.DEFAULT_RERANK is False
     # Each first-stage ranking: k + 10, at least CANDIDATES, and rerank candidates + 10 when reranking.
-    depths = [search.first_stage_depth(k, r) for k, r in [(10, 0), (95, 0), (10, 20), (10, 100), (100, 50)]]
-    assert depths == [100, 105, 100, 110, 110]
+    depths = [search.first_stage_depth(k, r) for k, r in [(10, 0), (55, 0), (10, 20), (10, 100), (100, 50)]]
+    assert depths == [60, 65, 60, 110, 110]
     assert search.first_stage_depth(10, 0, pool_depth=50) == 50
 
 

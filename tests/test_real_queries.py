@@ -58,12 +58,12 @@ def test_stub_factor_leaves_ordinary_files_alone() -> None:
 # --- pool depth ------------------------------------------------------------------------------------
 
 
-def test_pool_depth_is_a_knob_and_defaults_to_100() -> None:
-    """Each first-stage ranking gives 100 hits to the pool; ``hybrid-shallow`` is the ablation at 50."""
-    assert SearchOptions().depth == 100
+def test_pool_depth_is_a_knob_and_defaults_to_60() -> None:
+    """Each first-stage ranking gives 60 hits to the pool; ``hybrid-deep`` is the ablation at 100."""
+    assert SearchOptions().depth == 60
     assert SearchOptions(pool_depth=50).depth == 50
     assert SearchOptions(k=200, pool_depth=50).depth == 210
-    assert config_options("hybrid-shallow") == {"hybrid": True, "pool_depth": 50}
+    assert config_options("hybrid-deep") == {"hybrid": True, "pool_depth": 100}
 
 
 class FakeShard:
@@ -77,11 +77,11 @@ class FakeShard:
         self.lexical = [(1000 + i, 10.0 - i / 100) for i in range(150)]
 
 
-def test_the_pool_takes_100_hits_from_each_ranking() -> None:
-    """The fused pool holds the first 100 of each first-stage ranking (50 with ``pool_depth=50``)."""
+def test_the_pool_takes_60_hits_from_each_ranking() -> None:
+    """The fused pool holds the first 60 of each first-stage ranking (50 with ``pool_depth=50``)."""
     info = analyse("refresh the token")
     fused, _ = pooled(info, [FakeShard()], SearchOptions())
-    assert sorted(i for _, i in fused) == [*range(100), *range(1000, 1100)]
+    assert sorted(i for _, i in fused) == [*range(60), *range(1000, 1060)]
     fused, _ = pooled(info, [FakeShard()], SearchOptions(pool_depth=50))
     assert len(fused) == 100
 

@@ -6,7 +6,7 @@
 - ``hybrid-<signal>``: the default with one signal of ``codesearch.ranking.Signals`` off
   (``hybrid-definition``, ``hybrid-path``, ``hybrid-noise``, ``hybrid-kind``, ``hybrid-overloads``, ...);
 - ``hybrid-diversity``: the default with at most two hits per file before other files;
-- ``hybrid-shallow``: the default with 50 hits from each first-stage ranking (the depth before 100);
+- ``hybrid-deep``: the default with 100 hits from each first-stage ranking (the depth before 60);
 - ``hybrid-equal-fusion``: the default with the lexical ranking weighted 1 for every kind of query (natural
   language's was 0.8 since path terms came into the lexical index);
 - ``hybrid-files``: the default grouped by file (``codesearch search --by-file``): each result is a file
@@ -28,9 +28,9 @@ from typing import Any
 from codesearch.bench.datasets import DatasetError
 from codesearch.ranking import Signals
 
-SHALLOW_DEPTH = 50  # the first-stage depth before it was raised to 100 (``hybrid-shallow``)
+DEEP_DEPTH = 100  # the first-stage depth before it was lowered to 60 (``hybrid-deep``)
 SIGNAL_NAMES = tuple(f.name for f in fields(Signals))
-NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "hybrid-shallow",
+NAMES = ("hybrid", "static", "fusion", *(f"hybrid-{s}" for s in SIGNAL_NAMES), "hybrid-diversity", "hybrid-deep",
          "hybrid-equal-fusion", "hybrid-files", "two-stage")
 
 # (repository name, its root) -> search(text, k) -> results
@@ -54,8 +54,8 @@ def options(name: str) -> dict[str, Any]:
         return {"hybrid": True, "by_file": True}
     if name == "hybrid-diversity":
         return {"hybrid": True, "per_file": 2}
-    if name == "hybrid-shallow":
-        return {"hybrid": True, "pool_depth": SHALLOW_DEPTH}
+    if name == "hybrid-deep":
+        return {"hybrid": True, "pool_depth": DEEP_DEPTH}
     if name == "hybrid-equal-fusion":
         return {"hybrid": True, "lexical_weight": 1.0}
     if name.startswith("hybrid-") and name[len("hybrid-"):] in SIGNAL_NAMES:
