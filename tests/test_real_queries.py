@@ -260,7 +260,7 @@ def test_coherence_lifts_the_best_chunk_of_a_file_with_several_matches_for_a_que
     signals = Signals.none()
     question = {c.id: c.scores.get("coherence") for c in rank(analyse("how do zebras cross"), pool(),
                                                                replace(signals, coherence=True))}
-    assert question == {1: pytest.approx(0.2 * 1.0 / 1.8), 2: pytest.approx(0.2), 3: None, 4: None}
+    assert question == {1: pytest.approx(0.3 * 1.0 / 1.8), 2: pytest.approx(0.3), 3: None, 4: None}
     task = rank(analyse("let zebras cross"), pool(), replace(signals, coherence=True))
     assert all("coherence" not in c.scores for c in task)
 
