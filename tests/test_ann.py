@@ -311,3 +311,37 @@ def test_an_index_built_from_uneven_batches_is_the_one_built_from_every_row_at_o
         assert np.array_equal(a_ids, b_ids) and np.array_equal(a_codes, b_codes)
     with pytest.raises(ValueError):
         ivf.IvfVectorStore.build_from(parts, len(ids) + 1, vectors.shape[1])
+
+
+def test_one_query_searches_on_one_thread_and_the_thread_keeps_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A waiting OpenMP thread spins (17 ms instead of 0.05 for one query on a busy machine), so one query
+    is searched on one thread, flat or IVF, filtered or not; several queries keep every thread, and the
+    caller's setting is restored after, exceptions included."""
+    flat, approximate = _stores(monkeypatch)
+    default = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    try:
+        _check_threads(flat, approximate, monkeypatch)
+    finally:
+        faiss.omp_set_num_threads(default)
+
+
+def _check_threads(flat: VectorStore, approximate: ivf.IvfVectorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    for store in (flat, approximate):
+        seen: list[int] = []
+        search = store.index.search
+
+        def spy(*args: object, _search: object = search, **kwargs: object) -> object:
+            seen.append(faiss.omp_get_max_threads())
+            return _search(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(store.index, "search", spy)
+        queries = _unit(np.random.default_rng(3), 3)
+        store.search(queries[:1], 5)
+        store.search(queries[:1], 5, np.array([5, 8, 11], dtype=np.int64))
+        store.search(queries, 5)
+        assert seen == [1, 1, 2] and faiss.omp_get_max_threads() == 2
+        monkeypatch.setattr(store.index, "search", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+        with pytest.raises(RuntimeError, match="boom"):
+            store.search(queries[:1], 5)
+        assert faiss.omp_get_max_threads() == 2

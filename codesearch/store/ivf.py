@@ -48,7 +48,7 @@ import numpy.typing as npt
 
 from codesearch.embed import Vectors
 from codesearch.errors import IndexCorrupt
-from codesearch.store.vectors import VectorStore, id_checksum
+from codesearch.store.vectors import VectorStore, id_checksum, threads_for
 
 ANN_THRESHOLD = 200_000  # from this many vectors the writer keeps an IVF index (below half as many: flat)
 MAGIC = b"CSIVF002"  # 8-bit codes (what the writer writes); also in codesearch.store.vectors._is_ivf_file
@@ -295,13 +295,14 @@ class IvfVectorStore(VectorStore):
         """
         k = max(1, min(k, self.count)) if self.count else 1
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if allowed is None:
-            return self.index.search(queries, k)
-        fraction = min(1.0, max(len(allowed), 1) / max(self.count, 1))
-        nprobe = min(self.nlist, math.ceil(self.nprobe / fraction))
-        params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)),
-                                           nprobe=nprobe)
-        return self.index.search(queries, k, params=params)
+        params = None
+        if allowed is not None:
+            fraction = min(1.0, max(len(allowed), 1) / max(self.count, 1))
+            nprobe = min(self.nlist, math.ceil(self.nprobe / fraction))
+            params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)),
+                                               nprobe=nprobe)
+        with threads_for(len(queries)):
+            return self.index.search(queries, k, params=params)
 
     def vectors(self, ids: list[int]) -> npt.NDArray[np.float32]:
         """The stored vectors of ``ids``, one row each. :raises KeyError: for an unknown id."""
