@@ -83,6 +83,26 @@ def test_the_name_signal_can_be_switched_off(repo: Path, fake_embedder) -> None:
     assert all("name" not in r.scores for r in off)
 
 
+def test_search_signals_never_reach_related(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """Related ranks by the source's vector with the kind and stubs signals and the name lift only: three
+    overrides of ``format`` in one file all come before other code, none saturated as a search for the
+    one plain word ``format`` would be (that signal took Recall@5 0.903 -> 0.862 on the related set)."""
+    root = tmp_path / "repo"
+    write(root, "base.py", FORMATTERS)
+    write(root, "many.py", "\n\n".join(
+        f"class {name}Formatter(Formatter):\n    def format(self, record):\n"
+        f"        \"\"\"Turn a log record into {name.lower()} text.\"\"\"\n        return str(record)\n"
+        for name in ("Json", "Csv", "Xml")))
+    write(root, "net.py", UNRELATED)
+    build_index(root, embedder=fake_embedder, workers=1)
+    with Searcher(root / ".codesearch", fake_embedder) as searcher:
+        results = related(searcher, at_line(searcher, root / "base.py", 4), k=5)
+    assert [r.qualname for r in results[:3]] == ["JsonFormatter.format", "CsvFormatter.format", "XmlFormatter.format"]
+    search_only = {"saturation", "word", "overloads", "coherence", "file_path", "file_named", "definition", "path",
+                   "noise", "file_topic"}
+    assert not any(search_only & set(r.scores) for r in results)
+
+
 def test_symbol_lookup_by_qualified_then_plain_name(repo: Path, fake_embedder) -> None:
     with Searcher(repo / ".codesearch", fake_embedder) as searcher:
         assert [s.path for s in named(searcher, "LineFormatter.format")] == ["line.py"]
