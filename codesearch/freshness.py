@@ -86,12 +86,12 @@ def check_stored(mounts: Mounts, root: str, path: str, language: str, indexed: t
 def _stat_of(root: Path, path: str) -> os.stat_result | None:
     """``lstat`` of ``root/path`` (None if it is missing or ``path`` is not a plain relative path).
 
-    One system call instead of opening every directory from ``root`` down (``open_inside``: a search
-    checks about ten files, and the walk was 6% of a search of 20k chunks). A link in a directory
-    above the file is followed here, and that is safe: this stat only decides whether the file is
-    exactly as indexed (its size, mtime_ns and ctime_ns all equal, which only the indexed file itself
-    can show: the ctime cannot be set), which shows the index's stored code; every other answer reads
-    the file with ``read_inside``, which follows no link and finds it gone.
+    One system call instead of opening every directory from ``root`` down (``open_inside``): a search
+    checks about ten files, whose checks took 0.35 ms of a 20k-chunk search that way and take 0.27 ms.
+    A link in a directory above the file is followed here, and that is safe: this stat only decides
+    whether the file is exactly as indexed (its size, mtime_ns and ctime_ns all equal, which only the
+    indexed file itself can show: the ctime cannot be set), which shows the index's stored code; every
+    other answer reads the file with ``read_inside``, which follows no link and finds it gone.
     """
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts):
