@@ -7,10 +7,9 @@ compared: same bytes → fresh; missing, unreadable, now a symlink or special fi
 larger than the indexing limit → gone (its hits are dropped, and a huge file is never
 read); changed → the current file is parsed again and hits are matched by chunk key,
 so they carry today's lines and code (or are dropped if the symbol no longer exists).
-Every file is read from ``root`` down without following a symlink and without blocking
-(``indexer.discover.read_inside``); its stat alone is taken with one ``lstat`` (``_stat_of`` says why that
-is safe); ``root`` is the repository the user gave, never a directory an index names, so a forged index
-cannot point reads outside it.
+Every file is looked at and read from ``root`` down without following a symlink and without
+blocking (``indexer.discover.open_inside/read_inside``); ``root`` is the repository the user gave, never a
+directory an index names, so a forged index cannot point reads outside it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codesearch.pack import Mounts
-from indexer.discover import Limits, content_problem, read_inside
+from indexer.discover import Limits, content_problem, open_inside, read_inside
 from indexer.types import Chunk, SourceFile, Unindexable
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
@@ -47,7 +46,7 @@ def check_file(
         what a changed file's chunk keys are made of.
     """
     size, mtime_ns, ctime_ns, sha1 = indexed
-    st = _stat_of(root, path)
+    st = _stat_inside(root, path)
     if st is None or not stat.S_ISREG(st.st_mode):
         return FileCheck(GONE)
     if (st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (size, mtime_ns, ctime_ns):
@@ -83,20 +82,14 @@ def check_stored(mounts: Mounts, root: str, path: str, language: str, indexed: t
     return check_file(Path(place[0]), place[1], language, indexed, max_bytes, stored=path)
 
 
-def _stat_of(root: Path, path: str) -> os.stat_result | None:
-    """``lstat`` of ``root/path`` (None if it is missing or ``path`` is not a plain relative path).
-
-    One system call instead of opening every directory from ``root`` down (``open_inside``): a search
-    checks about ten files, whose checks took 0.35 ms of a 20k-chunk search that way and take 0.27 ms.
-    A link in a directory above the file is followed here, and that is safe: this stat only decides
-    whether the file is exactly as indexed (its size, mtime_ns and ctime_ns all equal, which only the
-    indexed file itself can show: the ctime cannot be set), which shows the index's stored code; every
-    other answer reads the file with ``read_inside``, which follows no link and finds it gone.
-    """
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts):
+def _stat_inside(root: Path, path: str) -> os.stat_result | None:
+    """``fstat`` of ``root/path`` opened from ``root`` down without following a link or blocking
+    (None if it cannot be opened: missing, a link, outside, unreadable)."""
+    try:
+        fd = open_inside(root, path)
+    except OSError:
         return None
     try:
-        return os.lstat(os.path.join(root, path))
-    except (OSError, ValueError):  # ValueError: a NUL in a crafted index's path
-        return None
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
