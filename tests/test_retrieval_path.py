@@ -135,3 +135,35 @@ def test_related_takes_the_search_path(two_repos, fake_embedder, monkeypatch: py
     assert seen == [(2, False, ["leave_out", "lexical_weight", "lift"])]
     assert found[0].qualname == "RetryPolicy.retry_request" and found[0].scores["name"] == pytest.approx(0.3)
     assert all(r.qualname != "retry_request" for r in found)  # the source itself is left out
+
+
+def test_a_large_index_searches_vectors_beside_the_lexical_stage_with_the_same_results(
+        two_repos, fake_embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From ``PARALLEL_FROM`` vectors the vector search runs in a thread while the lexical stage runs: the
+    same results as one after the other, and an error in the thread is the search's error."""
+    import threading
+
+    import codesearch.search.first_stage as stage
+    from codesearch.search import Searcher
+
+    queries = ("retry_request", "parse the config file", "open a socket")
+    with Searcher(two_repos[1] / ".codesearch", fake_embedder) as searcher:
+        before = [[r.to_dict() for r in searcher.search(q, 5)] for q in queries]
+        monkeypatch.setattr(stage, "PARALLEL_FROM", 0)
+        threads: list[str] = []
+        search = searcher.vectors.search
+
+        def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+            threads.append(threading.current_thread().name)
+            return search(*args, **kwargs)
+
+        monkeypatch.setattr(searcher.vectors, "search", spy)
+        after = [[r.to_dict() for r in searcher.search(q, 5)] for q in queries]
+        assert after == before and len(threads) == 3 and threading.main_thread().name not in threads
+
+        def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("vector file gone")
+
+        monkeypatch.setattr(searcher.vectors, "search", broken)
+        with pytest.raises(RuntimeError, match="vector file gone"):
+            searcher.search("open a socket", 5)

@@ -3,7 +3,8 @@ of the names the query mentions, within the filters; the hits stay a ``Shard`` f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,11 @@ from codesearch.store.postings import QueryScores
 
 if TYPE_CHECKING:
     from codesearch.search.searcher import Searcher
+
+# From this many vectors the vector search runs in a thread beside the lexical stage (FAISS releases the GIL).
+# Search p50, one after the other -> side by side: 970k chunks 19.6 -> 15.8 ms, 300k 14.2-16.3 -> 13.0-14.0,
+# 20k about 0.25 ms less; at 1.8k the thread costs 0.35 ms more than it saves.
+PARALLEL_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -99,13 +105,25 @@ def first_stage(searcher: Searcher, plan: Plan, options: SearchOptions, *, vecto
     deep with raw scores; and (when the definition signal is on) the chunks defining a name the query mentions.
     """
     depth = options.depth
+    search = (lambda: searcher.vectors.search(plan.vector, depth, plan.allowed)) if vector else None
+    found: dict[str, Any] = {}
+    thread = None
+    if search is not None and options.hybrid and searcher.vectors.count >= PARALLEL_FROM:
+        thread = threading.Thread(target=run_into, args=(found, search), daemon=True)
+        thread.start()
+    try:
+        scored = searcher.lexical.score(plan.terms) if options.hybrid else None
+        lexical = scored.top(depth, plan.allowed) if scored is not None else []
+        defined = definitions(searcher, plan) if options.signals.definition else []
+    finally:
+        if thread is not None:
+            thread.join()
+    if thread is not None and "error" in found:
+        raise found["error"]
     static: list[tuple[int, float]] = []
-    if vector:
-        scores, ids = searcher.vectors.search(plan.vector, depth, plan.allowed)
+    if search is not None:
+        scores, ids = found["value"] if thread is not None else search()
         static = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
-    scored = searcher.lexical.score(plan.terms) if options.hybrid else None
-    lexical = scored.top(depth, plan.allowed) if scored is not None else []
-    defined = definitions(searcher, plan) if options.signals.definition else []
     hits = IndexHits(searcher, plan.vector[0], static, lexical, defined)
     hits.completed = completed(hits, scored) if options.complete else {}
     return hits
@@ -150,3 +168,11 @@ def file_similarities(searcher: Searcher, paths: Sequence[str], vector: np.ndarr
         return {}
     cosines = np.vstack(list(topics.values())).astype(np.float32) @ np.asarray(vector, dtype=np.float32).reshape(-1)
     return {path: float(c) for path, c in zip(topics, np.clip(np.nan_to_num(cosines), -1.0, 1.0))}
+
+
+def run_into(box: dict[str, Any], fn: Callable[[], Any]) -> None:
+    """``box["value"] = fn()``, or ``box["error"]`` the exception it raised (a thread's result)."""
+    try:
+        box["value"] = fn()
+    except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for it
+        box["error"] = exc

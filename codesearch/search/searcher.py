@@ -16,7 +16,7 @@ from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
 from codesearch.freshness import FileCheck, check_stored
 from codesearch.pack import Mounts
-from codesearch.search.first_stage import IndexHits, Plan, first_stage
+from codesearch.search.first_stage import IndexHits, Plan, first_stage, run_into
 from codesearch.search.options import PathFilter, SearchOptions
 from codesearch.search.parse import ParsedQuery, parse_query
 from codesearch.search.pool import ranked
@@ -97,7 +97,7 @@ class Searcher:
         # a fresh snapshot happens here, in the thread that owns the SQLite connection.
         # (A plain thread: concurrent.futures and the logging it imports cost a one-shot search ~5 ms.)
         read: dict[str, Any] = {}
-        thread = threading.Thread(target=_run_into, args=(read, self.reader.snapshot_files), daemon=True)
+        thread = threading.Thread(target=run_into, args=(read, self.reader.snapshot_files), daemon=True)
         thread.start()
         try:
             self.embedder = embedder or StaticEmbedder.default()
@@ -218,11 +218,3 @@ def _language(language: str | None) -> str | None:
         return canonical_language(language)
     except UnknownLanguage as exc:
         raise BadQuery(str(exc)) from None
-
-
-def _run_into(box: dict[str, Any], fn: Any) -> None:
-    """``box["value"] = fn()``, or ``box["error"]`` the exception it raised (a thread's result)."""
-    try:
-        box["value"] = fn()
-    except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for it
-        box["error"] = exc
