@@ -198,9 +198,6 @@ class _Shelf:
     def get(self, key: Any, default: Any = None) -> Any:
         return self.items.get(key, default)
 
-    def __contains__(self, key: Any) -> bool:
-        return key in self.items
-
     def put(self, new: dict[Any, Any]) -> None:
         """Keep ``new``, letting the oldest go first when the shelf would hold more than ``most`` (nothing of
         a ``new`` that alone holds more)."""
