@@ -188,21 +188,37 @@ def check_query_cost(tree: Tree, max_depth: int = MAX_TREE_DEPTH, max_steps: int
     """Refuse a tree deeper than ``max_depth`` levels, or with too long runs of unnamed
     siblings (see ``MAX_QUERY_STEPS``), before querying it.
 
-    Walks the tree once with a cursor (iteratively: depth costs no stack); a tree too
-    small to reach either limit is not walked. The binding's query ``progress_callback``
-    cannot bound the query's time instead: in tree-sitter 0.26 it crashes the process
-    once a pattern matches.
+    Walks the tree with a cursor (iteratively: depth costs no stack); a tree too small to reach
+    either limit is not walked, and neither is a small subtree: one of ``m`` nodes below its root
+    reaches at most ``m`` levels deeper and its runs cost at most ``m(m+1)/2`` steps. Subtrees are
+    skipped up to a size whose bounds, summed over the whole tree, stay within half of
+    ``max_steps``; only when the steps counted plus those bounds pass ``max_steps`` is the tree
+    walked again in full, so the verdict is always that of the exact count. The binding's query
+    ``progress_callback`` cannot bound the query's time instead: in tree-sitter 0.26 it crashes
+    the process once a pattern matches.
 
     :raises Unindexable: beyond either limit, with the reason.
     """
     nodes = tree.root_node.descendant_count
     if nodes <= max_depth and nodes * (nodes + 1) // 2 <= max_steps:
         return
+    # disjoint subtrees of at most ``skip`` nodes each bound at most nodes * (skip + 1) / 2 steps together
+    skip = min(max_steps // nodes - 1, max_depth // 2)
+    if skip > 0 and _walk_cost(tree, max_depth, max_steps, skip) <= max_steps:
+        return
+    _walk_cost(tree, max_depth, max_steps, 0)
+
+
+def _walk_cost(tree: Tree, max_depth: int, max_steps: int, skip: int) -> int:
+    """The steps of ``check_query_cost``'s count, or a bound of them: subtrees of at most ``skip``
+    nodes below their root are not walked, and their bound is counted instead (0: the whole tree
+    is walked, and the count is exact). Raises as ``check_query_cost`` does on what it walked."""
     cursor = tree.walk()
     runs = [0]  # unnamed siblings in a row so far, one count per level from the root
-    steps = 0
+    steps = bounded = 0
     while True:
-        if cursor.node.is_named:
+        node = cursor.node
+        if node.is_named:
             runs[-1] = 0
         else:
             runs[-1] += 1
@@ -210,14 +226,17 @@ def check_query_cost(tree: Tree, max_depth: int = MAX_TREE_DEPTH, max_steps: int
             if steps > max_steps:
                 raise Unindexable(f"took too long to parse ({runs[-1]:,} punctuation tokens or keywords "
                                   "in a row, or many such runs)")
-        if cursor.goto_first_child():
+        below = node.descendant_count - 1 if skip else 0
+        if skip and below <= skip and len(runs) + below <= max_depth:
+            bounded += below * (below + 1) // 2
+        elif cursor.goto_first_child():
             runs.append(0)
             if len(runs) > max_depth:
                 raise Unindexable(f"too deeply nested (syntax tree over {max_depth:,} levels deep)")
             continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
-                return
+                return steps + bounded
             runs.pop()
 
 

@@ -56,6 +56,41 @@ def test_query_cost_check_leaves_real_code_alone() -> None:
     assert len(symbols) == 3000 and symbols[-1].name == "f2999"
 
 
+def _verdict(check: object, *args: object) -> str:
+    from indexer.types import Unindexable
+
+    try:
+        check(*args)  # type: ignore[operator]
+    except Unindexable as error:
+        return str(error).split(" (")[0]
+    return "ok"
+
+
+@pytest.mark.parametrize("source", [
+    "".join(f"def f{i}(x):\n    return [x, ({i}, {{'k': x}})] if x else {{}}\n" for i in range(400)),
+    "x = [" + ", ".join("(1, [2, {3: 4}])" for _ in range(600)) + "]\n" + "y = (((((1)))))\n" * 300,
+    "def g():\n" + "    " + "not " * 3000 + "x\n" + "a = b = c = d = e\n" * 500,
+])
+def test_query_cost_skipping_small_subtrees_gives_the_exact_verdict(source: str) -> None:
+    """The walk that skips small subtrees (counting their bound instead) refuses exactly the trees
+    the full walk refuses, at limits on both sides of each tree's real depth and cost."""
+    from indexer.parse import _walk_cost, check_query_cost, parser
+
+    tree = parser("python").parse(source.encode())
+    nodes = tree.root_node.descendant_count
+    steps = _walk_cost(tree, 10**9, 10**18, 0)  # the exact count
+    assert nodes > 2000 and steps > 0
+    skipping = _walk_cost(tree, 10**9, 10**18, 50)
+    assert skipping >= steps  # a bound, never less than the count
+    verdicts = set()
+    for depth in (8, 12, 20, 60, 10_000):
+        for limit in (steps - 1, steps, steps + 1, nodes, nodes * 40, 10**9):
+            exact = _verdict(_walk_cost, tree, depth, limit, 0)
+            assert _verdict(check_query_cost, tree, depth, limit) == exact, (depth, limit)
+            verdicts.add(exact)
+    assert verdicts == {"ok", "too deeply nested", "took too long to parse"}
+
+
 # -- ignore files: never block, never cost more than a few operations per character ----------
 
 import os  # noqa: E402
