@@ -41,9 +41,10 @@ IGNORE_FILES = (".gitignore", ".codesearchignore")
 OWN_IGNORE_FILE = ".codesearchignore"
 MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js")
 # Build output, skipped by default like minified files (a `!` pattern in .codesearchignore keeps it):
-# these directories when a sibling `src/` holds the sources they are built from, ...
+# these directories when a sibling `src/` or `lib/` holds the sources they are built from (an npm
+# package's `dist/` bundles beside its `lib/`: axios, qs, winston, handlebars), ...
 BUILD_DIRS = frozenset({"dist", "build", "out"})
-SOURCES_DIR = "src"
+SOURCES_DIRS = ("src", "lib")
 # ... type declarations and compiled JavaScript next to the TypeScript they come from (a `.d.ts`
 # with no source beside it is a hand-written declaration and stays), files beside their source
 # map, and files that end with a sourceMappingURL comment (a bundler's trailer).
@@ -207,7 +208,8 @@ def _list_dir(
         return []
     subdirs: list[tuple[_OpenDir, str, str, list[Pattern]]] = []
     names = frozenset(entry.name for entry in entries)
-    has_sources = any(entry.name == SOURCES_DIR and _is_plain_dir(entry) for entry in entries)
+    present = {entry.name for entry in entries if entry.name in SOURCES_DIRS and _is_plain_dir(entry)}
+    sources = next((name for name in SOURCES_DIRS if name in present), "")  # ``src/`` first
     try:
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -231,7 +233,7 @@ def _list_dir(
             if is_ignored(patterns, rel, is_dir):
                 continue
             if is_dir:
-                default_skip = _default_skip(entry.name, has_sources) if use_ignore_files else None
+                default_skip = _default_skip(entry.name, sources) if use_ignore_files else None
                 if default_skip and decision(patterns, rel, True, source=OWN_IGNORE_FILE) is not False:
                     if default_skip != "cache":
                         yield SkippedFile(rel, default_skip)
@@ -270,15 +272,15 @@ def _script_language(name: str, dir_fd: int) -> str | None:
     return None if isinstance(read, str) else shebang_language(read[1])
 
 
-def _default_skip(name: str, has_sources: bool = False) -> str | None:
+def _default_skip(name: str, sources: str = "") -> str | None:
     """Why a directory is skipped by its name: vendored dependencies, a cache, build output
-    (``dist/`` and the like when ``has_sources``: a sibling ``src/``); or None."""
+    (``dist/`` and the like beside ``sources``, the name of a sibling ``src/`` or ``lib/``); or None."""
     if name in CACHE_DIRS:
         return "cache"
     if name in VENDORED_DIRS:
         return "vendored dependencies"
-    if has_sources and name in BUILD_DIRS:
-        return f"build output ({name}/ beside {SOURCES_DIR}/; `!{name}/` in {OWN_IGNORE_FILE} indexes it)"
+    if sources and name in BUILD_DIRS:
+        return f"build output ({name}/ beside {sources}/; `!{name}/` in {OWN_IGNORE_FILE} indexes it)"
     return None
 
 

@@ -190,3 +190,21 @@ def test_one_word_query_finds_the_flag_definition_and_its_use_before_the_tests(t
     out = run("search", "offline", str(tmp_path), "--json", "-k", "5", "--fast")
     names = [r["name"] for r in json.loads(out.output)["results"]]
     assert {"add_network_options", "program"} <= set(names), names
+
+
+def test_bundles_beside_lib_are_build_output(tmp_path: Path) -> None:
+    """An npm package's dist/ beside its lib/ (axios, qs, winston: no src/) is build output, named with
+    the sibling it was judged by; a dist/ with no sources beside it is all there is, and stays."""
+    from codesearch.pipeline import build_index
+    from tests.conftest import FakeEmbedder
+
+    write(tmp_path, "pkg/lib/core.js", "function request(config) {\n  return config;\n}\n")
+    write(tmp_path, "pkg/dist/pkg.cjs", "function request(config) {\n  return config;\n}\n")
+    write(tmp_path, "pkg/build/lib/core.js", "function request(config) {\n  return config;\n}\n")
+    write(tmp_path, "bundled-only/dist/only.js", "function only() {\n  return 1;\n}\n")
+    report = build_index(tmp_path, embedder=FakeEmbedder())
+    assert {s.path: s.reason for s in report.skipped} == {
+        "pkg/build": "build output (build/ beside lib/; `!build/` in .codesearchignore indexes it)",
+        "pkg/dist": "build output (dist/ beside lib/; `!dist/` in .codesearchignore indexes it)",
+    }
+    assert report.files == 2  # pkg/lib/core.js, bundled-only/dist/only.js
