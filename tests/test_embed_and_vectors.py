@@ -112,7 +112,7 @@ def test_truncated_or_mismatched_vector_file_is_corrupt(tmp_path: Path) -> None:
         VectorStore.load(tmp_path / "nope.faiss", dim=8, count=10)
 
 
-def test_piece_cache_overflow_gives_the_same_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_cache_overflow_gives_the_same_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the token caches fill up they are cleared, and results do not change."""
     import codesearch.embed.static as static
 
@@ -122,6 +122,26 @@ def test_piece_cache_overflow_gives_the_same_vectors(monkeypatch: pytest.MonkeyP
     small = StaticEmbedder.default()
     np.testing.assert_array_equal(small.encode_documents(texts), expected)
     np.testing.assert_array_equal(small.encode_documents(texts[::-1]), expected[::-1])
+
+
+def test_a_full_token_cache_keeps_its_last_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full cache becomes the old generation: its words are taken from there, not tokenized again,
+    and a word in neither generation is tokenized once."""
+    import codesearch.embed.static as static
+
+    monkeypatch.setattr(static, "_CACHE_SIZE", 3)
+    embedder = StaticEmbedder.default()
+    tokenized: list[str] = []
+    word_ids = embedder._word_ids
+    monkeypatch.setattr(embedder, "_word_ids", lambda words: tokenized.extend(words) or word_ids(words))
+    first = embedder.token_ids(["alpha beta gamma delta"])  # four words: the cache is over its size
+    assert sorted(tokenized) == ["alpha", "beta", "delta", "gamma"]
+    tokenized.clear()
+    again = embedder.token_ids(["delta gamma beta alpha epsilon"])  # a new generation, filled from the old
+    assert tokenized == ["epsilon"]
+    fresh = StaticEmbedder.default()
+    assert (first, again) == (fresh.token_ids(["alpha beta gamma delta"]),
+                              fresh.token_ids(["delta gamma beta alpha epsilon"]))
 
 
 def test_a_mapped_vector_file_searches_like_a_read_one_and_survives_its_unlinking(tmp_path: Path) -> None:
