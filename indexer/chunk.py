@@ -58,8 +58,9 @@ def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:
     run: list[int] = []
     for number in range(1, len(lines) + 1):
         if covered[number]:
-            out.extend(_gap(name, lines, offsets, run))
-            run = []
+            if run:
+                out.extend(_gap(name, lines, offsets, run))
+                run = []
             continue
         run.append(number)
         if len(run) >= MAX_GAP_LINES and not lines[number - 1].strip():

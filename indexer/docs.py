@@ -44,8 +44,10 @@ def clean_comment(text: str) -> str:
         text = _XML_DOC_TAG.sub("", _XML_DOC_REF.sub(r"\1", text))
     lines = []
     for line in text.splitlines():
-        line = _BLOCK_END.sub("", line)
-        line = _LINE_MARKER.sub("", line, count=1)
+        if "*/" in line or "-}" in line:  # what _BLOCK_END needs (most lines have neither)
+            line = _BLOCK_END.sub("", line)
+        if marker := _LINE_MARKER.match(line):  # anchored, and never empty: as sub(..., count=1)
+            line = line[marker.end():]
         lines.append(line.rstrip())
     return inspect.cleandoc("\n".join(lines)).strip()
 
