@@ -18,7 +18,6 @@ one repository.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +52,8 @@ class Mounts:
         other mounts (a workspace manifest edited, or a repository moved) is refused, never read."""
         if not self.roots:
             return ""
+        import hashlib  # only a pack's search: a one-shot search of one repository imports no hashlib (~4 ms)
+
         return hashlib.sha256(json.dumps(sorted(self.roots.items())).encode("utf-8", "surrogateescape")).hexdigest()
 
     def prefix(self, name: str) -> str:
