@@ -195,3 +195,11 @@ def test_an_interrupted_search_in_the_console_script_exits_as_the_cli(monkeypatc
     with pytest.raises(SystemExit) as exit_:
         entry.main()
     assert exit_.value.code == 130 and "Interrupted" in capsys.readouterr().err
+
+
+def test_the_search_stack_imports_no_hashlib() -> None:
+    """A one-shot search of one fresh repository hashes nothing: hashlib (~4 ms) is imported where a
+    pack's digest, a changed file or a new index needs it."""
+    code = "import sys, codesearch.search, codesearch.render, codesearch.entry\nprint('hashlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
