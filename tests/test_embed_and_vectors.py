@@ -113,7 +113,8 @@ def test_truncated_or_mismatched_vector_file_is_corrupt(tmp_path: Path) -> None:
 
 
 def test_token_cache_overflow_gives_the_same_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the token caches fill up they are cleared, and results do not change."""
+    """When the token cache fills up it starts a new generation (over and over, at a size of 4), and
+    results do not change."""
     import codesearch.embed.static as static
 
     texts = ["def parse_config(path): return load(path)", "class HttpClient: retry = 3", "parse the config"]

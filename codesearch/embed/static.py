@@ -69,7 +69,7 @@ class StaticEmbedder:
         self._tokenizer: Any = None  # the tokenizers library's, loaded when a text needs it (``tokenizer``)
         unk = self.config.get("unk_token", "[UNK]")
         self._unk_id = None if not unk else vocab[unk] if unk in vocab else self.tokenizer.token_to_id(unk)
-        self._pieces = WordPiece.from_config(settings, vocab)  # a few ASCII words without the library
+        self._pieces = WordPiece.from_config(settings, vocab)  # ASCII words without the library
         self._word_cache: dict[str, list[int]] = {}
         self._old_words: dict[str, list[int]] = {}  # the generation before (``token_ids``)
         self.name = self.config.get("name", self.path.name)
