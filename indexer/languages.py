@@ -12,9 +12,11 @@ import importlib
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from typing import TYPE_CHECKING
 
-from tree_sitter import Language, Parser, Query
+if TYPE_CHECKING:  # tree-sitter and importlib.resources are imported when a grammar is first loaded: a
+    # search imports this module for its names and test-file patterns only (~5 ms of its start)
+    from tree_sitter import Language, Parser, Query
 
 
 class UnknownLanguage(ValueError):
@@ -219,6 +221,8 @@ def language_for_path(path: str) -> LanguageSpec | None:
 @cache
 def grammar(name: str) -> Language:
     """The tree-sitter grammar for a language, loaded once."""
+    from tree_sitter import Language
+
     spec = spec_for(name)
     module = importlib.import_module(spec.grammar_module)
     return Language(getattr(module, spec.grammar_function)())
@@ -227,12 +231,16 @@ def grammar(name: str) -> Language:
 @cache
 def query_source(name: str) -> str:
     """The text of a language's query file."""
+    from importlib import resources
+
     return resources.files("indexer").joinpath("queries", spec_for(name).query_file).read_text("utf-8")
 
 
 @cache
 def query(name: str) -> Query:
     """The compiled query for a language, compiled once per process."""
+    from tree_sitter import Query
+
     return Query(grammar(name), query_source(name))
 
 
@@ -253,6 +261,8 @@ def rewrites(name: str) -> tuple[tuple[re.Pattern[bytes], bytes], ...]:
 
 def parser(name: str) -> Parser:
     """A new parser for a language (parsers are cheap and not thread-safe, so not cached)."""
+    from tree_sitter import Parser
+
     return Parser(grammar(name))
 
 
