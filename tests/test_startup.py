@@ -197,11 +197,12 @@ def test_an_interrupted_search_in_the_console_script_exits_as_the_cli(monkeypatc
     assert exit_.value.code == 130 and "Interrupted" in capsys.readouterr().err
 
 
-def test_the_search_stack_imports_no_hashlib_and_no_grammar_loader() -> None:
-    """A one-shot search of one fresh repository hashes nothing and parses nothing: hashlib (~4 ms),
-    tree_sitter and importlib.resources (~5 ms) are imported where a pack's digest, a changed file or
-    a new index needs them."""
+def test_the_search_stack_imports_nothing_of_the_write_path() -> None:
+    """A one-shot search of one fresh repository hashes, parses and writes nothing: hashlib (~4 ms),
+    tree_sitter and importlib.resources (~5 ms), tempfile and shutil (with lzma and bz2, ~8 ms) are
+    imported where a pack's digest, a changed file or a new index needs them."""
+    modules = ("hashlib", "tree_sitter", "importlib.resources", "tempfile", "shutil", "lzma")
     code = ("import sys, codesearch.search, codesearch.render, codesearch.entry\n"
-            "print(sorted(m for m in ('hashlib', 'tree_sitter', 'importlib.resources') if m in sys.modules))")
+            f"print(sorted(m for m in {modules!r} if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -198,6 +197,8 @@ def remove_entry(path: Path) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISDIR(st.st_mode):
+        import shutil  # rarely needed: a search imports no shutil (with lzma and bz2: ~8 ms)
+
         shutil.rmtree(path)  # never follows links inside (fd-based where the platform allows)
     else:
         path.unlink(missing_ok=True)

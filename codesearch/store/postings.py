@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -594,6 +593,8 @@ def _write_file(path: Path, sizes: dict[str, tuple[np.dtype[Any], int]],
     offsets, at = {}, 16 + len(header)
     for name, (dtype, size) in sizes.items():
         offsets[name], at = at, at + size * np.dtype(dtype).itemsize
+    import tempfile  # the write path only: a search imports no tempfile (with shutil, lzma: ~8 ms)
+
     fd, tmp = tempfile.mkstemp(prefix=".lexical-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -27,7 +27,6 @@ import errno
 import functools
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -255,6 +254,8 @@ class VectorStore:
         :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
         """
         self._sort()
+        import tempfile  # the write path only: a search imports no tempfile (with shutil, lzma: ~8 ms)
+
         fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
