@@ -246,11 +246,6 @@ def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def has_meta(conn: sqlite3.Connection) -> bool:
-    """Whether the database holds any meta value. :raises sqlite3.DatabaseError: if it cannot say."""
-    return conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone() is not None
-
-
 def chunk_count(db: Database, path: str | None = None) -> int:
     """The number of chunks, of one file or (``path`` None) of the whole index."""
     if path is None:

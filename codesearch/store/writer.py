@@ -455,7 +455,7 @@ def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool, trust
     registered = trust.lookup(stored_id) if stored_id is not None else None
     if registered is not None:
         return md.open_for_write(conn), stored_id, False, registered
-    replaced = _has_meta(conn)
+    replaced = _holds_anything(conn)
     if replaced:  # built elsewhere, by someone else, or before index ids: never reused, never migrated
         conn.close()
         _remove_index_files(index_dir)
@@ -481,10 +481,13 @@ def _stored_id(conn: sqlite3.Connection) -> str | None:
     return value if trust.valid_id(value) else None
 
 
-def _has_meta(conn: sqlite3.Connection) -> bool:
-    """Whether the database holds an index's metadata (or cannot even say)."""
+def _holds_anything(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds anything (or cannot even say): a database this user's registry does
+    not know is an index built elsewhere unless it is the empty file a new index starts from. (It asked
+    for a ``meta`` row, and a new database has no ``meta`` table: every first run reported that it had
+    replaced an index it did not build.)"""
     try:
-        return md.has_meta(conn)
+        return md.ownership(conn) != "empty"
     except sqlite3.DatabaseError:
         return True  # unreadable: not to be trusted either
 
