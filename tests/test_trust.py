@@ -334,7 +334,9 @@ def test_fifo_in_place_of_an_index_file_fails_fast(tmp_path: Path, name: str) ->
 def test_a_first_index_replaces_nothing_and_says_nothing_of_it(tmp_path: Path) -> None:
     """A new index (its database an empty file when the run opens it) is the user's own from the start:
     no report of a replaced index, in the report or in what `codesearch index` prints (every first run
-    said so once: the check asked a new database for a `meta` row it had no table for)."""
+    said so once: the check asked a new database for a `meta` row it had no table for). A database of ours
+    with anything in it and no registered id is replaced, an empty `meta` table included (the old check
+    kept that one, and the run then failed on it: "table meta already exists")."""
     root = _repo(tmp_path / "repo")
     assert not build_index(root, embedder=FakeEmbedder()).replaced_untrusted
     other = _repo(tmp_path / "other")
@@ -343,11 +345,13 @@ def test_a_first_index_replaces_nothing_and_says_nothing_of_it(tmp_path: Path) -
     assert "not built by you" not in out.output
     from codesearch.store.metadata import APPLICATION_ID
 
-    planted = _repo(tmp_path / "planted")  # a database of ours with anything in it and no id is not new
-    (planted / ".codesearch").mkdir()
-    with sqlite3.connect(planted / ".codesearch" / "index.db") as conn:
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute("CREATE TABLE notes (x)")
-    assert build_index(planted, embedder=FakeEmbedder()).replaced_untrusted
-    with sqlite3.connect(planted / ".codesearch" / "index.db") as conn:
-        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'notes'").fetchone()
+    for name, tables in (("planted", ("notes (x)",)), ("empty-meta", ("meta (key TEXT PRIMARY KEY, value)", "notes (x)"))):
+        planted = _repo(tmp_path / name)  # a database of ours with anything in it and no id is not new
+        (planted / ".codesearch").mkdir()
+        with sqlite3.connect(planted / ".codesearch" / "index.db") as conn:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            for table in tables:
+                conn.execute(f"CREATE TABLE {table}")
+        assert build_index(planted, embedder=FakeEmbedder()).replaced_untrusted, name
+        with sqlite3.connect(planted / ".codesearch" / "index.db") as conn:
+            assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'notes'").fetchone(), name
