@@ -450,13 +450,16 @@ def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool, trust
         raise IndexCorrupt(f"{index_dir / odd[0]} is not a regular file")
     if odd:
         _remove_index_files(index_dir)
-    conn = _open_checked_db(db_path, rebuild)
+    conn, owner = _open_checked_db(db_path, rebuild)
     stored_id = _stored_id(conn)
     registered = trust.lookup(stored_id) if stored_id is not None else None
     if registered is not None:
         return md.open_for_write(conn), stored_id, False, registered
-    replaced = _holds_anything(conn)
-    if replaced:  # built elsewhere, by someone else, or before index ids: never reused, never migrated
+    # Anything but the empty file a new index starts from was built elsewhere, by someone else, or before
+    # index ids: never reused, never migrated. (Asking for a ``meta`` row instead took a new database,
+    # which has no ``meta`` table, for an unreadable one: every first run said it had replaced an index.)
+    replaced = owner != "empty"
+    if replaced:
         conn.close()
         _remove_index_files(index_dir)
         conn = md.connect(db_path)
@@ -481,20 +484,10 @@ def _stored_id(conn: sqlite3.Connection) -> str | None:
     return value if trust.valid_id(value) else None
 
 
-def _holds_anything(conn: sqlite3.Connection) -> bool:
-    """Whether the database holds anything (or cannot even say): a database this user's registry does
-    not know is an index built elsewhere unless it is the empty file a new index starts from. (It asked
-    for a ``meta`` row, and a new database has no ``meta`` table: every first run reported that it had
-    replaced an index it did not build.)"""
-    try:
-        return md.ownership(conn) != "empty"
-    except sqlite3.DatabaseError:
-        return True  # unreadable: not to be trusted either
-
-
-def _open_checked_db(db_path: Path, rebuild: bool) -> sqlite3.Connection:
-    """A connection to the metadata database, checked to be ours and sound (see ``_open_db``);
-    damage in an index this user did not build is left to ``_open_db``, which deletes it."""
+def _open_checked_db(db_path: Path, rebuild: bool) -> tuple[sqlite3.Connection, str]:
+    """A connection to the metadata database, checked to be ours and sound (see ``_open_db``), with its
+    ``metadata.ownership`` (``empty`` for the file that replaced a bad one); damage in an index this user
+    did not build is left to ``_open_db``, which deletes it."""
     problem = None
     try:
         conn = md.connect(db_path)
@@ -513,14 +506,14 @@ def _open_checked_db(db_path: Path, rebuild: bool) -> sqlite3.Connection:
         conn = None
         problem = IndexCorrupt(f"index database {db_path} is unreadable ({exc})")
     if problem is None and conn is not None:
-        return conn
+        return conn, owner
     if conn is not None:
         conn.close()
     if not rebuild:
         raise problem
     for name in DB_FILES:  # we hold the writer lock: nobody else writes here
         remove_entry(db_path.parent / name)
-    return md.connect(db_path)
+    return md.connect(db_path), "empty"
 
 
 def _check_owner(meta: dict[str, str], root: Path, index_dir: Path, rebuild: bool) -> str:
