@@ -112,6 +112,31 @@ def test_changed_file_shows_current_lines(indexed: Path) -> None:
     assert not hits["gamma"].stale
 
 
+def test_a_file_read_for_freshness_is_read_again_only_when_its_stat_changes(
+        indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose ctime changed but whose bytes did not (``git checkout``, a copy of the tree) is read
+    and hashed by the first search, not by the next ones (it was, at every search); an edit after that
+    changes its stat and is seen at once, and an edited file is parsed again only when edited again."""
+    import codesearch.freshness as freshness
+
+    reads: list[str] = []
+    real = freshness.read_inside
+    monkeypatch.setattr(freshness, "read_inside", lambda r, p, m: reads.append(p) or real(r, p, m))
+    os.chmod(indexed / "b.py", 0o644)  # a new ctime, the same bytes
+    for _ in range(3):
+        hit = _search(indexed, "gamma helper")["gamma"]
+        assert not hit.stale and hit.start_line == 1
+    assert reads.count("b.py") == 1
+    (indexed / "b.py").write_text("\n\ndef gamma():\n    '''Gamma helper.'''\n    return 3\n")
+    for _ in range(2):
+        hit = _search(indexed, "gamma helper")["gamma"]
+        assert hit.stale and (hit.start_line, hit.end_line) == (3, 5)
+    assert reads.count("b.py") == 2
+    (indexed / "b.py").write_text("def gamma():\n    '''Gamma helper.'''\n    return 3\n")  # the indexed bytes again
+    hit = _search(indexed, "gamma helper")["gamma"]
+    assert not hit.stale and hit.start_line == 1 and reads.count("b.py") == 3
+
+
 def test_deleted_file_hits_are_dropped(indexed: Path) -> None:
     """Hits in deleted files are not shown."""
     (indexed / "b.py").unlink()
