@@ -45,6 +45,12 @@ MINIFIED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js")
 # package's `dist/` bundles beside its `lib/`: axios, qs, winston, handlebars), ...
 BUILD_DIRS = frozenset({"dist", "build", "out"})
 SOURCES_DIRS = ("src", "lib")
+# A hidden directory is a tool's state, as rg treats it: quilt's copies of patched files (`.pc/`, in every
+# Debian source package: each patched file twice more), caches and build output (`.next/`, `.gradle/`,
+# `.stack-work/`, `.build/`, `.yarn/`'s bundled releases), editor settings; skipped, with its reason, unless
+# `!NAME/` in .codesearchignore keeps it. These hold a project's own scripts and stay:
+KEPT_HIDDEN_DIRS = frozenset({".github", ".gitlab", ".circleci", ".buildkite", ".devcontainer", ".husky",
+                              ".storybook"})
 # ... type declarations and compiled JavaScript next to the TypeScript they come from (a `.d.ts`
 # with no source beside it is a hand-written declaration and stays), files beside their source
 # map, and files that end with a sourceMappingURL comment (a bundler's trailer).
@@ -274,13 +280,16 @@ def _script_language(name: str, dir_fd: int) -> str | None:
 
 def _default_skip(name: str, sources: str = "") -> str | None:
     """Why a directory is skipped by its name: vendored dependencies, a cache, build output
-    (``dist/`` and the like beside ``sources``, the name of a sibling ``src/`` or ``lib/``); or None."""
+    (``dist/`` and the like beside ``sources``, the name of a sibling ``src/`` or ``lib/``), a hidden
+    directory (``KEPT_HIDDEN_DIRS`` aside); or None."""
     if name in CACHE_DIRS:
         return "cache"
     if name in VENDORED_DIRS:
         return "vendored dependencies"
     if sources and name in BUILD_DIRS:
         return f"build output ({name}/ beside {sources}/; `!{name}/` in {OWN_IGNORE_FILE} indexes it)"
+    if name.startswith(".") and name not in KEPT_HIDDEN_DIRS:
+        return f"hidden directory (`!{name}/` in {OWN_IGNORE_FILE} indexes it)"
     return None
 
 

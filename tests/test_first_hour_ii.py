@@ -208,3 +208,26 @@ def test_bundles_beside_lib_are_build_output(tmp_path: Path) -> None:
         "pkg/dist": "build output (dist/ beside lib/; `!dist/` in .codesearchignore indexes it)",
     }
     assert report.files == 2  # pkg/lib/core.js, bundled-only/dist/only.js
+
+
+def test_hidden_directories_are_skipped_with_their_reason_but_ci_scripts_stay(tmp_path: Path) -> None:
+    """A hidden directory is a tool's state (quilt's `.pc/` copies of patched files in a Debian source
+    package, `.next/` build output, editor settings) and is skipped with its reason, as rg skips it;
+    `.github/` holds the project's own scripts and stays; `!.pc/` in .codesearchignore brings one back."""
+    from codesearch.pipeline import build_index
+    from tests.conftest import FakeEmbedder
+
+    code = "int request(int config) {\n  return config;\n}\n"
+    write(tmp_path, "lib/core.c", code)
+    write(tmp_path, ".pc/fix-overflow.patch/lib/core.c", code.replace("config;", "config + 1;"))
+    write(tmp_path, ".next/server/page.js", "function page() {\n  return 1;\n}\n")
+    write(tmp_path, ".github/scripts/release.py", "def release():\n    return 1\n")
+    report = build_index(tmp_path, embedder=FakeEmbedder())
+    assert {s.path: s.reason for s in report.skipped} == {
+        ".next": "hidden directory (`!.next/` in .codesearchignore indexes it)",
+        ".pc": "hidden directory (`!.pc/` in .codesearchignore indexes it)",
+    }
+    assert report.files == 2  # lib/core.c, .github/scripts/release.py
+    write(tmp_path, ".codesearchignore", "!.pc/\n")
+    again = build_index(tmp_path, embedder=FakeEmbedder())
+    assert again.files == 3 and [s.path for s in again.skipped] == [".next"]
