@@ -149,15 +149,28 @@ def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
                 continue
             here = _OpenDir(opened)
             try:
-                if parent is not None and use_ignore_files and _has_virtualenv_marker(here.fd) \
+                # Listed first: the virtualenv marker and the ignore files are looked for among its names,
+                # not asked for by name in every directory (three failed calls each: 2,291 directories of
+                # ansible-core: the walk 97-102 -> 72-76 ms).
+                try:
+                    with os.scandir(here.fd) as listing:
+                        entries = sorted(listing, key=lambda e: e.name)
+                except OSError as exc:
+                    if directories is not None:
+                        directories.append(rel_dir)
+                    yield SkippedFile(rel_dir or ".", f"directory not readable: {exc.strerror or exc}")
+                    continue
+                names = frozenset(entry.name for entry in entries)
+                if parent is not None and use_ignore_files and VIRTUALENV_MARKER in names \
                         and decision(patterns, rel_dir, True, source=OWN_IGNORE_FILE) is not False:
                     yield SkippedFile(rel_dir, "virtualenv (has pyvenv.cfg)")
                     continue
                 if directories is not None:
                     directories.append(rel_dir)
                 if use_ignore_files:
-                    patterns = patterns + _ignore_patterns(here.fd, rel_dir)
-                subdirs = yield from _list_dir(here, root, root_bytes, rel_dir, patterns, limits, use_ignore_files)
+                    patterns = patterns + _ignore_patterns(here.fd, rel_dir, names)
+                subdirs = yield from _list_dir(here, entries, names, root, root_bytes, rel_dir, patterns, limits,
+                                               use_ignore_files)
             finally:
                 here.release()
             stack.extend(reversed(subdirs))
@@ -202,18 +215,12 @@ def _open_dir(name: str, parent: _OpenDir | None) -> int | str:
 
 
 def _list_dir(
-    here: _OpenDir, root: Path, root_bytes: int, rel_dir: str, patterns: list[Pattern], limits: Limits,
-    use_ignore_files: bool,
+    here: _OpenDir, entries: list[os.DirEntry[str]], names: frozenset[str], root: Path, root_bytes: int,
+    rel_dir: str, patterns: list[Pattern], limits: Limits, use_ignore_files: bool,
 ) -> Generator[FileEntry | SkippedFile | UnsupportedFile, None, list[tuple[_OpenDir, str, str, list[Pattern]]]]:
-    """Yield what one directory holds; return its subdirectories to read, in order, each holding ``here``."""
-    try:
-        with os.scandir(here.fd) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
-    except OSError as exc:
-        yield SkippedFile(rel_dir or ".", f"directory not readable: {exc.strerror or exc}")
-        return []
+    """Yield what one directory holds (``entries``, sorted by name; ``names``, theirs); return its
+    subdirectories to read, in order, each holding ``here``."""
     subdirs: list[tuple[_OpenDir, str, str, list[Pattern]]] = []
-    names = frozenset(entry.name for entry in entries)
     present = {entry.name for entry in entries if entry.name in SOURCES_DIRS and _is_plain_dir(entry)}
     sources = next((name for name in SOURCES_DIRS if name in present), "")  # ``src/`` first
     try:
@@ -326,15 +333,6 @@ def _is_plain_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
-
-
-def _has_virtualenv_marker(dir_fd: int) -> bool:
-    """Whether the open directory holds ``pyvenv.cfg`` (of any type: a virtualenv is skipped, never read)."""
-    try:
-        os.stat(VIRTUALENV_MARKER, dir_fd=dir_fd, follow_symlinks=False)
-    except OSError:
-        return False
-    return True
 
 
 def _special_file_reason(entry: os.DirEntry[str]) -> str:
@@ -468,8 +466,9 @@ def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
     return None
 
 
-def _ignore_patterns(dir_fd: int, rel_dir: str) -> list[Pattern]:
-    """The patterns of the ignore files in the open directory ``dir_fd`` (``rel_dir`` from the root).
+def _ignore_patterns(dir_fd: int, rel_dir: str, names: frozenset[str]) -> list[Pattern]:
+    """The patterns of the ignore files in the open directory ``dir_fd`` (``rel_dir`` from the root),
+    among its ``names``.
 
     An ignore file that is a link, a FIFO or anything but a regular file is never read
     (opening it cannot block, see ``_open_regular``); one larger than ``MAX_IGNORE_BYTES``
@@ -477,6 +476,8 @@ def _ignore_patterns(dir_fd: int, rel_dir: str) -> list[Pattern]:
     """
     patterns: list[Pattern] = []
     for name in IGNORE_FILES:
+        if name not in names:
+            continue
         read = _read_regular(name, dir_fd, MAX_IGNORE_BYTES)
         if isinstance(read, str):
             continue
