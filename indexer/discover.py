@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.gitignore import Pattern, decision, is_ignored, parse_lines
-from indexer.languages import SHEBANG_BYTES, file_language, may_be_script, shebang_language, unsupported_extension
+from indexer.languages import (SHEBANG_BYTES, file_language, header_language, may_be_script, shebang_language,
+                               unsupported_extension)
 from indexer.types import SkippedFile, SourceFile, UnsupportedFile
 
 # Never indexed: version control and our own index directory.
@@ -446,7 +447,8 @@ def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | Ski
         return SkippedFile(found.path, reason)
     if not found.keep_build_output and SOURCE_MAP_TRAILER.search(data[-TRAILER_BYTES:]):
         return SkippedFile(found.path, "build output (ends with a sourceMappingURL comment)")
-    return SourceFile(found.path, found.language, data, st.st_mtime_ns, st.st_ctime_ns)
+    return SourceFile(found.path, header_language(found.path, found.language, data), data, st.st_mtime_ns,
+                      st.st_ctime_ns)
 
 
 def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:

@@ -117,7 +117,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "c", (".c",), "tree_sitter_c",
         test_files=("test_*.c", "*_test.c"),
     ),
-    # `.h` is C++'s: its grammar reads C headers alike (libuv's give the same symbols), C's cannot read C++ ones.
+    # `.h` is C++'s by its name (its grammar reads a C header, C's cannot read a C++ one), and C's by its
+    # content when it has nothing of C++ (``header_language``).
     LanguageSpec(
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
@@ -216,6 +217,32 @@ def language_for_path(path: str) -> LanguageSpec | None:
     """The language of a file, from its extension, or None if it is not supported."""
     dot = path.rfind(".")
     return _BY_EXTENSION.get(path[dot:].lower()) if dot >= 0 else None
+
+
+# A header's code (comments and string literals aside) is C++ when it declares a class, a namespace or a
+# template, has an access specifier, or names something with `::`; anything else is C.
+_CPP_HEADER = re.compile(rb"^[ \t]*(?:template\s*<|namespace\b|class\s+\w|using\s+namespace\b)"
+                         rb"|\b(?:public|private|protected)\s*:|\w::~?\w", re.MULTILINE)
+_COMMENTS_AND_STRINGS = re.compile(rb'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"', re.DOTALL)
+SHARED_HEADER = ".h"
+
+
+def header_language(path: str, language: str, data: bytes) -> str:
+    """The language a file is labelled with once its bytes are read: a ``.h`` file (C++'s by its name) is
+    C when its code has nothing of C++, so that a C project's headers are C in its results, its stats and
+    ``--language c`` (curl's 232 headers, libuv's 17: all C; fmt's 15: 13 C++, its C API ``fmt-c.h`` C,
+    and ``core.h``, which only includes another, C); any other file keeps ``language``. Either way a
+    header is parsed by C++'s grammar (``grammar_language``)."""
+    if language != "cpp" or not path.endswith(SHARED_HEADER):
+        return language
+    return "cpp" if _CPP_HEADER.search(_COMMENTS_AND_STRINGS.sub(b" ", data)) else "c"
+
+
+def grammar_language(path: str, language: str) -> str:
+    """The registry row whose grammar and query file read a file labelled ``language``: C++'s for every
+    ``.h`` file. C's grammar cannot read a header's export macros around a definition
+    (``HEAP_EXPORT(void heap_init(...)) {...}`` in libuv), and a C header reads the same under C++'s."""
+    return "cpp" if language == "c" and path.endswith(SHARED_HEADER) else language
 
 
 @cache

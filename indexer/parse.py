@@ -39,14 +39,15 @@ from tree_sitter import Node, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import parser, query, rewrites
+from indexer.languages import grammar_language, parser, query, rewrites
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
 # 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms); 6: clauses, one
 # symbol per name node, docs before a definition; 7: the enclosing definition's doc embedded with its members
-# (indexer.chunk.contexts); 8: a scoped name's symbol is named by its last part (``Puppet::Indirector``, ``Plug.Conn``).
-PARSER_VERSION = "8"
+# (indexer.chunk.contexts); 8: a scoped name's symbol is named by its last part (``Puppet::Indirector``, ``Plug.Conn``);
+# 9: a `.h` file with nothing of C++ is labelled C (``indexer.languages.header_language``).
+PARSER_VERSION = "9"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -97,14 +98,15 @@ class _Entry:
 def extract_symbols(file: SourceFile) -> list[Symbol]:
     """All functions, methods, classes (and similar) defined in ``file``, in source order."""
     check_brackets(file.source)
-    source = rewritten(parseable(file.source), file.language)
-    tree = parser(file.language).parse(source)
+    language = grammar_language(file.path, file.language)  # a C header is read by C++'s grammar
+    source = rewritten(parseable(file.source), language)
+    tree = parser(language).parse(source)
     check_query_cost(tree)
-    matches = QueryCursor(query(file.language)).matches(tree.root_node)
-    if (unwrapped := _unwrapped(source, file.language, matches)) is not None:
-        tree = parser(file.language).parse(unwrapped)
+    matches = QueryCursor(query(language)).matches(tree.root_node)
+    if (unwrapped := _unwrapped(source, language, matches)) is not None:
+        tree = parser(language).parse(unwrapped)
         check_query_cost(tree)
-        matches = QueryCursor(query(file.language)).matches(tree.root_node)
+        matches = QueryCursor(query(language)).matches(tree.root_node)
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)

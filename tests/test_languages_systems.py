@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from indexer.chunk import chunks_for_file
 from indexer.docs import clean_doc
 from indexer.languages import language_for_path
@@ -123,6 +125,29 @@ def test_header_files_are_cpp_and_macro_wrapped_definitions_are_named() -> None:
     assert language_for_path("include/fmt/format.h").name == "cpp" and language_for_path("src/uv.c").name == "c"
     code = "HEAP_EXPORT(void heap_init(struct heap* heap)) {\n  heap->n = 0;\n}\nint g(int (*cb)(int)) { return 0; }\n"
     assert set(symbols_of("cpp", code)) == {"heap_init", "g"}
+
+
+def test_a_header_with_nothing_of_cpp_is_labelled_c_and_still_read_by_cpp_grammar(tmp_path: Path) -> None:
+    """A C project's headers are C in results, stats and `--language c`; a header with a class, a namespace,
+    a template or `::` in its code is C++; `::` in a comment or a string does not count. Both are read by
+    C++'s grammar: a C header's macro-wrapped definition (which C's grammar cannot read) is still found."""
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+    from tests.conftest import FakeEmbedder, write
+
+    heap = ("/* Insert a node (see heap.c::insert). */\nHEAP_EXPORT(void heap_insert(struct heap* heap)) {\n"
+            "  heap->n += 1;\n}\nstatic const char *name = \"a::b\";\n")
+    write(tmp_path, "src/heap-inl.h", heap)
+    write(tmp_path, "include/fmt/format.h", "namespace fmt {\n/* Formats. */\nint format_to(int out);\n}\n")
+    write(tmp_path, "src/heap.c", "int heap_size(int n) {\n  return n;\n}\n")
+    report = build_index(tmp_path, embedder=FakeEmbedder())
+    assert report.files_by_language == {"c": 2, "cpp": 1}
+    with Searcher(tmp_path / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        hits = {h.qualname: h.language for h in searcher.search("insert a node into the heap", k=10, language="c")}
+        assert hits.get("heap_insert") == "c" and "fmt.format_to" not in hits
+        (tmp_path / "src/heap-inl.h").write_text("\n" + heap)  # changed since indexing: parsed again, as C++
+        moved = next(h for h in searcher.search("insert a node into the heap", k=10) if h.qualname == "heap_insert")
+        assert moved.stale and moved.start_line == 3 and moved.language == "c"
 
 
 def test_zig_containers_methods_and_tests() -> None:
