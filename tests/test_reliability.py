@@ -271,3 +271,25 @@ def test_second_concurrent_index_run_fails_clearly_or_waits(tmp_path: Path) -> N
     assert first.wait(120) == 0 and waiting.returncode == 0, waiting.stderr
     with IndexReader(root / ".codesearch") as reader:
         assert reader.meta.count == 400 * 12 == reader.vectors().count
+
+
+def test_index_files_are_written_atomically_or_not_at_all(tmp_path: Path) -> None:
+    """The one writer of the vector and lexical files (``write_atomically``): a file that comes out short,
+    or a write that fails half-way (ENOSPC), leaves the previous file and no temp file behind."""
+    import errno
+
+    from codesearch.store.indexdir import write_atomically
+
+    target = tmp_path / "vectors-1.faiss"
+    write_atomically(target, lambda fh: fh.write(b"old!"), 4)
+    with pytest.raises(OSError) as short:
+        write_atomically(target, lambda fh: fh.write(b"ne"), 4)
+    assert short.value.errno == errno.EIO and "written incompletely" in str(short.value)
+
+    def full_disk(fh: object) -> None:
+        fh.write(b"n")  # type: ignore[attr-defined]
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OSError, match="No space"):
+        write_atomically(target, full_disk, 4)
+    assert target.read_bytes() == b"old!" and sorted(p.name for p in tmp_path.iterdir()) == ["vectors-1.faiss"]

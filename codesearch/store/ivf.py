@@ -32,7 +32,6 @@ metadata's checksum). Loading copies the lists into FAISS.
 
 from __future__ import annotations
 
-import errno
 import math
 import mmap
 import os
@@ -47,6 +46,7 @@ import numpy.typing as npt
 
 from codesearch.embed import Vectors
 from codesearch.errors import IndexCorrupt
+from codesearch.store.indexdir import write_atomically
 from codesearch.store.vectors import VectorStore, id_checksum, threads_for
 
 ANN_THRESHOLD = 200_000  # from this many vectors the writer keeps an IVF index (below half as many: flat)
@@ -333,21 +333,7 @@ class IvfVectorStore(VectorStore):
 
         :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
         """
-        import tempfile  # the write path only: a search imports no tempfile (with shutil, lzma: ~8 ms)
-
-        fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                self._write(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            size = os.stat(tmp).st_size
-            if size != file_size(self.dim, self.nlist, self.count, self.magic):
-                raise OSError(errno.EIO, f"vector file written incompletely ({size:,} bytes)")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, self._write, file_size(self.dim, self.nlist, self.count, self.magic))
 
     def _write(self, fh: BinaryIO) -> None:
         """The file's bytes: header, ranges, centroids, sizes, then each list's ids and codes, sorted by id."""

@@ -23,7 +23,6 @@ the magic, and returns an ``IvfVectorStore`` (a ``VectorStore`` with the same AP
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import stat
@@ -37,7 +36,7 @@ import numpy.typing as npt
 
 from codesearch.embed import Vectors
 from codesearch.errors import IndexCorrupt
-from codesearch.store.indexdir import open_index_file
+from codesearch.store.indexdir import open_index_file, write_atomically
 
 _IO_BLOCK = 1 << 22
 MAX_DIM = 1 << 16  # far above any embedding model's; a larger dimension in the metadata is damage
@@ -254,21 +253,8 @@ class VectorStore:
         :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
         """
         self._sort()
-        import tempfile  # the write path only: a search imports no tempfile (with shutil, lzma: ~8 ms)
-
-        fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                faiss.write_index(self.index, faiss.PyCallbackIOWriter(fh.write, _IO_BLOCK))
-                fh.flush()
-                os.fsync(fh.fileno())
-            size = os.stat(tmp).st_size
-            if size != _file_size(self.dim, self.count):
-                raise OSError(errno.EIO, f"vector file written incompletely ({size:,} bytes)")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda fh: faiss.write_index(self.index, faiss.PyCallbackIOWriter(fh.write, _IO_BLOCK)),
+                         _file_size(self.dim, self.count))
 
     def _sort(self) -> None:
         """Order the vectors by id (a no-op when they already are, as appends of new ids keep them),
