@@ -265,10 +265,19 @@ def query_source(name: str) -> str:
 
 @cache
 def query(name: str) -> Query:
-    """The compiled query for a language, compiled once per process."""
+    """The compiled query for a language, compiled once per process, its text predicates renamed
+    (``TEXT_PREDICATES``)."""
     from tree_sitter import Query
 
-    return Query(grammar(name), query_source(name))
+    return Query(grammar(name), _TEXT_PREDICATE.sub(r"(#text-\1", query_source(name)))
+
+
+# The text predicates the query files may use, with tree-sitter's names, evaluated by ``indexer.parse`` on
+# the file's bytes (``text_predicates``) under the names they are given at load (``text-eq?``, ...): a tree
+# parsed under a deadline (``indexer.parse.parse_bounded``: through a read callback) holds no text, and
+# py-tree-sitter's own predicates read it (the process crashed).
+TEXT_PREDICATES = ("eq?", "not-eq?", "any-of?", "match?", "not-match?")
+_TEXT_PREDICATE = re.compile(r"\(#(" + "|".join(re.escape(p) for p in TEXT_PREDICATES) + r")(?=\s)")
 
 
 @cache

@@ -29,13 +29,15 @@ captured on nested nodes with the same ``@name`` node are one, the outermost (C+
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import operator
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from tree_sitter import Node, QueryCursor, Tree
+from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
@@ -65,6 +67,11 @@ MAX_SYMBOL_BYTES = 32 << 20  # the text of all symbols of one file together
 # Real code nests a few dozen levels, generated code a few hundred, and has runs of a
 # few unnamed tokens: a 376 KB Python file's runs cost 43,000 steps.
 MAX_QUERY_STEPS = 200_000_000
+# - a grammar's error recovery can run away on a few broken bytes: 467 bytes of mutated Kotlin took
+#   tree-sitter-kotlin 42 s to parse into 6 million nodes (found by tests/test_fuzz.py), so each parse
+#   has a deadline of its own, 100 times what a megabyte takes to parse (~0.1 s), and half a second more.
+PARSE_SECONDS = 0.5
+PARSE_SECONDS_PER_BYTE = 10.0 / (1 << 20)
 MAX_TREE_DEPTH = 10_000  # syntax tree levels
 MAX_BRACKET_DEPTH = 5_000  # ( [ { not yet closed, anywhere in the file (strings and comments too)
 _OPENERS, _CLOSERS = b"([{", b")]}"
@@ -100,13 +107,13 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
     check_brackets(file.source)
     language = grammar_language(file.path, file.language)  # a C header is read by C++'s grammar
     source = rewritten(parseable(file.source), language)
-    tree = parser(language).parse(source)
+    tree = parse_bounded(parser(language), source)
     check_query_cost(tree)
-    matches = QueryCursor(query(language)).matches(tree.root_node)
+    matches = QueryCursor(query(language)).matches(tree.root_node, text_predicates(source))
     if (unwrapped := _unwrapped(source, language, matches)) is not None:
-        tree = parser(language).parse(unwrapped)
+        tree = parse_bounded(parser(language), unwrapped)
         check_query_cost(tree)
-        matches = QueryCursor(query(language)).matches(tree.root_node)
+        matches = QueryCursor(query(language)).matches(tree.root_node, text_predicates(unwrapped))
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)
@@ -126,6 +133,58 @@ def parseable(source: bytes) -> bytes:
     return source
 
 
+def parse_bounded(parser: Parser, source: bytes) -> Tree:
+    """``parser``'s tree of ``source``, or ``Unindexable`` when parsing takes longer than its deadline
+    (``PARSE_SECONDS`` plus ``PARSE_SECONDS_PER_BYTE`` of the source): tree-sitter asks the progress
+    callback a few thousand times a second and stops when it says so.
+
+    Only a parse that reads through a callback takes a progress callback (3% slower than one of bytes).
+    The tree it returns holds no text, which py-tree-sitter's predicates read (``#match?`` on such a
+    tree crashed the process): the queries' text predicates are evaluated on the source by
+    ``text_predicates``. (Parsing the source again with that tree as the old one gave it its text, but
+    not always the same tree: a Kotlin file's first definition started a line higher.)"""
+    limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * len(source)
+    deadline = time.monotonic() + limit
+    view = memoryview(source)
+    try:
+        return parser.parse(lambda offset, _: view[offset:offset + _READ_BYTES],
+                            progress_callback=lambda _offset, _error: time.monotonic() > deadline)
+    except ValueError:  # "Parsing failed": stopped by the callback
+        if time.monotonic() <= deadline:
+            raise
+        raise Unindexable(f"took too long to parse (over {limit:.1f} s for {len(source):,} bytes: "
+                          "error recovery ran away)") from None
+
+
+_READ_BYTES = 1 << 16  # what the parser reads at a time
+
+
+def text_predicates(source: bytes) -> Callable[[str, list[tuple[str, str]], int, dict[str, list[Node]]], bool]:
+    """The query files' text predicates (``indexer.languages.TEXT_PREDICATES``, renamed ``text-...`` at
+    load) on ``source``, as tree-sitter defines them: each node captured by the first argument must pass
+    (``#eq?``: its text is the string; ``#any-of?``: one of the strings; ``#match?``: the regex is found
+    in it; ``not-``: the opposite); a capture with no node passes."""
+
+    def check(name: str, args: list[tuple[str, str]], _pattern: int, captures: dict[str, list[Node]]) -> bool:
+        texts = [source[node.start_byte:node.end_byte] for node in captures.get(args[0][0], ())]
+        values = [value.encode() for value, _ in args[1:]]
+        if name in ("text-eq?", "text-not-eq?"):
+            return all((text == values[0]) == (name == "text-eq?") for text in texts)
+        if name == "text-any-of?":
+            return all(text in values for text in texts)
+        if name in ("text-match?", "text-not-match?"):
+            regex = _regex(args[1][0])
+            return all((regex.search(text) is not None) == (name == "text-match?") for text in texts)
+        raise ValueError(f"unknown query predicate #{name}")
+
+    return check
+
+
+@functools.cache
+def _regex(pattern: str) -> re.Pattern[bytes]:
+    return re.compile(pattern.encode())
+
+
 def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, list[Node]]]]) -> bytes | None:
     """``source`` with the wrapper around each ``@items`` block blanked (everything of the node holding
     the block but the block's contents: Rust's ``cfg_io_util! {`` and its ``}``), where the contents
@@ -138,7 +197,7 @@ def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, 
             if holder is None or block.end_byte - block.start_byte < 2:
                 continue
             inner = source[block.start_byte + 1 : block.end_byte - 1]
-            if alone.parse(inner).root_node.has_error:
+            if parse_bounded(alone, inner).root_node.has_error:
                 continue
             blanks += [(holder.start_byte, block.start_byte + 1), (block.end_byte - 1, holder.end_byte)]
     if not blanks:

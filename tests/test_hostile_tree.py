@@ -46,6 +46,34 @@ def test_pathological_shape_is_skipped_in_seconds(tmp_path: Path, name: str) -> 
     assert f"'{name}': 'too deeply nested" in skipped or f"'{name}': 'took too long to parse" in skipped, skipped
 
 
+# 467 bytes of a sample Kotlin file with random edits (found by tests/test_fuzz.py, then shrunk): the
+# grammar's error recovery runs away, and tree-sitter-kotlin took 42 s to parse it into 6 million nodes.
+RUNAWAY_KT = (b'{l()\ns\n \xc2\xad\xc5\xeb\xf3\xb5\xcd\xb0|\tt.lines.map { it.pt(cart.subtotal, discount, vat)\n    }\n\n'
+              b'    /**\n     * Charges the customer for the cart; an empty cart is refused before any charge.\n     */\n'
+              b'    fun checkout(cart: Cart, cardToken: String, code: String? = null): PaymentResult {\n'
+              b'        if (cart.isEmpty()) {\n            return PaymentResult.Declined("cart is empty")\n        }\n'
+              b'        val receipt = price(cart, code)\n        return gateway.charge(receipt.total, cardToken)\n    }\n}\n')
+
+
+def test_a_parse_whose_error_recovery_runs_away_is_stopped_at_its_deadline(tmp_path: Path) -> None:
+    """Every parse has a deadline (``parse_bounded``): the runaway file is skipped with its reason, the
+    file beside it is indexed, and the search works; in a child process so that a hang fails the test."""
+    root = tmp_path / "repo"
+    write(root, "Checkout.kt", RUNAWAY_KT)
+    write(root, "Fine.kt", "/** Adds. */\nfun add(a: Int, b: Int): Int = a + b\n")
+    script = ("from pathlib import Path\nfrom codesearch.pipeline import build_index\nfrom tests.conftest import FakeEmbedder\n"
+              f"r = build_index(Path({str(root)!r}), embedder=FakeEmbedder())\n"
+              "print(r.files, dict((s.path, s.reason) for s in r.skipped))\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                             cwd=Path(__file__).resolve().parents[1])
+    except subprocess.TimeoutExpired:
+        pytest.fail("still busy after 30 s")
+    assert out.returncode == 0, out.stderr[-500:]
+    files, skipped = out.stdout.strip().split(" ", 1)
+    assert files == "1" and "'Checkout.kt': 'took too long to parse (over 0.5 s for 467 bytes" in skipped, out.stdout
+
+
 def test_query_cost_check_leaves_real_code_alone() -> None:
     """Ordinary code far bigger than the walk's threshold passes both checks and keeps its symbols."""
     from indexer.parse import extract_symbols
