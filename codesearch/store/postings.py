@@ -593,6 +593,7 @@ def _write_file(path: Path, sizes: dict[str, tuple[np.dtype[Any], int]],
     offsets, at = {}, 16 + len(header)
     for name, (dtype, size) in sizes.items():
         offsets[name], at = at, at + size * np.dtype(dtype).itemsize
+
     def whole(fh: BinaryIO) -> None:
         fh.write(_MAGIC + len(header).to_bytes(8, "little") + header)
         write(fh, offsets)
