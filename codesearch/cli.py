@@ -134,7 +134,8 @@ def cli() -> None:
 @click.option("--rerank-model", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="With --deep: the reranker to embed with (default: the shipped one).")
 @click.option("--no-ignore", is_flag=True,
-              help="For this run, ignore .gitignore/.codesearchignore and the vendored-directory rules.")
+              help="For this run, ignore .gitignore/.codesearchignore and the vendored, hidden and build-output "
+                   "directory rules.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_file_bytes: int,
