@@ -86,7 +86,8 @@ def extract(kinds: str, out: Path) -> None:
     jobs, held = [], {}
     for language in build_datasets.SPLITS["train"]:
         held[language] = build_datasets.evaluation_texts(CACHE, language)
-        jobs += [(kinds, language, name, str(root)) for name, _, _, root in build_datasets.packages("train", language, CACHE)]
+        jobs += [(kinds, language, name, str(root))
+                 for name, _, _, root in build_datasets.packages("train", language, CACHE)]
     seen: set[str] = set()
     count = 0
     with gzip.open(out, "wt", encoding="utf-8") as fh, Pool(2) as pool:
@@ -132,7 +133,8 @@ def score(model: str, indexes: Path) -> None:
     from codesearch.bench import configs, queryset, semble
 
     model_dir = None if model == "shipped" else Path(model)
-    languages = {r["name"]: r["language"] for r in json.loads((ROOT.parent / "shared/bench/semble-dev/repos.json").read_text())}
+    repos_file = ROOT.parent / "shared/bench/semble-dev/repos.json"
+    languages = {r["name"]: r["language"] for r in json.loads(repos_file.read_text())}
     out: dict[str, Any] = {}
     for name, bench, checkouts in (("semble-dev", ROOT.parent / "shared/bench/semble-dev", CACHE / "semble-repos"),
                                    ("large", ROOT / "benchmarks/large", CACHE / "large")):
