@@ -397,7 +397,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
-    searched (--all searches everything). Several PATHs search their repositories as one
+    searched (--all searches everything); one inside a directory the index skipped (hidden,
+    vendored, build output) finds nothing, and says why. Several PATHs search their repositories as one
     corpus; each result's path then starts with its repository's name. A QUERY that starts
     with a dash goes after -e (or after --, which ends the options). Exit code 0 when
     something was found, 1 when nothing was, 2 on an error.
@@ -430,7 +431,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             if not found:
                 sys.exit(EXIT_NO_RESULTS)
             return
-    from codesearch.resident import subdirectory
+    from codesearch.resident import not_indexed, subdirectory
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import files, validate_query
 
@@ -491,6 +492,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 run = lambda n: searcher.search(query, n, options, paths=filters)  # noqa: E731
                 groups = files.search_by_file(run, k, per_file) if by_file else None
                 results = files.hits_of(groups) if groups is not None else run(k)
+                extra.update(not_indexed(searcher, under, results))
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra, files=groups)

@@ -140,7 +140,18 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
         return "\n".join(render.to_jsonl(results, max_lines)) or None
     if fmt == "grep":
         return render.to_grep(results, explain=explain) if results else None
+    if not results and (skipped := extra.get("not_indexed")):
+        return f"No results: nothing under {skipped['under']} is indexed ({skipped['path']}: {skipped['reason']})."
     return render.to_text(results, color=color, explain=explain, snippet_lines=lines)
+
+
+def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, Any]:
+    """``{"not_indexed": {under, path, reason}}`` when a search of the subdirectory ``under`` found nothing
+    because it lies in a skipped directory (a hidden or vendored one, build output), else ``{}``."""
+    if results or not under:
+        return {}
+    found = searcher.reader.skipped_above(under)
+    return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
 
 
 class Resident:
@@ -306,7 +317,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         text = None if request.get("quiet") else search_output(
             query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra={}, files=groups)
+            extra=not_indexed(searcher, under, results), files=groups)
     finally:
         os.chdir(here)
     return {"ok": True, "text": text, "found": bool(results)}

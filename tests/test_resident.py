@@ -5,6 +5,7 @@ without an answering process the CLI searches by itself, silently."""
 from __future__ import annotations
 
 import os
+import json
 import shutil
 import socket
 import tempfile
@@ -179,3 +180,21 @@ def test_it_answers_only_for_its_own_index_and_refuses_a_second_process(repo: Pa
         assert searches(index_dir) == 1  # and it still answers
         with pytest.raises(ResidentRunning):
             Resident(index_dir)
+
+
+def test_a_subdirectory_that_is_not_indexed_says_why_here_and_through_the_resident_process(
+        repo: Path, runtime: Path) -> None:
+    """A search of a subdirectory inside a skipped one (a hidden directory) says why nothing is there,
+    in text and in JSON (``not_indexed``), the same with and without the resident process; exit 1."""
+    write(repo, ".config/nvim/init.py", "def monthly_report_keys():\n    '''Sum the rows of a monthly report.'''\n")
+    assert run("index", str(repo), "-q").exit_code == 0
+    where = str(repo / ".config" / "nvim")
+    hint = "No results: nothing under .config/nvim is indexed (.config: hidden directory"
+    with serving(repo / ".codesearch"):
+        for extra in ((), ("--no-resident",)):
+            text = run("search", "monthly report", where, *extra)
+            assert text.exit_code == 1 and text.output.startswith(hint), (extra, text.output)
+            data = json.loads(run("search", "monthly report", where, "--json", *extra).output)
+            assert data["results"] == [] and data["not_indexed"]["path"] == ".config", extra
+    found = run("search", "monthly report", str(repo / "tools"), "--json", "--no-resident")
+    assert "not_indexed" not in json.loads(found.output)  # found something: nothing to explain

@@ -533,6 +533,16 @@ class IndexReader:
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]
 
     @_sql
+    def skipped_above(self, directory: str) -> tuple[str, str] | None:
+        """``(path, reason)`` of the skipped entry that is ``directory`` (repo-relative) or the nearest
+        directory above it, or None: why nothing under it is indexed (a hidden or vendored directory)."""
+        parts = directory.split("/")
+        places = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+        marks = ", ".join("?" * len(places))
+        found = dict(self.conn.execute(f"SELECT path, reason FROM skipped WHERE path IN ({marks})", places))
+        return next(((place, found[place]) for place in places if place in found), None)
+
+    @_sql
     def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
         """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for the given paths."""
         def read(missing: list[str]) -> dict[str, tuple[int, int, int, str]]:
