@@ -41,7 +41,7 @@ from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import grammar_language, parser, query, rewrites
+from indexer.languages import grammar_language, parser, query, rewrites, text_predicates
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
@@ -109,11 +109,11 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
     source = rewritten(parseable(file.source), language)
     tree = parse_bounded(parser(language), source)
     check_query_cost(tree)
-    matches = QueryCursor(query(language)).matches(tree.root_node, text_predicates(source))
+    matches = with_text_predicates(QueryCursor(query(language)).matches(tree.root_node), language, source)
     if (unwrapped := _unwrapped(source, language, matches)) is not None:
         tree = parse_bounded(parser(language), unwrapped)
         check_query_cost(tree)
-        matches = QueryCursor(query(language)).matches(tree.root_node, text_predicates(unwrapped))
+        matches = with_text_predicates(QueryCursor(query(language)).matches(tree.root_node), language, unwrapped)
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)
@@ -140,8 +140,8 @@ def parse_bounded(parser: Parser, source: bytes) -> Tree:
 
     Only a parse that reads through a callback takes a progress callback (3% slower than one of bytes).
     The tree it returns holds no text, which py-tree-sitter's predicates read (``#match?`` on such a
-    tree crashed the process): the queries' text predicates are evaluated on the source by
-    ``text_predicates``. (Parsing the source again with that tree as the old one gave it its text, but
+    tree crashed the process): the queries' text predicates are applied to the matches on the source
+    (``with_text_predicates``). (Parsing the source again with that tree as the old one gave it its text, but
     not always the same tree: a Kotlin file's first definition started a line higher.)"""
     limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * len(source)
     deadline = time.monotonic() + limit
@@ -159,30 +159,42 @@ def parse_bounded(parser: Parser, source: bytes) -> Tree:
 _READ_BYTES = 1 << 16  # what the parser reads at a time
 
 
-def text_predicates(source: bytes) -> Callable[[str, list[tuple[str, str]], int, dict[str, list[Node]]], bool]:
-    """The query files' text predicates (``indexer.languages.TEXT_PREDICATES``, renamed ``text-...`` at
-    load) on ``source``, as tree-sitter defines them: each node captured by the first argument must pass
+def with_text_predicates(matches: list[tuple[int, dict[str, list[Node]]]], language: str,
+                         source: bytes) -> list[tuple[int, dict[str, list[Node]]]]:
+    """The matches whose pattern's text predicates (``indexer.languages.text_predicates``) hold on
+    ``source``, as tree-sitter defines them: each node captured by the predicate's capture must pass
     (``#eq?``: its text is the string; ``#any-of?``: one of the strings; ``#match?``: the regex is found
     in it; ``not-``: the opposite); a capture with no node passes."""
-
-    def check(name: str, args: list[tuple[str, str]], _pattern: int, captures: dict[str, list[Node]]) -> bool:
-        texts = [source[node.start_byte:node.end_byte] for node in captures.get(args[0][0], ())]
-        values = [value.encode() for value, _ in args[1:]]
-        if name in ("text-eq?", "text-not-eq?"):
-            return all((text == values[0]) == (name == "text-eq?") for text in texts)
-        if name == "text-any-of?":
-            return all(text in values for text in texts)
-        if name in ("text-match?", "text-not-match?"):
-            regex = _regex(args[1][0])
-            return all((regex.search(text) is not None) == (name == "text-match?") for text in texts)
-        raise ValueError(f"unknown query predicate #{name}")
-
-    return check
+    tests = _text_tests(language)
+    if not tests:
+        return matches
+    kept = []
+    for pattern, captures in matches:
+        checks = tests.get(pattern)
+        if checks is None or all(test(source[node.start_byte:node.end_byte])
+                                 for capture, test in checks for node in captures.get(capture, ())):
+            kept.append((pattern, captures))
+    return kept
 
 
 @functools.cache
-def _regex(pattern: str) -> re.Pattern[bytes]:
-    return re.compile(pattern.encode())
+def _text_tests(language: str) -> dict[int, tuple[tuple[str, Callable[[bytes], bool]], ...]]:
+    """Pattern index -> (capture, test of one node's text) of each of its text predicates, made once."""
+    return {pattern: tuple((capture, _text_test(name, strings)) for name, capture, strings in predicates)
+            for pattern, predicates in text_predicates(language).items()}
+
+
+def _text_test(name: str, strings: tuple[bytes, ...]) -> Callable[[bytes], bool]:
+    if name == "eq?":
+        return strings[0].__eq__
+    if name == "not-eq?":
+        return strings[0].__ne__
+    if name == "any-of?":
+        return frozenset(strings).__contains__
+    if name in ("match?", "not-match?"):
+        search, wanted = re.compile(strings[0]).search, name == "match?"
+        return lambda text: (search(text) is not None) == wanted
+    raise ValueError(f"unknown query predicate #{name}")
 
 
 def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, list[Node]]]]) -> bytes | None:
