@@ -42,6 +42,9 @@ class LanguageSpec:
         newer than the grammar wheel: each match's ``span`` group becomes the replacement, which has
         the span's length ("" blanks it with spaces), so offsets and lines stay and names and code
         are still read from the original source.
+    :param parse_deadline: parse under a deadline (``indexer.parse.parse_bounded``): for a grammar whose
+        error recovery has been seen to run away. Such a tree holds no text, so the language's query
+        file may use no text predicate (``#eq?``, ``#match?``, ...: a test checks).
     """
 
     name: str
@@ -53,6 +56,7 @@ class LanguageSpec:
     test_files: tuple[str, ...] = ()
     query_name: str = ""
     rewrites: tuple[tuple[str, str], ...] = ()
+    parse_deadline: bool = False
 
     @property
     def query_file(self) -> str:
@@ -151,6 +155,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             # the soft keyword `where` used as a name (`where?.let`, `val where: Op`) becomes `wher_`.
             (r"\b(?P<span>where)(?=[ \t]*(?:\?\.|\.|:|\)|,|=(?!=)|\?:|!!|\]|\}))", "wher_"),
         ),
+        # 467 bytes of a broken Kotlin file kept its error recovery busy for 42 s (tests/test_hostile_tree.py).
+        parse_deadline=True,
     ),
     LanguageSpec(
         "scala", (".scala", ".sc"), "tree_sitter_scala",
@@ -265,53 +271,10 @@ def query_source(name: str) -> str:
 
 @cache
 def query(name: str) -> Query:
-    """The compiled query for a language, compiled once per process, without its text predicates
-    (``text_predicates`` holds them)."""
-    return _compiled(name)[0]
-
-
-TextPredicate = tuple[str, str, tuple[bytes, ...]]  # (predicate, capture, its strings)
-
-
-def text_predicates(name: str) -> dict[int, tuple[TextPredicate, ...]]:
-    """A language's text predicates by pattern index: ``#eq?``, ``#not-eq?``, ``#any-of?``, ``#match?``
-    and ``#not-match?``, which ``indexer.parse`` applies to the matches of ``query`` on the file's bytes.
-
-    py-tree-sitter applies them itself only to a tree that holds the text, and a tree parsed under a
-    deadline (``indexer.parse.parse_bounded``: through a read callback) holds none: its own predicates, or
-    ``Node.text``, crashed the process; evaluated in a callback of ours, they made Elixir's chunking 30%
-    slower, applied to the matches afterwards 11% (every Elixir call is a match then). The query is
-    compiled with them blanked (the same patterns at the same offsets)."""
-    return _compiled(name)[1]
-
-
-_TEXT_PREDICATE = re.compile(rb'\(#(eq|not-eq|any-of|match|not-match)\?\s+@([\w.-]+)((?:\s+"(?:\\.|[^"\\])*")+)\s*\)')
-_QUERY_STRING = re.compile(rb'"((?:\\.|[^"\\])*)"')
-_UNESCAPED = {b"n": b"\n", b"t": b"\t", b"\\": b"\\", b'"': b'"'}
-
-
-@cache
-def _compiled(name: str) -> tuple[Query, dict[int, tuple[TextPredicate, ...]]]:
+    """The compiled query for a language, compiled once per process."""
     from tree_sitter import Query
 
-    source = query_source(name).encode()
-    full = Query(grammar(name), source.decode())
-    found: dict[int, tuple[TextPredicate, ...]] = {}
-    blanked = bytearray(source)
-    for index in range(full.pattern_count):
-        start, end = full.start_byte_for_pattern(index), full.end_byte_for_pattern(index)
-        mine = []
-        for match in _TEXT_PREDICATE.finditer(source, start, end):
-            strings = tuple(re.sub(rb"\\(.)", lambda m: _UNESCAPED.get(m.group(1), m.group(1)), s)
-                            for s in _QUERY_STRING.findall(match.group(3)))
-            mine.append((match.group(1).decode() + "?", match.group(2).decode(), strings))
-            blanked[match.start():match.end()] = b" " * (match.end() - match.start())
-        if mine:
-            found[index] = tuple(mine)
-    stripped = Query(grammar(name), bytes(blanked).decode())
-    if stripped.pattern_count != full.pattern_count:
-        raise ValueError(f"{name}: the query's patterns changed when its text predicates were taken out")
-    return stripped, found
+    return Query(grammar(name), query_source(name))
 
 
 @cache

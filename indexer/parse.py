@@ -29,19 +29,19 @@ captured on nested nodes with the same ``@name`` node are one, the outermost (C+
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import operator
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import grammar_language, parser, query, rewrites, text_predicates
+from indexer.languages import grammar_language, parser, query, rewrites, spec_for
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
@@ -68,8 +68,9 @@ MAX_SYMBOL_BYTES = 32 << 20  # the text of all symbols of one file together
 # few unnamed tokens: a 376 KB Python file's runs cost 43,000 steps.
 MAX_QUERY_STEPS = 200_000_000
 # - a grammar's error recovery can run away on a few broken bytes: 467 bytes of mutated Kotlin took
-#   tree-sitter-kotlin 42 s to parse into 6 million nodes (found by tests/test_fuzz.py), so each parse
-#   has a deadline of its own, 100 times what a megabyte takes to parse (~0.1 s), and half a second more.
+#   tree-sitter-kotlin 42 s to parse into 6 million nodes (found by tests/test_fuzz.py), so such a grammar
+#   parses under a deadline (``LanguageSpec.parse_deadline``), 100 times what a megabyte takes to parse
+#   (~0.1 s) and half a second more.
 PARSE_SECONDS = 0.5
 PARSE_SECONDS_PER_BYTE = 10.0 / (1 << 20)
 MAX_TREE_DEPTH = 10_000  # syntax tree levels
@@ -107,13 +108,13 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
     check_brackets(file.source)
     language = grammar_language(file.path, file.language)  # a C header is read by C++'s grammar
     source = rewritten(parseable(file.source), language)
-    tree = parse_bounded(parser(language), source)
+    tree = parsed(language, source)
     check_query_cost(tree)
-    matches = with_text_predicates(QueryCursor(query(language)).matches(tree.root_node), language, source)
+    matches = QueryCursor(query(language)).matches(tree.root_node)
     if (unwrapped := _unwrapped(source, language, matches)) is not None:
-        tree = parse_bounded(parser(language), unwrapped)
+        tree = parsed(language, unwrapped)
         check_query_cost(tree)
-        matches = with_text_predicates(QueryCursor(query(language)).matches(tree.root_node), language, unwrapped)
+        matches = QueryCursor(query(language)).matches(tree.root_node)
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source)
@@ -133,21 +134,33 @@ def parseable(source: bytes) -> bytes:
     return source
 
 
+def parsed(language: str, source: bytes) -> Tree:
+    """The language's tree of ``source``: under a deadline for a grammar known to run away
+    (``LanguageSpec.parse_deadline``), else as tree-sitter parses bytes."""
+    if spec_for(language).parse_deadline:
+        return parse_bounded(parser(language), source)
+    return parser(language).parse(source)
+
+
 def parse_bounded(parser: Parser, source: bytes) -> Tree:
     """``parser``'s tree of ``source``, or ``Unindexable`` when parsing takes longer than its deadline
     (``PARSE_SECONDS`` plus ``PARSE_SECONDS_PER_BYTE`` of the source): tree-sitter asks the progress
     callback a few thousand times a second and stops when it says so.
 
-    Only a parse that reads through a callback takes a progress callback (3% slower than one of bytes).
-    The tree it returns holds no text, which py-tree-sitter's predicates read (``#match?`` on such a
-    tree crashed the process): the queries' text predicates are applied to the matches on the source
-    (``with_text_predicates``). (Parsing the source again with that tree as the old one gave it its text, but
-    not always the same tree: a Kotlin file's first definition started a line higher.)"""
+    Only a parse that reads through a callback takes a progress callback, and py-tree-sitter 0.26.1
+    keeps every object that callback returns: reading slices of the source kept each file's bytes for
+    good (2,000 files of 279 KB: 575 MB; the 970k-chunk monorepo peaked at 1.97 GB). The callback reads
+    from one buffer per thread instead, so what stays is a small view object per read (about 200 bytes),
+    and only for the languages with a deadline. The tree holds no text: their query files use no text
+    predicate (``#eq?``, ``#match?``: py-tree-sitter's crashed on such a tree)."""
     limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * len(source)
     deadline = time.monotonic() + limit
-    view = memoryview(source)
+    size = len(source)
+    buffer = _read_buffer(size)
+    buffer[:size] = source
+    view = memoryview(buffer)
     try:
-        return parser.parse(lambda offset, _: view[offset:offset + _READ_BYTES],
+        return parser.parse(lambda offset, _: view[offset:size],
                             progress_callback=lambda _offset, _error: time.monotonic() > deadline)
     except ValueError:  # "Parsing failed": stopped by the callback
         if time.monotonic() <= deadline:
@@ -156,45 +169,17 @@ def parse_bounded(parser: Parser, source: bytes) -> Tree:
                           "error recovery ran away)") from None
 
 
-_READ_BYTES = 1 << 16  # what the parser reads at a time
+_BUFFERS = threading.local()
 
 
-def with_text_predicates(matches: list[tuple[int, dict[str, list[Node]]]], language: str,
-                         source: bytes) -> list[tuple[int, dict[str, list[Node]]]]:
-    """The matches whose pattern's text predicates (``indexer.languages.text_predicates``) hold on
-    ``source``, as tree-sitter defines them: each node captured by the predicate's capture must pass
-    (``#eq?``: its text is the string; ``#any-of?``: one of the strings; ``#match?``: the regex is found
-    in it; ``not-``: the opposite); a capture with no node passes."""
-    tests = _text_tests(language)
-    if not tests:
-        return matches
-    kept = []
-    for pattern, captures in matches:
-        checks = tests.get(pattern)
-        if checks is None or all(test(source[node.start_byte:node.end_byte])
-                                 for capture, test in checks for node in captures.get(capture, ())):
-            kept.append((pattern, captures))
-    return kept
-
-
-@functools.cache
-def _text_tests(language: str) -> dict[int, tuple[tuple[str, Callable[[bytes], bool]], ...]]:
-    """Pattern index -> (capture, test of one node's text) of each of its text predicates, made once."""
-    return {pattern: tuple((capture, _text_test(name, strings)) for name, capture, strings in predicates)
-            for pattern, predicates in text_predicates(language).items()}
-
-
-def _text_test(name: str, strings: tuple[bytes, ...]) -> Callable[[bytes], bool]:
-    if name == "eq?":
-        return strings[0].__eq__
-    if name == "not-eq?":
-        return strings[0].__ne__
-    if name == "any-of?":
-        return frozenset(strings).__contains__
-    if name in ("match?", "not-match?"):
-        search, wanted = re.compile(strings[0]).search, name == "match?"
-        return lambda text: (search(text) is not None) == wanted
-    raise ValueError(f"unknown query predicate #{name}")
+def _read_buffer(size: int) -> bytearray:
+    """This thread's buffer for ``parse_bounded``, of at least ``size`` bytes. A view py-tree-sitter kept
+    pins a buffer's size, so a larger one is a new buffer (doubling: what stays is at most twice the
+    largest file)."""
+    buffer = getattr(_BUFFERS, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _BUFFERS.buffer = bytearray(max(size, 2 * len(buffer or b""), 1 << 16))
+    return buffer
 
 
 def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, list[Node]]]]) -> bytes | None:
@@ -202,14 +187,13 @@ def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, 
     the block but the block's contents: Rust's ``cfg_io_util! {`` and its ``}``), where the contents
     parse on their own without an error; None when there is none. Offsets and lines stay."""
     blanks: list[tuple[int, int]] = []
-    alone = parser(language)
     for _, caps in matches:
         for block in caps.get("items", ()):
             holder = block.parent
             if holder is None or block.end_byte - block.start_byte < 2:
                 continue
             inner = source[block.start_byte + 1 : block.end_byte - 1]
-            if parse_bounded(alone, inner).root_node.has_error:
+            if parsed(language, inner).root_node.has_error:
                 continue
             blanks += [(holder.start_byte, block.start_byte + 1), (block.end_byte - 1, holder.end_byte)]
     if not blanks:

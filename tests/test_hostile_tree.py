@@ -286,3 +286,14 @@ def test_directory_swapped_for_a_link_during_the_walk_is_not_followed(
     assert "a.py" in paths
     reasons = {i.path: i.reason for i in items if isinstance(i, SkippedFile)}
     assert "symlink" in reasons["pkg"], reasons
+
+
+def test_a_language_parsed_under_a_deadline_uses_no_text_predicate() -> None:
+    """A tree parsed under a deadline holds no text, and py-tree-sitter's text predicates crash on one:
+    a language with ``parse_deadline`` may not use them in its query file."""
+    from indexer.languages import LANGUAGES, query_source
+
+    bounded = [spec.name for spec in LANGUAGES if spec.parse_deadline]
+    assert bounded == ["kotlin"]
+    for name in bounded:
+        assert "(#" not in query_source(name), name
