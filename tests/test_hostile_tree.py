@@ -25,13 +25,9 @@ _SHAPES = {  # each 550 KB to 1 MB in short lines, so that it does not look mini
 }
 
 
-@pytest.mark.parametrize("name", sorted(_SHAPES))
-def test_pathological_shape_is_skipped_in_seconds(tmp_path: Path, name: str) -> None:
-    """Each shape is skipped with a reason within seconds, in a child process so a hang or a
-    crash fails the test instead of the suite; the ordinary file next to it is indexed."""
-    root = tmp_path / "repo"
-    write(root, name, _SHAPES[name])
-    write(root, "ok.js", "function fine() { return 1; }\n")
+def _index_in_child(root: Path, what: str) -> tuple[str, str]:
+    """``build_index`` of ``root`` in a child process, so that a hang or a crash fails the test instead of
+    the suite: its file count and its skipped files' reasons, as printed."""
     script = ("from pathlib import Path\nfrom codesearch.pipeline import build_index\nfrom tests.conftest import FakeEmbedder\n"
               f"r = build_index(Path({str(root)!r}), embedder=FakeEmbedder())\n"
               "print(r.files, dict((s.path, s.reason) for s in r.skipped))\n")
@@ -39,10 +35,21 @@ def test_pathological_shape_is_skipped_in_seconds(tmp_path: Path, name: str) -> 
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
                              cwd=Path(__file__).resolve().parents[1])
     except subprocess.TimeoutExpired:
-        pytest.fail(f"{name}: still busy after 30 s")
-    assert out.returncode == 0, f"{name}: exit {out.returncode}: {out.stderr[-500:]}"
+        pytest.fail(f"{what}: still busy after 30 s")
+    assert out.returncode == 0, f"{what}: exit {out.returncode}: {out.stderr[-500:]}"
     files, skipped = out.stdout.strip().split(" ", 1)
-    assert files == "1", out.stdout
+    return files, skipped
+
+
+@pytest.mark.parametrize("name", sorted(_SHAPES))
+def test_pathological_shape_is_skipped_in_seconds(tmp_path: Path, name: str) -> None:
+    """Each shape is skipped with a reason within seconds, in a child process so a hang or a
+    crash fails the test instead of the suite; the ordinary file next to it is indexed."""
+    root = tmp_path / "repo"
+    write(root, name, _SHAPES[name])
+    write(root, "ok.js", "function fine() { return 1; }\n")
+    files, skipped = _index_in_child(root, name)
+    assert files == "1", skipped
     assert f"'{name}': 'too deeply nested" in skipped or f"'{name}': 'took too long to parse" in skipped, skipped
 
 
@@ -56,22 +63,13 @@ RUNAWAY_KT = (b'{l()\ns\n \xc2\xad\xc5\xeb\xf3\xb5\xcd\xb0|\tt.lines.map { it.pt
 
 
 def test_a_parse_whose_error_recovery_runs_away_is_stopped_at_its_deadline(tmp_path: Path) -> None:
-    """Every parse has a deadline (``parse_bounded``): the runaway file is skipped with its reason, the
-    file beside it is indexed, and the search works; in a child process so that a hang fails the test."""
+    """Kotlin parses under a deadline (``parse_bounded``): the runaway file is skipped with its reason and
+    the file beside it is indexed; in a child process so that a hang fails the test."""
     root = tmp_path / "repo"
     write(root, "Checkout.kt", RUNAWAY_KT)
     write(root, "Fine.kt", "/** Adds. */\nfun add(a: Int, b: Int): Int = a + b\n")
-    script = ("from pathlib import Path\nfrom codesearch.pipeline import build_index\nfrom tests.conftest import FakeEmbedder\n"
-              f"r = build_index(Path({str(root)!r}), embedder=FakeEmbedder())\n"
-              "print(r.files, dict((s.path, s.reason) for s in r.skipped))\n")
-    try:
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
-                             cwd=Path(__file__).resolve().parents[1])
-    except subprocess.TimeoutExpired:
-        pytest.fail("still busy after 30 s")
-    assert out.returncode == 0, out.stderr[-500:]
-    files, skipped = out.stdout.strip().split(" ", 1)
-    assert files == "1" and "'Checkout.kt': 'took too long to parse (over 0.5 s for 467 bytes" in skipped, out.stdout
+    files, skipped = _index_in_child(root, "Checkout.kt")
+    assert files == "1" and "'Checkout.kt': 'took too long to parse (over 0.5 s for 467 bytes" in skipped, skipped
 
 
 def test_query_cost_check_leaves_real_code_alone() -> None:
