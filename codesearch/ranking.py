@@ -36,7 +36,8 @@ of the pool, so a signal's weight means the same for every query:
   word, not merely a longer name containing it (``args.offline``, ``"--offline"``; not
   ``test_offline``);
 - ``noise``: tests, examples, compatibility shims and generated code are scaled down
-  unless the query asks for them (or names a symbol defined only there);
+  unless the query asks for them (or names a symbol defined only there); so are tests kept inside
+  a source file (Rust's ``mod tests``, Zig's ``test`` blocks: ``is_noise_row``);
 - ``stubs``: type declarations (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down: they restate
   what the code defines (``__init__.py`` is not: much Python code lives there);
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
@@ -65,7 +66,7 @@ from typing import Any
 from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import code_of
 from indexer.chunk import unscoped
-from indexer.languages import is_test_path
+from indexer.languages import is_test_definition, is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
@@ -202,11 +203,11 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         # The query names this very symbol: where it lives does not matter, unless it is also defined
         # outside tests and examples (a test's stand-in for `Serialize` is not the answer then).
         spared = query.kind == IDENTIFIER and not any(
-            "definition" in c.scores and not is_noise(c.path, c.row["language"]) for c in pool)
+            "definition" in c.scores and not is_noise_row(c.row) for c in pool)
         for c in pool:
             if spared and "definition" in c.scores:
                 continue
-            if is_noise(c.path, c.row["language"]):
+            if is_noise_row(c.row):
                 c.scores["noise"] = NOISE_FACTOR
                 c.score *= NOISE_FACTOR
     if signals.stubs:
@@ -476,6 +477,14 @@ def definition_factor(candidate: Candidate, query: QueryInfo, primary: set[str])
 def is_noise(path: str, language: str) -> bool:
     """Tests, examples, compatibility shims and generated files (by path)."""
     return is_test_path(path, language) or bool(_NOISE_DIRS.search(path)) or bool(_GENERATED_NAMES.search(path))
+
+
+def is_noise_row(row: dict[str, Any]) -> bool:
+    """Whether a chunk is noise (``is_noise``), or a test kept in a source file (Rust's ``mod tests``,
+    Zig's ``test`` blocks: ``indexer.languages.is_test_definition``)."""
+    language = str(row["language"])
+    return is_noise(str(row["path"]), language) or is_test_definition(
+        language, str(row.get("kind") or ""), str(row.get("qualname") or ""), str(row.get("signature") or ""))
 
 
 @lru_cache(maxsize=65536)

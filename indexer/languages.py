@@ -42,6 +42,9 @@ class LanguageSpec:
         newer than the grammar wheel: each match's ``span`` group becomes the replacement, which has
         the span's length ("" blanks it with spaces), so offsets and lines stay and names and code
         are still read from the original source.
+    :param test_modules: modules whose definitions are tests, kept in the source file beside the code
+        they test (Rust's ``#[cfg(test)] mod tests``): search demotes them as it demotes test files.
+    :param test_signatures: signature prefixes of test blocks kept in a source file (Zig's ``test "name" {}``).
     :param parse_deadline: parse under a deadline (``indexer.parse.parse_bounded``): for a grammar whose
         error recovery has been seen to run away. Such a tree holds no text, so the language's query
         file may use no text predicate (``#eq?``, ``#match?``, ...: a test checks).
@@ -56,6 +59,8 @@ class LanguageSpec:
     test_files: tuple[str, ...] = ()
     query_name: str = ""
     rewrites: tuple[tuple[str, str], ...] = ()
+    test_modules: frozenset[str] = frozenset()
+    test_signatures: tuple[str, ...] = ()
     parse_deadline: bool = False
 
     @property
@@ -139,6 +144,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"new", "default", "fmt", "clone", "eq", "hash", "cmp", "partial_cmp", "drop",
                                      "deref", "deref_mut"}),
         test_files=("tests.rs",),
+        test_modules=frozenset({"tests", "test"}),
     ),
     LanguageSpec(
         "kotlin", (".kt", ".kts"), "tree_sitter_kotlin",
@@ -190,6 +196,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "zig", (".zig",), "tree_sitter_zig",
         boilerplate_names=frozenset({"init", "deinit", "format"}),
         test_files=("*_test.zig",),
+        test_signatures=("test ", 'test"'),
     ),
     LanguageSpec(
         "bash", (".sh", ".bash", ".bats"), "tree_sitter_bash",
@@ -198,6 +205,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
 )
 
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
+_SCOPE_SEPARATORS = re.compile(r"\.|::")
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 
 
@@ -330,6 +338,21 @@ def is_test_path(path: str, language: str) -> bool:
         return True
     pattern = _test_file_pattern(language) if language in _BY_NAME else None
     return bool(pattern and pattern.match(path.rsplit("/", 1)[-1]))
+
+
+def is_test_definition(language: str, kind: str, qualname: str, signature: str) -> bool:
+    """Whether a definition is a test kept inside a source file: inside one of the language's
+    ``test_modules`` (``tests.pool_max_idle`` in Rust), or that module itself, or a block whose signature
+    starts with one of its ``test_signatures`` (Zig's ``test "parse args"``)."""
+    spec = _BY_NAME.get(language)
+    if spec is None:
+        return False
+    if spec.test_signatures and signature.startswith(spec.test_signatures):
+        return True
+    if not spec.test_modules:
+        return False
+    *scopes, name = _SCOPE_SEPARATORS.split(qualname)
+    return not spec.test_modules.isdisjoint(scopes) or (kind == "module" and name in spec.test_modules)
 
 
 # Every file name falls in one of three groups: a registry language (above, by extension; or,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from indexer.chunk import chunks_for_file
 from indexer.docs import clean_doc
-from indexer.languages import language_for_path
+from indexer.languages import is_test_definition, language_for_path
 from indexer.parse import extract_symbols
 from indexer.types import SourceFile, SymbolKind
 from tests.conftest import symbols_of
@@ -165,6 +165,18 @@ def test_zig_containers_methods_and_tests() -> None:
     assert syms["Err"].doc == "Fails." and "ext" not in syms and "std" not in syms
     assert syms["main"].kind is SymbolKind.FUNCTION and syms["main"].doc == ""
     assert syms["adds points"].kind is SymbolKind.FUNCTION and syms["adds points"].signature == 'test "adds points"'
+
+
+def test_tests_inside_rust_and_zig_source_files_are_told_apart_from_the_code() -> None:
+    """Rust's `#[cfg(test)] mod tests` and Zig's `test "..." {}` live in the file they test; the names and
+    signatures the parser gives them are what the registry's test rule reads (search demotes them)."""
+    rust = symbols_of("rust", "pub fn checkout() {}\n#[cfg(test)]\nmod tests {\n    #[test]\n"
+                              "    fn checkout_reuses_idle() { super::checkout(); }\n}\n")
+    zig = symbols_of("zig", "pub fn parse() void {}\ntest \"parse twice\" {\n    parse();\n}\n")
+    verdicts = {(language, s.qualname): is_test_definition(language, s.kind.value, s.qualname, s.signature)
+                for language, syms in (("rust", rust), ("zig", zig)) for s in syms.values()}
+    assert verdicts == {("rust", "checkout"): False, ("rust", "tests"): True, ("rust", "tests.checkout_reuses_idle"): True,
+                        ("zig", "parse"): False, ("zig", "parse twice"): True}
 
 
 def test_documented_prototypes_are_definitions_undocumented_ones_are_not() -> None:

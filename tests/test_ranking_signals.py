@@ -24,6 +24,7 @@ from codesearch.cli import cli
 from codesearch.fusion import score_fusion
 from codesearch.query import analyse
 from codesearch.ranking import Candidate, Signals, defines, diversified, is_noise, path_matches_name, path_share, rank
+from indexer.languages import is_test_definition
 from tests.conftest import FakeEmbedder, write
 
 
@@ -215,6 +216,31 @@ def test_noise_spares_the_definition_an_identifier_query_names() -> None:
 
     assert ranked("SessionStore", pool(), Signals(path=False, kind=False)) == [(1, 1.5), (2, 1.0)]
     assert ranked("where is SessionStore", pool(), Signals(path=False, kind=False, coherence=False)) == [(2, 1.0), (1, 0.3)]
+
+
+@pytest.mark.parametrize(("language", "kind", "qualname", "signature", "test"), [
+    ("rust", "function", "tests.pool_max_idle", "fn pool_max_idle()", True),  # `#[cfg(test)] mod tests`
+    ("rust", "method", "client.tests.Fake.send", "fn send(&self)", True),  # nested inside it
+    ("rust", "module", "tests", "mod tests", True),  # the module itself
+    ("rust", "function", "pool.checkout", "fn checkout()", False),
+    ("rust", "method", "Runner.test", "fn test(&self)", False),  # a method called `test` is not a test
+    ("rust", "function", "tests", "fn tests()", False),
+    ("zig", "function", "parseParams", 'test "parseParams"', True),  # a test block
+    ("zig", "function", "parse", "pub fn parse(args: []const u8) !void", False),
+    ("zig", "function", "testing", "fn testing() void", False),
+    ("python", "function", "tests.helper", "def helper()", False),  # Python's tests are found by path
+])
+def test_is_test_definition(language: str, kind: str, qualname: str, signature: str, test: bool) -> None:
+    """Tests kept inside a source file, by the language's registry row."""
+    assert is_test_definition(language, kind, qualname, signature) is test
+
+
+def test_noise_signal_scales_tests_inside_a_source_file() -> None:
+    """A Rust test in `mod tests` of the very file that holds the code is scaled as a test file is."""
+    pool = [cand(1, "src/pool.rs", 1.0, "pool_max_idle", "tests.pool_max_idle", language="rust"),
+            cand(2, "src/pool.rs", 0.6, "checkout", "Pool.checkout", kind="method", language="rust")]
+    assert ranked("idle connections in the pool", pool, only("noise")) == [(2, 0.6), (1, 0.3)]
+    assert ranked("tests for idle connections", pool, only("noise")) == [(1, 1.0), (2, 0.6)]
 
 
 # --- kind --------------------------------------------------------------------------------------
