@@ -40,6 +40,10 @@ of the pool, so a signal's weight means the same for every query:
   a source file (Rust's ``mod tests``, Zig's ``test`` blocks: ``is_noise_row``);
 - ``stubs``: type declarations (``.d.ts``, ``.d.cts``, ``.d.mts``) are scaled down: they restate
   what the code defines (``__init__.py`` is not: much Python code lives there);
+- ``declared``: a documented C or C++ prototype (a header's) and the one definition of its name
+  elsewhere in the pool (the ``.c`` file's, often without a doc of its own): the definition takes
+  the prototype's score when that is higher, and the prototype follows right after it, so a
+  question the header's doc answers shows the code that does it first (libuv's ``uv__idna_toascii``);
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
   definition comes first when both match about as well; for a task (``format a record as a
   single line``) so is a class, interface, module or trait, whose outline names every member
@@ -86,6 +90,8 @@ WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as 
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
 DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
+DECLARATION_BELOW = 0.99  # a prototype whose definition took its score (declared) follows it
+DECLARING_LANGUAGES = frozenset({"c", "cpp"})  # documented prototypes are definitions (their query files)
 
 # Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package).
 _NOISE_DIRS = re.compile(
@@ -116,6 +122,7 @@ class Signals:
     overloads: bool = True  # further chunks of one name in one file count less (see overload_of)
     similar: bool = True  # fold near-copies of a result in other files into it (see search.pool.pick)
     file_topic: bool = True  # a natural-language query's cosine with each file's topic (see file_topic)
+    declared: bool = True  # a C or C++ prototype's one definition elsewhere takes its score (see _declared)
 
     @classmethod
     def without(cls, name: str) -> Signals:
@@ -226,10 +233,37 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
                 c.score *= TASK_CONTAINER_FACTOR
     if signals.file_topic:
         _file_topic(pool)
+    if signals.declared:
+        _declared(pool)
     pool.sort(key=lambda c: (-c.score, c.id))
     if signals.overloads:
         pool = saturated(pool, OVERLOAD_DECAY, key=overload_of, signal="overloads")
     return pool
+
+
+def _declared(pool: list[Candidate]) -> None:
+    """A declaration and its one definition elsewhere in the pool (``declared``): the definition takes the
+    declaration's score when that is higher, and the declaration follows it (``DECLARATION_BELOW`` times)."""
+    definitions: dict[str, list[Candidate]] = {}
+    declarations: list[Candidate] = []
+    for c in pool:
+        if c.row.get("kind") in ("function", "method") and str(c.row.get("language")) in DECLARING_LANGUAGES:
+            (declarations if is_declaration(c.row) else definitions.setdefault(str(c.row["qualname"]), [])).append(c)
+    for declaration in declarations:
+        found = [d for d in definitions.get(str(declaration.row["qualname"]), ()) if d.file != declaration.file]
+        if len(found) != 1:  # none, or one per platform (libuv's `uv__io_poll`): nothing to say which
+            continue
+        definition = found[0]
+        if definition.score < declaration.score:
+            definition.scores["declared"] = declaration.score - definition.score
+            definition.score = declaration.score
+            declaration.scores["declared"] = DECLARATION_BELOW
+            declaration.score = definition.score * DECLARATION_BELOW
+
+
+def is_declaration(row: dict[str, Any]) -> bool:
+    """Whether a function chunk is a declaration without a body (a C or C++ prototype ends in ``;``)."""
+    return code_of(row).rstrip().endswith(";")
 
 
 def overload_of(candidate: Candidate) -> Any:

@@ -69,6 +69,16 @@ class LanguageSpec:
         return f"{self.query_name or self.name}.scm"
 
 
+# C and C++: a macro alone on its line, between declarations (`FMT_BEGIN_NAMESPACE`,
+# `NLOHMANN_BASIC_JSON_TPL_DECLARATION` above `class basic_json`, `Q_OBJECT`; `JSON_PRIVATE_UNLESS_TESTED:` as
+# an access specifier; `FMT_PRAGMA_CLANG(diagnostic ...)`), expands to code the grammar cannot see; read as a
+# declaration without its `;`, it swallowed the definitions after it. Blanked: an upper-case name with an
+# underscore (its arguments, or a colon) on a line of its own, not inside an expression (the line before does
+# not end in an operator, `(` or `,`; the line after does not start with one, `{`, `)` or `;`).
+_LONE_MACRO = (r"(?m)(?<![(,=+\-*/&|<>?:\\]\n)^(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-Z0-9_]*"
+               r"(?:\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)|:(?!:))?)[ \t]*(?://[^\n]*)?$"
+               r"(?!\n[ \t]*(?:[{),;.+\-*&|?:=<>\[]|/(?![/*])))", "")
+
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", (".py", ".pyi"), "tree_sitter_python",
@@ -125,6 +135,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "c", (".c",), "tree_sitter_c",
         test_files=("test_*.c", "*_test.c"),
+        rewrites=(_LONE_MACRO,),
     ),
     # `.h` is C++'s by its name (its grammar reads a C header, C's cannot read a C++ one), and C's by its
     # content when it has nothing of C++ (``header_language``).
@@ -132,6 +143,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
+        rewrites=(_LONE_MACRO,),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",

@@ -48,8 +48,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # 3: containers as outlines; 4: windows (indexer.chunk); 5: path terms (codesearch.terms); 6: clauses, one
 # symbol per name node, docs before a definition; 7: the enclosing definition's doc embedded with its members
 # (indexer.chunk.contexts); 8: a scoped name's symbol is named by its last part (``Puppet::Indirector``, ``Plug.Conn``);
-# 9: a `.h` file with nothing of C++ is labelled C (``indexer.languages.header_language``).
-PARSER_VERSION = "9"
+# 9: a `.h` file with nothing of C++ is labelled C (``indexer.languages.header_language``); 10: a doc comment reaches
+# across the lines a rewrite blanked (a C or C++ macro alone on its line).
+PARSER_VERSION = "10"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -107,7 +108,8 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
     """All functions, methods, classes (and similar) defined in ``file``, in source order."""
     check_brackets(file.source)
     language = grammar_language(file.path, file.language)  # a C header is read by C++'s grammar
-    source = rewritten(parseable(file.source), language)
+    readable = parseable(file.source)
+    source = rewritten(readable, language)
     tree = parsed(language, source)
     check_query_cost(tree)
     matches = QueryCursor(query(language)).matches(tree.root_node)
@@ -117,7 +119,7 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
         matches = QueryCursor(query(language)).matches(tree.root_node)
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
-    doc_blocks = _comment_blocks(comments, file.source)
+    doc_blocks = _comment_blocks(comments, file.source, blanked_rows(readable, source))
     return _build_symbols(entries, doc_blocks, file.source)
 
 
@@ -372,8 +374,17 @@ def _only_comments(source: bytes, start: int, end: int, comments: list[tuple[int
     return not source[start:end].strip()
 
 
-def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]]:
-    """Blocks of consecutive whole-line comments, keyed by the 0-based row they end on."""
+def blanked_rows(source: bytes, rewritten_source: bytes) -> frozenset[int]:
+    """The 0-based rows a rewrite blanked (``LanguageSpec.rewrites``: a macro alone on its line)."""
+    if rewritten_source == source:
+        return frozenset()
+    return frozenset(row for row, (old, new) in enumerate(zip(source.split(b"\n"), rewritten_source.split(b"\n")))
+                     if old != new and not new.strip() and old.strip())
+
+
+def _comment_blocks(comments: list[Node], source: bytes, blanked: frozenset[int] = frozenset()) -> dict[int, list[Node]]:
+    """Blocks of consecutive whole-line comments, keyed by the 0-based row they end on, and by each row a
+    rewrite ``blanked`` right below them (the doc above ``EXPORT_MACRO`` above a class is the class's)."""
     blocks: dict[int, list[Node]] = {}
     current: list[Node] = []
     for node in sorted(comments, key=lambda n: n.start_byte):
@@ -385,6 +396,11 @@ def _comment_blocks(comments: list[Node], source: bytes) -> dict[int, list[Node]
             current = []
         current.append(node)
         blocks[_last_row(node)] = list(current)
+    for row in sorted(blocks) if blanked else ():
+        below = row + 1
+        while below in blanked:
+            blocks[below] = blocks[row]
+            below += 1
     return blocks
 
 

@@ -179,6 +179,37 @@ def test_tests_inside_rust_and_zig_source_files_are_told_apart_from_the_code() -
                         ("zig", "parse"): False, ("zig", "parse twice"): True}
 
 
+def test_a_macro_alone_on_its_line_is_read_past() -> None:
+    """A macro the grammar cannot expand, alone on its line (a namespace opener, a template declaration, an
+    access specifier, a pragma call), no longer swallows the definitions after it; a doc above it is the next
+    definition's; an upper-case name inside an expression or an argument list is left as it is."""
+    code = (
+        "FMT_PRAGMA_CLANG(diagnostic error \"-Wreturn-stack-address\")\n\nFMT_BEGIN_NAMESPACE\n"
+        "namespace detail {\n\n/// Iterates over a value.\nJSON_TPL_DECLARATION\nclass iter_impl {\n"
+        "  public:\n    int key() const { return 1; }\n  JSON_PRIVATE_UNLESS_TESTED:\n"
+        "    int value() const { return 2; }\n};\n\n}  // namespace detail\nFMT_END_NAMESPACE\n"
+        "int total() {\n  return sum(1,\n      MAX_VALUE\n      );\n}\n"
+    )
+    syms = symbols_of("cpp", code)
+    assert list(syms) == ["detail.iter_impl", "detail.iter_impl.key", "detail.iter_impl.value", "total"]
+    assert syms["detail.iter_impl"].doc == "Iterates over a value."
+    assert syms["total"].code.count("MAX_VALUE") == 1  # read from the source as written
+    c = "/* Runs it. */\nUV_EXPORT_API\nint uv_run(int mode) {\n  return mode;\n}\n"
+    assert symbols_of("c", c)["uv_run"].doc == "Runs it."
+
+
+def test_a_documented_prototype_inside_the_include_guard_is_a_definition() -> None:
+    """The include guard is the whole header: a documented prototype at its top level is a definition,
+    while one inside any other preprocessor conditional is not (internal headers' section comments)."""
+    code = ("#ifndef UV_IDNA_H_\n#define UV_IDNA_H_\n\n/* Convert a domain name to IDNA. */\n"
+            "ssize_t uv__idna_toascii(const char* s);\n\n#ifdef _WIN32\n/* Windows only. */\n"
+            "int uv__win_only(void);\n#endif\n\n#endif\n")
+    syms = symbols_of("cpp", code)
+    assert list(syms) == ["uv__idna_toascii"] and syms["uv__idna_toascii"].doc == "Convert a domain name to IDNA."
+    not_a_guard = code.replace("#define UV_IDNA_H_", "#define SOMETHING_ELSE")
+    assert symbols_of("cpp", not_a_guard) == {}
+
+
 def test_documented_prototypes_are_definitions_undocumented_ones_are_not() -> None:
     """A C or C++ header documents its API on prototypes (export macros around them included); a
     prototype without a doc comment right above it, or one inside a function, is not a definition."""

@@ -54,9 +54,9 @@ def test_weights_and_switches() -> None:
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
                                                         "file_path", "file_named", "coherence", "saturation",
-                                                        "overloads", "similar", "file_topic"]
-    assert Signals() == Signals(*[True] * 13)
-    assert Signals.none() == Signals(*[False] * 13)
+                                                        "overloads", "similar", "file_topic", "declared"]
+    assert Signals() == Signals(*[True] * 14)
+    assert Signals.none() == Signals(*[False] * 14)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
@@ -241,6 +241,31 @@ def test_noise_signal_scales_tests_inside_a_source_file() -> None:
             cand(2, "src/pool.rs", 0.6, "checkout", "Pool.checkout", kind="method", language="rust")]
     assert ranked("idle connections in the pool", pool, only("noise")) == [(2, 0.6), (1, 0.3)]
     assert ranked("tests for idle connections", pool, only("noise")) == [(1, 1.0), (2, 0.6)]
+
+
+def test_declared_signal_puts_a_prototypes_one_definition_first() -> None:
+    """A documented C prototype (a header's) above its one definition in a `.c` file: the definition takes
+    its score and the prototype follows; with one definition per platform neither moves."""
+    def c_chunk(i: int, path: str, fused: float, code: str, qualname: str = "uv__idna_toascii") -> Candidate:
+        c = cand(i, path, fused, qualname, language="c")
+        c.row["code"] = code
+        return c
+
+    def pool() -> list[Candidate]:
+        return [c_chunk(1, "src/idna.h", 1.0, "ssize_t uv__idna_toascii(const char* s);"),
+                c_chunk(2, "src/idna.c", 0.6, "ssize_t uv__idna_toascii(const char* s) {\n  return 0;\n}"),
+                c_chunk(3, "src/other.c", 0.8, "int other(void) { return 1; }", "other")]
+
+    assert ranked("domain name encoding", pool(), only("declared")) == [(2, 1.0), (1, 0.99), (3, 0.8)]
+    assert ranked("domain name encoding", pool(), Signals.none()) == [(1, 1.0), (3, 0.8), (2, 0.6)]
+    assert {c.id: c.scores for c in rank(analyse("domain name encoding"), pool(), only("declared"))} == {
+        1: {"declared": 0.99}, 2: {"declared": pytest.approx(0.4)}, 3: {}}
+    platforms = [*pool(), c_chunk(4, "src/win/idna.c", 0.5, "ssize_t uv__idna_toascii(const char* s) { }")]
+    assert ranked("domain name encoding", platforms, only("declared")) == [(1, 1.0), (3, 0.8), (2, 0.6), (4, 0.5)]
+    python = [cand(5, "a.py", 1.0, "f"), cand(6, "b.py", 0.5, "f")]  # a language without prototypes
+    python[0].row["code"] = "def f(): ..."
+    python[1].row["code"] = "def f():\n    return 1"
+    assert ranked("f", python, only("declared")) == [(5, 1.0), (6, 0.5)]
 
 
 # --- kind --------------------------------------------------------------------------------------

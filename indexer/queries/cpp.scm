@@ -45,8 +45,8 @@
 
 ; A documented declaration outside a class (boost's `/** Read part of a message ... */
 ; template<...> std::size_t read_some(...);`): `@documented` keeps it only with its doc. At the
-; top of the file or of a namespace or `extern "C"` block only: in a preprocessor conditional,
-; internal headers' section comments read as docs (libuv's search fell, measured).
+; top of the file (or of its include guard) or of a namespace or `extern "C"` block only: in a
+; preprocessor conditional, internal headers' section comments read as docs (libuv's search fell, measured).
 (translation_unit
   (declaration
     declarator: [
@@ -60,6 +60,19 @@
       (function_declarator declarator: [(identifier) (operator_name)] @name)
       (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
     ]) @definition.function @documented)
+
+; ... and at the top of a header's include guard (`#ifndef FMT_BASE_H_` and `#define FMT_BASE_H_`
+; around the whole file: fmt's `report_error`), the one preprocessor conditional that is the file.
+(translation_unit
+  (preproc_ifdef
+    name: (identifier) @_guard
+    (preproc_def name: (identifier) @_defined)
+    (declaration
+      declarator: [
+        (function_declarator declarator: [(identifier) (operator_name)] @name)
+        (_ (function_declarator declarator: [(identifier) (operator_name)] @name))
+      ]) @definition.function @documented)
+  (#eq? @_guard @_defined))
 
 (template_declaration
   (declaration
