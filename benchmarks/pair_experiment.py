@@ -18,13 +18,17 @@ model on semble's dev set, the large set and the plain-English set, each index b
     python benchmarks/pair_experiment.py extract functions /tmp/functions.jsonl.gz
     python benchmarks/pair_experiment.py train /tmp/model-functions --only /tmp/functions.jsonl.gz
     python benchmarks/pair_experiment.py score /tmp/model-classes /tmp/indexes-classes   # or: score shipped DIR
+    python benchmarks/pair_experiment.py train /tmp/model-masked --mask-code 0.5         # docstrings without code words
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
+import random
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -110,7 +114,12 @@ def _read(path: Path) -> list[Any]:
         return [Pair(**json.loads(line)) for line in fh]
 
 
-def train(out: Path, add: Path | None, only: Path | None) -> None:
+# Code written in a docstring: a backquoted span, or a word with ``_``, ``::``, ``->``, ``()``, an inner
+# capital or an inner dot (``--mask-code``).
+_CODE_WORD = re.compile(r"`[^`]+`|\S*(?:_|::|->|\(\)|[a-z][A-Z]|\w\.\w)\S*")
+
+
+def train(out: Path, add: Path | None, only: Path | None, mask_code: float = 0.0) -> None:
     import codesearch.distill.recipe as recipe
     from codesearch.cli import main
 
@@ -125,6 +134,20 @@ def train(out: Path, add: Path | None, only: Path | None) -> None:
             return train_pairs + [p for p in _read(add) if (p.language, p.package) not in dev_packages], dev
 
         recipe.split_by_package = with_added  # type: ignore[assignment]
+    if mask_code:
+        split_pairs = recipe.split_by_package
+
+        def masked(pairs: Any, dev_share: float = 0.1, seed: int = 0) -> Any:
+            train_pairs, dev = split_pairs(pairs, dev_share, seed)
+            rng = random.Random(7)
+            for n, pair in enumerate(train_pairs):  # the dev split keeps its queries as written
+                if _CODE_WORD.search(pair.query) and rng.random() < mask_code:
+                    query = " ".join(_CODE_WORD.sub(" ", pair.query).split())
+                    if len(query.split()) >= 3:
+                        train_pairs[n] = dataclasses.replace(pair, query=query)
+            return train_pairs, dev
+
+        recipe.split_by_package = masked  # type: ignore[assignment]
     sys.argv = ["codesearch", "distill", str(out), "-d", str(CACHE / "train"), *RECIPE]
     main()
 
@@ -173,6 +196,8 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--add", type=Path, help="pairs added to the shipped ones (training packages only)")
     p.add_argument("--only", type=Path, help="pairs instead of the shipped ones")
+    p.add_argument("--mask-code", type=float, default=0.0, metavar="P",
+                   help="with probability P, a training query's code words are taken out (docs/TRAINING.md)")
     p = sub.add_parser("score")
     p.add_argument("model", help="a model directory, or 'shipped'")
     p.add_argument("indexes", type=Path, help="a folder for this model's indexes")
@@ -180,7 +205,7 @@ def main() -> None:
     if args.command == "extract":
         extract(args.kinds, args.out)
     elif args.command == "train":
-        train(args.out, args.add, args.only)
+        train(args.out, args.add, args.only, args.mask_code)
     else:
         score(args.model, args.indexes)
 
