@@ -6,7 +6,7 @@ one off in ``Signals`` gives an ablation. Scores are in units of the best fused 
 of the pool, so a signal's weight means the same for every query:
 
 - ``definition``: the chunk defines a name the query mentions (``HTTPAdapter``,
-  ``Sinatra::Base``), strongest when the whole query is that name, more when its file is named
+  ``Sinatra::Base``; a constant the code between definitions assigns: ``DEFAULT_POOLSIZE``), strongest when the whole query is that name, more when its file is named
   after the name; when one qualified name is defined in several files (C# partial classes,
   reopened Ruby classes, extensions) and one of them is called exactly that name
   (``SqlMapper.cs``), that is its *primary* definition and the others (``SqlMapper.Async.cs``)
@@ -402,10 +402,11 @@ def defines(row: dict[str, Any], query: QueryInfo) -> bool:
     """Whether the chunk is the definition of a name the query mentions.
 
     Exact (case-sensitive) for names written like code; any case for the lone word of a
-    one-word query (``session``, ``quantize``).
+    one-word query (``session``, ``quantize``). The code between definitions defines the names it
+    assigns at the start of a line (``DEFAULT_POOLSIZE = 10``, ``#define REDIS_VERSION``: ``assigns``).
     """
-    if row.get("kind") in (None, "", "code"):
-        return False
+    if row.get("kind") in (None, "", "code"):  # top-level code defines the constants it assigns
+        return row.get("kind") == "code" and assigns(code_of(row), query.identifiers)
     qualname = str(row["qualname"])
     scopes = _scopes(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
     name = unscoped(str(row["name"]))  # an index of before PARSER_VERSION 8 kept the scope in the name
@@ -419,6 +420,19 @@ def defines(row: dict[str, Any], query: QueryInfo) -> bool:
         if len(parts) > 1 and scopes[-len(parts):] == parts:
             return True
     return False
+
+
+def assigns(code: str, identifiers: tuple[str, ...]) -> bool:
+    """Whether top-level ``code`` (between definitions) defines one of ``identifiers`` as a constant or
+    variable: ``#define NAME``, or ``NAME =`` / ``NAME :=`` / ``NAME: type =`` at the start of a line after
+    any modifiers and type (``public static final int NAME = 5``, ``export const NAME =``, Go's ``NAME = iota``)."""
+    return any(_assignment(identifier).search(code) for identifier in identifiers if _PLAIN_WORD.fullmatch(identifier))
+
+
+@lru_cache(maxsize=256)
+def _assignment(name: str) -> re.Pattern[str]:
+    word = re.escape(name)
+    return re.compile(rf"(?m)^[ \t]*(?:#[ \t]*define[ \t]+{word}\b|(?:[\w<>\[\],.*&]+[ \t]+)*{word}[ \t]*(?::[^=\n]+)?(?::=|=(?!=)))")
 
 
 @lru_cache(maxsize=65536)

@@ -268,6 +268,41 @@ def test_declared_signal_puts_a_prototypes_one_definition_first() -> None:
     assert ranked("f", python, only("declared")) == [(5, 1.0), (6, 0.5)]
 
 
+@pytest.mark.parametrize(("code", "name", "defined"), [
+    ("DEFAULT_POOLBLOCK = False\nDEFAULT_POOLSIZE = 10\n", "DEFAULT_POOLSIZE", True),  # Python
+    ("#define REDIS_VERSION \"7.0.15\"\n", "REDIS_VERSION", True),  # C
+    ("# define  REDIS_VERSION 7\n", "REDIS_VERSION", True),
+    ("public static final int MAX_RETRIES = 5;\n", "MAX_RETRIES", True),  # Java
+    ("export const MAX_RETRIES = 5;\n", "MAX_RETRIES", True),  # JavaScript
+    ("const (\n\tModeRead = iota\n\tModeWrite\n)\n", "ModeRead", True),  # Go
+    ("Session s = new Session();\n", "Session", False),  # a type's use is no definition of it
+    ("pub const MAX: u32 = 5;\n", "MAX", True),  # Rust
+    ("g: _AppCtxGlobals = LocalProxy(_cv_app)\n", "g", True),  # an annotated assignment
+    ("limit = DEFAULT_POOLSIZE\n", "DEFAULT_POOLSIZE", False),  # a use
+    ("if MAX_RETRIES == 3:\n    pass\n", "MAX_RETRIES", False),  # a comparison
+    ("self.MAX_RETRIES = 3\n", "MAX_RETRIES", False),  # an attribute
+    ("call(MAX_RETRIES=3)\n", "MAX_RETRIES", False),  # a keyword argument
+    ("MAX_RETRIES_TOTAL = 3\n", "MAX_RETRIES", False),  # a longer name
+])
+def test_assigns(code: str, name: str, defined: bool) -> None:
+    """The code between definitions defines the constants and variables it assigns at a line's start."""
+    assert ranking.assigns(code, (name,)) is defined
+
+
+def test_definition_signal_finds_a_constant_in_the_code_between_definitions() -> None:
+    """A query that is a constant's name lifts the code chunk that assigns it above a chunk that uses it."""
+    def pool() -> list[Candidate]:
+        use = cand(1, "requests/adapters.py", 1.0, "HTTPAdapter.__init__", kind="method")
+        use.row["code"] = "def __init__(self, pool_connections=DEFAULT_POOLSIZE):\n    pass\n"
+        assignment = cand(2, "requests/adapters.py", 0.8, "<adapters.py>", kind="code")
+        assignment.row["code"] = "DEFAULT_POOLBLOCK = False\nDEFAULT_POOLSIZE = 10\n"
+        return [use, assignment]
+
+    assert ranked("DEFAULT_POOLSIZE", pool(), only("definition")) == [(2, 1.8), (1, 1.0)]
+    assert ranked("DEFAULT_POOLBLOCK", pool(), only("definition")) == [(2, 1.8), (1, 1.0)]
+    assert ranked("DEFAULT_RETRIES", pool(), only("definition")) == [(1, 1.0), (2, 0.8)]
+
+
 # --- kind --------------------------------------------------------------------------------------
 
 
