@@ -26,6 +26,10 @@ STOPWORDS = frozenset(
 TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures"})
 # A query that starts with one of these (or ends with ``?``) is a question about how the code works.
 QUESTION_WORDS = frozenset({"how", "what", "where", "why", "which", "when", "who"})
+# Left out of a spelled name (``sync with the master`` spells ``syncWithMaster``), and the words it may keep
+# between two others.
+ARTICLES = frozenset({"a", "an", "the"})
+JOINING_WORDS = frozenset({"and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "to", "with"})
 EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "tutorial"})
 # A query that starts with a verb asks for a task to be done ("send a request with a timeout",
 # "parse a date in several formats"): one function answers it. A query that names a thing or a
@@ -98,6 +102,9 @@ class QueryInfo:
     :param spelled: for a topic or a question (``json array operations``), two or three adjacent words written
         together as a name would be, lower case (``jsonarray``, ``arrayoperations``, ...): the names
         of definitions the topic may spell in words (``JsonArray``).
+    :param spelled_lookup: the names of ``spelled`` as a definition may be called, any case (``jsonarray``,
+        ``json_array``): looked up as the names written like code are, so that a definition the first
+        stage missed joins the pool (``sync with the master`` -> redis's ``syncWithMaster``).
     """
 
     text: str
@@ -111,6 +118,7 @@ class QueryInfo:
     question: bool = False
     task: bool = False
     spelled: tuple[str, ...] = ()
+    spelled_lookup: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=65536)
@@ -193,6 +201,7 @@ def analyse(text: str) -> QueryInfo:
     question = kind == NATURAL and len(all_words) > 1 and (stripped.endswith("?") or all_words[0] in QUESTION_WORDS)
     task = kind == NATURAL and _starts_with_verb(stripped)
     spells = kind == NATURAL and len(words) > 1 and not task  # a topic or a question
+    spelled = spelled_names(stripped) if spells else []
     return QueryInfo(
         text=stripped,
         kind=kind,
@@ -203,24 +212,31 @@ def analyse(text: str) -> QueryInfo:
         wants_examples=bool(lowered & EXAMPLE_WORDS),
         question=question,
         task=task,
-        spelled=tuple(dict.fromkeys(spelled_names(stripped))) if spells else (),
+        spelled=tuple(dict.fromkeys("".join(name) for name in spelled)),
+        spelled_lookup=tuple(dict.fromkeys(form for name in spelled for form in ("".join(name), "_".join(name)))),
         compounds=tuple(dict.fromkeys(
             joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier.rstrip(RUBY_MARKS))
             if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),
     )
 
 
-def spelled_names(text: str) -> list[str]:
-    """Two or three adjacent plain words of a sentence written together, lower case, none a stopword:
-    the names a topic may spell in words (``json array operations`` -> ``jsonarray``,
-    ``arrayoperations``, ``jsonarrayoperations``); and a word joined by ``and`` or ``or`` to another
-    before a noun, with that noun (``update and delete statement builders`` also spells
-    ``updatestatement``, as it spells ``deletestatement``)."""
+def spelled_names(text: str) -> list[tuple[str, ...]]:
+    """Two or three adjacent plain words of a sentence, lower case, none a stopword: the names a topic may
+    spell in words (``json array operations`` -> ``json array``, ``array operations``, ``json array
+    operations``: ``JsonArray``...); a word joined by ``and`` or ``or`` to another before a noun, with that
+    noun (``update and delete statement builders`` also spells ``update statement``, as it spells ``delete
+    statement``); and two words around a preposition, articles left out (``sync with the master`` spells
+    ``sync with master``: ``syncWithMaster``)."""
     plain = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
-    names = ["".join(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1)
+    names = [tuple(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1)
              if not any(w in STOPWORDS or len(w) < 2 for w in plain[i:i + n])]
     for i in range(len(plain) - 3):
         first, joint, other, noun = plain[i:i + 4]
         if joint in ("and", "or") and not any(w in STOPWORDS or len(w) < 2 for w in (first, other, noun)):
-            names.append(first + noun)
+            names.append((first, noun))
+    bare = [w for w in plain if w not in ARTICLES]
+    for i in range(len(bare) - 2):
+        first, joint, last = bare[i:i + 3]
+        if joint in JOINING_WORDS and not any(w in STOPWORDS or len(w) < 2 for w in (first, last)):
+            names.append((first, joint, last))
     return names

@@ -18,6 +18,8 @@ from codesearch.bench.configs import options as config_options
 from codesearch.query import analyse
 from codesearch.ranking import Candidate, Signals, rank
 from codesearch.search import SearchOptions, Searcher
+from codesearch.search.first_stage import definitions
+from codesearch.search.parse import parse_query
 from codesearch.search.pool import pooled
 from tests.conftest import FakeEmbedder, write
 
@@ -423,12 +425,30 @@ def test_near_copy_folding_keeps_different_definitions_of_one_name_apart(tmp_pat
     ("JSON array operations", ("jsonarray", "arrayoperations", "jsonarrayoperations")),
     ("how is the handler stack built?", ("handlerstack", "stackbuilt", "handlerstackbuilt")),
     ("update and delete statement builders",
-     ("deletestatement", "statementbuilders", "deletestatementbuilders", "updatestatement")),
+     ("deletestatement", "statementbuilders", "deletestatementbuilders", "updatestatement", "updateanddelete")),
+    ("where do replicas sync with the master", ("replicassync", "syncwithmaster")),  # articles left out
     ("send a request with a timeout", ()),  # a task: answered by a function, not a file's type
     ("JsonArray", ()), ("offline", ()),
 ])
 def test_topics_and_questions_spell_names_in_words(text: str, spelled: tuple[str, ...]) -> None:
     assert analyse(text).spelled == spelled
+
+
+def test_a_name_spelled_in_words_is_looked_up_in_both_cases(tmp_path: Path) -> None:
+    """A question's spelled names are looked up as names written like code are (any case, with or without
+    underscores), so the definition joins the pool even when neither ranking reached it (redis's
+    ``syncWithMaster`` for "where do replicas sync with the master" was 59th without it)."""
+    write(tmp_path, "replication.py", "def sync_with_master():\n    pass\n\n\ndef other():\n    pass\n")
+    write(tmp_path, "Replica.java", "class Replica {\n  void syncWithMaster() {}\n}\n")
+    build_index(tmp_path, tmp_path / ".codesearch", FakeEmbedder())
+    info = analyse("where do replicas sync with the master")
+    assert {"syncwithmaster", "sync_with_master"} <= set(info.spelled_lookup)
+    with Searcher(tmp_path / ".codesearch", FakeEmbedder()) as searcher:
+        plan = searcher.plan(parse_query(info.text, 10, FakeEmbedder()), SearchOptions())
+        assert plan is not None
+        rows = searcher.reader.chunks(definitions(searcher, plan))
+    assert sorted(str(r["qualname"]) for r in rows.values()) == ["Replica.syncWithMaster", "sync_with_master"]
+    assert analyse("sync with the master").spelled_lookup == ()  # a task: a function answers it, not a name
 
 
 def test_a_definition_the_topic_spells_in_words_comes_first() -> None:

@@ -152,10 +152,11 @@ def completed(hits: IndexHits, scored: QueryScores | None) -> dict[str, dict[int
 
 
 def definitions(searcher: Searcher, plan: Plan) -> list[int]:
-    """Chunks that define a name the query mentions (within the filters), at most ``DEFINITIONS``."""
-    if not plan.info.identifiers:
+    """Chunks that define a name the query mentions or spells (within the filters), at most ``DEFINITIONS``."""
+    names = [*plan.info.identifiers, *plan.info.spelled_lookup]
+    if not names:
         return []
-    found = searcher.reader.ids_named(list(plan.info.identifiers), plan.language, limit=DEFINITIONS)
+    found = searcher.reader.ids_named(names, plan.language, limit=DEFINITIONS)
     allowed = plan.allowed_set
     return [i for i in found if allowed is None or i in allowed]
 
