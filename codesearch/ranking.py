@@ -6,9 +6,10 @@ one off in ``Signals`` gives an ablation. Scores are in units of the best fused 
 of the pool, so a signal's weight means the same for every query:
 
 - ``definition``: the chunk defines a name the query mentions (``HTTPAdapter``,
-  ``Sinatra::Base``; a constant the code between definitions assigns: ``DEFAULT_POOLSIZE``), strongest when the whole query is that name, more when its file is named
-  after the name; when one qualified name is defined in several files (C# partial classes,
-  reopened Ruby classes, extensions) and one of them is called exactly that name
+  ``Sinatra::Base``; a constant the code between definitions assigns: ``DEFAULT_POOLSIZE``),
+  strongest when the whole query is that name, more when its file is named after the name; when
+  one qualified name is defined in several files (C# partial classes, reopened Ruby classes,
+  extensions) and one of them is called exactly that name
   (``SqlMapper.cs``), that is its *primary* definition and the others (``SqlMapper.Async.cs``)
   count half;
 - ``path``: query words (stemmed) appear in the file's name or its directory's
@@ -432,7 +433,9 @@ def assigns(code: str, identifiers: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=256)
 def _assignment(name: str) -> re.Pattern[str]:
     word = re.escape(name)
-    return re.compile(rf"(?m)^[ \t]*(?:#[ \t]*define[ \t]+{word}\b|(?:[\w<>\[\],.*&]+[ \t]+)*{word}[ \t]*(?::[^=\n]+)?(?::=|=(?!=)))")
+    # A C macro, or: modifiers and a type, the name, an annotation, then `=` or `:=`.
+    return re.compile(rf"(?m)^[ \t]*(?:#[ \t]*define[ \t]+{word}\b"
+                      rf"|(?:[\w<>\[\],.*&]+[ \t]+)*{word}[ \t]*(?::[^=\n]+)?(?::=|=(?!=)))")
 
 
 @lru_cache(maxsize=65536)

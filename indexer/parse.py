@@ -382,7 +382,8 @@ def blanked_rows(source: bytes, rewritten_source: bytes) -> frozenset[int]:
                      if old != new and not new.strip() and old.strip())
 
 
-def _comment_blocks(comments: list[Node], source: bytes, blanked: frozenset[int] = frozenset()) -> dict[int, list[Node]]:
+def _comment_blocks(comments: list[Node], source: bytes,
+                    blanked: frozenset[int] = frozenset()) -> dict[int, list[Node]]:
     """Blocks of consecutive whole-line comments, keyed by the 0-based row they end on, and by each row a
     rewrite ``blanked`` right below them (the doc above ``EXPORT_MACRO`` above a class is the class's)."""
     blocks: dict[int, list[Node]] = {}

@@ -175,8 +175,9 @@ def test_tests_inside_rust_and_zig_source_files_are_told_apart_from_the_code() -
     zig = symbols_of("zig", "pub fn parse() void {}\ntest \"parse twice\" {\n    parse();\n}\n")
     verdicts = {(language, s.qualname): is_test_definition(language, s.kind.value, s.qualname, s.signature)
                 for language, syms in (("rust", rust), ("zig", zig)) for s in syms.values()}
-    assert verdicts == {("rust", "checkout"): False, ("rust", "tests"): True, ("rust", "tests.checkout_reuses_idle"): True,
-                        ("zig", "parse"): False, ("zig", "parse twice"): True}
+    assert verdicts == {("rust", "checkout"): False, ("rust", "tests"): True,
+                        ("rust", "tests.checkout_reuses_idle"): True, ("zig", "parse"): False,
+                        ("zig", "parse twice"): True}
 
 
 def test_a_macro_alone_on_its_line_is_read_past() -> None:
