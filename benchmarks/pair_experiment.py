@@ -19,6 +19,7 @@ model on semble's dev set, the large set and the plain-English set, each index b
     python benchmarks/pair_experiment.py train /tmp/model-functions --only /tmp/functions.jsonl.gz
     python benchmarks/pair_experiment.py score /tmp/model-classes /tmp/indexes-classes   # or: score shipped DIR
     python benchmarks/pair_experiment.py train /tmp/model-masked --mask-code 0.5         # docstrings without code words
+    python benchmarks/pair_experiment.py train /tmp/model-again --every-epoch   # the shipped recipe, each epoch
 """
 
 from __future__ import annotations
@@ -119,9 +120,20 @@ def _read(path: Path) -> list[Any]:
 _CODE_WORD = re.compile(r"`[^`]+`|\S*(?:_|::|->|\(\)|[a-z][A-Z]|\w\.\w)\S*")
 
 
-def train(out: Path, add: Path | None, only: Path | None, mask_code: float = 0.0) -> None:
+def train(out: Path, add: Path | None, only: Path | None, mask_code: float = 0.0, every_epoch: bool = False) -> None:
     import codesearch.distill.recipe as recipe
+    import codesearch.distill.train as training
     from codesearch.cli import main
+
+    tables: list[Any] = []
+    if every_epoch:  # the dev split scores each epoch's table: keep them (epoch 0 is the base model)
+        mrr = training.DevSet.mrr
+
+        def kept(self: Any, table: Any) -> dict[str, float]:
+            tables.append(table.astype("float16"))
+            return mrr(self, table)
+
+        training.DevSet.mrr = kept  # type: ignore[method-assign]
 
     if only is not None:
         recipe.load_pairs = lambda sources, work_dir=None, progress=None: _read(only)  # type: ignore[assignment]
@@ -149,7 +161,21 @@ def train(out: Path, add: Path | None, only: Path | None, mask_code: float = 0.0
 
         recipe.split_by_package = masked  # type: ignore[assignment]
     sys.argv = ["codesearch", "distill", str(out), "-d", str(CACHE / "train"), *RECIPE]
-    main()
+    try:
+        main()
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+    if every_epoch:
+        import shutil
+
+        from safetensors.numpy import save_file
+
+        for epoch, table in enumerate(tables[1:], start=1):
+            model = out.parent / f"{out.name}-epoch{epoch}"
+            shutil.copytree(out, model, dirs_exist_ok=True)
+            save_file({"embeddings": table}, str(model / "model.safetensors"))
+            print(f"wrote {model}")
 
 
 def score(model: str, indexes: Path) -> None:
@@ -196,6 +222,8 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--add", type=Path, help="pairs added to the shipped ones (training packages only)")
     p.add_argument("--only", type=Path, help="pairs instead of the shipped ones")
+    p.add_argument("--every-epoch", action="store_true",
+                   help="also write each epoch's model beside OUT (OUT-epoch1, ...), to score epochs apart")
     p.add_argument("--mask-code", type=float, default=0.0, metavar="P",
                    help="with probability P, a training query's code words are taken out (docs/TRAINING.md)")
     p = sub.add_parser("score")
@@ -205,7 +233,7 @@ def main() -> None:
     if args.command == "extract":
         extract(args.kinds, args.out)
     elif args.command == "train":
-        train(args.out, args.add, args.only, args.mask_code)
+        train(args.out, args.add, args.only, args.mask_code, args.every_epoch)
     else:
         score(args.model, args.indexes)
 
