@@ -244,7 +244,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
 
 def _declared(pool: list[Candidate]) -> None:
     """A declaration and its one definition elsewhere in the pool (``declared``): the definition takes the
-    declaration's score when that is higher, and the declaration follows it (``DECLARATION_BELOW`` times)."""
+    declaration's score when that is higher (its ``declared`` score: the lift), and the declaration follows
+    it (its ``declaration`` score: ``DECLARATION_BELOW``, the factor)."""
     definitions: dict[str, list[Candidate]] = {}
     declarations: list[Candidate] = []
     for c in pool:
@@ -258,7 +259,7 @@ def _declared(pool: list[Candidate]) -> None:
         if definition.score < declaration.score:
             definition.scores["declared"] = declaration.score - definition.score
             definition.score = declaration.score
-            declaration.scores["declared"] = DECLARATION_BELOW
+            declaration.scores["declaration"] = DECLARATION_BELOW
             declaration.score = definition.score * DECLARATION_BELOW
 
 

@@ -259,7 +259,7 @@ def test_declared_signal_puts_a_prototypes_one_definition_first() -> None:
     assert ranked("domain name encoding", pool(), only("declared")) == [(2, 1.0), (1, 0.99), (3, 0.8)]
     assert ranked("domain name encoding", pool(), Signals.none()) == [(1, 1.0), (3, 0.8), (2, 0.6)]
     assert {c.id: c.scores for c in rank(analyse("domain name encoding"), pool(), only("declared"))} == {
-        1: {"declared": 0.99}, 2: {"declared": pytest.approx(0.4)}, 3: {}}
+        1: {"declaration": 0.99}, 2: {"declared": pytest.approx(0.4)}, 3: {}}
     platforms = [*pool(), c_chunk(4, "src/win/idna.c", 0.5, "ssize_t uv__idna_toascii(const char* s) { }")]
     assert ranked("domain name encoding", platforms, only("declared")) == [(1, 1.0), (3, 0.8), (2, 0.6), (4, 0.5)]
     python = [cand(5, "a.py", 1.0, "f"), cand(6, "b.py", 0.5, "f")]  # a language without prototypes
