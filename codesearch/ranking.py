@@ -71,7 +71,7 @@ from typing import Any
 from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import code_of
 from indexer.chunk import unscoped
-from indexer.languages import is_test_definition, is_test_path
+from indexer.languages import INLINE_TEST_LANGUAGES, is_test_definition, is_test_path
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
@@ -104,6 +104,7 @@ _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
 _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait"})  # outlines of their members
+_FUNCTION_KINDS = frozenset({"function", "method"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         c.score = c.fused / top
     if signals.definition and query.identifiers:
         weight = DEFINITION_WEIGHT if query.kind == IDENTIFIER else EMBEDDED_DEFINITION_WEIGHT
-        defining = [c for c in pool if defines(c.row, query)]
+        defining = [c for c in pool if defines(c.row, query, c.scores.get("lexical", 1.0) > 0)]
         primary = {str(c.row["qualname"]) for c in defining if named_after(c.path, query)}
         files: dict[str, set[Any]] = {}  # qualified name -> the files of the pool that define it
         for c in defining:
@@ -245,22 +246,28 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
 def _declared(pool: list[Candidate]) -> None:
     """A declaration and its one definition elsewhere in the pool (``declared``): the definition takes the
     declaration's score when that is higher (its ``declared`` score: the lift), and the declaration follows
-    it (its ``declaration`` score: ``DECLARATION_BELOW``, the factor)."""
-    definitions: dict[str, list[Candidate]] = {}
-    declarations: list[Candidate] = []
+    it (its ``declaration`` score: ``DECLARATION_BELOW``, the factor). Only a name found in two files or more
+    has its code read (a decompression per chunk: reading every C function's cost 1.5 ms a search)."""
+    named: dict[str, list[Candidate]] = {}
     for c in pool:
-        if c.row.get("kind") in ("function", "method") and str(c.row.get("language")) in DECLARING_LANGUAGES:
-            (declarations if is_declaration(c.row) else definitions.setdefault(str(c.row["qualname"]), [])).append(c)
-    for declaration in declarations:
-        found = [d for d in definitions.get(str(declaration.row["qualname"]), ()) if d.file != declaration.file]
-        if len(found) != 1:  # none, or one per platform (libuv's `uv__io_poll`): nothing to say which
+        row = c.row
+        if row["language"] in DECLARING_LANGUAGES and row["kind"] in _FUNCTION_KINDS:
+            named.setdefault(row["qualname"], []).append(c)
+    for group in named.values():
+        if len(group) < 2 or len({c.file for c in group}) < 2:
             continue
-        definition = found[0]
-        if definition.score < declaration.score:
-            definition.scores["declared"] = declaration.score - definition.score
-            definition.score = declaration.score
-            declaration.scores["declaration"] = DECLARATION_BELOW
-            declaration.score = definition.score * DECLARATION_BELOW
+        declarations = [c for c in group if is_declaration(c.row)]
+        definitions = [c for c in group if c not in declarations]
+        for declaration in declarations:
+            found = [d for d in definitions if d.file != declaration.file]
+            if len(found) != 1:  # none, or one per platform (libuv's `uv__io_poll`): nothing to say which
+                continue
+            definition = found[0]
+            if definition.score < declaration.score:
+                definition.scores["declared"] = declaration.score - definition.score
+                definition.score = declaration.score
+                declaration.scores["declaration"] = DECLARATION_BELOW
+                declaration.score = definition.score * DECLARATION_BELOW
 
 
 def is_declaration(row: dict[str, Any]) -> bool:
@@ -400,15 +407,16 @@ def whole_word(query: QueryInfo) -> re.Pattern[str] | None:
     return _word_pattern(text, text.islower())
 
 
-def defines(row: dict[str, Any], query: QueryInfo) -> bool:
+def defines(row: dict[str, Any], query: QueryInfo, words: bool = True) -> bool:
     """Whether the chunk is the definition of a name the query mentions.
 
     Exact (case-sensitive) for names written like code; any case for the lone word of a
     one-word query (``session``, ``quantize``). The code between definitions defines the names it
-    assigns at the start of a line (``DEFAULT_POOLSIZE = 10``, ``#define REDIS_VERSION``: ``assigns``).
+    assigns at the start of a line (``DEFAULT_POOLSIZE = 10``, ``#define REDIS_VERSION``: ``assigns``),
+    unless ``words`` says it holds none of the query's words (its lexical score is 0: its code is not read).
     """
     if row.get("kind") in (None, "", "code"):  # top-level code defines the constants it assigns
-        return row.get("kind") == "code" and assigns(code_of(row), query.identifiers)
+        return words and row.get("kind") == "code" and assigns(code_of(row), query.identifiers)
     qualname = str(row["qualname"])
     scopes = _scopes(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
     name = unscoped(str(row["name"]))  # an index of before PARSER_VERSION 8 kept the scope in the name
@@ -428,7 +436,8 @@ def assigns(code: str, identifiers: tuple[str, ...]) -> bool:
     """Whether top-level ``code`` (between definitions) defines one of ``identifiers`` as a constant or
     variable: ``#define NAME``, or ``NAME =`` / ``NAME :=`` / ``NAME: type =`` at the start of a line after
     any modifiers and type (``public static final int NAME = 5``, ``export const NAME =``, Go's ``NAME = iota``)."""
-    return any(_assignment(identifier).search(code) for identifier in identifiers if _PLAIN_WORD.fullmatch(identifier))
+    return any(identifier in code and _assignment(identifier).search(code)  # the scan only where the name is
+               for identifier in identifiers if _PLAIN_WORD.fullmatch(identifier))
 
 
 @lru_cache(maxsize=256)
@@ -535,7 +544,9 @@ def is_noise_row(row: dict[str, Any]) -> bool:
     """Whether a chunk is noise (``is_noise``), or a test kept in a source file (Rust's ``mod tests``,
     Zig's ``test`` blocks: ``indexer.languages.is_test_definition``)."""
     language = str(row["language"])
-    return is_noise(str(row["path"]), language) or is_test_definition(
+    if is_noise(str(row["path"]), language):
+        return True
+    return language in INLINE_TEST_LANGUAGES and is_test_definition(
         language, str(row.get("kind") or ""), str(row.get("qualname") or ""), str(row.get("signature") or ""))
 
 

@@ -217,6 +217,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
 )
 
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
+# The languages that keep tests inside source files (``is_test_definition``).
+INLINE_TEST_LANGUAGES = frozenset(spec.name for spec in LANGUAGES if spec.test_modules or spec.test_signatures)
 _SCOPE_SEPARATORS = re.compile(r"\.|::")
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 
