@@ -79,6 +79,12 @@ _LONE_MACRO = (r"(?m)(?<![(,=+\-*/&|<>?:\\]\n)^(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-
                r"(?:\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)|:(?!:))?)[ \t]*(?://[^\n]*)?$"
                r"(?!\n[ \t]*(?:[{),;.+\-*&|?:=<>\[]|/(?![/*])))", "")
 
+# C++: an export macro between `class` (or `struct`, `union`) and the name (`class FMT_API format_error :
+# public std::runtime_error {`, `struct JSON_API Value {`) read as the name, and the class was lost. Blanked
+# where a name and then a base list, a body, `final` or the line's end follow.
+_EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*)[ \t]+"
+                 r"(?=[A-Za-z_]\w*[ \t]*(?:[:{]|final\b|\r?\n))", "")
+
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", (".py", ".pyi"), "tree_sitter_python",
@@ -143,7 +149,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
-        rewrites=(_LONE_MACRO,),
+        rewrites=(_LONE_MACRO, _EXPORT_MACRO),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",

@@ -199,6 +199,22 @@ def test_a_macro_alone_on_its_line_is_read_past() -> None:
     assert symbols_of("c", c)["uv_run"].doc == "Runs it."
 
 
+def test_an_export_macro_between_class_and_its_name_is_read_past() -> None:
+    """`class FMT_API format_error : public ...` and `struct JSON_API Value {` lost the class (the macro read
+    as its name); a struct variable of a macro-named type is left as it is."""
+    code = ("class FMT_API format_error : public std::runtime_error {\n public:\n  int code() const { return 1; }\n};\n"
+            "struct JSON_API Value {\n  int get() const { return 1; }\n};\n"
+            "class Q_CORE_EXPORT QObject final {\n  void f() {}\n};\n"
+            "class FOO_EXPORT Bar\n{\n  void g() {}\n};\n"
+            "struct FOO_BAR x;\n")
+    syms = symbols_of("cpp", code)
+    assert {q: s.kind for q, s in syms.items()} == {
+        "format_error": SymbolKind.CLASS, "format_error.code": SymbolKind.METHOD, "Value": SymbolKind.CLASS,
+        "Value.get": SymbolKind.METHOD, "QObject": SymbolKind.CLASS, "QObject.f": SymbolKind.METHOD,
+        "Bar": SymbolKind.CLASS, "Bar.g": SymbolKind.METHOD}
+    assert syms["format_error"].code.startswith("class FMT_API format_error")  # stored as written
+
+
 def test_a_documented_prototype_inside_the_include_guard_is_a_definition() -> None:
     """The include guard is the whole header: a documented prototype at its top level is a definition,
     while one inside any other preprocessor conditional is not (internal headers' section comments)."""
