@@ -85,6 +85,11 @@ _LONE_MACRO = (r"(?m)(?<![(,=+\-*/&|<>?:\\]\n)^(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-
 _EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*)[ \t]+"
                  r"(?=[A-Za-z_]\w*[ \t]*(?:[:{]|final\b|\r?\n))", "")
 
+# C++: macros in front of a declaration's type (`FMT_CONSTEXPR void check(int id);`, `GLM_FUNC_DECL GLM_CONSTEXPR
+# genType golden_ratio();`) made a prototype an error. Blanked where a type and a name and `(` follow.
+_PREFIX_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*)*)[ \t]+"
+                 r"(?=(?:[\w:<>,]+[ \t*&]+)+[*&]*~?[A-Za-z_]\w*[ \t]*\()", "")
+
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", (".py", ".pyi"), "tree_sitter_python",
@@ -149,7 +154,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
-        rewrites=(_LONE_MACRO, _EXPORT_MACRO),
+        rewrites=(_LONE_MACRO, _EXPORT_MACRO, _PREFIX_MACRO),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",

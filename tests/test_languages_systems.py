@@ -215,6 +215,21 @@ def test_an_export_macro_between_class_and_its_name_is_read_past() -> None:
     assert syms["format_error"].code.startswith("class FMT_API format_error")  # stored as written
 
 
+def test_macros_in_front_of_a_prototypes_type_are_read_past() -> None:
+    """glm's `template<typename T> GLM_FUNC_DECL mat<4, 4, T, defaultp> ortho(...);` left no symbol in the
+    whole header; a macro that is the return type itself (`MY_TYPE make_one(int x);`) stays."""
+    code = ("namespace glm\n{\n\t/// Creates an orthographic matrix.\n\ttemplate<typename T>\n"
+            "\tGLM_FUNC_DECL mat<4, 4, T, defaultp> ortho(\n\t\tT left, T right, T bottom, T top);\n\n"
+            "\t/// The same, left-handed.\n\ttemplate<typename T>\n"
+            "\tGLM_FUNC_DECL GLM_CONSTEXPR mat<4, 4, T, defaultp> orthoLH(\n\t\tT left, T right);\n\n"
+            "\t/** Makes one. */\n\tMY_TYPE make_one(int x);\n}\n")
+    syms = symbols_of("cpp", code)
+    assert {q: s.doc for q, s in syms.items()} == {"glm.ortho": "Creates an orthographic matrix.",
+                                                  "glm.orthoLH": "The same, left-handed.",
+                                                  "glm.make_one": "Makes one."}
+    assert "GLM_FUNC_DECL mat<4, 4, T, defaultp> ortho(" in syms["glm.ortho"].code  # stored as written
+
+
 def test_a_documented_prototype_inside_the_include_guard_is_a_definition() -> None:
     """The include guard is the whole header: a documented prototype at its top level is a definition,
     while one inside any other preprocessor conditional is not (internal headers' section comments)."""
