@@ -90,6 +90,13 @@ _EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9
 _PREFIX_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*)*)[ \t]+"
                  r"(?=(?:[\w:<>,]+[ \t*&]+)+[*&]*~?[A-Za-z_]\w*[ \t]*\()", "")
 
+# C++: a specifier macro after a parameter list (`get_executor() const ASIO_NOEXCEPT {`, `BOOST_NOEXCEPT`,
+# `Q_DECL_OVERRIDE`) made the function an error. Blanked when its name says what it stands for (no cast
+# of a constant reads `(int) X_NOEXCEPT;`).
+_SUFFIX_MACRO = (r"\)[ \t]*(?:const[ \t]+)?(?P<span>[A-Z][A-Z0-9_]*_[A-Z0-9_]*"
+                 r"(?:NOEXCEPT|OVERRIDE|FINAL|NOTHROW|THROW|DEPRECATED|REF_QUAL)[A-Z0-9_]*(?:\([^()\n]*\))?)"
+                 r"(?=[ \t]*(?:[{;:=]|->|\r?\n|override\b|final\b|const\b))", "")
+
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", (".py", ".pyi"), "tree_sitter_python",
@@ -154,7 +161,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
-        rewrites=(_LONE_MACRO, _EXPORT_MACRO, _PREFIX_MACRO),
+        rewrites=(_LONE_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",

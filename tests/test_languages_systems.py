@@ -230,6 +230,20 @@ def test_macros_in_front_of_a_prototypes_type_are_read_past() -> None:
     assert "GLM_FUNC_DECL mat<4, 4, T, defaultp> ortho(" in syms["glm.ortho"].code  # stored as written
 
 
+def test_a_specifier_macro_after_the_parameters_is_read_past() -> None:
+    """`size_type size() const BOOST_NOEXCEPT {` was lost (ASIO_NOEXCEPT, Q_DECL_OVERRIDE alike); a constant
+    cast in an expression (`(int) MAX_VALUE;`) is no such macro and is left as it is."""
+    code = ("template<class Ch> class basic_string_view\n{\npublic:\n"
+            "    BOOST_CONSTEXPR basic_string_view() BOOST_NOEXCEPT: p_(), n_()\n    {\n    }\n\n"
+            "    /// The length.\n    BOOST_CONSTEXPR size_type size() const BOOST_NOEXCEPT\n    {\n        return n_;\n    }\n\n"
+            "    /// The first character.\n    BOOST_CONSTEXPR const_reference front() const BOOST_NOEXCEPT\n    {\n"
+            "        return p_[ 0 ];\n    }\n};\nint limit() { return (int) MAX_VALUE; }\n")
+    syms = symbols_of("cpp", code)
+    assert {q: s.doc for q, s in syms.items() if s.kind is SymbolKind.METHOD} == {
+        "basic_string_view.size": "The length.", "basic_string_view.front": "The first character."}
+    assert "(int) MAX_VALUE" in syms["limit"].code
+
+
 def test_a_documented_prototype_inside_the_include_guard_is_a_definition() -> None:
     """The include guard is the whole header: a documented prototype at its top level is a definition,
     while one inside any other preprocessor conditional is not (internal headers' section comments)."""
