@@ -235,7 +235,8 @@ def test_a_specifier_macro_after_the_parameters_is_read_past() -> None:
     cast in an expression (`(int) MAX_VALUE;`) is no such macro and is left as it is."""
     code = ("template<class Ch> class basic_string_view\n{\npublic:\n"
             "    BOOST_CONSTEXPR basic_string_view() BOOST_NOEXCEPT: p_(), n_()\n    {\n    }\n\n"
-            "    /// The length.\n    BOOST_CONSTEXPR size_type size() const BOOST_NOEXCEPT\n    {\n        return n_;\n    }\n\n"
+            "    /// The length.\n    BOOST_CONSTEXPR size_type size() const BOOST_NOEXCEPT\n"
+            "    {\n        return n_;\n    }\n\n"
             "    /// The first character.\n    BOOST_CONSTEXPR const_reference front() const BOOST_NOEXCEPT\n    {\n"
             "        return p_[ 0 ];\n    }\n};\nint limit() { return (int) MAX_VALUE; }\n")
     syms = symbols_of("cpp", code)
