@@ -10,6 +10,8 @@ parsed as the indexer parses it (``indexer.parse``, with the registry's rewrites
 - ``errors``: share of files whose syntax tree has an error node (tree-sitter recovers; most are local);
 - ``whole_file``: share whose root is an error, where no definition survives;
 - ``outside``: share of lines in ``code`` chunks (between definitions) rather than in a definition;
+- ``definitions``, ``documented``, ``lines_outside``, ``lines_inside``: the counts behind it (with
+  ``--files 0``, over every file: a parser change's gain, run once per tree with ``PYTHONPATH``);
 - the files with most lines outside definitions (data tables and scripts are expected there; a
   class or a module's functions are not).
 
@@ -49,7 +51,7 @@ def sources(root: Path) -> dict[str, list[Path]]:
 
 def health(language: str, files: list[Path]) -> dict[str, Any]:
     """Parse errors and lines outside definitions over ``files`` of one language."""
-    errors = whole = parsed = outside = inside = 0
+    errors = whole = parsed = outside = inside = definitions = documented = 0
     worst: list[tuple[int, int, str]] = []
     for path in files:
         source = path.read_bytes()
@@ -66,16 +68,19 @@ def health(language: str, files: list[Path]) -> dict[str, Any]:
         code = sum(c.end_line - c.start_line + 1 for c in chunks if c.kind is SymbolKind.CODE)
         defined = sum(c.end_line - c.start_line + 1 for c in chunks if c.kind is not SymbolKind.CODE)
         outside, inside = outside + code, inside + defined
+        definitions += sum(c.kind is not SymbolKind.CODE for c in chunks)
+        documented += sum(c.kind is not SymbolKind.CODE and bool(c.doc) for c in chunks)
         worst.append((code, defined, str(path)))
     worst.sort(reverse=True)
     return {"files": parsed, "errors": round(errors / max(parsed, 1), 3), "whole_file": round(whole / max(parsed, 1), 3),
             "outside": round(outside / max(outside + inside, 1), 3),
+            "definitions": definitions, "documented": documented, "lines_outside": outside, "lines_inside": inside,
             "most_outside": [{"path": p, "outside": c, "inside": d} for c, d, p in worst[:5]]}
 
 
 def main() -> None:
     parser_ = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser_.add_argument("--files", type=int, default=300, help="files sampled per language")
+    parser_.add_argument("--files", type=int, default=300, help="files sampled per language (0: every file)")
     parser_.add_argument("--languages", help="comma-separated registry names (default: all)")
     parser_.add_argument("--root", type=Path, default=cache_root() / "src")
     parser_.add_argument("-o", "--output", type=Path)
@@ -88,7 +93,7 @@ def main() -> None:
         if wanted is not None and language not in wanted:
             continue
         files.sort()
-        sample = random.Random(0).sample(files, min(args.files, len(files)))
+        sample = random.Random(0).sample(files, min(args.files, len(files))) if args.files else files
         row = results["languages"][language] = health(language, sample)
         print(f"{language:11s} files {row['files']:4d}  errors {row['errors']:.0%}  whole file {row['whole_file']:.0%}"
               f"  outside definitions {row['outside']:.0%}", file=sys.stderr)
