@@ -74,8 +74,9 @@ class LanguageSpec:
 # an access specifier; `FMT_PRAGMA_CLANG(diagnostic ...)`), expands to code the grammar cannot see; read as a
 # declaration without its `;`, it swallowed the definitions after it. Blanked: an upper-case name with an
 # underscore (its arguments, or a colon) on a line of its own, not inside an expression (the line before does
-# not end in an operator, `(` or `,`; the line after does not start with one, `{`, `)` or `;`).
-_LONE_MACRO = (r"(?m)(?<![(,=+\-*/&|<>?:\\]\n)^(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-Z0-9_]*"
+# not end in an operator, `(` or `,`; the line after does not start with one, `{`, `)` or `;`). `^` before the
+# look-behind: only line starts pay for it (2.5x faster over boost's headers).
+_LONE_MACRO = (r"(?m)^(?<![(,=+\-*/&|<>?:\\]\n)(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-Z0-9_]*"
                r"(?:\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)|:(?!:))?)[ \t]*(?://[^\n]*)?$"
                r"(?!\n[ \t]*(?:[{),;.+\-*&|?:=<>\[]|/(?![/*])))", "")
 
