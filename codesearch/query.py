@@ -227,16 +227,18 @@ def spelled_names(text: str) -> list[tuple[str, ...]]:
     noun (``update and delete statement builders`` also spells ``update statement``, as it spells ``delete
     statement``); and two words around a preposition, articles left out (``sync with the master`` spells
     ``sync with master``: ``syncWithMaster``)."""
+    def naming(*words: str) -> bool:  # words a name is made of: no stopword, no single letter
+        return all(w not in STOPWORDS and len(w) > 1 for w in words)
+
     plain = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
-    names = [tuple(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1)
-             if not any(w in STOPWORDS or len(w) < 2 for w in plain[i:i + n])]
+    names = [tuple(plain[i:i + n]) for n in (2, 3) for i in range(len(plain) - n + 1) if naming(*plain[i:i + n])]
     for i in range(len(plain) - 3):
         first, joint, other, noun = plain[i:i + 4]
-        if joint in ("and", "or") and not any(w in STOPWORDS or len(w) < 2 for w in (first, other, noun)):
+        if joint in ("and", "or") and naming(first, other, noun):
             names.append((first, noun))
     bare = [w for w in plain if w not in ARTICLES]
     for i in range(len(bare) - 2):
         first, joint, last = bare[i:i + 3]
-        if joint in JOINING_WORDS and not any(w in STOPWORDS or len(w) < 2 for w in (first, last)):
+        if joint in JOINING_WORDS and naming(first, last):
             names.append((first, joint, last))
     return names

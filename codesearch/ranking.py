@@ -256,8 +256,10 @@ def _declared(pool: list[Candidate]) -> None:
     for group in named.values():
         if len(group) < 2 or len({c.file for c in group}) < 2:
             continue
-        declarations = [c for c in group if is_declaration(c.row)]
-        definitions = [c for c in group if c not in declarations]
+        declarations: list[Candidate] = []
+        definitions: list[Candidate] = []
+        for c in group:
+            (declarations if is_declaration(c.row) else definitions).append(c)
         for declaration in declarations:
             found = [d for d in definitions if d.file != declaration.file]
             if len(found) != 1:  # none, or one per platform (libuv's `uv__io_poll`): nothing to say which

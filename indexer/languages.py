@@ -238,7 +238,6 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
 # The languages that keep tests inside source files (``is_test_definition``).
 INLINE_TEST_LANGUAGES = frozenset(spec.name for spec in LANGUAGES if spec.test_modules or spec.test_signatures)
-_SCOPE_SEPARATORS = re.compile(r"\.|::")
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 
 
@@ -384,7 +383,7 @@ def is_test_definition(language: str, kind: str, qualname: str, signature: str) 
         return True
     if not spec.test_modules:
         return False
-    *scopes, name = _SCOPE_SEPARATORS.split(qualname)
+    *scopes, name = qualname.split(".")  # the parser joins a definition's scopes with dots
     return not spec.test_modules.isdisjoint(scopes) or (kind == "module" and name in spec.test_modules)
 
 
