@@ -451,6 +451,20 @@ def test_a_name_spelled_in_words_is_looked_up_in_both_cases(tmp_path: Path) -> N
     assert analyse("sync with the master").spelled_lookup == ()  # a task: a function answers it, not a name
 
 
+def test_names_are_looked_up_in_batches_under_sqlites_variable_cap(tmp_path: Path) -> None:
+    """A 2,000-character question of distinct words spells over 1,300 names; SQLite before 3.32 takes at most
+    999 variables in one statement: the lookup goes in batches, so the name at the end is still found."""
+    import sqlite3
+
+    write(tmp_path, "replication.py", "def sync_with_master():\n    pass\n")
+    build_index(tmp_path, tmp_path / ".codesearch", FakeEmbedder())
+    with Searcher(tmp_path / ".codesearch", FakeEmbedder()) as searcher:
+        searcher.reader.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        names = [f"name{i}" for i in range(1300)] + ["sync_with_master"]
+        found = searcher.reader.ids_named(names)
+        assert [searcher.reader.chunks(found)[i]["name"] for i in found] == ["sync_with_master"]
+
+
 def test_a_definition_the_topic_spells_in_words_comes_first() -> None:
     """``JSON object with named fields`` spells ``JsonObject``: its class comes before a better cosine
     match for "named fields" (gson: ``FieldNamingStrategy`` had been first, ``JsonObject`` third)."""

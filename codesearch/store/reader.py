@@ -446,13 +446,15 @@ class IndexReader:
     @_sql
     def ids_named(self, names: list[str], language: str | None = None, limit: int = 50) -> list[int]:
         """Ids of chunks whose name is one of ``names`` (any case), definitions before code."""
-        if not names:
-            return []
-        marks = ",".join("?" * len(names))
-        sql = (f"SELECT id FROM chunks WHERE name COLLATE NOCASE IN ({marks})"
-               + (" AND language = ?" if language else "") + " LIMIT ?")
-        params: list[object] = [*names, *([language] if language else []), limit]
-        return [int(r[0]) for r in self.conn.execute(sql, params)]
+        found: list[int] = []
+        for part, marks in in_batches(names):  # a long question spells hundreds of names: SQLite's variable cap
+            sql = (f"SELECT id FROM chunks WHERE name COLLATE NOCASE IN ({marks})"
+                   + (" AND language = ?" if language else "") + " LIMIT ?")
+            params: list[object] = [*part, *([language] if language else []), limit - len(found)]
+            found.extend(int(r[0]) for r in self.conn.execute(sql, params))
+            if len(found) >= limit:
+                break
+        return found
 
     @_sql
     def chunks_at(self, path: str, line: int) -> list[dict[str, Any]]:
