@@ -16,6 +16,7 @@ from codesearch.bench.corpus import document, materialise
 from codesearch.bench.datasets import DatasetError, Example, build_from_repo, read_jsonl, tokens, write_jsonl
 from codesearch.bench.metrics import hit_at, ndcg_at, rank_metrics, recall_at, reciprocal_rank
 from codesearch.cli import cli
+from indexer.types import SymbolKind
 from tests.conftest import LANGUAGES, SAMPLE_REPOS
 
 
@@ -103,6 +104,20 @@ def test_documents_are_wrapped_and_stripped_of_docstrings() -> None:
     assert text.startswith("class Snippet {") and chunk is not None and chunk.qualname == "Snippet.size"
     text, chunk = document(_example("php", "public function get($k)\n{\n    return 1;\n}"))
     assert chunk is not None and chunk.name == "get"
+
+
+def test_a_method_alone_is_wrapped_as_the_index_sees_it() -> None:
+    """A TypeScript or JavaScript method alone on a file parses as a call and a block (a gap chunk);
+    the class wrapper makes it the method the index embeds. Code no wrapper makes a definition of
+    is still taken, as its gap chunk."""
+    method = "  onOnline(): void {\n    this.getAll().forEach((query) => {\n      query.onOnline()\n    })\n  }"
+    text, chunk = document(_example("typescript", method))
+    assert text.startswith("class Snippet {") and chunk is not None
+    assert (chunk.kind, chunk.qualname) == (SymbolKind.METHOD, "Snippet.onOnline")
+    text, chunk = document(_example("javascript", "get size() {\n  const n = this.items.length;\n  return n;\n}"))
+    assert chunk is not None and (chunk.kind, chunk.qualname) == (SymbolKind.METHOD, "Snippet.size")
+    text, chunk = document(_example("c", "x = 1;\ny = 2;\nz = x + y;\n"))
+    assert chunk is not None and chunk.kind is SymbolKind.CODE
 
 
 def test_materialise_skips_code_that_is_not_a_function(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from codesearch.bench.datasets import Example
 from indexer.chunk import chunks_for_file, embedding_text
 from indexer.languages import spec_for
-from indexer.types import Chunk, SourceFile
+from indexer.types import Chunk, SourceFile, SymbolKind
 
 # A wrapper fits when the snippet's main symbol spans at least this share of its lines.
 _COVERAGE = 0.8
@@ -33,30 +33,46 @@ class Corpus:
 def document(example: Example) -> tuple[str, Chunk | None]:
     """The example as a parseable file without its doc, and the chunk of its function.
 
+    A wrapper counts when the parser sees a definition in it: a TypeScript method alone on a
+    file reads as a call and a block, a gap chunk the index never makes of a method inside its
+    class, so the class wrapper is tried next. Code that no wrapper makes a definition of (a C
+    function behind a macro the grammar cannot read) is taken as the gap chunk it is.
+
     :return: (file text, main chunk or None when no wrapper lets the parser find it).
     """
+    for definitions_only in (True, False):
+        found = _wrapped(example, definitions_only)
+        if found is not None:
+            return found
+    return example.code, None
+
+
+def _wrapped(example: Example, definitions_only: bool) -> tuple[str, Chunk | None] | None:
+    """The first wrapper whose main chunk covers the example's lines, else the first with one."""
     lines = max(1, len(example.code.strip().splitlines()))
     first: tuple[str, Chunk | None] | None = None
     for prefix, suffix in spec_for(example.language).snippet_wrappers:
         chunks = chunks_for_file(SourceFile("x", example.language, (prefix + example.code + suffix).encode()))
-        main = _main_symbol(chunks, prefix.count("\n"))
+        main = _main_symbol(chunks, prefix.count("\n"), definitions_only)
         if main is None:
             continue
         text = prefix + main.code_without_doc + suffix
         if main.end_line - main.start_line + 1 >= _COVERAGE * lines:
-            return text, _reparsed(example.language, text, prefix.count("\n"))
+            # as the indexer will see the doc-free file; a wrapper whose file does not parse back is passed over
+            reparsed = _main_symbol(chunks_for_file(SourceFile("x", example.language, text.encode())),
+                                    prefix.count("\n"), definitions_only)
+            if reparsed is not None:
+                return text, reparsed
+            continue
         first = first or (text, main)
-    return first or (example.code, None)
+    return first
 
 
-def _reparsed(language: str, text: str, prefix_lines: int) -> Chunk | None:
-    """The main chunk of the doc-free file, as the indexer will see it."""
-    return _main_symbol(chunks_for_file(SourceFile("x", language, text.encode())), prefix_lines)
-
-
-def _main_symbol(chunks: Sequence[Chunk], prefix_lines: int) -> Chunk | None:
-    """The largest symbol that starts after the wrapper's prefix lines (not the wrapper itself)."""
-    candidates = [c for c in chunks if c.start_line > prefix_lines]
+def _main_symbol(chunks: Sequence[Chunk], prefix_lines: int, definitions_only: bool = False) -> Chunk | None:
+    """The largest chunk that starts after the wrapper's prefix lines (not the wrapper itself);
+    with ``definitions_only``, the largest definition (no gap chunk)."""
+    candidates = [c for c in chunks if c.start_line > prefix_lines
+                  and not (definitions_only and c.kind is SymbolKind.CODE)]
     if not candidates:
         return None
     return max(candidates, key=lambda c: (c.end_line - c.start_line, -c.start_line))
