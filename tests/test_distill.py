@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from codesearch.bench.datasets import build_from_repo, write_jsonl
+from codesearch.distill import data as distill_data
 from codesearch.distill.data import Pair, load_pairs, split_by_package
 from codesearch.distill.teacher import TeacherCache, featurize
 from codesearch.distill.train import DevSet, TrainConfig, _same_text, package_order, train_table
@@ -47,6 +48,17 @@ def test_load_pairs_builds_the_benchmark_document_text_and_caches_it(tmp_path: P
     assert first.document.startswith(("function ", "method ")) and examples[0].docstring not in first.document
     assert len(list((tmp_path / "cache").glob("pairs-*.gz"))) == 1
     assert load_pairs([tmp_path], cache_dir=tmp_path / "cache") == pairs
+
+
+def test_cached_pairs_are_made_again_by_a_newer_chunker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pairs cached by another parser or pair version are not read back: the text would be stale."""
+    write_jsonl(build_from_repo(SAMPLE_REPOS / "python", repo="sample-python"), tmp_path / "python.jsonl.gz")
+    pairs = load_pairs([tmp_path], cache_dir=tmp_path / "cache")
+    monkeypatch.setattr(distill_data, "PAIRS_VERSION", distill_data.PAIRS_VERSION + 1)
+    monkeypatch.setattr(distill_data, "pair_for", lambda example: distill_data.Pair("q", "d", "python", "p"))
+    again = load_pairs([tmp_path], cache_dir=tmp_path / "cache")
+    assert again != pairs and {p.document for p in again} == {"d"}
+    assert len(list((tmp_path / "cache").glob("pairs-*.gz"))) == 2
 
 
 class CountingTeacher:

@@ -14,8 +14,13 @@ from pathlib import Path
 from codesearch.bench.corpus import document
 from codesearch.bench.datasets import DatasetError, Example, dataset_files, read_jsonl
 from indexer.chunk import embedding_text
+from indexer.parse import PARSER_VERSION
 
 Progress = Callable[[str, int, int], None]
+
+# Bumped when ``pair_for`` builds a pair's text differently (2: a wrapper counts only when the parser
+# sees a definition in it); with the parser's version it keys the cached pairs.
+PAIRS_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +48,14 @@ def load_pairs(sources: Sequence[Path], cache_dir: Path | None = None, progress:
     """All pairs of the datasets in ``sources`` (files or folders of .jsonl[.gz]).
 
     Building a document re-parses its code, so the result is cached in ``cache_dir``
-    under a key made of the source files' names, sizes and modification times.
+    under a key made of the source files' names, sizes and modification times, and of the
+    versions of the parser and of the pairs' text: pairs made by an older chunker are made again.
 
     :raises DatasetError: for a missing source or a folder without dataset files.
     """
     files = sorted(dataset_files(sources))
-    key = hashlib.sha1(json.dumps([(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode())
+    key = hashlib.sha1(json.dumps([PARSER_VERSION, PAIRS_VERSION]
+                                  + [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode())
     cached = cache_dir / f"pairs-{key.hexdigest()[:16]}.gz" if cache_dir else None  # not *.jsonl*: never read as a dataset
     if cached and cached.exists():
         with gzip.open(cached, "rt", encoding="utf-8") as fh:
