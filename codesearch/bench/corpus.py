@@ -36,7 +36,7 @@ def document(example: Example) -> tuple[str, Chunk | None]:
     A wrapper counts when the parser sees a definition in it: a TypeScript method alone on a
     file reads as a call and a block, a gap chunk the index never makes of a method inside its
     class, so the class wrapper is tried next. Code that no wrapper makes a definition of (a C
-    function behind a macro the grammar cannot read) is taken as the gap chunk it is.
+    prototype, a definition only with its doc) is taken as the gap chunk it is.
 
     :return: (file text, main chunk or None when no wrapper lets the parser find it).
     """
