@@ -120,6 +120,16 @@ def test_a_method_alone_is_wrapped_as_the_index_sees_it() -> None:
     assert chunk is not None and chunk.kind is SymbolKind.CODE
 
 
+def test_gap_chunks_are_counted_and_reported(tmp_path: Path) -> None:
+    """A document that is no definition is counted per language and named in the report."""
+    method = "  onOnline(): void {\n    this.getAll().forEach((query) => {\n      query.onOnline()\n    })\n  }"
+    corpus, kept = materialise([_example("typescript", method), _example("c", "x = 1;\ny = 2;\nz = x + y;\n")],
+                               tmp_path)
+    assert len(kept) == 2 and corpus.gap_chunks == {"c": 1}
+    result = runner.BenchResult("d", {"c": 1}, {"c": 1}, gap_chunks=corpus.gap_chunks)
+    assert "embedded as gap chunks, which rank below definitions): c 1" in report.to_markdown(result)
+
+
 def test_materialise_skips_code_that_is_not_a_function(tmp_path: Path) -> None:
     """An example whose code parses to no symbol is left out (it could never be a hit)."""
     examples = [_example("go", "func A() {\n\treturn\n}"), _example("go", "x := 1 +")]

@@ -28,6 +28,9 @@ class Corpus:
     root: Path
     paths: list[str] = field(default_factory=list)
     by_language: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # paths, texts
+    # documents no wrapper made a definition of, per language: the ranking puts such gap chunks below
+    # definitions, so a language with many measures something other than its functions
+    gap_chunks: dict[str, int] = field(default_factory=dict)
 
 
 def document(example: Example) -> tuple[str, Chunk | None]:
@@ -99,4 +102,6 @@ def materialise(examples: Sequence[Example], root: Path) -> tuple[Corpus, list[E
         paths, texts = corpus.by_language.setdefault(example.language, ([], []))
         paths.append(path)
         texts.append(embedding_text(chunk, with_doc=False))
+        if chunk.kind is SymbolKind.CODE:
+            corpus.gap_chunks[example.language] = corpus.gap_chunks.get(example.language, 0) + 1
     return corpus, kept

@@ -18,6 +18,9 @@ def to_markdown(result: BenchResult) -> str:
         f"Queries per language: {_counts(result.queries_per_language)}; documents per language: "
         f"{_counts(result.corpus_per_language)}; seed {result.seed}",
     ]
+    if result.gap_chunks:
+        lines.append(f"Documents no wrapper makes a definition of (embedded as gap chunks, which rank below "
+                     f"definitions): {_counts(result.gap_chunks)}")
     for protocol in sorted({r.protocol for r in result.results}):
         rows = [r for r in result.results if r.protocol == protocol]
         title = "full-corpus retrieval" if protocol == "full" else _distractor_title(result)

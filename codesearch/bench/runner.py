@@ -53,6 +53,7 @@ class BenchResult:
     queries_per_language: dict[str, int]
     corpus_per_language: dict[str, int]
     unparsable: int = 0
+    gap_chunks: dict[str, int] = field(default_factory=dict)  # per language: documents that are no definition
     results: list[SystemResult] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     seed: int = 0
@@ -112,6 +113,7 @@ def run(
             queries_per_language={lang: len(qs) for lang, qs in queries.items()},
             corpus_per_language={lang: len(t[0]) for lang, t in docs.by_language.items()},
             unparsable=len(corpus) - len(kept),
+            gap_chunks=dict(docs.gap_chunks),
             seed=seed,
         )
         for name in systems:
