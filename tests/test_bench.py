@@ -106,25 +106,26 @@ def test_documents_are_wrapped_and_stripped_of_docstrings() -> None:
     assert chunk is not None and chunk.name == "get"
 
 
+_TS_METHOD = "  onOnline(): void {\n    this.getAll().forEach((query) => {\n      query.onOnline()\n    })\n  }"
+_C_STATEMENTS = "x = 1;\ny = 2;\nz = x + y;\n"
+
+
 def test_a_method_alone_is_wrapped_as_the_index_sees_it() -> None:
     """A TypeScript or JavaScript method alone on a file parses as a call and a block (a gap chunk);
     the class wrapper makes it the method the index embeds. Code no wrapper makes a definition of
     is still taken, as its gap chunk."""
-    method = "  onOnline(): void {\n    this.getAll().forEach((query) => {\n      query.onOnline()\n    })\n  }"
-    text, chunk = document(_example("typescript", method))
+    text, chunk = document(_example("typescript", _TS_METHOD))
     assert text.startswith("class Snippet {") and chunk is not None
     assert (chunk.kind, chunk.qualname) == (SymbolKind.METHOD, "Snippet.onOnline")
     text, chunk = document(_example("javascript", "get size() {\n  const n = this.items.length;\n  return n;\n}"))
     assert chunk is not None and (chunk.kind, chunk.qualname) == (SymbolKind.METHOD, "Snippet.size")
-    text, chunk = document(_example("c", "x = 1;\ny = 2;\nz = x + y;\n"))
+    text, chunk = document(_example("c", _C_STATEMENTS))
     assert chunk is not None and chunk.kind is SymbolKind.CODE
 
 
 def test_gap_chunks_are_counted_and_reported(tmp_path: Path) -> None:
     """A document that is no definition is counted per language and named in the report."""
-    method = "  onOnline(): void {\n    this.getAll().forEach((query) => {\n      query.onOnline()\n    })\n  }"
-    corpus, kept = materialise([_example("typescript", method), _example("c", "x = 1;\ny = 2;\nz = x + y;\n")],
-                               tmp_path)
+    corpus, kept = materialise([_example("typescript", _TS_METHOD), _example("c", _C_STATEMENTS)], tmp_path)
     assert len(kept) == 2 and corpus.gap_chunks == {"c": 1}
     result = runner.BenchResult("d", {"c": 1}, {"c": 1}, gap_chunks=corpus.gap_chunks)
     assert "embedded as gap chunks, which rank below definitions): c 1" in report.to_markdown(result)
