@@ -32,7 +32,8 @@ import click
               help="Static model directory for the 'static' system (default: the shipped model).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (any integer).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Write report.md, results.json and PNG plots here.")
+              help="Write report.md, results.json and PNG plots here (with --semble or --queries also "
+                   "per-query.json: each query's score and first ten hits).")
 @click.option("--semble", "semble_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Run a semble-format benchmark folder (repos.json, annotations/) instead.")
 @click.option("--checkouts", type=click.Path(file_okay=False, path_type=Path),
@@ -278,11 +279,18 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
                         else related.to_markdown(r) if isinstance(r, related.RelatedResult)
                         else queryset.to_markdown(r) for r in results)
     payload = [asdict(r) for r in results]
+    # query by query (semble-format and query sets): beside the results, not in them or in --json
+    per_query = [{"set": row.get("bench") or row.get("path"), "systems": row.pop("per_query")}
+                 for row in payload if "per_query" in row]
     if output:
         output.mkdir(parents=True, exist_ok=True)
         (output / "report.md").write_text(text + "\n")
         (output / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
-        click.echo(f"wrote {output / 'report.md'} and results.json", err=True)
+        written = "results.json"
+        if per_query:
+            (output / "per-query.json").write_text(json.dumps(per_query, indent=1) + "\n")
+            written = "results.json and per-query.json"
+        click.echo(f"wrote {output / 'report.md'}, {written}", err=True)
     click.echo(json.dumps(payload, indent=2) if as_json else text)
 
 

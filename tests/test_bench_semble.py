@@ -69,7 +69,8 @@ def test_bench_semble_scores_our_search_and_semble_itself_on_the_same_set(bench:
     except ImportError:
         systems = "hybrid"
     result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts),
-                                      "-s", systems, "--json"], env={"SEMBLE_CACHE_LOCATION": str(tmp_path / "sc")})
+                                      "-s", systems, "--json"], env={"SEMBLE_CACHE_LOCATION": str(tmp_path / "sc"),
+                                                                     "CODESEARCH_CACHE": str(tmp_path / "cache")})
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout[result.stdout.index("["):])
     rows = payload[0]["systems"]
@@ -77,6 +78,26 @@ def test_bench_semble_scores_our_search_and_semble_itself_on_the_same_set(bench:
     assert rows["hybrid"]["ndcg@10"] == 1.0  # both targets first on a three-file repository
     for row in rows.values():
         assert 0.0 <= row["ndcg@10"] <= 1.0 and set(row["per_category"]) == {"semantic", "symbol"}
+
+
+def test_bench_semble_writes_each_query_with_its_hits(bench: tuple[Path, Path], tmp_path: Path) -> None:
+    """-o DIR: per-query.json holds every query's score and first hits; results.json and --json do not."""
+    folder, checkouts = bench
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts),
+                                      "-s", "hybrid,hybrid-files", "-o", str(out), "--json"],
+                           env={"CODESEARCH_CACHE": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads((out / "per-query.json").read_text())
+    rows = entry["systems"]["hybrid"]
+    assert {(r["query"], r["category"], r["ndcg@10"]) for r in rows} == {
+        ("retry a failed http request with backoff", "semantic", 1.0), ("parse_config", "symbol", 1.0)}
+    first = next(r for r in rows if r["query"] == "parse_config")
+    assert first["repo"] == "tiny" and first["hits"][0] == "src/cfg.py:1-2"
+    grouped = entry["systems"]["hybrid-files"][0]["hits"][0]
+    assert isinstance(grouped, list) and grouped[0].startswith("src/")
+    assert "per_query" not in json.loads((out / "results.json").read_text())[0]
+    assert "per_query" not in json.loads(result.stdout[result.stdout.index("["):])[0]
 
 
 def test_an_unknown_system_names_the_choices(bench: tuple[Path, Path]) -> None:

@@ -21,3 +21,6 @@ def test_two_overloads_of_a_target_are_one_hit(tmp_path: Path) -> None:
     result = queryset.run(tmp_path / "q.json", tmp_path / "src", {"fake": lambda repo, root: lambda text, k: hits})
     scores = result.systems["fake"]
     assert scores["ndcg@10"] == 1.0 and scores["mrr"] == 1.0
+    [row] = result.per_query["fake"]
+    assert (row["repo"], row["query"], row["mrr"], row["relevant"]) == ("r", "parse it", 1.0, ["a.py::parse"])
+    assert row["ranked"] == [["a.py::parse"], ["b.py::other"]]

@@ -57,6 +57,8 @@ class QuerySetResult:
     path: str
     queries: int
     systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # system -> one record per query: repository, query, its scores and the ranked keys of the first ten
+    per_query: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def load(path: Path) -> tuple[list[QueryRepo], list[LabelledQuery]]:
@@ -104,7 +106,11 @@ def run(
                 started = time.perf_counter()
                 ranked = ranked_keys(search(query.text, K))
                 latencies.append(time.perf_counter() - started)
-                per_query[repo.name].append(scores(ranked, query.relevant))
+                scored = scores(ranked, query.relevant)
+                per_query[repo.name].append(scored)
+                result.per_query.setdefault(name, []).append(
+                    {"repo": repo.name, "query": query.text, **scored, "relevant": sorted(query.relevant),
+                     "ranked": [sorted(keys) for keys in ranked[:K]]})
         result.systems[name] = _summary(repos, per_query, latencies)
     return result
 

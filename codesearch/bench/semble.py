@@ -80,6 +80,9 @@ class SembleResult:
     checkouts: dict[str, Any]
     queries: int
     systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # system -> one record per query: repository, query, category, NDCG@10 and the first ten hits
+    # (``path:start-end``; a file's hits in one list when grouped), for reading a run query by query
+    per_query: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def load_repos(bench: Path) -> list[Repo]:
@@ -235,9 +238,20 @@ def run(
                 started = time.perf_counter()
                 hits = search(query.text)
                 latencies.append(time.perf_counter() - started)
-                scores[repo.name].append((query, ndcg_at_10(hits, query.targets)))
+                score = ndcg_at_10(hits, query.targets)
+                scores[repo.name].append((query, score))
+                result.per_query.setdefault(name, []).append(
+                    {"repo": repo.name, "query": query.text, "category": query.category, "ndcg@10": score,
+                     "hits": [_shown(hit) for hit in hits[:K]]})
         result.systems[name] = _summary(chosen, scores, latencies)
     return result
+
+
+def _shown(hit: Hit | tuple[Hit, ...]) -> str | list[str]:
+    """A hit as ``path:start-end`` (a file's group of hits as a list of them)."""
+    if isinstance(hit, tuple):
+        return [f"{h.path}:{h.start_line}-{h.end_line}" for h in hit]
+    return f"{hit.path}:{hit.start_line}-{hit.end_line}"
 
 
 def _summary(repos: Sequence[Repo], scores: dict[str, list[tuple[Query, float]]],
