@@ -43,32 +43,40 @@ def document(example: Example) -> tuple[str, Chunk | None]:
 
     :return: (file text, main chunk or None when no wrapper lets the parser find it).
     """
+    parsed: dict[str, list[Chunk]] = {}  # text -> its chunks: the second round parses nothing again
     for definitions_only in (True, False):
-        found = _wrapped(example, definitions_only)
+        found = _wrapped(example, definitions_only, parsed)
         if found is not None:
             return found
     return example.code, None
 
 
-def _wrapped(example: Example, definitions_only: bool) -> tuple[str, Chunk | None] | None:
+def _wrapped(example: Example, definitions_only: bool,
+             parsed: dict[str, list[Chunk]]) -> tuple[str, Chunk | None] | None:
     """The first wrapper whose main chunk covers the example's lines, else the first with one."""
     lines = max(1, len(example.code.strip().splitlines()))
     first: tuple[str, Chunk | None] | None = None
     for prefix, suffix in spec_for(example.language).snippet_wrappers:
-        chunks = chunks_for_file(SourceFile("x", example.language, (prefix + example.code + suffix).encode()))
+        chunks = _chunks(example.language, prefix + example.code + suffix, parsed)
         main = _main_symbol(chunks, prefix.count("\n"), definitions_only)
         if main is None:
             continue
         text = prefix + main.code_without_doc + suffix
         if main.end_line - main.start_line + 1 >= _COVERAGE * lines:
             # as the indexer will see the doc-free file; a wrapper whose file does not parse back is passed over
-            reparsed = _main_symbol(chunks_for_file(SourceFile("x", example.language, text.encode())),
-                                    prefix.count("\n"), definitions_only)
+            reparsed = _main_symbol(_chunks(example.language, text, parsed), prefix.count("\n"), definitions_only)
             if reparsed is not None:
                 return text, reparsed
             continue
         first = first or (text, main)
     return first
+
+
+def _chunks(language: str, text: str, parsed: dict[str, list[Chunk]]) -> list[Chunk]:
+    """The chunks of ``text`` as a file, parsed once per ``document`` call."""
+    if text not in parsed:
+        parsed[text] = chunks_for_file(SourceFile("x", language, text.encode()))
+    return parsed[text]
 
 
 def _main_symbol(chunks: Sequence[Chunk], prefix_lines: int, definitions_only: bool = False) -> Chunk | None:
