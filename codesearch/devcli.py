@@ -286,11 +286,10 @@ def _bench_real_queries(semble_dir: Path | None, checkouts: Path | None, only_re
         output.mkdir(parents=True, exist_ok=True)
         (output / "report.md").write_text(text + "\n")
         (output / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
-        written = "results.json"
         if per_query:
             (output / "per-query.json").write_text(json.dumps(per_query, indent=1) + "\n")
-            written = "results.json and per-query.json"
-        click.echo(f"wrote {output / 'report.md'}, {written}", err=True)
+        click.echo(f"wrote {output / 'report.md'}, results.json" + (" and per-query.json" if per_query else ""),
+                   err=True)
     click.echo(json.dumps(payload, indent=2) if as_json else text)
 
 
