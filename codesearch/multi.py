@@ -45,7 +45,7 @@ from codesearch.search import (
 )
 from codesearch.search import shortlist as pool_shortlist
 from codesearch.search.first_stage import file_similarities, origin
-from codesearch.search.pool import NEAR_COPY_KINDS, wants_file_topics
+from codesearch.search.pool import folds_by_vector, wants_file_topics
 
 
 def prefixes(roots: Sequence[Path]) -> list[str]:
@@ -146,8 +146,8 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
         similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, part.vector))))
     files = searcher.reader.file_states(sorted({r["path"] for r in rows.values()})) if rows else {}
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
-    definitions = [i for i, r in rows.items() if r["kind"] in NEAR_COPY_KINDS]  # what near-copy folding reads
-    stored = dict(zip(definitions, searcher.vectors.vectors(definitions))) if definitions else {}
+    folded = [i for i, r in rows.items() if folds_by_vector(r)]  # what near-copy folding reads
+    stored = dict(zip(folded, searcher.vectors.vectors(folded))) if folded else {}
     topics = file_similarities(searcher, list(files), part.vector) if part.topics and part.vector is not None else {}
     return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored,
                    file_similarity=topics)

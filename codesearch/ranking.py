@@ -558,6 +558,27 @@ def stub_factor(path: str) -> float:
     return DECLARATION_FACTOR if _DECLARATION_NAMES.search(path.rsplit("/", 1)[-1]) else 1.0
 
 
+# Directories that hold a build of the sources, or the sources themselves (`build_twin`): `dist/cjs/x.js`,
+# `dist/x.js`, `es/x.js`, `lib/x.js` and `src/x.ts` are one file built several ways. Platform directories
+# (`node/`, `browser/`, `unix/`, `win/`) are not: their files are different implementations of one name.
+BUILD_VARIANT_DIRS = frozenset({
+    "dist", "build", "out", "lib", "src", "cjs", "esm", "es", "es5", "es6", "es2015", "es2017", "es2018", "es2019",
+    "es2020", "es2022", "esnext", "mjs", "umd", "amd", "commonjs", "module", "types", "typings", "compiled"})
+# The extensions one JavaScript or TypeScript module is built to, declarations first, after any build
+# targets in the file's name (one bundle built several ways: `core.umd.js`, `core.browser.mjs`, `core.esm.js`).
+_MODULE_EXTENSIONS = re.compile(r"(?:\.(?:esm|cjs|mjs|es[56]?|umd|amd|module|browser|node|development|production))*"
+                                r"\.(?:d\.[cm]?ts|[cm]?[jt]sx?)$")
+
+
+@lru_cache(maxsize=65536)
+def build_twin(path: str) -> str:
+    """The path of a file's build twins: without build directories (``BUILD_VARIANT_DIRS``) and, for
+    JavaScript and TypeScript, without the extension; two files with the same twin path are one module
+    built several ways (``dist/x.js``, ``dist/cjs/x.js``, ``x.mjs``, ``types/x.d.ts``)."""
+    parts = [p for p in path.split("/")[:-1] if p.lower() not in BUILD_VARIANT_DIRS]
+    return "/".join([*parts, _MODULE_EXTENSIONS.sub("", path.rsplit("/", 1)[-1])])
+
+
 def diversified(ranked: list[Any], per_file: int, path_of: Any = lambda item: item.path) -> list[Any]:
     """``ranked`` with at most ``per_file`` items of one file ahead of any other file's items.
 

@@ -505,3 +505,99 @@ def test_a_task_is_answered_by_a_function_before_its_class_outline() -> None:
     task = rank(analyse("format a record as a single line"), pool(), only)
     assert [c.id for c in task] == [2, 1] and task[1].scores["kind"] == ranking.TASK_CONTAINER_FACTOR
     assert [c.id for c in rank(analyse("line formatter for records"), pool(), only)] == [1, 2]
+
+
+# --- build twins: an npm package's ESM and CommonJS builds of one module ---------------------------------------
+
+ESM_ROUTER = '''import { METHOD_NAME_ALL } from "../router.js";
+/**
+ * Find the handlers of the routes that match a request's method and path.
+ */
+export function matchRoute(routes, method, path) {
+  return routes.filter((r) => (r.method === method || r.method === METHOD_NAME_ALL)
+    && r.pattern.test(path));
+}
+'''
+CJS_ROUTER = '''"use strict";
+var import_router = require("../../router.js");
+/**
+ * Find the handlers of the routes that match a request's method and path.
+ */
+function matchRoute(routes, method, path) {
+  return routes.filter((r) => (r.method === method || r.method === import_router.METHOD_NAME_ALL)
+    && r.pattern.test(path));
+}
+module.exports = { matchRoute };
+'''
+
+
+@pytest.mark.parametrize(("first", "second", "twins"), [
+    ("dist/router/match.js", "dist/cjs/router/match.js", True),  # hono: ESM and CommonJS builds
+    ("dist/router/match.js", "dist/types/router/match.d.ts", True),  # and their declarations
+    ("es/add.js", "src/add.js", True),  # ramda: a build beside the sources
+    ("lib/Eq.js", "es6/Eq.js", True),  # fp-ts, io-ts
+    ("add.js", "add.mjs", True),  # date-fns: CommonJS and ESM side by side
+    ("dist/core.umd.js", "dist/core.browser.mjs", True),  # one bundle built for several targets
+    ("build/lib/pkg/util.py", "pkg/util.py", True),  # a Python build directory
+    ("src/unix/pipe.c", "src/win/pipe.c", False),  # platforms: different implementations of one name
+    ("src/node/request.js", "src/browser/request.js", False),
+    ("fp/formatISO.js", "formatISO.js", False),  # another module of the same name
+    ("src/main/java/a/B.java", "src/test/java/a/B.java", False),
+    ("dist/x.js", "dist/x.py", False),  # the extension is dropped for JavaScript and TypeScript only
+])
+def test_build_twins_are_one_path_built_several_ways(first: str, second: str, twins: bool) -> None:
+    assert (ranking.build_twin(first) == ranking.build_twin(second)) is twins
+
+
+def test_a_definition_in_a_build_twin_folds_into_the_first_result(tmp_path: Path) -> None:
+    """hono ships `dist/x.js` and `dist/cjs/x.js` and no sources: each function was two results in a row.
+    The same qualified name in a build twin is folded into the first as a near-copy, whatever its kind
+    (the `.d.ts` declaration too), without reading vectors; the signal off shows them one by one."""
+    write(tmp_path, "dist/router/match.js", ESM_ROUTER)
+    write(tmp_path, "dist/cjs/router/match.js", CJS_ROUTER)
+    write(tmp_path, "dist/types/router/match.d.ts", "/**\n * Find the handlers of the routes that match a request's "
+                                                    "method and path.\n */\nexport declare function matchRoute("
+                                                    "routes: Route[], method: string, path: string): Route[];\n")
+    write(tmp_path, "dist/unix/pipe.js", "/** Open a pipe. */\nexport function openPipe(name) {\n  return name;\n}\n")
+    write(tmp_path, "dist/win/pipe.js", "/** Open a pipe. */\nexport function openPipe(name) {\n"
+                                        "  return `\\\\.\\pipe\\${name}`;\n}\n")
+    build_index(tmp_path, tmp_path / ".codesearch", FakeEmbedder())
+    with Searcher(tmp_path / ".codesearch", FakeEmbedder()) as searcher:
+        folded = searcher.search("match a request path against the routes", 10)
+        apart = searcher.search("match a request path against the routes", 10, signals=Signals.without("similar"))
+        pipes = searcher.search("openPipe", 10)
+    matches = [r for r in folded if r.qualname == "matchRoute"]
+    assert len(matches) == 1
+    others = {"dist/router/match.js", "dist/cjs/router/match.js", "dist/types/router/match.d.ts"} - {matches[0].path}
+    assert {p.rsplit(":", 1)[0] for p in matches[0].similar} == others
+    assert len([r for r in apart if r.qualname == "matchRoute"]) == 3
+    assert sorted(r.path for r in pipes if r.qualname == "openPipe") == ["dist/unix/pipe.js", "dist/win/pipe.js"]
+
+
+def test_build_twins_fold_across_indexes_searched_as_one(tmp_path: Path) -> None:
+    """Several indexes searched as one (``MultiSearcher``) fold build twins too, code between definitions
+    included (its vector read from the shard's shortlist), and never across two repositories."""
+    from codesearch.multi import MultiSearcher
+
+    roots = [tmp_path / "one" / "pkg", tmp_path / "two" / "pkg"]
+    for n, root in enumerate(roots):
+        mark = f"\n// copy {n}\n"  # the two repositories' files differ, so none is identical code
+        write(root, "esm/index.js", "export const VERSION = '1.0';\nexport const ROUTES = routesFrom(VERSION);" + mark)
+        write(root, "cjs/index.js", "export const VERSION = '1.0';\nexport const ROUTES = routesFrom(VERSION);"
+                                    + mark + "// built\n")
+        body = f"return /* copy {n} */ routes"
+        write(root, "dist/router/match.js", ESM_ROUTER.replace("return routes", body))
+        write(root, "dist/cjs/router/match.js", CJS_ROUTER.replace("return routes", body))
+        build_index(root, root / ".codesearch", FakeEmbedder())
+    with MultiSearcher([r / ".codesearch" for r in roots], FakeEmbedder()) as multi:
+        functions = multi.search("match a request path against the routes", 10)
+        code = multi.search("routes from version", 10)
+    for results in (functions, code):
+        assert all(len({p.split("/")[0] for p in (r.path, *r.similar)}) == 1 for r in results)
+    matches = {r.path: r.similar for r in functions if r.qualname == "matchRoute"}  # one per repository
+    assert {p: [s.rsplit(":", 1)[0] for s in similar] for p, similar in matches.items()} == {
+        "one/pkg/dist/router/match.js": ["one/pkg/dist/cjs/router/match.js"],
+        "two/pkg/dist/router/match.js": ["two/pkg/dist/cjs/router/match.js"]}
+    openings = {r.path: r.similar for r in code if r.path.endswith("esm/index.js")}
+    assert openings == {"one/pkg/esm/index.js": ("one/pkg/cjs/index.js:1",),
+                        "two/pkg/esm/index.js": ("two/pkg/cjs/index.js:1",)}

@@ -33,7 +33,7 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import Candidate, diversified, rank, keeps_named_file, saturated, saturates
+from codesearch.ranking import Candidate, build_twin, diversified, rank, keeps_named_file, saturated, saturates
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -56,6 +56,12 @@ LEXICAL_WEIGHT = 0.8
 # answers, and folding them cost 0.055 MRR on the CodeSearchNet-style JavaScript set (0.504 -> 0.449).
 NEAR_COPY = 0.9
 NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
+# A chunk in a *build twin* of an earlier result's file (``ranking.build_twin``: the same path but for build
+# directories and JavaScript/TypeScript extensions, as in `dist/x.js`, `dist/cjs/x.js`, `es/x.js`, `x.mjs`,
+# `types/x.d.ts`) is a copy of it too when it has the same qualified name, whatever its kind (a declaration, a
+# CommonJS export getter), or, for the code between definitions, when its cosine is at least ``NEAR_COPY``:
+# an npm package that ships its ESM and CommonJS builds and no sources had every function twice in the
+# first screen (hono's `LinearRouter.match` at 2 and 3; `benchmarks/bench_build_twins.py`).
 # The files whose topic a natural-language query is compared with (``file_topic``): the pool's best by
 # fused score (15, 20, 30, 40 and 60 files gave the same numbers on every query set).
 TOPIC_FILES = 20
@@ -252,6 +258,17 @@ def _file_topics(pool: list[Candidate], shards: Sequence[Shard]) -> None:
             c.scores["file"] = similarity
 
 
+def is_code(row: Row) -> bool:
+    """Whether a chunk is code between definitions (a ``code`` chunk, or an old index's unnamed kind)."""
+    return row["kind"] in (None, "", "code")
+
+
+def folds_by_vector(row: Row) -> bool:
+    """Whether folding a chunk into an earlier result may read its vector (``pick``): a type (a near-copy
+    elsewhere) or code between definitions (in a build twin)."""
+    return row["kind"] in NEAR_COPY_KINDS or is_code(row)
+
+
 def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
          fold_similar: bool = True) -> list[tuple[int, SearchResult]]:
     """The first ``wanted`` ranked candidates that still exist, as their files are now, with their shard's number.
@@ -269,6 +286,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
     named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
+    twins: dict[tuple[int, str, str], list[int]] = {}  # (shard, build twin path, qualname or "") -> picks
 
     def vector(n: int, chunk_id: int) -> Any:
         if (n, chunk_id) not in unit:
@@ -290,10 +308,16 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
             continue
         name = (row["kind"], definition_name(row["qualname"]))
-        if fold_similar and row["kind"] in NEAR_COPY_KINDS:
-            near = next((j for j in named.get(name, ()) if picked[j][1].path != placed(shard.repo, row["path"])
-                         and float(vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY),
-                        None)
+        code = is_code(row)
+        twin = (n, build_twin(row["path"]), "" if code else definition_name(row["qualname"]))
+        if fold_similar:
+            here = placed(shard.repo, row["path"])
+            near = next((j for j in twins.get(twin, ()) if picked[j][1].path != here and (
+                not code or float(vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY)),
+                None)
+            if near is None and row["kind"] in NEAR_COPY_KINDS:
+                near = next((j for j in named.get(name, ()) if picked[j][1].path != here and float(
+                    vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY), None)
             if near is not None:
                 owner, first = picked[near]
                 picked[near] = (owner, replace(first, similar=(*first.similar, place)))
@@ -301,6 +325,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
+        twins.setdefault(twin, []).append(len(picked))
         repo, root, local = shard.origin(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
         if len(picked) == wanted:
