@@ -56,12 +56,15 @@
     .)
   (#match? @name "^[A-Za-z_$][A-Za-z0-9_$]*$")) @definition.function
 
+; Not a getter that returns the binding of its own name (`HTTPException: () => HTTPException`): esbuild's
+; CommonJS export map lists every export so, a one-line "method" per export named like the definition itself.
 (pair
   key: [(property_identifier) (string) (number)] @name
   value: [
     (arrow_function body: (_) @body)
     (function_expression body: (statement_block) @body)
-  ]) @definition.method
+  ]
+  (#not-eq? @name @body)) @definition.method
 
 (variable_declarator
   name: (identifier) @name
