@@ -36,7 +36,9 @@ from indexer.types import SkippedFile, SourceFile, UnsupportedFile
 EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".codesearch"})
 # Skipped by default (caches, dependencies); a `!` pattern in .codesearchignore brings one back.
 CACHE_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".tox"})
-VENDORED_DIRS = frozenset({"node_modules", "vendor", "bower_components", "site-packages"})
+# Python's own idioms too: pip's and setuptools' `_vendor/` (requests, urllib3, rich: pip's 412 files were
+# half vendored, and every result for "retry a failed http request" was urllib3's), botocore's `vendored/`.
+VENDORED_DIRS = frozenset({"node_modules", "vendor", "_vendor", "vendored", "bower_components", "site-packages"})
 VIRTUALENV_MARKER = "pyvenv.cfg"  # a virtualenv is recognised by this file, not by its name
 IGNORE_FILES = (".gitignore", ".codesearchignore")
 OWN_IGNORE_FILE = ".codesearchignore"

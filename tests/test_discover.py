@@ -73,6 +73,19 @@ def test_walk_respects_nested_gitignore_and_vendored_dirs(tmp_path: Path) -> Non
     assert skipped == {"node_modules": "vendored dependencies"}
 
 
+@pytest.mark.parametrize("directory", ["vendor", "_vendor", "vendored", "bower_components"])
+def test_vendored_directories_are_skipped_by_their_name(tmp_path: Path, directory: str) -> None:
+    """pip's `src/pip/_vendor/` (requests, urllib3, rich) is someone else's code, as `vendor/` and
+    `node_modules/` are; `!_vendor/` in .codesearchignore brings it back."""
+    write(tmp_path, "src/pip/_internal/session.py", "def a(): pass\n")
+    write(tmp_path, f"src/pip/{directory}/urllib3/retry.py", "def b(): pass\n")
+    indexed, skipped = _walk(tmp_path)
+    assert indexed == {"src/pip/_internal/session.py"}
+    assert skipped == {f"src/pip/{directory}": "vendored dependencies"}
+    write(tmp_path, ".codesearchignore", f"!{directory}/\n")
+    assert _walk(tmp_path)[0] == {"src/pip/_internal/session.py", f"src/pip/{directory}/urllib3/retry.py"}
+
+
 def test_binary_minified_and_large_files_are_skipped_with_reasons(tmp_path: Path) -> None:
     """Each kind of bad file is skipped, and the reason says which."""
     write(tmp_path, "ok.js", "function ok() { return 1; }\n")
