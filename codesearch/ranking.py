@@ -123,6 +123,7 @@ class Signals:
     saturation: bool = True
     overloads: bool = True  # further chunks of one name in one file count less (see overload_of)
     similar: bool = True  # fold near-copies of a result in other files into it (see search.pool.pick)
+    twins: bool = True  # fold a result's copies in build twins of its file into it (see build_twin, search.pool.pick)
     file_topic: bool = True  # a natural-language query's cosine with each file's topic (see file_topic)
     declared: bool = True  # a C or C++ prototype's one definition elsewhere takes its score (see _declared)
 

@@ -30,11 +30,11 @@ import numpy as np
 from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE
 from codesearch.query import analyse
-from codesearch.ranking import Signals
+from codesearch.ranking import Signals, build_twin
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
-from indexer.chunk import display_code, embedding_text, is_window
+from indexer.chunk import definition_name, display_code, embedding_text, is_window
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
 MAX_NAMED = 5000  # definitions of one name looked at by ``named``
@@ -255,8 +255,10 @@ def related(
                             # The signals related uses, named rather than the others switched off: a signal added
                             # for search must not reach related unasked (saturation, added for one-word queries, took
                             # Recall@5 0.903 -> 0.862 here, as a source's name is often one plain word). The kind
-                            # signal, and stubs: a type declaration file's copy is not related code.
-                            signals=replace(Signals.none(), kind=not lexical_only, stubs=True))
+                            # signal, stubs (a type declaration file's copy is not related code) and twins (a
+                            # result's copy in another build of its file is the same result; the vector rule for
+                            # near-copies stays off: a copy of a helper elsewhere is what related looks for).
+                            signals=replace(Signals.none(), kind=not lexical_only, stubs=True, twins=True))
     query = ParsedQuery(source.name or "code", analyse(source.name or "code"), source.vector, source.terms)
     plan = searcher.plan(query, options)
     if plan is None:
@@ -269,9 +271,11 @@ def related(
 
 
 def _overlaps(row: dict[str, Any], source: Source) -> bool:
-    """The source itself, a chunk around it (its class) or inside it (its methods)."""
+    """The source itself, a chunk around it (its class) or inside it (its methods), or the source in another
+    build of its file (``ranking.build_twin``: hono's `dist/cjs/x.js` for `dist/x.js`, its `.d.ts`)."""
     if int(row["id"]) == source.chunk_id:
         return True
     if row["path"] != source.path:
-        return False
+        return (build_twin(row["path"]) == build_twin(source.path) and row["kind"] != "code"
+                and definition_name(row["qualname"]) == definition_name(source.qualname))
     return row["start_line"] <= source.end_line and source.start_line <= row["end_line"]

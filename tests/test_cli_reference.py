@@ -101,3 +101,14 @@ def test_developer_commands_are_listed_apart() -> None:
     for name in DEVELOPER:
         result = CliRunner().invoke(cli, [name, "-h"])
         assert result.exit_code == 0 and f"codesearch {name}" in result.output
+
+
+def test_bench_help_names_every_ranking_signal() -> None:
+    """`codesearch bench` takes `hybrid-<signal>` for every field of ``Signals``; its help lists them all
+    (`twins` and `declared` were added to the ranking after the list was written)."""
+    from codesearch.bench.configs import SIGNAL_NAMES
+
+    text = " ".join(CliRunner().invoke(cli, ["bench", "--help"], terminal_width=200).output.split())
+    listed = re.search(r"one ranking signal off: ([^;]+);", text)
+    assert listed is not None
+    assert sorted(n.strip() for n in listed.group(1).split(",")) == sorted(SIGNAL_NAMES)

@@ -54,9 +54,9 @@ def test_weights_and_switches() -> None:
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
                                                         "file_path", "file_named", "coherence", "saturation",
-                                                        "overloads", "similar", "file_topic", "declared"]
-    assert Signals() == Signals(*[True] * 14)
-    assert Signals.none() == Signals(*[False] * 14)
+                                                        "overloads", "similar", "twins", "file_topic", "declared"]
+    assert Signals() == Signals(*[True] * 15)
+    assert Signals.none() == Signals(*[False] * 15)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):

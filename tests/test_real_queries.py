@@ -564,7 +564,7 @@ def test_a_definition_in_a_build_twin_folds_into_the_first_result(tmp_path: Path
     build_index(tmp_path, tmp_path / ".codesearch", FakeEmbedder())
     with Searcher(tmp_path / ".codesearch", FakeEmbedder()) as searcher:
         folded = searcher.search("match a request path against the routes", 10)
-        apart = searcher.search("match a request path against the routes", 10, signals=Signals.without("similar"))
+        apart = searcher.search("match a request path against the routes", 10, signals=Signals.without("twins"))
         pipes = searcher.search("openPipe", 10)
     matches = [r for r in folded if r.qualname == "matchRoute"]
     assert len(matches) == 1

@@ -74,6 +74,32 @@ def test_an_override_comes_first_and_the_source_and_its_class_are_left_out(repo:
     assert all(0.0 <= r.score <= 1.0 for r in results)
 
 
+def test_the_source_in_another_build_is_left_out_and_results_builds_fold(tmp_path: Path, fake_embedder) -> None:
+    """hono ships `dist/x.js`, `dist/cjs/x.js` and `dist/types/x.d.ts`: related code of a function was its
+    own CommonJS copy and declaration first, then each related function twice. The source's copies in build
+    twins of its file are the source (left out); a result's copies fold into it (``similar``)."""
+    esm = ("/** Stream server-sent events to the client. */\nexport function streamSSE(c, cb) {\n"
+           "  return stream(c, cb, 'text/event-stream');\n}\n")
+    text = ("/** Stream plain text to the client. */\nexport function streamText(c, cb) {\n"
+            "  return stream(c, cb, 'text/plain');\n}\n")
+    write(tmp_path, "dist/helper/sse.js", esm)
+    write(tmp_path, "dist/cjs/helper/sse.js",
+          '"use strict";\n' + esm.replace("export ", "") + "exports.streamSSE = streamSSE;\n")
+    write(tmp_path, "dist/types/helper/sse.d.ts",
+          "/** Stream server-sent events to the client. */\n"
+          "export declare function streamSSE(c: Context, cb: Callback): Response;\n")
+    write(tmp_path, "dist/helper/text.js", text)
+    write(tmp_path, "dist/cjs/helper/text.js",
+          '"use strict";\n' + text.replace("export ", "") + "exports.streamText = streamText;\n")
+    build_index(tmp_path, embedder=fake_embedder, workers=1)
+    with Searcher(tmp_path / ".codesearch", fake_embedder) as searcher:
+        results = related(searcher, at_line(searcher, "dist/helper/sse.js", 3), k=5)
+    assert [r.qualname for r in results if r.qualname == "streamSSE"] == []
+    texts = [r for r in results if r.qualname == "streamText"]
+    assert len(texts) == 1 and len(texts[0].similar) == 1
+    assert {texts[0].path, texts[0].similar[0].rsplit(":", 1)[0]} == {"dist/helper/text.js", "dist/cjs/helper/text.js"}
+
+
 def test_the_name_signal_can_be_switched_off(repo: Path, fake_embedder) -> None:
     with Searcher(repo / ".codesearch", fake_embedder) as searcher:
         source = at_line(searcher, repo / "net.py", 1)

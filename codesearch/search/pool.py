@@ -230,7 +230,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     if options.signals.saturation and saturates(query) and (query.question or not keeps_named_file(query, candidates)):
         candidates = saturated(candidates)  # a question, a topic or one plain word: the files that answer it
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
-    picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar)  # type: ignore[arg-type]
+    picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
+                  fold_twins=options.signals.twins)
     return finished(finish(picked, shards), query, options)  # type: ignore[arg-type]
 
 
@@ -270,7 +271,7 @@ def folds_by_vector(row: Row) -> bool:
 
 
 def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
-         fold_similar: bool = True) -> list[tuple[int, SearchResult]]:
+         fold_similar: bool = True, fold_twins: bool = True) -> list[tuple[int, SearchResult]]:
     """The first ``wanted`` ranked candidates that still exist, as their files are now, with their shard's number.
 
     Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``); a
@@ -278,7 +279,8 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     With ``fold_similar``, a near-copy of an earlier pick (another file's type of the same kind
     and qualified name whose vector has a cosine of at least ``NEAR_COPY`` with the pick's: a
     vendored copy, the same codec class in forty files) is folded into it too (``similar``), so
-    one name cannot fill the first screen.
+    one name cannot fill the first screen; with ``fold_twins``, so is a copy in a build twin of its file
+    (``ranking.build_twin``: the same qualified name, or code between definitions at ``NEAR_COPY``).
     """
     checks: dict[int, dict[str, FileCheck]] = {}
     picked: list[tuple[int, SearchResult]] = []
@@ -310,18 +312,19 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         name = (row["kind"], definition_name(row["qualname"]))
         code = is_code(row)
         twin = (n, build_twin(row["path"]), "" if code else definition_name(row["qualname"]))
-        if fold_similar:
-            here = placed(shard.repo, row["path"])
+        here = placed(shard.repo, row["path"])
+        near = None
+        if fold_twins:  # a copy in a build twin of a pick's file
             near = next((j for j in twins.get(twin, ()) if picked[j][1].path != here and (
                 not code or float(vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY)),
                 None)
-            if near is None and row["kind"] in NEAR_COPY_KINDS:
-                near = next((j for j in named.get(name, ()) if picked[j][1].path != here and float(
-                    vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY), None)
-            if near is not None:
-                owner, first = picked[near]
-                picked[near] = (owner, replace(first, similar=(*first.similar, place)))
-                continue
+        if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS:  # a type's near-copy elsewhere
+            near = next((j for j in named.get(name, ()) if picked[j][1].path != here and float(
+                vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY), None)
+        if near is not None:
+            owner, first = picked[near]
+            picked[near] = (owner, replace(first, similar=(*first.similar, place)))
+            continue
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
