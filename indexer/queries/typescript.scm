@@ -75,15 +75,22 @@
     (function_expression body: (statement_block) @body)
   ]) @definition.function
 
-; Not a getter that returns the binding of its own name (`HTTPException: () => HTTPException`): esbuild's
-; CommonJS export map lists every export so, a one-line "method" per export named like the definition itself.
+; Not a getter that returns the binding of its own name (`HTTPException: () => HTTPException`, or a
+; re-export's `Hono: () => import_hono.Hono`): esbuild's CommonJS export map lists every export so, a
+; one-line "method" per export named like the definition itself. A getter of another member stays one.
 (pair
   key: [(property_identifier) (string) (number)] @name
   value: [
     (arrow_function body: (_) @body)
     (function_expression body: (statement_block) @body)
   ]
-  (#not-eq? @name @body)) @definition.method
+  (#not-eq? @name @body)
+  (#not-match? @body "^[A-Za-z_$][A-Za-z0-9_$]*([.][A-Za-z_$][A-Za-z0-9_$]*)+$")) @definition.method
+
+(pair
+  key: (property_identifier) @name
+  value: (arrow_function body: (member_expression property: (property_identifier) @_property) @body)
+  (#not-eq? @name @_property)) @definition.method
 
 (variable_declarator
   name: (identifier) @name
