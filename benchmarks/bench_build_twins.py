@@ -10,7 +10,9 @@ of documented definitions drawn at random (seeded) and measures the first ten re
   another file, and code of nearly the same words (Jaccard similarity of their word sets at least 0.7);
 - **distinct**: the other results, the different definitions the first screen shows;
 - **MRR@10** of the queried definition, any of its copies counting (as a result, or folded into one as
-  identical code or a near-copy).
+  identical code or a near-copy);
+- **declarations**: results in type declaration files (`.d.ts`, `.d.mts`, `.d.cts`), which state a
+  definition's types and doc but not its code.
 
 Uses only ``build_index`` and ``Searcher(index_dir).search(query, k)``, so the same script measures an
 older checkout too (put it first on ``PYTHONPATH``) for before/after figures.
@@ -61,6 +63,7 @@ def fetch(spec: str, dest: Path) -> Path:
 
 
 WORDS = re.compile(r"[A-Za-z_$][\w$]*")
+DECLARATION = re.compile(r"\.d\.[cm]?ts$")
 COPY_WORDS = 0.7  # the least Jaccard similarity of two chunks' word sets that makes one a copy of the other
 
 
@@ -85,18 +88,20 @@ def measure(root: Path, index_dir: Path, queries: int, seed: int) -> dict[str, o
             places.setdefault(text, set()).add(f"{path}:{start}")
             names.setdefault(text, qualname)
     asked = random.Random(seed).sample(sorted(places), min(queries, len(places)))
-    repeats, ranks = [], []
+    repeats, ranks, declarations = [], [], []
     with Searcher(index_dir) as searcher:
         for text in asked:
             results = searcher.search(text, K)
             repeats.append(sum(is_copy(r, results[:n]) for n, r in enumerate(results)))
+            declarations.append(sum(bool(DECLARATION.search(r.path)) for r in results))
             rank = next((n for n, r in enumerate(results, 1)
                          if {f"{r.path}:{r.start_line}", *r.duplicates, *r.similar} & places[text]), None)
             ranks.append(1 / rank if rank else 0.0)
         count = searcher.reader.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     return {"chunks": count, "queries": len(asked), "repeats": statistics.mean(repeats) if repeats else 0.0,
             "distinct": statistics.mean(K - x for x in repeats) if repeats else 0.0,
-            "mrr@10": statistics.mean(ranks) if ranks else 0.0}
+            "mrr@10": statistics.mean(ranks) if ranks else 0.0,
+            "declarations": statistics.mean(declarations) if declarations else 0.0}
 
 
 def main() -> None:
@@ -110,16 +115,18 @@ def main() -> None:
     sources = cache_root() / "build-twins" / "src"
     sources.mkdir(parents=True, exist_ok=True)
     out: dict[str, dict[str, object]] = {}
-    print(f"{'package':16s} {'chunks':>7s} {'queries':>7s} {'repeats':>7s} {'distinct':>8s} {'MRR@10':>7s}")
+    print(f"{'package':16s} {'chunks':>7s} {'queries':>7s} {'repeats':>7s} {'distinct':>8s} {'MRR@10':>7s} "
+          f"{'declarations':>12s}")
     for spec in PACKAGES:
         name = spec.rsplit("@", 1)[0]
         row = measure(fetch(spec, sources), args.index_cache / name, args.queries, args.seed)
         out[spec] = row
         print(f"{name:16s} {row['chunks']:7d} {row['queries']:7d} {row['repeats']:7.2f} {row['distinct']:8.2f} "
-              f"{row['mrr@10']:7.3f}", flush=True)
+              f"{row['mrr@10']:7.3f} {row['declarations']:12.2f}", flush=True)
     mean = {key: statistics.mean(float(r[key]) for r in out.values())  # type: ignore[arg-type]
-            for key in ("repeats", "distinct", "mrr@10")}
-    print(f"{'mean':16s} {'':7s} {'':7s} {mean['repeats']:7.2f} {mean['distinct']:8.2f} {mean['mrr@10']:7.3f}")
+            for key in ("repeats", "distinct", "mrr@10", "declarations")}
+    print(f"{'mean':16s} {'':7s} {'':7s} {mean['repeats']:7.2f} {mean['distinct']:8.2f} {mean['mrr@10']:7.3f} "
+          f"{mean['declarations']:12.2f}")
     if args.output:
         args.output.write_text(json.dumps({"k": K, "packages": out, "mean": mean}, indent=2) + "\n")
 

@@ -574,6 +574,34 @@ def test_a_definition_in_a_build_twin_folds_into_the_first_result(tmp_path: Path
     assert sorted(r.path for r in pipes if r.qualname == "openPipe") == ["dist/unix/pipe.js", "dist/win/pipe.js"]
 
 
+def test_a_declaration_gives_its_place_to_its_code_whatever_k(tmp_path: Path) -> None:
+    """hono's JSDoc is in its `.d.ts` declarations only, so "CORS middleware" found `types/.../cors/index.d.ts`
+    first: its code in a build twin takes its place (the declaration listed with the copies), and the first
+    results are the same for k = 1 as for k = 10 (candidates below the last pick are read for folding)."""
+    doc = "/**\n * CORS middleware: answers preflight requests and sets the allowed origins.\n */\n"
+    write(tmp_path, "dist/types/middleware/cors.d.ts", doc + "export declare const cors: (options?: CORSOptions) "
+                                                       "=> MiddlewareHandler;\n")
+    write(tmp_path, "dist/middleware/cors.js", "const cors = (options) => {\n  const defaults = { origin: '*' };\n"
+                                               "  return async function cors2(c, next) { await next(); };\n};\n"
+                                               "export { cors };\n")
+    write(tmp_path, "dist/cjs/middleware/cors.js", '"use strict";\nconst cors = (options) => {\n'
+                                                   "  const defaults = { origin: '*' };\n"
+                                                   "  return async function cors2(c, next) { await next(); };\n};\n"
+                                                   "module.exports = { cors };\n")
+    for i in range(6):
+        write(tmp_path, f"dist/middleware/other{i}.js", f"/** Middleware number {i} of the stack. */\n"
+                                                        f"export const other{i} = (c, next) => next();\n")
+    build_index(tmp_path, tmp_path / ".codesearch", FakeEmbedder())
+    with Searcher(tmp_path / ".codesearch", FakeEmbedder()) as searcher:
+        firsts = [searcher.search("CORS middleware preflight allowed origins", k)[0] for k in (1, 3, 10)]
+    assert len({(r.path, r.start_line, r.similar) for r in firsts}) == 1  # the same first result for every k
+    shown = firsts[0]
+    builds = {"dist/middleware/cors.js:1", "dist/cjs/middleware/cors.js:2"}
+    assert f"{shown.path}:{shown.start_line}" in builds and shown.qualname == "cors"
+    assert shown.similar[0] == "dist/types/middleware/cors.d.ts:4"  # the declaration first among the copies
+    assert set(shown.similar[1:]) == builds - {f"{shown.path}:{shown.start_line}"}
+
+
 def test_build_twins_fold_across_indexes_searched_as_one(tmp_path: Path) -> None:
     """Several indexes searched as one (``MultiSearcher``) fold build twins too, code between definitions
     included (its vector read from the shard's shortlist), and never across two repositories."""

@@ -33,7 +33,8 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import Candidate, build_twin, diversified, rank, keeps_named_file, saturated, saturates
+from codesearch.ranking import (Candidate, build_twin, diversified, keeps_named_file, rank, saturated, saturates,
+                                stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -280,7 +281,9 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     and qualified name whose vector has a cosine of at least ``NEAR_COPY`` with the pick's: a
     vendored copy, the same codec class in forty files) is folded into it too (``similar``), so
     one name cannot fill the first screen; with ``fold_twins``, so is a copy in a build twin of its file
-    (``ranking.build_twin``: the same qualified name, or code between definitions at ``NEAR_COPY``).
+    (``ranking.build_twin``: the same qualified name, or code between definitions at ``NEAR_COPY``), and a
+    declaration (`.d.ts`) picked first gives its place to its code. Candidates below the last pick are still
+    read for what folds into the picks, so the results do not depend on ``wanted`` beyond their number.
     """
     checks: dict[int, dict[str, FileCheck]] = {}
     picked: list[tuple[int, SearchResult]] = []
@@ -296,8 +299,21 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             unit[(n, chunk_id)] = v / max(float(np.linalg.norm(v)), 1e-12)
         return unit[(n, chunk_id)]
 
+    def may_fold(row: Row, n: int) -> bool:
+        """Whether a stored row may fold into a pick (read below the last pick, so that what is folded, and which
+        of a declaration and its code is shown, does not depend on how many results were asked for)."""
+        if row["content_hash"] in first_of:
+            return True
+        code = is_code(row)
+        name = definition_name(row["qualname"])
+        return (fold_twins and (n, build_twin(row["path"]), "" if code else name) in twins) or (
+            fold_similar and row["kind"] in NEAR_COPY_KINDS and (row["kind"], name) in named)
+
     for c in ranked:
         n = c.id[0]
+        full = len(picked) == wanted
+        if full and not may_fold(c.row, n):
+            continue
         shard = shards[n]
         row, stale = shard.current_row(c.row, checks.setdefault(n, {}))
         if row is None or (n, definition_key(row["key"])) in shown:
@@ -318,6 +334,16 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             near = next((j for j in twins.get(twin, ()) if picked[j][1].path != here and (
                 not code or float(vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY)),
                 None)
+            if near is not None and stub_factor(picked[near][1].path) < 1.0 and stub_factor(row["path"]) == 1.0:
+                # The pick is a declaration (`.d.ts`) and this its code: the code takes its place, the declaration
+                # is listed with the copies (a package's JSDoc is often in its declarations only, so they rank first).
+                owner, first = picked[near]
+                repo, root, local = shard.origin(row["path"])
+                c.scores["rank"] = first.scores.get("rank", c.score)
+                shown_code = result_of(row, first.rank, root, repo, stale, c.scores, path=local)
+                picked[near] = (n, replace(shown_code, similar=(f"{first.path}:{first.start_line}", *first.similar),
+                                           duplicates=first.duplicates))
+                continue
         if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS:  # a type's near-copy elsewhere
             near = next((j for j in named.get(name, ()) if picked[j][1].path != here and float(
                 vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY), None)
@@ -325,14 +351,14 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             owner, first = picked[near]
             picked[near] = (owner, replace(first, similar=(*first.similar, place)))
             continue
+        if full:
+            continue
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
         twins.setdefault(twin, []).append(len(picked))
         repo, root, local = shard.origin(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
-        if len(picked) == wanted:
-            break
     return picked
 
 
