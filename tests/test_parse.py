@@ -130,6 +130,19 @@ def test_an_export_map_getter_of_its_own_name_is_no_definition(language: str) ->
         ("HTTPException", SymbolKind.CLASS), ("compose", SymbolKind.FUNCTION)]
 
 
+def test_a_typescript_function_cast_to_its_type_is_a_function() -> None:
+    """react-native-reanimated's API is `export const withTiming = function (...) {...} as withTimingType` and
+    `export const withSpring = ((...) => {...}) as withSpringType`: each was code between definitions, so
+    `codesearch search withTiming` showed `<timing.ts>`. A cast of anything else is no definition."""
+    code = ("/** Timing. */\nexport const withTiming = function (a) {\n  return a;\n} as withTimingType;\n"
+            "/** Spring. */\nexport const withSpring = ((a: number): number => {\n  return a;\n}) as T;\n"
+            "export const check = ((x) => x) satisfies Check;\nconst n = 5 as number;\n")
+    syms = symbols_of("typescript", code)
+    assert {name: (s.kind, s.doc) for name, s in syms.items()} == {
+        "withTiming": (SymbolKind.FUNCTION, "Timing."), "withSpring": (SymbolKind.FUNCTION, "Spring."),
+        "check": (SymbolKind.FUNCTION, "")}
+
+
 def test_javascript_properties_defined_by_a_helper_call() -> None:
     """Express defines `req.hostname` as `defineGetter(req, 'hostname', function hostname(){...})`: a
     definition of `req.hostname` with its doc; a route's handler (`app.get('/users', fn)`) is not one."""

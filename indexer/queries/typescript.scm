@@ -55,6 +55,21 @@
     (generator_function body: (statement_block) @body)
   ]) @definition.function
 
+; A function cast to its type (`export const withTiming = function (...) {...} as withTimingType`, and
+; `((...) => {...}) as T` or `satisfies T`: react-native-reanimated's animation API).
+(variable_declarator
+  name: (identifier) @name
+  value: [
+    (as_expression [
+      (arrow_function body: (_) @body)
+      (function_expression body: (statement_block) @body)
+      (parenthesized_expression [(arrow_function body: (_) @body) (function_expression body: (statement_block) @body)])])
+    (satisfies_expression [
+      (arrow_function body: (_) @body)
+      (function_expression body: (statement_block) @body)
+      (parenthesized_expression [(arrow_function body: (_) @body) (function_expression body: (statement_block) @body)])])
+  ]) @definition.function
+
 ; A constant typed as a function, its implementation elsewhere (`export const insert: { <V>(...):
 ; Trie<V> } = internal.insert`, `export const empty: <V>() => Trie<V> = internal.empty`): the
 ; documented API of a module.
