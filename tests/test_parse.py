@@ -143,6 +143,21 @@ def test_a_typescript_function_cast_to_its_type_is_a_function() -> None:
         "check": (SymbolKind.FUNCTION, "")}
 
 
+@pytest.mark.parametrize("language", ["javascript", "typescript"])
+def test_a_documented_constant_made_by_a_call_is_a_definition(language: str) -> None:
+    """effect's API is `/** Maps the success value. */ export const map = dual(2, (self, f) => ...)`, a schema
+    `export const User = Schema.Struct({...})`: documented, they are definitions; undocumented, or inside a
+    function, they stay code between definitions."""
+    code = ("/**\n * Maps the success value.\n */\nexport const map = dual(2, (self, f) => flatMap(self, f))\n"
+            "/** A user. */\nexport const User = Schema.Struct({ name: Schema.String })\n"
+            "/** The logger. */\nconst log = new Logger('app')\nexport const plain = makeGuard('Null')\n"
+            "function outer() {\n  /** inner */\n  const inner = compute(1)\n  return inner\n}\n")
+    syms = symbols_of(language, code)
+    assert {name: (s.kind, s.doc) for name, s in syms.items()} == {
+        "map": (SymbolKind.FUNCTION, "Maps the success value."), "User": (SymbolKind.FUNCTION, "A user."),
+        "log": (SymbolKind.FUNCTION, "The logger."), "outer": (SymbolKind.FUNCTION, "")}
+
+
 def test_javascript_properties_defined_by_a_helper_call() -> None:
     """Express defines `req.hostname` as `defineGetter(req, 'hostname', function hostname(){...})`: a
     definition of `req.hostname` with its doc; a route's handler (`app.get('/users', fn)`) is not one."""

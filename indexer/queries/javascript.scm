@@ -27,6 +27,13 @@
     (generator_function body: (statement_block) @body)
   ]) @definition.function
 
+; A documented constant made by a call: effect's API (`/** ... */ export const map = dual(2, (self, f) => ...)`,
+; `export const isNull = makeGuard("Null")`), a schema (`export const User = Schema.Struct({...})`). Kept only with
+; its doc and outside a function (`@documented`): an undocumented one is code between definitions.
+(variable_declarator
+  name: (identifier) @name
+  value: [(call_expression) (new_expression)]) @definition.function @documented
+
 (variable_declarator
   name: (identifier) @name
   value: (class body: (class_body) @body)) @definition.class

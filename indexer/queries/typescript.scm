@@ -70,6 +70,13 @@
       (parenthesized_expression [(arrow_function body: (_) @body) (function_expression body: (statement_block) @body)])])
   ]) @definition.function
 
+; A documented constant made by a call: effect's API (`/** ... */ export const map = dual(2, (self, f) => ...)`,
+; `export const isNull = makeGuard("Null")`), a schema (`export const User = Schema.Struct({...})`). Kept only with
+; its doc and outside a function (`@documented`): an undocumented one is code between definitions.
+(variable_declarator
+  name: (identifier) @name
+  value: [(call_expression) (new_expression)]) @definition.function @documented
+
 ; A constant typed as a function, its implementation elsewhere (`export const insert: { <V>(...):
 ; Trie<V> } = internal.insert`, `export const empty: <V>() => Trie<V> = internal.empty`): the
 ; documented API of a module.
