@@ -103,7 +103,7 @@ _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
-_CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait"})  # outlines of their members
+_CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"})  # outlines (a Go struct: a type)
 _FUNCTION_KINDS = frozenset({"function", "method"})
 
 

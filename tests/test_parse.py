@@ -158,6 +158,23 @@ def test_a_documented_constant_made_by_a_call_is_a_definition(language: str) -> 
         "log": (SymbolKind.FUNCTION, "The logger."), "outer": (SymbolKind.FUNCTION, "")}
 
 
+def test_every_go_named_type_is_a_definition() -> None:
+    """`type Header map[string][]string`, `type HandlerFunc func(ResponseWriter, *Request)`, `type Duration int64`
+    and aliases are net/http's and time's API: only structs and interfaces were definitions, so `Header` and
+    `Duration` were found in code between definitions, by no name."""
+    code = ("package http\n\n// A Header represents the key-value pairs in an HTTP header.\n"
+            "type Header map[string][]string\n\n// The HandlerFunc type is an adapter.\n"
+            "type HandlerFunc func(ResponseWriter, *Request)\n\ntype (\n\t// Weekday is a day.\n\tWeekday int\n"
+            "\tPoint struct{ X, Y int }\n)\n\n// Byte is an alias.\ntype Byte = uint8\n\n"
+            "// Get gets the first value.\nfunc (h Header) Get(key string) string { return \"\" }\n")
+    syms = symbols_of("go", code)
+    assert {name: (s.kind, s.doc) for name, s in syms.items()} == {
+        "Header": (SymbolKind.TYPE, "A Header represents the key-value pairs in an HTTP header."),
+        "HandlerFunc": (SymbolKind.TYPE, "The HandlerFunc type is an adapter."),
+        "Weekday": (SymbolKind.TYPE, "Weekday is a day."), "Point": (SymbolKind.TYPE, ""),
+        "Byte": (SymbolKind.TYPE, "Byte is an alias."), "Header.Get": (SymbolKind.METHOD, "Get gets the first value.")}
+
+
 def test_javascript_properties_defined_by_a_helper_call() -> None:
     """Express defines `req.hostname` as `defineGetter(req, 'hostname', function hostname(){...})`: a
     definition of `req.hostname` with its doc; a route's handler (`app.get('/users', fn)`) is not one."""

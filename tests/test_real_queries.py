@@ -507,6 +507,16 @@ def test_a_task_is_answered_by_a_function_before_its_class_outline() -> None:
     assert [c.id for c in rank(analyse("line formatter for records"), pool(), only)] == [1, 2]
 
 
+@pytest.mark.parametrize(("container", "kind"), [("Router", "type"), ("MiddlewareFunc", "type"), ("Route", "class")])
+def test_a_task_is_answered_by_a_function_before_a_go_type(container: str, kind: str) -> None:
+    """A Go struct is Go's class and is captured as a ``type`` (as is `type MiddlewareFunc func(http.Handler)
+    http.Handler`): for "dispatch an incoming request to the matching handler" gorilla/mux's `Router` struct
+    came before `Router.ServeHTTP`, as no class did in any other language."""
+    pool = [cand(1, "mux.go", 1.0, container, kind, "go"), cand(2, "mux.go", 0.8, "Router.ServeHTTP", "method", "go")]
+    task = rank(analyse("dispatch an incoming request to the matching handler"), pool, replace(Signals.none(), kind=True))
+    assert [c.id for c in task] == [2, 1] and task[1].scores["kind"] == ranking.TASK_CONTAINER_FACTOR
+
+
 # --- build twins: an npm package's ESM and CommonJS builds of one module ---------------------------------------
 
 ESM_ROUTER = '''import { METHOD_NAME_ALL } from "../router.js";

@@ -24,4 +24,14 @@
   name: (type_identifier) @name
   type: (interface_type)) @definition.interface
 
+; Every other named type: `type Header map[string][]string`, `type HandlerFunc func(ResponseWriter, *Request)`,
+; `type Duration int64`, generics, and aliases (`type Byte = uint8`): the API of net/http and time.
+(type_spec
+  name: (type_identifier) @name
+  type: [(type_identifier) (qualified_type) (generic_type) (pointer_type) (array_type) (slice_type) (map_type)
+         (channel_type) (function_type) (parenthesized_type)]) @definition.type
+
+(type_alias
+  name: (type_identifier) @name) @definition.type
+
 (comment) @comment
