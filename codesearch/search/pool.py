@@ -55,14 +55,14 @@ LEXICAL_WEIGHT = 0.8
 # this cosine with a result is a near-copy (vendored copies, forty codec classes): folded into it
 # (``similar``). Only types: two functions of one name in different files are usually different
 # answers, and folding them cost 0.055 MRR on the CodeSearchNet-style JavaScript set (0.504 -> 0.449).
-NEAR_COPY = 0.9
-NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
 # A chunk in a *build twin* of an earlier result's file (``ranking.build_twin``: the same path but for build
 # directories and JavaScript/TypeScript extensions, as in `dist/x.js`, `dist/cjs/x.js`, `es/x.js`, `x.mjs`,
 # `types/x.d.ts`) is a copy of it too when it has the same qualified name, whatever its kind (a declaration, a
 # CommonJS export getter), or, for the code between definitions, when its cosine is at least ``NEAR_COPY``:
 # an npm package that ships its ESM and CommonJS builds and no sources had every function twice in the
 # first screen (hono's `LinearRouter.match` at 2 and 3; `benchmarks/bench_build_twins.py`).
+NEAR_COPY = 0.9
+NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
 # The files whose topic a natural-language query is compared with (``file_topic``): the pool's best by
 # fused score (15, 20, 30, 40 and 60 files gave the same numbers on every query set).
 TOPIC_FILES = 20
@@ -292,6 +292,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
     twins: dict[tuple[int, str, str], list[int]] = {}  # (shard, build twin path, qualname or "") -> picks
+    twin_files: dict[tuple[int, str], set[str]] = {}  # (shard, build twin path) -> the stored paths of its picks
 
     def vector(n: int, chunk_id: int) -> Any:
         if (n, chunk_id) not in unit:
@@ -301,13 +302,16 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
 
     def may_fold(row: Row, n: int) -> bool:
         """Whether a stored row may fold into a pick (read below the last pick, so that what is folded, and which
-        of a declaration and its code is shown, does not depend on how many results were asked for)."""
+        of a declaration and its code is shown, does not depend on how many results were asked for). Cheap
+        tests first: most candidates there share no file, twin or name with a pick."""
         if row["content_hash"] in first_of:
             return True
-        code = is_code(row)
-        name = definition_name(row["qualname"])
-        return (fold_twins and (n, build_twin(row["path"]), "" if code else name) in twins) or (
-            fold_similar and row["kind"] in NEAR_COPY_KINDS and (row["kind"], name) in named)
+        if fold_twins:
+            files = twin_files.get((n, build_twin(row["path"])))
+            if files is not None and (len(files) > 1 or row["path"] not in files):
+                return True
+        return (fold_similar and row["kind"] in NEAR_COPY_KINDS
+                and (row["kind"], definition_name(row["qualname"])) in named)
 
     for c in ranked:
         n = c.id[0]
@@ -337,12 +341,13 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             if near is not None and stub_factor(picked[near][1].path) < 1.0 and stub_factor(row["path"]) == 1.0:
                 # The pick is a declaration (`.d.ts`) and this its code: the code takes its place, the declaration
                 # is listed with the copies (a package's JSDoc is often in its declarations only, so they rank first).
-                owner, first = picked[near]
+                _, first = picked[near]
                 repo, root, local = shard.origin(row["path"])
                 c.scores["rank"] = first.scores.get("rank", c.score)
                 shown_code = result_of(row, first.rank, root, repo, stale, c.scores, path=local)
                 picked[near] = (n, replace(shown_code, similar=(f"{first.path}:{first.start_line}", *first.similar),
                                            duplicates=first.duplicates))
+                first_of.setdefault(row["content_hash"], near)  # a copy identical to the code folds into it
                 continue
         if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS:  # a type's near-copy elsewhere
             near = next((j for j in named.get(name, ()) if picked[j][1].path != here and float(
@@ -357,6 +362,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
         twins.setdefault(twin, []).append(len(picked))
+        twin_files.setdefault(twin[:2], set()).add(row["path"])
         repo, root, local = shard.origin(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
     return picked
