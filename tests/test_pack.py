@@ -205,3 +205,17 @@ def test_a_stored_path_that_climbs_out_of_its_repository_is_never_read(tmp_path:
         results = multi.search("retry a failed http request", 10)
     assert all("SECRET" not in r.code and ".." not in r.path for r in results)
     assert not any(r.qualname == "retry_request" for r in results)  # its file cannot be read: gone
+
+
+def test_build_twins_never_fold_across_the_repositories_of_a_pack(tmp_path: Path) -> None:
+    """A pack's paths start with their repository's name: two repositories called `lib` and `dist` whose
+    `x.js` define the same function are two results, not one the other's build (``pool.pick``'s ``twin_of``
+    takes the path in its repository)."""
+    roots = {"lib": tmp_path / "src" / "lib", "dist": tmp_path / "src" / "dist"}
+    for n, root in enumerate(roots.values()):
+        write(root, "x.js", f"/** Retry a failed http request with backoff. */\nexport function retryRequest(url) {{\n"
+                            f"  return fetch(url, {{ attempt: {n} }});\n}}\n")
+    index_dir, mounts = _pack(tmp_path, roots)
+    with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
+        found = [r for r in multi.search("retry a failed http request", 5) if r.qualname == "retryRequest"]
+    assert sorted(r.repo for r in found) == ["dist", "lib"] and not any(r.similar for r in found)

@@ -291,14 +291,20 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
     named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
-    twins: dict[tuple[int, str, str], list[int]] = {}  # (shard, build twin path, qualname or "") -> picks
-    twin_files: dict[tuple[int, str], set[str]] = {}  # (shard, build twin path) -> the stored paths of its picks
+    twins: dict[tuple[int, str, str, str], list[int]] = {}  # (``twin_of`` its path, qualname or "") -> picks
+    twin_files: dict[tuple[int, str, str], set[str]] = {}  # ``twin_of`` a path -> the stored paths of its picks
 
     def vector(n: int, chunk_id: int) -> Any:
         if (n, chunk_id) not in unit:
             v = np.asarray(shards[n].vectors([chunk_id]), dtype=np.float32)[0]
             unit[(n, chunk_id)] = v / max(float(np.linalg.norm(v)), 1e-12)
         return unit[(n, chunk_id)]
+
+    def twin_of(n: int, path: str) -> tuple[int, str, str]:
+        """(shard, repository, ``build_twin`` of the path in it): a pack's twins stay within one repository,
+        whatever its name (a repository called `lib` is not a build directory of another)."""
+        repo, _, local = shards[n].origin(path)
+        return n, repo, build_twin(local)
 
     def may_fold(row: Row, n: int) -> bool:
         """Whether a stored row may fold into a pick (read below the last pick, so that what is folded, and which
@@ -307,7 +313,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         if row["content_hash"] in first_of:
             return True
         if fold_twins:
-            files = twin_files.get((n, build_twin(row["path"])))
+            files = twin_files.get(twin_of(n, row["path"]))
             if files is not None and (len(files) > 1 or row["path"] not in files):
                 return True
         return (fold_similar and row["kind"] in NEAR_COPY_KINDS
@@ -331,7 +337,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             continue
         name = (row["kind"], definition_name(row["qualname"]))
         code = is_code(row)
-        twin = (n, build_twin(row["path"]), "" if code else definition_name(row["qualname"]))
+        twin = (*twin_of(n, row["path"]), "" if code else definition_name(row["qualname"]))
         here = placed(shard.repo, row["path"])
         near = None
         if fold_twins:  # a copy in a build twin of a pick's file
@@ -362,7 +368,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
         twins.setdefault(twin, []).append(len(picked))
-        twin_files.setdefault(twin[:2], set()).add(row["path"])
+        twin_files.setdefault(twin[:3], set()).add(row["path"])
         repo, root, local = shard.origin(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
     return picked
