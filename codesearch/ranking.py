@@ -100,7 +100,7 @@ _NOISE_DIRS = re.compile(
     r"|^(?:_?example|sample|demo)/"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
-_DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$")
+_DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")  # TypeScript declarations, Python stubs
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
 _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"})  # outlines (a Go struct: a type)
@@ -575,9 +575,11 @@ _MODULE_EXTENSIONS = re.compile(r"(?:\.(?:esm|cjs|mjs|es[56]?|umd|amd|module|bro
 def build_twin(path: str) -> str:
     """The path of a file's build twins: without build directories (``BUILD_VARIANT_DIRS``) and, for
     JavaScript and TypeScript, without the extension; two files with the same twin path are one module
-    built several ways (``dist/x.js``, ``dist/cjs/x.js``, ``x.mjs``, ``types/x.d.ts``)."""
+    built several ways (``dist/x.js``, ``dist/cjs/x.js``, ``x.mjs``, ``types/x.d.ts``), or a Python module
+    and its stub (``x.py``, ``x.pyi``)."""
     parts = [p for p in path.split("/")[:-1] if p.lower() not in BUILD_VARIANT_DIRS]
-    return "/".join([*parts, _MODULE_EXTENSIONS.sub("", path.rsplit("/", 1)[-1])])
+    name = path.rsplit("/", 1)[-1]
+    return "/".join([*parts, name[:-1] if name.endswith(".pyi") else _MODULE_EXTENSIONS.sub("", name)])
 
 
 def diversified(ranked: list[Any], per_file: int, path_of: Any = lambda item: item.path) -> list[Any]:

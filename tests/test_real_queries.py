@@ -554,6 +554,8 @@ module.exports = { matchRoute };
     ("fp/formatISO.js", "formatISO.js", False),  # another module of the same name
     ("src/main/java/a/B.java", "src/test/java/a/B.java", False),
     ("dist/x.js", "dist/x.py", False),  # the extension is dropped for JavaScript and TypeScript only
+    ("matplotlib/transforms.py", "matplotlib/transforms.pyi", True),  # a Python module and its stub
+    ("x.pyi", "x.js", False),
 ])
 def test_build_twins_are_one_path_built_several_ways(first: str, second: str, twins: bool) -> None:
     assert (ranking.build_twin(first) == ranking.build_twin(second)) is twins
@@ -611,6 +613,20 @@ def test_a_declaration_gives_its_place_to_its_code_whatever_k(tmp_path: Path) ->
     assert shown.similar[0] == "dist/types/middleware/cors.d.ts:4"  # the declaration first among the copies
     # the other build: its function is the same code, so it is listed as identical to the code shown
     assert set(shown.similar[1:] + shown.duplicates) == builds - {f"{shown.path}:{shown.start_line}"}
+
+
+def test_a_python_stub_folds_into_its_module(tmp_path: Path) -> None:
+    """matplotlib ships `transforms.pyi` beside `transforms.py`: `Bbox` was two results, the stub's first
+    or second. A stub (``.pyi``) is a declaration file as a `.d.ts` is (x0.7) and its module's build twin:
+    the module's code is shown, the stub listed."""
+    write(tmp_path, "mpl/transforms.py", 'class Bbox:\n    """A mutable bounding box."""\n\n'
+                                         "    def __init__(self, points):\n        self._points = points\n")
+    write(tmp_path, "mpl/transforms.pyi", "class Bbox:\n    def __init__(self, points: ArrayLike) -> None: ...\n")
+    build_index(tmp_path, tmp_path / ".codesearch", FakeEmbedder())
+    with Searcher(tmp_path / ".codesearch", FakeEmbedder()) as searcher:
+        hits = [r for r in searcher.search("Bbox", 10) if r.qualname == "Bbox"]
+    assert [(r.path, r.similar) for r in hits] == [("mpl/transforms.py", ("mpl/transforms.pyi:1",))]
+    assert ranking.stub_factor("mpl/transforms.pyi") == ranking.DECLARATION_FACTOR
 
 
 def test_build_twins_fold_across_indexes_searched_as_one(tmp_path: Path) -> None:
