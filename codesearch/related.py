@@ -29,6 +29,7 @@ import numpy as np
 
 from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE
+from codesearch.pack import Mounts
 from codesearch.query import analyse
 from codesearch.ranking import Signals, build_twin
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
@@ -267,15 +268,22 @@ def related(
     lift = Lift("name", NAME_WEIGHT, lambda row: names_related(source.name, row["name"])
                 and row.get("kind") not in CONTAINERS) if names and not lexical_only else None
     return ranked(query.info, [hits], options, lexical_weight=RELATED_LEXICAL_WEIGHT,
-                  leave_out=lambda row: _overlaps(row, source), lift=lift)
+                  leave_out=lambda row: _overlaps(row, source, searcher.mounts), lift=lift)
 
 
-def _overlaps(row: dict[str, Any], source: Source) -> bool:
+def _overlaps(row: dict[str, Any], source: Source, mounts: Mounts | None = None) -> bool:
     """The source itself, a chunk around it (its class) or inside it (its methods), or the source in another
-    build of its file (``ranking.build_twin``: hono's `dist/cjs/x.js` for `dist/x.js`, its `.d.ts`)."""
+    build of its file (``ranking.build_twin``: hono's `dist/cjs/x.js` for `dist/x.js`, its `.d.ts`; in a pack,
+    within the source's repository)."""
     if int(row["id"]) == source.chunk_id:
         return True
     if row["path"] != source.path:
-        return (build_twin(row["path"]) == build_twin(source.path) and row["kind"] != "code"
-                and definition_name(row["qualname"]) == definition_name(source.qualname))
+        return (row["kind"] != "code" and definition_name(row["qualname"]) == definition_name(source.qualname)
+                and _twin(row["path"], mounts) == _twin(source.path, mounts))
     return row["start_line"] <= source.end_line and source.start_line <= row["end_line"]
+
+
+def _twin(path: str, mounts: Mounts | None) -> tuple[str, str]:
+    """(repository in a pack, ``build_twin`` of the path in it)."""
+    found = mounts.split(path) if mounts else None
+    return ("", build_twin(path)) if found is None else (found[0], build_twin(found[2]))

@@ -219,3 +219,18 @@ def test_build_twins_never_fold_across_the_repositories_of_a_pack(tmp_path: Path
     with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:
         found = [r for r in multi.search("retry a failed http request", 5) if r.qualname == "retryRequest"]
     assert sorted(r.repo for r in found) == ["dist", "lib"] and not any(r.similar for r in found)
+
+
+def test_related_keeps_the_same_function_of_another_repository_of_a_pack(tmp_path: Path) -> None:
+    """``related`` leaves out the source's copies in build twins of its file, within the source's repository:
+    `dist/x.js` of a repository called `dist` is not a build of `lib/x.js` of one called `lib`."""
+    from codesearch.related import at_line, related
+
+    roots = {"lib": tmp_path / "src" / "lib", "dist": tmp_path / "src" / "dist"}
+    for n, root in enumerate(roots.values()):
+        write(root, "x.js", f"/** Retry a failed http request with backoff. */\nexport function retryRequest(url) {{\n"
+                            f"  return fetch(url, {{ attempt: {n} }});\n}}\n")
+    index_dir, mounts = _pack(tmp_path, roots)
+    with Searcher(index_dir, mounts=mounts) as searcher:
+        found = related(searcher, at_line(searcher, "lib/x.js", 3), k=5)
+    assert [r.path for r in found if r.qualname == "retryRequest"] == ["dist/x.js"]
