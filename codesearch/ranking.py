@@ -278,10 +278,15 @@ def is_declaration(row: dict[str, Any]) -> bool:
     return code_of(row).rstrip().endswith(";")
 
 
+def is_code(row: dict[str, Any]) -> bool:
+    """Whether a chunk is code between definitions (a ``code`` chunk, or an old index's unnamed kind)."""
+    return row.get("kind") in (None, "", "code")
+
+
 def overload_of(candidate: Candidate) -> Any:
     """What a candidate's overloads share: its file, kind and qualified name (a ``code`` chunk has none:
     the code between definitions is named after its file)."""
-    if candidate.row.get("kind") in (None, "", "code"):
+    if is_code(candidate.row):
         return candidate.id
     return file_of(candidate), candidate.row["kind"], candidate.row["qualname"]
 
@@ -418,7 +423,7 @@ def defines(row: dict[str, Any], query: QueryInfo, words: bool = True) -> bool:
     assigns at the start of a line (``DEFAULT_POOLSIZE = 10``, ``#define REDIS_VERSION``: ``assigns``),
     unless ``words`` says it holds none of the query's words (its lexical score is 0: its code is not read).
     """
-    if row.get("kind") in (None, "", "code"):  # top-level code defines the constants it assigns
+    if is_code(row):  # top-level code defines the constants it assigns
         return words and row.get("kind") == "code" and assigns(code_of(row), query.identifiers)
     qualname = str(row["qualname"])
     scopes = _scopes(qualname)  # ``Puppet::Indirector`` and ``Sinatra.Base`` alike
@@ -460,7 +465,7 @@ def _scopes(name: str) -> tuple[str, ...]:
 def spells(row: dict[str, Any], spelled: set[str]) -> bool:
     """Whether the chunk defines a name that the query spells in words (``JsonArray`` for ``json
     array operations``)."""
-    return row.get("kind") not in (None, "", "code") and str(row["name"]).lower().replace("_", "") in spelled
+    return not is_code(row) and str(row["name"]).lower().replace("_", "") in spelled
 
 
 @lru_cache(maxsize=65536)

@@ -31,8 +31,10 @@ from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE
 from codesearch.pack import Mounts
 from codesearch.query import analyse
-from codesearch.ranking import Signals, build_twin
+from codesearch.ranking import Signals
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
+from codesearch.search.first_stage import origin
+from codesearch.search.pool import twin_place
 from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import definition_name, display_code, embedding_text, is_window
@@ -284,6 +286,5 @@ def _overlaps(row: dict[str, Any], source: Source, mounts: Mounts | None = None)
 
 
 def _twin(path: str, mounts: Mounts | None) -> tuple[str, str]:
-    """(repository in a pack, ``build_twin`` of the path in it)."""
-    found = mounts.split(path) if mounts else None
-    return ("", build_twin(path)) if found is None else (found[0], build_twin(found[2]))
+    """``twin_place`` of a stored path (its repository's, in a pack)."""
+    return twin_place(origin(mounts or Mounts(), "", "", path))

@@ -33,8 +33,8 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import (Candidate, build_twin, diversified, keeps_named_file, rank, saturated, saturates,
-                                stub_factor)
+from codesearch.ranking import (Candidate, build_twin, diversified, is_code, keeps_named_file, rank, saturated,
+                                saturates, stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -260,9 +260,11 @@ def _file_topics(pool: list[Candidate], shards: Sequence[Shard]) -> None:
             c.scores["file"] = similarity
 
 
-def is_code(row: Row) -> bool:
-    """Whether a chunk is code between definitions (a ``code`` chunk, or an old index's unnamed kind)."""
-    return row["kind"] in (None, "", "code")
+def twin_place(origin: tuple[str, str, str]) -> tuple[str, str]:
+    """(repository, ``build_twin`` of the path in it) of a stored path's ``origin`` (``Shard.origin``): the
+    twins of a pack's file are in its own repository, whatever the repositories are called (a repository
+    named `lib` is not a build directory of another)."""
+    return origin[0], build_twin(origin[2])
 
 
 def folds_by_vector(row: Row) -> bool:
@@ -291,20 +293,14 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
     named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
-    twins: dict[tuple[int, str, str, str], list[int]] = {}  # (``twin_of`` its path, qualname or "") -> picks
-    twin_files: dict[tuple[int, str, str], set[str]] = {}  # ``twin_of`` a path -> the stored paths of its picks
+    twins: dict[tuple[int, str, str, str], list[int]] = {}  # (shard, ``twin_place``, qualname or "") -> picks
+    twin_files: dict[tuple[int, str, str], set[str]] = {}  # (shard, ``twin_place``) -> the stored paths of its picks
 
     def vector(n: int, chunk_id: int) -> Any:
         if (n, chunk_id) not in unit:
             v = np.asarray(shards[n].vectors([chunk_id]), dtype=np.float32)[0]
             unit[(n, chunk_id)] = v / max(float(np.linalg.norm(v)), 1e-12)
         return unit[(n, chunk_id)]
-
-    def twin_of(n: int, path: str) -> tuple[int, str, str]:
-        """(shard, repository, ``build_twin`` of the path in it): a pack's twins stay within one repository,
-        whatever its name (a repository called `lib` is not a build directory of another)."""
-        repo, _, local = shards[n].origin(path)
-        return n, repo, build_twin(local)
 
     def may_fold(row: Row, n: int) -> bool:
         """Whether a stored row may fold into a pick (read below the last pick, so that what is folded, and which
@@ -313,7 +309,7 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         if row["content_hash"] in first_of:
             return True
         if fold_twins:
-            files = twin_files.get(twin_of(n, row["path"]))
+            files = twin_files.get((n, *twin_place(shards[n].origin(row["path"]))))
             if files is not None and (len(files) > 1 or row["path"] not in files):
                 return True
         return (fold_similar and row["kind"] in NEAR_COPY_KINDS
@@ -329,7 +325,8 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         if row is None or (n, definition_key(row["key"])) in shown:
             continue
         shown.add((n, definition_key(row["key"])))
-        place = f"{placed(shard.repo, row['path'])}:{row['start_line']}"
+        here = placed(shard.repo, row["path"])
+        place = f"{here}:{row['start_line']}"
         same = first_of.get(row["content_hash"])
         if same is not None:  # identical code elsewhere: fold it into the first one
             owner, first = picked[same]
@@ -337,8 +334,9 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
             continue
         name = (row["kind"], definition_name(row["qualname"]))
         code = is_code(row)
-        twin = (*twin_of(n, row["path"]), "" if code else definition_name(row["qualname"]))
-        here = placed(shard.repo, row["path"])
+        origin = shard.origin(row["path"])
+        repo, root, local = origin
+        twin = (n, *twin_place(origin), "" if code else definition_name(row["qualname"]))
         near = None
         if fold_twins:  # a copy in a build twin of a pick's file
             near = next((j for j in twins.get(twin, ()) if picked[j][1].path != here and (
@@ -348,7 +346,6 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
                 # The pick is a declaration (`.d.ts`) and this its code: the code takes its place, the declaration
                 # is listed with the copies (a package's JSDoc is often in its declarations only, so they rank first).
                 _, first = picked[near]
-                repo, root, local = shard.origin(row["path"])
                 c.scores["rank"] = first.scores.get("rank", c.score)
                 shown_code = result_of(row, first.rank, root, repo, stale, c.scores, path=local)
                 picked[near] = (n, replace(shown_code, similar=(f"{first.path}:{first.start_line}", *first.similar),
@@ -369,7 +366,6 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         named.setdefault(name, []).append(len(picked))
         twins.setdefault(twin, []).append(len(picked))
         twin_files.setdefault(twin[:3], set()).add(row["path"])
-        repo, root, local = shard.origin(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
     return picked
 
