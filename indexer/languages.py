@@ -189,6 +189,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             (r"(?m)^[ \t]*!?(?:is|in)[ \t](?:(?!->)[^\n])*?[ \t](?P<span>if)(?=[ \t(])", ", "),
             # an annotated accessor (`@OptIn(X::class)` above `get() = ...`) loses its annotation;
             (r"(?P<span>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n[ \t]*(?:get|set)\b)", ""),
+            # so does an annotated primary constructor on a line of its own (Kotlin's `class Regex` then
+            # `@PublishedApi` then `internal constructor(...)`: the class's members were code between definitions);
+            (r"(?P<span>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n(?:[ \t]*@[\w.]+(?:\([^()\n]*\))?[ \t]*\n)*"
+             r"[ \t]*(?:(?:public|internal|private|protected)[ \t]+)?constructor\b)", ""),
             # the soft keyword `where` used as a name (`where?.let`, `val where: Op`) becomes `wher_`.
             (r"\b(?P<span>where)(?=[ \t]*(?:\?\.|\.|:|\)|,|=(?!=)|\?:|!!|\]|\}))", "wher_"),
         ),

@@ -85,6 +85,26 @@ def test_kotlin_2_guards_annotated_accessors_and_where_as_a_name_keep_their_file
     assert rewritten(code.encode(), "kotlin") != code.encode() and len(rewritten(code.encode(), "kotlin")) == len(code)
 
 
+def test_kotlin_annotated_primary_constructor_on_its_own_line_keeps_the_class_members() -> None:
+    """Kotlin's stdlib writes `class Regex` / `@PublishedApi` / `internal constructor(...)` on three lines:
+    tree-sitter-kotlin failed from the annotation on, and every member of `Regex` was code between
+    definitions. The annotations before such a constructor are blanked (lines and offsets stay)."""
+    code = (
+        "/** A compiled regular expression. */\npublic actual class Regex\n@PublishedApi\n@Suppress(\"X\")\n"
+        "internal constructor(private val nativePattern: Pattern) : Serializable {\n"
+        "    /** Returns the first match of this regular expression in the [input]. */\n"
+        "    public actual fun find(input: CharSequence, startIndex: Int = 0): MatchResult? = null\n\n"
+        "    @JvmOverloads\n    constructor(pattern: String) : this(Pattern.compile(pattern))\n}\n"
+    )
+    syms = symbols_of("kotlin", code)
+    regex = syms["Regex"]
+    assert regex.kind is SymbolKind.CLASS and (regex.start_line, regex.end_line) == (2, 11)
+    assert regex.doc == "A compiled regular expression."
+    find = syms["Regex.find"]
+    assert find.kind is SymbolKind.METHOD and find.start_line == 7 and find.doc.startswith("Returns the first match")
+    assert "@PublishedApi" in regex.code and len(rewritten(code.encode(), "kotlin")) == len(code)
+
+
 def test_scala_objects_traits_givens_extensions_and_anonymous_instances() -> None:
     """Objects and case classes are classes; a val holding `new T { ... }` and an extension qualify their defs."""
     code = (
