@@ -210,6 +210,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"init", "description", "debugDescription", "hash"}),
         test_files=("*Tests.swift", "*Test.swift"),
+        # tree-sitter-swift 0.7 fails from a `#if` right after `switch x {` to the end of the file (expo's
+        # `AppContext`: every member was code between definitions); the block up to its `#endif` is blanked
+        # (cases hold no definitions; the code is still the original).
+        rewrites=((r"(?ms)\bswitch\b[^\n{]*\{[ \t]*\n[ \t]*(?P<span>#if\b.*?^[ \t]*#endif\b)", ""),),
     ),
     LanguageSpec(
         "elixir", (".ex", ".exs"), "tree_sitter_elixir",

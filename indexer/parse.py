@@ -220,10 +220,10 @@ def rewritten(source: bytes, language: str) -> bytes:
 
 
 def _same_length(match: re.Match[bytes], replacement: bytes) -> bytes:
-    """The match with its ``span`` group replaced (``b""``: blanked with spaces), unless that would move
-    the offsets after it (a replacement of another length is not made)."""
+    """The match with its ``span`` group replaced (``b""``: blanked with spaces, its line breaks kept), unless
+    that would move the offsets after it (a replacement of another length is not made)."""
     start, end = match.span("span")
-    text = replacement or b" " * (end - start)
+    text = replacement or re.sub(rb"[^\n]", b" ", match.group("span"))
     if len(text) != end - start:
         return match.group(0)
     return match.group(0)[:start - match.start()] + text + match.group(0)[end - match.start():]

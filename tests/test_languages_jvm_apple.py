@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from indexer.docs import clean_doc
+from indexer.languages import parser
 from indexer.parse import extract_symbols, rewritten
 from indexer.types import SourceFile, SymbolKind
 from tests.conftest import symbols_of
@@ -157,3 +158,25 @@ def test_swift_types_extensions_and_computed_properties() -> None:
     assert syms["Counter"].kind is SymbolKind.CLASS and syms["Counter.bump"].kind is SymbolKind.METHOD
     assert syms["Meters"].kind is SymbolKind.TYPE and syms["distance"].kind is SymbolKind.FUNCTION
     assert sum(1 for s in syms.values() if s.name == "Point") == 1  # the extension is a scope, not a second Point
+
+
+def test_swift_compiler_block_first_in_a_switch_is_blanked_for_the_parser() -> None:
+    """tree-sitter-swift reads a `#if` right after `switch x {` as an error; in expo's `AppContext` (944 lines) the
+    error ran from the class to the end of the file, and every member was code between definitions. The block is
+    blanked for the parser, its line breaks kept (the members after it keep their lines), the code shown is the
+    original, and a `#if` elsewhere is left alone."""
+    code = (
+        "public class AppContext: NSObject {\n  private func handle(_ n: Notification) {\n    switch n.name {\n"
+        "    #if os(iOS)\n    case UIApplication.didBecomeActiveNotification:\n      post(.active)\n"
+        "    #elseif os(macOS)\n    case NSApplication.didHideNotification:\n      post(.background)\n    #endif\n"
+        "    default:\n      return\n    }\n  }\n\n  #if DEBUG\n  /** Returns whether the module is registered. */\n"
+        "  public func hasModule(_ name: String) -> Bool {\n    return registry.has(name)\n  }\n  #endif\n}\n"
+    )
+    parsed_code = rewritten(code.encode(), "swift")
+    assert parser("swift").parse(code.encode()).root_node.has_error
+    assert not parser("swift").parse(parsed_code).root_node.has_error
+    assert parsed_code.count(b"\n") == code.count("\n") and b"#if DEBUG" in parsed_code
+    syms = symbols_of("swift", code)
+    assert "#elseif os(macOS)" in syms["AppContext.handle"].code
+    has = syms["AppContext.hasModule"]
+    assert has.kind is SymbolKind.METHOD and has.start_line == 18 and has.doc == "Returns whether the module is registered."
