@@ -179,4 +179,5 @@ def test_swift_compiler_block_first_in_a_switch_is_blanked_for_the_parser() -> N
     syms = symbols_of("swift", code)
     assert "#elseif os(macOS)" in syms["AppContext.handle"].code
     has = syms["AppContext.hasModule"]
-    assert has.kind is SymbolKind.METHOD and has.start_line == 18 and has.doc == "Returns whether the module is registered."
+    assert has.kind is SymbolKind.METHOD and has.start_line == 18
+    assert has.doc == "Returns whether the module is registered."
