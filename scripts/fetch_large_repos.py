@@ -1,8 +1,11 @@
-"""Fetch the six large repositories of ``benchmarks/large/`` and check its labels.
+"""Fetch the repositories of our own semble-format sets and check their labels: ``benchmarks/large/``
+(six large repositories in the first seven languages) and ``benchmarks/unseen/`` (five codebases in the
+later languages: C, C++, Rust, C#, Lua).
 
 Each repository comes from a package registry with its ordinary client (a PyPI sdist, an
-npm tarball, Debian packages), through the helpers of ``build_datasets.py``. None of them
-is in semble's benchmark or in our training and evaluation package lists (checked below).
+npm tarball, Debian binary or source packages), through the helpers of ``build_datasets.py``.
+None of them is in semble's benchmark or in our training and evaluation package lists (checked
+below; a source package split by folder, as Mono's, counts when the folders overlap).
 The downloads are unpacked under ``<out>/.registry`` and each repository's tree is copied
 to ``<out>/<name>``, laid out as its source repository is, so that
 ``<out>/<name>/<benchmark_root>`` is the indexed folder. ``<out>/checkouts.json`` records
@@ -10,6 +13,7 @@ what was used (registry, version, licence). Nothing is committed.
 
     python scripts/fetch_large_repos.py                  # fetch (default out: ~/.cache/codesearch/large)
     python scripts/fetch_large_repos.py --check          # fetch if needed, then validate every label
+    python scripts/fetch_large_repos.py --set unseen --check   # benchmarks/unseen, into ~/.cache/codesearch/unseen
     codesearch bench --semble benchmarks/large --checkouts ~/.cache/codesearch/large -s hybrid
 """
 
@@ -29,16 +33,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from build_datasets import (  # noqa: E402
     DEBIAN,
+    EVAL_NEW,
     JDK_MODULES,
     NPM,
     NPM_TS,
     PYPI,
     TRAIN_DEBIAN,
     TRAIN_JDK_MODULES,
+    TRAIN_NEW,
     TRAIN_NPM,
     TRAIN_PYPI,
     _name,
     debian_packages,
+    debian_sources,
     log,
     npm_packages,
     python_packages,
@@ -47,7 +54,7 @@ from build_datasets import (  # noqa: E402
 from codesearch.bench.semble import load_repos  # noqa: E402
 from codesearch.cache import cache_root  # noqa: E402
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "large"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 CATEGORIES = ("architecture", "semantic", "symbol")
 Fetched = tuple[str, str, str, Path]  # (package, version, licence, unpacked folder)
 
@@ -57,7 +64,7 @@ class Source:
     """Where one benchmark repository comes from and which part of the package is its tree.
 
     :param name: the repository's name in ``repos.json``.
-    :param registry: ``pypi``, ``npm`` or ``debian``.
+    :param registry: ``pypi``, ``npm``, ``debian`` (a binary package) or ``debsrc`` (a source package).
     :param spec: the package spec (``name==version``, ``name@version``, Debian package name).
     :param language: the ``build_datasets`` language folder the package is unpacked under.
     :param tree: the folder inside the unpacked package that becomes ``<out>/<name>/<into>``.
@@ -74,7 +81,7 @@ class Source:
     zip_member: str = ""
 
 
-SOURCES = [
+LARGE = [
     Source("ansible-core", "pypi", "ansible-core==2.17.5", "python", "ansible_core-2.17.5"),
     Source("openlayers", "npm", "ol@10.2.1", "javascript", "package"),
     Source("javafx-controls", "debian", "openjfx-source", "java", "usr/share/openjfx/lib/src.zip",
@@ -84,6 +91,15 @@ SOURCES = [
     Source("puppet", "debian", "puppet-agent", "ruby", "usr/lib/ruby/vendor_ruby", into="lib"),
     Source("phpmyadmin", "debian", "phpmyadmin", "php", "usr/share/phpmyadmin"),
 ]
+UNSEEN = [
+    Source("nginx", "debsrc", "nginx", "c", "src", into="src"),
+    Source("spdlog", "debian", "libspdlog-dev", "cpp", "usr/include", into="include"),
+    Source("tracing-subscriber", "debian", "librust-tracing-subscriber-dev", "rust",
+           "usr/share/cargo/registry/tracing-subscriber-0.3.16/src", into="src"),
+    Source("cecil", "debsrc", "mono", "csharp", "external/cecil"),
+    Source("vis", "debsrc", "vis", "c", "lua", into="lua"),
+]
+SETS = {"large": LARGE, "unseen": UNSEEN}
 # Kept out: semble's benchmark (development and held-out repositories) and near-copies.
 SEMBLE = {"flask", "model2vec", "requests", "starlette", "aiohttp", "fastapi", "httpx", "pydantic", "click", "express",
           "axios", "redux", "chi", "gin", "cobra", "gson", "commons-lang", "jackson-databind", "guzzle", "monolog",
@@ -92,17 +108,32 @@ SEMBLE = {"flask", "model2vec", "requests", "starlette", "aiohttp", "fastapi", "
 QUERY_SET = {"click", "commander", "java.net.http", "golang-github-gorilla-mux-dev", "ruby-rack", "php-monolog"}
 
 
-def excluded_packages() -> set[str]:
-    """Every package name of our training and evaluation lists, semble's benchmark and the query set."""
+def excluded_packages() -> dict[str, set[str]]:
+    """Every package of our training and evaluation lists, semble's benchmark and the query set, with the
+    folders of it that a list takes ('' = the whole package)."""
     specs = [*PYPI, *NPM, *NPM_TS, *JDK_MODULES, *TRAIN_PYPI, *TRAIN_NPM, *TRAIN_JDK_MODULES]
     specs += [p for packages in (*DEBIAN.values(), *TRAIN_DEBIAN.values()) for p in packages]
-    return {_name(s) for s in specs} | SEMBLE | QUERY_SET
+    specs += [p for kinds in (*EVAL_NEW.values(), *TRAIN_NEW.values()) for packages in kinds.values() for p in packages]
+    excluded: dict[str, set[str]] = {name: {""} for name in SEMBLE | QUERY_SET}
+    for spec in specs:
+        folder = spec.split(":", 1)[1] if ":" in spec and not spec.startswith("ziglang") else ""
+        excluded.setdefault(_name(spec), set()).add(folder.strip("/"))
+    return excluded
 
 
-def check_outside() -> None:
+def _overlaps(folders: set[str], tree: str) -> bool:
+    """Whether a list's folders of a package and a benchmark's tree of it share files."""
+    return any(not f or not tree or f == tree or tree.startswith(f + "/") or f.startswith(tree + "/") for f in folders)
+
+
+def check_outside(sources: list[Source]) -> None:
     """No benchmark repository may be a package we train or evaluate on, or one of semble's."""
     excluded = excluded_packages()
-    clashes = [s.spec for s in SOURCES if _name(s.spec) in excluded or s.name in excluded or s.zip_member in excluded]
+    def clashes_with_a_list(s: Source) -> bool:
+        folder = s.tree if s.registry == "debsrc" else ""  # a source package's folder; a binary package whole
+        return _name(s.spec) in excluded and _overlaps(excluded[_name(s.spec)], folder)
+
+    clashes = [s.spec for s in sources if clashes_with_a_list(s) or s.name in excluded or s.zip_member in excluded]
     if clashes:
         raise SystemExit(f"in a training/evaluation list or semble's benchmark: {clashes}")
 
@@ -111,6 +142,7 @@ FETCH: dict[str, Callable[[Source, Path], list[Fetched]]] = {
     "pypi": lambda s, cache: python_packages([s.spec], cache),
     "npm": lambda s, cache: npm_packages([s.spec], cache),
     "debian": lambda s, cache: debian_packages(s.language, [s.spec], cache),
+    "debsrc": lambda s, cache: debian_sources(s.language, [s.spec], cache),
 }
 
 
@@ -195,17 +227,19 @@ def _definition_spans(file: Path, path: str) -> set[tuple[int, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=cache_root() / "large", help="where the checkouts go")
+    parser.add_argument("--set", choices=sorted(SETS), default="large", help="which set (benchmarks/<set>)")
+    parser.add_argument("--out", type=Path, help="where the checkouts go (default: ~/.cache/codesearch/<set>)")
     parser.add_argument("--check", action="store_true", help="validate every label against the checkouts")
     args = parser.parse_args()
-    check_outside()
-    records = {source.name: fetch(source, args.out) for source in SOURCES}
-    (args.out / "checkouts.json").write_text(json.dumps(records, indent=2) + "\n")
+    sources, bench, out = SETS[args.set], BENCHMARKS / args.set, args.out or cache_root() / args.set
+    check_outside(sources)
+    records = {source.name: fetch(source, out) for source in sources}
+    (out / "checkouts.json").write_text(json.dumps(records, indent=2) + "\n")
     if args.check:
-        problems = check_labels(BENCH, args.out)
+        problems = check_labels(bench, out)
         for problem in problems:
             log(problem)
-        count = sum(len(json.loads(p.read_text())) for p in (BENCH / "annotations").glob("*.json"))
+        count = sum(len(json.loads(p.read_text())) for p in (bench / "annotations").glob("*.json"))
         log(f"{count} queries checked: {len(problems)} problems")
         raise SystemExit(1 if problems else 0)
 
