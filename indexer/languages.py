@@ -362,8 +362,10 @@ def parser_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-# Directories that hold tests in every language.
-_TEST_DIRS = re.compile(r"(?:^|/)(?:tests?|__tests__|specs?|testing|testdata|fixtures)/")
+# Directories that hold tests in every language: `tests/`, `Test/`, .NET's test projects (`Mono.Cecil.Tests/`,
+# `App.UnitTests/`) and Gradle's test source sets (`src/androidTest/`, Kotlin Multiplatform's `src/commonTest/`).
+_TEST_DIRS = re.compile(r"(?:^|/)(?:tests?|Tests?|__tests__|specs?|testing|testdata|fixtures"
+                        r"|[\w.-]+\.(?:Unit|Integration|Functional)?Tests?|src/\w+Test)/")
 
 
 @cache

@@ -191,6 +191,11 @@ def test_path_share() -> None:
     ("com/example/App.java", "java", False), ("src/compat/x.py", "python", True), ("legacy/x.py", "python", True),
     ("docs_src/x.py", "python", True), ("api_pb2.py", "python", True), ("x.pb.go", "go", True),
     ("gen/types.gen.ts", "typescript", True), ("app/core.py", "python", False), ("app/testing.py", "python", False),
+    ("Test/Mono.Cecil.Tests/WindowsRuntimeAssemblyResolver.cs", "csharp", True),
+    ("src/Dapper.Tests/Helpers.cs", "csharp", True), ("src/App.UnitTests/Fakes.cs", "csharp", True),
+    ("Tests/SnapKitTests/Helpers.swift", "swift", True), ("lib/src/commonTest/kotlin/Fakes.kt", "kotlin", True),
+    ("src/androidTest/java/Helper.java", "java", True), ("Mono.Cecil/TestHelper.cs", "csharp", False),
+    ("src/Testing/Runner.swift", "swift", False), ("src/Contest/Entry.cs", "csharp", False),
 ])
 def test_is_noise(path: str, language: str, noise: bool) -> None:
     """Tests, examples, compatibility shims and generated files, by path."""
