@@ -48,7 +48,11 @@ of the pool, so a signal's weight means the same for every query:
 - ``kind``: the code between definitions (``code`` chunks) is scaled down, so a
   definition comes first when both match about as well; for a task (``format a record as a
   single line``) so is a class, interface, module or trait, whose outline names every member
-  while one of its functions is the answer (``LineFormatter.format``, not ``LineFormatter``).
+  while one of its functions is the answer (``LineFormatter.format``, not ``LineFormatter``);
+- ``opening``: a file's opening (the code chunk at its first line) that holds a comment in words other
+  than a licence, the file's own description (Rust's ``//!`` module doc, a C header's comment above its
+  namespace: spdlog's ``cfg/env.h`` "Init levels and patterns from env variables"), is not scaled down
+  as code between definitions is (``documented_opening``).
 
 Diversity (at most ``per_file`` hits from one file before every other file had its
 turn) is applied when results are picked, in ``codesearch.search.pool``, when asked for.
@@ -90,6 +94,7 @@ OVERLOAD_DECAY = 0.5  # further chunks of one name (kind and qualname) in one fi
 WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as a whole word
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
+OPENING_WORDS = 6  # a file's opening is documented by this many words of comments that are no licence
 DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
 DECLARATION_BELOW = 0.99  # a prototype whose definition took its score (declared) follows it
 DECLARING_LANGUAGES = frozenset({"c", "cpp"})  # documented prototypes are definitions (their query files)
@@ -126,6 +131,7 @@ class Signals:
     twins: bool = True  # fold a result's copies in build twins of its file into it (see build_twin, search.pool.pick)
     file_topic: bool = True  # a natural-language query's cosine with each file's topic (see file_topic)
     declared: bool = True  # a C or C++ prototype's one definition elsewhere takes its score (see _declared)
+    opening: bool = True  # a file's documented opening is not scaled down as code (see documented_opening)
 
     @classmethod
     def without(cls, name: str) -> Signals:
@@ -229,6 +235,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
     if signals.kind:
         for c in pool:
             if c.row.get("kind") == "code":
+                if signals.opening and c.row.get("start_line") == 1 and documented_opening(c.row):
+                    continue
                 c.scores["kind"] = CODE_FACTOR
                 c.score *= CODE_FACTOR
             elif query.task and c.row.get("kind") in _CONTAINER_KINDS:
@@ -242,6 +250,63 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
     if signals.overloads:
         pool = saturated(pool, OVERLOAD_DECAY, key=overload_of, signal="overloads")
     return pool
+
+
+# A comment line in any registry language (`//`, `//!`, `/*`, ` * `, `#`, `--`, `;`, `%`, a docstring's
+# quotes) and what it says: not a preprocessor directive (`#include`, `#pragma`, C#'s `#region`), a
+# shebang or a Rust attribute (`#![allow(...)]`). A licence says one of the words of ``_LICENCE``.
+_COMMENT_LINE = re.compile(
+    r"^\s*(?://+!?|/\*+!?|\*+/?|--+|;+|%+|\"\"\"|\'\'\'|\{-"
+    r"|#(?![!\[]|\s*(?:include|import|define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error|warning|line"
+    r"|region|endregion|nullable)\b)#*)\s?(.*)$")
+_LICENCE = re.compile(r"copyright|licen[cs]e|spdx|warrant|permission is hereby|all rights reserved", re.I)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def documented_opening(row: dict[str, Any]) -> bool:
+    """Whether a code chunk (a file's opening) holds ``OPENING_WORDS`` words or more of comments, counting
+    only the blocks of consecutive comment lines that are no licence. Kept by content hash: a search reads
+    an opening's code once."""
+    key = str(row.get("content_hash") or "")
+    known = _OPENINGS.get(key) if key else None
+    if known is None:
+        known = comment_words(code_of(row)) >= OPENING_WORDS
+        if key:
+            if len(_OPENINGS) >= _OPENINGS_KEPT:
+                _OPENINGS.clear()
+            _OPENINGS[key] = known
+    return known
+
+
+_OPENINGS: dict[str, bool] = {}
+_OPENINGS_KEPT = 65536
+
+
+def comment_words(code: str) -> int:
+    """The words in ``code``'s comments, leaving out every block of consecutive comment lines that is a licence.
+    A block comment's or docstring's inner lines are comment lines too, up to its closing mark."""
+    words, block, closing = 0, [], ""
+    for line in [*code.splitlines(), ""]:
+        if closing:  # inside a block comment or a docstring
+            block.append(line)
+            closing = "" if closing in line else closing
+            continue
+        match = _COMMENT_LINE.match(line)
+        if match:
+            block.append(match.group(1))
+            opener = next((o for o in _BLOCK_CLOSERS if line.lstrip().startswith(o)), "")
+            if opener and _BLOCK_CLOSERS[opener] not in line.lstrip()[len(opener):]:
+                closing = _BLOCK_CLOSERS[opener]
+            continue
+        if block:
+            text = " ".join(block)
+            if not _LICENCE.search(text):
+                words += len(_WORD.findall(text))
+            block = []
+    return words
+
+
+_BLOCK_CLOSERS = {"/*": "*/", '"""': '"""', "'''": "'''", "--[[": "]]", "{-": "-}"}
 
 
 def _declared(pool: list[Candidate]) -> None:

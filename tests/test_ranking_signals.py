@@ -54,9 +54,10 @@ def test_weights_and_switches() -> None:
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
                                                         "file_path", "file_named", "coherence", "saturation",
-                                                        "overloads", "similar", "twins", "file_topic", "declared"]
-    assert Signals() == Signals(*[True] * 15)
-    assert Signals.none() == Signals(*[False] * 15)
+                                                        "overloads", "similar", "twins", "file_topic", "declared",
+                                                        "opening"]
+    assert Signals() == Signals(*[True] * 16)
+    assert Signals.none() == Signals(*[False] * 16)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
@@ -317,6 +318,39 @@ def test_kind_signal() -> None:
             cand(4, "d.py", 0.9, kind="code")]
     assert ranked("zebra", pool, only("kind")) == [(2, 0.8), (1, 0.7), (4, 0.63), (3, 0.6)]
     assert pool[1].scores == {"kind": 0.7}
+
+
+def test_opening_signal_spares_a_documented_file_opening() -> None:
+    """A file's opening (the code chunk at its first line) that holds a comment in words other than a licence
+    is the file's description (spdlog's cfg/env.h, a Rust module's `//!` doc): it is not scaled as code. An
+    opening with a licence and imports only, a documented code chunk further down, or the signal off: scaled."""
+    env = ("// Copyright(c) 2015-present, Gabi Melman & spdlog contributors.\n// Distributed under the MIT License\n"
+           "#pragma once\n#include <spdlog/cfg/helpers.h>\n\n//\n// Init levels and patterns from env variables\n"
+           "// SPDLOG_LEVEL, as Rust's env_logger does\n//\nnamespace spdlog {\nnamespace cfg {\n")
+    licence_only = ("/*\n * Copyright (c) 2020 Example.\n * Licensed under the Apache License, Version 2.0.\n */\n"
+                    "package x\n")
+    rust = ("//! Storage for span data shared by multiple Layers.\n//!\n//! Spans are registered once.\n"
+            "use std::any::Any;\n")
+
+    def code_chunk(i: int, path: str, fused: float, code: str, start_line: int = 1) -> Candidate:
+        c = cand(i, path, fused, kind="code")
+        c.row.update(code=code, start_line=start_line, content_hash=f"opening-{i}")
+        return c
+
+    def pool() -> list[Candidate]:
+        return [code_chunk(1, "cfg/env.h", 1.0, env), code_chunk(2, "x/y.go", 1.0, licence_only),
+                code_chunk(3, "registry/extensions.rs", 0.9, rust), code_chunk(4, "z.c", 0.95, env, start_line=40)]
+
+    signals = replace(Signals.none(), kind=True, opening=True)
+    assert ranked("set the level from an environment variable", pool(), signals) == [
+        (1, 1.0), (3, 0.9), (2, 0.7), (4, 0.665)]
+    assert ranked("set the level from an environment variable", pool(), only("kind")) == [
+        (1, 0.7), (2, 0.7), (4, 0.665), (3, 0.63)]
+    assert ranking.comment_words(licence_only) == 0 and ranking.comment_words(env) == 14
+    assert ranking.comment_words(rust) == 12
+    assert ranking.comment_words('"""Sessions.\n\nSigned cookies hold the session data.\n"""\nimport os\n') == 7
+    assert ranking.comment_words("/*\n  The buffered reader.\n  Reads ahead.\n*/\n#include <stdio.h>\n") == 5
+    assert ranking.comment_words("#include <stdio.h>\n#include <string.h>\n#define MAX 10\n") == 0
 
 
 # --- all signals together ----------------------------------------------------------------------
