@@ -1,6 +1,6 @@
 """Fetch the repositories of our own semble-format sets and check their labels: ``benchmarks/large/``
-(six large repositories in the first seven languages) and ``benchmarks/unseen/`` (five codebases in the
-later languages: C, C++, Rust, C#, Lua).
+(six large repositories in the first seven languages) and ``benchmarks/unseen/`` (codebases in the later
+languages: C, C++, Rust, C#, Lua, Kotlin, Swift, Haskell).
 
 Each repository comes from a package registry with its ordinary client (a PyPI sdist, an
 npm tarball, Debian binary or source packages), through the helpers of ``build_datasets.py``.
@@ -98,6 +98,12 @@ UNSEEN = [
            "usr/share/cargo/registry/tracing-subscriber-0.3.16/src", into="src"),
     Source("cecil", "debsrc", "mono", "csharp", "external/cecil"),
     Source("vis", "debsrc", "vis", "c", "lua", into="lua"),
+    Source("keyboard-controller-android", "npm", "react-native-keyboard-controller@1.22.5", "javascript",
+           "package/android", into="android"),
+    Source("keyboard-controller-ios", "npm", "react-native-keyboard-controller@1.22.5", "javascript",
+           "package/ios", into="ios"),
+    Source("pandoc", "debsrc", "pandoc", "haskell", "src", into="src"),
+    Source("hakyll", "debsrc", "haskell-hakyll", "haskell", "lib", into="lib"),
 ]
 SETS = {"large": LARGE, "unseen": UNSEEN}
 # Kept out: semble's benchmark (development and held-out repositories) and near-copies.
