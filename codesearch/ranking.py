@@ -261,6 +261,9 @@ _COMMENT_LINE = re.compile(
     r"|region|endregion|nullable)\b)#*)\s?(.*)$")
 _LICENCE = re.compile(r"copyright|licen[cs]e|spdx|warrant|permission is hereby|all rights reserved", re.I)
 _WORD = re.compile(r"[A-Za-z]{2,}")
+_BLOCK_CLOSERS = {"/*": "*/", '"""': '"""', "'''": "'''", "--[[": "]]", "{-": "-}"}  # a block comment's end
+_OPENINGS: dict[str, bool] = {}  # documented_opening by content hash
+_OPENINGS_KEPT = 65536
 
 
 def documented_opening(row: dict[str, Any]) -> bool:
@@ -276,10 +279,6 @@ def documented_opening(row: dict[str, Any]) -> bool:
                 _OPENINGS.clear()
             _OPENINGS[key] = known
     return known
-
-
-_OPENINGS: dict[str, bool] = {}
-_OPENINGS_KEPT = 65536
 
 
 def comment_words(code: str) -> int:
@@ -305,8 +304,6 @@ def comment_words(code: str) -> int:
             block = []
     return words
 
-
-_BLOCK_CLOSERS = {"/*": "*/", '"""': '"""', "'''": "'''", "--[[": "]]", "{-": "-}"}
 
 
 def _declared(pool: list[Candidate]) -> None:

@@ -122,9 +122,16 @@ def excluded_packages() -> dict[str, set[str]]:
     specs += [p for kinds in (*EVAL_NEW.values(), *TRAIN_NEW.values()) for packages in kinds.values() for p in packages]
     excluded: dict[str, set[str]] = {name: {""} for name in SEMBLE | QUERY_SET}
     for spec in specs:
-        folder = spec.split(":", 1)[1] if ":" in spec and not spec.startswith("ziglang") else ""
+        folder = spec.split(":", 1)[1] if ":" in spec else ""
         excluded.setdefault(_name(spec), set()).add(folder.strip("/"))
     return excluded
+
+
+def _in_a_list(source: Source, excluded: dict[str, set[str]]) -> bool:
+    """Whether a list takes the source's package: a source package's folder overlapping one a list takes, or
+    any of a binary package (its folders are not told apart)."""
+    folder = source.tree if source.registry == "debsrc" else ""
+    return _name(source.spec) in excluded and _overlaps(excluded[_name(source.spec)], folder)
 
 
 def _overlaps(folders: set[str], tree: str) -> bool:
@@ -135,11 +142,7 @@ def _overlaps(folders: set[str], tree: str) -> bool:
 def check_outside(sources: list[Source]) -> None:
     """No benchmark repository may be a package we train or evaluate on, or one of semble's."""
     excluded = excluded_packages()
-    def clashes_with_a_list(s: Source) -> bool:
-        folder = s.tree if s.registry == "debsrc" else ""  # a source package's folder; a binary package whole
-        return _name(s.spec) in excluded and _overlaps(excluded[_name(s.spec)], folder)
-
-    clashes = [s.spec for s in sources if clashes_with_a_list(s) or s.name in excluded or s.zip_member in excluded]
+    clashes = [s.spec for s in sources if _in_a_list(s, excluded) or s.name in excluded or s.zip_member in excluded]
     if clashes:
         raise SystemExit(f"in a training/evaluation list or semble's benchmark: {clashes}")
 
