@@ -88,8 +88,10 @@ _EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9
 
 # C++: macros in front of a declaration's type (`FMT_CONSTEXPR void check(int id);`, `GLM_FUNC_DECL GLM_CONSTEXPR
 # genType golden_ratio();`) made a prototype an error. Blanked where a type and a name and `(` follow.
-_PREFIX_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*)*)[ \t]+"
-                 r"(?=(?:[\w:<>,]+[ \t*&]+)+[*&]*~?[A-Za-z_]\w*[ \t]*\()", "")
+# (At most five macros and eight type words: unbounded, a line of thousands of `A_B` words cost the square of
+# its length, 8 s for one of 32 KB.)
+_PREFIX_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*){0,4})[ \t]+"
+                 r"(?=(?:[\w:<>,]+[ \t*&]+){1,8}[*&]*~?[A-Za-z_]\w*[ \t]*\()", "")
 
 # C++: a specifier macro after a parameter list (`get_executor() const ASIO_NOEXCEPT {`, `BOOST_NOEXCEPT`,
 # `Q_DECL_OVERRIDE`) made the function an error. Blanked when its name says what it stands for (no cast
@@ -191,7 +193,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             (r"(?P<span>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n[ \t]*(?:get|set)\b)", ""),
             # so does an annotated primary constructor on a line of its own (Kotlin's `class Regex` then
             # `@PublishedApi` then `internal constructor(...)`: the class's members were code between definitions);
-            (r"(?P<span>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n(?:[ \t]*@[\w.]+(?:\([^()\n]*\))?[ \t]*\n)*"
+            # (at most eight annotation lines looked across: the lookahead from each of thousands of annotation
+            # lines was quadratic, 54 s for 20,000)
+            (r"(?P<span>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n(?:[ \t]*@[\w.]+(?:\([^()\n]*\))?[ \t]*\n){0,8}"
              r"[ \t]*(?:(?:public|internal|private|protected)[ \t]+)?constructor\b)", ""),
             # the soft keyword `where` used as a name (`where?.let`, `val where: Op`) becomes `wher_`.
             (r"\b(?P<span>where)(?=[ \t]*(?:\?\.|\.|:|\)|,|=(?!=)|\?:|!!|\]|\}))", "wher_"),
@@ -211,9 +215,11 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"init", "description", "debugDescription", "hash"}),
         test_files=("*Tests.swift", "*Test.swift"),
         # tree-sitter-swift 0.7 fails from a `#if` right after `switch x {` to the end of the file (expo's
-        # `AppContext`: every member was code between definitions); the block up to its `#endif` is blanked
-        # (cases hold no definitions; the code is still the original).
-        rewrites=((r"(?ms)\bswitch\b[^\n{]*\{[ \t]*\n[ \t]*(?P<span>#if\b.*?^[ \t]*#endif\b)", ""),),
+        # `AppContext`: every member was code between definitions); the block up to its `#endif`, within 40
+        # lines, is blanked (cases hold no definitions; the code is still the original). Bounded: a search to
+        # the end of the file from every such `#if` was quadratic (18 s for 8,000 of them).
+        rewrites=((r"(?m)\bswitch\b[^\n{]*\{[ \t]*\n[ \t]*(?P<span>#if\b[^\n]*\n(?:[^\n]*\n){0,40}?[ \t]*#endif\b)",
+                   ""),),
     ),
     LanguageSpec(
         "elixir", (".ex", ".exs"), "tree_sitter_elixir",
