@@ -215,6 +215,23 @@ def test_cleaning_a_hostile_doc_comment_costs_linear_time(comment: str) -> None:
     assert clean_comment('/** <summary>Hi <see cref="X"/></summary> **/') == "Hi X"
 
 
+def test_a_header_of_unclosed_block_comments_is_labelled_in_linear_time() -> None:
+    """Telling a C header from a C++ one blanks comments and strings first; from each `/*` after the last `*/`
+    the search for one ran to the end of the file (80 KB of `/*a` lines: 7.6 s, a 1 MB header about 20
+    minutes). After the last `*/` a `/*` comments out the rest now; the 20,658 headers of the registry
+    sources and benchmark checkouts are labelled as before."""
+    import time
+
+    from indexer.languages import header_language
+
+    started = time.process_time()
+    assert header_language("x.h", "cpp", b"/*a\n" * 20000) == "c"
+    assert time.process_time() - started < 1.0
+    assert header_language("a.h", "cpp", b"/* class X */\nint f(void);\n") == "c"
+    assert header_language("a.h", "cpp", b"// one\n/* two */\nnamespace a {}\n") == "cpp"
+    assert header_language("a.h", "cpp", b"int f(void); /* unclosed\nnamespace a {}\n") == "c"
+
+
 def test_many_star_patterns_against_long_names_cost_milliseconds() -> None:
     """`*a*a*a...*b` lines of 2,000 characters against 250-character names: once about 0.2 s for each
     name and pattern, now a few integer operations per character; answers unchanged."""
