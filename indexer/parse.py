@@ -387,27 +387,41 @@ def blanked_rows(source: bytes, rewritten_source: bytes) -> frozenset[int]:
                      if old != new and not new.strip() and old.strip())
 
 
-def _comment_blocks(comments: list[Node], source: bytes,
-                    blanked: frozenset[int] = frozenset()) -> dict[int, list[Node]]:
+def _comment_blocks(comments: list[Node], source: bytes, blanked: frozenset[int] = frozenset()) -> _Blocks:
     """Blocks of consecutive whole-line comments, keyed by the 0-based row they end on, and by each row a
     rewrite ``blanked`` right below them (the doc above ``EXPORT_MACRO`` above a class is the class's)."""
-    blocks: dict[int, list[Node]] = {}
+    ends: dict[int, tuple[list[Node], int]] = {}
     current: list[Node] = []
+    last = -2
     for node in sorted(comments, key=lambda n: n.start_byte):
         line_start = source.rfind(b"\n", 0, node.start_byte) + 1
         if source[line_start:node.start_byte].strip():
             current = []  # a trailing comment after code is nobody's doc
             continue
-        if current and node.start_point.row > _last_row(current[-1]) + 1:
+        if current and node.start_point.row > last + 1:
             current = []
         current.append(node)
-        blocks[_last_row(node)] = list(current)
-    for row in sorted(blocks) if blanked else ():
+        last = _last_row(node)
+        ends[last] = (current, len(current))
+    for row in sorted(ends) if blanked else ():
         below = row + 1
         while below in blanked:
-            blocks[below] = blocks[row]
+            ends[below] = ends[row]
             below += 1
-    return blocks
+    return _Blocks(ends)
+
+
+class _Blocks:
+    """The comment blocks of ``_comment_blocks`` by the row each ends on: a block and how many of its
+    comments end by that row, its list taken only when asked for (copying each comment's block as it grew
+    cost the square of a run of comment lines: 60,000 `// c` lines took a minute)."""
+
+    def __init__(self, ends: dict[int, tuple[list[Node], int]]) -> None:
+        self._ends = ends
+
+    def get(self, row: int, default: list[Node]) -> list[Node]:
+        found = self._ends.get(row)
+        return found[0][:found[1]] if found else default
 
 
 def _last_row(node: Node) -> int:
@@ -417,7 +431,7 @@ def _last_row(node: Node) -> int:
     return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
 
 
-def _build_symbols(entries: list[_Entry], doc_blocks: dict[int, list[Node]], source: bytes) -> list[Symbol]:
+def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes) -> list[Symbol]:
     """Symbols with qualified names from their enclosing entries.
 
     :raises Unindexable: beyond ``MAX_NESTING`` or ``MAX_SYMBOL_BYTES``, before the text is built.
@@ -478,7 +492,7 @@ def _member_bodies(container: _Entry, entries: list[_Entry], index: int) -> list
 
 
 def _symbol(
-    entry: _Entry, kind: SymbolKind, name: str, qualname: str, doc_blocks: dict[int, list[Node]], source: bytes,
+    entry: _Entry, kind: SymbolKind, name: str, qualname: str, doc_blocks: _Blocks, source: bytes,
     elide: list[tuple[int, int]],
 ) -> Symbol:
     node = entry.node
