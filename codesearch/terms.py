@@ -31,6 +31,7 @@ FIELD_WEIGHTS = (3.0, 1.5, 1.0, 1.0)  # name, signature, doc, code
 # is about a JSON element, though its code may never spell the class's name out.
 PATH_WEIGHTS = (2.0, 1.0)  # file name, directory name
 CODE_CHARS = 4000  # code characters of a chunk that the lexical index reads
+FLOAT16_MAX = 65504.0  # the largest weighted term frequency a chunk stores (float16's largest finite value)
 CACHED_RUNS = 50_000  # runs of word characters (and terms) whose terms (ids) are remembered, per process
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -86,7 +87,9 @@ def chunk_terms(name: str, signature: str, doc: str, code: str, path: str = "") 
     # struct, not numpy: two small arrays per chunk, where numpy's per-call cost dominated.
     n = len(counts)
     ids = struct.pack(f"<{n}I", *(_crc(term) for term in counts))
-    weights = struct.pack(f"<{n}e", *counts.values())  # float16, rounded as numpy rounds
+    # float16, rounded as numpy rounds; a count past its largest value (one word 70,000 times in a docstring
+    # raised OverflowError and stopped the whole index run) is kept at it: BM25 saturates long before.
+    weights = struct.pack(f"<{n}e", *(min(weight, FLOAT16_MAX) for weight in counts.values()))
     return ids, weights, float(sum(struct.unpack(f"<{n}e", weights)))
 
 

@@ -98,7 +98,10 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
     parsed = time.perf_counter()
     post = None
     if postprocess is not None and chunks is not None:
-        post = postprocess([c for c in chunks if (c.key, c.content_hash) not in task.known_chunks])
+        try:
+            post = postprocess([c for c in chunks if (c.key, c.content_hash) not in task.known_chunks])
+        except Exception as exc:  # a bug in embedding or term counting must cost one file, not the run
+            return SkippedFile(source.path, f"indexing failed: {type(exc).__name__}: {exc}")
     return ParsedFile(
         path=source.path,
         language=source.language,

@@ -35,6 +35,41 @@ def test_known_sha1_skips_parsing(tmp_path: Path) -> None:
     assert first.chunks and again.chunks is None and again.sha1 == first.sha1
 
 
+def test_a_failure_after_parsing_costs_one_file_not_the_run(tmp_path: Path) -> None:
+    """Embedding and term counting run per file in the workers; an exception there (a docstring repeating one
+    word 70,000 times once overflowed the term weights) skips that file with its reason, as a parser bug does,
+    instead of ending the index run."""
+    write(tmp_path, "a.py", "def a(): pass\n")
+    (cand,) = [c for c in walk(tmp_path) if isinstance(c, FileEntry)]
+
+    def broken(chunks: list[object]) -> None:
+        raise OverflowError("float too large to pack with e format")
+
+    skipped = work.process(work.Task(cand, None), Limits(), broken)
+    assert isinstance(skipped, SkippedFile) and skipped.path == "a.py"
+    assert skipped.reason == "indexing failed: OverflowError: float too large to pack with e format"
+
+
+def test_one_word_repeated_in_a_doc_past_float16_indexes(tmp_path: Path) -> None:
+    """A term's weighted count is stored as float16; past its largest value (65,504) `struct.pack` raised and the
+    whole run stopped. The count is kept at that value now, and the file is indexed and found."""
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+    from codesearch.terms import FLOAT16_MAX, chunk_terms
+    from tests.conftest import FakeEmbedder
+
+    doc = ("    " + " ".join(["word"] * 55) + "\n") * 1300
+    ids, weights, length = chunk_terms("f", "def f()", doc, "return 1", "a.py")
+    import struct
+
+    assert max(struct.unpack(f"<{len(weights) // 2}e", weights)) == FLOAT16_MAX and length > FLOAT16_MAX
+    write(tmp_path, "a.py", f'def f():\n    """Doc.\n{doc}    """\n    return 1\n')
+    write(tmp_path, "b.py", "def three():\n    return 3\n")
+    report = build_index(tmp_path, embedder=FakeEmbedder(), workers=1)
+    assert report.files == 2 and not report.skipped
+    assert Searcher(tmp_path / ".codesearch", embedder=FakeEmbedder()).search("word", 1)[0].path == "a.py"
+
+
 def test_script_without_main_guard_still_indexes(tmp_path: Path) -> None:
     """Under spawn, workers of an unguarded script cannot start; the files are processed in-process."""
     import subprocess
