@@ -393,10 +393,11 @@ def _comment_blocks(comments: list[Node], source: bytes, blanked: frozenset[int]
     ends: dict[int, tuple[list[Node], int]] = {}
     current: list[Node] = []
     last = -2
+    starts = {node.start_byte for node in comments}
     for node in sorted(comments, key=lambda n: n.start_byte):
         line_start = source.rfind(b"\n", 0, node.start_byte) + 1
-        if source[line_start:node.start_byte].strip():
-            current = []  # a trailing comment after code is nobody's doc
+        if source[line_start:node.start_byte].strip() or _code_after(node, source, starts):
+            current = []  # a comment beside code on its line is that code's, not a doc of what follows
             continue
         if current and node.start_point.row > last + 1:
             current = []
@@ -409,6 +410,20 @@ def _comment_blocks(comments: list[Node], source: bytes, blanked: frozenset[int]
             ends[below] = ends[row]
             below += 1
     return _Blocks(ends)
+
+
+def _code_after(node: Node, source: bytes, comment_starts: set[int]) -> bool:
+    """Whether code follows ``node`` on its last line (`/** m */ void m() {}`): not a comment (Rust's
+    `#[allow(x)] // why`), a C macro's line continuation (`\\`) or the newline a `///` comment ends with. Such a
+    comment joined every block of consecutive lines: a class of 15,000 `/** m */ void m() {}` lines gave each
+    method every comment above it as its doc, and took 196 s."""
+    end = node.end_byte
+    if end > node.start_byte and source[end - 1:end] == b"\n":
+        return False
+    line_end = source.find(b"\n", end)
+    rest = source[end:line_end if line_end >= 0 else len(source)]
+    text = rest.strip()
+    return bool(text) and text != b"\\" and end + len(rest) - len(rest.lstrip()) not in comment_starts
 
 
 class _Blocks:
