@@ -45,9 +45,6 @@ class LanguageSpec:
     :param test_modules: modules whose definitions are tests, kept in the source file beside the code
         they test (Rust's ``#[cfg(test)] mod tests``): search demotes them as it demotes test files.
     :param test_signatures: signature prefixes of test blocks kept in a source file (Zig's ``test "name" {}``).
-    :param parse_deadline: parse under a deadline (``indexer.parse.parse_bounded``): for a grammar whose
-        error recovery has been seen to run away. Such a tree holds no text, so the language's query
-        file may use no text predicate (``#eq?``, ``#match?``, ...: a test checks).
     """
 
     name: str
@@ -61,7 +58,6 @@ class LanguageSpec:
     rewrites: tuple[tuple[str, str], ...] = ()
     test_modules: frozenset[str] = frozenset()
     test_signatures: tuple[str, ...] = ()
-    parse_deadline: bool = False
 
     @property
     def query_file(self) -> str:
@@ -200,8 +196,6 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             # the soft keyword `where` used as a name (`where?.let`, `val where: Op`) becomes `wher_`.
             (r"\b(?P<span>where)(?=[ \t]*(?:\?\.|\.|:|\)|,|=(?!=)|\?:|!!|\]|\}))", "wher_"),
         ),
-        # 467 bytes of a broken Kotlin file kept its error recovery busy for 42 s (tests/test_hostile_tree.py).
-        parse_deadline=True,
     ),
     LanguageSpec(
         "scala", (".scala", ".sc"), "tree_sitter_scala",
@@ -330,7 +324,14 @@ def query(name: str) -> Query:
     """The compiled query for a language, compiled once per process."""
     from tree_sitter import Query
 
-    return Query(grammar(name), query_source(name))
+    return Query(grammar(name), _TEXT_PREDICATE.sub(rf"(#{TEXT_PREDICATE_PREFIX}\1", query_source(name)))
+
+
+# A query predicate that reads a node's text (``#eq?``, ``#not-match?``, ``#any-of?``): a tree parsed through a
+# read callback holds none, and py-tree-sitter's own predicates crash on one, so they are renamed with this
+# prefix and evaluated on the source (``indexer.parse.TextPredicates``).
+_TEXT_PREDICATE = re.compile(r"\(#((?:not-)?(?:eq|match)\?|any-of\?)")
+TEXT_PREDICATE_PREFIX = "source-"
 
 
 @cache

@@ -35,13 +35,14 @@ import re
 import threading
 import time
 from collections.abc import Iterable
+from functools import cache
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import grammar_language, parser, query, rewrites, spec_for
+from indexer.languages import TEXT_PREDICATE_PREFIX, grammar_language, parser, query, rewrites, spec_for
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
@@ -75,9 +76,11 @@ MAX_SYMBOL_BYTES = 32 << 20  # the text of all symbols of one file together
 # few unnamed tokens: a 376 KB Python file's runs cost 43,000 steps.
 MAX_QUERY_STEPS = 200_000_000
 # - a grammar's error recovery can run away on a few broken bytes: 467 bytes of mutated Kotlin took
-#   tree-sitter-kotlin 42 s to parse into 6 million nodes (found by tests/test_fuzz.py), so such a grammar
-#   parses under a deadline (``LanguageSpec.parse_deadline``), 100 times what a megabyte takes to parse
-#   (~0.1 s) and half a second more.
+#   tree-sitter-kotlin 42 s to parse into 6 million nodes (found by tests/test_fuzz.py), and in every
+#   grammar a line that cannot start a statement, repeated, costs the square of its count (2,000 lines
+#   of `<!--` took tree-sitter-ruby 58 s, 5,000 lines of an unclosed `/*` tree-sitter-c 26 s; found by
+#   benchmarks/bench_hostile_shapes.py), so every file parses under a deadline (``parse_bounded``),
+#   100 times what a megabyte takes to parse (~0.1 s) and half a second more.
 PARSE_SECONDS = 0.5
 PARSE_SECONDS_PER_BYTE = 10.0 / (1 << 20)
 MAX_TREE_DEPTH = 10_000  # syntax tree levels
@@ -116,13 +119,9 @@ def extract_symbols(file: SourceFile) -> list[Symbol]:
     language = grammar_language(file.path, file.language)  # a C header is read by C++'s grammar
     readable = parseable(file.source)
     source = rewritten(readable, language)
-    tree = parsed(language, source)
-    check_query_cost(tree)
-    matches = QueryCursor(query(language)).matches(tree.root_node)
+    matches = _matches(language, source)
     if (unwrapped := _unwrapped(source, language, matches)) is not None:
-        tree = parsed(language, unwrapped)
-        check_query_cost(tree)
-        matches = QueryCursor(query(language)).matches(tree.root_node)
+        matches = _matches(language, unwrapped)
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source, blanked_rows(readable, source))
@@ -142,12 +141,53 @@ def parseable(source: bytes) -> bytes:
     return source
 
 
-def parsed(language: str, source: bytes) -> Tree:
-    """The language's tree of ``source``: under a deadline for a grammar known to run away
-    (``LanguageSpec.parse_deadline``), else as tree-sitter parses bytes."""
-    if spec_for(language).parse_deadline:
-        return parse_bounded(parser(language), source)
-    return parser(language).parse(source)
+def _matches(language: str, source: bytes) -> list[tuple[int, dict[str, list[Node]]]]:
+    """The language's query matches in its tree of ``source`` (parsed under a deadline, its cost checked)."""
+    tree = parse_bounded(parser(language), source)
+    check_query_cost(tree)
+    return QueryCursor(query(language)).matches(tree.root_node, predicate=TextPredicates(source))
+
+
+class TextPredicates:
+    """The query files' text predicates (``#eq?``, ``#not-eq?``, ``#match?``, ``#not-match?``,
+    ``#any-of?``), read from ``source``: a tree parsed through a read callback (``parse_bounded``) holds
+    no text, and py-tree-sitter's own predicates crash on one, so ``indexer.languages.query`` renames
+    them (``TEXT_PREDICATE_PREFIX``) and py-tree-sitter hands them here. As tree-sitter's: a
+    predicate holds when it holds for every node of its capture (none: it holds)."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+
+    def __call__(self, name: str, args: list[tuple[str, str]], _pattern: int,
+                 captures: dict[str, list[Node]]) -> bool:
+        # Never raises: py-tree-sitter goes on matching with the exception set. Only the renamed
+        # predicates of ``indexer.languages.query`` come here.
+        test = name.removeprefix(TEXT_PREDICATE_PREFIX).removesuffix("?")
+        negated = test.startswith("not-")
+        test = test.removeprefix("not-")
+        (capture, _), *rest = args
+        texts = [self._text(node) for node in captures.get(capture, ())]
+        if not rest:
+            return True
+        if test == "eq":
+            value, kind = rest[0]
+            expected = {self._text(node) for node in captures.get(value, ())} if kind == "capture" else {value}
+            return all((expected == {text}) != negated for text in texts)
+        if test == "match":
+            pattern = _regex(rest[0][0])
+            return all((pattern.search(text) is not None) != negated for text in texts)
+        values = {value for value, _ in rest}  # any-of
+        return all(text in values for text in texts)
+
+    def _text(self, node: Node) -> str:
+        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def parse_bounded(parser: Parser, source: bytes) -> Tree:
@@ -158,9 +198,9 @@ def parse_bounded(parser: Parser, source: bytes) -> Tree:
     Only a parse that reads through a callback takes a progress callback, and py-tree-sitter 0.26.1
     keeps every object that callback returns: reading slices of the source kept each file's bytes for
     good (2,000 files of 279 KB: 575 MB; the 970k-chunk monorepo peaked at 1.97 GB). The callback reads
-    from one buffer per thread instead, so what stays is a small view object per read (about 200 bytes),
-    and only for the languages with a deadline. The tree holds no text: their query files use no text
-    predicate (``#eq?``, ``#match?``: py-tree-sitter's crashed on such a tree)."""
+    from one buffer per thread instead, so what stays is two small objects per file (a view and a point:
+    about 200 bytes; 20 MB for 100,000 files). The tree holds no text:
+    the queries' text predicates read the source instead (``TextPredicates``)."""
     limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * len(source)
     deadline = time.monotonic() + limit
     size = len(source)
@@ -201,7 +241,7 @@ def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, 
             if holder is None or block.end_byte - block.start_byte < 2:
                 continue
             inner = source[block.start_byte + 1 : block.end_byte - 1]
-            if parsed(language, inner).root_node.has_error:
+            if parse_bounded(parser(language), inner).root_node.has_error:
                 continue
             blanks += [(holder.start_byte, block.start_byte + 1), (block.end_byte - 1, holder.end_byte)]
     if not blanks:
