@@ -42,7 +42,7 @@ from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import TEXT_PREDICATE_PREFIX, grammar_language, parser, query, rewrites, spec_for
+from indexer.languages import TEXT_PREDICATE_PREFIX, grammar_language, parser, query, rewrites
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
