@@ -18,11 +18,12 @@ numbers that occur fewer than five times in the language's samples written as on
 
 Each file is processed as a worker does (``indexer.work.process``: read checks, parse, chunk, the
 embedding and lexical terms of ``codesearch.pipeline.ChunkEmbedder`` with the shipped model) at the
-size and at four times the size, in CPU seconds. A shape is reported as super-linear when four
-times the bytes cost more than ``--ratio`` times the time (eight by default: twice linear; a
-quadratic path costs 16 times) and the larger file takes more than ``--floor`` seconds; each such
-shape is then timed at 16 times the size to confirm. A file the read checks skip (a long line,
-minified) costs nothing and is counted as skipped.
+size and at four times the size, in CPU seconds. A shape is super-linear when four times the bytes
+cost more than ``--ratio`` times the time (eight by default: twice linear; a quadratic path costs
+16 times) and the larger file takes more than ``--floor`` seconds; each such shape is then timed at
+16 times the size: ``refused`` when that file is refused (the parse deadline, the nesting limits:
+its cost is bounded), else ``flagged`` (the exit status is 1). A file the read checks skip (a long
+line, minified) costs nothing and is counted as skipped.
 
 The report lists, per language, the shapes tried, skipped and flagged, and each flagged shape's
 times, so a fix can be checked by running the script again on its language.
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         ext = _extension(language)
         tried = skipped = 0
         flagged: list[dict[str, Any]] = []
+        refused: list[dict[str, Any]] = []
         slowest = (0.0, "")
         for shape in shapes(language):
             if args.verbose:
@@ -193,14 +195,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {small:7.3f} {large:7.3f}  {shape.kind}: {shape.snippet[:60]!r}", flush=True)
             if large > args.floor and large > args.ratio * max(small, 1e-3):
                 larger = cost(shape, 16 * args.size, work, ext, embed)
-                flagged.append({"kind": shape.kind, "snippet": shape.snippet[:200],
-                                "seconds": [round(small, 3), round(large, 3), larger and round(larger, 3)]})
-                print(f"  FLAG {language} {shape.kind} {shape.snippet[:60]!r}: "
+                entry = {"kind": shape.kind, "snippet": shape.snippet[:200],
+                         "seconds": [round(small, 3), round(large, 3), larger and round(larger, 3)]}
+                # Refused at 16 times the size (the parse deadline, the nesting limits): bounded.
+                (refused if larger is None else flagged).append(entry)
+                print(f"  {'refused' if larger is None else 'FLAG'} {language} {shape.kind} {shape.snippet[:60]!r}: "
                       f"{small:.3f} / {large:.3f} / {larger} s", flush=True)
-        report["languages"][language] = {"tried": tried, "skipped": skipped, "flagged": flagged,
+        report["languages"][language] = {"tried": tried, "skipped": skipped, "flagged": flagged, "refused": refused,
                                          "slowest": {"seconds": round(slowest[0], 3), "shape": slowest[1]}}
-        print(f"{language:11s} tried {tried:5d} skipped {skipped:4d} flagged {len(flagged):3d}  "
-              f"slowest {slowest[0]:.2f} s ({slowest[1][:70]})", flush=True)
+        print(f"{language:11s} tried {tried:5d} skipped {skipped:4d} flagged {len(flagged):3d} "
+              f"refused {len(refused):3d} slowest {slowest[0]:.2f} s ({slowest[1][:70]})", flush=True)
     if args.output:
         args.output.write_text(json.dumps(report, indent=1) + "\n")
     return 1 if any(v["flagged"] for v in report["languages"].values()) else 0
