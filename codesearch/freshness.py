@@ -24,7 +24,7 @@ from typing import Any
 
 from codesearch.pack import Mounts
 from indexer.discover import Limits, content_problem, open_inside, read_inside
-from indexer.types import Chunk, SourceFile, Unindexable
+from indexer.types import Chunk, SourceFile
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
 
@@ -81,12 +81,9 @@ def _read_check(root: Path, path: str, language: str, sha1: str, max_bytes: int,
         return FileCheck(FRESH)  # the bytes the index was built from (which passed ``content_problem`` then)
     if content_problem(data) is not None:
         return FileCheck(GONE)
-    from indexer.chunk import chunks_for_file
+    from indexer.chunk import chunks_or_windows
 
-    try:
-        chunks = chunks_for_file(SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns))
-    except Unindexable:
-        return FileCheck(GONE)
+    chunks, _ = chunks_or_windows(SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns))
     return FileCheck(CHANGED, {c.key: c for c in chunks})
 
 

@@ -76,6 +76,8 @@ class IndexReport:
     # A pack: repository -> (files, chunks, whether any of its files was added, changed or removed).
     by_mount: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
     skipped: list[SkippedFile] = field(default_factory=list)
+    # path -> why its grammar refused it: read anew in this run and indexed as line windows instead.
+    windowed: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -286,6 +288,8 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
         if result.chunks is not None:
             report.files_parsed += 1
             touched.add(result.path)
+        if result.windowed:
+            report.windowed[result.path] = result.windowed
         writer.write_file(result, indexed=result.path in old_files)
         # A long run keeps its finished files; each part at least as large as all before it, so that
         # rewriting the index's files at each checkpoint costs a run a bounded share of its time.

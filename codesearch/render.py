@@ -244,6 +244,12 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     if report.unsupported:
         lines.append("Unsupported (not indexed): " + ", ".join(
             f"{one_line(ext)} {n} file{'s' if n != 1 else ''}" for ext, n in sorted(report.unsupported.items())))
+    if report.windowed:
+        lines.append(f"Indexed as line windows, their grammar refusing them, {len(report.windowed)}:")
+        lines.extend(f"  {quote_path(path)}: {one_line(reason)}"
+                     for path, reason in list(report.windowed.items())[:SKIPPED_SHOWN])
+        if len(report.windowed) > SKIPPED_SHOWN:
+            lines.append(f"  ... and {len(report.windowed) - SKIPPED_SHOWN} more (see `codesearch index --json`)")
     if report.skipped:
         lines.append(f"Skipped {len(report.skipped)}:")
         lines.extend(f"  {quote_path(item.path)}: {one_line(item.reason)}" for item in report.skipped[:SKIPPED_SHOWN])

@@ -7,6 +7,8 @@ of at most ``MAX_GAP_LINES`` lines at blank lines where possible.
 
 A file without a grammar (``TEXT_LANGUAGE``: a Dockerfile, a Makefile, a SQL migration) is
 ``code`` chunks of the same name only: line windows cut where a block starts (``text_symbols``).
+So is a file its grammar refuses (``chunks_or_windows``: its parse ran past the deadline, it nests
+too deeply), so that a file being edited, or a hostile one, stays searchable at a linear cost.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
-from indexer.types import Chunk, SourceFile, Symbol, SymbolKind
+from indexer.types import Chunk, SourceFile, Symbol, SymbolKind, Unindexable
 
 MAX_GAP_LINES = 60
 
@@ -44,6 +46,16 @@ def chunks_for_file(file: SourceFile) -> list[Chunk]:
         return chunks_from_symbols(file, text_symbols(file))
     symbols = extract_symbols(file)
     return chunks_from_symbols(file, sorted([*symbols, *gap_symbols(file, symbols)], key=lambda s: s.start_byte))
+
+
+def chunks_or_windows(file: SourceFile) -> tuple[list[Chunk], str]:
+    """``chunks_for_file``, or, where the file's grammar refuses it (``Unindexable``), its line windows
+    as a file without a grammar has (``text_symbols``), and why: the indexer's and a search's reading
+    of a changed file (``codesearch.freshness``) agree."""
+    try:
+        return chunks_for_file(file), ""
+    except Unindexable as exc:
+        return chunks_from_symbols(file, text_symbols(file)), str(exc)
 
 
 def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:

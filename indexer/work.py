@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer import memory
-from indexer.chunk import chunks_for_file
+from indexer.chunk import chunks_or_windows
 from indexer.discover import FileEntry, Limits, read_source
-from indexer.types import Chunk, SkippedFile, Unindexable
+from indexer.types import Chunk, SkippedFile
 
 # Below this many files a pool costs more to start than it saves.
 MIN_FILES_FOR_POOL = 200
@@ -63,6 +63,7 @@ class ParsedFile:
     """A file that was read. ``chunks`` is None when its bytes match ``known_sha1``.
 
     ``post`` is the post-processing result for the chunks not in ``known_chunks``, in order.
+    ``windowed`` says why the chunks are line windows, where the file's grammar refused it.
     """
 
     path: str
@@ -75,12 +76,14 @@ class ParsedFile:
     post: Any = None
     post_seconds: float = 0.0
     ctime_ns: int = 0
+    windowed: str = ""
 
 
 def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) -> ParsedFile | SkippedFile:
     """Read, check and (if its content changed) chunk and post-process one file.
 
-    Never raises for bad input: an unreadable or unparsable file comes back as a SkippedFile.
+    Never raises for bad input: an unreadable file comes back as a SkippedFile, one its grammar refuses
+    as line windows (``ParsedFile.windowed`` says why).
     """
     started = time.perf_counter()
     source = read_source(task.entry, limits)
@@ -88,11 +91,11 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
         return source
     sha1 = source.sha1
     chunks: tuple[Chunk, ...] | None = None
+    windowed = ""
     if sha1 != task.known_sha1:
         try:
-            chunks = tuple(chunks_for_file(source))
-        except Unindexable as exc:
-            return SkippedFile(source.path, str(exc))
+            found, windowed = chunks_or_windows(source)
+            chunks = tuple(found)
         except Exception as exc:  # a parser bug must cost one file, not the run
             return SkippedFile(source.path, f"parser failed: {type(exc).__name__}: {exc}")
     parsed = time.perf_counter()
@@ -113,6 +116,7 @@ def process(task: Task, limits: Limits, postprocess: PostProcess | None = None) 
         seconds=parsed - started,
         post=post,
         post_seconds=time.perf_counter() - parsed,
+        windowed=windowed,
     )
 
 

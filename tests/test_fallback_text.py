@@ -142,3 +142,27 @@ def test_index_report_and_stats_count_the_files_without_a_grammar(tmp_path: Path
     stats = json.loads(runner.invoke(cli, ["stats", str(tmp_path), "--json"]).output)
     assert stats["files_without_grammar"] == 2 and stats["files_by_language"] == {"python": 1, TEXT_LANGUAGE: 2}
     assert "2 files indexed without a grammar" in runner.invoke(cli, ["stats", str(tmp_path)]).output
+
+
+def test_a_file_its_grammar_refuses_is_searchable_as_windows_and_reported(tmp_path: Path) -> None:
+    """A Python file nested beyond ``MAX_NESTING`` (generated, or hostile) was skipped, and an edit that
+    made a grammar run away dropped the file from the index; it is indexed as line windows now, in its
+    language, the reason reported, and a changed copy is read the same way at search time."""
+    nested = "".join("    " * i + f"def level{i}():\n" for i in range(200)) + "    " * 200 + "return 'quokka'\n"
+    write(tmp_path, "gen/deep.py", "# quokka habitat tables, generated.\n" + nested)
+    write(tmp_path, "app.py", "def fine():\n    return 1\n")
+    report = build_index(tmp_path, embedder=FakeEmbedder())
+    assert report.skipped == [] and list(report.windowed) == ["gen/deep.py"]
+    assert report.windowed["gen/deep.py"].startswith("too deeply nested")
+    assert report.files_by_language == {"python": 2}
+    assert "Indexed as line windows, their grammar refusing them, 1:\n  gen/deep.py: too deeply nested" \
+        in index_report(report, 0.1)
+    with Searcher(tmp_path / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        hit = searcher.search("quokka habitat", k=1)[0]
+        assert (hit.path, hit.kind, hit.qualname, hit.start_line) == ("gen/deep.py", "code", "<deep.py>", 1)
+        write(tmp_path, "gen/deep.py", "\n\n# quokka habitat tables, generated.\n" + nested)  # not indexed yet
+        moved = searcher.search("quokka habitat", k=1)[0]
+    assert (moved.path, moved.start_line) == ("gen/deep.py", 3)  # found where it is now, not dropped
+    result = CliRunner().invoke(cli, ["index", str(tmp_path), "--rebuild", "--json"])  # the shipped model
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["windowed"] == {"gen/deep.py": report.windowed["gen/deep.py"]}

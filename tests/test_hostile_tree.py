@@ -33,10 +33,10 @@ _SHAPES = {  # each 80 KB to 1 MB in short lines, so that it does not look minif
 
 def _index_in_child(root: Path, what: str) -> tuple[str, str]:
     """``build_index`` of ``root`` in a child process, so that a hang or a crash fails the test instead of
-    the suite: its file count and its skipped files' reasons, as printed."""
+    the suite: its file count, and the reasons of the files skipped or indexed as windows, as printed."""
     script = ("from pathlib import Path\nfrom codesearch.pipeline import build_index\nfrom tests.conftest import FakeEmbedder\n"
               f"r = build_index(Path({str(root)!r}), embedder=FakeEmbedder())\n"
-              "print(r.files, dict((s.path, s.reason) for s in r.skipped))\n")
+              "print(r.files, {**dict((s.path, s.reason) for s in r.skipped), **r.windowed})\n")
     try:
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
                              cwd=Path(__file__).resolve().parents[1])
@@ -48,14 +48,15 @@ def _index_in_child(root: Path, what: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("name", sorted(_SHAPES))
-def test_pathological_shape_is_skipped_in_seconds(tmp_path: Path, name: str) -> None:
-    """Each shape is skipped with a reason within seconds, in a child process so a hang or a
-    crash fails the test instead of the suite; the ordinary file next to it is indexed."""
+def test_pathological_shape_is_refused_by_its_grammar_in_seconds(tmp_path: Path, name: str) -> None:
+    """Each shape is refused by its grammar with a reason within seconds and indexed as line windows, in a
+    child process so a hang or a crash fails the test instead of the suite; the ordinary file next to it is
+    indexed as usual."""
     root = tmp_path / "repo"
     write(root, name, _SHAPES[name])
     write(root, "ok.js", "function fine() { return 1; }\n")
     files, skipped = _index_in_child(root, name)
-    assert files == "1", skipped
+    assert files == "2", skipped
     assert f"'{name}': 'too deeply nested" in skipped or f"'{name}': 'took too long to parse" in skipped, skipped
 
 
@@ -69,13 +70,13 @@ RUNAWAY_KT = (b'{l()\ns\n \xc2\xad\xc5\xeb\xf3\xb5\xcd\xb0|\tt.lines.map { it.pt
 
 
 def test_a_parse_whose_error_recovery_runs_away_is_stopped_at_its_deadline(tmp_path: Path) -> None:
-    """Kotlin parses under a deadline (``parse_bounded``): the runaway file is skipped with its reason and
-    the file beside it is indexed; in a child process so that a hang fails the test."""
+    """Kotlin parses under a deadline (``parse_bounded``): the runaway file is indexed as line windows, with
+    its reason, and the file beside it as usual; in a child process so that a hang fails the test."""
     root = tmp_path / "repo"
     write(root, "Checkout.kt", RUNAWAY_KT)
     write(root, "Fine.kt", "/** Adds. */\nfun add(a: Int, b: Int): Int = a + b\n")
     files, skipped = _index_in_child(root, "Checkout.kt")
-    assert files == "1" and "'Checkout.kt': 'took too long to parse (over 0.5 s for 467 bytes" in skipped, skipped
+    assert files == "2" and "'Checkout.kt': 'took too long to parse (over 0.5 s for 467 bytes" in skipped, skipped
 
 
 def test_a_header_of_many_defines_and_prototypes_is_read_in_linear_time(tmp_path: Path) -> None:

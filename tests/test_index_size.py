@@ -216,8 +216,8 @@ def test_no_key_index_new_or_migrated_and_the_writer_checks_keys(tmp_path: Path,
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_no_key_index'")
     build_index(root, embedder=FakeEmbedder(), workers=1)
     assert "idx_chunks_key" not in _indexes(index_dir) and _results(index_dir) == before
-    real = work.chunks_for_file
-    monkeypatch.setattr(work, "chunks_for_file", lambda source: [*real(source), *real(source)][:4])
+    real = work.chunks_or_windows
+    monkeypatch.setattr(work, "chunks_or_windows", lambda source: ([*real(source)[0], *real(source)[0]][:4], ""))
     write(root, "added.py", "def one():\n    return 1\n\n\ndef two():\n    return 2\n")
     with pytest.raises(IndexCorrupt, match="same key"):
         build_index(root, embedder=FakeEmbedder(), workers=1)

@@ -543,22 +543,23 @@ def test_corrupted_id_map_is_always_detected(tmp_path: Path) -> None:
 # -- 8. deeply nested code costs bounded memory ------------------------------------------------
 
 
-def test_deeply_nested_file_is_skipped_with_bounded_memory(tmp_path: Path) -> None:
-    """256 KB of nested `function a(){` (once a MemoryError; 128 KB took 2.4 GB): skipped, small peak."""
+def test_deeply_nested_file_is_read_as_windows_with_bounded_memory(tmp_path: Path) -> None:
+    """256 KB of nested `function a(){` (once a MemoryError; 128 KB took 2.4 GB): its grammar's symbols are
+    refused, its lines indexed as windows, with a small peak."""
     root = tmp_path / "repo"
     n = 256 * 1024 // 16
     write(root, "deep.js", "function a(){\n" * n + "}\n" * n)
     write(root, "ok.js", "function fine() { return 1; }\n")
     script = ("import resource, sys\nfrom pathlib import Path\nfrom codesearch.pipeline import build_index\n"
               f"r = build_index(Path({str(root)!r}))\n"
-              "print(r.chunks_total, dict((s.path, s.reason) for s in r.skipped))\n"
+              "print(len(r.skipped), r.windowed)\n"
               # VmHWM, not ru_maxrss: a forked child's ru_maxrss starts at its parent's (pytest's) peak.
               "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
               "print(int(hwm[0].split()[1]) // 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     summary, peak_mb = out.stdout.strip().splitlines()
-    assert summary.startswith("1 ") and "'deep.js': 'too deeply nested" in summary
+    assert summary.startswith("0 ") and "'deep.js': 'too deeply nested" in summary
     assert int(peak_mb) < 600, f"peak {peak_mb} MB"
 
 
