@@ -30,6 +30,23 @@ _SHAPES = {  # each 80 KB to 1 MB in short lines, so that it does not look minif
     "docs.ts": "/**\n" * 40_000,
 }
 
+# Shapes whose cost was in a query file's pattern, each held to seconds; the ordinary file beside it is
+# indexed too. Elixir's `@doc` pattern took every attribute with a string as its start and ran over all
+# the attributes after it (`(unary_operator)*`): 3,000 lines took 40 s, 1 MB would take about an hour.
+_QUERY_SHAPES = {
+    "attributes.ex": '  @alphabet ~c"0123456789abcdefghijklmnopqrstuvwxyz"\n' * 3_000,
+    "docs.ex": '  @doc "Decodes a base62 string."\n' * 4_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_QUERY_SHAPES))
+def test_a_query_pattern_costs_linear_time_on_repeated_attributes(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "repo"
+    write(root, name, _QUERY_SHAPES[name])
+    write(root, "ok.ex", "defmodule Ok do\n  def fine, do: 1\nend\n")
+    files, skipped = _index_in_child(root, name)
+    assert files == "2" and skipped == "{}", skipped
+
 
 def _index_in_child(root: Path, what: str) -> tuple[str, str]:
     """``build_index`` of ``root`` in a child process, so that a hang or a crash fails the test instead of

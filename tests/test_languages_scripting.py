@@ -34,6 +34,23 @@ def test_elixir_modules_functions_and_doc_attributes() -> None:
     assert syms["A.B.Inner.build"].doc == "Built."
 
 
+def test_elixir_doc_is_the_nearest_documenting_attribute_and_a_callbacks_doc_is_not_the_next_functions() -> None:
+    """A behaviour's `@doc` and `@callback` pairs, then a function with its own `@doc` (past `@doc since:` and
+    `@spec`): the function's doc is its own; one without a `@doc` takes none of the callbacks'. Every
+    attribute joined all the `@doc` strings above it (the pattern's `(unary_operator)*`), which also cost a
+    file of n attributes n*n/2 query steps (tests/test_hostile_tree.py)."""
+    code = (
+        'defmodule Shelf do\n'
+        '  @doc "Fetches a book."\n  @callback fetch(term) :: term\n\n'
+        '  @doc "Stores a book."\n  @callback store(term) :: :ok\n\n'
+        '  @doc """\n  Lists the shelves.\n  """\n  @doc since: "1.2.0"\n  @spec all() :: list\n  def all, do: []\n\n'
+        '  @doc "Weighs a book."\n  @macrocallback weigh(term) :: term\n  defmacro __using__(_), do: nil\nend\n'
+    )
+    syms = symbols_of("elixir", code)
+    assert syms["Shelf.all"].doc == "Lists the shelves."
+    assert syms["Shelf.__using__"].doc == ""
+
+
 def test_elixir_protocols_and_implementations() -> None:
     """A protocol is an interface; `defimpl P, for: T` is the module P.T wherever it is written."""
     code = ('defprotocol Size do\n  @doc "The size."\n  def size(data)\nend\n\n'

@@ -61,17 +61,28 @@
   (do_block) @body
   (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop")) @definition.function
 
-; @doc "..." (or a heredoc, or a sigil) before a function, maybe with @spec and @impl between.
+; @doc "..." (or a heredoc, or a sigil) before a function, maybe with @spec, @impl, `@doc since: ...`
+; and one more attribute between, none of them a documenting @doc or a @callback (a behaviour's
+; `@doc` and `@callback` pairs are not the next function's doc). At most four: every attribute with a
+; string starts this pattern (the predicates only filter its matches), and `(unary_operator)*` made a
+; file of n attributes cost n*n/2 steps (3,000 lines of `@alphabet ~c"..."` took 40 s).
 (_
   (unary_operator
     operand: (call
       target: (identifier) @_attribute
       (arguments [(string) @doc (sigil (quoted_content) @doc)])))
   .
-  (unary_operator)*
+  (unary_operator operand: (call) @_between)?
+  .
+  (unary_operator operand: (call) @_between)?
+  .
+  (unary_operator operand: (call) @_between)?
+  .
+  (unary_operator operand: (call) @_between)?
   .
   (call target: (identifier) @_keyword) @definition.function
   (#eq? @_attribute "doc")
+  (#not-match? @_between "^(doc\\s+(\"|~[a-zA-Z])|(macro)?callback\\b)")
   (#any-of? @_keyword "def" "defp" "defmacro" "defmacrop" "defguard" "defguardp" "defdelegate"))
 
 ; Types: @type t :: ..., @type t(a) :: ..., @opaque t :: ...
