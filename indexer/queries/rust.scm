@@ -95,7 +95,7 @@
 (mod_item
   body: (declaration_list
     .
-    (line_comment inner: (inner_doc_comment_marker))+ @doc)) @definition.module
+    (line_comment inner: (inner_doc_comment_marker)) @doc_lines)) @definition.module
 
 (macro_definition
   name: (identifier) @name) @definition.function
