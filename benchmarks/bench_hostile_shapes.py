@@ -12,6 +12,8 @@ numbers that occur fewer than five times in the language's samples written as on
 - ``repeat``: the line (and, separately, the line with the one after it) repeated to the size;
 - ``nest``: a line that opens a block (ends with ``{``, ``(``, ``[``, ``:``, ``do``, ``then`` or
   ``=``), nested in itself as deep as the size allows, closed at the end;
+- ``inside``: a comment line repeated inside each of the first four kinds of block that open in the
+  samples (Rust's ``//!`` lines in ``mod m {`` once cost the square of their count);
 - ``open``: the repeated first line after an unterminated comment, string, heredoc or bracket of
   any registry language, and each such opener alone, repeated (2,000 lines of ``<!--`` took
   tree-sitter-ruby 58 s before every parse had a deadline).
@@ -54,6 +56,7 @@ SAMPLES = ROOT / "sample_repos"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 _OPENS = re.compile(r"(?:[{(\[:=]|\bdo|\bthen)\s*$")
 _CLOSERS = {"{": "}", "(": ")", "[": "]"}
+_COMMENT = re.compile(r"\s*(?://|#|--|;|%|/\*|\*|\{-|\"\"\"|\'\'\'|@doc)")
 # Openers of comments, strings, heredocs and markup in one registry language or another: each is tried in
 # every language, alone on its lines and before the language's first sample line (what it opens runs on).
 _UNTERMINATED = ("/*", "/**", '"', "'", "`", "(", "{-", "{-#", "--[[", "--[==[", '"""', "'''", "<<EOF", "<<~EOS",
@@ -75,14 +78,23 @@ class Shape:
         count = max(1, size // len(body))
         if self.kind == "repeat":
             return body * count
+        if self.kind.startswith("inside "):
+            opener = self.kind.removeprefix("inside ")
+            return opener + "\n" + body * count + _closer(opener) + "\n"
         opener = self.kind.removeprefix("open ")
         return opener + "\n" + body * count
+
+
+def _closer(line: str) -> str:
+    """What closes the block ``line`` opens (nothing for an indented block, ``:`` or ``=``)."""
+    text = line.strip()
+    return _CLOSERS.get(text[-1], "end" if re.search(r"\b(?:do|then)$", text) else "")
 
 
 def _nested(line: str, size: int) -> str | None:
     """``line`` (which opens a block) inside itself, indented, then closed: ``size`` bytes or fewer."""
     text = line.strip()
-    closer = _CLOSERS.get(text[-1], "end" if re.search(r"\b(?:do|then)$", text) else "")
+    closer = _closer(text)
     depth, used = 0, 0
     while used + len(text) + 2 * depth + len(closer) + 2 < size and depth < 2_000:
         used += len(text) + 2 * depth + len(closer) + 2
@@ -126,6 +138,16 @@ def shapes(language: str) -> Iterator[Shape]:
             yield Shape(language, "repeat", line + "\n" + lines[i + 1])
         if _OPENS.search(line) and fresh("nest", line):
             yield Shape(language, "nest", line)
+    # A comment line repeated inside each of the first four kinds of block: a doc of lines inside a
+    # definition (Rust's `//!` in `mod m {`) was a quantified capture whose cost grew with its square.
+    openers = list(dict.fromkeys(line.strip() for line in lines if _OPENS.search(line)))[:4]
+    markers = {}  # a comment line of each marker (`///`, `//!`, `#`, `--`, ...)
+    for line in lines:
+        if _COMMENT.match(line):
+            markers.setdefault(line.split()[0] if line.split() else line, line)
+    for line in markers.values():
+        for opener in openers:
+            yield Shape(language, "inside " + opener, line)
     body = next((line for line in lines if line.strip()), "x")
     for opener in _UNTERMINATED:
         if fresh("repeat", opener):
