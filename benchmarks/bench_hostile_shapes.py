@@ -144,7 +144,7 @@ def shapes(language: str) -> Iterator[Shape]:
     markers = {}  # a comment line of each marker (`///`, `//!`, `#`, `--`, ...)
     for line in lines:
         if _COMMENT.match(line):
-            markers.setdefault(line.split()[0] if line.split() else line, line)
+            markers.setdefault(re.match(r"\s*([^\w\s]*)", line).group(1), line)
     for line in markers.values():
         for opener in openers:
             yield Shape(language, "inside " + opener, line)
