@@ -96,8 +96,8 @@ def _nested(line: str, size: int) -> str | None:
     text = line.strip()
     closer = _closer(text)
     depth, used = 0, 0
-    while used + len(text) + 2 * depth + len(closer) + 2 < size and depth < 2_000:
-        used += len(text) + 2 * depth + len(closer) + 2
+    while used + len(text) + len(closer) + 2 + 4 * depth < size and depth < 2_000:  # a level's two lines
+        used += len(text) + len(closer) + 2 + 4 * depth
         depth += 1
     if depth < 2:
         return None

@@ -451,3 +451,23 @@ def test_query_text_predicates_read_the_source_as_tree_sitters_would() -> None:
             parse_bounded(parser("c"), source).root_node, predicate=TextPredicates(source))
         assert [m[1]["name"][0].start_byte for m in ours] == [m[1]["name"][0].start_byte for m in own], test
         assert own, test
+
+
+def test_the_hostile_shape_generator_builds_every_kind_of_shape_to_its_size() -> None:
+    """``benchmarks/bench_hostile_shapes.py`` (run by hand: it times thousands of files) builds its shapes from
+    the sample repositories: each kind is there for C, and each file is about the size asked."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_hostile_shapes.py"
+    spec = importlib.util.spec_from_file_location("bench_hostile_shapes", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a dataclass looks its module up
+    spec.loader.exec_module(module)
+    shapes = list(module.shapes("c"))
+    assert {shape.kind.split()[0] for shape in shapes} == {"repeat", "nest", "inside", "open"}
+    assert any(shape.kind == "repeat" and shape.snippet == "/*" for shape in shapes)
+    for shape in shapes:
+        text = shape.build(4_000)
+        if text is not None:  # a nest too deep for the size is left out
+            assert 0 < len(text) <= 4_000 + 2 * len(shape.snippet) + 200, (shape, len(text))
