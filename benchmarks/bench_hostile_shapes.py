@@ -23,9 +23,11 @@ embedding and lexical terms of ``codesearch.pipeline.ChunkEmbedder`` with the sh
 size and at four times the size, in CPU seconds. A shape is super-linear when four times the bytes
 cost more than ``--ratio`` times the time (eight by default: twice linear; a quadratic path costs
 16 times) and the larger file takes more than ``--floor`` seconds; each such shape is then timed at
-16 times the size: ``refused`` when that file is refused (the parse deadline, the nesting limits:
-its cost is bounded), else ``flagged`` (the exit status is 1). A file the read checks skip (a long
-line, minified) costs nothing and is counted as skipped.
+16 times the size: ``refused`` when its grammar refuses that file (the parse deadline, the nesting
+limits: it is read as line windows, at a bounded cost), ``flagged`` when it costs ``--ratio`` times
+the 4x file's time again (the exit status is 1), else ``noise``. A file the read checks skip (a long
+line, minified) costs nothing and is counted as skipped; one whose parsing or embedding raised is
+listed as ``failed`` (exit status 1): a bug, whatever its time.
 
 The report lists, per language, the shapes tried, skipped and flagged, and each flagged shape's
 times, so a fix can be checked by running the script again on its language.
@@ -163,8 +165,17 @@ def _extension(language: str) -> str:
     raise SystemExit(f"no sample file for {language}")
 
 
-def cost(shape: Shape, size: int, work: Path, ext: str, embed: ChunkEmbedder) -> float | None:
-    """CPU seconds to process the shape's file of about ``size`` bytes; None when it is skipped."""
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """What processing one file took, in CPU seconds, and how it ended."""
+
+    seconds: float
+    windowed: bool = False  # its grammar refused it (the parse deadline, the limits): read as line windows
+    failed: str = ""  # the parser or the embedding raised: a bug, whatever the time
+
+
+def cost(shape: Shape, size: int, work: Path, ext: str, embed: ChunkEmbedder) -> Cost | None:
+    """Processing the shape's file of about ``size`` bytes; None when none is built or the read checks skip it."""
     text = shape.build(size)
     if text is None:
         return None
@@ -175,9 +186,11 @@ def cost(shape: Shape, size: int, work: Path, ext: str, embed: ChunkEmbedder) ->
     started = time.process_time()
     result = process(Task(entry), Limits(), embed)
     seconds = time.process_time() - started
-    if isinstance(result, SkippedFile) or not isinstance(result, ParsedFile):
-        return None
-    return seconds
+    if isinstance(result, SkippedFile):
+        failed = result.reason.startswith(("parser failed", "indexing failed"))
+        return Cost(seconds, failed=result.reason) if failed else None
+    assert isinstance(result, ParsedFile)
+    return Cost(seconds, windowed=bool(result.windowed))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,37 +212,48 @@ def main(argv: list[str] | None = None) -> int:
         tried = skipped = 0
         flagged: list[dict[str, Any]] = []
         refused: list[dict[str, Any]] = []
+        noise: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        windowed = 0
         slowest = (0.0, "")
         for shape in shapes(language):
             if args.verbose:
                 print(f"  ... {shape.kind}: {shape.snippet[:60]!r}", flush=True)
             small = cost(shape, args.size, work, ext, embed)
-            if small is None:
+            large = cost(shape, 4 * args.size, work, ext, embed) if small is not None else None
+            if small is None or large is None:
                 skipped += 1
                 continue
             tried += 1
-            large = cost(shape, 4 * args.size, work, ext, embed)
-            if large is None:
-                skipped += 1
-                continue
-            slowest = max(slowest, (large, f"{shape.kind}: {shape.snippet[:60]!r}"))
+            windowed += large.windowed
+            for done in (small, large):
+                if done.failed:
+                    failed.append({"kind": shape.kind, "snippet": shape.snippet[:200], "reason": done.failed})
+                    print(f"  FAILED {language} {shape.kind} {shape.snippet[:60]!r}: {done.failed}", flush=True)
+            slowest = max(slowest, (large.seconds, f"{shape.kind}: {shape.snippet[:60]!r}"))
             if args.verbose:
-                print(f"  {small:7.3f} {large:7.3f}  {shape.kind}: {shape.snippet[:60]!r}", flush=True)
-            if large > args.floor and large > args.ratio * max(small, 1e-3):
+                print(f"  {small.seconds:7.3f} {large.seconds:7.3f}  {shape.kind}: {shape.snippet[:60]!r}", flush=True)
+            if large.seconds > args.floor and large.seconds > args.ratio * max(small.seconds, 1e-3):
                 larger = cost(shape, 16 * args.size, work, ext, embed)
                 entry = {"kind": shape.kind, "snippet": shape.snippet[:200],
-                         "seconds": [round(small, 3), round(large, 3), larger and round(larger, 3)]}
-                # Refused at 16 times the size (the parse deadline, the nesting limits): bounded.
-                (refused if larger is None else flagged).append(entry)
-                print(f"  {'refused' if larger is None else 'FLAG'} {language} {shape.kind} {shape.snippet[:60]!r}: "
-                      f"{small:.3f} / {large:.3f} / {larger} s", flush=True)
-        report["languages"][language] = {"tried": tried, "skipped": skipped, "flagged": flagged, "refused": refused,
+                         "seconds": [round(small.seconds, 3), round(large.seconds, 3),
+                                     larger and round(larger.seconds, 3)]}
+                if larger is None or larger.windowed:
+                    verdict, into = "refused", refused  # the deadline or a limit stopped it: bounded
+                elif larger.seconds > args.ratio * large.seconds:
+                    verdict, into = "FLAG", flagged  # super-linear again from 4x to 16x
+                else:
+                    verdict, into = "noise", noise  # linear from 4x to 16x: the 4x time was a blip
+                into.append(entry)
+                print(f"  {verdict} {language} {shape.kind} {shape.snippet[:60]!r}: {entry['seconds']} s", flush=True)
+        report["languages"][language] = {"tried": tried, "skipped": skipped, "windowed": windowed,
+                                         "flagged": flagged, "refused": refused, "noise": noise, "failed": failed,
                                          "slowest": {"seconds": round(slowest[0], 3), "shape": slowest[1]}}
-        print(f"{language:11s} tried {tried:5d} skipped {skipped:4d} flagged {len(flagged):3d} "
-              f"refused {len(refused):3d} slowest {slowest[0]:.2f} s ({slowest[1][:70]})", flush=True)
+        print(f"{language:11s} tried {tried:5d} skipped {skipped:4d} windowed {windowed:4d} "
+              f"flagged {len(flagged):3d} refused {len(refused):3d} failed {len(failed)} slowest {slowest[0]:.2f} s ({slowest[1][:70]})", flush=True)
     if args.output:
         args.output.write_text(json.dumps(report, indent=1) + "\n")
-    return 1 if any(v["flagged"] for v in report["languages"].values()) else 0
+    return 1 if any(v["flagged"] or v["failed"] for v in report["languages"].values()) else 0
 
 
 if __name__ == "__main__":
