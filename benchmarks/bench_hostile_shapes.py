@@ -250,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "flagged": flagged, "refused": refused, "noise": noise, "failed": failed,
                                          "slowest": {"seconds": round(slowest[0], 3), "shape": slowest[1]}}
         print(f"{language:11s} tried {tried:5d} skipped {skipped:4d} windowed {windowed:4d} "
-              f"flagged {len(flagged):3d} refused {len(refused):3d} failed {len(failed)} slowest {slowest[0]:.2f} s ({slowest[1][:70]})", flush=True)
+              f"flagged {len(flagged):3d} refused {len(refused):3d} failed {len(failed)} "
+              f"slowest {slowest[0]:.2f} s ({slowest[1][:70]})", flush=True)
     if args.output:
         args.output.write_text(json.dumps(report, indent=1) + "\n")
     return 1 if any(v["flagged"] or v["failed"] for v in report["languages"].values()) else 0
