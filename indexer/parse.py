@@ -1,6 +1,7 @@
 """Extract symbols from source with each language's tree-sitter query.
 
-The Python side reads capture names only, never node types:
+The Python side reads capture names only, never node types (``@doc_lines`` compares two nodes'
+types, naming none):
 
 - ``@definition.<kind>`` marks a definition node, ``<kind>`` being a ``SymbolKind`` value;
 - ``@name`` is its name, ``@body`` its body (the signature is what precedes it);
@@ -39,8 +40,8 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from functools import cache
 from dataclasses import dataclass, field
+from functools import cache
 
 from tree_sitter import Node, Parser, QueryCursor, Tree
 
