@@ -244,19 +244,22 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     if report.unsupported:
         lines.append("Unsupported (not indexed): " + ", ".join(
             f"{one_line(ext)} {n} file{'s' if n != 1 else ''}" for ext, n in sorted(report.unsupported.items())))
-    if report.windowed:
-        lines.append(f"Indexed as line windows, their grammar refusing them, {len(report.windowed)}:")
-        lines.extend(f"  {quote_path(path)}: {one_line(reason)}"
-                     for path, reason in list(report.windowed.items())[:SKIPPED_SHOWN])
-        if len(report.windowed) > SKIPPED_SHOWN:
-            lines.append(f"  ... and {len(report.windowed) - SKIPPED_SHOWN} more (see `codesearch index --json`)")
-    if report.skipped:
-        lines.append(f"Skipped {len(report.skipped)}:")
-        lines.extend(f"  {quote_path(item.path)}: {one_line(item.reason)}" for item in report.skipped[:SKIPPED_SHOWN])
-        if len(report.skipped) > SKIPPED_SHOWN:
-            lines.append(f"  ... and {len(report.skipped) - SKIPPED_SHOWN} more (see `codesearch stats --json`)")
+    lines += _reasons("Indexed as line windows, their grammar refusing them,", list(report.windowed.items()),
+                      "codesearch index --json")
+    lines += _reasons("Skipped", [(item.path, item.reason) for item in report.skipped], "codesearch stats --json")
     lines.append(f"Index: {quote_path(report.index_dir)}")
     return "\n".join(lines)
+
+
+def _reasons(title: str, items: list[tuple[str, str]], more: str) -> list[str]:
+    """``title`` and the count, then a line per file (path: reason), the first ``SKIPPED_SHOWN`` of them."""
+    if not items:
+        return []
+    lines = [f"{title} {len(items)}:"]
+    lines.extend(f"  {quote_path(path)}: {one_line(reason)}" for path, reason in items[:SKIPPED_SHOWN])
+    if len(items) > SKIPPED_SHOWN:
+        lines.append(f"  ... and {len(items) - SKIPPED_SHOWN} more (see `{more}`)")
+    return lines
 
 
 def without_grammar(files: int) -> str:

@@ -173,9 +173,9 @@ class TextPredicates:
         negated = test.startswith("not-")
         test = test.removeprefix("not-")
         (capture, _), *rest = args
-        texts = [self._text(node) for node in captures.get(capture, ())]
         if not rest:
             return True
+        texts = [self._text(node) for node in captures.get(capture, ())]
         if test == "eq":
             value, kind = rest[0]
             expected = {self._text(node) for node in captures.get(value, ())} if kind == "capture" else {value}
@@ -384,19 +384,16 @@ def _line_run(first: Node) -> list[Node]:
     Walked with a cursor: ``Node.next_sibling`` costs its node's place among its siblings."""
     shape = (first.type, [child.type for child in first.children])
     run = [first]
-    parent = first.parent
-    if parent is None:
+    if first.parent is None:
         return run
-    cursor = parent.walk()
-    cursor.goto_first_child_for_byte(first.start_byte)
-    while cursor.node is not None and cursor.node.start_byte < first.end_byte and cursor.goto_next_sibling():
-        pass
-    while (node := cursor.node) is not None and node.start_byte >= first.end_byte:
-        if node.start_point.row != run[-1].start_point.row + 1 or (node.type, [c.type for c in node.children]) != shape:
+    cursor = first.parent.walk()
+    cursor.goto_first_child_for_byte(first.start_byte)  # ``first`` itself: a child of that parent
+    while cursor.goto_next_sibling():
+        node = cursor.node
+        if node is None or node.start_point.row != run[-1].start_point.row + 1 \
+                or (node.type, [c.type for c in node.children]) != shape:
             break
         run.append(node)
-        if not cursor.goto_next_sibling():
-            break
     return run
 
 
