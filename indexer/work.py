@@ -12,6 +12,12 @@ A spawned Python child (worker or multiprocessing's resource tracker) starts as
 repository shipping ``multiprocessing/__init__.py`` would run in it. Children are
 therefore started with ``PYTHONSAFEPATH=1`` (Python 3.11+; older Pythons process
 in-process), and each worker dies with the process that started it.
+
+A file can also stop the process that parses it: a grammar's C code can crash, or its error
+recovery can run away with memory (``WORKER_MEMORY_BYTES`` bounds a worker's). When a worker
+dies, the files that were in flight are processed again one at a time, and the one that stops
+its worker again is skipped with its reason; the run goes on. Inputs too small for a pool are
+processed in the calling process, without that guard.
 """
 
 from __future__ import annotations
@@ -39,6 +45,13 @@ from indexer.types import Chunk, SkippedFile
 MIN_FILES_FOR_POOL = 200
 # Batches (of 32 files) per worker submitted ahead of the caller: enough to keep every worker busy.
 IN_FLIGHT = 4
+
+# A worker's data (heap and private mappings) may grow to this much. A grammar whose error recovery runs away
+# (tree-sitter-python once took 7 GB for 15 KB of operator lines, and was killed at 24 GB on 60 KB) then stops
+# its own worker, and its file is skipped, instead of taking the machine's memory.
+WORKER_MEMORY_BYTES = 4 << 30
+STOPPED_WORKER = (f"stopped its worker process (a crash in the parser, or over the worker's "
+                  f"{WORKER_MEMORY_BYTES >> 30} GiB of memory)")
 
 # Runs on a file's chunks after parsing (e.g. to embed them); its result is ParsedFile.post.
 PostProcess = Callable[[Sequence[Chunk]], Any]
@@ -157,10 +170,30 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _init_worker(postprocess: PostProcess | None, parent_pid: int) -> None:
+def _limit_memory(limit: int | None) -> None:
+    """Keep this process's data (heap and private mappings) under ``limit`` bytes, where the system allows it."""
+    try:
+        import resource
+    except ImportError:  # Windows: no limit
+        return
+    if limit is None:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def _init_worker(postprocess: PostProcess | None, parent_pid: int, memory: int | None) -> None:
     global _worker_postprocess
     _die_with_parent(parent_pid)
+    _limit_memory(memory)
     _worker_postprocess = postprocess
+
+
+def _started() -> bool:
+    return True
 
 
 def _process_batch(tasks: Sequence[Task], limits: Limits) -> list[ParsedFile | SkippedFile]:
@@ -181,11 +214,16 @@ def pool_size(tasks: int, workers: int | None = None) -> int:
 
 
 def process_all(
-    tasks: Sequence[Task], limits: Limits, workers: int | None = None, postprocess: PostProcess | None = None
+    tasks: Sequence[Task],
+    limits: Limits,
+    workers: int | None = None,
+    postprocess: PostProcess | None = None,
+    worker_memory: int | None = WORKER_MEMORY_BYTES,
 ) -> Iterator[ParsedFile | SkippedFile]:
     """Process every task, in order; uses up to ``workers`` processes (default: CPU count) for big inputs.
 
-    ``postprocess`` is pickled once per worker process.
+    ``postprocess`` is pickled once per worker process. A file that stops its worker (a crash in a grammar, or
+    past ``worker_memory`` bytes of data) comes back as a SkippedFile, and the run goes on.
     """
     workers = pool_size(len(tasks), workers)
     if not workers:
@@ -194,39 +232,67 @@ def process_all(
         return
     batch = 32
     batches = [tasks[i : i + batch] for i in range(0, len(tasks), batch)]
-    # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles.
-    context = multiprocessing.get_context("spawn")
-    done = 0
+
+    def start() -> ProcessPoolExecutor | None:
+        """A new pool whose workers could start (None: they cannot, e.g. a script without an
+        `if __name__ == "__main__":` guard under spawn)."""
+        # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles. The resource tracker
+        # starts with the pool's queues and the workers with the first task: both inside the safe-path block.
+        with _safe_path_for_children():
+            started = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_init_worker,
+                                          initargs=(postprocess, os.getpid(), worker_memory))
+            try:
+                started.submit(_started).result()
+            except BrokenProcessPool:
+                started.shutdown(wait=True, cancel_futures=True)
+                return None
+        return started
+
+    def alone(task: Task) -> ParsedFile | SkippedFile:
+        """``task`` processed by itself, so that a worker it stops is its own."""
+        nonlocal pool
+        if pool is None:
+            return process(task, limits, postprocess)
+        try:
+            return pool.submit(_process_batch, [task], limits).result()[0]
+        except BrokenProcessPool:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = start()
+            return SkippedFile(task.entry.path, STOPPED_WORKER)
+
+    pool = start()
     # At most IN_FLIGHT batches per worker are submitted and not yet taken: results wait in this
     # process's memory until the caller takes them, and a caller slower than the workers (writing
     # rows, committing a checkpoint) would otherwise hold the whole repository's vectors at once.
     window: deque[Future[list[ParsedFile | SkippedFile]]] = deque()
-    submitted = 0
-
-    def submit() -> None:
-        nonlocal submitted
-        window.append(pool.submit(_process_batch, batches[submitted], limits))
-        submitted += 1
-
-    # The resource tracker starts with the pool's queues and the workers start when the
-    # first batches are submitted: both inside the safe-path block.
-    with _safe_path_for_children():
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(postprocess, os.getpid()))
-        while submitted < min(len(batches), workers * IN_FLIGHT):
-            submit()
+    submitted = done = 0
     try:
-        while window:
-            results = window.popleft().result()
-            if submitted < len(batches):
-                submit()
+        while done < len(batches):
+            if pool is None:  # workers cannot start: the rest in this process
+                for task in batches[done]:
+                    yield process(task, limits, postprocess)
+                done += 1
+                continue
+            try:
+                while submitted < len(batches) and len(window) < workers * IN_FLIGHT:
+                    window.append(pool.submit(_process_batch, batches[submitted], limits))
+                    submitted += 1
+                results = window[0].result()
+            except BrokenProcessPool:
+                # A worker died: one of the files in flight stopped it, or its start failed. Each of them is
+                # processed again by itself, and one that stops its worker again is skipped, not the run.
+                window.clear()
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = start()
+                for batch in batches[done:submitted]:
+                    for task in batch:
+                        yield alone(task)
+                done = submitted
+                continue
+            window.popleft()
             done += 1
             yield from results
-    except BrokenProcessPool:
-        # Workers could not start or died (e.g. a script without an `if __name__ ==
-        # "__main__":` guard under spawn): finish the remaining files in this process.
-        for batch in batches[done:]:
-            for task in batch:
-                yield process(task, limits, postprocess)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

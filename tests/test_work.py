@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 import indexer.work as work
 from indexer.discover import FileEntry, Limits, walk
-from indexer.types import SkippedFile
+from indexer.types import Chunk, SkippedFile
 from tests.conftest import write
 
 
@@ -101,9 +104,10 @@ def test_a_slow_caller_holds_a_bounded_number_of_batches(tmp_path: Path, monkeyp
     submitted = []
     real_submit = ProcessPoolExecutor.submit
 
-    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        submitted.append(taken)
-        return real_submit(self, *args, **kwargs)
+    def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fn is work._process_batch:  # not the check that workers start
+            submitted.append(taken)
+        return real_submit(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", counted)
     taken = 0
@@ -115,3 +119,59 @@ def test_a_slow_caller_holds_a_bounded_number_of_batches(tmp_path: Path, monkeyp
     assert len(results) == len(tasks) == 400 and len(submitted) == batches == 13
     # When each batch was submitted, the caller had taken all but the last 2 workers x 2 batches.
     assert all(len(submitted[:n + 1]) - (taken_then // 32) <= 2 * 2 + 1 for n, taken_then in enumerate(submitted))
+
+
+class _StopsItsWorker:
+    """A post-process step that kills the worker process running it on a chunk whose code says CRASH, as a
+    segfault in a grammar would (in the calling process it raises instead, so that the test lives to fail)."""
+
+    def __call__(self, chunks: list[Chunk]) -> int:
+        if any("CRASH" in chunk.code for chunk in chunks):
+            if multiprocessing.parent_process() is not None:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            raise RuntimeError("this would have crashed the indexer")
+        return len(chunks)
+
+
+class _Allocates:
+    """A post-process step that takes 2 GiB on a chunk whose code says BIG, as a runaway grammar does."""
+
+    def __call__(self, chunks: list[Chunk]) -> int:
+        if any("BIG" in chunk.code for chunk in chunks):
+            held = bytearray(2 << 30)
+            held[:: 1 << 12] = b"x" * len(held[:: 1 << 12])  # touch every page
+        return len(chunks)
+
+
+def test_a_file_that_crashes_its_worker_costs_that_file_not_the_run(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that dies (a segfault in a grammar's C code, the kernel's out-of-memory kill) broke the pool,
+    and the files left were then processed in the indexer's own process: the crash came again there and took
+    the run with it, every time the repository was indexed. The files in flight are now processed again one by
+    one in a new pool; the one that stops its worker again is skipped with its reason, every other file is
+    processed as usual, in order."""
+    for i in range(100):
+        write(tmp_path, f"m{i:03d}.py", f"def f{i}(x):\n    return x + {i}\n")
+    write(tmp_path, "m050b.py", "def boom():\n    return 'CRASH'\n")
+    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, FileEntry)]
+    monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
+    monkeypatch.setattr(work, "IN_FLIGHT", 1)
+    results = list(work.process_all(tasks, Limits(), workers=2, postprocess=_StopsItsWorker()))
+    assert [r.path for r in results] == [t.entry.path for t in tasks]
+    skipped = [r for r in results if isinstance(r, SkippedFile)]
+    assert skipped == [SkippedFile("m050b.py", work.STOPPED_WORKER)]
+    assert all(r.post == 1 and r.chunks for r in results if not isinstance(r, SkippedFile))
+
+
+def test_a_worker_past_its_memory_limit_costs_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's data is bounded (tree-sitter-python's error recovery once took 7 GB for 15 KB and was killed by
+    the kernel at 24 GB): the file that goes past the bound is skipped, not the machine's memory taken."""
+    for i in range(10):
+        write(tmp_path, f"m{i}.py", f"def f{i}(x):\n    return x + {i}\n")
+    write(tmp_path, "m5b.py", "def big():\n    return 'BIG'\n")
+    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, FileEntry)]
+    monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
+    results = list(work.process_all(tasks, Limits(), workers=2, postprocess=_Allocates(), worker_memory=1 << 30))
+    skipped = [r for r in results if isinstance(r, SkippedFile)]
+    assert [r.path for r in results] == [t.entry.path for t in tasks] and len(skipped) == 1
+    assert skipped[0].path == "m5b.py" and "MemoryError" in skipped[0].reason
