@@ -14,6 +14,7 @@ any other one is deleted and built again from scratch.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,13 +33,15 @@ from indexer.chunk import embedding_text
 from indexer.discover import FileEntry, Limits, walk
 from indexer.languages import TEXT_LANGUAGE, parser_fingerprint
 from indexer.types import Chunk, SkippedFile, UnsupportedFile
-from indexer.work import ParsedFile, PostProcess, Task, pool_size, process_all
+from indexer.work import STOPPED_WORKER, ParsedFile, PostProcess, Task, pool_size, process_all
 
 
 # A run commits a generation after this many new chunks (``IndexWriter.checkpoint``), then after as
 # many again as it has committed (100k, 200k, 400k, ...): an interrupted run keeps the files it
 # finished, and at most half its work is redone.
 CHECKPOINT_CHUNKS = 100_000
+# Left in the index directory by a run that parses in its own process, until it finishes (``_ParsingMark``).
+PARSING_MARK = "parsing"
 
 # progress(stage, done, total): called as work advances; total is 0 when unknown.
 ProgressFn = Callable[[str, int, int], None]
@@ -269,15 +272,21 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
             tasks.append(Task(found, old[3], known))
     report.seconds.update(parse=0.0, embed=0.0, store=0.0)
     embed = ChunkEmbedder(settings.embedder)
-    if settings.runner is None:
-        report.workers = pool_size(len(tasks), settings.workers)
-        results = process_all(tasks, settings.limits, settings.workers, postprocess=embed)
+    mark = _ParsingMark(writer.index_dir) if settings.runner is None else None
+    if mark is not None:
+        guarded = mark.present()
+        report.workers = pool_size(len(tasks), settings.workers, guarded)
+        if tasks and not report.workers:
+            mark.set()  # parsing in this process: a file that kills it leaves the mark for the next run
+        results = process_all(tasks, settings.limits, settings.workers, postprocess=embed, guarded=guarded)
     else:
         results = settings.runner(tasks, settings.limits, embed)
+    stopped = False
     for done, result in enumerate(results, 1):
         settings.progress("index", done, len(tasks))
         if isinstance(result, SkippedFile):
             report.skipped.append(result)
+            stopped = stopped or result.reason == STOPPED_WORKER
             if result.path in old_files:  # a previously indexed file that is now skipped is removed
                 writer.remove_files([result.path])
                 touched.add(result.path)
@@ -297,6 +306,36 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
             writer.checkpoint(max_file_bytes=settings.limits.max_bytes)
             report.checkpoints += 1
         report.seconds["store"] += time.perf_counter() - clock
+    if mark is not None:
+        if report.workers and stopped:
+            mark.set()  # the file is parsed at every run until it changes: in workers while it stops them
+        else:
+            mark.clear()
     settings.progress("index", len(tasks), len(tasks))
+
+
+class _ParsingMark:
+    """A file in the index directory (``PARSING_MARK``) while this process parses a run's files, and after a run
+    whose workers found a file that stops the process parsing it (a crash in a grammar, a runaway of memory):
+    while it is there, runs parse in worker processes, however few the files, so that such a file costs itself
+    only (``indexer.work.process_all``). Its contents are never read; it is never followed if a link."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = index_dir / PARSING_MARK
+
+    def present(self) -> bool:
+        return os.path.lexists(self.path)
+
+    def set(self) -> None:
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
+        except OSError:
+            pass  # a link or something else is there: present all the same
+
+    def clear(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 

@@ -17,7 +17,8 @@ A file can also stop the process that parses it: a grammar's C code can crash, o
 recovery can run away with memory (``WORKER_MEMORY_BYTES`` bounds a worker's). When a worker
 dies, the files that were in flight are processed again one at a time, and the one that stops
 its worker again is skipped with its reason; the run goes on. Inputs too small for a pool are
-processed in the calling process, without that guard.
+processed in the calling process, without that guard, unless the caller asks for it (``guarded``:
+``codesearch.pipeline`` does after a run that died while parsing in its own process).
 """
 
 from __future__ import annotations
@@ -202,13 +203,18 @@ def _process_batch(tasks: Sequence[Task], limits: Limits) -> list[ParsedFile | S
     return done
 
 
-def pool_size(tasks: int, workers: int | None = None) -> int:
+def pool_size(tasks: int, workers: int | None = None, guarded: bool = False) -> int:
     """How many worker processes ``process_all`` starts for this many tasks (0: it works in-process).
 
     :param workers: the most to start (default: the CPU count).
+    :param guarded: start at least one, whatever the number of tasks (a file may stop the process parsing it).
     """
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or tasks < MIN_FILES_FOR_POOL or not CAN_ISOLATE_CHILDREN:
+    if not CAN_ISOLATE_CHILDREN or not tasks:
+        return 0
+    if guarded:
+        return max(1, min(workers, tasks))
+    if workers <= 1 or tasks < MIN_FILES_FOR_POOL:
         return 0
     return workers
 
@@ -219,13 +225,15 @@ def process_all(
     workers: int | None = None,
     postprocess: PostProcess | None = None,
     worker_memory: int | None = WORKER_MEMORY_BYTES,
+    guarded: bool = False,
 ) -> Iterator[ParsedFile | SkippedFile]:
     """Process every task, in order; uses up to ``workers`` processes (default: CPU count) for big inputs.
 
     ``postprocess`` is pickled once per worker process. A file that stops its worker (a crash in a grammar, or
-    past ``worker_memory`` bytes of data) comes back as a SkippedFile, and the run goes on.
+    past ``worker_memory`` bytes of data) comes back as a SkippedFile, and the run goes on; with ``guarded``,
+    that holds for inputs too small for a pool too (they are processed by one).
     """
-    workers = pool_size(len(tasks), workers)
+    workers = pool_size(len(tasks), workers, guarded)
     if not workers:
         for task in tasks:
             yield process(task, limits, postprocess)
@@ -237,13 +245,15 @@ def process_all(
         """A new pool whose workers could start (None: they cannot, e.g. a script without an
         `if __name__ == "__main__":` guard under spawn)."""
         # spawn, not fork: the parent may hold tokenizer threads and open SQLite handles. The resource tracker
-        # starts with the pool's queues and the workers with the first task: both inside the safe-path block.
+        # starts with the pool's queues, and a worker with each task submitted while none is idle: one check per
+        # worker, submitted at once, starts them all inside the safe-path block.
         with _safe_path_for_children():
             started = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                           initializer=_init_worker,
                                           initargs=(postprocess, os.getpid(), worker_memory))
             try:
-                started.submit(_started).result()
+                for check in [started.submit(_started) for _ in range(workers)]:
+                    check.result()
             except BrokenProcessPool:
                 started.shutdown(wait=True, cancel_futures=True)
                 return None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ import pytest
 import indexer.work as work
 from indexer.discover import FileEntry, Limits, walk
 from indexer.types import Chunk, SkippedFile
-from tests.conftest import write
+from tests.conftest import FakeEmbedder, write
 
 
 def test_pool_matches_serial_and_keeps_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,3 +178,54 @@ def test_a_worker_past_its_memory_limit_costs_that_file(tmp_path: Path, monkeypa
     skipped = [r for r in results if isinstance(r, SkippedFile)]
     assert [r.path for r in results] == [t.entry.path for t in tasks] and len(skipped) == 1
     assert skipped[0].path == "m5b.py" and "MemoryError" in skipped[0].reason
+
+
+class CrashingEmbedder(FakeEmbedder):
+    """Kills the process embedding a chunk whose text says CRASH, wherever it runs (a grammar's segfault)."""
+
+    def encode_documents(self, texts):  # type: ignore[no-untyped-def]
+        if any("CRASH" in text for text in texts):
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return super().encode_documents(texts)
+
+
+def _index_in_a_child(repo: Path) -> subprocess.CompletedProcess[str]:
+    script = ("import json, sys\n"
+              "from pathlib import Path\n"
+              "from codesearch.pipeline import build_index\n"
+              "from tests.test_work import CrashingEmbedder\n"
+              "if __name__ == '__main__':\n"
+              "    r = build_index(Path(sys.argv[1]), embedder=CrashingEmbedder())\n"
+              "    print(json.dumps({'workers': r.workers, 'files': r.files,\n"
+              "                      'skipped': [[s.path, s.reason] for s in r.skipped]}))\n")
+    return subprocess.run([sys.executable, "-c", script, str(repo)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+
+
+def test_a_small_repository_with_a_file_that_kills_the_indexer_is_indexed_at_the_next_run(tmp_path: Path) -> None:
+    """A few files are parsed in the indexer's own process (a pool costs more than the run): a file that crashes
+    it crashed every run. The run leaves a mark while it parses; the next run finds it and parses in a worker,
+    which skips that file with its reason and keeps the mark while the file stops its worker; once the file is
+    mended, the mark goes and runs parse in their own process again."""
+    from codesearch.pipeline import PARSING_MARK
+
+    repo = tmp_path / "repo"
+    for i in range(4):
+        write(repo, f"m{i}.py", f"def f{i}(x):\n    return x + {i}\n")
+    write(repo, "bad.py", "def bad():\n    return 'CRASH'\n")
+    mark = repo / ".codesearch" / PARSING_MARK
+
+    crashed = _index_in_a_child(repo)
+    assert crashed.returncode == -signal.SIGSEGV and mark.exists()
+
+    guarded = _index_in_a_child(repo)
+    assert guarded.returncode == 0, guarded.stderr[-2000:]
+    report = json.loads(guarded.stdout)
+    assert report["workers"] >= 1 and report["files"] == 4
+    assert report["skipped"] == [["bad.py", work.STOPPED_WORKER]] and mark.exists()
+
+    write(repo, "bad.py", "def bad():\n    return 'mended'\n")
+    mended = json.loads(_index_in_a_child(repo).stdout)
+    assert mended["workers"] >= 1 and mended["files"] == 5 and not mended["skipped"] and not mark.exists()
+    write(repo, "m0.py", "def f0(x):\n    return x\n")
+    assert json.loads(_index_in_a_child(repo).stdout)["workers"] == 0 and not mark.exists()
