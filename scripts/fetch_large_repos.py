@@ -1,6 +1,7 @@
 """Fetch the repositories of our own semble-format sets and check their labels: ``benchmarks/large/``
-(six large repositories in the first seven languages) and ``benchmarks/unseen/`` (codebases in the later
-languages: C, C++, Rust, C#, Lua, Kotlin, Swift, Haskell).
+(six large repositories in the first seven languages), ``benchmarks/unseen/`` (codebases in the later
+languages: C, C++, Rust, C#, Lua, Kotlin, Swift, Haskell) and ``benchmarks/unseen-ii/`` (held-out codebases
+in Python, TypeScript, Java, Go, PHP and Ruby).
 
 Each repository comes from a package registry with its ordinary client (a PyPI sdist, an
 npm tarball, Debian binary or source packages), through the helpers of ``build_datasets.py``.
@@ -14,6 +15,7 @@ what was used (registry, version, licence). Nothing is committed.
     python scripts/fetch_large_repos.py                  # fetch (default out: ~/.cache/codesearch/large)
     python scripts/fetch_large_repos.py --check          # fetch if needed, then validate every label
     python scripts/fetch_large_repos.py --set unseen --check   # benchmarks/unseen, into ~/.cache/codesearch/unseen
+    python scripts/fetch_large_repos.py --set unseen-ii --check   # benchmarks/unseen-ii, likewise
     codesearch bench --semble benchmarks/large --checkouts ~/.cache/codesearch/large -s hybrid
 """
 
@@ -105,7 +107,16 @@ UNSEEN = [
     Source("pandoc", "debsrc", "pandoc", "haskell", "src", into="src"),
     Source("hakyll", "debsrc", "haskell-hakyll", "haskell", "lib", into="lib"),
 ]
-SETS = {"large": LARGE, "unseen": UNSEEN}
+UNSEEN_II = [
+    Source("scrapy", "pypi", "scrapy==2.19.0", "python", "scrapy-2.19.0/scrapy", into="scrapy"),
+    Source("fabric", "npm", "fabric@7.4.0", "javascript", "package/src", into="src"),
+    Source("commons-compress", "debsrc", "libcommons-compress-java", "java", "src/main/java", into="src/main/java"),
+    Source("go-git", "debian", "golang-github-go-git-go-git-dev", "go",
+           "usr/share/gocode/src/github.com/go-git/go-git"),
+    Source("php-codesniffer", "debian", "php-codesniffer", "php", "usr/share/php/PHP/CodeSniffer/src", into="src"),
+    Source("vagrant", "debian", "vagrant", "ruby", "usr/share/rubygems-integration/all/gems/vagrant-2.3.4"),
+]
+SETS = {"large": LARGE, "unseen": UNSEEN, "unseen-ii": UNSEEN_II}
 # Kept out: semble's benchmark (development and held-out repositories) and near-copies.
 SEMBLE = {"flask", "model2vec", "requests", "starlette", "aiohttp", "fastapi", "httpx", "pydantic", "click", "express",
           "axios", "redux", "chi", "gin", "cobra", "gson", "commons-lang", "jackson-databind", "guzzle", "monolog",
