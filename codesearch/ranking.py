@@ -254,12 +254,14 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
 
 # A comment line in any registry language (`//`, `//!`, `/*`, ` * `, `#`, `--`, `;`, `%`, a docstring's
 # quotes) and what it says: not a preprocessor directive (`#include`, `#pragma`, C#'s `#region`), a
-# shebang or a Rust attribute (`#![allow(...)]`). A licence says one of the words of ``_LICENCE``.
+# shebang or a Rust attribute (`#![allow(...)]`). A licence paragraph says one of the words of ``_LICENCE``
+# (a notice that the file is part of a package, or its authors, counts as one).
 _COMMENT_LINE = re.compile(
     r"^\s*(?://+!?|/\*+!?|\*+/?|--+|;+|%+|\"\"\"|\'\'\'|\{-"
     r"|#(?![!\[]|\s*(?:include|import|define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error|warning|line"
     r"|region|endregion|nullable)\b)#*)\s?(.*)$")
-_LICENCE = re.compile(r"copyright|licen[cs]e|spdx|warrant|permission is hereby|all rights reserved", re.I)
+_LICENCE = re.compile(r"copyright|licen[cs]e|spdx|warrant|permission is hereby|all rights reserved|\(c\)"
+                      r"|this (?:file|program|library|software) is (?:a )?part of|@author", re.I)
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _BLOCK_CLOSERS = {"/*": "*/", '"""': '"""', "'''": "'''", "--[[": "]]", "{-": "-}"}  # a block comment's end
 _OPENINGS: dict[str, bool] = {}  # documented_opening by content hash
@@ -282,7 +284,7 @@ def documented_opening(row: dict[str, Any]) -> bool:
 
 
 def comment_words(code: str) -> int:
-    """The words in ``code``'s comments, leaving out every block of consecutive comment lines that is a licence.
+    """The words in ``code``'s comments, leaving out every paragraph of them that is a licence.
     A block comment's or docstring's inner lines are comment lines too, up to its closing mark."""
     words, block, closing = 0, [], ""
     for line in [*code.splitlines(), ""]:
@@ -298,10 +300,28 @@ def comment_words(code: str) -> int:
                 closing = _BLOCK_CLOSERS[opener]
             continue
         if block:
-            text = " ".join(block)
+            words += _described_words(block)
+            block = []
+    return words
+
+
+_BARE = re.compile(r"^[\s*/#;%!\-\"'{}]*$")  # a comment line with no text: a paragraph's end
+
+
+def _described_words(block: list[str]) -> int:
+    """The words of a block of comment lines, leaving out each paragraph that is a licence: a file's docblock
+    often describes the file, then gives its ``@copyright`` and ``@license`` (PHP, Java), and the description
+    counts (before, the whole block was taken for a licence)."""
+    words, paragraph = 0, []
+    for line in [*block, ""]:
+        if not _BARE.match(line):
+            paragraph.append(line)
+            continue
+        if paragraph:
+            text = " ".join(paragraph)
             if not _LICENCE.search(text):
                 words += len(_WORD.findall(text))
-            block = []
+            paragraph = []
     return words
 
 

@@ -353,6 +353,29 @@ def test_opening_signal_spares_a_documented_file_opening() -> None:
     assert ranking.comment_words("#include <stdio.h>\n#include <string.h>\n#define MAX 10\n") == 0
 
 
+def test_a_docblock_that_describes_the_file_then_gives_its_licence_is_a_description() -> None:
+    """PHP and Java files open with one docblock that describes the file, then gives its `@copyright` and
+    `@license`: the whole block was taken for a licence, so the opening of PHP_CodeSniffer's
+    UnusedFunctionParameterSniff.php ("Checks for unused function parameters") was scaled down as code and missed
+    its question. Each paragraph is judged on its own now; a notice that the file is part of a package, with
+    its authors, is still no description (monolog's header)."""
+    sniff = ("<?php\n/**\n * Checks for unused function parameters.\n *\n"
+             " * This sniff checks that all function parameters are used in the function body.\n *\n"
+             " * @author    Manuel Pichler <mapi@manuel-pichler.de>\n"
+             " * @copyright 2007-2014 Manuel Pichler. All rights reserved.\n"
+             " * @license   https://github.com/squizlabs/PHP_CodeSniffer/blob/master/licence.txt BSD Licence\n */\n\n"
+             "namespace PHP_CodeSniffer\\Standards\\Generic\\Sniffs\\CodeAnalysis;\n")
+    monolog = ("<?php declare(strict_types=1);\n\n/*\n * This file is part of the Monolog package.\n *\n"
+               " * (c) Jordi Boggiano <j.boggiano@seld.be>\n *\n"
+               " * For the full copyright and license information, please view the LICENSE\n"
+               " * file that was distributed with this source code.\n */\n\nnamespace Monolog\\Handler;\n")
+    apache = ("/*\n * Licensed to the Apache Software Foundation (ASF) under one or more\n"
+              " * contributor license agreements.  See the NOTICE file distributed with\n"
+              " * this work for additional information regarding copyright ownership.\n */\npackage org.x;\n")
+    assert ranking.comment_words(sniff) == 18
+    assert ranking.comment_words(monolog) == 0 and ranking.comment_words(apache) == 0
+
+
 # --- all signals together ----------------------------------------------------------------------
 
 
