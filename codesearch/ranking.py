@@ -76,6 +76,7 @@ from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import code_of
 from indexer.chunk import unscoped
 from indexer.languages import INLINE_TEST_LANGUAGES, is_test_definition, is_test_path
+from indexer.licences import comment_words
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
@@ -252,25 +253,13 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
     return pool
 
 
-# A comment line in any registry language (`//`, `//!`, `/*`, ` * `, `#`, `--`, `;`, `%`, a docstring's
-# quotes) and what it says: not a preprocessor directive (`#include`, `#pragma`, C#'s `#region`), a
-# shebang or a Rust attribute (`#![allow(...)]`). A licence paragraph says one of the words of ``_LICENCE``
-# (a notice that the file is part of a package, or its authors, counts as one).
-_COMMENT_LINE = re.compile(
-    r"^\s*(?://+!?|/\*+!?|\*+/?|--+|;+|%+|\"\"\"|\'\'\'|\{-"
-    r"|#(?![!\[]|\s*(?:include|import|define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error|warning|line"
-    r"|region|endregion|nullable)\b)#*)\s?(.*)$")
-_LICENCE = re.compile(r"copyright|licen[cs]e|spdx|warrant|permission is hereby|all rights reserved|\(c\)"
-                      r"|this (?:file|program|library|software) is (?:a )?part of|@author", re.I)
-_WORD = re.compile(r"[A-Za-z]{2,}")
-_BLOCK_CLOSERS = {"/*": "*/", '"""': '"""', "'''": "'''", "--[[": "]]", "{-": "-}"}  # a block comment's end
 _OPENINGS: dict[str, bool] = {}  # documented_opening by content hash
 _OPENINGS_KEPT = 65536
 
 
 def documented_opening(row: dict[str, Any]) -> bool:
     """Whether a code chunk (a file's opening) holds ``OPENING_WORDS`` words or more of comments, counting
-    only the blocks of consecutive comment lines that are no licence. Kept by content hash: a search reads
+    only the paragraphs that are no licence (``indexer.licences``). Kept by content hash: a search reads
     an opening's code once."""
     key = str(row.get("content_hash") or "")
     known = _OPENINGS.get(key) if key else None
@@ -281,49 +270,6 @@ def documented_opening(row: dict[str, Any]) -> bool:
                 _OPENINGS.clear()
             _OPENINGS[key] = known
     return known
-
-
-def comment_words(code: str) -> int:
-    """The words in ``code``'s comments, leaving out every paragraph of them that is a licence.
-    A block comment's or docstring's inner lines are comment lines too, up to its closing mark."""
-    words, block, closing = 0, [], ""
-    for line in [*code.splitlines(), ""]:
-        if closing:  # inside a block comment or a docstring
-            block.append(line)
-            closing = "" if closing in line else closing
-            continue
-        match = _COMMENT_LINE.match(line)
-        if match:
-            block.append(match.group(1))
-            opener = next((o for o in _BLOCK_CLOSERS if line.lstrip().startswith(o)), "")
-            if opener and _BLOCK_CLOSERS[opener] not in line.lstrip()[len(opener):]:
-                closing = _BLOCK_CLOSERS[opener]
-            continue
-        if block:
-            words += _described_words(block)
-            block = []
-    return words
-
-
-_BARE = re.compile(r"^[\s*/#;%!\-\"'{}]*$")  # a comment line with no text: a paragraph's end
-
-
-def _described_words(block: list[str]) -> int:
-    """The words of a block of comment lines, leaving out each paragraph that is a licence: a file's docblock
-    often describes the file, then gives its ``@copyright`` and ``@license`` (PHP, Java), and the description
-    counts (before, the whole block was taken for a licence)."""
-    words, paragraph = 0, []
-    for line in [*block, ""]:
-        if not _BARE.match(line):
-            paragraph.append(line)
-            continue
-        if paragraph:
-            text = " ".join(paragraph)
-            if not _LICENCE.search(text):
-                words += len(_WORD.findall(text))
-            paragraph = []
-    return words
-
 
 
 def _declared(pool: list[Candidate]) -> None:
