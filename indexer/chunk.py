@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
+from indexer.licences import without_licences
 from indexer.types import Chunk, SourceFile, Symbol, SymbolKind, Unindexable
 
 MAX_GAP_LINES = 60
@@ -166,8 +167,14 @@ def _gap(name: str, lines: list[str], offsets: list[int], numbers: list[int]) ->
     code = "\n".join(lines[numbers[0] - 1 : numbers[-1]])
     if not any(c.isalnum() for c in code):
         return []  # closing brackets and the like say nothing
+    # What is embedded and counted of it leaves its licences out (``indexer.licences``): a file's opening is what
+    # its imports, declarations and description say, not its copyright; the licence is still shown, and a chunk
+    # that is nothing but a licence is embedded as it is.
+    embedded = without_licences(code)
+    if embedded is not code and not any(c.isalnum() for c in embedded):
+        embedded = code
     return [Symbol(kind=SymbolKind.CODE, name=name, qualname=name, signature="", doc="", code=code,
-                   code_without_doc=code, start_line=numbers[0], end_line=numbers[-1],
+                   code_without_doc=embedded, start_line=numbers[0], end_line=numbers[-1],
                    start_byte=offsets[numbers[0] - 1], end_byte=offsets[numbers[-1]] - 1)]
 
 

@@ -4,7 +4,9 @@ A file usually opens with comments: its licence, often its description too, some
 docblock (PHP's and Java's `/** Checks for unused function parameters. ... @copyright ... @license */`).
 A licence says nothing about what the code does, and it is long: in the text a static model embeds it
 outweighs the description (PHP_CodeSniffer's UnusedFunctionParameterSniff.php opening: cosine 0.21 with
-"warn about function arguments that are never used in the body", 0.42 for its description alone).
+"warn about function arguments that are never used in the body" as embedded with its licence, 0.25 without,
+0.42 for its description alone). The code between definitions is embedded and counted without them
+(``indexer.chunk``), and a file's opening is documented by what its other paragraphs say (``comment_words``).
 
 Comments are found by line (``_COMMENT_LINE``: `//`, `//!`, `/*`, ` * `, `#`, `--`, `;`, `%`, a
 docstring's quotes), a block comment's or docstring's inner lines up to its closing mark; consecutive

@@ -61,8 +61,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # cast to its type (`export const withTiming = function (...) {...} as T`) is a function; 14: so is a documented
 # JavaScript or TypeScript constant made by a call (effect's `export const map = dual(2, ...)`); 15: every Go named
 # type and alias (`type Header map[string][]string`, `type Duration int64`), not only structs and interfaces;
-# 16: a comment with code after it on its line is no part of the doc of what follows (`/* a */ int x;`).
-PARSER_VERSION = "16"
+# 16: a comment with code after it on its line is no part of the doc of what follows (`/* a */ int x;`); 17: the code
+# between definitions is embedded and counted without its licence paragraphs (``indexer.licences``).
+PARSER_VERSION = "17"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
