@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
-from indexer.licences import without_licences
+from indexer.licences import description, without_licences
 from indexer.types import Chunk, SourceFile, Symbol, SymbolKind, Unindexable
 
 MAX_GAP_LINES = 60
@@ -183,7 +183,8 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
     seen: Counter[str] = Counter()
     chunks = []
     symbols = list(symbols)
-    for symbol, context in zip(symbols, contexts(symbols)):
+    opening = next((s.code for s in symbols if s.kind == SymbolKind.CODE and s.start_line == 1), "")
+    for symbol, context in zip(symbols, contexts(symbols, description(opening) if opening else "")):
         seen[symbol.qualname] += 1
         n = seen[symbol.qualname]
         key = f"{file.path}::{symbol.qualname}" + (f"#{n}" if n > 1 else "")
@@ -209,7 +210,7 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
     return chunks
 
 
-def contexts(symbols: list[Symbol]) -> list[str]:
+def contexts(symbols: list[Symbol], file_description: str = "") -> list[str]:
     """For each symbol, the first ``CONTEXT_CHARS`` characters of the first paragraph of the doc of the
     innermost container (class, interface, module, trait) around it that has a doc; "" for containers
     themselves and for what no documented container encloses.
@@ -217,9 +218,14 @@ def contexts(symbols: list[Symbol]) -> list[str]:
     A method is often named for its class's purpose rather than its own (monolog's
     ``SlackHandler.write``, ``LineFormatter.format``): the class's doc says what "write" and "format"
     do there. Measured in docs/BENCHMARKS.md ("Members carry their class's doc").
+
+    :param file_description: what the file's opening says it does (``indexer.licences.description``): the
+        doc of the file's only top-level container when that has none (a PHP docblock above ``namespace``
+        describes the one class below it), for it and its members.
     """
     out = [""] * len(symbols)
     order = sorted(range(len(symbols)), key=lambda i: (symbols[i].start_byte, -symbols[i].end_byte))
+    sole = _sole_container(symbols, order) if file_description else None
     open_: list[Symbol] = []  # the containers around the current symbol, outermost first
     for i in order:
         symbol = symbols[i]
@@ -227,11 +233,27 @@ def contexts(symbols: list[Symbol]) -> list[str]:
             open_.pop()
         if symbol.kind.is_container:
             open_.append(symbol)
+            if symbol is sole:
+                out[i] = file_description[:CONTEXT_CHARS]
             continue
-        documented = next((c for c in reversed(open_) if c.doc and c.end_byte >= symbol.end_byte), None)
+        documented = next((c for c in reversed(open_) if (c.doc or c is sole) and c.end_byte >= symbol.end_byte),
+                          None)
         if documented is not None:
-            out[i] = documented.doc.strip().split("\n\n")[0][:CONTEXT_CHARS]
+            doc = documented.doc or file_description
+            out[i] = doc.strip().split("\n\n")[0][:CONTEXT_CHARS]
     return out
+
+
+def _sole_container(symbols: list[Symbol], order: list[int]) -> Symbol | None:
+    """The file's only top-level container when it has no doc (None: none, several, or documented)."""
+    tops: list[Symbol] = []
+    for i in order:  # by start, the outer first: a container not inside the last top-level one is one
+        symbol = symbols[i]
+        if symbol.kind.is_container and (not tops or symbol.start_byte >= tops[-1].end_byte):
+            tops.append(symbol)
+            if len(tops) > 1:
+                return None
+    return tops[0] if tops and not tops[0].doc else None
 
 
 def window_chunks(chunk: Chunk) -> list[Chunk]:

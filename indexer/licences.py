@@ -83,3 +83,19 @@ def without_licences(code: str) -> str:
     if not dropped:
         return code
     return "\n".join(line for number, line in enumerate(code.splitlines()) if number not in dropped)
+
+
+_MARKS = re.compile(r"^[\s*/#;%!\-\"'{}]+|[\s*/\"'}\-]+$")  # comment marks around a line's text
+OPENING_WORDS = 6  # a file's opening describes it with this many words of comments that are no licence
+
+
+def description(code: str) -> str:
+    """The first paragraph of ``code``'s comments that is no licence, as one line, when its comments say at least
+    ``OPENING_WORDS`` words that are no licence ("" otherwise): a file's own description, from its opening."""
+    if comment_words(code) < OPENING_WORDS:
+        return ""
+    for paragraph in paragraphs(code):
+        if not is_licence(paragraph):
+            return " ".join(_MARKS.sub("", text) for _, text in paragraph).strip()
+    return ""
+

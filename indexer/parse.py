@@ -62,8 +62,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # JavaScript or TypeScript constant made by a call (effect's `export const map = dual(2, ...)`); 15: every Go named
 # type and alias (`type Header map[string][]string`, `type Duration int64`), not only structs and interfaces;
 # 16: a comment with code after it on its line is no part of the doc of what follows (`/* a */ int x;`); 17: the code
-# between definitions is embedded and counted without its licence paragraphs (``indexer.licences``).
-PARSER_VERSION = "17"
+# between definitions is embedded and counted without its licence paragraphs (``indexer.licences``); 18: a file's
+# only top-level container, undocumented, and its members take the file's description as their context.
+PARSER_VERSION = "18"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.

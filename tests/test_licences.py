@@ -108,3 +108,27 @@ def test_the_description_finds_the_file_through_the_shipped_model(tmp_path: Path
     with Searcher(root / ".codesearch") as searcher:
         top = searcher.search("warn about function arguments that are never used in the body", 3)
     assert top[0].path == "src/UnusedFunctionParameterSniff.php", [r.path for r in top]
+
+
+def test_the_files_description_is_the_context_of_its_only_class_when_that_has_no_doc() -> None:
+    """A PHP file describes its one class in the docblock above ``namespace`` (PEAR style), and the class has no
+    doc of its own: the class and its members take the file's description as their context, as members of a
+    documented class take its doc, so `process`, whose own doc is "Processes this test", embeds what the sniff is
+    for. Not when the file has two top-level classes, nor over a class's own doc; licences are no description."""
+    php = SNIFF.replace("    public function register()",
+                        "    /** Processes this test. */\n    public function process()")
+    chunks = chunks_for_file(SourceFile("src/UnusedFunctionParameterSniff.php", "php", php.encode(), 0, 0))
+    by_name = {c.qualname: c for c in chunks}
+    assert by_name["UnusedFunctionParameterSniff"].context == "Checks for unused function parameters."
+    assert by_name["UnusedFunctionParameterSniff.process"].context == "Checks for unused function parameters."
+    assert "Checks for unused function parameters." in embedding_text(by_name["UnusedFunctionParameterSniff.process"])
+    two = php + "\nclass Other\n{\n    public function run()\n    {\n        return 1;\n    }\n}\n"
+    chunks = chunks_for_file(SourceFile("src/Two.php", "php", two.encode(), 0, 0))
+    assert all(c.context == "" for c in chunks)
+    documented = php.replace("class UnusedFunctionParameterSniff",
+                             "/** Its own doc. */\nclass UnusedFunctionParameterSniff")
+    chunks = chunks_for_file(SourceFile("src/Doc.php", "php", documented.encode(), 0, 0))
+    assert {c.context for c in chunks if c.kind == SymbolKind.METHOD} == {"Its own doc."}
+    licensed = APACHE.replace("public class TarFile {\n}", "public class TarFile {\n    void read() {\n    }\n}")
+    chunks = chunks_for_file(SourceFile("src/TarFile.java", "java", licensed.encode(), 0, 0))
+    assert all(c.context == "" for c in chunks)
