@@ -29,7 +29,8 @@ of the pool, so a signal's weight means the same for every query:
   name a thing rather than start with a verb) or a query of one plain word (``offline``: where it
   occurs, as rg lists it file by file), each further chunk of a file counts half as much as the one
   before, so the first screen spans the files that answer it (``saturated``, applied after any
-  ``Lift`` in ``codesearch.search.pool``);
+  ``Lift`` in ``codesearch.search.pool``); so for a name (``LxmlLinkExtractor``): its definition first,
+  then the files that export or use it before the rest of its own file (``saturates_results``);
 - ``overloads``: each further chunk of one name in one file (C++ and C# overloads, a Python
   property's getter and setter) counts half as much as the one before, so one overloaded name
   cannot fill the first screen (``saturated`` keyed by file and qualified name, at the end of ``rank``);
@@ -57,7 +58,7 @@ of the pool, so a signal's weight means the same for every query:
 Diversity (at most ``per_file`` hits from one file before every other file had its
 turn) is applied when results are picked, in ``codesearch.search.pool``, when asked for.
 
-Coherence applies to questions, saturation to questions and topics, neither to tasks: for every
+Coherence applies to questions, saturation to questions, topics and names, neither to tasks: for every
 natural-language query they gained semble's file-level labels (NDCG@10 0.853 -> 0.883) and cost our
 function-level plain-English set (R@5 0.702 -> 0.520), where a task ("send a request with a
 timeout") is answered by one function, often next to others of its file; a question about how
@@ -110,6 +111,9 @@ _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")  # TypeScript declarati
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
 _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"})  # outlines (a Go struct: a type)
+# Kinds of definition that another file may hold a near-copy of (vendored copies, one class per platform build):
+# ``saturated`` and ``codesearch.search.pool.pick`` treat them as such.
+NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
 _FUNCTION_KINDS = frozenset({"function", "method"})
 
 
@@ -371,11 +375,23 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Cal
     As a file's chunks come best first and ``decay`` is below 1, each one's product is at most the one
     before's, so the greedy order is one sort by the products (ties: the file met first, then the
     earlier chunk), the merge a heap of the files' heads would make.
+
+    A type (class, interface, trait, enum, type, module) whose kind and qualified name a better candidate of
+    another file has is no chunk of its file here and keeps its score: it is usually a copy that ``pick`` folds
+    into that one (react-native-keyboard-controller's ``KeyboardControllerPackage`` in ``base/`` and ``turbo/``),
+    and counting it made its file's own members wait as that file's further chunks.
     """
     queues: dict[Any, list[Candidate]] = {}
+    copies: list[Candidate] = []  # types of a name an earlier candidate of another file has (see the doc)
+    first_file: dict[tuple[Any, Any], Any] = {}
     for c in ranked:
+        if c.row.get("kind") in NEAR_COPY_KINDS:
+            name = (c.row.get("kind"), c.row.get("qualname"))
+            if first_file.setdefault(name, c.file) != c.file:
+                copies.append(c)
+                continue
         queues.setdefault(key(c), []).append(c)
-    if len(queues) == len(ranked):
+    if len(queues) + len(copies) == len(ranked) and not copies:
         return list(ranked)  # no file (or name) twice: the order stays
     order = [(-(c.score * decay ** placed if placed else c.score), n, placed, c)
              for n, queue in enumerate(queues.values()) for placed, c in enumerate(queue)]
@@ -384,7 +400,18 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Cal
         if placed:
             c.scores[signal] = decay ** placed
             c.score = -score
-    return [entry[3] for entry in order]
+    out = [entry[3] for entry in order]
+    if copies:  # each in its place by its own score (a stable sort: ties keep the order above)
+        out = sorted([*out, *copies], key=lambda c: -c.score)
+    return out
+
+
+def saturates_results(query: QueryInfo) -> bool:
+    """Whether a query's results are saturated by file (``saturated``, in ``codesearch.search.pool``): when
+    ``saturates`` says so, and for a name: its definition comes first on its own score, then the other files that
+    define or use it before the rest of its own file (scrapy's ``LxmlLinkExtractor`` had its class and then six of
+    its own chunks, the package that exports it not in the first ten)."""
+    return saturates(query) or query.kind == IDENTIFIER
 
 
 def saturates(query: QueryInfo) -> bool:

@@ -246,6 +246,32 @@ def test_saturation_counts_each_further_chunk_of_a_file_half() -> None:
     assert [c.scores.get("saturation") for c in out] == [None, None, 0.5, 0.25]
 
 
+@pytest.mark.parametrize(("text", "saturates"), [
+    ("LxmlLinkExtractor", True), ("HTTPAdapter.send", True), ("how are routes registered", True),
+    ("send a request with a timeout", False), ("src/app.py", False),
+])
+def test_a_names_results_saturate_by_file_too(text: str, saturates: bool) -> None:
+    """A name's definition comes first on its own score; then the other files that define, export or use it come
+    before the rest of its own file (scrapy's `LxmlLinkExtractor` gave its class and six of its own chunks, and
+    the package that exports it was not in the first ten). Its other signals (``saturates``) stay as they were."""
+    assert ranking.saturates_results(analyse(text)) is saturates
+    assert not ranking.saturates(analyse("LxmlLinkExtractor"))
+
+
+def test_a_types_copy_in_another_file_is_no_chunk_of_that_file() -> None:
+    """react-native-keyboard-controller defines `KeyboardControllerPackage` in `base/` and `turbo/`; `pick` folds
+    the second class into the first as a near-copy. Counted as `base/`'s first chunk, it made `base/`'s own
+    methods its second and third, and they fell below another file's weaker hit."""
+    pool = [cand(1, "turbo/P.kt", 3.1, "P", kind="class"), cand(2, "base/P.kt", 3.0, "P", kind="class"),
+            cand(3, "base/P.kt", 1.2, "P.create", kind="method"), cand(4, "base/P.kt", 1.1, "P.module", kind="method"),
+            cand(5, "main/A.kt", 1.0, "A.get", kind="method")]
+    for c in pool:
+        c.score = c.fused
+    out = ranking.saturated(pool)
+    assert [c.id for c in out] == [1, 2, 3, 5, 4]
+    assert [round(c.score, 6) for c in out] == [3.1, 3.0, 1.2, 1.0, 0.55]
+
+
 def test_saturation_keeps_files_of_several_indexes_apart() -> None:
     """In a search of several indexes the same path in two of them is two files."""
     pool = [Candidate((0, 1), {"path": "app.py"}, 1.0), Candidate((1, 1), {"path": "app.py"}, 0.9)]

@@ -33,8 +33,8 @@ import numpy as np
 from codesearch.freshness import FileCheck
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import (Candidate, build_twin, diversified, is_code, keeps_named_file, rank, saturated,
-                                saturates, stub_factor)
+from codesearch.ranking import (NEAR_COPY_KINDS, Candidate, build_twin, diversified, is_code, keeps_named_file, rank,
+                                saturated, saturates_results, stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -62,7 +62,6 @@ LEXICAL_WEIGHT = 0.8
 # an npm package that ships its ESM and CommonJS builds and no sources had every function twice in the
 # first screen (hono's `LinearRouter.match` at 2 and 3; `benchmarks/bench_build_twins.py`).
 NEAR_COPY = 0.9
-NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
 # The files whose topic a natural-language query is compared with (``file_topic``): the pool's best by
 # fused score (15, 20, 30, 40 and 60 files gave the same numbers on every query set).
 TOPIC_FILES = 20
@@ -228,8 +227,9 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
                 c.scores[lift.name] = lift.weight
                 c.score += lift.weight
         candidates.sort(key=lambda c: (-c.score, c.id))
-    if options.signals.saturation and saturates(query) and (query.question or not keeps_named_file(query, candidates)):
-        candidates = saturated(candidates)  # a question, a topic or one plain word: the files that answer it
+    if options.signals.saturation and saturates_results(query) and (
+            query.question or not keeps_named_file(query, candidates)):
+        candidates = saturated(candidates)  # a question, a topic, one plain word or a name: the files that answer it
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
                   fold_twins=options.signals.twins)
