@@ -16,7 +16,8 @@ in-process), and each worker dies with the process that started it.
 A file can also stop the process that parses it: a grammar's C code can crash, or its error
 recovery can run away with memory (``WORKER_MEMORY_BYTES`` bounds a worker's). When a worker
 dies, the files that were in flight are processed again one at a time, and the one that stops
-its worker again is skipped with its reason; the run goes on. Inputs too small for a pool are
+its worker again is skipped with its reason; the run goes on. So is one that keeps its worker busy
+past a generous time (``STUCK_SECONDS``), its worker killed. Inputs too small for a pool are
 processed in the calling process, without that guard, unless the caller asks for it (``guarded``:
 ``codesearch.pipeline`` does after a run that died while parsing in its own process).
 """
@@ -32,6 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +55,12 @@ IN_FLIGHT = 4
 WORKER_MEMORY_BYTES = 4 << 30
 STOPPED_WORKER = (f"stopped its worker process (a crash in the parser, or over the worker's "
                   f"{WORKER_MEMORY_BYTES >> 30} GiB of memory)")
+# A worker's file is taken for stuck after STUCK_SECONDS plus STUCK_SECONDS_PER_MB of it (a batch: the sum of its
+# files' sizes), about ten times the parse deadline and the embedding of a file on a slow machine: a grammar
+# whose error recovery loops without asking the parse deadline and without allocating is stopped with its worker.
+STUCK_SECONDS = 60.0
+STUCK_SECONDS_PER_MB = 120.0
+STUCK_WORKER = "took too long in its worker process, which was stopped (a parse that does not end)"
 
 # Runs on a file's chunks after parsing (e.g. to embed them); its result is ParsedFile.post.
 PostProcess = Callable[[Sequence[Chunk]], Any]
@@ -203,6 +211,35 @@ def _process_batch(tasks: Sequence[Task], limits: Limits) -> list[ParsedFile | S
     return done
 
 
+class _Stuck(Exception):
+    """A worker did not finish its work in time and was stopped."""
+
+
+def _budget(tasks: Sequence[Task], stuck_seconds: tuple[float, float]) -> float:
+    """Seconds the work of ``tasks`` may take in a worker before it is taken for stuck."""
+    seconds, per_mb = stuck_seconds
+    return seconds + per_mb * sum(task.entry.size for task in tasks) / (1 << 20)
+
+
+def _within(future: Future[list[ParsedFile | SkippedFile]], pool: ProcessPoolExecutor,
+            seconds: float) -> list[ParsedFile | SkippedFile]:
+    """``future``'s result; past ``seconds``, the pool's workers are killed (the pool is broken then).
+
+    :raises _Stuck: past ``seconds``. :raises BrokenProcessPool: if a worker died.
+    """
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout:
+        # No public way to stop a pool's workers before Python 3.14 (``kill_workers``): its process table.
+        kill = getattr(pool, "kill_workers", None)
+        if kill is not None:
+            kill()
+        else:
+            for worker in list(getattr(pool, "_processes", {}).values()):
+                worker.kill()
+        raise _Stuck from None
+
+
 def pool_size(tasks: int, workers: int | None = None, guarded: bool = False) -> int:
     """How many worker processes ``process_all`` starts for this many tasks (0: it works in-process).
 
@@ -226,12 +263,14 @@ def process_all(
     postprocess: PostProcess | None = None,
     worker_memory: int | None = WORKER_MEMORY_BYTES,
     guarded: bool = False,
+    stuck_seconds: tuple[float, float] = (STUCK_SECONDS, STUCK_SECONDS_PER_MB),
 ) -> Iterator[ParsedFile | SkippedFile]:
     """Process every task, in order; uses up to ``workers`` processes (default: CPU count) for big inputs.
 
     ``postprocess`` is pickled once per worker process. A file that stops its worker (a crash in a grammar, or
-    past ``worker_memory`` bytes of data) comes back as a SkippedFile, and the run goes on; with ``guarded``,
-    that holds for inputs too small for a pool too (they are processed by one).
+    past ``worker_memory`` bytes of data), or that keeps its worker busy past ``stuck_seconds`` (seconds, and
+    seconds per MB), comes back as a SkippedFile, and the run goes on; with ``guarded``, that holds for inputs too
+    small for a pool too (they are processed by one).
     """
     workers = pool_size(len(tasks), workers, guarded)
     if not workers:
@@ -260,16 +299,21 @@ def process_all(
         return started
 
     def alone(task: Task) -> ParsedFile | SkippedFile:
-        """``task`` processed by itself, so that a worker it stops is its own."""
+        """``task`` processed by itself, so that a worker it stops, or gets stuck in, is its own."""
         nonlocal pool
         if pool is None:
             return process(task, limits, postprocess)
+        reason = STOPPED_WORKER
+        future = pool.submit(_process_batch, [task], limits)
         try:
-            return pool.submit(_process_batch, [task], limits).result()[0]
+            return _within(future, pool, _budget([task], stuck_seconds))[0]
+        except _Stuck:
+            reason = STUCK_WORKER
         except BrokenProcessPool:
-            pool.shutdown(wait=True, cancel_futures=True)
-            pool = start()
-            return SkippedFile(task.entry.path, STOPPED_WORKER)
+            pass
+        pool.shutdown(wait=True, cancel_futures=True)
+        pool = start()
+        return SkippedFile(task.entry.path, reason)
 
     pool = start()
     # At most IN_FLIGHT batches per worker are submitted and not yet taken: results wait in this
@@ -288,10 +332,11 @@ def process_all(
                 while submitted < len(batches) and len(window) < workers * IN_FLIGHT:
                     window.append(pool.submit(_process_batch, batches[submitted], limits))
                     submitted += 1
-                results = window[0].result()
-            except BrokenProcessPool:
-                # A worker died: one of the files in flight stopped it, or its start failed. Each of them is
-                # processed again by itself, and one that stops its worker again is skipped, not the run.
+                results = _within(window[0], pool, _budget(batches[done], stuck_seconds))
+            except (BrokenProcessPool, _Stuck):
+                # A worker died (one of the files in flight stopped it, or its start failed) or was stopped, stuck.
+                # Each of them is processed again by itself, and one that stops its worker, or gets stuck, again is
+                # skipped, not the run.
                 window.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = start()

@@ -229,3 +229,37 @@ def test_a_small_repository_with_a_file_that_kills_the_indexer_is_indexed_at_the
     assert mended["workers"] >= 1 and mended["files"] == 5 and not mended["skipped"] and not mark.exists()
     write(repo, "m0.py", "def f0(x):\n    return x\n")
     assert json.loads(_index_in_a_child(repo).stdout)["workers"] == 0 and not mark.exists()
+
+
+class _NeverEnds:
+    """A post-process step that never returns on a chunk whose code says STUCK, as a grammar's error recovery that
+    loops without asking the parse deadline would (in the calling process it raises, so that the test ends)."""
+
+    def __call__(self, chunks: list[Chunk]) -> int:
+        if any("STUCK" in chunk.code for chunk in chunks):
+            if multiprocessing.parent_process() is None:
+                raise RuntimeError("this would never have ended")
+            import time
+
+            time.sleep(3600)
+        return len(chunks)
+
+
+def test_a_file_that_keeps_its_worker_busy_forever_costs_that_file(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker busy past its time (generous: a minute and two per MB by default; three seconds here) is killed,
+    the files it had are processed again one by one, and the one that keeps its worker busy again is skipped with
+    its reason; before, the run waited for it forever."""
+    import time
+
+    for i in range(12):
+        write(tmp_path, f"m{i:02d}.py", f"def f{i}(x):\n    return x + {i}\n")
+    write(tmp_path, "m05b.py", "def loop():\n    return 'STUCK'\n")
+    tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, FileEntry)]
+    monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
+    started = time.monotonic()
+    results = list(work.process_all(tasks, Limits(), workers=2, postprocess=_NeverEnds(), stuck_seconds=(3.0, 0.0)))
+    assert time.monotonic() - started < 60
+    assert [r.path for r in results] == [t.entry.path for t in tasks]
+    assert [r for r in results if isinstance(r, SkippedFile)] == [SkippedFile("m05b.py", work.STUCK_WORKER)]
+    assert all(r.post == 1 for r in results if not isinstance(r, SkippedFile))
