@@ -77,7 +77,7 @@ from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import code_of
 from indexer.chunk import unscoped
 from indexer.languages import INLINE_TEST_LANGUAGES, is_test_definition, is_test_path
-from indexer.licences import comment_words
+from indexer.licences import OPENING_WORDS, comment_words
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
 EMBEDDED_DEFINITION_WEIGHT = 0.5  # a name inside a longer query
@@ -96,7 +96,6 @@ OVERLOAD_DECAY = 0.5  # further chunks of one name (kind and qualname) in one fi
 WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as a whole word
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
-OPENING_WORDS = 6  # a file's opening is documented by this many words of comments that are no licence
 DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
 DECLARATION_BELOW = 0.99  # a prototype whose definition took its score (declared) follows it
 DECLARING_LANGUAGES = frozenset({"c", "cpp"})  # documented prototypes are definitions (their query files)
@@ -391,7 +390,7 @@ def saturated(ranked: list[Candidate], decay: float = SATURATION_DECAY, key: Cal
                 copies.append(c)
                 continue
         queues.setdefault(key(c), []).append(c)
-    if len(queues) + len(copies) == len(ranked) and not copies:
+    if not copies and len(queues) == len(ranked):
         return list(ranked)  # no file (or name) twice: the order stays
     order = [(-(c.score * decay ** placed if placed else c.score), n, placed, c)
              for n, queue in enumerate(queues.values()) for placed, c in enumerate(queue)]

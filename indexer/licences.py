@@ -86,7 +86,9 @@ def without_licences(code: str) -> str:
 
 
 _MARKS = re.compile(r"^[\s*/#;%!\-\"'{}]+|[\s*/\"'}\-]+$")  # comment marks around a line's text
-OPENING_WORDS = 6  # a file's opening describes it with this many words of comments that are no licence
+# A file's opening describes it with this many words of comments that are no licence (``description``; the
+# ``opening`` ranking signal spares such an opening the scaling of code between definitions).
+OPENING_WORDS = 6
 
 
 def description(code: str) -> str:
