@@ -117,3 +117,34 @@ def test_a_label_relative_to_the_benchmark_root_matches_by_suffix() -> None:
     assert path_matches("Core.hs", "src/XMonad/Core.hs")
     assert [infer_category(q) for q in ("spawn", "how does layout work", "find the window")] == [
         "symbol", "architecture", "semantic"]
+
+
+def test_a_labelled_definition_is_found_at_the_rank_of_the_first_result_overlapping_it() -> None:
+    from codesearch.bench.semble import function_rank
+
+    hits = [Hit("src/a.py", 1, 10), Hit("src/b.py", 5, 9), (Hit("src/a.py", 40, 50), Hit("src/a.py", 20, 30))]
+    assert function_rank(hits, Target("a.py", 25, 26)) == 3  # the file's group holds it; the first a.py hit does not
+    assert function_rank(hits, Target("src/b.py", 1, 6)) == 2
+    assert function_rank(hits, Target("src/c.py", 1, 6)) is None
+
+
+def test_bench_semble_reports_the_labelled_definition_beside_the_file_level_score(bench: tuple[Path, Path],
+                                                                                   tmp_path: Path) -> None:
+    """Our sets name the one definition that answers some questions (``function``, not scored by NDCG): the run
+    reports where it was found (Recall@1, @5, MRR over those queries, and each query's rank), so that a change
+    can be read at both levels, the files and the function."""
+    folder, checkouts = bench
+    rows = json.loads((folder / "annotations/tiny.json").read_text())
+    rows[0]["function"] = {"path": "src/net/retry.py", "name": "retry_request", "start_line": 1, "end_line": 3}
+    (folder / "annotations/tiny.json").write_text(json.dumps(rows))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts),
+                                      "-s", "hybrid", "-o", str(out), "--json"],
+                                env={"CODESEARCH_CACHE": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.output
+    [summary] = json.loads((out / "results.json").read_text())
+    assert summary["systems"]["hybrid"]["function"] == {"queries": 1.0, "recall@1": 1.0, "recall@5": 1.0, "mrr": 1.0}
+    [entry] = json.loads((out / "per-query.json").read_text())
+    ranks = {r["query"]: r.get("function_rank", "none") for r in entry["systems"]["hybrid"]}
+    assert ranks == {"retry a failed http request with backoff": 1, "parse_config": "none"}
+    assert "the labelled definition" in (out / "report.md").read_text()

@@ -55,12 +55,14 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One query with its targets (relevant and secondary together: both have gain 1)."""
+    """One query with its targets (relevant and secondary together: both have gain 1), and the one definition
+    that answers it where the annotation names one (``function``: our sets' field, not scored by NDCG)."""
 
     repo: str
     text: str
     category: str
     targets: tuple[Target, ...]
+    function: Target | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,9 @@ def load_queries(bench: Path, repos: Iterable[Repo]) -> list[Query]:
         try:
             for row in json.loads(path.read_text()):
                 targets = tuple(_target(t) for t in [*row.get("relevant", []), *row.get("secondary", [])])
-                queries.append(Query(repo.name, row["query"], row.get("category") or infer_category(row["query"]), targets))
+                function = _target(row["function"]) if isinstance(row.get("function"), dict) else None
+                queries.append(Query(repo.name, row["query"], row.get("category") or infer_category(row["query"]),
+                                     targets, function))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DatasetError(f"{path} is not a semble annotation file ({exc})") from exc
     return queries
@@ -147,6 +151,12 @@ def _hits_target(hit: Hit | tuple[Hit, ...], target: Target) -> bool:
     if target.start_line is None or target.end_line is None:
         return True
     return hit.start_line <= target.end_line and target.start_line <= hit.end_line
+
+
+def function_rank(hits: Sequence[Hit | tuple[Hit, ...]], function: Target) -> int | None:
+    """The rank (from 1) of the first of the first ten results whose lines overlap the labelled definition's, in
+    its file (a file's group: any of its hits); None when none does."""
+    return next((n for n, hit in enumerate(hits[:K], 1) if _hits_target(hit, function)), None)
 
 
 def ndcg_at_10(hits: Sequence[Hit | tuple[Hit, ...]], targets: Sequence[Target]) -> float:
@@ -227,6 +237,7 @@ def run(
         by_repo[query.repo].append(query)
     for name, factory in systems.items():
         scores: dict[str, list[tuple[Query, float]]] = defaultdict(list)
+        ranks: dict[tuple[str, str], int | None] = {}  # (repository, query) -> its function's rank
         latencies: list[float] = []
         for repo in chosen:
             root = Path(checkouts) / repo.name / repo.root
@@ -240,10 +251,14 @@ def run(
                 latencies.append(time.perf_counter() - started)
                 score = ndcg_at_10(hits, query.targets)
                 scores[repo.name].append((query, score))
-                result.per_query.setdefault(name, []).append(
-                    {"repo": repo.name, "query": query.text, "category": query.category, "ndcg@10": score,
-                     "hits": [_shown(hit) for hit in hits[:K]]})
+                record = {"repo": repo.name, "query": query.text, "category": query.category, "ndcg@10": score,
+                          "hits": [_shown(hit) for hit in hits[:K]]}
+                if query.function is not None:
+                    record["function_rank"] = ranks[(repo.name, query.text)] = function_rank(hits, query.function)
+                result.per_query.setdefault(name, []).append(record)
         result.systems[name] = _summary(chosen, scores, latencies)
+        if ranks:
+            result.systems[name]["function"] = _function_summary(list(ranks.values()))
     return result
 
 
@@ -279,6 +294,15 @@ def _summary(repos: Sequence[Repo], scores: dict[str, list[tuple[Query, float]]]
     }
 
 
+def _function_summary(ranks: list[int | None]) -> dict[str, float]:
+    """Recall@1 and @5 and MRR of the labelled definitions over the queries that name one (``function``): what a
+    user who wants that very function gets, beside the file-level NDCG."""
+    return {"queries": float(len(ranks)),
+            "recall@1": sum(r == 1 for r in ranks) / len(ranks),
+            "recall@5": sum(r is not None and r <= 5 for r in ranks) / len(ranks),
+            "mrr": sum(1.0 / r for r in ranks if r is not None) / len(ranks)}
+
+
 def to_markdown(result: SembleResult) -> str:
     """The result as markdown tables (overall, per language, per category, per repository)."""
     names = list(result.systems)
@@ -295,6 +319,15 @@ def to_markdown(result: SembleResult) -> str:
             values = pick(result.systems[name])
             lines.append(f"| {name} | " + " | ".join(f"{values.get(c, 0.0):.3f}" if "ms" not in c
                                                      else f"{values.get(c, 0.0):.1f}" for c in columns) + " |")
+        lines.append("")
+    with_functions = [name for name in names if "function" in result.systems[name]]
+    if with_functions:
+        count = int(result.systems[with_functions[0]]["function"]["queries"])
+        lines += [f"**the labelled definition** ({count} queries name the one definition that answers)", "",
+                  "| system | Recall@1 | Recall@5 | MRR |", "|---|---|---|---|"]
+        for name in with_functions:
+            f = result.systems[name]["function"]
+            lines.append(f"| {name} | {f['recall@1']:.3f} | {f['recall@5']:.3f} | {f['mrr']:.3f} |")
         lines.append("")
     return "\n".join(lines)
 
