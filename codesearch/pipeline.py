@@ -68,6 +68,9 @@ class IndexReport:
     generation: int = 0
     changed: bool = False
     workers: int = 0  # worker processes that parsed and embedded (0: all in this process)
+    # Parsed in workers whatever the number of files: the last run stopped while parsing in its own process,
+    # or a file stopped its worker (``_ParsingMark``).
+    guarded: bool = False
     checkpoints: int = 0  # generations committed before the run's end (a long run: CHECKPOINT_CHUNKS)
     unsupported: dict[str, int] = field(default_factory=dict)  # extension -> source files not indexed
     files_without_grammar: int = 0  # files indexed as line windows (language ``text``), among ``files``
@@ -274,7 +277,7 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
     embed = ChunkEmbedder(settings.embedder)
     mark = _ParsingMark(writer.index_dir) if settings.runner is None else None
     if mark is not None:
-        guarded = mark.present()
+        guarded = report.guarded = mark.present() and bool(tasks)
         report.workers = pool_size(len(tasks), settings.workers, guarded)
         if tasks and not report.workers:
             mark.set()  # parsing in this process: a file that kills it leaves the mark for the next run

@@ -234,6 +234,9 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
              f"{'' if report.changed else ', no changes'})"]
     if report.moved_from:
         lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")
+    if report.guarded:
+        lines.append("Parsed in a worker process: the last run stopped while parsing, or a file stopped its worker; "
+                     "a file that crashes or hangs the parser is skipped with its reason.")
     if report.replaced_untrusted:
         lines.append("The index there was not built by you (shipped with the repository, or older than index ids); "
                      "it was deleted and rebuilt from scratch.")

@@ -196,7 +196,7 @@ def _index_in_a_child(repo: Path) -> subprocess.CompletedProcess[str]:
               "from tests.test_work import CrashingEmbedder\n"
               "if __name__ == '__main__':\n"
               "    r = build_index(Path(sys.argv[1]), embedder=CrashingEmbedder())\n"
-              "    print(json.dumps({'workers': r.workers, 'files': r.files,\n"
+              "    print(json.dumps({'workers': r.workers, 'files': r.files, 'guarded': r.guarded,\n"
               "                      'skipped': [[s.path, s.reason] for s in r.skipped]}))\n")
     return subprocess.run([sys.executable, "-c", script, str(repo)], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parents[1])
@@ -221,14 +221,27 @@ def test_a_small_repository_with_a_file_that_kills_the_indexer_is_indexed_at_the
     guarded = _index_in_a_child(repo)
     assert guarded.returncode == 0, guarded.stderr[-2000:]
     report = json.loads(guarded.stdout)
-    assert report["workers"] >= 1 and report["files"] == 4
+    assert report["workers"] >= 1 and report["files"] == 4 and report["guarded"]
     assert report["skipped"] == [["bad.py", work.STOPPED_WORKER]] and mark.exists()
 
     write(repo, "bad.py", "def bad():\n    return 'mended'\n")
     mended = json.loads(_index_in_a_child(repo).stdout)
     assert mended["workers"] >= 1 and mended["files"] == 5 and not mended["skipped"] and not mark.exists()
     write(repo, "m0.py", "def f0(x):\n    return x\n")
-    assert json.loads(_index_in_a_child(repo).stdout)["workers"] == 0 and not mark.exists()
+    again = json.loads(_index_in_a_child(repo).stdout)
+    assert again["workers"] == 0 and not again["guarded"] and not mark.exists()
+
+
+def test_the_index_summary_says_why_a_run_parsed_in_a_worker() -> None:
+    from codesearch.pipeline import IndexReport
+    from codesearch.render import index_report
+
+    report = IndexReport(root="/r", index_dir="/r/.codesearch", files=4, workers=1, guarded=True,
+                         skipped=[SkippedFile("bad.py", work.STOPPED_WORKER)])
+    text = index_report(report, 0.5)
+    assert "Parsed in a worker process: the last run stopped while parsing" in text
+    assert f"bad.py: {work.STOPPED_WORKER}" in text
+    assert "worker process" not in index_report(IndexReport(root="/r", index_dir="/r/.codesearch"), 0.5)
 
 
 class _NeverEnds:
