@@ -83,7 +83,8 @@ class SembleResult:
     queries: int
     systems: dict[str, dict[str, Any]] = field(default_factory=dict)
     # system -> one record per query: repository, query, category, NDCG@10 and the first ten hits
-    # (``path:start-end``; a file's hits in one list when grouped), for reading a run query by query
+    # (``path:start-end``; a file's hits in one list when grouped), for reading a run query by query, and the
+    # labelled definition's rank (``function_rank``) where the annotation names one
     per_query: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -237,7 +238,7 @@ def run(
         by_repo[query.repo].append(query)
     for name, factory in systems.items():
         scores: dict[str, list[tuple[Query, float]]] = defaultdict(list)
-        ranks: dict[tuple[str, str], int | None] = {}  # (repository, query) -> its function's rank
+        ranks: list[int | None] = []  # the labelled definition's rank, for each query that names one
         latencies: list[float] = []
         for repo in chosen:
             root = Path(checkouts) / repo.name / repo.root
@@ -254,11 +255,12 @@ def run(
                 record = {"repo": repo.name, "query": query.text, "category": query.category, "ndcg@10": score,
                           "hits": [_shown(hit) for hit in hits[:K]]}
                 if query.function is not None:
-                    record["function_rank"] = ranks[(repo.name, query.text)] = function_rank(hits, query.function)
+                    record["function_rank"] = function_rank(hits, query.function)
+                    ranks.append(record["function_rank"])
                 result.per_query.setdefault(name, []).append(record)
         result.systems[name] = _summary(chosen, scores, latencies)
         if ranks:
-            result.systems[name]["function"] = _function_summary(list(ranks.values()))
+            result.systems[name]["function"] = _function_summary(ranks)
     return result
 
 
