@@ -255,8 +255,9 @@ def run(
                 record = {"repo": repo.name, "query": query.text, "category": query.category, "ndcg@10": score,
                           "hits": [_shown(hit) for hit in hits[:K]]}
                 if query.function is not None:
-                    record["function_rank"] = function_rank(hits, query.function)
-                    ranks.append(record["function_rank"])
+                    rank = function_rank(hits, query.function)
+                    record["function_rank"] = rank
+                    ranks.append(rank)
                 result.per_query.setdefault(name, []).append(record)
         result.systems[name] = _summary(chosen, scores, latencies)
         if ranks:
