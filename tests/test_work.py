@@ -260,7 +260,7 @@ class _NeverEnds:
 
 def test_a_file_that_keeps_its_worker_busy_forever_costs_that_file(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker busy past its time (generous: a minute and two per MB by default; three seconds here) is killed,
+    """A worker busy past its time (generous: a minute and two per MB by default; five seconds here) is killed,
     the files it had are processed again one by one, and the one that keeps its worker busy again is skipped with
     its reason; before, the run waited for it forever."""
     import time
@@ -271,7 +271,7 @@ def test_a_file_that_keeps_its_worker_busy_forever_costs_that_file(tmp_path: Pat
     tasks = [work.Task(c, None) for c in walk(tmp_path) if isinstance(c, FileEntry)]
     monkeypatch.setattr(work, "MIN_FILES_FOR_POOL", 1)
     started = time.monotonic()
-    results = list(work.process_all(tasks, Limits(), workers=2, postprocess=_NeverEnds(), stuck_seconds=(3.0, 0.0)))
+    results = list(work.process_all(tasks, Limits(), workers=2, postprocess=_NeverEnds(), stuck_seconds=(5.0, 0.0)))
     assert time.monotonic() - started < 60
     assert [r.path for r in results] == [t.entry.path for t in tasks]
     assert [r for r in results if isinstance(r, SkippedFile)] == [SkippedFile("m05b.py", work.STUCK_WORKER)]
