@@ -184,7 +184,7 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
     chunks = []
     symbols = list(symbols)
     opening = next((s.code for s in symbols if s.kind == SymbolKind.CODE and s.start_line == 1), "")
-    for symbol, context in zip(symbols, contexts(symbols, description(opening) if opening else "")):
+    for symbol, context in zip(symbols, contexts(symbols, opening)):
         seen[symbol.qualname] += 1
         n = seen[symbol.qualname]
         key = f"{file.path}::{symbol.qualname}" + (f"#{n}" if n > 1 else "")
@@ -210,7 +210,7 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
     return chunks
 
 
-def contexts(symbols: list[Symbol], file_description: str = "") -> list[str]:
+def contexts(symbols: list[Symbol], opening: str = "") -> list[str]:
     """For each symbol, the first ``CONTEXT_CHARS`` characters of the first paragraph of the doc of the
     innermost container (class, interface, module, trait) around it that has a doc; "" for containers
     themselves and for what no documented container encloses.
@@ -219,13 +219,17 @@ def contexts(symbols: list[Symbol], file_description: str = "") -> list[str]:
     ``SlackHandler.write``, ``LineFormatter.format``): the class's doc says what "write" and "format"
     do there. Measured in docs/BENCHMARKS.md ("Members carry their class's doc").
 
-    :param file_description: what the file's opening says it does (``indexer.licences.description``): the
-        doc of the file's only top-level container when that has none (a PHP docblock above ``namespace``
-        describes the one class below it), for it and its members.
+    :param opening: the code of the file's opening (its ``code`` chunk at line 1), whose description
+        (``indexer.licences.description``) is the doc of the file's only top-level container when that has none
+        (a PHP docblock above ``namespace`` describes the one class below it), for it and its members; read only
+        for a file with such a container.
     """
     out = [""] * len(symbols)
     order = sorted(range(len(symbols)), key=lambda i: (symbols[i].start_byte, -symbols[i].end_byte))
-    sole = _sole_container(symbols, order) if file_description else None
+    sole = _sole_container(symbols, order) if opening else None
+    file_description = description(opening) if sole is not None else ""
+    if not file_description:
+        sole = None
     open_: list[Symbol] = []  # the containers around the current symbol, outermost first
     for i in order:
         symbol = symbols[i]

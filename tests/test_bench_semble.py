@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -80,14 +81,20 @@ def test_bench_semble_scores_our_search_and_semble_itself_on_the_same_set(bench:
         assert 0.0 <= row["ndcg@10"] <= 1.0 and set(row["per_category"]) == {"semantic", "symbol"}
 
 
-def test_bench_semble_writes_each_query_with_its_hits(bench: tuple[Path, Path], tmp_path: Path) -> None:
-    """-o DIR: per-query.json holds every query's score and first hits; results.json and --json do not."""
+def _bench_into(bench: tuple[Path, Path], tmp_path: Path, systems: str) -> tuple[Any, Path]:
+    """`codesearch bench --semble ... -s SYSTEMS -o DIR --json` on the tiny set: the CLI's result and DIR."""
     folder, checkouts = bench
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts),
-                                      "-s", "hybrid,hybrid-files", "-o", str(out), "--json"],
-                           env={"CODESEARCH_CACHE": str(tmp_path / "cache")})
+                                      "-s", systems, "-o", str(out), "--json"],
+                                env={"CODESEARCH_CACHE": str(tmp_path / "cache")})
     assert result.exit_code == 0, result.output
+    return result, out
+
+
+def test_bench_semble_writes_each_query_with_its_hits(bench: tuple[Path, Path], tmp_path: Path) -> None:
+    """-o DIR: per-query.json holds every query's score and first hits; results.json and --json do not."""
+    result, out = _bench_into(bench, tmp_path, "hybrid,hybrid-files")
     [entry] = json.loads((out / "per-query.json").read_text())
     rows = entry["systems"]["hybrid"]
     assert {(r["query"], r["category"], r["ndcg@10"]) for r in rows} == {
@@ -133,15 +140,11 @@ def test_bench_semble_reports_the_labelled_definition_beside_the_file_level_scor
     """Our sets name the one definition that answers some questions (``function``, not scored by NDCG): the run
     reports where it was found (Recall@1, @5, MRR over those queries, and each query's rank), so that a change
     can be read at both levels, the files and the function."""
-    folder, checkouts = bench
+    folder, _ = bench
     rows = json.loads((folder / "annotations/tiny.json").read_text())
     rows[0]["function"] = {"path": "src/net/retry.py", "name": "retry_request", "start_line": 1, "end_line": 3}
     (folder / "annotations/tiny.json").write_text(json.dumps(rows))
-    out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["bench", "--semble", str(folder), "--checkouts", str(checkouts),
-                                      "-s", "hybrid", "-o", str(out), "--json"],
-                                env={"CODESEARCH_CACHE": str(tmp_path / "cache")})
-    assert result.exit_code == 0, result.output
+    _, out = _bench_into(bench, tmp_path, "hybrid")
     [summary] = json.loads((out / "results.json").read_text())
     assert summary["systems"]["hybrid"]["function"] == {"queries": 1.0, "recall@1": 1.0, "recall@5": 1.0, "mrr": 1.0}
     [entry] = json.loads((out / "per-query.json").read_text())
