@@ -6,7 +6,8 @@ unchanged size, mtime and ctime → fresh (restoring an old size and mtime with
 compared: same bytes → fresh; missing, unreadable, now a symlink or special file, or
 larger than the indexing limit → gone (its hits are dropped, and a huge file is never
 read); changed → the current file is parsed again and hits are matched by chunk key,
-so they carry today's lines and code (or are dropped if the symbol no longer exists).
+so they carry today's lines and code (or are dropped if the symbol no longer exists); bytes that a
+process died parsing are not parsed again, and count as gone (``codesearch.reparse``).
 Every file is looked at and read from ``root`` down without following a symlink and without
 blocking (``indexer.discover.open_inside/read_inside``); ``root`` is the repository the user gave, never a
 directory an index names, so a forged index cannot point reads outside it.
@@ -77,13 +78,19 @@ def _read_check(root: Path, path: str, language: str, sha1: str, max_bytes: int,
         return FileCheck(GONE)
     import hashlib  # here, as the parser below: a search whose files are unchanged needs neither
 
-    if hashlib.sha1(data).hexdigest() == sha1:
+    digest = hashlib.sha1(data).hexdigest()
+    if digest == sha1:
         return FileCheck(FRESH)  # the bytes the index was built from (which passed ``content_problem`` then)
     if content_problem(data) is not None:
         return FileCheck(GONE)
+    from codesearch.reparse import REFUSED, guarded
     from indexer.chunk import chunks_or_windows
 
-    chunks, _ = chunks_or_windows(SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns))
+    source = SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns)
+    found = guarded(language, digest, lambda: chunks_or_windows(source))
+    if found is REFUSED:
+        return FileCheck(GONE)  # a process died parsing these bytes (``codesearch.reparse``)
+    chunks, _ = found
     return FileCheck(CHANGED, {c.key: c for c in chunks})
 
 
