@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codesearch.pack import Mounts
-from indexer.discover import Limits, content_problem, open_inside, read_inside
+from indexer.discover import Limits, Tree, content_problem, read_inside
 from indexer.types import Chunk, SourceFile
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
@@ -38,9 +38,32 @@ class FileCheck:
     chunks: dict[str, Chunk] = field(default_factory=dict)
 
 
+class FileChecks(dict[str, FileCheck]):
+    """What one search found of the files behind its hits (path -> check), and the trees it looked at them in
+    (``indexer.discover.Tree``, by root), their directories open until ``close``: a search looks at about 15
+    files in a few directories, and opened every directory from the root down again for each file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._trees: dict[str, Tree] = {}
+
+    def tree(self, root: str) -> Tree:
+        """The tree under ``root``, opened as files are looked at."""
+        tree = self._trees.get(root)
+        if tree is None:
+            tree = self._trees[root] = Tree(root)
+        return tree
+
+    def close(self) -> None:
+        """Close the directories the trees opened (the checks stay)."""
+        trees, self._trees = self._trees, {}
+        for tree in trees.values():
+            tree.close()
+
+
 def check_file(
-    root: Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes,
-    stored: str | None = None,
+    root: str | Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes,
+    stored: str | None = None, tree: Tree | None = None,
 ) -> FileCheck:
     """Compare the file ``root/path`` with its indexed (size, mtime_ns, ctime_ns, sha1).
 
@@ -48,9 +71,10 @@ def check_file(
     :param max_bytes: the indexing limit: a changed file larger than this is gone, and not read.
     :param stored: the path the index stores the file as, when not ``path`` (a pack's ``NAME/PATH``):
         what a changed file's chunk keys are made of.
+    :param tree: ``root``'s tree, when several of its files are looked at (``FileChecks.tree``).
     """
     size, mtime_ns, ctime_ns, sha1 = indexed
-    st = _stat_inside(root, path)
+    st = _stat_inside(root, path, tree)
     if st is None or not stat.S_ISREG(st.st_mode):
         return FileCheck(GONE)
     if (st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (size, mtime_ns, ctime_ns):
@@ -68,7 +92,7 @@ def check_file(
     return known
 
 
-def _read_check(root: Path, path: str, language: str, sha1: str, max_bytes: int, stored: str | None) -> FileCheck:
+def _read_check(root: str | Path, path: str, language: str, sha1: str, max_bytes: int, stored: str | None) -> FileCheck:
     """``check_file`` of a file whose stat is not the indexed one: it is read, and its hash compared."""
     read = read_inside(root, path, max_bytes)
     if isinstance(read, str):
@@ -127,23 +151,27 @@ _CHECKED = _Checked(256)
 
 
 def check_stored(mounts: Mounts, root: str, path: str, language: str, indexed: tuple[int, int, int, str],
-                 max_bytes: int) -> FileCheck:
+                 max_bytes: int, looked: FileChecks | None = None) -> FileCheck:
     """``check_file`` of a path as the index stores it: under ``root``, or, in a pack (``mounts``), the
-    file of its repository, never one under the pack's own directory (gone if no repository holds it)."""
+    file of its repository, never one under the pack's own directory (gone if no repository holds it).
+
+    :param looked: the search's checks, whose trees keep the directories open for its next files.
+    """
     place = mounts.locate(root, path)
     if place is None:
         return FileCheck(GONE)
-    return check_file(Path(place[0]), place[1], language, indexed, max_bytes, stored=path)
+    tree = looked.tree(place[0]) if looked is not None else None
+    return check_file(place[0], place[1], language, indexed, max_bytes, stored=path, tree=tree)
 
 
-def _stat_inside(root: Path, path: str) -> os.stat_result | None:
-    """``fstat`` of ``root/path`` opened from ``root`` down without following a link or blocking
-    (None if it cannot be opened: missing, a link, outside, unreadable)."""
+def _stat_inside(root: str | Path, path: str, tree: Tree | None = None) -> os.stat_result | None:
+    """The stat of ``root/path`` itself, its directories opened from ``root`` down without following a link
+    (``Tree``; None if it cannot be reached: missing, under a link, outside, unreadable). A link or a FIFO
+    there is one (not a regular file): nothing is opened or followed."""
     try:
-        fd = open_inside(root, path)
+        if tree is None:
+            with Tree(root) as alone:
+                return alone.lstat(path)
+        return tree.lstat(path)
     except OSError:
         return None
-    try:
-        return os.fstat(fd)
-    finally:
-        os.close(fd)

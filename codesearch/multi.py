@@ -31,7 +31,7 @@ from typing import Any
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexOutOfDate
-from codesearch.freshness import FileCheck, check_stored
+from codesearch.freshness import FileChecks, check_stored
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search import (
@@ -98,11 +98,11 @@ class Part:
     def vectors(self, ids: Sequence[int]) -> Any:
         return [self.stored[i] for i in ids]
 
-    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+    def current_row(self, row: dict[str, Any], checks: FileChecks) -> tuple[dict[str, Any] | None, bool]:
         path = row["path"]
         if path not in checks:
             checks[path] = check_stored(self.mounts, self.root, path, row["language"],
-                                        self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes)
+                                        self.files.get(path, (-1, -1, -1, "")), self.max_file_bytes, checks)
         return as_checked(row, checks[path])
 
     def origin(self, path: str) -> tuple[str, str, str]:

@@ -150,7 +150,7 @@ class Signals:
         return cls(**{f.name: False for f in fields(cls)})
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """A chunk in the pool: its stored row and what each stage and signal gave it.
 
@@ -564,8 +564,14 @@ def _stem_heads(stems: frozenset[str]) -> tuple[tuple[str, frozenset[str] | None
 def path_matches_name(path: str, query: QueryInfo) -> bool:
     """Whether the file is named after an identifier of the query (``Session`` in ``sessions.py``)."""
     stems = _path_stems(path)
-    return any(stem(w) in stems for identifier in query.identifiers
-               for w in words_of(_NAME_SEPARATORS.split(identifier)[-1]))
+    return any(s in stems for identifier in query.identifiers for s in _name_stems(identifier))
+
+
+@lru_cache(maxsize=4096)
+def _name_stems(identifier: str) -> tuple[str, ...]:
+    """Stems of the words of an identifier's last part (``client.HTTPAdapter`` -> ``http``, ``adapter``): asked
+    for every defining candidate of a search."""
+    return tuple(stem(w) for w in words_of(_NAME_SEPARATORS.split(identifier)[-1]))
 
 
 @lru_cache(maxsize=65536)
@@ -579,8 +585,7 @@ def named_after(path: str, query: QueryInfo) -> bool:
     (``SqlMapper.cs`` or ``sql_mapper.py`` for ``SqlMapper``, ``sessions.py`` for ``Session``; not
     ``SqlMapper.Async.cs``, ``adapters.py`` for ``HTTPAdapter``)."""
     stems = _file_name_stems(path)
-    return bool(stems) and any(stems == tuple(stem(w) for w in words_of(_NAME_SEPARATORS.split(identifier)[-1]))
-                               for identifier in query.identifiers)
+    return bool(stems) and any(stems == _name_stems(identifier) for identifier in query.identifiers)
 
 
 def definition_factor(candidate: Candidate, query: QueryInfo, primary: set[str]) -> float:

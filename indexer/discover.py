@@ -371,32 +371,75 @@ def _file_entry(
         yield FileEntry(rel, root, language, st.st_size, st.st_mtime_ns, st.st_ctime_ns, keep_build_output)
 
 
-def open_inside(root: str | Path, path: str) -> int:
-    """A read-only descriptor of ``root/path``, reached without following any symlink.
+class Tree:
+    """A directory tree looked at from its root down without following any symlink: each directory below
+    ``root`` is opened relative to its parent's descriptor with ``O_NOFOLLOW``, so a component swapped for a
+    link at any moment fails with ELOOP or ENOTDIR instead of leading outside the root.
 
-    Each directory below ``root`` is opened relative to its parent's descriptor with
-    ``O_NOFOLLOW``, so a component swapped for a link at any moment fails with ELOOP or
-    ENOTDIR instead of leading outside the root. The file itself is opened with
-    ``O_NONBLOCK`` too, so a FIFO cannot block; check ``fstat`` before reading.
+    The directories it opened stay open until ``close`` (or the end of a ``with`` block), so that looking at
+    many files of one tree at once (a search's hits) opens each directory once, not once per file. Within
+    that time a directory renamed or swapped for a link is still the one opened: never a way out of the root.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = str(root)
+        self._dirs: dict[str, int] = {}  # relative directory ("" the root) -> its descriptor
+
+    def __enter__(self) -> Tree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every directory opened."""
+        dirs, self._dirs = self._dirs, {}
+        for fd in dirs.values():
+            os.close(fd)
+
+    def open(self, path: str) -> int:
+        """A read-only descriptor of the file ``path`` (relative), opened ``O_NONBLOCK`` too, so that a FIFO
+        cannot block; check ``fstat`` before reading. The caller closes it.
+
+        :raises OSError: if a component is a symlink, missing or unreadable, or ``path`` is not a plain
+            relative path (EINVAL).
+        """
+        directory, name = self._parent(path)
+        return os.open(name, _FILE_FLAGS, dir_fd=directory)
+
+    def lstat(self, path: str) -> os.stat_result:
+        """The stat of ``path`` itself (a link's own, not its target's), opening nothing but its directories.
+
+        :raises OSError: as ``open`` does for its directories; ENOENT if it is missing.
+        """
+        directory, name = self._parent(path)
+        return os.stat(name, dir_fd=directory, follow_symlinks=False)
+
+    def _parent(self, path: str) -> tuple[int, str]:
+        """The descriptor of ``path``'s directory, and its last component."""
+        parts = path.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise OSError(errno.EINVAL, f"not a plain relative path: {path!r}")
+        fd = self._dirs.get("")
+        if fd is None:
+            fd = self._dirs[""] = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+        for i in range(1, len(parts)):
+            here = "/".join(parts[:i])
+            opened = self._dirs.get(here)
+            if opened is None:
+                opened = self._dirs[here] = os.open(parts[i - 1], _DIR_FLAGS, dir_fd=fd)
+            fd = opened
+        return fd, parts[-1]
+
+
+def open_inside(root: str | Path, path: str) -> int:
+    """A read-only descriptor of ``root/path``, reached without following any symlink (``Tree.open``).
 
     :raises OSError: if a component is a symlink, missing or unreadable, or ``path`` is not
         a plain relative path (EINVAL).
     """
-    parts = path.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise OSError(errno.EINVAL, f"not a plain relative path: {path!r}")
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
-    try:
-        for part in parts[:-1]:
-            parent, fd = fd, -1
-            try:
-                fd = os.open(part, _DIR_FLAGS, dir_fd=parent)
-            finally:
-                os.close(parent)
-        return os.open(parts[-1], _FILE_FLAGS, dir_fd=fd)
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    with Tree(root) as tree:
+        return tree.open(path)
 
 
 def read_inside(root: str | Path, path: str, max_bytes: int) -> tuple[os.stat_result, bytes] | str:

@@ -294,3 +294,31 @@ def test_index_files_are_written_atomically_or_not_at_all(tmp_path: Path) -> Non
     with pytest.raises(OSError, match="No space"):
         write_atomically(target, full_disk, 4)
     assert target.read_bytes() == b"old!" and sorted(p.name for p in tmp_path.iterdir()) == ["vectors-1.faiss"]
+
+
+def test_a_search_opens_each_directory_once_and_leaves_no_descriptor_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files behind a search's hits are looked at from the root down without following links, and each of
+    their directories is opened once per search, not once per file (``indexer.discover.Tree``); every
+    descriptor is closed when the search ends, and a directory swapped for a link is never followed."""
+    root = tmp_path / "repo"
+    for i in range(6):
+        write(root, f"pkg/sub/m{i}.py", f"def helper_{i}():\n    '''Helper number {i}.'''\n    return {i}\n")
+    build_index(root, embedder=FakeEmbedder())
+    opened: list[str] = []
+    real_open = discover.os.open
+
+    def counting_open(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(discover.os, "open", counting_open)
+    before = len(os.listdir("/proc/self/fd"))
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        hits = searcher.search("helper number", k=6)
+        assert {h.path for h in hits} == {f"pkg/sub/m{i}.py" for i in range(6)}
+        assert opened.count("pkg") == 1 and opened.count("sub") == 1  # six files, one walk
+        (root / "pkg" / "sub").rename(root / "moved")
+        (root / "pkg" / "sub").symlink_to(root / "moved")  # same files, now behind a link
+        assert searcher.search("helper number", k=6) == []  # never followed: gone
+    assert len(os.listdir("/proc/self/fd")) == before

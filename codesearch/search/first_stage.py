@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from codesearch.freshness import FileCheck
+from codesearch.freshness import FileChecks
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search.options import DEFINITIONS, SearchOptions
@@ -78,7 +78,7 @@ class IndexHits:
     def similarities(self, ids: Sequence[int]) -> list[float]:
         return [float(s) for s in self.searcher.vectors.similarity(list(ids), self.vector)] if ids else []
 
-    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+    def current_row(self, row: dict[str, Any], checks: FileChecks) -> tuple[dict[str, Any] | None, bool]:
         return self.searcher.current_row(row, checks)
 
     def origin(self, path: str) -> tuple[str, str, str]:

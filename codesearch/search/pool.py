@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from codesearch.freshness import FileCheck
+from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
 from codesearch.ranking import (NEAR_COPY_KINDS, Candidate, build_twin, diversified, is_code, keeps_named_file, rank,
@@ -90,8 +90,9 @@ class Shard(Protocol):
         """The cosine of the query with each chunk of ``ids``."""
         ...
 
-    def current_row(self, row: Row, checks: dict[str, FileCheck]) -> tuple[Row | None, bool]:
-        """A chunk's row as its file is now (``None``: gone) and whether it changed; ``checks`` caches files."""
+    def current_row(self, row: Row, checks: FileChecks) -> tuple[Row | None, bool]:
+        """A chunk's row as its file is now (``None``: gone) and whether it changed; ``checks`` caches files
+        (and the directories opened to look at them: the caller closes it)."""
         ...
 
     def origin(self, path: str) -> tuple[str, str, str]:
@@ -287,7 +288,17 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     declaration (`.d.ts`) picked first gives its place to its code. Candidates below the last pick are still
     read for what folds into the picks, so the results do not depend on ``wanted`` beyond their number.
     """
-    checks: dict[int, dict[str, FileCheck]] = {}
+    checks: dict[int, FileChecks] = {}  # shard -> its files looked at, their directories open until the end
+    try:
+        return _picked(ranked, shards, wanted, checks, fold_similar=fold_similar, fold_twins=fold_twins)
+    finally:
+        for looked in checks.values():
+            looked.close()
+
+
+def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, checks: dict[int, FileChecks], *,
+            fold_similar: bool, fold_twins: bool) -> list[tuple[int, SearchResult]]:
+    """``pick``, its files' checks kept in ``checks``."""
     picked: list[tuple[int, SearchResult]] = []
     first_of: dict[str, int] = {}  # content hash -> index of its first result
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
@@ -295,11 +306,21 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
     twins: dict[tuple[int, str, str, str], list[int]] = {}  # (shard, ``twin_place``, qualname or "") -> picks
     twin_files: dict[tuple[int, str, str], set[str]] = {}  # (shard, ``twin_place``) -> the stored paths of its picks
+    folding: dict[int, list[int]] = {}  # shard -> the chunk ids of its candidates that folding may compare
+    for c in ranked:
+        if folds_by_vector(c.row):
+            folding.setdefault(c.id[0], []).append(c.row["id"])  # type: ignore[index]
+    read: set[int] = set()  # the shards whose candidates' vectors were read
 
     def vector(n: int, chunk_id: int) -> Any:
         if (n, chunk_id) not in unit:
-            v = np.asarray(shards[n].vectors([chunk_id]), dtype=np.float32)[0]
-            unit[(n, chunk_id)] = v / max(float(np.linalg.norm(v)), 1e-12)
+            # The first read of a shard reads every candidate of it that folding may compare, in one call (one
+            # at a time, the reads cost more than the comparisons).
+            ids = [chunk_id] if n in read else [chunk_id, *(i for i in folding.get(n, ()) if (n, i) not in unit)]
+            read.add(n)
+            v = np.asarray(shards[n].vectors(ids), dtype=np.float32).reshape(len(ids), -1)
+            v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            unit.update(((n, i), row) for i, row in zip(ids, v))
         return unit[(n, chunk_id)]
 
     def may_fold(row: Row, n: int) -> bool:
@@ -321,7 +342,10 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
         if full and not may_fold(c.row, n):
             continue
         shard = shards[n]
-        row, stale = shard.current_row(c.row, checks.setdefault(n, {}))
+        looked = checks.get(n)
+        if looked is None:
+            looked = checks[n] = FileChecks()
+        row, stale = shard.current_row(c.row, looked)
         if row is None or (n, definition_key(row["key"])) in shown:
             continue
         shown.add((n, definition_key(row["key"])))
@@ -380,11 +404,13 @@ def finish(picked: list[tuple[int, SearchResult]], shards: Sequence[Shard]) -> l
     for n in dict.fromkeys(n for n, _ in picked):
         mine = [j for j, (m, _) in enumerate(picked) if m == n]
         missing = [j for j in mine if "static" not in results[j].scores]
+        score = {j: results[j].score for j in mine}
         if missing:
-            for j, sim in zip(missing, shards[n].similarities([results[j].chunk_id for j in missing])):
-                results[j] = replace(results[j], score=float(sim))
+            score.update(zip(missing, map(float, shards[n].similarities([results[j].chunk_id for j in missing]))))
         same = shards[n].identical([results[j].content_hash for j in mine])
         for j in mine:
-            r = replace(results[j], score=clipped(results[j].score))
+            r = results[j]
+            shown = clipped(score[j])
+            r = replace(r, score=shown) if shown != r.score else r
             results[j] = with_duplicates(r, (placed(shards[n].repo, p) for p in same.get(r.content_hash, [])))
     return results

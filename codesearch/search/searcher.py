@@ -14,7 +14,7 @@ import numpy as np
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
-from codesearch.freshness import FileCheck, check_stored
+from codesearch.freshness import FileCheck, FileChecks, check_stored
 from codesearch.pack import Mounts
 from codesearch.search.first_stage import IndexHits, Plan, first_stage, run_into
 from codesearch.search.options import PathFilter, SearchOptions
@@ -195,18 +195,21 @@ class Searcher:
         """This index's first-stage hits for ``plan`` (``codesearch.search.first_stage``)."""
         return first_stage(self, plan, options, vector=vector)
 
-    def current_row(self, row: dict[str, Any], checks: dict[str, FileCheck]) -> tuple[dict[str, Any] | None, bool]:
+    def current_row(self, row: dict[str, Any], checks: FileChecks) -> tuple[dict[str, Any] | None, bool]:
         """A chunk's row as its file is now (``None``: the file or the symbol is gone) and whether it changed."""
         if row["path"] not in checks:
-            checks.update(self.check_files({row["path"]: row["language"]}))
+            checks.update(self.check_files({row["path"]: row["language"]}, checks))
         return as_checked(row, checks[row["path"]])
 
-    def check_files(self, languages: dict[str, str]) -> dict[str, FileCheck]:
-        """Fresh / changed / gone for each file (path -> its language), read under ``root``."""
+    def check_files(self, languages: dict[str, str], looked: FileChecks | None = None) -> dict[str, FileCheck]:
+        """Fresh / changed / gone for each file (path -> its language), read under ``root``.
+
+        :param looked: the search's checks, whose trees keep directories open for its next files.
+        """
         states = self.reader.file_states(sorted(languages))
         limit = self.reader.max_file_bytes
         return {path: check_stored(self.mounts, str(self.root), path, language, states.get(path, (-1, -1, -1, "")),
-                                   limit)
+                                   limit, looked)
                 for path, language in languages.items()}
 
 
