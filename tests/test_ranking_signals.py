@@ -629,3 +629,26 @@ def test_saturation_is_the_greedy_order(scores: list[float], files: list[int]) -
         c.score = c.fused
     expected = _greedy(ranked, 0.5, ranking.file_of)
     assert [(c.id, c.score) for c in ranking.saturated(ranked, 0.5)] == expected
+
+
+def test_a_task_shows_other_files_in_its_first_screen(tmp_path: Path) -> None:
+    """A task is answered by one function, often beside others of its file, so its results are not saturated by
+    file as a question's are; but one file took the whole first screen (the large set's tasks: one file five times
+    or more in 32 of 53). At most ``TASK_PER_FILE`` chunks of one file come before every other file's."""
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher, SearchOptions
+
+    root = tmp_path / "repo"
+    write(root, "cache.py", "".join(
+        f"def remove_{i}(cache):\n    '''Remove the oldest cache entries, way {i}.'''\n    return cache.pop_oldest({i})\n\n\n"
+        for i in range(8)))
+    write(root, "store.py", "def drop_stale(store):\n    '''Remove the oldest entries of the store.'''\n    return store\n")
+    build_index(root, embedder=FakeEmbedder())
+    task = "remove the oldest cache entries"
+    assert analyse(task).task
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        paths = [r.path for r in searcher.search(task, k=10)]
+        assert paths[:ranking.TASK_PER_FILE] == ["cache.py"] * ranking.TASK_PER_FILE
+        assert paths[ranking.TASK_PER_FILE] == "store.py"
+        off = SearchOptions.of(10, signals=Signals.without("saturation"))  # the ablation takes the cap off too
+        assert [r.path for r in searcher.search(task, options=off)][:8] == ["cache.py"] * 8

@@ -8,8 +8,9 @@ one corpus, a workspace, ``codesearch serve``, ``related``):
    the best of that ranking over *all* shards), and the definitions of the names the query
    mentions added (the most similar first, as many as one index gives);
 2. the code-aware ranking signals (``codesearch.ranking.rank``), an optional extra ``Lift``;
-3. ``saturated`` (for a question, a topic or one plain word): each further chunk of a file counts half as much; then
-   ``diversified``: at most ``per_file`` hits of one file before every other file's;
+3. ``saturated`` (for a question, a topic or one plain word): each further chunk of a file counts half as much; for
+   a task, at most ``TASK_PER_FILE`` chunks of one file before every other file's; then ``diversified``: at most
+   ``per_file`` hits of one file before every other file's;
 4. ``pick``: the first hits that still exist, as their files are now, identical code folded;
 5. ``finish``: similarity scores and identical chunks filled in;
 6. ``finished``: the optional rerank, the similarity floor, the first ``k``.
@@ -33,8 +34,8 @@ import numpy as np
 from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import (NEAR_COPY_KINDS, Candidate, build_twin, diversified, is_code, keeps_named_file, rank,
-                                saturated, saturates_results, stub_factor)
+from codesearch.ranking import (NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified, is_code,
+                                keeps_named_file, rank, saturated, saturates_results, stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -231,6 +232,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     if options.signals.saturation and saturates_results(query) and (
             query.question or not keeps_named_file(query, candidates)):
         candidates = saturated(candidates)  # a question, a topic, one plain word or a name: the files that answer it
+    if options.signals.saturation and query.task:  # its function first, and other files in the first screen
+        candidates = diversified(candidates, TASK_PER_FILE, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
                   fold_twins=options.signals.twins)
