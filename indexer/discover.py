@@ -417,6 +417,10 @@ class Tree:
 
     def _parent(self, path: str) -> tuple[int, str]:
         """The descriptor of ``path``'s directory, and its last component."""
+        directory, _, name = path.rpartition("/")
+        fd = self._dirs.get(directory)
+        if fd is not None and name not in ("", ".", ".."):
+            return fd, name  # a directory opened for an earlier file (its own parts were checked then)
         parts = path.split("/")
         if any(part in ("", ".", "..") for part in parts):
             raise OSError(errno.EINVAL, f"not a plain relative path: {path!r}")
