@@ -336,8 +336,18 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
             files = twin_files.get((n, *twin_place(shards[n].origin(row["path"]))))
             if files is not None and (len(files) > 1 or row["path"] not in files):
                 return True
-        return (fold_similar and row["kind"] in NEAR_COPY_KINDS
-                and (row["kind"], definition_name(row["qualname"])) in named)
+        if not fold_similar or row["kind"] not in NEAR_COPY_KINDS:
+            return False
+        # A type named as a pick folds only as its near-copy: its stored vector tells (a changed file moves a
+        # chunk's lines, not its vector), so its file is not looked at when it is none (rack's `module Rack`,
+        # reopened in every file, had every file of the pool checked).
+        here = placed(shards[n].repo, row["path"])
+        return any(picked[j][1].path != here and cosine(n, row["id"], j) >= NEAR_COPY
+                   for j in named.get((row["kind"], definition_name(row["qualname"])), ()))
+
+    def cosine(n: int, chunk_id: int, j: int) -> float:
+        """The cosine of a chunk's stored vector with pick ``j``'s."""
+        return float(vector(n, chunk_id) @ vector(picked[j][0], picked[j][1].chunk_id))
 
     for c in ranked:
         n = c.id[0]
@@ -367,8 +377,7 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         near = None
         if fold_twins:  # a copy in a build twin of a pick's file
             near = next((j for j in twins.get(twin, ()) if picked[j][1].path != here and (
-                not code or float(vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY)),
-                None)
+                not code or cosine(n, row["id"], j) >= NEAR_COPY)), None)
             if near is not None and stub_factor(picked[near][1].path) < 1.0 and stub_factor(row["path"]) == 1.0:
                 # The pick is a declaration (`.d.ts`) and this its code: the code takes its place, the declaration
                 # is listed with the copies (a package's JSDoc is often in its declarations only, so they rank first).
@@ -380,8 +389,8 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
                 first_of.setdefault(row["content_hash"], near)  # a copy identical to the code folds into it
                 continue
         if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS:  # a type's near-copy elsewhere
-            near = next((j for j in named.get(name, ()) if picked[j][1].path != here and float(
-                vector(n, row["id"]) @ vector(picked[j][0], picked[j][1].chunk_id)) >= NEAR_COPY), None)
+            near = next((j for j in named.get(name, ()) if picked[j][1].path != here
+                         and cosine(n, row["id"], j) >= NEAR_COPY), None)
         if near is not None:
             owner, first = picked[near]
             picked[near] = (owner, replace(first, similar=(*first.similar, place)))
