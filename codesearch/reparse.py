@@ -8,7 +8,7 @@ search that meets them (the indexer parses in capped worker processes and skips 
 So each such parse holds a mark for its bytes (their language and hash) in the user's state directory
 (``codesearch.store.trust.state_dir``; ``reparsing/``, mode 0700, files 0600), locked (``flock``) while the
 parse runs and removed after it. A mark that is there and unlocked was left by a process that died parsing
-those bytes: they are not parsed again by any process of this user (``Reparse.REFUSED``; the file's hits are
+those bytes: they are not parsed again by any process of this user (``REFUSED``; the file's hits are
 dropped, as the next ``codesearch index`` skips it), until the bytes change. A mark another process holds is
 waited for (``WAIT_SECONDS``, then refused as well: a parse that long is not ended by waiting).
 
