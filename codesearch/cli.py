@@ -372,8 +372,8 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help="Group the results by file, as rg does: -k files, in the order of their best hit, each "
                    "with its best hits (--per-file of them, default 3).")
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
-              help="At most N hits of one file before every other file's (0: no limit); with --by-file, "
-                   "the hits shown under each file.")
+              help="At most N hits of one file before every other file's (0: no limit, but five for a task "
+                   "such as 'parse a date'); with --by-file, the hits shown under each file.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave out hits whose similarity is below this.")
 @click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True,

@@ -652,3 +652,4 @@ def test_a_task_shows_other_files_in_its_first_screen(tmp_path: Path) -> None:
         assert paths[ranking.TASK_PER_FILE] == "store.py"
         off = SearchOptions.of(10, signals=Signals.without("saturation"))  # the ablation takes the cap off too
         assert [r.path for r in searcher.search(task, options=off)][:8] == ["cache.py"] * 8
+        assert [r.path for r in searcher.search(task, k=10, per_file=8)][:8] == ["cache.py"] * 8  # the user's cap

@@ -23,7 +23,7 @@ DEFAULT_RERANK = False  # the CLI reranks with the shipped second stage by defau
 # "Pool depth 60") and ranks 40% fewer candidates: a search of 20k chunks p50 5.46 -> 4.65 ms.
 CANDIDATES = 60
 DEFINITIONS = 50  # chunks defining a name the query mentions, added to the pool
-PER_FILE = 0  # hits of one file before every other file had its turn (0: no limit; see the README)
+PER_FILE = 0  # hits of one file before every other file had its turn (0: no limit but a task's five; the README)
 RERANK_CANDIDATES = 20  # first-stage hits the reranker rescores (20 and 50 measured the same; see the README)
 
 
@@ -69,7 +69,8 @@ class SearchOptions:
     :param kinds: only chunks of these kinds (``function``, ``method``, ``class``, ``code``, ...).
     :param hybrid: fuse the vector ranking with the lexical ranking.
     :param signals: which code-aware ranking signals are on (``codesearch.ranking``).
-    :param per_file: hits of one file before other files get their turn (0: no limit).
+    :param per_file: hits of one file before other files get their turn (0: no limit, but a task's first
+        ``ranking.TASK_PER_FILE``).
     :param min_score: drop hits whose similarity (``score``) is below this.
     :param rerank: rescore the first ``candidates`` hits with this (transformer) reranker.
     :param candidates: how many hits ``rerank`` rescores.

@@ -9,8 +9,8 @@ one corpus, a workspace, ``codesearch serve``, ``related``):
    mentions added (the most similar first, as many as one index gives);
 2. the code-aware ranking signals (``codesearch.ranking.rank``), an optional extra ``Lift``;
 3. ``saturated`` (for a question, a topic or one plain word): each further chunk of a file counts half as much; for
-   a task, at most ``TASK_PER_FILE`` chunks of one file before every other file's; then ``diversified``: at most
-   ``per_file`` hits of one file before every other file's;
+   a task, at most ``TASK_PER_FILE`` chunks of one file before every other file's, unless ``per_file`` says
+   otherwise; then ``diversified``: at most ``per_file`` hits of one file before every other file's;
 4. ``pick``: the first hits that still exist, as their files are now, identical code folded;
 5. ``finish``: similarity scores and identical chunks filled in;
 6. ``finished``: the optional rerank, the similarity floor, the first ``k``.
@@ -232,7 +232,7 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     if options.signals.saturation and saturates_results(query) and (
             query.question or not keeps_named_file(query, candidates)):
         candidates = saturated(candidates)  # a question, a topic, one plain word or a name: the files that answer it
-    if options.signals.saturation and query.task:  # its function first, and other files in the first screen
+    if options.signals.saturation and query.task and not options.per_file:  # its function first, other files too
         candidates = diversified(candidates, TASK_PER_FILE, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
