@@ -183,3 +183,83 @@ def test_vectors_held_as_stored_add_the_same_codes() -> None:
     codes = [faiss.vector_to_array(faiss.downcast_index(s.index.index).codes) for s in (direct, via)]
     assert np.array_equal(codes[0], codes[1])
     assert as_stored(np.zeros((0, 64), dtype=np.float32)).shape == (0, 64)
+
+
+def test_our_header_is_the_one_faiss_writes() -> None:
+    """The flat file's header is written out by hand (``vectors._header``), so that a search reads a flat file
+    without importing FAISS: it must be what FAISS itself writes, at every dimension (a FAISS upgrade that
+    changes its layout fails here, not in a user's search)."""
+    import faiss
+
+    from codesearch.store.vectors import _header, _sizes
+
+    for dim in (8, 64, 256, 384, 1000):
+        store = VectorStore.empty(dim)
+        empty = bytes(faiss.serialize_index(store.index))
+        store.add(np.zeros(1, dtype=np.int64), np.zeros((1, dim), dtype=np.float32))
+        one = bytes(faiss.serialize_index(store.index))
+        prefix = empty[:-16]
+        counts_at = tuple(i for i in range(len(prefix)) if prefix[i] != one[i])
+        assert _header(dim) == (prefix, counts_at, len(one) - len(empty) - 8)
+        assert _sizes(dim) == (len(empty), len(one) - len(empty))
+
+
+def test_a_flat_file_read_with_numpy_answers_as_faiss_does(tmp_path: Path) -> None:
+    """``FlatVectors`` (what a search reads a flat file with) gives FAISS's ids, scores, vectors and similarities:
+    with and without an allow-list, with k above the count; it refuses what
+    ``VectorStore.load`` refuses, and leaves an IVF file to it."""
+    from codesearch.store import ivf
+    from codesearch.store.vectors import FlatVectors
+
+    rng = np.random.default_rng(11)
+    base = _unit(rng, 400, 32)
+    ids = np.sort(rng.choice(100_000, size=400, replace=False).astype(np.int64))
+    store = VectorStore.empty(32)
+    store.add(ids, base)
+    path = tmp_path / "vectors-1.faiss"
+    store.save(path)
+    flat = FlatVectors.open(path, 32, 400, store.id_checksum())
+    assert flat is not None and flat.count == 400 and flat.dim == 32 and flat.id_checksum() == store.id_checksum()
+    queries = _unit(rng, 6, 32)
+    allowed = rng.choice(ids, size=50, replace=False)
+    for k, allow in ((10, None), (60, None), (500, None), (10, allowed), (80, allowed), (5, np.array([ids[0], 7]))):
+        (s1, i1), (s2, i2) = store.search(queries, k, allow), flat.search(queries, k, allow)
+        np.testing.assert_array_equal(i2, i1)
+        np.testing.assert_allclose(s2[i2 >= 0], s1[i1 >= 0], atol=1e-5)
+    pick = [int(ids[5]), int(ids[0]), int(ids[399])]
+    np.testing.assert_array_equal(flat.vectors(pick), store.vectors(pick))
+    np.testing.assert_allclose(flat.similarity(pick, queries[1]), store.similarity(pick, queries[1]), atol=1e-6)
+    with pytest.raises(KeyError):
+        flat.vectors([int(ids[-1]) + 1])
+    with pytest.raises(IndexCorrupt, match="do not match"):
+        FlatVectors.open(path, 32, 400, "400:0000000000000000")
+    with pytest.raises(IndexCorrupt, match="take"):
+        FlatVectors.open(path, 32, 401)
+    data = path.read_bytes()
+    path.write_bytes(b"JUNK" + data[4:])
+    with pytest.raises(IndexCorrupt, match="unreadable"):
+        FlatVectors.open(path, 32, 400)
+    ivf_path = tmp_path / "vectors-2.faiss"
+    ivf.IvfVectorStore.build(ids, base.astype(np.float16)).save(ivf_path)
+    assert FlatVectors.open(ivf_path, 32, 400) is None
+
+
+def test_a_search_of_a_flat_index_does_not_import_faiss(tmp_path: Path) -> None:
+    """FAISS took 45-100 ms of a one-shot `codesearch search`; a flat index is read with numpy."""
+    import subprocess
+    import sys
+
+    from tests.conftest import write
+
+    root = tmp_path / "repo"
+    write(root, "a.py", "def retry_request(request):\n    '''Retry a failed request.'''\n    return request\n")
+    from codesearch.pipeline import build_index
+
+    build_index(root)
+    code = ("import sys; from codesearch.search import Searcher\n"
+            f"with Searcher({str(root / '.codesearch')!r}) as s:\n"
+            "    hits = s.search('retry a failed request', 3)\n"
+            "print(hits[0].qualname, 'faiss' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["retry_request", "False"]

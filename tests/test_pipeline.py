@@ -211,7 +211,7 @@ def test_vectors_in_index_equal_fresh_embeddings(repo: Path, fake_embedder: Fake
     with IndexReader(index_dir) as reader:
         store = reader.vectors()
         ids = store.ids()
-        stored = np.vstack([store.index.reconstruct(int(i)) for i in ids])
+        stored = store.vectors([int(i) for i in ids])
     fresh = fake_embedder.encode_documents(fake_embedder.seen[:3])
     # Stored as float16: match each stored vector to a fresh one within rounding.
     assert stored.shape == fresh.shape
@@ -241,20 +241,20 @@ def test_searcher_retries_when_a_commit_replaces_the_vector_file_it_is_loading(
     """
     import threading
 
-    from codesearch.store.vectors import VectorStore
+    from codesearch.store.vectors import FlatVectors
 
     build_index(repo, embedder=fake_embedder)
-    original = VectorStore.load.__func__
+    original = FlatVectors.open.__func__
     calls = []
 
-    def commit_first(cls, path, dim, count, checksum=None, **options):  # noqa: ANN001, ANN202
+    def commit_first(cls, path, dim, count, checksum=None):  # noqa: ANN001, ANN202
         if not calls and threading.current_thread() is not threading.main_thread():  # the Searcher's loader
             calls.append(None)  # build_index below loads vectors too
             write(repo, "more.py", "def extra():\n    return 2\n")
             calls[0] = build_index(repo, embedder=fake_embedder)
-        return original(cls, path, dim, count, checksum, **options)
+        return original(cls, path, dim, count, checksum)
 
-    monkeypatch.setattr(VectorStore, "load", classmethod(commit_first))
+    monkeypatch.setattr(FlatVectors, "open", classmethod(commit_first))
     with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
         assert searcher.reader.meta.generation == calls[0].generation
         assert searcher.vectors.count == searcher.reader.meta.count == calls[0].chunks_total

@@ -36,7 +36,7 @@ from codesearch.store.codec import unpack_code
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
 from codesearch.store.layout import DB_NAME, KEY_SQL, SCHEMA_VERSION, in_batches
 from codesearch.store.postings import LexicalIndex, lexical_path
-from codesearch.store.vectors import VectorStore, id_checksum, vectors_path
+from codesearch.store.vectors import FlatVectors, SearchedVectors, VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
 from indexer.languages import TEXT_LANGUAGE
 
@@ -319,17 +319,21 @@ class IndexReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def snapshot_vectors(self) -> VectorStore:
-        """Load the FAISS file of the current snapshot's generation, once, without touching SQLite.
+    def snapshot_vectors(self) -> SearchedVectors:
+        """Load the vector file of the current snapshot's generation, once, without touching SQLite (a flat file
+        with numpy, ``FlatVectors``; an IVF file with FAISS).
 
         Safe to call from another thread (the SQLite connection belongs to its creator).
 
         :raises IndexCorrupt: if the file is missing (a writer may just have replaced it) or unreadable.
         """
-        return VectorStore.load(vectors_path(self.index_dir, self.meta.generation), self.meta.dim, self.meta.count,
-                                self.meta.id_checksum, mmap=True)
+        path = vectors_path(self.index_dir, self.meta.generation)
+        flat = FlatVectors.open(path, self.meta.dim, self.meta.count, self.meta.id_checksum)
+        if flat is not None:
+            return flat  # read with numpy: a search of a flat index does not import FAISS
+        return VectorStore.load(path, self.meta.dim, self.meta.count, self.meta.id_checksum, mmap=True)
 
-    def snapshot_files(self) -> tuple[VectorStore, LexicalIndex]:
+    def snapshot_files(self) -> tuple[SearchedVectors, LexicalIndex]:
         """The vector and lexical files of the current snapshot's generation (see ``snapshot_vectors``)."""
         vectors = self.snapshot_vectors()
         lexical = LexicalIndex.load(lexical_path(self.index_dir, self.meta.generation), self.meta.count)
@@ -337,11 +341,11 @@ class IndexReader:
             raise IndexCorrupt(f"the ids in lexical-{self.meta.generation}.bin do not match the metadata's")
         return vectors, lexical
 
-    def vectors(self) -> VectorStore:
+    def vectors(self) -> SearchedVectors:
         """Load the FAISS index of this snapshot's generation (see ``files``)."""
         return self.files()[0]
 
-    def files(self) -> tuple[VectorStore, LexicalIndex]:
+    def files(self) -> tuple[SearchedVectors, LexicalIndex]:
         """Load the vector and lexical files of this snapshot's generation.
 
         A writer deletes the previous generation's files right after committing a new one;

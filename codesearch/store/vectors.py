@@ -26,17 +26,21 @@ from __future__ import annotations
 import functools
 import os
 import stat
+import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
 from codesearch.embed import Vectors
 from codesearch.errors import IndexCorrupt
 from codesearch.store.indexdir import open_index_file, write_atomically
+
+if TYPE_CHECKING:
+    import faiss
 
 _IO_BLOCK = 1 << 22
 MAX_DIM = 1 << 16  # far above any embedding model's; a larger dimension in the metadata is damage
@@ -61,6 +65,8 @@ def as_stored(vectors: Vectors) -> npt.NDArray[np.float16]:
     """``vectors`` as the store keeps them: float16, rounded by FAISS's own float16 quantizer, so adding
     them gives bit for bit the codes that adding the float32 vectors gives, at half their memory (what
     an index run holds until it writes a generation)."""
+    import faiss  # here, as in every function that needs it: a search of a flat index never imports it
+
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     if x.ndim != 2 or not len(x):
         return x.astype(np.float16)
@@ -80,6 +86,8 @@ def threads_for(queries: int) -> Iterator[None]:
     if queries != 1:
         yield
         return
+    import faiss
+
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
@@ -108,6 +116,8 @@ class VectorStore:
     @classmethod
     def empty(cls, dim: int) -> VectorStore:
         """A new store with no vectors."""
+        import faiss
+
         quantizer = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         return cls(faiss.IndexIDMap2(quantizer))
 
@@ -132,6 +142,8 @@ class VectorStore:
         """
         if not 0 < dim <= MAX_DIM or count < 0:
             raise IndexCorrupt(f"the metadata gives vector file {path.name} dimension {dim} and count {count}")
+        import faiss
+
         fd = open_index_file(path, "vector file")
         with os.fdopen(fd, "rb", buffering=0) as fh:
             st = os.fstat(fd)
@@ -200,6 +212,8 @@ class VectorStore:
 
     def ids(self) -> npt.NDArray[np.int64]:
         """Every stored id."""
+        import faiss
+
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
     def id_checksum(self) -> str:
@@ -213,6 +227,8 @@ class VectorStore:
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove vectors by id; unknown ids are ignored."""
+        import faiss
+
         array = np.fromiter(ids, dtype=np.int64)
         if array.size:
             self.index.remove_ids(faiss.IDSelectorBatch(array))
@@ -224,6 +240,8 @@ class VectorStore:
 
         :param allowed: if given, only these ids can be returned (exact filtered search).
         """
+        import faiss
+
         k = max(1, min(k, self.count)) if self.count else 1
         params = None
         if allowed is not None:
@@ -252,6 +270,8 @@ class VectorStore:
 
         :raises OSError: if the file cannot be written completely (e.g. ENOSPC); nothing is renamed.
         """
+        import faiss
+
         self._sort()
         write_atomically(path, lambda fh: faiss.write_index(self.index, faiss.PyCallbackIOWriter(fh.write, _IO_BLOCK)),
                          _file_size(self.dim, self.count))
@@ -259,6 +279,8 @@ class VectorStore:
     def _sort(self) -> None:
         """Order the vectors by id (a no-op when they already are, as appends of new ids keep them),
         so that ``load`` can require increasing ids. Moves the float16 codes, not decoded vectors."""
+        import faiss
+
         ids = self.ids()
         if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
             return
@@ -269,6 +291,116 @@ class VectorStore:
         self.index.id_map.clear()
         faiss.copy_array_to_vector(ids[order], self.index.id_map)
         self.index.construct_rev_map()
+
+
+class FlatVectors:
+    """A flat vector file read for searching only, with numpy instead of FAISS: the same API as ``VectorStore``'s
+    reading half and the same answers (each score the float32 inner product of the query with the stored
+    float16 vector), without importing FAISS, which took 45-100 ms of a one-shot ``codesearch search``.
+
+    The file is checked as ``VectorStore.load`` checks it (size, header byte for byte, increasing ids, the
+    metadata's checksum) and mapped read-only through the descriptor it was opened by; the float32 copy of the
+    vectors that a search multiplies is made at the first search and kept (4 bytes a component: a
+    long-lived process holds it; flat files hold fewer than ``ivf.ANN_THRESHOLD`` vectors).
+    """
+
+    def __init__(self, codes: npt.NDArray[np.float16], ids: npt.NDArray[np.int64], keep: object = None) -> None:
+        self._codes = codes
+        self._ids = ids
+        self._keep = keep  # the mapping the arrays view
+        self._matrix: npt.NDArray[np.float32] | None = None
+
+    @classmethod
+    def open(cls, path: Path, dim: int, count: int, checksum: str | None = None) -> FlatVectors | None:
+        """The flat vector file at ``path`` (None: it holds an IVF index; read it with ``VectorStore.load``).
+
+        :raises IndexCorrupt, UnsafeIndexDir: as ``VectorStore.load`` does.
+        """
+        if not 0 < dim <= MAX_DIM or count < 0:
+            raise IndexCorrupt(f"the metadata gives vector file {path.name} dimension {dim} and count {count}")
+        import mmap
+
+        fd = open_index_file(path, "vector file")
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode) and _is_ivf_file(fd):
+                return None
+            expected = _file_size(dim, count)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
+                raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
+                                   f"dimension {dim} take {expected:,} (truncated or damaged)")
+            _check_header(fd, path.name, dim, count)
+            mapped = mmap.mmap(fd, expected, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+        prefix, _, code_size = _header(dim)
+        codes = np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
+        ids = np.frombuffer(mapped, dtype="<i8", count=count, offset=len(prefix) + 16 + count * code_size)
+        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+            raise IndexCorrupt(f"the ids in vector file {path.name} are out of order (damaged id map)")
+        if checksum is not None and id_checksum(ids) != checksum:
+            raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's (damaged id map)")
+        return cls(codes, ids, mapped)
+
+    @property
+    def count(self) -> int:
+        return len(self._ids)
+
+    @property
+    def dim(self) -> int:
+        return int(self._codes.shape[1])
+
+    def ids(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self._ids, dtype=np.int64)
+
+    def id_checksum(self) -> str:
+        return id_checksum(self._ids)
+
+    def search(self, queries: Vectors, k: int, allowed: npt.NDArray[np.int64] | None = None
+               ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Top-k by inner product: (scores, ids), each (nq, k), padded with id -1 (``VectorStore.search``)."""
+        q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        k = max(1, min(k, self.count)) if self.count else 1
+        if allowed is None:
+            rows = np.arange(self.count)
+            if self._matrix is None:
+                self._matrix = self._codes.astype(np.float32)
+            scores = q @ self._matrix.T
+        else:
+            wanted = np.asarray(allowed, dtype=np.int64)
+            at = np.searchsorted(self._ids, wanted)
+            found = at < self.count
+            found[found] = self._ids[at[found]] == wanted[found]
+            rows = np.unique(at[found])
+            scores = q @ (self._matrix[rows] if self._matrix is not None else self._codes[rows].astype(np.float32)).T
+        out_scores = np.full((len(q), k), -np.finfo(np.float32).max, dtype=np.float32)
+        out_ids = np.full((len(q), k), -1, dtype=np.int64)
+        take = min(k, len(rows))
+        for n, row in enumerate(scores):
+            best = np.argpartition(-row, take - 1)[:take] if take < len(row) else np.arange(len(row))
+            best = best[np.lexsort((rows[best], -row[best]))]  # by score (then position: one order every time)
+            out_scores[n, :take] = row[best]
+            out_ids[n, :take] = self._ids[rows[best]]
+        return out_scores, out_ids
+
+    def vectors(self, ids: list[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of ``ids``, one row each. :raises KeyError: for an unknown id."""
+        if not ids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        wanted = np.asarray(ids, dtype=np.int64)
+        at = np.searchsorted(self._ids, wanted)
+        if bool((at >= self.count).any()) or not bool((self._ids[np.minimum(at, self.count - 1)] == wanted).all()):
+            raise KeyError("key not found")
+        return self._codes[at].astype(np.float32)
+
+    def similarity(self, ids: list[int], query: Vectors) -> npt.NDArray[np.float32]:
+        """Inner products of one query vector (dim,) with the stored vectors of ``ids``."""
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        return self.vectors(ids) @ np.asarray(query, dtype=np.float32)
+
+
+SearchedVectors = VectorStore | FlatVectors  # what a search reads (``IndexReader.snapshot_vectors``)
 
 
 def _is_ivf_file(fd: int) -> bool:
@@ -300,28 +432,28 @@ def _check_header(fd: int, name: str, dim: int, count: int) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _header(dim: int) -> tuple[bytes, tuple[int, ...], int]:
-    """Our header at this dimension: (the bytes before the vectors with every count zeroed, the
-    offsets of those int64 counts, bytes per stored vector), learnt from FAISS's own output.
-
-    An empty file ends with the lengths of the two arrays (codes, ids), 8 bytes each; the
-    counts are the fields that differ between an empty file and a file of one vector.
+    """Our header at this dimension: (the bytes before the vectors with every count zeroed, the offsets of
+    those int64 counts, bytes per stored vector), as FAISS writes an ``IndexIDMap2`` ("IxM2") over a float16
+    inner-product ``IndexScalarQuantizer`` ("IxSQ"): each index's dimension, count, two unused int64 fields
+    (2**20), "trained" and the metric (0: inner product); then the quantizer's type (4: fp16), range
+    statistic and its argument, the dimension and code size (int64) and an empty trained vector. Written
+    here, not learnt from FAISS, so that a search reads a flat file without importing it; a test checks it
+    against FAISS's own output.
     """
-    store = VectorStore.empty(dim)
-    empty = bytes(faiss.serialize_index(store.index))
-    store.add(np.zeros(1, dtype=np.int64), np.zeros((1, dim), dtype=np.float32))
-    one = bytes(faiss.serialize_index(store.index))
-    prefix = empty[:-16]
-    counts_at = tuple(i for i in range(len(prefix)) if prefix[i] != one[i])
-    return prefix, counts_at, len(one) - len(empty) - 8
+    def index(fourcc: bytes) -> bytes:
+        return fourcc + struct.pack("<iqqqBi", dim, 0, 1 << 20, 1 << 20, 1, 0)
+
+    code_size = 2 * dim
+    outer = index(b"IxM2")
+    prefix = outer + index(b"IxSQ") + struct.pack("<iifqqq", 4, 0, 0.0, dim, code_size, 0)
+    return prefix, (8, len(outer) + 8), code_size
 
 
-@functools.lru_cache(maxsize=8)
 def _sizes(dim: int) -> tuple[int, int]:
-    """(bytes of an empty file, bytes per vector) of our FAISS layout at this dimension."""
-    store = VectorStore.empty(dim)
-    empty = len(faiss.serialize_index(store.index))
-    store.add(np.zeros(1, dtype=np.int64), np.zeros((1, dim), dtype=np.float32))
-    return empty, len(faiss.serialize_index(store.index)) - empty
+    """(bytes of an empty file, bytes per vector) of our FAISS layout at this dimension: the header, then
+    the codes and the ids, each an int64 length and the data."""
+    prefix, _, code_size = _header(dim)
+    return len(prefix) + 16, code_size + 8
 
 
 def _file_size(dim: int, count: int) -> int:
