@@ -263,3 +263,26 @@ def test_a_search_of_a_flat_index_does_not_import_faiss(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["retry_request", "False"]
+
+
+def test_a_reader_takes_numpy_for_small_flat_files_and_faiss_above(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy keeps a float32 copy of the vectors it searches: above ``NUMPY_UP_TO`` vectors FAISS searches the mapped
+    float16 file instead, with the same hits."""
+    import codesearch.store.reader as reader_module
+    from codesearch.pipeline import build_index
+    from codesearch.search import Searcher
+    from codesearch.store.vectors import FlatVectors
+    from tests.conftest import FakeEmbedder, write
+
+    root = tmp_path / "repo"
+    for i in range(5):
+        write(root, f"m{i}.py", f"def helper_{i}():\n    '''Helper number {i} retries.'''\n    return {i}\n")
+    build_index(root, embedder=FakeEmbedder())
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        small = [(h.path, h.start_line) for h in searcher.search("helper retries", 5)]
+        assert isinstance(searcher.vectors, FlatVectors)
+    monkeypatch.setattr(reader_module, "NUMPY_UP_TO", 2)
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert [(h.path, h.start_line) for h in searcher.search("helper retries", 5)] == small
+        assert isinstance(searcher.vectors, VectorStore)

@@ -36,7 +36,7 @@ from codesearch.store.codec import unpack_code
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
 from codesearch.store.layout import DB_NAME, KEY_SQL, SCHEMA_VERSION, in_batches
 from codesearch.store.postings import LexicalIndex, lexical_path
-from codesearch.store.vectors import FlatVectors, SearchedVectors, VectorStore, id_checksum, vectors_path
+from codesearch.store.vectors import NUMPY_UP_TO, FlatVectors, SearchedVectors, VectorStore, id_checksum, vectors_path
 from indexer.discover import Limits
 from indexer.languages import TEXT_LANGUAGE
 
@@ -320,17 +320,18 @@ class IndexReader:
         self.close()
 
     def snapshot_vectors(self) -> SearchedVectors:
-        """Load the vector file of the current snapshot's generation, once, without touching SQLite (a flat file
-        with numpy, ``FlatVectors``; an IVF file with FAISS).
+        """Load the vector file of the current snapshot's generation, once, without touching SQLite (a flat file of
+        at most ``NUMPY_UP_TO`` vectors with numpy, ``FlatVectors``; a larger or an IVF file with FAISS).
 
         Safe to call from another thread (the SQLite connection belongs to its creator).
 
         :raises IndexCorrupt: if the file is missing (a writer may just have replaced it) or unreadable.
         """
         path = vectors_path(self.index_dir, self.meta.generation)
-        flat = FlatVectors.open(path, self.meta.dim, self.meta.count, self.meta.id_checksum)
-        if flat is not None:
-            return flat  # read with numpy: a search of a flat index does not import FAISS
+        if self.meta.count <= NUMPY_UP_TO:
+            flat = FlatVectors.open(path, self.meta.dim, self.meta.count, self.meta.id_checksum)
+            if flat is not None:
+                return flat  # read with numpy: a search of a flat index does not import FAISS
         return VectorStore.load(path, self.meta.dim, self.meta.count, self.meta.id_checksum, mmap=True)
 
     def snapshot_files(self) -> tuple[SearchedVectors, LexicalIndex]:

@@ -293,6 +293,11 @@ class VectorStore:
         self.index.construct_rev_map()
 
 
+# A flat file of at most this many vectors is searched with numpy (``FlatVectors``), whose float32 copy of the
+# vectors a long-lived process keeps (64 MB at 256 dimensions); a larger one with FAISS, on its mapped float16.
+NUMPY_UP_TO = 65_536
+
+
 class FlatVectors:
     """A flat vector file read for searching only, with numpy instead of FAISS: the same API as ``VectorStore``'s
     reading half and the same answers (each score the float32 inner product of the query with the stored
@@ -301,7 +306,7 @@ class FlatVectors:
     The file is checked as ``VectorStore.load`` checks it (size, header byte for byte, increasing ids, the
     metadata's checksum) and mapped read-only through the descriptor it was opened by; the float32 copy of the
     vectors that a search multiplies is made at the first search and kept (4 bytes a component: a
-    long-lived process holds it; flat files hold fewer than ``ivf.ANN_THRESHOLD`` vectors).
+    long-lived process holds it, for at most ``NUMPY_UP_TO`` vectors).
     """
 
     def __init__(self, codes: npt.NDArray[np.float16], ids: npt.NDArray[np.int64], keep: object = None) -> None:
