@@ -140,14 +140,12 @@ class VectorStore:
             disagrees with SQLite.
         :raises UnsafeIndexDir: if the file is a symlink.
         """
-        if not 0 < dim <= MAX_DIM or count < 0:
-            raise IndexCorrupt(f"the metadata gives vector file {path.name} dimension {dim} and count {count}")
+        _check_shape(path, dim, count)
         import faiss
 
         fd = open_index_file(path, "vector file")
         with os.fdopen(fd, "rb", buffering=0) as fh:
             st = os.fstat(fd)
-            expected = _file_size(dim, count)
             if stat.S_ISREG(st.st_mode) and _is_ivf_file(fd):
                 from codesearch.store.ivf import IvfVectorStore  # which imports this module
 
@@ -156,10 +154,7 @@ class VectorStore:
                     raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's "
                                        "(damaged id map)")
                 return store
-            if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
-                raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
-                                   f"dimension {dim} take {expected:,} (truncated or damaged)")
-            _check_header(fd, path.name, dim, count)
+            _check_flat(fd, st, path.name, dim, count)
             try:
                 via_fd = f"/proc/self/fd/{fd}"
                 if mmap and os.path.exists(via_fd):
@@ -177,11 +172,7 @@ class VectorStore:
                 f"the metadata expects {count} of dimension {dim}"
             )
         store = cls(index)
-        ids = store.ids()
-        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
-            raise IndexCorrupt(f"the ids in vector file {path.name} are out of order (damaged id map)")
-        if checksum is not None and id_checksum(ids) != checksum:
-            raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's (damaged id map)")
+        _check_ids(store.ids(), path.name, checksum)
         return store
 
     @classmethod
@@ -321,8 +312,7 @@ class FlatVectors:
 
         :raises IndexCorrupt, UnsafeIndexDir: as ``VectorStore.load`` does.
         """
-        if not 0 < dim <= MAX_DIM or count < 0:
-            raise IndexCorrupt(f"the metadata gives vector file {path.name} dimension {dim} and count {count}")
+        _check_shape(path, dim, count)
         import mmap
 
         fd = open_index_file(path, "vector file")
@@ -330,21 +320,14 @@ class FlatVectors:
             st = os.fstat(fd)
             if stat.S_ISREG(st.st_mode) and _is_ivf_file(fd):
                 return None
-            expected = _file_size(dim, count)
-            if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
-                raise IndexCorrupt(f"vector file {path.name} has {st.st_size:,} bytes; {count:,} vectors of "
-                                   f"dimension {dim} take {expected:,} (truncated or damaged)")
-            _check_header(fd, path.name, dim, count)
-            mapped = mmap.mmap(fd, expected, access=mmap.ACCESS_READ)
+            _check_flat(fd, st, path.name, dim, count)
+            mapped = mmap.mmap(fd, _file_size(dim, count), access=mmap.ACCESS_READ)
         finally:
             os.close(fd)
         prefix, _, code_size = _header(dim)
         codes = np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
         ids = np.frombuffer(mapped, dtype="<i8", count=count, offset=len(prefix) + 16 + count * code_size)
-        if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
-            raise IndexCorrupt(f"the ids in vector file {path.name} are out of order (damaged id map)")
-        if checksum is not None and id_checksum(ids) != checksum:
-            raise IndexCorrupt(f"the ids in vector file {path.name} do not match the metadata's (damaged id map)")
+        _check_ids(ids, path.name, checksum)
         return cls(codes, ids, mapped)
 
     @property
@@ -411,6 +394,33 @@ SearchedVectors = VectorStore | FlatVectors  # what a search reads (``IndexReade
 def _is_ivf_file(fd: int) -> bool:
     """Whether the open file starts with the magic of ``codesearch.store.ivf``'s layout."""
     return os.pread(fd, 8, 0) in (b"CSIVF001", b"CSIVF002")
+
+
+def _check_shape(path: Path, dim: int, count: int) -> None:
+    """:raises IndexCorrupt: if the metadata's dimension or count cannot be a vector file's."""
+    if not 0 < dim <= MAX_DIM or count < 0:
+        raise IndexCorrupt(f"the metadata gives vector file {path.name} dimension {dim} and count {count}")
+
+
+def _check_flat(fd: int, st: os.stat_result, name: str, dim: int, count: int) -> None:
+    """Check an open flat vector file (``st`` its ``fstat``) before anything reads its vectors: a regular file of
+    exactly the size ``count`` vectors of dimension ``dim`` take, with our header byte for byte.
+
+    :raises IndexCorrupt: naming what differs.
+    """
+    expected = _file_size(dim, count)
+    if not stat.S_ISREG(st.st_mode) or st.st_size != expected:
+        raise IndexCorrupt(f"vector file {name} has {st.st_size:,} bytes; {count:,} vectors of "
+                           f"dimension {dim} take {expected:,} (truncated or damaged)")
+    _check_header(fd, name, dim, count)
+
+
+def _check_ids(ids: npt.NDArray[np.int64], name: str, checksum: str | None) -> None:
+    """:raises IndexCorrupt: if a flat file's ids are out of order or do not match the metadata's ``checksum``."""
+    if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+        raise IndexCorrupt(f"the ids in vector file {name} are out of order (damaged id map)")
+    if checksum is not None and id_checksum(ids) != checksum:
+        raise IndexCorrupt(f"the ids in vector file {name} do not match the metadata's (damaged id map)")
 
 
 def _check_header(fd: int, name: str, dim: int, count: int) -> None:
