@@ -206,6 +206,7 @@ def test_vectors_added_out_of_id_order_are_saved_in_order(tmp_path: Path) -> Non
 
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((5, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)  # stored vectors are unit vectors
     store = VectorStore.empty(8)
     store.add(np.array([9, 3, 7, 1, 5]), vectors)
     store.save(tmp_path / "v.faiss")

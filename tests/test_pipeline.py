@@ -173,6 +173,44 @@ def test_damaged_vector_file_is_detected(repo: Path, fake_embedder: FakeEmbedder
     assert len(_consistent(repo / ".codesearch")) == 3
 
 
+def _overwrite_middle(path: Path, size: int) -> None:
+    """Random bytes over ``size`` bytes in the middle of a file: its size, header and tail stay."""
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2 - size // 2
+    data[at : at + size] = np.random.default_rng(1).integers(0, 256, size, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+
+
+def test_overwritten_vectors_are_detected_by_search_related_and_index(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Bytes overwritten inside the stored vectors keep the file's size, header and ids: a search ranked by the
+    garbage (numpy warned of NaN), and `codesearch index` reported success and left the file so."""
+    from codesearch.related import one_named, related
+
+    report = build_index(repo, embedder=fake_embedder)
+    _overwrite_middle(repo / ".codesearch" / f"vectors-{report.generation}.faiss", 16)
+    with pytest.raises(IndexCorrupt, match="damaged .*not unit vectors"):
+        with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+            searcher.search("retry", k=3)
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+            related(searcher, one_named(searcher, "retry"))
+    with pytest.raises(IndexCorrupt, match="damaged"):
+        build_index(repo, embedder=fake_embedder)
+    build_index(repo, embedder=fake_embedder, rebuild=True)
+    assert len(_consistent(repo / ".codesearch")) == 3
+
+
+def test_a_damaged_lexical_file_stops_an_index_run(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """An index run that changes nothing did not read the lexical file, and said it succeeded on a damaged one."""
+    report = build_index(repo, embedder=fake_embedder)
+    lexical = repo / ".codesearch" / f"lexical-{report.generation}.bin"
+    lexical.write_bytes(lexical.read_bytes()[:100])
+    with pytest.raises(IndexCorrupt, match="lexical file"):
+        build_index(repo, embedder=fake_embedder)
+    build_index(repo, embedder=fake_embedder, rebuild=True)
+    assert len(_consistent(repo / ".codesearch")) == 3
+
+
 def test_old_generations_are_cleaned_up(repo: Path, fake_embedder: FakeEmbedder) -> None:
     """Only the current generation's vector file remains after an update."""
     build_index(repo, embedder=fake_embedder)

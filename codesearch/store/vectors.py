@@ -15,6 +15,9 @@ for byte the one we write for that count and dimension (index types, metric, qua
 trained-vector size), so FAISS never allocates from a crafted field. After loading, the ids
 must be in increasing order (the writer keeps them sorted, so the position of every id is
 fixed and a swap in the id map is caught) and match the metadata's checksum of the SQLite ids.
+Every stored vector must be a unit vector, as the writer stores them (or zero: a text with no
+known token), so bytes overwritten inside the vectors, which keep the size, the header and the
+ids, are caught before a search ranks by them (``_check_lengths``).
 
 From ``codesearch.store.ivf.ANN_THRESHOLD`` vectors on, the file holds an approximate (IVF) index in
 a layout of our own instead (``codesearch.store.ivf``); ``VectorStore.load`` tells the two apart by
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
 
 _IO_BLOCK = 1 << 22
 MAX_DIM = 1 << 16  # far above any embedding model's; a larger dimension in the metadata is damage
+# A stored unit vector's squared length is within 3e-4 of 1 after float16 rounding; damage lands far off.
+LENGTH_TOLERANCE = 0.02
+_CHECKED_ROWS = 1 << 14  # vectors converted to float32 at a time by ``_check_lengths``
 
 
 def id_checksum(ids: npt.ArrayLike) -> str:
@@ -155,6 +161,7 @@ class VectorStore:
                                        "(damaged id map)")
                 return store
             _check_flat(fd, st, path.name, dim, count)
+            _check_mapped_lengths(fd, path.name, dim, count)
             try:
                 via_fd = f"/proc/self/fd/{fd}"
                 if mmap and os.path.exists(via_fd):
@@ -295,9 +302,9 @@ class FlatVectors:
     float16 vector), without importing FAISS, which took 45-100 ms of a one-shot ``codesearch search``.
 
     The file is checked as ``VectorStore.load`` checks it (size, header byte for byte, increasing ids, the
-    metadata's checksum) and mapped read-only through the descriptor it was opened by; the float32 copy of the
-    vectors that a search multiplies is made at the first search and kept (4 bytes a component: a
-    long-lived process holds it, for at most ``NUMPY_UP_TO`` vectors).
+    metadata's checksum, unit vectors) and mapped read-only through the descriptor it was opened by; the float32
+    copy of the vectors that a search multiplies is made when it is opened (the lengths are checked on it) and
+    kept (4 bytes a component: a long-lived process holds it, for at most ``NUMPY_UP_TO`` vectors).
     """
 
     def __init__(self, codes: npt.NDArray[np.float16], ids: npt.NDArray[np.int64], keep: object = None) -> None:
@@ -328,7 +335,10 @@ class FlatVectors:
         codes = np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
         ids = np.frombuffer(mapped, dtype="<i8", count=count, offset=len(prefix) + 16 + count * code_size)
         _check_ids(ids, path.name, checksum)
-        return cls(codes, ids, mapped)
+        vectors = cls(codes, ids, mapped)
+        vectors._matrix = codes.astype(np.float32)  # what the first search would convert; checked here
+        _check_lengths(vectors._matrix, path.name)
+        return vectors
 
     @property
     def count(self) -> int:
@@ -421,6 +431,48 @@ def _check_ids(ids: npt.NDArray[np.int64], name: str, checksum: str | None) -> N
         raise IndexCorrupt(f"the ids in vector file {name} are out of order (damaged id map)")
     if checksum is not None and id_checksum(ids) != checksum:
         raise IndexCorrupt(f"the ids in vector file {name} do not match the metadata's (damaged id map)")
+
+
+def _check_lengths(vectors: npt.NDArray[np.floating], name: str) -> None:
+    """Check every row is a unit vector (or zero), as the writer stores them.
+
+    :raises IndexCorrupt: counting the rows that are not (NaN, infinite or of another length: overwritten bytes).
+    """
+    _raise_if_not_unit(_not_unit(vectors), len(vectors), name)
+
+
+def _check_mapped_lengths(fd: int, name: str, dim: int, count: int) -> None:
+    """``_check_lengths`` of an open flat file's vectors (size and header checked before), read through a mapping.
+
+    :raises IndexCorrupt: as ``_check_lengths``.
+    """
+    if not count:
+        return
+    import mmap
+
+    prefix, _, _ = _header(dim)
+    mapped = mmap.mmap(fd, _file_size(dim, count), access=mmap.ACCESS_READ)
+    codes = np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
+    bad = _not_unit(codes)
+    del codes  # the mapping closes only once no array views it
+    mapped.close()
+    _raise_if_not_unit(bad, count, name)
+
+
+def _not_unit(vectors: npt.NDArray[np.floating]) -> int:
+    """How many rows are neither unit vectors nor zero, ``_CHECKED_ROWS`` converted to float32 at a time."""
+    bad = 0
+    for start in range(0, len(vectors), _CHECKED_ROWS):
+        block = np.asarray(vectors[start : start + _CHECKED_ROWS], dtype=np.float32)
+        squared = np.einsum("ij,ij->i", block, block)
+        bad += len(block) - int(np.count_nonzero((np.abs(squared - 1.0) <= LENGTH_TOLERANCE) | (squared == 0.0)))
+    return bad
+
+
+def _raise_if_not_unit(bad: int, count: int, name: str) -> None:
+    if bad:
+        raise IndexCorrupt(f"vector file {name} is damaged ({bad:,} of its {count:,} vectors are not unit "
+                           "vectors: overwritten bytes)")
 
 
 def _check_header(fd: int, name: str, dim: int, count: int) -> None:

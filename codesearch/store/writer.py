@@ -119,9 +119,12 @@ class IndexWriter:
         # An index of an older schema (just migrated): its file is compacted after the run commits.
         self.migrated = self.meta.get("schema_version", str(md.SCHEMA_VERSION)) != str(md.SCHEMA_VERSION)
         self.moved_from = _check_owner(self.meta, root, index_dir, rebuild)
-        # Checked now (model, schema, damage), read only if this run changes vectors: an
-        # unchanged repository costs a walk and a few queries, not a read of every vector.
+        # Checked now (model, schema, damage: every stored vector's length, the lexical file's structures), loaded
+        # only if this run changes vectors: an unchanged repository costs a walk, a few queries and a pass over
+        # each file, not a FAISS index in memory. A run that reported success on a damaged file left it so.
         self.generation, self._open_store = _open_vectors(db, index_dir, self.meta, model, rebuild)
+        if self.generation and not rebuild and not md.has_lexical_table(db):
+            LexicalIndex.load(lexical_path(index_dir, self.generation), int(self.meta.get("count", -1)))
 
     @classmethod
     @contextmanager
