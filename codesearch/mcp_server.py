@@ -96,6 +96,50 @@ def bounds_problem(k: int, max_lines: int) -> str:
     return ""
 
 
+JSON_TYPES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+              "array": "a list", "object": "an object"}
+
+
+def expected(schema: dict[str, Any], name: str) -> str:
+    """What argument ``name`` takes, in words, from a tool's JSON schema: "a string", "an integer", ..."""
+    prop = schema.get("properties", {}).get(name, {})
+    options = prop.get("anyOf", [prop]) if isinstance(prop, dict) else []
+    words = [JSON_TYPES[o["type"]] for o in options if isinstance(o, dict) and o.get("type") in JSON_TYPES]
+    return " or ".join(dict.fromkeys(words)) or "a valid value"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A rejected value on one short line: strings quoted, everything else as JSON (null, true, [1])."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def boolean_problem(schema: dict[str, Any], arguments: dict[str, Any]) -> str:
+    """``true``/``false`` given for an argument that is not a boolean (pydantic would take it as 1/0)."""
+    for name, value in arguments.items():
+        if isinstance(value, bool) and expected(schema, name) != JSON_TYPES["boolean"]:
+            return f"{name} must be {expected(schema, name)}, got {shown(value)}"
+    return ""
+
+
+def argument_problem(tool: str, schema: dict[str, Any], arguments: dict[str, Any],
+                     errors: list[dict[str, Any]]) -> str:
+    """One sentence for the first argument that failed validation (``errors``: pydantic's ``errors()``).
+
+    A missing argument: ``search needs query (a string)``; a wrong type: ``k must be an integer, got 'ten'``.
+    The value shown is the one the client sent (the SDK may have parsed it from JSON text since).
+    """
+    for error in errors:
+        loc = error.get("loc") or ()
+        if not loc:
+            continue
+        name = str(loc[0])
+        if error.get("type") == "missing":
+            return f"{tool} needs {name} ({expected(schema, name)})"
+        return f"{name} must be {expected(schema, name)}, got {shown(arguments.get(name, error.get('input')))}"
+    return f"{tool} cannot use these arguments"  # no argument named: not a dict of arguments
+
+
 def build_server(session: RepositorySession) -> Any:
     """The MCP server with its three tools, bound to ``session``.
 
@@ -128,16 +172,32 @@ def build_server(session: RepositorySession) -> Any:
             raise MCPError(INTERNAL_ERROR, f"{ctx.method} failed: {one_line(exc)}") from None
 
     async def strict_arguments(ctx: Any, call_next: Any) -> Any:
-        """An argument a tool does not take is an error, not silently dropped (the SDK drops it)."""
+        """A tool's arguments are checked before it runs; a bad one is an error result with one sentence.
+
+        An argument a tool does not take is refused (the SDK drops it silently); one that is
+        missing or of the wrong type is named with what it takes (the SDK answers pydantic's
+        multi-line dump, with its input and a link): ``search needs query (a string)``,
+        ``k must be an integer, got 'ten'``. ``true`` for a number is refused too (pydantic takes it as 1).
+        """
         params = ctx.params if isinstance(ctx.params, dict) else {}
-        if ctx.method == "tools/call" and isinstance(params.get("arguments"), dict):
+        arguments = params.get("arguments")
+        arguments = {} if arguments is None else arguments
+        if ctx.method == "tools/call" and isinstance(arguments, dict):
             tool = server._tool_manager.get_tool(params.get("name"))
             if tool is not None:
                 known = set(tool.parameters.get("properties", {}))
-                unknown = sorted(set(params["arguments"]) - known)
+                unknown = sorted(set(arguments) - known)
+                text = ""
                 if unknown:
                     text = (f"{params['name']} takes no argument {', '.join(map(repr, unknown))}; "
                             f"it takes {', '.join(sorted(known)) or 'none'}")
+                else:
+                    try:
+                        tool.fn_metadata.validate_arguments(arguments)
+                        text = boolean_problem(tool.parameters, arguments)
+                    except ValidationError as exc:
+                        text = argument_problem(tool.name, tool.parameters, arguments, exc.errors())
+                if text:
                     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         return await call_next(ctx)
 
@@ -191,9 +251,17 @@ def build_server(session: RepositorySession) -> Any:
         """Find code like a definition: its overloads, implementations, overrides, tests, look-alikes.
 
         Give path (relative to the root) and line of any line inside the definition, or symbol
-        (a name such as "parse_args" or "Router.Handle"). The definition itself and its class
+        (a name such as "parse_args" or "Router.Handle"), not both. The definition itself and its class
         are left out. exclude: leave out paths matching this glob.
         """
+        if symbol is not None and (path is not None or line is not None):
+            raise ToolError("give path and line, or symbol (one of them)")
+        if symbol is None and path is None and line is None:
+            raise ToolError("related needs path and line, or symbol")
+        if symbol is None and line is None:
+            raise ToolError("give line with path (any line inside the definition)")
+        if symbol is None and path is None:
+            raise ToolError("give path with line (the file the line is in)")
         check(k, max_lines)
         source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
                                     exclude=[exclude] if exclude else [])

@@ -104,6 +104,69 @@ def jittered_pause(seconds, spread):
     asyncio.run(scenario())
 
 
+
+# (tool, arguments, the whole error text): one sentence naming the argument and what it takes.
+MISTYPED = [
+    ("search", {}, "search needs query (a string)"),
+    ("search", {"k": 3}, "search needs query (a string)"),
+    ("search", {"query": 5}, "query must be a string, got 5"),
+    ("search", {"query": None}, "query must be a string, got null"),
+    ("search", {"query": "retry", "k": "ten"}, "k must be an integer, got 'ten'"),
+    ("search", {"query": "retry", "k": 2.5}, "k must be an integer, got 2.5"),
+    ("search", {"query": "retry", "max_lines": "many"}, "max_lines must be an integer, got 'many'"),
+    ("search", {"query": "retry", "by_file": "maybe"}, "by_file must be true or false, got 'maybe'"),
+    ("search", {"query": "retry", "language": 3}, "language must be a string, got 3"),
+    ("search", {"query": "retry", "path": ["*.py"]}, 'path must be a string, got ["*.py"]'),
+    ("search", {"query": "retry", "exclude": {"glob": "*"}}, 'exclude must be a string, got {"glob": "*"}'),
+    ("search", {"query": "retry", "kind": 1}, "kind must be a string, got 1"),
+    ("related", {"path": "httpkit/retry.py", "line": "ten"}, "line must be an integer, got 'ten'"),
+    ("related", {"path": 3, "line": 1}, "path must be a string, got 3"),
+    ("related", {"symbol": 7}, "symbol must be a string, got 7"),
+    ("related", {"symbol": "retry", "k": "x" * 100}, "k must be an integer, got '" + "x" * 38 + "…"),
+    ("related", {"symbol": "retry", "max_lines": False}, "max_lines must be an integer, got false"),
+    ("search", {"query": "retry", "k": True}, "k must be an integer, got true"),
+    ("search", {"k": True}, "search needs query (a string)"),
+    ("index_status", {"verbose": True}, "index_status takes no argument 'verbose'; it takes none"),
+]
+
+
+def test_a_missing_or_wrongly_typed_argument_is_one_sentence_for_every_tool(repo: Path) -> None:
+    async def scenario() -> None:
+        async with stdio_client(_server(repo)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            for tool, arguments, message in MISTYPED:
+                error, text = await _call(session, tool, arguments)
+                assert error and text == message, (tool, arguments, text)
+            error, found = await _call(session, "search", {"query": "retry", "k": 1})
+            assert not error and found["results"]  # still alive
+
+    asyncio.run(scenario())
+
+
+def test_related_takes_path_and_line_or_symbol_one_of_them_like_the_cli(repo: Path) -> None:
+    """Like ``codesearch related FILE:LINE --symbol NAME``, which refuses: never quietly the symbol."""
+    async def scenario() -> None:
+        async with stdio_client(_server(repo)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            for arguments, message in [
+                ({"path": "httpkit/retry.py", "line": 29, "symbol": "retry_call"},
+                 "give path and line, or symbol (one of them)"),
+                ({"path": "httpkit/retry.py", "symbol": "retry_call"}, "give path and line, or symbol (one of them)"),
+                ({"line": 29, "symbol": "retry_call"}, "give path and line, or symbol (one of them)"),
+                ({"path": "httpkit/retry.py"}, "give line with path (any line inside the definition)"),
+                ({"line": 29}, "give path with line (the file the line is in)"),
+                ({}, "related needs path and line, or symbol"),
+            ]:
+                error, text = await _call(session, "related", arguments)
+                assert error and text.endswith(message) and "\n" not in text, (arguments, text)
+            error, found = await _call(session, "related", {"symbol": "retry_call", "k": 2})
+            assert not error and found["source"]["qualname"] == "retry_call"
+            error, found = await _call(session, "related", {"path": "httpkit/retry.py", "line": 29, "k": 2})
+            assert not error and found["source"]["qualname"] == "RetryPolicy.backoff"
+
+    asyncio.run(scenario())
+
+
 def test_two_servers_on_one_repository_do_not_corrupt_the_index(repo: Path) -> None:
     async def client(tag: str) -> list[str]:
         seen = []
@@ -151,12 +214,14 @@ def _reply(proc: subprocess.Popen, wanted: int, timeout: float = 120) -> dict[st
 
 
 def test_a_server_killed_mid_refresh_leaves_the_index_usable(repo: Path) -> None:
-    """Raw JSON-RPC, so that the test knows the server's pid and can SIGKILL it 0.3 s into a refresh of 150 changed files (whether it dies mid-run or just after, the index must open)."""
+    """Raw JSON-RPC, so that the test knows the server's pid and can SIGKILL it 0.3 s into a refresh of 150
+    changed files (whether it dies mid-run or just after, the index must open)."""
     for n in range(150):
         write(repo, f"bulk/mod_{n}.py", "".join(f'def f_{n}_{m}(x):\n    """Step {m} of {n}."""\n    return x\n\n'
                                                for m in range(10)))
     proc = subprocess.Popen([CODESEARCH, "mcp", str(repo), "--workers", "1"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
     try:
         _rpc(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
                     "params": {"protocolVersion": "2025-06-18", "capabilities": {},
