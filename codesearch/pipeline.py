@@ -284,12 +284,28 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
         results = process_all(tasks, settings.limits, settings.workers, postprocess=embed, guarded=guarded)
     else:
         results = settings.runner(tasks, settings.limits, embed)
-    stopped = False
+    try:
+        _write_results(writer, results, old_files, settings, report, touched, len(tasks))
+    except BaseException:
+        if mark is not None and not report.workers:
+            mark.clear()  # a Python exception (Ctrl-C included), not a file that stopped this process parsing it
+        raise
+    stopped = any(s.reason == STOPPED_WORKER for s in report.skipped)
+    if mark is not None:
+        if report.workers and stopped:
+            mark.set()  # the file is parsed at every run until it changes: in workers while it stops them
+        else:
+            mark.clear()
+    settings.progress("index", len(tasks), len(tasks))
+
+
+def _write_results(writer: IndexWriter, results: Iterable[ParsedFile | SkippedFile], old_files: dict[str, FileState],
+                   settings: _Settings, report: IndexReport, touched: set[str], total: int) -> None:
+    """Write each parsed file's chunks as it comes (checkpointing a long run); skipped files go to the report."""
     for done, result in enumerate(results, 1):
-        settings.progress("index", done, len(tasks))
+        settings.progress("index", done, total)
         if isinstance(result, SkippedFile):
             report.skipped.append(result)
-            stopped = stopped or result.reason == STOPPED_WORKER
             if result.path in old_files:  # a previously indexed file that is now skipped is removed
                 writer.remove_files([result.path])
                 touched.add(result.path)
@@ -309,12 +325,6 @@ def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, File
             writer.checkpoint(max_file_bytes=settings.limits.max_bytes)
             report.checkpoints += 1
         report.seconds["store"] += time.perf_counter() - clock
-    if mark is not None:
-        if report.workers and stopped:
-            mark.set()  # the file is parsed at every run until it changes: in workers while it stops them
-        else:
-            mark.clear()
-    settings.progress("index", len(tasks), len(tasks))
 
 
 class _ParsingMark:

@@ -211,6 +211,22 @@ def test_a_damaged_lexical_file_stops_an_index_run(repo: Path, fake_embedder: Fa
     assert len(_consistent(repo / ".codesearch")) == 3
 
 
+def test_a_first_run_stopped_by_ctrl_c_is_started_over_as_ours(repo: Path, fake_embedder: FakeEmbedder) -> None:
+    """Ctrl-C in a first run left the parsing mark (the next run parsed in workers, "the last run stopped while
+    parsing") and a database without a committed row, which the next run reported as an index not built by you."""
+    def stop(stage: str, done: int, total: int) -> None:
+        if stage == "index" and done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_index(repo, embedder=fake_embedder, progress=stop)
+    assert (repo / ".codesearch" / "index.db").exists()
+    assert not (repo / ".codesearch" / "parsing").exists()
+    report = build_index(repo, embedder=fake_embedder)
+    assert not report.replaced_untrusted and not report.guarded
+    assert len(_consistent(repo / ".codesearch")) == 3
+
+
 def test_old_generations_are_cleaned_up(repo: Path, fake_embedder: FakeEmbedder) -> None:
     """Only the current generation's vector file remains after an update."""
     build_index(repo, embedder=fake_embedder)

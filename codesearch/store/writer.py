@@ -461,11 +461,15 @@ def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool, trust
     # Anything but the empty file a new index starts from was built elsewhere, by someone else, or before
     # index ids: never reused, never migrated. (Asking for a ``meta`` row instead took a new database,
     # which has no ``meta`` table, for an unreadable one: every first run said it had replaced an index.)
+    # Ours without a single meta row never committed (a first run interrupted before its first commit, which
+    # the reader calls "never completed"): deleted all the same, but not reported as someone else's.
     replaced = owner != "empty"
     if replaced:
+        unfinished = owner == "ours" and _never_committed(conn)
         conn.close()
         _remove_index_files(index_dir)
         conn = md.connect(db_path)
+        replaced = not unfinished
     return md.open_for_write(conn), trust.new_index_id(), replaced, None
 
 
@@ -476,6 +480,16 @@ def _remove_index_files(index_dir: Path) -> None:
     for pattern in (*_GENERATION_FILES, *_TEMP_FILES):
         for path in index_dir.glob(pattern):
             remove_entry(path)
+
+
+def _never_committed(conn: sqlite3.Connection) -> bool:
+    """Whether our database holds our tables and nothing in them: no meta row (what every commit writes), no
+    chunk, no file (an interrupted first run's transaction left nothing; anything else was put there)."""
+    try:
+        return all(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+                   for table in ("meta", "chunks", "files"))
+    except sqlite3.DatabaseError:
+        return False
 
 
 def _stored_id(conn: sqlite3.Connection) -> str | None:
