@@ -104,9 +104,13 @@ DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
 DECLARATION_BELOW = 0.99  # a prototype whose definition took its score (declared) follows it
 DECLARING_LANGUAGES = frozenset({"c", "cpp"})  # documented prototypes are definitions (their query files)
 
-# Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package).
+# Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package). Release
+# notes and changelog fragments (reno's `releasenotes/notes/*.yaml`, towncrier's `newsfragments/`, ansible's
+# `changelogs/`) describe a change in a few lines of prose that names the feature: they matched a question about
+# that feature better than its code (tenacity's "exponential backoff": 6 of the first 10).
 _NOISE_DIRS = re.compile(
-    r"(?:^|/)(?:_?examples|samples|demos|docs?_src|compat|_compat|legacy|generated|__generated__)/"
+    r"(?:^|/)(?:_?examples|samples|demos|docs?_src|compat|_compat|legacy|generated|__generated__"
+    r"|releasenotes|release[-_]notes|newsfragments|changelogs?|changelog\.d|changes\.d)/"
     r"|^(?:_?example|sample|demo)/"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")

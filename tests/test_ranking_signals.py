@@ -197,9 +197,12 @@ def test_path_share() -> None:
     ("Tests/SnapKitTests/Helpers.swift", "swift", True), ("lib/src/commonTest/kotlin/Fakes.kt", "kotlin", True),
     ("src/androidTest/java/Helper.java", "java", True), ("Mono.Cecil/TestHelper.cs", "csharp", False),
     ("src/Testing/Runner.swift", "swift", False), ("src/Contest/Entry.cs", "csharp", False),
+    ("releasenotes/notes/fix-exponential-max-526.yaml", "text", True), ("changelogs/fragments/x.yml", "text", True),
+    ("docs/release-notes/1.2.yaml", "text", True), ("newsfragments/12.feature.yaml", "text", True),
+    ("changelog.d/20240101_fix.yml", "text", True), ("src/changes/apply.py", "python", False),
 ])
 def test_is_noise(path: str, language: str, noise: bool) -> None:
-    """Tests, examples, compatibility shims and generated files, by path."""
+    """Tests, examples, compatibility shims, generated files and release notes, by path."""
     assert is_noise(path, language) is noise
 
 
