@@ -20,7 +20,9 @@ skip reason.
 from __future__ import annotations
 
 import errno
+import json
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Generator, Iterator
@@ -62,6 +64,10 @@ COMPILED_SUFFIXES = (".js", ".cjs", ".mjs", ".jsx")
 TYPESCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 SOURCE_MAP_TRAILER = re.compile(rb"^\s*//[#@] sourceMappingURL=\S+\s*\Z", re.MULTILINE)
 TRAILER_BYTES = 4096  # the end of a file that is searched for the trailer
+MAP_HEAD_BYTES = 65_536  # of a source map, read for its list of sources (``_map_sources_present``)
+MAP_SOURCES_CHECKED = 64  # of those sources, looked for in the tree
+_MAP_SOURCES = re.compile(rb'"sources"\s*:\s*\[((?:[^\]"]|"(?:[^"\\]|\\.)*")*)\]')
+_MAP_ROOT = re.compile(rb'"sourceRoot"\s*:\s*"((?:[^"\\]|\\.)*)"')
 # Files generated from a source beside them (autoconf's `configure`, a long shell script): build output too.
 GENERATED_FROM = {"configure": ("configure.ac", "configure.in")}
 MAX_IGNORE_BYTES = 1_000_000  # of one ignore file; the rest is not read
@@ -268,6 +274,9 @@ def _list_dir(
                 continue
             keep = not use_ignore_files or _kept(patterns, rel)
             built_from = None if keep else build_output_reason(entry.name, names)
+            if built_from and entry.name + ".map" in names and not _map_sources_present(here.fd, entry.name + ".map",
+                                                                                        rel_dir, root):
+                built_from, keep = None, True  # its sources are not here: this file is the only copy of the code
             if built_from:
                 yield SkippedFile(rel, built_from)
                 continue
@@ -321,6 +330,36 @@ def build_output_reason(name: str, siblings: frozenset[str]) -> str | None:
         return None
     source = next((stem + s for s in TYPESCRIPT_SUFFIXES if stem + s in siblings), None)
     return f"build output ({made} from {source})" if source else None
+
+
+def _map_sources_present(dir_fd: int, map_name: str, rel_dir: str, root: Path) -> bool:
+    """Whether a source map's sources are in the tree (its file is then build output), read from the start of the
+    map (``MAP_HEAD_BYTES``: ``sources`` come before the mappings and any ``sourcesContent``). True whenever that
+    cannot be told (an unreadable map, no list of sources there, a source named by a URL): the file stays build
+    output. False when no source is in the tree, where the map puts it or at any tail of its path (an npm package
+    that ships `distribution/` and its maps without the `source/` they name: that JavaScript is the only copy of
+    its code)."""
+    try:
+        fd = os.open(map_name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        try:
+            head = os.read(fd, MAP_HEAD_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        finally:
+            os.close(fd)
+        listed = _MAP_SOURCES.search(head)
+        base = _MAP_ROOT.search(head)
+        sources = json.loads(b"[" + listed.group(1) + b"]") if listed else None
+        base_dir = json.loads(b'"' + base.group(1) + b'"') if base else ""
+    except (OSError, ValueError):
+        return True
+    if not sources or not all(isinstance(s, str) and s and "://" not in s and not s.startswith("/") for s in sources):
+        return True
+    for source in sources[:MAP_SOURCES_CHECKED]:
+        # Where the map says, or anywhere its path ends up once a package is flattened (openlayers' `dist/ol.js` names
+        # `../ol/events/Event.js`, shipped as `events/Event.js`): each tail of the path, from the root.
+        parts = [p for p in posixpath.normpath(posixpath.join(rel_dir, base_dir, source)).split("/") if p != ".."]
+        if any(os.path.lexists(root.joinpath(*parts[i:])) for i in range(len(parts))):
+            return True
+    return False
 
 
 def _kept(patterns: list[Pattern], rel: str) -> bool:

@@ -231,3 +231,32 @@ def test_hidden_directories_are_skipped_with_their_reason_but_ci_scripts_stay(tm
     write(tmp_path, ".codesearchignore", "!.pc/\n")
     again = build_index(tmp_path, embedder=FakeEmbedder())
     assert again.files == 3 and [s.path for s in again.skipped] == [".next"]
+
+
+@pytest.mark.parametrize(("sources", "shipped", "skipped"), [
+    ('["../source/index.ts"]', "", False),  # ky: its maps name a source/ the package does not ship
+    ('["../source/index.ts"]', "source/index.ts", True),
+    ('["../ol/events/index.ts"]', "events/index.ts", True),  # openlayers: a package flattened from ol/
+    ('["webpack://ky/./source/index.ts"]', "", True),  # a URL: where it is cannot be told
+    ('[]', "", True),
+])
+def test_a_file_beside_its_map_is_build_output_only_when_the_maps_sources_are_here(
+        tmp_path: Path, sources: str, shipped: str, skipped: bool) -> None:
+    """An npm package that ships `distribution/` and its maps but not the `source/` they name had every JavaScript
+    file skipped (the index held its .d.ts declarations only); that JavaScript is the only copy of its code."""
+    from indexer.discover import Limits, read_source, walk
+    from indexer.types import SkippedFile
+
+    write(tmp_path, "package.json", '{"name": "ky"}\n')
+    write(tmp_path, "distribution/index.js", ROUTER_JS + "//# sourceMappingURL=index.js.map\n")
+    write(tmp_path, "distribution/index.js.map", f'{{"version":3,"file":"index.js","sourceRoot":"","sources":{sources},'
+                                                 '"names":[],"mappings":"AAAA"}\n')
+    if shipped:
+        write(tmp_path, shipped, ROUTER_TS)
+    found = {item.path: item for item in walk(tmp_path, Limits())}
+    item = found["distribution/index.js"]
+    if skipped:
+        assert isinstance(item, SkippedFile) and item.reason.startswith("build output"), item
+    else:
+        assert not isinstance(item, SkippedFile), item
+        assert not isinstance(read_source(item), SkippedFile)  # its sourceMappingURL trailer does not skip it either
