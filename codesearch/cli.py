@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,9 +32,38 @@ class _Failure(click.ClickException):
     exit_code = EXIT_ERROR
 
 
+# click >= 8.2 answers `codesearch` alone with its help as a usage error; that stays as it is.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 @contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn library errors into one-line messages and exit code 2."""
+def _one_line_usage_errors() -> Iterator[None]:
+    """click's usage errors (a bad option, value or argument) as one line naming the help, exit code 2,
+    as every other error, instead of click's usage, hint and message."""
+    try:
+        yield
+    except click.UsageError as exc:
+        if isinstance(exc, _NO_ARGS_IS_HELP):
+            raise
+        from codesearch.render import one_line
+
+        message, ctx = exc.format_message().rstrip("."), exc.ctx
+        if isinstance(exc, click.NoSuchOption) and ctx is not None and ctx.command.name == "search":
+            message += "; a query that starts with a dash goes after -e or --"
+            name = exc.option_name
+            if name.startswith("--"):  # not "-r" of "-retry": that is not what was typed
+                message += f" (codesearch search -e {shlex.quote(name) if shlex.quote(name) != name else repr(name)})"
+        raise _Failure(one_line(message) + (f" (see '{ctx.command_path} -h')" if ctx is not None else "")) from exc
+
+
+# What an index run stopped by Ctrl-C leaves: what its last commit held (a long run commits as it goes).
+INDEX_INTERRUPTED = ("Interrupted; the index is as this run's last commit or the run before left it (none on a "
+                     "first run stopped early); `codesearch index` goes on from there.")
+
+
+@contextmanager
+def cli_errors(interrupted: str = "Interrupted.") -> Iterator[None]:
+    """Turn library errors into one-line messages and exit code 2; Ctrl-C into ``interrupted`` and exit code 130."""
     try:
         yield
     except CodeSearchError as exc:
@@ -41,7 +71,7 @@ def cli_errors() -> Iterator[None]:
 
         raise _Failure(one_line(str(exc))) from exc
     except KeyboardInterrupt:
-        click.echo("Interrupted; the previous index is unchanged.", err=True)
+        click.echo(interrupted, err=True)
         sys.exit(130)
 
 
@@ -56,6 +86,30 @@ class _HelpOption(click.Option):
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         self.help = self.help_text()
         return super().get_help_record(ctx)
+
+
+class _Directory(click.Path):
+    """An existing directory; a file is refused in words (click says "Directory 'x' is a file")."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if os.path.exists(value) and not os.path.isdir(value):
+            name = max(param.opts, key=len) if isinstance(param, click.Option) else "PATH"
+            raise click.UsageError(_not_a_directory(name, value), ctx)
+        return super().convert(value, param, ctx)
+
+
+def _not_a_directory(name: str, value: str | os.PathLike[str]) -> str:
+    """The error for a file given where a directory is needed."""
+    from codesearch.render import one_line
+
+    return f"{name} must be a directory (a repository or a folder in one), got a file: {one_line(os.fsdecode(value))}"
+
+
+_DIRECTORY = _Directory()
+_SEARCH_PATH = click.Path(exists=True, path_type=Path)
 
 
 def _languages() -> str:
@@ -92,6 +146,15 @@ class _Group(click.Group):
         self.add_command(command)
         self.developer_commands.add(command.name or "")
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        with _one_line_usage_errors():  # the group's own options
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line_usage_errors():  # the command's name, its options and arguments, and its callback
+            return super().invoke(ctx)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         listed = [(name, command) for name in self.list_commands(ctx)
                   if (command := self.get_command(ctx, name)) is not None and not command.hidden]
@@ -119,7 +182,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", default=".", type=_DIRECTORY)
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Where to keep the index (default: PATH/.codesearch).")
 @click.option("--rebuild", is_flag=True, help="Discard the existing index and index everything again.")
@@ -158,7 +221,7 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 
     deep_report = None
     started = time.perf_counter()
-    with cli_errors(), progress_bars(quiet or as_json) as progress:
+    with cli_errors(INDEX_INTERRUPTED), progress_bars(quiet or as_json) as progress:
         if index_dir is None:
             path = _enclosing_repository(path, quiet or as_json)
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,
@@ -262,7 +325,7 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
 
     started = time.perf_counter()
     sources, out = sources.resolve(), out.resolve()
-    with cli_errors(), progress_bars(quiet or as_json) as progress:
+    with cli_errors(INDEX_INTERRUPTED), progress_bars(quiet or as_json) as progress:
         with connected(address, cpus):
             connect = time.perf_counter() - started
             report = index_many(sources, out, rebuild=rebuild, limits=Limits(max_bytes=max_file_bytes),
@@ -342,7 +405,8 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
                    "every argument is then a PATH.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption,
+              help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (as printed, or relative to the repository), "
                    "e.g. 'src/*' or '*.py'; repeatable.")
@@ -397,7 +461,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     """Search the index of PATH (default: current directory) for QUERY, in plain English.
 
     PATH may be a subdirectory of an indexed repository: then only files below it are
-    searched (--all searches everything); one inside a directory the index skipped (hidden,
+    searched (--all searches everything), or one of its files: only that file; one inside a directory the
+    index skipped (hidden,
     vendored, build output) finds nothing, and says why. Several PATHs search their repositories as one
     corpus; each result's path then starts with its repository's name. A QUERY that starts
     with a dash goes after -e (or after --, which ends the options). Exit code 0 when
@@ -478,6 +543,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             indexes, names, mounts = ([d for _, d, _ in listed], [n for n, _, _ in listed],
                                       [m for _, _, m in listed]) if workspace is not None else \
                 ([find_index(p) for p in paths], None, None)
+            if workspace is None:
+                _one_path_per_repository(paths, indexes)
             with MultiSearcher(indexes, names=names, mounts=mounts) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
                 run = lambda n: multi.search(query, n, options, paths=filters)  # noqa: E731
@@ -496,9 +563,6 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra, files=groups)
-
-
-_DIRECTORY = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 def one_query_threads() -> None:
@@ -521,11 +585,32 @@ def _query_and_paths(words: tuple[str, ...], query_option: str | None) -> tuple[
     if query_option is None and not words:
         raise click.UsageError("give a QUERY, or -e QUERY for one that starts with a dash")
     query, given = (query_option, words) if query_option is not None else (words[0], words[1:])
-    try:
-        return query, tuple(_DIRECTORY.convert(word, None, click.get_current_context()) for word in given)
+    try:  # a directory or a file: one PATH scopes the search to the files below it, or to that file (as rg)
+        return query, tuple(_SEARCH_PATH.convert(word, None, click.get_current_context()) for word in given)
     except click.BadParameter as exc:
         exc.param_hint = "'[PATHS]...'"
         raise
+
+
+def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> None:
+    """Refuse two PATHs of one index (several PATHs search whole repositories), naming them as given."""
+    from codesearch.render import one_line
+
+    seen: dict[Path, Path] = {}
+    for path, directory in zip(paths, indexes):
+        other = seen.setdefault(directory, path)
+        if other is path:
+            continue
+        first, second = other.resolve(), path.resolve()
+        if first == second:
+            message = f"{one_line(str(path))} is given twice"
+        elif first.is_relative_to(second) or second.is_relative_to(first):
+            inner, outer = (other, path) if first.is_relative_to(second) else (path, other)
+            message = f"{one_line(str(inner))} is inside {one_line(str(outer))}, which is already searched"
+        else:
+            message = (f"{one_line(str(other))} and {one_line(str(path))} are in the same repository "
+                       f"{one_line(str(directory.parent))}; several PATHs search whole repositories, give it once")
+        raise click.UsageError(message)
 
 
 def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int | None, explain: bool,
@@ -548,11 +633,12 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
 @click.argument("location", required=False, metavar="[FILE:LINE]")
 @click.option("-s", "--symbol", metavar="NAME",
               help="Start from the definition with this (qualified) name instead of FILE:LINE, e.g. HttpClient.send.")
-@click.option("-C", "--repo", "repo", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("-C", "--repo", "repo", default=".", type=_DIRECTORY,
               help="Repository whose index --symbol looks in.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, help_text=lambda: f"Only results in this language ({_languages()}).")
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption,
+              help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (relative to the repository); repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
@@ -611,7 +697,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", default=".", type=_DIRECTORY)
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Index directory (default: PATH/.codesearch).")
 @click.option("--read-only", is_flag=True,
@@ -646,7 +732,8 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
               help="Index to serve (default: the .codesearch of PATH or its nearest parent).")
 @click.option("--status", "action", flag_value="status",
               help="Only say whether a resident process answers for the index (exit code 1 if none does).")
-@click.option("--stop", "action", flag_value="stop", help="Stop the resident process of the index (exit code 1 if none).")
+@click.option("--stop", "action", flag_value="stop",
+              help="Stop the resident process of the index (exit code 1 if none).")
 def resident_command(path: Path, index_dir: Path | None, action: str | None) -> None:
     """Keep the index of PATH open in a resident process that `codesearch search` asks first.
 
@@ -702,7 +789,7 @@ def _location(text: str) -> tuple[str, int]:
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", default=".", type=_DIRECTORY)
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Index to describe (default: the .codesearch of PATH or its nearest parent).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")

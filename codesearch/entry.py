@@ -189,7 +189,7 @@ def main() -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
         except KeyboardInterrupt:  # as the CLI's search reports it (``cli_errors``)
-            sys.stderr.write("Interrupted; the previous index is unchanged.\n")
+            sys.stderr.write("Interrupted.\n")
             sys.exit(130)
         if code is not None:
             sys.exit(code)

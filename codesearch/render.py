@@ -229,8 +229,8 @@ def related_header(source: Source) -> str:
 
 def index_report(report: IndexReport, wall_seconds: float) -> str:
     """The summary of an indexing run, for people (the wall time; the per-stage split is in --json)."""
-    lines = [f"Indexed {report.files} files, {report.chunks_total} chunks in {wall_seconds:.2f}s "
-             f"({report.files_parsed} files parsed, +{report.chunks_added} -{report.chunks_removed} chunks"
+    lines = [f"Indexed {_count(report.files, 'file')}, {_count(report.chunks_total, 'chunk')} in {wall_seconds:.2f}s "
+             f"({_count(report.files_parsed, 'file')} parsed, +{report.chunks_added} -{report.chunks_removed} chunks"
              f"{'' if report.changed else ', no changes'})"]
     if report.moved_from:
         lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")
@@ -241,7 +241,9 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
         lines.append("The index there was not built by you (shipped with the repository, or older than index ids); "
                      "it was deleted and rebuilt from scratch.")
     for language, count in report.chunks_by_language.items():
-        lines.append(f"  {language:<11} {report.files_by_language.get(language, 0):>6} files {count:>8} chunks")
+        files = report.files_by_language.get(language, 0)
+        lines.append(f"  {language:<11} {files:>6} {'file ' if files == 1 else 'files'} {count:>8} "
+                     f"{'chunk' if count == 1 else 'chunks'}")
     if report.files_without_grammar:
         lines.append(without_grammar(report.files_without_grammar))
     if report.unsupported:
@@ -252,6 +254,11 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     lines += _reasons("Skipped", [(item.path, item.reason) for item in report.skipped], "codesearch stats --json")
     lines.append(f"Index: {quote_path(report.index_dir)}")
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _reasons(title: str, items: list[tuple[str, str]], more: str) -> list[str]:

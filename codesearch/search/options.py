@@ -33,7 +33,7 @@ class PathFilter:
 
     :param include: globs (``fnmatch``, ``*`` crosses ``/``); a file must match one, if any are given.
     :param exclude: globs; a file matching one is left out.
-    :param under: a repo-relative directory; only files below it (``""``: everywhere).
+    :param under: a repo-relative directory, only files below it, or a file, only it (``""``: everywhere).
     :param cwd: globs also match the path as printed, relative to this directory.
     """
 
@@ -49,7 +49,7 @@ class PathFilter:
 
     def matches(self, root: Path, path: str) -> bool:
         """Whether the repo-relative ``path`` passes."""
-        if self.under and not path.startswith(self.under.rstrip("/") + "/"):
+        if self.under and path != self.under and not path.startswith(self.under.rstrip("/") + "/"):
             return False
         names = [path]
         if self.cwd is not None:
