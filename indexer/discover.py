@@ -4,7 +4,8 @@ Discovery is two-step so that incremental indexing can skip unchanged files from
 ``stat`` alone: ``walk`` yields ``FileEntry``s (path, language, size, mtime) and
 ``SkippedFile``s; ``read_source`` reads one entry and applies the content checks
 (binary, minified). It never follows a symlink: a link that resolves inside the
-repository is skipped because its target is indexed under its own path, and a link
+repository is skipped, its target being walked at its own path (the message says whether that is a
+source file), and a link
 that resolves outside is skipped as an escape.
 
 The repository may change between discovery and reading (a file swapped for a link to
@@ -582,7 +583,12 @@ def _symlink_reason(root: Path, link: Path) -> str:
     except (OSError, RuntimeError):
         return "symlink is broken or loops"
     if target == root or root in target.parents:
-        return "symlink inside the repository (its target is indexed under its own path)"
+        where = target.relative_to(root).as_posix() or "."
+        if target.is_dir():
+            return f"symlink inside the repository (not followed; {where}/ is walked at its own path)"
+        if file_language(target.name) is not None:
+            return f"symlink inside the repository (not followed; {where} is indexed at its own path)"
+        return f"symlink inside the repository (not followed; {where} is no source file)"
     return "symlink points outside the repository"
 
 

@@ -119,8 +119,12 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     os.symlink(outside, repo / "escape_dir")
     os.symlink(repo / "a.py", repo / "alias.py")
     os.symlink(repo / "loop", repo / "loop")
+    write(repo, "doc/index.rst", "Retrying\n========\n")
+    os.symlink(repo / "doc/index.rst", repo / "README.rst")  # tenacity's README: not indexed at its own path either
     indexed, skipped = _walk(repo)
     assert indexed == {"a.py"}
+    assert skipped["alias.py"] == "symlink inside the repository (not followed; a.py is indexed at its own path)"
+    assert skipped["README.rst"] == "symlink inside the repository (not followed; doc/index.rst is no source file)"
     assert skipped["escape.py"] == "symlink points outside the repository"
     assert skipped["escape_dir"] == "symlink points outside the repository"
     assert skipped["alias.py"].startswith("symlink inside the repository")
