@@ -543,6 +543,8 @@ def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | Ski
 def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
     """Why these bytes should not be indexed (binary, minified), or None if they are fine."""
     if b"\0" in data[:8192]:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a byte-order mark: text in UTF-16 or UTF-32, not binary
+            return "UTF-16 or UTF-32 text (only UTF-8 and ASCII-compatible encodings are read)"
         return "binary (contains NUL bytes)"
     if not data:
         return None

@@ -235,3 +235,12 @@ def test_odd_gitignore_lines_match_like_git(tmp_path: Path) -> None:
              "esc*", "escx", "m1/n", "mm/n", "m/x/n"]
     ours = {p for p in paths if is_ignored(parse_lines(lines), p, False)}
     assert ours == _git_check_ignore(tmp_path, lines, paths)
+
+
+def test_utf16_text_is_not_called_binary() -> None:
+    """A UTF-16 source (with its byte-order mark) was reported as "binary (contains NUL bytes)"."""
+    source = "def wait():\n    return 1\n"
+    for data in (b"\xff\xfe" + source.encode("utf-16-le"), b"\xfe\xff" + source.encode("utf-16-be"),
+                 b"\xff\xfe\x00\x00" + source.encode("utf-32-le")):
+        assert content_problem(data) == "UTF-16 or UTF-32 text (only UTF-8 and ASCII-compatible encodings are read)"
+    assert content_problem(b"\x7fELF\x02\x01\x01\x00\x00") == "binary (contains NUL bytes)"
