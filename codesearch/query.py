@@ -68,6 +68,7 @@ OBJECT_WORDS = frozenset("""
 """.split())
 
 # A name may end with Ruby's `?` or `!` (``regenerate?``, ``cleanup!``), not with ``!=`` or ``?.``.
+_HYPHENATED = re.compile(r"(?<![\w-])[A-Za-z]+(?:-[A-Za-z]+)+(?![\w-])")  # words joined by hyphens
 _TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*(?:[?!](?![\w=?!.]))?")
 RUBY_MARKS = "?!"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -194,7 +195,10 @@ def analyse(text: str) -> QueryInfo:
     else:
         kind = NATURAL
     all_words = words_of(stripped)
-    words = list(dict.fromkeys(w for w in all_words if len(w) > 1 and w not in STOPWORDS))
+    # A hyphenated word is also the word its parts make, as code spells it: "re-raised" -> reraise, "read-only",
+    # "built-in", "sub-command", "time-out", "non-blocking" (rg would need the joined form too).
+    joined = [w.replace("-", "").lower() for w in _HYPHENATED.findall(stripped)]
+    words = list(dict.fromkeys(w for w in [*all_words, *joined] if len(w) > 1 and w not in STOPWORDS))
     if not words:
         words = list(dict.fromkeys(all_words))
     lowered = set(all_words)

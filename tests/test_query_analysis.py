@@ -236,3 +236,12 @@ def test_parse_errors(searcher: Searcher) -> None:
     with pytest.raises(BadQuery, match="no words the model knows"):
         searcher.parse("日本語")  # no vector (the fake model reads [a-z]) and no lexical term
     assert searcher.parse("42").terms.tolist() == [zlib.crc32(b"42")]  # a lexical term is enough
+
+
+def test_a_hyphenated_word_is_also_the_word_its_parts_make() -> None:
+    """Code writes "re-raised", "read-only", "built-in" as one word (`reraise`, `readonly`, `builtin`): tenacity's
+    `RetryError.reraise` was not in the first 60 for "how is the original exception re-raised"."""
+    assert analyse("how is the original exception re-raised when all retries fail").words[-1] == "reraised"
+    assert stem("reraise") in analyse("how is the original exception re-raised").stems  # the method's own term
+    assert {"readonly", "builtin"} <= set(analyse("read-only index of built-in types").words)
+    assert "offline" in analyse("--offline flag").words and "offlineflag" not in analyse("--offline flag").words
