@@ -23,7 +23,8 @@ STOPWORDS = frozenset(
     "who why will with you your".split()
 )
 # Words that say the person is looking for tests or examples (which are otherwise demoted).
-TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures"})
+TEST_WORDS = frozenset({"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures",
+                        "bench", "benches", "benchmark", "benchmarks"})
 # A query that starts with one of these (or ends with ``?``) is a question about how the code works.
 QUESTION_WORDS = frozenset({"how", "what", "where", "why", "which", "when", "who"})
 # Left out of a spelled name (``sync with the master`` spells ``syncWithMaster``), and the words it may keep

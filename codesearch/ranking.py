@@ -107,10 +107,12 @@ DECLARING_LANGUAGES = frozenset({"c", "cpp"})  # documented prototypes are defin
 # Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package). Release
 # notes and changelog fragments (reno's `releasenotes/notes/*.yaml`, towncrier's `newsfragments/`, ansible's
 # `changelogs/`) describe a change in a few lines of prose that names the feature: they matched a question about
-# that feature better than its code (tenacity's "exponential backoff": 6 of the first 10).
+# that feature better than its code (tenacity's "exponential backoff": 6 of the first 10). Benchmarks (Rust's
+# `benches/`, `bench/`, `benchmarks/`) call the code they time, with its names: semver's `benches/parse.rs` came
+# before its parser.
 _NOISE_DIRS = re.compile(
     r"(?:^|/)(?:_?examples|samples|demos|docs?_src|compat|_compat|legacy|generated|__generated__"
-    r"|releasenotes|release[-_]notes|newsfragments|changelogs?|changelog\.d|changes\.d)/"
+    r"|releasenotes|release[-_]notes|newsfragments|changelogs?|changelog\.d|changes\.d|benches|benchmarks?|bench)/"
     r"|^(?:_?example|sample|demo)/"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")

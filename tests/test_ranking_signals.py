@@ -200,9 +200,11 @@ def test_path_share() -> None:
     ("releasenotes/notes/fix-exponential-max-526.yaml", "text", True), ("changelogs/fragments/x.yml", "text", True),
     ("docs/release-notes/1.2.yaml", "text", True), ("newsfragments/12.feature.yaml", "text", True),
     ("changelog.d/20240101_fix.yml", "text", True), ("src/changes/apply.py", "python", False),
+    ("benches/parse.rs", "rust", True), ("bench/capturing.rb", "ruby", True),
+    ("sympy/core/benchmarks/bench_basic.py", "python", True), ("src/benchmarking.py", "python", False),
 ])
 def test_is_noise(path: str, language: str, noise: bool) -> None:
-    """Tests, examples, compatibility shims, generated files and release notes, by path."""
+    """Tests, examples, compatibility shims, generated files, release notes and benchmarks, by path."""
     assert is_noise(path, language) is noise
 
 
@@ -214,6 +216,7 @@ def test_noise_signal() -> None:
     assert ranked("session store", pool(), only("noise")) == [(3, 0.5), (1, 0.3), (2, 0.27)]
     assert ranked("tests for session store", pool(), only("noise")) == [(1, 1.0), (2, 0.9), (3, 0.5)]
     assert ranked("example session store", pool(), only("noise")) == [(1, 1.0), (2, 0.9), (3, 0.5)]
+    assert ranked("benchmark the session store", pool(), only("noise")) == [(1, 1.0), (2, 0.9), (3, 0.5)]
     scored = {c.id: c.scores for c in rank(analyse("session store"), pool(), only("noise"))}
     assert scored == {1: {"noise": 0.3}, 2: {"noise": 0.3}, 3: {}}
 
