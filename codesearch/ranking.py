@@ -90,6 +90,7 @@ SPELLED_DEFINITION_WEIGHT = 0.25  # a name a topic or a question spells in words
 NAMED_FILE_FACTOR = 1.5  # the definition's file (or directory) is named after the name (`Session` in sessions.py)
 NAMESPACE_FILES = 3  # a module defined in this many files of the pool (none named after it) is a namespace
 PARTIAL_FACTOR = 0.5  # a definition of a name whose primary definition (in a file called the name) is in the pool
+OTHER_SCOPE_FACTOR = 0.5  # a scoped name's last part defined in another scope (`Queue.transfer` for `Map.transfer`)
 PATH_WEIGHT = 0.3  # times the share of query stems found in the file's path
 FILE_PATH_WEIGHT = 0.3  # more, on the best chunk of each such file (file_path)
 FILE_TOPIC_WEIGHT = 0.1  # times the file's topic cosine over the pool's best, on every chunk of the file
@@ -194,9 +195,12 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         files: dict[str, set[Any]] = {}  # qualified name -> the files of the pool that define it
         for c in defining:
             files.setdefault(str(c.row["qualname"]), set()).add(c.file)
+        scoped = [parts for identifier in query.identifiers if len(parts := _scopes(identifier)) > 1]
         for c in defining:
             factor = definition_factor(c, query, primary)
             qualname = str(c.row["qualname"])
+            if scoped and not any(_scopes(qualname)[-len(parts):] == parts for parts in scoped):
+                factor *= OTHER_SCOPE_FACTOR  # the query names the scope too, and it is not this one
             if c.row.get("kind") == "module" and len(files[qualname]) >= NAMESPACE_FILES and qualname not in primary:
                 factor /= len(files[qualname])  # a namespace reopened in every file (``module Sinatra``) names none
             _add(c, "definition", weight * factor)
@@ -572,9 +576,20 @@ def _stem_heads(stems: frozenset[str]) -> tuple[tuple[str, frozenset[str] | None
 
 
 def path_matches_name(path: str, query: QueryInfo) -> bool:
-    """Whether the file is named after an identifier of the query (``Session`` in ``sessions.py``)."""
+    """Whether the file is named after an identifier of the query (``Session`` in ``sessions.py``), or after the
+    scope a scoped one names (``ConcurrentHashMap.java`` for ``ConcurrentHashMap.transfer``)."""
     stems = _path_stems(path)
-    return any(s in stems for identifier in query.identifiers for s in _name_stems(identifier))
+    return any(s in stems for identifier in query.identifiers for s in _name_stems(identifier)) or any(
+        scope and all(s in stems for s in scope) for identifier in query.identifiers
+        for scope in (_scope_stems(identifier),))
+
+
+@lru_cache(maxsize=4096)
+def _scope_stems(identifier: str) -> tuple[str, ...]:
+    """Stems of the words of the scope just above an identifier's last part (``ConcurrentHashMap.transfer`` ->
+    ``concurr``, ``hash``, ``map``); none for a name without a scope."""
+    parts = _NAME_SEPARATORS.split(identifier)
+    return tuple(stem(w) for w in words_of(parts[-2])) if len(parts) > 1 else ()
 
 
 @lru_cache(maxsize=4096)

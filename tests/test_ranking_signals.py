@@ -659,3 +659,15 @@ def test_a_task_shows_other_files_in_its_first_screen(tmp_path: Path) -> None:
         off = SearchOptions.of(10, signals=Signals.without("saturation"))  # the ablation takes the cap off too
         assert [r.path for r in searcher.search(task, options=off)][:8] == ["cache.py"] * 8
         assert [r.path for r in searcher.search(task, k=10, per_file=8)][:8] == ["cache.py"] * 8  # the user's cap
+
+
+def test_a_scoped_name_puts_its_own_scope_first() -> None:
+    """"ConcurrentHashMap.transfer" ranked `LinkedTransferQueue.transfer` and `TransferQueue.transfer` first: any
+    definition of the last part counted in full, whatever its scope."""
+    def pool() -> list[Candidate]:
+        return [cand(1, "juc/LinkedTransferQueue.java", 1.0, "transfer", "LinkedTransferQueue.transfer"),
+                cand(2, "juc/ConcurrentHashMap.java", 0.6, "transfer", "ConcurrentHashMap.transfer"),
+                cand(3, "juc/ConcurrentHashMap.java", 0.7, "put", "ConcurrentHashMap.put")]
+
+    assert [i for i, _ in ranked("ConcurrentHashMap.transfer", pool(), only("definition"))][0] == 2
+    assert [i for i, _ in ranked("transfer", pool(), only("definition"))][:2] == [1, 2]  # no scope named: as before
