@@ -13,7 +13,7 @@ from codesearch.bench import configs, queryset, semble
 from codesearch.bench.metrics import ndcg_at, reciprocal_rank, recall_at
 from codesearch.cli import cli
 from codesearch.search import SearchResult, Searcher
-from codesearch.search.files import SHOWN, by_file, depth, grouped
+from codesearch.search.files import DEPTH_FLOOR, SHOWN, by_file, depth, grouped
 from codesearch.search.options import MAX_K
 from tests.conftest import write
 
@@ -40,8 +40,22 @@ def test_files_come_in_the_order_of_their_best_hit_each_with_its_first_hits() ->
 
 
 def test_a_grouped_answer_reads_one_more_hit_per_file_than_it_shows() -> None:
-    assert depth(10) == 10 * (SHOWN + 1) and depth(10, shown=1) == 20 and depth(5, shown=0) == 5
-    assert depth(MAX_K) == MAX_K
+    assert depth(20) == 20 * (SHOWN + 1) and depth(20, shown=4) == 100 and depth(MAX_K) == MAX_K
+    assert depth(10) == depth(1) == depth(2, shown=5) == DEPTH_FLOOR == 10 * (SHOWN + 1)  # at least ten files' worth
+
+
+def test_the_hits_under_a_file_do_not_depend_on_how_many_files_are_asked_for() -> None:
+    """`--by-file -k 1` showed the first file's hits among the first 4 chunks only (getTask, and not runWorker,
+    for ThreadPoolExecutor.java); `-k 5` the same file with three."""
+    from codesearch.search.files import search_by_file
+
+    paths = ["a.py", "b.py", "c.py", "d.py", "e.py", "a.py", "f.py", "g.py", "a.py", "h.py"]
+
+    def search(k: int) -> list[SearchResult]:
+        return [_hit(rank, path) for rank, path in enumerate(paths[:k], 1)]
+
+    first = [[h.rank for h in search_by_file(search, files)[0].hits] for files in (1, 2, 5, 10)]
+    assert first == [[1, 6, 9]] * 4
 
 
 def _repo(tmp_path: Path) -> Path:

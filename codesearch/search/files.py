@@ -18,6 +18,9 @@ from codesearch.search.options import MAX_K
 from codesearch.search.results import SearchResult
 
 SHOWN = 3  # chunks shown under each file by default
+# The fewest chunks a grouped answer reads: what ten files with their three hits read, so that the hits shown under a
+# file do not depend on how many files were asked for (`-k 1` showed the first file's hits among the first 4 chunks).
+DEPTH_FLOOR = 40
 T = TypeVar("T")
 
 
@@ -47,8 +50,9 @@ class FileHits:
 
 def depth(files: int, shown: int = SHOWN) -> int:
     """How many chunks of the ranking a grouped answer of ``files`` files reads (one more than it
-    shows per file, so that files beyond the first ones' chunks are reached), at most ``MAX_K``."""
-    return min(MAX_K, max(files, files * (shown + 1)))
+    shows per file, so that files beyond the first ones' chunks are reached; ``DEPTH_FLOOR`` at least),
+    at most ``MAX_K``."""
+    return min(MAX_K, max(DEPTH_FLOOR, files * (shown + 1)))
 
 
 def search_by_file(search: Callable[[int], Sequence[SearchResult]], files: int, shown: int = 0) -> list[FileHits]:
