@@ -63,10 +63,12 @@ log = logging.getLogger("codesearch.mcp")
 
 
 def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
-    """A result as an agent needs it: where, what, how close, and a trimmed snippet."""
+    """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
+    is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
     lines = result.code.splitlines()
     snippet = "\n".join(lines[:max_lines])
     out: dict[str, Any] = {
+        "rank": result.rank,
         "path": result.path,
         "start_line": result.start_line,
         "end_line": result.end_line,

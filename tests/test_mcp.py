@@ -248,3 +248,16 @@ def test_a_server_killed_mid_refresh_leaves_the_index_usable(repo: Path) -> None
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["chunks_total"] > 0
+
+
+def test_a_compact_result_carries_its_rank() -> None:
+    """Results carried only `score` (the cosine), which is not their order: an agent re-sorting by it reversed
+    the ranking (0.64, 0.56, 0.46, 0.48, 0.75 over five results)."""
+    from codesearch.mcp_server import compact
+    from codesearch.search import SearchResult
+
+    hits = [SearchResult(rank=n, score=score, key=f"a.py::f{n}", path="a.py", root="/r", language="python",
+                         kind="function", name=f"f{n}", qualname=f"f{n}", signature="", doc="",
+                         code=f"def f{n}(): pass", start_line=n, end_line=n) for n, score in ((1, 0.64), (2, 0.75))]
+    assert [compact(hit, 12)["rank"] for hit in hits] == [1, 2]
+    assert list(compact(hits[0], 12))[:2] == ["rank", "path"]
