@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from codesearch.errors import AmbiguousSymbol, BadQuery
-from codesearch.freshness import CHANGED, GONE
+from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.pack import Mounts
 from codesearch.query import analyse
 from codesearch.ranking import Signals
@@ -38,6 +38,7 @@ from codesearch.search.pool import twin_place
 from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import definition_name, display_code, embedding_text, is_window
+from indexer.types import Chunk
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
 MAX_NAMED = 5000  # definitions of one name looked at by ``named``
@@ -122,13 +123,7 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
         if not chunks:
             raise BadQuery(f"no code at {rel}:{line}")
         chunk = min(chunks, key=lambda c: (c.end_line - c.start_line, c.kind == "code"))
-        rows = searcher.reader.chunks_with_keys([chunk.key])
-        row = rows.get(chunk.key)
-        if row is not None and row["content_hash"] == chunk.content_hash:
-            return _stored(searcher, dict(row, start_line=chunk.start_line, end_line=chunk.end_line))
-        vector = searcher.embedder.encode_documents([embedding_text(chunk)])
-        return Source(rel, chunk.name, chunk.qualname, chunk.kind, chunk.start_line, chunk.end_line, vector,
-                      _terms(chunk.qualname, chunk.signature, chunk.doc, display_code(chunk)))
+        return _current(searcher, rel, chunk, searcher.reader.chunks_with_keys([chunk.key]).get(chunk.key))
     rows = [row for row in searcher.reader.chunks_at(rel, line) if not is_window(row["key"])]
     if not rows:
         raise BadQuery(f"no code at {rel}:{line}")
@@ -160,8 +155,27 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
     for typed in dict.fromkeys([symbol, unspaced] if symbol_parts(unspaced) else [symbol]):
         rows = _matching(searcher, typed)
         if rows:
-            return [_stored(searcher, row) for row in sorted(rows, key=lambda r: (r["path"], r["start_line"]))]
+            rows.sort(key=lambda r: (r["path"], r["start_line"]))
+            checks = searcher.check_files({row["path"]: row["language"] for row in rows})
+            sources = [source for row in rows if (source := _as_now(searcher, row, checks[row["path"]]))]
+            if not sources:
+                raise BadQuery(f"no definition named {symbol!r} in the files as they are now ({rows[0]['path']} "
+                               "changed since it was indexed: run `codesearch index`)")
+            return sources
     raise BadQuery(f"no definition named {symbol!r} in the index")
+
+
+def _as_now(searcher: Searcher, row: dict[str, Any], check: FileCheck) -> Source | None:
+    """The stored definition ``row`` as its file is now (``check``): with today's lines when the file changed
+    (re-embedded if its code did), None when the file is gone or no longer defines it (renamed, removed)."""
+    if check.status == GONE:
+        return None
+    if check.status != CHANGED:
+        return _stored(searcher, row)
+    chunk = check.chunks.get(row["key"])
+    if chunk is None:
+        return None
+    return _current(searcher, row["path"], chunk, row)
 
 
 def one_named(searcher: Searcher, symbol: str) -> Source:
@@ -201,6 +215,16 @@ def _name_matches(symbol: str, rows: list[dict[str, Any]], parts: list[str]) -> 
     yield [row for row, qual in split if qual[-wanted:] == parts]
     yield [row for row, qual in split if [q.casefold() for q in qual] == folded]
     yield [row for row, qual in split if [q.casefold() for q in qual[-wanted:]] == folded]
+
+
+def _current(searcher: Searcher, path: str, chunk: Chunk, row: dict[str, Any] | None) -> Source:
+    """The source of a chunk of a changed file as it is now: its stored vector where its code is unchanged
+    (``row``: the stored chunk of its key, if any), else embedded again."""
+    if row is not None and row["content_hash"] == chunk.content_hash:
+        return _stored(searcher, dict(row, start_line=chunk.start_line, end_line=chunk.end_line))
+    vector = searcher.embedder.encode_documents([embedding_text(chunk)])
+    return Source(path, chunk.name, chunk.qualname, chunk.kind, chunk.start_line, chunk.end_line, vector,
+                  _terms(chunk.qualname, chunk.signature, chunk.doc, display_code(chunk)))
 
 
 def _stored(searcher: Searcher, row: dict[str, Any]) -> Source:

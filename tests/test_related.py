@@ -201,3 +201,15 @@ def test_cli_related_prints_the_source_and_json(repo: Path, monkeypatch) -> None
     assert bad.exit_code == 2 and "FILE:LINE" in bad.output
     both = CliRunner().invoke(cli, ["related", "base.py:1", "--symbol", "x"])
     assert both.exit_code == 2
+
+
+def test_a_symbol_is_looked_up_in_its_file_as_it_is_now(repo: Path, fake_embedder) -> None:
+    """`related --symbol` read the stored definition: after an edit (renamed, moved down 30 lines) it named the old
+    lines as if they were current, while FILE:LINE saw today's file."""
+    write(repo, "net.py", "# moved\n" * 30 + UNRELATED)  # open_socket moved down 30 lines
+    with Searcher(repo / ".codesearch", embedder=fake_embedder) as searcher:
+        [moved] = named(searcher, "open_socket")
+        assert (moved.start_line, moved.end_line) == (31, 33)
+        write(repo, "net.py", UNRELATED.replace("open_socket", "connect_socket"))  # renamed, not indexed again
+        with pytest.raises(BadQuery, match="no definition named 'open_socket' in the files as they are now"):
+            named(searcher, "open_socket")
