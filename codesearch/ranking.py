@@ -124,7 +124,7 @@ _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"}) 
 # Kinds of definition that another file may hold a near-copy of (vendored copies, one class per platform build):
 # ``saturated`` and ``codesearch.search.pool.pick`` treat them as such.
 NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
-_FUNCTION_KINDS = frozenset({"function", "method"})
+FUNCTION_KINDS = frozenset({"function", "method"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +297,7 @@ def _declared(pool: list[Candidate]) -> None:
     named: dict[str, list[Candidate]] = {}
     for c in pool:
         row = c.row
-        if row["language"] in DECLARING_LANGUAGES and row["kind"] in _FUNCTION_KINDS:
+        if row["language"] in DECLARING_LANGUAGES and row["kind"] in FUNCTION_KINDS:
             named.setdefault(row["qualname"], []).append(c)
     for group in named.values():
         if len(group) < 2 or len({c.file for c in group}) < 2:

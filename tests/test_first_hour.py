@@ -40,6 +40,23 @@ def test_identical_code_is_folded_into_one_result(tmp_path: Path) -> None:
     assert "+9 identical at encodings/codec" in out.output
 
 
+def test_the_same_method_in_several_classes_is_folded_into_one_result(tmp_path: Path) -> None:
+    """A setter written alike in eighteen classes filled a whole first screen (league/commonmark's
+    `setConfiguration`): its content hash differs by its class, its code does not. A method of that name with
+    other code stays a result of its own."""
+    setter = "    def set_configuration(self, configuration):\n        self.config = configuration\n"
+    for i in range(6):
+        write(tmp_path, f"renderers/r{i}.py", f'class Renderer{i}:\n    """Render node kind {i}."""\n{setter}')
+    write(tmp_path, "parser.py", "class Parser:\n    def set_configuration(self, configuration):\n"
+                                 "        self.config = dict(configuration)\n        self.strict = True\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("set_configuration", k=10)
+    setters = [h for h in hits if h.name == "set_configuration"]
+    assert sorted(len(h.duplicates) for h in setters) == [0, 5], [(h.path, h.duplicates) for h in setters]
+    assert {h.path for h in setters if not h.duplicates} == {"parser.py"}
+
+
 def test_min_score_and_weak_matches(tmp_path: Path) -> None:
     """--min-score drops low similarities; when every hit is weak, the output says so once."""
     root = tmp_path / "repo"

@@ -34,11 +34,12 @@ import numpy as np
 from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import (NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified, is_code,
-                                keeps_named_file, rank, saturated, saturates_results, stub_factor)
+from codesearch.ranking import (FUNCTION_KINDS, NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified,
+                                is_code, keeps_named_file, rank, saturated, saturates_results, stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
+from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name
 
 # Weight of the lexical ranking in the fusion, by kind of query. The first stage fuses the
@@ -306,6 +307,8 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
     first_of: dict[str, int] = {}  # content hash -> index of its first result
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
     named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
+    functions: dict[tuple[str, str], list[int]] = {}  # (kind, name) -> the function and method picks so named
+    blobs: dict[int, bytes | None] = {}  # such a pick's stored (compressed) code, None for a changed file's
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
     twins: dict[tuple[int, str, str, str], list[int]] = {}  # (shard, ``twin_place``, qualname or "") -> picks
     twin_files: dict[tuple[int, str, str], set[str]] = {}  # (shard, ``twin_place``) -> the stored paths of its picks
@@ -332,6 +335,9 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         tests first: most candidates there share no file, twin or name with a pick."""
         if row["content_hash"] in first_of:
             return True
+        if row["kind"] in FUNCTION_KINDS and any(
+                same_code(row, j) for j in functions.get((row["kind"], definition_name(row["name"])), ())):
+            return True  # a pick's code under its name, in another class
         if fold_twins:
             files = twin_files.get((n, *twin_place(shards[n].origin(row["path"]))))
             if files is not None and (len(files) > 1 or row["path"] not in files):
@@ -344,6 +350,14 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         here = placed(shards[n].repo, row["path"])
         return any(picked[j][1].path != here and cosine(n, row["id"], j) >= NEAR_COPY
                    for j in named.get((row["kind"], definition_name(row["qualname"])), ()))
+
+    def same_code(row: Row, j: int, stale: bool = False) -> bool:
+        """Whether a row holds pick ``j``'s code: their stored (compressed) bytes compared when both are the code
+        as it is (one compressor, so the same code is the same bytes), else the code itself (a changed file's)."""
+        mine, theirs = row.get("code_z"), blobs[j]
+        if mine is not None and theirs is not None and not stale:
+            return bool(mine == theirs)
+        return code_of(row) == picked[j][1].code
 
     def cosine(n: int, chunk_id: int, j: int) -> float:
         """The cosine of a chunk's stored vector with pick ``j``'s."""
@@ -364,12 +378,17 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         shown.add((n, definition_key(row["key"])))
         here = placed(shard.repo, row["path"])
         place = f"{here}:{row['start_line']}"
+        name = (row["kind"], definition_name(row["qualname"]))
         same = first_of.get(row["content_hash"])
+        function = (row["kind"], definition_name(row["name"])) if row["kind"] in FUNCTION_KINDS else None
+        if same is None and function in functions:
+            # A method of the same name and the same code in another class (a setter in eighteen PHP classes): the
+            # content hash differs by its class, the code does not.
+            same = next((j for j in functions[function] if same_code(row, j, stale)), None)
         if same is not None:  # identical code elsewhere: fold it into the first one
             owner, first = picked[same]
             picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
             continue
-        name = (row["kind"], definition_name(row["qualname"]))
         code = is_code(row)
         origin = shard.origin(row["path"])
         repo, root, local = origin
@@ -400,6 +419,9 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         c.scores["rank"] = c.score
         first_of[row["content_hash"]] = len(picked)
         named.setdefault(name, []).append(len(picked))
+        if function is not None:
+            functions.setdefault(function, []).append(len(picked))
+            blobs[len(picked)] = None if stale else row.get("code_z")
         twins.setdefault(twin, []).append(len(picked))
         twin_files.setdefault(twin[:3], set()).add(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
