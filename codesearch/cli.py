@@ -671,6 +671,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     """
     from codesearch.related import at_line, one_named
     from codesearch.related import related as find_related
+    from codesearch.errors import IndexNotFound
     from codesearch.search import PathFilter, Searcher, find_index
 
     fmt = "json" if as_json else fmt
@@ -681,7 +682,10 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
             file, line = _location(location)
             directory = index_dir or find_index(Path(file).parent if Path(file).parent.is_dir() else Path("."))
         else:
-            directory = index_dir or find_index(repo)
+            try:
+                directory = index_dir or find_index(repo)
+            except IndexNotFound as exc:
+                raise IndexNotFound(f"{exc}, or give the repository with -C/--repo") from None
         started = time.perf_counter()
         with Searcher(directory) as searcher:
             source = at_line(searcher, file, line) if location is not None else one_named(searcher, symbol or "")
@@ -767,6 +771,8 @@ def resident_command(path: Path, index_dir: Path | None, action: str | None) -> 
         if action == "status":
             click.echo(f"pid {reply.get('pid')}: {reply.get('index_dir')} ({reply.get('chunks')} chunks, "
                        f"generation {reply.get('generation')}, {reply.get('searches')} searches answered)")
+        else:
+            click.echo(f"Stopped the resident process of {directory}.", err=True)
         return
     import signal
 

@@ -213,3 +213,10 @@ def test_a_symbol_is_looked_up_in_its_file_as_it_is_now(repo: Path, fake_embedde
         write(repo, "net.py", UNRELATED.replace("open_socket", "connect_socket"))  # renamed, not indexed again
         with pytest.raises(BadQuery, match="no definition named 'open_socket' in the files as they are now"):
             named(searcher, "open_socket")
+
+
+def test_a_symbol_outside_any_repository_names_the_repo_option(tmp_path: Path, monkeypatch) -> None:
+    """`related --symbol X` outside a repository said to index the current directory, not how to name one."""
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(cli, ["related", "--symbol", "retry"])
+    assert out.exit_code == 2 and "or give the repository with -C/--repo" in out.output, out.output

@@ -198,3 +198,12 @@ def test_a_subdirectory_that_is_not_indexed_says_why_here_and_through_the_reside
             assert data["results"] == [] and data["not_indexed"]["path"] == ".config", extra
     found = run("search", "monthly report", str(repo / "tools"), "--json", "--no-resident")
     assert "not_indexed" not in json.loads(found.output)  # found something: nothing to explain
+
+
+def test_stop_says_it_stopped_the_process(repo: Path, runtime: Path) -> None:
+    """`resident --stop` printed nothing on success (exit code 0); without a process it says so (exit code 1)."""
+    with serving(repo / ".codesearch"):
+        out = run("resident", str(repo), "--stop")
+        assert out.exit_code == 0 and f"Stopped the resident process of {repo / '.codesearch'}" in out.output
+    out = run("resident", str(repo), "--stop")
+    assert out.exit_code == 1 and "No resident process answers for this index." in out.output
