@@ -238,8 +238,8 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
         lines.append("Parsed in a worker process: the last run stopped while parsing, or a file stopped its worker; "
                      "a file that crashes or hangs the parser is skipped with its reason.")
     if report.replaced_untrusted:
-        lines.append("The index there was not built by you (shipped with the repository, or older than index ids); "
-                     "it was deleted and rebuilt from scratch.")
+        lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
+                     "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
     for language, count in report.chunks_by_language.items():
         files = report.files_by_language.get(language, 0)
         lines.append(f"  {language:<11} {files:>6} {'file ' if files == 1 else 'files'} {count:>8} "

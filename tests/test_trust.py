@@ -355,3 +355,37 @@ def test_a_first_index_replaces_nothing_and_says_nothing_of_it(tmp_path: Path) -
         assert build_index(planted, embedder=FakeEmbedder()).replaced_untrusted, name
         with sqlite3.connect(planted / ".codesearch" / "index.db") as conn:
             assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'notes'").fetchone(), name
+
+
+def test_a_copy_of_one_of_your_indexes_never_reads_its_repository(tmp_path: Path) -> None:
+    """A copy of an index this user built (its id in the registry), shipped in another repository with its root
+    rewritten: `search` read and printed the original repository's files as they were now (the registry's root for
+    that id), and `index` took it for the original moved there and re-registered the id. Now the search is refused,
+    and an index run starts the copy afresh under an id of its own, leaving the original's registration alone."""
+    original = _victim(tmp_path / "home")
+    build_index(original, embedder=FakeEmbedder())
+    clone = _repo(tmp_path / "work" / "clone")
+    shutil.copytree(original / ".codesearch", clone / ".codesearch")
+    _set_meta(clone / ".codesearch", root="/nonexistent")
+    with pytest.raises(IndexConflict, match="a copy of that index"):
+        with Searcher(clone / ".codesearch", embedder=FakeEmbedder()) as searcher:
+            searcher.search("read the notes", k=3)
+    code, out = _cli("search", "read the notes", str(clone), "--fast", "--all", "--format", "json")
+    assert code == 2 and SECRET not in out and "a copy of that index" in out, out
+    report = build_index(clone, embedder=FakeEmbedder())
+    assert report.replaced_untrusted and not report.moved_from
+    with Searcher(clone / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert all(SECRET not in r.code for r in searcher.search("read the notes", k=5))
+    with Searcher(original / ".codesearch", embedder=FakeEmbedder()) as searcher:  # the original still answers
+        assert any(SECRET in r.code for r in searcher.search("read the notes", k=5))
+
+
+def test_a_moved_repository_keeps_its_index_id(tmp_path: Path) -> None:
+    """Moved with its index (nothing of the id left where it was): the same index, the same id."""
+    first = _repo(tmp_path / "a" / "repo")
+    built = build_index(first, embedder=FakeEmbedder())
+    moved = tmp_path / "b" / "repo"
+    moved.parent.mkdir()
+    first.rename(moved)
+    again = build_index(moved, embedder=FakeEmbedder())
+    assert not again.replaced_untrusted and again.index_id == built.index_id

@@ -263,9 +263,13 @@ def search_root(index_dir: Path, stored: str, given: Path | None, registered: st
     - else an index in the default layout (``ROOT/.codesearch`` recording ``..``) belongs to
       the directory above it, wherever the pair was moved or copied;
     - else (an index kept elsewhere) the root this user indexed last, from the registry
-      (``registered``, outside every repository).
+      (``registered``, outside every repository), only when the index records that root too: a copy of
+      one of this user's indexes (its id registered) shipped in another repository with another root
+      written into it would otherwise read that user's other repository (a crafted ``.codesearch`` made
+      `search` print a file of another repository this user had indexed).
 
-    :raises IndexConflict: if ``given`` is not the repository the index was built for.
+    :raises IndexConflict: if ``given`` is not the repository the index was built for, or the index records
+        another root than the one this user indexed with it.
     :raises RepositoryMoved: if the registered root is gone.
     """
     index_dir = Path(index_dir).resolve()
@@ -280,8 +284,13 @@ def search_root(index_dir: Path, stored: str, given: Path | None, registered: st
             f"the index in {index_dir} belongs to {recorded}, not to {root}; run "
             f"`codesearch index {root} --index-dir DIR` to index {root} in a directory of its own, or drop --index-dir"
         )
-    if index_dir.name == INDEX_DIR_NAME and stored == "..":
-        return index_dir.parent
+    if index_dir.name == INDEX_DIR_NAME and (stored == ".." or (registered and Path(registered) == index_dir.parent)):
+        return index_dir.parent  # whatever it records, an index in its own repository's .codesearch reads that one
+    recorded = recorded_root(index_dir, stored)
+    if registered and recorded != Path(registered):
+        here = index_dir.parent if index_dir.name == INDEX_DIR_NAME else "PATH"
+        raise IndexConflict(f"the index in {index_dir} records {recorded}, but you built it for {registered} (a copy "
+                            f"of that index?); run `codesearch index {here}` to build one for this place")
     return _existing_root(index_dir, Path(registered))
 
 

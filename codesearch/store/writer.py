@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -456,7 +458,7 @@ def _open_db(index_dir: Path, rebuild: bool) -> tuple[Database, str, bool, trust
     conn, owner = _open_checked_db(db_path, rebuild)
     stored_id = _stored_id(conn)
     registered = trust.lookup(stored_id) if stored_id is not None else None
-    if registered is not None:
+    if registered is not None and not _copy_of(registered, index_dir, stored_id):
         return md.open_for_write(conn), stored_id, False, registered
     # Anything but the empty file a new index starts from was built elsewhere, by someone else, or before
     # index ids: never reused, never migrated. (Asking for a ``meta`` row instead took a new database,
@@ -489,6 +491,24 @@ def _never_committed(conn: sqlite3.Connection) -> bool:
         return all(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
                    for table in ("meta", "chunks", "files"))
     except sqlite3.DatabaseError:
+        return False
+
+
+def _copy_of(registered: trust.Registration, index_dir: Path, index_id: str | None) -> bool:
+    """Whether the index at ``index_dir`` is a copy of the one the registry gives its id: another directory that
+    still holds an index of that id (a repository copied with its index, or one of this user's indexes shipped in
+    another repository, whose run would have re-registered the id there: "the repository moved"). A copy is started
+    afresh under an id of its own; a moved index (nothing of its id left where it was) keeps its id."""
+    other = Path(registered.index_dir)
+    try:
+        if other.resolve() == index_dir.resolve() or not stat.S_ISREG(os.lstat(other / DB_NAME).st_mode):
+            return False
+        conn = sqlite3.connect((other / DB_NAME).as_uri() + "?mode=ro", uri=True)
+        try:
+            return _stored_id(conn) == index_id
+        finally:
+            conn.close()
+    except (OSError, ValueError, sqlite3.Error):
         return False
 
 
