@@ -56,8 +56,23 @@ def private_socket(path: str | os.PathLike[str]) -> bool:
 def nearest_index(start: str | os.PathLike[str]) -> str | None:
     """The ``.codesearch`` in ``start`` or its nearest parent, as ``find_index`` finds it, without
     importing the search stack; None when there is none or anything is unusual (a symlink, an
-    unreadable directory): the search in the CLI's own process then says why."""
-    directory = os.path.realpath(start)
+    unreadable directory, a path that leads out of a repository through a symlink): the search in the
+    CLI's own process then says why."""
+    written = os.path.abspath(start)
+    link, directory = None, written
+    while os.path.dirname(directory) != directory:
+        if os.path.islink(directory):
+            link = directory
+            break
+        directory = os.path.dirname(directory)
+    if link is not None:
+        above = _nearest(os.path.dirname(link))
+        if above is not None and not _inside(os.path.realpath(written), os.path.realpath(os.path.dirname(above))):
+            return None
+    return _nearest(os.path.realpath(written))
+
+
+def _nearest(directory: str) -> str | None:
     while True:
         candidate = os.path.join(directory, INDEX_DIR_NAME)
         try:
@@ -150,6 +165,10 @@ def search_request(params: dict[str, object], paths: tuple[str, ...], query: str
         "by_file": params["by_file"], "per_file": params["per_file"], "min_score": params["min_score"], "format": fmt,
         "max_lines": params["max_lines"], "explain": params["explain"], "color": use_color,
         "quiet": params["quiet"]}
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def search_reply(directory: str, request: dict[str, object]) -> tuple[str | None, bool] | None:

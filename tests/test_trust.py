@@ -389,3 +389,31 @@ def test_a_moved_repository_keeps_its_index_id(tmp_path: Path) -> None:
     first.rename(moved)
     again = build_index(moved, embedder=FakeEmbedder())
     assert not again.replaced_untrusted and again.index_id == built.index_id
+
+
+def test_a_path_through_a_symlink_the_repository_planted_never_reaches_another_index(tmp_path: Path) -> None:
+    """`search QUERY dirlink` (a directory link the repository planted, pointing into another repository this user
+    indexed) and `search QUERY helper.py` (a file link) searched the index above the link's target and printed its
+    code: the console script's fast path and the CLI alike. Now both are refused in one line; a link above every
+    repository (the repository reached through an alias) is followed as before."""
+    import subprocess
+
+    other = _victim(tmp_path / "home" / "project")
+    repo = _repo(tmp_path / "work" / "repo")
+    for root in (other, repo):
+        assert _cli("index", str(root), "-q")[0] == 0
+    os.symlink(other, repo / "dirlink")
+    os.symlink(other / "notes.py", repo / "helper.py")
+    os.symlink(repo, tmp_path / "alias")
+    console = Path(sys.executable).parent / "codesearch"
+    for target in (repo / "dirlink", repo / "helper.py"):
+        for command in (["search", "read the notes", str(target), "--fast"],
+                        ["search", "read the notes", str(target), "--fast", "--format", "json"]):
+            code, out = _cli(*command)
+            assert code == 2 and SECRET not in out and "through the symlink" in out, (command, out)
+            done = subprocess.run([str(console), *command], capture_output=True, text=True, timeout=120)
+            assert done.returncode == 2 and SECRET not in done.stdout + done.stderr, (command, done)
+    code, out = _cli("related", str(repo / "dirlink" / "notes.py") + ":2")
+    assert code == 2 and SECRET not in out, out
+    code, out = _cli("search", "read the notes", str(tmp_path / "alias"), "--fast", "--format", "grep")
+    assert code == 0 and "notes.py" in out and SECRET not in out, out

@@ -30,11 +30,31 @@ from indexer.languages import UnknownLanguage, canonical_language
 def find_index(start: Path) -> Path:
     """The index directory for ``start``: ``.codesearch`` in it or its nearest parent.
 
+    A path that goes through a symlink inside an indexed repository (one the repository may have planted:
+    ``dirlink -> /elsewhere``) is refused unless it stays in that repository: it led the search to the index of
+    another repository above the link's target, and printed its code. A link above every repository (``~/src``
+    pointing at the disk the repositories are on) is followed as before.
+
     :raises IndexNotFound: if there is none.
-    :raises UnsafeIndexDir: if the nearest ``.codesearch`` is a symlink.
+    :raises UnsafeIndexDir: if the nearest ``.codesearch`` is a symlink, or ``start`` leads out of a repository
+        through a symlink.
     :raises IndexUnavailable: if the nearest ``.codesearch`` cannot be read (permissions).
     """
-    start = Path(start).resolve()
+    written = Path(os.path.abspath(start))
+    link = next((d for d in (written, *written.parents) if d != d.parent and os.path.islink(d)), None)
+    if link is not None:
+        above = _nearest_index(link.parent)
+        if above is not None and not written.resolve().is_relative_to(above.parent.resolve()):
+            raise UnsafeIndexDir(f"{written} leads out of the repository {above.parent} through the symlink {link}; "
+                                 "links are never followed")
+    found = _nearest_index(written.resolve())
+    if found is None:
+        raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {written}` first")
+    return found
+
+
+def _nearest_index(start: Path) -> Path | None:
+    """``.codesearch`` in ``start`` or its nearest parent (None: none). :raises UnsafeIndexDir, IndexUnavailable."""
     for directory in (start, *start.parents):
         candidate = directory / INDEX_DIR_NAME
         try:
@@ -46,7 +66,7 @@ def find_index(start: Path) -> Path:
         except OSError as exc:
             raise IndexUnavailable(unreadable(candidate, exc)) from exc
         return candidate
-    raise IndexNotFound(f"no index found in {start} or its parents; run `codesearch index {start}` first")
+    return None
 
 
 class Searcher:
