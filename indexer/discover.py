@@ -72,6 +72,12 @@ _MAP_ROOT = re.compile(rb'"sourceRoot"\s*:\s*"((?:[^"\\]|\\.)*)"')
 # Files generated from a source beside them (autoconf's `configure`, a long shell script): build output too.
 GENERATED_FROM = {"configure": ("configure.ac", "configure.in")}
 MAX_IGNORE_BYTES = 1_000_000  # of one ignore file; the rest is not read
+# Ignore patterns that apply to one file (its directory's ignore files and those above): every pattern is tried on
+# every path, so a crafted ignore file of 100,000 lines made an index of 1,000 files run past 400 s. Real ignore
+# files hold tens to hundreds; the patterns past these are reported and not used. Patterns of more than two
+# unbounded wildcards (`*a*a*a*b`) run on the NFA of ``indexer.gitignore``, ~9 us a path each: fewer of them.
+MAX_IGNORE_PATTERNS = 1_000
+MAX_SIMULATED_PATTERNS = 50
 # A longer absolute path cannot be opened by name (PATH_MAX, with its NUL); git checks such
 # paths out, but a file there is skipped, and nothing below a directory there is read.
 MAX_PATH_BYTES = 4096
@@ -178,7 +184,14 @@ def walk(root: Path, limits: Limits = Limits(), use_ignore_files: bool = True,
                 if directories is not None:
                     directories.append(rel_dir)
                 if use_ignore_files:
-                    patterns = patterns + _ignore_patterns(here.fd, rel_dir, names)
+                    own, dropped = _ignore_patterns(here.fd, rel_dir, names, MAX_IGNORE_PATTERNS - len(patterns),
+                                                    MAX_SIMULATED_PATTERNS - sum(p.matcher.simulated for p in patterns))
+                    patterns = patterns + own
+                    for name, count in dropped:
+                        yield SkippedFile(f"{rel_dir}/{name}" if rel_dir else name,
+                                          f"{count:,} ignore patterns not used (at most {MAX_IGNORE_PATTERNS:,}, "
+                                          f"{MAX_SIMULATED_PATTERNS} of three wildcards or more, apply to a file: "
+                                          "each one is tried on every path)")
                 subdirs = yield from _list_dir(here, entries, names, root, root_bytes, rel_dir, patterns, limits,
                                                use_ignore_files)
             finally:
@@ -559,15 +572,18 @@ def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:
     return None
 
 
-def _ignore_patterns(dir_fd: int, rel_dir: str, names: frozenset[str]) -> list[Pattern]:
+def _ignore_patterns(dir_fd: int, rel_dir: str, names: frozenset[str], room: int, simulated: int
+                     ) -> tuple[list[Pattern], list[tuple[str, int]]]:
     """The patterns of the ignore files in the open directory ``dir_fd`` (``rel_dir`` from the root),
-    among its ``names``.
+    among its ``names``, at most ``room`` of them and ``simulated`` of those on the NFA; and how many each file
+    had past that (name, count).
 
     An ignore file that is a link, a FIFO or anything but a regular file is never read
     (opening it cannot block, see ``_open_regular``); one larger than ``MAX_IGNORE_BYTES``
     is read up to that size.
     """
     patterns: list[Pattern] = []
+    dropped: list[tuple[str, int]] = []
     for name in IGNORE_FILES:
         if name not in names:
             continue
@@ -575,8 +591,20 @@ def _ignore_patterns(dir_fd: int, rel_dir: str, names: frozenset[str]) -> list[P
         if isinstance(read, str):
             continue
         text = read[1][:MAX_IGNORE_BYTES].decode("utf-8", errors="replace")
-        patterns.extend(parse_lines(text.splitlines(), rel_dir, source=name))
-    return patterns
+        found = parse_lines(text.splitlines(), rel_dir, source=name)
+        kept: list[Pattern] = []
+        for pattern in found:
+            if len(patterns) + len(kept) >= room:
+                break
+            if pattern.matcher.simulated:
+                if simulated <= 0:
+                    continue
+                simulated -= 1
+            kept.append(pattern)
+        if len(found) > len(kept):
+            dropped.append((name, len(found) - len(kept)))
+        patterns.extend(kept)
+    return patterns, dropped
 
 
 def _symlink_reason(root: Path, link: Path) -> str:

@@ -244,3 +244,26 @@ def test_utf16_text_is_not_called_binary() -> None:
                  b"\xff\xfe\x00\x00" + source.encode("utf-32-le")):
         assert content_problem(data) == "UTF-16 or UTF-32 text (only UTF-8 and ASCII-compatible encodings are read)"
     assert content_problem(b"\x7fELF\x02\x01\x01\x00\x00") == "binary (contains NUL bytes)"
+
+
+def test_ignore_patterns_past_the_limit_are_reported_and_not_used(tmp_path: Path) -> None:
+    """Every pattern is tried on every path: a crafted .codesearchignore and .gitignore of 100,000 lines each made an
+    index of 1,000 files run past 400 s. Patterns past MAX_IGNORE_PATTERNS (and past MAX_SIMULATED_PATTERNS of three
+    wildcards or more) are reported with the ignore file and not used."""
+    from indexer.discover import MAX_IGNORE_PATTERNS, MAX_SIMULATED_PATTERNS
+
+    for name in ("early.py", "late.py", "starry.py", "kept.py"):
+        write(tmp_path, name, "def f():\n    return 1\n")
+    plain = [f"unused_{i}.py" for i in range(MAX_IGNORE_PATTERNS - 1)]
+    write(tmp_path, ".gitignore", "\n".join(["early.py", *plain, "late.py"]) + "\n")
+    indexed, skipped = _walk(tmp_path)
+    assert "early.py" not in indexed and "late.py" in indexed  # the first 1,000 patterns apply, the rest not
+    assert skipped[".gitignore"].startswith("1 ignore patterns not used")
+    other = tmp_path / "other"
+    starry = [f"*q*q*q*q{i}" for i in range(MAX_SIMULATED_PATTERNS)]
+    write(other, ".codesearchignore", "\n".join([*starry, "*s*t*a*r*r*y.py", "plain.py"]) + "\n")
+    for name in ("starry.py", "plain.py"):
+        write(other, name, "def g():\n    return 2\n")
+    indexed, skipped = _walk(other)
+    assert "starry.py" in indexed and "plain.py" not in indexed  # only the 51st starry pattern is left out
+    assert skipped[".codesearchignore"].startswith("1 ignore patterns not used")
