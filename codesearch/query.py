@@ -141,6 +141,16 @@ def stem(word: str) -> str:
     return w[:STEM_LENGTH]
 
 
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8: an argument of bytes that are not UTF-8 arrives with lone surrogates
+    (Python's ``surrogateescape``), which the tokenizer and SQLite refuse with a traceback."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def words_of(text: str) -> list[str]:
     """Lowercase words of any text, identifiers split (``parseJSON`` → ``parse``, ``json``)."""
     return _WORD.findall(split_identifiers(text).lower())

@@ -30,7 +30,7 @@ import numpy as np
 from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.pack import Mounts
-from codesearch.query import analyse
+from codesearch.query import analyse, is_utf8
 from codesearch.ranking import Signals
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.search.first_stage import origin
@@ -76,6 +76,8 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
     :raises BadQuery: if it lies outside the repository or is not indexed.
     """
     root = searcher.root
+    if not is_utf8(str(path)):
+        raise BadQuery(f"{os.fsencode(path)!r} is not a UTF-8 path; no file of such a name is indexed")
     candidates = [Path(path)] if Path(path).is_absolute() else [Path.cwd() / path, root / path]
     for candidate in candidates:
         resolved = Path(os.path.normpath(candidate))
@@ -150,6 +152,8 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
     symbol = symbol.strip(_BLANKS)
     if not symbol_parts(symbol):
         raise BadQuery("the symbol name is empty")
+    if not is_utf8(symbol):
+        raise BadQuery("the symbol name is not UTF-8 text (bytes a terminal could not decode)")
     # PHP namespaces are not part of qualified names: App\\Support\\Str::slug is Str.slug.
     unspaced = symbol.rsplit("\\", 1)[-1]
     for typed in dict.fromkeys([symbol, unspaced] if symbol_parts(unspaced) else [symbol]):

@@ -230,7 +230,7 @@ class Resident:
                 return True
             line = client.read_line(conn, MAX_REQUEST_BYTES)
             request = json.loads(line) if line is not None else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep (it stopped us)
             return True
         reply = self.handle(request) if isinstance(request, dict) else {"ok": False, "error": "not a JSON object"}
         try:

@@ -136,7 +136,7 @@ def ask(index_dir: str | os.PathLike[str], request: dict[str, object],
         return None
     try:
         reply = json.loads(line) if line is not None else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return reply if isinstance(reply, dict) else None
 

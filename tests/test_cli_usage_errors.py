@@ -154,3 +154,19 @@ def test_ctrl_c_says_what_is_left_and_claims_no_previous_index(tmp_path: Path,
     out = run("index", str(tmp_path))
     assert out.exit_code == 130 and "previous index" not in out.stderr, out.output
     assert "Interrupted; the index is as this run's last commit or the run before left it" in out.stderr
+
+
+def test_arguments_that_are_not_utf8_are_one_line_errors(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes a terminal could not decode arrive as lone surrogates (surrogateescape): `search` ended in the
+    tokenizer's TypeError and `related` in a UnicodeEncodeError, each a traceback with exit code 1."""
+    monkeypatch.chdir(repo)
+    for args in (["search", "retry \udcff\udcfe", "--fast"], ["related", "--symbol", "wait\udcff"],
+                 ["related", "tenacity/\udcff.py:1"]):
+        out = run(*args)
+        assert out.exit_code == 2 and "Traceback" not in out.output, (args, out.output)
+        assert "UTF-8" in out.output, out.output
+    from codesearch.errors import BadQuery
+    from codesearch.search import validate_query
+
+    with pytest.raises(BadQuery, match="not UTF-8 text"):
+        validate_query("retry \udcff")

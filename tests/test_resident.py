@@ -207,3 +207,19 @@ def test_stop_says_it_stopped_the_process(repo: Path, runtime: Path) -> None:
         assert out.exit_code == 0 and f"Stopped the resident process of {repo / '.codesearch'}" in out.output
     out = run("resident", str(repo), "--stop")
     assert out.exit_code == 1 and "No resident process answers for this index." in out.output
+
+
+def test_json_nested_thousands_deep_does_not_stop_the_process(repo: Path, runtime: Path) -> None:
+    """`[` 2,000 times then `]` 2,000 times: json.loads raised RecursionError, which ended the resident process."""
+    import socket as sockets
+
+    from codesearch.resident import socket_path
+
+    index_dir = repo / ".codesearch"
+    with serving(index_dir):
+        with sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM) as conn:
+            conn.settimeout(10)
+            conn.connect(str(socket_path(index_dir)))
+            conn.sendall(("[" * 20000 + "]" * 20000 + "\n").encode())
+            conn.recv(100)
+        assert searches(index_dir) == 0  # and it still answers

@@ -8,7 +8,7 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.errors import BadQuery
-from codesearch.query import MAX_QUERY_CHARS, QueryInfo, analyse
+from codesearch.query import MAX_QUERY_CHARS, QueryInfo, analyse, is_utf8
 from codesearch.search.options import MAX_K
 from codesearch.terms import query_terms
 
@@ -33,7 +33,7 @@ def validate_query(query: str, k: int = 10) -> str:
     work, so the length cap bounds what one query can cost.
 
     :raises BadQuery: for an empty or whitespace-only query, one longer than
-        ``codesearch.query.MAX_QUERY_CHARS`` once stripped, or ``k`` outside 1..MAX_K.
+        ``codesearch.query.MAX_QUERY_CHARS`` once stripped, not UTF-8 text, or ``k`` outside 1..MAX_K.
     """
     if not isinstance(query, str) or not query.strip():
         raise BadQuery("the query is empty; say what the code does, e.g. \"retry failed http requests\"")
@@ -43,7 +43,10 @@ def validate_query(query: str, k: int = 10) -> str:
                        "describe the code in a sentence, or search for one name")
     if not 1 <= k <= MAX_K:
         raise BadQuery(f"k must be between 1 and {MAX_K}, got {k}")
+    if not is_utf8(stripped):
+        raise BadQuery("the query is not UTF-8 text (bytes a terminal could not decode); type it again")
     return stripped
+
 
 
 def parse_query(query: str, k: int, embedder: Embedder) -> ParsedQuery:
