@@ -63,13 +63,18 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # type and alias (`type Header map[string][]string`, `type Duration int64`), not only structs and interfaces;
 # 16: a comment with code after it on its line is no part of the doc of what follows (`/* a */ int x;`); 17: the code
 # between definitions is embedded and counted without its licence paragraphs (``indexer.licences``); 18: a file's
-# only top-level container, undocumented, and its members take the file's description as their context.
-PARSER_VERSION = "18"
+# only top-level container, undocumented, and its members take the file's description as their context; 19: a file
+# of more than ``MAX_SYMBOLS`` definitions is indexed as line windows.
+PARSER_VERSION = "19"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
 MAX_NESTING = 64  # definitions (and scopes) inside one another
 MAX_SYMBOL_BYTES = 32 << 20  # the text of all symbols of one file together
+# Definitions of one file: the largest file of a 970k-chunk monorepo (the JDK, the Python standard library, Go and
+# part of Linux) has 1,531; 99,000 one-line functions in 990 KB took 11.8 s and 390 MB to index, three such files
+# 69 s. A file past it is indexed as line windows (``indexer.chunk.chunks_or_windows``), with the reason.
+MAX_SYMBOLS = 10_000
 # Hostile shapes cost tree-sitter far more than their size (a file is at most 1 MB):
 # - its query keeps work in progress for every bracket left open: 600 KB of "[" took
 #   over two minutes, and about 100,000 nested `{a: ` overflow the parser's C stack (a
@@ -527,8 +532,10 @@ def _last_row(node: Node) -> int:
 def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes) -> list[Symbol]:
     """Symbols with qualified names from their enclosing entries.
 
-    :raises Unindexable: beyond ``MAX_NESTING`` or ``MAX_SYMBOL_BYTES``, before the text is built.
+    :raises Unindexable: beyond ``MAX_NESTING``, ``MAX_SYMBOL_BYTES`` or ``MAX_SYMBOLS``, before the text is built.
     """
+    if len(entries) > MAX_SYMBOLS:
+        raise Unindexable(f"{len(entries):,} definitions (over {MAX_SYMBOLS:,}: generated?)")
     symbols: list[Symbol] = []
     stack: list[tuple[_Entry, str]] = []  # enclosing entries with their qualified names
     text_bytes = 0
