@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from codesearch import __version__
 from codesearch import resident_client as client
-from codesearch.errors import CodeSearchError
+from codesearch.errors import BadQuery, CodeSearchError
 from codesearch.resident_client import CLIENT_TIMEOUT_S, MAX_REPLY_BYTES, PROTOCOL, ask, private_socket
-from codesearch.store.layout import DB_NAME
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -111,11 +111,16 @@ def search_answer(index_dir: Path, request: dict[str, Any]) -> Answer | None:
 
 
 def subdirectory(root: Path, path: Path) -> str:
-    """PATH relative to the repository root when it is a directory below it, else ``""``."""
+    """PATH relative to the repository root when it is a directory or file below it, else ``""``.
+
+    :raises BadQuery: if it is the index directory or inside it (a search there found nothing, silently).
+    """
     try:
         relative = Path(path).resolve().relative_to(root)
     except ValueError:
         return ""
+    if relative.parts[:1] == (INDEX_DIR_NAME,):
+        raise BadQuery(f"{path} is inside the index directory; search the repository it indexes")
     return "" if str(relative) == "." else relative.as_posix()
 
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from codesearch.errors import BadQuery, CodeSearchError, IndexLocked, IndexNotFound, RepositoryMoved
 from codesearch.store.indexdir import default_index_dir, prepare_index_dir
-from codesearch.store.layout import DB_NAME
+from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 from codesearch.watch import Snapshot
 from indexer.discover import Limits
 
@@ -78,6 +78,8 @@ class RepositorySession:
                  rerank: bool = False, rerank_model: Path | None = None, limits: Limits = Limits(),
                  use_ignore_files: bool = True, workers: int | None = None, auto_index: bool = True) -> None:
         self.root = Path(root).resolve()
+        if INDEX_DIR_NAME in self.root.parts:  # `codesearch mcp repo/.codesearch` built an index inside the index
+            raise IndexNotFound(f"{root} is an index directory, not a repository; serve the repository it is in")
         try:  # held open while the session lives, so that no new directory can take the root's inode number
             flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
             self._root_fd = os.open(self.root, flags)

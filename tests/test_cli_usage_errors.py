@@ -170,3 +170,17 @@ def test_arguments_that_are_not_utf8_are_one_line_errors(repo: Path, monkeypatch
 
     with pytest.raises(BadQuery, match="not UTF-8 text"):
         validate_query("retry \udcff")
+
+
+def test_the_index_directory_is_no_place_to_search_or_serve(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`search QUERY repo/.codesearch` found nothing and said nothing (exit code 1); `codesearch mcp repo/.codesearch`
+    indexed the index directory as a repository, inside itself."""
+    from codesearch.errors import IndexNotFound
+    from codesearch.session import RepositorySession
+
+    monkeypatch.chdir(repo)
+    line = one_error_line(run("search", "exponential backoff", ".codesearch", "--fast"))
+    assert "is inside the index directory" in line
+    with pytest.raises(IndexNotFound, match="is an index directory"):
+        RepositorySession(repo / ".codesearch")
+    assert not (repo / ".codesearch" / ".codesearch").exists()
