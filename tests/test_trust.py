@@ -417,3 +417,13 @@ def test_a_path_through_a_symlink_the_repository_planted_never_reaches_another_i
     assert code == 2 and SECRET not in out, out
     code, out = _cli("search", "read the notes", str(tmp_path / "alias"), "--fast", "--format", "grep")
     assert code == 0 and "notes.py" in out and SECRET not in out, out
+
+
+def test_the_index_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Every index file was 0600 but the database (SQLite's 0644, and its -wal and -shm after it): it holds the
+    code and the index's id."""
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    for path in (root / ".codesearch").iterdir():
+        if path.name.startswith("index.db"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

@@ -25,6 +25,7 @@ so that a search does not pay for importing sqlite-utils.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -187,7 +188,14 @@ def m009_file_ids(db: Database) -> None:
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
-    """A read-write connection (created if missing) that trusts nothing in the file's schema."""
+    """A read-write connection (created if missing, readable by this user only, as every index file: SQLite made it
+    0644, and its -wal and -shm files take its mode) that trusts nothing in the file's schema."""
+    try:
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+    except FileExistsError:
+        pass  # an existing database: opened as it is (its checks are the caller's)
+    except OSError:
+        pass  # SQLite reports what is wrong with the place
     conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
     # Views and triggers of a planted database must not call functions with side effects.
     conn.execute("PRAGMA trusted_schema = OFF")
