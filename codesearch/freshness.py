@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codesearch.pack import Mounts
-from indexer.discover import Limits, Tree, content_problem, read_inside
+from indexer.discover import Limits, Tree, content_problem, read_inside, source_bytes
 from indexer.types import Chunk, SourceFile
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
@@ -102,6 +102,7 @@ def _read_check(root: str | Path, path: str, language: str, sha1: str, max_bytes
         return FileCheck(GONE)
     import hashlib  # here, as the parser below: a search whose files are unchanged needs neither
 
+    data = source_bytes(language, data)  # as the indexer hashed and parsed them
     digest = hashlib.sha1(data).hexdigest()
     if digest == sha1:
         return FileCheck(FRESH)  # the bytes the index was built from (which passed ``content_problem`` then)

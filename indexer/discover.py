@@ -549,8 +549,39 @@ def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | Ski
         return SkippedFile(found.path, reason)
     if not found.keep_build_output and SOURCE_MAP_TRAILER.search(data[-TRAILER_BYTES:]):
         return SkippedFile(found.path, "build output (ends with a sourceMappingURL comment)")
-    return SourceFile(found.path, header_language(found.path, found.language, data), data, st.st_mtime_ns,
-                      st.st_ctime_ns)
+    language = header_language(found.path, found.language, data)
+    return SourceFile(found.path, language, source_bytes(language, data), st.st_mtime_ns, st.st_ctime_ns)
+
+
+# A Python (PEP 263) or Ruby coding declaration on one of the first two lines: `# -*- coding: latin-1 -*-`.
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+CODING_LANGUAGES = frozenset({"python", "ruby"})
+
+
+def source_bytes(language: str, data: bytes) -> bytes:
+    """A file's bytes as the indexer reads them: UTF-8 as they are; a Python or Ruby file that is not UTF-8 and
+    declares its encoding (an ASCII-compatible one: the lines stay where they are) decoded by it, as UTF-8 (a name
+    with an `é` in a Latin-1 file was cut there, `calcule_d`). The index's hash of a file is of these bytes, at
+    index and at search time alike (``codesearch.freshness``). Anything else stays as it is (read with `?`s)."""
+    if language not in CODING_LANGUAGES:
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    for line in data.split(b"\n", 2)[:2]:
+        declared = _CODING.match(line)
+        if declared is None:
+            continue
+        try:
+            name = declared.group(1).decode("ascii")
+            if "\n#".encode(name) != b"\n#":  # not ASCII-compatible (UTF-16...): no Python or Ruby file is in it
+                return data
+            return data.decode(name).encode("utf-8", "surrogatepass")
+        except (LookupError, UnicodeError, ValueError):
+            return data
+    return data
 
 
 def content_problem(data: bytes, limits: Limits = Limits()) -> str | None:

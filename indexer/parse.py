@@ -64,7 +64,8 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # 16: a comment with code after it on its line is no part of the doc of what follows (`/* a */ int x;`); 17: the code
 # between definitions is embedded and counted without its licence paragraphs (``indexer.licences``); 18: a file's
 # only top-level container, undocumented, and its members take the file's description as their context; 19: a file
-# of more than ``MAX_SYMBOLS`` definitions is indexed as line windows.
+# of more than ``MAX_SYMBOLS`` definitions is indexed as line windows, and a Python or Ruby file that is not UTF-8
+# is read in the encoding it declares (``indexer.discover.source_bytes``).
 PARSER_VERSION = "19"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few

@@ -325,3 +325,21 @@ def test_verify_catches_sqlite_and_vector_files_disagreeing(repo: Path, fake_emb
         conn.execute("DELETE FROM chunk_rows WHERE id = (SELECT MIN(id) FROM chunk_rows)")
     with IndexReader(index_dir) as reader, pytest.raises(IndexCorrupt, match="disagree"):
         reader.verify()
+
+
+def test_a_declared_encoding_is_read_at_index_and_search_time_alike(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """A Latin-1 Python file with `# -*- coding: latin-1 -*-` was read as UTF-8 with replacement characters: its
+    function `calcule_délai_réseau` was named `calcule_d`. It is decoded by its declaration, and a search of the
+    unchanged file does not take it for a changed one (the index's hash is of the same bytes)."""
+    from indexer.discover import source_bytes
+
+    latin = "# -*- coding: latin-1 -*-\ndef calcule_délai_réseau(tentative):\n    return 2 ** tentative\n"
+    (tmp_path / "latin.py").write_bytes(latin.encode("latin-1"))
+    (tmp_path / "plain.py").write_bytes(b"def caf\xe9():\n    return 1\n")  # no declaration: as before
+    build_index(tmp_path, embedder=fake_embedder)
+    with Searcher(tmp_path / ".codesearch", embedder=fake_embedder) as searcher:
+        hits = {h.name: h for h in searcher.search("calcule_délai_réseau", k=5)}
+    assert "calcule_délai_réseau" in hits and not hits["calcule_délai_réseau"].stale
+    assert source_bytes("python", b"# coding: rot13\nx = '\xe9'\n") == b"# coding: rot13\nx = '\xe9'\n"
+    assert source_bytes("python", b"# coding: utf-16\nx = '\xe9'\n") == b"# coding: utf-16\nx = '\xe9'\n"
+    assert source_bytes("go", latin.encode("latin-1")) == latin.encode("latin-1")  # no such declaration in Go
