@@ -35,7 +35,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError, MissingExtra
@@ -47,6 +47,13 @@ if TYPE_CHECKING:
 DEFAULT_K = 10
 MAX_K = 100
 DEFAULT_MAX_LINES = 12
+try:  # the tools' input schemas state the bounds their descriptions give (checked by ``bounds_problem``)
+    from pydantic import Field
+
+    Results = Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": MAX_K})]
+    Lines = Annotated[int, Field(json_schema_extra={"minimum": 1})]
+except ImportError:  # no mcp extra: ``build_server`` says so
+    Results = Lines = int  # type: ignore[misc]
 KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
@@ -219,9 +226,9 @@ def build_server(session: RepositorySession) -> Any:
             raise ToolError(problem)
 
     @server.tool()
-    async def search(query: str, k: int = DEFAULT_K, language: str | None = None, path: str | None = None,
+    async def search(query: str, k: Results = DEFAULT_K, language: str | None = None, path: str | None = None,
                      exclude: str | None = None, kind: str | None = None,
-                     max_lines: int = DEFAULT_MAX_LINES, by_file: bool = False) -> dict[str, Any]:
+                     max_lines: Lines = DEFAULT_MAX_LINES, by_file: bool = False) -> dict[str, Any]:
         """Find code by what it does, in plain English, or by name.
 
         query: e.g. "retry failed http requests", "where is the session cookie parsed", "HttpClient".
@@ -248,8 +255,8 @@ def build_server(session: RepositorySession) -> Any:
 
     @server.tool()
     async def related(path: str | None = None, line: int | None = None, symbol: str | None = None,
-                      k: int = DEFAULT_K, exclude: str | None = None,
-                      max_lines: int = DEFAULT_MAX_LINES) -> dict[str, Any]:
+                      k: Results = DEFAULT_K, exclude: str | None = None,
+                      max_lines: Lines = DEFAULT_MAX_LINES) -> dict[str, Any]:
         """Find code like a definition: its overloads, implementations, overrides, tests, look-alikes.
 
         Give path (relative to the root) and line of any line inside the definition, or symbol

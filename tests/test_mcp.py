@@ -51,6 +51,10 @@ def test_search_related_status_edits_and_bad_input_over_stdio(repo: Path) -> Non
             await session.initialize()
             tools = {t.name: t for t in (await session.list_tools()).tools}
             assert set(tools) == {"search", "related", "index_status"}
+            for name in ("search", "related"):  # the bounds the descriptions give, in the schemas agents read
+                properties = tools[name].input_schema["properties"]
+                assert (properties["k"]["minimum"], properties["k"]["maximum"]) == (1, 100)
+                assert properties["max_lines"]["minimum"] == 1
 
             error, found = await _call(session, "search", {"query": "retry a failed request with backoff", "k": 3,
                                                            "max_lines": 2})
