@@ -87,6 +87,8 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     }
     if len(lines) > max_lines:
         out["snippet_truncated"] = True
+    if result.part:
+        out["part"] = True  # a window of a longer definition: lines and snippet are a part of it
     if result.stale:
         out["stale"] = True
     if result.duplicates:

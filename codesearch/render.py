@@ -100,7 +100,8 @@ def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
     (stale hits and folded duplicates marked; ``explain`` appends the similarity and each stage's score)."""
     lines = []
     for r in results:
-        line = f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}  [#{r.rank}]"
+        part = " (part)" if r.part else ""  # a window of a longer definition
+        line = f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}{part}  [#{r.rank}]"
         if r.stale:
             line += "  (stale)"
         if r.duplicates:
@@ -200,7 +201,8 @@ def _weak(results: Sequence[SearchResult], color: bool) -> list[str]:
 
 def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
     """A hit's name, kind and language, then its notes (stale, identical and near copies, stage scores)."""
-    head = f"{_style(one_line(r.qualname), 'bold', color)}  {_style(one_line(f'{r.kind}, {r.language}'), 'dim', color)}"
+    kind = f"part of a {r.kind}" if r.part else r.kind  # a window of a longer definition
+    head = f"{_style(one_line(r.qualname), 'bold', color)}  {_style(one_line(f'{kind}, {r.language}'), 'dim', color)}"
     if r.stale:
         head += _style("  (file changed since indexing; run `codesearch index`)", "yellow", color)
     for places, what in ((r.duplicates, "identical"), (r.similar, "near-copies")):

@@ -61,6 +61,14 @@ def test_a_phrase_from_the_end_of_a_long_function_finds_it_as_one_result(tmp_pat
     assert 1 < hits[0].start_line and hits[0].end_line == LONG.count("\n")
     assert "follow_redirect_location" in hits[0].code
     assert [h.qualname for h in hits].count("collect_messages") == 1
+    # It says it is a part: a new user read `UrlAutolinkParser.php:114-126 UrlAutolinkParser.parse` as the whole
+    # method, which starts at line 81.
+    from codesearch import render
+    from codesearch.mcp_server import compact
+
+    assert hits[0].part and not any(h.part for h in hits[1:])
+    assert hits[0].to_dict()["part"] is True and compact(hits[0], 12)["part"] is True
+    assert render.to_grep(hits[:1]).split("  [#")[0].endswith("collect_messages (part)")
 
 
 def test_related_at_a_line_inside_a_window_starts_from_the_definition(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.store.codec import code_of
-from indexer.chunk import definition_key, definition_name, display_code
+from indexer.chunk import definition_key, definition_name, display_code, is_window
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class SearchResult:
     duplicates: tuple[str, ...] = ()  # "path:line" of identical chunks elsewhere (folded into this one)
     similar: tuple[str, ...] = ()  # "path:line" of near-copies elsewhere: same name, nearly the same vector
     repo: str = ""  # when several repositories are searched: the name ``path`` starts with
+    part: bool = False  # a window of a longer definition: its lines are a part of the definition it names
 
     @property
     def local_path(self) -> str:
@@ -89,6 +90,7 @@ def result_of(row: dict[str, Any], rank: int, root: str, repo: str, stale: bool,
         content_hash=row["content_hash"],
         chunk_id=int(row["id"]),
         repo=repo,
+        part=is_window(row["key"]),
     )
 
 
