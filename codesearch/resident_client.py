@@ -58,18 +58,26 @@ def nearest_index(start: str | os.PathLike[str]) -> str | None:
     importing the search stack; None when there is none or anything is unusual (a symlink, an
     unreadable directory, a path that leads out of a repository through a symlink): the search in the
     CLI's own process then says why."""
+    if escaping_link(start) is not None:
+        return None
+    return _nearest(os.path.realpath(os.path.abspath(start)))
+
+
+def escaping_link(start: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """(the symlink, the repository) when ``start``, walked up as written, goes through a symlink below an indexed
+    repository and leads out of it (one the repository may have planted: ``dirlink -> /elsewhere``); else None.
+    A link above every repository (``~/src`` pointing at another disk) is none. ``find_index`` refuses such a
+    path, and this module's lookup finds no index for it."""
     written = os.path.abspath(start)
-    link, directory = None, written
+    directory = written
     while os.path.dirname(directory) != directory:
-        if os.path.islink(directory):
-            link = directory
-            break
+        if os.path.islink(directory):  # the lowest link of the path
+            above = _nearest(os.path.dirname(directory))
+            if above is None or _inside(os.path.realpath(written), os.path.realpath(os.path.dirname(above))):
+                return None
+            return directory, os.path.dirname(above)
         directory = os.path.dirname(directory)
-    if link is not None:
-        above = _nearest(os.path.dirname(link))
-        if above is not None and not _inside(os.path.realpath(written), os.path.realpath(os.path.dirname(above))):
-            return None
-    return _nearest(os.path.realpath(written))
+    return None
 
 
 def _nearest(directory: str) -> str | None:

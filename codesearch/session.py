@@ -78,7 +78,8 @@ class RepositorySession:
                  rerank: bool = False, rerank_model: Path | None = None, limits: Limits = Limits(),
                  use_ignore_files: bool = True, workers: int | None = None, auto_index: bool = True) -> None:
         self.root = Path(root).resolve()
-        if INDEX_DIR_NAME in self.root.parts:  # `codesearch mcp repo/.codesearch` built an index inside the index
+        if any(d.name == INDEX_DIR_NAME and (d / DB_NAME).is_file() for d in (self.root, *self.root.parents)):
+            # `codesearch mcp repo/.codesearch` built an index inside the index
             raise IndexNotFound(f"{root} is an index directory, not a repository; serve the repository it is in")
         try:  # held open while the session lives, so that no new directory can take the root's inode number
             flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)

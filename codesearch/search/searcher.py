@@ -16,6 +16,7 @@ from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
 from codesearch.freshness import FileCheck, FileChecks, check_stored
 from codesearch.pack import Mounts
+from codesearch.resident_client import escaping_link
 from codesearch.search.first_stage import IndexHits, Plan, first_stage, run_into
 from codesearch.search.options import PathFilter, SearchOptions
 from codesearch.search.parse import ParsedQuery, parse_query
@@ -41,12 +42,11 @@ def find_index(start: Path) -> Path:
     :raises IndexUnavailable: if the nearest ``.codesearch`` cannot be read (permissions).
     """
     written = Path(os.path.abspath(start))
-    link = next((d for d in (written, *written.parents) if d != d.parent and os.path.islink(d)), None)
-    if link is not None:
-        above = _nearest_index(link.parent)
-        if above is not None and not written.resolve().is_relative_to(above.parent.resolve()):
-            raise UnsafeIndexDir(f"{written} leads out of the repository {above.parent} through the symlink {link}; "
-                                 "links are never followed")
+    escape = escaping_link(written)
+    if escape is not None:
+        link, repository = escape
+        raise UnsafeIndexDir(f"{written} leads out of the repository {repository} through the symlink {link}; "
+                             "links are never followed")
     found = _nearest_index(written.resolve())
     if found is None:
         raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {written}` first")

@@ -304,14 +304,14 @@ class FlatVectors:
     The file is checked as ``VectorStore.load`` checks it (size, header byte for byte, increasing ids, the
     metadata's checksum, unit vectors) and mapped read-only through the descriptor it was opened by; the float32
     copy of the vectors that a search multiplies is made when it is opened (the lengths are checked on it) and
-    kept (4 bytes a component: a long-lived process holds it, for at most ``NUMPY_UP_TO`` vectors).
+    kept, the only copy read after (4 bytes a component: a long-lived process holds it, for at most
+    ``NUMPY_UP_TO`` vectors).
     """
 
-    def __init__(self, codes: npt.NDArray[np.float16], ids: npt.NDArray[np.int64], keep: object = None) -> None:
-        self._codes = codes
+    def __init__(self, matrix: npt.NDArray[np.float32], ids: npt.NDArray[np.int64], keep: object = None) -> None:
+        self._matrix = matrix  # the stored float16 vectors as float32
         self._ids = ids
-        self._keep = keep  # the mapping the arrays view
-        self._matrix: npt.NDArray[np.float32] | None = None
+        self._keep = keep  # the mapping ``ids`` views
 
     @classmethod
     def open(cls, path: Path, dim: int, count: int, checksum: str | None = None) -> FlatVectors | None:
@@ -332,13 +332,11 @@ class FlatVectors:
         finally:
             os.close(fd)
         prefix, _, code_size = _header(dim)
-        codes = np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
         ids = np.frombuffer(mapped, dtype="<i8", count=count, offset=len(prefix) + 16 + count * code_size)
         _check_ids(ids, path.name, checksum)
-        vectors = cls(codes, ids, mapped)
-        vectors._matrix = codes.astype(np.float32)  # what the first search would convert; checked here
-        _check_lengths(vectors._matrix, path.name)
-        return vectors
+        matrix = _mapped_codes(mapped, dim, count).astype(np.float32)
+        _check_lengths(matrix, path.name)
+        return cls(matrix, ids, mapped)
 
     @property
     def count(self) -> int:
@@ -346,7 +344,7 @@ class FlatVectors:
 
     @property
     def dim(self) -> int:
-        return int(self._codes.shape[1])
+        return int(self._matrix.shape[1])
 
     def ids(self) -> npt.NDArray[np.int64]:
         return np.asarray(self._ids, dtype=np.int64)
@@ -361,8 +359,6 @@ class FlatVectors:
         k = max(1, min(k, self.count)) if self.count else 1
         if allowed is None:
             rows = np.arange(self.count)
-            if self._matrix is None:
-                self._matrix = self._codes.astype(np.float32)
             scores = q @ self._matrix.T
         else:
             wanted = np.asarray(allowed, dtype=np.int64)
@@ -370,7 +366,7 @@ class FlatVectors:
             found = at < self.count
             found[found] = self._ids[at[found]] == wanted[found]
             rows = np.unique(at[found])
-            scores = q @ (self._matrix[rows] if self._matrix is not None else self._codes[rows].astype(np.float32)).T
+            scores = q @ self._matrix[rows].T
         out_scores = np.full((len(q), k), -np.finfo(np.float32).max, dtype=np.float32)
         out_ids = np.full((len(q), k), -1, dtype=np.int64)
         take = min(k, len(rows))
@@ -389,7 +385,7 @@ class FlatVectors:
         at = np.searchsorted(self._ids, wanted)
         if bool((at >= self.count).any()) or not bool((self._ids[np.minimum(at, self.count - 1)] == wanted).all()):
             raise KeyError("key not found")
-        return self._codes[at].astype(np.float32)
+        return self._matrix[at]
 
     def similarity(self, ids: list[int], query: Vectors) -> npt.NDArray[np.float32]:
         """Inner products of one query vector (dim,) with the stored vectors of ``ids``."""
@@ -450,13 +446,18 @@ def _check_mapped_lengths(fd: int, name: str, dim: int, count: int) -> None:
         return
     import mmap
 
-    prefix, _, _ = _header(dim)
     mapped = mmap.mmap(fd, _file_size(dim, count), access=mmap.ACCESS_READ)
-    codes = np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
+    codes = _mapped_codes(mapped, dim, count)
     bad = _not_unit(codes)
     del codes  # the mapping closes only once no array views it
     mapped.close()
     _raise_if_not_unit(bad, count, name)
+
+
+def _mapped_codes(mapped: object, dim: int, count: int) -> npt.NDArray[np.float16]:
+    """The float16 vectors of a mapped flat file (its size and header checked), as a view: ``count`` rows."""
+    prefix, _, _ = _header(dim)
+    return np.frombuffer(mapped, dtype="<f2", count=count * dim, offset=len(prefix) + 8).reshape(count, dim)
 
 
 def _not_unit(vectors: npt.NDArray[np.floating]) -> int:

@@ -125,8 +125,10 @@ class IndexWriter:
         # only if this run changes vectors: an unchanged repository costs a walk, a few queries and a pass over
         # each file, not a FAISS index in memory. A run that reported success on a damaged file left it so.
         self.generation, self._open_store = _open_vectors(db, index_dir, self.meta, model, rebuild)
+        self._previous_lexical: LexicalIndex | None = None  # the current generation's, the next one's base
         if self.generation and not rebuild and not md.has_lexical_table(db):
-            LexicalIndex.load(lexical_path(index_dir, self.generation), int(self.meta.get("count", -1)))
+            self._previous_lexical = LexicalIndex.load(lexical_path(index_dir, self.generation),
+                                                       int(self.meta.get("count", -1)))
 
     @classmethod
     @contextmanager
@@ -376,11 +378,8 @@ class IndexWriter:
         if md.has_lexical_table(self.db):
             previous = LexicalIndex.build(md.lexical_rows(self.db))
         else:
-            try:
-                previous = LexicalIndex.load(lexical_path(self.index_dir, int(self.meta["generation"])),
-                                             int(self.meta.get("count", -1)))
-            except IndexCorrupt as exc:
-                raise IndexCorrupt(f"{exc}; run `codesearch index --rebuild`") from exc
+            assert self._previous_lexical is not None  # loaded (and checked) when the index was opened
+            previous = self._previous_lexical
         previous.merge_into(path, changes.deleted_ids, changes.new_lexical)
 
     def _apply(self, result: ParsedFile, existing: dict[str, tuple[int, str]]) -> bool:
