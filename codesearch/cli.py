@@ -17,10 +17,10 @@ import click
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError
+from codesearch.kinds import KINDS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FORMATS = ("text", "json", "jsonl", "grep")
-KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 # Exit codes, as ripgrep's: 0 results (or success), 1 no results, 2 an error.
 EXIT_NO_RESULTS = 1
 EXIT_ERROR = 2

@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import sys
 
+from codesearch.kinds import KINDS
+
 # The search command's options (``codesearch.cli.search``): each spelling, its parameter, and its kind.
 _VALUE = {"-e": "query_option", "--query": "query_option", "-k": "k", "--top-k": "k", "-l": "language",
           "--language": "language", "-f": "fmt", "--format": "fmt", "--index-dir": "index_dir",
@@ -29,7 +31,6 @@ _FLAGS = {"--all": ("whole_index", True), "--json": ("as_json", True), "--hybrid
           "-q": ("quiet", True), "--quiet": ("quiet", True), "-v": ("verbose", True), "--verbose": ("verbose", True),
           "--no-resident": ("no_resident", True), "--by-file": ("by_file", True)}
 _FORMATS = ("text", "json", "jsonl", "grep")
-_KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
 
 
 def defaults() -> dict[str, object]:
@@ -109,7 +110,7 @@ def _converted(params: dict[str, object]) -> bool:
         return False
     kinds = params["kinds"]
     assert isinstance(kinds, tuple)
-    return (params["fmt"] in _FORMATS and all(kind in _KINDS for kind in kinds)
+    return (params["fmt"] in _FORMATS and all(kind in KINDS for kind in kinds)
             and all(word and os.path.isdir(word) and os.access(word, os.R_OK) for word in given))
 
 

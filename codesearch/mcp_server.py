@@ -39,7 +39,9 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 from codesearch import __version__
 from codesearch.errors import CodeSearchError, MissingExtra
+from codesearch.kinds import KINDS
 from codesearch.session import RepositorySession
+from indexer.languages import searchable_languages
 
 if TYPE_CHECKING:
     from codesearch.search import SearchResult
@@ -52,9 +54,13 @@ try:  # the tools' input schemas state the bounds their descriptions give (check
 
     Results = Annotated[int, Field(json_schema_extra={"minimum": 1, "maximum": MAX_K})]
     Lines = Annotated[int, Field(json_schema_extra={"minimum": 1})]
+    # The names a filter takes, listed for the agent; what is checked is the search's own check (a
+    # language in any case, as the CLI's --language), so the list is documentation, not validation.
+    Kind = Annotated[str, Field(json_schema_extra={"enum": list(KINDS)})]
+    Language = Annotated[str, Field(json_schema_extra={"enum": searchable_languages()})]
 except ImportError:  # no mcp extra: ``build_server`` says so
     Results = Lines = int  # type: ignore[misc]
-KINDS = ("function", "method", "class", "interface", "module", "trait", "enum", "type", "code")
+    Kind = Language = str  # type: ignore[misc]
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
 failed HTTP requests") or with a name; for a question that files answer ("how does caching
@@ -228,8 +234,8 @@ def build_server(session: RepositorySession) -> Any:
             raise ToolError(problem)
 
     @server.tool()
-    async def search(query: str, k: Results = DEFAULT_K, language: str | None = None, path: str | None = None,
-                     exclude: str | None = None, kind: str | None = None,
+    async def search(query: str, k: Results = DEFAULT_K, language: Language | None = None, path: str | None = None,
+                     exclude: str | None = None, kind: Kind | None = None,
                      max_lines: Lines = DEFAULT_MAX_LINES, by_file: bool = False) -> dict[str, Any]:
         """Find code by what it does, in plain English, or by name.
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from codesearch.search import Searcher
+from indexer.types import SymbolKind
 from tests.conftest import SAMPLE_REPOS, write
 
 mcp = pytest.importorskip("mcp")
@@ -29,6 +30,11 @@ def _server(root: Path, *extra: str) -> StdioServerParameters:
     return StdioServerParameters(command=CODESEARCH, args=["mcp", str(root), "--workers", "1", *extra],
                                  # the stdio client passes only a few variables: keep the test's trust registry
                                  env={"HF_HUB_OFFLINE": "1", "CODESEARCH_STATE": os.environ["CODESEARCH_STATE"]})
+
+
+def _enum(prop: dict[str, Any]) -> list[str]:
+    """The names an optional string argument's schema lists (its string branch's ``enum``)."""
+    return next(option["enum"] for option in prop["anyOf"] if option.get("type") == "string")
 
 
 async def _call(session: ClientSession, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
@@ -55,6 +61,9 @@ def test_search_related_status_edits_and_bad_input_over_stdio(repo: Path) -> Non
                 properties = tools[name].input_schema["properties"]
                 assert (properties["k"]["minimum"], properties["k"]["maximum"]) == (1, 100)
                 assert properties["max_lines"]["minimum"] == 1
+            search_args = tools["search"].input_schema["properties"]  # the names a filter takes, listed
+            assert _enum(search_args["kind"]) == [kind.value for kind in SymbolKind]
+            assert {"python", "go", "rust", "text"} <= set(_enum(search_args["language"]))
 
             error, found = await _call(session, "search", {"query": "retry a failed request with backoff", "k": 3,
                                                            "max_lines": 2})
