@@ -78,8 +78,10 @@ log = logging.getLogger("codesearch.mcp")
 def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
     is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
-    lines = result.code.splitlines()
-    snippet = "\n".join(lines[:max_lines])
+    from codesearch.search.results import snippet_of  # loaded with the search it presents
+
+    lines, more = snippet_of(result.code, max_lines)
+    snippet = "\n".join(lines)
     out: dict[str, Any] = {
         "rank": result.rank,
         "path": result.path,
@@ -91,7 +93,7 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         "score": round(result.score, 4),
         "snippet": snippet,
     }
-    if len(lines) > max_lines:
+    if more:
         out["snippet_truncated"] = True
     if result.part:
         out["part"] = True  # a window of a longer definition: lines and snippet are a part of it

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
 from codesearch.search.files import FileHits, hits_of
+from codesearch.search.results import snippet_of
 from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
@@ -217,8 +218,8 @@ def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
 
 def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> str:
     """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted)."""
-    lines = textwrap.dedent(clean(r.code)).split("\n")
-    snippet = "\n".join(lines[:snippet_lines]) + ("\n..." if len(lines) > snippet_lines else "")
+    lines, more = snippet_of(textwrap.dedent(clean(r.code)), snippet_lines)
+    snippet = "\n".join(lines) + ("\n..." if more else "")
     snippet = _highlight(snippet, r.language) if color else snippet
     return "\n".join(indent + line for line in snippet.splitlines())
 

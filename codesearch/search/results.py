@@ -11,6 +11,19 @@ from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, display_code, is_window
 
 
+SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into code: an image, a table)
+
+
+def snippet_of(code: str, max_lines: int) -> tuple[list[str], bool]:
+    """A snippet's first ``max_lines`` lines of ``code``, a line longer than ``SNIPPET_LINE_CHARS`` cut there
+    with how much is left out; and whether lines were left out."""
+    lines = code.split("\n")
+    shown = [line if len(line) <= SNIPPET_LINE_CHARS
+             else f"{line[:SNIPPET_LINE_CHARS]}… ({len(line) - SNIPPET_LINE_CHARS:,} more characters)"
+             for line in lines[:max_lines]]
+    return shown, len(lines) > max_lines
+
+
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root`` (when several

@@ -1,0 +1,45 @@
+"""What a new user trips over in the first hour, round three: the languages added by issue 22 and the files
+without a grammar, each case as a test (found by a black-box review on walkdir, sds, telescope.nvim, plug,
+okio, Alamofire and nvm)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.mcp_server import compact
+from codesearch.search import Searcher
+from indexer.discover import content_problem
+from tests.conftest import write
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args))
+
+
+LOGO = '"data:image/png;base64,' + "iVBORw0KGgo" * 600 + '"'
+DEBUGGER_EX = ("defmodule Plug.Debugger do\n  @moduledoc \"Shows a page with the stack trace in development.\"\n"
+               f"  @default_style %{{\n    primary: \"#4e2a8e\",\n    logo:\n      {LOGO},\n    font: \"menlo\"\n  }}\n\n"
+               + "".join(f"  def frame_{n}(conn), do: render_frame(conn, {n})\n\n" for n in range(60))
+               + "  def render_error_page(conn, stack) do\n    # Render the error page with the stack trace.\n"
+               "    Enum.map(stack, &format_frame/1)\n  end\nend\n")
+
+
+def test_a_source_file_with_a_few_long_lines_is_indexed_and_shows_them_cut(tmp_path: Path) -> None:
+    """plug's debugger.ex (589 lines, two of 36,678 characters: its logo) was skipped whole as minified;
+    a minified file (most of it on a few lines) still is."""
+    assert content_problem(DEBUGGER_EX.encode()) is None
+    assert "minified" in (content_problem(f"const logo = {LOGO};\nexport default logo;\n".encode()) or "")
+    write(tmp_path, "lib/plug/debugger.ex", DEBUGGER_EX)
+    out = run("index", str(tmp_path))
+    assert out.exit_code == 0 and "Skipped" not in out.output, out.output
+    found = run("search", "--fast", "--json", "render the error page with the stack trace", str(tmp_path))
+    assert "Plug.Debugger.render_error_page" in [r["qualname"] for r in json.loads(found.output)["results"]]
+    shown = run("search", "--fast", "--max-lines", "8", "default style logo", str(tmp_path))
+    assert "more characters)" in shown.output and max(map(len, shown.output.splitlines())) < 500, shown.output
+    with Searcher(tmp_path / ".codesearch") as searcher:  # an agent's snippet is cut the same way
+        top = searcher.search("default style logo", k=1)[0]
+    assert max(map(len, top.code.splitlines())) > 1000 and max(map(len, compact(top, 8)["snippet"].splitlines())) < 500
