@@ -22,7 +22,8 @@ def run(*args: str) -> object:
 
 LOGO = '"data:image/png;base64,' + "iVBORw0KGgo" * 600 + '"'
 DEBUGGER_EX = ("defmodule Plug.Debugger do\n  @moduledoc \"Shows a page with the stack trace in development.\"\n"
-               f"  @default_style %{{\n    primary: \"#4e2a8e\",\n    logo:\n      {LOGO},\n    font: \"menlo\"\n  }}\n\n"
+               f"  @default_style %{{\n    primary: \"#4e2a8e\",\n    logo:\n      {LOGO},\n"
+               "    font: \"menlo\"\n  }\n\n"
                + "".join(f"  def frame_{n}(conn), do: render_frame(conn, {n})\n\n" for n in range(60))
                + "  def render_error_page(conn, stack) do\n    # Render the error page with the stack trace.\n"
                "    Enum.map(stack, &format_frame/1)\n  end\nend\n")
