@@ -32,6 +32,9 @@ QUESTION_WORDS = frozenset({"how", "what", "where", "why", "which", "when", "who
 ARTICLES = frozenset({"a", "an", "the"})
 JOINING_WORDS = frozenset({"and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "to", "with"})
 EXAMPLE_WORDS = frozenset({"example", "examples", "demo", "sample", "samples", "tutorial"})
+# Words that ask about a project's machinery (``ranking.project_file``: CI pipelines, package manifests).
+PROJECT_WORDS = frozenset({"ci", "workflow", "workflows", "pipeline", "pipelines", "manifest", "dependency",
+                           "dependencies", "packaging", "funding", "sponsor", "sponsors"})
 # A query that starts with a verb asks for a task to be done ("send a request with a timeout",
 # "parse a date in several formats"): one function answers it. A query that names a thing or a
 # topic ("cookie jar implementation", "streaming JSON reader and token parsing") is answered by
@@ -116,6 +119,7 @@ class QueryInfo:
     stems: frozenset[str]
     wants_tests: bool
     wants_examples: bool
+    wants_project: bool = False
     compounds: tuple[str, ...] = ()
     question: bool = False
     task: bool = False
@@ -225,6 +229,7 @@ def analyse(text: str) -> QueryInfo:
         stems=frozenset(stem(w) for w in words),
         wants_tests=bool(lowered & TEST_WORDS),
         wants_examples=bool(lowered & EXAMPLE_WORDS),
+        wants_project=bool(lowered & PROJECT_WORDS),
         question=question,
         task=task,
         spelled=tuple(dict.fromkeys("".join(name) for name in spelled)),

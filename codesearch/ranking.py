@@ -116,6 +116,19 @@ _NOISE_DIRS = re.compile(
     r"|releasenotes|release[-_]notes|newsfragments|changelogs?|changelog\.d|changes\.d|benches|benchmarks?|bench)/"
     r"|^(?:_?example|sample|demo)/"
 )
+# A project's machinery, indexed as text: CI pipelines and repository settings (`.github/`, `.gitlab-ci.yml`) and
+# package manifests (`Cargo.toml`, `pyproject.toml`). They name the project and say what it does in words, and so
+# matched questions about its code: zig-clap's two workflows were in the first ten of 7 of its 15 questions each,
+# serde's `Cargo.toml`s 11 times in all, nvm's `toc.yml` first for "compare two semantic versions". Noise, unless
+# the query asks about them (``QueryInfo.wants_project``) or names them (``project_file``).
+_PROJECT_FILES = re.compile(
+    r"(?:^|/)\.(?:github|gitlab|circleci|buildkite|azure-pipelines|devcontainer)/"
+    r"|(?:^|/)(?:\.gitlab-ci|\.travis|appveyor|azure-pipelines|\.pre-commit-config|\.pre-commit-hooks|codecov"
+    r"|\.codecov|\.readthedocs|\.golangci|\.rubocop|\.goreleaser|\.mergify|renovate|dependabot)\.ya?ml$"
+    r"|(?:^|/)(?:Cargo|pyproject|rustfmt|\.rustfmt|clippy|deny|taplo|\.taplo)\.toml$"
+    r"|(?:^|/)(?:setup|tox|\.flake8|\.pylintrc|mypy|pytest|\.coveragerc)\.(?:cfg|ini)$"
+    r"|(?:^|/)(?:pubspec|mkdocs|\.yamllint|\.clang-tidy)\.ya?ml$"
+)
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")  # TypeScript declarations, Python stubs
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
@@ -233,7 +246,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in pool:
             if exact.search(code_of(c.row)):
                 _add(c, "word", WORD_WEIGHT)
-    if signals.noise and not (query.wants_tests or query.wants_examples):
+    if signals.noise:
+        asked = query.wants_tests or query.wants_examples
         # The query names this very symbol: where it lives does not matter, unless it is also defined
         # outside tests and examples (a test's stand-in for `Serialize` is not the answer then).
         spared = query.kind == IDENTIFIER and not any(
@@ -241,7 +255,9 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in pool:
             if spared and "definition" in c.scores:
                 continue
-            if is_noise_row(c.row):
+            named = project_file(c.path)
+            if (named is not None and not query.wants_project and named.isdisjoint(query.stems)) or (
+                    not asked and is_noise_row(c.row)):
                 c.scores["noise"] = NOISE_FACTOR
                 c.score *= NOISE_FACTOR
     if signals.stubs:
@@ -630,6 +646,16 @@ def definition_factor(candidate: Candidate, query: QueryInfo, primary: set[str])
 def is_noise(path: str, language: str) -> bool:
     """Tests, examples, compatibility shims and generated files (by path)."""
     return is_test_path(path, language) or bool(_NOISE_DIRS.search(path)) or bool(_GENERATED_NAMES.search(path))
+
+
+@lru_cache(maxsize=65536)
+def project_file(path: str) -> frozenset[str] | None:
+    """The stems that name a file of the project's machinery (``_PROJECT_FILES``): those of its path from the
+    CI directory on, or of its name (`github`, `workflow`, `main`; `cargo`); None for any other file."""
+    match = _PROJECT_FILES.search(path)
+    if match is None:
+        return None
+    return frozenset(stem(w) for w in words_of(path[match.start():].rsplit(".", 1)[0].replace("/", " ")) if len(w) > 1)
 
 
 def is_noise_row(row: dict[str, Any]) -> bool:

@@ -44,3 +44,30 @@ def test_a_source_file_with_a_few_long_lines_is_indexed_and_shows_them_cut(tmp_p
     with Searcher(tmp_path / ".codesearch") as searcher:  # an agent's snippet is cut the same way
         top = searcher.search("default style logo", k=1)[0]
     assert max(map(len, top.code.splitlines())) > 1000 and max(map(len, compact(top, 8)["snippet"].splitlines())) < 500
+
+
+CI_YML = ("name: update readme TOC\non: [push]\njobs:\n  toc:\n    runs-on: ubuntu-latest\n    steps:\n"
+          "    # pulls all tags (needed for semantic release to correctly version)\n"
+          "    - run: git fetch --depth=1 origin +refs/tags/*:refs/tags/*\n    - run: npm run doctoc\n")
+CARGO_TOML = ('[package]\nname = "semver-tools"\nversion = "1.2.0"\n'
+              'description = "Install and switch between node versions"\n')
+VERSIONS_SH = ("nvm_version_greater() {\n  # exit 0 when the first version is greater than the second\n"
+               "  command awk 'BEGIN { split(ARGV[1], a, /\\./); split(ARGV[2], b, /\\./); }' \"${1#v}\" \"${2#v}\"\n"
+               "}\n")
+
+
+def test_ci_pipelines_and_package_manifests_wait_unless_asked_for(tmp_path: Path) -> None:
+    """nvm's `.github/workflows/toc.yml` was first for "compare two semantic versions" (its comment says
+    "semantic release to correctly version"), ahead of the function; a query about the CI still finds it."""
+    write(tmp_path, ".github/workflows/toc.yml", CI_YML)
+    write(tmp_path, "Cargo.toml", CARGO_TOML)
+    write(tmp_path, "nvm.sh", VERSIONS_SH)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+
+    def paths(query: str) -> list[str]:
+        out = run("search", "--fast", "--json", query, str(tmp_path))
+        return [r["path"] for r in json.loads(out.output)["results"]]
+
+    assert paths("compare two semantic versions")[0] == "nvm.sh"
+    assert paths("ci workflow that updates the readme toc")[0] == ".github/workflows/toc.yml"
+    assert paths("cargo package version")[0] == "Cargo.toml"
