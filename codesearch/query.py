@@ -73,7 +73,9 @@ OBJECT_WORDS = frozenset("""
 
 # A name may end with Ruby's `?` or `!` (``regenerate?``, ``cleanup!``), not with ``!=`` or ``?.``.
 _HYPHENATED = re.compile(r"(?<![\w-])[A-Za-z]+(?:-[A-Za-z]+)+(?![\w-])")  # words joined by hyphens
-_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\)[A-Za-z_$][\w$]*)*(?:[?!](?![\w=?!.]))?")
+# Scopes: `a.b`, Ruby's and Rust's `A::B`, PHP's `a->b` and `A\\B`, Lua's method call `Picker:find`.
+_TOKEN = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->|\\|:)[A-Za-z_$][\w$]*)*(?:[?!](?![\w=?!.]))?")
+_SCOPE = re.compile(r"\.|::|->|\\|:")
 RUBY_MARKS = "?!"
 _WORD = re.compile(r"[a-z0-9]+")
 # Every pattern here runs in linear time on any text: no repeated group that can fail after a
@@ -170,7 +172,7 @@ def _looks_like_code(token: str, first: bool, alone: bool) -> bool:
         # ``regenerate?`` alone names a Ruby method; in a sentence the mark is punctuation
         # unless the rest is written like code (``valid_path?``).
         return alone or _looks_like_code(token[:-1], first, alone)
-    if any(sep in token for sep in (".", "::", "->", "\\")) or "_" in token.strip("_$") or "$" in token:
+    if any(sep in token for sep in (".", ":", "->", "\\")) or "_" in token.strip("_$") or "$" in token:
         return True
     if _CAMEL.search(token):
         return True
@@ -198,7 +200,7 @@ def analyse(text: str) -> QueryInfo:
             token = tokens[i] = token[:-1]  # punctuation: "how are errors handled?"
         if _looks_like_code(token, i == 0, alone):
             identifiers.append(token)
-            last = re.split(r"\.|::|->|\\", token)[-1]
+            last = _SCOPE.split(token)[-1]
             if last and last != token:
                 identifiers.append(last)
     if alone and not identifiers and tokens:
@@ -235,7 +237,7 @@ def analyse(text: str) -> QueryInfo:
         spelled=tuple(dict.fromkeys("".join(name) for name in spelled)),
         spelled_lookup=tuple(dict.fromkeys(form for name in spelled for form in ("".join(name), "_".join(name)))),
         compounds=tuple(dict.fromkeys(
-            joined for identifier in identifiers for part in re.split(r"\.|::|->|\\", identifier.rstrip(RUBY_MARKS))
+            joined for identifier in identifiers for part in _SCOPE.split(identifier.rstrip(RUBY_MARKS))
             if len(words_of(part)) > 1 and (joined := part.lower().replace("_", "").replace("$", "")))),
     )
 

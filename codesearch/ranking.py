@@ -132,7 +132,7 @@ _PROJECT_FILES = re.compile(
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")  # TypeScript declarations, Python stubs
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
-_NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#")
+_NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#|:")  # `:`: Lua's `Picker:find`
 _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"})  # outlines (a Go struct: a type)
 # Kinds of definition that another file may hold a near-copy of (vendored copies, one class per platform build):
 # ``saturated`` and ``codesearch.search.pool.pick`` treat them as such.
@@ -208,11 +208,11 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         files: dict[str, set[Any]] = {}  # qualified name -> the files of the pool that define it
         for c in defining:
             files.setdefault(str(c.row["qualname"]), set()).add(c.file)
-        scoped = [parts for identifier in query.identifiers if len(parts := _scopes(identifier)) > 1]
+        scoped = scoped_names(query)
         for c in defining:
             factor = definition_factor(c, query, primary)
             qualname = str(c.row["qualname"])
-            if scoped and not any(_scopes(qualname)[-len(parts):] == parts for parts in scoped):
+            if scoped and not in_scopes(qualname, scoped):
                 factor *= OTHER_SCOPE_FACTOR  # the query names the scope too, and it is not this one
             if c.row.get("kind") == "module" and len(files[qualname]) >= NAMESPACE_FILES and qualname not in primary:
                 factor /= len(files[qualname])  # a namespace reopened in every file (``module Sinatra``) names none
@@ -282,8 +282,30 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         _declared(pool)
     pool.sort(key=lambda c: (-c.score, c.id))
     if signals.overloads:
-        pool = saturated(pool, OVERLOAD_DECAY, key=overload_of, signal="overloads")
+        free = further_overloads(query, pool)
+        pool = saturated(pool, OVERLOAD_DECAY, signal="overloads",
+                         key=lambda c: c.id if c.id in free else overload_of(c))
     return pool
+
+
+def further_overloads(query: QueryInfo, ranked: list[Candidate]) -> set[Any]:
+    """The ids of the candidates that are a further function or method of the very name the query is (in its
+    scope, when the query gives one), after the best one of their file: a name asks for every overload, as rg
+    lists them, so neither ``overloads`` nor ``saturation`` makes them wait (Alamofire's four `Session.request`
+    in Session.swift: three were below the tenth). The best one counts as its file's first chunk as before.
+    None for a query that is no name: one overload, then other code."""
+    if query.kind != IDENTIFIER:
+        return set()
+    scoped = scoped_names(query)
+    seen: set[Any] = set()
+    further: set[Any] = set()
+    for c in ranked:
+        if ("definition" in c.scores and c.row["kind"] in FUNCTION_KINDS
+                and (not scoped or in_scopes(str(c.row["qualname"]), scoped))):
+            if c.file in seen:
+                further.add(c.id)
+            seen.add(c.file)
+    return further
 
 
 _OPENINGS: dict[str, bool] = {}  # documented_opening by content hash
@@ -544,6 +566,17 @@ def _assignment(name: str) -> re.Pattern[str]:
 def _scopes(name: str) -> tuple[str, ...]:
     """The parts of a (qualified) name: ``Puppet::Indirector.Face`` -> Puppet, Indirector, Face."""
     return tuple(_NAME_SEPARATORS.split(name))
+
+
+def scoped_names(query: QueryInfo) -> list[tuple[str, ...]]:
+    """The parts of each name the query writes with its scope (``Session.request``, ``Picker:find``)."""
+    return [parts for identifier in query.identifiers if len(parts := _scopes(identifier)) > 1]
+
+
+def in_scopes(qualname: str, scoped: list[tuple[str, ...]]) -> bool:
+    """Whether a qualified name ends with one of the ``scoped`` names' parts (``scoped_names``)."""
+    parts = _scopes(qualname)
+    return any(parts[-len(each):] == each for each in scoped)
 
 
 def spells(row: dict[str, Any], spelled: set[str]) -> bool:

@@ -71,3 +71,37 @@ def test_ci_pipelines_and_package_manifests_wait_unless_asked_for(tmp_path: Path
     assert paths("compare two semantic versions")[0] == "nvm.sh"
     assert paths("ci workflow that updates the readme toc")[0] == ".github/workflows/toc.yml"
     assert paths("cargo package version")[0] == "Cargo.toml"
+
+
+def test_a_name_lists_every_overload_even_when_many_other_scopes_share_it(tmp_path: Path) -> None:
+    """Alamofire's `Session.request`: four overloads in Session.swift, 113 chunks named `request` in all; the
+    definitions looked up by name took the first 50 (one of the four), and the others waited as further chunks
+    of their file. Now the named scope's chunks are looked up first and every overload is listed."""
+    overloads = "".join(f"    /** Create a request, form {n}. */\n    public Request request("
+                        f"{'String url, ' * n}int n) {{\n        return new Request({n});\n    }}\n\n"
+                        for n in range(1, 5))
+    write(tmp_path, "src/Session.java", "public class Session {\n" + overloads + "}\n")
+    for n in range(60):
+        write(tmp_path, f"src/monitors/Monitor{n:02}.java", f"public class Monitor{n:02} {{\n    public void request("
+              f"Request request) {{\n        log(\"request\", request);\n    }}\n}}\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("search", "--fast", "--json", "-k", "5", "Session.request", str(tmp_path))
+    hits = [(r["qualname"], r["start_line"]) for r in json.loads(out.output)["results"]]
+    assert sorted(hits[:4]) == [("Session.request", line) for line in (3, 8, 13, 18)], hits
+
+
+LINKED_LIST_LUA = ("local LinkedList = {}\n\n-- Drop the nodes past the given size.\n"
+                   "function LinkedList:truncate(size)\n  self.size = size\nend\n\nreturn LinkedList\n")
+
+
+def test_a_lua_method_written_with_a_colon_is_a_name(tmp_path: Path) -> None:
+    """`Picker:find` is how Lua writes (and calls) the method `Picker.find`: it was read as words, and the
+    method was not in the first ten; `Picker.find` found it first."""
+    write(tmp_path, "lua/linked_list.lua", LINKED_LIST_LUA)
+    for n in range(30):
+        write(tmp_path, f"lua/list_{n}.lua", f"local List{n} = {{}}\n\n-- Truncate the list.\n"
+              f"function List{n}:truncate(size)\n  self.items = vim.list_slice(self.items, 1, size)\nend\n\n"
+              f"return List{n}\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("search", "--fast", "--json", "-k", "3", "LinkedList:truncate", str(tmp_path))
+    assert json.loads(out.output)["results"][0]["qualname"] == "LinkedList.truncate", out.output

@@ -13,6 +13,7 @@ import numpy as np
 from codesearch.freshness import FileChecks
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
+from codesearch.ranking import in_scopes, scoped_names
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.parse import ParsedQuery
 from codesearch.store.postings import QueryScores
@@ -156,7 +157,9 @@ def definitions(searcher: Searcher, plan: Plan) -> list[int]:
     names = [*plan.info.identifiers, *plan.info.spelled_lookup]
     if not names:
         return []
-    found = searcher.reader.ids_named(names, plan.language, limit=DEFINITIONS)
+    scoped = scoped_names(plan.info)  # `Session.request`: that scope's chunks first, of a name many share
+    found = searcher.reader.ids_named(names, plan.language, limit=DEFINITIONS,
+                                      first=(lambda qualname: in_scopes(qualname, scoped)) if scoped else None)
     allowed = plan.allowed_set
     return [i for i in found if allowed is None or i in allowed]
 

@@ -35,7 +35,8 @@ from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
 from codesearch.ranking import (FUNCTION_KINDS, NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified,
-                                is_code, keeps_named_file, rank, saturated, saturates_results, stub_factor)
+                                further_overloads, is_code, keeps_named_file, rank, saturated, saturates_results,
+                                stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
@@ -232,7 +233,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
         candidates.sort(key=lambda c: (-c.score, c.id))
     if options.signals.saturation and saturates_results(query) and (
             query.question or not keeps_named_file(query, candidates)):
-        candidates = saturated(candidates)  # a question, a topic, one plain word or a name: the files that answer it
+        free = further_overloads(query, candidates)  # a name's own overloads are not its file's further chunks
+        candidates = saturated(candidates, key=lambda c: c.id if c.id in free else c.file)  # the files that answer it
     if options.signals.saturation and query.task and not options.per_file:  # its function first, other files too
         candidates = diversified(candidates, TASK_PER_FILE, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))

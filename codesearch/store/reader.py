@@ -43,6 +43,7 @@ from indexer.languages import TEXT_LANGUAGE
 T = TypeVar("T")
 
 _SNAPSHOT_RETRIES = 5
+MAX_NAMED = 5_000  # chunks of the names a query mentions read to pick those of the scope it names (``ids_named``)
 CHUNK_COLUMNS = (
     "id", "key", "path", "language", "kind", "name", "qualname", "signature", "doc", "code",
     "start_line", "end_line", "content_hash",
@@ -449,8 +450,22 @@ class IndexReader:
         return {digest: list(places) for digest, places in found.items() if len(places) > 1}
 
     @_sql
-    def ids_named(self, names: list[str], language: str | None = None, limit: int = 50) -> list[int]:
-        """Ids of chunks whose name is one of ``names`` (any case), definitions before code."""
+    def ids_named(self, names: list[str], language: str | None = None, limit: int = 50,
+                  first: Callable[[str], bool] | None = None) -> list[int]:
+        """Ids of chunks whose name is one of ``names`` (any case), definitions before code.
+
+        :param first: given a chunk's qualified name, whether it comes before the others: the ``limit``
+            taken are those it picks, then the rest, among the first ``MAX_NAMED`` so named (Alamofire has
+            113 chunks named ``request``; the first 50 held one of ``Session.request``'s four overloads).
+        """
+        if first is not None:
+            rows = []
+            for part, marks in in_batches(names):
+                sql = (f"SELECT id, qualname FROM chunks WHERE name COLLATE NOCASE IN ({marks})"
+                       + (" AND language = ?" if language else "") + " LIMIT ?")
+                rows.extend(self.conn.execute(sql, [*part, *([language] if language else []), MAX_NAMED]))
+            ranked = sorted(rows, key=lambda row: not first(str(row[1])))  # stable: in id order otherwise
+            return [int(row[0]) for row in ranked[:limit]]
         found: list[int] = []
         for part, marks in in_batches(names):  # a long question spells hundreds of names: SQLite's variable cap
             sql = (f"SELECT id FROM chunks WHERE name COLLATE NOCASE IN ({marks})"
