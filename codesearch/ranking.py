@@ -128,6 +128,7 @@ _PROJECT_FILES = re.compile(
     r"|(?:^|/)(?:Cargo|pyproject|rustfmt|\.rustfmt|clippy|deny|taplo|\.taplo)\.toml$"
     r"|(?:^|/)(?:setup|tox|\.flake8|\.pylintrc|mypy|pytest|\.coveragerc)\.(?:cfg|ini)$"
     r"|(?:^|/)(?:pubspec|mkdocs|\.yamllint|\.clang-tidy)\.ya?ml$"
+    r"|\.(?:gemspec|podspec|rockspec)$"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")  # TypeScript declarations, Python stubs
@@ -688,7 +689,9 @@ def project_file(path: str) -> frozenset[str] | None:
     match = _PROJECT_FILES.search(path)
     if match is None:
         return None
-    return frozenset(stem(w) for w in words_of(path[match.start():].rsplit(".", 1)[0].replace("/", " ")) if len(w) > 1)
+    tail = path[match.start():]
+    named = tail.rsplit(".", 1)[0] or tail  # from the CI directory, the manifest's name, or a spec's extension
+    return frozenset(stem(w) for w in words_of(named.replace("/", " ")) if len(w) > 1)
 
 
 def is_noise_row(row: dict[str, Any]) -> bool:

@@ -146,6 +146,8 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     if fmt == "grep":
         return render.to_grep(results, explain=explain) if results else None
     if not results and (skipped := extra.get("not_indexed")):
+        if skipped["path"] == skipped["under"]:
+            return f"No results: {skipped['under']} is not indexed ({skipped['reason']})."
         return f"No results: nothing under {skipped['under']} is indexed ({skipped['path']}: {skipped['reason']})."
     return render.to_text(results, color=color, explain=explain, snippet_lines=lines)
 
@@ -156,7 +158,22 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     if results or not under:
         return {}
     found = searcher.reader.skipped_above(under)
+    if found is None and unread_file(Path(searcher.root), under):
+        found = (under, "not read: codesearch leaves out prose, data, lock files and unknown extensions")
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
+
+
+def unread_file(root: Path, path: str) -> bool:
+    """Whether ``path`` (under ``root``) is a regular file of a kind the indexer never reads: no language, no
+    text extension, no script line (``indexer.languages.file_language``; Alamofire's `Alamofire.podspec`)."""
+    from indexer.languages import file_language, may_be_script
+
+    name = path.rsplit("/", 1)[-1]
+    try:
+        regular = stat.S_ISREG(os.lstat(root / path).st_mode)
+    except (OSError, ValueError):
+        return False
+    return regular and file_language(name) is None and not may_be_script(name)
 
 
 class Resident:

@@ -146,7 +146,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         test_files=("*Test.php", "*TestCase.php"),
     ),
     LanguageSpec(
-        "ruby", (".rb", ".rake"), "tree_sitter_ruby",
+        "ruby", (".rb", ".rake", ".gemspec", ".podspec", ".ru"), "tree_sitter_ruby",
         boilerplate_names=frozenset({"initialize", "to_s", "inspect", "==", "eql?", "hash", "<=>", "to_h", "to_a"}),
         test_files=("*_spec.rb", "*_test.rb", "test_*.rb", "spec_helper.rb", "test_helper.rb"),
     ),
@@ -234,7 +234,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         test_files=("*Spec.hs", "*Test.hs", "*Tests.hs"),
     ),
     LanguageSpec(
-        "lua", (".lua",), "tree_sitter_lua",
+        "lua", (".lua", ".rockspec"), "tree_sitter_lua",
         boilerplate_names=frozenset({"__index", "__newindex", "__call", "__tostring", "__eq", "__lt", "__le",
                                      "__len", "__concat", "__gc", "__close"}),
         test_files=("*_spec.lua", "*_test.lua", "test_*.lua"),
@@ -432,7 +432,7 @@ TEXT_EXTENSIONS = frozenset({
     # programming languages without a grammar here
     ".pl", ".pm", ".r", ".jl", ".dart", ".erl", ".hrl", ".ml", ".mli", ".clj", ".cljs", ".cljc", ".groovy",
     ".vue", ".svelte", ".nim", ".fs", ".fsi", ".fsx", ".vb", ".f90", ".f95", ".sol", ".elm", ".ps1", ".psm1",
-    ".m", ".mm", ".zsh", ".fish", ".tcl", ".awk",
+    ".m", ".mm", ".zsh", ".fish", ".tcl", ".awk", ".vim",
 })
 # Files known by their whole name (build files, CI pipelines, process lists) ...
 TEXT_FILE_NAMES = frozenset({
@@ -446,7 +446,7 @@ _LOCK_FILE = re.compile(r"(?:^|[._-])lock\.[^.]+$", re.IGNORECASE)
 # Files of a registry language known by their whole name: Ruby's build and dependency DSLs.
 FILE_NAME_LANGUAGES = {
     "Gemfile": "ruby", "Rakefile": "ruby", "Vagrantfile": "ruby", "Podfile": "ruby", "Guardfile": "ruby",
-    "Brewfile": "ruby", "Capfile": "ruby",
+    "Brewfile": "ruby", "Capfile": "ruby", "Fastfile": "ruby", "Dangerfile": "ruby", ".luacheckrc": "lua",
 }
 # Interpreters of `#!` lines (without a version: `python3.12` is `python`) whose language has a
 # grammar here; a script for any other interpreter is text.

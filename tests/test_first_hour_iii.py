@@ -105,3 +105,16 @@ def test_a_lua_method_written_with_a_colon_is_a_name(tmp_path: Path) -> None:
     assert run("index", str(tmp_path), "-q").exit_code == 0
     out = run("search", "--fast", "--json", "-k", "3", "LinkedList:truncate", str(tmp_path))
     assert json.loads(out.output)["results"][0]["qualname"] == "LinkedList.truncate", out.output
+
+
+def test_spec_files_and_vim_script_are_indexed_and_an_unread_file_says_so(tmp_path: Path) -> None:
+    """`Alamofire.podspec` (Ruby), `telescope.nvim-scm-1.rockspec` (Lua) and `minimal_init.vim` were not indexed,
+    and a search of such a file said only "No results."."""
+    write(tmp_path, "Alamofire.podspec", "Pod::Spec.new do |s|\n  s.name = 'Alamofire'\n  s.version = '5.10.2'\nend\n")
+    write(tmp_path, "telescope-scm-1.rockspec", 'package = "telescope.nvim"\nversion = "scm-1"\n')
+    write(tmp_path, "scripts/minimal_init.vim", "set rtp+=.\nruntime plugin/plenary.vim\n")
+    write(tmp_path, "NOTES.md", "Release notes.\n")
+    out = run("index", str(tmp_path), "--json")
+    assert json.loads(out.output)["files_by_language"] == {"ruby": 1, "lua": 1, "text": 1}, out.output
+    shown = run("search", "--fast", "release notes", str(tmp_path / "NOTES.md"))
+    assert shown.exit_code == 1 and "NOTES.md is not indexed (not read: codesearch leaves out prose" in shown.output
