@@ -78,9 +78,10 @@ log = logging.getLogger("codesearch.mcp")
 def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
     is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
-    from codesearch.search.results import snippet_of  # loaded with the search it presents
+    from codesearch.search.results import snippet_of, snippet_skip  # loaded with the search it presents
 
-    lines, more = snippet_of(result.code, max_lines)
+    skip = snippet_skip(result, max_lines)
+    lines, more = snippet_of(result.code, max_lines, skip)
     snippet = "\n".join(lines)
     out: dict[str, Any] = {
         "rank": result.rank,
@@ -93,6 +94,10 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         "score": round(result.score, 4),
         "snippet": snippet,
     }
+    if result.line:
+        out["line"] = result.line  # the query's name is on this line (a name, or one word, was asked for)
+    if skip:
+        out["snippet_start_line"] = result.start_line + skip  # the snippet starts here, the line before `line`
     if more:
         out["snippet_truncated"] = True
     if result.part:

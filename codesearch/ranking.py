@@ -522,6 +522,14 @@ def whole_word(query: QueryInfo) -> re.Pattern[str] | None:
     return _word_pattern(text, text.islower())
 
 
+def name_pattern(query: QueryInfo) -> re.Pattern[str] | None:
+    """The name a query is, as rg -w looks for it: its last part (``transfer`` of ``ConcurrentHashMap.transfer``),
+    or its one plain word (``whole_word``); None for any other query."""
+    if query.kind == IDENTIFIER:
+        return _word_pattern(_scopes(query.text)[-1], False)
+    return whole_word(query)
+
+
 def defines(row: dict[str, Any], query: QueryInfo, words: bool = True) -> bool:
     """Whether the chunk is the definition of a name the query mentions.
 

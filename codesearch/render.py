@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
 from codesearch.search.files import FileHits, hits_of
-from codesearch.search.results import snippet_of
+from codesearch.search.results import snippet_of, snippet_skip
 from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
     lines = []
     for r in results:
         part = " (part)" if r.part else ""  # a window of a longer definition
-        line = f"{quote_path(display_path(r))}:{r.start_line}: {one_line(r.qualname)}{part}  [#{r.rank}]"
+        line = f"{quote_path(display_path(r))}:{r.line or r.start_line}: {one_line(r.qualname)}{part}  [#{r.rank}]"
         if r.stale:
             line += "  (stale)"
         if r.duplicates:
@@ -218,8 +218,9 @@ def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
 
 def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> str:
     """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted)."""
-    lines, more = snippet_of(textwrap.dedent(clean(r.code)), snippet_lines)
-    snippet = "\n".join(lines) + ("\n..." if more else "")
+    skip = snippet_skip(r, snippet_lines)
+    lines, more = snippet_of(textwrap.dedent(clean(r.code)), snippet_lines, skip)
+    snippet = ("...\n" if skip else "") + "\n".join(lines) + ("\n..." if more else "")
     snippet = _highlight(snippet, r.language) if color else snippet
     return "\n".join(indent + line for line in snippet.splitlines())
 

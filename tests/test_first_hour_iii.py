@@ -118,3 +118,29 @@ def test_spec_files_and_vim_script_are_indexed_and_an_unread_file_says_so(tmp_pa
     assert json.loads(out.output)["files_by_language"] == {"ruby": 1, "lua": 1, "text": 1}, out.output
     shown = run("search", "--fast", "release notes", str(tmp_path / "NOTES.md"))
     assert shown.exit_code == 1 and "NOTES.md is not indexed (not read: codesearch leaves out prose" in shown.output
+
+
+SDS_H = ("/* SDSLib 2.0 -- A C dynamic strings library\n *\n" + " * Redistribution and use permitted.\n" * 30
+         + " */\n\n#ifndef __SDS_H\n#define __SDS_H\n\n#define SDS_MAX_PREALLOC (1024*1024)\n"
+         "extern const char *SDS_NOINIT;\n\n#include <sys/types.h>\n\ntypedef char *sds;\n\n"
+         "sds sdsnewlen(const void *init, size_t initlen);\n#endif\n")
+
+
+def test_a_name_points_at_its_line_inside_a_longer_hit(tmp_path: Path) -> None:
+    """`SDS_MAX_PREALLOC` is defined on line 38 of sds.h's opening chunk (a licence first): grep output said
+    sds.h:1, and the snippet showed the licence; rg -n lands on the line."""
+    write(tmp_path, "sds.h", SDS_H)
+    line = SDS_H.split("\n").index("#define SDS_MAX_PREALLOC (1024*1024)") + 1
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    grep = run("search", "--fast", "-f", "grep", "-k", "1", "SDS_MAX_PREALLOC", str(tmp_path))
+    assert f"sds.h:{line}: " in grep.output, grep.output
+    text = run("search", "--fast", "-k", "1", "SDS_MAX_PREALLOC", str(tmp_path))
+    assert "#define SDS_MAX_PREALLOC" in text.output and "Redistribution" not in text.output, text.output
+    found = json.loads(run("search", "--fast", "--json", "-k", "1", "SDS_MAX_PREALLOC", str(tmp_path)).output)
+    assert found["results"][0]["line"] == line and found["results"][0]["start_line"] == 1
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        agent = compact(searcher.search("SDS_MAX_PREALLOC", k=1)[0], 12)
+    assert agent["line"] == line and agent["snippet_start_line"] == line - 1, agent
+    assert agent["snippet"].split("\n")[1] == "#define SDS_MAX_PREALLOC (1024*1024)", agent
+    plain = json.loads(run("search", "--fast", "--json", "-k", "1", "string library", str(tmp_path)).output)
+    assert plain["results"][0]["line"] == 0  # a question has no name to point at

@@ -35,11 +35,11 @@ from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
 from codesearch.ranking import (FUNCTION_KINDS, NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified,
-                                further_overloads, is_code, keeps_named_file, rank, saturated, saturates_results,
-                                stub_factor)
+                                further_overloads, is_code, keeps_named_file, name_pattern, rank, saturated,
+                                saturates_results, stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
-from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates
+from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates, with_line
 from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name
 
@@ -240,7 +240,10 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
                   fold_twins=options.signals.twins)
-    return finished(finish(picked, shards), query, options)  # type: ignore[arg-type]
+    results = finish(picked, shards)  # type: ignore[arg-type]
+    if (pattern := name_pattern(query)) is not None:
+        results = [with_line(r, pattern) for r in results]
+    return finished(results, query, options)
 
 
 def wants_file_topics(query: QueryInfo, options: SearchOptions) -> bool:

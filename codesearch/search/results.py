@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,14 +15,21 @@ from indexer.chunk import definition_key, definition_name, display_code, is_wind
 SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into code: an image, a table)
 
 
-def snippet_of(code: str, max_lines: int) -> tuple[list[str], bool]:
-    """A snippet's first ``max_lines`` lines of ``code``, a line longer than ``SNIPPET_LINE_CHARS`` cut there
-    with how much is left out; and whether lines were left out."""
+def snippet_of(code: str, max_lines: int, skip: int = 0) -> tuple[list[str], bool]:
+    """``max_lines`` lines of ``code`` from its line ``skip`` (0: the first), a line longer than
+    ``SNIPPET_LINE_CHARS`` cut there with how much is left out; and whether lines after them were left out."""
     lines = code.split("\n")
     shown = [line if len(line) <= SNIPPET_LINE_CHARS
              else f"{line[:SNIPPET_LINE_CHARS]}… ({len(line) - SNIPPET_LINE_CHARS:,} more characters)"
-             for line in lines[:max_lines]]
-    return shown, len(lines) > max_lines
+             for line in lines[skip:skip + max_lines]]
+    return shown, len(lines) > skip + max_lines
+
+
+def snippet_skip(result: SearchResult, max_lines: int) -> int:
+    """How many of a hit's first lines its snippet leaves out: none, unless the line the query's name is on
+    (``line``) would not be shown; then the snippet starts the line before it."""
+    offset = result.line - result.start_line if result.line else 0
+    return offset - 1 if offset >= max_lines else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class SearchResult:
     similar: tuple[str, ...] = ()  # "path:line" of near-copies elsewhere: same name, nearly the same vector
     repo: str = ""  # when several repositories are searched: the name ``path`` starts with
     part: bool = False  # a window of a longer definition: its lines are a part of the definition it names
+    line: int = 0  # for a query that is a name or one word: the hit's first line where it stands alone (0: none)
 
     @property
     def local_path(self) -> str:
@@ -113,6 +122,13 @@ def with_duplicates(result: SearchResult, places: Iterable[str]) -> SearchResult
     listed = set(result.duplicates) | {f"{result.path}:{result.start_line}"}
     extra = [place for place in places if place not in listed]
     return replace(result, duplicates=(*result.duplicates, *extra)) if extra else result
+
+
+def with_line(result: SearchResult, pattern: re.Pattern[str]) -> SearchResult:
+    """``result`` with ``line`` set to its first line where ``pattern`` (the query's name) matches, as rg -w
+    lists it (sds's `SDS_MAX_PREALLOC`: line 36 of the chunk at 1-43, whose first lines are a licence)."""
+    found = pattern.search(result.code)
+    return replace(result, line=result.start_line + result.code.count("\n", 0, found.start())) if found else result
 
 
 def clipped(score: float) -> float:
