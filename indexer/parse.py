@@ -65,8 +65,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # between definitions is embedded and counted without its licence paragraphs (``indexer.licences``); 18: a file's
 # only top-level container, undocumented, and its members take the file's description as their context; 19: a file
 # of more than ``MAX_SYMBOLS`` definitions is indexed as line windows, and a Python or Ruby file that is not UTF-8
-# is read in the encoding it declares (``indexer.discover.source_bytes``).
-PARSER_VERSION = "19"
+# is read in the encoding it declares (``indexer.discover.source_bytes``); 20: a Rust impl of a type written with its
+# path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`).
+PARSER_VERSION = "20"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.

@@ -17,12 +17,14 @@ GROUP = ["c", "cpp", "rust", "zig"]
 
 
 def test_rust_impl_blocks_qualify_methods_and_trait_methods_are_methods() -> None:
-    """`impl Foo`, `impl<T> Trait for &Foo<T>` and `impl X for bool` name their methods; a nested fn is a function."""
+    """`impl Foo`, `impl<T> Trait for &Foo<T>`, `impl X for bool` and `impl X for io::Error` name their methods;
+    a nested fn is a function."""
     code = (
         "/// A point.\npub struct Foo<T> { a: T }\n"
         "impl<T> Foo<T> {\n    /// Makes one.\n    pub fn new() -> Self { fn helper() {} todo!() }\n}\n"
         "impl<T> fmt::Display for &Foo<T> {\n    fn fmt(&self) {}\n}\n"
         "impl Serialize for bool {\n    fn serialize(&self) {}\n}\n"
+        "impl From<Foo<u8>> for io::Error {\n    fn from(e: Foo<u8>) -> io::Error { todo!() }\n}\n"
         "/// Shapes.\npub trait Shape {\n    /// Area.\n    fn area(&self) -> f64;\n    fn name(&self) -> &str { \"s\" }\n}\n"
         "fn free() {}\n"
     )
@@ -31,6 +33,7 @@ def test_rust_impl_blocks_qualify_methods_and_trait_methods_are_methods() -> Non
     assert syms["Foo.new"].kind is SymbolKind.METHOD and syms["Foo.new"].doc == "Makes one."
     assert syms["Foo.new.helper"].kind is SymbolKind.FUNCTION
     assert syms["Foo.fmt"].kind is SymbolKind.METHOD and syms["bool.serialize"].kind is SymbolKind.METHOD
+    assert syms["io::Error.from"].kind is SymbolKind.METHOD  # another crate's type: named with its path (walkdir)
     assert syms["Shape"].kind is SymbolKind.TRAIT and syms["Shape"].doc == "Shapes."
     assert syms["Shape.area"].kind is SymbolKind.METHOD and syms["Shape.area"].doc == "Area."
     assert syms["Shape.name"].kind is SymbolKind.METHOD

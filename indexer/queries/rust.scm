@@ -41,19 +41,20 @@
     (function_signature_item
       name: (identifier) @name) @definition.method))
 
-; The impl's type names it without generics, path or reference (`impl<T> Trait for &a::Foo<T>`
-; is `Foo`); a tuple, array or unit type is named as written.
+; The impl's type names it without generics or reference, with its path (`impl<T> Trait for &a::Foo<T>`
+; is `a::Foo`: walkdir's `impl From<Error> for io::Error` makes `io::Error.from`, not its own `Error.from`);
+; a tuple, array or unit type is named as written.
 (impl_item
   type: [
     (type_identifier) @name
     (primitive_type) @name
-    (generic_type type: [(type_identifier) @name (scoped_type_identifier name: (type_identifier) @name)])
-    (scoped_type_identifier name: (type_identifier) @name)
+    (generic_type type: [(type_identifier) @name (scoped_type_identifier) @name])
+    (scoped_type_identifier) @name
     (reference_type type: [
       (type_identifier) @name
       (primitive_type) @name
-      (generic_type type: [(type_identifier) @name (scoped_type_identifier name: (type_identifier) @name)])
-      (scoped_type_identifier name: (type_identifier) @name)
+      (generic_type type: [(type_identifier) @name (scoped_type_identifier) @name])
+      (scoped_type_identifier) @name
       (array_type) @name])
     (array_type) @name
     (tuple_type) @name
