@@ -244,10 +244,8 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     if report.replaced_untrusted:
         lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
                      "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
-    for language, count in report.chunks_by_language.items():
-        files = report.files_by_language.get(language, 0)
-        lines.append(f"  {language:<11} {files:>6} {'file ' if files == 1 else 'files'} {count:>8} "
-                     f"{'chunk' if count == 1 else 'chunks'}")
+    lines += [_language_line(language, report.files_by_language.get(language, 0), count)
+              for language, count in report.chunks_by_language.items()]
     if report.files_without_grammar:
         lines.append(without_grammar(report.files_without_grammar))
     if report.unsupported:
@@ -258,6 +256,12 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     lines += _reasons("Skipped", [(item.path, item.reason) for item in report.skipped], "codesearch stats --json")
     lines.append(f"Index: {quote_path(report.index_dir)}")
     return "\n".join(lines)
+
+
+def _language_line(language: str, files: int, chunks: int) -> str:
+    """A language's row in the index report and in ``stats``: ``  python   3 files   20 chunks``."""
+    return (f"  {one_line(language):<11} {files:>6} {'file ' if files == 1 else 'files'} {chunks:>8} "
+            f"{'chunk' if chunks == 1 else 'chunks'}")
 
 
 def _count(n: int, noun: str) -> str:
@@ -295,9 +299,8 @@ def stats_text(info: dict[str, Any]) -> str:
     lines = [f"Index:   {quote_path(info['index_dir'])}", f"Root:    {quote_path(info['root'])}",
              f"Model:   {one_line(info['model_fingerprint'])} (dim {info['dim']})",
              f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Chunks:  {info['chunks']}"]
-    for language, count in info["chunks_by_language"].items():
-        lines.append(f"  {one_line(str(language)):<11} {info['files_by_language'].get(language, 0):>6} files "
-                     f"{count:>8} chunks")
+    lines += [_language_line(str(language), info["files_by_language"].get(language, 0), count)
+              for language, count in info["chunks_by_language"].items()]
     lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
     if info.get("files_without_grammar"):
         lines.append(without_grammar(info["files_without_grammar"]))
