@@ -144,3 +144,22 @@ def test_a_name_points_at_its_line_inside_a_longer_hit(tmp_path: Path) -> None:
     assert agent["snippet"].split("\n")[1] == "#define SDS_MAX_PREALLOC (1024*1024)", agent
     plain = json.loads(run("search", "--fast", "--json", "-k", "1", "string library", str(tmp_path)).output)
     assert plain["results"][0]["line"] == 0  # a question has no name to point at
+
+
+STATIC_EX = ('def etag_for_path(path):\n    """Compute the etag of a static file from its size and mtime."""\n'
+             '    return hash(path)\n\n\ndef serve(conn):\n    return conn\n')
+
+
+def test_a_function_renamed_since_indexing_is_still_found_under_its_new_name(tmp_path: Path) -> None:
+    """plug's `etag_for_path`, renamed `compute_strong_etag` without `codesearch index`: its hit was dropped (its
+    key was gone from the changed file) and the question found only other code until the next index run."""
+    write(tmp_path, "static.py", STATIC_EX)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    (tmp_path / "static.py").write_text("\n\n" + STATIC_EX.replace("etag_for_path", "compute_strong_etag"))
+    out = run("search", "--fast", "--json", "-k", "2", "where is the etag of a static file computed", str(tmp_path))
+    top = json.loads(out.output)["results"][0]
+    assert (top["qualname"], top["start_line"], top["stale"]) == ("compute_strong_etag", 3, True), top
+    assert top["code"].startswith("def compute_strong_etag(path):")
+    (tmp_path / "static.py").write_text("def serve(conn):\n    return conn\n")  # deleted, not renamed: dropped
+    out = run("search", "--fast", "--json", "-k", "2", "where is the etag of a static file computed", str(tmp_path))
+    assert [r["qualname"] for r in json.loads(out.output)["results"]] == ["serve"]

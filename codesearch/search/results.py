@@ -10,6 +10,7 @@ from typing import Any
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, display_code, is_window
+from indexer.types import Chunk
 
 
 SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into code: an image, a table)
@@ -144,7 +145,27 @@ def as_checked(row: dict[str, Any], check: FileCheck) -> tuple[dict[str, Any] | 
         return row, False
     current = check.chunks.get(row["key"])
     if current is None:
-        return None, True  # the symbol is no longer in the file
+        current = renamed(row, check.chunks.values())
+        if current is None:
+            return None, True  # the symbol is no longer in the file
+        row = dict(row, key=current.key, name=current.name, qualname=current.qualname)
     row = dict(row, start_line=current.start_line, end_line=current.end_line, code=display_code(current),
                signature=current.signature, doc=current.doc, content_hash=current.content_hash)
     return row, True
+
+
+def renamed(row: dict[str, Any], chunks: Iterable[Chunk]) -> Chunk | None:
+    """The definition of a changed file that ``row``'s became under another name: of its kind, its code the old
+    code with the old name written as the new one, or its documentation the same (plug's `etag_for_path`
+    renamed `compute_strong_etag`: the hit was dropped, and a search found the function again only after
+    `codesearch index`). None for the code between definitions, a window, or no such definition."""
+    old_name = str(row["name"])
+    if row["kind"] == "code" or is_window(old_name):
+        return None
+    old_code, doc = code_of(row), str(row.get("doc") or "")
+    for chunk in chunks:
+        if chunk.kind.value != row["kind"] or chunk.window or chunk.name == old_name:
+            continue
+        if (doc and chunk.doc == doc) or old_code.replace(old_name, chunk.name) == display_code(chunk):
+            return chunk
+    return None
