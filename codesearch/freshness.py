@@ -7,7 +7,9 @@ compared: same bytes → fresh; missing, unreadable, now a symlink or special fi
 larger than the indexing limit → gone (its hits are dropped, and a huge file is never
 read); changed → the current file is parsed again and hits are matched by chunk key,
 so they carry today's lines and code (or are dropped if the symbol no longer exists); bytes that a
-process died parsing are not parsed again, and count as gone (``codesearch.reparse``).
+process died parsing are not parsed again, and count as gone (``codesearch.reparse``); bytes their grammar
+refuses (a parse past ``SEARCH_PARSE_SECONDS``, too deep) are read as line windows, and a hit moves to the
+window that holds its first line.
 Every file is looked at and read from ``root`` down without following a symlink and without
 blocking (``indexer.discover.open_inside/read_inside``); ``root`` is the repository the user gave, never a
 directory an index names, so a forged index cannot point reads outside it.
@@ -36,6 +38,7 @@ class FileCheck:
 
     status: str
     chunks: dict[str, Chunk] = field(default_factory=dict)
+    windowed: bool = False  # a changed file its grammar refused: ``chunks`` are its line windows
 
 
 class FileChecks(dict[str, FileCheck]):
@@ -108,15 +111,19 @@ def _read_check(root: str | Path, path: str, language: str, sha1: str, max_bytes
         return FileCheck(FRESH)  # the bytes the index was built from (which passed ``content_problem`` then)
     if content_problem(data) is not None:
         return FileCheck(GONE)
-    from codesearch.reparse import REFUSED, guarded
-    from indexer.chunk import chunks_or_windows
+    from codesearch.reparse import REFUSED, SEARCH_PARSE_SECONDS, guarded, remember_windowed, windowed
+    from indexer.chunk import chunks_or_windows, line_windows
 
     source = SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns)
-    found = guarded(language, digest, lambda: chunks_or_windows(source))
+    if windowed(language, digest):  # refused by its grammar at an earlier search: not parsed again
+        return FileCheck(CHANGED, {c.key: c for c in line_windows(source)}, windowed=True)
+    found = guarded(language, digest, lambda: chunks_or_windows(source, SEARCH_PARSE_SECONDS))
     if found is REFUSED:
         return FileCheck(GONE)  # a process died parsing these bytes (``codesearch.reparse``)
-    chunks, _ = found
-    return FileCheck(CHANGED, {c.key: c for c in chunks})
+    chunks, refused = found
+    if refused:
+        remember_windowed(language, digest)
+    return FileCheck(CHANGED, {c.key: c for c in chunks}, windowed=bool(refused))
 
 
 class _Checked:

@@ -36,27 +36,32 @@ _WINDOWED = (SymbolKind.FUNCTION, SymbolKind.METHOD)
 _WINDOW_MARK = re.compile(r"@w[0-9]+$")
 
 
-def chunks_for_file(file: SourceFile) -> list[Chunk]:
-    """Parse ``file`` and return its chunks: one per symbol and the code between them, in source order
-    (a file without a grammar: its line windows)."""
+def chunks_for_file(file: SourceFile, max_seconds: float | None = None) -> list[Chunk]:
+    """Parse ``file`` (for at most ``max_seconds``, when given) and return its chunks: one per symbol and the
+    code between them, in source order (a file without a grammar: its line windows)."""
     # Imported here: tree-sitter is for indexing; a search imports this module for its names only.
     from indexer.languages import TEXT_LANGUAGE
     from indexer.parse import extract_symbols
 
     if file.language == TEXT_LANGUAGE:
-        return chunks_from_symbols(file, text_symbols(file))
-    symbols = extract_symbols(file)
+        return line_windows(file)
+    symbols = extract_symbols(file, max_seconds)
     return chunks_from_symbols(file, sorted([*symbols, *gap_symbols(file, symbols)], key=lambda s: s.start_byte))
 
 
-def chunks_or_windows(file: SourceFile) -> tuple[list[Chunk], str]:
+def chunks_or_windows(file: SourceFile, max_seconds: float | None = None) -> tuple[list[Chunk], str]:
     """``chunks_for_file``, or, where the file's grammar refuses it (``Unindexable``), its line windows
-    as a file without a grammar has (``text_symbols``), and why: the indexer's and a search's reading
+    as a file without a grammar has (``line_windows``), and why: the indexer's and a search's reading
     of a changed file (``codesearch.freshness``) agree."""
     try:
-        return chunks_for_file(file), ""
+        return chunks_for_file(file, max_seconds), ""
     except Unindexable as exc:
-        return chunks_from_symbols(file, text_symbols(file)), str(exc)
+        return line_windows(file), str(exc)
+
+
+def line_windows(file: SourceFile) -> list[Chunk]:
+    """``file`` as line windows (``text_symbols``), whatever its language."""
+    return chunks_from_symbols(file, text_symbols(file))
 
 
 def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:
@@ -88,7 +93,7 @@ def gap_symbols(file: SourceFile, symbols: list[Symbol]) -> list[Symbol]:
 
 def text_symbols(file: SourceFile) -> list[Symbol]:
     """A file without a grammar as ``code`` pseudo-symbols named ``<file name>``: line windows of at
-    most ``MAX_GAP_LINES`` lines, each ending where a block starts (see ``_starts_block``).
+    most ``MAX_GAP_LINES`` lines, each ending where a block starts (see ``_block_starts``).
 
     A window takes as many whole blocks as fit in ``MAX_GAP_LINES`` lines and ``MAX_CODE_CHARS``
     characters (bytes, to be exact: about what is embedded), at least one; a block longer than
@@ -97,7 +102,7 @@ def text_symbols(file: SourceFile) -> list[Symbol]:
     """
     lines, offsets = _lines(file.source)
     name = _file_symbol_name(file.path)
-    starts = [n for n in range(2, len(lines) + 1) if _starts_block(lines, n)] + [len(lines) + 1]
+    starts = [*_block_starts(lines), len(lines) + 1]
     out: list[Symbol] = []
     begin, next_start = 1, 0  # the window's first line; the index in ``starts`` of the first one after it
     while begin <= len(lines):
@@ -120,21 +125,20 @@ def text_symbols(file: SourceFile) -> list[Symbol]:
 
 # How a line that closes a block (`);`, `}`, `end`) begins: it never starts one.
 _CLOSING = re.compile(r"[)\]}]|end\b")
+_ALNUM = re.compile(r"[^\W_]")  # a character ``str.isalnum`` says is one (``\w`` is those and ``_``)
 
 
-def _starts_block(lines: list[str], number: int) -> bool:
-    """Whether line ``number`` (1-based, not the first) starts a block of text: it follows a blank
-    line, or it is back at column 0 after an indented line or a line that closes a block (a Makefile
-    target after a recipe, a YAML key after a nested mapping, a statement after ``);``), and does
-    not close one itself (``);``, ``}``, ``end``)."""
-    line, previous = lines[number - 1], lines[number - 2]
-    if not line.strip():
-        return False
-    if not previous.strip():
-        return True
-    if _indent(line) > 0 or _CLOSING.match(line):
-        return False
-    return _indent(previous) > 0 or bool(_CLOSING.match(previous))
+def _block_starts(lines: list[str]) -> list[int]:
+    """The numbers of the lines after the first that start a block of text: one follows a blank line, or
+    it is back at column 0 after an indented line or a line that closes a block (a Makefile target after a
+    recipe, a YAML key after a nested mapping, a statement after ``);``), and does not close one itself
+    (``);``, ``}``, ``end``). Each line is read once."""
+    blank = [not line.strip() for line in lines]
+    flush = [not b and not line[:1].isspace() for b, line in zip(blank, lines)]  # at column 0
+    closing = [bool(_CLOSING.match(line)) for line in lines]
+    return [n for n in range(2, len(lines) + 1)
+            if not blank[n - 1] and (blank[n - 2] or (flush[n - 1] and not closing[n - 1]
+                                                      and (not flush[n - 2] or closing[n - 2])))]
 
 
 def _indent(line: str) -> int:
@@ -165,13 +169,13 @@ def _gap(name: str, lines: list[str], offsets: list[int], numbers: list[int]) ->
     if not numbers:
         return []
     code = "\n".join(lines[numbers[0] - 1 : numbers[-1]])
-    if not any(c.isalnum() for c in code):
+    if not _ALNUM.search(code):
         return []  # closing brackets and the like say nothing
     # What is embedded and counted of it leaves its licences out (``indexer.licences``): a file's opening is what
     # its imports, declarations and description say, not its copyright; the licence is still shown, and a chunk
     # that is nothing but a licence is embedded as it is.
     embedded = without_licences(code)
-    if embedded is not code and not any(c.isalnum() for c in embedded):
+    if embedded is not code and not _ALNUM.search(embedded):
         embedded = code
     return [Symbol(kind=SymbolKind.CODE, name=name, qualname=name, signature="", doc="", code=code,
                    code_without_doc=embedded, start_line=numbers[0], end_line=numbers[-1],

@@ -127,15 +127,18 @@ class _Entry:
         return self.node.start_byte, self.end_node.end_byte
 
 
-def extract_symbols(file: SourceFile) -> list[Symbol]:
-    """All functions, methods, classes (and similar) defined in ``file``, in source order."""
+def extract_symbols(file: SourceFile, max_seconds: float | None = None) -> list[Symbol]:
+    """All functions, methods, classes (and similar) defined in ``file``, in source order.
+
+    :param max_seconds: parse for at most this long (``parse_bounded``'s deadline, when shorter).
+    """
     check_brackets(file.source)
     language = grammar_language(file.path, file.language)  # a C header is read by C++'s grammar
     readable = parseable(file.source)
     source = rewritten(readable, language)
-    matches = _matches(language, source)
+    matches = _matches(language, source, max_seconds)
     if (unwrapped := _unwrapped(source, language, matches)) is not None:
-        matches = _matches(language, unwrapped)
+        matches = _matches(language, unwrapped, max_seconds)
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source, blanked_rows(readable, source))
@@ -155,9 +158,9 @@ def parseable(source: bytes) -> bytes:
     return source
 
 
-def _matches(language: str, source: bytes) -> list[tuple[int, dict[str, list[Node]]]]:
+def _matches(language: str, source: bytes, max_seconds: float | None = None) -> list[tuple[int, dict[str, list[Node]]]]:
     """The language's query matches in its tree of ``source`` (parsed under a deadline, its cost checked)."""
-    tree = parse_bounded(parser(language), source)
+    tree = parse_bounded(parser(language), source, max_seconds)
     check_query_cost(tree)
     return QueryCursor(query(language)).matches(tree.root_node, predicate=TextPredicates(source))
 
@@ -204,10 +207,10 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def parse_bounded(parser: Parser, source: bytes) -> Tree:
+def parse_bounded(parser: Parser, source: bytes, max_seconds: float | None = None) -> Tree:
     """``parser``'s tree of ``source``, or ``Unindexable`` when parsing takes longer than its deadline
-    (``PARSE_SECONDS`` plus ``PARSE_SECONDS_PER_BYTE`` of the source): tree-sitter asks the progress
-    callback a few thousand times a second and stops when it says so.
+    (``PARSE_SECONDS`` plus ``PARSE_SECONDS_PER_BYTE`` of the source, or ``max_seconds`` when shorter):
+    tree-sitter asks the progress callback a few thousand times a second and stops when it says so.
 
     Only a parse that reads through a callback takes a progress callback, and py-tree-sitter 0.26.1
     keeps every object that callback returns: reading slices of the source kept each file's bytes for
@@ -216,6 +219,8 @@ def parse_bounded(parser: Parser, source: bytes) -> Tree:
     about 200 bytes; 20 MB for 100,000 files). The tree holds no text:
     the queries' text predicates read the source instead (``TextPredicates``)."""
     limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * len(source)
+    if max_seconds is not None:
+        limit = min(limit, max_seconds)
     deadline = time.monotonic() + limit
     size = len(source)
     buffer = _read_buffer(size)

@@ -163,3 +163,46 @@ def test_a_function_renamed_since_indexing_is_still_found_under_its_new_name(tmp
     (tmp_path / "static.py").write_text("def serve(conn):\n    return conn\n")  # deleted, not renamed: dropped
     out = run("search", "--fast", "--json", "-k", "2", "where is the etag of a static file computed", str(tmp_path))
     assert [r["qualname"] for r in json.loads(out.output)["results"]] == ["serve"]
+
+
+LEDGER_RB = "# Reconcile the ledger balances.\ndef reconcile_ledger(entries)\n  entries.sum\nend\n"
+
+
+def test_a_changed_file_its_grammar_refuses_keeps_its_hits_as_line_windows(tmp_path: Path) -> None:
+    """A file changed after indexing into bytes its grammar refuses (here, brackets nested past the limit; a
+    black-box review appended 150,000 `<!--` lines, whose parse runs to its deadline) lost its hits at every
+    search, each paying the parse again. Now the hit moves to the line window that holds its first line, and
+    the refusal is remembered, so later searches read the file as windows without parsing it."""
+    from codesearch.reparse import windowed
+    from indexer.discover import source_bytes
+
+    write(tmp_path, "ledger.rb", LEDGER_RB)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    changed = LEDGER_RB + "x = " + "(\n" * 6000
+    (tmp_path / "ledger.rb").write_text(changed)
+    digest = __import__("hashlib").sha1(source_bytes("ruby", changed.encode())).hexdigest()
+    assert not windowed("ruby", digest)
+    for _ in range(2):
+        out = run("search", "--fast", "--json", "-k", "1", "reconcile the ledger balances", str(tmp_path))
+        top = json.loads(out.output)["results"][0]
+        assert (top["path"], top["start_line"], top["stale"]) == ("ledger.rb", 1, True), top
+        assert "def reconcile_ledger(entries)" in top["code"] and top["kind"] == "code"
+        assert windowed("ruby", digest)
+
+
+def test_a_search_parses_a_changed_file_for_at_most_its_own_deadline() -> None:
+    """The indexer's deadline for 750 KB is 7.7 s; a search gives a changed file ``SEARCH_PARSE_SECONDS``
+    (the next index run parses it with the full deadline)."""
+    import pytest
+
+    from codesearch.reparse import SEARCH_PARSE_SECONDS
+    from indexer.chunk import chunks_or_windows
+    from indexer.languages import parser
+    from indexer.parse import parse_bounded
+    from indexer.types import SourceFile, Unindexable
+
+    hostile = LEDGER_RB.encode() + b"<!--\n" * 20_000
+    with pytest.raises(Unindexable, match="over 0.1 s"):
+        parse_bounded(parser("ruby"), hostile, max_seconds=0.1)
+    chunks, refused = chunks_or_windows(SourceFile("ledger.rb", "ruby", hostile, 0, 0), SEARCH_PARSE_SECONDS)
+    assert f"over {SEARCH_PARSE_SECONDS:.1f} s" in refused and chunks[0].start_line == 1

@@ -12,7 +12,6 @@ from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, display_code, is_window
 from indexer.types import Chunk
 
-
 SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into code: an image, a table)
 
 
@@ -145,13 +144,24 @@ def as_checked(row: dict[str, Any], check: FileCheck) -> tuple[dict[str, Any] | 
         return row, False
     current = check.chunks.get(row["key"])
     if current is None:
-        current = renamed(row, check.chunks.values())
+        current = window_at(row, check.chunks.values()) if check.windowed else renamed(row, check.chunks.values())
         if current is None:
             return None, True  # the symbol is no longer in the file
-        row = dict(row, key=current.key, name=current.name, qualname=current.qualname)
+        row = dict(row, key=current.key, name=current.name, qualname=current.qualname, kind=current.kind.value)
     row = dict(row, start_line=current.start_line, end_line=current.end_line, code=display_code(current),
                signature=current.signature, doc=current.doc, content_hash=current.content_hash)
     return row, True
+
+
+def window_at(row: dict[str, Any], windows: Iterable[Chunk]) -> Chunk | None:
+    """The line window of a changed file its grammar refused (``FileCheck.windowed``) that holds the hit's
+    first line, or the file's last window when the file got shorter than that."""
+    last = None
+    for window in windows:
+        if window.start_line <= row["start_line"] <= window.end_line:
+            return window
+        last = window
+    return last
 
 
 def renamed(row: dict[str, Any], chunks: Iterable[Chunk]) -> Chunk | None:
