@@ -196,6 +196,9 @@ def _limit_memory(limit: int | None) -> None:
 
 def _init_worker(postprocess: PostProcess | None, parent_pid: int, memory: int | None) -> None:
     global _worker_postprocess
+    # Ctrl-C reaches the whole process group: the parent stops the run and says so in one line; a worker that took
+    # it too printed multiprocessing's traceback first. A worker ends with its parent (``_die_with_parent``).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
     _limit_memory(memory)
     _worker_postprocess = postprocess
@@ -230,14 +233,19 @@ def _within(future: Future[list[ParsedFile | SkippedFile]], pool: ProcessPoolExe
     try:
         return future.result(timeout=seconds)
     except FutureTimeout:
-        # No public way to stop a pool's workers before Python 3.14 (``kill_workers``): its process table.
-        kill = getattr(pool, "kill_workers", None)
-        if kill is not None:
-            kill()
-        else:
-            for worker in list(getattr(pool, "_processes", {}).values()):
-                worker.kill()
+        _kill_workers(pool)
         raise _Stuck from None
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool``'s workers now (the pool is broken then)."""
+    # No public way to stop a pool's workers before Python 3.14 (``kill_workers``): its process table.
+    kill = getattr(pool, "kill_workers", None)
+    if kill is not None:
+        kill()
+    else:
+        for worker in list(getattr(pool, "_processes", {}).values()):
+            worker.kill()
 
 
 def pool_size(tasks: int, workers: int | None = None, guarded: bool = False) -> int:
@@ -348,6 +356,10 @@ def process_all(
             window.popleft()
             done += 1
             yield from results
+    except BaseException:  # Ctrl-C (which the workers ignore), or the caller stopped: their work is not wanted
+        if pool is not None:
+            _kill_workers(pool)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -206,3 +206,36 @@ def test_a_search_parses_a_changed_file_for_at_most_its_own_deadline() -> None:
         parse_bounded(parser("ruby"), hostile, max_seconds=0.1)
     chunks, refused = chunks_or_windows(SourceFile("ledger.rb", "ruby", hostile, 0, 0), SEARCH_PARSE_SECONDS)
     assert f"over {SEARCH_PARSE_SECONDS:.1f} s" in refused and chunks[0].start_line == 1
+
+
+def test_ctrl_c_stops_an_index_run_at_once_in_one_line_while_workers_parse(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: each worker printed multiprocessing's KeyboardInterrupt
+    traceback before the run's one line. Workers ignore it now, and the run stops them at once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads the process tree from /proc")
+    for n in range(300):
+        write(tmp_path, f"src/m{n}.py", "".join(f"def handler_{n}_{j}(req):\n    return {j}\n" for j in range(20)))
+    for n in range(4):  # each parses until its deadline: the workers are busy when Ctrl-C comes
+        write(tmp_path, f"src/slow{n}.lua", "local s = [" + "=\n" * 60000 + "[ x ]\n")
+    child = subprocess.Popen([str(Path(sys.executable).with_name("codesearch")), "index", str(tmp_path), "-q",
+                              "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None and len(children.read_text().split()) < 2:
+        time.sleep(0.05)  # until the pool's workers run (the resource tracker is a child too)
+    time.sleep(1.0)
+    assert child.poll() is None, child.communicate()
+    started = time.monotonic()
+    os.killpg(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert time.monotonic() - started < 5, err  # workers were waited for: each slow file's deadline
+    assert "Traceback" not in err and "Interrupted" in err, err
