@@ -48,13 +48,16 @@ WEAK_SIMILARITY = 0.38
 # one-byte CSI on some terminals; 0x0b, 0x0c, 0x1c-0x1e and 0x85 also end a line for
 # ``str.splitlines``), the line and paragraph separators U+2028/U+2029, the invisible format
 # characters of Unicode category Cf (bidi embeddings, overrides and isolates U+202A-U+202E and
-# U+2066-U+2069, zero-width characters, the byte order mark, tag characters), and lone
-# surrogates (an undecodable file name), which a terminal cannot print at all.
+# U+2066-U+2069, zero-width characters, the byte order mark, tag characters), the other default-ignorable
+# code points, which render as nothing though they are letters or marks (Hangul fillers U+115F, U+1160,
+# U+3164, U+FFA0; variation selectors U+FE00-U+FE0F, U+E0100-U+E01EF; U+034F, U+17B4, U+17B5, U+180B-U+180F:
+# `isAdmin\u3164` looked like `isAdmin`), the blank Braille pattern U+2800, and lone surrogates (an
+# undecodable file name), which a terminal cannot print at all.
 # tests/test_output.py checks this list against ``unicodedata``.
-_INVISIBLE = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
-              "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-              "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-              "\U000e0020-\U000e007f\ud800-\udfff")
+_INVISIBLE = ("\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5"
+              "\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u2800\u3164\ufe00-\ufe0f"
+              "\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+              "\U0001d173-\U0001d17a\U000e0000-\U000e0fff\ud800-\udfff")
 _UNSAFE_CODE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")  # code: keep lines and tabs
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 _UNSAFE_PATH = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}\"\\\\]")

@@ -152,6 +152,10 @@ def test_the_cleaner_escapes_every_control_separator_and_format_character() -> N
     assert set(render.clean(unsafe)) & set(unsafe) == {"\n", "\t"}
     assert not set(render.quote_path(unsafe)) & set(unsafe)
     assert render.one_line("a\u202eb\u2028c") == "a\\u202eb\\u2028c"
+    # Default-ignorable letters and marks render as nothing: `isAdmin\u3164` looked like `isAdmin`.
+    fillers = "\u115f\u1160\u3164\uffa0\ufe0f\U000e0100\u034f\u17b4\u180b\u2800"
+    assert not set(render.one_line(fillers)) & set(fillers) and not set(render.clean(fillers)) & set(fillers)
+    assert render.quote_path("auth\ufe0f.js") == '"auth\\ufe0f.js"'
     assert render.quote_path("a\x85b") == '"a\\x85b"' and render.quote_path("src/a.py") == "src/a.py"
 
 
