@@ -192,7 +192,8 @@ def one_named(searcher: Searcher, symbol: str) -> Source:
     if len(sources) > 1:
         shown = "; ".join(f"{s.path}:{s.start_line} {s.qualname}" for s in sources[:CHOICES_SHOWN])
         more = f"; and {len(sources) - CHOICES_SHOWN} more" if len(sources) > CHOICES_SHOWN else ""
-        raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {len(sources)} definitions: {shown}{more}; "
+        count = f"{len(sources):,}" if len(sources) < MAX_NAMED else f"{MAX_NAMED:,} or more"  # those looked at
+        raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count} definitions: {shown}{more}; "
                               "pick one by passing its FILE:LINE, or a longer qualified name")
     return sources[0]
 

@@ -73,6 +73,16 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+NAME_CHARS = 200  # a longer name is cut in the text and grep formats (a 400,000-character identifier)
+
+
+def _name(qualname: str) -> str:
+    """A qualified name on one line, cut at ``NAME_CHARS`` with how much is left out."""
+    if len(qualname) <= NAME_CHARS:
+        return one_line(qualname)
+    return f"{one_line(qualname[:NAME_CHARS])}… ({len(qualname) - NAME_CHARS:,} more characters)"
+
+
 def clean(text: str) -> str:
     """Code with every unsafe character (see ``_INVISIBLE``) made visible (``\\x1b``); newlines and tabs kept."""
     return _UNSAFE_CODE.sub(_escaped, text)
@@ -105,7 +115,7 @@ def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
     lines = []
     for r in results:
         part = " (part)" if r.part else ""  # a window of a longer definition
-        line = f"{quote_path(display_path(r))}:{r.line or r.start_line}: {one_line(r.qualname)}{part}  [#{r.rank}]"
+        line = f"{quote_path(display_path(r))}:{r.line or r.start_line}: {_name(r.qualname)}{part}  [#{r.rank}]"
         if r.stale:
             line += "  (stale)"
         if r.duplicates:
@@ -206,7 +216,7 @@ def _weak(results: Sequence[SearchResult], color: bool) -> list[str]:
 def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
     """A hit's name, kind and language, then its notes (stale, identical and near copies, stage scores)."""
     kind = f"part of a {r.kind}" if r.part else r.kind  # a window of a longer definition
-    head = f"{_style(one_line(r.qualname), 'bold', color)}  {_style(one_line(f'{kind}, {r.language}'), 'dim', color)}"
+    head = f"{_style(_name(r.qualname), 'bold', color)}  {_style(one_line(f'{kind}, {r.language}'), 'dim', color)}"
     if r.stale:
         head += _style("  (file changed since indexing; run `codesearch index`)", "yellow", color)
     for places, what in ((r.duplicates, "identical"), (r.similar, "near-copies")):
@@ -222,7 +232,7 @@ def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
 def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> str:
     """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted)."""
     skip = snippet_skip(r, snippet_lines)
-    lines, more = snippet_of(textwrap.dedent(clean(r.code)), snippet_lines, skip)
+    lines, more = snippet_of(textwrap.dedent(clean(r.code.replace("\r\n", "\n"))), snippet_lines, skip)
     snippet = ("...\n" if skip else "") + "\n".join(lines) + ("\n..." if more else "")
     snippet = _highlight(snippet, r.language) if color else snippet
     return "\n".join(indent + line for line in snippet.splitlines())
@@ -247,8 +257,8 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     if report.replaced_untrusted:
         lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
                      "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
-    lines += [_language_line(language, report.files_by_language.get(language, 0), count)
-              for language, count in report.chunks_by_language.items()]
+    lines += [_language_line(language, files, report.chunks_by_language.get(language, 0))
+              for language, files in _by_language(report.files_by_language, report.chunks_by_language)]
     if report.files_without_grammar:
         lines.append(without_grammar(report.files_without_grammar))
     if report.unsupported:
@@ -259,6 +269,12 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     lines += _reasons("Skipped", [(item.path, item.reason) for item in report.skipped], "codesearch stats --json")
     lines.append(f"Index: {quote_path(report.index_dir)}")
     return "\n".join(lines)
+
+
+def _by_language(files: dict[str, int], chunks: dict[str, int]) -> list[tuple[str, int]]:
+    """Each language with its files, in the order of the chunks' table, then those with files and no chunk (a
+    file of closing brackets)."""
+    return [(language, files.get(language, 0)) for language in dict.fromkeys([*chunks, *files])]
 
 
 def _language_line(language: str, files: int, chunks: int) -> str:
@@ -302,8 +318,8 @@ def stats_text(info: dict[str, Any]) -> str:
     lines = [f"Index:   {quote_path(info['index_dir'])}", f"Root:    {quote_path(info['root'])}",
              f"Model:   {one_line(info['model_fingerprint'])} (dim {info['dim']})",
              f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Chunks:  {info['chunks']}"]
-    lines += [_language_line(str(language), info["files_by_language"].get(language, 0), count)
-              for language, count in info["chunks_by_language"].items()]
+    lines += [_language_line(str(language), files, info["chunks_by_language"].get(language, 0))
+              for language, files in _by_language(info["files_by_language"], info["chunks_by_language"])]
     lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
     if info.get("files_without_grammar"):
         lines.append(without_grammar(info["files_without_grammar"]))

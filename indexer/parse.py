@@ -66,7 +66,7 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # only top-level container, undocumented, and its members take the file's description as their context; 19: a file
 # of more than ``MAX_SYMBOLS`` definitions is indexed as line windows, and a Python or Ruby file that is not UTF-8
 # is read in the encoding it declares (``indexer.discover.source_bytes``); 20: a Rust impl of a type written with its
-# path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`).
+# path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank.
 PARSER_VERSION = "20"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
@@ -146,11 +146,15 @@ def extract_symbols(file: SourceFile, max_seconds: float | None = None) -> list[
 
 
 def parseable(source: bytes) -> bytes:
-    """``source`` with every byte that is not UTF-8 replaced by ``?``: the same offsets and lines.
+    """``source`` with every byte that is not UTF-8 replaced by ``?``, and every NUL by a blank: the same
+    offsets and lines.
 
     The queries' text predicates (``#eq?``, ``#match?``) decode node text strictly, so one
-    stray Latin-1 byte in a comment would fail the whole file.
+    stray Latin-1 byte in a comment would fail the whole file. A NUL past the part that discovery reads
+    for one (``indexer.discover.content_problem``) ended C's and Python's definitions there.
     """
+    if b"\0" in source:
+        source = source.replace(b"\0", b" ")
     try:
         source.decode("utf-8")
     except UnicodeDecodeError:

@@ -239,3 +239,31 @@ def test_ctrl_c_stops_an_index_run_at_once_in_one_line_while_workers_parse(tmp_p
     _, err = child.communicate(timeout=60)
     assert time.monotonic() - started < 5, err  # workers were waited for: each slow file's deadline
     assert "Traceback" not in err and "Interrupted" in err, err
+
+
+def test_hostile_review_ii_names_line_ends_nul_bytes_and_empty_files(tmp_path: Path) -> None:
+    """A 6,000-character function name filled the header and grep lines; Windows line ends showed as `\\r` at the
+    end of every snippet line; a NUL past the first 8 KB ended the definitions of a C or Python file there; a file
+    with no chunk (only closing brackets) was counted by language but left out of the table."""
+    from tests.conftest import symbols_of
+
+    late_nul = ("".join(f"int f{i}(void) {{ return {i}; }}\n" for i in range(3000))
+                + "/* \0 */\n/* Compress the backup archive. */\nint archive(void) { return 0; }\n")
+    assert "archive" in symbols_of("c", late_nul)
+    late_nul_py = ("".join(f"def f{i}():\n    return {i}\n" for i in range(3000))
+                   + "# \0\n# Compress the backup archive.\ndef archive(x):\n    pass\n")
+    assert "archive" in symbols_of("python", late_nul_py)
+
+    long_name = "handle_" + "a" * 6000
+    write(tmp_path, "upper.py", f"def {long_name}():\n    return 1\n" + "# filler\n" * 400)
+    write(tmp_path, "profile.py", "def load_user_profile(uid):\r\n    '''Load the profile of a user.'''\r\n"
+          "    return {'uid': uid}\r\n")
+    write(tmp_path, "deep.cpp", "}\n" * 10)
+    report = run("index", str(tmp_path))
+    assert report.exit_code == 0 and "cpp" in report.output and "0 chunks" in report.output, report.output
+    assert "cpp" in run("stats", str(tmp_path)).output
+    for fmt in ("text", "grep"):
+        out = run("search", "--fast", "-f", fmt, "-k", "1", "handle", str(tmp_path))
+        assert max(map(len, out.output.splitlines())) < 500 and "more characters)" in out.output, out.output[:300]
+    profile = run("search", "--fast", "-k", "1", "load the profile of a user", str(tmp_path))
+    assert "def load_user_profile(uid):\n" in profile.output and "\\r" not in profile.output, profile.output

@@ -18,7 +18,7 @@ SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into co
 def snippet_of(code: str, max_lines: int, skip: int = 0) -> tuple[list[str], bool]:
     """``max_lines`` lines of ``code`` from its line ``skip`` (0: the first), a line longer than
     ``SNIPPET_LINE_CHARS`` cut there with how much is left out; and whether lines after them were left out."""
-    lines = code.split("\n")
+    lines = code.replace("\r\n", "\n").split("\n")  # a Windows line end is no part of what its line shows
     shown = [line if len(line) <= SNIPPET_LINE_CHARS
              else f"{line[:SNIPPET_LINE_CHARS]}… ({len(line) - SNIPPET_LINE_CHARS:,} more characters)"
              for line in lines[skip:skip + max_lines]]
