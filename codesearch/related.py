@@ -193,8 +193,9 @@ def one_named(searcher: Searcher, symbol: str) -> Source:
         shown = "; ".join(f"{s.path}:{s.start_line} {s.qualname}" for s in sources[:CHOICES_SHOWN])
         more = f"; and {len(sources) - CHOICES_SHOWN} more" if len(sources) > CHOICES_SHOWN else ""
         count = f"{len(sources):,}" if len(sources) < MAX_NAMED else f"{MAX_NAMED:,} or more"  # those looked at
+        longer = "" if len({s.qualname for s in sources}) == 1 else ", or a longer qualified name"  # none longer
         raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count} definitions: {shown}{more}; "
-                              "pick one by passing its FILE:LINE, or a longer qualified name")
+                              f"pick one by passing its FILE:LINE{longer}")
     return sources[0]
 
 

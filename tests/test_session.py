@@ -203,8 +203,9 @@ def test_related_symbol_of_several_definitions_lists_them(tmp_path: Path) -> Non
     write(root, "b/util.py", "def slugify(text):\n    return text.replace(' ', '-')\n")
     session = RepositorySession(root, embedder=FakeEmbedder(), workers=1)
     try:
-        with pytest.raises(AmbiguousSymbol, match=r"a/util\.py:1 slugify.*b/util\.py:1 slugify"):
+        with pytest.raises(AmbiguousSymbol, match=r"a/util\.py:1 slugify.*b/util\.py:1 slugify") as raised:
             session.call(session.related, symbol="slugify")
+        assert "longer qualified name" not in str(raised.value)  # both are `slugify`: no longer name tells them apart
         source, _ = session.call(session.related, path="b/util.py", line=1)
         assert source.path == "b/util.py"
     finally:
