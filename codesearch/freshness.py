@@ -21,6 +21,7 @@ import itertools
 import os
 import stat
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,10 @@ from indexer.discover import Limits, Tree, content_problem, read_inside, source_
 from indexer.types import Chunk, SourceFile
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
+# A search parses each changed file for at most ``codesearch.reparse.SEARCH_PARSE_SECONDS``, and all of them for at
+# most this long; a changed file past it is read as line windows, for this search only (twelve changed files whose
+# grammar gives up at its deadline took a search 16 s).
+SEARCH_PARSE_BUDGET = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class FileChecks(dict[str, FileCheck]):
     def __init__(self) -> None:
         super().__init__()
         self._trees: dict[str, Tree] = {}
+        self.parse_seconds = SEARCH_PARSE_BUDGET  # what is left of it for this search
 
     def tree(self, root: str) -> Tree:
         """The tree under ``root``, opened as files are looked at."""
@@ -65,8 +71,8 @@ class FileChecks(dict[str, FileCheck]):
 
 
 def check_file(
-    root: str | Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits.max_bytes,
-    stored: str | None = None, tree: Tree | None = None,
+    root: str | Path, path: str, language: str, indexed: tuple[int, int, int, str], max_bytes: int = Limits().max_bytes,
+    stored: str | None = None, tree: Tree | None = None, looked: FileChecks | None = None,
 ) -> FileCheck:
     """Compare the file ``root/path`` with its indexed (size, mtime_ns, ctime_ns, sha1).
 
@@ -75,6 +81,7 @@ def check_file(
     :param stored: the path the index stores the file as, when not ``path`` (a pack's ``NAME/PATH``):
         what a changed file's chunk keys are made of.
     :param tree: ``root``'s tree, when several of its files are looked at (``FileChecks.tree``).
+    :param looked: the search's checks: what is left of its time to parse (``SEARCH_PARSE_BUDGET``).
     """
     size, mtime_ns, ctime_ns, sha1 = indexed
     st = _stat_inside(root, path, tree)
@@ -90,40 +97,52 @@ def check_file(
            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     known = _CHECKED.get(key)
     if known is None:
-        known = _read_check(root, path, language, sha1, max_bytes, stored)
-        _CHECKED.put(key, known)
+        from codesearch.reparse import SEARCH_PARSE_SECONDS
+
+        seconds = SEARCH_PARSE_SECONDS if looked is None else min(SEARCH_PARSE_SECONDS, looked.parse_seconds)
+        started = time.monotonic()
+        known, settled = _read_check(root, path, language, sha1, max_bytes, stored, seconds)
+        if looked is not None:
+            looked.parse_seconds -= time.monotonic() - started
+        if settled:  # not windows for want of this search's time: what the next search would find too
+            _CHECKED.put(key, known)
     return known
 
 
-def _read_check(root: str | Path, path: str, language: str, sha1: str, max_bytes: int, stored: str | None) -> FileCheck:
-    """``check_file`` of a file whose stat is not the indexed one: it is read, and its hash compared."""
+def _read_check(root: str | Path, path: str, language: str, sha1: str, max_bytes: int, stored: str | None,
+                seconds: float) -> tuple[FileCheck, bool]:
+    """``check_file`` of a file whose stat is not the indexed one: it is read, and its hash compared; a changed file
+    is parsed for at most ``seconds`` (none: read as line windows). And whether that is settled: not line windows
+    because ``seconds`` was short of ``SEARCH_PARSE_SECONDS``."""
     read = read_inside(root, path, max_bytes)
     if isinstance(read, str):
-        return FileCheck(GONE)
+        return FileCheck(GONE), True
     current, data = read
     if len(data) > max_bytes:
-        return FileCheck(GONE)
+        return FileCheck(GONE), True
     import hashlib  # here, as the parser below: a search whose files are unchanged needs neither
 
     data = source_bytes(language, data)  # as the indexer hashed and parsed them
     digest = hashlib.sha1(data).hexdigest()
     if digest == sha1:
-        return FileCheck(FRESH)  # the bytes the index was built from (which passed ``content_problem`` then)
+        return FileCheck(FRESH), True  # the bytes the index was built from (which passed ``content_problem`` then)
     if content_problem(data) is not None:
-        return FileCheck(GONE)
+        return FileCheck(GONE), True
     from codesearch.reparse import REFUSED, SEARCH_PARSE_SECONDS, guarded, remember_windowed, windowed
     from indexer.chunk import chunks_or_windows, line_windows
 
     source = SourceFile(stored or path, language, data, current.st_mtime_ns, current.st_ctime_ns)
-    if windowed(language, digest):  # refused by its grammar at an earlier search: not parsed again
-        return FileCheck(CHANGED, {c.key: c for c in line_windows(source)}, windowed=True)
-    found = guarded(language, digest, lambda: chunks_or_windows(source, SEARCH_PARSE_SECONDS))
+    known = windowed(language, digest)  # refused by its grammar at an earlier search: not parsed again
+    if known or seconds <= 0:
+        return FileCheck(CHANGED, {c.key: c for c in line_windows(source)}, windowed=True), known
+    found = guarded(language, digest, lambda: chunks_or_windows(source, seconds))
     if found is REFUSED:
-        return FileCheck(GONE)  # a process died parsing these bytes (``codesearch.reparse``)
+        return FileCheck(GONE), True  # a process died parsing these bytes (``codesearch.reparse``)
     chunks, refused = found
-    if refused:
+    settled = not refused or seconds >= SEARCH_PARSE_SECONDS
+    if refused and settled:
         remember_windowed(language, digest)
-    return FileCheck(CHANGED, {c.key: c for c in chunks}, windowed=bool(refused))
+    return FileCheck(CHANGED, {c.key: c for c in chunks}, windowed=bool(refused)), settled
 
 
 class _Checked:
@@ -169,7 +188,7 @@ def check_stored(mounts: Mounts, root: str, path: str, language: str, indexed: t
     if place is None:
         return FileCheck(GONE)
     tree = looked.tree(place[0]) if looked is not None else None
-    return check_file(place[0], place[1], language, indexed, max_bytes, stored=path, tree=tree)
+    return check_file(place[0], place[1], language, indexed, max_bytes, stored=path, tree=tree, looked=looked)
 
 
 def _stat_inside(root: str | Path, path: str, tree: Tree | None = None) -> os.stat_result | None:

@@ -267,3 +267,39 @@ def test_hostile_review_ii_names_line_ends_nul_bytes_and_empty_files(tmp_path: P
         assert max(map(len, out.output.splitlines())) < 500 and "more characters)" in out.output, out.output[:300]
     profile = run("search", "--fast", "-k", "1", "load the profile of a user", str(tmp_path))
     assert "def load_user_profile(uid):\n" in profile.output and "\\r" not in profile.output, profile.output
+
+
+def test_a_search_that_spent_its_parse_time_reads_further_changed_files_as_windows_for_itself_only(
+        tmp_path: Path) -> None:
+    """Twelve changed files whose grammar gives up at its deadline took a search 16 s: past its
+    ``SEARCH_PARSE_BUDGET`` a search reads changed files as line windows, and the next search parses them."""
+    import hashlib
+    import os
+
+    from codesearch.freshness import CHANGED, FileChecks, check_file
+
+    path = write(tmp_path, "ledger.py", "def reconcile_ledger(entries):\n    return sum(entries)\n")
+    st = os.stat(path)
+    indexed = (st.st_size - 1, st.st_mtime_ns, st.st_ctime_ns, hashlib.sha1(b"old").hexdigest())  # it changed
+    spent = FileChecks()
+    spent.parse_seconds = 0.0
+    check = check_file(tmp_path, "ledger.py", "python", indexed, looked=spent)
+    assert check.status == CHANGED and check.windowed
+    fresh = check_file(tmp_path, "ledger.py", "python", indexed, looked=FileChecks())
+    assert fresh.status == CHANGED and not fresh.windowed and "ledger.py::reconcile_ledger" in fresh.chunks
+
+
+def test_an_index_without_its_file_size_limit_reads_changed_files_with_the_default(tmp_path: Path) -> None:
+    """The limit's fallback was ``Limits.max_bytes``, a slots dataclass's descriptor, not a number: a search of a
+    changed file in an index that records no limit failed comparing a size with it."""
+    import sqlite3
+
+    write(tmp_path, "ledger.py", "def reconcile_ledger(entries):\n    return sum(entries)\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as db:
+        db.execute("DELETE FROM meta WHERE key = 'max_file_bytes'")
+    (tmp_path / "ledger.py").write_text("\n\ndef reconcile_ledger(entries):\n    return sum(entries)\n")
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        assert searcher.reader.max_file_bytes == 1_000_000
+        top = searcher.search("reconcile the ledger", k=1)[0]
+    assert (top.qualname, top.start_line, top.stale) == ("reconcile_ledger", 3, True)

@@ -278,7 +278,7 @@ class IndexReader:
         """The file size limit the index was built with (larger files are never read back)."""
         if self._max_file_bytes is None:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'max_file_bytes'").fetchone()
-            self._max_file_bytes = int(row[0]) if row and str(row[0]).isdigit() else Limits.max_bytes
+            self._max_file_bytes = int(row[0]) if row and str(row[0]).isdigit() else Limits().max_bytes
         return self._max_file_bytes
 
     @property
