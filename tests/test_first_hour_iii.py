@@ -303,3 +303,17 @@ def test_an_index_without_its_file_size_limit_reads_changed_files_with_the_defau
         assert searcher.reader.max_file_bytes == 1_000_000
         top = searcher.search("reconcile the ledger", k=1)[0]
     assert (top.qualname, top.start_line, top.stale) == ("reconcile_ledger", 3, True)
+
+
+READ_JAVA = ("public class Read {\n    public int parse(String s) {\n" + "        s = s.trim();\n" * 30
+             + "        return Integer.parseInt(s);\n    }\n\n    public static final int RETRY_LIMIT = 3;\n}\n")
+
+
+def test_a_name_in_a_class_outline_is_not_given_a_line_counted_in_the_outline(tmp_path: Path) -> None:
+    """A class's chunk is its outline (members' bodies left out): counting its lines put scopt's `intRead` at
+    Read.scala:46, not 52. A hit whose code is not its lines as they are gets no ``line``; grep prints its start."""
+    write(tmp_path, "Read.java", READ_JAVA)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    real = READ_JAVA.split("\n").index("    public static final int RETRY_LIMIT = 3;") + 1
+    for r in json.loads(run("search", "--fast", "--json", "RETRY_LIMIT", str(tmp_path)).output)["results"]:
+        assert r["line"] in (0, real), r

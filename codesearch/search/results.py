@@ -126,7 +126,11 @@ def with_duplicates(result: SearchResult, places: Iterable[str]) -> SearchResult
 
 def with_line(result: SearchResult, pattern: re.Pattern[str]) -> SearchResult:
     """``result`` with ``line`` set to its first line where ``pattern`` (the query's name) matches, as rg -w
-    lists it (sds's `SDS_MAX_PREALLOC`: line 36 of the chunk at 1-43, whose first lines are a licence)."""
+    lists it (sds's `SDS_MAX_PREALLOC`: line 36 of the chunk at 1-43, whose first lines are a licence). Only
+    for code that is its lines as they are: a class's outline leaves its members' bodies out, and counting its
+    lines put scopt's `intRead` at line 46 of Read.scala, not 52."""
+    if result.code.count("\n") != result.end_line - result.start_line:
+        return result
     found = pattern.search(result.code)
     return replace(result, line=result.start_line + result.code.count("\n", 0, found.start())) if found else result
 
