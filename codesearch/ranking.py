@@ -293,16 +293,18 @@ def further_overloads(query: QueryInfo, ranked: list[Candidate]) -> set[Any]:
     """The ids of the candidates that are a further function or method of the very name the query is (in its
     scope, when the query gives one), after the best one of their file: a name asks for every overload, as rg
     lists them, so neither ``overloads`` nor ``saturation`` makes them wait (Alamofire's four `Session.request`
-    in Session.swift: three were below the tenth). The best one counts as its file's first chunk as before.
-    None for a query that is no name: one overload, then other code."""
+    in Session.swift: three were below the tenth). The best one counts as its file's first chunk as before. Not
+    constructors (`log_msg_buffer.log_msg_buffer`): the name of a class asks for the class. None for a query that
+    is no name: one overload, then other code."""
     if query.kind != IDENTIFIER:
         return set()
     scoped = scoped_names(query)
     seen: set[Any] = set()
     further: set[Any] = set()
     for c in ranked:
-        if ("definition" in c.scores and c.row["kind"] in FUNCTION_KINDS
-                and (not scoped or in_scopes(str(c.row["qualname"]), scoped))):
+        qualname = str(c.row["qualname"])
+        if ("definition" in c.scores and c.row["kind"] in FUNCTION_KINDS and not is_constructor(qualname)
+                and (not scoped or in_scopes(qualname, scoped))):
             if c.file in seen:
                 further.add(c.id)
             seen.add(c.file)
@@ -575,6 +577,12 @@ def _assignment(name: str) -> re.Pattern[str]:
 def _scopes(name: str) -> tuple[str, ...]:
     """The parts of a (qualified) name: ``Puppet::Indirector.Face`` -> Puppet, Indirector, Face."""
     return tuple(_NAME_SEPARATORS.split(name))
+
+
+def is_constructor(qualname: str) -> bool:
+    """Whether a qualified name is a constructor's, named as its class (``log_msg_buffer.log_msg_buffer``)."""
+    parts = _scopes(qualname)
+    return len(parts) > 1 and parts[-1] == parts[-2]
 
 
 def scoped_names(query: QueryInfo) -> list[tuple[str, ...]]:

@@ -70,11 +70,18 @@ class LanguageSpec:
 # an access specifier; `FMT_PRAGMA_CLANG(diagnostic ...)`), expands to code the grammar cannot see; read as a
 # declaration without its `;`, it swallowed the definitions after it. Blanked: an upper-case name with an
 # underscore (its arguments, or a colon) on a line of its own, not inside an expression (the line before does
-# not end in an operator, `(` or `,`; the line after does not start with one, `{`, `)` or `;`). `^` before the
-# look-behind: only line starts pay for it (2.5x faster over boost's headers).
-_LONE_MACRO = (r"(?m)^(?<![(,=+\-*/&|<>?:\\]\n)(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-Z0-9_]*"
+# not end in an operator, `(` or `,`, a comment's `*/` aside: nlohmann's `class basic_json` under its doc comment
+# was lost; the line after does not start with one, `{`, `)` or `;`). `^` before the look-behinds: only line
+# starts pay for them (2.5x faster over boost's headers).
+_LONE_MACRO = (r"(?m)^(?<![(,=+\-*&|<>?:\\]\n)(?<![^*]/\n)(?P<span>[ \t]*[A-Z][A-Z0-9]*_[A-Z0-9_]*"
                r"(?:\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)|:(?!:))?)[ \t]*(?://[^\n]*)?$"
                r"(?!\n[ \t]*(?:[{),;.+\-*&|?:=<>\[]|/(?![/*])))", "")
+
+# C++: try and catch written as macros, for builds without exceptions (nlohmann's `JSON_TRY` and
+# `JSON_CATCH (std::out_of_range&)`, `BOOST_TRY`, `QT_CATCH(...)`), on their own line before a block: the
+# grammar's error recovery ended `class basic_json` 3,200 lines early. Blanked, they leave plain blocks.
+_TRY_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_(?:TRY|CATCH(?:_ALL)?)(?:[ \t]*\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\))?)"
+              r"[ \t]*(?=\n[ \t]*\{)", "")
 
 # C++: an export macro between `class` (or `struct`, `union`) and the name (`class FMT_API format_error :
 # public std::runtime_error {`, `struct JSON_API Value {`) read as the name, and the class was lost. Blanked
@@ -83,11 +90,16 @@ _EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9
                  r"(?=[A-Za-z_]\w*[ \t]*(?:[:{]|final\b|\r?\n))", "")
 
 # C++: macros in front of a declaration's type (`FMT_CONSTEXPR void check(int id);`, `GLM_FUNC_DECL GLM_CONSTEXPR
-# genType golden_ratio();`) made a prototype an error. Blanked where a type and a name and `(` follow.
+# genType golden_ratio();`) made a prototype an error. Blanked where a type and a name and `(` follow, the name
+# qualified or not (CLI11's `CLI11_INLINE void App::parse(...)` was `void.parse`), or a qualified name alone
+# (its constructor `CLI11_INLINE ExistingFileValidator::ExistingFileValidator()`) or on the next line (`CLI11_INLINE
+# bool` above `App::_parse_arg(`), after a template's parameters or not.
 # (At most five macros and eight type words: unbounded, a line of thousands of `A_B` words cost the square of
 # its length, 8 s for one of 32 KB.)
-_PREFIX_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*){0,4})[ \t]+"
-                 r"(?=(?:[\w:<>,]+[ \t*&]+){1,8}[*&]*~?[A-Za-z_]\w*[ \t]*\()", "")
+_PREFIX_MACRO = (r"(?m)^[ \t]*(?:template[ \t]*<[^<>\n]*(?:<[^<>\n]*>[^<>\n]*)*>[ \t]*)?"
+                 r"(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]+[A-Z][A-Z0-9]*_[A-Z0-9_]*){0,4})[ \t]+"
+                 r"(?=(?:(?:[\w:<>,]+[ \t*&]+){1,8}[*&]*|(?=\w+::)|[\w:<>,]+[ \t*&]*\n)"
+                 r"(?:\w+::){0,4}~?[A-Za-z_]\w*[ \t]*\()", "")
 
 # C++: a specifier macro after a parameter list (`get_executor() const ASIO_NOEXCEPT {`, `BOOST_NOEXCEPT`,
 # `Q_DECL_OVERRIDE`) made the function an error. Blanked when its name says what it stands for (no cast
@@ -168,7 +180,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
-        rewrites=(_LONE_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
+        rewrites=(_LONE_MACRO, _TRY_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",

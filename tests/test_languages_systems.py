@@ -290,3 +290,27 @@ def test_rust_items_wrapped_by_a_macro_are_definitions_where_they_parse_as_items
     assert syms["AsyncWriteExt"].kind is SymbolKind.TRAIT and syms["AsyncWriteExt"].doc == "Writes bytes."
     assert (syms["AsyncWriteExt.write"].start_line, syms["AsyncWriteExt.write"].doc) == (5, "Writes a buffer.")
     assert syms["Foo.spawn"].kind is SymbolKind.METHOD and syms["Foo.spawn"].code.strip() == "pub fn spawn(&self) {}"
+
+
+def test_cpp_macros_before_classes_and_out_of_line_definitions_and_as_try_and_catch() -> None:
+    """nlohmann/json and CLI11 (a black-box review): a macro alone on its line under a doc comment's `*/` before
+    `class basic_json`, `JSON_TRY` / `JSON_CATCH (...)` as try and catch (the grammar ended the class 3,200 lines
+    early), and `CLI11_INLINE` before an out-of-line definition (`void App::parse` was `void.parse`; on its own line,
+    after a template's parameters; a constructor `CLI11_INLINE Validator::Validator()` was no definition)."""
+    code = (
+        "/*!\n@brief a JSON value\n*/\nNLOHMANN_BASIC_JSON_TPL_DECLARATION\nclass basic_json\n{\n  public:\n"
+        "    reference at(size_type idx)\n    {\n        JSON_TRY\n        {\n            return m_value.at(idx);\n"
+        "        }\n        JSON_CATCH (std::out_of_range&)\n        {\n            JSON_THROW(out_of_range(401));\n"
+        "        }\n    }\n\n    string_t dump(const int indent = -1) const\n    {\n        return s;\n    }\n};\n\n"
+        "CLI11_INLINE void App::parse(int argc, const char *const *argv) { parse_char_t(argc, argv); }\n\n"
+        "template <class CharT> CLI11_INLINE void App::parse_char_t(int argc, const CharT *const *argv) {\n}\n\n"
+        "CLI11_INLINE bool\nApp::_parse_arg(std::vector<std::string> &args) {\n    return true;\n}\n\n"
+        "CLI11_INLINE std::string\nconvert_arg_for_ini(const std::string &arg) {\n    return arg;\n}\n\n"
+        "CLI11_INLINE ExistingFileValidator::ExistingFileValidator() : Validator(\"FILE\") {\n}\n"
+    )
+    syms = symbols_of("cpp", code)
+    assert syms["basic_json"].kind is SymbolKind.CLASS and syms["basic_json"].end_line == 24
+    assert syms["basic_json.at"].kind is SymbolKind.METHOD and syms["basic_json.dump"].kind is SymbolKind.METHOD
+    for name in ("App.parse", "App.parse_char_t", "App._parse_arg", "ExistingFileValidator.ExistingFileValidator"):
+        assert syms[name].kind is SymbolKind.METHOD, (name, sorted(syms))
+    assert syms["convert_arg_for_ini"].kind is SymbolKind.FUNCTION
