@@ -80,8 +80,8 @@ _LONE_MACRO = (r"(?m)^(?<![(,=+\-*&|<>?:\\]\n)(?<![^*]/\n)(?P<span>[ \t]*[A-Z][A
 # C++: try and catch written as macros, for builds without exceptions (nlohmann's `JSON_TRY` and
 # `JSON_CATCH (std::out_of_range&)`, `BOOST_TRY`, `QT_CATCH(...)`), on their own line before a block: the
 # grammar's error recovery ended `class basic_json` 3,200 lines early. Blanked, they leave plain blocks.
-_TRY_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_(?:TRY|CATCH(?:_ALL)?)(?:[ \t]*\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\))?)"
-              r"[ \t]*(?=\n[ \t]*\{)", "")
+_TRY_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_(?:TRY|CATCH(?:_ALL)?)"
+              r"(?:[ \t]*\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\))?)[ \t]*(?=\n[ \t]*\{)", "")
 
 # C++: an export macro between `class` (or `struct`, `union`) and the name (`class FMT_API format_error :
 # public std::runtime_error {`, `struct JSON_API Value {`) read as the name, and the class was lost. Blanked
