@@ -64,10 +64,13 @@ class Source:
     vector: np.ndarray  # (1, dim)
     terms: np.ndarray  # distinct lexical term ids
     chunk_id: int = -1  # -1: not in the index (new since indexing)
+    content_hash: str = ""  # what the index embedded of it: an identical copy elsewhere is the source too
+    copies: tuple[str, ...] = ()  # ``path:line`` of its identical copies elsewhere, which results leave out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "name": self.name, "qualname": self.qualname, "kind": self.kind,
-                "start_line": self.start_line, "end_line": self.end_line}
+        out = {"path": self.path, "name": self.name, "qualname": self.qualname, "kind": self.kind,
+               "start_line": self.start_line, "end_line": self.end_line}
+        return {**out, "copies": list(self.copies)} if self.copies else out
 
 
 def relative_path(searcher: Searcher, path: str | Path) -> str:
@@ -185,16 +188,23 @@ def _as_now(searcher: Searcher, row: dict[str, Any], check: FileCheck) -> Source
 def one_named(searcher: Searcher, symbol: str) -> Source:
     """The one definition ``symbol`` names (see ``named``).
 
-    :raises AmbiguousSymbol: if it names several, listing them (``path:line qualname``).
+    :raises AmbiguousSymbol: if it names several that are not copies of one, listing them (``path:line qualname``).
     :raises BadQuery: if it names none.
     """
-    sources = named(searcher, symbol)
+    found = named(searcher, symbol)
+    # Copies of one definition (an amalgamated header, a vendored copy) are one: its first place is the source.
+    firsts: dict[str, Source] = {}
+    for n, each in enumerate(found):
+        firsts.setdefault(each.content_hash or str(n), each)
+    sources = list(firsts.values())
     if len(sources) > 1:
         shown = "; ".join(f"{s.path}:{s.start_line} {s.qualname}" for s in sources[:CHOICES_SHOWN])
         more = f"; and {len(sources) - CHOICES_SHOWN} more" if len(sources) > CHOICES_SHOWN else ""
-        count = f"{len(sources):,}" if len(sources) < MAX_NAMED else f"{MAX_NAMED:,} or more"  # those looked at
+        count = f"{len(sources):,} definitions" if len(found) < MAX_NAMED else f"{MAX_NAMED:,} or more definitions"
+        if len(found) > len(sources) and len(found) < MAX_NAMED:
+            count += f" (and {len(found) - len(sources):,} identical copies)"
         longer = "" if len({s.qualname for s in sources}) == 1 else ", or a longer qualified name"  # none longer
-        raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count} definitions: {shown}{more}; "
+        raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count}: {shown}{more}; "
                               f"pick one by passing its FILE:LINE{longer}")
     return sources[0]
 
@@ -230,13 +240,19 @@ def _current(searcher: Searcher, path: str, chunk: Chunk, row: dict[str, Any] | 
         return _stored(searcher, dict(row, start_line=chunk.start_line, end_line=chunk.end_line))
     vector = searcher.embedder.encode_documents([embedding_text(chunk)])
     return Source(path, chunk.name, chunk.qualname, chunk.kind, chunk.start_line, chunk.end_line, vector,
-                  _terms(chunk.qualname, chunk.signature, chunk.doc, display_code(chunk)))
+                  _terms(chunk.qualname, chunk.signature, chunk.doc, display_code(chunk)),
+                  content_hash=chunk.content_hash)
 
 
 def _stored(searcher: Searcher, row: dict[str, Any]) -> Source:
     vector = searcher.vectors.vectors([int(row["id"])])
+    digest = str(row.get("content_hash") or "")
+    here = f"{row['path']}:{row['start_line']}"
+    copies = tuple(place for place in searcher.reader.same_content([digest]).get(digest, []) if place != here
+                   ) if digest and row["kind"] != "code" else ()
     return Source(row["path"], row["name"], row["qualname"], row["kind"], row["start_line"], row["end_line"],
-                  vector, _terms(row["qualname"], row["signature"], row["doc"], code_of(row)), int(row["id"]))
+                  vector, _terms(row["qualname"], row["signature"], row["doc"], code_of(row)), int(row["id"]),
+                  digest, copies)
 
 
 def _terms(qualname: str, signature: str, doc: str, code: str) -> np.ndarray:
@@ -299,15 +315,21 @@ def related(
     hits = searcher.first_stage(plan, options, vector=not lexical_only)
     lift = Lift("name", NAME_WEIGHT, lambda row: names_related(source.name, row["name"])
                 and row.get("kind") not in CONTAINERS) if names and not lexical_only else None
+    own = (searcher.reader.hashes_within(source.path, source.start_line, source.end_line)
+           if source.chunk_id >= 0 else set())
+    own.add(source.content_hash)
+    own.discard("")
     return ranked(query.info, [hits], options, lexical_weight=RELATED_LEXICAL_WEIGHT,
-                  leave_out=lambda row: _overlaps(row, source, searcher.mounts), lift=lift)
+                  leave_out=lambda row: _overlaps(row, source, own, searcher.mounts), lift=lift)
 
 
-def _overlaps(row: dict[str, Any], source: Source, mounts: Mounts | None = None) -> bool:
-    """The source itself, a chunk around it (its class) or inside it (its methods), or the source in another
+def _overlaps(row: dict[str, Any], source: Source, own: set[str], mounts: Mounts | None = None) -> bool:
+    """The source itself, a chunk around it (its class) or inside it (its methods), the source in another
     build of its file (``ranking.build_twin``: hono's `dist/cjs/x.js` for `dist/x.js`, its `.d.ts`; in a pack,
-    within the source's repository)."""
-    if int(row["id"]) == source.chunk_id:
+    within the source's repository), or an identical copy of it or of a window of it (``own``: their content
+    hashes; nlohmann's amalgamated `single_include/json.hpp` holds every definition of `include/`, and a related
+    search's first hit was the source's own copy)."""
+    if int(row["id"]) == source.chunk_id or (row["kind"] != "code" and row.get("content_hash") in own):
         return True
     if row["path"] != source.path:
         return (row["kind"] != "code" and definition_name(row["qualname"]) == definition_name(source.qualname)

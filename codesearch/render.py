@@ -240,8 +240,11 @@ def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> s
 
 def related_header(source: Source) -> str:
     """The line ``related`` prints above its results: the definition it started from."""
+    copies = "".join(f"; identical at {quote_path(place)}" for place in source.copies[:3])
+    if len(source.copies) > 3:
+        copies += f" and {len(source.copies) - 3} more"
     return (f"Related to {one_line(source.kind)} {one_line(source.qualname)} "
-            f"({quote_path(source.path)}:{source.start_line}-{source.end_line}):")
+            f"({quote_path(source.path)}:{source.start_line}-{source.end_line}{copies}):")
 
 
 def index_report(report: IndexReport, wall_seconds: float) -> str:

@@ -317,3 +317,26 @@ def test_a_name_in_a_class_outline_is_not_given_a_line_counted_in_the_outline(tm
     real = READ_JAVA.split("\n").index("    public static final int RETRY_LIMIT = 3;") + 1
     for r in json.loads(run("search", "--fast", "--json", "RETRY_LIMIT", str(tmp_path)).output)["results"]:
         assert r["line"] in (0, real), r
+
+
+SCAN_PY = ('def scan_number(text):\n    """Read a JSON number from the text."""\n    digits = []\n'
+           '    for char in text:\n        if not char.isdigit():\n            break\n        digits.append(char)\n'
+           '    return int("".join(digits))\n')
+
+
+def test_related_leaves_out_identical_copies_of_its_source_and_a_symbol_names_one_of_them(tmp_path: Path) -> None:
+    """nlohmann's amalgamated `single_include/json.hpp` holds a copy of every definition of `include/`: `related`
+    listed the source's own copy first, and `--symbol` refused a name whose two definitions are copies."""
+    write(tmp_path, "include/lexer.py", SCAN_PY)
+    write(tmp_path, "single_include/json.py", "import re\n\n\n" + SCAN_PY + "\n\ndef scan_string(text):\n"
+          '    """Read a JSON string from the text."""\n    return text.strip(\'"\')\n')
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("related", "--json", str(tmp_path / "include" / "lexer.py") + ":1", "-C", str(tmp_path))
+    assert out.exit_code == 0, out.output
+    listed = [r["qualname"] for r in json.loads(out.output)["results"]]
+    assert "scan_string" in listed and "scan_number" not in listed, listed
+    assert json.loads(out.output)["source"]["copies"] == ["single_include/json.py:4"]  # said once, above them
+    text = run("related", str(tmp_path / "include" / "lexer.py") + ":1", "-C", str(tmp_path))
+    assert "identical at single_include/json.py:4" in text.output.splitlines()[0], text.output
+    by_name = run("related", "--json", "--symbol", "scan_number", "-C", str(tmp_path))
+    assert by_name.exit_code == 0 and json.loads(by_name.output)["source"]["path"] == "include/lexer.py", by_name.output

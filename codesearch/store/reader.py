@@ -477,6 +477,13 @@ class IndexReader:
         return found
 
     @_sql
+    def hashes_within(self, path: str, start_line: int, end_line: int) -> set[str]:
+        """The content hashes of ``path``'s chunks that lie within its lines ``start_line``-``end_line``."""
+        rows = self.conn.execute("SELECT content_hash FROM chunks WHERE path = ? AND start_line >= ? AND end_line <= ?",
+                                 [path, start_line, end_line])
+        return {str(row[0]) for row in rows}
+
+    @_sql
     def chunks_at(self, path: str, line: int) -> list[dict[str, Any]]:
         """Rows of the chunks of ``path`` whose lines include ``line``, innermost first
         (a definition before the code between definitions of the same size)."""
