@@ -72,6 +72,10 @@ def test_haskell_signature_and_equations_are_one_function() -> None:
     assert (fact.start_line, fact.end_line) == (5, 7) and fact.signature == "fact :: Int -> Int"
     assert (syms["helper"].start_line, syms["helper"].end_line) == (9, 10)
     assert (syms["<+>"].start_line, syms["<+>"].end_line) == (13, 14)
+    # An operator's equation written prefix joins its signature too (aeson's `(.:)`: two symbols, and a code chunk).
+    prefix = symbols_of("haskell", "(.:) :: Object -> Key -> Parser a\n(.:) = explicitParseField parseJSON\n\n"
+                                   "(<+>) :: Int -> Int -> Int\n(<+>) a b = a + b\n")
+    assert [(n, s.start_line, s.end_line) for n, s in prefix.items()] == [(".:", 1, 2), ("<+>", 4, 5)]
 
 
 def test_haskell_clauses_join_across_comments_but_not_across_names() -> None:

@@ -4,7 +4,7 @@
 ; `newtype`, `type` synonyms and families).
 ; A function's type signature and its equations are one symbol: the declarations holding
 ; them are the @clause node, so an equation joins the signature or equation right before it
-; with the same name (comments between them too).
+; with the same name (comments between them too); an operator's too (`(.:) :: ...` and `(.:) = ...`).
 ; Equations in `where` and `let` are not definitions. Haddock (`-- |`, `{- | -}`) and
 ; plain comments above a definition are its doc.
 
@@ -14,8 +14,10 @@
 (declarations
   [
     (function name: (variable) @name)
+    (function name: (prefix_id (operator) @name))
     (function (infix operator: [(operator) (constructor_operator)] @name))
     (bind name: (variable) @name)
+    (bind name: (prefix_id (operator) @name))
   ] @definition.function) @clause
 
 (class_declarations
@@ -24,15 +26,19 @@
 (class_declarations
   [
     (function name: (variable) @name)
+    (function name: (prefix_id (operator) @name))
     (function (infix operator: [(operator) (constructor_operator)] @name))
     (bind name: (variable) @name)
+    (bind name: (prefix_id (operator) @name))
   ] @definition.function) @clause
 
 (instance_declarations
   [
     (function name: (variable) @name)
+    (function name: (prefix_id (operator) @name))
     (function (infix operator: [(operator) (constructor_operator)] @name))
     (bind name: (variable) @name)
+    (bind name: (prefix_id (operator) @name))
   ] @definition.method) @clause
 
 (class name: (name) @name) @definition.interface
