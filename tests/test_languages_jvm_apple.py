@@ -181,3 +181,13 @@ def test_swift_compiler_block_first_in_a_switch_is_blanked_for_the_parser() -> N
     has = syms["AppContext.hasModule"]
     assert has.kind is SymbolKind.METHOD and has.start_line == 18
     assert has.doc == "Returns whether the module is registered."
+
+
+def test_csharp_operators_and_conversions_are_methods() -> None:
+    """Polly's `public static implicit operator PredicateBuilder(...)` was only a line of its class's outline."""
+    code = ("public class P {\n  /// <summary>From an int.</summary>\n"
+            "  public static implicit operator PredicateBuilder(int x) => new();\n"
+            "  public static P operator +(P a, P b) { return a; }\n}\n")
+    symbols = extract_symbols(SourceFile("x.cs", "csharp", code.encode()))
+    found = [(s.qualname, s.kind, s.start_line, s.doc) for s in symbols]
+    assert found[1:] == [("P.operator", SymbolKind.METHOD, 3, "From an int."), ("P.operator", SymbolKind.METHOD, 4, "")]

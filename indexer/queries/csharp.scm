@@ -45,6 +45,16 @@
   name: (identifier) @name
   body: (_) @body) @definition.method
 
+; Operators, conversions included (`public static implicit operator PredicateBuilder(...)`), are methods
+; named `operator`: Polly's conversions were only lines of their class's outline.
+(operator_declaration
+  "operator" @name
+  body: (_) @body) @definition.method
+
+(conversion_operator_declaration
+  "operator" @name
+  body: (_) @body) @definition.method
+
 (local_function_statement
   name: (identifier) @name
   body: (_) @body) @definition.function
