@@ -41,7 +41,10 @@ EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".codesearch"})
 CACHE_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".tox"})
 # Python's own idioms too: pip's and setuptools' `_vendor/` (requests, urllib3, rich: pip's 412 files were
 # half vendored, and every result for "retry a failed http request" was urllib3's), botocore's `vendored/`.
-VENDORED_DIRS = frozenset({"node_modules", "vendor", "_vendor", "vendored", "bower_components", "site-packages"})
+# C and C++ keep other projects' code in `third_party/` and its spellings (nlohmann's `thirdparty/hedley`: five
+# version-check macros of hedley's in the first ten of "apply a JSON patch").
+VENDORED_DIRS = frozenset({"node_modules", "vendor", "_vendor", "vendored", "bower_components", "site-packages",
+                           "third_party", "thirdparty", "third-party", "3rdparty"})
 VIRTUALENV_MARKER = "pyvenv.cfg"  # a virtualenv is recognised by this file, not by its name
 IGNORE_FILES = (".gitignore", ".codesearchignore")
 OWN_IGNORE_FILE = ".codesearchignore"
