@@ -73,7 +73,8 @@ def test_walk_respects_nested_gitignore_and_vendored_dirs(tmp_path: Path) -> Non
     assert skipped == {"node_modules": "vendored dependencies"}
 
 
-@pytest.mark.parametrize("directory", ["vendor", "_vendor", "vendored", "bower_components", "third_party", "thirdparty"])
+@pytest.mark.parametrize("directory", ["vendor", "_vendor", "vendored", "bower_components", "third_party",
+                                       "thirdparty"])
 def test_vendored_directories_are_skipped_by_their_name(tmp_path: Path, directory: str) -> None:
     """pip's `src/pip/_vendor/` (requests, urllib3, rich) is someone else's code, as `vendor/` and
     `node_modules/` are; `!_vendor/` in .codesearchignore brings it back."""
