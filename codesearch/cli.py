@@ -409,7 +409,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (as printed, or relative to the repository), "
-                   "e.g. 'src/*' or '*.py'; repeatable.")
+                   "e.g. 'src/*' or '*.py'; a directory matches the files below it; repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
               help="Leave out results whose path matches GLOB, e.g. '*_test.go'; repeatable.")
 @click.option("--all", "whole_index", is_flag=True,

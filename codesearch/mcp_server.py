@@ -249,7 +249,8 @@ def build_server(session: RepositorySession) -> Any:
         query: e.g. "retry failed http requests", "where is the session cookie parsed", "HttpClient".
         k: number of results (1-100). language: e.g. python, typescript, go, rust, cpp, csharp, kotlin, swift,
         or text (files without a grammar); a wrong name's error lists them all.
-        path: only paths matching this glob (e.g. "src/*", "*.py"). exclude: leave out paths matching this glob
+        path: only paths matching this glob (e.g. "src/*", "*.py"; a directory, "src", means the files below it).
+        exclude: leave out paths matching this glob
         (e.g. "*_test.go"). kind: function, method, class, ... max_lines: snippet lines per result.
         by_file: k files instead of k chunks, each with its best 3 hits (for "how does X work" questions).
         """

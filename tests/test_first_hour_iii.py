@@ -340,3 +340,25 @@ def test_related_leaves_out_identical_copies_of_its_source_and_a_symbol_names_on
     assert "identical at single_include/json.py:4" in text.output.splitlines()[0], text.output
     by_name = run("related", "--json", "--symbol", "scan_number", "-C", str(tmp_path))
     assert by_name.exit_code == 0 and json.loads(by_name.output)["source"]["path"] == "include/lexer.py", by_name.output
+
+
+def test_a_directory_as_a_path_or_exclude_glob_means_the_files_below_it(tmp_path: Path) -> None:
+    """An agent's `path: "src"` (or `src/`, `./src/lib.py`, the absolute path) matched nothing, and
+    `exclude: "src/tests"` left its tests in: only `src/*` worked."""
+    from codesearch.search.options import PathFilter
+
+    write(tmp_path, "src/walk.py", "def walk_tree(root):\n    '''Walk a directory tree.'''\n    return [root]\n")
+    write(tmp_path, "src/tests/test_walk.py", "def test_walk_tree():\n    '''Walk a tree in a test.'''\n"
+          "    assert walk_tree('.')\n")
+    write(tmp_path, "docs/walk.py", "def walk_docs(root):\n    '''Walk the docs tree.'''\n    return root\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+
+    def paths(*options: str) -> set[str]:
+        out = run("search", "--fast", "--json", "walk a directory tree", str(tmp_path), *options)
+        return {r["path"] for r in json.loads(out.output)["results"]}
+
+    for glob in ("src", "src/", "./src", str(tmp_path / "src")):
+        assert paths("-p", glob) == {"src/walk.py", "src/tests/test_walk.py"}, glob
+    assert paths("-p", "./src/walk.py") == {"src/walk.py"}
+    assert paths("-x", "src/tests") == {"src/walk.py", "docs/walk.py"}
+    assert not PathFilter(include=("src",)).matches(tmp_path, "srcs/walk.py")  # a directory, not a prefix

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,9 @@ RERANK_CANDIDATES = 20  # first-stage hits the reranker rescores (20 and 50 meas
 class PathFilter:
     """Which files a search looks at.
 
-    :param include: globs (``fnmatch``, ``*`` crosses ``/``); a file must match one, if any are given.
+    :param include: globs (``fnmatch``, ``*`` crosses ``/``); a file must match one, if any are given. A glob also
+        matches the files below a directory it matches (``src``, ``src/``, ``./src/tests``: an agent's `path: "src"`
+        matched nothing), and an absolute one is read from the repository's root.
     :param exclude: globs; a file matching one is left out.
     :param under: a repo-relative directory, only files below it, or a file, only it (``""``: everywhere).
     :param cwd: globs also match the path as printed, relative to this directory.
@@ -54,9 +57,27 @@ class PathFilter:
         names = [path]
         if self.cwd is not None:
             names.append(os.path.relpath(root / path, self.cwd))
-        if self.include and not any(fnmatch.fnmatchcase(n, g) for n in names for g in self.include):
+        if self.include and not any(fnmatch.fnmatchcase(n, g) for n in names for g in _globs(self.include, root)):
             return False
-        return not any(fnmatch.fnmatchcase(n, g) for n in names for g in self.exclude)
+        return not any(fnmatch.fnmatchcase(n, g) for n in names for g in _globs(self.exclude, root))
+
+
+@lru_cache(maxsize=256)
+def _globs(globs: tuple[str, ...], root: Path) -> tuple[str, ...]:
+    """Each glob as it is matched: without a leading `./`, relative to ``root`` when it is an absolute path under
+    it, and with the files below the directories it matches (`src` is also `src/*`)."""
+    out: list[str] = []
+    for glob in globs:
+        if os.path.isabs(glob):
+            try:
+                glob = Path(glob).relative_to(root).as_posix()
+            except ValueError:
+                pass
+        while glob.startswith("./"):
+            glob = glob[2:]
+        base = glob.rstrip("/")
+        out += [base, f"{base}/*"] if base else [glob]
+    return tuple(out)
 
 
 @dataclass(frozen=True)
