@@ -102,6 +102,8 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         out["snippet_truncated"] = True
     if result.part:
         out["part"] = True  # a window of a longer definition: lines and snippet are a part of it
+    if result.outline:
+        out["outline"] = True  # the snippet leaves members' bodies out (`...`): not the file's text
     if result.stale:
         out["stale"] = True
     if result.duplicates:

@@ -142,6 +142,8 @@ JSON_SCHEMA_VERSION = 1
 def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str, Any]:
     """A result as JSON data, its code cut to ``max_lines`` lines when given."""
     data = result.to_dict()
+    if result.outline:
+        data["outline"] = True  # ``code`` leaves its members' bodies out: not the file's text
     data["duplicates"] = list(data["duplicates"])
     data["similar"] = list(data["similar"])
     if max_lines is not None:
@@ -215,7 +217,7 @@ def _weak(results: Sequence[SearchResult], color: bool) -> list[str]:
 
 def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
     """A hit's name, kind and language, then its notes (stale, identical and near copies, stage scores)."""
-    kind = f"part of a {r.kind}" if r.part else r.kind  # a window of a longer definition
+    kind = f"part of a {r.kind}" if r.part else f"{r.kind} outline" if r.outline else r.kind  # a window; members
     head = f"{_style(_name(r.qualname), 'bold', color)}  {_style(one_line(f'{kind}, {r.language}'), 'dim', color)}"
     if r.stale:
         head += _style("  (file changed since indexing; run `codesearch index`)", "yellow", color)

@@ -362,3 +362,17 @@ def test_a_directory_as_a_path_or_exclude_glob_means_the_files_below_it(tmp_path
     assert paths("-p", "./src/walk.py") == {"src/walk.py"}
     assert paths("-x", "src/tests") == {"src/walk.py", "docs/walk.py"}
     assert not PathFilter(include=("src",)).matches(tmp_path, "srcs/walk.py")  # a directory, not a prefix
+
+
+def test_an_outline_says_it_is_one_in_json_mcp_and_text(tmp_path: Path) -> None:
+    """plug's `Plug.RewriteOn` came back as `@moduledoc   @behaviour Plug`, two lines of the file joined: a module's
+    outline (members' bodies left out) that nothing marked, which an agent pasted as the file's text."""
+    write(tmp_path, "Read.java", READ_JAVA)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    found = json.loads(run("search", "--fast", "--json", "-k", "5", "Read", str(tmp_path)).output)["results"]
+    by_kind = {r["kind"]: r for r in found}
+    assert by_kind["class"].get("outline") is True and "outline" not in by_kind["method"], found
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        agent = {r.kind: compact(r, 12) for r in searcher.search("Read", k=5)}
+    assert agent["class"]["outline"] is True and "outline" not in agent["method"]
+    assert "class outline, java" in run("search", "--fast", "-k", "5", "Read", str(tmp_path)).output

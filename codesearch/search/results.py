@@ -66,6 +66,12 @@ class SearchResult:
     line: int = 0  # for a query that is a name or one word: the hit's first line where it stands alone (0: none)
 
     @property
+    def outline(self) -> bool:
+        """Whether ``code`` is an outline of its lines, not their text: a class's or module's members with their
+        bodies left out (``...``), as the index embeds it; the file holds the text."""
+        return self.code.count("\n") != self.end_line - self.start_line
+
+    @property
     def local_path(self) -> str:
         """The path relative to ``root`` (``path`` without the repository's name)."""
         return self.path[len(self.repo) + 1:] if self.repo else self.path
@@ -129,7 +135,7 @@ def with_line(result: SearchResult, pattern: re.Pattern[str]) -> SearchResult:
     lists it (sds's `SDS_MAX_PREALLOC`: line 36 of the chunk at 1-43, whose first lines are a licence). Only
     for code that is its lines as they are: a class's outline leaves its members' bodies out, and counting its
     lines put scopt's `intRead` at line 46 of Read.scala, not 52."""
-    if result.code.count("\n") != result.end_line - result.start_line:
+    if result.outline:
         return result
     found = pattern.search(result.code)
     return replace(result, line=result.start_line + result.code.count("\n", 0, found.start())) if found else result
