@@ -31,7 +31,7 @@ from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.pack import Mounts
 from codesearch.query import analyse, is_utf8
-from codesearch.ranking import Signals
+from codesearch.ranking import Signals, is_noise_row
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.search.first_stage import origin
 from codesearch.search.pool import twin_place
@@ -215,7 +215,14 @@ def _matching(searcher: Searcher, symbol: str) -> list[dict[str, Any]]:
     ids = searcher.reader.ids_named([parts[-1]], limit=MAX_NAMED)
     rows = {row["id"]: row for row in searcher.reader.chunks(ids).values() if row["kind"] != "code"}
     rows.update((row["id"], row) for row in searcher.reader.chunks_named(symbol))  # a name with a "." in it
-    return next((matches for matches in _name_matches(symbol, list(rows.values()), parts) if matches), [])
+    tiers = [matches for matches in _name_matches(symbol, list(rows.values()), parts) if matches]
+    if tiers and all(is_noise_row(row) for row in tiers[0]):
+        # Only tests match most strictly (walkdir's test `skip_current_dir` beside two methods of the name): the
+        # definitions outside tests that match less strictly are meant, so a test is not taken without a word.
+        kept = next((rows for tier in tiers[1:] if (rows := [r for r in tier if not is_noise_row(r)])), None)
+        if kept:
+            return kept
+    return tiers[0] if tiers else []
 
 
 def _name_matches(symbol: str, rows: list[dict[str, Any]], parts: list[str]) -> Iterator[list[dict[str, Any]]]:

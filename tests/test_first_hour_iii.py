@@ -376,3 +376,16 @@ def test_an_outline_says_it_is_one_in_json_mcp_and_text(tmp_path: Path) -> None:
         agent = {r.kind: compact(r, 12) for r in searcher.search("Read", k=5)}
     assert agent["class"]["outline"] is True and "outline" not in agent["method"]
     assert "class outline, java" in run("search", "--fast", "-k", "5", "Read", str(tmp_path)).output
+
+
+def test_a_symbol_matched_most_strictly_by_a_test_alone_does_not_pick_the_test(tmp_path: Path) -> None:
+    """walkdir's `related --symbol skip_current_dir` took the test function of that name, the strictest match,
+    without a word, beside `IntoIter.skip_current_dir` and `FilterEntry.skip_current_dir`."""
+    write(tmp_path, "src/walk.py", "class IntoIter:\n    def skip_current_dir(self):\n        self.depth -= 1\n\n\n"
+          "class FilterEntry:\n    def skip_current_dir(self):\n        self.it.skip_current_dir()\n")
+    write(tmp_path, "tests/test_walk.py", "def skip_current_dir():\n    assert True\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("related", "--symbol", "skip_current_dir", "-C", str(tmp_path))
+    assert out.exit_code == 2 and "names 2 definitions" in out.output and "tests/" not in out.output, out.output
+    one = run("related", "--json", "--symbol", "IntoIter.skip_current_dir", "-C", str(tmp_path))
+    assert json.loads(one.output)["source"]["qualname"] == "IntoIter.skip_current_dir"
