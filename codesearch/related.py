@@ -92,8 +92,10 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
             return relative
     if not any(_inside(Path(os.path.normpath(c)), root) for c in candidates):
         raise BadQuery(f"{path} is outside the repository {root}")
-    raise BadQuery(f"{path} is not in the index (not a source file of a supported language, ignored, or new: "
-                   "run `codesearch index`)")
+    if any(Path(os.path.normpath(c)).is_dir() for c in candidates):
+        raise BadQuery(f"{path} is a directory; give a file and a line inside a definition")
+    raise BadQuery(f"{path} is not in the index (not a source file of a supported language, ignored, or new "
+                   "since the index was last updated)")
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -126,12 +128,16 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
     if check.status == CHANGED:
         chunks = [c for c in check.chunks.values() if c.start_line <= line <= c.end_line and not c.window]
         if not chunks:
-            raise BadQuery(f"no code at {rel}:{line}")
+            raise BadQuery(f"no code at {rel}:{line} (a blank line or a comment between definitions)")
         chunk = min(chunks, key=lambda c: (c.end_line - c.start_line, c.kind == "code"))
         return _current(searcher, rel, chunk, searcher.reader.chunks_with_keys([chunk.key]).get(chunk.key))
     rows = [row for row in searcher.reader.chunks_at(rel, line) if not is_window(row["key"])]
     if not rows:
-        raise BadQuery(f"no code at {rel}:{line}")
+        below = searcher.reader.next_definition(rel, line)
+        if below and below[3] and line >= below[1] - below[3].count("\n") - 1:  # in its doc comment, above it
+            return _stored(searcher, searcher.reader.chunks([below[0]])[below[0]])
+        hint = f"; the next definition is {below[2]} at {rel}:{below[1]}" if below else ""
+        raise BadQuery(f"no code at {rel}:{line} (a blank line or a comment between definitions){hint}")
     return _stored(searcher, rows[0])
 
 

@@ -389,3 +389,23 @@ def test_a_symbol_matched_most_strictly_by_a_test_alone_does_not_pick_the_test(t
     assert out.exit_code == 2 and "names 2 definitions" in out.output and "tests/" not in out.output, out.output
     one = run("related", "--json", "--symbol", "IntoIter.skip_current_dir", "-C", str(tmp_path))
     assert json.loads(one.output)["source"]["qualname"] == "IntoIter.skip_current_dir"
+
+
+RETRY_SWIFT = ("import Foundation\n\n/// A retry policy that retries requests using an exponential backoff\n"
+               "/// for allowed HTTP methods and status codes.\nopen class RetryPolicy {\n"
+               "    func retry() -> Bool {\n        return true\n    }\n}\n")
+
+
+def test_related_from_a_doc_comment_a_directory_or_a_new_file_says_what_it_needs(tmp_path: Path) -> None:
+    """An agent's `related` on the doc comment above `RetryPolicy` said "no code at ...:4"; on a directory, "not
+    in the index"; and on a new file, to run `codesearch index`, which the MCP server does by itself."""
+    write(tmp_path, "Source/RetryPolicy.swift", RETRY_SWIFT)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    doc = run("related", "--json", str(tmp_path / "Source" / "RetryPolicy.swift") + ":4", "-C", str(tmp_path))
+    assert doc.exit_code in (0, 1) and json.loads(doc.output)["source"]["qualname"] == "RetryPolicy", doc.output
+    blank = run("related", str(tmp_path / "Source" / "RetryPolicy.swift") + ":2", "-C", str(tmp_path))
+    assert blank.exit_code == 2 and "the next definition is RetryPolicy at Source/RetryPolicy.swift:5" in blank.output
+    folder = run("related", str(tmp_path / "Source") + ":2", "-C", str(tmp_path))
+    assert folder.exit_code == 2 and "is a directory" in folder.output, folder.output
+    new = run("related", str(tmp_path / "Source" / "New.swift") + ":2", "-C", str(tmp_path))
+    assert new.exit_code == 2 and "not in the index" in new.output and "run `codesearch index`" not in new.output

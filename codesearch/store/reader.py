@@ -484,6 +484,13 @@ class IndexReader:
         return {str(row[0]) for row in rows}
 
     @_sql
+    def next_definition(self, path: str, line: int) -> tuple[int, int, str, str] | None:
+        """``(id, start_line, qualname, doc)`` of the first definition of ``path`` that starts after ``line``."""
+        row = self.conn.execute("SELECT id, start_line, qualname, doc FROM chunks WHERE path = ? AND start_line > ? "
+                                "AND kind != 'code' ORDER BY start_line, id LIMIT 1", [path, line]).fetchone()
+        return (int(row[0]), int(row[1]), str(row[2]), str(row[3] or "")) if row else None
+
+    @_sql
     def chunks_at(self, path: str, line: int) -> list[dict[str, Any]]:
         """Rows of the chunks of ``path`` whose lines include ``line``, innermost first
         (a definition before the code between definitions of the same size)."""
