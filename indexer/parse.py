@@ -66,8 +66,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # only top-level container, undocumented, and its members take the file's description as their context; 19: a file
 # of more than ``MAX_SYMBOLS`` definitions is indexed as line windows, and a Python or Ruby file that is not UTF-8
 # is read in the encoding it declares (``indexer.discover.source_bytes``); 20: a Rust impl of a type written with its
-# path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank.
-PARSER_VERSION = "20"
+# path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank;
+# 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members).
+PARSER_VERSION = "21"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -561,7 +562,10 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes) ->
             raise Unindexable(f"too much nested symbol text (over {MAX_SYMBOL_BYTES >> 20} MB)")
         name = _unquote(_text(source, entry.captures["name"]))
         receiver = entry.captures.get("receiver")
-        prefix = _text(source, receiver) if receiver is not None else (stack[-1][1] if stack else "")
+        prefix = stack[-1][1] if stack else ""
+        if receiver is not None:  # in a namespace, a C++ `App::parse` is `CLI.App.parse`, as its class's members are
+            prefix = f"{prefix}.{_text(source, receiver)}" if prefix and stack[-1][0].kind is None else _text(
+                source, receiver)
         qualname = f"{prefix}.{name}" if prefix else name
         stack.append((entry, qualname))
         name = unscoped(name)  # `module Puppet::Indirector` defines Indirector: the lookup by name finds it

@@ -314,3 +314,12 @@ def test_cpp_macros_before_classes_and_out_of_line_definitions_and_as_try_and_ca
     for name in ("App.parse", "App.parse_char_t", "App._parse_arg", "ExistingFileValidator.ExistingFileValidator"):
         assert syms[name].kind is SymbolKind.METHOD, (name, sorted(syms))
     assert syms["convert_arg_for_ini"].kind is SymbolKind.FUNCTION
+
+
+def test_cpp_definitions_out_of_their_class_are_named_in_their_namespace() -> None:
+    """CLI11: `CLI.App.require_subcommand` in the class, `App.require_subcommand` out of it in `namespace CLI`."""
+    code = ("namespace CLI {\nclass App {\n  int size() { return 1; }\n};\nvoid App::require_subcommand() {\n}\n"
+            "namespace detail {\nvoid helper() {}\n}\n}\nvoid Free::thing() {}\n")
+    syms = symbols_of("cpp", code)
+    assert syms["CLI.App.size"].kind is SymbolKind.METHOD and syms["CLI.App.require_subcommand"].kind is SymbolKind.METHOD
+    assert "CLI.detail.helper" in syms and "Free.thing" in syms
