@@ -321,5 +321,6 @@ def test_cpp_definitions_out_of_their_class_are_named_in_their_namespace() -> No
     code = ("namespace CLI {\nclass App {\n  int size() { return 1; }\n};\nvoid App::require_subcommand() {\n}\n"
             "namespace detail {\nvoid helper() {}\n}\n}\nvoid Free::thing() {}\n")
     syms = symbols_of("cpp", code)
-    assert syms["CLI.App.size"].kind is SymbolKind.METHOD and syms["CLI.App.require_subcommand"].kind is SymbolKind.METHOD
+    assert syms["CLI.App.size"].kind is SymbolKind.METHOD
+    assert syms["CLI.App.require_subcommand"].kind is SymbolKind.METHOD
     assert "CLI.detail.helper" in syms and "Free.thing" in syms
