@@ -197,11 +197,17 @@ def _limit_memory(limit: int | None) -> None:
 def _init_worker(postprocess: PostProcess | None, parent_pid: int, memory: int | None) -> None:
     global _worker_postprocess
     # Ctrl-C reaches the whole process group: the parent stops the run and says so in one line; a worker that took
-    # it too printed multiprocessing's traceback first. A worker ends with its parent (``_die_with_parent``).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # it as KeyboardInterrupt printed multiprocessing's traceback first. It ends at once and quietly now (ignoring it
+    # instead left the parent's pool shutdown waiting on workers it had killed, in one CI run of three).
+    signal.signal(signal.SIGINT, _end_quietly)
     _die_with_parent(parent_pid)
     _limit_memory(memory)
     _worker_postprocess = postprocess
+
+
+def _end_quietly(_signum: int, _frame: object) -> None:
+    """A worker's Ctrl-C: end now, without a traceback (its parent reports the interruption)."""
+    os._exit(130)
 
 
 def _started() -> bool:
@@ -356,7 +362,7 @@ def process_all(
             window.popleft()
             done += 1
             yield from results
-    except BaseException:  # Ctrl-C (which the workers ignore), or the caller stopped: their work is not wanted
+    except BaseException:  # Ctrl-C (which ends the workers too), or the caller stopped: their work is not wanted
         if pool is not None:
             _kill_workers(pool)
         raise
