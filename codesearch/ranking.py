@@ -124,10 +124,10 @@ _NOISE_DIRS = re.compile(
 _PROJECT_FILES = re.compile(
     r"(?:^|/)\.(?:github|gitlab|circleci|buildkite|azure-pipelines|devcontainer)/"
     r"|(?:^|/)(?:\.gitlab-ci|\.travis|appveyor|azure-pipelines|\.pre-commit-config|\.pre-commit-hooks|codecov"
-    r"|\.codecov|\.readthedocs|\.golangci|\.rubocop|\.goreleaser|\.mergify|renovate|dependabot)\.ya?ml$"
+    r"|\.codecov|\.readthedocs|\.golangci|\.rubocop|\.goreleaser|\.mergify|renovate|dependabot|pubspec|mkdocs"
+    r"|\.yamllint|\.clang-tidy)\.ya?ml$"
     r"|(?:^|/)(?:Cargo|pyproject|rustfmt|\.rustfmt|clippy|deny|taplo|\.taplo)\.toml$"
     r"|(?:^|/)(?:setup|tox|\.flake8|\.pylintrc|mypy|pytest|\.coveragerc)\.(?:cfg|ini)$"
-    r"|(?:^|/)(?:pubspec|mkdocs|\.yamllint|\.clang-tidy)\.ya?ml$"
     r"|\.(?:gemspec|podspec|rockspec)$"
 )
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb\.go|_generated\.\w+|\.gen\.\w+)$")

@@ -130,15 +130,16 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
         if not chunks:
             raise BadQuery(f"no code at {rel}:{line} (a blank line or a comment between definitions)")
         chunk = min(chunks, key=lambda c: (c.end_line - c.start_line, c.kind == "code"))
-        return _current(searcher, rel, chunk, searcher.reader.chunks_with_keys([chunk.key]).get(chunk.key))
+        return _with_copies(searcher, _current(searcher, rel, chunk,
+                                               searcher.reader.chunks_with_keys([chunk.key]).get(chunk.key)))
     rows = [row for row in searcher.reader.chunks_at(rel, line) if not is_window(row["key"])]
     if not rows:
         below = searcher.reader.next_definition(rel, line)
         if below and below[3] and line >= below[1] - below[3].count("\n") - 1:  # in its doc comment, above it
-            return _stored(searcher, searcher.reader.chunks([below[0]])[below[0]])
+            return _with_copies(searcher, _stored(searcher, searcher.reader.chunks([below[0]])[below[0]]))
         hint = f"; the next definition is {below[2]} at {rel}:{below[1]}" if below else ""
         raise BadQuery(f"no code at {rel}:{line} (a blank line or a comment between definitions){hint}")
-    return _stored(searcher, rows[0])
+    return _with_copies(searcher, _stored(searcher, rows[0]))
 
 
 def symbol_parts(symbol: str) -> list[str]:
@@ -212,7 +213,7 @@ def one_named(searcher: Searcher, symbol: str) -> Source:
         longer = "" if len({s.qualname for s in sources}) == 1 else ", or a longer qualified name"  # none longer
         raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count}: {shown}{more}; "
                               f"pick one by passing its FILE:LINE{longer}")
-    return sources[0]
+    return _with_copies(searcher, sources[0])
 
 
 def _matching(searcher: Searcher, symbol: str) -> list[dict[str, Any]]:
@@ -259,13 +260,20 @@ def _current(searcher: Searcher, path: str, chunk: Chunk, row: dict[str, Any] | 
 
 def _stored(searcher: Searcher, row: dict[str, Any]) -> Source:
     vector = searcher.vectors.vectors([int(row["id"])])
-    digest = str(row.get("content_hash") or "")
-    here = f"{row['path']}:{row['start_line']}"
-    copies = tuple(place for place in searcher.reader.same_content([digest]).get(digest, []) if place != here
-                   ) if digest and row["kind"] != "code" else ()
     return Source(row["path"], row["name"], row["qualname"], row["kind"], row["start_line"], row["end_line"],
                   vector, _terms(row["qualname"], row["signature"], row["doc"], code_of(row)), int(row["id"]),
-                  digest, copies)
+                  str(row.get("content_hash") or ""))
+
+
+def _with_copies(searcher: Searcher, source: Source) -> Source:
+    """``source`` with the places of its identical copies elsewhere (``copies``), looked up for the one source a
+    related search starts from, not for every definition a name matched."""
+    digest = source.content_hash
+    if source.chunk_id < 0 or not digest or source.kind == "code":
+        return source
+    here = f"{source.path}:{source.start_line}"
+    copies = tuple(p for p in searcher.reader.same_content([digest]).get(digest, []) if p != here)
+    return replace(source, copies=copies) if copies else source
 
 
 def _terms(qualname: str, signature: str, doc: str, code: str) -> np.ndarray:
