@@ -104,6 +104,8 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         out["part"] = True  # a window of a longer definition: lines and snippet are a part of it
     if result.outline:
         out["outline"] = True  # the snippet leaves members' bodies out (`...`): not the file's text
+    if result.members:  # the outline's members the search found too: where to read next
+        out["members"] = [{"qualname": q, "start_line": start, "end_line": end} for q, start, end in result.members]
     if result.stale:
         out["stale"] = True
     if result.duplicates:

@@ -146,6 +146,7 @@ def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str,
         data["outline"] = True  # ``code`` leaves its members' bodies out: not the file's text
     data["duplicates"] = list(data["duplicates"])
     data["similar"] = list(data["similar"])
+    data["members"] = members_of(result)
     if max_lines is not None:
         data["code"] = "\n".join(result.code.split("\n")[:max_lines])
     return data
@@ -226,9 +227,25 @@ def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
             shown = ", ".join(quote_path(d) for d in places[:DUPLICATES_SHOWN])
             more = f" and {len(places) - DUPLICATES_SHOWN} more" if len(places) > DUPLICATES_SHOWN else ""
             head += f"\n{indent}" + _style(f"+{len(places)} {what} at {shown}{more}", "dim", color)
+    if r.members:
+        head += f"\n{indent}" + _style(one_line(_members(r)), "dim", color)
     if explain:
         head += f"\n{indent}" + _style(_stages(r), "dim", color)
     return head
+
+
+def members_of(result: SearchResult) -> list[dict[str, Any]]:
+    """An outline's members that the search found too (``SearchResult.members``), as JSON data."""
+    return [{"qualname": qualname, "start_line": start, "end_line": end} for qualname, start, end in result.members]
+
+
+def _members(r: SearchResult) -> str:
+    """``members that match: load 97-120, parse 130-170``: an outline's members the search found too, named
+    within the outline's own name."""
+    prefix = r.qualname + "."
+    shown = ", ".join(f"{_name(q[len(prefix):] if q.startswith(prefix) else q)} {start}-{end}"
+                      for q, start, end in r.members)
+    return f"members that match: {shown}"
 
 
 def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> str:

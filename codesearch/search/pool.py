@@ -54,6 +54,7 @@ from indexer.chunk import definition_key, definition_name
 # (semble-dev 0.886 -> 0.889, plain-English R@5 0.705 -> 0.715; with the old terms 0.8 lost).
 # ``SearchOptions.lexical_weight`` overrides it (``hybrid-equal-fusion``: 1 for every kind).
 LEXICAL_WEIGHT = 0.8
+MEMBERS_SHOWN = 3  # an outline's members that the pool holds, listed with it (``with_members``)
 # A type (class, interface, ...) of another file with the same kind and qualified name and at least
 # this cosine with a result is a near-copy (vendored copies, forty codec classes): folded into it
 # (``similar``). Only types: two functions of one name in different files are usually different
@@ -240,6 +241,8 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
                   fold_twins=options.signals.twins)
+    if query.kind == NATURAL:
+        picked = with_members(picked, candidates)
     results = finish(picked, shards)  # type: ignore[arg-type]
     if (pattern := name_pattern(query)) is not None:
         results = [with_line(r, pattern) for r in results]
@@ -431,6 +434,36 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         twin_files.setdefault(twin[:3], set()).add(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
     return picked
+
+
+def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candidate]) -> list[tuple[int, SearchResult]]:
+    """Each picked outline (a class's or module's members, bodies left out) with its members that the ranked
+    pool holds too, best first, at most ``MEMBERS_SHOWN``: where to read next. An outline answers a question
+    as the file that answers it, and the function that does it is often one of its members
+    (SQLAlchemy's 680-line ``Result`` for "where are result rows turned into objects", eslint's
+    ``LintResultCache`` for "where is the lint result cache checked": its ``getCachedLintResults``).
+    Not for a stale hit: its members' lines are the indexed file's."""
+    outlines = {(n, r.chunk_id) for n, r in picked if r.outline and not r.stale}
+    if not outlines:
+        return picked
+    by_id = {c.id: c for c in ranked}
+    scopes: dict[tuple[Any, str], tuple[int, int]] = {}  # (file, qualified name) of each outline -> its id
+    for key in outlines:
+        if (c := by_id.get(key)) is not None:
+            scopes[(c.file, str(c.row["qualname"]))] = key
+    found: dict[tuple[int, int], dict[str, tuple[str, int, int]]] = {}
+    for c in ranked:  # best first
+        if c.row.get("kind") not in FUNCTION_KINDS:
+            continue
+        qualname = definition_name(str(c.row["qualname"]))
+        scope, dot, _ = qualname.rpartition(".")
+        outline = scopes.get((c.file, scope)) if dot else None
+        if outline is not None:
+            members = found.setdefault(outline, {})
+            if len(members) < MEMBERS_SHOWN and qualname not in members:
+                members[qualname] = (qualname, int(c.row["start_line"]), int(c.row["end_line"]))
+    return [(n, replace(r, members=tuple(found[(n, r.chunk_id)].values())) if (n, r.chunk_id) in found else r)
+            for n, r in picked]
 
 
 def finish(picked: list[tuple[int, SearchResult]], shards: Sequence[Shard]) -> list[SearchResult]:

@@ -64,6 +64,8 @@ class SearchResult:
     repo: str = ""  # when several repositories are searched: the name ``path`` starts with
     part: bool = False  # a window of a longer definition: its lines are a part of the definition it names
     line: int = 0  # for a query that is a name or one word: the hit's first line where it stands alone (0: none)
+    # an outline's members that the search found too, best first: (qualified name, first line, last line)
+    members: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def outline(self) -> bool:
