@@ -134,6 +134,13 @@ class SearchOptions:
         return options
 
     @property
+    def stable_k(self) -> int:
+        """How many first results do not depend on ``k``: those of the usual pool (``pool_depth`` hits of each
+        ranking), which a search for more ranks first, and then a deeper pool for the rest
+        (``codesearch.search.pool.ranked``)."""
+        return max(1, self.pool_depth - _SLACK)
+
+    @property
     def rerank_depth(self) -> int:
         """How many hits the reranker rescores (0: no rerank)."""
         return self.candidates if self.rerank is not None else 0
