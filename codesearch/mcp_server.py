@@ -49,6 +49,12 @@ if TYPE_CHECKING:
 DEFAULT_K = 10
 MAX_K = 100
 DEFAULT_MAX_LINES = 12
+# An answer's results in JSON, at most (about 10,000 tokens): past it, further results come without their snippet
+# (``budgeted``). `k` 100 with `max_lines` 40 and `by_file` made a 210 KB answer, more than an agent's context
+# takes from one tool call.
+MAX_ANSWER_CHARS = 40_000
+WHOLE_SHARE = 0.75  # of it for results with their snippets; the rest for the places of further results
+_SNIPPET_FIELDS = ("snippet", "snippet_start_line", "snippet_truncated", "members")
 try:  # the tools' input schemas state the bounds their descriptions give (checked by ``bounds_problem``)
     from pydantic import Field
 
@@ -113,6 +119,41 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     if result.similar:
         out["similar"] = list(result.similar)
     return out
+
+
+def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,
+             nesting: int = 2) -> tuple[list[dict[str, Any]], str]:
+    """Compact results (best first) within about ``budget`` characters of the answer's JSON as the SDK prints it
+    (indented; the results ``nesting`` levels deep): whole while they take at most ``WHOLE_SHARE`` of it, the first
+    one always; then without their snippets (``snippet_omitted``), their places kept, while those fit; the rest left
+    out. Returns them and a sentence that says what was left out (empty when all fit)."""
+    sizes = [_size(entry, nesting) for entry in entries]
+    if sum(sizes) <= budget:
+        return entries, ""
+    used, out = 0, []
+    for entry, size in zip(entries, sizes):
+        if out and used + size > budget * WHOLE_SHARE:
+            break
+        used += size
+        out.append(entry)
+    cut = len(out)
+    for entry in entries[cut:]:
+        place = {**{k: v for k, v in entry.items() if k not in _SNIPPET_FIELDS}, "snippet_omitted": True}
+        used += _size(place, nesting)
+        if used > budget:
+            break
+        out.append(place)
+    said = [f"snippets of results {cut + 1}-{len(out)}"] if len(out) > cut else []
+    if len(out) < len(entries):
+        said.append(f"results {len(out) + 1}-{len(entries)}")
+    return out, (f"{' and '.join(said)} left out to keep this answer under {budget:,} characters; "
+                 "ask for fewer results (k) or lines (max_lines)")
+
+
+def _size(entry: dict[str, Any], nesting: int) -> int:
+    """The characters ``entry`` takes in an answer printed with two spaces a level, ``nesting`` levels deep."""
+    text = json.dumps(entry, indent=2)
+    return len(text) + 2 * nesting * (text.count("\n") + 1)
 
 
 def bounds_problem(k: int, max_lines: int) -> str:
@@ -257,6 +298,8 @@ def build_server(session: RepositorySession) -> Any:
         exclude: leave out paths matching this glob
         (e.g. "*_test.go"). kind: function, method, class, ... max_lines: snippet lines per result.
         by_file: k files instead of k chunks, each with its best 3 hits (for "how does X work" questions).
+        An answer stays near 40,000 characters: further results come without their snippet, then not at all
+        ("truncated" says which).
         """
         from codesearch.search import files
 
@@ -267,11 +310,18 @@ def build_server(session: RepositorySession) -> Any:
                             include=[path] if path else [], exclude=[exclude] if exclude else [],
                             kinds=[kind] if kind else [])
         if by_file:
-            return {"root": str(session.root), "files": [
-                {"rank": group.rank, "path": group.path,
-                 "hits": [{n: v for n, v in compact(r, max_lines).items() if n != "path"} for r in group.hits]}
-                for group in files.by_file(results, k)]}
-        return {"root": str(session.root), "results": [compact(r, max_lines) for r in results]}
+            groups = files.by_file(results, k)
+            hits, note = budgeted([{n: v for n, v in compact(r, max_lines).items() if n != "path"}
+                                   for group in groups for r in group.hits], nesting=4)
+            answer: dict[str, Any] = {"root": str(session.root), "files": []}
+            for group in groups:
+                if hits:  # files whose hits were all left out are left out
+                    answer["files"].append({"rank": group.rank, "path": group.path, "hits": hits[:len(group.hits)]})
+                hits = hits[len(group.hits):]
+        else:
+            found, note = budgeted([compact(r, max_lines) for r in results])
+            answer = {"root": str(session.root), "results": found}
+        return {**answer, "truncated": note} if note else answer
 
     @server.tool()
     async def related(path: str | None = None, line: int | None = None, symbol: str | None = None,
@@ -294,8 +344,9 @@ def build_server(session: RepositorySession) -> Any:
         check(k, max_lines)
         source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
                                     exclude=[exclude] if exclude else [])
-        return {"root": str(session.root), "source": source.to_dict(),
-                "results": [compact(r, max_lines) for r in results]}
+        found, note = budgeted([compact(r, max_lines) for r in results])
+        answer = {"root": str(session.root), "source": source.to_dict(), "results": found}
+        return {**answer, "truncated": note} if note else answer
 
     @server.tool()
     async def index_status() -> dict[str, Any]:

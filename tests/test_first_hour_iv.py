@@ -114,3 +114,28 @@ def test_the_first_results_are_the_same_whatever_k(tmp_path: Path) -> None:
                 assert [(r.path, r.start_line) for r in deeper[:3]] == head, (query, k)
                 assert [r.rank for r in deeper] == list(range(1, len(deeper) + 1))
                 assert len({(r.path, r.start_line) for r in deeper}) == len(deeper) == min(k, 72)
+
+
+def test_an_mcp_answer_keeps_within_its_budget_by_leaving_out_later_snippets() -> None:
+    """`k` 100 with `max_lines` 40 and `by_file` made a 210 KB answer, more than an agent's context takes from one
+    call: past three quarters of the budget, results keep their place without their snippet, past the budget they
+    are left out, and the answer says so."""
+    from codesearch.mcp_server import MAX_ANSWER_CHARS, budgeted
+
+    entries = [{"rank": n, "path": f"src/m{n}.py", "start_line": 1, "end_line": 40, "qualname": f"f{n}",
+                "snippet": "x = 1\n" * 300, "snippet_truncated": True,
+                "members": [{"qualname": "C.m", "start_line": 2, "end_line": 3}]} for n in range(1, 201)]
+    kept, note = budgeted(entries)
+    whole = [e for e in kept if "snippet" in e]
+    places = kept[len(whole):]
+    assert 2 <= len(whole) < len(kept) < 200 and kept[:len(whole)] == entries[:len(whole)]
+    assert all(e["snippet_omitted"] is True and not {"snippet", "members", "snippet_truncated"} & set(e) and
+               e["path"] == f"src/m{e['rank']}.py" for e in places)
+    assert [e["rank"] for e in kept] == list(range(1, len(kept) + 1))
+    assert MAX_ANSWER_CHARS * 0.9 < len(json.dumps({"results": kept}, indent=2)) < MAX_ANSWER_CHARS * 1.02
+    assert note == (f"snippets of results {len(whole) + 1}-{len(kept)} and results {len(kept) + 1}-200 left out "
+                    "to keep this answer under 40,000 characters; ask for fewer results (k) or lines (max_lines)")
+    assert budgeted(entries[:2]) == (entries[:2], "")  # what fits is as it was
+    huge = [{**entries[0], "snippet": "y" * 100_000}, entries[1]]
+    kept, note = budgeted(huge)  # the first result is always whole (max_lines bounds it)
+    assert kept[0] == huge[0] and len(kept) == 1 and note.startswith("results 2-2 left out")
