@@ -45,6 +45,9 @@ class LanguageSpec:
     :param test_modules: modules whose definitions are tests, kept in the source file beside the code
         they test (Rust's ``#[cfg(test)] mod tests``): search demotes them as it demotes test files.
     :param test_signatures: signature prefixes of test blocks kept in a source file (Zig's ``test "name" {}``).
+    :param module_functions: a function directly inside a module is a function, not a method, as the language calls
+        it (an Elixir ``def`` in its ``defmodule``, a function in Rust's ``mod`` or a TypeScript ``namespace``; a
+        Ruby ``def`` in a ``module`` is a method of the classes that include it).
     """
 
     name: str
@@ -58,6 +61,7 @@ class LanguageSpec:
     rewrites: tuple[tuple[str, str], ...] = ()
     test_modules: frozenset[str] = frozenset()
     test_signatures: tuple[str, ...] = ()
+    module_functions: bool = False
 
     @property
     def query_file(self) -> str:
@@ -136,6 +140,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*"),
+        module_functions=True,
     ),
     LanguageSpec(
         "tsx", (".tsx",), "tree_sitter_typescript", "language_tsx",
@@ -143,6 +148,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*"),
         query_name="typescript",
+        module_functions=True,
     ),
     LanguageSpec(
         "java", (".java",), "tree_sitter_java",
@@ -194,6 +200,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                                      "deref", "deref_mut"}),
         test_files=("tests.rs",),
         test_modules=frozenset({"tests", "test"}),
+        module_functions=True,
     ),
     LanguageSpec(
         "kotlin", (".kt", ".kts"), "tree_sitter_kotlin",
@@ -238,6 +245,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "elixir", (".ex", ".exs"), "tree_sitter_elixir",
         test_files=("*_test.exs",),
+        module_functions=True,
     ),
     LanguageSpec(
         "haskell", (".hs",), "tree_sitter_haskell",
@@ -387,7 +395,7 @@ def parser_fingerprint() -> str:
     for spec in LANGUAGES:
         h.update(spec.name.encode())
         h.update(query_source(spec.name).encode())
-        h.update(repr(spec.rewrites).encode())
+        h.update(repr((spec.rewrites, spec.module_functions)).encode())
     return h.hexdigest()[:16]
 
 

@@ -47,7 +47,7 @@ from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import TEXT_PREDICATE_PREFIX, grammar_language, parser, query, rewrites
+from indexer.languages import TEXT_PREDICATE_PREFIX, grammar_language, parser, query, rewrites, spec_for
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
@@ -143,7 +143,7 @@ def extract_symbols(file: SourceFile, max_seconds: float | None = None) -> list[
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source, blanked_rows(readable, source))
-    return _build_symbols(entries, doc_blocks, file.source)
+    return _build_symbols(entries, doc_blocks, file.source, spec_for(file.language).module_functions)
 
 
 def parseable(source: bytes) -> bytes:
@@ -541,8 +541,10 @@ def _last_row(node: Node) -> int:
     return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
 
 
-def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes) -> list[Symbol]:
-    """Symbols with qualified names from their enclosing entries.
+def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
+                   module_functions: bool = False) -> list[Symbol]:
+    """Symbols with qualified names from their enclosing entries; a function in a container is a method, unless
+    the container is a module and the language calls such functions functions (``module_functions``).
 
     :raises Unindexable: beyond ``MAX_NESTING``, ``MAX_SYMBOL_BYTES`` or ``MAX_SYMBOLS``, before the text is built.
     """
@@ -573,7 +575,8 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes) ->
             continue
         kind = entry.kind
         parent = next((e for e, _ in reversed(stack[:-1]) if e.kind is not None), None)
-        if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container:
+        if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container and not (
+                module_functions and parent.kind is SymbolKind.MODULE):
             kind = SymbolKind.METHOD
         elide = _member_bodies(entry, entries, index) if kind.is_container else []
         symbol = _symbol(entry, kind, name, qualname, doc_blocks, source, elide)

@@ -139,3 +139,24 @@ def test_an_mcp_answer_keeps_within_its_budget_by_leaving_out_later_snippets() -
     huge = [{**entries[0], "snippet": "y" * 100_000}, entries[1]]
     kept, note = budgeted(huge)  # the first result is always whole (max_lines bounds it)
     assert kept[0] == huge[0] and len(kept) == 1 and note.startswith("results 2-2 left out")
+
+
+def test_a_function_in_a_module_is_a_function_where_the_language_says_so() -> None:
+    """An Elixir `def` in its `defmodule` was a method, as a function in any container is, so `--kind function` (and
+    MCP's `kind: "function"`) found almost nothing in plug; so were the functions of Rust's `mod` and TypeScript's
+    `namespace`. A Ruby `def` in a `module` is a method of the classes that include it, and a class's or a
+    protocol's functions stay methods."""
+    from indexer.parse import extract_symbols
+    from indexer.types import SourceFile
+
+    def kinds(language: str, path: str, code: str) -> dict[str, str]:
+        return {s.qualname: s.kind.value for s in extract_symbols(SourceFile(path, language, code.encode()))}
+
+    assert kinds("elixir", "conn.ex", 'defmodule Plug.Conn do\n  def send_resp(conn), do: conn\nend\n'
+                 'defprotocol Size do\n  def size(data)\nend\n') == {
+        "Plug.Conn": "module", "Plug.Conn.send_resp": "function", "Size": "interface", "Size.size": "method"}
+    assert kinds("rust", "lib.rs", "mod util {\n    pub fn helper() -> u8 { 1 }\n}\nstruct S;\nimpl S {\n"
+                 "    fn m(&self) {}\n}\n") == {"util": "module", "util.helper": "function", "S": "type", "S.m": "method"}
+    assert kinds("typescript", "ns.ts", "namespace NS {\n  export function f(): number { return 1 }\n}\n"
+                 "class C {\n  m() {}\n}\n") == {"NS": "module", "NS.f": "function", "C": "class", "C.m": "method"}
+    assert kinds("ruby", "m.rb", "module M\n  def helper\n  end\nend\n") == {"M": "module", "M.helper": "method"}

@@ -27,7 +27,7 @@ def test_elixir_modules_functions_and_doc_attributes() -> None:
     assert list(syms) == ["A.B", "A.B.count", "A.B.hidden", "A.B.t", "A.B.Inner", "A.B.Inner.build"]
     assert syms["A.B"].kind is SymbolKind.MODULE and syms["A.B"].doc == "Module doc."
     count = syms["A.B.count"]
-    assert count.kind is SymbolKind.METHOD and count.doc == "Counts."
+    assert count.kind is SymbolKind.FUNCTION and count.doc == "Counts."
     assert (count.start_line, count.end_line, count.doc_line) == (10, 11, 6)
     assert syms["A.B.hidden"].doc == "" and syms["A.B.hidden"].signature == "defp hidden(x)"
     assert syms["A.B.t"].kind is SymbolKind.TYPE and syms["A.B.t"].doc == "A thing."
@@ -58,7 +58,7 @@ def test_elixir_protocols_and_implementations() -> None:
     syms = symbols_of("elixir", code)
     assert syms["Size"].kind is SymbolKind.INTERFACE and syms["Size.size"].doc == "The size."
     assert syms["Size.Map"].kind is SymbolKind.MODULE
-    assert syms["Size.Map.size"].kind is SymbolKind.METHOD
+    assert syms["Size.Map.size"].kind is SymbolKind.FUNCTION  # a module's, as every Elixir def
 
 
 def test_haskell_signature_and_equations_are_one_function() -> None:
