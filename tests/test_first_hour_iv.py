@@ -156,7 +156,8 @@ def test_a_function_in_a_module_is_a_function_where_the_language_says_so() -> No
                  'defprotocol Size do\n  def size(data)\nend\n') == {
         "Plug.Conn": "module", "Plug.Conn.send_resp": "function", "Size": "interface", "Size.size": "method"}
     assert kinds("rust", "lib.rs", "mod util {\n    pub fn helper() -> u8 { 1 }\n}\nstruct S;\nimpl S {\n"
-                 "    fn m(&self) {}\n}\n") == {"util": "module", "util.helper": "function", "S": "type", "S.m": "method"}
+                 "    fn m(&self) {}\n}\n") == {
+        "util": "module", "util.helper": "function", "S": "type", "S.m": "method"}
     assert kinds("typescript", "ns.ts", "namespace NS {\n  export function f(): number { return 1 }\n}\n"
                  "class C {\n  m() {}\n}\n") == {"NS": "module", "NS.f": "function", "C": "class", "C.m": "method"}
     assert kinds("ruby", "m.rb", "module M\n  def helper\n  end\nend\n") == {"M": "module", "M.helper": "method"}
