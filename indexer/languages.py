@@ -87,10 +87,11 @@ _LONE_MACRO = (r"(?m)^(?<![(,=+\-*&|<>?:\\]\n)(?<![^*]/\n)(?P<span>[ \t]*[A-Z][A
 _TRY_MACRO = (r"(?m)^[ \t]*(?P<span>[A-Z][A-Z0-9]*_(?:TRY|CATCH(?:_ALL)?)"
               r"(?:[ \t]*\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\))?)[ \t]*(?=\n[ \t]*\{)", "")
 
-# C++: an export macro between `class` (or `struct`, `union`) and the name (`class FMT_API format_error :
-# public std::runtime_error {`, `struct JSON_API Value {`) read as the name, and the class was lost. Blanked
-# where a name and then a base list, a body, `final` or the line's end follow.
-_EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*)[ \t]+"
+# C++: an export or alignment macro between `class` (or `struct`, `union`) and the name (`class FMT_API
+# format_error : public std::runtime_error {`, `struct JSON_API Value {`, rocksdb's `class ALIGN_AS(CACHE_LINE_SIZE)
+# LRUCacheShard final`) read as the name, and the class was lost (its members were free functions). Blanked, with
+# its arguments, where a name and then a base list, a body, `final` or the line's end follow.
+_EXPORT_MACRO = (r"\b(?:class|struct|union)[ \t]+(?P<span>[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:[ \t]*\([^()\n]*\))?)[ \t]+"
                  r"(?=[A-Za-z_]\w*[ \t]*(?:[:{]|final\b|\r?\n))", "")
 
 # C++: macros in front of a declaration's type (`FMT_CONSTEXPR void check(int id);`, `GLM_FUNC_DECL GLM_CONSTEXPR

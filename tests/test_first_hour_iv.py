@@ -161,3 +161,21 @@ def test_a_function_in_a_module_is_a_function_where_the_language_says_so() -> No
     assert kinds("typescript", "ns.ts", "namespace NS {\n  export function f(): number { return 1 }\n}\n"
                  "class C {\n  m() {}\n}\n") == {"NS": "module", "NS.f": "function", "C": "class", "C.m": "method"}
     assert kinds("ruby", "m.rb", "module M\n  def helper\n  end\nend\n") == {"M": "module", "M.helper": "method"}
+
+
+def test_a_cpp_class_declared_with_an_alignment_macro_is_a_class() -> None:
+    """rocksdb's `class ALIGN_AS(CACHE_LINE_SIZE) LRUCacheShard final : public CacheShard` was no class: the macro's
+    call read as its name, its members were free functions (`lru_cache.EvictFromLRU`) and "LRUCacheShard" found
+    nothing by that name."""
+    from indexer.parse import extract_symbols
+    from indexer.types import SourceFile
+
+    code = ("namespace rocksdb {\nclass ALIGN_AS(CACHE_LINE_SIZE) LRUCacheShard final : public CacheShard {\n"
+            " public:\n  size_t capacity() const { return capacity_; }\n};\n"
+            "struct ALIGN_AS(64) CacheLine {\n  void clear() {}\n};\n"
+            "class ROCKSDB_API Options : public DBOptions {\n public:\n  void Dump() const {}\n};\n}\n")
+    found = {s.qualname: (s.kind.value, s.start_line, s.end_line)
+             for s in extract_symbols(SourceFile("cache/lru_cache.h", "cpp", code.encode()))}
+    assert found == {"rocksdb.LRUCacheShard": ("class", 2, 5), "rocksdb.LRUCacheShard.capacity": ("method", 4, 4),
+                     "rocksdb.CacheLine": ("class", 6, 8), "rocksdb.CacheLine.clear": ("method", 7, 7),
+                     "rocksdb.Options": ("class", 9, 12), "rocksdb.Options.Dump": ("method", 11, 11)}, found
