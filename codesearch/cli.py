@@ -547,22 +547,19 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 _one_path_per_repository(paths, indexes)
             with MultiSearcher(indexes, names=names, mounts=mounts) as multi:
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
-                run = lambda n: multi.search(query, n, options, paths=filters)  # noqa: E731
-                groups = files.search_by_file(run, k, per_file) if by_file else None
-                results = files.hits_of(groups) if groups is not None else run(k)
+                found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
         else:
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
                 under = "" if whole_index else subdirectory(searcher.root, path)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
-                run = lambda n: searcher.search(query, n, options, paths=filters)  # noqa: E731
-                groups = files.search_by_file(run, k, per_file) if by_file else None
-                results = files.hits_of(groups) if groups is not None else run(k)
-                extra.update(not_indexed(searcher, under, results))
+                found = files.answer(lambda n: searcher.search(query, n, options, paths=filters), k, by_file,
+                                     per_file)
+                extra.update(not_indexed(searcher, under, found.results))
         elapsed_ms = (time.perf_counter() - started) * 1000
-    _print_results(query, results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
-                   elapsed_ms=elapsed_ms, extra=extra, files=groups)
+    _print_results(query, found.results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
+                   elapsed_ms=elapsed_ms, extra=extra, files=found.groups, best=found.best)
 
 
 def one_query_threads() -> None:
@@ -615,13 +612,14 @@ def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> No
 
 def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int | None, explain: bool,
                    color: bool | None, quiet: bool, elapsed_ms: float, extra: dict[str, Any],
-                   files: list[Any] | None = None) -> None:
+                   files: list[Any] | None = None, best: float | None = None) -> None:
     """Print results in the chosen format (``resident.search_output``); exit 1 when there are none."""
     from codesearch.resident import search_output
 
     use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
     text = None if quiet else search_output(query, results, fmt, max_lines=max_lines, explain=explain,
-                                            color=use_color, elapsed_ms=elapsed_ms, extra=extra, files=files)
+                                            color=use_color, elapsed_ms=elapsed_ms, extra=extra, files=files,
+                                            best=best)
     if text is not None:
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
         click.echo(text, color=use_color if fmt == "text" else None)

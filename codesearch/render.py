@@ -177,13 +177,14 @@ def files_to_jsonl(groups: Sequence[FileHits], max_lines: int | None = None) -> 
 
 
 def to_text(
-    results: Sequence[SearchResult], color: bool = False, snippet_lines: int = SNIPPET_LINES, explain: bool = False
+    results: Sequence[SearchResult], color: bool = False, snippet_lines: int = SNIPPET_LINES, explain: bool = False,
+    best: float | None = None,
 ) -> str:
     """Human-readable results: rank, location, name and a code snippet; ``explain`` adds the similarity
-    and the stage scores."""
+    and the stage scores. ``best``: the similarity that tells a weak answer (default: the best of ``results``)."""
     if not results:
         return "No results."
-    blocks = _weak(results, color)
+    blocks = _weak(results, color, best)
     for r in results:
         location = f"{quote_path(display_path(r))}:{r.start_line}-{r.end_line}"
         head = f"{r.rank:>2}. {_style(location, 'cyan', color)}  " + _described(r, color, explain, "      ")
@@ -192,12 +193,12 @@ def to_text(
 
 
 def files_to_text(groups: Sequence[FileHits], color: bool = False, snippet_lines: int = SNIPPET_LINES,
-                  explain: bool = False) -> str:
+                  explain: bool = False, best: float | None = None) -> str:
     """Results grouped by file, as rg prints them: each file's rank and path once, then its chunks
     (lines, name and snippet)."""
     if not groups:
         return "No results."
-    blocks = _weak(hits_of(groups), color)
+    blocks = _weak(hits_of(groups), color, best)
     for group in groups:
         parts = [f"{group.rank:>2}. {_style(quote_path(display_path(group.hits[0])), 'cyan', color)}"]
         for r in group.hits:
@@ -208,9 +209,10 @@ def files_to_text(groups: Sequence[FileHits], color: bool = False, snippet_lines
     return "\n\n".join(blocks)
 
 
-def _weak(results: Sequence[SearchResult], color: bool) -> list[str]:
-    """The one-line warning when every hit is a weak match (else nothing)."""
-    best = max(r.score for r in results)
+def _weak(results: Sequence[SearchResult], color: bool, best: float | None = None) -> list[str]:
+    """The one-line warning when every hit is a weak match (else nothing): ``best`` (default: the best similarity
+    of ``results``) is below ``WEAK_SIMILARITY``."""
+    best = max(r.score for r in results) if best is None else best
     if best >= WEAK_SIMILARITY:
         return []
     return [_style(f"Weak matches only (best similarity {best:.2f}); try other words.", "yellow", color)]

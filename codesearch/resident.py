@@ -125,10 +125,11 @@ def subdirectory(root: Path, path: Path) -> str:
 
 
 def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
-                  color: bool, elapsed_ms: float, extra: dict[str, Any], files: Sequence[FileHits] | None = None
-                  ) -> str | None:
+                  color: bool, elapsed_ms: float, extra: dict[str, Any], files: Sequence[FileHits] | None = None,
+                  best: float | None = None) -> str | None:
     """What ``codesearch search`` prints for ``results`` in ``fmt`` (None: nothing), paths relative to the
-    working directory; grouped by file when ``files`` is given (``--by-file``: ``results`` are then its hits)."""
+    working directory; grouped by file when ``files`` is given (``--by-file``: ``results`` are then its hits).
+    ``best``: the similarity that tells a weak answer (``files.Answer.best``; default: the best of ``results``)."""
     from codesearch import render
 
     lines = max_lines or render.SNIPPET_LINES
@@ -138,7 +139,7 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
         if fmt == "jsonl":
             return "\n".join(render.files_to_jsonl(files, max_lines)) or None
         if fmt == "text":
-            return render.files_to_text(files, color=color, explain=explain, snippet_lines=lines)
+            return render.files_to_text(files, color=color, explain=explain, snippet_lines=lines, best=best)
     if fmt == "json":
         return render.to_json(query, results, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)
     if fmt == "jsonl":
@@ -149,7 +150,7 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
         if skipped["path"] == skipped["under"]:
             return f"No results: {skipped['under']} is not indexed ({skipped['reason']})."
         return f"No results: nothing under {skipped['under']} is indexed ({skipped['path']}: {skipped['reason']})."
-    return render.to_text(results, color=color, explain=explain, snippet_lines=lines)
+    return render.to_text(results, color=color, explain=explain, snippet_lines=lines, best=best)
 
 
 def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, Any]:
@@ -332,17 +333,15 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     here = os.getcwd()
     os.chdir(cwd)  # paths print relative to the client's working directory
     try:
-        run = lambda n: searcher.search(query, n, options, paths=filters)  # noqa: E731
-        groups = files.search_by_file(run, k, per_file) if by_file else None
-        results = files.hits_of(groups) if groups is not None else run(k)
+        found = files.answer(lambda n: searcher.search(query, n, options, paths=filters), k, by_file, per_file)
         elapsed_ms = (time.perf_counter() - started) * 1000
         text = None if request.get("quiet") else search_output(
-            query, results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
+            query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra=not_indexed(searcher, under, results), files=groups)
+            extra=not_indexed(searcher, under, found.results), files=found.groups, best=found.best)
     finally:
         os.chdir(here)
-    return {"ok": True, "text": text, "found": bool(results)}
+    return {"ok": True, "text": text, "found": bool(found.results)}
 
 
 def reranks(request: dict[str, Any]) -> bool:

@@ -179,3 +179,56 @@ def test_a_cpp_class_declared_with_an_alignment_macro_is_a_class() -> None:
     assert found == {"rocksdb.LRUCacheShard": ("class", 2, 5), "rocksdb.LRUCacheShard.capacity": ("method", 4, 4),
                      "rocksdb.CacheLine": ("class", 6, 8), "rocksdb.CacheLine.clear": ("method", 7, 7),
                      "rocksdb.Options": ("class", 9, 12), "rocksdb.Options.Dump": ("method", 11, 11)}, found
+
+
+def test_the_weak_match_warning_is_the_same_whatever_k(tmp_path: Path) -> None:
+    """rocksdb's point-lookup question said "Weak matches only" at `-k 3` and `-k 5` and not at `-k 8` or `-k 10`,
+    the same ranking: the warning read the best similarity of the hits shown, and a better one was sixth. It reads
+    the first ten of the ranking now, whatever is shown."""
+    from codesearch.search import files
+    from codesearch.search.results import SearchResult
+
+    def hit(rank: int, score: float) -> SearchResult:
+        return SearchResult(rank=rank, score=score, key=f"a.py::f{rank}", path="a.py", root=str(tmp_path),
+                            language="python", kind="function", name=f"f{rank}", qualname=f"f{rank}", signature="",
+                            doc="", code="pass", start_line=rank, end_line=rank)
+
+    ranking = [hit(n, 0.5 if n == 6 else 0.2) for n in range(1, 31)]
+    asked: list[int] = []
+
+    def search(n: int) -> list[SearchResult]:
+        asked.append(n)
+        return ranking[:n]
+
+    for k in (1, 3, 5, 8, 10, 30):
+        found = files.answer(search, k)
+        assert [r.rank for r in found.results] == list(range(1, k + 1)) and found.groups is None
+        assert found.best == 0.5, k
+    assert asked == [10, 10, 10, 10, 10, 30]
+    grouped = files.answer(search, 2, grouped=True)
+    assert grouped.groups is not None and grouped.best == 0.5 and grouped.results == files.hits_of(grouped.groups)
+    # And as printed: no warning at -k 3 when the tenth best is strong, one when none of the ten is.
+    write(tmp_path, "a.py", "def tokenize(text):\n    \"\"\"Split text into tokens.\"\"\"\n    return text.split()\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    from codesearch.render import to_text
+    assert to_text(ranking[:3], best=0.5).startswith(" 1. ")
+    assert to_text(ranking[:3], best=0.3).startswith("Weak matches only (best similarity 0.30)")
+    assert to_text(ranking[5:8]).startswith(" 6. ")  # alone, the best of what is shown, as before
+
+
+def test_a_long_function_cut_where_the_index_stores_it_is_not_called_an_outline(tmp_path: Path) -> None:
+    """rocksdb's 180-line `Version::Get` came back as a "method outline": its stored code is its first 4,000
+    characters, and fewer lines than its span read as an outline's. Only a class's or module's code is an outline."""
+    body = "".join(f"    total += step_{n}(value)  # add the contribution of step {n} to the total\n"
+                   for n in range(80))
+    write(tmp_path, "long.py", f"def accumulate(value):\n    total = 0\n{body}    return total\n\n\n"
+                               "class Holder:\n    def get(self):\n        found = self.x\n        return found\n\n"
+                               "    def put(self, x):\n        self.x = x\n        return self\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    found = {r["qualname"]: r for r in json.loads(
+        run("search", "--json", "-k", "5", "accumulate the total of every step", str(tmp_path)).output)["results"]}
+    assert found["accumulate"]["end_line"] - found["accumulate"]["start_line"] > found["accumulate"]["code"].count(
+        "\n") and "outline" not in found["accumulate"], found["accumulate"]
+    assert found["Holder"]["outline"] is True
+    assert "function outline" not in run("search", "-k", "5", "accumulate the total of every step",
+                                         str(tmp_path)).output

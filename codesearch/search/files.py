@@ -63,6 +63,36 @@ def search_by_file(search: Callable[[int], Sequence[SearchResult]], files: int, 
     return by_file(search(depth(files, shown)), files, shown)
 
 
+WEAK_TOP = 10  # the first results whose best similarity tells a weak answer (``render.WEAK_SIMILARITY``)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a search prints: its results (the hits of ``groups`` when grouped by file), and ``best``, the best
+    similarity of the first ``WEAK_TOP`` chunks of its ranking, which tells a weak answer the same way whatever
+    ``k`` is (the best of the hits shown did not: "weak" at `-k 3` and `-k 5`, not at `-k 8`, the same ranking)."""
+
+    results: list[SearchResult]
+    groups: list[FileHits] | None
+    best: float
+
+
+def answer(search: Callable[[int], Sequence[SearchResult]], k: int, grouped: bool = False, shown: int = 0) -> Answer:
+    """The answer of ``search(n)`` (a chunk search for ``n`` hits) for ``k`` results, or ``k`` files with up to
+    ``shown`` hits each (``grouped``); the CLI and the resident process print it."""
+    if grouped:
+        shown = shown or SHOWN
+        ranked = list(search(depth(k, shown)))
+        groups = by_file(ranked, k, shown)
+        return Answer(hits_of(groups), groups, _best(ranked))
+    ranked = list(search(max(k, WEAK_TOP)))
+    return Answer(ranked[:k], None, _best(ranked))
+
+
+def _best(ranked: Sequence[SearchResult]) -> float:
+    return max((r.score for r in ranked[:WEAK_TOP]), default=0.0)
+
+
 def hits_of(groups: Sequence[FileHits]) -> list[SearchResult]:
     """Every hit of a grouped answer, file by file (what ``--format grep`` prints)."""
     return [hit for group in groups for hit in group.hits]

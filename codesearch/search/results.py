@@ -10,8 +10,9 @@ from typing import Any
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, display_code, is_window
-from indexer.types import Chunk
+from indexer.types import Chunk, SymbolKind
 
+CONTAINER_KINDS = frozenset(kind.value for kind in SymbolKind if kind.is_container)  # shown as outlines
 SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into code: an image, a table)
 
 
@@ -70,8 +71,10 @@ class SearchResult:
     @property
     def outline(self) -> bool:
         """Whether ``code`` is an outline of its lines, not their text: a class's or module's members with their
-        bodies left out (``...``), as the index embeds it; the file holds the text."""
-        return self.code.count("\n") != self.end_line - self.start_line
+        bodies left out (``...``), as the index embeds it; the file holds the text. (A function's code is its text,
+        its first ``STORED_CODE_CHARS`` characters when longer: rocksdb's 180-line ``Version::Get`` was called a
+        "method outline".)"""
+        return self.kind in CONTAINER_KINDS and self.code.count("\n") != self.end_line - self.start_line
 
     @property
     def local_path(self) -> str:
