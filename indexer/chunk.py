@@ -126,6 +126,10 @@ def text_symbols(file: SourceFile) -> list[Symbol]:
 # How a line that closes a block (`);`, `}`, `end`) begins: it never starts one.
 _CLOSING = re.compile(r"[)\]}]|end\b")
 _ALNUM = re.compile(r"[^\W_]")  # a character ``str.isalnum`` says is one (``\w`` is those and ``_``)
+# A line that is only a preprocessor conditional (`#else`, `#endif  // FOO`, `#if defined(_WIN32)`): between two
+# definitions it says nothing of its own, and a chunk of one line was embedded as little more than its file's
+# name (libgit2's `#else` at pack-objects.c:53 came third for a question about delta resolution).
+_CONDITIONALS = re.compile(r"(?m)^[ \t]*#[ \t]*(?:if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)\b[^\n]*$")
 
 
 def _block_starts(lines: list[str]) -> list[int]:
@@ -169,8 +173,8 @@ def _gap(name: str, lines: list[str], offsets: list[int], numbers: list[int]) ->
     if not numbers:
         return []
     code = "\n".join(lines[numbers[0] - 1 : numbers[-1]])
-    if not _ALNUM.search(code):
-        return []  # closing brackets and the like say nothing
+    if not _ALNUM.search(_CONDITIONALS.sub("", code)):
+        return []  # closing brackets, `#else` and `#endif` and the like say nothing
     # What is embedded and counted of it leaves its licences out (``indexer.licences``): a file's opening is what
     # its imports, declarations and description say, not its copyright; the licence is still shown, and a chunk
     # that is nothing but a licence is embedded as it is.

@@ -67,8 +67,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # of more than ``MAX_SYMBOLS`` definitions is indexed as line windows, and a Python or Ruby file that is not UTF-8
 # is read in the encoding it declares (``indexer.discover.source_bytes``); 20: a Rust impl of a type written with its
 # path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank;
-# 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members).
-PARSER_VERSION = "21"
+# 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members);
+# 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk.
+PARSER_VERSION = "22"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.

@@ -232,3 +232,20 @@ def test_a_long_function_cut_where_the_index_stores_it_is_not_called_an_outline(
     assert found["Holder"]["outline"] is True
     assert "function outline" not in run("search", "-k", "5", "accumulate the total of every step",
                                          str(tmp_path)).output
+
+
+def test_a_lone_preprocessor_conditional_between_definitions_is_no_chunk() -> None:
+    """libgit2's pack-objects.c:53, the single line `#else` between two definitions, came third for a question
+    about resolving deltas: a chunk that says nothing, embedded as little more than its file's name. The code
+    between definitions that is only `#if`/`#else`/`#endif` lines is dropped, as closing brackets are; a
+    conditional with code beside it stays."""
+    from indexer.chunk import chunks_or_windows
+    from indexer.types import SourceFile
+
+    code = ("#include \"pack.h\"\n\n#ifdef GIT_THREADS\nstatic int lock(void) { return 0; }\n#else\n"
+            "static int lock(void) { return 1; }\n#endif  /* GIT_THREADS */\n\n"
+            "#if defined(GIT_WIN32)\n#define SEP '\\\\'\n#endif\n\nint pack(void) { return lock(); }\n")
+    chunks = chunks_or_windows(SourceFile("src/pack-objects.c", "c", code.encode()))[0]
+    gaps = [(c.start_line, c.end_line, c.code) for c in chunks if c.kind.value == "code"]
+    assert [(start, end) for start, end, _ in gaps] == [(1, 3), (7, 11)], gaps  # not line 5's `#else`
+    assert gaps[1][2].startswith("#endif  /* GIT_THREADS */") and "#define SEP" in gaps[1][2]
