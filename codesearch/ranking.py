@@ -11,7 +11,8 @@ of the pool, so a signal's weight means the same for every query:
   one qualified name is defined in several files (C# partial classes, reopened Ruby classes,
   extensions) and one of them is called exactly that name
   (``SqlMapper.cs``), that is its *primary* definition and the others (``SqlMapper.Async.cs``)
-  count half;
+  count half; a capitalised word of a sentence that three or more files define (hugo's ``Hugo()``
+  accessors for "how does Hugo choose a layout") is a proper noun, and each counts a share;
 - ``path``: query words (stemmed) appear in the file's name or its directory's
   (``session management`` → ``sessions.py``);
 - ``file_named``: for a question, a topic or one word, the best chunk of each file whose name is
@@ -210,6 +211,15 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in defining:
             files.setdefault(str(c.row["qualname"]), set()).add(c.file)
         scoped = scoped_names(query)
+        # A capitalised word of a sentence defined in several files of the pool (hugo's "how does Hugo choose a
+        # layout": `nopPage.Hugo`, `SiteInfo.Hugo`, `testSite.Hugo`, stubs that return the project) names
+        # none of them: a proper noun, most often the project's own name.
+        proper = {w for w in query.identifiers if w.isalpha() and w[:1].isupper() and w[1:].islower()}
+        named: dict[str, set[Any]] = {}  # such a word -> the files of the pool that define it
+        if query.kind != IDENTIFIER and proper:
+            for c in defining:
+                if str(c.row["name"]) in proper:
+                    named.setdefault(str(c.row["name"]), set()).add(c.file)
         for c in defining:
             factor = definition_factor(c, query, primary)
             qualname = str(c.row["qualname"])
@@ -217,6 +227,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
                 factor *= OTHER_SCOPE_FACTOR  # the query names the scope too, and it is not this one
             if c.row.get("kind") == "module" and len(files[qualname]) >= NAMESPACE_FILES and qualname not in primary:
                 factor /= len(files[qualname])  # a namespace reopened in every file (``module Sinatra``) names none
+            elif len(spread := named.get(str(c.row["name"]), ())) >= NAMESPACE_FILES and qualname not in primary:
+                factor /= len(spread)  # a proper noun defined in every page type names none of them
             _add(c, "definition", weight * factor)
     if signals.definition and query.spelled:
         spelled = set(query.spelled)

@@ -249,3 +249,25 @@ def test_a_lone_preprocessor_conditional_between_definitions_is_no_chunk() -> No
     gaps = [(c.start_line, c.end_line, c.code) for c in chunks if c.kind.value == "code"]
     assert [(start, end) for start, end, _ in gaps] == [(1, 3), (7, 11)], gaps  # not line 5's `#else`
     assert gaps[1][2].startswith("#endif  /* GIT_THREADS */") and "#define SEP" in gaps[1][2]
+
+
+def test_a_proper_noun_defined_in_many_files_names_none_of_them(tmp_path: Path) -> None:
+    """hugo's "how does Hugo choose which layout template file to use for a page" put `nopPage.Hugo`, an empty stub
+    that returns the project, first, and `Hugo()` accessors took 4 of the first 10: a capitalised word of a sentence
+    is taken for a class's name, and every page type defines `Hugo`. Defined in three files or more, such a word
+    names none of them; a name the query writes as code (`makeConstraints`) still names its definitions."""
+    for n, kind in enumerate(("nopPage", "pageState", "siteInfo", "testSite")):
+        write(tmp_path, f"page/{kind}.go", f"package page\n\n// Hugo returns the Hugo site info.\n"
+                                          f"func (p *{kind}) Hugo() HugoInfo {{\n\treturn HugoInfo{{}}\n}}\n")
+    write(tmp_path, "output/layout.go",
+          "package output\n\n// For picks the layout template files to try for a page, most specific first.\n"
+          "func (l *LayoutHandler) For(d LayoutDescriptor, f Format) ([]string, error) {\n"
+          "\tlayouts := resolvePageTemplate(d, f)\n\treturn layouts, nil\n}\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        found = searcher.search("how does Hugo choose which layout template file to use for a page", k=5)
+        assert found[0].qualname == "LayoutHandler.For", [(r.qualname, r.scores) for r in found]
+        assert all(r.scores.get("definition", 0) < 0.2 for r in found if r.name == "Hugo")
+        named = searcher.search("Hugo", k=5)  # the name alone still asks for its definitions
+        assert {r.qualname for r in named[:4]} == {f"{kind}.Hugo" for kind in
+                                                   ("nopPage", "pageState", "siteInfo", "testSite")}
