@@ -85,6 +85,26 @@ def without_licences(code: str) -> str:
     return "\n".join(line for number, line in enumerate(code.splitlines()) if number not in dropped)
 
 
+def licence_head(code: str) -> int:
+    """How many of ``code``'s first lines are its licence: the comment paragraphs it opens with while they are
+    licences, and the blank lines after them (0 when it opens with code or with a paragraph that is no licence)."""
+    if not _LICENCE.search(code):
+        return 0
+    lines = code.splitlines()
+    end = 0
+    for paragraph in paragraphs(code):
+        first, last = paragraph[0][0], paragraph[-1][0]
+        if any(not _BARE.match(line) and not _COMMENT_LINE.match(line) for line in lines[end:first]):
+            break  # code came before this paragraph
+        if not is_licence(paragraph):
+            break
+        end = last + 1
+    while end < len(lines) and (not lines[end].strip() or (_BARE.match(lines[end]) and
+                                                           _COMMENT_LINE.match(lines[end]))):
+        end += 1  # the licence's closing `*/` and the blank lines after it
+    return end if end < len(lines) else 0
+
+
 _MARKS = re.compile(r"^[\s*/#;%!\-\"'{}]+|[\s*/\"'}\-]+$")  # comment marks around a line's text
 # A file's opening describes it with this many words of comments that are no licence (``description``; the
 # ``opening`` ranking signal spares such an opening the scaling of code between definitions).

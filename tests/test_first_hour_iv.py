@@ -271,3 +271,40 @@ def test_a_proper_noun_defined_in_many_files_names_none_of_them(tmp_path: Path) 
         named = searcher.search("Hugo", k=5)  # the name alone still asks for its definitions
         assert {r.qualname for r in named[:4]} == {f"{kind}.Hugo" for kind in
                                                    ("nopPage", "pageState", "siteInfo", "testSite")}
+
+
+LICENSED_C = """/*
+ * Copyright (C) the libgit2 contributors. All rights reserved.
+ *
+ * This file is part of libgit2, distributed under the GNU GPL v2 with
+ * a Linking Exception. For full terms see the included COPYING file.
+ */
+
+#include "pack.h"
+#include "delta.h"
+#include "zstream.h"
+
+static int packfile_unpack_delta(int base) { return base + 1; }
+"""
+
+
+def test_a_files_opening_is_shown_from_after_its_licence(tmp_path: Path) -> None:
+    """libgit2's `pack.c:1-28` came first for a question about packs and showed six lines of copyright: a file's
+    opening now shows from after its licence (the includes say what the file uses), in text and MCP alike; its
+    code in JSON is the whole chunk, as before."""
+    from indexer.licences import licence_head
+
+    assert licence_head(LICENSED_C) == 7 and licence_head("#include <x.h>\n// Copyright A\n") == 0
+    assert licence_head("/* Packs objects. */\n\n/* Copyright A */\nint x;\n") == 0  # a description first
+    write(tmp_path, "src/pack.c", LICENSED_C)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    query = "which headers does the pack file code include for zstream and delta"
+    found = json.loads(run("search", "--json", "-k", "5", query, str(tmp_path)).output)["results"]
+    opening = next(r for r in found if r["kind"] == "code" and r["start_line"] == 1)
+    assert opening["code"].startswith("/*\n * Copyright")
+    text = run("search", "-k", "5", query, str(tmp_path)).output
+    block = text[text.index("<pack.c>"):]
+    assert "Copyright" not in block.split("\n\n 2.")[0] and '      ...\n      #include "pack.h"' in block, text
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        agent = next(compact(r, 12) for r in searcher.search(query, k=5) if r.kind == "code")
+    assert agent["snippet_start_line"] == 8 and agent["snippet"].startswith('#include "pack.h"')

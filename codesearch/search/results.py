@@ -10,6 +10,7 @@ from typing import Any
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, display_code, is_window
+from indexer.licences import licence_head
 from indexer.types import Chunk, SymbolKind
 
 CONTAINER_KINDS = frozenset(kind.value for kind in SymbolKind if kind.is_container)  # shown as outlines
@@ -27,10 +28,13 @@ def snippet_of(code: str, max_lines: int, skip: int = 0) -> tuple[list[str], boo
 
 
 def snippet_skip(result: SearchResult, max_lines: int) -> int:
-    """How many of a hit's first lines its snippet leaves out: none, unless the line the query's name is on
-    (``line``) would not be shown; then the snippet starts the line before it."""
-    offset = result.line - result.start_line if result.line else 0
-    return offset - 1 if offset >= max_lines else 0
+    """How many of a hit's first lines its snippet leaves out: the line the query's name is on (``line``) is
+    shown, starting the line before it when it would not be; a file's opening is shown from after its licence
+    (libgit2's `pack.c:1-28` showed its copyright where its includes say what the file uses)."""
+    if result.line:
+        offset = result.line - result.start_line
+        return offset - 1 if offset >= max_lines else 0
+    return licence_head(result.code) if result.kind == "code" and result.start_line == 1 else 0
 
 
 @dataclass(frozen=True, slots=True)
