@@ -308,3 +308,15 @@ def test_a_files_opening_is_shown_from_after_its_licence(tmp_path: Path) -> None
     with Searcher(tmp_path / ".codesearch") as searcher:
         agent = next(compact(r, 12) for r in searcher.search(query, k=5) if r.kind == "code")
     assert agent["snippet_start_line"] == 8 and agent["snippet"].startswith('#include "pack.h"')
+
+
+def test_the_how_it_works_set_loads_and_every_question_has_targets() -> None:
+    """benchmarks/queries/how-it-works.json (the helper's 48 questions, docs/BENCHMARKS.md#first-hour-iv) is a query
+    set `codesearch bench --queries` reads: four repositories, every question with its function-level targets."""
+    from codesearch.bench.queryset import load
+
+    repos, queries = load(Path(__file__).resolve().parents[1] / "benchmarks" / "queries" / "how-it-works.json")
+    assert {r.name for r in repos} == {"sqlalchemy", "eslint", "symfony", "grpc"} and len(queries) == 48
+    assert all(q.relevant and all("::" in key for key in q.relevant) for q in queries)
+    assert sum(q.repo == "symfony" and q.text == "how does the kernel turn a request into a response"
+               for q in queries) == 1
