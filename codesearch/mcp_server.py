@@ -122,12 +122,12 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
 
 
 def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,
-             nesting: int = 2) -> tuple[list[dict[str, Any]], str]:
-    """Compact results (best first) within about ``budget`` characters of the answer's JSON as the SDK prints it
-    (indented; the results ``nesting`` levels deep): whole while they take at most ``WHOLE_SHARE`` of it, the first
-    one always; then without their snippets (``snippet_omitted``), their places kept, while those fit; the rest left
-    out. Returns them and a sentence that says what was left out (empty when all fit)."""
-    sizes = [_size(entry, nesting) for entry in entries]
+             what: str = "results") -> tuple[list[dict[str, Any]], str]:
+    """Compact results, or files with their hits (``what``), best first, within about ``budget`` characters of the
+    answer's JSON as the SDK prints it (indented): whole while they take at most ``WHOLE_SHARE`` of it, the first
+    one always; then without their snippets (``snippet_omitted``), their places kept, while those fit; the rest
+    left out. Returns them and a sentence that says what was left out, by rank (empty when all fit)."""
+    sizes = [_size(entry) for entry in entries]
     if sum(sizes) <= budget:
         return entries, ""
     used, out = 0, []
@@ -138,22 +138,30 @@ def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,
         out.append(entry)
     cut = len(out)
     for entry in entries[cut:]:
-        place = {**{k: v for k, v in entry.items() if k not in _SNIPPET_FIELDS}, "snippet_omitted": True}
-        used += _size(place, nesting)
+        place = _placed(entry)
+        used += _size(place)
         if used > budget:
             break
         out.append(place)
-    said = [f"snippets of results {cut + 1}-{len(out)}"] if len(out) > cut else []
+    said = [f"snippets of {what} {cut + 1}-{len(out)}"] if len(out) > cut else []
     if len(out) < len(entries):
-        said.append(f"results {len(out) + 1}-{len(entries)}")
+        said.append(f"{what} {len(out) + 1}-{len(entries)}")
     return out, (f"{' and '.join(said)} left out to keep this answer under {budget:,} characters; "
                  "ask for fewer results (k) or lines (max_lines)")
 
 
-def _size(entry: dict[str, Any], nesting: int) -> int:
-    """The characters ``entry`` takes in an answer printed with two spaces a level, ``nesting`` levels deep."""
+def _placed(entry: dict[str, Any]) -> dict[str, Any]:
+    """A result without its snippet (``snippet_omitted``), or a file whose hits are so."""
+    if "hits" in entry:
+        return {**entry, "hits": [_placed(hit) for hit in entry["hits"]]}
+    return {**{k: v for k, v in entry.items() if k not in _SNIPPET_FIELDS}, "snippet_omitted": True}
+
+
+def _size(entry: dict[str, Any]) -> int:
+    """The characters ``entry`` takes in an answer printed with two spaces a level, two levels deep (an item of
+    the answer's ``results`` or ``files``)."""
     text = json.dumps(entry, indent=2)
-    return len(text) + 2 * nesting * (text.count("\n") + 1)
+    return len(text) + 4 * (text.count("\n") + 1)
 
 
 def bounds_problem(k: int, max_lines: int) -> str:
@@ -268,7 +276,15 @@ def build_server(session: RepositorySession) -> Any:
                         text = argument_problem(tool.name, tool.parameters, arguments, exc.errors())
                 if text:
                     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
-        return await call_next(ctx)
+        result = await call_next(ctx)
+        if ctx.method == "tools/call" and isinstance(result, dict) and result.get("isError"):
+            # The SDK puts "Error executing tool search: " before a tool's own sentence; the checks above did not
+            # (an agent saw both forms): the sentence alone. (A result reaches middleware as its JSON data.)
+            prefix = f"Error executing tool {params.get('name')}: "
+            for item in result.get("content") or ():
+                if isinstance(item, dict) and str(item.get("text", "")).startswith(prefix):
+                    item["text"] = item["text"][len(prefix):]
+        return result
 
     server = MCPServer("codesearch", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING",
                        middleware=[clean_errors, strict_arguments])
@@ -310,17 +326,15 @@ def build_server(session: RepositorySession) -> Any:
                             include=[path] if path else [], exclude=[exclude] if exclude else [],
                             kinds=[kind] if kind else [])
         if by_file:
-            groups = files.by_file(results, k)
-            hits, note = budgeted([{n: v for n, v in compact(r, max_lines).items() if n != "path"}
-                                   for group in groups for r in group.hits], nesting=4)
-            answer: dict[str, Any] = {"root": str(session.root), "files": []}
-            for group in groups:
-                if hits:  # files whose hits were all left out are left out
-                    answer["files"].append({"rank": group.rank, "path": group.path, "hits": hits[:len(group.hits)]})
-                hits = hits[len(group.hits):]
+            grouped, note = budgeted([{"rank": group.rank, "path": group.path, "hits": [
+                {n: v for n, v in compact(r, max_lines).items() if n != "path"} for r in group.hits]}
+                for group in files.by_file(results, k)], what="files")
+            answer: dict[str, Any] = {"root": str(session.root), "files": grouped}
         else:
             found, note = budgeted([compact(r, max_lines) for r in results])
             answer = {"root": str(session.root), "results": found}
+        if not results and path and (unmatched := await run(session.unmatched, [path])):
+            answer["note"] = f"no indexed file matches path {unmatched[0]!r}"
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()

@@ -43,6 +43,7 @@ from indexer.types import Chunk
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
 MAX_NAMED = 5000  # definitions of one name looked at by ``named``
 CHOICES_SHOWN = 10  # definitions an ambiguous symbol's error lists
+MAX_SYMBOL_CHARS = 500  # a symbol name longer than this is refused (the longest qualified names are ~250)
 _SEPARATORS = re.compile(r"::|[.\\#]")
 _BLANKS = " \t\r\n"  # stripped off a typed symbol (not str.strip's all: a name may end in \x1d)
 RELATED_LEXICAL_WEIGHT = 1.0  # the lexical ranking's weight in the fusion (the vector ranking's is 1)
@@ -134,12 +135,24 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
                                                searcher.reader.chunks_with_keys([chunk.key]).get(chunk.key)))
     rows = [row for row in searcher.reader.chunks_at(rel, line) if not is_window(row["key"])]
     if not rows:
+        lines = _line_count(Path(searcher.root) / rel)
+        if lines is not None and line > lines:
+            raise BadQuery(f"{rel} has {lines:,} lines; line {line:,} is past its end")
         below = searcher.reader.next_definition(rel, line)
         if below and below[3] and line >= below[1] - below[3].count("\n") - 1:  # in its doc comment, above it
             return _with_copies(searcher, _stored(searcher, searcher.reader.chunks([below[0]])[below[0]]))
         hint = f"; the next definition is {below[2]} at {rel}:{below[1]}" if below else ""
         raise BadQuery(f"no code at {rel}:{line} (a blank line or a comment between definitions){hint}")
     return _with_copies(searcher, _stored(searcher, rows[0]))
+
+
+def _line_count(path: Path) -> int | None:
+    """The lines of a file (None: unreadable)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
 
 
 def symbol_parts(symbol: str) -> list[str]:
@@ -162,6 +175,8 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
     symbol = symbol.strip(_BLANKS)
     if not symbol_parts(symbol):
         raise BadQuery("the symbol name is empty")
+    if len(symbol) > MAX_SYMBOL_CHARS:  # its echo in "no definition named ..." was the whole of it
+        raise BadQuery(f"the symbol name is {len(symbol):,} characters long; a name is at most {MAX_SYMBOL_CHARS}")
     if not is_utf8(symbol):
         raise BadQuery("the symbol name is not UTF-8 text (bytes a terminal could not decode)")
     # PHP namespaces are not part of qualified names: App\\Support\\Str::slug is Str.slug.
@@ -352,10 +367,18 @@ def _overlaps(row: dict[str, Any], source: Source, own: set[str], mounts: Mounts
     search's first hit was the source's own copy)."""
     if int(row["id"]) == source.chunk_id or (row["kind"] != "code" and row.get("content_hash") in own):
         return True
+    if row["kind"] in CONTAINERS and _scope(source.qualname) == definition_name(row["qualname"]) and (
+            os.path.dirname(row["path"]) == os.path.dirname(source.path)):
+        return True  # its type declared apart from it, in its file or its package (Go's receiver, a C++ class)
     if row["path"] != source.path:
         return (row["kind"] != "code" and definition_name(row["qualname"]) == definition_name(source.qualname)
                 and _twin(row["path"], mounts) == _twin(source.path, mounts))
     return row["start_line"] <= source.end_line and source.start_line <= row["end_line"]
+
+
+def _scope(qualname: str) -> str:
+    """The qualified name a definition is a member of (``LayoutHandler`` of ``LayoutHandler.For``; "" for none)."""
+    return definition_name(qualname).rpartition(".")[0]
 
 
 def _twin(path: str, mounts: Mounts | None) -> tuple[str, str]:

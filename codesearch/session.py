@@ -268,6 +268,8 @@ class RepositorySession:
         from codesearch.search import PathFilter, SearchOptions, validate_query
 
         validate_query(query, k)  # before any refresh: a pasted file is refused at once
+        for glob in include:
+            self._glob_inside(glob)
         searcher = self.searcher
         options = SearchOptions(k=k, language=language, paths=PathFilter(include=tuple(include),
                                 exclude=tuple(exclude)), kinds=tuple(kinds), rerank=self.reranker)
@@ -293,6 +295,23 @@ class RepositorySession:
             raise BadQuery("give a file and a line, or a symbol name")
         paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
         return source, related(searcher, source, k, language=language, paths=paths, kinds=kinds)
+
+    def _glob_inside(self, glob: str) -> None:
+        """A path glob can match inside the repository: :raises BadQuery: for an absolute one elsewhere, or one that
+        climbs out of it (``../../etc/*``), which matched nothing without a word."""
+        if os.path.isabs(glob):
+            outside = not Path(os.path.normpath(glob)).is_relative_to(self.root)
+        else:
+            outside = os.path.normpath(glob).split(os.sep, 1)[0] == ".."
+        if outside:
+            raise BadQuery(f"path {glob} is outside the repository {self.root}")
+
+    def unmatched(self, globs: Sequence[str]) -> list[str]:
+        """The globs of ``globs`` that match no indexed file (a path filter that can only find nothing)."""
+        from codesearch.search import PathFilter
+
+        paths = self.searcher.reader.file_paths()
+        return [glob for glob in globs if not any(PathFilter(include=(glob,)).matches(self.root, p) for p in paths)]
 
     def _inside(self, path: str) -> Path:
         """A path relative to the root (or absolute inside it). :raises BadQuery: if it leads outside."""

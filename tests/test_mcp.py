@@ -105,7 +105,7 @@ def jittered_pause(seconds, spread):
                 ("related", {"path": "../../../etc/passwd", "line": 1}, "outside the repository"),
                 ("related", {"path": "httpkit/missing.py", "line": 1}, "not in the index"),
                 ("related", {"path": "data/blob.py", "line": 1}, "not in the index"),
-                ("related", {"path": "httpkit/retry.py", "line": 100_000}, "no code at"),
+                ("related", {"path": "httpkit/retry.py", "line": 100_000}, "line 100,000 is past its end"),
                 ("related", {"symbol": "no_such_function_anywhere"}, "no definition named"),
             ]
             for tool, arguments, message in bad:
@@ -274,3 +274,23 @@ def test_a_compact_result_carries_its_rank() -> None:
                          code=f"def f{n}(): pass", start_line=n, end_line=n) for n, score in ((1, 0.64), (2, 0.75))]
     assert [compact(hit, 12)["rank"] for hit in hits] == [1, 2]
     assert list(compact(hits[0], 12))[:2] == ["rank", "path"]
+
+
+def test_a_path_filter_outside_the_repository_or_matching_nothing_says_so(repo: Path) -> None:
+    """An agent's `path: "../../etc/*"`, `"/etc/passwd"` or `"nonexistent_dir"` gave `results: []` without a word;
+    errors from the tool read "Error executing tool search: ..." while the argument checks' did not."""
+    async def scenario() -> None:
+        async with stdio_client(_server(repo)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            for path in ("../../etc/*", "/etc/passwd"):
+                error, text = await _call(session, "search", {"query": "retry", "path": path})
+                assert error and text == f"path {path} is outside the repository {repo.resolve()}", text
+            error, found = await _call(session, "search", {"query": "retry", "path": "nonexistent_dir"})
+            assert not error and found["results"] == [] and found["note"] == (
+                "no indexed file matches path 'nonexistent_dir'")
+            error, found = await _call(session, "search", {"query": "retry", "path": str(repo / "*.py")})
+            assert not error and found["results"] and "note" not in found
+            error, text = await _call(session, "search", {"query": "retry", "language": "klingon"})
+            assert error and not text.startswith("Error executing tool"), text
+
+    asyncio.run(scenario())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from codesearch.freshness import CHANGED, GONE, FileCheck
@@ -146,8 +147,16 @@ def with_line(result: SearchResult, pattern: re.Pattern[str]) -> SearchResult:
     lines put scopt's `intRead` at line 46 of Read.scala, not 52."""
     if result.outline:
         return result
-    found = pattern.search(result.code)
+    found = None
+    if pattern.flags & re.IGNORECASE:  # a lowercase word: where it is written so first (libgit2's `free`, not
+        found = _exact_case(pattern.pattern).search(result.code)  # the comment `/* Free the subtransport */`)
+    found = found or pattern.search(result.code)
     return replace(result, line=result.start_line + result.code.count("\n", 0, found.start())) if found else result
+
+
+@lru_cache(maxsize=256)
+def _exact_case(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def clipped(score: float) -> float:
