@@ -162,6 +162,11 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(split_identifiers(text).lower())
 
 
+# Words that say what kind of definition the word before them names.
+KIND_WORDS = frozenset({"class", "classes", "interface", "struct", "module", "function", "method", "type", "trait",
+                        "enum", "object", "protocol", "component", "decorator", "constant", "macro"})
+
+
 def _looks_like_path(text: str) -> bool:
     """Whether ``text`` names a path: it has a slash, or a file name with a source extension."""
     return "/" in text or _FILENAME.search(text) is not None
@@ -198,7 +203,10 @@ def analyse(text: str) -> QueryInfo:
     for i, token in enumerate(tokens):
         if token[-1] in RUBY_MARKS and not _looks_like_code(token, i == 0, alone):
             token = tokens[i] = token[:-1]  # punctuation: "how are errors handled?"
-        if _looks_like_code(token, i == 0, alone):
+        # A capitalised first word before a kind names one ("Query class", "Session object": an agent's
+        # `Query class` with kind class had sqlalchemy's `class Query` 32nd; it started the sentence).
+        named = i == 0 and len(tokens) > 1 and tokens[1].lower() in KIND_WORDS
+        if _looks_like_code(token, i == 0 and not named, alone):
             identifiers.append(token)
             last = _SCOPE.split(token)[-1]
             if last and last != token:

@@ -383,3 +383,20 @@ def test_a_lowercase_names_line_is_where_it_is_written_so_first(tmp_path: Path) 
                                                              str(tmp_path)).output)["results"]}
     assert found["smart.c"] == 5, found
     assert found.get("other.c", 3) == 3  # only in another case: that line, as before
+
+
+def test_a_capitalised_first_word_before_a_kind_names_it(tmp_path: Path) -> None:
+    """An agent's `Query class` (kind class) had sqlalchemy's `class Query` 32nd: a capitalised word that starts
+    the sentence is taken for a plain word, but one before `class`, `object`, `interface` ... names what it is."""
+    from codesearch.query import analyse
+
+    assert analyse("Query class").identifiers == ("Query",) and analyse("Session object").identifiers == ("Session",)
+    assert analyse("Parse the config").identifiers == () and analyse("Where are queries built").identifiers == ()
+    write(tmp_path, "orm/query.py", "class Query:\n    \"\"\"ORM-level SQL construction object.\"\"\"\n\n"
+                                    "    def filter(self, *criterion):\n        return self\n")
+    for n in range(6):
+        write(tmp_path, f"orm/q{n}.py", f"class Query{n}Builder:\n    \"\"\"Builds query {n}: a class for queries "
+                                        f"of kind {n}.\"\"\"\n\n    def build(self):\n        return {n}\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        assert searcher.search("Query class", k=3, kinds=("class",))[0].qualname == "Query"
