@@ -100,6 +100,7 @@ class RepositorySession:
         self._searcher: Searcher | None = None
         self._snapshot: Snapshot | None = None
         self.last = Refresh()
+        self.last_index_run: Refresh | None = None  # the last refresh that ran an index
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-session")
         self._closed = threading.Event()
 
@@ -235,6 +236,8 @@ class RepositorySession:
         self._open()
         refresh.seconds = time.perf_counter() - started
         self.last = refresh
+        if refresh.indexed:
+            self.last_index_run = refresh
         return refresh
 
     def _open(self) -> Searcher:
@@ -341,6 +344,11 @@ class RepositorySession:
             "stale_files": stale_files(searcher),
             "last_refresh": {"indexed": self.last.indexed, "changed": self.last.changed,
                              "seconds": round(self.last.seconds, 4), "note": self.last.skipped},
+            # The last check that indexed something, whichever call made it (a search's refresh is not this
+            # call's own check, which found nothing left to do: an agent saw `indexed: false` after an edit).
+            "last_index_run": None if self.last_index_run is None else {
+                "at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.last_index_run.checked_at)),
+                "changed": self.last_index_run.changed, "seconds": round(self.last_index_run.seconds, 4)},
             "skipped_files": len(stats["skipped"]),
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -210,3 +211,18 @@ def test_related_symbol_of_several_definitions_lists_them(tmp_path: Path) -> Non
         assert source.path == "b/util.py"
     finally:
         session.close()
+
+
+def test_status_says_what_the_last_index_run_changed_whichever_call_made_it(ws: RepositorySession) -> None:
+    """An agent edited a file, searched (the search's refresh indexed the edit), then asked `index_status`: its
+    `last_refresh` said `indexed: false, changed: []`, its own check having found nothing left to do."""
+    ws.call(ws.search, "retry", 3)
+    path = ws.root / "net/client.py"
+    path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
+    _bump(path)
+    ws.call(ws.search, "retry a failed http request", 1)
+    status = ws.call(ws.status)
+    assert not status["last_refresh"]["indexed"]  # this call's own check: nothing left to do
+    run = status["last_index_run"]
+    assert run is not None and run["changed"] == ["net/client.py"] and run["seconds"] > 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", run["at"])
