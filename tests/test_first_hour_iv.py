@@ -400,3 +400,26 @@ def test_a_capitalised_first_word_before_a_kind_names_it(tmp_path: Path) -> None
     assert run("index", str(tmp_path), "-q").exit_code == 0
     with Searcher(tmp_path / ".codesearch") as searcher:
         assert searcher.search("Query class", k=3, kinds=("class",))[0].qualname == "Query"
+
+
+def test_an_mcp_part_says_which_lines_its_whole_definition_has(tmp_path: Path) -> None:
+    """rocksdb's `GetWriteStallConditionAndCause` came back as lines 902-919 with `part: true`; the method is 883-919,
+    and the agent needed another call to read all of it. A part carries its definition's lines now."""
+    from codesearch.session import RepositorySession
+
+    body = "".join(f"    stall_{n} = check_level_{n}(files, limits)  # is level {n} over its limit?\n"
+                   for n in range(120))
+    head = "def write_stall_condition(files, limits):\n    \"\"\"Whether writes must stall.\"\"\"\n"
+    write(tmp_path, "stall.py", f"{head}{body}    return any([stall_0, stall_1])\n")
+    session = RepositorySession(tmp_path, workers=1)
+    try:
+        results = session.call(session.search, "is level 97 over its limit", 5)
+        part = next(r for r in results if r.part)
+        spans = session.call(session.definition_lines, [part.key])
+        assert spans == {part.key: (1, 123)} and (part.start_line, part.end_line) != (1, 123)
+        agent = compact(part, 12, spans[part.key])
+        assert agent["part"] is True and (agent["definition_start_line"], agent["definition_end_line"]) == (1, 123)
+        whole = next((r for r in results if not r.part), None)
+        assert whole is None or "definition_start_line" not in compact(whole, 12)
+    finally:
+        session.close()
