@@ -84,7 +84,8 @@ log = logging.getLogger("codesearch.mcp")
 def compact(result: SearchResult, max_lines: int, definition: tuple[int, int] | None = None) -> dict[str, Any]:
     """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
     is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
-    from codesearch.search.results import snippet_of, snippet_skip  # loaded with the search it presents
+    from codesearch.render import members_of  # loaded with the search it presents
+    from codesearch.search.results import snippet_of, snippet_skip
 
     skip = snippet_skip(result, max_lines)
     lines, more = snippet_of(result.code, max_lines, skip)
@@ -113,7 +114,7 @@ def compact(result: SearchResult, max_lines: int, definition: tuple[int, int] | 
     if result.outline:
         out["outline"] = True  # the snippet leaves members' bodies out (`...`): not the file's text
     if result.members:  # the outline's members the search found too: where to read next
-        out["members"] = [{"qualname": q, "start_line": start, "end_line": end} for q, start, end in result.members]
+        out["members"] = members_of(result)
     if result.stale:
         out["stale"] = True
     if result.duplicates:

@@ -38,6 +38,7 @@ from codesearch.search.pool import twin_place
 from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import definition_name, display_code, embedding_text, is_window
+from indexer.discover import read_inside
 from indexer.types import Chunk
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
@@ -135,7 +136,7 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
                                                searcher.reader.chunks_with_keys([chunk.key]).get(chunk.key)))
     rows = [row for row in searcher.reader.chunks_at(rel, line) if not is_window(row["key"])]
     if not rows:
-        lines = _line_count(Path(searcher.root) / rel)
+        lines = _line_count(searcher.root, rel, searcher.reader.max_file_bytes)
         if lines is not None and line > lines:
             raise BadQuery(f"{rel} has {lines:,} lines; line {line:,} is past its end")
         below = searcher.reader.next_definition(rel, line)
@@ -146,12 +147,13 @@ def at_line(searcher: Searcher, path: str | Path, line: int) -> Source:
     return _with_copies(searcher, _stored(searcher, rows[0]))
 
 
-def _line_count(path: Path) -> int | None:
-    """The lines of a file (None: unreadable)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
+def _line_count(root: str | Path, path: str, max_bytes: int) -> int | None:
+    """The lines of the repository's file ``path``, read as the index reads files (``read_inside``: no link
+    followed, no FIFO or device opened, at most ``max_bytes``); None when it cannot be read so."""
+    read = read_inside(root, path, max_bytes)
+    if isinstance(read, str) or len(read[1]) > max_bytes:
         return None
+    data = read[1]
     return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
 
 

@@ -423,3 +423,20 @@ def test_an_mcp_part_says_which_lines_its_whole_definition_has(tmp_path: Path) -
         assert whole is None or "definition_start_line" not in compact(whole, 12)
     finally:
         session.close()
+
+
+def test_the_line_count_behind_past_the_end_reads_as_the_index_reads(tmp_path: Path) -> None:
+    """The count behind "has N lines; line M is past its end" reads the repository's file as the indexer does: no
+    link followed out of it, no FIFO opened (which would block), no more than the index's file size limit."""
+    import os
+
+    from codesearch.related import _line_count
+
+    write(tmp_path, "repo/a.py", "x = 1\ny = 2\n")
+    write(tmp_path, "secret.txt", "1\n2\n3\n")
+    (tmp_path / "repo/link.py").symlink_to(tmp_path / "secret.txt")
+    os.mkfifo(tmp_path / "repo/pipe.py")
+    root = tmp_path / "repo"
+    assert _line_count(root, "a.py", 1000) == 2
+    assert _line_count(root, "link.py", 1000) is None and _line_count(root, "pipe.py", 1000) is None
+    assert _line_count(root, "a.py", 5) is None  # over the size limit: not counted

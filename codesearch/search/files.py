@@ -58,9 +58,8 @@ def depth(files: int, shown: int = SHOWN) -> int:
 def search_by_file(search: Callable[[int], Sequence[SearchResult]], files: int, shown: int = 0) -> list[FileHits]:
     """The grouped answer of ``search(k)`` (a chunk search for ``k`` hits, run for ``depth(files, shown)``):
     ``files`` files, each with up to ``shown`` hits (0: ``SHOWN``). The CLI, the resident process and the
-    benchmarks' ``hybrid-files`` group so; MCP groups the session's ``depth(k)`` hits with ``by_file``."""
-    shown = shown or SHOWN
-    return by_file(search(depth(files, shown)), files, shown)
+    benchmarks' ``hybrid-files`` group so (``answer``); MCP groups the session's ``depth(k)`` hits with ``by_file``."""
+    return answer(search, files, grouped=True, shown=shown).groups or []
 
 
 WEAK_TOP = 10  # the first results whose best similarity tells a weak answer (``render.WEAK_SIMILARITY``)
