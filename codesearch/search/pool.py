@@ -230,8 +230,10 @@ def ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpti
     """
     if all(shard is None for shard in shards):
         return []
+    if options.k <= options.stable_k:  # the usual search: no second options object on the hot path
+        return _ranked(query, shards, options, lexical_weight, leave_out, lift)
     head_options = replace(options, k=options.stable_k)
-    if options.k <= head_options.k or head_options.depth >= options.depth:
+    if head_options.depth >= options.depth:
         return _ranked(query, shards, options, lexical_weight, leave_out, lift)
     head = _ranked(query, shards, head_options, lexical_weight, leave_out, lift)
     return extended(head, _ranked(query, shards, options, lexical_weight, leave_out, lift), options.k)
@@ -480,11 +482,8 @@ def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candid
     outlines = {(n, r.chunk_id) for n, r in picked if r.outline and not r.stale}
     if not outlines:
         return picked
-    by_id = {c.id: c for c in ranked}
-    scopes: dict[tuple[Any, str], tuple[int, int]] = {}  # (file, qualified name) of each outline -> its id
-    for key in outlines:
-        if (c := by_id.get(key)) is not None:
-            scopes[(c.file, str(c.row["qualname"]))] = key
+    # (file, qualified name) of each outline -> its id
+    scopes = {(c.file, str(c.row["qualname"])): c.id for c in ranked if c.id in outlines}
     found: dict[tuple[int, int], dict[str, tuple[str, int, int]]] = {}
     for c in ranked:  # best first
         if c.row.get("kind") not in FUNCTION_KINDS:
