@@ -160,6 +160,26 @@ def _safe_path_for_children() -> Iterator[None]:
             os.environ["PYTHONSAFEPATH"] = previous
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored inside the block, when this is the main thread: a process started here starts with it ignored.
+
+    A spawned worker imports for a second or more before its initializer sets its handler (``_init_worker``); a
+    Ctrl-C then (it reaches the whole process group) printed a KeyboardInterrupt traceback per worker, or an
+    EOFError's where the parent stopped while writing a worker's start. An ignored signal stays ignored in the
+    program a process executes, and Python then installs no KeyboardInterrupt of its own; the parent's handler is
+    back as soon as its workers are started (a Ctrl-C in those milliseconds is lost; the next one is not).
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """Make this worker exit when ``parent_pid`` does (``kill -9`` included)."""
     if sys.platform.startswith("linux"):
@@ -199,7 +219,7 @@ def _init_worker(postprocess: PostProcess | None, parent_pid: int, memory: int |
     # Ctrl-C reaches the whole process group: the parent stops the run and says so in one line; a worker that took
     # it as KeyboardInterrupt printed multiprocessing's traceback first. It ends at once and quietly now (ignoring it
     # instead left the parent's pool shutdown waiting on workers it had killed, in one CI run of three).
-    signal.signal(signal.SIGINT, _end_quietly)
+    signal.signal(signal.SIGINT, _end_quietly)  # ignored until now (_sigint_ignored)
     _die_with_parent(parent_pid)
     _limit_memory(memory)
     _worker_postprocess = postprocess
@@ -301,15 +321,21 @@ def process_all(
         # starts with the pool's queues, and a worker with each task submitted while none is idle: one check per
         # worker, submitted at once, starts them all inside the safe-path block.
         with _safe_path_for_children():
-            started = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=_init_worker,
-                                          initargs=(postprocess, os.getpid(), worker_memory))
+            with _sigint_ignored():  # the workers start with Ctrl-C ignored until they can end quietly (_init_worker)
+                started = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                              initializer=_init_worker,
+                                              initargs=(postprocess, os.getpid(), worker_memory))
+                checks = [started.submit(_started) for _ in range(workers)]
             try:
-                for check in [started.submit(_started) for _ in range(workers)]:
+                for check in checks:
                     check.result()
             except BrokenProcessPool:
                 started.shutdown(wait=True, cancel_futures=True)
                 return None
+            except BaseException:  # Ctrl-C while they start: they ignore it until then
+                _kill_workers(started)
+                started.shutdown(wait=True, cancel_futures=True)
+                raise
         return started
 
     def alone(task: Task) -> ParsedFile | SkippedFile:

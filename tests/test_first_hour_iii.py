@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codesearch.cli import cli
@@ -208,9 +209,12 @@ def test_a_search_parses_a_changed_file_for_at_most_its_own_deadline() -> None:
     assert f"over {SEARCH_PARSE_SECONDS:.1f} s" in refused and chunks[0].start_line == 1
 
 
-def test_ctrl_c_stops_an_index_run_at_once_in_one_line_while_workers_parse(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wait", [0.1, 0.25, 1.0])
+def test_ctrl_c_stops_an_index_run_at_once_in_one_line_while_workers_parse(tmp_path: Path, wait: float) -> None:
     """Ctrl-C reaches the whole process group: each worker printed multiprocessing's KeyboardInterrupt
-    traceback before the run's one line. Workers end quietly now, and the run stops them at once."""
+    traceback before the run's one line. Workers end quietly now, and the run stops them at once; also while
+    they are still starting (``wait`` 0.1 or 0.25: a worker imports for a second before its handler is set, and printed
+    the traceback from there)."""
     import os
     import signal
     import subprocess
@@ -229,10 +233,20 @@ def test_ctrl_c_stops_an_index_run_at_once_in_one_line_while_workers_parse(tmp_p
                               "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
+
+    def workers() -> int:  # the pool's processes (the resource tracker is a child too)
+        found = 0
+        for pid in children.read_text().split():
+            try:
+                found += b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                pass
+        return found
+
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and child.poll() is None and len(children.read_text().split()) < 2:
-        time.sleep(0.05)  # until the pool's workers run (the resource tracker is a child too)
-    time.sleep(1.0)
+    while time.monotonic() < deadline and child.poll() is None and workers() < 1:
+        time.sleep(0.01)
+    time.sleep(wait)
     assert child.poll() is None, child.communicate()
     started = time.monotonic()
     os.killpg(child.pid, signal.SIGINT)
