@@ -241,7 +241,11 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         # lines, is blanked (cases hold no definitions; the code is still the original). Bounded: a search to
         # the end of the file from every such `#if` was quadratic (18 s for 8,000 of them).
         rewrites=((r"(?m)\bswitch\b[^\n{]*\{[ \t]*\n[ \t]*(?P<span>#if\b[^\n]*\n(?:[^\n]*\n){0,40}?[ \t]*#endif\b)",
-                   ""),),
+                   ""),
+                  # Swift 5.9's `consume x` (expo's `switch consume result {`) is unknown to the grammar, whose error
+                  # took the whole file: `AsyncFunctionDefinition` and its methods were lost. The operator is
+                  # blanked where a name follows it (`consume(x)`, a call, and `func consume<T>` are left alone).
+                  (r"(?<![\w.$`])(?P<span>consume)[ \t]+(?=[A-Za-z_$`])", ""),),
     ),
     LanguageSpec(
         "elixir", (".ex", ".exs"), "tree_sitter_elixir",

@@ -191,3 +191,33 @@ def test_csharp_operators_and_conversions_are_methods() -> None:
     symbols = extract_symbols(SourceFile("x.cs", "csharp", code.encode()))
     found = [(s.qualname, s.kind, s.start_line, s.doc) for s in symbols]
     assert found[1:] == [("P.operator", SymbolKind.METHOD, 3, "From an int."), ("P.operator", SymbolKind.METHOD, 4, "")]
+
+
+def test_swift_operator_functions_are_definitions_and_consume_keeps_the_file_parsed() -> None:
+    """A new user on expo-modules-core: `static func ==`, `func ??` and `func ~>` were only in code windows (the
+    grammar names an operator function by its token, and labels the return type `name` too); and
+    `switch consume result {` (Swift 5.9) made the whole of `AsyncFunctionDefinition.swift` an error, its class and
+    methods lost. The operator is blanked for the parser where a name follows; `consume(x)` and a function named
+    `consume` are left alone."""
+    code = (
+        "struct V {\n  static func == (l: V, r: V) -> Bool { true }\n  static func ~> (l: V, r: V) -> V { l }\n"
+        "  static prefix func - (v: V) -> V { v }\n  func plain() -> Int { 1 }\n}\n"
+        "func ?? (a: Int?, b: Int) -> Int { a ?? b }\nfunc <(a: V, b: V) -> Bool { true }\n"
+        "protocol P { static func == (l: Self, r: Self) -> Bool }\n"
+    )
+    syms = symbols_of("swift", code)
+    assert [(q, s.kind, s.start_line) for q, s in syms.items() if q not in ("V", "P")] == [
+        ("V.==", SymbolKind.METHOD, 2), ("V.~>", SymbolKind.METHOD, 3), ("V.-", SymbolKind.METHOD, 4),
+        ("V.plain", SymbolKind.METHOD, 5), ("??", SymbolKind.FUNCTION, 7), ("<", SymbolKind.FUNCTION, 8),
+        ("P.==", SymbolKind.METHOD, 9)]
+    consuming = (
+        "/// Runs asynchronously.\npublic class AsyncFunction<Args> {\n  func call(_ done: (Result) -> Void) {\n"
+        "    run { result in\n      switch consume result {\n      case .success(let value):\n        done(value)\n"
+        "      default:\n        break\n      }\n    }\n    let y = consume x\n    consume(y)\n  }\n"
+        "  func consume<T>(_ x: T) {}\n  func build() -> Int { 1 }\n}\n"
+    )
+    assert parser("swift").parse(consuming.encode()).root_node.has_error
+    assert not parser("swift").parse(rewritten(consuming.encode(), "swift")).root_node.has_error
+    syms = symbols_of("swift", consuming)
+    assert list(syms) == ["AsyncFunction", "AsyncFunction.call", "AsyncFunction.consume", "AsyncFunction.build"]
+    assert "switch consume result {" in syms["AsyncFunction.call"].code and syms["AsyncFunction.build"].start_line == 16

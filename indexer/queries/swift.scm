@@ -1,5 +1,6 @@
 ; Swift: classes, structs and actors (all classes), enums, protocols (interfaces), type
-; aliases, functions, initializers, and computed properties (`var x: T { ... }`).
+; aliases, functions (operators too: `static func == (a: T, b: T)`, `func ?? (...)`; the grammar also labels
+; the return type `name`, which no alternative matches), initializers, and computed properties (`var x: T { ... }`).
 ; An extension is a scope, not a symbol: `extension Foo { func bar() }` gives `Foo.bar`.
 ; So that a function in an extension is a method, a function's kind comes from where
 ; it is declared: in a type's or extension's body a method, elsewhere a function.
@@ -28,26 +29,31 @@
 
 (source_file
   (function_declaration
-    name: (simple_identifier) @name
+    name: [(simple_identifier) (custom_operator) "==" "!=" "===" "!==" "<" ">" "<=" ">=" "+" "-" "*" "/" "%"
+          "&" "|" "^" "~" "!" "&&" "||" "++" "--" "+=" "-=" "*=" "/=" "%=" "..<" "..." "<<" ">>"] @name
     body: (_) @body) @definition.function)
 
 (statements
   (function_declaration
-    name: (simple_identifier) @name
+    name: [(simple_identifier) (custom_operator) "==" "!=" "===" "!==" "<" ">" "<=" ">=" "+" "-" "*" "/" "%"
+          "&" "|" "^" "~" "!" "&&" "||" "++" "--" "+=" "-=" "*=" "/=" "%=" "..<" "..." "<<" ">>"] @name
     body: (_) @body) @definition.function)
 
 (class_body
   (function_declaration
-    name: (simple_identifier) @name
+    name: [(simple_identifier) (custom_operator) "==" "!=" "===" "!==" "<" ">" "<=" ">=" "+" "-" "*" "/" "%"
+          "&" "|" "^" "~" "!" "&&" "||" "++" "--" "+=" "-=" "*=" "/=" "%=" "..<" "..." "<<" ">>"] @name
     body: (_) @body) @definition.method)
 
 (enum_class_body
   (function_declaration
-    name: (simple_identifier) @name
+    name: [(simple_identifier) (custom_operator) "==" "!=" "===" "!==" "<" ">" "<=" ">=" "+" "-" "*" "/" "%"
+          "&" "|" "^" "~" "!" "&&" "||" "++" "--" "+=" "-=" "*=" "/=" "%=" "..<" "..." "<<" ">>"] @name
     body: (_) @body) @definition.method)
 
 (protocol_function_declaration
-  name: (simple_identifier) @name) @definition.method
+  name: [(simple_identifier) (custom_operator) "==" "!=" "===" "!==" "<" ">" "<=" ">=" "+" "-" "*" "/" "%"
+        "&" "|" "^" "~" "!" "&&" "||" "++" "--" "+=" "-=" "*=" "/=" "%=" "..<" "..." "<<" ">>"] @name) @definition.method
 
 (init_declaration
   "init" @name
