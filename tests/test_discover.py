@@ -122,10 +122,19 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     os.symlink(repo / "loop", repo / "loop")
     write(repo, "doc/index.rst", "Retrying\n========\n")
     os.symlink(repo / "doc/index.rst", repo / "README.rst")  # tenacity's README: not indexed at its own path either
+    os.symlink(repo / "doc/index.rst", repo / "intro.py")
+    write(repo, "img/logo.png", b"\x89PNG\r\n")
+    os.symlink(repo / "img/logo.png", repo / "logo.png")  # awesome's spec/ links 20 of them: no skip to report
+    os.symlink(outside / "secret.py", repo / "secret.png")
+    os.symlink(repo / "missing.png", repo / "gone.png")
+    os.symlink(outside / "secret.py", repo / "vendored.py")
+    write(repo, ".gitignore", "vendored.py\n")  # an ignored link is as an ignored file: not reported
     indexed, skipped = _walk(repo)
     assert indexed == {"a.py"}
     assert skipped["alias.py"] == "symlink inside the repository (not followed; a.py is indexed at its own path)"
-    assert skipped["README.rst"] == "symlink inside the repository (not followed; doc/index.rst is no source file)"
+    assert skipped["intro.py"] == "symlink inside the repository (not followed; doc/index.rst is no source file)"
+    assert {"README.rst", "logo.png", "gone.png", "vendored.py"}.isdisjoint(skipped)  # no source, as the files they stand for
+    assert skipped["secret.png"] == "symlink points outside the repository"  # its target's name is a source file's
     assert skipped["escape.py"] == "symlink points outside the repository"
     assert skipped["escape_dir"] == "symlink points outside the repository"
     assert skipped["alias.py"].startswith("symlink inside the repository")
