@@ -81,7 +81,7 @@ _ID = re.compile(r'"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")')
 log = logging.getLogger("codesearch.mcp")
 
 
-def compact(result: SearchResult, max_lines: int, definition: tuple[int, int] | None = None) -> dict[str, Any]:
+def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
     is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
     from codesearch.render import members_of  # loaded with the search it presents
@@ -109,8 +109,8 @@ def compact(result: SearchResult, max_lines: int, definition: tuple[int, int] | 
         out["snippet_truncated"] = True
     if result.part:
         out["part"] = True  # a window of a longer definition: lines and snippet are a part of it
-        if definition is not None:  # ... whose own lines these are (read them all)
-            out["definition_start_line"], out["definition_end_line"] = definition
+        if result.definition_lines is not None:  # ... whose own lines these are (read them all)
+            out["definition_start_line"], out["definition_end_line"] = result.definition_lines
     if result.outline:
         out["outline"] = True  # the snippet leaves members' bodies out (`...`): not the file's text
     if result.members:  # the outline's members the search found too: where to read next
@@ -328,15 +328,13 @@ def build_server(session: RepositorySession) -> Any:
         results = await run(session.search, query, files.depth(k) if by_file else k, language=language,
                             include=[path] if path else [], exclude=[exclude] if exclude else [],
                             kinds=[kind] if kind else [])
-        parts = [r.key for r in results if r.part and not r.stale]
-        spans = await run(session.definition_lines, parts) if parts else {}
         if by_file:
             grouped, note = budgeted([{"rank": group.rank, "path": group.path, "hits": [
-                {n: v for n, v in compact(r, max_lines, spans.get(r.key)).items() if n != "path"}
+                {n: v for n, v in compact(r, max_lines).items() if n != "path"}
                 for r in group.hits]} for group in files.by_file(results, k)], what="files")
             answer: dict[str, Any] = {"root": str(session.root), "files": grouped}
         else:
-            found, note = budgeted([compact(r, max_lines, spans.get(r.key)) for r in results])
+            found, note = budgeted([compact(r, max_lines) for r in results])
             answer = {"root": str(session.root), "results": found}
         if not results and path and (unmatched := await run(session.unmatched, [path])):
             answer["note"] = f"no indexed file matches path {unmatched[0]!r}"

@@ -46,6 +46,7 @@ from codesearch.search import (
 from codesearch.search import shortlist as pool_shortlist
 from codesearch.search.first_stage import file_similarities, origin
 from codesearch.search.pool import folds_by_vector, wants_file_topics
+from indexer.chunk import definition_key, is_window
 
 
 def prefixes(roots: Sequence[Path]) -> list[str]:
@@ -87,6 +88,7 @@ class Part:
     file_similarity: dict[str, float] = field(default_factory=dict)  # path -> cosine with the file's topic
     topics: bool = False  # whether ``fill`` measures ``file_similarity`` (``pool.wants_file_topics``)
     mounts: Mounts = field(default_factory=Mounts)  # a pack's repositories (``codesearch.pack``)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)  # a window's definition key -> its lines
 
     # What the pool asks of a shard (``codesearch.search.pool.Shard``).
     def chunks(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -114,6 +116,9 @@ class Part:
     def file_similarities(self, paths: Sequence[str]) -> dict[str, float]:
         return {p: self.file_similarity[p] for p in paths if p in self.file_similarity}
 
+    def definition_lines(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+        return {key: self.spans[key] for key in keys if key in self.spans}
+
 
 def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo: str = "") -> Part | None:
     """One index's first stage for the query (None: the filters leave nothing): its rankings, the
@@ -136,7 +141,8 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
 
 
 def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | None:
-    """``part`` with the rows, similarities, file states and identical chunks of ``ids`` (its shortlist)."""
+    """``part`` with the rows, similarities, file states, identical chunks and windows' definition lines of
+    ``ids`` (its shortlist)."""
     if part is None:
         return None
     rows = searcher.reader.chunks(list(ids)) if ids else {}
@@ -149,8 +155,10 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
     folded = [i for i, r in rows.items() if folds_by_vector(r)]  # what near-copy folding reads
     stored = dict(zip(folded, searcher.vectors.vectors(folded))) if folded else {}
     topics = file_similarities(searcher, list(files), part.vector) if part.topics and part.vector is not None else {}
+    windows = [definition_key(r["key"]) for r in rows.values() if is_window(r["key"])]
+    spans = searcher.reader.key_spans(windows) if windows else {}
     return replace(part, rows=rows, similarity=similarity, files=files, same_content=same, stored=stored,
-                   file_similarity=topics)
+                   file_similarity=topics, spans=spans)
 
 
 def shortlist(query: QueryInfo, parts: Sequence[Part | None], options: SearchOptions) -> list[list[int]]:

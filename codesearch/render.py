@@ -147,6 +147,9 @@ def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str,
     data["duplicates"] = list(data["duplicates"])
     data["similar"] = list(data["similar"])
     data["members"] = members_of(result)
+    lines = data.pop("definition_lines")
+    if lines is not None:  # a part's whole definition: the lines to read for all of it
+        data["definition_start_line"], data["definition_end_line"] = lines
     if max_lines is not None:
         data["code"] = "\n".join(result.code.split("\n")[:max_lines])
     return data

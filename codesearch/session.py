@@ -309,12 +309,6 @@ class RepositorySession:
         if outside:
             raise BadQuery(f"path {glob} is outside the repository {self.root}")
 
-    def definition_lines(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """The first and last lines of the whole definitions these (``part``) results' keys name, as indexed: a
-        window's lines are a part of it, and an agent opening the function needs all of them."""
-        rows = self.searcher.reader.chunks_with_keys(list(keys)) if keys else {}
-        return {key: (int(row["start_line"]), int(row["end_line"])) for key, row in rows.items()}
-
     def unmatched(self, globs: Sequence[str]) -> list[str]:
         """The globs of ``globs`` that match no indexed file (a path filter that can only find nothing)."""
         from codesearch.search import PathFilter

@@ -415,14 +415,35 @@ def test_an_mcp_part_says_which_lines_its_whole_definition_has(tmp_path: Path) -
     try:
         results = session.call(session.search, "is level 97 over its limit", 5)
         part = next(r for r in results if r.part)
-        spans = session.call(session.definition_lines, [part.key])
-        assert spans == {part.key: (1, 123)} and (part.start_line, part.end_line) != (1, 123)
-        agent = compact(part, 12, spans[part.key])
+        assert part.definition_lines == (1, 123) and (part.start_line, part.end_line) != (1, 123)
+        agent = compact(part, 12)
         assert agent["part"] is True and (agent["definition_start_line"], agent["definition_end_line"]) == (1, 123)
         whole = next((r for r in results if not r.part), None)
         assert whole is None or "definition_start_line" not in compact(whole, 12)
     finally:
         session.close()
+
+
+def test_a_part_in_the_cli_json_and_in_several_repositories_says_its_definition_lines(tmp_path: Path) -> None:
+    """A new user on elixir-lang: `--json` marked a window `part: true` without the lines of its whole function
+    (lines 548-564 of `Task.async_stream`'s 485-564), which the MCP answer had. Every search path carries them now:
+    one index, several as one corpus, and the JSON output; a whole definition has none."""
+    body = "".join(f"    stall_{n} = check_level_{n}(files, limits)  # is level {n} over its limit?\n"
+                   for n in range(120))
+    head = "def write_stall_condition(files, limits):\n    \"\"\"Whether writes must stall.\"\"\"\n"
+    for repo in ("a", "b"):
+        write(tmp_path / repo, "stall.py", f"{head}{body}    return any([stall_0, stall_1])\n")
+        write(tmp_path / repo, "other.py", "def other_level():\n    \"\"\"Another level check.\"\"\"\n    return 1\n")
+        assert run("index", str(tmp_path / repo), "-q").exit_code == 0
+    out = run("search", "is level 97 over its limit", str(tmp_path / "a"), "--json", "-k", "5")
+    results = json.loads(out.output)["results"]
+    part = next(r for r in results if r.get("part"))
+    assert (part["definition_start_line"], part["definition_end_line"]) == (1, 123) and part["start_line"] > 1
+    assert all("definition_start_line" not in r and "definition_lines" not in r for r in results if not r.get("part"))
+    both = json.loads(run("search", "is level 97 over its limit", str(tmp_path / "a"), str(tmp_path / "b"),
+                          "--json", "-k", "5").output)["results"]
+    parts = [r for r in both if r.get("part")]
+    assert parts and all((r["definition_start_line"], r["definition_end_line"]) == (1, 123) for r in parts)
 
 
 def test_the_line_count_behind_past_the_end_reads_as_the_index_reads(tmp_path: Path) -> None:

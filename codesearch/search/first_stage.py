@@ -94,6 +94,9 @@ class IndexHits:
     def file_similarities(self, paths: Sequence[str]) -> dict[str, float]:
         return file_similarities(self.searcher, paths, self.vector)
 
+    def definition_lines(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+        return self.searcher.reader.key_spans(list(keys)) if keys else {}
+
 
 def origin(mounts: Mounts, repo: str, root: str, path: str) -> tuple[str, str, str]:
     """``(repository name, root, path in it)`` of a stored path: in a pack (``mounts``), its repository's."""

@@ -116,6 +116,10 @@ class Shard(Protocol):
         """Path -> the cosine of the query with the file's topic (``first_stage.file_similarities``)."""
         ...
 
+    def definition_lines(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Stored key -> the first and last lines of that definition as indexed (the whole of a window's)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Lift:
@@ -500,7 +504,8 @@ def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candid
 
 
 def finish(picked: list[tuple[int, SearchResult]], shards: Sequence[Shard]) -> list[SearchResult]:
-    """Each result's ``score`` (its cosine with the query, clipped to [0, 1]) and identical chunks filled in.
+    """Each result's ``score`` (its cosine with the query, clipped to [0, 1]), identical chunks and a window's
+    ``definition_lines`` filled in.
 
     Hits that came from the lexical stage or the definition lookup have no vector score
     yet; their shard supplies it.
@@ -513,9 +518,14 @@ def finish(picked: list[tuple[int, SearchResult]], shards: Sequence[Shard]) -> l
         if missing:
             score.update(zip(missing, map(float, shards[n].similarities([results[j].chunk_id for j in missing]))))
         same = shards[n].identical([results[j].content_hash for j in mine])
+        parts = [j for j in mine if results[j].part and not results[j].stale]
+        windows = shards[n].chunks([results[j].chunk_id for j in parts]) if parts else {}
+        spans = shards[n].definition_lines([definition_key(row["key"]) for row in windows.values()]) if windows else {}
         for j in mine:
             r = results[j]
             shown = clipped(score[j])
             r = replace(r, score=shown) if shown != r.score else r
+            if (row := windows.get(r.chunk_id)) is not None and (span := spans.get(definition_key(row["key"]))):
+                r = replace(r, definition_lines=span)  # a window's whole definition: what to read for all of it
             results[j] = with_duplicates(r, (placed(shards[n].repo, p) for p in same.get(r.content_hash, [])))
     return results

@@ -69,6 +69,7 @@ class SearchResult:
     similar: tuple[str, ...] = ()  # "path:line" of near-copies elsewhere: same name, nearly the same vector
     repo: str = ""  # when several repositories are searched: the name ``path`` starts with
     part: bool = False  # a window of a longer definition: its lines are a part of the definition it names
+    definition_lines: tuple[int, int] | None = None  # a part's whole definition, first and last line, as indexed
     line: int = 0  # for a query that is a name or one word: the hit's first line where it stands alone (0: none)
     # an outline's members that the search found too, best first: (qualified name, first line, last line)
     members: tuple[tuple[str, int, int], ...] = ()

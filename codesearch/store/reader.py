@@ -500,6 +500,19 @@ class IndexReader:
         return [_chunk_row(row) for row in rows]
 
     @_sql
+    def key_spans(self, keys: list[str]) -> dict[str, tuple[int, int]]:
+        """The first and last lines of the chunks with these keys (``path::qualname``), keyed by key; no code read."""
+        wanted = set(keys)
+        paths = sorted({key[:n] for key in wanted for n in _separators(key)})
+        out: dict[str, tuple[int, int]] = {}
+        for part, marks in in_batches(paths):
+            for key, start, end in self.conn.execute(
+                    f"SELECT {KEY_SQL}, start_line, end_line FROM chunks WHERE path IN ({marks})", part):
+                if key in wanted:
+                    out[key] = (int(start), int(end))
+        return out
+
+    @_sql
     def chunks_with_keys(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Rows of the chunks with these keys (``path::qualname``), keyed by key."""
         wanted = set(keys)
