@@ -336,8 +336,8 @@ def build_server(session: RepositorySession) -> Any:
         else:
             found, note = budgeted([compact(r, max_lines) for r in results])
             answer = {"root": str(session.root), "results": found}
-        if not results and path and (unmatched := await run(session.unmatched, [path])):
-            answer["note"] = f"no indexed file matches path {unmatched[0]!r}"
+        if not results:  # a language the index has no file of, a path no indexed file matches: say so
+            answer.update(await run(session.filtered_out, results, language, [path] if path else []))
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()

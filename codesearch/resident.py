@@ -150,6 +150,8 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
         if skipped["path"] == skipped["under"]:
             return f"No results: {skipped['under']} is not indexed ({skipped['reason']})."
         return f"No results: nothing under {skipped['under']} is indexed ({skipped['path']}: {skipped['reason']})."
+    if not results and (note := extra.get("note")):
+        return f"No results: {note}."
     return render.to_text(results, color=color, explain=explain, snippet_lines=lines, best=best)
 
 
@@ -162,6 +164,28 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     if found is None and unread_file(Path(searcher.root), under):
         found = (under, "not read: codesearch leaves out prose, data, lock files and unknown extensions")
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
+
+
+def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str]) -> dict[str, Any]:
+    """``{"note": ...}`` when a search found nothing because a filter matches nothing in the index: a language it
+    has no file of (a new user's `-l kotlin` on an index without Kotlin said only "No results."), or a path glob
+    that no indexed file matches; else ``{}``."""
+    if results:
+        return {}
+    if language is not None:
+        from indexer.languages import canonical_language
+
+        language = canonical_language(language)
+    if language is not None and language not in (have := searcher.reader.languages()):
+        return {"note": f"the index has no {language} files (it has {', '.join(sorted(have)) or 'none'})"}
+    if globs:
+        from codesearch.search import PathFilter
+
+        paths = searcher.reader.file_paths()
+        for glob in globs:
+            if not any(PathFilter(include=(glob,)).matches(searcher.root, p) for p in paths):
+                return {"note": f"no indexed file matches path {glob!r}"}
+    return {}
 
 
 def unread_file(root: Path, path: str) -> bool:
@@ -338,7 +362,9 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         text = None if request.get("quiet") else search_output(
             query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra=not_indexed(searcher, under, found.results), files=found.groups, best=found.best)
+            extra={**not_indexed(searcher, under, found.results),
+                   **filtered_out(searcher, found.results, options.language, filters.include)},
+            files=found.groups, best=found.best)
     finally:
         os.chdir(here)
     return {"ok": True, "text": text, "found": bool(found.results)}

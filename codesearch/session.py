@@ -309,12 +309,13 @@ class RepositorySession:
         if outside:
             raise BadQuery(f"path {glob} is outside the repository {self.root}")
 
-    def unmatched(self, globs: Sequence[str]) -> list[str]:
-        """The globs of ``globs`` that match no indexed file (a path filter that can only find nothing)."""
-        from codesearch.search import PathFilter
+    def filtered_out(self, results: Sequence[SearchResult], language: str | None, globs: Sequence[str]
+                     ) -> dict[str, Any]:
+        """``{"note": ...}`` when nothing was found because a filter matches nothing in the index
+        (``resident.filtered_out``: a language it has no file of, a path no indexed file matches)."""
+        from codesearch.resident import filtered_out
 
-        paths = self.searcher.reader.file_paths()
-        return [glob for glob in globs if not any(PathFilter(include=(glob,)).matches(self.root, p) for p in paths)]
+        return filtered_out(self.searcher, results, language, globs)
 
     def _inside(self, path: str) -> Path:
         """A path relative to the root (or absolute inside it). :raises BadQuery: if it leads outside."""

@@ -582,6 +582,11 @@ class IndexReader:
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]
 
     @_sql
+    def languages(self) -> set[str]:
+        """The languages of the indexed files (as the index records them: ``text`` for files without a grammar)."""
+        return {str(r[0]) for r in self.conn.execute("SELECT DISTINCT language FROM files")}
+
+    @_sql
     def skipped_above(self, directory: str) -> tuple[str, str] | None:
         """``(path, reason)`` of the skipped entry that is ``directory`` (repo-relative) or the nearest
         directory above it, or None: why nothing under it is indexed (a hidden or vendored directory)."""
