@@ -4,8 +4,7 @@ The Python side reads capture names only, never node types (``@doc_lines`` compa
 types, naming none):
 
 - ``@definition.<kind>`` marks a definition node, ``<kind>`` being a ``SymbolKind`` value;
-- ``@name`` is its name, ``@body`` its body (the signature is what precedes it; without a body, its first
-  line, or up to the end of ``@header`` where one is captured: a Haskell type signature over several lines);
+- ``@name`` is its name, ``@body`` its body (the signature is what precedes it);
 - ``@doc`` is a docstring inside the definition (or an attribute before it: Elixir's
   ``@doc``), ``@comment`` any comment in the file; a block of whole-line comments ending
   right above a definition is its doc comment;
@@ -667,34 +666,13 @@ def _signature(entry: _Entry, source: bytes) -> str:
     """
     line_start = _line_start(source, entry.node.start_byte)
     body = entry.captures.get("body")
-    whole = entry.captures.get("header")
     if body is not None and body.start_byte > entry.node.start_byte:
         stop = body.start_byte
-    elif whole is not None and whole.end_byte > entry.node.start_byte:
-        # `balanceTransaction ::` over four lines was named only: up to the header's end, its comments (extras:
-        # Haddock's `-- ^ the options`) left out, read no further than a signature can show.
-        stop = min(whole.end_byte, line_start + 8 * _MAX_SIGNATURE)
-        cuts = [(n.start_byte, n.end_byte, b" ") for n in _extras(whole) if n.start_byte < stop]
-        text = _splice(source, line_start, stop, cuts)
-        return " ".join(_decode(text).split()).rstrip("{:;= ").rstrip()[:_MAX_SIGNATURE]
     else:
         newline = source.find(b"\n", entry.node.start_byte, entry.node.end_byte)
         stop = newline if newline >= 0 else entry.node.end_byte
     header = " ".join(_decode(source[line_start:stop]).split()).rstrip("{:;= ").rstrip()
     return header[:_MAX_SIGNATURE]
-
-
-def _extras(node: Node) -> list[Node]:
-    """The extra nodes (comments, in every grammar here) inside ``node``, outermost only."""
-    found: list[Node] = []
-    stack = list(node.children)
-    while stack:
-        child = stack.pop()
-        if child.is_extra:
-            found.append(child)
-        else:
-            stack.extend(child.children)
-    return found
 
 
 def _line_start(source: bytes, start: int) -> int:

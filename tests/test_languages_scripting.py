@@ -150,16 +150,14 @@ def test_a_byte_that_is_not_utf8_does_not_fail_a_query_with_text_predicates() ->
     assert [(s.qualname, s.start_line, s.doc) for s in symbols] == [("hello", 5, "Says hi.")]
 
 
-def test_haskell_signature_over_several_lines_and_instances_of_qualified_types() -> None:
-    """A new user on hledger: `balanceTransaction ::` over four lines had the signature `balanceTransaction`, and
-    `instance Anon T.Text where anon = ...` left its method unscoped (`anon`), `(M.Map k v)` too."""
+def test_haskell_instances_of_qualified_types_scope_their_methods() -> None:
+    """A new user on hledger: `instance Anon T.Text where anon = ...` left its method unscoped (`anon`), `(M.Map k v)`
+    too. (A signature over several lines keeps its first line as the signature: the whole type was tried and lost on
+    the real-query sets; see docs/BENCHMARKS.md.)"""
     code = ("module M where\n\nimport qualified Data.Text as T\n\n-- | Balance.\nbalanceTransaction ::\n"
             "     BalancingOpts  -- ^ the options\n  -> Transaction\n  -> Either String Transaction\n"
             "balanceTransaction opts t = Right t\n\nf :: Int -> Int\nf = id\n\n"
             "instance Anon T.Text where anon = T.reverse\ninstance Anon (M.Map k v) where\n  anon = id\n")
     syms = symbols_of("haskell", code)
-    assert syms["balanceTransaction"].signature == (
-        "balanceTransaction :: BalancingOpts -> Transaction -> Either String Transaction")
     assert (syms["balanceTransaction"].start_line, syms["balanceTransaction"].end_line) == (6, 10)
-    assert syms["f"].signature == "f :: Int -> Int"
     assert syms["Text.anon"].start_line == 15 and syms["Map.anon"].start_line == 17

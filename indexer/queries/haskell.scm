@@ -6,12 +6,11 @@
 ; A function's type signature and its equations are one symbol: the declarations holding
 ; them are the @clause node, so an equation joins the signature or equation right before it
 ; with the same name (comments between them too); an operator's too (`(.:) :: ...` and `(.:) = ...`).
-; The signature (@header) is the whole type, over as many lines as it takes.
 ; Equations in `where` and `let` are not definitions. Haddock (`-- |`, `{- | -}`) and
 ; plain comments above a definition are its doc.
 
 (declarations
-  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function @header) @clause
+  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function) @clause
 
 (declarations
   [
@@ -23,7 +22,7 @@
   ] @definition.function) @clause
 
 (class_declarations
-  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function @header) @clause
+  (signature name: [(variable) @name (prefix_id (operator) @name)]) @definition.function) @clause
 
 (class_declarations
   [
