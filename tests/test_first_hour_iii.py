@@ -231,7 +231,10 @@ def test_ctrl_c_stops_an_index_run_at_once_in_one_line_while_workers_parse(tmp_p
         write(tmp_path, f"src/slow{n}.lua", "local s = [" + "=\n" * 60000 + "[ x ]\n")
     child = subprocess.Popen([str(Path(sys.executable).with_name("codesearch")), "index", str(tmp_path), "-q",
                               "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                             start_new_session=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                             # A test run started in the background (`pytest &` in a script, as a CI job may be)
+                             # ignores SIGINT, and so would the run it starts: it indexed to the end, silently.
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
 
     def workers() -> int:  # the pool's processes (the resource tracker is a child too)
