@@ -9,6 +9,9 @@ from __future__ import annotations
 import inspect
 import re
 
+# Elixir's module doc, captured as the whole attribute (its outline leaves it out whole): the text is the string's, or
+# the sigil's (`~S"""`).
+_DOC_ATTRIBUTE = re.compile(r"""^@moduledoc\s+(?:~[a-zA-Z](?=["']))?""")
 # A string literal's prefix and quotes: r"""...""", b'...', u"...", and so on.
 _STRING_QUOTES = re.compile(r"""^[rRbBuUfF]{0,2}("{3}|'{3}|"|')(?P<body>.*)\1$""", re.DOTALL)
 # Comment openers at the start of a line: /** /* // /// # //! and a lone leading '*'.
@@ -54,8 +57,9 @@ def clean_comment(text: str) -> str:
 
 
 def clean_doc(text: str) -> str:
-    """Clean either kind of documentation: a string literal or a comment block."""
-    stripped = text.lstrip()
+    """Clean either kind of documentation: a string literal (also as Elixir's ``@moduledoc ~S"..."`` attribute) or a
+    comment block."""
+    stripped = _DOC_ATTRIBUTE.sub("", text.lstrip(), count=1)
     if _STRING_QUOTES.match(stripped.rstrip()) and not _LINE_MARKER.match(stripped):
         return clean_docstring(stripped)
     return clean_comment(text)

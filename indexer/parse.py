@@ -69,7 +69,7 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank;
 # 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members);
 # 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk.
-PARSER_VERSION = "22"
+PARSER_VERSION = "23"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -683,10 +683,13 @@ def _line_start(source: bytes, start: int) -> int:
 
 
 def _whole_lines(source: bytes, start: int, end: int) -> tuple[int, int]:
-    """Widen [start, end) to whole lines when only whitespace surrounds it on them."""
+    """Widen [start, end) to whole lines when only whitespace surrounds it on them; when code precedes it on its
+    first line, to no line end either (Elixir's `@moduledoc` before a string, cut at the string, was joined to the
+    next line's code)."""
     line_start = source.rfind(b"\n", 0, start) + 1
-    if not source[line_start:start].strip():
-        start = line_start
+    if source[line_start:start].strip():
+        return start, end
+    start = line_start
     newline = source.find(b"\n", end)
     line_end = len(source) if newline < 0 else newline + 1
     if not source[end:line_end].strip():

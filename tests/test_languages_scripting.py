@@ -161,3 +161,19 @@ def test_haskell_instances_of_qualified_types_scope_their_methods() -> None:
     syms = symbols_of("haskell", code)
     assert (syms["balanceTransaction"].start_line, syms["balanceTransaction"].end_line) == (6, 10)
     assert syms["Text.anon"].start_line == 15 and syms["Map.anon"].start_line == 17
+
+
+def test_elixir_module_outline_leaves_its_moduledoc_out_whole() -> None:
+    """A new user on elixir-lang: Logger's outline showed `@moduledoc ~S""""""` (the sigil's text cut out, its
+    quotes left) and OptionParser's `@moduledoc   def parse(...)`, the attribute joined to the next line's code. The
+    attribute is left out whole now, and its text is the doc, string or sigil."""
+    code = ('defmodule Logger do\n  @moduledoc ~S"""\n  Logs things.\n\n  Discards when too many.\n  """\n\n'
+            '  def flush, do: :ok\nend\n\ndefmodule OptionParser do\n  @moduledoc """\n  Parses options.\n  """\n'
+            '  def parse(x), do: x\nend\n\ndefmodule Quiet do\n  @moduledoc false\n  def q, do: 1\nend\n')
+    syms = symbols_of("elixir", code)
+    assert syms["Logger"].doc == "Logs things.\n\nDiscards when too many."
+    assert syms["Logger"].code_without_doc == "defmodule Logger do\n\n  def flush, do: :ok\nend"
+    assert syms["OptionParser"].doc == "Parses options."
+    assert syms["OptionParser"].code_without_doc == "defmodule OptionParser do\n  def parse(x), do: x\nend"
+    assert "@moduledoc false" in syms["Quiet"].code_without_doc and syms["Quiet"].doc == ""
+    assert syms["Logger"].code.count("\n") == code.split("\n\ndefmodule OptionParser")[0].count("\n")

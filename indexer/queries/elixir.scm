@@ -31,14 +31,15 @@
   (arguments . (alias) @name .)
   (#eq? @_keyword "defimpl")) @definition.module
 
-; @moduledoc: a string (heredoc) or the text of a sigil (~S""" ... """).
+; @moduledoc: a string (heredoc) or a sigil (~S""" ... """), the whole attribute captured, so that the module's
+; outline leaves it out whole (`indexer.docs.clean_doc` reads the text inside).
 (call
   target: (identifier) @_keyword
   (do_block
     (unary_operator
       operand: (call
         target: (identifier) @_attribute
-        (arguments [(string) @doc (sigil (quoted_content) @doc)]))))
+        (arguments [(string) (sigil (quoted_content))]))) @doc)
   (#any-of? @_keyword "defmodule" "defprotocol" "defimpl")
   (#eq? @_attribute "moduledoc")) @definition.module
 
