@@ -171,6 +171,55 @@ def test_foreign_database_is_refused_unless_rebuild(tmp_path: Path) -> None:
     assert report.chunks_total == 2
 
 
+ENDLESS_META = ("ALTER TABLE meta RENAME TO meta_old; CREATE VIEW meta AS SELECT key, value FROM meta_old "
+                "WHERE key <> 'x' UNION ALL SELECT * FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                "FROM c) SELECT 'x', x FROM c WHERE x < 0)")
+
+
+@pytest.mark.parametrize("planted", [
+    ENDLESS_META,  # meta as a view over an endless recursive query (see the test below)
+    # a view that reads as the real meta (this user's own id included): never written by codesearch either
+    "ALTER TABLE meta RENAME TO meta_old; CREATE VIEW meta AS SELECT key, value FROM meta_old",
+    "CREATE TRIGGER t AFTER INSERT ON meta BEGIN SELECT 1; END",
+    "DROP VIEW chunks; CREATE VIEW chunks AS SELECT * FROM chunk_rows",
+])
+def test_planted_views_and_triggers_are_refused_before_anything_is_read(tmp_path: Path, planted: str) -> None:
+    """A security review: a repository shipped `.codesearch/index.db` whose `meta` was a view over an endless
+    recursive query; `search`, `stats`, `related`, `index` and the MCP server spun forever (or grew without bound)
+    before the check that refuses an index this user did not build could read its id. A view or trigger that
+    codesearch never writes is refused at once, by readers (ForeignIndex) and the writer (a foreign database)."""
+    import sqlite3
+
+    from codesearch.store.trust import ForeignIndex
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    db = root / ".codesearch" / "index.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(planted)
+    with pytest.raises(ForeignIndex, match="which codesearch never writes"):
+        Searcher(root / ".codesearch", embedder=FakeEmbedder())
+    with pytest.raises(UnsafeIndexDir, match="not a codesearch index"):
+        build_index(root, embedder=FakeEmbedder())
+
+
+def test_a_planted_endless_view_does_not_hang_a_search(tmp_path: Path) -> None:
+    """The review's case end to end, in a process of its own (a query spinning in SQLite cannot be interrupted from
+    Python): a clone's `codesearch search` says in one line that the index is not trusted, within seconds."""
+    import sqlite3
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    with sqlite3.connect(root / ".codesearch" / "index.db") as conn:
+        conn.executescript(ENDLESS_META)
+    home = tmp_path / "victim"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "CODESEARCH_STATE": str(home / "state")}
+    done = subprocess.run([str(Path(sys.executable).with_name("codesearch")), "search", "alpha helper", str(root)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 2 and "a view named 'meta', which codesearch never writes" in done.stderr
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another user")
 def test_entry_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     """An index directory entry that belongs to someone else is refused, for index and search."""

@@ -21,6 +21,11 @@ DB_NAME = "index.db"  # SQLite metadata
 # 8: chunks name their file by ``files.id`` (``chunk_rows.file``), not by path; ``chunks`` is a view with the
 # path, which readers read (0.25x of the source on disk, the path column and its index).
 SCHEMA_VERSION = 8
+# The view readers read chunks through (schema 8): the only view codesearch writes.
+CHUNKS_VIEW = ("CREATE VIEW chunks AS SELECT c.id AS id, c.key AS key, f.path AS path, f.language AS language, "
+               "c.kind AS kind, c.name AS name, c.qualname AS qualname, c.signature AS signature, c.doc AS doc, "
+               "c.start_line AS start_line, c.end_line AS end_line, c.content_hash AS content_hash, "
+               "c.code_z AS code_z FROM chunk_rows c JOIN files f ON f.id = c.file")
 # A chunk's key as readers see it, from the stored column (``stored_key`` writes it).
 KEY_SQL = ("CASE WHEN key IS NULL THEN path || '::' || qualname WHEN substr(key, 1, 2) = '::' THEN path || key "
            "ELSE key END")

@@ -32,8 +32,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from codesearch.store import trust
 from codesearch.store.codec import pack_code
-from codesearch.store.layout import APPLICATION_ID, KEY_SQL, SCHEMA_VERSION, in_batches, stored_key
+from codesearch.store.layout import APPLICATION_ID, CHUNKS_VIEW, KEY_SQL, SCHEMA_VERSION, in_batches, stored_key
 from codesearch.terms import chunk_terms
 from indexer.chunk import display_code
 from indexer.types import Chunk, SkippedFile
@@ -181,10 +182,7 @@ def m009_file_ids(db: Database) -> None:
     db.execute("CREATE INDEX files_language ON files(language)")  # a language filter starts from the files
     db.execute("CREATE INDEX chunk_rows_content_hash ON chunk_rows(content_hash)")
     db.execute("CREATE INDEX chunk_rows_name_nocase ON chunk_rows(name COLLATE NOCASE)")
-    db.execute("CREATE VIEW chunks AS SELECT c.id AS id, c.key AS key, f.path AS path, f.language AS language, "
-               "c.kind AS kind, c.name AS name, c.qualname AS qualname, c.signature AS signature, c.doc AS doc, "
-               "c.start_line AS start_line, c.end_line AS end_line, c.content_hash AS content_hash, "
-               "c.code_z AS code_z FROM chunk_rows c JOIN files f ON f.id = c.file")
+    db.execute(CHUNKS_VIEW)
 
 
 def connect(db_path: Path) -> sqlite3.Connection:
@@ -203,11 +201,14 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
 
 def ownership(conn: sqlite3.Connection) -> str:
-    """``empty`` (a new file), ``ours`` (a codesearch index) or ``foreign`` (any other SQLite database).
+    """``empty`` (a new file), ``ours`` (a codesearch index) or ``foreign`` (any other SQLite database, or one with
+    objects codesearch never writes: ``trust.planted``).
 
     Ours: our application id, or (indexes from before it was set) a ``meta`` table with
     the keys codesearch writes.
     """
+    if trust.planted(conn) is not None:
+        return "foreign"
     if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
         return "ours"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}

@@ -51,6 +51,7 @@ CHUNK_COLUMNS = (
 _CODE = CHUNK_COLUMNS.index("code")
 # The columns of CHUNK_COLUMNS in SQL: the code is stored compressed (``codesearch.store.codec``), the key
 # without its path (``KEY_SQL``).
+MAX_META_ROWS = 10_000  # codesearch writes a few dozen; a planted table of millions is not read whole
 _CHUNK_SQL = ", ".join({"code": "code_z", "key": KEY_SQL}.get(c, c) for c in CHUNK_COLUMNS)
 
 
@@ -301,7 +302,8 @@ class IndexReader:
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
             self.conn.execute("BEGIN")
-            rows = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+            trust.require_plain(self.conn, self.index_dir)
+            rows = dict(self.conn.execute(f"SELECT key, value FROM meta LIMIT {MAX_META_ROWS}").fetchall())
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is unreadable ({exc})") from exc
         if not rows:

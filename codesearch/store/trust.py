@@ -21,18 +21,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from codesearch.errors import IndexUnavailable, UnsafeIndexDir
 from codesearch.store.indexdir import read_private_file
+from codesearch.store.layout import CHUNKS_VIEW
 
 ID_KEY = "index_id"  # the meta key holding an index's id
 REGISTRY_DIR = "indexes"
 _ID = re.compile(r"[0-9a-f]{32}")
 _MAX_ENTRY_BYTES = 64 * 1024
 _REBUILD = "run `codesearch index --rebuild` on the repository to build your own index"
+_CHUNKS_VIEW = " ".join(CHUNKS_VIEW.split())
 
 
 class ForeignIndex(UnsafeIndexDir):
@@ -128,6 +131,29 @@ def lookup(index_id: object) -> Registration | None:
         return Registration(index_id, str(entry["index_dir"]), str(entry["root"]), str(entry.get("mounts", "")))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def planted(conn: sqlite3.Connection) -> str | None:
+    """What in a database's schema codesearch never writes, or None: a trigger, a view other than its own
+    (``layout.CHUNKS_VIEW``), a ``meta`` that is no plain table. Asked before anything else is read: a repository
+    that shipped an index whose ``meta`` was a view over an endless recursive query made every command spin (or
+    grow without bound) before the check that refuses an index this user did not build could read its id."""
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger') OR name = 'meta'")
+    for kind, name, sql in rows:
+        text = " ".join(str(sql or "").split())
+        if name == "meta" and kind == "table" and text.upper().startswith("CREATE TABLE"):
+            continue
+        if kind == "view" and name == "chunks" and text == _CHUNKS_VIEW:
+            continue
+        return f"a {kind} named {name!r}, which codesearch never writes"
+    return None
+
+
+def require_plain(conn: sqlite3.Connection, index_dir: Path) -> None:
+    """:raises ForeignIndex: if the database holds what codesearch never writes (``planted``)."""
+    if (found := planted(conn)) is not None:
+        raise ForeignIndex(f"the index in {index_dir} holds {found}, so it is not trusted "
+                           f"(a repository can ship a forged one); {_REBUILD}")
 
 
 def require_trusted(index_id: object, index_dir: Path) -> Registration:
