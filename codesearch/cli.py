@@ -507,6 +507,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     path = paths[0] if paths else Path(".")
     with cli_errors():
         validate_query(query, k)
+        PathFilter(include=path_globs, exclude=exclude_globs)  # a bad glob is refused before an index is opened
         if len(paths) > 1 and index_dir is not None:
             raise click.UsageError("--index-dir names one index; give one PATH with it")
         if workspace is not None and (paths or index_dir is not None):

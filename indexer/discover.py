@@ -30,7 +30,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.gitignore import Pattern, decision, is_ignored, parse_lines
+from indexer.gitignore import Pattern, compile_line, decision, is_ignored, is_pattern_line
 from indexer.languages import (SHEBANG_BYTES, file_language, header_language, may_be_script, shebang_language,
                                unsupported_extension)
 from indexer.types import SkippedFile, SourceFile, UnsupportedFile
@@ -636,19 +636,25 @@ def _ignore_patterns(dir_fd: int, rel_dir: str, names: frozenset[str], room: int
         read = _read_regular(name, dir_fd, MAX_IGNORE_BYTES)
         if isinstance(read, str):
             continue
-        text = read[1][:MAX_IGNORE_BYTES].decode("utf-8", errors="replace")
-        found = parse_lines(text.splitlines(), rel_dir, source=name)
+        lines = read[1][:MAX_IGNORE_BYTES].decode("utf-8", errors="replace").splitlines()
         kept: list[Pattern] = []
-        for pattern in found:
+        unused = 0
+        for n, line in enumerate(lines):
             if len(patterns) + len(kept) >= room:
+                # Past the limit, lines are counted, not compiled (a hostile file paid for each of its 3,000 lines).
+                unused += sum(1 for rest in lines[n:] if is_pattern_line(rest))
                 break
+            pattern = compile_line(line, rel_dir, source=name)
+            if pattern is None:
+                continue
             if pattern.matcher.simulated:
                 if simulated <= 0:
+                    unused += 1
                     continue
                 simulated -= 1
             kept.append(pattern)
-        if len(found) > len(kept):
-            dropped.append((name, len(found) - len(kept)))
+        if unused:
+            dropped.append((name, unused))
         patterns.extend(kept)
     return patterns, dropped
 

@@ -13,7 +13,9 @@ unbounded wildcards run as a regular expression (no catastrophic backtracking is
 possible with two), others on an NFA simulation that never backtracks and keeps its
 states as the bits of an integer, so ``*a*a*a*a*a*a*a*a*b`` costs a few integer
 operations per character of the path however many stars it has. A line longer than
-``MAX_LINE_CHARS`` is dropped: no path is that long.
+``MAX_LINE_CHARS`` is dropped: no path is that long; so is one with more than three wildcards and over
+``MAX_SIMULATED_TOKENS`` tokens, whose simulation costs its length for each character of a path (50 patterns of
+4 KB, ``*a*a...*b``, cost 0.14 s a path). Compiling is linear in the line too (``_tokenize``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _CHAR, _ANY, _CLASS, _STAR, _DIRS, _ALL = range(6)
 # Patterns with more unbounded wildcards than this are matched by the NFA, not by `re`.
 _MAX_REGEX_WILDCARDS = 2
 MAX_LINE_CHARS = 4096  # PATH_MAX: a longer line could only match through stars matching nothing
+MAX_SIMULATED_TOKENS = 256  # tokens of a pattern matched by the NFA (a longer one is dropped)
 _POSIX_CLASSES = {
     "alnum": "a-zA-Z0-9", "alpha": "a-zA-Z", "blank": " \t", "digit": "0-9", "lower": "a-z",
     "upper": "A-Z", "space": " \t\n\r\f\v", "xdigit": "0-9a-fA-F",
@@ -48,25 +51,36 @@ class Pattern:
 
 def parse_lines(lines: list[str], base: str = "", source: str = ".gitignore") -> list[Pattern]:
     """Compile the lines of an ignore file (named ``source``) that lives in directory ``base``."""
-    patterns = []
-    for raw in lines:
-        line = raw.rstrip("\n\r")
-        if not line.strip() or line.startswith("#") or len(line) > MAX_LINE_CHARS:
-            continue
-        line = _strip_trailing_spaces(line)
-        negate = line.startswith("!")
-        if negate:
-            line = line[1:]
-        elif line.startswith("\\!") or line.startswith("\\#"):
-            line = line[1:]
-        dir_only = line.endswith("/")
-        line = line.rstrip("/")
-        if not line:
-            continue
-        anchored = "/" in line
-        tokens = ([] if anchored else [(_DIRS,)]) + _tokenize(line.lstrip("/"))
-        patterns.append(Pattern(base, _Matcher.compile(tokens), negate, dir_only, source))
-    return patterns
+    return [p for line in lines if (p := compile_line(line, base, source)) is not None]
+
+
+def compile_line(raw: str, base: str = "", source: str = ".gitignore") -> Pattern | None:
+    """One line of an ignore file as a pattern, or None (blank, a comment, too long, or a pattern too long for the
+    NFA: see the module doc)."""
+    line = raw.rstrip("\n\r")
+    if not is_pattern_line(line):
+        return None
+    line = _strip_trailing_spaces(line)
+    negate = line.startswith("!")
+    if negate:
+        line = line[1:]
+    elif line.startswith("\\!") or line.startswith("\\#"):
+        line = line[1:]
+    dir_only = line.endswith("/")
+    line = line.rstrip("/")
+    if not line:
+        return None
+    anchored = "/" in line
+    tokens = ([] if anchored else [(_DIRS,)]) + _tokenize(line.lstrip("/"))
+    matcher = _Matcher.compile(tokens)
+    if matcher.simulated and len(tokens) > MAX_SIMULATED_TOKENS:
+        return None
+    return Pattern(base, matcher, negate, dir_only, source)
+
+
+def is_pattern_line(line: str) -> bool:
+    """Whether a line (without its line end) may hold a pattern: not blank, no comment, not longer than any path."""
+    return bool(line.strip()) and not line.startswith("#") and len(line) <= MAX_LINE_CHARS
 
 
 def is_ignored(patterns: list[Pattern], path: str, is_dir: bool) -> bool:
@@ -104,9 +118,12 @@ def _strip_trailing_spaces(line: str) -> str:
 
 
 def _tokenize(pattern: str) -> list[Token]:
-    """One gitignore glob (no leading '!' or trailing '/') as tokens."""
+    """One gitignore glob (no leading '!' or trailing '/') as tokens, in time linear in its length: a ``[`` with no
+    ``]`` after it is a character without a search for one (a line of 4,096 ``[`` took 3.7 s, every line of a
+    hostile ignore file paid it), and so is ``[:`` with no ``:]`` after it."""
     out: list[Token] = []
     i, n = 0, len(pattern)
+    last_close, last_class = pattern.rfind("]"), pattern.rfind(":]")
     while i < n:
         c = pattern[i]
         if c == "*":
@@ -128,7 +145,7 @@ def _tokenize(pattern: str) -> list[Token]:
         if c == "?":
             out.append((_ANY,))
         elif c == "[":
-            parsed = _bracket(pattern, i)
+            parsed = _bracket(pattern, i, last_class) if i < last_close else None
             if parsed is None:
                 out.append((_CHAR, c))
             else:
@@ -143,8 +160,9 @@ def _tokenize(pattern: str) -> list[Token]:
     return out
 
 
-def _bracket(pattern: str, start: int) -> tuple[Token, int] | None:
-    """A ``[...]`` class starting at ``start``: (token, index of its ``]``), or None if unterminated."""
+def _bracket(pattern: str, start: int, last_class: int) -> tuple[Token, int] | None:
+    """A ``[...]`` class starting at ``start``: (token, index of its ``]``), or None if unterminated.
+    ``last_class``: where the pattern's last ``:]`` is (-1: none)."""
     i = start + 1
     negate = i < len(pattern) and pattern[i] in "!^"
     i += negate
@@ -155,7 +173,7 @@ def _bracket(pattern: str, start: int) -> tuple[Token, int] | None:
         if c == "]" and not first:
             return (_CLASS, tuple(ranges), negate), i
         first = False
-        if c == "[" and pattern.startswith("[:", i):
+        if c == "[" and pattern.startswith("[:", i) and i + 2 <= last_class:
             end = pattern.find(":]", i + 2)
             if end > 0:
                 spec = _POSIX_CLASSES.get(pattern[i + 2 : end], "")  # unknown class: matches nothing

@@ -307,16 +307,45 @@ def test_comments_beside_code_are_no_doc_block_and_cost_linear_time(monkeypatch:
 
 
 def test_many_star_patterns_against_long_names_cost_milliseconds() -> None:
-    """`*a*a*a...*b` lines of 2,000 characters against 250-character names: once about 0.2 s for each
-    name and pattern, now a few integer operations per character; answers unchanged."""
+    """`*a*a*a...*b` lines against 250-character names: once about 0.2 s for each name and pattern, now a few
+    integer operations per character; answers unchanged. A security review then put 50 such lines of 4 KB (2,000
+    wildcards each) against paths of 4,000 characters: 0.14 s a path, 25 minutes for 10,000 files. A pattern the
+    NFA runs is kept up to ``MAX_SIMULATED_TOKENS`` tokens (no real ignore file comes near); a longer one is
+    dropped, as a line longer than any path is."""
     import time
 
-    patterns = parse_lines(["*a" * 1000 + "*b", "*a" * 999 + "*c", "x" + "*a" * 1000 + "*b"])
+    from indexer.gitignore import MAX_SIMULATED_TOKENS
+
+    patterns = parse_lines(["*a" * 100 + "*b", "*a" * 99 + "*c", "x" + "*a" * 100 + "*b"])
     names = [f"dir/{'a' * (240 + i)}" for i in range(10)] + [f"{'a' * 1000}b", f"src/{'a' * 1200}c"]
     started = time.process_time()
     answers = [is_ignored(patterns, name, False) for name in names]
     assert time.process_time() - started < 1.0
     assert answers == [False] * 10 + [True, True]
+    assert parse_lines(["*a" * (MAX_SIMULATED_TOKENS // 2) + "*b", "*a" * 1000 + "*b"]) == []
+    assert len(parse_lines(["*a" * (MAX_SIMULATED_TOKENS // 2 - 2) + "*b"])) == 1  # 255 tokens with its `**/`
+
+
+def test_runs_of_brackets_in_ignore_files_compile_in_linear_time(tmp_path: Path) -> None:
+    """A security review: a `.gitignore` line of 4,096 `[` took 3.7 s to compile (each `[` looked for its `]` to the
+    end of the line), 20 such lines 75-114 s for a repository of one file; and every line of a file past the
+    1,000-pattern limit was compiled before the limit dropped it (3,000 lines of 300 `[`: 70 s). Compiling is
+    linear, and lines past the limit are only counted."""
+    import time
+
+    from codesearch.pipeline import build_index
+    from tests.conftest import FakeEmbedder
+
+    started = time.process_time()
+    patterns = parse_lines(["[" * 4096, "[:" * 2000, "[" + "[:" * 2000 + "]", "a[" * 2000])
+    assert time.process_time() - started < 0.5 and len(patterns) == 4
+    assert is_ignored(parse_lines(["[" * 10]), "[" * 10, False) and is_ignored(parse_lines(["x[ab]"]), "xb", False)
+    write(tmp_path, "a.py", "def f():\n    return 1\n")
+    write(tmp_path, ".gitignore", ("[" * 300 + "\n") * 3000)
+    started = time.process_time()
+    report = build_index(tmp_path, embedder=FakeEmbedder())
+    assert time.process_time() - started < 20 and report.files == 1
+    assert any("2,000 ignore patterns not used" in s.reason for s in report.skipped)
 
 
 # -- unreadable and too deep directories are skip reasons, never a failed run ---------------

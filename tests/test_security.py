@@ -676,3 +676,23 @@ def test_escape_sequences_and_newlines_are_escaped_in_human_output(tmp_path: Pat
         assert "\n/tmp/x.py:1: fake" not in printed  # no forged grep line
     as_json = json.loads(_run_cli("search", "pwn title clear", str(root), "--json").stdout)
     assert as_json["results"][0]["path"] == f"{evil_dir}/m.py" and "\x1b[2J" in as_json["results"][0]["doc"]
+
+
+def test_a_path_glob_longer_than_any_path_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A security review: `--path` and the MCP `path` had no length cap, and fnmatch compiles a run of `[` in time
+    that grows with its square (16,000 of them held the MCP server for 15-37 s, answering nothing else). A glob over
+    1,024 characters is refused as a bad query; one at the cap still searches."""
+    from codesearch.errors import BadQuery
+    from codesearch.search import PathFilter
+    from codesearch.search.options import MAX_GLOB_CHARS
+
+    root = _repo(tmp_path / "repo")
+    build_index(root, embedder=FakeEmbedder())
+    with pytest.raises(BadQuery, match="a path glob of 16,000 characters; at most 1,024"):
+        PathFilter(include=("[" * 16_000,))
+    with pytest.raises(BadQuery):
+        PathFilter(exclude=("a" * (MAX_GLOB_CHARS + 1),))
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert searcher.search("alpha", 3, paths=PathFilter(include=("*" * MAX_GLOB_CHARS,)))
+    done = _run_cli("search", "alpha", str(root), "-p", "[" * 16_000)
+    assert done.returncode == 2 and "a path glob of 16,000 characters" in done.stderr

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from codesearch.rerank import Reranker
 
 MAX_K = 1000
+MAX_GLOB_CHARS = 1024  # a path filter's glob (a path is at most 4,096 bytes; 1,024 `[` compile in ~40 ms)
 _SLACK = 10  # first-stage hits beyond k, as hits in deleted files are dropped
 DEFAULT_HYBRID = True
 DEFAULT_RERANK = False  # the CLI reranks with the shipped second stage by default when True (--fast skips)
@@ -44,6 +45,15 @@ class PathFilter:
     exclude: tuple[str, ...] = ()
     under: str = ""
     cwd: Path | None = None
+
+    def __post_init__(self) -> None:
+        """:raises BadQuery: for a glob longer than ``MAX_GLOB_CHARS`` (``fnmatch`` compiles a run of ``[`` in time
+        that grows with its square: 16,000 of them as an MCP ``path`` held the server for 15-37 s)."""
+        for glob in (*self.include, *self.exclude):
+            if len(glob) > MAX_GLOB_CHARS:
+                from codesearch.errors import BadQuery
+
+                raise BadQuery(f"a path glob of {len(glob):,} characters; at most {MAX_GLOB_CHARS:,}")
 
     @property
     def active(self) -> bool:
