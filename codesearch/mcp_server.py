@@ -297,7 +297,9 @@ def build_server(session: RepositorySession) -> Any:
         try:
             return await asyncio.wrap_future(session.submit(fn, *args, **kwargs))
         except CodeSearchError as exc:
-            raise ToolError(str(exc)) from None
+            from codesearch.render import encodable
+
+            raise ToolError(encodable(str(exc))) from None
 
     def check(k: int, max_lines: int) -> None:
         problem = bounds_problem(k, max_lines)
@@ -320,6 +322,7 @@ def build_server(session: RepositorySession) -> Any:
         An answer stays near 40,000 characters: further results come without their snippet, then not at all
         ("truncated" says which).
         """
+        from codesearch.render import encodable
         from codesearch.search import files
 
         check(k, max_lines)
@@ -332,10 +335,10 @@ def build_server(session: RepositorySession) -> Any:
             grouped, note = budgeted([{"rank": group.rank, "path": group.path, "hits": [
                 {n: v for n, v in compact(r, max_lines).items() if n != "path"}
                 for r in group.hits]} for group in files.by_file(results, k)], what="files")
-            answer: dict[str, Any] = {"root": str(session.root), "files": grouped}
+            answer: dict[str, Any] = {"root": encodable(str(session.root)), "files": grouped}
         else:
             found, note = budgeted([compact(r, max_lines) for r in results])
-            answer = {"root": str(session.root), "results": found}
+            answer = {"root": encodable(str(session.root)), "results": found}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
             answer.update(await run(session.filtered_out, results, language, [path] if path else []))
         return {**answer, "truncated": note} if note else answer
@@ -361,8 +364,10 @@ def build_server(session: RepositorySession) -> Any:
         check(k, max_lines)
         source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
                                     exclude=[exclude] if exclude else [])
+        from codesearch.render import encodable
+
         found, note = budgeted([compact(r, max_lines) for r in results])
-        answer = {"root": str(session.root), "source": source.to_dict(), "results": found}
+        answer = {"root": encodable(str(session.root)), "source": source.to_dict(), "results": found}
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()

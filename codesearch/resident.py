@@ -121,7 +121,8 @@ def subdirectory(root: Path, path: Path) -> str:
         return ""
     if relative.parts[:1] == (INDEX_DIR_NAME,):
         raise BadQuery(f"{path} is inside the index directory; search the repository it indexes")
-    return "" if str(relative) == "." else relative.as_posix()
+    # As the index names a path that is not UTF-8 (`pkg\xff` is skipped as `pkg\ufffd`): no indexed path has one.
+    return "" if str(relative) == "." else relative.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
@@ -221,7 +222,7 @@ class Resident:
         self.searcher: Searcher = Searcher(self.index_dir)
         try:
             # A connection of its own, outside the searcher's snapshot: each query sees the latest commit.
-            self._generation = sqlite3.connect(f"file:{quote(str(self.index_dir / DB_NAME))}?mode=ro", uri=True,
+            self._generation = sqlite3.connect(f"file:{quote(os.fsencode(self.index_dir / DB_NAME))}?mode=ro", uri=True,
                                                isolation_level=None)
             self.listener = self._bind()
         except BaseException:

@@ -329,12 +329,14 @@ class RepositorySession:
 
     def status(self) -> dict[str, Any]:
         """Files, chunks, functions (and methods), languages, last update, stale files, the last refresh."""
+        from codesearch.render import encodable
+
         searcher = self.searcher
         stats = searcher.reader.stats()
         meta = searcher.reader.meta
         return {
-            "root": str(self.root),
-            "index_dir": str(self.index_dir),
+            "root": encodable(str(self.root)),
+            "index_dir": encodable(str(self.index_dir)),
             "files": stats["files"],
             "chunks": stats["chunks"],
             "functions": sum(n for kind, n in stats["chunks_by_kind"].items() if kind in ("function", "method")),

@@ -696,3 +696,30 @@ def test_a_path_glob_longer_than_any_path_is_refused_in_one_line(tmp_path: Path)
         assert searcher.search("alpha", 3, paths=PathFilter(include=("*" * MAX_GLOB_CHARS,)))
     done = _run_cli("search", "alpha", str(root), "-p", "[" * 16_000)
     assert done.returncode == 2 and "a path glob of 16,000 characters" in done.stderr
+
+
+def test_a_path_that_is_not_utf8_gives_an_answer_not_a_traceback(tmp_path: Path) -> None:
+    """A security review: a repository can ship a directory named `pkg\\xff`; a search run inside it was a traceback
+    with exit code 1 ("nothing found"), and so was every search of a repository under such a directory, whose MCP
+    answers were all "Error executing tool search". The subdirectory is reported as the index names it, and the
+    repository is searched; the MCP answer's root shows the byte as U+FFFD."""
+    import json
+
+    from codesearch.session import RepositorySession
+
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/repo\xfe"))
+    write(root, "a.py", "def retry_request(url):\n    return url\n")
+    inner = Path(os.fsdecode(os.fsencode(root) + b"/pkg\xff"))
+    write(inner, "b.py", "def retry_again(url):\n    return url\n")
+    assert _run_cli("index", str(root), "-q").returncode == 0
+    done = _run_cli("search", "retry request", cwd=inner)
+    assert done.returncode == 1 and done.stderr == ""
+    assert done.stdout.strip() == "No results: pkg\ufffd is not indexed (file name is not valid UTF-8)."
+    done = _run_cli("search", "retry request", "--json", cwd=root)
+    assert done.returncode == 0 and json.loads(done.stdout)["results"][0]["path"] == "a.py"
+    session = RepositorySession(root, workers=1)
+    try:
+        assert session.call(session.search, "retry request", 3)[0].path == "a.py"
+        json.dumps(session.call(session.status), ensure_ascii=False).encode("utf-8")  # as the MCP SDK sends it
+    finally:
+        session.close()

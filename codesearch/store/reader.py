@@ -265,7 +265,9 @@ class IndexReader:
 
     @staticmethod
     def _connect(db_path: Path, immutable: bool) -> sqlite3.Connection:
-        uri = f"file:{quote(str(db_path))}?mode=ro" + ("&immutable=1" if immutable else "")
+        # The path's bytes, quoted: a repository under a directory whose name is not UTF-8 (`repo\xfe`) is a str with
+        # surrogates, which quote() cannot encode as text (every search there was a traceback).
+        uri = f"file:{quote(os.fsencode(db_path))}?mode=ro" + ("&immutable=1" if immutable else "")
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             conn.execute("PRAGMA trusted_schema = OFF")
