@@ -13,9 +13,16 @@ import os
 import socket
 import stat
 import struct
-import zlib
 
 from codesearch import __version__
+
+try:  # CPython's own SHA-256, without OpenSSL: hashlib costs ~3 ms to import, on the resident answer's path
+    from _sha256 import sha256
+except ImportError:  # Python 3.12 and later call it _sha2; any Python has hashlib
+    try:
+        from _sha2 import sha256  # type: ignore[no-redef]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment]
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 
 PROTOCOL = 1
@@ -34,9 +41,11 @@ def runtime_dir() -> str:
 
 
 def socket_path(index_dir: str | os.PathLike[str]) -> str:
-    """The socket of the resident process for ``index_dir`` (named after its resolved path)."""
+    """The socket of the resident process for ``index_dir``, named by a SHA-256 of its resolved path: a CRC-32 of it
+    could be forged (a directory name chosen to collide with another repository's index took its socket, and that
+    repository could not start a resident process)."""
     key = os.path.realpath(index_dir).encode("utf-8", "surrogateescape")
-    return os.path.join(runtime_dir(), f"{zlib.crc32(key):08x}-{len(key)}.sock")
+    return os.path.join(runtime_dir(), f"{sha256(key).hexdigest()[:32]}.sock")
 
 
 def is_private(st: os.stat_result, kind: int) -> bool:

@@ -223,3 +223,24 @@ def test_json_nested_thousands_deep_does_not_stop_the_process(repo: Path, runtim
             conn.sendall(("[" * 20000 + "]" * 20000 + "\n").encode())
             conn.recv(100)
         assert searches(index_dir) == 0  # and it still answers
+
+
+def test_two_index_directories_never_share_a_socket_name(tmp_path: Path) -> None:
+    """A security review: the socket was named by a CRC-32 of the index's path, which a directory name can be chosen
+    to match (another repository's resident process then held the victim's socket, and the victim could start
+    none). Two paths of one length and one CRC-32 (found by a birthday search) get two sockets now."""
+    import random
+    import zlib
+
+    from codesearch.resident import socket_path
+
+    rng, seen = random.Random(1), {}
+    for _ in range(400_000):
+        path = f"{tmp_path}/{rng.getrandbits(64):016x}/.codesearch"
+        other = seen.setdefault(zlib.crc32(path.encode()), path)
+        if other != path:
+            break
+    else:
+        raise AssertionError("no CRC-32 collision found")
+    assert len(path) == len(other) and zlib.crc32(path.encode()) == zlib.crc32(other.encode())
+    assert socket_path(Path(path)) != socket_path(Path(other))
