@@ -27,6 +27,12 @@ class IndexCorrupt(CodeSearchError):
         return f"{super().__str__()}; {self.HINT}"
 
 
+class WorkspaceCorrupt(IndexCorrupt):
+    """A workspace's manifest (``codesearch index-many``) is unreadable or damaged."""
+
+    HINT = "run `codesearch index-many` again to rebuild the workspace"
+
+
 class IndexLocked(CodeSearchError):
     """Another process is updating the index."""
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from codesearch.errors import CodeSearchError, IndexCorrupt, IndexNotFound, IndexUnavailable
+from codesearch.errors import CodeSearchError, IndexNotFound, IndexUnavailable, WorkspaceCorrupt
 from codesearch.pack import Mounts, heads
 
 MANIFEST_NAME = "workspace.json"
@@ -96,18 +96,18 @@ class Manifest:
             raise IndexNotFound(f"{directory} is not a workspace (no {MANIFEST_NAME}); "
                                 f"create it with `codesearch index-many SOURCES --out {directory}`") from None
         except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"cannot read the workspace manifest {path} ({exc})") from exc
+            raise WorkspaceCorrupt(f"cannot read the workspace manifest {path} ({exc})") from exc
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
-            raise IndexCorrupt(f"{path} is not a version-{MANIFEST_VERSION} workspace manifest")
+            raise WorkspaceCorrupt(f"{path} is not a version-{MANIFEST_VERSION} workspace manifest")
         try:
             repos = {name: RepoEntry(**{"name": name, **entry}) for name, entry in data["repos"].items()}
         except (KeyError, TypeError, AttributeError) as exc:
-            raise IndexCorrupt(f"{path} is damaged ({exc})") from exc
+            raise WorkspaceCorrupt(f"{path} is damaged ({exc})") from exc
         for entry in repos.values():
             parts = Path(str(entry.index)).parts
             if len(parts) != 2 or parts[0] not in (INDEXES, PACKS) or parts[1] in (".", ".."):
-                raise IndexCorrupt(f"{path} is damaged (the index of {entry.name!r} is {entry.index!r}, "
-                                   f"not a directory of {INDEXES}/ or {PACKS}/)")
+                raise WorkspaceCorrupt(f"{path} is damaged (the index of {entry.name!r} is {entry.index!r}, "
+                                       f"not a directory of {INDEXES}/ or {PACKS}/)")
         manifest = cls(directory, repos)
         manifest._separate_shared()
         for pack in manifest.packs():

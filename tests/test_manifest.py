@@ -46,10 +46,10 @@ def test_missing_damaged_and_empty_workspaces_fail_in_one_line(tmp_path: Path) -
     with pytest.raises(IndexNotFound, match="index-many"):
         Manifest.load(tmp_path)
     (tmp_path / "workspace.json").write_text("{not json")
-    with pytest.raises(IndexCorrupt):
+    with pytest.raises(IndexCorrupt, match="index-many"):  # the fix of a workspace (a review: it said `index`)
         Manifest.load(tmp_path)
     (tmp_path / "workspace.json").write_text(json.dumps({"version": 99, "repos": {}}))
-    with pytest.raises(IndexCorrupt, match="version-1"):
+    with pytest.raises(IndexCorrupt, match="version-1 workspace manifest; run `codesearch index-many` again"):
         Manifest.load(tmp_path)
     (tmp_path / "workspace.json").write_text(json.dumps({"version": 1, "repos": {}}))
     with pytest.raises(IndexNotFound, match="no indexed repository"):
@@ -90,3 +90,13 @@ def test_unreadable_listing_and_unreachable_cluster_fail_in_one_line(tmp_path: P
     result = CliRunner().invoke(cli, ["index-many", str(tmp_path / "repos"), "--out", str(tmp_path / "ws"),
                                       "--cluster", f"127.0.0.1:{port}"])
     assert result.exit_code == 2 and "cannot reach the Ray cluster" in result.output
+
+
+def test_a_damaged_chunk_says_its_fix_once() -> None:
+    """A security review: the error of a stored chunk's damaged code said "run `codesearch index --rebuild`" twice
+    (its message, then the hint every damaged index gets)."""
+    from codesearch.store.codec import unpack_code
+
+    with pytest.raises(IndexCorrupt) as damaged:
+        unpack_code(b"garbage")
+    assert str(damaged.value).count("--rebuild") == 1

@@ -34,7 +34,7 @@ def unpack_code(blob: bytes | None) -> str:
     if blob is None:
         return ""
     if not isinstance(blob, bytes):
-        raise IndexCorrupt("a stored chunk's code is not compressed data; run `codesearch index --rebuild`")
+        raise IndexCorrupt("a stored chunk's code is not compressed data")
     unpacker = zlib.decompressobj(_WBITS)
     try:
         data = unpacker.decompress(blob, MAX_CODE_BYTES)
@@ -42,7 +42,7 @@ def unpack_code(blob: bytes | None) -> str:
             raise ValueError("longer than any stored code, or truncated")
         return data.decode("utf-8", "surrogatepass")
     except (zlib.error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-        raise IndexCorrupt(f"a stored chunk's code is damaged ({exc}); run `codesearch index --rebuild`") from exc
+        raise IndexCorrupt(f"a stored chunk's code is damaged ({exc})") from exc
 
 
 def code_of(row: dict[str, Any]) -> str:
