@@ -63,16 +63,19 @@ INDEX_INTERRUPTED = ("Interrupted; the index is as this run's last commit or the
 
 @contextmanager
 def cli_errors(interrupted: str = "Interrupted.") -> Iterator[None]:
-    """Turn library errors into one-line messages and exit code 2; Ctrl-C into ``interrupted`` and exit code 130."""
+    """Turn library errors into one-line messages and exit code 2; Ctrl-C into ``interrupted`` and exit code 130
+    (SIGTERM: 143)."""
     try:
         yield
     except CodeSearchError as exc:
         from codesearch.render import one_line
 
         raise _Failure(one_line(str(exc))) from exc
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stopped:  # Ctrl-C, or SIGTERM (``entry.Terminated``)
+        from codesearch.entry import exit_code
+
         click.echo(interrupted, err=True)
-        sys.exit(130)
+        sys.exit(exit_code(stopped))
 
 
 class _HelpOption(click.Option):

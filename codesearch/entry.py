@@ -180,8 +180,33 @@ def echo(text: str, color: bool | None) -> None:
     stream.flush()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, an editor cancelling a search), taken as Ctrl-C is, so that a run's cleanup
+    runs: a search stopped so while it parsed a changed file left that parse's mark (``codesearch.reparse``), and
+    every later search dropped the file's hits without a word; an index run ended with no message. Exit code 143."""
+
+
+# The commands that stop as on Ctrl-C when terminated (the servers keep their own ways: ``resident`` removes its
+# socket, ``mcp`` and ``serve`` end with their host).
+TERMINATED_AS_INTERRUPTED = frozenset({"search", "index", "related", "stats", "index-many"})
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
+def exit_code(interruption: KeyboardInterrupt) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM (``Terminated``), as a shell reports either."""
+    return 143 if isinstance(interruption, Terminated) else 130
+
+
 def main() -> None:
     """The console script: a resident process's answer to a search, else the CLI (``codesearch.cli.main``)."""
+    import signal
+
+    if sys.argv[1:2] and sys.argv[1] in TERMINATED_AS_INTERRUPTED and \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # an ignored SIGTERM stays ignored
+        signal.signal(signal.SIGTERM, _terminated)
     asked = False
     if sys.argv[1:2] == ["search"]:
         try:
@@ -189,9 +214,9 @@ def main() -> None:
         except BrokenPipeError:  # as the CLI: output piped into `head` and closed early ends quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(1)
-        except KeyboardInterrupt:  # as the CLI's search reports it (``cli_errors``)
+        except KeyboardInterrupt as stopped:  # as the CLI's search reports it (``cli_errors``)
             sys.stderr.write("Interrupted.\n")
-            sys.exit(130)
+            sys.exit(exit_code(stopped))
         if code is not None:
             sys.exit(code)
     from codesearch.cli import main as cli_main

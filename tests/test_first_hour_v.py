@@ -38,3 +38,37 @@ def test_a_filter_that_matches_nothing_in_the_index_says_so(tmp_path: Path) -> N
             "note": "the index has no kotlin files (it has python)"}
     finally:
         session.close()
+
+
+def test_a_search_terminated_while_it_parses_a_changed_file_leaves_no_mark(tmp_path: Path) -> None:
+    """An operations review: `timeout -s TERM` (or an editor cancelling a search) stopped a search while it parsed a
+    changed file; its parse mark stayed, as a crashed parse's does, and every later search dropped that file's hits
+    without a word until the next index run. SIGTERM now stops a search as Ctrl-C does: the mark is removed, the
+    exit code is 143, and the next search finds the file."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo, state = tmp_path / "repo", tmp_path / "state"
+    write(repo, "slow.lua", "function special_checksum_luhn() return 1 end\n")
+    env = {**os.environ, "CODESEARCH_STATE": str(state), "HF_HUB_OFFLINE": "1"}
+    command = [str(Path(sys.executable).with_name("codesearch"))]
+    assert subprocess.run([*command, "index", str(repo), "-q"], env=env, timeout=120).returncode == 0
+    # Changed into a shape its grammar parses until the search's deadline: the search holds the mark that long.
+    write(repo, "slow.lua", "function special_checksum_luhn() return 1 end\nlocal s = [" + "=\n" * 60000 + "[ x ]\n")
+    search = [*command, "search", "special_checksum_luhn", str(repo), "--no-resident", "--format", "grep"]
+    child = subprocess.Popen(search, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    marks, deadline = state / "reparsing", time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None and not any(
+            p.read_bytes() == b"parsing" for p in (marks.iterdir() if marks.is_dir() else ())):
+        time.sleep(0.01)
+    assert child.poll() is None, child.communicate()
+    child.terminate()
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 143 and "Interrupted." in err and "Traceback" not in err
+    assert not any(p.read_bytes() == b"parsing" for p in marks.iterdir())
+    again = subprocess.run(search, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "slow.lua:1" in again.stdout, (again.stdout, again.stderr)
