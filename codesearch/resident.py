@@ -211,9 +211,6 @@ class Resident:
     """
 
     def __init__(self, index_dir: Path) -> None:
-        import sqlite3
-        from urllib.parse import quote
-
         from codesearch.search import Searcher
 
         self.index_dir = Path(os.path.realpath(index_dir))
@@ -221,13 +218,22 @@ class Resident:
         self.searches = 0  # answered so far
         self.searcher: Searcher = Searcher(self.index_dir)
         try:
-            # A connection of its own, outside the searcher's snapshot: each query sees the latest commit.
-            self._generation = sqlite3.connect(f"file:{quote(os.fsencode(self.index_dir / DB_NAME))}?mode=ro", uri=True,
-                                               isolation_level=None)
+            self._generation, self._database = self._watch()
             self.listener = self._bind()
         except BaseException:
             self.searcher.close()
             raise
+
+    def _watch(self) -> tuple[Any, tuple[int, int]]:
+        """A connection of its own to the index database, outside the searcher's snapshot (each query sees the
+        latest commit), and the identity of the file it opened (device, inode)."""
+        import sqlite3
+        from urllib.parse import quote
+
+        path = self.index_dir / DB_NAME
+        st = os.stat(path)
+        return sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=ro", uri=True, isolation_level=None), \
+            (st.st_dev, st.st_ino)
 
     def _bind(self) -> socket.socket:
         ensure_runtime_dir()
@@ -307,9 +313,26 @@ class Resident:
             return {"ok": False, "error": str(exc)}  # the client searches by itself and says why
 
     def _fresh_searcher(self) -> Searcher:
-        """The searcher of the latest committed generation (re-opened, same model, when it changed)."""
+        """The searcher of the latest committed generation (re-opened, same model, when it changed), or of the index
+        built in its place: an index directory removed and built again (`rm -rf .codesearch`, `git clean -fdx`) was
+        a new database with the old generation's number, and searches were answered from the deleted one.
+
+        :raises IndexNotFound: if the index is gone (the client then searches by itself, and says so).
+        """
+        from codesearch.errors import IndexNotFound
         from codesearch.search import Searcher
 
+        try:
+            st = os.stat(self.index_dir / DB_NAME)
+        except OSError:
+            raise IndexNotFound(f"the index in {self.index_dir} is gone") from None
+        if (st.st_dev, st.st_ino) != self._database:
+            fresh = Searcher(self.index_dir, embedder=self.searcher.embedder)
+            self._generation.close()
+            self._generation, self._database = self._watch()
+            self.searcher.close()
+            self.searcher = fresh
+            return fresh
         row = self._generation.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         if row is not None and int(row[0]) != self.searcher.reader.meta.generation:
             fresh = Searcher(self.index_dir, embedder=self.searcher.embedder)

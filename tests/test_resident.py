@@ -115,6 +115,27 @@ def test_it_sees_a_new_index_generation(repo: Path, runtime: Path) -> None:
         assert searches(index_dir) == before + 1 and "send_invoice_email" in out.output
 
 
+def test_an_index_removed_and_built_again_is_the_one_it_answers_from(repo: Path, runtime: Path) -> None:
+    """An operations review: `rm -rf .codesearch` (or `git clean -fdx`) and `codesearch index` again made a new
+    database with the old generation's number, and the resident process went on answering from the deleted one
+    (a new function missing; --no-resident found it). It answers from the new database now; while the index is
+    gone, searches fail in one line as without it, and --stop still reaches the process."""
+    import shutil
+
+    index_dir = repo / ".codesearch"
+    with serving(index_dir):
+        shutil.rmtree(index_dir)
+        assert run("search", "user account", str(repo)).exit_code == 2
+        write(repo, "tools/mail.py", "def send_invoice_email(to):\n    '''Email an invoice to a customer.'''\n")
+        assert run("index", str(repo), "-q").exit_code == 0
+        before = searches(index_dir)
+        out = run("search", "email an invoice to a customer", str(repo), "--format", "grep", "-k", "1")
+        assert searches(index_dir) == before + 1 and "send_invoice_email" in out.output
+        shutil.rmtree(index_dir)
+        assert run("resident", str(repo), "--stop").exit_code == 0
+        assert run("resident", str(repo), "--status").exit_code == 1
+
+
 def test_a_loose_runtime_directory_is_refused(repo: Path, runtime: Path) -> None:
     """A socket directory open to others (or not a directory) makes `codesearch resident` fail in one line."""
     runtime.mkdir(mode=0o755, parents=True)
