@@ -627,9 +627,19 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
                                             best=best)
     if text is not None:
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
-        click.echo(text, color=use_color if fmt == "text" else None)
+        _echo_piped(text, color=use_color if fmt == "text" else None)
     if not results:
         sys.exit(EXIT_NO_RESULTS)
+
+
+def _echo_piped(text: str, **settings: Any) -> None:
+    """``click.echo``, ending quietly with exit code 0 when the reader closed the pipe (`| head -1`): click's own
+    handling exits 1, which says "nothing found" (`related | head -1` did, its header written first)."""
+    try:
+        click.echo(text, **settings)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(0)
 
 
 @cli.command()
@@ -698,7 +708,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     if fmt == "text" and not quiet:
         from codesearch.render import related_header
 
-        click.echo(related_header(source) + "\n")
+        _echo_piped(related_header(source) + "\n")
     _print_results(f"{source.path}:{source.start_line}", results, fmt, max_lines=max_lines, explain=explain,
                    color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra={"source": source.to_dict()})
 

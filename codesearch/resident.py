@@ -121,8 +121,10 @@ def subdirectory(root: Path, path: Path) -> str:
         return ""
     if relative.parts[:1] == (INDEX_DIR_NAME,):
         raise BadQuery(f"{path} is inside the index directory; search the repository it indexes")
+    if str(relative) == ".":
+        return ""
     # As the index names a path that is not UTF-8 (`pkg\xff` is skipped as `pkg\ufffd`): no indexed path has one.
-    return "" if str(relative) == "." else relative.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return relative.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,

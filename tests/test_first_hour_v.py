@@ -72,3 +72,24 @@ def test_a_search_terminated_while_it_parses_a_changed_file_leaves_no_mark(tmp_p
     assert not any(p.read_bytes() == b"parsing" for p in marks.iterdir())
     again = subprocess.run(search, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "slow.lua:1" in again.stdout, (again.stdout, again.stderr)
+
+
+def test_related_piped_into_head_ends_with_exit_code_0(tmp_path: Path) -> None:
+    """An operations review: `codesearch related FILE:LINE | head -1` exited 1, which says "nothing found", while
+    every search format exited 0 (its header is written first; click ends a broken pipe with exit code 1)."""
+    import subprocess
+    import sys
+
+    for n in range(60):
+        write(tmp_path, f"pkg/handler_{n}.py", "".join(
+            f"def handle_request_{n}_{j}(request, retries=3):\n    \"\"\"Handle request {j} of batch {n}, retrying.\"\"\"\n"
+            f"    for attempt in range(retries):\n        request = request.send(attempt)\n    return request\n\n"
+            for j in range(8)))
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    child = subprocess.Popen([str(Path(sys.executable).with_name("codesearch")), "related", "pkg/handler_0.py:2",
+                              "-C", str(tmp_path), "-k", "200"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline()
+    child.stdout.close()  # as `head -1` does
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 0 and b"Traceback" not in err
