@@ -82,7 +82,8 @@ def test_related_piped_into_head_ends_with_exit_code_0(tmp_path: Path) -> None:
 
     for n in range(60):
         write(tmp_path, f"pkg/handler_{n}.py", "".join(
-            f"def handle_request_{n}_{j}(request, retries=3):\n    \"\"\"Handle request {j} of batch {n}, retrying.\"\"\"\n"
+            f"def handle_request_{n}_{j}(request, retries=3):\n"
+            f"    \"\"\"Handle request {j} of batch {n}, retrying.\"\"\"\n"
             f"    for attempt in range(retries):\n        request = request.send(attempt)\n    return request\n\n"
             for j in range(8)))
     assert run("index", str(tmp_path), "-q").exit_code == 0
