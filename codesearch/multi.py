@@ -31,7 +31,7 @@ from typing import Any
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, IndexOutOfDate
-from codesearch.freshness import FileChecks, check_stored
+from codesearch.freshness import FileChecks, check_stored, unchanged_places
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search import (
@@ -152,6 +152,7 @@ def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | No
         similarity.update(zip(missing, map(float, searcher.vectors.similarity(missing, part.vector))))
     files = searcher.reader.file_states(sorted({r["path"] for r in rows.values()})) if rows else {}
     same = searcher.reader.same_content([r["content_hash"] for r in rows.values()]) if rows else {}
+    same = unchanged_places(searcher, searcher.mounts, str(searcher.root), same) if same else same
     folded = [i for i, r in rows.items() if folds_by_vector(r)]  # what near-copy folding reads
     stored = dict(zip(folded, searcher.vectors.vectors(folded))) if folded else {}
     topics = file_similarities(searcher, list(files), part.vector) if part.topics and part.vector is not None else {}

@@ -94,3 +94,21 @@ def test_related_piped_into_head_ends_with_exit_code_0(tmp_path: Path) -> None:
     child.stdout.close()  # as `head -1` does
     _, err = child.communicate(timeout=120)
     assert child.returncode == 0 and b"Traceback" not in err
+
+
+def test_identical_copies_are_only_named_where_the_file_is_unchanged(tmp_path: Path) -> None:
+    """An operations review: a hit said "+2 identical at b.py:4, c.py:4" after b.py was deleted and c.py's copy
+    moved down and changed: results never point at old lines, and that list did. A copy is named only in a file
+    unchanged since indexing; the others are found, if at all, as hits of their own."""
+    code = ("import json\n\n\ndef load_settings_file(path):\n    \"\"\"Load the JSON settings file from disk.\"\"\"\n"
+            "    with open(path) as fh:\n        return json.load(fh)\n")
+    for name in ("a.py", "b.py", "c.py", "d.py"):
+        write(tmp_path, name, code)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    (tmp_path / "b.py").unlink()
+    write(tmp_path, "c.py", "# moved\n# down\n" + code.replace("json.load(fh)", "json.loads(fh.read())"))
+    out = run("search", "load the json settings file", str(tmp_path), "--json", "-k", "3")
+    results = json.loads(out.output)["results"]
+    listed = {place for r in results for place in r["duplicates"]}
+    assert listed and not any(place.startswith(("b.py", "c.py")) for place in listed), results
+    assert {r["path"] for r in results if r["duplicates"]} <= {"a.py", "d.py"}

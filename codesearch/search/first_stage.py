@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from codesearch.freshness import FileChecks
+from codesearch.freshness import FileChecks, unchanged_places
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.ranking import in_scopes, scoped_names
@@ -86,7 +86,8 @@ class IndexHits:
         return origin(self.searcher.mounts, self.repo, self.root, path)
 
     def identical(self, hashes: Sequence[str]) -> dict[str, list[str]]:
-        return self.searcher.reader.same_content(list(hashes))
+        same = self.searcher.reader.same_content(list(hashes))
+        return unchanged_places(self.searcher, self.searcher.mounts, self.root, same) if same else same
 
     def vectors(self, ids: Sequence[int]) -> Any:
         return self.searcher.vectors.vectors(list(ids))
