@@ -202,6 +202,9 @@ def test_path_share() -> None:
     ("changelog.d/20240101_fix.yml", "text", True), ("src/changes/apply.py", "python", False),
     ("benches/parse.rs", "rust", True), ("bench/capturing.rb", "ruby", True),
     ("sympy/core/benchmarks/bench_basic.py", "python", True), ("src/benchmarking.py", "python", False),
+    # a review on etcd and maplibre: grpc-gateway's and generated TypeScript's names were hand-written code
+    ("api/etcdserverpb/gw/rpc.pb.gw.go", "go", True), ("src/data/array_types.g.ts", "typescript", True),
+    ("Generated/Parser.g.cs", "csharp", True), ("lib/models.g.dart", "text", True), ("src/config.ts", "typescript", False),
 ])
 def test_is_noise(path: str, language: str, noise: bool) -> None:
     """Tests, examples, compatibility shims, generated files, release notes and benchmarks, by path."""
