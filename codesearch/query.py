@@ -213,6 +213,11 @@ def analyse(text: str) -> QueryInfo:
                 identifiers.append(last)
     if alone and not identifiers and tokens:
         identifiers.append(tokens[0])  # a one-word query may name a symbol in any case ("session")
+    if (len(tokens) == 2 and len(stripped.split()) == 2 and tokens[0] in identifiers and tokens[1].isalpha()
+            and tokens[1].lower() not in KIND_WORDS and tokens[1].lower() not in STOPWORDS):
+        # A name and a word, as one writes a method of a type (`keyIndex compact`, `HTTPAdapter send`): that method
+        # too, scoped (etcd's `keyIndex.compact` was not in the first ten; `keyIndex.compact` found it first).
+        identifiers += [f"{tokens[0]}.{tokens[1]}", tokens[1]]
     if alone and _looks_like_path(stripped):
         kind = PATH
     elif alone and tokens and len(tokens) == 1 and tokens[0] == stripped and _looks_like_code(tokens[0], True, True):

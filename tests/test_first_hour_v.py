@@ -112,3 +112,22 @@ def test_identical_copies_are_only_named_where_the_file_is_unchanged(tmp_path: P
     listed = {place for r in results for place in r["duplicates"]}
     assert listed and not any(place.startswith(("b.py", "c.py")) for place in listed), results
     assert {r["path"] for r in results if r["duplicates"]} <= {"a.py", "d.py"}
+
+
+def test_a_name_and_a_word_find_that_method_of_that_type(tmp_path: Path) -> None:
+    """A new user on etcd: `keyIndex compact` did not bring `keyIndex.compact` into the first ten (the struct came
+    first; `keyIndex.compact` found it first). A name followed by a word is also looked up as that method."""
+    write(tmp_path, "mvcc/key_index.go", (
+        "package mvcc\n\n// keyIndex stores the revisions of a key in the backend.\ntype keyIndex struct {\n"
+        "\tkey []byte\n\tmodified revision\n\tgenerations []generation\n}\n\n"
+        "func (ki *keyIndex) put(rev int64) {\n\tki.modified = revision{main: rev}\n}\n\n"
+        "func (ki *keyIndex) compact(atRev int64, available map[revision]struct{}) {\n"
+        "\tgenIdx, revIndex := ki.doCompact(atRev, available)\n\t_ = genIdx\n\t_ = revIndex\n}\n"))
+    for n in range(12):
+        write(tmp_path, f"store/s{n}.go", f"package store\n\n// Store{n} keeps keys.\ntype Store{n} struct{{}}\n\n"
+                                         f"// compact removes old keys of store {n}.\n"
+                                         f"func (s *Store{n}) compact(rev int64) {{\n\t_ = rev\n}}\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("search", "keyIndex compact", str(tmp_path), "--json", "-k", "3")
+    names = [r["qualname"] for r in json.loads(out.output)["results"]]
+    assert "keyIndex.compact" in names[:2], names
