@@ -295,6 +295,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         _file_topic(pool)
     if signals.declared:
         _declared(pool)
+    if signals.definition and query.kind == IDENTIFIER:
+        _constructors_follow(pool)
     pool.sort(key=lambda c: (-c.score, c.id))
     if signals.overloads:
         free = further_overloads(query, pool)
@@ -371,6 +373,23 @@ def _declared(pool: list[Candidate]) -> None:
                 definition.score = declaration.score
                 declaration.scores["declaration"] = DECLARATION_BELOW
                 declaration.score = definition.score * DECLARATION_BELOW
+
+
+def _constructors_follow(pool: list[Candidate]) -> None:
+    """For a name, a constructor (named as its class: Java's, C#'s, C++'s) follows its class when both define the name
+    the query is: a new user's `TokenKind` had javac's constructor `TokenKind.TokenKind` first and the enum second,
+    and `Lower`, `JavacParser` the same. Its score becomes just below the class's (``DECLARATION_BELOW``)."""
+    types = {str(c.row["qualname"]): c for c in pool
+             if "definition" in c.scores and c.row.get("kind") in _CONTAINER_KINDS | {"enum"}}
+    if not types:
+        return
+    for c in pool:
+        qualname = str(c.row["qualname"])
+        if "definition" in c.scores and c.row.get("kind") in FUNCTION_KINDS and is_constructor(qualname):
+            owner = types.get(qualname.rsplit(".", 1)[0]) if "." in qualname else None
+            if owner is not None and owner.file == c.file and c.score >= owner.score:
+                c.scores["constructor"] = DECLARATION_BELOW
+                c.score = owner.score * DECLARATION_BELOW
 
 
 def is_declaration(row: dict[str, Any]) -> bool:

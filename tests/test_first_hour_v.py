@@ -131,3 +131,24 @@ def test_a_name_and_a_word_find_that_method_of_that_type(tmp_path: Path) -> None
     out = run("search", "keyIndex compact", str(tmp_path), "--json", "-k", "3")
     names = [r["qualname"] for r in json.loads(out.output)["results"]]
     assert "keyIndex.compact" in names[:2], names
+
+
+def test_a_class_name_has_its_class_first_and_its_constructors_after(tmp_path: Path) -> None:
+    """A new user on javac: `TokenKind` had the enum's constructor first and the enum second (`Lower`, `JavacParser`
+    the same). A constructor now follows the class it constructs when the query is their name."""
+    write(tmp_path, "src/Tokens.java", (
+        "package x;\n\n/** The tokens of the language. */\npublic class Tokens {\n"
+        "    /** The kinds of token, with their names and tags. */\n    public enum TokenKind {\n"
+        "        EOF(), ERROR(), IDENTIFIER(\"ident\");\n\n        public final String name;\n\n"
+        "        TokenKind() {\n            this(null);\n        }\n\n        TokenKind(String name) {\n"
+        "            this.name = name;\n        }\n    }\n}\n"))
+    write(tmp_path, "src/Lower.java", (
+        "package x;\n\n/** Lowers syntax trees. */\npublic class Lower {\n    /** Creates a lowering pass. */\n"
+        "    protected Lower(Context context) {\n        this.context = context;\n    }\n\n"
+        "    public void translate() {}\n}\n"))
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    for query, first, then in (("TokenKind", "Tokens.TokenKind", "Tokens.TokenKind.TokenKind"),
+                                ("Lower", "Lower", "Lower.Lower")):
+        out = run("search", query, str(tmp_path), "--json", "-k", "3")
+        names = [r["qualname"] for r in json.loads(out.output)["results"]]
+        assert names[:2] == [first, then], names
