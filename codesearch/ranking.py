@@ -295,6 +295,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         _file_topic(pool)
     if signals.declared:
         _declared(pool)
+        _signatures_follow(pool)
     if signals.definition and query.kind == IDENTIFIER:
         _constructors_follow(pool)
     pool.sort(key=lambda c: (-c.score, c.id))
@@ -375,6 +376,30 @@ def _declared(pool: list[Candidate]) -> None:
                 declaration.score = definition.score * DECLARATION_BELOW
 
 
+def _signatures_follow(pool: list[Candidate]) -> None:
+    """A function's overload signatures (``is_signature``: TypeScript's `once(type: T, listener: L): this;`, Python's
+    `@overload` stubs) follow its one implementation in the same file, which takes the best of their scores:
+    maplibre's `Map.once` had seven signatures first and its body fifth to eighth."""
+    named: dict[Any, list[Candidate]] = {}
+    for c in pool:
+        if c.row.get("kind") in FUNCTION_KINDS:
+            named.setdefault((c.file, c.row["qualname"]), []).append(c)
+    for group in named.values():
+        if len(group) < 2:
+            continue
+        signatures = [c for c in group if is_signature(c.row)]
+        bodies = [c for c in group if c not in signatures]
+        if not signatures or len(bodies) != 1:
+            continue
+        body, best = bodies[0], max(c.score for c in signatures)
+        if best > body.score:
+            body.scores["declared"] = best - body.score
+            body.score = best
+        for c in signatures:
+            c.scores["declaration"] = DECLARATION_BELOW
+            c.score = min(c.score, body.score * DECLARATION_BELOW)
+
+
 def _constructors_follow(pool: list[Candidate]) -> None:
     """For a name, a constructor (named as its class: Java's, C#'s, C++'s) follows its class when both define the name
     the query is: a new user's `TokenKind` had javac's constructor `TokenKind.TokenKind` first and the enum second,
@@ -390,6 +415,21 @@ def _constructors_follow(pool: list[Candidate]) -> None:
             if owner is not None and owner.file == c.file and c.score >= owner.score:
                 c.scores["constructor"] = DECLARATION_BELOW
                 c.score = owner.score * DECLARATION_BELOW
+
+
+# Languages whose function bodies are braced: a function chunk there that does not end in `}` has none (a signature).
+_BRACED = frozenset({"typescript", "tsx", "javascript", "java", "csharp", "cpp", "c", "kotlin", "swift", "scala", "php",
+                     "go", "rust", "zig"})
+
+
+def is_signature(row: dict[str, Any]) -> bool:
+    """Whether a function chunk is a signature without a body: in a braced language, code that does not end in `}`
+    (the index keeps a TypeScript overload without its `;`); in Python, an `@overload` stub ending in `...`."""
+    code = code_of(row).rstrip()
+    language = row.get("language")
+    if language == "python":
+        return code.endswith("...")
+    return language in _BRACED and not code.endswith("}")
 
 
 def is_declaration(row: dict[str, Any]) -> bool:

@@ -152,3 +152,41 @@ def test_a_class_name_has_its_class_first_and_its_constructors_after(tmp_path: P
         out = run("search", query, str(tmp_path), "--json", "-k", "3")
         names = [r["qualname"] for r in json.loads(out.output)["results"]]
         assert names[:2] == [first, then], names
+
+
+def test_a_method_with_overload_signatures_has_its_body_first(tmp_path: Path) -> None:
+    """A new user on maplibre: `Map.once` listed seven body-less overload signatures before the implementation
+    (eighth). The implementation comes first now, with the best of their scores; the signatures follow it."""
+    write(tmp_path, "src/map.ts", MAP_ONCE_TS)
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("search", "Map.once", str(tmp_path), "--json", "-k", "6")
+    results = json.loads(out.output)["results"]
+    assert [r["start_line"] for r in results[:5]][0] == 9, [r["start_line"] for r in results]
+    assert sorted(r["start_line"] for r in results[:5]) == [5, 6, 7, 8, 9]
+
+
+MAP_ONCE_TS = """\
+export class Map {
+    /**
+     * Adds a listener that will be called only once to a specified event type.
+     */
+    once<T extends keyof LayerEvents>(type: T, layer: string, listener: (ev: LayerEvents[T]) => void): this;
+    once<T extends keyof LayerEvents>(type: T, layerIds: string[], listener: (ev: LayerEvents[T]) => void): this;
+    once<T extends keyof MapEventType>(type: T, listener: (ev: MapEventType[T]) => void): this;
+    once(type: string, listener: Listener): this;
+    once(type: keyof MapEventType | string, layerIdsOrListener: string | string[] | Listener, listener?: L): this {
+        if (listener === undefined) {
+            return super.once(type, layerIdsOrListener as Listener);
+        }
+        const delegatedListener = this._createDelegatedListener(type, layerIdsOrListener, listener);
+        for (const event in delegatedListener.delegates) {
+            this.once(event as keyof MapEventType, delegatedListener.delegates[event]);
+        }
+        return this;
+    }
+
+    off(type: string, listener: Listener): this {
+        return this;
+    }
+}
+"""
