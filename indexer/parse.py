@@ -12,7 +12,9 @@ types, naming none):
   ``//!`` in an inline module): the doc runs on over the siblings after it that are built as it
   is (the same node and child node types), one to a line. A quantified capture (``(...)+ @doc``)
   would cost the square of the run's length: 32,000 lines took 6.5 s in tree-sitter's query;
-- ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``);
+- ``@receiver`` prefixes the qualified name (Go receivers, ``obj.prop = function``); ``@self`` qualifies it by the
+  nearest enclosing class instead of the enclosing function, as a method of it (``this.prop = function``), or by
+  the enclosing function where no class holds it (a constructor function);
 - ``@items`` marks a block (a macro's braces) whose contents are items of the enclosing scope:
   when they parse on their own without an error, the wrapper is blanked and the file parsed
   again (Rust's ``cfg_io_util! { pub trait AsyncWriteExt ... }``);
@@ -566,9 +568,14 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
         name = _unquote(_text(source, entry.captures["name"]))
         receiver = entry.captures.get("receiver")
         prefix = stack[-1][1] if stack else ""
+        owner = None
         if receiver is not None:  # in a namespace, a C++ `App::parse` is `CLI.App.parse`, as its class's members are
             prefix = f"{prefix}.{_text(source, receiver)}" if prefix and stack[-1][0].kind is None else _text(
                 source, receiver)
+        elif "self" in entry.captures:
+            owner = next((pair for pair in reversed(stack) if pair[0].kind is not None and pair[0].kind.is_container),
+                         None)
+            prefix = owner[1] if owner is not None else prefix
         qualname = f"{prefix}.{name}" if prefix else name
         stack.append((entry, qualname))
         name = unscoped(name)  # `module Puppet::Indirector` defines Indirector: the lookup by name finds it
@@ -579,6 +586,8 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
         if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container and not (
                 module_functions and parent.kind is SymbolKind.MODULE):
             kind = SymbolKind.METHOD
+        elif kind is SymbolKind.FUNCTION and owner is not None:
+            kind = SymbolKind.METHOD  # `this.x = function` in a class's method: the class's
         elide = _member_bodies(entry, entries, index) if kind.is_container else []
         symbol = _symbol(entry, kind, name, qualname, doc_blocks, source, elide)
         if "documented" not in entry.captures or (symbol.doc and (parent is None or parent.kind.is_container)):

@@ -190,3 +190,19 @@ export class Map {
     }
 }
 """
+
+
+def test_a_function_assigned_to_this_is_a_member_of_what_it_builds() -> None:
+    """A new user on maplibre: `this._methodToThrottle = () => ...` in a method was a function named
+    `this._methodToThrottle` (151 such chunks). It is the class's method now, or, in a constructor function, the
+    function's member; other receivers name it as before."""
+    from tests.conftest import symbols_of
+
+    code = ("export class ImageRequest {\n    remove() {\n        this._methodToThrottle = () => { return 1; };\n"
+            "    }\n}\nfunction Legacy() {\n    this.start = function () { return 1; };\n}\n"
+            "Legacy.prototype.stop = function () { return 2; };\n")
+    for language in ("typescript", "javascript"):
+        syms = {q: s.kind.value for q, s in symbols_of(language, code.replace("export ", "")).items()}
+        assert syms == {"ImageRequest": "class", "ImageRequest.remove": "method",
+                        "ImageRequest._methodToThrottle": "method", "Legacy": "function", "Legacy.start": "function",
+                        "Legacy.prototype.stop": "function"}, (language, syms)

@@ -27,8 +27,8 @@ def test_query_compiles_and_uses_known_captures(name: str) -> None:
             assert capture.removeprefix("definition.") in kinds
         else:
             # `_`-names feed predicates (#eq?, #any-of?) and are not read by parse.py
-            assert capture in {"name", "doc", "doc_lines", "body", "receiver", "scope", "comment", "clause", "documented",
-                               "items"} or \
+            assert capture in {"name", "doc", "doc_lines", "body", "receiver", "self", "scope", "comment", "clause",
+                               "documented", "items"} or \
                 capture.startswith("_"), capture
 
 

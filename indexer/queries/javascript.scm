@@ -45,6 +45,18 @@
   right: [
     (arrow_function body: (_) @body)
     (function_expression body: (statement_block) @body)
+  ]
+  (#not-eq? @receiver "this")) @definition.function
+
+; `this.x = function` in a method or a constructor function: a member of what it builds (`ImageRequest.x`,
+; `Legacy.start`), not `this.x`.
+(assignment_expression
+  left: (member_expression
+    object: (this) @self
+    property: (property_identifier) @name)
+  right: [
+    (arrow_function body: (_) @body)
+    (function_expression body: (statement_block) @body)
   ]) @definition.function
 
 ; A property defined by a helper call with its object, its name and its function:
