@@ -628,7 +628,10 @@ def _symbol(
     inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
     outer_docs = [d for d in entry.docs if d.end_byte <= start]
     doc_nodes = inner_docs or outer_docs or doc_blocks.get(node.start_point.row - 1, [])
-    doc = clean_doc("\n".join(_text(source, d).removesuffix("\n") for d in doc_nodes)) if doc_nodes else ""
+    texts = [_text(source, d).removesuffix("\n") for d in doc_nodes]
+    if not (inner_docs or outer_docs):  # a decorator joins the comment block above it (a query captures it as a
+        texts = [text for text in texts if not text.startswith("@")]  # comment), and is no part of its text
+    doc = clean_doc("\n".join(texts)) if texts else ""
     # Start at the beginning of the line (indentation, `const`, `export`, `type`) so the
     # code reads as written and dedents as a whole, unless other code precedes it there.
     code_start = _line_start(source, start)

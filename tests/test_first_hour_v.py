@@ -206,3 +206,22 @@ def test_a_function_assigned_to_this_is_a_member_of_what_it_builds() -> None:
         assert syms == {"ImageRequest": "class", "ImageRequest.remove": "method",
                         "ImageRequest._methodToThrottle": "method", "Legacy": "function", "Legacy.start": "function",
                         "Legacy.prototype.stop": "function"}, (language, syms)
+
+
+def test_a_decorated_typescript_class_and_method_keep_their_doc_comments() -> None:
+    """A new user's NestJS-style file: `/** Loads users. */ @Injectable() export class UserService` had an empty doc,
+    its comment and decorator a chunk of their own, and `@Get(':id') findOne()` lost its doc too. A decorator joins
+    the comment block above it, and is no part of the doc."""
+    from indexer.chunk import chunks_for_file
+    from indexer.types import SourceFile
+
+    code = ("import { Injectable, Get } from '@nestjs/common';\n\n/**\n * Loads and stores users.\n */\n"
+            "@Injectable()\nexport class UserService {\n    /**\n     * Finds one user by id.\n     */\n"
+            "    @Get(':id')\n    @UseGuards(AuthGuard)\n    findOne(id: string) {\n"
+            "        return this.repo.find(id);\n    }\n\n    @Input() name: string;\n}\n")
+    for language, name in (("typescript", "svc.ts"), ("javascript", "svc.js")):
+        source = code.replace(": string", "") if language == "javascript" else code
+        chunks = {c.qualname: c for c in chunks_for_file(SourceFile(name, language, source.encode()))}
+        assert chunks["UserService"].doc == "Loads and stores users.", language
+        assert chunks["UserService.findOne"].doc == "Finds one user by id.", language
+        assert [c.start_line for c in chunks.values() if c.kind.value == "code"] == [1], language

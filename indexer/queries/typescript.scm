@@ -131,3 +131,7 @@
   value: (object)) @scope
 
 (comment) @comment
+
+; A decorator between a doc comment and what it decorates (`/** ... */ @Injectable() export class UserService`,
+; `@Get() findOne()`) joins the comment block, so the doc reaches the definition (its text is left out of the doc).
+(decorator) @comment
