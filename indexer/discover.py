@@ -281,6 +281,8 @@ def _list_dir(
                 continue
             if is_dir:
                 default_skip = _default_skip(entry.name, sources) if use_ignore_files else None
+                if default_skip and entry.name in BUILD_DIRS and _holds_typescript_sources(here.fd, entry.name):
+                    default_skip = None  # maplibre's build/ holds its generate-*.ts scripts: no compiler writes .ts
                 if default_skip and decision(patterns, rel, True, source=OWN_IGNORE_FILE) is not False:
                     if default_skip != "cache":
                         yield SkippedFile(rel, default_skip)
@@ -335,6 +337,28 @@ def _default_skip(name: str, sources: str = "") -> str | None:
     if name.startswith(".") and name not in KEPT_HIDDEN_DIRS:
         return f"hidden directory (`!{name}/` in {OWN_IGNORE_FILE} indexes it)"
     return None
+
+
+def _holds_typescript_sources(dir_fd: int, name: str, look: int = 500) -> bool:
+    """Whether the directory ``name`` (in the open directory ``dir_fd``) holds TypeScript sources (``.ts``, not a
+    ``.d.ts``) among its first ``look`` entries: build output beside ``src/`` never does, as no compiler writes them."""
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return False
+    try:
+        with os.scandir(fd) as entries:
+            for n, entry in enumerate(entries):
+                if n >= look:
+                    return False
+                if entry.name.endswith((".ts", ".mts", ".cts", ".tsx")) and not entry.name.endswith(
+                        (".d.ts", ".d.mts", ".d.cts")):
+                    return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def build_output_reason(name: str, siblings: frozenset[str]) -> str | None:

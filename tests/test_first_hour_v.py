@@ -225,3 +225,21 @@ def test_a_decorated_typescript_class_and_method_keep_their_doc_comments() -> No
         assert chunks["UserService"].doc == "Loads and stores users.", language
         assert chunks["UserService.findOne"].doc == "Finds one user by id.", language
         assert [c.start_line for c in chunks.values() if c.kind.value == "code"] == [1], language
+
+
+def test_a_build_folder_of_typescript_scripts_beside_src_is_indexed(tmp_path: Path) -> None:
+    """A new user on maplibre: its `build/` beside `src/` holds the TypeScript scripts that generate its shaders and
+    styles, skipped as build output and silently unsearchable. No compiler writes `.ts`: such a folder is indexed;
+    `dist/` of JavaScript, and a `build/` of declarations only, are build output as before."""
+    from indexer.discover import walk
+    from indexer.types import SkippedFile
+
+    write(tmp_path, "src/map.ts", "export function render() {}\n")
+    write(tmp_path, "build/generate-shaders.ts", "export function generateShaders() {}\n")
+    write(tmp_path, "dist/map.js", "function render() {}\n")
+    write(tmp_path / "other", "src/a.ts", "export const a = 1;\n")
+    write(tmp_path / "other", "build/a.d.ts", "export declare const a: number;\n")
+    found = {item.path: getattr(item, "reason", "") for item in walk(tmp_path)}
+    assert "build/generate-shaders.ts" in found and found["dist"].startswith("build output")
+    skipped = {i.path for i in walk(tmp_path / "other") if isinstance(i, SkippedFile)}
+    assert skipped == {"build"}
