@@ -23,8 +23,12 @@ class IndexCorrupt(CodeSearchError):
 
     HINT = "run `codesearch index --rebuild` to rebuild the index"
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint or self.HINT
+
     def __str__(self) -> str:
-        return f"{super().__str__()}; {self.HINT}"
+        return f"{super().__str__()}; {self.hint}"
 
 
 class WorkspaceCorrupt(IndexCorrupt):

@@ -243,3 +243,18 @@ def test_a_build_folder_of_typescript_scripts_beside_src_is_indexed(tmp_path: Pa
     assert "build/generate-shaders.ts" in found and found["dist"].startswith("build output")
     skipped = {i.path for i in walk(tmp_path / "other") if isinstance(i, SkippedFile)}
     assert skipped == {"build"}
+
+
+def test_a_damaged_index_file_names_its_index_and_the_repository_to_rebuild(tmp_path: Path) -> None:
+    """An operations review: with three repositories searched as one, "vector file vectors-1.faiss is missing; run
+    `codesearch index --rebuild`" named neither the index nor where to run it (run from their parent, it indexed the
+    parent, and the search still failed)."""
+    for repo in ("a", "b"):
+        write(tmp_path / repo, "x.py", "def alpha():\n    return 1\n")
+        assert run("index", str(tmp_path / repo), "-q").exit_code == 0
+    for vectors in (tmp_path / "b" / ".codesearch").glob("vectors-*"):
+        vectors.unlink()
+    out = run("search", "alpha", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert out.exit_code == 2
+    assert f"the index in {tmp_path / 'b' / '.codesearch'}: vector file" in out.output
+    assert f"run `codesearch index --rebuild {tmp_path / 'b'}`" in out.output

@@ -30,7 +30,14 @@ from urllib.parse import quote
 import numpy as np
 import numpy.typing as npt
 
-from codesearch.errors import IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable, UnsafeIndexDir
+from codesearch.errors import (
+    CodeSearchError,
+    IndexCorrupt,
+    IndexNotFound,
+    IndexOutOfDate,
+    IndexUnavailable,
+    UnsafeIndexDir,
+)
 from codesearch.store import trust
 from codesearch.store.codec import unpack_code
 from codesearch.store.indexdir import check_index_dir, odd_database_files, search_root, unreadable
@@ -340,11 +347,23 @@ class IndexReader:
         return VectorStore.load(path, self.meta.dim, self.meta.count, self.meta.id_checksum, mmap=True)
 
     def snapshot_files(self) -> tuple[SearchedVectors, LexicalIndex]:
-        """The vector and lexical files of the current snapshot's generation (see ``snapshot_vectors``)."""
-        vectors = self.snapshot_vectors()
-        lexical = LexicalIndex.load(lexical_path(self.index_dir, self.meta.generation), self.meta.count)
-        if self.meta.id_checksum is not None and id_checksum(lexical.ids) != self.meta.id_checksum:
-            raise IndexCorrupt(f"the ids in lexical-{self.meta.generation}.bin do not match the metadata's")
+        """The vector and lexical files of the current snapshot's generation (see ``snapshot_vectors``).
+
+        :raises IndexCorrupt: naming the index and the repository to rebuild (three repositories searched as one
+            said "vector file vectors-1.faiss is missing" and "run `codesearch index --rebuild`", which run from
+            their parent directory indexed the parent).
+        """
+        try:
+            vectors = self.snapshot_vectors()
+            lexical = LexicalIndex.load(lexical_path(self.index_dir, self.meta.generation), self.meta.count)
+            if self.meta.id_checksum is not None and id_checksum(lexical.ids) != self.meta.id_checksum:
+                raise IndexCorrupt(f"the ids in lexical-{self.meta.generation}.bin do not match the metadata's")
+        except IndexCorrupt as exc:
+            try:
+                fix = f"run `codesearch index --rebuild {self.root}` to rebuild it"
+            except CodeSearchError:
+                fix = None
+            raise IndexCorrupt(f"the index in {self.index_dir}: {exc.args[0]}", fix) from exc
         return vectors, lexical
 
     def vectors(self) -> SearchedVectors:
