@@ -214,7 +214,8 @@ def analyse(text: str) -> QueryInfo:
     if alone and not identifiers and tokens:
         identifiers.append(tokens[0])  # a one-word query may name a symbol in any case ("session")
     if (len(tokens) == 2 and len(stripped.split()) == 2 and tokens[0] in identifiers and tokens[1].isalpha()
-            and tokens[1].lower() not in KIND_WORDS and tokens[1].lower() not in STOPWORDS):
+            and tokens[1].lower() not in KIND_WORDS and tokens[1].lower() not in STOPWORDS
+            and not _looks_like_path(tokens[0])):
         # A name and a word, as one writes a method of a type (`keyIndex compact`, `HTTPAdapter send`): that method
         # too, scoped (etcd's `keyIndex.compact` was not in the first ten; `keyIndex.compact` found it first).
         identifiers += [f"{tokens[0]}.{tokens[1]}", tokens[1]]

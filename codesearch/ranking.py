@@ -81,6 +81,7 @@ from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import code_of
 from indexer.chunk import unscoped
 from indexer.languages import INLINE_TEST_LANGUAGES, is_test_definition, is_test_path
+from indexer.languages import is_signature as language_signature
 from indexer.licences import OPENING_WORDS, comment_words
 
 DEFINITION_WEIGHT = 1.0  # the whole query is the name the chunk defines
@@ -417,19 +418,10 @@ def _constructors_follow(pool: list[Candidate]) -> None:
                 c.score = owner.score * DECLARATION_BELOW
 
 
-# Languages whose function bodies are braced: a function chunk there that does not end in `}` has none (a signature).
-_BRACED = frozenset({"typescript", "tsx", "javascript", "java", "csharp", "cpp", "c", "kotlin", "swift", "scala", "php",
-                     "go", "rust", "zig"})
-
-
 def is_signature(row: dict[str, Any]) -> bool:
-    """Whether a function chunk is a signature without a body: in a braced language, code that does not end in `}`
-    (the index keeps a TypeScript overload without its `;`); in Python, an `@overload` stub ending in `...`."""
-    code = code_of(row).rstrip()
-    language = row.get("language")
-    if language == "python":
-        return code.endswith("...")
-    return language in _BRACED and not code.endswith("}")
+    """Whether a function chunk is a signature without a body (``indexer.languages.is_signature``: in a braced
+    language, code that does not end in `}`, as a TypeScript overload is kept without its `;`; Python's `...`)."""
+    return language_signature(str(row.get("language") or ""), code_of(row))
 
 
 def is_declaration(row: dict[str, Any]) -> bool:

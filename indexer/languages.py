@@ -48,6 +48,9 @@ class LanguageSpec:
     :param module_functions: a function directly inside a module is a function, not a method, as the language calls
         it (an Elixir ``def`` in its ``defmodule``, a function in Rust's ``mod`` or a TypeScript ``namespace``; a
         Ruby ``def`` in a ``module`` is a method of the classes that include it).
+    :param body_ends: how a function's code ends when it has a body (``}``): one that ends otherwise is a signature
+        (``is_signature``: a TypeScript overload, kept without its ``;``).
+    :param stub_ends: how a function's code ends when it is a stub without a body (Python's ``@overload`` ``...``).
     """
 
     name: str
@@ -62,6 +65,8 @@ class LanguageSpec:
     test_modules: frozenset[str] = frozenset()
     test_signatures: tuple[str, ...] = ()
     module_functions: bool = False
+    body_ends: str = ""
+    stub_ends: str = ""
 
     @property
     def query_file(self) -> str:
@@ -116,6 +121,7 @@ _SUFFIX_MACRO = (r"\)[ \t]*(?:const[ \t]+)?(?P<span>[A-Z][A-Z0-9_]*_[A-Z0-9_]*"
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", (".py", ".pyi"), "tree_sitter_python",
+        stub_ends="...",
         boilerplate_names=frozenset({"__init__", "__new__", "__del__", "__repr__", "__str__", "__eq__", "__ne__",
                                      "__hash__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__",
                                      "__next__", "__contains__", "__getitem__", "__setitem__", "__delitem__",
@@ -132,12 +138,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "javascript", (".js", ".jsx", ".mjs", ".cjs"), "tree_sitter_javascript",
+        body_ends="}",
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n"), ("const snippet = {\n", "\n};\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*", "*_test.js", "*-test.js"),
     ),
     LanguageSpec(
         "typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
+        body_ends="}",
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*"),
@@ -145,6 +153,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "tsx", (".tsx",), "tree_sitter_typescript", "language_tsx",
+        body_ends="}",
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*"),
@@ -153,12 +162,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "java", (".java",), "tree_sitter_java",
+        body_ends="}",
         snippet_wrappers=(("class Snippet {\n", "\n}\n"),),
         boilerplate_names=frozenset({"toString", "equals", "hashCode", "clone", "finalize"}),
         test_files=("*Test.java", "*Tests.java", "*IT.java", "Test*.java", "*TestCase.java"),
     ),
     LanguageSpec(
         "php", (".php",), "tree_sitter_php", "language_php",
+        body_ends="}",
         snippet_wrappers=(("<?php\n", ""), ("<?php\nclass Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"__construct", "__destruct", "__toString", "__get", "__set", "__isset",
                                      "__unset", "__call", "__callStatic", "__clone", "__invoke"}),
@@ -171,6 +182,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "go", (".go",), "tree_sitter_go",
+        body_ends="}",
         snippet_wrappers=(("package snippet\n\n", ""),),
         boilerplate_names=frozenset({"String", "Error"}),
         test_files=("*_test.go",),
@@ -178,6 +190,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     # The languages below were added together; each row's fields are its query file's owner's.
     LanguageSpec(
         "c", (".c",), "tree_sitter_c",
+        body_ends="}",
         test_files=("test_*.c", "*_test.c"),
         rewrites=(_LONE_MACRO,),
     ),
@@ -185,18 +198,21 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     # content when it has nothing of C++ (``header_language``).
     LanguageSpec(
         "cpp", (".cc", ".cpp", ".cxx", ".c++", ".h", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"), "tree_sitter_cpp",
+        body_ends="}",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
         rewrites=(_LONE_MACRO, _TRY_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",
+        body_ends="}",
         snippet_wrappers=(("class Snippet {\n", "\n}\n"), ("", "")),
         boilerplate_names=frozenset({"ToString", "Equals", "GetHashCode", "Dispose"}),
         test_files=("*Test.cs", "*Tests.cs"),
     ),
     LanguageSpec(
         "rust", (".rs",), "tree_sitter_rust",
+        body_ends="}",
         boilerplate_names=frozenset({"new", "default", "fmt", "clone", "eq", "hash", "cmp", "partial_cmp", "drop",
                                      "deref", "deref_mut"}),
         test_files=("tests.rs",),
@@ -205,6 +221,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "kotlin", (".kt", ".kts"), "tree_sitter_kotlin",
+        body_ends="}",
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"toString", "equals", "hashCode", "constructor"}),
         test_files=("*Test.kt", "*Tests.kt", "*Spec.kt"),
@@ -227,12 +244,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "scala", (".scala", ".sc"), "tree_sitter_scala",
+        body_ends="}",
         snippet_wrappers=(("", ""), ("object Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"toString", "equals", "hashCode", "this"}),
         test_files=("*Test.scala", "*Spec.scala", "*Suite.scala"),
     ),
     LanguageSpec(
         "swift", (".swift",), "tree_sitter_swift",
+        body_ends="}",
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n")),
         boilerplate_names=frozenset({"init", "description", "debugDescription", "hash"}),
         test_files=("*Tests.swift", "*Test.swift"),
@@ -266,6 +285,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "zig", (".zig",), "tree_sitter_zig",
+        body_ends="}",
         boilerplate_names=frozenset({"init", "deinit", "format"}),
         test_files=("*_test.zig",),
         test_signatures=("test ", 'test"'),
@@ -285,6 +305,18 @@ _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 def language_names() -> list[str]:
     """Names of every supported language, in registry order."""
     return [spec.name for spec in LANGUAGES]
+
+
+def is_signature(language: str, code: str) -> bool:
+    """Whether a function's code is a signature without a body in its language (``body_ends``, ``stub_ends``); False
+    for a language the registry does not know."""
+    spec = _BY_NAME.get(language)
+    if spec is None:
+        return False
+    code = code.rstrip()
+    if spec.body_ends and not code.endswith(spec.body_ends):
+        return True
+    return bool(spec.stub_ends) and code.endswith(spec.stub_ends)
 
 
 def spec_for(name: str) -> LanguageSpec:
