@@ -526,11 +526,14 @@ class IndexReader:
     def key_spans(self, keys: list[str]) -> dict[str, tuple[int, int]]:
         """The first and last lines of the chunks with these keys (``path::qualname``), keyed by key; no code read."""
         wanted = set(keys)
-        paths = sorted({key[:n] for key in wanted for n in _separators(key)})
+        # Each place a key's path can end gives a (path, qualname) pair; only those rows are read, not every chunk
+        # of the files (a long file's hundreds cost 0.3 ms a search).
+        pairs = sorted({(key[:n], key[n + 2:].split("#", 1)[0]) for key in wanted for n in _separators(key)})
         out: dict[str, tuple[int, int]] = {}
-        for part, marks in in_batches(paths):
+        for path, qualname in pairs:
             for key, start, end in self.conn.execute(
-                    f"SELECT {KEY_SQL}, start_line, end_line FROM chunks WHERE path IN ({marks})", part):
+                    f"SELECT {KEY_SQL}, start_line, end_line FROM chunks WHERE path = ? AND qualname = ?",
+                    (path, qualname)):
                 if key in wanted:
                     out[key] = (int(start), int(end))
         return out
