@@ -258,3 +258,17 @@ def test_a_damaged_index_file_names_its_index_and_the_repository_to_rebuild(tmp_
     assert out.exit_code == 2
     assert f"the index in {tmp_path / 'b' / '.codesearch'}: vector file" in out.output
     assert f"run `codesearch index --rebuild {tmp_path / 'b'}`" in out.output
+
+
+def test_a_swift_protocol_requirement_follows_its_default_implementation(tmp_path: Path) -> None:
+    """A new user on expo-modules-core: `causedBy` had the protocol's requirement (line 20, no body) before the
+    extension's implementation (line 37). The overload rule puts the body first here too: same type, same file."""
+    write(tmp_path, "ChainableException.swift", (
+        "/// An exception that can be chained.\npublic protocol ChainableException: Error, AnyObject {\n"
+        "  /// The exception that caused this one.\n  var cause: Error? { get set }\n\n"
+        "  /// Sets the direct cause of the exception.\n  func causedBy(_ error: Error?) -> Self\n}\n\n"
+        "public extension ChainableException {\n  @discardableResult\n"
+        "  func causedBy(_ error: Error?) -> Self {\n    cause = error\n    return self\n  }\n}\n"))
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("search", "causedBy", str(tmp_path), "--json", "-k", "2")
+    assert [r["start_line"] for r in json.loads(out.output)["results"]] == [11, 7]  # its attribute line first
