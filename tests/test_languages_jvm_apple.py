@@ -221,3 +221,16 @@ def test_swift_operator_functions_are_definitions_and_consume_keeps_the_file_par
     syms = symbols_of("swift", consuming)
     assert list(syms) == ["AsyncFunction", "AsyncFunction.call", "AsyncFunction.consume", "AsyncFunction.build"]
     assert "switch consume result {" in syms["AsyncFunction.call"].code and syms["AsyncFunction.build"].start_line == 16
+
+
+def test_java_enum_constant_bodies_name_the_methods_they_override() -> None:
+    """A new user on javac: `IncorporationBinaryOpKind`'s constants each override `apply`, and the three chunks were
+    all named `Infer.IncorporationBinaryOpKind.apply`, none telling which constant. A constant with a body scopes
+    them (`K.IS_SUBTYPE.apply`); the enum's own abstract method keeps its name."""
+    code = ("package x;\n/** Kinds. */\nenum K {\n  IS_SUBTYPE {\n    boolean apply(int a) { return true; }\n  },\n"
+            "  IS_SAME {\n    boolean apply(int a) { return false; }\n  },\n  PLAIN;\n"
+            "  abstract boolean apply(int a);\n}\n")
+    syms = symbols_of("java", code)
+    assert [(q, s.kind, s.start_line) for q, s in syms.items()] == [
+        ("K", SymbolKind.ENUM, 3), ("K.IS_SUBTYPE.apply", SymbolKind.METHOD, 5),
+        ("K.IS_SAME.apply", SymbolKind.METHOD, 8), ("K.apply", SymbolKind.METHOD, 11)]

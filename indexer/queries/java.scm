@@ -24,6 +24,12 @@
   name: (identifier) @name
   body: (enum_body) @body) @definition.enum
 
+; An enum constant with a body names the methods it overrides (`Kind.IS_SUBTYPE.apply`): three `apply`s of javac's
+; `IncorporationBinaryOpKind` read as one name, none telling which constant it was.
+(enum_constant
+  name: (identifier) @name
+  body: (class_body)) @scope
+
 (method_declaration
   name: (identifier) @name) @definition.method
 
