@@ -136,6 +136,9 @@ _PROJECT_FILES = re.compile(
 # the `.g.` of C# source generators and Dart's build_runner (`.g.cs`, `.g.dart`) and of generated TypeScript.
 _GENERATED_NAMES = re.compile(r"(?:_pb2\.py|\.pb(?:\.\w+)?\.go|_generated\.\w+|\.gen\.\w+|\.g\.(?:cs|dart|ts))$")
 _DECLARATION_NAMES = re.compile(r"\.d\.[cm]?ts$|\.pyi$")  # TypeScript declarations, Python stubs
+# A member of a test double by its type's name: `FakeLessor.Revoke` (`return nil`, first for "Lessor Revoke" before
+# the real `lessor.Revoke`), rack's `MockResponse.cookies`, `nopPage.Hugo`.
+_TEST_DOUBLE = re.compile(r"(?:[\w$]+\.)*(?:[Ff]ake|[Mm]ock|[Ss]tub|[Dd]ummy|[Nn]oop|[Nn]op)[A-Z]\w*\.")
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#|:")  # `:`: Lua's `Picker:find`
 _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"})  # outlines (a Go struct: a type)
@@ -776,11 +779,14 @@ def project_file(path: str) -> frozenset[str] | None:
 
 
 def is_noise_row(row: dict[str, Any]) -> bool:
-    """Whether a chunk is noise (``is_noise``), or a test kept in a source file (Rust's ``mod tests``,
-    Zig's ``test`` blocks: ``indexer.languages.is_test_definition``)."""
+    """Whether a chunk is noise (``is_noise``), a member of a test double (``_TEST_DOUBLE``: a fake, mock, stub, dummy
+    or no-op type), or a test kept in a source file (Rust's ``mod tests``, Zig's ``test`` blocks:
+    ``indexer.languages.is_test_definition``)."""
     language = str(row["language"])
     if is_noise(str(row["path"]), language):
         return True
+    if _TEST_DOUBLE.match(str(row.get("qualname") or "")):
+        return True  # a test double's member, wherever it lives (etcd's `FakeLessor.Revoke` in lease/lessor.go)
     return language in INLINE_TEST_LANGUAGES and is_test_definition(
         language, str(row.get("kind") or ""), str(row.get("qualname") or ""), str(row.get("signature") or ""))
 

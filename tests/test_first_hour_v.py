@@ -272,3 +272,21 @@ def test_a_swift_protocol_requirement_follows_its_default_implementation(tmp_pat
     assert run("index", str(tmp_path), "-q").exit_code == 0
     out = run("search", "causedBy", str(tmp_path), "--json", "-k", "2")
     assert [r["start_line"] for r in json.loads(out.output)["results"]] == [11, 7]  # its attribute line first
+
+
+def test_a_test_double_beside_the_real_type_does_not_answer_a_question(tmp_path: Path) -> None:
+    """A new user on etcd: "Lessor Revoke" had `FakeLessor.Revoke` (`return nil`, in lease/lessor.go itself) first and
+    the real `lessor.Revoke` outside the ten. A fake's, mock's, stub's or no-op's members are noise for questions, as
+    tests are; asked for by name, they are found."""
+    write(tmp_path, "lease/lessor.go", (
+        "package lease\n\n// lessor owns leases and revokes them when they expire.\n"
+        "type lessor struct{ m map[int]int }\n\n"
+        "func (le *lessor) Revoke(id int) error {\n\tle.mu.Lock()\n\tdefer le.mu.Unlock()\n\tl := le.m[id]\n"
+        "\tfor _, key := range l.keys {\n\t\tle.txn.DeleteRange(key)\n\t}\n\tdelete(le.m, id)\n\treturn nil\n}\n\n"
+        "// FakeLessor is a lessor that does nothing.\ntype FakeLessor struct{}\n\n"
+        "// Revoke revokes a lease and deletes its keys.\nfunc (fl *FakeLessor) Revoke(id int) error { return nil }\n"))
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    out = run("search", "revoke a lease and delete its keys", str(tmp_path), "--json", "-k", "3")
+    assert json.loads(out.output)["results"][0]["qualname"] == "lessor.Revoke"
+    out = run("search", "FakeLessor", str(tmp_path), "--json", "-k", "1")
+    assert json.loads(out.output)["results"][0]["qualname"] == "FakeLessor"
