@@ -242,6 +242,14 @@ def parse_bounded(parser: Parser, source: bytes, max_seconds: float | None = Non
             raise
         raise Unindexable(f"took too long to parse (over {limit:.1f} s for {len(source):,} bytes: "
                           "error recovery ran away)") from None
+    except SystemError as exc:
+        # A Ctrl-C or SIGTERM taken in the read callback is left set by py-tree-sitter, which calls the progress
+        # callback next: that fails with a SystemError caused by the interruption (a search stopped so printed a
+        # traceback and exited 1). The interruption itself goes on.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, BaseException) and not isinstance(cause, Exception):
+            raise cause from None
+        raise
 
 
 _BUFFERS = threading.local()
