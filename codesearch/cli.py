@@ -775,12 +775,12 @@ def resident_command(path: Path, index_dir: Path | None, action: str | None) -> 
     from codesearch.store.layout import INDEX_DIR_NAME
 
     with cli_errors():
-        if index_dir is None and action is not None and not (path / INDEX_DIR_NAME).is_dir():
-            try:  # --status and --stop ask the socket of the index as it was: its directory may be gone
-                index_dir = find_index(path)
-            except IndexNotFound:
-                index_dir = path.resolve() / INDEX_DIR_NAME
-        directory = index_dir or find_index(path)
+        try:
+            directory = index_dir or find_index(path)
+        except IndexNotFound:
+            if action is None:
+                raise
+            directory = path.resolve() / INDEX_DIR_NAME  # --status, --stop: the socket of the index that was there
         if action is None:
             server = resident.Resident(directory)
     if action is not None:

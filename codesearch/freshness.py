@@ -191,8 +191,7 @@ def check_stored(mounts: Mounts, root: str, path: str, language: str, indexed: t
     return check_file(place[0], place[1], language, indexed, max_bytes, stored=path, tree=tree, looked=looked)
 
 
-def unchanged_places(searcher: Any, mounts: Mounts, root: str, same: dict[str, list[str]],
-                     looked: FileChecks | None = None) -> dict[str, list[str]]:
+def unchanged_places(searcher: Any, mounts: Mounts, root: str, same: dict[str, list[str]]) -> dict[str, list[str]]:
     """``same`` (content hash -> ``path:line`` of identical indexed chunks) without the places whose file is gone
     or changed since indexing (by its stat: a changed file is not read for this): "+2 identical at b.py:4, c.py:4"
     named a deleted file and a line that was no longer the function (an operations review)."""
@@ -205,7 +204,7 @@ def unchanged_places(searcher: Any, mounts: Mounts, root: str, same: dict[str, l
         state, place = states.get(path), mounts.locate(root, path)
         if state is None or place is None:
             continue
-        st = _stat_inside(place[0], place[1], looked.tree(place[0]) if looked is not None else None)
+        st = _stat_inside(place[0], place[1])
         if st is not None and stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ctime_ns) == state[:3]:
             kept.add(path)
     return {digest: [p for p in places if p.rsplit(":", 1)[0] in kept] for digest, places in same.items()}

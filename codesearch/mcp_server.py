@@ -297,7 +297,7 @@ def build_server(session: RepositorySession) -> Any:
         try:
             return await asyncio.wrap_future(session.submit(fn, *args, **kwargs))
         except CodeSearchError as exc:
-            from codesearch.render import encodable
+            from indexer.discover import encodable
 
             raise ToolError(encodable(str(exc))) from None
 
@@ -322,8 +322,8 @@ def build_server(session: RepositorySession) -> Any:
         An answer stays near 40,000 characters: further results come without their snippet, then not at all
         ("truncated" says which).
         """
-        from codesearch.render import encodable
         from codesearch.search import files
+        from indexer.discover import encodable
 
         check(k, max_lines)
         if kind is not None and kind not in KINDS:
@@ -364,7 +364,7 @@ def build_server(session: RepositorySession) -> Any:
         check(k, max_lines)
         source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
                                     exclude=[exclude] if exclude else [])
-        from codesearch.render import encodable
+        from indexer.discover import encodable
 
         found, note = budgeted([compact(r, max_lines) for r in results])
         answer = {"root": encodable(str(session.root)), "source": source.to_dict(), "results": found}

@@ -142,6 +142,7 @@ _TEST_DOUBLE = re.compile(r"(?:[\w$]+\.)*(?:[Ff]ake|[Mm]ock|[Ss]tub|[Dd]ummy|[Nn
 _PLAIN_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _NAME_SEPARATORS = re.compile(r"\.|::|->|\\|#|:")  # `:`: Lua's `Picker:find`
 _CONTAINER_KINDS = frozenset({"class", "interface", "module", "trait", "type"})  # outlines (a Go struct: a type)
+_TYPE_KINDS = _CONTAINER_KINDS | {"enum"}  # what a constructor constructs
 # Kinds of definition that another file may hold a near-copy of (vendored copies, one class per platform build):
 # ``saturated`` and ``codesearch.search.pool.pick`` treat them as such.
 NEAR_COPY_KINDS = frozenset({"class", "interface", "trait", "enum", "type", "module"})
@@ -408,8 +409,7 @@ def _constructors_follow(pool: list[Candidate]) -> None:
     """For a name, a constructor (named as its class: Java's, C#'s, C++'s) follows its class when both define the name
     the query is: a new user's `TokenKind` had javac's constructor `TokenKind.TokenKind` first and the enum second,
     and `Lower`, `JavacParser` the same. Its score becomes just below the class's (``DECLARATION_BELOW``)."""
-    types = {str(c.row["qualname"]): c for c in pool
-             if "definition" in c.scores and c.row.get("kind") in _CONTAINER_KINDS | {"enum"}}
+    types = {str(c.row["qualname"]): c for c in pool if "definition" in c.scores and c.row.get("kind") in _TYPE_KINDS}
     if not types:
         return
     for c in pool:

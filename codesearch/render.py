@@ -88,12 +88,6 @@ def clean(text: str) -> str:
     return _UNSAFE_CODE.sub(_escaped, text)
 
 
-def encodable(text: str) -> str:
-    """Text that encodes as UTF-8: a file name's bytes that are not UTF-8 (held as surrogates) as U+FFFD, as the
-    index names such a file (JSON and the MCP SDK refused a repository at `repo\\xfe`: every answer an error)."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
 def one_line(text: str) -> str:
     """Text on one line with every unsafe character, newline included, made visible."""
     return _UNSAFE_LINE.sub(_escaped, text)

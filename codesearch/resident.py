@@ -123,8 +123,9 @@ def subdirectory(root: Path, path: Path) -> str:
         raise BadQuery(f"{path} is inside the index directory; search the repository it indexes")
     if str(relative) == ".":
         return ""
-    # As the index names a path that is not UTF-8 (`pkg\xff` is skipped as `pkg\ufffd`): no indexed path has one.
-    return relative.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    from indexer.discover import encodable
+
+    return encodable(relative.as_posix())  # as the index names a path that is not UTF-8 (`pkg\xff` as `pkg\ufffd`)
 
 
 def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
@@ -328,19 +329,18 @@ class Resident:
             st = os.stat(self.index_dir / DB_NAME)
         except OSError:
             raise IndexNotFound(f"the index in {self.index_dir} is gone") from None
-        if (st.st_dev, st.st_ino) != self._database:
-            fresh = Searcher(self.index_dir, embedder=self.searcher.embedder)
+        rebuilt = (st.st_dev, st.st_ino) != self._database
+        if not rebuilt:
+            row = self._generation.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            if row is None or int(row[0]) == self.searcher.reader.meta.generation:
+                return self.searcher
+        fresh = Searcher(self.index_dir, embedder=self.searcher.embedder)  # first: a refused index changes nothing
+        if rebuilt:
             self._generation.close()
             self._generation, self._database = self._watch()
-            self.searcher.close()
-            self.searcher = fresh
-            return fresh
-        row = self._generation.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        if row is not None and int(row[0]) != self.searcher.reader.meta.generation:
-            fresh = Searcher(self.index_dir, embedder=self.searcher.embedder)
-            self.searcher.close()
-            self.searcher = fresh
-        return self.searcher
+        self.searcher.close()
+        self.searcher = fresh
+        return fresh
 
     def _search(self, request: dict[str, Any]) -> dict[str, Any]:
         """A search as ``codesearch search`` runs it on one index, rendered for the client's working directory."""

@@ -329,7 +329,7 @@ class RepositorySession:
 
     def status(self) -> dict[str, Any]:
         """Files, chunks, functions (and methods), languages, last update, stale files, the last refresh."""
-        from codesearch.render import encodable
+        from indexer.discover import encodable
 
         searcher = self.searcher
         stats = searcher.reader.stats()

@@ -255,7 +255,7 @@ def _list_dir(
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if not _printable_name(entry.name):
-                yield SkippedFile(rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                yield SkippedFile(encodable(rel),
                                   "file name is not valid UTF-8")
                 continue
             if root_bytes + 1 + len(rel.encode()) >= MAX_PATH_BYTES:
@@ -339,6 +339,13 @@ def _default_skip(name: str, sources: str = "") -> str | None:
     return None
 
 
+def encodable(text: str) -> str:
+    """Text that encodes as UTF-8: a name's bytes that are not UTF-8 (held as surrogates) as U+FFFD, as the index
+    names a file it skips for such a name (JSON and the MCP SDK refused the surrogates of a repository at `repo\\xfe`:
+    every answer an error)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _holds_typescript_sources(dir_fd: int, name: str, look: int = 500) -> bool:
     """Whether the directory ``name`` (in the open directory ``dir_fd``) holds TypeScript sources (``.ts``, not a
     ``.d.ts``) among its first ``look`` entries: build output beside ``src/`` never does, as no compiler writes them."""
@@ -351,8 +358,7 @@ def _holds_typescript_sources(dir_fd: int, name: str, look: int = 500) -> bool:
             for n, entry in enumerate(entries):
                 if n >= look:
                     return False
-                if entry.name.endswith((".ts", ".mts", ".cts", ".tsx")) and not entry.name.endswith(
-                        (".d.ts", ".d.mts", ".d.cts")):
+                if entry.name.endswith(TYPESCRIPT_SUFFIXES) and not entry.name.endswith(DECLARATION_SUFFIXES):
                     return True
     except OSError:
         return False

@@ -526,16 +526,16 @@ class IndexReader:
     def key_spans(self, keys: list[str]) -> dict[str, tuple[int, int]]:
         """The first and last lines of the chunks with these keys (``path::qualname``), keyed by key; no code read."""
         wanted = set(keys)
-        # Each place a key's path can end gives a (path, qualname) pair; only those rows are read, not every chunk
-        # of the files (a long file's hundreds cost 0.3 ms a search).
-        pairs = sorted({(key[:n], key[n + 2:].split("#", 1)[0]) for key in wanted for n in _separators(key)})
+        # Each place a key's path can end gives a path and a qualified name: only rows of both are read, not every
+        # chunk of the files (a long file's hundreds cost 0.3 ms a search), in one query a batch of keys.
         out: dict[str, tuple[int, int]] = {}
-        for path, qualname in pairs:
-            for key, start, end in self.conn.execute(
-                    f"SELECT {KEY_SQL}, start_line, end_line FROM chunks WHERE path = ? AND qualname = ?",
-                    (path, qualname)):
-                if key in wanted:
-                    out[key] = (int(start), int(end))
+        for part, _ in in_batches(sorted(wanted), 100):  # each key adds a path and a name or more
+            paths = sorted({key[:n] for key in part for n in _separators(key)})
+            names = sorted({key[n + 2:].split("#", 1)[0] for key in part for n in _separators(key)})
+            rows = self.conn.execute(
+                f"SELECT {KEY_SQL}, start_line, end_line FROM chunks WHERE path IN ({','.join('?' * len(paths))}) "
+                f"AND qualname IN ({','.join('?' * len(names))})", [*paths, *names])
+            out.update((key, (int(start), int(end))) for key, start, end in rows if key in wanted)
         return out
 
     @_sql
