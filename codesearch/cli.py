@@ -549,10 +549,13 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 ([find_index(p) for p in paths], None, None)
             if workspace is None:
                 _one_path_per_repository(paths, indexes)
-            with MultiSearcher(indexes, names=names, mounts=mounts) as multi:
+            with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=workspace is not None) as multi:
+                _warn_left_out(multi.left_out, quiet)
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
+                if multi.left_out:
+                    extra["left_out"] = multi.left_out
         else:
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
@@ -592,6 +595,18 @@ def _query_and_paths(words: tuple[str, ...], query_option: str | None) -> tuple[
     except click.BadParameter as exc:
         exc.param_hint = "'[PATHS]...'"
         raise
+
+
+def _warn_left_out(left_out: dict[str, str], quiet: bool) -> None:
+    """One warning line per repository of a workspace that its search leaves out, with the fix."""
+    if quiet or not left_out:
+        return
+    from codesearch.render import one_line
+
+    for name, why in left_out.items():
+        click.echo(f"warning: {one_line(name)} left out: {one_line(why)}", err=True)
+    click.echo(f"warning: `codesearch index-many` over the repositories, where they are now, brings "
+               f"{'it' if len(left_out) == 1 else 'them'} back", err=True)
 
 
 def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> None:

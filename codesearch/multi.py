@@ -22,6 +22,9 @@ so that vector scores are comparable.
 
 from __future__ import annotations
 
+import os
+import re
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +33,7 @@ from typing import Any
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexOutOfDate
+from codesearch.errors import BadQuery, CodeSearchError, IndexOutOfDate
 from codesearch.freshness import FileChecks, check_stored, unchanged_places
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
@@ -172,30 +175,71 @@ def merge(query: QueryInfo, parts: Sequence[Part | None], options: SearchOptions
     return ranked(query, parts, options)
 
 
+# What opening a damaged, unreadable or foreign index raises: with ``keep_going``, that index's reason.
+INDEX_FAILURES = (CodeSearchError, sqlite3.DatabaseError, OSError)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why an index was left out, on one line, without the fix its message gives for one index (`codesearch
+    index --rebuild` in the current directory is not how a workspace's index is rebuilt)."""
+    lines = str(exc).strip().splitlines()
+    return _SINGLE_FIX.sub("", lines[-1]) if lines else type(exc).__name__
+
+
+_SINGLE_FIX = re.compile(r";? *(?:run|rebuild it with) `codesearch index\b[^`]*`.*$")
+
+
 class MultiSearcher:
     """Searches several indexes as one; results carry ``repo`` (a prefix of ``path``).
 
     :param names: the repositories' names (default: their directory names, made unique).
     :param mounts: per index, the repositories of a pack (``codesearch.pack``; empty for an ordinary index).
+    :param keep_going: an index that cannot be opened (damaged, unreadable, another model's) is left out and
+        named in ``left_out`` with its reason, instead of failing the search (a workspace of many repositories;
+        ``names`` must be given). A repository whose root is gone (moved or deleted) is named there too: its
+        files cannot be checked, so its hits are dropped.
     :raises IndexOutOfDate: if the indexes were built by different models.
-    (and everything ``Searcher`` raises, for each index)
+    (and everything ``Searcher`` raises, for each index; with ``keep_going``, the first index's error when
+    none could be opened)
     """
 
     def __init__(self, index_dirs: Sequence[Path], embedder: Embedder | None = None,
-                 names: Sequence[str] | None = None, mounts: Sequence[Mounts] | None = None) -> None:
+                 names: Sequence[str] | None = None, mounts: Sequence[Mounts] | None = None,
+                 keep_going: bool = False) -> None:
         embedder = embedder or StaticEmbedder.default()
         self.searchers: list[Searcher] = []
+        self.left_out: dict[str, str] = {}  # a repository (or pack) name -> why it is not searched
         packs = list(mounts) if mounts is not None else [Mounts()] * len(index_dirs)
+        given = list(names) if names is not None else None
+        if keep_going and given is None:
+            raise ValueError("keep_going needs the indexes' names")
+        opened: list[str] = []
+        first: BaseException | None = None
         try:
-            for directory, mounted in zip(index_dirs, packs, strict=True):
-                self.searchers.append(Searcher(directory, embedder, mounts=mounted))
+            for i, (directory, mounted) in enumerate(zip(index_dirs, packs, strict=True)):
+                try:
+                    self.searchers.append(Searcher(directory, embedder, mounts=mounted))
+                except INDEX_FAILURES as exc:
+                    if not keep_going:
+                        raise
+                    first = first or exc
+                    self.left_out[given[i]] = _reason(exc)
+                    continue
+                if given is not None:
+                    opened.append(given[i])
+            if first is not None and not self.searchers:
+                raise first
         except BaseException:
             self.close()
             raise
-        self.names = list(names) if names is not None else prefixes([s.root for s in self.searchers])
+        self.names = opened if given is not None else prefixes([s.root for s in self.searchers])
         self.roots: dict[str, str] = {}  # every repository's name -> its root
         for name, searcher in zip(self.names, self.searchers):
             self.roots.update(searcher.mounts.roots if searcher.mounts else {name: str(searcher.root)})
+        if keep_going:
+            for name, root in self.roots.items():
+                if not os.path.isdir(root):
+                    self.left_out[name] = f"its repository {root} is gone (moved or deleted)"
         fingerprints = {s.reader.meta.model_fingerprint for s in self.searchers}
         if len(fingerprints) > 1:  # Searcher already checked each against the model; kept as a guard
             self.close()

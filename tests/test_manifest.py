@@ -100,3 +100,43 @@ def test_a_damaged_chunk_says_its_fix_once() -> None:
     with pytest.raises(IndexCorrupt) as damaged:
         unpack_code(b"garbage")
     assert str(damaged.value).count("--rebuild") == 1
+
+
+def _workspace_of_three(tmp_path: Path) -> Manifest:
+    bodies = {"one": 'def retry_request(url):\n    """Retry a failed http request."""\n',
+              "two": 'def retry_download(url):\n    """Retry a failed http download."""\n',
+              "three": 'def retry_upload(url):\n    """Retry a failed http upload."""\n'}
+    manifest = Manifest(tmp_path / "ws")
+    for name, body in bodies.items():
+        write(tmp_path / "src" / name, "net.py", body)
+        entry = manifest.entry_for(tmp_path / "src" / name, name)
+        entry.generation = build_index(tmp_path / "src" / name, manifest.index_dir(entry)).generation
+    manifest.save()
+    return manifest
+
+
+def test_a_workspace_search_leaves_out_a_damaged_index_and_a_moved_repository_and_says_so(tmp_path: Path) -> None:
+    """One damaged index stopped every search of a workspace, and a moved repository's hits were dropped
+    without a word: both are left out, each named with its reason, and the others answer."""
+    manifest = _workspace_of_three(tmp_path)
+    (manifest.index_dir(manifest.repos["two"]) / "index.db").write_bytes(b"this is not a database" * 100)
+    (tmp_path / "src" / "three").rename(tmp_path / "src" / "moved")
+    result = CliRunner().invoke(cli, ["search", "retry a failed http request", "--workspace",
+                                      str(manifest.directory), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {r["repo"] for r in data["results"]} == {"one"}
+    assert set(data["left_out"]) == {"two", "three"} and "new place" in data["left_out"]["three"]
+    assert "warning: two left out" in result.stderr and "warning: three left out" in result.stderr
+    assert "index-many" in result.stderr
+    quiet = CliRunner().invoke(cli, ["search", "retry", "--workspace", str(manifest.directory), "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_a_workspace_whose_every_index_is_damaged_fails_in_one_line(tmp_path: Path) -> None:
+    manifest = _workspace_of_three(tmp_path)
+    for entry in manifest.repos.values():
+        (manifest.index_dir(entry) / "index.db").write_bytes(b"this is not a database" * 100)
+    result = CliRunner().invoke(cli, ["search", "retry", "--workspace", str(manifest.directory)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output

@@ -234,3 +234,14 @@ def test_related_keeps_the_same_function_of_another_repository_of_a_pack(tmp_pat
     with Searcher(index_dir, mounts=mounts) as searcher:
         found = related(searcher, at_line(searcher, "lib/x.js", 3), k=5)
     assert [r.path for r in found if r.qualname == "retryRequest"] == ["dist/x.js"]
+
+
+def test_a_workspace_search_names_a_packed_repository_that_moved(tmp_path: Path, repos: dict[str, Path]) -> None:
+    """A pack's repository that moved away had its hits dropped without a word: it is named, the others answer."""
+    index_dir, mounts = _pack(tmp_path, repos)
+    repos["db"].rename(tmp_path / "src" / "db-moved")
+    with MultiSearcher([index_dir], names=["pack-00001"], mounts=[mounts], keep_going=True) as multi:
+        assert set(multi.left_out) == {"db"} and "is gone" in multi.left_out["db"]
+        assert multi.search("open a connection to the sql database", 3)[0].repo != "db"
+    with MultiSearcher([index_dir], mounts=[mounts]) as multi:  # several PATHs: as before, nothing left out
+        assert multi.left_out == {}
