@@ -322,3 +322,29 @@ def test_a_search_opens_each_directory_once_and_leaves_no_descriptor_open(
         (root / "pkg" / "sub").symlink_to(root / "moved")  # same files, now behind a link
         assert searcher.search("helper number", k=6) == []  # never followed: gone
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_run_that_fails_after_writing_its_vector_file_leaves_no_orphan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while the lexical file was written left the new generation's vector file behind (an orphan,
+    as large as the vectors, on the disk that is full) until a later run succeeded: a failed run removes the
+    files of the generation it did not commit, and the index stays the previous one."""
+    import errno
+
+    from codesearch.store import writer as writer_module
+
+    root = tmp_path / "repo"
+    write(root, "a.py", "def first():\n    '''The first.'''\n    return 1\n")
+    build_index(root, embedder=FakeEmbedder())
+    before = sorted(p.name for p in (root / ".codesearch").iterdir())
+    write(root, "b.py", "def second():\n    '''The second.'''\n    return 2\n")
+
+    def full_disk(self: object, path: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(writer_module.IndexWriter, "_write_lexical", full_disk)
+    with pytest.raises(CodeSearchError):
+        build_index(root, embedder=FakeEmbedder())
+    assert sorted(p.name for p in (root / ".codesearch").iterdir()) == before
+    with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
+        assert [h.name for h in searcher.search("first", k=5)] == ["first"]

@@ -157,7 +157,11 @@ class IndexWriter:
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
-                    yield writer
+                    try:
+                        yield writer
+                    except BaseException:
+                        _remove_uncommitted(db, index_dir)
+                        raise
                     if writer.migrated and not db.conn.in_transaction:
                         db.execute("VACUUM")  # give back the space an older schema's columns and tables took
                 finally:
@@ -658,6 +662,23 @@ def _file_row(parsed: ParsedFile, symbols: int) -> dict[str, object]:
         "sha1": parsed.sha1,
         "symbols": symbols,
     }
+
+
+def _remove_uncommitted(db: Any, index_dir: Path) -> None:
+    """After a failed run (its transaction rolled back): delete the files of a generation it wrote but did
+    not commit (a full disk while the lexical file or the database was written left the vector file, as
+    large as the vectors, on the disk that was full). Left as they are when the database cannot say which
+    generation is committed."""
+    try:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        generation = int(md.get_meta(db).get("generation", 0) or 0)
+    except (sqlite3.Error, ValueError):
+        return
+    try:
+        _remove_stale_files(index_dir, generation)
+    except OSError:
+        pass
 
 
 def _remove_stale_files(index_dir: Path, generation: int) -> None:
