@@ -71,7 +71,7 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank;
 # 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members);
 # 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk.
-PARSER_VERSION = "23"
+PARSER_VERSION = "24"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -289,10 +289,51 @@ def _unwrapped(source: bytes, language: str, matches: list[tuple[int, dict[str, 
 
 def rewritten(source: bytes, language: str) -> bytes:
     """``source`` with the language's rewrites applied (``LanguageSpec.rewrites``): each match's ``span``
-    replaced by text of the same length, so every offset and line stays where it was."""
+    replaced by text of the same length, so every offset and line stays where it was; conditional compilation
+    read as its first branch where the language asks (``LanguageSpec.first_branch``)."""
+    if spec_for(language).first_branch:
+        source = first_branches(source)
     for regex, replacement in rewrites(language):
         source = regex.sub(lambda match, text=replacement: _same_length(match, text), source)
     return source
+
+
+def first_branches(source: bytes) -> bytes:
+    """``source`` with each ``#if`` read as its first branch: every ``#if``, ``#elif``, ``#else`` and ``#endif``
+    line, and the lines of every branch after the first (nested ones included), blanked with spaces (line
+    breaks kept). An ``#elif``, ``#else`` or ``#endif`` without its ``#if`` blanks its own line only; an ``#if``
+    left open blanks its later branches to the end of the file."""
+    if b"#" not in source:
+        return source
+    blanks: list[tuple[int, int]] = []
+    later: list[bool] = []  # per open #if: whether the lines now are in a branch after its first
+    hidden_from = 0  # where the lines of a later branch began
+    for match in _CONDITIONAL.finditer(source):
+        word, hidden = match.group(1), any(later)
+        if word == b"if":
+            later.append(False)
+        elif word == b"endif" and later:
+            later.pop()
+        elif later:
+            later[-1] = True
+        if not hidden and any(later):
+            hidden_from = match.end()
+        elif hidden and not any(later):
+            blanks.append((hidden_from, match.start()))
+        blanks.append(match.span())
+    if any(later):
+        blanks.append((hidden_from, len(source)))
+    if not blanks:
+        return source
+    out = bytearray(source)
+    for start, end in blanks:
+        out[start:end] = _NOT_NEWLINE.sub(b" ", source[start:end])
+    return bytes(out)
+
+
+# A conditional-compilation line (a UTF-8 byte-order mark before the file's first, as .NET editors write it).
+_CONDITIONAL = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*#[ \t]*(if|elif|else|endif)\b[^\n]*")
+_NOT_NEWLINE = re.compile(rb"[^\n]")
 
 
 def _same_length(match: re.Match[bytes], replacement: bytes) -> bytes:

@@ -234,3 +234,30 @@ def test_java_enum_constant_bodies_name_the_methods_they_override() -> None:
     assert [(q, s.kind, s.start_line) for q, s in syms.items()] == [
         ("K", SymbolKind.ENUM, 3), ("K.IS_SUBTYPE.apply", SymbolKind.METHOD, 5),
         ("K.IS_SAME.apply", SymbolKind.METHOD, 8), ("K.apply", SymbolKind.METHOD, 11)]
+
+
+def test_csharp_conditional_compilation_is_read_as_its_first_branch() -> None:
+    """A new user on Json.NET: an `#if` in a class's base list (`class JToken : IA` then `#if ...` `, ICloneable`)
+    or between an `if`'s block and its `else` took the class: JToken, JObject, JContainer and 27 more files had
+    their members unscoped (`TryGet`, `TryGet.if`); indexers (`this[...]`) were only outline lines. The directives
+    and the later branches are blanked for the parser; the code shown is the file's."""
+    code = ("\ufeff#if !NET20\nnamespace N {\n  /// <summary>Holds.</summary>\n  public abstract class JToken : IA, IB\n"
+            "#if !(PORTABLE)\n        , ICloneable\n#endif\n  {\n"
+            "    /// <summary>Gets the token at a key.</summary>\n"
+            "    public JToken this[object key] { get { return null; } set { } }\n    public string this[int i] => \"\";\n"
+            "    public bool TryGet(int a) {\n      if (a > 0) { return true; }\n#if !(NET40)\n"
+            "      else if (a < 0) { return false; }\n#elif NET35\n#if X\n      else if (a < -2) {\n#endif\n#else\n"
+            "      else if (a < -1) { return false; }\n#endif\n      else { return false; }\n    }\n  }\n}\n#endif\n")
+    symbols = extract_symbols(SourceFile("x.cs", "csharp", code.encode()))
+    assert [(s.qualname, s.kind, s.start_line, s.end_line, s.doc) for s in symbols] == [
+        ("N.JToken", SymbolKind.CLASS, 4, 25, "Holds."),
+        ("N.JToken.this", SymbolKind.METHOD, 10, 10, "Gets the token at a key."),
+        ("N.JToken.this", SymbolKind.METHOD, 11, 11, ""),
+        ("N.JToken.TryGet", SymbolKind.METHOD, 12, 24, "")]
+    assert "else if (a < -1)" in symbols[-1].code  # the code is the file's, every branch
+    blanked = rewritten(code.encode(), "csharp")
+    assert len(blanked) == len(code.encode()) and blanked.count(b"\n") == code.count("\n")
+    assert b"#" not in blanked and b"a < -2" not in blanked and b"a < -1" not in blanked and b"a < 0" in blanked
+    unbalanced = b"#endif\nclass A { }\n#else\nclass B { }\n#if X\nclass C { }\n#else\nclass D { }\n"
+    assert rewritten(unbalanced, "csharp") == (b"      \nclass A { }\n     \nclass B { }\n     \nclass C { }\n"
+                                               b"     \n           \n")

@@ -65,4 +65,16 @@
     (accessor_declaration
       body: (_))) @body) @definition.method
 
+; An indexer (`public JToken this[object key] { get { ... } set { ... } }`, or `=> ...`) is a method named
+; `this`: Json.NET's JObject and JArray indexers were only lines of their class's outline.
+(indexer_declaration
+  "this" @name
+  accessors: (accessor_list
+    (accessor_declaration
+      body: (_))) @body) @definition.method
+
+(indexer_declaration
+  "this" @name
+  value: (arrow_expression_clause) @body) @definition.method
+
 (comment) @comment
