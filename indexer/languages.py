@@ -117,10 +117,20 @@ _PREFIX_MACRO = (r"(?m)^[ \t]*(?:template[ \t]*<[^<>\n]*(?:<[^<>\n]*>[^<>\n]*)*>
 
 # C++: a specifier macro after a parameter list (`get_executor() const ASIO_NOEXCEPT {`, `BOOST_NOEXCEPT`,
 # `Q_DECL_OVERRIDE`) made the function an error. Blanked when its name says what it stands for (no cast
-# of a constant reads `(int) X_NOEXCEPT;`).
-_SUFFIX_MACRO = (r"\)[ \t]*(?:const[ \t]+)?(?P<span>[A-Z][A-Z0-9_]*_[A-Z0-9_]*"
-                 r"(?:NOEXCEPT|OVERRIDE|FINAL|NOTHROW|THROW|DEPRECATED|REF_QUAL)[A-Z0-9_]*(?:\([^()\n]*\))?)"
+# of a constant reads `(int) X_NOEXCEPT;`): a thread-safety annotation too, also on the next line (googletest's
+# `void Mock::Verify()` then `GTEST_LOCK_EXCLUDED_(g_gmock_mutex) {`, abseil's `ABSL_LOCKS_EXCLUDED(mu_)`: 101
+# functions of googletest were named after the macro).
+_SUFFIX_MACRO = (r"\)(?:[ \t]*\r?\n)?[ \t]*(?:(?:const|override|final|noexcept)\b[ \t]*){0,3}(?:\r?\n[ \t]*)?(?P<span>[A-Z][A-Z0-9_]*_[A-Z0-9_]*"
+                 r"(?:NOEXCEPT|OVERRIDE|FINAL|NOTHROW|THROW|DEPRECATED|REF_QUAL|LOCKS?_|EXCLUDES|REQUIRES|ACQUIRE"
+                 r"|RELEASE)[A-Z0-9_]*(?:\([^()\n]*\))?)"
                  r"(?=[ \t]*(?:[{;:=]|->|\r?\n|override\b|final\b|const\b))", "")
+
+# C++: a macro called as a statement on a line of its own (googletest's `GMOCK_DEFINE_DEFAULT_ACTION_FOR_RETURN_TYPE_(
+# bool, false);`, `DISALLOW_COPY_AND_ASSIGN(Foo);`) is no declaration the grammar knows: at namespace level its error
+# recovery took the next 300 lines into a function named after the macro, their namespace lost. The call is
+# blanked and its `;` kept (an empty statement or declaration wherever it stood).
+_CALL_MACRO = (r"(?m)^[ \t]*(?P<span>(?:[A-Z][A-Z0-9]*_[A-Z0-9_]*[ \t]+)?[A-Z][A-Z0-9]*_[A-Z0-9_]*[ \t]*"
+               r"\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\))[ \t]*;[ \t]*(?://[^\n]*)?$", "")
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
@@ -205,7 +215,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         body_ends="}",
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
-        rewrites=(_LONE_MACRO, _TRY_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
+        rewrites=(_LONE_MACRO, _CALL_MACRO, _TRY_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",

@@ -760,8 +760,9 @@ def _whole_lines(source: bytes, start: int, end: int) -> tuple[int, int]:
 
 def _unquote(name: str) -> str:
     """A name without the quotes around it (``'key': function``) or a symbol's colon (Ruby's ``:epp``);
-    Haskell's ``go'`` keeps its prime."""
-    name = name[1:] if name.startswith(":") and len(name) > 1 else name
+    Haskell's ``go'`` keeps its prime, and an operator its colons (Scala's ``::`` and ``:+``)."""
+    name = name[1:] if name.startswith(":") and len(name) > 1 and (name[1].isalnum() or name[1] in "_'\"") \
+        else name
     return name[1:-1] if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"`" else name
 
 

@@ -324,3 +324,28 @@ def test_cpp_definitions_out_of_their_class_are_named_in_their_namespace() -> No
     assert syms["CLI.App.size"].kind is SymbolKind.METHOD
     assert syms["CLI.App.require_subcommand"].kind is SymbolKind.METHOD
     assert "CLI.detail.helper" in syms and "Free.thing" in syms
+
+
+def test_cpp_googletest_tests_annotations_and_macro_statements() -> None:
+    """A new user on googletest: its 320 `TEST(Suite, Name)` were all named `TEST`; 101 functions were named after a
+    thread-safety annotation after their parameters (`GTEST_LOCK_EXCLUDED_(mutex_)`, on the next line, after `const`
+    or `override`); and a macro called as a statement (`GMOCK_DEFINE_DEFAULT_ACTION_FOR_RETURN_TYPE_(bool, false);`)
+    took the next 300 lines into a function named after it, their namespace lost."""
+    code = (
+        "namespace testing {\n#define DEFINE_FOR_(type, value) \\\n  template <> class Default<type> {}\n"
+        "DEFINE_FOR_(void, );  // NOLINT\nGTEST_API_ GTEST_DEFINE_STATIC_MUTEX_(g_mutex);\n"
+        "class DefaultValue {\n public:\n  static void Set(int x) { }\n};\n"
+        "// Verifies and clears.\nbool Mock::VerifyLocked(void* mock)\n    GTEST_EXCLUSIVE_LOCK_REQUIRED_(g_mutex) {\n"
+        "  return true;\n}\nclass M {\n  ~M() override GTEST_LOCK_EXCLUDED_(g_mutex) { }\n"
+        "  int* Find(const int& args)\n      const GTEST_EXCLUSIVE_LOCK_REQUIRED_(g_mutex) {\n    return nullptr;\n  }\n"
+        "  void Lock() ABSL_LOCKS_EXCLUDED(mu_) { if (x) LOG_ERROR(x); else y(); }\n};\n"
+        "// Checks colors.\nTEST(GTestColorTest, BehavesCorrectly) {\n  EXPECT_TRUE(ShouldUseColor(true));\n}\n"
+        "TYPED_TEST_P(ParamTest, Works) { y(); }\nint TESTER(Foo a, Bar b) { return 1; }\n}\n")
+    symbols = extract_symbols(SourceFile("x_test.cc", "cpp", code.encode()))
+    assert [(s.qualname, s.start_line, s.doc) for s in symbols if s.kind is not SymbolKind.CLASS] == [
+        ("testing.DEFINE_FOR_", 2, ""), ("testing.DefaultValue.Set", 8, ""),
+        ("testing.Mock.VerifyLocked", 11, "Verifies and clears."), ("testing.M.~M", 16, ""),
+        ("testing.M.Find", 17, ""), ("testing.M.Lock", 21, ""),
+        ("testing.GTestColorTest.BehavesCorrectly", 24, "Checks colors."), ("testing.ParamTest.Works", 27, ""),
+        ("testing.TESTER", 28, "")]
+    assert {s.qualname for s in symbols if s.kind is SymbolKind.CLASS} == {"testing.DefaultValue", "testing.M"}

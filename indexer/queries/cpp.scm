@@ -23,6 +23,20 @@
       .))
   body: (compound_statement) @body) @definition.function
 
+; A test written as a macro with its suite and its name (googletest's `TEST(Suite, Name) { ... }`, `TEST_F`,
+; `TEST_P`, `TYPED_TEST`) is the test `Suite.Name`: googletest's own 320 were all named `TEST`. First, as above.
+(function_definition
+  declarator: (function_declarator
+    declarator: (identifier) @_macro
+    parameters: (parameter_list
+      .
+      (parameter_declaration type: (type_identifier) @receiver .)
+      .
+      (parameter_declaration type: (type_identifier) @name .)
+      .))
+  body: (compound_statement) @body
+  (#match? @_macro "^([A-Z][A-Z0-9]*_)*TEST(_[A-Z0-9]+)*$")) @definition.function
+
 ; Functions, and methods defined in their class (a function nested in a class becomes a
 ; method). The name sits in a function declarator, under any pointer or reference
 ; declarator of the return type.

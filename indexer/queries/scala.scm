@@ -5,14 +5,15 @@
 ; Two scopes qualify what they hold without being symbols: a val or var bound to an
 ; anonymous class (`implicit val d: Decoder[A] = new Decoder[A] { def apply ... }`
 ; gives `d.apply`, also when the `new` starts the next line), and an extension (`extension (s: String) def shout` gives `String.shout`).
-; Scaladoc is the comment block right above a definition.
+; Scaladoc is the comment block right above a definition. A symbolic name is a name (`def +=`, `def ->`,
+; `case class ::`, `object +:`): Scala's collections define much of their API so.
 
 (class_definition
-  name: (identifier) @name
+  name: [(identifier) (operator_identifier)] @name
   body: (_)? @body) @definition.class
 
 (object_definition
-  name: (identifier) @name
+  name: [(identifier) (operator_identifier)] @name
   body: (_)? @body) @definition.class
 
 (package_object
@@ -31,11 +32,11 @@
   name: (type_identifier) @name) @definition.type
 
 (function_definition
-  name: (identifier) @name
+  name: [(identifier) (operator_identifier)] @name
   body: (_) @body) @definition.function
 
 (function_declaration
-  name: (identifier) @name) @definition.function
+  name: [(identifier) (operator_identifier)] @name) @definition.function
 
 (given_definition
   name: (identifier) @name
