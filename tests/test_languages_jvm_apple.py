@@ -261,3 +261,33 @@ def test_csharp_conditional_compilation_is_read_as_its_first_branch() -> None:
     unbalanced = b"#endif\nclass A { }\n#else\nclass B { }\n#if X\nclass C { }\n#else\nclass D { }\n"
     assert rewritten(unbalanced, "csharp") == (b"      \nclass A { }\n     \nclass B { }\n     \nclass C { }\n"
                                                b"     \n           \n")
+
+
+def test_scala_symbolic_names_are_definitions() -> None:
+    """A new user on Scala's library: `def +=`, `def ->`, `case class ::` and `object +:` (1,213 symbolic defs) were
+    only lines of their class's outline (ListBuffer had no `+=`), and a name's leading colon was taken for a Ruby
+    symbol's (`::` was `:`, `:+` was `+`)."""
+    code = ("/** A buffer. */\nclass LB[A] {\n  /** Appends one. */\n  def +=(x: A): this.type = { this }\n"
+            "  def ->[B](y: B) = (this, y)\n  def -(x: A): LB[A]\n}\n"
+            "final case class ::[B](head: B, tl: List[B]) extends List[B] {\n  def :+(x: B) = this\n}\n"
+            "object +: { def unapply(x: Int) = None }\n")
+    symbols = extract_symbols(SourceFile("x.scala", "scala", code.encode()))
+    assert [(s.qualname, s.kind, s.start_line, s.doc) for s in symbols] == [
+        ("LB", SymbolKind.CLASS, 2, "A buffer."), ("LB.+=", SymbolKind.METHOD, 4, "Appends one."),
+        ("LB.->", SymbolKind.METHOD, 5, ""), ("LB.-", SymbolKind.METHOD, 6, ""), ("::", SymbolKind.CLASS, 8, ""),
+        ("::.:+", SymbolKind.METHOD, 9, ""), ("+:", SymbolKind.CLASS, 11, ""), ("+:.unapply", SymbolKind.METHOD, 11, "")]
+
+
+def test_kotlin_an_annotation_read_as_an_expression_keeps_the_kdoc_with_its_declaration() -> None:
+    """A new user on Kotlin's standard library: `@SinceKotlin("1.2")` on its own line above a top-level function
+    was, in about 1,600 places, an expression of its own to the grammar: the KDoc above it and the annotation were a
+    code chunk, and the function had no doc. The annotation joins the comment block, and is no part of the doc."""
+    code = ("package kotlin.streams\n\nimport java.util.*\nimport java.util.stream.*\n\n/**\n"
+            " * Creates a [Sequence] that wraps the stream.\n */\n@SinceKotlin(\"1.2\")\n"
+            "public fun <T> Stream<T>.asSequence(): Sequence<T> = Sequence { iterator() }\n\n"
+            "/**\n * Wraps an int stream.\n */\n@SinceKotlin(\"1.2\")\n"
+            "public fun IntStream.asSequence(): Sequence<Int> = Sequence { iterator() }\n")
+    symbols = extract_symbols(SourceFile("Streams.kt", "kotlin", code.encode()))
+    assert [(s.qualname, s.doc) for s in symbols] == [
+        ("Stream.asSequence", "Creates a [Sequence] that wraps the stream."),
+        ("IntStream.asSequence", "Wraps an int stream.")]
