@@ -126,7 +126,7 @@ def test_a_workspace_search_leaves_out_a_damaged_index_and_a_moved_repository_an
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {r["repo"] for r in data["results"]} == {"one"}
-    assert set(data["left_out"]) == {"two", "three"} and "new place" in data["left_out"]["three"]
+    assert set(data["left_out"]) == {"two", "three"} and "no longer exists" in data["left_out"]["three"]
     assert "warning: two left out" in result.stderr and "warning: three left out" in result.stderr
     assert "index-many" in result.stderr
     quiet = CliRunner().invoke(cli, ["search", "retry", "--workspace", str(manifest.directory), "-q"])
