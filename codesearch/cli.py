@@ -741,7 +741,8 @@ def mcp(path: Path, index_dir: Path | None, read_only: bool, rerank: bool, worke
     """Serve PATH's code to coding agents over MCP (stdio); needs the mcp extra.
 
     Tools: search, related, index_status. The repository is indexed on first use, and
-    changed files are re-indexed before each answer.
+    changed files are re-indexed before each answer. PATH inside a repository you indexed
+    already (a subdirectory, as an editor's workspace folder) serves that repository.
 
     \b
     Example:

@@ -4,7 +4,7 @@ Tools:
 
 - ``search``: code for a plain-English query, with language, path, exclude and kind filters;
 - ``related``: code like the definition at a file and line, or with a name;
-- ``index_status``: files, functions, languages, last update, stale files.
+- ``index_status``: files, functions, languages, last update, stale files, what was skipped and why.
 
 The repository's ``RepositorySession`` keeps the model and the index loaded between calls and
 refreshes changed files before each answer (``codesearch.session``). Results are
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 from codesearch import __version__
 from codesearch.errors import CodeSearchError, MissingExtra
 from codesearch.kinds import KINDS
-from codesearch.session import RepositorySession
+from codesearch.session import RepositorySession, served_root
 from indexer.languages import searchable_languages
 
 if TYPE_CHECKING:
@@ -64,9 +64,14 @@ try:  # the tools' input schemas state the bounds their descriptions give (check
     # language in any case, as the CLI's --language), so the list is documentation, not validation.
     Kind = Annotated[str, Field(json_schema_extra={"enum": list(KINDS)})]
     Language = Annotated[str, Field(json_schema_extra={"enum": searchable_languages()})]
+    # A glob or several (an agent's `exclude: "tests/*,docs/*"` was one glob that matched nothing, and a list
+    # was refused): a list of globs is any of them.
+    Globs = str | list[str]
+    Kinds = Kind | list[Kind]
 except ImportError:  # no mcp extra: ``build_server`` says so
     Results = Lines = int  # type: ignore[misc]
     Kind = Language = str  # type: ignore[misc]
+    Globs = Kinds = str | list[str]  # type: ignore[misc]
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
 failed HTTP requests") or with a name; for a question that files answer ("how does caching
@@ -307,30 +312,37 @@ def build_server(session: RepositorySession) -> Any:
             raise ToolError(problem)
 
     @server.tool()
-    async def search(query: str, k: Results = DEFAULT_K, language: Language | None = None, path: str | None = None,
-                     exclude: str | None = None, kind: Kind | None = None,
+    async def search(query: str, k: Results = DEFAULT_K, language: Language | None = None, path: Globs | None = None,
+                     exclude: Globs | None = None, kind: Kinds | None = None,
                      max_lines: Lines = DEFAULT_MAX_LINES, by_file: bool = False) -> dict[str, Any]:
         """Find code by what it does, in plain English, or by name.
 
         query: e.g. "retry failed http requests", "where is the session cookie parsed", "HttpClient".
         k: number of results (1-100). language: e.g. python, typescript, go, rust, cpp, csharp, kotlin, swift,
         or text (files without a grammar); a wrong name's error lists them all.
-        path: only paths matching this glob (e.g. "src/*", "*.py"; a directory, "src", means the files below it).
-        exclude: leave out paths matching this glob
-        (e.g. "*_test.go"). kind: function, method, class, ... max_lines: snippet lines per result.
+        path: only paths matching this glob, or any of a list of globs (e.g. "src/*", "*.py"; a directory, "src",
+        means the files below it; a name without "/", "retry.py" or "tests", matches at any depth).
+        exclude: leave out paths matching this glob or any of a list (e.g. "*_test.go", ["tests", "docs"]).
+        kind: function, method, class, ... or a list of them. max_lines: snippet lines per result.
         by_file: k files instead of k chunks, each with its best 3 hits (for "how does X work" questions).
-        An answer stays near 40,000 characters: further results come without their snippet, then not at all
-        ("truncated" says which).
+        Each result's score is its similarity to the query (0-1), not its rank; "note" says when every hit is
+        weak (the code may not be there). An answer stays near 40,000 characters: further results come without
+        their snippet, then not at all ("truncated" says which).
         """
+        from codesearch.render import WEAK_SIMILARITY
         from codesearch.search import files
         from indexer.discover import encodable
 
         check(k, max_lines)
-        if kind is not None and kind not in KINDS:
-            raise ToolError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-        results = await run(session.search, query, files.depth(k) if by_file else k, language=language,
-                            include=[path] if path else [], exclude=[exclude] if exclude else [],
-                            kinds=[kind] if kind else [])
+        kinds = _listed(kind)
+        for each in kinds:
+            if each not in KINDS:
+                raise ToolError(f"unknown kind {each!r}; choose from {', '.join(KINDS)}")
+        include, leave_out = _listed(path), _listed(exclude)
+        results = await run(session.search, query, files.depth(k) if by_file else max(k, files.WEAK_TOP),
+                            language=language, include=include, exclude=leave_out, kinds=kinds)
+        best = max((r.score for r in results[:files.WEAK_TOP]), default=1.0)
+        results = results if by_file else results[:k]
         if by_file:
             grouped, note = budgeted([{"rank": group.rank, "path": group.path, "hits": [
                 {n: v for n, v in compact(r, max_lines).items() if n != "path"}
@@ -340,18 +352,22 @@ def build_server(session: RepositorySession) -> Any:
             found, note = budgeted([compact(r, max_lines) for r in results])
             answer = {"root": encodable(str(session.root)), "results": found}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
-            answer.update(await run(session.filtered_out, results, language, [path] if path else []))
+            answer.update(await run(session.filtered_out, results, language, include))
+        elif best < WEAK_SIMILARITY:  # what the CLI says in a line: a tool's caller saw noise as answers
+            answer["note"] = (f"weak matches only (best similarity {best:.2f}): the code may not be here; "
+                              "try other words, or a name")
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()
     async def related(path: str | None = None, line: int | None = None, symbol: str | None = None,
-                      k: Results = DEFAULT_K, exclude: str | None = None,
+                      k: Results = DEFAULT_K, exclude: Globs | None = None,
                       max_lines: Lines = DEFAULT_MAX_LINES) -> dict[str, Any]:
         """Find code like a definition: its overloads, implementations, overrides, tests, look-alikes.
 
         Give path (relative to the root) and line of any line inside the definition, or symbol
         (a name such as "parse_args" or "Router.Handle"), not both. The definition itself and its class
-        are left out. exclude: leave out paths matching this glob.
+        are left out. k: number of results (1-100). exclude: leave out paths matching this glob or any of a
+        list. max_lines: snippet lines per result.
         """
         if symbol is not None and (path is not None or line is not None):
             raise ToolError("give path and line, or symbol (one of them)")
@@ -363,7 +379,7 @@ def build_server(session: RepositorySession) -> Any:
             raise ToolError("give path with line (the file the line is in)")
         check(k, max_lines)
         source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
-                                    exclude=[exclude] if exclude else [])
+                                    exclude=_listed(exclude))
         from indexer.discover import encodable
 
         found, note = budgeted([compact(r, max_lines) for r in results])
@@ -372,10 +388,18 @@ def build_server(session: RepositorySession) -> Any:
 
     @server.tool()
     async def index_status() -> dict[str, Any]:
-        """What is indexed: files, functions, languages, last update, and files changed since then."""
+        """What is indexed: files, functions, languages, last update, files changed since then, and the files
+        and directories left out with why (skipped: build output, vendored, too large, ...)."""
         return await run(session.status)
 
     return server
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    """A filter given as one value or a list of them, as a list (empty values left out)."""
+    if value is None:
+        return []
+    return [v for v in ([value] if isinstance(value, str) else value) if v]
 
 
 def one_line(exc: BaseException) -> str:
@@ -609,6 +633,8 @@ def serve(root: Path, **session_options: Any) -> None:
 
     :raises MissingExtra: if the ``mcp`` SDK is not installed.
     """
+    if session_options.get("index_dir") is None:
+        root = served_root(root)
     session = RepositorySession(root, **session_options)
     try:
         server = build_server(session)

@@ -229,7 +229,7 @@ def one_named(searcher: Searcher, symbol: str) -> Source:
             count += f" (and {len(found) - len(sources):,} identical copies)"
         longer = "" if len({s.qualname for s in sources}) == 1 else ", or a longer qualified name"  # none longer
         raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count}: {shown}{more}; "
-                              f"pick one by passing its FILE:LINE{longer}")
+                              f"pick one by its file and line{longer}")
     return _with_copies(searcher, sources[0])
 
 

@@ -187,8 +187,16 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
 
         paths = searcher.reader.file_paths()
         for glob in globs:
-            if not any(PathFilter(include=(glob,)).matches(searcher.root, p) for p in paths):
-                return {"note": f"no indexed file matches path {glob!r}"}
+            wanted = PathFilter(include=(glob,))
+            if not any(wanted.matches(searcher.root, p) for p in paths):
+                note = f"no indexed file matches path {glob!r}"
+                skipped = [(p, why) for p, why in searcher.reader.skipped_entries()
+                           if wanted.matches(searcher.root, p) or wanted.matches(searcher.root, f"{p}/-")]
+                if skipped:  # an agent's `path: "build/*"` said nothing of build/ skipped as build output
+                    path, why = skipped[0]
+                    more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
+                    note += f": {path} was skipped: {why}{more}"
+                return {"note": note}
     return {}
 
 

@@ -63,6 +63,34 @@ class Refresh:
     report: IndexReport | None = None
 
 
+SKIPPED_LISTED = 20  # skipped files and directories ``status`` lists (``skipped_files`` counts them all)
+
+
+def served_root(path: Path) -> Path:
+    """The repository to serve for ``path``: the nearest directory at or above it that holds an index, unless
+    a git work tree's top (``.git``) without one comes first; else ``path`` (indexed on first use). An agent's
+    server started in a subdirectory of an indexed repository (an editor's workspace folder) built a second,
+    partial index there, while ``codesearch search`` in the same place used the repository's."""
+    start = Path(path).resolve()
+    for directory in (start, *start.parents):
+        if directory != start and _own_index(directory / INDEX_DIR_NAME):
+            return directory
+        if os.path.lexists(directory / ".git"):
+            break
+    return start
+
+
+def _own_index(index_dir: Path) -> bool:
+    """An index directory (not a link) with a database, both this user's: another user's ``/tmp/.codesearch`` is
+    never taken for the index of a directory below it."""
+    try:
+        st, db = os.lstat(index_dir), os.lstat(index_dir / DB_NAME)
+    except OSError:
+        return False
+    uid = os.getuid() if hasattr(os, "getuid") else st.st_uid
+    return stat.S_ISDIR(st.st_mode) and stat.S_ISREG(db.st_mode) and st.st_uid == db.st_uid == uid
+
+
 class RepositorySession:
     """A repository, its index and its model, kept open.
 
@@ -353,6 +381,8 @@ class RepositorySession:
                 "at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.last_index_run.checked_at)),
                 "changed": self.last_index_run.changed, "seconds": round(self.last_index_run.seconds, 4)},
             "skipped_files": len(stats["skipped"]),
+            # what was left out and why (an agent saw only a count, while build/ was skipped as build output)
+            "skipped": stats["skipped"][:SKIPPED_LISTED],
         }
 
 

@@ -129,9 +129,9 @@ MISTYPED = [
     ("search", {"query": "retry", "max_lines": "many"}, "max_lines must be an integer, got 'many'"),
     ("search", {"query": "retry", "by_file": "maybe"}, "by_file must be true or false, got 'maybe'"),
     ("search", {"query": "retry", "language": 3}, "language must be a string, got 3"),
-    ("search", {"query": "retry", "path": ["*.py"]}, 'path must be a string, got ["*.py"]'),
-    ("search", {"query": "retry", "exclude": {"glob": "*"}}, 'exclude must be a string, got {"glob": "*"}'),
-    ("search", {"query": "retry", "kind": 1}, "kind must be a string, got 1"),
+    ("search", {"query": "retry", "path": [3]}, "path must be a string or a list, got [3]"),
+    ("search", {"query": "retry", "exclude": {"glob": "*"}}, 'exclude must be a string or a list, got {"glob": "*"}'),
+    ("search", {"query": "retry", "kind": 1}, "kind must be a string or a list, got 1"),
     ("related", {"path": "httpkit/retry.py", "line": "ten"}, "line must be an integer, got 'ten'"),
     ("related", {"path": 3, "line": 1}, "path must be a string, got 3"),
     ("related", {"symbol": 7}, "symbol must be a string, got 7"),
@@ -292,5 +292,45 @@ def test_a_path_filter_outside_the_repository_or_matching_nothing_says_so(repo: 
             assert not error and found["results"] and "note" not in found
             error, text = await _call(session, "search", {"query": "retry", "language": "klingon"})
             assert error and not text.startswith("Error executing tool"), text
+
+    asyncio.run(scenario())
+
+
+def test_an_agents_second_round_subdirectory_globs_weak_answers_and_skipped_directories(repo: Path) -> None:
+    """A coding agent's review: a server started in a subdirectory of an indexed repository built a second, partial
+    index there; `exclude: "tests/*,docs/*"` was one glob and a list was refused; `path: "retry.py"` matched
+    nothing; noise came back with no word that every hit was weak; a directory skipped as build output was only a
+    count in `index_status`, and `path: "build/*"` said only that nothing matched."""
+    write(repo, "lib/helpers.py", "def helper():\n    return 1\n")
+    write(repo, "build/build_validation.py", "def build_validation_schema():\n    return {}\n")
+    write(repo, "tests/test_retry.py", "def test_retry_backoff():\n    '''Retry a failed request.'''\n")
+    indexed = subprocess.run([CODESEARCH, "index", str(repo), "-q", "--workers", "1"], capture_output=True, text=True)
+    assert indexed.returncode == 0, indexed.stderr
+
+    async def scenario() -> None:
+        async with stdio_client(_server(repo / "httpkit")) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            error, status = await _call(session, "index_status", {})
+            assert not error and status["root"] == str(repo.resolve()), status
+            assert {"path": "build", "reason": status["skipped"][0]["reason"]} in status["skipped"]
+            assert "build output" in status["skipped"][0]["reason"]
+            error, found = await _call(session, "search", {"query": "retry a failed request", "k": 20})
+            assert not error and any(r["path"].startswith("tests/") for r in found["results"])
+            for exclude in (["tests", "docs"], "tests"):
+                error, found = await _call(session, "search", {"query": "retry a failed request", "k": 20,
+                                                               "exclude": exclude})
+                assert not error and found["results"], found
+                assert not any(r["path"].startswith("tests/") for r in found["results"])
+            error, found = await _call(session, "search", {"query": "retry", "path": "retry.py"})
+            assert not error and {r["path"] for r in found["results"]} == {"httpkit/retry.py"}
+            error, found = await _call(session, "search", {"query": "retry", "kind": ["function", "method"]})
+            assert not error and {r["kind"] for r in found["results"]} <= {"function", "method"}
+            error, found = await _call(session, "search", {"query": "validation schema", "path": "build/*"})
+            assert not error and found["results"] == [] and "build was skipped: build output" in found["note"]
+            error, found = await _call(session, "search", {"query": "zzqx quantum entanglement of marmalade"})
+            assert not error and found["note"].startswith("weak matches only"), found
+            error, found = await _call(session, "search", {"query": "retry a failed request with backoff"})
+            assert not error and "note" not in found
+        assert not (repo / "httpkit" / ".codesearch").exists()
 
     asyncio.run(scenario())

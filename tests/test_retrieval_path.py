@@ -167,3 +167,29 @@ def test_a_large_index_searches_vectors_beside_the_lexical_stage_with_the_same_r
         monkeypatch.setattr(searcher.vectors, "search", broken)
         with pytest.raises(RuntimeError, match="vector file gone"):
             searcher.search("open a socket", 5)
+
+
+def test_a_glob_without_a_slash_matches_at_any_depth_as_rgs() -> None:
+    """An agent's `path: "retry.py"` matched nothing (`*/retry.py` did): a name matches at any depth, as rg's `-g`,
+    a directory's name the files below it; a glob with a `/` is still read from the root."""
+    from codesearch.search import PathFilter
+
+    root = Path("/repo")
+    assert PathFilter(include=("retry.py",)).matches(root, "scrapy/downloadermiddlewares/retry.py")
+    assert PathFilter(include=("retry.py",)).matches(root, "retry.py")
+    assert not PathFilter(include=("retry.py",)).matches(root, "scrapy/retry.pyc")
+    assert not PathFilter(exclude=("tests",)).matches(root, "pkg/tests/test_a.py")
+    assert PathFilter(exclude=("tests",)).matches(root, "pkg/contests.py")
+    assert not PathFilter(include=("src/*.py",)).matches(root, "lib/src/a.py")
+
+
+def test_a_snippet_shows_no_byte_order_mark_and_one_line_is_the_named_line() -> None:
+    """Json.NET's snippets began `\\ufeff#region License`; with `max_lines: 1` an agent saw the line before the one
+    its query named."""
+    from codesearch.search.results import SearchResult, snippet_of, snippet_skip
+
+    assert snippet_of("\ufeff#region License\r\nusing System;\r\n", 5)[0] == ["#region License", "using System;", ""]
+    hit = SearchResult(rank=1, score=0.5, key="a.js::f", root="/r", path="a.js", start_line=60, end_line=70,
+                       language="javascript", kind="function", name="f", qualname="f", signature="", doc="",
+                       code="\n".join(f"line {n}" for n in range(60, 71)), line=66)
+    assert snippet_skip(hit, 1) == 6 and snippet_skip(hit, 3) == 5 and snippet_skip(hit, 12) == 0

@@ -226,3 +226,22 @@ def test_status_says_what_the_last_index_run_changed_whichever_call_made_it(ws: 
     run = status["last_index_run"]
     assert run is not None and run["changed"] == ["net/client.py"] and run["seconds"] > 0
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", run["at"])
+
+
+def test_the_served_root_is_the_indexed_repository_above_unless_a_git_top_comes_first(tmp_path: Path) -> None:
+    """A server started in a subdirectory serves the repository indexed above it (it built a second, partial index
+    there); not past a git work tree's top without an index, not a linked index, and its own index first."""
+    from codesearch.session import served_root
+
+    repo = tmp_path / "repo"
+    (repo / "src" / "pkg").mkdir(parents=True)
+    assert served_root(repo / "src" / "pkg") == (repo / "src" / "pkg").resolve()  # nothing indexed: itself
+    (repo / ".codesearch").mkdir()
+    (repo / ".codesearch" / "index.db").write_bytes(b"")
+    assert served_root(repo / "src" / "pkg") == repo.resolve() == served_root(repo)
+    (repo / "src" / ".git").mkdir()  # a work tree of its own below the index: served as itself
+    assert served_root(repo / "src" / "pkg") == (repo / "src" / "pkg").resolve()
+    other = tmp_path / "other"
+    (other / "sub").mkdir(parents=True)
+    (other / ".codesearch").symlink_to(repo / ".codesearch")
+    assert served_root(other / "sub") == (other / "sub").resolve()

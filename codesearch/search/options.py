@@ -35,7 +35,8 @@ class PathFilter:
 
     :param include: globs (``fnmatch``, ``*`` crosses ``/``); a file must match one, if any are given. A glob also
         matches the files below a directory it matches (``src``, ``src/``, ``./src/tests``: an agent's `path: "src"`
-        matched nothing), and an absolute one is read from the repository's root.
+        matched nothing), one without a ``/`` matches at any depth, as rg's ``-g`` (``retry.py``, ``tests``: an
+        agent's `path: "retry.py"` matched nothing), and an absolute one is read from the repository's root.
     :param exclude: globs; a file matching one is left out.
     :param under: a repo-relative directory, only files below it, or a file, only it (``""``: everywhere).
     :param cwd: globs also match the path as printed, relative to this directory.
@@ -87,6 +88,8 @@ def _globs(globs: tuple[str, ...], root: Path) -> tuple[str, ...]:
             glob = glob[2:]
         base = glob.rstrip("/")
         out += [base, f"{base}/*"] if base else [glob]
+        if base and "/" not in base and not base.startswith("*"):  # a name matches at any depth, as rg's -g
+            out += [f"*/{base}", f"*/{base}/*"]
     return tuple(out)
 
 

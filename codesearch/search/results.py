@@ -21,7 +21,9 @@ SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into co
 def snippet_of(code: str, max_lines: int, skip: int = 0) -> tuple[list[str], bool]:
     """``max_lines`` lines of ``code`` from its line ``skip`` (0: the first), a line longer than
     ``SNIPPET_LINE_CHARS`` cut there with how much is left out; and whether lines after them were left out."""
-    lines = code.replace("\r\n", "\n").split("\n")  # a Windows line end is no part of what its line shows
+    # A Windows line end is no part of what its line shows, nor a file's byte-order mark (Json.NET's files began
+    # `\ufeff#region License`, its mark made visible as an invisible character).
+    lines = code.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
     shown = [line if len(line) <= SNIPPET_LINE_CHARS
              else f"{line[:SNIPPET_LINE_CHARS]}… ({len(line) - SNIPPET_LINE_CHARS:,} more characters)"
              for line in lines[skip:skip + max_lines]]
@@ -34,7 +36,7 @@ def snippet_skip(result: SearchResult, max_lines: int) -> int:
     (libgit2's `pack.c:1-28` showed its copyright where its includes say what the file uses)."""
     if result.line:
         offset = result.line - result.start_line
-        return offset - 1 if offset >= max_lines else 0
+        return offset - (max_lines > 1) if offset >= max_lines else 0  # one line: that line itself
     return licence_head(result.code) if result.kind == "code" and result.start_line == 1 else 0
 
 

@@ -623,6 +623,11 @@ class IndexReader:
         return next(((place, found[place]) for place in places if place in found), None)
 
     @_sql
+    def skipped_entries(self) -> list[tuple[str, str]]:
+        """``(path, reason)`` of every file and directory the last index run skipped, by path."""
+        return [(str(p), str(r)) for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY 1")]
+
+    @_sql
     def file_states(self, paths: list[str]) -> dict[str, tuple[int, int, int, str]]:
         """path -> (size, mtime_ns, ctime_ns, sha1) as indexed, for the given paths."""
         def read(missing: list[str]) -> dict[str, tuple[int, int, int, str]]:
@@ -661,7 +666,7 @@ class IndexReader:
         by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM chunks GROUP BY language ORDER BY 1"))
         files_by_language = dict(self.conn.execute("SELECT language, COUNT(*) FROM files GROUP BY language ORDER BY 1"))
         by_kind = dict(self.conn.execute("SELECT kind, COUNT(*) FROM chunks GROUP BY kind ORDER BY 1"))
-        skipped = [{"path": p, "reason": r} for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY 1")]
+        skipped = [{"path": p, "reason": r} for p, r in self.skipped_entries()]
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'unsupported'").fetchone()
         try:
             unsupported = {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
