@@ -53,7 +53,10 @@ class LanguageSpec:
     :param stub_ends: how a function's code ends when it is a stub without a body (Python's ``@overload`` ``...``).
     :param first_branch: conditional compilation (``#if``/``#elif``/``#else``/``#endif`` on lines of their own) is
         read as its first branch: the directive lines and the other branches are blanked for the parser, as the
-        rewrites are (``indexer.parse.first_branches``).
+        rewrites are (``indexer.parse.first_branches``): ``"all"`` of them, or ``"heads"``, only a conditional
+        whose every branch is one line opening a block (two heads of one function, ``indexer.parse.first_heads``).
+    :param file_scope: a file is a container, named by its stem: what it defines at its top is qualified by it
+        (Zig's ``Uri.zig`` is the struct ``Uri``, its ``parse`` is ``Uri.parse``, as callers write it).
     """
 
     name: str
@@ -70,7 +73,8 @@ class LanguageSpec:
     module_functions: bool = False
     body_ends: str = ""
     stub_ends: str = ""
-    first_branch: bool = False
+    first_branch: str = ""
+    file_scope: bool = False
 
     @property
     def query_file(self) -> str:
@@ -207,6 +211,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         body_ends="}",
         test_files=("test_*.c", "*_test.c"),
         rewrites=(_LONE_MACRO,),
+        first_branch="heads",
     ),
     # `.h` is C++'s by its name (its grammar reads a C header, C's cannot read a C++ one), and C's by its
     # content when it has nothing of C++ (``header_language``).
@@ -216,6 +221,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"operator=", "operator==", "operator!=", "operator<", "operator<<", "swap"}),
         test_files=("test_*.cc", "test_*.cpp", "*_test.cc", "*_test.cpp", "*_unittest.cc"),
         rewrites=(_LONE_MACRO, _CALL_MACRO, _TRY_MACRO, _EXPORT_MACRO, _PREFIX_MACRO, _SUFFIX_MACRO),
+        # googletest's `#if ...` `TEST(ComparisonBaseTest, DISABLED_WorksWithMoveOnly) {` `#else` `TEST(...,
+        # WorksWithMoveOnly) {` `#endif` made one function of the 1,347 lines after it, 111 tests unscoped.
+        first_branch="heads",
     ),
     LanguageSpec(
         "csharp", (".cs",), "tree_sitter_c_sharp",
@@ -226,7 +234,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         # tree-sitter-c-sharp 0.23 parses `#if` as a statement or a member only: one in a base list (Json.NET's
         # `class JToken : IJEnumerable<JToken>` then `#if ...` `, ICloneable`) or between an `if`'s block and
         # its `else` took the class, its members unscoped (30 of Json.NET's 541 files, 9 of Cecil's 233).
-        first_branch=True,
+        first_branch="all",
     ),
     LanguageSpec(
         "rust", (".rs",), "tree_sitter_rust",
@@ -256,6 +264,11 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             # lines was quadratic, 54 s for 20,000)
             (r"(?P<span>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n(?:[ \t]*@[\w.]+(?:\([^()\n]*\))?[ \t]*\n){0,8}"
              r"[ \t]*(?:(?:public|internal|private|protected)[ \t]+)?constructor\b)", ""),
+            # a multiplatform `actual` (or `expect`) primary constructor on a line of its own (the standard library's
+            # `internal actual class SafeContinuation<in T>` then `internal actual constructor(`) loses the modifier:
+            # the class ended at its name, `resumeWith` and the rest were code between definitions;
+            (r"(?m)^[ \t]*(?:(?:public|internal|private|protected)[ \t]+)?(?P<span>actual|expect)[ \t]+"
+             r"(?=constructor\b)", ""),
             # the soft keyword `where` used as a name (`where?.let`, `val where: Op`) becomes `wher_`.
             (r"\b(?P<span>where)(?=[ \t]*(?:\?\.|\.|:|\)|,|=(?!=)|\?:|!!|\]|\}))", "wher_"),
         ),
@@ -307,6 +320,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"init", "deinit", "format"}),
         test_files=("*_test.zig",),
         test_signatures=("test ", 'test"'),
+        file_scope=True,  # a file is a struct: `Uri.zig`'s `parse` is `Uri.parse` (`related --symbol Uri.parse` failed)
     ),
     LanguageSpec(
         "bash", (".sh", ".bash", ".bats"), "tree_sitter_bash",
@@ -450,7 +464,7 @@ def parser_fingerprint() -> str:
     for spec in LANGUAGES:
         h.update(spec.name.encode())
         h.update(query_source(spec.name).encode())
-        h.update(repr((spec.rewrites, spec.module_functions, spec.first_branch)).encode())
+        h.update(repr((spec.rewrites, spec.module_functions, spec.first_branch, spec.file_scope)).encode())
     return h.hexdigest()[:16]
 
 

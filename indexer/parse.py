@@ -146,7 +146,15 @@ def extract_symbols(file: SourceFile, max_seconds: float | None = None) -> list[
     entries, comments = _collect(matches)
     entries = _join_clauses(entries, comments, file.source)
     doc_blocks = _comment_blocks(comments, file.source, blanked_rows(readable, source))
-    return _build_symbols(entries, doc_blocks, file.source, spec_for(file.language).module_functions)
+    spec = spec_for(file.language)
+    scope = _file_scope(file.path) if spec.file_scope else ""
+    return _build_symbols(entries, doc_blocks, file.source, spec.module_functions, scope)
+
+
+def _file_scope(path: str) -> str:
+    """The name a file is known by as a container: its stem (``std/Uri.zig`` is ``Uri``)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.split(".", 1)[0]
 
 
 def parseable(source: bytes) -> bytes:
@@ -291,8 +299,9 @@ def rewritten(source: bytes, language: str) -> bytes:
     """``source`` with the language's rewrites applied (``LanguageSpec.rewrites``): each match's ``span``
     replaced by text of the same length, so every offset and line stays where it was; conditional compilation
     read as its first branch where the language asks (``LanguageSpec.first_branch``)."""
-    if spec_for(language).first_branch:
-        source = first_branches(source)
+    mode = spec_for(language).first_branch
+    if mode:
+        source = first_branches(source) if mode == "all" else first_heads(source)
     for regex, replacement in rewrites(language):
         source = regex.sub(lambda match, text=replacement: _same_length(match, text), source)
     return source
@@ -331,6 +340,24 @@ def first_branches(source: bytes) -> bytes:
     return bytes(out)
 
 
+def first_heads(source: bytes) -> bytes:
+    """``source`` with each conditional whose every branch is one line opening a block (two heads of one function:
+    ``#ifdef _WIN32`` ``int main(int argc, wchar_t **argv) {`` ``#else`` ``int main(int argc, char **argv) {``
+    ``#endif``) read as its first branch; every other conditional as it is (the C and C++ grammars read those)."""
+    if b"#" not in source:
+        return source
+    out: bytearray | None = None
+    for match in _HEADS.finditer(source):
+        out = out if out is not None else bytearray(source)
+        keep_start, keep_end = match.span("head")
+        for start, end in ((match.start(), keep_start), (keep_end, match.end())):
+            out[start:end] = _NOT_NEWLINE.sub(b" ", source[start:end])
+    return source if out is None else bytes(out)
+
+
+_HEAD_LINE = rb"[^\n#]*\{[ \t]*(?://[^\n]*)?\r?\n"
+_HEADS = re.compile(rb"(?m)^[ \t]*#[ \t]*if[^\n]*\n(?P<head>" + _HEAD_LINE + rb")(?:[ \t]*#[ \t]*(?:elif|else)\b[^\n]*\n"
+                    + _HEAD_LINE + rb")+[ \t]*#[ \t]*endif\b[^\n]*")
 # A conditional-compilation line (a UTF-8 byte-order mark before the file's first, as .NET editors write it).
 _CONDITIONAL = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*#[ \t]*(if|elif|else|endif)\b[^\n]*")
 _NOT_NEWLINE = re.compile(rb"[^\n]")
@@ -594,9 +621,10 @@ def _last_row(node: Node) -> int:
 
 
 def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
-                   module_functions: bool = False) -> list[Symbol]:
+                   module_functions: bool = False, scope: str = "") -> list[Symbol]:
     """Symbols with qualified names from their enclosing entries; a function in a container is a method, unless
-    the container is a module and the language calls such functions functions (``module_functions``).
+    the container is a module and the language calls such functions functions (``module_functions``). ``scope``
+    qualifies what the file defines at its top (``LanguageSpec.file_scope``).
 
     :raises Unindexable: beyond ``MAX_NESTING``, ``MAX_SYMBOL_BYTES`` or ``MAX_SYMBOLS``, before the text is built.
     """
@@ -616,7 +644,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
             raise Unindexable(f"too much nested symbol text (over {MAX_SYMBOL_BYTES >> 20} MB)")
         name = _unquote(_text(source, entry.captures["name"]))
         receiver = entry.captures.get("receiver")
-        prefix = stack[-1][1] if stack else ""
+        prefix = stack[-1][1] if stack else scope
         owner = None
         if receiver is not None:  # in a namespace, a C++ `App::parse` is `CLI.App.parse`, as its class's members are
             prefix = f"{prefix}.{_text(source, receiver)}" if prefix and stack[-1][0].kind is None else _text(

@@ -291,3 +291,14 @@ def test_kotlin_an_annotation_read_as_an_expression_keeps_the_kdoc_with_its_decl
     assert [(s.qualname, s.doc) for s in symbols] == [
         ("Stream.asSequence", "Creates a [Sequence] that wraps the stream."),
         ("IntStream.asSequence", "Wraps an int stream.")]
+
+
+def test_kotlin_an_actual_constructor_on_its_own_line_keeps_the_class() -> None:
+    """Kotlin's `SafeContinuation`: `internal actual class SafeContinuation<in T>` then `internal actual constructor(`
+    ended the class at its name, and `resumeWith` and `getOrThrow` were code between definitions."""
+    code = ("internal actual class SafeContinuation<in T>\ninternal actual constructor(\n"
+            "    private val delegate: Continuation<T>\n) : Continuation<T> {\n"
+            "    public actual override fun resumeWith(result: Result<T>) { }\n}\n")
+    assert [(s.qualname, s.start_line, s.end_line) for s in extract_symbols(SourceFile("S.kt", "kotlin",
+                                                                                        code.encode()))] == [
+        ("SafeContinuation", 1, 6), ("SafeContinuation.resumeWith", 5, 5)]

@@ -161,7 +161,7 @@ def test_zig_containers_methods_and_tests() -> None:
         "    const Axis = enum { x, y };\n};\n/// Fails.\nconst Err = error{Oops};\nextern fn ext() void;\n"
         "pub fn main() !void {}\ntest \"adds points\" {}\n"
     )
-    syms = symbols_of("zig", code)
+    syms = {q.removeprefix("x."): s for q, s in symbols_of("zig", code).items()}  # the file `x.zig` is struct x
     assert syms["Point"].kind is SymbolKind.TYPE and syms["Point"].doc == "A point."
     assert syms["Point.add"].kind is SymbolKind.METHOD and syms["Point.add"].doc == "Adds."
     assert syms["Point.Axis"].kind is SymbolKind.ENUM and syms["Err"].kind is SymbolKind.ENUM
@@ -179,8 +179,8 @@ def test_tests_inside_rust_and_zig_source_files_are_told_apart_from_the_code() -
     verdicts = {(language, s.qualname): is_test_definition(language, s.kind.value, s.qualname, s.signature)
                 for language, syms in (("rust", rust), ("zig", zig)) for s in syms.values()}
     assert verdicts == {("rust", "checkout"): False, ("rust", "tests"): True,
-                        ("rust", "tests.checkout_reuses_idle"): True, ("zig", "parse"): False,
-                        ("zig", "parse twice"): True}
+                        ("rust", "tests.checkout_reuses_idle"): True, ("zig", "x.parse"): False,
+                        ("zig", "x.parse twice"): True}
 
 
 def test_a_macro_alone_on_its_line_is_read_past() -> None:
@@ -349,3 +349,35 @@ def test_cpp_googletest_tests_annotations_and_macro_statements() -> None:
         ("testing.GTestColorTest.BehavesCorrectly", 24, "Checks colors."), ("testing.ParamTest.Works", 27, ""),
         ("testing.TESTER", 28, "")]
     assert {s.qualname for s in symbols if s.kind is SymbolKind.CLASS} == {"testing.DefaultValue", "testing.M"}
+
+
+def test_c_and_cpp_two_heads_of_one_function_in_a_conditional_are_read_as_the_first() -> None:
+    """googletest's `#if ...` `TEST(ComparisonBaseTest, DISABLED_WorksWithMoveOnly) {` `#else` `TEST(...,
+    WorksWithMoveOnly) {` `#endif` made one function of the 1,347 lines after it (111 tests unscoped, later
+    definitions nested in it); a `main` with a head per platform the same. Only a conditional whose every branch is
+    one line opening a block is read so; others are the grammar's, as before."""
+    code = ("namespace t {\n#if GTEST_HAS_X\nTEST(ComparisonBaseTest, DISABLED_WorksWithMoveOnly) {\n#else\n"
+            "TEST(ComparisonBaseTest, WorksWithMoveOnly) {\n#endif\n  y();\n}\n"
+            "TEST(IsNullTest, MatchesNullPointer) { z(); }\n#ifdef _WIN32\nint main(int argc, wchar_t **argv) {\n"
+            "#elif defined(X)\nint main(int argc, char **argv) {  // posix\n#else\nint main(void) {\n#endif\n"
+            "  return 0;\n}\n#if A\nint f(void) { return 1; }\n#else\nint f(void) { return 2; }\n#endif\n}\n")
+    symbols = extract_symbols(SourceFile("x_test.cc", "cpp", code.encode()))
+    assert [(s.qualname, s.start_line, s.end_line) for s in symbols] == [
+        ("t.ComparisonBaseTest.DISABLED_WorksWithMoveOnly", 3, 8), ("t.IsNullTest.MatchesNullPointer", 9, 9),
+        ("t.main", 11, 18), ("t.f", 20, 20), ("t.f", 22, 22)]
+    c_code = "#ifdef _WIN32\nint main(int argc, wchar_t **argv) {\n#else\nint main(int argc, char **argv) {\n#endif\n" \
+             "  return 0;\n}\nstatic int after(void) { return 1; }\n"
+    assert [(s.qualname, s.start_line) for s in extract_symbols(SourceFile("m.c", "c", c_code.encode()))] == [
+        ("main", 2), ("after", 8)]
+
+
+def test_zig_a_file_is_a_struct_named_by_its_stem() -> None:
+    """A new user on Zig's standard library: `Uri.zig`'s `parse` and `SemanticVersion.zig`'s `parse` were both
+    `parse` (`related --symbol Uri.parse`: no definition; `--symbol parse`: two), as no caller writes them."""
+    code = "const Uri = @This();\nscheme: []const u8,\n/// Parses a URI.\npub fn parse(text: []const u8) !Uri {\n" \
+           "    return .{ .scheme = text };\n}\nconst Component = union(enum) {\n    raw: []const u8,\n" \
+           "    pub fn isEmpty(c: Component) bool { return false; }\n};\n"
+    symbols = extract_symbols(SourceFile("lib/std/Uri.zig", "zig", code.encode()))
+    assert [(s.qualname, s.kind, s.doc) for s in symbols] == [
+        ("Uri.parse", SymbolKind.FUNCTION, "Parses a URI."), ("Uri.Component", SymbolKind.TYPE, ""),
+        ("Uri.Component.isEmpty", SymbolKind.METHOD, "")]
