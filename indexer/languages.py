@@ -124,7 +124,8 @@ _PREFIX_MACRO = (r"(?m)^[ \t]*(?:template[ \t]*<[^<>\n]*(?:<[^<>\n]*>[^<>\n]*)*>
 # of a constant reads `(int) X_NOEXCEPT;`): a thread-safety annotation too, also on the next line (googletest's
 # `void Mock::Verify()` then `GTEST_LOCK_EXCLUDED_(g_gmock_mutex) {`, abseil's `ABSL_LOCKS_EXCLUDED(mu_)`: 101
 # functions of googletest were named after the macro).
-_SUFFIX_MACRO = (r"\)(?:[ \t]*\r?\n)?[ \t]*(?:(?:const|override|final|noexcept)\b[ \t]*){0,3}(?:\r?\n[ \t]*)?(?P<span>[A-Z][A-Z0-9_]*_[A-Z0-9_]*"
+_SUFFIX_MACRO = (r"\)(?:[ \t]*\r?\n)?[ \t]*(?:(?:const|override|final|noexcept)\b[ \t]*){0,3}(?:\r?\n[ \t]*)?"
+                 r"(?P<span>[A-Z][A-Z0-9_]*_[A-Z0-9_]*"
                  r"(?:NOEXCEPT|OVERRIDE|FINAL|NOTHROW|THROW|DEPRECATED|REF_QUAL|LOCKS?_|EXCLUDES|REQUIRES|ACQUIRE"
                  r"|RELEASE)[A-Z0-9_]*(?:\([^()\n]*\))?)"
                  r"(?=[ \t]*(?:[{;:=]|->|\r?\n|override\b|final\b|const\b))", "")

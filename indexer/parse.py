@@ -356,8 +356,8 @@ def first_heads(source: bytes) -> bytes:
 
 
 _HEAD_LINE = rb"[^\n#]*\{[ \t]*(?://[^\n]*)?\r?\n"
-_HEADS = re.compile(rb"(?m)^[ \t]*#[ \t]*if[^\n]*\n(?P<head>" + _HEAD_LINE + rb")(?:[ \t]*#[ \t]*(?:elif|else)\b[^\n]*\n"
-                    + _HEAD_LINE + rb")+[ \t]*#[ \t]*endif\b[^\n]*")
+_HEADS = re.compile(rb"(?m)^[ \t]*#[ \t]*if[^\n]*\n(?P<head>" + _HEAD_LINE
+                    + rb")(?:[ \t]*#[ \t]*(?:elif|else)\b[^\n]*\n" + _HEAD_LINE + rb")+[ \t]*#[ \t]*endif\b[^\n]*")
 # A conditional-compilation line (a UTF-8 byte-order mark before the file's first, as .NET editors write it).
 _CONDITIONAL = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*#[ \t]*(if|elif|else|endif)\b[^\n]*")
 _NOT_NEWLINE = re.compile(rb"[^\n]")
