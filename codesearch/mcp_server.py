@@ -107,7 +107,7 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         "snippet": snippet,
     }
     if result.line:
-        out["line"] = result.line  # the query's name is on this line (a name, or one word, was asked for)
+        out["line"] = result.line  # the query's name is on this line, or in a window most of its words
     if skip:
         out["snippet_start_line"] = result.start_line + skip  # the snippet starts here, the line before `line`
     if more:
@@ -331,6 +331,7 @@ def build_server(session: RepositorySession) -> Any:
         """
         from codesearch.render import WEAK_SIMILARITY
         from codesearch.search import files
+        from codesearch.search.results import best_lines
         from indexer.discover import encodable
 
         check(k, max_lines)
@@ -342,7 +343,7 @@ def build_server(session: RepositorySession) -> Any:
         results = await run(session.search, query, files.depth(k) if by_file else max(k, files.WEAK_TOP),
                             language=language, include=include, exclude=leave_out, kinds=kinds)
         best = max((r.score for r in results[:files.WEAK_TOP]), default=1.0)
-        results = results if by_file else results[:k]
+        results = best_lines(query, results if by_file else results[:k])  # a window's snippet at its best line
         if by_file:
             grouped, note = budgeted([{"rank": group.rank, "path": group.path, "hits": [
                 {n: v for n, v in compact(r, max_lines).items() if n != "path"}

@@ -193,3 +193,29 @@ def test_a_snippet_shows_no_byte_order_mark_and_one_line_is_the_named_line() -> 
                        language="javascript", kind="function", name="f", qualname="f", signature="", doc="",
                        code="\n".join(f"line {n}" for n in range(60, 71)), line=66)
     assert snippet_skip(hit, 1) == 6 and snippet_skip(hit, 3) == 5 and snippet_skip(hit, 12) == 0
+
+
+def test_a_windows_snippet_starts_at_the_line_that_holds_most_of_the_question() -> None:
+    """An agent's `remove Cookie header when redirecting to a different domain` found the window 38-63 of
+    `_build_redirect_request`, but its 12-line snippet stopped before line 53, `del redirect_request.headers["Cookie"]`:
+    for a question in words, a window's (or code's) line with most of its words is its `line`, where the snippet
+    starts and `--format grep` points; a definition shows its head; a name query keeps its own line."""
+    from codesearch.resident import search_output
+    from codesearch.search.results import SearchResult, best_lines
+
+    body = [f"    step_{n} = prepare(request)" for n in range(38, 52)] + [
+        "    if source_host != redirect_host:", '        del redirect_request.headers["Cookie"]',
+        "    return redirect_request"] + [f"    tail_{n}()" for n in range(55, 64)]
+    window = SearchResult(rank=1, score=0.6, key="r.py::f@w1", root="/r", path="r.py", start_line=38,
+                          end_line=63, language="python", kind="function", name="f",
+                          qualname="_build_redirect_request", signature="", doc="", code="\n".join(body), part=True)
+    whole = SearchResult(**{**{f: getattr(window, f) for f in window.__dataclass_fields__}, "part": False})
+    query = "remove Cookie header when redirecting to a different domain"
+    assert [r.line for r in best_lines(query, [window, whole])] == [53, 0]
+    assert best_lines("_build_redirect_request", [window])[0].line == 0
+    grep = search_output(query, [window], "grep", max_lines=None, explain=False, color=False, elapsed_ms=1.0,
+                         extra={})
+    assert grep is not None and grep.endswith("r.py:53: _build_redirect_request (part)  [#1]")
+    text = search_output(query, [window], "text", max_lines=None, explain=False, color=False, elapsed_ms=1.0,
+                         extra={})
+    assert text is not None and 'del redirect_request.headers["Cookie"]' in text and "step_38" not in text
