@@ -68,10 +68,30 @@ try:  # the tools' input schemas state the bounds their descriptions give (check
     # was refused): a list of globs is any of them.
     Globs = str | list[str]
     Kinds = Kind | list[Kind]
+
+    def _arg(kind: Any, text: str) -> Any:
+        """A tool argument's type with what it means, in the schema an agent reads (it saw titles only)."""
+        return Annotated[kind, Field(description=text)]
 except ImportError:  # no mcp extra: ``build_server`` says so
     Results = Lines = int  # type: ignore[misc]
     Kind = Language = str  # type: ignore[misc]
     Globs = Kinds = str | list[str]  # type: ignore[misc]
+
+    def _arg(kind: Any, text: str) -> Any:
+        return kind
+QUERY = _arg(str, 'What the code does, in plain English ("where are failed requests retried"), or a name '
+                  '("HttpClient.send").')
+K = _arg(Results, "How many results (1-100; with by_file, how many files).")
+LANGUAGE = _arg(Language | None, "Only results in this language.")
+PATH = _arg(Globs | None, 'Only paths matching this glob or any of a list ("src/*", "*.py"; a directory means the '
+                          'files below it; a name without "/" matches at any depth).')
+EXCLUDE = _arg(Globs | None, 'Leave out paths matching this glob or any of a list ("*_test.go", ["tests", "docs"]).')
+KIND = _arg(Kinds | None, "Only chunks of this kind, or of any of a list (function, method, class, ...).")
+MAX_LINES = _arg(Lines, "Snippet lines per result.")
+BY_FILE = _arg(bool, 'Files instead of chunks, each with its best 3 hits (for "how does X work" questions).')
+AT_PATH = _arg(str | None, "The file of the definition to start from (relative to the root), with line.")
+AT_LINE = _arg(int | None, "Any line inside that definition, with path.")
+SYMBOL = _arg(str | None, 'Or the definition\'s name ("parse_args", "Router.Handle"), instead of path and line.')
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
 failed HTTP requests") or with a name; for a question that files answer ("how does caching
@@ -132,7 +152,7 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
 def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,
              what: str = "results") -> tuple[list[dict[str, Any]], str]:
     """Compact results, or files with their hits (``what``), best first, within about ``budget`` characters of the
-    answer's JSON as the SDK prints it (indented): whole while they take at most ``WHOLE_SHARE`` of it, the first
+    answer's JSON as the SDK prints it (indented; the text sent is that on one line, shorter): whole while they take at most ``WHOLE_SHARE`` of it, the first
     one always; then without their snippets (``snippet_omitted``), their places kept, while those fit; the rest
     left out. Returns them and a sentence that says what was left out, by rank (empty when all fit)."""
     sizes = [_size(entry) for entry in entries]
@@ -292,6 +312,15 @@ def build_server(session: RepositorySession) -> Any:
             for item in result.get("content") or ():
                 if isinstance(item, dict) and str(item.get("text", "")).startswith(prefix):
                     item["text"] = item["text"][len(prefix):]
+        elif ctx.method == "tools/call" and isinstance(result, dict):
+            # An answer's text on one line: the SDK indents it by two spaces a level, about a seventh of what an
+            # agent reads; the structured content beside it is the same data.
+            for item in result.get("content") or ():
+                if isinstance(item, dict) and item.get("type") == "text":
+                    try:
+                        item["text"] = json.dumps(json.loads(item["text"]), ensure_ascii=False)
+                    except (ValueError, TypeError):
+                        pass
         return result
 
     server = MCPServer("codesearch", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING",
@@ -312,9 +341,9 @@ def build_server(session: RepositorySession) -> Any:
             raise ToolError(problem)
 
     @server.tool()
-    async def search(query: str, k: Results = DEFAULT_K, language: Language | None = None, path: Globs | None = None,
-                     exclude: Globs | None = None, kind: Kinds | None = None,
-                     max_lines: Lines = DEFAULT_MAX_LINES, by_file: bool = False) -> dict[str, Any]:
+    async def search(query: QUERY, k: K = DEFAULT_K, language: LANGUAGE = None, path: PATH = None,
+                     exclude: EXCLUDE = None, kind: KIND = None, max_lines: MAX_LINES = DEFAULT_MAX_LINES,
+                     by_file: BY_FILE = False) -> dict[str, Any]:
         """Find code by what it does, in plain English, or by name.
 
         query: e.g. "retry failed http requests", "where is the session cookie parsed", "HttpClient".
@@ -360,9 +389,8 @@ def build_server(session: RepositorySession) -> Any:
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()
-    async def related(path: str | None = None, line: int | None = None, symbol: str | None = None,
-                      k: Results = DEFAULT_K, exclude: Globs | None = None,
-                      max_lines: Lines = DEFAULT_MAX_LINES) -> dict[str, Any]:
+    async def related(path: AT_PATH = None, line: AT_LINE = None, symbol: SYMBOL = None, k: K = DEFAULT_K,
+                      exclude: EXCLUDE = None, max_lines: MAX_LINES = DEFAULT_MAX_LINES) -> dict[str, Any]:
         """Find code like a definition: its overloads, implementations, overrides, tests, look-alikes.
 
         Give path (relative to the root) and line of any line inside the definition, or symbol

@@ -300,7 +300,8 @@ def test_an_agents_second_round_subdirectory_globs_weak_answers_and_skipped_dire
     """A coding agent's review: a server started in a subdirectory of an indexed repository built a second, partial
     index there; `exclude: "tests/*,docs/*"` was one glob and a list was refused; `path: "retry.py"` matched
     nothing; noise came back with no word that every hit was weak; a directory skipped as build output was only a
-    count in `index_status`, and `path: "build/*"` said only that nothing matched."""
+    count in `index_status`, and `path: "build/*"` said only that nothing matched; the arguments had titles, no
+    meaning; the answer's text was indented JSON (about a seventh of it spaces)."""
     write(repo, "lib/helpers.py", "def helper():\n    return 1\n")
     write(repo, "build/build_validation.py", "def build_validation_schema():\n    return {}\n")
     write(repo, "tests/test_retry.py", "def test_retry_backoff():\n    '''Retry a failed request.'''\n")
@@ -310,6 +311,10 @@ def test_an_agents_second_round_subdirectory_globs_weak_answers_and_skipped_dire
     async def scenario() -> None:
         async with stdio_client(_server(repo / "httpkit")) as (read, write_), ClientSession(read, write_) as session:
             await session.initialize()
+            for tool in (await session.list_tools()).tools:  # what each argument means, where an agent reads it
+                assert all(prop.get("description") for prop in tool.input_schema["properties"].values()), tool
+            raw = await session.call_tool("search", {"query": "retry a failed request", "k": 3})
+            assert "\n" not in raw.content[0].text and json.loads(raw.content[0].text)["results"]  # one line
             error, status = await _call(session, "index_status", {})
             assert not error and status["root"] == str(repo.resolve()), status
             assert {"path": "build", "reason": status["skipped"][0]["reason"]} in status["skipped"]
