@@ -152,9 +152,10 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
 def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,
              what: str = "results") -> tuple[list[dict[str, Any]], str]:
     """Compact results, or files with their hits (``what``), best first, within about ``budget`` characters of the
-    answer's JSON as the SDK prints it (indented; the text sent is that on one line, shorter): whole while they take at most ``WHOLE_SHARE`` of it, the first
-    one always; then without their snippets (``snippet_omitted``), their places kept, while those fit; the rest
-    left out. Returns them and a sentence that says what was left out, by rank (empty when all fit)."""
+    answer's JSON as the SDK prints it (indented; the text sent is that on one line, shorter): whole while they
+    take at most ``WHOLE_SHARE`` of it, the first one always; then without their snippets (``snippet_omitted``),
+    their places kept, while those fit; the rest left out. Returns them and a sentence that says what was left out,
+    by rank (empty when all fit)."""
     sizes = [_size(entry) for entry in entries]
     if sum(sizes) <= budget:
         return entries, ""
