@@ -383,7 +383,7 @@ def build_server(session: RepositorySession) -> Any:
             found, note = budgeted([compact(r, max_lines) for r in results])
             answer = {"root": encodable(str(session.root)), "results": found}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
-            answer.update(await run(session.filtered_out, results, language, include))
+            answer.update(await run(session.filtered_out, results, language, include, kinds))
         elif best < WEAK_SIMILARITY:  # what the CLI says in a line: a tool's caller saw noise as answers
             answer["note"] = (f"weak matches only (best similarity {best:.2f}): the code may not be here; "
                               "try other words, or a name")

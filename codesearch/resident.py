@@ -175,12 +175,21 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
 
 
-def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str]) -> dict[str, Any]:
+def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str],
+                 kinds: Sequence[str] = ()) -> dict[str, Any]:
     """``{"note": ...}`` when a search found nothing because a filter matches nothing in the index: a language it
-    has no file of (a new user's `-l kotlin` on an index without Kotlin said only "No results."), or a path glob
-    that no indexed file matches; else ``{}``."""
+    has no file of (a new user's `-l kotlin` on an index without Kotlin said only "No results."), a path glob
+    that no indexed file matches, a kind it has no chunk of (an agent's `kind: "class"` in Go, whose structs are
+    types), or because the index holds nothing; else ``{}``."""
     if results:
         return {}
+    if not searcher.reader.meta.count:
+        return {"note": "the index holds no code (no file of a language codesearch reads, or every file skipped: "
+                        "`codesearch stats` says why)"}
+    if kinds:
+        have = set(searcher.reader.kinds())
+        if not have.intersection(kinds):
+            return {"note": f"the index has no {' or '.join(kinds)} chunks (it has {', '.join(sorted(have))})"}
     if language is not None:
         from indexer.languages import canonical_language
 
@@ -402,7 +411,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
             query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
             extra={**not_indexed(searcher, under, found.results),
-                   **filtered_out(searcher, found.results, options.language, filters.include)},
+                   **filtered_out(searcher, found.results, options.language, filters.include, options.kinds)},
             files=found.groups, best=found.best)
     finally:
         os.chdir(here)

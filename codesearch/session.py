@@ -337,13 +337,14 @@ class RepositorySession:
         if outside:
             raise BadQuery(f"path {glob} is outside the repository {self.root}")
 
-    def filtered_out(self, results: Sequence[SearchResult], language: str | None, globs: Sequence[str]
-                     ) -> dict[str, Any]:
-        """``{"note": ...}`` when nothing was found because a filter matches nothing in the index
-        (``resident.filtered_out``: a language it has no file of, a path no indexed file matches)."""
+    def filtered_out(self, results: Sequence[SearchResult], language: str | None, globs: Sequence[str],
+                     kinds: Sequence[str] = ()) -> dict[str, Any]:
+        """``{"note": ...}`` when nothing was found because a filter matches nothing in the index, or the index
+        holds nothing (``resident.filtered_out``: a language it has no file of, a path no indexed file matches, a
+        kind it has no chunk of)."""
         from codesearch.resident import filtered_out
 
-        return filtered_out(self.searcher, results, language, globs)
+        return filtered_out(self.searcher, results, language, globs, kinds)
 
     def _inside(self, path: str) -> Path:
         """A path relative to the root (or absolute inside it). :raises BadQuery: if it leads outside."""

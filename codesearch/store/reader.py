@@ -623,6 +623,11 @@ class IndexReader:
         return next(((place, found[place]) for place in places if place in found), None)
 
     @_sql
+    def kinds(self) -> list[str]:
+        """The kinds of chunk the index holds."""
+        return [str(r[0]) for r in self.conn.execute("SELECT DISTINCT kind FROM chunks")]
+
+    @_sql
     def skipped_entries(self) -> list[tuple[str, str]]:
         """``(path, reason)`` of every file and directory the last index run skipped, by path."""
         return [(str(p), str(r)) for p, r in self.conn.execute("SELECT path, reason FROM skipped ORDER BY 1")]
