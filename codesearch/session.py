@@ -299,11 +299,11 @@ class RepositorySession:
         from codesearch.search import PathFilter, SearchOptions, validate_query
 
         validate_query(query, k)  # before any refresh: a pasted file is refused at once
+        paths = PathFilter(include=tuple(include), exclude=tuple(exclude))  # as many and as long as it takes
         for glob in include:
             self._glob_inside(glob)
         searcher = self.searcher
-        options = SearchOptions(k=k, language=language, paths=PathFilter(include=tuple(include),
-                                exclude=tuple(exclude)), kinds=tuple(kinds), rerank=self.reranker)
+        options = SearchOptions(k=k, language=language, paths=paths, kinds=tuple(kinds), rerank=self.reranker)
         return searcher.run(searcher.parse(query, k), options)
 
     def related(self, *, path: str | None = None, line: int | None = None, symbol: str | None = None,

@@ -696,6 +696,11 @@ def test_a_path_glob_longer_than_any_path_is_refused_in_one_line(tmp_path: Path)
         assert searcher.search("alpha", 3, paths=PathFilter(include=("*" * MAX_GLOB_CHARS,)))
     done = _run_cli("search", "alpha", str(root), "-p", "[" * 16_000)
     assert done.returncode == 2 and "a path glob of 16,000 characters" in done.stderr
+    # MCP takes lists of globs since this round: each is tried for every path, so their number and length are capped
+    with pytest.raises(BadQuery, match="100,000 path globs; at most 64"):
+        PathFilter(include=("x",) * 50_000, exclude=("y",) * 50_000)
+    with pytest.raises(BadQuery, match="path globs of 5,120 characters in all; at most 4,096"):
+        PathFilter(include=("[" * 1_024,) * 5)
 
 
 def test_a_path_that_is_not_utf8_gives_an_answer_not_a_traceback(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 MAX_K = 1000
 MAX_GLOB_CHARS = 1024  # a path filter's glob (a path is at most 4,096 bytes; 1,024 `[` compile in ~40 ms)
+MAX_GLOBS = 64  # globs of one filter, include and exclude together (MCP takes lists: each one is tried per path)
+MAX_GLOBS_CHARS = 4 * MAX_GLOB_CHARS  # their characters together: what compiling them all may cost
 _SLACK = 10  # first-stage hits beyond k, as hits in deleted files are dropped
 DEFAULT_HYBRID = True
 DEFAULT_RERANK = False  # the CLI reranks with the shipped second stage by default when True (--fast skips)
@@ -49,12 +51,18 @@ class PathFilter:
 
     def __post_init__(self) -> None:
         """:raises BadQuery: for a glob longer than ``MAX_GLOB_CHARS`` (``fnmatch`` compiles a run of ``[`` in time
-        that grows with its square: 16,000 of them as an MCP ``path`` held the server for 15-37 s)."""
-        for glob in (*self.include, *self.exclude):
-            if len(glob) > MAX_GLOB_CHARS:
-                from codesearch.errors import BadQuery
+        that grows with its square: 16,000 of them as an MCP ``path`` held the server for 15-37 s), or more than
+        ``MAX_GLOBS`` globs, or more than ``MAX_GLOBS_CHARS`` characters in all (an MCP list of thousands)."""
+        from codesearch.errors import BadQuery
 
+        globs = (*self.include, *self.exclude)
+        for glob in globs:
+            if len(glob) > MAX_GLOB_CHARS:
                 raise BadQuery(f"a path glob of {len(glob):,} characters; at most {MAX_GLOB_CHARS:,}")
+        if len(globs) > MAX_GLOBS:
+            raise BadQuery(f"{len(globs):,} path globs; at most {MAX_GLOBS}")
+        if (chars := sum(map(len, globs))) > MAX_GLOBS_CHARS:
+            raise BadQuery(f"path globs of {chars:,} characters in all; at most {MAX_GLOBS_CHARS:,}")
 
     @property
     def active(self) -> bool:
