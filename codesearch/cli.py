@@ -82,13 +82,22 @@ class _HelpOption(click.Option):
     """An option whose help text is computed when help is shown (``help_text``), from a setting
     or the language registry, so that it never disagrees with them and costs nothing at start-up."""
 
-    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, help_text: Callable[[], str], once: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help_text = help_text
+        self.once = once  # taken as multiple only to refuse a second, different value (``_one_language``)
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         self.help = self.help_text()
         return super().get_help_record(ctx)
+
+
+def _one_language(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """``--language`` given once, or not: `-l go -l rust` kept the last, and said the index had no rust files."""
+    if len(set(value)) > 1:
+        raise click.UsageError(f"give --language once, not {' and '.join(value)}: a search is of one language or all",
+                               ctx)
+    return value[0] if value else None
 
 
 class _Directory(click.Path):
@@ -408,7 +417,8 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
                    "every argument is then a PATH.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption,
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True, once=True,
+              callback=_one_language,
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (as printed, or relative to the repository), "
@@ -665,7 +675,8 @@ def _echo_piped(text: str, **settings: Any) -> None:
               help="Repository whose index --symbol looks in.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption,
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True, once=True,
+              callback=_one_language,
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (relative to the repository); repeatable.")

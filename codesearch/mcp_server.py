@@ -132,6 +132,8 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         out["snippet_start_line"] = result.start_line + skip  # the snippet starts here, the line before `line`
     if more:
         out["snippet_truncated"] = True
+    elif result.code_cut:  # the snippet reaches where the index's copy stops, before the definition does
+        out["code_cut"] = True
     if result.part:
         out["part"] = True  # a window of a longer definition: lines and snippet are a part of it
         if result.definition_lines is not None:  # ... whose own lines these are (read them all)
@@ -384,7 +386,7 @@ def build_server(session: RepositorySession) -> Any:
             answer = {"root": encodable(str(session.root)), "results": found}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
             answer.update(await run(session.filtered_out, results, language, include, kinds))
-        elif best < WEAK_SIMILARITY:  # what the CLI says in a line: a tool's caller saw noise as answers
+        elif best < WEAK_SIMILARITY and not files.names_a_hit(query, results):  # what the CLI says in a line
             answer["note"] = (f"weak matches only (best similarity {best:.2f}): the code may not be here; "
                               "try other words, or a name")
         return {**answer, "truncated": note} if note else answer

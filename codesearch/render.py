@@ -150,6 +150,8 @@ def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str,
     lines = data.pop("definition_lines")
     if lines is not None:  # a part's whole definition: the lines to read for all of it
         data["definition_start_line"], data["definition_end_line"] = lines
+    if result.code_cut:  # the stored code stops before the definition does: the rest is in the file
+        data["code_cut"] = True
     if max_lines is not None:
         data["code"] = "\n".join(result.code.split("\n")[:max_lines])
     return data
@@ -258,6 +260,10 @@ def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> s
     skip = snippet_skip(r, snippet_lines)
     lines, more = snippet_of(textwrap.dedent(clean(r.code.replace("\r\n", "\n"))), snippet_lines, skip)
     snippet = ("...\n" if skip else "") + "\n".join(lines) + ("\n..." if more else "")
+    if r.code_cut and not more:
+        last = r.start_line + r.code.count("\n")
+        snippet += (f"\n... (the index keeps its first {len(r.code):,} characters: lines {last + 1}-{r.end_line} "
+                    "are in the file)")
     snippet = _highlight(snippet, r.language) if color else snippet
     return "\n".join(indent + line for line in snippet.splitlines())
 

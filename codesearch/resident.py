@@ -137,10 +137,13 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     from dataclasses import replace
 
     from codesearch import render
+    from codesearch.search import files as files_module
     from codesearch.search.results import best_lines
 
     lines = max_lines or render.SNIPPET_LINES
     results = best_lines(query, results)
+    if files_module.names_a_hit(query, results):
+        best = max(best if best is not None else 0.0, render.WEAK_SIMILARITY)  # a hit named as asked: no weak one
     if files is not None:
         files = [replace(group, hits=tuple(best_lines(query, group.hits))) for group in files]
         if fmt == "json":

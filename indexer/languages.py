@@ -522,7 +522,7 @@ TEXT_EXTENSIONS = frozenset({
     # programming languages without a grammar here
     ".pl", ".pm", ".r", ".jl", ".dart", ".erl", ".hrl", ".ml", ".mli", ".clj", ".cljs", ".cljc", ".groovy",
     ".vue", ".svelte", ".nim", ".fs", ".fsi", ".fsx", ".vb", ".f90", ".f95", ".sol", ".elm", ".ps1", ".psm1",
-    ".m", ".mm", ".zsh", ".fish", ".tcl", ".awk", ".vim",
+    ".m", ".mm", ".zsh", ".fish", ".tcl", ".awk", ".vim", ".pyx", ".pxd", ".pxi",
 })
 # Files known by their whole name (build files, CI pipelines, process lists) ...
 TEXT_FILE_NAMES = frozenset({

@@ -88,6 +88,14 @@ def answer(search: Callable[[int], Sequence[SearchResult]], k: int, grouped: boo
     return Answer(ranked[:k], None, _best(ranked))
 
 
+def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
+    """Whether one of the first ``WEAK_TOP`` hits is named as the query is (``select``, ``join!``, ``parse()``):
+    such an answer is no weak one, whatever its similarity (tokio's `macro_rules! select` came first under "Weak
+    matches only (best similarity 0.30)")."""
+    name = query.strip().rstrip("!?()").strip().lower()
+    return bool(name) and any(r.name.lower() == name or r.qualname.lower() == name for r in results[:WEAK_TOP])
+
+
 def _best(ranked: Sequence[SearchResult]) -> float:
     return max((r.score for r in ranked[:WEAK_TOP]), default=0.0)
 
