@@ -234,6 +234,9 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
     deep_report = None
     started = time.perf_counter()
     with cli_errors(INDEX_INTERRUPTED), progress_bars(quiet or as_json) as progress:
+        from codesearch.resident_client import refuse_escaping
+
+        refuse_escaping(path)  # a link the repository planted, leading out of it: never indexed
         if index_dir is None:
             path = _enclosing_repository(path, quiet or as_json)
         report = build_index(path, index_dir, rebuild=rebuild, wait=wait,

@@ -104,6 +104,9 @@ class Manifest:
         except (KeyError, TypeError, AttributeError) as exc:
             raise WorkspaceCorrupt(f"{path} is damaged ({exc})") from exc
         for entry in repos.values():
+            wrong = _mistyped(entry)
+            if wrong:  # `"generation": "1"` was a traceback; `"root": 5` was taken
+                raise WorkspaceCorrupt(f"{path} is damaged ({entry.name!r} has {wrong})")
             parts = Path(str(entry.index)).parts
             if len(parts) != 2 or parts[0] not in (INDEXES, PACKS) or parts[1] in (".", ".."):
                 raise WorkspaceCorrupt(f"{path} is damaged (the index of {entry.name!r} is {entry.index!r}, "
@@ -250,6 +253,19 @@ class Manifest:
         if not out:
             raise IndexNotFound(f"the workspace {self.directory} has no indexed repository yet")
         return out
+
+
+_FIELD_TYPES = {"name": str, "root": str, "index": str, "status": str, "error": str, "files": int, "chunks": int,
+                "generation": int, "changed": bool, "shards": int, "seconds": (int, float), "updated_at": str}
+
+
+def _mistyped(entry: RepoEntry) -> str:
+    """The first field of ``entry`` whose value is not of its type, in words (``""``: none)."""
+    for name, kind in _FIELD_TYPES.items():
+        value = getattr(entry, name)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            return f"{name} {value!r}"[:80]
+    return ""
 
 
 def index_name(name: str, taken: set[str]) -> str:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 from codesearch import __version__
 from codesearch.errors import CodeSearchError, MissingExtra
 from codesearch.kinds import KINDS
+from codesearch.resident_client import refuse_escaping
 from codesearch.session import RepositorySession, served_root
 from indexer.languages import searchable_languages
 
@@ -665,6 +666,7 @@ def serve(root: Path, **session_options: Any) -> None:
 
     :raises MissingExtra: if the ``mcp`` SDK is not installed.
     """
+    refuse_escaping(root)
     if session_options.get("index_dir") is None:
         root = served_root(root)
     session = RepositorySession(root, **session_options)

@@ -182,8 +182,10 @@ INDEX_FAILURES = (CodeSearchError, sqlite3.DatabaseError, OSError)
 def _reason(exc: BaseException) -> str:
     """Why an index was left out, on one line, without the fix its message gives for one index (`codesearch
     index --rebuild` in the current directory is not how a workspace's index is rebuilt)."""
-    lines = str(exc).strip().splitlines()
-    return _SINGLE_FIX.sub("", lines[-1]) if lines else type(exc).__name__
+    from codesearch.render import one_line
+
+    text = one_line(str(exc).strip())  # whole: a path in it may hold a line end (the last line was a name's tail)
+    return _SINGLE_FIX.sub("", text) if text else type(exc).__name__
 
 
 _SINGLE_FIX = re.compile(r";? *(?:run|rebuild it with) `codesearch index\b[^`]*`.*$")

@@ -158,12 +158,13 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
         return "\n".join(render.to_jsonl(results, max_lines)) or None
     if fmt == "grep":
         return render.to_grep(results, explain=explain) if results else None
-    if not results and (skipped := extra.get("not_indexed")):
-        if skipped["path"] == skipped["under"]:
-            return f"No results: {skipped['under']} is not indexed ({skipped['reason']})."
-        return f"No results: nothing under {skipped['under']} is indexed ({skipped['path']}: {skipped['reason']})."
+    if not results and (skipped := extra.get("not_indexed")):  # names a repository wrote: shown escaped
+        under, path, why = (render.one_line(str(skipped[key])) for key in ("under", "path", "reason"))
+        if path == under:
+            return f"No results: {under} is not indexed ({why})."
+        return f"No results: nothing under {under} is indexed ({path}: {why})."
     if not results and (note := extra.get("note")):
-        return f"No results: {note}."
+        return f"No results: {render.one_line(str(note))}."
     return render.to_text(results, color=color, explain=explain, snippet_lines=lines, best=best)
 
 
@@ -210,9 +211,11 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
                 skipped = [(p, why) for p, why in searcher.reader.skipped_entries()
                            if wanted.matches(searcher.root, p) or wanted.matches(searcher.root, f"{p}/-")]
                 if skipped:  # an agent's `path: "build/*"` said nothing of build/ skipped as build output
-                    path, why = skipped[0]
+                    from codesearch.render import one_line
+
+                    path, why = skipped[0]  # a name the repository wrote (a terminal's escapes, a line end): escaped
                     more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
-                    note += f": {path} was skipped: {why}{more}"
+                    note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
                 return {"note": note}
     return {}
 

@@ -73,20 +73,68 @@ def nearest_index(start: str | os.PathLike[str]) -> str | None:
 
 
 def escaping_link(start: str | os.PathLike[str]) -> tuple[str, str] | None:
-    """(the symlink, the repository) when ``start``, walked up as written, goes through a symlink below an indexed
-    repository and leads out of it (one the repository may have planted: ``dirlink -> /elsewhere``); else None.
-    A link above every repository (``~/src`` pointing at another disk) is none. ``find_index`` refuses such a
-    path, and this module's lookup finds no index for it."""
-    written = os.path.abspath(start)
+    """(the symlink, the repository) when ``start``, walked up as written, goes through a symlink below a
+    repository (an indexed one, or a git work tree's top: a fresh clone is indexed by its first `codesearch mcp`)
+    and leads out of it (one the repository may have planted: ``dirlink -> /elsewhere``); else None. A link above
+    every repository (``~/src`` pointing at another disk) is none. ``find_index``, ``codesearch index`` and the MCP
+    server refuse such a path, and this module's lookup finds no index for it."""
+    written = _as_written(start)
     directory = written
     while os.path.dirname(directory) != directory:
         if os.path.islink(directory):  # the lowest link of the path
-            above = _nearest(os.path.dirname(directory))
-            if above is None or _inside(os.path.realpath(written), os.path.realpath(os.path.dirname(above))):
+            above = _nearest_top(os.path.dirname(directory))
+            if above is None or _inside(os.path.realpath(written), os.path.realpath(above)):
                 return None
-            return directory, os.path.dirname(above)
+            return directory, above
         directory = os.path.dirname(directory)
     return None
+
+
+def _as_written(start: str | os.PathLike[str]) -> str:
+    """``start`` made absolute as the user wrote it: a relative one from the shell's working directory (``$PWD``,
+    which keeps the links it was reached through, when it is the process's), not the kernel's resolved one (`cd
+    clone/packages/api && codesearch mcp .` went through the planted link unseen)."""
+    text = os.fspath(start)
+    if not os.path.isabs(text):
+        shell = os.environ.get("PWD", "")
+        try:
+            if os.path.isabs(shell) and os.path.samefile(shell, "."):
+                return os.path.normpath(os.path.join(shell, text))
+        except OSError:
+            pass
+    return os.path.abspath(text)
+
+
+def refuse_escaping(path: str | os.PathLike[str]) -> None:
+    """:raises UnsafeIndexDir: if ``path``, as written, goes through a symlink below a repository (indexed, or a git
+    work tree's top) and leads out of it (``escaping_link``): a clone's planted `packages/api -> ../../private` made
+    `codesearch mcp clone/packages/api` serve, index and write the private directory, and `codesearch index` index
+    it."""
+    if (escape := escaping_link(path)) is not None:
+        from codesearch.errors import UnsafeIndexDir
+
+        link, repository = escape
+        raise UnsafeIndexDir(f"{_as_written(path)} leads out of the repository {repository} through the symlink "
+                             f"{link}; links are never followed")
+
+
+def _nearest_top(directory: str) -> str | None:
+    """The nearest repository at or above ``directory``, as written: one holding an index (``_nearest``) or a git
+    work tree's top (``.git``, a directory or a file), whichever comes first; None when there is neither."""
+    while True:
+        if os.path.lexists(os.path.join(directory, ".git")):
+            return directory
+        try:
+            index = os.path.join(directory, INDEX_DIR_NAME)
+            if not stat.S_ISLNK(os.lstat(index).st_mode):
+                os.lstat(os.path.join(index, DB_NAME))
+                return directory
+        except OSError:
+            pass
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def _nearest(directory: str) -> str | None:

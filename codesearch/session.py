@@ -71,6 +71,9 @@ def served_root(path: Path) -> Path:
     a git work tree's top (``.git``) without one comes first; else ``path`` (indexed on first use). An agent's
     server started in a subdirectory of an indexed repository (an editor's workspace folder) built a second,
     partial index there, while ``codesearch search`` in the same place used the repository's."""
+    from codesearch.resident_client import refuse_escaping
+
+    refuse_escaping(path)
     start = Path(path).resolve()
     for directory in (start, *start.parents):
         if directory != start and _own_index(directory / INDEX_DIR_NAME):

@@ -140,3 +140,14 @@ def test_a_workspace_whose_every_index_is_damaged_fails_in_one_line(tmp_path: Pa
     result = CliRunner().invoke(cli, ["search", "retry", "--workspace", str(manifest.directory)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_a_manifest_value_of_the_wrong_type_is_damage_in_one_line(tmp_path: Path) -> None:
+    """A security review: `"generation": "1"` in workspace.json was a traceback; `"root": 5` was taken."""
+    for field, value in (("generation", "1"), ("generation", [1]), ("root", 5), ("files", "x"), ("changed", 1)):
+        entry = {"root": str(tmp_path / "r"), "index": "indexes/r", "status": "indexed", "files": 1, "chunks": 1,
+                 "generation": 1, field: value}
+        (tmp_path / "workspace.json").write_text(json.dumps({"version": 1, "repos": {"r": entry}}))
+        result = CliRunner().invoke(cli, ["search", "retry", "--workspace", str(tmp_path)])
+        assert result.exit_code == 2 and f"'r' has {field} {value!r}" in result.output, (field, result.output)
+        assert "Traceback" not in result.output
