@@ -373,8 +373,13 @@ def build_server(session: RepositorySession) -> Any:
             if each not in KINDS:
                 raise ToolError(f"unknown kind {each!r}; choose from {', '.join(KINDS)}")
         include, leave_out = _listed(path), _listed(exclude)
-        results = await run(session.search, query, files.depth(k) if by_file else max(k, files.WEAK_TOP),
-                            language=language, include=include, exclude=leave_out, kinds=kinds)
+        wanted = files.depth(k) if by_file else max(k, files.WEAK_TOP)
+        results = await run(session.search, query, wanted, language=language, include=include, exclude=leave_out,
+                            kinds=kinds)
+        while by_file and len(files.by_file(results, k)) < k and len(results) >= wanted < files.MAX_K:
+            wanted = min(files.MAX_K, wanted * files.DEEPER)  # a few files held the depth read: read on, as the CLI
+            results = await run(session.search, query, wanted, language=language, include=include,
+                                exclude=leave_out, kinds=kinds)
         best = max((r.score for r in results[:files.WEAK_TOP]), default=1.0)
         results = best_lines(query, results if by_file else results[:k])  # a window's snippet at its best line
         if by_file:

@@ -119,3 +119,17 @@ def test_code_cut_where_the_index_keeps_no_more_says_so(tmp_path: Path) -> None:
     assert f"the index keeps its first 4,000 characters: lines {last + 1}-303 are in the file" in text, text[-300:]
     small = json.loads(run("search", "--json", "tiny", str(tmp_path), "-k", "1").output)["results"][0]
     assert "code_cut" not in small
+
+
+def test_by_file_reads_deeper_until_it_has_the_files_asked_for(tmp_path: Path) -> None:
+    """nats-server's `Sublist --by-file -k 6` gave 3 files while 17 mention it: the grouped answer read a fixed depth
+    of the ranking (40 chunks), which a few files filled."""
+    write(tmp_path, "sublist.go", "package s\n\n" + "".join(
+        f"// Sublist step {i} matches a subject.\nfunc (s *Sublist) Step{i}() int {{\n\treturn {i}\n}}\n\n"
+        for i in range(60)))
+    for name in ("client", "server", "route", "gateway"):
+        write(tmp_path, f"{name}.go", f"package s\n\n// {name} keeps a Sublist of its interest.\n"
+                                      f"func {name.title()}Interest(s *Sublist) int {{\n\treturn 1\n}}\n")
+    assert run("index", str(tmp_path), "-q").exit_code == 0
+    grouped = json.loads(run("search", "--json", "--by-file", "-k", "5", "Sublist", str(tmp_path)).output)
+    assert len(grouped["files"]) == 5, [f["path"] for f in grouped["files"]]

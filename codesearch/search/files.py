@@ -21,6 +21,9 @@ SHOWN = 3  # chunks shown under each file by default
 # The fewest chunks a grouped answer reads: what ten files with their three hits read, so that the hits shown under a
 # file do not depend on how many files were asked for (`-k 1` showed the first file's hits among the first 4 chunks).
 DEPTH_FLOOR = 40
+# How much deeper a grouped answer reads when its depth held fewer files than asked for (nats-server's `Sublist`
+# `--by-file -k 6`: 3 files, while 17 mention it), up to ``MAX_K`` chunks.
+DEEPER = 4
 T = TypeVar("T")
 
 
@@ -81,8 +84,13 @@ def answer(search: Callable[[int], Sequence[SearchResult]], k: int, grouped: boo
     ``shown`` hits each (``grouped``); the CLI and the resident process print it."""
     if grouped:
         shown = shown or SHOWN
-        ranked = list(search(depth(k, shown)))
+        wanted = depth(k, shown)
+        ranked = list(search(wanted))
         groups = by_file(ranked, k, shown)
+        while len(groups) < k and len(ranked) >= wanted < MAX_K:  # a few files held the depth read: read on
+            wanted = min(MAX_K, wanted * DEEPER)
+            ranked = list(search(wanted))
+            groups = by_file(ranked, k, shown)
         return Answer(hits_of(groups), groups, _best(ranked))
     ranked = list(search(max(k, WEAK_TOP)))
     return Answer(ranked[:k], None, _best(ranked))
