@@ -42,7 +42,8 @@ def test_a_python_decorator_is_part_of_what_it_decorates() -> None:
     from indexer.types import SourceFile
 
     code = ("import attr\n\n\n@attr.s(auto_attribs=True, frozen=True, slots=True)\nclass ClientTimeout:\n"
-            "    \"\"\"Timeouts.\"\"\"\n    total: float = None\n\n\nclass Req:\n    @reify\n    def host(self) -> str:\n"
+            "    \"\"\"Timeouts.\"\"\"\n    total: float = None\n\n\nclass Req:\n    @reify\n"
+            "    def host(self) -> str:\n"
             "        \"\"\"The host.\"\"\"\n        return self._host\n\n    @property\n    @functools.cache\n"
             "    def port(self):\n        return 1\n\n\n@pytest.fixture\ndef client(loop):\n    return 1\n")
     chunks = chunks_for_file(SourceFile("client.py", "python", code.encode()))
@@ -74,7 +75,8 @@ def test_a_hit_named_as_the_query_is_no_weak_answer() -> None:
     from codesearch.search.results import SearchResult
 
     hit = SearchResult(rank=1, score=0.30, key="macros/select.rs::select", root="/r", path="macros/select.rs",
-                       language="rust", kind="function", name="select", qualname="select", signature="macro_rules! select",
+                       language="rust", kind="function", name="select", qualname="select",
+                       signature="macro_rules! select",
                        doc="", code="macro_rules! select {\n    () => {};\n}", start_line=394, end_line=396)
 
     def shown(query: str) -> str:
