@@ -276,6 +276,25 @@ def test_a_compact_result_carries_its_rank() -> None:
     assert list(compact(hits[0], 12))[:2] == ["rank", "path"]
 
 
+def test_a_doc_comment_above_the_code_comes_with_the_result() -> None:
+    """An agent read `func (o *CloneOptions) Validate() error {` without what it is for: a Go, Rust, Java or JS doc
+    comment stands above the code, outside the snippet (a Python docstring is in it, and is not sent twice)."""
+    from codesearch.mcp_server import DOC_CHARS, compact
+    from codesearch.search import SearchResult
+
+    def hit(doc: str, code: str) -> SearchResult:
+        return SearchResult(rank=1, score=0.6, key="o.go::Validate", path="o.go", root="/r", language="go",
+                            kind="method", name="Validate", qualname="CloneOptions.Validate", signature="", doc=doc,
+                            code=code, start_line=70, end_line=72)
+
+    go = compact(hit("Validate validates the fields and sets the defaults.\n\nIt is called by Clone.",
+                     "func (o *CloneOptions) Validate() error {\n\treturn nil\n}"), 12)
+    assert go["doc"] == "Validate validates the fields and sets the defaults."
+    python = compact(hit("Retry a failed request.", 'def retry():\n    """Retry a failed request."""'), 12)
+    assert "doc" not in python and "doc" not in compact(hit("", "func f() {}"), 12)
+    assert len(compact(hit("word " * 500, "func f() {}"), 12)["doc"]) == DOC_CHARS
+
+
 def test_a_path_filter_outside_the_repository_or_matching_nothing_says_so(repo: Path) -> None:
     """An agent's `path: "../../etc/*"`, `"/etc/passwd"` or `"nonexistent_dir"` gave `results: []` without a word;
     errors from the tool read "Error executing tool search: ..." while the argument checks' did not."""
