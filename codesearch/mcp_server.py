@@ -55,7 +55,7 @@ DEFAULT_MAX_LINES = 12
 # takes from one tool call.
 MAX_ANSWER_CHARS = 40_000
 WHOLE_SHARE = 0.75  # of it for results with their snippets; the rest for the places of further results
-_SNIPPET_FIELDS = ("snippet", "snippet_start_line", "snippet_truncated", "members")
+_SNIPPET_FIELDS = ("snippet", "snippet_start_line", "snippet_truncated", "members", "doc", "code_cut")
 try:  # the tools' input schemas state the bounds their descriptions give (checked by ``bounds_problem``)
     from pydantic import Field
 
