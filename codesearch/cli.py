@@ -425,9 +425,10 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
               help="Only results whose path matches GLOB (as printed, or relative to the repository), "
-                   "e.g. 'src/*' or '*.py'; a directory matches the files below it; repeatable.")
+                   "e.g. 'src/*' or '*.py'; a directory matches the files below it, and a name without '/' "
+                   "matches at any depth, as rg's -g ('retry.py', 'tests'); repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
-              help="Leave out results whose path matches GLOB, e.g. '*_test.go'; repeatable.")
+              help="Leave out results whose path matches GLOB, e.g. '*_test.go' or 'tests'; repeatable.")
 @click.option("--all", "whole_index", is_flag=True,
               help="Search the whole index even when PATH is a subdirectory of the indexed repository.")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
