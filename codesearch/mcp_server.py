@@ -380,7 +380,6 @@ def build_server(session: RepositorySession) -> Any:
         """
         from codesearch.render import WEAK_SIMILARITY
         from codesearch.search import files
-        from codesearch.search.results import best_lines
         from indexer.discover import encodable
 
         check(k, max_lines)
@@ -389,27 +388,23 @@ def build_server(session: RepositorySession) -> Any:
             if each not in KINDS:
                 raise ToolError(f"unknown kind {each!r}; choose from {', '.join(KINDS)}")
         include, leave_out = _listed(path), _listed(exclude)
-        wanted = files.depth(k) if by_file else max(k, files.WEAK_TOP)
-        results = await run(session.search, query, wanted, language=language, include=include, exclude=leave_out,
-                            kinds=kinds)
-        while by_file and len(files.by_file(results, k)) < k and len(results) >= wanted < files.MAX_K:
-            wanted = min(files.MAX_K, wanted * files.DEEPER)  # a few files held the depth read: read on, as the CLI
-            results = await run(session.search, query, wanted, language=language, include=include,
-                                exclude=leave_out, kinds=kinds)
-        best = max((r.score for r in results[:files.WEAK_TOP]), default=1.0)
-        results = best_lines(query, results if by_file else results[:k])  # a window's snippet at its best line
-        if by_file:
+        # The CLI's answer (``files.answer``): k chunks, or k files read as deep as they take, and the similarity
+        # that tells a weak one; on the session's thread, as its searches are.
+        found = await run(files.answer, lambda n: session.search(query, n, language=language, include=include,
+                                                                 exclude=leave_out, kinds=kinds), k, by_file)
+        results, groups = files.at_best_lines(query, found.results, found.groups)  # a window's snippet: its best
+        if groups is not None:
             grouped, note = budgeted([{"rank": group.rank, "path": group.path, "hits": [
                 {n: v for n, v in compact(r, max_lines).items() if n != "path"}
-                for r in group.hits]} for group in files.by_file(results, k)], what="files")
+                for r in group.hits]} for group in groups], what="files")
             answer: dict[str, Any] = {"root": encodable(str(session.root)), "files": grouped}
         else:
-            found, note = budgeted([compact(r, max_lines) for r in results])
-            answer = {"root": encodable(str(session.root)), "results": found}
+            listed, note = budgeted([compact(r, max_lines) for r in results])
+            answer = {"root": encodable(str(session.root)), "results": listed}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
             answer.update(await run(session.filtered_out, results, language, include, kinds))
-        elif best < WEAK_SIMILARITY and not files.names_a_hit(query, results):  # what the CLI says in a line
-            answer["note"] = (f"weak matches only (best similarity {best:.2f}): the code may not be here; "
+        elif found.best < WEAK_SIMILARITY and not files.names_a_hit(query, results):  # as the CLI says in a line
+            answer["note"] = (f"weak matches only (best similarity {found.best:.2f}): the code may not be here; "
                               "try other words, or a name")
         return {**answer, "truncated": note} if note else answer
 

@@ -134,18 +134,14 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     """What ``codesearch search`` prints for ``results`` in ``fmt`` (None: nothing), paths relative to the
     working directory; grouped by file when ``files`` is given (``--by-file``: ``results`` are then its hits).
     ``best``: the similarity that tells a weak answer (``files.Answer.best``; default: the best of ``results``)."""
-    from dataclasses import replace
-
     from codesearch import render
     from codesearch.search import files as files_module
-    from codesearch.search.results import best_lines
 
     lines = max_lines or render.SNIPPET_LINES
-    results = best_lines(query, results)
+    results, files = files_module.at_best_lines(query, results, files)
     if files_module.names_a_hit(query, results):
         best = max(best if best is not None else 0.0, render.WEAK_SIMILARITY)  # a hit named as asked: no weak one
     if files is not None:
-        files = [replace(group, hits=tuple(best_lines(query, group.hits))) for group in files]
         if fmt == "json":
             return render.files_to_json(query, files, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)
         if fmt == "jsonl":

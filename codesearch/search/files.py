@@ -96,6 +96,20 @@ def answer(search: Callable[[int], Sequence[SearchResult]], k: int, grouped: boo
     return Answer(ranked[:k], None, _best(ranked))
 
 
+def at_best_lines(query: str, results: Sequence[SearchResult], groups: Sequence[FileHits] | None
+                  ) -> tuple[list[SearchResult], list[FileHits] | None]:
+    """An answer as it is shown (the CLI, the resident process, MCP): its hits at their best lines for the query
+    (``results.best_lines``), grouped by file or not (``results`` are then the groups' hits)."""
+    from dataclasses import replace
+
+    from codesearch.search.results import best_lines
+
+    if groups is None:
+        return best_lines(query, results), None
+    shown = [replace(group, hits=tuple(best_lines(query, group.hits))) for group in groups]
+    return hits_of(shown), shown
+
+
 def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
     """Whether one of the first ``WEAK_TOP`` hits is named as the query is (``select``, ``join!``, ``parse()``):
     such an answer is no weak one, whatever its similarity (tokio's `macro_rules! select` came first under "Weak

@@ -169,12 +169,18 @@ def best_lines(query: str, results: Sequence[SearchResult]) -> list[SearchResult
     them (``with_best_line``), where its snippet starts and ``--format grep`` points. Done when results are
     presented (the CLI, the resident process, MCP), not by the search: a search's callers that show no snippet
     (benchmarks, ``related``) do not pay for it (0.3 ms of a 3 ms search on ansible-core)."""
+    stems = _question_stems(query)
+    return list(results) if stems is None else [with_best_line(r, stems) for r in results]
+
+
+@lru_cache(maxsize=64)
+def _question_stems(query: str) -> frozenset[str] | None:
+    """The stems of a question in words (None for a name or a path): analysed once for a search's hits and its
+    files' hits alike."""
     from codesearch.query import NATURAL, analyse
 
     info = analyse(query)
-    if info.kind != NATURAL:
-        return list(results)
-    return [with_best_line(r, info.stems) for r in results]
+    return info.stems if info.kind == NATURAL else None
 
 
 def with_best_line(result: SearchResult, stems: frozenset[str]) -> SearchResult:
