@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
@@ -255,13 +255,14 @@ class Manifest:
         return out
 
 
-_FIELD_TYPES = {"name": str, "root": str, "index": str, "status": str, "error": str, "files": int, "chunks": int,
-                "generation": int, "changed": bool, "shards": int, "seconds": (int, float), "updated_at": str}
+# What a field's annotation takes from JSON (a float may be written as an integer).
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
 def _mistyped(entry: RepoEntry) -> str:
-    """The first field of ``entry`` whose value is not of its type, in words (``""``: none)."""
-    for name, kind in _FIELD_TYPES.items():
+    """The first field of ``entry`` whose value is not of its annotated type, in words (``""``: none)."""
+    for spec in fields(RepoEntry):
+        name, kind = spec.name, _JSON_TYPES[str(spec.type)]
         value = getattr(entry, name)
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             return f"{name} {value!r}"[:80]
