@@ -111,7 +111,7 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
     is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
     from codesearch.render import members_of  # loaded with the search it presents
-    from codesearch.search.results import snippet_of, snippet_skip
+    from codesearch.search.results import doc_outside, snippet_of, snippet_skip
 
     skip = snippet_skip(result, max_lines)
     lines, more = snippet_of(result.code, max_lines, skip)
@@ -127,7 +127,7 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         "score": round(result.score, 4),
         "snippet": snippet,
     }
-    if (doc := _doc_outside(result.doc, snippet)):
+    if (doc := doc_outside(result.doc, snippet, DOC_CHARS)):
         out["doc"] = doc  # a doc comment above the code (Go, Rust, Java, JS): no line of the snippet
     if result.line:
         out["line"] = result.line  # the query's name is on this line, or in a window most of its words
@@ -155,17 +155,6 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
 
 
 DOC_CHARS = 300  # of a result's doc comment an answer carries (its first paragraph)
-
-
-def _doc_outside(doc: str, snippet: str) -> str:
-    """The first paragraph of a hit's doc (at most ``DOC_CHARS``) when the snippet does not show it: a Go, Rust, Java
-    or JavaScript doc comment stands above the code, and an agent read `func Validate()` without what it is for
-    (a Python docstring is in the snippet already)."""
-    first = doc.strip().split("\n\n", 1)[0].strip()
-    if not first or first.splitlines()[0].strip() in snippet:
-        return ""
-    text = " ".join(first.split())
-    return text if len(text) <= DOC_CHARS else text[:DOC_CHARS - 1] + "…"
 
 
 def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,

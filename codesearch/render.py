@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
 from codesearch.search.files import FileHits, hits_of
-from codesearch.search.results import snippet_of, snippet_skip
+from codesearch.search.results import doc_outside, snippet_of, snippet_skip
 from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 SNIPPET_LINES = 8
 SKIPPED_SHOWN = 20
 DUPLICATES_SHOWN = 3
+DOC_LINE_CHARS = 100  # of the first paragraph of a doc comment above the code, shown over its snippet
 # Below this best similarity every hit is a weak match: said once, instead of presenting noise
 # as answers. Measured on the dev sets by benchmarks/calibrate_weak.py (results-weak.json): the
 # highest threshold that flags at most 5% of queries answered in the top 10 (4.3%), while it
@@ -256,16 +257,19 @@ def _members(r: SearchResult) -> str:
 
 
 def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> str:
-    """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted)."""
+    """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted), after the first
+    paragraph of its doc comment when that stands above the code (``doc: ...``, one line)."""
     skip = snippet_skip(r, snippet_lines)
     lines, more = snippet_of(textwrap.dedent(clean(r.code.replace("\r\n", "\n"))), snippet_lines, skip)
+    doc = doc_outside(clean(r.doc), "\n".join(lines), DOC_LINE_CHARS) if snippet_lines > 1 else ""  # 1: code only
+    doc = indent + _style(f"doc: {doc}", "dim", color) + "\n" if doc else ""
     snippet = ("...\n" if skip else "") + "\n".join(lines) + ("\n..." if more else "")
     if r.code_cut and not more:
         last = r.start_line + r.code.count("\n")
         snippet += (f"\n... (the index keeps its first {len(r.code):,} characters: lines {last + 1}-{r.end_line} "
                     "are in the file)")
     snippet = _highlight(snippet, r.language) if color else snippet
-    return "\n".join(indent + line for line in snippet.splitlines())
+    return doc + "\n".join(indent + line for line in snippet.splitlines())
 
 
 def related_header(source: Source) -> str:

@@ -40,6 +40,17 @@ def snippet_skip(result: SearchResult, max_lines: int) -> int:
     return licence_head(result.code) if result.kind == "code" and result.start_line == 1 else 0
 
 
+def doc_outside(doc: str, snippet: str, limit: int) -> str:
+    """The first paragraph of a hit's doc on one line (at most ``limit`` characters) when ``snippet``, what is shown of
+    its code, does not show it: a Go, Rust, Java or JavaScript doc comment stands above the code, and an agent read
+    `func Validate()` without what it is for (a Python docstring is in the snippet already)."""
+    first = doc.strip().split("\n\n", 1)[0].strip()
+    if not first or first.splitlines()[0].strip() in snippet:
+        return ""
+    text = " ".join(first.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     """One hit. Lines are 1-based and inclusive; ``path`` is relative to ``root`` (when several

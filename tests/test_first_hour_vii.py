@@ -1,0 +1,34 @@
+"""A new user's first hour VII: what this round's users found (2026-12-07, twelfth round). Each test fails on the
+commit before its fix."""
+
+from __future__ import annotations
+
+from codesearch.render import DOC_LINE_CHARS, files_to_text, to_text
+from codesearch.search import SearchResult
+from codesearch.search.files import FileHits
+
+
+def _hit(doc: str, code: str, language: str = "go") -> SearchResult:
+    return SearchResult(rank=1, score=0.6, key="o.go::Validate", path="o.go", root="/r", language=language,
+                        kind="method", name="Validate", qualname="CloneOptions.Validate", signature="", doc=doc,
+                        code=code, start_line=70, end_line=72)
+
+
+def test_the_text_output_shows_a_doc_comment_that_stands_above_the_code() -> None:
+    """The CLI printed `func (o *CloneOptions) Validate() error {` without what it is for: a Go, Rust, Java or
+    JavaScript doc comment stands above the code, outside the snippet (MCP answers carried it as `doc`); a Python
+    docstring is in the snippet already and is not shown twice; a repository's control characters stay visible."""
+    go = to_text([_hit("Validate validates the fields and sets the defaults.\n\nIt is called by Clone.",
+                       "func (o *CloneOptions) Validate() error {\n\treturn nil\n}")])
+    lines = go.splitlines()
+    assert lines[1].strip() == "doc: Validate validates the fields and sets the defaults."
+    assert lines[2].strip() == "func (o *CloneOptions) Validate() error {"
+    python = to_text([_hit("Retry a failed request.", 'def retry():\n    """Retry a failed request."""', "python")])
+    assert "doc:" not in python
+    long = to_text([_hit("word " * 100, "func f() {}")]).splitlines()[1].strip()
+    assert long.endswith("…") and len(long) == len("doc: ") + DOC_LINE_CHARS
+    hostile = to_text([_hit("Validate \x1b]0;pwned\x07 the\nfields.", "func f() {}")])
+    assert "\x1b" not in hostile and "\x07" not in hostile and "doc: Validate \\x1b]0;pwned\\x07 the fields." in hostile
+    grouped = files_to_text([FileHits(rank=1, hits=(_hit("Validate it.", "func f() {}"),))])
+    assert "doc: Validate it." in grouped
+    assert "doc:" not in to_text([_hit("Validate it.", "func f() {}")], snippet_lines=1)  # --max-lines 1: code only
