@@ -186,6 +186,24 @@ def _check_cache_files(path: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to the cache, its file created readable by this user only, as every index file (it was 0644),
+    and one an older version made so is made private."""
+    from codesearch.store.metadata import create_private
+
+    create_private(path)
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue  # missing, or a link (refused by the checks before): nothing to make private
+        try:
+            st = os.fstat(fd)
+            if st.st_mode & 0o077 and st.st_uid == os.getuid():
+                os.fchmod(fd, 0o600)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     conn = sqlite3.connect(str(path), timeout=2, isolation_level=None)
     conn.execute("PRAGMA trusted_schema = OFF")
     return conn

@@ -432,3 +432,22 @@ def test_malformed_model_config_json_is_model_not_found(tmp_path: Path, config: 
     (tmp_path / "config.json").write_text(config)
     with pytest.raises(ModelNotFound, match="model config .*config.json is damaged"):
         load_reranker(tmp_path)
+
+
+def test_the_rerank_cache_is_readable_by_its_owner_only(tmp_path: Path, cache_home: Path) -> None:
+    """`index --deep` and `search --rerank` made rerank-cache.db 0644 while every other index file is 0600
+    (SECURITY.md); a cache an older version made so is made private when opened."""
+    import os
+    import stat
+
+    from codesearch.rerank import CACHE_NAME
+
+    _, index_dir = _indexed(tmp_path)
+    assert _reranked(index_dir, _fake_reranker(index_dir))
+    cache = index_dir / CACHE_NAME
+    for name in (cache, Path(f"{cache}-wal"), Path(f"{cache}-shm")):
+        if name.exists():
+            assert stat.S_IMODE(os.stat(name).st_mode) == 0o600, name
+    os.chmod(cache, 0o644)
+    assert _reranked(index_dir, _fake_reranker(index_dir))
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600

@@ -185,15 +185,21 @@ def m009_file_ids(db: Database) -> None:
     db.execute(CHUNKS_VIEW)
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A read-write connection (created if missing, readable by this user only, as every index file: SQLite made it
-    0644, and its -wal and -shm files take its mode) that trusts nothing in the file's schema."""
+def create_private(db_path: Path) -> None:
+    """Create an empty database file readable by this user only, unless one is there (SQLite creates 0644, and a
+    database's -wal and -shm files take its mode)."""
     try:
         os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
     except FileExistsError:
         pass  # an existing database: opened as it is (its checks are the caller's)
     except OSError:
         pass  # SQLite reports what is wrong with the place
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A read-write connection (created if missing, readable by this user only, as every index file: SQLite made it
+    0644, and its -wal and -shm files take its mode) that trusts nothing in the file's schema."""
+    create_private(db_path)
     conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30)
     # Views and triggers of a planted database must not call functions with side effects.
     conn.execute("PRAGMA trusted_schema = OFF")
