@@ -357,7 +357,8 @@ def stats_text(info: dict[str, Any]) -> str:
              f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Chunks:  {info['chunks']}"]
     lines += [_language_line(str(language), files, info["chunks_by_language"].get(language, 0))
               for language, files in _by_language(info["files_by_language"], info["chunks_by_language"])]
-    lines.append("Kinds:   " + ", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items()))
+    lines.append("Kinds:   " + (", ".join(f"{one_line(str(k))} {v}" for k, v in info["chunks_by_kind"].items())
+                                or "none"))
     if info.get("files_without_grammar"):
         lines.append(without_grammar(info["files_without_grammar"]))
     if info.get("unsupported"):
@@ -365,8 +366,10 @@ def stats_text(info: dict[str, Any]) -> str:
     if info["skipped"]:
         lines.append(f"Skipped: {len(info['skipped'])} (see --json)")
     if disk := info.get("disk"):
-        lines.append(f"Disk:    {byte_size(disk['index_bytes'])}, {disk['ratio_to_source']:.2f}x the "
-                     f"{byte_size(disk['source_bytes'])} of source indexed (database "
+        ratio = disk["ratio_to_source"]  # None: no source indexed (an empty repository)
+        lines.append(f"Disk:    {byte_size(disk['index_bytes'])}, "
+                     + (f"{ratio:.2f}x the " if ratio is not None else "for the ")
+                     + f"{byte_size(disk['source_bytes'])} of source indexed (database "
                      f"{byte_size(disk['database_bytes'])}, vectors {byte_size(disk['vector_bytes'])}, "
                      f"lexical {byte_size(disk['lexical_bytes'])})")
     return "\n".join(lines)

@@ -32,3 +32,18 @@ def test_the_text_output_shows_a_doc_comment_that_stands_above_the_code() -> Non
     grouped = files_to_text([FileHits(rank=1, hits=(_hit("Validate it.", "func f() {}"),))])
     assert "doc: Validate it." in grouped
     assert "doc:" not in to_text([_hit("Validate it.", "func f() {}")], snippet_lines=1)  # --max-lines 1: code only
+
+
+def test_stats_describes_an_index_without_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`codesearch stats` on the index of an empty directory (or of one holding only package.json) ended in a
+    traceback (the disk line formatted a ratio to no source); search's own empty-index message points to it."""
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    write(tmp_path / "repo", "package.json", '{"name": "x"}\n')
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+    shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "repo")])
+    assert shown.exit_code == 0, shown.output
+    assert "Chunks:  0" in shown.output and "Kinds:   none" in shown.output and "of source indexed" in shown.output
