@@ -861,11 +861,17 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
     from codesearch.search import find_index
     from codesearch.store.reader import IndexReader
 
+    from codesearch.errors import IndexCorrupt, IndexOutOfDate, naming_index
+
     with cli_errors():
         directory = index_dir or find_index(path)
-        with IndexReader(directory) as reader:
-            info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), "root": str(reader.root),
-                                    **reader.stats()}
+        try:
+            with IndexReader(directory) as reader:
+                reader.snapshot_files()  # a damaged vector or lexical file is no healthy index (search refuses it)
+                info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), "root": str(reader.root),
+                                        **reader.stats()}
+        except (IndexCorrupt, IndexOutOfDate) as exc:
+            raise naming_index(exc, None, Path(directory).resolve()) from exc
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+from typing import TypeVar
+
 
 class CodeSearchError(Exception):
     """Base class of every error codesearch raises on purpose."""
@@ -71,3 +75,26 @@ class BadQuery(CodeSearchError):
 
 class AmbiguousSymbol(BadQuery):
     """A symbol name that names several definitions; the message lists them (``path:line qualname``)."""
+
+
+REBUILD = "`codesearch index --rebuild`"  # the fix as a message names it before it knows which index
+E = TypeVar("E", bound=CodeSearchError)
+
+
+def naming_index(exc: E, root: Path | None, index_dir: Path) -> E:
+    """``exc`` (an ``IndexCorrupt`` or ``IndexOutOfDate``) with its fix naming the repository, and the index directory
+    when it is not the repository's ``.codesearch``: "run `codesearch index --rebuild`", followed as written from
+    another directory, built a new index there and left the damaged one as it was."""
+    from codesearch.store.layout import INDEX_DIR_NAME
+
+    if root is None and index_dir.name == INDEX_DIR_NAME:
+        root = index_dir.parent
+    command = f"codesearch index --rebuild {shlex.quote(str(root)) if root is not None else 'REPO'}"
+    if root is None or index_dir != root / INDEX_DIR_NAME:
+        command += f" --index-dir {shlex.quote(str(index_dir))}"
+    named = f"`{command}`"
+    if isinstance(exc, IndexCorrupt):
+        out: CodeSearchError = type(exc)(str(exc.args[0]).replace(REBUILD, named), exc.hint.replace(REBUILD, named))
+    else:
+        out = type(exc)(str(exc).replace(REBUILD, named))
+    return out  # type: ignore[return-value]

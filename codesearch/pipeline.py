@@ -24,7 +24,7 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import CodeSearchError
+from codesearch.errors import CodeSearchError, IndexCorrupt, IndexOutOfDate, naming_index
 from codesearch.pack import Mounts
 from codesearch.store.indexdir import default_index_dir
 from codesearch.store.writer import FileState, IndexWriter
@@ -166,11 +166,16 @@ def build_index(
     progress = progress or (lambda stage, done, total: None)
     report = IndexReport(root=str(root), index_dir=str(index_dir))
     settings = _Settings(embedder, limits, progress, workers, use_ignore_files, runner, walked, mounts or Mounts())
-    with IndexWriter.open(index_dir, root, embedder, parser=parser_fingerprint(), rebuild=rebuild,
-                          wait=wait, mounts=settings.mounts.digest()) as writer:
-        report.replaced_untrusted = writer.replaced_untrusted
-        report.moved_from = writer.moved_from
-        _run(writer, settings, report)
+    try:
+        with IndexWriter.open(index_dir, root, embedder, parser=parser_fingerprint(), rebuild=rebuild,
+                              wait=wait, mounts=settings.mounts.digest()) as writer:
+            report.replaced_untrusted = writer.replaced_untrusted
+            report.moved_from = writer.moved_from
+            _run(writer, settings, report)
+    except (IndexCorrupt, IndexOutOfDate) as exc:
+        if settings.mounts:
+            raise  # a pack is rebuilt by index-many
+        raise naming_index(exc, root, index_dir) from exc
     return report
 
 

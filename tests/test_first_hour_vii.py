@@ -47,3 +47,36 @@ def test_stats_describes_an_index_without_source(tmp_path) -> None:  # type: ign
     shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "repo")])
     assert shown.exit_code == 0, shown.output
     assert "Chunks:  0" in shown.output and "Kinds:   none" in shown.output and "of source indexed" in shown.output
+
+
+def test_the_rebuild_a_damaged_index_asks_for_names_its_repository(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"run `codesearch index --rebuild`", followed as written from the parent directory, built a new index there
+    and left the damaged one as it was (an index of another model, a damaged index.db); stats called an index with
+    a truncated vector file healthy, while search refused it."""
+    import shutil
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import SAMPLE_REPOS
+
+    repo = tmp_path / "parent" / "repo"
+    shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
+    monkeypatch.chdir(tmp_path / "parent")
+    assert CliRunner().invoke(cli, ["index", "repo", "-q"]).exit_code == 0
+    fix = f"`codesearch index --rebuild {repo}"
+    vectors = next((repo / ".codesearch").glob("vectors-*.faiss"))
+    kept = vectors.read_bytes()
+    vectors.write_bytes(kept[:100])
+    for command in (["search", "retry", "repo"], ["stats", "repo"], ["index", "repo", "-q"]):
+        failed = CliRunner().invoke(cli, command)
+        assert failed.exit_code == 2 and fix in failed.output, (command, failed.output)
+    vectors.write_bytes(kept)
+    with sqlite3.connect(repo / ".codesearch" / "index.db") as conn:
+        conn.execute("UPDATE meta SET value = 'other:1' WHERE key = 'model_fingerprint'")
+    for command in (["search", "retry", "repo"], ["index", "repo", "-q"]):
+        failed = CliRunner().invoke(cli, command)
+        assert failed.exit_code == 2 and f"{fix}`" in failed.output, (command, failed.output)
+    assert CliRunner().invoke(cli, ["index", "--rebuild", str(repo), "-q"]).exit_code == 0
+    assert not (tmp_path / "parent" / ".codesearch").exists()

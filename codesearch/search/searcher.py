@@ -13,7 +13,8 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexUnavailable, UnsafeIndexDir
+from codesearch.errors import (BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable,
+                               UnsafeIndexDir, naming_index)
 from codesearch.freshness import FileCheck, FileChecks, check_stored
 from codesearch.pack import Mounts
 from codesearch.resident_client import escaping_link
@@ -90,9 +91,15 @@ class Searcher:
     def __init__(self, index_dir: Path, embedder: Embedder | None = None, root: Path | None = None,
                  mounts: Mounts | None = None) -> None:
         self.mounts = mounts or Mounts()
-        self.reader = IndexReader(index_dir, root)
+        try:
+            self.reader = IndexReader(index_dir, root)
+        except (IndexCorrupt, IndexOutOfDate) as exc:
+            raise naming_index(exc, root, Path(index_dir).resolve()) from exc
         try:
             self._open(embedder)
+        except (IndexCorrupt, IndexOutOfDate) as exc:
+            self.reader.close()
+            raise naming_index(exc, root or self.__dict__.get("root"), self.reader.index_dir) from exc
         except BaseException:
             self.reader.close()
             raise
