@@ -367,7 +367,7 @@ def build_server(session: RepositorySession) -> Any:
         weak (the code may not be there). An answer stays near 40,000 characters: further results come without
         their snippet, then not at all ("truncated" says which).
         """
-        from codesearch.render import WEAK_SIMILARITY
+        from codesearch.render import WEAK_SIMILARITY, weak_note
         from codesearch.search import files
         from indexer.discover import encodable
 
@@ -393,8 +393,7 @@ def build_server(session: RepositorySession) -> Any:
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
             answer.update(await run(session.filtered_out, results, language, include, kinds))
         elif found.best < WEAK_SIMILARITY and not files.names_a_hit(query, results):  # as the CLI says in a line
-            answer["note"] = (f"weak matches only (best similarity {found.best:.2f}): the code may not be here; "
-                              "try other words, or a name")
+            answer["note"] = weak_note(found.best)
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()

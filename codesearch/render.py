@@ -215,6 +215,11 @@ def files_to_text(groups: Sequence[FileHits], color: bool = False, snippet_lines
     return "\n\n".join(blocks)
 
 
+def weak_note(best: float) -> str:
+    """What JSON and MCP answers say (``note``) when every hit is weak: ``best`` below ``WEAK_SIMILARITY``."""
+    return f"weak matches only (best similarity {best:.2f}): the code may not be here; try other words, or a name"
+
+
 def _weak(results: Sequence[SearchResult], color: bool, best: float | None = None) -> list[str]:
     """The one-line warning when every hit is a weak match (else nothing): ``best`` (default: the best similarity
     of ``results``) is below ``WEAK_SIMILARITY``."""

@@ -141,6 +141,10 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     results, files = files_module.at_best_lines(query, results, files)
     if files_module.names_a_hit(query, results):
         best = max(best if best is not None else 0.0, render.WEAK_SIMILARITY)  # a hit named as asked: no weak one
+    if fmt == "json" and results and "note" not in extra:  # as the text's warning line and MCP's note say
+        weakest = best if best is not None else max(r.score for r in results)
+        if weakest < render.WEAK_SIMILARITY:
+            extra = {**extra, "note": render.weak_note(weakest)}
     if files is not None:
         if fmt == "json":
             return render.files_to_json(query, files, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)

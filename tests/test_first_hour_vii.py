@@ -80,3 +80,24 @@ def test_the_rebuild_a_damaged_index_asks_for_names_its_repository(tmp_path, mon
         assert failed.exit_code == 2 and f"{fix}`" in failed.output, (command, failed.output)
     assert CliRunner().invoke(cli, ["index", "--rebuild", str(repo), "-q"]).exit_code == 0
     assert not (tmp_path / "parent" / ".codesearch").exists()
+
+
+def test_json_says_when_every_hit_is_weak(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The text output warns "Weak matches only" and MCP answers carry a note, but `--json` (and `--by-file
+    --json`) dropped the signal: scripts and agents reading JSON could not tell noise from an answer."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import SAMPLE_REPOS
+
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    for extra in ([], ["--by-file"]):
+        weak = json.loads(CliRunner().invoke(cli, ["search", "zebra giraffe elephant", str(repo), "--json", *extra]).output)
+        assert weak["note"].startswith("weak matches only (best similarity 0."), weak
+        strong = json.loads(CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json", *extra]).output)
+        assert "note" not in strong
