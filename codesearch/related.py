@@ -68,6 +68,15 @@ class Source:
     chunk_id: int = -1  # -1: not in the index (new since indexing)
     content_hash: str = ""  # what the index embedded of it: an identical copy elsewhere is the source too
     copies: tuple[str, ...] = ()  # ``path:line`` of its identical copies elsewhere, which results leave out
+    # The lines the index holds for it, where they are not today's (a file changed since indexing; (0, -1): none),
+    # what its results, read from the index, are compared with: today's lines left out whatever the edit moved
+    # over them (3 lines inserted above a method dropped the next method from its related results).
+    indexed_lines: tuple[int, int] | None = None
+
+    @property
+    def indexed_span(self) -> tuple[int, int]:
+        """Its first and last line as the index holds them."""
+        return self.indexed_lines if self.indexed_lines is not None else (self.start_line, self.end_line)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"path": self.path, "name": self.name, "qualname": self.qualname, "kind": self.kind,
@@ -267,12 +276,14 @@ def _name_matches(symbol: str, rows: list[dict[str, Any]], parts: list[str]) -> 
 def _current(searcher: Searcher, path: str, chunk: Chunk, row: dict[str, Any] | None) -> Source:
     """The source of a chunk of a changed file as it is now: its stored vector where its code is unchanged
     (``row``: the stored chunk of its key, if any), else embedded again."""
+    indexed = (int(row["start_line"]), int(row["end_line"])) if row is not None else (0, -1)
     if row is not None and row["content_hash"] == chunk.content_hash:
-        return _stored(searcher, dict(row, start_line=chunk.start_line, end_line=chunk.end_line))
+        stored = _stored(searcher, dict(row, start_line=chunk.start_line, end_line=chunk.end_line))
+        return replace(stored, indexed_lines=indexed)
     vector = searcher.embedder.encode_documents([embedding_text(chunk)])
     return Source(path, chunk.name, chunk.qualname, chunk.kind, chunk.start_line, chunk.end_line, vector,
                   _terms(chunk.qualname, chunk.signature, chunk.doc, display_code(chunk)),
-                  content_hash=chunk.content_hash)
+                  content_hash=chunk.content_hash, indexed_lines=indexed)
 
 
 def _stored(searcher: Searcher, row: dict[str, Any]) -> Source:
@@ -353,8 +364,7 @@ def related(
     hits = searcher.first_stage(plan, options, vector=not lexical_only)
     lift = Lift("name", NAME_WEIGHT, lambda row: names_related(source.name, row["name"])
                 and row.get("kind") not in CONTAINERS) if names and not lexical_only else None
-    own = (searcher.reader.hashes_within(source.path, source.start_line, source.end_line)
-           if source.chunk_id >= 0 else set())
+    own = (searcher.reader.hashes_within(source.path, *source.indexed_span) if source.chunk_id >= 0 else set())
     own.add(source.content_hash)
     own.discard("")
     return ranked(query.info, [hits], options, lexical_weight=RELATED_LEXICAL_WEIGHT,
@@ -375,7 +385,8 @@ def _overlaps(row: dict[str, Any], source: Source, own: set[str], mounts: Mounts
     if row["path"] != source.path:
         return (row["kind"] != "code" and definition_name(row["qualname"]) == definition_name(source.qualname)
                 and _twin(row["path"], mounts) == _twin(source.path, mounts))
-    return row["start_line"] <= source.end_line and source.start_line <= row["end_line"]
+    start, end = source.indexed_span
+    return row["start_line"] <= end and start <= row["end_line"]
 
 
 def _scope(qualname: str) -> str:

@@ -101,3 +101,32 @@ def test_json_says_when_every_hit_is_weak(tmp_path) -> None:  # type: ignore[no-
         assert weak["note"].startswith("weak matches only (best similarity 0."), weak
         strong = json.loads(CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json", *extra]).output)
         assert "note" not in strong
+
+
+def test_related_from_a_changed_file_keeps_the_definitions_the_edit_moved(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`related src/net.py:7` after 3 lines were inserted at the top of the file (not indexed again) dropped
+    `download`, the next function: the source's lines as they are today were compared with the indexed lines of
+    the results, and `download`'s indexed lines lay within the source's new ones."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    body = ('def fetch(url, timeout=10):\n    """Fetch a URL over HTTP and return its body."""\n'
+            '    response = http_get(url, timeout=timeout)\n    response.raise_for_status()\n    return response.body\n\n\n'
+            'def download(url, path):\n    """Download a URL over HTTP into a file."""\n    body = fetch(url)\n'
+            '    with open(path, "wb") as out:\n        out.write(body)\n')
+    repo = tmp_path / "repo"
+    write(repo, "src/net.py", body)
+    write(repo, "src/other.py", "def parse_date(text):\n    return text.split('-')\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    before = json.loads(CliRunner().invoke(cli, ["related", f"{repo}/src/net.py:3", "--json"]).output)
+    assert [r["qualname"] for r in before["results"]][0] == "download"
+    for inserted in (3, 5):
+        write(repo, "src/net.py", "# a comment\n" * inserted + body)
+        after = json.loads(CliRunner().invoke(cli, ["related", f"{repo}/src/net.py:{3 + inserted}", "--json"]).output)
+        assert after["source"]["qualname"] == "fetch"
+        found = {r["qualname"]: r for r in after["results"]}
+        assert "download" in found and found["download"]["start_line"] == 8 + inserted, after
