@@ -100,6 +100,29 @@ def _one_language(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     return value[0] if value else None
 
 
+def _index_start(file: Path, repo: Path) -> Path:
+    """Where the index of ``related FILE:LINE`` is looked for: above the file; for a relative path that is not
+    there, above -C/--repo (the file is then read from the repository: `related python/x.py:22 -C repos` from
+    elsewhere said to index the working directory); for an absolute one, above its nearest existing directory
+    (the error then says the file does not exist)."""
+    if file.parent.is_dir():
+        return file.parent
+    if not file.is_absolute():
+        return repo
+    start = file.parent
+    while not start.is_dir() and start != start.parent:
+        start = start.parent
+    return start
+
+
+def _one_query(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """``-e`` given once, or not: `-e retry -e backoff` searched for backoff alone (rg's -e takes several patterns;
+    a search is one query)."""
+    if len(set(value)) > 1:
+        raise click.UsageError("give -e once: a search is one query (put every word of it in that one -e)", ctx)
+    return value[0] if value else None
+
+
 class _Directory(click.Path):
     """An existing directory; a file is refused in words (click says "Directory 'x' is a file")."""
 
@@ -415,7 +438,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 
 @cli.command()
 @click.argument("words", nargs=-1, metavar="QUERY [PATHS]...")
-@click.option("-e", "--query", "query_option", metavar="QUERY",
+@click.option("-e", "--query", "query_option", metavar="QUERY", multiple=True, callback=_one_query,
               help="The query, as rg's -e PATTERN: for a query that starts with a dash, e.g. -e '--offline'; "
                    "every argument is then a PATH.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
@@ -676,7 +699,7 @@ def _echo_piped(text: str, **settings: Any) -> None:
 @click.option("-s", "--symbol", metavar="NAME",
               help="Start from the definition with this (qualified) name instead of FILE:LINE, e.g. HttpClient.send.")
 @click.option("-C", "--repo", "repo", default=".", type=_DIRECTORY,
-              help="Repository whose index --symbol looks in.")
+              help="Repository whose index --symbol looks in (and FILE, when its path is from the repository).")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
 @click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True, once=True,
@@ -723,7 +746,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     with cli_errors():
         if location is not None:
             file, line = _location(location)
-            directory = index_dir or find_index(Path(file).parent if Path(file).parent.is_dir() else Path("."))
+            directory = index_dir or find_index(_index_start(Path(file), repo))
         else:
             try:
                 directory = index_dir or find_index(repo)

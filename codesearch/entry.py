@@ -75,8 +75,8 @@ def fast_search_params(args: list[str]) -> dict[str, object] | None:
             return None
         if name in _MULTIPLE:
             multiple[_MULTIPLE[name]].append(value)
-        elif params.get(_VALUE[name]) not in (None, value) and _VALUE[name] == "language":
-            return None  # `-l go -l rust`: the CLI says to give it once
+        elif params.get(_VALUE[name]) not in (None, value) and _VALUE[name] in ("language", "query_option"):
+            return None  # `-l go -l rust`, `-e retry -e backoff`: the CLI says to give it once
         else:
             params[_VALUE[name]] = value
     params.update({key: tuple(values) for key, values in multiple.items()})

@@ -105,6 +105,8 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
         raise BadQuery(f"{path} is outside the repository {root}")
     if any(Path(os.path.normpath(c)).is_dir() for c in candidates):
         raise BadQuery(f"{path} is a directory; give a file and a line inside a definition")
+    if not any(os.path.lexists(os.path.normpath(c)) for c in candidates):
+        raise BadQuery(f"no such file: {path} (neither from the working directory nor from the repository {root})")
     raise BadQuery(f"{path} is not in the index (not a source file of a supported language, ignored, or new "
                    "since the index was last updated)")
 

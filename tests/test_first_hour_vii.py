@@ -130,3 +130,25 @@ def test_related_from_a_changed_file_keeps_the_definitions_the_edit_moved(tmp_pa
         assert after["source"]["qualname"] == "fetch"
         found = {r["qualname"]: r for r in after["results"]}
         assert "download" in found and found["download"]["start_line"] == 8 + inserted, after
+
+
+def test_errors_name_what_is_wrong_and_the_fix(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`related no/such/file.py:3` said the file was "not in the index (... or new since the index was last
+    updated)"; `-e retry -e backoff` searched for backoff alone without a word; `--index-dir` naming a directory
+    without an index said "no index in empty" and nothing of what to run."""
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    repo = tmp_path / "repo"
+    write(repo, "net.py", "def fetch(url):\n    return url\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    missing = CliRunner().invoke(cli, ["related", f"{repo}/no/such/file.py:3"])
+    assert missing.exit_code == 2 and "no such file: " in missing.output, missing.output
+    twice = CliRunner().invoke(cli, ["search", "-e", "retry", "-e", "backoff", str(repo)])
+    assert twice.exit_code == 2 and "give -e once" in twice.output
+    assert CliRunner().invoke(cli, ["search", "-e", "retry", "-e", "retry", str(repo)]).exit_code in (0, 1)
+    (tmp_path / "empty").mkdir()
+    none = CliRunner().invoke(cli, ["search", "retry", "--index-dir", str(tmp_path / "empty")])
+    assert none.exit_code == 2 and "codesearch index REPO --index-dir" in none.output, none.output

@@ -18,6 +18,7 @@ import functools
 import itertools
 import json
 import os
+import shlex
 import sqlite3
 import stat
 import threading
@@ -159,7 +160,8 @@ def _check_database_file(db_path: Path, index_dir: Path) -> None:
     try:
         st = os.lstat(db_path)
     except (FileNotFoundError, NotADirectoryError):
-        raise IndexNotFound(f"no index in {index_dir}") from None
+        raise IndexNotFound(f"no index in {index_dir}; build one there with `codesearch index REPO --index-dir "
+                            f"{shlex.quote(str(index_dir))}`") from None
     except OSError as exc:
         raise IndexUnavailable(unreadable(index_dir, exc)) from exc
     odd = odd_database_files(index_dir) if stat.S_ISREG(st.st_mode) else [DB_NAME]
