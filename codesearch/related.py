@@ -31,7 +31,7 @@ from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.pack import Mounts
 from codesearch.query import analyse, is_utf8
-from codesearch.ranking import Signals, is_noise_row
+from codesearch.ranking import Signals, is_noise_row, is_signature
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.search.first_stage import origin
 from codesearch.search.pool import twin_place
@@ -43,7 +43,7 @@ from indexer.types import Chunk
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
 MAX_NAMED = 5000  # definitions of one name looked at by ``named``
-CHOICES_SHOWN = 10  # definitions an ambiguous symbol's error lists
+CHOICES_SHOWN = 20  # definitions an ambiguous symbol's error lists (at 10, Sequel's base method was one of 3 left out)
 MAX_SYMBOL_CHARS = 500  # a symbol name longer than this is refused (the longest qualified names are ~250)
 _SEPARATORS = re.compile(r"::|[.\\#]")
 _BLANKS = " \t\r\n"  # stripped off a typed symbol (not str.strip's all: a name may end in \x1d)
@@ -106,7 +106,8 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
     if any(Path(os.path.normpath(c)).is_dir() for c in candidates):
         raise BadQuery(f"{path} is a directory; give a file and a line inside a definition")
     if not any(os.path.lexists(os.path.normpath(c)) for c in candidates):
-        raise BadQuery(f"no such file: {path} (neither from the working directory nor from the repository {root})")
+        where = "" if Path(path).is_absolute() else f" (from the working directory, nor from the repository {root})"
+        raise BadQuery(f"no such file: {path}{where}")
     raise BadQuery(f"{path} is not in the index (not a source file of a supported language, ignored, or new "
                    "since the index was last updated)")
 
@@ -197,6 +198,7 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
     for typed in dict.fromkeys([symbol, unspaced] if symbol_parts(unspaced) else [symbol]):
         rows = _matching(searcher, typed)
         if rows:
+            rows = _implementations(rows)
             rows.sort(key=lambda r: (r["path"], r["start_line"]))
             checks = searcher.check_files({row["path"]: row["language"] for row in rows})
             sources = [source for row in rows if (source := _as_now(searcher, row, checks[row["path"]]))]
@@ -205,6 +207,22 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
                                "changed since it was indexed: run `codesearch index`)")
             return sources
     raise BadQuery(f"no definition named {symbol!r} in the index")
+
+
+def _implementations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` less the overload signatures of a function whose one implementation is among them (in its file,
+    of its qualified name: rxjs's `retry` at retry.ts:34 and 35 are signatures of the one at 84, and `related
+    --symbol retry` called the name ambiguous)."""
+    named: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        named.setdefault((row["path"], row["qualname"]), []).append(row)
+    dropped: set[int] = set()
+    for group in named.values():
+        if len(group) > 1:
+            signatures = [row for row in group if is_signature(row)]
+            if len(group) - len(signatures) == 1:
+                dropped.update(id(row) for row in signatures)
+    return [row for row in rows if id(row) not in dropped]
 
 
 def _as_now(searcher: Searcher, row: dict[str, Any], check: FileCheck) -> Source | None:
@@ -266,7 +284,9 @@ def _name_matches(symbol: str, rows: list[dict[str, Any]], parts: list[str]) -> 
     part, then its end; each in exact case, then in any case."""
     wanted = len(parts)
     folded = [p.casefold() for p in parts]
-    split = [(row, row["qualname"].split(".")) for row in rows]
+    # In the languages' own separators too: Ruby's `class Sequel::ThreadedConnectionPool` qualifies its methods as
+    # `Sequel::ThreadedConnectionPool.hold`, which `ThreadedConnectionPool.hold` did not name.
+    split = [(row, symbol_parts(row["qualname"])) for row in rows]
     yield [row for row, _ in split if row["qualname"] == symbol]
     yield [row for row, _ in split if row["name"] == symbol]
     yield [row for row, qual in split if qual == parts]

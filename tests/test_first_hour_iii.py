@@ -425,4 +425,4 @@ def test_related_from_a_doc_comment_a_directory_or_a_new_file_says_what_it_needs
     folder = run("related", str(tmp_path / "Source") + ":2", "-C", str(tmp_path))
     assert folder.exit_code == 2 and "is a directory" in folder.output, folder.output
     new = run("related", str(tmp_path / "Source" / "New.swift") + ":2", "-C", str(tmp_path))
-    assert new.exit_code == 2 and "not in the index" in new.output and "run `codesearch index`" not in new.output
+    assert new.exit_code == 2 and "no such file" in new.output and "run `codesearch index`" not in new.output

@@ -152,3 +152,28 @@ def test_errors_name_what_is_wrong_and_the_fix(tmp_path) -> None:  # type: ignor
     (tmp_path / "empty").mkdir()
     none = CliRunner().invoke(cli, ["search", "retry", "--index-dir", str(tmp_path / "empty")])
     assert none.exit_code == 2 and "codesearch index REPO --index-dir" in none.output, none.output
+
+
+def test_related_by_name_takes_ruby_scopes_and_a_function_over_its_overload_signatures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent on Sequel: `related --symbol ThreadedConnectionPool.hold` found no definition (Ruby's `class
+    Sequel::ThreadedConnectionPool` qualifies it `Sequel::ThreadedConnectionPool.hold`; `Dataset.where` worked); on
+    rxjs, `--symbol retry` was ambiguous between two overload signatures and the one implementation."""
+    from codesearch.related import one_named
+    from codesearch.search import Searcher
+    from tests.conftest import FakeEmbedder, write
+
+    repo = tmp_path / "repo"
+    write(repo, "lib/sequel/connection_pool/threaded.rb",
+          "module Sequel\n  class Sequel::ThreadedConnectionPool < Sequel::ConnectionPool\n"
+          "    def hold(server=nil)\n      acquire(server)\n    end\n  end\nend\n")
+    write(repo, "src/retry.ts", "export function retry<T>(count?: number): number;\n"
+                               "export function retry<T>(config: RetryConfig): number;\n"
+                               "export function retry<T>(configOrCount: any = Infinity): number {\n  return 1;\n}\n")
+    from codesearch.pipeline import build_index
+
+    build_index(repo, embedder=FakeEmbedder())
+    with Searcher(repo / ".codesearch", FakeEmbedder()) as searcher:
+        hold = one_named(searcher, "ThreadedConnectionPool.hold")
+        assert (hold.path, hold.start_line) == ("lib/sequel/connection_pool/threaded.rb", 3)
+        assert one_named(searcher, "ThreadedConnectionPool#hold").start_line == 3
+        assert one_named(searcher, "retry").start_line == 3

@@ -103,7 +103,7 @@ def jittered_pause(seconds, spread):
                 ("search", {"query": "retry", "k": 0}, "k must be"),
                 ("search", {"query": "retry", "language": "cobol"}, "cobol"),
                 ("related", {"path": "../../../etc/passwd", "line": 1}, "outside the repository"),
-                ("related", {"path": "httpkit/missing.py", "line": 1}, "not in the index"),
+                ("related", {"path": "httpkit/missing.py", "line": 1}, "no such file"),
                 ("related", {"path": "data/blob.py", "line": 1}, "not in the index"),
                 ("related", {"path": "httpkit/retry.py", "line": 100_000}, "line 100,000 is past its end"),
                 ("related", {"symbol": "no_such_function_anywhere"}, "no definition named"),
