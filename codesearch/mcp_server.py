@@ -83,6 +83,7 @@ except ImportError:  # no mcp extra: ``build_server`` says so
 QUERY = _arg(str, 'What the code does, in plain English ("where are failed requests retried"), or a name '
                   '("HttpClient.send").')
 K = _arg(Results, "How many results (1-100; with by_file, how many files).")
+RELATED_K = _arg(Results, "How many results (1-100).")
 LANGUAGE = _arg(Language | None, "Only results in this language.")
 PATH = _arg(Globs | None, 'Only paths matching this glob or any of a list ("src/*", "*.py"; a directory means the '
                           'files below it; a name without "/" matches at any depth).')
@@ -183,8 +184,16 @@ def budgeted(entries: list[dict[str, Any]], budget: int = MAX_ANSWER_CHARS,
     said = [f"snippets of {what} {cut + 1}-{len(out)}"] if len(out) > cut else []
     if len(out) < len(entries):
         said.append(f"{what} {len(out) + 1}-{len(entries)}")
-    return out, (f"{' and '.join(said)} left out to keep this answer under {budget:,} characters; "
-                 "ask for fewer results (k) or lines (max_lines)")
+    lines = max(_lines(entry) for entry in entries) > 1
+    fewer = "fewer results (k) or lines (max_lines)" if lines else "fewer results (k)"
+    return out, f"{' and '.join(said)} left out to keep this answer under {budget:,} characters; ask for {fewer}"
+
+
+def _lines(entry: dict[str, Any]) -> int:
+    """The most lines a snippet of ``entry`` (a result, or a file's hits) shows."""
+    if "hits" in entry:
+        return max((_lines(hit) for hit in entry["hits"]), default=0)
+    return str(entry.get("snippet", "")).count("\n") + 1
 
 
 def _placed(entry: dict[str, Any]) -> dict[str, Any]:
@@ -195,10 +204,10 @@ def _placed(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _size(entry: dict[str, Any]) -> int:
-    """The characters ``entry`` takes in an answer printed with two spaces a level, two levels deep (an item of
-    the answer's ``results`` or ``files``)."""
-    text = json.dumps(entry, indent=2)
-    return len(text) + 4 * (text.count("\n") + 1)
+    """The characters ``entry`` takes in an answer as it is sent: JSON on one line (``strict_arguments`` turns the
+    SDK's indented text into it; measured indented, `k: 30` with `by_file` was cut at 26,594 characters of 40,000),
+    and the comma after it."""
+    return len(json.dumps(entry, ensure_ascii=False)) + 1
 
 
 def bounds_problem(k: int, max_lines: int) -> str:
@@ -372,7 +381,7 @@ def build_server(session: RepositorySession) -> Any:
         from indexer.discover import encodable
 
         check(k, max_lines)
-        kinds = _listed(kind)
+        kinds = [each.lower() for each in _listed(kind)]  # in any case, as language is (`Function` was refused)
         for each in kinds:
             if each not in KINDS:
                 raise ToolError(f"unknown kind {each!r}; choose from {', '.join(KINDS)}")
@@ -391,13 +400,13 @@ def build_server(session: RepositorySession) -> Any:
             listed, note = budgeted([compact(r, max_lines) for r in results])
             answer = {"root": encodable(str(session.root)), "results": listed}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
-            answer.update(await run(session.filtered_out, results, language, include, kinds))
+            answer.update(await run(session.filtered_out, results, language, include, kinds, leave_out))
         elif found.best < WEAK_SIMILARITY and not files.names_a_hit(query, results):  # as the CLI says in a line
             answer["note"] = weak_note(found.best)
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()
-    async def related(path: AT_PATH = None, line: AT_LINE = None, symbol: SYMBOL = None, k: K = DEFAULT_K,
+    async def related(path: AT_PATH = None, line: AT_LINE = None, symbol: SYMBOL = None, k: RELATED_K = DEFAULT_K,
                       exclude: EXCLUDE = None, max_lines: MAX_LINES = DEFAULT_MAX_LINES) -> dict[str, Any]:
         """Find code like a definition: its overloads, implementations, overrides, tests, look-alikes.
 

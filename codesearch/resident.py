@@ -180,7 +180,7 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
 
 
 def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str],
-                 kinds: Sequence[str] = ()) -> dict[str, Any]:
+                 kinds: Sequence[str] = (), exclude: Sequence[str] = ()) -> dict[str, Any]:
     """``{"note": ...}`` when a search found nothing because a filter matches nothing in the index: a language it
     has no file of (a new user's `-l kotlin` on an index without Kotlin said only "No results."), a path glob
     that no indexed file matches, a kind it has no chunk of (an agent's `kind: "class"` in Go, whose structs are
@@ -217,6 +217,15 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
                     more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
                     note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
                 return {"note": note}
+    if exclude:  # an agent's `exclude: "*"` answered an empty list without a word
+        from codesearch.search import PathFilter
+
+        paths = searcher.reader.file_paths()
+        kept = PathFilter(include=tuple(globs), exclude=tuple(exclude))
+        if paths and not any(kept.matches(searcher.root, p) for p in paths):
+            shown = ", ".join(repr(glob) for glob in exclude[:3]) + (" ..." if len(exclude) > 3 else "")
+            matching = " the path filter matches" if globs else ""
+            return {"note": f"exclude {shown} leaves out every indexed file{matching}"}
     return {}
 
 
@@ -417,7 +426,8 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
             query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
             extra={**not_indexed(searcher, under, found.results),
-                   **filtered_out(searcher, found.results, options.language, filters.include, options.kinds)},
+                   **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
+                                  filters.exclude)},
             files=found.groups, best=found.best)
     finally:
         os.chdir(here)

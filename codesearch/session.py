@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -341,13 +342,13 @@ class RepositorySession:
             raise BadQuery(f"path {glob} is outside the repository {self.root}")
 
     def filtered_out(self, results: Sequence[SearchResult], language: str | None, globs: Sequence[str],
-                     kinds: Sequence[str] = ()) -> dict[str, Any]:
+                     kinds: Sequence[str] = (), exclude: Sequence[str] = ()) -> dict[str, Any]:
         """``{"note": ...}`` when nothing was found because a filter matches nothing in the index, or the index
         holds nothing (``resident.filtered_out``: a language it has no file of, a path no indexed file matches, a
         kind it has no chunk of)."""
         from codesearch.resident import filtered_out
 
-        return filtered_out(self.searcher, results, language, globs, kinds)
+        return filtered_out(self.searcher, results, language, globs, kinds, exclude)
 
     def _inside(self, path: str) -> Path:
         """A path relative to the root (or absolute inside it). :raises BadQuery: if it leads outside."""
@@ -382,12 +383,23 @@ class RepositorySession:
             # The last check that indexed something, whichever call made it (a search's refresh is not this
             # call's own check, which found nothing left to do: an agent saw `indexed: false` after an edit).
             "last_index_run": None if self.last_index_run is None else {
-                "at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.last_index_run.checked_at)),
-                "changed": self.last_index_run.changed, "seconds": round(self.last_index_run.seconds, 4)},
+                # in UTC with its offset, as updated_at (it had no time zone)
+                "at": datetime.fromtimestamp(self.last_index_run.checked_at, timezone.utc).isoformat("T", "seconds"),
+                "changed": self.last_index_run.changed, "seconds": round(self.last_index_run.seconds, 4),
+                # what the run did (its changed list says "(first use)" for the first: every file)
+                **_run_counts(self.last_index_run.report)},
             "skipped_files": len(stats["skipped"]),
             # what was left out and why (an agent saw only a count, while build/ was skipped as build output)
             "skipped": stats["skipped"][:SKIPPED_LISTED],
         }
+
+
+def _run_counts(report: IndexReport | None) -> dict[str, int]:
+    """The files an index run parsed and the chunks it added and removed (none: no report)."""
+    if report is None:
+        return {}
+    return {"files_parsed": report.files_parsed, "chunks_added": report.chunks_added,
+            "chunks_removed": report.chunks_removed}
 
 
 def stale_files(searcher: Searcher, limit: int = 20) -> list[str]:

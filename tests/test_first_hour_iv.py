@@ -132,7 +132,8 @@ def test_an_mcp_answer_keeps_within_its_budget_by_leaving_out_later_snippets() -
     assert all(e["snippet_omitted"] is True and not {"snippet", "members", "snippet_truncated"} & set(e) and
                e["path"] == f"src/m{e['rank']}.py" for e in places)
     assert [e["rank"] for e in kept] == list(range(1, len(kept) + 1))
-    assert MAX_ANSWER_CHARS * 0.9 < len(json.dumps({"results": kept}, indent=2)) < MAX_ANSWER_CHARS * 1.01
+    # As sent (JSON on one line): measured indented, an answer was cut at two thirds of its budget.
+    assert MAX_ANSWER_CHARS * 0.9 < len(json.dumps({"results": kept}, ensure_ascii=False)) < MAX_ANSWER_CHARS * 1.01
     assert note == (f"snippets of results {len(whole) + 1}-{len(kept)} and results {len(kept) + 1}-200 left out "
                     "to keep this answer under 40,000 characters; ask for fewer results (k) or lines (max_lines)")
     assert budgeted(entries[:2]) == (entries[:2], "")  # what fits is as it was
@@ -148,7 +149,10 @@ def test_an_mcp_answer_keeps_within_its_budget_by_leaving_out_later_snippets() -
     assert kept[:len(whole)] == groups[:len(whole)] and [g["rank"] for g in kept] == list(range(1, len(kept) + 1))
     assert all(h["snippet_omitted"] and "snippet" not in h for g in kept[len(whole):] for h in g["hits"])
     assert note.startswith(f"snippets of files {len(whole) + 1}-{len(kept)} and files {len(kept) + 1}-100 left out")
-    assert len(json.dumps({"root": "/r", "files": kept, "truncated": note}, indent=2)) < MAX_ANSWER_CHARS * 1.01
+    sent = json.dumps({"root": "/r", "files": kept, "truncated": note}, ensure_ascii=False)
+    assert len(sent) < MAX_ANSWER_CHARS * 1.01
+    one_line = [{**e, "snippet": "x = 1"} for e in entries[:100]] * 3
+    assert budgeted(one_line)[1].endswith("ask for fewer results (k)")  # no fewer lines than one to ask for
 
 
 def test_a_function_in_a_module_is_a_function_where_the_language_says_so() -> None:

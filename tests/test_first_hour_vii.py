@@ -97,9 +97,11 @@ def test_json_says_when_every_hit_is_weak(tmp_path) -> None:  # type: ignore[no-
     shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     for extra in ([], ["--by-file"]):
-        weak = json.loads(CliRunner().invoke(cli, ["search", "zebra giraffe elephant", str(repo), "--json", *extra]).output)
+        weak = json.loads(CliRunner().invoke(cli, ["search", "zebra giraffe elephant", str(repo), "--json",
+                                                   *extra]).output)
         assert weak["note"].startswith("weak matches only (best similarity 0."), weak
-        strong = json.loads(CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json", *extra]).output)
+        strong = json.loads(CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json",
+                                                     *extra]).output)
         assert "note" not in strong
 
 
@@ -115,7 +117,8 @@ def test_related_from_a_changed_file_keeps_the_definitions_the_edit_moved(tmp_pa
     from tests.conftest import write
 
     body = ('def fetch(url, timeout=10):\n    """Fetch a URL over HTTP and return its body."""\n'
-            '    response = http_get(url, timeout=timeout)\n    response.raise_for_status()\n    return response.body\n\n\n'
+            '    response = http_get(url, timeout=timeout)\n    response.raise_for_status()\n'
+            '    return response.body\n\n\n'
             'def download(url, path):\n    """Download a URL over HTTP into a file."""\n    body = fetch(url)\n'
             '    with open(path, "wb") as out:\n        out.write(body)\n')
     repo = tmp_path / "repo"

@@ -358,3 +358,25 @@ def test_an_agents_second_round_subdirectory_globs_weak_answers_and_skipped_dire
         assert not (repo / "httpkit" / ".codesearch").exists()
 
     asyncio.run(scenario())
+
+
+def test_an_agents_third_round_kinds_in_any_case_everything_excluded_and_index_runs(repo: Path) -> None:
+    """A coding agent on Java, PHP, Ruby and TypeScript codebases: `kind: "Function"` was refused while `language:
+    "Java"` was taken; `exclude: "*"` answered an empty list without a word; `related`'s `k` spoke of `by_file`,
+    which it refuses; `index_status`'s last index run had no time zone (`updated_at` had) and said only "(first
+    use)" of what the first run did."""
+    async def scenario() -> None:
+        async with stdio_client(_server(repo)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+            assert "by_file" not in tools["related"].input_schema["properties"]["k"]["description"]
+            error, found = await _call(session, "search", {"query": "retry a failed request", "kind": "Function"})
+            assert not error and found["results"] and {r["kind"] for r in found["results"]} == {"function"}, found
+            error, found = await _call(session, "search", {"query": "retry", "exclude": "*"})
+            assert not error and found["results"] == [] and found["note"] == "exclude '*' leaves out every indexed file"
+            error, status = await _call(session, "index_status", {})
+            run = status["last_index_run"]
+            assert not error and run["at"].endswith("+00:00") and status["updated_at"].endswith("+00:00")
+            assert run["files_parsed"] >= 8 and run["chunks_added"] == status["chunks"], status
+
+    asyncio.run(scenario())

@@ -225,7 +225,7 @@ def test_status_says_what_the_last_index_run_changed_whichever_call_made_it(ws: 
     assert not status["last_refresh"]["indexed"]  # this call's own check: nothing left to do
     run = status["last_index_run"]
     assert run is not None and run["changed"] == ["net/client.py"] and run["seconds"] > 0
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", run["at"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", run["at"])  # UTC, as updated_at
 
 
 def test_the_served_root_is_the_indexed_repository_above_unless_a_git_top_comes_first(tmp_path: Path) -> None:

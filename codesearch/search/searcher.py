@@ -13,8 +13,16 @@ import numpy as np
 
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
-from codesearch.errors import (BadQuery, IndexConflict, IndexCorrupt, IndexNotFound, IndexOutOfDate, IndexUnavailable,
-                               UnsafeIndexDir, naming_index)
+from codesearch.errors import (
+    BadQuery,
+    IndexConflict,
+    IndexCorrupt,
+    IndexNotFound,
+    IndexOutOfDate,
+    IndexUnavailable,
+    UnsafeIndexDir,
+    naming_index,
+)
 from codesearch.freshness import FileCheck, FileChecks, check_stored
 from codesearch.pack import Mounts
 from codesearch.resident_client import escaping_link
