@@ -579,15 +579,18 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                                 hybrid=DEFAULT_HYBRID if hybrid is None else hybrid, rerank=reranker,
                                 candidates=candidates, per_file=0 if by_file else per_file, min_score=min_score)
         if len(paths) > 1 or workspace is not None:
-            from codesearch.multi import MultiSearcher
+            from codesearch.multi import MultiSearcher, prefixes
 
             indexes, names, mounts = ([d for _, d, _ in listed], [n for n, _, _ in listed],
                                       [m for _, _, m in listed]) if workspace is not None else \
                 ([find_index(p) for p in paths], None, None)
             if workspace is None:
                 _one_path_per_repository(paths, indexes)
-            with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=workspace is not None) as multi:
-                _warn_left_out(multi.left_out, quiet)
+                names = prefixes([Path(d).resolve().parent for d in indexes])  # each index in its repository
+            # A damaged or unreadable index is left out with a warning, the others answer (CLI.md).
+            with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=True) as multi:
+                _warn_left_out(multi.left_out, quiet, None if workspace is not None else
+                               {name: Path(d).resolve().parent for name, d in zip(names, indexes)})
                 filters = PathFilter(include=path_globs, exclude=exclude_globs)
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
@@ -634,16 +637,21 @@ def _query_and_paths(words: tuple[str, ...], query_option: str | None) -> tuple[
         raise
 
 
-def _warn_left_out(left_out: dict[str, str], quiet: bool) -> None:
-    """One warning line per repository of a workspace that its search leaves out, with the fix."""
+def _warn_left_out(left_out: dict[str, str], quiet: bool, roots: dict[str, Path] | None = None) -> None:
+    """One warning line per repository of a workspace (or of several PATHs, their ``roots`` by name) that its search
+    leaves out, with the fix."""
     if quiet or not left_out:
         return
+    import shlex
+
     from codesearch.render import one_line
 
     for name, why in left_out.items():
-        click.echo(f"warning: {one_line(name)} left out: {one_line(why)}", err=True)
-    click.echo(f"warning: `codesearch index-many` over the repositories, where they are now, brings "
-               f"{'it' if len(left_out) == 1 else 'them'} back", err=True)
+        fix = f"; `codesearch index --rebuild {shlex.quote(str(roots[name]))}` rebuilds it" if roots else ""
+        click.echo(f"warning: {one_line(name)} left out: {one_line(why)}{one_line(fix)}", err=True)
+    if not roots:
+        click.echo(f"warning: `codesearch index-many` over the repositories, where they are now, brings "
+                   f"{'it' if len(left_out) == 1 else 'them'} back", err=True)
 
 
 def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> None:
@@ -706,7 +714,7 @@ def _echo_piped(text: str, **settings: Any) -> None:
               callback=_one_language,
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
-              help="Only results whose path matches GLOB (relative to the repository); repeatable.")
+              help="Only results whose path matches GLOB (as printed, or relative to the repository); repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
               help="Leave out results whose path matches GLOB; repeatable.")
 @click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Only chunks of this kind (repeatable).")
@@ -755,7 +763,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
         started = time.perf_counter()
         with Searcher(directory) as searcher:
             source = at_line(searcher, file, line) if location is not None else one_named(searcher, symbol or "")
-            filters = PathFilter(include=path_globs, exclude=exclude_globs)
+            filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())  # as printed too
             results = find_related(searcher, source, k, language=language, paths=filters, kinds=kinds)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt == "text" and not quiet:

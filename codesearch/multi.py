@@ -143,6 +143,14 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
                 topics=wants_file_topics(parsed.info, options), mounts=searcher.mounts)
 
 
+def _shown_as(options: SearchOptions, name: str, searcher: Searcher) -> SearchOptions:
+    """``options`` whose path globs also match a path as it is printed, under the repository's ``name`` (a pack's
+    paths name their repositories already)."""
+    if searcher.mounts or not options.paths.active:
+        return options
+    return replace(options, paths=replace(options.paths, shown_as=f"{name}/"))
+
+
 def fill(searcher: Searcher, part: Part | None, ids: Sequence[int]) -> Part | None:
     """``part`` with the rows, similarities, file states, identical chunks and windows' definition lines of
     ``ids`` (its shortlist)."""
@@ -259,7 +267,7 @@ class MultiSearcher:
 
     def gather(self, parsed: ParsedQuery, options: SearchOptions) -> list[Part | None]:
         """Every index's part for the query, in the order of the indexes."""
-        return [gather(s, parsed, options, repo=name) for name, s in zip(self.names, self.searchers)]
+        return [gather(s, parsed, _shown_as(options, name, s), repo=name) for name, s in zip(self.names, self.searchers)]
 
     def fill(self, parts: Sequence[Part | None], keep: Sequence[Sequence[int]]) -> list[Part | None]:
         """``fill`` each part (as ``gather`` returned them) with the rows of its shortlist."""

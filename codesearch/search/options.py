@@ -43,12 +43,15 @@ class PathFilter:
     :param exclude: globs; a file matching one is left out.
     :param under: a repo-relative directory, only files below it, or a file, only it (``""``: everywhere).
     :param cwd: globs also match the path as printed, relative to this directory.
+    :param shown_as: globs also match the path with this in front: the name its repository's results are printed
+        under when several are searched as one (`flow/src/*` matched nothing, `src/*` did).
     """
 
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     under: str = ""
     cwd: Path | None = None
+    shown_as: str = ""
 
     def __post_init__(self) -> None:
         """:raises BadQuery: for a glob longer than ``MAX_GLOB_CHARS`` (``fnmatch`` compiles a run of ``[`` in time
@@ -77,6 +80,8 @@ class PathFilter:
         names = [path]
         if self.cwd is not None:
             names.append(os.path.relpath(root / path, self.cwd))
+        if self.shown_as:
+            names.append(self.shown_as + path)
         if self.include and not any(_pattern(self.include, root).match(n) for n in names):
             return False
         return not (self.exclude and any(_pattern(self.exclude, root).match(n) for n in names))
