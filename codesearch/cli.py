@@ -471,13 +471,13 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
               help="Reranker directory: an exported one (reranker.json) or a sentence-transformers model "
                    "(default: the shipped reranker).")
 @click.option("--candidates", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="How many first-stage hits --rerank rescores.")
+              help="How many first-stage hits --rerank rescores (at least -k of them).")
 @click.option("--by-file", is_flag=True,
               help="Group the results by file, as rg does: -k files, in the order of their best hit, each "
                    "with its best hits (--per-file of them, default 3).")
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
               help="At most N hits of one file before every other file's (0: no limit, but five for a task "
-                   "such as 'parse a date'); with --by-file, the hits shown under each file.")
+                   "such as 'parse a date'); with --by-file, the hits shown under each file (0: three).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave out hits whose similarity is below this.")
 @click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True,
