@@ -208,6 +208,13 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
             wanted = PathFilter(include=(glob,))
             if not any(wanted.matches(searcher.root, p) for p in paths):
                 note = f"no indexed file matches path {glob!r}"
+                deeper = f"*/{glob.lstrip('/')}"  # an agent's `sun/net/httpserver`, under jdk.httpserver/
+                found = [p for p in paths if PathFilter(include=(deeper,)).matches(searcher.root, p)]
+                if found and not glob.startswith(("*", "/")):
+                    from codesearch.render import one_line
+
+                    note += (f" from the repository's root; {deeper!r} matches {len(found):,} "
+                             f"file{'s' if len(found) != 1 else ''} ({one_line(found[0])}, ...)")
                 skipped = [(p, why) for p, why in searcher.reader.skipped_entries()
                            if wanted.matches(searcher.root, p) or wanted.matches(searcher.root, f"{p}/-")]
                 if skipped:  # an agent's `path: "build/*"` said nothing of build/ skipped as build output

@@ -216,3 +216,25 @@ def test_several_repositories_filter_paths_as_printed_and_leave_out_a_damaged_in
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "a"), "-q"]).exit_code == 0
     related = CliRunner().invoke(cli, ["related", "a/src/net.py:1", "--json", "-p", "a/src/get.py"])
     assert [r["path"] for r in json.loads(related.output)["results"]] == ["src/get.py"], related.output
+
+
+def test_a_path_glob_from_the_middle_of_the_tree_is_answered_with_the_glob_that_matches(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent's `path: "sun/net/httpserver"` (the files were under jdk.httpserver/sun/net/httpserver) answered only
+    "no indexed file matches path": the note names the glob that does, and how many files it matches."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    write(tmp_path / "repo", "jdk.httpserver/sun/net/httpserver/Request.java",
+          "class Request {\n  String headers() { return \"\"; }\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+    found = json.loads(CliRunner().invoke(cli, ["search", "request headers", str(tmp_path / "repo"), "--json",
+                                                "-p", "sun/net/httpserver"]).output)
+    assert found["results"] == [] and found["note"] == (
+        "no indexed file matches path 'sun/net/httpserver' from the repository's root; '*/sun/net/httpserver' "
+        "matches 1 file (jdk.httpserver/sun/net/httpserver/Request.java, ...)")
+    assert json.loads(CliRunner().invoke(cli, ["search", "request headers", str(tmp_path / "repo"), "--json",
+                                               "-p", "*/sun/net/httpserver"]).output)["results"]
