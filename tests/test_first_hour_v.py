@@ -255,9 +255,9 @@ def test_a_damaged_index_file_names_its_index_and_the_repository_to_rebuild(tmp_
     for vectors in (tmp_path / "b" / ".codesearch").glob("vectors-*"):
         vectors.unlink()
     out = run("search", "alpha", str(tmp_path / "a"), str(tmp_path / "b"))
-    assert out.exit_code == 2
+    assert out.exit_code == 0  # b is left out with a warning, a answers (tests/test_first_hour_vii.py)
     assert f"the index in {tmp_path / 'b' / '.codesearch'}: vector file" in out.output
-    assert f"run `codesearch index --rebuild {tmp_path / 'b'}`" in out.output
+    assert f"`codesearch index --rebuild {tmp_path / 'b'}` rebuilds it" in out.output
 
 
 def test_a_swift_protocol_requirement_follows_its_default_implementation(tmp_path: Path) -> None:
