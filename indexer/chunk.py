@@ -192,7 +192,10 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
     chunks = []
     symbols = list(symbols)
     opening = next((s.code for s in symbols if s.kind == SymbolKind.CODE and s.start_line == 1), "")
-    for symbol, context in zip(symbols, contexts(symbols, opening)):
+    wrapping = wrappers(file.source, symbols)
+    for i, (symbol, context) in enumerate(zip(symbols, contexts(symbols, opening))):
+        if i in wrapping:
+            continue
         seen[symbol.qualname] += 1
         n = seen[symbol.qualname]
         key = f"{file.path}::{symbol.qualname}" + (f"#{n}" if n > 1 else "")
@@ -216,6 +219,53 @@ def chunks_from_symbols(file: SourceFile, symbols: Iterable[Symbol]) -> list[Chu
         )
         chunks.extend(window_chunks(chunks[-1]))
     return chunks
+
+
+def wrappers(source: bytes, symbols: list[Symbol]) -> set[int]:
+    """The modules that only wrap one definition: no doc, one definition directly inside, and no other line than
+    their first and last (Ruby's `module Sequel` and `module Plugins` around each plugin of Sequel's: their
+    outlines held the plugin's doc and its first line, and took two of the three hits a file showed). The one
+    definition is the chunk; the module names it (its qualified name) and gives its context as before."""
+    if not any(s.kind == SymbolKind.MODULE and not s.doc for s in symbols):
+        return set()
+    lines = source.split(b"\n")
+    # Definitions in order, each before what it holds: what a module holds follows it, and its first definition
+    # is directly inside it; it holds one only when everything after that one, up to the module's end, is inside
+    # that one (linear in what the module holds: a file of 5,000 methods in one module is one pass).
+    order = sorted((i for i, s in enumerate(symbols) if s.kind != SymbolKind.CODE),
+                   key=lambda i: (symbols[i].start_byte, -symbols[i].end_byte))
+    out: set[int] = set()
+    for at, i in enumerate(order):
+        outer = symbols[i]
+        if outer.kind != SymbolKind.MODULE or outer.doc or at + 1 >= len(order) or not _plain_head(outer):
+            continue
+        only = symbols[order[at + 1]]
+        if only.start_byte >= outer.end_byte:
+            continue  # it holds nothing
+        after = at + 2
+        while after < len(order) and symbols[order[after]].end_byte <= only.end_byte:
+            after += 1
+        if after < len(order) and symbols[order[after]].start_byte < outer.end_byte:
+            continue  # a second definition directly inside
+        first, last = only.doc_line or only.start_line, only.end_line
+        if first <= outer.start_line or last >= outer.end_line:
+            continue  # on the module's own first or last line
+        if all(not lines[n - 1].strip() for n in range(outer.start_line + 1, min(first, len(lines) + 1))) and all(
+                not lines[n - 1].strip() for n in range(last + 1, min(outer.end_line, len(lines) + 1))):
+            out.add(i)
+    return out
+
+
+_HEAD_WORD = re.compile(r"[a-z]+")
+
+
+def _plain_head(module: Symbol) -> bool:
+    """Whether a module's head only names it (`module Sequel`, `defmodule Shorty.Web do`, `namespace app {`), not
+    what it is besides (Elixir's `defimpl Shorty.Validator, for: BitString do` says which type it implements for)."""
+    words = module.signature.split()
+    while words and words[-1] in ("do", "{"):
+        words.pop()
+    return bool(words) and words[-1].endswith(module.name) and all(_HEAD_WORD.fullmatch(w) for w in words[:-1])
 
 
 def contexts(symbols: list[Symbol], opening: str = "") -> list[str]:

@@ -70,8 +70,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # is read in the encoding it declares (``indexer.discover.source_bytes``); 20: a Rust impl of a type written with its
 # path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank;
 # 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members);
-# 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk.
-PARSER_VERSION = "24"
+# 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk; 25: a module
+# that only wraps one definition (Ruby's `module Sequel` `module Plugins` around a plugin) is no chunk.
+PARSER_VERSION = "25"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.

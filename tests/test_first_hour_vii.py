@@ -238,3 +238,23 @@ def test_a_path_glob_from_the_middle_of_the_tree_is_answered_with_the_glob_that_
         "matches 1 file (jdk.httpserver/sun/net/httpserver/Request.java, ...)")
     assert json.loads(CliRunner().invoke(cli, ["search", "request headers", str(tmp_path / "repo"), "--json",
                                                "-p", "*/sun/net/httpserver"]).output)["results"]
+
+
+def test_a_module_that_only_wraps_one_definition_is_no_chunk() -> None:
+    """An agent on Sequel: `module Sequel` and `module Plugins` around each plugin were outlines holding the
+    plugin's doc and its first line, two of the three hits of most files in a `by_file` answer (926 of 6,149
+    chunks were modules). A module with a doc, a second definition or other code of its own stays a chunk."""
+    from indexer.chunk import chunks_for_file
+    from indexer.types import SourceFile
+
+    wrapped = (b"# frozen-string-literal: true\n\nmodule Sequel\n  module Plugins\n"
+               b"    # Validates associated objects when the object is validated.\n"
+               b"    module ValidateAssociated\n      def self.apply(model)\n        model.plugin :x\n      end\n"
+               b"    end\n  end\nend\n")
+    names = [c.qualname for c in chunks_for_file(SourceFile("lib/va.rb", "ruby", wrapped))]
+    assert "Sequel" not in names and "Sequel.Plugins" not in names, names
+    assert {"Sequel.Plugins.ValidateAssociated", "Sequel.Plugins.ValidateAssociated.apply"} <= set(names)
+    for kept in (b"# The Sequel library.\nmodule Sequel\n  class Dataset\n    def where\n    end\n  end\nend\n",
+                 b"module Sequel\n  VERSION = 5\n  class Dataset\n    def where\n    end\n  end\nend\n",
+                 b"module Sequel\n  class Dataset\n  end\n  class Model\n  end\nend\n"):
+        assert "Sequel" in [c.qualname for c in chunks_for_file(SourceFile("lib/s.rb", "ruby", kept))], kept
