@@ -194,9 +194,28 @@ def _starts_with_verb(text: str) -> bool:
     return first not in NOUN_VERBS or second.strip(",.:;") in OBJECT_WORDS
 
 
+_NAME = r"([A-Za-z_$][\w$]*(?:(?:\.|::|->|#)[A-Za-z_$][\w$]*)*[?!]?)(?:\(\))?"
+# A question about where a name is used is a search for the name: its definition first, then the code that names
+# it, each with the line it stands on (an agent's "what calls execFinalizer" matched "calls" in bindCallback and
+# callOrApply above Subscription.unsubscribe, which calls it; "execFinalizer" alone had it third).
+_USAGES = re.compile(
+    rf"(?:(?:what|who|which\s+\w+)\s+(?:calls|uses|invokes|references|is\s+calling|is\s+using)\s+{_NAME}"
+    rf"|(?:(?:find|show|list|get)\s+)?(?:all\s+)?(?:the\s+)?(?:callers|call\s+sites|usages|uses|references)"
+    rf"\s+(?:of|to)\s+{_NAME}"
+    rf"|where\s+(?:is|are)\s+{_NAME}\s+(?:called|used|invoked|referenced)(?:\s+from)?)\s*\??",
+    re.IGNORECASE)
+
+
+def usage_target(text: str) -> str | None:
+    """The name a question about its uses asks for (``what calls execFinalizer``, ``callers of Session.send``,
+    ``where is parse_args used?``), or None."""
+    found = _USAGES.fullmatch(text.strip())
+    return next((name for name in found.groups() if name), None) if found else None
+
+
 def analyse(text: str) -> QueryInfo:
-    """Parse a (validated, non-empty) query."""
-    stripped = text.strip()
+    """Parse a (validated, non-empty) query; a question about a name's uses is the name (``usage_target``)."""
+    stripped = usage_target(text) or text.strip()
     tokens = _TOKEN.findall(stripped)
     alone = len(stripped.split()) == 1
     identifiers: list[str] = []

@@ -258,3 +258,36 @@ def test_a_module_that_only_wraps_one_definition_is_no_chunk() -> None:
                  b"module Sequel\n  VERSION = 5\n  class Dataset\n    def where\n    end\n  end\nend\n",
                  b"module Sequel\n  class Dataset\n  end\n  class Model\n  end\nend\n"):
         assert "Sequel" in [c.qualname for c in chunks_for_file(SourceFile("lib/s.rb", "ruby", kept))], kept
+
+
+def test_a_question_about_where_a_name_is_used_searches_for_the_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent's "what calls execFinalizer" on rxjs matched the word "calls" (bindCallback, callOrApply) above
+    Subscription.unsubscribe, which calls it; "execFinalizer" alone had the caller third, on its call's line."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from codesearch.query import usage_target
+    from tests.conftest import write
+
+    write(tmp_path / "repo", "src/Subscription.ts",
+          "export class Subscription {\n  unsubscribe(): void {\n    const { _finalizers } = this;\n"
+          "    for (const finalizer of _finalizers) {\n      execFinalizer(finalizer);\n    }\n  }\n}\n\n"
+          "function execFinalizer(finalizer: any) {\n  if (typeof finalizer === 'function') {\n    finalizer();\n"
+          "  } else {\n    finalizer.unsubscribe();\n  }\n}\n")
+    write(tmp_path / "repo", "src/bindCallback.ts",
+          "/** Converts a callback API to a function that calls it and returns an Observable. */\n"
+          "export function bindCallback(callbackFunc: any): any {\n  return (...args: any[]) => callbackFunc(...args);\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+
+    def places(query: str) -> list[tuple[str, int]]:
+        found = CliRunner().invoke(cli, ["search", query, str(tmp_path / "repo"), "--json", "-k", "3"])
+        return [(r["qualname"], r["line"]) for r in json.loads(found.output)["results"]]
+
+    named = places("execFinalizer")
+    assert named[:2] == [("execFinalizer", 10), ("Subscription.unsubscribe", 5)], named
+    for question in ("what calls execFinalizer", "What calls execFinalizer()?", "callers of execFinalizer",
+                     "where is execFinalizer used?"):
+        assert places(question) == named, question
+    assert usage_target("what calls the retry function") is None and usage_target("how are calls retried") is None

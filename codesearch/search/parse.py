@@ -56,7 +56,7 @@ def parse_query(query: str, k: int, embedder: Embedder) -> ParsedQuery:
     """
     text = validate_query(query, k)
     info = analyse(text)
-    vector = embedder.encode_queries([text])
+    vector = embedder.encode_queries([info.text])  # "what calls X" is X (``query.usage_target``)
     terms = query_terms(info.words, info.compounds)
     if not np.any(vector) and not len(terms):
         raise BadQuery("the query has no words the model knows; try other words")
