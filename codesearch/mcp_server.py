@@ -112,10 +112,10 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
     """A result as an agent needs it: its rank, where, what, how close (``score``: the cosine with the query, which
     is not the order: an agent that sorted by it reversed the ranking), and a trimmed snippet."""
     from codesearch.render import members_of  # loaded with the search it presents
-    from codesearch.search.results import doc_outside, snippet_of, snippet_skip
+    from codesearch.search.results import doc_outside, snippet_of, snippet_skip, whole_lines
 
     skip = snippet_skip(result, max_lines)
-    lines, more = snippet_of(result.code, max_lines, skip)
+    lines, more = snippet_of(whole_lines(result), max_lines, skip)
     snippet = "\n".join(lines)
     out: dict[str, Any] = {
         "rank": result.rank,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
 from codesearch.search.files import FileHits, hits_of
-from codesearch.search.results import doc_outside, snippet_of, snippet_skip
+from codesearch.search.results import doc_outside, snippet_of, snippet_skip, whole_lines
 from indexer.languages import TEXT_LANGUAGE
 
 if TYPE_CHECKING:
@@ -265,12 +265,12 @@ def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> s
     """The hit's first ``snippet_lines`` lines of code, cleaned, indented (and highlighted), after the first
     paragraph of its doc comment when that stands above the code (``doc: ...``, one line)."""
     skip = snippet_skip(r, snippet_lines)
-    lines, more = snippet_of(textwrap.dedent(clean(r.code.replace("\r\n", "\n"))), snippet_lines, skip)
+    lines, more = snippet_of(textwrap.dedent(clean(whole_lines(r).replace("\r\n", "\n"))), snippet_lines, skip)
     doc = doc_outside(clean(r.doc), "\n".join(lines), DOC_LINE_CHARS) if snippet_lines > 1 else ""  # 1: code only
     doc = indent + _style(f"doc: {doc}", "dim", color) + "\n" if doc else ""
     snippet = ("...\n" if skip else "") + "\n".join(lines) + ("\n..." if more else "")
     if r.code_cut and not more:
-        last = r.start_line + r.code.count("\n")
+        last = r.start_line + whole_lines(r).count("\n")
         snippet += (f"\n... (the index keeps its first {len(r.code):,} characters: lines {last + 1}-{r.end_line} "
                     "are in the file)")
     snippet = _highlight(snippet, r.language) if color else snippet

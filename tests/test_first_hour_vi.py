@@ -117,8 +117,11 @@ def test_code_cut_where_the_index_keeps_no_more_says_so(tmp_path: Path) -> None:
     assert found["qualname"] == "parse" and found["code_cut"] is True and found["end_line"] == 303
     assert len(found["code"]) == 4000
     text = run("search", "parse", str(tmp_path), "-k", "1", "--max-lines", "1000").output
-    last = 1 + found["code"].count("\n")
+    shown = found["code"][:found["code"].rindex("\n")]  # whole lines: not the part line where the copy stops
+    last = 1 + shown.count("\n")
     assert f"the index keeps its first 4,000 characters: lines {last + 1}-303 are in the file" in text, text[-300:]
+    before = text.rstrip("\n").splitlines()[-2].strip()
+    assert before == shown.splitlines()[-1].strip() and before.endswith(", other)"), before
     small = json.loads(run("search", "--json", "tiny", str(tmp_path), "-k", "1").output)["results"][0]
     assert "code_cut" not in small
 

@@ -30,6 +30,13 @@ def snippet_of(code: str, max_lines: int, skip: int = 0) -> tuple[list[str], boo
     return shown, len(lines) > skip + max_lines
 
 
+def whole_lines(result: SearchResult) -> str:
+    """A hit's code as its snippet shows it: without the part line where the index's copy of a long definition
+    stops (``code_cut``: a snippet of nats-server's `ServerImpl.Exchange.run` ended in a line of four spaces)."""
+    code = result.code
+    return code[:code.rindex("\n")] if result.code_cut and "\n" in code else code
+
+
 def snippet_skip(result: SearchResult, max_lines: int) -> int:
     """How many of a hit's first lines its snippet leaves out: the line the query's name is on (``line``) is
     shown, starting the line before it when it would not be; a file's opening is shown from after its licence
