@@ -254,6 +254,8 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
     from codesearch.pipeline import build_index
     from indexer.discover import Limits
 
+    if rerank_model is not None and not deep:  # it was taken and unused, without a word
+        raise click.UsageError("--rerank-model is the reranker --deep embeds with: give --deep too")
     deep_report = None
     started = time.perf_counter()
     with cli_errors(INDEX_INTERRUPTED), progress_bars(quiet or as_json) as progress:
@@ -361,6 +363,8 @@ def index_many_command(sources: Path, out: Path, address: str, cpus: int | None,
     from codesearch.cluster.index_many import index_many
     from indexer.discover import Limits
 
+    if rerank_model is not None and not deep:
+        raise click.UsageError("--rerank-model is the reranker --deep embeds with: give --deep too")
     started = time.perf_counter()
     sources, out = sources.resolve(), out.resolve()
     with cli_errors(INDEX_INTERRUPTED), progress_bars(quiet or as_json) as progress:
@@ -765,11 +769,12 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
             source = at_line(searcher, file, line) if location is not None else one_named(searcher, symbol or "")
             filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())  # as printed too
             results = find_related(searcher, source, k, language=language, paths=filters, kinds=kinds)
+            root = str(searcher.root)
         elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt == "text" and not quiet:
         from codesearch.render import related_header
 
-        _echo_piped(related_header(source) + "\n")
+        _echo_piped(related_header(source, root) + "\n")  # its path as the results' are shown
     _print_results(f"{source.path}:{source.start_line}", results, fmt, max_lines=max_lines, explain=explain,
                    color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra={"source": source.to_dict()})
 

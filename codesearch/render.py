@@ -102,7 +102,12 @@ def quote_path(path: str) -> str:
 
 def display_path(result: SearchResult) -> str:
     """The result's file relative to the working directory when that is shorter."""
-    absolute = os.path.join(result.root, result.local_path)
+    return shown_path(result.root, result.local_path)
+
+
+def shown_path(root: str, path: str) -> str:
+    """``path`` (under ``root``) relative to the working directory when that is shorter, else absolute."""
+    absolute = os.path.join(root, path)
     try:
         relative = os.path.relpath(absolute)
     except ValueError:
@@ -277,13 +282,15 @@ def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> s
     return doc + "\n".join(indent + line for line in snippet.splitlines())
 
 
-def related_header(source: Source) -> str:
-    """The line ``related`` prints above its results: the definition it started from."""
+def related_header(source: Source, root: str = "") -> str:
+    """The line ``related`` prints above its results: the definition it started from, its path as the results'
+    are shown (relative to the working directory when that is shorter; ``root``: the repository's)."""
     copies = "".join(f"; identical at {quote_path(place)}" for place in source.copies[:3])
     if len(source.copies) > 3:
         copies += f" and {len(source.copies) - 3} more"
+    path = shown_path(root, source.path) if root else source.path
     return (f"Related to {one_line(source.kind)} {one_line(source.qualname)} "
-            f"({quote_path(source.path)}:{source.start_line}-{source.end_line}{copies}):")
+            f"({quote_path(path)}:{source.start_line}-{source.end_line}{copies}):")
 
 
 def index_report(report: IndexReport, wall_seconds: float) -> str:

@@ -291,3 +291,24 @@ def test_a_question_about_where_a_name_is_used_searches_for_the_name(tmp_path) -
                      "where is execFinalizer used?"):
         assert places(question) == named, question
     assert usage_target("what calls the retry function") is None and usage_target("how are calls retried") is None
+
+
+def test_related_shows_its_source_as_its_results_are_shown_and_index_refuses_an_unused_reranker(tmp_path,  # type: ignore[no-untyped-def]
+                                                                                              monkeypatch) -> None:
+    """`related`'s header printed the source relative to the repository (`python/httpkit/retry.py`) above results
+    relative to the working directory (`sample_repos/python/...`); `index --rerank-model DIR` without `--deep`
+    was taken and unused without a word."""
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    repo = tmp_path / "work" / "repo"
+    write(repo, "net.py", "def fetch(url):\n    return get(url)\n\n\ndef fetch_all(urls):\n    return [fetch(u) for u in urls]\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "work")
+    shown = CliRunner().invoke(cli, ["related", "repo/net.py:1"]).output.splitlines()
+    assert shown[0] == "Related to function fetch (repo/net.py:1-2):", shown
+    assert shown[2].lstrip().startswith(" 1. repo/net.py:5-6") or "repo/net.py:5-6" in shown[2], shown
+    unused = CliRunner().invoke(cli, ["index", str(repo), "--rerank-model", str(tmp_path)])
+    assert unused.exit_code == 2 and "give --deep too" in unused.output
