@@ -100,6 +100,13 @@ def _one_language(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     return value[0] if value else None
 
 
+def _one_symbol(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """``--symbol`` given once, or not: `-s main -s Open` started from the last alone."""
+    if len(set(value)) > 1:
+        raise click.UsageError("give --symbol once: related starts from one definition", ctx)
+    return value[0] if value else None
+
+
 def _index_start(file: Path, repo: Path) -> Path:
     """Where the index of ``related FILE:LINE`` is looked for: above the file; for a relative path that is not
     there, above -C/--repo (the file is then read from the repository: `related python/x.py:22 -C repos` from
@@ -484,7 +491,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
                    "such as 'parse a date'); with --by-file, the hits shown under each file (0: three).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Leave out hits whose similarity is below this.")
-@click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True,
+@click.option("--kind", "kinds", type=click.Choice(KINDS, case_sensitive=False), multiple=True,
               help="Only chunks of this kind (repeatable), e.g. --kind function --kind method.")
 @click.option("--max-lines", type=click.IntRange(min=1),
               help="Cut each snippet (and the code field of JSON) to N lines.")
@@ -595,7 +602,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=True) as multi:
                 _warn_left_out(multi.left_out, quiet, None if workspace is not None else
                                {name: Path(d).resolve().parent for name, d in zip(names, indexes)})
-                filters = PathFilter(include=path_globs, exclude=exclude_globs)
+                # as printed too: `app/src/*`, or `../x2/app/*` from elsewhere (each searcher's root and Path.cwd())
+                filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
                 if multi.left_out:
@@ -708,7 +716,7 @@ def _echo_piped(text: str, **settings: Any) -> None:
 
 @cli.command()
 @click.argument("location", required=False, metavar="[FILE:LINE]")
-@click.option("-s", "--symbol", metavar="NAME",
+@click.option("-s", "--symbol", metavar="NAME", multiple=True, callback=_one_symbol,
               help="Start from the definition with this (qualified) name instead of FILE:LINE, e.g. HttpClient.send.")
 @click.option("-C", "--repo", "repo", default=".", type=_DIRECTORY,
               help="Repository whose index --symbol looks in (and FILE, when its path is from the repository).")
@@ -721,7 +729,8 @@ def _echo_piped(text: str, **settings: Any) -> None:
               help="Only results whose path matches GLOB (as printed, or relative to the repository); repeatable.")
 @click.option("-x", "--exclude", "exclude_globs", metavar="GLOB", multiple=True,
               help="Leave out results whose path matches GLOB; repeatable.")
-@click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Only chunks of this kind (repeatable).")
+@click.option("--kind", "kinds", type=click.Choice(KINDS, case_sensitive=False), multiple=True,
+              help="Only chunks of this kind (repeatable).")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Index to search (default: the .codesearch above the file, or above --repo).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -758,6 +767,13 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     with cli_errors():
         if location is not None:
             file, line = _location(location)
+            from codesearch.query import is_utf8
+
+            # A path that is not UTF-8 is said so where it is looked up (``related.relative_path``).
+            if index_dir is None and is_utf8(file) and not os.path.lexists(file) and not os.path.lexists(repo / file):
+                from codesearch.errors import BadQuery
+
+                raise BadQuery(f"no such file: {file}")  # before looking for an index around it
             directory = index_dir or find_index(_index_start(Path(file), repo))
         else:
             try:
@@ -906,6 +922,13 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
                 reader.snapshot_files()  # a damaged vector or lexical file is no healthy index (search refuses it)
                 info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), "root": str(reader.root),
                                         **reader.stats()}
+            from codesearch.embed.static import StaticEmbedder
+            from codesearch.store.reader import check_model
+
+            try:  # described all the same, but said: search refuses an index of another model
+                check_model(reader.meta, StaticEmbedder.default().fingerprint)
+            except IndexOutOfDate as exc:
+                info["out_of_date"] = str(naming_index(exc, reader.root, Path(directory).resolve()))
         except (IndexCorrupt, IndexOutOfDate) as exc:
             raise naming_index(exc, None, Path(directory).resolve()) from exc
     if as_json:

@@ -365,7 +365,8 @@ def byte_size(n: int) -> str:
 def stats_text(info: dict[str, Any]) -> str:
     """``codesearch stats`` for people (``info`` is what ``--json`` prints)."""
     lines = [f"Index:   {quote_path(info['index_dir'])}", f"Root:    {quote_path(info['root'])}",
-             f"Model:   {one_line(info['model_fingerprint'])} (dim {info['dim']})",
+             f"Model:   {one_line(info['model_fingerprint'])} (dim {info['dim']})"
+             + (f"; {one_line(info['out_of_date'])}" if info.get("out_of_date") else ""),
              f"Updated: {one_line(info['updated_at'])}", f"Files:   {info['files']}", f"Chunks:  {info['chunks']}"]
     lines += [_language_line(str(language), files, info["chunks_by_language"].get(language, 0))
               for language, files in _by_language(info["files_by_language"], info["chunks_by_language"])]

@@ -217,7 +217,7 @@ class RepositorySession:
         """Create the index directory, never the root: inside the root, only while the root exists."""
         if self.index_dir.parent == self.root:
             try:
-                os.mkdir(self.index_dir)
+                os.mkdir(self.index_dir, 0o700)  # yours alone, whatever the umask (prepare_index_dir)
             except FileExistsError:
                 pass  # prepare_index_dir checks what it is
             except FileNotFoundError:
@@ -268,8 +268,8 @@ class RepositorySession:
         self._open()
         refresh.seconds = time.perf_counter() - started
         self.last = refresh
-        if refresh.indexed:
-            self.last_index_run = refresh
+        if refresh.indexed and refresh.report is not None and (refresh.report.changed or refresh.report.files_parsed):
+            self.last_index_run = refresh  # the first look at an index that was up to date indexed nothing
         return refresh
 
     def _open(self) -> Searcher:

@@ -212,7 +212,8 @@ def test_several_repositories_filter_paths_as_printed_and_leave_out_a_damaged_in
     assert found.exit_code == 0 and [r["path"] for r in json.loads(found.stdout)["results"]] == ["a/src/net.py"]
     assert set(json.loads(found.stdout)["left_out"]) == {"b"}
     assert f"`codesearch index --rebuild {tmp_path / 'b'}` rebuilds it" in found.stderr
-    write(tmp_path / "a", "src/get.py", "def get_url(url):\n    '''Fetch a URL over HTTP with GET.'''\n    return url\n")
+    write(tmp_path / "a", "src/get.py",
+        "def get_url(url):\n    '''Fetch a URL over HTTP with GET.'''\n    return url\n")
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "a"), "-q"]).exit_code == 0
     related = CliRunner().invoke(cli, ["related", "a/src/net.py:1", "--json", "-p", "a/src/get.py"])
     assert [r["path"] for r in json.loads(related.output)["results"]] == ["src/get.py"], related.output
@@ -278,7 +279,8 @@ def test_a_question_about_where_a_name_is_used_searches_for_the_name(tmp_path) -
           "  } else {\n    finalizer.unsubscribe();\n  }\n}\n")
     write(tmp_path / "repo", "src/bindCallback.ts",
           "/** Converts a callback API to a function that calls it and returns an Observable. */\n"
-          "export function bindCallback(callbackFunc: any): any {\n  return (...args: any[]) => callbackFunc(...args);\n}\n")
+          "export function bindCallback(callbackFunc: any): any {\n"
+          "  return (...args: any[]) => callbackFunc(...args);\n}\n")
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
 
     def places(query: str) -> list[tuple[str, int]]:
@@ -304,7 +306,8 @@ def test_related_shows_its_source_as_its_results_are_shown_and_index_refuses_an_
     from tests.conftest import write
 
     repo = tmp_path / "work" / "repo"
-    write(repo, "net.py", "def fetch(url):\n    return get(url)\n\n\ndef fetch_all(urls):\n    return [fetch(u) for u in urls]\n")
+    write(repo, "net.py",
+        "def fetch(url):\n    return get(url)\n\n\ndef fetch_all(urls):\n    return [fetch(u) for u in urls]\n")
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     monkeypatch.chdir(tmp_path / "work")
     shown = CliRunner().invoke(cli, ["related", "repo/net.py:1"]).output.splitlines()
@@ -312,3 +315,61 @@ def test_related_shows_its_source_as_its_results_are_shown_and_index_refuses_an_
     assert shown[2].lstrip().startswith(" 1. repo/net.py:5-6") or "repo/net.py:5-6" in shown[2], shown
     unused = CliRunner().invoke(cli, ["index", str(repo), "--rerank-model", str(tmp_path)])
     assert unused.exit_code == 2 and "give --deep too" in unused.output
+
+
+def test_a_recheck_of_this_rounds_fixes(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """What a third helper found rechecking the fixes above: the rebuild advice for a damaged vector file left out
+    --index-dir (followed, it built an index in the repository and the search still failed); -p/-x of several
+    repositories did not match paths as printed from elsewhere (`../x2/app/*`); `related -s a -s b` kept the last;
+    `--kind Function` was refused (MCP takes any case); `umask 000` made `.codesearch/` writable by anyone; stats
+    described another model's index without a word; `related nope.go:3` outside any index said to index the
+    working directory."""
+    import json
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli, list(args))
+
+    write(tmp_path / "repo", "net.py", "def fetch_url(url):\n    '''Fetch a URL over HTTP.'''\n    return url\n")
+    store = tmp_path / "store"
+    assert run("index", str(tmp_path / "repo"), "--index-dir", str(store), "-q").exit_code == 0
+    vectors = next(store.glob("vectors-*.faiss"))
+    kept = vectors.read_bytes()
+    vectors.write_bytes(kept[:60])
+    failed = run("search", "fetch", str(tmp_path / "repo"), "--index-dir", str(store))
+    assert failed.exit_code == 2 and f"--rebuild {tmp_path / 'repo'} --index-dir {store}`" in failed.output
+    vectors.write_bytes(kept)
+
+    for name in ("x1/app", "x2/app"):
+        write(tmp_path / name, "src/get.py", f"def get_{name[:2]}(url):\n    '''Get a URL ({name}).'''\n    return 1\n")
+        assert run("index", str(tmp_path / name), "-q").exit_code == 0
+    monkeypatch.chdir(tmp_path / "x1")
+    found = run("search", "get a url", "app", "../x2/app", "--json", "-p", "../x2/app/*")
+    assert [r["qualname"] for r in json.loads(found.output)["results"]] == ["get_x2"], found.output
+
+    assert run("related", "-s", "fetch_url", "-s", "get_x1", "-C", str(tmp_path / "repo")).exit_code == 2
+    assert run("search", "fetch", str(tmp_path / "repo"), "--kind", "Function", "--index-dir", str(store)
+               ).exit_code == 0
+    missing = run("related", "nope.go:3")
+    assert missing.exit_code == 2 and "no such file: nope.go" in missing.output, missing.output
+
+    old = os.umask(0)
+    try:
+        write(tmp_path / "open", "a.py", "def a():\n    return 1\n")
+        assert run("index", str(tmp_path / "open"), "-q").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "open" / ".codesearch").st_mode) == 0o700
+
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "open" / ".codesearch" / "index.db") as conn:
+        conn.execute("UPDATE meta SET value = 'other:1' WHERE key = 'model_fingerprint'")
+    stats = json.loads(run("stats", str(tmp_path / "open"), "--json").output)
+    assert f"run `codesearch index --rebuild {tmp_path / 'open'}`" in stats["out_of_date"]

@@ -245,3 +245,23 @@ def test_the_served_root_is_the_indexed_repository_above_unless_a_git_top_comes_
     (other / "sub").mkdir(parents=True)
     (other / ".codesearch").symlink_to(repo / ".codesearch")
     assert served_root(other / "sub") == (other / "sub").resolve()
+
+
+def test_a_first_look_that_indexed_nothing_is_no_index_run(tmp_path: Path) -> None:
+    """index_status's `last_index_run` (the last refresh that indexed something) named the server's first look at an
+    index that was up to date, with `changed: ["(first use)"]` and no file parsed."""
+    root = tmp_path / "repo"
+    write(root, "net/client.py", RETRY)
+    first = RepositorySession(root, embedder=FakeEmbedder(), workers=1)
+    try:
+        first.call(first.refresh)
+        assert first.last_index_run is not None and first.last_index_run.report.files_parsed == 1
+    finally:
+        first.close()
+    again = RepositorySession(root, embedder=FakeEmbedder(), workers=1)
+    try:
+        again.call(again.refresh)
+        assert again.last.indexed and again.last_index_run is None
+        assert again.call(again.status)["last_index_run"] is None
+    finally:
+        again.close()

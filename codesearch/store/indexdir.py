@@ -82,7 +82,8 @@ def prepare_index_dir(index_dir: Path) -> None:
     :raises IndexUnavailable: if it cannot be created.
     """
     try:
-        index_dir.mkdir(parents=True, exist_ok=True)
+        # Yours alone, as the files in it (made 0777 less the umask, `umask 000` left it writable by anyone).
+        index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError as exc:
         raise UnsafeIndexDir(f"the index directory {index_dir} exists and is not a directory") from exc
     except OSError as exc:

@@ -38,6 +38,7 @@ from codesearch.errors import (
     IndexOutOfDate,
     IndexUnavailable,
     UnsafeIndexDir,
+    naming_index,
 )
 from codesearch.store import trust
 from codesearch.store.codec import unpack_code
@@ -362,10 +363,12 @@ class IndexReader:
                 raise IndexCorrupt(f"the ids in lexical-{self.meta.generation}.bin do not match the metadata's")
         except IndexCorrupt as exc:
             try:
-                fix = f"run `codesearch index --rebuild {self.root}` to rebuild it"
+                root: Path | None = self.root
             except CodeSearchError:
-                fix = None
-            raise IndexCorrupt(f"the index in {self.index_dir}: {exc.args[0]}", fix) from exc
+                root = None
+            # its repository named, and the index directory where it is not the repository's own
+            raise naming_index(IndexCorrupt(f"the index in {self.index_dir}: {exc.args[0]}"), root,
+                               self.index_dir) from exc
         return vectors, lexical
 
     def vectors(self) -> SearchedVectors:
