@@ -32,6 +32,9 @@ def test_the_text_output_shows_a_doc_comment_that_stands_above_the_code() -> Non
     grouped = files_to_text([FileHits(rank=1, hits=(_hit("Validate it.", "func f() {}"),))])
     assert "doc: Validate it." in grouped
     assert "doc:" not in to_text([_hit("Validate it.", "func f() {}")], snippet_lines=1)  # --max-lines 1: code only
+    tagged = to_text([_hit("Converts a callback API.\n@param callbackFunc the function\n@returns a function",
+                           "function bindCallback(callbackFunc) {}", "javascript")])
+    assert "doc: Converts a callback API.\n" in tagged  # its tags are its parameters, not what it is for
 
 
 def test_stats_describes_an_index_without_source(tmp_path) -> None:  # type: ignore[no-untyped-def]

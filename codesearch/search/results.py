@@ -52,6 +52,11 @@ def doc_outside(doc: str, snippet: str, limit: int) -> str:
     its code, does not show it: a Go, Rust, Java or JavaScript doc comment stands above the code, and an agent read
     `func Validate()` without what it is for (a Python docstring is in the snippet already)."""
     first = doc.strip().split("\n\n", 1)[0].strip()
+    lines = first.splitlines()
+    # Up to its tags (JSDoc's and Javadoc's `@param`, a docstring's `:param`): what it is for, not its parameters.
+    cut = next((n for n, line in enumerate(lines) if n and line.lstrip().startswith(("@", ":param", ":return"))),
+               len(lines))
+    first = "\n".join(lines[:cut]).strip()
     if not first or first.splitlines()[0].strip() in snippet:
         return ""
     text = " ".join(first.split())
