@@ -152,6 +152,8 @@ def compact(result: SearchResult, max_lines: int) -> dict[str, Any]:
         out["duplicates"] = list(result.duplicates)
     if result.similar:
         out["similar"] = list(result.similar)
+    if result.declarations:
+        out["declarations"] = list(result.declarations)  # its signatures without a body, folded into it
     return out
 
 

@@ -128,6 +128,8 @@ def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
             line += f"  (+{len(r.duplicates)} identical)"
         if r.similar:
             line += f"  (+{len(r.similar)} near-copies)"
+        if r.declarations:
+            line += f"  (+{len(r.declarations)} declarations)"
         if explain:
             line += "  " + _stages(r)
         lines.append(line)
@@ -152,6 +154,7 @@ def result_dict(result: SearchResult, max_lines: int | None = None) -> dict[str,
         data["outline"] = True  # ``code`` leaves its members' bodies out: not the file's text
     data["duplicates"] = list(data["duplicates"])
     data["similar"] = list(data["similar"])
+    data["declarations"] = list(data["declarations"])
     data["members"] = members_of(result)
     lines = data.pop("definition_lines")
     if lines is not None:  # a part's whole definition: the lines to read for all of it
@@ -240,8 +243,11 @@ def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
     head = f"{_style(_name(r.qualname), 'bold', color)}  {_style(one_line(f'{kind}, {r.language}'), 'dim', color)}"
     if r.stale:
         head += _style("  (file changed since indexing; run `codesearch index`)", "yellow", color)
-    for places, what in ((r.duplicates, "identical"), (r.similar, "near-copies")):
-        if places:
+    for places, what in ((r.duplicates, "identical"), (r.similar, "near-copies"), (r.declarations, "declarations")):
+        if places and what == "declarations" and all(p.startswith(f"{r.path}:") for p in places):
+            lines = ", ".join(p[len(r.path) + 1:] for p in places)  # in its own file: their lines
+            head += f"\n{indent}" + _style(f"+{len(places)} {what} at lines {one_line(lines)}", "dim", color)
+        elif places:
             shown = ", ".join(quote_path(d) for d in places[:DUPLICATES_SHOWN])
             more = f" and {len(places) - DUPLICATES_SHOWN} more" if len(places) > DUPLICATES_SHOWN else ""
             head += f"\n{indent}" + _style(f"+{len(places)} {what} at {shown}{more}", "dim", color)

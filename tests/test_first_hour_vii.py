@@ -376,3 +376,42 @@ def test_a_recheck_of_this_rounds_fixes(tmp_path, monkeypatch) -> None:  # type:
         conn.execute("UPDATE meta SET value = 'other:1' WHERE key = 'model_fingerprint'")
     stats = json.loads(run("stats", str(tmp_path / "open"), "--json").output)
     assert f"run `codesearch index --rebuild {tmp_path / 'open'}`" in stats["out_of_date"]
+
+
+def test_overload_signatures_fold_into_their_implementation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent's `mergeMap` on rxjs: four of the first six results were mergeMap.ts's three overload signatures and
+    its implementation. The signatures fold into the function that has the body (`declarations`, their places), in the
+    text, grep, JSON and MCP output, whatever -k is."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from codesearch.mcp_server import compact
+    from tests.conftest import write
+
+    write(tmp_path / "repo", "src/mergeMap.ts",
+          "export function mergeMap<T>(project: (v: T) => T): Op<T>;\n"
+          "export function mergeMap<T>(project: (v: T) => T, concurrent: number): Op<T>;\n"
+          "export function mergeMap<T>(project: (v: T) => T, resultSelector: undefined): Op<T>;\n"
+          "/** Projects each source value to an Observable which is merged in the output. */\n"
+          "export function mergeMap<T>(project: (v: T) => T, concurrent = Infinity): Op<T> {\n"
+          "  return operate((source) => mergeInternals(source, project, concurrent));\n}\n")
+    write(tmp_path / "repo", "src/mergeAll.ts",
+          "export function mergeAll<T>(concurrent = Infinity): Op<T> {\n  return mergeMap(identity, concurrent);\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+    for k in ("1", "3", "10"):
+        found = json.loads(CliRunner().invoke(cli, ["search", "mergeMap", str(tmp_path / "repo"), "--json", "-k", k]
+                                              ).output)["results"]
+        assert (found[0]["start_line"], found[0]["declarations"]) == (5, ["src/mergeMap.ts:1", "src/mergeMap.ts:2",
+                                                                      "src/mergeMap.ts:3"]), (k, found)
+        assert [r["start_line"] for r in found if r["path"] == "src/mergeMap.ts"] == [5]
+    text = CliRunner().invoke(cli, ["search", "mergeMap", str(tmp_path / "repo"), "-k", "1"]).output
+    assert "+3 declarations at lines 1, 2, 3" in text
+    grep = CliRunner().invoke(cli, ["search", "mergeMap", str(tmp_path / "repo"), "-k", "1", "--format", "grep"])
+    assert "(+3 declarations)" in grep.output
+    from codesearch.search import Searcher
+
+    with Searcher(tmp_path / "repo" / ".codesearch") as searcher:
+        assert compact(searcher.search("mergeMap", 1)[0], 12)["declarations"] == [
+            "src/mergeMap.ts:1", "src/mergeMap.ts:2", "src/mergeMap.ts:3"]

@@ -35,8 +35,8 @@ from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
 from codesearch.ranking import (FUNCTION_KINDS, NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified,
-                                further_overloads, is_code, keeps_named_file, name_pattern, rank, saturated,
-                                saturates_results, stub_factor)
+                                further_overloads, is_code, is_signature, keeps_named_file, name_pattern, rank,
+                                saturated, saturates_results, stub_factor)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates, with_line
@@ -247,7 +247,7 @@ def extended(head: list[SearchResult], deeper: list[SearchResult], k: int) -> li
     """``head`` and then, up to ``k`` results, those of ``deeper`` that it does not show (neither at their place
     nor as an identical copy or near-copy of one of its results), ranked after it."""
     shown = {f"{r.path}:{r.start_line}" for r in head}
-    shown.update(place for r in head for place in (*r.duplicates, *r.similar))
+    shown.update(place for r in head for place in (*r.duplicates, *r.similar, *r.declarations))
     rest = [r for r in deeper if f"{r.path}:{r.start_line}" not in shown and shown.isdisjoint(r.duplicates)]
     return [*head, *(replace(r, rank=rank) for rank, r in enumerate(rest[:k - len(head)], len(head) + 1))]
 
@@ -360,6 +360,7 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
     unit: dict[tuple[int, int], Any] = {}  # (shard, chunk id) -> its unit vector, read when needed
     twins: dict[tuple[int, str, str, str], list[int]] = {}  # (shard, ``twin_place``, qualname or "") -> picks
     twin_files: dict[tuple[int, str, str], set[str]] = {}  # (shard, ``twin_place``) -> the stored paths of its picks
+    bodies: dict[tuple[int, str, str, str], int] = {}  # (shard, path, kind, qualname) -> the pick with a body
     folding: dict[int, list[int]] = {}  # shard -> the chunk ids of its candidates that folding may compare
     for c in ranked:
         if folds_by_vector(c.row):
@@ -383,6 +384,8 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         tests first: most candidates there share no file, twin or name with a pick."""
         if row["content_hash"] in first_of:
             return True
+        if (n, row["path"], row["kind"], row["qualname"]) in bodies and is_signature(row):
+            return True  # an overload signature of a pick
         if row["kind"] in FUNCTION_KINDS and any(
                 same_code(row, j) for j in functions.get((row["kind"], definition_name(row["name"])), ())):
             return True  # a pick's code under its name, in another class
@@ -437,6 +440,12 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
             owner, first = picked[same]
             picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
             continue
+        body = bodies.get((n, row["path"], row["kind"], row["qualname"])) if function is not None else None
+        if body is not None and is_signature(row):  # an overload signature of a function picked with its body
+            owner, first = picked[body]
+            declared = sorted((*first.declarations, place), key=lambda at: int(at.rpartition(":")[2]))  # in line order
+            picked[body] = (owner, replace(first, declarations=tuple(declared)))
+            continue
         code = is_code(row)
         origin = shard.origin(row["path"])
         repo, root, local = origin
@@ -470,6 +479,8 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         if function is not None:
             functions.setdefault(function, []).append(len(picked))
             blobs[len(picked)] = None if stale else row.get("code_z")
+            if not is_signature(row):
+                bodies.setdefault((n, row["path"], row["kind"], row["qualname"]), len(picked))
         twins.setdefault(twin, []).append(len(picked))
         twin_files.setdefault(twin[:3], set()).add(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))

@@ -92,6 +92,10 @@ class SearchResult:
     chunk_id: int = -1  # the chunk's id in this index (its FAISS id)
     duplicates: tuple[str, ...] = ()  # "path:line" of identical chunks elsewhere (folded into this one)
     similar: tuple[str, ...] = ()  # "path:line" of near-copies elsewhere: same name, nearly the same vector
+    # "path:line" of its declarations without a body in its file, folded into it: TypeScript's overload signatures
+    # (`function f(a: A): R;` above the one with the body: rxjs's `mergeMap` took four of the first six results with
+    # three of them), a Swift protocol's requirement beside its default implementation
+    declarations: tuple[str, ...] = ()
     repo: str = ""  # when several repositories are searched: the name ``path`` starts with
     part: bool = False  # a window of a longer definition: its lines are a part of the definition it names
     definition_lines: tuple[int, int] | None = None  # a part's whole definition, first and last line, as indexed
