@@ -92,19 +92,20 @@ class _HelpOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def _one_language(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
-    """``--language`` given once, or not: `-l go -l rust` kept the last, and said the index had no rust files."""
-    if len(set(value)) > 1:
-        raise click.UsageError(f"give --language once, not {' and '.join(value)}: a search is of one language or all",
-                               ctx)
-    return value[0] if value else None
+def _given_once(message: str) -> Callable[[click.Context, click.Parameter, tuple[str, ...]], str | None]:
+    """A callback for an option taken once (``multiple=True`` only to see it given twice): its value, None when
+    not given; given twice with two values, a usage error saying ``message`` (click keeps the last without a
+    word: `-l go -l rust` said the index had no rust files, `-e retry -e backoff` searched for backoff)."""
+    def once(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+        if len(set(value)) > 1:
+            raise click.UsageError(message.format(given=" and ".join(value)), ctx)
+        return value[0] if value else None
+    return once
 
 
-def _one_symbol(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
-    """``--symbol`` given once, or not: `-s main -s Open` started from the last alone."""
-    if len(set(value)) > 1:
-        raise click.UsageError("give --symbol once: related starts from one definition", ctx)
-    return value[0] if value else None
+_one_language = _given_once("give --language once, not {given}: a search is of one language or all")
+_one_symbol = _given_once("give --symbol once: related starts from one definition")
+_one_query = _given_once("give -e once: a search is one query (put every word of it in that one -e)")
 
 
 def _index_start(file: Path, repo: Path) -> Path:
@@ -120,14 +121,6 @@ def _index_start(file: Path, repo: Path) -> Path:
     while not start.is_dir() and start != start.parent:
         start = start.parent
     return start
-
-
-def _one_query(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
-    """``-e`` given once, or not: `-e retry -e backoff` searched for backoff alone (rg's -e takes several patterns;
-    a search is one query)."""
-    if len(set(value)) > 1:
-        raise click.UsageError("give -e once: a search is one query (put every word of it in that one -e)", ctx)
-    return value[0] if value else None
 
 
 class _Directory(click.Path):
