@@ -127,6 +127,7 @@ class QueryInfo:
     task: bool = False
     spelled: tuple[str, ...] = ()
     spelled_lookup: tuple[str, ...] = ()
+    usages: bool = False  # asked where the name is used (``usage_target``: "what calls X")
 
 
 @lru_cache(maxsize=65536)
@@ -215,7 +216,8 @@ def usage_target(text: str) -> str | None:
 
 def analyse(text: str) -> QueryInfo:
     """Parse a (validated, non-empty) query; a question about a name's uses is the name (``usage_target``)."""
-    stripped = usage_target(text) or text.strip()
+    target = usage_target(text)
+    stripped = target or text.strip()
     tokens = _TOKEN.findall(stripped)
     alone = len(stripped.split()) == 1
     identifiers: list[str] = []
@@ -267,6 +269,7 @@ def analyse(text: str) -> QueryInfo:
         wants_project=bool(lowered & PROJECT_WORDS),
         question=question,
         task=task,
+        usages=target is not None,
         spelled=tuple(dict.fromkeys("".join(name) for name in spelled)),
         spelled_lookup=tuple(dict.fromkeys(form for name in spelled for form in ("".join(name), "_".join(name)))),
         compounds=tuple(dict.fromkeys(

@@ -35,6 +35,9 @@ of the pool, so a signal's weight means the same for every query:
 - ``overloads``: each further chunk of one name in one file (C++ and C# overloads, a Python
   property's getter and setter) counts half as much as the one before, so one overloaded name
   cannot fill the first screen (``saturated`` keyed by file and qualified name, at the end of ``rank``);
+- ``uses``: for a question about where a name is used (``what calls execFinalizer``: ``QueryInfo.usages``),
+  code that names it as a whole word (rg -w), after its definition and before look-alike names (a helper on the
+  JDK had `addDirtyRegion0`, the one caller of `extendDirtyRegion`, 28th under `GTKRegion`, `SF2GlobalRegion`);
 - ``word``: for a one-word query (``offline``, ``slugify``), the chunk's code has that very
   word, not merely a longer name containing it (``args.offline``, ``"--offline"``; not
   ``test_offline``);
@@ -101,6 +104,7 @@ SATURATION_DECAY = 0.5  # a question's further chunks of one file: each counts t
 TASK_PER_FILE = 5  # a task's chunks of one file before every other file's (``saturation``; see the module doc)
 OVERLOAD_DECAY = 0.5  # further chunks of one name (kind and qualname) in one file: each counts this much less
 WORD_WEIGHT = 0.3  # the one word of a one-word query is in the chunk's code as a whole word
+USES_WEIGHT = 0.75  # a question about a name's uses: the chunk's code names it (below the definition's 1.0)
 NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
 DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
@@ -159,6 +163,7 @@ class Signals:
     kind: bool = True
     stubs: bool = True
     word: bool = True
+    uses: bool = True  # code naming the name a usage question asks about (see ``uses`` above)
     file_path: bool = True
     file_named: bool = True  # a question's or topic's words name the whole file (``cookies.py``)
     coherence: bool = True
@@ -266,6 +271,13 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in pool:
             if exact.search(code_of(c.row)):
                 _add(c, "word", WORD_WEIGHT)
+    if signals.uses and query.usages and (used := name_pattern(query)) is not None:
+        for c in pool:
+            # code that runs: a function's, a method's, or between definitions (a class's outline lists its
+            # members' signatures: naming a member there is declaring it, not using it)
+            runs = c.row.get("kind") in FUNCTION_KINDS or is_code(c.row)
+            if runs and "definition" not in c.scores and used.search(code_of(c.row)):
+                _add(c, "uses", USES_WEIGHT)
     if signals.noise:
         asked = query.wants_tests or query.wants_examples
         # The query names this very symbol: where it lives does not matter, unless it is also defined

@@ -290,11 +290,10 @@ def test_a_question_about_where_a_name_is_used_searches_for_the_name(tmp_path) -
         found = CliRunner().invoke(cli, ["search", query, str(tmp_path / "repo"), "--json", "-k", "3"])
         return [(r["qualname"], r["line"]) for r in json.loads(found.output)["results"]]
 
-    named = places("execFinalizer")
-    assert named[:2] == [("execFinalizer", 10), ("Subscription.unsubscribe", 5)], named
     for question in ("what calls execFinalizer", "What calls execFinalizer()?", "callers of execFinalizer",
                      "where is execFinalizer used?"):
-        assert places(question) == named, question
+        # its definition, then the code that names it (the `uses` signal), each at the line it stands on
+        assert places(question)[:2] == [("execFinalizer", 10), ("Subscription.unsubscribe", 5)], question
     assert usage_target("what calls the retry function") is None and usage_target("how are calls retried") is None
 
 
@@ -415,3 +414,32 @@ def test_overload_signatures_fold_into_their_implementation(tmp_path) -> None:  
     with Searcher(tmp_path / "repo" / ".codesearch") as searcher:
         assert compact(searcher.search("mergeMap", 1)[0], 12)["declarations"] == [
             "src/mergeMap.ts:1", "src/mergeMap.ts:2", "src/mergeMap.ts:3"]
+
+
+def test_the_uses_of_a_name_come_before_look_alike_names_and_in_its_own_file_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A helper on the JDK: "what calls HSBtoRGB" had `HSVtoRGB` and `RGBtoHSL` (look-alikes, no call) above
+    `Color.getHSBColor`, which calls it from the definition's own file (counted as that file's further chunk)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    write(tmp_path / "repo", "awt/Color.java",
+          "public class Color {\n"
+          "    /** Converts HSB components to an RGB value. */\n"
+          "    public static int HSBtoRGB(float hue, float saturation, float brightness) {\n"
+          "        return (int) (hue * saturation * brightness);\n    }\n\n"
+          "    /** A color from HSB components. */\n"
+          "    public static Color getHSBColor(float h, float s, float b) {\n"
+          "        return new Color(HSBtoRGB(h, s, b));\n    }\n}\n")
+    write(tmp_path / "repo", "chooser/ColorModelHSV.java",
+          "class ColorModelHSV {\n    /** Converts HSV components to RGB components. */\n"
+          "    static float[] HSVtoRGB(float[] rgb, float hue, float saturation, float value) {\n"
+          "        return rgb;\n    }\n\n    /** Converts RGB components to HSV. */\n"
+          "    static float[] RGBtoHSV(float[] hsv, float r, float g, float b) {\n        return hsv;\n    }\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+    found = json.loads(CliRunner().invoke(cli, ["search", "what calls HSBtoRGB", str(tmp_path / "repo"), "--json",
+                                                "-k", "3"]).output)["results"]
+    assert [(r["qualname"], r["line"]) for r in found[:2]] == [("Color.HSBtoRGB", 3), ("Color.getHSBColor", 9)], found

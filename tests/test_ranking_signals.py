@@ -53,11 +53,11 @@ def test_weights_and_switches() -> None:
     assert (ranking.DEFINITION_WEIGHT, ranking.EMBEDDED_DEFINITION_WEIGHT, ranking.PATH_WEIGHT,
             ranking.NOISE_FACTOR, ranking.CODE_FACTOR, ranking.RERANK_WEIGHT) == (1.0, 0.5, 0.3, 0.3, 0.7, 0.5)
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
-                                                        "file_path", "file_named", "coherence", "saturation",
+                                                        "uses", "file_path", "file_named", "coherence", "saturation",
                                                         "overloads", "similar", "twins", "file_topic", "declared",
                                                         "opening"]
-    assert Signals() == Signals(*[True] * 16)
-    assert Signals.none() == Signals(*[False] * 16)
+    assert Signals() == Signals(*[True] * 17)
+    assert Signals.none() == Signals(*[False] * 17)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):

@@ -32,7 +32,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -247,7 +247,7 @@ class Router:
         from codesearch import render
         from codesearch.multi import merge, shortlist
         from codesearch.query import analyse
-        from codesearch.search import validate_query
+        from codesearch.search import files, validate_query
 
         started = time.perf_counter()
         refused = self.guard.refusal(request.method, request.headers)
@@ -262,6 +262,9 @@ class Router:
         try:
             query, options, max_lines = _parameters(request.query_params)
             query = validate_query(query, options.k)  # before any group works on it
+            # Ranked as deep as the CLI ranks an answer (``files.answer``: at least WEAK_TOP, the first k shown):
+            # the same results, and the same best similarity to tell a weak one.
+            asked, options = options.k, replace(options, k=max(options.k, files.WEAK_TOP))
             info = analyse(query)  # once; each group embeds it once
             answers = await self._each("gather", [(query, options)] * len(self.groups), errors)
             bad = next((a["bad"] for a in answers if "bad" in a), None)
@@ -281,11 +284,15 @@ class Router:
             # A group with nothing on the shortlist (or that failed) is not asked at all.
             filled = await self._each("fill", [(parts, share) if any(p is not None for p in parts) else None
                                                for parts, share in zip(sent, shares)], errors)
-            results = merge(info, [p for a in filled for p in a["parts"]], options)
+            ranked = merge(info, [p for a in filled for p in a["parts"]], options)
+            results = ranked[:asked]
         except (BadQuery, ValueError) as exc:
             return _answer({"error": str(exc)}, 400)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         extra: dict[str, Any] = {"elapsed_ms": elapsed_ms, "repos": self.roots}
+        best = files.best_similarity(ranked)  # as the CLI's --json says a weak answer (``files.answer``)
+        if results and best < render.WEAK_SIMILARITY and not files.names_a_hit(query, results):
+            extra["note"] = render.weak_note(best)
         if errors:
             extra["errors"] = [{"repo": name, "error": error} for name, error in sorted(errors.items())]
         return _respond(render.to_json(query, results, max_lines, **extra), 200)

@@ -91,9 +91,9 @@ def answer(search: Callable[[int], Sequence[SearchResult]], k: int, grouped: boo
             wanted = min(MAX_K, wanted * DEEPER)
             ranked = list(search(wanted))
             groups = by_file(ranked, k, shown)
-        return Answer(hits_of(groups), groups, _best(ranked))
+        return Answer(hits_of(groups), groups, best_similarity(ranked))
     ranked = list(search(max(k, WEAK_TOP)))
-    return Answer(ranked[:k], None, _best(ranked))
+    return Answer(ranked[:k], None, best_similarity(ranked))
 
 
 def at_best_lines(query: str, results: Sequence[SearchResult], groups: Sequence[FileHits] | None
@@ -118,7 +118,8 @@ def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
     return bool(name) and any(r.name.lower() == name or r.qualname.lower() == name for r in results[:WEAK_TOP])
 
 
-def _best(ranked: Sequence[SearchResult]) -> float:
+def best_similarity(ranked: Sequence[SearchResult]) -> float:
+    """The best similarity of a ranking's first ``WEAK_TOP`` hits: what tells a weak answer (``Answer.best``)."""
     return max((r.score for r in ranked[:WEAK_TOP]), default=0.0)
 
 

@@ -275,6 +275,7 @@ def _ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpt
     if options.signals.saturation and saturates_results(query) and (
             query.question or not keeps_named_file(query, candidates)):
         free = further_overloads(query, candidates)  # a name's own overloads are not its file's further chunks
+        free.update(c.id for c in candidates if "uses" in c.scores)  # nor a use of a name asked about: each answers
         candidates = saturated(candidates, key=lambda c: c.id if c.id in free else c.file)  # the files that answer it
     if options.signals.saturation and query.task and not options.per_file:  # its function first, other files too
         candidates = diversified(candidates, TASK_PER_FILE, path_of=lambda c: (c.id[0], c.path))
