@@ -443,3 +443,37 @@ def test_the_uses_of_a_name_come_before_look_alike_names_and_in_its_own_file_too
     found = json.loads(CliRunner().invoke(cli, ["search", "what calls HSBtoRGB", str(tmp_path / "repo"), "--json",
                                                 "-k", "3"]).output)["results"]
     assert [(r["qualname"], r["line"]) for r in found[:2]] == [("Color.HSBtoRGB", 3), ("Color.getHSBColor", 9)], found
+
+
+def test_a_filter_every_chunk_passes_is_none_and_a_filter_is_kept_per_generation(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A helper on the JDK (95k chunks): `-l java`, where every file is Java, `--kind method` and `-p` made a search
+    10-20x slower than an unfiltered one (every chunk's path read and compared in Python at every search). A filter
+    every chunk passes is no filter; what one lets through is read by file id and kept until the index changes."""
+    import numpy as np
+
+    from codesearch.pipeline import build_index
+    from codesearch.store.reader import IndexReader
+    from tests.conftest import FakeEmbedder, write
+
+    repo = tmp_path / "repo"
+    write(repo, "a/net.py", "class Client:\n    def send(self):\n        return 1\n\n\ndef fetch():\n    return 2\n")
+    write(repo, "b/db.py", "def connect():\n    return 3\n")
+    build_index(repo, embedder=FakeEmbedder())
+    with IndexReader(repo / ".codesearch") as reader:
+        every = {r[0]: (r[1], r[2]) for r in reader.conn.execute("SELECT id, path, kind FROM chunks")}
+        assert reader.ids_where(language="python") is None
+        assert reader.ids_where(paths=["a/net.py", "b/db.py"]) is None
+        assert reader.ids_where(kinds=sorted({kind for _, kind in every.values()})) is None
+        only_a = reader.ids_where(paths=["a/net.py"])
+        assert only_a is not None and list(only_a) == sorted(i for i, (p, _) in every.items() if p == "a/net.py")
+        methods = reader.ids_where(kinds=["method"])
+        assert list(methods) == sorted(i for i, (_, k) in every.items() if k == "method") and len(methods) == 1
+        assert reader.ids_where(paths=["a/net.py"]) is only_a  # kept
+        assert reader.ids_where(language="go") is not None and reader.ids_where(language="go").size == 0
+    write(repo, "a/net.py", "def fetch():\n    return 2\n")  # a new generation: other chunks
+    build_index(repo, embedder=FakeEmbedder())
+    with IndexReader(repo / ".codesearch") as reader:
+        now = reader.ids_where(paths=["a/net.py"])
+        assert now is not None and list(now) == [r[0] for r in reader.conn.execute(
+            "SELECT id FROM chunks WHERE path = 'a/net.py' ORDER BY id")]
+        assert np.array_equal(reader.ids_where(kinds=["method"]), np.empty(0, dtype=np.int64))

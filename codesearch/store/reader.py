@@ -228,6 +228,7 @@ class _Shelf:
 _ROWS = _Shelf(KEPT_ROWS)  # ("row", chunk id) -> its row
 _FILES = _Shelf(KEPT_FILES)  # ("topic", path) -> its topic; ("state", path) -> its state
 _SAME = _Shelf(KEPT_ROWS)  # (("same", limit), content hash) -> the places of that code
+_ALLOWED_KEPT = 8  # filters whose chunk ids a reader keeps for its snapshot (``ids_where``)
 _SNAPSHOTS = itertools.count(1)  # each reader's snapshot is numbered, so that keys of two never meet
 _UNKNOWN = object()  # not on the shelf (None on it: known to have no value)
 
@@ -256,6 +257,7 @@ class IndexReader:
         self._given_root = root
         self._root: Path | None = None
         self.registration: trust.Registration | None = None
+        self._allowed: dict[tuple[Any, ...], npt.NDArray[np.int64] | None] = {}  # ``ids_where``, by generation
         if os.path.islink(self.index_dir):
             raise UnsafeIndexDir(f"the index directory {self.index_dir} is a symlink; refusing to follow it")
         db_path = self.index_dir / DB_NAME
@@ -319,8 +321,8 @@ class IndexReader:
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"index database {self.index_dir / DB_NAME} is unreadable ({exc})") from exc
         if not rows:
-            raise IndexNotFound(f"the index in {self.index_dir} has never been completed (its first run was "
-                                "interrupted); run `codesearch index` on the repository to build it")
+            raise IndexNotFound(f"the index in {self.index_dir} has never been completed (its first run is still "
+                                "going, or was interrupted); run `codesearch index` on the repository to build it")
         self.registration = trust.require_trusted(rows.get(trust.ID_KEY), self.index_dir)
         return IndexMeta.from_rows(rows)
 
@@ -422,22 +424,41 @@ class IndexReader:
 
     @_sql
     def ids_where(self, language: str | None = None, paths: list[str] | None = None,
-                  kinds: list[str] | None = None) -> npt.NDArray[np.int64]:
-        """Ids of chunks in a language, in a list of files and/or of some kinds."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if language is not None:
-            clauses.append("language = ?")
-            params.append(language)
-        if kinds:
-            clauses.append(f"kind IN ({','.join('?' * len(kinds))})")
-            params.extend(kinds)
-        sql = "SELECT id, path FROM chunks" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        rows = self.conn.execute(sql, params).fetchall()
-        if paths is not None:
-            wanted = set(paths)
-            rows = [r for r in rows if r[1] in wanted]
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                  kinds: list[str] | None = None) -> npt.NDArray[np.int64] | None:
+        """Ids of chunks in a language, in a list of files and/or of some kinds; None when that is every chunk.
+
+        The files first (thousands of rows); then the chunks of the files kept, through the index on their file,
+        as integers only. Every chunk's path read and compared in Python made a filtered search of 95k chunks cost
+        90 ms, 14x an unfiltered one (a helper on the JDK: `-l java` where every file is Java, `--kind method`,
+        `-p`, a search from a subdirectory). A filter every chunk passes is none; what a filter lets through is
+        kept for this snapshot (a resident process or MCP server asks the same again)."""
+        wanted = set(paths) if paths is not None else None
+        sql = "SELECT id, path FROM files" + (" WHERE language = ?" if language is not None else "")
+        files = [r[0] for r in self.conn.execute(sql, [language] if language is not None else [])
+                 if wanted is None or r[1] in wanted]
+        every_file = len(files) == self.conn.execute("SELECT count(*) FROM files").fetchone()[0]
+        kinds = sorted(set(kinds or []))
+        # What a generation holds does not change: its number, chunk count and ids' checksum name it.
+        generation = (self.meta.generation, self.meta.count, self.meta.id_checksum)
+        key = (generation, None if every_file else tuple(files), tuple(kinds))
+        if key in self._allowed:
+            return self._allowed[key]
+        every_kind = not kinds or set(kinds) >= {r[0] for r in self.conn.execute("SELECT DISTINCT kind FROM chunk_rows")}
+        kind_sql = f" AND kind IN ({','.join('?' * len(kinds))})" if not every_kind else ""
+        ids: list[int] = []
+        if every_file and every_kind:
+            pass  # no filter
+        elif every_file:
+            ids = [r[0] for r in self.conn.execute(f"SELECT id FROM chunk_rows WHERE 1{kind_sql}", kinds)]
+        else:
+            for part, marks in in_batches(files):
+                ids.extend(r[0] for r in self.conn.execute(
+                    f"SELECT id FROM chunk_rows WHERE file IN ({marks}){kind_sql}", [*part, *(kinds if kind_sql else [])]))
+        found = None if every_file and every_kind else np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        if len(self._allowed) >= _ALLOWED_KEPT or any(k[0] != generation for k in self._allowed):
+            self._allowed.clear()
+        self._allowed[key] = found
+        return found
 
     @_sql
     def file_topics(self, paths: list[str]) -> dict[str, npt.NDArray[np.float16]]:
