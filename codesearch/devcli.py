@@ -65,7 +65,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
     --queries a hand-written query set with function-level targets (Recall@5, MRR,
     NDCG@10). Both take the systems hybrid, static, fusion and hybrid-<signal>
     (the default with one ranking signal off: definition, path, noise, kind, stubs,
-    word, file_path, file_named, coherence, saturation, overloads, similar, twins,
+    word, uses, file_path, file_named, coherence, saturation, overloads, similar, twins,
     file_topic, declared, opening; or diversity: at most two hits per file first; deep: a pool
     of 100; equal-fusion: lexical weight 1), and with
     --semble also semble (semble itself, running our model).

@@ -174,6 +174,8 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     if results or not under:
         return {}
     found = searcher.reader.skipped_above(under)
+    if found is None and under.split("/", 1)[0] == ".git":  # never walked, so never listed as skipped
+        found = (".git", "git's own directory: never indexed")
     if found is None and unread_file(Path(searcher.root), under):
         found = (under, "not read: codesearch leaves out prose, data, lock files and unknown extensions")
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}

@@ -477,3 +477,35 @@ def test_a_filter_every_chunk_passes_is_none_and_a_filter_is_kept_per_generation
         assert now is not None and list(now) == [r[0] for r in reader.conn.execute(
             "SELECT id FROM chunks WHERE path = 'a/net.py' ORDER BY id")]
         assert np.array_equal(reader.ids_where(kinds=["method"]), np.empty(0, dtype=np.int64))
+
+
+def test_an_outlines_member_has_its_definitions_lines_and_git_is_said_not_indexed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A helper on the JDK: an outline's "members that match" listed `getConnection 608-639`, a window's lines, for a
+    method of lines 582-639; a Javadoc's first paragraph ran on past its `<p>`; `search ... .git` said only "No
+    results." where other directories never indexed say why."""
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from codesearch.render import to_text
+    from tests.conftest import write
+
+    body = "\n".join(f"        int step{i} = resolveDriverForUrl(url, info, caller, {i});" for i in range(120))
+    write(tmp_path / "repo", "sql/DriverManager.java",
+          "/**\n * The basic service for managing a set of JDBC drivers.\n * <p>\n * NOTE: more.\n */\n"
+          "public class DriverManager {\n"
+          "    /** Attempts to establish a connection to the given database URL, picking a driver. */\n"
+          "    private static Connection getConnection(String url, Properties info, Class<?> caller) {\n"
+          f"{body}\n        return pickDriverForConnectionUrl(url);\n    }}\n}}\n")
+    (tmp_path / "repo" / ".git").mkdir()
+    write(tmp_path / "repo", ".git/config", "[core]\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+    from codesearch.search import Searcher
+
+    with Searcher(tmp_path / "repo" / ".codesearch") as searcher:
+        found = searcher.search("how does DriverManager pick a driver for a connection URL", 10)
+    outline = next(r for r in found if r.qualname == "DriverManager")
+    members = [(start, end) for name, start, end in outline.members if name.endswith("getConnection")]
+    assert members == [(8, 130)], outline.members
+    assert "doc: The basic service for managing a set of JDBC drivers.\n" in to_text([outline])
+    git = CliRunner().invoke(cli, ["search", "parse a date", str(tmp_path / "repo" / ".git")])
+    assert git.exit_code == 1 and "git's own directory" in git.output, git.output

@@ -41,7 +41,7 @@ from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates, with_line
 from codesearch.store.codec import code_of
-from indexer.chunk import definition_key, definition_name
+from indexer.chunk import definition_key, definition_name, is_window
 
 # Weight of the lexical ranking in the fusion, by kind of query. The first stage fuses the
 # two rankings by score (each divided by its ranking's best), so that a clear lead in either
@@ -501,6 +501,10 @@ def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candid
     # (file, qualified name) of each outline -> its id
     scopes = {(c.file, str(c.row["qualname"])): c.id for c in ranked if c.id in outlines}
     found: dict[tuple[int, int], dict[str, tuple[str, int, int]]] = {}
+    # A window's member is listed with its whole definition's lines, when the pool holds that definition: the
+    # window's own lines were shown as the method's (`getConnection 608-639` for a method of lines 582-639).
+    whole = {(c.file, str(c.row["key"])): (int(c.row["start_line"]), int(c.row["end_line"])) for c in ranked
+             if c.row.get("kind") in FUNCTION_KINDS and not is_window(str(c.row["key"]))}
     for c in ranked:  # best first
         if c.row.get("kind") not in FUNCTION_KINDS:
             continue
@@ -509,8 +513,12 @@ def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candid
         outline = scopes.get((c.file, scope)) if dot else None
         if outline is not None:
             members = found.setdefault(outline, {})
+            lines = whole.get((c.file, definition_key(str(c.row["key"]))), (int(c.row["start_line"]),
+                                                                          int(c.row["end_line"])))
+            if is_window(str(c.row["key"])) and (c.file, definition_key(str(c.row["key"]))) not in whole:
+                continue  # only a part of it in the pool: its lines are not the member's
             if len(members) < MEMBERS_SHOWN and qualname not in members:
-                members[qualname] = (qualname, int(c.row["start_line"]), int(c.row["end_line"]))
+                members[qualname] = (qualname, *lines)
     return [(n, replace(r, members=tuple(found[(n, r.chunk_id)].values())) if (n, r.chunk_id) in found else r)
             for n, r in picked]
 

@@ -47,11 +47,15 @@ def snippet_skip(result: SearchResult, max_lines: int) -> int:
     return licence_head(result.code) if result.kind == "code" and result.start_line == 1 else 0
 
 
+_HTML_PARAGRAPH = re.compile(r"<p\b[^>]*>", re.IGNORECASE)
+
+
 def doc_outside(doc: str, snippet: str, limit: int) -> str:
     """The first paragraph of a hit's doc on one line (at most ``limit`` characters) when ``snippet``, what is shown of
     its code, does not show it: a Go, Rust, Java or JavaScript doc comment stands above the code, and an agent read
     `func Validate()` without what it is for (a Python docstring is in the snippet already)."""
     first = doc.strip().split("\n\n", 1)[0].strip()
+    first = _HTML_PARAGRAPH.split(first, 1)[0].strip() or first  # Javadoc's paragraphs: `<p>`, not a blank line
     lines = first.splitlines()
     # Up to its tags (JSDoc's and Javadoc's `@param`, a docstring's `:param`): what it is for, not its parameters.
     cut = next((n for n, line in enumerate(lines) if n and line.lstrip().startswith(("@", ":param", ":return"))),

@@ -443,7 +443,8 @@ class IndexReader:
         key = (generation, None if every_file else tuple(files), tuple(kinds))
         if key in self._allowed:
             return self._allowed[key]
-        every_kind = not kinds or set(kinds) >= {r[0] for r in self.conn.execute("SELECT DISTINCT kind FROM chunk_rows")}
+        every_kind = not kinds or set(kinds) >= {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT kind FROM chunk_rows")}
         kind_sql = f" AND kind IN ({','.join('?' * len(kinds))})" if not every_kind else ""
         ids: list[int] = []
         if every_file and every_kind:
@@ -453,7 +454,8 @@ class IndexReader:
         else:
             for part, marks in in_batches(files):
                 ids.extend(r[0] for r in self.conn.execute(
-                    f"SELECT id FROM chunk_rows WHERE file IN ({marks}){kind_sql}", [*part, *(kinds if kind_sql else [])]))
+                    f"SELECT id FROM chunk_rows WHERE file IN ({marks}){kind_sql}",
+                    [*part, *(kinds if kind_sql else [])]))
         found = None if every_file and every_kind else np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
         if len(self._allowed) >= _ALLOWED_KEPT or any(k[0] != generation for k in self._allowed):
             self._allowed.clear()
