@@ -267,7 +267,8 @@ class MultiSearcher:
 
     def gather(self, parsed: ParsedQuery, options: SearchOptions) -> list[Part | None]:
         """Every index's part for the query, in the order of the indexes."""
-        return [gather(s, parsed, _shown_as(options, name, s), repo=name) for name, s in zip(self.names, self.searchers)]
+        return [gather(s, parsed, _shown_as(options, name, s), repo=name)
+                for name, s in zip(self.names, self.searchers)]
 
     def fill(self, parts: Sequence[Part | None], keep: Sequence[Sequence[int]]) -> list[Part | None]:
         """``fill`` each part (as ``gather`` returned them) with the rows of its shortlist."""
