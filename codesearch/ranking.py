@@ -217,7 +217,10 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         c.score = c.fused / top
     if signals.definition and query.identifiers:
         weight = DEFINITION_WEIGHT if query.kind == IDENTIFIER else EMBEDDED_DEFINITION_WEIGHT
-        defining = [c for c in pool if defines(c.row, query, c.scores.get("lexical", 1.0) > 0)]
+        # In a sentence, a class's name names the class, not its constructor (named as the class): the JDK's
+        # `protected LookAndFeel() {}` and GridBagLayout's empty constructor came first for questions about them.
+        defining = [c for c in pool if defines(c.row, query, c.scores.get("lexical", 1.0) > 0)
+                    and not (query.kind != IDENTIFIER and is_constructor(str(c.row["qualname"])))]
         primary = {str(c.row["qualname"]) for c in defining if named_after(c.path, query)}
         files: dict[str, set[Any]] = {}  # qualified name -> the files of the pool that define it
         for c in defining:
@@ -245,7 +248,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
     if signals.definition and query.spelled:
         spelled = set(query.spelled)
         for c in pool:
-            if "definition" not in c.scores and spells(c.row, spelled):
+            if "definition" not in c.scores and spells(c.row, spelled) and not is_constructor(str(c.row["qualname"])):
                 _add(c, "definition", SPELLED_DEFINITION_WEIGHT)
     if signals.path and query.stems:
         shares: dict[str, float] = {}  # a pool holds several chunks of most files

@@ -509,3 +509,28 @@ def test_an_outlines_member_has_its_definitions_lines_and_git_is_said_not_indexe
     assert "doc: The basic service for managing a set of JDBC drivers.\n" in to_text([outline])
     git = CliRunner().invoke(cli, ["search", "parse a date", str(tmp_path / "repo" / ".git")])
     assert git.exit_code == 1 and "git's own directory" in git.output, git.output
+
+
+def test_a_class_named_in_a_sentence_is_the_class_not_its_constructor(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A helper on the JDK: "where is the default look and feel chosen at startup" had `protected LookAndFeel() {}`
+    first, and "how does GridBagLayout compute the layout of its components" GridBagLayout's empty constructor: in a
+    sentence, a class's name (written like code, or spelled in words) names the class, not its constructor."""
+    import json
+
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+    from tests.conftest import write
+
+    write(tmp_path / "repo", "awt/GridBagLayout.java",
+          "/** Lays out components in a grid of cells, each component spanning one or more cells. */\n"
+          "public class GridBagLayout implements LayoutManager2 {\n    public GridBagLayout() {\n    }\n\n"
+          "    /** Lays out the container: computes the grid's cells and places each component. */\n"
+          "    public void layoutContainer(Container parent) {\n        arrangeGrid(parent);\n    }\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
+    for query in ("how does GridBagLayout compute the layout of its components", "grid bag layout"):
+        found = json.loads(CliRunner().invoke(cli, ["search", query, str(tmp_path / "repo"), "--json"]).output)
+        names = [r["qualname"] for r in found["results"]]
+        assert names.index("GridBagLayout") < names.index("GridBagLayout.GridBagLayout"), (query, names)
+    named = json.loads(CliRunner().invoke(cli, ["search", "GridBagLayout", str(tmp_path / "repo"), "--json"]).output)
+    assert named["results"][0]["qualname"] == "GridBagLayout"  # a name alone: the class, its constructor after
