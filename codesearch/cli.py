@@ -588,13 +588,15 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             indexes, names, mounts = ([d for _, d, _ in listed], [n for n, _, _ in listed],
                                       [m for _, _, m in listed]) if workspace is not None else \
                 ([find_index(p) for p in paths], None, None)
+            roots = None  # of several PATHs, by name: each index in its repository
             if workspace is None:
                 _one_path_per_repository(paths, indexes)
-                names = prefixes([Path(d).resolve().parent for d in indexes])  # each index in its repository
+                tops = [Path(d).resolve().parent for d in indexes]
+                names = prefixes(tops)
+                roots = dict(zip(names, tops))
             # A damaged or unreadable index is left out with a warning, the others answer (CLI.md).
             with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=True) as multi:
-                _warn_left_out(multi.left_out, quiet, None if workspace is not None else
-                               {name: Path(d).resolve().parent for name, d in zip(names, indexes)})
+                _warn_left_out(multi.left_out, quiet, roots)
                 # as printed too: `app/src/*`, or `../x2/app/*` from elsewhere (each searcher's root and Path.cwd())
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
@@ -760,14 +762,16 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     with cli_errors():
         if location is not None:
             file, line = _location(location)
-            from codesearch.query import is_utf8
-
-            # A path that is not UTF-8 is said so where it is looked up (``related.relative_path``).
-            if index_dir is None and is_utf8(file) and not os.path.lexists(file) and not os.path.lexists(repo / file):
+            try:
+                directory = index_dir or find_index(_index_start(Path(file), repo))
+            except IndexNotFound:
+                if os.path.lexists(file) or os.path.lexists(repo / file):
+                    raise
                 from codesearch.errors import BadQuery
 
-                raise BadQuery(f"no such file: {file}")  # before looking for an index around it
-            directory = index_dir or find_index(_index_start(Path(file), repo))
+                # no index around a file that is not there: the file is what is wrong (`related.relative_path`
+                # says so where an index is found)
+                raise BadQuery(f"no such file: {file}") from None
         else:
             try:
                 directory = index_dir or find_index(repo)

@@ -378,7 +378,7 @@ def build_server(session: RepositorySession) -> Any:
         weak (the code may not be there). An answer stays near 40,000 characters: further results come without
         their snippet, then not at all ("truncated" says which).
         """
-        from codesearch.render import WEAK_SIMILARITY, weak_note
+        from codesearch.render import weak_answer
         from codesearch.search import files
         from indexer.discover import encodable
 
@@ -403,8 +403,8 @@ def build_server(session: RepositorySession) -> Any:
             answer = {"root": encodable(str(session.root)), "results": listed}
         if not results:  # a language the index has no file of, a path no indexed file matches: say so
             answer.update(await run(session.filtered_out, results, language, include, kinds, leave_out))
-        elif found.best < WEAK_SIMILARITY and not files.names_a_hit(query, results):  # as the CLI says in a line
-            answer["note"] = weak_note(found.best)
+        elif weak := weak_answer(query, results, found.best):  # as the CLI says in a line
+            answer["note"] = weak
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()

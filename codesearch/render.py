@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from codesearch.search import SearchResult
-from codesearch.search.files import FileHits, hits_of
+from codesearch.search.files import FileHits, hits_of, names_a_hit
 from codesearch.search.results import doc_outside, snippet_of, snippet_skip, whole_lines
 from indexer.languages import TEXT_LANGUAGE
 
@@ -226,6 +226,16 @@ def files_to_text(groups: Sequence[FileHits], color: bool = False, snippet_lines
 def weak_note(best: float) -> str:
     """What JSON and MCP answers say (``note``) when every hit is weak: ``best`` below ``WEAK_SIMILARITY``."""
     return f"weak matches only (best similarity {best:.2f}): the code may not be here; try other words, or a name"
+
+
+def weak_answer(query: str, results: Sequence[SearchResult], best: float | None = None) -> str:
+    """``weak_note`` for an answer whose every hit is weak (``best``: ``files.Answer.best``; default: the best of
+    ``results``), unless a hit is named as the query is (``files.names_a_hit``); "" otherwise and for no hits. The
+    one decision of the CLI's and the resident process's JSON, MCP answers and Ray serve's."""
+    if not results:
+        return ""
+    best = max(r.score for r in results) if best is None else best
+    return weak_note(best) if best < WEAK_SIMILARITY and not names_a_hit(query, results) else ""
 
 
 def _weak(results: Sequence[SearchResult], color: bool, best: float | None = None) -> list[str]:

@@ -141,10 +141,8 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     results, files = files_module.at_best_lines(query, results, files)
     if files_module.names_a_hit(query, results):
         best = max(best if best is not None else 0.0, render.WEAK_SIMILARITY)  # a hit named as asked: no weak one
-    if fmt == "json" and results and "note" not in extra:  # as the text's warning line and MCP's note say
-        weakest = best if best is not None else max(r.score for r in results)
-        if weakest < render.WEAK_SIMILARITY:
-            extra = {**extra, "note": render.weak_note(weakest)}
+    if fmt == "json" and "note" not in extra and (weak := render.weak_answer(query, results, best)):
+        extra = {**extra, "note": weak}  # as the text's warning line and MCP's note say
     if files is not None:
         if fmt == "json":
             return render.files_to_json(query, files, max_lines, elapsed_ms=round(elapsed_ms, 2), **extra)
@@ -202,39 +200,35 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
         language = canonical_language(language)
     if language is not None and language not in (have := searcher.reader.languages()):
         return {"note": f"the index has no {language} files (it has {', '.join(sorted(have)) or 'none'})"}
-    if globs:
-        from codesearch.search import PathFilter
+    if not globs and not exclude:
+        return {}
+    from codesearch.render import one_line
+    from codesearch.search import PathFilter
 
-        paths = searcher.reader.file_paths()
-        for glob in globs:
-            wanted = PathFilter(include=(glob,))
-            if not any(wanted.matches(searcher.root, p) for p in paths):
-                note = f"no indexed file matches path {glob!r}"
-                deeper = f"*/{glob.lstrip('/')}"  # an agent's `sun/net/httpserver`, under jdk.httpserver/
-                found = [p for p in paths if PathFilter(include=(deeper,)).matches(searcher.root, p)]
-                if found and not glob.startswith(("*", "/")):
-                    from codesearch.render import one_line
-
-                    note += (f" from the repository's root; {deeper!r} matches {len(found):,} "
-                             f"file{'s' if len(found) != 1 else ''} ({one_line(found[0])}, ...)")
-                skipped = [(p, why) for p, why in searcher.reader.skipped_entries()
-                           if wanted.matches(searcher.root, p) or wanted.matches(searcher.root, f"{p}/-")]
-                if skipped:  # an agent's `path: "build/*"` said nothing of build/ skipped as build output
-                    from codesearch.render import one_line
-
-                    path, why = skipped[0]  # a name the repository wrote (a terminal's escapes, a line end): escaped
-                    more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
-                    note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
-                return {"note": note}
-    if exclude:  # an agent's `exclude: "*"` answered an empty list without a word
-        from codesearch.search import PathFilter
-
-        paths = searcher.reader.file_paths()
-        kept = PathFilter(include=tuple(globs), exclude=tuple(exclude))
-        if paths and not any(kept.matches(searcher.root, p) for p in paths):
-            shown = ", ".join(repr(glob) for glob in exclude[:3]) + (" ..." if len(exclude) > 3 else "")
-            matching = " the path filter matches" if globs else ""
-            return {"note": f"exclude {shown} leaves out every indexed file{matching}"}
+    paths = searcher.reader.file_paths()
+    for glob in globs:
+        wanted = PathFilter(include=(glob,))
+        if not any(wanted.matches(searcher.root, p) for p in paths):
+            note = f"no indexed file matches path {glob!r}"
+            deeper = f"*/{glob.lstrip('/')}"  # an agent's `sun/net/httpserver`, under jdk.httpserver/
+            found = [] if glob.startswith(("*", "/")) else [
+                p for p in paths if PathFilter(include=(deeper,)).matches(searcher.root, p)]
+            if found:
+                note += (f" from the repository's root; {deeper!r} matches {len(found):,} "
+                         f"file{'s' if len(found) != 1 else ''} ({one_line(found[0])}, ...)")
+            skipped = [(p, why) for p, why in searcher.reader.skipped_entries()
+                       if wanted.matches(searcher.root, p) or wanted.matches(searcher.root, f"{p}/-")]
+            if skipped:  # an agent's `path: "build/*"` said nothing of build/ skipped as build output
+                path, why = skipped[0]  # a name the repository wrote (a terminal's escapes, a line end): escaped
+                more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
+                note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
+            return {"note": note}
+    kept = PathFilter(include=tuple(globs), exclude=tuple(exclude))
+    if exclude and paths and not any(kept.matches(searcher.root, p) for p in paths):
+        # an agent's `exclude: "*"` answered an empty list without a word
+        shown = ", ".join(repr(glob) for glob in exclude[:3]) + (" ..." if len(exclude) > 3 else "")
+        matching = " the path filter matches" if globs else ""
+        return {"note": f"exclude {shown} leaves out every indexed file{matching}"}
     return {}
 
 

@@ -3,9 +3,26 @@ commit before its fix."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import sqlite3
+import stat
+
+import numpy as np
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.pipeline import build_index
+from codesearch.query import usage_target
+from codesearch.related import one_named
 from codesearch.render import DOC_LINE_CHARS, files_to_text, to_text
-from codesearch.search import SearchResult
+from codesearch.search import Searcher, SearchResult
 from codesearch.search.files import FileHits
+from codesearch.store.reader import IndexReader
+from indexer.chunk import chunks_for_file
+from indexer.types import SourceFile
+from tests.conftest import SAMPLE_REPOS, FakeEmbedder, write
 
 
 def _hit(doc: str, code: str, language: str = "go") -> SearchResult:
@@ -40,11 +57,6 @@ def test_the_text_output_shows_a_doc_comment_that_stands_above_the_code() -> Non
 def test_stats_describes_an_index_without_source(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """`codesearch stats` on the index of an empty directory (or of one holding only package.json) ended in a
     traceback (the disk line formatted a ratio to no source); search's own empty-index message points to it."""
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     write(tmp_path / "repo", "package.json", '{"name": "x"}\n')
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
     shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "repo")])
@@ -56,14 +68,6 @@ def test_the_rebuild_a_damaged_index_asks_for_names_its_repository(tmp_path, mon
     """"run `codesearch index --rebuild`", followed as written from the parent directory, built a new index there
     and left the damaged one as it was (an index of another model, a damaged index.db); stats called an index with
     a truncated vector file healthy, while search refused it."""
-    import shutil
-    import sqlite3
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import SAMPLE_REPOS
-
     repo = tmp_path / "parent" / "repo"
     shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
     monkeypatch.chdir(tmp_path / "parent")
@@ -88,14 +92,6 @@ def test_the_rebuild_a_damaged_index_asks_for_names_its_repository(tmp_path, mon
 def test_json_says_when_every_hit_is_weak(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The text output warns "Weak matches only" and MCP answers carry a note, but `--json` (and `--by-file
     --json`) dropped the signal: scripts and agents reading JSON could not tell noise from an answer."""
-    import json
-    import shutil
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import SAMPLE_REPOS
-
     repo = tmp_path / "repo"
     shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
@@ -112,13 +108,6 @@ def test_related_from_a_changed_file_keeps_the_definitions_the_edit_moved(tmp_pa
     """`related src/net.py:7` after 3 lines were inserted at the top of the file (not indexed again) dropped
     `download`, the next function: the source's lines as they are today were compared with the indexed lines of
     the results, and `download`'s indexed lines lay within the source's new ones."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     body = ('def fetch(url, timeout=10):\n    """Fetch a URL over HTTP and return its body."""\n'
             '    response = http_get(url, timeout=timeout)\n    response.raise_for_status()\n'
             '    return response.body\n\n\n'
@@ -142,11 +131,6 @@ def test_errors_name_what_is_wrong_and_the_fix(tmp_path) -> None:  # type: ignor
     """`related no/such/file.py:3` said the file was "not in the index (... or new since the index was last
     updated)"; `-e retry -e backoff` searched for backoff alone without a word; `--index-dir` naming a directory
     without an index said "no index in empty" and nothing of what to run."""
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     repo = tmp_path / "repo"
     write(repo, "net.py", "def fetch(url):\n    return url\n")
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
@@ -164,10 +148,6 @@ def test_related_by_name_takes_ruby_scopes_and_a_function_over_its_overload_sign
     """An agent on Sequel: `related --symbol ThreadedConnectionPool.hold` found no definition (Ruby's `class
     Sequel::ThreadedConnectionPool` qualifies it `Sequel::ThreadedConnectionPool.hold`; `Dataset.where` worked); on
     rxjs, `--symbol retry` was ambiguous between two overload signatures and the one implementation."""
-    from codesearch.related import one_named
-    from codesearch.search import Searcher
-    from tests.conftest import FakeEmbedder, write
-
     repo = tmp_path / "repo"
     write(repo, "lib/sequel/connection_pool/threaded.rb",
           "module Sequel\n  class Sequel::ThreadedConnectionPool < Sequel::ConnectionPool\n"
@@ -175,7 +155,6 @@ def test_related_by_name_takes_ruby_scopes_and_a_function_over_its_overload_sign
     write(repo, "src/retry.ts", "export function retry<T>(count?: number): number;\n"
                                "export function retry<T>(config: RetryConfig): number;\n"
                                "export function retry<T>(configOrCount: any = Infinity): number {\n  return 1;\n}\n")
-    from codesearch.pipeline import build_index
 
     build_index(repo, embedder=FakeEmbedder())
     with Searcher(repo / ".codesearch", FakeEmbedder()) as searcher:
@@ -189,13 +168,6 @@ def test_several_repositories_filter_paths_as_printed_and_leave_out_a_damaged_in
     """`search Q a b -p 'a/src/*'` matched nothing (`-p 'src/*'` did; the results are printed `a/src/...`) and `-x
     'a/*'` left a's results in; one damaged index of the two failed the whole search, where CLI.md says it is left
     out with a warning and the others answer; `related -p` did not take a path as printed."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     for name in ("a", "b"):
         write(tmp_path / name, "src/net.py", f"def fetch_url(url):\n    '''Fetch a URL over HTTP ({name}).'''\n"
                                              f"    return '{name}' + url\n")
@@ -225,13 +197,6 @@ def test_several_repositories_filter_paths_as_printed_and_leave_out_a_damaged_in
 def test_a_path_glob_from_the_middle_of_the_tree_is_answered_with_the_glob_that_matches(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An agent's `path: "sun/net/httpserver"` (the files were under jdk.httpserver/sun/net/httpserver) answered only
     "no indexed file matches path": the note names the glob that does, and how many files it matches."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     write(tmp_path / "repo", "jdk.httpserver/sun/net/httpserver/Request.java",
           "class Request {\n  String headers() { return \"\"; }\n}\n")
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
@@ -248,9 +213,6 @@ def test_a_module_that_only_wraps_one_definition_is_no_chunk() -> None:
     """An agent on Sequel: `module Sequel` and `module Plugins` around each plugin were outlines holding the
     plugin's doc and its first line, two of the three hits of most files in a `by_file` answer (926 of 6,149
     chunks were modules). A module with a doc, a second definition or other code of its own stays a chunk."""
-    from indexer.chunk import chunks_for_file
-    from indexer.types import SourceFile
-
     wrapped = (b"# frozen-string-literal: true\n\nmodule Sequel\n  module Plugins\n"
                b"    # Validates associated objects when the object is validated.\n"
                b"    module ValidateAssociated\n      def self.apply(model)\n        model.plugin :x\n      end\n"
@@ -267,14 +229,6 @@ def test_a_module_that_only_wraps_one_definition_is_no_chunk() -> None:
 def test_a_question_about_where_a_name_is_used_searches_for_the_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An agent's "what calls execFinalizer" on rxjs matched the word "calls" (bindCallback, callOrApply) above
     Subscription.unsubscribe, which calls it; "execFinalizer" alone had the caller third, on its call's line."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from codesearch.query import usage_target
-    from tests.conftest import write
-
     write(tmp_path / "repo", "src/Subscription.ts",
           "export class Subscription {\n  unsubscribe(): void {\n    const { _finalizers } = this;\n"
           "    for (const finalizer of _finalizers) {\n      execFinalizer(finalizer);\n    }\n  }\n}\n\n"
@@ -302,11 +256,6 @@ def test_related_shows_its_source_as_its_results_are_shown_and_index_refuses_an_
     """`related`'s header printed the source relative to the repository (`python/httpkit/retry.py`) above results
     relative to the working directory (`sample_repos/python/...`); `index --rerank-model DIR` without `--deep`
     was taken and unused without a word."""
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     repo = tmp_path / "work" / "repo"
     write(repo, "net.py",
         "def fetch(url):\n    return get(url)\n\n\ndef fetch_all(urls):\n    return [fetch(u) for u in urls]\n")
@@ -326,15 +275,6 @@ def test_a_recheck_of_this_rounds_fixes(tmp_path, monkeypatch) -> None:  # type:
     `--kind Function` was refused (MCP takes any case); `umask 000` made `.codesearch/` writable by anyone; stats
     described another model's index without a word; `related nope.go:3` outside any index said to index the
     working directory."""
-    import json
-    import os
-    import stat
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     def run(*args: str):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(cli, list(args))
 
@@ -369,8 +309,6 @@ def test_a_recheck_of_this_rounds_fixes(tmp_path, monkeypatch) -> None:  # type:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "open" / ".codesearch").st_mode) == 0o700
 
-    import sqlite3
-
     with sqlite3.connect(tmp_path / "open" / ".codesearch" / "index.db") as conn:
         conn.execute("UPDATE meta SET value = 'other:1' WHERE key = 'model_fingerprint'")
     stats = json.loads(run("stats", str(tmp_path / "open"), "--json").output)
@@ -381,13 +319,7 @@ def test_overload_signatures_fold_into_their_implementation(tmp_path) -> None:  
     """An agent's `mergeMap` on rxjs: four of the first six results were mergeMap.ts's three overload signatures and
     its implementation. The signatures fold into the function that has the body (`declarations`, their places), in the
     text, grep, JSON and MCP output, whatever -k is."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
     from codesearch.mcp_server import compact
-    from tests.conftest import write
 
     write(tmp_path / "repo", "src/mergeMap.ts",
           "export function mergeMap<T>(project: (v: T) => T): Op<T>;\n"
@@ -409,7 +341,6 @@ def test_overload_signatures_fold_into_their_implementation(tmp_path) -> None:  
     assert "+3 declarations at lines 1, 2, 3" in text
     grep = CliRunner().invoke(cli, ["search", "mergeMap", str(tmp_path / "repo"), "-k", "1", "--format", "grep"])
     assert "(+3 declarations)" in grep.output
-    from codesearch.search import Searcher
 
     with Searcher(tmp_path / "repo" / ".codesearch") as searcher:
         assert compact(searcher.search("mergeMap", 1)[0], 12)["declarations"] == [
@@ -419,13 +350,6 @@ def test_overload_signatures_fold_into_their_implementation(tmp_path) -> None:  
 def test_the_uses_of_a_name_come_before_look_alike_names_and_in_its_own_file_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A helper on the JDK: "what calls HSBtoRGB" had `HSVtoRGB` and `RGBtoHSL` (look-alikes, no call) above
     `Color.getHSBColor`, which calls it from the definition's own file (counted as that file's further chunk)."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     write(tmp_path / "repo", "awt/Color.java",
           "public class Color {\n"
           "    /** Converts HSB components to an RGB value. */\n"
@@ -449,12 +373,6 @@ def test_a_filter_every_chunk_passes_is_none_and_a_filter_is_kept_per_generation
     """A helper on the JDK (95k chunks): `-l java`, where every file is Java, `--kind method` and `-p` made a search
     10-20x slower than an unfiltered one (every chunk's path read and compared in Python at every search). A filter
     every chunk passes is no filter; what one lets through is read by file id and kept until the index changes."""
-    import numpy as np
-
-    from codesearch.pipeline import build_index
-    from codesearch.store.reader import IndexReader
-    from tests.conftest import FakeEmbedder, write
-
     repo = tmp_path / "repo"
     write(repo, "a/net.py", "class Client:\n    def send(self):\n        return 1\n\n\ndef fetch():\n    return 2\n")
     write(repo, "b/db.py", "def connect():\n    return 3\n")
@@ -483,12 +401,6 @@ def test_an_outlines_member_has_its_definitions_lines_and_git_is_said_not_indexe
     """A helper on the JDK: an outline's "members that match" listed `getConnection 608-639`, a window's lines, for a
     method of lines 582-639; a Javadoc's first paragraph ran on past its `<p>`; `search ... .git` said only "No
     results." where other directories never indexed say why."""
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from codesearch.render import to_text
-    from tests.conftest import write
-
     body = "\n".join(f"        int step{i} = resolveDriverForUrl(url, info, caller, {i});" for i in range(120))
     write(tmp_path / "repo", "sql/DriverManager.java",
           "/**\n * The basic service for managing a set of JDBC drivers.\n * <p>\n * NOTE: more.\n */\n"
@@ -499,7 +411,6 @@ def test_an_outlines_member_has_its_definitions_lines_and_git_is_said_not_indexe
     (tmp_path / "repo" / ".git").mkdir()
     write(tmp_path / "repo", ".git/config", "[core]\n")
     assert CliRunner().invoke(cli, ["index", str(tmp_path / "repo"), "-q"]).exit_code == 0
-    from codesearch.search import Searcher
 
     with Searcher(tmp_path / "repo" / ".codesearch") as searcher:
         found = searcher.search("how does DriverManager pick a driver for a connection URL", 10)
@@ -515,13 +426,6 @@ def test_a_class_named_in_a_sentence_is_the_class_not_its_constructor(tmp_path) 
     """A helper on the JDK: "where is the default look and feel chosen at startup" had `protected LookAndFeel() {}`
     first, and "how does GridBagLayout compute the layout of its components" GridBagLayout's empty constructor: in a
     sentence, a class's name (written like code, or spelled in words) names the class, not its constructor."""
-    import json
-
-    from click.testing import CliRunner
-
-    from codesearch.cli import cli
-    from tests.conftest import write
-
     write(tmp_path / "repo", "awt/GridBagLayout.java",
           "/** Lays out components in a grid of cells, each component spanning one or more cells. */\n"
           "public class GridBagLayout implements LayoutManager2 {\n    public GridBagLayout() {\n    }\n\n"

@@ -290,9 +290,8 @@ class Router:
             return _answer({"error": str(exc)}, 400)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         extra: dict[str, Any] = {"elapsed_ms": elapsed_ms, "repos": self.roots}
-        best = files.best_similarity(ranked)  # as the CLI's --json says a weak answer (``files.answer``)
-        if results and best < render.WEAK_SIMILARITY and not files.names_a_hit(query, results):
-            extra["note"] = render.weak_note(best)
+        if weak := render.weak_answer(query, results, files.best_similarity(ranked)):  # as the CLI's --json says
+            extra["note"] = weak
         if errors:
             extra["errors"] = [{"repo": name, "error": error} for name, error in sorted(errors.items())]
         return _respond(render.to_json(query, results, max_lines, **extra), 200)

@@ -513,10 +513,9 @@ def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candid
         outline = scopes.get((c.file, scope)) if dot else None
         if outline is not None:
             members = found.setdefault(outline, {})
-            lines = whole.get((c.file, definition_key(str(c.row["key"]))), (int(c.row["start_line"]),
-                                                                          int(c.row["end_line"])))
-            if is_window(str(c.row["key"])) and (c.file, definition_key(str(c.row["key"]))) not in whole:
-                continue  # only a part of it in the pool: its lines are not the member's
+            lines = whole.get((c.file, definition_key(str(c.row["key"]))))
+            if lines is None:
+                continue  # a window whose definition is not in the pool: its lines are not the member's
             if len(members) < MEMBERS_SHOWN and qualname not in members:
                 members[qualname] = (qualname, *lines)
     return [(n, replace(r, members=tuple(found[(n, r.chunk_id)].values())) if (n, r.chunk_id) in found else r)

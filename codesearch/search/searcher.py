@@ -107,7 +107,7 @@ class Searcher:
             self._open(embedder)
         except (IndexCorrupt, IndexOutOfDate) as exc:
             self.reader.close()
-            raise naming_index(exc, root or self.__dict__.get("root"), self.reader.index_dir) from exc
+            raise naming_index(exc, root or getattr(self, "root", None), self.reader.index_dir) from exc
         except BaseException:
             self.reader.close()
             raise

@@ -228,7 +228,7 @@ class _Shelf:
 _ROWS = _Shelf(KEPT_ROWS)  # ("row", chunk id) -> its row
 _FILES = _Shelf(KEPT_FILES)  # ("topic", path) -> its topic; ("state", path) -> its state
 _SAME = _Shelf(KEPT_ROWS)  # (("same", limit), content hash) -> the places of that code
-_ALLOWED_KEPT = 8  # filters whose chunk ids a reader keeps for its snapshot (``ids_where``)
+_ALLOWED_KEPT = 8  # filters whose chunk ids a reader keeps while the index's generation stays (``ids_where``)
 _SNAPSHOTS = itertools.count(1)  # each reader's snapshot is numbered, so that keys of two never meet
 _UNKNOWN = object()  # not on the shelf (None on it: known to have no value)
 
@@ -431,7 +431,7 @@ class IndexReader:
         as integers only. Every chunk's path read and compared in Python made a filtered search of 95k chunks cost
         90 ms, 14x an unfiltered one (a helper on the JDK: `-l java` where every file is Java, `--kind method`,
         `-p`, a search from a subdirectory). A filter every chunk passes is none; what a filter lets through is
-        kept for this snapshot (a resident process or MCP server asks the same again)."""
+        kept while the index's generation stays (a resident process or MCP server asks the same again)."""
         wanted = set(paths) if paths is not None else None
         sql = "SELECT id, path FROM files" + (" WHERE language = ?" if language is not None else "")
         files = [r[0] for r in self.conn.execute(sql, [language] if language is not None else [])
@@ -445,22 +445,25 @@ class IndexReader:
             return self._allowed[key]
         every_kind = not kinds or set(kinds) >= {r[0] for r in self.conn.execute(
             "SELECT DISTINCT kind FROM chunk_rows")}
-        kind_sql = f" AND kind IN ({','.join('?' * len(kinds))})" if not every_kind else ""
-        ids: list[int] = []
-        if every_file and every_kind:
-            pass  # no filter
-        elif every_file:
-            ids = [r[0] for r in self.conn.execute(f"SELECT id FROM chunk_rows WHERE 1{kind_sql}", kinds)]
-        else:
-            for part, marks in in_batches(files):
-                ids.extend(r[0] for r in self.conn.execute(
-                    f"SELECT id FROM chunk_rows WHERE file IN ({marks}){kind_sql}",
-                    [*part, *(kinds if kind_sql else [])]))
-        found = None if every_file and every_kind else np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        found = None if every_file and every_kind else self._chunk_ids(None if every_file else files,
+                                                                       [] if every_kind else kinds)
         if len(self._allowed) >= _ALLOWED_KEPT or any(k[0] != generation for k in self._allowed):
             self._allowed.clear()
         self._allowed[key] = found
         return found
+
+    def _chunk_ids(self, files: list[int] | None, kinds: list[str]) -> npt.NDArray[np.int64]:
+        """The ids of the chunks of ``files`` (None: every file) of ``kinds`` (none: any kind), sorted, read through
+        the index on their file."""
+        kind_sql = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
+        ids: list[int] = []
+        if files is None:
+            ids = [r[0] for r in self.conn.execute(f"SELECT id FROM chunk_rows WHERE 1{kind_sql}", kinds)]
+        else:
+            for part, marks in in_batches(files):
+                ids.extend(r[0] for r in self.conn.execute(
+                    f"SELECT id FROM chunk_rows WHERE file IN ({marks}){kind_sql}", [*part, *kinds]))
+        return np.sort(np.fromiter(ids, dtype=np.int64, count=len(ids)))
 
     @_sql
     def file_topics(self, paths: list[str]) -> dict[str, npt.NDArray[np.float16]]:
