@@ -221,3 +221,64 @@ def _stat_inside(root: str | Path, path: str, tree: Tree | None = None) -> os.st
         return tree.lstat(path)
     except OSError:
         return None
+
+
+# At most this many directories are looked at for files added since indexing (``unindexed_files``); an index
+# that records more (or a forged one) is not checked.
+MAX_CHECKED_DIRECTORIES = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Unindexed:
+    """Source files in the repository that the index does not hold: added since its last run."""
+
+    root: str
+    count: int
+    paths: tuple[str, ...]  # the first few, by path, relative to ``root``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.count, "paths": list(self.paths), "root": self.root}
+
+
+def unindexed_files(searcher: Any, under: str = "", shown: int = 5) -> Unindexed | None:
+    """The source files (below ``under``, repo-relative) that the walk of the repository finds and its index
+    neither holds nor skipped: files added since the last index run, which a one-shot search does not search
+    (the MCP server and ``serve`` index them before they answer). None when there are none.
+
+    Cheap when nothing was added: one ``lstat`` per directory the last run's walk read (``IndexReader.
+    directory_mtimes``; a directory's mtime changes when an entry is created, removed or renamed in it); only
+    when one of them changed is the repository walked, as the indexer walks it, and its files compared with the
+    index's (a directory that changed for an editor's swap file has nothing to report). Directories are looked
+    at from ``searcher.root`` down without following a link (``Tree``): the paths come from the index, which
+    the repository may have forged. An index of several repositories (a pack) or one written before the
+    directories were recorded is not checked.
+    """
+    if searcher.mounts:
+        return None
+    recorded = searcher.reader.directory_mtimes(MAX_CHECKED_DIRECTORIES)
+    if not recorded:
+        return None
+    root = str(searcher.root)
+    inside = (lambda rel: not under or rel == under or rel.startswith(under + "/")
+              or under.startswith(rel + "/") or not rel)  # the directories that can gain a file below ``under``
+    with Tree(root) as tree:
+        if not any(_directory_changed(tree, root, rel, mtime) for rel, mtime in recorded.items() if inside(rel)):
+            return None
+    from indexer.discover import FileEntry, walk
+
+    known = set(searcher.reader.file_paths()) | searcher.reader.skipped_paths()
+    added = sorted(item.path for item in walk(Path(root)) if isinstance(item, FileEntry) and item.path not in known
+                   and (not under or item.path.startswith(under + "/") or item.path == under))
+    return Unindexed(root, len(added), tuple(added[:shown])) if added else None
+
+
+def _directory_changed(tree: Tree, root: str, rel: str, mtime: int) -> bool:
+    """Whether the directory ``rel`` (``""``: the root) is gone or has another mtime than ``mtime`` (a path that is
+    no plain relative one, which only a forged index holds, is not looked at)."""
+    if rel and any(part in ("", ".", "..") for part in rel.split("/")):
+        return False
+    try:
+        st = os.stat(root) if not rel else tree.lstat(rel)
+    except (OSError, ValueError):  # gone, or a link now (a deleted directory: its files' hits are dropped)
+        return True
+    return not stat.S_ISDIR(st.st_mode) or st.st_mtime_ns != mtime

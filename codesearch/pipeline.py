@@ -29,12 +29,12 @@ from codesearch.pack import Mounts
 from codesearch.store.indexdir import default_index_dir
 from codesearch.store.writer import FileState, IndexWriter
 from codesearch.terms import chunk_terms
+from codesearch.watch import directory_mtimes
 from indexer.chunk import embedding_text
 from indexer.discover import FileEntry, Limits, walk
 from indexer.languages import TEXT_LANGUAGE, parser_fingerprint
 from indexer.types import Chunk, SkippedFile, UnsupportedFile
 from indexer.work import STOPPED_WORKER, ParsedFile, PostProcess, Task, pool_size, process_all
-
 
 # A run commits a generation after this many new chunks (``IndexWriter.checkpoint``), then after as
 # many again as it has committed (100k, 200k, 400k, ...): an interrupted run keeps the files it
@@ -183,7 +183,7 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
     """Discover the repository's files, write what changed, and commit the run."""
     clock = time.perf_counter()
     old_files = writer.known_files()
-    files = _discover(writer.root, settings, report)
+    files, directories = _discover(writer.root, settings, report)
     report.seconds["discover"] = time.perf_counter() - clock
     touched: set[str] = set()  # the paths this run parsed anew or removed
     with writer.transaction():
@@ -194,7 +194,7 @@ def _run(writer: IndexWriter, settings: _Settings, report: IndexReport) -> None:
         touched.update(gone)
         clock = time.perf_counter()
         done = writer.finish(skipped=report.skipped, unsupported=report.unsupported,
-                             max_file_bytes=settings.limits.max_bytes)
+                             max_file_bytes=settings.limits.max_bytes, directories=directories)
         report.index_id = writer.index_id
         report.seconds["store"] += time.perf_counter() - clock
     report.generation = done.generation
@@ -241,13 +241,15 @@ def _walk(root: Path, settings: _Settings, directories: list[str] | None
             directories.extend(prefix + d if d else name for d in seen)
 
 
-def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[FileEntry]:
-    """Every indexable file under ``root``; what is skipped or unsupported goes to the report."""
+def _discover(root: Path, settings: _Settings, report: IndexReport) -> tuple[list[FileEntry], dict[str, int] | None]:
+    """Every indexable file under ``root``, and the mtime of each directory the walk read, taken before any file
+    is read (None for a pack: ``codesearch.freshness.unindexed_files`` looks at one repository's); what is
+    skipped or unsupported goes to the report."""
     files: list[FileEntry] = []
     items: list[FileEntry | SkippedFile | UnsupportedFile] = []
-    directories: list[str] | None = [] if settings.walked is not None else None
+    directories: list[str] = []
     for item in _walk(root, settings, directories):
-        if directories is not None:
+        if settings.walked is not None:
             items.append(item)
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
@@ -257,8 +259,8 @@ def _discover(root: Path, settings: _Settings, report: IndexReport) -> list[File
             files.append(item)
             settings.progress("discover", len(files), 0)
     if settings.walked is not None:
-        settings.walked(items, directories or [])
-    return files
+        settings.walked(items, directories)
+    return files, None if settings.mounts else directory_mtimes(root, directories)
 
 
 def _scan(writer: IndexWriter, files: list[FileEntry], old_files: dict[str, FileState], settings: _Settings,

@@ -133,7 +133,19 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
                   best: float | None = None) -> str | None:
     """What ``codesearch search`` prints for ``results`` in ``fmt`` (None: nothing), paths relative to the
     working directory; grouped by file when ``files`` is given (``--by-file``: ``results`` are then its hits).
-    ``best``: the similarity that tells a weak answer (``files.Answer.best``; default: the best of ``results``)."""
+    ``best``: the similarity that tells a weak answer (``files.Answer.best``; default: the best of ``results``).
+    The text starts with a line naming the files added since the last index run (``unindexed``), if any."""
+    text = _search_output(query, results, fmt, max_lines=max_lines, explain=explain, color=color,
+                          elapsed_ms=elapsed_ms, extra=extra, files=files, best=best)
+    if fmt == "text" and (line := unindexed_line(extra)) is not None:
+        return line if text is None else f"{line}\n\n{text}"
+    return text
+
+
+def _search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
+                   color: bool, elapsed_ms: float, extra: dict[str, Any], files: Sequence[FileHits] | None,
+                   best: float | None) -> str | None:
+    """``search_output`` without the text's line about files added since indexing."""
     from codesearch import render
     from codesearch.search import files as files_module
 
@@ -177,6 +189,29 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     if found is None and unread_file(Path(searcher.root), under):
         found = (under, "not read: codesearch leaves out prose, data, lock files and unknown extensions")
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
+
+
+def unindexed(searcher: Any, under: str) -> dict[str, Any]:
+    """``{"unindexed": {files, paths}}`` when source files below ``under`` were added since the last index run (a
+    one-shot search does not search them: ``freshness.unindexed_files``), else ``{}``."""
+    from codesearch.freshness import unindexed_files
+
+    found = unindexed_files(searcher, under)
+    return {"unindexed": found.to_dict()} if found is not None else {}
+
+
+def unindexed_line(extra: dict[str, Any]) -> str | None:
+    """The text output's line for ``extra["unindexed"]`` (``unindexed``), or None."""
+    added = extra.get("unindexed")
+    if not added:
+        return None
+    from codesearch.render import one_line, shown_path
+
+    count, paths = int(added["files"]), [one_line(shown_path(added["root"], str(p))) for p in added["paths"]]
+    listed = ", ".join(paths) + (", ..." if count > len(paths) else "")
+    files = "1 file" if count == 1 else f"{count:,} files"
+    them = "it" if count == 1 else "them"
+    return f"Not searched: {files} added since the last index run ({listed}); run `codesearch index` to add {them}."
 
 
 def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str],
@@ -428,7 +463,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         text = None if request.get("quiet") else search_output(
             query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra={**not_indexed(searcher, under, found.results),
+            extra={**not_indexed(searcher, under, found.results), **unindexed(searcher, under),
                    **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
                                   filters.exclude)},
             files=found.groups, best=found.best)

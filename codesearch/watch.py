@@ -57,10 +57,8 @@ class Snapshot:
                 seen.append(item.path)
             else:
                 snapshot.files[item.path] = (item.size, item.mtime_ns, item.ctime_ns)
+        snapshot.directories = directory_mtimes(root, directories)
         for rel in directories:
-            state = _lstat(root, rel)
-            if state is not None:
-                snapshot.directories[rel] = state[1]
             for name in IGNORE_FILES:
                 seen.append(f"{rel}/{name}" if rel else name)
         for rel in seen:
@@ -87,6 +85,16 @@ class Snapshot:
                 if len(changed) >= limit:
                     break
         return changed
+
+
+def directory_mtimes(root: Path, directories: Sequence[str]) -> dict[str, int]:
+    """rel -> mtime_ns of each of ``directories`` (repo-relative, ``""`` the root) that is still a directory."""
+    mtimes: dict[str, int] = {}
+    for rel in directories:
+        state = _lstat(root, rel)
+        if state is not None:
+            mtimes[rel] = state[1]
+    return mtimes
 
 
 def _lstat(root: Path, rel: str) -> FileState | None:

@@ -185,6 +185,15 @@ def m009_file_ids(db: Database) -> None:
     db.execute(CHUNKS_VIEW)
 
 
+@migrations()
+def m010_directories(db: Database) -> None:
+    """``directories``: the mtime of each directory the last index run's walk read, before it read any file (a
+    directory's mtime changes when an entry is created, removed or renamed in it), so that a search can tell
+    that files were added since without walking the repository (``codesearch.freshness.unindexed_files``).
+    Readers of an index without it skip that check, so the schema version stays."""
+    db.execute("CREATE TABLE IF NOT EXISTS directories (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL)")
+
+
 def create_private(db_path: Path) -> None:
     """Create an empty database file readable by this user only, unless one is there (SQLite creates 0644, and a
     database's -wal and -shm files take its mode)."""
@@ -410,6 +419,12 @@ def replace_skipped(db: Database, skipped: Sequence[SkippedFile]) -> None:
     db.execute("DELETE FROM skipped")
     if skipped:
         db.table("skipped").insert_all([{"path": s.path, "reason": s.reason} for s in skipped], pk="path", replace=True)
+
+
+def replace_directories(db: Database, directories: dict[str, int]) -> None:
+    """Record the directories the latest run's walk read, with their mtimes, replacing the previous ones."""
+    db.execute("DELETE FROM directories")
+    db.conn.executemany("INSERT OR REPLACE INTO directories (path, mtime_ns) VALUES (?, ?)", directories.items())
 
 
 def clear(db: Database) -> None:

@@ -639,6 +639,21 @@ class IndexReader:
         return [r[0] for r in self.conn.execute("SELECT path FROM files")]
 
     @_sql
+    def directory_mtimes(self, limit: int) -> dict[str, int] | None:
+        """rel -> mtime_ns of each directory the last index run's walk read (``metadata.m010_directories``), or None:
+        an index written before that table, or more than ``limit`` directories."""
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'directories'").fetchone() \
+                is None:
+            return None
+        rows = self.conn.execute("SELECT path, mtime_ns FROM directories LIMIT ?", [limit + 1]).fetchall()
+        return None if len(rows) > limit else {str(path): int(mtime) for path, mtime in rows}
+
+    @_sql
+    def skipped_paths(self) -> set[str]:
+        """The path of every file and directory the last index run skipped."""
+        return {str(r[0]) for r in self.conn.execute("SELECT path FROM skipped")}
+
+    @_sql
     def languages(self) -> set[str]:
         """The languages of the indexed files (as the index records them: ``text`` for files without a grammar)."""
         return {str(r[0]) for r in self.conn.execute("SELECT DISTINCT language FROM files")}

@@ -261,8 +261,9 @@ class IndexWriter:
         return True
 
     def finish(self, *, skipped: Sequence[SkippedFile], unsupported: dict[str, int],
-               max_file_bytes: int) -> Committed:
-        """The last step of ``transaction``: remove the files that left, record what was skipped,
+               max_file_bytes: int, directories: dict[str, int] | None = None) -> Committed:
+        """The last step of ``transaction``: remove the files that left, record what was skipped (and, when given,
+        the ``directories`` the run's walk read, with their mtimes),
         write the new generation's vector and lexical files if the chunks changed (or the index
         is new, rebuilt, reparsed or of an older schema), the metadata, and register the index.
 
@@ -277,6 +278,8 @@ class IndexWriter:
         md.delete_chunks(db, removed_ids)
         md.delete_files(db, changes.removed_paths)
         md.replace_skipped(db, skipped)
+        if directories is not None:
+            md.replace_directories(db, directories)
         vectors_change = (
             bool(changes.new_ids or changes.deleted_ids)
             or self.rebuild

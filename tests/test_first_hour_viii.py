@@ -1,0 +1,80 @@
+"""A new user's first hour VIII: what this round's users found (2026-12-07, thirteenth round). Each test fails on the
+commit before its fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from importlib import resources
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.freshness import unindexed_files
+from codesearch.search import Searcher
+from tests.conftest import SAMPLE_REPOS, write
+
+
+def _indexed_sample(tmp_path):  # type: ignore[no-untyped-def]
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    return repo
+
+
+def test_a_search_names_the_files_added_since_the_last_index_run(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A file written after `codesearch index` was not searched, and nothing said so: a new user wrote
+    `retry_request`, searched for it and got other code. The search names the files it does not search (text:
+    a first line, JSON: `unindexed`), from where the user is; after the next index run, nothing."""
+    repo = _indexed_sample(tmp_path)
+    assert "Not searched" not in CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)]).output
+    write(repo, "pkg/fresh/added.py", "def retry_request(url):\n    return url\n")
+    write(repo, "notes.md", "# prose is no source\n")
+    text = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)]).output
+    first = text.splitlines()[0]
+    assert first.startswith("Not searched: 1 file added since the last index run (")
+    assert "pkg/fresh/added.py" in first and "notes.md" not in text and "run `codesearch index`" in first
+    payload = json.loads(CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json"]).output)
+    assert payload["unindexed"] == {"files": 1, "paths": ["pkg/fresh/added.py"], "root": str(repo.resolve())}
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(resources.files("codesearch").joinpath("schema", "search.schema.json").read_text())
+    jsonschema.validate(payload, schema)
+    monkeypatch.chdir(repo / "pkg")
+    assert "(fresh/added.py)" in CliRunner().invoke(cli, ["search", "retry a failed request", "."]).output
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    again = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json"]).output
+    assert "unindexed" not in json.loads(again)
+
+
+def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A directory whose mtime changed for an editor's swap file or for prose has nothing to report; a file added
+    elsewhere is not named by a search of a subdirectory; an index written before directories were recorded
+    (or forged to name paths outside the repository) is not checked."""
+    repo = _indexed_sample(tmp_path)
+    write(repo, ".app.py.swp", b"\x00vim swap")
+    write(repo, "CHANGES.txt", "prose\n")
+    with Searcher(repo / ".codesearch") as searcher:
+        assert unindexed_files(searcher) is None
+    write(repo, "other/new_module.py", "def added():\n    pass\n")
+    sub = next(p.name for p in sorted(repo.iterdir()) if p.is_dir() and not p.name.startswith(".")
+               and p.name != "other")
+    with Searcher(repo / ".codesearch") as searcher:
+        found = unindexed_files(searcher)
+        assert found is not None and found.paths == ("other/new_module.py",)
+        assert unindexed_files(searcher, under=sub) is None
+        assert unindexed_files(searcher, under="other").count == 1  # type: ignore[union-attr]
+    db = sqlite3.connect(repo / ".codesearch" / "index.db")
+    with db:
+        db.execute("DELETE FROM directories")
+        db.executemany("INSERT INTO directories VALUES (?, ?)", [("../..", 1), ("/etc", 1), ("a/../../b", 1)])
+    db.close()
+    with Searcher(repo / ".codesearch") as searcher:
+        assert unindexed_files(searcher) is None  # no plain relative path: never looked at
+    db = sqlite3.connect(repo / ".codesearch" / "index.db")
+    with db:
+        db.execute("DROP TABLE directories")
+    db.close()
+    with Searcher(repo / ".codesearch") as searcher:
+        assert unindexed_files(searcher) is None
