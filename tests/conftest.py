@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator, Sequence
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def as_schema_7(index_dir: Path) -> None:
     """Turn a schema 8 index into the schema 7 one it was: ``chunks`` a table with each chunk's path (and
     that table's indexes, the language of each), ``files`` keyed by path without ids."""
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         conn.executescript("""
             CREATE TABLE chunks_old (id INTEGER PRIMARY KEY, key TEXT, path TEXT, language TEXT, kind TEXT,
                 name TEXT, qualname TEXT, signature TEXT, doc TEXT, start_line INTEGER, end_line INTEGER,
@@ -169,3 +170,16 @@ def as_schema_7(index_dir: Path) -> None:
             DELETE FROM _sqlite_migrations WHERE name = 'm009_file_ids';
             UPDATE meta SET value = '7' WHERE key = 'schema_version';
         """)
+
+
+@contextlib.contextmanager
+def edited_db(path: Path | str) -> Iterator[sqlite3.Connection]:
+    """A connection to an index database that a test edits (to damage or forge it), committed and closed at the
+    end: closed, SQLite folds its write-ahead log into the file. A log left unfolded is another program's, which
+    codesearch refuses before anything else (``trust.foreign_journal``)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            yield conn
+    finally:
+        conn.close()

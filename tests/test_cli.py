@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 
 from codesearch import render
 from codesearch.cli import cli
-from tests.conftest import write
+from tests.conftest import edited_db, write
 
 
 @pytest.fixture
@@ -99,7 +98,7 @@ def test_missing_index(tmp_path: Path) -> None:
 def test_index_from_another_model(repo: Path) -> None:
     """An index stamped with another model fingerprint asks for --rebuild; --rebuild fixes it."""
     run("index", str(repo))
-    with sqlite3.connect(repo / ".codesearch" / "index.db") as conn:
+    with edited_db(repo / ".codesearch" / "index.db") as conn:
         conn.execute("UPDATE meta SET value='other-model:123' WHERE key='model_fingerprint'")
     for args in (["search", "retry", str(repo)], ["index", str(repo)]):
         result = run(*args)

@@ -4,7 +4,6 @@ and compared with a natural-language query by the ``file_topic`` ranking signal.
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from codesearch.query import analyse
 from codesearch.ranking import Candidate, Signals, rank
 from codesearch.search import Searcher
 from codesearch.store.reader import IndexReader
-from tests.conftest import FakeEmbedder, write
+from tests.conftest import FakeEmbedder, edited_db, write
 
 
 def _cand(i: int, path: str, fused: float, file: float, kind: str = "function") -> Candidate:
@@ -50,7 +49,7 @@ def _repo(root: Path) -> Path:
 
 
 def _topics(index_dir: Path) -> dict[str, bytes | None]:
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         return dict(conn.execute("SELECT path, topic FROM files"))
 
 
@@ -83,7 +82,7 @@ def test_an_index_of_schema_5_gets_its_topics_on_its_next_run(tmp_path: Path) ->
     build_index(root, embedder=FakeEmbedder(), workers=1)
     index_dir = root / ".codesearch"
     built = _topics(index_dir)
-    with sqlite3.connect(index_dir / "index.db") as conn:  # as an index made before m007
+    with edited_db(index_dir / "index.db") as conn:  # as an index made before m007
         conn.execute("ALTER TABLE files DROP COLUMN topic")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_file_topics'")
         conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
@@ -95,7 +94,7 @@ def test_an_index_of_schema_5_gets_its_topics_on_its_next_run(tmp_path: Path) ->
 def test_a_damaged_topic_is_index_corrupt(tmp_path: Path, topic: object) -> None:
     root = _repo(tmp_path / "repo")
     build_index(root, embedder=FakeEmbedder(), workers=1)
-    with sqlite3.connect(root / ".codesearch" / "index.db") as conn:
+    with edited_db(root / ".codesearch" / "index.db") as conn:
         conn.execute("UPDATE files SET topic = ? WHERE path = 'net.py'", [topic])
     with Searcher(root / ".codesearch", embedder=FakeEmbedder()) as searcher:
         with pytest.raises(IndexCorrupt, match="topic of net.py"):

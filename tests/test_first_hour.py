@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from codesearch.cli import cli
 from codesearch.pipeline import build_index
 from codesearch.search import PathFilter, Searcher
-from tests.conftest import FakeEmbedder, write
+from tests.conftest import FakeEmbedder, edited_db, write
 
 CODESEARCH = Path(sys.executable).parent / "codesearch"
 READER = "class StreamReader:\n    '''Read a stream of encoded bytes.'''\n    def read(self):\n        return b''\n"
@@ -184,7 +183,7 @@ def test_interrupted_first_index_names_the_fix(tmp_path: Path) -> None:
     """An index whose first run never committed says to run `codesearch index`."""
     write(tmp_path, "a.py", "def a():\n    pass\n")
     build_index(tmp_path, embedder=FakeEmbedder())
-    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as conn:
+    with edited_db(tmp_path / ".codesearch" / "index.db") as conn:
         conn.execute("DELETE FROM meta")
     out = run("search", "anything", str(tmp_path))
     assert out.exit_code == 2 and "never been completed" in out.output and "run `codesearch index`" in out.output

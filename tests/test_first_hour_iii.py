@@ -14,7 +14,7 @@ from codesearch.cli import cli
 from codesearch.mcp_server import compact
 from codesearch.search import Searcher
 from indexer.discover import content_problem
-from tests.conftest import write
+from tests.conftest import edited_db, write
 
 
 def run(*args: str) -> object:
@@ -309,11 +309,10 @@ def test_a_search_that_spent_its_parse_time_reads_further_changed_files_as_windo
 def test_an_index_without_its_file_size_limit_reads_changed_files_with_the_default(tmp_path: Path) -> None:
     """The limit's fallback was ``Limits.max_bytes``, a slots dataclass's descriptor, not a number: a search of a
     changed file in an index that records no limit failed comparing a size with it."""
-    import sqlite3
 
     write(tmp_path, "ledger.py", "def reconcile_ledger(entries):\n    return sum(entries)\n")
     assert run("index", str(tmp_path), "-q").exit_code == 0
-    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as db:
+    with edited_db(tmp_path / ".codesearch" / "index.db") as db:
         db.execute("DELETE FROM meta WHERE key = 'max_file_bytes'")
     (tmp_path / "ledger.py").write_text("\n\ndef reconcile_ledger(entries):\n    return sum(entries)\n")
     with Searcher(tmp_path / ".codesearch") as searcher:

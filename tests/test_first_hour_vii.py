@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import stat
 
 import numpy as np
@@ -22,7 +21,7 @@ from codesearch.search.files import FileHits
 from codesearch.store.reader import IndexReader
 from indexer.chunk import chunks_for_file
 from indexer.types import SourceFile
-from tests.conftest import SAMPLE_REPOS, FakeEmbedder, write
+from tests.conftest import SAMPLE_REPOS, FakeEmbedder, edited_db, write
 
 
 def _hit(doc: str, code: str, language: str = "go") -> SearchResult:
@@ -80,7 +79,7 @@ def test_the_rebuild_a_damaged_index_asks_for_names_its_repository(tmp_path, mon
         failed = CliRunner().invoke(cli, command)
         assert failed.exit_code == 2 and fix in failed.output, (command, failed.output)
     vectors.write_bytes(kept)
-    with sqlite3.connect(repo / ".codesearch" / "index.db") as conn:
+    with edited_db(repo / ".codesearch" / "index.db") as conn:
         conn.execute("UPDATE meta SET value = 'other:1' WHERE key = 'model_fingerprint'")
     for command in (["search", "retry", "repo"], ["index", "repo", "-q"]):
         failed = CliRunner().invoke(cli, command)
@@ -309,7 +308,7 @@ def test_a_recheck_of_this_rounds_fixes(tmp_path, monkeypatch) -> None:  # type:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "open" / ".codesearch").st_mode) == 0o700
 
-    with sqlite3.connect(tmp_path / "open" / ".codesearch" / "index.db") as conn:
+    with edited_db(tmp_path / "open" / ".codesearch" / "index.db") as conn:
         conn.execute("UPDATE meta SET value = 'other:1' WHERE key = 'model_fingerprint'")
     stats = json.loads(run("stats", str(tmp_path / "open"), "--json").output)
     assert f"run `codesearch index --rebuild {tmp_path / 'open'}`" in stats["out_of_date"]

@@ -78,3 +78,50 @@ def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path
     db.close()
     with Searcher(repo / ".codesearch") as searcher:
         assert unindexed_files(searcher) is None
+
+
+def _forge_journal(index_dir) -> None:  # type: ignore[no-untyped-def]
+    """What a repository's attacker ships (security review, 2026-12-07, thirteenth round): a write-ahead log that
+    SQLite would replay over the index this user built, rewriting a chunk's doc and keeping the index id. Made
+    here by a process that changes the database and dies before SQLite folds its log in."""
+    import subprocess
+    import sys
+
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "c.execute('PRAGMA wal_autocheckpoint = 0'); "
+              "c.execute(\"UPDATE chunk_rows SET doc = 'INJECTED' WHERE id = (SELECT min(id) FROM chunk_rows "
+              "WHERE doc != '')\"); os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(index_dir / "index.db")], check=True)
+    assert (index_dir / "index.db-wal").stat().st_size > 32
+
+
+def test_a_write_ahead_log_the_repository_ships_is_never_replayed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A `git pull` could write a tracked `.codesearch/index.db-wal` into the index directory, and SQLite replayed it
+    over the user's own index: search printed code and docs that are in no file, `stale: false` (and the next index
+    run kept them). Search refuses such a log, naming the run that removes it; that run deletes it unread."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    _forge_journal(index_dir)
+    refused = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)])
+    assert refused.exit_code == 2 and "index.db-wal was not written by codesearch" in refused.output
+    assert "run `codesearch index`" in refused.output
+    ran = CliRunner().invoke(cli, ["index", str(repo)])
+    assert ran.exit_code == 0 and "write-ahead log (index.db-wal) was not left by your last run" in ran.output
+    with Searcher(index_dir) as searcher:
+        docs = [row[0] for row in searcher.reader.conn.execute("SELECT doc FROM chunks")]
+    assert docs and "INJECTED" not in docs
+    assert "INJECTED" not in CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json"]).output
+
+
+def test_the_log_an_index_run_leaves_beside_an_open_reader_is_trusted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The other side: a run that commits while a reader holds its snapshot (a resident process, an MCP server)
+    leaves its log unfolded; the next reader opens it, and sees the run's change."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    with Searcher(index_dir) as old:
+        old.search("retry", 3)
+        write(repo, "added_module.py", "def brand_new_function():\n    return 1\n")
+        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+        assert (index_dir / "index.db-wal").stat().st_size > 32  # kept: the old reader still reads through it
+        with Searcher(index_dir) as new:
+            assert new.search("brand_new_function", 1)[0].path == "added_module.py"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from codesearch.pipeline import build_index
 from codesearch.search import Searcher, rerank_key
 from codesearch.store.reader import IndexReader
 from codesearch.terms import term_ids
-from tests.conftest import FakeEmbedder, as_schema_7, write
+from tests.conftest import FakeEmbedder, as_schema_7, edited_db, write
 
 
 def _lexical(index_dir: Path) -> dict[int, set[int]]:
@@ -30,7 +29,7 @@ def _has(terms: set[int], word: str) -> bool:
 
 
 def _ids(index_dir: Path) -> set[int]:
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         return {r[0] for r in conn.execute("SELECT id FROM chunks")}
 
 
@@ -109,7 +108,7 @@ def test_old_schema_asks_for_an_index_run_which_migrates_it(repo: Path) -> None:
     """An index of schema 1 (no lexical index, no ctime) says to run `codesearch index`, which upgrades it."""
     db = repo / ".codesearch" / "index.db"
     as_schema_7(repo / ".codesearch")
-    with sqlite3.connect(db) as conn:
+    with edited_db(db) as conn:
         conn.execute("DROP INDEX chunks_name_nocase")
         conn.execute("ALTER TABLE files DROP COLUMN ctime_ns")
         conn.execute("ALTER TABLE chunks ADD COLUMN code TEXT NOT NULL DEFAULT ''")  # schema 1 stored it as text

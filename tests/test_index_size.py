@@ -4,7 +4,6 @@ migration from schema 4."""
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from codesearch.store.codec import MAX_CODE_BYTES, pack_code, unpack_code
 from codesearch.store.layout import KEY_SQL
 from codesearch.store.postings import lexical_path
 from codesearch.store.reader import IndexReader
-from tests.conftest import FakeEmbedder, as_schema_7, write
+from tests.conftest import FakeEmbedder, as_schema_7, edited_db, write
 
 QUERIES = ["fetch a page with backoff", "open a database pool", "parse settings", "connect"]
 
@@ -47,7 +46,7 @@ def _terms_by_key(index_dir: Path) -> dict[str, set[int]]:
 
 
 def _tables(index_dir: Path) -> set[str]:
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
@@ -57,7 +56,7 @@ def test_code_is_stored_compressed_and_terms_once(tmp_path: Path) -> None:
     build_index(root, embedder=FakeEmbedder())
     index_dir = root / ".codesearch"
     assert "lexical" not in _tables(index_dir)
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(chunks)")}
         blob = conn.execute("SELECT code_z FROM chunks WHERE name = 'parse_settings'").fetchone()[0]
     assert "code" not in columns and isinstance(blob, bytes)
@@ -92,7 +91,7 @@ def test_chunks_name_their_file_by_id_new_or_migrated(tmp_path: Path) -> None:
     index_dir = root / ".codesearch"
 
     def layout() -> tuple[set[str], set[str], list[tuple[str, int]]]:
-        with sqlite3.connect(index_dir / "index.db") as conn:
+        with edited_db(index_dir / "index.db") as conn:
             columns = {r[1] for r in conn.execute("PRAGMA table_info(chunk_rows)")}
             views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
             counts = conn.execute("SELECT f.path, COUNT(*) FROM chunk_rows c JOIN files f ON f.id = c.file "
@@ -131,7 +130,7 @@ def _as_schema_4(index_dir: Path) -> None:
     for position, chunk_id in enumerate(lexical.ids.tolist()):
         mine = lexical.positions == position
         rows.append((chunk_id, term_of[mine].tobytes(), lexical.tfs[mine].tobytes(), float(lexical.lengths[position])))
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         conn.execute("CREATE TABLE lexical (id INTEGER PRIMARY KEY, terms BLOB NOT NULL, weights BLOB NOT NULL,"
                      " length REAL NOT NULL)")
         conn.executemany("INSERT INTO lexical VALUES (?,?,?,?)", rows)
@@ -181,7 +180,7 @@ def test_damaged_stored_code_is_index_corrupt(tmp_path: Path, blob: object) -> N
     is damage, reported when a search reads it."""
     root = _repo(tmp_path / "repo")
     build_index(root, embedder=FakeEmbedder())
-    with sqlite3.connect(root / ".codesearch" / "index.db") as conn:
+    with edited_db(root / ".codesearch" / "index.db") as conn:
         conn.execute("UPDATE chunk_rows SET code_z = ?", [blob])
     with pytest.raises(IndexCorrupt, match="code is"):
         _results(root / ".codesearch")
@@ -194,7 +193,7 @@ def test_stored_code_is_cut_like_before() -> None:
 
 
 def _indexes(index_dir: Path) -> set[str]:
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
 
@@ -211,7 +210,7 @@ def test_no_key_index_new_or_migrated_and_the_writer_checks_keys(tmp_path: Path,
     assert "idx_chunks_key" not in _indexes(index_dir)
     before = _results(index_dir)
     as_schema_7(index_dir)
-    with sqlite3.connect(index_dir / "index.db") as conn:  # as an index made before m006
+    with edited_db(index_dir / "index.db") as conn:  # as an index made before m006
         conn.execute("CREATE UNIQUE INDEX idx_chunks_key ON chunks (key)")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_no_key_index'")
     build_index(root, embedder=FakeEmbedder(), workers=1)
@@ -225,7 +224,7 @@ def test_no_key_index_new_or_migrated_and_the_writer_checks_keys(tmp_path: Path,
 
 
 def _keys(index_dir: Path) -> tuple[list[tuple[str | None, str, str]], list[str]]:
-    with sqlite3.connect(index_dir / "index.db") as conn:
+    with edited_db(index_dir / "index.db") as conn:
         stored = conn.execute("SELECT key, path, qualname FROM chunks ORDER BY id").fetchall()
         whole = [r[0] for r in conn.execute(f"SELECT {KEY_SQL} FROM chunks ORDER BY id")]
     return stored, whole
@@ -249,7 +248,7 @@ def test_keys_are_stored_without_their_path_new_or_migrated(tmp_path: Path) -> N
     assert found["twice.py::handler#2"]["start_line"] == 5
     before = _results(index_dir)
     as_schema_7(index_dir)
-    with sqlite3.connect(index_dir / "index.db") as conn:  # as an index of schema 6, before m008
+    with edited_db(index_dir / "index.db") as conn:  # as an index of schema 6, before m008
         conn.execute(f"UPDATE chunks SET key = {KEY_SQL}")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_key_tails'")
         conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")

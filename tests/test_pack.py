@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from codesearch.pack import Mounts, clashes
 from codesearch.pipeline import build_index
 from codesearch.search import PathFilter, Searcher
 from codesearch.store.layout import KEY_SQL
-from tests.conftest import write
+from tests.conftest import edited_db, write
 from tests.test_multi import NETWORK, PARSERS
 
 STORAGE = '''
@@ -45,7 +44,7 @@ def _pack(tmp_path: Path, repos: dict[str, Path]) -> tuple[Path, Mounts]:
 
 
 def _chunk_count(index_dir: Path) -> int:
-    with sqlite3.connect(index_dir / "index.db") as db:
+    with edited_db(index_dir / "index.db") as db:
         return db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
 
@@ -70,13 +69,13 @@ def test_a_pack_holds_each_repository_as_indexed_alone(tmp_path: Path, repos: di
     for name, path in repos.items():
         alone = build_index(path, tmp_path / "alone" / name, workers=1)
         assert report.by_mount[name] == (alone.files, alone.chunks_total, True)
-        with sqlite3.connect(tmp_path / "alone" / name / "index.db") as db:
+        with edited_db(tmp_path / "alone" / name / "index.db") as db:
             theirs = set(db.execute(f"SELECT {KEY_SQL}, content_hash FROM chunks"))
-        with sqlite3.connect(root / ".codesearch" / "index.db") as db:
+        with edited_db(root / ".codesearch" / "index.db") as db:
             ours = {(k, h) for p, k, h in db.execute(f"SELECT path, {KEY_SQL}, content_hash FROM chunks")
                     if p.startswith(f"{name}/")}
         assert ours == {(f"{name}/{key}", digest) for key, digest in theirs}  # a key starts with its file's path
-    with sqlite3.connect(root / ".codesearch" / "index.db") as db:
+    with edited_db(root / ".codesearch" / "index.db") as db:
         paths = sorted(p for (p,) in db.execute("SELECT path FROM files"))
     assert paths == ["cfg/cfg/parsers.py", "db/db.py", "net/net/client.py", "net/tests/test_client.py"]
     # Nothing changed: nothing is written; a repository leaves the pack: its files leave the index.
@@ -198,7 +197,7 @@ def test_a_stored_path_that_climbs_out_of_its_repository_is_never_read(tmp_path:
     index_dir, mounts = _pack(tmp_path, repos)
     write(tmp_path / "src", "secret.py", "def retry_request():\n    return 'SECRET'\n")
     forged = "net/../secret.py"  # as if the index had been edited: under net's root, one level up
-    with sqlite3.connect(index_dir / "index.db") as db:
+    with edited_db(index_dir / "index.db") as db:
         # chunks name their file's row, and keys follow paths: the file's path is the one to forge
         db.execute("UPDATE files SET path = ?, size = -1 WHERE path = 'net/net/client.py'", [forged])
     with MultiSearcher([index_dir], names=["packs/pack-00001"], mounts=[mounts]) as multi:

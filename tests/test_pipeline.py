@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from codesearch.pipeline import build_index
 from codesearch.search import Searcher
 from codesearch.store.layout import KEY_SQL
 from codesearch.store.reader import IndexReader
-from tests.conftest import FakeEmbedder, write
+from tests.conftest import FakeEmbedder, edited_db, write
 
 RETRY = '''def retry(fn, attempts):
     """Call fn again until it works."""
@@ -100,12 +99,12 @@ def test_a_new_parser_renames_unchanged_chunks_without_embedding(tmp_path: Path,
     write(repo, "indirector.rb", "# Routes requests.\nmodule Puppet::Indirector\n  X = 1\nend\n")
     build_index(repo, embedder=fake_embedder)
     db = repo / ".codesearch" / "index.db"
-    with sqlite3.connect(db) as conn:  # as an index of PARSER_VERSION 7 stored it
+    with edited_db(db) as conn:  # as an index of PARSER_VERSION 7 stored it
         conn.execute("UPDATE chunk_rows SET name = 'Puppet::Indirector' WHERE qualname = 'Puppet::Indirector'")
     monkeypatch.setattr(pipeline, "parser_fingerprint", lambda: "the next parser")
     fake_embedder.documents_embedded = 0
     build_index(repo, embedder=fake_embedder)
-    with sqlite3.connect(db) as conn:
+    with edited_db(db) as conn:
         names = conn.execute("SELECT name FROM chunk_rows WHERE qualname = 'Puppet::Indirector'").fetchall()
     assert names == [("Indirector",)] and fake_embedder.documents_embedded == 0
 
@@ -254,7 +253,7 @@ def test_index_dir_can_live_elsewhere(repo: Path, tmp_path: Path, fake_embedder:
     elsewhere = tmp_path / "idx"
     build_index(repo, elsewhere, embedder=fake_embedder)
     assert (elsewhere / "index.db").is_file() and not (repo / ".codesearch").exists()
-    with sqlite3.connect(elsewhere / "index.db") as conn:
+    with edited_db(elsewhere / "index.db") as conn:
         assert conn.execute("SELECT value FROM meta WHERE key='model_fingerprint'").fetchone()[0] == "fake:1"
 
 
@@ -321,7 +320,7 @@ def test_verify_catches_sqlite_and_vector_files_disagreeing(repo: Path, fake_emb
     with IndexReader(index_dir) as reader:
         count = reader.verify()
     assert count == len(_consistent(index_dir)) > 0
-    with sqlite3.connect(index_dir / "index.db") as conn:  # a row gone behind the index's back
+    with edited_db(index_dir / "index.db") as conn:  # a row gone behind the index's back
         conn.execute("DELETE FROM chunk_rows WHERE id = (SELECT MIN(id) FROM chunk_rows)")
     with IndexReader(index_dir) as reader, pytest.raises(IndexCorrupt, match="disagree"):
         reader.verify()

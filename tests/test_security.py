@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
+from tests.conftest import edited_db, write
 
 CODESEARCH = Path(sys.executable).parent / "codesearch"  # the installed console script
 
@@ -126,10 +126,9 @@ def _repo(root: Path) -> Path:
 
 
 def _foreign_sqlite(path: Path) -> bytes:
-    import sqlite3
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as conn:
+    with edited_db(path) as conn:
         conn.execute("CREATE TABLE accounts (name TEXT, balance INT)")
         conn.execute("INSERT INTO accounts VALUES ('alice', 100)")
     return path.read_bytes()
@@ -188,14 +187,13 @@ def test_planted_views_and_triggers_are_refused_before_anything_is_read(tmp_path
     recursive query; `search`, `stats`, `related`, `index` and the MCP server spun forever (or grew without bound)
     before the check that refuses an index this user did not build could read its id. A view or trigger that
     codesearch never writes is refused at once, by readers (ForeignIndex) and the writer (a foreign database)."""
-    import sqlite3
 
     from codesearch.store.trust import ForeignIndex
 
     root = _repo(tmp_path / "repo")
     build_index(root, embedder=FakeEmbedder())
     db = root / ".codesearch" / "index.db"
-    with sqlite3.connect(db) as conn:
+    with edited_db(db) as conn:
         conn.executescript(planted)
     with pytest.raises(ForeignIndex, match="which codesearch never writes"):
         Searcher(root / ".codesearch", embedder=FakeEmbedder())
@@ -206,11 +204,10 @@ def test_planted_views_and_triggers_are_refused_before_anything_is_read(tmp_path
 def test_a_planted_endless_view_does_not_hang_a_search(tmp_path: Path) -> None:
     """The review's case end to end, in a process of its own (a query spinning in SQLite cannot be interrupted from
     Python): a clone's `codesearch search` says in one line that the index is not trusted, within seconds."""
-    import sqlite3
 
     root = _repo(tmp_path / "repo")
     build_index(root, embedder=FakeEmbedder())
-    with sqlite3.connect(root / ".codesearch" / "index.db") as conn:
+    with edited_db(root / ".codesearch" / "index.db") as conn:
         conn.executescript(ENDLESS_META)
     home = tmp_path / "victim"
     home.mkdir()

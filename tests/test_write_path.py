@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, FakeEmbedder, write
+from tests.conftest import ROOT, FakeEmbedder, edited_db, write
 
 
 def _codesearch_imports(path: Path) -> set[str]:
@@ -180,7 +180,6 @@ def test_postings_scored_another_way_are_rewritten_by_the_next_run(tmp_path: Pat
     """An index whose postings were scored by an older rule (no ``postings_scoring`` in its meta, or
     another version) gets a new generation from the next run even with no file changed: the
     length cap reaches existing indexes without a re-parse."""
-    import sqlite3
 
     from codesearch.pipeline import build_index
     from codesearch.store.postings import SCORING_VERSION
@@ -189,10 +188,10 @@ def test_postings_scored_another_way_are_rewritten_by_the_next_run(tmp_path: Pat
     write(tmp_path, "a.py", "def retry(url):\n    return url\n")
     first = build_index(tmp_path, embedder=FakeEmbedder(), workers=1)
     assert not build_index(tmp_path, embedder=FakeEmbedder(), workers=1).changed  # nothing to do
-    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as db:
+    with edited_db(tmp_path / ".codesearch" / "index.db") as db:
         assert db.execute("select value from meta where key = 'postings_scoring'").fetchone()[0] == SCORING_VERSION
         db.execute("delete from meta where key = 'postings_scoring'")
     again = build_index(tmp_path, embedder=FakeEmbedder(), workers=1)
     assert again.changed and again.generation == first.generation + 1 and again.chunks_added == 0
-    with sqlite3.connect(tmp_path / ".codesearch" / "index.db") as db:
+    with edited_db(tmp_path / ".codesearch" / "index.db") as db:
         assert db.execute("select value from meta where key = 'postings_scoring'").fetchone()[0] == SCORING_VERSION

@@ -29,6 +29,8 @@ from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 
 GITIGNORE = ".gitignore"
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")  # SQLite's files: opened by SQLite, checked first
+WAL_NAME, SHM_NAME = DB_FILES[1:]
+_WAL_HEADER_BYTES = 32
 _OWNER_HINT = "remove it, or pass --index-dir to keep the index elsewhere"
 
 
@@ -302,3 +304,22 @@ def _existing_root(index_dir: Path, root: Path) -> Path:
             f"run `codesearch index NEW_PATH --index-dir {index_dir}` to point it at the repository's new place"
         )
     return root
+
+
+def wal_salts(index_dir: Path) -> str:
+    """The salts of the database's write-ahead log (bytes 16-24 of its header, in hex: SQLite draws new ones each
+    time it starts the log afresh, and replays only frames that carry them), ``""`` when there is no log or it holds
+    no header (nothing to replay), ``"?"`` when it cannot be read as a plain file."""
+    try:
+        fd = open_nofollow(index_dir / WAL_NAME, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return "?"
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "?"
+        header = os.pread(fd, _WAL_HEADER_BYTES, 0)
+    finally:
+        os.close(fd)
+    return header[16:24].hex() if len(header) == _WAL_HEADER_BYTES else ""

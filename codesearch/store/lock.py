@@ -123,3 +123,30 @@ def _read_holder(fd: int) -> str:
     except (OSError, UnicodeDecodeError):
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""
+
+
+def writer_running(index_dir: Path) -> bool:
+    """Whether a process holds the index's writer lock now, as the kernel's lock table says (``/proc/locks``), not as
+    the lock file does: a repository can ship a lock file naming any live process. Where there is no such table, a
+    shared lock is tried without waiting (and let go at once)."""
+    try:
+        st = os.lstat(index_dir / LOCK_NAME)
+    except OSError:
+        return False
+    place = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as table:
+            return any("FLOCK" in line and place in line.split() for line in table)
+    except OSError:
+        pass
+    try:
+        fd = open_nofollow(index_dir / LOCK_NAME, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)

@@ -263,6 +263,7 @@ class IndexReader:
         db_path = self.index_dir / DB_NAME
         check_index_dir(self.index_dir)
         _check_database_file(db_path, self.index_dir)
+        trust.require_own_journal(self.index_dir)  # before SQLite replays it
         self.conn = self._connect(db_path, immutable=False)
         try:
             self.meta = self._snapshot()

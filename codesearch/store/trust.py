@@ -25,10 +25,12 @@ import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from codesearch.errors import IndexUnavailable, UnsafeIndexDir
-from codesearch.store.indexdir import read_private_file
-from codesearch.store.layout import CHUNKS_VIEW
+from codesearch.store.indexdir import WAL_NAME, read_private_file, wal_salts
+from codesearch.store.layout import CHUNKS_VIEW, DB_NAME
+from codesearch.store.lock import writer_running
 
 ID_KEY = "index_id"  # the meta key holding an index's id
 REGISTRY_DIR = "indexes"
@@ -50,6 +52,7 @@ class Registration:
     index_dir: str
     root: str
     mounts: str = ""  # a pack's: the digest of its repositories' names and roots (``codesearch.pack.Mounts``)
+    wal: str = ""  # the salts of the write-ahead log its last run left (``indexdir.wal_salts``; "": none)
 
 
 def state_dir() -> Path:
@@ -80,9 +83,9 @@ def valid_id(index_id: object) -> bool:
     return isinstance(index_id, str) and _ID.fullmatch(index_id) is not None
 
 
-def register(index_id: str, index_dir: Path, root: Path, mounts: str = "") -> None:
+def register(index_id: str, index_dir: Path, root: Path, mounts: str = "", wal: str = "") -> None:
     """Record that this user built the index ``index_id`` in ``index_dir`` for ``root`` (a pack: of the
-    repositories whose ``Mounts.digest`` is ``mounts``).
+    repositories whose ``Mounts.digest`` is ``mounts``), whose run left the write-ahead log ``wal`` (its salts).
 
     :raises UnsafeIndexDir: if the registry directory is a symlink or someone else's.
     :raises IndexUnavailable: if it cannot be written.
@@ -90,8 +93,8 @@ def register(index_id: str, index_dir: Path, root: Path, mounts: str = "") -> No
     if not valid_id(index_id):
         raise ValueError(f"not an index id: {index_id!r}")
     directory = _ensure_registry()
-    data = json.dumps({"index_dir": str(index_dir), "root": str(root), **({"mounts": mounts} if mounts else {})}
-                      ).encode()
+    data = json.dumps({"index_dir": str(index_dir), "root": str(root), **({"mounts": mounts} if mounts else {}),
+                       **({"wal": wal} if wal else {})}).encode()
     tmp = directory / f".{index_id}.{os.getpid()}.{new_index_id()[:8]}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -128,7 +131,8 @@ def lookup(index_id: object) -> Registration | None:
         return None
     try:
         entry = json.loads(raw)
-        return Registration(index_id, str(entry["index_dir"]), str(entry["root"]), str(entry.get("mounts", "")))
+        return Registration(index_id, str(entry["index_dir"]), str(entry["root"]), str(entry.get("mounts", "")),
+                            str(entry.get("wal", "")))
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -198,3 +202,46 @@ def _check_dir(directory: Path) -> None:
                                  "yours; remove it or set CODESEARCH_STATE to a directory of yours")
     if os.lstat(directory).st_mode & 0o077:
         os.chmod(directory, 0o700)  # checked just above: ours and not a link
+
+
+def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
+    """Whether the index's write-ahead log is not the one this user's last run there left: SQLite replays a log beside
+    its database when it opens it, and a repository can ship ``index.db-wal`` (a tracked file that a ``git pull``
+    writes into the index directory) that rewrites chunks of an index this user built, keeping its id. A log
+    holding nothing, or one that a running index run is writing (the kernel's lock table says so), is not foreign;
+    nor is one beside a database that is not this user's (refused once opened, as any foreign index).
+
+    :param locked: the caller holds the writer lock (an index run about to open the database).
+    """
+    salts = wal_salts(index_dir)
+    if not salts or (not locked and writer_running(index_dir)):
+        return False
+    found = lookup(_id_without_journal(index_dir / DB_NAME))
+    return found is not None and found.wal != salts
+
+
+def require_own_journal(index_dir: Path) -> None:
+    """:raises ForeignIndex: if the write-ahead log is foreign (``foreign_journal``), naming the run that removes it."""
+    if foreign_journal(index_dir):
+        raise ForeignIndex(f"{index_dir / WAL_NAME} was not written by codesearch's last run there (a repository can "
+                           "ship one to change an index you built); run `codesearch index` on the repository to "
+                           "remove it")
+
+
+def _id_without_journal(db_path: Path) -> str | None:
+    """The index id the database file itself records, read without its write-ahead log (None: none, unreadable)."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(os.fsencode(db_path))}?mode=ro&immutable=1", uri=True,
+                               isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        if planted(conn) is not None:
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", [ID_KEY]).fetchone()
+        return str(row[0]) if row and valid_id(row[0]) else None
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()

@@ -39,6 +39,8 @@ from codesearch.store import ivf, trust
 from codesearch.store import metadata as md
 from codesearch.store.indexdir import (
     DB_FILES,
+    SHM_NAME,
+    WAL_NAME,
     check_index_dir,
     default_index_dir,
     odd_database_files,
@@ -46,6 +48,7 @@ from codesearch.store.indexdir import (
     recorded_root,
     remove_entry,
     root_from_index,
+    wal_salts,
 )
 from codesearch.store.layout import DB_NAME
 from codesearch.store.lock import WriterLock, writer_lock
@@ -107,6 +110,7 @@ class IndexWriter:
         self.index_id = index_id
         self.rebuild = rebuild
         self.replaced_untrusted = replaced_untrusted  # an index this user did not build was deleted
+        self.removed_journal = False  # a write-ahead log this user's runs did not leave was deleted (``open``)
         self._lock = lock
         self._model = model
         self._parser = parser
@@ -149,6 +153,10 @@ class IndexWriter:
             prepare_index_dir(index_dir)
             with writer_lock(index_dir, wait=wait) as lock:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
+                journal = trust.foreign_journal(index_dir, locked=True)
+                if journal:  # before SQLite replays it: the database stays as this user's last run left it
+                    for name in (WAL_NAME, SHM_NAME):
+                        remove_entry(index_dir / name)
                 db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
                     if registered is not None and registered.mounts and not mounts and not rebuild:
@@ -157,6 +165,7 @@ class IndexWriter:
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
+                    writer.removed_journal = journal
                     try:
                         yield writer
                     except BaseException:
@@ -164,9 +173,14 @@ class IndexWriter:
                         raise
                     if writer.migrated and not db.conn.in_transaction:
                         db.execute("VACUUM")  # give back the space an older schema's columns and tables took
+                    writer.record_journal()
                 finally:
                     db.close()
                 _remove_stale_files(index_dir, writer.generation)
+
+    def record_journal(self) -> None:
+        """Register the write-ahead log the commit left (``trust.foreign_journal``), while this run holds the lock."""
+        trust.register(self.index_id, self.index_dir, self.root, self.mounts, wal=wal_salts(self.index_dir))
 
     @property
     def reparse(self) -> bool:
@@ -250,6 +264,7 @@ class IndexWriter:
         self._lock.verify()
         trust.register(self.index_id, self.index_dir, self.root, self.mounts)  # before the commit, as finish
         self.db.conn.commit()
+        self.record_journal()
         self.db.conn.execute("BEGIN")
         _remove_stale_files(self.index_dir, self.generation)  # readers keep what they opened
         added, removed, moved = self._committed
