@@ -125,3 +125,13 @@ def test_the_log_an_index_run_leaves_beside_an_open_reader_is_trusted(tmp_path) 
         assert (index_dir / "index.db-wal").stat().st_size > 32  # kept: the old reader still reads through it
         with Searcher(index_dir) as new:
             assert new.search("brand_new_function", 1)[0].path == "added_module.py"
+
+
+def test_a_gitignore_the_repository_ships_in_the_index_directory_is_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A `.codesearch/.gitignore` that came with the repository (`# nothing`) was kept: `git add -A` then committed
+    the user's index, and with it the id that makes an index trusted (security review, thirteenth round, low)."""
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def a():\n    pass\n")
+    write(repo, ".codesearch/.gitignore", "# nothing\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    assert (repo / ".codesearch" / ".gitignore").read_bytes() == b"*\n"

@@ -28,6 +28,7 @@ from codesearch.errors import IndexConflict, IndexCorrupt, IndexUnavailable, Rep
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
 
 GITIGNORE = ".gitignore"
+_GITIGNORE_TEXT = b"*\n"  # git leaves every file of the index directory untracked
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")  # SQLite's files: opened by SQLite, checked first
 WAL_NAME, SHM_NAME = DB_FILES[1:]
 _WAL_HEADER_BYTES = 32
@@ -94,11 +95,23 @@ def prepare_index_dir(index_dir: Path) -> None:
     try:
         fd = open_nofollow(index_dir / GITIGNORE, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     except FileExistsError:
-        return  # ours from an earlier run (check_index_dir vetted it), or the user's
+        # Ours from an earlier run (check_index_dir vetted it: a plain file of this user's), or one the repository
+        # shipped: a `# nothing` there let `git add -A` commit a contributor's index, and with it their index id.
+        if read_private_file(index_dir / GITIGNORE, 64) != _GITIGNORE_TEXT:
+            try:
+                os.unlink(index_dir / GITIGNORE)
+                fd = open_nofollow(index_dir / GITIGNORE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except OSError:
+                return  # cannot be replaced (a read-only directory): the index is written, or refused, as before
+            try:
+                os.write(fd, _GITIGNORE_TEXT)
+            finally:
+                os.close(fd)
+        return
     except OSError as exc:
         raise IndexUnavailable(f"cannot write in the index directory {index_dir} ({exc.strerror or exc})") from exc
     try:
-        os.write(fd, b"*\n")
+        os.write(fd, _GITIGNORE_TEXT)
     finally:
         os.close(fd)
 
