@@ -29,6 +29,14 @@ PROTOCOL = 1
 MAX_REPLY_BYTES = 256 << 20
 CLIENT_TIMEOUT_S = 10.0  # the client's wait for an answer before it searches by itself
 _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+# What marks the top of a project's source tree that no git work tree or index marks (an sdist, an npm package,
+# a crate or a module unpacked from a registry): a link below it that leads out of it is the tree's, not the
+# user's own alias (a tarball's `packages/api -> ../../private/notes` led `codesearch index` and the MCP server
+# out of it, and wrote `.codesearch` there).
+PROJECT_MARKERS = (".hg", ".svn", "PKG-INFO", "pyproject.toml", "setup.py", "setup.cfg", "package.json",
+                   "Cargo.toml", "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "composer.json",
+                   "Gemfile", "CMakeLists.txt", "mix.exs", "Package.swift", "build.zig", "stack.yaml",
+                   "build.sbt", "configure.ac", "meson.build")
 
 
 def runtime_dir() -> str:
@@ -115,14 +123,16 @@ def refuse_escaping(path: str | os.PathLike[str]) -> None:
 
         link, repository = escape
         raise UnsafeIndexDir(f"{_as_written(path)} leads out of the repository {repository} through the symlink "
-                             f"{link}; links are never followed")
+                             f"{link}; links are never followed (give the directory it leads to, "
+                             f"{os.path.realpath(path)}, if you mean it)")
 
 
 def _nearest_top(directory: str) -> str | None:
-    """The nearest repository at or above ``directory``, as written: one holding an index (``_nearest``) or a git
-    work tree's top (``.git``, a directory or a file), whichever comes first; None when there is neither."""
+    """The nearest repository at or above ``directory``, as written: one holding an index (``_nearest``), a git
+    work tree's top (``.git``, a directory or a file) or a project's top (``PROJECT_MARKERS``), whichever comes
+    first; None when there is none."""
     while True:
-        if os.path.lexists(os.path.join(directory, ".git")):
+        if any(os.path.lexists(os.path.join(directory, marker)) for marker in (".git", *PROJECT_MARKERS)):
             return directory
         try:
             index = os.path.join(directory, INDEX_DIR_NAME)

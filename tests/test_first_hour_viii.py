@@ -135,3 +135,27 @@ def test_a_gitignore_the_repository_ships_in_the_index_directory_is_replaced(tmp
     write(repo, ".codesearch/.gitignore", "# nothing\n")
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     assert (repo / ".codesearch" / ".gitignore").read_bytes() == b"*\n"
+
+
+def test_a_link_in_an_unpacked_package_never_leads_index_or_search_out_of_it(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An sdist or npm tarball has no `.git`: its planted `packages/api -> ../../private/notes` led `codesearch index`,
+    `search` and the MCP server into the private directory (its file printed, `.codesearch` written there), where
+    a git clone's was refused (security review, thirteenth round). A project's own top (`pyproject.toml`,
+    `package.json`, ...) is a repository's top for that rule; a link above every project is followed as before."""
+    private = tmp_path / "private" / "notes"
+    write(private, "keys.py", 'def private_key():\n    return "SECRET_NOTES"\n')
+    package = tmp_path / "pkg"
+    write(package, "pyproject.toml", "[project]\nname = 'pkg'\n")
+    write(package, "pkg/api.py", "def hello():\n    pass\n")
+    (package / "packages").mkdir()
+    (package / "packages" / "api").symlink_to("../../private/notes")
+    monkeypatch.delenv("PWD", raising=False)
+    for command in (["index", str(package / "packages" / "api")],
+                    ["search", "private key", str(package / "packages" / "api")]):
+        refused = CliRunner().invoke(cli, command)
+        assert refused.exit_code == 2 and "leads out of the repository" in refused.output, refused.output
+        assert str(private) in refused.output  # the way to mean it
+    assert not (private / ".codesearch").exists()
+    alias = tmp_path / "alias"
+    alias.symlink_to(package)  # above every project: the user's own
+    assert CliRunner().invoke(cli, ["index", str(alias), "-q"]).exit_code == 0

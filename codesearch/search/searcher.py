@@ -25,7 +25,7 @@ from codesearch.errors import (
 )
 from codesearch.freshness import FileCheck, FileChecks, check_stored
 from codesearch.pack import Mounts
-from codesearch.resident_client import escaping_link
+from codesearch.resident_client import refuse_escaping
 from codesearch.search.first_stage import IndexHits, Plan, first_stage, run_into
 from codesearch.search.options import PathFilter, SearchOptions
 from codesearch.search.parse import ParsedQuery, parse_query
@@ -51,11 +51,7 @@ def find_index(start: Path) -> Path:
     :raises IndexUnavailable: if the nearest ``.codesearch`` cannot be read (permissions).
     """
     written = Path(os.path.abspath(start))
-    escape = escaping_link(written)
-    if escape is not None:
-        link, repository = escape
-        raise UnsafeIndexDir(f"{written} leads out of the repository {repository} through the symlink {link}; "
-                             "links are never followed")
+    refuse_escaping(written)
     found = _nearest_index(written.resolve())
     if found is None:
         raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {written}` first")
