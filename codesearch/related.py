@@ -31,7 +31,7 @@ from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.pack import Mounts
 from codesearch.query import analyse, is_utf8
-from codesearch.ranking import Signals, is_noise_row, is_signature
+from codesearch.ranking import Signals, build_twin, is_noise_row, is_signature, stub_factor
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.search.first_stage import origin
 from codesearch.search.pool import twin_place
@@ -212,7 +212,7 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
 def _implementations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` less the overload signatures of a function whose one implementation is among them (in its file,
     of its qualified name: rxjs's `retry` at retry.ts:34 and 35 are signatures of the one at 84, and `related
-    --symbol retry` called the name ambiguous)."""
+    --symbol retry` called the name ambiguous), and less the declarations of a stub whose code is among them."""
     named: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in rows:
         named.setdefault((row["path"], row["qualname"]), []).append(row)
@@ -222,6 +222,11 @@ def _implementations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             signatures = [row for row in group if is_signature(row)]
             if len(group) - len(signatures) == 1:
                 dropped.update(id(row) for row in signatures)
+    # A declaration in a stub (`converters.pyi`, a `.d.ts`) gives way to the code of its name in a twin of its file
+    # (attrs' `related --symbol to_bool` named `converters.py` and `converters.pyi`: ambiguous for every function).
+    code = {(build_twin(row["path"]), row["qualname"]) for row in rows if stub_factor(row["path"]) == 1.0}
+    dropped.update(id(row) for row in rows if stub_factor(row["path"]) < 1.0
+                   and (build_twin(row["path"]), row["qualname"]) in code)
     return [row for row in rows if id(row) not in dropped]
 
 

@@ -159,3 +159,21 @@ def test_a_link_in_an_unpacked_package_never_leads_index_or_search_out_of_it(tmp
     alias = tmp_path / "alias"
     alias.symlink_to(package)  # above every project: the user's own
     assert CliRunner().invoke(cli, ["index", str(alias), "-q"]).exit_code == 0
+
+
+def test_related_symbol_takes_the_code_over_its_stub(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """attrs ships a `.pyi` beside each module: `related(symbol="to_bool")` said "'to_bool' names 2 definitions:
+    src/attr/converters.py:105 ...; src/attr/converters.pyi:13 ..." for every public function (an MCP agent's
+    wasted call each time); the stub is the code's declaration. Two implementations are still ambiguous."""
+    repo = tmp_path / "repo"
+    write(repo, "src/attr/converters.py", 'def to_bool(val):\n    """Convert yes/no to a bool."""\n    return val == "yes"\n')
+    write(repo, "src/attr/converters.pyi", "def to_bool(val: str) -> bool: ...\n")
+    write(repo, "src/attr/other.py", "def helper():\n    return 1\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["related", "--symbol", "to_bool", "-C", str(repo), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.output)["source"]["path"] == "src/attr/converters.py"
+    write(repo, "src/attr/again.py", "def to_bool(val):\n    return bool(val)\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    ambiguous = CliRunner().invoke(cli, ["related", "--symbol", "to_bool", "-C", str(repo)])
+    assert ambiguous.exit_code == 2 and "names 2 definitions" in ambiguous.output
