@@ -257,6 +257,10 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
                 path, why = skipped[0]  # a name the repository wrote (a terminal's escapes, a line end): escaped
                 more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
                 note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
+            elif unread := unread_matches(Path(searcher.root), glob):  # libxcrypt's `hashes.conf`: "no such file"?
+                more = f" (and {len(unread) - 1} more)" if len(unread) > 1 else ""
+                note += (f": {one_line(unread[0])}{more} is there but not read (codesearch reads source files; "
+                         "prose, data, configuration and unknown extensions are left out)")
             return {"note": note}
     kept = PathFilter(include=tuple(globs), exclude=tuple(exclude))
     if exclude and paths and not any(kept.matches(searcher.root, p) for p in paths):
@@ -265,6 +269,34 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
         matching = " the path filter matches" if globs else ""
         return {"note": f"exclude {shown} leaves out every indexed file{matching}"}
     return {}
+
+
+# At most this many directory entries are looked at for a file a path filter names (``unread_matches``).
+UNREAD_LOOKUP_ENTRIES = 50_000
+
+
+def unread_matches(root: Path, glob: str) -> list[str]:
+    """The files a path filter with no wildcard names (a name without ``/`` at any depth, as ``PathFilter`` matches
+    it) that are there but of a kind the indexer never reads (``unread_file``), by path; looked for below ``root``
+    without following a link or entering ``.git``, ``.codesearch`` or ``node_modules``, up to
+    ``UNREAD_LOOKUP_ENTRIES`` entries."""
+    literal = glob.strip("/")
+    if not literal or any(c in literal for c in "*?[\\"):
+        return []
+    if "/" in literal:
+        return [literal] if unread_file(root, literal) else []
+    found: list[str] = []
+    seen = 0
+    for directory, dirs, files in os.walk(root):  # links are not followed
+        dirs[:] = sorted(d for d in dirs if d not in (".git", INDEX_DIR_NAME, "node_modules"))
+        seen += len(dirs) + len(files)
+        if literal in files:
+            rel = os.path.relpath(os.path.join(directory, literal), root).replace(os.sep, "/")
+            if unread_file(root, rel):
+                found.append(rel)
+        if seen > UNREAD_LOOKUP_ENTRIES:
+            break
+    return sorted(found)
 
 
 def unread_file(root: Path, path: str) -> bool:

@@ -177,3 +177,18 @@ def test_related_symbol_takes_the_code_over_its_stub(tmp_path) -> None:  # type:
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     ambiguous = CliRunner().invoke(cli, ["related", "--symbol", "to_bool", "-C", str(repo)])
     assert ambiguous.exit_code == 2 and "names 2 definitions" in ambiguous.output
+
+
+def test_a_path_filter_naming_a_file_that_is_not_read_says_it_is_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent's `path: "hashes.conf"` (libxcrypt registers its hash methods there) said only "no indexed file matches
+    path 'hashes.conf'", and the agent could take the file for missing; the note says it is there but not read."""
+    repo = tmp_path / "repo"
+    write(repo, "lib/crypt.c", "int get_hashfn(void) { return 0; }\n")
+    write(repo, "lib/hashes.conf", "sha512crypt $6$ STRONG\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    for glob in ("hashes.conf", "lib/hashes.conf"):
+        result = CliRunner().invoke(cli, ["search", "hashes", str(repo), "-p", glob])
+        assert result.exit_code == 1
+        assert "lib/hashes.conf is there but not read" in result.output, result.output
+    missing = CliRunner().invoke(cli, ["search", "hashes", str(repo), "-p", "nothing.conf"]).output
+    assert "not read" not in missing and "no indexed file matches path 'nothing.conf'" in missing
