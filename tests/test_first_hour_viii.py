@@ -166,7 +166,8 @@ def test_related_symbol_takes_the_code_over_its_stub(tmp_path) -> None:  # type:
     src/attr/converters.py:105 ...; src/attr/converters.pyi:13 ..." for every public function (an MCP agent's
     wasted call each time); the stub is the code's declaration. Two implementations are still ambiguous."""
     repo = tmp_path / "repo"
-    write(repo, "src/attr/converters.py", 'def to_bool(val):\n    """Convert yes/no to a bool."""\n    return val == "yes"\n')
+    write(repo, "src/attr/converters.py",
+          'def to_bool(val):\n    """Convert yes/no to a bool."""\n    return val == "yes"\n')
     write(repo, "src/attr/converters.pyi", "def to_bool(val: str) -> bool: ...\n")
     write(repo, "src/attr/other.py", "def helper():\n    return 1\n")
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
