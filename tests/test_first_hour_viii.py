@@ -193,3 +193,30 @@ def test_a_path_filter_naming_a_file_that_is_not_read_says_it_is_there(tmp_path)
         assert "lib/hashes.conf is there but not read" in result.output, result.output
     missing = CliRunner().invoke(cli, ["search", "hashes", str(repo), "-p", "nothing.conf"]).output
     assert "not read" not in missing and "no indexed file matches path 'nothing.conf'" in missing
+
+
+def test_one_method_in_many_classes_but_for_their_names_takes_one_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """urfave/cli's fifteen `func (f *BoolFlag) IsRequired() bool { return f.Required }`, one per flag type, took eight
+    of the first ten for "where are missing required flags detected" (an MCP agent's first call missed the function
+    that does it); the same code but for the class's name folds into the first as its near-copies (`similar`)."""
+    repo = tmp_path / "repo"
+    kinds = ["Bool", "String", "Int", "Int64", "Uint", "Float64", "Duration", "Path"]
+    for kind in kinds:
+        write(repo, f"flag_{kind.lower()}.go", f"package cli\n\n// {kind}Flag is a flag with type {kind.lower()}\n"
+                    f"type {kind}Flag struct {{\n\tName     string\n\tRequired bool\n}}\n\n"
+                    f"// IsRequired returns whether or not the flag is required\n"
+                    f"func (f *{kind}Flag) IsRequired() bool {{\n\treturn f.Required\n}}\n")
+    write(repo, "context.go", "package cli\n\n// checkRequiredFlags returns an error naming each required flag that "
+                "was not set\nfunc checkRequiredFlags(flags []Flag, ctx *Context) requiredFlagsErr {\n"
+                "\tvar missing []string\n\tfor _, f := range flags {\n\t\tif rf, ok := f.(RequiredFlag); ok && "
+                "rf.IsRequired() {\n\t\t\tmissing = append(missing, f.Names()[0])\n\t\t}\n\t}\n"
+                "\treturn &errRequiredFlags{missingFlags: missing}\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    payload = json.loads(CliRunner().invoke(cli, ["search", "where are missing required flags detected", str(repo),
+                                                  "--json", "-k", "10"]).output)
+    getters = [r for r in payload["results"] if r["name"] == "IsRequired"]
+    assert len(getters) == 1 and len(getters[0]["similar"]) == len(kinds) - 1, [r["qualname"] for r in getters]
+    assert "checkRequiredFlags" in [r["name"] for r in payload["results"]]
+    one = json.loads(CliRunner().invoke(cli, ["search", "IntFlag.IsRequired", str(repo), "--json"]).output)
+    assert one["results"][0]["qualname"] == "IntFlag.IsRequired"  # a name asked for is still itself
+

@@ -24,6 +24,7 @@ data (for another process or machine).
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -388,8 +389,9 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         if (n, row["path"], row["kind"], row["qualname"]) in bodies and is_signature(row):
             return True  # an overload signature of a pick
         if row["kind"] in FUNCTION_KINDS and any(
-                same_code(row, j) for j in functions.get((row["kind"], definition_name(row["name"])), ())):
-            return True  # a pick's code under its name, in another class
+                same_code(row, j) or same_shape(row, j)
+                for j in functions.get((row["kind"], definition_name(row["name"])), ())):
+            return True  # a pick's code under its name, in another class (or the same but for the class's name)
         if fold_twins:
             files = twin_files.get((n, *twin_place(shards[n].origin(row["path"]))))
             if files is not None and (len(files) > 1 or row["path"] not in files):
@@ -410,6 +412,18 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         if mine is not None and theirs is not None and not stale:
             return bool(mine == theirs)
         return code_of(row) == picked[j][1].code
+
+    def same_shape(row: Row, j: int) -> bool:
+        """Whether a row of another class holds pick ``j``'s code but for the names of their classes (urfave/cli's
+        fifteen `func (f *BoolFlag) IsRequired() bool { return f.Required }`, one per flag type, filled the first
+        screen for "where are missing required flags detected")."""
+        theirs = picked[j][1]
+        mine_scope, their_scope = _scope_name(str(row["qualname"])), _scope_name(theirs.qualname)
+        if not mine_scope or not their_scope or mine_scope == their_scope or row["path"] == theirs.path:
+            return False
+        mine = code_of(row)
+        return abs(len(mine) - len(theirs.code)) <= 4 * abs(len(mine_scope) - len(their_scope)) + 64 and \
+            _without(mine, mine_scope) == _without(theirs.code, their_scope)
 
     def cosine(n: int, chunk_id: int, j: int) -> float:
         """The cosine of a chunk's stored vector with pick ``j``'s."""
@@ -440,6 +454,11 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         if same is not None:  # identical code elsewhere: fold it into the first one
             owner, first = picked[same]
             picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
+            continue
+        if function in functions and (shaped := next((j for j in functions[function] if same_shape(row, j)),
+                                                     None)) is not None:
+            owner, first = picked[shaped]  # the same code in another class but for the class's name: a near-copy
+            picked[shaped] = (owner, replace(first, similar=(*first.similar, place)))
             continue
         body = bodies.get((n, row["path"], row["kind"], row["qualname"])) if function is not None else None
         if body is not None and is_signature(row):  # an overload signature of a function picked with its body
@@ -486,6 +505,17 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         twin_files.setdefault(twin[:3], set()).add(row["path"])
         picked.append((n, result_of(row, len(picked) + 1, root, repo, stale, c.scores, path=local)))
     return picked
+
+
+def _scope_name(qualname: str) -> str:
+    """The last part of a qualified name's scope (``BoolFlag`` of ``BoolFlag.IsRequired``; "" for none)."""
+    scope = definition_name(qualname).rpartition(".")[0]
+    return scope.rpartition(".")[2]
+
+
+def _without(code: str, name: str) -> str:
+    """``code`` with every whole-word ``name`` taken out (``same_shape``)."""
+    return re.sub(rf"(?<![\w$]){re.escape(name)}(?![\w$])", "", code)
 
 
 def with_members(picked: list[tuple[int, SearchResult]], ranked: Sequence[Candidate]) -> list[tuple[int, SearchResult]]:
