@@ -220,3 +220,21 @@ def test_one_method_in_many_classes_but_for_their_names_takes_one_place(tmp_path
     one = json.loads(CliRunner().invoke(cli, ["search", "IntFlag.IsRequired", str(repo), "--json"]).output)
     assert one["results"][0]["qualname"] == "IntFlag.IsRequired"  # a name asked for is still itself
 
+
+def test_a_log_that_ends_no_transaction_is_no_foreign_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A run killed before its commit leaves frames of its own (a new log, other salts) and no commit: SQLite replays
+    nothing of it, and the index is the run before's, as promised; it is not refused as a shipped log."""
+    import subprocess
+    import sys
+
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "c.execute('PRAGMA cache_size = 1'); c.execute('BEGIN'); "
+              "c.execute(\"UPDATE chunk_rows SET doc = 'UNCOMMITTED'\"); "
+              "c.execute(\"UPDATE files SET sha1 = 'x'\"); os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(index_dir / "index.db")], check=True)
+    assert (index_dir / "index.db-wal").stat().st_size > 32  # frames, spilled before any commit
+    with Searcher(index_dir) as searcher:
+        docs = {row[0] for row in searcher.reader.conn.execute("SELECT doc FROM chunks")}
+    assert "UNCOMMITTED" not in docs

@@ -31,7 +31,7 @@ GITIGNORE = ".gitignore"
 _GITIGNORE_TEXT = b"*\n"  # git leaves every file of the index directory untracked
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")  # SQLite's files: opened by SQLite, checked first
 WAL_NAME, SHM_NAME = DB_FILES[1:]
-_WAL_HEADER_BYTES = 32
+_WAL_HEADER_BYTES, _FRAME_HEADER_BYTES = 32, 24
 _OWNER_HINT = "remove it, or pass --index-dir to keep the index elsewhere"
 
 
@@ -336,3 +336,33 @@ def wal_salts(index_dir: Path) -> str:
     finally:
         os.close(fd)
     return header[16:24].hex() if len(header) == _WAL_HEADER_BYTES else ""
+
+
+def wal_commits(index_dir: Path) -> bool:
+    """Whether the database's write-ahead log ends a transaction SQLite would replay: a frame that carries the log's
+    salts and a database size (a commit) before the first frame that does not (where SQLite's recovery stops). An
+    index run killed before its commit leaves frames and no commit: nothing to replay."""
+    try:
+        fd = open_nofollow(index_dir / WAL_NAME, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        header = os.pread(fd, _WAL_HEADER_BYTES, 0) if stat.S_ISREG(st.st_mode) else b""
+        if len(header) < _WAL_HEADER_BYTES:
+            return False
+        page = int.from_bytes(header[8:12], "big")
+        page = 65536 if page == 1 else page
+        if page < 512 or page & (page - 1):
+            return False  # no log SQLite reads
+        salts, offset = header[16:24], _WAL_HEADER_BYTES
+        while offset + _FRAME_HEADER_BYTES <= st.st_size:
+            frame = os.pread(fd, _FRAME_HEADER_BYTES, offset)
+            if len(frame) < _FRAME_HEADER_BYTES or frame[8:16] != salts:
+                return False
+            if int.from_bytes(frame[4:8], "big"):
+                return True
+            offset += _FRAME_HEADER_BYTES + page
+        return False
+    finally:
+        os.close(fd)

@@ -166,6 +166,8 @@ class IndexWriter:
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
                     writer.removed_journal = journal
+                    if registered is not None or trust.lookup(index_id) is not None:
+                        writer.record_journal()  # opening wrote (a pragma, migrations): a log of this run now
                     try:
                         yield writer
                     except BaseException:
@@ -207,6 +209,7 @@ class IndexWriter:
             if self.rebuild:
                 md.clear(self.db)
             yield
+        self.record_journal()  # at once: a run killed after its commit leaves a log the registry knows
 
     def write_file(self, result: ParsedFile, indexed: bool) -> None:
         """Store a file that was read: its chunks' difference from the index and its file row.
