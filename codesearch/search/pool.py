@@ -35,9 +35,23 @@ import numpy as np
 from codesearch.freshness import FileChecks
 from codesearch.fusion import score_fusion
 from codesearch.query import IDENTIFIER, NATURAL, PATH, QueryInfo
-from codesearch.ranking import (FUNCTION_KINDS, NEAR_COPY_KINDS, TASK_PER_FILE, Candidate, build_twin, diversified,
-                                further_overloads, is_code, is_signature, keeps_named_file, name_pattern, rank,
-                                saturated, saturates_results, stub_factor)
+from codesearch.ranking import (
+    FUNCTION_KINDS,
+    NEAR_COPY_KINDS,
+    TASK_PER_FILE,
+    Candidate,
+    build_twin,
+    diversified,
+    further_overloads,
+    is_code,
+    is_signature,
+    keeps_named_file,
+    name_pattern,
+    rank,
+    saturated,
+    saturates_results,
+    stub_factor,
+)
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates, with_line
