@@ -296,7 +296,7 @@ def _ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpt
         candidates = diversified(candidates, TASK_PER_FILE, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
-                  fold_twins=options.signals.twins)
+                  fold_twins=options.signals.twins, fold_shapes=options.signals.similar and query.kind != IDENTIFIER)
     if query.kind == NATURAL:
         picked = with_members(picked, candidates)
     results = finish(picked, shards)  # type: ignore[arg-type]
@@ -343,7 +343,8 @@ def folds_by_vector(row: Row) -> bool:
 
 
 def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
-         fold_similar: bool = True, fold_twins: bool = True) -> list[tuple[int, SearchResult]]:
+         fold_similar: bool = True, fold_twins: bool = True, fold_shapes: bool = True
+         ) -> list[tuple[int, SearchResult]]:
     """The first ``wanted`` ranked candidates that still exist, as their files are now, with their shard's number.
 
     Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``); a
@@ -353,19 +354,22 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     vendored copy, the same codec class in forty files) is folded into it too (``similar``), so
     one name cannot fill the first screen; with ``fold_twins``, so is a copy in a build twin of its file
     (``ranking.build_twin``: the same qualified name, or code between definitions at ``NEAR_COPY``), and a
-    declaration (`.d.ts`) picked first gives its place to its code. Candidates below the last pick are still
+    declaration (`.d.ts`) picked first gives its place to its code; with ``fold_shapes`` (not for a query that is a
+    name: each of its definitions is asked for), so is a function or method of a pick's name whose code is the
+    pick's but for the names of their classes (``same_shape``). Candidates below the last pick are still
     read for what folds into the picks, so the results do not depend on ``wanted`` beyond their number.
     """
     checks: dict[int, FileChecks] = {}  # shard -> its files looked at, their directories open until the end
     try:
-        return _picked(ranked, shards, wanted, checks, fold_similar=fold_similar, fold_twins=fold_twins)
+        return _picked(ranked, shards, wanted, checks, fold_similar=fold_similar, fold_twins=fold_twins,
+                       fold_shapes=fold_shapes)
     finally:
         for looked in checks.values():
             looked.close()
 
 
 def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, checks: dict[int, FileChecks], *,
-            fold_similar: bool, fold_twins: bool) -> list[tuple[int, SearchResult]]:
+            fold_similar: bool, fold_twins: bool, fold_shapes: bool) -> list[tuple[int, SearchResult]]:
     """``pick``, its files' checks kept in ``checks``."""
     picked: list[tuple[int, SearchResult]] = []
     first_of: dict[str, int] = {}  # content hash -> index of its first result
@@ -403,7 +407,7 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         if (n, row["path"], row["kind"], row["qualname"]) in bodies and is_signature(row):
             return True  # an overload signature of a pick
         if row["kind"] in FUNCTION_KINDS and any(
-                same_code(row, j) or same_shape(row, j)
+                same_code(row, j) or (fold_shapes and same_shape(row, j))
                 for j in functions.get((row["kind"], definition_name(row["name"])), ())):
             return True  # a pick's code under its name, in another class (or the same but for the class's name)
         if fold_twins:
@@ -469,8 +473,9 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
             owner, first = picked[same]
             picked[same] = (owner, replace(first, duplicates=(*first.duplicates, place)))
             continue
-        if function in functions and (shaped := next((j for j in functions[function] if same_shape(row, j)),
-                                                     None)) is not None:
+        shaped = next((j for j in functions[function] if same_shape(row, j)), None) \
+            if fold_shapes and function in functions else None
+        if shaped is not None:
             owner, first = picked[shaped]  # the same code in another class but for the class's name: a near-copy
             picked[shaped] = (owner, replace(first, similar=(*first.similar, place)))
             continue
