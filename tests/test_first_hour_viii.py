@@ -238,3 +238,30 @@ def test_a_log_that_ends_no_transaction_is_no_foreign_one(tmp_path) -> None:  # 
     with Searcher(index_dir) as searcher:
         docs = {row[0] for row in searcher.reader.conn.execute("SELECT doc FROM chunks")}
     assert "UNCOMMITTED" not in docs
+
+
+def test_a_long_definition_is_shown_at_the_line_the_question_asks_about() -> None:
+    """An agent's "parse rounds= parameter in sha512 crypt" got libxcrypt's `crypt_sha512crypt_rn` (lines 84-312) as
+    its signature and an `ERANGE` check, the rounds parsed at line 118: a definition longer than
+    `LONG_DEFINITION_LINES` is shown at its line holding question words its head does not; a short one, or one whose
+    head says them, shows its head."""
+    from codesearch.search.results import LONG_DEFINITION_LINES, SearchResult, best_lines
+
+    body = ["void", "crypt_sha512crypt_rn (const char *phrase, size_t phr_size,", "    void *scratch)", "{",
+            "  if (out_size < SHA512_HASH_LENGTH)", "    {", "      errno = ERANGE;", "      return;", "    }"]
+    body += ["  x += 1;"] * 25 + ["  if (strncmp (salt, sha512_rounds_prefix, 7) == 0)", "    {"]
+    body += ["  y += 1;"] * 30 + ["}"]
+
+    def hit(code: list[str]) -> SearchResult:
+        return SearchResult(rank=1, score=0.5, key="lib/crypt-sha512.c::crypt_sha512crypt_rn",
+                            path="lib/crypt-sha512.c", root="/r", language="c", kind="function",
+                            name="crypt_sha512crypt_rn", qualname="crypt_sha512crypt_rn", signature="", doc="",
+                            code="\n".join(code),
+                            start_line=84, end_line=84 + len(code) - 1)
+
+    assert len(body) > LONG_DEFINITION_LINES
+    shown = best_lines("parse rounds= parameter in sha512 crypt", [hit(body)])[0]
+    assert shown.line == 84 + body.index("  if (strncmp (salt, sha512_rounds_prefix, 7) == 0)")
+    assert best_lines("sha512 crypt function", [hit(body)])[0].line == 0  # its head names them
+    short = body[:9] + ["  if (strncmp (salt, sha512_rounds_prefix, 7) == 0)", "}"]
+    assert best_lines("parse rounds= parameter in sha512 crypt", [hit(short)])[0].line == 0

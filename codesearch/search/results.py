@@ -218,11 +218,15 @@ def with_best_line(result: SearchResult, stems: frozenset[str]) -> SearchResult:
     """``result`` with ``line`` set to its line that holds the most of the query's words (``stems``), at least
     two, the first of equals: for a window of a long definition or code between definitions, whose first lines
     are no signature (an agent's window of `_build_redirect_request` showed lines 38-49, and the line asked about,
-    `del redirect_request.headers["Cookie"]`, was 53). A definition shows its head, as before."""
-    if not (result.part or result.kind == "code") or result.outline or result.line or len(stems) < 2:
+    `del redirect_request.headers["Cookie"]`, was 53). A definition shows its head, unless it is longer than
+    ``LONG_DEFINITION_LINES`` and holds more of the words far below it (an agent's "parse rounds= parameter in
+    sha512 crypt" got `crypt_sha512crypt_rn`, lines 84-312, as its signature and an `ERANGE` check, the rounds
+    parsed at line 122)."""
+    if result.outline or result.line or len(stems) < 2:
         return result
     code = result.code
-    if code.count("\n") < BEST_LINE_AFTER:  # a snippet shows it whole
+    whole = not (result.part or result.kind == "code")
+    if code.count("\n") < (LONG_DEFINITION_LINES if whole else BEST_LINE_AFTER):  # a snippet shows it (or its head)
         return result
     from codesearch.terms import terms
 
@@ -235,13 +239,19 @@ def with_best_line(result: SearchResult, stems: frozenset[str]) -> SearchResult:
     best, at = 1, -1
     lines = None
     opening = licence_head(code) if result.kind == "code" and result.start_line == 1 else 0  # shown after it
+    if whole:
+        opening = BEST_LINE_AFTER - 1  # a definition's head is shown: a line below it
     for n in sorted(n for n, found in seen.items() if len(found) > best and n > opening):
         lines = lines or code.split("\n")
         if (found := len(stems.intersection(terms(lines[n])))) > best:
             best, at = found, n
+    if whole and lines is not None and at >= 0 and stems.intersection(terms(lines[at])) <= stems.intersection(
+            terms("\n".join(lines[:BEST_LINE_AFTER]))):
+        return result  # its head says the words of that line: a definition's head is shown
     return replace(result, line=result.start_line + at) if at >= 0 else result
 
 
+LONG_DEFINITION_LINES = 40  # a whole definition this long may be shown at its best line (``with_best_line``)
 BEST_LINE_AFTER = 8  # lines of a hit that any snippet shows (``render.SNIPPET_LINES``): no line is looked for in them
 
 
