@@ -265,3 +265,14 @@ def test_a_long_definition_is_shown_at_the_line_the_question_asks_about() -> Non
     assert best_lines("sha512 crypt function", [hit(body)])[0].line == 0  # its head names them
     short = body[:9] + ["  if (strncmp (salt, sha512_rounds_prefix, 7) == 0)", "}"]
     assert best_lines("parse rounds= parameter in sha512 crypt", [hit(short)])[0].line == 0
+
+
+def test_a_codesearch_file_in_place_of_the_index_directory_names_the_fix(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A `.codesearch` that is a plain file: search said to run `codesearch index`, which then failed with "exists and
+    is not a directory" and no way out (security review, thirteenth round, low)."""
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def a():\n    pass\n")
+    write(repo, ".codesearch", "not an index\n")
+    for command in (["search", "a", str(repo)], ["index", str(repo)]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2 and "is not a directory" in result.output and "remove it" in result.output

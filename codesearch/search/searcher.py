@@ -53,6 +53,9 @@ def find_index(start: Path) -> Path:
     written = Path(os.path.abspath(start))
     refuse_escaping(written)
     found = _nearest_index(written.resolve())
+    if found is None and os.path.lexists(odd := written.resolve() / INDEX_DIR_NAME) and not os.path.isdir(odd):
+        raise UnsafeIndexDir(f"{odd} is not a directory, so it holds no index: remove it, or pass --index-dir "
+                             "to keep the index elsewhere")
     if found is None:
         raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {written}` first")
     return found

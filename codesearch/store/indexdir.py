@@ -88,7 +88,8 @@ def prepare_index_dir(index_dir: Path) -> None:
         # Yours alone, as the files in it (made 0777 less the umask, `umask 000` left it writable by anyone).
         index_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError as exc:
-        raise UnsafeIndexDir(f"the index directory {index_dir} exists and is not a directory") from exc
+        raise UnsafeIndexDir(f"the index directory {index_dir} exists and is not a directory: remove it, or pass "
+                             "--index-dir to keep the index elsewhere") from exc
     except OSError as exc:
         raise IndexUnavailable(f"cannot create the index directory {index_dir} ({exc.strerror or exc})") from exc
     check_index_dir(index_dir)
