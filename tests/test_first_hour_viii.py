@@ -276,3 +276,20 @@ def test_a_codesearch_file_in_place_of_the_index_directory_names_the_fix(tmp_pat
     for command in (["search", "a", str(repo)], ["index", str(repo)]):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 2 and "is not a directory" in result.output and "remove it" in result.output
+
+
+def test_a_file_the_query_names_is_no_weak_answer() -> None:
+    """regex-syntax's "general category table" had `unicode_tables/general_category.rs` first and `gencat` second,
+    under "weak matches only ... the code may not be here" (an agent could drop a right answer): a hit in a file
+    whose name the query spells in two words or more is no weak answer; one word is not enough."""
+    from codesearch.render import weak_answer
+    from codesearch.search.results import SearchResult
+
+    def hit(path: str) -> SearchResult:
+        return SearchResult(rank=1, score=0.2, key=f"{path}::BY_NAME", path=path, root="/r", language="rust",
+                            kind="code", name="BY_NAME", qualname="BY_NAME", signature="", doc="", code="x",
+                            start_line=1, end_line=1)
+
+    assert weak_answer("general category table", [hit("src/unicode_tables/general_category.rs")], 0.2) == ""
+    assert weak_answer("general category table", [hit("src/unicode_tables/category.rs")], 0.2).startswith("weak")
+    assert weak_answer("general category table", [hit("src/tables.rs")], 0.2).startswith("weak")

@@ -115,7 +115,17 @@ def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
     such an answer is no weak one, whatever its similarity (tokio's `macro_rules! select` came first under "Weak
     matches only (best similarity 0.30)")."""
     name = query.strip().rstrip("!?()").strip().lower()
-    return bool(name) and any(r.name.lower() == name or r.qualname.lower() == name for r in results[:WEAK_TOP])
+    if not name:
+        return False
+    if any(r.name.lower() == name or r.qualname.lower() == name for r in results[:WEAK_TOP]):
+        return True
+    # A file whose name the query spells in two words or more (regex-syntax's `general_category.rs`, first for "general
+    # category table" under "weak matches only ... the code may not be here": an agent could drop a right answer).
+    from codesearch.query import words_of
+
+    words = set(words_of(name))
+    return any(len(parts := set(words_of(r.path.rsplit("/", 1)[-1].split(".", 1)[0]))) > 1 and parts <= words
+               for r in results[:WEAK_TOP])
 
 
 def best_similarity(ranked: Sequence[SearchResult]) -> float:
