@@ -4,8 +4,10 @@ commit before its fix."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import stat
 from importlib import resources
 
 import pytest
@@ -293,3 +295,14 @@ def test_a_file_the_query_names_is_no_weak_answer() -> None:
     assert weak_answer("general category table", [hit("src/unicode_tables/general_category.rs")], 0.2) == ""
     assert weak_answer("general category table", [hit("src/unicode_tables/category.rs")], 0.2).startswith("weak")
     assert weak_answer("general category table", [hit("src/tables.rs")], 0.2).startswith("weak")
+
+
+def test_an_index_directory_the_repository_ships_is_made_yours_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A `.codesearch/` that came with the repository kept its mode (0755 from git, 0777 from a tarball) while the one
+    codesearch creates is 0700 (security review, thirteenth round, low)."""
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def a():\n    pass\n")
+    (repo / ".codesearch").mkdir()
+    os.chmod(repo / ".codesearch", 0o777)
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    assert stat.S_IMODE(os.stat(repo / ".codesearch").st_mode) == 0o700

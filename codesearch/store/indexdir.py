@@ -93,6 +93,11 @@ def prepare_index_dir(index_dir: Path) -> None:
     except OSError as exc:
         raise IndexUnavailable(f"cannot create the index directory {index_dir} ({exc.strerror or exc})") from exc
     check_index_dir(index_dir)
+    if os.lstat(index_dir).st_mode & 0o077:  # one a repository shipped (0755, or 0777 from a tarball): yours alone
+        try:
+            os.chmod(index_dir, 0o700)  # checked just above: a directory of yours, no link
+        except OSError:
+            pass  # a read-only place: the index is written, or refused, as before
     try:
         fd = open_nofollow(index_dir / GITIGNORE, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     except FileExistsError:
