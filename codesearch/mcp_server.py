@@ -93,6 +93,8 @@ MAX_LINES = _arg(Lines, "Snippet lines per result.")
 BY_FILE = _arg(bool, 'Files instead of chunks, each with its best 3 hits (for "how does X work" questions).')
 AT_PATH = _arg(str | None, "The file of the definition to start from (relative to the root), with line.")
 AT_LINE = _arg(int | None, "Any line inside that definition, with path.")
+INCLUDE = _arg(Globs | None, 'Only results whose path matches this glob or any of a list ("*_test.go", "tests": '
+                             'its tests; a name without "/" matches at any depth).')
 SYMBOL = _arg(str | None, 'Or the definition\'s name ("parse_args", "Router.Handle"), instead of path and line.')
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
@@ -409,13 +411,15 @@ def build_server(session: RepositorySession) -> Any:
 
     @server.tool()
     async def related(path: AT_PATH = None, line: AT_LINE = None, symbol: SYMBOL = None, k: RELATED_K = DEFAULT_K,
-                      exclude: EXCLUDE = None, max_lines: MAX_LINES = DEFAULT_MAX_LINES) -> dict[str, Any]:
+                      include: INCLUDE = None, exclude: EXCLUDE = None,
+                      max_lines: MAX_LINES = DEFAULT_MAX_LINES) -> dict[str, Any]:
         """Find code like a definition: its overloads, implementations, overrides, tests, look-alikes.
 
         Give path (relative to the root) and line of any line inside the definition, or symbol
         (a name such as "parse_args" or "Router.Handle"), not both. The definition itself and its class
-        are left out. k: number of results (1-100). exclude: leave out paths matching this glob or any of a
-        list. max_lines: snippet lines per result.
+        are left out. k: number of results (1-100). include: only paths matching this glob or any of a list
+        ("*_test.go" for its tests). exclude: leave out paths matching this glob or any of a list.
+        max_lines: snippet lines per result.
         """
         if symbol is not None and (path is not None or line is not None):
             raise ToolError("give path and line, or symbol (one of them)")
@@ -427,7 +431,7 @@ def build_server(session: RepositorySession) -> Any:
             raise ToolError("give path with line (the file the line is in)")
         check(k, max_lines)
         source, results = await run(session.related, path=path, line=line, symbol=symbol, k=k,
-                                    exclude=_listed(exclude))
+                                    include=_listed(include), exclude=_listed(exclude))
         from indexer.discover import encodable
 
         found, note = budgeted([compact(r, max_lines) for r in results])

@@ -328,6 +328,8 @@ class RepositorySession:
             source = at_line(searcher, self._inside(path), line)
         else:
             raise BadQuery("give a file and a line, or a symbol name")
+        for glob in include:
+            self._glob_inside(glob)
         paths = PathFilter(include=tuple(include), exclude=tuple(exclude))
         return source, related(searcher, source, k, language=language, paths=paths, kinds=kinds)
 

@@ -306,3 +306,31 @@ def test_an_index_directory_the_repository_ships_is_made_yours_alone(tmp_path) -
     os.chmod(repo / ".codesearch", 0o777)
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     assert stat.S_IMODE(os.stat(repo / ".codesearch").st_mode) == 0o700
+
+
+def test_mcp_related_takes_an_include_filter_as_the_cli_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The CLI's `related --path '*_test.go'` asks for a definition's tests; MCP's `related` had no include filter,
+    and an agent could not ask for them (an MCP agent's finding). `include` takes a glob or a list; one outside the
+    repository is refused as search's `path` is."""
+    import asyncio
+
+    mcp = pytest.importorskip("mcp")
+    from mcp.client.stdio import stdio_client
+
+    from tests.test_mcp import _call, _server
+
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPOS / "python", repo, ignore=shutil.ignore_patterns(".codesearch"))
+
+    async def scenario() -> None:
+        async with stdio_client(_server(repo)) as (read, write_), mcp.ClientSession(read, write_) as session:
+            await session.initialize()
+            error, found = await _call(session, "related", {"symbol": "retry_call", "k": 5})
+            assert not error and {r["path"] for r in found["results"]} - {"httpkit/client.py"}, found["results"]
+            error, found = await _call(session, "related", {"symbol": "retry_call", "k": 5, "include": "client.py"})
+            assert not error and found["results"], found
+            assert {r["path"] for r in found["results"]} == {"httpkit/client.py"}, found["results"]
+            error, text = await _call(session, "related", {"symbol": "retry_call", "include": "../../etc/*"})
+            assert error and "outside the repository" in text
+
+    asyncio.run(scenario())
