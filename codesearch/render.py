@@ -323,8 +323,9 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
         lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
                      "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
     if report.removed_journal:
-        lines.append("The index's write-ahead log (index.db-wal) was not left by your last run there (a repository can "
-                     "ship one to change your index); it was deleted before it could be applied.")
+        lines.append("A database journal beside the index (index.db-wal or index.db-journal) was not left by your last "
+                     "run there (a repository can ship one to change your index); it was deleted before it could be "
+                     "applied.")
     lines += [_language_line(language, files, report.chunks_by_language.get(language, 0))
               for language, files in _by_language(report.files_by_language, report.chunks_by_language)]
     if report.files_without_grammar:

@@ -108,7 +108,7 @@ def test_a_write_ahead_log_the_repository_ships_is_never_replayed(tmp_path) -> N
     assert refused.exit_code == 2 and "index.db-wal was not written by codesearch" in refused.output
     assert "run `codesearch index`" in refused.output
     ran = CliRunner().invoke(cli, ["index", str(repo)])
-    assert ran.exit_code == 0 and "write-ahead log (index.db-wal) was not left by your last run" in ran.output
+    assert ran.exit_code == 0 and "(index.db-wal or index.db-journal) was not left by your last run" in ran.output
     with Searcher(index_dir) as searcher:
         docs = [row[0] for row in searcher.reader.conn.execute("SELECT doc FROM chunks")]
     assert docs and "INJECTED" not in docs
@@ -334,3 +334,18 @@ def test_mcp_related_takes_an_include_filter_as_the_cli_does(tmp_path) -> None: 
             assert error and "outside the repository" in text
 
     asyncio.run(scenario())
+
+
+def test_a_rollback_journal_the_repository_ships_is_never_applied(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck of the write-ahead log's fix found its twin: a shipped `.codesearch/index.db-journal` (a hot
+    rollback journal of the changed pages), which SQLite rolls back into the database when `codesearch index` or a
+    writable MCP server opens it; the index wrote forged code into the user's own index, `stale: false`. The index
+    runs in WAL mode and never leaves one: any is refused by search, and deleted unread by the next index run."""
+    repo = _indexed_sample(tmp_path)
+    write(repo, ".codesearch/index.db-journal", b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + b"\x00" * 504)
+    refused = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)])
+    assert refused.exit_code == 2 and "index.db-journal was not written by codesearch" in refused.output
+    ran = CliRunner().invoke(cli, ["index", str(repo)])
+    assert ran.exit_code == 0 and "index.db-journal) was not left by your last run" in ran.output
+    assert not (repo / ".codesearch" / "index.db-journal").exists()
+    assert CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)]).exit_code == 0

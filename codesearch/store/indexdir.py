@@ -31,6 +31,7 @@ GITIGNORE = ".gitignore"
 _GITIGNORE_TEXT = b"*\n"  # git leaves every file of the index directory untracked
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")  # SQLite's files: opened by SQLite, checked first
 WAL_NAME, SHM_NAME = DB_FILES[1:]
+JOURNAL_NAME = f"{DB_NAME}-journal"  # a rollback journal: the index runs in WAL mode and never leaves one
 _WAL_HEADER_BYTES, _FRAME_HEADER_BYTES = 32, 24
 _OWNER_HINT = "remove it, or pass --index-dir to keep the index elsewhere"
 
@@ -342,6 +343,13 @@ def wal_salts(index_dir: Path) -> str:
     finally:
         os.close(fd)
     return header[16:24].hex() if len(header) == _WAL_HEADER_BYTES else ""
+
+
+def has_journal(index_dir: Path) -> bool:
+    """Whether a rollback journal (``index.db-journal``) lies beside the database, as anything: SQLite rolls a hot
+    one back into the database when it opens it for writing, and the index, which runs in WAL mode, never leaves
+    one (a repository can ship one to rewrite the pages of an index the user built)."""
+    return os.path.lexists(index_dir / JOURNAL_NAME)
 
 
 def wal_commits(index_dir: Path) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from codesearch.errors import IndexUnavailable, UnsafeIndexDir
-from codesearch.store.indexdir import WAL_NAME, read_private_file, wal_commits, wal_salts
+from codesearch.store.indexdir import JOURNAL_NAME, WAL_NAME, has_journal, read_private_file, wal_commits, wal_salts
 from codesearch.store.layout import CHUNKS_VIEW, DB_NAME
 from codesearch.store.lock import writer_running
 
@@ -214,6 +214,8 @@ def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
 
     :param locked: the caller holds the writer lock (an index run about to open the database).
     """
+    if has_journal(index_dir):
+        return True  # a rollback journal: never this index's (``indexdir.has_journal``)
     salts = wal_salts(index_dir)
     if not salts or (not locked and writer_running(index_dir)):
         return False
@@ -226,7 +228,8 @@ def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
 def require_own_journal(index_dir: Path) -> None:
     """:raises ForeignIndex: if the write-ahead log is foreign (``foreign_journal``), naming the run that removes it."""
     if foreign_journal(index_dir):
-        raise ForeignIndex(f"{index_dir / WAL_NAME} was not written by codesearch's last run there (a repository can "
+        name = JOURNAL_NAME if has_journal(index_dir) else WAL_NAME
+        raise ForeignIndex(f"{index_dir / name} was not written by codesearch's last run there (a repository can "
                            "ship one to change an index you built); run `codesearch index` on the repository to "
                            "remove it")
 

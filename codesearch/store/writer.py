@@ -39,10 +39,12 @@ from codesearch.store import ivf, trust
 from codesearch.store import metadata as md
 from codesearch.store.indexdir import (
     DB_FILES,
+    JOURNAL_NAME,
     SHM_NAME,
     WAL_NAME,
     check_index_dir,
     default_index_dir,
+    has_journal,
     odd_database_files,
     prepare_index_dir,
     recorded_root,
@@ -155,7 +157,7 @@ class IndexWriter:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
                 journal = trust.foreign_journal(index_dir, locked=True)
                 if journal:  # before SQLite replays it: the database stays as this user's last run left it
-                    for name in (WAL_NAME, SHM_NAME):
+                    for name in (JOURNAL_NAME, WAL_NAME, SHM_NAME) if has_journal(index_dir) else (WAL_NAME, SHM_NAME):
                         remove_entry(index_dir / name)
                 db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
