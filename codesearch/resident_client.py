@@ -13,6 +13,7 @@ import os
 import socket
 import stat
 import struct
+from collections.abc import Iterator
 
 from codesearch import __version__
 
@@ -33,10 +34,17 @@ _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 # a crate or a module unpacked from a registry): a link below it that leads out of it is the tree's, not the
 # user's own alias (a tarball's `packages/api -> ../../private/notes` led `codesearch index` and the MCP server
 # out of it, and wrote `.codesearch` there).
-PROJECT_MARKERS = (".hg", ".svn", "PKG-INFO", "pyproject.toml", "setup.py", "setup.cfg", "package.json",
-                   "Cargo.toml", "go.mod", "pom.xml", "build.gradle", "build.gradle.kts", "composer.json",
-                   "Gemfile", "CMakeLists.txt", "mix.exs", "Package.swift", "build.zig", "stack.yaml",
-                   "build.sbt", "configure.ac", "meson.build")
+PROJECT_MARKERS = frozenset({
+    ".hg", ".svn", "PKG-INFO", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "tox.ini", "requirements.txt",
+    "package.json", "tsconfig.json", "deno.json", "deno.jsonc", "Cargo.toml", "go.mod", "pom.xml", "build.gradle",
+    "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "build.sbt", "composer.json", "Gemfile",
+    "Rakefile", "CMakeLists.txt", "meson.build", "configure", "configure.ac", "Makefile", "GNUmakefile",
+    "Makefile.PL", "Build.PL", "META.json", "META.yml", "conanfile.py", "conanfile.txt", "SConstruct", "WORKSPACE",
+    "WORKSPACE.bazel", "MODULE.bazel", "BUILD", "BUILD.bazel", "mix.exs", "Package.swift", "build.zig",
+    "stack.yaml", "cabal.project", "Setup.hs", "package.yaml", "dune-project", "project.clj", "deps.edn",
+    "shard.yml", "pubspec.yaml"})
+PROJECT_SUFFIXES = (".gemspec", ".cabal", ".csproj", ".fsproj", ".vbproj", ".sln", ".rockspec", ".nuspec",
+                    ".podspec", ".nimble")
 
 
 def runtime_dir() -> str:
@@ -82,18 +90,21 @@ def nearest_index(start: str | os.PathLike[str]) -> str | None:
 
 def escaping_link(start: str | os.PathLike[str]) -> tuple[str, str] | None:
     """(the symlink, the repository) when ``start``, walked up as written, goes through a symlink below a
-    repository (an indexed one, or a git work tree's top: a fresh clone is indexed by its first `codesearch mcp`)
-    and leads out of it (one the repository may have planted: ``dirlink -> /elsewhere``); else None. A link above
-    every repository (``~/src`` pointing at another disk) is none. ``find_index``, ``codesearch index`` and the MCP
-    server refuse such a path, and this module's lookup finds no index for it."""
+    repository (an indexed one, a git work tree's top, or a project's top: ``_tops``) and leads out of every
+    repository above it up to the nearest indexed or git one (one the repository may have planted: ``dirlink ->
+    /elsewhere``); else None. A link above every repository (``~/src`` pointing at another disk) is none, and so is
+    one that stays in the repository (a monorepo's `packages/app/shared -> ../lib`, below `packages/app`'s own
+    package.json). ``find_index``, ``codesearch index`` and the MCP server refuse such a path, and this module's
+    lookup finds no index for it."""
     written = _as_written(start)
     directory = written
     while os.path.dirname(directory) != directory:
         if os.path.islink(directory):  # the lowest link of the path
-            above = _nearest_top(os.path.dirname(directory))
-            if above is None or _inside(os.path.realpath(written), os.path.realpath(above)):
+            tops = list(_tops(os.path.dirname(directory)))
+            target = os.path.realpath(written)
+            if not tops or any(_inside(target, os.path.realpath(top)) for top in tops):
                 return None
-            return directory, above
+            return directory, tops[0]
         directory = os.path.dirname(directory)
     return None
 
@@ -123,28 +134,49 @@ def refuse_escaping(path: str | os.PathLike[str]) -> None:
 
         link, repository = escape
         raise UnsafeIndexDir(f"{_as_written(path)} leads out of the repository {repository} through the symlink "
-                             f"{link}; links are never followed (give the directory it leads to, "
+                             f"{link}; links are never followed (give the path it leads to, "
                              f"{os.path.realpath(path)}, if you mean it)")
 
 
-def _nearest_top(directory: str) -> str | None:
-    """The nearest repository at or above ``directory``, as written: one holding an index (``_nearest``), a git
-    work tree's top (``.git``, a directory or a file) or a project's top (``PROJECT_MARKERS``), whichever comes
-    first; None when there is none."""
+def _tops(directory: str) -> Iterator[str]:
+    """The repositories at or above ``directory``, as written, nearest first: a project's top (``PROJECT_MARKERS``,
+    ``PROJECT_SUFFIXES``), up to and with the nearest one that holds an index or is a git work tree's top (``.git``,
+    a directory or a file)."""
     while True:
-        if any(os.path.lexists(os.path.join(directory, marker)) for marker in (".git", *PROJECT_MARKERS)):
-            return directory
-        try:
-            index = os.path.join(directory, INDEX_DIR_NAME)
-            if not stat.S_ISLNK(os.lstat(index).st_mode):
-                os.lstat(os.path.join(index, DB_NAME))
-                return directory
-        except OSError:
-            pass
+        if _is_repository(directory):
+            yield directory
+            return
+        if _is_project(directory):
+            yield directory
         parent = os.path.dirname(directory)
         if parent == directory:
-            return None
+            return
         directory = parent
+
+
+def _is_repository(directory: str) -> bool:
+    """Whether ``directory`` is a git work tree's top or holds an index (``_nearest``)."""
+    if os.path.lexists(os.path.join(directory, ".git")):
+        return True
+    try:
+        index = os.path.join(directory, INDEX_DIR_NAME)
+        if not stat.S_ISLNK(os.lstat(index).st_mode):
+            os.lstat(os.path.join(index, DB_NAME))
+            return True
+    except OSError:
+        pass
+    return False
+
+
+def _is_project(directory: str) -> bool:
+    """Whether ``directory`` holds a file that marks a project's top (``PROJECT_MARKERS``, ``PROJECT_SUFFIXES``)."""
+    try:
+        with os.scandir(directory) as entries:
+            return any((entry.name in PROJECT_MARKERS or entry.name.endswith(PROJECT_SUFFIXES))
+                       and (entry.name in (".hg", ".svn") or not entry.is_dir(follow_symlinks=False))
+                       for entry in entries)
+    except OSError:
+        return False
 
 
 def _nearest(directory: str) -> str | None:

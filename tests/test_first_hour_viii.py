@@ -349,3 +349,29 @@ def test_a_rollback_journal_the_repository_ships_is_never_applied(tmp_path) -> N
     assert ran.exit_code == 0 and "index.db-journal) was not left by your last run" in ran.output
     assert not (repo / ".codesearch" / "index.db-journal").exists()
     assert CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)]).exit_code == 0
+
+
+def test_a_gem_or_a_makefile_marks_a_package_top_and_a_monorepo_link_that_stays_inside_is_followed(
+        tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: a gem (`x.gemspec`), a Hackage sdist (`x.cabal`), an autotools tarball (`Makefile`, `configure`)
+    and more were no package tops, so their planted links were followed out; and a monorepo's own link below a
+    nested package.json (`packages/app/shared -> ../lib`) was refused though it stays in the repository."""
+    monkeypatch.delenv("PWD", raising=False)
+    private = tmp_path / "private"
+    write(private, "keys.py", "def private_key():\n    return 1\n")
+    for n, marker in enumerate(("x.gemspec", "x.cabal", "Makefile", "x.csproj")):
+        package = tmp_path / f"pkg{n}"
+        write(package, marker, "\n")
+        (package / "lib").mkdir()
+        (package / "lib" / "ext").symlink_to("../../private")
+        refused = CliRunner().invoke(cli, ["index", str(package / "lib" / "ext")])
+        assert refused.exit_code == 2 and "leads out of the repository" in refused.output, (marker, refused.output)
+    assert not (private / ".codesearch").exists()
+    mono = tmp_path / "mono"
+    (mono / ".git").mkdir(parents=True)
+    write(mono, "packages/lib/date.js", "function parseDate(text) {\n  return new Date(text);\n}\n")
+    write(mono, "packages/app/package.json", '{"name": "app"}\n')
+    (mono / "packages" / "app" / "shared").symlink_to("../lib")
+    assert CliRunner().invoke(cli, ["index", str(mono), "-q"]).exit_code == 0
+    found = CliRunner().invoke(cli, ["search", "parse a date", str(mono / "packages" / "app" / "shared")])
+    assert found.exit_code == 0 and "parseDate" in found.output, found.output
