@@ -137,6 +137,11 @@ def test_a_gitignore_the_repository_ships_in_the_index_directory_is_replaced(tmp
     write(repo, ".codesearch/.gitignore", "# nothing\n")
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     assert (repo / ".codesearch" / ".gitignore").read_bytes() == b"*\n"
+    other = tmp_path / "other"
+    write(other, "a.py", "def a():\n    pass\n")
+    write(other, ".codesearch/.gitignore/y", "x\n")  # a directory: git reads no ignore rule from it
+    refused = CliRunner().invoke(cli, ["index", str(other)])
+    assert refused.exit_code == 2 and ".gitignore is not a file" in refused.output and "remove it" in refused.output
 
 
 def test_a_link_in_an_unpacked_package_never_leads_index_or_search_out_of_it(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -104,6 +104,9 @@ def prepare_index_dir(index_dir: Path) -> None:
     except FileExistsError:
         # Ours from an earlier run (check_index_dir vetted it: a plain file of this user's), or one the repository
         # shipped: a `# nothing` there let `git add -A` commit a contributor's index, and with it their index id.
+        if not stat.S_ISREG(os.lstat(index_dir / GITIGNORE).st_mode):  # a directory: git would not read it
+            raise UnsafeIndexDir(f"{index_dir / GITIGNORE} is not a file, so git would not leave the index out of "
+                                 "commits; remove it") from None
         if read_private_file(index_dir / GITIGNORE, 64) != _GITIGNORE_TEXT:
             try:
                 os.unlink(index_dir / GITIGNORE)
