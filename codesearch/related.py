@@ -31,7 +31,7 @@ from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.freshness import CHANGED, GONE, FileCheck
 from codesearch.pack import Mounts
 from codesearch.query import analyse, is_utf8
-from codesearch.ranking import Signals, build_twin, is_noise_row, is_signature, stub_factor
+from codesearch.ranking import Signals, is_noise_row, is_signature, stub_factor
 from codesearch.search import Lift, ParsedQuery, PathFilter, Searcher, SearchOptions, SearchResult, ranked
 from codesearch.search.first_stage import origin
 from codesearch.search.pool import twin_place
@@ -222,11 +222,11 @@ def _implementations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             signatures = [row for row in group if is_signature(row)]
             if len(group) - len(signatures) == 1:
                 dropped.update(id(row) for row in signatures)
-    # A declaration in a stub (`converters.pyi`, a `.d.ts`) gives way to the code of its name in a twin of its file
-    # (attrs' `related --symbol to_bool` named `converters.py` and `converters.pyi`: ambiguous for every function).
-    code = {(build_twin(row["path"]), row["qualname"]) for row in rows if stub_factor(row["path"]) == 1.0}
-    dropped.update(id(row) for row in rows if stub_factor(row["path"]) < 1.0
-                   and (build_twin(row["path"]), row["qualname"]) in code)
+    # A declaration in a stub (`converters.pyi`, a `.d.ts`) gives way to the code of its name (attrs' `related --symbol
+    # to_bool` named `converters.py` and `converters.pyi`: ambiguous for every function; `evolve` is declared in
+    # `__init__.pyi` and defined in `_funcs.py`, a package's root `index.d.ts` declares what `lib/*.js` defines).
+    code = {row["qualname"] for row in rows if stub_factor(row["path"]) == 1.0}
+    dropped.update(id(row) for row in rows if stub_factor(row["path"]) < 1.0 and row["qualname"] in code)
     return [row for row in rows if id(row) not in dropped]
 
 

@@ -181,6 +181,11 @@ def test_related_symbol_takes_the_code_over_its_stub(tmp_path) -> None:  # type:
     result = CliRunner().invoke(cli, ["related", "--symbol", "to_bool", "-C", str(repo), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     assert json.loads(result.output)["source"]["path"] == "src/attr/converters.py"
+    write(repo, "src/attr/__init__.pyi", "def evolve(inst: object) -> object: ...\n")  # declared at the root
+    write(repo, "src/attr/_funcs.py", "def evolve(inst):\n    return inst\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    evolve = CliRunner().invoke(cli, ["related", "--symbol", "evolve", "-C", str(repo), "--format", "json"])
+    assert json.loads(evolve.output)["source"]["path"] == "src/attr/_funcs.py", evolve.output
     write(repo, "src/attr/again.py", "def to_bool(val):\n    return bool(val)\n")
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     ambiguous = CliRunner().invoke(cli, ["related", "--symbol", "to_bool", "-C", str(repo)])
