@@ -229,6 +229,9 @@ def test_one_method_in_many_classes_but_for_their_names_takes_one_place(tmp_path
     getters = [r for r in payload["results"] if r["name"] == "IsRequired"]
     assert len(getters) == 1 and len(getters[0]["similar"]) == len(kinds) - 1, [r["qualname"] for r in getters]
     assert "checkRequiredFlags" in [r["name"] for r in payload["results"]]
+    asked = json.loads(CliRunner().invoke(cli, ["search", "whether a Float64Flag is required", str(repo), "--json",
+                                                "-k", "10"]).output)  # the class asked about is shown as itself
+    assert "Float64Flag.IsRequired" in [r["qualname"] for r in asked["results"]], asked["results"]
     one = json.loads(CliRunner().invoke(cli, ["search", "IntFlag.IsRequired", str(repo), "--json"]).output)
     assert one["results"][0]["qualname"] == "IntFlag.IsRequired"  # a name asked for is still itself
 

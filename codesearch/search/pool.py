@@ -296,7 +296,8 @@ def _ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpt
         candidates = diversified(candidates, TASK_PER_FILE, path_of=lambda c: (c.id[0], c.path))
     candidates = diversified(candidates, options.per_file, path_of=lambda c: (c.id[0], c.path))
     picked = pick(candidates, shards, options.wanted, fold_similar=options.signals.similar,  # type: ignore[arg-type]
-                  fold_twins=options.signals.twins, fold_shapes=options.signals.similar and query.kind != IDENTIFIER)
+                  fold_twins=options.signals.twins, fold_shapes=options.signals.similar and query.kind != IDENTIFIER,
+                  asked=frozenset(query.identifiers))
     if query.kind == NATURAL:
         picked = with_members(picked, candidates)
     results = finish(picked, shards)  # type: ignore[arg-type]
@@ -343,8 +344,8 @@ def folds_by_vector(row: Row) -> bool:
 
 
 def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
-         fold_similar: bool = True, fold_twins: bool = True, fold_shapes: bool = True
-         ) -> list[tuple[int, SearchResult]]:
+         fold_similar: bool = True, fold_twins: bool = True, fold_shapes: bool = True,
+         asked: frozenset[str] = frozenset()) -> list[tuple[int, SearchResult]]:
     """The first ``wanted`` ranked candidates that still exist, as their files are now, with their shard's number.
 
     Chunks whose code is identical to an earlier pick's are folded into it (``duplicates``); a
@@ -356,20 +357,22 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     (``ranking.build_twin``: the same qualified name, or code between definitions at ``NEAR_COPY``), and a
     declaration (`.d.ts`) picked first gives its place to its code; with ``fold_shapes`` (not for a query that is a
     name: each of its definitions is asked for), so is a function or method of a pick's name whose code is the
-    pick's but for the names of their classes (``same_shape``). Candidates below the last pick are still
+    pick's but for the names of their classes (``same_shape``), unless the query names (``asked``) either class.
+    Candidates below the last pick are still
     read for what folds into the picks, so the results do not depend on ``wanted`` beyond their number.
     """
     checks: dict[int, FileChecks] = {}  # shard -> its files looked at, their directories open until the end
     try:
         return _picked(ranked, shards, wanted, checks, fold_similar=fold_similar, fold_twins=fold_twins,
-                       fold_shapes=fold_shapes)
+                       fold_shapes=fold_shapes, asked=asked)
     finally:
         for looked in checks.values():
             looked.close()
 
 
 def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, checks: dict[int, FileChecks], *,
-            fold_similar: bool, fold_twins: bool, fold_shapes: bool) -> list[tuple[int, SearchResult]]:
+            fold_similar: bool, fold_twins: bool, fold_shapes: bool, asked: frozenset[str]
+            ) -> list[tuple[int, SearchResult]]:
     """``pick``, its files' checks kept in ``checks``."""
     picked: list[tuple[int, SearchResult]] = []
     first_of: dict[str, int] = {}  # content hash -> index of its first result
@@ -439,6 +442,8 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
         mine_scope, their_scope = _scope_name(str(row["qualname"])), _scope_name(theirs.qualname)
         if not mine_scope or not their_scope or mine_scope == their_scope or row["path"] == theirs.path:
             return False
+        if mine_scope in asked or their_scope in asked:
+            return False  # "whether a Float64SliceFlag is required": the class asked about is shown as itself
         mine = code_of(row)
         return abs(len(mine) - len(theirs.code)) <= 4 * abs(len(mine_scope) - len(their_scope)) + 64 and \
             _without(mine, mine_scope) == _without(theirs.code, their_scope)
