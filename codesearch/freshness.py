@@ -22,6 +22,7 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -240,7 +241,8 @@ class Unindexed:
         return {"files": self.count, "paths": list(self.paths), "root": self.root}
 
 
-def unindexed_files(searcher: Any, under: str = "", shown: int = 5) -> Unindexed | None:
+def unindexed_files(searcher: Any, under: str = "", shown: int = 5,
+                    keep: Callable[[str], bool] | None = None) -> Unindexed | None:
     """The source files (below ``under``, repo-relative) that the walk of the repository finds and its index
     neither holds nor skipped: files added since the last index run, which a one-shot search does not search
     (the MCP server and ``serve`` index them before they answer). None when there are none.
@@ -252,6 +254,8 @@ def unindexed_files(searcher: Any, under: str = "", shown: int = 5) -> Unindexed
     at from ``searcher.root`` down without following a link (``Tree``): the paths come from the index, which
     the repository may have forged. An index of several repositories (a pack) or one written before the
     directories were recorded is not checked.
+
+    :param keep: the search's path filters (a stored path -> whether it may be a result): only such files are named.
     """
     if searcher.mounts:
         return None
@@ -268,7 +272,8 @@ def unindexed_files(searcher: Any, under: str = "", shown: int = 5) -> Unindexed
 
     known = set(searcher.reader.file_paths()) | searcher.reader.skipped_paths()
     added = sorted(item.path for item in walk(Path(root)) if isinstance(item, FileEntry) and item.path not in known
-                   and (not under or item.path.startswith(under + "/") or item.path == under))
+                   and (not under or item.path.startswith(under + "/") or item.path == under)
+                   and (keep is None or keep(item.path)))
     return Unindexed(root, len(added), tuple(added[:shown])) if added else None
 
 

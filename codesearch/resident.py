@@ -191,12 +191,14 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
 
 
-def unindexed(searcher: Any, under: str) -> dict[str, Any]:
-    """``{"unindexed": {files, paths}}`` when source files below ``under`` were added since the last index run (a
-    one-shot search does not search them: ``freshness.unindexed_files``), else ``{}``."""
+def unindexed(searcher: Any, under: str, paths: Any = None) -> dict[str, Any]:
+    """``{"unindexed": {files, paths}}`` when source files below ``under`` (and through the ``paths`` filter, a
+    ``PathFilter``) were added since the last index run (a one-shot search does not search them:
+    ``freshness.unindexed_files``), else ``{}``."""
     from codesearch.freshness import unindexed_files
 
-    found = unindexed_files(searcher, under)
+    keep = None if paths is None or not paths.active else (lambda path: paths.matches(searcher.root, path))
+    found = unindexed_files(searcher, under, keep=keep)
     return {"unindexed": found.to_dict()} if found is not None else {}
 
 
@@ -259,8 +261,8 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
                 note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
             elif unread := unread_matches(Path(searcher.root), glob):  # libxcrypt's `hashes.conf`: "no such file"?
                 more = f" (and {len(unread) - 1} more)" if len(unread) > 1 else ""
-                note += (f": {one_line(unread[0])}{more} is there but not read (codesearch reads source files; "
-                         "prose, data, configuration and unknown extensions are left out)")
+                note += (f": {one_line(unread[0])}{more} is there but not read (a kind of file codesearch does not "
+                         "read: no language or text format it knows by its name)")
             return {"note": note}
     kept = PathFilter(include=tuple(globs), exclude=tuple(exclude))
     if exclude and paths and not any(kept.matches(searcher.root, p) for p in paths):
@@ -495,7 +497,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         text = None if request.get("quiet") else search_output(
             query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
             explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra={**not_indexed(searcher, under, found.results), **unindexed(searcher, under),
+            extra={**not_indexed(searcher, under, found.results), **unindexed(searcher, under, filters),
                    **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
                                   filters.exclude)},
             files=found.groups, best=found.best)

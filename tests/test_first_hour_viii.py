@@ -45,6 +45,9 @@ def test_a_search_names_the_files_added_since_the_last_index_run(tmp_path, monke
     jsonschema.validate(payload, schema)
     monkeypatch.chdir(repo / "pkg")
     assert "(fresh/added.py)" in CliRunner().invoke(cli, ["search", "retry a failed request", "."]).output
+    filtered = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "-p", "httpkit"]).output
+    assert "Not searched" not in filtered  # a file the path filter leaves out is not named (the recheck)
+    assert "Not searched" in CliRunner().invoke(cli, ["search", "retry", str(repo), "-p", "pkg/*"]).output
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     again = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json"]).output
     assert "unindexed" not in json.loads(again)
