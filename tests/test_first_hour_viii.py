@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from codesearch.cli import cli
 from codesearch.freshness import unindexed_files
 from codesearch.search import Searcher
+from codesearch.store.layout import APPLICATION_ID
 from tests.conftest import SAMPLE_REPOS, write
 
 
@@ -116,6 +117,61 @@ def test_a_write_ahead_log_the_repository_ships_is_never_replayed(tmp_path) -> N
         docs = [row[0] for row in searcher.reader.conn.execute("SELECT doc FROM chunks")]
     assert docs and "INJECTED" not in docs
     assert "INJECTED" not in CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json"]).output
+
+
+def _die_after(index_dir, statements) -> None:  # type: ignore[no-untyped-def]
+    """A process that runs ``statements`` on the index database, each committed on its own, and dies before SQLite
+    folds its write-ahead log in (as an index run killed there)."""
+    import subprocess
+    import sys
+
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "[c.execute(s) for s in sys.argv[2:]]; os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(index_dir / "index.db"), *statements], check=True)
+    assert (index_dir / "index.db-wal").stat().st_size > 32
+
+
+def test_a_run_killed_after_writing_only_its_header_counters_leaves_a_trusted_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A kill loop (SIGKILL at random moments of `codesearch index`, then a search) met "index.db-wal was not
+    written by codesearch" after 2-3 in 100 runs: the run's first write (its `application_id`) restarts SQLite's
+    log under new salts, and a run killed before it registers them left a log no registry knew. A log that
+    changes nothing but the header's counters is not foreign (nothing in it changes what a reader reads); one
+    that changes anything else of the first page still is."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    _die_after(index_dir, [f"PRAGMA application_id = {APPLICATION_ID}", "PRAGMA user_version = 7"])
+    searched = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--format", "grep"])
+    assert searched.exit_code == 0 and "not written by codesearch" not in searched.output
+    ran = CliRunner().invoke(cli, ["index", str(repo)])
+    assert ran.exit_code == 0 and "was not left by your last run" not in ran.output
+    _die_after(index_dir, ["PRAGMA application_id = 7"])  # the first page alone, and more than a counter
+    refused = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)])
+    assert refused.exit_code == 2 and "index.db-wal was not written by codesearch" in refused.output
+
+
+def test_a_run_killed_between_its_commit_and_its_registration_leaves_a_trusted_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The run's one transaction appends to a log whose salts the registry already holds (a write committed on
+    its own before it, registered: ``IndexWriter.journal_barrier``): killed just after its commit, the run leaves
+    its work, which the next search reads instead of refusing."""
+    import subprocess
+    import sys
+
+    repo = _indexed_sample(tmp_path)
+    write(repo, "added_module.py", "def brand_new_function():\n    return 1\n")
+    script = ("import inspect, os, sys\n"
+              "from codesearch.store.writer import IndexWriter\n"
+              "from codesearch.cli import cli\n"
+              "record = IndexWriter.record_journal\n"
+              "def dying(self):\n"
+              "    if inspect.stack()[1].function == 'transaction':\n"
+              "        os._exit(9)  # killed: committed, not yet registered\n"
+              "    record(self)\n"
+              "IndexWriter.record_journal = dying\n"
+              "cli(['index', sys.argv[1], '-q'])\n")
+    assert subprocess.run([sys.executable, "-c", script, str(repo)]).returncode == 9
+    searched = CliRunner().invoke(cli, ["search", "brand_new_function", str(repo), "--format", "grep", "-k", "1"])
+    assert searched.exit_code == 0, searched.output
+    assert "added_module.py:1: brand_new_function" in searched.output
 
 
 def test_the_log_an_index_run_leaves_beside_an_open_reader_is_trusted(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -355,10 +355,16 @@ def has_journal(index_dir: Path) -> bool:
     return os.path.lexists(index_dir / JOURNAL_NAME)
 
 
-def wal_commits(index_dir: Path) -> bool:
-    """Whether the database's write-ahead log ends a transaction SQLite would replay: a frame that carries the log's
-    salts and a database size (a commit) before the first frame that does not (where SQLite's recovery stops). An
-    index run killed before its commit leaves frames and no commit: nothing to replay."""
+def wal_replays(index_dir: Path) -> bool:
+    """Whether SQLite would change the database by replaying its write-ahead log: the log ends a transaction (a frame
+    that carries the log's salts and a database size, a commit, before the first frame that does not, where SQLite's
+    recovery stops) that writes anything but the counters of the database's header (``_HEADER_COUNTERS``).
+
+    An index run killed before its commit leaves frames and no commit; one killed just after a write that only bumps
+    a header field (``PRAGMA application_id``, ``user_version``: ``IndexWriter.journal_barrier``) may leave a log
+    SQLite started afresh, under salts the run had no time to register, that holds only that: neither changes what a
+    reader reads. A frame's checksum is not checked: where it is wrong SQLite replays less than is counted here.
+    """
     try:
         fd = open_nofollow(index_dir / WAL_NAME, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
@@ -372,14 +378,42 @@ def wal_commits(index_dir: Path) -> bool:
         page = 65536 if page == 1 else page
         if page < 512 or page & (page - 1):
             return False  # no log SQLite reads
-        salts, offset = header[16:24], _WAL_HEADER_BYTES
-        while offset + _FRAME_HEADER_BYTES <= st.st_size:
+        salts, offset, changes = header[16:24], _WAL_HEADER_BYTES, False
+        while offset + _FRAME_HEADER_BYTES + page <= st.st_size:
             frame = os.pread(fd, _FRAME_HEADER_BYTES, offset)
             if len(frame) < _FRAME_HEADER_BYTES or frame[8:16] != salts:
                 return False
-            if int.from_bytes(frame[4:8], "big"):
-                return True
+            changes = changes or int.from_bytes(frame[0:4], "big") != 1 or not _header_only(
+                index_dir, os.pread(fd, page, offset + _FRAME_HEADER_BYTES))
+            if changes and int.from_bytes(frame[4:8], "big"):
+                return True  # a commit: what came before it is replayed
             offset += _FRAME_HEADER_BYTES + page
         return False
     finally:
         os.close(fd)
+
+
+# The bytes of a database's first page (its header) that a write of nothing else changes: the file change counter,
+# the user version (``IndexWriter.journal_barrier``), the version-valid-for number and the SQLite version.
+_HEADER_COUNTERS = ((24, 28), (60, 64), (92, 100))
+
+
+def _header_only(index_dir: Path, logged: bytes) -> bool:
+    """Whether a log frame's image of the database's first page (its header) changes nothing of the page in the
+    database file but ``_HEADER_COUNTERS``."""
+    try:
+        fd = open_nofollow(index_dir / DB_NAME, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        first = os.pread(fd, len(logged), 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
+    if len(first) != len(logged):
+        return False
+    keep, start = [], 0
+    for lo, hi in _HEADER_COUNTERS:
+        keep.append((start, lo))
+        start = hi
+    keep.append((start, len(logged)))
+    return all(first[lo:hi] == logged[lo:hi] for lo, hi in keep)

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from codesearch.errors import IndexUnavailable, UnsafeIndexDir
-from codesearch.store.indexdir import JOURNAL_NAME, WAL_NAME, has_journal, read_private_file, wal_commits, wal_salts
+from codesearch.store.indexdir import JOURNAL_NAME, WAL_NAME, has_journal, read_private_file, wal_replays, wal_salts
 from codesearch.store.layout import CHUNKS_VIEW, DB_NAME
 from codesearch.store.lock import writer_running
 
@@ -210,7 +210,8 @@ def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
     writes into the index directory) that rewrites chunks of an index this user built, keeping its id. A log
     holding nothing, or one that a running index run is writing (the kernel's lock table says so), is not foreign;
     nor is one beside a database that is not this user's (refused once opened, as any foreign index), nor one that
-    ends no transaction (``indexdir.wal_commits``: a run killed before its commit).
+    changes nothing SQLite would replay (``indexdir.wal_replays``: a run killed before its commit, or just after a
+    write of its database header's counters).
 
     :param locked: the caller holds the writer lock (an index run about to open the database).
     """
@@ -222,7 +223,7 @@ def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
     found = lookup(_id_without_journal(index_dir / DB_NAME))
     # Not the log the last commit left, and one SQLite would replay: a run killed before its commit (a new log
     # whose frames end no transaction) leaves the index as the run before left it.
-    return found is not None and found.wal != salts and wal_commits(index_dir)
+    return found is not None and found.wal != salts and wal_replays(index_dir)
 
 
 def require_own_journal(index_dir: Path) -> None:

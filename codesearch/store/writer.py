@@ -168,14 +168,14 @@ class IndexWriter:
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
                     writer.removed_journal = journal
-                    if registered is not None or trust.lookup(index_id) is not None:
-                        writer.record_journal()  # opening wrote (a pragma, migrations): a log of this run now
+                    writer.journal_barrier()  # opening wrote (a pragma, migrations): this run's log from here
                     try:
                         yield writer
                     except BaseException:
                         _remove_uncommitted(db, index_dir)
                         raise
                     if writer.migrated and not db.conn.in_transaction:
+                        writer.journal_barrier()
                         db.execute("VACUUM")  # give back the space an older schema's columns and tables took
                     writer.record_journal()
                 finally:
@@ -183,8 +183,20 @@ class IndexWriter:
                 _remove_stale_files(index_dir, writer.generation)
 
     def record_journal(self) -> None:
-        """Register the write-ahead log the commit left (``trust.foreign_journal``), while this run holds the lock."""
+        """Register the index with the salts of its write-ahead log as they are (``trust.foreign_journal``), while this
+        run holds the lock."""
         trust.register(self.index_id, self.index_dir, self.root, self.mounts, wal=wal_salts(self.index_dir))
+
+    def journal_barrier(self) -> None:
+        """Start the write-ahead log afresh now, if SQLite is to, and register its salts: a write committed on its own
+        (the database's ``user_version``), before the run's next transaction. SQLite restarts a log (new salts) at
+        the first write after a checkpoint that folded all of it in; done here, the transaction that follows appends
+        to a log whose salts the registry holds, and a run killed at any point of it, its commit included, leaves a
+        log the next reader trusts (random SIGKILLs of index runs: 3 of 80 left one the reader refused, registered
+        before or after the commit that had restarted it)."""
+        version = int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+        self.db.conn.execute(f"PRAGMA user_version = {(version + 1) % (1 << 31)}")
+        self.record_journal()
 
     @property
     def reparse(self) -> bool:
@@ -207,11 +219,12 @@ class IndexWriter:
     def transaction(self) -> Iterator[None]:
         """The run's one transaction: readers see the previous index until it commits, and a run
         that dies before then changes nothing. A rebuild starts it by emptying the index."""
+        self.journal_barrier()
         with self.db.atomic():
             if self.rebuild:
                 md.clear(self.db)
             yield
-        self.record_journal()  # at once: a run killed after its commit leaves a log the registry knows
+        self.record_journal()
 
     def write_file(self, result: ParsedFile, indexed: bool) -> None:
         """Store a file that was read: its chunks' difference from the index and its file row.
@@ -267,9 +280,9 @@ class IndexWriter:
         md.set_meta(self.db, {"schema_version": md.SCHEMA_VERSION, "root": root_from_index(self.index_dir, self.root),
                               "max_file_bytes": max_file_bytes, trust.ID_KEY: self.index_id})
         self._lock.verify()
-        trust.register(self.index_id, self.index_dir, self.root, self.mounts)  # before the commit, as finish
+        self.record_journal()  # before the commit, as finish
         self.db.conn.commit()
-        self.record_journal()
+        self.journal_barrier()  # the log the next part appends to
         self.db.conn.execute("BEGIN")
         _remove_stale_files(self.index_dir, self.generation)  # readers keep what they opened
         added, removed, moved = self._committed
@@ -316,7 +329,7 @@ class IndexWriter:
                          "max_file_bytes": max_file_bytes, trust.ID_KEY: self.index_id,
                          "unsupported": json.dumps(dict(sorted(unsupported.items())))})
         self._lock.verify()
-        trust.register(self.index_id, self.index_dir, self.root, self.mounts)  # before the commit: never unregistered
+        self.record_journal()  # before the commit: never unregistered
         added, removed, moved = self._committed
         return Committed(
             generation=self.generation,
