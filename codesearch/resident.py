@@ -259,10 +259,9 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
                 path, why = skipped[0]  # a name the repository wrote (a terminal's escapes, a line end): escaped
                 more = f" (and {len(skipped) - 1} more skipped there)" if len(skipped) > 1 else ""
                 note += f": {one_line(path)} was skipped: {one_line(why)}{more}"
-            elif unread := unread_matches(Path(searcher.root), glob):  # libxcrypt's `hashes.conf`: "no such file"?
-                more = f" (and {len(unread) - 1} more)" if len(unread) > 1 else ""
-                note += (f": {one_line(unread[0])}{more} is there but not read (a kind of file codesearch does not "
-                         "read: no language or text format it knows by its name)")
+            elif present := named_files(Path(searcher.root), glob):  # libxcrypt's `hashes.conf`: "no such file"?
+                more = f" (and {len(present) - 1} more)" if len(present) > 1 else ""
+                note += f": {one_line(present[0])}{more} is there but {_not_indexed_because(searcher, present[0])}"
             return {"note": note}
     kept = PathFilter(include=tuple(globs), exclude=tuple(exclude))
     if exclude and paths and not any(kept.matches(searcher.root, p) for p in paths):
@@ -273,20 +272,19 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
     return {}
 
 
-# At most this many directory entries are looked at for a file a path filter names (``unread_matches``).
-UNREAD_LOOKUP_ENTRIES = 50_000
+# At most this many directory entries are looked at for a file a path filter names (``named_files``).
+NAMED_LOOKUP_ENTRIES = 50_000
 
 
-def unread_matches(root: Path, glob: str) -> list[str]:
-    """The files a path filter with no wildcard names (a name without ``/`` at any depth, as ``PathFilter`` matches
-    it) that are there but of a kind the indexer never reads (``unread_file``), by path; looked for below ``root``
-    without following a link or entering ``.git``, ``.codesearch`` or ``node_modules``, up to
-    ``UNREAD_LOOKUP_ENTRIES`` entries."""
+def named_files(root: Path, glob: str) -> list[str]:
+    """The regular files a path filter with no wildcard names (a name without ``/`` at any depth, as ``PathFilter``
+    matches it), by path; looked for below ``root`` without following a link or entering ``.git``, ``.codesearch``
+    or ``node_modules``, up to ``NAMED_LOOKUP_ENTRIES`` entries."""
     literal = glob.strip("/")
     if not literal or any(c in literal for c in "*?[\\"):
         return []
     if "/" in literal:
-        return [literal] if unread_file(root, literal) else []
+        return [literal] if _regular(root, literal) else []
     found: list[str] = []
     seen = 0
     for directory, dirs, files in os.walk(root):  # links are not followed
@@ -294,11 +292,37 @@ def unread_matches(root: Path, glob: str) -> list[str]:
         seen += len(dirs) + len(files)
         if literal in files:
             rel = os.path.relpath(os.path.join(directory, literal), root).replace(os.sep, "/")
-            if unread_file(root, rel):
+            if _regular(root, rel):
                 found.append(rel)
-        if seen > UNREAD_LOOKUP_ENTRIES:
+        if seen > NAMED_LOOKUP_ENTRIES:
             break
     return sorted(found)
+
+
+def _regular(root: Path, path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(root / path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _not_indexed_because(searcher: Any, path: str) -> str:
+    """Why a file that is there holds no chunk of the index, as the end of "PATH is there but ...": a kind of file
+    the indexer never reads, a directory above it the last run skipped (with that run's reason), a file added since
+    that run, or else an ignore file (the walk leaves ignored files out without a record)."""
+    from codesearch.render import one_line
+    from indexer.discover import FileEntry, walk
+
+    root = Path(searcher.root)
+    if unread_file(root, path):
+        return "not read (a kind of file codesearch does not read: no language or text format it knows by its name)"
+    for skipped, why in searcher.reader.skipped_entries():
+        if path.startswith(skipped.rstrip("/") + "/"):
+            return f"not indexed: {one_line(skipped)} was skipped: {one_line(why)}"
+    if any(isinstance(item, FileEntry) and item.path == path for item in walk(root)):
+        return "was added since the last index run (`codesearch index` adds it)"
+    return ("left out by an ignore file (a .gitignore or .codesearchignore rule; `codesearch index --no-ignore` "
+            "reads none)")
 
 
 def unread_file(root: Path, path: str) -> bool:
@@ -307,11 +331,7 @@ def unread_file(root: Path, path: str) -> bool:
     from indexer.languages import file_language, may_be_script
 
     name = path.rsplit("/", 1)[-1]
-    try:
-        regular = stat.S_ISREG(os.lstat(root / path).st_mode)
-    except (OSError, ValueError):
-        return False
-    return regular and file_language(name) is None and not may_be_script(name)
+    return _regular(root, path) and file_language(name) is None and not may_be_script(name)
 
 
 class Resident:

@@ -266,6 +266,30 @@ def test_a_path_filter_naming_a_file_that_is_not_read_says_it_is_there(tmp_path)
     assert "not read" not in missing and "no indexed file matches path 'nothing.conf'" in missing
 
 
+def test_a_path_filter_naming_a_file_left_out_says_why(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: a path filter naming a git-ignored file, or one in a hidden directory, said only "no indexed file
+    matches path ...", as for a file that is not there. The note says the file is there and why it holds nothing:
+    the ignore file, the skipped directory (with the run's reason), or that it was added since the last run."""
+    repo = tmp_path / "repo"
+    write(repo, "src/app.py", "def serve():\n    return 1\n")
+    write(repo, ".gitignore", "generated.py\n")
+    write(repo, "src/generated.py", "def made_by_a_tool():\n    return 2\n")
+    write(repo, ".tools/helper.py", "def helper():\n    return 3\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    write(repo, "src/fresh.py", "def fresh():\n    return 4\n")
+    expected = {
+        "generated.py": "src/generated.py is there but left out by an ignore file",
+        "src/generated.py": "src/generated.py is there but left out by an ignore file",
+        ".tools/helper.py": ".tools/helper.py is there but not indexed: .tools was skipped: hidden directory",
+        "fresh.py": "src/fresh.py is there but was added since the last index run",
+    }
+    for glob, said in expected.items():
+        result = CliRunner().invoke(cli, ["search", "serve", str(repo), "-p", glob])
+        assert result.exit_code == 1 and said in result.output, (glob, result.output)
+    missing = CliRunner().invoke(cli, ["search", "serve", str(repo), "-p", "nothing.py"]).output
+    assert "is there" not in missing and "no indexed file matches path 'nothing.py'" in missing
+
+
 def test_one_method_in_many_classes_but_for_their_names_takes_one_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """urfave/cli's fifteen `func (f *BoolFlag) IsRequired() bool { return f.Required }`, one per flag type, took eight
     of the first ten for "where are missing required flags detected" (an MCP agent's first call missed the function
