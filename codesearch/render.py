@@ -309,6 +309,20 @@ def related_header(source: Source, root: str = "") -> str:
             f"({quote_path(path)}:{source.start_line}-{source.end_line}{copies}):")
 
 
+def deleted_untrusted(report: IndexReport) -> list[str]:
+    """What an index run deleted as not this user's own (an index, a database journal), a sentence each: the CLI's
+    summary and the MCP server's ``index_status`` say it."""
+    lines = []
+    if report.replaced_untrusted:
+        lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
+                     "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
+    if report.removed_journal:
+        lines.append("A database journal beside the index (index.db-wal or index.db-journal) was not left by your last "
+                     "run there (a repository can ship one to change your index); it was deleted before it could be "
+                     "applied.")
+    return lines
+
+
 def index_report(report: IndexReport, wall_seconds: float) -> str:
     """The summary of an indexing run, for people (the wall time; the per-stage split is in --json)."""
     lines = [f"Indexed {_count(report.files, 'file')}, {_count(report.chunks_total, 'chunk')} in {wall_seconds:.2f}s "
@@ -319,13 +333,7 @@ def index_report(report: IndexReport, wall_seconds: float) -> str:
     if report.guarded:
         lines.append("Parsed in a worker process: the last run stopped while parsing, or a file stopped its worker; "
                      "a file that crashes or hangs the parser is skipped with its reason.")
-    if report.replaced_untrusted:
-        lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
-                     "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
-    if report.removed_journal:
-        lines.append("A database journal beside the index (index.db-wal or index.db-journal) was not left by your last "
-                     "run there (a repository can ship one to change your index); it was deleted before it could be "
-                     "applied.")
+    lines += deleted_untrusted(report)
     lines += [_language_line(language, files, report.chunks_by_language.get(language, 0))
               for language, files in _by_language(report.files_by_language, report.chunks_by_language)]
     if report.files_without_grammar:

@@ -24,6 +24,7 @@ loads them on the session's thread in the background, and calls queue behind it.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import threading
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # the heavy modules (numpy, SQLite helpers, the model) load o
     from codesearch.search import Searcher, SearchResult
 
 T = TypeVar("T")
+log = logging.getLogger("codesearch.session")
 LOCK_WAIT = 2.0  # seconds to wait for another process's index run before answering from the current index
 
 
@@ -268,7 +270,13 @@ class RepositorySession:
         self._open()
         refresh.seconds = time.perf_counter() - started
         self.last = refresh
-        if refresh.indexed and refresh.report is not None and (refresh.report.changed or refresh.report.files_parsed):
+        from codesearch.render import deleted_untrusted
+
+        deleted = deleted_untrusted(refresh.report) if refresh.report is not None else []
+        for line in deleted:  # and index_status's last_index_run says it (the CLI's summary does)
+            log.warning("%s: %s", self.index_dir, line)
+        if refresh.indexed and refresh.report is not None and (refresh.report.changed or refresh.report.files_parsed
+                                                               or deleted):
             self.last_index_run = refresh  # the first look at an index that was up to date indexed nothing
         return refresh
 
@@ -396,12 +404,17 @@ class RepositorySession:
         }
 
 
-def _run_counts(report: IndexReport | None) -> dict[str, int]:
+def _run_counts(report: IndexReport | None) -> dict[str, Any]:
     """The files an index run parsed and the chunks it added and removed (none: no report)."""
     if report is None:
         return {}
-    return {"files_parsed": report.files_parsed, "chunks_added": report.chunks_added,
-            "chunks_removed": report.chunks_removed}
+    counts: dict[str, Any] = {"files_parsed": report.files_parsed, "chunks_added": report.chunks_added,
+                              "chunks_removed": report.chunks_removed}
+    from codesearch.render import deleted_untrusted
+
+    if deleted := deleted_untrusted(report):
+        counts["deleted"] = deleted  # a journal or index not this user's (the recheck: MCP deleted it without a word)
+    return counts
 
 
 def stale_files(searcher: Searcher, limit: int = 20) -> list[str]:

@@ -228,6 +228,34 @@ def test_status_says_what_the_last_index_run_changed_whichever_call_made_it(ws: 
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", run["at"])  # UTC, as updated_at
 
 
+def test_status_and_the_log_say_when_a_refresh_deleted_a_journal_that_was_not_ours(ws: RepositorySession,
+                                                                                     caplog) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: the server's refresh deleted a write-ahead log the repository shipped (as `codesearch index`
+    does) without a word, where the CLI says so. `index_status`'s last_index_run says it, and the server logs it."""
+    import subprocess
+    import sys
+
+    ws.call(ws.search, "retry", 3)
+    ws.call(ws._close_searcher)
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "c.execute('PRAGMA wal_autocheckpoint = 0'); c.execute(\"UPDATE chunk_rows SET doc = 'INJECTED'\"); "
+              "os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(ws.index_dir / "index.db")], check=True)
+    path = ws.root / "net/client.py"
+    path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
+    _bump(path)
+    with caplog.at_level("WARNING", logger="codesearch.session"):
+        ws.call(ws.search, "retry a failed http request", 1)
+    deleted = ws.call(ws.status)["last_index_run"]["deleted"]
+    assert len(deleted) == 1 and "index.db-wal or index.db-journal) was not left by your last run" in deleted[0]
+    assert any("was deleted before it could be applied" in record.getMessage() for record in caplog.records)
+    path.write_text(RETRY + "\n\ndef helper():\n    return 2\n")
+    _bump(path)
+    ws.call(ws.search, "retry", 3)  # the next run deleted nothing: no word of it
+    run = ws.call(ws.status)["last_index_run"]
+    assert run["files_parsed"] == 1 and "deleted" not in run
+
+
 def test_the_served_root_is_the_indexed_repository_above_unless_a_git_top_comes_first(tmp_path: Path) -> None:
     """A server started in a subdirectory serves the repository indexed above it (it built a second, partial index
     there); not past a git work tree's top without an index, not a linked index, and its own index first."""
