@@ -534,9 +534,11 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         asked = resident_client.search_request(params, tuple(map(str, paths)), query, use_color)
         answer = None if asked is None else resident_client.search_reply(*asked)
         if answer is not None:
-            text, found = answer
+            text, found, notice = answer
             if text is not None:
                 click.echo(text, color=use_color if fmt == "text" else None)
+            if notice is not None:
+                click.echo(notice, err=True)
             if not found:
                 sys.exit(EXIT_NO_RESULTS)
             return
@@ -687,7 +689,7 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
                    color: bool | None, quiet: bool, elapsed_ms: float, extra: dict[str, Any],
                    files: list[Any] | None = None, best: float | None = None) -> None:
     """Print results in the chosen format (``resident.search_output``); exit 1 when there are none."""
-    from codesearch.resident import search_output
+    from codesearch.resident import search_notice, search_output
 
     use_color = (sys.stdout.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
     text = None if quiet else search_output(query, results, fmt, max_lines=max_lines, explain=explain,
@@ -696,6 +698,8 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
     if text is not None:
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
         _echo_piped(text, color=use_color if fmt == "text" else None)
+    if not quiet and (notice := search_notice(fmt, extra)) is not None:
+        click.echo(notice, err=True)
     if not results:
         sys.exit(EXIT_NO_RESULTS)
 

@@ -144,9 +144,11 @@ def fast_search(args: list[str]) -> tuple[int | None, bool]:
         answer = answer_here(*asked)
     if answer is None:
         return None, True
-    text, found = answer
+    text, found, notice = answer
     if text is not None:
         echo(text, use_color if fmt == "text" else None)
+    if notice is not None:
+        print(notice, file=sys.stderr)
     return (0 if found else 1), True
 
 

@@ -65,10 +65,12 @@ class ResidentRunning(ResidentError):
 
 @dataclass(frozen=True)
 class Answer:
-    """What a resident process printed for a search: ``text`` (None: print nothing) and whether it found anything."""
+    """What a resident process printed for a search: ``text`` (None: print nothing), whether it found anything, and
+    a ``notice`` for standard error (``search_notice``)."""
 
     text: str | None
     found: bool
+    notice: str | None = None
 
 
 def runtime_dir() -> Path:
@@ -140,6 +142,12 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     if fmt == "text" and (line := unindexed_line(extra)) is not None:
         return line if text is None else f"{line}\n\n{text}"
     return text
+
+
+def search_notice(fmt: str, extra: dict[str, Any]) -> str | None:
+    """The line a search prints to standard error: in ``grep`` and ``jsonl`` output, whose every line a program
+    reads as a hit, the files added since the last index run (the text's first line, JSON's ``unindexed``)."""
+    return unindexed_line(extra) if fmt in ("grep", "jsonl") else None
 
 
 def _search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
@@ -514,16 +522,17 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
     try:
         found = files.answer(lambda n: searcher.search(query, n, options, paths=filters), k, by_file, per_file)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        extra = {**not_indexed(searcher, under, found.results), **unindexed(searcher, under, filters),
+                 **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
+                                filters.exclude)}
+        fmt = str(request.get("format", "text"))
         text = None if request.get("quiet") else search_output(
-            query, found.results, str(request.get("format", "text")), max_lines=request.get("max_lines"),
-            explain=bool(request.get("explain")), color=bool(request.get("color")), elapsed_ms=elapsed_ms,
-            extra={**not_indexed(searcher, under, found.results), **unindexed(searcher, under, filters),
-                   **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
-                                  filters.exclude)},
-            files=found.groups, best=found.best)
+            query, found.results, fmt, max_lines=request.get("max_lines"), explain=bool(request.get("explain")),
+            color=bool(request.get("color")), elapsed_ms=elapsed_ms, extra=extra, files=found.groups, best=found.best)
+        notice = None if request.get("quiet") else search_notice(fmt, extra)
     finally:
         os.chdir(here)
-    return {"ok": True, "text": text, "found": bool(found.results)}
+    return {"ok": True, "text": text, "found": bool(found.results), "notice": notice}
 
 
 def reranks(request: dict[str, Any]) -> bool:
@@ -534,7 +543,7 @@ def reranks(request: dict[str, Any]) -> bool:
     return bool(rerank) or (rerank is None and DEFAULT_RERANK)
 
 
-def answer_here(index_dir: str, request: dict[str, Any]) -> tuple[str | None, bool] | None:
+def answer_here(index_dir: str, request: dict[str, Any]) -> tuple[str | None, bool, str | None] | None:
     """``codesearch search`` on one index in this process, without click (the console script's path when no
     resident process answered): what it prints and whether it found anything; None when the CLI must
     run it (reranking, or any error, which the CLI reports as always)."""
@@ -550,4 +559,4 @@ def answer_here(index_dir: str, request: dict[str, Any]) -> tuple[str | None, bo
         return None
     if reply.get("ok") is not True:
         return None
-    return reply["text"], bool(reply["found"])
+    return reply["text"], bool(reply["found"]), reply.get("notice")

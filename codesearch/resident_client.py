@@ -278,11 +278,12 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def search_reply(directory: str, request: dict[str, object]) -> tuple[str | None, bool] | None:
-    """What the resident process printed for a search (None: nothing) and whether it found anything;
-    None when no resident process answered it."""
+def search_reply(directory: str, request: dict[str, object]) -> tuple[str | None, bool, str | None] | None:
+    """What the resident process printed for a search (None: nothing), whether it found anything and its notice for
+    standard error (None: none); None when no resident process answered it."""
     reply = ask(directory, {"op": "search", **request})
     if reply is None or reply.get("ok") is not True:
         return None
-    text = reply.get("text")
-    return (text if isinstance(text, str) else None), bool(reply.get("found"))
+    text, notice = reply.get("text"), reply.get("notice")
+    return (text if isinstance(text, str) else None), bool(reply.get("found")), \
+        (notice if isinstance(notice, str) else None)

@@ -54,6 +54,29 @@ def test_a_search_names_the_files_added_since_the_last_index_run(tmp_path, monke
     assert "unindexed" not in json.loads(again)
 
 
+def test_grep_and_jsonl_output_name_the_files_added_since_the_last_index_run_on_stderr(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `--format grep` and `jsonl` (what an agent's script reads, a hit a line) said nothing of a file
+    added since the last index run. The note goes to standard error there, so every line of the output is still
+    a hit; from the console script (its fast path), a resident process and the CLI alike."""
+    import subprocess
+    import sys
+
+    repo = _indexed_sample(tmp_path)
+    write(repo, "pkg/fresh/added.py", "def retry_request(url):\n    return url\n")
+    for fmt in ("grep", "jsonl"):
+        result = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--format", fmt])
+        assert result.exit_code == 0 and result.stdout.strip()
+        assert "Not searched" not in result.stdout, fmt
+        assert result.stderr.startswith("Not searched: 1 file added since the last index run"), result.stderr
+    script = "import sys; from codesearch.entry import main; sys.argv = ['codesearch', *sys.argv[1:]]; main()"
+    ran = subprocess.run([sys.executable, "-c", script, "search", "retry a failed request", str(repo), "--format",
+                          "grep", "--no-resident"], capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stdout.strip() and "Not searched" not in ran.stdout
+    assert "pkg/fresh/added.py" in ran.stderr
+    quiet = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--format", "grep", "-q"])
+    assert "Not searched" not in quiet.stderr
+
+
 def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A directory whose mtime changed for an editor's swap file or for prose has nothing to report; a file added
     elsewhere is not named by a search of a subdirectory; an index written before directories were recorded
