@@ -17,6 +17,7 @@ from codesearch.cli import cli
 from codesearch.freshness import unindexed_files
 from codesearch.search import Searcher
 from codesearch.store.layout import APPLICATION_ID
+from codesearch.store.trust import foreign_journal
 from tests.conftest import SAMPLE_REPOS, write
 
 
@@ -167,6 +168,14 @@ def test_a_run_killed_after_writing_only_its_header_counters_leaves_a_trusted_lo
     assert searched.exit_code == 0 and "not written by codesearch" not in searched.output
     ran = CliRunner().invoke(cli, ["index", str(repo)])
     assert ran.exit_code == 0 and "was not left by your last run" not in ran.output
+    _die_after(index_dir, ["PRAGMA user_version = 8"])
+    wal = index_dir / "index.db-wal"
+    frames = bytearray(wal.read_bytes())
+    assert int.from_bytes(frames[32 + 4:32 + 8], "big") > 1  # the commit's database size, in pages
+    frames[32 + 4:32 + 8] = (1).to_bytes(4, "big")  # the same first page, a database cut to it
+    wal.write_bytes(bytes(frames))
+    assert foreign_journal(index_dir)
+    wal.unlink()
     _die_after(index_dir, ["PRAGMA application_id = 7"])  # the first page alone, and more than a counter
     refused = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)])
     assert refused.exit_code == 2 and "index.db-wal was not written by codesearch" in refused.output

@@ -383,9 +383,12 @@ def wal_replays(index_dir: Path) -> bool:
             frame = os.pread(fd, _FRAME_HEADER_BYTES, offset)
             if len(frame) < _FRAME_HEADER_BYTES or frame[8:16] != salts:
                 return False
-            changes = changes or int.from_bytes(frame[0:4], "big") != 1 or not _header_only(
-                index_dir, os.pread(fd, page, offset + _FRAME_HEADER_BYTES))
-            if changes and int.from_bytes(frame[4:8], "big"):
+            size = int.from_bytes(frame[4:8], "big")  # a commit's database size in pages, else 0
+            if not changes:
+                image = os.pread(fd, page, offset + _FRAME_HEADER_BYTES) if frame[0:4] == b"\0\0\0\1" else b""
+                # a commit that truncates or grows the database (its size, not the header's) changes it too
+                changes = not _header_only(index_dir, image) or size not in (0, int.from_bytes(image[28:32], "big"))
+            if changes and size:
                 return True  # a commit: what came before it is replayed
             offset += _FRAME_HEADER_BYTES + page
         return False
@@ -400,7 +403,7 @@ _HEADER_COUNTERS = ((24, 28), (60, 64), (92, 100))
 
 def _header_only(index_dir: Path, logged: bytes) -> bool:
     """Whether a log frame's image of the database's first page (its header) changes nothing of the page in the
-    database file but ``_HEADER_COUNTERS``."""
+    database file but ``_HEADER_COUNTERS`` (``b""``: the frame is of another page)."""
     try:
         fd = open_nofollow(index_dir / DB_NAME, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
@@ -409,7 +412,7 @@ def _header_only(index_dir: Path, logged: bytes) -> bool:
         first = os.pread(fd, len(logged), 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
     finally:
         os.close(fd)
-    if len(first) != len(logged):
+    if not logged or len(first) != len(logged):
         return False
     keep, start = [], 0
     for lo, hi in _HEADER_COUNTERS:
