@@ -542,7 +542,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             if not found:
                 sys.exit(EXIT_NO_RESULTS)
             return
-    from codesearch.resident import filtered_out, not_indexed, subdirectory, unindexed
+    from codesearch.resident import filtered_out, not_indexed, subdirectory, unindexed, unindexed_of_several
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import files, validate_query
 
@@ -603,6 +603,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
+                extra.update(unindexed_of_several(multi.searchers, filters))
                 if multi.left_out:
                     extra["left_out"] = multi.left_out
         else:

@@ -210,6 +210,26 @@ def unindexed(searcher: Any, under: str, paths: Any = None) -> dict[str, Any]:
     return {"unindexed": found.to_dict()} if found is not None else {}
 
 
+def unindexed_of_several(searchers: Sequence[Any], paths: Any = None) -> dict[str, Any]:
+    """``unindexed`` over several repositories' indexes (``search Q A B``, a workspace): how many files were added
+    since their last index runs, the first five by path relative to the repositories' common directory, and that
+    directory as ``root`` (one shape with a single repository's). A pack is not checked (as ``unindexed_files``)."""
+    from codesearch.freshness import unindexed_files
+
+    found = []
+    for searcher in searchers:
+        keep = None if paths is None or not paths.active else (
+            lambda path, root=searcher.root: paths.matches(root, path))
+        if (added := unindexed_files(searcher, keep=keep)) is not None:
+            found.append(added)
+    if not found:
+        return {}
+    top = os.path.commonpath([added.root for added in found])
+    listed = [os.path.relpath(os.path.join(added.root, path), top).replace(os.sep, "/")
+              for added in found for path in added.paths][:5]
+    return {"unindexed": {"files": sum(added.count for added in found), "paths": listed, "root": top}}
+
+
 def unindexed_line(extra: dict[str, Any]) -> str | None:
     """The text output's line for ``extra["unindexed"]`` (``unindexed``), or None."""
     added = extra.get("unindexed")

@@ -78,6 +78,30 @@ def test_grep_and_jsonl_output_name_the_files_added_since_the_last_index_run_on_
     assert "Not searched" not in quiet.stderr
 
 
+def test_a_search_of_several_repositories_names_the_files_added_in_each(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `search Q A B` said nothing of the files added since the last index runs, where a search of one
+    repository names them. The note counts every repository's, with paths under their common directory."""
+    for name in ("alpha", "beta"):
+        shutil.copytree(SAMPLE_REPOS / "python", tmp_path / name, ignore=shutil.ignore_patterns(".codesearch"))
+        assert CliRunner().invoke(cli, ["index", str(tmp_path / name), "-q"]).exit_code == 0
+    write(tmp_path / "beta", "pkg/added.py", "def retry_request(url):\n    return url\n")
+    write(tmp_path / "alpha", "other.py", "def fetch_again(url):\n    return url\n")
+    monkeypatch.chdir(tmp_path)
+    text = CliRunner().invoke(cli, ["search", "retry a failed request", "alpha", "beta"]).output
+    assert text.splitlines()[0] == ("Not searched: 2 files added since the last index run (alpha/other.py, "
+                                    "beta/pkg/added.py); run `codesearch index` to add them."), text
+    asked = ["search", "retry a failed request", "alpha", "beta", "--json"]
+    payload = json.loads(CliRunner().invoke(cli, asked).output)
+    assert payload["unindexed"] == {"files": 2, "paths": ["alpha/other.py", "beta/pkg/added.py"],
+                                    "root": str(tmp_path.resolve())}
+    filtered = CliRunner().invoke(cli, ["search", "retry", "alpha", "beta", "-p", "beta/*"]).output
+    assert "(beta/pkg/added.py)" in filtered.splitlines()[0]  # the path filter keeps to beta's
+    assert CliRunner().invoke(cli, ["index", "beta", "-q"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["index", "alpha", "-q"]).exit_code == 0
+    again = CliRunner().invoke(cli, ["search", "retry a failed request", "alpha", "beta"]).output
+    assert "Not searched" not in again
+
+
 def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A directory whose mtime changed for an editor's swap file or for prose has nothing to report; a file added
     elsewhere is not named by a search of a subdirectory; an index written before directories were recorded
