@@ -115,6 +115,16 @@ def shown_path(root: str, path: str) -> str:
     return relative if len(relative) < len(absolute) else absolute
 
 
+def shown_place(root: str, place: str, repo: str = "") -> str:
+    """A ``path:line`` of the index (under ``root``; starting ``repo/`` when several repositories are searched as
+    one) as a hit's path is shown (``shown_path``): a near-copy's place printed from a subdirectory named a path
+    from the repository's root beside hits named from the working directory."""
+    path, sep, line = place.rpartition(":")
+    if not sep or (repo and not path.startswith(repo + "/")):
+        return place
+    return f"{shown_path(root, path[len(repo) + 1:] if repo else path)}:{line}"
+
+
 def to_grep(results: Sequence[SearchResult], explain: bool = False) -> str:
     """``path:line: qualname  [#rank]`` lines, one per result, the format editors and agents jump to
     (stale hits and folded duplicates marked; ``explain`` appends the similarity and each stage's score)."""
@@ -258,7 +268,7 @@ def _described(r: SearchResult, color: bool, explain: bool, indent: str) -> str:
             lines = ", ".join(p[len(r.path) + 1:] for p in places)  # in its own file: their lines
             head += f"\n{indent}" + _style(f"+{len(places)} {what} at lines {one_line(lines)}", "dim", color)
         elif places:
-            shown = ", ".join(quote_path(d) for d in places[:DUPLICATES_SHOWN])
+            shown = ", ".join(quote_path(shown_place(r.root, d, r.repo)) for d in places[:DUPLICATES_SHOWN])
             more = f" and {len(places) - DUPLICATES_SHOWN} more" if len(places) > DUPLICATES_SHOWN else ""
             head += f"\n{indent}" + _style(f"+{len(places)} {what} at {shown}{more}", "dim", color)
     if r.members:
@@ -301,7 +311,8 @@ def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> s
 def related_header(source: Source, root: str = "") -> str:
     """The line ``related`` prints above its results: the definition it started from, its path as the results'
     are shown (relative to the working directory when that is shorter; ``root``: the repository's)."""
-    copies = "".join(f"; identical at {quote_path(place)}" for place in source.copies[:3])
+    copies = "".join(f"; identical at {quote_path(shown_place(root, place) if root else place)}"
+                     for place in source.copies[:3])
     if len(source.copies) > 3:
         copies += f" and {len(source.copies) - 3} more"
     path = shown_path(root, source.path) if root else source.path

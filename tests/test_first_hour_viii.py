@@ -102,6 +102,24 @@ def test_a_search_of_several_repositories_names_the_files_added_in_each(tmp_path
     assert "Not searched" not in again
 
 
+def test_copies_are_named_from_where_the_hits_are(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A new user, in got's dist/source/core: the hit read `index.js:184-190 HTTPError` (from the working directory)
+    and its note `+1 near-copies at dist/source/core/index.d.ts:979` (from the repository's root), a path that is
+    not there from where they stood. Copies are named as the hits are, in search and in related's header."""
+    repo = tmp_path / "repo"
+    body = "def parse_retry_after(header):\n    seconds = int(header)\n    return max(seconds, 0)\n"
+    write(repo, "pkg/core/a.py", body)
+    write(repo, "pkg/other/b.py", body)
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    monkeypatch.chdir(repo / "pkg" / "core")
+    text = CliRunner().invoke(cli, ["search", "parse_retry_after", "-k", "1"]).output
+    assert "a.py:1" in text and "+1 identical at ../other/b.py:1" in text, text
+    related = CliRunner().invoke(cli, ["related", "a.py:2"]).output
+    assert "identical at ../other/b.py:1" in related.splitlines()[0], related
+    monkeypatch.chdir(repo)
+    assert "+1 identical at pkg/other/b.py:1" in CliRunner().invoke(cli, ["search", "parse_retry_after"]).output
+
+
 def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A directory whose mtime changed for an editor's swap file or for prose has nothing to report; a file added
     elsewhere is not named by a search of a subdirectory; an index written before directories were recorded
