@@ -82,10 +82,9 @@ class _HelpOption(click.Option):
     """An option whose help text is computed when help is shown (``help_text``), from a setting
     or the language registry, so that it never disagrees with them and costs nothing at start-up."""
 
-    def __init__(self, *args: Any, help_text: Callable[[], str], once: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, help_text: Callable[[], str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help_text = help_text
-        self.once = once  # taken as multiple only to refuse a second, different value (``_one_language``)
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         self.help = self.help_text()
@@ -100,6 +99,7 @@ def _given_once(message: str) -> Callable[[click.Context, click.Parameter, tuple
         if len(set(value)) > 1:
             raise click.UsageError(message.format(given=" and ".join(value)), ctx)
         return value[0] if value else None
+    once.taken_once = True  # type: ignore[attr-defined]  # the CLI reference says no "repeatable" (``devcli.accepts``)
     return once
 
 
@@ -447,7 +447,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
                    "every argument is then a PATH.")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True, once=True,
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True,
               callback=_one_language,
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,
@@ -723,7 +723,7 @@ def _echo_piped(text: str, **settings: Any) -> None:
               help="Repository whose index --symbol looks in (and FILE, when its path is from the repository).")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of results.")
-@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True, once=True,
+@click.option("-l", "--language", metavar="LANGUAGE", cls=_HelpOption, multiple=True,
               callback=_one_language,
               help_text=lambda: f"Only results in this language ({_languages()}).")
 @click.option("-p", "--path", "path_globs", metavar="GLOB", multiple=True,

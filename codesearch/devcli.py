@@ -315,7 +315,7 @@ def accepts(option: click.Option) -> str:
     """What OPTION takes on the command line, in words: a flag, its choices, its range, a path or its metavar."""
     if option.is_flag or option.count:
         return "flag"
-    if option.multiple and not getattr(option, "once", False):
+    if option.multiple and not getattr(option.callback, "taken_once", False):  # ``cli._given_once``: refused twice
         return f"{accepts_one(option)}, repeatable"
     return accepts_one(option)
 

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 from importlib import resources
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -118,6 +119,22 @@ def test_copies_are_named_from_where_the_hits_are(tmp_path, monkeypatch) -> None
     assert "identical at ../other/b.py:1" in related.splitlines()[0], related
     monkeypatch.chdir(repo)
     assert "+1 identical at pkg/other/b.py:1" in CliRunner().invoke(cli, ["search", "parse_retry_after"]).output
+
+
+def test_the_cli_reference_calls_no_option_repeatable_that_refuses_a_second_value() -> None:
+    """A new user read `-s, --symbol | NAME, repeatable` in docs/CLI.md and got "give --symbol once" (exit 2): an
+    option taken as multiple only to refuse a second value is not repeatable in the reference."""
+    from codesearch.devcli import accepts
+
+    for command in cli.commands.values():
+        for option in command.params:
+            refuses = getattr(getattr(option, "callback", None), "taken_once", False)
+            if isinstance(option, click.Option) and option.multiple:
+                assert ("repeatable" in accepts(option)) != refuses, (command.name, option.name)
+    symbol = next(o for o in cli.commands["related"].params if o.name == "symbol")
+    assert accepts(symbol) == "NAME"  # type: ignore[arg-type]
+    twice = CliRunner().invoke(cli, ["related", "--symbol", "DigestAuth", "--symbol", "BasicAuth"])
+    assert twice.exit_code == 2 and "give --symbol once" in twice.output
 
 
 def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
