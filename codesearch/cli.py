@@ -616,7 +616,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                                      per_file)
                 extra.update(not_indexed(searcher, under, found.results))
                 extra.update(unindexed(searcher, under, filters))
-                extra.update(filtered_out(searcher, found.results, language, path_globs, kinds, exclude_globs))
+                extra.update(filtered_out(searcher, found.results, language, path_globs, kinds, exclude_globs,
+                                          under))
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, found.results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra, files=found.groups, best=found.best)

@@ -245,11 +245,12 @@ def unindexed_line(extra: dict[str, Any]) -> str | None:
 
 
 def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str],
-                 kinds: Sequence[str] = (), exclude: Sequence[str] = ()) -> dict[str, Any]:
+                 kinds: Sequence[str] = (), exclude: Sequence[str] = (), under: str = "") -> dict[str, Any]:
     """``{"note": ...}`` when a search found nothing because a filter matches nothing in the index: a language it
     has no file of (a new user's `-l kotlin` on an index without Kotlin said only "No results."), a path glob
     that no indexed file matches, a kind it has no chunk of (an agent's `kind: "class"` in Go, whose structs are
-    types), or because the index holds nothing; else ``{}``."""
+    types), or because the index holds nothing, or a path glob that matches files only outside ``under`` (the
+    directory searched); else ``{}``."""
     if results:
         return {}
     if not searcher.reader.meta.count:
@@ -297,6 +298,12 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
         shown = ", ".join(repr(glob) for glob in exclude[:3]) + (" ..." if len(exclude) > 3 else "")
         matching = " the path filter matches" if globs else ""
         return {"note": f"exclude {shown} leaves out every indexed file{matching}"}
+    below = PathFilter(include=tuple(globs), exclude=tuple(exclude), under=under, cwd=Path.cwd())
+    if under and globs and paths and not any(below.matches(searcher.root, p) for p in paths):
+        # a new user in tests/ asked for -p 'httpx/*' and read only "No results."
+        shown = ", ".join(repr(glob) for glob in globs[:3]) + (" ..." if len(globs) > 3 else "")
+        return {"note": f"no indexed file below {one_line(under)} matches path {shown} (the search keeps to the "
+                        "directory it is run in or given; --all searches the whole repository)"}
     return {}
 
 
@@ -544,7 +551,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         elapsed_ms = (time.perf_counter() - started) * 1000
         extra = {**not_indexed(searcher, under, found.results), **unindexed(searcher, under, filters),
                  **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
-                                filters.exclude)}
+                                filters.exclude, under)}
         fmt = str(request.get("format", "text"))
         text = None if request.get("quiet") else search_output(
             query, found.results, fmt, max_lines=request.get("max_lines"), explain=bool(request.get("explain")),

@@ -137,6 +137,21 @@ def test_the_cli_reference_calls_no_option_repeatable_that_refuses_a_second_valu
     assert twice.exit_code == 2 and "give --symbol once" in twice.output
 
 
+def test_a_path_filter_that_matches_only_outside_the_directory_searched_says_so(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A new user in httpx's tests/ ran `search "digest auth" -p 'httpx/*'` and read only "No results.": the search
+    keeps to the directory it runs in, and the glob matches files outside it. The note says so and names --all."""
+    repo = tmp_path / "repo"
+    write(repo, "httpx/_auth.py", "def digest_auth(challenge):\n    return challenge\n")
+    write(repo, "tests/test_auth.py", "def test_digest():\n    assert True\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    monkeypatch.chdir(repo / "tests")
+    result = CliRunner().invoke(cli, ["search", "digest auth", "-p", "httpx/*"])
+    assert result.exit_code == 1
+    assert "no indexed file below tests matches path 'httpx/*'" in result.output and "--all" in result.output
+    assert "digest_auth" in CliRunner().invoke(cli, ["search", "digest auth", "-p", "httpx/*", "--all"]).output
+    assert CliRunner().invoke(cli, ["search", "digest auth", "-p", "test_auth.py"]).exit_code == 0
+
+
 def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A directory whose mtime changed for an editor's swap file or for prose has nothing to report; a file added
     elsewhere is not named by a search of a subdirectory; an index written before directories were recorded
