@@ -337,7 +337,9 @@ def deleted_untrusted(report: IndexReport) -> list[str]:
 def index_report(report: IndexReport, wall_seconds: float) -> str:
     """The summary of an indexing run, for people (the wall time; the per-stage split is in --json)."""
     lines = [f"Indexed {_count(report.files, 'file')}, {_count(report.chunks_total, 'chunk')} in {wall_seconds:.2f}s "
-             f"({_count(report.files_parsed, 'file')} parsed, +{report.chunks_added} -{report.chunks_removed} chunks"
+             f"({_count(report.files_parsed, 'file')} parsed, "
+             f"{_count(report.files_removed, 'file') + ' removed, ' if report.files_removed else ''}"
+             f"+{report.chunks_added} -{report.chunks_removed} chunks"
              f"{'' if report.changed else ', no changes'})"]
     if report.moved_from:
         lines.append(f"The repository moved from {quote_path(report.moved_from)}; the index follows it.")

@@ -152,6 +152,17 @@ def test_a_path_filter_that_matches_only_outside_the_directory_searched_says_so(
     assert CliRunner().invoke(cli, ["search", "digest auth", "-p", "test_auth.py"]).exit_code == 0
 
 
+def test_the_index_summary_counts_the_files_removed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new user deleted a file and read `(2 files parsed, +5 -26 chunks)`: only `--json` had `files_removed`."""
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def one():\n    return 1\n")
+    write(repo, "b.py", "def two():\n    return 2\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    (repo / "b.py").unlink()
+    out = CliRunner().invoke(cli, ["index", str(repo)]).output
+    assert "(0 files parsed, 1 file removed, +0 -1 chunks)" in out, out
+
+
 def test_only_added_source_files_below_the_searched_directory_are_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A directory whose mtime changed for an editor's swap file or for prose has nothing to report; a file added
     elsewhere is not named by a search of a subdirectory; an index written before directories were recorded
