@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from codesearch.cli import cli
 from codesearch.mcp_server import compact
+from codesearch.render import shown_path
 from codesearch.search import Searcher
 from indexer.discover import content_problem
 from tests.conftest import edited_db, write
@@ -353,7 +354,8 @@ def test_related_leaves_out_identical_copies_of_its_source_and_a_symbol_names_on
     assert "scan_string" in listed and "scan_number" not in listed, listed
     assert json.loads(out.output)["source"]["copies"] == ["single_include/json.py:4"]  # said once, above them
     text = run("related", str(tmp_path / "include" / "lexer.py") + ":1", "-C", str(tmp_path))
-    assert f"identical at {tmp_path.resolve()}/single_include/json.py:4" in text.output.splitlines()[0], text.output
+    shown = shown_path(str(tmp_path.resolve()), "single_include/json.py")  # as the hits are named
+    assert f"identical at {shown}:4" in text.output.splitlines()[0], text.output
     by_name = run("related", "--json", "--symbol", "scan_number", "-C", str(tmp_path))
     assert by_name.exit_code == 0 and json.loads(by_name.output)["source"]["path"] == "include/lexer.py", by_name.output
 
