@@ -266,6 +266,61 @@ def test_a_run_killed_after_writing_only_its_header_counters_leaves_a_trusted_lo
     assert refused.exit_code == 2 and "index.db-wal was not written by codesearch" in refused.output
 
 
+def test_an_index_run_never_takes_the_salts_of_a_log_it_did_not_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Red team, second session: a shipped log that replays nothing harmful (a header counter) was let be, the next
+    index run appended to it and registered its salts, and a second shipped log under those salts forged rows that
+    search printed and index runs kept. The run now empties such a log first: SQLite's next draws its own salt."""
+    from codesearch.store import trust
+    from codesearch.store.indexdir import wal_salts
+
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    _die_after(index_dir, ["PRAGMA user_version = 9"])
+    shipped = wal_salts(index_dir)
+    assert shipped and not foreign_journal(index_dir)  # nothing harmful to replay: let be
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(index_dir) as searcher:
+        index_id = searcher.reader.conn.execute("SELECT value FROM meta WHERE key = ?", [trust.ID_KEY]).fetchone()[0]
+    registered = trust.lookup(index_id)
+    assert registered is not None and registered.wal not in ("", shipped)
+
+
+def test_a_log_of_another_page_size_than_the_database_is_foreign(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Red team, second session: a log of 512-byte pages whose one frame is the first 512 bytes of the database's
+    first page, a counter changed, passed the header-only rule (SQLite read the database through it as
+    malformed). A log of another page size is nothing an index run left."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    _die_after(index_dir, ["PRAGMA user_version = 5"])
+    assert not foreign_journal(index_dir)
+    wal = index_dir / "index.db-wal"
+    data = bytearray(wal.read_bytes())
+    data[8:12] = (512).to_bytes(4, "big")
+    wal.write_bytes(bytes(data))
+    assert foreign_journal(index_dir)
+
+
+def test_a_journal_the_repository_ships_as_a_link_is_removed_by_the_next_index_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Red team, second session: `.codesearch/index.db-wal` as a symlink (git tracks one), or `-shm`, `-journal`, or
+    a hard link, made search, index and index --rebuild refuse the index until removed by hand. The next index run
+    removes the link (nothing read or written through it) and says so; search then works."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    target = tmp_path / "outside"
+    target.write_bytes(b"not a log")
+    for name in ("index.db-wal", "index.db-shm", "index.db-journal"):
+        (index_dir / name).symlink_to(target)
+        refused = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)])
+        assert refused.exit_code == 2 and "symlink" in refused.output
+        ran = CliRunner().invoke(cli, ["index", str(repo)])
+        assert ran.exit_code == 0 and "was not left by your last run" in ran.output, ran.output
+        assert not (index_dir / name).is_symlink() and target.read_bytes() == b"not a log"
+    os.link(target, index_dir / "index.db-wal")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    assert target.read_bytes() == b"not a log" and target.stat().st_nlink == 1
+    assert CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)]).exit_code == 0
+
+
 def test_a_run_killed_between_its_commit_and_its_registration_leaves_a_trusted_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The run's one transaction appends to a log whose salts the registry already holds (a write committed on
     its own before it, registered: ``IndexWriter.journal_barrier``): killed just after its commit, the run leaves

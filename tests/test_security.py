@@ -136,15 +136,20 @@ def _foreign_sqlite(path: Path) -> bytes:
 
 @pytest.mark.parametrize("entry", ["lock", ".gitignore", "index.db", "index.db-wal", "vectors-1.faiss"])
 def test_planted_symlink_in_the_index_dir_is_refused(tmp_path: Path, entry: str) -> None:
-    """A repository shipping .codesearch/<entry> as a link: index refuses, the target is untouched."""
+    """A repository shipping .codesearch/<entry> as a link: index refuses, the target is untouched; a database
+    journal's link (never SQLite's own) is removed instead, the link alone (``indexdir.remove_linked_journals``)."""
     root = _repo(tmp_path / "repo")
     (root / ".codesearch").mkdir()
     target = tmp_path / "victim"
     original = _foreign_sqlite(target) if entry == "index.db" else b"precious\n"
     target.write_bytes(original)
     os.symlink(target, root / ".codesearch" / entry)
-    with pytest.raises(UnsafeIndexDir, match="symlink"):
-        build_index(root, embedder=FakeEmbedder())
+    if entry == "index.db-wal":
+        assert build_index(root, embedder=FakeEmbedder()).removed_journal
+        assert not (root / ".codesearch" / entry).is_symlink()
+    else:
+        with pytest.raises(UnsafeIndexDir, match="symlink"):
+            build_index(root, embedder=FakeEmbedder())
     assert target.read_bytes() == original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "victim"]
 

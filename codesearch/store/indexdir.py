@@ -61,6 +61,23 @@ def check_index_dir(index_dir: Path) -> None:
         _check_entry(Path(entry.path), entry_stat, f"{entry.name} in the index directory")
 
 
+def remove_linked_journals(index_dir: Path) -> bool:
+    """Remove a database journal (``index.db-wal``, ``-shm``, ``-journal``) that is a symlink or a hard link: SQLite
+    makes each a plain file of its own, so a link is the repository's (git tracks symlinks), and it made every
+    command refuse the index until removed by hand (red team, second session). The link alone goes; nothing is
+    read or written through it. Whether one was removed."""
+    removed = False
+    for name in (WAL_NAME, SHM_NAME, JOURNAL_NAME):
+        try:
+            st = os.lstat(index_dir / name)
+        except OSError:
+            continue
+        if stat.S_ISLNK(st.st_mode) or (not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1):
+            remove_entry(index_dir / name)
+            removed = True
+    return removed
+
+
 def unreadable(index_dir: Path, exc: OSError) -> str:
     """The one-line message for an index directory that cannot be read, naming the fix."""
     return (f"cannot read the index directory {index_dir} ({exc.strerror or exc}); "
@@ -378,7 +395,9 @@ def wal_replays(index_dir: Path) -> bool:
         page = 65536 if page == 1 else page
         if page < 512 or page & (page - 1):
             return False  # no log SQLite reads
-        salts, offset, changes = header[16:24], _WAL_HEADER_BYTES, False
+        # a log of another page size than the database's is nothing an index run left (red team: SQLite read a
+        # database through one of 512-byte pages as malformed)
+        salts, offset, changes = header[16:24], _WAL_HEADER_BYTES, page != _database_page_size(index_dir)
         while offset + _FRAME_HEADER_BYTES + page <= st.st_size:
             frame = os.pread(fd, _FRAME_HEADER_BYTES, offset)
             if len(frame) < _FRAME_HEADER_BYTES or frame[8:16] != salts:
@@ -399,6 +418,20 @@ def wal_replays(index_dir: Path) -> bool:
 # The bytes of a database's first page (its header) that a write of nothing else changes: the file change counter,
 # the user version (``IndexWriter.journal_barrier``), the version-valid-for number and the SQLite version.
 _HEADER_COUNTERS = ((24, 28), (60, 64), (92, 100))
+
+
+def _database_page_size(index_dir: Path) -> int:
+    """The page size the database's header gives (bytes 16-18; 1 is 65536), 0 when it cannot be read."""
+    try:
+        fd = open_nofollow(index_dir / DB_NAME, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return 0
+    try:
+        header = os.pread(fd, 100, 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
+    size = int.from_bytes(header[16:18], "big") if len(header) == 100 else 0
+    return 65536 if size == 1 else size
 
 
 def _header_only(index_dir: Path, logged: bytes) -> bool:

@@ -226,6 +226,16 @@ def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
     return found is not None and found.wal != salts and wal_replays(index_dir)
 
 
+def unregistered_journal(index_dir: Path) -> bool:
+    """Whether the index's write-ahead log holds frames under salts that the registry does not give this user's
+    index there (a log ``foreign_journal`` lets be, or one beside an index the registry does not know)."""
+    salts = wal_salts(index_dir)
+    if not salts:
+        return False
+    found = lookup(_id_without_journal(index_dir / DB_NAME))
+    return found is None or found.wal != salts
+
+
 def require_own_journal(index_dir: Path) -> None:
     """:raises ForeignIndex: if the write-ahead log is foreign (``foreign_journal``), naming the run that removes it."""
     if foreign_journal(index_dir):

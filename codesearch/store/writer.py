@@ -49,6 +49,7 @@ from codesearch.store.indexdir import (
     prepare_index_dir,
     recorded_root,
     remove_entry,
+    remove_linked_journals,
     root_from_index,
     wal_salts,
 )
@@ -152,6 +153,7 @@ class IndexWriter:
             IndexUnavailable: as ``codesearch.pipeline.build_index``.
         """
         with storage_errors(index_dir):
+            linked = index_dir.is_dir() and not index_dir.is_symlink() and remove_linked_journals(index_dir)
             prepare_index_dir(index_dir)
             with writer_lock(index_dir, wait=wait) as lock:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
@@ -159,6 +161,7 @@ class IndexWriter:
                 if journal:  # before SQLite replays it: the database stays as this user's last run left it
                     for name in (JOURNAL_NAME, WAL_NAME, SHM_NAME) if has_journal(index_dir) else (WAL_NAME, SHM_NAME):
                         remove_entry(index_dir / name)
+                unknown = trust.unregistered_journal(index_dir)  # before this run writes to it (``fold_journal``)
                 db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
                     if registered is not None and registered.mounts and not mounts and not rebuild:
@@ -167,7 +170,9 @@ class IndexWriter:
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
-                    writer.removed_journal = journal
+                    writer.removed_journal = journal or linked
+                    if unknown:
+                        writer.fold_journal()
                     writer.journal_barrier()  # opening wrote (a pragma, migrations): this run's log from here
                     try:
                         yield writer
@@ -186,6 +191,21 @@ class IndexWriter:
         """Register the index with the salts of its write-ahead log as they are (``trust.foreign_journal``), while this
         run holds the lock."""
         trust.register(self.index_id, self.index_dir, self.root, self.mounts, wal=wal_salts(self.index_dir))
+
+    def fold_journal(self) -> None:
+        """Fold in and empty the write-ahead log, found with salts the registry does not hold before the run wrote
+        (``trust.unregistered_journal``): one SQLite replays nothing harmful of (``trust.foreign_journal`` let it
+        be: a run killed before its commit, or just after a write of header counters), but that the run would
+        otherwise append to under its salts and register them: a repository could ship such a log first, then one
+        with those salts that forges rows (red team, second session). Emptied (``wal_checkpoint(TRUNCATE)``, which
+        waits for readers as SQLite does), the log SQLite starts next draws a random salt of its own.
+
+        :raises IndexLocked: if readers keep the log in use for the whole of the busy timeout.
+        """
+        busy = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if busy or wal_salts(self.index_dir):
+            raise IndexLocked(f"readers of the index in {self.index_dir} keep its write-ahead log in use; "
+                              "try again when they are done")
 
     def journal_barrier(self) -> None:
         """Start the write-ahead log afresh now, if SQLite is to, and register its salts: a write committed on its own
