@@ -256,6 +256,25 @@ def test_status_and_the_log_say_when_a_refresh_deleted_a_journal_that_was_not_ou
     assert run["files_parsed"] == 1 and "deleted" not in run
 
 
+def test_a_refresh_empties_a_log_it_did_not_start_though_its_reader_holds_a_snapshot(ws: RepositorySession) -> None:
+    """An index run empties a write-ahead log under salts the registry lacks before it writes (``fold_journal``),
+    which a reader's snapshot would keep it from: the server's own reader let go of it first (the refresh said
+    another process was indexing, every time)."""
+    import subprocess
+    import sys
+
+    ws.call(ws.search, "retry", 3)  # the server's reader holds its snapshot from here
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "c.execute('PRAGMA user_version = 11'); os._exit(0)")  # a run killed just after a header write
+    subprocess.run([sys.executable, "-c", script, str(ws.index_dir / "index.db")], check=True)
+    path = ws.root / "net/client.py"
+    path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
+    _bump(path)
+    ws.call(ws.search, "retry a failed http request", 1)
+    assert ws.last.indexed and not ws.last.skipped, ws.last.skipped
+    assert [r.qualname for r in ws.call(ws.search, "helper", 1)] == ["helper"]
+
+
 def test_the_served_root_is_the_indexed_repository_above_unless_a_git_top_comes_first(tmp_path: Path) -> None:
     """A server started in a subdirectory serves the repository indexed above it (it built a second, partial index
     there); not past a git work tree's top without an index, not a linked index, and its own index first."""

@@ -97,6 +97,10 @@ class Committed:
     chunks_total: int
 
 
+# How long an index run waits for readers to let go of a log it must empty first (``IndexWriter.fold_journal``).
+FOLD_WAIT_MS = 2000
+
+
 class IndexWriter:
     """One run's writes to an index directory this process holds the writer lock of (see the module).
 
@@ -202,10 +206,16 @@ class IndexWriter:
 
         :raises IndexLocked: if readers keep the log in use for the whole of the busy timeout.
         """
-        busy = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        timeout = self.db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.db.conn.execute(f"PRAGMA busy_timeout = {FOLD_WAIT_MS}")
+        try:
+            busy = self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            self.db.conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
         if busy or wal_salts(self.index_dir):
-            raise IndexLocked(f"readers of the index in {self.index_dir} keep its write-ahead log in use; "
-                              "try again when they are done")
+            raise IndexLocked(f"a reader of the index in {self.index_dir} (a `codesearch resident`, an MCP server) "
+                              "holds a write-ahead log this run did not start, which it must empty before it "
+                              "writes; stop the reader (`codesearch resident --stop`) and run it again")
 
     def journal_barrier(self) -> None:
         """Start the write-ahead log afresh now, if SQLite is to, and register its salts: a write committed on its own
