@@ -360,6 +360,28 @@ def test_the_log_an_index_run_leaves_beside_an_open_reader_is_trusted(tmp_path) 
             assert new.search("brand_new_function", 1)[0].path == "added_module.py"
 
 
+def test_a_shipped_rollback_journal_takes_no_log_of_the_users_runs_with_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck, second session: while a reader (a resident process, an MCP server) keeps its snapshot, a run's
+    commits stay in the write-ahead log; a shipped `index.db-journal` then made the next index run delete that log
+    with it, and the index fell back to a generation whose vector file was gone (`--rebuild` only). The journal
+    alone is deleted."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    with Searcher(index_dir) as reader:
+        reader.search("retry", 3)
+        write(repo, "added_module.py", "def brand_new_function():\n    return 1\n")
+        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+        assert (index_dir / "index.db-wal").stat().st_size > 32  # the run's commits, kept for the reader
+        (index_dir / "index.db-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + bytes(504))
+        write(repo, "other_module.py", "def another_function():\n    return 2\n")
+        ran = CliRunner().invoke(cli, ["index", str(repo)])
+        assert ran.exit_code == 0 and "was not left by your last run" in ran.output, ran.output
+    assert not (index_dir / "index.db-journal").exists()
+    for name, path in (("brand_new_function", "added_module.py"), ("another_function", "other_module.py")):
+        found = CliRunner().invoke(cli, ["search", name, str(repo), "--format", "grep", "-k", "1"])
+        assert found.exit_code == 0 and f"{path}:1: {name}" in found.output, found.output
+
+
 def test_a_gitignore_the_repository_ships_in_the_index_directory_is_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A `.codesearch/.gitignore` that came with the repository (`# nothing`) was kept: `git add -A` then committed
     the user's index, and with it the id that makes an index trusted (security review, thirteenth round, low)."""

@@ -215,8 +215,14 @@ def foreign_journal(index_dir: Path, locked: bool = False) -> bool:
 
     :param locked: the caller holds the writer lock (an index run about to open the database).
     """
-    if has_journal(index_dir):
-        return True  # a rollback journal: never this index's (``indexdir.has_journal``)
+    return has_journal(index_dir) or foreign_wal(index_dir, locked)  # a rollback journal: never this index's
+
+
+def foreign_wal(index_dir: Path, locked: bool = False) -> bool:
+    """Whether the write-ahead log is foreign (``foreign_journal`` without the rollback journal): an index run
+    deletes it with its ``-shm``, and deletes no log of its own for a rollback journal found beside it (a resident
+    reader keeps a run's commits in the log: deleting it with a shipped journal lost them; recheck, second
+    session)."""
     salts = wal_salts(index_dir)
     if not salts or (not locked and writer_running(index_dir)):
         return False

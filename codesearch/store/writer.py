@@ -161,10 +161,12 @@ class IndexWriter:
             prepare_index_dir(index_dir)
             with writer_lock(index_dir, wait=wait) as lock:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
-                journal = trust.foreign_journal(index_dir, locked=True)
-                if journal:  # before SQLite replays it: the database stays as this user's last run left it
-                    for name in (JOURNAL_NAME, WAL_NAME, SHM_NAME) if has_journal(index_dir) else (WAL_NAME, SHM_NAME):
-                        remove_entry(index_dir / name)
+                # Before SQLite replays either: the database stays as this user's last run left it (a log of this
+                # user's runs, which a reader can keep unfolded, stays beside a shipped rollback journal).
+                rollback, wal = has_journal(index_dir), trust.foreign_wal(index_dir, locked=True)
+                journal = rollback or wal
+                for name in ((JOURNAL_NAME,) if rollback else ()) + ((WAL_NAME, SHM_NAME) if wal else ()):
+                    remove_entry(index_dir / name)
                 unknown = trust.unregistered_journal(index_dir)  # before this run writes to it (``fold_journal``)
                 db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
