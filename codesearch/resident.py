@@ -273,7 +273,7 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
 
     paths = searcher.reader.file_paths()
     for glob in globs:
-        wanted = PathFilter(include=(glob,))
+        wanted = PathFilter(include=(glob,), cwd=Path.cwd())  # as the search matches it: `../pkg/*` from tests/
         if not any(wanted.matches(searcher.root, p) for p in paths):
             note = f"no indexed file matches path {glob!r}"
             deeper = f"*/{glob.lstrip('/')}"  # an agent's `sun/net/httpserver`, under jdk.httpserver/

@@ -149,6 +149,8 @@ def test_a_path_filter_that_matches_only_outside_the_directory_searched_says_so(
     assert result.exit_code == 1
     assert "no indexed file below tests matches path 'httpx/*'" in result.output and "--all" in result.output
     assert "digest_auth" in CliRunner().invoke(cli, ["search", "digest auth", "-p", "httpx/*", "--all"]).output
+    relative = CliRunner().invoke(cli, ["search", "digest auth", "-p", "../httpx/*"])  # as printed from tests/
+    assert "no indexed file below tests matches path '../httpx/*'" in relative.output, relative.output
     assert CliRunner().invoke(cli, ["search", "digest auth", "-p", "test_auth.py"]).exit_code == 0
 
 
