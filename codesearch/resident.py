@@ -144,10 +144,28 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     return text
 
 
-def search_notice(fmt: str, extra: dict[str, Any]) -> str | None:
-    """The line a search prints to standard error: in ``grep`` and ``jsonl`` output, whose every line a program
-    reads as a hit, the files added since the last index run (the text's first line, JSON's ``unindexed``)."""
-    return unindexed_line(extra) if fmt in ("grep", "jsonl") else None
+def search_notice(fmt: str, extra: dict[str, Any], found: bool = True) -> str | None:
+    """What a search prints to standard error: in ``grep`` and ``jsonl`` output, whose every line a program reads
+    as a hit, the files added since the last index run (the text's first line, JSON's ``unindexed``) and, when
+    nothing was found, why (the text's ``No results: ...``, JSON's ``note``)."""
+    if fmt not in ("grep", "jsonl"):
+        return None
+    lines = [line for line in (unindexed_line(extra), None if found else no_results_line(extra)) if line]
+    return "\n".join(lines) or None
+
+
+def no_results_line(extra: dict[str, Any]) -> str | None:
+    """The text output's line when nothing was found and ``extra`` says why (``not_indexed``, ``note``), or None."""
+    from codesearch import render
+
+    if skipped := extra.get("not_indexed"):  # names a repository wrote: shown escaped
+        under, path, why = (render.one_line(str(skipped[key])) for key in ("under", "path", "reason"))
+        if path == under:
+            return f"No results: {under} is not indexed ({why})."
+        return f"No results: nothing under {under} is indexed ({path}: {why})."
+    if note := extra.get("note"):
+        return f"No results: {render.one_line(str(note))}."
+    return None
 
 
 def _search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_lines: int | None, explain: bool,
@@ -176,13 +194,8 @@ def _search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max
         return "\n".join(render.to_jsonl(results, max_lines)) or None
     if fmt == "grep":
         return render.to_grep(results, explain=explain) if results else None
-    if not results and (skipped := extra.get("not_indexed")):  # names a repository wrote: shown escaped
-        under, path, why = (render.one_line(str(skipped[key])) for key in ("under", "path", "reason"))
-        if path == under:
-            return f"No results: {under} is not indexed ({why})."
-        return f"No results: nothing under {under} is indexed ({path}: {why})."
-    if not results and (note := extra.get("note")):
-        return f"No results: {render.one_line(str(note))}."
+    if not results and (line := no_results_line(extra)) is not None:
+        return line
     return render.to_text(results, color=color, explain=explain, snippet_lines=lines, best=best)
 
 
@@ -556,7 +569,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         text = None if request.get("quiet") else search_output(
             query, found.results, fmt, max_lines=request.get("max_lines"), explain=bool(request.get("explain")),
             color=bool(request.get("color")), elapsed_ms=elapsed_ms, extra=extra, files=found.groups, best=found.best)
-        notice = None if request.get("quiet") else search_notice(fmt, extra)
+        notice = None if request.get("quiet") else search_notice(fmt, extra, bool(found.results))
     finally:
         os.chdir(here)
     return {"ok": True, "text": text, "found": bool(found.results), "notice": notice}

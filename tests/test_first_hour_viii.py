@@ -484,6 +484,10 @@ def test_a_path_filter_naming_a_file_left_out_says_why(tmp_path) -> None:  # typ
         assert result.exit_code == 1 and said in result.output, (glob, result.output)
     missing = CliRunner().invoke(cli, ["search", "serve", str(repo), "-p", "nothing.py"]).output
     assert "is there" not in missing and "no indexed file matches path 'nothing.py'" in missing
+    for fmt in ("grep", "jsonl"):  # the recheck: these said nothing; the reason goes to standard error
+        quiet = CliRunner().invoke(cli, ["search", "serve", str(repo), "-p", "generated.py", "--format", fmt])
+        assert quiet.exit_code == 1 and not quiet.stdout.strip()
+        assert "src/generated.py is there but left out by an ignore file" in quiet.stderr, quiet.stderr
 
 
 def test_one_method_in_many_classes_but_for_their_names_takes_one_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
