@@ -395,9 +395,10 @@ def wal_replays(index_dir: Path) -> bool:
         page = 65536 if page == 1 else page
         if page < 512 or page & (page - 1):
             return False  # no log SQLite reads
+        first = _database_start(index_dir, page)  # the database's first page, read once (b"": unreadable)
         # a log of another page size than the database's is nothing an index run left (red team: SQLite read a
         # database through one of 512-byte pages as malformed)
-        salts, offset, changes = header[16:24], _WAL_HEADER_BYTES, page != _database_page_size(index_dir)
+        salts, offset, changes = header[16:24], _WAL_HEADER_BYTES, page != _page_size(first)
         while offset + _FRAME_HEADER_BYTES + page <= st.st_size:
             frame = os.pread(fd, _FRAME_HEADER_BYTES, offset)
             if len(frame) < _FRAME_HEADER_BYTES or frame[8:16] != salts:
@@ -406,7 +407,7 @@ def wal_replays(index_dir: Path) -> bool:
             if not changes:
                 image = os.pread(fd, page, offset + _FRAME_HEADER_BYTES) if frame[0:4] == b"\0\0\0\1" else b""
                 # a commit that truncates or grows the database (its size, not the header's) changes it too
-                changes = not _header_only(index_dir, image) or size not in (0, int.from_bytes(image[28:32], "big"))
+                changes = not _header_only(first, image) or size not in (0, int.from_bytes(image[28:32], "big"))
             if changes and size:
                 return True  # a commit: what came before it is replayed
             offset += _FRAME_HEADER_BYTES + page
@@ -420,31 +421,27 @@ def wal_replays(index_dir: Path) -> bool:
 _HEADER_COUNTERS = ((24, 28), (60, 64), (92, 100))
 
 
-def _database_page_size(index_dir: Path) -> int:
-    """The page size the database's header gives (bytes 16-18; 1 is 65536), 0 when it cannot be read."""
+def _database_start(index_dir: Path, size: int) -> bytes:
+    """The database file's first ``size`` bytes (fewer when it is shorter), ``b""`` when it cannot be read."""
     try:
         fd = open_nofollow(index_dir / DB_NAME, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
-        return 0
+        return b""
     try:
-        header = os.pread(fd, 100, 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        return os.pread(fd, size, 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
     finally:
         os.close(fd)
-    size = int.from_bytes(header[16:18], "big") if len(header) == 100 else 0
+
+
+def _page_size(first: bytes) -> int:
+    """The page size a database's header gives (bytes 16-18; 1 is 65536), 0 when ``first`` holds no header."""
+    size = int.from_bytes(first[16:18], "big") if len(first) >= 100 else 0
     return 65536 if size == 1 else size
 
 
-def _header_only(index_dir: Path, logged: bytes) -> bool:
-    """Whether a log frame's image of the database's first page (its header) changes nothing of the page in the
-    database file but ``_HEADER_COUNTERS`` (``b""``: the frame is of another page)."""
-    try:
-        fd = open_nofollow(index_dir / DB_NAME, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        first = os.pread(fd, len(logged), 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-    finally:
-        os.close(fd)
+def _header_only(first: bytes, logged: bytes) -> bool:
+    """Whether a log frame's image of the database's first page (its header) changes nothing of ``first``, that
+    page in the database file, but ``_HEADER_COUNTERS`` (``logged`` ``b""``: the frame is of another page)."""
     if not logged or len(first) != len(logged):
         return False
     keep, start = [], 0
