@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from codesearch.errors import BadQuery, CodeSearchError, IndexLocked, IndexNotFound, RepositoryMoved
 from codesearch.store.indexdir import default_index_dir, prepare_index_dir
 from codesearch.store.layout import DB_NAME, INDEX_DIR_NAME
-from codesearch.store.trust import unregistered_journal
+from codesearch.store.trust import wal_standing
 from codesearch.watch import Snapshot
 from indexer.discover import Limits
 
@@ -255,7 +255,8 @@ class RepositorySession:
         self._make_index_dir()  # first: creating it changes the root's mtime
         refresh = Refresh(time.time(), changed=changed)
         snapshots: list[Snapshot] = []  # of the index run's own walk, before it reads a file: see watch.py
-        if has_index and self._searcher is not None and unregistered_journal(self.index_dir):
+        if has_index and self._searcher is not None and wal_standing(self.index_dir, locked=True) in (
+                "foreign", "unregistered"):
             self._close_searcher()  # its snapshot would keep the run from emptying that log (``fold_journal``)
         try:
             refresh.report = build_index(self.root, self.index_dir, self.embedder, limits=self.limits,

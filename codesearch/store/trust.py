@@ -25,6 +25,7 @@ import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from codesearch.errors import IndexUnavailable, UnsafeIndexDir
@@ -223,23 +224,26 @@ def foreign_wal(index_dir: Path, locked: bool = False) -> bool:
     deletes it with its ``-shm``, and deletes no log of its own for a rollback journal found beside it (a resident
     reader keeps a run's commits in the log: deleting it with a shipped journal lost them; recheck, second
     session)."""
+    return wal_standing(index_dir, locked) == "foreign"
+
+
+def wal_standing(index_dir: Path, locked: bool = False) -> Literal["none", "own", "foreign", "unregistered"]:
+    """What the write-ahead log is to this user's registry: ``none`` (no log, or one a running index run writes:
+    the kernel's lock table says so), ``own`` (the salts the registry holds for the index), ``foreign``
+    (``foreign_wal``: other salts, beside an index the registry knows, and SQLite would replay it), or
+    ``unregistered``: other salts that SQLite replays nothing harmful of (a run killed before its commit, or just
+    after a write of header counters), or beside an index the registry does not know (an index run empties such a
+    log before it writes: ``IndexWriter.fold_journal``).
+
+    :param locked: the caller holds the writer lock (an index run about to open the database).
+    """
     salts = wal_salts(index_dir)
     if not salts or (not locked and writer_running(index_dir)):
-        return False
+        return "none"
     found = lookup(_id_without_journal(index_dir / DB_NAME))
-    # Not the log the last commit left, and one SQLite would replay: a run killed before its commit (a new log
-    # whose frames end no transaction) leaves the index as the run before left it.
-    return found is not None and found.wal != salts and wal_replays(index_dir)
-
-
-def unregistered_journal(index_dir: Path) -> bool:
-    """Whether the index's write-ahead log holds frames under salts that the registry does not give this user's
-    index there (a log ``foreign_journal`` lets be, or one beside an index the registry does not know)."""
-    salts = wal_salts(index_dir)
-    if not salts:
-        return False
-    found = lookup(_id_without_journal(index_dir / DB_NAME))
-    return found is None or found.wal != salts
+    if found is not None and found.wal == salts:
+        return "own"
+    return "foreign" if found is not None and wal_replays(index_dir) else "unregistered"
 
 
 def require_own_journal(index_dir: Path) -> None:

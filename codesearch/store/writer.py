@@ -117,7 +117,7 @@ class IndexWriter:
         self.index_id = index_id
         self.rebuild = rebuild
         self.replaced_untrusted = replaced_untrusted  # an index this user did not build was deleted
-        self.removed_journal = False  # a write-ahead log this user's runs did not leave was deleted (``open``)
+        self.removed_journal = False  # a journal this user's runs did not leave (a log, a link) was deleted (``open``)
         self._lock = lock
         self._model = model
         self._parser = parser
@@ -163,11 +163,10 @@ class IndexWriter:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
                 # Before SQLite replays either: the database stays as this user's last run left it (a log of this
                 # user's runs, which a reader can keep unfolded, stays beside a shipped rollback journal).
-                rollback, wal = has_journal(index_dir), trust.foreign_wal(index_dir, locked=True)
-                journal = rollback or wal
-                for name in ((JOURNAL_NAME,) if rollback else ()) + ((WAL_NAME, SHM_NAME) if wal else ()):
+                rollback, wal = has_journal(index_dir), trust.wal_standing(index_dir, locked=True)
+                journal = rollback or wal == "foreign"
+                for name in ((JOURNAL_NAME,) if rollback else ()) + ((WAL_NAME, SHM_NAME) if wal == "foreign" else ()):
                     remove_entry(index_dir / name)
-                unknown = trust.unregistered_journal(index_dir)  # before this run writes to it (``fold_journal``)
                 db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
                     if registered is not None and registered.mounts and not mounts and not rebuild:
@@ -177,7 +176,7 @@ class IndexWriter:
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
                     writer.removed_journal = journal or linked
-                    if unknown:
+                    if wal == "unregistered":  # found before this run wrote to it
                         writer.fold_journal()
                     writer.journal_barrier()  # opening wrote (a pragma, migrations): this run's log from here
                     try:
@@ -200,11 +199,11 @@ class IndexWriter:
 
     def fold_journal(self) -> None:
         """Fold in and empty the write-ahead log, found with salts the registry does not hold before the run wrote
-        (``trust.unregistered_journal``): one SQLite replays nothing harmful of (``trust.foreign_journal`` let it
-        be: a run killed before its commit, or just after a write of header counters), but that the run would
-        otherwise append to under its salts and register them: a repository could ship such a log first, then one
-        with those salts that forges rows (red team, second session). Emptied (``wal_checkpoint(TRUNCATE)``, which
-        waits for readers as SQLite does), the log SQLite starts next draws a random salt of its own.
+        (``trust.wal_standing``: ``unregistered``): one SQLite replays nothing harmful of (a run killed before its
+        commit, or just after a write of header counters), but that the run would otherwise append to under its
+        salts and register them: a repository could ship such a log first, then one with those salts that forges
+        rows (red team, second session). Emptied (``wal_checkpoint(TRUNCATE)``, which waits for readers as SQLite
+        does), the log SQLite starts next draws a random salt of its own.
 
         :raises IndexLocked: if readers keep the log in use for the whole of the busy timeout.
         """
