@@ -172,6 +172,19 @@ def as_schema_7(index_dir: Path) -> None:
         """)
 
 
+def die_after(db_path: Path, statements: Sequence[str]) -> None:
+    """A process that runs ``statements`` on the database at ``db_path``, each on its own (SQLite's autocommit: a
+    ``BEGIN`` holds the ones after it uncommitted), and dies before SQLite folds its write-ahead log in: an index
+    run killed there, or what a repository's attacker ships (``trust.foreign_journal``)."""
+    import subprocess
+    import sys
+
+    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+              "[c.execute(s) for s in sys.argv[2:]]; os._exit(0)")
+    subprocess.run([sys.executable, "-c", script, str(db_path), *statements], check=True)
+    assert Path(f"{db_path}-wal").stat().st_size > 32
+
+
 @contextlib.contextmanager
 def edited_db(path: Path | str) -> Iterator[sqlite3.Connection]:
     """A connection to an index database that a test edits (to damage or forge it), committed and closed at the

@@ -3,6 +3,7 @@ commit before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from codesearch.freshness import unindexed_files
 from codesearch.search import Searcher
 from codesearch.store.layout import APPLICATION_ID
 from codesearch.store.trust import foreign_journal
-from tests.conftest import SAMPLE_REPOS, write
+from tests.conftest import SAMPLE_REPOS, die_after, write
 
 
 def _indexed_sample(tmp_path):  # type: ignore[no-untyped-def]
@@ -201,15 +202,8 @@ def _forge_journal(index_dir) -> None:  # type: ignore[no-untyped-def]
     """What a repository's attacker ships (security review, 2026-12-07, thirteenth round): a write-ahead log that
     SQLite would replay over the index this user built, rewriting a chunk's doc and keeping the index id. Made
     here by a process that changes the database and dies before SQLite folds its log in."""
-    import subprocess
-    import sys
-
-    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-              "c.execute('PRAGMA wal_autocheckpoint = 0'); "
-              "c.execute(\"UPDATE chunk_rows SET doc = 'INJECTED' WHERE id = (SELECT min(id) FROM chunk_rows "
-              "WHERE doc != '')\"); os._exit(0)")
-    subprocess.run([sys.executable, "-c", script, str(index_dir / "index.db")], check=True)
-    assert (index_dir / "index.db-wal").stat().st_size > 32
+    die_after(index_dir / "index.db", ["PRAGMA wal_autocheckpoint = 0", "UPDATE chunk_rows SET doc = 'INJECTED' WHERE "
+                                       "id = (SELECT min(id) FROM chunk_rows WHERE doc != '')"])
 
 
 def test_a_write_ahead_log_the_repository_ships_is_never_replayed(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -230,18 +224,6 @@ def test_a_write_ahead_log_the_repository_ships_is_never_replayed(tmp_path) -> N
     assert "INJECTED" not in CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--json"]).output
 
 
-def _die_after(index_dir, statements) -> None:  # type: ignore[no-untyped-def]
-    """A process that runs ``statements`` on the index database, each committed on its own, and dies before SQLite
-    folds its write-ahead log in (as an index run killed there)."""
-    import subprocess
-    import sys
-
-    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-              "[c.execute(s) for s in sys.argv[2:]]; os._exit(0)")
-    subprocess.run([sys.executable, "-c", script, str(index_dir / "index.db"), *statements], check=True)
-    assert (index_dir / "index.db-wal").stat().st_size > 32
-
-
 def test_a_run_killed_after_writing_only_its_header_counters_leaves_a_trusted_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A kill loop (SIGKILL at random moments of `codesearch index`, then a search) met "index.db-wal was not
     written by codesearch" after 2-3 in 100 runs: the run's first write (its `application_id`) restarts SQLite's
@@ -250,12 +232,12 @@ def test_a_run_killed_after_writing_only_its_header_counters_leaves_a_trusted_lo
     that changes anything else of the first page still is."""
     repo = _indexed_sample(tmp_path)
     index_dir = repo / ".codesearch"
-    _die_after(index_dir, [f"PRAGMA application_id = {APPLICATION_ID}", "PRAGMA user_version = 7"])
+    die_after(index_dir / "index.db", [f"PRAGMA application_id = {APPLICATION_ID}", "PRAGMA user_version = 7"])
     searched = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo), "--format", "grep"])
     assert searched.exit_code == 0 and "not written by codesearch" not in searched.output
     ran = CliRunner().invoke(cli, ["index", str(repo)])
     assert ran.exit_code == 0 and "was not left by your last run" not in ran.output
-    _die_after(index_dir, ["PRAGMA user_version = 8"])
+    die_after(index_dir / "index.db", ["PRAGMA user_version = 8"])
     wal = index_dir / "index.db-wal"
     frames = bytearray(wal.read_bytes())
     assert int.from_bytes(frames[32 + 4:32 + 8], "big") > 1  # the commit's database size, in pages
@@ -263,7 +245,7 @@ def test_a_run_killed_after_writing_only_its_header_counters_leaves_a_trusted_lo
     wal.write_bytes(bytes(frames))
     assert foreign_journal(index_dir)
     wal.unlink()
-    _die_after(index_dir, ["PRAGMA application_id = 7"])  # the first page alone, and more than a counter
+    die_after(index_dir / "index.db", ["PRAGMA application_id = 7"])  # the first page alone, and more than a counter
     refused = CliRunner().invoke(cli, ["search", "retry a failed request", str(repo)])
     assert refused.exit_code == 2 and "index.db-wal was not written by codesearch" in refused.output
 
@@ -277,7 +259,7 @@ def test_an_index_run_never_takes_the_salts_of_a_log_it_did_not_start(tmp_path) 
 
     repo = _indexed_sample(tmp_path)
     index_dir = repo / ".codesearch"
-    _die_after(index_dir, ["PRAGMA user_version = 9"])
+    die_after(index_dir / "index.db", ["PRAGMA user_version = 9"])
     shipped = wal_salts(index_dir)
     assert shipped and not foreign_journal(index_dir)  # nothing harmful to replay: let be
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
@@ -293,7 +275,7 @@ def test_a_log_of_another_page_size_than_the_database_is_foreign(tmp_path) -> No
     malformed). A log of another page size is nothing an index run left."""
     repo = _indexed_sample(tmp_path)
     index_dir = repo / ".codesearch"
-    _die_after(index_dir, ["PRAGMA user_version = 5"])
+    die_after(index_dir / "index.db", ["PRAGMA user_version = 5"])
     assert not foreign_journal(index_dir)
     wal = index_dir / "index.db-wal"
     data = bytearray(wal.read_bytes())
@@ -348,16 +330,24 @@ def test_a_run_killed_between_its_commit_and_its_registration_leaves_a_trusted_l
     assert "added_module.py:1: brand_new_function" in searched.output
 
 
+@contextlib.contextmanager
+def _committed_beside_a_reader(tmp_path):  # type: ignore[no-untyped-def]
+    """An index run that committed (`added_module.py`) while a reader holds its snapshot (a resident process, an MCP
+    server): the run's log is left unfolded while the reader, still open, reads through it."""
+    repo = _indexed_sample(tmp_path)
+    index_dir = repo / ".codesearch"
+    with Searcher(index_dir) as reader:
+        reader.search("retry", 3)
+        write(repo, "added_module.py", "def brand_new_function():\n    return 1\n")
+        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+        assert (index_dir / "index.db-wal").stat().st_size > 32  # the run's commits, kept for the reader
+        yield repo, index_dir
+
+
 def test_the_log_an_index_run_leaves_beside_an_open_reader_is_trusted(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The other side: a run that commits while a reader holds its snapshot (a resident process, an MCP server)
     leaves its log unfolded; the next reader opens it, and sees the run's change."""
-    repo = _indexed_sample(tmp_path)
-    index_dir = repo / ".codesearch"
-    with Searcher(index_dir) as old:
-        old.search("retry", 3)
-        write(repo, "added_module.py", "def brand_new_function():\n    return 1\n")
-        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
-        assert (index_dir / "index.db-wal").stat().st_size > 32  # kept: the old reader still reads through it
+    with _committed_beside_a_reader(tmp_path) as (repo, index_dir):
         with Searcher(index_dir) as new:
             assert new.search("brand_new_function", 1)[0].path == "added_module.py"
 
@@ -367,13 +357,7 @@ def test_a_shipped_rollback_journal_takes_no_log_of_the_users_runs_with_it(tmp_p
     commits stay in the write-ahead log; a shipped `index.db-journal` then made the next index run delete that log
     with it, and the index fell back to a generation whose vector file was gone (`--rebuild` only). The journal
     alone is deleted."""
-    repo = _indexed_sample(tmp_path)
-    index_dir = repo / ".codesearch"
-    with Searcher(index_dir) as reader:
-        reader.search("retry", 3)
-        write(repo, "added_module.py", "def brand_new_function():\n    return 1\n")
-        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
-        assert (index_dir / "index.db-wal").stat().st_size > 32  # the run's commits, kept for the reader
+    with _committed_beside_a_reader(tmp_path) as (repo, index_dir):
         (index_dir / "index.db-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + bytes(504))
         write(repo, "other_module.py", "def another_function():\n    return 2\n")
         ran = CliRunner().invoke(cli, ["index", str(repo)])
@@ -522,17 +506,10 @@ def test_one_method_in_many_classes_but_for_their_names_takes_one_place(tmp_path
 def test_a_log_that_ends_no_transaction_is_no_foreign_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A run killed before its commit leaves frames of its own (a new log, other salts) and no commit: SQLite replays
     nothing of it, and the index is the run before's, as promised; it is not refused as a shipped log."""
-    import subprocess
-    import sys
-
     repo = _indexed_sample(tmp_path)
     index_dir = repo / ".codesearch"
-    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-              "c.execute('PRAGMA cache_size = 1'); c.execute('BEGIN'); "
-              "c.execute(\"UPDATE chunk_rows SET doc = 'UNCOMMITTED'\"); "
-              "c.execute(\"UPDATE files SET sha1 = 'x'\"); os._exit(0)")
-    subprocess.run([sys.executable, "-c", script, str(index_dir / "index.db")], check=True)
-    assert (index_dir / "index.db-wal").stat().st_size > 32  # frames, spilled before any commit
+    die_after(index_dir / "index.db", ["PRAGMA cache_size = 1", "BEGIN", "UPDATE chunk_rows SET doc = 'UNCOMMITTED'",
+                                       "UPDATE files SET sha1 = 'x'"])  # frames, spilled before any commit
     with Searcher(index_dir) as searcher:
         docs = {row[0] for row in searcher.reader.conn.execute("SELECT doc FROM chunks")}
     assert "UNCOMMITTED" not in docs

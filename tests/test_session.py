@@ -13,7 +13,7 @@ from codesearch.errors import BadQuery, IndexNotFound
 from codesearch.store.lock import writer_lock
 from codesearch.watch import Snapshot
 from codesearch.session import RepositorySession
-from tests.conftest import FakeEmbedder, write
+from tests.conftest import FakeEmbedder, die_after, write
 
 RETRY = '''def retry_request(url, attempts):
     """Retry a failed http request with exponential backoff."""
@@ -232,15 +232,9 @@ def test_status_and_the_log_say_when_a_refresh_deleted_a_journal_that_was_not_ou
                                                                                      caplog) -> None:  # type: ignore[no-untyped-def]
     """The recheck: the server's refresh deleted a write-ahead log the repository shipped (as `codesearch index`
     does) without a word, where the CLI says so. `index_status`'s last_index_run says it, and the server logs it."""
-    import subprocess
-    import sys
-
     ws.call(ws.search, "retry", 3)
     ws.call(ws._close_searcher)
-    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-              "c.execute('PRAGMA wal_autocheckpoint = 0'); c.execute(\"UPDATE chunk_rows SET doc = 'INJECTED'\"); "
-              "os._exit(0)")
-    subprocess.run([sys.executable, "-c", script, str(ws.index_dir / "index.db")], check=True)
+    die_after(ws.index_dir / "index.db", ["PRAGMA wal_autocheckpoint = 0", "UPDATE chunk_rows SET doc = 'INJECTED'"])
     path = ws.root / "net/client.py"
     path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
     _bump(path)
@@ -260,13 +254,8 @@ def test_a_refresh_empties_a_log_it_did_not_start_though_its_reader_holds_a_snap
     """An index run empties a write-ahead log under salts the registry lacks before it writes (``fold_journal``),
     which a reader's snapshot would keep it from: the server's own reader let go of it first (the refresh said
     another process was indexing, every time)."""
-    import subprocess
-    import sys
-
     ws.call(ws.search, "retry", 3)  # the server's reader holds its snapshot from here
-    script = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-              "c.execute('PRAGMA user_version = 11'); os._exit(0)")  # a run killed just after a header write
-    subprocess.run([sys.executable, "-c", script, str(ws.index_dir / "index.db")], check=True)
+    die_after(ws.index_dir / "index.db", ["PRAGMA user_version = 11"])  # a run killed just after a header write
     path = ws.root / "net/client.py"
     path.write_text(RETRY + "\n\ndef helper():\n    return 1\n")
     _bump(path)
