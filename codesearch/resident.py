@@ -213,17 +213,13 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
 
 
 def unindexed(searcher: Any, under: str, paths: Any = None) -> dict[str, Any]:
-    """``{"unindexed": {files, paths}}`` when source files below ``under`` (and through the ``paths`` filter, a
-    ``PathFilter``) were added since the last index run (a one-shot search does not search them:
+    """``{"unindexed": {files, paths, root}}`` when source files below ``under`` (and through the ``paths`` filter,
+    a ``PathFilter``) were added since the last index run (a one-shot search does not search them:
     ``freshness.unindexed_files``), else ``{}``."""
-    from codesearch.freshness import unindexed_files
-
-    keep = None if paths is None or not paths.active else (lambda path: paths.matches(searcher.root, path))
-    found = unindexed_files(searcher, under, keep=keep)
-    return {"unindexed": found.to_dict()} if found is not None else {}
+    return unindexed_of_several([searcher], paths, under)
 
 
-def unindexed_of_several(searchers: Sequence[Any], paths: Any = None) -> dict[str, Any]:
+def unindexed_of_several(searchers: Sequence[Any], paths: Any = None, under: str = "") -> dict[str, Any]:
     """``unindexed`` over several repositories' indexes (``search Q A B``, a workspace): how many files were added
     since their last index runs, the first five by path relative to the repositories' common directory, and that
     directory as ``root`` (one shape with a single repository's). A pack is not checked (as ``unindexed_files``)."""
@@ -233,7 +229,7 @@ def unindexed_of_several(searchers: Sequence[Any], paths: Any = None) -> dict[st
     for searcher in searchers:
         keep = None if paths is None or not paths.active else (
             lambda path, root=searcher.root: paths.matches(root, path))
-        if (added := unindexed_files(searcher, keep=keep)) is not None:
+        if (added := unindexed_files(searcher, under, keep=keep)) is not None:
             found.append(added)
     if not found:
         return {}
