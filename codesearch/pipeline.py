@@ -76,7 +76,7 @@ class IndexReport:
     files_without_grammar: int = 0  # files indexed as line windows (language ``text``), among ``files``
     moved_from: str = ""  # the repository's previous place, when it moved since the last run
     replaced_untrusted: bool = False  # an index this user did not build was deleted and built afresh
-    removed_journal: bool = False  # a write-ahead log (index.db-wal) this user's runs did not leave was deleted
+    removed_journals: tuple[str, ...] = ()  # the database journals this user's runs did not leave, deleted
     index_id: str = ""  # the index's random id, as registered in this user's trust registry
     files_by_language: dict[str, int] = field(default_factory=dict)
     chunks_by_language: dict[str, int] = field(default_factory=dict)
@@ -171,7 +171,7 @@ def build_index(
         with IndexWriter.open(index_dir, root, embedder, parser=parser_fingerprint(), rebuild=rebuild,
                               wait=wait, mounts=settings.mounts.digest()) as writer:
             report.replaced_untrusted = writer.replaced_untrusted
-            report.removed_journal = writer.removed_journal
+            report.removed_journals = writer.removed_journals
             report.moved_from = writer.moved_from
             _run(writer, settings, report)
     except (IndexCorrupt, IndexOutOfDate) as exc:

@@ -327,10 +327,10 @@ def deleted_untrusted(report: IndexReport) -> list[str]:
     if report.replaced_untrusted:
         lines.append("The index there was not built by you for this place (shipped with the repository, a copy of "
                      "another of your indexes, or older than index ids); it was deleted and rebuilt from scratch.")
-    if report.removed_journal:
-        lines.append("A database journal beside the index (index.db-wal or index.db-journal) was not left by your last "
-                     "run there (a repository can ship one to change your index); it was deleted before it could be "
-                     "applied.")
+    if report.removed_journals:
+        lines.append(f"A database journal beside the index ({', '.join(report.removed_journals)}) was not left by your "
+                     "last run there (a repository can ship one to change your index); it was deleted before it could "
+                     "be applied.")
     return lines
 
 

@@ -145,7 +145,7 @@ def test_planted_symlink_in_the_index_dir_is_refused(tmp_path: Path, entry: str)
     target.write_bytes(original)
     os.symlink(target, root / ".codesearch" / entry)
     if entry == "index.db-wal":
-        assert build_index(root, embedder=FakeEmbedder()).removed_journal
+        assert build_index(root, embedder=FakeEmbedder()).removed_journals
         assert not (root / ".codesearch" / entry).is_symlink()
     else:
         with pytest.raises(UnsafeIndexDir, match="symlink"):

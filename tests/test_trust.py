@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from codesearch.cli import cli
 from codesearch.errors import IndexConflict, IndexCorrupt, UnsafeIndexDir
 from codesearch.pipeline import build_index
+from codesearch.render import deleted_untrusted
 from codesearch.search import Searcher
 from codesearch.store.lock import writer_lock
 from tests.conftest import FakeEmbedder, write
@@ -210,8 +211,10 @@ def test_hardlinked_entry_is_refused_and_its_target_untouched(tmp_path: Path, en
     if entry == "lock":
         with pytest.raises(UnsafeIndexDir, match="hard link"):
             build_index(root, embedder=FakeEmbedder())
-    else:  # a journal's link is never SQLite's own: the next index run removes the link alone
-        assert build_index(root, embedder=FakeEmbedder()).removed_journal
+    else:  # a journal's link is never SQLite's own: the next index run removes the link alone, and names it
+        report = build_index(root, embedder=FakeEmbedder())
+        assert report.removed_journals == (entry,)
+        assert f"beside the index ({entry}) was not left" in " ".join(deleted_untrusted(report))
         assert precious.stat().st_nlink == 1
     assert precious.read_text() == "do not overwrite\n"
 

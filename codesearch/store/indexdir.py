@@ -61,12 +61,12 @@ def check_index_dir(index_dir: Path) -> None:
         _check_entry(Path(entry.path), entry_stat, f"{entry.name} in the index directory")
 
 
-def remove_linked_journals(index_dir: Path) -> bool:
+def remove_linked_journals(index_dir: Path) -> list[str]:
     """Remove a database journal (``index.db-wal``, ``-shm``, ``-journal``) that is a symlink or a hard link: SQLite
     makes each a plain file of its own, so a link is the repository's (git tracks symlinks), and it made every
     command refuse the index until removed by hand (red team, second session). The link alone goes; nothing is
-    read or written through it. Whether one was removed."""
-    removed = False
+    read or written through it. The names of those removed."""
+    removed = []
     for name in (WAL_NAME, SHM_NAME, JOURNAL_NAME):
         try:
             st = os.lstat(index_dir / name)
@@ -74,7 +74,7 @@ def remove_linked_journals(index_dir: Path) -> bool:
             continue
         if stat.S_ISLNK(st.st_mode) or (not stat.S_ISDIR(st.st_mode) and st.st_nlink > 1):
             remove_entry(index_dir / name)
-            removed = True
+            removed.append(name)
     return removed
 
 

@@ -117,7 +117,8 @@ class IndexWriter:
         self.index_id = index_id
         self.rebuild = rebuild
         self.replaced_untrusted = replaced_untrusted  # an index this user did not build was deleted
-        self.removed_journal = False  # a journal this user's runs did not leave (a log, a link) was deleted (``open``)
+        self.removed_journals: tuple[str, ...] = ()  # the journals this user's runs did not leave (a log, a link),
+        # deleted (``open``)
         self._lock = lock
         self._model = model
         self._parser = parser
@@ -157,15 +158,15 @@ class IndexWriter:
             IndexUnavailable: as ``codesearch.pipeline.build_index``.
         """
         with storage_errors(index_dir):
-            linked = index_dir.is_dir() and not index_dir.is_symlink() and remove_linked_journals(index_dir)
+            linked = remove_linked_journals(index_dir) if index_dir.is_dir() and not index_dir.is_symlink() else []
             prepare_index_dir(index_dir)
             with writer_lock(index_dir, wait=wait) as lock:
                 check_index_dir(index_dir)  # again, now that no other writer can change it
                 # Before SQLite replays either: the database stays as this user's last run left it (a log of this
                 # user's runs, which a reader can keep unfolded, stays beside a shipped rollback journal).
                 rollback, wal = has_journal(index_dir), trust.wal_standing(index_dir, locked=True)
-                journal = rollback or wal == "foreign"
-                for name in ((JOURNAL_NAME,) if rollback else ()) + ((WAL_NAME, SHM_NAME) if wal == "foreign" else ()):
+                journal = ((JOURNAL_NAME,) if rollback else ()) + ((WAL_NAME, SHM_NAME) if wal == "foreign" else ())
+                for name in journal:
                     remove_entry(index_dir / name)
                 db, index_id, replaced, registered = _open_db(index_dir, rebuild)
                 try:
@@ -175,7 +176,8 @@ class IndexWriter:
                     writer = cls(index_dir, root, db, lock, index_id, model=model, parser=parser,
                                  rebuild=rebuild or replaced, replaced_untrusted=replaced)
                     writer.mounts = mounts
-                    writer.removed_journal = journal or linked
+                    writer.removed_journals = tuple(name for name in (WAL_NAME, SHM_NAME, JOURNAL_NAME)
+                                                   if name in journal or name in linked)
                     if wal == "unregistered":  # found before this run wrote to it
                         writer.fold_journal()
                     writer.journal_barrier()  # opening wrote (a pragma, migrations): this run's log from here
