@@ -241,7 +241,8 @@ def test_status_and_the_log_say_when_a_refresh_deleted_a_journal_that_was_not_ou
     with caplog.at_level("WARNING", logger="codesearch.session"):
         ws.call(ws.search, "retry a failed http request", 1)
     deleted = ws.call(ws.status)["last_index_run"]["deleted"]
-    assert len(deleted) == 1 and "index.db-wal or index.db-journal) was not left by your last run" in deleted[0]
+    assert len(deleted) == 1 and "beside the index (index.db-wal" in deleted[0]
+    assert "was not left by your last run" in deleted[0]
     assert any("was deleted before it could be applied" in record.getMessage() for record in caplog.records)
     path.write_text(RETRY + "\n\ndef helper():\n    return 2\n")
     _bump(path)
