@@ -277,6 +277,49 @@ def unindexed_files(searcher: Any, under: str = "", shown: int = 5,
     return Unindexed(root, len(added), tuple(added[:shown])) if added else None
 
 
+def deleted_files(searcher: Any, under: str = "", keep: Callable[[str], bool] | None = None) -> list[str]:
+    """The indexed files (below ``under``, repo-relative, sorted) that are gone from the repository: deleted since
+    the last index run (a branch switched to one without them), whose hits a search drops. [] when none.
+
+    Cheap when nothing changed, as ``unindexed_files``: a file's deletion changes its directory's mtime, so only
+    the index's files in a directory the last run read and that changed since (or is gone) are looked at, from
+    ``searcher.root`` down without following a link. A pack or an index without recorded directories: [].
+
+    :param keep: the search's path filters (a stored path -> whether it may be a result): only such files are named.
+    """
+    if searcher.mounts:
+        return []
+    recorded = searcher.reader.directory_mtimes(MAX_CHECKED_DIRECTORIES)
+    if not recorded:
+        return []
+    root = str(searcher.root)
+    gone = []
+    with Tree(root) as tree:
+        changed = {rel for rel, mtime in recorded.items() if _directory_changed(tree, root, rel, mtime)}
+        if not changed:
+            return []
+        for path in searcher.reader.file_paths():
+            if path.rpartition("/")[0] not in changed or (under and path != under and not path.startswith(under + "/")):
+                continue
+            if (keep is None or keep(path)) and _is_gone(tree, path):
+                gone.append(path)
+    return sorted(gone)
+
+
+def _is_gone(tree: Tree, path: str) -> bool:
+    """Whether the stored ``path`` names nothing now (a directory on its way swapped for a link or a file counts as
+    gone: the search does not follow it); a path that is no plain relative one (a forged index's) is not looked at."""
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return False
+    try:
+        tree.lstat(path)
+    except ValueError:
+        return False
+    except OSError:
+        return True
+    return False
+
+
 def _directory_changed(tree: Tree, root: str, rel: str, mtime: int) -> bool:
     """Whether the directory ``rel`` (``""``: the root) is gone or has another mtime than ``mtime`` (a path that is
     no plain relative one, which only a forged index holds, is not looked at)."""

@@ -34,7 +34,7 @@ from typing import Any
 from codesearch.embed import Embedder
 from codesearch.embed.static import StaticEmbedder
 from codesearch.errors import BadQuery, CodeSearchError, IndexOutOfDate
-from codesearch.freshness import FileChecks, check_stored, unchanged_places
+from codesearch.freshness import FileChecks, check_stored, deleted_files, unchanged_places
 from codesearch.pack import Mounts
 from codesearch.query import QueryInfo
 from codesearch.search import (
@@ -123,15 +123,17 @@ class Part:
         return {key: self.spans[key] for key in keys if key in self.spans}
 
 
-def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo: str = "") -> Part | None:
+def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo: str = "",
+           leave_out: frozenset[str] = frozenset()) -> Part | None:
     """One index's first stage for the query (None: the filters leave nothing): its rankings, the
     definitions of the names the query mentions and their similarities, but no rows yet (see ``fill``).
 
     :param parsed: the query parsed once for every index (``Searcher.parse``).
     :param repo: the name results of this index are shown under (a pack's paths name their repositories).
+    :param leave_out: stored paths whose chunks are not searched (``Searcher.plan``).
     :raises BadQuery: for a bad filter.
     """
-    plan = searcher.plan(parsed, options)
+    plan = searcher.plan(parsed, options, leave_out)
     if plan is None:
         return None
     hits = searcher.first_stage(plan, options)
@@ -265,10 +267,13 @@ class MultiSearcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def gather(self, parsed: ParsedQuery, options: SearchOptions) -> list[Part | None]:
-        """Every index's part for the query, in the order of the indexes."""
-        return [gather(s, parsed, _shown_as(options, name, s), repo=name)
-                for name, s in zip(self.names, self.searchers)]
+    def gather(self, parsed: ParsedQuery, options: SearchOptions, leave_out: Sequence[frozenset[str]] = ()
+               ) -> list[Part | None]:
+        """Every index's part for the query, in the order of the indexes (``leave_out``: per index, the stored
+        paths not searched)."""
+        gone = list(leave_out) or [frozenset()] * len(self.searchers)
+        return [gather(s, parsed, _shown_as(options, name, s), repo=name, leave_out=out)
+                for name, s, out in zip(self.names, self.searchers, gone, strict=True)]
 
     def fill(self, parts: Sequence[Part | None], keep: Sequence[Sequence[int]]) -> list[Part | None]:
         """``fill`` each part (as ``gather`` returned them) with the rows of its shortlist."""
@@ -284,7 +289,16 @@ class MultiSearcher:
         return self.run(self.searchers[0].parse(query, k), options)  # one embedder for all
 
     def run(self, parsed: ParsedQuery, options: SearchOptions) -> list[SearchResult]:
-        """``search`` for a query already parsed: gather, shortlist, fill, merge (see the module doc)."""
-        parts = self.gather(parsed, options)
+        """``search`` for a query already parsed: gather, shortlist, fill, merge (see the module doc); again
+        without the indexed files deleted since the last index runs when fewer results than asked for came
+        back (as ``Searcher.run``)."""
+        results = self._merged(parsed, options)
+        if len(results) < options.k and any(gone := [frozenset(deleted_files(s)) for s in self.searchers]):
+            results = self._merged(parsed, options, gone)
+        return results
+
+    def _merged(self, parsed: ParsedQuery, options: SearchOptions, leave_out: Sequence[frozenset[str]] = ()
+                ) -> list[SearchResult]:
+        parts = self.gather(parsed, options, leave_out)
         parts = self.fill(parts, shortlist(parsed.info, parts, options))
         return merge(parsed.info, parts, options)

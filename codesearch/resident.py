@@ -215,42 +215,59 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
 def unindexed(searcher: Any, under: str, paths: Any = None) -> dict[str, Any]:
     """``{"unindexed": {files, paths, root}}`` when source files below ``under`` (and through the ``paths`` filter,
     a ``PathFilter``) were added since the last index run (a one-shot search does not search them:
-    ``freshness.unindexed_files``), else ``{}``."""
+    ``freshness.unindexed_files``), and ``{"deleted": ...}`` in the same shape when indexed files were deleted since
+    (``freshness.deleted_files``), else ``{}``."""
     return unindexed_of_several([searcher], paths, under)
 
 
 def unindexed_of_several(searchers: Sequence[Any], paths: Any = None, under: str = "") -> dict[str, Any]:
     """``unindexed`` over several repositories' indexes (``search Q A B``, a workspace): how many files were added
     since their last index runs, the first five by path relative to the repositories' common directory, and that
-    directory as ``root`` (one shape with a single repository's). A pack is not checked (as ``unindexed_files``)."""
-    from codesearch.freshness import unindexed_files
+    directory as ``root`` (one shape with a single repository's); and as ``deleted``, in the same shape, the indexed
+    files deleted since (a search leaves them out: ``Searcher.run``). A pack is not checked (as
+    ``unindexed_files``)."""
+    from codesearch.freshness import deleted_files, unindexed_files
 
-    found = []
+    found, gone = [], []
     for searcher in searchers:
         keep = None if paths is None or not paths.active else (
             lambda path, root=searcher.root: paths.matches(root, path))
         if (added := unindexed_files(searcher, under, keep=keep)) is not None:
-            found.append(added)
-    if not found:
-        return {}
-    top = os.path.commonpath([added.root for added in found])
-    listed = [os.path.relpath(os.path.join(added.root, path), top).replace(os.sep, "/")
-              for added in found for path in added.paths][:5]
-    return {"unindexed": {"files": sum(added.count for added in found), "paths": listed, "root": top}}
+            found.append((added.root, added.count, added.paths))
+        if deleted := deleted_files(searcher, under, keep=keep):
+            gone.append((str(searcher.root), len(deleted), deleted[:5]))
+    return {key: _files_in(listed) for key, listed in (("unindexed", found), ("deleted", gone)) if listed}
+
+
+def _files_in(found: Sequence[tuple[str, int, Sequence[str]]]) -> dict[str, Any]:
+    """``{files, paths, root}`` of (root, count, first paths) per repository: the count over all of them, the first
+    five paths relative to their common directory, ``root``."""
+    top = os.path.commonpath([root for root, _, _ in found])
+    listed = [os.path.relpath(os.path.join(root, path), top).replace(os.sep, "/")
+              for root, _, paths in found for path in paths][:5]
+    return {"files": sum(count for _, count, _ in found), "paths": listed, "root": top}
 
 
 def unindexed_line(extra: dict[str, Any]) -> str | None:
-    """The text output's line for ``extra["unindexed"]`` (``unindexed``), or None."""
-    added = extra.get("unindexed")
-    if not added:
-        return None
+    """The text output's lines for ``extra["unindexed"]`` and ``extra["deleted"]`` (``unindexed``): the files
+    added and those deleted since the last index run, neither searched; or None."""
     from codesearch.render import one_line, shown_path
 
-    count, paths = int(added["files"]), [one_line(shown_path(added["root"], str(p))) for p in added["paths"]]
-    listed = ", ".join(paths) + (", ..." if count > len(paths) else "")
-    files = "1 file" if count == 1 else f"{count:,} files"
-    them = "it" if count == 1 else "them"
-    return f"Not searched: {files} added since the last index run ({listed}); run `codesearch index` to add {them}."
+    lines = []
+    for key, what in (("unindexed", "added"), ("deleted", "indexed, deleted")):
+        files = extra.get(key)
+        if not files:
+            continue
+        count, paths = int(files["files"]), [one_line(shown_path(files["root"], str(p))) for p in files["paths"]]
+        listed = ", ".join(paths) + (", ..." if count > len(paths) else "")
+        them = "it" if count == 1 else "them"
+        if key == "unindexed":
+            lines.append(f"Not searched: {'1 file' if count == 1 else f'{count:,} files'} added since the last index "
+                         f"run ({listed}); run `codesearch index` to add {them}.")
+        else:
+            lines.append(f"Not searched: {'1 indexed file' if count == 1 else f'{count:,} indexed files'} deleted "
+                         f"since the last index run ({listed}); run `codesearch index` to drop {them}.")
+    return "\n".join(lines) or None
 
 
 def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, globs: Sequence[str],

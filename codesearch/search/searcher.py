@@ -23,7 +23,7 @@ from codesearch.errors import (
     UnsafeIndexDir,
     naming_index,
 )
-from codesearch.freshness import FileCheck, FileChecks, check_stored
+from codesearch.freshness import FileCheck, FileChecks, check_stored, deleted_files
 from codesearch.pack import Mounts
 from codesearch.resident_client import refuse_escaping
 from codesearch.search.first_stage import IndexHits, Plan, first_stage, run_into
@@ -181,11 +181,19 @@ class Searcher:
         return self.run(self.parse(query, k), options)
 
     def run(self, parsed: ParsedQuery, options: SearchOptions) -> list[SearchResult]:
-        """``search`` for a query already parsed (``parse``)."""
+        """``search`` for a query already parsed (``parse``).
+
+        Fewer results than asked for, and indexed files deleted since the last index run: the search again without
+        them (their hits, dropped as the files are gone, had taken the pool's places: after a switch to a branch
+        without 336 indexed files, a new user's `-k 10` found one result, or none)."""
         plan = self.plan(parsed, options)
         if plan is None:
             return []
-        return ranked(parsed.info, [self.first_stage(plan, options)], options)
+        results = ranked(parsed.info, [self.first_stage(plan, options)], options)
+        if len(results) < options.k and (gone := deleted_files(self)):
+            plan = self.plan(parsed, options, leave_out=frozenset(gone))
+            results = [] if plan is None else ranked(parsed.info, [self.first_stage(plan, options)], options)
+        return results
 
     def parse(self, query: str, k: int = 10) -> ParsedQuery:
         """The query validated, analysed and embedded (the same for every index of this model).
@@ -194,29 +202,34 @@ class Searcher:
         """
         return parse_query(query, k, self.embedder)
 
-    def plan(self, parsed: ParsedQuery, options: SearchOptions) -> Plan | None:
-        """The parsed query and the chunks the filters allow (None: no chunk passes).
+    def plan(self, parsed: ParsedQuery, options: SearchOptions, leave_out: frozenset[str] = frozenset()
+             ) -> Plan | None:
+        """The parsed query and the chunks the filters allow (None: no chunk passes), none of the files
+        ``leave_out`` (stored paths).
 
         :raises BadQuery: for an unknown language.
         """
         language = _language(options.language)
-        allowed = self.allowed(language=language, paths=options.paths, kinds=options.kinds)
+        allowed = self.allowed(language=language, paths=options.paths, kinds=options.kinds, leave_out=leave_out)
         if allowed is not None and allowed.size == 0:
             return None
         return Plan(parsed, language, allowed)
 
     def allowed(self, *, language: str | None = None, paths: PathFilter | None = None,
-                kinds: Sequence[str] = ()) -> np.ndarray | None:
-        """Ids of the chunks the filters let through (``None``: no filter, all of them).
+                kinds: Sequence[str] = (), leave_out: frozenset[str] = frozenset()) -> np.ndarray | None:
+        """Ids of the chunks the filters let through (``None``: no filter, all of them), none of the files
+        ``leave_out``.
 
         :raises BadQuery: for an unknown language.
         """
         language = _language(language)
-        if language is None and not kinds and not (paths is not None and paths.active):
+        if language is None and not kinds and not (paths is not None and paths.active) and not leave_out:
             return None
         files = None
         if paths is not None and paths.active:
             files = [p for p in self.reader.file_paths() if self._matches(paths, p)]
+        if leave_out:
+            files = [p for p in (self.reader.file_paths() if files is None else files) if p not in leave_out]
         return self.reader.ids_where(language=language, paths=files, kinds=list(kinds))
 
     def _matches(self, paths: PathFilter, path: str) -> bool:

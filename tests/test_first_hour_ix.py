@@ -1,0 +1,72 @@
+"""A new user's first hour IX: what this round's users found (2026-12-07, fourteenth round). Each test fails on the
+commit before its fix."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.search import Searcher
+from tests.conftest import write
+
+WRITER = "def write_output_{n}(path):\n    '''Write the output to a file.'''\n    open(path, 'w').write('{n}')\n"
+
+
+def _branch_with_deletions(tmp_path):  # type: ignore[no-untyped-def]
+    """A repository indexed with 30 near-identical writers in `gone/`, then `gone/` deleted (a switch to a branch
+    without it), one writer left in `kept/`."""
+    repo = tmp_path / "repo"
+    for n in range(30):
+        write(repo, f"gone/w{n:02d}.py", WRITER.format(n=n))
+    write(repo, "kept/report.py",
+          "def save_report(path):\n    '''Write the report to a file.'''\n    return open(path)\n")
+    write(repo, "kept/other.py", "def parse_header(line):\n    return line.split(':')\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    for n in range(30):
+        (repo / f"gone/w{n:02d}.py").unlink()
+    (repo / "gone").rmdir()
+    return repo
+
+
+def test_deleted_files_do_not_take_the_places_of_the_files_still_there(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """After a switch to a branch without 336 indexed files, a new user's search found one result for `-k 10`, or
+    "No results." (exit 1), and nothing said why: the deleted files' hits had filled the pool and were dropped. The
+    search runs again without them, and says they were left out (text, JSON `deleted`, grep on stderr)."""
+    repo = _branch_with_deletions(tmp_path)
+    with Searcher(repo / ".codesearch") as searcher:
+        found = searcher.search("write the output to a file", k=2)
+    assert [r.path for r in found] == ["kept/report.py", "kept/other.py"]
+    text = CliRunner().invoke(cli, ["search", "write the output to a file", str(repo), "-k", "2"])
+    assert text.exit_code == 0
+    first = text.output.splitlines()[0]
+    assert first.startswith("Not searched: 30 indexed files deleted since the last index run (")
+    assert "gone/w00.py" in first and "run `codesearch index` to drop them" in first
+    payload = json.loads(CliRunner().invoke(cli, ["search", "write the output to a file", str(repo), "--json"]).output)
+    assert payload["deleted"]["files"] == 30 and payload["deleted"]["paths"][0] == "gone/w00.py"
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(resources.files("codesearch").joinpath("schema", "search.schema.json").read_text())
+    jsonschema.validate(payload, schema)
+    grep = CliRunner().invoke(cli, ["search", "write the output to a file", str(repo), "--format", "grep"])
+    assert "Not searched: 30 indexed files deleted" in grep.stderr and "Not searched" not in grep.stdout
+    inside = CliRunner().invoke(cli, ["search", "write the output to a file", str(repo / "kept")]).output
+    assert "Not searched" not in inside  # the directory searched lost nothing
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    again = json.loads(CliRunner().invoke(cli, ["search", "write the output to a file", str(repo), "--json"]).output)
+    assert "deleted" not in again
+
+
+def test_several_repositories_leave_out_deleted_files_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo = _branch_with_deletions(tmp_path)
+    other = tmp_path / "other"
+    write(other, "util.py", "def unrelated_helper():\n    return 1\n")
+    assert CliRunner().invoke(cli, ["index", str(other), "-q"]).exit_code == 0
+    ran = CliRunner().invoke(cli, ["search", "write the output to a file", str(repo), str(other), "-k", "3",
+                                   "--json"])
+    payload = json.loads(ran.output)
+    assert {r["path"] for r in payload["results"]} == {"repo/kept/report.py", "repo/kept/other.py",
+                                                      "other/util.py"}
+    assert payload["deleted"]["files"] == 30
