@@ -701,7 +701,7 @@ def _print_results(query: str, results: list[Any], fmt: str, *, max_lines: int |
     if text is not None:
         # color= as well: click.echo strips escape sequences off a pipe unless told (`--color | less -R`).
         _echo_piped(text, color=use_color if fmt == "text" else None)
-    if not quiet and (notice := search_notice(fmt, extra, bool(results))) is not None:
+    if not quiet and (notice := search_notice(fmt, extra, query, results, best)) is not None:
         click.echo(notice, err=True)
     if not results:
         sys.exit(EXIT_NO_RESULTS)

@@ -144,14 +144,21 @@ def search_output(query: str, results: Sequence[SearchResult], fmt: str, *, max_
     return text
 
 
-def search_notice(fmt: str, extra: dict[str, Any], found: bool = True) -> str | None:
+def search_notice(fmt: str, extra: dict[str, Any], query: str = "", results: Sequence[SearchResult] = (),
+                  best: float | None = None) -> str | None:
     """What a search prints to standard error: in ``grep`` and ``jsonl`` output, whose every line a program reads
-    as a hit, the files added since the last index run (the text's first line, JSON's ``unindexed``) and, when
-    nothing was found, why (the text's ``No results: ...``, JSON's ``note``)."""
+    as a hit, the files added or deleted since the last index run (the text's first lines, JSON's ``unindexed`` and
+    ``deleted``); when nothing was found, why (the text's ``No results: ...``, JSON's ``note``); and when every hit is
+    weak, that (the text's warning line, JSON's ``note``: a made-up query's hits looked like answers).
+    ``best``: as ``search_output``'s."""
     if fmt not in ("grep", "jsonl"):
         return None
-    lines = [line for line in (unindexed_line(extra), None if found else no_results_line(extra)) if line]
-    return "\n".join(lines) or None
+    from codesearch import render
+
+    weak = render.weak_answer(query, results, best) if results else ""
+    lines = [unindexed_line(extra), None if results else no_results_line(extra),
+             f"{weak[:1].upper()}{weak[1:]}." if weak else None]
+    return "\n".join(line for line in lines if line) or None
 
 
 def no_results_line(extra: dict[str, Any]) -> str | None:
@@ -582,7 +589,7 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         text = None if request.get("quiet") else search_output(
             query, found.results, fmt, max_lines=request.get("max_lines"), explain=bool(request.get("explain")),
             color=bool(request.get("color")), elapsed_ms=elapsed_ms, extra=extra, files=found.groups, best=found.best)
-        notice = None if request.get("quiet") else search_notice(fmt, extra, bool(found.results))
+        notice = None if request.get("quiet") else search_notice(fmt, extra, query, found.results, found.best)
     finally:
         os.chdir(here)
     return {"ok": True, "text": text, "found": bool(found.results), "notice": notice}

@@ -70,3 +70,20 @@ def test_several_repositories_leave_out_deleted_files_too(tmp_path) -> None:  # 
     assert {r["path"] for r in payload["results"]} == {"repo/kept/report.py", "repo/kept/other.py",
                                                       "other/util.py"}
     assert payload["deleted"]["files"] == 30
+
+
+def test_grep_and_jsonl_say_on_stderr_that_every_hit_is_weak(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`--format grep` printed a made-up query's two weak hits as answers, exit 0, with nothing on stderr; the text
+    format warns (`Weak matches only ...`) and JSON has `note`. grep and jsonl say it on stderr, their stdout
+    unchanged; a good query's output says nothing there."""
+    repo = _branch_with_deletions(tmp_path)
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    text = CliRunner().invoke(cli, ["search", "frobnicate the warp drive plasma", str(repo), "-k", "2"]).output
+    assert "Weak matches only" in text
+    for fmt in ("grep", "jsonl"):
+        ran = CliRunner().invoke(cli, ["search", "frobnicate the warp drive plasma", str(repo), "-k", "2",
+                                       "--format", fmt])
+        assert ran.exit_code == 0 and ran.stdout.strip()
+        assert ran.stderr.startswith("Weak matches only (best similarity ") and "Weak" not in ran.stdout
+        good = CliRunner().invoke(cli, ["search", "save the report", str(repo), "-k", "2", "--format", fmt])
+        assert good.exit_code == 0 and good.stderr == ""
