@@ -508,7 +508,7 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     searched (--all searches everything), or one of its files: only that file; one inside a directory the
     index skipped (hidden,
     vendored, build output) finds nothing, and says why. Several PATHs search their repositories as one
-    corpus; text and grep print each result's path from the working directory, and JSON's starts with its
+    corpus (each PATH that is a subdirectory, only below it; --all: the whole repositories); text and grep print each result's path from the working directory, and JSON's starts with its
     repository's name (its `repo`). A QUERY that starts
     with a dash goes after -e (or after --, which ends the options). Exit code 0 when
     something was found, 1 when nothing was, 2 on an error.
@@ -592,19 +592,23 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                                       [m for _, _, m in listed]) if workspace is not None else \
                 ([find_index(p) for p in paths], None, None)
             roots = None  # of several PATHs, by name: each index in its repository
+            unders: dict[str, str] = {}  # of several PATHs, by name: the subdirectory searched (as one PATH's)
             if workspace is None:
                 _one_path_per_repository(paths, indexes)
                 tops = [Path(d).resolve().parent for d in indexes]
                 names = prefixes(tops)
                 roots = dict(zip(names, tops))
+                if not whole_index:
+                    unders = {name: subdirectory(top, path) for name, top, path in zip(names, tops, paths)}
             # A damaged or unreadable index is left out with a warning, the others answer (CLI.md).
-            with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=True) as multi:
+            with MultiSearcher(indexes, names=names, mounts=mounts, keep_going=True, unders=unders) as multi:
                 _warn_left_out(multi.left_out, quiet, roots)
                 # as printed too: `app/src/*`, or `../x2/app/*` from elsewhere (each searcher's root and Path.cwd())
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
-                extra.update(unindexed_of_several(multi.searchers, filters))
+                extra.update(unindexed_of_several(multi.searchers, filters,
+                                                  [multi.unders.get(name, "") for name in multi.names]))
                 if multi.left_out:
                     extra["left_out"] = multi.left_out
         else:
@@ -668,7 +672,7 @@ def _warn_left_out(left_out: dict[str, str], quiet: bool, roots: dict[str, Path]
 
 
 def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> None:
-    """Refuse two PATHs of one index (several PATHs search whole repositories), naming them as given."""
+    """Refuse two PATHs of one index (one PATH per repository), naming them as given."""
     from codesearch.render import one_line
 
     seen: dict[Path, Path] = {}
@@ -684,7 +688,8 @@ def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> No
             message = f"{one_line(str(inner))} is inside {one_line(str(outer))}, which is already searched"
         else:
             message = (f"{one_line(str(other))} and {one_line(str(path))} are in the same repository "
-                       f"{one_line(str(directory.parent))}; several PATHs search whole repositories, give it once")
+                       f"{one_line(str(directory.parent))}; give one PATH per repository (their common directory, "
+                       "and -p globs to narrow it)")
         raise click.UsageError(message)
 
 

@@ -26,7 +26,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -145,9 +145,11 @@ def gather(searcher: Searcher, parsed: ParsedQuery, options: SearchOptions, repo
                 topics=wants_file_topics(parsed.info, options), mounts=searcher.mounts)
 
 
-def _shown_as(options: SearchOptions, name: str, searcher: Searcher) -> SearchOptions:
+def _shown_as(options: SearchOptions, name: str, searcher: Searcher, under: str = "") -> SearchOptions:
     """``options`` whose path globs also match a path as it is printed, under the repository's ``name`` (a pack's
-    paths name their repositories already)."""
+    paths name their repositories already), and that search only below ``under`` (repo-relative; "": everywhere)."""
+    if under:
+        options = replace(options, paths=replace(options.paths, under=under))
     if searcher.mounts or not options.paths.active:
         return options
     return replace(options, paths=replace(options.paths, shown_as=f"{name}/"))
@@ -210,6 +212,8 @@ class MultiSearcher:
         named in ``left_out`` with its reason, instead of failing the search (a workspace of many repositories;
         ``names`` must be given). A repository whose root is gone (moved or deleted) is named there too: its
         files cannot be checked, so its hits are dropped.
+    :param unders: by name, the repositories searched only below a subdirectory (``search Q app/src lib``: a PATH
+        that is a subdirectory of its repository).
     :raises IndexOutOfDate: if the indexes were built by different models.
     (and everything ``Searcher`` raises, for each index; with ``keep_going``, the first index's error when
     none could be opened)
@@ -217,8 +221,9 @@ class MultiSearcher:
 
     def __init__(self, index_dirs: Sequence[Path], embedder: Embedder | None = None,
                  names: Sequence[str] | None = None, mounts: Sequence[Mounts] | None = None,
-                 keep_going: bool = False) -> None:
+                 keep_going: bool = False, unders: Mapping[str, str] | None = None) -> None:
         embedder = embedder or StaticEmbedder.default()
+        self.unders = dict(unders or {})  # a repository's name -> the subdirectory searched in it (repo-relative)
         self.searchers: list[Searcher] = []
         self.left_out: dict[str, str] = {}  # a repository (or pack) name -> why it is not searched
         packs = list(mounts) if mounts is not None else [Mounts()] * len(index_dirs)
@@ -272,7 +277,7 @@ class MultiSearcher:
         """Every index's part for the query, in the order of the indexes (``leave_out``: per index, the stored
         paths not searched)."""
         gone = list(leave_out) or [frozenset()] * len(self.searchers)
-        return [gather(s, parsed, _shown_as(options, name, s), repo=name, leave_out=out)
+        return [gather(s, parsed, _shown_as(options, name, s, self.unders.get(name, "")), repo=name, leave_out=out)
                 for name, s, out in zip(self.names, self.searchers, gone, strict=True)]
 
     def fill(self, parts: Sequence[Part | None], keep: Sequence[Sequence[int]]) -> list[Part | None]:

@@ -227,16 +227,18 @@ def unindexed(searcher: Any, under: str, paths: Any = None) -> dict[str, Any]:
     return unindexed_of_several([searcher], paths, under)
 
 
-def unindexed_of_several(searchers: Sequence[Any], paths: Any = None, under: str = "") -> dict[str, Any]:
+def unindexed_of_several(searchers: Sequence[Any], paths: Any = None, under: str | Sequence[str] = ""
+                         ) -> dict[str, Any]:
     """``unindexed`` over several repositories' indexes (``search Q A B``, a workspace): how many files were added
     since their last index runs, the first five by path relative to the repositories' common directory, and that
     directory as ``root`` (one shape with a single repository's); and as ``deleted``, in the same shape, the indexed
     files deleted since (a search leaves them out: ``Searcher.run``). A pack is not checked (as
-    ``unindexed_files``)."""
+    ``unindexed_files``). ``under``: the subdirectory searched, or one per searcher."""
     from codesearch.freshness import deleted_files, unindexed_files
 
     found, gone = [], []
-    for searcher in searchers:
+    unders = [under] * len(searchers) if isinstance(under, str) else list(under)
+    for searcher, under in zip(searchers, unders, strict=True):
         keep = None if paths is None or not paths.active else (
             lambda path, root=searcher.root: paths.matches(root, path))
         if (added := unindexed_files(searcher, under, keep=keep)) is not None:

@@ -66,7 +66,7 @@ def test_a_file_as_path_is_refused_in_words_where_a_directory_is_needed_and_sear
 
 def test_a_repository_given_twice_or_with_its_own_subdirectory_is_named_as_given(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Several PATHs search whole repositories: the same one twice is named as given (an absolute path keeps
+    """One PATH per repository: the same one twice is named as given (an absolute path keeps
     its leading /), a subdirectory of another PATH says so, and two folders of one repository too."""
     monkeypatch.chdir(repo.parent)
     twice = one_error_line(run("search", "--fast", "x", "repo", "repo"))

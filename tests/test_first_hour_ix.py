@@ -87,3 +87,24 @@ def test_grep_and_jsonl_say_on_stderr_that_every_hit_is_weak(tmp_path) -> None: 
         assert ran.stderr.startswith("Weak matches only (best similarity ") and "Weak" not in ran.stdout
         good = CliRunner().invoke(cli, ["search", "save the report", str(repo), "-k", "2", "--format", fmt])
         assert good.exit_code == 0 and good.stderr == ""
+
+
+def test_a_subdirectory_among_several_paths_is_searched_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`search "parse" mono/fastroute-php repos/humantime-rs` searched the whole of `mono`, silently (a single
+    PATH that is a subdirectory searches only below it). Each PATH that is a subdirectory restricts its repository;
+    --all searches the whole repositories."""
+    mono, other = tmp_path / "mono", tmp_path / "other"
+    write(mono, "routes/parser.py", "def parse_route(text):\n    '''Parse a route pattern.'''\n    return text\n")
+    write(mono, "glob/parser.py", "def parse_glob(text):\n    '''Parse a glob pattern.'''\n    return text\n")
+    write(other, "duration.py", "def parse_duration(text):\n    '''Parse a duration.'''\n    return text\n")
+    for repo in (mono, other):
+        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    ran = CliRunner().invoke(cli, ["search", "parse a pattern", str(mono / "routes"), str(other), "--json"])
+    assert {r["qualname"] for r in json.loads(ran.output)["results"]} == {"parse_route", "parse_duration"}
+    everything = CliRunner().invoke(cli, ["search", "parse a pattern", str(mono / "routes"), str(other), "--all",
+                                          "--json"])
+    assert {r["qualname"] for r in json.loads(everything.output)["results"]} == {"parse_route", "parse_glob",
+                                                                                 "parse_duration"}
+    write(mono, "glob/added.py", "def glob_added():\n    return 1\n")
+    note = CliRunner().invoke(cli, ["search", "parse a pattern", str(mono / "routes"), str(other)]).output
+    assert "Not searched" not in note  # a file added outside the subdirectory searched is not named
