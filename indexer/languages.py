@@ -523,6 +523,12 @@ TEXT_EXTENSIONS = frozenset({
     ".pl", ".pm", ".r", ".jl", ".dart", ".erl", ".hrl", ".ml", ".mli", ".clj", ".cljs", ".cljc", ".groovy",
     ".vue", ".svelte", ".nim", ".fs", ".fsi", ".fsx", ".vb", ".f90", ".f95", ".sol", ".elm", ".ps1", ".psm1",
     ".m", ".mm", ".zsh", ".fish", ".tcl", ".awk", ".vim", ".pyx", ".pxd", ".pxi",
+    # ... Lisps (a new user's 24 Emacs Lisp files were left out without a word), and more
+    ".el", ".lisp", ".lsp", ".cl", ".scm", ".ss", ".rkt", ".fnl", ".janet", ".cr", ".ada", ".adb", ".ads", ".pas",
+    ".pp", ".coffee", ".hx", ".gd", ".raku", ".rakumod", ".p6", ".pm6", ".sml", ".re", ".rei", ".res", ".resi",
+    ".gleam", ".vala", ".purs", ".idr", ".agda", ".lean", ".odin", ".nu", ".cob", ".cbl", ".f", ".for", ".f03",
+    ".f08", ".asm", ".s", ".bat", ".cmd", ".ahk", ".sv", ".svh", ".vhd", ".vhdl", ".glsl", ".hlsl", ".wgsl",
+    ".frag", ".vert", ".cu", ".cuh", ".ino", ".applescript", ".sas", ".mojo",
 })
 # Files known by their whole name (build files, CI pipelines, process lists) ...
 TEXT_FILE_NAMES = frozenset({

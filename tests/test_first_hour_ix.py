@@ -108,3 +108,16 @@ def test_a_subdirectory_among_several_paths_is_searched_alone(tmp_path) -> None:
     write(mono, "glob/added.py", "def glob_added():\n    return 1\n")
     note = CliRunner().invoke(cli, ["search", "parse a pattern", str(mono / "routes"), str(other)]).output
     assert "Not searched" not in note  # a file added outside the subdirectory searched is not named
+
+
+@pytest.mark.parametrize("name", ["tools/editors/emacs/rst.el", "lib/util.lisp", "src/boot.s", "kernels/add.cu",
+                                  "scripts/build.bat", "manifests/site.pp", "src/main.cr"])
+def test_sources_in_languages_without_a_grammar_are_indexed_as_text(tmp_path, name: str) -> None:  # type: ignore[no-untyped-def]
+    """docutils' 24 Emacs Lisp files (`rst.el`) were neither indexed nor reported as skipped; the Makefile beside
+    them was indexed as text. Sources in languages without a grammar are indexed as line windows."""
+    repo = tmp_path / "repo"
+    write(repo, name, "; adjust the underline of a section title\n(defun rst-adjust-section-title ()\n  t)\n")
+    write(repo, "main.py", "def main():\n    return 0\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    ran = CliRunner().invoke(cli, ["search", "adjust the section title underline", str(repo), "-l", "text", "--json"])
+    assert ran.exit_code == 0 and json.loads(ran.stdout)["results"][0]["path"] == name
