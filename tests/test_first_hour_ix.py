@@ -121,3 +121,19 @@ def test_sources_in_languages_without_a_grammar_are_indexed_as_text(tmp_path, na
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     ran = CliRunner().invoke(cli, ["search", "adjust the section title underline", str(repo), "-l", "text", "--json"])
     assert ran.exit_code == 0 and json.loads(ran.stdout)["results"][0]["path"] == name
+
+
+def test_a_class_whose_one_line_bodies_are_left_out_is_an_outline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """mustermann's `TemplateGenerator` came back with `def self.generate_templates(ast)` / `...` / `end`, a body of
+    one line left out, but not as an outline (JSON `outline` missing, text `class`): an outline was told by its line
+    count, which a one-line body's `...` keeps (45 classes of flask, 8 of rack)."""
+    repo = tmp_path / "repo"
+    write(repo, "generator.rb", "class TemplateGenerator < Translator\n  def self.generate_templates(ast)\n"
+                                "    new.translate(ast).uniq\n  end\n\n  translate(:capture) { name }\nend\n")
+    write(repo, "tags.py", "class PassDict(JSONTag):\n    key = ' d'\n\n    def check(self, value):\n"
+                           "        return isinstance(value, dict)\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        for query, name in (("template generator", "TemplateGenerator"), ("pass dict tag", "PassDict")):
+            found = next(r for r in searcher.search(query, k=5) if r.qualname == name)
+            assert " ..." in found.code and found.outline, (name, found.code)
