@@ -913,7 +913,8 @@ def _location(text: str) -> tuple[str, int]:
               help="Index to describe (default: the .codesearch of PATH or its nearest parent).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
-    """Describe the index of PATH: model, counts per language and kind, skipped files.
+    """Describe the index of PATH: model, counts per language and kind, skipped files, and the files added or
+    deleted since the last index run.
 
     \b
     Example:
@@ -932,6 +933,7 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
                 reader.snapshot_files()  # a damaged vector or lexical file is no healthy index (search refuses it)
                 info: dict[str, Any] = {"index_dir": str(directory), **asdict(reader.meta), "root": str(reader.root),
                                         **reader.stats()}
+                info.update(_out_of_date(reader))
             from codesearch.embed.static import StaticEmbedder
             from codesearch.store.reader import check_model
 
@@ -947,6 +949,19 @@ def stats(path: Path, index_dir: Path | None, as_json: bool) -> None:
     from codesearch.render import stats_text
 
     click.echo(stats_text(info))
+
+
+def _out_of_date(reader: Any) -> dict[str, Any]:
+    """``unindexed`` and ``deleted`` (``resident.unindexed``) of an open index: the files added and deleted since its
+    last run (after a branch switch, `stats` counted the files of the other branch without a word). A pack: {}."""
+    from types import SimpleNamespace
+
+    from codesearch.pack import Mounts
+    from codesearch.resident import unindexed
+
+    if reader.registration is not None and reader.registration.mounts:
+        return {}
+    return unindexed(SimpleNamespace(reader=reader, root=reader.root, mounts=Mounts()), "")
 
 
 @contextmanager

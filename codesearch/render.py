@@ -426,6 +426,10 @@ def stats_text(info: dict[str, Any]) -> str:
                      + f"{byte_size(disk['source_bytes'])} of source indexed (database "
                      f"{byte_size(disk['database_bytes'])}, vectors {byte_size(disk['vector_bytes'])}, "
                      f"lexical {byte_size(disk['lexical_bytes'])})")
+    from codesearch.resident import unindexed_line
+
+    if changed := unindexed_line(info):  # files added or deleted since the last index run
+        lines.append(changed)
     return "\n".join(lines)
 
 

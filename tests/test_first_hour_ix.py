@@ -137,3 +137,17 @@ def test_a_class_whose_one_line_bodies_are_left_out_is_an_outline(tmp_path) -> N
         for query, name in (("template generator", "TemplateGenerator"), ("pass dict tag", "PassDict")):
             found = next(r for r in searcher.search(query, k=5) if r.qualname == name)
             assert " ..." in found.code and found.outline, (name, found.code)
+
+
+def test_stats_names_the_files_added_and_deleted_since_the_last_index_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """After a branch switch, `stats` still counted the other branch's 482 files with no hint that the index is out of
+    date. It names the files added and deleted since (text: a line each; JSON: `unindexed`, `deleted`)."""
+    repo = _branch_with_deletions(tmp_path)
+    write(repo, "kept/added.py", "def added():\n    return 1\n")
+    text = CliRunner().invoke(cli, ["stats", str(repo)]).output
+    assert "Not searched: 1 file added since the last index run (" in text and "kept/added.py" in text
+    assert "Not searched: 30 indexed files deleted since the last index run (" in text
+    payload = json.loads(CliRunner().invoke(cli, ["stats", str(repo), "--json"]).output)
+    assert payload["unindexed"]["paths"] == ["kept/added.py"] and payload["deleted"]["files"] == 30
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    assert "Not searched" not in CliRunner().invoke(cli, ["stats", str(repo)]).output
