@@ -508,8 +508,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     searched (--all searches everything), or one of its files: only that file; one inside a directory the
     index skipped (hidden,
     vendored, build output) finds nothing, and says why. Several PATHs search their repositories as one
-    corpus (each PATH that is a subdirectory, only below it; --all: the whole repositories); text and grep print each result's path from the working directory, and JSON's starts with its
-    repository's name (its `repo`). A QUERY that starts
+    corpus (each PATH that is a subdirectory, only below it; --all: the whole repositories); text and grep
+    print each result's path from the working directory, and JSON's starts with its repository's name (its
+    `repo`). A QUERY that starts
     with a dash goes after -e (or after --, which ends the options). Exit code 0 when
     something was found, 1 when nothing was, 2 on an error.
 
