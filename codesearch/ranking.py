@@ -109,6 +109,7 @@ NOISE_FACTOR = 0.3  # tests, examples, shims, generated code
 CODE_FACTOR = 0.7  # `code` chunks (between definitions)
 DECLARATION_FACTOR = 0.7  # .d.ts and its .d.cts/.d.mts twins
 DECLARATION_BELOW = 0.99  # a prototype whose definition took its score (declared) follows it
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")  # an identifier a one-line code chunk names (``_exports_follow``)
 DECLARING_LANGUAGES = frozenset({"c", "cpp"})  # documented prototypes are definitions (their query files)
 
 # Plural example folders anywhere, singular ones only at the top (`com/example/` is a Java package). Release
@@ -174,6 +175,7 @@ class Signals:
     file_topic: bool = True  # a natural-language query's cosine with each file's topic (see file_topic)
     declared: bool = True  # a C or C++ prototype's one definition elsewhere takes its score (see _declared)
     opening: bool = True  # a file's documented opening is not scaled down as code (see documented_opening)
+    exports: bool = True  # a one-line code chunk's one definition of its file takes its score (see _exports_follow)
 
     @classmethod
     def without(cls, name: str) -> Signals:
@@ -316,6 +318,8 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
     if signals.declared:
         _declared(pool)
         _signatures_follow(pool)
+    if signals.exports:
+        _exports_follow(pool)
     if signals.definition and query.kind == IDENTIFIER:
         _constructors_follow(pool)
     pool.sort(key=lambda c: (-c.score, c.id))
@@ -394,6 +398,31 @@ def _declared(pool: list[Candidate]) -> None:
                 definition.score = declaration.score
                 declaration.scores["declaration"] = DECLARATION_BELOW
                 declaration.score = definition.score * DECLARATION_BELOW
+
+
+def _exports_follow(pool: list[Candidate]) -> None:
+    """A one-line code chunk that names one definition of its file the pool holds (`exports.default =
+    calculateRetryDelay;`, `module.exports = Router;`) gives it its score when higher, and follows it (its ``export``
+    score: ``DECLARATION_BELOW``): a line's vector is its names', and got's `calculateRetryDelay` was 10th for "how is
+    the retry delay computed", its own file's export line 3rd (the file's first place taken by the line)."""
+    defined: dict[tuple[Any, str], list[Candidate]] = {}
+    for c in pool:
+        if c.row.get("kind") in FUNCTION_KINDS or c.row.get("kind") in NEAR_COPY_KINDS:
+            defined.setdefault((c.file, str(c.row["name"])), []).append(c)
+    if not defined:
+        return
+    for c in pool:
+        if not is_code(c.row) or c.row.get("start_line") != c.row.get("end_line"):
+            continue
+        found = {id(d): d for name in set(_NAME.findall(code_of(c.row))) for d in defined.get((c.file, name), ())}
+        if len(found) != 1:
+            continue
+        definition = next(iter(found.values()))
+        if definition.score < c.score:
+            definition.scores["exported"] = c.score - definition.score
+            definition.score = c.score
+            c.scores["export"] = DECLARATION_BELOW
+            c.score = definition.score * DECLARATION_BELOW
 
 
 def _signatures_follow(pool: list[Candidate]) -> None:

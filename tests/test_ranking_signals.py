@@ -55,9 +55,9 @@ def test_weights_and_switches() -> None:
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
                                                         "uses", "file_path", "file_named", "coherence", "saturation",
                                                         "overloads", "similar", "twins", "file_topic", "declared",
-                                                        "opening"]
-    assert Signals() == Signals(*[True] * 17)
-    assert Signals.none() == Signals(*[False] * 17)
+                                                        "opening", "exports"]
+    assert Signals() == Signals(*[True] * 18)
+    assert Signals.none() == Signals(*[False] * 18)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):
@@ -281,6 +281,36 @@ def test_declared_signal_puts_a_prototypes_one_definition_first() -> None:
     python[0].row["code"] = "def f(): ..."
     python[1].row["code"] = "def f():\n    return 1"
     assert ranked("f", python, only("declared")) == [(5, 1.0), (6, 0.5)]
+
+
+def test_exports_signal_puts_the_definition_a_one_line_export_names_first() -> None:
+    """got's `exports.default = calculateRetryDelay;` (a one-line code chunk, whose vector is its names') above the
+    function it exports, in its file: the function takes its score and the line follows; a line that names two of
+    its file's definitions, a longer chunk, or a definition in another file move nothing."""
+    def chunk(i: int, path: str, fused: float, code: str, name: str = "", kind: str = "code") -> Candidate:
+        c = cand(i, path, fused, name, kind=kind, language="javascript")
+        c.row.update(code=code, start_line=i * 10, end_line=i * 10 + code.count("\n"))
+        return c
+
+    def pool(line: str = "exports.default = calculateRetryDelay;") -> list[Candidate]:
+        return [chunk(1, "core/calculate-retry-delay.js", 1.0, line),
+                chunk(2, "core/calculate-retry-delay.js", 0.6, "const calculateRetryDelay = () => {\n  return 0;\n};",
+                      "calculateRetryDelay", "function"),
+                chunk(3, "core/other.js", 0.8, "function other() { return 1; }", "other", "function")]
+
+    assert ranked("retry delay", pool(), only("exports")) == [(2, 1.0), (1, 0.99), (3, 0.8)]
+    assert {c.id: c.scores for c in rank(analyse("retry delay"), pool(), only("exports"))} == {
+        1: {"export": 0.99}, 2: {"exported": pytest.approx(0.4)}, 3: {}}
+    assert ranked("retry delay", pool(), Signals.none()) == [(1, 1.0), (3, 0.8), (2, 0.6)]
+    unmoved = [(1, 1.0), (3, 0.8), (2, 0.6)]
+    assert ranked("retry delay", pool("exports.a = calculateRetryDelay; exports.b = other;"),
+                  only("exports")) == [(2, 1.0), (1, 0.99), (3, 0.8)]  # `other` is in another file
+    two = pool()
+    two[2].row["path"] = two[2].path = two[2].file = "core/calculate-retry-delay.js"
+    two[0].row["code"] = "module.exports = { calculateRetryDelay, other };"
+    assert ranked("retry delay", two, only("exports")) == unmoved
+    longer = pool("exports.default = calculateRetryDelay;\nexports.retry = true;")
+    assert ranked("retry delay", longer, only("exports")) == unmoved
 
 
 @pytest.mark.parametrize(("code", "name", "defined"), [
