@@ -307,17 +307,17 @@ def deleted_files(searcher: Any, under: str = "", keep: Callable[[str], bool] | 
 
 
 def _is_gone(tree: Tree, path: str) -> bool:
-    """Whether the stored ``path`` names nothing now (a directory on its way swapped for a link or a file counts as
-    gone: the search does not follow it); a path that is no plain relative one (a forged index's) is not looked at."""
+    """Whether the stored ``path`` names no file now: nothing, or a directory or a link in its place (an index run
+    drops it as the search does; a directory on its way swapped for a link or a file counts as gone too: neither
+    follows it); a path that is no plain relative one (a forged index's) is not looked at."""
     if any(part in ("", ".", "..") for part in path.split("/")):
         return False
     try:
-        tree.lstat(path)
+        return not stat.S_ISREG(tree.lstat(path).st_mode)
     except ValueError:
         return False
     except OSError:
         return True
-    return False
 
 
 def _directory_changed(tree: Tree, root: str, rel: str, mtime: int) -> bool:

@@ -151,3 +151,18 @@ def test_stats_names_the_files_added_and_deleted_since_the_last_index_run(tmp_pa
     assert payload["unindexed"]["paths"] == ["kept/added.py"] and payload["deleted"]["files"] == 30
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
     assert "Not searched" not in CliRunner().invoke(cli, ["stats", str(repo)]).output
+
+
+@pytest.mark.parametrize("replacement", ["directory", "link"])
+def test_a_file_replaced_by_a_directory_or_a_link_is_named_as_deleted(tmp_path, replacement: str) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `rm hooks.py && mkdir hooks.py` (or a link in its place) dropped the file's hits without a note,
+    though the next index run drops the file as deleted."""
+    repo = _branch_with_deletions(tmp_path)
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    (repo / "kept/report.py").unlink()
+    if replacement == "directory":
+        (repo / "kept/report.py").mkdir()
+    else:
+        (repo / "kept/report.py").symlink_to("other.py")
+    payload = json.loads(CliRunner().invoke(cli, ["search", "write the report to a file", str(repo), "--json"]).output)
+    assert payload["deleted"] == {"files": 1, "paths": ["kept/report.py"], "root": str(repo.resolve())}
