@@ -42,7 +42,9 @@ def test_a_source_file_with_a_few_long_lines_is_indexed_and_shows_them_cut(tmp_p
     found = run("search", "--fast", "--json", "render the error page with the stack trace", str(tmp_path))
     assert "Plug.Debugger.render_error_page" in [r["qualname"] for r in json.loads(found.output)["results"]]
     shown = run("search", "--fast", "--max-lines", "8", "default style logo", str(tmp_path))
-    assert "more characters)" in shown.output and max(map(len, shown.output.splitlines())) < 500, shown.output
+    # the long line cut, or (the module's code is cut inside it: no outline) the rest named as in the file
+    assert ("more characters)" in shown.output or "the index keeps its first 4,000 characters" in shown.output) \
+        and max(map(len, shown.output.splitlines())) < 500, shown.output
     with Searcher(tmp_path / ".codesearch") as searcher:  # an agent's snippet is cut the same way
         top = searcher.search("default style logo", k=1)[0]
     assert max(map(len, top.code.splitlines())) > 1000 and max(map(len, compact(top, 8)["snippet"].splitlines())) < 500

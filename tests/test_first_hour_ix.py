@@ -166,3 +166,18 @@ def test_a_file_replaced_by_a_directory_or_a_link_is_named_as_deleted(tmp_path, 
         (repo / "kept/report.py").symlink_to("other.py")
     payload = json.loads(CliRunner().invoke(cli, ["search", "write the report to a file", str(repo), "--json"]).output)
     assert payload["deleted"] == {"files": 1, "paths": ["kept/report.py"], "root": str(repo.resolve())}
+
+
+def test_outlines_of_expression_bodies_and_a_documented_class_that_leaves_nothing_out(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: a C# class whose members all have `=>` bodies (`public int Twice(int x)  ...;`) was no outline,
+    and a Python class with a docstring and attributes only (nothing left out) was one."""
+    repo = tmp_path / "repo"
+    write(repo, "Rec.cs", "namespace Demo {\n    public class WithExprBodies {\n        public int Twice(int x) => x * 2;\n"
+                          "        public int Thrice(int x) => x * 3;\n    }\n}\n")
+    write(repo, "attrs.py", 'class WithDocAttrs:\n    """Docstring here."""\n    alpha = 1\n    beta = 2\n')
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        expression = searcher.search("WithExprBodies", k=1)[0]
+        documented = searcher.search("WithDocAttrs", k=1)[0]
+    assert expression.qualname == "Demo.WithExprBodies" and " ...;" in expression.code and expression.outline
+    assert documented.qualname == "WithDocAttrs" and "..." not in documented.code and not documented.outline

@@ -15,7 +15,7 @@ from indexer.licences import licence_head
 from indexer.types import Chunk, SymbolKind
 
 CONTAINER_KINDS = frozenset(kind.value for kind in SymbolKind if kind.is_container)  # shown as outlines
-_ELIDED = re.compile(r" \.\.\.$", re.MULTILINE)  # where an outline left a member's body out (``indexer.parse``)
+_ELIDED = re.compile(r" \.\.\.[;,)]*$", re.MULTILINE)  # where an outline left a member's body out (``indexer.parse``)
 SNIPPET_LINE_CHARS = 400  # a snippet's longer line is cut (data written into code: an image, a table)
 
 
@@ -113,10 +113,14 @@ class SearchResult:
         """Whether ``code`` is an outline of its lines, not their text: a class's or module's members with their
         bodies left out (``...``), as the index embeds it; the file holds the text. (A function's code is its text,
         its first ``STORED_CODE_CHARS`` characters when longer: rocksdb's 180-line ``Version::Get`` was called a
-        "method outline".) A body of one line elided leaves as many lines: the line it ends then ends with `` ...``
-        (mustermann's `TemplateGenerator`, `def self.generate_templates(ast)` / `...` / `end`, was shown as text)."""
-        return self.kind in CONTAINER_KINDS and (self.code.count("\n") != self.end_line - self.start_line
-                                                 or _ELIDED.search(self.code) is not None)
+        "method outline".) A body left out ends its line with `` ...`` (C#'s `=> x * 2;` with `` ...;``): a body of one
+        line leaves as many lines (mustermann's `TemplateGenerator`, `def self.generate_templates(ast)` / `...` /
+        `end`, was shown as text), and a class's docstring, given apart as its ``doc``, takes lines out of a class that
+        leaves nothing out."""
+        if self.kind not in CONTAINER_KINDS:
+            return False
+        return _ELIDED.search(self.code) is not None or (
+            " ..." in self.code and self.code.count("\n") != self.end_line - self.start_line)
 
     @property
     def code_cut(self) -> bool:
