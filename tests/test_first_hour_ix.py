@@ -172,7 +172,8 @@ def test_outlines_of_expression_bodies_and_a_documented_class_that_leaves_nothin
     """The recheck: a C# class whose members all have `=>` bodies (`public int Twice(int x)  ...;`) was no outline,
     and a Python class with a docstring and attributes only (nothing left out) was one."""
     repo = tmp_path / "repo"
-    write(repo, "Rec.cs", "namespace Demo {\n    public class WithExprBodies {\n        public int Twice(int x) => x * 2;\n"
+    write(repo, "Rec.cs", "namespace Demo {\n    public class WithExprBodies {\n"
+                          "        public int Twice(int x) => x * 2;\n"
                           "        public int Thrice(int x) => x * 3;\n    }\n}\n")
     write(repo, "attrs.py", 'class WithDocAttrs:\n    """Docstring here."""\n    alpha = 1\n    beta = 2\n')
     assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
