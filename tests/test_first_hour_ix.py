@@ -182,3 +182,20 @@ def test_outlines_of_expression_bodies_and_a_documented_class_that_leaves_nothin
         documented = searcher.search("WithDocAttrs", k=1)[0]
     assert expression.qualname == "Demo.WithExprBodies" and " ...;" in expression.code and expression.outline
     assert documented.qualname == "WithDocAttrs" and "..." not in documented.code and not documented.outline
+
+
+def test_a_name_that_stands_alone_in_a_hit_is_no_weak_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `search CONTENT_TYPE_FORM_URLENCODED` found the line that defines it first, under "Weak matches
+    only (best similarity 0.37): the code may not be here" (a constant is no function or class, so not named so)."""
+    repo = tmp_path / "repo"
+    imports = "".join(f"from .module_{n} import helper_{n}, other_{n}\n" for n in range(12))
+    write(repo, "auth.py", f"import base64\n\nCONTENT_TYPE_FORM_URLENCODED = 'application/x-www-form-urlencoded'\n"
+                           f"CONTENT_TYPE_MULTI_PART = 'multipart/form-data'\n{imports}\n\ndef basic(user):\n"
+                           "    return user\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    ran = CliRunner().invoke(cli, ["search", "CONTENT_TYPE_FORM_URLENCODED", str(repo), "--json"])
+    payload = json.loads(ran.output)
+    assert payload["results"][0]["line"] == 3 and "note" not in payload
+    grep = CliRunner().invoke(cli, ["search", "CONTENT_TYPE_FORM_URLENCODED", str(repo), "--format", "grep"])
+    assert grep.stdout.startswith("auth.py:3:") or grep.stdout.split(":")[1] == "3"
+    assert "Weak" not in grep.stderr

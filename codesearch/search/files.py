@@ -119,6 +119,8 @@ def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
         return False
     if any(r.name.lower() == name or r.qualname.lower() == name for r in results[:WEAK_TOP]):
         return True
+    if len(name.split()) == 1 and any(r.line for r in results[:WEAK_TOP]):
+        return True  # a name that stands alone in a hit (``line``): requests' `CONTENT_TYPE_FORM_URLENCODED = ...`
     # A file whose name the query spells in two words or more (regex-syntax's `general_category.rs`, first for "general
     # category table" under "weak matches only ... the code may not be here": an agent could drop a right answer).
     from codesearch.query import words_of
