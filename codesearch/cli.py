@@ -768,6 +768,7 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
     from codesearch.related import at_line, one_named
     from codesearch.related import related as find_related
     from codesearch.errors import IndexNotFound
+    from codesearch.resident import unindexed
     from codesearch.search import PathFilter, Searcher, find_index
 
     fmt = "json" if as_json else fmt
@@ -797,13 +798,14 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
             filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())  # as printed too
             results = find_related(searcher, source, k, language=language, paths=filters, kinds=kinds)
             root = str(searcher.root)
+            extra = {"source": source.to_dict(), **unindexed(searcher, "", filters)}  # files added or deleted since
         elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt == "text" and not quiet:
         from codesearch.render import related_header
 
         _echo_piped(related_header(source, root) + "\n")  # its path as the results' are shown
     _print_results(f"{source.path}:{source.start_line}", results, fmt, max_lines=max_lines, explain=explain,
-                   color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra={"source": source.to_dict()})
+                   color=color, quiet=quiet, elapsed_ms=elapsed_ms, extra=extra)
 
 
 @cli.command()

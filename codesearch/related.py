@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from codesearch.errors import AmbiguousSymbol, BadQuery
-from codesearch.freshness import CHANGED, GONE, FileCheck
+from codesearch.freshness import CHANGED, GONE, FileCheck, deleted_files
 from codesearch.pack import Mounts
 from codesearch.query import analyse, is_utf8
 from codesearch.ranking import Signals, is_noise_row, is_signature, stub_factor
@@ -385,17 +385,24 @@ def related(
                             # near-copies stays off: a copy of a helper elsewhere is what related looks for).
                             signals=replace(Signals.none(), kind=not lexical_only, stubs=True, twins=True))
     query = ParsedQuery(source.name or "code", analyse(source.name or "code"), source.vector, source.terms)
-    plan = searcher.plan(query, options)
-    if plan is None:
-        return []
-    hits = searcher.first_stage(plan, options, vector=not lexical_only)
     lift = Lift("name", NAME_WEIGHT, lambda row: names_related(source.name, row["name"])
                 and row.get("kind") not in CONTAINERS) if names and not lexical_only else None
     own = (searcher.reader.hashes_within(source.path, *source.indexed_span) if source.chunk_id >= 0 else set())
     own.add(source.content_hash)
     own.discard("")
-    return ranked(query.info, [hits], options, lexical_weight=RELATED_LEXICAL_WEIGHT,
-                  leave_out=lambda row: _overlaps(row, source, own, searcher.mounts), lift=lift)
+
+    def run(leave_out: frozenset[str] = frozenset()) -> list[SearchResult]:
+        plan = searcher.plan(query, options, leave_out)
+        if plan is None:
+            return []
+        hits = searcher.first_stage(plan, options, vector=not lexical_only)
+        return ranked(query.info, [hits], options, lexical_weight=RELATED_LEXICAL_WEIGHT,
+                      leave_out=lambda row: _overlaps(row, source, own, searcher.mounts), lift=lift)
+
+    results = run()
+    if len(results) < k and (gone := deleted_files(searcher)):  # as a search (``Searcher.run``): the recheck's
+        results = run(frozenset(gone))  # `related -p tests` found 2 of 10 after three test files were deleted
+    return results
 
 
 def _overlaps(row: dict[str, Any], source: Source, own: set[str], mounts: Mounts | None = None) -> bool:

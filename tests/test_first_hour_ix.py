@@ -199,3 +199,24 @@ def test_a_name_that_stands_alone_in_a_hit_is_no_weak_answer(tmp_path) -> None: 
     grep = CliRunner().invoke(cli, ["search", "CONTENT_TYPE_FORM_URLENCODED", str(repo), "--format", "grep"])
     assert grep.stdout.startswith("auth.py:3:") or grep.stdout.split(":")[1] == "3"
     assert "Weak" not in grep.stderr
+
+
+def test_related_leaves_out_deleted_files_and_names_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `related -p tests -k 10` found 2 results after three test files were deleted (their hits, dropped
+    as gone, had taken the places), with no note; `related` said nothing of added files either."""
+    repo = tmp_path / "repo"
+    write(repo, "src/save.py", "def save_report(path):\n    '''Write the report to a file.'''\n    return open(path)\n")
+    for n in range(80):
+        write(repo, f"tests/gone/test_w{n:02d}.py", WRITER.format(n=n))
+    write(repo, "tests/test_kept.py", "def test_sum():\n    assert 1 + 1 == 2\n")  # unlike the source: below 80
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    for n in range(80):
+        (repo / f"tests/gone/test_w{n:02d}.py").unlink()
+    write(repo, "tests/test_added.py", "def test_added():\n    assert True\n")
+    ran = CliRunner().invoke(cli, ["related", "--repo", str(repo), "--symbol", "save_report", "-p", "tests/*",
+                                   "-k", "3", "--json"])
+    payload = json.loads(ran.output)
+    assert [r["path"] for r in payload["results"]] == ["tests/test_kept.py"]
+    assert payload["deleted"]["files"] == 80 and payload["unindexed"]["paths"] == ["tests/test_added.py"]
+    text = CliRunner().invoke(cli, ["related", "--repo", str(repo), "--symbol", "save_report", "-k", "3"]).output
+    assert "Not searched: 80 indexed files deleted since the last index run" in text
