@@ -528,7 +528,8 @@ TEXT_EXTENSIONS = frozenset({
     ".pp", ".coffee", ".hx", ".gd", ".raku", ".rakumod", ".p6", ".pm6", ".sml", ".re", ".rei", ".res", ".resi",
     ".gleam", ".vala", ".purs", ".idr", ".agda", ".lean", ".odin", ".nu", ".cob", ".cbl", ".f", ".for", ".f03",
     ".f08", ".asm", ".s", ".bat", ".cmd", ".ahk", ".sv", ".svh", ".vhd", ".vhdl", ".glsl", ".hlsl", ".wgsl",
-    ".frag", ".vert", ".cu", ".cuh", ".ino", ".applescript", ".sas", ".mojo",
+    ".frag", ".vert", ".geom", ".tesc", ".tese", ".comp", ".metal", ".cu", ".cuh", ".hip", ".ispc", ".f77", ".ino",
+    ".applescript", ".sas", ".mojo",
 })
 # Files known by their whole name (build files, CI pipelines, process lists) ...
 TEXT_FILE_NAMES = frozenset({
