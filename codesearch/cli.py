@@ -296,7 +296,9 @@ def index(path: Path, index_dir: Path | None, rebuild: bool, wait: float, max_fi
 
 def _enclosing_repository(path: Path, quiet: bool) -> Path:
     """The indexed repository that PATH lies in (its nearest parent with an index, as git finds
-    its repository), or PATH itself when none does: a subdirectory never gets an index of its own."""
+    its repository), or PATH itself when none does: a subdirectory never gets an index of its own.
+    A git repository of its own between them (`git init` in a folder of an indexed one) is PATH's repository, as
+    git has it: the recheck's nested repository was indexed into its parent's index."""
     from codesearch.errors import IndexNotFound
     from codesearch.search import find_index
 
@@ -304,6 +306,12 @@ def _enclosing_repository(path: Path, quiet: bool) -> Path:
         root = find_index(path).parent
     except IndexNotFound:
         return path
+    here = path.resolve()
+    for directory in (here, *here.parents):
+        if directory == root:
+            break
+        if os.path.lexists(directory / ".git"):
+            return directory  # a repository of its own, inside the indexed one
     if root != path.resolve() and not quiet:
         click.echo(f"Updating the index of the enclosing repository {root} "
                    f"(pass --index-dir to keep a separate index for {path})", err=True)

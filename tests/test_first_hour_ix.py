@@ -220,3 +220,19 @@ def test_related_leaves_out_deleted_files_and_names_them(tmp_path) -> None:  # t
     assert payload["deleted"]["files"] == 80 and payload["unindexed"]["paths"] == ["tests/test_added.py"]
     text = CliRunner().invoke(cli, ["related", "--repo", str(repo), "--symbol", "save_report", "-k", "3"]).output
     assert "Not searched: 80 indexed files deleted since the last index run" in text
+
+
+def test_a_git_repository_inside_an_indexed_one_gets_its_own_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `git init` in a folder of an indexed repository, then `codesearch index .` there, updated the
+    parent's index (git has the folder as a repository of its own); a plain folder still updates the parent's."""
+    parent = tmp_path / "parent"
+    write(parent, "top.py", "def top():\n    return 1\n")
+    write(parent, "plain/inner.py", "def inner():\n    return 2\n")
+    write(parent, "sub/nested.py", "def nested_repo_function():\n    return 42\n")
+    (parent / "sub/.git").mkdir()
+    assert CliRunner().invoke(cli, ["index", str(parent), "-q"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["index", str(parent / "sub"), "-q"]).exit_code == 0
+    assert (parent / "sub/.codesearch/index.db").is_file()
+    plain = CliRunner().invoke(cli, ["index", str(parent / "plain")])
+    assert "Updating the index of the enclosing repository" in plain.output
+    assert not (parent / "plain/.codesearch").exists()
