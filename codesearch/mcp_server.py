@@ -407,6 +407,7 @@ def build_server(session: RepositorySession) -> Any:
             answer.update(await run(session.filtered_out, results, language, include, kinds, leave_out))
         elif weak := weak_answer(query, results, found.best):  # as the CLI says in a line
             answer["note"] = weak
+        answer.update(await run(session.out_of_date, include, leave_out))  # read-only: files added or deleted
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()
@@ -435,7 +436,8 @@ def build_server(session: RepositorySession) -> Any:
         from indexer.discover import encodable
 
         found, note = budgeted([compact(r, max_lines) for r in results])
-        answer = {"root": encodable(str(session.root)), "source": source.to_dict(), "results": found}
+        answer = {"root": encodable(str(session.root)), "source": source.to_dict(), "results": found,
+                  **await run(session.out_of_date, _listed(include), _listed(exclude))}  # read-only: as search's
         return {**answer, "truncated": note} if note else answer
 
     @server.tool()

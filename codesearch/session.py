@@ -355,6 +355,17 @@ class RepositorySession:
         if outside:
             raise BadQuery(f"path {glob} is outside the repository {self.root}")
 
+    def out_of_date(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> dict[str, Any]:
+        """A read-only server's (which indexes nothing) ``unindexed`` and ``deleted`` (``resident.unindexed``): the
+        files added and deleted since the last index run that the path globs let through, as the CLI's JSON names
+        them (the recheck: an agent was not told); {} for a server that indexes them before it answers."""
+        if self.auto_index:
+            return {}
+        from codesearch.resident import unindexed
+        from codesearch.search import PathFilter
+
+        return unindexed(self.searcher, "", PathFilter(include=tuple(include), exclude=tuple(exclude)))
+
     def filtered_out(self, results: Sequence[SearchResult], language: str | None, globs: Sequence[str],
                      kinds: Sequence[str] = (), exclude: Sequence[str] = ()) -> dict[str, Any]:
         """``{"note": ...}`` when nothing was found because a filter matches nothing in the index, or the index

@@ -380,3 +380,29 @@ def test_an_agents_third_round_kinds_in_any_case_everything_excluded_and_index_r
             assert run["files_parsed"] >= 8 and run["chunks_added"] == status["chunks"], status
 
     asyncio.run(scenario())
+
+
+def test_a_read_only_server_names_the_files_added_and_deleted_since_the_last_index_run(repo: Path) -> None:
+    """The recheck: `mcp --read-only` answered a search after a test file was deleted and another added without a
+    word of either (the CLI's JSON names them: `deleted`, `unindexed`); a server that indexes has none to name."""
+    from click.testing import CliRunner
+
+    from codesearch.cli import cli
+
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    gone = next(p for p in sorted(repo.rglob("*.py")) if ".codesearch" not in p.parts and "httpkit" in p.parts)
+    gone.unlink()
+    write(repo, "httpkit/brand_new.py", "def brand_new_redirect_tester():\n    return 1\n")
+
+    async def scenario(*extra: str) -> dict[str, Any]:
+        async with stdio_client(_server(repo, *extra)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            error, found = await _call(session, "search", {"query": "retry a failed request", "k": 2})
+            assert not error, found
+            return found
+
+    read_only = asyncio.run(scenario("--read-only"))
+    assert read_only["deleted"]["paths"] == [gone.relative_to(repo).as_posix()]
+    assert read_only["unindexed"]["paths"] == ["httpkit/brand_new.py"]
+    indexing = asyncio.run(scenario())
+    assert "deleted" not in indexing and "unindexed" not in indexing
