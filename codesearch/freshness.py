@@ -241,8 +241,23 @@ class Unindexed:
         return {"files": self.count, "paths": list(self.paths), "root": self.root}
 
 
-def unindexed_files(searcher: Any, under: str = "", shown: int = 5,
-                    keep: Callable[[str], bool] | None = None) -> Unindexed | None:
+def changed_directories(searcher: Any) -> set[str] | None:
+    """The directories (repo-relative, "" the root) that the last index run's walk read and that changed since (their
+    mtime: an entry created, removed or renamed in them) or are gone: one ``lstat`` each, from ``searcher.root``
+    down without following a link (``Tree``: the paths come from the index, which the repository may have forged).
+    None for an index that cannot tell: a pack, or one written before the directories were recorded."""
+    if searcher.mounts:
+        return None
+    recorded = searcher.reader.directory_mtimes(MAX_CHECKED_DIRECTORIES)
+    if not recorded:
+        return None
+    root = str(searcher.root)
+    with Tree(root) as tree:
+        return {rel for rel, mtime in recorded.items() if _directory_changed(tree, root, rel, mtime)}
+
+
+def unindexed_files(searcher: Any, under: str = "", shown: int = 5, keep: Callable[[str], bool] | None = None,
+                    changed: set[str] | None = None) -> Unindexed | None:
     """The source files (below ``under``, repo-relative) that the walk of the repository finds and its index
     neither holds nor skipped: files added since the last index run, which a one-shot search does not search
     (the MCP server and ``serve`` index them before they answer). None when there are none.
@@ -256,18 +271,14 @@ def unindexed_files(searcher: Any, under: str = "", shown: int = 5,
     directories were recorded is not checked.
 
     :param keep: the search's path filters (a stored path -> whether it may be a result): only such files are named.
+    :param changed: ``changed_directories(searcher)``, when the caller has it.
     """
-    if searcher.mounts:
-        return None
-    recorded = searcher.reader.directory_mtimes(MAX_CHECKED_DIRECTORIES)
-    if not recorded:
-        return None
-    root = str(searcher.root)
+    changed = changed_directories(searcher) if changed is None else changed
     inside = (lambda rel: not under or rel == under or rel.startswith(under + "/")
               or under.startswith(rel + "/") or not rel)  # the directories that can gain a file below ``under``
-    with Tree(root) as tree:
-        if not any(_directory_changed(tree, root, rel, mtime) for rel, mtime in recorded.items() if inside(rel)):
-            return None
+    if not changed or not any(inside(rel) for rel in changed):
+        return None
+    root = str(searcher.root)
     from indexer.discover import FileEntry, walk
 
     known = set(searcher.reader.file_paths()) | searcher.reader.skipped_paths()
@@ -277,7 +288,8 @@ def unindexed_files(searcher: Any, under: str = "", shown: int = 5,
     return Unindexed(root, len(added), tuple(added[:shown])) if added else None
 
 
-def deleted_files(searcher: Any, under: str = "", keep: Callable[[str], bool] | None = None) -> list[str]:
+def deleted_files(searcher: Any, under: str = "", keep: Callable[[str], bool] | None = None,
+                  changed: set[str] | None = None) -> list[str]:
     """The indexed files (below ``under``, repo-relative, sorted) that are gone from the repository: deleted since
     the last index run (a branch switched to one without them), whose hits a search drops. [] when none.
 
@@ -286,18 +298,13 @@ def deleted_files(searcher: Any, under: str = "", keep: Callable[[str], bool] | 
     ``searcher.root`` down without following a link. A pack or an index without recorded directories: [].
 
     :param keep: the search's path filters (a stored path -> whether it may be a result): only such files are named.
+    :param changed: ``changed_directories(searcher)``, when the caller has it.
     """
-    if searcher.mounts:
+    changed = changed_directories(searcher) if changed is None else changed
+    if not changed:
         return []
-    recorded = searcher.reader.directory_mtimes(MAX_CHECKED_DIRECTORIES)
-    if not recorded:
-        return []
-    root = str(searcher.root)
     gone = []
-    with Tree(root) as tree:
-        changed = {rel for rel, mtime in recorded.items() if _directory_changed(tree, root, rel, mtime)}
-        if not changed:
-            return []
+    with Tree(str(searcher.root)) as tree:
         for path in searcher.reader.file_paths():
             if path.rpartition("/")[0] not in changed or (under and path != under and not path.startswith(under + "/")):
                 continue

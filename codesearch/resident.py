@@ -234,16 +234,17 @@ def unindexed_of_several(searchers: Sequence[Any], paths: Any = None, under: str
     directory as ``root`` (one shape with a single repository's); and as ``deleted``, in the same shape, the indexed
     files deleted since (a search leaves them out: ``Searcher.run``). A pack is not checked (as
     ``unindexed_files``). ``under``: the subdirectory searched, or one per searcher."""
-    from codesearch.freshness import deleted_files, unindexed_files
+    from codesearch.freshness import changed_directories, deleted_files, unindexed_files
 
     found, gone = [], []
     unders = [under] * len(searchers) if isinstance(under, str) else list(under)
     for searcher, under in zip(searchers, unders, strict=True):
         keep = None if paths is None or not paths.active else (
             lambda path, root=searcher.root: paths.matches(root, path))
-        if (added := unindexed_files(searcher, under, keep=keep)) is not None:
+        changed = changed_directories(searcher)  # one look at the directories for both
+        if (added := unindexed_files(searcher, under, keep=keep, changed=changed)) is not None:
             found.append((added.root, added.count, added.paths))
-        if deleted := deleted_files(searcher, under, keep=keep):
+        if deleted := deleted_files(searcher, under, keep=keep, changed=changed):
             gone.append((str(searcher.root), len(deleted), deleted[:5]))
     return {key: _files_in(listed) for key, listed in (("unindexed", found), ("deleted", gone)) if listed}
 
