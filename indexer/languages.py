@@ -40,8 +40,8 @@ class LanguageSpec:
     :param query_name: the query file's name when languages share one (``tsx`` uses ``typescript``).
     :param rewrites: (pattern, replacement) pairs applied to the source before parsing, for syntax
         newer than the grammar wheel: each match's ``span`` group becomes the replacement, which has
-        the span's length ("" blanks it with spaces), so offsets and lines stay and names and code
-        are still read from the original source.
+        the span's length ("" blanks it with spaces, "x*" fills it with ``x``), so offsets and lines stay and
+        names and code are still read from the original source.
     :param test_modules: modules whose definitions are tests, kept in the source file beside the code
         they test (Rust's ``#[cfg(test)] mod tests``): search demotes them as it demotes test files.
     :param test_signatures: signature prefixes of test blocks kept in a source file (Zig's ``test "name" {}``).
@@ -326,6 +326,12 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "bash", (".sh", ".bash", ".bats"), "tree_sitter_bash",
         test_files=("*.bats", "test_*.sh", "*_test.sh"),
+        rewrites=(
+            # The regular expression of `[[ $cur =~ REGEX ]]`, unquoted, read as one word: tree-sitter-bash reads
+            # bracket expressions such as `[^]]*` as the test's end, and every function after it in the file was
+            # code between definitions (52 of bash-completion's 53). Up to the first ` ]]` that ends the test.
+            (r"(?m)=~[ \t]+(?P<span>[^\s'\"][^\n]*?)(?=[ \t]+\]\](?:[ \t;&|)]|$))", "x*"),
+        ),
     ),
 )
 

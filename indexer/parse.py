@@ -367,10 +367,11 @@ _NOT_NEWLINE = re.compile(rb"[^\n]")
 
 
 def _same_length(match: re.Match[bytes], replacement: bytes) -> bytes:
-    """The match with its ``span`` group replaced (``b""``: blanked with spaces, its line breaks kept), unless
-    that would move the offsets after it (a replacement of another length is not made)."""
+    """The match with its ``span`` group replaced (``b""``: blanked with spaces, its line breaks kept; ``b"x*"``:
+    filled with ``x``), unless that would move the offsets after it (a replacement of another length is not made)."""
     start, end = match.span("span")
-    text = replacement or re.sub(rb"[^\n]", b" ", match.group("span"))
+    fill = b" " if not replacement else replacement[:1] if replacement.endswith(b"*") and len(replacement) == 2 else b""
+    text = re.sub(rb"[^\n]", fill, match.group("span")) if fill else replacement
     if len(text) != end - start:
         return match.group(0)
     return match.group(0)[:start - match.start()] + text + match.group(0)[end - match.start():]

@@ -236,3 +236,37 @@ def test_a_git_repository_inside_an_indexed_one_gets_its_own_index(tmp_path) -> 
     plain = CliRunner().invoke(cli, ["index", str(parent / "plain")])
     assert "Updating the index of the enclosing repository" in plain.output
     assert not (parent / "plain/.codesearch").exists()
+
+
+def test_a_bash_regex_test_leaves_the_functions_after_it_definitions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent on bash-completion: one `[[ $cur =~ ...[^]]*... ]]` made tree-sitter-bash read the test's end too early,
+    and 52 of the file's 53 functions after it were code between definitions (`_parse_help`, `_init_completion`
+    never found by name). The regex is read as one word; the code shown is the file's."""
+    repo = tmp_path / "repo"
+    write(repo, "lib.bash", "a_fn()\n{\n    if [[ $cur =~ ^(\\$\\{[#!]?)([A-Za-z0-9_]*)\\[([^]]*)$ ]]; then\n"
+                            "        echo x\n    fi\n}\n\nb_fn()\n{\n    echo b\n}\n\n"
+                            "c_fn() {\n    [[ $1 =~ [0-9]+ ]] && [[ \"$2\" =~ $pattern ]] && echo c\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        found = {(r.qualname, r.kind, r.start_line, r.end_line) for r in searcher.search("function", k=10)}
+        first = searcher.search("a_fn", k=1)[0]
+    assert {("a_fn", "function", 1, 6), ("b_fn", "function", 8, 11), ("c_fn", "function", 13, 15)} <= found
+    assert "[^]]*)$ ]]" in first.code
+
+
+def test_a_long_method_cut_in_the_index_is_no_declaration_of_its_overload(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent on capacitor's iOS code: the 80-line `webView(_:start:)`, whose stored code stops at 4,000 characters
+    (so not at its `}`), was folded into the 3-line `webView(_:stop:)` as its declaration, and never shown."""
+    repo = tmp_path / "repo"
+    body = "\n".join(f'        let value{i} = task.request.value(forHTTPHeaderField: "X-Header-{i}") ?? "default"'
+                     for i in range(60))
+    write(repo, "Handler.swift", "import WebKit\n\nclass Handler: NSObject {\n"
+                                 f"    func webView(_ webView: WKWebView, start task: Task) {{\n{body}\n"
+                                 "        task.didFinish()\n    }\n\n"
+                                 "    func webView(_ webView: WKWebView, stop task: Task) {\n"
+                                 "        print(\"stop\")\n    }\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        found = searcher.search("webView", k=3)
+    spans = {(r.start_line, r.end_line): r for r in found}
+    assert (4, 66) in spans and (68, 70) in spans and not spans[(68, 70)].declarations
