@@ -558,6 +558,12 @@ SHEBANG_LANGUAGES = {
     "sh": "bash", "bash": "bash", "dash": "bash", "lua": "lua", "elixir": "elixir",
 }
 SHEBANG_BYTES = 128  # of a file without an extension, read to find its `#!` line
+# An Emacs mode line's mode (``-*- shell-script -*-``, ``-*- mode: python; coding: utf-8 -*-``), and the registry
+# languages of the modes a script without an extension or ``#!`` names there.
+_EMACS_MODE = re.compile(r"-\*-\s*(?:[^;]*?\bmode:\s*)?([\w+-]+)[^*]*-\*-", re.IGNORECASE)
+EMACS_MODES = {"shell-script": "bash", "sh": "bash", "bash": "bash", "ksh": "bash", "python": "python",
+               "ruby": "ruby", "lua": "lua", "js": "javascript", "javascript": "javascript", "php": "php",
+               "perl": TEXT_LANGUAGE, "cperl": TEXT_LANGUAGE, "tcl": TEXT_LANGUAGE, "makefile": TEXT_LANGUAGE}
 _INTERPRETER = re.compile(r"([A-Za-z_+-]*[A-Za-z_+])[0-9.]*")
 # Source that neither a grammar nor line windows read well (code inside JSON): counted, not indexed.
 UNSUPPORTED_EXTENSIONS = frozenset({".ipynb"})
@@ -594,9 +600,12 @@ def may_be_script(name: str) -> bool:
 def shebang_language(head: bytes) -> str | None:
     """The language of a script from its first bytes: the registry language of the interpreter its
     ``#!`` line names (``#!/usr/bin/env python3``), ``TEXT_LANGUAGE`` for another interpreter,
-    or None without a ``#!`` line."""
+    or None without a ``#!`` line; without one, the mode an Emacs mode line on the first line names
+    (``# foo completion  -*- shell-script -*-``: bash-completion's 500 scripts were left out, no extension
+    and no ``#!``), as ``EMACS_MODES`` has it."""
     if not head.startswith(b"#!"):
-        return None
+        found = _EMACS_MODE.search(head.split(b"\n", 1)[0].decode("utf-8", "replace"))
+        return EMACS_MODES.get(found.group(1).lower()) if found else None
     words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
     if words and words[0].rsplit("/", 1)[-1] == "env":  # `env python3`, `env -S node --flag`
         words = [w for w in words[1:] if not w.startswith("-") and "=" not in w]

@@ -270,3 +270,18 @@ def test_a_long_method_cut_in_the_index_is_no_declaration_of_its_overload(tmp_pa
         found = searcher.search("webView", k=3)
     spans = {(r.start_line, r.end_line): r for r in found}
     assert (4, 66) in spans and (68, 70) in spans and not spans[(68, 70)].declarations
+
+
+def test_a_script_without_extension_or_shebang_is_read_by_its_emacs_mode_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """bash-completion's 500 completion scripts have no extension and no `#!` line, only an Emacs mode line
+    (`# make(1) completion  -*- shell-script -*-`): not one was indexed, and nothing said so."""
+    repo = tmp_path / "repo"
+    write(repo, "completions/make", "# make(1) completion                                     -*- shell-script -*-\n\n"
+                                    "_make_target_extract_script()\n{\n    echo targets\n}\n")
+    write(repo, "notes/README", "# -*- coding: utf-8 -*-\nplain prose, no code\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        found = searcher.search("_make_target_extract_script", k=3)
+        paths = set(searcher.reader.file_paths())
+    assert found[0].qualname == "_make_target_extract_script" and found[0].language == "bash"
+    assert paths == {"completions/make"}
