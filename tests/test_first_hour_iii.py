@@ -144,8 +144,9 @@ def test_a_name_points_at_its_line_inside_a_longer_hit(tmp_path: Path) -> None:
     assert found["results"][0]["line"] == line and found["results"][0]["start_line"] == 1
     with Searcher(tmp_path / ".codesearch") as searcher:
         agent = compact(searcher.search("SDS_MAX_PREALLOC", k=1)[0], 12)
-    assert agent["line"] == line and agent["snippet_start_line"] == line - 1, agent
-    assert agent["snippet"].split("\n")[1] == "#define SDS_MAX_PREALLOC (1024*1024)", agent
+    # from the line itself: the one before it is blank (first hour IX)
+    assert agent["line"] == line and agent["snippet_start_line"] == line, agent
+    assert agent["snippet"].split("\n")[0] == "#define SDS_MAX_PREALLOC (1024*1024)", agent
     plain = json.loads(run("search", "--fast", "--json", "-k", "1", "string library", str(tmp_path)).output)
     assert plain["results"][0]["line"] == 0  # a question has no name to point at
 

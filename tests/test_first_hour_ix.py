@@ -285,3 +285,18 @@ def test_a_script_without_extension_or_shebang_is_read_by_its_emacs_mode_line(tm
         paths = set(searcher.reader.file_paths())
     assert found[0].qualname == "_make_target_extract_script" and found[0].language == "bash"
     assert paths == {"completions/make"}
+
+
+def test_a_snippet_shown_from_a_line_does_not_start_on_a_blank_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent's snippets began with an empty line: shown from the line before `line`, which was blank."""
+    from codesearch.mcp_server import compact
+
+    repo = tmp_path / "repo"
+    filler = "".join(f"    step_{n} = {n}\n" for n in range(20))
+    write(repo, "flow.py", f"def run_flow():\n{filler}\n    result = special_marker_call()\n    return result\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        hit = searcher.search("special_marker_call", k=1)[0]
+    shown = compact(hit, 4)
+    assert hit.line == 23 and shown["snippet_start_line"] == 23
+    assert shown["snippet"].startswith("    result = special_marker_call()")

@@ -40,11 +40,17 @@ def whole_lines(result: SearchResult) -> str:
 
 def snippet_skip(result: SearchResult, max_lines: int) -> int:
     """How many of a hit's first lines its snippet leaves out: the line the query's name is on (``line``) is
-    shown, starting the line before it when it would not be; a file's opening is shown from after its licence
-    (libgit2's `pack.c:1-28` showed its copyright where its includes say what the file uses)."""
+    shown, starting the line before it when it would not be (unless that line is blank: an agent's snippets began
+    with an empty line); a file's opening is shown from after its licence (libgit2's `pack.c:1-28` showed its
+    copyright where its includes say what the file uses)."""
     if result.line:
         offset = result.line - result.start_line
-        return offset - (max_lines > 1) if offset >= max_lines else 0  # one line: that line itself
+        if offset < max_lines:
+            return 0
+        if max_lines == 1:
+            return offset  # one line: that line itself
+        lines = result.code.split("\n")
+        return offset - 1 if 0 < offset <= len(lines) and lines[offset - 1].strip() else offset
     return licence_head(result.code) if result.kind == "code" and result.start_line == 1 else 0
 
 
