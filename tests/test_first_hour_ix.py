@@ -300,3 +300,20 @@ def test_a_snippet_shown_from_a_line_does_not_start_on_a_blank_one(tmp_path) -> 
     shown = compact(hit, 4)
     assert hit.line == 23 and shown["snippet_start_line"] == 23
     assert shown["snippet"].startswith("    result = special_marker_call()")
+
+
+def test_lua_functions_in_a_do_block_or_under_a_key_are_definitions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An agent on lua-http: `huffman_decode = function(s)` in a top-level `do` block and the nine
+    `frame_handlers[frame_types.PING] = function(...)` were code between definitions, without names."""
+    repo = tmp_path / "repo"
+    write(repo, "a.lua", "local huffman_decode\ndo\n  local x = 1\n  -- Decode a huffman string\n"
+                         "  huffman_decode = function(s)\n    return s\n  end\nend\n\n-- Handle a PING frame\n"
+                         "frame_handlers[frame_types.PING] = function(stream)\n  return 1\nend\n\n"
+                         "M[\"go\"] = function() end\nhandlers[key] = function() end\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        found = {(r.qualname, r.kind, r.start_line, r.end_line, r.doc) for r in searcher.search("function", k=10)}
+    assert {("huffman_decode", "function", 5, 7, "Decode a huffman string"),
+            ("frame_handlers.PING", "function", 11, 13, "Handle a PING frame"),
+            ("M.go", "function", 15, 15, "")} <= found
+    assert not any(qualname.startswith("handlers") for qualname, *_ in found)  # a variable's key names nothing

@@ -1,6 +1,7 @@
 ; Lua: function declarations (`function f`, `local function f`, `function M.f` qualified by
 ; the table, `function M:m` a method of it), functions assigned to one name at the top
-; level (`M.f = function`, `local f = function`), and the named functions of a table built at
+; level (`M.f = function`, `local f = function`, also in a top-level `do` block) or under a key
+; (`M["f"] = function`, `handlers[types.PING] = function`), and the named functions of a table built at
 ; the top level (`M.log = { run = function(self) ... end }`, `return { setup = function ... }`:
 ; `M.log.run`, `setup`). Functions in other table constructors and those passed as arguments are
 ; not definitions. A block of `---` (LuaLS/EmmyLua) or `--` comments above a definition is its doc.
@@ -33,6 +34,27 @@
     (assignment_statement
       (variable_list . name: (identifier) @name .)
       (expression_list . value: (function_definition body: (block)? @body) .)) @definition.function))
+
+; The same in a `do ... end` block at the top level, which keeps a module's helpers private (lua-http's
+; `local huffman_decode` then `do ... huffman_decode = function(s) ... end`).
+(chunk
+  (do_statement body: (block
+    (assignment_statement
+      (variable_list . name: [
+        (identifier) @name
+        (dot_index_expression table: (_) @receiver field: (identifier) @name)
+      ] .)
+      (expression_list . value: (function_definition body: (block)? @body) .)) @definition.function)))
+
+; A function stored under a key at the top level, named by the key: `M["run"] = function` (`M.run`), lua-http's
+; `frame_handlers[frame_types.PING] = function` (`frame_handlers.PING`, its last part).
+(chunk
+  (assignment_statement
+    (variable_list . name: (bracket_index_expression table: (_) @receiver field: [
+      (string content: (string_content) @name)
+      (dot_index_expression field: (identifier) @name)
+    ]) .)
+    (expression_list . value: (function_definition body: (block)? @body) .)) @definition.function)
 
 ; A table of functions at the top level: its fields are qualified by the name it is assigned to.
 (chunk
