@@ -616,8 +616,13 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())
                 found = files.answer(lambda n: multi.search(query, n, options, paths=filters), k, by_file, per_file)
                 extra["repos"] = multi.roots
-                extra.update(unindexed_of_several(multi.searchers, filters,
-                                                  [multi.unders.get(name, "") for name in multi.names]))
+                unders = [multi.unders.get(name, "") for name in multi.names]
+                extra.update(unindexed_of_several(multi.searchers, filters, unders))
+                if not found.results:  # why, in each repository (the recheck: several PATHs said only "No results.")
+                    notes = [filtered_out(s, [], language, path_globs, kinds, exclude_globs, under).get("note")
+                             for s, under in zip(multi.searchers, unders)]
+                    if notes and all(notes):
+                        extra["note"] = "; ".join(f"in {name}: {note}" for name, note in zip(multi.names, notes))
                 if multi.left_out:
                     extra["left_out"] = multi.left_out
         else:

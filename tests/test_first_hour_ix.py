@@ -317,3 +317,21 @@ def test_lua_functions_in_a_do_block_or_under_a_key_are_definitions(tmp_path) ->
             ("frame_handlers.PING", "function", 11, 13, "Handle a PING frame"),
             ("M.go", "function", 15, 15, "")} <= found
     assert not any(qualname.startswith("handlers") for qualname, *_ in found)  # a variable's key names nothing
+
+
+def test_several_paths_say_why_nothing_was_found(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `search Q r1/tests r2 -p 'requests/*'` said only "No results." (grep: nothing on stderr), where one
+    PATH says which filter matches nothing."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    write(one, "tests/test_a.py", "def test_a():\n    assert True\n")
+    write(one, "requests/api.py", "def get(url):\n    return url\n")
+    write(two, "lib.py", "def helper():\n    return 1\n")
+    for repo in (one, two):
+        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    ran = CliRunner().invoke(cli, ["search", "get a url", str(one / "tests"), str(two), "-p", "requests/*"])
+    assert ran.exit_code == 1
+    assert ran.output.startswith("No results: in one: no indexed file below tests matches path 'requests/*'")
+    assert "; in two: no indexed file matches path 'requests/*'." in ran.output
+    grep = CliRunner().invoke(cli, ["search", "get a url", str(one / "tests"), str(two), "-p", "requests/*", "-f",
+                                    "grep"])
+    assert grep.exit_code == 1 and grep.stderr.startswith("No results: in one: ")
