@@ -807,7 +807,10 @@ def related(location: str | None, symbol: str | None, repo: Path, k: int, langua
                 raise IndexNotFound(f"{exc}, or give the repository with -C/--repo") from None
         started = time.perf_counter()
         with Searcher(directory) as searcher:
-            source = at_line(searcher, file, line) if location is not None else one_named(searcher, symbol or "")
+            from codesearch.render import quote_path, shown_path
+
+            source = at_line(searcher, file, line) if location is not None else one_named(
+                searcher, symbol or "", place=lambda path: quote_path(shown_path(str(searcher.root), path)))
             filters = PathFilter(include=path_globs, exclude=exclude_globs, cwd=Path.cwd())  # as printed too
             results = find_related(searcher, source, k, language=language, paths=filters, kinds=kinds)
             root = str(searcher.root)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -243,9 +243,11 @@ def _as_now(searcher: Searcher, row: dict[str, Any], check: FileCheck) -> Source
     return _current(searcher, row["path"], chunk, row)
 
 
-def one_named(searcher: Searcher, symbol: str) -> Source:
+def one_named(searcher: Searcher, symbol: str, place: Callable[[str], str] | None = None) -> Source:
     """The one definition ``symbol`` names (see ``named``).
 
+    :param place: how the ambiguity's list shows a stored path (default: as stored, from the repository's root; the
+        CLI shows it as its results are shown, from the working directory).
     :raises AmbiguousSymbol: if it names several that are not copies of one, listing them (``path:line qualname``).
     :raises BadQuery: if it names none.
     """
@@ -256,7 +258,8 @@ def one_named(searcher: Searcher, symbol: str) -> Source:
         firsts.setdefault(each.content_hash or str(n), each)
     sources = list(firsts.values())
     if len(sources) > 1:
-        shown = "; ".join(f"{s.path}:{s.start_line} {s.qualname}" for s in sources[:CHOICES_SHOWN])
+        shown = "; ".join(f"{place(s.path) if place else s.path}:{s.start_line} {s.qualname}"
+                          for s in sources[:CHOICES_SHOWN])
         more = f"; and {len(sources) - CHOICES_SHOWN} more" if len(sources) > CHOICES_SHOWN else ""
         count = f"{len(sources):,} definitions" if len(found) < MAX_NAMED else f"{MAX_NAMED:,} or more definitions"
         if len(found) > len(sources) and len(found) < MAX_NAMED:

@@ -335,3 +335,21 @@ def test_several_paths_say_why_nothing_was_found(tmp_path) -> None:  # type: ign
     grep = CliRunner().invoke(cli, ["search", "get a url", str(one / "tests"), str(two), "-p", "requests/*", "-f",
                                     "grep"])
     assert grep.exit_code == 1 and grep.stderr.startswith("No results: in one: ")
+
+
+def test_related_symbol_ambiguity_names_paths_as_results_are_shown(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`related --symbol` named an ambiguous name's files from the repository's root, which a user in another folder
+    cannot paste into `related FILE:LINE`; they are shown as search results are, from the working directory. MCP
+    keeps them from the root."""
+    from codesearch.errors import BadQuery
+    from codesearch.related import one_named
+
+    repo = tmp_path / "repo"
+    write(repo, "pkg/a.py", "def to_bool(val):\n    return bool(val)\n")
+    write(repo, "pkg/b.py", "def to_bool(value):\n    return value == 'yes'\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    monkeypatch.chdir(repo / "pkg")
+    ran = CliRunner().invoke(cli, ["related", "--symbol", "to_bool", "-C", str(repo)])
+    assert ran.exit_code == 2 and "a.py:1 to_bool; b.py:1 to_bool" in ran.output and "pkg/" not in ran.output
+    with Searcher(repo / ".codesearch") as searcher, pytest.raises(BadQuery, match="pkg/a.py:1 to_bool"):
+        one_named(searcher, "to_bool")
