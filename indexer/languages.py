@@ -42,6 +42,9 @@ class LanguageSpec:
         newer than the grammar wheel: each match's ``span`` group becomes the replacement, which has
         the span's length ("" blanks it with spaces, "x*" fills it with ``x``), so offsets and lines stay and
         names and code are still read from the original source.
+    :param segments: a pattern of where a top-level definition starts: a file whose parse has an error is
+        parsed again part by part between them, so that a construct the grammar misreads costs its own
+        definition only (``indexer.parse._segmented``).
     :param test_modules: modules whose definitions are tests, kept in the source file beside the code
         they test (Rust's ``#[cfg(test)] mod tests``): search demotes them as it demotes test files.
     :param test_signatures: signature prefixes of test blocks kept in a source file (Zig's ``test "name" {}``).
@@ -68,6 +71,7 @@ class LanguageSpec:
     test_files: tuple[str, ...] = ()
     query_name: str = ""
     rewrites: tuple[tuple[str, str], ...] = ()
+    segments: str = ""
     test_modules: frozenset[str] = frozenset()
     test_signatures: tuple[str, ...] = ()
     module_functions: bool = False
@@ -330,8 +334,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
             # The regular expression of `[[ $cur =~ REGEX ]]`, unquoted, read as one word: tree-sitter-bash reads
             # bracket expressions such as `[^]]*` as the test's end, and every function after it in the file was
             # code between definitions (52 of bash-completion's 53). Up to the first ` ]]` that ends the test.
-            (r"(?m)=~[ \t]+(?P<span>[^\s'\"][^\n]*?)(?=[ \t]+\]\](?:[ \t;&|)]|$))", "x*"),
+            (r"(?m)=~[ \t]+(?:\\\n[ \t]*)?(?P<span>[^\s'\"][^\n]*?)(?=[ \t]+\]\](?:[ \t;&|)]|$))", "x*"),
         ),
+        # A function at the start of a line: `name()` or `function name`.
+        segments=r"(?m)^(?:function[ \t]+[\w:.@+-]+|[\w:.@+-]+[ \t]*\([ \t]*\))",
     ),
 )
 
@@ -439,6 +445,13 @@ TEXT_PREDICATE_PREFIX = "source-"
 
 
 @cache
+def segment_pattern(name: str) -> re.Pattern[bytes] | None:
+    """A language's ``LanguageSpec.segments``, compiled (None: it has none)."""
+    pattern = spec_for(name).segments
+    return re.compile(pattern.encode()) if pattern else None
+
+
+@cache
 def rewrites(name: str) -> tuple[tuple[re.Pattern[bytes], bytes], ...]:
     """A language's source rewrites before parsing (``LanguageSpec.rewrites``), compiled once.
 
@@ -471,7 +484,8 @@ def parser_fingerprint() -> str:
     for spec in LANGUAGES:
         h.update(spec.name.encode())
         h.update(query_source(spec.name).encode())
-        h.update(repr((spec.rewrites, spec.module_functions, spec.first_branch, spec.file_scope)).encode())
+        h.update(repr((spec.rewrites, spec.module_functions, spec.first_branch, spec.file_scope,
+                       spec.segments)).encode())
     return h.hexdigest()[:16]
 
 

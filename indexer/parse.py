@@ -49,7 +49,15 @@ from tree_sitter import Node, Parser, QueryCursor, Tree
 
 from indexer.chunk import unscoped
 from indexer.docs import clean_doc
-from indexer.languages import TEXT_PREDICATE_PREFIX, grammar_language, parser, query, rewrites, spec_for
+from indexer.languages import (
+    TEXT_PREDICATE_PREFIX,
+    grammar_language,
+    parser,
+    query,
+    rewrites,
+    segment_pattern,
+    spec_for,
+)
 from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 
 # Bump when extraction changes what a Symbol holds: indexed files are then parsed again.
@@ -176,10 +184,56 @@ def parseable(source: bytes) -> bytes:
 
 
 def _matches(language: str, source: bytes, max_seconds: float | None = None) -> list[tuple[int, dict[str, list[Node]]]]:
-    """The language's query matches in its tree of ``source`` (parsed under a deadline, its cost checked)."""
+    """The language's query matches in its tree of ``source`` (parsed under a deadline, its cost checked); for a
+    tree with an error in a language that names where its top-level definitions start (``LanguageSpec.segments``),
+    those of the trees of each part between two starts, parsed alone (``_segmented``)."""
     tree = parse_bounded(parser(language), source, max_seconds)
     check_query_cost(tree)
+    if tree.root_node.has_error and (starts := _segment_starts(language, source)):
+        return _segmented(language, source, starts, max_seconds)
     return QueryCursor(query(language)).matches(tree.root_node, predicate=TextPredicates(source))
+
+
+MAX_SEGMENTS = 5_000  # parts of a file ``_segmented`` parses one by one (more: the file's one tree is kept)
+
+
+def _segment_starts(language: str, source: bytes) -> list[int]:
+    """The byte offsets where the language's top-level definitions start in ``source`` (``LanguageSpec.segments``),
+    the file's start first; [] for a language without them, or for fewer than two parts or more than
+    ``MAX_SEGMENTS``."""
+    pattern = segment_pattern(language)
+    if pattern is None:
+        return []
+    starts = sorted({0, *(match.start() for match in pattern.finditer(source))})
+    return starts if 2 <= len(starts) <= MAX_SEGMENTS else []
+
+
+def _segmented(language: str, source: bytes, starts: list[int],
+               max_seconds: float | None) -> list[tuple[int, dict[str, list[Node]]]]:
+    """The query matches of each part of ``source`` between two ``starts``, each parsed alone (the parser's
+    included ranges: offsets and lines stay the file's), so that a construct the grammar misreads costs only its
+    own definition: tree-sitter-bash read `[[ $line =~ \\` + a newline + `...]]; do`, `${x%%[{]*}` or
+    `*.@(asc|sig)\\ *` so that every function after it in the file was code between definitions (about 50 of
+    bash-completion's `bash_completion`)."""
+    from tree_sitter import Point, Range
+
+    line_starts = [0, *(n + 1 for n, byte in enumerate(source) if byte == 0x0A)]
+
+    def point(offset: int) -> Point:
+        row = bisect.bisect_right(line_starts, offset) - 1
+        return Point(row, offset - line_starts[row])
+
+    out: list[tuple[int, dict[str, list[Node]]]] = []
+    predicates = TextPredicates(source)
+    for start, end in zip(starts, [*starts[1:], len(source)]):
+        if start == end:
+            continue
+        part = parser(language)
+        part.included_ranges = [Range(point(start), point(end), start, end)]
+        tree = parse_bounded(part, source, max_seconds)
+        check_query_cost(tree)
+        out += QueryCursor(query(language)).matches(tree.root_node, predicate=predicates)
+    return out
 
 
 class TextPredicates:

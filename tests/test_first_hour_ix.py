@@ -353,3 +353,25 @@ def test_related_symbol_ambiguity_names_paths_as_results_are_shown(tmp_path, mon
     assert ran.exit_code == 2 and "a.py:1 to_bool; b.py:1 to_bool" in ran.output and "pkg/" not in ran.output
     with Searcher(repo / ".codesearch") as searcher, pytest.raises(BadQuery, match="pkg/a.py:1 to_bool"):
         one_named(searcher, "to_bool")
+
+
+@pytest.mark.parametrize("line", [
+    "    while [[ $line =~ \\\n        ^(a)b ]]; do echo; done",  # across lines (bash-completion's `_parse_help`)
+    "    y=${x%%[{]*}",
+    "    y=\"${x/$'/:'*}\"",  # neofetch's `kde_config_dir`
+    "    [[ $x == *.@(asc|sig)\\ * ]] && echo a",  # bash-completion's `_gpgv`
+])
+def test_a_bash_construct_the_grammar_misreads_costs_its_own_function_only(  # type: ignore[no-untyped-def]
+        tmp_path, line: str) -> None:
+    """The recheck: a multi-line `=~` test, some `${...}` patterns and an extglob with an escaped space made
+    tree-sitter-bash lose every function after them (about 50 of bash-completion's, a dozen of neofetch's). A file
+    whose parse has an error is parsed again function by function (``LanguageSpec.segments``)."""
+    repo = tmp_path / "repo"
+    write(repo, "lib.sh", f"before() {{\n    :\n}}\n\nbroken() {{\n{line}\n}}\n\nafter() {{\n    echo after\n}}\n\n"
+                          "function last {\n    echo last\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    with Searcher(repo / ".codesearch") as searcher:
+        found = {(r.qualname, r.kind) for r in searcher.search("function", k=10)}
+        after = searcher.search("after", k=1)[0]
+    assert {("before", "function"), ("after", "function"), ("last", "function")} <= found
+    assert after.qualname == "after" and after.code == "after() {\n    echo after\n}"
