@@ -574,10 +574,28 @@ SHEBANG_LANGUAGES = {
 SHEBANG_BYTES = 128  # of a file without an extension, read to find its `#!` line
 # An Emacs mode line's mode (``-*- shell-script -*-``, ``-*- mode: python; coding: utf-8 -*-``), and the registry
 # languages of the modes a script without an extension or ``#!`` names there.
-_EMACS_MODE = re.compile(r"-\*-\s*(?:[^;]*?\bmode:\s*)?([\w+-]+)[^*]*-\*-", re.IGNORECASE)
+_EMACS_LINE = re.compile(r"-\*-(.*?)-\*-")
+_EMACS_MODE = re.compile(r"(?:^|;)\s*mode:\s*([\w+-]+)", re.IGNORECASE)  # `-*- coding: utf-8; mode: python -*-`
 EMACS_MODES = {"shell-script": "bash", "sh": "bash", "bash": "bash", "ksh": "bash", "python": "python",
-               "ruby": "ruby", "lua": "lua", "js": "javascript", "javascript": "javascript", "php": "php",
-               "perl": TEXT_LANGUAGE, "cperl": TEXT_LANGUAGE, "tcl": TEXT_LANGUAGE, "makefile": TEXT_LANGUAGE}
+               "python3": "python", "ruby": "ruby", "lua": "lua", "js": "javascript", "js2": "javascript",
+               "javascript": "javascript", "typescript": "typescript", "php": "php", "c": "c", "c++": "cpp",
+               "java": "java", "go": "go", "rust": "rust", "kotlin": "kotlin", "scala": "scala", "swift": "swift",
+               "haskell": "haskell", "elixir": "elixir", "csharp": "csharp", "zig": "zig", "perl": TEXT_LANGUAGE,
+               "cperl": TEXT_LANGUAGE, "tcl": TEXT_LANGUAGE, "makefile": TEXT_LANGUAGE, "zsh": TEXT_LANGUAGE}
+
+
+def emacs_mode(line: str) -> str | None:
+    """The registry language (or ``TEXT_LANGUAGE``) of the mode an Emacs mode line names (``-*- shell-script -*-``,
+    ``-*- mode: python; coding: utf-8 -*-``, ``-*- coding: utf-8; mode: c++ -*-``, ``-*- python-mode -*-``), else
+    None (``-*- coding: utf-8 -*-`` names none)."""
+    found = _EMACS_LINE.search(line)
+    if found is None:
+        return None
+    inside = found.group(1).strip()
+    named = _EMACS_MODE.search(inside)
+    mode = named.group(1) if named else inside if ":" not in inside and ";" not in inside else ""
+    mode = mode.lower().removesuffix("-mode")
+    return EMACS_MODES.get(mode)
 _INTERPRETER = re.compile(r"([A-Za-z_+-]*[A-Za-z_+])[0-9.]*")
 # Source that neither a grammar nor line windows read well (code inside JSON): counted, not indexed.
 UNSUPPORTED_EXTENSIONS = frozenset({".ipynb"})
@@ -618,8 +636,7 @@ def shebang_language(head: bytes) -> str | None:
     (``# foo completion  -*- shell-script -*-``: bash-completion's 500 scripts were left out, no extension
     and no ``#!``), as ``EMACS_MODES`` has it."""
     if not head.startswith(b"#!"):
-        found = _EMACS_MODE.search(head.split(b"\n", 1)[0].decode("utf-8", "replace"))
-        return EMACS_MODES.get(found.group(1).lower()) if found else None
+        return emacs_mode(head.split(b"\n", 1)[0].decode("utf-8", "replace"))
     words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
     if words and words[0].rsplit("/", 1)[-1] == "env":  # `env python3`, `env -S node --flag`
         words = [w for w in words[1:] if not w.startswith("-") and "=" not in w]

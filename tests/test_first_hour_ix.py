@@ -375,3 +375,30 @@ def test_a_bash_construct_the_grammar_misreads_costs_its_own_function_only(  # t
         after = searcher.search("after", k=1)[0]
     assert {("before", "function"), ("after", "function"), ("last", "function")} <= found
     assert after.qualname == "after" and after.code == "after() {\n    echo after\n}"
+
+
+@pytest.mark.parametrize(("first", "language"), [
+    ("// <vector> -*- C++ -*-", "cpp"),  # libstdc++'s headers have no extension
+    ("/* -*- c -*- */", "c"),
+    ("# -*- coding: utf-8; mode: python -*-", "python"),  # the mode after another variable
+    ("# -*- python-mode -*-", "python"),
+    ("# -*- Mode: Go; indent-tabs-mode: t -*-", "go"),
+])
+def test_emacs_mode_lines_name_more_languages(first: str, language: str) -> None:
+    """The recheck: libstdc++'s `vector` (`// <vector> -*- C++ -*-`) and a mode after `coding:` were not read."""
+    from indexer.languages import shebang_language
+
+    assert shebang_language(f"{first}\nrest\n".encode()) == language
+    assert shebang_language(b"# -*- coding: utf-8 -*-\nrest\n") is None
+
+
+def test_a_link_to_a_script_without_an_extension_says_the_script_is_indexed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: bash-completion's 239 links (`7za -> 7z`) said their targets were "no source file", though each
+    target was indexed as a script."""
+    repo = tmp_path / "repo"
+    write(repo, "completions/7z", "# 7z(1) completion  -*- shell-script -*-\n\n_7z()\n{\n    echo 7z\n}\n")
+    (repo / "completions/7za").symlink_to("7z")
+    ran = CliRunner().invoke(cli, ["index", str(repo), "--json"])
+    skipped = {s["path"]: s["reason"] for s in json.loads(ran.output)["skipped"]}
+    assert skipped["completions/7za"] == ("symlink inside the repository (not followed; completions/7z is indexed at "
+                                          "its own path)")
