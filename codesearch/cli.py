@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -552,7 +552,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             if not found:
                 sys.exit(EXIT_NO_RESULTS)
             return
-    from codesearch.resident import filtered_out, not_indexed, subdirectory, unindexed, unindexed_of_several
+    from codesearch.resident import (below_floor, filtered_out, not_indexed, subdirectory, unindexed,
+                                     unindexed_of_several)
     from codesearch.search import DEFAULT_HYBRID, DEFAULT_RERANK, PathFilter, Searcher, SearchOptions, find_index
     from codesearch.search import files, validate_query
 
@@ -623,6 +624,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                              for s, under in zip(multi.searchers, unders)]
                     if notes and all(notes):
                         extra["note"] = "; ".join(f"in {name}: {note}" for name, note in zip(multi.names, notes))
+                if not found.results and "note" not in extra and min_score > 0:
+                    extra.update(below_floor(lambda: multi.search(query, 1, replace(options, min_score=0.0),
+                                                                  paths=filters), min_score))
                 if multi.left_out:
                     extra["left_out"] = multi.left_out
         else:
@@ -636,6 +640,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                 extra.update(unindexed(searcher, under, filters))
                 extra.update(filtered_out(searcher, found.results, language, path_globs, kinds, exclude_globs,
                                           under))
+                if not found.results and "note" not in extra and min_score > 0:  # the floor left nothing: say so
+                    extra.update(below_floor(lambda: searcher.search(query, 1, replace(options, min_score=0.0),
+                                                                     paths=filters), min_score))
         elapsed_ms = (time.perf_counter() - started) * 1000
     _print_results(query, found.results, fmt, max_lines=max_lines, explain=explain, color=use_color, quiet=quiet,
                    elapsed_ms=elapsed_ms, extra=extra, files=found.groups, best=found.best)

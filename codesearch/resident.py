@@ -28,7 +28,7 @@ import json
 import os
 import socket
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -217,6 +217,15 @@ def not_indexed(searcher: Any, under: str, results: Sequence[Any]) -> dict[str, 
     if found is None and unread_file(Path(searcher.root), under):
         found = (under, "not read: codesearch leaves out prose, data, lock files and unknown extensions")
     return {"not_indexed": {"under": under, "path": found[0], "reason": found[1]}} if found else {}
+
+
+def below_floor(best: Any, min_score: float) -> dict[str, Any]:
+    """``{"note": ...}`` for a search that ``--min-score`` left without results: the best hit's similarity without the
+    floor (``best``: that search, a callable), or {} when there was none either (the recheck: a bare "No results.")."""
+    found = best()
+    if not found:
+        return {}
+    return {"note": f"no hit is as similar as --min-score {min_score:g} (the best: {found[0].score:.2f})"}
 
 
 def unindexed(searcher: Any, under: str, paths: Any = None) -> dict[str, Any]:
@@ -588,6 +597,9 @@ def answer(searcher: Searcher, request: dict[str, Any]) -> dict[str, Any]:
         extra = {**not_indexed(searcher, under, found.results), **unindexed(searcher, under, filters),
                  **filtered_out(searcher, found.results, options.language, filters.include, options.kinds,
                                 filters.exclude, under)}
+        if not found.results and "note" not in extra and options.min_score > 0:  # the floor left nothing: say so
+            extra.update(below_floor(lambda: searcher.search(query, 1, replace(options, min_score=0.0),
+                                                             paths=filters), options.min_score))
         fmt = str(request.get("format", "text"))
         text = None if request.get("quiet") else search_output(
             query, found.results, fmt, max_lines=request.get("max_lines"), explain=bool(request.get("explain")),

@@ -402,3 +402,22 @@ def test_a_link_to_a_script_without_an_extension_says_the_script_is_indexed(tmp_
     skipped = {s["path"]: s["reason"] for s in json.loads(ran.output)["skipped"]}
     assert skipped["completions/7za"] == ("symlink inside the repository (not followed; completions/7z is indexed at "
                                           "its own path)")
+
+
+def test_a_similarity_floor_that_leaves_nothing_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recheck: `--min-score 0.99` said a bare "No results."; it says what the best hit's similarity was, in the
+    CLI and in the console script's own path (which answers a search without click)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = tmp_path / "repo"
+    write(repo, "save.py", "def save_report(path):\n    '''Write the report to a file.'''\n    return open(path)\n")
+    assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    ran = CliRunner().invoke(cli, ["search", "save the report", str(repo), "--min-score", "0.99"])
+    assert ran.exit_code == 1 and "No results: no hit is as similar as --min-score 0.99 (the best: 0." in ran.output
+    script = Path(sys.executable).with_name("codesearch")
+    shell = subprocess.run([str(script), "search", "save the report", str(repo), "--min-score", "0.99",
+                            "--no-resident", "-f", "grep"], capture_output=True, text=True)
+    assert shell.returncode == 1 and shell.stdout == ""
+    assert "No results: no hit is as similar as --min-score 0.99 (the best: 0." in shell.stderr
