@@ -16,6 +16,11 @@ from tests.conftest import write
 WRITER = "def write_output_{n}(path):\n    '''Write the output to a file.'''\n    open(path, 'w').write('{n}')\n"
 
 
+def _index(*repos) -> None:  # type: ignore[no-untyped-def]
+    for repo in repos:
+        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+
+
 def _branch_with_deletions(tmp_path):  # type: ignore[no-untyped-def]
     """A repository indexed with 30 near-identical writers in `gone/`, then `gone/` deleted (a switch to a branch
     without it), one writer left in `kept/`."""
@@ -97,8 +102,7 @@ def test_a_subdirectory_among_several_paths_is_searched_alone(tmp_path) -> None:
     write(mono, "routes/parser.py", "def parse_route(text):\n    '''Parse a route pattern.'''\n    return text\n")
     write(mono, "glob/parser.py", "def parse_glob(text):\n    '''Parse a glob pattern.'''\n    return text\n")
     write(other, "duration.py", "def parse_duration(text):\n    '''Parse a duration.'''\n    return text\n")
-    for repo in (mono, other):
-        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    _index(mono, other)
     ran = CliRunner().invoke(cli, ["search", "parse a pattern", str(mono / "routes"), str(other), "--json"])
     assert {r["qualname"] for r in json.loads(ran.output)["results"]} == {"parse_route", "parse_duration"}
     everything = CliRunner().invoke(cli, ["search", "parse a pattern", str(mono / "routes"), str(other), "--all",
@@ -326,8 +330,7 @@ def test_several_paths_say_why_nothing_was_found(tmp_path) -> None:  # type: ign
     write(one, "tests/test_a.py", "def test_a():\n    assert True\n")
     write(one, "requests/api.py", "def get(url):\n    return url\n")
     write(two, "lib.py", "def helper():\n    return 1\n")
-    for repo in (one, two):
-        assert CliRunner().invoke(cli, ["index", str(repo), "-q"]).exit_code == 0
+    _index(one, two)
     ran = CliRunner().invoke(cli, ["search", "get a url", str(one / "tests"), str(two), "-p", "requests/*"])
     assert ran.exit_code == 1
     assert ran.output.startswith("No results: in one: no indexed file below tests matches path 'requests/*'")
