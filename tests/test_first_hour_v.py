@@ -19,8 +19,8 @@ def run(*args: str) -> object:
 
 def test_a_filter_that_matches_nothing_in_the_index_says_so(tmp_path: Path) -> None:
     """`-l kotlin` on an index without Kotlin printed only "No results."; so did a path no indexed file matches.
-    The text, the JSON and the MCP answer say which filter it was (a filter that matches and finds nothing says
-    nothing more)."""
+    The text, the JSON and the MCP answer say which filter it was (a similarity floor that leaves nothing says what
+    the best hit's similarity was: first hour IX)."""
     write(tmp_path, "src/routes.py", "def add_route(rule):\n    \"\"\"Register a URL rule.\"\"\"\n    return rule\n")
     assert run("index", str(tmp_path), "-q").exit_code == 0
     out = run("search", "register a url rule", str(tmp_path), "-l", "Kotlin")
@@ -30,7 +30,7 @@ def test_a_filter_that_matches_nothing_in_the_index_says_so(tmp_path: Path) -> N
     out = run("search", "register a url rule", str(tmp_path), "-p", "lib/*")
     assert out.output.strip() == "No results: no indexed file matches path 'lib/*'."
     out = run("search", "register a url rule", str(tmp_path), "-l", "python", "--min-score", "0.99", "--json")
-    assert out.exit_code == 1 and "note" not in json.loads(out.output)
+    assert out.exit_code == 1 and json.loads(out.output)["note"].startswith("no hit is as similar as --min-score 0.99")
     session = RepositorySession(tmp_path, workers=1)
     try:
         results = session.call(session.search, "register a url rule", 5, language="kotlin")
