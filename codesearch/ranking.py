@@ -82,7 +82,7 @@ from typing import Any
 
 from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
 from codesearch.store.codec import STORED_CODE_CHARS, code_of
-from indexer.chunk import unscoped
+from indexer.chunk import definition_name, unscoped
 from indexer.languages import INLINE_TEST_LANGUAGES, is_test_definition, is_test_path
 from indexer.languages import is_signature as language_signature
 from indexer.licences import OPENING_WORDS, comment_words
@@ -489,10 +489,12 @@ def is_code(row: dict[str, Any]) -> bool:
 
 def overload_of(candidate: Candidate) -> Any:
     """What a candidate's overloads share: its file, kind and qualified name (a ``code`` chunk has none:
-    the code between definitions is named after its file)."""
+    the code between definitions is named after its file), a window's its definition's: the windows of a long
+    overload are further chunks of its name too (they were not, and for `process` a Java overload's 124 lines came
+    as their last window, above the whole method, which the decay had halved)."""
     if is_code(candidate.row):
         return candidate.id
-    return file_of(candidate), candidate.row["kind"], candidate.row["qualname"]
+    return file_of(candidate), candidate.row["kind"], definition_name(str(candidate.row["qualname"]))
 
 
 def file_of(candidate: Candidate) -> Any:

@@ -424,3 +424,20 @@ def test_a_similarity_floor_that_leaves_nothing_says_so(tmp_path) -> None:  # ty
                             "--no-resident", "-f", "grep"], capture_output=True, text=True)
     assert shell.returncode == 1 and shell.stdout == ""
     assert "No results: no hit is as similar as --min-score 0.99 (the best: 0." in shell.stderr
+
+
+def test_a_long_overload_is_shown_whole_not_as_its_last_window(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The second recheck: for `process`, a 124-line Java overload came as its last window (lines 116-131, without the
+    word), above the whole method: the overload decay halved the method as its name's second chunk in the file, and
+    its windows, named apart, kept their scores."""
+    repo = tmp_path / "repo"
+    body = "\n".join(f"        total = total + stepValue{i % 7}(value, {i}); // step {i}" for i in range(120))
+    write(repo, "Proc.java", "package demo;\n\npublic class Proc {\n    public int process(int value) {\n"
+                             "        return process(value, 0);\n    }\n\n"
+                             "    public int process(int value, int offset) {\n"
+                             f"        int total = offset;\n{body}\n        return total;\n    }}\n\n"
+                             "    public int other(int x) {\n        return x;\n    }\n}\n")
+    _index(repo)
+    with Searcher(repo / ".codesearch") as searcher:
+        found = [(r.start_line, r.end_line, r.part) for r in searcher.search("process", k=5)]
+    assert (8, 131, False) in found and not any(part for *_, part in found), found
