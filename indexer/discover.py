@@ -706,24 +706,20 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
         where = target.relative_to(root).as_posix() or "."
         if target.is_dir():
             return f"symlink inside the repository (not followed; {where}/ is walked at its own path)"
-        if file_language(target.name) is not None or _script_at(target):
+        if file_language(target.name) is not None or _script_at(root, where):
             return f"symlink inside the repository (not followed; {where} is indexed at its own path)"
         return f"symlink inside the repository (not followed; {where} is no source file)"
     return "symlink points outside the repository"
 
 
-def _script_at(path: Path) -> bool:
-    """Whether a regular file without an extension is a script by its first line (``shebang_language``:
-    bash-completion's 239 links to completion scripts said their targets were "no source file")."""
-    if not may_be_script(path.name):
+def _script_at(root: Path, path: str) -> bool:
+    """Whether the file ``path`` (under ``root``, without an extension) is a script by its first line
+    (``shebang_language``: bash-completion's 239 links to completion scripts said their targets were "no source
+    file"), read as the walk reads one (``read_inside``: no link followed, no FIFO opened)."""
+    if not may_be_script(path.rsplit("/", 1)[-1]):
         return False
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # never opened otherwise (a FIFO would block)
-            return False
-        with open(path, "rb") as file:
-            return shebang_language(file.read(SHEBANG_BYTES)) is not None
-    except OSError:
-        return False
+    read = read_inside(root, path, SHEBANG_BYTES)
+    return not isinstance(read, str) and shebang_language(read[1]) is not None
 
 
 def _printable_name(name: str) -> bool:

@@ -214,10 +214,16 @@ def _segmented(language: str, source: bytes, starts: list[int],
     included ranges: offsets and lines stay the file's), so that a construct the grammar misreads costs only its
     own definition: tree-sitter-bash read `[[ $line =~ \\` + a newline + `...]]; do`, `${x%%[{]*}` or
     `*.@(asc|sig)\\ *` so that every function after it in the file was code between definitions (about 50 of
-    bash-completion's `bash_completion`)."""
+    bash-completion's `bash_completion`). The parts share one parse's deadline (``parse_limit``): a file of
+    thousands of parts costs no more than one parse may.
+
+    :raises Unindexable: when the parts take longer than that together.
+    """
     from tree_sitter import Point, Range
 
-    line_starts = [0, *(n + 1 for n, byte in enumerate(source) if byte == 0x0A)]
+    limit = parse_limit(len(source), max_seconds)
+    deadline = time.monotonic() + limit
+    line_starts = [0, *(match.end() for match in re.finditer(b"\n", source))]
 
     def point(offset: int) -> Point:
         row = bisect.bisect_right(line_starts, offset) - 1
@@ -228,9 +234,12 @@ def _segmented(language: str, source: bytes, starts: list[int],
     for start, end in zip(starts, [*starts[1:], len(source)]):
         if start == end:
             continue
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Unindexable(f"took too long to parse part by part (over {limit:.1f} s for {len(source):,} bytes)")
         part = parser(language)
         part.included_ranges = [Range(point(start), point(end), start, end)]
-        tree = parse_bounded(part, source, max_seconds)
+        tree = parse_bounded(part, source, left)
         check_query_cost(tree)
         out += QueryCursor(query(language)).matches(tree.root_node, predicate=predicates)
     return out
@@ -278,6 +287,13 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def parse_limit(size: int, max_seconds: float | None = None) -> float:
+    """The seconds a parse of ``size`` bytes may take: ``PARSE_SECONDS`` plus ``PARSE_SECONDS_PER_BYTE`` of it, or
+    ``max_seconds`` when shorter."""
+    limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * size
+    return limit if max_seconds is None else min(limit, max_seconds)
+
+
 def parse_bounded(parser: Parser, source: bytes, max_seconds: float | None = None) -> Tree:
     """``parser``'s tree of ``source``, or ``Unindexable`` when parsing takes longer than its deadline
     (``PARSE_SECONDS`` plus ``PARSE_SECONDS_PER_BYTE`` of the source, or ``max_seconds`` when shorter):
@@ -289,9 +305,7 @@ def parse_bounded(parser: Parser, source: bytes, max_seconds: float | None = Non
     from one buffer per thread instead, so what stays is two small objects per file (a view and a point:
     about 200 bytes; 20 MB for 100,000 files). The tree holds no text:
     the queries' text predicates read the source instead (``TextPredicates``)."""
-    limit = PARSE_SECONDS + PARSE_SECONDS_PER_BYTE * len(source)
-    if max_seconds is not None:
-        limit = min(limit, max_seconds)
+    limit = parse_limit(len(source), max_seconds)
     deadline = time.monotonic() + limit
     size = len(source)
     buffer = _read_buffer(size)

@@ -441,3 +441,20 @@ def test_a_long_overload_is_shown_whole_not_as_its_last_window(tmp_path) -> None
     with Searcher(repo / ".codesearch") as searcher:
         found = [(r.start_line, r.end_line, r.part) for r in searcher.search("process", k=5)]
     assert (8, 131, False) in found and not any(part for *_, part in found), found
+
+
+def test_a_file_parsed_part_by_part_shares_one_parse_deadline() -> None:
+    """Review: each part of a file parsed part by part had a whole parse's deadline, so a file of thousands of
+    misread functions could cost thousands of deadlines; the parts share one."""
+    import time
+
+    from indexer.parse import _segment_starts, _segmented
+    from indexer.types import Unindexable
+
+    source = b"".join(b"f%d() {\n  [[ $x == *.@(asc|sig)\\ * ]] && echo a\n}\n" % n for n in range(3000))
+    starts = _segment_starts("bash", source)
+    assert len(starts) == 3000
+    started = time.monotonic()
+    with pytest.raises(Unindexable, match="part by part"):
+        _segmented("bash", source, starts, 0.05)
+    assert time.monotonic() - started < 2.0
