@@ -312,7 +312,7 @@ def _enclosing_repository(path: Path, quiet: bool) -> Path:
             break
         if os.path.lexists(directory / ".git"):
             return directory  # a repository of its own, inside the indexed one
-    if root != path.resolve() and not quiet:
+    if root != here and not quiet:
         click.echo(f"Updating the index of the enclosing repository {root} "
                    f"(pass --index-dir to keep a separate index for {path})", err=True)
     return root
@@ -624,9 +624,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
                              for s, under in zip(multi.searchers, unders)]
                     if notes and all(notes):
                         extra["note"] = "; ".join(f"in {name}: {note}" for name, note in zip(multi.names, notes))
-                if not found.results and "note" not in extra and min_score > 0:
-                    extra.update(below_floor(lambda: multi.search(query, 1, replace(options, min_score=0.0),
-                                                                  paths=filters), min_score))
+                    elif min_score > 0:
+                        extra.update(below_floor(lambda: multi.search(query, 1, replace(options, min_score=0.0),
+                                                                      paths=filters), min_score))
                 if multi.left_out:
                     extra["left_out"] = multi.left_out
         else:

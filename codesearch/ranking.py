@@ -81,7 +81,7 @@ from functools import lru_cache
 from typing import Any
 
 from codesearch.query import IDENTIFIER, NATURAL, QueryInfo, stem, words_of
-from codesearch.store.codec import STORED_CODE_CHARS, code_of
+from codesearch.store.codec import code_of, stops_early
 from indexer.chunk import definition_name, unscoped
 from indexer.languages import INLINE_TEST_LANGUAGES, is_test_definition, is_test_path
 from indexer.languages import is_signature as language_signature
@@ -471,8 +471,7 @@ def is_signature(row: dict[str, Any]) -> bool:
     definition whose stored code was cut (``STORED_CODE_CHARS``) has a body past the cut: capacitor's 80-line
     `webView(_:start:)` was folded as a declaration into the 3-line `webView(_:stop:)`."""
     code = code_of(row)
-    lines = int(row.get("end_line") or 0) - int(row.get("start_line") or 0)
-    if len(code) >= STORED_CODE_CHARS and code.count("\n") < lines:
+    if stops_early(code, int(row.get("start_line") or 0), int(row.get("end_line") or 0)):
         return False
     return language_signature(str(row.get("language") or ""), code)
 

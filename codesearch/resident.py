@@ -273,7 +273,7 @@ def unindexed_line(extra: dict[str, Any]) -> str | None:
     from codesearch.render import one_line, shown_path
 
     lines = []
-    for key, what in (("unindexed", "added"), ("deleted", "indexed, deleted")):
+    for key in ("unindexed", "deleted"):
         files = extra.get(key)
         if not files:
             continue

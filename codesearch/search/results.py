@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from codesearch.freshness import CHANGED, GONE, FileCheck
-from codesearch.store.codec import STORED_CODE_CHARS, code_of
+from codesearch.store.codec import code_of, stops_early
 from indexer.chunk import definition_key, definition_name, display_code, is_window
 from indexer.licences import licence_head
 from indexer.types import Chunk, SymbolKind
@@ -132,8 +132,7 @@ class SearchResult:
     def code_cut(self) -> bool:
         """Whether ``code`` stops before the definition does: the index keeps a chunk's first ``STORED_CODE_CHARS``
         characters (nats-server's `client.parse`, lines 134-1215, came back as 195 lines without a word)."""
-        return (not self.outline and len(self.code) >= STORED_CODE_CHARS
-                and self.code.count("\n") < self.end_line - self.start_line)
+        return not self.outline and stops_early(self.code, self.start_line, self.end_line)
 
     @property
     def local_path(self) -> str:

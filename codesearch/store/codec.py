@@ -25,6 +25,11 @@ def pack_code(code: str) -> bytes:
     return packer.compress(code[:STORED_CODE_CHARS].encode("utf-8", "surrogatepass")) + packer.flush()
 
 
+def stops_early(code: str, start_line: int, end_line: int) -> bool:
+    """Whether a chunk's stored ``code`` stops before its lines do: cut at ``STORED_CODE_CHARS`` characters."""
+    return len(code) >= STORED_CODE_CHARS and code.count("\n") < end_line - start_line
+
+
 def unpack_code(blob: bytes | None) -> str:
     """The code a stored row holds (``""`` for NULL).
 
