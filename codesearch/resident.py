@@ -311,10 +311,11 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
         language = canonical_language(language)
     if language is not None and language not in (have := searcher.reader.languages()):
         return {"note": f"the index has no {language} files (it has {', '.join(sorted(have)) or 'none'})"}
-    if not globs and not exclude:
-        return {}
     from codesearch.render import one_line
     from codesearch.search import PathFilter
+
+    if not globs and not exclude:
+        return _not_together(searcher, language, kinds, PathFilter(under=under, cwd=Path.cwd()), globs, exclude)
 
     paths = searcher.reader.file_paths()
     for glob in globs:
@@ -349,7 +350,23 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
         shown = ", ".join(repr(glob) for glob in globs[:3]) + (" ..." if len(globs) > 3 else "")
         return {"note": f"no indexed file below {one_line(under)} matches path {shown} (the search keeps to the "
                         "directory it is run in or given; --all searches the whole repository)"}
-    return {}
+    return _not_together(searcher, language, kinds, below, globs, exclude)
+
+
+def _not_together(searcher: Any, language: str | None, kinds: Sequence[str], paths: Any, globs: Sequence[str],
+                  exclude: Sequence[str]) -> dict[str, Any]:
+    """``filtered_out``'s note when each filter matches some chunk and no chunk passes them all (`--kind class -p
+    ops.py` said only "No results."); else ``{}``."""
+    if not kinds and language is None:
+        return {}
+    allowed = searcher.allowed(language=language, paths=paths, kinds=kinds)
+    if allowed is None or allowed.size:
+        return {}
+    where = ", ".join(repr(glob) for glob in globs[:3]) + (" ..." if len(globs) > 3 else "")
+    parts = [f"{language} " if language else "", f"{' or '.join(kinds)} chunk" if kinds else "chunk",
+             f" in a file matching path {where}" if globs else "",
+             f" outside {', '.join(repr(glob) for glob in exclude[:3])}" if exclude else ""]
+    return {"note": f"no indexed {''.join(parts)} (each filter matches, not all of them together)"}
 
 
 # At most this many directory entries are looked at for a file a path filter names (``named_files``).

@@ -353,7 +353,8 @@ def pick(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, *,
     With ``fold_similar``, a near-copy of an earlier pick (another file's type of the same kind
     and qualified name whose vector has a cosine of at least ``NEAR_COPY`` with the pick's: a
     vendored copy, the same codec class in forty files) is folded into it too (``similar``), so
-    one name cannot fill the first screen; with ``fold_twins``, so is a copy in a build twin of its file
+    one name cannot fill the first screen, unless the query names (``asked``) the type; with ``fold_twins``, so
+    is a copy in a build twin of its file
     (``ranking.build_twin``: the same qualified name, or code between definitions at ``NEAR_COPY``), and a
     declaration (`.d.ts`) picked first gives its place to its code; with ``fold_shapes`` (not for a query that is a
     name: each of its definitions is asked for), so is a function or method of a pick's name whose code is the
@@ -417,7 +418,7 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
             files = twin_files.get((n, *twin_place(shards[n].origin(row["path"]))))
             if files is not None and (len(files) > 1 or row["path"] not in files):
                 return True
-        if not fold_similar or row["kind"] not in NEAR_COPY_KINDS:
+        if not fold_similar or row["kind"] not in NEAR_COPY_KINDS or str(row["name"]) in asked:
             return False
         # A type named as a pick folds only as its near-copy: its stored vector tells (a changed file moves a
         # chunk's lines, not its vector), so its file is not looked at when it is none (rack's `module Rack`,
@@ -508,7 +509,9 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
                                            duplicates=first.duplicates))
                 first_of.setdefault(row["content_hash"], near)  # a copy identical to the code folds into it
                 continue
-        if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS:  # a type's near-copy elsewhere
+        if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS and str(row["name"]) not in asked:
+            # a type's near-copy elsewhere; not a type the query names: each of its definitions is asked for (two
+            # private `KeyedContainer` classes of capacitor's encoder and decoder, alike only in their vectors)
             near = next((j for j in named.get(name, ()) if picked[j][1].path != here
                          and cosine(n, row["id"], j) >= NEAR_COPY), None)
         if near is not None:

@@ -1,0 +1,47 @@
+"""A new user's first hour X: what this round's users found, and what the last round left (2026-12-07, fifteenth
+round). Each test fails on the commit before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.pipeline import build_index
+from codesearch.search import Searcher
+from tests.conftest import write
+from tests.test_real_queries import _codecs
+
+
+def test_a_type_the_query_names_is_not_folded_as_a_near_copy(tmp_path: Path) -> None:
+    """Near-copy folding (a type of the same name elsewhere whose vector is alike) hides every definition but the
+    first; for a query that is the type's name each definition is an answer, as rg lists them: capacitor's encoder
+    and decoder each have a private `KeyedContainer`, and the encoder's was '+1 near-copies' of the decoder's.
+    Identical copies still fold; a sentence that does not name the type still folds its near-copies."""
+    _codecs(tmp_path)
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        named = searcher.search("StreamReader", 10)
+        topic = searcher.search("csv dict reader stream", 10)
+    readers = [r for r in named if r.qualname == "StreamReader"]
+    assert len(readers) == 9 and not any(r.similar for r in readers)  # 8 distinct readers of 12, 4 alike
+    assert sum(len(r.duplicates) for r in readers) == 3  # the identical ones (cp000, cp003, ...) still fold
+    assert len([r for r in topic if r.qualname == "StreamReader"]) == 1
+
+
+def test_filters_that_each_match_but_not_together_are_named(tmp_path: Path) -> None:
+    """`--kind class -p ops.py` where the index has classes and ops.py, but no class in ops.py, said only "No
+    results."; so did `--kind class -l go` with classes only in Python. Now the note says no chunk passes them all."""
+    write(tmp_path, "ops.py", "def roll_back(tag):\n    '''Roll back the release to tag.'''\n    return tag\n")
+    write(tmp_path, "rel.py", "class Release:\n    '''A release.'''\n    tag = 1\n")
+    write(tmp_path, "r.go", "package x\n\nfunc Roll() {}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["search", "roll back", str(tmp_path), "--kind", "class", "-p", "ops.py"])
+    assert run.exit_code == 1
+    assert "no indexed class chunk in a file matching path 'ops.py'" in run.output
+    run = CliRunner().invoke(cli, ["search", "roll back", str(tmp_path), "--kind", "class", "-l", "go", "--json"])
+    assert run.exit_code == 1 and json.loads(run.output)["note"].startswith("no indexed go class chunk")
+    run = CliRunner().invoke(cli, ["search", "roll back", str(tmp_path), "--kind", "function", "-l", "go"])
+    assert run.exit_code == 0 and "r.go" in run.output
