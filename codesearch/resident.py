@@ -424,11 +424,12 @@ def _not_indexed_because(searcher: Any, path: str) -> str:
 
 def unread_file(root: Path, path: str) -> bool:
     """Whether ``path`` (under ``root``) is a regular file of a kind the indexer never reads: no language, no
-    text extension, no script line (``indexer.languages.file_language``; Alamofire's `Alamofire.podspec`)."""
-    from indexer.languages import file_language, may_be_script
+    text extension, no script line (``indexer.languages.file_language``, ``indexer.discover.script_at``;
+    Alamofire's `Alamofire.podspec`)."""
+    from indexer.discover import script_at
+    from indexer.languages import file_language
 
-    name = path.rsplit("/", 1)[-1]
-    return _regular(root, path) and file_language(name) is None and not may_be_script(name)
+    return _regular(root, path) and file_language(path.rsplit("/", 1)[-1]) is None and not script_at(root, path)
 
 
 class Resident:

@@ -316,7 +316,7 @@ def _list_dir(
 
 
 def _script_language(name: str, dir_fd: int) -> str | None:
-    """The language of a file without an extension in the open directory ``dir_fd``, from its
+    """The language of a file that may be a script (``may_be_script``) in the open directory ``dir_fd``, from its
     ``#!`` line; None if it has none, or is not a readable regular file (it is never followed)."""
     if not may_be_script(name):
         return None
@@ -706,14 +706,14 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
         where = target.relative_to(root).as_posix() or "."
         if target.is_dir():
             return f"symlink inside the repository (not followed; {where}/ is walked at its own path)"
-        if file_language(target.name) is not None or _script_at(root, where):
+        if file_language(target.name) is not None or script_at(root, where):
             return f"symlink inside the repository (not followed; {where} is indexed at its own path)"
         return f"symlink inside the repository (not followed; {where} is no source file)"
     return "symlink points outside the repository"
 
 
-def _script_at(root: Path, path: str) -> bool:
-    """Whether the file ``path`` (under ``root``, without an extension) is a script by its first line
+def script_at(root: Path, path: str) -> bool:
+    """Whether the file ``path`` (under ``root``) is a script by its first line
     (``shebang_language``: bash-completion's 239 links to completion scripts said their targets were "no source
     file"), read as the walk reads one (``read_inside``: no link followed, no FIFO opened)."""
     if not may_be_script(path.rsplit("/", 1)[-1]):

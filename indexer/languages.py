@@ -571,7 +571,7 @@ SHEBANG_LANGUAGES = {
     "python": "python", "node": "javascript", "nodejs": "javascript", "ruby": "ruby", "php": "php",
     "sh": "bash", "bash": "bash", "dash": "bash", "lua": "lua", "elixir": "elixir",
 }
-SHEBANG_BYTES = 128  # of a file without an extension, read to find its `#!` line
+SHEBANG_BYTES = 128  # of a file that may be a script (``may_be_script``), read to find its `#!` line
 # An Emacs mode line's mode (``-*- shell-script -*-``, ``-*- mode: python; coding: utf-8 -*-``), and the registry
 # languages of the modes a script without an extension or ``#!`` names there.
 _EMACS_LINE = re.compile(r"-\*-(.*?)-\*-")
@@ -623,10 +623,23 @@ def file_language(name: str) -> str | None:
     return None
 
 
+# Extensions of files that are no script whatever their first line says (media, archives, compiled code, data,
+# prose, backups): ``may_be_script`` does not read them, so an index run opens no image or font to look.
+NO_SCRIPT_EXTENSIONS = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".icns", ".webp", ".svg", ".tif", ".tiff", ".psd", ".pdf",
+    ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tar", ".jar", ".war", ".whl", ".egg", ".deb",
+    ".rpm", ".so", ".dylib", ".dll", ".exe", ".o", ".a", ".obj", ".lib", ".class", ".pyc", ".pyo", ".wasm", ".bin",
+    ".dat", ".db", ".sqlite", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".wav", ".ogg", ".flac",
+    ".avi", ".mov", ".webm", ".mkv", ".json", ".csv", ".tsv", ".xml", ".lock", ".map", ".txt", ".md", ".rst",
+    ".html", ".htm", ".css", ".log", ".orig", ".rej", ".bak", ".swp", ".tmp", ".patch", ".diff", ".po", ".mo",
+})
+
+
 def may_be_script(name: str) -> bool:
-    """Whether a file that ``file_language`` does not know may be a script: it has no extension
-    (its first ``SHEBANG_BYTES`` bytes are read, and ``shebang_language`` decides)."""
-    return "." not in name.lstrip(".")
+    """Whether a file that ``file_language`` does not know may be a script: it has no extension, or one no
+    language here has (Debian's `invoke-rc.d`, bash-completion's `_mount.linux`) and not one of
+    ``NO_SCRIPT_EXTENSIONS`` (its first ``SHEBANG_BYTES`` bytes are read, and ``shebang_language`` decides)."""
+    return "." not in name.lstrip(".") or _extension(name) not in NO_SCRIPT_EXTENSIONS
 
 
 def shebang_language(head: bytes) -> str | None:

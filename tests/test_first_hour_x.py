@@ -45,3 +45,16 @@ def test_filters_that_each_match_but_not_together_are_named(tmp_path: Path) -> N
     assert run.exit_code == 1 and json.loads(run.output)["note"].startswith("no indexed go class chunk")
     run = CliRunner().invoke(cli, ["search", "roll back", str(tmp_path), "--kind", "function", "-l", "go"])
     assert run.exit_code == 0 and "r.go" in run.output
+
+
+def test_a_script_with_an_extension_no_language_has_is_read_by_its_first_line(tmp_path: Path) -> None:
+    """Debian's `invoke-rc.d` and bash-completion's `_mount.linux` have an extension no language has, and were
+    left out though their `#!` line names the language; an image or a backup is still not opened to look."""
+    write(tmp_path, "invoke-rc.d", "#!/bin/sh\n# start or stop a service\nrun_service() {\n  echo \"$1\"\n}\n")
+    write(tmp_path, "_mount.linux", "#!/usr/bin/env python3\ndef mount_volume(dev):\n    return dev\n")
+    write(tmp_path, "logo.png", "#!/bin/sh\nnot_a_script() { :; }\n")
+    write(tmp_path, "deploy.sh.orig", "#!/bin/sh\nold_deploy() { :; }\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        files = dict((p, language) for p, language in searcher.reader.conn.execute("SELECT path, language FROM files"))
+    assert files == {"invoke-rc.d": "bash", "_mount.linux": "python"}
