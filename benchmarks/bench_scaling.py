@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -138,7 +139,7 @@ def main() -> None:
             root = corpus if args.monorepo else Path(tmp) / "repo"
             for rel in chosen:
                 (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                os.link(corpus / rel, root / rel)
+                shutil.copyfile(corpus / rel, root / rel)  # a hard link is not read (indexer.discover)
             index_dir = Path(tmp) / "index"
             print(f"{size or 'whole corpus'}: {len(chosen) or 'all'} files ...", file=sys.stderr)
             wall, peak, report = index_subprocess(root, index_dir)

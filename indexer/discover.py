@@ -566,11 +566,18 @@ def _read_regular(name: str, dir_fd: int, max_bytes: int) -> tuple[os.stat_resul
 
 
 def _read_fd(fd: int, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
-    """The stat and first ``max_bytes + 1`` bytes of ``fd`` if it is a regular file (closes ``fd``)."""
+    """The stat and first ``max_bytes + 1`` bytes of ``fd`` if it is a regular file with one name (closes ``fd``).
+
+    A file with several names (a hard link) is not read: its other name may lie outside the repository, and
+    nothing tells (a hostile archive unpacked by Python's `tarfile` links `deploy_key.sh` to the user's
+    `~/.ssh/id_rsa`, and its key came back from a search; git never writes a hard link into a work tree)."""
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return f"not a regular file ({file_type(st.st_mode)})"
+        if st.st_nlink > 1:
+            return (f"a hard link ({st.st_nlink} names for one file, and another may lie outside the repository: "
+                    "not read)")
         try:
             return st, fh.read(max_bytes + 1)
         except OSError as exc:

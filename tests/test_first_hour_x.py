@@ -4,6 +4,7 @@ round). Each test fails on the commit before its fix."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from codesearch.cli import cli
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
+from indexer.discover import read_inside
 from tests.conftest import write
 from tests.test_real_queries import _codecs
 
@@ -58,3 +60,20 @@ def test_a_script_with_an_extension_no_language_has_is_read_by_its_first_line(tm
     with Searcher(tmp_path / ".codesearch") as searcher:
         files = dict((p, language) for p, language in searcher.reader.conn.execute("SELECT path, language FROM files"))
     assert files == {"invoke-rc.d": "bash", "_mount.linux": "python"}
+
+
+def test_a_hard_link_is_not_read_as_its_other_name_may_lie_outside(tmp_path: Path) -> None:
+    """A hostile archive unpacked by Python's `tarfile` planted `deploy_key.sh` as a hard link to the user's
+    `~/.ssh/id_rsa`, and a search printed the key (the red team). A file with several names is skipped with the
+    reason, at index time and when a search reads a file again."""
+    secret = tmp_path / "home" / "id_rsa"
+    write(tmp_path / "home", "id_rsa", "deploy_key() { echo SECRET-MARKER-42; }\n")
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def retry_request(url):\n    '''Retry a failed http request.'''\n    return url\n")
+    os.link(secret, repo / "deploy_key.sh")
+    run = CliRunner().invoke(cli, ["index", str(repo)])
+    assert run.exit_code == 0 and "deploy_key.sh: a hard link" in run.output
+    run = CliRunner().invoke(cli, ["search", "deploy key secret marker", str(repo), "-k", "5"])
+    assert "SECRET-MARKER" not in run.output
+    assert isinstance(read_inside(repo, "deploy_key.sh", 1000), str)
+    assert not isinstance(read_inside(repo, "a.py", 1000), str)
