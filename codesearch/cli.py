@@ -143,6 +143,17 @@ def _not_a_directory(name: str, value: str | os.PathLike[str]) -> str:
     return f"{name} must be a directory (a repository or a folder in one), got a file: {one_line(os.fsdecode(value))}"
 
 
+class _Number(click.FloatRange):
+    """A float in a range that is a number: click's FloatRange lets `nan` through (each comparison with it is
+    false), and `--min-score nan` filtered nothing without a word (the red team)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number in the range {self._describe_range()}.", param, ctx)
+        return number
+
+
 _DIRECTORY = _Directory()
 _SEARCH_PATH = click.Path(exists=True, path_type=Path)
 
@@ -221,7 +232,7 @@ def cli() -> None:
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CODESEARCH_INDEX_DIR",
               help="Where to keep the index (default: PATH/.codesearch).")
 @click.option("--rebuild", is_flag=True, help="Discard the existing index and index everything again.")
-@click.option("--wait", type=click.FloatRange(min=0), default=0.0, show_default=True, metavar="SECONDS",
+@click.option("--wait", type=_Number(min=0), default=0.0, show_default=True, metavar="SECONDS",
               help="Seconds to wait if another run is updating the same index.")
 @click.option("--max-file-bytes", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Skip files larger than this many bytes.")
@@ -490,7 +501,7 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
 @click.option("--per-file", type=click.IntRange(min=0), default=0, show_default=True,
               help="At most N hits of one file before every other file's (0: no limit, but five for a task "
                    "such as 'parse a date'); with --by-file, the hits shown under each file (0: three).")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--min-score", type=_Number(0, 1), default=0.0, show_default=True,
               help="Leave out hits whose similarity is below this.")
 @click.option("--kind", "kinds", type=click.Choice(KINDS, case_sensitive=False), multiple=True,
               help="Only chunks of this kind (repeatable), e.g. --kind function --kind method.")

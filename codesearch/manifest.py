@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
-from codesearch.errors import CodeSearchError, IndexNotFound, IndexUnavailable, WorkspaceCorrupt
+from codesearch.errors import CodeSearchError, IndexNotFound, IndexUnavailable, UnsafeIndexDir, WorkspaceCorrupt
 from codesearch.pack import Mounts, heads
 
 MANIFEST_NAME = "workspace.json"
@@ -85,9 +85,14 @@ class Manifest:
         :raises IndexNotFound: if there is none (unless ``missing_ok``: then an empty one).
         :raises IndexCorrupt: if it cannot be parsed, is of an unknown version, or puts an index
             anywhere but in a directory of ``indexes/``.
+        :raises UnsafeIndexDir: if ``indexes/`` or ``packs/`` is a symlink.
         """
         directory = Path(directory).resolve()
         path = directory / MANIFEST_NAME
+        for sub in (INDEXES, PACKS):  # a hostile workspace's `indexes -> ~/private` led its search to a private
+            if (directory / sub).is_symlink():  # repository's index, and index-many wrote through it (red team)
+                raise UnsafeIndexDir(f"{directory / sub} is a symlink; refusing to follow it (a workspace's "
+                                     f"{sub}/ is its own directory)")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -7,9 +7,12 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codesearch.cli import cli
+from codesearch.errors import UnsafeIndexDir
+from codesearch.manifest import Manifest
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
 from indexer.discover import read_inside
@@ -77,3 +80,30 @@ def test_a_hard_link_is_not_read_as_its_other_name_may_lie_outside(tmp_path: Pat
     assert "SECRET-MARKER" not in run.output
     assert isinstance(read_inside(repo, "deploy_key.sh", 1000), str)
     assert not isinstance(read_inside(repo, "a.py", 1000), str)
+
+
+@pytest.mark.parametrize("sub", ["indexes", "packs"])
+def test_a_workspace_whose_indexes_or_packs_is_a_symlink_is_refused(tmp_path: Path, sub: str) -> None:
+    """A hostile workspace with `indexes -> ~/private` and an entry `indexes/.codesearch` had `search --workspace`
+    print a private repository's code (its index is the user's own, registered for that root), and `index-many
+    --out` write through the link (the red team). Only a link as the last part (`indexes/x`) was refused."""
+    private = tmp_path / "private"
+    write(private, "keys.py", "def deploy_key():\n    '''retry http request'''\n    return 'SECRET-MARKER-42'\n")
+    assert CliRunner().invoke(cli, ["index", str(private), "-q"]).exit_code == 0
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / sub).symlink_to(private)
+    (workspace / "workspace.json").write_text(json.dumps({"version": 1, "repos": {"x": {
+        "root": str(private), "index": f"{sub}/.codesearch", "status": "indexed", "generation": 1}}}))
+    with pytest.raises(UnsafeIndexDir, match="is a symlink; refusing to follow it"):
+        Manifest.load(workspace)
+    run = CliRunner().invoke(cli, ["search", "retry http request", "--workspace", str(workspace)])
+    assert run.exit_code != 0 and "SECRET-MARKER" not in run.output and "refusing to follow" in run.output
+
+
+@pytest.mark.parametrize("args", [["search", "retry", "--min-score", "nan"], ["index", "--wait", "nan"]])
+def test_nan_is_not_a_number_in_a_range(tmp_path: Path, args: list[str]) -> None:
+    """click's FloatRange lets `nan` through; `--min-score nan` filtered nothing without a word (the red team)."""
+    write(tmp_path, "a.py", "def retry(url):\n    return url\n")
+    run = CliRunner().invoke(cli, [*args, str(tmp_path)])
+    assert run.exit_code == 2 and "'nan' is not a number in the range" in run.output
