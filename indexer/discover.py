@@ -703,6 +703,11 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
     anything but a directory or a source file: awesome's 20 linked PNGs were reported as skipped, where a PNG is
     left out without a word. A link without an extension may stand for a directory or a script: it is reported."""
     quiet = "." in link.name.lstrip(".") and file_language(link.name) is None
+    # Outside is told before the target is looked at: whether a file outside exists is not the repository's to
+    # learn (links to `~/.ssh/id_rsa` and to a missing file had different reasons, shown to an MCP agent).
+    reached = Path(os.path.realpath(link))  # as far as the links lead, whether or not the end exists
+    if not (reached == root or root in reached.parents):  # named as no source file, to a name of none: quiet
+        return None if quiet and file_language(reached.name) is None else "symlink points outside the repository"
     try:
         target = link.resolve(strict=True)
     except (OSError, RuntimeError):

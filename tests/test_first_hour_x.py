@@ -107,3 +107,19 @@ def test_nan_is_not_a_number_in_a_range(tmp_path: Path, args: list[str]) -> None
     write(tmp_path, "a.py", "def retry(url):\n    return url\n")
     run = CliRunner().invoke(cli, [*args, str(tmp_path)])
     assert run.exit_code == 2 and "'nan' is not a number in the range" in run.output
+
+
+def test_a_link_out_of_the_repository_does_not_tell_whether_its_target_exists(tmp_path: Path) -> None:
+    """Links to an outside file that exists and to one that does not had different skip reasons ("points outside"
+    and "broken or loops"), shown to an MCP agent by `index_status`: an oracle for any path on the machine."""
+    write(tmp_path / "outside", "secret.txt", "x\n")
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def retry_request(url):\n    return url\n")
+    (repo / "probe_exists.py").symlink_to(tmp_path / "outside" / "secret.txt")
+    (repo / "probe_missing.py").symlink_to(tmp_path / "outside" / "no-such-file.txt")
+    (repo / "inside_broken.py").symlink_to(repo / "gone.py")
+    run = CliRunner().invoke(cli, ["index", str(repo)])
+    assert run.exit_code == 0
+    assert "probe_exists.py: symlink points outside the repository" in run.output
+    assert "probe_missing.py: symlink points outside the repository" in run.output
+    assert "inside_broken.py: symlink is broken or loops" in run.output
