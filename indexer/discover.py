@@ -74,6 +74,20 @@ _MAP_SOURCES = re.compile(rb'"sources"\s*:\s*\[((?:[^\]"]|"(?:[^"\\]|\\.)*")*)\]
 _MAP_ROOT = re.compile(rb'"sourceRoot"\s*:\s*"((?:[^"\\]|\\.)*)"')
 # Files generated from a source beside them (autoconf's `configure`, a long shell script): build output too.
 GENERATED_FROM = {"configure": ("configure.ac", "configure.in")}
+# ... and C or C++ a parser or scanner generator wrote from a grammar beside it of the same stem (yacc's
+# `cmd-parse.c` from `cmd-parse.y`, bison's `parse.tab.c` from `parse.y`, flex's `scan.c` from `scan.l`).
+GENERATED_C = (".tab.c", ".tab.cc", ".tab.cpp", ".c", ".cc", ".cpp", ".cxx")
+GRAMMAR_SUFFIXES = (".y", ".yy", ".ypp", ".l", ".ll", ".lpp")
+# automake's helper scripts, copied into a project (`etc/depcomp`, `build-aux/install-sh`): build tooling that
+# took first places for questions about the project's own C (a new user's "base64 encode"); told by name and
+# by the `scriptversion=` or `timestamp=` line they start with.
+AUTOMAKE_HELPERS = frozenset({"depcomp", "install-sh", "missing", "compile", "config.guess", "config.sub", "ylwrap",
+                              "test-driver", "ar-lib", "mkinstalldirs", "py-compile", "mdate-sh", "ltmain.sh"})
+_AUTOMAKE_MARK = re.compile(rb"^(?:scriptversion=|timestamp=')|^# ltmain\.sh|GNU libtool", re.MULTILINE)
+AUTOMAKE_HEAD = 4096  # bytes of a helper's name read for its mark
+# What ``read_source`` judges by a file's content: part of ``parser_fingerprint``, so that an index made before a
+# rule changed reads its files again (an unchanged file is otherwise never read again).
+CONTENT_RULES = repr((sorted(AUTOMAKE_HELPERS), _AUTOMAKE_MARK.pattern, AUTOMAKE_HEAD))
 MAX_IGNORE_BYTES = 1_000_000  # of one ignore file; the rest is not read
 # Ignore patterns that apply to one file (its directory's ignore files and those above): every pattern is tried on
 # every path, so a crafted ignore file of 100,000 lines made an index of 1,000 files run past 400 s. Real ignore
@@ -370,11 +384,13 @@ def _holds_typescript_sources(dir_fd: int, name: str, look: int = 500) -> bool:
 def build_output_reason(name: str, siblings: frozenset[str]) -> str | None:
     """Why the file ``name`` is build output, judged from the names in its directory, or None:
     declarations or JavaScript compiled from a TypeScript file beside it, a file beside its
-    source map, or one generated from a file beside it (``GENERATED_FROM``). A ``.d.ts``
+    source map, or one generated from a file beside it (``GENERATED_FROM``, ``GENERATED_C``). A ``.d.ts``
     without such a source is a hand-written declaration: None."""
     if name + ".map" in siblings:
         return f"build output (beside its source map {name}.map)"
     generator = next((g for g in GENERATED_FROM.get(name, ()) if g in siblings), None)
+    if generator is None and (stem := next((name[:-len(s)] for s in GENERATED_C if name.endswith(s)), None)):
+        generator = next((stem + g for g in GRAMMAR_SUFFIXES if stem + g in siblings), None)
     if generator:
         return f"build output (generated from {generator})"
     stem = next((name[:-len(s)] for s in DECLARATION_SUFFIXES if name.endswith(s)), None)
@@ -597,6 +613,9 @@ def read_source(found: FileEntry, limits: Limits = Limits()) -> SourceFile | Ski
         return SkippedFile(found.path, reason)
     if not found.keep_build_output and SOURCE_MAP_TRAILER.search(data[-TRAILER_BYTES:]):
         return SkippedFile(found.path, "build output (ends with a sourceMappingURL comment)")
+    if (not found.keep_build_output and found.path.rsplit("/", 1)[-1] in AUTOMAKE_HELPERS
+            and _AUTOMAKE_MARK.search(data[:AUTOMAKE_HEAD])):
+        return SkippedFile(found.path, "build tooling (a helper script automake copies into a project)")
     language = header_language(found.path, found.language, data)
     return SourceFile(found.path, language, source_bytes(language, data), st.st_mtime_ns, st.st_ctime_ns)
 

@@ -475,12 +475,15 @@ def parser(name: str) -> Parser:
 
 @cache
 def parser_fingerprint() -> str:
-    """A hash of every query file and the extractor's version: when it changes, files are parsed again."""
+    """A hash of every query file, the extractor's version and the rules that judge a file by its content
+    (``indexer.discover.CONTENT_RULES``): when it changes, files are read and parsed again."""
     import hashlib
 
+    from indexer.discover import CONTENT_RULES
     from indexer.parse import PARSER_VERSION
 
     h = hashlib.sha1(PARSER_VERSION.encode())
+    h.update(CONTENT_RULES.encode())
     for spec in LANGUAGES:
         h.update(spec.name.encode())
         h.update(query_source(spec.name).encode())
@@ -550,6 +553,9 @@ TEXT_EXTENSIONS = frozenset({
     ".f08", ".asm", ".s", ".bat", ".cmd", ".ahk", ".sv", ".svh", ".vhd", ".vhdl", ".glsl", ".hlsl", ".wgsl",
     ".frag", ".vert", ".geom", ".tesc", ".tese", ".comp", ".metal", ".cu", ".cuh", ".hip", ".ispc", ".f77", ".ino",
     ".applescript", ".sas", ".mojo",
+    # parser and scanner generators' sources (tmux's `cmd-parse.y`: every question went to the generated
+    # `cmd-parse.c`), automake and autoconf sources
+    ".y", ".yy", ".ypp", ".l", ".ll", ".lpp", ".am", ".ac",
 })
 # Files known by their whole name (build files, CI pipelines, process lists) ...
 TEXT_FILE_NAMES = frozenset({

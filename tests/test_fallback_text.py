@@ -114,7 +114,8 @@ def test_binary_minified_lock_vendored_and_unknown_files_stay_out(tmp_path: Path
 
 def test_extensionless_scripts_are_indexed_by_their_shebang(tmp_path: Path) -> None:
     """`#!/usr/bin/env python3` is parsed as Python, `#!/usr/bin/perl` read as text, a Gemfile as Ruby;
-    a LICENSE is not a script, and autoconf's `configure` beside `configure.ac` is build output."""
+    a LICENSE is not a script, and autoconf's `configure` beside `configure.ac` is build output (its source,
+    `configure.ac`, is read as text)."""
     write(tmp_path, "bin/serve", "#!/usr/bin/env python3\ndef serve(port):\n    return port\n")
     write(tmp_path, "bin/report", "#!/usr/bin/perl\nprint \"weekly report\";\n")
     write(tmp_path, "Gemfile", "source 'https://rubygems.org'\ngem 'rails'\n")
@@ -124,7 +125,7 @@ def test_extensionless_scripts_are_indexed_by_their_shebang(tmp_path: Path) -> N
     found = {e.path: getattr(e, "language", getattr(e, "reason", "")) for e in walk(tmp_path)
              if not isinstance(e, UnsupportedFile)}
     assert found == {"bin/serve": "python", "bin/report": TEXT_LANGUAGE, "Gemfile": "ruby",
-                     "configure": "build output (generated from configure.ac)"}
+                     "configure": "build output (generated from configure.ac)", "configure.ac": TEXT_LANGUAGE}
     build_index(tmp_path, embedder=FakeEmbedder())
     with Searcher(tmp_path / ".codesearch", embedder=FakeEmbedder()) as searcher:
         assert searcher.search("serve port", k=1)[0].qualname == "serve"

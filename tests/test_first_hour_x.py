@@ -123,3 +123,27 @@ def test_a_link_out_of_the_repository_does_not_tell_whether_its_target_exists(tm
     assert "probe_exists.py: symlink points outside the repository" in run.output
     assert "probe_missing.py: symlink points outside the repository" in run.output
     assert "inside_broken.py: symlink is broken or loops" in run.output
+
+
+def test_grammars_are_read_their_generated_parsers_and_automake_helpers_are_not(tmp_path: Path) -> None:
+    """tmux's `cmd-parse.y` was left out without a word and every parser question went to the generated
+    `cmd-parse.c`; automake's `etc/depcomp` took first place for "base64 encode". A grammar, `Makefile.am` and
+    `configure.ac` are read as text; C generated from a grammar beside it and automake's helpers are skipped, with
+    the reason. A script that is only named like a helper is kept."""
+    write(tmp_path, "cmd-parse.y", "%{\n#include <stdio.h>\n%}\n%token ERROR\n%%\nlines : line ;\n%%\n"
+                                   "int cmd_parse_from_file(FILE *f) { return 0; }\n")
+    write(tmp_path, "cmd-parse.c", "#define YYBYACC 1\nint cmd_parse_from_file(FILE *f) { return 0; }\n")
+    write(tmp_path, "Makefile.am", "bin_PROGRAMS = tmux\n")
+    write(tmp_path, "configure.ac", "AC_INIT([tmux], 3.3a)\n")
+    write(tmp_path, "etc/depcomp", "#! /bin/sh\n# depcomp - compile a program\n\nscriptversion=2016-01-11.22; # UTC\n"
+                                   "set_base_from () {\n  base=$1\n}\n")
+    write(tmp_path, "tools/compile", "#!/bin/sh\n# our own build wrapper\nbuild_all() { make; }\n")
+    write(tmp_path, "base64.c", "int b64_ntop(const unsigned char *src) { return 0; }\n")
+    run = CliRunner().invoke(cli, ["index", str(tmp_path)])
+    assert run.exit_code == 0
+    assert "cmd-parse.c: build output (generated from cmd-parse.y)" in run.output
+    assert "etc/depcomp: build tooling (a helper script automake copies into a project)" in run.output
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        files = dict(searcher.reader.conn.execute("SELECT path, language FROM files"))
+    assert files == {"cmd-parse.y": "text", "Makefile.am": "text", "configure.ac": "text", "tools/compile": "bash",
+                     "base64.c": "c"}
