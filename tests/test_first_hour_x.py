@@ -147,3 +147,23 @@ def test_grammars_are_read_their_generated_parsers_and_automake_helpers_are_not(
         files = dict(searcher.reader.conn.execute("SELECT path, language FROM files"))
     assert files == {"cmd-parse.y": "text", "Makefile.am": "text", "configure.ac": "text", "tools/compile": "bash",
                      "base64.c": "c"}
+
+
+def test_a_message_pasted_from_the_code_finds_the_line_that_prints_it(tmp_path: Path) -> None:
+    """A new user pasted tmux's "can't find session" and hyper's "connection closed before message completed":
+    neither was in the first thirty, though grep finds each in one line (functions about finding sessions took
+    the places). Code that holds the message as written comes first, its `line` on the message."""
+    targets = "\n".join(f"    if kind == {n}:\n        item.note('step {n} of the lookup')" for n in range(12))
+    write(tmp_path, "cmd_find.py", f"def find_target(item, kind, session):\n    '''Resolve a target.'''\n"
+                                   f"{targets}\n    if session is None:\n"
+                                   "        item.error(\"can't find session: %s\" % session)\n    return item\n")
+    for n, name in enumerate(["find_session", "best_session", "session_find_by_id", "find_client_session"]):
+        write(tmp_path, f"session{n}.py", f"def {name}(sessions, name):\n    '''Find a session by its name.'''\n"
+                                          "    for session in sessions:\n        if session.name == name:\n"
+                                          "            return session\n    return None\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("can't find session", 3)
+        plain = searcher.search("find the session by name", 3)
+    assert hits[0].path == "cmd_find.py" and hits[0].line == 28
+    assert plain[0].path.startswith("session")  # no message pasted: nothing changes

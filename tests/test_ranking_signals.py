@@ -55,9 +55,9 @@ def test_weights_and_switches() -> None:
     assert [f for f in Signals.__dataclass_fields__] == ["definition", "path", "noise", "kind", "stubs", "word",
                                                         "uses", "file_path", "file_named", "coherence", "saturation",
                                                         "overloads", "similar", "twins", "file_topic", "declared",
-                                                        "opening", "exports"]
-    assert Signals() == Signals(*[True] * 18)
-    assert Signals.none() == Signals(*[False] * 18)
+                                                        "opening", "exports", "phrase"]
+    assert Signals() == Signals(*[True] * 19)
+    assert Signals.none() == Signals(*[False] * 19)
     assert Signals.without("path") == Signals(definition=True, path=False, noise=True, kind=True, stubs=True,
                                               word=True, file_path=True, coherence=True, saturation=True)
     with pytest.raises(ValueError, match="unknown ranking signal 'bogus'"):

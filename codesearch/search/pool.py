@@ -47,6 +47,7 @@ from codesearch.ranking import (
     is_signature,
     keeps_named_file,
     name_pattern,
+    phrase,
     rank,
     saturated,
     saturates_results,
@@ -301,8 +302,8 @@ def _ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpt
     if query.kind == NATURAL:
         picked = with_members(picked, candidates)
     results = finish(picked, shards)  # type: ignore[arg-type]
-    if (pattern := name_pattern(query)) is not None:
-        results = [with_line(r, pattern) for r in results]
+    if (pattern := name_pattern(query) or (phrase(query) if options.signals.phrase else None)) is not None:
+        results = [with_line(r, pattern) for r in results]  # the name's line, or the pasted message's
     return finished(results, query, options)
 
 
