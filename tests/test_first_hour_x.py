@@ -15,6 +15,7 @@ from codesearch.errors import UnsafeIndexDir
 from codesearch.manifest import Manifest
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
+from codesearch.search.files import names_a_hit
 from indexer.discover import read_inside
 from tests.conftest import write
 from tests.test_real_queries import _codecs
@@ -167,3 +168,6 @@ def test_a_message_pasted_from_the_code_finds_the_line_that_prints_it(tmp_path: 
         plain = searcher.search("find the session by name", 3)
     assert hits[0].path == "cmd_find.py" and hits[0].line == 28
     assert plain[0].path.startswith("session")  # no message pasted: nothing changes
+    # ... and an answer that holds the message is no weak one (mobx's "Cycle detected in computation" came 2nd
+    # under "weak matches only ... the code may not be here")
+    assert names_a_hit("can't find session", hits) and not names_a_hit("find the session by name", plain)

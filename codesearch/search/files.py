@@ -111,9 +111,9 @@ def at_best_lines(query: str, results: Sequence[SearchResult], groups: Sequence[
 
 
 def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
-    """Whether one of the first ``WEAK_TOP`` hits is named as the query is (``select``, ``join!``, ``parse()``):
-    such an answer is no weak one, whatever its similarity (tokio's `macro_rules! select` came first under "Weak
-    matches only (best similarity 0.30)")."""
+    """Whether one of the first ``WEAK_TOP`` hits is named as the query is (``select``, ``join!``, ``parse()``), or
+    holds the message the query pastes: such an answer is no weak one, whatever its similarity (tokio's
+    `macro_rules! select` came first under "Weak matches only (best similarity 0.30)")."""
     name = query.strip().rstrip("!?()").strip().lower()
     if not name:
         return False
@@ -126,8 +126,16 @@ def names_a_hit(query: str, results: Sequence[SearchResult]) -> bool:
     from codesearch.query import words_of
 
     words = set(words_of(name))
-    return any(len(parts := set(words_of(r.path.rsplit("/", 1)[-1].split(".", 1)[0]))) > 1 and parts <= words
-               for r in results[:WEAK_TOP])
+    if any(len(parts := set(words_of(r.path.rsplit("/", 1)[-1].split(".", 1)[0]))) > 1 and parts <= words
+           for r in results[:WEAK_TOP]):
+        return True
+    # A message pasted from the code that a hit holds as written (``ranking.phrase``: mobx's "Cycle detected in
+    # computation" came 2nd under "the code may not be here").
+    from codesearch.query import analyse
+    from codesearch.ranking import phrase
+
+    pasted = phrase(analyse(query))
+    return pasted is not None and any(pasted.search(r.code) for r in results[:WEAK_TOP])
 
 
 def best_similarity(ranked: Sequence[SearchResult]) -> float:
