@@ -404,6 +404,9 @@ def _declared(pool: list[Candidate]) -> None:
             if len(found) != 1:  # none, or one per platform (libuv's `uv__io_poll`): nothing to say which
                 continue
             definition = found[0]
+            # The prototype counts as a chunk of its definition's file from here on (``saturation``): tmux's
+            # `void log_add_level(void);` in tmux.h came 3rd, its definition 10th as log.c's second chunk.
+            declaration.file = definition.file
             if definition.score < declaration.score:
                 definition.scores["declared"] = declaration.score - definition.score
                 definition.score = declaration.score

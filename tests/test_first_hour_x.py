@@ -171,3 +171,22 @@ def test_a_message_pasted_from_the_code_finds_the_line_that_prints_it(tmp_path: 
     # ... and an answer that holds the message is no weak one (mobx's "Cycle detected in computation" came 2nd
     # under "weak matches only ... the code may not be here")
     assert names_a_hit("can't find session", hits) and not names_a_hit("find the session by name", plain)
+
+
+def test_a_c_prototype_counts_as_a_chunk_of_its_definitions_file(tmp_path: Path) -> None:
+    """tmux's `void log_add_level(void);` in tmux.h came 3rd for "-v increase log verbosity", its definition 10th
+    (log.c's second chunk, after `log_get_level`): a header's prototype whose one definition the pool holds now
+    counts as a chunk of the definition's file, and follows it."""
+    write(tmp_path, "log.c", "#include <stdio.h>\n\nstatic int log_level;\n\n/* Increment log level. */\nvoid\n"
+                             "log_add_level(void)\n{\n\tlog_level++;\n}\n\n/* Get log level. */\nint\n"
+                             "log_get_level(void)\n{\n\treturn (log_level);\n}\n")
+    write(tmp_path, "tmux.h", "/* log.c */\nvoid\tlog_add_level(void);\nint\tlog_get_level(void);\n"
+                              "void\tlog_open(const char *);\n")
+    for n in range(3):
+        write(tmp_path, f"cmd{n}.c",
+              f"/* Resize window {n}. */\nint\ncmd_resize_{n}(int x)\n{{\n\treturn x + {n};\n}}\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("increase log verbosity level", 10)
+    places = [(h.path, h.qualname) for h in hits]
+    assert places.index(("log.c", "log_add_level")) < places.index(("tmux.h", "log_add_level"))
