@@ -527,7 +527,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
     searched (--all searches everything), or one of its files: only that file; one inside a directory the
     index skipped (hidden,
     vendored, build output) finds nothing, and says why. Several PATHs search their repositories as one
-    corpus (each PATH that is a subdirectory, only below it; --all: the whole repositories); text and grep
+    corpus (each PATH that is a subdirectory, only below it; --all: the whole repositories), and several
+    subdirectories of one repository search below each of them (as rg does); text and grep
     print each result's path from the working directory, and JSON's starts with its repository's name (its
     `repo`). A QUERY that starts
     with a dash goes after -e (or after --, which ends the options). Exit code 0 when
@@ -578,6 +579,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         PathFilter(include=path_globs, exclude=exclude_globs)  # a bad glob is refused before an index is opened
         if len(paths) > 1 and index_dir is not None:
             raise click.UsageError("--index-dir names one index; give one PATH with it")
+        if len(paths) > 1 and workspace is None and not path_globs and not whole_index:
+            paths, path_globs = _subdirectories_of_one(paths)  # `search Q src/h1 src/h2`, as rg searches two
+            path = paths[0]
         if workspace is not None and (paths or index_dir is not None):
             raise click.UsageError("--workspace searches its own repositories; give no PATH or --index-dir with it")
         if workspace is not None:
@@ -701,6 +705,23 @@ def _warn_left_out(left_out: dict[str, str], quiet: bool, roots: dict[str, Path]
     if not roots:
         click.echo(f"warning: `codesearch index-many` over the repositories, where they are now, brings "
                    f"{'it' if len(left_out) == 1 else 'them'} back", err=True)
+
+
+def _subdirectories_of_one(paths: tuple[Path, ...]) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """Several PATHs in one repository, none inside another (`src/proto/h1 src/proto/h2`: refused as "give one PATH
+    per repository" to a new user), as one PATH, their common directory, and a path glob for each; any other
+    PATHs as given, with no glob."""
+    from codesearch.errors import CodeSearchError
+    from codesearch.search import find_index
+
+    try:
+        indexes = {find_index(p).resolve() for p in paths}
+    except CodeSearchError:
+        return paths, ()  # refused below, as it is
+    places = [p.resolve() for p in paths]
+    if len(indexes) != 1 or any(a == b or a.is_relative_to(b) for a in places for b in places if a is not b):
+        return paths, ()
+    return (Path(os.path.commonpath(places)),), tuple(str(p) for p in places)
 
 
 def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> None:

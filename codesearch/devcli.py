@@ -66,7 +66,7 @@ def bench(datasets: tuple[Path, ...], repos: tuple[Path, ...], systems: str, pro
     NDCG@10). Both take the systems hybrid, static, fusion and hybrid-<signal>
     (the default with one ranking signal off: definition, path, noise, kind, stubs,
     word, uses, file_path, file_named, coherence, saturation, overloads, similar, twins,
-    file_topic, declared, opening, exports; or diversity: at most two hits per file first; deep: a pool
+    file_topic, declared, opening, exports, phrase; or diversity: at most two hits per file first; deep: a pool
     of 100; equal-fusion: lexical weight 1), and with
     --semble also semble (semble itself, running our model).
 

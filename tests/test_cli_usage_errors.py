@@ -67,7 +67,7 @@ def test_a_file_as_path_is_refused_in_words_where_a_directory_is_needed_and_sear
 def test_a_repository_given_twice_or_with_its_own_subdirectory_is_named_as_given(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One PATH per repository: the same one twice is named as given (an absolute path keeps
-    its leading /), a subdirectory of another PATH says so, and two folders of one repository too."""
+    its leading /), and a subdirectory of another PATH says so."""
     monkeypatch.chdir(repo.parent)
     twice = one_error_line(run("search", "--fast", "x", "repo", "repo"))
     assert twice == "Error: repo is given twice (see 'codesearch search -h')"
@@ -78,9 +78,9 @@ def test_a_repository_given_twice_or_with_its_own_subdirectory_is_named_as_given
         assert inside.startswith("Error: repo/tenacity is inside repo, which is already searched"), (args, inside)
     nested = one_error_line(run("search", "--fast", "x", "repo/tenacity", "repo/tenacity/sub"))
     assert "repo/tenacity/sub is inside repo/tenacity, which is already searched" in nested
+    # two folders of one repository, neither inside the other, are searched below each (first hour X)
     write(repo, "docs/readme.py", "def readme():\n    return 0\n")
-    apart = one_error_line(run("search", "--fast", "x", "repo/tenacity", "repo/docs"))
-    assert f"repo/tenacity and repo/docs are in the same repository {repo.resolve()}" in apart
+    assert run("search", "--fast", "x", "repo/tenacity", "repo/docs").exit_code in (0, 1)
 
 
 def test_a_query_that_starts_with_a_dash_is_told_to_go_after_e() -> None:

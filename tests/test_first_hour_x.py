@@ -190,3 +190,18 @@ def test_a_c_prototype_counts_as_a_chunk_of_its_definitions_file(tmp_path: Path)
         hits = searcher.search("increase log verbosity level", 10)
     places = [(h.path, h.qualname) for h in hits]
     assert places.index(("log.c", "log_add_level")) < places.index(("tmux.h", "log_add_level"))
+
+
+def test_several_subdirectories_of_one_repository_are_searched_below_each(tmp_path: Path) -> None:
+    """`search "keep alive" src/proto/h1 src/proto/h2` was refused ("give one PATH per repository"), where rg
+    searches both: several subdirectories of one repository now search below each of them, and nowhere else."""
+    for part in ("h1", "h2", "h3"):
+        write(tmp_path, f"src/{part}/conn.py",
+              f"def keep_alive_{part}(conn):\n    '''Keep the {part} connection alive.'''\n    return conn\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["search", "keep the connection alive", str(tmp_path / "src/h1"),
+                                   str(tmp_path / "src/h2"), "--json"])
+    assert run.exit_code == 0, run.output
+    assert sorted(r["qualname"] for r in json.loads(run.output)["results"]) == ["keep_alive_h1", "keep_alive_h2"]
+    run = CliRunner().invoke(cli, ["search", "keep alive", str(tmp_path / "src/h1"), str(tmp_path / "src")])
+    assert run.exit_code == 2 and "is inside" in run.output  # one inside the other: refused, as before
