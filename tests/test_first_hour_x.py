@@ -205,3 +205,19 @@ def test_several_subdirectories_of_one_repository_are_searched_below_each(tmp_pa
     assert sorted(r["qualname"] for r in json.loads(run.output)["results"]) == ["keep_alive_h1", "keep_alive_h2"]
     run = CliRunner().invoke(cli, ["search", "keep alive", str(tmp_path / "src/h1"), str(tmp_path / "src")])
     assert run.exit_code == 2 and "is inside" in run.output  # one inside the other: refused, as before
+
+
+def test_a_function_renamed_in_place_is_found_when_its_old_name_is_also_a_type_it_uses(tmp_path: Path) -> None:
+    """tmux's `window_pane_resize` declares a `struct window_pane_resize`; renamed `window_pane_set_size(` (the
+    function only), its hit was dropped until the next index run: every use of the old name had to be renamed for
+    the definition to be re-located. Its first use (the definition's own name) is enough now."""
+    write(tmp_path, "window.c", "/* Resize a pane. */\nvoid\nwindow_pane_resize(struct window_pane *wp, int sx)\n{\n"
+                                "\tstruct window_pane_resize\t*r;\n\n\tr = xmalloc(sizeof *r);\n\twp->sx = sx;\n}\n\n"
+                                "int\nwindow_pane_visible(struct window_pane *wp)\n{\n\treturn (wp->flags & 1);\n}\n")
+    build_index(tmp_path, workers=1)
+    text = (tmp_path / "window.c").read_text()
+    (tmp_path / "window.c").write_text("/* one */\n/* two */\n" + text.replace("window_pane_resize(",
+                                                                               "window_pane_set_size("))
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("window_pane_resize", 3)
+    assert (hits[0].qualname, hits[0].start_line, hits[0].stale) == ("window_pane_set_size", 4, True)

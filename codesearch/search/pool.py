@@ -55,7 +55,15 @@ from codesearch.ranking import (
 )
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
-from codesearch.search.results import SearchResult, clipped, placed, result_of, with_duplicates, with_line
+from codesearch.search.results import (
+    BEST_LINE_AFTER,
+    SearchResult,
+    clipped,
+    placed,
+    result_of,
+    with_duplicates,
+    with_line,
+)
 from codesearch.store.codec import code_of
 from indexer.chunk import definition_key, definition_name, is_window
 
@@ -302,8 +310,10 @@ def _ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpt
     if query.kind == NATURAL:
         picked = with_members(picked, candidates)
     results = finish(picked, shards)  # type: ignore[arg-type]
-    if (pattern := name_pattern(query) or (phrase(query) if options.signals.phrase else None)) is not None:
-        results = [with_line(r, pattern) for r in results]  # the name's line, or the pasted message's
+    if (pattern := name_pattern(query)) is not None:
+        results = [with_line(r, pattern) for r in results]
+    elif options.signals.phrase and (pattern := phrase(query)) is not None:  # a pasted message's line, past the head
+        results = [with_line(r, pattern, shown=BEST_LINE_AFTER) for r in results]
     return finished(results, query, options)
 
 

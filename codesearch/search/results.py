@@ -193,18 +193,21 @@ def with_duplicates(result: SearchResult, places: Iterable[str]) -> SearchResult
     return replace(result, duplicates=(*result.duplicates, *extra)) if extra else result
 
 
-def with_line(result: SearchResult, pattern: re.Pattern[str]) -> SearchResult:
+def with_line(result: SearchResult, pattern: re.Pattern[str], shown: int = 0) -> SearchResult:
     """``result`` with ``line`` set to its first line where ``pattern`` (the query's name) matches, as rg -w
     lists it (sds's `SDS_MAX_PREALLOC`: line 36 of the chunk at 1-43, whose first lines are a licence). Only
     for code that is its lines as they are: a class's outline leaves its members' bodies out, and counting its
-    lines put scopt's `intRead` at line 46 of Read.scala, not 52."""
+    lines put scopt's `intRead` at line 46 of Read.scala, not 52. Not when the match is among its first ``shown``
+    lines, which any snippet shows (a pasted message found in a docstring: the definition's line says more)."""
     if result.outline:
         return result
     found = None
     if pattern.flags & re.IGNORECASE:  # a lowercase word: where it is written so first (libgit2's `free`, not
         found = _exact_case(pattern.pattern).search(result.code)  # the comment `/* Free the subtransport */`)
     found = found or pattern.search(result.code)
-    return replace(result, line=result.start_line + result.code.count("\n", 0, found.start())) if found else result
+    if found is None or (below := result.code.count("\n", 0, found.start())) < shown:
+        return result
+    return replace(result, line=result.start_line + below)
 
 
 def best_lines(query: str, results: Sequence[SearchResult]) -> list[SearchResult]:
@@ -324,6 +327,10 @@ def renamed(row: dict[str, Any], chunks: Iterable[Chunk]) -> Chunk | None:
     for chunk in chunks:
         if chunk.kind.value != row["kind"] or chunk.window or chunk.name == old_name:
             continue
-        if (doc and chunk.doc == doc) or old_code.replace(old_name, chunk.name) == display_code(chunk):
+        code = display_code(chunk)
+        # every use of the old name renamed, or its first only (the definition's own: tmux's `window_pane_resize`
+        # declares a `struct window_pane_resize`, which a rename of the function left as it was)
+        if (doc and chunk.doc == doc) or code in (old_code.replace(old_name, chunk.name),
+                                                  old_code.replace(old_name, chunk.name, 1)):
             return chunk
     return None
