@@ -81,7 +81,8 @@ except ImportError:  # no mcp extra: ``build_server`` says so
     def _arg(kind: Any, text: str) -> Any:
         return kind
 QUERY = _arg(str, 'What the code does, in plain English ("where are failed requests retried"), or a name '
-                  '("HttpClient.send"); "what calls X" is X: its definition, then the code that names it.')
+                  '("HttpClient.send": its definitions first, then code like it); "what calls X" (or "callers of '
+                  'X") gives X\'s definition, then the code that names it.')
 K = _arg(Results, "How many results (1-100; with by_file, how many files).")
 RELATED_K = _arg(Results, "How many results (1-100).")
 LANGUAGE = _arg(Language | None, "Only results in this language.")
