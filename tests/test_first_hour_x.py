@@ -221,3 +221,20 @@ def test_a_function_renamed_in_place_is_found_when_its_old_name_is_also_a_type_i
     with Searcher(tmp_path / ".codesearch") as searcher:
         hits = searcher.search("window_pane_resize", 3)
     assert (hits[0].qualname, hits[0].start_line, hits[0].stale) == ("window_pane_set_size", 4, True)
+
+
+def test_a_names_line_is_where_code_names_it_not_a_comment(tmp_path: Path) -> None:
+    """faraday's `# uncomment to trigger stubs.verify_stubbed_calls failure` took the `line` of the test that calls
+    `stubs.verify_stubbed_calls` five lines below (the coding agent): a comment's mention counts only when no
+    line of code names it."""
+    write(tmp_path, "stubs.py", "def verify_stubbed_calls(stubs):\n    '''Check every stub was called.'''\n"
+                                "    return all(stubs)\n")
+    write(tmp_path, "test_client.py", "def test_sushi_name(stubs):\n    client = make(stubs)\n"
+                                      "    # uncomment to trigger stubs.verify_stubbed_calls failure\n"
+                                      "    name = client.sushi('salmon')\n    assert name\n"
+                                      "    verify_stubbed_calls(stubs)\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("what calls verify_stubbed_calls", 5)
+    caller = next(h for h in hits if h.path == "test_client.py")
+    assert caller.line == 6

@@ -203,11 +203,26 @@ def with_line(result: SearchResult, pattern: re.Pattern[str], shown: int = 0) ->
         return result
     found = None
     if pattern.flags & re.IGNORECASE:  # a lowercase word: where it is written so first (libgit2's `free`, not
-        found = _exact_case(pattern.pattern).search(result.code)  # the comment `/* Free the subtransport */`)
-    found = found or pattern.search(result.code)
+        found = _in_code(_exact_case(pattern.pattern), result.code)  # the comment `/* Free the subtransport */`)
+    found = found or _in_code(pattern, result.code)
     if found is None or (below := result.code.count("\n", 0, found.start())) < shown:
         return result
     return replace(result, line=result.start_line + below)
+
+
+_COMMENT_LINE = re.compile(r"\s*(?:#|//|/\*|\*|--|;)")
+
+
+def _in_code(pattern: re.Pattern[str], code: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` on a line that is no comment, else the first match: faraday's
+    `# uncomment to trigger stubs.verify_stubbed_calls failure` took the `line` of a test that calls it below."""
+    first = None
+    for found in pattern.finditer(code):
+        start = code.rfind("\n", 0, found.start()) + 1
+        if not _COMMENT_LINE.match(code, start):
+            return found
+        first = first or found
+    return first
 
 
 def best_lines(query: str, results: Sequence[SearchResult]) -> list[SearchResult]:
