@@ -206,6 +206,9 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
                 raise BadQuery(f"no definition named {symbol!r} in the files as they are now ({rows[0]['path']} "
                                "changed since it was indexed: run `codesearch index`)")
             return sources
+    if "/" in symbol or symbol in searcher.reader.file_paths():  # an agent's `symbol: "Parser/Cursor.php"`
+        raise BadQuery(f"no definition named {symbol!r} in the index; to start from a file, give its path and a "
+                       "line in it (FILE:LINE, or MCP `path` and `line`)")
     raise BadQuery(f"no definition named {symbol!r} in the index")
 
 

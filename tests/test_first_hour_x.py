@@ -238,3 +238,13 @@ def test_a_names_line_is_where_code_names_it_not_a_comment(tmp_path: Path) -> No
         hits = searcher.search("what calls verify_stubbed_calls", 5)
     caller = next(h for h in hits if h.path == "test_client.py")
     assert caller.line == 6
+
+
+def test_a_file_given_as_a_symbol_is_told_how_to_start_from_a_file(tmp_path: Path) -> None:
+    """An agent's `related` with `symbol: "Parser/Cursor.php"` read only "no definition named ... in the index"."""
+    write(tmp_path, "Parser/Cursor.php", "<?php\nclass Cursor\n{\n    public function advance(): void {}\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["related", "-C", str(tmp_path), "-s", "Parser/Cursor.php"])
+    assert run.exit_code == 2 and "to start from a file, give its path and a line in it" in run.output
+    run = CliRunner().invoke(cli, ["related", "-C", str(tmp_path), "-s", "Nowhere"])
+    assert run.exit_code == 2 and "to start from a file" not in run.output
