@@ -347,6 +347,20 @@ def name_parts(name: str) -> list[str]:
     return [p.lower() for p in _PARTS.findall(name.replace("_", " "))]
 
 
+def derives(row: dict[str, Any], name: str) -> bool:
+    """Whether the type ``row`` names the type ``name`` after its own name in its head (`class ComputedValue<T>
+    implements IObservable, IDerivation`, `class Reaction(Base)`, `struct S: Proto`): an implementation or a
+    subclass, what related code from a type is first (mobx's two `IDerivation` classes came 10th and 23rd, under
+    nine functions that take one)."""
+    if row.get("kind") not in CONTAINERS or not name:
+        return False
+    head = str(row.get("signature") or "")
+    own = str(row.get("name") or "")
+    at = head.find(own) if own else -1
+    rest = head[at + len(own):] if at >= 0 else head
+    return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", rest) is not None
+
+
 def names_related(source: str, other: str) -> bool:
     """Whether ``other`` is ``source`` or has its word parts as a contiguous run (any case)."""
     if not source or not other:
@@ -391,8 +405,9 @@ def related(
                             # near-copies stays off: a copy of a helper elsewhere is what related looks for).
                             signals=replace(Signals.none(), kind=not lexical_only, stubs=True, twins=True))
     query = ParsedQuery(source.name or "code", analyse(source.name or "code"), source.vector, source.terms)
-    lift = Lift("name", NAME_WEIGHT, lambda row: names_related(source.name, row["name"])
-                and row.get("kind") not in CONTAINERS) if names and not lexical_only else None
+    lift = Lift("name", NAME_WEIGHT, lambda row: (names_related(source.name, row["name"])
+                and row.get("kind") not in CONTAINERS) or (source.kind in CONTAINERS and derives(row, source.name))
+                ) if names and not lexical_only else None
     own = (searcher.reader.hashes_within(source.path, *source.indexed_span) if source.chunk_id >= 0 else set())
     own.add(source.content_hash)
     own.discard("")

@@ -248,3 +248,22 @@ def test_a_file_given_as_a_symbol_is_told_how_to_start_from_a_file(tmp_path: Pat
     assert run.exit_code == 2 and "to start from a file, give its path and a line in it" in run.output
     run = CliRunner().invoke(cli, ["related", "-C", str(tmp_path), "-s", "Nowhere"])
     assert run.exit_code == 2 and "to start from a file" not in run.output
+
+
+def test_related_from_a_type_puts_its_implementations_first(tmp_path: Path) -> None:
+    """mobx's `related IDerivation`: nine functions that take an `IDerivation` came first, `ComputedValue` (which
+    `implements ... IDerivation`) 10th and `Reaction` 23rd (the coding agent). A type that names the source type in
+    its head, after its own name, gets the name signal's lift."""
+    write(tmp_path, "derivation.ts", "export interface IDerivation {\n  observing: IObservable[]\n"
+                                     "  runId: number\n  onBecomeStale(): void\n}\n" + "".join(
+        f"export function derivationStep{n}(derivation: IDerivation): number {{\n"
+        f"  derivation.onBecomeStale()\n  return derivation.runId + {n}\n}}\n" for n in range(3)))
+    write(tmp_path, "computed.ts", "export class ComputedValue<T> implements IObservable, IDerivation {\n"
+                                   "  observing: IObservable[] = []\n  runId = 0\n  value?: T\n"
+                                   "  computeValue(track: boolean): T {\n    return this.getter(track)\n  }\n"
+                                   "  toString(): string {\n    return `${this.name}[${this.getter}]`\n  }\n}\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["related", "-C", str(tmp_path), "-s", "IDerivation", "--json", "-k", "5"])
+    assert run.exit_code == 0, run.output
+    names = [r["qualname"] for r in json.loads(run.output)["results"]]
+    assert names[0] == "ComputedValue", names
