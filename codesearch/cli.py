@@ -49,8 +49,10 @@ def _one_line_usage_errors() -> Iterator[None]:
 
         message, ctx = exc.format_message().rstrip("."), exc.ctx
         if isinstance(exc, click.NoSuchOption) and ctx is not None and ctx.command.name == "search":
-            message += "; a query that starts with a dash goes after -e or --"
             name = exc.option_name
+            if any(c.isspace() for c in name):  # `search '-v increase verbosity'`: click read `-v`, then `- `
+                message = "an argument that starts with a dash and holds a space is no option"
+            message += "; a query that starts with a dash goes after -e or --"
             if name.startswith("--"):  # not "-r" of "-retry": that is not what was typed
                 message += f" (codesearch search -e {shlex.quote(name) if shlex.quote(name) != name else repr(name)})"
         raise _Failure(one_line(message) + (f" (see '{ctx.command_path} -h')" if ctx is not None else "")) from exc

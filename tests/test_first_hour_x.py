@@ -267,3 +267,11 @@ def test_related_from_a_type_puts_its_implementations_first(tmp_path: Path) -> N
     assert run.exit_code == 0, run.output
     names = [r["qualname"] for r in json.loads(run.output)["results"]]
     assert names[0] == "ComputedValue", names
+
+
+def test_a_query_with_a_dash_and_spaces_is_not_called_an_option_named_dash_space() -> None:
+    """`search '-v increase verbosity'` said "No such option '- '" (click read `-v`, then `- `)."""
+    run = CliRunner().invoke(cli, ["search", "-v increase verbosity"])
+    assert run.exit_code == 2 and "'- '" not in run.output
+    assert "an argument that starts with a dash and holds a space is no option" in run.output
+    assert "goes after -e or --" in run.output
