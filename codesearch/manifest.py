@@ -194,16 +194,37 @@ class Manifest:
                 entry.index, entry.generation, entry.status = f"{INDEXES}/{directory}", 0, "pending"
 
     def index_dir(self, entry: RepoEntry) -> Path:
-        """The directory of the repository's index (a pack's: the index in the pack's directory)."""
-        return self.pack_index(entry.index) if entry.packed else self.directory / entry.index
+        """The directory of the repository's index (a pack's: the index in the pack's directory).
+
+        :raises UnsafeIndexDir: if a part of it below the workspace directory is a symlink.
+        """
+        return self.pack_index(entry.index) if entry.packed else self._own(entry.index)
 
     def pack_index(self, pack: str) -> Path:
-        """The index of the pack ``packs/NAME``: in the pack's directory, its root."""
-        return self.pack_root(pack) / PACK_INDEX
+        """The index of the pack ``packs/NAME``: in the pack's directory, its root.
+
+        :raises UnsafeIndexDir: if a part of it below the workspace directory is a symlink.
+        """
+        return self._own(f"{pack}/{PACK_INDEX}")
 
     def pack_root(self, pack: str) -> Path:
-        """The directory of the pack ``packs/NAME``: the root its index is registered with."""
-        return self.directory / pack
+        """The directory of the pack ``packs/NAME``: the root its index is registered with.
+
+        :raises UnsafeIndexDir: if a part of it below the workspace directory is a symlink.
+        """
+        return self._own(pack)
+
+    def _own(self, relative: str) -> Path:
+        """``relative`` under the workspace directory, none of its parts there a symlink: a hostile workspace's
+        `packs/NAME` or `indexes/NAME` linked to another workspace's index was read by `search --workspace` and
+        written by `index-many --out` (the recheck)."""
+        place = self.directory
+        for part in Path(relative).parts:
+            place = place / part
+            if place.is_symlink():
+                raise UnsafeIndexDir(f"{place} is a symlink; refusing to follow it (a workspace's indexes and "
+                                     "packs are its own directories)")
+        return place
 
     def packs(self) -> list[str]:
         """Every pack (``packs/NAME``) that holds a repository, in order."""

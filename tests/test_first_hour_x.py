@@ -275,3 +275,20 @@ def test_a_query_with_a_dash_and_spaces_is_not_called_an_option_named_dash_space
     assert run.exit_code == 2 and "'- '" not in run.output
     assert "an argument that starts with a dash and holds a space is no option" in run.output
     assert "goes after -e or --" in run.output
+
+
+@pytest.mark.parametrize("index", ["indexes/x", "packs/pack-00001"])
+def test_a_workspace_index_linked_one_level_down_is_refused(tmp_path: Path, index: str) -> None:
+    """The recheck: with `indexes/` and `packs/` refused as links, `packs/NAME` linked to another workspace's pack
+    was still read by `search --workspace` and written by `index-many --out`, and `indexes/NAME` written by it.
+    No part of an index's place below the workspace directory may be a link."""
+    elsewhere = tmp_path / "victim" / index
+    elsewhere.mkdir(parents=True)
+    workspace = tmp_path / "ws"
+    (workspace / index).parent.mkdir(parents=True)
+    (workspace / index).symlink_to(elsewhere)
+    (workspace / "workspace.json").write_text(json.dumps({"version": 1, "repos": {"x": {
+        "root": str(tmp_path / "repo"), "index": index, "status": "indexed", "generation": 1}}}))
+    manifest = Manifest.load(workspace)
+    with pytest.raises(UnsafeIndexDir, match="is a symlink; refusing to follow it"):
+        manifest.index_dir(manifest.repos["x"])
