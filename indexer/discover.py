@@ -724,9 +724,12 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
     quiet = "." in link.name.lstrip(".") and file_language(link.name) is None
     # Outside is told before the target is looked at: whether a file outside exists is not the repository's to
     # learn (links to `~/.ssh/id_rsa` and to a missing file had different reasons, shown to an MCP agent).
-    reached = Path(os.path.realpath(link))  # as far as the links lead, whether or not the end exists
-    if not (reached == root or root in reached.parents):  # named as no source file, to a name of none: quiet
-        return None if quiet and file_language(reached.name) is None else "symlink points outside the repository"
+    try:
+        written = os.readlink(link)
+    except OSError:
+        return None if quiet else "symlink is broken or loops"
+    if _leaves(root, link):  # named as no source file, to a name of none: quiet
+        return None if quiet and file_language(Path(written).name) is None else "symlink points outside the repository"
     try:
         target = link.resolve(strict=True)
     except (OSError, RuntimeError):
@@ -741,6 +744,46 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
             return f"symlink inside the repository (not followed; {where} is indexed at its own path)"
         return f"symlink inside the repository (not followed; {where} is no source file)"
     return "symlink points outside the repository"
+
+
+LINK_HOPS = 40  # links followed in a row before a link is taken to loop (as the kernel's limit)
+
+
+def _leaves(root: Path, link: Path) -> bool:
+    """Whether following ``link`` passes through any place outside ``root`` (resolved), its links followed one
+    part at a time and `..` applied to where they lead, as the system does; no place outside is looked at, so
+    the answer says nothing of what exists there (a target through `/root/.cache/../../` was told inside when
+    that directory existed, broken when not: the recheck). A loop or a missing part inside is no leaving."""
+    def outside(place: Path) -> bool:
+        return not (place == root or root in place.parents or place in root.parents)
+
+    place, parts, hops = link.parent, list(Path(os.readlink(link)).parts), 0
+    while parts:
+        part = parts.pop(0)
+        if part == os.sep:
+            place = Path(os.sep)
+            continue
+        if part in ("", "."):
+            continue
+        place = place.parent if part == ".." else place / part
+        if outside(place):
+            return True
+        if part == ".." or place in root.parents:
+            continue
+        try:
+            mode = os.lstat(place).st_mode
+        except OSError:
+            return False  # a part missing inside: broken, as the walk says
+        if stat.S_ISLNK(mode):
+            hops += 1
+            if hops > LINK_HOPS:
+                return False
+            try:
+                parts[:0] = Path(os.readlink(place)).parts
+            except OSError:
+                return False
+            place = place.parent
+    return False
 
 
 def script_at(root: Path, path: str) -> bool:

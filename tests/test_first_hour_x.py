@@ -119,11 +119,19 @@ def test_a_link_out_of_the_repository_does_not_tell_whether_its_target_exists(tm
     (repo / "probe_exists.py").symlink_to(tmp_path / "outside" / "secret.txt")
     (repo / "probe_missing.py").symlink_to(tmp_path / "outside" / "no-such-file.txt")
     (repo / "inside_broken.py").symlink_to(repo / "gone.py")
+    # ... nor through `..` from a place outside back into the repository (the recheck: `/root/.cache/../../repo/a.py`
+    # was "inside" when /root/.cache existed, "broken" when not)
+    climb = "/".join([".."] * len(repo.parts))
+    (repo / "through_existing.py").symlink_to(f"{tmp_path}/outside/../repo/a.py")
+    (repo / "through_missing.py").symlink_to(f"{tmp_path}/no-such-dir/../repo/a.py")
+    (repo / "climbing.py").symlink_to(f"{climb}{tmp_path}/no-such-dir/../repo/a.py")
+    (repo / "alias.py").symlink_to("./a.py")
     run = CliRunner().invoke(cli, ["index", str(repo)])
     assert run.exit_code == 0
-    assert "probe_exists.py: symlink points outside the repository" in run.output
-    assert "probe_missing.py: symlink points outside the repository" in run.output
+    for probe in ("probe_exists", "probe_missing", "through_existing", "through_missing", "climbing"):
+        assert f"{probe}.py: symlink points outside the repository" in run.output, probe
     assert "inside_broken.py: symlink is broken or loops" in run.output
+    assert "alias.py: symlink inside the repository" in run.output
 
 
 def test_grammars_are_read_their_generated_parsers_and_automake_helpers_are_not(tmp_path: Path) -> None:
