@@ -660,19 +660,31 @@ def whole_word(query: QueryInfo) -> re.Pattern[str] | None:
 _MESSAGE_MARK = re.compile(r"[\w][':%][\w\s]|[\w]:\s|%[sdv]")  # `can't`, `session: %s`
 
 
+_MESSAGE_PREFIX = re.compile(r"^(?:error|warning|warn|fatal|panic|exception|info|debug)\s*:\s*", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
 def phrase(query: QueryInfo) -> re.Pattern[str] | None:
     """For a query that may be a message pasted from the code (an error a user sees: "can't find session",
     "connection closed before message completed"), the pattern of its words as written, any case, one after the
     other, any spaces between them; None for a name, a question, or a query of fewer than ``PHRASE_WORDS`` words
-    unless it is written like a message (an apostrophe or a colon inside it, a format directive). A new user's
-    pasted tmux message was below the thirtieth result, the one function that prints it split into windows."""
+    or a task ("resize the pane") unless it is written like a message (an apostrophe or a colon inside it, a
+    format directive). As a user sees it, a message may end with a full stop, start with `error:`, and have its
+    values filled in after a colon ("can't find session: work"): the words before the colon are matched too.
+    A new user's pasted tmux message was below the thirtieth result, the one function that prints it split into
+    windows."""
     text = query.text.strip().strip("\"'`")
     words = text.split()
     if query.kind != NATURAL or query.question or len(words) < 2:
         return None
-    if len(words) < PHRASE_WORDS and not _MESSAGE_MARK.search(text):
+    if (len(words) < PHRASE_WORDS or query.task) and not _MESSAGE_MARK.search(text):
         return None
-    return re.compile(r"\s+".join(re.escape(word) for word in words), re.IGNORECASE)
+    text = _MESSAGE_PREFIX.sub("", text).rstrip(".!")
+    forms = [text, text.split(": ", 1)[0].rstrip(".!")]
+    forms = [form.split() for form in dict.fromkeys(forms) if len(form.split()) >= 2]
+    if not forms:
+        return None
+    return re.compile("|".join(r"\s+".join(re.escape(word) for word in form) for form in forms), re.IGNORECASE)
 
 
 def name_pattern(query: QueryInfo) -> re.Pattern[str] | None:

@@ -14,6 +14,8 @@ from codesearch.cli import cli
 from codesearch.errors import UnsafeIndexDir
 from codesearch.manifest import Manifest
 from codesearch.pipeline import build_index
+from codesearch.query import analyse
+from codesearch.ranking import phrase
 from codesearch.search import Searcher
 from codesearch.search.files import names_a_hit
 from indexer.discover import read_inside
@@ -300,3 +302,30 @@ def test_a_workspace_index_linked_one_level_down_is_refused(tmp_path: Path, inde
     manifest = Manifest.load(workspace)
     with pytest.raises(UnsafeIndexDir, match="is a symlink; refusing to follow it"):
         manifest.index_dir(manifest.repos["x"])
+
+
+@pytest.mark.parametrize("pasted", ["can't find session: work", "error: can't find session: main",
+                                    "Can't find session."])
+def test_a_message_as_a_user_sees_it_finds_the_code_that_prints_it(tmp_path: Path, pasted: str) -> None:
+    """The recheck: a message with its value filled in after a colon, an `error:` in front or a full stop after
+    it was not in the first twenty; and "resize the pane", a task, was taken for a message (key binding strings
+    that say it came first)."""
+    targets = "\n".join(f"    if kind == {n}:\n        item.note('step {n} of the lookup')" for n in range(12))
+    write(tmp_path, "cmd_find.py", f"def find_target(item, kind, session):\n    '''Resolve a target.'''\n"
+                                   f"{targets}\n    if session is None:\n"
+                                   "        item.error(\"can't find session: %s\" % session)\n    return item\n")
+    for n, name in enumerate(["find_session", "best_session", "session_find_by_id", "find_client_session"]):
+        write(tmp_path, f"session{n}.py", f"def {name}(sessions, name):\n    '''Find a session by its name.'''\n"
+                                          "    for session in sessions:\n        if session.name == name:\n"
+                                          "            return session\n    return None\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search(pasted, 3)
+    assert hits[0].path == "cmd_find.py" and hits[0].line == 28
+
+
+def test_a_task_is_no_pasted_message() -> None:
+    """"resize the pane" starts with a verb: a task, not a message (key binding strings that say it came first)."""
+    assert phrase(analyse("resize the pane")) is None
+    assert phrase(analyse("connection closed before message completed")) is not None
+    assert phrase(analyse("can't resize pane")) is not None  # written like a message
