@@ -150,6 +150,11 @@ def test_grammars_are_read_their_generated_parsers_and_automake_helpers_are_not(
                                    "set_base_from () {\n  base=$1\n}\n")
     write(tmp_path, "tools/compile", "#!/bin/sh\n# our own build wrapper\nbuild_all() { make; }\n")
     write(tmp_path, "base64.c", "int b64_ntop(const unsigned char *src) { return 0; }\n")
+    # the recheck: a hand-written `calc.c` beside `calc.y` was skipped too (told by name only); yacc's default
+    # output `y.tab.c` was not
+    write(tmp_path, "calc/calc.y", "%token NUM\n%%\nexpr : NUM ;\n%%\n")
+    write(tmp_path, "calc/calc.c", "int main(void) { return yyparse(); }\n")
+    write(tmp_path, "calc/y.tab.c", "/* A Bison parser, made by GNU Bison 3.8.2. */\nint yyparse(void) { return 0; }\n")
     run = CliRunner().invoke(cli, ["index", str(tmp_path)])
     assert run.exit_code == 0
     assert "cmd-parse.c: build output (generated from cmd-parse.y)" in run.output
@@ -157,7 +162,8 @@ def test_grammars_are_read_their_generated_parsers_and_automake_helpers_are_not(
     with Searcher(tmp_path / ".codesearch") as searcher:
         files = dict(searcher.reader.conn.execute("SELECT path, language FROM files"))
     assert files == {"cmd-parse.y": "text", "Makefile.am": "text", "configure.ac": "text", "tools/compile": "bash",
-                     "base64.c": "c"}
+                     "base64.c": "c", "calc/calc.y": "text", "calc/calc.c": "c"}
+    assert "calc/y.tab.c: build output (generated from calc.y)" in run.output
 
 
 def test_a_message_pasted_from_the_code_finds_the_line_that_prints_it(tmp_path: Path) -> None:
