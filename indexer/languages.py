@@ -638,6 +638,8 @@ NO_SCRIPT_EXTENSIONS = frozenset({
     ".dat", ".db", ".sqlite", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".wav", ".ogg", ".flac",
     ".avi", ".mov", ".webm", ".mkv", ".json", ".csv", ".tsv", ".xml", ".lock", ".map", ".txt", ".md", ".rst",
     ".html", ".htm", ".css", ".log", ".orig", ".rej", ".bak", ".swp", ".tmp", ".patch", ".diff", ".po", ".mo",
+    ".old", ".save", ".dpkg-old", ".dpkg-dist", ".dpkg-new", ".dpkg-bak", ".rpmsave", ".rpmnew", ".ucf-old",
+    ".ucf-dist",
 })
 
 
@@ -645,6 +647,8 @@ def may_be_script(name: str) -> bool:
     """Whether a file that ``file_language`` does not know may be a script: it has no extension, or one no
     language here has (Debian's `invoke-rc.d`, bash-completion's `_mount.linux`) and not one of
     ``NO_SCRIPT_EXTENSIONS`` (its first ``SHEBANG_BYTES`` bytes are read, and ``shebang_language`` decides)."""
+    if name.endswith("~"):  # an editor's backup
+        return False
     return "." not in name.lstrip(".") or _extension(name) not in NO_SCRIPT_EXTENSIONS
 
 

@@ -37,6 +37,8 @@ def test_a_type_the_query_names_is_not_folded_as_a_near_copy(tmp_path: Path) -> 
     assert len(readers) == 9 and not any(r.similar for r in readers)  # 8 distinct readers of 12, 4 alike
     assert sum(len(r.duplicates) for r in readers) == 3  # the identical ones (cp000, cp003, ...) still fold
     assert len([r for r in topic if r.qualname == "StreamReader"]) == 1
+    with Searcher(tmp_path / ".codesearch") as searcher:  # any case (the recheck: `keyedcontainer` still folded)
+        assert len([r for r in searcher.search("streamreader", 10) if r.qualname == "StreamReader"]) == 9
 
 
 def test_filters_that_each_match_but_not_together_are_named(tmp_path: Path) -> None:
@@ -62,6 +64,8 @@ def test_a_script_with_an_extension_no_language_has_is_read_by_its_first_line(tm
     write(tmp_path, "_mount.linux", "#!/usr/bin/env python3\ndef mount_volume(dev):\n    return dev\n")
     write(tmp_path, "logo.png", "#!/bin/sh\nnot_a_script() { :; }\n")
     write(tmp_path, "deploy.sh.orig", "#!/bin/sh\nold_deploy() { :; }\n")
+    for backup in ("run.old", "run.save", "run.dpkg-old", "run~"):  # the recheck: these were read
+        write(tmp_path, backup, "#!/bin/sh\nold_run() { :; }\n")
     assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
     with Searcher(tmp_path / ".codesearch") as searcher:
         files = dict((p, language) for p, language in searcher.reader.conn.execute("SELECT path, language FROM files"))

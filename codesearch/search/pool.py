@@ -387,6 +387,7 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
             ) -> list[tuple[int, SearchResult]]:
     """``pick``, its files' checks kept in ``checks``."""
     picked: list[tuple[int, SearchResult]] = []
+    named_asked = {name.lower() for name in asked}  # a type the query names, any case, is not folded as a near-copy
     first_of: dict[str, int] = {}  # content hash -> index of its first result
     shown: set[tuple[int, str]] = set()  # (shard, key) of the definitions picked
     named: dict[tuple[str, str], list[int]] = {}  # (kind, qualname) -> indexes of the picks so named
@@ -429,7 +430,7 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
             files = twin_files.get((n, *twin_place(shards[n].origin(row["path"]))))
             if files is not None and (len(files) > 1 or row["path"] not in files):
                 return True
-        if not fold_similar or row["kind"] not in NEAR_COPY_KINDS or str(row["name"]) in asked:
+        if not fold_similar or row["kind"] not in NEAR_COPY_KINDS or str(row["name"]).lower() in named_asked:
             return False
         # A type named as a pick folds only as its near-copy: its stored vector tells (a changed file moves a
         # chunk's lines, not its vector), so its file is not looked at when it is none (rack's `module Rack`,
@@ -520,7 +521,8 @@ def _picked(ranked: Sequence[Candidate], shards: Sequence[Shard], wanted: int, c
                                            duplicates=first.duplicates))
                 first_of.setdefault(row["content_hash"], near)  # a copy identical to the code folds into it
                 continue
-        if near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS and str(row["name"]) not in asked:
+        if (near is None and fold_similar and row["kind"] in NEAR_COPY_KINDS
+                and str(row["name"]).lower() not in named_asked):
             # a type's near-copy elsewhere; not a type the query names: each of its definitions is asked for (two
             # private `KeyedContainer` classes of capacitor's encoder and decoder, alike only in their vectors)
             near = next((j for j in named.get(name, ()) if picked[j][1].path != here
