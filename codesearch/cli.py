@@ -581,8 +581,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         PathFilter(include=path_globs, exclude=exclude_globs)  # a bad glob is refused before an index is opened
         if len(paths) > 1 and index_dir is not None:
             raise click.UsageError("--index-dir names one index; give one PATH with it")
-        if len(paths) > 1 and workspace is None and not path_globs and not whole_index:
-            paths, path_globs = _subdirectories_of_one(paths)  # `search Q src/h1 src/h2`, as rg searches two
+        within: tuple[Path, ...] = ()  # several PATHs of one repository, searched below each (as rg searches two)
+        if len(paths) > 1 and workspace is None and not whole_index:
+            paths, within = _subdirectories_of_one(paths)
             path = paths[0]
         if workspace is not None and (paths or index_dir is not None):
             raise click.UsageError("--workspace searches its own repositories; give no PATH or --index-dir with it")
@@ -650,7 +651,8 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
             # An index named by --index-dir must belong to the PATH given with it (one line if not).
             with Searcher(directory, root=path if index_dir is not None and paths else None) as searcher:
                 under = "" if whole_index else subdirectory(searcher.root, path)
-                filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd())
+                filters = PathFilter(include=path_globs, exclude=exclude_globs, under=under, cwd=Path.cwd(),
+                                     within=tuple(subdirectory(searcher.root, place) for place in within))
                 found = files.answer(lambda n: searcher.search(query, n, options, paths=filters), k, by_file,
                                      per_file)
                 extra.update(not_indexed(searcher, under, found.results))
@@ -709,10 +711,10 @@ def _warn_left_out(left_out: dict[str, str], quiet: bool, roots: dict[str, Path]
                    f"{'it' if len(left_out) == 1 else 'them'} back", err=True)
 
 
-def _subdirectories_of_one(paths: tuple[Path, ...]) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+def _subdirectories_of_one(paths: tuple[Path, ...]) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """Several PATHs in one repository, none inside another (`src/proto/h1 src/proto/h2`: refused as "give one PATH
-    per repository" to a new user), as one PATH, their common directory, and a path glob for each; any other
-    PATHs as given, with no glob."""
+    per repository" to a new user), as one PATH, their common directory, and the places to search below it (each
+    PATH, resolved); any other PATHs as given, and no places."""
     from codesearch.errors import CodeSearchError
     from codesearch.search import find_index
 
@@ -723,7 +725,7 @@ def _subdirectories_of_one(paths: tuple[Path, ...]) -> tuple[tuple[Path, ...], t
     places = [p.resolve() for p in paths]
     if len(indexes) != 1 or any(a == b or a.is_relative_to(b) for a in places for b in places if a is not b):
         return paths, ()
-    return (Path(os.path.commonpath(places)),), tuple(str(p) for p in places)
+    return (Path(os.path.commonpath(places)),), tuple(places)
 
 
 def _one_path_per_repository(paths: tuple[Path, ...], indexes: list[Path]) -> None:

@@ -225,6 +225,12 @@ def test_several_subdirectories_of_one_repository_are_searched_below_each(tmp_pa
     assert sorted(r["qualname"] for r in json.loads(run.output)["results"]) == ["keep_alive_h1", "keep_alive_h2"]
     run = CliRunner().invoke(cli, ["search", "keep alive", str(tmp_path / "src/h1"), str(tmp_path / "src")])
     assert run.exit_code == 2 and "is inside" in run.output  # one inside the other: refused, as before
+    # ... with a path filter too (the recheck: `-p` brought the old refusal back)
+    write(tmp_path, "src/h1/conn_test.txt", "keep the h1 connection alive in tests\n")
+    run = CliRunner().invoke(cli, ["search", "keep the connection alive", str(tmp_path / "src/h1"),
+                                   str(tmp_path / "src/h2"), "-p", "*.py", "--json"])
+    assert run.exit_code == 0, run.output
+    assert sorted(r["qualname"] for r in json.loads(run.output)["results"]) == ["keep_alive_h1", "keep_alive_h2"]
 
 
 def test_a_function_renamed_in_place_is_found_when_its_old_name_is_also_a_type_it_uses(tmp_path: Path) -> None:

@@ -42,6 +42,8 @@ class PathFilter:
         agent's `path: "retry.py"` matched nothing), and an absolute one is read from the repository's root.
     :param exclude: globs; a file matching one is left out.
     :param under: a repo-relative directory, only files below it, or a file, only it (``""``: everywhere).
+    :param within: repo-relative directories (or files), only files below one of them: several PATHs of one
+        repository (`search Q src/a src/b`), with the globs of ``include`` on top.
     :param cwd: globs also match the path as printed, relative to this directory.
     :param shown_as: globs also match the path with this in front: the name its repository's results are printed
         under when several are searched as one (`flow/src/*` matched nothing, `src/*` did).
@@ -52,6 +54,7 @@ class PathFilter:
     under: str = ""
     cwd: Path | None = None
     shown_as: str = ""
+    within: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """:raises BadQuery: for a glob longer than ``MAX_GLOB_CHARS`` (``fnmatch`` compiles a run of ``[`` in time
@@ -71,11 +74,13 @@ class PathFilter:
     @property
     def active(self) -> bool:
         """Whether it filters anything."""
-        return bool(self.include or self.exclude or self.under)
+        return bool(self.include or self.exclude or self.under or self.within)
 
     def matches(self, root: Path, path: str) -> bool:
         """Whether the repo-relative ``path`` passes."""
         if self.under and path != self.under and not path.startswith(self.under.rstrip("/") + "/"):
+            return False
+        if self.within and not any(path == place or path.startswith(place.rstrip("/") + "/") for place in self.within):
             return False
         names = [path]
         if self.cwd is not None:
