@@ -79,8 +79,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # path is named with it (`impl From<Error> for io::Error` makes `io::Error.from`), and a NUL is parsed as a blank;
 # 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members);
 # 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk; 25: a module
-# that only wraps one definition (Ruby's `module Sequel` `module Plugins` around a plugin) is no chunk.
-PARSER_VERSION = "25"
+# that only wraps one definition (Ruby's `module Sequel` `module Plugins` around a plugin) is no chunk; 26: a file's
+# `#!` line is no doc of the definition below it.
+PARSER_VERSION = "26"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -642,6 +643,8 @@ def _comment_blocks(comments: list[Node], source: bytes, blanked: frozenset[int]
     starts = {node.start_byte for node in comments}
     for node in sorted(comments, key=lambda n: n.start_byte):
         line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+        if node.start_byte == 0 and source.startswith(b"#!"):  # `#!/usr/bin/env python3` was a function's doc
+            continue
         if source[line_start:node.start_byte].strip() or _code_after(node, source, starts):
             current = []  # a comment beside code on its line is that code's, not a doc of what follows
             continue

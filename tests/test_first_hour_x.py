@@ -345,3 +345,14 @@ def test_a_task_is_no_pasted_message() -> None:
     assert phrase(analyse("resize the pane")) is None
     assert phrase(analyse("connection closed before message completed")) is not None
     assert phrase(analyse("can't resize pane")) is not None  # written like a message
+
+
+def test_a_shebang_is_no_doc_of_the_function_below_it(tmp_path: Path) -> None:
+    """The recheck: `#!/usr/bin/env python3` right above a function was shown as its doc (`/usr/bin/env python3`);
+    a comment below the shebang still is the function's doc."""
+    write(tmp_path, "p.py", "#!/usr/bin/env python3\ndef f():\n    return 1\n")
+    write(tmp_path, "q.py", "#!/usr/bin/env python3\n# Compute the answer.\ndef g():\n    return 42\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        docs = {r.qualname: r.doc for r in searcher.search("function", 10)}
+    assert docs["f"] == "" and docs["g"] == "Compute the answer."
