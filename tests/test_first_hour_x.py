@@ -170,19 +170,25 @@ def test_grammars_are_read_their_generated_parsers_and_automake_helpers_are_not(
     assert "calc/y.tab.c: build output (generated from calc.y)" in run.output
 
 
+def _message_and_sessions(root: Path) -> None:
+    """A long function that prints "can't find session: %s" on its line 28, and four functions that find sessions
+    (tmux's `cmd_find_target` and its neighbours), indexed."""
+    targets = "\n".join(f"    if kind == {n}:\n        item.note('step {n} of the lookup')" for n in range(12))
+    write(root, "cmd_find.py", f"def find_target(item, kind, session):\n    '''Resolve a target.'''\n"
+                                   f"{targets}\n    if session is None:\n"
+                                   "        item.error(\"can't find session: %s\" % session)\n    return item\n")
+    for n, name in enumerate(["find_session", "best_session", "session_find_by_id", "find_client_session"]):
+        write(root, f"session{n}.py", f"def {name}(sessions, name):\n    '''Find a session by its name.'''\n"
+                                          "    for session in sessions:\n        if session.name == name:\n"
+                                          "            return session\n    return None\n")
+    build_index(root, workers=1)
+
+
 def test_a_message_pasted_from_the_code_finds_the_line_that_prints_it(tmp_path: Path) -> None:
     """A new user pasted tmux's "can't find session" and hyper's "connection closed before message completed":
     neither was in the first thirty, though grep finds each in one line (functions about finding sessions took
     the places). Code that holds the message as written comes first, its `line` on the message."""
-    targets = "\n".join(f"    if kind == {n}:\n        item.note('step {n} of the lookup')" for n in range(12))
-    write(tmp_path, "cmd_find.py", f"def find_target(item, kind, session):\n    '''Resolve a target.'''\n"
-                                   f"{targets}\n    if session is None:\n"
-                                   "        item.error(\"can't find session: %s\" % session)\n    return item\n")
-    for n, name in enumerate(["find_session", "best_session", "session_find_by_id", "find_client_session"]):
-        write(tmp_path, f"session{n}.py", f"def {name}(sessions, name):\n    '''Find a session by its name.'''\n"
-                                          "    for session in sessions:\n        if session.name == name:\n"
-                                          "            return session\n    return None\n")
-    build_index(tmp_path, workers=1)
+    _message_and_sessions(tmp_path)
     with Searcher(tmp_path / ".codesearch") as searcher:
         hits = searcher.search("can't find session", 3)
         plain = searcher.search("find the session by name", 3)
@@ -326,15 +332,7 @@ def test_a_message_as_a_user_sees_it_finds_the_code_that_prints_it(tmp_path: Pat
     """The recheck: a message with its value filled in after a colon, an `error:` in front or a full stop after
     it was not in the first twenty; and "resize the pane", a task, was taken for a message (key binding strings
     that say it came first)."""
-    targets = "\n".join(f"    if kind == {n}:\n        item.note('step {n} of the lookup')" for n in range(12))
-    write(tmp_path, "cmd_find.py", f"def find_target(item, kind, session):\n    '''Resolve a target.'''\n"
-                                   f"{targets}\n    if session is None:\n"
-                                   "        item.error(\"can't find session: %s\" % session)\n    return item\n")
-    for n, name in enumerate(["find_session", "best_session", "session_find_by_id", "find_client_session"]):
-        write(tmp_path, f"session{n}.py", f"def {name}(sessions, name):\n    '''Find a session by its name.'''\n"
-                                          "    for session in sessions:\n        if session.name == name:\n"
-                                          "            return session\n    return None\n")
-    build_index(tmp_path, workers=1)
+    _message_and_sessions(tmp_path)
     with Searcher(tmp_path / ".codesearch") as searcher:
         hits = searcher.search(pasted, 3)
     assert hits[0].path == "cmd_find.py" and hits[0].line == 28
