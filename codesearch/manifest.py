@@ -15,6 +15,7 @@ import errno
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -27,6 +28,8 @@ MANIFEST_NAME = "workspace.json"
 MANIFEST_VERSION = 1
 INDEXES = "indexes"
 PACKS = "packs"
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # 10,000 repositories take about 4 MB
+NAME_BYTES = 255  # a directory name's limit on every common file system
 PACK_INDEX = ".codesearch"  # a pack's index, in the pack's own directory (its root, which holds nothing else)
 
 
@@ -94,7 +97,7 @@ class Manifest:
                 raise UnsafeIndexDir(f"{directory / sub} is a symlink; refusing to follow it (a workspace's "
                                      f"{sub}/ is its own directory)")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(_read_manifest(path))
         except FileNotFoundError:
             if missing_ok:
                 return cls(directory)
@@ -113,7 +116,8 @@ class Manifest:
             if wrong:  # `"generation": "1"` was a traceback; `"root": 5` was taken
                 raise WorkspaceCorrupt(f"{path} is damaged ({entry.name!r} has {wrong})")
             parts = Path(str(entry.index)).parts
-            if len(parts) != 2 or parts[0] not in (INDEXES, PACKS) or parts[1] in (".", ".."):
+            if len(parts) != 2 or parts[0] not in (INDEXES, PACKS) or parts[1] in (".", "..") or \
+                    len(os.fsencode(parts[1])) > NAME_BYTES:  # a name of 300 characters was a traceback
                 raise WorkspaceCorrupt(f"{path} is damaged (the index of {entry.name!r} is {entry.index!r}, "
                                        f"not a directory of {INDEXES}/ or {PACKS}/)")
         manifest = cls(directory, repos)
@@ -293,6 +297,31 @@ def _mistyped(entry: RepoEntry) -> str:
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             return f"{name} {value!r}"[:80]
     return ""
+
+
+def _read_manifest(path: Path) -> str:
+    """The text of a workspace's manifest, opened without following a link or blocking, a regular file of at most
+    ``MAX_MANIFEST_BYTES`` (a `workspace.json` that was a FIFO held `search --workspace`, one linked to /dev/zero
+    filled the memory, and the errors told what lay at the link's target: the second recheck).
+
+    :raises FileNotFoundError: if there is none.
+    :raises UnsafeIndexDir: if it is a link.
+    :raises OSError: if it is no regular file or is too large (the caller says it cannot read it).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeIndexDir(f"{path} is a symlink; refusing to follow it") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        data = fh.read(MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise OSError(f"{path.name} is over {MAX_MANIFEST_BYTES:,} bytes")
+    return data.decode("utf-8")
 
 
 def index_name(name: str, taken: set[str]) -> str:

@@ -451,7 +451,7 @@ def _map_sources_present(dir_fd: int, map_name: str, rel_dir: str, root: Path) -
         # Where the map says, or anywhere its path ends up once a package is flattened (openlayers' `dist/ol.js` names
         # `../ol/events/Event.js`, shipped as `events/Event.js`): each tail of the path, from the root.
         parts = [p for p in posixpath.normpath(posixpath.join(rel_dir, base_dir, source)).split("/") if p != ".."]
-        if any(os.path.lexists(root.joinpath(*parts[i:])) for i in range(len(parts))):
+        if any(_present_inside(root, parts[i:]) for i in range(len(parts))):
             return True
     return False
 
@@ -747,15 +747,14 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
     quiet = "." in link.name.lstrip(".") and file_language(link.name) is None
     # Outside is told before the target is looked at: whether a file outside exists is not the repository's to
     # learn (links to `~/.ssh/id_rsa` and to a missing file had different reasons, shown to an MCP agent).
-    try:
-        written = os.readlink(link)
-    except OSError:
-        return None if quiet else "symlink is broken or loops"
-    if _leaves(root, link):  # named as no source file, to a name of none: quiet
-        return None if quiet and file_language(Path(written).name) is None else "symlink points outside the repository"
-    try:
-        target = link.resolve(strict=True)
-    except (OSError, RuntimeError):
+    target = _follow(root, link)
+    if target == _OUTSIDE:  # named as no source file, to a name of none: quiet
+        try:
+            written = Path(os.readlink(link)).name
+        except OSError:
+            written = ""
+        return None if quiet and file_language(written) is None else "symlink points outside the repository"
+    if not isinstance(target, Path):
         return None if quiet else "symlink is broken or loops"
     if quiet and file_language(target.name) is None and not target.is_dir():
         return None
@@ -770,17 +769,23 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
 
 
 LINK_HOPS = 40  # links followed in a row before a link is taken to loop (as the kernel's limit)
+_OUTSIDE, _BROKEN = "outside", "broken"
 
 
-def _leaves(root: Path, link: Path) -> bool:
-    """Whether following ``link`` passes through any place outside ``root`` (resolved), its links followed one
-    part at a time and `..` applied to where they lead, as the system does; no place outside is looked at, so
-    the answer says nothing of what exists there (a target through `/root/.cache/../../` was told inside when
-    that directory existed, broken when not: the recheck). A loop or a missing part inside is no leaving."""
+def _follow(root: Path, link: Path) -> Path | str:
+    """Where ``link`` leads: the place inside ``root`` (resolved) it ends at, ``_OUTSIDE`` if following it passes
+    through any place outside, or ``_BROKEN`` (a part missing inside, or more than ``LINK_HOPS`` links: a loop).
+    Its links are followed one part at a time and `..` applied where they lead, as the system does, and no place
+    outside is looked at, so the answer says nothing of what exists there (a target through `/root/.cache/../../`
+    was told inside when that directory existed, broken when not; a chain of 41 links, then resolved by Python,
+    which has no limit, told it again: the rechecks)."""
     def outside(place: Path) -> bool:
         return not (place == root or root in place.parents or place in root.parents)
 
-    place, parts, hops = link.parent, list(Path(os.readlink(link)).parts), 0
+    try:
+        place, parts, hops = link.parent, list(Path(os.readlink(link)).parts), 0
+    except OSError:
+        return _BROKEN
     while parts:
         part = parts.pop(0)
         if part == os.sep:
@@ -790,23 +795,37 @@ def _leaves(root: Path, link: Path) -> bool:
             continue
         place = place.parent if part == ".." else place / part
         if outside(place):
-            return True
+            return _OUTSIDE
         if part == ".." or place in root.parents:
             continue
         try:
             mode = os.lstat(place).st_mode
         except OSError:
-            return False  # a part missing inside: broken, as the walk says
+            return _BROKEN  # a part missing inside
         if stat.S_ISLNK(mode):
             hops += 1
             if hops > LINK_HOPS:
-                return False
+                return _BROKEN
             try:
                 parts[:0] = Path(os.readlink(place)).parts
             except OSError:
-                return False
+                return _BROKEN
             place = place.parent
-    return False
+    return _OUTSIDE if place in root.parents else place
+
+
+def _present_inside(root: Path, parts: list[str]) -> bool:
+    """Whether ``root/parts...`` is there, reached without following a link (a link on the way, or at the end,
+    counts as absent: `esc -> /` and a source map naming `esc/etc/passwd` told whether that file exists)."""
+    place = root
+    for part in parts:
+        place = place / part
+        try:
+            if stat.S_ISLNK(os.lstat(place).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def script_at(root: Path, path: str) -> bool:

@@ -354,3 +354,50 @@ def test_a_shebang_is_no_doc_of_the_function_below_it(tmp_path: Path) -> None:
     with Searcher(tmp_path / ".codesearch") as searcher:
         docs = {r.qualname: r.doc for r in searcher.search("function", 10)}
     assert docs["f"] == "" and docs["g"] == "Compute the answer."
+
+
+@pytest.mark.parametrize("outside", ["exists", "missing"])
+def test_no_chain_of_links_or_source_map_tells_what_exists_outside(tmp_path: Path, outside: str) -> None:
+    """The second security recheck: a chain of 41 links inside the repository, ending outside, was resolved by
+    Python (no hop limit) and told whether the outside path exists; a source map naming `esc/etc/passwd` beside a
+    link `esc -> /` told it by whether its JavaScript was build output. Both answers are the same whatever is
+    outside now."""
+    write(tmp_path / "out", "there.txt", "x\n")
+    repo = tmp_path / "repo"
+    write(repo, "a.py", "def a():\n    return 1\n")
+    target = tmp_path / "out" / ("there.txt" if outside == "exists" else "missing.txt")
+    (repo / "c41").symlink_to(f"{tmp_path}/out/../out/{target.name}")
+    for n in range(41, 0, -1):
+        (repo / f"c{n - 1}").symlink_to(f"c{n}")
+    (repo / "esc").symlink_to(tmp_path / "out")
+    write(repo, "dist/app.js", "function app() { return 1 }\n//# sourceMappingURL=app.js.map\n")
+    write(repo, "dist/app.js.map", json.dumps({"version": 3, "sources": [f"../esc/{target.name}"], "mappings": ""}))
+    run = CliRunner().invoke(cli, ["index", str(repo), "--json"])
+    assert run.exit_code == 0, run.output
+    report = json.loads(run.output)
+    skipped = {entry["path"]: entry["reason"] for entry in report["skipped"]}
+    assert skipped["c0"] == "symlink is broken or loops"  # more than 40 links: a loop, whatever is at the end
+    assert skipped["c41"] == "symlink points outside the repository"
+    assert "dist/app.js" not in skipped  # its map's source is not in the tree (reached through a link: absent)
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "long name"])
+def test_a_workspace_manifest_is_read_as_a_plain_file_of_its_own(tmp_path: Path, kind: str) -> None:
+    """The second security recheck: `workspace.json` was read through a link (to /dev/zero: the memory filled; the
+    errors told what lay at the target), a FIFO held `search --workspace`, and an index name of 300 characters
+    was a traceback."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    manifest = workspace / "workspace.json"
+    entry = {"root": str(tmp_path), "index": "indexes/x", "status": "indexed", "generation": 1}
+    if kind == "link":
+        write(tmp_path, "elsewhere.json", json.dumps({"version": 1, "repos": {"x": entry}}))
+        manifest.symlink_to(tmp_path / "elsewhere.json")
+    elif kind == "fifo":
+        os.mkfifo(manifest)
+    else:
+        manifest.write_text(json.dumps({"version": 1, "repos": {"x": dict(entry, index="indexes/" + "a" * 300)}}))
+    run = CliRunner().invoke(cli, ["search", "retry", "--workspace", str(workspace)])
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    assert {"link": "is a symlink; refusing to follow it", "fifo": "workspace.json is not a regular file",
+            "long name": "is damaged"}[kind] in run.output
