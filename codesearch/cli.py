@@ -582,8 +582,9 @@ def search(words: tuple[str, ...], query_option: str | None, k: int, language: s
         if len(paths) > 1 and index_dir is not None:
             raise click.UsageError("--index-dir names one index; give one PATH with it")
         within: tuple[Path, ...] = ()  # several PATHs of one repository, searched below each (as rg searches two)
-        if len(paths) > 1 and workspace is None and not whole_index:
+        if len(paths) > 1 and workspace is None:
             paths, within = _subdirectories_of_one(paths)
+            within = () if whole_index else within  # --all: the whole repository they are in
             path = paths[0]
         if workspace is not None and (paths or index_dir is not None):
             raise click.UsageError("--workspace searches its own repositories; give no PATH or --index-dir with it")

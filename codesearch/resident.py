@@ -315,7 +315,8 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
     from codesearch.search import PathFilter
 
     if not globs and not exclude:
-        return _not_together(searcher, language, kinds, PathFilter(under=under, cwd=Path.cwd()), globs, exclude)
+        return _not_together(searcher, language, kinds, PathFilter(under=under, cwd=Path.cwd()), globs, exclude,
+                             under)
 
     paths = searcher.reader.file_paths()
     for glob in globs:
@@ -350,11 +351,11 @@ def filtered_out(searcher: Any, results: Sequence[Any], language: str | None, gl
         shown = ", ".join(repr(glob) for glob in globs[:3]) + (" ..." if len(globs) > 3 else "")
         return {"note": f"no indexed file below {one_line(under)} matches path {shown} (the search keeps to the "
                         "directory it is run in or given; --all searches the whole repository)"}
-    return _not_together(searcher, language, kinds, below, globs, exclude)
+    return _not_together(searcher, language, kinds, below, globs, exclude, under)
 
 
 def _not_together(searcher: Any, language: str | None, kinds: Sequence[str], paths: Any, globs: Sequence[str],
-                  exclude: Sequence[str]) -> dict[str, Any]:
+                  exclude: Sequence[str], under: str = "") -> dict[str, Any]:
     """``filtered_out``'s note when each filter matches some chunk and no chunk passes them all (`--kind class -p
     ops.py` said only "No results."); else ``{}``."""
     if not kinds and language is None:
@@ -363,7 +364,10 @@ def _not_together(searcher: Any, language: str | None, kinds: Sequence[str], pat
     if allowed is None or allowed.size:
         return {}
     where = ", ".join(repr(glob) for glob in globs[:3]) + (" ..." if len(globs) > 3 else "")
+    from codesearch.render import one_line
+
     parts = [f"{language} " if language else "", f"{' or '.join(kinds)} chunk" if kinds else "chunk",
+             f" below {one_line(under)}" if under else "",  # the PATH searched is a filter too (the recheck)
              f" in a file matching path {where}" if globs else "",
              f" outside {', '.join(repr(glob) for glob in exclude[:3])}" if exclude else ""]
     return {"note": f"no indexed {''.join(parts)} (each filter matches, not all of them together)"}

@@ -401,3 +401,18 @@ def test_a_workspace_manifest_is_read_as_a_plain_file_of_its_own(tmp_path: Path,
     assert run.exit_code == 2 and "Traceback" not in run.output
     assert {"link": "is a symlink; refusing to follow it", "fifo": "workspace.json is not a regular file",
             "long name": "is damaged"}[kind] in run.output
+
+
+def test_the_path_searched_is_named_among_filters_and_all_takes_several_subdirectories(tmp_path: Path) -> None:
+    """The recheck: `search container --kind class d` said "no indexed class chunk (each filter matches, not all
+    of them together)", the PATH not named; and `--all` with two subdirectories of one repository was refused."""
+    write(tmp_path, "d/f.py", "def container():\n    return 1\n")
+    write(tmp_path, "e/g.py", "def other():\n    return 2\n")
+    write(tmp_path, "top.py", "class Container:\n    pass\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["search", "container", "--kind", "class", str(tmp_path / "d")])
+    assert run.exit_code == 1 and "no indexed class chunk below d " in run.output
+    run = CliRunner().invoke(cli, ["search", "container", str(tmp_path / "d"), str(tmp_path / "e"), "--all",
+                                   "--json"])
+    assert run.exit_code == 0, run.output
+    assert "top.py" in {r["path"] for r in json.loads(run.output)["results"]}  # the whole repository
