@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from codesearch.query import analyse
 from codesearch.ranking import phrase
 from codesearch.search import Searcher
 from codesearch.search.files import names_a_hit
+from codesearch.search.results import _in_code
 from indexer.discover import read_inside
 from tests.conftest import write
 from tests.test_real_queries import _codecs
@@ -263,13 +265,14 @@ def test_a_names_line_is_where_code_names_it_not_a_comment(tmp_path: Path) -> No
                                 "    return all(stubs)\n")
     write(tmp_path, "test_client.py", "def test_sushi_name(stubs):\n    client = make(stubs)\n"
                                       "    # uncomment to trigger stubs.verify_stubbed_calls failure\n"
+                                      "    stubs.reset()  # so verify_stubbed_calls sees none yet\n"
                                       "    name = client.sushi('salmon')\n    assert name\n"
                                       "    verify_stubbed_calls(stubs)\n")
     build_index(tmp_path, workers=1)
     with Searcher(tmp_path / ".codesearch") as searcher:
         hits = searcher.search("what calls verify_stubbed_calls", 5)
     caller = next(h for h in hits if h.path == "test_client.py")
-    assert caller.line == 6
+    assert caller.line == 7  # not the comment's line 3, nor the trailing comment's line 4 (the recheck)
 
 
 def test_a_file_given_as_a_symbol_is_told_how_to_start_from_a_file(tmp_path: Path) -> None:
@@ -416,3 +419,16 @@ def test_the_path_searched_is_named_among_filters_and_all_takes_several_subdirec
                                    "--json"])
     assert run.exit_code == 0, run.output
     assert "top.py" in {r["path"] for r in json.loads(run.output)["results"]}  # the whole repository
+
+
+def test_a_macros_line_is_its_define_not_a_later_use() -> None:
+    """A C preprocessor line is no comment (`#define SDS_MAX_PREALLOC` is where the name is defined), nor is a
+    pointer's `*out = verify(x);` a comment's continuation; a trailing `/* ... */` or ` # ...` is, and Ruby's
+    `"#{x}"` is not."""
+    cases = [("#define SDS_MAX_PREALLOC (1024*1024)\nint x = SDS_MAX_PREALLOC;\n", "SDS_MAX_PREALLOC", 0),
+             (" * uses verify later\n *out = verify(x);\n", "verify", 1),
+             ("int r = 0; /* frob_init later */\nfrob_init();\n", "frob_init", 1),
+             ('puts "#{verify}"\nverify()\n', "verify", 0)]
+    for code, name, line in cases:
+        found = _in_code(re.compile(rf"\b{name}\b"), code)
+        assert found is not None and code.count("\n", 0, found.start()) == line, (code, name)

@@ -210,16 +210,20 @@ def with_line(result: SearchResult, pattern: re.Pattern[str], shown: int = 0) ->
     return replace(result, line=result.start_line + below)
 
 
-_COMMENT_LINE = re.compile(r"\s*(?:#|//|/\*|\*|--|;)")
+# A line that is a comment: not a C preprocessor line (`#define SDS_MAX_PREALLOC`), nor a pointer's `*p = f()`.
+_COMMENT_LINE = re.compile(r"\s*(?:#(?!\s*(?:define|undef|include|ifn?def|if|elif|else|endif|pragma|error|line|import)"
+                           r"\b)|//|/\*|\*(?=\s|/|$)|--|;)")
+_TRAILING_COMMENT = re.compile(r"//|/\*|\s#(?!\{)")  # after code on its line (`x = 0; /* calls f */`), not `#{x}`
 
 
 def _in_code(pattern: re.Pattern[str], code: str) -> re.Match[str] | None:
-    """The first match of ``pattern`` on a line that is no comment, else the first match: faraday's
-    `# uncomment to trigger stubs.verify_stubbed_calls failure` took the `line` of a test that calls it below."""
+    """The first match of ``pattern`` in code, not in a comment (a whole line's, or one after code on its line),
+    else the first match: faraday's `# uncomment to trigger stubs.verify_stubbed_calls failure` took the `line`
+    of a test that calls it below."""
     first = None
     for found in pattern.finditer(code):
         start = code.rfind("\n", 0, found.start()) + 1
-        if not _COMMENT_LINE.match(code, start):
+        if not _COMMENT_LINE.match(code, start) and not _TRAILING_COMMENT.search(code, start, found.start()):
             return found
         first = first or found
     return first
