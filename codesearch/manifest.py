@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from codesearch.errors import CodeSearchError, IndexNotFound, IndexUnavailable, UnsafeIndexDir, WorkspaceCorrupt
 from codesearch.pack import Mounts, heads
+from codesearch.store.indexdir import open_nofollow
 
 MANIFEST_NAME = "workspace.json"
 MANIFEST_VERSION = 1
@@ -93,9 +94,7 @@ class Manifest:
         directory = Path(directory).resolve()
         path = directory / MANIFEST_NAME
         for sub in (INDEXES, PACKS):  # a hostile workspace's `indexes -> ~/private` led its search to a private
-            if (directory / sub).is_symlink():  # repository's index, and index-many wrote through it (red team)
-                raise UnsafeIndexDir(f"{directory / sub} is a symlink; refusing to follow it (a workspace's "
-                                     f"{sub}/ is its own directory)")
+            _own(directory, sub)  # repository's index, and index-many wrote through it (red team)
         try:
             data = json.loads(_read_manifest(path))
         except FileNotFoundError:
@@ -202,33 +201,21 @@ class Manifest:
 
         :raises UnsafeIndexDir: if a part of it below the workspace directory is a symlink.
         """
-        return self.pack_index(entry.index) if entry.packed else self._own(entry.index)
+        return self.pack_index(entry.index) if entry.packed else _own(self.directory, entry.index)
 
     def pack_index(self, pack: str) -> Path:
         """The index of the pack ``packs/NAME``: in the pack's directory, its root.
 
         :raises UnsafeIndexDir: if a part of it below the workspace directory is a symlink.
         """
-        return self._own(f"{pack}/{PACK_INDEX}")
+        return _own(self.directory, f"{pack}/{PACK_INDEX}")
 
     def pack_root(self, pack: str) -> Path:
         """The directory of the pack ``packs/NAME``: the root its index is registered with.
 
         :raises UnsafeIndexDir: if a part of it below the workspace directory is a symlink.
         """
-        return self._own(pack)
-
-    def _own(self, relative: str) -> Path:
-        """``relative`` under the workspace directory, none of its parts there a symlink: a hostile workspace's
-        `packs/NAME` or `indexes/NAME` linked to another workspace's index was read by `search --workspace` and
-        written by `index-many --out` (the recheck)."""
-        place = self.directory
-        for part in Path(relative).parts:
-            place = place / part
-            if place.is_symlink():
-                raise UnsafeIndexDir(f"{place} is a symlink; refusing to follow it (a workspace's indexes and "
-                                     "packs are its own directories)")
-        return place
+        return _own(self.directory, pack)
 
     def packs(self) -> list[str]:
         """Every pack (``packs/NAME``) that holds a repository, in order."""
@@ -299,6 +286,22 @@ def _mistyped(entry: RepoEntry) -> str:
     return ""
 
 
+def _own(directory: Path, relative: str) -> Path:
+    """``relative`` under the workspace ``directory``, none of its parts there a symlink: a hostile workspace's
+    `indexes/`, or its `packs/NAME` or `indexes/NAME`, linked to another index was read by `search --workspace` and
+    written by `index-many --out` (the red team, the recheck).
+
+    :raises UnsafeIndexDir: if a part is a symlink.
+    """
+    place = directory
+    for part in Path(relative).parts:
+        place = place / part
+        if place.is_symlink():
+            raise UnsafeIndexDir(f"{place} is a symlink; refusing to follow it (a workspace's indexes and packs are "
+                                 "its own directories)")
+    return place
+
+
 def _read_manifest(path: Path) -> str:
     """The text of a workspace's manifest, opened without following a link or blocking, a regular file of at most
     ``MAX_MANIFEST_BYTES`` (a `workspace.json` that was a FIFO held `search --workspace`, one linked to /dev/zero
@@ -306,17 +309,16 @@ def _read_manifest(path: Path) -> str:
 
     :raises FileNotFoundError: if there is none.
     :raises UnsafeIndexDir: if it is a link.
-    :raises OSError: if it is no regular file or is too large (the caller says it cannot read it).
+    :raises OSError: if it is no regular file, unreadable or too large (the caller says it cannot read it).
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_nofollow(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeIndexDir(f"{path} is a symlink; refusing to follow it") from None
         raise
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path.name} is not a regular file")
         data = fh.read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:

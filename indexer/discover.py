@@ -447,13 +447,22 @@ def _map_sources_present(dir_fd: int, map_name: str, rel_dir: str, root: Path) -
         return True
     if not sources or not all(isinstance(s, str) and s and "://" not in s and not s.startswith("/") for s in sources):
         return True
-    for source in sources[:MAP_SOURCES_CHECKED]:
-        # Where the map says, or anywhere its path ends up once a package is flattened (openlayers' `dist/ol.js` names
-        # `../ol/events/Event.js`, shipped as `events/Event.js`): each tail of the path, from the root.
-        parts = [p for p in posixpath.normpath(posixpath.join(rel_dir, base_dir, source)).split("/") if p != ".."]
-        if any(_present_inside(root, parts[i:]) for i in range(len(parts))):
-            return True
+    with Tree(root) as tree:  # reached without following a link (`esc -> /` and a map naming `esc/etc/passwd`
+        for source in sources[:MAP_SOURCES_CHECKED]:  # told whether that file exists): a link counts as absent
+            # Where the map says, or anywhere its path ends up once a package is flattened (openlayers' `dist/ol.js`
+            # names `../ol/events/Event.js`, shipped as `events/Event.js`): each tail of the path, from the root.
+            parts = [p for p in posixpath.normpath(posixpath.join(rel_dir, base_dir, source)).split("/") if p != ".."]
+            if any(_present(tree, "/".join(parts[i:])) for i in range(len(parts))):
+                return True
     return False
+
+
+def _present(tree: Tree, path: str) -> bool:
+    """Whether ``path`` is in ``tree`` and no link (``Tree.lstat``: no link on the way is followed)."""
+    try:
+        return not stat.S_ISLNK(tree.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _kept(patterns: list[Pattern], rel: str) -> bool:
@@ -758,14 +767,12 @@ def _symlink_reason(root: Path, link: Path) -> str | None:
         return None if quiet else "symlink is broken or loops"
     if quiet and file_language(target.name) is None and not target.is_dir():
         return None
-    if target == root or root in target.parents:
-        where = target.relative_to(root).as_posix() or "."
-        if target.is_dir():
-            return f"symlink inside the repository (not followed; {where}/ is walked at its own path)"
-        if file_language(target.name) is not None or script_at(root, where):
-            return f"symlink inside the repository (not followed; {where} is indexed at its own path)"
-        return f"symlink inside the repository (not followed; {where} is no source file)"
-    return "symlink points outside the repository"
+    where = target.relative_to(root).as_posix() or "."  # ``_follow`` ends inside, or says it does not
+    if target.is_dir():
+        return f"symlink inside the repository (not followed; {where}/ is walked at its own path)"
+    if file_language(target.name) is not None or script_at(root, where):
+        return f"symlink inside the repository (not followed; {where} is indexed at its own path)"
+    return f"symlink inside the repository (not followed; {where} is no source file)"
 
 
 LINK_HOPS = 40  # links followed in a row before a link is taken to loop (as the kernel's limit)
@@ -812,20 +819,6 @@ def _follow(root: Path, link: Path) -> Path | str:
                 return _BROKEN
             place = place.parent
     return _OUTSIDE if place in root.parents else place
-
-
-def _present_inside(root: Path, parts: list[str]) -> bool:
-    """Whether ``root/parts...`` is there, reached without following a link (a link on the way, or at the end,
-    counts as absent: `esc -> /` and a source map naming `esc/etc/passwd` told whether that file exists)."""
-    place = root
-    for part in parts:
-        place = place / part
-        try:
-            if stat.S_ISLNK(os.lstat(place).st_mode):
-                return False
-        except OSError:
-            return False
-    return True
 
 
 def script_at(root: Path, path: str) -> bool:

@@ -232,13 +232,13 @@ def _segmented(language: str, source: bytes, starts: list[int],
 
     out: list[tuple[int, dict[str, list[Node]]]] = []
     predicates = TextPredicates(source)
+    part = parser(language)  # one parser, its included range set for each part
     for start, end in zip(starts, [*starts[1:], len(source)]):
         if start == end:
             continue
         left = deadline - time.monotonic()
         if left <= 0:
             raise Unindexable(f"took too long to parse part by part (over {limit:.1f} s for {len(source):,} bytes)")
-        part = parser(language)
         part.included_ranges = [Range(point(start), point(end), start, end)]
         tree = parse_bounded(part, source, left)
         check_query_cost(tree)
