@@ -80,8 +80,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # 21: a C++ definition out of its class in a namespace is named in it (`CLI.App.parse`, as the class's members);
 # 22: code between definitions that is only preprocessor conditionals (`#else`, `#endif`) is no chunk; 25: a module
 # that only wraps one definition (Ruby's `module Sequel` `module Plugins` around a plugin) is no chunk; 26: a file's
-# `#!` line is no doc of the definition below it.
-PARSER_VERSION = "26"
+# `#!` line is no doc of the definition below it; 27: a definition's code keeps the comment that ends its last line
+# (`};  // class Foo`).
+PARSER_VERSION = "27"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -158,7 +159,8 @@ def extract_symbols(file: SourceFile, max_seconds: float | None = None) -> list[
     doc_blocks = _comment_blocks(comments, file.source, blanked_rows(readable, source))
     spec = spec_for(file.language)
     scope = _file_scope(file.path) if spec.file_scope else ""
-    return _build_symbols(entries, doc_blocks, file.source, spec.module_functions, scope)
+    comment_ends = {c.start_byte: c.end_byte for c in comments}
+    return _build_symbols(entries, doc_blocks, file.source, spec.module_functions, scope, comment_ends)
 
 
 def _file_scope(path: str) -> str:
@@ -696,10 +698,12 @@ def _last_row(node: Node) -> int:
 
 
 def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
-                   module_functions: bool = False, scope: str = "") -> list[Symbol]:
+                   module_functions: bool = False, scope: str = "", comment_ends: dict[int, int] | None = None
+                   ) -> list[Symbol]:
     """Symbols with qualified names from their enclosing entries; a function in a container is a method, unless
     the container is a module and the language calls such functions functions (``module_functions``). ``scope``
-    qualifies what the file defines at its top (``LanguageSpec.file_scope``).
+    qualifies what the file defines at its top (``LanguageSpec.file_scope``); ``comment_ends`` (a comment's start
+    byte -> its end) lets a definition keep the comment that ends its last line (``_with_trailing_comment``).
 
     :raises Unindexable: beyond ``MAX_NESTING``, ``MAX_SYMBOL_BYTES`` or ``MAX_SYMBOLS``, before the text is built.
     """
@@ -741,7 +745,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
         elif kind is SymbolKind.FUNCTION and owner is not None:
             kind = SymbolKind.METHOD  # `this.x = function` in a class's method: the class's
         elide = _member_bodies(entry, entries, index) if kind.is_container else []
-        symbol = _symbol(entry, kind, name, qualname, doc_blocks, source, elide)
+        symbol = _symbol(entry, kind, name, qualname, doc_blocks, source, elide, comment_ends or {})
         if "documented" not in entry.captures or (symbol.doc and (parent is None or parent.kind.is_container)):
             symbols.append(symbol)
     return symbols
@@ -773,10 +777,11 @@ def _member_bodies(container: _Entry, entries: list[_Entry], index: int) -> list
 
 def _symbol(
     entry: _Entry, kind: SymbolKind, name: str, qualname: str, doc_blocks: _Blocks, source: bytes,
-    elide: list[tuple[int, int]],
+    elide: list[tuple[int, int]], comment_ends: dict[int, int],
 ) -> Symbol:
     node = entry.node
     start, end = entry.span
+    end = _with_trailing_comment(source, end, comment_ends)
     inner_docs = [d for d in entry.docs if start <= d.start_byte and d.end_byte <= end]
     outer_docs = [d for d in entry.docs if d.end_byte <= start]
     doc_nodes = inner_docs or outer_docs or doc_blocks.get(node.start_point.row - 1, [])
@@ -807,6 +812,25 @@ def _symbol(
         end_byte=end,
         doc_line=doc_nodes[0].start_point.row + 1 if doc_nodes and not inner_docs else 0,
     )
+
+
+def _with_trailing_comment(source: bytes, end: int, comment_ends: dict[int, int]) -> int:
+    """``end``, or past the comment that follows it on its line and ends that line (``comment_ends``: a comment's
+    start byte -> its end): the code of hledger's `(*) = error "..." -- PARTIAL:` and of C++'s `};  // class Foo`
+    stopped before the comment, and a snippet's last line was not the file's (an agent uses it as an edit's
+    anchor)."""
+    line_end = source.find(b"\n", end)
+    line_end = len(source) if line_end < 0 else line_end
+    rest = source[end:line_end]
+    if not rest.strip():
+        return end
+    at = end + len(rest) - len(rest.lstrip())
+    if source[at:at + 1] == b";":  # a C++ class's `};`: the class ends before its semicolon
+        at += 1 + len(source[at + 1:line_end]) - len(source[at + 1:line_end].lstrip())
+    stop = comment_ends.get(at)
+    if stop is None or stop > line_end + 1 or source[stop:line_end].strip():
+        return end  # code after the comment, or a comment that goes on below (`/* ...` over several lines)
+    return min(stop, line_end)  # a comment that holds its newline (Rust's `//`) ends before it
 
 
 def _splice(source: bytes, start: int, end: int, cuts: list[tuple[int, int, bytes]]) -> bytes:

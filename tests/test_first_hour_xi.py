@@ -8,7 +8,7 @@ from pathlib import Path
 from codesearch.mcp_server import compact
 from codesearch.pipeline import build_index
 from codesearch.search import Searcher
-from tests.conftest import write
+from tests.conftest import symbols_of, write
 
 
 def _redirects(root: Path) -> None:
@@ -34,3 +34,16 @@ def test_a_pasted_message_near_a_functions_head_has_its_line_for_a_short_snippet
     shown = compact(hit, 3)
     assert shown["line"] == 4 and '"maximum redirects exceeded"' in shown["snippet"]
     assert compact(hit, 12)["snippet"].startswith("def handle_redirect")  # a longer snippet starts at the head
+
+
+def test_a_definitions_code_keeps_the_comment_that_ends_its_last_line() -> None:
+    """An agent's snippet of hledger's `(*) = error "..." -- PARTIAL:` ended before the comment, so the line was not
+    the file's (an agent copies snippet lines as an edit's anchor). The comment that ends a definition's last line
+    is part of its code (`};  // class Foo` too); one that goes on below, or code after it, is not."""
+    haskell = symbols_of("haskell", 'module M where\n\ninstance Num Amount where\n'
+                                    '  (*) = error "no multiplication" -- PARTIAL:\n  abs = id\n')
+    assert haskell["Amount.*"].code.endswith('error "no multiplication" -- PARTIAL:')
+    cpp = symbols_of("cpp", "namespace n {\nclass Foo {\n  int f() { return 1; }  // the one\n};  // class Foo\n}\n")
+    assert cpp["n.Foo.f"].code.endswith("// the one") and cpp["n.Foo"].code.endswith("};  // class Foo")
+    c = symbols_of("c", "int f(void) { return 1; } /* one\n two */\nint g(void) { return 2; } /* g */ int h;\n")
+    assert c["f"].code.endswith("}") and c["g"].code.endswith("}") and c["f"].end_line == 1
