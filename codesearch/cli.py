@@ -326,8 +326,10 @@ def _enclosing_repository(path: Path, quiet: bool) -> Path:
         if os.path.lexists(directory / ".git"):
             return directory  # a repository of its own, inside the indexed one
     if root != here and not quiet:
-        click.echo(f"Updating the index of the enclosing repository {root} "
-                   f"(pass --index-dir to keep a separate index for {path})", err=True)
+        from codesearch.render import quote_path  # the names are the repository's (an archive's folder name)
+
+        click.echo(f"Updating the index of the enclosing repository {quote_path(str(root))} "
+                   f"(pass --index-dir to keep a separate index for {quote_path(str(path))})", err=True)
     return root
 
 
@@ -449,11 +451,12 @@ def serve(workspace: Path, address: str, cpus: int | None, groups: int, replicas
     """
     from codesearch.cluster import connected
     from codesearch.cluster import serve as serving
+    from codesearch.render import quote_path
 
     workspace = workspace.resolve()
     with cli_errors(), connected(address, cpus):
         url = serving.start(workspace, groups=groups, host=host, port=port, replicas=replicas, token=token)
-        click.echo(f"Serving {workspace} at {url}?q=QUERY (Ctrl-C stops)", err=True)
+        click.echo(f"Serving {quote_path(str(workspace))} at {url}?q=QUERY (Ctrl-C stops)", err=True)
         try:
             while True:
                 time.sleep(3600)
@@ -927,6 +930,7 @@ def resident_command(path: Path, index_dir: Path | None, action: str | None) -> 
         one_query_threads()
     from codesearch import resident
     from codesearch.errors import IndexNotFound
+    from codesearch.render import quote_path
     from codesearch.search import find_index
     from codesearch.store.layout import INDEX_DIR_NAME
 
@@ -945,15 +949,17 @@ def resident_command(path: Path, index_dir: Path | None, action: str | None) -> 
             click.echo("No resident process answers for this index.", err=True)
             sys.exit(EXIT_NO_RESULTS)
         if action == "status":
-            click.echo(f"pid {reply.get('pid')}: {reply.get('index_dir')} ({reply.get('chunks')} chunks, "
+            shown = quote_path(str(reply.get("index_dir")))
+            click.echo(f"pid {reply.get('pid')}: {shown} ({reply.get('chunks')} chunks, "
                        f"generation {reply.get('generation')}, {reply.get('searches')} searches answered)")
         else:
-            click.echo(f"Stopped the resident process of {directory}.", err=True)
+            click.echo(f"Stopped the resident process of {quote_path(str(directory))}.", err=True)
         return
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the finally below removes the socket
-    click.echo(f"Serving {server.index_dir} on {server.path} (pid {os.getpid()})", err=True)
+    click.echo(f"Serving {quote_path(str(server.index_dir))} on {quote_path(str(server.path))} (pid {os.getpid()})",
+               err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

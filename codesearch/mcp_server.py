@@ -354,9 +354,13 @@ def build_server(session: RepositorySession) -> Any:
         try:
             return await asyncio.wrap_future(session.submit(fn, *args, **kwargs))
         except CodeSearchError as exc:
+            from codesearch.render import one_line as visible
             from indexer.discover import encodable
 
-            raise ToolError(encodable(str(exc))) from None
+            # The names in it are the repository's: a file name's ESC, BEL or U+202E reached the agent's host raw
+            # (the red team: `related` of a name with several definitions lists their paths), where the CLI shows
+            # them escaped.
+            raise ToolError(visible(encodable(str(exc)))) from None
 
     def check(k: int, max_lines: int) -> None:
         problem = bounds_problem(k, max_lines)
@@ -458,9 +462,12 @@ def _listed(value: str | list[str] | None) -> list[str]:
 
 
 def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its class name when it has none)."""
+    """The first line of an exception's message (its class name when it has none), its unsafe characters (a
+    control, an invisible one) made visible: it may hold a name the repository wrote."""
+    from codesearch.render import one_line as visible
+
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return visible(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def _is_text(value: Any) -> bool:

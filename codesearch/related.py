@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,7 +39,7 @@ from codesearch.search.pool import twin_place
 from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import definition_name, display_code, embedding_text, is_window
-from indexer.discover import read_inside
+from indexer.discover import lstat_inside, read_inside
 from indexer.types import Chunk
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
@@ -93,6 +94,7 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
     if not is_utf8(str(path)):
         raise BadQuery(f"{os.fsencode(path)!r} is not a UTF-8 path; no file of such a name is indexed")
     candidates = [Path(path)] if Path(path).is_absolute() else [Path.cwd() / path, root / path]
+    inside = []
     for candidate in candidates:
         resolved = Path(os.path.normpath(candidate))
         try:
@@ -101,23 +103,20 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
             continue
         if relative in _indexed(searcher, [relative]):
             return relative
-    if not any(_inside(Path(os.path.normpath(c)), root) for c in candidates):
+        inside.append(relative)
+    if not inside:
         raise BadQuery(f"{path} is outside the repository {root}")
-    if any(Path(os.path.normpath(c)).is_dir() for c in candidates):
+    # What is there is looked for from the root down without following a link: a planted `sysroot -> /` made
+    # `sysroot/etc/passwd` "not in the index" and a missing file "no such file" (the red team: an agent's related
+    # told what exists outside the repository), and a name too long for the system was a traceback.
+    found = [st for rel in inside if (st := (os.lstat(root) if rel == "." else lstat_inside(root, rel))) is not None]
+    if any(stat.S_ISDIR(st.st_mode) for st in found):
         raise BadQuery(f"{path} is a directory; give a file and a line inside a definition")
-    if not any(os.path.lexists(os.path.normpath(c)) for c in candidates):
+    if not found:
         where = "" if Path(path).is_absolute() else f" (from the working directory, nor from the repository {root})"
         raise BadQuery(f"no such file: {path}{where}")
     raise BadQuery(f"{path} is not in the index (not a source file of a supported language, ignored, or new "
                    "since the index was last updated)")
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
 
 
 def _indexed(searcher: Searcher, paths: list[str]) -> set[str]:

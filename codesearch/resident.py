@@ -401,10 +401,13 @@ def named_files(root: Path, glob: str) -> list[str]:
 
 
 def _regular(root: Path, path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(root / path).st_mode)
-    except (OSError, ValueError):
-        return False
+    """Whether ``path`` is a regular file below ``root``, looked for from ``root`` down without following a link: a
+    planted `sysroot -> /` made an agent's path filter `sysroot/etc/passwd` "there but not read", and a missing
+    file not, which told what exists outside the repository (the red team)."""
+    from indexer.discover import lstat_inside
+
+    st = lstat_inside(root, path)
+    return st is not None and stat.S_ISREG(st.st_mode)
 
 
 def _not_indexed_because(searcher: Any, path: str) -> str:

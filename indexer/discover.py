@@ -588,6 +588,16 @@ def open_inside(root: str | Path, path: str) -> int:
         return tree.open(path)
 
 
+def lstat_inside(root: str | Path, path: str) -> os.stat_result | None:
+    """The stat of ``root/path`` itself (a link's own), reached without following any symlink (``Tree.lstat``), or
+    None where it cannot be reached so: missing, below a link, not a plain relative path, a name too long."""
+    try:
+        with Tree(root) as tree:
+            return tree.lstat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+
+
 def read_inside(root: str | Path, path: str, max_bytes: int) -> tuple[os.stat_result, bytes] | str:
     """The stat and the first ``max_bytes + 1`` bytes of the regular file ``root/path``, or why not.
 

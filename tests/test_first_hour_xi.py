@@ -3,10 +3,17 @@ the commit before its fix."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from codesearch.cli import cli
+from codesearch.errors import BadQuery
 from codesearch.mcp_server import compact
 from codesearch.pipeline import build_index
+from codesearch.related import relative_path
 from codesearch.search import Searcher
 from tests.conftest import symbols_of, write
 
@@ -47,3 +54,66 @@ def test_a_definitions_code_keeps_the_comment_that_ends_its_last_line() -> None:
     assert cpp["n.Foo.f"].code.endswith("// the one") and cpp["n.Foo"].code.endswith("};  // class Foo")
     c = symbols_of("c", "int f(void) { return 1; } /* one\n two */\nint g(void) { return 2; } /* g */ int h;\n")
     assert c["f"].code.endswith("}") and c["g"].code.endswith("}") and c["f"].end_line == 1
+
+
+def test_a_path_filter_or_related_through_a_planted_link_says_nothing_of_what_lies_outside(tmp_path: Path) -> None:
+    """The red team: a repository planted `sysroot -> /`; an agent's path filter `sysroot/etc/passwd` answered "is
+    there but not read" where a missing file got no such words, and `related sysroot/...` told "not in the index"
+    from "no such file": what exists outside the repository, told. Both look from the root down without following a
+    link now; a name too long for the system was a traceback in `related`."""
+    root = tmp_path / "repo"
+    write(root, "a.py", "def retry_http(n):\n    '''Retry failed http requests.'''\n    return n\n")
+    write(tmp_path, "outside/secret.txt", "TOPSECRET\n")
+    (root / "sysroot").symlink_to(tmp_path / "outside")
+    assert CliRunner().invoke(cli, ["index", str(root), "-q"]).exit_code == 0
+    notes, errors = [], []
+    with Searcher(root / ".codesearch") as searcher:  # as the MCP server's `related` takes an agent's path
+        for name in ("secret.txt", "missing.txt"):
+            run = CliRunner().invoke(cli, ["search", "retry", str(root), "-p", f"sysroot/{name}", "--json"])
+            notes.append(json.loads(run.stdout).get("note", "").replace(name, "NAME"))
+            with pytest.raises(BadQuery) as refused:
+                relative_path(searcher, f"sysroot/{name}")
+            errors.append(str(refused.value).replace(name, "NAME"))
+        with pytest.raises(BadQuery, match="no such file"):
+            relative_path(searcher, "a" * 300 + ".py")
+    assert notes[0] == notes[1] and "there" not in notes[0]
+    assert errors[0] == errors[1]
+
+
+def test_a_repository_folders_name_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    """The red team: an archive's top folder named `project<ESC>]52;c;...<BEL>` wrote the clipboard through
+    `codesearch index SUBDIR`'s "Updating the index of the enclosing repository ..." (`stats` escaped it)."""
+    root = tmp_path / "project\x1b]52;c;Y3VybA==\x07"
+    write(root, "src/a.py", "def retry_http(n):\n    return n\n")
+    assert CliRunner().invoke(cli, ["index", str(root), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["index", str(root / "src")])
+    assert run.exit_code == 0 and "enclosing repository" in run.output
+    assert "\x1b" not in run.output and "\x07" not in run.output and "\\x1b]52" in run.output
+
+
+def test_an_mcp_tools_error_shows_the_repositorys_names_escaped(tmp_path: Path) -> None:
+    """The red team: `related` of a name with two definitions answered an error listing their files, and a file
+    named `x<ESC>]0;PWNED<BEL>.py` reached the agent's host raw, where the CLI escapes it."""
+    pytest.importorskip("mcp")
+    import asyncio
+
+    from mcp import ClientSession
+    from mcp.client.stdio import stdio_client
+
+    from tests.test_mcp import _call, _server
+
+    root = tmp_path / "repo"
+    for n, name in enumerate(("x\x1b]0;PWNED\x07", "y\u202e")):
+        write(root, f"{name}.py", f"def dup(n):\n    return n + {n}\n")
+    assert CliRunner().invoke(cli, ["index", str(root), "-q"]).exit_code == 0
+
+    async def scenario() -> str:
+        async with stdio_client(_server(root)) as (read, write_), ClientSession(read, write_) as session:
+            await session.initialize()
+            error, text = await _call(session, "related", {"symbol": "dup"})
+            assert error, text
+            return text
+
+    text = asyncio.run(scenario())
+    assert "names 2 definitions" in text and "\\x1b]0;PWNED\\x07" in text
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
