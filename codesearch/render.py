@@ -299,7 +299,10 @@ def _snippet(r: SearchResult, color: bool, snippet_lines: int, indent: str) -> s
     lines, more = snippet_of(textwrap.dedent(clean(whole_lines(r).replace("\r\n", "\n"))), snippet_lines, skip)
     doc = doc_outside(clean(r.doc), "\n".join(lines), DOC_LINE_CHARS) if snippet_lines > 1 else ""  # 1: code only
     doc = indent + _style(f"doc: {doc}", "dim", color) + "\n" if doc else ""
-    snippet = ("...\n" if skip else "") + "\n".join(lines) + ("\n..." if more else "")
+    # A snippet that starts below the hit's first line says from which (a new user read `api.go:547-712` and its
+    # snippet of the call asked about, and had to count to find line 583).
+    head = f"... (from line {r.start_line + skip})\n" if skip else ""
+    snippet = head + "\n".join(lines) + ("\n..." if more else "")
     if r.code_cut and not more:
         last = r.start_line + whole_lines(r).count("\n")
         snippet += (f"\n... (the index keeps its first {len(r.code):,} characters: lines {last + 1}-{r.end_line} "

@@ -117,3 +117,16 @@ def test_an_mcp_tools_error_shows_the_repositorys_names_escaped(tmp_path: Path) 
     text = asyncio.run(scenario())
     assert "names 2 definitions" in text and "\\x1b]0;PWNED\\x07" in text
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+
+
+def test_a_text_snippet_that_starts_below_its_hits_first_line_says_from_which(tmp_path: Path) -> None:
+    """A new user read `api.go:547-712  Client.executeMethod` and a snippet of the call asked about under `...`, and
+    had to count to find line 583 (only --format grep and --json gave it)."""
+    body = "".join(f"    step_{n} = prepare(step_{n - 1 if n else 'start'})\n" for n in range(30))
+    write(tmp_path, "api.py", "def execute_method(request):\n" + body + "    for attempt in new_retry_timer(5):\n"
+                              "        send(request)\n    return step_29\n")
+    write(tmp_path, "retry.py", "def new_retry_timer(n):\n    '''Yield attempts with backoff.'''\n    yield from range(n)\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["search", "what calls new_retry_timer", str(tmp_path), "-k", "2"])
+    assert run.exit_code == 0 and "api.py:1-34" in run.output, run.output
+    assert "... (from line 31)\n" in run.output.replace("      ", "") and "for attempt in new_retry_timer" in run.output

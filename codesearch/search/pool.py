@@ -56,6 +56,7 @@ from codesearch.ranking import (
 from codesearch.search.options import DEFINITIONS, SearchOptions
 from codesearch.search.rerank_step import finished
 from codesearch.search.results import (
+    BEST_LINE_AFTER,
     SearchResult,
     clipped,
     placed,
@@ -311,8 +312,8 @@ def _ranked(query: QueryInfo, shards: Sequence[Shard | None], options: SearchOpt
     results = finish(picked, shards)  # type: ignore[arg-type]
     if (pattern := name_pattern(query)) is not None:
         results = [with_line(r, pattern) for r in results]
-    elif options.signals.phrase and (pattern := phrase(query)) is not None:  # a pasted message's line, below the head
-        results = [with_line(r, pattern, shown=1) for r in results]
+    elif options.signals.phrase and (pattern := phrase(query)) is not None:  # a pasted message's line, in code
+        results = [with_line(r, pattern, shown=BEST_LINE_AFTER) for r in results]
     return finished(results, query, options)
 
 

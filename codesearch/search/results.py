@@ -197,17 +197,29 @@ def with_line(result: SearchResult, pattern: re.Pattern[str], shown: int = 0) ->
     """``result`` with ``line`` set to its first line where ``pattern`` (the query's name) matches, as rg -w
     lists it (sds's `SDS_MAX_PREALLOC`: line 36 of the chunk at 1-43, whose first lines are a licence). Only
     for code that is its lines as they are: a class's outline leaves its members' bodies out, and counting its
-    lines put scopt's `intRead` at line 46 of Read.scala, not 52. Not when the match is among its first ``shown``
-    lines, which any snippet shows (a pasted message found in a docstring: the definition's line says more)."""
+    lines put scopt's `intRead` at line 46 of Read.scala, not 52. Among its first ``shown`` lines, which a text
+    snippet shows, only below its first line and not in its doc (a pasted message found in a docstring: the
+    definition's line says more; found in the code, as `return nil, "maximum redirects exceeded"` on a method's
+    fourth line, an agent's three-line snippet stopped above it)."""
     if result.outline:
         return result
     found = None
     if pattern.flags & re.IGNORECASE:  # a lowercase word: where it is written so first (libgit2's `free`, not
         found = _in_code(_exact_case(pattern.pattern), result.code)  # the comment `/* Free the subtransport */`)
     found = found or _in_code(pattern, result.code)
-    if found is None or (below := result.code.count("\n", 0, found.start())) < shown:
+    if found is None:
+        return result
+    below = result.code.count("\n", 0, found.start())
+    if below < shown and (below == 0 or _doc_line(result, below)):
         return result
     return replace(result, line=result.start_line + below)
+
+
+def _doc_line(result: SearchResult, below: int) -> bool:
+    """Whether line ``below`` of a hit (0: its first) is a line of its doc comment or docstring."""
+    line = result.code.split("\n", below + 1)[below]
+    text = line.strip().strip("\"'`/*#;!-").strip()
+    return bool(text) and text in result.doc
 
 
 # A line that is a comment: not a C preprocessor line (`#define SDS_MAX_PREALLOC`), nor a pointer's `*p = f()`.
