@@ -130,3 +130,21 @@ def test_a_text_snippet_that_starts_below_its_hits_first_line_says_from_which(tm
     run = CliRunner().invoke(cli, ["search", "what calls new_retry_timer", str(tmp_path), "-k", "2"])
     assert run.exit_code == 0 and "api.py:1-34" in run.output, run.output
     assert "... (from line 31)\n" in run.output.replace("      ", "") and "for attempt in new_retry_timer" in run.output
+
+
+def test_no_index_above_names_the_indexed_repositories_below(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """A new user searched the folder that held minio-go and jsoup, both indexed, and was told to index that folder
+    (both again, and the packages beside them). The repositories indexed below it are named, as PATHs to give."""
+    for name in ("jsoup", "minio-go"):
+        write(tmp_path, f"{name}/a.py", f"def retry(n):\n    return n  # {name}\n")
+        assert CliRunner().invoke(cli, ["index", str(tmp_path / name), "-q"]).exit_code == 0
+    write(tmp_path, "apt/cache/b.py", "x = 1\n")
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke(cli, ["search", "retry"])
+    assert run.exit_code == 2 and "below it, jsoup minio-go are indexed" in run.output, run.output
+    assert "`codesearch search QUERY jsoup minio-go`" in run.output
+    run = CliRunner().invoke(cli, ["search", "retry", "jsoup", "minio-go", "--json"])
+    assert run.exit_code == 0 and len(json.loads(run.stdout)["results"]) == 2
+    run = CliRunner().invoke(cli, ["search", "retry", str(tmp_path / "apt")])
+    assert run.exit_code == 2 and "run `codesearch index" in run.output and "below it" not in run.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import threading
 from collections.abc import Sequence
@@ -57,8 +58,51 @@ def find_index(start: Path) -> Path:
         raise UnsafeIndexDir(f"{odd} is not a directory, so it holds no index: remove it, or pass --index-dir "
                              "to keep the index elsewhere")
     if found is None:
+        below = _indexes_below(written)
+        if below:  # a new user searched the folder above two indexed repositories and was told to index it all
+            shown = " ".join(shlex.quote(os.path.relpath(p)) for p in below[:INDEXES_NAMED])
+            more = f" and {len(below) - INDEXES_NAMED} more" if len(below) > INDEXES_NAMED else ""
+            raise IndexNotFound(f"no index found in {written} or its parents; below it, {shown}{more} "
+                                f"{'is' if len(below) == 1 else 'are'} indexed: give them as PATH "
+                                f"(`codesearch search QUERY {shown}`), or run `codesearch index {written}` to "
+                                "index it all")
         raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {written}` first")
     return found
+
+
+INDEXES_NAMED = 5  # the indexed repositories below a folder that a missing index's message names
+_LOOKED_BELOW = 2000  # at most this many directories are looked at for them
+
+
+def _indexes_below(top: Path, depth: int = 2) -> list[Path]:
+    """The directories below ``top``, ``depth`` levels down at most, that hold an index (``.codesearch`` with its
+    database; not below one, nor hidden ones, nor through a link), by path; a bounded look."""
+    found: list[Path] = []
+    level, looked = [top], 0
+    for _ in range(depth):
+        deeper = []
+        for directory in level:
+            try:
+                entries = sorted((e for e in os.scandir(directory) if not e.name.startswith(".")),
+                                 key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                looked += 1
+                if looked > _LOOKED_BELOW:
+                    return found
+                try:
+                    if not entry.is_dir(follow_symlinks=False):
+                        continue
+                    index = Path(entry.path) / INDEX_DIR_NAME
+                    if stat.S_ISDIR(os.lstat(index).st_mode) and stat.S_ISREG(os.lstat(index / DB_NAME).st_mode):
+                        found.append(Path(entry.path))
+                        continue
+                except OSError:
+                    pass
+                deeper.append(Path(entry.path))
+        level = deeper
+    return sorted(found)
 
 
 def _nearest_index(start: Path) -> Path | None:
@@ -67,7 +111,8 @@ def _nearest_index(start: Path) -> Path | None:
         candidate = directory / INDEX_DIR_NAME
         try:
             if stat.S_ISLNK(os.lstat(candidate).st_mode):
-                raise UnsafeIndexDir(f"{candidate} is a symlink; refusing to follow it (remove it, or pass --index-dir)")
+                raise UnsafeIndexDir(f"{candidate} is a symlink; refusing to follow it (remove it, or pass "
+                                     "--index-dir)")
             os.lstat(candidate / DB_NAME)
         except (FileNotFoundError, NotADirectoryError):
             continue
