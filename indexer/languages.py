@@ -165,6 +165,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         snippet_wrappers=(("", ""), ("class Snippet {\n", "\n}\n"), ("const snippet = {\n", "\n};\n")),
         boilerplate_names=frozenset({"constructor", "toString", "valueOf", "toJSON"}),
         test_files=("*.test.*", "*.spec.*", "*_test.js", "*-test.js"),
+        module_functions=True,  # its modules are test suites (`describe`): their tests are functions
     ),
     LanguageSpec(
         "typescript", (".ts", ".mts", ".cts"), "tree_sitter_typescript", "language_typescript",
@@ -318,6 +319,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         boilerplate_names=frozenset({"__index", "__newindex", "__call", "__tostring", "__eq", "__lt", "__le",
                                      "__len", "__concat", "__gc", "__close"}),
         test_files=("*_spec.lua", "*_test.lua", "test_*.lua"),
+        module_functions=True,  # its modules are busted's `describe` blocks: their tests are functions
     ),
     LanguageSpec(
         "zig", (".zig",), "tree_sitter_zig",

@@ -148,3 +148,45 @@ def test_no_index_above_names_the_indexed_repositories_below(tmp_path: Path, mon
     assert run.exit_code == 0 and len(json.loads(run.stdout)["results"]) == 2
     run = CliRunner().invoke(cli, ["search", "retry", str(tmp_path / "apt")])
     assert run.exit_code == 2 and "run `codesearch index" in run.output and "below it" not in run.output
+
+
+@pytest.mark.parametrize(("language", "source", "tests"), [
+    ("lua", 'describe("http.util module", function()\n  it("query_args works", function()\n'
+            '    assert.same(1, util.query_args("a=1"))\n  end)\nend)\n',
+     {"http.util module": "module", "http.util module.query_args works": "function"}),
+    ("javascript", 'describe("query args", () => {\n  it(`encodes spaces`, async function () {\n    x();\n  });\n'
+                   '  test.only("handles empty", () => { y(); });\n});\n',
+     {"query args": "module", "query args.encodes spaces": "function", "query args.handles empty": "function"}),
+    ("typescript", 'describe("router", () => {\n  it("merges routers", () => {\n    expect(merge()).toBe(1);\n'
+                   '  });\n});\n', {"router": "module", "router.merges routers": "function"}),
+    ("ruby", 'RSpec.describe Faraday::Request do\n  context "with a block" do\n    it "sets the method" do\n'
+             '      x\n    end\n  end\nend\n',
+     {"Faraday::Request": "module", "Faraday::Request.with a block": "module",
+      "Faraday::Request.with a block.sets the method": "method"}),
+    ("elixir", 'defmodule PlugTest do\n  describe "call/2" do\n    test "halts the conn", %{conn: conn} do\n'
+               '      x\n    end\n  end\nend\n',
+     {"PlugTest": "module", "PlugTest.call/2": "module", "PlugTest.call/2.halts the conn": "function"}),
+])
+def test_tests_written_as_calls_are_definitions_named_by_their_text(language: str, source: str,
+                                                                    tests: dict[str, str]) -> None:
+    """An agent asked for "the test for query_args" in lua-http: busted's `it("query_args works", ...)` was inside one
+    115-line chunk of code, and the answer said "the code may not be here". Test suites and tests written as calls
+    (Mocha/Jest/Vitest, busted, RSpec, ExUnit) are definitions named by their text."""
+    assert {q: s.kind.value for q, s in symbols_of(language, source).items()} == tests
+
+
+def test_the_test_for_a_function_is_found_among_the_specs(tmp_path: Path) -> None:
+    """The agent's query, end to end: the spec that tests `query_args` is in the first three, no weak note."""
+    write(tmp_path, "http/util.lua", "local M = {}\n\n-- Iterate over the arguments of a query string.\n"
+                                     "function M.query_args(s)\n  return s:gmatch('([^&=]+)=([^&=]*)')\nend\n\n"
+                                     "function M.dict_to_query(d)\n  return table.concat(d, '&')\nend\n\nreturn M\n")
+    tests = "".join(f'  it("{name} works", function()\n' + "".join(
+        f"    assert.same({n}, util.{name}('k{n}=v'))\n" for n in range(12)) + "  end)\n"
+        for name in ("decodeURI", "query_args", "dict_to_query", "is_safe_method", "split_authority"))
+    write(tmp_path, "spec/util_spec.lua", 'describe("http.util module", function()\n'
+                                          '  local util = require "http.util"\n' + tests + "end)\n")
+    assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
+    run = CliRunner().invoke(cli, ["search", "test for query_args", str(tmp_path), "-k", "3", "--json"])
+    found = json.loads(run.stdout)
+    assert "http.util module.query_args works" in [r["qualname"] for r in found["results"]], found
+    assert "note" not in found

@@ -108,3 +108,17 @@
   (#any-of? @_keyword "type" "typep" "opaque"))
 
 (comment) @comment
+
+; ExUnit's tests: `describe "call/2" do` holds `test "halts the conn", %{conn: conn} do`, each a definition named
+; by its text, so that "the test for X" finds it.
+(call
+  target: (identifier) @_keyword
+  (arguments . (string . (quoted_content) @name .))
+  (do_block) @body
+  (#eq? @_keyword "describe")) @definition.module
+
+(call
+  target: (identifier) @_keyword
+  (arguments . (string . (quoted_content) @name .))
+  (do_block) @body
+  (#eq? @_keyword "test")) @definition.function

@@ -75,4 +75,17 @@
     (expression_list . (table_constructor
       (field name: (identifier) @name value: (function_definition body: (block)? @body)) @definition.function) .)))
 
+; busted's specs: `describe("http.util module", function() ... end)` holds the tests `it("query_args works",
+; function() ... end)`, each a definition named by its text, so that "the test for query_args" finds it (a spec file
+; was one chunk of code, and an agent's question got "the code may not be here").
+(function_call
+  name: (identifier) @_call
+  arguments: (arguments . (string content: (string_content) @name) . (function_definition body: (block)? @body) .)
+  (#any-of? @_call "describe" "context" "insulate" "expose")) @definition.module
+
+(function_call
+  name: (identifier) @_call
+  arguments: (arguments . (string content: (string_content) @name) . (function_definition body: (block)? @body) .)
+  (#any-of? @_call "it" "test" "spec" "pending")) @definition.function
+
 (comment) @comment

@@ -30,3 +30,19 @@
     receiver: (_)
     arguments: (argument_list . (simple_symbol) @name)
     block: (do_block) @body) @definition.module)
+
+; RSpec's and minitest's specs: `describe Faraday::Request do` and `context "with a block" do` hold the tests
+; `it "sets the method" do ... end` (`specify`, `example`, `scenario`, minitest's `test "..." do`), each a definition
+; named by its text, so that "the test for X" finds it (a spec file was code between definitions).
+(call
+  method: (identifier) @_call
+  arguments: (argument_list . [(string . (string_content) @name .) (constant) @name (scope_resolution) @name])
+  block: [(do_block) (block)] @body
+  (#any-of? @_call "describe" "context" "feature" "shared_examples" "shared_examples_for" "shared_context")
+  ) @definition.module
+
+(call
+  method: (identifier) @_call
+  arguments: (argument_list . (string . (string_content) @name .))
+  block: [(do_block) (block)] @body
+  (#any-of? @_call "it" "specify" "example" "scenario" "test")) @definition.function
