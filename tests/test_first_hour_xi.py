@@ -125,7 +125,8 @@ def test_a_text_snippet_that_starts_below_its_hits_first_line_says_from_which(tm
     body = "".join(f"    step_{n} = prepare(step_{n - 1 if n else 'start'})\n" for n in range(30))
     write(tmp_path, "api.py", "def execute_method(request):\n" + body + "    for attempt in new_retry_timer(5):\n"
                               "        send(request)\n    return step_29\n")
-    write(tmp_path, "retry.py", "def new_retry_timer(n):\n    '''Yield attempts with backoff.'''\n    yield from range(n)\n")
+    write(tmp_path, "retry.py",
+          "def new_retry_timer(n):\n    '''Yield attempts with backoff.'''\n    yield from range(n)\n")
     assert CliRunner().invoke(cli, ["index", str(tmp_path), "-q"]).exit_code == 0
     run = CliRunner().invoke(cli, ["search", "what calls new_retry_timer", str(tmp_path), "-k", "2"])
     assert run.exit_code == 0 and "api.py:1-34" in run.output, run.output
