@@ -35,7 +35,8 @@ of the pool, so a signal's weight means the same for every query:
 - ``overloads``: each further chunk of one name in one file (C++ and C# overloads, a Python
   property's getter and setter) counts half as much as the one before, so one overloaded name
   cannot fill the first screen (``saturated`` keyed by file and qualified name, at the end of ``rank``);
-- ``uses``: for a question about where a name is used (``what calls execFinalizer``: ``QueryInfo.usages``),
+- ``uses``: for a question about where a name is used (``what calls execFinalizer``: ``QueryInfo.usages``), or a
+  bare name whose definitions are functions (``_names_a_function``),
   code that names it as a whole word (rg -w), after its definition and before look-alike names (a helper on the
   JDK had `addDirtyRegion0`, the one caller of `extendDirtyRegion`, 28th under `GTKRegion`, `SF2GlobalRegion`);
 - ``word``: for a one-word query (``offline``, ``slugify``), the chunk's code has that very
@@ -287,7 +288,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in lexical[:PHRASE_READ]:
             if pasted.search(code_of(c.row)):
                 _add(c, "phrase", PHRASE_WEIGHT)
-    if signals.uses and query.usages and (used := name_pattern(query)) is not None:
+    if signals.uses and (query.usages or _names_a_function(query, pool)) and (used := name_pattern(query)) is not None:
         for c in pool:
             # code that runs: a function's, a method's, or between definitions (a class's outline lists its
             # members' signatures: naming a member there is declaring it, not using it)
@@ -871,6 +872,16 @@ def project_file(path: str) -> frozenset[str] | None:
     tail = path[match.start():]
     named = tail.rsplit(".", 1)[0] or tail  # from the CI directory, the manifest's name, or a spec's extension
     return frozenset(stem(w) for w in words_of(named.replace("/", " ")) if len(w) > 1)
+
+
+def _names_a_function(query: QueryInfo, pool: list[Candidate]) -> bool:
+    """Whether the query is a bare name whose definitions in the pool are all functions or methods: its calls follow
+    them, as rg lists a name's lines (jsoup's `copySafeNodes` listed copy and clone look-alikes, and none of its three
+    calls in the first thirty). Not a type's name: a type is named all over (serde's `Visitor` lost its file)."""
+    if query.kind != IDENTIFIER:
+        return False
+    kinds = {c.row.get("kind") for c in pool if "definition" in c.scores}
+    return bool(kinds) and kinds <= FUNCTION_KINDS
 
 
 def is_noise_row(row: dict[str, Any]) -> bool:

@@ -191,3 +191,31 @@ def test_the_test_for_a_function_is_found_among_the_specs(tmp_path: Path) -> Non
     found = json.loads(run.stdout)
     assert "http.util module.query_args works" in [r["qualname"] for r in found["results"]], found
     assert "note" not in found
+
+
+def test_a_bare_function_name_lists_its_calls_after_it(tmp_path: Path) -> None:
+    """A new user typed `copySafeNodes`, as into rg, and got its definition, then copy and clone look-alikes; its
+    three calls were not in the first thirty. A bare name whose definitions are functions is followed by the code
+    that calls it; a type's name is not (a type is named all over: serde's `Visitor` lost its file)."""
+    write(tmp_path, "safety/cleaner.py",
+          "class Cleaner:\n"
+          "    def clean(self, dirty):\n        clean = new_document()\n"
+          "        self.copy_safe_nodes(dirty.body, clean.body)\n        return clean\n\n"
+          "    def is_valid(self, dirty):\n        count = self.copy_safe_nodes(dirty.body, None)\n"
+          "        return count == 0\n\n"
+          "    def copy_safe_nodes(self, source, dest):\n        '''Copy the safe nodes of source into dest.'''\n"
+          "        return sum(1 for node in source if node.safe)\n")
+    for n, name in enumerate(("copy_child_nodes", "clone_nodes", "copy_attributes", "copy_safe_list")):
+        write(tmp_path, f"nodes/n{n}.py", f"def {name}(source):\n    '''Copy the nodes {n}.'''\n"
+                                          f"    return [node.copy() for node in source]\n")
+    write(tmp_path, "visit.py", "class Visitor:\n    '''Visits nodes.'''\n    def visit(self, node):\n        pass\n")
+    for n in range(4):
+        write(tmp_path, f"use{n}.py", f"def walk_{n}(tree):\n    v = Visitor()\n    return v.visit(tree)\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search("copy_safe_nodes", 3)
+        typed = searcher.search("Visitor", 5)
+    assert hits[0].qualname == "Cleaner.copy_safe_nodes"
+    assert {h.qualname for h in hits[1:]} == {"Cleaner.clean", "Cleaner.is_valid"}, hits  # at the call's line
+    assert {h.line for h in hits[1:]} == {4, 8}
+    assert typed[0].qualname == "Visitor" and not any("uses" in h.scores for h in typed)
