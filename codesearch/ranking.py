@@ -673,12 +673,14 @@ def phrase(query: QueryInfo) -> re.Pattern[str] | None:
     format directive). As a user sees it, a message may end with a full stop, start with `error:`, and have its
     values filled in after a colon ("can't find session: work"): the words before the colon are matched too.
     A new user's pasted tmux message was below the thirtieth result, the one function that prints it split into
-    windows."""
-    text = query.text.strip().strip("\"'`")
+    windows. Words in double quotes are a message however few (an agent's `"Authentication failure"`)."""
+    written = query.text.strip()
+    quoted = len(written) > 2 and written[0] == written[-1] == '"'
+    text = written.strip("\"'`")
     words = text.split()
     if query.kind != NATURAL or query.question or len(words) < 2:
         return None
-    if (len(words) < PHRASE_WORDS or query.task) and not _MESSAGE_MARK.search(text):
+    if (len(words) < PHRASE_WORDS or query.task) and not quoted and not _MESSAGE_MARK.search(text):
         return None
     text = _MESSAGE_PREFIX.sub("", text).rstrip(".!")
     forms = [text, text.split(": ", 1)[0].rstrip(".!")]

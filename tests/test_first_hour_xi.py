@@ -219,3 +219,25 @@ def test_a_bare_function_name_lists_its_calls_after_it(tmp_path: Path) -> None:
     assert {h.qualname for h in hits[1:]} == {"Cleaner.clean", "Cleaner.is_valid"}, hits  # at the call's line
     assert {h.line for h in hits[1:]} == {4, 8}
     assert typed[0].qualname == "Visitor" and not any("uses" in h.scores for h in typed)
+
+
+def test_two_words_in_double_quotes_are_a_message(tmp_path: Path) -> None:
+    """An agent searched `"Authentication failure"` (quoted, as for rg): one of the two methods that throw it came
+    first and the other was not in the ten (two words are no message unless written like one). Words in double
+    quotes are matched as written, however few."""
+    write(tmp_path, "connection.py", "class Connection:\n    def authenticate(self, peer):\n"
+                                     "        '''Run the handshake with the peer.'''\n        if not peer.ok:\n"
+                                     "            raise Exception('Authentication failure')\n        return peer\n")
+    body = "".join(f"        step_{n} = self.read(step_{n - 1 if n else 'line'})\n" for n in range(12))
+    write(tmp_path, "sasl.py", "class SaslClient:\n    def run(self, line):\n" + body +
+          "        if step_11 != 'OK':\n            raise Exception('Authentication failure')\n"
+          "        return step_11\n")
+    for n in range(5):
+        write(tmp_path, f"auth{n}.py", f"def auth_string_{n}(user):\n"
+                                       f"    '''Authentication of user {n}, on failure.'''\n"
+                                       f"    return 'AUTH ' + user.name + '{n}'\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hits = searcher.search('"Authentication failure"', 2)
+    assert {h.qualname for h in hits} == {"Connection.authenticate", "SaslClient.run"}, hits
+    assert next(h for h in hits if h.qualname == "SaslClient.run").line == 16
