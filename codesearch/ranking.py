@@ -662,6 +662,9 @@ _MESSAGE_MARK = re.compile(r"[\w][':%][\w\s]|[\w]:\s|%[sdv]")  # `can't`, `sessi
 
 
 _MESSAGE_PREFIX = re.compile(r"^(?:error|warning|warn|fatal|panic|exception|info|debug)\s*:\s*", re.IGNORECASE)
+# What a program or runtime writes before a message: one or two words and a colon, once or more (`TypeError: `,
+# `Uncaught Error: `, hledger's `hledger: Error: `, `error[E0382]: `).
+_MESSAGE_LABELS = re.compile(r"^(?:(?:[A-Za-z_][\w.]*\s+)?[A-Za-z_][\w.]*(?:\[\w+\])?:\s+)+")
 
 
 @lru_cache(maxsize=256)
@@ -671,7 +674,8 @@ def phrase(query: QueryInfo) -> re.Pattern[str] | None:
     other, any spaces between them; None for a name, a question, or a query of fewer than ``PHRASE_WORDS`` words
     or a task ("resize the pane") unless it is written like a message (an apostrophe or a colon inside it, a
     format directive). As a user sees it, a message may end with a full stop, start with `error:`, and have its
-    values filled in after a colon ("can't find session: work"): the words before the colon are matched too.
+    values filled in after a colon ("can't find session: work"): the words before the colon are matched too, and
+    those after what a program writes before it (`TypeError: `, `hledger: Error: `).
     A new user's pasted tmux message was below the thirtieth result, the one function that prints it split into
     windows. Words in double quotes are a message however few (an agent's `"Authentication failure"`)."""
     written = query.text.strip()
@@ -683,7 +687,8 @@ def phrase(query: QueryInfo) -> re.Pattern[str] | None:
     if (len(words) < PHRASE_WORDS or query.task) and not quoted and not _MESSAGE_MARK.search(text):
         return None
     text = _MESSAGE_PREFIX.sub("", text).rstrip(".!")
-    forms = [text, text.split(": ", 1)[0].rstrip(".!")]
+    unlabelled = _MESSAGE_LABELS.sub("", text)
+    forms = [text, text.split(": ", 1)[0].rstrip(".!"), unlabelled, unlabelled.split(": ", 1)[0].rstrip(".!")]
     forms = [form.split() for form in dict.fromkeys(forms) if len(form.split()) >= 2]
     if not forms:
         return None

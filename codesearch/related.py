@@ -285,6 +285,10 @@ def _matching(searcher: Searcher, symbol: str) -> list[dict[str, Any]]:
         kept = next((rows for tier in tiers[1:] if (rows := [r for r in tier if not is_noise_row(r)])), None)
         if kept:
             return kept
+    if tiers and (code := [row for row in tiers[0] if not is_noise_row(row)]):
+        # A test named as the definition it tests (commander's `test('Command', ...)`, RSpec's `describe Slugger`)
+        # made the name ambiguous: the definition outside tests is meant.
+        return code
     return tiers[0] if tiers else []
 
 

@@ -13,7 +13,7 @@ from codesearch.cli import cli
 from codesearch.errors import BadQuery
 from codesearch.mcp_server import compact
 from codesearch.pipeline import build_index
-from codesearch.related import relative_path
+from codesearch.related import one_named, relative_path
 from codesearch.search import Searcher
 from tests.conftest import symbols_of, write
 
@@ -241,3 +241,28 @@ def test_two_words_in_double_quotes_are_a_message(tmp_path: Path) -> None:
         hits = searcher.search('"Authentication failure"', 2)
     assert {h.qualname for h in hits} == {"Connection.authenticate", "SaslClient.run"}, hits
     assert next(h for h in hits if h.qualname == "SaslClient.run").line == 16
+
+
+@pytest.mark.parametrize("pasted", ["TypeError: maximum redirects exceeded",
+                                    "hledger: Error: maximum redirects exceeded",
+                                    "Uncaught Error: maximum redirects exceeded.", "maximum redirects exceeded"])
+def test_a_message_after_what_a_runtime_writes_before_it_has_its_line(tmp_path: Path, pasted: str) -> None:
+    """The recheck: a message pasted bare or after `Error:` had its `line`, but not after `TypeError: `,
+    `Uncaught Error: ` or hledger's own `hledger: Error: `: the words after those labels are matched too."""
+    _redirects(tmp_path)
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        hit = searcher.search(pasted, 1)[0]
+    assert hit.qualname == "handle_redirect" and hit.line == 4
+
+
+def test_a_test_named_as_a_definition_leaves_the_definition_the_one_a_symbol_names(tmp_path: Path) -> None:
+    """The recheck: commander's `test('Command', ...)` and RSpec's `describe Slugger` made `related --symbol Command`
+    ambiguous once tests were definitions; the definition outside tests is the one a name means."""
+    write(tmp_path, "lib/command.js", "class Command {\n  parse(argv) {\n    return argv.slice(2);\n  }\n}\n"
+                                      "module.exports = { Command };\n")
+    write(tmp_path, "tests/imports.test.js", "test('Command', () => {\n  expect(new Command()).toBeTruthy();\n});\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        source = one_named(searcher, "Command")
+    assert source.path == "lib/command.js"
