@@ -143,7 +143,7 @@ def test_no_index_above_names_the_indexed_repositories_below(tmp_path: Path, mon
     write(tmp_path, "apt/cache/b.py", "x = 1\n")
     monkeypatch.chdir(tmp_path)
     run = CliRunner().invoke(cli, ["search", "retry"])
-    assert run.exit_code == 2 and "below it, jsoup minio-go are indexed" in run.output, run.output
+    assert run.exit_code == 2 and "below it, jsoup minio-go: they are indexed" in run.output, run.output
     assert "`codesearch search QUERY jsoup minio-go`" in run.output
     run = CliRunner().invoke(cli, ["search", "retry", "jsoup", "minio-go", "--json"])
     assert run.exit_code == 0 and len(json.loads(run.stdout)["results"]) == 2

@@ -59,14 +59,15 @@ def find_index(start: Path) -> Path:
                              "to keep the index elsewhere")
     if found is None:
         below = _indexes_below(written)
+        here = shlex.quote(str(written))
         if below:  # a new user searched the folder above two indexed repositories and was told to index it all
             shown = " ".join(shlex.quote(os.path.relpath(p)) for p in below[:INDEXES_NAMED])
             more = f" and {len(below) - INDEXES_NAMED} more" if len(below) > INDEXES_NAMED else ""
-            raise IndexNotFound(f"no index found in {written} or its parents; below it, {shown}{more} "
-                                f"{'is' if len(below) == 1 else 'are'} indexed: give them as PATH "
-                                f"(`codesearch search QUERY {shown}`), or run `codesearch index {written}` to "
-                                "index it all")
-        raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {written}` first")
+            which = "it is indexed: give it" if len(below) == 1 else "they are indexed: give one"
+            raise IndexNotFound(f"no index found in {written} or its parents; below it, {shown}{more}: {which} as "
+                                f"PATH (a search takes several: `codesearch search QUERY {shown}`), or run "
+                                f"`codesearch index {here}` to index it all")
+        raise IndexNotFound(f"no index found in {written} or its parents; run `codesearch index {here}` first")
     return found
 
 
