@@ -318,7 +318,7 @@ def test_a_files_opening_is_shown_from_after_its_licence(tmp_path: Path) -> None
     assert opening["code"].startswith("/*\n * Copyright")
     text = run("search", "-k", "5", query, str(tmp_path)).output
     block = text[text.index("<pack.c>"):]
-    assert "Copyright" not in block.split("\n\n 2.")[0] and '      ...\n      #include "pack.h"' in block, text
+    assert "Copyright" not in block.split("\n\n 2.")[0] and '      ... (from line 8)\n      #include "pack.h"' in block, text
     with Searcher(tmp_path / ".codesearch") as searcher:
         agent = next(compact(r, 12) for r in searcher.search(query, k=5) if r.kind == "code")
     assert agent["snippet_start_line"] == 8 and agent["snippet"].startswith('#include "pack.h"')
