@@ -115,12 +115,12 @@ def _index_start(file: Path, repo: Path) -> Path:
     there, above -C/--repo (the file is then read from the repository: `related python/x.py:22 -C repos` from
     elsewhere said to index the working directory); for an absolute one, above its nearest existing directory
     (the error then says the file does not exist)."""
-    if file.parent.is_dir():
+    if os.path.isdir(file.parent):  # False for a name too long for the system (`is_dir` raised: a traceback)
         return file.parent
     if not file.is_absolute():
         return repo
     start = file.parent
-    while not start.is_dir() and start != start.parent:
+    while not os.path.isdir(start) and start != start.parent:
         start = start.parent
     return start
 

@@ -39,7 +39,7 @@ from codesearch.search.pool import twin_place
 from codesearch.store.codec import code_of
 from codesearch.terms import CODE_CHARS, term_ids, terms
 from indexer.chunk import definition_name, display_code, embedding_text, is_window
-from indexer.discover import lstat_inside, read_inside
+from indexer.discover import Tree, lstat_inside, read_inside
 from indexer.types import Chunk
 
 MAX_LINE = 2**31 - 1  # beyond this a line number cannot be a line (nor a SQLite integer past 2**63)
@@ -112,11 +112,31 @@ def relative_path(searcher: Searcher, path: str | Path) -> str:
     found = [st for rel in inside if (st := (os.lstat(root) if rel == "." else lstat_inside(root, rel))) is not None]
     if any(stat.S_ISDIR(st.st_mode) for st in found):
         raise BadQuery(f"{path} is a directory; give a file and a line inside a definition")
+    if all(stat.S_ISLNK(st.st_mode) for st in found) and any(_through_link(root, rel) for rel in inside):
+        raise BadQuery(f"{path} goes through a symlink in the repository; links are never followed (give the path "
+                       "it leads to)")
     if not found:
         where = "" if Path(path).is_absolute() else f" (from the working directory, nor from the repository {root})"
         raise BadQuery(f"no such file: {path}{where}")
     raise BadQuery(f"{path} is not in the index (not a source file of a supported language, ignored, or new "
                    "since the index was last updated)")
+
+
+def _through_link(root: Path, relative: str) -> bool:
+    """Whether ``relative`` (under ``root``) is or goes through a link inside the repository: each of its parts looked
+    at from the root down without following one, so the answer is told by the link, never by where it leads."""
+    parts = relative.split("/")
+    with Tree(root) as tree:
+        for n in range(1, len(parts) + 1):
+            try:
+                st = tree.lstat("/".join(parts[:n]))
+            except (OSError, ValueError):
+                return False
+            if stat.S_ISLNK(st.st_mode):
+                return True
+            if not stat.S_ISDIR(st.st_mode):
+                return False
+    return False
 
 
 def _indexed(searcher: Searcher, paths: list[str]) -> set[str]:

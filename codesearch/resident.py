@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import socket
 import stat
 from dataclasses import dataclass, replace
@@ -383,6 +384,9 @@ def named_files(root: Path, glob: str) -> list[str]:
     or ``node_modules``, up to ``NAMED_LOOKUP_ENTRIES`` entries."""
     literal = glob.strip("/")
     if not literal or any(c in literal for c in "*?[\\"):
+        return []
+    literal = posixpath.normpath(literal)  # `./x.conf`, `sub//x.conf`, as the filter reads them (the recheck)
+    if literal == "." or literal.startswith("../"):
         return []
     if "/" in literal:
         return [literal] if _regular(root, literal) else []

@@ -278,7 +278,9 @@ class RepositorySession:
 
         deleted = deleted_untrusted(refresh.report) if refresh.report is not None else []
         for line in deleted:  # and index_status's last_index_run says it (the CLI's summary does)
-            log.warning("%s: %s", self.index_dir, line)
+            from codesearch.render import one_line
+
+            log.warning("%s: %s", one_line(str(self.index_dir)), line)  # a folder's name may hold a terminal's escape
         if refresh.indexed and refresh.report is not None and (refresh.report.changed or refresh.report.files_parsed
                                                                or deleted):
             self.last_index_run = refresh  # the first look at an index that was up to date indexed nothing
@@ -379,9 +381,10 @@ class RepositorySession:
         """A path relative to the root (or absolute inside it). :raises BadQuery: if it leads outside."""
         candidate = Path(path)
         full = candidate if candidate.is_absolute() else self.root / candidate
-        try:
-            Path(full).resolve().relative_to(self.root)
-        except (ValueError, OSError):
+        try:  # by its words, not where links lead: what is there is looked for without following one (the recheck:
+            # resolving told an agent whether an outside path is a link, and a planted loop was a traceback)
+            Path(os.path.normpath(full)).relative_to(self.root)
+        except ValueError:
             raise BadQuery(f"{path} is outside the repository {self.root}") from None
         return Path(full)
 

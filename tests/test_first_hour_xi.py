@@ -266,3 +266,34 @@ def test_a_test_named_as_a_definition_leaves_the_definition_the_one_a_symbol_nam
     with Searcher(tmp_path / ".codesearch") as searcher:
         source = one_named(searcher, "Command")
     assert source.path == "lib/command.js"
+
+
+def test_the_recheck_of_the_link_fixes(tmp_path: Path) -> None:
+    """The security recheck: MCP `related` resolved an agent's path before the fixed code (whether an outside path
+    is a link was told, and a planted loop was a traceback); a directory name too long for the system was a
+    traceback in the CLI's `related`; a path filter written `./x.conf` or `sub//x.conf` no longer said the file is
+    there (the filter reads it so); and a path through a link inside the repository said "no such file"."""
+    from codesearch.session import RepositorySession
+
+    root = tmp_path / "repo"
+    write(root, "a.py", "def helper(y):\n    return y\n")
+    write(root, "sub/b.py", "def other(y):\n    return y + 1\n")
+    write(root, "sub/x.conf", "k = v\n")
+    (root / "sysroot").symlink_to("/")
+    (root / "inlink").symlink_to("sub")
+    (root / "loop").symlink_to("loop")
+    assert CliRunner().invoke(cli, ["index", str(root), "-q"]).exit_code == 0
+    session = RepositorySession(root)
+    try:
+        for path in ("loop/x.py", "sysroot/etc/localtime/../../x.py", "sysroot/lib/x.py", "sysroot/etc/hostname"):
+            assert session._inside(path) == root / path  # by its words: nothing outside is looked at
+    finally:
+        session.close()
+    with Searcher(root / ".codesearch") as searcher:
+        with pytest.raises(BadQuery, match="goes through a symlink in the repository"):
+            relative_path(searcher, "inlink/b.py")
+    run = CliRunner().invoke(cli, ["related", str(root / ("d" * 300) / "x.py") + ":1"])
+    assert run.exit_code == 2 and "Traceback" not in run.output, run.output
+    for written in ("./sub/x.conf", "sub//x.conf", "sub/./x.conf"):
+        run = CliRunner().invoke(cli, ["search", "retry", str(root), "-p", written, "--json"])
+        assert "sub/x.conf is there but not read" in json.loads(run.stdout)["note"], written
