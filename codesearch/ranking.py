@@ -281,6 +281,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in pool:
             if exact.search(code_of(c.row)):
                 _add(c, "word", WORD_WEIGHT)
+    asked_for: set[Any] = set()  # the candidates the query names as a whole (a test by its printed name)
     if signals.phrase and (pasted := phrase(query)) is not None:
         # The code that holds it has every word of the query: the lexical ranking's best are read, no more (reading
         # the whole pool cost 10% of a search on libuv).
@@ -288,6 +289,14 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         for c in lexical[:PHRASE_READ]:
             if pasted.search(code_of(c.row)):
                 _add(c, "phrase", PHRASE_WEIGHT)
+        # A test's name as its runner prints it, its suites' names before it ("http.util module query_args works",
+        # Jest's "query args › encodes spaces", RSpec's "Hashie::Mash#fetch returns the value"): the test so named.
+        named = _test_name(query.text)
+        for c in pool:
+            if named in (_test_name(str(c.row.get("qualname") or "")), _test_name(str(c.row.get("name") or ""))):
+                if "phrase" not in c.scores:
+                    _add(c, "phrase", PHRASE_WEIGHT)
+                asked_for.add(c.id)  # a test asked for by its name: where it lives does not matter
     if signals.uses and (query.usages or _names_a_function(query, pool)) and (used := name_pattern(query)) is not None:
         for c in pool:
             # code that runs: a function's, a method's, or between definitions (a class's outline lists its
@@ -302,7 +311,7 @@ def rank(query: QueryInfo, pool: list[Candidate], signals: Signals = Signals()) 
         spared = query.kind == IDENTIFIER and not any(
             "definition" in c.scores and not is_noise_row(c.row) for c in pool)
         for c in pool:
-            if spared and "definition" in c.scores:
+            if (spared and "definition" in c.scores) or c.id in asked_for:
                 continue
             named = project_file(c.path)
             if (named is not None and not query.wants_project and named.isdisjoint(query.stems)) or (
@@ -693,6 +702,17 @@ def phrase(query: QueryInfo) -> re.Pattern[str] | None:
     if not forms:
         return None
     return re.compile("|".join(r"\s+".join(re.escape(word) for word in form) for form in forms), re.IGNORECASE)
+
+
+_TEST_NAME_GLUE = re.compile(r"[\s.›>#]+")
+
+
+@lru_cache(maxsize=4096)
+def _test_name(text: str) -> str:
+    """A test's full name as a runner prints it or the index qualifies it, its parts' glue (spaces, `.`, `›`, `#`)
+    made one space, in lower case: ``http.util module.query_args works`` and ``http.util module query_args works``
+    alike."""
+    return _TEST_NAME_GLUE.sub(" ", text.strip().strip("\"'`")).strip().lower()
 
 
 def name_pattern(query: QueryInfo) -> re.Pattern[str] | None:
