@@ -82,8 +82,9 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # that only wraps one definition (Ruby's `module Sequel` `module Plugins` around a plugin) is no chunk; 26: a file's
 # `#!` line is no doc of the definition below it; 27: a definition's code keeps the comment that ends its last line
 # (`};  // class Foo`); 28: test suites and tests written as calls (`describe`/`it` in JavaScript, TypeScript, Lua's
-# busted, RSpec; ExUnit's `describe`/`test`) are definitions named by their text.
-PARSER_VERSION = "28"
+# busted, RSpec; ExUnit's `describe`/`test`) are definitions named by their text; 29: Jest's `describe.each(t)(...)`
+# and `test.each(t)(...)` too.
+PARSER_VERSION = "29"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.

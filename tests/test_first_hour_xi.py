@@ -160,6 +160,8 @@ def test_no_index_above_names_the_indexed_repositories_below(tmp_path: Path, mon
      {"query args": "module", "query args.encodes spaces": "function", "query args.handles empty": "function"}),
     ("typescript", 'describe("router", () => {\n  it("merges routers", () => {\n    expect(merge()).toBe(1);\n'
                    '  });\n});\n', {"router": "module", "router.merges routers": "function"}),
+    ("typescript", 'describe.each([1, 2])("with %s", (n) => {\n  test.each([[1, 2]])("adds %i", (a, b) => {\n'
+                   '    x();\n  });\n});\n', {"with %s": "module", "with %s.adds %i": "function"}),  # the recheck
     ("ruby", 'RSpec.describe Faraday::Request do\n  context "with a block" do\n    it "sets the method" do\n'
              '      x\n    end\n  end\nend\n',
      {"Faraday::Request": "module", "Faraday::Request.with a block": "module",

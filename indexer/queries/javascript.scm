@@ -97,8 +97,9 @@
   value: (object)) @scope
 
 ; Test suites and tests (Mocha, Jest, Vitest, node:test): `describe("query args", () => { ... })` holds the tests
-; `it("encodes spaces", () => { ... })` (`test.only(...)`, `it.skip(...)` too), each a definition named by its
-; text, so that "the test for X" finds it (a spec file was code between definitions, cut by its length).
+; `it("encodes spaces", () => { ... })` (`test.only(...)`, `it.skip(...)`, `test.each(table)(...)` too), each a
+; definition named by its text, so that "the test for X" finds it (a spec file was code between definitions, cut
+; by its length).
 (call_expression
   function: [
     (identifier) @_call
@@ -115,6 +116,20 @@
   (#any-of? @_call "describe" "context" "suite")) @definition.module
 
 (call_expression
+  function: (call_expression
+    function: (member_expression object: (identifier) @_call property: (property_identifier) @_each))
+  arguments: (arguments
+    .
+    [(string (string_fragment) @name) (template_string . (string_fragment) @name .)]
+    .
+    [
+      (arrow_function body: (statement_block) @body)
+      (function_expression body: (statement_block) @body)
+    ])
+  (#eq? @_each "each")
+  (#any-of? @_call "describe" "context" "suite")) @definition.module
+
+(call_expression
   function: [
     (identifier) @_call
     (member_expression object: (identifier) @_call property: (property_identifier) @_mode)
@@ -127,6 +142,20 @@
       (arrow_function body: (statement_block) @body)
       (function_expression body: (statement_block) @body)
     ])
+  (#any-of? @_call "it" "test" "specify")) @definition.function
+
+(call_expression
+  function: (call_expression
+    function: (member_expression object: (identifier) @_call property: (property_identifier) @_each))
+  arguments: (arguments
+    .
+    [(string (string_fragment) @name) (template_string . (string_fragment) @name .)]
+    .
+    [
+      (arrow_function body: (statement_block) @body)
+      (function_expression body: (statement_block) @body)
+    ])
+  (#eq? @_each "each")
   (#any-of? @_call "it" "test" "specify")) @definition.function
 
 (comment) @comment
