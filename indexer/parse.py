@@ -83,8 +83,8 @@ from indexer.types import SourceFile, Symbol, SymbolKind, Unindexable
 # `#!` line is no doc of the definition below it; 27: a definition's code keeps the comment that ends its last line
 # (`};  // class Foo`); 28: test suites and tests written as calls (`describe`/`it` in JavaScript, TypeScript, Lua's
 # busted, RSpec; ExUnit's `describe`/`test`) are definitions named by their text; 29: Jest's `describe.each(t)(...)`
-# and `test.each(t)(...)` too.
-PARSER_VERSION = "29"
+# and `test.each(t)(...)` too; 30: a test so written is a function in every language (`@test`: RSpec's were methods).
+PARSER_VERSION = "30"
 # Each symbol holds its whole text, so nested definitions cost the square of their depth:
 # 9,000 nested `function a(){` lines (128 KB) once took 2.4 GB. Real code nests a few
 # levels; a file beyond either limit is skipped with the reason.
@@ -742,7 +742,7 @@ def _build_symbols(entries: list[_Entry], doc_blocks: _Blocks, source: bytes,
         kind = entry.kind
         parent = next((e for e, _ in reversed(stack[:-1]) if e.kind is not None), None)
         if kind is SymbolKind.FUNCTION and parent is not None and parent.kind.is_container and not (
-                module_functions and parent.kind is SymbolKind.MODULE):
+                module_functions and parent.kind is SymbolKind.MODULE) and "test" not in entry.captures:
             kind = SymbolKind.METHOD
         elif kind is SymbolKind.FUNCTION and owner is not None:
             kind = SymbolKind.METHOD  # `this.x = function` in a class's method: the class's

@@ -28,7 +28,7 @@ def test_query_compiles_and_uses_known_captures(name: str) -> None:
         else:
             # `_`-names feed predicates (#eq?, #any-of?) and are not read by parse.py
             assert capture in {"name", "doc", "doc_lines", "body", "receiver", "self", "scope", "comment", "clause",
-                               "documented", "items"} or \
+                               "documented", "items", "test"} or \
                 capture.startswith("_"), capture
 
 

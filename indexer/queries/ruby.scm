@@ -33,7 +33,8 @@
 
 ; RSpec's and minitest's specs: `describe Faraday::Request do` and `context "with a block" do` hold the tests
 ; `it "sets the method" do ... end` (`specify`, `example`, `scenario`, minitest's `test "..." do`), each a definition
-; named by its text, so that "the test for X" finds it (a spec file was code between definitions).
+; named by its text, so that "the test for X" finds it (a spec file was code between definitions); `@test` keeps a
+; test a function inside its `describe` (a `def` there is a method).
 (call
   method: (identifier) @_call
   arguments: (argument_list . [(string . (string_content) @name .) (constant) @name (scope_resolution) @name])
@@ -42,7 +43,7 @@
   ) @definition.module
 
 (call
-  method: (identifier) @_call
+  method: (identifier) @_call @test
   arguments: (argument_list . (string . (string_content) @name .))
   block: [(do_block) (block)] @body
   (#any-of? @_call "it" "specify" "example" "scenario" "test")) @definition.function
