@@ -104,6 +104,7 @@
   function: [
     (identifier) @_call
     (member_expression object: (identifier) @_call property: (property_identifier) @_mode)
+    (call_expression function: (member_expression object: (identifier) @_call property: (property_identifier) @_mode))
   ]
   arguments: (arguments
     .
@@ -113,26 +114,13 @@
       (arrow_function body: (statement_block) @body)
       (function_expression body: (statement_block) @body)
     ])
-  (#any-of? @_call "describe" "context" "suite")) @definition.module
-
-(call_expression
-  function: (call_expression
-    function: (member_expression object: (identifier) @_call property: (property_identifier) @_each))
-  arguments: (arguments
-    .
-    [(string (string_fragment) @name) (template_string . (string_fragment) @name .)]
-    .
-    [
-      (arrow_function body: (statement_block) @body)
-      (function_expression body: (statement_block) @body)
-    ])
-  (#eq? @_each "each")
   (#any-of? @_call "describe" "context" "suite")) @definition.module
 
 (call_expression
   function: [
     (identifier) @_call
     (member_expression object: (identifier) @_call property: (property_identifier) @_mode)
+    (call_expression function: (member_expression object: (identifier) @_call property: (property_identifier) @_mode))
   ]
   arguments: (arguments
     .
@@ -142,20 +130,6 @@
       (arrow_function body: (statement_block) @body)
       (function_expression body: (statement_block) @body)
     ])
-  (#any-of? @_call "it" "test" "specify")) @definition.function
-
-(call_expression
-  function: (call_expression
-    function: (member_expression object: (identifier) @_call property: (property_identifier) @_each))
-  arguments: (arguments
-    .
-    [(string (string_fragment) @name) (template_string . (string_fragment) @name .)]
-    .
-    [
-      (arrow_function body: (statement_block) @body)
-      (function_expression body: (statement_block) @body)
-    ])
-  (#eq? @_each "each")
   (#any-of? @_call "it" "test" "specify")) @definition.function
 
 (comment) @comment

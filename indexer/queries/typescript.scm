@@ -138,6 +138,7 @@
   function: [
     (identifier) @_call
     (member_expression object: (identifier) @_call property: (property_identifier) @_mode)
+    (call_expression function: (member_expression object: (identifier) @_call property: (property_identifier) @_mode))
   ]
   arguments: (arguments
     .
@@ -147,26 +148,13 @@
       (arrow_function body: (statement_block) @body)
       (function_expression body: (statement_block) @body)
     ])
-  (#any-of? @_call "describe" "context" "suite")) @definition.module
-
-(call_expression
-  function: (call_expression
-    function: (member_expression object: (identifier) @_call property: (property_identifier) @_each))
-  arguments: (arguments
-    .
-    [(string (string_fragment) @name) (template_string . (string_fragment) @name .)]
-    .
-    [
-      (arrow_function body: (statement_block) @body)
-      (function_expression body: (statement_block) @body)
-    ])
-  (#eq? @_each "each")
   (#any-of? @_call "describe" "context" "suite")) @definition.module
 
 (call_expression
   function: [
     (identifier) @_call
     (member_expression object: (identifier) @_call property: (property_identifier) @_mode)
+    (call_expression function: (member_expression object: (identifier) @_call property: (property_identifier) @_mode))
   ]
   arguments: (arguments
     .
@@ -176,20 +164,6 @@
       (arrow_function body: (statement_block) @body)
       (function_expression body: (statement_block) @body)
     ])
-  (#any-of? @_call "it" "test" "specify")) @definition.function
-
-(call_expression
-  function: (call_expression
-    function: (member_expression object: (identifier) @_call property: (property_identifier) @_each))
-  arguments: (arguments
-    .
-    [(string (string_fragment) @name) (template_string . (string_fragment) @name .)]
-    .
-    [
-      (arrow_function body: (statement_block) @body)
-      (function_expression body: (statement_block) @body)
-    ])
-  (#eq? @_each "each")
   (#any-of? @_call "it" "test" "specify")) @definition.function
 
 (comment) @comment
