@@ -786,7 +786,8 @@ def _echo_piped(text: str, **settings: Any) -> None:
 @cli.command()
 @click.argument("location", required=False, metavar="[FILE:LINE]")
 @click.option("-s", "--symbol", metavar="NAME", multiple=True, callback=_one_symbol,
-              help="Start from the definition with this (qualified) name instead of FILE:LINE, e.g. HttpClient.send.")
+              help="Start from the definition with this (qualified) name instead of FILE:LINE, e.g. HttpClient.send "
+                   "(an overload with its parameters: Element.text(String)).")
 @click.option("-C", "--repo", "repo", default=".", type=_DIRECTORY,
               help="Repository whose index --symbol looks in (and FILE, when its path is from the repository).")
 @click.option("-k", "--top-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,

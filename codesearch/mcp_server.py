@@ -96,7 +96,8 @@ AT_PATH = _arg(str | None, "The file of the definition to start from (relative t
 AT_LINE = _arg(int | None, "Any line inside that definition, with path.")
 INCLUDE = _arg(Globs | None, 'Only results whose path matches this glob or any of a list ("*_test.go", "tests": '
                              'its tests; a name without "/" matches at any depth).')
-SYMBOL = _arg(str | None, 'Or the definition\'s name ("parse_args", "Router.Handle"), instead of path and line.')
+SYMBOL = _arg(str | None, 'Or the definition\'s name ("parse_args", "Router.Handle"; an overload with its parameters: '
+                          '"Element.text(String)"), instead of path and line.')
 INSTRUCTIONS = """Semantic code search over one local repository, offline.
 Use `search` with a plain-English description of what the code does ("where do we retry
 failed HTTP requests") or with a name; for a question that files answer ("how does caching

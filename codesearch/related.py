@@ -212,12 +212,15 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
         raise BadQuery(f"the symbol name is {len(symbol):,} characters long; a name is at most {MAX_SYMBOL_CHARS}")
     if not is_utf8(symbol):
         raise BadQuery("the symbol name is not UTF-8 text (bytes a terminal could not decode)")
+    symbol, parameters = _without_parameters(symbol)  # `Element.text()`, `Element.text(String)`: an overload
     # PHP namespaces are not part of qualified names: App\\Support\\Str::slug is Str.slug.
     unspaced = symbol.rsplit("\\", 1)[-1]
     for typed in dict.fromkeys([symbol, unspaced] if symbol_parts(unspaced) else [symbol]):
         rows = _matching(searcher, typed)
         if rows:
             rows = _implementations(rows)
+            if parameters is not None:
+                rows = [row for row in rows if _takes(str(row.get("signature") or ""), parameters)] or rows
             rows.sort(key=lambda r: (r["path"], r["start_line"]))
             checks = searcher.check_files({row["path"]: row["language"] for row in rows})
             sources = [source for row in rows if (source := _as_now(searcher, row, checks[row["path"]]))]
@@ -229,6 +232,31 @@ def named(searcher: Searcher, symbol: str) -> list[Source]:
         raise BadQuery(f"no definition named {symbol!r} in the index; to start from a file, give its path and a "
                        "line in it (FILE:LINE, or MCP `path` and `line`)")
     raise BadQuery(f"no definition named {symbol!r} in the index")
+
+
+_PARAMETERS = re.compile(r"^(?P<name>[^()]+)\((?P<parameters>[^()]*)\)$")
+
+
+def _without_parameters(symbol: str) -> tuple[str, list[str] | None]:
+    """A symbol written with its parameters (`Element.text()`, `Element.text(String)`, as Java and C# name an
+    overload) as the name and the parameters' words, one list each (None: written without)."""
+    found = _PARAMETERS.match(symbol)
+    if found is None:
+        return symbol, None
+    written = [part.strip() for part in found["parameters"].split(",")] if found["parameters"].strip() else []
+    return found["name"].strip(_BLANKS), [re.findall(r"[\w$]+", part) for part in written]
+
+
+def _takes(signature: str, parameters: list[str]) -> bool:
+    """Whether a signature's parameters are those written, one for one: as many, each holding the words written for
+    it (`String` for `String text`)."""
+    opened = signature.find("(")
+    closed = signature.rfind(")")
+    if opened < 0 or closed < opened:
+        return False
+    inside = signature[opened + 1:closed].strip()
+    declared = [set(re.findall(r"[\w$]+", part)) for part in inside.split(",")] if inside else []
+    return len(declared) == len(parameters) and all(set(words) <= have for words, have in zip(parameters, declared))
 
 
 def _implementations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -287,8 +315,10 @@ def one_named(searcher: Searcher, symbol: str, place: Callable[[str], str] | Non
         if len(found) > len(sources) and len(found) < MAX_NAMED:
             count += f" (and {len(found) - len(sources):,} identical copies)"
         longer = "" if len({s.qualname for s in sources}) == 1 else ", or a longer qualified name"  # none longer
+        overloads = {s.qualname for s in sources} == {sources[0].qualname} and sources[0].kind in ("function", "method")
+        typed = f", or by its parameters ({sources[0].qualname}(...))" if overloads else ""
         raise AmbiguousSymbol(f"{symbol.strip(_BLANKS)!r} names {count}: {shown}{more}; "
-                              f"pick one by its file and line{longer}")
+                              f"pick one by its file and line{longer}{typed}")
     return _with_copies(searcher, sources[0])
 
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from codesearch.cli import cli
-from codesearch.errors import BadQuery
+from codesearch.errors import AmbiguousSymbol, BadQuery
 from codesearch.mcp_server import compact
 from codesearch.pipeline import build_index
 from codesearch.related import one_named, relative_path
@@ -303,3 +303,19 @@ def test_the_recheck_of_the_link_fixes(tmp_path: Path) -> None:
     for written in ("./sub/x.conf", "sub//x.conf", "sub/./x.conf"):
         run = CliRunner().invoke(cli, ["search", "retry", str(root), "-p", written, "--json"])
         assert "sub/x.conf is there but not read" in json.loads(run.stdout)["note"], written
+
+
+def test_an_overload_is_named_by_its_parameters(tmp_path: Path) -> None:
+    """A new user's `related --symbol 'Element.text()'` was "no definition named 'Element.text()'", and
+    `Element.text` names two: an overload may be named with its parameters, as Java and C# write them."""
+    write(tmp_path, "Element.java", "class Element {\n    /** Gets the text. */\n    public String text() {\n"
+                                    "        return own;\n    }\n\n    /** Sets the text. */\n"
+                                    "    public Element text(String text) {\n        own = text;\n"
+                                    "        return this;\n    }\n}\n")
+    build_index(tmp_path, workers=1)
+    with Searcher(tmp_path / ".codesearch") as searcher:
+        assert one_named(searcher, "Element.text()").start_line == 3
+        assert one_named(searcher, "Element.text(String)").start_line == 8
+        assert one_named(searcher, "text(String text)").start_line == 8
+        with pytest.raises(AmbiguousSymbol, match=r"or by its parameters \(Element\.text\(\.\.\.\)\)"):
+            one_named(searcher, "Element.text")
