@@ -305,6 +305,7 @@ def test_an_interruption_during_a_parse_is_an_interruption_not_a_system_error() 
 
     from indexer.languages import parser
     from indexer.parse import parse_bounded
+    from indexer.types import Unindexable
 
     source = b"local s = [" + b"=\n" * 60000 + b"[ x ]\n"  # parsed until its deadline
 
@@ -312,11 +313,19 @@ def test_an_interruption_during_a_parse_is_an_interruption_not_a_system_error() 
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, interrupt)
+    interrupted = 0
     try:
         for n in range(40):
             signal.setitimer(signal.ITIMER_REAL, 0.002 + n * 0.0005)
-            with pytest.raises(KeyboardInterrupt):
+            try:
                 parse_bounded(parser("lua"), source, max_seconds=5.0)
+            except KeyboardInterrupt:
+                interrupted += 1
+            except Unindexable:  # a machine so loaded that the parse's deadline (1.6 s) passed first (a CI run
+                signal.setitimer(signal.ITIMER_REAL, 0)  # beside a benchmark): this moment tells nothing
+            else:
+                pytest.fail("the parse ran to its end: the source is one that parses until its deadline")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    assert interrupted >= 1  # and none was a SystemError (it would have been raised here)
