@@ -272,6 +272,14 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
     else:
         for worker in list(getattr(pool, "_processes", {}).values()):
             worker.kill()
+    # A worker that dies while it writes a result (Ctrl-C ends workers at once; a kill does too) leaves part of it in
+    # the results' pipe, and the pool's manager thread waits for the rest for ever: this process holds the pipe's
+    # writing end as well, so no end of file comes, and the shutdown that joins the thread hung (a Ctrl-C'd index run
+    # waited in `ProcessPoolExecutor.shutdown` for hours, its workers dead). This process never writes there: its end
+    # closed, the read ends once the workers' ends are gone (the pool is broken, as it is).
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def pool_size(tasks: int, workers: int | None = None, guarded: bool = False) -> int:

@@ -4,6 +4,7 @@ the commit before its fix."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -319,3 +320,25 @@ def test_an_overload_is_named_by_its_parameters(tmp_path: Path) -> None:
         assert one_named(searcher, "text(String text)").start_line == 8
         with pytest.raises(AmbiguousSymbol, match=r"or by its parameters \(Element\.text\(\.\.\.\)\)"):
             one_named(searcher, "Element.text")
+
+
+def test_a_pool_whose_worker_died_writing_a_result_shuts_down(tmp_path: Path) -> None:
+    """Why the Ctrl-C index test hung, once in CI and three times here: a worker ended (by the Ctrl-C, or killed)
+    while it wrote a result left part of it in the results' pipe; the pool's manager thread waited for the rest for
+    ever (this process holds the pipe's writing end too), and the run waited in `ProcessPoolExecutor.shutdown` for
+    hours, its workers dead (seen with py-spy). Killing the workers closes this process's end: the read ends."""
+    import multiprocessing
+    import struct
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    from indexer.work import _kill_workers, _started
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(_started).result(timeout=60)  # the worker and the manager thread run
+    writer = pool._result_queue._writer  # type: ignore[attr-defined]
+    os.write(writer.fileno(), struct.pack("!i", 1000) + b"part of a result")  # a result cut off as it was written
+    _kill_workers(pool)
+    done = threading.Event()
+    threading.Thread(target=lambda: (pool.shutdown(wait=True), done.set()), daemon=True).start()
+    assert done.wait(30), "the pool's shutdown waits for the rest of a result no worker will write"
