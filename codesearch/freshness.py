@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from codesearch.pack import Mounts
-from indexer.discover import Limits, Tree, content_problem, read_inside, source_bytes
+from indexer.discover import Limits, Tree, content_problem, lstat_inside, read_inside, source_bytes
 from indexer.types import Chunk, SourceFile
 
 FRESH, CHANGED, GONE = "fresh", "changed", "gone"
@@ -215,10 +215,9 @@ def _stat_inside(root: str | Path, path: str, tree: Tree | None = None) -> os.st
     """The stat of ``root/path`` itself, its directories opened from ``root`` down without following a link
     (``Tree``; None if it cannot be reached: missing, under a link, outside, unreadable). A link or a FIFO
     there is one (not a regular file): nothing is opened or followed."""
+    if tree is None:
+        return lstat_inside(root, path)
     try:
-        if tree is None:
-            with Tree(root) as alone:
-                return alone.lstat(path)
         return tree.lstat(path)
     except OSError:
         return None
